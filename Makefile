@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: MIT
+# ferry's build. GNU make + pkg-config.
+#
+#   make                 release build: build/ferry, build/libferry.a, build/libferry.so
+#   make SANITIZE=1      the same with ASan+UBSan into build-san/
+#   make test            sanitized build, then every test (tests/run)
+#   make fuzz            libFuzzer targets into build-fuzz/ (clang)
+#   make bench           release build of the benchmarks
+#   make lint            layer check + clang-format check
+
+PKGS     := sqlite3 libmicrohttpd jansson libcurl openssl
+CC       ?= cc
+WARN     := -std=c11 -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
+            -Wmissing-prototypes -Wpointer-arith -Wwrite-strings -Wvla -Wformat=2 \
+            -Wimplicit-fallthrough -Wundef -fno-common
+DEFS     := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+INCS     := -Iinclude -Isrc
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+
+ifeq ($(SANITIZE),1)
+  OUT    := build-san
+  OPT    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+  LDSAN  := -fsanitize=address,undefined
+else
+  OUT    := build
+  OPT    := -O2 -g
+  LDSAN  :=
+endif
+
+CFLAGS_ALL := $(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS) $(OPT) -fPIC -fvisibility=hidden -MMD -MP $(CFLAGS)
+LDFLAGS_ALL := $(LDSAN) $(LDFLAGS)
+
+LIB_SRC  := $(wildcard src/base/*.c src/domain/*.c src/store/*.c src/api/*.c src/client/*.c)
+SRV_SRC  := $(wildcard src/server/*.c src/server/handlers/*.c)
+CLI_SRC  := $(wildcard src/cli/*.c)
+UNIT_SRC := $(wildcard tests/unit/*.c tests/unit/*/*.c)
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(OUT)/obj/%.o)
+SRV_OBJ  := $(SRV_SRC:%.c=$(OUT)/obj/%.o)
+CLI_OBJ  := $(CLI_SRC:%.c=$(OUT)/obj/%.o)
+UNIT_OBJ := $(UNIT_SRC:%.c=$(OUT)/obj/%.o)
+
+.PHONY: all test unit fuzz bench lint format clean examples
+all: $(OUT)/ferry $(OUT)/libferry.a $(OUT)/libferry.so examples
+
+$(OUT)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+$(OUT)/libferry.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(OUT)/libferry.so: $(LIB_OBJ)
+	$(CC) -shared -o $@ $^ $(LDFLAGS_ALL) $(PKG_LIBS)
+
+$(OUT)/ferry: $(CLI_OBJ) $(SRV_OBJ) $(OUT)/libferry.a
+	$(CC) -o $@ $(CLI_OBJ) $(SRV_OBJ) $(OUT)/libferry.a $(LDFLAGS_ALL) $(PKG_LIBS)
+
+$(OUT)/unit-tests: $(UNIT_OBJ) $(SRV_OBJ) $(OUT)/libferry.a
+	$(CC) -o $@ $(UNIT_OBJ) $(SRV_OBJ) $(OUT)/libferry.a $(LDFLAGS_ALL) $(PKG_LIBS)
+
+# Examples link libferry like any user would, plus what the example itself needs.
+EXAMPLE_SRC := $(wildcard examples/*/*.c)
+EXAMPLE_BIN := $(patsubst examples/%.c,$(OUT)/examples/%,$(EXAMPLE_SRC))
+examples: $(EXAMPLE_BIN)
+$(OUT)/examples/%: examples/%.c $(OUT)/libferry.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(OUT)/libferry.a $(LDFLAGS_ALL) $(PKG_LIBS) -lxgboost
+
+unit: $(OUT)/unit-tests
+
+test:
+	$(MAKE) SANITIZE=1 all unit
+	$(MAKE) fuzz
+	tests/run build-san
+
+# libFuzzer targets: clang only, each links the library code it exercises.
+FUZZ_SRC := $(wildcard tests/fuzz/*.c)
+FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+FUZZ_LIB_SRC := $(LIB_SRC)
+fuzz: $(FUZZ_BIN)
+build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
+	@mkdir -p build-fuzz
+	clang $(filter-out -MMD -MP -fvisibility=hidden,$(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS)) \
+	  -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	  -o $@ $< $(FUZZ_LIB_SRC) $(PKG_LIBS)
+
+BENCH_SRC := $(wildcard bench/*.c)
+BENCH_BIN := $(patsubst bench/%.c,build/bench/%,$(BENCH_SRC))
+bench:
+	$(MAKE) all
+	$(MAKE) $(BENCH_BIN)
+build/bench/%: bench/%.c build/libferry.a
+	@mkdir -p build/bench
+	$(CC) $(CFLAGS_ALL) -o $@ $< build/libferry.a $(PKG_LIBS)
+
+lint:
+	scripts/check-layers
+	clang-format --dry-run --Werror $(LIB_SRC) $(SRV_SRC) $(CLI_SRC) $(wildcard src/*/*.h src/*/*/*.h include/ferry/*.h)
+
+format:
+	clang-format -i $(LIB_SRC) $(SRV_SRC) $(CLI_SRC) $(wildcard src/*/*.h src/*/*/*.h include/ferry/*.h)
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+#include "base/json.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static json_t *field_of(json_t *obj, const char *field, int required, struct ferr *err, int *rc)
+{
+    json_t *v = json_is_object(obj) ? json_object_get(obj, field) : NULL;
+    if (!v || json_is_null(v)) {
+        *rc = required ? ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                                  "missing value for required parameter '%s'", field)
+                       : 0;
+        return NULL;
+    }
+    *rc = 1;
+    return v;
+}
+
+int fjson_get_str(json_t *obj, const char *field, int required, const char **out, struct ferr *err)
+{
+    int rc;
+    json_t *v = field_of(obj, field, required, err, &rc);
+    if (!v)
+        return rc;
+    if (!json_is_string(v))
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value for parameter '%s': expected a string", field);
+    *out = json_string_value(v);
+    return 1;
+}
+
+int fjson_parse_int64(const char *s, int64_t *out)
+{
+    if (!*s)
+        return -1;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int fjson_get_int64(json_t *obj, const char *field, int required, int64_t *out, struct ferr *err)
+{
+    int rc;
+    json_t *v = field_of(obj, field, required, err, &rc);
+    if (!v)
+        return rc;
+    if (json_is_integer(v)) {
+        *out = json_integer_value(v);
+        return 1;
+    }
+    if (json_is_real(v)) {
+        double d = json_real_value(v);
+        if (d == floor(d) && fabs(d) < 9.0e18) {
+            *out = (int64_t)d;
+            return 1;
+        }
+    }
+    if (json_is_string(v) && fjson_parse_int64(json_string_value(v), out) == 0)
+        return 1;
+    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                    "invalid value for parameter '%s': expected an integer", field);
+}
+
+int fjson_parse_double(const char *s, double *out)
+{
+    if (!strcasecmp(s, "nan")) {
+        *out = NAN;
+        return 0;
+    }
+    if (!strcasecmp(s, "infinity") || !strcasecmp(s, "inf") || !strcasecmp(s, "+inf")) {
+        *out = INFINITY;
+        return 0;
+    }
+    if (!strcasecmp(s, "-infinity") || !strcasecmp(s, "-inf")) {
+        *out = -INFINITY;
+        return 0;
+    }
+    if (!*s)
+        return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end || (errno == ERANGE && isinf(v)))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int fjson_get_double(json_t *obj, const char *field, int required, double *out, struct ferr *err)
+{
+    int rc;
+    json_t *v = field_of(obj, field, required, err, &rc);
+    if (!v)
+        return rc;
+    if (json_is_number(v)) {
+        *out = json_number_value(v);
+        return 1;
+    }
+    if (json_is_string(v) && fjson_parse_double(json_string_value(v), out) == 0)
+        return 1;
+    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                    "invalid value for parameter '%s': expected a number", field);
+}
+
+int fjson_get_bool(json_t *obj, const char *field, int required, int *out, struct ferr *err)
+{
+    int rc;
+    json_t *v = field_of(obj, field, required, err, &rc);
+    if (!v)
+        return rc;
+    if (json_is_boolean(v)) {
+        *out = json_is_true(v);
+        return 1;
+    }
+    if (json_is_string(v)) {
+        const char *s = json_string_value(v);
+        if (!strcasecmp(s, "true") || !strcasecmp(s, "false")) {
+            *out = !strcasecmp(s, "true");
+            return 1;
+        }
+    }
+    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                    "invalid value for parameter '%s': expected a boolean", field);
+}
+
+int fjson_get_array(json_t *obj, const char *field, int required, json_t **out, struct ferr *err)
+{
+    int rc;
+    json_t *v = field_of(obj, field, required, err, &rc);
+    if (!v) {
+        *out = NULL;
+        return rc;
+    }
+    if (!json_is_array(v))
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value for parameter '%s': expected an array", field);
+    *out = v;
+    return 1;
+}
+
+json_t *fjson_double(double v)
+{
+    if (isnan(v))
+        return json_string("NaN");
+    if (isinf(v))
+        return json_string(v > 0 ? "Infinity" : "-Infinity");
+    return json_real(v);
+}
+
+void fjson_add_double(struct sbuf *sb, double v)
+{
+    if (isnan(v)) {
+        sbuf_addstr(sb, "\"NaN\"");
+        return;
+    }
+    if (isinf(v)) {
+        sbuf_addstr(sb, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
+        return;
+    }
+    /* Shortest of %.15g/%.16g/%.17g that round-trips: most values are short. */
+    char buf[40];
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(buf, sizeof(buf), "%.*g", prec, v);
+        if (strtod(buf, NULL) == v)
+            break;
+    }
+    sbuf_addstr(sb, buf);
+    /* Keep it a JSON real so readers see a double, as MLflow's do. */
+    if (!strpbrk(buf, ".eEn"))
+        sbuf_addstr(sb, ".0");
+}

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT
+ * Typed field access on jansson objects, with MLflow's conventions and errors:
+ * int64 fields may arrive as JSON numbers or as decimal strings (protobuf's JSON
+ * mapping), doubles may be "NaN", "Infinity" or "-Infinity". A field that is
+ * present with the wrong type is INVALID_PARAMETER_VALUE naming the field. */
+#ifndef FERRY_BASE_JSON_H
+#define FERRY_BASE_JSON_H
+
+#include "base/ferr.h"
+#include "base/sbuf.h"
+
+#include <jansson.h>
+#include <stdint.h>
+
+enum { JSON_OPTIONAL = 0, JSON_REQUIRED = 1 };
+
+/* Each returns 1 when the field was found and stored, 0 when it is absent (or
+ * null) and optional, -1 with err set otherwise. Strings are borrowed from obj. */
+int fjson_get_str(json_t *obj, const char *field, int required, const char **out,
+                  struct ferr *err) WARN_UNUSED;
+int fjson_get_int64(json_t *obj, const char *field, int required, int64_t *out,
+                    struct ferr *err) WARN_UNUSED;
+int fjson_get_double(json_t *obj, const char *field, int required, double *out,
+                     struct ferr *err) WARN_UNUSED;
+int fjson_get_bool(json_t *obj, const char *field, int required, int *out,
+                   struct ferr *err) WARN_UNUSED;
+/* An array field; *out is borrowed. Absent means an empty array (returns 0). */
+int fjson_get_array(json_t *obj, const char *field, int required, json_t **out,
+                    struct ferr *err) WARN_UNUSED;
+
+/* A double as MLflow's JSON carries it: NaN and infinities become strings. */
+json_t *fjson_double(double v);
+/* Parses a decimal int64 from a string in full; -1 on junk or overflow. */
+int fjson_parse_int64(const char *s, int64_t *out) WARN_UNUSED;
+/* Parses a double, accepting "NaN", "Infinity", "-Infinity", "inf", "nan". */
+int fjson_parse_double(const char *s, double *out) WARN_UNUSED;
+/* Appends a double in the shortest form that reads back exactly (JSON-safe for
+ * finite values; NaN/Infinity written as quoted strings). */
+void fjson_add_double(struct sbuf *sb, double v);
+
+#endif
