@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT
+ * The tracking domain as plain structs: experiments, runs, metrics, params,
+ * tags, dataset inputs. No I/O here; every layer above hands these around.
+ * Ownership: a struct owns every string it points at; *_release frees the
+ * contents (and accepts NULL), *_init prepares an empty value. */
+#ifndef FERRY_DOMAIN_DOMAIN_H
+#define FERRY_DOMAIN_DOMAIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* "No value" for optional timestamps (MLflow omits the field). */
+#define TIME_NONE INT64_MIN
+
+enum lifecycle { LIFECYCLE_ACTIVE = 0, LIFECYCLE_DELETED = 1 };
+/* Values match MLflow's RunStatus enum in service.proto. */
+enum run_status {
+    RUN_STATUS_NONE = 0,
+    RUN_RUNNING = 1,
+    RUN_SCHEDULED = 2,
+    RUN_FINISHED = 3,
+    RUN_FAILED = 4,
+    RUN_KILLED = 5,
+};
+/* Values match MLflow's ViewType. */
+enum view_type { VIEW_ACTIVE_ONLY = 1, VIEW_DELETED_ONLY = 2, VIEW_ALL = 3 };
+
+const char *lifecycle_name(enum lifecycle l);
+int lifecycle_parse(const char *s, enum lifecycle *out);
+const char *run_status_name(enum run_status s);
+/* Accepts the name ("FINISHED") or its number ("3"); -1 when neither. */
+int run_status_parse(const char *s, enum run_status *out);
+int run_status_is_terminal(enum run_status s);
+const char *view_type_name(enum view_type v);
+int view_type_parse(const char *s, enum view_type *out);
+
+struct kv {
+    char *key;
+    char *value;
+};
+
+struct kv_list {
+    struct kv *v;
+    size_t n, alloc;
+};
+
+void kv_list_add(struct kv_list *l, const char *key, const char *value);
+/* Adds key=value, or replaces the value when key is present. */
+void kv_list_set(struct kv_list *l, const char *key, const char *value);
+const char *kv_list_get(const struct kv_list *l, const char *key);
+void kv_list_release(struct kv_list *l);
+
+struct metric {
+    char *key;
+    double value;      /* NaN and +-Inf are legal */
+    int64_t timestamp; /* ms since the epoch */
+    int64_t step;
+    char *run_id; /* set only where a response carries it (bulk history) */
+};
+
+struct metric_list {
+    struct metric *v;
+    size_t n, alloc;
+};
+
+void metric_list_add(struct metric_list *l, const char *key, double value, int64_t ts,
+                     int64_t step);
+void metric_list_release(struct metric_list *l);
+
+struct experiment {
+    char *experiment_id; /* decimal string, "0" for Default */
+    char *name;
+    char *artifact_location;
+    enum lifecycle lifecycle_stage;
+    int64_t creation_time;
+    int64_t last_update_time;
+    struct kv_list tags;
+};
+
+void experiment_release(struct experiment *e);
+
+struct experiment_list {
+    struct experiment *v;
+    size_t n, alloc;
+    char *next_page_token; /* NULL on the last page */
+};
+
+void experiment_list_release(struct experiment_list *l);
+
+struct run_info {
+    char *run_id;
+    char *run_name;
+    char *experiment_id;
+    char *user_id;
+    enum run_status status;
+    int64_t start_time; /* TIME_NONE when unset */
+    int64_t end_time;   /* TIME_NONE when unset */
+    char *artifact_uri;
+    enum lifecycle lifecycle_stage;
+};
+
+void run_info_release(struct run_info *ri);
+
+struct dataset {
+    char *name;
+    char *digest;
+    char *source_type;
+    char *source;
+    char *schema;  /* may be NULL */
+    char *profile; /* may be NULL */
+};
+
+struct dataset_input {
+    struct kv_list tags; /* input tags, e.g. mlflow.data.context */
+    struct dataset dataset;
+};
+
+void dataset_input_release(struct dataset_input *di);
+
+struct run {
+    struct run_info info;
+    struct metric_list metrics; /* latest value per key */
+    struct kv_list params;
+    struct kv_list tags;
+    struct dataset_input *inputs;
+    size_t ninputs, ainputs;
+};
+
+void run_release(struct run *r);
+
+struct run_list {
+    struct run *v;
+    size_t n, alloc;
+    char *next_page_token; /* NULL on the last page */
+};
+
+void run_list_release(struct run_list *l);
+
+/* What runs/search takes. Strings are borrowed for the call. */
+struct run_search {
+    const char **experiment_ids;
+    size_t nexperiment_ids;
+    const char *filter;     /* NULL or "" for none */
+    enum view_type view;
+    int64_t max_results;    /* 1..50000 */
+    const char **order_by;
+    size_t norder_by;
+    const char *page_token; /* NULL for the first page */
+};
+
+struct experiment_search {
+    const char *filter;
+    enum view_type view;
+    int64_t max_results;
+    const char **order_by;
+    size_t norder_by;
+    const char *page_token;
+};
+
+/* The well-known tags MLflow clients and UIs read. */
+#define TAG_RUN_NAME       "mlflow.runName"
+#define TAG_USER           "mlflow.user"
+#define TAG_SOURCE_NAME    "mlflow.source.name"
+#define TAG_SOURCE_TYPE    "mlflow.source.type"
+#define TAG_PARENT_RUN_ID  "mlflow.parentRunId"
+#define TAG_NOTE           "mlflow.note.content"
+#define TAG_LOGGED_MODELS  "mlflow.log-model.history"
+
+#endif

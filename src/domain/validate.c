@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: MIT */
+#include "domain/validate.h"
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <string.h>
+
+/* MLflow allows `^[/\w.\- :]*$` where \w is Unicode-aware; bytes of multi-byte
+ * UTF-8 sequences are accepted as word characters. */
+static int name_char_ok(unsigned char c)
+{
+    return isalnum(c) || c == '_' || c == '-' || c == '.' || c == ' ' || c == '/' || c == ':' ||
+           c >= 0x80;
+}
+
+/* Names may become file names: they must not resolve to another name. */
+static int name_is_path_safe(const char *s)
+{
+    size_t n = strlen(s);
+    if (s[0] == '/' || !strcmp(s, ".") || !strcmp(s, ".."))
+        return 0;
+    if (strstr(s, "//") || (n && s[n - 1] == '/'))
+        return 0;
+    for (const char *p = s; *p;) {
+        const char *seg = p;
+        while (*p && *p != '/')
+            p++;
+        size_t len = (size_t)(p - seg);
+        if ((len == 1 && seg[0] == '.') || (len == 2 && seg[0] == '.' && seg[1] == '.'))
+            return 0;
+        if (*p)
+            p++;
+    }
+    return 1;
+}
+
+static int validate_name(const char *what, const char *key, size_t max, struct ferr *err)
+{
+    if (!key || !*key)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "missing value for required parameter 'key'");
+    size_t n = strlen(key);
+    if (n > max)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "%s name '%.40s...' has length %zu, which exceeds the limit of %zu", what,
+                        key, n, max);
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        if (!name_char_ok(*p))
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                            "invalid %s name '%.100s': names may only contain alphanumerics, "
+                            "underscores (_), dashes (-), periods (.), spaces ( ), colon (:) "
+                            "and slashes (/)",
+                            what, key);
+    if (!name_is_path_safe(key))
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid %s name '%.100s': names may be treated as files and must not "
+                        "resolve to other names (no leading '/', no '.' or '..' segments)",
+                        what, key);
+    return 0;
+}
+
+static int validate_len(const char *what, const char *key, const char *value, size_t max,
+                        struct ferr *err)
+{
+    size_t n = value ? strlen(value) : 0;
+    if (n > max)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "%s value for '%.100s' has length %zu, which exceeds the limit of %zu",
+                        what, key, n, max);
+    return 0;
+}
+
+int validate_metric(const struct metric *m, struct ferr *err)
+{
+    if (validate_name("metric", m->key, MAX_ENTITY_KEY_LENGTH, err))
+        return -1;
+    if (m->timestamp == TIME_NONE)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "missing value for required parameter 'timestamp'");
+    return 0;
+}
+
+int validate_param(const char *key, const char *value, struct ferr *err)
+{
+    if (validate_name("param", key, MAX_ENTITY_KEY_LENGTH, err))
+        return -1;
+    if (!value)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "missing value for required parameter 'value'");
+    return validate_len("param", key, value, MAX_PARAM_VAL_LENGTH, err);
+}
+
+int validate_tag(const char *key, const char *value, struct ferr *err)
+{
+    if (validate_name("tag", key, MAX_ENTITY_KEY_LENGTH, err))
+        return -1;
+    return validate_len("tag", key, value, MAX_TAG_VAL_LENGTH, err);
+}
+
+int validate_experiment_tag(const char *key, const char *value, struct ferr *err)
+{
+    if (validate_name("tag", key, MAX_EXPERIMENT_TAG_KEY_LENGTH, err))
+        return -1;
+    return validate_len("experiment tag", key, value, MAX_EXPERIMENT_TAG_VAL_LENGTH, err);
+}
+
+int validate_experiment_name(const char *name, struct ferr *err)
+{
+    if (!name || !*name)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid experiment name: the name must be a non-empty string");
+    size_t n = strlen(name);
+    if (n > MAX_EXPERIMENT_NAME_LENGTH)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "experiment name '%.40s...' has length %zu, which exceeds the limit of %d",
+                        name, n, MAX_EXPERIMENT_NAME_LENGTH);
+    return 0;
+}
+
+int validate_run_name(const char *name, struct ferr *err)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n > MAX_RUN_NAME_LENGTH)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "run name '%.40s...' has length %zu, which exceeds the limit of %d", name,
+                        n, MAX_RUN_NAME_LENGTH);
+    return 0;
+}
+
+int validate_batch(const struct metric_list *metrics, const struct kv_list *params,
+                   const struct kv_list *tags, struct ferr *err)
+{
+    size_t nm = metrics ? metrics->n : 0, np = params ? params->n : 0, nt = tags ? tags->n : 0;
+    if (nm > MAX_METRICS_PER_BATCH)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "a batch logging request can contain at most %d metrics, got %zu",
+                        MAX_METRICS_PER_BATCH, nm);
+    if (np > MAX_PARAMS_TAGS_PER_BATCH)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "a batch logging request can contain at most %d params, got %zu",
+                        MAX_PARAMS_TAGS_PER_BATCH, np);
+    if (nt > MAX_PARAMS_TAGS_PER_BATCH)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "a batch logging request can contain at most %d tags, got %zu",
+                        MAX_PARAMS_TAGS_PER_BATCH, nt);
+    if (nm + np + nt > MAX_ENTITIES_PER_BATCH)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "a batch logging request can contain at most %d metrics, params and "
+                        "tags in total, got %zu",
+                        MAX_ENTITIES_PER_BATCH, nm + np + nt);
+    for (size_t i = 0; i < nm; i++)
+        if (validate_metric(&metrics->v[i], err))
+            return -1;
+    for (size_t i = 0; i < np; i++)
+        if (validate_param(params->v[i].key, params->v[i].value, err))
+            return -1;
+    for (size_t i = 0; i < nt; i++)
+        if (validate_tag(tags->v[i].key, tags->v[i].value, err))
+            return -1;
+    /* The same param key twice with different values in one batch is a conflict. */
+    for (size_t i = 0; i < np; i++)
+        for (size_t j = i + 1; j < np; j++)
+            if (!strcmp(params->v[i].key, params->v[j].key) &&
+                strcmp(params->v[i].value, params->v[j].value))
+                return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                                "duplicate parameter key '%.100s' with different values in one "
+                                "batch",
+                                params->v[i].key);
+    return 0;
+}
+
+static int check_size(const char *field, const char *v, size_t max, int required,
+                      struct ferr *err)
+{
+    if (!v || !*v) {
+        if (required)
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                            "missing value for required parameter '%s'", field);
+        return 0;
+    }
+    size_t n = strlen(v);
+    if (n > max)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "dataset %s has length %zu, which exceeds the limit of %zu", field, n, max);
+    return 0;
+}
+
+int validate_dataset_input(const struct dataset_input *di, struct ferr *err)
+{
+    const struct dataset *d = &di->dataset;
+    if (check_size("name", d->name, MAX_DATASET_NAME_SIZE, 1, err) ||
+        check_size("digest", d->digest, MAX_DATASET_DIGEST_SIZE, 1, err) ||
+        check_size("source_type", d->source_type, MAX_DATASET_SOURCE_SIZE, 1, err) ||
+        check_size("source", d->source, MAX_DATASET_SOURCE_SIZE, 1, err) ||
+        check_size("schema", d->schema, MAX_DATASET_SCHEMA_SIZE, 0, err) ||
+        check_size("profile", d->profile, MAX_DATASET_PROFILE_SIZE, 0, err))
+        return -1;
+    for (size_t i = 0; i < di->tags.n; i++) {
+        const struct kv *t = &di->tags.v[i];
+        if (!t->key || !*t->key)
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                            "missing value for required parameter 'key' of an input tag");
+        if (strlen(t->key) > MAX_INPUT_TAG_KEY_SIZE)
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                            "input tag key '%.40s...' exceeds the limit of %d", t->key,
+                            MAX_INPUT_TAG_KEY_SIZE);
+        if (strlen(t->value) > MAX_INPUT_TAG_VALUE_SIZE)
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                            "input tag value for '%.100s' exceeds the limit of %d", t->key,
+                            MAX_INPUT_TAG_VALUE_SIZE);
+    }
+    return 0;
+}
+
+int validate_run_id(const char *run_id, struct ferr *err)
+{
+    if (!run_id || !*run_id)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "missing value for required parameter 'run_id'");
+    size_t n = strlen(run_id);
+    if (n > 256)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "invalid run id '%.40s...'", run_id);
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)run_id[i]) && run_id[i] != '-' && run_id[i] != '_')
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "invalid run id '%.100s'",
+                            run_id);
+    return 0;
+}
+
+int validate_experiment_id(const char *id, struct ferr *err)
+{
+    if (!id || !*id)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "missing value for required parameter 'experiment_id'");
+    size_t n = strlen(id);
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)id[i]) || n > 18)
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "invalid experiment id '%.100s'",
+                            id);
+    return 0;
+}
+
+int validate_max_results(int64_t n, int64_t max, struct ferr *err)
+{
+    if (n < 1 || n > max)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value %" PRId64 " for parameter 'max_results': it must be "
+                        "between 1 and %" PRId64,
+                        n, max);
+    return 0;
+}
