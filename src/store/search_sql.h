@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT
+ * Search requests -> SQL. Parses MLflow's filter and order_by grammars (plus
+ * ferry's OR / NOT / parentheses extension) into an AST and compiles it to one
+ * SELECT with bound parameters only. Internal to store/; the AST API is in
+ * store/filter.h for tests and fuzzing.
+ *
+ * A malformed filter or order_by is INVALID_PARAMETER_VALUE with a message
+ * that names the offending token and its position. */
+#ifndef FERRY_STORE_SEARCH_SQL_H
+#define FERRY_STORE_SEARCH_SQL_H
+
+#include "base/ferr.h"
+#include "domain/domain.h"
+#include "store/sqlfrag.h"
+
+/* Builds
+ *   SELECT r.id FROM runs r [joins] WHERE r.experiment_id IN (...) AND
+ *   <lifecycle per q->view> AND (<filter>) ORDER BY <keys>, <tiebreak>
+ *   LIMIT ? OFFSET ?
+ * over the schema in store/schema.c. The first column is runs.id. The
+ * ordering is total (ends in a unique key) so offset paging is stable.
+ * Default order (no order_by): start_time DESC, run_uuid ASC, as MLflow. */
+int search_sql_runs(const struct run_search *q, int64_t limit, int64_t offset,
+                    struct sql_frag *out, struct ferr *err) WARN_UNUSED;
+
+/* Builds SELECT e.experiment_id FROM experiments e WHERE ... ORDER BY ...
+ * LIMIT ? OFFSET ?. Default order: experiment_id ASC, as MLflow. */
+int search_sql_experiments(const struct experiment_search *q, int64_t limit, int64_t offset,
+                           struct sql_frag *out, struct ferr *err) WARN_UNUSED;
+
+#endif

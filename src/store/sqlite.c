@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: MIT
+ * The SQLite backend: opening, connections, the write path and group commit.
+ * The operations themselves live in sqlite_experiments.c, sqlite_runs.c and
+ * sqlite_metrics.c.
+ *
+ * Durability: WAL with synchronous=NORMAL. A commit is in the WAL file before
+ * sqlite3_step returns, so an acknowledged write survives the process being
+ * killed (kill -9); only a power loss can lose the last commits, which FULL
+ * would prevent at ~3x the commit cost (FERRY_SQLITE_SYNC=FULL selects it).
+ *
+ * Group commit: submitters queue a write_op and sleep; the writer thread takes
+ * every queued op, runs each inside its own SAVEPOINT within one transaction
+ * (a failing op rolls back alone), commits once, then wakes every submitter.
+ * No op is acknowledged before the COMMIT that contains it has returned. */
+#include "store/sqlite_int.h"
+#include "store/schema.h"
+#include "base/ftime.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/banned.h"
+
+struct write_op {
+    sq_write_fn fn;
+    void *arg;
+    int rc;
+    int done;
+    struct ferr err;
+    struct write_op *next;
+};
+
+/* Ops per group-commit transaction; bounds the latency of the first op. */
+#define GROUP_MAX 512
+
+int sq_fail(struct sq_conn *c, const char *what, struct ferr *err)
+{
+    return ferr_set(err, FERR_INTERNAL_ERROR, "database error while %s: %s", what,
+                    sqlite3_errmsg(c->db));
+}
+
+int sq_exec(struct sq_conn *c, const char *sql, struct ferr *err)
+{
+    sqlite3_stmt *st = sq_prep(c, sql, err);
+    if (!st)
+        return -1;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return sq_fail(c, "executing a statement", err);
+    return 0;
+}
+
+sqlite3_stmt *sq_prep(struct sq_conn *c, const char *sql, struct ferr *err)
+{
+    for (int i = 0; i < c->nstmts; i++) {
+        if (c->keys[i] == sql) {
+            sqlite3_reset(c->stmts[i]);
+            sqlite3_clear_bindings(c->stmts[i]);
+            return c->stmts[i];
+        }
+    }
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        sq_fail(c, "preparing a statement", err);
+        return NULL;
+    }
+    if (c->nstmts == SQ_STMT_CACHE) { /* full: evict the oldest */
+        sqlite3_finalize(c->stmts[0]);
+        memmove(c->keys, c->keys + 1, sizeof(*c->keys) * (SQ_STMT_CACHE - 1));
+        memmove(c->stmts, c->stmts + 1, sizeof(*c->stmts) * (SQ_STMT_CACHE - 1));
+        c->nstmts--;
+    }
+    c->keys[c->nstmts] = sql;
+    c->stmts[c->nstmts++] = st;
+    return st;
+}
+
+int sq_bind_frag(sqlite3_stmt *st, const struct sql_frag *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        const struct sql_bind *b = &f->binds[i];
+        int idx = (int)i + 1, rc;
+        switch (b->type) {
+        case SQL_BIND_TEXT:
+            rc = sqlite3_bind_text(st, idx, b->text, -1, SQLITE_STATIC);
+            break;
+        case SQL_BIND_INT:
+            rc = sqlite3_bind_int64(st, idx, b->i);
+            break;
+        default:
+            rc = sqlite3_bind_double(st, idx, b->d);
+            break;
+        }
+        if (rc != SQLITE_OK)
+            return -1;
+    }
+    return 0;
+}
+
+char *sq_col_str(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return xstrdup(t ? (const char *)t : "");
+}
+
+char *sq_col_str_or_null(sqlite3_stmt *st, int col)
+{
+    const unsigned char *t = sqlite3_column_text(st, col);
+    return t ? xstrdup((const char *)t) : NULL;
+}
+
+static void conn_free(struct sq_conn *c)
+{
+    if (!c)
+        return;
+    for (int i = 0; i < c->nstmts; i++)
+        sqlite3_finalize(c->stmts[i]);
+    if (sqlite3_close(c->db) != SQLITE_OK)
+        log_warn("closing the database: %s", sqlite3_errmsg(c->db));
+    free(c);
+}
+
+static struct sq_conn *conn_open(struct sq *sq, struct ferr *err)
+{
+    struct sq_conn *c = xcalloc(1, sizeof(*c));
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(sq->path, &c->db, flags, NULL) != SQLITE_OK) {
+        ferr_set(err, FERR_INTERNAL_ERROR, "cannot open database '%s': %s", sq->path,
+                 c->db ? sqlite3_errmsg(c->db) : "out of memory");
+        sqlite3_close(c->db);
+        free(c);
+        return NULL;
+    }
+    const char *sync = getenv("FERRY_SQLITE_SYNC");
+    char pragmas[256];
+    snprintf(pragmas, sizeof(pragmas),
+             "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; "
+             "PRAGMA synchronous = %s; PRAGMA foreign_keys = ON; PRAGMA temp_store = MEMORY;",
+             sync && !strcmp(sync, "FULL") ? "FULL" : "NORMAL");
+    char *msg = NULL;
+    if (sqlite3_exec(c->db, pragmas, NULL, NULL, &msg) != SQLITE_OK) {
+        ferr_set(err, FERR_INTERNAL_ERROR, "cannot configure database '%s': %s", sq->path,
+                 msg ? msg : "unknown error");
+        sqlite3_free(msg);
+        conn_free(c);
+        return NULL;
+    }
+    return c;
+}
+
+struct sq_conn *sq_reader_get(struct sq *sq, struct ferr *err)
+{
+    pthread_mutex_lock(&sq->pool_mu);
+    struct sq_conn *c = sq->free_readers;
+    if (c)
+        sq->free_readers = c->next;
+    pthread_mutex_unlock(&sq->pool_mu);
+    return c ? c : conn_open(sq, err);
+}
+
+void sq_reader_put(struct sq *sq, struct sq_conn *c)
+{
+    if (!c)
+        return;
+    pthread_mutex_lock(&sq->pool_mu);
+    c->next = sq->free_readers;
+    sq->free_readers = c;
+    pthread_mutex_unlock(&sq->pool_mu);
+}
+
+/* Runs one op inside a savepoint; its failure rolls back only its changes. */
+static void run_op(struct sq *sq, struct write_op *op)
+{
+    static const char sp[] = "SAVEPOINT op", rel[] = "RELEASE op", rb[] = "ROLLBACK TO op";
+    struct sq_conn *c = sq->writer;
+    if (sq_exec(c, sp, &op->err)) {
+        op->rc = -1;
+        return;
+    }
+    op->rc = op->fn(sq, c, op->arg, &op->err);
+    if (op->rc) {
+        struct ferr ignored;
+        if (sq_exec(c, rb, &ignored))
+            log_error("rollback to savepoint failed: %s", ignored.msg);
+    }
+    struct ferr e2;
+    if (sq_exec(c, rel, &e2) && !op->rc) {
+        op->rc = -1;
+        op->err = e2;
+    }
+}
+
+/* One transaction over a list of ops; sets every op's rc. */
+static void run_group(struct sq *sq, struct write_op *ops)
+{
+    static const char begin[] = "BEGIN IMMEDIATE", commit[] = "COMMIT", rollback[] = "ROLLBACK";
+    struct ferr err = FERR_INIT;
+    if (sq_exec(sq->writer, begin, &err)) {
+        for (struct write_op *op = ops; op; op = op->next) {
+            op->rc = -1;
+            op->err = err;
+        }
+        return;
+    }
+    for (struct write_op *op = ops; op; op = op->next)
+        run_op(sq, op);
+    if (sq_exec(sq->writer, commit, &err)) {
+        struct ferr ignored;
+        if (sq_exec(sq->writer, rollback, &ignored))
+            log_error("rollback failed: %s", ignored.msg);
+        for (struct write_op *op = ops; op; op = op->next) {
+            op->rc = -1;
+            op->err = err;
+        }
+    }
+}
+
+static void *writer_main(void *arg)
+{
+    struct sq *sq = arg;
+    pthread_mutex_lock(&sq->q_mu);
+    for (;;) {
+        while (!sq->q_head && !sq->stopping)
+            pthread_cond_wait(&sq->q_cond, &sq->q_mu);
+        if (!sq->q_head && sq->stopping)
+            break;
+        /* Take up to GROUP_MAX ops; the rest wait for the next round. */
+        struct write_op *head = sq->q_head, *tail = head;
+        int n = 1;
+        while (tail->next && n < GROUP_MAX) {
+            tail = tail->next;
+            n++;
+        }
+        sq->q_head = tail->next;
+        if (!sq->q_head)
+            sq->q_tail = NULL;
+        tail->next = NULL;
+        pthread_mutex_unlock(&sq->q_mu);
+
+        run_group(sq, head);
+
+        pthread_mutex_lock(&sq->q_mu);
+        for (struct write_op *op = head, *next; op; op = next) {
+            next = op->next; /* op lives on its submitter's stack: read next first */
+            op->done = 1;
+        }
+        pthread_cond_broadcast(&sq->done_cond);
+    }
+    pthread_mutex_unlock(&sq->q_mu);
+    return NULL;
+}
+
+int sq_write(struct sq *sq, sq_write_fn fn, void *arg, struct ferr *err)
+{
+    struct write_op op = {fn, arg, 0, 0, FERR_INIT, NULL};
+    if (!sq->group_commit) {
+        pthread_mutex_lock(&sq->write_mu);
+        run_group(sq, &op);
+        pthread_mutex_unlock(&sq->write_mu);
+    } else {
+        pthread_mutex_lock(&sq->q_mu);
+        if (sq->stopping) {
+            pthread_mutex_unlock(&sq->q_mu);
+            return ferr_set(err, FERR_TEMPORARILY_UNAVAILABLE, "the store is shutting down");
+        }
+        if (sq->q_tail)
+            sq->q_tail->next = &op;
+        else
+            sq->q_head = &op;
+        sq->q_tail = &op;
+        pthread_cond_signal(&sq->q_cond);
+        while (!op.done)
+            pthread_cond_wait(&sq->done_cond, &sq->q_mu);
+        pthread_mutex_unlock(&sq->q_mu);
+    }
+    if (op.rc && err)
+        *err = op.err;
+    return op.rc;
+}
+
+static void sq_close(struct store *s)
+{
+    struct sq *sq = (struct sq *)s;
+    if (sq->thread_started) {
+        pthread_mutex_lock(&sq->q_mu);
+        sq->stopping = 1;
+        pthread_cond_signal(&sq->q_cond);
+        pthread_mutex_unlock(&sq->q_mu);
+        pthread_join(sq->thread, NULL);
+    }
+    for (struct sq_conn *c = sq->free_readers, *next; c; c = next) {
+        next = c->next;
+        conn_free(c);
+    }
+    conn_free(sq->writer);
+    pthread_mutex_destroy(&sq->pool_mu);
+    pthread_mutex_destroy(&sq->write_mu);
+    pthread_mutex_destroy(&sq->q_mu);
+    pthread_cond_destroy(&sq->q_cond);
+    pthread_cond_destroy(&sq->done_cond);
+    free(sq->path);
+    free(sq->base.default_artifact_root);
+    free(sq);
+}
+
+static int sq_schema_version(struct store *s)
+{
+    (void)s;
+    return SCHEMA_VERSION;
+}
+
+static const struct store_ops sqlite_ops = {
+    .name = "sqlite",
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .create_experiment = sq_create_experiment,
+    .get_experiment = sq_get_experiment,
+    .search_experiments = sq_search_experiments,
+    .rename_experiment = sq_rename_experiment,
+    .set_experiment_lifecycle = sq_set_experiment_lifecycle,
+    .set_experiment_tag = sq_set_experiment_tag,
+    .create_run = sq_create_run,
+    .update_run = sq_update_run,
+    .set_run_lifecycle = sq_set_run_lifecycle,
+    .get_run = sq_get_run,
+    .log_batch = sq_log_batch,
+    .delete_tag = sq_delete_tag,
+    .log_inputs = sq_log_inputs,
+    .log_model = sq_log_model,
+    .search_runs = sq_search_runs,
+    .metric_history = sq_metric_history,
+    .metric_bulk_interval = sq_metric_bulk_interval,
+};
+
+/* "<dir of db>/mlruns" as an absolute path. */
+static char *default_root_for(const char *db_path)
+{
+    struct sbuf sb = SBUF_INIT;
+    char *abs = realpath(db_path, NULL);
+    const char *p = abs ? abs : db_path;
+    const char *slash = strrchr(p, '/');
+    if (slash)
+        sbuf_add(&sb, p, (size_t)(slash - p));
+    else
+        sbuf_addstr(&sb, ".");
+    sbuf_addstr(&sb, "/mlruns");
+    free(abs);
+    return sbuf_detach(&sb, NULL);
+}
+
+/* Experiment 0 "Default" exists in every store, as in MLflow. */
+static int ensure_default(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
+{
+    (void)arg;
+    static const char sql[] =
+        "INSERT OR IGNORE INTO experiments (experiment_id, name, artifact_location, "
+        "lifecycle_stage, creation_time, last_update_time) VALUES (0, 'Default', ?, 'active', ?, ?)";
+    sqlite3_stmt *st = sq_prep(c, sql, err);
+    if (!st)
+        return -1;
+    struct sbuf loc = SBUF_INIT;
+    sbuf_addf(&loc, "%s/0", sq->base.default_artifact_root);
+    int64_t now = ftime_now_ms();
+    sqlite3_bind_text(st, 1, loc.buf, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_int64(st, 3, now);
+    sbuf_release(&loc);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return sq_fail(c, "creating the default experiment", err);
+    return 0;
+}
+
+int store_sqlite_open(const char *path, const struct store_opts *opts, struct store **out,
+                      struct ferr *err)
+{
+    if (!*path)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "empty database path");
+    struct sq *sq = xcalloc(1, sizeof(*sq));
+    sq->base.ops = &sqlite_ops;
+    sq->path = xstrdup(path);
+    pthread_mutex_init(&sq->pool_mu, NULL);
+    pthread_mutex_init(&sq->write_mu, NULL);
+    pthread_mutex_init(&sq->q_mu, NULL);
+    pthread_cond_init(&sq->q_cond, NULL);
+    pthread_cond_init(&sq->done_cond, NULL);
+
+    sq->writer = conn_open(sq, err);
+    if (!sq->writer)
+        goto fail;
+    if (schema_migrate(sq->writer->db, NULL, err))
+        goto fail;
+    const char *root = opts->default_artifact_root;
+    sq->base.default_artifact_root = root ? xstrdup(root) : default_root_for(path);
+    size_t rl = strlen(sq->base.default_artifact_root);
+    while (rl > 1 && sq->base.default_artifact_root[rl - 1] == '/') /* "root/" -> "root" */
+        sq->base.default_artifact_root[--rl] = '\0';
+    if (sq_write(sq, ensure_default, NULL, err)) /* direct mode: no writer thread yet */
+        goto fail;
+    sq->group_commit = opts->group_commit;
+    if (sq->group_commit) {
+        if (pthread_create(&sq->thread, NULL, writer_main, sq)) {
+            ferr_set(err, FERR_INTERNAL_ERROR, "cannot start the database writer thread");
+            goto fail;
+        }
+        sq->thread_started = 1;
+    }
+    *out = &sq->base;
+    return 0;
+fail:
+    sq_close(&sq->base);
+    return -1;
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT
+ * Internals of the SQLite backend, shared by the sqlite_*.c files only.
+ *
+ * Connections: one writer connection, used under sq->write_mu (direct mode) or
+ * only by the writer thread (group commit); readers come from a pool, one
+ * connection per concurrent reader, so reads never wait for writes (WAL).
+ * Each connection caches prepared statements keyed by the address of their
+ * static SQL text. */
+#ifndef FERRY_STORE_SQLITE_INT_H
+#define FERRY_STORE_SQLITE_INT_H
+
+#include "store/store_int.h"
+#include "store/sqlfrag.h"
+
+#include <pthread.h>
+#include <sqlite3.h>
+
+#define SQ_STMT_CACHE 64
+
+struct sq_conn {
+    sqlite3 *db;
+    const char *keys[SQ_STMT_CACHE]; /* static SQL text, compared by address */
+    sqlite3_stmt *stmts[SQ_STMT_CACHE];
+    int nstmts;
+    struct sq_conn *next; /* free-list link */
+};
+
+struct write_op;
+
+struct sq {
+    struct store base; /* first: struct store * casts to struct sq * */
+    char *path;
+    int group_commit;
+
+    pthread_mutex_t pool_mu;
+    struct sq_conn *free_readers;
+
+    struct sq_conn *writer;
+    pthread_mutex_t write_mu; /* direct mode: serialises writers */
+
+    /* group commit */
+    pthread_t thread;
+    int thread_started;
+    pthread_mutex_t q_mu;
+    pthread_cond_t q_cond;    /* writer waits for work */
+    pthread_cond_t done_cond; /* submitters wait for their op */
+    struct write_op *q_head, *q_tail;
+    int stopping;
+};
+
+/* A write: fn runs inside a transaction (savepoint) on the writer connection.
+ * It returns 0 or -1 with err set; on -1 its changes are rolled back. */
+typedef int (*sq_write_fn)(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err);
+
+int sq_write(struct sq *sq, sq_write_fn fn, void *arg, struct ferr *err);
+struct sq_conn *sq_reader_get(struct sq *sq, struct ferr *err);
+void sq_reader_put(struct sq *sq, struct sq_conn *c);
+
+/* The cached statement for static SQL text sql, reset and with bindings
+ * cleared. NULL with err set when it does not prepare. */
+sqlite3_stmt *sq_prep(struct sq_conn *c, const char *sql, struct ferr *err);
+/* Binds f's values from index 1 on. */
+int sq_bind_frag(sqlite3_stmt *st, const struct sql_frag *f);
+/* An INTERNAL_ERROR carrying SQLite's message for what failed (no SQL text). */
+int sq_fail(struct sq_conn *c, const char *what, struct ferr *err);
+int sq_exec(struct sq_conn *c, const char *sql, struct ferr *err);
+/* sqlite3_column_text as a new string ("" for NULL). */
+char *sq_col_str(sqlite3_stmt *st, int col);
+char *sq_col_str_or_null(sqlite3_stmt *st, int col);
+
+/* Lookups shared across files (run on any connection). */
+/* The internal id of run_id, and its lifecycle; RESOURCE_DOES_NOT_EXIST when absent. */
+int sq_run_lookup(struct sq_conn *c, const char *run_id, int64_t *id, enum lifecycle *lc,
+                  int64_t *experiment_id, struct ferr *err);
+/* As sq_run_lookup, and INVALID_PARAMETER_VALUE when the run is deleted. */
+int sq_run_active(struct sq_conn *c, const char *run_id, int64_t *id, int64_t *experiment_id,
+                  struct ferr *err);
+int sq_load_run(struct sq_conn *c, int64_t id, struct run *out, struct ferr *err);
+int sq_load_run_info(struct sq_conn *c, int64_t id, struct run_info *out, struct ferr *err);
+int sq_set_run_tag(struct sq_conn *c, int64_t run, const char *key, const char *value,
+                   struct ferr *err);
+int sq_parse_experiment_id(const char *id, int64_t *out, struct ferr *err);
+
+/* Ops implemented per file. */
+int sq_create_experiment(struct store *s, const char *name, const char *artifact_location,
+                         const struct kv_list *tags, char **id_out, struct ferr *err);
+int sq_get_experiment(struct store *s, const char *id, const char *name, struct experiment *out,
+                      struct ferr *err);
+int sq_search_experiments(struct store *s, const struct experiment_search *q,
+                          struct experiment_list *out, struct ferr *err);
+int sq_rename_experiment(struct store *s, const char *id, const char *new_name,
+                         struct ferr *err);
+int sq_set_experiment_lifecycle(struct store *s, const char *id, enum lifecycle to,
+                                struct ferr *err);
+int sq_set_experiment_tag(struct store *s, const char *id, const char *key, const char *value,
+                          struct ferr *err);
+int sq_create_run(struct store *s, const struct run_create *rc, struct run *out,
+                  struct ferr *err);
+int sq_update_run(struct store *s, const char *run_id, enum run_status status, int64_t end_time,
+                  const char *run_name, struct run_info *out, struct ferr *err);
+int sq_set_run_lifecycle(struct store *s, const char *run_id, enum lifecycle to,
+                         struct ferr *err);
+int sq_get_run(struct store *s, const char *run_id, struct run *out, struct ferr *err);
+int sq_log_batch(struct store *s, const char *run_id, const struct metric_list *metrics,
+                 const struct kv_list *params, const struct kv_list *tags, struct ferr *err);
+int sq_delete_tag(struct store *s, const char *run_id, const char *key, struct ferr *err);
+int sq_log_inputs(struct store *s, const char *run_id, const struct dataset_input *inputs,
+                  size_t n, struct ferr *err);
+int sq_log_model(struct store *s, const char *run_id, const char *model_json, struct ferr *err);
+int sq_search_runs(struct store *s, const struct run_search *q, struct run_list *out,
+                   struct ferr *err);
+int sq_metric_history(struct store *s, const char *run_id, const char *key, int64_t max_results,
+                      const char *page_token, struct metric_list *out, char **next_token,
+                      struct ferr *err);
+int sq_metric_bulk_interval(struct store *s, const char *const *run_ids, size_t n,
+                            const char *key, int64_t start_step, int64_t end_step,
+                            int64_t max_results, struct metric_list *out, struct ferr *err);
+
+#endif

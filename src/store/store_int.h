@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT
+ * For files inside store/ only: the backend ops table. Each backend embeds
+ * struct store as its first member and fills in ops. */
+#ifndef FERRY_STORE_STORE_INT_H
+#define FERRY_STORE_STORE_INT_H
+
+#include "store/store.h"
+
+struct store_ops {
+    const char *name;
+    void (*close)(struct store *s);
+    int (*schema_version)(struct store *s);
+    int (*create_experiment)(struct store *s, const char *name, const char *artifact_location,
+                             const struct kv_list *tags, char **id_out, struct ferr *err);
+    int (*get_experiment)(struct store *s, const char *id, const char *name,
+                          struct experiment *out, struct ferr *err);
+    int (*search_experiments)(struct store *s, const struct experiment_search *q,
+                              struct experiment_list *out, struct ferr *err);
+    int (*rename_experiment)(struct store *s, const char *id, const char *new_name,
+                             struct ferr *err);
+    int (*set_experiment_lifecycle)(struct store *s, const char *id, enum lifecycle to,
+                                    struct ferr *err);
+    int (*set_experiment_tag)(struct store *s, const char *id, const char *key,
+                              const char *value, struct ferr *err);
+    int (*create_run)(struct store *s, const struct run_create *rc, struct run *out,
+                      struct ferr *err);
+    int (*update_run)(struct store *s, const char *run_id, enum run_status status,
+                      int64_t end_time, const char *run_name, struct run_info *out,
+                      struct ferr *err);
+    int (*set_run_lifecycle)(struct store *s, const char *run_id, enum lifecycle to,
+                             struct ferr *err);
+    int (*get_run)(struct store *s, const char *run_id, struct run *out, struct ferr *err);
+    int (*log_batch)(struct store *s, const char *run_id, const struct metric_list *metrics,
+                     const struct kv_list *params, const struct kv_list *tags, struct ferr *err);
+    int (*delete_tag)(struct store *s, const char *run_id, const char *key, struct ferr *err);
+    int (*log_inputs)(struct store *s, const char *run_id, const struct dataset_input *inputs,
+                      size_t n, struct ferr *err);
+    int (*log_model)(struct store *s, const char *run_id, const char *model_json,
+                     struct ferr *err);
+    int (*search_runs)(struct store *s, const struct run_search *q, struct run_list *out,
+                       struct ferr *err);
+    int (*metric_history)(struct store *s, const char *run_id, const char *key,
+                          int64_t max_results, const char *page_token, struct metric_list *out,
+                          char **next_token, struct ferr *err);
+    int (*metric_bulk_interval)(struct store *s, const char *const *run_ids, size_t n,
+                                const char *key, int64_t start_step, int64_t end_step,
+                                int64_t max_results, struct metric_list *out, struct ferr *err);
+};
+
+struct store {
+    const struct store_ops *ops;
+    char *default_artifact_root;
+};
+
+/* Backends. */
+int store_sqlite_open(const char *path, const struct store_opts *opts, struct store **out,
+                      struct ferr *err);
+
+/* Page tokens: opaque base64 of {"offset": N}. */
+void page_token_encode(int64_t offset, char **out);
+int page_token_decode(const char *token, int64_t *offset, struct ferr *err);
+
+#endif
