@@ -1,0 +1,385 @@
+/* SPDX-License-Identifier: MIT */
+#include "api/codec.h"
+#include "base/json.h"
+#include "base/xalloc.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/banned.h"
+
+static void set_str(json_t *o, const char *k, const char *v)
+{
+    if (v)
+        json_object_set_new(o, k, json_string(v));
+}
+
+static void set_time(json_t *o, const char *k, int64_t v)
+{
+    if (v != TIME_NONE)
+        json_object_set_new(o, k, json_integer(v));
+}
+
+json_t *codec_kv_list_to_json(const struct kv_list *l)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; l && i < l->n; i++)
+        json_array_append_new(a, json_pack("{s:s, s:s}", "key", l->v[i].key, "value",
+                                           l->v[i].value ? l->v[i].value : ""));
+    return a;
+}
+
+json_t *codec_metric_to_json(const struct metric *m)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "key", json_string(m->key));
+    json_object_set_new(o, "value", fjson_double(m->value));
+    json_object_set_new(o, "timestamp", json_integer(m->timestamp));
+    json_object_set_new(o, "step", json_integer(m->step));
+    set_str(o, "run_id", m->run_id);
+    return o;
+}
+
+json_t *codec_experiment_to_json(const struct experiment *e)
+{
+    json_t *o = json_object();
+    set_str(o, "experiment_id", e->experiment_id);
+    set_str(o, "name", e->name);
+    set_str(o, "artifact_location", e->artifact_location);
+    json_object_set_new(o, "lifecycle_stage", json_string(lifecycle_name(e->lifecycle_stage)));
+    json_object_set_new(o, "last_update_time", json_integer(e->last_update_time));
+    json_object_set_new(o, "creation_time", json_integer(e->creation_time));
+    if (e->tags.n)
+        json_object_set_new(o, "tags", codec_kv_list_to_json(&e->tags));
+    return o;
+}
+
+json_t *codec_run_info_to_json(const struct run_info *ri)
+{
+    json_t *o = json_object();
+    set_str(o, "run_id", ri->run_id);
+    set_str(o, "run_uuid", ri->run_id); /* deprecated alias MLflow still sends */
+    set_str(o, "run_name", ri->run_name);
+    set_str(o, "experiment_id", ri->experiment_id);
+    set_str(o, "user_id", ri->user_id);
+    if (ri->status != RUN_STATUS_NONE)
+        json_object_set_new(o, "status", json_string(run_status_name(ri->status)));
+    set_time(o, "start_time", ri->start_time);
+    set_time(o, "end_time", ri->end_time);
+    set_str(o, "artifact_uri", ri->artifact_uri);
+    json_object_set_new(o, "lifecycle_stage", json_string(lifecycle_name(ri->lifecycle_stage)));
+    return o;
+}
+
+json_t *codec_dataset_input_to_json(const struct dataset_input *di)
+{
+    const struct dataset *d = &di->dataset;
+    json_t *ds = json_object();
+    set_str(ds, "name", d->name);
+    set_str(ds, "digest", d->digest);
+    set_str(ds, "source_type", d->source_type);
+    set_str(ds, "source", d->source);
+    set_str(ds, "schema", d->schema);
+    set_str(ds, "profile", d->profile);
+    json_t *o = json_object();
+    if (di->tags.n)
+        json_object_set_new(o, "tags", codec_kv_list_to_json(&di->tags));
+    json_object_set_new(o, "dataset", ds);
+    return o;
+}
+
+json_t *codec_run_to_json(const struct run *r)
+{
+    json_t *data = json_object();
+    if (r->metrics.n) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < r->metrics.n; i++)
+            json_array_append_new(a, codec_metric_to_json(&r->metrics.v[i]));
+        json_object_set_new(data, "metrics", a);
+    }
+    if (r->params.n)
+        json_object_set_new(data, "params", codec_kv_list_to_json(&r->params));
+    if (r->tags.n)
+        json_object_set_new(data, "tags", codec_kv_list_to_json(&r->tags));
+    json_t *inputs = json_object();
+    if (r->ninputs) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < r->ninputs; i++)
+            json_array_append_new(a, codec_dataset_input_to_json(&r->inputs[i]));
+        json_object_set_new(inputs, "dataset_inputs", a);
+    }
+    return json_pack("{s:o, s:o, s:o}", "info", codec_run_info_to_json(&r->info), "data", data,
+                     "inputs", inputs);
+}
+
+static int bad(struct ferr *err, const char *field, const char *what)
+{
+    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "invalid value for parameter '%s': %s",
+                    field, what);
+}
+
+int codec_kv_list_from_json(json_t *arr, const char *field, struct kv_list *out,
+                            struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr))
+        return bad(err, field, "expected an array");
+    size_t i;
+    json_t *it;
+    json_array_foreach(arr, i, it)
+    {
+        const char *k = NULL, *v = NULL;
+        if (!json_is_object(it)) {
+            bad(err, field, "expected an array of {\"key\", \"value\"} objects");
+            goto fail;
+        }
+        if (fjson_get_str(it, "key", JSON_OPTIONAL, &k, err) < 0 ||
+            fjson_get_str(it, "value", JSON_OPTIONAL, &v, err) < 0)
+            goto fail;
+        if (!k || !*k) {
+            ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                     "missing value for required parameter 'key' in '%s'", field);
+            goto fail;
+        }
+        kv_list_add(out, k, v ? v : "");
+        if (!v) /* a NULL value stays distinguishable for params */
+            out->v[out->n - 1].value[0] = '\0';
+    }
+    return 0;
+fail:
+    kv_list_release(out);
+    return -1;
+}
+
+int codec_metric_from_json(json_t *j, struct metric *out, struct ferr *err)
+{
+    const char *key = NULL, *run_id = NULL;
+    memset(out, 0, sizeof(*out));
+    out->timestamp = TIME_NONE;
+    if (!json_is_object(j))
+        return bad(err, "metrics", "expected an object");
+    if (fjson_get_str(j, "key", JSON_REQUIRED, &key, err) < 0 ||
+        fjson_get_double(j, "value", JSON_REQUIRED, &out->value, err) < 0 ||
+        fjson_get_int64(j, "timestamp", JSON_REQUIRED, &out->timestamp, err) < 0 ||
+        fjson_get_int64(j, "step", JSON_OPTIONAL, &out->step, err) < 0 ||
+        fjson_get_str(j, "run_id", JSON_OPTIONAL, &run_id, err) < 0)
+        return -1;
+    out->key = xstrdup(key);
+    out->run_id = xstrdup_or_null(run_id);
+    return 0;
+}
+
+int codec_metric_list_from_json(json_t *arr, struct metric_list *out, struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr))
+        return bad(err, "metrics", "expected an array");
+    size_t i;
+    json_t *it;
+    ALLOC_GROW(out->v, json_array_size(arr), out->alloc);
+    json_array_foreach(arr, i, it)
+    {
+        if (codec_metric_from_json(it, &out->v[out->n], err)) {
+            metric_list_release(out);
+            return -1;
+        }
+        out->n++;
+    }
+    return 0;
+}
+
+static int get_dup(json_t *j, const char *field, char **out, struct ferr *err)
+{
+    const char *s = NULL;
+    if (fjson_get_str(j, field, JSON_OPTIONAL, &s, err) < 0)
+        return -1;
+    *out = xstrdup_or_null(s);
+    return 0;
+}
+
+int codec_experiment_from_json(json_t *j, struct experiment *out, struct ferr *err)
+{
+    const char *lc = NULL;
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(j))
+        return bad(err, "experiment", "expected an object");
+    if (get_dup(j, "experiment_id", &out->experiment_id, err) ||
+        get_dup(j, "name", &out->name, err) ||
+        get_dup(j, "artifact_location", &out->artifact_location, err) ||
+        fjson_get_str(j, "lifecycle_stage", JSON_OPTIONAL, &lc, err) < 0 ||
+        fjson_get_int64(j, "creation_time", JSON_OPTIONAL, &out->creation_time, err) < 0 ||
+        fjson_get_int64(j, "last_update_time", JSON_OPTIONAL, &out->last_update_time, err) < 0 ||
+        codec_kv_list_from_json(json_object_get(j, "tags"), "tags", &out->tags, err))
+        goto fail;
+    if (lc && lifecycle_parse(lc, &out->lifecycle_stage)) {
+        bad(err, "lifecycle_stage", "expected 'active' or 'deleted'");
+        goto fail;
+    }
+    return 0;
+fail:
+    experiment_release(out);
+    return -1;
+}
+
+int codec_run_info_from_json(json_t *j, struct run_info *out, struct ferr *err)
+{
+    const char *status = NULL, *lc = NULL;
+    memset(out, 0, sizeof(*out));
+    out->start_time = out->end_time = TIME_NONE;
+    if (!json_is_object(j))
+        return bad(err, "info", "expected an object");
+    if (get_dup(j, "run_id", &out->run_id, err) || get_dup(j, "run_name", &out->run_name, err) ||
+        get_dup(j, "experiment_id", &out->experiment_id, err) ||
+        get_dup(j, "user_id", &out->user_id, err) ||
+        get_dup(j, "artifact_uri", &out->artifact_uri, err) ||
+        fjson_get_str(j, "status", JSON_OPTIONAL, &status, err) < 0 ||
+        fjson_get_str(j, "lifecycle_stage", JSON_OPTIONAL, &lc, err) < 0 ||
+        fjson_get_int64(j, "start_time", JSON_OPTIONAL, &out->start_time, err) < 0 ||
+        fjson_get_int64(j, "end_time", JSON_OPTIONAL, &out->end_time, err) < 0)
+        goto fail;
+    if (!out->run_id && get_dup(j, "run_uuid", &out->run_id, err))
+        goto fail;
+    if (status && run_status_parse(status, &out->status)) {
+        bad(err, "status", "unknown run status");
+        goto fail;
+    }
+    if (lc && lifecycle_parse(lc, &out->lifecycle_stage)) {
+        bad(err, "lifecycle_stage", "expected 'active' or 'deleted'");
+        goto fail;
+    }
+    return 0;
+fail:
+    run_info_release(out);
+    return -1;
+}
+
+int codec_dataset_input_from_json(json_t *j, struct dataset_input *out, struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    json_t *ds = json_is_object(j) ? json_object_get(j, "dataset") : NULL;
+    if (!json_is_object(ds))
+        return bad(err, "datasets", "each input needs a 'dataset' object");
+    struct dataset *d = &out->dataset;
+    if (codec_kv_list_from_json(json_object_get(j, "tags"), "tags", &out->tags, err) ||
+        get_dup(ds, "name", &d->name, err) || get_dup(ds, "digest", &d->digest, err) ||
+        get_dup(ds, "source_type", &d->source_type, err) ||
+        get_dup(ds, "source", &d->source, err) || get_dup(ds, "schema", &d->schema, err) ||
+        get_dup(ds, "profile", &d->profile, err)) {
+        dataset_input_release(out);
+        return -1;
+    }
+    return 0;
+}
+
+int codec_run_from_json(json_t *j, struct run *out, struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(j))
+        return bad(err, "run", "expected an object");
+    json_t *data = json_object_get(j, "data");
+    json_t *inputs = json_object_get(j, "inputs");
+    json_t *dis = json_is_object(inputs) ? json_object_get(inputs, "dataset_inputs") : NULL;
+    if (codec_run_info_from_json(json_object_get(j, "info"), &out->info, err))
+        return -1;
+    if (json_is_object(data) &&
+        (codec_metric_list_from_json(json_object_get(data, "metrics"), &out->metrics, err) ||
+         codec_kv_list_from_json(json_object_get(data, "params"), "params", &out->params, err) ||
+         codec_kv_list_from_json(json_object_get(data, "tags"), "tags", &out->tags, err)))
+        goto fail;
+    if (json_is_array(dis)) {
+        size_t i;
+        json_t *it;
+        json_array_foreach(dis, i, it)
+        {
+            ALLOC_GROW(out->inputs, out->ninputs + 1, out->ainputs);
+            if (codec_dataset_input_from_json(it, &out->inputs[out->ninputs], err))
+                goto fail;
+            out->ninputs++;
+        }
+    }
+    return 0;
+fail:
+    run_release(out);
+    return -1;
+}
+
+/* JSON string escaping for the fast writers (same output as jansson's). */
+static void add_json_str(struct sbuf *sb, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    sbuf_addch(sb, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\') {
+            sbuf_addch(sb, '\\');
+            sbuf_addch(sb, (char)c);
+        } else if (c < 0x20) {
+            char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+            sbuf_addstr(sb, esc);
+        } else {
+            sbuf_addch(sb, (char)c);
+        }
+    }
+    sbuf_addch(sb, '"');
+}
+
+void codec_write_metric(struct sbuf *sb, const struct metric *m, int with_run_id)
+{
+    sbuf_addstr(sb, "{\"key\":");
+    add_json_str(sb, m->key);
+    sbuf_addstr(sb, ",\"value\":");
+    fjson_add_double(sb, m->value);
+    sbuf_addf(sb, ",\"timestamp\":%" PRId64 ",\"step\":%" PRId64, m->timestamp, m->step);
+    if (with_run_id && m->run_id) {
+        sbuf_addstr(sb, ",\"run_id\":");
+        add_json_str(sb, m->run_id);
+    }
+    sbuf_addch(sb, '}');
+}
+
+void codec_write_metrics_response(struct sbuf *sb, const struct metric_list *l,
+                                  const char *next_page_token)
+{
+    /* ~60 bytes a point: grow once instead of doubling through the loop. */
+    sbuf_grow(sb, 64 * l->n + 64);
+    sbuf_addstr(sb, "{\"metrics\":[");
+    for (size_t i = 0; i < l->n; i++) {
+        if (i)
+            sbuf_addch(sb, ',');
+        codec_write_metric(sb, &l->v[i], 1);
+    }
+    sbuf_addch(sb, ']');
+    if (next_page_token) {
+        sbuf_addstr(sb, ",\"next_page_token\":");
+        add_json_str(sb, next_page_token);
+    }
+    sbuf_addch(sb, '}');
+}
+
+void codec_write_error(struct sbuf *sb, const struct ferr *err)
+{
+    sbuf_addstr(sb, "{\"error_code\":");
+    add_json_str(sb, ferr_code_name(err->code == FERR_IO_ERROR ? FERR_INTERNAL_ERROR : err->code));
+    sbuf_addstr(sb, ",\"message\":");
+    add_json_str(sb, err->msg);
+    sbuf_addch(sb, '}');
+}
+
+int codec_error_from_json(const char *body, size_t len, struct ferr *out)
+{
+    json_t *j = json_loadb(body, len, 0, NULL);
+    const char *code = json_string_value(json_object_get(j, "error_code"));
+    const char *msg = json_string_value(json_object_get(j, "message"));
+    if (!code) {
+        json_decref(j);
+        return -1;
+    }
+    ferr_set(out, ferr_code_from_name(code), "%s", msg ? msg : code);
+    json_decref(j);
+    return 0;
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT
+ * MLflow's REST JSON shapes <-> domain structs. ONE codec, used by the server
+ * (decode requests, encode responses) and by the REST client (encode requests,
+ * decode responses), so both sides always agree.
+ *
+ * Conventions (MLflow 2.x on the wire): int64 fields are JSON numbers (and are
+ * accepted as decimal strings), doubles NaN/Infinity/-Infinity travel as
+ * strings, optional fields are omitted when unset, tags/params are arrays of
+ * {"key","value"} objects.
+ *
+ * *_to_json return a new reference. *_from_json return 0 or -1 with err set to
+ * INVALID_PARAMETER_VALUE naming the field; on failure *out is released. */
+#ifndef FERRY_API_CODEC_H
+#define FERRY_API_CODEC_H
+
+#include "base/ferr.h"
+#include "base/sbuf.h"
+#include "domain/domain.h"
+
+#include <jansson.h>
+
+json_t *codec_kv_list_to_json(const struct kv_list *l);
+json_t *codec_metric_to_json(const struct metric *m);
+json_t *codec_experiment_to_json(const struct experiment *e);
+json_t *codec_run_info_to_json(const struct run_info *ri);
+json_t *codec_dataset_input_to_json(const struct dataset_input *di);
+json_t *codec_run_to_json(const struct run *r);
+
+/* arr may be NULL (empty). field names the array in error messages. */
+int codec_kv_list_from_json(json_t *arr, const char *field, struct kv_list *out,
+                            struct ferr *err) WARN_UNUSED;
+int codec_metric_from_json(json_t *j, struct metric *out, struct ferr *err) WARN_UNUSED;
+int codec_metric_list_from_json(json_t *arr, struct metric_list *out, struct ferr *err) WARN_UNUSED;
+int codec_experiment_from_json(json_t *j, struct experiment *out, struct ferr *err) WARN_UNUSED;
+int codec_run_info_from_json(json_t *j, struct run_info *out, struct ferr *err) WARN_UNUSED;
+int codec_dataset_input_from_json(json_t *j, struct dataset_input *out,
+                                  struct ferr *err) WARN_UNUSED;
+int codec_run_from_json(json_t *j, struct run *out, struct ferr *err) WARN_UNUSED;
+
+/* Fast writers for the large responses (metric histories, search results),
+ * straight into a buffer without building a jansson tree. Output is byte-for-
+ * byte valid JSON of the same shape as the *_to_json functions. */
+void codec_write_metric(struct sbuf *sb, const struct metric *m, int with_run_id);
+/* {"metrics": [...]} plus "next_page_token" when given. */
+void codec_write_metrics_response(struct sbuf *sb, const struct metric_list *l,
+                                  const char *next_page_token);
+
+/* The error body {"error_code": "...", "message": "..."}. */
+void codec_write_error(struct sbuf *sb, const struct ferr *err);
+/* Decodes an error body; returns -1 when body is not one. */
+int codec_error_from_json(const char *body, size_t len, struct ferr *out) WARN_UNUSED;
+
+#endif

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT
+ * `ferry server`: parses MLflow's server options and runs the REST server. */
+#include "cli/cli.h"
+#include "server/server.h"
+#include "base/log.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/banned.h"
+
+static const char usage[] =
+    "usage: ferry server [options]\n"
+    "\n"
+    "Runs the MLflow-compatible tracking server.\n"
+    "\n"
+    "  -h, --host HOST                 address to bind (default 127.0.0.1)\n"
+    "  -p, --port PORT                 port (default 5000; 0 picks a free one)\n"
+    "      --backend-store-uri URI     sqlite:///path or a file path (default ./ferry.db;\n"
+    "                                  env FERRY_TRACKING_URI/MLFLOW_TRACKING_URI if a store)\n"
+    "      --default-artifact-root URI where new experiments keep artifacts\n"
+    "                                  (default mlflow-artifacts:/ with --serve-artifacts)\n"
+    "      --serve-artifacts           proxy artifacts through this server (default)\n"
+    "      --no-serve-artifacts        clients write artifacts to the root directly\n"
+    "      --artifacts-destination DIR where proxied artifacts are stored\n"
+    "                                  (default ./mlartifacts)\n"
+    "  -w, --workers N                 N polling threads instead of one thread per\n"
+    "                                  connection (the default, best for concurrent writers)\n"
+    "      --max-connections N         connection limit (default 1024)\n"
+    "  -q, --quiet                     no access log\n"
+    "      --help                      this help\n"
+    "\n"
+    "Prints \"ferry server listening on http://HOST:PORT\" when ready; SIGTERM or\n"
+    "Ctrl-C stops it after the requests in flight.\n";
+
+static int parse_int(const char *s, const char *what, int lo, int hi, int *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || *end || !*s || v < lo || v > hi) {
+        fprintf(stderr, "ferry server: invalid %s '%s' (expected %d..%d)\n", what, s, lo, hi);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+enum {
+    OPT_STORE = 256,
+    OPT_ROOT,
+    OPT_SERVE,
+    OPT_NO_SERVE,
+    OPT_DEST,
+    OPT_MAXCONN,
+    OPT_HELP,
+};
+
+int cmd_server(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"host", required_argument, NULL, 'h'},
+        {"port", required_argument, NULL, 'p'},
+        {"backend-store-uri", required_argument, NULL, OPT_STORE},
+        {"default-artifact-root", required_argument, NULL, OPT_ROOT},
+        {"serve-artifacts", no_argument, NULL, OPT_SERVE},
+        {"no-serve-artifacts", no_argument, NULL, OPT_NO_SERVE},
+        {"artifacts-destination", required_argument, NULL, OPT_DEST},
+        {"workers", required_argument, NULL, 'w'},
+        {"max-connections", required_argument, NULL, OPT_MAXCONN},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, OPT_HELP},
+        {NULL, 0, NULL, 0},
+    };
+    struct server_opts o = SERVER_OPTS_INIT;
+    const char *env = getenv("FERRY_TRACKING_URI");
+    if (!env || !*env)
+        env = getenv("MLFLOW_TRACKING_URI");
+    if (env && *env && strncmp(env, "http://", 7) && strncmp(env, "https://", 8))
+        o.backend_store_uri = env;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h:p:w:q", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'h':
+            o.host = optarg;
+            break;
+        case 'p':
+            if (parse_int(optarg, "port", 0, 65535, &o.port))
+                return 2;
+            break;
+        case OPT_STORE:
+            o.backend_store_uri = optarg;
+            break;
+        case OPT_ROOT:
+            o.default_artifact_root = optarg;
+            break;
+        case OPT_SERVE:
+            o.serve_artifacts = 1;
+            break;
+        case OPT_NO_SERVE:
+            o.serve_artifacts = 0;
+            break;
+        case OPT_DEST:
+            o.artifacts_destination = optarg;
+            break;
+        case 'w':
+            if (parse_int(optarg, "worker count", 1, 1024, &o.workers))
+                return 2;
+            break;
+        case OPT_MAXCONN:
+            if (parse_int(optarg, "connection limit", 1, 100000, &o.max_connections))
+                return 2;
+            break;
+        case 'q':
+            o.access_log = 0;
+            break;
+        case OPT_HELP:
+            fputs(usage, stdout);
+            return 0;
+        default:
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "ferry server: unexpected argument '%s'\n%s", argv[optind], usage);
+        return 2;
+    }
+    struct ferr err = FERR_INIT;
+    if (server_run(&o, &err)) {
+        fprintf(stderr, "ferry server: %s\n", err.msg);
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: MIT
+ * The HTTP core: listens, accumulates request bodies within each route's
+ * limit, decodes the request into a JSON object (body or query string),
+ * dispatches to the route's handler, and writes the response or MLflow's JSON
+ * error. Also /health, /version, the access log and graceful shutdown.
+ *
+ * Threading: by default one thread per connection, so concurrent writers can
+ * all be waiting in the store's group commit at once (their writes share one
+ * transaction). --workers N switches to a pool of N polling threads.
+ *
+ * libmicrohttpd 0.9.75 closes keep-alive connections when a response is
+ * queued on the first callback of a request, so every request is answered on
+ * a later callback. */
+#include "server/server.h"
+#include "server/http.h"
+#include "api/codec.h"
+#include "base/ftime.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "base/version.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "base/banned.h"
+
+#define API_PREFIX  "/api/2.0/mlflow/"
+#define AJAX_PREFIX "/ajax-api/2.0/mlflow/"
+
+struct server {
+    struct store *store;
+    int access_log;
+};
+
+/* Per-request state, created on the first callback. */
+struct conn_req {
+    const struct route *route;
+    struct sbuf body;
+    int too_large;
+    int64_t start_ns;
+};
+
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    ssize_t w = write(signal_pipe[1], &b, 1);
+    (void)w; /* a full pipe already holds a wake-up */
+    errno = saved;
+}
+
+static enum MHD_Result send_body(struct MHD_Connection *conn, int status, const char *ctype,
+                                 struct sbuf *body)
+{
+    size_t len;
+    char *buf = sbuf_detach(body, &len);
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(buf);
+        return MHD_NO;
+    }
+    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) == MHD_NO) {
+        MHD_destroy_response(resp);
+        return MHD_NO;
+    }
+    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return rc;
+}
+
+static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const struct ferr *err)
+{
+    struct sbuf sb = SBUF_INIT;
+    codec_write_error(&sb, err);
+    return send_body(conn, status ? status : http_status_for(err->code), "application/json", &sb);
+}
+
+/* Query arguments become JSON fields; a repeated key becomes an array. */
+static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    json_t *obj = cls, *old = json_object_get(obj, key);
+    json_t *v = json_string(value ? value : "");
+    if (!v) /* not UTF-8: keep it out rather than fail the whole request */
+        return MHD_YES;
+    if (!old) {
+        json_object_set_new(obj, key, v);
+    } else if (json_is_array(old)) {
+        json_array_append_new(old, v);
+    } else {
+        json_t *a = json_array();
+        json_array_append(a, old);
+        json_array_append_new(a, v);
+        json_object_set_new(obj, key, a);
+    }
+    return MHD_YES;
+}
+
+/* The request's fields: the JSON body if there is one, else the query string. */
+static json_t *decode_request(struct MHD_Connection *conn, struct conn_req *cr,
+                              struct ferr *err)
+{
+    if (cr->body.len) {
+        json_error_t je;
+        json_t *j = json_loadb(cr->body.buf, cr->body.len, 0, &je);
+        if (!j) {
+            ferr_set(err, FERR_BAD_REQUEST,
+                     "malformed JSON in the request body: %s (line %d, column %d)", je.text,
+                     je.line, je.column);
+            return NULL;
+        }
+        if (!json_is_object(j)) {
+            json_decref(j);
+            ferr_set(err, FERR_BAD_REQUEST, "the request body must be a JSON object");
+            return NULL;
+        }
+        return j;
+    }
+    json_t *obj = json_object();
+    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, obj);
+    return obj;
+}
+
+static void log_access(struct MHD_Connection *conn, const char *method, const char *url,
+                       int status, size_t bytes, int64_t start_ns)
+{
+    char addr[INET6_ADDRSTRLEN] = "-";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
+                  addr, sizeof(addr));
+    double ms = (double)(ftime_mono_ns() - start_ns) / 1e6;
+    log_info("%s \"%s %s\" %d %zu %.2fms", addr, method, url, status, bytes, ms);
+}
+
+static enum MHD_Result serve_plain(struct MHD_Connection *conn, const char *text)
+{
+    struct sbuf sb = SBUF_INIT;
+    sbuf_addstr(&sb, text);
+    return send_body(conn, 200, "text/plain; charset=utf-8", &sb);
+}
+
+static const char *api_path(const char *url)
+{
+    if (!strncmp(url, API_PREFIX, strlen(API_PREFIX)))
+        return url + strlen(API_PREFIX);
+    if (!strncmp(url, AJAX_PREFIX, strlen(AJAX_PREFIX)))
+        return url + strlen(AJAX_PREFIX);
+    return NULL;
+}
+
+static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
+                                struct conn_req *cr, const char *url, const char *method,
+                                int *status_out, size_t *bytes_out)
+{
+    struct ferr err = FERR_INIT;
+    int is_get = !strcmp(method, "GET"), is_post = !strcmp(method, "POST");
+    if (!strcmp(url, "/health") && is_get) {
+        *status_out = 200;
+        return serve_plain(conn, "OK");
+    }
+    if (!strcmp(url, "/version") && is_get) {
+        *status_out = 200;
+        return serve_plain(conn, FERRY_VERSION_STRING);
+    }
+    if (!cr->route) {
+        *status_out = 404;
+        ferr_set(&err, FERR_ENDPOINT_NOT_FOUND, "no endpoint at '%.200s'", url);
+        return send_error(conn, 404, &err);
+    }
+    unsigned need = is_get ? ROUTE_GET : is_post ? ROUTE_POST : 0;
+    if (!(cr->route->methods & need)) {
+        *status_out = 405;
+        ferr_set(&err, FERR_BAD_REQUEST, "method %s is not allowed for '%.200s'", method, url);
+        return send_error(conn, 405, &err);
+    }
+    if (cr->too_large) {
+        *status_out = 413;
+        ferr_set(&err, FERR_INVALID_PARAMETER_VALUE,
+                 "the request body exceeds the limit of %zu bytes for this endpoint",
+                 cr->route->max_body);
+        return send_error(conn, 413, &err);
+    }
+    json_t *in = decode_request(conn, cr, &err);
+    if (!in) {
+        *status_out = 400;
+        return send_error(conn, 400, &err);
+    }
+    struct sbuf out = SBUF_INIT;
+    struct req r = {srv->store, method, in, &out, "application/json", 200, FERR_INIT};
+    int rc = cr->route->fn(&r);
+    json_decref(in);
+    if (rc) {
+        sbuf_release(&out);
+        if (r.err.code == FERR_OK)
+            ferr_set(&r.err, FERR_INTERNAL_ERROR, "internal error");
+        *status_out = http_status_for(r.err.code);
+        *bytes_out = strlen(r.err.msg);
+        return send_error(conn, *status_out, &r.err);
+    }
+    *status_out = r.status;
+    *bytes_out = out.len;
+    return send_body(conn, r.status, r.content_type, &out);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **con_cls)
+{
+    (void)version;
+    struct server *srv = cls;
+    struct conn_req *cr = *con_cls;
+    if (!cr) { /* first callback: set up, answer later (see the file comment) */
+        cr = xcalloc(1, sizeof(*cr));
+        sbuf_init(&cr->body, 0);
+        cr->start_ns = ftime_mono_ns();
+        const char *path = api_path(url);
+        cr->route = path ? router_find(path) : NULL;
+        *con_cls = cr;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        size_t limit = cr->route ? cr->route->max_body : 0;
+        if (cr->body.len + *upload_data_size > limit) {
+            cr->too_large = 1;
+            sbuf_release(&cr->body);
+        } else if (!cr->too_large) {
+            sbuf_add(&cr->body, upload_data, *upload_data_size);
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    int status = 500;
+    size_t bytes = 0;
+    enum MHD_Result rc = dispatch(srv, conn, cr, url, method, &status, &bytes);
+    if (srv->access_log)
+        log_access(conn, method, url, status, bytes, cr->start_ns);
+    return rc;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    (void)toe;
+    struct conn_req *cr = *con_cls;
+    if (!cr)
+        return;
+    sbuf_release(&cr->body);
+    free(cr);
+    *con_cls = NULL;
+}
+
+/* Binds and listens ourselves: precise errors, and port 0 works. */
+static int open_listener(const char *host, int port, int *port_out, struct ferr *err)
+{
+    struct sockaddr_in sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
+        if (!strcmp(host, "localhost"))
+            sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        else
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                            "invalid --host '%s': expected an IPv4 address such as 127.0.0.1",
+                            host);
+    }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return ferr_set(err, FERR_INTERNAL_ERROR, "socket: %s", strerror(errno));
+    int one = 1;
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+        bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || listen(fd, 1024) < 0) {
+        int e = errno;
+        close(fd);
+        if (e == EADDRINUSE)
+            return ferr_set(err, FERR_INVALID_STATE,
+                            "port %d on %s is already in use: stop the other server or pick "
+                            "another --port",
+                            port, host);
+        return ferr_set(err, FERR_INTERNAL_ERROR, "cannot listen on %s:%d: %s", host, port,
+                        strerror(e));
+    }
+    socklen_t len = sizeof(sa);
+    if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+        close(fd);
+        return ferr_set(err, FERR_INTERNAL_ERROR, "getsockname: %s", strerror(errno));
+    }
+    *port_out = ntohs(sa.sin_port);
+    return fd;
+}
+
+static int install_signals(struct ferr *err)
+{
+    if (pipe(signal_pipe) < 0)
+        return ferr_set(err, FERR_INTERNAL_ERROR, "pipe: %s", strerror(errno));
+    fcntl(signal_pipe[1], F_SETFL, O_NONBLOCK);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
+        return ferr_set(err, FERR_INTERNAL_ERROR, "sigaction: %s", strerror(errno));
+    signal(SIGPIPE, SIG_IGN);
+    return 0;
+}
+
+static void wait_for_signal(void)
+{
+    struct pollfd p = {signal_pipe[0], POLLIN, 0};
+    while (poll(&p, 1, -1) < 0 && errno == EINTR)
+        ;
+    unsigned char b = 0;
+    if (read(signal_pipe[0], &b, 1) == 1)
+        log_info("received signal %d, shutting down", b);
+}
+
+static struct MHD_Daemon *start_daemon(const struct server_opts *o, struct server *srv,
+                                       int fd)
+{
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    unsigned pool = 0;
+    if (o->workers > 0) {
+        flags |= MHD_USE_EPOLL;
+        pool = (unsigned)o->workers;
+    } else {
+        flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+    }
+    /* 256 KiB per connection holds a ~200 KB request line (MLflow clients send
+     * ~15 KB ones); pages are only touched when used. */
+    return MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)256 * 1024, MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        /* last, so that without a pool the list simply ends here */
+        pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool, MHD_OPTION_END);
+}
+
+int server_run(const struct server_opts *o, struct ferr *err)
+{
+    struct store_opts so = STORE_OPTS_INIT;
+    struct server srv = {NULL, o->access_log};
+    struct MHD_Daemon *d = NULL;
+    int port = 0, rc = -1;
+    so.group_commit = 1;
+    so.default_artifact_root = o->default_artifact_root;
+    if (!so.default_artifact_root && o->serve_artifacts)
+        so.default_artifact_root = "mlflow-artifacts:";
+    int fd = open_listener(o->host, o->port, &port, err);
+    if (fd < 0)
+        return -1;
+    if (store_open(o->backend_store_uri, &so, &srv.store, err) || install_signals(err))
+        goto out;
+    d = start_daemon(o, &srv, fd);
+    if (!d) {
+        ferr_set(err, FERR_INTERNAL_ERROR, "cannot start the HTTP server on %s:%d", o->host,
+                 port);
+        goto out;
+    }
+    fd = -1; /* the daemon owns it now */
+    printf("ferry server listening on http://%s:%d\n", o->host, port);
+    fflush(stdout);
+    log_info("serving %s on http://%s:%d (%s)", o->backend_store_uri, o->host, port,
+             o->workers > 0 ? "thread pool" : "thread per connection");
+    wait_for_signal();
+    MHD_quiesce_daemon(d); /* stop accepting; requests in flight go on */
+    rc = 0;
+out:
+    if (d)
+        MHD_stop_daemon(d); /* waits for the connection threads */
+    if (fd >= 0)
+        close(fd);
+    store_close(srv.store); /* finishes queued writes, closes the database */
+    for (int i = 0; i < 2; i++)
+        if (signal_pipe[i] >= 0) {
+            close(signal_pipe[i]);
+            signal_pipe[i] = -1;
+        }
+    if (!rc)
+        log_info("stopped cleanly");
+    return rc;
+}
