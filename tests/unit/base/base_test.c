@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: MIT
+ * base/: sbuf, JSON field helpers, page-token base64, ids. */
+#include "../test.h"
+#include "base/b64.h"
+#include "base/ferr.h"
+#include "base/ids.h"
+#include "base/json.h"
+#include "base/sbuf.h"
+
+#include <math.h>
+
+TEST(sbuf_grows_and_formats)
+{
+    struct sbuf sb = SBUF_INIT;
+    ASSERT_STR_EQ(sb.buf, "");
+    for (int i = 0; i < 1000; i++)
+        sbuf_addf(&sb, "%d,", i);
+    ASSERT_INT_EQ(sb.len, strlen(sb.buf));
+    ASSERT(!strncmp(sb.buf, "0,1,2,", 6));
+    sbuf_reset(&sb);
+    sbuf_add(&sb, "a\0b", 3);
+    ASSERT_INT_EQ(sb.len, 3);
+    size_t n;
+    char *p = sbuf_detach(&sb, &n);
+    ASSERT_INT_EQ(n, 3);
+    free(p);
+    ASSERT_STR_EQ(sb.buf, "");
+    sbuf_release(&sb);
+    sbuf_release(NULL);
+}
+
+TEST(json_int64_accepts_numbers_and_decimal_strings)
+{
+    json_t *o = json_pack("{s:I, s:s, s:s, s:f, s:b}", "a", (json_int_t)123, "b", "-45", "c",
+                          "12x", "d", 1.5, "e", 1);
+    struct ferr err = FERR_INIT;
+    int64_t v = 0;
+    ASSERT_INT_EQ(fjson_get_int64(o, "a", JSON_REQUIRED, &v, &err), 1);
+    ASSERT_INT_EQ(v, 123);
+    ASSERT_INT_EQ(fjson_get_int64(o, "b", JSON_REQUIRED, &v, &err), 1);
+    ASSERT_INT_EQ(v, -45);
+    ASSERT_INT_EQ(fjson_get_int64(o, "c", JSON_REQUIRED, &v, &err), -1);
+    ASSERT_CONTAINS(err.msg, "'c'");
+    ASSERT_INT_EQ(fjson_get_int64(o, "d", JSON_REQUIRED, &v, &err), -1);
+    ASSERT_INT_EQ(fjson_get_int64(o, "e", JSON_REQUIRED, &v, &err), -1);
+    ASSERT_INT_EQ(fjson_get_int64(o, "missing", JSON_OPTIONAL, &v, &err), 0);
+    ASSERT_INT_EQ(fjson_get_int64(o, "missing", JSON_REQUIRED, &v, &err), -1);
+    ASSERT_INT_EQ(err.code, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_CONTAINS(err.msg, "missing");
+    json_decref(o);
+}
+
+TEST(json_double_special_values_round_trip)
+{
+    const char *in[] = {"NaN", "Infinity", "-Infinity", "1e308", "-0.5"};
+    for (size_t i = 0; i < 5; i++) {
+        json_t *o = json_pack("{s:s}", "v", in[i]);
+        double d;
+        struct ferr err = FERR_INIT;
+        ASSERT_INT_EQ(fjson_get_double(o, "v", JSON_REQUIRED, &d, &err), 1);
+        struct sbuf sb = SBUF_INIT;
+        fjson_add_double(&sb, d);
+        json_t *back = json_loads(sb.buf, JSON_DECODE_ANY, NULL);
+        ASSERT(back != NULL);
+        double d2;
+        json_t *w = json_pack("{s:O}", "v", back);
+        ASSERT_INT_EQ(fjson_get_double(w, "v", JSON_REQUIRED, &d2, &err), 1);
+        ASSERT(isnan(d) ? isnan(d2) : d == d2);
+        json_decref(w);
+        json_decref(back);
+        json_decref(o);
+        sbuf_release(&sb);
+    }
+    double x = 0.1 + 0.2;
+    struct sbuf sb = SBUF_INIT;
+    fjson_add_double(&sb, x);
+    ASSERT(strtod(sb.buf, NULL) == x);
+    sbuf_reset(&sb);
+    fjson_add_double(&sb, 3.0);
+    ASSERT_STR_EQ(sb.buf, "3.0");
+    sbuf_release(&sb);
+    json_t *o = json_pack("{s:s}", "v", "abc");
+    double d;
+    struct ferr err = FERR_INIT;
+    ASSERT_INT_EQ(fjson_get_double(o, "v", JSON_REQUIRED, &d, &err), -1);
+    json_decref(o);
+}
+
+TEST(b64_round_trip_and_rejects_junk)
+{
+    struct sbuf enc = SBUF_INIT, dec = SBUF_INIT;
+    b64_encode(&enc, "{\"offset\": 42}", 14);
+    ASSERT_INT_EQ(b64_decode(&dec, enc.buf), 0);
+    ASSERT_STR_EQ(dec.buf, "{\"offset\": 42}");
+    sbuf_reset(&dec);
+    ASSERT_INT_EQ(b64_decode(&dec, "abc"), -1);
+    ASSERT_INT_EQ(b64_decode(&dec, ""), -1);
+    ASSERT_INT_EQ(b64_decode(&dec, "!!!!"), -1);
+    sbuf_release(&enc);
+    sbuf_release(&dec);
+}
+
+TEST(ids_are_hex_and_distinct)
+{
+    char a[33], b[33];
+    ids_new_run_id(a);
+    ids_new_run_id(b);
+    ASSERT(ids_is_run_id(a));
+    ASSERT(strcmp(a, b) != 0);
+    ASSERT(!ids_is_run_id("xyz"));
+    struct sbuf n = SBUF_INIT;
+    ids_new_run_name(&n);
+    ASSERT(strchr(n.buf, '-') && strrchr(n.buf, '-') != strchr(n.buf, '-'));
+    sbuf_release(&n);
+}
+
+TEST(ferr_names_round_trip)
+{
+    for (int c = FERR_OK; c < FERR__COUNT; c++)
+        ASSERT_INT_EQ(ferr_code_from_name(ferr_code_name((enum ferr_code)c)), c);
+    struct ferr err = FERR_INIT;
+    ASSERT_INT_EQ(ferr_set(&err, FERR_BAD_REQUEST, "x %d", 1), -1);
+    ASSERT_STR_EQ(err.msg, "x 1");
+}

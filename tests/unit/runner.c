@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: MIT
+ * Runs every registered test in a forked child with a timeout (libuv's runner
+ * pattern). Usage: unit-tests [substring]. Prints one line per test and ends
+ * with "N passed, N failed". Exit status 1 when any test failed. */
+#include "test.h"
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_TESTS   1024
+#define TIMEOUT_SEC 60
+
+struct test {
+    const char *name, *file;
+    test_fn fn;
+};
+
+static struct test tests[MAX_TESTS];
+static int ntests;
+static char tmpdir[256];
+
+void test_register(const char *name, const char *file, test_fn fn)
+{
+    if (ntests == MAX_TESTS) {
+        fprintf(stderr, "too many tests\n");
+        abort();
+    }
+    tests[ntests++] = (struct test){name, file, fn};
+}
+
+const char *test_tmpdir(void)
+{
+    return tmpdir;
+}
+
+static int run_one(const struct test *t)
+{
+    snprintf(tmpdir, sizeof(tmpdir), "/tmp/ferry-unit-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 0;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        return 0;
+    }
+    if (pid == 0) {
+        alarm(TIMEOUT_SEC);
+        t->fn();
+        exit(0);
+    }
+    int st = 0;
+    while (waitpid(pid, &st, 0) < 0)
+        ;
+    char cmd[300];
+    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "warning: could not remove %s\n", tmpdir);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+        return 1;
+    if (WIFSIGNALED(st))
+        fprintf(stderr, "    killed by signal %d%s\n", WTERMSIG(st),
+                WTERMSIG(st) == SIGALRM ? " (timeout)" : "");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *only = argc > 1 ? argv[1] : NULL;
+    int passed = 0, failed = 0;
+    for (int i = 0; i < ntests; i++) {
+        if (only && !strstr(tests[i].name, only) && !strstr(tests[i].file, only))
+            continue;
+        int ok = run_one(&tests[i]);
+        printf("%s %s (%s)\n", ok ? "ok  " : "FAIL", tests[i].name, tests[i].file);
+        fflush(stdout);
+        ok ? passed++ : failed++;
+    }
+    printf("unit: %d passed, %d failed\n", passed, failed);
+    return failed ? 1 : 0;
+}

@@ -1,0 +1,527 @@
+/* SPDX-License-Identifier: MIT
+ * The SQLite store against a real database file: experiments, runs, params,
+ * metrics, tags, inputs, lifecycle rules, migrations and group commit. */
+#include "../test.h"
+#include "base/ferr.h"
+#include "base/sbuf.h"
+#include "store/schema.h"
+#include "store/store.h"
+
+#include <math.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <sqlite3.h>
+
+static struct store *open_store(int group_commit)
+{
+    struct sbuf path = SBUF_INIT;
+    sbuf_addf(&path, "%s/t.db", test_tmpdir());
+    struct store_opts o = STORE_OPTS_INIT;
+    o.group_commit = group_commit;
+    o.default_artifact_root = "/artifacts";
+    struct store *s = NULL;
+    struct ferr err = FERR_INIT;
+    ASSERT_OK(store_open(path.buf, &o, &s, &err), &err);
+    sbuf_release(&path);
+    return s;
+}
+
+static char *new_run(struct store *s, const char *exp)
+{
+    struct run_create rc = {exp, "alice", NULL, TIME_NONE, NULL};
+    struct run r;
+    struct ferr err = FERR_INIT;
+    ASSERT_OK(store_create_run(s, &rc, &r, &err), &err);
+    char *id = strdup(r.info.run_id);
+    run_release(&r);
+    return id;
+}
+
+TEST(store_default_experiment_exists)
+{
+    struct store *s = open_store(0);
+    struct experiment e;
+    struct ferr err = FERR_INIT;
+    ASSERT_OK(store_get_experiment(s, "0", &e, &err), &err);
+    ASSERT_STR_EQ(e.name, "Default");
+    ASSERT_STR_EQ(e.artifact_location, "/artifacts/0");
+    experiment_release(&e);
+    store_close(s);
+}
+
+TEST(store_experiment_create_duplicate_and_rename)
+{
+    struct store *s = open_store(0);
+    struct ferr err = FERR_INIT;
+    char *id = NULL;
+    ASSERT_OK(store_create_experiment(s, "exp", NULL, NULL, &id, &err), &err);
+    ASSERT_STR_EQ(id, "1");
+    ASSERT_FAILS(store_create_experiment(s, "exp", NULL, NULL, NULL, &err), &err,
+                 FERR_RESOURCE_ALREADY_EXISTS);
+    ASSERT_FAILS(store_create_experiment(s, "", NULL, NULL, NULL, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_OK(store_rename_experiment(s, id, "exp2", &err), &err);
+    ASSERT_FAILS(store_rename_experiment(s, id, "Default", &err), &err,
+                 FERR_RESOURCE_ALREADY_EXISTS);
+    ASSERT_FAILS(store_rename_experiment(s, "99", "x", &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
+    struct experiment e;
+    ASSERT_OK(store_get_experiment_by_name(s, "exp2", &e, &err), &err);
+    ASSERT_STR_EQ(e.experiment_id, "1");
+    experiment_release(&e);
+    ASSERT_FAILS(store_get_experiment_by_name(s, "exp", &e, &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_FAILS(store_get_experiment(s, "abc", &e, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    free(id);
+    store_close(s);
+}
+
+TEST(store_experiment_delete_restore_cascades_to_runs)
+{
+    struct store *s = open_store(0);
+    struct ferr err = FERR_INIT;
+    char *id = NULL;
+    ASSERT_OK(store_create_experiment(s, "e", NULL, NULL, &id, &err), &err);
+    char *r1 = new_run(s, id), *r2 = new_run(s, id);
+    ASSERT_OK(store_delete_run(s, r2, &err), &err); /* deleted on its own, earlier */
+    usleep(2000);
+    ASSERT_OK(store_delete_experiment(s, id, &err), &err);
+    struct run r;
+    ASSERT_OK(store_get_run(s, r1, &r, &err), &err);
+    ASSERT_INT_EQ(r.info.lifecycle_stage, LIFECYCLE_DELETED);
+    run_release(&r);
+    /* no new runs in a deleted experiment, no second delete */
+    struct run_create rc = {id, NULL, NULL, TIME_NONE, NULL};
+    ASSERT_FAILS(store_create_run(s, &rc, &r, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_FAILS(store_delete_experiment(s, id, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_FAILS(store_create_experiment(s, "e", NULL, NULL, NULL, &err), &err,
+                 FERR_RESOURCE_ALREADY_EXISTS);
+    ASSERT_OK(store_restore_experiment(s, id, &err), &err);
+    ASSERT_OK(store_get_run(s, r1, &r, &err), &err);
+    ASSERT_INT_EQ(r.info.lifecycle_stage, LIFECYCLE_ACTIVE);
+    run_release(&r);
+    ASSERT_OK(store_get_run(s, r2, &r, &err), &err); /* stays deleted */
+    ASSERT_INT_EQ(r.info.lifecycle_stage, LIFECYCLE_DELETED);
+    run_release(&r);
+    ASSERT_FAILS(store_delete_experiment(s, "0", &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    free(id);
+    free(r1);
+    free(r2);
+    store_close(s);
+}
+
+TEST(store_experiment_tags)
+{
+    struct store *s = open_store(0);
+    struct ferr err = FERR_INIT;
+    ASSERT_OK(store_set_experiment_tag(s, "0", "team", "ml", &err), &err);
+    ASSERT_OK(store_set_experiment_tag(s, "0", "team", "infra", &err), &err);
+    struct experiment e;
+    ASSERT_OK(store_get_experiment(s, "0", &e, &err), &err);
+    ASSERT_STR_EQ(kv_list_get(&e.tags, "team"), "infra");
+    experiment_release(&e);
+    ASSERT_OK(store_delete_experiment_tag(s, "0", "team", &err), &err);
+    ASSERT_FAILS(store_delete_experiment_tag(s, "0", "team", &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_FAILS(store_set_experiment_tag(s, "7", "k", "v", &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
+    store_close(s);
+}
+
+TEST(store_run_create_names_and_tags)
+{
+    struct store *s = open_store(0);
+    struct ferr err = FERR_INIT;
+    struct kv_list tags = {0};
+    kv_list_add(&tags, "mlflow.user", "bob");
+    kv_list_add(&tags, "mlflow.runName", "named");
+    struct run_create rc = {"0", NULL, NULL, 1234, &tags};
+    struct run r;
+    ASSERT_OK(store_create_run(s, &rc, &r, &err), &err);
+    ASSERT_STR_EQ(r.info.run_name, "named");
+    ASSERT_STR_EQ(r.info.user_id, "bob");
+    ASSERT_INT_EQ(r.info.start_time, 1234);
+    ASSERT_INT_EQ(r.info.status, RUN_RUNNING);
+    ASSERT_INT_EQ(strlen(r.info.run_id), 32);
+    ASSERT(r.info.end_time == TIME_NONE);
+    struct sbuf uri = SBUF_INIT;
+    sbuf_addf(&uri, "/artifacts/0/%s/artifacts", r.info.run_id);
+    ASSERT_STR_EQ(r.info.artifact_uri, uri.buf);
+    sbuf_release(&uri);
+    run_release(&r);
+    /* conflicting run_name and tag */
+    rc.run_name = "other";
+    ASSERT_FAILS(store_create_run(s, &rc, &r, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    kv_list_release(&tags);
+    /* generated name: adjective-noun-number, mirrored in the tag */
+    struct run_create plain = {"0", NULL, NULL, TIME_NONE, NULL};
+    ASSERT_OK(store_create_run(s, &plain, &r, &err), &err);
+    ASSERT(strchr(r.info.run_name, '-') != NULL);
+    ASSERT_STR_EQ(kv_list_get(&r.tags, "mlflow.runName"), r.info.run_name);
+    run_release(&r);
+    struct run_create bad = {"42", NULL, NULL, TIME_NONE, NULL};
+    ASSERT_FAILS(store_create_run(s, &bad, &r, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
+    store_close(s);
+}
+
+TEST(store_params_are_immutable_and_batch_is_atomic)
+{
+    struct store *s = open_store(0);
+    struct ferr err = FERR_INIT;
+    char *id = new_run(s, "0");
+    struct kv_list p = {0};
+    kv_list_add(&p, "lr", "0.1");
+    ASSERT_OK(store_log_batch(s, id, NULL, &p, NULL, &err), &err);
+    ASSERT_OK(store_log_batch(s, id, NULL, &p, NULL, &err), &err); /* same value again */
+    struct metric_list m = {0};
+    metric_list_add(&m, "loss", 1.0, 10, 0);
+    struct kv_list p2 = {0};
+    kv_list_add(&p2, "lr", "0.2");
+    ASSERT_FAILS(store_log_batch(s, id, &m, &p2, NULL, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_CONTAINS(err.msg, "lr");
+    struct run r;
+    ASSERT_OK(store_get_run(s, id, &r, &err), &err);
+    ASSERT_STR_EQ(kv_list_get(&r.params, "lr"), "0.1");
+    ASSERT_INT_EQ(r.metrics.n, 0); /* the metric in the failed batch was not stored */
+    run_release(&r);
+    kv_list_release(&p);
+    kv_list_release(&p2);
+    metric_list_release(&m);
+    free(id);
+    store_close(s);
+}
+
+TEST(store_batch_limits)
+{
+    struct store *s = open_store(0);
+    struct ferr err = FERR_INIT;
+    char *id = new_run(s, "0");
+    struct metric_list m = {0};
+    for (int i = 0; i < 1001; i++)
+        metric_list_add(&m, "k", i, 1, i);
+    ASSERT_FAILS(store_log_batch(s, id, &m, NULL, NULL, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    metric_list_release(&m);
+    struct kv_list p = {0};
+    char key[16];
+    for (int i = 0; i < 101; i++) {
+        snprintf(key, sizeof(key), "p%d", i);
+        kv_list_add(&p, key, "v");
+    }
+    ASSERT_FAILS(store_log_batch(s, id, NULL, &p, NULL, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_FAILS(store_log_batch(s, id, NULL, NULL, &p, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    kv_list_release(&p);
+    struct run r;
+    ASSERT_OK(store_get_run(s, id, &r, &err), &err);
+    ASSERT_INT_EQ(r.params.n, 0);
+    run_release(&r);
+    free(id);
+    store_close(s);
+}
+
+TEST(store_metrics_latest_history_and_special_values)
+{
+    struct store *s = open_store(0);
+    struct ferr err = FERR_INIT;
+    char *id = new_run(s, "0");
+    struct metric_list m = {0};
+    metric_list_add(&m, "x", 3.0, 100, 5);
+    metric_list_add(&m, "x", 1.0, 200, 2); /* older step: not the latest */
+    metric_list_add(&m, "x", NAN, 50, 7);  /* greatest step: latest, even if NaN */
+    metric_list_add(&m, "inf", INFINITY, 1, 0);
+    metric_list_add(&m, "ninf", -INFINITY, 1, 0);
+    metric_list_add(&m, "x", 3.0, 100, 5); /* exact duplicate: stored once */
+    ASSERT_OK(store_log_batch(s, id, &m, NULL, NULL, &err), &err);
+    metric_list_release(&m);
+    struct run r;
+    ASSERT_OK(store_get_run(s, id, &r, &err), &err);
+    ASSERT_INT_EQ(r.metrics.n, 3);
+    for (size_t i = 0; i < r.metrics.n; i++) {
+        const struct metric *x = &r.metrics.v[i];
+        if (!strcmp(x->key, "x")) {
+            ASSERT(isnan(x->value));
+            ASSERT_INT_EQ(x->step, 7);
+        } else if (!strcmp(x->key, "inf")) {
+            ASSERT(isinf(x->value) && x->value > 0);
+        } else {
+            ASSERT(isinf(x->value) && x->value < 0);
+        }
+    }
+    run_release(&r);
+    struct metric_list h;
+    char *next = NULL;
+    ASSERT_OK(store_get_metric_history(s, id, "x", 0, NULL, &h, &next, &err), &err);
+    ASSERT_INT_EQ(h.n, 3);
+    ASSERT_INT_EQ(h.v[0].step, 2);
+    ASSERT_INT_EQ(h.v[1].step, 5);
+    ASSERT(isnan(h.v[2].value));
+    ASSERT(next == NULL);
+    metric_list_release(&h);
+    ASSERT_FAILS(store_get_metric_history(s, "0123456789abcdef0123456789abcdef", "x", 0, NULL, &h,
+                                          NULL, &err),
+                 &err, FERR_RESOURCE_DOES_NOT_EXIST);
+    free(id);
+    store_close(s);
+}
+
+TEST(store_history_pages)
+{
+    struct store *s = open_store(0);
+    struct ferr err = FERR_INIT;
+    char *id = new_run(s, "0");
+    struct metric_list m = {0};
+    for (int i = 0; i < 250; i++)
+        metric_list_add(&m, "loss", 1.0 / (i + 1), 1000 + i, i);
+    ASSERT_OK(store_log_batch(s, id, &m, NULL, NULL, &err), &err);
+    metric_list_release(&m);
+    int seen = 0, pages = 0;
+    char *token = NULL;
+    do {
+        struct metric_list h;
+        char *next = NULL;
+        ASSERT_OK(store_get_metric_history(s, id, "loss", 100, token, &h, &next, &err), &err);
+        for (size_t i = 0; i < h.n; i++)
+            ASSERT_INT_EQ(h.v[i].step, seen++);
+        metric_list_release(&h);
+        free(token);
+        token = next;
+        pages++;
+    } while (token);
+    ASSERT_INT_EQ(seen, 250);
+    ASSERT_INT_EQ(pages, 3);
+    struct metric_list h;
+    ASSERT_FAILS(store_get_metric_history(s, id, "loss", 10, "garbage!", &h, NULL, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    free(id);
+    store_close(s);
+}
+
+TEST(store_bulk_interval_samples_keep_ends)
+{
+    struct store *s = open_store(0);
+    struct ferr err = FERR_INIT;
+    char *a = new_run(s, "0"), *b = new_run(s, "0");
+    struct metric_list m = {0};
+    for (int i = 0; i < 1000; i++)
+        metric_list_add(&m, "acc", i, 1, i);
+    ASSERT_OK(store_log_batch(s, a, &m, NULL, NULL, &err), &err);
+    ASSERT_OK(store_log_batch(s, b, &m, NULL, NULL, &err), &err);
+    metric_list_release(&m);
+    const char *ids[] = {a, b};
+    struct metric_list out;
+    ASSERT_OK(store_get_metric_history_bulk_interval(s, ids, 2, "acc", TIME_NONE, TIME_NONE, 10,
+                                                     &out, &err),
+              &err);
+    ASSERT_INT_EQ(out.n, 20);
+    ASSERT_INT_EQ(out.v[0].step, 0);
+    ASSERT_INT_EQ(out.v[9].step, 999);
+    ASSERT_STR_EQ(out.v[10].run_id, b);
+    metric_list_release(&out);
+    ASSERT_OK(store_get_metric_history_bulk_interval(s, ids, 1, "acc", 100, 199, 1000, &out, &err),
+              &err);
+    ASSERT_INT_EQ(out.n, 100);
+    metric_list_release(&out);
+    free(a);
+    free(b);
+    store_close(s);
+}
+
+TEST(store_deleted_run_rejects_writes)
+{
+    struct store *s = open_store(0);
+    struct ferr err = FERR_INIT;
+    char *id = new_run(s, "0");
+    ASSERT_OK(store_delete_run(s, id, &err), &err);
+    struct kv_list t = {0};
+    kv_list_add(&t, "k", "v");
+    ASSERT_FAILS(store_log_batch(s, id, NULL, NULL, &t, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_FAILS(store_update_run(s, id, RUN_FINISHED, 5, NULL, NULL, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_OK(store_restore_run(s, id, &err), &err);
+    ASSERT_OK(store_log_batch(s, id, NULL, NULL, &t, &err), &err);
+    struct run_info ri;
+    ASSERT_OK(store_update_run(s, id, RUN_FINISHED, 5, "renamed", &ri, &err), &err);
+    ASSERT_INT_EQ(ri.status, RUN_FINISHED);
+    ASSERT_INT_EQ(ri.end_time, 5);
+    ASSERT_STR_EQ(ri.run_name, "renamed");
+    run_info_release(&ri);
+    ASSERT_OK(store_delete_tag(s, id, "k", &err), &err);
+    ASSERT_FAILS(store_delete_tag(s, id, "k", &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
+    kv_list_release(&t);
+    free(id);
+    store_close(s);
+}
+
+TEST(store_set_run_name_tag_renames_run)
+{
+    struct store *s = open_store(0);
+    struct ferr err = FERR_INIT;
+    char *id = new_run(s, "0");
+    struct kv_list t = {0};
+    kv_list_add(&t, "mlflow.runName", "new-name");
+    ASSERT_OK(store_log_batch(s, id, NULL, NULL, &t, &err), &err);
+    struct run r;
+    ASSERT_OK(store_get_run(s, id, &r, &err), &err);
+    ASSERT_STR_EQ(r.info.run_name, "new-name");
+    run_release(&r);
+    kv_list_release(&t);
+    free(id);
+    store_close(s);
+}
+
+TEST(store_inputs_stored_once_per_digest)
+{
+    struct store *s = open_store(0);
+    struct ferr err = FERR_INIT;
+    char *a = new_run(s, "0"), *b = new_run(s, "0");
+    struct dataset_input di = {0};
+    char name[] = "iris", digest[] = "abc123", st[] = "local", src[] = "/data/iris.csv";
+    di.dataset.name = name;
+    di.dataset.digest = digest;
+    di.dataset.source_type = st;
+    di.dataset.source = src;
+    kv_list_add(&di.tags, "mlflow.data.context", "training");
+    ASSERT_OK(store_log_inputs(s, a, &di, 1, &err), &err);
+    ASSERT_OK(store_log_inputs(s, a, &di, 1, &err), &err);
+    ASSERT_OK(store_log_inputs(s, b, &di, 1, &err), &err);
+    struct run r;
+    ASSERT_OK(store_get_run(s, a, &r, &err), &err);
+    ASSERT_INT_EQ(r.ninputs, 1);
+    ASSERT_STR_EQ(r.inputs[0].dataset.digest, "abc123");
+    ASSERT_STR_EQ(kv_list_get(&r.inputs[0].tags, "mlflow.data.context"), "training");
+    ASSERT(r.inputs[0].dataset.schema == NULL);
+    run_release(&r);
+    kv_list_release(&di.tags);
+    di.dataset.digest = NULL;
+    ASSERT_FAILS(store_log_inputs(s, a, &di, 1, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    free(a);
+    free(b);
+    store_close(s);
+}
+
+TEST(store_log_model_appends_history)
+{
+    struct store *s = open_store(0);
+    struct ferr err = FERR_INIT;
+    char *id = new_run(s, "0");
+    ASSERT_OK(store_log_model(s, id, "{\"artifact_path\": \"m1\"}", &err), &err);
+    ASSERT_OK(store_log_model(s, id, "{\"artifact_path\": \"m2\"}", &err), &err);
+    ASSERT_FAILS(store_log_model(s, id, "[1]", &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    struct run r;
+    ASSERT_OK(store_get_run(s, id, &r, &err), &err);
+    const char *h = kv_list_get(&r.tags, "mlflow.log-model.history");
+    ASSERT_CONTAINS(h, "m1");
+    ASSERT_CONTAINS(h, "m2");
+    run_release(&r);
+    free(id);
+    store_close(s);
+}
+
+struct writer_arg {
+    struct store *s;
+    const char *run_id;
+    int thread;
+};
+
+static void *writer(void *p)
+{
+    struct writer_arg *a = p;
+    char key[32];
+    snprintf(key, sizeof(key), "t%d", a->thread);
+    for (int i = 0; i < 200; i++) {
+        struct metric_list m = {0};
+        struct ferr err = FERR_INIT;
+        metric_list_add(&m, key, i, 1, i);
+        if (store_log_batch(a->s, a->run_id, &m, NULL, NULL, &err))
+            abort();
+        metric_list_release(&m);
+    }
+    return NULL;
+}
+
+TEST(store_group_commit_concurrent_writers)
+{
+    struct store *s = open_store(1);
+    char *id = new_run(s, "0");
+    pthread_t th[8];
+    struct writer_arg args[8];
+    for (int i = 0; i < 8; i++) {
+        args[i] = (struct writer_arg){s, id, i};
+        ASSERT(pthread_create(&th[i], NULL, writer, &args[i]) == 0);
+    }
+    for (int i = 0; i < 8; i++)
+        pthread_join(th[i], NULL);
+    struct ferr err = FERR_INIT;
+    for (int i = 0; i < 8; i++) {
+        char key[32];
+        snprintf(key, sizeof(key), "t%d", i);
+        struct metric_list h;
+        ASSERT_OK(store_get_metric_history(s, id, key, 0, NULL, &h, NULL, &err), &err);
+        ASSERT_INT_EQ(h.n, 200);
+        metric_list_release(&h);
+    }
+    /* a failing op inside a group does not take the others down */
+    struct kv_list p = {0};
+    kv_list_add(&p, "p", "1");
+    ASSERT_OK(store_log_batch(s, id, NULL, &p, NULL, &err), &err);
+    kv_list_set(&p, "p", "2");
+    ASSERT_FAILS(store_log_batch(s, id, NULL, &p, NULL, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    kv_list_release(&p);
+    free(id);
+    store_close(s);
+}
+
+TEST(store_reopen_keeps_data_and_schema_version)
+{
+    struct store *s = open_store(1);
+    char *id = new_run(s, "0");
+    store_close(s);
+    s = open_store(0);
+    struct run r;
+    struct ferr err = FERR_INIT;
+    ASSERT_OK(store_get_run(s, id, &r, &err), &err);
+    run_release(&r);
+    ASSERT_INT_EQ(store_schema_version(s), SCHEMA_VERSION);
+    store_close(s);
+    free(id);
+}
+
+TEST(store_refuses_newer_schema)
+{
+    struct sbuf path = SBUF_INIT;
+    sbuf_addf(&path, "%s/new.db", test_tmpdir());
+    sqlite3 *db;
+    ASSERT(sqlite3_open(path.buf, &db) == SQLITE_OK);
+    ASSERT(sqlite3_exec(db, "PRAGMA user_version = 999", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    struct store *s = NULL;
+    struct ferr err = FERR_INIT;
+    ASSERT_FAILS(store_open(path.buf, NULL, &s, &err), &err, FERR_INTERNAL_ERROR);
+    ASSERT_CONTAINS(err.msg, "newer");
+    sbuf_release(&path);
+}
+
+TEST(store_migrates_empty_database_from_version_zero)
+{
+    struct sbuf path = SBUF_INIT;
+    sbuf_addf(&path, "%s/v0.db", test_tmpdir());
+    sqlite3 *db;
+    ASSERT(sqlite3_open(path.buf, &db) == SQLITE_OK);
+    int from = -1;
+    struct ferr err = FERR_INIT;
+    ASSERT_OK(schema_migrate(db, &from, &err), &err);
+    ASSERT_INT_EQ(from, 0);
+    ASSERT_OK(schema_migrate(db, &from, &err), &err); /* idempotent */
+    ASSERT_INT_EQ(from, SCHEMA_VERSION);
+    sqlite3_close(db);
+    sbuf_release(&path);
+}
+
+TEST(store_open_rejects_unknown_uri)
+{
+    struct store *s = NULL;
+    struct ferr err = FERR_INIT;
+    ASSERT_FAILS(store_open("mysql://x", NULL, &s, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_FAILS(store_open("/nonexistent-dir/x/y.db", NULL, &s, &err), &err, FERR_INTERNAL_ERROR);
+}
