@@ -25,11 +25,13 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/banned.h"
@@ -40,6 +42,8 @@
 struct server {
     struct store *store;
     int access_log;
+    pthread_mutex_t mu;
+    int in_flight; /* requests between their first callback and completion */
 };
 
 /* Per-request state, created on the first callback. */
@@ -233,6 +237,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         const char *path = api_path(url);
         cr->route = path ? router_find(path) : NULL;
         *con_cls = cr;
+        pthread_mutex_lock(&srv->mu);
+        srv->in_flight++;
+        pthread_mutex_unlock(&srv->mu);
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -257,12 +264,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
     (void)conn;
     (void)toe;
+    struct server *srv = cls;
     struct conn_req *cr = *con_cls;
     if (!cr)
         return;
+    pthread_mutex_lock(&srv->mu);
+    srv->in_flight--;
+    pthread_mutex_unlock(&srv->mu);
     sbuf_release(&cr->body);
     free(cr);
     *con_cls = NULL;
@@ -333,10 +343,27 @@ static void wait_for_signal(void)
         log_info("received signal %d, shutting down", b);
 }
 
+/* Waits until no request is between its first callback and its completion,
+ * at most timeout_ms: requests in flight when shutdown began get answered. */
+static void drain(struct server *srv, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 10) {
+        pthread_mutex_lock(&srv->mu);
+        int n = srv->in_flight;
+        pthread_mutex_unlock(&srv->mu);
+        if (n <= 0)
+            return;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    log_warn("shutting down with requests still in flight after %d ms", timeout_ms);
+}
+
 static struct MHD_Daemon *start_daemon(const struct server_opts *o, struct server *srv,
                                        int fd)
 {
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    /* ITC: lets MHD_quiesce_daemon wake the polling threads. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     unsigned pool = 0;
     if (o->workers > 0) {
         flags |= MHD_USE_EPOLL;
@@ -348,7 +375,7 @@ static struct MHD_Daemon *start_daemon(const struct server_opts *o, struct serve
      * ~15 KB ones); pages are only touched when used. */
     return MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)256 * 1024, MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         /* last, so that without a pool the list simply ends here */
@@ -358,7 +385,7 @@ static struct MHD_Daemon *start_daemon(const struct server_opts *o, struct serve
 int server_run(const struct server_opts *o, struct ferr *err)
 {
     struct store_opts so = STORE_OPTS_INIT;
-    struct server srv = {NULL, o->access_log};
+    struct server srv = {NULL, o->access_log, PTHREAD_MUTEX_INITIALIZER, 0};
     struct MHD_Daemon *d = NULL;
     int port = 0, rc = -1;
     so.group_commit = 1;
@@ -382,7 +409,10 @@ int server_run(const struct server_opts *o, struct ferr *err)
     log_info("serving %s on http://%s:%d (%s)", o->backend_store_uri, o->host, port,
              o->workers > 0 ? "thread pool" : "thread per connection");
     wait_for_signal();
-    MHD_quiesce_daemon(d); /* stop accepting; requests in flight go on */
+    int lfd = MHD_quiesce_daemon(d); /* stop accepting; requests in flight go on */
+    if (lfd >= 0)
+        close(lfd);
+    drain(&srv, 10000);
     rc = 0;
 out:
     if (d)
