@@ -32,6 +32,7 @@ struct write_op {
     int done;
     struct ferr err;
     struct write_op *next;
+    pthread_cond_t cond; /* signalled when done: wakes only this submitter */
 };
 
 /* Ops per group-commit transaction; bounds the latency of the first op. */
@@ -248,8 +249,8 @@ static void *writer_main(void *arg)
         for (struct write_op *op = head, *next; op; op = next) {
             next = op->next; /* op lives on its submitter's stack: read next first */
             op->done = 1;
+            pthread_cond_signal(&op->cond);
         }
-        pthread_cond_broadcast(&sq->done_cond);
     }
     pthread_mutex_unlock(&sq->q_mu);
     return NULL;
@@ -257,7 +258,7 @@ static void *writer_main(void *arg)
 
 int sq_write(struct sq *sq, sq_write_fn fn, void *arg, struct ferr *err)
 {
-    struct write_op op = {fn, arg, 0, 0, FERR_INIT, NULL};
+    struct write_op op = {fn, arg, 0, 0, FERR_INIT, NULL, PTHREAD_COND_INITIALIZER};
     if (!sq->group_commit) {
         pthread_mutex_lock(&sq->write_mu);
         run_group(sq, &op);
@@ -275,8 +276,9 @@ int sq_write(struct sq *sq, sq_write_fn fn, void *arg, struct ferr *err)
         sq->q_tail = &op;
         pthread_cond_signal(&sq->q_cond);
         while (!op.done)
-            pthread_cond_wait(&sq->done_cond, &sq->q_mu);
+            pthread_cond_wait(&op.cond, &sq->q_mu);
         pthread_mutex_unlock(&sq->q_mu);
+        pthread_cond_destroy(&op.cond);
     }
     if (op.rc && err)
         *err = op.err;
@@ -302,7 +304,6 @@ static void sq_close(struct store *s)
     pthread_mutex_destroy(&sq->write_mu);
     pthread_mutex_destroy(&sq->q_mu);
     pthread_cond_destroy(&sq->q_cond);
-    pthread_cond_destroy(&sq->done_cond);
     free(sq->path);
     free(sq->base.default_artifact_root);
     free(sq);
@@ -387,7 +388,6 @@ int store_sqlite_open(const char *path, const struct store_opts *opts, struct st
     pthread_mutex_init(&sq->write_mu, NULL);
     pthread_mutex_init(&sq->q_mu, NULL);
     pthread_cond_init(&sq->q_cond, NULL);
-    pthread_cond_init(&sq->done_cond, NULL);
 
     sq->writer = conn_open(sq, err);
     if (!sq->writer)

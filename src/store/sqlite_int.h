@@ -43,7 +43,6 @@ struct sq {
     int thread_started;
     pthread_mutex_t q_mu;
     pthread_cond_t q_cond;    /* writer waits for work */
-    pthread_cond_t done_cond; /* submitters wait for their op */
     struct write_op *q_head, *q_tail;
     int stopping;
 };
