@@ -525,3 +525,77 @@ TEST(store_open_rejects_unknown_uri)
     ASSERT_FAILS(store_open("mysql://x", NULL, &s, &err), &err, FERR_INVALID_PARAMETER_VALUE);
     ASSERT_FAILS(store_open("/nonexistent-dir/x/y.db", NULL, &s, &err), &err, FERR_INTERNAL_ERROR);
 }
+
+/* Fault injection with SQLite's own machinery: a trigger makes the metric
+ * insert fail for one key, in the middle of a batch and of a commit group. */
+static void inject_metric_fault(const char *key)
+{
+    struct sbuf path = SBUF_INIT, sql = SBUF_INIT;
+    sbuf_addf(&path, "%s/t.db", test_tmpdir());
+    sbuf_addf(&sql,
+              "CREATE TRIGGER inject BEFORE INSERT ON metrics WHEN NEW.key = '%s' "
+              "BEGIN SELECT RAISE(ABORT, 'injected fault'); END",
+              key);
+    sqlite3 *db;
+    ASSERT(sqlite3_open(path.buf, &db) == SQLITE_OK);
+    ASSERT(sqlite3_exec(db, sql.buf, NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    sbuf_release(&path);
+    sbuf_release(&sql);
+}
+
+static void *boom_writer(void *p)
+{
+    struct writer_arg *a = p;
+    for (int i = 0; i < 100; i++) {
+        struct metric_list m = {0};
+        struct kv_list t = {0};
+        struct ferr err = FERR_INIT;
+        char tag[32];
+        snprintf(tag, sizeof(tag), "boom-%d-%d", a->thread, i);
+        kv_list_add(&t, tag, "x");
+        metric_list_add(&m, "ok", i, 1, a->thread * 1000 + i);
+        metric_list_add(&m, "boom", 1, 1, i);
+        if (store_log_batch(a->s, a->run_id, &m, NULL, &t, &err) == 0 ||
+            err.code != FERR_INTERNAL_ERROR)
+            abort();
+        metric_list_release(&m);
+        kv_list_release(&t);
+        metric_list_add(&m, "ok", i, 2, a->thread * 1000 + i);
+        if (store_log_batch(a->s, a->run_id, &m, NULL, NULL, &err))
+            abort();
+        metric_list_release(&m);
+    }
+    return NULL;
+}
+
+TEST(store_fault_mid_batch_leaves_nothing_and_spares_the_group)
+{
+    struct store *s = open_store(1);
+    char *id = new_run(s, "0");
+    store_close(s);
+    inject_metric_fault("boom");
+    s = open_store(1);
+    pthread_t th[4];
+    struct writer_arg args[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (struct writer_arg){s, id, i};
+        ASSERT(pthread_create(&th[i], NULL, boom_writer, &args[i]) == 0);
+    }
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    struct ferr err = FERR_INIT;
+    struct metric_list h;
+    ASSERT_OK(store_get_metric_history(s, id, "ok", 0, NULL, &h, NULL, &err), &err);
+    ASSERT_INT_EQ(h.n, 400); /* only the good writes, each once */
+    for (size_t i = 0; i < h.n; i++)
+        ASSERT_INT_EQ(h.v[i].timestamp, 2);
+    metric_list_release(&h);
+    struct run r;
+    ASSERT_OK(store_get_run(s, id, &r, &err), &err);
+    ASSERT_INT_EQ(r.tags.n, 1); /* just mlflow.runName: no tag of a failed batch */
+    ASSERT_CONTAINS(kv_list_get(&r.tags, "mlflow.runName"), "-");
+    run_release(&r);
+    free(id);
+    store_close(s);
+}
