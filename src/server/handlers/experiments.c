@@ -7,8 +7,24 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "base/banned.h"
+
+/* MLflow resolves a relative local artifact_location against the server's
+ * working directory; URIs with a scheme and absolute paths are kept. */
+static char *resolve_location(const char *loc)
+{
+    if (!loc || !*loc || loc[0] == '/' || strstr(loc, ":"))
+        return NULL;
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof(cwd)))
+        return NULL;
+    struct sbuf sb = SBUF_INIT;
+    sbuf_addf(&sb, "%s/%s", cwd, loc[0] == '.' && loc[1] == '/' ? loc + 2 : loc);
+    return sbuf_detach(&sb, NULL);
+}
 
 int h_experiments_create(struct req *r)
 {
@@ -19,7 +35,9 @@ int h_experiments_create(struct req *r)
         fjson_get_str(r->in, "artifact_location", JSON_OPTIONAL, &loc, &r->err) < 0 ||
         codec_kv_list_from_json(json_object_get(r->in, "tags"), "tags", &tags, &r->err))
         return -1;
-    int rc = store_create_experiment(r->store, name, loc, &tags, &id, &r->err);
+    char *abs = resolve_location(loc);
+    int rc = store_create_experiment(r->store, name, abs ? abs : loc, &tags, &id, &r->err);
+    free(abs);
     kv_list_release(&tags);
     if (rc)
         return -1;
