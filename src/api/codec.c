@@ -334,7 +334,10 @@ void codec_write_metric(struct sbuf *sb, const struct metric *m, int with_run_id
     add_json_str(sb, m->key);
     sbuf_addstr(sb, ",\"value\":");
     fjson_add_double(sb, m->value);
-    sbuf_addf(sb, ",\"timestamp\":%" PRId64 ",\"step\":%" PRId64, m->timestamp, m->step);
+    sbuf_addstr(sb, ",\"timestamp\":");
+    fjson_add_int64(sb, m->timestamp);
+    sbuf_addstr(sb, ",\"step\":");
+    fjson_add_int64(sb, m->step);
     if (with_run_id && m->run_id) {
         sbuf_addstr(sb, ",\"run_id\":");
         add_json_str(sb, m->run_id);

@@ -166,15 +166,31 @@ void fjson_add_double(struct sbuf *sb, double v)
         sbuf_addstr(sb, v > 0 ? "\"Infinity\"" : "\"-Infinity\"");
         return;
     }
-    /* Shortest of %.15g/%.16g/%.17g that round-trips: most values are short. */
+    /* %.17g always reads back to the same double, in one call; it is also
+     * what jansson writes for every other response. Searching for the
+     * shortest form costs 2.5x more (45 vs 18 ms per 100k values) and that
+     * dominated get-history. */
     char buf[40];
-    for (int prec = 15; prec <= 17; prec++) {
-        snprintf(buf, sizeof(buf), "%.*g", prec, v);
-        if (strtod(buf, NULL) == v)
-            break;
-    }
+    snprintf(buf, sizeof(buf), "%.17g", v);
     sbuf_addstr(sb, buf);
     /* Keep it a JSON real so readers see a double, as MLflow's do. */
     if (!strpbrk(buf, ".eEn"))
         sbuf_addstr(sb, ".0");
+}
+
+void fjson_add_int64(struct sbuf *sb, int64_t v)
+{
+    char tmp[24];
+    int n = 0;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    do {
+        tmp[n++] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        tmp[n++] = '-';
+    sbuf_grow(sb, (size_t)n);
+    while (n)
+        sb->buf[sb->len++] = tmp[--n];
+    sb->buf[sb->len] = '\0';
 }

@@ -34,8 +34,10 @@ json_t *fjson_double(double v);
 int fjson_parse_int64(const char *s, int64_t *out) WARN_UNUSED;
 /* Parses a double, accepting "NaN", "Infinity", "-Infinity", "inf", "nan". */
 int fjson_parse_double(const char *s, double *out) WARN_UNUSED;
-/* Appends a double in the shortest form that reads back exactly (JSON-safe for
- * finite values; NaN/Infinity written as quoted strings). */
+/* Appends a double with 17 significant digits, which reads back exactly
+ * (JSON-safe for finite values; NaN/Infinity written as quoted strings). */
 void fjson_add_double(struct sbuf *sb, double v);
+/* Appends a decimal int64 (faster than sbuf_addf on hot paths). */
+void fjson_add_int64(struct sbuf *sb, int64_t v);
 
 #endif

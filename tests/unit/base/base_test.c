@@ -122,3 +122,17 @@ TEST(ferr_names_round_trip)
     ASSERT_INT_EQ(ferr_set(&err, FERR_BAD_REQUEST, "x %d", 1), -1);
     ASSERT_STR_EQ(err.msg, "x 1");
 }
+
+TEST(json_add_int64_extremes)
+{
+    struct sbuf sb = SBUF_INIT;
+    fjson_add_int64(&sb, 0);
+    sbuf_addch(&sb, ' ');
+    fjson_add_int64(&sb, -42);
+    sbuf_addch(&sb, ' ');
+    fjson_add_int64(&sb, INT64_MAX);
+    sbuf_addch(&sb, ' ');
+    fjson_add_int64(&sb, INT64_MIN);
+    ASSERT_STR_EQ(sb.buf, "0 -42 9223372036854775807 -9223372036854775808");
+    sbuf_release(&sb);
+}
