@@ -45,6 +45,9 @@ void req_reply_json(struct req *r, json_t *doc);
 void req_reply_empty(struct req *r);
 /* The run id from "run_id", falling back to the deprecated "run_uuid". */
 int req_run_id(struct req *r, const char **out) WARN_UNUSED;
+/* A ViewType field given by name ("ACTIVE_ONLY") or number; absent means
+ * ACTIVE_ONLY. */
+int req_view_type(struct req *r, const char *field, enum view_type *out) WARN_UNUSED;
 /* A field holding an array of strings; a single string counts as one. The
  * result points into r->in; *n = 0 when absent. Caller frees *out. */
 int req_str_array(struct req *r, const char *field, const char ***out, size_t *n) WARN_UNUSED;

@@ -151,3 +151,23 @@ int req_str_array(struct req *r, const char *field, const char ***out, size_t *n
     *n = json_array_size(v);
     return 0;
 }
+
+int req_view_type(struct req *r, const char *field, enum view_type *out)
+{
+    json_t *v = json_object_get(r->in, field);
+    *out = VIEW_ACTIVE_ONLY;
+    if (!v || json_is_null(v))
+        return 0;
+    char num[24];
+    const char *s = json_string_value(v);
+    if (json_is_integer(v)) {
+        snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+        s = num;
+    }
+    if (!s || view_type_parse(s, out))
+        return ferr_set(&r->err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value for parameter '%s': expected ACTIVE_ONLY, DELETED_ONLY "
+                        "or ALL",
+                        field);
+    return 0;
+}

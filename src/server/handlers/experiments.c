@@ -73,27 +73,6 @@ int h_experiments_get_by_name(struct req *r)
     return reply_experiment(r, store_get_experiment_by_name(r->store, name, &e, &r->err), &e);
 }
 
-/* view_type as a name ("ACTIVE_ONLY") or its number; absent means ACTIVE_ONLY. */
-static int get_view(struct req *r, const char *field, enum view_type *out)
-{
-    json_t *v = json_object_get(r->in, field);
-    *out = VIEW_ACTIVE_ONLY;
-    if (!v || json_is_null(v))
-        return 0;
-    char num[8];
-    const char *s = json_string_value(v);
-    if (json_is_integer(v)) {
-        snprintf(num, sizeof(num), "%d", (int)(json_integer_value(v) & 0xff));
-        s = num;
-    }
-    if (!s || view_type_parse(s, out))
-        return ferr_set(&r->err, FERR_INVALID_PARAMETER_VALUE,
-                        "invalid value for parameter '%s': expected ACTIVE_ONLY, DELETED_ONLY "
-                        "or ALL",
-                        field);
-    return 0;
-}
-
 int h_experiments_search(struct req *r)
 {
     struct experiment_search q = {NULL, VIEW_ACTIVE_ONLY, DEFAULT_RESULTS_SEARCH_EXPERIMENTS,
@@ -102,7 +81,7 @@ int h_experiments_search(struct req *r)
     if (fjson_get_str(r->in, "filter", JSON_OPTIONAL, &q.filter, &r->err) < 0 ||
         fjson_get_str(r->in, "page_token", JSON_OPTIONAL, &q.page_token, &r->err) < 0 ||
         fjson_get_int64(r->in, "max_results", JSON_OPTIONAL, &q.max_results, &r->err) < 0 ||
-        get_view(r, "view_type", &q.view) ||
+        req_view_type(r, "view_type", &q.view) ||
         req_str_array(r, "order_by", &q.order_by, &q.norder_by))
         return -1;
     int rc = store_search_experiments(r->store, &q, &l, &r->err);

@@ -83,25 +83,6 @@ int h_runs_restore(struct req *r)
     return 0;
 }
 
-static int get_run_view(struct req *r, enum view_type *out)
-{
-    json_t *v = json_object_get(r->in, "run_view_type");
-    *out = VIEW_ACTIVE_ONLY;
-    if (!v || json_is_null(v))
-        return 0;
-    char num[8];
-    const char *s = json_string_value(v);
-    if (json_is_integer(v)) {
-        snprintf(num, sizeof(num), "%d", (int)(json_integer_value(v) & 0xff));
-        s = num;
-    }
-    if (!s || view_type_parse(s, out))
-        return ferr_set(&r->err, FERR_INVALID_PARAMETER_VALUE,
-                        "invalid value for parameter 'run_view_type': expected ACTIVE_ONLY, "
-                        "DELETED_ONLY or ALL");
-    return 0;
-}
-
 int h_runs_search(struct req *r)
 {
     struct run_search q = {NULL, 0, NULL, VIEW_ACTIVE_ONLY, DEFAULT_RESULTS_SEARCH_RUNS,
@@ -113,7 +94,7 @@ int h_runs_search(struct req *r)
         fjson_get_str(r->in, "filter", JSON_OPTIONAL, &q.filter, &r->err) < 0 ||
         fjson_get_str(r->in, "page_token", JSON_OPTIONAL, &q.page_token, &r->err) < 0 ||
         fjson_get_int64(r->in, "max_results", JSON_OPTIONAL, &q.max_results, &r->err) < 0 ||
-        get_run_view(r, &q.view))
+        req_view_type(r, "run_view_type", &q.view))
         goto out;
     if (store_search_runs(r->store, &q, &l, &r->err))
         goto out;
