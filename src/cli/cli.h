@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT
+ * The ferry command line: one file per subcommand (git's builtin/ pattern),
+ * each exporting cmd_<name>(argc, argv) with argv[0] the subcommand's name.
+ * Exit status: 0 ok, 1 the operation failed, 2 bad usage. */
+#ifndef FERRY_CLI_CLI_H
+#define FERRY_CLI_CLI_H
+
+#include "base/ferr.h"
+#include "client/client.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+int cmd_server(int argc, char **argv);
+int cmd_experiments(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+/* --tracking-uri given before the subcommand, or NULL (environment). */
+extern const char *cli_tracking_uri;
+
+/* Prints "ferry: <message>" to stderr; returns 1 (the failure exit status). */
+int cli_fail(const struct ferr *err);
+int cli_failf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints usage to stderr and returns 2. */
+int cli_usage(const char *usage);
+/* Opens the client for the tracking URI; prints the error and returns -1. */
+int cli_open(struct client **c);
+
+/* A table for people: rows of cells, printed with aligned columns. */
+struct table {
+    size_t ncols;
+    char **cells; /* row-major, ncols per row, owned */
+    size_t n, alloc;
+};
+
+void table_init(struct table *t, size_t ncols, const char *const *headers);
+/* Adds one cell to the current row (rows fill left to right). */
+void table_add(struct table *t, const char *cell);
+void table_addf(struct table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void table_print(const struct table *t);
+void table_release(struct table *t);
+
+/* --view active|deleted|all (NULL: active); returns 2 after printing on junk. */
+int cli_parse_view(const char *s, enum view_type *out);
+/* "2026-11-22 11:28:31" in UTC, or "-" for TIME_NONE. */
+void cli_format_time(char *buf, size_t n, int64_t ms);
+/* Prints a JSON document (new reference taken) on stdout, indented. */
+void cli_print_json(json_t *doc);
+
+#endif

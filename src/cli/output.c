@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT
+ * Output helpers shared by the subcommands: errors, tables, times, JSON. */
+#include "cli/cli.h"
+#include "base/sbuf.h"
+#include "base/xalloc.h"
+#include "domain/domain.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/banned.h"
+
+const char *cli_tracking_uri;
+
+int cli_fail(const struct ferr *err)
+{
+    fprintf(stderr, "ferry: %s\n", err->msg[0] ? err->msg : ferr_code_name(err->code));
+    return 1;
+}
+
+int cli_failf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ferry: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 1;
+}
+
+int cli_usage(const char *usage)
+{
+    fputs(usage, stderr);
+    return 2;
+}
+
+int cli_open(struct client **c)
+{
+    struct ferr err = FERR_INIT;
+    if (client_open(cli_tracking_uri, c, &err)) {
+        cli_fail(&err);
+        return -1;
+    }
+    return 0;
+}
+
+void table_init(struct table *t, size_t ncols, const char *const *headers)
+{
+    memset(t, 0, sizeof(*t));
+    t->ncols = ncols;
+    for (size_t i = 0; i < ncols; i++)
+        table_add(t, headers[i]);
+}
+
+void table_add(struct table *t, const char *cell)
+{
+    ALLOC_GROW(t->cells, t->n + 1, t->alloc);
+    t->cells[t->n++] = xstrdup(cell ? cell : "");
+}
+
+void table_addf(struct table *t, const char *fmt, ...)
+{
+    struct sbuf sb = SBUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    sbuf_vaddf(&sb, fmt, ap);
+    va_end(ap);
+    ALLOC_GROW(t->cells, t->n + 1, t->alloc);
+    t->cells[t->n++] = sbuf_detach(&sb, NULL);
+}
+
+/* Display width of UTF-8 text: counts code points, not bytes. */
+static size_t width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xC0) != 0x80;
+    return w;
+}
+
+void table_print(const struct table *t)
+{
+    size_t *w = xcalloc(t->ncols, sizeof(*w));
+    for (size_t i = 0; i < t->n; i++) {
+        size_t cw = width(t->cells[i]);
+        if (cw > w[i % t->ncols])
+            w[i % t->ncols] = cw;
+    }
+    for (size_t i = 0; i < t->n; i++) {
+        size_t col = i % t->ncols;
+        int last = col + 1 == t->ncols || i + 1 == t->n;
+        fputs(t->cells[i], stdout);
+        if (!last)
+            printf("%*s", (int)(w[col] - width(t->cells[i]) + 2), "");
+        else
+            putchar('\n');
+    }
+    free(w);
+}
+
+void table_release(struct table *t)
+{
+    for (size_t i = 0; i < t->n; i++)
+        free(t->cells[i]);
+    free(t->cells);
+    memset(t, 0, sizeof(*t));
+}
+
+void cli_format_time(char *buf, size_t n, int64_t ms)
+{
+    if (ms == TIME_NONE || ms <= 0) {
+        snprintf(buf, n, "-");
+        return;
+    }
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!gmtime_r(&s, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm))
+        snprintf(buf, n, "%lld", (long long)ms);
+}
+
+void cli_print_json(json_t *doc)
+{
+    char *s = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(doc);
+    if (!s) {
+        fputs("ferry: cannot encode JSON output\n", stderr);
+        return;
+    }
+    puts(s);
+    free(s);
+}
