@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The example program and the CLI, end to end, on a fresh SQLite file and
+# against a live server on a free loopback port. Usage: tests/examples.sh BUILD
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${1:-build-san}
+FERRY=$PWD/$BUILD/ferry
+TRAIN=$PWD/$BUILD/examples/xgboost_train/train
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
+work=$(mktemp -d /tmp/ferry-examples-XXXXXX)
+pass=0
+fail=0
+server_pid=
+
+cleanup() {
+	[ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+# check NAME CMD...: runs CMD, counts it, shows its output on failure.
+check() {
+	local name=$1
+	shift
+	if "$@" >"$work/out" 2>&1; then
+		echo "ok   $name"
+		pass=$((pass + 1))
+	else
+		echo "FAIL $name"
+		sed 's/^/    /' "$work/out" | tail -n 20
+		fail=$((fail + 1))
+	fi
+}
+
+# json_check FILE PYTHON: code over `d` (the parsed file) that must set ok true.
+json_check() {
+	"$PY" -c 'import json,sys; d=json.load(open(sys.argv[1])); g={"d": d}; exec(sys.argv[2], g); sys.exit(0 if g.get("ok") else 1)' "$1" "$2"
+}
+
+train_and_verify() {
+	local uri=$1
+	"$TRAIN" --tracking-uri "$uri" --experiment ex --rounds 8 --seed 7 >"$work/train.out" || return 1
+	"$FERRY" --tracking-uri "$uri" runs list --experiment-name ex --json >"$work/runs.json" || return 1
+	json_check "$work/runs.json" 'ok = len(d["runs"]) == 1' || return 1
+	local run
+	run=$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["runs"][0]["info"]["run_id"])' "$work/runs.json")
+	json_check "$work/runs.json" '
+r = d["runs"][0]
+p = {x["key"]: x["value"] for x in r["data"]["params"]}
+t = {x["key"]: x["value"] for x in r["data"]["tags"]}
+m = {x["key"]: x for x in r["data"]["metrics"]}
+ok = (r["info"]["status"] == "FINISHED" and p["max_depth"] == "4" and p["rounds"] == "8"
+and t["framework"] == "xgboost-c-api" and t["mlflow.source.type"] == "LOCAL"
+and m["valid-accuracy"]["step"] == 7 and 0.8 < m["valid-accuracy"]["value"] <= 1
+and set(m) >= {"train-logloss", "valid-logloss"})' || return 1
+	# the history has one point per iteration
+	"$PY" - "$uri" "$run" <<'PYEOF' || return 1
+import json, sys, subprocess
+uri, run = sys.argv[1], sys.argv[2]
+if uri.startswith("http"):
+    import urllib.request
+    url = "%s/api/2.0/mlflow/metrics/get-history?run_id=%s&metric_key=train-logloss" % (uri, run)
+    pts = json.load(urllib.request.urlopen(url))["metrics"]
+    assert [p["step"] for p in pts] == list(range(8)), pts
+    assert all(a["value"] > b["value"] for a, b in zip(pts, pts[1:])), "loss should fall"
+PYEOF
+}
+
+start_server() {
+	"$FERRY" server --host 127.0.0.1 --port 0 --backend-store-uri "sqlite://$work/server.db" -q \
+		>"$work/server.out" 2>"$work/server.err" &
+	server_pid=$!
+	for _ in $(seq 300); do
+		grep -q listening "$work/server.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	url=$(grep -o 'http://[0-9.:]*' "$work/server.out" | head -n 1)
+	[ -n "$url" ]
+}
+
+stop_server() {
+	kill -TERM "$server_pid" && wait "$server_pid"
+	local rc=$?
+	server_pid=
+	return $rc
+}
+
+cli_basics() {
+	"$FERRY" --help | grep -q 'experiments' || return 1
+	"$FERRY" runs --help | grep -q -- '--filter' || return 1
+	"$FERRY" experiments --help | grep -q 'rename' || return 1
+	"$FERRY" log --help | grep -q 'batch' || return 1
+	"$FERRY" server --help | grep -q -- '--backend-store-uri' || return 1
+	"$FERRY" version | grep -q '^ferry ' || return 1
+	"$FERRY" no-such-command 2>/dev/null
+	[ $? -eq 2 ] || return 1
+	"$FERRY" runs list --no-such-option 2>/dev/null
+	[ $? -eq 2 ] || return 1
+	return 0
+}
+
+cli_logging() {
+	local uri=$1 run
+	export FERRY_TRACKING_URI=$uri
+	"$FERRY" experiments create shell-exp --tag owner=ci >/dev/null || return 1
+	"$FERRY" experiments create shell-exp 2>"$work/dup.err"
+	[ $? -eq 1 ] && grep -q 'already exists' "$work/dup.err" || return 1
+	"$FERRY" experiments list --json >"$work/e.json" || return 1
+	json_check "$work/e.json" 'ok = any(e["name"] == "shell-exp" for e in d["experiments"])' || return 1
+	run=$("$TRAIN" --experiment shell-exp --rounds 2 | sed -n 's/^run \([0-9a-f]*\) .*/\1/p')
+	[ -n "$run" ] || return 1
+	"$FERRY" log param --run-id "$run" note hello || return 1
+	"$FERRY" log param --run-id "$run" note changed 2>/dev/null && return 1
+	FERRY_RUN_ID=$run "$FERRY" log metric extra 1.5 --step 3 || return 1
+	"$FERRY" log tag --run-id "$run" stage qa || return 1
+	echo '{"metrics": [{"key": "batched", "value": "NaN"}], "params": [{"key": "b", "value": "1"}]}' |
+		"$FERRY" log batch --run-id "$run" || return 1
+	"$FERRY" runs describe "$run" --json >"$work/r.json" || return 1
+	json_check "$work/r.json" '
+m = {x["key"]: x for x in d["run"]["data"]["metrics"]}
+p = {x["key"]: x["value"] for x in d["run"]["data"]["params"]}
+ok = (m["extra"]["step"] == 3 and m["batched"]["value"] == "NaN" and p["note"] == "hello"
+    and p["b"] == "1")' || return 1
+	"$FERRY" runs list --experiment-name shell-exp --filter "params.note = 'hello' OR metrics.extra > 9" \
+		--order-by "metrics.extra DESC" | grep -q "$run" || return 1
+	"$FERRY" runs list --experiment-name shell-exp --filter "metrics.extra >>> 1" 2>"$work/f.err"
+	[ $? -eq 1 ] && grep -q 'position' "$work/f.err" || return 1
+	"$FERRY" runs delete "$run" || return 1
+	"$FERRY" runs list --experiment-name shell-exp --view deleted | grep -q "$run" || return 1
+	"$FERRY" runs restore "$run" || return 1
+	unset FERRY_TRACKING_URI
+}
+
+check "cli help and usage errors" cli_basics
+check "example trains and logs (embedded)" train_and_verify "sqlite://$work/embedded.db"
+check "cli logging (embedded)" cli_logging "sqlite://$work/cli.db"
+check "server starts on a free port" start_server
+check "example trains and logs (REST)" train_and_verify "$url"
+check "cli logging (REST)" cli_logging "$url"
+check "server stops cleanly on SIGTERM" stop_server
+
+echo "examples: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
