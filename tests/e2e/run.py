@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""End-to-end tests: every tests/e2e/test_*.py module gets a fresh `ferry server`
+on a free 127.0.0.1 port (unless it sets OWN_SERVER), each test_* function is
+called with (server, client), and the server must exit 0 on SIGTERM afterwards
+(ASan leak reports make it fail). Ends with 'e2e: N passed, N failed'."""
+import argparse
+import importlib
+import os
+import sys
+import time
+import traceback
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from support.server import Server  # noqa: E402
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--ferry", required=True)
+    ap.add_argument("-k", default="", help="run only tests whose name contains this")
+    args = ap.parse_args()
+    ferry = os.path.abspath(args.ferry)
+    passed = failed = 0
+    mods = sorted(f[:-3] for f in os.listdir(HERE) if f.startswith("test_") and f.endswith(".py"))
+    for name in mods:
+        mod = importlib.import_module(name)
+        tests = [(n, getattr(mod, n)) for n in sorted(dir(mod))
+                 if n.startswith("test_") and callable(getattr(mod, n)) and args.k in n]
+        if not tests:
+            continue
+        own = getattr(mod, "OWN_SERVER", False)
+        srv = None
+        if not own:
+            srv = Server(ferry).start()
+        for tname, fn in tests:
+            t0 = time.time()
+            client = srv.client() if srv else None
+            try:
+                fn(srv, client) if srv else fn(ferry)
+                print("ok   %s.%s (%.2fs)" % (name, tname, time.time() - t0), flush=True)
+                passed += 1
+            except Exception:
+                print("FAIL %s.%s" % (name, tname), flush=True)
+                print("    " + traceback.format_exc().replace("\n", "\n    "))
+                if srv:
+                    print("    server log tail:\n    " + srv.stderr_tail(15).replace("\n", "\n    "))
+                failed += 1
+            finally:
+                if client:
+                    client.close()
+        if srv:
+            rc = srv.stop()
+            if rc == 0:
+                print("ok   %s: server exits 0 on SIGTERM" % name, flush=True)
+                passed += 1
+            else:
+                print("FAIL %s: server exit status %d\n    %s" % (
+                    name, rc, srv.stderr_tail(40).replace("\n", "\n    ")), flush=True)
+                failed += 1
+    print("e2e: %d passed, %d failed" % (passed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

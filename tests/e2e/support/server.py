@@ -1,0 +1,156 @@
+# SPDX-License-Identifier: MIT
+"""A real `ferry server` on a free 127.0.0.1 port, and a keep-alive client."""
+import http.client
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.parse
+
+API = "/api/2.0/mlflow/"
+
+
+class Server:
+    """Starts `ferry server` on a fresh (or given) database; stop() returns the exit status."""
+
+    def __init__(self, ferry, db=None, extra=()):
+        self.ferry = ferry
+        self.dir = tempfile.mkdtemp(prefix="ferry-e2e-")
+        self.db = db or os.path.join(self.dir, "ferry.db")
+        self.stderr_path = os.path.join(self.dir, "server.err")
+        self.extra = list(extra)
+        self.proc = None
+        self.port = None
+
+    def start(self, timeout=30):
+        self.err = open(self.stderr_path, "ab")
+        self.proc = subprocess.Popen(
+            [self.ferry, "server", "--host", "127.0.0.1", "--port", "0",
+             "--backend-store-uri", "sqlite://" + self.db] + self.extra,
+            stdout=subprocess.PIPE, stderr=self.err, cwd=self.dir)
+        deadline = time.time() + timeout
+        line = b""
+        while time.time() < deadline:
+            line = self.proc.stdout.readline()
+            if b"listening on" in line or not line:
+                break
+        if b"listening on" not in line:
+            raise RuntimeError("server did not start: %r\n%s" % (line, self.stderr_tail()))
+        self.port = int(line.strip().rsplit(b":", 1)[1])
+        return self
+
+    @property
+    def url(self):
+        return "http://127.0.0.1:%d" % self.port
+
+    def client(self):
+        return Client(self.port)
+
+    def stop(self, sig=signal.SIGTERM, timeout=30):
+        if not self.proc:
+            return 0
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        self.proc.stdout.close()
+        self.err.close()
+        self.proc = None
+        return rc
+
+    def kill(self):
+        return self.stop(signal.SIGKILL)
+
+    def stderr_tail(self, n=30):
+        try:
+            with open(self.stderr_path, "rb") as f:
+                return b"\n".join(f.read().splitlines()[-n:]).decode("utf-8", "replace")
+        except OSError:
+            return ""
+
+
+class Response:
+    def __init__(self, status, headers, body):
+        self.status = status
+        self.headers = headers
+        self.body = body
+        try:
+            self.json = json.loads(body) if body else None
+        except ValueError:
+            self.json = None
+
+    def __repr__(self):
+        return "<%d %s>" % (self.status, self.body[:300])
+
+
+class Client:
+    """One keep-alive HTTP/1.1 connection; reconnects if the server closed it."""
+
+    def __init__(self, port):
+        self.port = port
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.connects = 0
+
+    def raw(self, method, path, body=None, headers=None):
+        h = {"Content-Type": "application/json"}
+        h.update(headers or {})
+        for attempt in range(2):
+            try:
+                if self.conn.sock is None:
+                    self.connects += 1
+                self.conn.request(method, path, body=body, headers=h)
+                r = self.conn.getresponse()
+                data = r.read()
+                return Response(r.status, dict(r.getheaders()), data)
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.conn.close()
+                if attempt:
+                    raise
+
+    def post(self, endpoint, doc=None, prefix=API):
+        return self.raw("POST", prefix + endpoint, json.dumps(doc if doc is not None else {}))
+
+    def get(self, endpoint, params=None, prefix=API):
+        q = urllib.parse.urlencode(params or {}, doseq=True)
+        return self.raw("GET", prefix + endpoint + ("?" + q if q else ""))
+
+    def close(self):
+        self.conn.close()
+
+    # conveniences that assert success
+    def ok(self, r):
+        assert r.status == 200, "expected 200, got %r" % r
+        return r.json
+
+    def create_experiment(self, name, **kw):
+        kw["name"] = name
+        return self.ok(self.post("experiments/create", kw))["experiment_id"]
+
+    def create_run(self, exp="0", **kw):
+        kw["experiment_id"] = exp
+        return self.ok(self.post("runs/create", kw))["run"]
+
+    def get_run(self, run_id):
+        return self.ok(self.get("runs/get", {"run_id": run_id}))["run"]
+
+    def log_batch(self, run_id, metrics=(), params=(), tags=()):
+        return self.ok(self.post("runs/log-batch", {
+            "run_id": run_id, "metrics": list(metrics), "params": list(params),
+            "tags": list(tags)}))
+
+
+def expect_error(r, status, code, contains=None):
+    assert r.status == status, "expected %d %s, got %r" % (status, code, r)
+    assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
+    assert r.json and r.json.get("error_code") == code, "expected %s, got %r" % (code, r)
+    msg = r.json.get("message", "")
+    assert msg, "empty error message"
+    for leak in ("SELECT", "INSERT", "sqlite3", "EXISTS ("):
+        assert leak not in msg, "internals leaked into %r" % msg
+    if contains:
+        assert contains in msg, "%r not in %r" % (contains, msg)
