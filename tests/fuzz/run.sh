@@ -25,5 +25,9 @@ for bin in build-fuzz/*; do
 	fi
 	rm -rf "$work" "$work.log"
 done
+if [ $((pass + fail)) -eq 0 ]; then
+	echo "FAIL no fuzz targets in build-fuzz/ (run 'make fuzz')"
+	fail=1
+fi
 echo "fuzz: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
