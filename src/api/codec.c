@@ -4,6 +4,7 @@
 #include "base/xalloc.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -350,15 +351,21 @@ void codec_write_metrics_response(struct sbuf *sb, const struct metric_list *l,
 {
     /* ~60 bytes a point: grow once instead of doubling through the loop. */
     sbuf_grow(sb, 64 * l->n + 64);
-    sbuf_addstr(sb, "{\"metrics\":[");
-    for (size_t i = 0; i < l->n; i++) {
-        if (i)
-            sbuf_addch(sb, ',');
-        codec_write_metric(sb, &l->v[i], 1);
+    sbuf_addch(sb, '{');
+    /* Like MLflow's protobuf JSON, an empty list is left out: `{}`. */
+    if (l->n) {
+        sbuf_addstr(sb, "\"metrics\":[");
+        for (size_t i = 0; i < l->n; i++) {
+            if (i)
+                sbuf_addch(sb, ',');
+            codec_write_metric(sb, &l->v[i], 1);
+        }
+        sbuf_addch(sb, ']');
     }
-    sbuf_addch(sb, ']');
     if (next_page_token) {
-        sbuf_addstr(sb, ",\"next_page_token\":");
+        if (l->n)
+            sbuf_addch(sb, ',');
+        sbuf_addstr(sb, "\"next_page_token\":");
         add_json_str(sb, next_page_token);
     }
     sbuf_addch(sb, '}');
@@ -371,6 +378,33 @@ void codec_write_error(struct sbuf *sb, const struct ferr *err)
     sbuf_addstr(sb, ",\"message\":");
     add_json_str(sb, err->msg);
     sbuf_addch(sb, '}');
+}
+
+static json_t *integer_as_string(json_t *v)
+{
+    char num[24];
+    snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v));
+    return json_string(num);
+}
+
+void codec_normalize_request(json_t *in)
+{
+    static const char *const scalar[] = {"experiment_id", "status", "run_view_type",
+                                         "view_type"};
+    for (size_t i = 0; i < sizeof(scalar) / sizeof(scalar[0]); i++) {
+        json_t *v = json_object_get(in, scalar[i]);
+        if (json_is_integer(v))
+            json_object_set_new(in, scalar[i], integer_as_string(v));
+    }
+    json_t *ids = json_object_get(in, "experiment_ids"), *v;
+    size_t i;
+    if (!json_is_array(ids))
+        return;
+    json_array_foreach(ids, i, v)
+    {
+        if (json_is_integer(v))
+            json_array_set_new(ids, i, integer_as_string(v));
+    }
 }
 
 int codec_error_from_json(const char *body, size_t len, struct ferr *out)

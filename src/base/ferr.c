@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "base/ferr.h"
+#include "base/utf8.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +32,8 @@ int ferr_set(struct ferr *err, enum ferr_code code, const char *fmt, ...)
     err->code = code;
     vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
     va_end(ap);
+    /* Messages quote user text cut at byte limits; JSON needs whole characters. */
+    utf8_scrub(err->msg);
     return -1;
 }
 

@@ -84,7 +84,9 @@ int fjson_parse_double(const char *s, double *out)
         *out = -INFINITY;
         return 0;
     }
-    if (!*s)
+    /* Decimal notation only: strtod would also take hex ("0x10") and
+     * "nan(...)", which no MLflow client sends and Python's float() refuses. */
+    if (!*s || s[strspn(s, "0123456789+-.eE")])
         return -1;
     char *end;
     errno = 0;

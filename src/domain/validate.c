@@ -1,8 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "domain/validate.h"
+#include "base/utf8.h"
+#include "base/xalloc.h"
 
 #include <ctype.h>
+#include <jansson.h>
 #include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* MLflow allows `^[/\w.\- :]*$` where \w is Unicode-aware; bytes of multi-byte
@@ -39,7 +44,7 @@ static int validate_name(const char *what, const char *key, size_t max, struct f
     if (!key || !*key)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "missing value for required parameter 'key'");
-    size_t n = strlen(key);
+    size_t n = utf8_chars(key);
     if (n > max)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "%s name '%.40s...' has length %zu, which exceeds the limit of %zu", what,
@@ -62,7 +67,7 @@ static int validate_name(const char *what, const char *key, size_t max, struct f
 static int validate_len(const char *what, const char *key, const char *value, size_t max,
                         struct ferr *err)
 {
-    size_t n = value ? strlen(value) : 0;
+    size_t n = value ? utf8_chars(value) : 0;
     if (n > max)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "%s value for '%.100s' has length %zu, which exceeds the limit of %zu",
@@ -77,6 +82,11 @@ int validate_metric(const struct metric *m, struct ferr *err)
     if (m->timestamp == TIME_NONE)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "missing value for required parameter 'timestamp'");
+    if (m->timestamp < 0)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid timestamp %" PRId64 " for metric '%.100s': it must be a "
+                        "non-negative 64-bit integer",
+                        m->timestamp, m->key);
     return 0;
 }
 
@@ -109,7 +119,7 @@ int validate_experiment_name(const char *name, struct ferr *err)
     if (!name || !*name)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "invalid experiment name: the name must be a non-empty string");
-    size_t n = strlen(name);
+    size_t n = utf8_chars(name);
     if (n > MAX_EXPERIMENT_NAME_LENGTH)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "experiment name '%.40s...' has length %zu, which exceeds the limit of %d",
@@ -119,7 +129,7 @@ int validate_experiment_name(const char *name, struct ferr *err)
 
 int validate_run_name(const char *name, struct ferr *err)
 {
-    size_t n = name ? strlen(name) : 0;
+    size_t n = name ? utf8_chars(name) : 0;
     if (n > MAX_RUN_NAME_LENGTH)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "run name '%.40s...' has length %zu, which exceeds the limit of %d", name,
@@ -157,14 +167,12 @@ int validate_batch(const struct metric_list *metrics, const struct kv_list *para
     for (size_t i = 0; i < nt; i++)
         if (validate_tag(tags->v[i].key, tags->v[i].value, err))
             return -1;
-    /* The same param key twice with different values in one batch is a conflict. */
+    /* MLflow refuses a batch naming one param key twice, even with equal values. */
     for (size_t i = 0; i < np; i++)
         for (size_t j = i + 1; j < np; j++)
-            if (!strcmp(params->v[i].key, params->v[j].key) &&
-                strcmp(params->v[i].value, params->v[j].value))
+            if (!strcmp(params->v[i].key, params->v[j].key))
                 return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                                "duplicate parameter key '%.100s' with different values in one "
-                                "batch",
+                                "duplicate parameter keys have been submitted: '%.100s'",
                                 params->v[i].key);
     return 0;
 }
@@ -178,7 +186,7 @@ static int check_size(const char *field, const char *v, size_t max, int required
                             "missing value for required parameter '%s'", field);
         return 0;
     }
-    size_t n = strlen(v);
+    size_t n = utf8_chars(v);
     if (n > max)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "dataset %s has length %zu, which exceeds the limit of %zu", field, n, max);
@@ -200,11 +208,11 @@ int validate_dataset_input(const struct dataset_input *di, struct ferr *err)
         if (!t->key || !*t->key)
             return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                             "missing value for required parameter 'key' of an input tag");
-        if (strlen(t->key) > MAX_INPUT_TAG_KEY_SIZE)
+        if (utf8_chars(t->key) > MAX_INPUT_TAG_KEY_SIZE)
             return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                             "input tag key '%.40s...' exceeds the limit of %d", t->key,
                             MAX_INPUT_TAG_KEY_SIZE);
-        if (strlen(t->value) > MAX_INPUT_TAG_VALUE_SIZE)
+        if (utf8_chars(t->value) > MAX_INPUT_TAG_VALUE_SIZE)
             return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                             "input tag value for '%.100s' exceeds the limit of %d", t->key,
                             MAX_INPUT_TAG_VALUE_SIZE);
@@ -247,5 +255,82 @@ int validate_max_results(int64_t n, int64_t max, struct ferr *err)
                         "invalid value %" PRId64 " for parameter 'max_results': it must be "
                         "between 1 and %" PRId64,
                         n, max);
+    return 0;
+}
+
+int validate_model_json(const char *model_json, struct ferr *err)
+{
+    static const char *const mandatory[] = {"artifact_path", "flavors", "run_id",
+                                            "utc_time_created"};
+    if (!model_json || !*model_json)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "missing value for required parameter 'model_json'");
+    json_t *model = json_loads(model_json, 0, NULL);
+    if (!json_is_object(model)) {
+        json_decref(model);
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value for parameter 'model_json': expected a JSON object");
+    }
+    char missing[128] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < sizeof(mandatory) / sizeof(mandatory[0]); i++)
+        if (!json_object_get(model, mandatory[i])) {
+            int w = snprintf(missing + used, sizeof(missing) - used, "%s%s", used ? ", " : "",
+                             mandatory[i]);
+            if (w > 0)
+                used += (size_t)w;
+        }
+    json_decref(model);
+    if (used)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "model json is missing mandatory fields: %s", missing);
+    return 0;
+}
+
+/* Percent-decodes s into a new string (a malformed escape stays as it is). */
+static char *percent_decode(const char *s)
+{
+    size_t n = strlen(s), k = 0;
+    char *out = xmalloc(n + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%' && isxdigit((unsigned char)s[i + 1]) &&
+            isxdigit((unsigned char)s[i + 2])) {
+            char hex[3] = {s[i + 1], s[i + 2], 0};
+            out[k++] = (char)strtol(hex, NULL, 16);
+            i += 2;
+        } else {
+            out[k++] = s[i];
+        }
+    }
+    out[k] = '\0';
+    return out;
+}
+
+int validate_artifact_location(const char *loc, struct ferr *err)
+{
+    if (!loc || !*loc)
+        return 0;
+    const char *query = strchr(loc, '?');
+    size_t path_len = query ? (size_t)(query - loc) : strlen(loc);
+    if (strchr(loc, '#') || memchr(loc, ';', path_len))
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "'artifact_location' URL can't include fragments or params");
+    if (!query)
+        return 0;
+    /* Decode until stable so that double-encoded dots are seen too. */
+    char *q = xstrdup(query);
+    for (int round = 0; round < 4; round++) {
+        char *d = percent_decode(q);
+        int same = !strcmp(d, q);
+        free(q);
+        q = d;
+        if (same)
+            break;
+    }
+    int bad = strstr(q, "..") != NULL;
+    free(q);
+    if (bad)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "'artifact_location' URL can't include '..' in its query");
     return 0;
 }

@@ -49,6 +49,13 @@ int validate_dataset_input(const struct dataset_input *di, struct ferr *err) WAR
 int validate_run_id(const char *run_id, struct ferr *err) WARN_UNUSED;
 /* An experiment id: a non-negative decimal integer. */
 int validate_experiment_id(const char *id, struct ferr *err) WARN_UNUSED;
+/* runs/log-model's model_json: a JSON object with MLflow's mandatory
+ * fields artifact_path, flavors, run_id and utc_time_created. */
+int validate_model_json(const char *model_json, struct ferr *err) WARN_UNUSED;
+/* An experiment's artifact_location as MLflow's server takes it: no URL
+ * fragment, no ;params, no '..' in the (percent-decoded) query. The path
+ * itself is checked when artifacts are stored. */
+int validate_artifact_location(const char *loc, struct ferr *err) WARN_UNUSED;
 int validate_max_results(int64_t n, int64_t max, struct ferr *err) WARN_UNUSED;
 
 #endif

@@ -27,6 +27,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,10 +52,16 @@ struct conn_req {
     const struct route *route;
     struct sbuf body;
     int too_large;
+    int arrived_late; /* after shutdown began: refused, not served */
     int64_t start_ns;
 };
 
 static int signal_pipe[2] = {-1, -1};
+
+/* Set once SIGTERM/SIGINT arrived. Requests that start afterwards (a busy
+ * keep-alive client would otherwise keep the server alive) get 503 and every
+ * response carries Connection: close, so clients go away and retry elsewhere. */
+static atomic_int shutting_down;
 
 static void on_signal(int sig)
 {
@@ -76,7 +83,9 @@ static enum MHD_Result send_body(struct MHD_Connection *conn, int status, const 
         free(buf);
         return MHD_NO;
     }
-    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) == MHD_NO) {
+    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) == MHD_NO ||
+        (atomic_load(&shutting_down) &&
+         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") == MHD_NO)) {
         MHD_destroy_response(resp);
         return MHD_NO;
     }
@@ -92,24 +101,40 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const
     return send_body(conn, status ? status : http_status_for(err->code), "application/json", &sb);
 }
 
-/* Query arguments become JSON fields; a repeated key becomes an array. */
+/* Query arguments become JSON fields; a repeated key becomes an array. A
+ * value that is not UTF-8 or holds a NUL byte (%00) refuses the request:
+ * dropping or cutting it would silently answer a different question. */
+struct query_args {
+    json_t *obj;
+    struct ferr *err;
+};
+
 static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
+                                     size_t key_size, const char *value, size_t value_size)
 {
     (void)kind;
-    json_t *obj = cls, *old = json_object_get(obj, key);
+    struct query_args *qa = cls;
+    if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
+        ferr_set(qa->err, FERR_INVALID_PARAMETER_VALUE,
+                 "query parameter '%.100s' holds a NUL byte", key);
+        return MHD_NO;
+    }
+    json_t *old = json_object_get(qa->obj, key);
     json_t *v = json_string(value ? value : "");
-    if (!v) /* not UTF-8: keep it out rather than fail the whole request */
-        return MHD_YES;
+    if (!v) {
+        ferr_set(qa->err, FERR_INVALID_PARAMETER_VALUE,
+                 "query parameter '%.100s' is not valid UTF-8", key);
+        return MHD_NO;
+    }
     if (!old) {
-        json_object_set_new(obj, key, v);
+        json_object_set_new(qa->obj, key, v);
     } else if (json_is_array(old)) {
         json_array_append_new(old, v);
     } else {
         json_t *a = json_array();
         json_array_append(a, old);
         json_array_append_new(a, v);
-        json_object_set_new(obj, key, a);
+        json_object_set_new(qa->obj, key, a);
     }
     return MHD_YES;
 }
@@ -121,6 +146,13 @@ static json_t *decode_request(struct MHD_Connection *conn, struct conn_req *cr,
     if (cr->body.len) {
         json_error_t je;
         json_t *j = json_loadb(cr->body.buf, cr->body.len, 0, &je);
+        if (!j && json_error_code(&je) == json_error_numeric_overflow) {
+            /* Well-formed JSON, a number out of int64's range: a bad value. */
+            ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                     "a number in the request is out of range: %s",
+                     je.text);
+            return NULL;
+        }
         if (!j) {
             ferr_set(err, FERR_BAD_REQUEST,
                      "malformed JSON in the request body: %s (line %d, column %d)", je.text,
@@ -132,11 +164,16 @@ static json_t *decode_request(struct MHD_Connection *conn, struct conn_req *cr,
             ferr_set(err, FERR_BAD_REQUEST, "the request body must be a JSON object");
             return NULL;
         }
+        codec_normalize_request(j);
         return j;
     }
-    json_t *obj = json_object();
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, obj);
-    return obj;
+    struct query_args qa = {json_object(), err};
+    MHD_get_connection_values_n(conn, MHD_GET_ARGUMENT_KIND, add_query_arg, &qa);
+    if (err->code != FERR_OK) {
+        json_decref(qa.obj);
+        return NULL;
+    }
+    return qa.obj;
 }
 
 static void log_access(struct MHD_Connection *conn, const char *method, const char *url,
@@ -174,6 +211,11 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
 {
     struct ferr err = FERR_INIT;
     int is_get = !strcmp(method, "GET"), is_post = !strcmp(method, "POST");
+    if (cr->arrived_late) {
+        *status_out = 503;
+        ferr_set(&err, FERR_TEMPORARILY_UNAVAILABLE, "the server is shutting down");
+        return send_error(conn, 503, &err);
+    }
     if (!strcmp(url, "/health") && is_get) {
         *status_out = 200;
         return serve_plain(conn, "OK");
@@ -203,6 +245,7 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
     json_t *in = decode_request(conn, cr, &err);
     if (!in) {
         *status_out = 400;
+        *bytes_out = strlen(err.msg);
         return send_error(conn, 400, &err);
     }
     struct sbuf out = SBUF_INIT;
@@ -234,6 +277,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cr = xcalloc(1, sizeof(*cr));
         sbuf_init(&cr->body, 0);
         cr->start_ns = ftime_mono_ns();
+        cr->arrived_late = atomic_load(&shutting_down);
         const char *path = api_path(url);
         cr->route = path ? router_find(path) : NULL;
         *con_cls = cr;
@@ -409,6 +453,7 @@ int server_run(const struct server_opts *o, struct ferr *err)
     log_info("serving %s on http://%s:%d (%s)", o->backend_store_uri, o->host, port,
              o->workers > 0 ? "thread pool" : "thread per connection");
     wait_for_signal();
+    atomic_store(&shutting_down, 1);
     int lfd = MHD_quiesce_daemon(d); /* stop accepting; requests in flight go on */
     if (lfd >= 0)
         close(lfd);

@@ -193,7 +193,7 @@ static int do_create_experiment(struct sq *sq, struct sq_conn *c, void *arg, str
 int sq_create_experiment(struct store *s, const char *name, const char *artifact_location,
                          const struct kv_list *tags, char **id_out, struct ferr *err)
 {
-    if (validate_experiment_name(name, err))
+    if (validate_experiment_name(name, err) || validate_artifact_location(artifact_location, err))
         return -1;
     for (size_t i = 0; tags && i < tags->n; i++)
         if (validate_experiment_tag(tags->v[i].key, tags->v[i].value, err))

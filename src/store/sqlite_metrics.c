@@ -81,75 +81,115 @@ out:
     return rc;
 }
 
-/* Keeps max evenly spaced entries of steps[0..n), always the first and last. */
-static size_t sample_steps(int64_t *steps, size_t n, size_t max)
+/* A sorted array of distinct steps. */
+struct steps {
+    int64_t *v;
+    size_t n, alloc;
+};
+
+static void steps_add(struct steps *s, int64_t step)
 {
-    if (n <= max)
-        return n;
-    if (max == 1) {
-        steps[0] = steps[n - 1];
-        return 1;
-    }
-    size_t k = 0;
-    int64_t last = INT64_MIN;
-    for (size_t i = 0; i < max; i++) {
-        size_t idx = (size_t)((double)i * (double)(n - 1) / (double)(max - 1) + 0.5);
-        if (idx >= n)
-            idx = n - 1;
-        if (steps[idx] != last)
-            steps[k++] = last = steps[idx];
-    }
-    return k;
+    ALLOC_GROW(s->v, s->n + 1, s->alloc);
+    s->v[s->n++] = step;
 }
 
-static int bulk_one(struct sq_conn *c, const char *run_id, const char *key, int64_t lo,
-                    int64_t hi, int64_t max_results, struct metric_list *out, struct ferr *err)
+static int cmp_step(const void *a, const void *b)
 {
-    static const char steps_sql[] = "SELECT DISTINCT step FROM metrics "
-                                    "WHERE run = ? AND key = ? AND step BETWEEN ? AND ? "
-                                    "ORDER BY step";
-    static const char at_sql[] = "SELECT step, timestamp, value, is_nan FROM metrics "
-                                 "WHERE run = ? AND key = ? AND step = ? "
-                                 "ORDER BY timestamp, value";
-    int64_t run;
-    if (sq_run_lookup(c, run_id, &run, NULL, NULL, err))
-        return -1;
-    sqlite3_stmt *st = sq_prep(c, steps_sql, err);
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+static void steps_sort_unique(struct steps *s)
+{
+    size_t k = 0;
+    qsort(s->v, s->n, sizeof(*s->v), cmp_step);
+    for (size_t i = 0; i < s->n; i++)
+        if (!k || s->v[k - 1] != s->v[i])
+            s->v[k++] = s->v[i];
+    s->n = k;
+}
+
+/* The distinct steps run has for key inside [lo, hi], ascending. */
+static int run_steps(struct sq_conn *c, int64_t run, const char *key, int64_t lo, int64_t hi,
+                     struct steps *out, struct ferr *err)
+{
+    static const char sql[] = "SELECT DISTINCT step FROM metrics "
+                              "WHERE run = ? AND key = ? AND step BETWEEN ? AND ? ORDER BY step";
+    sqlite3_stmt *st = sq_prep(c, sql, err);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, run);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, lo);
     sqlite3_bind_int64(st, 4, hi);
-    int64_t *steps = NULL;
-    size_t n = 0, alloc = 0;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        ALLOC_GROW(steps, n + 1, alloc);
-        steps[n++] = sqlite3_column_int64(st, 0);
-    }
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        steps_add(out, sqlite3_column_int64(st, 0));
     sqlite3_reset(st);
-    if (rc != SQLITE_DONE) {
-        free(steps);
-        return sq_fail(c, "reading metric steps", err);
+    return rc == SQLITE_DONE ? 0 : sq_fail(c, "reading metric steps", err);
+}
+
+/* MLflow's sampling (2.x handlers): max evenly spaced steps of the union of
+ * every run's steps, the last always, plus each run's first and last step,
+ * so that the charts of several runs share their x values and no run loses
+ * its ends. Unlike MLflow, the index bound is checked against the window,
+ * not the whole array, so no sample near the top is dropped. */
+static void sample_shared_steps(const struct steps *all, const struct steps *per_run,
+                                size_t nrun, size_t max, struct steps *out)
+{
+    if (all->n <= max) {
+        for (size_t i = 0; i < all->n; i++)
+            steps_add(out, all->v[i]);
+    } else {
+        double interval = (double)all->n / (double)max;
+        for (size_t i = 0; i < max; i++) {
+            size_t idx = (size_t)((double)i * interval);
+            if (idx < all->n)
+                steps_add(out, all->v[idx]);
+        }
+        steps_add(out, all->v[all->n - 1]);
     }
-    n = sample_steps(steps, n, (size_t)max_results);
+    for (size_t r = 0; r < nrun; r++)
+        if (per_run[r].n) {
+            steps_add(out, per_run[r].v[0]);
+            steps_add(out, per_run[r].v[per_run[r].n - 1]);
+        }
+    steps_sort_unique(out);
+}
+
+/* Every point of run at the steps it shares with chosen, ascending by step,
+ * timestamp, value; at most BULK_MAX_POINTS_PER_RUN of them. */
+#define BULK_MAX_POINTS_PER_RUN 25000
+static int points_at_steps(struct sq_conn *c, int64_t run, const char *run_id, const char *key,
+                           const struct steps *mine, const struct steps *chosen,
+                           struct metric_list *out, struct ferr *err)
+{
+    static const char sql[] = "SELECT step, timestamp, value, is_nan FROM metrics "
+                              "WHERE run = ? AND key = ? AND step = ? ORDER BY timestamp, value";
+    size_t i = 0, j = 0, start = out->n;
     int more;
-    for (size_t i = 0; i < n; i++) {
-        if (!(st = sq_prep(c, at_sql, err)))
-            break;
+    while (i < mine->n && j < chosen->n && out->n - start < BULK_MAX_POINTS_PER_RUN) {
+        if (mine->v[i] < chosen->v[j]) {
+            i++;
+            continue;
+        }
+        if (mine->v[i] > chosen->v[j]) {
+            j++;
+            continue;
+        }
+        sqlite3_stmt *st = sq_prep(c, sql, err);
+        if (!st)
+            return -1;
         sqlite3_bind_int64(st, 1, run);
         sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, steps[i]);
-        if (read_points(c, st, key, run_id, 0, out, &more, err))
-            break;
-        if (i + 1 == n) {
-            free(steps);
-            return 0;
-        }
+        sqlite3_bind_int64(st, 3, mine->v[i]);
+        int64_t room = BULK_MAX_POINTS_PER_RUN - (int64_t)(out->n - start);
+        if (read_points(c, st, key, run_id, room, out, &more, err))
+            return -1;
+        i++;
+        j++;
     }
-    free(steps);
-    return n ? -1 : 0;
+    return 0;
 }
 
 int sq_metric_bulk_interval(struct store *s, const char *const *run_ids, size_t n,
@@ -175,10 +215,31 @@ int sq_metric_bulk_interval(struct store *s, const char *const *run_ids, size_t 
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
         return -1;
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = bulk_one(c, run_ids[i], key, lo, hi, max_results, out, err);
+    int64_t *runs = xcalloc(n, sizeof(*runs));
+    struct steps *per_run = xcalloc(n, sizeof(*per_run));
+    struct steps all = {0}, chosen = {0};
+    int rc = -1;
+    for (size_t i = 0; i < n; i++) {
+        if (sq_run_lookup(c, run_ids[i], &runs[i], NULL, NULL, err) ||
+            run_steps(c, runs[i], key, lo, hi, &per_run[i], err))
+            goto out;
+        for (size_t k = 0; k < per_run[i].n; k++)
+            steps_add(&all, per_run[i].v[k]);
+    }
+    steps_sort_unique(&all);
+    sample_shared_steps(&all, per_run, n, (size_t)max_results, &chosen);
+    for (size_t i = 0; i < n; i++)
+        if (points_at_steps(c, runs[i], run_ids[i], key, &per_run[i], &chosen, out, err))
+            goto out;
+    rc = 0;
+out:
     sq_reader_put(sq, c);
+    for (size_t i = 0; i < n; i++)
+        free(per_run[i].v);
+    free(per_run);
+    free(runs);
+    free(all.v);
+    free(chosen.v);
     if (rc)
         metric_list_release(out);
     return rc;

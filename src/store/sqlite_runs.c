@@ -643,7 +643,7 @@ static int put_input(struct sq_conn *c, int64_t run, int64_t eid, const struct d
         "INSERT OR IGNORE INTO run_inputs (run, dataset, position) VALUES "
         "(?1, ?2, (SELECT count(*) FROM run_inputs WHERE run = ?1))";
     static const char tag[] = "INSERT INTO input_tags (run, dataset, key, value) VALUES "
-                              "(?, ?, ?, ?) ON CONFLICT DO UPDATE SET value = excluded.value";
+                              "(?, ?, ?, ?) ON CONFLICT DO NOTHING";
     const struct dataset *d = &di->dataset;
     sqlite3_stmt *st = sq_prep(c, ds_ins, err);
     if (!st)
@@ -672,6 +672,9 @@ static int put_input(struct sq_conn *c, int64_t run, int64_t eid, const struct d
     sqlite3_bind_int64(st, 2, ds);
     if (sqlite3_step(st) != SQLITE_DONE)
         return sq_fail(c, "linking a dataset", err);
+    /* Already an input of this run: MLflow keeps the first record, tags too. */
+    if (sqlite3_changes(c->db) == 0)
+        return 0;
     for (size_t i = 0; i < di->tags.n; i++) {
         if (!(st = sq_prep(c, tag, err)))
             return -1;
@@ -737,11 +740,9 @@ static int do_log_model(struct sq *sq, struct sq_conn *c, void *arg, struct ferr
         hist = json_array();
     }
     json_t *model = json_loads(lm->model_json, 0, NULL);
-    if (!json_is_object(model)) {
-        json_decref(model);
+    if (!model) {
         json_decref(hist);
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "invalid value for parameter 'model_json': expected a JSON object");
+        return ferr_set(err, FERR_INTERNAL_ERROR, "model_json no longer parses");
     }
     json_array_append_new(hist, model);
     char *text = json_dumps(hist, JSON_COMPACT);
@@ -758,7 +759,7 @@ static int do_log_model(struct sq *sq, struct sq_conn *c, void *arg, struct ferr
 int sq_log_model(struct store *s, const char *run_id, const char *model_json, struct ferr *err)
 {
     struct log_model lm = {run_id, model_json};
-    if (validate_run_id(run_id, err))
+    if (validate_run_id(run_id, err) || validate_model_json(model_json, err))
         return -1;
     return sq_write((struct sq *)s, do_log_model, &lm, err);
 }

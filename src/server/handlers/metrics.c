@@ -13,8 +13,8 @@
 
 /* MLflow's limits for the bulk interval endpoint. */
 #define BULK_MAX_RUN_IDS     100
-#define BULK_DEFAULT_RESULTS 320
-#define BULK_MAX_RESULTS     1000
+#define BULK_DEFAULT_RESULTS 2500
+#define BULK_MAX_RESULTS     2500
 
 int h_metrics_get_history(struct req *r)
 {

@@ -45,9 +45,10 @@ TEST(validate_batch_counts_and_conflicts)
     kv_list_add(&p, "a", "2");
     ASSERT_FAILS(validate_batch(NULL, &p, NULL, &err), &err, FERR_INVALID_PARAMETER_VALUE);
     kv_list_release(&p);
+    /* MLflow refuses a repeated key even when the values agree. */
     kv_list_add(&p, "a", "1");
     kv_list_add(&p, "a", "1");
-    ASSERT_OK(validate_batch(NULL, &p, NULL, &err), &err);
+    ASSERT_FAILS(validate_batch(NULL, &p, NULL, &err), &err, FERR_INVALID_PARAMETER_VALUE);
     kv_list_release(&p);
     struct metric_list m = {0};
     metric_list_add(&m, "k", 1, TIME_NONE, 0);

@@ -313,10 +313,13 @@ TEST(store_bulk_interval_samples_keep_ends)
     ASSERT_OK(store_get_metric_history_bulk_interval(s, ids, 2, "acc", TIME_NONE, TIME_NONE, 10,
                                                      &out, &err),
               &err);
-    ASSERT_INT_EQ(out.n, 20);
+    /* MLflow's sampling: every 100th of the shared steps, plus the last. */
+    ASSERT_INT_EQ(out.n, 22);
     ASSERT_INT_EQ(out.v[0].step, 0);
-    ASSERT_INT_EQ(out.v[9].step, 999);
-    ASSERT_STR_EQ(out.v[10].run_id, b);
+    ASSERT_INT_EQ(out.v[1].step, 100);
+    ASSERT_INT_EQ(out.v[10].step, 999);
+    ASSERT_STR_EQ(out.v[11].run_id, b);
+    ASSERT_INT_EQ(out.v[11].step, 0);
     metric_list_release(&out);
     ASSERT_OK(store_get_metric_history_bulk_interval(s, ids, 1, "acc", 100, 199, 1000, &out, &err),
               &err);
@@ -405,9 +408,18 @@ TEST(store_log_model_appends_history)
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
     char *id = new_run(s, "0");
-    ASSERT_OK(store_log_model(s, id, "{\"artifact_path\": \"m1\"}", &err), &err);
-    ASSERT_OK(store_log_model(s, id, "{\"artifact_path\": \"m2\"}", &err), &err);
+    static const char fmt[] = "{\"artifact_path\": \"%s\", \"run_id\": \"%s\", "
+                              "\"utc_time_created\": \"2024-05-01 10:00:00.000000\", "
+                              "\"flavors\": {\"python_function\": {}}}";
+    char doc[512];
+    snprintf(doc, sizeof(doc), fmt, "m1", id);
+    ASSERT_OK(store_log_model(s, id, doc, &err), &err);
+    snprintf(doc, sizeof(doc), fmt, "m2", id);
+    ASSERT_OK(store_log_model(s, id, doc, &err), &err);
     ASSERT_FAILS(store_log_model(s, id, "[1]", &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_FAILS(store_log_model(s, id, "{\"artifact_path\": \"m3\"}", &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_CONTAINS(err.msg, "flavors");
     struct run r;
     ASSERT_OK(store_get_run(s, id, &r, &err), &err);
     const char *h = kv_list_get(&r.tags, "mlflow.log-model.history");
