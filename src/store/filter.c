@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT
  * Tokenizer and recursive-descent parser for search filters and order_by
- * clauses (grammar in filter.h). The whole input is tokenized first; the
- * parser then walks the token array. Inputs are bounded (64 KiB, nesting
- * depth 64) so hostile filters cost little. */
+ * clauses (grammar and limits in filter.h). The whole input is tokenized
+ * first; the parser then walks the token array, type-checking each comparison
+ * as it goes. Nothing here knows SQL: search_sql.c compiles the AST. */
 #include "store/filter.h"
-#include "base/sbuf.h"
+#include "base/utf8.h"
 #include "base/xalloc.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,147 +15,135 @@
 
 #include "base/banned.h"
 
-#define MAX_FILTER_LEN (64 * 1024)
-#define MAX_DEPTH      64
+#define INPUT_SNIPPET 48 /* bytes of the input quoted in a message */
+#define TOKEN_SNIPPET 32 /* bytes of a token or key quoted in a message */
 
-enum tok { T_EOF, T_IDENT, T_STRING, T_DQUOTED, T_BACKTICK, T_NUMBER, T_OP, T_LP, T_RP, T_COMMA };
+enum tok { T_EOF, T_WORD, T_SQUOTE, T_DQUOTE, T_BTICK, T_NUMBER, T_OP, T_LP, T_RP, T_COMMA };
 
 struct token {
     enum tok t;
-    size_t pos;   /* 1-based column in the input */
-    char *text;   /* identifier, operator, unescaped string, or number text */
-    double num;
+    size_t pos; /* 0-based byte offset in the input */
+    size_t len; /* bytes of input it spans */
+    int glued;  /* no white space before it */
+    char *text; /* word, operator, unquoted text or number literal; NULL otherwise */
+    double num; /* T_NUMBER */
 };
 
 struct parser {
     const char *input;
+    const char *what; /* "filter" or "order_by clause", for messages */
     enum filter_domain dom;
     struct token *toks;
     size_t n, alloc, i;
     int depth;
+    size_t ncmp, nvalues;
     struct ferr *err;
+};
+
+/* A parsed key: entity and name. */
+struct keyref {
+    enum fentity entity;
+    char *key;
+    int numeric;
+    size_t pos; /* 0-based */
 };
 
 const char *fop_name(enum fop op)
 {
-    static const char *const names[] = {"=", "!=", ">", ">=", "<", "<=",
-                                        "LIKE", "ILIKE", "IN", "NOT IN"};
+    static const char *const names[] = {"=",  "!=",   ">",     ">=", "<",
+                                        "<=", "LIKE", "ILIKE", "IN", "NOT IN"};
     return names[op];
 }
 
-/* "invalid search expression '<input>': <what> '<tok>' <hint> at position N" */
-static int fail_hint(struct parser *p, size_t pos, const char *what, const char *tok,
+/* ---------- messages ---------- */
+
+void filter_add_snippet(struct sbuf *sb, const char *s, size_t n, size_t max)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t used = 0;
+    for (size_t i = 0; i < n;) {
+        size_t len = utf8_seq(u + i, n - i);
+        if (used + (len ? len : 1) > max) {
+            sbuf_addstr(sb, "...");
+            return;
+        }
+        if (!len || (len == 1 && (u[i] < 0x20 || u[i] == 0x7f)))
+            sbuf_addch(sb, '?');
+        else
+            sbuf_add(sb, s + i, len);
+        used += len ? len : 1;
+        i += len ? len : 1;
+    }
+}
+
+int filter_fail(struct ferr *err, const char *what, const char *input, const char *problem)
+{
+    struct sbuf sb = SBUF_INIT;
+    sbuf_addf(&sb, "invalid %s '", what);
+    filter_add_snippet(&sb, input, strlen(input), INPUT_SNIPPET);
+    sbuf_addf(&sb, "': %s", problem);
+    size_t cut = sizeof(err->msg) - 1;
+    if (sb.len > cut) { /* keep whole characters */
+        while (cut > 0 && ((unsigned char)sb.buf[cut] & 0xC0) == 0x80)
+            cut--;
+        sbuf_setlen(&sb, cut);
+    }
+    ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s", sb.buf);
+    sbuf_release(&sb);
+    return -1;
+}
+
+/* Fails with "<problem> at position <pos+1>[ (<hint>)]"; any user text in
+ * problem must be sanitized already. */
+static int fail(struct parser *p, size_t pos, const char *problem, const char *hint)
+{
+    struct sbuf sb = SBUF_INIT;
+    sbuf_addf(&sb, "%s at position %zu", problem, pos + 1);
+    if (hint)
+        sbuf_addf(&sb, " (%s)", hint);
+    int rc = filter_fail(p->err, p->what, p->input, sb.buf);
+    sbuf_release(&sb);
+    return rc;
+}
+
+/* Appends a token as the user wrote it: quoted tokens with their quotes,
+ * others in single quotes, the end as "end of input". */
+static void add_token(struct sbuf *sb, const struct parser *p, const struct token *t)
+{
+    if (t->t == T_EOF) {
+        sbuf_addstr(sb, "end of input");
+        return;
+    }
+    int quoted = t->t == T_SQUOTE || t->t == T_DQUOTE || t->t == T_BTICK;
+    if (!quoted)
+        sbuf_addch(sb, '\'');
+    filter_add_snippet(sb, p->input + t->pos, t->len, TOKEN_SNIPPET);
+    if (!quoted)
+        sbuf_addch(sb, '\'');
+}
+
+/* Fails with "<before><the token> at position N (hint)". */
+static int fail_tok(struct parser *p, const struct token *t, const char *before, const char *hint)
+{
+    struct sbuf sb = SBUF_INIT;
+    sbuf_addstr(&sb, before);
+    add_token(&sb, p, t);
+    int rc = fail(p, t->pos, sb.buf, hint);
+    sbuf_release(&sb);
+    return rc;
+}
+
+/* Fails with "<before>'<text>' at position N (hint)" for user text. */
+static int fail_text(struct parser *p, size_t pos, const char *before, const char *text, size_t n,
                      const char *hint)
 {
-    return ferr_set(p->err, FERR_INVALID_PARAMETER_VALUE,
-                    "invalid search expression '%.80s%s': %s%s%.60s%s%s%s at position %zu",
-                    p->input, strlen(p->input) > 80 ? "..." : "", what, tok ? " '" : "",
-                    tok ? tok : "", tok ? "'" : "", hint ? " " : "", hint ? hint : "", pos);
-}
-
-static int fail(struct parser *p, size_t pos, const char *what, const char *tok)
-{
-    return fail_hint(p, pos, what, tok, NULL);
-}
-
-static void push(struct parser *p, enum tok t, size_t pos, char *text)
-{
-    ALLOC_GROW(p->toks, p->n + 1, p->alloc);
-    p->toks[p->n++] = (struct token){t, pos, text, 0};
-}
-
-static int ident_char(unsigned char c, int first)
-{
-    if (isalpha(c) || c == '_' || c >= 0x80)
-        return 1;
-    return !first && (isdigit(c) || c == '.' || c == '-' || c == '/' || c == ':');
-}
-
-/* A quoted string starting at s[*i] (the quote char q); '' or \q escape q. */
-static int lex_quoted(struct parser *p, size_t *i, char q, enum tok t)
-{
-    const char *s = p->input;
-    size_t start = *i;
     struct sbuf sb = SBUF_INIT;
-    for ((*i)++; s[*i]; (*i)++) {
-        if (s[*i] == '\\' && (s[*i + 1] == q || s[*i + 1] == '\\')) {
-            sbuf_addch(&sb, s[++*i]);
-        } else if (s[*i] == q && s[*i + 1] == q) {
-            sbuf_addch(&sb, q);
-            (*i)++;
-        } else if (s[*i] == q) {
-            (*i)++;
-            push(p, t, start + 1, sbuf_detach(&sb, NULL));
-            return 0;
-        } else {
-            sbuf_addch(&sb, s[*i]);
-        }
-    }
+    sbuf_addf(&sb, "%s'", before);
+    filter_add_snippet(&sb, text, n, TOKEN_SNIPPET);
+    sbuf_addch(&sb, '\'');
+    int rc = fail(p, pos, sb.buf, hint);
     sbuf_release(&sb);
-    return fail(p, start + 1, "unterminated quoted string starting", NULL);
-}
-
-static int lex_number(struct parser *p, size_t *i)
-{
-    const char *s = p->input + *i;
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (end == s || errno == ERANGE || isnan(v) || isinf(v) || ident_char((unsigned char)*end, 0))
-        return fail(p, *i + 1, "invalid number", NULL);
-    push(p, T_NUMBER, *i + 1, xstrndup(s, (size_t)(end - s)));
-    p->toks[p->n - 1].num = v;
-    *i += (size_t)(end - s);
-    return 0;
-}
-
-static int lex_op(struct parser *p, size_t *i)
-{
-    const char *s = p->input + *i;
-    static const char *const ops[] = {"!=", ">=", "<=", "=", ">", "<"};
-    if (!strncmp(s, "<>", 2) || !strncmp(s, "==", 2))
-        return fail(p, *i + 1, "unsupported comparator", s[0] == '<' ? "<>" : "==");
-    for (size_t k = 0; k < sizeof(ops) / sizeof(*ops); k++) {
-        size_t n = strlen(ops[k]);
-        if (!strncmp(s, ops[k], n)) {
-            push(p, T_OP, *i + 1, xstrdup(ops[k]));
-            *i += n;
-            return 0;
-        }
-    }
-    char c[2] = {s[0], 0};
-    return fail(p, *i + 1, "unexpected character", c);
-}
-
-static int tokenize(struct parser *p)
-{
-    const char *s = p->input;
-    size_t i = 0;
-    while (s[i]) {
-        unsigned char c = (unsigned char)s[i];
-        if (isspace(c)) {
-            i++;
-        } else if (c == '\'' || c == '"' || c == '`') {
-            if (lex_quoted(p, &i, (char)c, c == '\'' ? T_STRING : c == '"' ? T_DQUOTED : T_BACKTICK))
-                return -1;
-        } else if (c == '(' || c == ')' || c == ',') {
-            push(p, c == '(' ? T_LP : c == ')' ? T_RP : T_COMMA, i + 1, NULL);
-            i++;
-        } else if (isdigit(c) || ((c == '-' || c == '+' || c == '.') &&
-                                  (isdigit((unsigned char)s[i + 1]) || s[i + 1] == '.'))) {
-            if (lex_number(p, &i))
-                return -1;
-        } else if (ident_char(c, 1)) {
-            size_t st = i;
-            while (ident_char((unsigned char)s[i], 0))
-                i++;
-            push(p, T_IDENT, st + 1, xstrndup(s + st, i - st));
-        } else if (lex_op(p, &i)) {
-            return -1;
-        }
-    }
-    push(p, T_EOF, i + 1, NULL);
-    return 0;
+    return rc;
 }
 
 static struct token *cur(struct parser *p)
@@ -164,52 +151,218 @@ static struct token *cur(struct parser *p)
     return &p->toks[p->i];
 }
 
-static int is_kw(const struct token *t, const char *kw)
+/* The token k after the current one (the final T_EOF when past the end). */
+static struct token *peek(struct parser *p, size_t k)
 {
-    return t->t == T_IDENT && !strcasecmp(t->text, kw);
-}
-
-static const char *tok_text(const struct token *t)
-{
-    switch (t->t) {
-    case T_EOF:
-        return "end of input";
-    case T_LP:
-        return "(";
-    case T_RP:
-        return ")";
-    case T_COMMA:
-        return ",";
-    default:
-        return t->text;
-    }
+    return &p->toks[p->i + k < p->n ? p->i + k : p->n - 1];
 }
 
 static int unexpected(struct parser *p, const char *expected)
 {
-    struct sbuf sb = SBUF_INIT;
-    sbuf_addf(&sb, "expected %s, got", expected);
-    int rc = fail(p, cur(p)->pos, sb.buf, tok_text(cur(p)));
-    sbuf_release(&sb);
-    return rc;
+    return fail_tok(p, cur(p), "unexpected ", expected);
 }
 
-/* Attribute tables: canonical name, numeric?, aliases. */
+/* ---------- tokenizer ---------- */
+
+static void push(struct parser *p, enum tok t, size_t pos, size_t end, char *text)
+{
+    ALLOC_GROW(p->toks, p->n + 1, p->alloc);
+    int glued = pos > 0 && !isspace((unsigned char)p->input[pos - 1]);
+    p->toks[p->n++] = (struct token){t, pos, end - pos, glued, text, 0};
+}
+
+static int word_char(unsigned char c, int first)
+{
+    if (isalpha(c) || c == '_' || c >= 0x80)
+        return 1;
+    return !first && (isdigit(c) || c == '.' || c == '-' || c == '/' || c == ':');
+}
+
+/* A quoted text starting at input[*i] (the quote q). The quote doubled or
+ * after a backslash stands for itself; a doubled backslash for one. */
+static int lex_quoted(struct parser *p, size_t *i, enum tok t)
+{
+    const char *s = p->input;
+    size_t start = *i;
+    char q = s[start];
+    struct sbuf sb = SBUF_INIT;
+    for (size_t k = start + 1; s[k]; k++) {
+        if (s[k] == '\\' && (s[k + 1] == q || s[k + 1] == '\\')) {
+            sbuf_addch(&sb, s[++k]);
+        } else if (s[k] == q && s[k + 1] == q) {
+            sbuf_addch(&sb, q);
+            k++;
+        } else if (s[k] == q) {
+            *i = k + 1;
+            push(p, t, start, *i, sbuf_detach(&sb, NULL));
+            return 0;
+        } else {
+            sbuf_addch(&sb, s[k]);
+        }
+    }
+    sbuf_release(&sb);
+    return fail(p, start, "unterminated quoted string", "add the closing quote");
+}
+
+/* Length of a decimal number at s ([+-] digits [. digits] [e [+-] digits]),
+ * 0 if there is none. */
+static size_t number_len(const char *s)
+{
+    size_t k = (*s == '+' || *s == '-') ? 1 : 0, digits = 0;
+    while (isdigit((unsigned char)s[k]))
+        k++, digits++;
+    if (s[k] == '.')
+        for (k++; isdigit((unsigned char)s[k]); k++)
+            digits++;
+    if (!digits)
+        return 0;
+    if (s[k] == 'e' || s[k] == 'E') {
+        size_t e = k + 1 + (s[k + 1] == '+' || s[k + 1] == '-');
+        if (!isdigit((unsigned char)s[e]))
+            return 0;
+        while (isdigit((unsigned char)s[e]))
+            e++;
+        k = e;
+    }
+    return k;
+}
+
+static int lex_number(struct parser *p, size_t *i)
+{
+    const char *s = p->input + *i;
+    size_t n = number_len(s), end = n;
+    while (s[end] && word_char((unsigned char)s[end], 0))
+        end++;
+    if (!n || end != n)
+        return fail_text(p, *i, "invalid number ", s, end ? end : 1, NULL);
+    char *text = xstrndup(s, n);
+    double v = strtod(text, NULL);
+    if (isinf(v) || isnan(v)) {
+        free(text);
+        return fail_text(p, *i, "out-of-range number ", s, n, NULL);
+    }
+    push(p, T_NUMBER, *i, *i + n, text);
+    p->toks[p->n - 1].num = v;
+    *i += n;
+    return 0;
+}
+
+static int lex_op(struct parser *p, size_t *i)
+{
+    static const char *const ops[] = {"!=", ">=", "<=", "=", ">", "<"};
+    const char *s = p->input + *i;
+    if (!strncmp(s, "<>", 2) || !strncmp(s, "==", 2))
+        return fail_text(p, *i, "unsupported comparator ", s, 2, s[0] == '<' ? "use !=" : "use =");
+    for (size_t k = 0; k < sizeof(ops) / sizeof(*ops); k++) {
+        size_t n = strlen(ops[k]);
+        if (!strncmp(s, ops[k], n)) {
+            push(p, T_OP, *i, *i + n, xstrdup(ops[k]));
+            *i += n;
+            return 0;
+        }
+    }
+    return fail_text(p, *i, "unexpected character ", s, 1, NULL);
+}
+
+static int starts_number(const char *s)
+{
+    if (*s == '+' || *s == '-')
+        s++;
+    return isdigit((unsigned char)s[0]) || (s[0] == '.' && isdigit((unsigned char)s[1]));
+}
+
+/* One token at input[*i] (not white space). */
+static int lex_one(struct parser *p, size_t *i)
+{
+    const char *s = p->input;
+    unsigned char c = (unsigned char)s[*i];
+    enum tok prev = p->n ? p->toks[p->n - 1].t : T_EOF;
+    int after_quote = *i > 0 && (prev == T_BTICK || prev == T_DQUOTE || prev == T_SQUOTE) &&
+                      p->toks[p->n - 1].pos + p->toks[p->n - 1].len == *i;
+    if (c == '\'' || c == '"' || c == '`')
+        return lex_quoted(p, i, c == '\'' ? T_SQUOTE : c == '"' ? T_DQUOTE : T_BTICK);
+    if (c == '(' || c == ')' || c == ',') {
+        push(p, c == '(' ? T_LP : c == ')' ? T_RP : T_COMMA, *i, *i + 1, NULL);
+        (*i)++;
+        return 0;
+    }
+    if (word_char(c, 1) || (c == '.' && after_quote)) { /* `metrics`.acc */
+        size_t st = (*i)++;
+        while (word_char((unsigned char)s[*i], 0))
+            (*i)++;
+        push(p, T_WORD, st, *i, xstrndup(s + st, *i - st));
+        return 0;
+    }
+    if (starts_number(s + *i))
+        return lex_number(p, i);
+    return lex_op(p, i);
+}
+
+static int tokenize(struct parser *p)
+{
+    size_t i = 0;
+    while (p->input[i]) {
+        if (isspace((unsigned char)p->input[i]))
+            i++;
+        else if (lex_one(p, &i))
+            return -1;
+    }
+    push(p, T_EOF, i, i, NULL);
+    return 0;
+}
+
+/* ---------- keys ---------- */
+
+static int is_kw(const struct token *t, const char *kw)
+{
+    return t->t == T_WORD && !strcasecmp(t->text, kw);
+}
+
+static int is_reserved(const struct token *t)
+{
+    static const char *const kws[] = {"AND", "OR", "NOT", "IN", "LIKE", "ILIKE", "ASC", "DESC"};
+    for (size_t k = 0; k < sizeof(kws) / sizeof(*kws); k++)
+        if (is_kw(t, kws[k]))
+            return 1;
+    return 0;
+}
+
+static int is_quoted(const struct token *t)
+{
+    return t->t == T_SQUOTE || t->t == T_DQUOTE || t->t == T_BTICK;
+}
+
 struct attr {
     const char *name, *canonical;
     int numeric;
 };
 
+/* MLflow's names, including its aliases (created, "Run name", ...). */
 static const struct attr run_attrs[] = {
-    {"run_id", "run_id", 0},           {"run_name", "run_name", 0},
-    {"status", "status", 0},           {"user_id", "user_id", 0},
-    {"artifact_uri", "artifact_uri", 0}, {"lifecycle_stage", "lifecycle_stage", 0},
-    {"start_time", "start_time", 1},   {"end_time", "end_time", 1},
-    {"created", "start_time", 1},      {"Created", "start_time", 1},
+    {"run_id", "run_id", 0},
+    {"run_name", "run_name", 0},
+    {"run name", "run_name", 0},
+    {"Run name", "run_name", 0},
+    {"Run Name", "run_name", 0},
+    {"status", "status", 0},
+    {"user_id", "user_id", 0},
+    {"artifact_uri", "artifact_uri", 0},
+    {"lifecycle_stage", "lifecycle_stage", 0},
+    {"start_time", "start_time", 1},
+    {"created", "start_time", 1},
+    {"Created", "start_time", 1},
+    {"end_time", "end_time", 1},
     {NULL, NULL, 0},
 };
 
-static const struct attr experiment_attrs[] = {
+static const struct attr experiment_filter_attrs[] = {
+    {"name", "name", 0},
+    {"creation_time", "creation_time", 1},
+    {"last_update_time", "last_update_time", 1},
+    {NULL, NULL, 0},
+};
+
+static const struct attr experiment_order_attrs[] = {
     {"name", "name", 0},
     {"experiment_id", "experiment_id", 1},
     {"creation_time", "creation_time", 1},
@@ -220,29 +373,21 @@ static const struct attr experiment_attrs[] = {
 static const struct attr dataset_attrs[] = {
     {"name", "name", 0}, {"digest", "digest", 0}, {"context", "context", 0}, {NULL, NULL, 0}};
 
-static const struct attr *find_attr(const struct attr *tab, const char *name)
-{
-    for (; tab->name; tab++)
-        if (!strcmp(tab->name, name))
-            return tab;
-    return NULL;
-}
-
-static int entity_of(const char *prefix, size_t n, enum filter_domain dom, enum fentity *out)
+static int entity_of(const char *s, size_t n, enum filter_domain dom, enum fentity *out)
 {
     static const struct {
         const char *name;
         enum fentity e;
         int runs_only;
     } tab[] = {
-        {"metric", FE_METRIC, 1},   {"metrics", FE_METRIC, 1},     {"param", FE_PARAM, 1},
-        {"params", FE_PARAM, 1},    {"parameter", FE_PARAM, 1},    {"parameters", FE_PARAM, 1},
-        {"tag", FE_TAG, 0},         {"tags", FE_TAG, 0},           {"attribute", FE_ATTR, 0},
-        {"attributes", FE_ATTR, 0}, {"attr", FE_ATTR, 0},          {"run", FE_ATTR, 1},
+        {"metric", FE_METRIC, 1},   {"metrics", FE_METRIC, 1},   {"param", FE_PARAM, 1},
+        {"params", FE_PARAM, 1},    {"parameter", FE_PARAM, 1},  {"parameters", FE_PARAM, 1},
+        {"tag", FE_TAG, 0},         {"tags", FE_TAG, 0},         {"attribute", FE_ATTR, 0},
+        {"attributes", FE_ATTR, 0}, {"attr", FE_ATTR, 0},        {"run", FE_ATTR, 1},
         {"dataset", FE_DATASET, 1}, {"datasets", FE_DATASET, 1},
     };
     for (size_t i = 0; i < sizeof(tab) / sizeof(*tab); i++) {
-        if (strlen(tab[i].name) == n && !strncasecmp(tab[i].name, prefix, n) &&
+        if (strlen(tab[i].name) == n && !strncasecmp(tab[i].name, s, n) &&
             (dom == FILTER_RUNS || !tab[i].runs_only)) {
             *out = tab[i].e;
             return 0;
@@ -251,63 +396,119 @@ static int entity_of(const char *prefix, size_t n, enum filter_domain dom, enum 
     return -1;
 }
 
-/* Parses a key (entity + name); *numeric_attr tells attribute typing. */
-static int parse_key(struct parser *p, enum fentity *ent, char **key, int *numeric)
+/* The attribute table for an entity in this parse, and what to call its
+ * members in messages. */
+static const struct attr *attr_table(const struct parser *p, enum fentity e, int for_order,
+                                     const char **hint)
 {
-    struct token *t = cur(p);
-    *numeric = 0;
-    if (t->t != T_IDENT)
-        return unexpected(p, "a key such as metrics.acc or params.lr");
-    const char *dot = strchr(t->text, '.');
-    size_t pos = t->pos;
-    const char *name;
-    if (!dot) {
-        *ent = FE_ATTR; /* a bare name is an attribute */
-        name = t->text;
-        p->i++;
-    } else {
-        if (entity_of(t->text, (size_t)(dot - t->text), p->dom, ent)) {
-            struct sbuf sb = SBUF_INIT;
-            sbuf_add(&sb, t->text, (size_t)(dot - t->text));
-            int rc = fail_hint(p, pos, "unknown entity type", sb.buf,
-                               p->dom == FILTER_RUNS
-                                   ? "(expected metrics, params, tags, attributes or datasets)"
-                                   : "(expected tags or attributes)");
-            sbuf_release(&sb);
-            return rc;
-        }
-        name = dot + 1;
-        p->i++;
-        if (!*name) { /* metrics.`quoted name` */
-            t = cur(p);
-            if (t->t != T_BACKTICK && t->t != T_DQUOTED)
-                return unexpected(p, "a name after the entity's '.'");
-            name = t->text;
-            p->i++;
-        }
+    if (e == FE_DATASET) {
+        *hint = "expected name, digest or context";
+        return dataset_attrs;
     }
-    if (!*name)
-        return fail(p, pos, "empty key", NULL);
-    if (*ent == FE_ATTR || *ent == FE_DATASET) {
-        const struct attr *tab = *ent == FE_DATASET    ? dataset_attrs
-                                 : p->dom == FILTER_RUNS ? run_attrs
-                                                         : experiment_attrs;
-        const struct attr *a = find_attr(tab, name);
-        if (!a)
-            return fail(p, pos, *ent == FE_DATASET ? "unknown dataset attribute"
-                                                   : "unknown attribute",
-                        name);
-        *numeric = a->numeric;
-        name = a->canonical;
+    if (p->dom == FILTER_RUNS) {
+        *hint = "expected run_id, run_name, status, user_id, artifact_uri, lifecycle_stage, "
+                "start_time, end_time or created";
+        return run_attrs;
     }
-    *key = xstrdup(name);
+    if (for_order) {
+        *hint = "expected name, experiment_id, creation_time or last_update_time";
+        return experiment_order_attrs;
+    }
+    *hint = "expected name, creation_time or last_update_time";
+    return experiment_filter_attrs;
+}
+
+/* Resolves k->key for attributes and datasets to its canonical name. */
+static int resolve_attr(struct parser *p, struct keyref *k, int for_order)
+{
+    const char *hint;
+    const struct attr *a = attr_table(p, k->entity, for_order, &hint);
+    for (; a->name; a++)
+        if (!strcmp(a->name, k->key))
+            break;
+    if (!a->name)
+        return fail_text(p, k->pos,
+                         k->entity == FE_DATASET ? "unknown dataset attribute "
+                                                 : "unknown attribute ",
+                         k->key, strlen(k->key), hint);
+    free(k->key);
+    k->key = xstrdup(a->canonical);
+    k->numeric = a->numeric;
     return 0;
 }
 
+/* The name after "<entity>.": the rest of the word, or a quoted token. */
+static int key_name(struct parser *p, const char *rest, const char *ent, size_t entlen,
+                    struct keyref *k)
+{
+    if (*rest) {
+        k->key = xstrdup(rest);
+        return 0;
+    }
+    if (!is_quoted(cur(p))) {
+        struct sbuf sb = SBUF_INIT;
+        sbuf_addstr(&sb, "expected a name after '");
+        filter_add_snippet(&sb, ent, entlen, TOKEN_SNIPPET);
+        sbuf_addstr(&sb, ".'");
+        int rc = fail_tok(p, cur(p), "unexpected ", sb.buf);
+        sbuf_release(&sb);
+        return rc;
+    }
+    k->key = xstrdup(cur(p)->text);
+    p->i++;
+    return 0;
+}
+
+static int key_entity(struct parser *p, const char *ent, size_t entlen, struct keyref *k)
+{
+    if (!entity_of(ent, entlen, p->dom, &k->entity))
+        return 0;
+    return fail_text(p, k->pos, "unknown entity type ", ent, entlen,
+                     p->dom == FILTER_RUNS
+                         ? "expected metrics, params, tags, attributes or datasets"
+                         : "expected tags or attributes");
+}
+
+/* key := entity '.' name | name, with either part possibly quoted. */
+static int parse_key(struct parser *p, int for_order, struct keyref *k)
+{
+    struct token *t = cur(p), *next = peek(p, 1);
+    memset(k, 0, sizeof(*k));
+    k->pos = t->pos;
+    k->entity = FE_ATTR;
+    if (t->t == T_WORD && !is_reserved(t)) {
+        const char *dot = strchr(t->text, '.');
+        p->i++;
+        if (!dot)
+            k->key = xstrdup(t->text);
+        else if (key_entity(p, t->text, (size_t)(dot - t->text), k) ||
+                 key_name(p, dot + 1, t->text, (size_t)(dot - t->text), k))
+            return -1;
+    } else if (is_quoted(t) && next->t == T_WORD && next->glued && next->text[0] == '.') {
+        p->i += 2; /* `metrics`.acc */
+        if (key_entity(p, t->text, strlen(t->text), k) ||
+            key_name(p, next->text + 1, t->text, strlen(t->text), k))
+            return -1;
+    } else if (t->t == T_BTICK || t->t == T_DQUOTE) {
+        k->key = xstrdup(t->text); /* `Run Name` = 'x' */
+        p->i++;
+    } else {
+        return unexpected(p, "expected a key such as metrics.acc or params.lr");
+    }
+    if (!*k->key)
+        return fail(p, k->pos, "empty key name", NULL);
+    k->numeric = k->entity == FE_METRIC;
+    if (k->entity == FE_ATTR || k->entity == FE_DATASET)
+        return resolve_attr(p, k, for_order);
+    return 0;
+}
+
+/* ---------- comparisons ---------- */
+
 static int parse_op(struct parser *p, enum fop *op)
 {
-    struct token *t = cur(p);
     static const char *const sym[] = {"=", "!=", ">", ">=", "<", "<="};
+    struct token *t = cur(p);
     if (t->t == T_OP) {
         for (int k = 0; k < 6; k++)
             if (!strcmp(t->text, sym[k]))
@@ -318,124 +519,172 @@ static int parse_op(struct parser *p, enum fop *op)
         *op = FOP_ILIKE;
     } else if (is_kw(t, "IN")) {
         *op = FOP_IN;
-    } else if (is_kw(t, "NOT") && is_kw(&p->toks[p->i + 1], "IN")) {
+    } else if (is_kw(t, "NOT") && is_kw(peek(p, 1), "IN")) {
         *op = FOP_NOT_IN;
         p->i++;
     } else {
-        return unexpected(p, "a comparator (=, !=, >, >=, <, <=, LIKE, ILIKE, IN, NOT IN)");
+        return unexpected(p, "expected a comparator: =, !=, >, >=, <, <=, LIKE, ILIKE, IN or "
+                             "NOT IN");
     }
     p->i++;
     return 0;
 }
 
-static int parse_value(struct parser *p, struct fvalue *v)
+/* What to call a key's kind in messages: "metrics", "attribute 'status'". */
+static void add_kind(struct sbuf *sb, const struct fnode *n, int plural)
+{
+    static const char *const kinds[] = {"metric", "param", "tag", "attribute", "dataset"};
+    sbuf_addstr(sb, kinds[n->entity]);
+    if (plural && n->entity != FE_ATTR) {
+        sbuf_addch(sb, 's');
+        return;
+    }
+    sbuf_addstr(sb, n->entity == FE_DATASET ? " attribute '" : " '");
+    filter_add_snippet(sb, n->key, strlen(n->key), TOKEN_SNIPPET);
+    sbuf_addch(sb, '\'');
+}
+
+/* Metrics and time attributes take =, !=, <, <=, >, >=; the rest take =,
+ * !=, LIKE, ILIKE, IN and NOT IN (MLflow allows IN only on some: a
+ * superset). */
+static int check_op(struct parser *p, const struct fnode *n, const struct token *optok)
+{
+    int ordering = n->op >= FOP_GT && n->op <= FOP_LE;
+    int textual = n->op >= FOP_LIKE;
+    if (n->numeric ? !textual : !ordering)
+        return 0;
+    struct sbuf sb = SBUF_INIT;
+    sbuf_addf(&sb, "comparator '%s' is not allowed for ", fop_name(n->op));
+    add_kind(&sb, n, 1);
+    int rc =
+        fail(p, optok->pos, sb.buf,
+             n->numeric ? "use =, !=, >, >=, < or <=" : "use =, !=, LIKE, ILIKE, IN or NOT IN");
+    sbuf_release(&sb);
+    return rc;
+}
+
+/* A quoted integer given to a time attribute: created > '1700000000000'. */
+static int lenient_integer(struct fvalue *v)
+{
+    const char *s = v->str;
+    size_t k = (*s == '-' || *s == '+') ? 1 : 0;
+    if (!isdigit((unsigned char)s[k]) || strlen(s) > 20)
+        return 0;
+    for (; s[k]; k++)
+        if (!isdigit((unsigned char)s[k]))
+            return 0;
+    v->is_num = 1;
+    v->num = strtod(s, NULL);
+    return 1;
+}
+
+static int check_value(struct parser *p, const struct fnode *n, struct fvalue *v,
+                       const struct token *t)
+{
+    if (n->numeric == v->is_num)
+        return 0;
+    if (n->numeric && n->entity == FE_ATTR && lenient_integer(v))
+        return 0;
+    struct sbuf sb = SBUF_INIT;
+    add_kind(&sb, n, 0);
+    sbuf_addstr(&sb, n->numeric ? " takes a number, not " : " takes a quoted string, not ");
+    int rc = fail_tok(p, t, sb.buf, NULL);
+    sbuf_release(&sb);
+    return rc;
+}
+
+static int parse_value(struct parser *p, struct fnode *n, struct fvalue *v)
 {
     struct token *t = cur(p);
-    if (t->t == T_STRING || t->t == T_DQUOTED) {
-        v->is_num = 0;
-    } else if (t->t == T_NUMBER) {
-        v->is_num = 1;
-        v->num = t->num;
-    } else {
-        return unexpected(p, "a value (a quoted string or a number)");
-    }
+    if (t->t != T_SQUOTE && t->t != T_DQUOTE && t->t != T_NUMBER)
+        return unexpected(p, "expected a number or a quoted string");
+    if (++p->nvalues > FILTER_MAX_VALUES)
+        return fail(p, t->pos, "too many values", "at most 10000 in a filter");
+    v->is_num = t->t == T_NUMBER;
+    v->num = t->num;
     v->str = xstrdup(t->text);
     p->i++;
-    return 0;
+    return check_value(p, n, v, t);
 }
 
-static int parse_values(struct parser *p, struct fnode *n)
+static int parse_in_list(struct parser *p, struct fnode *n)
 {
-    if (n->op != FOP_IN && n->op != FOP_NOT_IN) {
-        n->values = xcalloc(1, sizeof(*n->values));
-        if (parse_value(p, &n->values[0]))
-            return -1;
-        n->nvalues = 1;
-        return 0;
-    }
-    if (cur(p)->t != T_LP)
-        return unexpected(p, "'(' to start the IN list");
-    p->i++;
     size_t alloc = 0;
+    if (cur(p)->t != T_LP)
+        return unexpected(p, "expected '(' after IN");
+    p->i++;
+    if (cur(p)->t == T_RP)
+        return fail(p, cur(p)->pos, "empty IN list", "expected a value");
     for (;;) {
         ALLOC_GROW(n->values, n->nvalues + 1, alloc);
         memset(&n->values[n->nvalues], 0, sizeof(*n->values));
-        if (parse_value(p, &n->values[n->nvalues]))
-            return -1;
         n->nvalues++;
+        if (parse_value(p, n, &n->values[n->nvalues - 1]))
+            return -1;
         if (cur(p)->t == T_RP)
             break;
         if (cur(p)->t != T_COMMA)
-            return unexpected(p, "',' or ')' in the IN list");
+            return unexpected(p, "expected ',' or ')' in the IN list");
         p->i++;
     }
     p->i++;
     return 0;
 }
-
-/* Which comparators and value types each kind of key takes (MLflow's rules;
- * IN / NOT IN are allowed on every string-valued key, a ferry superset). */
-static int check_types(struct parser *p, struct fnode *n, int numeric, size_t pos)
-{
-    int numeric_key = n->entity == FE_METRIC || (n->entity == FE_ATTR && numeric);
-    int ordering = n->op >= FOP_GT && n->op <= FOP_LE;
-    int textual = n->op >= FOP_LIKE;
-    if (numeric_key && textual)
-        return fail(p, pos, "this comparator is not allowed for numeric keys:", fop_name(n->op));
-    if (!numeric_key && ordering)
-        return fail(p, pos, "this comparator is only allowed for metrics and numeric attributes:",
-                    fop_name(n->op));
-    for (size_t i = 0; i < n->nvalues; i++) {
-        struct fvalue *v = &n->values[i];
-        if (numeric_key && !v->is_num) {
-            /* a quoted number is fine for time attributes: created > '1700000000000' */
-            char *end;
-            double d = strtod(v->str, &end);
-            if (n->entity == FE_METRIC || !*v->str || *end)
-                return fail(p, pos, "expected a number to compare with", n->key);
-            v->is_num = 1;
-            v->num = d;
-        }
-        if (!numeric_key && v->is_num)
-            return fail(p, pos, "expected a quoted string to compare with", n->key);
-    }
-    return 0;
-}
-
-static int parse_or(struct parser *p, struct fnode **out);
 
 static int parse_cmp(struct parser *p, struct fnode **out)
 {
     struct fnode *n = xcalloc(1, sizeof(*n));
+    struct keyref k;
     n->kind = FN_CMP;
     *out = n;
-    size_t pos = cur(p)->pos;
-    int numeric;
-    if (parse_key(p, &n->entity, &n->key, &numeric) || parse_op(p, &n->op) ||
-        parse_values(p, n) || check_types(p, n, numeric, pos))
+    if (++p->ncmp > FILTER_MAX_COMPARISONS)
+        return fail(p, cur(p)->pos, "too many comparisons", "at most 200 in a filter");
+    int rc = parse_key(p, 0, &k);
+    n->key = k.key;
+    if (rc)
         return -1;
-    return 0;
+    n->entity = k.entity;
+    n->numeric = k.numeric;
+    n->pos = k.pos + 1;
+    struct token *optok = cur(p);
+    if (parse_op(p, &n->op) || check_op(p, n, optok))
+        return -1;
+    if (n->op == FOP_IN || n->op == FOP_NOT_IN)
+        return parse_in_list(p, n);
+    n->values = xcalloc(1, sizeof(*n->values));
+    n->nvalues = 1;
+    return parse_value(p, n, &n->values[0]);
+}
+
+/* ---------- expressions ---------- */
+
+static int parse_or(struct parser *p, struct fnode **out);
+
+static struct fnode *new_node(enum fnode_kind kind, struct fnode *left)
+{
+    struct fnode *n = xcalloc(1, sizeof(*n));
+    n->kind = kind;
+    n->left = left;
+    return n;
 }
 
 static int parse_unary(struct parser *p, struct fnode **out)
 {
-    *out = NULL;
-    if (++p->depth > MAX_DEPTH)
-        return fail(p, cur(p)->pos, "expression nested too deeply", NULL);
     int rc;
+    *out = NULL;
+    if (++p->depth > FILTER_MAX_DEPTH)
+        return fail(p, cur(p)->pos, "expression nested too deeply",
+                    "at most 100 levels of parentheses and NOT");
     if (is_kw(cur(p), "NOT")) {
         p->i++;
-        struct fnode *n = xcalloc(1, sizeof(*n));
-        n->kind = FN_NOT;
-        *out = n;
-        rc = parse_unary(p, &n->left);
+        *out = new_node(FN_NOT, NULL);
+        rc = parse_unary(p, &(*out)->left);
     } else if (cur(p)->t == T_LP) {
         p->i++;
         rc = parse_or(p, out);
         if (!rc && cur(p)->t != T_RP)
-            rc = unexpected(p, "')'");
-        if (!rc)
-            p->i++;
+            rc = unexpected(p, "expected ')'");
+        p->i += !rc;
     } else {
         rc = parse_cmp(p, out);
     }
@@ -443,24 +692,24 @@ static int parse_unary(struct parser *p, struct fnode **out)
     return rc;
 }
 
-static int parse_binary(struct parser *p, struct fnode **out, int is_or)
+/* and_expr, or (is_or) or_expr: a left-deep chain. */
+static int parse_chain(struct parser *p, struct fnode **out, int is_or)
 {
-    int rc = is_or ? parse_binary(p, out, 0) : parse_unary(p, out);
+    int rc = is_or ? parse_chain(p, out, 0) : parse_unary(p, out);
     while (!rc && is_kw(cur(p), is_or ? "OR" : "AND")) {
         p->i++;
-        struct fnode *n = xcalloc(1, sizeof(*n));
-        n->kind = is_or ? FN_OR : FN_AND;
-        n->left = *out;
-        *out = n;
-        rc = is_or ? parse_binary(p, &n->right, 0) : parse_unary(p, &n->right);
+        *out = new_node(is_or ? FN_OR : FN_AND, *out);
+        rc = is_or ? parse_chain(p, &(*out)->right, 0) : parse_unary(p, &(*out)->right);
     }
     return rc;
 }
 
 static int parse_or(struct parser *p, struct fnode **out)
 {
-    return parse_binary(p, out, 1);
+    return parse_chain(p, out, 1);
 }
+
+/* ---------- entry points ---------- */
 
 static void parser_release(struct parser *p)
 {
@@ -469,16 +718,22 @@ static void parser_release(struct parser *p)
     free(p->toks);
 }
 
-static int start(struct parser *p, const char *s, enum filter_domain dom, struct ferr *err)
+static int start(struct parser *p, const char *s, const char *what, enum filter_domain dom,
+                 struct ferr *err)
 {
     memset(p, 0, sizeof(*p));
-    p->input = s;
+    p->input = s ? s : "";
+    p->what = what;
     p->dom = dom;
     p->err = err;
-    if (strlen(s) > MAX_FILTER_LEN)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "search expression too long (%zu bytes, at most %d)", strlen(s),
-                        MAX_FILTER_LEN);
+    size_t len = strlen(p->input);
+    if (len > FILTER_MAX_LEN) {
+        struct sbuf sb = SBUF_INIT;
+        sbuf_addf(&sb, "too long (%zu bytes, at most %d)", len, FILTER_MAX_LEN);
+        filter_fail(err, what, p->input, sb.buf);
+        sbuf_release(&sb);
+        return -1;
+    }
     return tokenize(p);
 }
 
@@ -486,11 +741,11 @@ int filter_parse(const char *s, enum filter_domain dom, struct fnode **out, stru
 {
     struct parser p;
     *out = NULL;
-    int rc = start(&p, s ? s : "", dom, err);
+    int rc = start(&p, s, "filter", dom, err);
     if (!rc && p.toks[0].t != T_EOF) {
         rc = parse_or(&p, out);
         if (!rc && cur(&p)->t != T_EOF)
-            rc = unexpected(&p, "AND, OR or the end of the filter");
+            rc = unexpected(&p, "expected AND, OR or the end of the filter");
     }
     parser_release(&p);
     if (rc) {
@@ -502,34 +757,48 @@ int filter_parse(const char *s, enum filter_domain dom, struct fnode **out, stru
 
 void fnode_free(struct fnode *n)
 {
-    if (!n)
-        return;
-    fnode_free(n->left);
-    fnode_free(n->right);
-    free(n->key);
-    for (size_t i = 0; i < n->nvalues; i++)
-        free(n->values[i].str);
-    free(n->values);
-    free(n);
+    while (n) { /* iterative along the left spine of long chains */
+        struct fnode *left = n->left;
+        fnode_free(n->right);
+        free(n->key);
+        for (size_t i = 0; i < n->nvalues; i++)
+            free(n->values[i].str);
+        free(n->values);
+        free(n);
+        n = left;
+    }
 }
 
-int filter_parse_order(const char *s, enum filter_domain dom, struct forder *out,
-                       struct ferr *err)
+static int parse_order(struct parser *p, struct forder *out)
+{
+    struct keyref k;
+    int rc = parse_key(p, 1, &k);
+    out->key = k.key;
+    if (rc)
+        return -1;
+    out->entity = k.entity;
+    if (k.entity == FE_DATASET)
+        return fail(p, k.pos, "cannot order by a dataset attribute",
+                    "order by metrics, params, tags or attributes");
+    if (p->dom == FILTER_EXPERIMENTS && k.entity != FE_ATTR)
+        return fail(p, k.pos, "experiments cannot be ordered by tags",
+                    "order by name, experiment_id, creation_time or last_update_time");
+    if (is_kw(cur(p), "ASC") || is_kw(cur(p), "DESC")) {
+        out->descending = is_kw(cur(p), "DESC");
+        p->i++;
+    }
+    if (cur(p)->t != T_EOF)
+        return unexpected(p, "expected ASC, DESC or the end of the clause");
+    return 0;
+}
+
+int filter_parse_order(const char *s, enum filter_domain dom, struct forder *out, struct ferr *err)
 {
     struct parser p;
-    int numeric;
     memset(out, 0, sizeof(*out));
-    int rc = start(&p, s ? s : "", dom, err);
+    int rc = start(&p, s, "order_by clause", dom, err);
     if (!rc)
-        rc = parse_key(&p, &out->entity, &out->key, &numeric);
-    if (!rc && out->entity == FE_DATASET)
-        rc = fail(&p, 1, "cannot order by a dataset attribute", NULL);
-    if (!rc && (is_kw(cur(&p), "ASC") || is_kw(cur(&p), "DESC"))) {
-        out->descending = is_kw(cur(&p), "DESC");
-        p.i++;
-    }
-    if (!rc && cur(&p)->t != T_EOF)
-        rc = unexpected(&p, "ASC, DESC or the end of the order_by clause");
+        rc = parse_order(&p, out);
     parser_release(&p);
     if (rc)
         forder_release(out);
