@@ -51,21 +51,27 @@ r = d["runs"][0]
 p = {x["key"]: x["value"] for x in r["data"]["params"]}
 t = {x["key"]: x["value"] for x in r["data"]["tags"]}
 m = {x["key"]: x for x in r["data"]["metrics"]}
-ok = (r["info"]["status"] == "FINISHED" and p["max_depth"] == "4" and p["rounds"] == "8"
+ok = (r["info"]["status"] == "FINISHED" and r["info"]["end_time"] >= r["info"]["start_time"]
+and p["max_depth"] == "4" and p["rounds"] == "8" and p["eta"] == "0.3" and p["seed"] == "7"
+and p["eval_metric"] == "logloss,error" and p["objective"] == "binary:logistic"
 and t["framework"] == "xgboost-c-api" and t["mlflow.source.type"] == "LOCAL"
+and t["mlflow.source.name"].endswith("/train") and t["mlflow.user"] != ""
+and t["xgboost.version"].count(".") == 2
 and m["valid-accuracy"]["step"] == 7 and 0.8 < m["valid-accuracy"]["value"] <= 1
-and set(m) >= {"train-logloss", "valid-logloss"})' || return 1
-	# the history has one point per iteration
-	"$PY" - "$uri" "$run" <<'PYEOF' || return 1
-import json, sys, subprocess
-uri, run = sys.argv[1], sys.argv[2]
-if uri.startswith("http"):
-    import urllib.request
-    url = "%s/api/2.0/mlflow/metrics/get-history?run_id=%s&metric_key=train-logloss" % (uri, run)
-    pts = json.load(urllib.request.urlopen(url))["metrics"]
-    assert [p["step"] for p in pts] == list(range(8)), pts
-    assert all(a["value"] > b["value"] for a, b in zip(pts, pts[1:])), "loss should fall"
-PYEOF
+and abs(m["valid-accuracy"]["value"] + m["valid-error"]["value"] - 1) < 1e-6
+and set(m) == {"train-logloss", "valid-logloss", "train-error", "valid-error",
+               "train-accuracy", "valid-accuracy"})' || return 1
+	# every metric has one point per iteration, and the losses fall
+	local key
+	for key in train-logloss valid-logloss train-error valid-error train-accuracy valid-accuracy; do
+		"$FERRY" --tracking-uri "$uri" runs history "$run" "$key" --json >"$work/h.json" || return 1
+		json_check "$work/h.json" 'ok = [p["step"] for p in d["metrics"]] == list(range(8))' || return 1
+	done
+	"$FERRY" --tracking-uri "$uri" runs history "$run" train-logloss --json >"$work/h.json" || return 1
+	json_check "$work/h.json" '
+v = [p["value"] for p in d["metrics"]]
+ok = all(a > b for a, b in zip(v, v[1:]))' || return 1
+	"$FERRY" --tracking-uri "$uri" runs history "$run" valid-accuracy | grep -q '^STEP' || return 1
 }
 
 start_server() {
@@ -88,22 +94,44 @@ stop_server() {
 }
 
 cli_basics() {
+	cd "$work" || return 1
 	"$FERRY" --help | grep -q 'experiments' || return 1
+	"$FERRY" help | grep -q 'runs' || return 1
+	"$FERRY" help runs | grep -q -- '--order-by' || return 1
 	"$FERRY" runs --help | grep -q -- '--filter' || return 1
 	"$FERRY" experiments --help | grep -q 'rename' || return 1
 	"$FERRY" log --help | grep -q 'batch' || return 1
 	"$FERRY" server --help | grep -q -- '--backend-store-uri' || return 1
 	"$FERRY" version | grep -q '^ferry ' || return 1
-	"$FERRY" no-such-command 2>/dev/null
-	[ $? -eq 2 ] || return 1
-	"$FERRY" runs list --no-such-option 2>/dev/null
-	[ $? -eq 2 ] || return 1
-	return 0
+	"$FERRY" --version | grep -q '^ferry ' || return 1
+	local args
+	# each is bad usage: exit 2, a message on stderr, nothing on stdout
+	for args in "no-such-command" "--no-such-option" "runs list --no-such-option" \
+		"runs list --max-results abc" "runs list --view sideways" "runs frobnicate" \
+		"experiments describe" "log param k v" "log param --run-id r k" "runs list --filter" \
+		"help no-such-command" ""; do
+		# shellcheck disable=SC2086
+		FERRY_RUN_ID= MLFLOW_RUN_ID= "$FERRY" $args >"$work/o" 2>"$work/e"
+		[ $? -eq 2 ] || { echo "'$args' did not exit 2"; return 1; }
+		[ -s "$work/e" ] && [ ! -s "$work/o" ] || { echo "'$args': bad output"; return 1; }
+	done
+	"$FERRY" runs list --filter 2>&1 | grep -q "option '--filter' needs a value" || return 1
+	"$FERRY" runs list --bogus 2>&1 | grep -q "ferry runs: unknown option '--bogus'" || return 1
+	[ ! -e "$work/ferry.db" ] || { echo "bad usage created ./ferry.db"; return 1; }
+	"$FERRY" --tracking-uri "$work/x.db" runs describe 0123456789abcdef0123456789abcdef 2>"$work/e"
+	[ $? -eq 1 ] && grep -q '^ferry: ' "$work/e" || return 1
+	cd - >/dev/null || return 1
+}
+
+exp_id() {
+	"$FERRY" experiments describe --name "$1" --json |
+		"$PY" -c 'import json,sys; print(json.load(sys.stdin)["experiment"]["experiment_id"])'
 }
 
 cli_logging() {
 	local uri=$1 run
-	export FERRY_TRACKING_URI=$uri
+	# local -x: exported to the commands below, gone when this returns early
+	local -x FERRY_TRACKING_URI=$uri
 	"$FERRY" experiments create shell-exp --tag owner=ci >/dev/null || return 1
 	"$FERRY" experiments create shell-exp 2>"$work/dup.err"
 	[ $? -eq 1 ] && grep -q 'already exists' "$work/dup.err" || return 1
@@ -114,6 +142,7 @@ cli_logging() {
 	"$FERRY" log param --run-id "$run" note hello || return 1
 	"$FERRY" log param --run-id "$run" note changed 2>/dev/null && return 1
 	FERRY_RUN_ID=$run "$FERRY" log metric extra 1.5 --step 3 || return 1
+	"$FERRY" log metric --run-id "$run" delta -0.25 --step -2 || return 1
 	"$FERRY" log tag --run-id "$run" stage qa || return 1
 	echo '{"metrics": [{"key": "batched", "value": "NaN"}], "params": [{"key": "b", "value": "1"}]}' |
 		"$FERRY" log batch --run-id "$run" || return 1
@@ -122,24 +151,34 @@ cli_logging() {
 m = {x["key"]: x for x in d["run"]["data"]["metrics"]}
 p = {x["key"]: x["value"] for x in d["run"]["data"]["params"]}
 ok = (m["extra"]["step"] == 3 and m["batched"]["value"] == "NaN" and p["note"] == "hello"
+    and m["delta"]["value"] == -0.25 and m["delta"]["step"] == -2
     and p["b"] == "1")' || return 1
 	"$FERRY" runs list --experiment-name shell-exp --filter "params.note = 'hello' OR metrics.extra > 9" \
 		--order-by "metrics.extra DESC" | grep -q "$run" || return 1
 	"$FERRY" runs list --experiment-name shell-exp --filter "metrics.extra >>> 1" 2>"$work/f.err"
 	[ $? -eq 1 ] && grep -q 'position' "$work/f.err" || return 1
+	"$FERRY" experiments set-tag "$(exp_id shell-exp)" stage prod || return 1
+	"$FERRY" experiments describe --name shell-exp --json >"$work/ed.json" || return 1
+	json_check "$work/ed.json" '
+t = {x["key"]: x["value"] for x in d["experiment"]["tags"]}
+ok = t == {"owner": "ci", "stage": "prod"}' || return 1
+	"$FERRY" experiments delete-tag "$(exp_id shell-exp)" stage || return 1
+	"$FERRY" experiments describe --name shell-exp | grep -q '^  stage = ' && return 1
 	"$FERRY" runs delete "$run" || return 1
 	"$FERRY" runs list --experiment-name shell-exp --view deleted | grep -q "$run" || return 1
 	"$FERRY" runs restore "$run" || return 1
-	unset FERRY_TRACKING_URI
 }
 
 check "cli help and usage errors" cli_basics
 check "example trains and logs (embedded)" train_and_verify "sqlite://$work/embedded.db"
 check "cli logging (embedded)" cli_logging "sqlite://$work/cli.db"
+url=
 check "server starts on a free port" start_server
-check "example trains and logs (REST)" train_and_verify "$url"
-check "cli logging (REST)" cli_logging "$url"
-check "server stops cleanly on SIGTERM" stop_server
+if [ -n "$url" ]; then # else an empty URI would fall back to ./ferry.db
+	check "example trains and logs (REST)" train_and_verify "$url"
+	check "cli logging (REST)" cli_logging "$url"
+	check "server stops cleanly on SIGTERM" stop_server
+fi
 
 echo "examples: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

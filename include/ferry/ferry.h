@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT
- * libferry: log ML experiments from C and C++ to ferry (or any MLflow
- * tracking server), in-process on a SQLite file or over REST.
+ * libferry: log machine-learning experiments from C and C++ to ferry or to
+ * any MLflow tracking server, in-process on a SQLite file or over REST.
  *
  *   ferry_client *c;
  *   char *run;
- *   if (ferry_open(NULL, &c) != FERRY_OK) ...      // $FERRY_TRACKING_URI or ./ferry.db
+ *   if (ferry_open(NULL, &c) != FERRY_OK)          // $FERRY_TRACKING_URI or ./ferry.db
+ *       fprintf(stderr, "%s\n", ferry_last_error(NULL));
  *   ferry_start_run(c, NULL, "baseline", NULL, &run);
  *   ferry_log_param(c, run, "eta", "0.3");
  *   ferry_log_metric(c, run, "loss", 0.25, 0, 1);  // buffered, sent in batches
@@ -12,11 +13,24 @@
  *   ferry_free(run);
  *   ferry_close(c);
  *
- * Conventions: functions return a ferry_status (FERRY_OK is 0); on failure
- * ferry_last_error(c) describes it. Strings and arrays handed out are owned
- * by the caller and freed with ferry_free(). A ferry_client may be shared by
- * threads: calls are serialised by an internal lock. Out-of-memory aborts
- * the process (as git and Redis do), it is never returned. */
+ * Conventions
+ * - Functions return a ferry_status; FERRY_OK is 0. After a failure,
+ *   ferry_last_error(c) says what went wrong, in words.
+ * - Strings and arrays handed out through pointer arguments become the
+ *   caller's; free them with ferry_free(). Strings passed in are only read
+ *   during the call. Required pointer arguments that are NULL give
+ *   FERRY_EINVAL, never a crash.
+ * - Thread-safety: a ferry_client may be shared by threads. Calls on one
+ *   client are serialised by a lock inside it (so threads logging through one
+ *   client wait for each other; use one client per thread for parallel
+ *   REST traffic). ferry_last_error() is per thread. ferry_runs results are
+ *   read-only and may be read by several threads.
+ * - Memory: running out of memory inside libferry aborts the process (as
+ *   git and Redis do) instead of returning an error. This may change to
+ *   FERRY_ENOMEM in a later version; code that checks the status keeps
+ *   working.
+ * - Compatibility: ferry_status and ferry_run_status values are never
+ *   renumbered; new ones are only appended. */
 #ifndef FERRY_FERRY_H
 #define FERRY_FERRY_H
 
@@ -29,15 +43,16 @@ extern "C" {
 
 #define FERRY_API __attribute__((visibility("default")))
 
-/* Status codes. Never renumbered; new codes are only appended. */
 typedef enum ferry_status {
     FERRY_OK = 0,
-    FERRY_EINVAL = 1,    /* invalid argument (MLflow's INVALID_PARAMETER_VALUE) */
-    FERRY_ENOTFOUND = 2, /* no such experiment or run (RESOURCE_DOES_NOT_EXIST) */
-    FERRY_EEXIST = 3,    /* already exists (RESOURCE_ALREADY_EXISTS) */
-    FERRY_ESTATE = 4,    /* not allowed in the current state */
-    FERRY_EIO = 5,       /* transport or file failure: server unreachable, disk error */
-    FERRY_EINTERNAL = 6, /* the store or server failed */
+    FERRY_EINVAL = 1,    /* invalid argument: INVALID_PARAMETER_VALUE, BAD_REQUEST */
+    FERRY_ENOTFOUND = 2, /* no such experiment or run: RESOURCE_DOES_NOT_EXIST */
+    FERRY_EEXIST = 3,    /* already exists: RESOURCE_ALREADY_EXISTS */
+    FERRY_ESTATE = 4,    /* not allowed in the current state: INVALID_STATE */
+    FERRY_EIO = 5,       /* transport or file failure, server unreachable or busy */
+    FERRY_EINTERNAL = 6, /* the store or the server failed */
+    FERRY_EPERM = 7,     /* PERMISSION_DENIED or UNAUTHENTICATED (server auth) */
+    FERRY_ENOTSUP = 8,   /* not supported: ENDPOINT_NOT_FOUND, NOT_IMPLEMENTED */
 } ferry_status;
 
 /* Values match MLflow's RunStatus. */
@@ -52,93 +67,184 @@ typedef enum ferry_run_status {
 typedef struct ferry_client ferry_client;
 typedef struct ferry_runs ferry_runs;
 
+/* One point of a metric's history. */
 typedef struct ferry_metric {
     double value;      /* NaN and infinities are legal */
-    int64_t timestamp; /* milliseconds since the epoch */
+    int64_t timestamp; /* milliseconds since the Unix epoch */
     int64_t step;
 } ferry_metric;
 
-/* libferry's version, e.g. "0.1.0". */
+/* ---- Library ---------------------------------------------------------- */
+
+/* libferry's version, e.g. "0.1.0". Static string; thread-safe. */
 FERRY_API const char *ferry_version(void);
-/* A short English description of a status. */
+
+/* A short English description of s ("not found"); "unknown status" for a
+ * value this version does not know. Static string; thread-safe. */
 FERRY_API const char *ferry_strerror(ferry_status s);
-/* Frees anything libferry handed out (strings, metric arrays). NULL is fine. */
+
+/* Frees a string or array libferry handed out (run ids, experiment ids,
+ * metric histories). NULL is fine. Thread-safe. */
 FERRY_API void ferry_free(void *p);
 
-/* Opens a client. uri: "sqlite:///abs/path.db", "sqlite://rel.db" or a plain
- * path (in-process), or "http(s)://host:port" (REST; also a stock MLflow
- * server). NULL: $FERRY_TRACKING_URI, else $MLFLOW_TRACKING_URI, else
- * ./ferry.db. On failure *out is NULL and ferry_last_error(NULL) says why
- * (kept per thread). */
+/* ---- Clients ---------------------------------------------------------- */
+
+/* Opens a client on a tracking store and stores it in *out.
+ *   "sqlite:///abs/path.db", "sqlite://rel/path.db" or a plain file path:
+ *       in-process, no server needed; the file is created and migrated on
+ *       first use. Several processes may share the file.
+ *   "http://host:port" or "https://...": MLflow's REST API, against
+ *       `ferry server` or a stock MLflow server. Nothing is sent until the
+ *       first call. Honours MLFLOW_TRACKING_TOKEN (bearer), _USERNAME and
+ *       _PASSWORD (basic auth), _INSECURE_TLS, _SERVER_CERT_PATH and
+ *       MLFLOW_HTTP_REQUEST_TIMEOUT / _MAX_RETRIES (each also as FERRY_...).
+ *   NULL or "": $FERRY_TRACKING_URI, else $MLFLOW_TRACKING_URI, else
+ *       "./ferry.db".
+ * Errors: FERRY_EINVAL (out NULL, unknown URI scheme), FERRY_ENOTSUP (a
+ * scheme not built in yet, e.g. postgresql://), FERRY_EINTERNAL (the file
+ * cannot be opened or created, or is not a ferry database), FERRY_EINVAL for
+ * a bad FERRY_HTTP_* setting. On failure *out is NULL and
+ * ferry_last_error(NULL) describes it. Thread-safe. */
 FERRY_API ferry_status ferry_open(const char *uri, ferry_client **out);
-/* Flushes buffered metrics and frees the client. NULL is fine. Returns the
- * flush's status. */
+
+/* Sends the buffered metrics, then frees the client (NULL is fine). The
+ * client is gone even when the flush fails; the status is the flush's, so
+ * FERRY_EIO here means buffered points were lost. Not to be called while
+ * another thread uses c. */
 FERRY_API ferry_status ferry_close(ferry_client *c);
-/* The message of the last failure on c (or, with c NULL, of the last failed
- * ferry_open on this thread). Valid until the next call on c. */
+
+/* The message for the calling thread's most recent ferry_* call on c: ""
+ * after a success. With c NULL: the message of this thread's most recent
+ * ferry_open or ferry_close (or of a call passed a NULL client). Per thread, so threads sharing a
+ * client each see their own errors. The string stays valid until this
+ * thread's next libferry call; copy it to keep it. Never NULL. */
 FERRY_API const char *ferry_last_error(ferry_client *c);
 
-/* Experiments. *id receives a new string. */
+/* ---- Experiments ------------------------------------------------------ */
+
+/* Creates experiment `name`. artifact_location NULL lets the server or
+ * store choose. *id (id may be NULL) receives the new id; ferry_free it.
+ * Errors: FERRY_EEXIST (the name is taken, also by a deleted experiment),
+ * FERRY_EINVAL (empty or too long a name, invalid UTF-8), FERRY_EIO. */
 FERRY_API ferry_status ferry_create_experiment(ferry_client *c, const char *name,
                                                const char *artifact_location, char **id);
-FERRY_API ferry_status ferry_get_experiment_by_name(ferry_client *c, const char *name,
-                                                    char **id);
-/* Gets the experiment called name, creating it when absent. */
+
+/* The id of the experiment called name, in *id (ferry_free it).
+ * Errors: FERRY_ENOTFOUND, FERRY_EINVAL, FERRY_EIO. */
+FERRY_API ferry_status ferry_get_experiment_by_name(ferry_client *c, const char *name, char **id);
+
+/* Gets the experiment called name, creating it when absent (like
+ * mlflow.set_experiment); safe against another process creating it at the
+ * same moment. *id as ferry_get_experiment_by_name. A deleted experiment of
+ * that name is FERRY_ESTATE (restore it or choose another name). */
 FERRY_API ferry_status ferry_set_experiment(ferry_client *c, const char *name, char **id);
 
-/* Starts a run in experiment_id (NULL: $FERRY_EXPERIMENT_NAME or
- * $MLFLOW_EXPERIMENT_NAME, created when absent, else "0"). run_name NULL
- * generates one. parent_run_id makes a nested run (mlflow.parentRunId).
- * Sets mlflow.user, mlflow.source.name and mlflow.source.type = LOCAL.
- * If $FERRY_RUN_ID or $MLFLOW_RUN_ID is set, attaches to that run instead
- * (FERRY_ENOTFOUND when it does not exist). */
+/* ---- Runs ------------------------------------------------------------- */
+
+/* Starts a run and stores its id in *run_id (ferry_free it).
+ *   experiment_id NULL: the experiment $FERRY_EXPERIMENT_NAME (else
+ *       $MLFLOW_EXPERIMENT_NAME), created when absent; else
+ *       $FERRY_EXPERIMENT_ID / $MLFLOW_EXPERIMENT_ID; else "0" (Default).
+ *   run_name NULL: a generated name such as "brave-owl-123".
+ *   parent_run_id non-NULL: a nested run (tag mlflow.parentRunId).
+ * Sets the tags mlflow.user ($USER, else the password database),
+ * mlflow.source.name (this program's path) and mlflow.source.type "LOCAL".
+ * Resuming: when parent_run_id is NULL and $FERRY_RUN_ID (else
+ * $MLFLOW_RUN_ID) is set, no run is created: that run is resumed (status back
+ * to RUNNING) and its id returned, as MLflow does; the arguments are ignored.
+ * Errors: FERRY_ENOTFOUND (experiment, or the run to resume), FERRY_ESTATE
+ * (the run to resume is deleted), FERRY_EINVAL (e.g. a deleted experiment,
+ * as MLflow reports it), FERRY_EIO. */
 FERRY_API ferry_status ferry_start_run(ferry_client *c, const char *experiment_id,
                                        const char *run_name, const char *parent_run_id,
                                        char **run_id);
-/* Flushes the run's metrics, then sets its status and end time. */
-FERRY_API ferry_status ferry_end_run(ferry_client *c, const char *run_id,
-                                     ferry_run_status status);
 
-/* Params are immutable: the same value again is fine, another is FERRY_EINVAL. */
+/* Flushes buffered metrics, then sets the run's status; a terminal status
+ * (FINISHED, FAILED, KILLED) also sets its end time to now. Should the flush
+ * fail, the status is still set and the flush's error returned.
+ * Errors: FERRY_ENOTFOUND, FERRY_EINVAL (status out of range), FERRY_EIO. */
+FERRY_API ferry_status ferry_end_run(ferry_client *c, const char *run_id, ferry_run_status status);
+
+/* Logs a param, sent at once. Params are immutable: the same value again is
+ * fine, another value is FERRY_EINVAL. Keys: up to 250 bytes of letters,
+ * digits, '_', '-', '.', ' ', ':', '/' (no "." or ".." path segments);
+ * values up to 6000 bytes of UTF-8. Errors: FERRY_EINVAL (also for a deleted
+ * run, as MLflow reports it), FERRY_ENOTFOUND, FERRY_EIO. */
 FERRY_API ferry_status ferry_log_param(ferry_client *c, const char *run_id, const char *key,
                                        const char *value);
+
+/* Sets a tag (value up to 8000 bytes), sent at once; a tag may be
+ * overwritten. Errors as ferry_log_param. */
 FERRY_API ferry_status ferry_set_tag(ferry_client *c, const char *run_id, const char *key,
                                      const char *value);
+
+/* Deletes a tag. Errors: FERRY_ENOTFOUND (run or tag), FERRY_EINVAL, EIO. */
 FERRY_API ferry_status ferry_delete_tag(ferry_client *c, const char *run_id, const char *key);
-/* Buffers one metric point (timestamp_ms 0 means now). The buffer is sent as
- * log-batch requests of up to 1000 points when it fills, on ferry_flush,
- * ferry_end_run and ferry_close; an error in a background send is reported
- * by the call that triggered it. Keys are validated here, at once. */
+
+/* Records one metric point; timestamp_ms 0 means now. The run id and key
+ * are validated at once (FERRY_EINVAL); the point is then BUFFERED in the
+ * client and sent as log-batch requests (one run, at most 1000 points each)
+ * whenever 1000 more points are buffered, and on ferry_flush, ferry_end_run,
+ * ferry_search_runs, ferry_get_metric_history and ferry_close.
+ * A failed send is reported by the call that triggered it, after that call's
+ * own point was buffered:
+ * - points the server refuses (e.g. the run does not exist or is deleted)
+ *   are dropped, and the message starts with "metrics dropped:";
+ * - points that could not be delivered (FERRY_EIO: unreachable, 503, 429)
+ *   stay buffered and are sent again by the next flush. For 5 s after such
+ *   a failure, ferry_log_metric does not try again by itself, so a dead
+ *   server does not slow every call. At 100,000 waiting points,
+ *   ferry_log_metric refuses new ones with FERRY_EIO.
+ * Sending twice is harmless: identical points are stored once. */
 FERRY_API ferry_status ferry_log_metric(ferry_client *c, const char *run_id, const char *key,
                                         double value, int64_t timestamp_ms, int64_t step);
+
+/* Sends every buffered metric now. Errors as described at ferry_log_metric. */
 FERRY_API ferry_status ferry_flush(ferry_client *c);
 
-/* Searches runs with MLflow's filter syntax (plus OR, NOT, parentheses).
- * order_by: one clause such as "metrics.acc DESC", or NULL. max_results 0
- * means 1000. page_token NULL for the first page. */
+/* ---- Search ----------------------------------------------------------- */
+
+/* Searches active runs of the given experiments (experiment_ids NULL or
+ * n_experiment_ids 0: the experiment ferry_start_run would use, without
+ * creating it) with MLflow's filter syntax, e.g.
+ * "metrics.acc > 0.9 AND params.lr = '0.1'" (ferry also takes OR, NOT and
+ * parentheses; a stock MLflow server does not). filter NULL: every run.
+ * order_by: one clause such as "metrics.acc DESC" or NULL (newest first).
+ * max_results: 0 means 1000, at most 50000. page_token: NULL for the first
+ * page, then ferry_runs_next_page_token() of the previous page. *out gets the
+ * page; free it with ferry_runs_free. Flushes buffered metrics first.
+ * Errors: FERRY_EINVAL (bad filter, order or limits), FERRY_EIO. */
 FERRY_API ferry_status ferry_search_runs(ferry_client *c, const char *const *experiment_ids,
                                          size_t n_experiment_ids, const char *filter,
                                          const char *order_by, int64_t max_results,
                                          const char *page_token, ferry_runs **out);
+
+/* The runs on this page. 0 for NULL. */
 FERRY_API size_t ferry_runs_count(const ferry_runs *r);
-/* Strings below are owned by r and valid until ferry_runs_free. */
+/* Run i's fields. Strings are owned by r and valid until ferry_runs_free;
+ * an index past the end gives NULL (status: 0). */
 FERRY_API const char *ferry_runs_id(const ferry_runs *r, size_t i);
 FERRY_API const char *ferry_runs_name(const ferry_runs *r, size_t i);
 FERRY_API ferry_run_status ferry_runs_status(const ferry_runs *r, size_t i);
-/* 1 and *value set when run i has the metric (its latest value), else 0. */
+/* 1 and *value (may be NULL) set to the metric's latest value when run i
+ * has metric key; else 0. */
 FERRY_API int ferry_runs_metric(const ferry_runs *r, size_t i, const char *key, double *value);
-/* NULL when absent. */
+/* The value of param or tag key on run i; NULL when absent. */
 FERRY_API const char *ferry_runs_param(const ferry_runs *r, size_t i, const char *key);
 FERRY_API const char *ferry_runs_tag(const ferry_runs *r, size_t i, const char *key);
-/* NULL on the last page. */
+/* The token for the next page; NULL on the last page. */
 FERRY_API const char *ferry_runs_next_page_token(const ferry_runs *r);
+/* Frees a search result. NULL is fine. */
 FERRY_API void ferry_runs_free(ferry_runs *r);
 
-/* Every point of one metric, by step then timestamp. *points is freed with
- * ferry_free. Flushes buffered metrics first. */
+/* ---- Metric history --------------------------------------------------- */
+
+/* Every point of metric key of a run, by step, then timestamp. *points gets
+ * an array of *n points (NULL when *n is 0); ferry_free it. Flushes buffered
+ * metrics first. Over REST, follows the server's pages until the last.
+ * Errors: FERRY_ENOTFOUND (run), FERRY_EINVAL, FERRY_EIO. */
 FERRY_API ferry_status ferry_get_metric_history(ferry_client *c, const char *run_id,
-                                                const char *key, ferry_metric **points,
-                                                size_t *n);
+                                                const char *key, ferry_metric **points, size_t *n);
 
 #ifdef __cplusplus
 }

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT
- * `ferry runs list|describe|delete|restore`. */
+ * `ferry runs list|describe|history|delete|restore`, over either transport. */
 #include "cli/cli.h"
 #include "api/codec.h"
+#include "domain/validate.h"
 
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,25 +17,38 @@ static const char usage[] =
     "                       [--max-results N] [--page-token TOKEN]\n"
     "                       [--view active|deleted|all] [--json]\n"
     "       ferry runs describe RUN_ID [--json]\n"
+    "       ferry runs history RUN_ID METRIC_KEY [--json]\n"
     "       ferry runs delete RUN_ID\n"
     "       ferry runs restore RUN_ID\n"
     "\n"
-    "Without an experiment, lists experiment 0 (or $FERRY_EXPERIMENT_NAME).\n"
-    "Filters use MLflow's run search syntax plus OR, NOT and parentheses, e.g.\n"
-    "  --filter \"metrics.acc > 0.9 AND (params.lr = '0.1' OR tags.team = 'nlp')\"\n"
-    "Order keys: metrics.<k>, params.<k>, tags.<k>, or an attribute (start_time,\n"
-    "end_time, run_name, status, ...); keys with spaces in backquotes.\n";
+    "  --experiment-id ID      search this experiment (repeatable)\n"
+    "  --experiment-name NAME  search the experiment called NAME\n"
+    "                          (default: $FERRY_EXPERIMENT_NAME, $MLFLOW_EXPERIMENT_NAME,\n"
+    "                          $FERRY_EXPERIMENT_ID, $MLFLOW_EXPERIMENT_ID, else 0)\n"
+    "  --filter EXPR           MLflow's run search syntax, plus OR, NOT and parentheses:\n"
+    "                          \"metrics.acc > 0.9 AND (params.lr = '0.1' OR tags.team = 'nlp')\"\n"
+    "  --order-by CLAUSE       metrics.<k>, params.<k>, tags.<k> or an attribute\n"
+    "                          (start_time, end_time, run_name, status, ...), then ASC or\n"
+    "                          DESC; keys with spaces in backquotes (repeatable)\n"
+    "  --max-results N         at most N runs (default 1000, at most 50000)\n"
+    "  --page-token TOKEN      the next page of an earlier list\n"
+    "  --view WHICH            active (default), deleted or all runs\n"
+    "  --json                  MLflow's JSON instead of a table\n"
+    "  -h, --help              this help\n"
+    "\n"
+    "'history' prints every point of one metric, by step.\n";
 
 #define MAX_MULTI 64
 
 struct opts {
-    const char *exp_ids[MAX_MULTI];
+    const char *exp_ids[MAX_MULTI + 1]; /* + the one --experiment-name resolves to */
     size_t nexp;
     const char *exp_name, *filter, *view, *page_token;
     const char *order_by[MAX_MULTI];
     size_t norder;
-    long long max_results;
+    int64_t max_results;
     int json;
+    enum view_type view_type; /* --view, parsed */
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -52,13 +65,14 @@ static int parse(int argc, char **argv, struct opts *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+    int c, rc = 0;
+    optind = 0;
+    opterr = 0;
+    while (!rc && (c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case 'e':
             if (o->nexp == MAX_MULTI)
-                return cli_failf("too many --experiment-id options") + 1;
+                return cli_usagef("at most %d --experiment-id options", MAX_MULTI);
             o->exp_ids[o->nexp++] = optarg;
             break;
         case 'E':
@@ -69,11 +83,12 @@ static int parse(int argc, char **argv, struct opts *o)
             break;
         case 'o':
             if (o->norder == MAX_MULTI)
-                return cli_failf("too many --order-by options") + 1;
+                return cli_usagef("at most %d --order-by clauses", MAX_MULTI);
             o->order_by[o->norder++] = optarg;
             break;
         case 'n':
-            o->max_results = strtoll(optarg, NULL, 10);
+            rc = cli_parse_int64("--max-results", optarg, 1, MAX_RESULTS_SEARCH_RUNS,
+                                 &o->max_results);
             break;
         case 'p':
             o->page_token = optarg;
@@ -88,10 +103,10 @@ static int parse(int argc, char **argv, struct opts *o)
             fputs(usage, stdout);
             return -1;
         default:
-            return cli_usage(usage);
+            return cli_bad_option("runs", argv, c, usage);
         }
     }
-    return 0;
+    return rc;
 }
 
 static void fmt_duration(char *buf, size_t n, const struct run_info *ri)
@@ -111,8 +126,8 @@ static void fmt_duration(char *buf, size_t n, const struct run_info *ri)
 
 static void print_table(const struct run_list *l)
 {
-    static const char *const hdr[] = {"RUN ID", "NAME", "STATUS", "STARTED", "DURATION",
-                                      "USER", "METRICS"};
+    static const char *const hdr[] = {"RUN ID",   "NAME", "STATUS", "STARTED",
+                                      "DURATION", "USER", "METRICS"};
     struct table t;
     table_init(&t, 7, hdr);
     for (size_t i = 0; i < l->n; i++) {
@@ -140,56 +155,105 @@ static void print_table(const struct run_list *l)
         printf("(more runs: --page-token %s)\n", l->next_page_token);
 }
 
+/* Adds the experiment of --experiment-name, or of the environment when no
+ * experiment was given, or "0". *e receives the looked-up experiment. */
+static int resolve_experiment(struct client *c, struct opts *o, struct experiment *e, int *have_exp)
+{
+    struct ferr err = FERR_INIT;
+    const char *name = o->exp_name, *id = NULL;
+    if (!name && !o->nexp) {
+        name = client_env("EXPERIMENT_NAME");
+        id = client_env("EXPERIMENT_ID");
+    }
+    if (name) {
+        if (client_get_experiment_by_name(c, name, e, &err))
+            return cli_fail(&err);
+        *have_exp = 1;
+        o->exp_ids[o->nexp++] = e->experiment_id;
+    } else if (!o->nexp) {
+        o->exp_ids[o->nexp++] = id ? id : "0";
+    }
+    return 0;
+}
+
+static void print_runs_json(const struct run_list *l)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < l->n; i++)
+        json_array_append_new(a, codec_run_to_json(&l->v[i]));
+    json_t *doc = json_pack("{s:o}", "runs", a);
+    if (l->next_page_token)
+        json_object_set_new(doc, "next_page_token", json_string(l->next_page_token));
+    cli_print_json(doc);
+}
+
 static int list(struct client *c, struct opts *o)
 {
     struct ferr err = FERR_INIT;
     struct experiment e;
-    int have_exp = 0, rc = 1;
-    const char *name = o->exp_name;
-    if (!name && !o->nexp) {
-        name = getenv("FERRY_EXPERIMENT_NAME");
-        if (!name || !*name)
-            name = getenv("MLFLOW_EXPERIMENT_NAME");
-        if (name && !*name)
-            name = NULL;
-    }
-    if (name) {
-        if (client_get_experiment_by_name(c, name, &e, &err))
-            return cli_fail(&err);
-        have_exp = 1;
-        o->exp_ids[o->nexp++] = e.experiment_id;
-    } else if (!o->nexp) {
-        o->exp_ids[o->nexp++] = "0";
-    }
-    struct run_search q = {o->exp_ids, o->nexp, o->filter, VIEW_ACTIVE_ONLY,
-                           o->max_results ? o->max_results : 1000, o->order_by, o->norder,
-                           o->page_token};
     struct run_list l;
-    if (cli_parse_view(o->view, &q.view)) {
-        rc = 2;
+    int have_exp = 0, rc;
+    struct run_search q = {NULL,
+                           0,
+                           o->filter,
+                           VIEW_ACTIVE_ONLY,
+                           o->max_results ? o->max_results : DEFAULT_RESULTS_SEARCH_RUNS,
+                           o->order_by,
+                           o->norder,
+                           o->page_token};
+    q.view = o->view_type;
+    if ((rc = resolve_experiment(c, o, &e, &have_exp)))
         goto out;
-    }
+    q.experiment_ids = o->exp_ids;
+    q.nexperiment_ids = o->nexp;
     if (client_search_runs(c, &q, &l, &err)) {
-        cli_fail(&err);
+        rc = cli_fail(&err);
         goto out;
     }
-    if (o->json) {
-        json_t *a = json_array();
-        for (size_t i = 0; i < l.n; i++)
-            json_array_append_new(a, codec_run_to_json(&l.v[i]));
-        json_t *doc = json_pack("{s:o}", "runs", a);
-        if (l.next_page_token)
-            json_object_set_new(doc, "next_page_token", json_string(l.next_page_token));
-        cli_print_json(doc);
-    } else {
+    if (o->json)
+        print_runs_json(&l);
+    else
         print_table(&l);
-    }
     run_list_release(&l);
-    rc = 0;
 out:
     if (have_exp)
         experiment_release(&e);
     return rc;
+}
+
+static int history(struct client *c, const struct opts *o, const char *run_id, const char *key)
+{
+    struct ferr err = FERR_INIT;
+    struct metric_list l;
+    if (client_metric_history(c, run_id, key, &l, &err))
+        return cli_fail(&err);
+    if (o->json) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < l.n; i++)
+            json_array_append_new(a, codec_metric_to_json(&l.v[i]));
+        cli_print_json(json_pack("{s:o}", "metrics", a));
+    } else {
+        static const char *const hdr[] = {"STEP", "TIMESTAMP", "VALUE"};
+        struct table t;
+        table_init(&t, 3, hdr);
+        for (size_t i = 0; i < l.n; i++) {
+            char ts[32];
+            cli_format_time(ts, sizeof(ts), l.v[i].timestamp);
+            table_addf(&t, "%lld", (long long)l.v[i].step);
+            table_add(&t, ts);
+            table_addf(&t, "%.17g", l.v[i].value);
+        }
+        table_print(&t);
+        table_release(&t);
+    }
+    metric_list_release(&l);
+    return 0;
+}
+
+/* Fields a server may leave out arrive as NULL. */
+static const char *str(const char *s)
+{
+    return s ? s : "";
 }
 
 static void print_run(const struct run *r)
@@ -201,9 +265,9 @@ static void print_run(const struct run *r)
     printf("run id:          %s\nname:            %s\nexperiment id:   %s\nstatus:          %s\n"
            "user:            %s\nstarted:         %s\nended:           %s\nduration:        %s\n"
            "lifecycle stage: %s\nartifact uri:    %s\n",
-           r->info.run_id, r->info.run_name, r->info.experiment_id,
-           run_status_name(r->info.status), r->info.user_id, ts, te, dur,
-           lifecycle_name(r->info.lifecycle_stage), r->info.artifact_uri);
+           str(r->info.run_id), str(r->info.run_name), str(r->info.experiment_id),
+           run_status_name(r->info.status), str(r->info.user_id), ts, te, dur,
+           lifecycle_name(r->info.lifecycle_stage), str(r->info.artifact_uri));
     struct {
         const char *title;
         const struct kv_list *l;
@@ -220,43 +284,61 @@ static void print_run(const struct run *r)
         printf("  %s = %.10g (step %lld)\n", r->metrics.v[i].key, r->metrics.v[i].value,
                (long long)r->metrics.v[i].step);
     for (size_t i = 0; i < r->ninputs; i++)
-        printf("input: %s (digest %s, source %s)\n", r->inputs[i].dataset.name,
-               r->inputs[i].dataset.digest, r->inputs[i].dataset.source_type);
+        printf("input: %s (digest %s, source %s)\n", str(r->inputs[i].dataset.name),
+               str(r->inputs[i].dataset.digest), str(r->inputs[i].dataset.source_type));
 }
 
-static int act(struct client *c, const char *action, struct opts *o, int npos, char **pos)
+static int describe(struct client *c, const struct opts *o, const char *run_id)
 {
     struct ferr err = FERR_INIT;
-    if (!strcmp(action, "list"))
-        return npos ? cli_usage(usage) : list(c, o);
-    if (npos != 1)
-        return strcmp(action, "describe") && strcmp(action, "delete") && strcmp(action, "restore")
-                   ? cli_failf("unknown action '%s' for 'ferry runs'", action) + 1
-                   : cli_usage(usage);
-    if (!strcmp(action, "describe")) {
-        struct run r;
-        if (client_get_run(c, pos[0], &r, &err))
-            return cli_fail(&err);
-        if (o->json)
-            cli_print_json(json_pack("{s:o}", "run", codec_run_to_json(&r)));
-        else
-            print_run(&r);
-        run_release(&r);
-        return 0;
-    }
-    int rc;
-    if (!strcmp(action, "delete"))
-        rc = client_delete_run(c, pos[0], &err);
-    else if (!strcmp(action, "restore"))
-        rc = client_restore_run(c, pos[0], &err);
+    struct run r;
+    if (client_get_run(c, run_id, &r, &err))
+        return cli_fail(&err);
+    if (o->json)
+        cli_print_json(json_pack("{s:o}", "run", codec_run_to_json(&r)));
     else
-        return cli_failf("unknown action '%s' for 'ferry runs'", action) + 1;
-    return rc ? cli_fail(&err) : 0;
+        print_run(&r);
+    run_release(&r);
+    return 0;
+}
+
+/* {action, positional arguments it takes}. */
+static const struct {
+    const char *name;
+    int npos;
+} actions[] = {{"list", 0}, {"describe", 1}, {"history", 2}, {"delete", 1}, {"restore", 1}};
+
+#define NACTIONS (sizeof(actions) / sizeof(*actions))
+
+static size_t find_action(const char *name)
+{
+    size_t k = 0;
+    while (k < NACTIONS && strcmp(name, actions[k].name))
+        k++;
+    return k;
+}
+
+static int act(struct client *c, size_t k, struct opts *o, char **pos)
+{
+    struct ferr err = FERR_INIT;
+    switch (k) {
+    case 0:
+        return list(c, o);
+    case 1:
+        return describe(c, o, pos[0]);
+    case 2:
+        return history(c, o, pos[0], pos[1]);
+    case 3:
+        return client_delete_run(c, pos[0], &err) ? cli_fail(&err) : 0;
+    default:
+        return client_restore_run(c, pos[0], &err) ? cli_fail(&err) : 0;
+    }
 }
 
 int cmd_runs(int argc, char **argv)
 {
     struct opts o;
+    struct client *c;
     memset(&o, 0, sizeof(o));
     if (argc < 2)
         return cli_usage(usage);
@@ -264,13 +346,20 @@ int cmd_runs(int argc, char **argv)
         fputs(usage, stdout);
         return 0;
     }
+    /* Usage is checked before opening: a typo must not create ./ferry.db. */
+    size_t k = find_action(argv[1]);
+    if (k == NACTIONS)
+        return cli_usagef("unknown action '%s' for 'ferry runs'; see --help", argv[1]);
     int rc = parse(argc - 1, argv + 1, &o);
+    if (!rc && argc - 1 - optind != actions[k].npos)
+        rc = cli_usage(usage);
+    if (!rc)
+        rc = cli_parse_view(o.view, &o.view_type);
     if (rc)
         return rc < 0 ? 0 : rc;
-    struct client *c;
     if (cli_open(&c))
         return 1;
-    rc = act(c, argv[1], &o, argc - 1 - optind, argv + 1 + optind);
+    rc = act(c, k, &o, argv + 1 + optind);
     client_close(c);
     return rc;
 }

@@ -4,6 +4,7 @@
 #include "cli/cli.h"
 #include "base/version.h"
 
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -17,9 +18,9 @@ struct command {
 
 static const struct command commands[] = {
     {"server", cmd_server, "run the MLflow-compatible tracking server"},
-    {"experiments", cmd_experiments, "create, list, describe, rename, delete, restore experiments"},
-    {"runs", cmd_runs, "list, describe, delete, restore runs (with MLflow search filters)"},
-    {"log", cmd_log, "log a param, metric, tag or batch to a run"},
+    {"experiments", cmd_experiments, "create, list, describe, rename, delete, restore, tag"},
+    {"runs", cmd_runs, "list, describe, delete, restore runs; metric history"},
+    {"log", cmd_log, "log a param, metric, tag or JSON batch to a run"},
     {"version", cmd_version, "print ferry's version"},
 };
 
@@ -27,61 +28,116 @@ static const struct command commands[] = {
 
 static void help(FILE *f)
 {
-    fputs("usage: ferry [--tracking-uri URI] <command> [options]\n\n"
-          "ferry tracks ML experiments: an MLflow-compatible server and client.\n\n"
+    fputs("usage: ferry [--tracking-uri URI] <command> [<args>]\n"
+          "       ferry help [<command>]\n\n"
+          "ferry tracks machine-learning experiments: an MLflow-compatible server and client.\n\n"
           "Commands:\n",
           f);
     for (size_t i = 0; i < NCOMMANDS; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fputs("\nGlobal options:\n"
-          "  --tracking-uri URI  sqlite:///path, a file path, or http(s)://host:port\n"
-          "                      (default: $FERRY_TRACKING_URI, $MLFLOW_TRACKING_URI, ./ferry.db)\n"
+          "  --tracking-uri URI  where runs are kept: sqlite:///abs/path.db, a file path,\n"
+          "                      or http(s)://host:port (a ferry or MLflow server)\n"
+          "                      (default: $FERRY_TRACKING_URI, else $MLFLOW_TRACKING_URI,\n"
+          "                      else ./ferry.db)\n"
           "  -h, --help          this help\n"
-          "  --version           print the version\n\n"
+          "  --version           print ferry's version\n\n"
           "Run 'ferry <command> --help' for a command's options.\n",
           f);
 }
 
+static const struct command *find(const char *name)
+{
+    for (size_t k = 0; k < NCOMMANDS; k++)
+        if (!strcmp(name, commands[k].name))
+            return &commands[k];
+    return NULL;
+}
+
 int cmd_version(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+        puts("usage: ferry version\n\nPrints ferry's version.");
+        return 0;
+    }
+    if (argc > 1)
+        return cli_usage("usage: ferry version\n");
     printf("ferry %s\n", FERRY_VERSION_STRING);
     return 0;
 }
 
-int main(int argc, char **argv)
+/* `ferry help [CMD]`: the overview, or CMD's own --help. */
+static int cmd_help(int argc, char **argv)
 {
-    int i = 1;
-    while (i < argc && argv[i][0] == '-') {
-        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
-            help(stdout);
-            return 0;
-        } else if (!strcmp(argv[i], "--version")) {
-            return cmd_version(0, NULL);
-        } else if (!strcmp(argv[i], "--tracking-uri") && i + 1 < argc) {
-            cli_tracking_uri = argv[i + 1];
-            i += 2;
-        } else if (!strncmp(argv[i], "--tracking-uri=", 15)) {
-            cli_tracking_uri = argv[i] + 15;
-            i++;
-        } else {
-            fprintf(stderr, "ferry: unknown option '%s'\n\n", argv[i]);
-            help(stderr);
-            return 2;
-        }
-    }
-    if (i == argc) {
-        help(stderr);
-        return 2;
-    }
-    if (!strcmp(argv[i], "help")) {
+    if (argc < 2) {
         help(stdout);
         return 0;
     }
-    for (size_t k = 0; k < NCOMMANDS; k++)
-        if (!strcmp(argv[i], commands[k].name))
-            return commands[k].fn(argc - i, argv + i);
-    fprintf(stderr, "ferry: '%s' is not a ferry command; see 'ferry --help'\n", argv[i]);
-    return 2;
+    const struct command *cmd = find(argv[1]);
+    if (!cmd)
+        return cli_usagef("'%s' is not a ferry command; see 'ferry --help'", argv[1]);
+    char help_opt[] = "--help";
+    char *args[] = {argv[1], help_opt, NULL};
+    return cmd->fn(2, args);
+}
+
+/* Parses the global options; returns the index of the command, or -1 with
+ * *rc the exit status when there is nothing more to do. */
+static int global_options(int argc, char **argv, int *rc)
+{
+    static const struct option longopts[] = {
+        {"tracking-uri", required_argument, NULL, 'u'},
+        {"help", no_argument, NULL, 'h'},
+        {"version", no_argument, NULL, 'V'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'u':
+            cli_tracking_uri = optarg;
+            break;
+        case 'h':
+            help(stdout);
+            *rc = 0;
+            return -1;
+        case 'V':
+            *rc = cmd_version(1, argv);
+            return -1;
+        default:
+            *rc = cli_bad_option(NULL, argv, c, "Run 'ferry --help' for the options.\n");
+            return -1;
+        }
+    }
+    if (optind == argc) {
+        help(stderr);
+        *rc = 2;
+        return -1;
+    }
+    /* Subcommands parse their own options; they reset getopt (optind = 0)
+     * and choose their own error reporting. */
+    opterr = 1;
+    return optind;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = 0;
+    int i = global_options(argc, argv, &rc);
+    if (i >= 0) {
+        const struct command *cmd = find(argv[i]);
+        if (!strcmp(argv[i], "help"))
+            rc = cmd_help(argc - i, argv + i);
+        else if (cmd)
+            rc = cmd->fn(argc - i, argv + i);
+        else
+            rc = cli_usagef("'%s' is not a ferry command; see 'ferry --help'", argv[i]);
+    }
+    /* Output that never reached its destination is a failure (git does this). */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fputs("ferry: cannot write to standard output\n", stderr);
+        return 1;
+    }
+    return rc;
 }

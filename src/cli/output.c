@@ -5,6 +5,9 @@
 #include "base/xalloc.h"
 #include "domain/domain.h"
 
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,10 +35,61 @@ int cli_failf(const char *fmt, ...)
     return 1;
 }
 
+int cli_usagef(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("ferry: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return 2;
+}
+
 int cli_usage(const char *usage)
 {
     fputs(usage, stderr);
     return 2;
+}
+
+int cli_bad_option(const char *cmd, char **argv, int c, const char *usage)
+{
+    const char *arg = argv[optind - 1];
+    fprintf(stderr, "ferry%s%s: ", cmd ? " " : "", cmd ? cmd : "");
+    if (c == ':')
+        fprintf(stderr, "option '%s' needs a value\n", arg);
+    else if (optopt && strncmp(arg, "--", 2))
+        fprintf(stderr, "unknown option '-%c'\n", optopt);
+    else
+        fprintf(stderr, "unknown option '%s'\n", arg);
+    fputc('\n', stderr);
+    return cli_usage(usage);
+}
+
+int cli_parse_int64(const char *option, const char *s, int64_t lo, int64_t hi, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return cli_usagef("%s takes an integer from %" PRId64 " to %" PRId64 ", not '%s'", option,
+                          lo, hi, s);
+    *out = v;
+    return 0;
+}
+
+int cli_parse_view(const char *s, enum view_type *out)
+{
+    *out = VIEW_ACTIVE_ONLY;
+    if (!s || !strcmp(s, "active"))
+        return 0;
+    if (!strcmp(s, "deleted"))
+        *out = VIEW_DELETED_ONLY;
+    else if (!strcmp(s, "all"))
+        *out = VIEW_ALL;
+    else
+        return cli_usagef("--view takes active, deleted or all, not '%s'", s);
+    return 0;
 }
 
 int cli_open(struct client **c)

@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * The public libferry API (include/ferry/ferry.h) on top of struct client:
- * status mapping, the metric buffer, run start/attach, search results. */
+ * argument checks, status mapping, per-thread error messages, the metric
+ * buffer, run start/resume, and search results. Every entry point runs under
+ * the client's lock (enter/leave), so a ferry_client may be shared. */
+#define _GNU_SOURCE /* program_invocation_name */
 #include "ferry/ferry.h"
 #include "client/client.h"
 #include "base/ftime.h"
@@ -8,6 +11,7 @@
 #include "base/xalloc.h"
 #include "domain/validate.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -17,21 +21,30 @@
 
 #include "base/banned.h"
 
+/* Points kept while they cannot be delivered, before logging fails. */
+#define MAX_BUFFERED 100000
+/* After a delivery failure, ferry_log_metric does not try to send again for
+ * this long, so a dead server costs one timeout now and then instead of one
+ * per point. Explicit flushes (ferry_flush, end_run, close...) always try. */
+#define HOLD_MS 5000
+
 struct ferry_client {
     struct client *c;
-    pthread_mutex_t mu;
-    struct ferr err;
-    struct metric_list buf; /* buffered points, each with its run_id */
+    pthread_mutex_t mu;     /* held for the whole of every call */
+    struct ferr err;        /* the current call's error */
+    struct metric_list buf; /* buffered points, each with its run_id set */
+    int64_t hold_until_ms;  /* no automatic flush before this time */
 };
-
-/* Points kept while the server cannot be reached, before logging fails. */
-#define MAX_BUFFERED 100000
 
 struct ferry_runs {
     struct run_list l;
 };
 
-static _Thread_local struct ferr open_err;
+/* The calling thread's last call: which client, and its message. */
+static _Thread_local struct {
+    const struct ferry_client *client;
+    char msg[sizeof(((struct ferr *)0)->msg)];
+} last;
 
 const char *ferry_version(void)
 {
@@ -41,8 +54,16 @@ const char *ferry_version(void)
 const char *ferry_strerror(ferry_status s)
 {
     static const char *const msgs[] = {
-        "success", "invalid argument", "not found", "already exists", "not allowed in this state",
-        "input/output error", "internal error"};
+        [FERRY_OK] = "success",
+        [FERRY_EINVAL] = "invalid argument",
+        [FERRY_ENOTFOUND] = "not found",
+        [FERRY_EEXIST] = "already exists",
+        [FERRY_ESTATE] = "not allowed in this state",
+        [FERRY_EIO] = "input/output error",
+        [FERRY_EINTERNAL] = "internal error",
+        [FERRY_EPERM] = "permission denied",
+        [FERRY_ENOTSUP] = "not supported",
+    };
     return (unsigned)s < sizeof(msgs) / sizeof(*msgs) ? msgs[s] : "unknown status";
 }
 
@@ -60,7 +81,6 @@ static ferry_status status_of(const struct ferr *e)
     case FERR_BAD_REQUEST:
         return FERRY_EINVAL;
     case FERR_RESOURCE_DOES_NOT_EXIST:
-    case FERR_ENDPOINT_NOT_FOUND:
         return FERRY_ENOTFOUND;
     case FERR_RESOURCE_ALREADY_EXISTS:
         return FERRY_EEXIST;
@@ -68,212 +88,402 @@ static ferry_status status_of(const struct ferr *e)
         return FERRY_ESTATE;
     case FERR_IO_ERROR:
     case FERR_TEMPORARILY_UNAVAILABLE:
+    case FERR_REQUEST_LIMIT_EXCEEDED:
         return FERRY_EIO;
+    case FERR_PERMISSION_DENIED:
+    case FERR_UNAUTHENTICATED:
+        return FERRY_EPERM;
+    case FERR_ENDPOINT_NOT_FOUND:
+    case FERR_NOT_IMPLEMENTED:
+        return FERRY_ENOTSUP;
     default:
         return FERRY_EINTERNAL;
     }
 }
 
-/* Every entry point: lock, clear the error, run, map the status, unlock. */
-#define LOCKED(fc, expr)                                                                           \
-    do {                                                                                           \
-        if (!(fc))                                                                                 \
-            return FERRY_EINVAL;                                                                   \
-        pthread_mutex_lock(&(fc)->mu);                                                             \
-        ferr_clear(&(fc)->err);                                                                    \
-        int rc_ = (expr);                                                                          \
-        ferry_status st_ = rc_ ? status_of(&(fc)->err) : FERRY_OK;                                 \
-        pthread_mutex_unlock(&(fc)->mu);                                                           \
-        return st_;                                                                                \
-    } while (0)
-
-ferry_status ferry_open(const char *uri, ferry_client **out)
+static void record(const struct ferry_client *fc, const struct ferr *e)
 {
-    *out = NULL;
-    ferr_clear(&open_err);
-    struct client *c;
-    if (client_open(uri, &c, &open_err))
-        return status_of(&open_err);
-    struct ferry_client *fc = xcalloc(1, sizeof(*fc));
-    fc->c = c;
-    pthread_mutex_init(&fc->mu, NULL);
-    *out = fc;
-    return FERRY_OK;
+    last.client = fc;
+    snprintf(last.msg, sizeof(last.msg), "%s",
+             !e          ? ""
+             : e->msg[0] ? e->msg
+                         : ferr_code_name(e->code));
 }
 
 const char *ferry_last_error(ferry_client *c)
 {
-    return c ? c->err.msg : open_err.msg;
+    return last.client == c ? last.msg : "";
 }
 
-/* Sends buffered points, grouped by run, in batches of at most 1000. On a
- * failure the unsent points stay buffered for the next flush: resending is
- * safe because identical points are stored once. */
+/* Every entry point: enter (NULL client: FERRY_EINVAL), do, leave. */
+static int enter(struct ferry_client *fc)
+{
+    if (!fc) {
+        struct ferr e;
+        ferr_set(&e, FERR_INVALID_PARAMETER_VALUE, "the client is NULL");
+        record(NULL, &e);
+        return -1;
+    }
+    pthread_mutex_lock(&fc->mu);
+    ferr_clear(&fc->err);
+    return 0;
+}
+
+static ferry_status leave(struct ferry_client *fc, int rc)
+{
+    if (rc && fc->err.code == FERR_OK)
+        ferr_set(&fc->err, FERR_INTERNAL_ERROR, "unknown failure");
+    ferry_status st = rc ? status_of(&fc->err) : FERRY_OK;
+    record(fc, rc ? &fc->err : NULL);
+    pthread_mutex_unlock(&fc->mu);
+    return st;
+}
+
+#define CALL(fc, expr)                                                                             \
+    do {                                                                                           \
+        if (enter(fc))                                                                             \
+            return FERRY_EINVAL;                                                                   \
+        return leave((fc), (expr));                                                                \
+    } while (0)
+
+/* A required pointer argument. */
+static int need(struct ferry_client *fc, const void *p, const char *what)
+{
+    return p ? 0 : ferr_set(&fc->err, FERR_INVALID_PARAMETER_VALUE, "'%s' is NULL", what);
+}
+
+ferry_status ferry_open(const char *uri, ferry_client **out)
+{
+    struct ferr err = FERR_INIT;
+    struct client *c;
+    if (!out) {
+        ferr_set(&err, FERR_INVALID_PARAMETER_VALUE, "'out' is NULL");
+        record(NULL, &err);
+        return FERRY_EINVAL;
+    }
+    *out = NULL;
+    if (client_open(uri, &c, &err)) {
+        record(NULL, &err);
+        return status_of(&err);
+    }
+    struct ferry_client *fc = xcalloc(1, sizeof(*fc));
+    fc->c = c;
+    pthread_mutex_init(&fc->mu, NULL);
+    record(fc, NULL);
+    *out = fc;
+    return FERRY_OK;
+}
+
+/* ---- The metric buffer ------------------------------------------------- */
+
+/* Failures worth a later retry: the points were not refused, only not
+ * delivered. Anything else would fail the same way again. */
+static int undelivered(enum ferr_code code)
+{
+    return code == FERR_IO_ERROR || code == FERR_TEMPORARILY_UNAVAILABLE ||
+           code == FERR_REQUEST_LIMIT_EXCEEDED;
+}
+
+/* Moves up to MAX_METRICS_PER_BATCH points of the first buffered run from
+ * the buffer into part (the rest keep their order). */
+static void take_first_run(struct ferry_client *fc, struct metric_list *part)
+{
+    const char *run = fc->buf.v[0].run_id;
+    size_t w = 0;
+    ALLOC_GROW(part->v, MAX_METRICS_PER_BATCH, part->alloc);
+    for (size_t i = 0; i < fc->buf.n; i++) {
+        if (part->n < MAX_METRICS_PER_BATCH && !strcmp(fc->buf.v[i].run_id, run))
+            part->v[part->n++] = fc->buf.v[i];
+        else
+            fc->buf.v[w++] = fc->buf.v[i];
+    }
+    fc->buf.n = w;
+}
+
+/* Puts part back at the front of the buffer and empties part. */
+static void put_back(struct ferry_client *fc, struct metric_list *part)
+{
+    ALLOC_GROW(fc->buf.v, fc->buf.n + part->n, fc->buf.alloc);
+    memmove(fc->buf.v + part->n, fc->buf.v, fc->buf.n * sizeof(*fc->buf.v));
+    memcpy(fc->buf.v, part->v, part->n * sizeof(*part->v));
+    fc->buf.n += part->n;
+    part->n = 0;
+}
+
+/* Sends the buffer as log-batch requests of one run and at most 1000 points
+ * each. Points the server refuses are dropped (the first refusal is
+ * reported); on a delivery failure the rest stays buffered and sending stops,
+ * as the next request would fail the same way. Resending is safe: identical
+ * points are stored once. */
 static int flush_locked(struct ferry_client *fc)
 {
-    size_t start = 0;
-    while (start < fc->buf.n) {
-        const char *run = fc->buf.v[start].run_id;
-        size_t end = start;
-        while (end < fc->buf.n && end - start < MAX_METRICS_PER_BATCH &&
-               !strcmp(fc->buf.v[end].run_id, run))
-            end++;
-        struct metric_list part = {fc->buf.v + start, end - start, end - start};
-        if (client_log_batch(fc->c, run, &part, NULL, NULL, &fc->err))
+    struct metric_list part = {0};
+    struct ferr e = FERR_INIT;
+    int rc = 0;
+    while (fc->buf.n) {
+        take_first_run(fc, &part);
+        const char *run = part.v[0].run_id;
+        if (!client_log_batch(fc->c, run, &part, NULL, NULL, &e)) {
+            metric_list_release(&part);
+            continue;
+        }
+        if (!rc)
+            ferr_set(&fc->err, e.code, "%s%s",
+                     undelivered(e.code) ? "" : "metrics dropped: ", e.msg);
+        rc = -1;
+        if (undelivered(e.code)) {
+            put_back(fc, &part);
             break;
-        start = end;
+        }
+        metric_list_release(&part);
     }
-    for (size_t i = 0; i < start; i++) {
-        free(fc->buf.v[i].key);
-        free(fc->buf.v[i].run_id);
-    }
-    if (start && start < fc->buf.n)
-        memmove(fc->buf.v, fc->buf.v + start, (fc->buf.n - start) * sizeof(*fc->buf.v));
-    fc->buf.n -= start;
-    return fc->buf.n ? -1 : 0;
+    metric_list_release(&part);
+    return rc;
 }
 
 ferry_status ferry_flush(ferry_client *c)
 {
-    LOCKED(c, flush_locked(c));
+    CALL(c, flush_locked(c));
 }
 
 ferry_status ferry_close(ferry_client *c)
 {
     if (!c)
         return FERRY_OK;
-    pthread_mutex_lock(&c->mu);
+    (void)enter(c);
     int rc = flush_locked(c);
-    ferry_status st = rc ? status_of(&c->err) : FERRY_OK;
-    pthread_mutex_unlock(&c->mu);
-    metric_list_release(&c->buf); /* what could not be sent by now is lost: st says so */
+    metric_list_release(&c->buf); /* what is still here is lost: the status says so */
     client_close(c->c);
+    c->c = NULL;
+    ferry_status st = leave(c, rc);
+    last.client = NULL; /* c is gone: its message is read with ferry_last_error(NULL) */
     pthread_mutex_destroy(&c->mu);
     free(c);
     return st;
 }
 
-static int create_experiment(struct ferry_client *fc, const char *name, const char *loc,
-                             char **id)
+/* The flush ferry_log_metric triggers; skipped while holding off after a
+ * delivery failure (which was reported by the call that met it). */
+static int auto_flush(struct ferry_client *fc)
 {
-    return client_create_experiment(fc->c, name, loc, NULL, id, &fc->err);
+    if (ftime_now_ms() < fc->hold_until_ms)
+        return 0;
+    int rc = flush_locked(fc);
+    if (rc && fc->buf.n)
+        fc->hold_until_ms = ftime_now_ms() + HOLD_MS;
+    return rc;
+}
+
+static int log_metric(struct ferry_client *fc, const char *run_id, const char *key, double v,
+                      int64_t ts, int64_t step)
+{
+    struct metric m = {(char *)key, v, ts ? ts : ftime_now_ms(), step, NULL};
+    if (need(fc, run_id, "run_id") || need(fc, key, "key") || validate_run_id(run_id, &fc->err) ||
+        validate_metric(&m, &fc->err))
+        return -1;
+    int rc = 0;
+    if (fc->buf.n >= MAX_BUFFERED) {
+        rc = auto_flush(fc);
+        if (fc->buf.n >= MAX_BUFFERED) /* undeliverable for long: refuse rather than grow */
+            return rc ? -1
+                      : ferr_set(&fc->err, FERR_IO_ERROR,
+                                 "%d metric points are waiting to be sent; refusing more until "
+                                 "a flush succeeds",
+                                 MAX_BUFFERED);
+    }
+    metric_list_add(&fc->buf, key, v, m.timestamp, step);
+    fc->buf.v[fc->buf.n - 1].run_id = xstrdup(run_id);
+    if (!rc && fc->buf.n % MAX_METRICS_PER_BATCH == 0)
+        rc = auto_flush(fc);
+    return rc;
+}
+
+ferry_status ferry_log_metric(ferry_client *c, const char *run_id, const char *key, double value,
+                              int64_t timestamp_ms, int64_t step)
+{
+    CALL(c, log_metric(c, run_id, key, value, timestamp_ms, step));
+}
+
+/* ---- Experiments --------------------------------------------------------- */
+
+static int create_experiment(struct ferry_client *fc, const char *name, const char *loc, char **id)
+{
+    char *ignored = NULL;
+    int rc = need(fc, name, "name") ||
+             client_create_experiment(fc->c, name, loc, NULL, id ? id : &ignored, &fc->err);
+    free(ignored);
+    return rc ? -1 : 0;
 }
 
 ferry_status ferry_create_experiment(ferry_client *c, const char *name,
                                      const char *artifact_location, char **id)
 {
-    LOCKED(c, create_experiment(c, name, artifact_location, id));
+    CALL(c, create_experiment(c, name, artifact_location, id));
 }
 
-static int experiment_id_by_name(struct ferry_client *fc, const char *name, int create,
-                                 char **id)
+/* The id of experiment name. create: make it when absent (and refuse a
+ * deleted one, as mlflow.set_experiment does). */
+static int experiment_id_by_name(struct ferry_client *fc, const char *name, int create, char **id)
 {
     struct experiment e;
+    if (need(fc, name, "name") || need(fc, id, "id"))
+        return -1;
+    *id = NULL;
     if (!client_get_experiment_by_name(fc->c, name, &e, &fc->err)) {
-        *id = xstrdup(e.experiment_id);
+        int rc = 0;
+        if (create && e.lifecycle_stage == LIFECYCLE_DELETED)
+            rc = ferr_set(&fc->err, FERR_INVALID_STATE,
+                          "experiment '%s' is deleted: restore it or choose another name", name);
+        else
+            *id = xstrdup(e.experiment_id);
         experiment_release(&e);
-        return 0;
+        return rc;
     }
     if (!create || fc->err.code != FERR_RESOURCE_DOES_NOT_EXIST)
         return -1;
     ferr_clear(&fc->err);
     if (!client_create_experiment(fc->c, name, NULL, NULL, id, &fc->err))
         return 0;
-    if (fc->err.code != FERR_RESOURCE_ALREADY_EXISTS) /* lost a race: read it */
+    if (fc->err.code != FERR_RESOURCE_ALREADY_EXISTS)
         return -1;
-    ferr_clear(&fc->err);
+    ferr_clear(&fc->err); /* another process created it first: use theirs */
     return experiment_id_by_name(fc, name, 0, id);
 }
 
 ferry_status ferry_get_experiment_by_name(ferry_client *c, const char *name, char **id)
 {
-    LOCKED(c, experiment_id_by_name(c, name, 0, id));
+    CALL(c, experiment_id_by_name(c, name, 0, id));
 }
 
 ferry_status ferry_set_experiment(ferry_client *c, const char *name, char **id)
 {
-    LOCKED(c, experiment_id_by_name(c, name, 1, id));
+    CALL(c, experiment_id_by_name(c, name, 1, id));
 }
 
-static const char *env2(const char *a, const char *b)
+/* The experiment used when the caller names none: $..._EXPERIMENT_NAME (made
+ * when create and absent), else $..._EXPERIMENT_ID, else "0". */
+static int default_experiment(struct ferry_client *fc, int create, char **id)
 {
-    const char *v = getenv(a);
-    if (!v || !*v)
-        v = getenv(b);
-    return v && *v ? v : NULL;
+    const char *name = client_env("EXPERIMENT_NAME");
+    if (name)
+        return experiment_id_by_name(fc, name, create, id);
+    const char *eid = client_env("EXPERIMENT_ID");
+    *id = xstrdup(eid ? eid : "0");
+    return 0;
 }
 
-static void source_tags(struct kv_list *tags)
+/* ---- Runs ---------------------------------------------------------------- */
+
+static void add_user_tag(struct kv_list *tags)
 {
     const char *user = getenv("USER");
-    struct passwd *pw = NULL;
     if (!user || !*user)
-        pw = getpwuid(getuid());
-    kv_list_add(tags, TAG_USER, user && *user ? user : pw ? pw->pw_name : "unknown");
+        user = getenv("LOGNAME");
+    if (user && *user) {
+        kv_list_add(tags, TAG_USER, user);
+        return;
+    }
+    size_t n = 16384;
+    char *buf = xmalloc(n);
+    struct passwd pw, *found = NULL;
+    if (getpwuid_r(getuid(), &pw, buf, n, &found) != 0)
+        found = NULL;
+    kv_list_add(tags, TAG_USER, found ? found->pw_name : "unknown");
+    free(buf);
+}
+
+static void add_source_tags(struct kv_list *tags)
+{
     char exe[4096];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
     exe[n > 0 ? n : 0] = '\0';
-    kv_list_add(tags, TAG_SOURCE_NAME, n > 0 ? exe : "unknown");
+    const char *src = n > 0 ? exe : program_invocation_name;
+    kv_list_add(tags, TAG_SOURCE_NAME, src && *src ? src : "unknown");
     kv_list_add(tags, TAG_SOURCE_TYPE, "LOCAL");
 }
 
-static int start_run(struct ferry_client *fc, const char *exp, const char *name,
-                     const char *parent, char **run_id)
+/* Resumes run id (from the environment): it must exist and not be deleted;
+ * it is RUNNING again afterwards, as when MLflow resumes a run. */
+static int resume_run(struct ferry_client *fc, const char *id, char **run_id)
 {
-    const char *attach = env2("FERRY_RUN_ID", "MLFLOW_RUN_ID");
     struct run r;
-    if (attach) {
-        if (client_get_run(fc->c, attach, &r, &fc->err))
-            return -1;
-        *run_id = xstrdup(r.info.run_id);
-        run_release(&r);
-        return 0;
-    }
-    char *exp_id = NULL;
-    const char *exp_name = env2("FERRY_EXPERIMENT_NAME", "MLFLOW_EXPERIMENT_NAME");
-    if (!exp && exp_name && experiment_id_by_name(fc, exp_name, 1, &exp_id))
+    int rc = 0;
+    if (client_get_run(fc->c, id, &r, &fc->err))
         return -1;
+    if (r.info.lifecycle_stage == LIFECYCLE_DELETED)
+        rc = ferr_set(&fc->err, FERR_INVALID_STATE, "cannot resume run '%s': it is deleted", id);
+    else if (r.info.status != RUN_RUNNING)
+        rc = client_update_run(fc->c, id, RUN_RUNNING, TIME_NONE, NULL, &fc->err);
+    if (!rc)
+        *run_id = xstrdup(r.info.run_id);
+    run_release(&r);
+    return rc;
+}
+
+static int start_run(struct ferry_client *fc, const char *exp, const char *name, const char *parent,
+                     char **run_id)
+{
+    const char *resume = client_env("RUN_ID");
+    char *exp_id = NULL;
     struct kv_list tags = {0};
-    source_tags(&tags);
+    struct run r;
+    int rc = -1;
+    if (need(fc, run_id, "run_id"))
+        return -1;
+    *run_id = NULL;
+    if (resume && !parent)
+        return resume_run(fc, resume, run_id);
+    if (!exp && default_experiment(fc, 1, &exp_id))
+        goto out;
+    add_user_tag(&tags);
+    add_source_tags(&tags);
     if (parent)
         kv_list_add(&tags, TAG_PARENT_RUN_ID, parent);
-    struct run_create rc = {exp ? exp : exp_id ? exp_id : "0", tags.v[0].value, name, TIME_NONE,
-                            &tags};
-    int ret = client_create_run(fc->c, &rc, &r, &fc->err);
-    if (!ret) {
-        *run_id = xstrdup(r.info.run_id);
-        run_release(&r);
-    }
+    struct run_create rc_ = {exp ? exp : exp_id, kv_list_get(&tags, TAG_USER), name, TIME_NONE,
+                             &tags};
+    if (client_create_run(fc->c, &rc_, &r, &fc->err))
+        goto out;
+    *run_id = xstrdup(r.info.run_id);
+    run_release(&r);
+    rc = 0;
+out:
     kv_list_release(&tags);
     free(exp_id);
-    return ret;
+    return rc;
 }
 
 ferry_status ferry_start_run(ferry_client *c, const char *experiment_id, const char *run_name,
                              const char *parent_run_id, char **run_id)
 {
-    LOCKED(c, start_run(c, experiment_id, run_name, parent_run_id, run_id));
+    CALL(c, start_run(c, experiment_id, run_name, parent_run_id, run_id));
 }
 
 static int end_run(struct ferry_client *fc, const char *run_id, ferry_run_status st)
 {
-    if (st < FERRY_RUN_RUNNING || st > FERRY_RUN_KILLED)
-        return ferr_set(&fc->err, FERR_INVALID_PARAMETER_VALUE, "invalid run status %d", st);
-    if (flush_locked(fc))
+    if (need(fc, run_id, "run_id"))
         return -1;
+    if (st < FERRY_RUN_RUNNING || st > FERRY_RUN_KILLED)
+        return ferr_set(&fc->err, FERR_INVALID_PARAMETER_VALUE, "invalid run status %d", (int)st);
+    int flushed = flush_locked(fc);
+    struct ferr flush_err = fc->err;
     int terminal = run_status_is_terminal((enum run_status)st);
-    return client_update_run(fc->c, run_id, (enum run_status)st,
-                             terminal ? ftime_now_ms() : TIME_NONE, NULL, &fc->err);
+    if (client_update_run(fc->c, run_id, (enum run_status)st, terminal ? ftime_now_ms() : TIME_NONE,
+                          NULL, &fc->err))
+        return -1;
+    fc->err = flush_err; /* the status is set; still report lost metrics */
+    return flushed;
 }
 
 ferry_status ferry_end_run(ferry_client *c, const char *run_id, ferry_run_status status)
 {
-    LOCKED(c, end_run(c, run_id, status));
+    CALL(c, end_run(c, run_id, status));
 }
 
-static int log_kv(struct ferry_client *fc, const char *run_id, const char *key,
-                  const char *value, int is_param)
+static int log_kv(struct ferry_client *fc, const char *run_id, const char *key, const char *value,
+                  int is_param)
 {
+    if (need(fc, run_id, "run_id") || need(fc, key, "key") || need(fc, value, "value"))
+        return -1;
     struct kv one = {(char *)key, (char *)value};
     struct kv_list l = {&one, 1, 1};
     return client_log_batch(fc->c, run_id, NULL, is_param ? &l : NULL, is_param ? NULL : &l,
@@ -283,61 +493,60 @@ static int log_kv(struct ferry_client *fc, const char *run_id, const char *key,
 ferry_status ferry_log_param(ferry_client *c, const char *run_id, const char *key,
                              const char *value)
 {
-    LOCKED(c, log_kv(c, run_id, key, value ? value : "", 1));
+    CALL(c, log_kv(c, run_id, key, value, 1));
 }
 
-ferry_status ferry_set_tag(ferry_client *c, const char *run_id, const char *key,
-                           const char *value)
+ferry_status ferry_set_tag(ferry_client *c, const char *run_id, const char *key, const char *value)
 {
-    LOCKED(c, log_kv(c, run_id, key, value ? value : "", 0));
+    CALL(c, log_kv(c, run_id, key, value, 0));
 }
 
 ferry_status ferry_delete_tag(ferry_client *c, const char *run_id, const char *key)
 {
-    LOCKED(c, client_delete_tag(c->c, run_id, key, &c->err));
+    CALL(c, client_delete_tag(c->c, run_id, key, &c->err));
 }
 
-static int log_metric(struct ferry_client *fc, const char *run_id, const char *key, double v,
-                      int64_t ts, int64_t step)
-{
-    struct metric m = {(char *)key, v, ts ? ts : ftime_now_ms(), step, NULL};
-    if (validate_run_id(run_id, &fc->err) || validate_metric(&m, &fc->err))
-        return -1;
-    if (fc->buf.n >= MAX_BUFFERED && flush_locked(fc))
-        return -1; /* the server stays unreachable: refuse rather than grow without bound */
-    metric_list_add(&fc->buf, key, v, m.timestamp, step);
-    fc->buf.v[fc->buf.n - 1].run_id = xstrdup(run_id);
-    return fc->buf.n >= MAX_METRICS_PER_BATCH ? flush_locked(fc) : 0;
-}
-
-ferry_status ferry_log_metric(ferry_client *c, const char *run_id, const char *key, double value,
-                              int64_t timestamp_ms, int64_t step)
-{
-    LOCKED(c, log_metric(c, run_id, key, value, timestamp_ms, step));
-}
+/* ---- Search -------------------------------------------------------------- */
 
 static int search(struct ferry_client *fc, const char *const *ids, size_t n, const char *filter,
                   const char *order, int64_t max, const char *token, struct ferry_runs **out)
 {
+    char *def = NULL;
     const char *orders[1] = {order};
-    struct run_search q = {(const char **)ids, n, filter, VIEW_ACTIVE_ONLY, max ? max : 1000,
-                           order ? orders : NULL, order ? 1 : 0, token};
-    struct ferry_runs *r = xcalloc(1, sizeof(*r));
-    if (flush_locked(fc) || client_search_runs(fc->c, &q, &r->l, &fc->err)) {
-        free(r);
-        *out = NULL;
+    if (need(fc, out, "out"))
         return -1;
-    }
-    *out = r;
-    return 0;
+    *out = NULL;
+    if ((!ids || !n) && default_experiment(fc, 0, &def))
+        return -1;
+    struct run_search q = {def ? (const char **)&def : (const char **)ids,
+                           def ? 1 : n,
+                           filter,
+                           VIEW_ACTIVE_ONLY,
+                           max ? max : DEFAULT_RESULTS_SEARCH_RUNS,
+                           order ? orders : NULL,
+                           order ? 1 : 0,
+                           token};
+    struct ferry_runs *r = xcalloc(1, sizeof(*r));
+    int rc = flush_locked(fc) || client_search_runs(fc->c, &q, &r->l, &fc->err) ? -1 : 0;
+    if (rc)
+        free(r);
+    else
+        *out = r;
+    free(def);
+    return rc;
 }
 
 ferry_status ferry_search_runs(ferry_client *c, const char *const *experiment_ids,
                                size_t n_experiment_ids, const char *filter, const char *order_by,
                                int64_t max_results, const char *page_token, ferry_runs **out)
 {
-    LOCKED(c, search(c, experiment_ids, n_experiment_ids, filter, order_by, max_results,
-                     page_token, out));
+    CALL(c, search(c, experiment_ids, n_experiment_ids, filter, order_by, max_results, page_token,
+                   out));
+}
+
+static const struct run *run_at(const ferry_runs *r, size_t i)
+{
+    return r && i < r->l.n ? &r->l.v[i] : NULL;
 }
 
 size_t ferry_runs_count(const ferry_runs *r)
@@ -347,27 +556,29 @@ size_t ferry_runs_count(const ferry_runs *r)
 
 const char *ferry_runs_id(const ferry_runs *r, size_t i)
 {
-    return i < ferry_runs_count(r) ? r->l.v[i].info.run_id : NULL;
+    const struct run *run = run_at(r, i);
+    return run ? run->info.run_id : NULL;
 }
 
 const char *ferry_runs_name(const ferry_runs *r, size_t i)
 {
-    return i < ferry_runs_count(r) ? r->l.v[i].info.run_name : NULL;
+    const struct run *run = run_at(r, i);
+    return run ? run->info.run_name : NULL;
 }
 
 ferry_run_status ferry_runs_status(const ferry_runs *r, size_t i)
 {
-    return i < ferry_runs_count(r) ? (ferry_run_status)r->l.v[i].info.status : FERRY_RUN_RUNNING;
+    const struct run *run = run_at(r, i);
+    return run ? (ferry_run_status)run->info.status : (ferry_run_status)0;
 }
 
 int ferry_runs_metric(const ferry_runs *r, size_t i, const char *key, double *value)
 {
-    if (i >= ferry_runs_count(r))
-        return 0;
-    const struct metric_list *m = &r->l.v[i].metrics;
-    for (size_t k = 0; k < m->n; k++) {
-        if (!strcmp(m->v[k].key, key)) {
-            *value = m->v[k].value;
+    const struct run *run = run_at(r, i);
+    for (size_t k = 0; run && key && k < run->metrics.n; k++) {
+        if (!strcmp(run->metrics.v[k].key, key)) {
+            if (value)
+                *value = run->metrics.v[k].value;
             return 1;
         }
     }
@@ -376,12 +587,14 @@ int ferry_runs_metric(const ferry_runs *r, size_t i, const char *key, double *va
 
 const char *ferry_runs_param(const ferry_runs *r, size_t i, const char *key)
 {
-    return i < ferry_runs_count(r) ? kv_list_get(&r->l.v[i].params, key) : NULL;
+    const struct run *run = run_at(r, i);
+    return run && key ? kv_list_get(&run->params, key) : NULL;
 }
 
 const char *ferry_runs_tag(const ferry_runs *r, size_t i, const char *key)
 {
-    return i < ferry_runs_count(r) ? kv_list_get(&r->l.v[i].tags, key) : NULL;
+    const struct run *run = run_at(r, i);
+    return run && key ? kv_list_get(&run->tags, key) : NULL;
 }
 
 const char *ferry_runs_next_page_token(const ferry_runs *r)
@@ -397,15 +610,20 @@ void ferry_runs_free(ferry_runs *r)
     free(r);
 }
 
+/* ---- Metric history ------------------------------------------------------ */
+
 static int history(struct ferry_client *fc, const char *run_id, const char *key,
                    ferry_metric **points, size_t *n)
 {
     struct metric_list l;
+    if (need(fc, points, "points") || need(fc, n, "n"))
+        return -1;
     *points = NULL;
     *n = 0;
     if (flush_locked(fc) || client_metric_history(fc->c, run_id, key, &l, &fc->err))
         return -1;
-    *points = xcalloc(l.n ? l.n : 1, sizeof(**points));
+    if (l.n)
+        *points = xcalloc(l.n, sizeof(**points));
     for (size_t i = 0; i < l.n; i++)
         (*points)[i] = (ferry_metric){l.v[i].value, l.v[i].timestamp, l.v[i].step};
     *n = l.n;
@@ -416,5 +634,5 @@ static int history(struct ferry_client *fc, const char *run_id, const char *key,
 ferry_status ferry_get_metric_history(ferry_client *c, const char *run_id, const char *key,
                                       ferry_metric **points, size_t *n)
 {
-    LOCKED(c, history(c, run_id, key, points, n));
+    CALL(c, history(c, run_id, key, points, n));
 }

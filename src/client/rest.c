@@ -1,26 +1,42 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT
+ * HTTP for the REST transport: one reused libcurl handle, URLs and bodies,
+ * retries with backoff, and error bodies decoded into MLflow codes. It knows
+ * nothing of runs or experiments (client/remote.c does). */
 #include "client/rest.h"
+#include "client/client.h"
 #include "api/codec.h"
 #include "base/sbuf.h"
+#include "base/version.h"
 #include "base/xalloc.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "base/banned.h"
 
-#define MAX_RESPONSE (512u * 1024 * 1024)
-#define RETRIES      4
+#define MAX_RESPONSE       (256u * 1024 * 1024) /* refuse larger answers */
+#define CONNECT_TIMEOUT_MS 10000L
+#define BACKOFF_FIRST_MS   250L
+#define BACKOFF_MAX_MS     8000L
+#define RETRY_AFTER_MAX_MS 30000L
 
 struct rest {
+    pthread_mutex_t mu; /* one call at a time on the handle */
     CURL *curl;
-    char *base;
+    char *base; /* without trailing '/' */
     struct curl_slist *headers;
-    struct sbuf body;
-    int overflow;
+    const char *user, *password, *ca_path; /* borrowed from the environment */
+    int insecure;
+    long timeout_ms;
+    int max_retries;
+    struct sbuf body; /* the response being received */
+    int overflow;     /* the response passed MAX_RESPONSE */
+    char errbuf[CURL_ERROR_SIZE];
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -43,6 +59,50 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
     return n;
 }
 
+/* A non-negative integer setting from the environment, or def when unset. */
+static int env_long(const char *name, long def, long max, long *out, struct ferr *err)
+{
+    const char *s = client_env(name);
+    char *end;
+    *out = def;
+    if (!s)
+        return 0;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < 0 || v > max)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid FERRY_%s/MLFLOW_%s '%s' (expected 0..%ld)", name, name, s, max);
+    *out = v;
+    return 0;
+}
+
+static int read_settings(struct rest *r, struct ferr *err)
+{
+    long timeout_s, retries;
+    if (env_long("HTTP_REQUEST_TIMEOUT", 120, 86400, &timeout_s, err) ||
+        env_long("HTTP_REQUEST_MAX_RETRIES", 5, 20, &retries, err))
+        return -1;
+    r->timeout_ms = timeout_s ? timeout_s * 1000 : 0; /* 0: no limit, as curl */
+    r->max_retries = (int)retries;
+    r->user = client_env("TRACKING_USERNAME");
+    r->password = client_env("TRACKING_PASSWORD");
+    r->ca_path = client_env("TRACKING_SERVER_CERT_PATH");
+    const char *insecure = client_env("TRACKING_INSECURE_TLS");
+    r->insecure = insecure && (!strcasecmp(insecure, "true") || !strcmp(insecure, "1"));
+    const char *token = client_env("TRACKING_TOKEN");
+    struct sbuf h = SBUF_INIT;
+    r->headers = curl_slist_append(NULL, "Content-Type: application/json");
+    if (r->headers && token) {
+        sbuf_addf(&h, "Authorization: Bearer %s", token);
+        struct curl_slist *more = curl_slist_append(r->headers, h.buf);
+        r->headers = more ? more : (curl_slist_free_all(r->headers), NULL);
+    }
+    sbuf_release(&h);
+    if (!r->headers)
+        return ferr_set(err, FERR_IO_ERROR, "cannot build HTTP headers");
+    return 0;
+}
+
 int rest_open(const char *base_url, struct rest **out, struct ferr *err)
 {
     pthread_once(&curl_once, init_curl);
@@ -50,14 +110,18 @@ int rest_open(const char *base_url, struct rest **out, struct ferr *err)
         return ferr_set(err, FERR_IO_ERROR, "cannot initialise libcurl: %s",
                         curl_easy_strerror(curl_init_rc));
     struct rest *r = xcalloc(1, sizeof(*r));
+    pthread_mutex_init(&r->mu, NULL);
     sbuf_init(&r->body, 0);
     r->base = xstrdup(base_url);
     size_t n = strlen(r->base);
     while (n && r->base[n - 1] == '/')
         r->base[--n] = '\0';
+    if (read_settings(r, err)) {
+        rest_close(r);
+        return -1;
+    }
     r->curl = curl_easy_init();
-    r->headers = curl_slist_append(NULL, "Content-Type: application/json");
-    if (!r->curl || !r->headers) {
+    if (!r->curl) {
         rest_close(r);
         return ferr_set(err, FERR_IO_ERROR, "cannot create an HTTP handle");
     }
@@ -73,16 +137,19 @@ void rest_close(struct rest *r)
         curl_easy_cleanup(r->curl);
     curl_slist_free_all(r->headers);
     sbuf_release(&r->body);
+    pthread_mutex_destroy(&r->mu);
     free(r->base);
     free(r);
 }
 
-static void add_query_pair(struct rest *r, struct sbuf *url, const char *key, json_t *v)
+/* Appends "?key=value" or "&key=value" for one scalar; arrays repeat keys. */
+static int add_query_pair(struct rest *r, struct sbuf *url, const char *key, json_t *v,
+                          struct ferr *err)
 {
     char buf[64];
     const char *s = json_string_value(v);
     if (json_is_integer(v)) {
-        snprintf(buf, sizeof(buf), "%lld", (long long)json_integer_value(v));
+        snprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         s = buf;
     } else if (json_is_real(v)) {
         snprintf(buf, sizeof(buf), "%.17g", json_real_value(v));
@@ -91,63 +158,156 @@ static void add_query_pair(struct rest *r, struct sbuf *url, const char *key, js
         s = json_is_true(v) ? "true" : "false";
     }
     if (!s)
-        return;
+        return 0; /* null: the field is absent */
     char *ek = curl_easy_escape(r->curl, key, 0), *ev = curl_easy_escape(r->curl, s, 0);
     if (ek && ev)
         sbuf_addf(url, "%c%s=%s", strchr(url->buf, '?') ? '&' : '?', ek, ev);
     curl_free(ek);
     curl_free(ev);
+    return ek && ev ? 0 : ferr_set(err, FERR_INTERNAL_ERROR, "cannot escape the query string");
 }
 
-static void build_url(struct rest *r, const char *method, const char *path, json_t *in,
-                      struct sbuf *url)
+static int build_url(struct rest *r, enum rest_method method, const char *path, json_t *in,
+                     struct sbuf *url, struct ferr *err)
 {
     sbuf_addf(url, "%s/api/2.0/mlflow/%s", r->base, path);
-    if (strcmp(method, "GET") || !in)
-        return;
+    if (method != REST_GET || !in)
+        return 0;
     const char *key;
-    json_t *v;
+    json_t *v, *it;
+    size_t i;
     json_object_foreach(in, key, v)
     {
-        if (json_is_array(v)) {
-            size_t i;
-            json_t *it;
-            json_array_foreach(v, i, it) add_query_pair(r, url, key, it);
-        } else {
-            add_query_pair(r, url, key, v);
+        if (!json_is_array(v)) {
+            if (add_query_pair(r, url, key, v, err))
+                return -1;
+            continue;
         }
+        json_array_foreach(v, i, it)
+        {
+            if (add_query_pair(r, url, key, it, err))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* Sets every option of one request on the (reset) handle. */
+static CURLcode configure(struct rest *r, enum rest_method method, const char *url,
+                          const char *payload)
+{
+    CURL *c = r->curl;
+    CURLcode rc = CURLE_OK;
+#define SET(opt, val) (rc = rc != CURLE_OK ? rc : curl_easy_setopt(c, opt, val))
+    SET(CURLOPT_URL, url);
+    SET(CURLOPT_WRITEFUNCTION, on_data);
+    SET(CURLOPT_WRITEDATA, r);
+    SET(CURLOPT_ERRORBUFFER, r->errbuf);
+    SET(CURLOPT_HTTPHEADER, r->headers);
+    SET(CURLOPT_USERAGENT, "ferry/" FERRY_VERSION_STRING);
+    SET(CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+    SET(CURLOPT_TIMEOUT_MS, r->timeout_ms);
+    SET(CURLOPT_NOSIGNAL, 1L);
+    SET(CURLOPT_TCP_KEEPALIVE, 1L);
+    SET(CURLOPT_ACCEPT_ENCODING, ""); /* whatever curl can decompress */
+    if (r->user) {
+        SET(CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+        SET(CURLOPT_USERNAME, r->user);
+        SET(CURLOPT_PASSWORD, r->password ? r->password : "");
+    }
+    if (r->insecure) {
+        SET(CURLOPT_SSL_VERIFYPEER, 0L);
+        SET(CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (r->ca_path)
+        SET(CURLOPT_CAINFO, r->ca_path);
+    if (method == REST_GET) {
+        SET(CURLOPT_HTTPGET, 1L);
+    } else {
+        SET(CURLOPT_POSTFIELDS, payload);
+        SET(CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
+    }
+#undef SET
+    return rc;
+}
+
+/* One attempt: the curl result, and *status the HTTP status when CURLE_OK. */
+static CURLcode attempt(struct rest *r, enum rest_method method, const char *url,
+                        const char *payload, long *status)
+{
+    curl_easy_reset(r->curl); /* keeps the connection cache: keep-alive survives */
+    sbuf_reset(&r->body);
+    r->overflow = 0;
+    r->errbuf[0] = '\0';
+    *status = 0;
+    CURLcode rc = configure(r, method, url, payload);
+    if (rc == CURLE_OK)
+        rc = curl_easy_perform(r->curl);
+    if (rc == CURLE_OK)
+        curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, status);
+    return rc;
+}
+
+static int should_retry(CURLcode rc, long status, enum rest_retry retry)
+{
+    if (rc == CURLE_COULDNT_CONNECT)
+        return 1; /* nothing reached the server: safe for every call */
+    if (retry != REST_IDEMPOTENT)
+        return 0;
+    switch (rc) {
+    case CURLE_OK:
+        return status == 429 || status == 502 || status == 503 || status == 504;
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+        return 1;
+    default:
+        return 0;
     }
 }
 
-/* One attempt. Returns the HTTP status, or -1 for a transport failure. */
-static long attempt(struct rest *r, const char *method, const char *url, const char *payload,
-                    struct ferr *err)
+/* Sleeps before retry number `n` (1-based): the server's Retry-After when it
+ * sent one, else exponential backoff. */
+static void backoff(struct rest *r, int n)
 {
-    CURL *c = r->curl;
-    curl_easy_reset(c);
-    sbuf_reset(&r->body);
-    r->overflow = 0;
-    int get = !strcmp(method, "GET");
-    if (curl_easy_setopt(c, CURLOPT_URL, url) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_WRITEDATA, r) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_HTTPHEADER, r->headers) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 300000L) != CURLE_OK ||
-        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L) != CURLE_OK ||
-        (!get && curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload) != CURLE_OK)) {
-        ferr_set(err, FERR_IO_ERROR, "cannot configure the HTTP request");
-        return -1;
+    long ms = BACKOFF_FIRST_MS << (n - 1 < 6 ? n - 1 : 6);
+    if (ms > BACKOFF_MAX_MS)
+        ms = BACKOFF_MAX_MS;
+    curl_off_t after = -1;
+    if (curl_easy_getinfo(r->curl, CURLINFO_RETRY_AFTER, &after) == CURLE_OK && after > 0)
+        ms = after < RETRY_AFTER_MAX_MS / 1000 ? (long)after * 1000 : RETRY_AFTER_MAX_MS;
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+static const char *method_name(enum rest_method m)
+{
+    return m == REST_GET ? "GET" : "POST";
+}
+
+/* Sends until an answer that is not worth retrying; *status as attempt(). */
+static int send_with_retries(struct rest *r, enum rest_method method, const char *url,
+                             const char *payload, enum rest_retry retry, long *status,
+                             struct ferr *err)
+{
+    CURLcode rc;
+    int n = 0;
+    for (;;) {
+        rc = attempt(r, method, url, payload, status);
+        if (n == r->max_retries || !should_retry(rc, *status, retry))
+            break;
+        backoff(r, ++n);
     }
-    CURLcode rc = curl_easy_perform(c);
-    if (rc != CURLE_OK) {
-        ferr_set(err, FERR_IO_ERROR, "%s %s: %s", method, url,
-                 r->overflow ? "response too large" : curl_easy_strerror(rc));
-        return -1;
-    }
-    long status = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-    return status;
+    if (rc == CURLE_OK)
+        return 0;
+    const char *why = r->overflow    ? "response too large"
+                      : r->errbuf[0] ? r->errbuf
+                                     : curl_easy_strerror(rc);
+    return ferr_set(err, FERR_IO_ERROR, "%s %s: %s%s", method_name(method), url, why,
+                    n ? " (after retries)" : "");
 }
 
 static int decode(struct rest *r, long status, const char *url, json_t **out, struct ferr *err)
@@ -165,42 +325,42 @@ static int decode(struct rest *r, long status, const char *url, json_t **out, st
     }
     if (codec_error_from_json(r->body.buf, r->body.len, err) == 0)
         return -1;
-    return ferr_set(err, status == 404 ? FERR_ENDPOINT_NOT_FOUND : FERR_IO_ERROR,
-                    "%s: HTTP %ld: %.120s", url, status, r->body.buf);
+    enum ferr_code code = status == 404   ? FERR_ENDPOINT_NOT_FOUND
+                          : status == 401 ? FERR_UNAUTHENTICATED
+                          : status == 403 ? FERR_PERMISSION_DENIED
+                                          : FERR_IO_ERROR;
+    return ferr_set(err, code, "%s: HTTP %ld: %.120s", url, status, r->body.buf);
 }
 
-int rest_call(struct rest *r, const char *method, const char *path, json_t *in, int retry,
-              json_t **out, struct ferr *err)
+static int encode_body(json_t *in, char **payload, struct ferr *err)
+{
+    json_t *empty = in ? NULL : json_object();
+    *payload = json_dumps(in ? in : empty, JSON_COMPACT);
+    json_decref(empty);
+    return *payload ? 0 : ferr_set(err, FERR_INTERNAL_ERROR, "cannot encode the request");
+}
+
+int rest_call(struct rest *r, enum rest_method method, const char *path, json_t *in,
+              enum rest_retry retry, json_t **out, struct ferr *err)
 {
     struct sbuf url = SBUF_INIT;
     char *payload = NULL;
+    json_t *ignored = NULL;
+    long status = 0;
     int rc = -1;
-    *out = NULL;
-    build_url(r, method, path, in, &url);
-    if (strcmp(method, "GET")) {
-        json_t *empty = in ? NULL : json_object();
-        payload = json_dumps(in ? in : empty, JSON_COMPACT);
-        json_decref(empty);
-        if (!payload) {
-            ferr_set(err, FERR_INTERNAL_ERROR, "cannot encode the request");
-            goto out;
-        }
-    }
-    int tries = retry || !strcmp(method, "GET") ? RETRIES : 1;
-    long status = -1;
-    for (int i = 0; i < tries; i++) {
-        if (i) { /* 100, 200, 400 ms */
-            struct timespec ts = {0, (100L << (i - 1)) * 1000000L};
-            nanosleep(&ts, NULL);
-        }
-        status = attempt(r, method, url.buf, payload, err);
-        if (status != -1 && status != 429 && status != 503)
-            break;
-    }
-    if (status == -1)
+    if (out)
+        *out = NULL;
+    pthread_mutex_lock(&r->mu);
+    if (build_url(r, method, path, in, &url, err))
         goto out;
-    rc = decode(r, status, url.buf, out, err);
+    if (method == REST_POST && encode_body(in, &payload, err))
+        goto out;
+    if (send_with_retries(r, method, url.buf, payload, retry, &status, err))
+        goto out;
+    rc = decode(r, status, url.buf, out ? out : &ignored, err);
 out:
+    pthread_mutex_unlock(&r->mu);
+    json_decref(ignored);
     free(payload);
     sbuf_release(&url);
     return rc;

@@ -1,7 +1,22 @@
 /* SPDX-License-Identifier: MIT
- * The REST transport: MLflow's tracking API over HTTP(S) with libcurl. Works
- * against ferry and against a stock MLflow server. One connection per
- * transport, reused (keep-alive). Internal to client/. */
+ * The HTTP half of the REST transport: MLflow's tracking API over HTTP(S) with
+ * libcurl, against ferry or a stock MLflow server. One curl handle per struct
+ * rest, reused for every call so the connection stays open (keep-alive).
+ * Internal to client/; the JSON shapes live in api/codec.h, the operations in
+ * client/remote.c.
+ *
+ * Settings read from the environment at rest_open (FERRY_* first, then the
+ * MLflow name, as MLflow's own clients do):
+ *   FERRY_TRACKING_TOKEN / MLFLOW_TRACKING_TOKEN        "Authorization: Bearer"
+ *   FERRY_TRACKING_USERNAME / MLFLOW_TRACKING_USERNAME  HTTP basic auth, with
+ *   FERRY_TRACKING_PASSWORD / MLFLOW_TRACKING_PASSWORD
+ *   FERRY_TRACKING_INSECURE_TLS / MLFLOW_TRACKING_INSECURE_TLS  "true": no
+ *                                                      certificate check
+ *   FERRY_TRACKING_SERVER_CERT_PATH / MLFLOW_TRACKING_SERVER_CERT_PATH  CA file
+ *   FERRY_HTTP_REQUEST_TIMEOUT / MLFLOW_HTTP_REQUEST_TIMEOUT  seconds (120)
+ *   FERRY_HTTP_REQUEST_MAX_RETRIES / MLFLOW_HTTP_REQUEST_MAX_RETRIES  (5)
+ *
+ * Thread-safety: calls on one struct rest are serialised by its own lock. */
 #ifndef FERRY_CLIENT_REST_H
 #define FERRY_CLIENT_REST_H
 
@@ -11,17 +26,26 @@
 
 struct rest;
 
-/* base_url: "http://host:port" (a trailing '/' is fine). */
+enum rest_method { REST_GET, REST_POST };
+
+/* Whether a call may be sent twice. Every call is retried when the connection
+ * could not be made (nothing was sent); idempotent ones also after a failure
+ * mid-request, a timeout, 429, 502, 503 and 504. */
+enum rest_retry { REST_ONCE = 0, REST_IDEMPOTENT = 1 };
+
+/* base_url: "http(s)://host[:port][/prefix]" (trailing '/' is fine). */
 int rest_open(const char *base_url, struct rest **out, struct ferr *err) WARN_UNUSED;
+/* Closes the connection. Accepts NULL. */
 void rest_close(struct rest *r);
 
-/* Calls /api/2.0/mlflow/<path>. GET sends `in` as a query string (arrays as
- * repeated keys), POST as a JSON body. *out gets the decoded response object
- * (caller decrefs). Error responses become err with the server's MLflow code;
- * transport failures are FERR_IO_ERROR. Idempotent calls (GET, and POSTs the
- * caller marks retry) are retried with backoff on connection failures, 429
- * and 503. */
-int rest_call(struct rest *r, const char *method, const char *path, json_t *in, int retry,
-              json_t **out, struct ferr *err) WARN_UNUSED;
+/* Calls /api/2.0/mlflow/<path>. GET sends `in` (may be NULL) as a query
+ * string (arrays as repeated keys), POST as a JSON body. `in` stays the
+ * caller's. *out gets the decoded response object (caller decrefs); out may
+ * be NULL when the response is not needed. An error response becomes err with
+ * the server's MLflow code and message; transport failures and non-JSON
+ * answers are FERR_IO_ERROR. Retries back off exponentially (250 ms doubling,
+ * capped at 8 s, or the server's Retry-After up to 30 s). */
+int rest_call(struct rest *r, enum rest_method method, const char *path, json_t *in,
+              enum rest_retry retry, json_t **out, struct ferr *err) WARN_UNUSED;
 
 #endif
