@@ -7,14 +7,17 @@ called with (server, client), and the server must exit 0 on SIGTERM afterwards
 import argparse
 import importlib
 import os
+import shutil
 import sys
+import tempfile
 import time
 import traceback
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from support.server import Server  # noqa: E402
+from support.server import CREATED_DIRS, Server  # noqa: E402
 
 
 def main():
@@ -24,17 +27,35 @@ def main():
     args = ap.parse_args()
     ferry = os.path.abspath(args.ferry)
     passed = failed = 0
+    if not os.access(ferry, os.X_OK):
+        print("FAIL setup: %s is not an executable" % ferry)
+        print("e2e: 0 passed, 1 failed")
+        return 1
     mods = sorted(f[:-3] for f in os.listdir(HERE) if f.startswith("test_") and f.endswith(".py"))
     for name in mods:
-        mod = importlib.import_module(name)
+        try:
+            mod = importlib.import_module(name)
+        except Exception:
+            print("FAIL %s: cannot import\n    %s" % (
+                name, traceback.format_exc().replace("\n", "\n    ")), flush=True)
+            failed += 1
+            continue
         tests = [(n, getattr(mod, n)) for n in sorted(dir(mod))
-                 if n.startswith("test_") and callable(getattr(mod, n)) and args.k in n]
+                 if n.startswith("test_") and callable(getattr(mod, n))
+                 and args.k in "%s.%s" % (name, n)]
         if not tests:
             continue
         own = getattr(mod, "OWN_SERVER", False)
         srv = None
         if not own:
-            srv = Server(ferry).start()
+            try:
+                srv = Server(ferry).start()
+            except Exception:
+                for tname, _ in tests:
+                    print("FAIL %s.%s\n    server did not start:\n    %s" % (
+                        name, tname, traceback.format_exc().replace("\n", "\n    ")), flush=True)
+                    failed += 1
+                continue
         for tname, fn in tests:
             t0 = time.time()
             client = srv.client() if srv else None
@@ -46,7 +67,8 @@ def main():
                 print("FAIL %s.%s" % (name, tname), flush=True)
                 print("    " + traceback.format_exc().replace("\n", "\n    "))
                 if srv:
-                    print("    server log tail:\n    " + srv.stderr_tail(15).replace("\n", "\n    "))
+                    tail = srv.stderr_tail(15).replace("\n", "\n    ")
+                    print("    server log tail:\n    " + tail)
                 failed += 1
             finally:
                 if client:
@@ -60,6 +82,11 @@ def main():
                 print("FAIL %s: server exit status %d\n    %s" % (
                     name, rc, srv.stderr_tail(40).replace("\n", "\n    ")), flush=True)
                 failed += 1
+    if failed == 0:
+        for d in CREATED_DIRS:
+            shutil.rmtree(d, ignore_errors=True)
+    else:
+        print("server databases and logs kept under %s/ferry-e2e-*" % tempfile.gettempdir())
     print("e2e: %d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

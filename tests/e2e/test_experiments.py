@@ -154,3 +154,147 @@ def test_search_bad_input(srv, c):
                  "INVALID_PARAMETER_VALUE")
     expect_error(c.post("experiments/search", {"view_type": "SOME"}), 400,
                  "INVALID_PARAMETER_VALUE")
+
+
+def test_search_view_types_tags_and_orders(srv, c):
+    ids = {}
+    for name, team in (("vt-a", "x y"), ("vt-b", "x.y"), ("vt-c", None)):
+        tags = [{"key": "team name", "value": team}] if team else []
+        ids[name] = c.create_experiment(name, tags=tags)
+    c.ok(c.post("experiments/delete", {"experiment_id": ids["vt-b"]}))
+
+    def names(**q):
+        q.setdefault("filter", "name LIKE 'vt-%'")
+        r = c.ok(c.post("experiments/search", q))
+        return [e["name"] for e in r.get("experiments", [])]
+
+    assert names(order_by=["name"]) == ["vt-a", "vt-c"]
+    assert names(view_type="DELETED_ONLY") == ["vt-b"]
+    assert names(view_type="ALL", order_by=["name DESC"]) == ["vt-c", "vt-b", "vt-a"]
+    assert names(view_type="ALL", filter="tags.`team name` = 'x.y'") == ["vt-b"]
+    assert names(view_type="ALL", filter="tags.\"team name\" LIKE 'x%'",
+                 order_by=["experiment_id DESC"]) == ["vt-b", "vt-a"]
+    assert names(filter="name ILIKE 'VT-A'") == ["vt-a"]
+    assert names(filter="name != 'vt-a' AND name LIKE 'vt-%'") == ["vt-c"]
+    e = c.ok(c.get("experiments/get", {"experiment_id": ids["vt-a"]}))["experiment"]
+    assert names(filter="creation_time >= %d AND name LIKE 'vt-%%'" % e["creation_time"],
+                 order_by=["creation_time", "name"]) == ["vt-a", "vt-c"]
+    assert names(order_by=["last_update_time DESC", "name"])[-1] in ("vt-a", "vt-c")
+    # GET with repeated order_by keys
+    r = c.ok(c.get("experiments/search", {"filter": "name LIKE 'vt-%'", "view_type": "ALL",
+                                          "order_by": ["name DESC", "experiment_id"]}))
+    assert [x["name"] for x in r["experiments"]] == ["vt-c", "vt-b", "vt-a"]
+    # one at a time through everything, each experiment exactly once
+    seen, token = [], None
+    while True:
+        q = {"view_type": "ALL", "max_results": 1}
+        if token:
+            q["page_token"] = token
+        r = c.ok(c.post("experiments/search", q))
+        seen += [x["experiment_id"] for x in r.get("experiments", [])]
+        token = r.get("next_page_token")
+        if not token:
+            break
+    everything = c.ok(c.post("experiments/search", {"view_type": "ALL", "max_results": 50000}))
+    assert sorted(seen) == sorted(x["experiment_id"] for x in everything["experiments"])
+    assert len(seen) == len(set(seen))
+
+
+def test_deleted_experiment_refuses_changes(srv, c):
+    eid = c.create_experiment("frozen", tags=[{"key": "k", "value": "v"}])
+    c.ok(c.post("experiments/delete", {"experiment_id": eid}))
+    before = _snapshot(c)
+    cases = [
+        c.post("experiments/update", {"experiment_id": eid, "new_name": "thawed"}),
+        c.post("experiments/set-experiment-tag", {"experiment_id": eid, "key": "k",
+                                                  "value": "w"}),
+        c.post("runs/create", {"experiment_id": eid}),
+    ]
+    for r in cases:
+        expect_error(r, 400, "INVALID_PARAMETER_VALUE")
+        assert _snapshot(c) == before, "state changed after %r" % r
+    # a deleted experiment is still found by name and its name stays taken
+    e = c.ok(c.get("experiments/get-by-name", {"experiment_name": "frozen"}))["experiment"]
+    assert e["lifecycle_stage"] == "deleted"
+    c.ok(c.post("experiments/restore", {"experiment_id": eid}))
+    c.ok(c.post("experiments/update", {"experiment_id": eid, "new_name": "thawed"}))
+
+
+def test_update_and_tags_touch_last_update_time(srv, c):
+    eid = c.create_experiment("timed")
+    e0 = c.ok(c.get("experiments/get", {"experiment_id": eid}))["experiment"]
+    assert e0["last_update_time"] >= e0["creation_time"] > 1600000000000
+    c.ok(c.post("experiments/update", {"experiment_id": eid, "new_name": "timed2"}))
+    e1 = c.ok(c.get("experiments/get", {"experiment_id": eid}))["experiment"]
+    assert e1["last_update_time"] >= e0["last_update_time"]
+    assert e1["creation_time"] == e0["creation_time"]
+    # the old name is free again, the new one is taken
+    c.create_experiment("timed")
+    expect_error(c.post("experiments/create", {"name": "timed2"}), 400, "RESOURCE_ALREADY_EXISTS")
+
+
+def test_more_bad_experiment_input(srv, c):
+    c.create_experiment("anchor")
+    before = _snapshot(c)
+    cases = [
+        # MLflow's _create_experiment: no URL fragments or params, no '..' in the query
+        (("POST", "experiments/create", {"name": "art1", "artifact_location": "s3://b/p#frag"}),
+         400, "INVALID_PARAMETER_VALUE"),
+        (("POST", "experiments/create", {"name": "art2", "artifact_location": "s3://b/p;x=1"}),
+         400, "INVALID_PARAMETER_VALUE"),
+        (("POST", "experiments/create", {"name": "art4",
+                                       "artifact_location": "s3://b/p?x=../../etc"}),
+         400, "INVALID_PARAMETER_VALUE"),
+        (("POST", "experiments/create", {"name": "art5",
+                                       "artifact_location": "s3://b/p?x=%2E%2E%2Fetc"}),
+         400, "INVALID_PARAMETER_VALUE"),
+        (("POST", "experiments/create", {"name": "art3", "artifact_location": 5}), 400,
+         "INVALID_PARAMETER_VALUE"),
+        (("POST", "experiments/create", {"name": "dup-tags", "tags": [
+            {"key": "a", "value": "1"}, {"key": "a/../b", "value": "2"}]}), 400,
+         "INVALID_PARAMETER_VALUE"),
+        (("POST", "experiments/create", {"name": None}), 400, "INVALID_PARAMETER_VALUE"),
+        (("POST", "experiments/create", {"name": ["anchor2"]}), 400, "INVALID_PARAMETER_VALUE"),
+        (("POST", "experiments/update", {"experiment_id": "0", "new_name": ""}), 400,
+         "INVALID_PARAMETER_VALUE"),
+        (("POST", "experiments/update", {"experiment_id": "0", "new_name": 7}), 400,
+         "INVALID_PARAMETER_VALUE"),
+        (("POST", "experiments/set-experiment-tag", {"experiment_id": "0", "key": "",
+                                                   "value": "v"}), 400,
+         "INVALID_PARAMETER_VALUE"),
+        (("POST", "experiments/set-experiment-tag", {"experiment_id": "0", "key": "k@k",
+                                                   "value": "v"}), 400,
+         "INVALID_PARAMETER_VALUE"),
+        (("POST", "experiments/set-experiment-tag", {"experiment_id": "0", "value": "v"}), 400,
+         "INVALID_PARAMETER_VALUE"),
+        (("POST", "experiments/delete-experiment-tag", {"experiment_id": "987654", "key": "k"}),
+         404, "RESOURCE_DOES_NOT_EXIST"),
+        (("POST", "experiments/restore", {"experiment_id": "987654"}), 404,
+         "RESOURCE_DOES_NOT_EXIST"),
+        (("GET", "experiments/get", {"experiment_id": "-1"}), (400, 404),
+         ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST")),
+        (("GET", "experiments/get", {"experiment_id": "99999999999999999999999"}), (400, 404),
+         ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST")),
+        (("GET", "experiments/get", {"experiment_id": "0 OR 1=1"}), 400,
+         "INVALID_PARAMETER_VALUE"),
+        (("GET", "experiments/get-by-name", {}), 400, "INVALID_PARAMETER_VALUE"),
+        (("GET", "experiments/get-by-name", {"experiment_name": "Default%"}), 404,
+         "RESOURCE_DOES_NOT_EXIST"),
+        (("GET", "experiments/get-by-name", {"experiment_name": "default"}), 404,
+         "RESOURCE_DOES_NOT_EXIST"),
+        (("POST", "experiments/get-by-name", {"experiment_name": "Default\x00tail"}), (400, 404),
+         ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "BAD_REQUEST")),
+        (("POST", "experiments/create", {"name": "anchor\x00hidden"}), 400,
+         ("INVALID_PARAMETER_VALUE", "BAD_REQUEST", "RESOURCE_ALREADY_EXISTS")),
+    ]
+    problems = []
+    for i, ((method, ep, doc), status, code) in enumerate(cases):
+        r = c.post(ep, doc) if method == "POST" else c.get(ep, doc)
+        try:
+            expect_error(r, status, code)
+        except AssertionError as e:
+            problems.append("case %d: %s" % (i, e))
+        if _snapshot(c) != before:
+            problems.append("case %d changed the experiments: %r" % (i, r))
+            before = _snapshot(c)
+    assert not problems, "\n".join(problems)

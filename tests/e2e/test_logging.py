@@ -163,16 +163,30 @@ def test_log_inputs_once_per_digest(srv, c):
 def test_log_model_appends_history(srv, c):
     rid = c.create_run()["info"]["run_id"]
     for path in ("model", "model2"):
-        mj = json.dumps({"artifact_path": path, "flavors": {"python_function": {}},
-                         "run_id": rid})
+        mj = json.dumps({"artifact_path": path, "run_id": rid,
+                         "utc_time_created": "2024-05-01 10:00:00.000000",
+                         "flavors": {"python_function": {"loader_module": "mlflow.sklearn"}}})
         c.ok(c.post("runs/log-model", {"run_id": rid, "model_json": mj}))
     tags = {t["key"]: t["value"] for t in c.get_run(rid)["data"]["tags"]}
     hist = json.loads(tags["mlflow.log-model.history"])
     assert [m["artifact_path"] for m in hist] == ["model", "model2"]
+    assert hist[0]["flavors"]["python_function"]["loader_module"] == "mlflow.sklearn"
     before = c.get_run(rid)
-    expect_error(c.post("runs/log-model", {"run_id": rid}), 400, "INVALID_PARAMETER_VALUE")
-    expect_error(c.post("runs/log-model", {"run_id": rid, "model_json": "[1, 2]"}), 400,
-                 "INVALID_PARAMETER_VALUE")
-    expect_error(c.post("runs/log-model", {"run_id": rid, "model_json": "{broken"}), 400,
-                 "INVALID_PARAMETER_VALUE")
-    assert c.get_run(rid) == before
+    # MLflow's _log_model: model_json must be a JSON object holding artifact_path, flavors,
+    # utc_time_created and run_id
+    base = {"artifact_path": "m", "flavors": {"python_function": {}}, "run_id": rid,
+            "utc_time_created": "2024-05-01 10:00:00.000000"}
+    for missing in ("artifact_path", "flavors", "utc_time_created", "run_id"):
+        doc = {k: v for k, v in base.items() if k != missing}
+        expect_error(c.post("runs/log-model", {"run_id": rid, "model_json": json.dumps(doc)}),
+                     400, "INVALID_PARAMETER_VALUE", missing)
+        assert c.get_run(rid) == before, "stored a model without %s" % missing
+    inv = (400, "INVALID_PARAMETER_VALUE")
+    for bad, (status, code) in (
+            ({"run_id": rid}, inv), ({"run_id": rid, "model_json": "[1, 2]"}, inv),
+            ({"run_id": rid, "model_json": "{broken"}, inv),
+            ({"run_id": rid, "model_json": {}}, inv), ({"model_json": json.dumps(base)}, inv),
+            ({"run_id": MISSING, "model_json": json.dumps(base)},
+             (404, "RESOURCE_DOES_NOT_EXIST"))):
+        expect_error(c.post("runs/log-model", bad), status, code)
+        assert c.get_run(rid) == before, "run changed after %r" % bad

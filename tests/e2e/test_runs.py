@@ -94,3 +94,93 @@ def test_bad_input(srv, c):
         assert c.get_run(rid) == before, "run changed after %r" % r
     assert "Run with id" in c.get("runs/get", {"run_id": MISSING}).json["message"] or \
         "run with id" in c.get("runs/get", {"run_id": MISSING}).json["message"]
+
+
+def test_start_time_defaults_to_now_and_ids_are_unique(srv, c):
+    import time
+    t0 = int(time.time() * 1000)
+    runs = [c.create_run()["info"] for _ in range(20)]
+    t1 = int(time.time() * 1000)
+    for info in runs:
+        assert t0 - 5000 <= info["start_time"] <= t1 + 5000, (t0, info["start_time"], t1)
+        assert info["experiment_id"] == "0" and info["user_id"] is not None
+    assert len({i["run_id"] for i in runs}) == 20
+    assert all(i["run_name"] for i in runs)
+
+
+def test_run_name_and_tag_stay_in_step(srv, c):
+    # a run_name given together with the same mlflow.runName tag is fine
+    run = c.create_run(run_name="same", tags=[{"key": "mlflow.runName", "value": "same"}])
+    assert run["info"]["run_name"] == "same"
+    # the tag alone names the run
+    run = c.create_run(tags=[{"key": "mlflow.runName", "value": "from-tag"}])
+    assert run["info"]["run_name"] == "from-tag"
+    rid = run["info"]["run_id"]
+    c.log_batch(rid, tags=[{"key": "mlflow.runName", "value": "batch-name"}])
+    assert c.get_run(rid)["info"]["run_name"] == "batch-name"
+    c.ok(c.post("runs/update", {"run_id": rid, "run_name": "upd"}))
+    run = c.get_run(rid)
+    tags = {t["key"]: t["value"] for t in run["data"]["tags"]}
+    assert run["info"]["run_name"] == "upd" == tags["mlflow.runName"]
+    r = c.ok(c.post("runs/search", {"experiment_ids": ["0"],
+                                    "filter": "attributes.run_name = 'upd'"}))
+    assert [x["info"]["run_id"] for x in r["runs"]] == [rid]
+
+
+def test_more_bad_run_input(srv, c):
+    rid = c.create_run(run_name="anchor")["info"]["run_id"]
+    c.log_batch(rid, params=[{"key": "p", "value": "1"}])
+    before = c.get_run(rid)
+    cases = [
+        (c.post("runs/get", {"run_id": rid + "\x00tail"}), (400, 404),
+         ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "BAD_REQUEST")),
+        (c.post("runs/set-tag", {"run_id": rid + "\x00x", "key": "t", "value": "v"}), (400, 404),
+         ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST", "BAD_REQUEST")),
+        (c.post("runs/log-parameter", {"run_id": rid, "key": "p\x00q", "value": "2"}), 400,
+         ("INVALID_PARAMETER_VALUE", "BAD_REQUEST")),
+        (c.get("runs/get", {"run_id": rid.upper()}), (400, 404),
+         ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST")),
+        (c.get("runs/get", {"run_id": rid + " "}), (400, 404),
+         ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST")),
+        (c.get("runs/get", {"run_id": "%"}), 400, "INVALID_PARAMETER_VALUE"),
+        (c.get("runs/get", {"run_id": "a" * 300}), (400, 404),
+         ("INVALID_PARAMETER_VALUE", "RESOURCE_DOES_NOT_EXIST")),
+        (c.post("runs/create", {"experiment_id": "0", "tags": [{"key": "bad key!",
+                                                               "value": "v"}]}), 400,
+         "INVALID_PARAMETER_VALUE"),
+        (c.post("runs/update", {"run_id": rid, "status": "finished"}), 400,
+         "INVALID_PARAMETER_VALUE"),
+        (c.post("runs/update", {"run_id": rid, "end_time": "late"}), 400,
+         "INVALID_PARAMETER_VALUE"),
+        (c.post("runs/update", {"status": "FINISHED"}), 400, "INVALID_PARAMETER_VALUE"),
+        (c.post("runs/delete", {}), 400, "INVALID_PARAMETER_VALUE"),
+        (c.post("runs/restore", {"run_id": 5}), 400, "INVALID_PARAMETER_VALUE"),
+        (c.post("runs/delete-tag", {"run_id": rid}), 400, "INVALID_PARAMETER_VALUE"),
+        (c.post("runs/log-inputs", {"run_id": rid, "datasets": "x"}), 400,
+         "INVALID_PARAMETER_VALUE"),
+        (c.post("runs/log-inputs", {"run_id": rid, "datasets": [{"dataset": {
+            "name": "n", "digest": "d" * 37, "source_type": "local", "source": "s"}}]}), 400,
+         "INVALID_PARAMETER_VALUE"),
+        (c.post("runs/log-inputs", {"run_id": rid, "datasets": [{"dataset": {
+            "name": "n" * 501, "digest": "d", "source_type": "local", "source": "s"}}]}), 400,
+         "INVALID_PARAMETER_VALUE"),
+        (c.post("runs/log-inputs", {"run_id": rid, "datasets": [{
+            "tags": [{"key": "k", "value": "v" * 501}],
+            "dataset": {"name": "n", "digest": "d", "source_type": "local", "source": "s"}}]}),
+         400, "INVALID_PARAMETER_VALUE"),
+        (c.post("runs/log-inputs", {"run_id": rid, "datasets": [{"dataset": {
+            "name": "n", "digest": "d", "source_type": "local"}}]}), 400,
+         "INVALID_PARAMETER_VALUE"),
+        (c.post("runs/log-inputs", {"run_id": MISSING, "datasets": []}), 404,
+         "RESOURCE_DOES_NOT_EXIST"),
+    ]
+    problems = []
+    for i, (r, status, code) in enumerate(cases):
+        try:
+            expect_error(r, status, code)
+        except AssertionError as e:
+            problems.append("case %d: %s" % (i, e))
+        if c.get_run(rid) != before:
+            problems.append("case %d changed the run" % i)
+            before = c.get_run(rid)
+    assert not problems, "\n".join(problems)

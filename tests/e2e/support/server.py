@@ -3,6 +3,7 @@
 import http.client
 import json
 import os
+import select
 import signal
 import subprocess
 import tempfile
@@ -10,6 +11,14 @@ import time
 import urllib.parse
 
 API = "/api/2.0/mlflow/"
+AJAX = "/ajax-api/2.0/mlflow/"
+# Substrings that betray store internals in an error message (checked case-insensitively).
+LEAKS = ("select ", "insert into", "update runs", "sqlite", "constraint failed",
+         "no such table", "no such column", "exists (")
+
+
+# Every server's scratch directory; run.py removes them when the whole suite passed.
+CREATED_DIRS = []
 
 
 class Server:
@@ -18,6 +27,7 @@ class Server:
     def __init__(self, ferry, db=None, extra=()):
         self.ferry = ferry
         self.dir = tempfile.mkdtemp(prefix="ferry-e2e-")
+        CREATED_DIRS.append(self.dir)
         self.db = db or os.path.join(self.dir, "ferry.db")
         self.stderr_path = os.path.join(self.dir, "server.err")
         self.extra = list(extra)
@@ -32,12 +42,18 @@ class Server:
             stdout=subprocess.PIPE, stderr=self.err, cwd=self.dir)
         deadline = time.time() + timeout
         line = b""
+        fd = self.proc.stdout.fileno()
         while time.time() < deadline:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.time()))
+            if not ready:
+                break
             line = self.proc.stdout.readline()
             if b"listening on" in line or not line:
                 break
         if b"listening on" not in line:
-            raise RuntimeError("server did not start: %r\n%s" % (line, self.stderr_tail()))
+            self.stop(signal.SIGKILL)
+            raise RuntimeError("server did not start within %ds: %r\n%s" % (
+                timeout, line, self.stderr_tail()))
         self.port = int(line.strip().rsplit(b":", 1)[1])
         return self
 
@@ -91,9 +107,9 @@ class Response:
 class Client:
     """One keep-alive HTTP/1.1 connection; reconnects if the server closed it."""
 
-    def __init__(self, port):
+    def __init__(self, port, timeout=60):
         self.port = port
-        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
         self.connects = 0
 
     def raw(self, method, path, body=None, headers=None):
@@ -143,14 +159,52 @@ class Client:
             "run_id": run_id, "metrics": list(metrics), "params": list(params),
             "tags": list(tags)}))
 
+    def history(self, run_id, key):
+        r = self.ok(self.get("metrics/get-history", {"run_id": run_id, "metric_key": key}))
+        return r.get("metrics", [])
+
+
+def header(r, name):
+    for k, v in r.headers.items():
+        if k.lower() == name.lower():
+            return v
+    return ""
+
+
+def check_utf8(r):
+    try:
+        r.body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise AssertionError("%d response body is not valid UTF-8 (%s): %r" % (
+            r.status, e, r.body[max(0, e.start - 60):e.start + 20]))
+
+
+def check_error_shape(r):
+    """Any error: a JSON object {error_code, message} served as application/json, no internals."""
+    assert header(r, "Content-Type").startswith("application/json"), \
+        "error without a JSON content type: %r %r" % (r, r.headers)
+    check_utf8(r)
+    assert isinstance(r.json, dict), "error body is not a JSON object: %r" % r
+    assert set(r.json) == {"error_code", "message"}, "unexpected error fields in %r" % r
+    msg = r.json.get("message")
+    assert isinstance(msg, str) and msg, "empty error message in %r" % r
+    low = msg.lower()
+    for leak in LEAKS:
+        assert leak not in low, "internals (%r) leaked into %r" % (leak, msg)
+    return msg
+
 
 def expect_error(r, status, code, contains=None):
-    assert r.status == status, "expected %d %s, got %r" % (status, code, r)
-    assert r.headers.get("Content-Type", "").startswith("application/json"), r.headers
-    assert r.json and r.json.get("error_code") == code, "expected %s, got %r" % (code, r)
-    msg = r.json.get("message", "")
-    assert msg, "empty error message"
-    for leak in ("SELECT", "INSERT", "sqlite3", "EXISTS ("):
-        assert leak not in msg, "internals leaked into %r" % msg
+    if isinstance(status, int):
+        status = (status,)
+    if isinstance(code, str):
+        code = (code,)
+    assert r.status in status, "expected %s %s, got %r" % ("/".join(map(str, status)),
+                                                          "/".join(code), r)
+    check_utf8(r)
+    assert r.json and r.json.get("error_code") in code, "expected %s, got %r" % (
+        "/".join(code), r)
+    msg = check_error_shape(r)
     if contains:
         assert contains in msg, "%r not in %r" % (contains, msg)
+    return msg

@@ -1,0 +1,212 @@
+# SPDX-License-Identifier: MIT
+"""REST cases as data files: every tests/e2e/cases/<area>/<name>.json is one
+test (a new case is a new file). A case is one request against a seeded store,
+the expected status, and either the expected error code (plus substrings of
+the message) or a pattern for the JSON answer. No case may change the store:
+after each one the whole store is read back and compared with the snapshot
+taken after seeding.
+
+Case file fields:
+  description   what the case shows
+  request       method, path (relative to /api/2.0/mlflow/, or absolute when it
+                starts with '/'), prefix ("ajax" for /ajax-api/2.0/mlflow/),
+                query (GET; a list value repeats the key), body (a JSON value),
+                raw (a body sent as is), raw_hex (bytes of a body, hex)
+  status        the expected HTTP status
+  error_code    the expected MLflow error code (error cases)
+  message       substrings the error message must contain
+  json          a pattern for a successful answer: objects match when every
+                key given matches, lists element by element; {"$exact": v}
+                must equal v; {"$unordered": [...]} matches in any order
+  text          the exact text of a non-JSON answer
+
+Values anywhere in a case may use the seeded fixture: $RUN (an active run with
+params, tags, metrics and a dataset input), $DELETED_RUN, $MISSING_RUN (a
+well-formed id that names no run), $EXP / $EXP_NAME (its experiment),
+$DELETED_EXP; and generators: {"$str": "x", "times": N} (a long string),
+{"$repeat": N, "item": v} (a list of N copies of v, "$i" replaced by the
+index), {"$json": v} (v serialised to a JSON string), {"$concat": [v, ...]} (strings
+joined)."""
+import json
+import os
+import re
+import urllib.parse
+
+from support.server import AJAX, API, expect_error, header
+from support.snapshot import diff, snapshot
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CASES = os.path.join(HERE, "cases")
+MISSING_RUN = "0123456789abcdef0123456789abcdef"
+fixture = {}
+
+
+def _seed(c):
+    if fixture:
+        return fixture
+    exp = c.create_experiment("cases-exp", tags=[{"key": "team", "value": "core"}])
+    c.create_experiment("cases-other")
+    dexp = c.create_experiment("cases-deleted")
+    c.ok(c.post("experiments/delete", {"experiment_id": dexp}))
+    run = c.create_run(exp, run_name="case-run")["info"]["run_id"]
+    c.log_batch(run, metrics=[{"key": "acc", "value": 0.5 + i / 10, "timestamp": 100 + i,
+                               "step": i} for i in range(5)] +
+                [{"key": "loss", "value": "NaN", "timestamp": 1, "step": 0}],
+                params=[{"key": "lr", "value": "0.1"}],
+                tags=[{"key": "team", "value": "core"}])
+    c.ok(c.post("runs/log-inputs", {"run_id": run, "datasets": [{
+        "tags": [{"key": "mlflow.data.context", "value": "train"}],
+        "dataset": {"name": "ds", "digest": "dg1", "source_type": "local",
+                    "source": "{\"uri\": \"/d\"}"}}]}))
+    dead = c.create_run(exp, run_name="case-deleted")["info"]["run_id"]
+    c.log_batch(dead, params=[{"key": "p", "value": "1"}])
+    c.ok(c.post("runs/delete", {"run_id": dead}))
+    fixture.update({"RUN": run, "DELETED_RUN": dead, "MISSING_RUN": MISSING_RUN, "EXP": exp,
+                    "EXP_NAME": "cases-exp", "DELETED_EXP": dexp})
+    fixture["snapshot"] = snapshot(c)
+    return fixture
+
+
+_VAR = re.compile(r"\$(DELETED_RUN|MISSING_RUN|RUN|DELETED_EXP|EXP_NAME|EXP)\b")
+
+
+def _expand(v, fx, i=None):
+    """Fixture names and generators replaced by their values."""
+    if isinstance(v, str):
+        if i is not None:
+            if v == "$i":
+                return i
+            v = v.replace("$i", str(i))
+        return _VAR.sub(lambda m: fx[m.group(1)], v)
+    if isinstance(v, list):
+        return [_expand(x, fx, i) for x in v]
+    if isinstance(v, dict):
+        if "$str" in v:
+            return v["$str"] * v["times"]
+        if "$repeat" in v:
+            return [_expand(v["item"], fx, k) for k in range(v["$repeat"])]
+        if "$json" in v:
+            return json.dumps(_expand(v["$json"], fx, i))
+        if "$concat" in v:
+            return "".join(_expand(x, fx, i) for x in v["$concat"])
+        return {k: _expand(x, fx, i) for k, x in v.items()}
+    return v
+
+
+def _match(want, got, where="$"):
+    if isinstance(want, dict) and "$exact" in want:
+        assert got == want["$exact"], "%s: expected exactly %r, got %.300r" % (
+            where, want["$exact"], got)
+    elif isinstance(want, dict) and "$unordered" in want:
+        items = list(got or [])
+        assert len(items) == len(want["$unordered"]), "%s: expected %d items, got %.300r" % (
+            where, len(want["$unordered"]), got)
+        for w in want["$unordered"]:
+            for k, g in enumerate(items):
+                try:
+                    _match(w, g, where)
+                except AssertionError:
+                    continue
+                del items[k]
+                break
+            else:
+                raise AssertionError("%s: nothing matches %r in %.300r" % (where, w, got))
+    elif isinstance(want, dict):
+        assert isinstance(got, dict), "%s: expected an object, got %.200r" % (where, got)
+        for k, w in want.items():
+            assert k in got, "%s: no field %r in %.300r" % (where, k, got)
+            _match(w, got[k], "%s.%s" % (where, k))
+    elif isinstance(want, list):
+        assert isinstance(got, list) and len(got) == len(want), \
+            "%s: expected %d items, got %.300r" % (where, len(want), got)
+        for k, (w, g) in enumerate(zip(want, got)):
+            _match(w, g, "%s[%d]" % (where, k))
+    else:
+        assert want == got and type(want) is type(got), "%s: expected %r, got %r" % (
+            where, want, got)
+
+
+def _send(c, req, fx):
+    path = _expand(req["path"], fx)
+    if not path.startswith("/"):
+        path = (AJAX if req.get("prefix") == "ajax" else API) + path
+    method = req["method"]
+    if "raw_hex" in req:
+        return c.raw(method, path, bytes.fromhex(req["raw_hex"]))
+    if "raw" in req:
+        return c.raw(method, path, _expand(req["raw"], fx).encode("utf-8"))
+    if method == "GET":
+        q = _expand(req.get("query", {}), fx)
+        if q:
+            path += "?" + urllib.parse.urlencode(q, doseq=True)
+        return c.raw("GET", path)
+    return c.raw(method, path, json.dumps(_expand(req.get("body", {}), fx)))
+
+
+def _check_answer(case, r, fx):
+    if "error_code" in case:
+        msg = expect_error(r, case["status"], case["error_code"])
+        for needle in _expand(case.get("message", []), fx):
+            assert needle in msg, "%r not in the message %r" % (needle, msg)
+        return
+    assert r.status == case["status"], "expected %d, got %r" % (case["status"], r)
+    if "text" in case:
+        assert r.body.decode("utf-8") == case["text"], r
+        return
+    assert header(r, "Content-Type").startswith("application/json"), r.headers
+    assert isinstance(r.json, dict), "not a JSON object: %r" % r
+    if "json" in case:
+        _match(_expand(case["json"], fx), r.json)
+
+
+def _run_case(case, c):
+    fx = _seed(c)
+    r = _send(c, case["request"], fx)
+    problems = []
+    try:
+        _check_answer(case, r, fx)
+    except AssertionError as e:
+        problems.append(str(e))
+    after = snapshot(c)
+    d = diff(fx["snapshot"], after)
+    fx["snapshot"] = after  # one case's damage fails that case, not every later one
+    if d:
+        problems.append("the store changed: %s" % d)
+    assert not problems, "\n".join(problems)
+
+
+def _make(path):
+    def test(srv, c):
+        with open(path, encoding="utf-8") as f:
+            case = json.load(f)
+        _run_case(case, c)
+    return test
+
+
+def _collect():
+    for area in sorted(os.listdir(CASES)):
+        d = os.path.join(CASES, area)
+        if not os.path.isdir(d):
+            continue
+        for name in sorted(os.listdir(d)):
+            if name.endswith(".json"):
+                globals()["test_%s/%s" % (area, name[:-5])] = _make(os.path.join(d, name))
+
+
+_collect()
+
+
+def test_every_route_has_error_cases(srv, c):
+    """Each endpoint in the server's route table has at least one error case file."""
+    router = os.path.join(HERE, "..", "..", "src", "server", "router.c")
+    with open(router, encoding="utf-8") as f:
+        routes = set(re.findall(r'^\s*\{"([a-z-]+/[a-z-]+)", ROUTE_', f.read(), re.M))
+    assert len(routes) > 20, "could not read the route table: %r" % routes
+    covered = set()
+    for area in os.listdir(CASES):
+        for name in os.listdir(os.path.join(CASES, area)):
+            with open(os.path.join(CASES, area, name), encoding="utf-8") as f:
+                case = json.load(f)
+            if "error_code" in case and not case["request"]["path"].startswith("/"):
+                covered.add(case["request"]["path"])
+    assert routes <= covered, "routes without error cases: %s" % sorted(routes - covered)
