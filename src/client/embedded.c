@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * The embedded transport: every operation is the store call of the same
  * name, in-process, on the caller's thread (no group commit: one program
- * writing its own runs gains nothing from a writer thread). */
+ * writing its own runs has no concurrent writes to group). */
 #include "client/client_int.h"
 #include "store/store.h"
 

@@ -8,10 +8,15 @@
  * killed (kill -9); only a power loss can lose the last commits, which FULL
  * would prevent at ~3x the commit cost (FERRY_SQLITE_SYNC=FULL selects it).
  *
- * Group commit: submitters queue a write_op and sleep; the writer thread takes
- * every queued op, runs each inside its own SAVEPOINT within one transaction
- * (a failing op rolls back alone), commits once, then wakes every submitter.
- * No op is acknowledged before the COMMIT that contains it has returned. */
+ * Group commit, leader/follower: a submitter queues its write_op; when no
+ * group is being written it becomes the leader, takes every queued op (its
+ * own among them), runs each inside its own SAVEPOINT within one
+ * transaction (a failing op rolls back alone), commits once, then wakes the
+ * followers whose ops it wrote and hands the lead to the next queued op.
+ * Followers sleep on their own condition variable. There is no writer
+ * thread: a lone client pays no thread hand-off at all, and a group of k ops
+ * costs k-1 wake-ups. No op is acknowledged before the COMMIT that contains
+ * it has returned. */
 #include "store/sqlite_int.h"
 #include "store/schema.h"
 #include "base/ftime.h"
@@ -196,7 +201,8 @@ static void run_op(struct sq *sq, struct write_op *op)
     }
 }
 
-/* One transaction over a list of ops; sets every op's rc. */
+/* One transaction over a list of ops; sets every op's rc. A lone op needs no
+ * savepoint: if it fails, the whole transaction is its own to roll back. */
 static void run_group(struct sq *sq, struct write_op *ops)
 {
     static const char begin[] = "BEGIN IMMEDIATE", commit[] = "COMMIT", rollback[] = "ROLLBACK";
@@ -208,8 +214,18 @@ static void run_group(struct sq *sq, struct write_op *ops)
         }
         return;
     }
-    for (struct write_op *op = ops; op; op = op->next)
-        run_op(sq, op);
+    if (!ops->next) {
+        ops->rc = ops->fn(sq, sq->writer, ops->arg, &ops->err);
+        if (ops->rc) {
+            struct ferr ignored;
+            if (sq_exec(sq->writer, rollback, &ignored))
+                log_error("rollback failed: %s", ignored.msg);
+            return;
+        }
+    } else {
+        for (struct write_op *op = ops; op; op = op->next)
+            run_op(sq, op);
+    }
     if (sq_exec(sq->writer, commit, &err)) {
         struct ferr ignored;
         if (sq_exec(sq->writer, rollback, &ignored))
@@ -221,39 +237,38 @@ static void run_group(struct sq *sq, struct write_op *ops)
     }
 }
 
-static void *writer_main(void *arg)
+/* Called with q_mu held by a submitter whose op is queued while no leader is
+ * active: writes up to GROUP_MAX queued ops as one group. Returns with q_mu
+ * held again. */
+static void lead_group(struct sq *sq, struct write_op *self)
 {
-    struct sq *sq = arg;
-    pthread_mutex_lock(&sq->q_mu);
-    for (;;) {
-        while (!sq->q_head && !sq->stopping)
-            pthread_cond_wait(&sq->q_cond, &sq->q_mu);
-        if (!sq->q_head && sq->stopping)
-            break;
-        /* Take up to GROUP_MAX ops; the rest wait for the next round. */
-        struct write_op *head = sq->q_head, *tail = head;
-        int n = 1;
-        while (tail->next && n < GROUP_MAX) {
-            tail = tail->next;
-            n++;
-        }
-        sq->q_head = tail->next;
-        if (!sq->q_head)
-            sq->q_tail = NULL;
-        tail->next = NULL;
-        pthread_mutex_unlock(&sq->q_mu);
-
-        run_group(sq, head);
-
-        pthread_mutex_lock(&sq->q_mu);
-        for (struct write_op *op = head, *next; op; op = next) {
-            next = op->next; /* op lives on its submitter's stack: read next first */
-            op->done = 1;
-            pthread_cond_signal(&op->cond);
-        }
+    struct write_op *head = sq->q_head, *tail = head;
+    int n = 1;
+    while (tail->next && n < GROUP_MAX) {
+        tail = tail->next;
+        n++;
     }
+    sq->q_head = tail->next;
+    if (!sq->q_head)
+        sq->q_tail = NULL;
+    tail->next = NULL;
+    sq->leading = 1;
     pthread_mutex_unlock(&sq->q_mu);
-    return NULL;
+
+    run_group(sq, head);
+
+    pthread_mutex_lock(&sq->q_mu);
+    for (struct write_op *op = head, *next; op; op = next) {
+        next = op->next; /* op lives on its submitter's stack: read next first */
+        op->done = 1;
+        if (op != self)
+            pthread_cond_signal(&op->cond);
+    }
+    sq->leading = 0;
+    if (sq->q_head) /* the next queued submitter leads the next group */
+        pthread_cond_signal(&sq->q_head->cond);
+    else
+        pthread_cond_broadcast(&sq->q_idle);
 }
 
 int sq_write(struct sq *sq, sq_write_fn fn, void *arg, struct ferr *err)
@@ -274,9 +289,12 @@ int sq_write(struct sq *sq, sq_write_fn fn, void *arg, struct ferr *err)
         else
             sq->q_head = &op;
         sq->q_tail = &op;
-        pthread_cond_signal(&sq->q_cond);
-        while (!op.done)
-            pthread_cond_wait(&op.cond, &sq->q_mu);
+        while (!op.done) {
+            if (!sq->leading)
+                lead_group(sq, &op);
+            else
+                pthread_cond_wait(&op.cond, &sq->q_mu);
+        }
         pthread_mutex_unlock(&sq->q_mu);
         pthread_cond_destroy(&op.cond);
     }
@@ -288,13 +306,12 @@ int sq_write(struct sq *sq, sq_write_fn fn, void *arg, struct ferr *err)
 static void sq_close(struct store *s)
 {
     struct sq *sq = (struct sq *)s;
-    if (sq->thread_started) {
-        pthread_mutex_lock(&sq->q_mu);
-        sq->stopping = 1;
-        pthread_cond_signal(&sq->q_cond);
-        pthread_mutex_unlock(&sq->q_mu);
-        pthread_join(sq->thread, NULL);
-    }
+    /* Refuse new writes, then let the queued ones be written. */
+    pthread_mutex_lock(&sq->q_mu);
+    sq->stopping = 1;
+    while (sq->leading || sq->q_head)
+        pthread_cond_wait(&sq->q_idle, &sq->q_mu);
+    pthread_mutex_unlock(&sq->q_mu);
     for (struct sq_conn *c = sq->free_readers, *next; c; c = next) {
         next = c->next;
         conn_free(c);
@@ -303,7 +320,7 @@ static void sq_close(struct store *s)
     pthread_mutex_destroy(&sq->pool_mu);
     pthread_mutex_destroy(&sq->write_mu);
     pthread_mutex_destroy(&sq->q_mu);
-    pthread_cond_destroy(&sq->q_cond);
+    pthread_cond_destroy(&sq->q_idle);
     free(sq->path);
     free(sq->base.default_artifact_root);
     free(sq);
@@ -387,7 +404,7 @@ int store_sqlite_open(const char *path, const struct store_opts *opts, struct st
     pthread_mutex_init(&sq->pool_mu, NULL);
     pthread_mutex_init(&sq->write_mu, NULL);
     pthread_mutex_init(&sq->q_mu, NULL);
-    pthread_cond_init(&sq->q_cond, NULL);
+    pthread_cond_init(&sq->q_idle, NULL);
 
     sq->writer = conn_open(sq, err);
     if (!sq->writer)
@@ -399,16 +416,9 @@ int store_sqlite_open(const char *path, const struct store_opts *opts, struct st
     size_t rl = strlen(sq->base.default_artifact_root);
     while (rl > 1 && sq->base.default_artifact_root[rl - 1] == '/') /* "root/" -> "root" */
         sq->base.default_artifact_root[--rl] = '\0';
-    if (sq_write(sq, ensure_default, NULL, err)) /* direct mode: no writer thread yet */
+    if (sq_write(sq, ensure_default, NULL, err))
         goto fail;
     sq->group_commit = opts->group_commit;
-    if (sq->group_commit) {
-        if (pthread_create(&sq->thread, NULL, writer_main, sq)) {
-            ferr_set(err, FERR_INTERNAL_ERROR, "cannot start the database writer thread");
-            goto fail;
-        }
-        sq->thread_started = 1;
-    }
     *out = &sq->base;
     return 0;
 fail:

@@ -2,7 +2,7 @@
  * Internals of the SQLite backend, shared by the sqlite_*.c files only.
  *
  * Connections: one writer connection, used under sq->write_mu (direct mode) or
- * only by the writer thread (group commit); readers come from a pool, one
+ * only by the current group-commit leader; readers come from a pool, one
  * connection per concurrent reader, so reads never wait for writes (WAL).
  * Each connection caches prepared statements keyed by the address of their
  * static SQL text. */
@@ -38,12 +38,11 @@ struct sq {
     struct sq_conn *writer;
     pthread_mutex_t write_mu; /* direct mode: serialises writers */
 
-    /* group commit */
-    pthread_t thread;
-    int thread_started;
+    /* group commit (leader/follower, see sqlite.c) */
     pthread_mutex_t q_mu;
-    pthread_cond_t q_cond;    /* writer waits for work */
+    pthread_cond_t q_idle; /* signalled when the queue empties and no one leads */
     struct write_op *q_head, *q_tail;
+    int leading; /* a submitter is writing a group */
     int stopping;
 };
 

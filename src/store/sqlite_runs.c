@@ -544,7 +544,7 @@ static int put_metrics(struct sq_conn *c, int64_t run, const struct metric_list 
     size_t *idx = xmalloc(ml->n * sizeof(*idx));
     for (size_t i = 0; i < ml->n; i++)
         idx[i] = i;
-    sort_base = ml->v; /* only the writer thread (or the write lock holder) gets here */
+    sort_base = ml->v; /* writes are serialised: one group leader or lock holder */
     qsort(idx, ml->n, sizeof(*idx), by_key);
     int rc = 0;
     for (size_t i = 0; i < ml->n && !rc;) {

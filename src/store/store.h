@@ -10,9 +10,10 @@
  * Outputs are owned by the caller and freed with the domain *_release function.
  *
  * Thread-safety: a struct store may be used from many threads at once. Writes
- * are serialised; with opts.group_commit they are queued to one writer thread
- * that commits concurrent writes in one transaction and acknowledges each only
- * after that transaction is durable (see store/group_commit.c). */
+ * are serialised; with opts.group_commit concurrent writes are queued and
+ * committed together in one transaction by whichever caller leads the group,
+ * each acknowledged only after that transaction has committed (see
+ * store/sqlite.c). */
 #ifndef FERRY_STORE_STORE_H
 #define FERRY_STORE_STORE_H
 
@@ -25,8 +26,8 @@ struct store_opts {
     /* Where new experiments put their artifacts: "<root>/<experiment_id>".
      * NULL means "mlruns" beside the database file, as an absolute path. */
     const char *default_artifact_root;
-    /* 1: one writer thread with group commit (for the server). 0: each write
-     * runs in its own transaction on the caller's thread (embedded use). */
+    /* 1: group commit, concurrent writes share transactions (for the
+     * server). 0: each write runs in its own transaction (embedded use). */
     int group_commit;
 };
 
