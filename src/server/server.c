@@ -22,6 +22,9 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -45,6 +48,7 @@ struct server {
     int access_log;
     pthread_mutex_t mu;
     int in_flight; /* requests between their first callback and completion */
+    unsigned long served; /* requests started, for the idle heap trim */
 };
 
 /* Per-request state, created on the first callback. */
@@ -283,6 +287,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *con_cls = cr;
         pthread_mutex_lock(&srv->mu);
         srv->in_flight++;
+        srv->served++;
         pthread_mutex_unlock(&srv->mu);
         return MHD_YES;
     }
@@ -377,11 +382,46 @@ static int install_signals(struct ferr *err)
     return 0;
 }
 
-static void wait_for_signal(void)
+/* Memory: glibc keeps what connection threads freed in per-thread arenas
+ * and in the heap top, so a burst of 64 connections or one 8 MB history
+ * answer would stay in RSS for good. Allocations of 128 KiB and more are
+ * mmapped (and unmapped when freed), at most two arenas exist, and once a
+ * second passes in which requests were served the heap is trimmed. */
+static void tune_malloc(void)
+{
+#ifdef __GLIBC__
+    if (!mallopt(M_MMAP_THRESHOLD, 128 * 1024) || !mallopt(M_ARENA_MAX, 2))
+        log_warn("mallopt failed: memory use after bursts may stay high");
+#endif
+}
+
+static void trim_malloc(void)
+{
+#ifdef __GLIBC__
+    malloc_trim(0);
+#endif
+}
+
+/* Sleeps until SIGTERM/SIGINT, trimming the heap after busy seconds. */
+static void wait_for_signal(struct server *srv)
 {
     struct pollfd p = {signal_pipe[0], POLLIN, 0};
-    while (poll(&p, 1, -1) < 0 && errno == EINTR)
-        ;
+    unsigned long seen = 0;
+    for (;;) {
+        int n = poll(&p, 1, 1000);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != 0)
+            break;
+        pthread_mutex_lock(&srv->mu);
+        unsigned long served = srv->served;
+        int busy = srv->in_flight;
+        pthread_mutex_unlock(&srv->mu);
+        if (served != seen && !busy) {
+            seen = served;
+            trim_malloc();
+        }
+    }
     unsigned char b = 0;
     if (read(signal_pipe[0], &b, 1) == 1)
         log_info("received signal %d, shutting down", b);
@@ -415,12 +455,13 @@ static struct MHD_Daemon *start_daemon(const struct server_opts *o, struct serve
     } else {
         flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
     }
-    /* 256 KiB per connection holds a ~200 KB request line (MLflow clients send
-     * ~15 KB ones); pages are only touched when used. */
+    /* 64 KiB per connection holds the request head: MLflow's UI sends query
+     * strings of ~5 KB (100 run ids), we test 15 KB. libmicrohttpd zeroes the
+     * pool for every request, so a bigger pool costs CPU on each one. */
     return MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)256 * 1024, MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
+        (size_t)64 * 1024, MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         /* last, so that without a pool the list simply ends here */
         pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool, MHD_OPTION_END);
@@ -429,7 +470,8 @@ static struct MHD_Daemon *start_daemon(const struct server_opts *o, struct serve
 int server_run(const struct server_opts *o, struct ferr *err)
 {
     struct store_opts so = STORE_OPTS_INIT;
-    struct server srv = {NULL, o->access_log, PTHREAD_MUTEX_INITIALIZER, 0};
+    struct server srv = {NULL, o->access_log, PTHREAD_MUTEX_INITIALIZER, 0, 0};
+    tune_malloc();
     struct MHD_Daemon *d = NULL;
     int port = 0, rc = -1;
     so.group_commit = 1;
@@ -452,7 +494,7 @@ int server_run(const struct server_opts *o, struct ferr *err)
     fflush(stdout);
     log_info("serving %s on http://%s:%d (%s)", o->backend_store_uri, o->host, port,
              o->workers > 0 ? "thread pool" : "thread per connection");
-    wait_for_signal();
+    wait_for_signal(&srv);
     atomic_store(&shutting_down, 1);
     int lfd = MHD_quiesce_daemon(d); /* stop accepting; requests in flight go on */
     if (lfd >= 0)
