@@ -421,6 +421,7 @@ static void wait_for_signal(struct server *srv)
         pthread_mutex_unlock(&srv->mu);
         if (served != seen && !busy) {
             seen = served;
+            store_release_memory(srv->store);
             trim_malloc();
         }
     }

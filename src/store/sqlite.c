@@ -326,6 +326,22 @@ static void sq_close(struct store *s)
     free(sq);
 }
 
+static void sq_release_memory(struct store *s)
+{
+    struct sq *sq = (struct sq *)s;
+    pthread_mutex_lock(&sq->pool_mu);
+    for (struct sq_conn *c = sq->free_readers; c; c = c->next)
+        sqlite3_db_release_memory(c->db);
+    pthread_mutex_unlock(&sq->pool_mu);
+    /* The writer connection is free while no group is being written. */
+    pthread_mutex_lock(&sq->q_mu);
+    if (!sq->leading && !sq->q_head && pthread_mutex_trylock(&sq->write_mu) == 0) {
+        sqlite3_db_release_memory(sq->writer->db);
+        pthread_mutex_unlock(&sq->write_mu);
+    }
+    pthread_mutex_unlock(&sq->q_mu);
+}
+
 static int sq_schema_version(struct store *s)
 {
     (void)s;
@@ -336,6 +352,7 @@ static const struct store_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
     .schema_version = sq_schema_version,
+    .release_memory = sq_release_memory,
     .create_experiment = sq_create_experiment,
     .get_experiment = sq_get_experiment,
     .search_experiments = sq_search_experiments,

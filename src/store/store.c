@@ -41,6 +41,12 @@ void store_close(struct store *s)
         s->ops->close(s);
 }
 
+void store_release_memory(struct store *s)
+{
+    if (s && s->ops->release_memory)
+        s->ops->release_memory(s);
+}
+
 int store_schema_version(struct store *s)
 {
     return s->ops->schema_version(s);

@@ -39,6 +39,10 @@ int store_open(const char *uri, const struct store_opts *opts, struct store **ou
                struct ferr *err) WARN_UNUSED;
 /* Finishes queued writes, then closes every connection. Accepts NULL. */
 void store_close(struct store *s);
+/* Drops caches that idle connections hold (SQLite's page caches), for a
+ * server that has gone quiet. Safe at any time from any thread; a busy
+ * connection keeps its cache. */
+void store_release_memory(struct store *s);
 /* The schema version this build writes, and the one the open store has. */
 int store_schema_version(struct store *s);
 const char *store_default_artifact_root(struct store *s);

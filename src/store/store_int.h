@@ -10,6 +10,7 @@ struct store_ops {
     const char *name;
     void (*close)(struct store *s);
     int (*schema_version)(struct store *s);
+    void (*release_memory)(struct store *s); /* optional */
     int (*create_experiment)(struct store *s, const char *name, const char *artifact_location,
                              const struct kv_list *tags, char **id_out, struct ferr *err);
     int (*get_experiment)(struct store *s, const char *id, const char *name,

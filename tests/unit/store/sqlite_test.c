@@ -611,3 +611,27 @@ TEST(store_fault_mid_batch_leaves_nothing_and_spares_the_group)
     free(id);
     store_close(s);
 }
+
+/* The idle server drops SQLite's caches; the store must work on unchanged. */
+TEST(store_release_memory_keeps_working)
+{
+    struct store *s = open_store(1);
+    struct ferr err = FERR_INIT;
+    char *id = new_run(s, "0");
+    struct metric_list m = {0};
+    for (int i = 0; i < 100; i++)
+        metric_list_add(&m, "loss", i, 1, i);
+    ASSERT_OK(store_log_batch(s, id, &m, NULL, NULL, &err), &err);
+    metric_list_release(&m);
+    store_release_memory(s);
+    struct metric_list out;
+    ASSERT_OK(store_get_metric_history(s, id, "loss", 0, NULL, &out, NULL, &err), &err);
+    ASSERT_INT_EQ(out.n, 100);
+    metric_list_release(&out);
+    store_release_memory(s);
+    metric_list_add(&m, "loss", 7, 1, 100);
+    ASSERT_OK(store_log_batch(s, id, &m, NULL, NULL, &err), &err);
+    metric_list_release(&m);
+    free(id);
+    store_close(s);
+}
