@@ -13,6 +13,7 @@
  * a later callback. */
 #include "server/server.h"
 #include "server/http.h"
+#include "server/respond.h"
 #include "api/codec.h"
 #include "base/ftime.h"
 #include "base/log.h"
@@ -30,7 +31,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,16 +56,14 @@ struct conn_req {
     const struct route *route;
     struct sbuf body;
     int too_large;
-    int arrived_late; /* after shutdown began: refused, not served */
+    /* Started after SIGTERM/SIGINT: refused with 503 rather than served, so a
+     * busy keep-alive client cannot hold shutdown (and respond.c adds
+     * Connection: close to every answer from then on). */
+    int arrived_late;
     int64_t start_ns;
 };
 
 static int signal_pipe[2] = {-1, -1};
-
-/* Set once SIGTERM/SIGINT arrived. Requests that start afterwards (a busy
- * keep-alive client would otherwise keep the server alive) get 503 and every
- * response carries Connection: close, so clients go away and retry elsewhere. */
-static atomic_int shutting_down;
 
 static void on_signal(int sig)
 {
@@ -74,35 +72,6 @@ static void on_signal(int sig)
     ssize_t w = write(signal_pipe[1], &b, 1);
     (void)w; /* a full pipe already holds a wake-up */
     errno = saved;
-}
-
-static enum MHD_Result send_body(struct MHD_Connection *conn, int status, const char *ctype,
-                                 struct sbuf *body)
-{
-    size_t len;
-    char *buf = sbuf_detach(body, &len);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
-    if (!resp) {
-        free(buf);
-        return MHD_NO;
-    }
-    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) == MHD_NO ||
-        (atomic_load(&shutting_down) &&
-         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") == MHD_NO)) {
-        MHD_destroy_response(resp);
-        return MHD_NO;
-    }
-    enum MHD_Result rc = MHD_queue_response(conn, (unsigned)status, resp);
-    MHD_destroy_response(resp);
-    return rc;
-}
-
-static enum MHD_Result send_error(struct MHD_Connection *conn, int status, const struct ferr *err)
-{
-    struct sbuf sb = SBUF_INIT;
-    codec_write_error(&sb, err);
-    return send_body(conn, status ? status : http_status_for(err->code), "application/json", &sb);
 }
 
 /* Query arguments become JSON fields; a repeated key becomes an array. A
@@ -197,7 +166,7 @@ static enum MHD_Result serve_plain(struct MHD_Connection *conn, const char *text
 {
     struct sbuf sb = SBUF_INIT;
     sbuf_addstr(&sb, text);
-    return send_body(conn, 200, "text/plain; charset=utf-8", &sb);
+    return respond_body(conn, 200, "text/plain; charset=utf-8", &sb);
 }
 
 static const char *api_path(const char *url)
@@ -218,7 +187,7 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
     if (cr->arrived_late) {
         *status_out = 503;
         ferr_set(&err, FERR_TEMPORARILY_UNAVAILABLE, "the server is shutting down");
-        return send_error(conn, 503, &err);
+        return respond_error(conn, 503, &err);
     }
     if (!strcmp(url, "/health") && is_get) {
         *status_out = 200;
@@ -231,26 +200,26 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
     if (!cr->route) {
         *status_out = 404;
         ferr_set(&err, FERR_ENDPOINT_NOT_FOUND, "no endpoint at '%.200s'", url);
-        return send_error(conn, 404, &err);
+        return respond_error(conn, 404, &err);
     }
     unsigned need = is_get ? ROUTE_GET : is_post ? ROUTE_POST : 0;
     if (!(cr->route->methods & need)) {
         *status_out = 405;
         ferr_set(&err, FERR_BAD_REQUEST, "method %s is not allowed for '%.200s'", method, url);
-        return send_error(conn, 405, &err);
+        return respond_error(conn, 405, &err);
     }
     if (cr->too_large) {
         *status_out = 413;
         ferr_set(&err, FERR_INVALID_PARAMETER_VALUE,
                  "the request body exceeds the limit of %zu bytes for this endpoint",
                  cr->route->max_body);
-        return send_error(conn, 413, &err);
+        return respond_error(conn, 413, &err);
     }
     json_t *in = decode_request(conn, cr, &err);
     if (!in) {
         *status_out = 400;
         *bytes_out = strlen(err.msg);
-        return send_error(conn, 400, &err);
+        return respond_error(conn, 400, &err);
     }
     struct sbuf out = SBUF_INIT;
     struct req r = {srv->store, method, in, &out, "application/json", 200, FERR_INIT};
@@ -262,11 +231,11 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
             ferr_set(&r.err, FERR_INTERNAL_ERROR, "internal error");
         *status_out = http_status_for(r.err.code);
         *bytes_out = strlen(r.err.msg);
-        return send_error(conn, *status_out, &r.err);
+        return respond_error(conn, *status_out, &r.err);
     }
     *status_out = r.status;
     *bytes_out = out.len;
-    return send_body(conn, r.status, r.content_type, &out);
+    return respond_body(conn, r.status, r.content_type, &out);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
@@ -281,7 +250,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         cr = xcalloc(1, sizeof(*cr));
         sbuf_init(&cr->body, 0);
         cr->start_ns = ftime_mono_ns();
-        cr->arrived_late = atomic_load(&shutting_down);
+        cr->arrived_late = respond_shutting_down();
         const char *path = api_path(url);
         cr->route = path ? router_find(path) : NULL;
         *con_cls = cr;
@@ -498,7 +467,7 @@ int server_run(const struct server_opts *o, struct ferr *err)
     log_info("serving %s on http://%s:%d (%s)", o->backend_store_uri, o->host, port,
              o->workers > 0 ? "thread pool" : "thread per connection");
     wait_for_signal(&srv);
-    atomic_store(&shutting_down, 1);
+    respond_begin_shutdown();
     int lfd = MHD_quiesce_daemon(d); /* stop accepting; requests in flight go on */
     if (lfd >= 0)
         close(lfd);
