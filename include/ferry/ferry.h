@@ -246,6 +246,37 @@ FERRY_API void ferry_runs_free(ferry_runs *r);
 FERRY_API ferry_status ferry_get_metric_history(ferry_client *c, const char *run_id,
                                                 const char *key, ferry_metric **points, size_t *n);
 
+/* ---- Artifacts --------------------------------------------------------- */
+
+/* One entry of a run's artifacts. */
+typedef struct ferry_artifact {
+    char *path;        /* relative to the run's artifact root, e.g. "model/MLmodel" */
+    int is_dir;
+    int64_t file_size; /* bytes; 0 for directories */
+} ferry_artifact;
+
+/* Uploads local_path (a file, or a directory and everything below it) into
+ * the run's artifacts under artifact_path (NULL or "": the root); a file
+ * keeps its name. Runs with mlflow-artifacts:/ URIs go through the tracking
+ * server's artifact proxy (REST clients), others straight to their
+ * directory. Streams: memory use does not grow with file size.
+ * Errors: FERRY_EINVAL (bad path, missing local file), FERRY_ENOTFOUND (run),
+ * FERRY_EIO. */
+FERRY_API ferry_status ferry_log_artifact(ferry_client *c, const char *run_id,
+                                          const char *local_path, const char *artifact_path);
+
+/* The entries directly inside path (NULL or "": the root). *out gets an
+ * array of *n entries sorted by path; free it with ferry_artifacts_free. */
+FERRY_API ferry_status ferry_list_artifacts(ferry_client *c, const char *run_id,
+                                            const char *path, ferry_artifact **out, size_t *n);
+FERRY_API void ferry_artifacts_free(ferry_artifact *a, size_t n);
+
+/* Downloads path (a file or directory; NULL or "": everything) into
+ * dst_dir (created if missing), keeping the layout below path. Each file
+ * appears only once complete. */
+FERRY_API ferry_status ferry_download_artifacts(ferry_client *c, const char *run_id,
+                                                const char *path, const char *dst_dir);
+
 #ifdef __cplusplus
 }
 #endif

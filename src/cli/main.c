@@ -21,6 +21,7 @@ static const struct command commands[] = {
     {"experiments", cmd_experiments, "create, list, describe, rename, delete, restore, tag"},
     {"runs", cmd_runs, "list, describe, delete, restore runs; metric history"},
     {"log", cmd_log, "log a param, metric, tag or JSON batch to a run"},
+    {"artifacts", cmd_artifacts, "log, list and download a run's files"},
     {"version", cmd_version, "print ferry's version"},
 };
 

@@ -6,6 +6,7 @@
 #define _GNU_SOURCE /* program_invocation_name */
 #include "ferry/ferry.h"
 #include "client/client.h"
+#include "client/client_artifacts.h"
 #include "base/ftime.h"
 #include "base/version.h"
 #include "base/xalloc.h"
@@ -635,4 +636,68 @@ ferry_status ferry_get_metric_history(ferry_client *c, const char *run_id, const
                                       ferry_metric **points, size_t *n)
 {
     CALL(c, history(c, run_id, key, points, n));
+}
+
+/* ---------- artifacts ---------- */
+
+static int log_artifact(struct ferry_client *fc, const char *run_id, const char *local_path,
+                        const char *artifact_path)
+{
+    if (need(fc, run_id, "run_id") || need(fc, local_path, "local_path"))
+        return -1;
+    return client_log_artifacts(fc->c, run_id, local_path, artifact_path, NULL, NULL, &fc->err);
+}
+
+ferry_status ferry_log_artifact(ferry_client *c, const char *run_id, const char *local_path,
+                                const char *artifact_path)
+{
+    CALL(c, log_artifact(c, run_id, local_path, artifact_path));
+}
+
+static int list_artifacts(struct ferry_client *fc, const char *run_id, const char *path,
+                          ferry_artifact **out, size_t *n)
+{
+    struct artifact_list l;
+    if (need(fc, run_id, "run_id") || need(fc, out, "out") || need(fc, n, "n"))
+        return -1;
+    *out = NULL;
+    *n = 0;
+    if (client_list_artifacts(fc->c, run_id, path, &l, &fc->err))
+        return -1;
+    if (l.n)
+        *out = xcalloc(l.n, sizeof(**out));
+    for (size_t i = 0; i < l.n; i++) {
+        (*out)[i] = (ferry_artifact){l.v[i].path, l.v[i].is_dir, l.v[i].size};
+        l.v[i].path = NULL; /* moved */
+    }
+    *n = l.n;
+    artifact_list_release(&l);
+    return 0;
+}
+
+ferry_status ferry_list_artifacts(ferry_client *c, const char *run_id, const char *path,
+                                  ferry_artifact **out, size_t *n)
+{
+    CALL(c, list_artifacts(c, run_id, path, out, n));
+}
+
+void ferry_artifacts_free(ferry_artifact *a, size_t n)
+{
+    for (size_t i = 0; a && i < n; i++)
+        free(a[i].path);
+    free(a);
+}
+
+static int download_artifacts(struct ferry_client *fc, const char *run_id, const char *path,
+                              const char *dst_dir)
+{
+    if (need(fc, run_id, "run_id") || need(fc, dst_dir, "dst_dir"))
+        return -1;
+    return client_download_artifacts(fc->c, run_id, path, dst_dir, NULL, NULL, &fc->err);
+}
+
+ferry_status ferry_download_artifacts(ferry_client *c, const char *run_id, const char *path,
+                                      const char *dst_dir)
+{
+    CALL(c, download_artifacts(c, run_id, path, dst_dir));
 }

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "base/banned.h"
 
@@ -167,10 +168,10 @@ static int add_query_pair(struct rest *r, struct sbuf *url, const char *key, jso
     return ek && ev ? 0 : ferr_set(err, FERR_INTERNAL_ERROR, "cannot escape the query string");
 }
 
-static int build_url(struct rest *r, enum rest_method method, const char *path, json_t *in,
-                     struct sbuf *url, struct ferr *err)
+static int build_url(struct rest *r, const char *api, enum rest_method method, const char *path,
+                     json_t *in, struct sbuf *url, struct ferr *err)
 {
-    sbuf_addf(url, "%s/api/2.0/mlflow/%s", r->base, path);
+    sbuf_addf(url, "%s/api/2.0/%s/%s", r->base, api, path);
     if (method != REST_GET || !in)
         return 0;
     const char *key;
@@ -340,8 +341,8 @@ static int encode_body(json_t *in, char **payload, struct ferr *err)
     return *payload ? 0 : ferr_set(err, FERR_INTERNAL_ERROR, "cannot encode the request");
 }
 
-int rest_call(struct rest *r, enum rest_method method, const char *path, json_t *in,
-              enum rest_retry retry, json_t **out, struct ferr *err)
+static int call_api(struct rest *r, const char *api, enum rest_method method, const char *path,
+                    json_t *in, enum rest_retry retry, json_t **out, struct ferr *err)
 {
     struct sbuf url = SBUF_INIT;
     char *payload = NULL;
@@ -351,7 +352,7 @@ int rest_call(struct rest *r, enum rest_method method, const char *path, json_t 
     if (out)
         *out = NULL;
     pthread_mutex_lock(&r->mu);
-    if (build_url(r, method, path, in, &url, err))
+    if (build_url(r, api, method, path, in, &url, err))
         goto out;
     if (method == REST_POST && encode_body(in, &payload, err))
         goto out;
@@ -364,4 +365,186 @@ out:
     free(payload);
     sbuf_release(&url);
     return rc;
+}
+
+int rest_call(struct rest *r, enum rest_method method, const char *path, json_t *in,
+              enum rest_retry retry, json_t **out, struct ferr *err)
+{
+    return call_api(r, "mlflow", method, path, in, retry, out, err);
+}
+
+int rest_call_artifacts(struct rest *r, const char *path, json_t *in, json_t **out,
+                        struct ferr *err)
+{
+    return call_api(r, "mlflow-artifacts", REST_GET, path, in, REST_IDEMPOTENT, out, err);
+}
+
+/* ---------- artifact transfers: streamed from and to file descriptors ---------- */
+
+struct transfer {
+    struct rest *r;
+    int fd;
+    int to_fd;    /* download: the body goes to fd (when the answer is 2xx) */
+    int io_error; /* a read or write on fd failed */
+    curl_off_t total;
+    rest_progress_fn progress;
+    void *progress_arg;
+};
+
+static size_t on_upload_read(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    struct transfer *t = userdata;
+    for (;;) {
+        ssize_t n = read(t->fd, buf, size * nitems);
+        if (n >= 0)
+            return (size_t)n;
+        if (errno != EINTR) {
+            t->io_error = errno;
+            return CURL_READFUNC_ABORT;
+        }
+    }
+}
+
+static size_t on_download_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct transfer *t = userdata;
+    size_t n = size * nmemb;
+    long status = 0;
+    curl_easy_getinfo(t->r->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status >= 300) /* an error body: keep it for decode() */
+        return on_data(ptr, size, nmemb, t->r);
+    for (size_t done = 0; done < n;) {
+        ssize_t w = write(t->fd, ptr + done, n - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            t->io_error = errno ? errno : EIO;
+            return 0;
+        }
+        done += (size_t)w;
+    }
+    return n;
+}
+
+static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    struct transfer *t = userdata;
+    if (t->progress)
+        t->progress(t->progress_arg, t->to_fd ? dlnow : ulnow,
+                    t->to_fd ? (dltotal ? dltotal : t->total) : ultotal);
+    return 0;
+}
+
+/* Percent-encodes each segment of an artifact path, keeping the slashes. */
+static int add_escaped_path(struct rest *r, struct sbuf *url, const char *path, struct ferr *err)
+{
+    const char *p = path;
+    while (*p) {
+        size_t n = strcspn(p, "/");
+        if (n) {
+            char *e = curl_easy_escape(r->curl, p, (int)n);
+            if (!e)
+                return ferr_set(err, FERR_INTERNAL_ERROR, "cannot escape an artifact path");
+            sbuf_addstr(url, e);
+            curl_free(e);
+        }
+        p += n;
+        if (*p == '/') {
+            sbuf_addch(url, '/');
+            p++;
+        }
+    }
+    return 0;
+}
+
+/* One PUT or GET of /api/2.0/mlflow-artifacts/artifacts/<path>, with the
+ * retries of an idempotent call; the file offset is rewound (upload) or the
+ * file truncated (download) before each new attempt. */
+static int transfer(struct rest *r, int download, const char *artifact_path, int fd,
+                    int64_t size, rest_progress_fn progress, void *arg, struct ferr *err)
+{
+    struct sbuf url = SBUF_INIT;
+    struct transfer t = {r, fd, download, 0, size, progress, arg};
+    long status = 0;
+    int rc = -1, n = 0;
+    CURLcode cc = CURLE_OK;
+    pthread_mutex_lock(&r->mu);
+    sbuf_addf(&url, "%s/api/2.0/mlflow-artifacts/artifacts/", r->base);
+    if (add_escaped_path(r, &url, artifact_path, err))
+        goto out;
+    for (;;) {
+        if ((download ? ftruncate(fd, 0) : 0) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
+            ferr_set(err, FERR_IO_ERROR, "rewinding the local file: %s", strerror(errno));
+            goto out;
+        }
+        curl_easy_reset(r->curl);
+        sbuf_reset(&r->body);
+        r->overflow = 0;
+        r->errbuf[0] = '\0';
+        t.io_error = 0;
+        status = 0;
+        /* Reuse every common option (auth, TLS, timeouts) of a GET, then
+         * turn it into the transfer. No overall timeout: a 5 GB file takes
+         * as long as it takes; a stalled one is caught by the speed limit. */
+        cc = configure(r, REST_GET, url.buf, NULL);
+        CURL *c = r->curl;
+#define SET(opt, val) (cc = cc != CURLE_OK ? cc : curl_easy_setopt(c, opt, val))
+        SET(CURLOPT_TIMEOUT_MS, 0L);
+        SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+        SET(CURLOPT_LOW_SPEED_TIME, r->timeout_ms / 1000 > 0 ? r->timeout_ms / 1000 : 1L);
+        SET(CURLOPT_ACCEPT_ENCODING, NULL);
+        if (download) {
+            SET(CURLOPT_WRITEFUNCTION, on_download_data);
+            SET(CURLOPT_WRITEDATA, &t);
+        } else {
+            SET(CURLOPT_UPLOAD, 1L);
+            SET(CURLOPT_READFUNCTION, on_upload_read);
+            SET(CURLOPT_READDATA, &t);
+            SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+        }
+        if (progress) {
+            SET(CURLOPT_NOPROGRESS, 0L);
+            SET(CURLOPT_XFERINFOFUNCTION, on_progress);
+            SET(CURLOPT_XFERINFODATA, &t);
+        }
+#undef SET
+        if (cc == CURLE_OK)
+            cc = curl_easy_perform(c);
+        if (cc == CURLE_OK)
+            curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+        if (t.io_error || n == r->max_retries || !should_retry(cc, status, REST_IDEMPOTENT))
+            break;
+        backoff(r, ++n);
+    }
+    if (t.io_error) {
+        ferr_set(err, FERR_IO_ERROR, "%s the local file: %s", download ? "writing" : "reading",
+                 strerror(t.io_error));
+        goto out;
+    }
+    if (cc != CURLE_OK) {
+        ferr_set(err, FERR_IO_ERROR, "%s %s: %s", download ? "GET" : "PUT", url.buf,
+                 r->errbuf[0] ? r->errbuf : curl_easy_strerror(cc));
+        goto out;
+    }
+    json_t *ignored = NULL;
+    rc = download && status >= 200 && status < 300 ? 0
+                                                   : decode(r, status, url.buf, &ignored, err);
+    json_decref(ignored);
+out:
+    pthread_mutex_unlock(&r->mu);
+    sbuf_release(&url);
+    return rc;
+}
+
+int rest_upload(struct rest *r, const char *artifact_path, int fd, int64_t size,
+                rest_progress_fn progress, void *arg, struct ferr *err)
+{
+    return transfer(r, 0, artifact_path, fd, size, progress, arg, err);
+}
+
+int rest_download(struct rest *r, const char *artifact_path, int fd, rest_progress_fn progress,
+                  void *arg, struct ferr *err)
+{
+    return transfer(r, 1, artifact_path, fd, 0, progress, arg, err);
 }

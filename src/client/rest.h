@@ -23,6 +23,7 @@
 #include "base/ferr.h"
 
 #include <jansson.h>
+#include <stdint.h>
 
 struct rest;
 
@@ -47,5 +48,27 @@ void rest_close(struct rest *r);
  * capped at 8 s, or the server's Retry-After up to 30 s). */
 int rest_call(struct rest *r, enum rest_method method, const char *path, json_t *in,
               enum rest_retry retry, json_t **out, struct ferr *err) WARN_UNUSED;
+
+/* Calls /api/2.0/mlflow-artifacts/<path> with GET (the artifact listing). */
+int rest_call_artifacts(struct rest *r, const char *path, json_t *in, json_t **out,
+                        struct ferr *err) WARN_UNUSED;
+
+/* Called during a transfer with the bytes moved so far and the total (0 when
+ * not known yet). */
+typedef void (*rest_progress_fn)(void *arg, int64_t now, int64_t total);
+
+/* Streams size bytes of fd (from its start) to PUT
+ * /api/2.0/mlflow-artifacts/artifacts/<artifact_path>, never holding more
+ * than curl's buffer in memory. artifact_path is relative to the server's
+ * artifact root ("1/<run>/artifacts/model/MLmodel"); each segment is
+ * percent-encoded here. Retried like an idempotent call (a PUT of the same
+ * bytes is). progress may be NULL. */
+int rest_upload(struct rest *r, const char *artifact_path, int fd, int64_t size,
+                rest_progress_fn progress, void *arg, struct ferr *err) WARN_UNUSED;
+
+/* Streams GET /api/2.0/mlflow-artifacts/artifacts/<artifact_path> into fd
+ * (truncated first). An error answer leaves fd empty and sets err. */
+int rest_download(struct rest *r, const char *artifact_path, int fd, rest_progress_fn progress,
+                  void *arg, struct ferr *err) WARN_UNUSED;
 
 #endif

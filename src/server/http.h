@@ -12,8 +12,11 @@
 
 #include <jansson.h>
 
+struct artifact_repo;
+
 struct req {
     struct store *store;
+    struct artifact_repo *artifacts; /* the proxied repository; NULL if not served */
     const char *method;
     json_t *in;       /* request fields: the JSON body, or the query string as an object */
     struct sbuf *out; /* response body (JSON unless content_type says otherwise) */

@@ -43,6 +43,7 @@ static const struct route routes[] = {
     {"runs/log-batch", ROUTE_POST, h_runs_log_batch, MAX_REQUEST_BYTES},
     {"runs/log-inputs", ROUTE_POST, h_runs_log_inputs, BODY_LARGE},
     {"runs/log-model", ROUTE_POST, h_runs_log_model, BODY_SMALL},
+    {"artifacts/list", ROUTE_ANY, h_artifacts_list, BODY_SMALL},
     {"metrics/get-history", ROUTE_ANY, h_metrics_get_history, BODY_SMALL},
     {"metrics/get-history-bulk-interval", ROUTE_ANY, h_metrics_get_history_bulk_interval,
      BODY_SMALL},

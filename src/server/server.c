@@ -14,6 +14,7 @@
 #include "server/server.h"
 #include "server/http.h"
 #include "server/respond.h"
+#include "server/artifact_proxy.h"
 #include "api/codec.h"
 #include "base/ftime.h"
 #include "base/log.h"
@@ -45,6 +46,7 @@
 
 struct server {
     struct store *store;
+    struct artifact_repo *artifacts; /* --artifacts-destination; NULL: not served */
     int access_log;
     pthread_mutex_t mu;
     int in_flight; /* requests between their first callback and completion */
@@ -54,6 +56,7 @@ struct server {
 /* Per-request state, created on the first callback. */
 struct conn_req {
     const struct route *route;
+    struct proxy_req *proxy; /* an artifact-service request (streams its body) */
     struct sbuf body;
     int too_large;
     /* Started after SIGTERM/SIGINT: refused with 503 rather than served, so a
@@ -222,7 +225,8 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
         return respond_error(conn, 400, &err);
     }
     struct sbuf out = SBUF_INIT;
-    struct req r = {srv->store, method, in, &out, "application/json", 200, FERR_INIT};
+    struct req r = {srv->store, srv->artifacts, method, in, &out, "application/json", 200,
+                    FERR_INIT};
     int rc = cr->route->fn(&r);
     json_decref(in);
     if (rc) {
@@ -251,13 +255,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         sbuf_init(&cr->body, 0);
         cr->start_ns = ftime_mono_ns();
         cr->arrived_late = respond_shutting_down();
-        const char *path = api_path(url);
+        const char *path = api_path(url), *ppath = proxy_path(url);
         cr->route = path ? router_find(path) : NULL;
+        if (ppath && !cr->arrived_late)
+            cr->proxy = proxy_begin(srv->artifacts, method, ppath);
         *con_cls = cr;
         pthread_mutex_lock(&srv->mu);
         srv->in_flight++;
         srv->served++;
         pthread_mutex_unlock(&srv->mu);
+        return MHD_YES;
+    }
+    if (*upload_data_size && cr->proxy) {
+        proxy_body(cr->proxy, upload_data, *upload_data_size);
+        *upload_data_size = 0;
         return MHD_YES;
     }
     if (*upload_data_size) {
@@ -273,7 +284,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     int status = 500;
     size_t bytes = 0;
-    enum MHD_Result rc = dispatch(srv, conn, cr, url, method, &status, &bytes);
+    enum MHD_Result rc = cr->proxy ? proxy_answer(cr->proxy, conn, &status, &bytes)
+                                   : dispatch(srv, conn, cr, url, method, &status, &bytes);
     if (srv->access_log)
         log_access(conn, method, url, status, bytes, cr->start_ns);
     return rc;
@@ -291,6 +303,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     pthread_mutex_lock(&srv->mu);
     srv->in_flight--;
     pthread_mutex_unlock(&srv->mu);
+    proxy_end(cr->proxy); /* aborts an upload the client did not finish */
     sbuf_release(&cr->body);
     free(cr);
     *con_cls = NULL;
@@ -361,8 +374,8 @@ static int install_signals(struct ferr *err)
 static void tune_malloc(void)
 {
 #ifdef __GLIBC__
-    if (!mallopt(M_ARENA_MAX, 2))
-        log_warn("mallopt failed: memory use after bursts may stay high");
+    /* Fails harmlessly under ASan, whose allocator has no arenas. */
+    (void)mallopt(M_ARENA_MAX, 2);
 #endif
 }
 
@@ -442,7 +455,7 @@ static struct MHD_Daemon *start_daemon(const struct server_opts *o, struct serve
 int server_run(const struct server_opts *o, struct ferr *err)
 {
     struct store_opts so = STORE_OPTS_INIT;
-    struct server srv = {NULL, o->access_log, PTHREAD_MUTEX_INITIALIZER, 0, 0};
+    struct server srv = {NULL, NULL, o->access_log, PTHREAD_MUTEX_INITIALIZER, 0, 0};
     tune_malloc();
     struct MHD_Daemon *d = NULL;
     int port = 0, rc = -1;
@@ -454,6 +467,10 @@ int server_run(const struct server_opts *o, struct ferr *err)
     if (fd < 0)
         return -1;
     if (store_open(o->backend_store_uri, &so, &srv.store, err) || install_signals(err))
+        goto out;
+    if (o->serve_artifacts &&
+        artifact_repo_open(o->artifacts_destination ? o->artifacts_destination : "mlartifacts",
+                           &srv.artifacts, err))
         goto out;
     d = start_daemon(o, &srv, fd);
     if (!d) {
@@ -479,6 +496,7 @@ out:
     if (fd >= 0)
         close(fd);
     store_close(srv.store); /* finishes queued writes, closes the database */
+    artifact_repo_close(srv.artifacts);
     for (int i = 0; i < 2; i++)
         if (signal_pipe[i] >= 0) {
             close(signal_pipe[i]);

@@ -5,6 +5,7 @@
 #define FERRY_STORE_STORE_INT_H
 
 #include "store/store.h"
+#include "base/page_token.h"
 
 struct store_ops {
     const char *name;
@@ -56,9 +57,5 @@ struct store {
 /* Backends. */
 int store_sqlite_open(const char *path, const struct store_opts *opts, struct store **out,
                       struct ferr *err);
-
-/* Page tokens: opaque base64 of {"offset": N}. */
-void page_token_encode(int64_t offset, char **out);
-int page_token_decode(const char *token, int64_t *offset, struct ferr *err);
 
 #endif

@@ -30,6 +30,8 @@ int h_runs_delete_tag(struct req *r);
 int h_runs_log_batch(struct req *r);
 int h_runs_log_inputs(struct req *r);
 int h_runs_log_model(struct req *r);
+/* artifacts.c */
+int h_artifacts_list(struct req *r);
 /* metrics.c */
 int h_metrics_get_history(struct req *r);
 int h_metrics_get_history_bulk_interval(struct req *r);

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT
+ * Inside artifacts/ only: the ops table each repository implements with
+ * the contracts of repo.h (paths already checked by repo.c). */
+#ifndef FERRY_ARTIFACTS_REPO_INT_H
+#define FERRY_ARTIFACTS_REPO_INT_H
+
+#include "artifacts/repo.h"
+
+struct artifact_repo_ops {
+    void (*close)(struct artifact_repo *r);
+    int (*writer_open)(struct artifact_repo *r, const char *path, struct artifact_writer **out,
+                       struct ferr *err);
+    int (*open_read)(struct artifact_repo *r, const char *path, int *fd, int64_t *size,
+                     struct ferr *err);
+    int (*list)(struct artifact_repo *r, const char *dir, struct artifact_list *out,
+                struct ferr *err);
+    int (*remove)(struct artifact_repo *r, const char *path, struct ferr *err);
+};
+
+struct artifact_writer_ops {
+    int (*write)(struct artifact_writer *w, const void *buf, size_t n, struct ferr *err);
+    int (*commit)(struct artifact_writer *w, char sha256_hex[65], struct ferr *err);
+    void (*abort)(struct artifact_writer *w);
+};
+
+struct artifact_repo {
+    const struct artifact_repo_ops *ops;
+};
+
+struct artifact_writer {
+    const struct artifact_writer_ops *ops;
+};
+
+int artifact_local_open(const char *dir, struct artifact_repo **out, struct ferr *err);
+
+#endif
