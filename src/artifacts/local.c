@@ -49,13 +49,20 @@ static int io_fail(struct ferr *err, const char *what, const char *path)
     return ferr_set(err, FERR_IO_ERROR, "%s '%.300s': %s", what, path, strerror(e));
 }
 
+/* A new open file description of the root: dup() would share the
+ * directory offset, and a second listing would start at the end. */
+static int open_root(struct local_repo *r)
+{
+    return openat(r->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 /* Opens the directory holding the last segment of path, creating missing
  * directories when create is set. *last points into path. The caller
  * closes *dirfd. */
 static int walk(struct local_repo *r, const char *path, int create, int *dirfd,
                 const char **last, struct ferr *err)
 {
-    int fd = dup(r->rootfd);
+    int fd = open_root(r);
     if (fd < 0)
         return io_fail(err, "cannot open the artifact root for", path);
     const char *seg = path;
@@ -246,7 +253,7 @@ static int by_path(const void *a, const void *b)
 static int open_dir(struct local_repo *r, const char *dir, int *fd, struct ferr *err)
 {
     if (!*dir) {
-        *fd = dup(r->rootfd);
+        *fd = open_root(r);
         return *fd < 0 ? io_fail(err, "cannot open the artifact root for", "") : 0;
     }
     int parent;
@@ -295,7 +302,8 @@ static int l_list(struct artifact_repo *base, const char *dir, struct artifact_l
     }
     closedir(d);
     sbuf_release(&path);
-    qsort(out->v, out->n, sizeof(*out->v), by_path);
+    if (out->n)
+        qsort(out->v, out->n, sizeof(*out->v), by_path);
     return 0;
 }
 

@@ -14,10 +14,11 @@ static int hexval(char c)
     return isdigit((unsigned char)c) ? c - '0' : (tolower((unsigned char)c) - 'a' + 10);
 }
 
-/* One round of percent-decoding into a new string; *changed when it did. */
-static char *percent_decode(const char *s, int *changed)
+/* One round of percent-decoding of s[0..n) into a new string of *out_len
+ * bytes (a decoded %00 stays inside it); *changed when anything changed. */
+static char *percent_decode(const char *s, size_t n, size_t *out_len, int *changed)
 {
-    size_t n = strlen(s), k = 0;
+    size_t k = 0;
     char *out = xmalloc(n + 1);
     *changed = 0;
     for (size_t i = 0; i < n; i++) {
@@ -31,6 +32,7 @@ static char *percent_decode(const char *s, int *changed)
         }
     }
     out[k] = '\0';
+    *out_len = k;
     return out;
 }
 
@@ -76,15 +78,16 @@ int artifact_path_check(const char *path, size_t len, struct ferr *err)
 {
     const char *why = path ? problem_of(path, len) : "the path is missing";
     char *cur = why ? NULL : xstrdup(path);
+    size_t cur_len = len;
     /* Decode until stable: every layer of encoding must be just as clean. */
     for (int round = 0; cur && !why && round < 8; round++) {
         int changed;
-        char *next = percent_decode(cur, &changed);
+        char *next = percent_decode(cur, cur_len, &cur_len, &changed);
         free(cur);
         cur = next;
         if (!changed)
             break;
-        why = problem_of(cur, strlen(cur));
+        why = problem_of(cur, cur_len);
         if (!why && round == 7)
             why = "the path is percent-encoded too many times";
     }
