@@ -23,6 +23,7 @@ struct proxy_req {
     char *path; /* relative to the repository root, checked */
     struct artifact_writer *writer; /* OP_UPLOAD, until committed or aborted */
     struct ferr err;                /* the first failure; answered at the end */
+    int status;                     /* its HTTP status when not the code's own */
 };
 
 const char *proxy_path(const char *url)
@@ -67,6 +68,7 @@ struct proxy_req *proxy_begin(struct artifact_repo *repo, const char *method, co
     if (p->op == OP_NONE) {
         ferr_set(&p->err, FERR_BAD_REQUEST, "method %s is not allowed for '%.200s%.200s'",
                  method, PROXY_PREFIX, path);
+        p->status = 405;
         return p;
     }
     if (!repo) {
@@ -88,10 +90,8 @@ void proxy_body(struct proxy_req *p, const char *data, size_t n)
 {
     if (p->err.code != FERR_OK)
         return; /* the body is drained and dropped; the error is answered */
-    if (p->op != OP_UPLOAD) {
-        ferr_set(&p->err, FERR_BAD_REQUEST, "this request takes no body");
-        return;
-    }
+    if (p->op != OP_UPLOAD)
+        return; /* e.g. the JSON of a refused multipart request: not needed */
     if (artifact_writer_write(p->writer, data, n, &p->err)) {
         artifact_writer_abort(p->writer);
         p->writer = NULL;
@@ -163,9 +163,14 @@ static enum MHD_Result answer_download(struct proxy_req *p, struct MHD_Connectio
 static enum MHD_Result answer_list(struct proxy_req *p, struct MHD_Connection *conn,
                                    int *status, size_t *bytes)
 {
-    const char *dir = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "path");
+    const char *dir = NULL;
+    size_t dir_len = 0;
     struct artifact_list l = {0};
-    if (dir && *dir && artifact_path_check(dir, strlen(dir), &p->err))
+    if (MHD_lookup_connection_value_n(conn, MHD_GET_ARGUMENT_KIND, "path", 4, &dir, &dir_len) ==
+        MHD_NO)
+        dir = NULL;
+    /* The length, not strlen: a %00 in the query must not cut the path. */
+    if (dir && dir_len && artifact_path_check(dir, dir_len, &p->err))
         return MHD_YES;
     if (artifact_list(p->repo, dir ? dir : "", &l, &p->err))
         return MHD_YES;
@@ -240,7 +245,7 @@ enum MHD_Result proxy_answer(struct proxy_req *p, struct MHD_Connection *conn, i
     }
     if (p->err.code == FERR_OK)
         return rc;
-    *status = http_status_for(p->err.code);
+    *status = p->status ? p->status : http_status_for(p->err.code);
     *bytes = strlen(p->err.msg);
     return respond_error(conn, *status, &p->err);
 }

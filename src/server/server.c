@@ -63,10 +63,30 @@ struct conn_req {
      * busy keep-alive client cannot hold shutdown (and respond.c adds
      * Connection: close to every answer from then on). */
     int arrived_late;
+    int nul_in_path; /* the raw path held %00 (see on_uri) */
     int64_t start_ns;
 };
 
 static int signal_pipe[2] = {-1, -1};
+
+/* libmicrohttpd decodes the URL path in place, so "%00" ends it early:
+ * "model.pkl%00.txt" would arrive as "model.pkl". The raw URI is seen first
+ * (MHD_OPTION_URI_LOG_CALLBACK), and a path holding %00 marks the request
+ * with this sentinel, which the first callback turns into a refusal. A
+ * static mark, not an allocation: a request that fails before reaching the
+ * access handler gets no completion callback to free it. */
+static char nul_in_path_mark;
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    size_t path_len = strcspn(uri, "?");
+    for (size_t i = 0; i + 3 <= path_len; i++)
+        if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
+            return &nul_in_path_mark;
+    return NULL;
+}
 
 static void on_signal(int sig)
 {
@@ -192,6 +212,11 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
         ferr_set(&err, FERR_TEMPORARILY_UNAVAILABLE, "the server is shutting down");
         return respond_error(conn, 503, &err);
     }
+    if (cr->nul_in_path) {
+        *status_out = 400;
+        ferr_set(&err, FERR_INVALID_PARAMETER_VALUE, "the URL path holds a NUL byte (%%00)");
+        return respond_error(conn, 400, &err);
+    }
     if (!strcmp(url, "/health") && is_get) {
         *status_out = 200;
         return serve_plain(conn, "OK");
@@ -250,14 +275,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     struct server *srv = cls;
     struct conn_req *cr = *con_cls;
-    if (!cr) { /* first callback: set up, answer later (see the file comment) */
+    if (!cr || *con_cls == &nul_in_path_mark) { /* first callback: answer later (file comment) */
         cr = xcalloc(1, sizeof(*cr));
+        cr->nul_in_path = *con_cls == &nul_in_path_mark;
         sbuf_init(&cr->body, 0);
         cr->start_ns = ftime_mono_ns();
         cr->arrived_late = respond_shutting_down();
         const char *path = api_path(url), *ppath = proxy_path(url);
         cr->route = path ? router_find(path) : NULL;
-        if (ppath && !cr->arrived_late)
+        if (ppath && !cr->arrived_late && !cr->nul_in_path)
             cr->proxy = proxy_begin(srv->artifacts, method, ppath);
         *con_cls = cr;
         pthread_mutex_lock(&srv->mu);
@@ -298,7 +324,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     (void)toe;
     struct server *srv = cls;
     struct conn_req *cr = *con_cls;
-    if (!cr)
+    if (!cr || cr == (void *)&nul_in_path_mark)
         return;
     pthread_mutex_lock(&srv->mu);
     srv->in_flight--;
@@ -445,7 +471,8 @@ static struct MHD_Daemon *start_daemon(const struct server_opts *o, struct serve
      * pool for every request, so a bigger pool costs CPU on each one. */
     return MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
+        NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)64 * 1024, MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         /* last, so that without a pool the list simply ends here */

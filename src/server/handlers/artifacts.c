@@ -45,8 +45,6 @@ int h_artifacts_list(struct req *r)
         fjson_get_str(r->in, "path", JSON_OPTIONAL, &path, &r->err) < 0 ||
         fjson_get_str(r->in, "page_token", JSON_OPTIONAL, &token, &r->err) < 0)
         return -1;
-    while (*path == '/')
-        path++;
     if ((*path && artifact_path_check(path, strlen(path), &r->err)) ||
         (token && *token && page_token_decode(token, &offset, &r->err)))
         return -1;
