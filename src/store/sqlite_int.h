@@ -104,6 +104,10 @@ int sq_log_batch(struct store *s, const char *run_id, const struct metric_list *
 int sq_delete_tag(struct store *s, const char *run_id, const char *key, struct ferr *err);
 int sq_log_inputs(struct store *s, const char *run_id, const struct dataset_input *inputs,
                   size_t n, struct ferr *err);
+int sq_gc_candidates(struct store *s, int64_t deleted_before, struct kv_list *runs,
+                     struct kv_list *experiments, struct ferr *err);
+int sq_purge_run(struct store *s, const char *run_id, struct ferr *err);
+int sq_purge_experiment(struct store *s, const char *experiment_id, struct ferr *err);
 int sq_log_model(struct store *s, const char *run_id, const char *model_json, struct ferr *err);
 int sq_search_runs(struct store *s, const struct run_search *q, struct run_list *out,
                    struct ferr *err);

@@ -154,6 +154,22 @@ int store_log_inputs(struct store *s, const char *run_id, const struct dataset_i
     return s->ops->log_inputs(s, run_id, inputs, n, err);
 }
 
+int store_gc_candidates(struct store *s, int64_t deleted_before, struct kv_list *runs,
+                        struct kv_list *experiments, struct ferr *err)
+{
+    return s->ops->gc_candidates(s, deleted_before, runs, experiments, err);
+}
+
+int store_purge_run(struct store *s, const char *run_id, struct ferr *err)
+{
+    return s->ops->purge_run(s, run_id, err);
+}
+
+int store_purge_experiment(struct store *s, const char *experiment_id, struct ferr *err)
+{
+    return s->ops->purge_experiment(s, experiment_id, err);
+}
+
 int store_log_model(struct store *s, const char *run_id, const char *model_json,
                     struct ferr *err)
 {

@@ -97,6 +97,18 @@ int store_log_inputs(struct store *s, const char *run_id, const struct dataset_i
                      size_t n, struct ferr *err) WARN_UNUSED;
 /* Appends model_json (already validated as a JSON object) to the run's
  * mlflow.log-model.history tag, as MLflow does. */
+/* Garbage collection (ferry gc). The runs to purge -- deleted at or before
+ * deleted_before (ms since the epoch), or in an experiment deleted by then --
+ * as (run_id, artifact_uri) pairs, and the deleted experiments as
+ * (experiment_id, artifact_location). */
+int store_gc_candidates(struct store *s, int64_t deleted_before, struct kv_list *runs,
+                        struct kv_list *experiments, struct ferr *err) WARN_UNUSED;
+/* Removes a run and everything recorded for it, for good. Only a deleted
+ * run (or one in a deleted experiment): INVALID_STATE otherwise. */
+int store_purge_run(struct store *s, const char *run_id, struct ferr *err) WARN_UNUSED;
+/* Removes a deleted experiment that has no runs left. */
+int store_purge_experiment(struct store *s, const char *experiment_id,
+                           struct ferr *err) WARN_UNUSED;
 int store_log_model(struct store *s, const char *run_id, const char *model_json,
                     struct ferr *err) WARN_UNUSED;
 int store_search_runs(struct store *s, const struct run_search *q, struct run_list *out,

@@ -37,6 +37,10 @@ struct store_ops {
     int (*delete_tag)(struct store *s, const char *run_id, const char *key, struct ferr *err);
     int (*log_inputs)(struct store *s, const char *run_id, const struct dataset_input *inputs,
                       size_t n, struct ferr *err);
+    int (*gc_candidates)(struct store *s, int64_t deleted_before, struct kv_list *runs,
+                         struct kv_list *experiments, struct ferr *err);
+    int (*purge_run)(struct store *s, const char *run_id, struct ferr *err);
+    int (*purge_experiment)(struct store *s, const char *experiment_id, struct ferr *err);
     int (*log_model)(struct store *s, const char *run_id, const char *model_json,
                      struct ferr *err);
     int (*search_runs)(struct store *s, const struct run_search *q, struct run_list *out,

@@ -337,3 +337,41 @@ def test_server_without_artifact_serving(srv, c):
         oc.close()
     finally:
         assert other.stop() == 0
+
+
+def test_gc_removes_deleted_runs_and_their_artifacts_only(srv, c):
+    keep_rid, keep = _run(c)
+    gone_rid, gone = _run(c)
+    for base in (keep, gone):
+        assert _put(c, base + "/model/weights.bin", os.urandom(1000)).status == 200
+    c.ok(c.post("runs/delete", {"run_id": gone_rid}))
+    root = _root(srv)
+    db = srv.db
+
+    def gc(*args):
+        return subprocess.run([srv.ferry, "gc", "--backend-store-uri", db,
+                               "--artifacts-destination", root] + list(args),
+                              capture_output=True, timeout=60, cwd=srv.dir)
+
+    r = gc("--dry-run")
+    assert r.returncode == 0 and gone_rid.encode() in r.stdout and keep_rid.encode() not in \
+        r.stdout, r
+    assert os.path.exists(os.path.join(root, gone, "model", "weights.bin"))
+    r = gc("--older-than", "1d")  # deleted just now: not old enough
+    assert r.returncode == 0 and b"0 runs" in r.stdout, r
+    assert os.path.exists(os.path.join(root, gone, "model", "weights.bin"))
+    r = gc()
+    assert r.returncode == 0, r
+    assert ("purged run %s (artifacts: removed)" % gone_rid).encode() in r.stdout, r.stdout
+    assert not os.path.exists(os.path.join(root, "0", gone_rid)), "deleted run's files remain"
+    expect_error(c.get("runs/get", {"run_id": gone_rid}), 404, "RESOURCE_DOES_NOT_EXIST")
+    # the active run and its files are untouched
+    assert _get(c, keep + "/model/weights.bin").status == 200
+    assert c.get_run(keep_rid)["info"]["lifecycle_stage"] == "active"
+    # a second gc has nothing left to do; bad options are usage errors
+    r = gc()
+    assert r.returncode == 0 and b"0 runs" in r.stdout, r
+    r = gc("--older-than", "soon")
+    assert r.returncode == 2 and b"older-than" in r.stderr, r
+    r = subprocess.run([srv.ferry, "gc", "--backend-store-uri", srv.url], capture_output=True)
+    assert r.returncode == 2, r
