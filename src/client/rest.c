@@ -10,8 +10,10 @@
 #include "base/xalloc.h"
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -389,15 +391,40 @@ struct transfer {
     curl_off_t total;
     rest_progress_fn progress;
     void *progress_arg;
+    EVP_MD_CTX *sha;        /* upload: SHA-256 of the bytes sent */
+    char server_sha[65];    /* upload: X-Ferry-Sha256 of the answer, if any */
 };
+
+/* Picks X-Ferry-Sha256 out of the response headers. */
+static size_t on_upload_header(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    struct transfer *t = userdata;
+    size_t n = size * nitems;
+    static const char name[] = "x-ferry-sha256:";
+    if (n > sizeof(name) - 1 && !strncasecmp(buf, name, sizeof(name) - 1)) {
+        const char *v = buf + sizeof(name) - 1;
+        size_t k = 0;
+        while (v < buf + n && (*v == ' ' || *v == '\t'))
+            v++;
+        while (v < buf + n && k < 64 && *v != '\r' && *v != '\n')
+            t->server_sha[k++] = *v++;
+        t->server_sha[k] = '\0';
+    }
+    return n;
+}
 
 static size_t on_upload_read(char *buf, size_t size, size_t nitems, void *userdata)
 {
     struct transfer *t = userdata;
     for (;;) {
         ssize_t n = read(t->fd, buf, size * nitems);
-        if (n >= 0)
+        if (n >= 0) {
+            if (t->sha && n && !EVP_DigestUpdate(t->sha, buf, (size_t)n)) {
+                t->io_error = EIO;
+                return CURL_READFUNC_ABORT;
+            }
             return (size_t)n;
+        }
         if (errno != EINTR) {
             t->io_error = errno;
             return CURL_READFUNC_ABORT;
@@ -465,7 +492,7 @@ static int transfer(struct rest *r, int download, const char *artifact_path, int
                     int64_t size, rest_progress_fn progress, void *arg, struct ferr *err)
 {
     struct sbuf url = SBUF_INIT;
-    struct transfer t = {r, fd, download, 0, size, progress, arg};
+    struct transfer t = {r, fd, download, 0, size, progress, arg, NULL, ""};
     long status = 0;
     int rc = -1, n = 0;
     CURLcode cc = CURLE_OK;
@@ -483,6 +510,15 @@ static int transfer(struct rest *r, int download, const char *artifact_path, int
         r->overflow = 0;
         r->errbuf[0] = '\0';
         t.io_error = 0;
+        t.server_sha[0] = '\0';
+        if (!download) { /* hash exactly what this attempt sends */
+            EVP_MD_CTX_free(t.sha);
+            t.sha = EVP_MD_CTX_new();
+            if (!t.sha || !EVP_DigestInit_ex(t.sha, EVP_sha256(), NULL)) {
+                ferr_set(err, FERR_INTERNAL_ERROR, "cannot start SHA-256");
+                goto out;
+            }
+        }
         status = 0;
         /* Reuse every common option (auth, TLS, timeouts) of a GET, then
          * turn it into the transfer. No overall timeout: a 5 GB file takes
@@ -502,6 +538,8 @@ static int transfer(struct rest *r, int download, const char *artifact_path, int
             SET(CURLOPT_READFUNCTION, on_upload_read);
             SET(CURLOPT_READDATA, &t);
             SET(CURLOPT_INFILESIZE_LARGE, (curl_off_t)size);
+            SET(CURLOPT_HEADERFUNCTION, on_upload_header);
+            SET(CURLOPT_HEADERDATA, &t);
         }
         if (progress) {
             SET(CURLOPT_NOPROGRESS, 0L);
@@ -531,7 +569,23 @@ static int transfer(struct rest *r, int download, const char *artifact_path, int
     rc = download && status >= 200 && status < 300 ? 0
                                                    : decode(r, status, url.buf, &ignored, err);
     json_decref(ignored);
+    if (!rc && !download && t.server_sha[0]) {
+        /* ferry reports what it stored; a stock MLflow server does not. */
+        unsigned char md[EVP_MAX_MD_SIZE];
+        unsigned mdlen = 0;
+        char hex[65] = "";
+        if (!EVP_DigestFinal_ex(t.sha, md, &mdlen))
+            mdlen = 0;
+        for (unsigned i = 0; i < mdlen && i < 32; i++)
+            snprintf(hex + 2 * i, 3, "%02x", md[i]);
+        if (strcmp(hex, t.server_sha))
+            rc = ferr_set(err, FERR_IO_ERROR,
+                          "PUT %s: the server stored different bytes than were sent (SHA-256 "
+                          "%.64s, sent %.64s)",
+                          url.buf, t.server_sha, hex);
+    }
 out:
+    EVP_MD_CTX_free(t.sha);
     pthread_mutex_unlock(&r->mu);
     sbuf_release(&url);
     return rc;

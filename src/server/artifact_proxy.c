@@ -209,6 +209,27 @@ static enum MHD_Result answer_empty(struct MHD_Connection *conn, int *status, si
     return respond_body(conn, 200, "application/json", &out);
 }
 
+/* MLflow's {} for an upload, plus the SHA-256 of what was stored in
+ * X-Ferry-Sha256: ferry's client compares it with what it sent. */
+static enum MHD_Result answer_stored(struct MHD_Connection *conn, const char *sha, int *status,
+                                     size_t *bytes)
+{
+    static char empty[] = "{}";
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(2, empty, MHD_RESPMEM_PERSISTENT);
+    if (!resp)
+        return MHD_NO;
+    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") ==
+            MHD_NO ||
+        MHD_add_response_header(resp, "X-Ferry-Sha256", sha) == MHD_NO) {
+        MHD_destroy_response(resp);
+        return MHD_NO;
+    }
+    *status = 200;
+    *bytes = 2;
+    return respond_queue(conn, 200, resp);
+}
+
 enum MHD_Result proxy_answer(struct proxy_req *p, struct MHD_Connection *conn, int *status,
                              size_t *bytes)
 {
@@ -223,9 +244,10 @@ enum MHD_Result proxy_answer(struct proxy_req *p, struct MHD_Connection *conn, i
             break;
         case OP_UPLOAD: {
             struct artifact_writer *w = p->writer;
+            char sha[65];
             p->writer = NULL;
-            if (artifact_writer_commit(w, NULL, &p->err) == 0)
-                return answer_empty(conn, status, bytes);
+            if (artifact_writer_commit(w, sha, &p->err) == 0)
+                return answer_stored(conn, sha, status, bytes);
             break;
         }
         case OP_DELETE:

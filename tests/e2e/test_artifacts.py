@@ -60,6 +60,8 @@ def test_round_trips_through_the_proxy(srv, c):
     for name, data in files.items():
         r = _put(c, base + "/" + name, data)
         assert r.status == 200 and r.json == {}, (name, r)
+        # what the server stored, for the client to compare with what it sent
+        assert r.headers.get("X-Ferry-Sha256") == hashlib.sha256(data).hexdigest(), r.headers
     for name, data in files.items():
         r = _get(c, base + "/" + name)
         assert r.status == 200, (name, r)
