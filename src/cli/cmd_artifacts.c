@@ -78,7 +78,7 @@ static int parse(int argc, char **argv, struct opts *o)
 /* ---------- the progress line ---------- */
 
 struct bar {
-    int64_t last_ns, start_ns;
+    int64_t last_ns, start_ns, last_now;
     const char *path;
     int shown;
 };
@@ -101,10 +101,12 @@ static void on_progress(void *arg, const char *path, int64_t now, int64_t total)
     if (path != b->path) { /* a new file */
         b->path = path;
         b->start_ns = t;
+        b->last_now = -1;
     }
-    if (t - b->last_ns < 100 * 1000 * 1000 && now != total)
-        return; /* ten updates a second at most */
+    if ((t - b->last_ns < 100 * 1000 * 1000 && now != total) || now == b->last_now)
+        return; /* ten updates a second at most, none without progress */
     b->last_ns = t;
+    b->last_now = now;
     char done[32], all[32], rate[32];
     double secs = (double)(t - b->start_ns) / 1e9;
     human(done, sizeof(done), (double)now);
