@@ -79,7 +79,7 @@ static int parse(int argc, char **argv, struct opts *o)
 
 struct bar {
     int64_t last_ns, start_ns, last_now;
-    const char *path;
+    char path[256]; /* the file being moved (a copy: callers reuse buffers) */
     int shown;
 };
 
@@ -98,8 +98,8 @@ static void on_progress(void *arg, const char *path, int64_t now, int64_t total)
 {
     struct bar *b = arg;
     int64_t t = ftime_mono_ns();
-    if (path != b->path) { /* a new file */
-        b->path = path;
+    if (strncmp(path, b->path, sizeof(b->path) - 1)) { /* a new file */
+        snprintf(b->path, sizeof(b->path), "%s", path);
         b->start_ns = t;
         b->last_now = -1;
     }
