@@ -370,6 +370,29 @@ static const struct attr experiment_order_attrs[] = {
     {NULL, NULL, 0},
 };
 
+/* The registry (MLflow's search_registered_models / search_model_versions). */
+static const struct attr model_attrs[] = {
+    {"name", "name", 0},
+    {"creation_timestamp", "creation_timestamp", 1},
+    {"last_updated_timestamp", "last_updated_timestamp", 1},
+    {"timestamp", "last_updated_timestamp", 1},
+    {NULL, NULL, 0},
+};
+
+static const struct attr version_attrs[] = {
+    {"name", "name", 0},
+    {"version_number", "version_number", 1},
+    {"version", "version_number", 1},
+    {"run_id", "run_id", 0},
+    {"source_path", "source_path", 0},
+    {"source", "source_path", 0},
+    {"current_stage", "current_stage", 0},
+    {"creation_timestamp", "creation_timestamp", 1},
+    {"last_updated_timestamp", "last_updated_timestamp", 1},
+    {"timestamp", "last_updated_timestamp", 1},
+    {NULL, NULL, 0},
+};
+
 static const struct attr dataset_attrs[] = {
     {"name", "name", 0}, {"digest", "digest", 0}, {"context", "context", 0}, {NULL, NULL, 0}};
 
@@ -409,6 +432,15 @@ static const struct attr *attr_table(const struct parser *p, enum fentity e, int
         *hint = "expected run_id, run_name, status, user_id, artifact_uri, lifecycle_stage, "
                 "start_time, end_time or created";
         return run_attrs;
+    }
+    if (p->dom == FILTER_MODELS) {
+        *hint = "expected name, creation_timestamp or last_updated_timestamp";
+        return model_attrs;
+    }
+    if (p->dom == FILTER_MODEL_VERSIONS) {
+        *hint = "expected name, version_number, run_id, source_path, current_stage, "
+                "creation_timestamp or last_updated_timestamp";
+        return version_attrs;
     }
     if (for_order) {
         *hint = "expected name, experiment_id, creation_time or last_update_time";
@@ -783,6 +815,12 @@ static int parse_order(struct parser *p, struct forder *out)
     if (p->dom == FILTER_EXPERIMENTS && k.entity != FE_ATTR)
         return fail(p, k.pos, "experiments cannot be ordered by tags",
                     "order by name, experiment_id, creation_time or last_update_time");
+    if (p->dom != FILTER_RUNS && k.entity != FE_ATTR)
+        return fail(p, k.pos,
+                    p->dom == FILTER_MODELS ? "registered models cannot be ordered by tags"
+                                            : "model versions cannot be ordered by tags",
+                    "order by name, version_number, creation_timestamp or "
+                    "last_updated_timestamp");
     if (is_kw(cur(p), "ASC") || is_kw(cur(p), "DESC")) {
         out->descending = is_kw(cur(p), "DESC");
         p->i++;

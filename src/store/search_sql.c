@@ -157,9 +157,30 @@ static const struct colmap experiment_cols[] = {
     {NULL, NULL, 0},
 };
 
+static const struct colmap model_cols[] = {
+    {"name", "m.name", 0},
+    {"creation_timestamp", "m.creation_time", 0},
+    {"last_updated_timestamp", "m.last_updated_time", 0},
+    {NULL, NULL, 0},
+};
+
+static const struct colmap version_cols[] = {
+    {"name", "m.name", 0},
+    {"version_number", "v.version", 0},
+    {"run_id", "v.run_id", 1},
+    {"source_path", "v.source", 0},
+    {"current_stage", "v.current_stage", 0},
+    {"creation_timestamp", "v.creation_time", 0},
+    {"last_updated_timestamp", "v.last_updated_time", 0},
+    {NULL, NULL, 0},
+};
+
 static const struct colmap *column(enum filter_domain dom, const char *attr)
 {
-    const struct colmap *m = dom == FILTER_RUNS ? run_cols : experiment_cols;
+    const struct colmap *m = dom == FILTER_RUNS          ? run_cols
+                             : dom == FILTER_EXPERIMENTS ? experiment_cols
+                             : dom == FILTER_MODELS      ? model_cols
+                                                         : version_cols;
     for (; m->attr; m++)
         if (!strcmp(m->attr, attr))
             return m;
@@ -211,6 +232,15 @@ static void compile_cmp(struct compiler *c, const struct fnode *n, int neg)
     if (c->dom == FILTER_EXPERIMENTS && n->entity == FE_TAG) {
         compile_exists(f, neg, "experiment_tags x", "x.experiment_id = e.experiment_id", n->key, "",
                        n);
+        return;
+    }
+    if (c->dom == FILTER_MODELS && n->entity == FE_TAG) {
+        compile_exists(f, neg, "registered_model_tags x", "x.model = m.id", n->key, "", n);
+        return;
+    }
+    if (c->dom == FILTER_MODEL_VERSIONS && n->entity == FE_TAG) {
+        compile_exists(f, neg, "model_version_tags x", "x.model = v.model AND x.version = v.version",
+                       n->key, "", n);
         return;
     }
     switch (n->entity) {
@@ -540,6 +570,51 @@ int search_sql_experiments(const struct experiment_search *q, int64_t limit, int
         experiment_order(q, &terms, err))
         goto out;
     sbuf_addstr(&out->sql, "SELECT e.experiment_id FROM experiments e WHERE ");
+    sql_frag_append(out, &where);
+    sbuf_addf(&out->sql, " ORDER BY %s", terms.buf);
+    limit_clause(out, limit, offset);
+    rc = 0;
+out:
+    sql_frag_release(&where);
+    sbuf_release(&terms);
+    return rc;
+}
+
+/* ---------- the model registry ---------- */
+
+static int registry_order(const struct registry_search *q, enum filter_domain dom,
+                          struct sbuf *terms, struct ferr *err)
+{
+    if (q->norder_by > MAX_ORDER_KEYS)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "too many order_by clauses (%zu, at most %d)", q->norder_by,
+                        MAX_ORDER_KEYS);
+    for (size_t i = 0; i < q->norder_by; i++) {
+        struct forder k;
+        if (filter_parse_order(q->order_by[i], dom, &k, err))
+            return -1;
+        sbuf_addf(terms, "%s %s, ", column(dom, k.key)->col, k.descending ? "DESC" : "ASC");
+        forder_release(&k);
+    }
+    /* MLflow's default and tie-breaks: by name, then newest version first. */
+    sbuf_addstr(terms, dom == FILTER_MODELS ? "m.name ASC" : "m.name ASC, v.version DESC");
+    return 0;
+}
+
+int search_sql_registry(const struct registry_search *q, enum filter_domain dom, int64_t limit,
+                        int64_t offset, struct sql_frag *out, struct ferr *err)
+{
+    struct sql_frag where;
+    struct sbuf terms = SBUF_INIT;
+    int rc = -1;
+    sql_frag_init(&where);
+    sbuf_addstr(&where.sql, "1");
+    if (compile_filter(&where, q->filter, dom, err) || registry_order(q, dom, &terms, err))
+        goto out;
+    sbuf_addstr(&out->sql, dom == FILTER_MODELS
+                               ? "SELECT m.id FROM registered_models m WHERE "
+                               : "SELECT m.name, v.version FROM model_versions v "
+                                 "JOIN registered_models m ON m.id = v.model WHERE ");
     sql_frag_append(out, &where);
     sbuf_addf(&out->sql, " ORDER BY %s", terms.buf);
     limit_clause(out, limit, offset);

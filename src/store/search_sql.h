@@ -11,6 +11,8 @@
 
 #include "base/ferr.h"
 #include "domain/domain.h"
+#include "domain/registry.h"
+#include "store/filter.h"
 #include "store/sqlfrag.h"
 
 /* Builds
@@ -25,6 +27,10 @@ int search_sql_runs(const struct run_search *q, int64_t limit, int64_t offset,
 
 /* Builds SELECT e.experiment_id FROM experiments e WHERE ... ORDER BY ...
  * LIMIT ? OFFSET ?. Default order: experiment_id ASC, as MLflow. */
+/* The ids (models) or (name, version) pairs (versions) matching a registry
+ * search, ordered, one page. dom is FILTER_MODELS or FILTER_MODEL_VERSIONS. */
+int search_sql_registry(const struct registry_search *q, enum filter_domain dom, int64_t limit,
+                        int64_t offset, struct sql_frag *out, struct ferr *err) WARN_UNUSED;
 int search_sql_experiments(const struct experiment_search *q, int64_t limit, int64_t offset,
                            struct sql_frag *out, struct ferr *err) WARN_UNUSED;
 

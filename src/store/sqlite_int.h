@@ -108,6 +108,21 @@ int sq_gc_candidates(struct store *s, int64_t deleted_before, struct kv_list *ru
                      struct kv_list *experiments, struct ferr *err);
 int sq_purge_run(struct store *s, const char *run_id, struct ferr *err);
 int sq_purge_experiment(struct store *s, const char *experiment_id, struct ferr *err);
+int sq_registry_write(struct store *s, struct reg_write *w, struct ferr *err);
+int sq_get_registered_model(struct store *s, const char *name, struct registered_model *out,
+                            struct ferr *err);
+int sq_get_model_version(struct store *s, const char *name, int64_t version,
+                         struct model_version *out, struct ferr *err);
+int sq_get_version_by_alias(struct store *s, const char *name, const char *alias,
+                            struct model_version *out, struct ferr *err);
+int sq_get_latest_versions(struct store *s, const char *name, const char *const *stages,
+                           size_t n, struct model_version_list *out, struct ferr *err);
+int sq_search_registered_models(struct store *s, const struct registry_search *q,
+                                struct registered_model_list *out, struct ferr *err);
+int sq_search_model_versions(struct store *s, const struct registry_search *q,
+                             struct model_version_list *out, struct ferr *err);
+int sq_registry_events(struct store *s, const char *name, struct registry_event_list *out,
+                       struct ferr *err);
 int sq_log_model(struct store *s, const char *run_id, const char *model_json, struct ferr *err);
 int sq_search_runs(struct store *s, const struct run_search *q, struct run_list *out,
                    struct ferr *err);

@@ -5,6 +5,7 @@
 #define FERRY_STORE_STORE_INT_H
 
 #include "store/store.h"
+#include "store/registry.h"
 #include "base/page_token.h"
 
 struct store_ops {
@@ -41,6 +42,22 @@ struct store_ops {
                          struct kv_list *experiments, struct ferr *err);
     int (*purge_run)(struct store *s, const char *run_id, struct ferr *err);
     int (*purge_experiment)(struct store *s, const char *experiment_id, struct ferr *err);
+    /* the model registry (store/registry.h) */
+    int (*registry_write)(struct store *s, struct reg_write *w, struct ferr *err);
+    int (*get_registered_model)(struct store *s, const char *name, struct registered_model *out,
+                                struct ferr *err);
+    int (*get_model_version)(struct store *s, const char *name, int64_t version,
+                             struct model_version *out, struct ferr *err);
+    int (*get_version_by_alias)(struct store *s, const char *name, const char *alias,
+                                struct model_version *out, struct ferr *err);
+    int (*get_latest_versions)(struct store *s, const char *name, const char *const *stages,
+                               size_t n, struct model_version_list *out, struct ferr *err);
+    int (*search_registered_models)(struct store *s, const struct registry_search *q,
+                                    struct registered_model_list *out, struct ferr *err);
+    int (*search_model_versions)(struct store *s, const struct registry_search *q,
+                                 struct model_version_list *out, struct ferr *err);
+    int (*registry_events)(struct store *s, const char *name, struct registry_event_list *out,
+                           struct ferr *err);
     int (*log_model)(struct store *s, const char *run_id, const char *model_json,
                      struct ferr *err);
     int (*search_runs)(struct store *s, const struct run_search *q, struct run_list *out,

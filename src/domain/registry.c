@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: MIT */
+#include "domain/registry.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/banned.h"
+
+const char *stage_canonical(const char *s)
+{
+    static const char *const stages[] = {STAGE_NONE, STAGE_STAGING, STAGE_PRODUCTION,
+                                         STAGE_ARCHIVED};
+    for (size_t i = 0; s && i < sizeof(stages) / sizeof(stages[0]); i++)
+        if (!strcasecmp(s, stages[i]))
+            return stages[i];
+    return NULL;
+}
+
+void model_version_release(struct model_version *v)
+{
+    free(v->name);
+    free(v->description);
+    free(v->user_id);
+    free(v->current_stage);
+    free(v->source);
+    free(v->run_id);
+    free(v->run_link);
+    free(v->status);
+    free(v->status_message);
+    kv_list_release(&v->tags);
+    kv_list_release(&v->aliases);
+    memset(v, 0, sizeof(*v));
+}
+
+void model_version_list_release(struct model_version_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        model_version_release(&l->v[i]);
+    free(l->v);
+    free(l->next_page_token);
+    memset(l, 0, sizeof(*l));
+}
+
+void registered_model_release(struct registered_model *m)
+{
+    free(m->name);
+    free(m->description);
+    kv_list_release(&m->tags);
+    kv_list_release(&m->aliases);
+    model_version_list_release(&m->latest_versions);
+    memset(m, 0, sizeof(*m));
+}
+
+void registered_model_list_release(struct registered_model_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        registered_model_release(&l->v[i]);
+    free(l->v);
+    free(l->next_page_token);
+    memset(l, 0, sizeof(*l));
+}
+
+void registry_event_list_release(struct registry_event_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].user_id);
+        free(l->v[i].action);
+        free(l->v[i].detail);
+    }
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: MIT
+ * The model registry's entities, as MLflow's model_registry.proto has them:
+ * registered models with tags, aliases and descriptions; numbered versions
+ * with a stage, a source, an optional run, tags; and ferry's audit events. */
+#ifndef FERRY_DOMAIN_REGISTRY_H
+#define FERRY_DOMAIN_REGISTRY_H
+
+#include "base/ferr.h"
+#include "domain/domain.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* MLflow's stages, canonical spelling. */
+#define STAGE_NONE       "None"
+#define STAGE_STAGING    "Staging"
+#define STAGE_PRODUCTION "Production"
+#define STAGE_ARCHIVED   "Archived"
+
+/* The canonical stage for s, compared case-insensitively ("production" ->
+ * "Production"); NULL when s is not a stage. */
+const char *stage_canonical(const char *s);
+
+struct model_version {
+    char *name;
+    int64_t version;
+    int64_t creation_time, last_updated_time;
+    char *description; /* NULL when never set */
+    char *user_id;
+    char *current_stage;
+    char *source;
+    char *run_id;   /* NULL when not from a run */
+    char *run_link; /* NULL when not given */
+    char *status;   /* READY (ferry registers synchronously) */
+    char *status_message;
+    struct kv_list tags;
+    struct kv_list aliases; /* key: alias, value unused ("") */
+};
+
+void model_version_release(struct model_version *v);
+
+struct model_version_list {
+    struct model_version *v;
+    size_t n, alloc;
+    char *next_page_token;
+};
+
+void model_version_list_release(struct model_version_list *l);
+
+struct registered_model {
+    char *name;
+    int64_t creation_time, last_updated_time;
+    char *description;
+    struct kv_list tags;
+    struct kv_list aliases; /* key: alias, value: version number as text */
+    struct model_version_list latest_versions; /* latest per stage */
+};
+
+void registered_model_release(struct registered_model *m);
+
+struct registered_model_list {
+    struct registered_model *v;
+    size_t n, alloc;
+    char *next_page_token;
+};
+
+void registered_model_list_release(struct registered_model_list *l);
+
+/* One audit event: who did what to a model (or one of its versions), when. */
+struct registry_event {
+    int64_t time;
+    char *user_id;
+    char *action; /* create_model, rename, delete_model, create_version, transition, ... */
+    int64_t version; /* 0 when the event is about the model */
+    char *detail;    /* e.g. "None -> Production", "old -> new" */
+};
+
+struct registry_event_list {
+    struct registry_event *v;
+    size_t n, alloc;
+};
+
+void registry_event_list_release(struct registry_event_list *l);
+
+/* A search over models or versions. */
+struct registry_search {
+    const char *filter;
+    int64_t max_results;
+    const char **order_by;
+    size_t norder_by;
+    const char *page_token;
+};
+
+#endif

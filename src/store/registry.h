@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT
+ * The model registry in the store: MLflow's registered models and model
+ * versions (model_registry.proto), plus an audit trail ferry keeps of every
+ * change. Same conventions as store.h: 0, or -1 with err set to MLflow's
+ * code (RESOURCE_DOES_NOT_EXIST for an unknown model or version,
+ * RESOURCE_ALREADY_EXISTS for a taken name, INVALID_PARAMETER_VALUE for bad
+ * input); outputs are released with the domain *_release functions. `user`
+ * is who acts, for the audit trail ("" when unknown). Writes change nothing
+ * when they fail. */
+#ifndef FERRY_STORE_REGISTRY_H
+#define FERRY_STORE_REGISTRY_H
+
+#include "domain/registry.h"
+#include "store/store.h"
+
+/* What a registry write does; fields not used by an action are ignored. */
+enum reg_action {
+    REG_CREATE_MODEL,
+    REG_RENAME_MODEL,
+    REG_UPDATE_MODEL,
+    REG_DELETE_MODEL,
+    REG_SET_MODEL_TAG,
+    REG_DELETE_MODEL_TAG,
+    REG_SET_ALIAS,
+    REG_DELETE_ALIAS,
+    REG_CREATE_VERSION,
+    REG_UPDATE_VERSION,
+    REG_DELETE_VERSION,
+    REG_TRANSITION,
+    REG_SET_VERSION_TAG,
+    REG_DELETE_VERSION_TAG,
+};
+
+struct reg_write {
+    enum reg_action action;
+    const char *name;
+    const char *user;
+    const char *new_name;    /* rename */
+    const char *description; /* create, update (NULL: leave as it is) */
+    const char *key, *value; /* tags */
+    const char *alias;
+    int64_t version;         /* versions and aliases */
+    const char *stage;       /* transition */
+    int archive_existing;    /* transition */
+    const char *source, *run_id, *run_link; /* create version */
+    const struct kv_list *tags;             /* create */
+    int64_t created_version; /* out: the new version's number */
+};
+
+int store_registry_write(struct store *s, struct reg_write *w, struct ferr *err) WARN_UNUSED;
+
+/* A model with its tags, aliases and latest version per stage. */
+int store_get_registered_model(struct store *s, const char *name, struct registered_model *out,
+                               struct ferr *err) WARN_UNUSED;
+int store_get_model_version(struct store *s, const char *name, int64_t version,
+                            struct model_version *out, struct ferr *err) WARN_UNUSED;
+int store_get_version_by_alias(struct store *s, const char *name, const char *alias,
+                               struct model_version *out, struct ferr *err) WARN_UNUSED;
+/* The latest version in each of stages (all four when n is 0). */
+int store_get_latest_versions(struct store *s, const char *name, const char *const *stages,
+                              size_t n, struct model_version_list *out,
+                              struct ferr *err) WARN_UNUSED;
+int store_search_registered_models(struct store *s, const struct registry_search *q,
+                                   struct registered_model_list *out,
+                                   struct ferr *err) WARN_UNUSED;
+int store_search_model_versions(struct store *s, const struct registry_search *q,
+                                struct model_version_list *out, struct ferr *err) WARN_UNUSED;
+/* The audit trail of a model, oldest first; also after the model is gone. */
+int store_registry_events(struct store *s, const char *name, struct registry_event_list *out,
+                          struct ferr *err) WARN_UNUSED;
+
+/* "12" -> 12; anything but a positive decimal integer is
+ * INVALID_PARAMETER_VALUE naming `version`. */
+int registry_parse_version(const char *s, int64_t *out, struct ferr *err) WARN_UNUSED;
+
+#endif
