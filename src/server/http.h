@@ -17,6 +17,7 @@ struct artifact_repo;
 struct req {
     struct store *store;
     struct artifact_repo *artifacts; /* the proxied repository; NULL if not served */
+    const char *user; /* who is asking (HTTP basic auth user), NULL if unknown */
     const char *method;
     json_t *in;       /* request fields: the JSON body, or the query string as an object */
     struct sbuf *out; /* response body (JSON unless content_type says otherwise) */
@@ -27,7 +28,13 @@ struct req {
 
 typedef int (*handler_fn)(struct req *r);
 
-enum route_methods { ROUTE_GET = 1, ROUTE_POST = 2, ROUTE_ANY = 3 };
+enum route_methods {
+    ROUTE_GET = 1,
+    ROUTE_POST = 2,
+    ROUTE_ANY = 3, /* GET and POST */
+    ROUTE_PATCH = 4,
+    ROUTE_DELETE = 8,
+};
 
 struct route {
     const char *path; /* after the API prefix, e.g. "runs/log-batch" */

@@ -192,8 +192,13 @@ static enum MHD_Result serve_plain(struct MHD_Connection *conn, const char *text
     return respond_body(conn, 200, "text/plain; charset=utf-8", &sb);
 }
 
+/* The route path of url: after /api/2.0/mlflow/ or /ajax-api/2.0/mlflow/;
+ * ferry's own API (/api/2.0/ferry/...) keeps its "ferry/" prefix. */
 static const char *api_path(const char *url)
 {
+    static const char ferry_api[] = "/api/2.0/ferry/";
+    if (!strncmp(url, ferry_api, sizeof(ferry_api) - 1))
+        return url + strlen("/api/2.0/");
     if (!strncmp(url, API_PREFIX, strlen(API_PREFIX)))
         return url + strlen(API_PREFIX);
     if (!strncmp(url, AJAX_PREFIX, strlen(AJAX_PREFIX)))
@@ -230,7 +235,11 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
         ferr_set(&err, FERR_ENDPOINT_NOT_FOUND, "no endpoint at '%.200s'", url);
         return respond_error(conn, 404, &err);
     }
-    unsigned need = is_get ? ROUTE_GET : is_post ? ROUTE_POST : 0;
+    unsigned need = is_get                       ? ROUTE_GET
+                    : is_post                    ? ROUTE_POST
+                    : !strcmp(method, "PATCH")  ? ROUTE_PATCH
+                    : !strcmp(method, "DELETE") ? ROUTE_DELETE
+                                                 : 0;
     if (!(cr->route->methods & need)) {
         *status_out = 405;
         ferr_set(&err, FERR_BAD_REQUEST, "method %s is not allowed for '%.200s'", method, url);
@@ -250,9 +259,19 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
         return respond_error(conn, 400, &err);
     }
     struct sbuf out = SBUF_INIT;
-    struct req r = {srv->store, srv->artifacts, method, in, &out, "application/json", 200,
-                    FERR_INIT};
+    char *user = MHD_basic_auth_get_username_password(conn, NULL);
+    struct req r = {.store = srv->store,
+                    .artifacts = srv->artifacts,
+                    .user = user,
+                    .method = method,
+                    .in = in,
+                    .out = &out,
+                    .content_type = "application/json",
+                    .status = 200,
+                    .err = FERR_INIT};
     int rc = cr->route->fn(&r);
+    if (user)
+        MHD_free(user);
     json_decref(in);
     if (rc) {
         sbuf_release(&out);

@@ -30,6 +30,27 @@ int h_runs_delete_tag(struct req *r);
 int h_runs_log_batch(struct req *r);
 int h_runs_log_inputs(struct req *r);
 int h_runs_log_model(struct req *r);
+/* registry.c */
+int h_models_create(struct req *r);
+int h_models_get(struct req *r);
+int h_models_rename(struct req *r);
+int h_models_update(struct req *r);
+int h_models_delete(struct req *r);
+int h_models_set_tag(struct req *r);
+int h_models_delete_tag(struct req *r);
+int h_models_alias(struct req *r);
+int h_models_search(struct req *r);
+int h_models_get_latest_versions(struct req *r);
+int h_versions_create(struct req *r);
+int h_versions_get(struct req *r);
+int h_versions_update(struct req *r);
+int h_versions_delete(struct req *r);
+int h_versions_transition(struct req *r);
+int h_versions_set_tag(struct req *r);
+int h_versions_delete_tag(struct req *r);
+int h_versions_search(struct req *r);
+int h_versions_download_uri(struct req *r);
+int h_registry_history(struct req *r);
 /* artifacts.c */
 int h_artifacts_list(struct req *r);
 /* metrics.c */
