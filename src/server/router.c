@@ -67,6 +67,8 @@ static const struct route routes[] = {
     {"model-versions/delete-tag", ROUTE_DELETE | ROUTE_POST, h_versions_delete_tag, BODY_SMALL},
     /* ferry's own API */
     {"ferry/registered-models/history", ROUTE_ANY, h_registry_history, BODY_SMALL},
+    {"ferry/models/resolve", ROUTE_ANY, h_models_resolve, BODY_SMALL},
+    {"ferry/model-versions/lineage", ROUTE_ANY, h_versions_lineage, BODY_SMALL},
     {"metrics/get-history", ROUTE_ANY, h_metrics_get_history, BODY_SMALL},
     {"metrics/get-history-bulk-interval", ROUTE_ANY, h_metrics_get_history_bulk_interval,
      BODY_SMALL},

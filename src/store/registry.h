@@ -69,6 +69,15 @@ int store_search_model_versions(struct store *s, const struct registry_search *q
 int store_registry_events(struct store *s, const char *name, struct registry_event_list *out,
                           struct ferr *err) WARN_UNUSED;
 
+/* Where the files of a model URI are, resolved in this one place:
+ *   models:/<name>/<version>, models:/<name>/<stage> (the newest version in
+ *   it), models:/<name>/latest, models:/<name>@<alias>, runs:/<run_id>/<path>.
+ * A version whose source is a runs:/ URI is followed to the run's artifacts.
+ * *artifact_uri gets a new string; version (may be NULL) the version the URI
+ * named (empty for runs:/ URIs). */
+int store_resolve_model_uri(struct store *s, const char *uri, char **artifact_uri,
+                            struct model_version *version, struct ferr *err) WARN_UNUSED;
+
 /* "12" -> 12; anything but a positive decimal integer is
  * INVALID_PARAMETER_VALUE naming `version`. */
 int registry_parse_version(const char *s, int64_t *out, struct ferr *err) WARN_UNUSED;

@@ -230,3 +230,63 @@ def test_search_filters_order_and_pages(srv, c):
     assert r == {}
     expect_error(c.get("model-versions/search", {"filter": "run_id = "}), 400, INV)
     expect_error(c.get("registered-models/search", {"page_token": "garbage"}), 400, INV)
+
+
+def test_model_uris_resolve_in_one_place(srv, c):
+    run = c.create_run()["info"]
+    rid, root = run["run_id"], run["artifact_uri"]
+    _model(c, "reg-uri")
+    _version(c, "reg-uri", source="runs:/%s/model" % rid, run_id=rid)  # 1
+    _version(c, "reg-uri", source="s3://bucket/v2")                      # 2
+    _version(c, "reg-uri", source="s3://bucket/v3")                      # 3
+    c.ok(c.post("model-versions/transition-stage", {"name": "reg-uri", "version": "2",
+                                                    "stage": "Production"}))
+    c.ok(c.post("registered-models/alias", {"name": "reg-uri", "alias": "champ",
+                                            "version": "1"}))
+
+    def resolve(uri):
+        return c.get("models/resolve", {"uri": uri}, prefix=FERRY)
+
+    for uri, want, version in (
+            ("models:/reg-uri/1", root + "/model", "1"),
+            ("models:/reg-uri/3", "s3://bucket/v3", "3"),
+            ("models:/reg-uri/Production", "s3://bucket/v2", "2"),
+            ("models:/reg-uri/production", "s3://bucket/v2", "2"),
+            ("models:/reg-uri/latest", "s3://bucket/v3", "3"),
+            ("models:/reg-uri@champ", root + "/model", "1"),
+            ("runs:/%s/model/MLmodel" % rid, root + "/model/MLmodel", None)):
+        r = c.ok(resolve(uri))
+        assert r["artifact_uri"] == want, (uri, r)
+        assert (r.get("model_version") or {}).get("version") == version, (uri, r)
+    for uri, status, code in (
+            ("models:/reg-uri/Staging", 404, NF), ("models:/reg-uri/9", 404, NF),
+            ("models:/reg-uri@nobody", 404, NF), ("models:/nope/1", 404, NF),
+            ("models:/reg-uri/1.5", 400, INV), ("models:/reg-uri", 400, INV),
+            ("s3://bucket/x", 400, INV), ("runs:/%s/x" % ("0" * 32), 404, NF), ("", 400, INV)):
+        expect_error(resolve(uri), status, code)
+
+
+def test_lineage_from_version_to_run(srv, c):
+    run = c.create_run(run_name="trainer")["info"]["run_id"]
+    c.log_batch(run, metrics=[{"key": "auc", "value": 0.91, "timestamp": 1, "step": 3}],
+                params=[{"key": "depth", "value": "6"}])
+    c.ok(c.post("runs/log-inputs", {"run_id": run, "datasets": [{
+        "tags": [{"key": "mlflow.data.context", "value": "train"}],
+        "dataset": {"name": "wine", "digest": "d1", "source_type": "local",
+                    "source": "{\"uri\": \"/data/wine.csv\"}"}}]}))
+    _model(c, "reg-lin")
+    _version(c, "reg-lin", source="runs:/%s/model" % run, run_id=run)
+    _version(c, "reg-lin", source="s3://bucket/manual")
+    r = c.ok(c.get("model-versions/lineage", {"name": "reg-lin", "version": "1"}, prefix=FERRY))
+    assert r["model_version"]["run_id"] == run
+    assert r["artifact_uri"].endswith("/%s/artifacts/model" % run)
+    data = r["run"]["data"]
+    assert {p["key"]: p["value"] for p in data["params"]} == {"depth": "6"}
+    assert [m["key"] for m in data["metrics"]] == ["auc"]
+    assert r["run"]["info"]["run_name"] == "trainer"
+    ds = r["run"]["inputs"]["dataset_inputs"][0]
+    assert ds["dataset"]["name"] == "wine" and ds["tags"][0]["value"] == "train"
+    r = c.ok(c.get("model-versions/lineage", {"name": "reg-lin", "version": "2"}, prefix=FERRY))
+    assert "run" not in r and r["artifact_uri"] == "s3://bucket/manual"
+    expect_error(c.get("model-versions/lineage", {"name": "reg-lin", "version": "3"},
+                       prefix=FERRY), 404, NF)

@@ -51,6 +51,8 @@ int h_versions_delete_tag(struct req *r);
 int h_versions_search(struct req *r);
 int h_versions_download_uri(struct req *r);
 int h_registry_history(struct req *r);
+int h_models_resolve(struct req *r);
+int h_versions_lineage(struct req *r);
 /* artifacts.c */
 int h_artifacts_list(struct req *r);
 /* metrics.c */

@@ -6,6 +6,7 @@
 #include "api/codec.h"
 #include "api/codec_registry.h"
 #include "base/json.h"
+#include "base/sbuf.h"
 #include "store/registry.h"
 
 #include <inttypes.h>
@@ -356,5 +357,54 @@ int h_registry_history(struct req *r)
         json_array_append_new(a, codec_registry_event_to_json(&l.v[i]));
     req_reply_json(r, json_pack("{s:s, s:o}", "name", name, "events", a));
     registry_event_list_release(&l);
+    return 0;
+}
+
+/* /api/2.0/ferry/models/resolve?uri=models:/name@alias: where its files are. */
+int h_models_resolve(struct req *r)
+{
+    const char *uri = NULL;
+    char *artifact_uri;
+    struct model_version v;
+    if (fjson_get_str(r->in, "uri", JSON_REQUIRED, &uri, &r->err) < 0 ||
+        store_resolve_model_uri(r->store, uri, &artifact_uri, &v, &r->err))
+        return -1;
+    json_t *doc = json_pack("{s:s, s:s}", "uri", uri, "artifact_uri", artifact_uri);
+    if (v.name)
+        json_object_set_new(doc, "model_version", codec_model_version_to_json(&v));
+    req_reply_json(r, doc);
+    model_version_release(&v);
+    free(artifact_uri);
+    return 0;
+}
+
+/* /api/2.0/ferry/model-versions/lineage: a version and, in the same answer,
+ * the run that produced it (params, metrics, tags, dataset inputs) and
+ * where its files are. A version without a run, or whose run was purged,
+ * answers without "run". */
+int h_versions_lineage(struct req *r)
+{
+    const char *name;
+    int64_t version;
+    struct model_version v;
+    struct run run;
+    char *artifact_uri = NULL;
+    struct sbuf uri = SBUF_INIT;
+    if (get_name(r, &name) || get_version(r, &version) ||
+        store_get_model_version(r->store, name, version, &v, &r->err))
+        return -1;
+    sbuf_addf(&uri, "models:/%s/%" PRId64, name, version);
+    json_t *doc = json_pack("{s:o}", "model_version", codec_model_version_to_json(&v));
+    struct ferr ignored = FERR_INIT;
+    if (store_resolve_model_uri(r->store, uri.buf, &artifact_uri, NULL, &ignored) == 0)
+        json_object_set_new(doc, "artifact_uri", json_string(artifact_uri));
+    if (v.run_id && store_get_run(r->store, v.run_id, &run, &ignored) == 0) {
+        json_object_set_new(doc, "run", codec_run_to_json(&run));
+        run_release(&run);
+    }
+    req_reply_json(r, doc);
+    model_version_release(&v);
+    free(artifact_uri);
+    sbuf_release(&uri);
     return 0;
 }

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: MIT
+ * Model URIs, resolved in this one place (the server's resolve endpoint,
+ * the lineage endpoint, serving later). */
+#include "store/registry.h"
+#include "base/sbuf.h"
+#include "base/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/banned.h"
+
+/* runs:/<run_id>/<path> -> "<artifact_uri>/<path>". */
+static int resolve_runs_uri(struct store *s, const char *uri, char **out, struct ferr *err)
+{
+    const char *p = uri + strlen("runs:/");
+    while (*p == '/')
+        p++;
+    size_t idlen = strcspn(p, "/");
+    char *id = xstrndup(p, idlen);
+    const char *path = p + idlen;
+    while (*path == '/')
+        path++;
+    struct run run;
+    int rc = store_get_run(s, id, &run, err);
+    free(id);
+    if (rc)
+        return -1;
+    struct sbuf sb = SBUF_INIT;
+    sbuf_addstr(&sb, run.info.artifact_uri ? run.info.artifact_uri : "");
+    if (*path)
+        sbuf_addf(&sb, "/%s", path);
+    run_release(&run);
+    *out = sbuf_detach(&sb, NULL);
+    return 0;
+}
+
+static int newest(struct store *s, const char *name, const char *stage,
+                  struct model_version *out, struct ferr *err)
+{
+    struct model_version_list l;
+    const char *stages[1] = {stage};
+    if (store_get_latest_versions(s, name, stage ? stages : NULL, stage ? 1 : 0, &l, err))
+        return -1;
+    size_t best = l.n;
+    for (size_t i = 0; i < l.n; i++)
+        if (best == l.n || l.v[i].version > l.v[best].version)
+            best = i;
+    if (best == l.n) {
+        model_version_list_release(&l);
+        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
+                        "registered model '%.200s' has no version%s%s", name,
+                        stage ? " in stage " : "", stage ? stage : "");
+    }
+    *out = l.v[best];
+    memset(&l.v[best], 0, sizeof(l.v[best]));
+    model_version_list_release(&l);
+    return 0;
+}
+
+int store_resolve_model_uri(struct store *s, const char *uri, char **artifact_uri,
+                            struct model_version *version, struct ferr *err)
+{
+    struct model_version v;
+    memset(&v, 0, sizeof(v));
+    *artifact_uri = NULL;
+    if (version)
+        memset(version, 0, sizeof(*version));
+    if (!uri || !*uri)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing value for the model URI");
+    if (!strncmp(uri, "runs:/", 6))
+        return resolve_runs_uri(s, uri, artifact_uri, err);
+    if (strncmp(uri, "models:/", 8))
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "unsupported model URI '%.200s': expected models:/<name>/<version>, "
+                        "models:/<name>/<stage>, models:/<name>/latest, models:/<name>@<alias> "
+                        "or runs:/<run_id>/<path>",
+                        uri);
+    const char *body = uri + 8;
+    const char *at = strrchr(body, '@'), *slash = strrchr(body, '/');
+    int rc;
+    if (at && (!slash || at > slash)) {
+        char *name = xstrndup(body, (size_t)(at - body));
+        rc = store_get_version_by_alias(s, name, at + 1, &v, err);
+        free(name);
+    } else if (slash && slash > body && slash[1]) {
+        char *name = xstrndup(body, (size_t)(slash - body));
+        const char *ref = slash + 1, *stage = stage_canonical(ref);
+        int64_t n;
+        if (!strcasecmp(ref, "latest"))
+            rc = newest(s, name, NULL, &v, err);
+        else if (stage)
+            rc = newest(s, name, stage, &v, err);
+        else if (registry_parse_version(ref, &n, err) == 0)
+            rc = store_get_model_version(s, name, n, &v, err);
+        else
+            rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                          "invalid model URI '%.200s': '%.60s' is not a version, a stage or "
+                          "'latest'",
+                          uri, ref);
+        free(name);
+    } else {
+        rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                      "invalid model URI '%.200s': expected models:/<name>/<version|stage|latest> "
+                      "or models:/<name>@<alias>",
+                      uri);
+    }
+    if (rc)
+        return -1;
+    /* A version registered from a run points at runs:/...: follow it once. */
+    if (!strncmp(v.source, "runs:/", 6))
+        rc = resolve_runs_uri(s, v.source, artifact_uri, err);
+    else
+        *artifact_uri = xstrdup(v.source);
+    if (rc || !version)
+        model_version_release(&v);
+    else
+        *version = v;
+    return rc;
+}
