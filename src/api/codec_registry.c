@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 #include "api/codec_registry.h"
 #include "api/codec.h"
+#include "base/xalloc.h"
 
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
 #include <stdio.h>
 
 #include "base/banned.h"
@@ -83,4 +86,90 @@ json_t *codec_registry_event_to_json(const struct registry_event *e)
         json_object_set_new(o, "version", json_string(num));
     }
     return o;
+}
+
+static char *dup_field(json_t *j, const char *key)
+{
+    const char *s = json_string_value(json_object_get(j, key));
+    return s ? xstrdup(s) : NULL;
+}
+
+static int64_t int_field(json_t *j, const char *key)
+{
+    json_t *v = json_object_get(j, key);
+    if (json_is_integer(v))
+        return json_integer_value(v);
+    if (json_is_string(v))
+        return strtoll(json_string_value(v), NULL, 10);
+    return 0;
+}
+
+int codec_model_version_from_json(json_t *j, struct model_version *out, struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(j) || !json_string_value(json_object_get(j, "name")))
+        return ferr_set(err, FERR_IO_ERROR, "the server sent a malformed model version");
+    out->name = dup_field(j, "name");
+    out->version = int_field(j, "version");
+    out->creation_time = int_field(j, "creation_timestamp");
+    out->last_updated_time = int_field(j, "last_updated_timestamp");
+    out->description = dup_field(j, "description");
+    out->user_id = dup_field(j, "user_id");
+    out->current_stage = dup_field(j, "current_stage");
+    out->source = dup_field(j, "source");
+    out->run_id = dup_field(j, "run_id");
+    out->run_link = dup_field(j, "run_link");
+    out->status = dup_field(j, "status");
+    out->status_message = dup_field(j, "status_message");
+    if (!out->current_stage)
+        out->current_stage = xstrdup(STAGE_NONE);
+    if (!out->source)
+        out->source = xstrdup("");
+    json_t *a = json_object_get(j, "aliases"), *it;
+    size_t i;
+    json_array_foreach(a, i, it)
+    {
+        if (json_is_string(it))
+            kv_list_add(&out->aliases, json_string_value(it), "");
+    }
+    if (codec_kv_list_from_json(json_object_get(j, "tags"), "tags", &out->tags, err)) {
+        model_version_release(out);
+        return -1;
+    }
+    return 0;
+}
+
+int codec_registered_model_from_json(json_t *j, struct registered_model *out, struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(j) || !json_string_value(json_object_get(j, "name")))
+        return ferr_set(err, FERR_IO_ERROR, "the server sent a malformed registered model");
+    out->name = dup_field(j, "name");
+    out->creation_time = int_field(j, "creation_timestamp");
+    out->last_updated_time = int_field(j, "last_updated_timestamp");
+    out->description = dup_field(j, "description");
+    json_t *it;
+    size_t i;
+    json_array_foreach(json_object_get(j, "aliases"), i, it)
+    {
+        const char *alias = json_string_value(json_object_get(it, "alias"));
+        const char *version = json_string_value(json_object_get(it, "version"));
+        if (alias)
+            kv_list_add(&out->aliases, alias, version ? version : "");
+    }
+    json_array_foreach(json_object_get(j, "latest_versions"), i, it)
+    {
+        struct model_version_list *l = &out->latest_versions;
+        ALLOC_GROW(l->v, l->n + 1, l->alloc);
+        if (codec_model_version_from_json(it, &l->v[l->n], err)) {
+            registered_model_release(out);
+            return -1;
+        }
+        l->n++;
+    }
+    if (codec_kv_list_from_json(json_object_get(j, "tags"), "tags", &out->tags, err)) {
+        registered_model_release(out);
+        return -1;
+    }
+    return 0;
 }

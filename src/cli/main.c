@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"runs", cmd_runs, "list, describe, delete, restore runs; metric history"},
     {"log", cmd_log, "log a param, metric, tag or JSON batch to a run"},
     {"artifacts", cmd_artifacts, "log, list and download a run's files"},
+    {"models", cmd_models, "the model registry: register, list, transition, alias, history"},
     {"gc", cmd_gc, "permanently remove deleted runs and their artifacts"},
     {"version", cmd_version, "print ferry's version"},
 };

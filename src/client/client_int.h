@@ -7,6 +7,7 @@
 #define FERRY_CLIENT_CLIENT_INT_H
 
 #include "client/client.h"
+#include "store/registry.h"
 
 struct client_ops {
     const char *name; /* "embedded" or "rest", for messages */
@@ -45,6 +46,19 @@ struct client_ops {
                       size_t n, struct ferr *err);
     int (*metric_history)(struct client *c, const char *run_id, const char *key,
                           struct metric_list *out, struct ferr *err);
+
+    /* the model registry (client_registry.h) */
+    int (*registry_write)(struct client *c, struct reg_write *w, struct ferr *err);
+    int (*get_registered_model)(struct client *c, const char *name, struct registered_model *out,
+                                struct ferr *err);
+    int (*search_registered_models)(struct client *c, const struct registry_search *q,
+                                    struct registered_model_list *out, struct ferr *err);
+    int (*search_model_versions)(struct client *c, const struct registry_search *q,
+                                 struct model_version_list *out, struct ferr *err);
+    int (*registry_events)(struct client *c, const char *name, struct registry_event_list *out,
+                           struct ferr *err);
+    int (*resolve_model_uri)(struct client *c, const char *uri, char **artifact_uri,
+                             struct model_version *version, struct ferr *err);
 };
 
 struct client {

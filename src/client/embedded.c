@@ -121,6 +121,41 @@ static int e_metric_history(struct client *c, const char *run_id, const char *ke
     return store_get_metric_history(c->store, run_id, key, 0, NULL, out, NULL, err);
 }
 
+static int e_registry_write(struct client *c, struct reg_write *w, struct ferr *err)
+{
+    return store_registry_write(c->store, w, err);
+}
+
+static int e_get_registered_model(struct client *c, const char *name,
+                                  struct registered_model *out, struct ferr *err)
+{
+    return store_get_registered_model(c->store, name, out, err);
+}
+
+static int e_search_registered_models(struct client *c, const struct registry_search *q,
+                                      struct registered_model_list *out, struct ferr *err)
+{
+    return store_search_registered_models(c->store, q, out, err);
+}
+
+static int e_search_model_versions(struct client *c, const struct registry_search *q,
+                                   struct model_version_list *out, struct ferr *err)
+{
+    return store_search_model_versions(c->store, q, out, err);
+}
+
+static int e_registry_events(struct client *c, const char *name, struct registry_event_list *out,
+                             struct ferr *err)
+{
+    return store_registry_events(c->store, name, out, err);
+}
+
+static int e_resolve_model_uri(struct client *c, const char *uri, char **artifact_uri,
+                               struct model_version *version, struct ferr *err)
+{
+    return store_resolve_model_uri(c->store, uri, artifact_uri, version, err);
+}
+
 static const struct client_ops embedded_ops = {
     .name = "embedded",
     .close = e_close,
@@ -143,6 +178,12 @@ static const struct client_ops embedded_ops = {
     .delete_tag = e_delete_tag,
     .log_inputs = e_log_inputs,
     .metric_history = e_metric_history,
+    .registry_write = e_registry_write,
+    .get_registered_model = e_get_registered_model,
+    .search_registered_models = e_search_registered_models,
+    .search_model_versions = e_search_model_versions,
+    .registry_events = e_registry_events,
+    .resolve_model_uri = e_resolve_model_uri,
 };
 
 int client_embedded_open(struct client *c, struct ferr *err)

@@ -5,6 +5,7 @@
  * experiments/get, experiments/get-by-name, runs/get and metrics/get-history;
  * POST with a JSON body for everything else (searches included). */
 #include "client/client_int.h"
+#include "client/remote_registry.h"
 #include "client/rest.h"
 #include "api/codec.h"
 #include "base/xalloc.h"
@@ -352,6 +353,12 @@ static const struct client_ops remote_ops = {
     .delete_tag = r_delete_tag,
     .log_inputs = r_log_inputs,
     .metric_history = r_metric_history,
+    .registry_write = r_registry_write,
+    .get_registered_model = r_get_registered_model,
+    .search_registered_models = r_search_registered_models,
+    .search_model_versions = r_search_model_versions,
+    .registry_events = r_registry_events,
+    .resolve_model_uri = r_resolve_model_uri,
 };
 
 int client_remote_open(struct client *c, struct ferr *err)

@@ -229,6 +229,8 @@ static CURLcode configure(struct rest *r, enum rest_method method, const char *u
     } else {
         SET(CURLOPT_POSTFIELDS, payload);
         SET(CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
+        if (method != REST_POST)
+            SET(CURLOPT_CUSTOMREQUEST, method == REST_PATCH ? "PATCH" : "DELETE");
     }
 #undef SET
     return rc;
@@ -288,7 +290,7 @@ static void backoff(struct rest *r, int n)
 
 static const char *method_name(enum rest_method m)
 {
-    return m == REST_GET ? "GET" : "POST";
+    return m == REST_GET ? "GET" : m == REST_POST ? "POST" : m == REST_PATCH ? "PATCH" : "DELETE";
 }
 
 /* Sends until an answer that is not worth retrying; *status as attempt(). */
@@ -356,7 +358,7 @@ static int call_api(struct rest *r, const char *api, enum rest_method method, co
     pthread_mutex_lock(&r->mu);
     if (build_url(r, api, method, path, in, &url, err))
         goto out;
-    if (method == REST_POST && encode_body(in, &payload, err))
+    if (method != REST_GET && encode_body(in, &payload, err))
         goto out;
     if (send_with_retries(r, method, url.buf, payload, retry, &status, err))
         goto out;
@@ -604,4 +606,10 @@ int rest_download(struct rest *r, const char *artifact_path, int fd, rest_progre
                   void *arg, struct ferr *err)
 {
     return transfer(r, 1, artifact_path, fd, 0, progress, arg, err);
+}
+
+int rest_call_api(struct rest *r, const char *api, enum rest_method method, const char *path,
+                  json_t *in, enum rest_retry retry, json_t **out, struct ferr *err)
+{
+    return call_api(r, api, method, path, in, retry, out, err);
 }

@@ -27,7 +27,8 @@
 
 struct rest;
 
-enum rest_method { REST_GET, REST_POST };
+/* PATCH and DELETE carry a JSON body, as MLflow's registry expects. */
+enum rest_method { REST_GET, REST_POST, REST_PATCH, REST_DELETE };
 
 /* Whether a call may be sent twice. Every call is retried when the connection
  * could not be made (nothing was sent); idempotent ones also after a failure
@@ -48,6 +49,10 @@ void rest_close(struct rest *r);
  * capped at 8 s, or the server's Retry-After up to 30 s). */
 int rest_call(struct rest *r, enum rest_method method, const char *path, json_t *in,
               enum rest_retry retry, json_t **out, struct ferr *err) WARN_UNUSED;
+
+/* As rest_call, under /api/2.0/<api>/ ("ferry" for ferry's own API). */
+int rest_call_api(struct rest *r, const char *api, enum rest_method method, const char *path,
+                  json_t *in, enum rest_retry retry, json_t **out, struct ferr *err) WARN_UNUSED;
 
 /* Calls /api/2.0/mlflow-artifacts/<path> with GET (the artifact listing). */
 int rest_call_artifacts(struct rest *r, const char *path, json_t *in, json_t **out,

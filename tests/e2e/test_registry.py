@@ -290,3 +290,53 @@ def test_lineage_from_version_to_run(srv, c):
     assert "run" not in r and r["artifact_uri"] == "s3://bucket/manual"
     expect_error(c.get("model-versions/lineage", {"name": "reg-lin", "version": "3"},
                        prefix=FERRY), 404, NF)
+
+
+def test_models_cli_over_rest_and_embedded(srv, c):
+    import json
+    import os
+    import subprocess
+    import tempfile
+    work = tempfile.mkdtemp(prefix="ferry-models-cli-")
+    rid = c.create_run()["info"]["run_id"]
+    for uri, source in ((srv.url, "runs:/%s/model" % rid),
+                        (os.path.join(work, "embedded.db"), "s3://bucket/m1")):
+        def ferry(*args):
+            return subprocess.run([srv.ferry, "--tracking-uri", uri, "models"] + list(args),
+                                  capture_output=True, timeout=60, cwd=work)
+
+        r = ferry("register", source, "--name", "cli-model", "--tag", "team=risk")
+        assert r.returncode == 0 and r.stdout == b"registered cli-model version 1\n", r
+        assert ferry("register", "s3://bucket/m2", "--name", "cli-model").returncode == 0
+        assert ferry("transition", "cli-model", "2", "production", "--archive-existing"
+                     ).returncode == 0
+        assert ferry("alias", "cli-model", "champion", "1").returncode == 0
+        assert ferry("tag", "cli-model", "owner=ana").returncode == 0
+        r = ferry("versions", "cli-model", "--json")
+        vs = json.loads(r.stdout)["model_versions"]
+        assert [(v["version"], v["current_stage"], v.get("aliases")) for v in vs] == [
+            ("2", "Production", None), ("1", "None", ["champion"])], vs
+        r = ferry("describe", "cli-model", "--json")
+        m = json.loads(r.stdout)["registered_model"]
+        assert m["tags"] == [{"key": "owner", "value": "ana"}], m
+        r = ferry("list", "--filter", "tags.owner = 'ana'")
+        assert r.returncode == 0 and b"cli-model" in r.stdout and b"@champion=1" in r.stdout, r
+        r = ferry("resolve", "models:/cli-model@champion")
+        assert r.returncode == 0 and b"cli-model version 1" in r.stdout, r
+        r = ferry("history", "cli-model", "--json")
+        actions = [e["action"] for e in json.loads(r.stdout)["events"]]
+        assert actions == ["create_model", "create_version", "create_version", "transition",
+                           "set_alias", "set_tag"], actions
+        # bad input: exit 1 with MLflow's message; usage errors exit 2
+        r = ferry("transition", "cli-model", "2", "Prod")
+        assert r.returncode == 1 and b"stage" in r.stderr, r
+        r = ferry("alias", "cli-model", "v2", "1")
+        assert r.returncode == 1 and b"reserved" in r.stderr, r
+        r = ferry("transition", "cli-model", "two", "Staging")
+        assert r.returncode == 1 and b"version" in r.stderr, r
+        assert ferry("describe").returncode == 2
+        assert ferry("frobnicate").returncode == 2
+        assert ferry("delete", "cli-model", "2").returncode == 0
+        assert ferry("delete", "cli-model").returncode == 0
+        r = ferry("describe", "cli-model")
+        assert r.returncode == 1 and b"not found" in r.stderr, r
