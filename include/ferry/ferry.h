@@ -277,6 +277,35 @@ FERRY_API void ferry_artifacts_free(ferry_artifact *a, size_t n);
 FERRY_API ferry_status ferry_download_artifacts(ferry_client *c, const char *run_id,
                                                 const char *path, const char *dst_dir);
 
+/* ---- Model registry ---------------------------------------------------- */
+
+/* Registers source (runs:/<run_id>/<path>, a directory or an object-store
+ * URI) as a new version of the registered model `name`, creating the model
+ * when it does not exist, as mlflow.register_model does. *version (may be
+ * NULL) gets the new version number.
+ * Errors: FERRY_EINVAL (empty name, a source climbing with '..'),
+ * FERRY_ENOTFOUND (the run of a runs:/ source), FERRY_EIO. */
+FERRY_API ferry_status ferry_register_model(ferry_client *c, const char *source,
+                                            const char *name, int64_t *version);
+
+/* Moves a version to stage "None", "Staging", "Production" or "Archived"
+ * (any case); archive_existing archives the model's other versions in that
+ * stage (Staging and Production only). */
+FERRY_API ferry_status ferry_transition_model_version(ferry_client *c, const char *name,
+                                                      int64_t version, const char *stage,
+                                                      int archive_existing);
+
+/* Points alias at version (moving it from another version if it was set);
+ * version 0 deletes the alias. */
+FERRY_API ferry_status ferry_set_model_alias(ferry_client *c, const char *name, const char *alias,
+                                             int64_t version);
+
+/* Where a model URI's files are: models:/<name>/<version|stage|latest>,
+ * models:/<name>@<alias> or runs:/<run_id>/<path>. *artifact_uri gets a new
+ * string (ferry_free it). Over REST this needs a ferry server. */
+FERRY_API ferry_status ferry_resolve_model_uri(ferry_client *c, const char *uri,
+                                               char **artifact_uri);
+
 #ifdef __cplusplus
 }
 #endif

@@ -7,6 +7,7 @@
 #include "ferry/ferry.h"
 #include "client/client.h"
 #include "client/client_artifacts.h"
+#include "client/client_registry.h"
 #include "base/ftime.h"
 #include "base/version.h"
 #include "base/xalloc.h"
@@ -15,6 +16,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -700,4 +702,89 @@ ferry_status ferry_download_artifacts(ferry_client *c, const char *run_id, const
                                       const char *dst_dir)
 {
     CALL(c, download_artifacts(c, run_id, path, dst_dir));
+}
+
+/* ---------- model registry ---------- */
+
+static int register_model(struct ferry_client *fc, const char *source, const char *name,
+                          int64_t *version)
+{
+    char run_id[33] = "";
+    if (need(fc, source, "source") || need(fc, name, "name"))
+        return -1;
+    if (!strncmp(source, "runs:/", 6))
+        snprintf(run_id, sizeof(run_id), "%.*s", (int)strcspn(source + 6, "/"), source + 6);
+    struct reg_write cm = {.action = REG_CREATE_MODEL, .name = name};
+    if (client_registry_write(fc->c, &cm, &fc->err)) {
+        if (fc->err.code != FERR_RESOURCE_ALREADY_EXISTS)
+            return -1;
+        ferr_clear(&fc->err);
+    }
+    struct reg_write cv = {.action = REG_CREATE_VERSION,
+                           .name = name,
+                           .source = source,
+                           .run_id = *run_id ? run_id : NULL};
+    if (client_registry_write(fc->c, &cv, &fc->err))
+        return -1;
+    if (version)
+        *version = cv.created_version;
+    return 0;
+}
+
+ferry_status ferry_register_model(ferry_client *c, const char *source, const char *name,
+                                  int64_t *version)
+{
+    CALL(c, register_model(c, source, name, version));
+}
+
+static int transition(struct ferry_client *fc, const char *name, int64_t version,
+                      const char *stage, int archive_existing)
+{
+    struct reg_write w = {.action = REG_TRANSITION,
+                          .name = name,
+                          .version = version,
+                          .stage = stage,
+                          .archive_existing = archive_existing != 0};
+    if (need(fc, name, "name") || need(fc, stage, "stage"))
+        return -1;
+    return client_registry_write(fc->c, &w, &fc->err);
+}
+
+ferry_status ferry_transition_model_version(ferry_client *c, const char *name, int64_t version,
+                                            const char *stage, int archive_existing)
+{
+    CALL(c, transition(c, name, version, stage, archive_existing));
+}
+
+static int set_alias(struct ferry_client *fc, const char *name, const char *alias,
+                     int64_t version)
+{
+    struct reg_write w = {.action = version ? REG_SET_ALIAS : REG_DELETE_ALIAS,
+                          .name = name,
+                          .alias = alias,
+                          .version = version};
+    if (need(fc, name, "name") || need(fc, alias, "alias"))
+        return -1;
+    if (version < 0)
+        return ferr_set(&fc->err, FERR_INVALID_PARAMETER_VALUE,
+                        "version %" PRId64 " is not a version number", version);
+    return client_registry_write(fc->c, &w, &fc->err);
+}
+
+ferry_status ferry_set_model_alias(ferry_client *c, const char *name, const char *alias,
+                                   int64_t version)
+{
+    CALL(c, set_alias(c, name, alias, version));
+}
+
+static int resolve(struct ferry_client *fc, const char *uri, char **artifact_uri)
+{
+    if (need(fc, uri, "uri") || need(fc, artifact_uri, "artifact_uri"))
+        return -1;
+    return client_resolve_model_uri(fc->c, uri, artifact_uri, NULL, &fc->err);
+}
+
+ferry_status ferry_resolve_model_uri(ferry_client *c, const char *uri, char **artifact_uri)
+{
+    CALL(c, resolve(c, uri, artifact_uri));
 }

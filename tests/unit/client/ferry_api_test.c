@@ -276,3 +276,42 @@ TEST(api_client_shared_by_threads)
     ferry_free(run);
     ASSERT_INT_EQ(ferry_close(c), FERRY_OK);
 }
+
+TEST(api_model_registry_embedded)
+{
+    ferry_client *c = open_tmp();
+    char *run = NULL, *where = NULL;
+    int64_t v = 0;
+    ASSERT_INT_EQ(ferry_start_run(c, NULL, "trainer", NULL, &run), FERRY_OK);
+    struct sbuf src = SBUF_INIT;
+    sbuf_addf(&src, "runs:/%s/model", run);
+    ASSERT_INT_EQ(ferry_register_model(c, src.buf, "fraud", &v), FERRY_OK);
+    ASSERT_INT_EQ(v, 1);
+    ASSERT_INT_EQ(ferry_register_model(c, "s3://bucket/m2", "fraud", &v), FERRY_OK);
+    ASSERT_INT_EQ(v, 2);
+    ASSERT_INT_EQ(ferry_transition_model_version(c, "fraud", 2, "production", 1), FERRY_OK);
+    ASSERT_INT_EQ(ferry_set_model_alias(c, "fraud", "champion", 1), FERRY_OK);
+    ASSERT_INT_EQ(ferry_resolve_model_uri(c, "models:/fraud/Production", &where), FERRY_OK);
+    ASSERT_STR_EQ(where, "s3://bucket/m2");
+    ferry_free(where);
+    ASSERT_INT_EQ(ferry_resolve_model_uri(c, "models:/fraud@champion", &where), FERRY_OK);
+    ASSERT_CONTAINS(where, "/artifacts/model");
+    ASSERT_CONTAINS(where, run);
+    ferry_free(where);
+    /* errors: named statuses and messages, nothing changed */
+    ASSERT_INT_EQ(ferry_transition_model_version(c, "fraud", 2, "Prod", 0), FERRY_EINVAL);
+    ASSERT_CONTAINS(ferry_last_error(c), "stage");
+    ASSERT_INT_EQ(ferry_set_model_alias(c, "fraud", "champion", 9), FERRY_ENOTFOUND);
+    ASSERT_INT_EQ(ferry_register_model(c, "/srv/../etc", "fraud", &v), FERRY_EINVAL);
+    ASSERT_INT_EQ(ferry_register_model(c, "runs:/0123456789abcdef0123456789abcdef/m", "fraud", &v),
+                  FERRY_ENOTFOUND);
+    ASSERT_INT_EQ(ferry_resolve_model_uri(c, "models:/fraud@champion", &where), FERRY_OK);
+    ASSERT_CONTAINS(where, run); /* the alias did not move */
+    ferry_free(where);
+    ASSERT_INT_EQ(ferry_set_model_alias(c, "fraud", "champion", 0), FERRY_OK);
+    ASSERT_INT_EQ(ferry_resolve_model_uri(c, "models:/fraud@champion", &where), FERRY_ENOTFOUND);
+    ASSERT_INT_EQ(ferry_resolve_model_uri(c, NULL, &where), FERRY_EINVAL);
+    sbuf_release(&src);
+    ferry_free(run);
+    ASSERT_INT_EQ(ferry_close(c), FERRY_OK);
+}
