@@ -870,70 +870,70 @@ int sq_registry_events(struct store *s, const char *name, struct registry_event_
 #define VERSIONS_DEFAULT_RESULTS 10000
 #define VERSIONS_MAX_RESULTS     200000
 
-static int search_page(const struct registry_search *q, int64_t def, int64_t max, int64_t *limit,
-                       int64_t *offset, struct ferr *err)
+/* Runs one page of a registry search: the first two columns of each
+ * matching row as text (a model's id, or a version's name and number), at
+ * most the page size; *next gets the token of the following page. */
+static int search_keys(struct sq_conn *c, const struct registry_search *q,
+                       enum filter_domain dom, struct kv_list *keys, char **next,
+                       struct ferr *err)
 {
-    *limit = q->max_results ? q->max_results : def;
-    *offset = 0;
-    if (validate_max_results(*limit, max, err))
+    int64_t def = dom == FILTER_MODELS ? MODELS_DEFAULT_RESULTS : VERSIONS_DEFAULT_RESULTS;
+    int64_t max = dom == FILTER_MODELS ? MODELS_MAX_RESULTS : VERSIONS_MAX_RESULTS;
+    int64_t limit = q->max_results ? q->max_results : def, offset = 0;
+    struct sql_frag f;
+    sqlite3_stmt *st = NULL;
+    int rc = -1, step;
+    memset(keys, 0, sizeof(*keys));
+    *next = NULL;
+    if (validate_max_results(limit, max, err) ||
+        (q->page_token && *q->page_token && page_token_decode(q->page_token, &offset, err)))
         return -1;
-    if (q->page_token && *q->page_token && page_token_decode(q->page_token, offset, err))
-        return -1;
-    return 0;
+    sql_frag_init(&f);
+    if (search_sql_registry(q, dom, limit + 1, offset, &f, err))
+        goto out;
+    if (sqlite3_prepare_v2(c->db, f.sql.buf, -1, &st, NULL) != SQLITE_OK ||
+        sq_bind_frag(st, &f)) {
+        sq_fail(c, "searching the registry", err);
+        goto out;
+    }
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && (int64_t)keys->n < limit)
+        kv_list_add(keys, (const char *)sqlite3_column_text(st, 0),
+                    (const char *)sqlite3_column_text(st, 1));
+    if (step == SQLITE_ROW)
+        page_token_encode(offset + limit, next);
+    else if (step != SQLITE_DONE) {
+        sq_fail(c, "searching the registry", err);
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    sql_frag_release(&f);
+    if (rc)
+        kv_list_release(keys);
+    return rc;
 }
 
 int sq_search_registered_models(struct store *s, const struct registry_search *q,
                                 struct registered_model_list *out, struct ferr *err)
 {
     struct sq *sq = (struct sq *)s;
-    int64_t limit, offset;
+    struct kv_list keys = {0};
     memset(out, 0, sizeof(*out));
-    if (search_page(q, MODELS_DEFAULT_RESULTS, MODELS_MAX_RESULTS, &limit, &offset, err))
-        return -1;
-    struct sql_frag f;
-    sql_frag_init(&f);
-    if (search_sql_registry(q, FILTER_MODELS, limit + 1, offset, &f, err)) {
-        sql_frag_release(&f);
-        return -1;
-    }
     struct sq_conn *c = sq_reader_get(sq, err);
-    int64_t *ids = NULL;
-    size_t n = 0, alloc = 0;
-    int rc = -1, step;
-    sqlite3_stmt *st = NULL;
     if (!c)
-        goto out;
-    if (sqlite3_prepare_v2(c->db, f.sql.buf, -1, &st, NULL) != SQLITE_OK ||
-        sq_bind_frag(st, &f)) {
-        sq_fail(c, "searching registered models", err);
-        goto out;
-    }
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        ALLOC_GROW(ids, n + 1, alloc);
-        ids[n++] = sqlite3_column_int64(st, 0);
-    }
-    if (step != SQLITE_DONE) {
-        sq_fail(c, "searching registered models", err);
-        goto out;
-    }
-    if ((int64_t)n > limit) {
-        n = (size_t)limit;
-        page_token_encode(offset + limit, &out->next_page_token);
-    }
-    for (size_t i = 0; i < n; i++) {
+        return -1;
+    int rc = search_keys(c, q, FILTER_MODELS, &keys, &out->next_page_token, err);
+    for (size_t i = 0; !rc && i < keys.n; i++) {
         ALLOC_GROW(out->v, out->n + 1, out->alloc);
-        if (load_model(c, ids[i], &out->v[out->n], err)) {
+        rc = load_model(c, strtoll(keys.v[i].key, NULL, 10), &out->v[out->n], err);
+        if (rc)
             registered_model_release(&out->v[out->n]);
-            goto out;
-        }
-        out->n++;
+        else
+            out->n++;
     }
-    rc = 0;
-out:
-    sqlite3_finalize(st);
     sq_reader_put(sq, c);
-    sql_frag_release(&f);
-    free(ids);
+    kv_list_release(&keys);
     if (rc)
         registered_model_list_release(out);
     return rc;
@@ -946,53 +946,23 @@ int sq_search_model_versions(struct store *s, const struct registry_search *q,
                               "JOIN registered_models m ON m.id = v.model "
                               "WHERE m.name = ? AND v.version = ?";
     struct sq *sq = (struct sq *)s;
-    int64_t limit, offset;
-    memset(out, 0, sizeof(*out));
-    if (search_page(q, VERSIONS_DEFAULT_RESULTS, VERSIONS_MAX_RESULTS, &limit, &offset, err))
-        return -1;
-    struct sql_frag f;
-    sql_frag_init(&f);
-    if (search_sql_registry(q, FILTER_MODEL_VERSIONS, limit + 1, offset, &f, err)) {
-        sql_frag_release(&f);
-        return -1;
-    }
-    struct sq_conn *c = sq_reader_get(sq, err);
     struct kv_list keys = {0};
-    int rc = -1, step;
-    sqlite3_stmt *st = NULL;
+    memset(out, 0, sizeof(*out));
+    struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
-        goto out;
-    if (sqlite3_prepare_v2(c->db, f.sql.buf, -1, &st, NULL) != SQLITE_OK ||
-        sq_bind_frag(st, &f)) {
-        sq_fail(c, "searching model versions", err);
-        goto out;
-    }
-    while ((step = sqlite3_step(st)) == SQLITE_ROW)
-        kv_list_add(&keys, (const char *)sqlite3_column_text(st, 0),
-                    (const char *)sqlite3_column_text(st, 1));
-    if (step != SQLITE_DONE) {
-        sq_fail(c, "searching model versions", err);
-        goto out;
-    }
-    size_t n = keys.n;
-    if ((int64_t)n > limit) {
-        n = (size_t)limit;
-        page_token_encode(offset + limit, &out->next_page_token);
-    }
-    for (size_t i = 0; i < n; i++) {
+        return -1;
+    int rc = search_keys(c, q, FILTER_MODEL_VERSIONS, &keys, &out->next_page_token, err);
+    for (size_t i = 0; !rc && i < keys.n; i++) {
         sqlite3_stmt *v = sq_prep(c, one, err);
-        if (!v)
-            goto out;
+        if (!v) {
+            rc = -1;
+            break;
+        }
         sqlite3_bind_text(v, 1, keys.v[i].key, -1, SQLITE_STATIC);
         sqlite3_bind_int64(v, 2, strtoll(keys.v[i].value, NULL, 10));
-        if (read_versions(c, v, 0, out, NULL, err))
-            goto out;
+        rc = read_versions(c, v, 0, out, NULL, err);
     }
-    rc = 0;
-out:
-    sqlite3_finalize(st);
     sq_reader_put(sq, c);
-    sql_frag_release(&f);
     kv_list_release(&keys);
     if (rc)
         model_version_list_release(out);
