@@ -8,7 +8,7 @@
 #   make bench           release build of the benchmarks
 #   make lint            layer check + clang-format check
 
-PKGS     := sqlite3 libmicrohttpd jansson libcurl openssl
+PKGS     := sqlite3 libmicrohttpd jansson libcurl openssl yaml-0.1
 CC       ?= cc
 WARN     := -std=c11 -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wwrite-strings -Wvla -Wformat=2 \
@@ -16,7 +16,8 @@ WARN     := -std=c11 -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototyp
 DEFS     := -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
 INCS     := -Iinclude -Isrc
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lpthread -lm
+# libxgboost (Debian's libxgboost-dev) ships no pkg-config file.
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS)) -lxgboost -lpthread -lm
 
 ifeq ($(SANITIZE),1)
   OUT    := build-san
@@ -32,7 +33,7 @@ CFLAGS_ALL := $(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS) $(OPT) -fPIC -fvisibility=hi
 LDFLAGS_ALL := $(LDSAN) $(LDFLAGS)
 
 LIB_SRC  := $(wildcard src/base/*.c src/domain/*.c src/store/*.c src/artifacts/*.c src/api/*.c \
-                      src/client/*.c)
+                      src/client/*.c src/models/*.c)
 SRV_SRC  := $(wildcard src/server/*.c src/server/handlers/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c tests/unit/*/*.c)
@@ -68,7 +69,7 @@ EXAMPLE_BIN := $(patsubst examples/%.c,$(OUT)/examples/%,$(EXAMPLE_SRC))
 examples: $(EXAMPLE_BIN)
 $(OUT)/examples/%: examples/%.c $(OUT)/libferry.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_ALL) -o $@ $< $(OUT)/libferry.a $(LDFLAGS_ALL) $(PKG_LIBS) -lxgboost
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(OUT)/libferry.a $(LDFLAGS_ALL) $(PKG_LIBS)
 
 unit: $(OUT)/unit-tests
 

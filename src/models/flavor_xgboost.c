@@ -1,0 +1,182 @@
+/* SPDX-License-Identifier: MIT
+ * MLflow's xgboost flavor, natively through libxgboost's C API: the `data`
+ * file (JSON, UBJSON or the legacy binary format; libxgboost tells them
+ * apart) and `model_class`. Classifiers answer class labels as MLflow's
+ * pyfunc does (probability > 0.5, or the most probable class), regressors
+ * and raw Boosters their predictions. explain gives SHAP values
+ * (pred_contribs). Predictions on one booster are serialised by a lock. */
+#include "models/flavor.h"
+#include "base/sbuf.h"
+#include "base/xalloc.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <xgboost/c_api.h>
+
+#include "base/banned.h"
+
+struct xgb {
+    BoosterHandle booster;
+    pthread_mutex_t mu;
+    int classifier;
+    char *model_class, *format;
+    bst_ulong features;
+};
+
+static int xgb_fail(struct ferr *err, const char *what)
+{
+    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s: %s", what, XGBGetLastError());
+}
+
+static int x_load(const char *dir, const struct mlmodel *m, void **state, struct ferr *err)
+{
+    const char *data = mlmodel_flavor_str(m, "xgboost", "data");
+    const char *cls = mlmodel_flavor_str(m, "xgboost", "model_class");
+    const char *fmt = mlmodel_flavor_str(m, "xgboost", "model_format");
+    struct sbuf path = SBUF_INIT;
+    struct stat st;
+    *state = NULL;
+    if (!data || !*data || strstr(data, "..") || data[0] == '/')
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "the xgboost flavor's 'data' is missing or leaves the model directory");
+    sbuf_addf(&path, "%s/%s", dir, data);
+    if (stat(path.buf, &st) < 0 || !S_ISREG(st.st_mode)) {
+        ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "model file '%.300s' is missing", path.buf);
+        sbuf_release(&path);
+        return -1;
+    }
+    struct xgb *x = xcalloc(1, sizeof(*x));
+    pthread_mutex_init(&x->mu, NULL);
+    x->model_class = xstrdup(cls ? cls : "xgboost.core.Booster");
+    x->format = xstrdup(fmt ? fmt : "xgb");
+    x->classifier = strstr(x->model_class, "Classifier") != NULL;
+    int rc = 0;
+    if (XGBoosterCreate(NULL, 0, &x->booster) != 0)
+        rc = xgb_fail(err, "cannot create an XGBoost booster");
+    else if (XGBoosterLoadModel(x->booster, path.buf) != 0)
+        rc = xgb_fail(err, "cannot load the XGBoost model");
+    else if (XGBoosterGetNumFeature(x->booster, &x->features) != 0)
+        rc = xgb_fail(err, "cannot read the model's feature count");
+    sbuf_release(&path);
+    if (rc) {
+        if (x->booster)
+            XGBoosterFree(x->booster);
+        pthread_mutex_destroy(&x->mu);
+        free(x->model_class);
+        free(x->format);
+        free(x);
+        return -1;
+    }
+    *state = x;
+    return 0;
+}
+
+/* Runs a prediction of `type` (0 value, 2 contributions) into *res. */
+static int run(struct xgb *x, const struct model_input *in, int type, const bst_ulong **shape,
+               bst_ulong *dim, const float **res, DMatrixHandle *dm, struct ferr *err)
+{
+    char config[160];
+    if (x->features && in->cols != x->features)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "the model takes %llu features, the input has %zu columns",
+                        (unsigned long long)x->features, in->cols);
+    if (XGDMatrixCreateFromMat(in->values, (bst_ulong)in->rows, (bst_ulong)in->cols, NAN, dm))
+        return xgb_fail(err, "cannot build the input matrix");
+    snprintf(config, sizeof(config),
+             "{\"type\": %d, \"training\": false, \"iteration_begin\": 0, "
+             "\"iteration_end\": 0, \"strict_shape\": false}",
+             type);
+    if (XGBoosterPredictFromDMatrix(x->booster, *dm, config, shape, dim, res)) {
+        XGDMatrixFree(*dm);
+        return xgb_fail(err, "prediction failed");
+    }
+    return 0;
+}
+
+static int x_predict(void *state, const struct model_input *in, struct model_output *out,
+                     struct ferr *err)
+{
+    struct xgb *x = state;
+    const bst_ulong *shape;
+    bst_ulong dim;
+    const float *res;
+    DMatrixHandle dm;
+    pthread_mutex_lock(&x->mu);
+    if (run(x, in, 0, &shape, &dim, &res, &dm, err)) {
+        pthread_mutex_unlock(&x->mu);
+        return -1;
+    }
+    size_t per_row = dim >= 2 ? (size_t)shape[1] : 1;
+    out->rows = in->rows;
+    out->labels = x->classifier;
+    out->cols = x->classifier ? 1 : per_row;
+    out->values = xmalloc(out->rows * out->cols * sizeof(*out->values));
+    for (size_t r = 0; r < in->rows; r++) {
+        const float *p = res + r * per_row;
+        if (!x->classifier) {
+            for (size_t k = 0; k < per_row; k++)
+                out->values[r * per_row + k] = p[k];
+        } else if (per_row == 1) {
+            out->values[r] = p[0] > 0.5f ? 1 : 0;
+        } else {
+            size_t best = 0;
+            for (size_t k = 1; k < per_row; k++)
+                if (p[k] > p[best])
+                    best = k;
+            out->values[r] = (double)best;
+        }
+    }
+    XGDMatrixFree(dm);
+    pthread_mutex_unlock(&x->mu);
+    return 0;
+}
+
+static int x_explain(void *state, const struct model_input *in, struct model_output *out,
+                     struct ferr *err)
+{
+    struct xgb *x = state;
+    const bst_ulong *shape;
+    bst_ulong dim;
+    const float *res;
+    DMatrixHandle dm;
+    pthread_mutex_lock(&x->mu);
+    if (run(x, in, 2, &shape, &dim, &res, &dm, err)) {
+        pthread_mutex_unlock(&x->mu);
+        return -1;
+    }
+    size_t n = 1;
+    for (bst_ulong i = 1; i < dim; i++)
+        n *= (size_t)shape[i];
+    out->rows = in->rows;
+    out->cols = n; /* features + 1 (the bias), times classes for multi-class */
+    out->values = xmalloc(out->rows * n * sizeof(*out->values));
+    for (size_t i = 0; i < out->rows * n; i++)
+        out->values[i] = res[i];
+    XGDMatrixFree(dm);
+    pthread_mutex_unlock(&x->mu);
+    return 0;
+}
+
+static void x_describe(void *state, json_t *into)
+{
+    struct xgb *x = state;
+    json_object_set_new(into, "model_class", json_string(x->model_class));
+    json_object_set_new(into, "model_format", json_string(x->format));
+    json_object_set_new(into, "features", json_integer((json_int_t)x->features));
+}
+
+static void x_free(void *state)
+{
+    struct xgb *x = state;
+    XGBoosterFree(x->booster);
+    pthread_mutex_destroy(&x->mu);
+    free(x->model_class);
+    free(x->format);
+    free(x);
+}
+
+const struct flavor flavor_xgboost = {"xgboost", x_load, x_predict, x_explain, x_describe, x_free};

@@ -1,0 +1,107 @@
+/* SPDX-License-Identifier: MIT */
+#include "models/model.h"
+#include "models/flavor.h"
+#include "base/sbuf.h"
+#include "base/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/banned.h"
+
+/* In order of preference: native runtimes first. */
+static const struct flavor *const flavors[] = {&flavor_xgboost};
+
+struct model {
+    const struct flavor *flavor;
+    void *state;
+    struct mlmodel mlmodel;
+};
+
+int model_load_dir(const char *dir, struct model **out, struct ferr *err)
+{
+    struct model *m = xcalloc(1, sizeof(*m));
+    *out = NULL;
+    if (mlmodel_read_dir(dir, &m->mlmodel, err)) {
+        free(m);
+        return -1;
+    }
+    for (size_t i = 0; i < sizeof(flavors) / sizeof(flavors[0]) && !m->flavor; i++)
+        if (mlmodel_flavor(&m->mlmodel, flavors[i]->name))
+            m->flavor = flavors[i];
+    if (!m->flavor) {
+        struct sbuf names = SBUF_INIT;
+        const char *k;
+        json_t *v;
+        json_object_foreach(m->mlmodel.flavors, k, v)
+        {
+            (void)v;
+            sbuf_addf(&names, "%s%s", names.len ? ", " : "", k);
+        }
+        ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                 "no flavor ferry can run in '%.200s' (it has: %s; ferry runs: xgboost)", dir,
+                 names.len ? names.buf : "none");
+        sbuf_release(&names);
+        model_free(m);
+        return -1;
+    }
+    if (m->flavor->load(dir, &m->mlmodel, &m->state, err)) {
+        m->state = NULL;
+        model_free(m);
+        return -1;
+    }
+    *out = m;
+    return 0;
+}
+
+static int check_input(const struct model_input *in, struct ferr *err)
+{
+    if (!in || !in->values || !in->rows || !in->cols)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "the input has no rows or columns");
+    return 0;
+}
+
+int model_predict(struct model *m, const struct model_input *in, struct model_output *out,
+                  struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    return check_input(in, err) || m->flavor->predict(m->state, in, out, err) ? -1 : 0;
+}
+
+int model_explain(struct model *m, const struct model_input *in, struct model_output *out,
+                  struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!m->flavor->explain)
+        return ferr_set(err, FERR_NOT_IMPLEMENTED, "the %s flavor cannot explain predictions",
+                        m->flavor->name);
+    return check_input(in, err) || m->flavor->explain(m->state, in, out, err) ? -1 : 0;
+}
+
+const struct mlmodel *model_mlmodel(const struct model *m)
+{
+    return &m->mlmodel;
+}
+
+const char *model_flavor(const struct model *m)
+{
+    return m->flavor->name;
+}
+
+json_t *model_describe(const struct model *m)
+{
+    json_t *o = json_pack("{s:s}", "flavor", m->flavor->name);
+    if (m->flavor->describe)
+        m->flavor->describe(m->state, o);
+    return o;
+}
+
+void model_free(struct model *m)
+{
+    if (!m)
+        return;
+    if (m->flavor && m->state)
+        m->flavor->free(m->state);
+    mlmodel_release(&m->mlmodel);
+    free(m);
+}
