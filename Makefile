@@ -34,7 +34,7 @@ LDFLAGS_ALL := $(LDSAN) $(LDFLAGS)
 
 LIB_SRC  := $(wildcard src/base/*.c src/domain/*.c src/store/*.c src/artifacts/*.c src/api/*.c \
                       src/client/*.c src/models/*.c)
-SRV_SRC  := $(wildcard src/server/*.c src/server/handlers/*.c)
+SRV_SRC  := $(wildcard src/serving/*.c src/server/*.c src/server/handlers/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c tests/unit/*/*.c)
 
@@ -71,7 +71,14 @@ $(OUT)/examples/%: examples/%.c $(OUT)/libferry.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(OUT)/libferry.a $(LDFLAGS_ALL) $(PKG_LIBS)
 
-unit: $(OUT)/unit-tests
+# Tools the e2e tests run (e.g. training a model in MLflow's layout).
+TOOL_SRC := $(wildcard tests/tools/*.c)
+TOOL_BIN := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(TOOL_SRC))
+$(OUT)/tools/%: tests/tools/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(PKG_LIBS)
+
+unit: $(OUT)/unit-tests $(TOOL_BIN)
 
 test:
 	$(MAKE) SANITIZE=1 all unit

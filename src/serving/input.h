@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT
+ * Scoring requests as MLflow's scoring server takes them, turned into the
+ * dense float matrix a tabular model eats:
+ *   {"dataframe_split": {"columns": [...], "data": [[...], ...]}}
+ *   {"dataframe_records": [{"col": v, ...}, ...]}
+ *   {"instances": [[...], ...]} or [{"col": v}, ...]
+ *   {"inputs": [[...], ...]} or {"col": [v, ...], ...} or [{...}]
+ *   text/csv with a header row
+ * ("params" is accepted and ignored: tabular flavors take none). With a
+ * signature, columns are matched by name and put in the signature's
+ * order; a missing required column, a non-numeric value, or a malformed
+ * body is INVALID_PARAMETER_VALUE (400) naming the column or the problem.
+ * Null and missing optional values become NaN (XGBoost's missing). */
+#ifndef FERRY_SERVING_INPUT_H
+#define FERRY_SERVING_INPUT_H
+
+#include "base/ferr.h"
+#include "models/mlmodel.h"
+
+#include <stddef.h>
+
+struct matrix {
+    size_t rows, cols;
+    float *values; /* owned */
+};
+
+int input_from_json(const char *body, size_t n, const struct model_signature *sig,
+                    struct matrix *out, struct ferr *err) WARN_UNUSED;
+int input_from_csv(const char *body, size_t n, const struct model_signature *sig,
+                   struct matrix *out, struct ferr *err) WARN_UNUSED;
+void matrix_release(struct matrix *m);
+
+#endif

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT
+ * `ferry models serve`: a model behind MLflow's scoring protocol, natively
+ * (no Python for native flavors):
+ *   GET  /ping, /health       200 once the model is loaded
+ *   GET  /version             ferry's version
+ *   POST /invocations         JSON (dataframe_split, dataframe_records,
+ *                             instances, inputs) or text/csv ->
+ *                             {"predictions": [...]}
+ *   POST /explain             the same inputs -> {"contributions": [[...]]}
+ *                             (SHAP values, features + bias per row)
+ *   GET  /metrics             Prometheus: requests, errors, rows, latency
+ *   GET  /v2/health/live, /v2/health/ready, /v2/models/<name>
+ *                             Open Inference Protocol v2 health and metadata
+ * Errors are MLflow's JSON shape with status 400 (bad input) or 500. */
+#ifndef FERRY_SERVING_SERVE_H
+#define FERRY_SERVING_SERVE_H
+
+#include "base/ferr.h"
+
+struct serve_opts {
+    const char *host;      /* default 127.0.0.1 */
+    int port;              /* 0 picks a free port */
+    const char *model_dir; /* a local MLflow model directory */
+    const char *name;      /* for /v2/models/<name> and /metrics; default "model" */
+    const char *version;   /* may be NULL */
+    int workers;           /* 0: a thread per connection */
+};
+
+/* Loads the model, serves until SIGTERM/SIGINT, returns 0. Prints
+ * "ferry models serve listening on http://HOST:PORT" once ready, and the
+ * model load time on stderr. */
+int serve_run(const struct serve_opts *o, struct ferr *err) WARN_UNUSED;
+
+#endif

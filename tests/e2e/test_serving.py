@@ -1,0 +1,194 @@
+# SPDX-License-Identifier: MIT
+"""`ferry models serve` over real HTTP with XGBoost models trained at test time by libxgboost
+(tests/tools/make_xgb_model): every MLflow input format, predictions and SHAP values equal to
+libxgboost's own, bad requests, metrics, and serving from the registry."""
+import http.client
+import json
+import os
+import select
+import signal
+import subprocess
+import tempfile
+import time
+
+OWN_SERVER = True
+
+
+def _tool(ferry):
+    return os.path.join(os.path.dirname(ferry), "tools", "make_xgb_model")
+
+
+def _model(ferry, kind, rows=400, cols=5):
+    d = os.path.join(tempfile.mkdtemp(prefix="ferry-serve-"), "model")
+    subprocess.run([_tool(ferry), d, kind, str(rows), str(cols)], check=True, timeout=120)
+    with open(os.path.join(d, "expected.json")) as f:
+        return d, json.load(f)
+
+
+class Serve:
+    def __init__(self, ferry, uri, env=None, extra=()):
+        self.proc = subprocess.Popen([ferry, "models", "serve", "-m", uri, "--port", "0"] +
+                                     list(extra), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     env=dict(os.environ, **(env or {})))
+        line = b""
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            r, _, _ = select.select([self.proc.stdout], [], [], 1)
+            if r:
+                line = self.proc.stdout.readline()
+                break
+            if self.proc.poll() is not None:
+                break
+        if b"listening on" not in line:
+            self.proc.kill()
+            raise AssertionError("serve did not start: %r %r" % (line, self.proc.stderr.read()))
+        self.port = int(line.strip().rsplit(b":", 1)[1])
+        self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+
+    def req(self, method, path, body=None, ctype="application/json"):
+        if isinstance(body, (dict, list)):
+            body = json.dumps(body)
+        self.conn.request(method, path, body=body, headers={"Content-Type": ctype} if body
+                          is not None else {})
+        r = self.conn.getresponse()
+        data = r.read()
+        try:
+            js = json.loads(data)
+        except ValueError:
+            js = None
+        return r.status, js, data
+
+    def stop(self):
+        self.conn.close()
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(30)
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        return rc
+
+
+def _close(a, b, tol):
+    return len(a) == len(b) and all(
+        (abs(x - y) <= tol if not isinstance(x, list) else _close(x, y, tol)) for x, y in zip(a, b))
+
+
+def test_every_input_format_matches_libxgboost(ferry):
+    for kind in ("reg", "binary", "multi"):
+        d, e = _model(ferry, kind)
+        s = Serve(ferry, d)
+        try:
+            cols, data = e["columns"], e["data"]
+            records = [dict(zip(cols, row)) for row in data]
+            columnar = {c: [row[i] for row in data] for i, c in enumerate(cols)}
+            csv = ",".join(cols) + "\n" + "\n".join(",".join(repr(v) for v in row)
+                                                     for row in data) + "\n"
+            bodies = [({"dataframe_split": {"columns": cols, "data": data}}, "application/json"),
+                      ({"dataframe_records": records}, "application/json"),
+                      ({"instances": data}, "application/json"),
+                      ({"instances": records}, "application/json"),
+                      ({"inputs": columnar, "params": {"ignored": 1}}, "application/json"),
+                      ({"inputs": data}, "application/json"),
+                      (csv, "text/csv")]
+            for body, ctype in bodies:
+                status, js, raw = s.req("POST", "/invocations", body, ctype)
+                assert status == 200, (kind, body if ctype == "text/csv" else list(body), raw)
+                got = js["predictions"]
+                assert _close(got, e["predictions"], 1e-6), (kind, got[:3], e["predictions"][:3])
+                if kind != "reg":
+                    assert all(isinstance(v, int) for v in got), got[:5]
+            # columns in another order are put in the signature's order
+            status, js, _ = s.req("POST", "/invocations", {"dataframe_split": {
+                "columns": cols[::-1], "data": [row[::-1] for row in data]}})
+            assert status == 200 and _close(js["predictions"], e["predictions"], 1e-6)
+            if "contributions" in e:
+                status, js, _ = s.req("POST", "/explain",
+                                      {"dataframe_split": {"columns": cols, "data": data}})
+                assert status == 200 and _close(js["contributions"], e["contributions"], 1e-5)
+        finally:
+            assert s.stop() == 0
+
+
+def test_bad_requests_get_clear_errors_and_the_server_stays_up(ferry):
+    d, e = _model(ferry, "binary")
+    s = Serve(ferry, d)
+    try:
+        cols, row = e["columns"], e["data"][0]
+        cases = [
+            ({"dataframe_split": {"columns": cols[:-1], "data": [row[:-1]]}}, "application/json",
+             400, "f4"),
+            ({"dataframe_split": {"columns": cols, "data": [row[:-1] + ["high"]]}},
+             "application/json", 400, "f4"),
+            ({"dataframe_split": {"columns": cols, "data": [row[:2]]}}, "application/json", 400,
+             "row 0"),
+            ({"dataframe_records": [{"f0": 1}]}, "application/json", 400, "f1"),
+            ("{not json", "application/json", 400, "malformed"),
+            ([1, 2, 3], "application/json", 400, "object"),
+            ({"something": []}, "application/json", 400, "dataframe_split"),
+            ({"instances": []}, "application/json", 400, "rows"),
+            ("a,b\n1,2\n", "text/csv", 400, "f0"),
+            ("", "text/csv", 400, "empty"),
+            ({"instances": [[1, 2, 3, 4, 5]]}, "application/xml", 400, "Content-Type"),
+        ]
+        for body, ctype, status, needle in cases:
+            st, js, raw = s.req("POST", "/invocations", body, ctype)
+            assert st == status and js and js.get("error_code") and needle in js["message"], (
+                body, st, raw)
+        st, js, _ = s.req("GET", "/nothing")
+        assert st == 404 and js["error_code"] == "ENDPOINT_NOT_FOUND"
+        # still serving, and it counted
+        st, js, _ = s.req("POST", "/invocations", {"instances": [row]})
+        assert st == 200 and len(js["predictions"]) == 1
+        st, _, raw = s.req("GET", "/metrics")
+        text = raw.decode()
+        assert st == 200 and 'ferry_model_info{name="model"' in text
+        assert "ferry_request_errors_total %d" % len(cases) in text, text
+        assert "ferry_rows_scored_total 1" in text and "ferry_request_duration_seconds_bucket" \
+            in text
+        for path in ("/ping", "/health", "/v2/health/live", "/v2/health/ready", "/version"):
+            assert s.req("GET", path)[0] == 200, path
+        st, js, _ = s.req("GET", "/v2/models/model")
+        assert st == 200 and js["platform"] == "xgboost" and len(js["inputs"]) == 5
+    finally:
+        assert s.stop() == 0
+
+
+def test_serving_from_the_registry_and_bad_models(ferry):
+    d, e = _model(ferry, "reg")
+    work = tempfile.mkdtemp(prefix="ferry-serve-reg-")
+    db = os.path.join(work, "t.db")
+    env = {"FERRY_TRACKING_URI": db}
+
+    def cli(*args):
+        return subprocess.run([ferry] + list(args), capture_output=True, timeout=120,
+                              env=dict(os.environ, **env), cwd=work)
+
+    # a run in the embedded store to hold the model's files
+    # (the run is made through a short-lived server: the CLI has no `runs create`)
+    from support.server import Server
+    srv = Server(ferry, db=db, extra=["--no-serve-artifacts"]).start()
+    c = srv.client()
+    rid = c.create_run()["info"]["run_id"]
+    c.close()
+    assert srv.stop() == 0
+    assert cli("artifacts", "log", rid, d, "--artifact-path", "model").returncode == 0
+    r = cli("models", "register", "runs:/%s/model" % rid, "--name", "served")
+    assert r.returncode == 0, r
+    assert cli("models", "alias", "served", "live", "1").returncode == 0
+    s = Serve(ferry, "models:/served@live", env=env)
+    try:
+        st, js, _ = s.req("POST", "/invocations", {"dataframe_split": {
+            "columns": e["columns"], "data": e["data"]}})
+        assert st == 200 and _close(js["predictions"], e["predictions"], 1e-6)
+        st, js, _ = s.req("GET", "/v2/models/served")
+        assert st == 200 and js["versions"] == ["1"]
+    finally:
+        assert s.stop() == 0
+    # a URI that does not resolve, a corrupt model: a clear error, exit 1
+    r = cli("models", "serve", "-m", "models:/served@nobody", "--port", "0")
+    assert r.returncode == 1 and b"nobody" in r.stderr, r
+    with open(os.path.join(d, "model.xgb"), "wb") as f:
+        f.write(b"garbage")
+    r = cli("models", "serve", "-m", d, "--port", "0")
+    assert r.returncode == 1 and b"XGBoost" in r.stderr, r
+    r = cli("models", "serve", "-m", "/nonexistent/model", "--port", "0")
+    assert r.returncode == 1 and b"MLmodel" in r.stderr, r
