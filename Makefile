@@ -100,7 +100,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,build/bench/%,$(BENCH_SRC))
 bench:
 	$(MAKE) all
-	$(MAKE) $(BENCH_BIN)
+	$(MAKE) $(BENCH_BIN) $(TOOL_BIN)
 build/bench/%: bench/%.c build/libferry.a
 	@mkdir -p build/bench
 	$(CC) $(CFLAGS_ALL) -o $@ $< build/libferry.a $(PKG_LIBS)

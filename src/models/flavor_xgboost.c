@@ -4,12 +4,18 @@
  * apart) and `model_class`. Classifiers answer class labels as MLflow's
  * pyfunc does (probability > 0.5, or the most probable class), regressors
  * and raw Boosters their predictions. explain gives SHAP values
- * (pred_contribs). Predictions on one booster are serialised by a lock. */
+ * (pred_contribs). Predictions use libxgboost's in-place prediction, which
+ * is thread-safe and needs no DMatrix (results live in per-thread buffers);
+ * each booster runs single-threaded (nthread 1): a server's concurrency comes
+ * from its connections, and OpenMP fan-out per request only costs. The
+ * DMatrix path that SHAP values need is serialised by a lock. */
 #include "models/flavor.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdint.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +67,8 @@ static int x_load(const char *dir, const struct mlmodel *m, void **state, struct
         rc = xgb_fail(err, "cannot load the XGBoost model");
     else if (XGBoosterGetNumFeature(x->booster, &x->features) != 0)
         rc = xgb_fail(err, "cannot read the model's feature count");
+    else if (XGBoosterSetParam(x->booster, "nthread", "1") != 0)
+        rc = xgb_fail(err, "cannot configure the XGBoost booster");
     sbuf_release(&path);
     if (rc) {
         if (x->booster)
@@ -100,16 +108,25 @@ static int run(struct xgb *x, const struct model_input *in, int type, const bst_
 static int x_predict(void *state, const struct model_input *in, struct model_output *out,
                      struct ferr *err)
 {
+    static const char config[] = "{\"type\": 0, \"training\": false, \"iteration_begin\": 0, "
+                                 "\"iteration_end\": 0, \"strict_shape\": false, "
+                                 "\"missing\": NaN, \"cache_id\": 0}";
     struct xgb *x = state;
     const bst_ulong *shape;
     bst_ulong dim;
     const float *res;
-    DMatrixHandle dm;
-    pthread_mutex_lock(&x->mu);
-    if (run(x, in, 0, &shape, &dim, &res, &dm, err)) {
-        pthread_mutex_unlock(&x->mu);
-        return -1;
-    }
+    char array[160];
+    if (x->features && in->cols != x->features)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "the model takes %llu features, the input has %zu columns",
+                        (unsigned long long)x->features, in->cols);
+    /* NumPy's __array_interface__, which in-place prediction reads. */
+    snprintf(array, sizeof(array),
+             "{\"data\": [%" PRIuPTR ", true], \"shape\": [%zu, %zu], \"typestr\": \"<f4\", "
+             "\"version\": 3}",
+             (uintptr_t)in->values, in->rows, in->cols);
+    if (XGBoosterPredictFromDense(x->booster, array, config, NULL, &shape, &dim, &res))
+        return xgb_fail(err, "prediction failed");
     size_t per_row = dim >= 2 ? (size_t)shape[1] : 1;
     out->rows = in->rows;
     out->labels = x->classifier;
@@ -130,8 +147,6 @@ static int x_predict(void *state, const struct model_input *in, struct model_out
             out->values[r] = (double)best;
         }
     }
-    XGDMatrixFree(dm);
-    pthread_mutex_unlock(&x->mu);
     return 0;
 }
 

@@ -114,7 +114,7 @@ static int from_rows(json_t *data, const char *const *names, size_t ncols,
     if (!ncols)
         ncols = json_array_size(json_array_get(data, 0));
     int *map = xcalloc(ncols + 1, sizeof(*map));
-    size_t cols, r;
+    size_t cols = 0, r;
     json_t *row;
     int rc = column_map(sig, names, ncols, map, &cols, err) ||
              alloc_matrix(out, json_array_size(data), cols, err);
