@@ -3,9 +3,7 @@
  * transport. */
 #include "cli/cli.h"
 #include "api/codec_registry.h"
-#include "client/client_artifacts.h"
 #include "client/client_registry.h"
-#include "serving/serve.h"
 #include "base/sbuf.h"
 #include "domain/artifact_uri.h"
 
@@ -31,6 +29,7 @@ static const char usage[] =
     "       ferry models history NAME [--json]\n"
     "       ferry models resolve URI\n"
     "       ferry models serve -m URI [--host HOST] [--port PORT] [--workers N]\n"
+    "       ferry models predict -m URI -i INPUT.csv|INPUT.json [-o OUTPUT.json]\n"
     "\n"
     "  register    a new version of NAME from SOURCE (runs:/<run_id>/<path>, a directory or an\n"
     "              object-store URI); creates the registered model when it does not exist\n"
@@ -41,6 +40,7 @@ static const char usage[] =
     "              points to\n"
     "  serve       MLflow's scoring protocol for a model (a directory, runs:/ or models:/ URI):\n"
     "              /invocations, /explain (SHAP), /ping, /health, /metrics, /v2/...\n"
+    "  predict     batch scoring in-process; CSV is read in chunks of 10,000 rows\n"
     "\n"
     "  --filter EXPR     MLflow's registry search syntax: \"name LIKE 'fraud%' AND tags.team =\n"
     "                    'risk'\"\n"
@@ -50,7 +50,7 @@ static const char usage[] =
 #define MAX_TAGS 64
 
 struct opts {
-    const char *name, *description, *filter, *model_uri, *host;
+    const char *name, *description, *filter, *model_uri, *host, *input, *output;
     int64_t port, workers;
     const char *tags[MAX_TAGS];
     size_t ntags;
@@ -70,6 +70,8 @@ static int parse(int argc, char **argv, struct opts *o)
         {"archive-existing", no_argument, NULL, 'a'},
         {"delete", no_argument, NULL, 'x'},
         {"model-uri", required_argument, NULL, 'M'},
+        {"input", required_argument, NULL, 'i'},
+        {"output", required_argument, NULL, 'o'},
         {"host", required_argument, NULL, 'H'},
         {"port", required_argument, NULL, 'p'},
         {"workers", required_argument, NULL, 'w'},
@@ -80,7 +82,7 @@ static int parse(int argc, char **argv, struct opts *o)
     optind = 0;
     opterr = 0;
     o->port = 5000;
-    while ((c = getopt_long(argc, argv, ":hm:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hm:i:o:", longopts, NULL)) != -1) {
         switch (c) {
         case 'n':
             o->name = optarg;
@@ -115,6 +117,12 @@ static int parse(int argc, char **argv, struct opts *o)
             break;
         case 'H':
             o->host = optarg;
+            break;
+        case 'i':
+            o->input = optarg;
+            break;
+        case 'o':
+            o->output = optarg;
             break;
         case 'p':
             if (cli_parse_int64("--port", optarg, 0, 65535, &o->port))
@@ -382,84 +390,6 @@ static int do_write(struct client *c, struct opts *o, const char *action, char *
     return rc;
 }
 
-/* A local directory for uri: the directory itself, or a download of a
- * runs:/ source into tmp. *name gets the registered model's name for
- * models:/ URIs. */
-static int model_dir(struct client *c, const char *uri, const char *tmp, struct sbuf *dir,
-                     struct sbuf *name, struct sbuf *version, struct ferr *err)
-{
-    struct model_version v;
-    char *where = NULL;
-    const char *source = uri;
-    memset(&v, 0, sizeof(v));
-    if (!strncmp(uri, "models:/", 8)) {
-        if (client_resolve_model_uri(c, uri, &where, &v, err))
-            return -1;
-        source = v.source;
-        sbuf_addstr(name, v.name);
-        sbuf_addf(version, "%" PRId64, v.version);
-    }
-    int rc = 0;
-    if (!strncmp(source, "runs:/", 6)) {
-        const char *p = source + 6;
-        size_t idlen = strcspn(p, "/");
-        struct sbuf id = SBUF_INIT;
-        sbuf_add(&id, p, idlen);
-        const char *path = p[idlen] ? p + idlen + 1 : "";
-        /* the model directory's contents land in tmp itself */
-        rc = client_download_artifacts(c, id.buf, path, tmp, NULL, NULL, err);
-        sbuf_addstr(dir, tmp);
-        sbuf_release(&id);
-    } else if (!strncmp(source, "file://", 7)) {
-        sbuf_addstr(dir, source + 7);
-    } else if (!strstr(source, "://") && strncmp(source, "mlflow-artifacts:", 17)) {
-        sbuf_addstr(dir, source);
-    } else {
-        rc = ferr_set(err, FERR_NOT_IMPLEMENTED,
-                      "cannot fetch model files from '%.200s' yet: serve a local directory, a "
-                      "runs:/ URI or a model registered from a run",
-                      source);
-    }
-    model_version_release(&v);
-    free(where);
-    return rc;
-}
-
-static int do_serve(struct client *c, struct opts *o)
-{
-    struct ferr err = FERR_INIT;
-    struct sbuf dir = SBUF_INIT, name = SBUF_INIT, version = SBUF_INIT;
-    char tmp[] = "/tmp/ferry-serve-XXXXXX";
-    int made = 0, rc = 1;
-    if (!o->model_uri)
-        return cli_usagef("serve needs -m URI\n%s", usage);
-    if (!strncmp(o->model_uri, "runs:/", 6) || !strncmp(o->model_uri, "models:/", 8)) {
-        if (!mkdtemp(tmp))
-            return cli_failf("cannot make a temporary directory");
-        made = 1;
-    }
-    if (model_dir(c, o->model_uri, tmp, &dir, &name, &version, &err)) {
-        rc = cli_fail(&err);
-        goto out;
-    }
-    struct serve_opts so = {o->host ? o->host : "127.0.0.1", (int)o->port, dir.buf,
-                            name.len ? name.buf : "model", version.len ? version.buf : NULL,
-                            (int)o->workers};
-    rc = serve_run(&so, &err) ? cli_fail(&err) : 0;
-out:
-    if (made) {
-        struct sbuf cmd = SBUF_INIT;
-        sbuf_addf(&cmd, "rm -rf '%s'", tmp);
-        if (system(cmd.buf) != 0)
-            fprintf(stderr, "ferry: could not remove %s\n", tmp);
-        sbuf_release(&cmd);
-    }
-    sbuf_release(&dir);
-    sbuf_release(&name);
-    sbuf_release(&version);
-    return rc;
-}
-
 static int do_resolve(struct client *c, const char *uri)
 {
     struct ferr err = FERR_INIT;
@@ -488,7 +418,7 @@ int cmd_models(int argc, char **argv)
     }
     static const char *const actions[] = {"register", "list",  "describe", "versions",
                                           "transition", "alias", "tag", "delete",
-                                          "history", "resolve", "serve"};
+                                          "history", "resolve", "serve", "predict"};
     size_t k = 0;
     while (k < sizeof(actions) / sizeof(actions[0]) && strcmp(action, actions[k]))
         k++;
@@ -500,7 +430,7 @@ int cmd_models(int argc, char **argv)
     char **pos = argv + 1 + optind;
     int npos = argc - 1 - optind;
     int needs_name = strcmp(action, "list") && strcmp(action, "register") &&
-                     strcmp(action, "serve");
+                     strcmp(action, "serve") && strcmp(action, "predict");
     if (needs_name && npos < 1)
         return cli_usage(usage);
     if ((!strcmp(action, "describe") || !strcmp(action, "versions") ||
@@ -524,7 +454,10 @@ int cmd_models(int argc, char **argv)
     else if (!strcmp(action, "resolve"))
         rc = do_resolve(c, pos[0]);
     else if (!strcmp(action, "serve"))
-        rc = npos ? cli_usage(usage) : do_serve(c, &o);
+        rc = npos ? cli_usage(usage)
+                   : models_serve(c, o.model_uri, o.host, (int)o.port, (int)o.workers);
+    else if (!strcmp(action, "predict"))
+        rc = npos ? cli_usage(usage) : models_predict(c, o.model_uri, o.input, o.output);
     else
         rc = do_write(c, &o, action, pos, npos);
     client_close(c);

@@ -192,3 +192,35 @@ def test_serving_from_the_registry_and_bad_models(ferry):
     assert r.returncode == 1 and b"XGBoost" in r.stderr, r
     r = cli("models", "serve", "-m", "/nonexistent/model", "--port", "0")
     assert r.returncode == 1 and b"MLmodel" in r.stderr, r
+
+
+def test_batch_predict_streams_csv_in_chunks(ferry):
+    d, e = _model(ferry, "multi")
+    work = tempfile.mkdtemp(prefix="ferry-predict-")
+    n = 25003  # more than two chunks of 10,000 rows
+    rows = [e["data"][i % len(e["data"])] for i in range(n)]
+    want = [e["predictions"][i % len(e["data"])] for i in range(n)]
+    csv = os.path.join(work, "in.csv")
+    with open(csv, "w") as f:
+        f.write(",".join(e["columns"]) + "\n")
+        for row in rows:
+            f.write(",".join(repr(v) for v in row) + "\n")
+    out = os.path.join(work, "out.json")
+    r = subprocess.run([ferry, "models", "predict", "-m", d, "-i", csv, "-o", out],
+                       capture_output=True, timeout=300)
+    assert r.returncode == 0, r
+    with open(out) as f:
+        assert json.load(f)["predictions"] == want
+    js = os.path.join(work, "in.json")
+    with open(js, "w") as f:
+        json.dump({"dataframe_split": {"columns": e["columns"], "data": e["data"]}}, f)
+    r = subprocess.run([ferry, "models", "predict", "-m", d, "-i", js], capture_output=True,
+                       timeout=60)
+    assert r.returncode == 0 and json.loads(r.stdout)["predictions"] == e["predictions"], r
+    # bad input: exit 1 naming the problem, usage errors exit 2
+    with open(csv, "w") as f:
+        f.write("f0,f1\n1,2\n")
+    r = subprocess.run([ferry, "models", "predict", "-m", d, "-i", csv], capture_output=True)
+    assert r.returncode == 1 and b"f2" in r.stderr, r
+    r = subprocess.run([ferry, "models", "predict", "-m", d], capture_output=True)
+    assert r.returncode == 2, r
