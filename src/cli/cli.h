@@ -26,6 +26,7 @@ int cmd_models(int argc, char **argv);
 /* models_run.c: ferry models serve|predict|validate */
 int models_serve(struct client *c, const char *uri, const char *host, int port, int workers);
 int models_predict(struct client *c, const char *uri, const char *input, const char *output);
+int models_validate(struct client *c, const char *uri);
 int cmd_version(int argc, char **argv);
 
 /* --tracking-uri given before the subcommand, or NULL (environment). */

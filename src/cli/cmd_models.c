@@ -30,6 +30,7 @@ static const char usage[] =
     "       ferry models resolve URI\n"
     "       ferry models serve -m URI [--host HOST] [--port PORT] [--workers N]\n"
     "       ferry models predict -m URI -i INPUT.csv|INPUT.json [-o OUTPUT.json]\n"
+    "       ferry models validate -m URI\n"
     "\n"
     "  register    a new version of NAME from SOURCE (runs:/<run_id>/<path>, a directory or an\n"
     "              object-store URI); creates the registered model when it does not exist\n"
@@ -41,6 +42,9 @@ static const char usage[] =
     "  serve       MLflow's scoring protocol for a model (a directory, runs:/ or models:/ URI):\n"
     "              /invocations, /explain (SHAP), /ping, /health, /metrics, /v2/...\n"
     "  predict     batch scoring in-process; CSV is read in chunks of 10,000 rows\n"
+    "  validate    starts a scoring server as production would, sends the model's input\n"
+    "              example, checks the answer against the signature, reports start and\n"
+    "              latency; exits 1 on any failure (gate promotions on it in CI)\n"
     "\n"
     "  --filter EXPR     MLflow's registry search syntax: \"name LIKE 'fraud%' AND tags.team =\n"
     "                    'risk'\"\n"
@@ -418,7 +422,8 @@ int cmd_models(int argc, char **argv)
     }
     static const char *const actions[] = {"register", "list",  "describe", "versions",
                                           "transition", "alias", "tag", "delete",
-                                          "history", "resolve", "serve", "predict"};
+                                          "history", "resolve", "serve", "predict",
+                                          "validate"};
     size_t k = 0;
     while (k < sizeof(actions) / sizeof(actions[0]) && strcmp(action, actions[k]))
         k++;
@@ -430,7 +435,8 @@ int cmd_models(int argc, char **argv)
     char **pos = argv + 1 + optind;
     int npos = argc - 1 - optind;
     int needs_name = strcmp(action, "list") && strcmp(action, "register") &&
-                     strcmp(action, "serve") && strcmp(action, "predict");
+                     strcmp(action, "serve") && strcmp(action, "predict") &&
+                     strcmp(action, "validate");
     if (needs_name && npos < 1)
         return cli_usage(usage);
     if ((!strcmp(action, "describe") || !strcmp(action, "versions") ||
@@ -458,6 +464,8 @@ int cmd_models(int argc, char **argv)
                    : models_serve(c, o.model_uri, o.host, (int)o.port, (int)o.workers);
     else if (!strcmp(action, "predict"))
         rc = npos ? cli_usage(usage) : models_predict(c, o.model_uri, o.input, o.output);
+    else if (!strcmp(action, "validate"))
+        rc = npos ? cli_usage(usage) : models_validate(c, o.model_uri);
     else
         rc = do_write(c, &o, action, pos, npos);
     client_close(c);

@@ -6,12 +6,19 @@
 #include "client/client_artifacts.h"
 #include "client/client_registry.h"
 #include "base/sbuf.h"
+#include "base/ftime.h"
+#include "models/mlmodel.h"
 #include "models/model.h"
 #include "serving/input.h"
 #include "serving/serve.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -261,6 +268,217 @@ out:
     if (out != stdout && fclose(out) != 0 && !rc)
         rc = cli_failf("writing '%s' failed", output);
     model_free(m);
+    local_model_close(&lm);
+    return rc;
+}
+
+/* ---------- validate ---------- */
+
+/* The request body to validate with: the model's serving input example,
+ * its input example (pandas split orient), or one row of zeros built from
+ * the signature. */
+static int example_body(const char *dir, const struct mlmodel *m, struct sbuf *body,
+                        struct ferr *err)
+{
+    static const char *const files[] = {"serving_input_example.json", "input_example.json"};
+    for (size_t i = 0; i < 2; i++) {
+        struct sbuf path = SBUF_INIT;
+        sbuf_addf(&path, "%s/%s", dir, files[i]);
+        json_error_t je;
+        json_t *doc = json_load_file(path.buf, 0, &je);
+        sbuf_release(&path);
+        if (!doc)
+            continue;
+        if (i == 1 && json_object_get(doc, "columns") && json_object_get(doc, "data"))
+            doc = json_pack("{s:o}", "dataframe_split", doc);
+        char *text = json_dumps(doc, JSON_COMPACT);
+        json_decref(doc);
+        if (text) {
+            sbuf_addstr(body, text);
+            free(text);
+            return 0;
+        }
+    }
+    const struct model_signature *sig = &m->signature;
+    if (!sig->ninputs || !sig->inputs[0].name)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "the model has no input example and no named signature to build one "
+                        "from: nothing to validate with");
+    json_t *cols = json_array(), *row = json_array();
+    for (size_t i = 0; i < sig->ninputs; i++) {
+        json_array_append_new(cols, json_string(sig->inputs[i].name));
+        json_array_append_new(row, json_real(0.0));
+    }
+    json_t *doc = json_pack("{s:{s:o, s:[o]}}", "dataframe_split", "columns", cols, "data", row);
+    char *text = json_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    if (!text)
+        return ferr_set(err, FERR_INTERNAL_ERROR, "cannot build an input example");
+    sbuf_addstr(body, text);
+    free(text);
+    return 0;
+}
+
+static size_t on_body(char *p, size_t size, size_t nmemb, void *arg)
+{
+    sbuf_add(arg, p, size * nmemb);
+    return size * nmemb;
+}
+
+static int cmp_ms(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Starts `ferry models serve` on a free loopback port; *url gets its URL. */
+static pid_t start_scoring_server(const char *dir, char *url, size_t n, int timeout_s,
+                                  struct ferr *err)
+{
+    int fds[2];
+    if (pipe(fds) < 0) {
+        ferr_set(err, FERR_IO_ERROR, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        dup2(fds[1], STDOUT_FILENO);
+        close(fds[0]);
+        close(fds[1]);
+        execl("/proc/self/exe", "ferry", "models", "serve", "-m", dir, "--host", "127.0.0.1",
+              "--port", "0", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        ferr_set(err, FERR_IO_ERROR, "fork: %s", strerror(errno));
+        return -1;
+    }
+    char line[256];
+    size_t len = 0;
+    struct pollfd p = {fds[0], POLLIN, 0};
+    int64_t deadline = ftime_mono_ns() + (int64_t)timeout_s * 1000000000;
+    line[0] = '\0';
+    while (!strchr(line, '\n') && len < sizeof(line) - 1) {
+        int left = (int)((deadline - ftime_mono_ns()) / 1000000);
+        if (left <= 0 || poll(&p, 1, left) <= 0)
+            break;
+        ssize_t k = read(fds[0], line + len, sizeof(line) - 1 - len);
+        if (k <= 0)
+            break;
+        len += (size_t)k;
+        line[len] = '\0';
+    }
+    close(fds[0]);
+    const char *u = strstr(line, "http://");
+    if (!u) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                 "the scoring server exited or did not come up within %d s (see above)",
+                 timeout_s);
+        return -1;
+    }
+    snprintf(url, n, "%.*s", (int)strcspn(u, "\r\n"), u);
+    return pid;
+}
+
+int models_validate(struct client *c, const char *uri)
+{
+    struct ferr err = FERR_INIT;
+    struct local_model lm;
+    struct mlmodel m;
+    struct sbuf body = SBUF_INIT;
+    char url[128], endpoint[160];
+    pid_t pid = -1;
+    int rc = 1, ok = 0;
+    enum { N = 20 };
+    double ms[N];
+    memset(&m, 0, sizeof(m));
+    struct model *loaded = NULL;
+    char flavor[64] = "";
+    if (local_model_open(c, uri, &lm, &err) || mlmodel_read_dir(lm.dir.buf, &m, &err) ||
+        example_body(lm.dir.buf, &m, &body, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    /* Load it here first: a broken model fails with its own message. */
+    int64_t t0 = ftime_mono_ns();
+    if (model_load_dir(lm.dir.buf, &loaded, &err)) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    double load_ms = (double)(ftime_mono_ns() - t0) / 1e6;
+    snprintf(flavor, sizeof(flavor), "%s", model_flavor(loaded));
+    model_free(loaded);
+    t0 = ftime_mono_ns();
+    if ((pid = start_scoring_server(lm.dir.buf, url, sizeof(url), 60, &err)) < 0) {
+        rc = cli_fail(&err);
+        goto out;
+    }
+    double ready_ms = (double)(ftime_mono_ns() - t0) / 1e6;
+    snprintf(endpoint, sizeof(endpoint), "%s/invocations", url);
+    CURL *h = curl_easy_init();
+    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+    struct sbuf answer = SBUF_INIT;
+    long status = 0;
+    for (int i = 0; h && hdr && i < N; i++) {
+        sbuf_reset(&answer);
+        curl_easy_setopt(h, CURLOPT_URL, endpoint);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.buf);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &answer);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+        int64_t s = ftime_mono_ns();
+        CURLcode cc = curl_easy_perform(h);
+        ms[i] = (double)(ftime_mono_ns() - s) / 1e6;
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        if (cc != CURLE_OK || status != 200)
+            break;
+        ok++;
+    }
+    /* the answer's shape against the example and the signature */
+    json_t *ans = answer.buf ? json_loads(answer.buf, 0, NULL) : NULL;
+    json_t *pred = json_object_get(ans, "predictions");
+    const char *why = NULL;
+    if (ok < N)
+        why = "the scoring server answered an error";
+    else if (!json_is_array(pred) || !json_array_size(pred))
+        why = "the answer holds no predictions";
+    else if (m.signature.noutputs && (!strcmp(m.signature.outputs[0].type, "long") ||
+                                      !strcmp(m.signature.outputs[0].type, "integer")) &&
+             !json_is_integer(json_array_get(pred, 0)))
+        why = "the signature promises integer outputs, the model answered other values";
+    if (why) {
+        fprintf(stderr, "ferry: validation failed: %s (HTTP %ld): %.300s\n", why, status,
+                answer.buf ? answer.buf : "");
+    } else {
+        qsort(ms, N, sizeof(ms[0]), cmp_ms);
+        printf("ok: %s\n  flavor:             %s\n  model load:         %.1f ms\n"
+               "  start to ready:     %.1f ms\n"
+               "  latency p50 / max:  %.2f / %.2f ms over %d requests\n"
+               "  predictions:        %zu for the input example\n",
+               uri, flavor, load_ms, ready_ms, ms[N / 2], ms[N - 1], N, json_array_size(pred));
+        rc = 0;
+    }
+    json_decref(ans);
+    sbuf_release(&answer);
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+out:
+    if (pid > 0) {
+        int st = 0;
+        kill(pid, SIGTERM);
+        waitpid(pid, &st, 0);
+        if (!rc && !(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+            fprintf(stderr, "ferry: validation failed: the scoring server did not stop cleanly\n");
+            rc = 1;
+        }
+    }
+    mlmodel_release(&m);
+    sbuf_release(&body);
     local_model_close(&lm);
     return rc;
 }

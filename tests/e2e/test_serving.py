@@ -224,3 +224,24 @@ def test_batch_predict_streams_csv_in_chunks(ferry):
     assert r.returncode == 1 and b"f2" in r.stderr, r
     r = subprocess.run([ferry, "models", "predict", "-m", d], capture_output=True)
     assert r.returncode == 2, r
+
+
+def test_validate_gates_a_promotion(ferry):
+    d, e = _model(ferry, "binary")
+    r = subprocess.run([ferry, "models", "validate", "-m", d], capture_output=True, timeout=120)
+    assert r.returncode == 0, r
+    assert b"flavor:             xgboost" in r.stdout and b"start to ready" in r.stdout, r
+    # with the model's own input example
+    with open(os.path.join(d, "input_example.json"), "w") as f:
+        json.dump({"columns": e["columns"], "data": e["data"][:3]}, f)
+    r = subprocess.run([ferry, "models", "validate", "-m", d], capture_output=True, timeout=120)
+    assert r.returncode == 0 and b"predictions:        3" in r.stdout, r
+    # an example the model refuses, then a corrupt model: exit 1
+    with open(os.path.join(d, "input_example.json"), "w") as f:
+        json.dump({"columns": ["nope"], "data": [[1]]}, f)
+    r = subprocess.run([ferry, "models", "validate", "-m", d], capture_output=True, timeout=120)
+    assert r.returncode == 1 and b"validation failed" in r.stderr, r
+    with open(os.path.join(d, "model.xgb"), "wb") as f:
+        f.write(b"garbage")
+    r = subprocess.run([ferry, "models", "validate", "-m", d], capture_output=True, timeout=120)
+    assert r.returncode == 1 and b"XGBoost" in r.stderr, r
