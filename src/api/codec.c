@@ -310,7 +310,7 @@ fail:
 }
 
 /* JSON string escaping for the fast writers (same output as jansson's). */
-static void add_json_str(struct sbuf *sb, const char *s)
+void codec_write_string(struct sbuf *sb, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
     sbuf_addch(sb, '"');
@@ -332,7 +332,7 @@ static void add_json_str(struct sbuf *sb, const char *s)
 void codec_write_metric(struct sbuf *sb, const struct metric *m, int with_run_id)
 {
     sbuf_addstr(sb, "{\"key\":");
-    add_json_str(sb, m->key);
+    codec_write_string(sb, m->key);
     sbuf_addstr(sb, ",\"value\":");
     fjson_add_double(sb, m->value);
     sbuf_addstr(sb, ",\"timestamp\":");
@@ -341,7 +341,7 @@ void codec_write_metric(struct sbuf *sb, const struct metric *m, int with_run_id
     fjson_add_int64(sb, m->step);
     if (with_run_id && m->run_id) {
         sbuf_addstr(sb, ",\"run_id\":");
-        add_json_str(sb, m->run_id);
+        codec_write_string(sb, m->run_id);
     }
     sbuf_addch(sb, '}');
 }
@@ -366,7 +366,7 @@ void codec_write_metrics_response(struct sbuf *sb, const struct metric_list *l,
         if (l->n)
             sbuf_addch(sb, ',');
         sbuf_addstr(sb, "\"next_page_token\":");
-        add_json_str(sb, next_page_token);
+        codec_write_string(sb, next_page_token);
     }
     sbuf_addch(sb, '}');
 }
@@ -374,9 +374,9 @@ void codec_write_metrics_response(struct sbuf *sb, const struct metric_list *l,
 void codec_write_error(struct sbuf *sb, const struct ferr *err)
 {
     sbuf_addstr(sb, "{\"error_code\":");
-    add_json_str(sb, ferr_code_name(err->code == FERR_IO_ERROR ? FERR_INTERNAL_ERROR : err->code));
+    codec_write_string(sb, ferr_code_name(err->code == FERR_IO_ERROR ? FERR_INTERNAL_ERROR : err->code));
     sbuf_addstr(sb, ",\"message\":");
-    add_json_str(sb, err->msg);
+    codec_write_string(sb, err->msg);
     sbuf_addch(sb, '}');
 }
 

@@ -46,6 +46,8 @@ void codec_write_metrics_response(struct sbuf *sb, const struct metric_list *l,
                                   const char *next_page_token);
 
 /* The error body {"error_code": "...", "message": "..."}. */
+/* s as a JSON string literal, escaped. */
+void codec_write_string(struct sbuf *sb, const char *s);
 void codec_write_error(struct sbuf *sb, const struct ferr *err);
 /* Decodes an error body; returns -1 when body is not one. */
 /* Protobuf's JSON mapping as MLflow parses requests: enums (status,

@@ -320,3 +320,118 @@ int input_from_csv(const char *body, size_t n, const struct model_signature *sig
     free(text);
     return rc;
 }
+
+/* Flattens nested lists of numbers into v (at most max values). */
+static int flatten(json_t *j, float *v, size_t max, size_t *n, const char *name, struct ferr *err)
+{
+    if (json_is_array(j)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(j, i, x)
+        {
+            if (flatten(x, v, max, n, name, err))
+                return -1;
+        }
+        return 0;
+    }
+    if (*n >= max)
+        return fail(err, "input '%.100s' holds more values than its shape says", name);
+    return cell(j, name, &v[(*n)++], err);
+}
+
+static size_t shape_count(json_t *shape, size_t *rows, size_t *cols)
+{
+    size_t total = 1, i;
+    json_t *d;
+    *rows = *cols = 0;
+    json_array_foreach(shape, i, d)
+    {
+        json_int_t k = json_integer_value(d);
+        if (!json_is_integer(d) || k < 1 || k > MAX_ROWS * 64)
+            return 0;
+        if (i == 0)
+            *rows = (size_t)k;
+        else
+            *cols = *cols ? *cols * (size_t)k : (size_t)k;
+        total *= (size_t)k;
+        if (total > (size_t)MAX_ROWS * 64)
+            return 0;
+    }
+    if (!*cols)
+        *cols = 1;
+    return json_array_size(shape) ? total : 0;
+}
+
+int input_from_oip(const char *body, size_t n, const struct model_signature *sig,
+                   struct matrix *out, struct ferr *err)
+{
+    json_error_t je;
+    memset(out, 0, sizeof(*out));
+    json_t *doc = json_loadb(body, n, 0, &je);
+    json_t *inputs = json_object_get(doc, "inputs"), *t;
+    size_t i, rows = 0, cols = 0;
+    int rc = 0;
+    if (!doc) {
+        return ferr_set(err, FERR_BAD_REQUEST, "malformed JSON in the request body: %s",
+                        je.text);
+    }
+    if (!json_is_array(inputs) || !json_array_size(inputs)) {
+        json_decref(doc);
+        return fail(err, "%s", "the body must hold a non-empty \"inputs\" list");
+    }
+    json_t *first_shape = json_object_get(json_array_get(inputs, 0), "shape");
+    if (json_array_size(inputs) == 1 &&
+        (json_array_size(first_shape) >= 2 || !named(sig) || sig->ninputs == 1)) {
+        /* one tensor of [rows, cols] */
+        t = json_array_get(inputs, 0);
+        size_t total = shape_count(json_object_get(t, "shape"), &rows, &cols), got = 0;
+        const char *name = json_string_value(json_object_get(t, "name"));
+        if (!total)
+            rc = fail(err, "input '%.100s' needs a shape of positive integers",
+                      name ? name : "?");
+        else if (!(rc = alloc_matrix(out, rows, cols, err)) &&
+                 !(rc = flatten(json_object_get(t, "data"), out->values, total, &got,
+                                name ? name : "?", err)) &&
+                 got != total)
+            rc = fail(err, "input '%.100s' has fewer values than its shape says",
+                      name ? name : "?");
+    } else {
+        /* a tensor per column */
+        size_t nin = json_array_size(inputs);
+        const char **names = xcalloc(nin + 1, sizeof(*names));
+        json_t *rows_json = json_array();
+        json_array_foreach(inputs, i, t)
+        {
+            names[i] = json_string_value(json_object_get(t, "name"));
+            size_t r, c, got = 0;
+            size_t total = shape_count(json_object_get(t, "shape"), &r, &c);
+            if (!names[i] || !total || c != 1 || (rows && r != rows)) {
+                rc = fail(err, "input '%.100s' must be named and shaped [rows] like the others",
+                          names[i] ? names[i] : "?");
+                break;
+            }
+            rows = r;
+            float *v = xmalloc(r * sizeof(*v));
+            rc = flatten(json_object_get(t, "data"), v, r, &got, names[i], err);
+            if (!rc && got != r)
+                rc = fail(err, "input '%.100s' has fewer values than its shape says", names[i]);
+            for (size_t k = 0; !rc && k < r; k++) {
+                if (i == 0)
+                    json_array_append_new(rows_json, json_array());
+                json_array_append_new(json_array_get(rows_json, k),
+                                      isnan(v[k]) ? json_null() : json_real(v[k]));
+            }
+            free(v);
+            if (rc)
+                break;
+        }
+        if (!rc)
+            rc = from_rows(rows_json, names, nin, sig, out, err);
+        json_decref(rows_json);
+        free(names);
+    }
+    json_decref(doc);
+    if (rc)
+        matrix_release(out);
+    return rc ? -1 : 0;
+}

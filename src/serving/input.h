@@ -28,6 +28,13 @@ int input_from_json(const char *body, size_t n, const struct model_signature *si
                     struct matrix *out, struct ferr *err) WARN_UNUSED;
 int input_from_csv(const char *body, size_t n, const struct model_signature *sig,
                    struct matrix *out, struct ferr *err) WARN_UNUSED;
+/* The Open Inference Protocol v2 request body:
+ *   {"inputs": [{"name": "input-0", "shape": [rows, cols], "datatype": "FP32",
+ *                "data": [...]}]}       one tensor, flat or nested data; or
+ *   {"inputs": [{"name": "<column>", "shape": [rows], ...}, ...]}   a tensor
+ * per column, matched to the signature by name. */
+int input_from_oip(const char *body, size_t n, const struct model_signature *sig,
+                   struct matrix *out, struct ferr *err) WARN_UNUSED;
 void matrix_release(struct matrix *m);
 
 #endif

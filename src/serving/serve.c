@@ -145,9 +145,36 @@ static void add_values(struct sbuf *sb, const struct model_output *o)
     sbuf_addch(sb, ']');
 }
 
-static enum MHD_Result score(struct serving *s, struct MHD_Connection *conn,
-                             struct request *rq, int explain)
+enum protocol { MLFLOW, MLFLOW_EXPLAIN, OIP_V2 };
+
+/* OIP v2's answer: one output tensor. */
+static void add_oip(struct sbuf *sb, const struct serving *s, const struct model_output *o)
 {
+    sbuf_addstr(sb, "{\"model_name\":");
+    codec_write_string(sb, s->opts->name ? s->opts->name : "model");
+    if (s->opts->version) {
+        sbuf_addstr(sb, ",\"model_version\":");
+        codec_write_string(sb, s->opts->version);
+    }
+    sbuf_addf(sb, ",\"outputs\":[{\"name\":\"predict\",\"shape\":[%zu", o->rows);
+    if (o->cols > 1)
+        sbuf_addf(sb, ",%zu", o->cols);
+    sbuf_addf(sb, "],\"datatype\":\"%s\",\"data\":[", o->labels ? "INT64" : "FP64");
+    for (size_t i = 0; i < o->rows * o->cols; i++) {
+        if (i)
+            sbuf_addch(sb, ',');
+        if (o->labels)
+            sbuf_addf(sb, "%lld", (long long)o->values[i]);
+        else
+            fjson_add_double(sb, o->values[i]);
+    }
+    sbuf_addstr(sb, "]}]}");
+}
+
+static enum MHD_Result score(struct serving *s, struct MHD_Connection *conn,
+                             struct request *rq, enum protocol proto)
+{
+    int explain = proto == MLFLOW_EXPLAIN;
     struct ferr err = FERR_INIT;
     struct matrix m;
     struct model_output out;
@@ -159,15 +186,16 @@ static enum MHD_Result score(struct serving *s, struct MHD_Connection *conn,
         ferr_set(&err, FERR_INVALID_PARAMETER_VALUE, "the body exceeds %u bytes", MAX_BODY);
         return reply_error(s, conn, &err);
     }
-    int csv = ctype && !strncasecmp(ctype, "text/csv", 8);
+    int csv = proto != OIP_V2 && ctype && !strncasecmp(ctype, "text/csv", 8);
     if (ctype && !csv && strncasecmp(ctype, "application/json", 16)) {
         ferr_set(&err, FERR_BAD_REQUEST,
                  "unsupported Content-Type '%.100s': use application/json or text/csv", ctype);
         return reply_error(s, conn, &err);
     }
     const char *body = rq->body.buf ? rq->body.buf : "";
-    if ((csv ? input_from_csv(body, rq->body.len, sig, &m, &err)
-             : input_from_json(body, rq->body.len, sig, &m, &err)))
+    if ((proto == OIP_V2 ? input_from_oip(body, rq->body.len, sig, &m, &err)
+         : csv           ? input_from_csv(body, rq->body.len, sig, &m, &err)
+                         : input_from_json(body, rq->body.len, sig, &m, &err)))
         return reply_error(s, conn, &err);
     struct model_input in = {m.rows, m.cols, m.values};
     int rc = explain ? model_explain(s->model, &in, &out, &err)
@@ -176,10 +204,14 @@ static enum MHD_Result score(struct serving *s, struct MHD_Connection *conn,
     if (rc)
         return reply_error(s, conn, &err);
     struct sbuf sb = SBUF_INIT;
-    sbuf_grow(&sb, out.rows * out.cols * 24 + 32);
-    sbuf_addstr(&sb, explain ? "{\"contributions\":" : "{\"predictions\":");
-    add_values(&sb, &out);
-    sbuf_addch(&sb, '}');
+    sbuf_grow(&sb, out.rows * out.cols * 24 + 64);
+    if (proto == OIP_V2) {
+        add_oip(&sb, s, &out);
+    } else {
+        sbuf_addstr(&sb, explain ? "{\"contributions\":" : "{\"predictions\":");
+        add_values(&sb, &out);
+        sbuf_addch(&sb, '}');
+    }
     atomic_fetch_add(&s->rows, out.rows);
     free(out.values);
     observe(s, start);
@@ -280,9 +312,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         !url[11 + nlen])
         return v2_metadata(s, conn);
     if (post && !strcmp(url, "/invocations"))
-        return score(s, conn, rq, 0);
+        return score(s, conn, rq, MLFLOW);
     if (post && !strcmp(url, "/explain"))
-        return score(s, conn, rq, 1);
+        return score(s, conn, rq, MLFLOW_EXPLAIN);
+    if (post && !strncmp(url, "/v2/models/", 11) && !strncmp(url + 11, name, nlen) &&
+        !strcmp(url + 11 + nlen, "/infer"))
+        return score(s, conn, rq, OIP_V2);
     ferr_set(&err, FERR_ENDPOINT_NOT_FOUND, "no endpoint %s %.200s", method, url);
     return reply_error(s, conn, &err);
 }

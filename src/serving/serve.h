@@ -10,7 +10,10 @@
  *                             (SHAP values, features + bias per row)
  *   GET  /metrics             Prometheus: requests, errors, rows, latency
  *   GET  /v2/health/live, /v2/health/ready, /v2/models/<name>
- *                             Open Inference Protocol v2 health and metadata
+ *   POST /v2/models/<name>/infer
+ *                             Open Inference Protocol v2: health, metadata,
+ *                             inference (one [rows, cols] tensor, or one
+ *                             tensor per column)
  * Errors are MLflow's JSON shape with status 400 (bad input) or 500. */
 #ifndef FERRY_SERVING_SERVE_H
 #define FERRY_SERVING_SERVE_H

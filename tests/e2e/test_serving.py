@@ -245,3 +245,34 @@ def test_validate_gates_a_promotion(ferry):
         f.write(b"garbage")
     r = subprocess.run([ferry, "models", "validate", "-m", d], capture_output=True, timeout=120)
     assert r.returncode == 1 and b"XGBoost" in r.stderr, r
+
+
+def test_open_inference_protocol_v2(ferry):
+    d, e = _model(ferry, "reg")
+    s = Serve(ferry, d)
+    try:
+        rows, cols = len(e["data"]), len(e["columns"])
+        flat = [v for row in e["data"] for v in row]
+        for data in (flat, e["data"]):
+            st, js, raw = s.req("POST", "/v2/models/model/infer", {"inputs": [{
+                "name": "input-0", "shape": [rows, cols], "datatype": "FP32", "data": data}]})
+            assert st == 200, raw
+            out = js["outputs"][0]
+            assert js["model_name"] == "model" and out["shape"] == [rows]
+            assert out["datatype"] == "FP64" and _close(out["data"], e["predictions"], 1e-6)
+        # one tensor per column, in any order
+        per_col = [{"name": c, "shape": [rows], "datatype": "FP64",
+                    "data": [row[i] for row in e["data"]]} for i, c in enumerate(e["columns"])]
+        st, js, raw = s.req("POST", "/v2/models/model/infer", {"inputs": per_col[::-1]})
+        assert st == 200 and _close(js["outputs"][0]["data"], e["predictions"], 1e-6), raw
+        for bad, needle in (
+                ({"inputs": []}, "inputs"),
+                ({"inputs": [{"name": "x", "shape": [2, cols], "data": flat[:3]}]}, "fewer"),
+                ({"inputs": [{"name": "x", "shape": [1, cols], "data": flat}]}, "more"),
+                ({"inputs": [{"name": "x", "shape": [0], "data": []}]}, "shape"),
+                ({"inputs": per_col[:2]}, "f2")):
+            st, js, raw = s.req("POST", "/v2/models/model/infer", bad)
+            assert st == 400 and needle in js["message"], (bad, raw)
+        assert s.req("POST", "/v2/models/other/infer", {"inputs": []})[0] == 404
+    finally:
+        assert s.stop() == 0
