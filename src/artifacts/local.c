@@ -64,47 +64,21 @@ static int open_root(struct local_repo *r)
     return openat(r->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 }
 
-/* Opens the directory holding the last segment of path, creating missing
- * directories when create is set. *last points into path. The caller
- * closes *dirfd. */
-static int walk(struct local_repo *r, const char *path, int create, int *dirfd,
-                const char **last, struct ferr *err)
+/* Opens the directory holding the last segment of path (see
+ * artifact_path_open_parent, which also checks the path again). */
+static int walk(struct local_repo *r, const char *path, int create, int *dirfd, const char **last,
+                struct ferr *err)
 {
-    int fd = open_root(r);
-    if (fd < 0)
-        return io_fail(err, "cannot open the artifact root for", path);
-    const char *seg = path;
-    char name[ARTIFACT_SEGMENT_MAX + 1];
-    for (;;) {
-        size_t n = strcspn(seg, "/");
-        if (!seg[n])
-            break;
-        memcpy(name, seg, n);
-        name[n] = '\0';
-        int next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (next < 0 && errno == ENOENT && create) {
-            if (mkdirat(fd, name, 0755) < 0 && errno != EEXIST) {
-                int rc = io_fail(err, "cannot create a directory for", path);
-                close(fd);
-                return rc;
-            }
-            next = openat(fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        }
-        if (next < 0) {
-            int rc = io_fail(err, "cannot open a directory of", path);
-            close(fd);
-            return rc;
-        }
-        close(fd);
-        fd = next;
-        seg += n + 1;
-    }
-    *dirfd = fd;
-    *last = seg;
-    return 0;
+    return artifact_path_open_parent(
+        r->rootfd, path, create ? ARTIFACT_PATH_CREATE : ARTIFACT_PATH_LOOKUP, dirfd, last, err);
 }
 
 /* ---------- writing ---------- */
+
+static int write_fail(struct local_writer *w, struct ferr *err)
+{
+    return ferr_set(err, FERR_IO_ERROR, "writing artifact '%.300s': %s", w->name, strerror(errno));
+}
 
 static int w_write(struct artifact_writer *base, const void *buf, size_t n, struct ferr *err)
 {
@@ -117,8 +91,7 @@ static int w_write(struct artifact_writer *base, const void *buf, size_t n, stru
         if (k < 0 && errno == EINTR)
             continue;
         if (k < 0)
-            return ferr_set(err, FERR_IO_ERROR, "writing artifact '%.300s': %s", w->name,
-                            strerror(errno));
+            return write_fail(w, err);
         p += k;
         n -= (size_t)k;
         w->written += k;
@@ -126,8 +99,7 @@ static int w_write(struct artifact_writer *base, const void *buf, size_t n, stru
 #ifdef SYNC_FILE_RANGE_WRITE
     if (w->written - w->flushed >= WRITEBACK_STEP) {
         /* Advisory: a failure here only means fsync does the work later. */
-        (void)sync_file_range(w->fd, w->flushed, w->written - w->flushed,
-                              SYNC_FILE_RANGE_WRITE);
+        (void)sync_file_range(w->fd, w->flushed, w->written - w->flushed, SYNC_FILE_RANGE_WRITE);
         w->flushed = w->written;
     }
 #endif
@@ -158,12 +130,16 @@ static int w_commit(struct artifact_writer *base, char sha256_hex[65], struct fe
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned mdlen = 0;
     int rc = 0;
-    if (fsync(w->fd) < 0 || close(w->fd) < 0) {
-        w->fd = -1;
-        rc = ferr_set(err, FERR_IO_ERROR, "writing artifact '%.300s': %s", w->name,
-                      strerror(errno));
-    }
+    /* Everything that can fail before the rename comes first: a file that
+     * became visible is a file the caller may rely on. */
+    if (!EVP_DigestFinal_ex(w->sha, md, &mdlen) || mdlen != 32)
+        rc = ferr_set(err, FERR_INTERNAL_ERROR, "SHA-256 failed");
+    if (!rc && fsync(w->fd) < 0)
+        rc = write_fail(w, err);
+    int closed = close(w->fd); /* once, whatever happened: never leaks */
     w->fd = -1;
+    if (!rc && closed < 0)
+        rc = write_fail(w, err);
     if (!rc && renameat(w->dirfd, w->part, w->dirfd, w->name) < 0)
         rc = io_fail(err, "cannot store artifact", w->name);
     if (!rc) {
@@ -173,10 +149,8 @@ static int w_commit(struct artifact_writer *base, char sha256_hex[65], struct fe
             rc = ferr_set(err, FERR_IO_ERROR, "syncing the directory of '%.300s': %s", w->name,
                           strerror(errno));
     }
-    if (!rc && !EVP_DigestFinal_ex(w->sha, md, &mdlen))
-        rc = ferr_set(err, FERR_INTERNAL_ERROR, "SHA-256 failed");
     if (!rc && sha256_hex) {
-        for (unsigned i = 0; i < mdlen && i < 32; i++)
+        for (unsigned i = 0; i < 32; i++)
             snprintf(sha256_hex + 2 * i, 3, "%02x", md[i]);
         sha256_hex[64] = '\0';
     }
@@ -186,14 +160,21 @@ static int w_commit(struct artifact_writer *base, char sha256_hex[65], struct fe
 
 static const struct artifact_writer_ops writer_ops = {w_write, w_commit, w_abort};
 
-static int l_writer_open(struct artifact_repo *base, const char *path,
-                         struct artifact_writer **out, struct ferr *err)
+static int l_writer_open(struct artifact_repo *base, const char *path, struct artifact_writer **out,
+                         struct ferr *err)
 {
     struct local_repo *r = (struct local_repo *)base;
     int dirfd;
     const char *last;
     if (walk(r, path, 1, &dirfd, &last, err))
         return -1;
+    if (!strncmp(last, PART_PREFIX, strlen(PART_PREFIX))) {
+        close(dirfd);
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid artifact path '%.300s': names starting with '" PART_PREFIX
+                        "' are reserved",
+                        path);
+    }
     struct local_writer *w = xcalloc(1, sizeof(*w));
     w->base.ops = &writer_ops;
     w->dirfd = dirfd;
@@ -239,8 +220,8 @@ static int l_open_read(struct artifact_repo *base, const char *path, int *fd, in
     else if (fstat(f, &st) < 0)
         rc = io_fail(err, "cannot read artifact", path);
     else if (S_ISDIR(st.st_mode))
-        rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                      "artifact path '%.300s' is a directory", path);
+        rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "artifact path '%.300s' is a directory",
+                      path);
     else if (!S_ISREG(st.st_mode))
         rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                       "artifact path '%.300s' is not a regular file", path);
@@ -262,8 +243,7 @@ static int l_open_read(struct artifact_repo *base, const char *path, int *fd, in
 
 static int by_path(const void *a, const void *b)
 {
-    return strcmp(((const struct artifact_file *)a)->path,
-                  ((const struct artifact_file *)b)->path);
+    return strcmp(((const struct artifact_file *)a)->path, ((const struct artifact_file *)b)->path);
 }
 
 /* Opens dir itself (not its parent) as a directory, without links. */

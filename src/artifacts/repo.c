@@ -1,11 +1,18 @@
 /* SPDX-License-Identifier: MIT
  * The repository front: URI schemes, the path check on every call, the
- * listing type. */
+ * listing type, and logging from a stream or a local file on top of the
+ * writer (so every backend gets them). */
 #include "artifacts/repo_int.h"
 #include "base/xalloc.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/banned.h"
 
@@ -26,27 +33,76 @@ void artifact_list_release(struct artifact_list *l)
     memset(l, 0, sizeof(*l));
 }
 
+/* Length of the URI scheme at the start of uri, 0 when there is none. A
+ * scheme has two or more characters, so "C:\\x" stays a path. */
+static size_t scheme_len(const char *uri)
+{
+    size_t i = 0;
+    if (!isalpha((unsigned char)uri[0]))
+        return 0;
+    while (isalnum((unsigned char)uri[i]) || uri[i] == '+' || uri[i] == '-' || uri[i] == '.')
+        i++;
+    return i >= 2 && uri[i] == ':' ? i : 0;
+}
+
+/* The local directory a file URI names, percent-decoded once (as MLflow's
+ * url2pathname does), or NULL with err set. */
+static char *file_uri_path(const char *uri, struct ferr *err)
+{
+    const char *p = uri + 5; /* after "file:" */
+    if (!strncmp(p, "//", 2)) {
+        size_t host = strcspn(p + 2, "/");
+        if (host && !(host == 9 && !strncasecmp(p + 2, "localhost", 9))) {
+            ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                     "unsupported file URI '%.200s': expected file:///absolute/path", uri);
+            return NULL;
+        }
+        p += 2 + host;
+    }
+    if (*p != '/' || strpbrk(p, "?#")) {
+        ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                 "unsupported file URI '%.200s': expected file:///absolute/path", uri);
+        return NULL;
+    }
+    size_t n = strlen(p), k = 0;
+    char *out = xmalloc(n + 1);
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] == '%' && i + 2 < n && isxdigit((unsigned char)p[i + 1]) &&
+            isxdigit((unsigned char)p[i + 2])) {
+            char hex[3] = {p[i + 1], p[i + 2], '\0'};
+            out[k++] = (char)strtol(hex, NULL, 16);
+            i += 2;
+        } else {
+            out[k++] = p[i];
+        }
+    }
+    out[k] = '\0';
+    if (strlen(out) != k) {
+        free(out);
+        ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "file URI '%.200s' holds a NUL byte", uri);
+        return NULL;
+    }
+    return out;
+}
+
 int artifact_repo_open(const char *uri, struct artifact_repo **out, struct ferr *err)
 {
     *out = NULL;
     if (!uri || !*uri)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing artifact location");
-    if (!strncmp(uri, "file://", 7)) {
-        const char *p = uri + 7;
-        if (!strncmp(p, "localhost/", 10))
-            p += 9;
-        if (*p != '/')
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                            "unsupported file URI '%.200s': expected file:///absolute/path", uri);
-        return artifact_local_open(p, out, err);
+    size_t scheme = scheme_len(uri);
+    if (!scheme)
+        return artifact_local_open(uri, out, err);
+    if (scheme == 4 && !strncasecmp(uri, "file", 4)) {
+        char *dir = file_uri_path(uri, err);
+        int rc = dir ? artifact_local_open(dir, out, err) : -1;
+        free(dir);
+        return rc;
     }
-    const char *colon = strchr(uri, ':');
-    if (colon && colon[1] == '/' && colon[2] == '/')
-        return ferr_set(err, FERR_NOT_IMPLEMENTED,
-                        "artifact location '%.200s': this scheme is not supported yet (local "
-                        "directories and file:// are)",
-                        uri);
-    return artifact_local_open(uri, out, err);
+    return ferr_set(err, FERR_NOT_IMPLEMENTED,
+                    "artifact location '%.200s': the scheme '%.*s' is not supported here yet "
+                    "(local directories and file:// are)",
+                    uri, (int)scheme, uri);
 }
 
 void artifact_repo_close(struct artifact_repo *r)
@@ -103,4 +159,86 @@ int artifact_delete(struct artifact_repo *r, const char *path, struct ferr *err)
     if (artifact_path_check(path, path ? strlen(path) : 0, err))
         return -1;
     return r->ops->remove(r, path, err);
+}
+
+/* Chunk of artifact_log_stream: the whole of its memory, whatever the size
+ * of the file. */
+#define LOG_CHUNK (256 * 1024)
+
+int artifact_log_stream(struct artifact_repo *r, const char *path, artifact_read_fn *read_fn,
+                        void *ctx, char sha256_hex[65], struct ferr *err)
+{
+    struct artifact_writer *w;
+    if (artifact_writer_open(r, path, &w, err))
+        return -1;
+    char *buf = xmalloc(LOG_CHUNK);
+    int rc = 0;
+    for (;;) {
+        struct ferr rerr = FERR_INIT;
+        ssize_t n = read_fn(ctx, buf, LOG_CHUNK, &rerr);
+        if (n < 0 || n > LOG_CHUNK) {
+            if (rerr.code == FERR_OK)
+                ferr_set(&rerr, FERR_IO_ERROR, "reading the data of artifact '%.300s' failed",
+                         path);
+            if (err)
+                *err = rerr;
+            rc = -1;
+            break;
+        }
+        if (n == 0)
+            break;
+        if (artifact_writer_write(w, buf, (size_t)n, err)) {
+            rc = -1;
+            break;
+        }
+    }
+    free(buf);
+    if (rc) {
+        artifact_writer_abort(w);
+        return -1;
+    }
+    return artifact_writer_commit(w, sha256_hex, err);
+}
+
+struct fd_source {
+    int fd;
+    const char *name;
+};
+
+static ssize_t read_fd(void *ctx, void *buf, size_t cap, struct ferr *err)
+{
+    struct fd_source *src = ctx;
+    for (;;) {
+        ssize_t n = read(src->fd, buf, cap);
+        if (n >= 0)
+            return n;
+        if (errno != EINTR) {
+            ferr_set(err, FERR_IO_ERROR, "reading '%.300s': %s", src->name, strerror(errno));
+            return -1;
+        }
+    }
+}
+
+int artifact_log_file(struct artifact_repo *r, const char *local_path, const char *path,
+                      char sha256_hex[65], struct ferr *err)
+{
+    struct stat st;
+    int fd = open(local_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return ferr_set(err, errno == ENOENT ? FERR_RESOURCE_DOES_NOT_EXIST : FERR_IO_ERROR,
+                        "cannot open '%.300s': %s", local_path, strerror(errno));
+    int rc = 0;
+    if (fstat(fd, &st) < 0)
+        rc = ferr_set(err, FERR_IO_ERROR, "cannot read '%.300s': %s", local_path, strerror(errno));
+    else if (S_ISDIR(st.st_mode))
+        rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "'%.300s' is a directory, not a file",
+                      local_path);
+    if (rc) {
+        close(fd);
+        return rc;
+    }
+    struct fd_source src = {fd, local_path};
+    rc = artifact_log_stream(r, path, read_fd, &src, sha256_hex, err);
+    close(fd);
+    return rc;
 }

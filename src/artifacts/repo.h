@@ -18,6 +18,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct artifact_repo;
 struct artifact_writer;
@@ -33,36 +34,75 @@ struct artifact_list {
     size_t n, alloc;
 };
 
+/* Appends a copy of path (size is taken as 0 for a directory). */
 void artifact_list_add(struct artifact_list *l, const char *path, int is_dir, int64_t size);
+/* Frees the entries and leaves l empty and reusable. */
 void artifact_list_release(struct artifact_list *l);
 
-/* uri: a directory path or "file:///abs/dir" (created when missing). Other
- * schemes (s3://, gs://, ...) are FERR_NOT_IMPLEMENTED for now. */
+/* uri: a plain directory path, or a file URI: "file:///abs/dir",
+ * "file://localhost/abs/dir" or "file:/abs/dir", percent-decoded once (a
+ * host, a query or a fragment is INVALID_PARAMETER_VALUE). The directory is
+ * created when missing; it may itself be reached through symbolic links
+ * (the operator's choice), nothing below it is. Any other scheme (two or
+ * more letters before ':', e.g. s3://, mlflow-artifacts:/, runs:/) is
+ * NOT_IMPLEMENTED: proxied and object-store repositories plug in here.
+ * *out is the caller's, freed with artifact_repo_close. */
 int artifact_repo_open(const char *uri, struct artifact_repo **out, struct ferr *err) WARN_UNUSED;
 /* Accepts NULL. */
 void artifact_repo_close(struct artifact_repo *r);
 
 /* Starts writing path (parent directories are created). Replaces an
- * existing file of that name when committed. */
+ * existing file of that name when committed; until then readers and
+ * listings see the old file or nothing. The local repository reserves
+ * names that start with ".ferry-part-" for its temporary files. */
 int artifact_writer_open(struct artifact_repo *r, const char *path, struct artifact_writer **out,
                          struct ferr *err) WARN_UNUSED;
+/* Appends n bytes. After a failure the caller still calls
+ * artifact_writer_abort. */
 int artifact_writer_write(struct artifact_writer *w, const void *buf, size_t n,
                           struct ferr *err) WARN_UNUSED;
 /* Makes the file durable and visible under its name; frees w either way.
- * sha256_hex (may be NULL) gets the content's SHA-256 in hex. */
+ * sha256_hex (may be NULL) gets the content's SHA-256 in hex. When only
+ * the final sync of the directory fails, the file is visible but the call
+ * still fails (its durability across a crash is not known). */
 int artifact_writer_commit(struct artifact_writer *w, char sha256_hex[65],
                            struct ferr *err) WARN_UNUSED;
 /* Drops the temporary file and frees w. Accepts NULL. */
 void artifact_writer_abort(struct artifact_writer *w);
 
-/* Opens a file for reading: *fd is the caller's to close, *size its length. */
+/* Opens a regular file for reading as a stream: *fd (blocking, close-on-
+ * exec) is the caller's to close, *size its length. A directory, a link or
+ * anything but a regular file is INVALID_PARAMETER_VALUE. */
 int artifact_open_read(struct artifact_repo *r, const char *path, int *fd, int64_t *size,
                        struct ferr *err) WARN_UNUSED;
-/* The entries directly inside dir ("" for the root), sorted by path. A
- * missing directory, or a file, lists nothing (as in MLflow). */
+/* The entries directly inside dir ("" for the root), sorted by path
+ * (strcmp order, so a page of a listing is a plain slice of it); each path
+ * is relative to the root. Regular files and directories only: links,
+ * devices and unfinished uploads are never listed. A missing directory, a
+ * file or a link lists nothing (as in MLflow). *out is released with
+ * artifact_list_release, also after a failure. */
 int artifact_list(struct artifact_repo *r, const char *dir, struct artifact_list *out,
                   struct ferr *err) WARN_UNUSED;
-/* Removes a file, or a directory and everything below it. */
+/* Removes a file, or a directory and everything below it; a link is
+ * removed itself, never what it points to. */
 int artifact_delete(struct artifact_repo *r, const char *path, struct ferr *err) WARN_UNUSED;
+
+/* A source of bytes for artifact_log_stream: fills at most cap bytes of buf
+ * and returns how many (0 at the end), or -1 with err set (a callback that
+ * leaves err unset gets a generic IO_ERROR). */
+typedef ssize_t artifact_read_fn(void *ctx, void *buf, size_t cap, struct ferr *err);
+
+/* Writes path from read_fn in fixed-size chunks (constant memory whatever
+ * the size): the file appears, complete, only when read_fn reached its end
+ * and the data is durable; when read_fn or the disk fails, nothing appears
+ * and an existing file of that name is left as it was. sha256_hex (may be
+ * NULL) gets the content's SHA-256 in hex. */
+int artifact_log_stream(struct artifact_repo *r, const char *path, artifact_read_fn *read_fn,
+                        void *ctx, char sha256_hex[65], struct ferr *err) WARN_UNUSED;
+/* artifact_log_stream from the local file local_path (the caller's own
+ * file system, not checked like artifact paths; a missing file is
+ * RESOURCE_DOES_NOT_EXIST, a directory INVALID_PARAMETER_VALUE). */
+int artifact_log_file(struct artifact_repo *r, const char *local_path, const char *path,
+                      char sha256_hex[65], struct ferr *err) WARN_UNUSED;
 
 #endif
