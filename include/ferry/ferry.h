@@ -306,6 +306,34 @@ FERRY_API ferry_status ferry_set_model_alias(ferry_client *c, const char *name, 
 FERRY_API ferry_status ferry_resolve_model_uri(ferry_client *c, const char *uri,
                                                char **artifact_uri);
 
+/* ---- Models --------------------------------------------------------- */
+
+typedef struct ferry_model ferry_model;
+
+/* Logs the MLflow model directory model_dir (its MLmodel and files) as the
+ * run's artifacts under artifact_path (e.g. "model"), fills the MLmodel's
+ * run_id, artifact_path, utc_time_created and model_uuid, and records it in
+ * the run's mlflow.log-model.history tag (runs/log-model), as MLflow's
+ * log_model does. Then runs:/<run_id>/<artifact_path> names it.
+ * Errors: FERRY_ENOTFOUND (no MLmodel in model_dir, no such run), FERRY_EINVAL
+ * (a malformed MLmodel, an empty artifact_path), FERRY_EIO. */
+FERRY_API ferry_status ferry_log_model(ferry_client *c, const char *run_id,
+                                       const char *model_dir, const char *artifact_path);
+
+/* Loads a model in-process from a directory, runs:/<run_id>/<path> or a
+ * models:/ URI (downloaded through c when needed). Native flavors only for
+ * now (xgboost). *out is freed with ferry_model_free; it may be used by
+ * several threads at once and outlives c. */
+FERRY_API ferry_status ferry_load_model(ferry_client *c, const char *uri, ferry_model **out);
+
+/* Scores rows x cols float features (row-major; NaN is missing, in the
+ * signature's column order). *out gets rows x *out_cols doubles (class
+ * labels for classifiers); ferry_free it. On failure the message is
+ * ferry_last_error(NULL). */
+FERRY_API ferry_status ferry_predict(ferry_model *m, const float *values, size_t rows,
+                                     size_t cols, double **out, size_t *out_cols);
+FERRY_API void ferry_model_free(ferry_model *m);
+
 #ifdef __cplusplus
 }
 #endif

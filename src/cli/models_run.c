@@ -9,6 +9,7 @@
 #include "base/ftime.h"
 #include "models/mlmodel.h"
 #include "models/model.h"
+#include "models/model_files.h"
 #include "serving/input.h"
 #include "serving/serve.h"
 
@@ -25,125 +26,28 @@
 
 #include "base/banned.h"
 
-/* A local directory for uri: the directory itself, or a download of a
- * runs:/ source into tmp. *name gets the registered model's name for
- * models:/ URIs. */
-static int model_dir(struct client *c, const char *uri, const char *tmp, struct sbuf *dir,
-                     struct sbuf *name, struct sbuf *version, struct ferr *err)
-{
-    struct model_version v;
-    char *where = NULL;
-    const char *source = uri;
-    memset(&v, 0, sizeof(v));
-    if (!strncmp(uri, "models:/", 8)) {
-        if (client_resolve_model_uri(c, uri, &where, &v, err))
-            return -1;
-        source = v.source;
-        sbuf_addstr(name, v.name);
-        sbuf_addf(version, "%" PRId64, v.version);
-    }
-    int rc = 0;
-    if (!strncmp(source, "runs:/", 6)) {
-        const char *p = source + 6;
-        size_t idlen = strcspn(p, "/");
-        struct sbuf id = SBUF_INIT;
-        sbuf_add(&id, p, idlen);
-        const char *path = p[idlen] ? p + idlen + 1 : "";
-        /* the model directory's contents land in tmp itself */
-        rc = client_download_artifacts(c, id.buf, path, tmp, NULL, NULL, err);
-        sbuf_addstr(dir, tmp);
-        sbuf_release(&id);
-    } else if (!strncmp(source, "file://", 7)) {
-        sbuf_addstr(dir, source + 7);
-    } else if (!strstr(source, "://") && strncmp(source, "mlflow-artifacts:", 17)) {
-        sbuf_addstr(dir, source);
-    } else {
-        rc = ferr_set(err, FERR_NOT_IMPLEMENTED,
-                      "cannot fetch model files from '%.200s' yet: serve a local directory, a "
-                      "runs:/ URI or a model registered from a run",
-                      source);
-    }
-    model_version_release(&v);
-    free(where);
-    return rc;
-}
-
 int models_serve(struct client *c, const char *uri, const char *host, int port, int workers)
 {
     struct ferr err = FERR_INIT;
-    struct sbuf dir = SBUF_INIT, name = SBUF_INIT, version = SBUF_INIT;
-    char tmp[] = "/tmp/ferry-serve-XXXXXX";
-    int made = 0, rc = 1;
+    struct model_files f;
+    int rc;
     if (!uri)
         return cli_usagef("serve needs -m URI (see 'ferry models --help')");
-    if (!strncmp(uri, "runs:/", 6) || !strncmp(uri, "models:/", 8)) {
-        if (!mkdtemp(tmp))
-            return cli_failf("cannot make a temporary directory");
-        made = 1;
-    }
-    if (model_dir(c, uri, tmp, &dir, &name, &version, &err)) {
+    if (model_files_open(c, uri, &f, &err)) {
         rc = cli_fail(&err);
-        goto out;
+    } else {
+        struct serve_opts so = {host ? host : "127.0.0.1", port, f.dir.buf,
+                                f.name.len ? f.name.buf : "model",
+                                f.version.len ? f.version.buf : NULL, workers};
+        rc = serve_run(&so, &err) ? cli_fail(&err) : 0;
     }
-    struct serve_opts so = {host ? host : "127.0.0.1", port, dir.buf,
-                            name.len ? name.buf : "model", version.len ? version.buf : NULL,
-                            workers};
-    rc = serve_run(&so, &err) ? cli_fail(&err) : 0;
-out:
-    if (made) {
-        struct sbuf cmd = SBUF_INIT;
-        sbuf_addf(&cmd, "rm -rf '%s'", tmp);
-        if (system(cmd.buf) != 0)
-            fprintf(stderr, "ferry: could not remove %s\n", tmp);
-        sbuf_release(&cmd);
-    }
-    sbuf_release(&dir);
-    sbuf_release(&name);
-    sbuf_release(&version);
+    model_files_close(&f);
     return rc;
 }
 
-
 /* ---------- predict ---------- */
 
-
 #define PREDICT_CHUNK_ROWS 10000
-
-struct local_model {
-    char tmp[32];
-    int made;
-    struct sbuf dir, name, version;
-};
-
-static int local_model_open(struct client *c, const char *uri, struct local_model *lm,
-                            struct ferr *err)
-{
-    memset(lm, 0, sizeof(*lm));
-    snprintf(lm->tmp, sizeof(lm->tmp), "/tmp/ferry-model-XXXXXX");
-    if (!uri)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing -m URI");
-    if (!strncmp(uri, "runs:/", 6) || !strncmp(uri, "models:/", 8)) {
-        if (!mkdtemp(lm->tmp))
-            return ferr_set(err, FERR_IO_ERROR, "cannot make a temporary directory: %s",
-                            strerror(errno));
-        lm->made = 1;
-    }
-    return model_dir(c, uri, lm->tmp, &lm->dir, &lm->name, &lm->version, err);
-}
-
-static void local_model_close(struct local_model *lm)
-{
-    if (lm->made) {
-        struct sbuf cmd = SBUF_INIT;
-        sbuf_addf(&cmd, "rm -rf '%s'", lm->tmp);
-        if (system(cmd.buf) != 0)
-            fprintf(stderr, "ferry: could not remove %s\n", lm->tmp);
-        sbuf_release(&cmd);
-    }
-    sbuf_release(&lm->dir);
-    sbuf_release(&lm->name);
-    sbuf_release(&lm->version);
-}
 
 static void write_predictions(FILE *out, const struct model_output *o, int *first)
 {
@@ -222,13 +126,13 @@ static int predict_csv(struct model *m, FILE *in, FILE *out, struct ferr *err)
 int models_predict(struct client *c, const char *uri, const char *input, const char *output)
 {
     struct ferr err = FERR_INIT;
-    struct local_model lm;
+    struct model_files lm;
     struct model *m = NULL;
     FILE *in = NULL, *out = stdout;
     int rc = 1;
     if (!input)
         return cli_usagef("predict needs -i FILE (.csv or .json)");
-    if (local_model_open(c, uri, &lm, &err) || model_load_dir(lm.dir.buf, &m, &err)) {
+    if (model_files_open(c, uri, &lm, &err) || model_load_dir(lm.dir.buf, &m, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
@@ -268,7 +172,7 @@ out:
     if (out != stdout && fclose(out) != 0 && !rc)
         rc = cli_failf("writing '%s' failed", output);
     model_free(m);
-    local_model_close(&lm);
+    model_files_close(&lm);
     return rc;
 }
 
@@ -387,7 +291,7 @@ static pid_t start_scoring_server(const char *dir, char *url, size_t n, int time
 int models_validate(struct client *c, const char *uri)
 {
     struct ferr err = FERR_INIT;
-    struct local_model lm;
+    struct model_files lm;
     struct mlmodel m;
     struct sbuf body = SBUF_INIT;
     char url[128], endpoint[160];
@@ -398,7 +302,7 @@ int models_validate(struct client *c, const char *uri)
     memset(&m, 0, sizeof(m));
     struct model *loaded = NULL;
     char flavor[64] = "";
-    if (local_model_open(c, uri, &lm, &err) || mlmodel_read_dir(lm.dir.buf, &m, &err) ||
+    if (model_files_open(c, uri, &lm, &err) || mlmodel_read_dir(lm.dir.buf, &m, &err) ||
         example_body(lm.dir.buf, &m, &body, &err)) {
         rc = cli_fail(&err);
         goto out;
@@ -479,6 +383,6 @@ out:
     }
     mlmodel_release(&m);
     sbuf_release(&body);
-    local_model_close(&lm);
+    model_files_close(&lm);
     return rc;
 }

@@ -81,6 +81,9 @@ int client_log_batch(struct client *c, const char *run_id, const struct metric_l
                      struct ferr *err) WARN_UNUSED;
 int client_delete_tag(struct client *c, const char *run_id, const char *key,
                       struct ferr *err) WARN_UNUSED;
+/* Appends model_json (an MLmodel as JSON) to the run's logged models. */
+int client_log_model(struct client *c, const char *run_id, const char *model_json,
+                     struct ferr *err) WARN_UNUSED;
 int client_log_inputs(struct client *c, const char *run_id, const struct dataset_input *inputs,
                       size_t n, struct ferr *err) WARN_UNUSED;
 /* The whole history of key, by step then timestamp; the REST transport

@@ -42,6 +42,8 @@ struct client_ops {
     int (*log_batch)(struct client *c, const char *run_id, const struct metric_list *metrics,
                      const struct kv_list *params, const struct kv_list *tags, struct ferr *err);
     int (*delete_tag)(struct client *c, const char *run_id, const char *key, struct ferr *err);
+    int (*log_model)(struct client *c, const char *run_id, const char *model_json,
+                     struct ferr *err);
     int (*log_inputs)(struct client *c, const char *run_id, const struct dataset_input *inputs,
                       size_t n, struct ferr *err);
     int (*metric_history)(struct client *c, const char *run_id, const char *key,

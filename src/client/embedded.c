@@ -156,6 +156,12 @@ static int e_resolve_model_uri(struct client *c, const char *uri, char **artifac
     return store_resolve_model_uri(c->store, uri, artifact_uri, version, err);
 }
 
+static int e_log_model(struct client *c, const char *run_id, const char *model_json,
+                       struct ferr *err)
+{
+    return store_log_model(c->store, run_id, model_json, err);
+}
+
 static const struct client_ops embedded_ops = {
     .name = "embedded",
     .close = e_close,
@@ -176,6 +182,7 @@ static const struct client_ops embedded_ops = {
     .search_runs = e_search_runs,
     .log_batch = e_log_batch,
     .delete_tag = e_delete_tag,
+    .log_model = e_log_model,
     .log_inputs = e_log_inputs,
     .metric_history = e_metric_history,
     .registry_write = e_registry_write,

@@ -8,6 +8,7 @@
 #include "client/client.h"
 #include "client/client_artifacts.h"
 #include "client/client_registry.h"
+#include "client/ferry_api_int.h"
 #include "base/ftime.h"
 #include "base/version.h"
 #include "base/xalloc.h"
@@ -30,14 +31,6 @@
  * this long, so a dead server costs one timeout now and then instead of one
  * per point. Explicit flushes (ferry_flush, end_run, close...) always try. */
 #define HOLD_MS 5000
-
-struct ferry_client {
-    struct client *c;
-    pthread_mutex_t mu;     /* held for the whole of every call */
-    struct ferr err;        /* the current call's error */
-    struct metric_list buf; /* buffered points, each with its run_id set */
-    int64_t hold_until_ms;  /* no automatic flush before this time */
-};
 
 struct ferry_runs {
     struct run_list l;
@@ -104,7 +97,7 @@ static ferry_status status_of(const struct ferr *e)
     }
 }
 
-static void record(const struct ferry_client *fc, const struct ferr *e)
+void ferry_api_record(const struct ferry_client *fc, const struct ferr *e)
 {
     last.client = fc;
     snprintf(last.msg, sizeof(last.msg), "%s",
@@ -119,12 +112,12 @@ const char *ferry_last_error(ferry_client *c)
 }
 
 /* Every entry point: enter (NULL client: FERRY_EINVAL), do, leave. */
-static int enter(struct ferry_client *fc)
+int ferry_api_enter(struct ferry_client *fc)
 {
     if (!fc) {
         struct ferr e;
         ferr_set(&e, FERR_INVALID_PARAMETER_VALUE, "the client is NULL");
-        record(NULL, &e);
+        ferry_api_record(NULL, &e);
         return -1;
     }
     pthread_mutex_lock(&fc->mu);
@@ -132,25 +125,20 @@ static int enter(struct ferry_client *fc)
     return 0;
 }
 
-static ferry_status leave(struct ferry_client *fc, int rc)
+ferry_status ferry_api_leave(struct ferry_client *fc, int rc)
 {
     if (rc && fc->err.code == FERR_OK)
         ferr_set(&fc->err, FERR_INTERNAL_ERROR, "unknown failure");
     ferry_status st = rc ? status_of(&fc->err) : FERRY_OK;
-    record(fc, rc ? &fc->err : NULL);
+    ferry_api_record(fc, rc ? &fc->err : NULL);
     pthread_mutex_unlock(&fc->mu);
     return st;
 }
 
-#define CALL(fc, expr)                                                                             \
-    do {                                                                                           \
-        if (enter(fc))                                                                             \
-            return FERRY_EINVAL;                                                                   \
-        return leave((fc), (expr));                                                                \
-    } while (0)
+#define CALL(fc, expr) FERRY_API_CALL(fc, expr)
 
 /* A required pointer argument. */
-static int need(struct ferry_client *fc, const void *p, const char *what)
+int ferry_api_need(struct ferry_client *fc, const void *p, const char *what)
 {
     return p ? 0 : ferr_set(&fc->err, FERR_INVALID_PARAMETER_VALUE, "'%s' is NULL", what);
 }
@@ -161,18 +149,18 @@ ferry_status ferry_open(const char *uri, ferry_client **out)
     struct client *c;
     if (!out) {
         ferr_set(&err, FERR_INVALID_PARAMETER_VALUE, "'out' is NULL");
-        record(NULL, &err);
+        ferry_api_record(NULL, &err);
         return FERRY_EINVAL;
     }
     *out = NULL;
     if (client_open(uri, &c, &err)) {
-        record(NULL, &err);
+        ferry_api_record(NULL, &err);
         return status_of(&err);
     }
     struct ferry_client *fc = xcalloc(1, sizeof(*fc));
     fc->c = c;
     pthread_mutex_init(&fc->mu, NULL);
-    record(fc, NULL);
+    ferry_api_record(fc, NULL);
     *out = fc;
     return FERRY_OK;
 }
@@ -253,12 +241,12 @@ ferry_status ferry_close(ferry_client *c)
 {
     if (!c)
         return FERRY_OK;
-    (void)enter(c);
+    (void)ferry_api_enter(c);
     int rc = flush_locked(c);
     metric_list_release(&c->buf); /* what is still here is lost: the status says so */
     client_close(c->c);
     c->c = NULL;
-    ferry_status st = leave(c, rc);
+    ferry_status st = ferry_api_leave(c, rc);
     last.client = NULL; /* c is gone: its message is read with ferry_last_error(NULL) */
     pthread_mutex_destroy(&c->mu);
     free(c);
@@ -281,7 +269,7 @@ static int log_metric(struct ferry_client *fc, const char *run_id, const char *k
                       int64_t ts, int64_t step)
 {
     struct metric m = {(char *)key, v, ts ? ts : ftime_now_ms(), step, NULL};
-    if (need(fc, run_id, "run_id") || need(fc, key, "key") || validate_run_id(run_id, &fc->err) ||
+    if (ferry_api_need(fc, run_id, "run_id") || ferry_api_need(fc, key, "key") || validate_run_id(run_id, &fc->err) ||
         validate_metric(&m, &fc->err))
         return -1;
     int rc = 0;
@@ -312,7 +300,7 @@ ferry_status ferry_log_metric(ferry_client *c, const char *run_id, const char *k
 static int create_experiment(struct ferry_client *fc, const char *name, const char *loc, char **id)
 {
     char *ignored = NULL;
-    int rc = need(fc, name, "name") ||
+    int rc = ferry_api_need(fc, name, "name") ||
              client_create_experiment(fc->c, name, loc, NULL, id ? id : &ignored, &fc->err);
     free(ignored);
     return rc ? -1 : 0;
@@ -329,7 +317,7 @@ ferry_status ferry_create_experiment(ferry_client *c, const char *name,
 static int experiment_id_by_name(struct ferry_client *fc, const char *name, int create, char **id)
 {
     struct experiment e;
-    if (need(fc, name, "name") || need(fc, id, "id"))
+    if (ferry_api_need(fc, name, "name") || ferry_api_need(fc, id, "id"))
         return -1;
     *id = NULL;
     if (!client_get_experiment_by_name(fc->c, name, &e, &fc->err)) {
@@ -431,7 +419,7 @@ static int start_run(struct ferry_client *fc, const char *exp, const char *name,
     struct kv_list tags = {0};
     struct run r;
     int rc = -1;
-    if (need(fc, run_id, "run_id"))
+    if (ferry_api_need(fc, run_id, "run_id"))
         return -1;
     *run_id = NULL;
     if (resume && !parent)
@@ -463,7 +451,7 @@ ferry_status ferry_start_run(ferry_client *c, const char *experiment_id, const c
 
 static int end_run(struct ferry_client *fc, const char *run_id, ferry_run_status st)
 {
-    if (need(fc, run_id, "run_id"))
+    if (ferry_api_need(fc, run_id, "run_id"))
         return -1;
     if (st < FERRY_RUN_RUNNING || st > FERRY_RUN_KILLED)
         return ferr_set(&fc->err, FERR_INVALID_PARAMETER_VALUE, "invalid run status %d", (int)st);
@@ -485,7 +473,7 @@ ferry_status ferry_end_run(ferry_client *c, const char *run_id, ferry_run_status
 static int log_kv(struct ferry_client *fc, const char *run_id, const char *key, const char *value,
                   int is_param)
 {
-    if (need(fc, run_id, "run_id") || need(fc, key, "key") || need(fc, value, "value"))
+    if (ferry_api_need(fc, run_id, "run_id") || ferry_api_need(fc, key, "key") || ferry_api_need(fc, value, "value"))
         return -1;
     struct kv one = {(char *)key, (char *)value};
     struct kv_list l = {&one, 1, 1};
@@ -516,7 +504,7 @@ static int search(struct ferry_client *fc, const char *const *ids, size_t n, con
 {
     char *def = NULL;
     const char *orders[1] = {order};
-    if (need(fc, out, "out"))
+    if (ferry_api_need(fc, out, "out"))
         return -1;
     *out = NULL;
     if ((!ids || !n) && default_experiment(fc, 0, &def))
@@ -619,7 +607,7 @@ static int history(struct ferry_client *fc, const char *run_id, const char *key,
                    ferry_metric **points, size_t *n)
 {
     struct metric_list l;
-    if (need(fc, points, "points") || need(fc, n, "n"))
+    if (ferry_api_need(fc, points, "points") || ferry_api_need(fc, n, "n"))
         return -1;
     *points = NULL;
     *n = 0;
@@ -645,7 +633,7 @@ ferry_status ferry_get_metric_history(ferry_client *c, const char *run_id, const
 static int log_artifact(struct ferry_client *fc, const char *run_id, const char *local_path,
                         const char *artifact_path)
 {
-    if (need(fc, run_id, "run_id") || need(fc, local_path, "local_path"))
+    if (ferry_api_need(fc, run_id, "run_id") || ferry_api_need(fc, local_path, "local_path"))
         return -1;
     return client_log_artifacts(fc->c, run_id, local_path, artifact_path, NULL, NULL, &fc->err);
 }
@@ -660,7 +648,7 @@ static int list_artifacts(struct ferry_client *fc, const char *run_id, const cha
                           ferry_artifact **out, size_t *n)
 {
     struct artifact_list l;
-    if (need(fc, run_id, "run_id") || need(fc, out, "out") || need(fc, n, "n"))
+    if (ferry_api_need(fc, run_id, "run_id") || ferry_api_need(fc, out, "out") || ferry_api_need(fc, n, "n"))
         return -1;
     *out = NULL;
     *n = 0;
@@ -693,7 +681,7 @@ void ferry_artifacts_free(ferry_artifact *a, size_t n)
 static int download_artifacts(struct ferry_client *fc, const char *run_id, const char *path,
                               const char *dst_dir)
 {
-    if (need(fc, run_id, "run_id") || need(fc, dst_dir, "dst_dir"))
+    if (ferry_api_need(fc, run_id, "run_id") || ferry_api_need(fc, dst_dir, "dst_dir"))
         return -1;
     return client_download_artifacts(fc->c, run_id, path, dst_dir, NULL, NULL, &fc->err);
 }
@@ -710,7 +698,7 @@ static int register_model(struct ferry_client *fc, const char *source, const cha
                           int64_t *version)
 {
     char run_id[33] = "";
-    if (need(fc, source, "source") || need(fc, name, "name"))
+    if (ferry_api_need(fc, source, "source") || ferry_api_need(fc, name, "name"))
         return -1;
     if (!strncmp(source, "runs:/", 6))
         snprintf(run_id, sizeof(run_id), "%.*s", (int)strcspn(source + 6, "/"), source + 6);
@@ -745,7 +733,7 @@ static int transition(struct ferry_client *fc, const char *name, int64_t version
                           .version = version,
                           .stage = stage,
                           .archive_existing = archive_existing != 0};
-    if (need(fc, name, "name") || need(fc, stage, "stage"))
+    if (ferry_api_need(fc, name, "name") || ferry_api_need(fc, stage, "stage"))
         return -1;
     return client_registry_write(fc->c, &w, &fc->err);
 }
@@ -763,7 +751,7 @@ static int set_alias(struct ferry_client *fc, const char *name, const char *alia
                           .name = name,
                           .alias = alias,
                           .version = version};
-    if (need(fc, name, "name") || need(fc, alias, "alias"))
+    if (ferry_api_need(fc, name, "name") || ferry_api_need(fc, alias, "alias"))
         return -1;
     if (version < 0)
         return ferr_set(&fc->err, FERR_INVALID_PARAMETER_VALUE,
@@ -779,7 +767,7 @@ ferry_status ferry_set_model_alias(ferry_client *c, const char *name, const char
 
 static int resolve(struct ferry_client *fc, const char *uri, char **artifact_uri)
 {
-    if (need(fc, uri, "uri") || need(fc, artifact_uri, "artifact_uri"))
+    if (ferry_api_need(fc, uri, "uri") || ferry_api_need(fc, artifact_uri, "artifact_uri"))
         return -1;
     return client_resolve_model_uri(fc->c, uri, artifact_uri, NULL, &fc->err);
 }

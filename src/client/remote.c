@@ -274,6 +274,14 @@ static int r_delete_tag(struct client *c, const char *run_id, const char *key, s
                 json_pack("{s:s, s:s}", "run_id", run_id, "key", key), REST_ONCE, NULL, err);
 }
 
+static int r_log_model(struct client *c, const char *run_id, const char *model_json,
+                       struct ferr *err)
+{
+    return call(c, REST_POST, "runs/log-model",
+                json_pack("{s:s, s:s}", "run_id", run_id, "model_json", model_json), REST_ONCE,
+                NULL, err);
+}
+
 static int r_log_inputs(struct client *c, const char *run_id, const struct dataset_input *inputs,
                         size_t n, struct ferr *err)
 {
@@ -351,6 +359,7 @@ static const struct client_ops remote_ops = {
     .search_runs = r_search_runs,
     .log_batch = r_log_batch,
     .delete_tag = r_delete_tag,
+    .log_model = r_log_model,
     .log_inputs = r_log_inputs,
     .metric_history = r_metric_history,
     .registry_write = r_registry_write,

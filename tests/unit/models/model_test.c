@@ -7,6 +7,7 @@
 #include "models/mlmodel.h"
 #include "models/model.h"
 #include "models/yaml_json.h"
+#include "ferry/ferry.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -252,4 +253,69 @@ TEST(xgboost_flavor_corrupt_or_missing_files)
     ASSERT_CONTAINS(err.msg, "sklearn");
     sbuf_release(&dir);
     sbuf_release(&p);
+}
+
+/* libferry's model functions on an embedded store: log a model to a run,
+ * load it back by runs:/ and models:/ URIs, predict in-process. */
+TEST(api_log_load_predict_model)
+{
+    enum { ROWS = 100, COLS = 3 };
+    static float x[ROWS * COLS];
+    struct sbuf db = SBUF_INIT, dir = SBUF_INIT, uri = SBUF_INIT;
+    sbuf_addf(&db, "%s/t.db", test_tmpdir());
+    sbuf_addf(&dir, "%s/trained", test_tmpdir());
+    train(dir.buf, "binary:logistic", "xgboost.sklearn.XGBClassifier", x, ROWS, COLS);
+    ferry_client *c;
+    char *run;
+    ASSERT_INT_EQ(ferry_open(db.buf, &c), FERRY_OK);
+    ASSERT_INT_EQ(ferry_start_run(c, NULL, "trainer", NULL, &run), FERRY_OK);
+    ASSERT_INT_EQ(ferry_log_model(c, run, dir.buf, "model"), FERRY_OK);
+    /* as MLflow's log_model: the history tag names the model */
+    ferry_runs *rs;
+    const char *ids[] = {"0"};
+    ASSERT_INT_EQ(ferry_search_runs(c, ids, 1, NULL, NULL, 10, NULL, &rs), FERRY_OK);
+    const char *hist = ferry_runs_tag(rs, 0, "mlflow.log-model.history");
+    ASSERT(hist);
+    ASSERT_CONTAINS(hist, "\"artifact_path\":\"model\"");
+    ASSERT_CONTAINS(hist, run);
+    ferry_runs_free(rs);
+    /* the reference: the directory loaded directly */
+    struct ferr err = FERR_INIT;
+    struct model *ref;
+    struct model_output want;
+    struct model_input in = {ROWS, COLS, x};
+    ASSERT_OK(model_load_dir(dir.buf, &ref, &err), &err);
+    ASSERT_OK(model_predict(ref, &in, &want, &err), &err);
+    int64_t v;
+    sbuf_addf(&uri, "runs:/%s/model", run);
+    ASSERT_INT_EQ(ferry_register_model(c, uri.buf, "clf", &v), FERRY_OK);
+    static const char *const uris[] = {NULL, "models:/clf/1", "models:/clf/latest"};
+    for (size_t u = 0; u < 3; u++) {
+        ferry_model *m;
+        double *out;
+        size_t ncols;
+        ASSERT_INT_EQ(ferry_load_model(c, uris[u] ? uris[u] : uri.buf, &m), FERRY_OK);
+        ASSERT_INT_EQ(ferry_predict(m, x, ROWS, COLS, &out, &ncols), FERRY_OK);
+        ASSERT_INT_EQ(ncols, 1);
+        for (size_t r = 0; r < ROWS; r++)
+            ASSERT(out[r] == want.values[r]);
+        ferry_free(out);
+        ASSERT_INT_EQ(ferry_predict(m, x, ROWS, 2, &out, &ncols), FERRY_EINVAL);
+        ASSERT_CONTAINS(ferry_last_error(NULL), "features");
+        ferry_model_free(m);
+    }
+    free(want.values);
+    model_free(ref);
+    /* bad input */
+    ferry_model *m;
+    ASSERT_INT_EQ(ferry_log_model(c, run, test_tmpdir(), "model2"), FERRY_ENOTFOUND);
+    ASSERT_INT_EQ(ferry_log_model(c, run, dir.buf, ""), FERRY_EINVAL);
+    ASSERT_INT_EQ(ferry_load_model(c, "models:/clf/9", &m), FERRY_ENOTFOUND);
+    ASSERT_INT_EQ(ferry_load_model(c, "s3://bucket/m", &m), FERRY_ENOTSUP);
+    ASSERT_INT_EQ(ferry_load_model(c, NULL, &m), FERRY_EINVAL);
+    ferry_free(run);
+    ASSERT_INT_EQ(ferry_close(c), FERRY_OK);
+    sbuf_release(&db);
+    sbuf_release(&dir);
+    sbuf_release(&uri);
 }
