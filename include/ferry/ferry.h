@@ -250,7 +250,7 @@ FERRY_API ferry_status ferry_get_metric_history(ferry_client *c, const char *run
 
 /* One entry of a run's artifacts. */
 typedef struct ferry_artifact {
-    char *path;        /* relative to the run's artifact root, e.g. "model/MLmodel" */
+    char *path; /* relative to the run's artifact root, e.g. "model/MLmodel" */
     int is_dir;
     int64_t file_size; /* bytes; 0 for directories */
 } ferry_artifact;
@@ -267,8 +267,8 @@ FERRY_API ferry_status ferry_log_artifact(ferry_client *c, const char *run_id,
 
 /* The entries directly inside path (NULL or "": the root). *out gets an
  * array of *n entries sorted by path; free it with ferry_artifacts_free. */
-FERRY_API ferry_status ferry_list_artifacts(ferry_client *c, const char *run_id,
-                                            const char *path, ferry_artifact **out, size_t *n);
+FERRY_API ferry_status ferry_list_artifacts(ferry_client *c, const char *run_id, const char *path,
+                                            ferry_artifact **out, size_t *n);
 FERRY_API void ferry_artifacts_free(ferry_artifact *a, size_t n);
 
 /* Downloads path (a file or directory; NULL or "": everything) into
@@ -285,8 +285,8 @@ FERRY_API ferry_status ferry_download_artifacts(ferry_client *c, const char *run
  * NULL) gets the new version number.
  * Errors: FERRY_EINVAL (empty name, a source climbing with '..'),
  * FERRY_ENOTFOUND (the run of a runs:/ source), FERRY_EIO. */
-FERRY_API ferry_status ferry_register_model(ferry_client *c, const char *source,
-                                            const char *name, int64_t *version);
+FERRY_API ferry_status ferry_register_model(ferry_client *c, const char *source, const char *name,
+                                            int64_t *version);
 
 /* Moves a version to stage "None", "Staging", "Production" or "Archived"
  * (any case); archive_existing archives the model's other versions in that
@@ -317,8 +317,8 @@ typedef struct ferry_model ferry_model;
  * log_model does. Then runs:/<run_id>/<artifact_path> names it.
  * Errors: FERRY_ENOTFOUND (no MLmodel in model_dir, no such run), FERRY_EINVAL
  * (a malformed MLmodel, an empty artifact_path), FERRY_EIO. */
-FERRY_API ferry_status ferry_log_model(ferry_client *c, const char *run_id,
-                                       const char *model_dir, const char *artifact_path);
+FERRY_API ferry_status ferry_log_model(ferry_client *c, const char *run_id, const char *model_dir,
+                                       const char *artifact_path);
 
 /* Loads a model in-process from a directory, runs:/<run_id>/<path> or a
  * models:/ URI (downloaded through c when needed). Native flavors only for
@@ -330,8 +330,8 @@ FERRY_API ferry_status ferry_load_model(ferry_client *c, const char *uri, ferry_
  * signature's column order). *out gets rows x *out_cols doubles (class
  * labels for classifiers); ferry_free it. On failure the message is
  * ferry_last_error(NULL). */
-FERRY_API ferry_status ferry_predict(ferry_model *m, const float *values, size_t rows,
-                                     size_t cols, double **out, size_t *out_cols);
+FERRY_API ferry_status ferry_predict(ferry_model *m, const float *values, size_t rows, size_t cols,
+                                     double **out, size_t *out_cols);
 FERRY_API void ferry_model_free(ferry_model *m);
 
 #ifdef __cplusplus

@@ -120,8 +120,7 @@ static int bad(struct ferr *err, const char *field, const char *what)
                     field, what);
 }
 
-int codec_kv_list_from_json(json_t *arr, const char *field, struct kv_list *out,
-                            struct ferr *err)
+int codec_kv_list_from_json(json_t *arr, const char *field, struct kv_list *out, struct ferr *err)
 {
     memset(out, 0, sizeof(*out));
     if (!arr || json_is_null(arr))
@@ -374,7 +373,8 @@ void codec_write_metrics_response(struct sbuf *sb, const struct metric_list *l,
 void codec_write_error(struct sbuf *sb, const struct ferr *err)
 {
     sbuf_addstr(sb, "{\"error_code\":");
-    codec_write_string(sb, ferr_code_name(err->code == FERR_IO_ERROR ? FERR_INTERNAL_ERROR : err->code));
+    codec_write_string(
+        sb, ferr_code_name(err->code == FERR_IO_ERROR ? FERR_INTERNAL_ERROR : err->code));
     sbuf_addstr(sb, ",\"message\":");
     codec_write_string(sb, err->msg);
     sbuf_addch(sb, '}');
@@ -389,8 +389,7 @@ static json_t *integer_as_string(json_t *v)
 
 void codec_normalize_request(json_t *in)
 {
-    static const char *const scalar[] = {"experiment_id", "status", "run_view_type",
-                                         "view_type"};
+    static const char *const scalar[] = {"experiment_id", "status", "run_view_type", "view_type"};
     for (size_t i = 0; i < sizeof(scalar) / sizeof(scalar[0]); i++) {
         json_t *v = json_object_get(in, scalar[i]);
         if (json_is_integer(v))

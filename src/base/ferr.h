@@ -29,7 +29,10 @@ struct ferr {
     char msg[256];
 };
 
-#define FERR_INIT {FERR_OK, ""}
+#define FERR_INIT                                                                                  \
+    {                                                                                              \
+        FERR_OK, ""                                                                                \
+    }
 
 /* Sets err (which may be NULL) and returns -1, so `return ferr_set(...)` reads
  * like git's `return error(...)`. */

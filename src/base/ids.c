@@ -9,18 +9,18 @@
 
 /* Our own word lists: short, friendly, unambiguous. */
 static const char *const adjectives[] = {
-    "amber",  "bold",   "brisk",   "calm",    "clever", "cosmic", "crisp",   "daring",
-    "eager",  "fleet",  "gentle",  "golden",  "grand",  "hardy",  "humble",  "jolly",
-    "keen",   "lively", "lucid",   "mellow",  "merry",  "nimble", "noble",   "placid",
-    "plucky", "proud",  "quiet",   "rapid",   "silver", "steady", "stellar", "sturdy",
-    "sunny",  "swift",  "tidy",    "valiant", "vivid",  "wise",   "witty",   "zesty",
+    "amber",  "bold",   "brisk",  "calm",    "clever", "cosmic", "crisp",   "daring",
+    "eager",  "fleet",  "gentle", "golden",  "grand",  "hardy",  "humble",  "jolly",
+    "keen",   "lively", "lucid",  "mellow",  "merry",  "nimble", "noble",   "placid",
+    "plucky", "proud",  "quiet",  "rapid",   "silver", "steady", "stellar", "sturdy",
+    "sunny",  "swift",  "tidy",   "valiant", "vivid",  "wise",   "witty",   "zesty",
 };
 static const char *const nouns[] = {
-    "anchor", "badger", "beacon",  "canoe",  "comet",   "cormorant", "delta",  "dune",
-    "ferret", "fjord",  "gannet",  "harbor", "heron",   "island",    "jetty",  "kestrel",
-    "lagoon", "lark",   "marlin",  "meadow", "narwhal", "orca",      "otter",  "pelican",
-    "pier",   "puffin", "quay",    "raft",   "reef",    "schooner",  "seal",   "skiff",
-    "sloop",  "tern",   "tide",    "walrus", "wave",    "whale",     "yawl",   "zephyr",
+    "anchor", "badger", "beacon", "canoe",  "comet",   "cormorant", "delta", "dune",
+    "ferret", "fjord",  "gannet", "harbor", "heron",   "island",    "jetty", "kestrel",
+    "lagoon", "lark",   "marlin", "meadow", "narwhal", "orca",      "otter", "pelican",
+    "pier",   "puffin", "quay",   "raft",   "reef",    "schooner",  "seal",  "skiff",
+    "sloop",  "tern",   "tide",   "walrus", "wave",    "whale",     "yawl",  "zephyr",
 };
 
 static void random_bytes(unsigned char *buf, int n)

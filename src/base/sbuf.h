@@ -15,7 +15,10 @@ struct sbuf {
 };
 
 extern char sbuf_empty[];
-#define SBUF_INIT {0, 0, sbuf_empty}
+#define SBUF_INIT                                                                                  \
+    {                                                                                              \
+        0, 0, sbuf_empty                                                                           \
+    }
 
 void sbuf_init(struct sbuf *sb, size_t hint);
 /* Frees the contents and leaves sb initialised (empty). Accepts NULL. */

@@ -19,7 +19,7 @@ char *xstrdup_or_null(const char *s);
 #define ALLOC_GROW(x, nr, alloc)                                                                   \
     do {                                                                                           \
         if ((nr) > (alloc)) {                                                                      \
-            size_t alloc_grow_n_ = (alloc) < 8 ? 8 : (alloc) * 2;                                  \
+            size_t alloc_grow_n_ = (alloc) < 8 ? 8 : (alloc)*2;                                    \
             if (alloc_grow_n_ < (nr))                                                              \
                 alloc_grow_n_ = (nr);                                                              \
             (x) = xrealloc((x), alloc_grow_n_ * sizeof(*(x)));                                     \

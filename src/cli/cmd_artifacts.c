@@ -130,8 +130,8 @@ static void bar_end(struct bar *b)
 static int do_log(struct client *c, struct opts *o, char **pos, struct bar *b)
 {
     struct ferr err = FERR_INIT;
-    int rc = client_log_artifacts(c, pos[0], pos[1], o->artifact_path, b ? on_progress : NULL,
-                                  b, &err);
+    int rc =
+        client_log_artifacts(c, pos[0], pos[1], o->artifact_path, b ? on_progress : NULL, b, &err);
     if (b)
         bar_end(b);
     return rc ? cli_fail(&err) : 0;
@@ -205,7 +205,7 @@ int cmd_artifacts(int argc, char **argv)
     if (cli_open(&c))
         return 1;
     struct bar bar = {0}, *b = !o.quiet && isatty(STDERR_FILENO) ? &bar : NULL;
-    int rc = is_log ? do_log(c, &o, pos, b)
+    int rc = is_log    ? do_log(c, &o, pos, b)
              : is_list ? do_list(c, &o, pos, npos)
                        : do_download(c, &o, pos, npos, b);
     client_close(c);

@@ -214,8 +214,8 @@ int cmd_gc(int argc, char **argv)
         }
         const char *what = remove_tree(dest, auri, 0, &err);
         if (!what) {
-            fprintf(stderr, "ferry: run %s purged, but its artifacts at %s remain: %s\n", id,
-                    auri, err.msg);
+            fprintf(stderr, "ferry: run %s purged, but its artifacts at %s remain: %s\n", id, auri,
+                    err.msg);
             rc = 1;
             what = "kept (error)";
         }

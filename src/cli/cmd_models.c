@@ -271,8 +271,8 @@ static int do_versions(struct client *c, struct opts *o, const char *name)
     if (o->json) {
         cli_print_json(json_pack("{s:o}", "model_versions", codec_model_version_list_to_json(&l)));
     } else {
-        static const char *const headers[] = {"VERSION", "STAGE", "ALIASES", "CREATED", "RUN",
-                                              "SOURCE"};
+        static const char *const headers[] = {"VERSION", "STAGE", "ALIASES",
+                                              "CREATED", "RUN",   "SOURCE"};
         struct table t;
         table_init(&t, 6, headers);
         for (size_t i = 0; i < l.n; i++)
@@ -376,8 +376,8 @@ static int do_write(struct client *c, struct opts *o, const char *action, char *
     const char *ver = !strcmp(action, "transition") || (!strcmp(action, "delete") && npos == 2)
                           ? pos[1]
                       : !strcmp(action, "alias") && !o->del ? pos[2]
-                      : !strcmp(action, "tag") && npos == 3  ? pos[1]
-                                                             : NULL;
+                      : !strcmp(action, "tag") && npos == 3 ? pos[1]
+                                                            : NULL;
     if (ver && registry_parse_version(ver, &w.version, &err))
         return cli_fail(&err);
     struct sbuf key = SBUF_INIT;
@@ -420,10 +420,9 @@ int cmd_models(int argc, char **argv)
         fputs(usage, stdout);
         return 0;
     }
-    static const char *const actions[] = {"register", "list",  "describe", "versions",
-                                          "transition", "alias", "tag", "delete",
-                                          "history", "resolve", "serve", "predict",
-                                          "validate"};
+    static const char *const actions[] = {
+        "register", "list",    "describe", "versions", "transition", "alias",   "tag",
+        "delete",   "history", "resolve",  "serve",    "predict",    "validate"};
     size_t k = 0;
     while (k < sizeof(actions) / sizeof(actions[0]) && strcmp(action, actions[k]))
         k++;
@@ -439,8 +438,8 @@ int cmd_models(int argc, char **argv)
                      strcmp(action, "validate");
     if (needs_name && npos < 1)
         return cli_usage(usage);
-    if ((!strcmp(action, "describe") || !strcmp(action, "versions") ||
-         !strcmp(action, "history") || !strcmp(action, "resolve")) &&
+    if ((!strcmp(action, "describe") || !strcmp(action, "versions") || !strcmp(action, "history") ||
+         !strcmp(action, "resolve")) &&
         npos != 1)
         return cli_usage(usage);
     struct client *c;
@@ -461,7 +460,7 @@ int cmd_models(int argc, char **argv)
         rc = do_resolve(c, pos[0]);
     else if (!strcmp(action, "serve"))
         rc = npos ? cli_usage(usage)
-                   : models_serve(c, o.model_uri, o.host, (int)o.port, (int)o.workers);
+                  : models_serve(c, o.model_uri, o.host, (int)o.port, (int)o.workers);
     else if (!strcmp(action, "predict"))
         rc = npos ? cli_usage(usage) : models_predict(c, o.model_uri, o.input, o.output);
     else if (!strcmp(action, "validate"))

@@ -36,9 +36,12 @@ int models_serve(struct client *c, const char *uri, const char *host, int port, 
     if (model_files_open(c, uri, &f, &err)) {
         rc = cli_fail(&err);
     } else {
-        struct serve_opts so = {host ? host : "127.0.0.1", port, f.dir.buf,
+        struct serve_opts so = {host ? host : "127.0.0.1",
+                                port,
+                                f.dir.buf,
                                 f.name.len ? f.name.buf : "model",
-                                f.version.len ? f.version.buf : NULL, workers};
+                                f.version.len ? f.version.buf : NULL,
+                                workers};
         rc = serve_run(&so, &err) ? cli_fail(&err) : 0;
     }
     model_files_close(&f);
@@ -70,8 +73,8 @@ static void write_predictions(FILE *out, const struct model_output *o, int *firs
     }
 }
 
-static int score_text(struct model *m, const char *text, size_t n, int csv, FILE *out,
-                      int *first, struct ferr *err)
+static int score_text(struct model *m, const char *text, size_t n, int csv, FILE *out, int *first,
+                      struct ferr *err)
 {
     struct matrix x;
     struct model_output o;
@@ -157,8 +160,7 @@ int models_predict(struct client *c, const char *uri, const char *input, const c
         while ((k = fread(buf, 1, sizeof(buf), in)) > 0)
             sbuf_add(&text, buf, k);
         rc = ferror(in) ? ferr_set(&err, FERR_IO_ERROR, "reading '%.200s'", input)
-                        : score_text(m, text.buf ? text.buf : "", text.len, 0, out, &first,
-                                     &err);
+                        : score_text(m, text.buf ? text.buf : "", text.len, 0, out, &first, &err);
         sbuf_release(&text);
     }
     fputs("]}\n", out);
@@ -280,8 +282,7 @@ static pid_t start_scoring_server(const char *dir, char *url, size_t n, int time
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);
         ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                 "the scoring server exited or did not come up within %d s (see above)",
-                 timeout_s);
+                 "the scoring server exited or did not come up within %d s (see above)", timeout_s);
         return -1;
     }
     snprintf(url, n, "%.*s", (int)strcspn(u, "\r\n"), u);
@@ -351,8 +352,9 @@ int models_validate(struct client *c, const char *uri)
         why = "the scoring server answered an error";
     else if (!json_is_array(pred) || !json_array_size(pred))
         why = "the answer holds no predictions";
-    else if (m.signature.noutputs && (!strcmp(m.signature.outputs[0].type, "long") ||
-                                      !strcmp(m.signature.outputs[0].type, "integer")) &&
+    else if (m.signature.noutputs &&
+             (!strcmp(m.signature.outputs[0].type, "long") ||
+              !strcmp(m.signature.outputs[0].type, "integer")) &&
              !json_is_integer(json_array_get(pred, 0)))
         why = "the signature promises integer outputs, the model answered other values";
     if (why) {

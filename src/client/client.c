@@ -222,8 +222,7 @@ int client_delete_tag(struct client *c, const char *run_id, const char *key, str
     return c->ops->delete_tag(c, run_id, key, err);
 }
 
-int client_log_model(struct client *c, const char *run_id, const char *model_json,
-                     struct ferr *err)
+int client_log_model(struct client *c, const char *run_id, const char *model_json, struct ferr *err)
 {
     if (need(run_id, "run_id", err) || need(model_json, "model_json", err))
         return -1;

@@ -25,8 +25,8 @@
  * server's destination) or in a repository opened here. */
 struct place {
     struct client *c;
-    char *uri;         /* the run's artifact_uri */
-    const char *root;  /* proxied: points into uri */
+    char *uri;                  /* the run's artifact_uri */
+    const char *root;           /* proxied: points into uri */
     struct artifact_repo *repo; /* local */
 };
 
@@ -85,14 +85,14 @@ static void rest_progress(void *arg, int64_t now, int64_t total)
 
 /* ---------- upload ---------- */
 
-static int upload_fd(struct place *pl, const char *rel, int fd, int64_t size,
-                     struct progress *pr, struct ferr *err)
+static int upload_fd(struct place *pl, const char *rel, int fd, int64_t size, struct progress *pr,
+                     struct ferr *err)
 {
     if (pl->root) {
         struct sbuf path = SBUF_INIT;
         join(&path, pl->root, rel);
-        int rc = rest_upload(pl->c->rest, path.buf, fd, size, pr->fn ? rest_progress : NULL, pr,
-                             err);
+        int rc =
+            rest_upload(pl->c->rest, path.buf, fd, size, pr->fn ? rest_progress : NULL, pr, err);
         sbuf_release(&path);
         return rc;
     }
@@ -124,8 +124,8 @@ static int upload_fd(struct place *pl, const char *rel, int fd, int64_t size,
     return -1;
 }
 
-static int upload_file(struct place *pl, const char *local, const char *rel,
-                       struct progress *pr, struct ferr *err)
+static int upload_file(struct place *pl, const char *local, const char *rel, struct progress *pr,
+                       struct ferr *err)
 {
     int fd = open(local, O_RDONLY | O_CLOEXEC);
     struct stat st;
@@ -144,8 +144,8 @@ static int upload_file(struct place *pl, const char *local, const char *rel,
 /* Uploads everything below the local directory `local` to `rel`. Symbolic
  * links to directories are not followed (no loops); links to files are
  * uploaded as the files they point to. Entries are taken in name order. */
-static int upload_dir(struct place *pl, const char *local, const char *rel,
-                      struct progress *pr, int depth, struct ferr *err)
+static int upload_dir(struct place *pl, const char *local, const char *rel, struct progress *pr,
+                      int depth, struct ferr *err)
 {
     if (depth > 64)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
@@ -193,8 +193,8 @@ int client_log_artifacts(struct client *c, const char *run_id, const char *local
     if (!local_path || !*local_path)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing the local path to log");
     if (stat(local_path, &st) < 0)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "cannot log '%.300s': %s",
-                        local_path, strerror(errno));
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "cannot log '%.300s': %s", local_path,
+                        strerror(errno));
     if (artifact_path && *artifact_path &&
         artifact_path_check(artifact_path, strlen(artifact_path), err))
         return -1;
@@ -231,8 +231,7 @@ static int list_remote(struct place *pl, const char *run_id, const char *path,
             json_object_set_new(in, "page_token", json_string(token));
         free(token);
         token = NULL;
-        rc = rest_call(pl->c->rest, REST_GET, "artifacts/list", in, REST_IDEMPOTENT, &resp,
-                       err);
+        rc = rest_call(pl->c->rest, REST_GET, "artifacts/list", in, REST_IDEMPOTENT, &resp, err);
         json_decref(in);
         if (rc)
             break;
@@ -244,7 +243,7 @@ static int list_remote(struct place *pl, const char *run_id, const char *path,
             json_t *size = json_object_get(it, "file_size");
             if (!p)
                 continue;
-            int64_t sz = json_is_integer(size) ? json_integer_value(size)
+            int64_t sz = json_is_integer(size)  ? json_integer_value(size)
                          : json_is_string(size) ? strtoll(json_string_value(size), NULL, 10)
                                                 : 0;
             artifact_list_add(out, p, json_is_true(json_object_get(it, "is_dir")), sz);
@@ -306,8 +305,7 @@ static int make_parents(const char *path, struct ferr *err)
             continue;
         *p = '\0';
         if (mkdir(copy, 0755) < 0 && errno != EEXIST)
-            rc = ferr_set(err, FERR_IO_ERROR, "cannot create '%.300s': %s", copy,
-                          strerror(errno));
+            rc = ferr_set(err, FERR_IO_ERROR, "cannot create '%.300s': %s", copy, strerror(errno));
         *p = '/';
     }
     free(copy);
@@ -372,8 +370,7 @@ static int download_file(struct place *pl, const char *rel, const char *dst, int
     } else {
         int in = -1;
         int64_t total = size;
-        rc = artifact_open_read(pl->repo, rel, &in, &total, err) ||
-             copy_fd(in, fd, pr, total, err);
+        rc = artifact_open_read(pl->repo, rel, &in, &total, err) || copy_fd(in, fd, pr, total, err);
         if (in >= 0)
             close(in);
     }
@@ -390,9 +387,9 @@ static int download_file(struct place *pl, const char *rel, const char *dst, int
     return rc ? -1 : 0;
 }
 
-static int download_tree(struct client *c, struct place *pl, const char *run_id,
-                         const char *rel, const char *base, const char *dst_dir,
-                         struct progress *pr, int depth, struct ferr *err)
+static int download_tree(struct client *c, struct place *pl, const char *run_id, const char *rel,
+                         const char *base, const char *dst_dir, struct progress *pr, int depth,
+                         struct ferr *err)
 {
     struct artifact_list l;
     if (depth > 64)
@@ -436,8 +433,7 @@ int client_download_artifacts(struct client *c, const char *run_id, const char *
     }
     if (mkdir(dst_dir, 0755) < 0 && errno != EEXIST) {
         place_close(&pl);
-        return ferr_set(err, FERR_IO_ERROR, "cannot create '%.300s': %s", dst_dir,
-                        strerror(errno));
+        return ferr_set(err, FERR_IO_ERROR, "cannot create '%.300s': %s", dst_dir, strerror(errno));
     }
     /* A directory lists something; a file (or nothing) lists nothing. */
     struct artifact_list l;

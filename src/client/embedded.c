@@ -126,8 +126,8 @@ static int e_registry_write(struct client *c, struct reg_write *w, struct ferr *
     return store_registry_write(c->store, w, err);
 }
 
-static int e_get_registered_model(struct client *c, const char *name,
-                                  struct registered_model *out, struct ferr *err)
+static int e_get_registered_model(struct client *c, const char *name, struct registered_model *out,
+                                  struct ferr *err)
 {
     return store_get_registered_model(c->store, name, out, err);
 }

@@ -269,8 +269,8 @@ static int log_metric(struct ferry_client *fc, const char *run_id, const char *k
                       int64_t ts, int64_t step)
 {
     struct metric m = {(char *)key, v, ts ? ts : ftime_now_ms(), step, NULL};
-    if (ferry_api_need(fc, run_id, "run_id") || ferry_api_need(fc, key, "key") || validate_run_id(run_id, &fc->err) ||
-        validate_metric(&m, &fc->err))
+    if (ferry_api_need(fc, run_id, "run_id") || ferry_api_need(fc, key, "key") ||
+        validate_run_id(run_id, &fc->err) || validate_metric(&m, &fc->err))
         return -1;
     int rc = 0;
     if (fc->buf.n >= MAX_BUFFERED) {
@@ -473,7 +473,8 @@ ferry_status ferry_end_run(ferry_client *c, const char *run_id, ferry_run_status
 static int log_kv(struct ferry_client *fc, const char *run_id, const char *key, const char *value,
                   int is_param)
 {
-    if (ferry_api_need(fc, run_id, "run_id") || ferry_api_need(fc, key, "key") || ferry_api_need(fc, value, "value"))
+    if (ferry_api_need(fc, run_id, "run_id") || ferry_api_need(fc, key, "key") ||
+        ferry_api_need(fc, value, "value"))
         return -1;
     struct kv one = {(char *)key, (char *)value};
     struct kv_list l = {&one, 1, 1};
@@ -648,7 +649,8 @@ static int list_artifacts(struct ferry_client *fc, const char *run_id, const cha
                           ferry_artifact **out, size_t *n)
 {
     struct artifact_list l;
-    if (ferry_api_need(fc, run_id, "run_id") || ferry_api_need(fc, out, "out") || ferry_api_need(fc, n, "n"))
+    if (ferry_api_need(fc, run_id, "run_id") || ferry_api_need(fc, out, "out") ||
+        ferry_api_need(fc, n, "n"))
         return -1;
     *out = NULL;
     *n = 0;
@@ -725,8 +727,8 @@ ferry_status ferry_register_model(ferry_client *c, const char *source, const cha
     CALL(c, register_model(c, source, name, version));
 }
 
-static int transition(struct ferry_client *fc, const char *name, int64_t version,
-                      const char *stage, int archive_existing)
+static int transition(struct ferry_client *fc, const char *name, int64_t version, const char *stage,
+                      int archive_existing)
 {
     struct reg_write w = {.action = REG_TRANSITION,
                           .name = name,
@@ -744,8 +746,7 @@ ferry_status ferry_transition_model_version(ferry_client *c, const char *name, i
     CALL(c, transition(c, name, version, stage, archive_existing));
 }
 
-static int set_alias(struct ferry_client *fc, const char *name, const char *alias,
-                     int64_t version)
+static int set_alias(struct ferry_client *fc, const char *name, const char *alias, int64_t version)
 {
     struct reg_write w = {.action = version ? REG_SET_ALIAS : REG_DELETE_ALIAS,
                           .name = name,

@@ -106,8 +106,7 @@ int r_registry_write(struct client *c, struct reg_write *w, struct ferr *err)
         case REG_TRANSITION:
             path = "model-versions/transition-stage";
             opt(in, "stage", w->stage);
-            json_object_set_new(in, "archive_existing_versions",
-                                json_boolean(w->archive_existing));
+            json_object_set_new(in, "archive_existing_versions", json_boolean(w->archive_existing));
             break;
         case REG_SET_VERSION_TAG:
             path = "model-versions/set-tag";

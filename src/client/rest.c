@@ -393,8 +393,8 @@ struct transfer {
     curl_off_t total;
     rest_progress_fn progress;
     void *progress_arg;
-    EVP_MD_CTX *sha;        /* upload: SHA-256 of the bytes sent */
-    char server_sha[65];    /* upload: X-Ferry-Sha256 of the answer, if any */
+    EVP_MD_CTX *sha;     /* upload: SHA-256 of the bytes sent */
+    char server_sha[65]; /* upload: X-Ferry-Sha256 of the answer, if any */
 };
 
 /* Picks X-Ferry-Sha256 out of the response headers. */
@@ -490,8 +490,8 @@ static int add_escaped_path(struct rest *r, struct sbuf *url, const char *path, 
 /* One PUT or GET of /api/2.0/mlflow-artifacts/artifacts/<path>, with the
  * retries of an idempotent call; the file offset is rewound (upload) or the
  * file truncated (download) before each new attempt. */
-static int transfer(struct rest *r, int download, const char *artifact_path, int fd,
-                    int64_t size, rest_progress_fn progress, void *arg, struct ferr *err)
+static int transfer(struct rest *r, int download, const char *artifact_path, int fd, int64_t size,
+                    rest_progress_fn progress, void *arg, struct ferr *err)
 {
     struct sbuf url = SBUF_INIT;
     struct transfer t = {r, fd, download, 0, size, progress, arg, NULL, ""};
@@ -571,8 +571,7 @@ static int transfer(struct rest *r, int download, const char *artifact_path, int
         goto out;
     }
     json_t *ignored = NULL;
-    rc = download && status >= 200 && status < 300 ? 0
-                                                   : decode(r, status, url.buf, &ignored, err);
+    rc = download && status >= 200 && status < 300 ? 0 : decode(r, status, url.buf, &ignored, err);
     json_decref(ignored);
     if (!rc && !download && t.server_sha[0]) {
         /* ferry reports what it stored; a stock MLflow server does not. */

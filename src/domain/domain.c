@@ -6,8 +6,8 @@
 #include <string.h>
 
 static const char *const status_names[] = {
-    [RUN_STATUS_NONE] = "",         [RUN_RUNNING] = "RUNNING", [RUN_SCHEDULED] = "SCHEDULED",
-    [RUN_FINISHED] = "FINISHED",    [RUN_FAILED] = "FAILED",   [RUN_KILLED] = "KILLED",
+    [RUN_STATUS_NONE] = "",      [RUN_RUNNING] = "RUNNING", [RUN_SCHEDULED] = "SCHEDULED",
+    [RUN_FINISHED] = "FINISHED", [RUN_FAILED] = "FAILED",   [RUN_KILLED] = "KILLED",
 };
 
 const char *lifecycle_name(enum lifecycle l)
@@ -114,8 +114,7 @@ void kv_list_release(struct kv_list *l)
     memset(l, 0, sizeof(*l));
 }
 
-void metric_list_add(struct metric_list *l, const char *key, double value, int64_t ts,
-                     int64_t step)
+void metric_list_add(struct metric_list *l, const char *key, double value, int64_t ts, int64_t step)
 {
     ALLOC_GROW(l->v, l->n + 1, l->alloc);
     struct metric *m = &l->v[l->n++];

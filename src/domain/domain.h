@@ -140,9 +140,9 @@ void run_list_release(struct run_list *l);
 struct run_search {
     const char **experiment_ids;
     size_t nexperiment_ids;
-    const char *filter;     /* NULL or "" for none */
+    const char *filter; /* NULL or "" for none */
     enum view_type view;
-    int64_t max_results;    /* 1..50000 */
+    int64_t max_results; /* 1..50000 */
     const char **order_by;
     size_t norder_by;
     const char *page_token; /* NULL for the first page */
@@ -158,12 +158,12 @@ struct experiment_search {
 };
 
 /* The well-known tags MLflow clients and UIs read. */
-#define TAG_RUN_NAME       "mlflow.runName"
-#define TAG_USER           "mlflow.user"
-#define TAG_SOURCE_NAME    "mlflow.source.name"
-#define TAG_SOURCE_TYPE    "mlflow.source.type"
-#define TAG_PARENT_RUN_ID  "mlflow.parentRunId"
-#define TAG_NOTE           "mlflow.note.content"
-#define TAG_LOGGED_MODELS  "mlflow.log-model.history"
+#define TAG_RUN_NAME      "mlflow.runName"
+#define TAG_USER          "mlflow.user"
+#define TAG_SOURCE_NAME   "mlflow.source.name"
+#define TAG_SOURCE_TYPE   "mlflow.source.type"
+#define TAG_PARENT_RUN_ID "mlflow.parentRunId"
+#define TAG_NOTE          "mlflow.note.content"
+#define TAG_LOGGED_MODELS "mlflow.log-model.history"
 
 #endif

@@ -52,7 +52,7 @@ struct registered_model {
     int64_t creation_time, last_updated_time;
     char *description;
     struct kv_list tags;
-    struct kv_list aliases; /* key: alias, value: version number as text */
+    struct kv_list aliases;                    /* key: alias, value: version number as text */
     struct model_version_list latest_versions; /* latest per stage */
 };
 
@@ -70,7 +70,7 @@ void registered_model_list_release(struct registered_model_list *l);
 struct registry_event {
     int64_t time;
     char *user_id;
-    char *action; /* create_model, rename, delete_model, create_version, transition, ... */
+    char *action;    /* create_model, rename, delete_model, create_version, transition, ... */
     int64_t version; /* 0 when the event is about the model */
     char *detail;    /* e.g. "None -> Production", "old -> new" */
 };

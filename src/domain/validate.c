@@ -177,8 +177,7 @@ int validate_batch(const struct metric_list *metrics, const struct kv_list *para
     return 0;
 }
 
-static int check_size(const char *field, const char *v, size_t max, int required,
-                      struct ferr *err)
+static int check_size(const char *field, const char *v, size_t max, int required, struct ferr *err)
 {
     if (!v || !*v) {
         if (required)
@@ -230,8 +229,7 @@ int validate_run_id(const char *run_id, struct ferr *err)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "invalid run id '%.40s...'", run_id);
     for (size_t i = 0; i < n; i++)
         if (!isalnum((unsigned char)run_id[i]) && run_id[i] != '-' && run_id[i] != '_')
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "invalid run id '%.100s'",
-                            run_id);
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "invalid run id '%.100s'", run_id);
     return 0;
 }
 
@@ -293,8 +291,7 @@ static char *percent_decode(const char *s)
     size_t n = strlen(s), k = 0;
     char *out = xmalloc(n + 1);
     for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && isxdigit((unsigned char)s[i + 1]) &&
-            isxdigit((unsigned char)s[i + 2])) {
+        if (s[i] == '%' && isxdigit((unsigned char)s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
             char hex[3] = {s[i + 1], s[i + 2], 0};
             out[k++] = (char)strtol(hex, NULL, 16);
             i += 2;

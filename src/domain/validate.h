@@ -10,29 +10,29 @@
 #include "domain/domain.h"
 
 /* Limits from MLflow's mlflow/utils/validation.py (2.x). */
-#define MAX_ENTITY_KEY_LENGTH         250
-#define MAX_PARAM_VAL_LENGTH          6000
-#define MAX_TAG_VAL_LENGTH            8000
-#define MAX_EXPERIMENT_TAG_KEY_LENGTH 250
-#define MAX_EXPERIMENT_TAG_VAL_LENGTH 5000
-#define MAX_EXPERIMENT_NAME_LENGTH    500
-#define MAX_RUN_NAME_LENGTH           250
-#define MAX_PARAMS_TAGS_PER_BATCH     100
-#define MAX_METRICS_PER_BATCH         1000
-#define MAX_ENTITIES_PER_BATCH        1000
-#define MAX_REQUEST_BYTES             (1000 * 1000)
-#define MAX_DATASET_NAME_SIZE         500
-#define MAX_DATASET_DIGEST_SIZE       36
-#define MAX_DATASET_SOURCE_SIZE       65535
-#define MAX_DATASET_SCHEMA_SIZE       1048575
-#define MAX_DATASET_PROFILE_SIZE      16777215
-#define MAX_INPUT_TAG_KEY_SIZE        255
-#define MAX_INPUT_TAG_VALUE_SIZE      500
-#define MAX_RESULTS_SEARCH_RUNS       50000
-#define DEFAULT_RESULTS_SEARCH_RUNS   1000
-#define MAX_RESULTS_SEARCH_EXPERIMENTS 50000
+#define MAX_ENTITY_KEY_LENGTH              250
+#define MAX_PARAM_VAL_LENGTH               6000
+#define MAX_TAG_VAL_LENGTH                 8000
+#define MAX_EXPERIMENT_TAG_KEY_LENGTH      250
+#define MAX_EXPERIMENT_TAG_VAL_LENGTH      5000
+#define MAX_EXPERIMENT_NAME_LENGTH         500
+#define MAX_RUN_NAME_LENGTH                250
+#define MAX_PARAMS_TAGS_PER_BATCH          100
+#define MAX_METRICS_PER_BATCH              1000
+#define MAX_ENTITIES_PER_BATCH             1000
+#define MAX_REQUEST_BYTES                  (1000 * 1000)
+#define MAX_DATASET_NAME_SIZE              500
+#define MAX_DATASET_DIGEST_SIZE            36
+#define MAX_DATASET_SOURCE_SIZE            65535
+#define MAX_DATASET_SCHEMA_SIZE            1048575
+#define MAX_DATASET_PROFILE_SIZE           16777215
+#define MAX_INPUT_TAG_KEY_SIZE             255
+#define MAX_INPUT_TAG_VALUE_SIZE           500
+#define MAX_RESULTS_SEARCH_RUNS            50000
+#define DEFAULT_RESULTS_SEARCH_RUNS        1000
+#define MAX_RESULTS_SEARCH_EXPERIMENTS     50000
 #define DEFAULT_RESULTS_SEARCH_EXPERIMENTS 1000
-#define MAX_RESULTS_METRIC_HISTORY    25000000
+#define MAX_RESULTS_METRIC_HISTORY         25000000
 
 int validate_metric(const struct metric *m, struct ferr *err) WARN_UNUSED;
 int validate_param(const char *key, const char *value, struct ferr *err) WARN_UNUSED;

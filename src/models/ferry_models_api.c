@@ -67,8 +67,7 @@ static int log_model(struct ferry_client *fc, const char *run_id, const char *mo
     if (client_log_artifacts(fc->c, run_id, model_dir, artifact_path, NULL, NULL, &fc->err))
         goto out;
     if (!mkdtemp(tmp)) {
-        ferr_set(&fc->err, FERR_IO_ERROR, "cannot make a temporary directory: %s",
-                 strerror(errno));
+        ferr_set(&fc->err, FERR_IO_ERROR, "cannot make a temporary directory: %s", strerror(errno));
         goto out;
     }
     made = 1;

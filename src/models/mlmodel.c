@@ -96,11 +96,10 @@ int mlmodel_parse(const char *text, size_t n, struct mlmodel *out, struct ferr *
     out->utc_time_created = str_field(out->doc, "utc_time_created");
     json_t *sig = json_object_get(out->doc, "signature");
     struct model_signature *s = &out->signature;
-    if (json_is_object(sig) &&
-        (parse_columns(str_field(sig, "inputs"), "inputs", &s->inputs, &s->ninputs,
-                       &s->tensor_based, err) ||
-         parse_columns(str_field(sig, "outputs"), "outputs", &s->outputs, &s->noutputs,
-                       &s->tensor_based, err))) {
+    if (json_is_object(sig) && (parse_columns(str_field(sig, "inputs"), "inputs", &s->inputs,
+                                              &s->ninputs, &s->tensor_based, err) ||
+                                parse_columns(str_field(sig, "outputs"), "outputs", &s->outputs,
+                                              &s->noutputs, &s->tensor_based, err))) {
         mlmodel_release(out);
         return -1;
     }

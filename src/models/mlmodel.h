@@ -41,9 +41,9 @@ struct model_signature {
 };
 
 struct mlmodel {
-    json_t *doc;             /* the whole MLmodel, owned */
+    json_t *doc; /* the whole MLmodel, owned */
     const char *artifact_path, *run_id, *model_uuid, *utc_time_created; /* into doc, or NULL */
-    json_t *flavors;         /* into doc: flavor name -> its configuration object */
+    json_t *flavors;                  /* into doc: flavor name -> its configuration object */
     struct model_signature signature; /* empty when the model has none */
 };
 

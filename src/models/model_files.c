@@ -54,9 +54,7 @@ static int fetch_dir(struct client *c, const char *uri, const char *tmp, struct 
     return rc;
 }
 
-
-int model_files_open(struct client *c, const char *uri, struct model_files *lm,
-                     struct ferr *err)
+int model_files_open(struct client *c, const char *uri, struct model_files *lm, struct ferr *err)
 {
     memset(lm, 0, sizeof(*lm));
     snprintf(lm->tmp, sizeof(lm->tmp), "/tmp/ferry-model-XXXXXX");
@@ -84,4 +82,3 @@ void model_files_close(struct model_files *lm)
     sbuf_release(&lm->name);
     sbuf_release(&lm->version);
 }
-

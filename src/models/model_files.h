@@ -12,9 +12,9 @@
 
 struct model_files {
     char tmp[32];
-    int made;           /* tmp was created and is removed on close */
-    struct sbuf dir;    /* the directory to load */
-    struct sbuf name;   /* models:/ URIs: the registered model's name */
+    int made;            /* tmp was created and is removed on close */
+    struct sbuf dir;     /* the directory to load */
+    struct sbuf name;    /* models:/ URIs: the registered model's name */
     struct sbuf version; /* ... and the version's number */
 };
 

@@ -34,8 +34,8 @@ static json_t *convert(yaml_document_t *doc, yaml_node_t *n, int depth)
         return scalar(n);
     if (n->type == YAML_SEQUENCE_NODE) {
         json_t *a = json_array();
-        for (yaml_node_item_t *it = n->data.sequence.items.start;
-             it < n->data.sequence.items.top; it++) {
+        for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
+             it++) {
             json_t *v = convert(doc, yaml_document_get_node(doc, *it), depth + 1);
             if (!v || json_array_append_new(a, v)) {
                 json_decref(a);
@@ -45,13 +45,11 @@ static json_t *convert(yaml_document_t *doc, yaml_node_t *n, int depth)
         return a;
     }
     json_t *o = json_object();
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-         p++) {
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(doc, p->key);
         json_t *v = convert(doc, yaml_document_get_node(doc, p->value), depth + 1);
         if (!k || k->type != YAML_SCALAR_NODE || !v ||
-            json_object_setn_new(o, (const char *)k->data.scalar.value, k->data.scalar.length,
-                                 v)) {
+            json_object_setn_new(o, (const char *)k->data.scalar.value, k->data.scalar.length, v)) {
             json_decref(v);
             json_decref(o);
             return NULL;
@@ -102,8 +100,8 @@ static int emit(yaml_emitter_t *e, yaml_event_t *ev)
 static int emit_scalar(yaml_emitter_t *e, const char *v, int plain_ok)
 {
     yaml_event_t ev;
-    if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)(uintptr_t)v,
-                                      (int)strlen(v), plain_ok, 1, YAML_ANY_SCALAR_STYLE))
+    if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)(uintptr_t)v, (int)strlen(v),
+                                      plain_ok, 1, YAML_ANY_SCALAR_STYLE))
         return -1;
     return emit(e, &ev);
 }
@@ -131,8 +129,7 @@ static int emit_value(yaml_emitter_t *e, json_t *v, int depth)
     case JSON_ARRAY: {
         size_t i;
         json_t *x;
-        if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-                                                  YAML_BLOCK_SEQUENCE_STYLE) ||
+        if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_SEQUENCE_STYLE) ||
             emit(e, &ev))
             return -1;
         json_array_foreach(v, i, x)

@@ -20,7 +20,7 @@ enum proxy_op { OP_NONE, OP_DOWNLOAD, OP_UPLOAD, OP_DELETE, OP_LIST, OP_MULTIPAR
 struct proxy_req {
     struct artifact_repo *repo;
     enum proxy_op op;
-    char *path; /* relative to the repository root, checked */
+    char *path;                     /* relative to the repository root, checked */
     struct artifact_writer *writer; /* OP_UPLOAD, until committed or aborted */
     struct ferr err;                /* the first failure; answered at the end */
     int status;                     /* its HTTP status when not the code's own */
@@ -50,8 +50,8 @@ struct proxy_req *proxy_begin(struct artifact_repo *repo, const char *method, co
     const char *rest = NULL;
     p->repo = repo;
     p->err = (struct ferr)FERR_INIT;
-    int get = !strcmp(method, "GET"), put = !strcmp(method, "PUT"),
-        del = !strcmp(method, "DELETE"), post = !strcmp(method, "POST");
+    int get = !strcmp(method, "GET"), put = !strcmp(method, "PUT"), del = !strcmp(method, "DELETE"),
+        post = !strcmp(method, "POST");
     if (!strcmp(path, "artifacts") || !strcmp(path, "artifacts/")) {
         p->op = get ? OP_LIST : OP_NONE; /* the directory comes in ?path= */
     } else if (starts_with(path, "artifacts/", &rest)) {
@@ -61,13 +61,13 @@ struct proxy_req *proxy_begin(struct artifact_repo *repo, const char *method, co
                starts_with(path, "mpu/abort/", &rest)) {
         p->op = post ? OP_MULTIPART : OP_NONE;
     } else {
-        ferr_set(&p->err, FERR_ENDPOINT_NOT_FOUND, "no endpoint at '%.200s%.200s'",
-                 PROXY_PREFIX, path);
+        ferr_set(&p->err, FERR_ENDPOINT_NOT_FOUND, "no endpoint at '%.200s%.200s'", PROXY_PREFIX,
+                 path);
         return p;
     }
     if (p->op == OP_NONE) {
-        ferr_set(&p->err, FERR_BAD_REQUEST, "method %s is not allowed for '%.200s%.200s'",
-                 method, PROXY_PREFIX, path);
+        ferr_set(&p->err, FERR_BAD_REQUEST, "method %s is not allowed for '%.200s%.200s'", method,
+                 PROXY_PREFIX, path);
         p->status = 405;
         return p;
     }
@@ -106,12 +106,19 @@ static const char *content_type_for(const char *path)
     static const struct {
         const char *ext, *type;
     } types[] = {
-        {".json", "application/json"}, {".txt", "text/plain; charset=utf-8"},
-        {".log", "text/plain; charset=utf-8"}, {".csv", "text/csv; charset=utf-8"},
-        {".yaml", "text/plain; charset=utf-8"}, {".yml", "text/plain; charset=utf-8"},
-        {".md", "text/plain; charset=utf-8"}, {".py", "text/plain; charset=utf-8"},
-        {".png", "image/png"}, {".jpg", "image/jpeg"}, {".jpeg", "image/jpeg"},
-        {".gif", "image/gif"}, {".pdf", "application/pdf"},
+        {".json", "application/json"},
+        {".txt", "text/plain; charset=utf-8"},
+        {".log", "text/plain; charset=utf-8"},
+        {".csv", "text/csv; charset=utf-8"},
+        {".yaml", "text/plain; charset=utf-8"},
+        {".yml", "text/plain; charset=utf-8"},
+        {".md", "text/plain; charset=utf-8"},
+        {".py", "text/plain; charset=utf-8"},
+        {".png", "image/png"},
+        {".jpg", "image/jpeg"},
+        {".jpeg", "image/jpeg"},
+        {".gif", "image/gif"},
+        {".pdf", "application/pdf"},
     };
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
@@ -147,8 +154,8 @@ static enum MHD_Result answer_download(struct proxy_req *p, struct MHD_Connectio
         disp[k++] = *c == '"' || *c == '\\' ? '_' : *c;
     disp[k++] = '"';
     disp[k] = '\0';
-    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                content_type_for(p->path)) == MHD_NO ||
+    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_for(p->path)) ==
+            MHD_NO ||
         MHD_add_response_header(resp, "Content-Disposition", disp) == MHD_NO ||
         MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") == MHD_NO) {
         MHD_destroy_response(resp);
@@ -160,8 +167,8 @@ static enum MHD_Result answer_download(struct proxy_req *p, struct MHD_Connectio
 }
 
 /* MLflow lists the names inside the directory, not paths from the root. */
-static enum MHD_Result answer_list(struct proxy_req *p, struct MHD_Connection *conn,
-                                   int *status, size_t *bytes)
+static enum MHD_Result answer_list(struct proxy_req *p, struct MHD_Connection *conn, int *status,
+                                   size_t *bytes)
 {
     const char *dir = NULL;
     size_t dir_len = 0;
@@ -215,12 +222,10 @@ static enum MHD_Result answer_stored(struct MHD_Connection *conn, const char *sh
                                      size_t *bytes)
 {
     static char empty[] = "{}";
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(2, empty, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(2, empty, MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
-    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") ==
-            MHD_NO ||
+    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") == MHD_NO ||
         MHD_add_response_header(resp, "X-Ferry-Sha256", sha) == MHD_NO) {
         MHD_destroy_response(resp);
         return MHD_NO;

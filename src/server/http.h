@@ -17,7 +17,7 @@ struct artifact_repo;
 struct req {
     struct store *store;
     struct artifact_repo *artifacts; /* the proxied repository; NULL if not served */
-    const char *user; /* who is asking (HTTP basic auth user), NULL if unknown */
+    const char *user;                /* who is asking (HTTP basic auth user), NULL if unknown */
     const char *method;
     json_t *in;       /* request fields: the JSON body, or the query string as an object */
     struct sbuf *out; /* response body (JSON unless content_type says otherwise) */

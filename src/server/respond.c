@@ -37,8 +37,7 @@ enum MHD_Result respond_body(struct MHD_Connection *conn, int status, const char
 {
     size_t len;
     char *buf = sbuf_detach(body, &len);
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, buf, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(buf);
         return MHD_NO;

@@ -49,7 +49,7 @@ struct server {
     struct artifact_repo *artifacts; /* --artifacts-destination; NULL: not served */
     int access_log;
     pthread_mutex_t mu;
-    int in_flight; /* requests between their first callback and completion */
+    int in_flight;        /* requests between their first callback and completion */
     unsigned long served; /* requests started, for the idle heap trim */
 };
 
@@ -111,8 +111,8 @@ static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const c
     (void)kind;
     struct query_args *qa = cls;
     if (strlen(key) != key_size || (value && strlen(value) != value_size)) {
-        ferr_set(qa->err, FERR_INVALID_PARAMETER_VALUE,
-                 "query parameter '%.100s' holds a NUL byte", key);
+        ferr_set(qa->err, FERR_INVALID_PARAMETER_VALUE, "query parameter '%.100s' holds a NUL byte",
+                 key);
         return MHD_NO;
     }
     json_t *old = json_object_get(qa->obj, key);
@@ -136,8 +136,7 @@ static enum MHD_Result add_query_arg(void *cls, enum MHD_ValueKind kind, const c
 }
 
 /* The request's fields: the JSON body if there is one, else the query string. */
-static json_t *decode_request(struct MHD_Connection *conn, struct conn_req *cr,
-                              struct ferr *err)
+static json_t *decode_request(struct MHD_Connection *conn, struct conn_req *cr, struct ferr *err)
 {
     if (cr->body.len) {
         json_error_t je;
@@ -145,8 +144,7 @@ static json_t *decode_request(struct MHD_Connection *conn, struct conn_req *cr,
         if (!j && json_error_code(&je) == json_error_numeric_overflow) {
             /* Well-formed JSON, a number out of int64's range: a bad value. */
             ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                     "a number in the request is out of range: %s",
-                     je.text);
+                     "a number in the request is out of range: %s", je.text);
             return NULL;
         }
         if (!j) {
@@ -172,8 +170,8 @@ static json_t *decode_request(struct MHD_Connection *conn, struct conn_req *cr,
     return qa.obj;
 }
 
-static void log_access(struct MHD_Connection *conn, const char *method, const char *url,
-                       int status, size_t bytes, int64_t start_ns)
+static void log_access(struct MHD_Connection *conn, const char *method, const char *url, int status,
+                       size_t bytes, int64_t start_ns)
 {
     char addr[INET6_ADDRSTRLEN] = "-";
     const union MHD_ConnectionInfo *ci =
@@ -235,11 +233,11 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
         ferr_set(&err, FERR_ENDPOINT_NOT_FOUND, "no endpoint at '%.200s'", url);
         return respond_error(conn, 404, &err);
     }
-    unsigned need = is_get                       ? ROUTE_GET
-                    : is_post                    ? ROUTE_POST
+    unsigned need = is_get                      ? ROUTE_GET
+                    : is_post                   ? ROUTE_POST
                     : !strcmp(method, "PATCH")  ? ROUTE_PATCH
                     : !strcmp(method, "DELETE") ? ROUTE_DELETE
-                                                 : 0;
+                                                : 0;
     if (!(cr->route->methods & need)) {
         *status_out = 405;
         ferr_set(&err, FERR_BAD_REQUEST, "method %s is not allowed for '%.200s'", method, url);
@@ -287,9 +285,8 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct server *srv = cls;
@@ -473,8 +470,7 @@ static void drain(struct server *srv, int timeout_ms)
     log_warn("shutting down with requests still in flight after %d ms", timeout_ms);
 }
 
-static struct MHD_Daemon *start_daemon(const struct server_opts *o, struct server *srv,
-                                       int fd)
+static struct MHD_Daemon *start_daemon(const struct server_opts *o, struct server *srv, int fd)
 {
     /* ITC: lets MHD_quiesce_daemon wake the polling threads. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
@@ -490,10 +486,9 @@ static struct MHD_Daemon *start_daemon(const struct server_opts *o, struct serve
      * pool for every request, so a bigger pool costs CPU on each one. */
     return MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri,
-        NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)64 * 1024, MHD_OPTION_CONNECTION_LIMIT, (unsigned)o->max_connections,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)o->max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
         /* last, so that without a pool the list simply ends here */
         pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool, MHD_OPTION_END);
 }
@@ -520,8 +515,7 @@ int server_run(const struct server_opts *o, struct ferr *err)
         goto out;
     d = start_daemon(o, &srv, fd);
     if (!d) {
-        ferr_set(err, FERR_INTERNAL_ERROR, "cannot start the HTTP server on %s:%d", o->host,
-                 port);
+        ferr_set(err, FERR_INTERNAL_ERROR, "cannot start the HTTP server on %s:%d", o->host, port);
         goto out;
     }
     fd = -1; /* the daemon owns it now */

@@ -17,7 +17,10 @@ struct server_opts {
     int access_log;                    /* 1: one line per request on stderr */
 };
 
-#define SERVER_OPTS_INIT {"127.0.0.1", 5000, "ferry.db", NULL, NULL, 1, 0, 1024, 1}
+#define SERVER_OPTS_INIT                                                                           \
+    {                                                                                              \
+        "127.0.0.1", 5000, "ferry.db", NULL, NULL, 1, 0, 1024, 1                                   \
+    }
 
 /* Serves until SIGTERM or SIGINT, then stops accepting, lets requests in
  * flight finish, closes the store and returns 0. Prints

@@ -95,8 +95,7 @@ static int alloc_matrix(struct matrix *m, size_t rows, size_t cols, struct ferr 
     if (!rows || !cols)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "the input has no rows or columns");
     if (rows > MAX_ROWS)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "at most %d rows per request",
-                        MAX_ROWS);
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "at most %d rows per request", MAX_ROWS);
     m->rows = rows;
     m->cols = cols;
     m->values = xmalloc(rows * cols * sizeof(*m->values));
@@ -123,9 +122,8 @@ static int from_rows(json_t *data, const char *const *names, size_t ncols,
         if (rc)
             break;
         if (!json_is_array(row) || json_array_size(row) != ncols) {
-            rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                          "row %zu has %zu values, expected %zu", r,
-                          json_is_array(row) ? json_array_size(row) : 0, ncols);
+            rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "row %zu has %zu values, expected %zu",
+                          r, json_is_array(row) ? json_array_size(row) : 0, ncols);
             break;
         }
         for (size_t i = 0; i < ncols && !rc; i++)
@@ -235,8 +233,7 @@ int input_from_json(const char *body, size_t n, const struct model_signature *si
         json_decref(doc);
         if (was_json)
             return ferr_set(err, FERR_BAD_REQUEST, "the body must be a JSON object");
-        return ferr_set(err, FERR_BAD_REQUEST, "malformed JSON in the request body: %s",
-                        je.text);
+        return ferr_set(err, FERR_BAD_REQUEST, "malformed JSON in the request body: %s", je.text);
     }
     if ((v = json_object_get(doc, "dataframe_split"))) {
         json_t *cols = json_object_get(v, "columns"), *c;
@@ -372,8 +369,7 @@ int input_from_oip(const char *body, size_t n, const struct model_signature *sig
     size_t i, rows = 0, cols = 0;
     int rc = 0;
     if (!doc) {
-        return ferr_set(err, FERR_BAD_REQUEST, "malformed JSON in the request body: %s",
-                        je.text);
+        return ferr_set(err, FERR_BAD_REQUEST, "malformed JSON in the request body: %s", je.text);
     }
     if (!json_is_array(inputs) || !json_array_size(inputs)) {
         json_decref(doc);
@@ -387,14 +383,13 @@ int input_from_oip(const char *body, size_t n, const struct model_signature *sig
         size_t total = shape_count(json_object_get(t, "shape"), &rows, &cols), got = 0;
         const char *name = json_string_value(json_object_get(t, "name"));
         if (!total)
-            rc = fail(err, "input '%.100s' needs a shape of positive integers",
-                      name ? name : "?");
+            rc = fail(err, "input '%.100s' needs a shape of positive integers", name ? name : "?");
         else if (!(rc = alloc_matrix(out, rows, cols, err)) &&
                  !(rc = flatten(json_object_get(t, "data"), out->values, total, &got,
                                 name ? name : "?", err)) &&
                  got != total)
-            rc = fail(err, "input '%.100s' has fewer values than its shape says",
-                      name ? name : "?");
+            rc =
+                fail(err, "input '%.100s' has fewer values than its shape says", name ? name : "?");
     } else {
         /* a tensor per column */
         size_t nin = json_array_size(inputs);

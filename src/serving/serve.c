@@ -90,8 +90,8 @@ static enum MHD_Result reply_error(struct serving *s, struct MHD_Connection *con
 {
     struct sbuf sb = SBUF_INIT;
     int status = err->code == FERR_INTERNAL_ERROR || err->code == FERR_IO_ERROR ? 500
-                 : err->code == FERR_ENDPOINT_NOT_FOUND                        ? 404
-                                                                               : 400;
+                 : err->code == FERR_ENDPOINT_NOT_FOUND                         ? 404
+                                                                                : 400;
     if (err->code != FERR_ENDPOINT_NOT_FOUND)
         atomic_fetch_add(&s->errors, 1);
     codec_write_error(&sb, err);
@@ -171,8 +171,8 @@ static void add_oip(struct sbuf *sb, const struct serving *s, const struct model
     sbuf_addstr(sb, "]}]}");
 }
 
-static enum MHD_Result score(struct serving *s, struct MHD_Connection *conn,
-                             struct request *rq, enum protocol proto)
+static enum MHD_Result score(struct serving *s, struct MHD_Connection *conn, struct request *rq,
+                             enum protocol proto)
 {
     int explain = proto == MLFLOW_EXPLAIN;
     struct ferr err = FERR_INIT;
@@ -247,8 +247,8 @@ static enum MHD_Result metrics(struct serving *s, struct MHD_Connection *conn)
     for (size_t b = 0; b <= NBUCKETS; b++) {
         cum += atomic_load(&s->hist[b]);
         if (b < NBUCKETS)
-            sbuf_addf(&sb, "ferry_request_duration_seconds_bucket{le=\"%g\"} %llu\n",
-                      buckets[b], cum);
+            sbuf_addf(&sb, "ferry_request_duration_seconds_bucket{le=\"%g\"} %llu\n", buckets[b],
+                      cum);
         else
             sbuf_addf(&sb, "ferry_request_duration_seconds_bucket{le=\"+Inf\"} %llu\n", cum);
     }
@@ -267,17 +267,16 @@ static enum MHD_Result v2_metadata(struct serving *s, struct MHD_Connection *con
         json_array_append_new(inputs, json_pack("{s:s, s:s, s:[i,i]}", "name",
                                                 sig->inputs[i].name ? sig->inputs[i].name : "",
                                                 "datatype", "FP32", "shape", -1, 1));
-    json_t *doc = json_pack("{s:s, s:[s], s:s, s:o}", "name",
-                            s->opts->name ? s->opts->name : "model", "versions",
-                            s->opts->version ? s->opts->version : "1", "platform",
-                            model_flavor(s->model), "inputs", inputs);
+    json_t *doc =
+        json_pack("{s:s, s:[s], s:s, s:o}", "name", s->opts->name ? s->opts->name : "model",
+                  "versions", s->opts->version ? s->opts->version : "1", "platform",
+                  model_flavor(s->model), "inputs", inputs);
     return reply_json(conn, doc);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_data_size,
-                                  void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     struct serving *s = cls;
@@ -386,8 +385,9 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
         model_free(s.model);
         return ferr_set(err, FERR_INTERNAL_ERROR, "cannot set up signals: %s", strerror(errno));
     }
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
-                     (o->workers > 0 ? MHD_USE_EPOLL : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+        (o->workers > 0 ? MHD_USE_EPOLL : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
@@ -399,8 +399,7 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
         model_free(s.model);
         return ferr_set(err, FERR_INTERNAL_ERROR, "cannot start the scoring server");
     }
-    printf("ferry models serve listening on http://%s:%d\n", o->host ? o->host : "127.0.0.1",
-           port);
+    printf("ferry models serve listening on http://%s:%d\n", o->host ? o->host : "127.0.0.1", port);
     fflush(stdout);
     log_info("serving %s (%s) loaded in %lld ms", o->model_dir, model_flavor(s.model),
              (long long)s.load_ms);

@@ -36,8 +36,8 @@ static int resolve_runs_uri(struct store *s, const char *uri, char **out, struct
     return 0;
 }
 
-static int newest(struct store *s, const char *name, const char *stage,
-                  struct model_version *out, struct ferr *err)
+static int newest(struct store *s, const char *name, const char *stage, struct model_version *out,
+                  struct ferr *err)
 {
     struct model_version_list l;
     const char *stages[1] = {stage};

@@ -39,12 +39,12 @@ struct reg_write {
     const char *description; /* create, update (NULL: leave as it is) */
     const char *key, *value; /* tags */
     const char *alias;
-    int64_t version;         /* versions and aliases */
-    const char *stage;       /* transition */
-    int archive_existing;    /* transition */
+    int64_t version;                        /* versions and aliases */
+    const char *stage;                      /* transition */
+    int archive_existing;                   /* transition */
     const char *source, *run_id, *run_link; /* create version */
     const struct kv_list *tags;             /* create */
-    int64_t created_version; /* out: the new version's number */
+    int64_t created_version;                /* out: the new version's number */
 };
 
 int store_registry_write(struct store *s, struct reg_write *w, struct ferr *err) WARN_UNUSED;
@@ -61,8 +61,7 @@ int store_get_latest_versions(struct store *s, const char *name, const char *con
                               size_t n, struct model_version_list *out,
                               struct ferr *err) WARN_UNUSED;
 int store_search_registered_models(struct store *s, const struct registry_search *q,
-                                   struct registered_model_list *out,
-                                   struct ferr *err) WARN_UNUSED;
+                                   struct registered_model_list *out, struct ferr *err) WARN_UNUSED;
 int store_search_model_versions(struct store *s, const struct registry_search *q,
                                 struct model_version_list *out, struct ferr *err) WARN_UNUSED;
 /* The audit trail of a model, oldest first; also after the model is gone. */

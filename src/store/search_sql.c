@@ -239,8 +239,8 @@ static void compile_cmp(struct compiler *c, const struct fnode *n, int neg)
         return;
     }
     if (c->dom == FILTER_MODEL_VERSIONS && n->entity == FE_TAG) {
-        compile_exists(f, neg, "model_version_tags x", "x.model = v.model AND x.version = v.version",
-                       n->key, "", n);
+        compile_exists(f, neg, "model_version_tags x",
+                       "x.model = v.model AND x.version = v.version", n->key, "", n);
         return;
     }
     switch (n->entity) {

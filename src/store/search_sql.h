@@ -22,8 +22,8 @@
  * over the schema in store/schema.c. The first column is runs.id. The
  * ordering is total (ends in a unique key) so offset paging is stable.
  * Default order (no order_by): start_time DESC, run_uuid ASC, as MLflow. */
-int search_sql_runs(const struct run_search *q, int64_t limit, int64_t offset,
-                    struct sql_frag *out, struct ferr *err) WARN_UNUSED;
+int search_sql_runs(const struct run_search *q, int64_t limit, int64_t offset, struct sql_frag *out,
+                    struct ferr *err) WARN_UNUSED;
 
 /* Builds SELECT e.experiment_id FROM experiments e WHERE ... ORDER BY ...
  * LIMIT ? OFFSET ?. Default order: experiment_id ASC, as MLflow. */

@@ -405,7 +405,8 @@ static int ensure_default(struct sq *sq, struct sq_conn *c, void *arg, struct fe
     (void)arg;
     static const char sql[] =
         "INSERT OR IGNORE INTO experiments (experiment_id, name, artifact_location, "
-        "lifecycle_stage, creation_time, last_update_time) VALUES (0, 'Default', ?, 'active', ?, ?)";
+        "lifecycle_stage, creation_time, last_update_time) VALUES (0, 'Default', ?, 'active', ?, "
+        "?)";
     sqlite3_stmt *st = sq_prep(c, sql, err);
     if (!st)
         return -1;

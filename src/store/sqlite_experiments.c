@@ -163,8 +163,7 @@ static int do_create_experiment(struct sq *sq, struct sq_conn *c, void *arg, str
         return -1;
     int64_t now = ftime_now_ms();
     sqlite3_bind_text(st, 1, ce->name, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, ce->artifact_location ? ce->artifact_location : "", -1,
-                      SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, ce->artifact_location ? ce->artifact_location : "", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now);
     sqlite3_bind_int64(st, 4, now);
     if (sqlite3_step(st) != SQLITE_DONE)
@@ -228,7 +227,7 @@ static int exp_lifecycle(struct sq_conn *c, int64_t id, enum lifecycle *lc, stru
     if (rc != SQLITE_ROW)
         return sq_fail(c, "reading an experiment", err);
     *lc = !strcmp((const char *)sqlite3_column_text(st, 0), "deleted") ? LIFECYCLE_DELETED
-                                                                        : LIFECYCLE_ACTIVE;
+                                                                       : LIFECYCLE_ACTIVE;
     sqlite3_reset(st);
     return 0;
 }
@@ -285,9 +284,8 @@ static int do_set_lifecycle(struct sq *sq, struct sq_conn *c, void *arg, struct 
     (void)sq;
     static const char set_exp[] =
         "UPDATE experiments SET lifecycle_stage = ?, last_update_time = ? WHERE experiment_id = ?";
-    static const char del_runs[] =
-        "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? "
-        "WHERE experiment_id = ? AND lifecycle_stage = 'active'";
+    static const char del_runs[] = "UPDATE runs SET lifecycle_stage = 'deleted', deleted_time = ? "
+                                   "WHERE experiment_id = ? AND lifecycle_stage = 'active'";
     static const char restore_runs[] =
         "UPDATE runs SET lifecycle_stage = 'active', deleted_time = NULL "
         "WHERE experiment_id = ? AND lifecycle_stage = 'deleted' AND deleted_time = "
@@ -300,10 +298,9 @@ static int do_set_lifecycle(struct sq *sq, struct sq_conn *c, void *arg, struct 
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "cannot delete the default experiment '0'");
     if (lc == ch->to)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "cannot %s experiment %" PRId64 ": it is already %s",
-                        ch->to == LIFECYCLE_DELETED ? "delete" : "restore", ch->id,
-                        lifecycle_name(lc));
+        return ferr_set(
+            err, FERR_INVALID_PARAMETER_VALUE, "cannot %s experiment %" PRId64 ": it is already %s",
+            ch->to == LIFECYCLE_DELETED ? "delete" : "restore", ch->id, lifecycle_name(lc));
     int64_t now = ftime_now_ms();
     sqlite3_stmt *st;
     if (ch->to == LIFECYCLE_ACTIVE) {
@@ -370,10 +367,10 @@ int sq_set_experiment_tag(struct store *s, const char *id, const char *key, cons
     struct exp_change ch = {0, key, value, LIFECYCLE_ACTIVE};
     if (sq_parse_experiment_id(id, &ch.id, err))
         return -1;
-    if (value ? validate_experiment_tag(key, value, err)
-              : (!key || !*key) ? ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                                           "missing value for required parameter 'key'")
-                                : 0)
+    if (value             ? validate_experiment_tag(key, value, err)
+        : (!key || !*key) ? ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                                     "missing value for required parameter 'key'")
+                          : 0)
         return -1;
     return sq_write((struct sq *)s, do_set_tag, &ch, err);
 }

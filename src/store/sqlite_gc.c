@@ -107,8 +107,8 @@ static int do_purge_experiment(struct sq *sq, struct sq_conn *c, void *arg, stru
     if (sqlite3_step(st) != SQLITE_ROW)
         return sq_fail(c, "counting runs", err);
     if (sqlite3_column_int64(st, 0) > 0)
-        return ferr_set(err, FERR_INVALID_STATE,
-                        "experiment %lld still has runs: not purged", (long long)id);
+        return ferr_set(err, FERR_INVALID_STATE, "experiment %lld still has runs: not purged",
+                        (long long)id);
     sqlite3_reset(st);
     if (!(st = sq_prep(c, del, err)))
         return -1;

@@ -86,24 +86,21 @@ int sq_get_experiment(struct store *s, const char *id, const char *name, struct 
                       struct ferr *err);
 int sq_search_experiments(struct store *s, const struct experiment_search *q,
                           struct experiment_list *out, struct ferr *err);
-int sq_rename_experiment(struct store *s, const char *id, const char *new_name,
-                         struct ferr *err);
+int sq_rename_experiment(struct store *s, const char *id, const char *new_name, struct ferr *err);
 int sq_set_experiment_lifecycle(struct store *s, const char *id, enum lifecycle to,
                                 struct ferr *err);
 int sq_set_experiment_tag(struct store *s, const char *id, const char *key, const char *value,
                           struct ferr *err);
-int sq_create_run(struct store *s, const struct run_create *rc, struct run *out,
-                  struct ferr *err);
+int sq_create_run(struct store *s, const struct run_create *rc, struct run *out, struct ferr *err);
 int sq_update_run(struct store *s, const char *run_id, enum run_status status, int64_t end_time,
                   const char *run_name, struct run_info *out, struct ferr *err);
-int sq_set_run_lifecycle(struct store *s, const char *run_id, enum lifecycle to,
-                         struct ferr *err);
+int sq_set_run_lifecycle(struct store *s, const char *run_id, enum lifecycle to, struct ferr *err);
 int sq_get_run(struct store *s, const char *run_id, struct run *out, struct ferr *err);
 int sq_log_batch(struct store *s, const char *run_id, const struct metric_list *metrics,
                  const struct kv_list *params, const struct kv_list *tags, struct ferr *err);
 int sq_delete_tag(struct store *s, const char *run_id, const char *key, struct ferr *err);
-int sq_log_inputs(struct store *s, const char *run_id, const struct dataset_input *inputs,
-                  size_t n, struct ferr *err);
+int sq_log_inputs(struct store *s, const char *run_id, const struct dataset_input *inputs, size_t n,
+                  struct ferr *err);
 int sq_gc_candidates(struct store *s, int64_t deleted_before, struct kv_list *runs,
                      struct kv_list *experiments, struct ferr *err);
 int sq_purge_run(struct store *s, const char *run_id, struct ferr *err);
@@ -115,8 +112,8 @@ int sq_get_model_version(struct store *s, const char *name, int64_t version,
                          struct model_version *out, struct ferr *err);
 int sq_get_version_by_alias(struct store *s, const char *name, const char *alias,
                             struct model_version *out, struct ferr *err);
-int sq_get_latest_versions(struct store *s, const char *name, const char *const *stages,
-                           size_t n, struct model_version_list *out, struct ferr *err);
+int sq_get_latest_versions(struct store *s, const char *name, const char *const *stages, size_t n,
+                           struct model_version_list *out, struct ferr *err);
 int sq_search_registered_models(struct store *s, const struct registry_search *q,
                                 struct registered_model_list *out, struct ferr *err);
 int sq_search_model_versions(struct store *s, const struct registry_search *q,
@@ -129,8 +126,8 @@ int sq_search_runs(struct store *s, const struct run_search *q, struct run_list 
 int sq_metric_history(struct store *s, const char *run_id, const char *key, int64_t max_results,
                       const char *page_token, struct metric_list *out, char **next_token,
                       struct ferr *err);
-int sq_metric_bulk_interval(struct store *s, const char *const *run_ids, size_t n,
-                            const char *key, int64_t start_step, int64_t end_step,
-                            int64_t max_results, struct metric_list *out, struct ferr *err);
+int sq_metric_bulk_interval(struct store *s, const char *const *run_ids, size_t n, const char *key,
+                            int64_t start_step, int64_t end_step, int64_t max_results,
+                            struct metric_list *out, struct ferr *err);
 
 #endif

@@ -134,8 +134,8 @@ static int run_steps(struct sq_conn *c, int64_t run, const char *key, int64_t lo
  * so that the charts of several runs share their x values and no run loses
  * its ends. Unlike MLflow, the index bound is checked against the window,
  * not the whole array, so no sample near the top is dropped. */
-static void sample_shared_steps(const struct steps *all, const struct steps *per_run,
-                                size_t nrun, size_t max, struct steps *out)
+static void sample_shared_steps(const struct steps *all, const struct steps *per_run, size_t nrun,
+                                size_t max, struct steps *out)
 {
     if (all->n <= max) {
         for (size_t i = 0; i < all->n; i++)
@@ -192,9 +192,9 @@ static int points_at_steps(struct sq_conn *c, int64_t run, const char *run_id, c
     return 0;
 }
 
-int sq_metric_bulk_interval(struct store *s, const char *const *run_ids, size_t n,
-                            const char *key, int64_t start_step, int64_t end_step,
-                            int64_t max_results, struct metric_list *out, struct ferr *err)
+int sq_metric_bulk_interval(struct store *s, const char *const *run_ids, size_t n, const char *key,
+                            int64_t start_step, int64_t end_step, int64_t max_results,
+                            struct metric_list *out, struct ferr *err)
 {
     struct sq *sq = (struct sq *)s;
     memset(out, 0, sizeof(*out));

@@ -88,8 +88,7 @@ static int check_source(const char *source, struct ferr *err)
         size_t k = strcspn(seg, "/\\");
         if (k == 2 && seg[0] == '.' && seg[1] == '.')
             return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                            "invalid model version source '%.200s': '..' is not allowed",
-                            source);
+                            "invalid model version source '%.200s': '..' is not allowed", source);
         seg += k + (seg[k] != '\0');
     }
     return 0;
@@ -122,8 +121,8 @@ static int check_write(const struct reg_write *w, struct ferr *err)
     case REG_DELETE_ALIAS:
         return check_alias(w->alias, err);
     case REG_CREATE_VERSION:
-        if (check_source(w->source, err) || (w->run_id && *w->run_id &&
-                                             validate_run_id(w->run_id, err)))
+        if (check_source(w->source, err) ||
+            (w->run_id && *w->run_id && validate_run_id(w->run_id, err)))
             return -1;
         return check_tags(w->tags, err);
     case REG_CREATE_MODEL:
@@ -157,8 +156,8 @@ static int model_id(struct sq_conn *c, const char *name, int64_t *id, struct fer
         return 0;
     if (rc != SQLITE_DONE)
         return sq_fail(c, "reading a registered model", err);
-    return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "Registered Model with name=%.300s not found",
-                    name);
+    return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
+                    "Registered Model with name=%.300s not found", name);
 }
 
 static int version_exists(struct sq_conn *c, int64_t model, const char *name, int64_t version,
@@ -318,8 +317,8 @@ static int w_create_version(struct sq_conn *c, struct reg_write *w, int64_t mode
     return audit(c, w->name, v, "create_version", w->source, w->user, now, err);
 }
 
-static int current_stage(struct sq_conn *c, int64_t model, int64_t version, char *out,
-                         size_t n, struct ferr *err)
+static int current_stage(struct sq_conn *c, int64_t model, int64_t version, char *out, size_t n,
+                         struct ferr *err)
 {
     static const char sql[] =
         "SELECT current_stage FROM model_versions WHERE model = ? AND version = ?";
@@ -409,8 +408,7 @@ static int w_alias(struct sq_conn *c, struct reg_write *w, int64_t model, int64_
     struct sbuf detail = SBUF_INIT;
     if (w->action == REG_SET_ALIAS) {
         if (version_exists(c, model, w->name, w->version, err) ||
-            exec_bound(c, set, "isi", &model, w->alias, &w->version, NULL, "setting an alias",
-                       err))
+            exec_bound(c, set, "isi", &model, w->alias, &w->version, NULL, "setting an alias", err))
             return -1;
         if (old)
             sbuf_addf(&detail, "@%s: %" PRId64 " -> %" PRId64, w->alias, old, w->version);
@@ -472,8 +470,7 @@ static int do_registry_write(struct sq *sq, struct sq_conn *c, void *arg, struct
                                     "last_updated_time = ? WHERE id = ?";
     static const char del_model[] = "DELETE FROM registered_models WHERE id = ?";
     static const char set_mtag[] = "INSERT OR REPLACE INTO registered_model_tags VALUES (?, ?, ?)";
-    static const char del_mtag[] =
-        "DELETE FROM registered_model_tags WHERE model = ? AND key = ?";
+    static const char del_mtag[] = "DELETE FROM registered_model_tags WHERE model = ? AND key = ?";
     static const char upd_ver[] = "UPDATE model_versions SET description = ?, "
                                   "last_updated_time = ? WHERE model = ? AND version = ?";
     static const char del_ver[] = "DELETE FROM model_versions WHERE model = ? AND version = ?";
@@ -522,11 +519,10 @@ static int do_registry_write(struct sq *sq, struct sq_conn *c, void *arg, struct
         return exec_bound(c, upd_ver, "niii", w->description, &now, &model, &w->version,
                           "updating a version", err) ||
                touch_model(c, model, now, err) ||
-               audit(c, w->name, w->version, "update_version", "description", w->user, now,
-                     err);
+               audit(c, w->name, w->version, "update_version", "description", w->user, now, err);
     case REG_DELETE_VERSION:
-        return exec_bound(c, del_ver, "ii", &model, &w->version, NULL, NULL,
-                          "deleting a version", err) ||
+        return exec_bound(c, del_ver, "ii", &model, &w->version, NULL, NULL, "deleting a version",
+                          err) ||
                touch_model(c, model, now, err) ||
                audit(c, w->name, w->version, "delete_version", "", w->user, now, err);
     case REG_TRANSITION:
@@ -537,8 +533,8 @@ static int do_registry_write(struct sq *sq, struct sq_conn *c, void *arg, struct
                touch_version(c, model, w->version, now, err) ||
                audit(c, w->name, w->version, "set_tag", w->key, w->user, now, err);
     case REG_DELETE_VERSION_TAG:
-        if (exec_bound(c, del_vtag, "iis", &model, &w->version, w->key, NULL,
-                       "untagging a version", err))
+        if (exec_bound(c, del_vtag, "iis", &model, &w->version, w->key, NULL, "untagging a version",
+                       err))
             return -1;
         if (sqlite3_changes(c->db) == 0)
             return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
@@ -562,8 +558,8 @@ int sq_registry_write(struct store *s, struct reg_write *w, struct ferr *err)
 
 /* ---------- reads ---------- */
 
-#define VERSION_COLS                                                                              \
-    "m.name, v.version, v.creation_time, v.last_updated_time, v.description, v.user_id, "         \
+#define VERSION_COLS                                                                               \
+    "m.name, v.version, v.creation_time, v.last_updated_time, v.description, v.user_id, "          \
     "v.current_stage, v.source, v.run_id, v.run_link, v.status, v.status_message, v.model"
 
 /* Fills out from a row of VERSION_COLS; returns the model's id. */
@@ -649,8 +645,7 @@ static int latest_versions(struct sq_conn *c, int64_t model, const char *const *
                               "JOIN registered_models m ON m.id = v.model "
                               "WHERE v.model = ? AND v.current_stage = ? "
                               "ORDER BY v.version DESC LIMIT 1";
-    static const char *const all[] = {STAGE_NONE, STAGE_STAGING, STAGE_PRODUCTION,
-                                      STAGE_ARCHIVED};
+    static const char *const all[] = {STAGE_NONE, STAGE_STAGING, STAGE_PRODUCTION, STAGE_ARCHIVED};
     if (!n) {
         stages = all;
         n = 4;
@@ -673,8 +668,7 @@ static int latest_versions(struct sq_conn *c, int64_t model, const char *const *
     return 0;
 }
 
-static int load_model(struct sq_conn *c, int64_t id, struct registered_model *out,
-                      struct ferr *err)
+static int load_model(struct sq_conn *c, int64_t id, struct registered_model *out, struct ferr *err)
 {
     static const char sql[] = "SELECT name, creation_time, last_updated_time, description "
                               "FROM registered_models WHERE id = ?";
@@ -806,8 +800,8 @@ int sq_get_version_by_alias(struct store *s, const char *name, const char *alias
     return rc;
 }
 
-int sq_get_latest_versions(struct store *s, const char *name, const char *const *stages,
-                           size_t n, struct model_version_list *out, struct ferr *err)
+int sq_get_latest_versions(struct store *s, const char *name, const char *const *stages, size_t n,
+                           struct model_version_list *out, struct ferr *err)
 {
     struct sq *sq = (struct sq *)s;
     memset(out, 0, sizeof(*out));
@@ -817,9 +811,8 @@ int sq_get_latest_versions(struct store *s, const char *name, const char *const 
     if (!c)
         return -1;
     int64_t model;
-    int rc = model_id(c, name, &model, err) || latest_versions(c, model, stages, n, out, err)
-                 ? -1
-                 : 0;
+    int rc =
+        model_id(c, name, &model, err) || latest_versions(c, model, stages, n, out, err) ? -1 : 0;
     sq_reader_put(sq, c);
     if (rc)
         model_version_list_release(out);
@@ -856,8 +849,8 @@ int sq_registry_events(struct store *s, const char *name, struct registry_event_
     }
     sq_reader_put(sq, c);
     if (!rc && out->n == 0)
-        rc = ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
-                      "no history for registered model '%.300s'", name);
+        rc = ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "no history for registered model '%.300s'",
+                      name);
     if (rc)
         registry_event_list_release(out);
     return rc;
@@ -873,9 +866,8 @@ int sq_registry_events(struct store *s, const char *name, struct registry_event_
 /* Runs one page of a registry search: the first two columns of each
  * matching row as text (a model's id, or a version's name and number), at
  * most the page size; *next gets the token of the following page. */
-static int search_keys(struct sq_conn *c, const struct registry_search *q,
-                       enum filter_domain dom, struct kv_list *keys, char **next,
-                       struct ferr *err)
+static int search_keys(struct sq_conn *c, const struct registry_search *q, enum filter_domain dom,
+                       struct kv_list *keys, char **next, struct ferr *err)
 {
     int64_t def = dom == FILTER_MODELS ? MODELS_DEFAULT_RESULTS : VERSIONS_DEFAULT_RESULTS;
     int64_t max = dom == FILTER_MODELS ? MODELS_MAX_RESULTS : VERSIONS_MAX_RESULTS;
@@ -891,8 +883,7 @@ static int search_keys(struct sq_conn *c, const struct registry_search *q,
     sql_frag_init(&f);
     if (search_sql_registry(q, dom, limit + 1, offset, &f, err))
         goto out;
-    if (sqlite3_prepare_v2(c->db, f.sql.buf, -1, &st, NULL) != SQLITE_OK ||
-        sq_bind_frag(st, &f)) {
+    if (sqlite3_prepare_v2(c->db, f.sql.buf, -1, &st, NULL) != SQLITE_OK || sq_bind_frag(st, &f)) {
         sq_fail(c, "searching the registry", err);
         goto out;
     }

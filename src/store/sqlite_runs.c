@@ -34,7 +34,7 @@ int sq_run_lookup(struct sq_conn *c, const char *run_id, int64_t *id, enum lifec
     *id = sqlite3_column_int64(st, 0);
     if (lc)
         *lc = !strcmp((const char *)sqlite3_column_text(st, 1), "deleted") ? LIFECYCLE_DELETED
-                                                                            : LIFECYCLE_ACTIVE;
+                                                                           : LIFECYCLE_ACTIVE;
     if (experiment_id)
         *experiment_id = sqlite3_column_int64(st, 2);
     sqlite3_reset(st);
@@ -251,8 +251,8 @@ static int do_create_run(struct sq *sq, struct sq_conn *c, void *arg, struct fer
     sqlite3_bind_int64(st, 1, eid);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
-        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "no experiment with id=%" PRId64
-                        " exists", eid);
+        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
+                        "no experiment with id=%" PRId64 " exists", eid);
     if (rc != SQLITE_ROW)
         return sq_fail(c, "reading an experiment", err);
     if (!strcmp((const char *)sqlite3_column_text(st, 0), "deleted")) {
@@ -289,8 +289,7 @@ static int do_create_run(struct sq *sq, struct sq_conn *c, void *arg, struct fer
     return sq_set_run_tag(c, cr->id, TAG_RUN_NAME, cr->name, err);
 }
 
-int sq_create_run(struct store *s, const struct run_create *rc, struct run *out,
-                  struct ferr *err)
+int sq_create_run(struct store *s, const struct run_create *rc, struct run *out, struct ferr *err)
 {
     struct sq *sq = (struct sq *)s;
     const char *tag_name = rc->tags ? kv_list_get(rc->tags, TAG_RUN_NAME) : NULL;
@@ -415,8 +414,7 @@ static int do_set_run_lifecycle(struct sq *sq, struct sq_conn *c, void *arg, str
     return 0;
 }
 
-int sq_set_run_lifecycle(struct store *s, const char *run_id, enum lifecycle to,
-                         struct ferr *err)
+int sq_set_run_lifecycle(struct store *s, const char *run_id, enum lifecycle to, struct ferr *err)
 {
     struct run_lifecycle rl = {run_id, to};
     if (validate_run_id(run_id, err))
@@ -639,9 +637,8 @@ static int put_input(struct sq_conn *c, int64_t run, int64_t eid, const struct d
         "DO NOTHING";
     static const char ds_get[] =
         "SELECT id FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?";
-    static const char link[] =
-        "INSERT OR IGNORE INTO run_inputs (run, dataset, position) VALUES "
-        "(?1, ?2, (SELECT count(*) FROM run_inputs WHERE run = ?1))";
+    static const char link[] = "INSERT OR IGNORE INTO run_inputs (run, dataset, position) VALUES "
+                               "(?1, ?2, (SELECT count(*) FROM run_inputs WHERE run = ?1))";
     static const char tag[] = "INSERT INTO input_tags (run, dataset, key, value) VALUES "
                               "(?, ?, ?, ?) ON CONFLICT DO NOTHING";
     const struct dataset *d = &di->dataset;
@@ -701,8 +698,8 @@ static int do_log_inputs(struct sq *sq, struct sq_conn *c, void *arg, struct fer
     return 0;
 }
 
-int sq_log_inputs(struct store *s, const char *run_id, const struct dataset_input *inputs,
-                  size_t n, struct ferr *err)
+int sq_log_inputs(struct store *s, const char *run_id, const struct dataset_input *inputs, size_t n,
+                  struct ferr *err)
 {
     struct inputs in = {run_id, inputs, n};
     if (validate_run_id(run_id, err))

@@ -13,8 +13,7 @@
 
 #include "base/banned.h"
 
-int store_open(const char *uri, const struct store_opts *opts, struct store **out,
-               struct ferr *err)
+int store_open(const char *uri, const struct store_opts *opts, struct store **out, struct ferr *err)
 {
     static const struct store_opts defaults = STORE_OPTS_INIT;
     if (!opts)
@@ -63,8 +62,7 @@ int store_create_experiment(struct store *s, const char *name, const char *artif
     return s->ops->create_experiment(s, name, artifact_location, tags, id_out, err);
 }
 
-int store_get_experiment(struct store *s, const char *id, struct experiment *out,
-                         struct ferr *err)
+int store_get_experiment(struct store *s, const char *id, struct experiment *out, struct ferr *err)
 {
     return s->ops->get_experiment(s, id, NULL, out, err);
 }
@@ -81,8 +79,7 @@ int store_search_experiments(struct store *s, const struct experiment_search *q,
     return s->ops->search_experiments(s, q, out, err);
 }
 
-int store_rename_experiment(struct store *s, const char *id, const char *new_name,
-                            struct ferr *err)
+int store_rename_experiment(struct store *s, const char *id, const char *new_name, struct ferr *err)
 {
     return s->ops->rename_experiment(s, id, new_name, err);
 }
@@ -103,8 +100,7 @@ int store_set_experiment_tag(struct store *s, const char *id, const char *key, c
     return s->ops->set_experiment_tag(s, id, key, value, err);
 }
 
-int store_delete_experiment_tag(struct store *s, const char *id, const char *key,
-                                struct ferr *err)
+int store_delete_experiment_tag(struct store *s, const char *id, const char *key, struct ferr *err)
 {
     return s->ops->set_experiment_tag(s, id, key, NULL, err);
 }
@@ -115,9 +111,8 @@ int store_create_run(struct store *s, const struct run_create *rc, struct run *o
     return s->ops->create_run(s, rc, out, err);
 }
 
-int store_update_run(struct store *s, const char *run_id, enum run_status status,
-                     int64_t end_time, const char *run_name, struct run_info *out,
-                     struct ferr *err)
+int store_update_run(struct store *s, const char *run_id, enum run_status status, int64_t end_time,
+                     const char *run_name, struct run_info *out, struct ferr *err)
 {
     return s->ops->update_run(s, run_id, status, end_time, run_name, out, err);
 }
@@ -170,8 +165,7 @@ int store_purge_experiment(struct store *s, const char *experiment_id, struct fe
     return s->ops->purge_experiment(s, experiment_id, err);
 }
 
-int store_log_model(struct store *s, const char *run_id, const char *model_json,
-                    struct ferr *err)
+int store_log_model(struct store *s, const char *run_id, const char *model_json, struct ferr *err)
 {
     return s->ops->log_model(s, run_id, model_json, err);
 }
@@ -183,8 +177,8 @@ int store_search_runs(struct store *s, const struct run_search *q, struct run_li
 }
 
 int store_get_metric_history(struct store *s, const char *run_id, const char *key,
-                             int64_t max_results, const char *page_token,
-                             struct metric_list *out, char **next_token, struct ferr *err)
+                             int64_t max_results, const char *page_token, struct metric_list *out,
+                             char **next_token, struct ferr *err)
 {
     return s->ops->metric_history(s, run_id, key, max_results, page_token, out, next_token, err);
 }
@@ -197,4 +191,3 @@ int store_get_metric_history_bulk_interval(struct store *s, const char *const *r
     return s->ops->metric_bulk_interval(s, run_ids, nrun_ids, key, start_step, end_step,
                                         max_results, out, err);
 }
-

@@ -31,7 +31,10 @@ struct store_opts {
     int group_commit;
 };
 
-#define STORE_OPTS_INIT {NULL, 0}
+#define STORE_OPTS_INIT                                                                            \
+    {                                                                                              \
+        NULL, 0                                                                                    \
+    }
 
 /* Opens (creating and migrating as needed) the store at uri: "sqlite:///abs/path",
  * "sqlite://relative", or a plain file path. Creates experiment 0 "Default". */
@@ -49,7 +52,8 @@ const char *store_default_artifact_root(struct store *s);
 
 /* Experiments. id_out is a new string the caller frees. */
 int store_create_experiment(struct store *s, const char *name, const char *artifact_location,
-                            const struct kv_list *tags, char **id_out, struct ferr *err) WARN_UNUSED;
+                            const struct kv_list *tags, char **id_out,
+                            struct ferr *err) WARN_UNUSED;
 int store_get_experiment(struct store *s, const char *id, struct experiment *out,
                          struct ferr *err) WARN_UNUSED;
 int store_get_experiment_by_name(struct store *s, const char *name, struct experiment *out,
@@ -79,9 +83,8 @@ int store_create_run(struct store *s, const struct run_create *rc, struct run *o
                      struct ferr *err) WARN_UNUSED;
 /* status RUN_STATUS_NONE, end_time TIME_NONE, run_name NULL: leave as is.
  * A new run_name also updates the mlflow.runName tag. out may be NULL. */
-int store_update_run(struct store *s, const char *run_id, enum run_status status,
-                     int64_t end_time, const char *run_name, struct run_info *out,
-                     struct ferr *err) WARN_UNUSED;
+int store_update_run(struct store *s, const char *run_id, enum run_status status, int64_t end_time,
+                     const char *run_name, struct run_info *out, struct ferr *err) WARN_UNUSED;
 int store_delete_run(struct store *s, const char *run_id, struct ferr *err) WARN_UNUSED;
 int store_restore_run(struct store *s, const char *run_id, struct ferr *err) WARN_UNUSED;
 int store_get_run(struct store *s, const char *run_id, struct run *out,
@@ -118,9 +121,8 @@ int store_search_runs(struct store *s, const struct run_search *q, struct run_li
  * max_results 0 means all; next_token (may be NULL) gets the next page's token
  * or NULL. An unknown run is RESOURCE_DOES_NOT_EXIST. */
 int store_get_metric_history(struct store *s, const char *run_id, const char *key,
-                             int64_t max_results, const char *page_token,
-                             struct metric_list *out, char **next_token,
-                             struct ferr *err) WARN_UNUSED;
+                             int64_t max_results, const char *page_token, struct metric_list *out,
+                             char **next_token, struct ferr *err) WARN_UNUSED;
 /* For each run, up to max_results points of key sampled evenly over the steps
  * in [start_step, end_step] (TIME_NONE: unbounded), always keeping the first
  * and last step. Each metric's run_id is set. */

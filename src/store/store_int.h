@@ -15,21 +15,20 @@ struct store_ops {
     void (*release_memory)(struct store *s); /* optional */
     int (*create_experiment)(struct store *s, const char *name, const char *artifact_location,
                              const struct kv_list *tags, char **id_out, struct ferr *err);
-    int (*get_experiment)(struct store *s, const char *id, const char *name,
-                          struct experiment *out, struct ferr *err);
+    int (*get_experiment)(struct store *s, const char *id, const char *name, struct experiment *out,
+                          struct ferr *err);
     int (*search_experiments)(struct store *s, const struct experiment_search *q,
                               struct experiment_list *out, struct ferr *err);
     int (*rename_experiment)(struct store *s, const char *id, const char *new_name,
                              struct ferr *err);
     int (*set_experiment_lifecycle)(struct store *s, const char *id, enum lifecycle to,
                                     struct ferr *err);
-    int (*set_experiment_tag)(struct store *s, const char *id, const char *key,
-                              const char *value, struct ferr *err);
+    int (*set_experiment_tag)(struct store *s, const char *id, const char *key, const char *value,
+                              struct ferr *err);
     int (*create_run)(struct store *s, const struct run_create *rc, struct run *out,
                       struct ferr *err);
-    int (*update_run)(struct store *s, const char *run_id, enum run_status status,
-                      int64_t end_time, const char *run_name, struct run_info *out,
-                      struct ferr *err);
+    int (*update_run)(struct store *s, const char *run_id, enum run_status status, int64_t end_time,
+                      const char *run_name, struct run_info *out, struct ferr *err);
     int (*set_run_lifecycle)(struct store *s, const char *run_id, enum lifecycle to,
                              struct ferr *err);
     int (*get_run)(struct store *s, const char *run_id, struct run *out, struct ferr *err);
@@ -58,13 +57,12 @@ struct store_ops {
                                  struct model_version_list *out, struct ferr *err);
     int (*registry_events)(struct store *s, const char *name, struct registry_event_list *out,
                            struct ferr *err);
-    int (*log_model)(struct store *s, const char *run_id, const char *model_json,
-                     struct ferr *err);
+    int (*log_model)(struct store *s, const char *run_id, const char *model_json, struct ferr *err);
     int (*search_runs)(struct store *s, const struct run_search *q, struct run_list *out,
                        struct ferr *err);
-    int (*metric_history)(struct store *s, const char *run_id, const char *key,
-                          int64_t max_results, const char *page_token, struct metric_list *out,
-                          char **next_token, struct ferr *err);
+    int (*metric_history)(struct store *s, const char *run_id, const char *key, int64_t max_results,
+                          const char *page_token, struct metric_list *out, char **next_token,
+                          struct ferr *err);
     int (*metric_bulk_interval)(struct store *s, const char *const *run_ids, size_t n,
                                 const char *key, int64_t start_step, int64_t end_step,
                                 int64_t max_results, struct metric_list *out, struct ferr *err);

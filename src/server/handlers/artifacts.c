@@ -41,8 +41,7 @@ int h_artifacts_list(struct req *r)
     struct artifact_repo *own = NULL, *repo = r->artifacts;
     struct sbuf dir = SBUF_INIT;
     int rc = -1;
-    if (req_run_id(r, &id) ||
-        fjson_get_str(r->in, "path", JSON_OPTIONAL, &path, &r->err) < 0 ||
+    if (req_run_id(r, &id) || fjson_get_str(r->in, "path", JSON_OPTIONAL, &path, &r->err) < 0 ||
         fjson_get_str(r->in, "page_token", JSON_OPTIONAL, &token, &r->err) < 0)
         return -1;
     if ((*path && artifact_path_check(path, strlen(path), &r->err)) ||

@@ -75,8 +75,8 @@ int h_experiments_get_by_name(struct req *r)
 
 int h_experiments_search(struct req *r)
 {
-    struct experiment_search q = {NULL, VIEW_ACTIVE_ONLY, DEFAULT_RESULTS_SEARCH_EXPERIMENTS,
-                                  NULL, 0, NULL};
+    struct experiment_search q = {
+        NULL, VIEW_ACTIVE_ONLY, DEFAULT_RESULTS_SEARCH_EXPERIMENTS, NULL, 0, NULL};
     struct experiment_list l;
     if (fjson_get_str(r->in, "filter", JSON_OPTIONAL, &q.filter, &r->err) < 0 ||
         fjson_get_str(r->in, "page_token", JSON_OPTIONAL, &q.page_token, &r->err) < 0 ||

@@ -61,8 +61,7 @@ int h_metrics_get_history_bulk_interval(struct req *r)
     }
     if (validate_max_results(max, BULK_MAX_RESULTS, &r->err))
         goto out;
-    if (store_get_metric_history_bulk_interval(r->store, ids, n, key, start, end, max, &l,
-                                               &r->err))
+    if (store_get_metric_history_bulk_interval(r->store, ids, n, key, start, end, max, &l, &r->err))
         goto out;
     codec_write_metrics_response(r->out, &l, NULL);
     metric_list_release(&l);

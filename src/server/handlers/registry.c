@@ -126,8 +126,7 @@ int h_models_delete(struct req *r)
 int h_models_set_tag(struct req *r)
 {
     struct reg_write w = {.action = REG_SET_MODEL_TAG};
-    if (get_name(r, &w.name) ||
-        fjson_get_str(r->in, "key", JSON_REQUIRED, &w.key, &r->err) < 0 ||
+    if (get_name(r, &w.name) || fjson_get_str(r->in, "key", JSON_REQUIRED, &w.key, &r->err) < 0 ||
         fjson_get_str(r->in, "value", JSON_REQUIRED, &w.value, &r->err) < 0 || apply(r, &w))
         return -1;
     req_reply_empty(r);
@@ -137,8 +136,8 @@ int h_models_set_tag(struct req *r)
 int h_models_delete_tag(struct req *r)
 {
     struct reg_write w = {.action = REG_DELETE_MODEL_TAG};
-    if (get_name(r, &w.name) ||
-        fjson_get_str(r->in, "key", JSON_REQUIRED, &w.key, &r->err) < 0 || apply(r, &w))
+    if (get_name(r, &w.name) || fjson_get_str(r->in, "key", JSON_REQUIRED, &w.key, &r->err) < 0 ||
+        apply(r, &w))
         return -1;
     req_reply_empty(r);
     return 0;
@@ -148,8 +147,7 @@ int h_models_delete_tag(struct req *r)
 int h_models_alias(struct req *r)
 {
     struct reg_write w = {.action = REG_SET_ALIAS};
-    if (get_name(r, &w.name) ||
-        fjson_get_str(r->in, "alias", JSON_REQUIRED, &w.alias, &r->err) < 0)
+    if (get_name(r, &w.name) || fjson_get_str(r->in, "alias", JSON_REQUIRED, &w.alias, &r->err) < 0)
         return -1;
     if (!strcmp(r->method, "GET")) {
         struct model_version v;

@@ -48,8 +48,7 @@ int h_runs_update(struct req *r)
     int64_t end_time = TIME_NONE;
     enum run_status st = RUN_STATUS_NONE;
     struct run_info info;
-    if (req_run_id(r, &id) ||
-        fjson_get_str(r->in, "status", JSON_OPTIONAL, &status, &r->err) < 0 ||
+    if (req_run_id(r, &id) || fjson_get_str(r->in, "status", JSON_OPTIONAL, &status, &r->err) < 0 ||
         fjson_get_int64(r->in, "end_time", JSON_OPTIONAL, &end_time, &r->err) < 0 ||
         fjson_get_str(r->in, "run_name", JSON_OPTIONAL, &name, &r->err) < 0)
         return -1;
