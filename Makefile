@@ -81,6 +81,7 @@ $(OUT)/tools/%: tests/tools/%.c
 unit: $(OUT)/unit-tests $(TOOL_BIN)
 
 test:
+	$(MAKE) lint
 	$(MAKE) SANITIZE=1 all unit
 	$(MAKE) fuzz
 	tests/run build-san
