@@ -19,7 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "base/banned.h"
 
@@ -29,7 +33,8 @@ static const char usage[] =
     "\n"
     "Permanently removes runs in the deleted state (and runs of deleted experiments),\n"
     "their params, metrics, tags, inputs and artifacts, then the deleted experiments.\n"
-    "Active runs and their artifacts are never touched.\n"
+    "Active runs and their artifacts are never touched. Also removes the part files of\n"
+    "uploads a killed server left in the artifacts destination (untouched for an hour).\n"
     "\n"
     "  --backend-store-uri URI      the store (default: $FERRY_TRACKING_URI or\n"
     "                               $MLFLOW_TRACKING_URI when a file, else ./ferry.db)\n"
@@ -131,6 +136,39 @@ static void remove_run_dir(struct artifact_repo *dest, const char *uri)
         (void)remove_tree(dest, dir.buf, 1, &ignored);
     }
     sbuf_release(&dir);
+}
+
+/* Upload part files untouched this long are what a killed server left. */
+#define PART_STALE_SECONDS 3600
+
+/* Removes the .ferry-part-* files below fd (closed here) not written to
+ * for PART_STALE_SECONDS, never following links; an upload in progress keeps
+ * its part file fresh. Returns how many (that would be) removed. */
+static size_t sweep_parts(int fd, int depth, time_t cutoff, int dry)
+{
+    DIR *d = fdopendir(fd);
+    size_t n = 0;
+    if (!d) {
+        close(fd);
+        return 0;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        struct stat st;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode) && depth < 64) {
+            int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                n += sweep_parts(sub, depth + 1, cutoff, dry);
+        } else if (S_ISREG(st.st_mode) && !strncmp(e->d_name, ".ferry-part-", 12) &&
+                   st.st_mtime < cutoff && (dry || unlinkat(dirfd(d), e->d_name, 0) == 0)) {
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
 }
 
 int cmd_gc(int argc, char **argv)
@@ -239,9 +277,16 @@ int cmd_gc(int argc, char **argv)
         printf("purged experiment %s (artifact location: %s)\n", id, what ? what : "kept");
         nexps++;
     }
+    int root = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    size_t parts =
+        root >= 0 && !ids ? sweep_parts(root, 0, time(NULL) - PART_STALE_SECONDS, dry) : 0;
+    if (root >= 0 && ids)
+        close(root);
+    if (dry && parts)
+        printf("would remove %zu unfinished upload%s\n", parts, parts == 1 ? "" : "s");
     if (!dry)
-        printf("%zu run%s and %zu experiment%s purged\n", nruns, nruns == 1 ? "" : "s", nexps,
-               nexps == 1 ? "" : "s");
+        printf("%zu run%s and %zu experiment%s purged, %zu unfinished upload%s removed\n", nruns,
+               nruns == 1 ? "" : "s", nexps, nexps == 1 ? "" : "s", parts, parts == 1 ? "" : "s");
     kv_list_release(&runs);
     kv_list_release(&exps);
 out:

@@ -377,3 +377,38 @@ def test_gc_removes_deleted_runs_and_their_artifacts_only(srv, c):
     assert r.returncode == 2 and b"older-than" in r.stderr, r
     r = subprocess.run([srv.ferry, "gc", "--backend-store-uri", srv.url], capture_output=True)
     assert r.returncode == 2, r
+
+
+def test_gc_sweeps_uploads_a_killed_server_left(srv, c):
+    _, base = _run(c)
+    assert _put(c, base + "/kept.bin", b"x").status == 200
+    d = os.path.join(_root(srv), base)
+    stale = os.path.join(d, ".ferry-part-" + "a" * 32)
+    fresh = os.path.join(d, ".ferry-part-" + "b" * 32)
+    for p in (stale, fresh):
+        with open(p, "wb") as f:
+            f.write(b"half an upload")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    # a symlinked directory is not followed
+    outside = tempfile.mkdtemp(prefix="ferry-gc-outside-")
+    victim = os.path.join(outside, ".ferry-part-" + "c" * 32)
+    with open(victim, "wb") as f:
+        f.write(b"not ours")
+    os.utime(victim, (old, old))
+    os.symlink(outside, os.path.join(d, "link"))
+
+    def gc(*args):
+        return subprocess.run([srv.ferry, "gc", "--backend-store-uri", srv.db,
+                               "--artifacts-destination", _root(srv)] + list(args),
+                              capture_output=True, timeout=60, cwd=srv.dir)
+
+    r = gc("--dry-run")
+    assert r.returncode == 0 and b"would remove 1 unfinished upload" in r.stdout, r
+    assert os.path.exists(stale)
+    r = gc()
+    assert r.returncode == 0 and b"1 unfinished upload removed" in r.stdout, r
+    assert not os.path.exists(stale) and os.path.exists(fresh) and os.path.exists(victim)
+    assert _get(c, base + "/kept.bin").body == b"x"
+    os.unlink(fresh)
+    os.unlink(os.path.join(d, "link"))
