@@ -467,21 +467,28 @@ static int put_param(struct sq_conn *c, int64_t run, const char *run_id, const s
 }
 
 /* The history row; identical points are stored once (primary key). */
-static int put_metric(struct sq_conn *c, int64_t run, const struct metric *m, struct ferr *err)
+/* Binds ?1..?6 = run, key, step, timestamp, value, is_nan (NaN is stored
+ * as 0 with is_nan set), the order both metric statements use. */
+static void bind_point(sqlite3_stmt *st, int64_t run, const struct metric *m)
 {
-    static const char ins[] =
-        "INSERT OR IGNORE INTO metrics (run, key, step, timestamp, value, is_nan) "
-        "VALUES (?, ?, ?, ?, ?, ?)";
     int nan = isnan(m->value);
-    sqlite3_stmt *st = sq_prep(c, ins, err);
-    if (!st)
-        return -1;
     sqlite3_bind_int64(st, 1, run);
     sqlite3_bind_text(st, 2, m->key, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, m->step);
     sqlite3_bind_int64(st, 4, m->timestamp);
     sqlite3_bind_double(st, 5, nan ? 0.0 : m->value);
     sqlite3_bind_int(st, 6, nan);
+}
+
+static int put_metric(struct sq_conn *c, int64_t run, const struct metric *m, struct ferr *err)
+{
+    static const char ins[] =
+        "INSERT OR IGNORE INTO metrics (run, key, step, timestamp, value, is_nan) "
+        "VALUES (?, ?, ?, ?, ?, ?)";
+    sqlite3_stmt *st = sq_prep(c, ins, err);
+    if (!st)
+        return -1;
+    bind_point(st, run, m);
     if (sqlite3_step(st) != SQLITE_DONE)
         return sq_fail(c, "logging a metric", err);
     return 0;
@@ -507,16 +514,10 @@ static int put_latest(struct sq_conn *c, int64_t run, const struct metric *m, st
         "value = excluded.value, is_nan = excluded.is_nan, timestamp = excluded.timestamp, "
         "step = excluded.step WHERE (excluded.step, excluded.timestamp, excluded.value) > "
         "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)";
-    int nan = isnan(m->value);
     sqlite3_stmt *st = sq_prep(c, upsert, err);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, run);
-    sqlite3_bind_text(st, 2, m->key, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, m->step);
-    sqlite3_bind_int64(st, 4, m->timestamp);
-    sqlite3_bind_double(st, 5, nan ? 0.0 : m->value);
-    sqlite3_bind_int(st, 6, nan);
+    bind_point(st, run, m);
     if (sqlite3_step(st) != SQLITE_DONE)
         return sq_fail(c, "updating a latest metric", err);
     return 0;
