@@ -326,11 +326,11 @@ FERRY_API ferry_status ferry_log_model(ferry_client *c, const char *run_id, cons
  * several threads at once and outlives c. */
 FERRY_API ferry_status ferry_load_model(ferry_client *c, const char *uri, ferry_model **out);
 
-/* Scores rows x cols float features (row-major; NaN is missing, in the
+/* Scores rows x cols features (row-major doubles; NaN is missing, in the
  * signature's column order). *out gets rows x *out_cols doubles (class
  * labels for classifiers); ferry_free it. On failure the message is
  * ferry_last_error(NULL). */
-FERRY_API ferry_status ferry_predict(ferry_model *m, const float *values, size_t rows, size_t cols,
+FERRY_API ferry_status ferry_predict(ferry_model *m, const double *values, size_t rows, size_t cols,
                                      double **out, size_t *out_cols);
 FERRY_API void ferry_model_free(ferry_model *m);
 

@@ -129,7 +129,7 @@ ferry_status ferry_load_model(ferry_client *c, const char *uri, ferry_model **ou
     FERRY_API_CALL(c, load_model(c, uri, out));
 }
 
-ferry_status ferry_predict(ferry_model *m, const float *values, size_t rows, size_t cols,
+ferry_status ferry_predict(ferry_model *m, const double *values, size_t rows, size_t cols,
                            double **out, size_t *out_cols)
 {
     struct ferr err = FERR_INIT;

@@ -83,16 +83,27 @@ static int x_load(const char *dir, const struct mlmodel *m, void **state, struct
     return 0;
 }
 
+/* NumPy's __array_interface__ for the input, which libxgboost reads without
+ * copying: doubles, row-major. */
+static void array_interface(char *buf, size_t size, const struct model_input *in)
+{
+    snprintf(buf, size,
+             "{\"data\": [%" PRIuPTR ", true], \"shape\": [%zu, %zu], \"typestr\": \"<f8\", "
+             "\"version\": 3}",
+             (uintptr_t)in->values, in->rows, in->cols);
+}
+
 /* Runs a prediction of `type` (0 value, 2 contributions) into *res. */
 static int run(struct xgb *x, const struct model_input *in, int type, const bst_ulong **shape,
                bst_ulong *dim, const float **res, DMatrixHandle *dm, struct ferr *err)
 {
-    char config[160];
+    char config[160], array[160];
     if (x->features && in->cols != x->features)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "the model takes %llu features, the input has %zu columns",
                         (unsigned long long)x->features, in->cols);
-    if (XGDMatrixCreateFromMat(in->values, (bst_ulong)in->rows, (bst_ulong)in->cols, NAN, dm))
+    array_interface(array, sizeof(array), in);
+    if (XGDMatrixCreateFromDense(array, "{\"missing\": NaN, \"nthread\": 1}", dm))
         return xgb_fail(err, "cannot build the input matrix");
     snprintf(config, sizeof(config),
              "{\"type\": %d, \"training\": false, \"iteration_begin\": 0, "
@@ -120,11 +131,7 @@ static int x_predict(void *state, const struct model_input *in, struct model_out
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "the model takes %llu features, the input has %zu columns",
                         (unsigned long long)x->features, in->cols);
-    /* NumPy's __array_interface__, which in-place prediction reads. */
-    snprintf(array, sizeof(array),
-             "{\"data\": [%" PRIuPTR ", true], \"shape\": [%zu, %zu], \"typestr\": \"<f4\", "
-             "\"version\": 3}",
-             (uintptr_t)in->values, in->rows, in->cols);
+    array_interface(array, sizeof(array), in);
     if (XGBoosterPredictFromDense(x->booster, array, config, NULL, &shape, &dim, &res))
         return xgb_fail(err, "prediction failed");
     size_t per_row = dim >= 2 ? (size_t)shape[1] : 1;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * A loaded model: an MLflow model directory (MLmodel + files) behind the
- * flavor that runs it. Inputs are dense row-major float matrices (NaN is a
- * missing value), as tabular models take them; outputs doubles. A loaded
+ * flavor that runs it. Inputs are dense row-major matrices of doubles (NaN
+ * is a missing value), as tabular models take them (JSON numbers are
+ * doubles; a flavor narrows them only if its runtime does); outputs doubles. A loaded
  * model may be used by several threads at once. */
 #ifndef FERRY_MODELS_MODEL_H
 #define FERRY_MODELS_MODEL_H
@@ -16,7 +17,7 @@ struct mlmodel;
 
 struct model_input {
     size_t rows, cols;
-    const float *values; /* rows * cols, row-major */
+    const double *values; /* rows * cols, row-major */
 };
 
 struct model_output {

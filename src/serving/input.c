@@ -21,18 +21,18 @@ void matrix_release(struct matrix *m)
 #define fail(err, ...) ferr_set((err), FERR_INVALID_PARAMETER_VALUE, __VA_ARGS__)
 
 /* A cell: numbers, booleans and numeric strings; null is missing. */
-static int cell(json_t *v, const char *col, float *out, struct ferr *err)
+static int cell(json_t *v, const char *col, double *out, struct ferr *err)
 {
     if (!v || json_is_null(v)) {
         *out = NAN;
         return 0;
     }
     if (json_is_number(v)) {
-        *out = (float)json_number_value(v);
+        *out = json_number_value(v);
         return 0;
     }
     if (json_is_boolean(v)) {
-        *out = json_is_true(v) ? 1.0f : 0.0f;
+        *out = json_is_true(v) ? 1.0 : 0.0;
         return 0;
     }
     if (json_is_string(v)) {
@@ -40,7 +40,7 @@ static int cell(json_t *v, const char *col, float *out, struct ferr *err)
         errno = 0;
         double d = strtod(json_string_value(v), &end);
         if (!errno && end != json_string_value(v) && !*end) {
-            *out = (float)d;
+            *out = d;
             return 0;
         }
     }
@@ -319,7 +319,7 @@ int input_from_csv(const char *body, size_t n, const struct model_signature *sig
 }
 
 /* Flattens nested lists of numbers into v (at most max values). */
-static int flatten(json_t *j, float *v, size_t max, size_t *n, const char *name, struct ferr *err)
+static int flatten(json_t *j, double *v, size_t max, size_t *n, const char *name, struct ferr *err)
 {
     if (json_is_array(j)) {
         size_t i;
@@ -406,7 +406,7 @@ int input_from_oip(const char *body, size_t n, const struct model_signature *sig
                 break;
             }
             rows = r;
-            float *v = xmalloc(r * sizeof(*v));
+            double *v = xmalloc(r * sizeof(*v));
             rc = flatten(json_object_get(t, "data"), v, r, &got, names[i], err);
             if (!rc && got != r)
                 rc = fail(err, "input '%.100s' has fewer values than its shape says", names[i]);

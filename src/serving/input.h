@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * Scoring requests as MLflow's scoring server takes them, turned into the
- * dense float matrix a tabular model eats:
+ * dense matrix of doubles a tabular model eats:
  *   {"dataframe_split": {"columns": [...], "data": [[...], ...]}}
  *   {"dataframe_records": [{"col": v, ...}, ...]}
  *   {"instances": [[...], ...]} or [{"col": v}, ...]
@@ -21,7 +21,7 @@
 
 struct matrix {
     size_t rows, cols;
-    float *values; /* owned */
+    double *values; /* owned */
 };
 
 int input_from_json(const char *body, size_t n, const struct model_signature *sig,

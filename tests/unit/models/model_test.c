@@ -95,15 +95,17 @@ TEST(mlmodel_bad_files_are_refused)
                  FERR_RESOURCE_DOES_NOT_EXIST);
 }
 
-/* Trains a small model on data made here and saves it in MLflow's layout. */
-static void train(const char *dir, const char *objective, const char *model_class,
-                  float *x, size_t rows, size_t cols)
+/* Trains a small model on data made here (x for libxgboost, the same values
+ * as doubles in xd for ferry) and saves it in MLflow's layout. */
+static void train(const char *dir, const char *objective, const char *model_class, float *x,
+                  double *xd, size_t rows, size_t cols)
 {
     float *y = malloc(rows * sizeof(*y));
     ASSERT(y);
     for (size_t r = 0; r < rows; r++) {
         for (size_t c = 0; c < cols; c++)
-            x[r * cols + c] = (float)((r * 7919 + c * 104729) % 1000) / 1000.0f;
+            xd[r * cols + c] = x[r * cols + c] =
+                (float)((r * 7919 + c * 104729) % 1000) / 1000.0f;
         float s = x[r * cols] + 0.5f * x[r * cols + 1] - x[r * cols + 2];
         y[r] = !strcmp(objective, "multi:softprob") ? (float)((int)(s * 3 + 3) % 3)
                : !strcmp(objective, "binary:logistic") ? (s > 0.2f ? 1.0f : 0.0f)
@@ -163,6 +165,7 @@ TEST(xgboost_flavor_matches_libxgboost)
 {
     enum { ROWS = 200, COLS = 3 };
     static float x[ROWS * COLS];
+    static double xd[ROWS * COLS];
     struct ferr err = FERR_INIT;
     static const struct {
         const char *objective, *cls;
@@ -172,11 +175,11 @@ TEST(xgboost_flavor_matches_libxgboost)
     for (size_t k = 0; k < 3; k++) {
         struct sbuf dir = SBUF_INIT;
         sbuf_addf(&dir, "%s/model-%zu", test_tmpdir(), k);
-        train(dir.buf, kinds[k].objective, kinds[k].cls, x, ROWS, COLS);
+        train(dir.buf, kinds[k].objective, kinds[k].cls, x, xd, ROWS, COLS);
         struct model *m;
         ASSERT_OK(model_load_dir(dir.buf, &m, &err), &err);
         ASSERT_STR_EQ(model_flavor(m), "xgboost");
-        struct model_input in = {ROWS, COLS, x};
+        struct model_input in = {ROWS, COLS, xd};
         struct model_output out;
         ASSERT_OK(model_predict(m, &in, &out, &err), &err);
         BoosterHandle b;
@@ -261,10 +264,11 @@ TEST(api_log_load_predict_model)
 {
     enum { ROWS = 100, COLS = 3 };
     static float x[ROWS * COLS];
+    static double xd[ROWS * COLS];
     struct sbuf db = SBUF_INIT, dir = SBUF_INIT, uri = SBUF_INIT;
     sbuf_addf(&db, "%s/t.db", test_tmpdir());
     sbuf_addf(&dir, "%s/trained", test_tmpdir());
-    train(dir.buf, "binary:logistic", "xgboost.sklearn.XGBClassifier", x, ROWS, COLS);
+    train(dir.buf, "binary:logistic", "xgboost.sklearn.XGBClassifier", x, xd, ROWS, COLS);
     ferry_client *c;
     char *run;
     ASSERT_INT_EQ(ferry_open(db.buf, &c), FERRY_OK);
@@ -283,7 +287,7 @@ TEST(api_log_load_predict_model)
     struct ferr err = FERR_INIT;
     struct model *ref;
     struct model_output want;
-    struct model_input in = {ROWS, COLS, x};
+    struct model_input in = {ROWS, COLS, xd};
     ASSERT_OK(model_load_dir(dir.buf, &ref, &err), &err);
     ASSERT_OK(model_predict(ref, &in, &want, &err), &err);
     int64_t v;
@@ -295,12 +299,12 @@ TEST(api_log_load_predict_model)
         double *out;
         size_t ncols;
         ASSERT_INT_EQ(ferry_load_model(c, uris[u] ? uris[u] : uri.buf, &m), FERRY_OK);
-        ASSERT_INT_EQ(ferry_predict(m, x, ROWS, COLS, &out, &ncols), FERRY_OK);
+        ASSERT_INT_EQ(ferry_predict(m, xd, ROWS, COLS, &out, &ncols), FERRY_OK);
         ASSERT_INT_EQ(ncols, 1);
         for (size_t r = 0; r < ROWS; r++)
             ASSERT(out[r] == want.values[r]);
         ferry_free(out);
-        ASSERT_INT_EQ(ferry_predict(m, x, ROWS, 2, &out, &ncols), FERRY_EINVAL);
+        ASSERT_INT_EQ(ferry_predict(m, xd, ROWS, 2, &out, &ncols), FERRY_EINVAL);
         ASSERT_CONTAINS(ferry_last_error(NULL), "features");
         ferry_model_free(m);
     }
