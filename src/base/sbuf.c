@@ -2,6 +2,7 @@
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,4 +108,24 @@ char *sbuf_detach(struct sbuf *sb, size_t *len)
         *len = sb->len;
     sbuf_init(sb, 0);
     return p;
+}
+
+int sbuf_read_file(struct sbuf *sb, const char *path, size_t max)
+{
+    size_t old = sb->len, k;
+    char buf[65536];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    while ((k = fread(buf, 1, sizeof(buf), f)) > 0 && sb->len - old <= max)
+        sbuf_add(sb, buf, k);
+    int e = ferror(f) ? EIO : sb->len - old > max ? EFBIG : 0;
+    if (fclose(f) != 0 && !e)
+        e = errno;
+    if (e) {
+        sbuf_setlen(sb, old);
+        errno = e;
+        return -1;
+    }
+    return 0;
 }

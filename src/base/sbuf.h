@@ -35,6 +35,11 @@ static inline void sbuf_reset(struct sbuf *sb)
 {
     sbuf_setlen(sb, 0);
 }
+/* Appends the contents of the file at path. -1 with errno set when it
+ * cannot be read, or EFBIG when it holds more than max bytes (sb is then
+ * back at its old length). */
+int sbuf_read_file(struct sbuf *sb, const char *path, size_t max)
+    __attribute__((warn_unused_result));
 /* Hands the buffer to the caller (free() it) and re-initialises sb. */
 char *sbuf_detach(struct sbuf *sb, size_t *len);
 

@@ -109,24 +109,16 @@ int mlmodel_parse(const char *text, size_t n, struct mlmodel *out, struct ferr *
 int mlmodel_read_dir(const char *dir, struct mlmodel *out, struct ferr *err)
 {
     struct sbuf path = SBUF_INIT, text = SBUF_INIT;
-    char buf[65536];
-    size_t k;
+    int rc;
     memset(out, 0, sizeof(*out));
     sbuf_addf(&path, "%s/MLmodel", dir);
-    FILE *f = fopen(path.buf, "rb");
-    if (!f) {
-        ferr_set(err, errno == ENOENT ? FERR_RESOURCE_DOES_NOT_EXIST : FERR_IO_ERROR,
-                 "cannot read '%.300s': %s", path.buf, strerror(errno));
-        sbuf_release(&path);
-        return -1;
-    }
-    while ((k = fread(buf, 1, sizeof(buf), f)) > 0 && text.len <= MLMODEL_MAX_BYTES)
-        sbuf_add(&text, buf, k);
-    int bad = ferror(f) || text.len > MLMODEL_MAX_BYTES;
-    fclose(f);
-    int rc = bad ? ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                            "'%.300s' cannot be read or is larger than 4 MB", path.buf)
-                 : mlmodel_parse(text.buf ? text.buf : "", text.len, out, err);
+    if (sbuf_read_file(&text, path.buf, MLMODEL_MAX_BYTES) == 0)
+        rc = mlmodel_parse(text.buf, text.len, out, err);
+    else if (errno == EFBIG)
+        rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "'%.300s' is larger than 4 MB", path.buf);
+    else
+        rc = ferr_set(err, errno == ENOENT ? FERR_RESOURCE_DOES_NOT_EXIST : FERR_IO_ERROR,
+                      "cannot read '%.300s': %s", path.buf, strerror(errno));
     sbuf_release(&path);
     sbuf_release(&text);
     return rc;
