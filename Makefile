@@ -38,7 +38,15 @@ SRV_SRC  := $(wildcard src/serving/*.c src/server/*.c src/server/handlers/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c tests/unit/*/*.c)
 
-LIB_OBJ  := $(LIB_SRC:%.c=$(OUT)/obj/%.o)
+# Files made at build time: pyworker.py's text, embedded in the library.
+%/gen/pyworker_source.c: src/models/pyworker.py scripts/embed
+	@mkdir -p $(dir $@)
+	scripts/embed pyworker_source $< models/pyworker_source.h > $@.tmp && mv $@.tmp $@
+$(OUT)/obj/gen/%.o: $(OUT)/gen/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -c $< -o $@
+
+LIB_OBJ  := $(LIB_SRC:%.c=$(OUT)/obj/%.o) $(OUT)/obj/gen/pyworker_source.o
 SRV_OBJ  := $(SRV_SRC:%.c=$(OUT)/obj/%.o)
 CLI_OBJ  := $(CLI_SRC:%.c=$(OUT)/obj/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(OUT)/obj/%.o)
@@ -89,9 +97,9 @@ test:
 # libFuzzer targets: clang only, each links the library code it exercises.
 FUZZ_SRC := $(wildcard tests/fuzz/*.c)
 FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
-FUZZ_LIB_SRC := $(LIB_SRC)
+FUZZ_LIB_SRC := $(LIB_SRC) build-fuzz/gen/pyworker_source.c
 fuzz: $(FUZZ_BIN)
-build-fuzz/%: tests/fuzz/%.c $(FUZZ_LIB_SRC)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC)
 	@mkdir -p build-fuzz
 	clang $(filter-out -MMD -MP -fvisibility=hidden,$(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS)) \
 	  -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \

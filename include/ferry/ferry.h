@@ -321,8 +321,10 @@ FERRY_API ferry_status ferry_log_model(ferry_client *c, const char *run_id, cons
                                        const char *artifact_path);
 
 /* Loads a model in-process from a directory, runs:/<run_id>/<path> or a
- * models:/ URI (downloaded through c when needed). Native flavors only for
- * now (xgboost). *out is freed with ferry_model_free; it may be used by
+ * models:/ URI (downloaded through c when needed). xgboost runs in this
+ * process; sklearn models run in Python worker processes that ferry starts
+ * (one per CPU; /usr/bin/python3 or $FERRY_PYTHON) and stops in
+ * ferry_model_free. *out is freed with ferry_model_free; it may be used by
  * several threads at once and outlives c. */
 FERRY_API ferry_status ferry_load_model(ferry_client *c, const char *uri, ferry_model **out);
 

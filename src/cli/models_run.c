@@ -52,27 +52,6 @@ int models_serve(struct client *c, const char *uri, const char *host, int port, 
 
 #define PREDICT_CHUNK_ROWS 10000
 
-static void write_predictions(FILE *out, const struct model_output *o, int *first)
-{
-    for (size_t r = 0; r < o->rows; r++) {
-        fputs(*first ? "" : ",", out);
-        *first = 0;
-        if (o->cols > 1)
-            fputc('[', out);
-        for (size_t k = 0; k < o->cols; k++) {
-            double v = o->values[r * o->cols + k];
-            if (k)
-                fputc(',', out);
-            if (o->labels)
-                fprintf(out, "%lld", (long long)v);
-            else
-                fprintf(out, "%.17g", v);
-        }
-        if (o->cols > 1)
-            fputc(']', out);
-    }
-}
-
 static int score_text(struct model *m, const char *text, size_t n, int csv, FILE *out, int *first,
                       struct ferr *err)
 {
@@ -86,9 +65,12 @@ static int score_text(struct model *m, const char *text, size_t n, int csv, FILE
     matrix_release(&x);
     if (rc)
         return -1;
-    write_predictions(out, &o, first);
-    free(o.values);
-    return 0;
+    struct sbuf text_out = SBUF_INIT;
+    model_output_add_rows(&o, &text_out, first);
+    model_output_release(&o);
+    int bad = fwrite(text_out.buf, 1, text_out.len, out) != text_out.len;
+    sbuf_release(&text_out);
+    return bad ? ferr_set(err, FERR_IO_ERROR, "writing the predictions: %s", strerror(errno)) : 0;
 }
 
 /* CSV is scored PREDICT_CHUNK_ROWS rows at a time, each chunk with the
@@ -135,7 +117,9 @@ int models_predict(struct client *c, const char *uri, const char *input, const c
     int rc = 1;
     if (!input)
         return cli_usagef("predict needs -i FILE (.csv or .json)");
-    if (model_files_open(c, uri, &lm, &err) || model_load_dir(lm.dir.buf, &m, &err)) {
+    /* batch scoring is one chunk at a time: one worker is enough */
+    struct model_opts mo = {1, 0};
+    if (model_files_open(c, uri, &lm, &err) || model_load_dir(lm.dir.buf, &mo, &m, &err)) {
         rc = cli_fail(&err);
         goto out;
     }
@@ -310,7 +294,8 @@ int models_validate(struct client *c, const char *uri)
     }
     /* Load it here first: a broken model fails with its own message. */
     int64_t t0 = ftime_mono_ns();
-    if (model_load_dir(lm.dir.buf, &loaded, &err)) {
+    struct model_opts mo = {1, 0};
+    if (model_load_dir(lm.dir.buf, &mo, &loaded, &err)) {
         rc = cli_fail(&err);
         goto out;
     }

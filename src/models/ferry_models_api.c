@@ -113,7 +113,7 @@ static int load_model(struct ferry_client *fc, const char *uri, ferry_model **ou
         return -1;
     *out = NULL;
     int rc = model_files_open(fc->c, uri, &files, &fc->err) ||
-                     model_load_dir(files.dir.buf, &m, &fc->err)
+                     model_load_dir(files.dir.buf, NULL, &m, &fc->err)
                  ? -1
                  : 0;
     model_files_close(&files); /* the model is in memory now */
@@ -145,6 +145,13 @@ ferry_status ferry_predict(ferry_model *m, const double *values, size_t rows, si
     if (model_predict(m->m, &in, &o, &err)) {
         ferry_api_record(NULL, &err);
         return err.code == FERR_INVALID_PARAMETER_VALUE ? FERRY_EINVAL : FERRY_EINTERNAL;
+    }
+    if (o.json) {
+        model_output_release(&o);
+        ferr_set(&err, FERR_INVALID_PARAMETER_VALUE,
+                 "the model's predictions are not numbers (strings or nested values)");
+        ferry_api_record(NULL, &err);
+        return FERRY_EINVAL;
     }
     *out = o.values;
     *out_cols = o.cols;

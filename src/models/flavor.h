@@ -10,8 +10,10 @@
 
 struct flavor {
     const char *name; /* the MLmodel flavor key, e.g. "xgboost" */
+    int in_process;   /* predictions run on the caller's thread */
     /* Loads the model in dir; *state is the flavor's. */
-    int (*load)(const char *dir, const struct mlmodel *m, void **state, struct ferr *err);
+    int (*load)(const char *dir, const struct mlmodel *m, const struct model_opts *opts,
+                void **state, struct ferr *err);
     int (*predict)(void *state, const struct model_input *in, struct model_output *out,
                    struct ferr *err);
     /* Per-row feature contributions (SHAP values); NULL when not supported. */
@@ -23,5 +25,6 @@ struct flavor {
 };
 
 extern const struct flavor flavor_xgboost;
+extern const struct flavor flavor_sklearn;
 
 #endif

@@ -38,8 +38,10 @@ static int xgb_fail(struct ferr *err, const char *what)
     return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s: %s", what, XGBGetLastError());
 }
 
-static int x_load(const char *dir, const struct mlmodel *m, void **state, struct ferr *err)
+static int x_load(const char *dir, const struct mlmodel *m, const struct model_opts *opts,
+                  void **state, struct ferr *err)
 {
+    (void)opts;
     const char *data = mlmodel_flavor_str(m, "xgboost", "data");
     const char *cls = mlmodel_flavor_str(m, "xgboost", "model_class");
     const char *fmt = mlmodel_flavor_str(m, "xgboost", "model_format");
@@ -201,4 +203,5 @@ static void x_free(void *state)
     free(x);
 }
 
-const struct flavor flavor_xgboost = {"xgboost", x_load, x_predict, x_explain, x_describe, x_free};
+const struct flavor flavor_xgboost = {"xgboost", 1,          x_load, x_predict,
+                                      x_explain, x_describe, x_free};

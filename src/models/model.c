@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "models/model.h"
 #include "models/flavor.h"
+#include "base/json.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 
@@ -10,7 +11,8 @@
 #include "base/banned.h"
 
 /* In order of preference: native runtimes first. */
-static const struct flavor *const flavors[] = {&flavor_xgboost};
+static const struct flavor *const flavors[] = {&flavor_xgboost, &flavor_sklearn};
+#define NFLAVORS (sizeof(flavors) / sizeof(flavors[0]))
 
 struct model {
     const struct flavor *flavor;
@@ -18,19 +20,21 @@ struct model {
     struct mlmodel mlmodel;
 };
 
-int model_load_dir(const char *dir, struct model **out, struct ferr *err)
+int model_load_dir(const char *dir, const struct model_opts *opts, struct model **out,
+                   struct ferr *err)
 {
+    static const struct model_opts defaults;
     struct model *m = xcalloc(1, sizeof(*m));
     *out = NULL;
     if (mlmodel_read_dir(dir, &m->mlmodel, err)) {
         free(m);
         return -1;
     }
-    for (size_t i = 0; i < sizeof(flavors) / sizeof(flavors[0]) && !m->flavor; i++)
+    for (size_t i = 0; i < NFLAVORS && !m->flavor; i++)
         if (mlmodel_flavor(&m->mlmodel, flavors[i]->name))
             m->flavor = flavors[i];
     if (!m->flavor) {
-        struct sbuf names = SBUF_INIT;
+        struct sbuf names = SBUF_INIT, ours = SBUF_INIT;
         const char *k;
         json_t *v;
         json_object_foreach(m->mlmodel.flavors, k, v)
@@ -38,14 +42,17 @@ int model_load_dir(const char *dir, struct model **out, struct ferr *err)
             (void)v;
             sbuf_addf(&names, "%s%s", names.len ? ", " : "", k);
         }
+        for (size_t i = 0; i < NFLAVORS; i++)
+            sbuf_addf(&ours, "%s%s", i ? ", " : "", flavors[i]->name);
         ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                 "no flavor ferry can run in '%.200s' (it has: %s; ferry runs: xgboost)", dir,
-                 names.len ? names.buf : "none");
+                 "no flavor ferry can run in '%.200s' (it has: %s; ferry runs: %s)", dir,
+                 names.len ? names.buf : "none", ours.buf);
         sbuf_release(&names);
+        sbuf_release(&ours);
         model_free(m);
         return -1;
     }
-    if (m->flavor->load(dir, &m->mlmodel, &m->state, err)) {
+    if (m->flavor->load(dir, &m->mlmodel, opts ? opts : &defaults, &m->state, err)) {
         m->state = NULL;
         model_free(m);
         return -1;
@@ -88,6 +95,11 @@ const char *model_flavor(const struct model *m)
     return m->flavor->name;
 }
 
+int model_in_process(const struct model *m)
+{
+    return m->flavor->in_process;
+}
+
 json_t *model_describe(const struct model *m)
 {
     json_t *o = json_pack("{s:s}", "flavor", m->flavor->name);
@@ -104,4 +116,41 @@ void model_free(struct model *m)
         m->flavor->free(m->state);
     mlmodel_release(&m->mlmodel);
     free(m);
+}
+
+void model_output_release(struct model_output *o)
+{
+    free(o->values);
+    free(o->json);
+    memset(o, 0, sizeof(*o));
+}
+
+void model_output_add_rows(const struct model_output *o, struct sbuf *sb, int *first)
+{
+    if (o->json) { /* "[a, b, ...]": its elements are the rows */
+        const char *b = strchr(o->json, '['), *e = strrchr(o->json, ']');
+        if (b && e && e > b + 1) {
+            sbuf_addstr(sb, *first ? "" : ",");
+            sbuf_add(sb, b + 1, (size_t)(e - b - 1));
+            *first = 0;
+        }
+        return;
+    }
+    for (size_t r = 0; r < o->rows; r++) {
+        sbuf_addstr(sb, *first ? "" : ",");
+        *first = 0;
+        if (o->cols > 1)
+            sbuf_addch(sb, '[');
+        for (size_t c = 0; c < o->cols; c++) {
+            double v = o->values[r * o->cols + c];
+            if (c)
+                sbuf_addch(sb, ',');
+            if (o->labels)
+                fjson_add_int64(sb, (int64_t)v);
+            else
+                fjson_add_double(sb, v);
+        }
+        if (o->cols > 1)
+            sbuf_addch(sb, ']');
+    }
 }

@@ -8,9 +8,11 @@
 #define FERRY_MODELS_MODEL_H
 
 #include "base/ferr.h"
+#include "base/sbuf.h"
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct model;
 struct mlmodel;
@@ -20,16 +22,28 @@ struct model_input {
     const double *values; /* rows * cols, row-major */
 };
 
+/* Numbers in values, or (for strings, booleans, nested values) a JSON
+ * array of rows entries in json; model_output_release frees either. */
 struct model_output {
     size_t rows, cols; /* cols is 1 for one value per row */
-    double *values;    /* rows * cols, the caller's (free) */
+    double *values;    /* rows * cols */
     int labels;        /* values are class labels */
+    char *json;        /* NULL unless the predictions are not numbers */
 };
 
-/* Loads the model directory dir, choosing the first flavor ferry runs
- * natively. INVALID_PARAMETER_VALUE (naming the flavors found) when none
- * fits; a corrupt model file is INVALID_PARAMETER_VALUE too. */
-int model_load_dir(const char *dir, struct model **out, struct ferr *err) WARN_UNUSED;
+/* How a model is run. Zero values are the defaults. */
+struct model_opts {
+    int workers;        /* out-of-process flavors: worker processes (one per CPU) */
+    int64_t timeout_ms; /* out-of-process flavors: per request
+                         * ($MLFLOW_SCORING_SERVER_REQUEST_TIMEOUT seconds, else 60 s) */
+};
+
+/* Loads the model directory dir, choosing the first flavor ferry runs:
+ * native ones (xgboost) before Python workers (sklearn). opts may be NULL.
+ * INVALID_PARAMETER_VALUE (naming the flavors found) when none fits; a
+ * corrupt model file is INVALID_PARAMETER_VALUE too. */
+int model_load_dir(const char *dir, const struct model_opts *opts, struct model **out,
+                   struct ferr *err) WARN_UNUSED;
 int model_predict(struct model *m, const struct model_input *in, struct model_output *out,
                   struct ferr *err) WARN_UNUSED;
 /* SHAP values per row: cols + 1 values (the last is the bias). */
@@ -39,8 +53,16 @@ int model_explain(struct model *m, const struct model_input *in, struct model_ou
 const struct mlmodel *model_mlmodel(const struct model *m);
 /* The flavor in use, e.g. "xgboost". */
 const char *model_flavor(const struct model *m);
+/* Whether predictions run in this process (native flavors) rather than in
+ * worker processes: a server sizes its threads by it. */
+int model_in_process(const struct model *m);
 /* {"flavor": ..., plus what the flavor says}; the caller's reference. */
 json_t *model_describe(const struct model *m);
 void model_free(struct model *m);
+void model_output_release(struct model_output *o);
+/* Appends the predictions as JSON, one element per row (a number, or a
+ * list for several values per row), comma-separated without brackets so
+ * that chunks of a stream join up; *first says whether a comma is due. */
+void model_output_add_rows(const struct model_output *o, struct sbuf *sb, int *first);
 
 #endif

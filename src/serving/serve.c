@@ -90,6 +90,7 @@ static enum MHD_Result reply_error(struct serving *s, struct MHD_Connection *con
 {
     struct sbuf sb = SBUF_INIT;
     int status = err->code == FERR_INTERNAL_ERROR || err->code == FERR_IO_ERROR ? 500
+                 : err->code == FERR_TEMPORARILY_UNAVAILABLE                    ? 503
                  : err->code == FERR_ENDPOINT_NOT_FOUND                         ? 404
                                                                                 : 400;
     if (err->code != FERR_ENDPOINT_NOT_FOUND)
@@ -120,31 +121,6 @@ static void observe(struct serving *s, int64_t start_ns)
     atomic_fetch_add(&s->latency_us_sum, (unsigned long long)(secs * 1e6));
 }
 
-/* Writes rows x cols doubles as JSON: a list of numbers, or of lists;
- * labels as integers. */
-static void add_values(struct sbuf *sb, const struct model_output *o)
-{
-    sbuf_addch(sb, '[');
-    for (size_t r = 0; r < o->rows; r++) {
-        if (r)
-            sbuf_addch(sb, ',');
-        if (o->cols > 1)
-            sbuf_addch(sb, '[');
-        for (size_t c = 0; c < o->cols; c++) {
-            double v = o->values[r * o->cols + c];
-            if (c)
-                sbuf_addch(sb, ',');
-            if (o->labels)
-                sbuf_addf(sb, "%lld", (long long)v);
-            else
-                fjson_add_double(sb, v);
-        }
-        if (o->cols > 1)
-            sbuf_addch(sb, ']');
-    }
-    sbuf_addch(sb, ']');
-}
-
 enum protocol { MLFLOW, MLFLOW_EXPLAIN, OIP_V2 };
 
 /* OIP v2's answer: one output tensor. */
@@ -159,14 +135,22 @@ static void add_oip(struct sbuf *sb, const struct serving *s, const struct model
     sbuf_addf(sb, ",\"outputs\":[{\"name\":\"predict\",\"shape\":[%zu", o->rows);
     if (o->cols > 1)
         sbuf_addf(sb, ",%zu", o->cols);
-    sbuf_addf(sb, "],\"datatype\":\"%s\",\"data\":[", o->labels ? "INT64" : "FP64");
-    for (size_t i = 0; i < o->rows * o->cols; i++) {
-        if (i)
-            sbuf_addch(sb, ',');
-        if (o->labels)
-            sbuf_addf(sb, "%lld", (long long)o->values[i]);
-        else
-            fjson_add_double(sb, o->values[i]);
+    sbuf_addf(sb, "],\"datatype\":\"%s\",\"data\":[",
+              o->json     ? "BYTES"
+              : o->labels ? "INT64"
+                          : "FP64");
+    if (o->json) {
+        int first = 1;
+        model_output_add_rows(o, sb, &first);
+    } else {
+        for (size_t i = 0; i < o->rows * o->cols; i++) {
+            if (i)
+                sbuf_addch(sb, ',');
+            if (o->labels)
+                fjson_add_int64(sb, (int64_t)o->values[i]);
+            else
+                fjson_add_double(sb, o->values[i]);
+        }
     }
     sbuf_addstr(sb, "]}]}");
 }
@@ -208,12 +192,13 @@ static enum MHD_Result score(struct serving *s, struct MHD_Connection *conn, str
     if (proto == OIP_V2) {
         add_oip(&sb, s, &out);
     } else {
-        sbuf_addstr(&sb, explain ? "{\"contributions\":" : "{\"predictions\":");
-        add_values(&sb, &out);
-        sbuf_addch(&sb, '}');
+        int first = 1;
+        sbuf_addstr(&sb, explain ? "{\"contributions\":[" : "{\"predictions\":[");
+        model_output_add_rows(&out, &sb, &first);
+        sbuf_addstr(&sb, "]}");
     }
     atomic_fetch_add(&s->rows, out.rows);
-    free(out.values);
+    model_output_release(&out);
     observe(s, start);
     return reply(conn, 200, "application/json", &sb);
 }
@@ -243,6 +228,15 @@ static enum MHD_Result metrics(struct serving *s, struct MHD_Connection *conn)
               name, s->opts->version ? s->opts->version : "", model_flavor(s->model),
               (double)s->load_ms / 1000.0, atomic_load(&s->requests), atomic_load(&s->errors),
               atomic_load(&s->rows));
+    json_t *d = model_describe(s->model);
+    json_t *restarts = json_object_get(d, "worker_restarts");
+    if (restarts)
+        sbuf_addf(&sb,
+                  "# HELP ferry_model_worker_restarts_total Model worker processes restarted.\n"
+                  "# TYPE ferry_model_worker_restarts_total counter\n"
+                  "ferry_model_worker_restarts_total %lld\n",
+                  (long long)json_integer_value(restarts));
+    json_decref(d);
     unsigned long long cum = 0;
     for (size_t b = 0; b <= NBUCKETS; b++) {
         cum += atomic_load(&s->hist[b]);
@@ -368,8 +362,13 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
     memset(&s, 0, sizeof(s));
     s.opts = o;
     int64_t t0 = ftime_mono_ns();
-    if (model_load_dir(o->model_dir, &s.model, err))
+    struct model_opts mo = {o->workers, 0};
+    if (model_load_dir(o->model_dir, &mo, &s.model, err))
         return -1;
+    /* Native flavors score on the connection's thread: --workers sizes a
+     * thread pool. Worker flavors need a thread per waiting connection, so
+     * that concurrent requests reach the workers together and batch. */
+    int pool = o->workers > 0 && model_in_process(s.model);
     s.load_ms = (ftime_mono_ns() - t0) / 1000000;
     int port = 0, fd = listen_on(o->host ? o->host : "127.0.0.1", o->port, &port, err);
     if (fd < 0) {
@@ -385,15 +384,13 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
         model_free(s.model);
         return ferr_set(err, FERR_INTERNAL_ERROR, "cannot set up signals: %s", strerror(errno));
     }
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
-        (o->workers > 0 ? MHD_USE_EPOLL : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
+                     (pool ? MHD_USE_EPOLL : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
     struct MHD_Daemon *d = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, &s, MHD_OPTION_LISTEN_SOCKET, fd,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, &s, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
         (size_t)64 * 1024, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120,
-        o->workers > 0 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (unsigned)o->workers,
-        MHD_OPTION_END);
+        pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (unsigned)o->workers, MHD_OPTION_END);
     if (!d) {
         close(fd);
         model_free(s.model);

@@ -14,7 +14,8 @@
  *                             Open Inference Protocol v2: health, metadata,
  *                             inference (one [rows, cols] tensor, or one
  *                             tensor per column)
- * Errors are MLflow's JSON shape with status 400 (bad input) or 500. */
+ * Errors are MLflow's JSON shape with status 400 (bad input or the model
+ * raised), 503 (a Python worker died or timed out; it is restarted) or 500. */
 #ifndef FERRY_SERVING_SERVE_H
 #define FERRY_SERVING_SERVE_H
 
@@ -26,7 +27,8 @@ struct serve_opts {
     const char *model_dir; /* a local MLflow model directory */
     const char *name;      /* for /v2/models/<name> and /metrics; default "model" */
     const char *version;   /* may be NULL */
-    int workers;           /* 0: a thread per connection */
+    int workers;           /* native flavors: HTTP threads (0: one per connection);
+                            * Python flavors: worker processes (0: one per CPU) */
 };
 
 /* Loads the model, serves until SIGTERM/SIGINT, returns 0. Prints

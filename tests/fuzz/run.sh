@@ -8,8 +8,8 @@ cd "$(dirname "$0")/../.."
 secs=${1:-10}
 pass=0
 fail=0
-for bin in build-fuzz/*; do
-	[ -x "$bin" ] || continue
+for bin in build-fuzz/fuzz_*; do
+	[ -f "$bin" ] && [ -x "$bin" ] || continue
 	name=$(basename "$bin")
 	work=$(mktemp -d /tmp/ferry-fuzz-XXXXXX)
 	seeds=tests/fuzz/corpus/$name

@@ -177,7 +177,7 @@ TEST(xgboost_flavor_matches_libxgboost)
         sbuf_addf(&dir, "%s/model-%zu", test_tmpdir(), k);
         train(dir.buf, kinds[k].objective, kinds[k].cls, x, xd, ROWS, COLS);
         struct model *m;
-        ASSERT_OK(model_load_dir(dir.buf, &m, &err), &err);
+        ASSERT_OK(model_load_dir(dir.buf, NULL, &m, &err), &err);
         ASSERT_STR_EQ(model_flavor(m), "xgboost");
         struct model_input in = {ROWS, COLS, xd};
         struct model_output out;
@@ -203,7 +203,7 @@ TEST(xgboost_flavor_matches_libxgboost)
                         want);
         }
         ASSERT_INT_EQ(out.labels, k > 0);
-        free(out.values);
+        model_output_release(&out);
         XGDMatrixFree(dm);
         XGBoosterFree(b);
         /* SHAP values: the same numbers libxgboost gives, features + bias per row */
@@ -213,12 +213,12 @@ TEST(xgboost_flavor_matches_libxgboost)
             ASSERT_INT_EQ(out.cols, COLS + 1);
             for (size_t i = 0; i < ROWS * (COLS + 1); i++)
                 ASSERT(fabs(out.values[i] - ref[i]) <= 1e-6);
-            free(out.values);
+            model_output_release(&out);
             XGDMatrixFree(dm);
             XGBoosterFree(b);
         }
         /* wrong width: a clear error */
-        struct model_input narrow = {ROWS, 2, x};
+        struct model_input narrow = {ROWS, 2, xd};
         ASSERT_FAILS(model_predict(m, &narrow, &out, &err), &err, FERR_INVALID_PARAMETER_VALUE);
         ASSERT_CONTAINS(err.msg, "features");
         json_t *d = model_describe(m);
@@ -239,21 +239,33 @@ TEST(xgboost_flavor_corrupt_or_missing_files)
     sbuf_addf(&p, "%s/MLmodel", dir.buf);
     FILE *f = fopen(p.buf, "w");
     ASSERT(f && fprintf(f, mlmodel_text, "xgboost.sklearn.XGBRegressor") > 0 && fclose(f) == 0);
-    ASSERT_FAILS(model_load_dir(dir.buf, &m, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_FAILS(model_load_dir(dir.buf, NULL, &m, &err), &err, FERR_INVALID_PARAMETER_VALUE);
     ASSERT_CONTAINS(err.msg, "missing");
     sbuf_reset(&p);
     sbuf_addf(&p, "%s/model.xgb", dir.buf);
     f = fopen(p.buf, "w");
     ASSERT(f && fputs("this is not a model", f) >= 0 && fclose(f) == 0);
-    ASSERT_FAILS(model_load_dir(dir.buf, &m, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_FAILS(model_load_dir(dir.buf, NULL, &m, &err), &err, FERR_INVALID_PARAMETER_VALUE);
     /* a model no native flavor runs */
+    sbuf_reset(&p);
+    sbuf_addf(&p, "%s/MLmodel", dir.buf);
+    f = fopen(p.buf, "w");
+    ASSERT(f && fputs("flavors:\n  h2o: {data: model.h2o}\n", f) >= 0 && fclose(f) == 0);
+    ASSERT_FAILS(model_load_dir(dir.buf, NULL, &m, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_CONTAINS(err.msg, "it has: h2o; ferry runs: xgboost, sklearn");
+    /* an sklearn model whose pickle is missing, or that leaves its directory */
     sbuf_reset(&p);
     sbuf_addf(&p, "%s/MLmodel", dir.buf);
     f = fopen(p.buf, "w");
     ASSERT(f && fputs("flavors:\n  sklearn: {pickled_model: model.pkl}\n", f) >= 0 &&
            fclose(f) == 0);
-    ASSERT_FAILS(model_load_dir(dir.buf, &m, &err), &err, FERR_INVALID_PARAMETER_VALUE);
-    ASSERT_CONTAINS(err.msg, "sklearn");
+    ASSERT_FAILS(model_load_dir(dir.buf, NULL, &m, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_CONTAINS(err.msg, "model.pkl' cannot be read");
+    f = fopen(p.buf, "w");
+    ASSERT(f && fputs("flavors:\n  sklearn: {pickled_model: ../../etc/passwd}\n", f) >= 0 &&
+           fclose(f) == 0);
+    ASSERT_FAILS(model_load_dir(dir.buf, NULL, &m, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_CONTAINS(err.msg, "leaves the model directory");
     sbuf_release(&dir);
     sbuf_release(&p);
 }
@@ -288,7 +300,7 @@ TEST(api_log_load_predict_model)
     struct model *ref;
     struct model_output want;
     struct model_input in = {ROWS, COLS, xd};
-    ASSERT_OK(model_load_dir(dir.buf, &ref, &err), &err);
+    ASSERT_OK(model_load_dir(dir.buf, NULL, &ref, &err), &err);
     ASSERT_OK(model_predict(ref, &in, &want, &err), &err);
     int64_t v;
     sbuf_addf(&uri, "runs:/%s/model", run);
@@ -308,7 +320,7 @@ TEST(api_log_load_predict_model)
         ASSERT_CONTAINS(ferry_last_error(NULL), "features");
         ferry_model_free(m);
     }
-    free(want.values);
+    model_output_release(&want);
     model_free(ref);
     /* bad input */
     ferry_model *m;
