@@ -16,6 +16,7 @@
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -40,6 +41,8 @@ struct serving {
     atomic_ullong requests, errors, rows;
     atomic_ullong hist[NBUCKETS + 1];
     atomic_ullong latency_us_sum;
+    sem_t gate; /* scorers running at once, for in-process flavors */
+    int gate_on;
 };
 
 struct request {
@@ -182,8 +185,13 @@ static enum MHD_Result score(struct serving *s, struct MHD_Connection *conn, str
                          : input_from_json(body, rq->body.len, sig, &m, &err)))
         return reply_error(s, conn, &err);
     struct model_input in = {m.rows, m.cols, m.values};
+    if (s->gate_on)
+        while (sem_wait(&s->gate) < 0 && errno == EINTR)
+            ;
     int rc = explain ? model_explain(s->model, &in, &out, &err)
                      : model_predict(s->model, &in, &out, &err);
+    if (s->gate_on)
+        sem_post(&s->gate);
     matrix_release(&m);
     if (rc)
         return reply_error(s, conn, &err);
@@ -384,6 +392,12 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
         model_free(s.model);
         return ferr_set(err, FERR_INTERNAL_ERROR, "cannot set up signals: %s", strerror(errno));
     }
+    /* In-process scoring is CPU-bound: letting all 64 connection threads
+     * into it at once only makes the scheduler's bursts the tail latency.
+     * At most one scorer per CPU (bench/RESULTS.md: p99 13 -> 8 ms). */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    s.gate_on =
+        model_in_process(s.model) && sem_init(&s.gate, 0, cpus > 0 ? (unsigned)cpus : 1) == 0;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC |
                      (pool ? MHD_USE_EPOLL : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL);
     struct MHD_Daemon *d = MHD_start_daemon(
@@ -393,6 +407,8 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
         pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (unsigned)o->workers, MHD_OPTION_END);
     if (!d) {
         close(fd);
+        if (s.gate_on)
+            sem_destroy(&s.gate);
         model_free(s.model);
         return ferr_set(err, FERR_INTERNAL_ERROR, "cannot start the scoring server");
     }
@@ -407,6 +423,8 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
     if (lfd >= 0)
         close(lfd);
     MHD_stop_daemon(d);
+    if (s.gate_on)
+        sem_destroy(&s.gate);
     model_free(s.model);
     for (int i = 0; i < 2; i++)
         close(signal_pipe[i]);
