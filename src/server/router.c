@@ -71,6 +71,8 @@ static const struct route routes[] = {
     {"metrics/get-history", ROUTE_ANY, h_metrics_get_history, BODY_SMALL},
     {"metrics/get-history-bulk-interval", ROUTE_ANY, h_metrics_get_history_bulk_interval,
      BODY_SMALL},
+    {"ferry/metrics/get-history-downsampled", ROUTE_ANY, h_metrics_get_history_downsampled,
+     BODY_SMALL},
 };
 
 const struct route *router_find(const char *path)

@@ -381,6 +381,7 @@ static const struct store_ops sqlite_ops = {
     .search_runs = sq_search_runs,
     .metric_history = sq_metric_history,
     .metric_bulk_interval = sq_metric_bulk_interval,
+    .metric_downsampled = sq_metric_downsampled,
 };
 
 /* "<dir of db>/mlruns" as an absolute path. */

@@ -126,6 +126,8 @@ int sq_search_runs(struct store *s, const struct run_search *q, struct run_list 
 int sq_metric_history(struct store *s, const char *run_id, const char *key, int64_t max_results,
                       const char *page_token, struct metric_list *out, char **next_token,
                       struct ferr *err);
+int sq_metric_downsampled(struct store *s, const char *run_id, const char *key, int64_t max_points,
+                          struct metric_list *out, int64_t *total, struct ferr *err);
 int sq_metric_bulk_interval(struct store *s, const char *const *run_ids, size_t n, const char *key,
                             int64_t start_step, int64_t end_step, int64_t max_results,
                             struct metric_list *out, struct ferr *err);

@@ -35,6 +35,24 @@ static int read_points(struct sq_conn *c, sqlite3_stmt *st, const char *key, con
     return 0;
 }
 
+/* Appends p unless it is the point just appended. */
+static void emit_point(struct metric_list *out, const char *key, const struct metric *p)
+{
+    const struct metric *prev = out->n ? &out->v[out->n - 1] : NULL;
+    if (!prev || prev->step != p->step || prev->timestamp != p->timestamp ||
+        prev->value != p->value)
+        metric_list_add(out, key, p->value, p->timestamp, p->step);
+}
+
+/* A bucket's lowest and highest points, in step order; one when equal. */
+static void emit_bucket(struct metric_list *out, const char *key, const struct metric *a,
+                        const struct metric *b)
+{
+    int a_first = a->step < b->step || (a->step == b->step && a->timestamp <= b->timestamp);
+    emit_point(out, key, a_first ? a : b);
+    emit_point(out, key, a_first ? b : a);
+}
+
 int sq_metric_history(struct store *s, const char *run_id, const char *key, int64_t max_results,
                       const char *page_token, struct metric_list *out, char **next_token,
                       struct ferr *err)
@@ -73,6 +91,91 @@ int sq_metric_history(struct store *s, const char *run_id, const char *key, int6
         goto out;
     if (more && next_token)
         page_token_encode(offset + max_results, next_token);
+    rc = 0;
+out:
+    sq_reader_put(sq, c);
+    if (rc)
+        metric_list_release(out);
+    return rc;
+}
+
+/* One pass over the key's points in primary-key (step) order; a bucket's
+ * lowest and highest points are emitted when the next bucket starts. */
+int sq_metric_downsampled(struct store *s, const char *run_id, const char *key, int64_t max_points,
+                          struct metric_list *out, int64_t *total, struct ferr *err)
+{
+    static const char range_sql[] = "SELECT count(*), min(step), max(step) FROM metrics "
+                                    "WHERE run = ? AND key = ? AND is_nan = 0";
+    static const char points_sql[] = "SELECT step, timestamp, value FROM metrics "
+                                     "WHERE run = ? AND key = ? AND is_nan = 0 "
+                                     "ORDER BY step, timestamp, value";
+    struct sq *sq = (struct sq *)s;
+    memset(out, 0, sizeof(*out));
+    *total = 0;
+    if (validate_run_id(run_id, err))
+        return -1;
+    if (!key || !*key)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "missing value for required parameter 'metric_key'");
+    if (max_points < 4 || max_points > 100000)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "max_points must be between 4 and 100000, got %lld", (long long)max_points);
+    struct sq_conn *c = sq_reader_get(sq, err);
+    if (!c)
+        return -1;
+    int64_t run, lo = 0, hi = 0;
+    int rc = -1, step_rc;
+    sqlite3_stmt *st;
+    if (sq_run_lookup(c, run_id, &run, NULL, NULL, err) || !(st = sq_prep(c, range_sql, err)))
+        goto out;
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *total = sqlite3_column_int64(st, 0);
+        lo = sqlite3_column_int64(st, 1);
+        hi = sqlite3_column_int64(st, 2);
+    }
+    sqlite3_reset(st);
+    if (!(st = sq_prep(c, points_sql, err)))
+        goto out;
+    sqlite3_bind_int64(st, 1, run);
+    sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    if (*total <= max_points) {
+        int more;
+        rc = read_points(c, st, key, NULL, 0, out, &more, err);
+        goto out;
+    }
+    /* two points a bucket, and room for the first and last points */
+    double buckets = (double)((max_points - 2) / 2), span = (double)hi - (double)lo + 1.0;
+    int64_t cur = -1;
+    struct metric lo_pt = {0}, hi_pt = {0}, last = {0};
+    while ((step_rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct metric p = {NULL, sqlite3_column_double(st, 2), sqlite3_column_int64(st, 1),
+                           sqlite3_column_int64(st, 0), NULL};
+        int64_t b = (int64_t)(((double)p.step - (double)lo) / span * buckets);
+        if (cur < 0)
+            emit_point(out, key, &p); /* the x range starts where the data does */
+        last = p;
+        if (b != cur) {
+            if (cur >= 0)
+                emit_bucket(out, key, &lo_pt, &hi_pt);
+            cur = b;
+            lo_pt = hi_pt = p;
+        } else if (p.value < lo_pt.value) {
+            lo_pt = p;
+        } else if (p.value > hi_pt.value) {
+            hi_pt = p;
+        }
+    }
+    sqlite3_reset(st);
+    if (step_rc != SQLITE_DONE) {
+        sq_fail(c, "reading metric history", err);
+        goto out;
+    }
+    if (cur >= 0) {
+        emit_bucket(out, key, &lo_pt, &hi_pt);
+        emit_point(out, key, &last); /* ... and ends where it does */
+    }
     rc = 0;
 out:
     sq_reader_put(sq, c);

@@ -183,6 +183,13 @@ int store_get_metric_history(struct store *s, const char *run_id, const char *ke
     return s->ops->metric_history(s, run_id, key, max_results, page_token, out, next_token, err);
 }
 
+int store_get_metric_history_downsampled(struct store *s, const char *run_id, const char *key,
+                                         int64_t max_points, struct metric_list *out,
+                                         int64_t *total, struct ferr *err)
+{
+    return s->ops->metric_downsampled(s, run_id, key, max_points, out, total, err);
+}
+
 int store_get_metric_history_bulk_interval(struct store *s, const char *const *run_ids,
                                            size_t nrun_ids, const char *key, int64_t start_step,
                                            int64_t end_step, int64_t max_results,

@@ -131,4 +131,13 @@ int store_get_metric_history_bulk_interval(struct store *s, const char *const *r
                                            int64_t end_step, int64_t max_results,
                                            struct metric_list *out, struct ferr *err) WARN_UNUSED;
 
+/* The history of one key in at most max_points points, for drawing: all of
+ * it when it is that small, else the lowest and the highest value of each of
+ * (max_points - 2) / 2 equal step ranges (so no spike is lost) and the first
+ * and last points, in step order; max_points is 4..100000.
+ * NaN values are left out. *total gets the number of points stored. */
+int store_get_metric_history_downsampled(struct store *s, const char *run_id, const char *key,
+                                         int64_t max_points, struct metric_list *out,
+                                         int64_t *total, struct ferr *err) WARN_UNUSED;
+
 #endif

@@ -66,6 +66,9 @@ struct store_ops {
     int (*metric_bulk_interval)(struct store *s, const char *const *run_ids, size_t n,
                                 const char *key, int64_t start_step, int64_t end_step,
                                 int64_t max_results, struct metric_list *out, struct ferr *err);
+    int (*metric_downsampled)(struct store *s, const char *run_id, const char *key,
+                              int64_t max_points, struct metric_list *out, int64_t *total,
+                              struct ferr *err);
 };
 
 struct store {

@@ -191,3 +191,34 @@ def test_history_of_deleted_run_and_special_keys(srv, c):
         if not token:
             break
     assert seen == [0, 1, 2, 3, 4], seen
+
+
+def test_downsampled_history_keeps_spikes(srv, c):
+    """ferry's /api/2.0/ferry/metrics/get-history-downsampled: small histories whole, big ones as
+    each bucket's lowest and highest point (the spike and the dip survive), in step order."""
+    rid = c.create_run()["info"]["run_id"]
+    for start in range(0, 10000, 1000):
+        c.log_batch(rid, [{"key": "m", "timestamp": 1000 + i, "step": i,
+                           "value": 500.0 if i == 4321 else -7.0 if i == 777 else i % 10}
+                          for i in range(start, start + 1000)])
+    c.log_batch(rid, [{"key": "m", "value": "NaN", "timestamp": 1, "step": 20000}])
+    get = lambda q: c.get("ferry/metrics/get-history-downsampled", q, prefix="/api/2.0/")
+    r = c.ok(get({"run_id": rid, "metric_key": "m", "max_points": 200}))
+    assert r["total"] == 10000 and r["downsampled"] is True, {k: r[k] for k in ("total",)}
+    pts = r["metrics"]
+    assert len(pts) <= 200 and len(pts) >= 150, len(pts)
+    steps = [p["step"] for p in pts]
+    assert steps == sorted(steps) and steps[0] == 0 and steps[-1] == 9999, steps[-5:]
+    values = {p["step"]: p["value"] for p in pts}
+    assert values.get(4321) == 500.0 and values.get(777) == -7.0, (values.get(4321), values.get(777))
+    small = _run_with_history(c, 50, "s")
+    r = c.ok(get({"run_id": small, "metric_key": "s"}))
+    assert r["total"] == 50 and r["downsampled"] is False and len(r["metrics"]) == 50
+    r = c.ok(get({"run_id": small, "metric_key": "absent"}))
+    assert r == {"total": 0, "downsampled": False}, r
+    for q in ({"run_id": rid, "metric_key": "m", "max_points": 1},
+              {"run_id": rid, "metric_key": "m", "max_points": 100001},
+              {"run_id": rid, "metric_key": "m", "max_points": "many"},
+              {"run_id": rid}, {"metric_key": "m"}, {"run_id": "../x", "metric_key": "m"}):
+        expect_error(get(q), 400, "INVALID_PARAMETER_VALUE")
+    expect_error(get({"run_id": "a" * 32, "metric_key": "m"}), 404, "RESOURCE_DOES_NOT_EXIST")

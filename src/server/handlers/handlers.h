@@ -58,5 +58,6 @@ int h_artifacts_list(struct req *r);
 /* metrics.c */
 int h_metrics_get_history(struct req *r);
 int h_metrics_get_history_bulk_interval(struct req *r);
+int h_metrics_get_history_downsampled(struct req *r);
 
 #endif

@@ -35,6 +35,27 @@ int h_metrics_get_history(struct req *r)
     return 0;
 }
 
+/* /api/2.0/ferry/metrics/get-history-downsampled: a history made small
+ * enough to draw without losing its spikes (see the store's contract), plus
+ * "total" (points stored) and "downsampled". */
+int h_metrics_get_history_downsampled(struct req *r)
+{
+    const char *id, *key = NULL;
+    int64_t max = 2000, total = 0;
+    struct metric_list l;
+    if (req_run_id(r, &id) ||
+        fjson_get_str(r->in, "metric_key", JSON_REQUIRED, &key, &r->err) < 0 ||
+        fjson_get_int64(r->in, "max_points", JSON_OPTIONAL, &max, &r->err) < 0 ||
+        store_get_metric_history_downsampled(r->store, id, key, max, &l, &total, &r->err))
+        return -1;
+    codec_write_metrics_response(r->out, &l, NULL);
+    sbuf_setlen(r->out, r->out->len - 1); /* reopen the object */
+    sbuf_addf(r->out, "%s\"total\":%lld,\"downsampled\":%s}", r->out->len > 1 ? "," : "",
+              (long long)total, (int64_t)l.n < total ? "true" : "false");
+    metric_list_release(&l);
+    return 0;
+}
+
 int h_metrics_get_history_bulk_interval(struct req *r)
 {
     const char **ids = NULL, *key = NULL;
