@@ -46,8 +46,17 @@ $(OUT)/obj/gen/%.o: $(OUT)/gen/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -c $< -o $@
 
+# The web UI: npm packages from ui/package-lock.json, bundled by ui/build.mjs
+# into a C file of its assets.
+UI_DEPS := $(wildcard ui/src/*) ui/build.mjs ui/package-lock.json
+ui/node_modules/.installed: ui/package.json ui/package-lock.json
+	cd ui && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+%/gen/ui_assets.c: $(UI_DEPS) ui/node_modules/.installed
+	node ui/build.mjs --c-out $@
+
 LIB_OBJ  := $(LIB_SRC:%.c=$(OUT)/obj/%.o) $(OUT)/obj/gen/pyworker_source.o
-SRV_OBJ  := $(SRV_SRC:%.c=$(OUT)/obj/%.o)
+SRV_OBJ  := $(SRV_SRC:%.c=$(OUT)/obj/%.o) $(OUT)/obj/gen/ui_assets.o
 CLI_OBJ  := $(CLI_SRC:%.c=$(OUT)/obj/%.o)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(OUT)/obj/%.o)
 
@@ -122,6 +131,6 @@ format:
 	clang-format -i $(LIB_SRC) $(SRV_SRC) $(CLI_SRC) $(wildcard src/*/*.h src/*/*/*.h include/ferry/*.h)
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz ui/node_modules
 
 -include $(shell find $(OUT)/obj -name '*.d' 2>/dev/null)

@@ -2,7 +2,8 @@
  * The HTTP core: listens, accumulates request bodies within each route's
  * limit, decodes the request into a JSON object (body or query string),
  * dispatches to the route's handler, and writes the response or MLflow's JSON
- * error. Also /health, /version, the access log and graceful shutdown.
+ * error. Also /health, /version, the web UI (ui.c), the access log and
+ * graceful shutdown.
  *
  * Threading: by default one thread per connection, so concurrent writers can
  * all be waiting in the store's group commit at once (their writes share one
@@ -15,6 +16,7 @@
 #include "server/http.h"
 #include "server/respond.h"
 #include "server/artifact_proxy.h"
+#include "server/ui.h"
 #include "api/codec.h"
 #include "base/ftime.h"
 #include "base/log.h"
@@ -228,6 +230,8 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
         *status_out = 200;
         return serve_plain(conn, FERRY_VERSION_STRING);
     }
+    if (!cr->route && ui_owns(url))
+        return ui_answer(conn, url, method, status_out, bytes_out);
     if (!cr->route) {
         *status_out = 404;
         ferr_set(&err, FERR_ENDPOINT_NOT_FOUND, "no endpoint at '%.200s'", url);

@@ -120,10 +120,30 @@ def test_writes_refuse_get_on_both_prefixes(srv, c):
 def test_unknown_paths_on_both_prefixes(srv, c):
     for path in (API + "experiments/nope", AJAX + "runs/nope", API + "runs", API,
                  "/api/2.0/mlflow", "/api/2.1/mlflow/runs/get", "/api/2.0/mlflow/runs/get/x",
-                 AJAX + "experiments/create/", "/", API + "RUNS/GET"):
+                 AJAX + "experiments/create/", "/indexhtml", API + "RUNS/GET"):
         for method in ("GET", "POST"):
             r = c.raw(method, path, "{}" if method == "POST" else None)
             expect_error(r, 404, "ENDPOINT_NOT_FOUND")
+
+
+def test_the_web_ui_is_served_from_the_binary(srv, c):
+    """GET / is the app's page; its files are gzipped for clients that accept it, revalidated by
+    ETag, locked down by a Content-Security-Policy; anything else under the UI is refused."""
+    import gzip
+    r = c.raw("GET", "/")
+    assert r.status == 200 and r.headers["Content-Type"].startswith("text/html"), r
+    assert b'<div id="app">' in r.body and "default-src 'self'" in r.headers[
+        "Content-Security-Policy"], r.headers
+    r = c.raw("GET", "/static/app.js", headers={"Accept-Encoding": "gzip"})
+    assert r.status == 200 and r.headers.get("Content-Encoding") == "gzip", r.headers
+    js = gzip.decompress(r.body)
+    plain = c.raw("GET", "/static/app.js")
+    assert "Content-Encoding" not in plain.headers and plain.body == js
+    r = c.raw("GET", "/static/app.js", headers={"If-None-Match": plain.headers["ETag"]})
+    assert r.status == 304 and r.body == b"", r
+    assert c.raw("GET", "/static/nope.js").status == 404
+    assert c.raw("POST", "/", "{}").status == 405
+    assert c.raw("GET", "/index.html").body == c.raw("GET", "/").body
 
 
 def test_query_string_forms(srv, c):

@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// ferry's web UI: a single-page app over the REST API, routed by the URL's
+// fragment so that every page has a deep link (#/experiments/1/runs/<id>,
+// the same shape as MLflow's UI).
+import { render } from "preact";
+import { useEffect, useState } from "preact/hooks";
+import { html } from "./html.js";
+import { parseHash } from "./util.js";
+import { ExperimentsPage } from "./experiments.js";
+import { RunsPage } from "./runs.js";
+import { RunPage } from "./run.js";
+import { ComparePage } from "./compare.js";
+import { ModelsPage, ModelPage } from "./registry.js";
+import "./style.css";
+
+function route(r) {
+  const [a, b, c, d] = r.parts;
+  if (!a || a === "experiments" && !b) return html`<${ExperimentsPage} query=${r.query} />`;
+  if (a === "experiments" && b && c === "runs" && d) return html`<${RunPage} experimentId=${b} runId=${d} />`;
+  if (a === "experiments" && b) return html`<${RunsPage} experimentIds=${b.split(",")} query=${r.query} />`;
+  if (a === "compare-runs") return html`<${ComparePage} runIds=${(r.query.get("runs") || "").split(",").filter(Boolean)} />`;
+  if (a === "models" && b) return html`<${ModelPage} name=${b} />`;
+  if (a === "models") return html`<${ModelsPage} query=${r.query} />`;
+  return html`<div class="page"><h1>Not found</h1><p>No page at <code>${location.hash}</code>. <a href="#/">Experiments</a></p></div>`;
+}
+
+function App() {
+  const [r, setR] = useState(parseHash(location.hash));
+  useEffect(() => {
+    const on = () => setR(parseHash(location.hash));
+    addEventListener("hashchange", on);
+    return () => removeEventListener("hashchange", on);
+  }, []);
+  const section = r.parts[0] === "models" ? "models" : "experiments";
+  return html`
+    <header class="top">
+      <a class="brand" href="#/">ferry</a>
+      <nav aria-label="Sections">
+        <a href="#/" aria-current=${section === "experiments" ? "page" : null}>Experiments</a>
+        <a href="#/models" aria-current=${section === "models" ? "page" : null}>Models</a>
+      </nav>
+    </header>
+    <main id="main">${route(r)}</main>`;
+}
+
+const root = document.getElementById("app");
+root.textContent = ""; // the "Loading" placeholder
+render(html`<${App} />`, root);

@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+// Test support: a real `ferry server` on a free 127.0.0.1 port with its own
+// database and artifact directory, seeded over the REST API, and a headless
+// Chromium (Debian's) driven by playwright-core.
+import { spawn } from "node:child_process";
+import { mkdtempSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { createInterface } from "node:readline";
+import { chromium } from "playwright-core";
+
+export const FERRY = resolve(process.env.FERRY_BIN || "build-san/ferry");
+export const SHOTS = process.env.FERRY_UI_SHOTS || join(tmpdir(), "ferry-ui-shots");
+
+export async function startServer() {
+  const dir = mkdtempSync(join(tmpdir(), "ferry-ui-"));
+  const proc = spawn(FERRY, ["server", "--host", "127.0.0.1", "--port", "0",
+    "--backend-store-uri", "sqlite:///" + join(dir, "ferry.db"),
+    "--artifacts-destination", join(dir, "artifacts")], { stdio: ["ignore", "pipe", "pipe"] });
+  let stderr = "";
+  proc.stderr.on("data", (d) => { stderr += d; });
+  const url = await new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error("ferry server did not start: " + stderr)), 30000);
+    createInterface({ input: proc.stdout }).on("line", (line) => {
+      const m = line.match(/http:\/\/127\.0\.0\.1:(\d+)/);
+      if (m) { clearTimeout(timer); ok(`http://127.0.0.1:${m[1]}/`); }
+    });
+    proc.on("exit", (code) => fail(new Error(`ferry server exited ${code}: ${stderr}`)));
+  });
+  return {
+    url, dir,
+    stderr: () => stderr,
+    async stop() {
+      proc.kill("SIGTERM");
+      const code = await new Promise((ok) => proc.exitCode !== null ? ok(proc.exitCode) : proc.on("exit", ok));
+      if (code !== 0) throw new Error(`ferry server exited ${code}: ${stderr}`);
+    },
+  };
+}
+
+export async function api(base, path, body, method = "POST") {
+  const r = await fetch(base + (path.startsWith("api/") ? path : "api/2.0/mlflow/" + path), {
+    method, headers: body ? { "Content-Type": "application/json" } : {}, body: body ? (typeof body === "string" ? body : JSON.stringify(body)) : undefined,
+  });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`${path}: ${r.status} ${text}`);
+  return text ? JSON.parse(text) : {};
+}
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium", headless: true, timeout: 60000,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+}
+
+// A page that records console errors and failed requests; check() throws
+// if any happened (a test calls it at its end).
+export async function openPage(browser, t) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  const problems = [];
+  page.on("console", (m) => m.type() === "error" && problems.push("console: " + m.text()));
+  page.on("pageerror", (e) => problems.push("page error: " + e.message));
+  page.on("requestfailed", (r) => problems.push("request failed: " + r.url()));
+  page.check = async (allow = []) => {
+    const left = problems.filter((p) => !allow.some((a) => p.includes(a)));
+    if (left.length) throw new Error(left.join("\n"));
+  };
+  return page;
+}
+
+// Runs body(page); on failure saves a screenshot named after the test.
+// allow: console messages that are expected (a test that provokes an
+// error answer makes the browser log the failed request).
+export async function withPage(browser, t, body, allow = []) {
+  const page = await openPage(browser, t);
+  try {
+    await body(page);
+    await page.check(allow);
+  } catch (e) {
+    mkdirSync(SHOTS, { recursive: true });
+    const shot = join(SHOTS, t.name.replace(/[^a-z0-9]+/gi, "-") + ".png");
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    e.message += "\nscreenshot: " + shot;
+    throw e;
+  } finally {
+    await page.close();
+  }
+}
