@@ -131,22 +131,22 @@ static const char *content_type_for(const char *path)
     return "application/octet-stream";
 }
 
-static enum MHD_Result answer_download(struct proxy_req *p, struct MHD_Connection *conn,
-                                       int *status, size_t *bytes)
+enum MHD_Result artifact_send_file(struct MHD_Connection *conn, struct artifact_repo *repo,
+                                   const char *path, int *status, size_t *bytes, struct ferr *err)
 {
     int fd = -1;
     int64_t size = 0;
-    if (artifact_open_read(p->repo, p->path, &fd, &size, &p->err))
+    if (artifact_open_read(repo, path, &fd, &size, err))
         return MHD_YES; /* answered as an error by the caller */
     struct MHD_Response *resp = MHD_create_response_from_fd64((uint64_t)size, fd);
     if (!resp) {
         close(fd);
         return MHD_NO;
     }
-    const char *base = strrchr(p->path, '/');
-    base = base ? base + 1 : p->path;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
     char disp[512];
-    /* The name is quoted; '"' and '\' cannot be in it after the path check,
+    /* The name is quoted; '"' and '\\' cannot be in it after the path check,
      * but they are replaced anyway. */
     size_t k = 0;
     k += (size_t)snprintf(disp, sizeof(disp), "attachment; filename=\"");
@@ -154,7 +154,7 @@ static enum MHD_Result answer_download(struct proxy_req *p, struct MHD_Connectio
         disp[k++] = *c == '"' || *c == '\\' ? '_' : *c;
     disp[k++] = '"';
     disp[k] = '\0';
-    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_for(p->path)) ==
+    if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_for(path)) ==
             MHD_NO ||
         MHD_add_response_header(resp, "Content-Disposition", disp) == MHD_NO ||
         MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff") == MHD_NO) {
@@ -242,7 +242,7 @@ enum MHD_Result proxy_answer(struct proxy_req *p, struct MHD_Connection *conn, i
     if (p->err.code == FERR_OK) {
         switch (p->op) {
         case OP_DOWNLOAD:
-            rc = answer_download(p, conn, status, bytes);
+            rc = artifact_send_file(conn, p->repo, p->path, status, bytes, &p->err);
             break;
         case OP_LIST:
             rc = answer_list(p, conn, status, bytes);

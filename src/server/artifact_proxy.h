@@ -39,6 +39,12 @@ void proxy_body(struct proxy_req *p, const char *data, size_t n);
 /* Once the body is complete: acts and queues the answer. */
 enum MHD_Result proxy_answer(struct proxy_req *p, struct MHD_Connection *conn, int *status,
                              size_t *bytes);
+/* Queues a file of repo as a download (a type by extension, never one a
+ * browser would run, as an attachment, nosniff). When the file cannot be
+ * opened, returns MHD_YES with err set and queues nothing: the caller
+ * answers the error. */
+enum MHD_Result artifact_send_file(struct MHD_Connection *conn, struct artifact_repo *repo,
+                                   const char *path, int *status, size_t *bytes, struct ferr *err);
 /* Frees p; an upload that did not complete leaves nothing behind. */
 void proxy_end(struct proxy_req *p);
 

@@ -17,6 +17,7 @@
 #include "server/respond.h"
 #include "server/artifact_proxy.h"
 #include "server/ui.h"
+#include "server/get_artifact.h"
 #include "api/codec.h"
 #include "base/ftime.h"
 #include "base/log.h"
@@ -230,6 +231,8 @@ static enum MHD_Result dispatch(struct server *srv, struct MHD_Connection *conn,
         *status_out = 200;
         return serve_plain(conn, FERRY_VERSION_STRING);
     }
+    if (!cr->route && !strcmp(url, GET_ARTIFACT_PATH) && is_get)
+        return get_artifact_answer(conn, srv->store, srv->artifacts, status_out, bytes_out);
     if (!cr->route && ui_owns(url))
         return ui_answer(conn, url, method, status_out, bytes_out);
     if (!cr->route) {

@@ -412,3 +412,36 @@ def test_gc_sweeps_uploads_a_killed_server_left(srv, c):
     assert _get(c, base + "/kept.bin").body == b"x"
     os.unlink(fresh)
     os.unlink(os.path.join(d, "link"))
+
+
+def test_get_artifact_reads_proxied_and_local_roots(srv, c):
+    """MLflow's GET /get-artifact?run_id=&path= (what the web UI reads): a proxied run's file, a
+    file of a run whose root is a local directory, and clear errors for everything else."""
+    rid, rel = _run(c)
+    assert _put(c, rel + "/dir/a.json", b'{"x": 1}').status == 200
+    q = lambda **kw: "/get-artifact?" + urllib.parse.urlencode(kw)
+    r = c.raw("GET", q(run_id=rid, path="dir/a.json"))
+    assert r.status == 200 and r.body == b'{"x": 1}', r
+    assert r.headers["Content-Type"] == "application/json" and "attachment" in r.headers[
+        "Content-Disposition"], r.headers
+    assert c.raw("GET", q(run_uuid=rid, path="dir/a.json")).body == b'{"x": 1}'
+    # a run whose artifacts live in a plain local directory (as an embedded client logs them)
+    local = tempfile.mkdtemp(prefix="ferry-local-root-")
+    exp = c.create_experiment("local-root", artifact_location="file://" + local)
+    info = c.create_run(exp)["info"]
+    root = info["artifact_uri"][len("file://"):]
+    os.makedirs(os.path.join(root, "plots"))
+    with open(os.path.join(root, "plots", "page.html"), "wb") as f:
+        f.write(b"<script>alert(1)</script>")
+    r = c.raw("GET", q(run_id=info["run_id"], path="plots/page.html"))
+    assert r.status == 200 and r.body == b"<script>alert(1)</script>", r
+    # never served as something a browser would run
+    assert r.headers["Content-Type"] == "application/octet-stream", r.headers
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    for bad in (q(run_id=rid), q(path="x"), q(run_id=rid, path="../../etc/passwd"),
+                q(run_id=rid, path="/etc/passwd"), q(run_id="../x", path="a")):
+        expect_error(c.raw("GET", bad), 400, "INVALID_PARAMETER_VALUE")
+    expect_error(c.raw("GET", q(run_id="f" * 32, path="a")), 404, "RESOURCE_DOES_NOT_EXIST")
+    expect_error(c.raw("GET", q(run_id=rid, path="dir/none.txt")), 404, "RESOURCE_DOES_NOT_EXIST")
+    assert c.raw("GET", q(run_id=rid, path="dir")).status in (400, 404)  # a directory
+    assert c.raw("POST", q(run_id=rid, path="dir/a.json"), "{}").status == 404

@@ -43,13 +43,9 @@ export const post = (path, body) => call("POST", path, body || {});
 export const patch = (path, body) => call("PATCH", path, body || {});
 export const del = (path, body) => call("DELETE", path, body || {});
 
-// The URL the browser downloads an artifact from: runs whose artifacts the
-// server proxies (mlflow-artifacts:/...) are read through the artifact
-// service; others cannot be reached from a browser.
+// The URL the browser downloads an artifact from: MLflow's /get-artifact,
+// which reads the run's files wherever they are kept (the proxied
+// repository or a local artifact root).
 export function artifactUrl(run, path) {
-  const root = run.info.artifact_uri || "";
-  const m = root.match(/^mlflow-artifacts:(?:\/\/[^/]*)?\/(.*)$/);
-  if (!m) return null;
-  const parts = (m[1] + "/" + path).split("/").filter(Boolean).map(encodeURIComponent);
-  return "api/2.0/mlflow-artifacts/artifacts/" + parts.join("/");
+  return "get-artifact?" + new URLSearchParams({ run_id: run.info.run_id, path }).toString();
 }

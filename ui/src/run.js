@@ -80,10 +80,6 @@ function Preview({ run, file }) {
   useEffect(() => {
     let live = true, objectUrl = null;
     setState({ loading: true });
-    if (!url) {
-      setState({ error: { code: "NOT_SERVED", message: "this run's artifacts are not served by this server (" + run.info.artifact_uri + ")" } });
-      return;
-    }
     if (Number(file.file_size || 0) > PREVIEW_LIMIT && !image) {
       setState({ tooBig: true });
       return;
@@ -106,7 +102,7 @@ function Preview({ run, file }) {
     : ext === "json" ? html`<pre class="preview">${(() => { try { return JSON.stringify(JSON.parse(state.text), null, 2); } catch { return state.text; } })()}</pre>`
     : html`<pre class="preview">${state.text}</pre>`;
   return html`<div class="artifact-preview" aria-live="polite">
-    <div class="toolbar"><strong>${file.path}</strong>${url ? html`<a class="button" href=${url} download=${name}>Download</a>` : null}</div>
+    <div class="toolbar"><strong>${file.path}</strong><a class="button" href=${url} download=${name}>Download</a></div>
     ${body}</div>`;
 }
 

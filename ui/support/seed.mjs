@@ -2,6 +2,9 @@
 // Seeds a server with what the UI tests browse: two experiments, runs with
 // params, metrics (one with a spike), tags and a nested child, artifacts of
 // every previewable kind, and a registered model with versions and an alias.
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { api } from "./server.mjs";
 
 const PNG = Buffer.from(
@@ -61,5 +64,12 @@ export async function seed(base) {
     await api(base, "model-versions/create", { name: "fraud", source: r.info.artifact_uri + "/model", run_id: r.info.run_id });
   await api(base, "model-versions/transition-stage", { name: "fraud", version: "1", stage: "Production", archive_existing_versions: false });
   await api(base, "registered-models/alias", { name: "fraud", alias: "champion", version: "1" });
-  return { exp, other, runs, child };
+  // a run whose artifacts are a plain local directory, as an embedded client leaves them
+  const dir = mkdtempSync(join(tmpdir(), "ferry-ui-local-"));
+  const localExp = (await api(base, "experiments/create", { name: "local-files", artifact_location: "file://" + dir })).experiment_id;
+  const local = (await api(base, "runs/create", { experiment_id: localExp, run_name: "offline" })).run;
+  const root = local.info.artifact_uri.replace(/^file:\/\//, "");
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(root, "readme.md"), "logged offline\n");
+  return { exp, other, runs, child, local };
 }

@@ -148,6 +148,14 @@ test("run page: params, metrics, chart, downsampled history, note, artifacts", a
   });
 });
 
+test("run page: artifacts kept in a local directory are previewed too", async (t) => {
+  await withPage(browser, t, async (page) => {
+    await page.goto(`${srv.url}#/experiments/${data.local.info.experiment_id}/runs/${data.local.info.run_id}`);
+    await page.getByRole("button", { name: "readme.md" }).click();
+    await page.locator("pre.preview", { hasText: "logged offline" }).waitFor();
+  });
+});
+
 test("compare: params diff, overlaid chart, scatter and parallel coordinates", async (t) => {
   const ids = data.runs.slice(0, 3).map((r) => r.info.run_id).join(",");
   await withPage(browser, t, async (page) => {
