@@ -104,8 +104,13 @@ out:
 int sq_metric_downsampled(struct store *s, const char *run_id, const char *key, int64_t max_points,
                           struct metric_list *out, int64_t *total, struct ferr *err)
 {
-    static const char range_sql[] = "SELECT count(*), min(step), max(step) FROM metrics "
-                                    "WHERE run = ? AND key = ? AND is_nan = 0";
+    /* From the primary key alone: the first and last steps, and whether
+     * there are more than max_points points (counting stops there). */
+    static const char range_sql[] =
+        "SELECT (SELECT count(*) FROM (SELECT 1 FROM metrics WHERE run = ?1 AND key = ?2 "
+        "AND is_nan = 0 LIMIT ?3)), "
+        "(SELECT step FROM metrics WHERE run = ?1 AND key = ?2 ORDER BY step LIMIT 1), "
+        "(SELECT step FROM metrics WHERE run = ?1 AND key = ?2 ORDER BY step DESC LIMIT 1)";
     static const char points_sql[] = "SELECT step, timestamp, value FROM metrics "
                                      "WHERE run = ? AND key = ? AND is_nan = 0 "
                                      "ORDER BY step, timestamp, value";
@@ -130,6 +135,7 @@ int sq_metric_downsampled(struct store *s, const char *run_id, const char *key, 
         goto out;
     sqlite3_bind_int64(st, 1, run);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, max_points + 1);
     if (sqlite3_step(st) == SQLITE_ROW) {
         *total = sqlite3_column_int64(st, 0);
         lo = sqlite3_column_int64(st, 1);
@@ -149,7 +155,9 @@ int sq_metric_downsampled(struct store *s, const char *run_id, const char *key, 
     double buckets = (double)((max_points - 2) / 2), span = (double)hi - (double)lo + 1.0;
     int64_t cur = -1;
     struct metric lo_pt = {0}, hi_pt = {0}, last = {0};
+    *total = 0;
     while ((step_rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ++*total;
         struct metric p = {NULL, sqlite3_column_double(st, 2), sqlite3_column_int64(st, 1),
                            sqlite3_column_int64(st, 0), NULL};
         int64_t b = (int64_t)(((double)p.step - (double)lo) / span * buckets);
