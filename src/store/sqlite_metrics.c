@@ -109,8 +109,10 @@ int sq_metric_downsampled(struct store *s, const char *run_id, const char *key, 
     static const char range_sql[] =
         "SELECT (SELECT count(*) FROM (SELECT 1 FROM metrics WHERE run = ?1 AND key = ?2 "
         "AND is_nan = 0 LIMIT ?3)), "
-        "(SELECT step FROM metrics WHERE run = ?1 AND key = ?2 ORDER BY step LIMIT 1), "
-        "(SELECT step FROM metrics WHERE run = ?1 AND key = ?2 ORDER BY step DESC LIMIT 1)";
+        "(SELECT step FROM metrics WHERE run = ?1 AND key = ?2 AND is_nan = 0 "
+        "ORDER BY step LIMIT 1), "
+        "(SELECT step FROM metrics WHERE run = ?1 AND key = ?2 AND is_nan = 0 "
+        "ORDER BY step DESC LIMIT 1)";
     static const char points_sql[] = "SELECT step, timestamp, value FROM metrics "
                                      "WHERE run = ? AND key = ? AND is_nan = 0 "
                                      "ORDER BY step, timestamp, value";
