@@ -59,6 +59,7 @@ export function ModelPage({ name }) {
       <p class="crumbs"><a href="#/models">Models</a> /</p>
       <h1>${m.name}</h1>
       ${m.description ? html`<p>${m.description}</p>` : null}
+      ${(m.tags || []).length ? html`<p>${m.tags.map((t) => html`<span class="pill">${t.key}=${t.value}</span>`)}</p>` : null}
       <${ErrorBox} error=${actionError || versions.error} />
       <section><h2>Versions</h2>
         <table class="grid"><thead><tr><th>Version</th><th>Stage</th><th>Aliases</th><th>Source run</th><th>Created</th><th>Tags</th><th>Move to stage</th></tr></thead><tbody>

@@ -16,7 +16,7 @@ const FIXED = [
   { id: "attributes.start_time", label: "Started" },
   { id: "duration", label: "Duration" },
   { id: "attributes.user_id", label: "User" },
-  { id: "source", label: "Source" },
+  { id: "tags.`mlflow.source.name`", label: "Source" },
 ];
 
 function cell(run, col) {
@@ -94,7 +94,7 @@ export function RunsPage({ experimentIds, query }) {
     navigate(hashWith(["experiments", experimentIds.join(",")], nq));
   };
   const sortBy = (col) => {
-    if (col === "duration" || col === "source") return;
+    if (col === "duration") return; // not in MLflow's order_by grammar
     const [c, dir] = order.split(" ");
     setQuery("order", `${col} ${c === col && dir === "DESC" ? "ASC" : "DESC"}`);
   };
@@ -176,7 +176,7 @@ export function RunsPage({ experimentIds, query }) {
           <thead><tr>
             <th><input type="checkbox" aria-label="Select all on this page" checked=${runs.length && picked.size === runs.length}
               onChange=${(e) => setPicked(e.target.checked ? new Set(runs.map((r) => r.info.run_id)) : new Set())} /></th>
-            ${FIXED.map((c) => html`<th aria-sort=${ariaSort(c.id)}>${c.id === "duration" || c.id === "source" ? c.label
+            ${FIXED.map((c) => html`<th aria-sort=${ariaSort(c.id)}>${c.id === "duration" ? c.label
               : html`<button class="sort" onClick=${() => sortBy(c.id)}>${c.label}${sortMark(c.id)}</button>`}</th>`)}
             ${cols.map((c) => html`<th aria-sort=${ariaSort(c)}><button class="sort" onClick=${() => sortBy(c)}>${unquote(c)}${sortMark(c)}</button>
               <button class="x" aria-label=${"Remove column " + unquote(c)} onClick=${() => setQuery("cols", cols.filter((x) => x !== c).join(","))}>×</button></th>`)}
