@@ -6,6 +6,7 @@
 #include "client/client_registry.h"
 #include "base/sbuf.h"
 #include "domain/artifact_uri.h"
+#include "models/model_log.h"
 
 #include <getopt.h>
 #include <inttypes.h>
@@ -16,7 +17,8 @@
 #include "base/banned.h"
 
 static const char usage[] =
-    "usage: ferry models register SOURCE --name NAME [--description TEXT] [--tag KEY=VALUE ...]\n"
+    "usage: ferry models log DIR [--artifact-path PATH] [--run-id ID]\n"
+    "       ferry models register SOURCE --name NAME [--description TEXT] [--tag KEY=VALUE ...]\n"
     "       ferry models list [--filter EXPR] [--max-results N] [--json]\n"
     "       ferry models describe NAME [--json]\n"
     "       ferry models versions NAME [--json]\n"
@@ -32,6 +34,9 @@ static const char usage[] =
     "       ferry models predict -m URI -i INPUT.csv|INPUT.json [-o OUTPUT.json]\n"
     "       ferry models validate -m URI\n"
     "\n"
+    "  log         a model directory (with its MLmodel) to a run as MLflow's log_model does:\n"
+    "              files under PATH (default \"model\"), mlflow.log-model.history; the run\n"
+    "              is --run-id, else $FERRY_RUN_ID, else $MLFLOW_RUN_ID\n"
     "  register    a new version of NAME from SOURCE (runs:/<run_id>/<path>, a directory or an\n"
     "              object-store URI); creates the registered model when it does not exist\n"
     "  transition  to None, Staging, Production or Archived; --archive-existing archives\n"
@@ -55,6 +60,7 @@ static const char usage[] =
 
 struct opts {
     const char *name, *description, *filter, *model_uri, *host, *input, *output;
+    const char *artifact_path, *run_id;
     int64_t port, workers;
     const char *tags[MAX_TAGS];
     size_t ntags;
@@ -79,6 +85,8 @@ static int parse(int argc, char **argv, struct opts *o)
         {"host", required_argument, NULL, 'H'},
         {"port", required_argument, NULL, 'p'},
         {"workers", required_argument, NULL, 'w'},
+        {"artifact-path", required_argument, NULL, 'A'},
+        {"run-id", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -136,6 +144,12 @@ static int parse(int argc, char **argv, struct opts *o)
             if (cli_parse_int64("--workers", optarg, 0, 1024, &o->workers))
                 return 2;
             break;
+        case 'A':
+            o->artifact_path = optarg;
+            break;
+        case 'R':
+            o->run_id = optarg;
+            break;
         case 'h':
             fputs(usage, stdout);
             return -1;
@@ -160,6 +174,21 @@ static void print_version_row(struct table *t, const struct model_version *v)
     table_add(t, v->run_id ? v->run_id : "-");
     table_add(t, v->source);
     sbuf_release(&aliases);
+}
+
+static int do_log(struct client *c, struct opts *o, char **pos, int npos)
+{
+    struct ferr err = FERR_INIT;
+    const char *run = o->run_id ? o->run_id : client_env("RUN_ID");
+    if (npos != 1)
+        return cli_usagef("log takes one model directory\n%s", usage);
+    if (!run)
+        return cli_usagef("no run: pass --run-id or set FERRY_RUN_ID");
+    const char *path = o->artifact_path ? o->artifact_path : "model";
+    if (model_log_dir(c, run, pos[0], path, &err))
+        return cli_fail(&err);
+    printf("logged %s to run %s as %s\n", pos[0], run, path);
+    return 0;
 }
 
 static int do_register(struct client *c, struct opts *o, char **pos, int npos)
@@ -421,8 +450,8 @@ int cmd_models(int argc, char **argv)
         return 0;
     }
     static const char *const actions[] = {
-        "register", "list",    "describe", "versions", "transition", "alias",   "tag",
-        "delete",   "history", "resolve",  "serve",    "predict",    "validate"};
+        "register", "list",    "describe", "versions", "transition", "alias",    "tag",
+        "delete",   "history", "resolve",  "serve",    "predict",    "validate", "log"};
     size_t k = 0;
     while (k < sizeof(actions) / sizeof(actions[0]) && strcmp(action, actions[k]))
         k++;
@@ -434,8 +463,8 @@ int cmd_models(int argc, char **argv)
     char **pos = argv + 1 + optind;
     int npos = argc - 1 - optind;
     int needs_name = strcmp(action, "list") && strcmp(action, "register") &&
-                     strcmp(action, "serve") && strcmp(action, "predict") &&
-                     strcmp(action, "validate");
+                     strcmp(action, "log") && strcmp(action, "serve") &&
+                     strcmp(action, "predict") && strcmp(action, "validate");
     if (needs_name && npos < 1)
         return cli_usage(usage);
     if ((!strcmp(action, "describe") || !strcmp(action, "versions") || !strcmp(action, "history") ||
@@ -448,6 +477,8 @@ int cmd_models(int argc, char **argv)
     int rc;
     if (!strcmp(action, "register"))
         rc = do_register(c, &o, pos, npos);
+    else if (!strcmp(action, "log"))
+        rc = do_log(c, &o, pos, npos);
     else if (!strcmp(action, "list"))
         rc = npos ? cli_usage(usage) : do_list(c, &o);
     else if (!strcmp(action, "describe"))

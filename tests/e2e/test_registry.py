@@ -340,3 +340,36 @@ def test_models_cli_over_rest_and_embedded(srv, c):
         assert ferry("delete", "cli-model").returncode == 0
         r = ferry("describe", "cli-model")
         assert r.returncode == 1 and b"not found" in r.stderr, r
+
+
+def test_models_log_cli_logs_like_mlflow(srv, c):
+    """`ferry models log DIR` from a shell (the run from $FERRY_RUN_ID): the files, the completed
+    MLmodel and the run's mlflow.log-model.history; then the model serves by its runs:/ URI."""
+    import json
+    import os
+    import subprocess
+    import tempfile
+    d = os.path.join(tempfile.mkdtemp(prefix="ferry-models-log-"), "m")
+    os.makedirs(d)
+    with open(os.path.join(d, "MLmodel"), "w") as f:
+        f.write("flavors:\n  sklearn: {pickled_model: model.pkl, serialization_format: pickle}\n")
+    with open(os.path.join(d, "model.pkl"), "wb") as f:
+        f.write(b"not really a pickle")
+    rid = c.create_run()["info"]["run_id"]
+    env = dict(os.environ, FERRY_RUN_ID=rid)
+    run = lambda *a: subprocess.run([srv.ferry, "--tracking-uri", srv.url, "models", "log"] +
+                                    list(a), capture_output=True, timeout=60, env=env)
+    r = run(d, "--artifact-path", "clf")
+    assert r.returncode == 0 and rid.encode() in r.stdout, r
+    hist = json.loads({t["key"]: t["value"] for t in c.get_run(rid)["data"]["tags"]}[
+        "mlflow.log-model.history"])
+    assert hist[0]["artifact_path"] == "clf" and hist[0]["run_id"] == rid, hist
+    files = {f["path"] for f in c.ok(c.get("artifacts/list", {"run_id": rid, "path": "clf"}))[
+        "files"]}
+    assert files == {"clf/MLmodel", "clf/model.pkl"}, files
+    assert run(d + "/nope").returncode == 1
+    assert run(d, "--run-id", "f" * 32).returncode == 1
+    env.pop("FERRY_RUN_ID")
+    env.pop("MLFLOW_RUN_ID", None)
+    r = run(d)
+    assert r.returncode == 2 and b"no run" in r.stderr, r
