@@ -23,6 +23,7 @@ int cmd_log(int argc, char **argv);
 int cmd_artifacts(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
 int cmd_models(int argc, char **argv);
+int cmd_run(int argc, char **argv);
 /* models_run.c: ferry models serve|predict|validate */
 int models_serve(struct client *c, const char *uri, const char *host, int port, int workers);
 int models_predict(struct client *c, const char *uri, const char *input, const char *output);

@@ -23,6 +23,7 @@ static const struct command commands[] = {
     {"log", cmd_log, "log a param, metric, tag or JSON batch to a run"},
     {"artifacts", cmd_artifacts, "log, list and download a run's files"},
     {"models", cmd_models, "the model registry: register, list, transition, alias, history"},
+    {"run", cmd_run, "run an MLflow project (MLproject) as a tracked, reproducible run"},
     {"gc", cmd_gc, "permanently remove deleted runs and their artifacts"},
     {"version", cmd_version, "print ferry's version"},
 };

@@ -1,0 +1,402 @@
+/* SPDX-License-Identifier: MIT */
+#include "projects/project_run.h"
+#include "projects/env_manager.h"
+#include "projects/mlproject.h"
+#include "projects/source.h"
+#include "client/client_artifacts.h"
+#include "base/ftime.h"
+#include "base/log.h"
+#include "base/sbuf.h"
+#include "base/version.h"
+#include "base/xalloc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/banned.h"
+
+static int signal_pipe[2] = {-1, -1};
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    unsigned char b = (unsigned char)sig;
+    ssize_t w = write(signal_pipe[1], &b, 1);
+    (void)w;
+    errno = saved;
+}
+
+/* What a rerun takes from the first run. */
+static int load_rerun(struct client *c, struct project_run_opts *o, struct run *old,
+                      struct ferr *err)
+{
+    if (client_get_run(c, o->rerun_of, old, err))
+        return -1;
+    const char *uri = kv_list_get(&old->tags, "mlflow.source.name");
+    const char *type = kv_list_get(&old->tags, "mlflow.source.type");
+    if (!uri || !type || strcmp(type, "PROJECT"))
+        return ferr_set(
+            err, FERR_INVALID_PARAMETER_VALUE,
+            "run %.40s was not started by 'ferry run' or 'mlflow run': nothing to rerun",
+            o->rerun_of);
+    o->uri = uri;
+    if (!o->entry)
+        o->entry = kv_list_get(&old->tags, "mlflow.project.entryPoint");
+    if (!o->version)
+        o->version = kv_list_get(&old->tags, "mlflow.source.git.commit");
+    if (!o->env_manager)
+        o->env_manager = kv_list_get(&old->tags, "mlflow.project.env");
+    if (!o->experiment_id && !o->experiment_name)
+        o->experiment_id = old->info.experiment_id;
+    for (size_t i = 0; i < old->params.n; i++)
+        if (!kv_list_get(&o->params, old->params.v[i].key))
+            kv_list_add(&o->params, old->params.v[i].key, old->params.v[i].value);
+    return 0;
+}
+
+static int resolve_experiment(struct client *c, const struct project_run_opts *o, char **id,
+                              struct ferr *err)
+{
+    struct experiment e;
+    struct ferr lookup = FERR_INIT;
+    if (o->experiment_name) {
+        if (client_get_experiment_by_name(c, o->experiment_name, &e, &lookup) == 0) {
+            *id = xstrdup(e.experiment_id);
+            experiment_release(&e);
+            return 0;
+        }
+        if (lookup.code != FERR_RESOURCE_DOES_NOT_EXIST) {
+            *err = lookup;
+            return -1;
+        }
+        return client_create_experiment(c, o->experiment_name, NULL, NULL, id, err);
+    }
+    const char *env = o->experiment_id ? o->experiment_id : client_env("EXPERIMENT_ID");
+    *id = xstrdup(env ? env : "0");
+    return 0;
+}
+
+/* First line of a command's output ("" when it does not run). */
+static void version_of(const char *prog, const char *flag, struct sbuf *out)
+{
+    char *argv[] = {(char *)prog, (char *)flag, NULL};
+    struct sbuf text = SBUF_INIT;
+    if (source_capture(argv, NULL, &text) == 0)
+        sbuf_add(out, text.buf, strcspn(text.buf, "\n"));
+    sbuf_release(&text);
+}
+
+/* The reproducibility record, project/run.json. */
+static json_t *record(const struct project_run_opts *o, const struct project_source *src,
+                      const char *entry, const char *cmd, const char *script, enum env_manager envm,
+                      const struct kv_list *params)
+{
+    struct utsname u;
+    struct sbuf cc = SBUF_INIT, py = SBUF_INIT, os = SBUF_INIT;
+    json_t *p = json_object();
+    for (size_t i = 0; i < params->n; i++)
+        json_object_set_new(p, params->v[i].key, json_string(params->v[i].value));
+    if (uname(&u) == 0)
+        sbuf_addf(&os, "%s %s %s", u.sysname, u.release, u.machine);
+    version_of("cc", "--version", &cc);
+    version_of("python3", "--version", &py);
+    json_t *doc = json_pack(
+        "{s:s, s:s, s:s, s:o, s:s, s:s, s:s, s:{s:s?, s:s?, s:b}, s:{s:s, s:s, s:s, s:s}}", "uri",
+        o->uri, "directory", src->dir.buf, "entry_point", entry, "parameters", p, "command", cmd,
+        "script", script, "env_manager", env_manager_name(envm), "git", "commit",
+        src->commit.len ? src->commit.buf : NULL, "repo", src->repo.len ? src->repo.buf : NULL,
+        "dirty", src->diff.len > 0, "system", "os", os.buf, "compiler", cc.buf, "python", py.buf,
+        "ferry", FERRY_VERSION_STRING);
+    if (doc && o->version)
+        json_object_set_new(doc, "version", json_string(o->version));
+    if (doc && o->rerun_of)
+        json_object_set_new(doc, "rerun_of", json_string(o->rerun_of));
+    sbuf_release(&cc);
+    sbuf_release(&py);
+    sbuf_release(&os);
+    return doc;
+}
+
+static void add_tag(struct kv_list *tags, const char *k, const char *v)
+{
+    if (v && *v)
+        kv_list_add(tags, k, v);
+}
+
+/* Runs script under /bin/sh in dir, its output to our stdout and to log;
+ * SIGINT/SIGTERM are forwarded to its process group. *status gets the wait
+ * status, *forwarded the signal passed on (0 if none). */
+static int supervise(const char *script, const char *dir, FILE *log, int *status, int *forwarded,
+                     struct ferr *err)
+{
+    int out[2];
+    struct sigaction sa, old_int, old_term;
+    *forwarded = 0;
+    if (pipe(out) < 0 || pipe(signal_pipe) < 0)
+        return ferr_set(err, FERR_INTERNAL_ERROR, "pipe: %s", strerror(errno));
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        sigaction(SIGINT, &old_int, NULL);
+        sigaction(SIGTERM, &old_term, NULL);
+        if (dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0 || chdir(dir) < 0)
+            _exit(127);
+        close(out[0]);
+        close(out[1]);
+        close(signal_pipe[0]);
+        close(signal_pipe[1]);
+        execl("/bin/sh", "sh", "-c", script, (char *)NULL);
+        _exit(127);
+    }
+    close(out[1]);
+    int rc = 0;
+    if (pid < 0) {
+        rc = ferr_set(err, FERR_INTERNAL_ERROR, "fork: %s", strerror(errno));
+    } else {
+        setpgid(pid, pid); /* also here: no race with an early signal */
+        struct pollfd p[2] = {{out[0], POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
+        char buf[16384];
+        int open_out = 1;
+        while (open_out) {
+            if (poll(p, 2, -1) < 0) {
+                if (errno == EINTR)
+                    continue;
+                break;
+            }
+            if (p[1].revents & POLLIN) {
+                unsigned char sig;
+                if (read(signal_pipe[0], &sig, 1) == 1) {
+                    *forwarded = sig;
+                    kill(-pid, sig);
+                }
+            }
+            if (p[0].revents & (POLLIN | POLLHUP)) {
+                ssize_t k = read(out[0], buf, sizeof(buf));
+                if (k > 0) {
+                    /* a closed terminal must not stop the run: errors ignored */
+                    if (fwrite(buf, 1, (size_t)k, stdout) == (size_t)k)
+                        (void)fflush(stdout);
+                    if (fwrite(buf, 1, (size_t)k, log) != (size_t)k)
+                        log_warn("cannot write the run's output log");
+                } else if (k == 0 || errno != EINTR) {
+                    open_out = 0;
+                }
+            }
+        }
+        while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+            ;
+    }
+    close(out[0]);
+    sigaction(SIGINT, &old_int, NULL);
+    sigaction(SIGTERM, &old_term, NULL);
+    close(signal_pipe[0]);
+    close(signal_pipe[1]);
+    signal_pipe[0] = signal_pipe[1] = -1;
+    return rc;
+}
+
+/* Logs one file of text as an artifact under project/. */
+static void log_text(struct client *c, const char *run, const char *dir, const char *name,
+                     const char *text, size_t n)
+{
+    struct sbuf path = SBUF_INIT;
+    struct ferr err = FERR_INIT;
+    sbuf_addf(&path, "%s/%s", dir, name);
+    FILE *f = fopen(path.buf, "w");
+    if (!f || fwrite(text, 1, n, f) != n || fclose(f) != 0) {
+        if (f)
+            fclose(f);
+        log_warn("cannot write %s", path.buf);
+    } else if (client_log_artifacts(c, run, path.buf, "project", NULL, NULL, &err)) {
+        log_warn("cannot log project/%s: %s", name, err.msg);
+    }
+    sbuf_release(&path);
+}
+
+int project_run(struct client *c, struct project_run_opts *o, struct ferr *err)
+{
+    struct run old, run;
+    struct project_source src;
+    struct mlproject proj;
+    struct sbuf cmd = SBUF_INIT, script = SBUF_INIT, logpath = SBUF_INIT;
+    struct kv_list resolved = {0}, tags = {0};
+    char cwd[PATH_MAX], tmp[] = "/tmp/ferry-run-XXXXXX", *exp_id = NULL;
+    enum env_manager envm;
+    int rc = 1, have_old = 0, have_src = 0, have_proj = 0, have_run = 0, made_tmp = 0;
+    memset(&old, 0, sizeof(old));
+    memset(&run, 0, sizeof(run));
+    if (o->rerun_of) {
+        if (load_rerun(c, o, &old, err))
+            goto out;
+        have_old = 1;
+    }
+    if (!o->entry)
+        o->entry = "main";
+    if (!getcwd(cwd, sizeof(cwd))) {
+        ferr_set(err, FERR_IO_ERROR, "getcwd: %s", strerror(errno));
+        goto out;
+    }
+    if (source_fetch(o->uri, o->version, &src, err))
+        goto out;
+    have_src = 1;
+    if (mlproject_load(src.dir.buf, &proj, err))
+        goto out;
+    have_proj = 1;
+    /* Everything about the parameters is checked before anything runs. */
+    const char *tracking = client_uri(c);
+    int remote = client_is_remote(c);
+    struct sbuf tracking_dir = SBUF_INIT;
+    if (!remote) {
+        const char *path = !strncmp(tracking, "sqlite:///", 10) ? tracking + 9 : tracking;
+        const char *slash = strrchr(path, '/');
+        if (slash && path[0] == '/')
+            sbuf_add(&tracking_dir, path, (size_t)(slash - path));
+    }
+    if (mlproject_command(&proj, src.dir.buf, o->entry, &o->params, cwd, &cmd, &resolved, err) ||
+        env_manager_pick(o->env_manager, &proj, &envm, err) ||
+        env_manager_script(envm, &proj, src.dir.buf, cmd.buf,
+                           tracking_dir.len ? tracking_dir.buf : NULL, !o->dry_run, &script, err)) {
+        sbuf_release(&tracking_dir);
+        rc = 2;
+        goto out;
+    }
+    sbuf_release(&tracking_dir);
+    if (o->dry_run) {
+        printf("project:     %s\ndirectory:   %s\nentry point: %s\nenvironment: %s\n", o->uri,
+               src.dir.buf, o->entry, env_manager_name(envm));
+        for (size_t i = 0; i < resolved.n; i++)
+            printf("parameter:   %s=%s\n", resolved.v[i].key, resolved.v[i].value);
+        printf("command:     %s\nscript:\n%s\n", cmd.buf, script.buf);
+        rc = 0;
+        goto out;
+    }
+    if (resolve_experiment(c, o, &exp_id, err))
+        goto out;
+    /* MLflow's project tags */
+    struct passwd *pw = getpwuid(getuid());
+    kv_list_add(&tags, "mlflow.source.type", "PROJECT");
+    add_tag(&tags, "mlflow.source.name", src.clone.len ? o->uri : src.dir.buf);
+    add_tag(&tags, "mlflow.source.git.commit", src.commit.buf);
+    add_tag(&tags, "mlflow.source.git.repoURL", src.repo.buf);
+    add_tag(&tags, "mlflow.gitRepoURL", src.repo.buf);
+    add_tag(&tags, "mlflow.project.entryPoint", o->entry);
+    add_tag(&tags, "mlflow.project.env", env_manager_name(envm));
+    add_tag(&tags, "mlflow.project.backend", "local");
+    add_tag(&tags, "mlflow.user", pw ? pw->pw_name : NULL);
+    add_tag(&tags, "ferry.project.rerunOf", o->rerun_of);
+    add_tag(&tags, "ferry.project.version", o->version);
+    struct run_create rcq = {exp_id, pw ? pw->pw_name : NULL, o->run_name, TIME_NONE, &tags};
+    if (client_create_run(c, &rcq, &run, err))
+        goto out;
+    have_run = 1;
+    if (resolved.n && client_log_batch(c, run.info.run_id, NULL, &resolved, NULL, err))
+        goto fail_run;
+    if (!mkdtemp(tmp)) {
+        ferr_set(err, FERR_IO_ERROR, "mkdtemp: %s", strerror(errno));
+        goto fail_run;
+    }
+    made_tmp = 1;
+    json_t *rec = record(o, &src, o->entry, cmd.buf, script.buf, envm, &resolved);
+    char *rec_text = rec ? json_dumps(rec, JSON_INDENT(2)) : NULL;
+    json_decref(rec);
+    if (rec_text)
+        log_text(c, run.info.run_id, tmp, "run.json", rec_text, strlen(rec_text));
+    free(rec_text);
+    if (src.diff.len)
+        log_text(c, run.info.run_id, tmp, "git.diff", src.diff.buf, src.diff.len);
+    /* the child's environment: the run, and where to log it */
+    setenv("MLFLOW_RUN_ID", run.info.run_id, 1);
+    setenv("FERRY_RUN_ID", run.info.run_id, 1);
+    setenv("MLFLOW_EXPERIMENT_ID", exp_id, 1);
+    setenv("FERRY_EXPERIMENT_ID", exp_id, 1);
+    setenv("FERRY_TRACKING_URI", tracking, 1);
+    char self[PATH_MAX]; /* so the project's scripts can call this very ferry */
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (n > 0) {
+        self[n] = '\0';
+        setenv("FERRY", self, 1);
+    }
+    if (remote) /* an MLflow client cannot read ferry's SQLite file: only a server */
+        setenv("MLFLOW_TRACKING_URI", tracking, 1);
+    fprintf(stderr, "ferry run: run %s in experiment %s: %s\n", run.info.run_id, exp_id, cmd.buf);
+    sbuf_addf(&logpath, "%s/output.log", tmp);
+    FILE *log = fopen(logpath.buf, "w");
+    if (!log) {
+        ferr_set(err, FERR_IO_ERROR, "cannot write %s: %s", logpath.buf, strerror(errno));
+        goto fail_run;
+    }
+    int status = 0, forwarded = 0;
+    int srv = supervise(script.buf, src.dir.buf, log, &status, &forwarded, err);
+    if (fclose(log) != 0)
+        log_warn("cannot write the run's output log");
+    struct ferr aerr = FERR_INIT;
+    if (client_log_artifacts(c, run.info.run_id, logpath.buf, "project", NULL, NULL, &aerr))
+        log_warn("cannot log the output: %s", aerr.msg);
+    if (srv)
+        goto fail_run;
+    /* Our forwarded signal, or one from elsewhere: KILLED; a non-zero exit:
+     * FAILED. The exit status says the same as a shell would. */
+    enum run_status end = RUN_FINISHED;
+    rc = 0;
+    if (forwarded || WIFSIGNALED(status)) {
+        end = RUN_KILLED;
+        rc = 128 + (forwarded ? forwarded : WTERMSIG(status));
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+        end = RUN_FAILED;
+        rc = WEXITSTATUS(status);
+    }
+    if (client_update_run(c, run.info.run_id, end, ftime_now_ms(), NULL, err)) {
+        rc = 1;
+        goto out;
+    }
+    fprintf(stderr, "ferry run: run %s %s\n", run.info.run_id, run_status_name(end));
+    goto out;
+fail_run:
+    rc = 1;
+    if (have_run) {
+        struct ferr ignored = FERR_INIT;
+        if (client_update_run(c, run.info.run_id, RUN_FAILED, ftime_now_ms(), NULL, &ignored))
+            log_warn("cannot mark run %s FAILED: %s", run.info.run_id, ignored.msg);
+    }
+out:
+    if (made_tmp) {
+        static const char *const files[] = {"run.json", "git.diff", "output.log"};
+        for (size_t i = 0; i < 3; i++) {
+            struct sbuf p = SBUF_INIT;
+            sbuf_addf(&p, "%s/%s", tmp, files[i]);
+            unlink(p.buf);
+            sbuf_release(&p);
+        }
+        rmdir(tmp);
+    }
+    if (have_run)
+        run_release(&run);
+    if (have_old)
+        run_release(&old);
+    if (have_proj)
+        mlproject_release(&proj);
+    if (have_src)
+        source_release(&src);
+    free(exp_id);
+    kv_list_release(&resolved);
+    kv_list_release(&tags);
+    sbuf_release(&cmd);
+    sbuf_release(&script);
+    sbuf_release(&logpath);
+    return rc;
+}
