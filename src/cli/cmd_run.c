@@ -37,8 +37,9 @@ static const char usage[] =
     "  --dry-run                print the command and environment script, run nothing\n"
     "  -h, --help               this help\n"
     "\n"
-    "Exit status: the command's; 128+N when it was killed by signal N; 2 for bad\n"
-    "parameters or options (nothing ran); 1 when ferry failed.\n";
+    "Exit status: the command's; 128+N when it was killed by signal N; 2 when the\n"
+    "project, its parameters or the options are wrong (nothing ran); 1 when ferry\n"
+    "failed.\n";
 
 int cmd_run(int argc, char **argv)
 {

@@ -237,7 +237,8 @@ int project_run(struct client *c, struct project_run_opts *o, struct ferr *err)
     struct kv_list resolved = {0}, tags = {0};
     char cwd[PATH_MAX], tmp[] = "/tmp/ferry-run-XXXXXX", *exp_id = NULL;
     enum env_manager envm;
-    int rc = 1, have_old = 0, have_src = 0, have_proj = 0, have_run = 0, made_tmp = 0;
+    /* until the run is created, a failure means bad input: nothing ran */
+    int rc = 2, have_old = 0, have_src = 0, have_proj = 0, have_run = 0, made_tmp = 0;
     memset(&old, 0, sizeof(old));
     memset(&run, 0, sizeof(run));
     if (o->rerun_of) {
@@ -272,7 +273,6 @@ int project_run(struct client *c, struct project_run_opts *o, struct ferr *err)
         env_manager_script(envm, &proj, src.dir.buf, cmd.buf,
                            tracking_dir.len ? tracking_dir.buf : NULL, !o->dry_run, &script, err)) {
         sbuf_release(&tracking_dir);
-        rc = 2;
         goto out;
     }
     sbuf_release(&tracking_dir);
@@ -285,6 +285,7 @@ int project_run(struct client *c, struct project_run_opts *o, struct ferr *err)
         rc = 0;
         goto out;
     }
+    rc = 1;
     if (resolve_experiment(c, o, &exp_id, err))
         goto out;
     /* MLflow's project tags */

@@ -39,8 +39,9 @@ struct project_run_opts {
 };
 
 /* Returns the exit status for ferry: the child's (0 when it succeeded),
- * 128 + signal when it was killed, 2 for bad parameters or options, 1 when
- * ferry itself failed (err says why). */
+ * 128 + signal when it was killed, 2 when the project, its parameters or
+ * the options are wrong (nothing ran, nothing was logged), 1 when ferry
+ * itself failed (err says why). */
 int project_run(struct client *c, struct project_run_opts *o, struct ferr *err);
 
 #endif
