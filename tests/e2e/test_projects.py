@@ -248,3 +248,26 @@ def test_a_server_run_exports_the_tracking_uri(ferry):
         assert r.returncode == 2 and b"not found" in r.stderr, r
     finally:
         srv.stop()
+
+
+def test_virtualenv_is_built_once_and_used(ferry):
+    """A real venv from python_env.yaml (no packages to fetch: there is no PyPI here), cached
+    by the spec's hash: the second run reuses it."""
+    s = Store(ferry)
+    cache = tempfile.mkdtemp(prefix="ferry-venvs-")
+    d = _project({"MLproject": """
+python_env: python_env.yaml
+entry_points:
+  main:
+    command: "echo venv=$VIRTUAL_ENV; python -c 'import sys; print(sys.prefix)'"
+""", "python_env.yaml": "python: '3.11'\ndependencies: []\n"})
+    env = dict(ENV, FERRY_ENV_CACHE=cache)
+    run = lambda: subprocess.run([ferry, "--tracking-uri", s.db, "run", d], capture_output=True,
+                                 timeout=300, env=env, cwd=s.dir)
+    r = run()
+    assert r.returncode == 0 and ("venv=" + cache).encode() in r.stdout, r
+    (venv,) = os.listdir(cache)
+    ino = os.stat(os.path.join(cache, venv)).st_ino
+    r = run()
+    assert r.returncode == 0 and os.stat(os.path.join(cache, venv)).st_ino == ino, r
+    assert [_tags(x)["mlflow.project.env"] for x in s.runs()] == ["virtualenv", "virtualenv"]
