@@ -6,6 +6,7 @@
 #include "client/client_artifacts.h"
 #include "base/ftime.h"
 #include "base/log.h"
+#include "base/sigpipe.h"
 #include "base/sbuf.h"
 #include "base/version.h"
 #include "base/xalloc.h"
@@ -24,17 +25,6 @@
 #include <unistd.h>
 
 #include "base/banned.h"
-
-static int signal_pipe[2] = {-1, -1};
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    ssize_t w = write(signal_pipe[1], &b, 1);
-    (void)w;
-    errno = saved;
-}
 
 /* What a rerun takes from the first run. */
 static int load_rerun(struct client *c, struct project_run_opts *o, struct run *old,
@@ -140,26 +130,23 @@ static int supervise(const char *script, const char *dir, FILE *log, int *status
                      struct ferr *err)
 {
     int out[2];
-    struct sigaction sa, old_int, old_term;
     *forwarded = 0;
-    if (pipe(out) < 0 || pipe(signal_pipe) < 0)
+    if (pipe(out) < 0)
         return ferr_set(err, FERR_INTERNAL_ERROR, "pipe: %s", strerror(errno));
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
+    if (sigpipe_open(err)) {
+        close(out[0]);
+        close(out[1]);
+        return -1;
+    }
     fflush(stdout);
     pid_t pid = fork();
     if (pid == 0) {
         setpgid(0, 0);
-        sigaction(SIGINT, &old_int, NULL);
-        sigaction(SIGTERM, &old_term, NULL);
+        sigpipe_close(); /* the child gets the handlers ferry had */
         if (dup2(out[1], 1) < 0 || dup2(out[1], 2) < 0 || chdir(dir) < 0)
             _exit(127);
         close(out[0]);
         close(out[1]);
-        close(signal_pipe[0]);
-        close(signal_pipe[1]);
         execl("/bin/sh", "sh", "-c", script, (char *)NULL);
         _exit(127);
     }
@@ -169,7 +156,7 @@ static int supervise(const char *script, const char *dir, FILE *log, int *status
         rc = ferr_set(err, FERR_INTERNAL_ERROR, "fork: %s", strerror(errno));
     } else {
         setpgid(pid, pid); /* also here: no race with an early signal */
-        struct pollfd p[2] = {{out[0], POLLIN, 0}, {signal_pipe[0], POLLIN, 0}};
+        struct pollfd p[2] = {{out[0], POLLIN, 0}, {sigpipe_fd(), POLLIN, 0}};
         char buf[16384];
         int open_out = 1;
         while (open_out) {
@@ -179,8 +166,8 @@ static int supervise(const char *script, const char *dir, FILE *log, int *status
                 break;
             }
             if (p[1].revents & POLLIN) {
-                unsigned char sig;
-                if (read(signal_pipe[0], &sig, 1) == 1) {
+                int sig = sigpipe_take();
+                if (sig) {
                     *forwarded = sig;
                     kill(-pid, sig);
                 }
@@ -202,11 +189,7 @@ static int supervise(const char *script, const char *dir, FILE *log, int *status
             ;
     }
     close(out[0]);
-    sigaction(SIGINT, &old_int, NULL);
-    sigaction(SIGTERM, &old_term, NULL);
-    close(signal_pipe[0]);
-    close(signal_pipe[1]);
-    signal_pipe[0] = signal_pipe[1] = -1;
+    sigpipe_close();
     return rc;
 }
 

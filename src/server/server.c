@@ -21,6 +21,7 @@
 #include "api/codec.h"
 #include "base/ftime.h"
 #include "base/log.h"
+#include "base/sigpipe.h"
 #include "base/xalloc.h"
 #include "base/version.h"
 
@@ -70,8 +71,6 @@ struct conn_req {
     int64_t start_ns;
 };
 
-static int signal_pipe[2] = {-1, -1};
-
 /* libmicrohttpd decodes the URL path in place, so "%00" ends it early:
  * "model.pkl%00.txt" would arrive as "model.pkl". The raw URI is seen first
  * (MHD_OPTION_URI_LOG_CALLBACK), and a path holding %00 marks the request
@@ -89,15 +88,6 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
         if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
             return &nul_in_path_mark;
     return NULL;
-}
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    ssize_t w = write(signal_pipe[1], &b, 1);
-    (void)w; /* a full pipe already holds a wake-up */
-    errno = saved;
 }
 
 /* Query arguments become JSON fields; a repeated key becomes an array. A
@@ -400,15 +390,8 @@ static int open_listener(const char *host, int port, int *port_out, struct ferr 
 
 static int install_signals(struct ferr *err)
 {
-    if (pipe(signal_pipe) < 0)
-        return ferr_set(err, FERR_INTERNAL_ERROR, "pipe: %s", strerror(errno));
-    fcntl(signal_pipe[1], F_SETFL, O_NONBLOCK);
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigemptyset(&sa.sa_mask);
-    if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0)
-        return ferr_set(err, FERR_INTERNAL_ERROR, "sigaction: %s", strerror(errno));
+    if (sigpipe_open(err))
+        return -1;
     signal(SIGPIPE, SIG_IGN);
     return 0;
 }
@@ -438,7 +421,7 @@ static void trim_malloc(void)
 /* Sleeps until SIGTERM/SIGINT, trimming the heap after busy seconds. */
 static void wait_for_signal(struct server *srv)
 {
-    struct pollfd p = {signal_pipe[0], POLLIN, 0};
+    struct pollfd p = {sigpipe_fd(), POLLIN, 0};
     unsigned long seen = 0;
     for (;;) {
         int n = poll(&p, 1, 1000);
@@ -456,9 +439,9 @@ static void wait_for_signal(struct server *srv)
             trim_malloc();
         }
     }
-    unsigned char b = 0;
-    if (read(signal_pipe[0], &b, 1) == 1)
-        log_info("received signal %d, shutting down", b);
+    int sig = sigpipe_take();
+    if (sig)
+        log_info("received signal %d, shutting down", sig);
 }
 
 /* Waits until no request is between its first callback and its completion,
@@ -544,11 +527,7 @@ out:
         close(fd);
     store_close(srv.store); /* finishes queued writes, closes the database */
     artifact_repo_close(srv.artifacts);
-    for (int i = 0; i < 2; i++)
-        if (signal_pipe[i] >= 0) {
-            close(signal_pipe[i]);
-            signal_pipe[i] = -1;
-        }
+    sigpipe_close();
     if (!rc)
         log_info("stopped cleanly");
     return rc;

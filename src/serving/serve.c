@@ -5,6 +5,7 @@
 #include "base/json.h"
 #include "base/ftime.h"
 #include "base/log.h"
+#include "base/sigpipe.h"
 #include "base/sbuf.h"
 #include "base/version.h"
 #include "base/xalloc.h"
@@ -49,17 +50,6 @@ struct request {
     struct sbuf body;
     int too_large;
 };
-
-static int signal_pipe[2] = {-1, -1};
-
-static void on_signal(int sig)
-{
-    int saved = errno;
-    unsigned char b = (unsigned char)sig;
-    ssize_t w = write(signal_pipe[1], &b, 1);
-    (void)w;
-    errno = saved;
-}
 
 static enum MHD_Result reply(struct MHD_Connection *conn, int status, const char *ctype,
                              struct sbuf *body)
@@ -383,14 +373,10 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
         model_free(s.model);
         return -1;
     }
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    if (pipe(signal_pipe) < 0 || sigaction(SIGTERM, &sa, NULL) < 0 ||
-        sigaction(SIGINT, &sa, NULL) < 0) {
+    if (sigpipe_open(err)) {
         close(fd);
         model_free(s.model);
-        return ferr_set(err, FERR_INTERNAL_ERROR, "cannot set up signals: %s", strerror(errno));
+        return -1;
     }
     /* In-process scoring is CPU-bound: letting all 64 connection threads
      * into it at once only makes the scheduler's bursts the tail latency.
@@ -407,6 +393,7 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
         pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, (unsigned)o->workers, MHD_OPTION_END);
     if (!d) {
         close(fd);
+        sigpipe_close();
         if (s.gate_on)
             sem_destroy(&s.gate);
         model_free(s.model);
@@ -416,7 +403,7 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
     fflush(stdout);
     log_info("serving %s (%s) loaded in %lld ms", o->model_dir, model_flavor(s.model),
              (long long)s.load_ms);
-    struct pollfd p = {signal_pipe[0], POLLIN, 0};
+    struct pollfd p = {sigpipe_fd(), POLLIN, 0};
     while (poll(&p, 1, -1) < 0 && errno == EINTR)
         ;
     int lfd = MHD_quiesce_daemon(d);
@@ -426,8 +413,7 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
     if (s.gate_on)
         sem_destroy(&s.gate);
     model_free(s.model);
-    for (int i = 0; i < 2; i++)
-        close(signal_pipe[i]);
+    sigpipe_close();
     log_info("stopped cleanly");
     return 0;
 }
