@@ -83,7 +83,7 @@ static int end_start(struct pyproc *proc, int64_t deadline, json_t **info, struc
         pyproc_stop(proc, type != PYFRAME_ERROR, &why);
         if (type == PYFRAME_ERROR)
             ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "the model does not load in Python: %.*s",
-                     (int)(reply.len > 1000 ? 1000 : reply.len), reply.buf ? reply.buf : "");
+                     (int)(reply.len > 1000 ? 1000 : reply.len), reply.buf);
         else
             ferr_set(err, FERR_INTERNAL_ERROR,
                      "the Python worker %s before loading the model (%s); its stderr says why",
@@ -215,7 +215,7 @@ static int run_batch(struct pypool *p, struct slot *s, struct pyjob **batch, siz
              pyproc_recv(&s->proc, &type, &reply, deadline, err);
     if (!rc && type != PYFRAME_RESULT)
         rc = ferr_set(err, FERR_INTERNAL_ERROR, "the model worker refused the request: %.*s",
-                      (int)(reply.len > 500 ? 500 : reply.len), reply.buf ? reply.buf : "");
+                      (int)(reply.len > 500 ? 500 : reply.len), reply.buf);
     if (!rc)
         rc = read_results(&reply, batch, n, err);
     sbuf_release(&reply);
@@ -223,7 +223,7 @@ static int run_batch(struct pypool *p, struct slot *s, struct pyjob **batch, siz
         struct sbuf why = SBUF_INIT;
         char cause[sizeof(err->msg)];
         snprintf(cause, sizeof(cause), "%s", err->msg);
-        int timed_out = err->code == FERR_TEMPORARILY_UNAVAILABLE && strstr(cause, "in time");
+        int timed_out = ftime_mono_ns() >= deadline; /* not the worker's death: our limit */
         pyproc_stop(&s->proc, 1, &why);
         atomic_fetch_add(&p->restarts, 1);
         if (timed_out)
@@ -387,7 +387,6 @@ int pypool_predict(struct pypool *p, const double *values, size_t rows, size_t c
     j.values = values;
     j.rows = rows;
     j.cols = cols;
-    ferr_clear(&j.err);
     pthread_cond_init(&j.cv, NULL);
     pthread_mutex_lock(&p->mu);
     struct pyjob **link = &p->head;

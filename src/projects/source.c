@@ -176,7 +176,8 @@ static int remove_entry(const char *path, const struct stat *st, int flag, struc
     (void)st;
     (void)flag;
     (void)ftw;
-    return remove(path) < 0 ? 0 : 0; /* best effort: keep going */
+    (void)remove(path); /* best effort: keep going */
+    return 0;
 }
 
 void source_release(struct project_source *s)

@@ -44,6 +44,17 @@ static void emit_point(struct metric_list *out, const char *key, const struct me
         metric_list_add(out, key, p->value, p->timestamp, p->step);
 }
 
+/* The arguments every one-run history read takes. */
+static int check_run_and_key(const char *run_id, const char *key, struct ferr *err)
+{
+    if (validate_run_id(run_id, err))
+        return -1;
+    if (!key || !*key)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "missing value for required parameter 'metric_key'");
+    return 0;
+}
+
 /* A bucket's lowest and highest points, in step order; one when equal. */
 static void emit_bucket(struct metric_list *out, const char *key, const struct metric *a,
                         const struct metric *b)
@@ -66,11 +77,8 @@ int sq_metric_history(struct store *s, const char *run_id, const char *key, int6
     memset(out, 0, sizeof(*out));
     if (next_token)
         *next_token = NULL;
-    if (validate_run_id(run_id, err))
+    if (check_run_and_key(run_id, key, err))
         return -1;
-    if (!key || !*key)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'metric_key'");
     if (max_results < 0 || max_results > MAX_RESULTS_METRIC_HISTORY)
         return validate_max_results(max_results, MAX_RESULTS_METRIC_HISTORY, err);
     if (page_token && *page_token && page_token_decode(page_token, &offset, err))
@@ -119,11 +127,8 @@ int sq_metric_downsampled(struct store *s, const char *run_id, const char *key, 
     struct sq *sq = (struct sq *)s;
     memset(out, 0, sizeof(*out));
     *total = 0;
-    if (validate_run_id(run_id, err))
+    if (check_run_and_key(run_id, key, err))
         return -1;
-    if (!key || !*key)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'metric_key'");
     if (max_points < 4 || max_points > 100000)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "max_points must be between 4 and 100000, got %lld", (long long)max_points);
