@@ -8,6 +8,9 @@
 #   make bench           release build of the benchmarks
 #   make lint            layer check + clang-format check
 
+# `make` alone builds `all`, whatever rule comes first below.
+.DEFAULT_GOAL := all
+
 PKGS     := sqlite3 libmicrohttpd jansson libcurl openssl yaml-0.1
 CC       ?= cc
 WARN     := -std=c11 -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
