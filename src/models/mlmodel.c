@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "models/mlmodel.h"
-#include "models/yaml_json.h"
+#include "base/yaml_json.h"
 #include "base/xalloc.h"
 
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "projects/env_manager.h"
-#include "models/yaml_json.h"
+#include "base/yaml_json.h"
 
 #include <errno.h>
 #include <openssl/evp.h>

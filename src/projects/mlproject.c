@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "projects/mlproject.h"
-#include "models/yaml_json.h"
+#include "base/yaml_json.h"
 #include "base/json.h"
 
 #include <errno.h>

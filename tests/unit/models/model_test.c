@@ -6,7 +6,7 @@
 #include "base/sbuf.h"
 #include "models/mlmodel.h"
 #include "models/model.h"
-#include "models/yaml_json.h"
+#include "base/yaml_json.h"
 #include "ferry/ferry.h"
 
 #include <math.h>

@@ -4,8 +4,8 @@
  * arrays, scalars strings -- except plain (unquoted) null, ~ and empty
  * scalars, which become JSON null, and plain true/false, which become
  * booleans. Numbers stay strings: the reader decides what a field means. */
-#ifndef FERRY_MODELS_YAML_JSON_H
-#define FERRY_MODELS_YAML_JSON_H
+#ifndef FERRY_BASE_YAML_JSON_H
+#define FERRY_BASE_YAML_JSON_H
 
 #include "base/ferr.h"
 #include "base/sbuf.h"

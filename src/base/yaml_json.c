@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "models/yaml_json.h"
+#include "base/yaml_json.h"
 
 #include <stdint.h>
 #include <stdio.h>
