@@ -308,30 +308,10 @@ fail:
     return -1;
 }
 
-/* JSON string escaping for the fast writers (same output as jansson's). */
-void codec_write_string(struct sbuf *sb, const char *s)
-{
-    static const char hex[] = "0123456789abcdef";
-    sbuf_addch(sb, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char c = *p;
-        if (c == '"' || c == '\\') {
-            sbuf_addch(sb, '\\');
-            sbuf_addch(sb, (char)c);
-        } else if (c < 0x20) {
-            char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
-            sbuf_addstr(sb, esc);
-        } else {
-            sbuf_addch(sb, (char)c);
-        }
-    }
-    sbuf_addch(sb, '"');
-}
-
 void codec_write_metric(struct sbuf *sb, const struct metric *m, int with_run_id)
 {
     sbuf_addstr(sb, "{\"key\":");
-    codec_write_string(sb, m->key);
+    fjson_add_string(sb, m->key);
     sbuf_addstr(sb, ",\"value\":");
     fjson_add_double(sb, m->value);
     sbuf_addstr(sb, ",\"timestamp\":");
@@ -340,7 +320,7 @@ void codec_write_metric(struct sbuf *sb, const struct metric *m, int with_run_id
     fjson_add_int64(sb, m->step);
     if (with_run_id && m->run_id) {
         sbuf_addstr(sb, ",\"run_id\":");
-        codec_write_string(sb, m->run_id);
+        fjson_add_string(sb, m->run_id);
     }
     sbuf_addch(sb, '}');
 }
@@ -365,18 +345,8 @@ void codec_write_metrics_response(struct sbuf *sb, const struct metric_list *l,
         if (l->n)
             sbuf_addch(sb, ',');
         sbuf_addstr(sb, "\"next_page_token\":");
-        codec_write_string(sb, next_page_token);
+        fjson_add_string(sb, next_page_token);
     }
-    sbuf_addch(sb, '}');
-}
-
-void codec_write_error(struct sbuf *sb, const struct ferr *err)
-{
-    sbuf_addstr(sb, "{\"error_code\":");
-    codec_write_string(
-        sb, ferr_code_name(err->code == FERR_IO_ERROR ? FERR_INTERNAL_ERROR : err->code));
-    sbuf_addstr(sb, ",\"message\":");
-    codec_write_string(sb, err->msg);
     sbuf_addch(sb, '}');
 }
 
@@ -404,18 +374,4 @@ void codec_normalize_request(json_t *in)
         if (json_is_integer(v))
             json_array_set_new(ids, i, integer_as_string(v));
     }
-}
-
-int codec_error_from_json(const char *body, size_t len, struct ferr *out)
-{
-    json_t *j = json_loadb(body, len, 0, NULL);
-    const char *code = json_string_value(json_object_get(j, "error_code"));
-    const char *msg = json_string_value(json_object_get(j, "message"));
-    if (!code) {
-        json_decref(j);
-        return -1;
-    }
-    ferr_set(out, ferr_code_from_name(code), "%s", msg ? msg : code);
-    json_decref(j);
-    return 0;
 }

@@ -45,17 +45,10 @@ void codec_write_metric(struct sbuf *sb, const struct metric *m, int with_run_id
 void codec_write_metrics_response(struct sbuf *sb, const struct metric_list *l,
                                   const char *next_page_token);
 
-/* The error body {"error_code": "...", "message": "..."}. */
-/* s as a JSON string literal, escaped. */
-void codec_write_string(struct sbuf *sb, const char *s);
-void codec_write_error(struct sbuf *sb, const struct ferr *err);
-/* Decodes an error body; returns -1 when body is not one. */
 /* Protobuf's JSON mapping as MLflow parses requests: enums (status,
  * run_view_type, view_type) may come as numbers and a numeric experiment_id
  * (or experiment_ids entry) is taken as its decimal string. Rewrites those
  * fields of the request object in place so handlers see strings only. */
 void codec_normalize_request(json_t *in);
-
-int codec_error_from_json(const char *body, size_t len, struct ferr *out) WARN_UNUSED;
 
 #endif

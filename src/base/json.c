@@ -196,3 +196,47 @@ void fjson_add_int64(struct sbuf *sb, int64_t v)
         sb->buf[sb->len++] = tmp[--n];
     sb->buf[sb->len] = '\0';
 }
+
+/* JSON string escaping for the fast writers (same output as jansson's). */
+void fjson_add_string(struct sbuf *sb, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    sbuf_addch(sb, '"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if (c == '"' || c == '\\') {
+            sbuf_addch(sb, '\\');
+            sbuf_addch(sb, (char)c);
+        } else if (c < 0x20) {
+            char esc[7] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0};
+            sbuf_addstr(sb, esc);
+        } else {
+            sbuf_addch(sb, (char)c);
+        }
+    }
+    sbuf_addch(sb, '"');
+}
+
+void fjson_add_error(struct sbuf *sb, const struct ferr *err)
+{
+    sbuf_addstr(sb, "{\"error_code\":");
+    fjson_add_string(sb,
+                     ferr_code_name(err->code == FERR_IO_ERROR ? FERR_INTERNAL_ERROR : err->code));
+    sbuf_addstr(sb, ",\"message\":");
+    fjson_add_string(sb, err->msg);
+    sbuf_addch(sb, '}');
+}
+
+int fjson_parse_error(const char *body, size_t len, struct ferr *out)
+{
+    json_t *j = json_loadb(body, len, 0, NULL);
+    const char *code = json_string_value(json_object_get(j, "error_code"));
+    const char *msg = json_string_value(json_object_get(j, "message"));
+    if (!code) {
+        json_decref(j);
+        return -1;
+    }
+    ferr_set(out, ferr_code_from_name(code), "%s", msg ? msg : code);
+    json_decref(j);
+    return 0;
+}

@@ -39,5 +39,13 @@ int fjson_parse_double(const char *s, double *out) WARN_UNUSED;
 void fjson_add_double(struct sbuf *sb, double v);
 /* Appends a decimal int64 (faster than sbuf_addf on hot paths). */
 void fjson_add_int64(struct sbuf *sb, int64_t v);
+/* Appends s as a JSON string literal, escaped as jansson escapes it. */
+void fjson_add_string(struct sbuf *sb, const char *s);
+
+/* MLflow's error body {"error_code": "...", "message": "..."}. IO_ERROR,
+ * ferry's own code for local failures, goes out as INTERNAL_ERROR. */
+void fjson_add_error(struct sbuf *sb, const struct ferr *err);
+/* Decodes an error body into out; -1 when body is not one. */
+int fjson_parse_error(const char *body, size_t len, struct ferr *out) WARN_UNUSED;
 
 #endif

@@ -5,6 +5,7 @@
 #include "client/rest.h"
 #include "client/client.h"
 #include "api/codec.h"
+#include "base/json.h"
 #include "base/sbuf.h"
 #include "base/version.h"
 #include "base/xalloc.h"
@@ -328,7 +329,7 @@ static int decode(struct rest *r, long status, const char *url, json_t **out, st
         }
         return 0;
     }
-    if (codec_error_from_json(r->body.buf, r->body.len, err) == 0)
+    if (fjson_parse_error(r->body.buf, r->body.len, err) == 0)
         return -1;
     enum ferr_code code = status == 404   ? FERR_ENDPOINT_NOT_FOUND
                           : status == 401 ? FERR_UNAUTHENTICATED

@@ -43,10 +43,8 @@ struct route {
     size_t max_body; /* request body limit in bytes */
 };
 
-/* The route for path (prefix already stripped), or NULL. */
-const struct route *router_find(const char *path);
-/* The HTTP status MLflow uses for an error code. */
-int http_status_for(enum ferr_code code);
+/* Every route, in table order. */
+const struct route *router_routes(size_t *n);
 
 /* Helpers for handlers. */
 /* Writes a compact JSON document and takes the reference. */

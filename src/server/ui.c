@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "server/ui.h"
-#include "server/respond.h"
+#include "http/request.h"
 #include "server/ui_assets.h"
 
 #include <string.h>
@@ -14,11 +14,6 @@
     "default-src 'self'; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; "           \
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 
-int ui_owns(const char *url)
-{
-    return !strcmp(url, "/") || !strcmp(url, "/index.html") || !strncmp(url, "/static/", 8);
-}
-
 static const struct ui_asset *find(const char *url)
 {
     if (!strcmp(url, "/index.html"))
@@ -29,53 +24,38 @@ static const struct ui_asset *find(const char *url)
     return NULL;
 }
 
-static int accepts_gzip(struct MHD_Connection *conn)
+static int accepts_gzip(struct http_request *rq)
 {
-    const char *ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
+    const char *ae = http_header(rq, "Accept-Encoding");
     return ae && strstr(ae, "gzip") != NULL;
 }
 
-static enum MHD_Result plain(struct MHD_Connection *conn, int status, const char *text)
+static int ui_answer(struct http_request *rq, struct ferr *err)
 {
-    struct sbuf sb = SBUF_INIT;
-    sbuf_addstr(&sb, text);
-    return respond_body(conn, status, "text/plain; charset=utf-8", &sb);
+    (void)err;
+    unsigned m = http_method(rq);
+    if (m != HTTP_GET && m != HTTP_HEAD)
+        return http_respond_text(rq, 405, "the web UI is read with GET\n");
+    const struct ui_asset *a = find(http_path(rq));
+    if (!a)
+        return http_respond_text(rq, 404, "no such file in the web UI\n");
+    const char *inm = http_header(rq, "If-None-Match");
+    int not_modified = inm && !strcmp(inm, a->etag);
+    int gz = accepts_gzip(rq);
+    size_t len = not_modified ? 0 : gz ? a->gz_len : a->raw_len;
+    http_add_header(rq, "ETag", a->etag);
+    http_add_header(rq, "Cache-Control", "no-cache");
+    http_add_header(rq, "Vary", "Accept-Encoding");
+    http_add_header(rq, "X-Content-Type-Options", "nosniff");
+    http_add_header(rq, "Content-Security-Policy", CSP);
+    if (gz && !not_modified)
+        http_add_header(rq, "Content-Encoding", "gzip");
+    return http_respond_static(rq, not_modified ? 304 : 200, a->type, gz ? a->gz : a->raw, len);
 }
 
-enum MHD_Result ui_answer(struct MHD_Connection *conn, const char *url, const char *method,
-                          int *status, size_t *bytes)
-{
-    int head = !strcmp(method, "HEAD");
-    *bytes = 0;
-    if (strcmp(method, "GET") && !head) {
-        *status = 405;
-        return plain(conn, 405, "the web UI is read with GET\n");
-    }
-    const struct ui_asset *a = find(url);
-    if (!a) {
-        *status = 404;
-        return plain(conn, 404, "no such file in the web UI\n");
-    }
-    const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
-    int not_modified = inm && !strcmp(inm, a->etag);
-    int gz = accepts_gzip(conn);
-    size_t len = not_modified ? 0 : gz ? a->gz_len : a->raw_len;
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, (void *)(gz ? a->gz : a->raw), MHD_RESPMEM_PERSISTENT);
-    if (!r)
-        return MHD_NO;
-    if (MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, a->type) == MHD_NO ||
-        MHD_add_response_header(r, MHD_HTTP_HEADER_ETAG, a->etag) == MHD_NO ||
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache") == MHD_NO ||
-        MHD_add_response_header(r, MHD_HTTP_HEADER_VARY, "Accept-Encoding") == MHD_NO ||
-        MHD_add_response_header(r, "X-Content-Type-Options", "nosniff") == MHD_NO ||
-        MHD_add_response_header(r, "Content-Security-Policy", CSP) == MHD_NO ||
-        (gz && !not_modified &&
-         MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") == MHD_NO)) {
-        MHD_destroy_response(r);
-        return MHD_NO;
-    }
-    *status = not_modified ? 304 : 200;
-    *bytes = len;
-    return respond_queue(conn, *status, r);
-}
+const struct http_route ui_routes[] = {
+    {HTTP_ANY_METHOD, "/", ui_answer, 0, &http_body_drop, NULL},
+    {HTTP_ANY_METHOD, "/index.html", ui_answer, 0, &http_body_drop, NULL},
+    {HTTP_ANY_METHOD, "/static/{file...}", ui_answer, 0, &http_body_drop, NULL},
+};
+const size_t ui_nroutes = sizeof(ui_routes) / sizeof(*ui_routes);

@@ -6,16 +6,12 @@
 #ifndef FERRY_SERVER_UI_H
 #define FERRY_SERVER_UI_H
 
-#include <microhttpd.h>
-#include <stddef.h>
+#include "http/route.h"
 
-/* Whether url is the UI's (/, /index.html, /static/...). */
-int ui_owns(const char *url);
-
-/* Answers a UI request: 200 (gzipped when the client accepts it), 304 for
- * a matching If-None-Match, 404 for an unknown /static/ file, 405 for a
- * method other than GET or HEAD. */
-enum MHD_Result ui_answer(struct MHD_Connection *conn, const char *url, const char *method,
-                          int *status, size_t *bytes);
+/* /, /index.html and /static/...: 200 (gzipped when the client accepts
+ * it), 304 for a matching If-None-Match, 404 for an unknown /static/ file,
+ * 405 for a method other than GET or HEAD. */
+extern const struct http_route ui_routes[];
+extern const size_t ui_nroutes;
 
 #endif

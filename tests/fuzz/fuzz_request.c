@@ -74,7 +74,7 @@ static void decoders(json_t *j)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct ferr err = FERR_INIT;
-    (void)codec_error_from_json((const char *)data, size, &err);
+    (void)fjson_parse_error((const char *)data, size, &err);
     json_t *j = json_loadb((const char *)data, size, 0, NULL);
     if (!j)
         return 0;

@@ -77,16 +77,3 @@ TEST(codec_rejects_wrong_types)
     ASSERT_FAILS(codec_kv_list_from_json(j, "tags", &l, &err), &err, FERR_INVALID_PARAMETER_VALUE);
     json_decref(j);
 }
-
-TEST(codec_error_body_round_trip)
-{
-    struct ferr in = FERR_INIT, out = FERR_INIT;
-    ferr_set(&in, FERR_RESOURCE_DOES_NOT_EXIST, "run with id=%s not found", "x\"y");
-    struct sbuf sb = SBUF_INIT;
-    codec_write_error(&sb, &in);
-    ASSERT_INT_EQ(codec_error_from_json(sb.buf, sb.len, &out), 0);
-    ASSERT_INT_EQ(out.code, FERR_RESOURCE_DOES_NOT_EXIST);
-    ASSERT_STR_EQ(out.msg, in.msg);
-    ASSERT_INT_EQ(codec_error_from_json("<html>", 6, &out), -1);
-    sbuf_release(&sb);
-}

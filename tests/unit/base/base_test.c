@@ -2,6 +2,7 @@
  * base/: sbuf, JSON field helpers, page-token base64, ids. */
 #include "../test.h"
 #include "base/b64.h"
+#include "base/dynbuf.h"
 #include "base/ferr.h"
 #include "base/ids.h"
 #include "base/json.h"
@@ -135,4 +136,34 @@ TEST(json_add_int64_extremes)
     fjson_add_int64(&sb, INT64_MIN);
     ASSERT_STR_EQ(sb.buf, "0 -42 9223372036854775807 -9223372036854775808");
     sbuf_release(&sb);
+}
+
+TEST(json_error_body_round_trip)
+{
+    struct ferr in = FERR_INIT, out = FERR_INIT;
+    ferr_set(&in, FERR_RESOURCE_DOES_NOT_EXIST, "run with id=%s not found", "x\"y");
+    struct sbuf sb = SBUF_INIT;
+    fjson_add_error(&sb, &in);
+    ASSERT_INT_EQ(fjson_parse_error(sb.buf, sb.len, &out), 0);
+    ASSERT_INT_EQ(out.code, FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_STR_EQ(out.msg, in.msg);
+    ASSERT_INT_EQ(fjson_parse_error("<html>", 6, &out), -1);
+    sbuf_release(&sb);
+}
+
+TEST(dynbuf_refuses_past_its_maximum)
+{
+    struct dynbuf d = DYNBUF_INIT(8);
+    ASSERT_INT_EQ(dynbuf_add(&d, "abcd", 4), 0);
+    ASSERT_INT_EQ(dynbuf_add(&d, "efgh", 4), 0);
+    ASSERT_STR_EQ(d.sb.buf, "abcdefgh");
+    ASSERT_INT_EQ(dynbuf_add(&d, "i", 1), -1);
+    ASSERT(d.overflow);
+    ASSERT_INT_EQ(d.sb.len, 0);
+    ASSERT_INT_EQ(dynbuf_add(&d, "", 0), -1); /* stays refused */
+    dynbuf_reset(&d);
+    ASSERT(!d.overflow);
+    ASSERT_INT_EQ(dynbuf_add(&d, "12345678", 8), 0);
+    dynbuf_release(&d);
+    ASSERT_INT_EQ(d.sb.len, 0);
 }

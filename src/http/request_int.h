@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT
+ * Inside http/ only: a request's state, from its first callback to its
+ * completion, shared by server.c (which drives it) and request.c (what
+ * handlers call). */
+#ifndef FERRY_HTTP_REQUEST_INT_H
+#define FERRY_HTTP_REQUEST_INT_H
+
+#include "http/request.h"
+#include "base/dynbuf.h"
+
+#include <microhttpd.h>
+#include <stdint.h>
+
+#define HTTP_MAX_HEADERS 8
+
+struct http_server;
+
+struct http_request {
+    struct http_server *srv;
+    struct MHD_Connection *conn;
+    const char *path; /* libmicrohttpd's, valid for the request */
+    const char *method_name;
+    unsigned method;
+    const struct http_route *route; /* NULL: no route for method and path */
+    int path_known;                 /* some route has the path (405, not 404) */
+    char *params[HTTP_MAX_PARAMS];  /* NUL-terminated values of route.params */
+    struct http_param route_params[HTTP_MAX_PARAMS];
+    size_t nparams;
+    struct dynbuf body; /* collected body (routes without body ops) */
+    struct ferr early;  /* refused by a streaming route's begin/data */
+    int arrived_late;   /* after the drain began: 503 */
+    int nul_in_path;    /* the raw path held %00 */
+    int64_t start_ns;
+    char *user; /* basic auth user, looked up once */
+    int user_done;
+    void *state; /* the route's own */
+    struct {
+        char *name, *value;
+    } headers[HTTP_MAX_HEADERS];
+    size_t nheaders;
+    int answered;     /* a response was given */
+    int queue_failed; /* ... but libmicrohttpd could not queue it: close */
+    int status;       /* for the access log */
+    uint64_t bytes;
+};
+
+/* Whether the server is draining (answers carry Connection: close). */
+int http_server_draining(const struct http_server *s);
+void *http_server_ctx(const struct http_server *s);
+
+#endif

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: MIT */
+#include "http/server.h"
+#include "http/listen.h"
+#include "http/request_int.h"
+#include "base/ftime.h"
+#include "base/log.h"
+#include "base/sigpipe.h"
+#include "base/xalloc.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/banned.h"
+
+struct http_server {
+    struct http_server_opts o;
+    struct http_router *router;
+    struct MHD_Daemon *d;
+    int fd; /* the listening socket until the daemon owns it */
+    int port;
+    int signals; /* the SIGTERM/SIGINT pipe is ours to close */
+    atomic_int draining;
+    pthread_mutex_t mu;
+    int in_flight;        /* requests between their first callback and completion */
+    unsigned long served; /* requests started, for the idle callback */
+};
+
+int http_server_draining(const struct http_server *s)
+{
+    return atomic_load(&s->draining);
+}
+
+void *http_server_ctx(const struct http_server *s)
+{
+    return s->o.ctx;
+}
+
+/* libmicrohttpd decodes the path in place, so "%00" ends it early:
+ * "model.pkl%00.txt" would arrive as "model.pkl". The raw URI is seen
+ * first, and a path holding %00 marks the request with this sentinel, which
+ * the first callback turns into a refusal. A static mark, not an
+ * allocation: a request that fails before reaching the access handler gets
+ * no completion callback to free it. */
+static char nul_in_path_mark;
+
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)cls;
+    (void)conn;
+    size_t path_len = strcspn(uri, "?");
+    for (size_t i = 0; i + 3 <= path_len; i++)
+        if (uri[i] == '%' && uri[i + 1] == '0' && uri[i + 2] == '0')
+            return &nul_in_path_mark;
+    return NULL;
+}
+
+static void log_access(struct http_request *rq)
+{
+    char addr[INET6_ADDRSTRLEN] = "-";
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
+                  addr, sizeof(addr));
+    double ms = (double)(ftime_mono_ns() - rq->start_ns) / 1e6;
+    log_info("%s \"%s %s\" %d %llu %.2fms", addr, rq->method_name, rq->path, rq->status,
+             (unsigned long long)rq->bytes, ms);
+}
+
+static struct http_request *request_new(struct http_server *s, struct MHD_Connection *conn,
+                                        const char *url, const char *method, int nul_in_path)
+{
+    struct http_request *rq = xcalloc(1, sizeof(*rq));
+    struct http_param params[HTTP_MAX_PARAMS];
+    rq->srv = s;
+    rq->conn = conn;
+    rq->path = url;
+    rq->method_name = method;
+    rq->method = http_method_from_name(method);
+    rq->nul_in_path = nul_in_path;
+    rq->start_ns = ftime_mono_ns();
+    rq->arrived_late = http_server_draining(s);
+    rq->early = (struct ferr)FERR_INIT;
+    rq->route = http_router_find(s->router, rq->method, url, params, &rq->nparams, &rq->path_known);
+    for (size_t i = 0; i < rq->nparams; i++) {
+        rq->route_params[i] = params[i];
+        rq->params[i] = xmalloc(params[i].len + 1);
+        memcpy(rq->params[i], params[i].value, params[i].len);
+        rq->params[i][params[i].len] = '\0';
+    }
+    dynbuf_init(&rq->body, rq->route ? rq->route->max_body : 0);
+    return rq;
+}
+
+static void request_free(struct http_request *rq)
+{
+    if (rq->route && rq->route->body && rq->route->body->end && !rq->arrived_late &&
+        !rq->nul_in_path)
+        rq->route->body->end(rq);
+    for (size_t i = 0; i < rq->nparams; i++)
+        free(rq->params[i]);
+    for (size_t i = 0; i < rq->nheaders; i++) {
+        free(rq->headers[i].name);
+        free(rq->headers[i].value);
+    }
+    dynbuf_release(&rq->body);
+    free(rq->user);
+    free(rq);
+}
+
+static int streamed(const struct http_request *rq)
+{
+    return rq->route && rq->route->body && !rq->arrived_late && !rq->nul_in_path;
+}
+
+static void take_body(struct http_request *rq, const char *data, size_t n)
+{
+    if (streamed(rq)) {
+        /* once refused, the rest is read and dropped */
+        if (rq->early.code == FERR_OK && rq->route->body->data)
+            (void)rq->route->body->data(rq, data, n, &rq->early);
+        return;
+    }
+    if (dynbuf_add(&rq->body, data, n))
+        return; /* past the cap: dropped, answered with 413 at the end */
+}
+
+/* Runs what answers the request: its route's handler, or the refusal the
+ * request earned on its way in. Fills err for a refusal (status 0: the
+ * code's own), or answers and returns 0. */
+static int handle(struct http_request *rq, int *status, struct ferr *err)
+{
+    if (rq->arrived_late) {
+        *status = 503;
+        return ferr_set(err, FERR_TEMPORARILY_UNAVAILABLE, "the server is shutting down");
+    }
+    if (rq->nul_in_path)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "the URL path holds a NUL byte (%%00)");
+    if (!rq->route && rq->path_known) {
+        *status = 405;
+        return ferr_set(err, FERR_BAD_REQUEST, "method %s is not allowed for '%.200s'",
+                        rq->method_name, rq->path);
+    }
+    if (!rq->route) {
+        if (rq->srv->o.not_found)
+            return rq->srv->o.not_found(rq, err);
+        return ferr_set(err, FERR_ENDPOINT_NOT_FOUND, "no endpoint at '%.200s'", rq->path);
+    }
+    if (rq->body.overflow) {
+        *status = 413;
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "the request body exceeds the limit of %zu bytes for this endpoint",
+                        rq->route->max_body);
+    }
+    if (rq->early.code != FERR_OK) {
+        *err = rq->early;
+        return -1;
+    }
+    return rq->route->handler(rq, err);
+}
+
+/* The request is complete: answer it, once. */
+static void answer(struct http_request *rq)
+{
+    struct ferr err = FERR_INIT;
+    int status = 0;
+    int rc = handle(rq, &status, &err);
+    if (rq->answered)
+        return; /* a handler that answered, then failed: the answer stands */
+    if (rc == 0)
+        ferr_set(&err, FERR_INTERNAL_ERROR, "the handler of '%.200s' gave no answer", rq->path);
+    else if (err.code == FERR_OK)
+        ferr_set(&err, FERR_INTERNAL_ERROR, "internal error");
+    (void)http_respond_error(rq, status, &err);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **con_cls)
+{
+    (void)version;
+    struct http_server *s = cls;
+    struct http_request *rq = *con_cls;
+    if (!rq || *con_cls == &nul_in_path_mark) { /* first callback: answer later (server.h) */
+        rq = request_new(s, conn, url, method, *con_cls == &nul_in_path_mark);
+        *con_cls = rq;
+        pthread_mutex_lock(&s->mu);
+        s->in_flight++;
+        s->served++;
+        pthread_mutex_unlock(&s->mu);
+        if (streamed(rq) && rq->route->body->begin)
+            (void)rq->route->body->begin(rq, &rq->early); /* a refusal is answered at the end */
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        take_body(rq, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    answer(rq);
+    if (s->o.access_log)
+        log_access(rq);
+    return rq->queue_failed ? MHD_NO : MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void)conn;
+    (void)toe;
+    struct http_server *s = cls;
+    struct http_request *rq = *con_cls;
+    if (!rq || *con_cls == &nul_in_path_mark)
+        return;
+    request_free(rq);
+    *con_cls = NULL;
+    pthread_mutex_lock(&s->mu);
+    s->in_flight--;
+    pthread_mutex_unlock(&s->mu);
+}
+
+int http_server_new(const struct http_server_opts *o, struct http_server **out, struct ferr *err)
+{
+    struct http_server *s = xcalloc(1, sizeof(*s));
+    s->o = *o;
+    s->fd = -1;
+    pthread_mutex_init(&s->mu, NULL);
+    atomic_init(&s->draining, 0);
+    if (http_router_new(o->routes, o->nroutes, &s->router, err) ||
+        (s->fd = http_listen(o->host, o->port, &s->port, err)) < 0 || sigpipe_open(err)) {
+        http_server_free(s);
+        return -1;
+    }
+    s->signals = 1;
+    signal(SIGPIPE, SIG_IGN);
+    *out = s;
+    return 0;
+}
+
+int http_server_port(const struct http_server *s)
+{
+    return s->port;
+}
+
+int http_server_start(struct http_server *s, struct ferr *err)
+{
+    /* ITC: lets MHD_quiesce_daemon wake the polling threads. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    unsigned pool = s->o.threads > 0 ? (unsigned)s->o.threads : 0;
+    flags |= pool ? MHD_USE_EPOLL : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+    /* 64 KiB per connection holds the request head: MLflow's UI sends query
+     * strings of ~5 KB (100 run ids), we test 15 KB. libmicrohttpd zeroes the
+     * pool for every request, so a bigger pool costs CPU on each one. */
+    s->d =
+        MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
+                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK,
+                         on_uri, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
+                         s->o.max_connections ? s->o.max_connections : (unsigned)FD_SETSIZE - 4,
+                         /* last, so that without a pool the list simply ends here */
+                         pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool, MHD_OPTION_END);
+    if (!s->d)
+        return ferr_set(err, FERR_INTERNAL_ERROR, "cannot start the HTTP server on %s:%d",
+                        s->o.host, s->port);
+    s->fd = -1; /* the daemon owns it now */
+    return 0;
+}
+
+void http_server_wait(struct http_server *s, void (*idle)(void *arg), void *arg)
+{
+    struct pollfd p = {sigpipe_fd(), POLLIN, 0};
+    unsigned long seen = 0;
+    for (;;) {
+        int n = poll(&p, 1, 1000);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n != 0)
+            break;
+        pthread_mutex_lock(&s->mu);
+        unsigned long served = s->served;
+        int busy = s->in_flight;
+        pthread_mutex_unlock(&s->mu);
+        if (served != seen && !busy) {
+            seen = served;
+            if (idle)
+                idle(arg);
+        }
+    }
+    int sig = sigpipe_take();
+    if (sig)
+        log_info("received signal %d, shutting down", sig);
+}
+
+/* Waits until no request is between its first callback and its completion,
+ * at most timeout_ms. */
+static void drain(struct http_server *s, int timeout_ms)
+{
+    for (int waited = 0; waited < timeout_ms; waited += 10) {
+        pthread_mutex_lock(&s->mu);
+        int n = s->in_flight;
+        pthread_mutex_unlock(&s->mu);
+        if (n <= 0)
+            return;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    log_warn("shutting down with requests still in flight after %d ms", timeout_ms);
+}
+
+void http_server_stop(struct http_server *s, int drain_ms)
+{
+    if (!s->d)
+        return;
+    atomic_store(&s->draining, 1);
+    int lfd = MHD_quiesce_daemon(s->d); /* stop accepting; requests in flight go on */
+    if (lfd >= 0)
+        close(lfd);
+    drain(s, drain_ms);
+    MHD_stop_daemon(s->d); /* waits for the connection threads */
+    s->d = NULL;
+}
+
+void http_server_free(struct http_server *s)
+{
+    if (!s)
+        return;
+    if (s->d)
+        http_server_stop(s, 0);
+    if (s->fd >= 0)
+        close(s->fd);
+    if (s->signals)
+        sigpipe_close();
+    http_router_free(s->router);
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT
+ * Inside server/ only: what every route of `ferry server` reaches through
+ * http_ctx(). */
+#ifndef FERRY_SERVER_SERVER_INT_H
+#define FERRY_SERVER_SERVER_INT_H
+
+#include "server/server.h"
+#include "artifacts/repo.h"
+#include "store/store.h"
+
+struct server_ctx {
+    struct store *store;
+    struct artifact_repo *artifacts; /* --artifacts-destination; NULL: not served */
+};
+
+#endif
