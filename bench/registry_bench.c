@@ -60,7 +60,7 @@ static void seed(const char *db, int models, int versions)
         snprintf(name, sizeof(name), "model-%d", i);
         snprintf(team, sizeof(team), "%d", i % 10);
         kv_list_add(&tags, "team", team);
-        struct reg_write w = {.action = REG_CREATE_MODEL, .name = name, .tags = &tags};
+        struct reg_write w = {.action = REG_CREATE_MODEL, .name = name, .tags = tags};
         if (store_registry_write(s, &w, &err))
             die("creating a model", &err);
         kv_list_release(&tags);

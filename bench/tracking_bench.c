@@ -770,7 +770,7 @@ static void emb_create_runs(struct store *s, const struct sizes *z)
         check(0, "embedded store_create_run", "%s", err.msg);
         return;
     }
-    struct run_create rc = {exp, NULL, NULL, TIME_NONE, NULL};
+    struct run_create rc = {exp, NULL, NULL, TIME_NONE, {0}};
     long n = 0;
     double t0 = now_s(), dl = t0 + z->create_s;
     while (n < z->create_n && now_s() < dl) {
@@ -793,7 +793,7 @@ static void emb_log_history(struct store *s, struct bench *b)
     struct ferr err = FERR_INIT;
     char *exp = NULL;
     struct run r;
-    struct run_create rc = {NULL, NULL, "history", TIME_NONE, NULL};
+    struct run_create rc = {NULL, NULL, "history", TIME_NONE, {0}};
     if (store_create_experiment(s, "bench-history", NULL, NULL, &exp, &err) ||
         (rc.experiment_id = exp, store_create_run(s, &rc, &r, &err))) {
         check(0, "embedded store_log_batch", "%s", err.msg);
@@ -830,7 +830,7 @@ static void emb_log_history(struct store *s, struct bench *b)
 /* One search run: 3 params, 3 metrics, 2 tags, all through one log_batch. */
 static int emb_search_run(struct store *s, const char *exp, long i, int64_t ts, struct ferr *err)
 {
-    struct run_create rc = {exp, NULL, NULL, TIME_NONE, NULL};
+    struct run_create rc = {exp, NULL, NULL, TIME_NONE, {0}};
     struct run r;
     if (store_create_run(s, &rc, &r, err))
         return -1;

@@ -224,7 +224,7 @@ static int do_register(struct client *c, struct opts *o, char **pos, int npos)
                            .source = pos[0],
                            .run_id = *run_id ? run_id : NULL,
                            .description = o->description,
-                           .tags = &tags};
+                           .tags = tags};
     if (client_registry_write(c, &cv, &err)) {
         rc = cli_fail(&err);
         goto out;

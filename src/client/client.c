@@ -175,7 +175,7 @@ int client_create_run(struct client *c, const struct run_create *rc, struct run 
 {
     if (need(rc->experiment_id, "experiment_id", err) ||
         check_utf8(rc->run_name, "the run name", err) ||
-        check_utf8(rc->user_id, "the user id", err) || check_kv_utf8(rc->tags, "a tag", err))
+        check_utf8(rc->user_id, "the user id", err) || check_kv_utf8(&rc->tags, "a tag", err))
         return -1;
     return c->ops->create_run(c, rc, out, err);
 }

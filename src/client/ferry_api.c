@@ -431,7 +431,7 @@ static int start_run(struct ferry_client *fc, const char *exp, const char *name,
     if (parent)
         kv_list_add(&tags, TAG_PARENT_RUN_ID, parent);
     struct run_create rc_ = {exp ? exp : exp_id, kv_list_get(&tags, TAG_USER), name, TIME_NONE,
-                             &tags};
+                             tags};
     if (client_create_run(fc->c, &rc_, &r, &fc->err))
         goto out;
     *run_id = xstrdup(r.info.run_id);

@@ -180,7 +180,7 @@ static int r_create_run(struct client *c, const struct run_create *rc, struct ru
 {
     json_t *resp;
     json_t *in = json_pack("{s:s, s:o}", "experiment_id", rc->experiment_id, "tags",
-                           codec_kv_list_to_json(rc->tags));
+                           codec_kv_list_to_json(&rc->tags));
     set_optional(in, "user_id", rc->user_id);
     set_optional(in, "run_name", rc->run_name);
     if (in && rc->start_time != TIME_NONE)

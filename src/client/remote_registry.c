@@ -54,8 +54,8 @@ int r_registry_write(struct client *c, struct reg_write *w, struct ferr *err)
     case REG_CREATE_MODEL:
         path = "registered-models/create";
         opt(in, "description", w->description);
-        if (w->tags && w->tags->n)
-            json_object_set_new(in, "tags", codec_kv_list_to_json(w->tags));
+        if (w->tags.n)
+            json_object_set_new(in, "tags", codec_kv_list_to_json(&w->tags));
         break;
     case REG_RENAME_MODEL:
         path = "registered-models/rename";
@@ -90,8 +90,8 @@ int r_registry_write(struct client *c, struct reg_write *w, struct ferr *err)
         opt(in, "run_id", w->run_id);
         opt(in, "run_link", w->run_link);
         opt(in, "description", w->description);
-        if (w->tags && w->tags->n)
-            json_object_set_new(in, "tags", codec_kv_list_to_json(w->tags));
+        if (w->tags.n)
+            json_object_set_new(in, "tags", codec_kv_list_to_json(&w->tags));
         break;
     default: /* the version actions */
         json_object_set_new(in, "version", version_str(w->version));

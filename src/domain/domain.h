@@ -157,6 +157,17 @@ struct experiment_search {
     const char *page_token;
 };
 
+/* What creating a run takes (runs/create). Strings are borrowed for the
+ * call; tags is a shallow copy of the caller's list (released by the
+ * caller, once). */
+struct run_create {
+    const char *experiment_id; /* required */
+    const char *user_id;       /* NULL: from the mlflow.user tag, else "" */
+    const char *run_name;      /* NULL/"": from the mlflow.runName tag, else generated */
+    int64_t start_time;        /* TIME_NONE: now */
+    struct kv_list tags;
+};
+
 /* The well-known tags MLflow clients and UIs read. */
 #define TAG_RUN_NAME      "mlflow.runName"
 #define TAG_USER          "mlflow.user"

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "domain/registry.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -70,4 +72,19 @@ void registry_event_list_release(struct registry_event_list *l)
     }
     free(l->v);
     memset(l, 0, sizeof(*l));
+}
+
+int registry_parse_version(const char *s, int64_t *out, struct ferr *err)
+{
+    char *end;
+    if (!s || !*s)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "missing value for required parameter 'version'");
+    errno = 0;
+    long long v = isdigit((unsigned char)s[0]) ? strtoll(s, &end, 10) : -1;
+    if (v < 1 || errno || *end)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "parameter 'version' must be a positive integer, got '%.60s'", s);
+    *out = v;
+    return 0;
 }

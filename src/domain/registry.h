@@ -91,4 +91,42 @@ struct registry_search {
     const char *page_token;
 };
 
+/* What a registry write does; fields not used by an action are ignored. */
+enum reg_action {
+    REG_CREATE_MODEL,
+    REG_RENAME_MODEL,
+    REG_UPDATE_MODEL,
+    REG_DELETE_MODEL,
+    REG_SET_MODEL_TAG,
+    REG_DELETE_MODEL_TAG,
+    REG_SET_ALIAS,
+    REG_DELETE_ALIAS,
+    REG_CREATE_VERSION,
+    REG_UPDATE_VERSION,
+    REG_DELETE_VERSION,
+    REG_TRANSITION,
+    REG_SET_VERSION_TAG,
+    REG_DELETE_VERSION_TAG,
+};
+
+struct reg_write {
+    enum reg_action action;
+    const char *name;
+    const char *user;
+    const char *new_name;    /* rename */
+    const char *description; /* create, update (NULL: leave as it is) */
+    const char *key, *value; /* tags */
+    const char *alias;
+    int64_t version;                        /* versions and aliases */
+    const char *stage;                      /* transition */
+    int archive_existing;                   /* transition */
+    const char *source, *run_id, *run_link; /* create version */
+    struct kv_list tags;                    /* create: a shallow copy of the caller's */
+    int64_t created_version;                /* out: the new version's number */
+};
+
+/* "12" -> 12; anything but a positive decimal integer is
+ * INVALID_PARAMETER_VALUE naming `version`. */
+int registry_parse_version(const char *s, int64_t *out, struct ferr *err) WARN_UNUSED;
+
 #endif

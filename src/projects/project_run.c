@@ -284,7 +284,7 @@ int project_run(struct client *c, struct project_run_opts *o, struct ferr *err)
     add_tag(&tags, "mlflow.user", pw ? pw->pw_name : NULL);
     add_tag(&tags, "ferry.project.rerunOf", o->rerun_of);
     add_tag(&tags, "ferry.project.version", o->version);
-    struct run_create rcq = {exp_id, pw ? pw->pw_name : NULL, o->run_name, TIME_NONE, &tags};
+    struct run_create rcq = {exp_id, pw ? pw->pw_name : NULL, o->run_name, TIME_NONE, tags};
     if (client_create_run(c, &rcq, &run, err))
         goto out;
     have_run = 1;

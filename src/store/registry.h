@@ -13,40 +13,6 @@
 #include "domain/registry.h"
 #include "store/store.h"
 
-/* What a registry write does; fields not used by an action are ignored. */
-enum reg_action {
-    REG_CREATE_MODEL,
-    REG_RENAME_MODEL,
-    REG_UPDATE_MODEL,
-    REG_DELETE_MODEL,
-    REG_SET_MODEL_TAG,
-    REG_DELETE_MODEL_TAG,
-    REG_SET_ALIAS,
-    REG_DELETE_ALIAS,
-    REG_CREATE_VERSION,
-    REG_UPDATE_VERSION,
-    REG_DELETE_VERSION,
-    REG_TRANSITION,
-    REG_SET_VERSION_TAG,
-    REG_DELETE_VERSION_TAG,
-};
-
-struct reg_write {
-    enum reg_action action;
-    const char *name;
-    const char *user;
-    const char *new_name;    /* rename */
-    const char *description; /* create, update (NULL: leave as it is) */
-    const char *key, *value; /* tags */
-    const char *alias;
-    int64_t version;                        /* versions and aliases */
-    const char *stage;                      /* transition */
-    int archive_existing;                   /* transition */
-    const char *source, *run_id, *run_link; /* create version */
-    const struct kv_list *tags;             /* create */
-    int64_t created_version;                /* out: the new version's number */
-};
-
 int store_registry_write(struct store *s, struct reg_write *w, struct ferr *err) WARN_UNUSED;
 
 /* A model with its tags, aliases and latest version per stage. */
@@ -76,9 +42,5 @@ int store_registry_events(struct store *s, const char *name, struct registry_eve
  * named (empty for runs:/ URIs). */
 int store_resolve_model_uri(struct store *s, const char *uri, char **artifact_uri,
                             struct model_version *version, struct ferr *err) WARN_UNUSED;
-
-/* "12" -> 12; anything but a positive decimal integer is
- * INVALID_PARAMETER_VALUE naming `version`. */
-int registry_parse_version(const char *s, int64_t *out, struct ferr *err) WARN_UNUSED;
 
 #endif

@@ -21,21 +21,6 @@
 
 #include "base/banned.h"
 
-int registry_parse_version(const char *s, int64_t *out, struct ferr *err)
-{
-    char *end;
-    if (!s || !*s)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'version'");
-    errno = 0;
-    long long v = isdigit((unsigned char)s[0]) ? strtoll(s, &end, 10) : -1;
-    if (v < 1 || errno || *end)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "parameter 'version' must be a positive integer, got '%.60s'", s);
-    *out = v;
-    return 0;
-}
-
 /* ---------- validation ---------- */
 
 static int check_name(const char *what, const char *name, struct ferr *err)
@@ -124,9 +109,9 @@ static int check_write(const struct reg_write *w, struct ferr *err)
         if (check_source(w->source, err) ||
             (w->run_id && *w->run_id && validate_run_id(w->run_id, err)))
             return -1;
-        return check_tags(w->tags, err);
+        return check_tags(&w->tags, err);
     case REG_CREATE_MODEL:
-        return check_tags(w->tags, err);
+        return check_tags(&w->tags, err);
     case REG_TRANSITION:
         if (!stage_canonical(w->stage))
             return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
@@ -263,8 +248,8 @@ static int w_create_model(struct sq_conn *c, struct reg_write *w, int64_t now, s
         return ferr_set(err, FERR_RESOURCE_ALREADY_EXISTS,
                         "Registered Model (name=%.300s) already exists", w->name);
     int64_t id = sqlite3_last_insert_rowid(c->db);
-    for (size_t i = 0; w->tags && i < w->tags->n; i++)
-        if (exec_bound(c, tag, "iss", &id, w->tags->v[i].key, w->tags->v[i].value, NULL,
+    for (size_t i = 0; i < w->tags.n; i++)
+        if (exec_bound(c, tag, "iss", &id, w->tags.v[i].key, w->tags.v[i].value, NULL,
                        "tagging a registered model", err))
             return -1;
     return audit(c, w->name, 0, "create_model", "", w->user, now, err);
@@ -309,8 +294,8 @@ static int w_create_version(struct sq_conn *c, struct reg_write *w, int64_t mode
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return sq_fail(c, "creating a model version", err);
-    for (size_t i = 0; w->tags && i < w->tags->n; i++)
-        if (exec_bound(c, tag, "iiss", &model, &v, w->tags->v[i].key, w->tags->v[i].value,
+    for (size_t i = 0; i < w->tags.n; i++)
+        if (exec_bound(c, tag, "iiss", &model, &v, w->tags.v[i].key, w->tags.v[i].value,
                        "tagging a model version", err))
             return -1;
     w->created_version = v;

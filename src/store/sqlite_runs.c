@@ -281,7 +281,7 @@ static int do_create_run(struct sq *sq, struct sq_conn *c, void *arg, struct fer
     if (sqlite3_step(st) != SQLITE_DONE)
         return sq_fail(c, "creating a run", err);
     cr->id = sqlite3_last_insert_rowid(c->db);
-    const struct kv_list *tags = cr->rc->tags;
+    const struct kv_list *tags = &cr->rc->tags;
     for (size_t i = 0; tags && i < tags->n; i++)
         if (strcmp(tags->v[i].key, TAG_RUN_NAME) &&
             sq_set_run_tag(c, cr->id, tags->v[i].key, tags->v[i].value, err))
@@ -292,15 +292,15 @@ static int do_create_run(struct sq *sq, struct sq_conn *c, void *arg, struct fer
 int sq_create_run(struct store *s, const struct run_create *rc, struct run *out, struct ferr *err)
 {
     struct sq *sq = (struct sq *)s;
-    const char *tag_name = rc->tags ? kv_list_get(rc->tags, TAG_RUN_NAME) : NULL;
-    const char *tag_user = rc->tags ? kv_list_get(rc->tags, TAG_USER) : NULL;
+    const char *tag_name = kv_list_get(&rc->tags, TAG_RUN_NAME);
+    const char *tag_user = kv_list_get(&rc->tags, TAG_USER);
     if (rc->run_name && *rc->run_name && tag_name && strcmp(rc->run_name, tag_name))
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "both 'run_name' ('%s') and the 'mlflow.runName' tag ('%s') are set "
                         "and they differ",
                         rc->run_name, tag_name);
-    for (size_t i = 0; rc->tags && i < rc->tags->n; i++)
-        if (validate_tag(rc->tags->v[i].key, rc->tags->v[i].value, err))
+    for (size_t i = 0; i < rc->tags.n; i++)
+        if (validate_tag(rc->tags.v[i].key, rc->tags.v[i].value, err))
             return -1;
     struct sbuf gen = SBUF_INIT;
     const char *name = rc->run_name && *rc->run_name ? rc->run_name : tag_name;

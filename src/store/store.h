@@ -71,14 +71,6 @@ int store_delete_experiment_tag(struct store *s, const char *id, const char *key
                                 struct ferr *err) WARN_UNUSED;
 
 /* Runs. */
-struct run_create {
-    const char *experiment_id; /* required */
-    const char *user_id;       /* NULL: from the mlflow.user tag, else "" */
-    const char *run_name;      /* NULL/"": from the mlflow.runName tag, else generated */
-    int64_t start_time;        /* TIME_NONE: now */
-    const struct kv_list *tags;
-};
-
 int store_create_run(struct store *s, const struct run_create *rc, struct run *out,
                      struct ferr *err) WARN_UNUSED;
 /* status RUN_STATUS_NONE, end_time TIME_NONE, run_name NULL: leave as is.

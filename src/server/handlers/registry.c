@@ -80,7 +80,7 @@ int h_models_create(struct req *r)
         fjson_get_str(r->in, "description", JSON_OPTIONAL, &w.description, &r->err) < 0 ||
         codec_kv_list_from_json(json_object_get(r->in, "tags"), "tags", &tags, &r->err))
         goto out;
-    w.tags = &tags;
+    w.tags = tags;
     rc = apply(r, &w) || reply_model(r, w.name) ? -1 : 0;
 out:
     kv_list_release(&tags);
@@ -244,7 +244,7 @@ int h_versions_create(struct req *r)
         fjson_get_str(r->in, "description", JSON_OPTIONAL, &w.description, &r->err) < 0 ||
         codec_kv_list_from_json(json_object_get(r->in, "tags"), "tags", &tags, &r->err))
         goto out;
-    w.tags = &tags;
+    w.tags = tags;
     rc = apply(r, &w) || reply_version(r, w.name, w.created_version) ? -1 : 0;
 out:
     kv_list_release(&tags);

@@ -12,7 +12,7 @@
 
 int h_runs_create(struct req *r)
 {
-    struct run_create rc = {NULL, NULL, NULL, TIME_NONE, NULL};
+    struct run_create rc = {NULL, NULL, NULL, TIME_NONE, {0}};
     struct kv_list tags;
     struct run run;
     if (fjson_get_str(r->in, "experiment_id", JSON_REQUIRED, &rc.experiment_id, &r->err) < 0 ||
@@ -21,7 +21,7 @@ int h_runs_create(struct req *r)
         fjson_get_int64(r->in, "start_time", JSON_OPTIONAL, &rc.start_time, &r->err) < 0 ||
         codec_kv_list_from_json(json_object_get(r->in, "tags"), "tags", &tags, &r->err))
         return -1;
-    rc.tags = &tags;
+    rc.tags = tags;
     int ret = store_create_run(r->store, &rc, &run, &r->err);
     kv_list_release(&tags);
     if (ret)

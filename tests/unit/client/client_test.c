@@ -99,7 +99,7 @@ static int start_server(struct sbuf *url)
 
 static char *make_run(struct client *c, const char *exp, const char *name)
 {
-    struct run_create rc = {exp, "tester", name, TIME_NONE, NULL};
+    struct run_create rc = {exp, "tester", name, TIME_NONE, {0}};
     struct run r;
     struct ferr err = FERR_INIT;
     ASSERT_OK(client_create_run(c, &rc, &r, &err), &err);

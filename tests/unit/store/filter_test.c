@@ -33,7 +33,7 @@ static void seed(void)
         {"f", "2", "0.01", "xgb", "vision", 0.95, 600},
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(*rows); i++) {
-        struct run_create rc = {rows[i].exp, "u", rows[i].name, rows[i].start, NULL};
+        struct run_create rc = {rows[i].exp, "u", rows[i].name, rows[i].start, {0}};
         struct run r;
         ASSERT_OK(store_create_run(st, &rc, &r, &err), &err);
         struct metric_list m = {0};

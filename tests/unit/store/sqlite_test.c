@@ -28,7 +28,7 @@ static struct store *open_store(int group_commit)
 
 static char *new_run(struct store *s, const char *exp)
 {
-    struct run_create rc = {exp, "alice", NULL, TIME_NONE, NULL};
+    struct run_create rc = {exp, "alice", NULL, TIME_NONE, {0}};
     struct run r;
     struct ferr err = FERR_INIT;
     ASSERT_OK(store_create_run(s, &rc, &r, &err), &err);
@@ -90,7 +90,7 @@ TEST(store_experiment_delete_restore_cascades_to_runs)
     ASSERT_INT_EQ(r.info.lifecycle_stage, LIFECYCLE_DELETED);
     run_release(&r);
     /* no new runs in a deleted experiment, no second delete */
-    struct run_create rc = {id, NULL, NULL, TIME_NONE, NULL};
+    struct run_create rc = {id, NULL, NULL, TIME_NONE, {0}};
     ASSERT_FAILS(store_create_run(s, &rc, &r, &err), &err, FERR_INVALID_PARAMETER_VALUE);
     ASSERT_FAILS(store_delete_experiment(s, id, &err), &err, FERR_INVALID_PARAMETER_VALUE);
     ASSERT_FAILS(store_create_experiment(s, "e", NULL, NULL, NULL, &err), &err,
@@ -134,7 +134,7 @@ TEST(store_run_create_names_and_tags)
     struct kv_list tags = {0};
     kv_list_add(&tags, "mlflow.user", "bob");
     kv_list_add(&tags, "mlflow.runName", "named");
-    struct run_create rc = {"0", NULL, NULL, 1234, &tags};
+    struct run_create rc = {"0", NULL, NULL, 1234, tags};
     struct run r;
     ASSERT_OK(store_create_run(s, &rc, &r, &err), &err);
     ASSERT_STR_EQ(r.info.run_name, "named");
@@ -153,12 +153,12 @@ TEST(store_run_create_names_and_tags)
     ASSERT_FAILS(store_create_run(s, &rc, &r, &err), &err, FERR_INVALID_PARAMETER_VALUE);
     kv_list_release(&tags);
     /* generated name: adjective-noun-number, mirrored in the tag */
-    struct run_create plain = {"0", NULL, NULL, TIME_NONE, NULL};
+    struct run_create plain = {"0", NULL, NULL, TIME_NONE, {0}};
     ASSERT_OK(store_create_run(s, &plain, &r, &err), &err);
     ASSERT(strchr(r.info.run_name, '-') != NULL);
     ASSERT_STR_EQ(kv_list_get(&r.tags, "mlflow.runName"), r.info.run_name);
     run_release(&r);
-    struct run_create bad = {"42", NULL, NULL, TIME_NONE, NULL};
+    struct run_create bad = {"42", NULL, NULL, TIME_NONE, {0}};
     ASSERT_FAILS(store_create_run(s, &bad, &r, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
     store_close(s);
 }
