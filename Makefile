@@ -35,8 +35,8 @@ endif
 CFLAGS_ALL := $(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS) $(OPT) -fPIC -fvisibility=hidden -MMD -MP $(CFLAGS)
 LDFLAGS_ALL := $(LDSAN) $(LDFLAGS)
 
-LIB_SRC  := $(wildcard src/base/*.c src/domain/*.c src/http/*.c src/store/*.c src/artifacts/*.c \
-                      src/api/*.c src/client/*.c src/models/*.c src/projects/*.c)
+LIB_SRC  := $(wildcard src/base/*.c src/domain/*.c src/http/*.c src/store/*.c src/store/sqlite/*.c \
+                      src/artifacts/*.c src/api/*.c src/client/*.c src/models/*.c src/projects/*.c)
 SRV_SRC  := $(wildcard src/serving/*.c src/server/*.c src/server/handlers/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c tests/unit/*/*.c)

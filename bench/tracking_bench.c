@@ -19,6 +19,7 @@
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 #include "domain/domain.h"
+#include "store/metrics.h"
 #include "store/store.h"
 
 #include <curl/curl.h>

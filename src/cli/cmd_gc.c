@@ -12,6 +12,7 @@
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 #include "domain/artifact_uri.h"
+#include "store/gc.h"
 #include "store/store.h"
 
 #include <errno.h>

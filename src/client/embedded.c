@@ -3,6 +3,8 @@
  * name, in-process, on the caller's thread (no group commit: one program
  * writing its own runs has no concurrent writes to group). */
 #include "client/client_int.h"
+#include "store/metrics.h"
+#include "store/model_uri.h"
 #include "store/store.h"
 
 #include "base/banned.h"

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * Model URIs, resolved in this one place (the server's resolve endpoint,
- * the lineage endpoint, serving later). */
+ * the lineage endpoint, serving later), through the store's front
+ * functions only, so whatever backend holds the runs and the registry. */
+#include "store/model_uri.h"
 #include "store/registry.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"

@@ -1,18 +1,23 @@
 /* SPDX-License-Identifier: MIT
  * Filter and order_by ASTs -> one SELECT with bound parameters; user text
- * only ever reaches SQLite as a bound value.
+ * only ever reaches the database as a bound value. Shared by the SQL
+ * backends: what their SQL writes differently (placeholders, LIKE, where
+ * NULLs sort) comes from the dialect of the frag being written
+ * (store/sql_dialect.h); the rest is common SQL over the schema every SQL
+ * backend creates (store/sqlite/schema.c).
  *
  * Filters. Each comparison on a metric, param, tag or dataset becomes an
  * EXISTS over the child table keyed by (run, key), so a missing key never
  * matches, not even "!=" (as MLflow). Metrics compare the latest value; NaN
- * latest values match no comparison. LIKE is case-sensitive (translated to
- * GLOB), ILIKE is SQLite's LIKE (case-insensitive for ASCII); both take % and
- * _ as wildcards and a backslash to escape the next character. NOT is pushed
- * down to the comparisons (De Morgan) and chains of one operator are written
- * flat, so SQL nesting only grows where AND and OR alternate; that nesting is
- * capped because SQLite's parser stack is finite. A NOT over a comparison on
- * a nullable column (end_time) is true when the column is NULL, so every
- * comparison is two-valued, like MLflow's.
+ * latest values match no comparison. LIKE is case-sensitive, ILIKE is not;
+ * both take % and _ as wildcards and a backslash to escape the next
+ * character (the dialect writes them: in SQLite LIKE is GLOB and ILIKE is
+ * LIKE, case-insensitive for ASCII). NOT is pushed down to the comparisons
+ * (De Morgan) and chains of one operator are written flat, so SQL nesting
+ * only grows where AND and OR alternate; that nesting is capped because
+ * SQLite's parser stack is finite. A NOT over a comparison on a nullable
+ * column (end_time) is true when the column is NULL, so every comparison is
+ * two-valued, like MLflow's.
  *
  * Ordering. Sort keys on metrics, params and tags are LEFT JOINs; missing
  * values sort last in both directions and NaN metrics just before them; the
@@ -49,50 +54,6 @@ struct compiler {
 
 /* ---------- comparisons ---------- */
 
-static void glob_literal(struct sbuf *sb, char c)
-{
-    if (c == '*' || c == '?' || c == '[')
-        sbuf_addf(sb, "[%c]", c);
-    else
-        sbuf_addch(sb, c);
-}
-
-/* A LIKE pattern as a GLOB pattern: % -> *, _ -> ?, GLOB's own specials
- * bracketed, and \x (the LIKE escape) taken literally. */
-static char *like_to_glob(const char *s)
-{
-    struct sbuf sb = SBUF_INIT;
-    for (; *s; s++) {
-        if (*s == '\\' && s[1])
-            glob_literal(&sb, *++s);
-        else if (*s == '%')
-            sbuf_addch(&sb, '*');
-        else if (*s == '_')
-            sbuf_addch(&sb, '?');
-        else
-            glob_literal(&sb, *s);
-    }
-    return sbuf_detach(&sb, NULL);
-}
-
-/* A LIKE pattern for SQLite's LIKE ... ESCAPE '\': the same syntax, except
- * that a trailing lone backslash must itself be escaped. */
-static char *like_pattern(const char *s)
-{
-    struct sbuf sb = SBUF_INIT;
-    for (; *s; s++) {
-        if (*s == '\\' && s[1]) {
-            sbuf_add(&sb, s, 2);
-            s++;
-        } else if (*s == '\\') {
-            sbuf_addstr(&sb, "\\\\");
-        } else {
-            sbuf_addch(&sb, *s);
-        }
-    }
-    return sbuf_detach(&sb, NULL);
-}
-
 static void bind_value(struct sql_frag *f, const struct fvalue *v)
 {
     if (v->is_num)
@@ -105,17 +66,11 @@ static void bind_value(struct sql_frag *f, const struct fvalue *v)
 static void compile_op(struct sql_frag *f, const char *col, const struct fnode *n)
 {
     static const char *const sym[] = {"=", "!=", ">", ">=", "<", "<="};
-    char *pat;
     sbuf_addf(&f->sql, "%s ", col);
     switch (n->op) {
     case FOP_LIKE:
     case FOP_ILIKE:
-        pat = n->op == FOP_LIKE ? like_to_glob(n->values[0].str) : like_pattern(n->values[0].str);
-        sbuf_addstr(&f->sql, n->op == FOP_LIKE ? "GLOB " : "LIKE ");
-        sql_frag_text(f, pat);
-        if (n->op == FOP_ILIKE)
-            sbuf_addstr(&f->sql, " ESCAPE '\\'");
-        free(pat);
+        f->dialect->like(f, n->values[0].str, n->op == FOP_ILIKE);
         return;
     case FOP_IN:
     case FOP_NOT_IN:
@@ -209,7 +164,7 @@ static void compile_attr(struct sql_frag *f, int neg, const struct fnode *n, enu
     /* NOT over NULL stays NULL: make the comparison false first */
     sbuf_addstr(&f->sql, c->nullable ? "NOT coalesce(" : "NOT (");
     compile_op(f, c->col, n);
-    sbuf_addstr(&f->sql, c->nullable ? ", 0)" : ")");
+    sbuf_addstr(&f->sql, c->nullable ? ", FALSE)" : ")");
 }
 
 static void compile_dataset(struct sql_frag *f, int neg, const struct fnode *n)
@@ -382,6 +337,16 @@ static int compile_filter(struct sql_frag *f, const char *filter, enum filter_do
     return rc;
 }
 
+/* ---------- ordering ---------- */
+
+/* Appends "<term(s) ordering col>, " as the dialect writes them. */
+static void order_term(struct sbuf *terms, const struct sql_dialect *d, const char *col,
+                       int descending, int nulls_last)
+{
+    d->order(terms, col, descending, nulls_last);
+    sbuf_addstr(terms, ", ");
+}
+
 /* ---------- runs ---------- */
 
 struct run_order {
@@ -415,10 +380,8 @@ static void run_order_key(struct run_order *o, const struct forder *k)
         const struct colmap *c = column(FILTER_RUNS, k->key);
         o->has_start |= !strcmp(k->key, "start_time");
         o->has_uuid |= !strcmp(k->key, "run_id");
-        /* SQLite puts NULLs first ascending, last descending */
-        if (c->nullable && !k->descending)
-            sbuf_addf(&o->terms, "%s IS NULL, ", c->col);
-        sbuf_addf(&o->terms, "%s %s, ", c->col, dir);
+        /* missing values (end_time) last in both directions */
+        order_term(&o->terms, o->joins.dialect, c->col, k->descending, c->nullable);
         return;
     }
     size_t a = order_join(o, k);
@@ -442,7 +405,7 @@ static int run_order_parse(const struct run_search *q, struct run_order *o, stru
         forder_release(&k);
     }
     if (!o->has_uuid && !o->has_start)
-        sbuf_addstr(&o->terms, "r.start_time DESC, ");
+        order_term(&o->terms, o->joins.dialect, "r.start_time", 1, 1);
     if (!o->has_uuid)
         sbuf_addstr(&o->terms, "r.run_uuid ASC, ");
     sbuf_setlen(&o->terms, o->terms.len - 2); /* the last ", " */
@@ -510,9 +473,9 @@ int search_sql_runs(const struct run_search *q, int64_t limit, int64_t offset, s
     struct sql_frag where;
     int rc = -1;
     memset(&o, 0, sizeof(o));
-    sql_frag_init(&o.joins);
+    sql_frag_init(&o.joins, out->dialect);
     sbuf_init(&o.terms, 0);
-    sql_frag_init(&where);
+    sql_frag_init(&where, out->dialect);
     if (experiment_ids_clause(q, &where, err))
         goto out;
     view_clause(&where.sql, q->view, "r");
@@ -533,7 +496,8 @@ out:
 
 /* ---------- experiments ---------- */
 
-static int experiment_order(const struct experiment_search *q, struct sbuf *terms, struct ferr *err)
+static int experiment_order(const struct experiment_search *q, const struct sql_dialect *d,
+                            struct sbuf *terms, struct ferr *err)
 {
     int has_id = 0;
     if (q->norder_by > MAX_ORDER_KEYS)
@@ -545,8 +509,7 @@ static int experiment_order(const struct experiment_search *q, struct sbuf *term
         if (filter_parse_order(q->order_by[i], FILTER_EXPERIMENTS, &k, err))
             return -1;
         has_id |= !strcmp(k.key, "experiment_id");
-        sbuf_addf(terms, "%s %s, ", column(FILTER_EXPERIMENTS, k.key)->col,
-                  k.descending ? "DESC" : "ASC");
+        order_term(terms, d, column(FILTER_EXPERIMENTS, k.key)->col, k.descending, 0);
         forder_release(&k);
     }
     if (!q->norder_by) /* MLflow's default */
@@ -563,11 +526,11 @@ int search_sql_experiments(const struct experiment_search *q, int64_t limit, int
     struct sql_frag where;
     struct sbuf terms = SBUF_INIT;
     int rc = -1;
-    sql_frag_init(&where);
-    sbuf_addstr(&where.sql, "1");
+    sql_frag_init(&where, out->dialect);
+    sbuf_addstr(&where.sql, "TRUE");
     view_clause(&where.sql, q->view, "e");
     if (compile_filter(&where, q->filter, FILTER_EXPERIMENTS, err) ||
-        experiment_order(q, &terms, err))
+        experiment_order(q, out->dialect, &terms, err))
         goto out;
     sbuf_addstr(&out->sql, "SELECT e.experiment_id FROM experiments e WHERE ");
     sql_frag_append(out, &where);
@@ -583,7 +546,7 @@ out:
 /* ---------- the model registry ---------- */
 
 static int registry_order(const struct registry_search *q, enum filter_domain dom,
-                          struct sbuf *terms, struct ferr *err)
+                          const struct sql_dialect *d, struct sbuf *terms, struct ferr *err)
 {
     if (q->norder_by > MAX_ORDER_KEYS)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
@@ -593,7 +556,8 @@ static int registry_order(const struct registry_search *q, enum filter_domain do
         struct forder k;
         if (filter_parse_order(q->order_by[i], dom, &k, err))
             return -1;
-        sbuf_addf(terms, "%s %s, ", column(dom, k.key)->col, k.descending ? "DESC" : "ASC");
+        /* a version's missing run_id sorts below every run id */
+        order_term(terms, d, column(dom, k.key)->col, k.descending, 0);
         forder_release(&k);
     }
     /* MLflow's default and tie-breaks: by name, then newest version first. */
@@ -607,9 +571,10 @@ int search_sql_registry(const struct registry_search *q, enum filter_domain dom,
     struct sql_frag where;
     struct sbuf terms = SBUF_INIT;
     int rc = -1;
-    sql_frag_init(&where);
-    sbuf_addstr(&where.sql, "1");
-    if (compile_filter(&where, q->filter, dom, err) || registry_order(q, dom, &terms, err))
+    sql_frag_init(&where, out->dialect);
+    sbuf_addstr(&where.sql, "TRUE");
+    if (compile_filter(&where, q->filter, dom, err) ||
+        registry_order(q, dom, out->dialect, &terms, err))
         goto out;
     sbuf_addstr(&out->sql, dom == FILTER_MODELS
                                ? "SELECT m.id FROM registered_models m WHERE "

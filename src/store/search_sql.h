@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT
- * Search requests -> SQL. Parses MLflow's filter and order_by grammars (plus
- * ferry's OR / NOT / parentheses extension) into an AST and compiles it to one
- * SELECT with bound parameters only. Internal to store/; the AST API is in
- * store/filter.h for tests and fuzzing.
+ * Search requests -> SQL, for the SQL backends. Parses MLflow's filter and
+ * order_by grammars (plus ferry's OR / NOT / parentheses extension) into an
+ * AST (store/filter.h) and compiles it to one SELECT with bound parameters
+ * only, written in the dialect of the frag it appends to (out, set up with
+ * sql_frag_init), over the schema every SQL backend creates (the tables of
+ * store/sqlite/schema.c).
  *
  * A malformed filter or order_by is INVALID_PARAMETER_VALUE with a message
  * that names the offending token and its position. */
@@ -19,19 +21,22 @@
  *   SELECT r.id FROM runs r [joins] WHERE r.experiment_id IN (...) AND
  *   <lifecycle per q->view> AND (<filter>) ORDER BY <keys>, <tiebreak>
  *   LIMIT ? OFFSET ?
- * over the schema in store/schema.c. The first column is runs.id. The
- * ordering is total (ends in a unique key) so offset paging is stable.
- * Default order (no order_by): start_time DESC, run_uuid ASC, as MLflow. */
+ * The first column is runs.id. The ordering is total (ends in a unique key)
+ * so offset paging is stable. Default order (no order_by): start_time DESC,
+ * run_uuid ASC, as MLflow. Checks, in this order: experiment_ids (present, at
+ * most 10000, decimal integers), the filter, the order_by clauses. */
 int search_sql_runs(const struct run_search *q, int64_t limit, int64_t offset, struct sql_frag *out,
                     struct ferr *err) WARN_UNUSED;
 
 /* Builds SELECT e.experiment_id FROM experiments e WHERE ... ORDER BY ...
- * LIMIT ? OFFSET ?. Default order: experiment_id ASC, as MLflow. */
+ * LIMIT ? OFFSET ?. Default order: creation_time DESC, experiment_id ASC, as
+ * MLflow. */
+int search_sql_experiments(const struct experiment_search *q, int64_t limit, int64_t offset,
+                           struct sql_frag *out, struct ferr *err) WARN_UNUSED;
+
 /* The ids (models) or (name, version) pairs (versions) matching a registry
  * search, ordered, one page. dom is FILTER_MODELS or FILTER_MODEL_VERSIONS. */
 int search_sql_registry(const struct registry_search *q, enum filter_domain dom, int64_t limit,
                         int64_t offset, struct sql_frag *out, struct ferr *err) WARN_UNUSED;
-int search_sql_experiments(const struct experiment_search *q, int64_t limit, int64_t offset,
-                           struct sql_frag *out, struct ferr *err) WARN_UNUSED;
 
 #endif

@@ -1,12 +1,18 @@
-/* SPDX-License-Identifier: MIT */
+/* SPDX-License-Identifier: MIT
+ * SQL fragments: text plus bound values (sqlfrag.h). Each value's
+ * placeholder position is kept so that appending one frag to another can
+ * renumber it, for dialects whose placeholders carry numbers ($1, $2). */
 #include "store/sqlfrag.h"
 #include "base/xalloc.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-void sql_frag_init(struct sql_frag *f)
+#include "base/banned.h"
+
+void sql_frag_init(struct sql_frag *f, const struct sql_dialect *d)
 {
+    f->dialect = d;
     sbuf_init(&f->sql, 0);
     f->binds = NULL;
     f->n = f->alloc = 0;
@@ -24,13 +30,16 @@ void sql_frag_release(struct sql_frag *f)
     f->n = f->alloc = 0;
 }
 
+/* A new bind slot, its placeholder appended to the text. */
 static struct sql_bind *push(struct sql_frag *f, enum sql_bind_type t)
 {
     ALLOC_GROW(f->binds, f->n + 1, f->alloc);
     struct sql_bind *b = &f->binds[f->n++];
     memset(b, 0, sizeof(*b));
     b->type = t;
-    sbuf_addch(&f->sql, '?');
+    b->at = f->sql.len;
+    f->dialect->placeholder(&f->sql, f->n);
+    b->len = f->sql.len - b->at;
     return b;
 }
 
@@ -51,12 +60,19 @@ void sql_frag_real(struct sql_frag *f, double v)
 
 void sql_frag_append(struct sql_frag *dst, const struct sql_frag *src)
 {
-    sbuf_add(&dst->sql, src->sql.buf, src->sql.len);
+    size_t from = 0; /* src text copied so far */
     for (size_t i = 0; i < src->n; i++) {
+        const struct sql_bind *b = &src->binds[i];
+        sbuf_add(&dst->sql, src->sql.buf + from, b->at - from);
+        from = b->at + b->len;
         ALLOC_GROW(dst->binds, dst->n + 1, dst->alloc);
-        dst->binds[dst->n] = src->binds[i];
-        if (src->binds[i].text)
-            dst->binds[dst->n].text = xstrdup(src->binds[i].text);
-        dst->n++;
+        struct sql_bind *nb = &dst->binds[dst->n++];
+        *nb = *b;
+        if (b->text)
+            nb->text = xstrdup(b->text);
+        nb->at = dst->sql.len;
+        dst->dialect->placeholder(&dst->sql, dst->n);
+        nb->len = dst->sql.len - nb->at;
     }
+    sbuf_add(&dst->sql, src->sql.buf + from, src->sql.len - from);
 }

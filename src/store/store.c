@@ -1,17 +1,30 @@
 /* SPDX-License-Identifier: MIT
- * Picks a backend from the URI and forwards each call to its ops table. The
- * only logic here is what every backend shares: URI parsing, defaults and
- * page tokens. */
-#include "store/store_int.h"
-#include "base/b64.h"
+ * The store front: picks a backend from the URI, and for the tracking area
+ * (experiments and runs) does what every backend would do alike before
+ * calling it: argument checks through domain/validate.h, in the order the
+ * checks have always run (which error wins when a request has several
+ * problems is part of the API), experiment ids parsed, page tokens turned
+ * into an offset and back, run names and ids generated. What needs the
+ * database (existence, lifecycle rules, param immutability) is the
+ * backend's, behind s->tracking (store/backend.h). */
+#include "store/store.h"
+#include "store/backend.h"
+#include "store/sqlite/sqlite.h"
+#include "base/ftime.h"
+#include "base/ids.h"
+#include "base/page_token.h"
+#include "base/sbuf.h"
 #include "base/xalloc.h"
+#include "domain/validate.h"
 
 #include <inttypes.h>
-#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/banned.h"
+
+#define AREA "tracking"
 
 int store_open(const char *uri, const struct store_opts *opts, struct store **out, struct ferr *err)
 {
@@ -56,145 +69,278 @@ const char *store_default_artifact_root(struct store *s)
     return s->default_artifact_root;
 }
 
+/* ---------- experiments ---------- */
+
+static int parse_experiment_id(const char *id, int64_t *out, struct ferr *err)
+{
+    if (validate_experiment_id(id, err))
+        return -1;
+    *out = strtoll(id, NULL, 10);
+    return 0;
+}
+
 int store_create_experiment(struct store *s, const char *name, const char *artifact_location,
                             const struct kv_list *tags, char **id_out, struct ferr *err)
 {
-    return s->ops->create_experiment(s, name, artifact_location, tags, id_out, err);
+    int64_t id;
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    if (validate_experiment_name(name, err) || validate_artifact_location(artifact_location, err))
+        return -1;
+    for (size_t i = 0; tags && i < tags->n; i++)
+        if (validate_experiment_tag(tags->v[i].key, tags->v[i].value, err))
+            return -1;
+    if (s->tracking->create_experiment(s, name, artifact_location, tags, &id, err))
+        return -1;
+    if (id_out) {
+        char buf[24];
+        snprintf(buf, sizeof(buf), "%" PRId64, id);
+        *id_out = xstrdup(buf);
+    }
+    return 0;
 }
 
 int store_get_experiment(struct store *s, const char *id, struct experiment *out, struct ferr *err)
 {
-    return s->ops->get_experiment(s, id, NULL, out, err);
+    int64_t eid;
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    if (parse_experiment_id(id, &eid, err))
+        return -1;
+    return s->tracking->get_experiment(s, eid, out, err);
 }
 
 int store_get_experiment_by_name(struct store *s, const char *name, struct experiment *out,
                                  struct ferr *err)
 {
-    return s->ops->get_experiment(s, NULL, name, out, err);
+    if (!name) /* no name reads as no id, as it always has */
+        return store_get_experiment(s, NULL, out, err);
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    return s->tracking->get_experiment_by_name(s, name, out, err);
 }
 
 int store_search_experiments(struct store *s, const struct experiment_search *q,
                              struct experiment_list *out, struct ferr *err)
 {
-    return s->ops->search_experiments(s, q, out, err);
+    struct store_page page = {0, q->max_results, 0};
+    memset(out, 0, sizeof(*out));
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    if (validate_max_results(q->max_results, MAX_RESULTS_SEARCH_EXPERIMENTS, err))
+        return -1;
+    if (q->page_token && *q->page_token && page_token_decode(q->page_token, &page.offset, err))
+        return -1;
+    if (s->tracking->search_experiments(s, q, &page, out, err))
+        return -1;
+    if (page.more)
+        page_token_encode(page.offset + page.limit, &out->next_page_token);
+    return 0;
 }
 
 int store_rename_experiment(struct store *s, const char *id, const char *new_name, struct ferr *err)
 {
-    return s->ops->rename_experiment(s, id, new_name, err);
+    int64_t eid;
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    if (parse_experiment_id(id, &eid, err) || validate_experiment_name(new_name, err))
+        return -1;
+    return s->tracking->rename_experiment(s, eid, new_name, err);
+}
+
+static int set_experiment_lifecycle(struct store *s, const char *id, enum lifecycle to,
+                                    struct ferr *err)
+{
+    int64_t eid;
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    if (parse_experiment_id(id, &eid, err))
+        return -1;
+    return s->tracking->set_experiment_lifecycle(s, eid, to, err);
 }
 
 int store_delete_experiment(struct store *s, const char *id, struct ferr *err)
 {
-    return s->ops->set_experiment_lifecycle(s, id, LIFECYCLE_DELETED, err);
+    return set_experiment_lifecycle(s, id, LIFECYCLE_DELETED, err);
 }
 
 int store_restore_experiment(struct store *s, const char *id, struct ferr *err)
 {
-    return s->ops->set_experiment_lifecycle(s, id, LIFECYCLE_ACTIVE, err);
+    return set_experiment_lifecycle(s, id, LIFECYCLE_ACTIVE, err);
+}
+
+/* value NULL deletes the tag. */
+static int set_experiment_tag(struct store *s, const char *id, const char *key, const char *value,
+                              struct ferr *err)
+{
+    int64_t eid;
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    if (parse_experiment_id(id, &eid, err))
+        return -1;
+    if (value             ? validate_experiment_tag(key, value, err)
+        : (!key || !*key) ? ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                                     "missing value for required parameter 'key'")
+                          : 0)
+        return -1;
+    return s->tracking->set_experiment_tag(s, eid, key, value, err);
 }
 
 int store_set_experiment_tag(struct store *s, const char *id, const char *key, const char *value,
                              struct ferr *err)
 {
-    return s->ops->set_experiment_tag(s, id, key, value, err);
+    return set_experiment_tag(s, id, key, value, err);
 }
 
 int store_delete_experiment_tag(struct store *s, const char *id, const char *key, struct ferr *err)
 {
-    return s->ops->set_experiment_tag(s, id, key, NULL, err);
+    return set_experiment_tag(s, id, key, NULL, err);
+}
+
+/* ---------- runs ---------- */
+
+/* The run name wins over the mlflow.runName tag only when they agree; the
+ * user comes from user_id, else the mlflow.user tag. A run without a name
+ * gets a generated one (into gen). */
+static int resolve_new_run(const struct run_create *rc, struct sbuf *gen, struct store_run_new *nr,
+                           struct ferr *err)
+{
+    const char *tag_name = kv_list_get(&rc->tags, TAG_RUN_NAME);
+    const char *tag_user = kv_list_get(&rc->tags, TAG_USER);
+    if (rc->run_name && *rc->run_name && tag_name && strcmp(rc->run_name, tag_name))
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "both 'run_name' ('%s') and the 'mlflow.runName' tag ('%s') are set "
+                        "and they differ",
+                        rc->run_name, tag_name);
+    for (size_t i = 0; i < rc->tags.n; i++)
+        if (validate_tag(rc->tags.v[i].key, rc->tags.v[i].value, err))
+            return -1;
+    nr->name = rc->run_name && *rc->run_name ? rc->run_name : tag_name;
+    if (!nr->name || !*nr->name) {
+        ids_new_run_name(gen);
+        nr->name = gen->buf;
+    }
+    nr->user = rc->user_id ? rc->user_id : tag_user ? tag_user : "";
+    nr->tags = &rc->tags;
+    if (validate_run_name(nr->name, err) ||
+        parse_experiment_id(rc->experiment_id, &nr->experiment_id, err))
+        return -1;
+    nr->start_time = rc->start_time == TIME_NONE ? ftime_now_ms() : rc->start_time;
+    ids_new_run_id(nr->run_id);
+    return 0;
 }
 
 int store_create_run(struct store *s, const struct run_create *rc, struct run *out,
                      struct ferr *err)
 {
-    return s->ops->create_run(s, rc, out, err);
+    struct sbuf gen = SBUF_INIT;
+    struct store_run_new nr;
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    int r = resolve_new_run(rc, &gen, &nr, err);
+    if (!r)
+        r = s->tracking->create_run(s, &nr, out, err);
+    sbuf_release(&gen);
+    return r;
 }
 
 int store_update_run(struct store *s, const char *run_id, enum run_status status, int64_t end_time,
                      const char *run_name, struct run_info *out, struct ferr *err)
 {
-    return s->ops->update_run(s, run_id, status, end_time, run_name, out, err);
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    if (validate_run_id(run_id, err) || validate_run_name(run_name, err))
+        return -1;
+    return s->tracking->update_run(s, run_id, status, end_time, run_name, out, err);
+}
+
+static int set_run_lifecycle(struct store *s, const char *run_id, enum lifecycle to,
+                             struct ferr *err)
+{
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    if (validate_run_id(run_id, err))
+        return -1;
+    return s->tracking->set_run_lifecycle(s, run_id, to, err);
 }
 
 int store_delete_run(struct store *s, const char *run_id, struct ferr *err)
 {
-    return s->ops->set_run_lifecycle(s, run_id, LIFECYCLE_DELETED, err);
+    return set_run_lifecycle(s, run_id, LIFECYCLE_DELETED, err);
 }
 
 int store_restore_run(struct store *s, const char *run_id, struct ferr *err)
 {
-    return s->ops->set_run_lifecycle(s, run_id, LIFECYCLE_ACTIVE, err);
+    return set_run_lifecycle(s, run_id, LIFECYCLE_ACTIVE, err);
 }
 
 int store_get_run(struct store *s, const char *run_id, struct run *out, struct ferr *err)
 {
-    return s->ops->get_run(s, run_id, out, err);
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    if (validate_run_id(run_id, err))
+        return -1;
+    return s->tracking->get_run(s, run_id, out, err);
 }
 
 int store_log_batch(struct store *s, const char *run_id, const struct metric_list *metrics,
                     const struct kv_list *params, const struct kv_list *tags, struct ferr *err)
 {
-    return s->ops->log_batch(s, run_id, metrics, params, tags, err);
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    if (validate_run_id(run_id, err) || validate_batch(metrics, params, tags, err))
+        return -1;
+    return s->tracking->log_batch(s, run_id, metrics, params, tags, err);
 }
 
 int store_delete_tag(struct store *s, const char *run_id, const char *key, struct ferr *err)
 {
-    return s->ops->delete_tag(s, run_id, key, err);
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    if (validate_run_id(run_id, err))
+        return -1;
+    if (!key || !*key)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "missing value for required parameter 'key'");
+    return s->tracking->delete_tag(s, run_id, key, err);
 }
 
 int store_log_inputs(struct store *s, const char *run_id, const struct dataset_input *inputs,
                      size_t n, struct ferr *err)
 {
-    return s->ops->log_inputs(s, run_id, inputs, n, err);
-}
-
-int store_gc_candidates(struct store *s, int64_t deleted_before, struct kv_list *runs,
-                        struct kv_list *experiments, struct ferr *err)
-{
-    return s->ops->gc_candidates(s, deleted_before, runs, experiments, err);
-}
-
-int store_purge_run(struct store *s, const char *run_id, struct ferr *err)
-{
-    return s->ops->purge_run(s, run_id, err);
-}
-
-int store_purge_experiment(struct store *s, const char *experiment_id, struct ferr *err)
-{
-    return s->ops->purge_experiment(s, experiment_id, err);
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    if (validate_run_id(run_id, err))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (validate_dataset_input(&inputs[i], err))
+            return -1;
+    return s->tracking->log_inputs(s, run_id, inputs, n, err);
 }
 
 int store_log_model(struct store *s, const char *run_id, const char *model_json, struct ferr *err)
 {
-    return s->ops->log_model(s, run_id, model_json, err);
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    if (validate_run_id(run_id, err) || validate_model_json(model_json, err))
+        return -1;
+    return s->tracking->log_model(s, run_id, model_json, err);
 }
 
 int store_search_runs(struct store *s, const struct run_search *q, struct run_list *out,
                       struct ferr *err)
 {
-    return s->ops->search_runs(s, q, out, err);
-}
-
-int store_get_metric_history(struct store *s, const char *run_id, const char *key,
-                             int64_t max_results, const char *page_token, struct metric_list *out,
-                             char **next_token, struct ferr *err)
-{
-    return s->ops->metric_history(s, run_id, key, max_results, page_token, out, next_token, err);
-}
-
-int store_get_metric_history_downsampled(struct store *s, const char *run_id, const char *key,
-                                         int64_t max_points, struct metric_list *out,
-                                         int64_t *total, struct ferr *err)
-{
-    return s->ops->metric_downsampled(s, run_id, key, max_points, out, total, err);
-}
-
-int store_get_metric_history_bulk_interval(struct store *s, const char *const *run_ids,
-                                           size_t nrun_ids, const char *key, int64_t start_step,
-                                           int64_t end_step, int64_t max_results,
-                                           struct metric_list *out, struct ferr *err)
-{
-    return s->ops->metric_bulk_interval(s, run_ids, nrun_ids, key, start_step, end_step,
-                                        max_results, out, err);
+    struct store_page page = {0, q->max_results, 0};
+    memset(out, 0, sizeof(*out));
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    if (validate_max_results(q->max_results, MAX_RESULTS_SEARCH_RUNS, err))
+        return -1;
+    if (q->page_token && *q->page_token && page_token_decode(q->page_token, &page.offset, err))
+        return -1;
+    if (s->tracking->search_runs(s, q, &page, out, err))
+        return -1;
+    if (page.more)
+        page_token_encode(page.offset + page.limit, &out->next_page_token);
+    return 0;
 }

@@ -1,23 +1,30 @@
 /* SPDX-License-Identifier: MIT
- * The tracking store: every read and write of experiments, runs, metrics,
- * params, tags and dataset inputs. One interface, backends behind an ops table
- * (store_int.h): SQLite now, PostgreSQL later.
+ * The store: opening and closing one, and its tracking area, every read and
+ * write of experiments, runs, params, tags, latest metrics and dataset
+ * inputs. The other areas have headers of their own: metric histories
+ * (store/metrics.h), the model registry (store/registry.h), garbage
+ * collection (store/gc.h), model URIs (store/model_uri.h). Backends sit
+ * behind one ops table per area (store/backend.h): SQLite now
+ * (store/sqlite/), PostgreSQL later. A backend may lack an area: its calls
+ * then fail with NOT_IMPLEMENTED.
  *
  * Contract for every function: returns 0 on success, -1 with err set to an
- * MLflow code on failure; on failure nothing was changed. Inputs are validated
- * by the caller through domain/validate.h except where noted; the store checks
- * what needs the database (existence, lifecycle, param immutability).
+ * MLflow code on failure; on failure nothing was changed. The store validates
+ * its arguments itself (domain/validate.h), always in the same order and
+ * before the backend checks what needs the database (existence, lifecycle,
+ * param immutability), so a request fails the same way on every backend.
  * Outputs are owned by the caller and freed with the domain *_release function.
  *
  * Thread-safety: a struct store may be used from many threads at once. Writes
  * are serialised; with opts.group_commit concurrent writes are queued and
  * committed together in one transaction by whichever caller leads the group,
  * each acknowledged only after that transaction has committed (see
- * store/sqlite.c). */
+ * store/sqlite/sqlite.c). */
 #ifndef FERRY_STORE_STORE_H
 #define FERRY_STORE_STORE_H
 
 #include "base/ferr.h"
+#include "base/ids.h"
 #include "domain/domain.h"
 
 struct store;
@@ -90,46 +97,69 @@ int store_delete_tag(struct store *s, const char *run_id, const char *key,
                      struct ferr *err) WARN_UNUSED;
 int store_log_inputs(struct store *s, const char *run_id, const struct dataset_input *inputs,
                      size_t n, struct ferr *err) WARN_UNUSED;
-/* Appends model_json (already validated as a JSON object) to the run's
- * mlflow.log-model.history tag, as MLflow does. */
-/* Garbage collection (ferry gc). The runs to purge -- deleted at or before
- * deleted_before (ms since the epoch), or in an experiment deleted by then --
- * as (run_id, artifact_uri) pairs, and the deleted experiments as
- * (experiment_id, artifact_location). */
-int store_gc_candidates(struct store *s, int64_t deleted_before, struct kv_list *runs,
-                        struct kv_list *experiments, struct ferr *err) WARN_UNUSED;
-/* Removes a run and everything recorded for it, for good. Only a deleted
- * run (or one in a deleted experiment): INVALID_STATE otherwise. */
-int store_purge_run(struct store *s, const char *run_id, struct ferr *err) WARN_UNUSED;
-/* Removes a deleted experiment that has no runs left. */
-int store_purge_experiment(struct store *s, const char *experiment_id,
-                           struct ferr *err) WARN_UNUSED;
+/* Appends model_json (a JSON object with MLflow's mandatory fields) to the
+ * run's mlflow.log-model.history tag, as MLflow does. */
 int store_log_model(struct store *s, const char *run_id, const char *model_json,
                     struct ferr *err) WARN_UNUSED;
 int store_search_runs(struct store *s, const struct run_search *q, struct run_list *out,
                       struct ferr *err) WARN_UNUSED;
 
-/* Metric history of one key, ordered by step, then timestamp, then value.
- * max_results 0 means all; next_token (may be NULL) gets the next page's token
- * or NULL. An unknown run is RESOURCE_DOES_NOT_EXIST. */
-int store_get_metric_history(struct store *s, const char *run_id, const char *key,
-                             int64_t max_results, const char *page_token, struct metric_list *out,
-                             char **next_token, struct ferr *err) WARN_UNUSED;
-/* For each run, up to max_results points of key sampled evenly over the steps
- * in [start_step, end_step] (TIME_NONE: unbounded), always keeping the first
- * and last step. Each metric's run_id is set. */
-int store_get_metric_history_bulk_interval(struct store *s, const char *const *run_ids,
-                                           size_t nrun_ids, const char *key, int64_t start_step,
-                                           int64_t end_step, int64_t max_results,
-                                           struct metric_list *out, struct ferr *err) WARN_UNUSED;
+/* ---------- the tracking backend contract (see store/backend.h) ---------- */
 
-/* The history of one key in at most max_points points, for drawing: all of
- * it when it is that small, else the lowest and the highest value of each of
- * (max_points - 2) / 2 equal step ranges (so no spike is lost) and the first
- * and last points, in step order; max_points is 4..100000.
- * NaN values are left out. *total gets the number of points stored. */
-int store_get_metric_history_downsampled(struct store *s, const char *run_id, const char *key,
-                                         int64_t max_points, struct metric_list *out,
-                                         int64_t *total, struct ferr *err) WARN_UNUSED;
+/* One page of a search, as the front asks a backend for it. */
+struct store_page {
+    int64_t offset; /* rows to skip */
+    int64_t limit;  /* rows at most (0: all, where an op says so) */
+    int more;       /* out: set to 1 when rows follow the page */
+};
+
+/* A run to create, as the front hands it over: validated, its name and user
+ * resolved (given, else from the tags, else generated or ""). */
+struct store_run_new {
+    char run_id[RUN_ID_LEN + 1]; /* new */
+    int64_t experiment_id;       /* parsed; existence not checked yet */
+    const char *name;            /* also the value of the mlflow.runName tag */
+    const char *user;            /* never NULL */
+    int64_t start_time;          /* ms since the epoch */
+    const struct kv_list *tags;  /* an mlflow.runName among them yields to name */
+};
+
+/* Experiments and runs. Arguments arrive validated as the functions above
+ * validate them; experiment ids parsed. Searches return at most
+ * page->limit rows after page->offset and set page->more when rows follow;
+ * the filter and order_by are parsed by the backend (compiling them is
+ * backend work: store/search_sql.h for SQL backends). */
+struct store_tracking_ops {
+    int (*create_experiment)(struct store *s, const char *name, const char *artifact_location,
+                             const struct kv_list *tags, int64_t *id_out, struct ferr *err);
+    int (*get_experiment)(struct store *s, int64_t id, struct experiment *out, struct ferr *err);
+    int (*get_experiment_by_name)(struct store *s, const char *name, struct experiment *out,
+                                  struct ferr *err);
+    int (*search_experiments)(struct store *s, const struct experiment_search *q,
+                              struct store_page *page, struct experiment_list *out,
+                              struct ferr *err);
+    int (*rename_experiment)(struct store *s, int64_t id, const char *new_name, struct ferr *err);
+    int (*set_experiment_lifecycle)(struct store *s, int64_t id, enum lifecycle to,
+                                    struct ferr *err);
+    /* value NULL deletes the tag. */
+    int (*set_experiment_tag)(struct store *s, int64_t id, const char *key, const char *value,
+                              struct ferr *err);
+    /* out may be NULL, here and in update_run. */
+    int (*create_run)(struct store *s, const struct store_run_new *run, struct run *out,
+                      struct ferr *err);
+    int (*update_run)(struct store *s, const char *run_id, enum run_status status, int64_t end_time,
+                      const char *run_name, struct run_info *out, struct ferr *err);
+    int (*set_run_lifecycle)(struct store *s, const char *run_id, enum lifecycle to,
+                             struct ferr *err);
+    int (*get_run)(struct store *s, const char *run_id, struct run *out, struct ferr *err);
+    int (*log_batch)(struct store *s, const char *run_id, const struct metric_list *metrics,
+                     const struct kv_list *params, const struct kv_list *tags, struct ferr *err);
+    int (*delete_tag)(struct store *s, const char *run_id, const char *key, struct ferr *err);
+    int (*log_inputs)(struct store *s, const char *run_id, const struct dataset_input *inputs,
+                      size_t n, struct ferr *err);
+    int (*log_model)(struct store *s, const char *run_id, const char *model_json, struct ferr *err);
+    int (*search_runs)(struct store *s, const struct run_search *q, struct store_page *page,
+                       struct run_list *out, struct ferr *err);
+};
 
 #endif

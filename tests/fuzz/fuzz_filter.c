@@ -8,7 +8,8 @@
  * "too many SQL variables" there would be a 500 in the server. Nothing may
  * crash, leak or trip UBSan. */
 #include "store/filter.h"
-#include "store/schema.h"
+#include "store/sqlite/dialect.h"
+#include "store/sqlite/schema.h"
 #include "store/search_sql.h"
 
 #include <sqlite3.h>
@@ -82,7 +83,7 @@ static void runs(const char *filter, const char **order, size_t norder)
     struct run_search q = {ids, 2, filter, VIEW_ACTIVE_ONLY, 10, order, norder, NULL};
     struct sql_frag f;
     struct ferr err = FERR_INIT;
-    sql_frag_init(&f);
+    sql_frag_init(&f, &sqlite_dialect);
     if (search_sql_runs(&q, 11, 0, &f, &err))
         check_error(&err);
     else
@@ -95,7 +96,7 @@ static void experiments(const char *filter, const char **order, size_t norder)
     struct experiment_search q = {filter, VIEW_ALL, 10, order, norder, NULL};
     struct sql_frag f;
     struct ferr err = FERR_INIT;
-    sql_frag_init(&f);
+    sql_frag_init(&f, &sqlite_dialect);
     if (search_sql_experiments(&q, 11, 0, &f, &err))
         check_error(&err);
     else

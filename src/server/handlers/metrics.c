@@ -6,6 +6,7 @@
 #include "api/codec.h"
 #include "base/json.h"
 #include "domain/validate.h"
+#include "store/metrics.h"
 
 #include <stdlib.h>
 

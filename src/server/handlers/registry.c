@@ -7,6 +7,7 @@
 #include "api/codec_registry.h"
 #include "base/json.h"
 #include "base/sbuf.h"
+#include "store/model_uri.h"
 #include "store/registry.h"
 
 #include <inttypes.h>

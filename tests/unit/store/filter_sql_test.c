@@ -8,7 +8,8 @@
 #include "../test.h"
 #include "base/sbuf.h"
 #include "store/filter.h"
-#include "store/schema.h"
+#include "store/sqlite/dialect.h"
+#include "store/sqlite/schema.h"
 #include "store/search_sql.h"
 
 #include <math.h>
@@ -155,7 +156,7 @@ static int compile_runs(const struct query *qq, struct sql_frag *f, struct ferr 
                            (const char **)qq->order,
                            norder,
                            NULL};
-    sql_frag_init(f);
+    sql_frag_init(f, &sqlite_dialect);
     return search_sql_runs(&q, qq->limit ? qq->limit : 100, qq->offset, f, err);
 }
 
@@ -423,7 +424,7 @@ static char *find_experiments(const char *filter, const char *order, enum view_t
         filter, view ? view : VIEW_ACTIVE_ONLY, 100, orders, order ? 1 : 0, NULL};
     struct sql_frag f;
     struct ferr err = FERR_INIT;
-    sql_frag_init(&f);
+    sql_frag_init(&f, &sqlite_dialect);
     if (search_sql_experiments(&q, 100, 0, &f, &err))
         FAIL_AT("experiments filter [%s] failed: %s", filter ? filter : "", err.msg);
     char *got = run_frag(&f, 0);
@@ -811,7 +812,7 @@ TEST(filter_bad_order_by_count)
     struct run_search q = {one, 1, NULL, VIEW_ALL, 10, orders, 17, NULL};
     struct sql_frag f;
     struct ferr err = FERR_INIT;
-    sql_frag_init(&f);
+    sql_frag_init(&f, &sqlite_dialect);
     ASSERT_FAILS(search_sql_runs(&q, 10, 0, &f, &err), &err, FERR_INVALID_PARAMETER_VALUE);
     ASSERT_CONTAINS(err.msg, "too many order_by clauses (17, at most 16)");
     q.norder_by = 16;
@@ -829,14 +830,14 @@ TEST(filter_bad_experiment_ids)
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         const char *ids[] = {"1", bad[i]};
         struct run_search q = {ids, 2, NULL, VIEW_ALL, 10, NULL, 0, NULL};
-        sql_frag_init(&f);
+        sql_frag_init(&f, &sqlite_dialect);
         ASSERT_FAILS(search_sql_runs(&q, 10, 0, &f, &err), &err, FERR_INVALID_PARAMETER_VALUE);
         ASSERT_CONTAINS(err.msg, "invalid experiment id");
         check_message(err.msg);
         sql_frag_release(&f);
     }
     struct run_search q = {NULL, 0, NULL, VIEW_ALL, 10, NULL, 0, NULL};
-    sql_frag_init(&f);
+    sql_frag_init(&f, &sqlite_dialect);
     ASSERT_FAILS(search_sql_runs(&q, 10, 0, &f, &err), &err, FERR_INVALID_PARAMETER_VALUE);
     ASSERT_CONTAINS(err.msg, "experiment_ids");
     sql_frag_release(&f);
@@ -848,7 +849,7 @@ static void expect_bad_experiments(const char *filter, const char *order, const 
     struct experiment_search q = {filter, VIEW_ALL, 10, orders, order ? 1 : 0, NULL};
     struct sql_frag f;
     struct ferr err = FERR_INIT;
-    sql_frag_init(&f);
+    sql_frag_init(&f, &sqlite_dialect);
     if (!search_sql_experiments(&q, 10, 0, &f, &err))
         FAIL_AT("experiments [%s] [%s] was accepted", filter ? filter : "", order ? order : "");
     if (err.code != FERR_INVALID_PARAMETER_VALUE || !strstr(err.msg, needle))

@@ -4,7 +4,8 @@
 #include "../test.h"
 #include "base/ferr.h"
 #include "base/sbuf.h"
-#include "store/schema.h"
+#include "store/metrics.h"
+#include "store/sqlite/schema.h"
 #include "store/store.h"
 
 #include <math.h>

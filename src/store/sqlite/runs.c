@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT
  * Runs in the SQLite backend: create, update, delete/restore, get, search, and
  * what is logged to them (params, metrics, tags, dataset inputs, models). */
-#include "store/sqlite_int.h"
+#include "store/sqlite/sqlite_int.h"
+#include "store/sqlite/dialect.h"
 #include "store/search_sql.h"
 #include "base/ftime.h"
-#include "base/ids.h"
+#include "base/sbuf.h"
 #include "base/xalloc.h"
 #include "domain/validate.h"
 
@@ -187,8 +188,6 @@ int sq_load_run(struct sq_conn *c, int64_t id, struct run *out, struct ferr *err
 int sq_get_run(struct store *s, const char *run_id, struct run *out, struct ferr *err)
 {
     struct sq *sq = (struct sq *)s;
-    if (validate_run_id(run_id, err))
-        return -1;
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
         return -1;
@@ -227,9 +226,7 @@ int sq_set_run_tag(struct sq_conn *c, int64_t run, const char *key, const char *
 }
 
 struct create_run {
-    const struct run_create *rc;
-    const char *name;
-    const char *user;
+    const struct store_run_new *run;
     int64_t id;
 };
 
@@ -242,85 +239,64 @@ static int do_create_run(struct sq *sq, struct sq_conn *c, void *arg, struct fer
         "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, "
         "artifact_uri, lifecycle_stage) VALUES (?, ?, ?, ?, 'RUNNING', ?, ?, 'active')";
     struct create_run *cr = arg;
-    int64_t eid;
-    if (sq_parse_experiment_id(cr->rc->experiment_id, &eid, err))
-        return -1;
+    const struct store_run_new *r = cr->run;
     sqlite3_stmt *st = sq_prep(c, exp_sql, err);
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, eid);
+    sqlite3_bind_int64(st, 1, r->experiment_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
         return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
-                        "no experiment with id=%" PRId64 " exists", eid);
+                        "no experiment with id=%" PRId64 " exists", r->experiment_id);
     if (rc != SQLITE_ROW)
         return sq_fail(c, "reading an experiment", err);
     if (!strcmp((const char *)sqlite3_column_text(st, 0), "deleted")) {
         sqlite3_reset(st);
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "the experiment %" PRId64 " must be in the 'active' state", eid);
+                        "the experiment %" PRId64 " must be in the 'active' state",
+                        r->experiment_id);
     }
-    char run_id[RUN_ID_LEN + 1];
-    ids_new_run_id(run_id);
     struct sbuf uri = SBUF_INIT;
-    sbuf_addf(&uri, "%s/%s/artifacts", (const char *)sqlite3_column_text(st, 1), run_id);
+    sbuf_addf(&uri, "%s/%s/artifacts", (const char *)sqlite3_column_text(st, 1), r->run_id);
     sqlite3_reset(st);
 
     if (!(st = sq_prep(c, ins, err))) {
         sbuf_release(&uri);
         return -1;
     }
-    int64_t start = cr->rc->start_time == TIME_NONE ? ftime_now_ms() : cr->rc->start_time;
-    sqlite3_bind_text(st, 1, run_id, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(st, 2, cr->name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 3, eid);
-    sqlite3_bind_text(st, 4, cr->user, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, start);
+    sqlite3_bind_text(st, 1, r->run_id, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, r->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, r->experiment_id);
+    sqlite3_bind_text(st, 4, r->user, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, r->start_time);
     sqlite3_bind_text(st, 6, uri.buf, -1, SQLITE_TRANSIENT);
     sbuf_release(&uri);
     if (sqlite3_step(st) != SQLITE_DONE)
         return sq_fail(c, "creating a run", err);
     cr->id = sqlite3_last_insert_rowid(c->db);
-    const struct kv_list *tags = &cr->rc->tags;
+    const struct kv_list *tags = r->tags;
     for (size_t i = 0; tags && i < tags->n; i++)
         if (strcmp(tags->v[i].key, TAG_RUN_NAME) &&
             sq_set_run_tag(c, cr->id, tags->v[i].key, tags->v[i].value, err))
             return -1;
-    return sq_set_run_tag(c, cr->id, TAG_RUN_NAME, cr->name, err);
+    return sq_set_run_tag(c, cr->id, TAG_RUN_NAME, r->name, err);
 }
 
-int sq_create_run(struct store *s, const struct run_create *rc, struct run *out, struct ferr *err)
+int sq_create_run(struct store *s, const struct store_run_new *run, struct run *out,
+                  struct ferr *err)
 {
     struct sq *sq = (struct sq *)s;
-    const char *tag_name = kv_list_get(&rc->tags, TAG_RUN_NAME);
-    const char *tag_user = kv_list_get(&rc->tags, TAG_USER);
-    if (rc->run_name && *rc->run_name && tag_name && strcmp(rc->run_name, tag_name))
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "both 'run_name' ('%s') and the 'mlflow.runName' tag ('%s') are set "
-                        "and they differ",
-                        rc->run_name, tag_name);
-    for (size_t i = 0; i < rc->tags.n; i++)
-        if (validate_tag(rc->tags.v[i].key, rc->tags.v[i].value, err))
-            return -1;
-    struct sbuf gen = SBUF_INIT;
-    const char *name = rc->run_name && *rc->run_name ? rc->run_name : tag_name;
-    if (!name || !*name) {
-        ids_new_run_name(&gen);
-        name = gen.buf;
-    }
-    struct create_run cr = {rc, name, rc->user_id ? rc->user_id : tag_user ? tag_user : "", -1};
-    int r = validate_run_name(name, err);
-    if (!r)
-        r = sq_write(sq, do_create_run, &cr, err);
-    sbuf_release(&gen);
-    if (r || !out)
-        return r;
+    struct create_run cr = {run, -1};
+    if (sq_write(sq, do_create_run, &cr, err))
+        return -1;
+    if (!out)
+        return 0;
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
         return -1;
-    r = sq_load_run(c, cr.id, out, err);
+    int rc = sq_load_run(c, cr.id, out, err);
     sq_reader_put(sq, c);
-    return r;
+    return rc;
 }
 
 struct update_run {
@@ -360,8 +336,6 @@ int sq_update_run(struct store *s, const char *run_id, enum run_status status, i
 {
     struct sq *sq = (struct sq *)s;
     struct update_run u = {run_id, status, end_time, run_name, -1};
-    if (validate_run_id(run_id, err) || validate_run_name(run_name, err))
-        return -1;
     if (sq_write(sq, do_update_run, &u, err))
         return -1;
     if (!out)
@@ -417,8 +391,6 @@ static int do_set_run_lifecycle(struct sq *sq, struct sq_conn *c, void *arg, str
 int sq_set_run_lifecycle(struct store *s, const char *run_id, enum lifecycle to, struct ferr *err)
 {
     struct run_lifecycle rl = {run_id, to};
-    if (validate_run_id(run_id, err))
-        return -1;
     return sq_write((struct sq *)s, do_set_run_lifecycle, &rl, err);
 }
 
@@ -482,9 +454,8 @@ static void bind_point(sqlite3_stmt *st, int64_t run, const struct metric *m)
 
 static int put_metric(struct sq_conn *c, int64_t run, const struct metric *m, struct ferr *err)
 {
-    static const char ins[] =
-        "INSERT OR IGNORE INTO metrics (run, key, step, timestamp, value, is_nan) "
-        "VALUES (?, ?, ?, ?, ?, ?)";
+    static const char ins[] = "INSERT INTO metrics (run, key, step, timestamp, value, is_nan) "
+                              "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
     sqlite3_stmt *st = sq_prep(c, ins, err);
     if (!st)
         return -1;
@@ -523,11 +494,18 @@ static int put_latest(struct sq_conn *c, int64_t run, const struct metric *m, st
     return 0;
 }
 
-static const struct metric *sort_base;
+/* A point of a batch, for sorting the batch by key: the key is copied
+ * beside the index so the comparison needs nothing but its arguments. */
+struct keyed {
+    const char *key;
+    size_t i;
+};
 
 static int by_key(const void *a, const void *b)
 {
-    return strcmp(sort_base[*(const size_t *)a].key, sort_base[*(const size_t *)b].key);
+    const struct keyed *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->i > y->i) - (x->i < y->i);
 }
 
 /* Writes every point, then the latest value once per key: a batch usually
@@ -540,17 +518,16 @@ static int put_metrics(struct sq_conn *c, int64_t run, const struct metric_list 
             return -1;
     if (!ml->n)
         return 0;
-    size_t *idx = xmalloc(ml->n * sizeof(*idx));
+    struct keyed *idx = xmalloc(ml->n * sizeof(*idx));
     for (size_t i = 0; i < ml->n; i++)
-        idx[i] = i;
-    sort_base = ml->v; /* writes are serialised: one group leader or lock holder */
+        idx[i] = (struct keyed){ml->v[i].key, i};
     qsort(idx, ml->n, sizeof(*idx), by_key);
     int rc = 0;
     for (size_t i = 0; i < ml->n && !rc;) {
-        size_t best = idx[i], j = i + 1;
-        for (; j < ml->n && !strcmp(ml->v[idx[j]].key, ml->v[best].key); j++)
-            if (metric_later(&ml->v[idx[j]], &ml->v[best]))
-                best = idx[j];
+        size_t best = idx[i].i, j = i + 1;
+        for (; j < ml->n && !strcmp(idx[j].key, idx[i].key); j++)
+            if (metric_later(&ml->v[idx[j].i], &ml->v[best]))
+                best = idx[j].i;
         rc = put_latest(c, run, &ml->v[best], err);
         i = j;
     }
@@ -581,8 +558,6 @@ int sq_log_batch(struct store *s, const char *run_id, const struct metric_list *
                  const struct kv_list *params, const struct kv_list *tags, struct ferr *err)
 {
     struct batch b = {run_id, metrics, params, tags};
-    if (validate_run_id(run_id, err) || validate_batch(metrics, params, tags, err))
-        return -1;
     return sq_write((struct sq *)s, do_log_batch, &b, err);
 }
 
@@ -615,11 +590,6 @@ static int do_delete_tag(struct sq *sq, struct sq_conn *c, void *arg, struct fer
 int sq_delete_tag(struct store *s, const char *run_id, const char *key, struct ferr *err)
 {
     struct del_tag d = {run_id, key};
-    if (validate_run_id(run_id, err))
-        return -1;
-    if (!key || !*key)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'key'");
     return sq_write((struct sq *)s, do_delete_tag, &d, err);
 }
 
@@ -638,8 +608,9 @@ static int put_input(struct sq_conn *c, int64_t run, int64_t eid, const struct d
         "DO NOTHING";
     static const char ds_get[] =
         "SELECT id FROM datasets WHERE experiment_id = ? AND name = ? AND digest = ?";
-    static const char link[] = "INSERT OR IGNORE INTO run_inputs (run, dataset, position) VALUES "
-                               "(?1, ?2, (SELECT count(*) FROM run_inputs WHERE run = ?1))";
+    static const char link[] = "INSERT INTO run_inputs (run, dataset, position) VALUES "
+                               "(?1, ?2, (SELECT count(*) FROM run_inputs WHERE run = ?1)) "
+                               "ON CONFLICT DO NOTHING";
     static const char tag[] = "INSERT INTO input_tags (run, dataset, key, value) VALUES "
                               "(?, ?, ?, ?) ON CONFLICT DO NOTHING";
     const struct dataset *d = &di->dataset;
@@ -703,11 +674,6 @@ int sq_log_inputs(struct store *s, const char *run_id, const struct dataset_inpu
                   struct ferr *err)
 {
     struct inputs in = {run_id, inputs, n};
-    if (validate_run_id(run_id, err))
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (validate_dataset_input(&inputs[i], err))
-            return -1;
     return sq_write((struct sq *)s, do_log_inputs, &in, err);
 }
 
@@ -757,24 +723,16 @@ static int do_log_model(struct sq *sq, struct sq_conn *c, void *arg, struct ferr
 int sq_log_model(struct store *s, const char *run_id, const char *model_json, struct ferr *err)
 {
     struct log_model lm = {run_id, model_json};
-    if (validate_run_id(run_id, err) || validate_model_json(model_json, err))
-        return -1;
     return sq_write((struct sq *)s, do_log_model, &lm, err);
 }
 
-int sq_search_runs(struct store *s, const struct run_search *q, struct run_list *out,
-                   struct ferr *err)
+int sq_search_runs(struct store *s, const struct run_search *q, struct store_page *page,
+                   struct run_list *out, struct ferr *err)
 {
     struct sq *sq = (struct sq *)s;
-    int64_t offset = 0;
-    memset(out, 0, sizeof(*out));
-    if (validate_max_results(q->max_results, MAX_RESULTS_SEARCH_RUNS, err))
-        return -1;
-    if (q->page_token && *q->page_token && page_token_decode(q->page_token, &offset, err))
-        return -1;
     struct sql_frag f;
-    sql_frag_init(&f);
-    if (search_sql_runs(q, q->max_results + 1, offset, &f, err)) {
+    sql_frag_init(&f, &sqlite_dialect);
+    if (search_sql_runs(q, page->limit + 1, page->offset, &f, err)) {
         sql_frag_release(&f);
         return -1;
     }
@@ -789,8 +747,8 @@ int sq_search_runs(struct store *s, const struct run_search *q, struct run_list 
         goto out;
     }
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((int64_t)out->n == q->max_results) {
-            page_token_encode(offset + q->max_results, &out->next_page_token);
+        if ((int64_t)out->n == page->limit) {
+            page->more = 1;
             break;
         }
         ALLOC_GROW(out->v, out->n + 1, out->alloc);

@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT
- * Permanent deletion for `ferry gc`: what is in the deleted state (runs,
- * and experiments with all their runs) is listed, its artifacts removed by
- * the caller, then its rows purged. Active runs are never touched: the
- * purge re-checks the state inside its own transaction. */
-#include "store/sqlite_int.h"
+ * Permanent deletion for `ferry gc` in the SQLite backend: what is in the
+ * deleted state (runs, and experiments with all their runs) is listed, its
+ * artifacts removed by the caller, then its rows purged. Active runs are
+ * never touched: the purge re-checks the state inside its own transaction. */
+#include "store/sqlite/sqlite_int.h"
 #include "base/xalloc.h"
-#include "domain/validate.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -27,8 +26,6 @@ int sq_gc_candidates(struct store *s, int64_t deleted_before, struct kv_list *ru
         "WHERE lifecycle_stage = 'deleted' AND last_update_time <= ? AND experiment_id != 0 "
         "ORDER BY experiment_id";
     struct sq *sq = (struct sq *)s;
-    memset(runs, 0, sizeof(*runs));
-    memset(experiments, 0, sizeof(*experiments));
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
         return -1;
@@ -88,8 +85,6 @@ static int do_purge_run(struct sq *sq, struct sq_conn *c, void *arg, struct ferr
 
 int sq_purge_run(struct store *s, const char *run_id, struct ferr *err)
 {
-    if (validate_run_id(run_id, err))
-        return -1;
     return sq_write((struct sq *)s, do_purge_run, (void *)(uintptr_t)run_id, err);
 }
 
@@ -121,13 +116,7 @@ static int do_purge_experiment(struct sq *sq, struct sq_conn *c, void *arg, stru
     return 0;
 }
 
-int sq_purge_experiment(struct store *s, const char *experiment_id, struct ferr *err)
+int sq_purge_experiment(struct store *s, int64_t experiment_id, struct ferr *err)
 {
-    if (validate_experiment_id(experiment_id, err))
-        return -1;
-    int64_t id = strtoll(experiment_id, NULL, 10);
-    if (id == 0)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "the Default experiment (0) cannot be purged");
-    return sq_write((struct sq *)s, do_purge_experiment, &id, err);
+    return sq_write((struct sq *)s, do_purge_experiment, &experiment_id, err);
 }

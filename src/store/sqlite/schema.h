@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * The SQLite schema and its forward migrations. Internal to store/. */
-#ifndef FERRY_STORE_SCHEMA_H
-#define FERRY_STORE_SCHEMA_H
+ * The SQLite schema and its forward migrations. For the SQLite backend, and
+ * for tests of the SQL the shared builders write (store/search_sql.h). */
+#ifndef FERRY_STORE_SQLITE_SCHEMA_H
+#define FERRY_STORE_SQLITE_SCHEMA_H
 
 #include "base/ferr.h"
 #include <sqlite3.h>

@@ -2,127 +2,19 @@
  * The model registry in the SQLite backend. Every write runs through the
  * group commit as one operation that also appends its audit event, so the
  * trail and the registry cannot disagree. */
-#include "store/sqlite_int.h"
-#include "store/registry.h"
+#include "store/sqlite/sqlite_int.h"
+#include "store/sqlite/dialect.h"
+#include "store/search_sql.h"
 #include "base/ftime.h"
 #include "base/sbuf.h"
-#include "base/utf8.h"
 #include "base/xalloc.h"
-#include "domain/validate.h"
-#include "store/search_sql.h"
 
-#include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/banned.h"
-
-/* ---------- validation ---------- */
-
-static int check_name(const char *what, const char *name, struct ferr *err)
-{
-    if (!name || !*name)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s name cannot be empty", what);
-    if (utf8_chars(name) > 256)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "%s name '%.40s...' is longer than 256 characters", what, name);
-    return 0;
-}
-
-/* MLflow's alias rules: word characters and dashes, at most 255, not
- * "latest" and not "v<digits>" (both would read as a version). */
-static int check_alias(const char *alias, struct ferr *err)
-{
-    if (!alias || !*alias)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "alias name cannot be empty");
-    size_t n = strlen(alias);
-    if (n > 255)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "alias '%.40s...' is longer than 255 characters", alias);
-    for (size_t i = 0; i < n; i++)
-        if (!isalnum((unsigned char)alias[i]) && alias[i] != '_' && alias[i] != '-')
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                            "invalid alias '%.100s': aliases may contain letters, digits, '_' "
-                            "and '-' only",
-                            alias);
-    int vnum = (alias[0] == 'v' || alias[0] == 'V') && n > 1;
-    for (size_t i = 1; vnum && i < n; i++)
-        vnum = isdigit((unsigned char)alias[i]);
-    if (vnum || !strcasecmp(alias, "latest"))
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "alias '%.100s' is reserved: it would read as a version", alias);
-    return 0;
-}
-
-/* A local source must not climb out of where it points (CVE-2023-6977 and
- * friends): no '..' segment in a path or file:// source. */
-static int check_source(const char *source, struct ferr *err)
-{
-    if (!source || !*source)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'source'");
-    const char *p = strstr(source, "://");
-    int local = !p || !strncmp(source, "file://", 7);
-    if (!local)
-        return 0;
-    for (const char *seg = p ? p + 3 : source; *seg;) {
-        size_t k = strcspn(seg, "/\\");
-        if (k == 2 && seg[0] == '.' && seg[1] == '.')
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                            "invalid model version source '%.200s': '..' is not allowed", source);
-        seg += k + (seg[k] != '\0');
-    }
-    return 0;
-}
-
-static int check_tags(const struct kv_list *tags, struct ferr *err)
-{
-    for (size_t i = 0; tags && i < tags->n; i++)
-        if (validate_tag(tags->v[i].key, tags->v[i].value, err))
-            return -1;
-    return 0;
-}
-
-static int check_write(const struct reg_write *w, struct ferr *err)
-{
-    if (check_name("registered model", w->name, err))
-        return -1;
-    switch (w->action) {
-    case REG_RENAME_MODEL:
-        return check_name("registered model", w->new_name, err);
-    case REG_SET_MODEL_TAG:
-    case REG_SET_VERSION_TAG:
-        return validate_tag(w->key, w->value, err);
-    case REG_DELETE_MODEL_TAG:
-    case REG_DELETE_VERSION_TAG:
-        return w->key && *w->key ? 0
-                                 : ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                                            "missing value for required parameter 'key'");
-    case REG_SET_ALIAS:
-    case REG_DELETE_ALIAS:
-        return check_alias(w->alias, err);
-    case REG_CREATE_VERSION:
-        if (check_source(w->source, err) ||
-            (w->run_id && *w->run_id && validate_run_id(w->run_id, err)))
-            return -1;
-        return check_tags(&w->tags, err);
-    case REG_CREATE_MODEL:
-        return check_tags(&w->tags, err);
-    case REG_TRANSITION:
-        if (!stage_canonical(w->stage))
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                            "invalid model version stage '%.60s': it must be one of None, "
-                            "Staging, Production, Archived",
-                            w->stage ? w->stage : "");
-        return 0;
-    default:
-        return 0;
-    }
-}
 
 /* ---------- helpers on a connection ---------- */
 
@@ -231,7 +123,9 @@ static int w_create_model(struct sq_conn *c, struct reg_write *w, int64_t now, s
 {
     static const char ins[] = "INSERT INTO registered_models (name, description, creation_time, "
                               "last_updated_time) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING";
-    static const char tag[] = "INSERT OR REPLACE INTO registered_model_tags VALUES (?, ?, ?)";
+    static const char tag[] = "INSERT INTO registered_model_tags (model, key, value) "
+                              "VALUES (?, ?, ?) ON CONFLICT (model, key) "
+                              "DO UPDATE SET value = excluded.value";
     sqlite3_stmt *st = sq_prep(c, ins, err);
     if (!st)
         return -1;
@@ -263,7 +157,9 @@ static int w_create_version(struct sq_conn *c, struct reg_write *w, int64_t mode
     static const char ins[] =
         "INSERT INTO model_versions (model, version, creation_time, last_updated_time, "
         "description, user_id, source, run_id, run_link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
-    static const char tag[] = "INSERT OR REPLACE INTO model_version_tags VALUES (?, ?, ?, ?)";
+    static const char tag[] = "INSERT INTO model_version_tags (model, version, key, value) "
+                              "VALUES (?, ?, ?, ?) ON CONFLICT (model, version, key) "
+                              "DO UPDATE SET value = excluded.value";
     if (w->run_id && *w->run_id && sq_run_lookup(c, w->run_id, &(int64_t){0}, NULL, NULL, err))
         return -1;
     sqlite3_stmt *st = sq_prep(c, next, err);
@@ -376,7 +272,9 @@ static int w_alias(struct sq_conn *c, struct reg_write *w, int64_t model, int64_
 {
     static const char get[] =
         "SELECT version FROM registered_model_aliases WHERE model = ? AND alias = ?";
-    static const char set[] = "INSERT OR REPLACE INTO registered_model_aliases VALUES (?, ?, ?)";
+    static const char set[] = "INSERT INTO registered_model_aliases (model, alias, version) "
+                              "VALUES (?, ?, ?) ON CONFLICT (model, alias) "
+                              "DO UPDATE SET version = excluded.version";
     static const char del[] = "DELETE FROM registered_model_aliases WHERE model = ? AND alias = ?";
     int64_t old = 0;
     sqlite3_stmt *st = sq_prep(c, get, err);
@@ -454,12 +352,16 @@ static int do_registry_write(struct sq *sq, struct sq_conn *c, void *arg, struct
     static const char upd_model[] = "UPDATE registered_models SET description = ?, "
                                     "last_updated_time = ? WHERE id = ?";
     static const char del_model[] = "DELETE FROM registered_models WHERE id = ?";
-    static const char set_mtag[] = "INSERT OR REPLACE INTO registered_model_tags VALUES (?, ?, ?)";
+    static const char set_mtag[] = "INSERT INTO registered_model_tags (model, key, value) "
+                                   "VALUES (?, ?, ?) ON CONFLICT (model, key) "
+                                   "DO UPDATE SET value = excluded.value";
     static const char del_mtag[] = "DELETE FROM registered_model_tags WHERE model = ? AND key = ?";
     static const char upd_ver[] = "UPDATE model_versions SET description = ?, "
                                   "last_updated_time = ? WHERE model = ? AND version = ?";
     static const char del_ver[] = "DELETE FROM model_versions WHERE model = ? AND version = ?";
-    static const char set_vtag[] = "INSERT OR REPLACE INTO model_version_tags VALUES (?, ?, ?, ?)";
+    static const char set_vtag[] = "INSERT INTO model_version_tags (model, version, key, value) "
+                                   "VALUES (?, ?, ?, ?) ON CONFLICT (model, version, key) "
+                                   "DO UPDATE SET value = excluded.value";
     static const char del_vtag[] =
         "DELETE FROM model_version_tags WHERE model = ? AND version = ? AND key = ?";
     struct reg_write *w = arg;
@@ -536,8 +438,6 @@ static int do_registry_write(struct sq *sq, struct sq_conn *c, void *arg, struct
 
 int sq_registry_write(struct store *s, struct reg_write *w, struct ferr *err)
 {
-    if (check_write(w, err))
-        return -1;
     return sq_write((struct sq *)s, do_registry_write, w, err);
 }
 
@@ -700,9 +600,6 @@ int sq_get_registered_model(struct store *s, const char *name, struct registered
 {
     struct sq *sq = (struct sq *)s;
     int64_t id;
-    memset(out, 0, sizeof(*out));
-    if (check_name("registered model", name, err))
-        return -1;
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
         return -1;
@@ -721,9 +618,6 @@ int sq_get_model_version(struct store *s, const char *name, int64_t version,
                               "WHERE m.name = ? AND v.version = ?";
     struct sq *sq = (struct sq *)s;
     struct model_version_list l = {0};
-    memset(out, 0, sizeof(*out));
-    if (check_name("registered model", name, err))
-        return -1;
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
         return -1;
@@ -757,9 +651,6 @@ int sq_get_version_by_alias(struct store *s, const char *name, const char *alias
                               "JOIN registered_models m ON m.id = a.model "
                               "WHERE m.name = ? AND a.alias = ?";
     struct sq *sq = (struct sq *)s;
-    memset(out, 0, sizeof(*out));
-    if (check_name("registered model", name, err) || check_alias(alias, err))
-        return -1;
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
         return -1;
@@ -789,9 +680,6 @@ int sq_get_latest_versions(struct store *s, const char *name, const char *const 
                            struct model_version_list *out, struct ferr *err)
 {
     struct sq *sq = (struct sq *)s;
-    memset(out, 0, sizeof(*out));
-    if (check_name("registered model", name, err))
-        return -1;
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
         return -1;
@@ -810,9 +698,6 @@ int sq_registry_events(struct store *s, const char *name, struct registry_event_
     static const char sql[] = "SELECT time, user_id, action, coalesce(version, 0), detail "
                               "FROM registry_events WHERE model_name = ? ORDER BY id";
     struct sq *sq = (struct sq *)s;
-    memset(out, 0, sizeof(*out));
-    if (check_name("registered model", name, err))
-        return -1;
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
         return -1;
@@ -833,9 +718,6 @@ int sq_registry_events(struct store *s, const char *name, struct registry_event_
         rc = step == SQLITE_DONE ? 0 : sq_fail(c, "reading the audit trail", err);
     }
     sq_reader_put(sq, c);
-    if (!rc && out->n == 0)
-        rc = ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "no history for registered model '%.300s'",
-                      name);
     if (rc)
         registry_event_list_release(out);
     return rc;
@@ -843,40 +725,27 @@ int sq_registry_events(struct store *s, const char *name, struct registry_event_
 
 /* ---------- search ---------- */
 
-#define MODELS_DEFAULT_RESULTS   100
-#define MODELS_MAX_RESULTS       1000
-#define VERSIONS_DEFAULT_RESULTS 10000
-#define VERSIONS_MAX_RESULTS     200000
-
 /* Runs one page of a registry search: the first two columns of each
- * matching row as text (a model's id, or a version's name and number), at
- * most the page size; *next gets the token of the following page. */
+ * matching row as text (a model's id, or a version's name and number). */
 static int search_keys(struct sq_conn *c, const struct registry_search *q, enum filter_domain dom,
-                       struct kv_list *keys, char **next, struct ferr *err)
+                       struct store_page *page, struct kv_list *keys, struct ferr *err)
 {
-    int64_t def = dom == FILTER_MODELS ? MODELS_DEFAULT_RESULTS : VERSIONS_DEFAULT_RESULTS;
-    int64_t max = dom == FILTER_MODELS ? MODELS_MAX_RESULTS : VERSIONS_MAX_RESULTS;
-    int64_t limit = q->max_results ? q->max_results : def, offset = 0;
     struct sql_frag f;
     sqlite3_stmt *st = NULL;
     int rc = -1, step;
     memset(keys, 0, sizeof(*keys));
-    *next = NULL;
-    if (validate_max_results(limit, max, err) ||
-        (q->page_token && *q->page_token && page_token_decode(q->page_token, &offset, err)))
-        return -1;
-    sql_frag_init(&f);
-    if (search_sql_registry(q, dom, limit + 1, offset, &f, err))
+    sql_frag_init(&f, &sqlite_dialect);
+    if (search_sql_registry(q, dom, page->limit + 1, page->offset, &f, err))
         goto out;
     if (sqlite3_prepare_v2(c->db, f.sql.buf, -1, &st, NULL) != SQLITE_OK || sq_bind_frag(st, &f)) {
         sq_fail(c, "searching the registry", err);
         goto out;
     }
-    while ((step = sqlite3_step(st)) == SQLITE_ROW && (int64_t)keys->n < limit)
+    while ((step = sqlite3_step(st)) == SQLITE_ROW && (int64_t)keys->n < page->limit)
         kv_list_add(keys, (const char *)sqlite3_column_text(st, 0),
                     (const char *)sqlite3_column_text(st, 1));
     if (step == SQLITE_ROW)
-        page_token_encode(offset + limit, next);
+        page->more = 1;
     else if (step != SQLITE_DONE) {
         sq_fail(c, "searching the registry", err);
         goto out;
@@ -891,15 +760,15 @@ out:
 }
 
 int sq_search_registered_models(struct store *s, const struct registry_search *q,
-                                struct registered_model_list *out, struct ferr *err)
+                                struct store_page *page, struct registered_model_list *out,
+                                struct ferr *err)
 {
     struct sq *sq = (struct sq *)s;
     struct kv_list keys = {0};
-    memset(out, 0, sizeof(*out));
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
         return -1;
-    int rc = search_keys(c, q, FILTER_MODELS, &keys, &out->next_page_token, err);
+    int rc = search_keys(c, q, FILTER_MODELS, page, &keys, err);
     for (size_t i = 0; !rc && i < keys.n; i++) {
         ALLOC_GROW(out->v, out->n + 1, out->alloc);
         rc = load_model(c, strtoll(keys.v[i].key, NULL, 10), &out->v[out->n], err);
@@ -916,18 +785,18 @@ int sq_search_registered_models(struct store *s, const struct registry_search *q
 }
 
 int sq_search_model_versions(struct store *s, const struct registry_search *q,
-                             struct model_version_list *out, struct ferr *err)
+                             struct store_page *page, struct model_version_list *out,
+                             struct ferr *err)
 {
     static const char one[] = "SELECT " VERSION_COLS " FROM model_versions v "
                               "JOIN registered_models m ON m.id = v.model "
                               "WHERE m.name = ? AND v.version = ?";
     struct sq *sq = (struct sq *)s;
     struct kv_list keys = {0};
-    memset(out, 0, sizeof(*out));
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
         return -1;
-    int rc = search_keys(c, q, FILTER_MODEL_VERSIONS, &keys, &out->next_page_token, err);
+    int rc = search_keys(c, q, FILTER_MODEL_VERSIONS, page, &keys, err);
     for (size_t i = 0; !rc && i < keys.n; i++) {
         sqlite3_stmt *v = sq_prep(c, one, err);
         if (!v) {

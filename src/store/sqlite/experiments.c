@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT
  * Experiments in the SQLite backend: create, get, search, rename, delete and
  * restore (with their runs), tags. */
-#include "store/sqlite_int.h"
+#include "store/sqlite/sqlite_int.h"
+#include "store/sqlite/dialect.h"
 #include "store/search_sql.h"
 #include "base/ftime.h"
+#include "base/sbuf.h"
 #include "base/xalloc.h"
-#include "domain/validate.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -13,14 +14,6 @@
 #include <string.h>
 
 #include "base/banned.h"
-
-int sq_parse_experiment_id(const char *id, int64_t *out, struct ferr *err)
-{
-    if (validate_experiment_id(id, err))
-        return -1;
-    *out = strtoll(id, NULL, 10);
-    return 0;
-}
 
 static char *id_str(int64_t id)
 {
@@ -89,19 +82,26 @@ fail:
     return -1;
 }
 
-int sq_get_experiment(struct store *s, const char *id, const char *name, struct experiment *out,
-                      struct ferr *err)
+static int get_experiment(struct sq *sq, int64_t id, const char *name, struct experiment *out,
+                          struct ferr *err)
 {
-    struct sq *sq = (struct sq *)s;
-    int64_t eid = -1;
-    if (!name && sq_parse_experiment_id(id, &eid, err))
-        return -1;
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
         return -1;
-    int rc = load_experiment(c, eid, name, out, err);
+    int rc = load_experiment(c, id, name, out, err);
     sq_reader_put(sq, c);
     return rc;
+}
+
+int sq_get_experiment(struct store *s, int64_t id, struct experiment *out, struct ferr *err)
+{
+    return get_experiment((struct sq *)s, id, NULL, out, err);
+}
+
+int sq_get_experiment_by_name(struct store *s, const char *name, struct experiment *out,
+                              struct ferr *err)
+{
+    return get_experiment((struct sq *)s, -1, name, out, err);
 }
 
 struct create_exp {
@@ -190,18 +190,12 @@ static int do_create_experiment(struct sq *sq, struct sq_conn *c, void *arg, str
 }
 
 int sq_create_experiment(struct store *s, const char *name, const char *artifact_location,
-                         const struct kv_list *tags, char **id_out, struct ferr *err)
+                         const struct kv_list *tags, int64_t *id_out, struct ferr *err)
 {
-    if (validate_experiment_name(name, err) || validate_artifact_location(artifact_location, err))
-        return -1;
-    for (size_t i = 0; tags && i < tags->n; i++)
-        if (validate_experiment_tag(tags->v[i].key, tags->v[i].value, err))
-            return -1;
     struct create_exp ce = {name, artifact_location, tags, -1};
     if (sq_write((struct sq *)s, do_create_experiment, &ce, err))
         return -1;
-    if (id_out)
-        *id_out = id_str(ce.id);
+    *id_out = ce.id;
     return 0;
 }
 
@@ -268,11 +262,9 @@ static int do_rename(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *e
     return touch_experiment(c, ch->id, ftime_now_ms(), err);
 }
 
-int sq_rename_experiment(struct store *s, const char *id, const char *new_name, struct ferr *err)
+int sq_rename_experiment(struct store *s, int64_t id, const char *new_name, struct ferr *err)
 {
-    struct exp_change ch = {0, new_name, NULL, LIFECYCLE_ACTIVE};
-    if (sq_parse_experiment_id(id, &ch.id, err) || validate_experiment_name(new_name, err))
-        return -1;
+    struct exp_change ch = {id, new_name, NULL, LIFECYCLE_ACTIVE};
     return sq_write((struct sq *)s, do_rename, &ch, err);
 }
 
@@ -326,12 +318,9 @@ static int do_set_lifecycle(struct sq *sq, struct sq_conn *c, void *arg, struct 
     return 0;
 }
 
-int sq_set_experiment_lifecycle(struct store *s, const char *id, enum lifecycle to,
-                                struct ferr *err)
+int sq_set_experiment_lifecycle(struct store *s, int64_t id, enum lifecycle to, struct ferr *err)
 {
-    struct exp_change ch = {0, NULL, NULL, to};
-    if (sq_parse_experiment_id(id, &ch.id, err))
-        return -1;
+    struct exp_change ch = {id, NULL, NULL, to};
     return sq_write((struct sq *)s, do_set_lifecycle, &ch, err);
 }
 
@@ -361,32 +350,20 @@ static int do_set_tag(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *
     return 0;
 }
 
-int sq_set_experiment_tag(struct store *s, const char *id, const char *key, const char *value,
+int sq_set_experiment_tag(struct store *s, int64_t id, const char *key, const char *value,
                           struct ferr *err)
 {
-    struct exp_change ch = {0, key, value, LIFECYCLE_ACTIVE};
-    if (sq_parse_experiment_id(id, &ch.id, err))
-        return -1;
-    if (value             ? validate_experiment_tag(key, value, err)
-        : (!key || !*key) ? ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                                     "missing value for required parameter 'key'")
-                          : 0)
-        return -1;
+    struct exp_change ch = {id, key, value, LIFECYCLE_ACTIVE};
     return sq_write((struct sq *)s, do_set_tag, &ch, err);
 }
 
 int sq_search_experiments(struct store *s, const struct experiment_search *q,
-                          struct experiment_list *out, struct ferr *err)
+                          struct store_page *page, struct experiment_list *out, struct ferr *err)
 {
     struct sq *sq = (struct sq *)s;
-    int64_t offset = 0;
-    if (validate_max_results(q->max_results, MAX_RESULTS_SEARCH_EXPERIMENTS, err))
-        return -1;
-    if (q->page_token && *q->page_token && page_token_decode(q->page_token, &offset, err))
-        return -1;
     struct sql_frag f;
-    sql_frag_init(&f);
-    if (search_sql_experiments(q, q->max_results + 1, offset, &f, err)) {
+    sql_frag_init(&f, &sqlite_dialect);
+    if (search_sql_experiments(q, page->limit + 1, page->offset, &f, err)) {
         sql_frag_release(&f);
         return -1;
     }
@@ -403,8 +380,8 @@ int sq_search_experiments(struct store *s, const struct experiment_search *q,
     }
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if ((int64_t)out->n == q->max_results) {
-            page_token_encode(offset + q->max_results, &out->next_page_token);
+        if ((int64_t)out->n == page->limit) {
+            page->more = 1;
             break;
         }
         ALLOC_GROW(out->v, out->n + 1, out->alloc);

@@ -12,7 +12,7 @@
  *    as value 0 with is_nan = 1. Infinities are stored as they are.
  *  - latest_metrics holds the latest point per (run, key) -- greatest step,
  *    then timestamp, then value, as MLflow chooses -- for search and sort. */
-#include "store/schema.h"
+#include "store/sqlite/schema.h"
 
 #include <stdio.h>
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * The SQLite backend: opening, connections, the write path and group commit.
- * The operations themselves live in sqlite_experiments.c, sqlite_runs.c and
- * sqlite_metrics.c.
+ * The SQLite backend: opening, connections, the statement cache, the write
+ * path and group commit, and the backend's ops tables, one per area. The
+ * operations themselves live in experiments.c and runs.c (tracking),
+ * metrics.c, registry.c and gc.c.
  *
  * Durability: WAL with synchronous=NORMAL. A commit is in the WAL file before
  * sqlite3_step returns, so an acknowledged write survives the process being
@@ -17,10 +18,12 @@
  * thread: a lone client pays no thread hand-off at all, and a group of k ops
  * costs k-1 wake-ups. No op is acknowledged before the COMMIT that contains
  * it has returned. */
-#include "store/sqlite_int.h"
-#include "store/schema.h"
+#include "store/sqlite/sqlite.h"
+#include "store/sqlite/sqlite_int.h"
+#include "store/sqlite/schema.h"
 #include "base/ftime.h"
 #include "base/log.h"
+#include "base/sbuf.h"
 #include "base/xalloc.h"
 
 #include <limits.h>
@@ -348,13 +351,17 @@ static int sq_schema_version(struct store *s)
     return SCHEMA_VERSION;
 }
 
-static const struct store_ops sqlite_ops = {
+static const struct store_backend_ops sqlite_ops = {
     .name = "sqlite",
     .close = sq_close,
     .schema_version = sq_schema_version,
     .release_memory = sq_release_memory,
+};
+
+static const struct store_tracking_ops sqlite_tracking = {
     .create_experiment = sq_create_experiment,
     .get_experiment = sq_get_experiment,
+    .get_experiment_by_name = sq_get_experiment_by_name,
     .search_experiments = sq_search_experiments,
     .rename_experiment = sq_rename_experiment,
     .set_experiment_lifecycle = sq_set_experiment_lifecycle,
@@ -367,21 +374,32 @@ static const struct store_ops sqlite_ops = {
     .delete_tag = sq_delete_tag,
     .log_inputs = sq_log_inputs,
     .log_model = sq_log_model,
-    .registry_write = sq_registry_write,
+    .search_runs = sq_search_runs,
+};
+
+static const struct store_metrics_ops sqlite_metrics = {
+    .history = sq_metric_history,
+    .steps = sq_metric_steps,
+    .points_at_steps = sq_metric_points_at_steps,
+    .span = sq_metric_span,
+    .scan = sq_metric_scan,
+};
+
+static const struct store_registry_ops sqlite_registry = {
+    .write = sq_registry_write,
     .get_registered_model = sq_get_registered_model,
     .get_model_version = sq_get_model_version,
     .get_version_by_alias = sq_get_version_by_alias,
     .get_latest_versions = sq_get_latest_versions,
     .search_registered_models = sq_search_registered_models,
     .search_model_versions = sq_search_model_versions,
-    .registry_events = sq_registry_events,
-    .gc_candidates = sq_gc_candidates,
+    .events = sq_registry_events,
+};
+
+static const struct store_gc_ops sqlite_gc = {
+    .candidates = sq_gc_candidates,
     .purge_run = sq_purge_run,
     .purge_experiment = sq_purge_experiment,
-    .search_runs = sq_search_runs,
-    .metric_history = sq_metric_history,
-    .metric_bulk_interval = sq_metric_bulk_interval,
-    .metric_downsampled = sq_metric_downsampled,
 };
 
 /* "<dir of db>/mlruns" as an absolute path. */
@@ -405,9 +423,9 @@ static int ensure_default(struct sq *sq, struct sq_conn *c, void *arg, struct fe
 {
     (void)arg;
     static const char sql[] =
-        "INSERT OR IGNORE INTO experiments (experiment_id, name, artifact_location, "
-        "lifecycle_stage, creation_time, last_update_time) VALUES (0, 'Default', ?, 'active', ?, "
-        "?)";
+        "INSERT INTO experiments (experiment_id, name, artifact_location, lifecycle_stage, "
+        "creation_time, last_update_time) VALUES (0, 'Default', ?, 'active', ?, ?) "
+        "ON CONFLICT DO NOTHING";
     sqlite3_stmt *st = sq_prep(c, sql, err);
     if (!st)
         return -1;
@@ -430,6 +448,10 @@ int store_sqlite_open(const char *path, const struct store_opts *opts, struct st
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "empty database path");
     struct sq *sq = xcalloc(1, sizeof(*sq));
     sq->base.ops = &sqlite_ops;
+    sq->base.tracking = &sqlite_tracking;
+    sq->base.metrics = &sqlite_metrics;
+    sq->base.registry = &sqlite_registry;
+    sq->base.gc = &sqlite_gc;
     sq->path = xstrdup(path);
     pthread_mutex_init(&sq->pool_mu, NULL);
     pthread_mutex_init(&sq->write_mu, NULL);

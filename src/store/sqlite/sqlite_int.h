@@ -1,16 +1,24 @@
 /* SPDX-License-Identifier: MIT
- * Internals of the SQLite backend, shared by the sqlite_*.c files only.
+ * Internals of the SQLite backend, for the files of store/sqlite/ only.
  *
  * Connections: one writer connection, used under sq->write_mu (direct mode) or
  * only by the current group-commit leader; readers come from a pool, one
  * connection per concurrent reader, so reads never wait for writes (WAL).
  * Each connection caches prepared statements keyed by the address of their
- * static SQL text. */
-#ifndef FERRY_STORE_SQLITE_INT_H
-#define FERRY_STORE_SQLITE_INT_H
+ * static SQL text.
+ *
+ * The sq_* ops at the end fill the areas' ops tables (store/backend.h; the
+ * tables are in sqlite.c) and follow their contracts: arguments arrive
+ * validated by the front. */
+#ifndef FERRY_STORE_SQLITE_SQLITE_INT_H
+#define FERRY_STORE_SQLITE_SQLITE_INT_H
 
-#include "store/store_int.h"
+#include "store/backend.h"
+#include "store/gc.h"
+#include "store/metrics.h"
+#include "store/registry.h"
 #include "store/sqlfrag.h"
+#include "store/store.h"
 
 #include <pthread.h>
 #include <sqlite3.h>
@@ -77,21 +85,22 @@ int sq_load_run(struct sq_conn *c, int64_t id, struct run *out, struct ferr *err
 int sq_load_run_info(struct sq_conn *c, int64_t id, struct run_info *out, struct ferr *err);
 int sq_set_run_tag(struct sq_conn *c, int64_t run, const char *key, const char *value,
                    struct ferr *err);
-int sq_parse_experiment_id(const char *id, int64_t *out, struct ferr *err);
 
-/* Ops implemented per file. */
+/* tracking: experiments.c */
 int sq_create_experiment(struct store *s, const char *name, const char *artifact_location,
-                         const struct kv_list *tags, char **id_out, struct ferr *err);
-int sq_get_experiment(struct store *s, const char *id, const char *name, struct experiment *out,
-                      struct ferr *err);
+                         const struct kv_list *tags, int64_t *id_out, struct ferr *err);
+int sq_get_experiment(struct store *s, int64_t id, struct experiment *out, struct ferr *err);
+int sq_get_experiment_by_name(struct store *s, const char *name, struct experiment *out,
+                              struct ferr *err);
 int sq_search_experiments(struct store *s, const struct experiment_search *q,
-                          struct experiment_list *out, struct ferr *err);
-int sq_rename_experiment(struct store *s, const char *id, const char *new_name, struct ferr *err);
-int sq_set_experiment_lifecycle(struct store *s, const char *id, enum lifecycle to,
-                                struct ferr *err);
-int sq_set_experiment_tag(struct store *s, const char *id, const char *key, const char *value,
+                          struct store_page *page, struct experiment_list *out, struct ferr *err);
+int sq_rename_experiment(struct store *s, int64_t id, const char *new_name, struct ferr *err);
+int sq_set_experiment_lifecycle(struct store *s, int64_t id, enum lifecycle to, struct ferr *err);
+int sq_set_experiment_tag(struct store *s, int64_t id, const char *key, const char *value,
                           struct ferr *err);
-int sq_create_run(struct store *s, const struct run_create *rc, struct run *out, struct ferr *err);
+/* tracking: runs.c */
+int sq_create_run(struct store *s, const struct store_run_new *run, struct run *out,
+                  struct ferr *err);
 int sq_update_run(struct store *s, const char *run_id, enum run_status status, int64_t end_time,
                   const char *run_name, struct run_info *out, struct ferr *err);
 int sq_set_run_lifecycle(struct store *s, const char *run_id, enum lifecycle to, struct ferr *err);
@@ -101,10 +110,22 @@ int sq_log_batch(struct store *s, const char *run_id, const struct metric_list *
 int sq_delete_tag(struct store *s, const char *run_id, const char *key, struct ferr *err);
 int sq_log_inputs(struct store *s, const char *run_id, const struct dataset_input *inputs, size_t n,
                   struct ferr *err);
-int sq_gc_candidates(struct store *s, int64_t deleted_before, struct kv_list *runs,
-                     struct kv_list *experiments, struct ferr *err);
-int sq_purge_run(struct store *s, const char *run_id, struct ferr *err);
-int sq_purge_experiment(struct store *s, const char *experiment_id, struct ferr *err);
+int sq_log_model(struct store *s, const char *run_id, const char *model_json, struct ferr *err);
+int sq_search_runs(struct store *s, const struct run_search *q, struct store_page *page,
+                   struct run_list *out, struct ferr *err);
+/* metrics: metrics.c */
+int sq_metric_history(struct store *s, const char *run_id, const char *key, struct store_page *page,
+                      struct metric_list *out, struct ferr *err);
+int sq_metric_steps(struct store *s, const char *run_id, const char *key, int64_t lo, int64_t hi,
+                    struct store_steps *out, struct ferr *err);
+int sq_metric_points_at_steps(struct store *s, const char *run_id, const char *key,
+                              const struct store_steps *steps, int64_t max, struct metric_list *out,
+                              struct ferr *err);
+int sq_metric_span(struct store *s, const char *run_id, const char *key, int64_t cap,
+                   struct store_metric_span *out, struct ferr *err);
+int sq_metric_scan(struct store *s, const char *run_id, const char *key, store_point_fn fn,
+                   void *arg, struct ferr *err);
+/* registry: registry.c */
 int sq_registry_write(struct store *s, struct reg_write *w, struct ferr *err);
 int sq_get_registered_model(struct store *s, const char *name, struct registered_model *out,
                             struct ferr *err);
@@ -115,21 +136,17 @@ int sq_get_version_by_alias(struct store *s, const char *name, const char *alias
 int sq_get_latest_versions(struct store *s, const char *name, const char *const *stages, size_t n,
                            struct model_version_list *out, struct ferr *err);
 int sq_search_registered_models(struct store *s, const struct registry_search *q,
-                                struct registered_model_list *out, struct ferr *err);
+                                struct store_page *page, struct registered_model_list *out,
+                                struct ferr *err);
 int sq_search_model_versions(struct store *s, const struct registry_search *q,
-                             struct model_version_list *out, struct ferr *err);
+                             struct store_page *page, struct model_version_list *out,
+                             struct ferr *err);
 int sq_registry_events(struct store *s, const char *name, struct registry_event_list *out,
                        struct ferr *err);
-int sq_log_model(struct store *s, const char *run_id, const char *model_json, struct ferr *err);
-int sq_search_runs(struct store *s, const struct run_search *q, struct run_list *out,
-                   struct ferr *err);
-int sq_metric_history(struct store *s, const char *run_id, const char *key, int64_t max_results,
-                      const char *page_token, struct metric_list *out, char **next_token,
-                      struct ferr *err);
-int sq_metric_downsampled(struct store *s, const char *run_id, const char *key, int64_t max_points,
-                          struct metric_list *out, int64_t *total, struct ferr *err);
-int sq_metric_bulk_interval(struct store *s, const char *const *run_ids, size_t n, const char *key,
-                            int64_t start_step, int64_t end_step, int64_t max_results,
-                            struct metric_list *out, struct ferr *err);
+/* gc: gc.c */
+int sq_gc_candidates(struct store *s, int64_t deleted_before, struct kv_list *runs,
+                     struct kv_list *experiments, struct ferr *err);
+int sq_purge_run(struct store *s, const char *run_id, struct ferr *err);
+int sq_purge_experiment(struct store *s, int64_t experiment_id, struct ferr *err);
 
 #endif

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT
+ * Model URIs, resolved in this one place (the server's resolve and lineage
+ * endpoints, the client, serving), on top of the store's tracking and
+ * registry areas. */
+#ifndef FERRY_STORE_MODEL_URI_H
+#define FERRY_STORE_MODEL_URI_H
+
+#include "base/ferr.h"
+#include "domain/registry.h"
+#include "store/store.h"
+
+/* Where the files of a model URI are:
+ *   models:/<name>/<version>, models:/<name>/<stage> (the newest version in
+ *   it), models:/<name>/latest, models:/<name>@<alias>, runs:/<run_id>/<path>.
+ * A version whose source is a runs:/ URI is followed to the run's artifacts.
+ * *artifact_uri gets a new string; version (may be NULL) the version the URI
+ * named (empty for runs:/ URIs). */
+int store_resolve_model_uri(struct store *s, const char *uri, char **artifact_uri,
+                            struct model_version *version, struct ferr *err) WARN_UNUSED;
+
+#endif
