@@ -173,3 +173,23 @@ int codec_registered_model_from_json(json_t *j, struct registered_model *out, st
     }
     return 0;
 }
+
+int codec_registry_event_from_json(json_t *j, struct registry_event *out, struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!json_is_object(j))
+        return ferr_set(err, FERR_IO_ERROR, "the server sent a malformed registry event");
+    const char *v = json_string_value(json_object_get(j, "version"));
+    out->time = int_field(j, "timestamp");
+    out->user_id = dup_field(j, "user_id");
+    out->action = dup_field(j, "action");
+    out->detail = dup_field(j, "detail");
+    out->version = v ? strtoll(v, NULL, 10) : 0;
+    if (!out->user_id)
+        out->user_id = xstrdup("");
+    if (!out->action)
+        out->action = xstrdup("");
+    if (!out->detail)
+        out->detail = xstrdup("");
+    return 0;
+}

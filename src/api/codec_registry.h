@@ -19,5 +19,7 @@ int codec_model_version_from_json(json_t *j, struct model_version *out,
                                   struct ferr *err) WARN_UNUSED;
 int codec_registered_model_from_json(json_t *j, struct registered_model *out,
                                      struct ferr *err) WARN_UNUSED;
+int codec_registry_event_from_json(json_t *j, struct registry_event *out,
+                                   struct ferr *err) WARN_UNUSED;
 
 #endif

@@ -32,6 +32,8 @@ static const char usage[] =
     "                                  connection (the default, best for concurrent writers)\n"
     "      --max-connections N         connection limit (default 1024)\n"
     "  -q, --quiet                     no access log\n"
+    "      --routes                    print every route (methods, path, operation,\n"
+    "                                  kind) and exit\n"
     "      --help                      this help\n"
     "\n"
     "Prints \"ferry server listening on http://HOST:PORT\" when ready; SIGTERM or\n"
@@ -58,6 +60,7 @@ enum {
     OPT_DEST,
     OPT_MAXCONN,
     OPT_HELP,
+    OPT_ROUTES,
 };
 
 int cmd_server(int argc, char **argv)
@@ -74,6 +77,7 @@ int cmd_server(int argc, char **argv)
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, OPT_HELP},
+        {"routes", no_argument, NULL, OPT_ROUTES},
         {NULL, 0, NULL, 0},
     };
     struct server_opts o = SERVER_OPTS_INIT;
@@ -121,6 +125,9 @@ int cmd_server(int argc, char **argv)
             break;
         case OPT_HELP:
             fputs(usage, stdout);
+            return 0;
+        case OPT_ROUTES:
+            server_print_routes(stdout);
             return 0;
         default:
             fputs(usage, stderr);

@@ -3,6 +3,10 @@
  * both transports share, splits oversized batches, then calls the ops table.
  * Nothing transport-specific lives here. */
 #include "client/client_int.h"
+#include "client/rest.h"
+#include "client/transport.h"
+#include "api/metrics_ops.h"
+#include "api/tracking_ops.h"
 #include "base/utf8.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
@@ -45,7 +49,9 @@ int client_open(const char *uri, struct client **out, struct ferr *err)
 {
     struct client *c = xcalloc(1, sizeof(*c));
     c->uri = xstrdup(uri && *uri ? uri : client_default_uri());
-    int rc = is_http(c->uri) ? client_remote_open(c, err) : client_embedded_open(c, err);
+    struct store_opts opts = STORE_OPTS_INIT; /* no group commit: see transport.c */
+    int rc = is_http(c->uri) ? rest_open(c->uri, &c->rest, err)
+                             : store_open(c->uri, &opts, &c->store, err);
     if (rc) {
         client_close(c);
         return -1;
@@ -58,8 +64,8 @@ void client_close(struct client *c)
 {
     if (!c)
         return;
-    if (c->ops)
-        c->ops->close(c);
+    rest_close(c->rest);
+    store_close(c->store);
     free(c->uri);
     free(c);
 }
@@ -104,7 +110,28 @@ int client_create_experiment(struct client *c, const char *name, const char *art
         check_utf8(artifact_location, "the artifact location", err) ||
         check_kv_utf8(tags, "an experiment tag", err))
         return -1;
-    return c->ops->create_experiment(c, name, artifact_location, tags, id_out, err);
+    struct rq_experiment_create q = {name, artifact_location, tags ? *tags : (struct kv_list){0}};
+    struct rs_experiment_id r = {NULL};
+    if (client_call(c, &api_experiments_create, &q, &r, err))
+        return -1;
+    if (!r.experiment_id)
+        return ferr_set(err, FERR_IO_ERROR, "experiments/create: no experiment_id");
+    if (id_out)
+        *id_out = r.experiment_id;
+    else
+        free(r.experiment_id);
+    return 0;
+}
+
+static int get_experiment(struct client *c, const struct api_op *op, void *q,
+                          struct experiment *out, struct ferr *err)
+{
+    struct rs_experiment r;
+    memset(&r, 0, sizeof(r));
+    if (client_call(c, op, q, &r, err))
+        return -1;
+    *out = r.experiment;
+    return 0;
 }
 
 int client_get_experiment(struct client *c, const char *id, struct experiment *out,
@@ -112,7 +139,8 @@ int client_get_experiment(struct client *c, const char *id, struct experiment *o
 {
     if (need(id, "experiment_id", err))
         return -1;
-    return c->ops->get_experiment(c, id, out, err);
+    struct rq_experiment_id q = {id};
+    return get_experiment(c, &api_experiments_get, &q, out, err);
 }
 
 int client_get_experiment_by_name(struct client *c, const char *name, struct experiment *out,
@@ -120,13 +148,15 @@ int client_get_experiment_by_name(struct client *c, const char *name, struct exp
 {
     if (need(name, "experiment_name", err))
         return -1;
-    return c->ops->get_experiment_by_name(c, name, out, err);
+    struct rq_experiment_name q = {name};
+    return get_experiment(c, &api_experiments_get_by_name, &q, out, err);
 }
 
 int client_search_experiments(struct client *c, const struct experiment_search *q,
                               struct experiment_list *out, struct ferr *err)
 {
-    return c->ops->search_experiments(c, q, out, err);
+    memset(out, 0, sizeof(*out));
+    return client_call(c, &api_experiments_search, (void *)q, out, err);
 }
 
 int client_rename_experiment(struct client *c, const char *id, const char *new_name,
@@ -135,21 +165,24 @@ int client_rename_experiment(struct client *c, const char *id, const char *new_n
     if (need(id, "experiment_id", err) || need(new_name, "new_name", err) ||
         check_utf8(new_name, "the experiment name", err))
         return -1;
-    return c->ops->rename_experiment(c, id, new_name, err);
+    struct rq_experiment_update q = {id, new_name};
+    return client_call(c, &api_experiments_update, &q, NULL, err);
 }
 
 int client_delete_experiment(struct client *c, const char *id, struct ferr *err)
 {
     if (need(id, "experiment_id", err))
         return -1;
-    return c->ops->delete_experiment(c, id, err);
+    struct rq_experiment_id q = {id};
+    return client_call(c, &api_experiments_delete, &q, NULL, err);
 }
 
 int client_restore_experiment(struct client *c, const char *id, struct ferr *err)
 {
     if (need(id, "experiment_id", err))
         return -1;
-    return c->ops->restore_experiment(c, id, err);
+    struct rq_experiment_id q = {id};
+    return client_call(c, &api_experiments_restore, &q, NULL, err);
 }
 
 int client_set_experiment_tag(struct client *c, const char *id, const char *key, const char *value,
@@ -159,7 +192,8 @@ int client_set_experiment_tag(struct client *c, const char *id, const char *key,
         validate_experiment_tag(key, value, err) || check_utf8(key, "the tag key", err) ||
         check_utf8(value, "the tag value", err))
         return -1;
-    return c->ops->set_experiment_tag(c, id, key, value, err);
+    struct rq_experiment_tag q = {id, key, value};
+    return client_call(c, &api_experiments_set_tag, &q, NULL, err);
 }
 
 int client_delete_experiment_tag(struct client *c, const char *id, const char *key,
@@ -167,7 +201,8 @@ int client_delete_experiment_tag(struct client *c, const char *id, const char *k
 {
     if (need(id, "experiment_id", err) || need(key, "key", err))
         return -1;
-    return c->ops->delete_experiment_tag(c, id, key, err);
+    struct rq_experiment_tag q = {id, key, NULL};
+    return client_call(c, &api_experiments_delete_tag, &q, NULL, err);
 }
 
 int client_create_run(struct client *c, const struct run_create *rc, struct run *out,
@@ -177,14 +212,25 @@ int client_create_run(struct client *c, const struct run_create *rc, struct run 
         check_utf8(rc->run_name, "the run name", err) ||
         check_utf8(rc->user_id, "the user id", err) || check_kv_utf8(&rc->tags, "a tag", err))
         return -1;
-    return c->ops->create_run(c, rc, out, err);
+    struct rs_run r;
+    memset(&r, 0, sizeof(r));
+    if (client_call(c, &api_runs_create, (void *)rc, &r, err))
+        return -1;
+    *out = r.run;
+    return 0;
 }
 
 int client_get_run(struct client *c, const char *run_id, struct run *out, struct ferr *err)
 {
     if (need(run_id, "run_id", err))
         return -1;
-    return c->ops->get_run(c, run_id, out, err);
+    struct rq_run_id q = {run_id};
+    struct rs_run r;
+    memset(&r, 0, sizeof(r));
+    if (client_call(c, &api_runs_get, &q, &r, err))
+        return -1;
+    *out = r.run;
+    return 0;
 }
 
 int client_update_run(struct client *c, const char *run_id, enum run_status status,
@@ -192,41 +238,47 @@ int client_update_run(struct client *c, const char *run_id, enum run_status stat
 {
     if (need(run_id, "run_id", err) || check_utf8(run_name, "the run name", err))
         return -1;
-    return c->ops->update_run(c, run_id, status, end_time, run_name, err);
+    struct rq_run_update q = {run_id, status, end_time, run_name};
+    return client_call(c, &api_runs_update, &q, NULL, err);
 }
 
 int client_delete_run(struct client *c, const char *run_id, struct ferr *err)
 {
     if (need(run_id, "run_id", err))
         return -1;
-    return c->ops->delete_run(c, run_id, err);
+    struct rq_run_id q = {run_id};
+    return client_call(c, &api_runs_delete, &q, NULL, err);
 }
 
 int client_restore_run(struct client *c, const char *run_id, struct ferr *err)
 {
     if (need(run_id, "run_id", err))
         return -1;
-    return c->ops->restore_run(c, run_id, err);
+    struct rq_run_id q = {run_id};
+    return client_call(c, &api_runs_restore, &q, NULL, err);
 }
 
 int client_search_runs(struct client *c, const struct run_search *q, struct run_list *out,
                        struct ferr *err)
 {
-    return c->ops->search_runs(c, q, out, err);
+    memset(out, 0, sizeof(*out));
+    return client_call(c, &api_runs_search, (void *)q, out, err);
 }
 
 int client_delete_tag(struct client *c, const char *run_id, const char *key, struct ferr *err)
 {
     if (need(run_id, "run_id", err) || need(key, "key", err))
         return -1;
-    return c->ops->delete_tag(c, run_id, key, err);
+    struct rq_run_kv q = {run_id, key, NULL};
+    return client_call(c, &api_runs_delete_tag, &q, NULL, err);
 }
 
 int client_log_model(struct client *c, const char *run_id, const char *model_json, struct ferr *err)
 {
     if (need(run_id, "run_id", err) || need(model_json, "model_json", err))
         return -1;
-    return c->ops->log_model(c, run_id, model_json, err);
+    struct rq_log_model q = {run_id, model_json};
+    return client_call(c, &api_runs_log_model, &q, NULL, err);
 }
 
 int client_log_inputs(struct client *c, const char *run_id, const struct dataset_input *inputs,
@@ -237,7 +289,42 @@ int client_log_inputs(struct client *c, const char *run_id, const struct dataset
     for (size_t i = 0; i < n; i++)
         if (validate_dataset_input(&inputs[i], err))
             return -1;
-    return c->ops->log_inputs(c, run_id, inputs, n, err);
+    struct rq_log_inputs q = {run_id, (struct dataset_input *)inputs, n, n};
+    return client_call(c, &api_runs_log_inputs, &q, NULL, err);
+}
+
+/* Points asked for per get-history page over REST (MLflow's page size
+ * limit); in-process, the whole history in one call. */
+#define HISTORY_PAGE 25000
+
+static int metric_history(struct client *c, const char *run_id, const char *key,
+                          struct metric_list *out, struct ferr *err)
+{
+    struct rq_metric_history q = {run_id, key, NULL, c->rest ? HISTORY_PAGE : 0};
+    char *token = NULL;
+    memset(out, 0, sizeof(*out));
+    do {
+        struct rs_metrics r;
+        memset(&r, 0, sizeof(r));
+        q.page_token = token;
+        int rc = client_call(c, &api_metrics_get_history, &q, &r, err);
+        free(token);
+        token = NULL;
+        if (rc) {
+            metric_list_release(out);
+            return -1;
+        }
+        if (!out->v) {
+            *out = r.metrics;
+        } else {
+            ALLOC_GROW(out->v, out->n + r.metrics.n, out->alloc);
+            memcpy(out->v + out->n, r.metrics.v, r.metrics.n * sizeof(*out->v));
+            out->n += r.metrics.n;
+            free(r.metrics.v);
+        }
+        token = r.next_page_token;
+    } while (token);
+    return 0;
 }
 
 int client_metric_history(struct client *c, const char *run_id, const char *key,
@@ -245,7 +332,7 @@ int client_metric_history(struct client *c, const char *run_id, const char *key,
 {
     if (need(run_id, "run_id", err) || need(key, "metric_key", err))
         return -1;
-    return c->ops->metric_history(c, run_id, key, out, err);
+    return metric_history(c, run_id, key, out, err);
 }
 
 /* Bytes a string takes in a JSON body (jansson's escaping). */
@@ -320,7 +407,8 @@ int client_log_batch(struct client *c, const char *run_id, const struct metric_l
         /* (no arithmetic on the NULL array of an empty list) */
         struct metric_list ms = {nm ? m->v + mi : NULL, nm, nm};
         struct kv_list ps = {np ? p->v + pi : NULL, np, np}, ts = {nt ? t->v + ti : NULL, nt, nt};
-        if (c->ops->log_batch(c, run_id, &ms, &ps, &ts, err))
+        struct rq_log_batch q = {run_id, ms, ps, ts};
+        if (client_call(c, &api_runs_log_batch, &q, NULL, err))
             return -1;
         mi += nm;
         pi += np;

@@ -2,6 +2,8 @@
 #include "client/client_artifacts.h"
 #include "client/client_int.h"
 #include "client/rest.h"
+#include "client/transport.h"
+#include "api/artifacts_ops.h"
 #include "api/codec.h"
 #include "base/json.h"
 #include "base/sbuf.h"
@@ -220,37 +222,28 @@ int client_log_artifacts(struct client *c, const char *run_id, const char *local
 
 /* ---------- list ---------- */
 
+/* artifacts/list, page after page: the run's artifacts as the server sees
+ * them (its proxied repository or a local root). */
 static int list_remote(struct place *pl, const char *run_id, const char *path,
                        struct artifact_list *out, struct ferr *err)
 {
+    struct rq_artifacts_list q = {run_id, path, NULL};
     char *token = NULL;
     int rc = 0;
     do {
-        json_t *in = json_pack("{s:s, s:s}", "run_id", run_id, "path", path), *resp = NULL;
-        if (token)
-            json_object_set_new(in, "page_token", json_string(token));
+        struct rs_artifacts_list r;
+        memset(&r, 0, sizeof(r));
+        q.page_token = token;
+        rc = client_call(pl->c, &api_artifacts_list, &q, &r, err);
         free(token);
         token = NULL;
-        rc = rest_call(pl->c->rest, REST_GET, "artifacts/list", in, REST_IDEMPOTENT, &resp, err);
-        json_decref(in);
         if (rc)
             break;
-        json_t *it;
-        size_t i;
-        json_array_foreach(json_object_get(resp, "files"), i, it)
-        {
-            const char *p = json_string_value(json_object_get(it, "path"));
-            json_t *size = json_object_get(it, "file_size");
-            if (!p)
-                continue;
-            int64_t sz = json_is_integer(size)  ? json_integer_value(size)
-                         : json_is_string(size) ? strtoll(json_string_value(size), NULL, 10)
-                                                : 0;
-            artifact_list_add(out, p, json_is_true(json_object_get(it, "is_dir")), sz);
-        }
-        const char *next = json_string_value(json_object_get(resp, "next_page_token"));
-        token = next && *next ? xstrdup(next) : NULL;
-        json_decref(resp);
+        for (size_t i = 0; i < r.files.n; i++)
+            artifact_list_add(out, r.files.v[i].path, r.files.v[i].is_dir, r.files.v[i].size);
+        token = r.next_page_token;
+        r.next_page_token = NULL;
+        api_release_response(&api_artifacts_list, &r);
     } while (token);
     return rc;
 }

@@ -171,10 +171,10 @@ static int add_query_pair(struct rest *r, struct sbuf *url, const char *key, jso
     return ek && ev ? 0 : ferr_set(err, FERR_INTERNAL_ERROR, "cannot escape the query string");
 }
 
-static int build_url(struct rest *r, const char *api, enum rest_method method, const char *path,
+static int build_url(struct rest *r, const char *root, enum rest_method method, const char *path,
                      json_t *in, struct sbuf *url, struct ferr *err)
 {
-    sbuf_addf(url, "%s/api/2.0/%s/%s", r->base, api, path);
+    sbuf_addf(url, "%s%s/%s", r->base, root, path);
     if (method != REST_GET || !in)
         return 0;
     const char *key;
@@ -346,8 +346,8 @@ static int encode_body(json_t *in, char **payload, struct ferr *err)
     return *payload ? 0 : ferr_set(err, FERR_INTERNAL_ERROR, "cannot encode the request");
 }
 
-static int call_api(struct rest *r, const char *api, enum rest_method method, const char *path,
-                    json_t *in, enum rest_retry retry, json_t **out, struct ferr *err)
+int rest_call_root(struct rest *r, const char *root, enum rest_method method, const char *path,
+                   json_t *in, enum rest_retry retry, json_t **out, struct ferr *err)
 {
     struct sbuf url = SBUF_INIT;
     char *payload = NULL;
@@ -357,7 +357,7 @@ static int call_api(struct rest *r, const char *api, enum rest_method method, co
     if (out)
         *out = NULL;
     pthread_mutex_lock(&r->mu);
-    if (build_url(r, api, method, path, in, &url, err))
+    if (build_url(r, root, method, path, in, &url, err))
         goto out;
     if (method != REST_GET && encode_body(in, &payload, err))
         goto out;
@@ -372,16 +372,11 @@ out:
     return rc;
 }
 
-int rest_call(struct rest *r, enum rest_method method, const char *path, json_t *in,
-              enum rest_retry retry, json_t **out, struct ferr *err)
-{
-    return call_api(r, "mlflow", method, path, in, retry, out, err);
-}
-
 int rest_call_artifacts(struct rest *r, const char *path, json_t *in, json_t **out,
                         struct ferr *err)
 {
-    return call_api(r, "mlflow-artifacts", REST_GET, path, in, REST_IDEMPOTENT, out, err);
+    return rest_call_root(r, "/api/2.0/mlflow-artifacts", REST_GET, path, in, REST_IDEMPOTENT, out,
+                          err);
 }
 
 /* ---------- artifact transfers: streamed from and to file descriptors ---------- */
@@ -606,10 +601,4 @@ int rest_download(struct rest *r, const char *artifact_path, int fd, rest_progre
                   void *arg, struct ferr *err)
 {
     return transfer(r, 1, artifact_path, fd, 0, progress, arg, err);
-}
-
-int rest_call_api(struct rest *r, const char *api, enum rest_method method, const char *path,
-                  json_t *in, enum rest_retry retry, json_t **out, struct ferr *err)
-{
-    return call_api(r, api, method, path, in, retry, out, err);
 }

@@ -40,19 +40,16 @@ int rest_open(const char *base_url, struct rest **out, struct ferr *err) WARN_UN
 /* Closes the connection. Accepts NULL. */
 void rest_close(struct rest *r);
 
-/* Calls /api/2.0/mlflow/<path>. GET sends `in` (may be NULL) as a query
- * string (arrays as repeated keys), POST as a JSON body. `in` stays the
- * caller's. *out gets the decoded response object (caller decrefs); out may
- * be NULL when the response is not needed. An error response becomes err with
- * the server's MLflow code and message; transport failures and non-JSON
- * answers are FERR_IO_ERROR. Retries back off exponentially (250 ms doubling,
- * capped at 8 s, or the server's Retry-After up to 30 s). */
-int rest_call(struct rest *r, enum rest_method method, const char *path, json_t *in,
-              enum rest_retry retry, json_t **out, struct ferr *err) WARN_UNUSED;
-
-/* As rest_call, under /api/2.0/<api>/ ("ferry" for ferry's own API). */
-int rest_call_api(struct rest *r, const char *api, enum rest_method method, const char *path,
-                  json_t *in, enum rest_retry retry, json_t **out, struct ferr *err) WARN_UNUSED;
+/* Calls <root>/<path> ("/api/2.0/mlflow", "runs/get"). GET sends `in`
+ * (may be NULL) as a query string (arrays as repeated keys), the other
+ * methods as a JSON body. `in` stays the caller's. *out gets the decoded
+ * response object (caller decrefs); out may be NULL when the response is not
+ * needed. An error response becomes err with the server's MLflow code and
+ * message; transport failures and non-JSON answers are FERR_IO_ERROR.
+ * Retries back off exponentially (250 ms doubling, capped at 8 s, or the
+ * server's Retry-After up to 30 s). */
+int rest_call_root(struct rest *r, const char *root, enum rest_method method, const char *path,
+                   json_t *in, enum rest_retry retry, json_t **out, struct ferr *err) WARN_UNUSED;
 
 /* Calls /api/2.0/mlflow-artifacts/<path> with GET (the artifact listing). */
 int rest_call_artifacts(struct rest *r, const char *path, json_t *in, json_t **out,

@@ -63,13 +63,18 @@ void registered_model_list_release(struct registered_model_list *l)
     memset(l, 0, sizeof(*l));
 }
 
+void registry_event_release(struct registry_event *e)
+{
+    free(e->user_id);
+    free(e->action);
+    free(e->detail);
+    memset(e, 0, sizeof(*e));
+}
+
 void registry_event_list_release(struct registry_event_list *l)
 {
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->v[i].user_id);
-        free(l->v[i].action);
-        free(l->v[i].detail);
-    }
+    for (size_t i = 0; i < l->n; i++)
+        registry_event_release(&l->v[i]);
     free(l->v);
     memset(l, 0, sizeof(*l));
 }

@@ -80,6 +80,7 @@ struct registry_event_list {
     size_t n, alloc;
 };
 
+void registry_event_release(struct registry_event *e);
 void registry_event_list_release(struct registry_event_list *l);
 
 /* A search over models or versions. */

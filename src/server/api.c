@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include "server/api.h"
-#include "server/http.h"
 #include "server/server_int.h"
 #include "api/codec.h"
 #include "http/request.h"
@@ -81,68 +80,91 @@ static json_t *decode_request(struct http_request *rq, struct ferr *err)
     return qa.obj;
 }
 
+/* Path parameters ("/traces/{request_id}/tags") are fields of the request
+ * like any other. */
+static int add_path_params(struct http_request *rq, const struct api_op *op, json_t *in,
+                           struct ferr *err)
+{
+    for (size_t i = 0; i < op->req->nfields; i++) {
+        const struct api_field *f = &op->req->fields[i];
+        const char *v = (f->flags & AF_IN_PATH) ? http_param(rq, f->name) : NULL;
+        json_t *s = v ? json_string(v) : NULL;
+        if (v && !s)
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                            "the path parameter '%s' is not valid UTF-8", f->name);
+        if (s)
+            json_object_set_new(in, f->name, s);
+    }
+    return 0;
+}
+
+/* Every row of the API: decode the request into the row's struct, do it,
+ * encode the answer. */
 static int h_api(struct http_request *rq, struct ferr *err)
 {
-    const struct route *route = http_route_of(rq)->arg;
+    const struct api_op *op = http_route_of(rq)->arg;
     struct server_ctx *ctx = http_ctx(rq);
+    struct api_env env = {ctx->store, ctx->artifacts, 1, http_user(rq)};
     json_t *in = decode_request(rq, err);
-    if (!in) {
-        /* malformed requests are 400 whatever their code */
-        return http_respond_error(rq, 400, err);
+    if (!in || add_path_params(rq, op, in, err)) {
+        json_decref(in);
+        return http_respond_error(rq, 400, err); /* malformed: 400 whatever the code */
     }
-    struct sbuf out = SBUF_INIT;
-    struct req r = {.store = ctx->store,
-                    .artifacts = ctx->artifacts,
-                    .user = http_user(rq),
-                    .method = http_method_str(rq),
-                    .in = in,
-                    .out = &out,
-                    .content_type = "application/json",
-                    .status = 200,
-                    .err = FERR_INIT};
-    int rc = route->fn(&r);
+    void *req = xcalloc(1, op->req->size);
+    void *resp = op->resp ? xcalloc(1, op->resp->size) : NULL;
+    int rc = api_decode_request(op, in, req, err);
+    if (!rc) {
+        rc = api_exec(&env, op, req, resp, err);
+        api_release_request(op, req);
+    }
+    if (!rc) {
+        struct sbuf out = SBUF_INIT;
+        api_encode_response(op, resp, &out);
+        api_release_response(op, resp);
+        rc = http_respond(rq, 200, "application/json", &out);
+    }
+    free(req);
+    free(resp);
     json_decref(in);
-    if (rc) {
-        sbuf_release(&out);
-        *err = r.err;
-        return -1;
-    }
-    return http_respond(rq, r.status, r.content_type, &out);
+    return rc;
 }
 
-static unsigned methods_of(unsigned m)
-{
-    return (m & ROUTE_GET ? HTTP_GET : 0) | (m & ROUTE_POST ? HTTP_POST : 0) |
-           (m & ROUTE_PATCH ? HTTP_PATCH : 0) | (m & ROUTE_DELETE ? HTTP_DELETE : 0);
-}
-
-/* Route paths live in static storage for the server's life: one string per
- * route and prefix, made once. */
-static const char *path_for(const char *prefix, const char *path)
+/* A route path in static storage for the server's life. */
+static const char *path_for(const char *prefix, const char *root, const char *path)
 {
     struct sbuf sb = SBUF_INIT;
-    sbuf_addf(&sb, "%s%s", prefix, path);
+    sbuf_addf(&sb, "%s%s/%s", prefix, root, path);
     return sbuf_detach(&sb, NULL);
 }
 
-struct http_route *api_routes(size_t *n)
+static void add_route(struct http_route **v, size_t *n, size_t *alloc, const struct api_op *op,
+                      const char *path)
 {
-    size_t nr;
-    const struct route *rt = router_routes(&nr);
-    struct http_route *out = xcalloc(2 * nr + 1, sizeof(*out));
+    ALLOC_GROW(*v, *n + 1, *alloc);
+    (*v)[(*n)++] = (struct http_route){op->methods,  path,     op->stream ? op->stream : h_api,
+                                       op->max_body, op->body, op};
+}
+
+struct http_route *api_routes(const struct api_area *const *areas, size_t *n)
+{
+    struct http_route *v = NULL;
+    size_t alloc = 0;
     *n = 0;
-    for (size_t i = 0; i < nr; i++) {
-        struct http_route r = {
-            methods_of(rt[i].methods), NULL, h_api, rt[i].max_body, NULL, &rt[i]};
-        if (!strncmp(rt[i].path, "ferry/", 6)) {
-            r.path = path_for("/api/2.0/", rt[i].path);
-            out[(*n)++] = r;
-            continue;
+    for (const struct api_area *const *a = areas; *a; a++) {
+        for (size_t i = 0; i < (*a)->n; i++) {
+            const struct api_op *op = (*a)->ops[i];
+            add_route(&v, n, &alloc, op, path_for("", op->root, op->path));
+            /* "/api/2.0/mlflow" -> "/ajax-api/2.0/mlflow" */
+            if ((op->flags & OP_AJAX) && !strncmp(op->root, "/api/", 5))
+                add_route(&v, n, &alloc, op, path_for("/ajax-api", op->root + 4, op->path));
         }
-        r.path = path_for("/api/2.0/mlflow/", rt[i].path);
-        out[(*n)++] = r;
-        r.path = path_for("/ajax-api/2.0/mlflow/", rt[i].path);
-        out[(*n)++] = r;
     }
-    return out;
+    return v;
+}
+
+void api_routes_free(struct http_route *routes, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free((char *)routes[i].path);
+    free(routes);
 }

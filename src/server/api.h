@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT
- * The REST API's routes: every row of the route table (router.c) under
- * /api/2.0/mlflow/ and /ajax-api/2.0/mlflow/, ferry's own under
- * /api/2.0/ferry/. A request's fields are its JSON body, or its query
- * string as a JSON object when it has no body. Internal to server/. */
+ * The server's routes, made from operation rows (api/op.h): each row at
+ * <root>/<path>, and MLflow's also under /ajax-api/. A row's request is its
+ * JSON body, or its query string as a JSON object when it has no body, plus
+ * the path's parameters; a streaming row is answered by its own handler.
+ * Internal to server/. */
 #ifndef FERRY_SERVER_API_H
 #define FERRY_SERVER_API_H
 
+#include "api/op.h"
 #include "http/route.h"
 
-/* A new array of the API's routes; the caller frees it and each path. */
-struct http_route *api_routes(size_t *n);
+/* The routes of every row of areas (ending with NULL), in order; freed
+ * with api_routes_free. */
+struct http_route *api_routes(const struct api_area *const *areas, size_t *n);
+void api_routes_free(struct http_route *routes, size_t n);
 
 #endif

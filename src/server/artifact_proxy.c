@@ -47,8 +47,6 @@ static int upload_begin(struct http_request *rq, struct ferr *err)
     const char *path = repo ? path_of(rq, err) : NULL;
     if (!path)
         return -1;
-    if (!*path)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "an upload needs a file path");
     struct upload *u = xcalloc(1, sizeof(*u));
     http_set_state(rq, u);
     if (artifact_writer_open(repo, path, &u->writer, err)) {
@@ -174,7 +172,8 @@ static int answer_list(struct http_request *rq, struct artifact_repo *repo, cons
 
 static int h_proxy(struct http_request *rq, struct ferr *err)
 {
-    enum proxy_op op = (enum proxy_op)(intptr_t)http_route_of(rq)->arg;
+    const struct api_op *row = http_route_of(rq)->arg;
+    enum proxy_op op = (enum proxy_op)row->arg;
     struct artifact_repo *repo = repo_of(rq, err);
     struct upload *u = http_state(rq);
     const char *path;
@@ -189,12 +188,12 @@ static int h_proxy(struct http_request *rq, struct ferr *err)
         const char *dir = http_query(rq, "path", &dir_len);
         return answer_list(rq, repo, dir, dir_len, err);
     }
+    if (http_method(rq) == HTTP_GET && !*http_param(rq, "path")) /* "artifacts/": the listing */
+        return answer_list(rq, repo, http_query(rq, "path", &dir_len), dir_len, err);
     if (!(path = path_of(rq, err)))
         return -1;
     switch (http_method(rq)) {
     case HTTP_GET:
-        if (!*path) /* "artifacts/": the listing */
-            return answer_list(rq, repo, http_query(rq, "path", &dir_len), dir_len, err);
         return artifact_send_file(rq, repo, path, err);
     case HTTP_DELETE:
         if (artifact_delete(repo, path, err))
@@ -213,21 +212,35 @@ static int h_proxy(struct http_request *rq, struct ferr *err)
     }
 }
 
-#define PROXY_ROUTES(prefix)                                                                       \
-    {HTTP_GET, prefix "artifacts", h_proxy, 0, &proxy_body, (void *)(intptr_t)OP_LIST},            \
-        {HTTP_GET | HTTP_PUT | HTTP_DELETE, prefix "artifacts/{path...}", h_proxy, 0, &proxy_body, \
-         (void *)(intptr_t)OP_FILE},                                                               \
-        {HTTP_POST,   prefix "mpu/create/{path...}", h_proxy, 0,                                   \
-         &proxy_body, (void *)(intptr_t)OP_MULTIPART},                                             \
-        {HTTP_POST,   prefix "mpu/complete/{path...}", h_proxy, 0,                                 \
-         &proxy_body, (void *)(intptr_t)OP_MULTIPART},                                             \
-    {                                                                                              \
-        HTTP_POST, prefix "mpu/abort/{path...}", h_proxy, 0, &proxy_body,                          \
-            (void *)(intptr_t)OP_MULTIPART                                                         \
-    }
+/* Each row is served under /api/ and /ajax-api/; the locator of a
+ * streaming row reads its path parameter. */
+#define PROXY_ROW(id, nm, m, p, a, acc)                                                            \
+    static const struct api_op id = {.name = nm,                                                   \
+                                     .root = "/api/2.0/mlflow-artifacts",                          \
+                                     .path = p,                                                    \
+                                     .methods = m,                                                 \
+                                     .call = m,                                                    \
+                                     .flags = OP_AJAX,                                             \
+                                     .arg = a,                                                     \
+                                     .res = {acc, LOC_ARTIFACT_PATH, "path"},                      \
+                                     .stream = h_proxy,                                            \
+                                     .body = &proxy_body}
 
-const struct http_route proxy_routes[] = {
-    PROXY_ROUTES("/api/2.0/mlflow-artifacts/"),
-    PROXY_ROUTES("/ajax-api/2.0/mlflow-artifacts/"),
+PROXY_ROW(list, "mlflow-artifacts/list", HTTP_GET, "artifacts", OP_LIST, ACCESS_READ);
+PROXY_ROW(download, "mlflow-artifacts/download", HTTP_GET, "artifacts/{path...}", OP_FILE,
+          ACCESS_READ);
+PROXY_ROW(upload, "mlflow-artifacts/upload", HTTP_PUT, "artifacts/{path...}", OP_FILE, ACCESS_EDIT);
+PROXY_ROW(delete, "mlflow-artifacts/delete", HTTP_DELETE, "artifacts/{path...}", OP_FILE,
+          ACCESS_DELETE);
+PROXY_ROW(mpu_create, "mlflow-artifacts/mpu-create", HTTP_POST, "mpu/create/{path...}",
+          OP_MULTIPART, ACCESS_EDIT);
+PROXY_ROW(mpu_complete, "mlflow-artifacts/mpu-complete", HTTP_POST, "mpu/complete/{path...}",
+          OP_MULTIPART, ACCESS_EDIT);
+PROXY_ROW(mpu_abort, "mlflow-artifacts/mpu-abort", HTTP_POST, "mpu/abort/{path...}", OP_MULTIPART,
+          ACCESS_EDIT);
+
+static const struct api_op *const proxy_ops[] = {
+    &list, &download, &upload, &delete, &mpu_create, &mpu_complete, &mpu_abort,
 };
-const size_t proxy_nroutes = sizeof(proxy_routes) / sizeof(*proxy_routes);
+const struct api_area proxy_area = {"mlflow-artifacts", proxy_ops,
+                                    sizeof(proxy_ops) / sizeof(*proxy_ops)};

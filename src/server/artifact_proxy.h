@@ -18,13 +18,12 @@
 #define FERRY_SERVER_ARTIFACT_PROXY_H
 
 #include "artifacts/repo.h"
-#include "http/route.h"
+#include "api/op.h"
 
-/* The service's routes under both prefixes. They find the repository in
- * the server's context (server_int.h); a server that serves no artifacts
- * answers them with 404. */
-extern const struct http_route proxy_routes[];
-extern const size_t proxy_nroutes;
+/* The service's rows (streaming: bodies go straight to the repository).
+ * They find the repository in the server's context (server_int.h); a
+ * server that serves no artifacts answers them with 404. */
+extern const struct api_area proxy_area;
 
 /* Answers a file of repo as a download (a type by extension, never one a
  * browser would run, as an attachment, nosniff). A file that cannot be

@@ -11,8 +11,6 @@
 
 #include "http/route.h"
 
-#define GET_ARTIFACT_PATH "/get-artifact"
-
 int get_artifact_answer(struct http_request *rq, struct ferr *err);
 
 #endif

@@ -12,6 +12,7 @@
 #include "server/api.h"
 #include "server/artifact_proxy.h"
 #include "server/get_artifact.h"
+#include "api/op.h"
 #include "server/ui.h"
 #include "http/request.h"
 #include "http/server.h"
@@ -40,38 +41,62 @@ static int h_version(struct http_request *rq, struct ferr *err)
     return http_respond_text(rq, 200, FERRY_VERSION_STRING);
 }
 
-static const struct http_route base_routes[] = {
-    {HTTP_GET, "/health", h_health, 0, NULL, NULL},
-    {HTTP_GET, "/version", h_version, 0, NULL, NULL},
-    {HTTP_ANY_METHOD, GET_ARTIFACT_PATH, get_artifact_answer, 0, &http_body_drop, NULL},
-};
+#define SERVER_ROW(id, nm, p, fn, loc, fld)                                                        \
+    static const struct api_op id = {.name = nm,                                                   \
+                                     .root = "",                                                   \
+                                     .path = p,                                                    \
+                                     .methods = HTTP_GET,                                          \
+                                     .call = HTTP_GET,                                             \
+                                     .res = {ACCESS_READ, loc, fld},                               \
+                                     .stream = fn}
+SERVER_ROW(health, "health", "health", h_health, LOC_NONE, NULL);
+SERVER_ROW(version, "version", "version", h_version, LOC_NONE, NULL);
+/* Any method: a POST was never an endpoint here (404), see get_artifact.c. */
+static const struct api_op get_artifact = {.name = "get-artifact",
+                                           .root = "",
+                                           .path = "get-artifact",
+                                           .methods = HTTP_ANY_METHOD,
+                                           .call = HTTP_GET,
+                                           .res = {ACCESS_READ, LOC_RUN_ID, "run_id"},
+                                           .stream = get_artifact_answer,
+                                           .body = &http_body_drop};
+static const struct api_op *const server_ops[] = {&health, &version, &get_artifact};
+static const struct api_area server_area = {"server", server_ops,
+                                            sizeof(server_ops) / sizeof(*server_ops)};
 
-/* Every route of the server: a new array the caller frees with
- * routes_free. */
+/* Every route of the server: the API's rows and the server's own. */
 static struct http_route *routes_new(size_t *n)
 {
-    size_t napi, nbase = sizeof(base_routes) / sizeof(*base_routes);
-    struct http_route *api = api_routes(&napi);
-    struct http_route *all = xcalloc(nbase + ui_nroutes + proxy_nroutes + napi, sizeof(*all));
-    *n = 0;
-    memcpy(all + *n, base_routes, sizeof(base_routes));
-    *n += nbase;
-    memcpy(all + *n, ui_routes, ui_nroutes * sizeof(*all));
-    *n += ui_nroutes;
-    memcpy(all + *n, proxy_routes, proxy_nroutes * sizeof(*all));
-    *n += proxy_nroutes;
-    memcpy(all + *n, api, napi * sizeof(*all));
-    *n += napi;
-    free(api); /* the paths now belong to all */
-    return all;
+    size_t k = 0, napi = 0;
+    while (api_areas[napi])
+        napi++;
+    const struct api_area **areas = xcalloc(napi + 4, sizeof(*areas));
+    for (; k < napi; k++)
+        areas[k] = api_areas[k];
+    areas[k++] = &proxy_area;
+    areas[k++] = &ui_area;
+    areas[k++] = &server_area;
+    struct http_route *routes = api_routes(areas, n);
+    free(areas);
+    return routes;
 }
 
-static void routes_free(struct http_route *routes, size_t n)
+void server_print_routes(FILE *out)
 {
-    size_t first_api = sizeof(base_routes) / sizeof(*base_routes) + ui_nroutes + proxy_nroutes;
-    for (size_t i = first_api; i < n; i++)
-        free((char *)routes[i].path);
-    free(routes);
+    size_t n;
+    struct http_route *routes = routes_new(&n);
+    for (size_t i = 0; i < n; i++) {
+        const struct api_op *op = routes[i].arg;
+        const char *sep = "";
+        for (unsigned m = 1; m <= HTTP_OPTIONS; m <<= 1) {
+            if (routes[i].methods & m) {
+                fprintf(out, "%s%s", sep, http_method_name(m));
+                sep = ",";
+            }
+        }
+        fprintf(out, " %s %s %s\n", routes[i].path, op->name, op->stream ? "stream" : "json");
+    }
+    api_routes_free(routes, n);
 }
 
 /* Memory: glibc keeps what connection threads freed in per-thread arenas
@@ -133,7 +158,7 @@ out:
     http_server_free(http);
     store_close(ctx.store); /* finishes queued writes, closes the database */
     artifact_repo_close(ctx.artifacts);
-    routes_free(routes, nroutes);
+    api_routes_free(routes, nroutes);
     if (!rc)
         log_info("stopped cleanly");
     return rc;

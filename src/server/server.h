@@ -5,6 +5,8 @@
 
 #include "base/ferr.h"
 
+#include <stdio.h>
+
 struct server_opts {
     const char *host;                  /* default 127.0.0.1 */
     int port;                          /* default 5000; 0 picks a free port */
@@ -27,5 +29,10 @@ struct server_opts {
  * "ferry server listening on http://HOST:PORT" on stdout once ready.
  * Returns -1 with err set when it cannot start (port taken, bad store). */
 int server_run(const struct server_opts *opts, struct ferr *err) WARN_UNUSED;
+
+/* One line per route the server answers: its methods (comma-separated),
+ * its path template, the operation's name and "json" (an API row) or
+ * "stream" (answered by its own handler). */
+void server_print_routes(FILE *out);
 
 #endif

@@ -53,9 +53,17 @@ static int ui_answer(struct http_request *rq, struct ferr *err)
     return http_respond_static(rq, not_modified ? 304 : 200, a->type, gz ? a->gz : a->raw, len);
 }
 
-const struct http_route ui_routes[] = {
-    {HTTP_ANY_METHOD, "/", ui_answer, 0, &http_body_drop, NULL},
-    {HTTP_ANY_METHOD, "/index.html", ui_answer, 0, &http_body_drop, NULL},
-    {HTTP_ANY_METHOD, "/static/{file...}", ui_answer, 0, &http_body_drop, NULL},
-};
-const size_t ui_nroutes = sizeof(ui_routes) / sizeof(*ui_routes);
+#define UI_ROW(id, p)                                                                              \
+    static const struct api_op id = {.name = "ui/" p,                                              \
+                                     .root = "",                                                   \
+                                     .path = p,                                                    \
+                                     .methods = HTTP_ANY_METHOD,                                   \
+                                     .call = HTTP_GET,                                             \
+                                     .stream = ui_answer,                                          \
+                                     .body = &http_body_drop}
+UI_ROW(root_page, "");
+UI_ROW(index_html, "index.html");
+UI_ROW(static_files, "static/{file...}");
+
+static const struct api_op *const ui_ops[] = {&root_page, &index_html, &static_files};
+const struct api_area ui_area = {"ui", ui_ops, sizeof(ui_ops) / sizeof(*ui_ops)};

@@ -6,12 +6,11 @@
 #ifndef FERRY_SERVER_UI_H
 #define FERRY_SERVER_UI_H
 
-#include "http/route.h"
+#include "api/op.h"
 
 /* /, /index.html and /static/...: 200 (gzipped when the client accepts
  * it), 304 for a matching If-None-Match, 404 for an unknown /static/ file,
  * 405 for a method other than GET or HEAD. */
-extern const struct http_route ui_routes[];
-extern const size_t ui_nroutes;
+extern const struct api_area ui_area;
 
 #endif

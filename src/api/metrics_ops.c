@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT
+ * The metrics area: metrics/get-history, metrics/get-history-bulk-interval
+ * (MLflow) and ferry/metrics/get-history-downsampled. Histories can hold
+ * millions of points, so their answers are written by the metric type's
+ * fast writer, not through jansson. */
+#include "api/metrics_ops.h"
+#include "api/types.h"
+#include "domain/validate.h"
+#include "store/metrics.h"
+#include "store/store.h"
+
+#include "base/banned.h"
+
+/* MLflow's limits for the bulk interval endpoint. */
+#define BULK_MAX_RUN_IDS     100
+#define BULK_DEFAULT_RESULTS 2500
+#define BULK_MAX_RESULTS     2500
+
+static const struct api_field history_fields[] = {
+    F_RUN_ID(struct rq_metric_history, run_id, AF_SEND_UUID),
+    F_STR(struct rq_metric_history, metric_key, "metric_key", AF_REQUIRED),
+    F_STR(struct rq_metric_history, page_token, "page_token", AF_OMIT_EMPTY),
+    F_INT(struct rq_metric_history, max_results, "max_results", 0, 0),
+};
+static const struct api_msg history_req = API_MSG(struct rq_metric_history, history_fields);
+static const struct api_field metrics_fields[] = {
+    F_LIST(struct rs_metrics, metrics.v, metrics.n, metrics.alloc, "metrics", AF_OMIT_EMPTY,
+           &api_type_metric),
+    F_STR(struct rs_metrics, next_page_token, "next_page_token", AF_OMIT_EMPTY),
+};
+static const struct api_msg metrics_resp = API_MSG(struct rs_metrics, metrics_fields);
+
+static const struct api_field bulk_fields[] = {
+    F_STRS(struct rq_metric_bulk_interval, run_ids, nrun_ids, "run_ids", 0),
+    F_STR(struct rq_metric_bulk_interval, metric_key, "metric_key", AF_REQUIRED),
+    F_INT(struct rq_metric_bulk_interval, start_step, "start_step", AF_OMIT_EMPTY, TIME_NONE),
+    F_INT(struct rq_metric_bulk_interval, end_step, "end_step", AF_OMIT_EMPTY, TIME_NONE),
+    F_INT(struct rq_metric_bulk_interval, max_results, "max_results", 0, BULK_DEFAULT_RESULTS),
+};
+static const struct api_msg bulk_req = API_MSG(struct rq_metric_bulk_interval, bulk_fields);
+
+static const struct api_field downsampled_fields[] = {
+    F_RUN_ID(struct rq_metric_downsampled, run_id, 0),
+    F_STR(struct rq_metric_downsampled, metric_key, "metric_key", AF_REQUIRED),
+    F_INT(struct rq_metric_downsampled, max_points, "max_points", 0, 2000),
+};
+static const struct api_msg downsampled_req =
+    API_MSG(struct rq_metric_downsampled, downsampled_fields);
+static const struct api_field downsampled_resp_fields[] = {
+    F_LIST(struct rs_metric_downsampled, metrics.v, metrics.n, metrics.alloc, "metrics",
+           AF_OMIT_EMPTY, &api_type_metric),
+    F_INT(struct rs_metric_downsampled, total, "total", 0, 0),
+    F_BOOL(struct rs_metric_downsampled, downsampled, "downsampled", 0),
+};
+static const struct api_msg downsampled_resp =
+    API_MSG(struct rs_metric_downsampled, downsampled_resp_fields);
+
+static int x_history(const struct api_env *env, const struct api_op *op, void *req, void *resp,
+                     struct ferr *err)
+{
+    (void)op;
+    struct rq_metric_history *q = req;
+    struct rs_metrics *r = resp;
+    return store_get_metric_history(env->store, q->run_id, q->metric_key, q->max_results,
+                                    q->page_token, &r->metrics, &r->next_page_token, err);
+}
+
+static int x_bulk_interval(const struct api_env *env, const struct api_op *op, void *req,
+                           void *resp, struct ferr *err)
+{
+    (void)op;
+    struct rq_metric_bulk_interval *q = req;
+    struct rs_metrics *r = resp;
+    if (q->nrun_ids > BULK_MAX_RUN_IDS)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "get-history-bulk-interval takes at most %d run ids, got %zu",
+                        BULK_MAX_RUN_IDS, q->nrun_ids);
+    if ((q->start_step == TIME_NONE) != (q->end_step == TIME_NONE))
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "if either start_step or end_step is given, both must be");
+    if (validate_max_results(q->max_results, BULK_MAX_RESULTS, err))
+        return -1;
+    return store_get_metric_history_bulk_interval(env->store, q->run_ids, q->nrun_ids,
+                                                  q->metric_key, q->start_step, q->end_step,
+                                                  q->max_results, &r->metrics, err);
+}
+
+static int x_downsampled(const struct api_env *env, const struct api_op *op, void *req, void *resp,
+                         struct ferr *err)
+{
+    (void)op;
+    struct rq_metric_downsampled *q = req;
+    struct rs_metric_downsampled *r = resp;
+    if (store_get_metric_history_downsampled(env->store, q->run_id, q->metric_key, q->max_points,
+                                             &r->metrics, &r->total, err))
+        return -1;
+    r->downsampled = (int64_t)r->metrics.n < r->total;
+    return 0;
+}
+
+const struct api_op api_metrics_get_history = {
+    .name = "metrics/get-history",
+    .root = "/api/2.0/mlflow",
+    .path = "metrics/get-history",
+    .methods = HTTP_GET | HTTP_POST,
+    .call = HTTP_GET,
+    .flags = OP_AJAX | OP_IDEMPOTENT,
+    .max_body = API_BODY_SMALL,
+    .req = &history_req,
+    .resp = &metrics_resp,
+    .exec = x_history,
+    .res = {ACCESS_READ, LOC_RUN_ID, "run_id"},
+};
+const struct api_op api_metrics_get_history_bulk_interval = {
+    .name = "metrics/get-history-bulk-interval",
+    .root = "/api/2.0/mlflow",
+    .path = "metrics/get-history-bulk-interval",
+    .methods = HTTP_GET | HTTP_POST,
+    .call = HTTP_GET,
+    .flags = OP_AJAX | OP_IDEMPOTENT,
+    .max_body = API_BODY_SMALL,
+    .req = &bulk_req,
+    .resp = &metrics_resp,
+    .exec = x_bulk_interval,
+    .res = {ACCESS_READ, LOC_RUN_IDS, "run_ids"},
+};
+/* A history made small enough to draw without losing its spikes (see the
+ * store's contract), with the number of points stored. */
+const struct api_op api_metrics_get_history_downsampled = {
+    .name = "ferry/metrics/get-history-downsampled",
+    .root = "/api/2.0/ferry",
+    .path = "metrics/get-history-downsampled",
+    .methods = HTTP_GET | HTTP_POST,
+    .call = HTTP_GET,
+    .flags = OP_IDEMPOTENT,
+    .max_body = API_BODY_SMALL,
+    .req = &downsampled_req,
+    .resp = &downsampled_resp,
+    .exec = x_downsampled,
+    .res = {ACCESS_READ, LOC_RUN_ID, "run_id"},
+};
+
+static const struct api_op *const metrics_ops[] = {
+    &api_metrics_get_history,
+    &api_metrics_get_history_bulk_interval,
+    &api_metrics_get_history_downsampled,
+};
+const struct api_area api_metrics_area = {"metrics", metrics_ops,
+                                          sizeof(metrics_ops) / sizeof(*metrics_ops)};

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT
+ * The metrics area's rows: MLflow's metric histories and ferry's
+ * downsampled one, with the structs a client fills to call them. */
+#ifndef FERRY_API_METRICS_OPS_H
+#define FERRY_API_METRICS_OPS_H
+
+#include "api/op.h"
+#include "domain/domain.h"
+
+extern const struct api_area api_metrics_area;
+
+struct rq_metric_history {
+    const char *run_id;
+    const char *metric_key;
+    const char *page_token; /* NULL: the first page */
+    int64_t max_results;    /* 0: all of it */
+};
+struct rs_metrics {
+    struct metric_list metrics;
+    char *next_page_token; /* NULL on the last page */
+};
+struct rq_metric_bulk_interval {
+    const char **run_ids;
+    size_t nrun_ids;
+    const char *metric_key;
+    int64_t start_step, end_step; /* TIME_NONE: unbounded (both or neither) */
+    int64_t max_results;
+};
+struct rq_metric_downsampled {
+    const char *run_id;
+    const char *metric_key;
+    int64_t max_points;
+};
+struct rs_metric_downsampled {
+    struct metric_list metrics;
+    int64_t total;   /* points stored */
+    int downsampled; /* fewer points answered than stored */
+};
+
+extern const struct api_op api_metrics_get_history, api_metrics_get_history_bulk_interval,
+    api_metrics_get_history_downsampled;
+
+#endif

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+#include "api/types.h"
+#include "api/codec.h"
+#include "api/codec_registry.h"
+#include "artifacts/repo.h"
+#include "base/json.h"
+#include "base/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/banned.h"
+
+/* Each entity's codec behind the untyped signatures of struct api_type. */
+#define API_TYPE(id, T, to, from, rel, wr)                                                         \
+    static json_t *ty_##id##_to(const void *v)                                                     \
+    {                                                                                              \
+        return to((const T *)v);                                                                   \
+    }                                                                                              \
+    static int ty_##id##_from(json_t *j, void *out, struct ferr *err)                              \
+    {                                                                                              \
+        return from(j, (T *)out, err);                                                             \
+    }                                                                                              \
+    static void ty_##id##_release(void *v)                                                         \
+    {                                                                                              \
+        rel((T *)v);                                                                               \
+    }                                                                                              \
+    const struct api_type api_type_##id = {                                                        \
+        #id, sizeof(T), ty_##id##_to, ty_##id##_from, ty_##id##_release, wr}
+
+static void metric_release_one(struct metric *m)
+{
+    free(m->key);
+    free(m->run_id);
+    memset(m, 0, sizeof(*m));
+}
+
+static void write_metric(struct sbuf *sb, const void *m)
+{
+    codec_write_metric(sb, m, 1);
+}
+
+static json_t *artifact_file_to_json(const struct artifact_file *f)
+{
+    json_t *o = json_pack("{s:s, s:b}", "path", f->path, "is_dir", f->is_dir);
+    if (o && !f->is_dir)
+        json_object_set_new(o, "file_size", json_integer(f->size));
+    return o;
+}
+
+static int artifact_file_from_json(json_t *j, struct artifact_file *out, struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    const char *path = json_string_value(json_object_get(j, "path"));
+    if (!path)
+        return ferr_set(err, FERR_IO_ERROR, "the server sent a file without a path");
+    out->path = xstrdup(path);
+    out->is_dir = json_is_true(json_object_get(j, "is_dir"));
+    json_t *size = json_object_get(j, "file_size"); /* a number, or a string (protobuf int64) */
+    out->size = out->is_dir             ? 0
+                : json_is_integer(size) ? (int64_t)json_integer_value(size)
+                : json_is_string(size)  ? strtoll(json_string_value(size), NULL, 10)
+                                        : 0;
+    return 0;
+}
+
+static void artifact_file_release(struct artifact_file *f)
+{
+    free(f->path);
+    f->path = NULL;
+}
+
+API_TYPE(experiment, struct experiment, codec_experiment_to_json, codec_experiment_from_json,
+         experiment_release, NULL);
+API_TYPE(run, struct run, codec_run_to_json, codec_run_from_json, run_release, NULL);
+API_TYPE(run_info, struct run_info, codec_run_info_to_json, codec_run_info_from_json,
+         run_info_release, NULL);
+API_TYPE(metric, struct metric, codec_metric_to_json, codec_metric_from_json, metric_release_one,
+         write_metric);
+API_TYPE(dataset_input, struct dataset_input, codec_dataset_input_to_json,
+         codec_dataset_input_from_json, dataset_input_release, NULL);
+API_TYPE(registered_model, struct registered_model, codec_registered_model_to_json,
+         codec_registered_model_from_json, registered_model_release, NULL);
+API_TYPE(model_version, struct model_version, codec_model_version_to_json,
+         codec_model_version_from_json, model_version_release, NULL);
+API_TYPE(registry_event, struct registry_event, codec_registry_event_to_json,
+         codec_registry_event_from_json, registry_event_release, NULL);
+API_TYPE(artifact_file, struct artifact_file, artifact_file_to_json, artifact_file_from_json,
+         artifact_file_release, NULL);

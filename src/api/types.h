@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT
+ * The entities that request and response fields hold (op.h's api_type):
+ * each one's JSON shape from the codec, so a row names a type and the
+ * engine does the rest. */
+#ifndef FERRY_API_TYPES_H
+#define FERRY_API_TYPES_H
+
+#include "api/op.h"
+
+extern const struct api_type api_type_experiment;
+extern const struct api_type api_type_run;
+extern const struct api_type api_type_run_info;
+extern const struct api_type api_type_metric; /* with its run_id when set */
+extern const struct api_type api_type_dataset_input;
+extern const struct api_type api_type_registered_model;
+extern const struct api_type api_type_model_version;
+extern const struct api_type api_type_registry_event;
+extern const struct api_type api_type_artifact_file; /* {path, is_dir, file_size} */
+
+#endif

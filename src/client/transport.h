@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT
+ * One operation (a row of api/op.h) over the client's transport: the
+ * row's function on the client's own store (embedded), or the row's
+ * request sent to a server and its answer decoded (REST). Every typed
+ * client_* function is a call of this. Internal to client/. */
+#ifndef FERRY_CLIENT_TRANSPORT_H
+#define FERRY_CLIENT_TRANSPORT_H
+
+#include "api/op.h"
+#include "client/client.h"
+
+/* req is the caller's (nothing is taken); resp, zeroed by the caller, is
+ * filled on success and released with api_release_response. resp NULL:
+ * the answer is not needed. */
+int client_call(struct client *c, const struct api_op *op, void *req, void *resp,
+                struct ferr *err) WARN_UNUSED;
+
+#endif
