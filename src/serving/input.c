@@ -285,15 +285,23 @@ int input_from_csv(const char *body, size_t n, const struct model_signature *sig
             size_t m = strcspn(f, ",");
             char saved = f[m];
             f[m] = '\0';
-            if (!names)
-                json_array_append_new(row, json_string(f));
-            else if (!*f)
-                json_array_append_new(row, json_null());
-            else
-                json_array_append_new(row, json_string(f));
+            /* A cell that is not UTF-8 refuses the body: dropping it would
+             * shift the row's values into the wrong columns. */
+            json_t *cell = names && !*f ? json_null() : json_string(f);
+            if (!cell) {
+                rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                              "the CSV %s holds text that is not valid UTF-8",
+                              names ? "data" : "header");
+                break;
+            }
+            json_array_append_new(row, cell);
             if (!saved)
                 break;
             f += m + 1;
+        }
+        if (rc) {
+            json_decref(row);
+            break;
         }
         if (!names) { /* the header */
             ncols = json_array_size(row);
@@ -305,7 +313,9 @@ int input_from_csv(const char *body, size_t n, const struct model_signature *sig
             json_array_append_new(data, row);
         }
     }
-    if (!names)
+    if (rc)
+        ; /* refused above */
+    else if (!names)
         rc = ferr_set(err, FERR_BAD_REQUEST, "the CSV body is empty");
     else
         rc = from_rows(data, names, ncols, sig, out, err);

@@ -338,3 +338,19 @@ def test_sigterm_lets_requests_in_flight_finish(ferry):
         s.conn.close()
         s.proc.stdout.close()
         s.proc.stderr.close()
+
+
+def test_csv_that_is_not_utf8_is_refused_not_a_crash(ferry):
+    """A text/csv body whose header (or a cell) is not UTF-8 once made the scorer read past the
+    header's names (the fuzzer found it; the issue tracker had it as a crash of models serve)."""
+    d, e = _model(ferry, "binary")
+    s = Serve(ferry, d)
+    try:
+        for body in (b"\xff\n1,2,3,4,5\n", b"f0,f1,f2,f3,f4\n1,2,\xff,4,5\n"):
+            st, js, raw = s.req("POST", "/invocations", body, "text/csv")
+            assert st == 400 and js["error_code"] == "INVALID_PARAMETER_VALUE", (st, raw)
+            assert "UTF-8" in js["message"], js
+        st, js, _ = s.req("POST", "/invocations", {"instances": [e["data"][0]]})
+        assert st == 200 and len(js["predictions"]) == 1
+    finally:
+        assert s.stop() == 0
