@@ -9,6 +9,10 @@
 #include "base/banned.h"
 
 #define YAML_MAX_DEPTH 64
+/* Values a document may expand to. Aliases (*a) make libyaml share one
+ * node, which converting copies each time: nine levels of nine aliases are
+ * 480 bytes of text and 9^9 values. MLmodel and MLproject files hold tens. */
+#define YAML_MAX_VALUES 100000
 
 static json_t *scalar(const yaml_node_t *n)
 {
@@ -26,9 +30,9 @@ static json_t *scalar(const yaml_node_t *n)
     return json_stringn(v, len); /* NULL when not UTF-8 */
 }
 
-static json_t *convert(yaml_document_t *doc, yaml_node_t *n, int depth)
+static json_t *convert(yaml_document_t *doc, yaml_node_t *n, int depth, size_t *values)
 {
-    if (!n || depth > YAML_MAX_DEPTH)
+    if (!n || depth > YAML_MAX_DEPTH || ++*values > YAML_MAX_VALUES)
         return NULL;
     if (n->type == YAML_SCALAR_NODE)
         return scalar(n);
@@ -36,7 +40,7 @@ static json_t *convert(yaml_document_t *doc, yaml_node_t *n, int depth)
         json_t *a = json_array();
         for (yaml_node_item_t *it = n->data.sequence.items.start; it < n->data.sequence.items.top;
              it++) {
-            json_t *v = convert(doc, yaml_document_get_node(doc, *it), depth + 1);
+            json_t *v = convert(doc, yaml_document_get_node(doc, *it), depth + 1, values);
             if (!v || json_array_append_new(a, v)) {
                 json_decref(a);
                 return NULL;
@@ -47,7 +51,7 @@ static json_t *convert(yaml_document_t *doc, yaml_node_t *n, int depth)
     json_t *o = json_object();
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(doc, p->key);
-        json_t *v = convert(doc, yaml_document_get_node(doc, p->value), depth + 1);
+        json_t *v = convert(doc, yaml_document_get_node(doc, p->value), depth + 1, values);
         if (!k || k->type != YAML_SCALAR_NODE || !v ||
             json_object_setn_new(o, (const char *)k->data.scalar.value, k->data.scalar.length, v)) {
             json_decref(v);
@@ -74,9 +78,15 @@ int yaml_to_json(const char *text, size_t n, json_t **out, struct ferr *err)
         return -1;
     }
     yaml_node_t *root = yaml_document_get_root_node(&doc);
-    *out = root ? convert(&doc, root, 0) : json_object();
+    size_t values = 0;
+    *out = root ? convert(&doc, root, 0, &values) : json_object();
     yaml_document_delete(&doc);
     yaml_parser_delete(&p);
+    if (!*out && values > YAML_MAX_VALUES)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "unsupported YAML: the document expands to more than %d values "
+                        "(aliases)",
+                        YAML_MAX_VALUES);
     if (!*out)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "unsupported YAML: keys must be scalars, text UTF-8, nesting at most %d",

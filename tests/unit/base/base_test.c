@@ -7,6 +7,7 @@
 #include "base/ids.h"
 #include "base/json.h"
 #include "base/sbuf.h"
+#include "base/yaml_json.h"
 
 #include <math.h>
 
@@ -32,8 +33,8 @@ TEST(sbuf_grows_and_formats)
 
 TEST(json_int64_accepts_numbers_and_decimal_strings)
 {
-    json_t *o = json_pack("{s:I, s:s, s:s, s:f, s:b}", "a", (json_int_t)123, "b", "-45", "c",
-                          "12x", "d", 1.5, "e", 1);
+    json_t *o = json_pack("{s:I, s:s, s:s, s:f, s:b}", "a", (json_int_t)123, "b", "-45", "c", "12x",
+                          "d", 1.5, "e", 1);
     struct ferr err = FERR_INIT;
     int64_t v = 0;
     ASSERT_INT_EQ(fjson_get_int64(o, "a", JSON_REQUIRED, &v, &err), 1);
@@ -166,4 +167,26 @@ TEST(dynbuf_refuses_past_its_maximum)
     ASSERT_INT_EQ(dynbuf_add(&d, "12345678", 8), 0);
     dynbuf_release(&d);
     ASSERT_INT_EQ(d.sb.len, 0);
+}
+
+TEST(yaml_aliases_cannot_expand_without_bound)
+{
+    /* nine levels of nine aliases: 480 bytes, 9^9 values once expanded */
+    struct sbuf y = SBUF_INIT;
+    struct ferr err = FERR_INIT;
+    json_t *j = NULL;
+    sbuf_addstr(&y, "a0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+    for (int i = 1; i < 10; i++)
+        sbuf_addf(&y, "a%d: &a%d [*a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d, *a%d]\n", i, i,
+                  i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1, i - 1);
+    ASSERT_FAILS(yaml_to_json(y.buf, y.len, &j, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_CONTAINS(err.msg, "aliases");
+    ASSERT(j == NULL);
+    /* a few aliases, as real files use them, are fine */
+    sbuf_reset(&y);
+    sbuf_addstr(&y, "base: &b {lr: 0.1}\ntrain: *b\ntest: *b\n");
+    ASSERT_OK(yaml_to_json(y.buf, y.len, &j, &err), &err);
+    ASSERT_STR_EQ(json_string_value(json_object_get(json_object_get(j, "test"), "lr")), "0.1");
+    json_decref(j);
+    sbuf_release(&y);
 }
