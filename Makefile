@@ -106,16 +106,40 @@ test:
 	$(MAKE) fuzz
 	tests/run build-san
 
-# libFuzzer targets: clang only, each links the library code it exercises.
-FUZZ_SRC := $(wildcard tests/fuzz/*.c)
-FUZZ_BIN := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
-FUZZ_LIB_SRC := $(LIB_SRC) build-fuzz/gen/pyworker_source.c
+# libFuzzer targets, clang only. The library (plus serving/input.c, a parser
+# of request bodies) is compiled once, instrumented for coverage, into
+# build-fuzz/libferry-fuzz.a; each tests/fuzz/fuzz_X.c is one target linked
+# against it. `make fuzz-long` runs every target for FUZZ_LONG_SECONDS.
+FUZZ_CC      := clang
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS  := $(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS) -g -O1 -fno-omit-frame-pointer -MMD -MP
+FUZZ_SRC     := $(wildcard tests/fuzz/*.c)
+FUZZ_BIN     := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(FUZZ_SRC))
+FUZZ_LIB_SRC := $(LIB_SRC) src/serving/input.c
+FUZZ_LIB_OBJ := $(FUZZ_LIB_SRC:%.c=build-fuzz/obj/%.o) build-fuzz/obj/gen/pyworker_source.o
+FUZZ_LONG_SECONDS ?= 600
+.PHONY: fuzz-long FUZZ_FORCE
 fuzz: $(FUZZ_BIN)
-build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB_SRC)
-	@mkdir -p build-fuzz
-	clang $(filter-out -MMD -MP -fvisibility=hidden,$(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS)) \
-	  -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	  -o $@ $< $(FUZZ_LIB_SRC) $(PKG_LIBS)
+fuzz-long: fuzz
+	tests/fuzz/run.sh $(FUZZ_LONG_SECONDS)
+build-fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+build-fuzz/obj/gen/pyworker_source.o: build-fuzz/gen/pyworker_source.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(FUZZ_SAN) -c $< -o $@
+# The member list, rewritten only when it changes: a source file that goes
+# away must leave the archive too.
+build-fuzz/libferry-fuzz.list: FUZZ_FORCE
+	@mkdir -p $(dir $@)
+	@echo '$(FUZZ_LIB_OBJ)' | cmp -s - $@ || echo '$(FUZZ_LIB_OBJ)' > $@
+build-fuzz/libferry-fuzz.a: $(FUZZ_LIB_OBJ) build-fuzz/libferry-fuzz.list
+	@rm -f $@
+	ar rcs $@ $(FUZZ_LIB_OBJ)
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c build-fuzz/libferry-fuzz.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MF build-fuzz/obj/$(@F).d -MT $@ -fsanitize=fuzzer $(FUZZ_SAN) \
+	  -o $@ $< build-fuzz/libferry-fuzz.a $(PKG_LIBS)
+-include $(shell find build-fuzz -name '*.d' 2>/dev/null)
 
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,build/bench/%,$(BENCH_SRC))
