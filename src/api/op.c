@@ -10,6 +10,7 @@
 #include "api/tracking_ops.h"
 #include "base/json.h"
 #include "base/xalloc.h"
+#include "http/client.h"
 #include "domain/artifact_uri.h"
 #include "domain/registry.h"
 #include "store/store.h"
@@ -25,7 +26,11 @@
 #define AT_C(base, off, type) ((const type *)(const void *)((const char *)(base) + (off)))
 
 const struct api_area *const api_areas[] = {
-    &api_tracking_area, &api_metrics_area, &api_registry_area, &api_artifacts_area, NULL,
+    &api_tracking_area,  /* experiments/..., runs/... */
+    &api_metrics_area,   /* metric histories */
+    &api_registry_area,  /* registered-models/..., model-versions/..., ferry's own */
+    &api_artifacts_area, /* artifacts/list */
+    NULL,
 };
 
 const struct api_op *api_op_find(const char *name)
@@ -539,21 +544,6 @@ static const char *path_value(const struct api_op *op, const void *req, const ch
     return NULL;
 }
 
-/* Percent-encodes everything but RFC 3986's unreserved characters (and '/'
- * for a "{rest...}" parameter). */
-static void add_escaped(struct sbuf *sb, const char *s, int keep_slash)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        unsigned char c = *p;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/'))
-            sbuf_addch(sb, (char)c);
-        else
-            sbuf_addf(sb, "%%%c%c", hex[c >> 4], hex[c & 15]);
-    }
-}
-
 void api_request_path(const struct api_op *op, const void *req, struct sbuf *out)
 {
     for (const char *t = op->path; *t;) {
@@ -565,7 +555,7 @@ void api_request_path(const struct api_op *op, const void *req, struct sbuf *out
         size_t n = (size_t)(close - t - 1);
         int rest = n > 3 && !strncmp(close - 3, "...", 3);
         const char *v = path_value(op, req, t + 1, rest ? n - 3 : n);
-        add_escaped(out, v ? v : "", rest);
+        http_url_escape(out, v ? v : "", rest);
         t = close + 1;
     }
 }

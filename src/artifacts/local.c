@@ -204,7 +204,7 @@ static int l_writer_open(struct artifact_repo *base, const char *path, struct ar
 
 /* ---------- reading, listing, deleting ---------- */
 
-static int l_open_read(struct artifact_repo *base, const char *path, int *fd, int64_t *size,
+static int l_open_read(struct artifact_repo *base, const char *path, struct artifact_reader **out,
                        struct ferr *err)
 {
     struct local_repo *r = (struct local_repo *)base;
@@ -236,8 +236,7 @@ static int l_open_read(struct artifact_repo *base, const char *path, int *fd, in
         close(f);
         return io_fail(err, "cannot read artifact", path);
     }
-    *fd = f;
-    *size = (int64_t)st.st_size;
+    *out = artifact_fd_reader(f, (int64_t)st.st_size, path);
     return 0;
 }
 
@@ -369,8 +368,55 @@ static void l_close(struct artifact_repo *base)
     free(r);
 }
 
-static const struct artifact_repo_ops local_ops = {l_close, l_writer_open, l_open_read, l_list,
-                                                   l_remove};
+/* Removes the .ferry-part-* files below fd (closed here) not written to
+ * since cutoff, never following links; an upload in progress keeps its
+ * part file fresh. Returns how many (would be) removed. */
+static size_t sweep_dir(int fd, int depth, time_t cutoff, int dry)
+{
+    DIR *d = fdopendir(fd);
+    size_t n = 0;
+    if (!d) {
+        close(fd);
+        return 0;
+    }
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        struct stat st;
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
+            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        if (S_ISDIR(st.st_mode) && depth < 64) {
+            int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+            if (sub >= 0)
+                n += sweep_dir(sub, depth + 1, cutoff, dry);
+        } else if (S_ISREG(st.st_mode) && !strncmp(e->d_name, PART_PREFIX, strlen(PART_PREFIX)) &&
+                   st.st_mtime < cutoff && (dry || unlinkat(dirfd(d), e->d_name, 0) == 0)) {
+            n++;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+static int l_sweep_parts(struct artifact_repo *base, time_t cutoff, int dry_run, size_t *n,
+                         struct ferr *err)
+{
+    struct local_repo *r = (struct local_repo *)base;
+    int fd = openat(r->rootfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return io_fail(err, "cannot read the artifact root", r->root);
+    *n = sweep_dir(fd, 0, cutoff, dry_run);
+    return 0;
+}
+
+static const struct artifact_repo_ops local_ops = {
+    .close = l_close,
+    .writer_open = l_writer_open,
+    .open_read = l_open_read,
+    .list = l_list,
+    .remove = l_remove,
+    .sweep_parts = l_sweep_parts,
+};
 
 /* mkdir -p: the root itself may be given with links (e.g. /tmp), which is
  * the operator's choice; only paths below it are held to O_NOFOLLOW. */

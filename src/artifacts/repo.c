@@ -136,13 +136,84 @@ void artifact_writer_abort(struct artifact_writer *w)
         w->ops->abort(w);
 }
 
-int artifact_open_read(struct artifact_repo *r, const char *path, int *fd, int64_t *size,
+int artifact_open_read(struct artifact_repo *r, const char *path, struct artifact_reader **out,
                        struct ferr *err)
 {
-    *fd = -1;
+    *out = NULL;
     if (artifact_path_check(path, path ? strlen(path) : 0, err))
         return -1;
-    return r->ops->open_read(r, path, fd, size, err);
+    return r->ops->open_read(r, path, out, err);
+}
+
+int64_t artifact_reader_size(const struct artifact_reader *rd)
+{
+    return rd->size;
+}
+
+ssize_t artifact_reader_read(struct artifact_reader *rd, void *buf, size_t cap, struct ferr *err)
+{
+    return rd->ops->read(rd, buf, cap, err);
+}
+
+int artifact_reader_take_fd(struct artifact_reader *rd)
+{
+    return rd->ops->take_fd ? rd->ops->take_fd(rd) : -1;
+}
+
+void artifact_reader_close(struct artifact_reader *rd)
+{
+    if (rd)
+        rd->ops->close(rd);
+}
+
+/* ---------- a reader over a local descriptor ---------- */
+
+struct fd_reader {
+    struct artifact_reader base;
+    int fd; /* -1 once taken */
+    char *name;
+};
+
+static ssize_t fd_read(struct artifact_reader *base, void *buf, size_t cap, struct ferr *err)
+{
+    struct fd_reader *rd = (struct fd_reader *)base;
+    for (;;) {
+        ssize_t n = rd->fd >= 0 ? read(rd->fd, buf, cap) : 0;
+        if (n >= 0)
+            return n;
+        if (errno != EINTR)
+            return ferr_set(err, FERR_IO_ERROR, "reading artifact '%.300s': %s", rd->name,
+                            strerror(errno));
+    }
+}
+
+static int fd_take(struct artifact_reader *base)
+{
+    struct fd_reader *rd = (struct fd_reader *)base;
+    int fd = rd->fd;
+    rd->fd = -1;
+    return fd;
+}
+
+static void fd_close(struct artifact_reader *base)
+{
+    struct fd_reader *rd = (struct fd_reader *)base;
+    if (rd->fd >= 0)
+        close(rd->fd);
+    free(rd->name);
+    free(rd);
+}
+
+static const struct artifact_reader_ops fd_reader_ops = {fd_read, fd_take, fd_close};
+
+struct artifact_reader *artifact_fd_reader(int fd, int64_t size, const char *name)
+{
+    struct fd_reader *rd = xcalloc(1, sizeof(*rd));
+    rd->base.ops = &fd_reader_ops;
+    rd->base.size = size;
+    rd->fd = fd;
+    rd->name = xstrdup(name);
+    return &rd->base;
 }
 
 int artifact_list(struct artifact_repo *r, const char *dir, struct artifact_list *out,
@@ -200,23 +271,87 @@ int artifact_log_stream(struct artifact_repo *r, const char *path, artifact_read
     return artifact_writer_commit(w, sha256_hex, err);
 }
 
+/* Writes all of buf[0..n) to fd. */
+static int write_all(int fd, const char *buf, size_t n, struct ferr *err)
+{
+    for (size_t off = 0; off < n;) {
+        ssize_t w = write(fd, buf + off, n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return ferr_set(err, FERR_IO_ERROR, "writing a download: %s", strerror(errno));
+        off += (size_t)w;
+    }
+    return 0;
+}
+
+int artifact_get_fd(struct artifact_repo *r, const char *path, int fd,
+                    artifact_progress_fn *progress, void *arg, struct ferr *err)
+{
+    struct artifact_reader *rd;
+    if (artifact_path_check(path, path ? strlen(path) : 0, err))
+        return -1;
+    if (r->ops->get_fd)
+        return r->ops->get_fd(r, path, fd, progress, arg, err);
+    if (r->ops->open_read(r, path, &rd, err))
+        return -1;
+    char *buf = xmalloc(LOG_CHUNK);
+    int64_t done = 0;
+    int rc = 0;
+    for (;;) {
+        ssize_t n = artifact_reader_read(rd, buf, LOG_CHUNK, err);
+        if (n <= 0) {
+            rc = n < 0 ? -1 : 0;
+            break;
+        }
+        if (write_all(fd, buf, (size_t)n, err)) {
+            rc = -1;
+            break;
+        }
+        done += n;
+        if (progress)
+            progress(arg, done, rd->size);
+    }
+    free(buf);
+    artifact_reader_close(rd);
+    return rc;
+}
+
 struct fd_source {
     int fd;
-    const char *name;
+    int64_t done, size;
+    artifact_progress_fn *progress;
+    void *arg;
 };
 
-static ssize_t read_fd(void *ctx, void *buf, size_t cap, struct ferr *err)
+static ssize_t read_source(void *ctx, void *buf, size_t cap, struct ferr *err)
 {
     struct fd_source *src = ctx;
     for (;;) {
         ssize_t n = read(src->fd, buf, cap);
-        if (n >= 0)
+        if (n >= 0) {
+            src->done += n;
+            if (n && src->progress)
+                src->progress(src->arg, src->done, src->size);
             return n;
-        if (errno != EINTR) {
-            ferr_set(err, FERR_IO_ERROR, "reading '%.300s': %s", src->name, strerror(errno));
-            return -1;
         }
+        if (errno != EINTR)
+            return ferr_set(err, FERR_IO_ERROR, "reading the local file: %s", strerror(errno));
     }
+}
+
+int artifact_put_fd(struct artifact_repo *r, const char *path, int fd, int64_t size,
+                    artifact_progress_fn *progress, void *arg, char sha256_hex[65],
+                    struct ferr *err)
+{
+    if (artifact_path_check(path, path ? strlen(path) : 0, err))
+        return -1;
+    if (r->ops->put_fd)
+        return r->ops->put_fd(r, path, fd, size, progress, arg, sha256_hex, err);
+    if (lseek(fd, 0, SEEK_SET) < 0)
+        return ferr_set(err, FERR_IO_ERROR, "rewinding the local file: %s", strerror(errno));
+    struct fd_source src = {fd, 0, size, progress, arg};
+    return artifact_log_stream(r, path, read_source, &src, sha256_hex, err);
 }
 
 int artifact_log_file(struct artifact_repo *r, const char *local_path, const char *path,
@@ -233,12 +368,15 @@ int artifact_log_file(struct artifact_repo *r, const char *local_path, const cha
     else if (S_ISDIR(st.st_mode))
         rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "'%.300s' is a directory, not a file",
                       local_path);
-    if (rc) {
-        close(fd);
-        return rc;
-    }
-    struct fd_source src = {fd, local_path};
-    rc = artifact_log_stream(r, path, read_fd, &src, sha256_hex, err);
+    if (!rc)
+        rc = artifact_put_fd(r, path, fd, (int64_t)st.st_size, NULL, NULL, sha256_hex, err);
     close(fd);
     return rc;
+}
+
+int artifact_sweep_parts(struct artifact_repo *r, time_t cutoff, int dry_run, size_t *n,
+                         struct ferr *err)
+{
+    *n = 0;
+    return r->ops->sweep_parts ? r->ops->sweep_parts(r, cutoff, dry_run, n, err) : 0;
 }

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct artifact_repo;
 struct artifact_writer;
@@ -45,7 +46,8 @@ void artifact_list_release(struct artifact_list *l);
  * created when missing; it may itself be reached through symbolic links
  * (the operator's choice), nothing below it is. Any other scheme (two or
  * more letters before ':', e.g. s3://, mlflow-artifacts:/, runs:/) is
- * NOT_IMPLEMENTED: proxied and object-store repositories plug in here.
+ * NOT_IMPLEMENTED: a proxied repository is opened on a server's HTTP client
+ * (artifacts/http.h); object stores plug in here.
  * *out is the caller's, freed with artifact_repo_close. */
 int artifact_repo_open(const char *uri, struct artifact_repo **out, struct ferr *err) WARN_UNUSED;
 /* Accepts NULL. */
@@ -70,11 +72,38 @@ int artifact_writer_commit(struct artifact_writer *w, char sha256_hex[65],
 /* Drops the temporary file and frees w. Accepts NULL. */
 void artifact_writer_abort(struct artifact_writer *w);
 
-/* Opens a regular file for reading as a stream: *fd (blocking, close-on-
- * exec) is the caller's to close, *size its length. A directory, a link or
- * anything but a regular file is INVALID_PARAMETER_VALUE. */
-int artifact_open_read(struct artifact_repo *r, const char *path, int *fd, int64_t *size,
+/* Reading: a file of the repository as a stream, whatever keeps it (a
+ * local directory, a server, an object store). A directory, a link or
+ * anything but a regular file is INVALID_PARAMETER_VALUE, a missing one
+ * RESOURCE_DOES_NOT_EXIST. *out is closed with artifact_reader_close. */
+struct artifact_reader;
+int artifact_open_read(struct artifact_repo *r, const char *path, struct artifact_reader **out,
                        struct ferr *err) WARN_UNUSED;
+/* The file's size in bytes. */
+int64_t artifact_reader_size(const struct artifact_reader *rd);
+/* Fills at most cap bytes of buf: how many, 0 at the end, or -1 with err
+ * set. */
+ssize_t artifact_reader_read(struct artifact_reader *rd, void *buf, size_t cap,
+                             struct ferr *err) WARN_UNUSED;
+/* For zero-copy sending (sendfile): the descriptor of a reader that is a
+ * local file, at the file's start, now the caller's to close; -1 when the
+ * reader is no local file (read it instead). Close the reader either way. */
+int artifact_reader_take_fd(struct artifact_reader *rd);
+/* Accepts NULL. */
+void artifact_reader_close(struct artifact_reader *rd);
+
+/* Progress of one transfer: bytes so far and the total (0: not known). */
+typedef void artifact_progress_fn(void *arg, int64_t now, int64_t total);
+/* Copies the file at path into fd (from fd's offset), streaming: never the
+ * whole file in memory. progress may be NULL. */
+int artifact_get_fd(struct artifact_repo *r, const char *path, int fd,
+                    artifact_progress_fn *progress, void *arg, struct ferr *err) WARN_UNUSED;
+/* Stores size bytes of fd (from its start) as path, as artifact_log_stream
+ * stores (the file appears only when complete). */
+int artifact_put_fd(struct artifact_repo *r, const char *path, int fd, int64_t size,
+                    artifact_progress_fn *progress, void *arg, char sha256_hex[65],
+                    struct ferr *err) WARN_UNUSED;
+
 /* The entries directly inside dir ("" for the root), sorted by path
  * (strcmp order, so a page of a listing is a plain slice of it); each path
  * is relative to the root. Regular files and directories only: links,
@@ -86,6 +115,12 @@ int artifact_list(struct artifact_repo *r, const char *dir, struct artifact_list
 /* Removes a file, or a directory and everything below it; a link is
  * removed itself, never what it points to. */
 int artifact_delete(struct artifact_repo *r, const char *path, struct ferr *err) WARN_UNUSED;
+/* Removes what uploads a killed process left (a local repository's
+ * ".ferry-part-" files untouched since before `cutoff`, never following
+ * links); *n gets how many (would be) removed. dry_run: count only. A
+ * repository without such leftovers has nothing to remove. */
+int artifact_sweep_parts(struct artifact_repo *r, time_t cutoff, int dry_run, size_t *n,
+                         struct ferr *err) WARN_UNUSED;
 
 /* A source of bytes for artifact_log_stream: fills at most cap bytes of buf
  * and returns how many (0 at the end), or -1 with err set (a callback that

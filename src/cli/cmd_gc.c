@@ -7,6 +7,7 @@
  * onto half its files. Works on the store file directly (the server may
  * keep running). */
 #include "cli/cli.h"
+#include "base/env.h"
 #include "artifacts/repo.h"
 #include "base/ftime.h"
 #include "base/sbuf.h"
@@ -183,7 +184,7 @@ int cmd_gc(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *uri = client_env("TRACKING_URI"), *dest_dir = "mlartifacts", *ids = NULL;
+    const char *uri = env_get("TRACKING_URI"), *dest_dir = "mlartifacts", *ids = NULL;
     int64_t older = 0;
     int dry = 0, c;
     if (cli_tracking_uri)

@@ -2,6 +2,7 @@
  * `ferry log param|metric|tag|batch`: logging from shell scripts. The run is
  * --run-id, else $FERRY_RUN_ID, else $MLFLOW_RUN_ID. */
 #include "cli/cli.h"
+#include "base/env.h"
 #include "api/codec.h"
 #include "base/ftime.h"
 #include "base/json.h"
@@ -113,7 +114,7 @@ static int parse(int argc, char **argv, struct opts *o)
         }
     }
     if (!o->run_id)
-        o->run_id = client_env("RUN_ID");
+        o->run_id = env_get("RUN_ID");
     if (!o->run_id)
         return cli_usagef("no run: pass --run-id or set FERRY_RUN_ID");
     return 0;

@@ -2,6 +2,7 @@
  * `ferry models ...`: the model registry from the shell, over either
  * transport. */
 #include "cli/cli.h"
+#include "base/env.h"
 #include "api/codec_registry.h"
 #include "client/client_registry.h"
 #include "base/sbuf.h"
@@ -179,7 +180,7 @@ static void print_version_row(struct table *t, const struct model_version *v)
 static int do_log(struct client *c, struct opts *o, char **pos, int npos)
 {
     struct ferr err = FERR_INIT;
-    const char *run = o->run_id ? o->run_id : client_env("RUN_ID");
+    const char *run = o->run_id ? o->run_id : env_get("RUN_ID");
     if (npos != 1)
         return cli_usagef("log takes one model directory\n%s", usage);
     if (!run)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * `ferry runs list|describe|history|delete|restore`, over either transport. */
 #include "cli/cli.h"
+#include "base/env.h"
 #include "api/codec.h"
 #include "domain/validate.h"
 
@@ -162,8 +163,8 @@ static int resolve_experiment(struct client *c, struct opts *o, struct experimen
     struct ferr err = FERR_INIT;
     const char *name = o->exp_name, *id = NULL;
     if (!name && !o->nexp) {
-        name = client_env("EXPERIMENT_NAME");
-        id = client_env("EXPERIMENT_ID");
+        name = env_get("EXPERIMENT_NAME");
+        id = env_get("EXPERIMENT_ID");
     }
     if (name) {
         if (client_get_experiment_by_name(c, name, e, &err))

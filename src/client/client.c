@@ -3,7 +3,8 @@
  * both transports share, splits oversized batches, then calls the ops table.
  * Nothing transport-specific lives here. */
 #include "client/client_int.h"
-#include "client/rest.h"
+#include "base/env.h"
+#include "http/client.h"
 #include "client/transport.h"
 #include "api/metrics_ops.h"
 #include "api/tracking_ops.h"
@@ -21,22 +22,9 @@
 /* MLflow refuses log-batch bodies above 1,000,000 bytes; stay well below. */
 #define BATCH_BYTE_BUDGET (900 * 1000)
 
-const char *client_env(const char *name)
-{
-    static const char *const prefixes[] = {"FERRY_", "MLFLOW_"};
-    char var[128];
-    for (size_t i = 0; i < 2; i++) {
-        snprintf(var, sizeof(var), "%s%s", prefixes[i], name);
-        const char *v = getenv(var);
-        if (v && *v)
-            return v;
-    }
-    return NULL;
-}
-
 const char *client_default_uri(void)
 {
-    const char *u = client_env("TRACKING_URI");
+    const char *u = env_get("TRACKING_URI");
     return u ? u : "ferry.db";
 }
 
@@ -50,7 +38,7 @@ int client_open(const char *uri, struct client **out, struct ferr *err)
     struct client *c = xcalloc(1, sizeof(*c));
     c->uri = xstrdup(uri && *uri ? uri : client_default_uri());
     struct store_opts opts = STORE_OPTS_INIT; /* no group commit: see transport.c */
-    int rc = is_http(c->uri) ? rest_open(c->uri, &c->rest, err)
+    int rc = is_http(c->uri) ? http_client_open(c->uri, &c->http, err)
                              : store_open(c->uri, &opts, &c->store, err);
     if (rc) {
         client_close(c);
@@ -64,7 +52,7 @@ void client_close(struct client *c)
 {
     if (!c)
         return;
-    rest_close(c->rest);
+    http_client_close(c->http);
     store_close(c->store);
     free(c->uri);
     free(c);
@@ -77,7 +65,7 @@ const char *client_uri(const struct client *c)
 
 int client_is_remote(const struct client *c)
 {
-    return c->rest != NULL;
+    return c->http != NULL;
 }
 
 /* A required string argument: NULL is the caller's mistake, reported the way
@@ -300,7 +288,7 @@ int client_log_inputs(struct client *c, const char *run_id, const struct dataset
 static int metric_history(struct client *c, const char *run_id, const char *key,
                           struct metric_list *out, struct ferr *err)
 {
-    struct rq_metric_history q = {run_id, key, NULL, c->rest ? HISTORY_PAGE : 0};
+    struct rq_metric_history q = {run_id, key, NULL, c->http ? HISTORY_PAGE : 0};
     char *token = NULL;
     memset(out, 0, sizeof(*out));
     do {

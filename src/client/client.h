@@ -35,9 +35,6 @@ const char *client_uri(const struct client *c);
 int client_is_remote(const struct client *c);
 /* $FERRY_TRACKING_URI, else $MLFLOW_TRACKING_URI, else "ferry.db". */
 const char *client_default_uri(void);
-/* The setting `name` from the environment: $FERRY_<name>, else
- * $MLFLOW_<name>; NULL when both are unset or empty. */
-const char *client_env(const char *name);
 
 /* Experiments. *id_out (may be NULL) receives a new string. */
 int client_create_experiment(struct client *c, const char *name, const char *artifact_location,

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "client/client_artifacts.h"
 #include "client/client_int.h"
-#include "client/rest.h"
+#include "artifacts/http.h"
 #include "client/transport.h"
 #include "api/artifacts_ops.h"
 #include "api/codec.h"
@@ -21,15 +21,12 @@
 
 #include "base/banned.h"
 
-#define COPY_CHUNK (256 * 1024)
-
-/* Where a run's artifacts are: through the proxy (root = path inside the
- * server's destination) or in a repository opened here. */
+/* Where a run's artifacts are: a repository rooted at the run's artifact
+ * root, kept by the tracking server (proxied URIs) or a local directory. */
 struct place {
     struct client *c;
     char *uri;                  /* the run's artifact_uri */
-    const char *root;           /* proxied: points into uri */
-    struct artifact_repo *repo; /* local */
+    struct artifact_repo *repo; /* artifacts/http.h or a local directory */
 };
 
 static int place_open(struct client *c, const char *run_id, struct place *pl, struct ferr *err)
@@ -41,15 +38,14 @@ static int place_open(struct client *c, const char *run_id, struct place *pl, st
         return -1;
     pl->uri = xstrdup(run.info.artifact_uri ? run.info.artifact_uri : "");
     run_release(&run);
-    pl->root = artifact_uri_proxied_path(pl->uri);
-    if (pl->root) {
-        if (c->rest)
-            return 0;
+    const char *root = artifact_uri_proxied_path(pl->uri);
+    if (root && c->http)
+        return artifact_http_open(c->http, root, &pl->repo, err);
+    if (root)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "the run's artifacts are kept by a tracking server (%.200s); open the "
                         "client on that server's http:// URI to reach them",
                         pl->uri);
-    }
     return artifact_repo_open(pl->uri, &pl->repo, err);
 }
 
@@ -79,52 +75,13 @@ struct progress {
     const char *path;
 };
 
-static void rest_progress(void *arg, int64_t now, int64_t total)
+static void on_progress(void *arg, int64_t now, int64_t total)
 {
     struct progress *p = arg;
     p->fn(p->arg, p->path, now, total);
 }
 
 /* ---------- upload ---------- */
-
-static int upload_fd(struct place *pl, const char *rel, int fd, int64_t size, struct progress *pr,
-                     struct ferr *err)
-{
-    if (pl->root) {
-        struct sbuf path = SBUF_INIT;
-        join(&path, pl->root, rel);
-        int rc =
-            rest_upload(pl->c->rest, path.buf, fd, size, pr->fn ? rest_progress : NULL, pr, err);
-        sbuf_release(&path);
-        return rc;
-    }
-    struct artifact_writer *w;
-    if (artifact_writer_open(pl->repo, rel, &w, err))
-        return -1;
-    char *buf = xmalloc(COPY_CHUNK);
-    int64_t done = 0;
-    for (;;) {
-        ssize_t n = read(fd, buf, COPY_CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            ferr_set(err, FERR_IO_ERROR, "reading the local file: %s", strerror(errno));
-            break;
-        }
-        if (n == 0) {
-            free(buf);
-            return artifact_writer_commit(w, NULL, err);
-        }
-        if (artifact_writer_write(w, buf, (size_t)n, err))
-            break;
-        done += n;
-        if (pr->fn)
-            pr->fn(pr->arg, rel, done, size);
-    }
-    free(buf);
-    artifact_writer_abort(w);
-    return -1;
-}
 
 static int upload_file(struct place *pl, const char *local, const char *rel, struct progress *pr,
                        struct ferr *err)
@@ -138,7 +95,8 @@ static int upload_file(struct place *pl, const char *local, const char *rel, str
         return -1;
     }
     pr->path = rel;
-    int rc = upload_fd(pl, rel, fd, (int64_t)st.st_size, pr, err);
+    int rc = artifact_put_fd(pl->repo, rel, fd, (int64_t)st.st_size, pr->fn ? on_progress : NULL,
+                             pr, NULL, err);
     close(fd);
     return rc;
 }
@@ -257,7 +215,7 @@ int client_list_artifacts(struct client *c, const char *run_id, const char *path
     if (*path && artifact_path_check(path, strlen(path), err))
         return -1;
     /* Through a server, the server knows where the run's artifacts are. */
-    if (c->rest) {
+    if (c->http) {
         memset(&pl, 0, sizeof(pl));
         pl.c = c;
         int rc = list_remote(&pl, run_id, path, out, err);
@@ -305,43 +263,10 @@ static int make_parents(const char *path, struct ferr *err)
     return rc;
 }
 
-static int copy_fd(int from, int to, struct progress *pr, int64_t total, struct ferr *err)
-{
-    char *buf = xmalloc(COPY_CHUNK);
-    int64_t done = 0;
-    int rc = 0;
-    for (;;) {
-        ssize_t n = read(from, buf, COPY_CHUNK);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            if (n < 0)
-                rc = ferr_set(err, FERR_IO_ERROR, "reading an artifact: %s", strerror(errno));
-            break;
-        }
-        for (ssize_t off = 0; off < n && !rc;) {
-            ssize_t w = write(to, buf + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0)
-                rc = ferr_set(err, FERR_IO_ERROR, "writing a download: %s", strerror(errno));
-            else
-                off += w;
-        }
-        if (rc)
-            break;
-        done += n;
-        if (pr->fn)
-            pr->fn(pr->arg, pr->path, done, total);
-    }
-    free(buf);
-    return rc;
-}
-
 /* Fetches the artifact rel (relative to the run root) into dst, which only
  * appears once complete. */
-static int download_file(struct place *pl, const char *rel, const char *dst, int64_t size,
-                         struct progress *pr, struct ferr *err)
+static int download_file(struct place *pl, const char *rel, const char *dst, struct progress *pr,
+                         struct ferr *err)
 {
     if (make_parents(dst, err))
         return -1;
@@ -354,19 +279,7 @@ static int download_file(struct place *pl, const char *rel, const char *dst, int
         return -1;
     }
     pr->path = rel;
-    int rc;
-    if (pl->root) {
-        struct sbuf path = SBUF_INIT;
-        join(&path, pl->root, rel);
-        rc = rest_download(pl->c->rest, path.buf, fd, pr->fn ? rest_progress : NULL, pr, err);
-        sbuf_release(&path);
-    } else {
-        int in = -1;
-        int64_t total = size;
-        rc = artifact_open_read(pl->repo, rel, &in, &total, err) || copy_fd(in, fd, pr, total, err);
-        if (in >= 0)
-            close(in);
-    }
+    int rc = artifact_get_fd(pl->repo, rel, fd, pr->fn ? on_progress : NULL, pr, err);
     if (!rc && fchmod(fd, 0644) < 0)
         rc = ferr_set(err, FERR_IO_ERROR, "cannot set the mode of '%.300s': %s", tmp.buf,
                       strerror(errno));
@@ -402,7 +315,7 @@ static int download_tree(struct client *c, struct place *pl, const char *run_id,
         else if (l.v[i].is_dir)
             rc = download_tree(c, pl, run_id, p, base, dst_dir, pr, depth + 1, err);
         else
-            rc = download_file(pl, p, dst.buf, l.v[i].size, pr, err);
+            rc = download_file(pl, p, dst.buf, pr, err);
     }
     sbuf_release(&dst);
     artifact_list_release(&l);
@@ -435,7 +348,7 @@ int client_download_artifacts(struct client *c, const char *run_id, const char *
         const char *base = strrchr(path, '/');
         struct sbuf dst = SBUF_INIT;
         sbuf_addf(&dst, "%s/%s", dst_dir, base ? base + 1 : path);
-        rc = download_file(&pl, path, dst.buf, 0, &pr, err);
+        rc = download_file(&pl, path, dst.buf, &pr, err);
         sbuf_release(&dst);
     } else if (!rc) {
         rc = download_tree(c, &pl, run_id, path, path, dst_dir, &pr, 0, err);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * Inside client/ only: struct client. Exactly one of store (embedded) and
- * rest (REST) is set; transport.c picks by that. */
+ * http (REST) is set; transport.c picks by that. */
 #ifndef FERRY_CLIENT_CLIENT_INT_H
 #define FERRY_CLIENT_CLIENT_INT_H
 
@@ -8,8 +8,8 @@
 
 struct client {
     char *uri;
-    struct store *store; /* embedded transport */
-    struct rest *rest;   /* REST transport */
+    struct store *store;      /* embedded transport */
+    struct http_client *http; /* REST transport */
 };
 
 #endif

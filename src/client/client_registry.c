@@ -20,7 +20,7 @@ int client_registry_write(struct client *c, struct reg_write *w, struct ferr *er
                         (int)w->action);
     /* The answer matters only for a new version's number (over REST; an
      * embedded write sets it in w itself). */
-    int want = w->action == REG_CREATE_VERSION && c->rest;
+    int want = w->action == REG_CREATE_VERSION && c->http;
     if (client_call(c, op, w, want ? &r : NULL, err))
         return -1;
     if (want) {

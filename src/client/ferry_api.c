@@ -5,6 +5,7 @@
  * the client's lock (enter/leave), so a ferry_client may be shared. */
 #define _GNU_SOURCE /* program_invocation_name */
 #include "ferry/ferry.h"
+#include "base/env.h"
 #include "client/client.h"
 #include "client/client_artifacts.h"
 #include "client/client_registry.h"
@@ -355,10 +356,10 @@ ferry_status ferry_set_experiment(ferry_client *c, const char *name, char **id)
  * when create and absent), else $..._EXPERIMENT_ID, else "0". */
 static int default_experiment(struct ferry_client *fc, int create, char **id)
 {
-    const char *name = client_env("EXPERIMENT_NAME");
+    const char *name = env_get("EXPERIMENT_NAME");
     if (name)
         return experiment_id_by_name(fc, name, create, id);
-    const char *eid = client_env("EXPERIMENT_ID");
+    const char *eid = env_get("EXPERIMENT_ID");
     *id = xstrdup(eid ? eid : "0");
     return 0;
 }
@@ -414,7 +415,7 @@ static int resume_run(struct ferry_client *fc, const char *id, char **run_id)
 static int start_run(struct ferry_client *fc, const char *exp, const char *name, const char *parent,
                      char **run_id)
 {
-    const char *resume = client_env("RUN_ID");
+    const char *resume = env_get("RUN_ID");
     char *exp_id = NULL;
     struct kv_list tags = {0};
     struct run r;

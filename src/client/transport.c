@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "client/transport.h"
 #include "client/client_int.h"
-#include "client/rest.h"
+#include "http/client.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 
@@ -26,20 +26,6 @@ static int call_embedded(struct client *c, const struct api_op *op, void *req, v
     return rc;
 }
 
-static enum rest_method rest_method_of(unsigned m)
-{
-    switch (m) {
-    case HTTP_GET:
-        return REST_GET;
-    case HTTP_PATCH:
-        return REST_PATCH;
-    case HTTP_DELETE:
-        return REST_DELETE;
-    default:
-        return REST_POST;
-    }
-}
-
 /* Over the network: MLflow's REST API through libcurl. */
 static int call_rest(struct client *c, const struct api_op *op, void *req, void *resp,
                      struct ferr *err)
@@ -50,9 +36,9 @@ static int call_rest(struct client *c, const struct api_op *op, void *req, void 
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "the request holds a string that is not valid UTF-8");
     api_request_path(op, req, &path);
-    int rc = rest_call_root(c->rest, op->root, rest_method_of(op->call), path.buf, in,
-                            op->flags & OP_IDEMPOTENT ? REST_IDEMPOTENT : REST_ONCE,
-                            resp ? &out : NULL, err);
+    int rc = http_client_call(c->http, op->root, op->call, path.buf, in,
+                              op->flags & OP_IDEMPOTENT ? HTTP_IDEMPOTENT : HTTP_ONCE,
+                              resp ? &out : NULL, err);
     if (!rc && resp)
         rc = api_decode_response(op, out, resp, err);
     json_decref(in);
@@ -63,5 +49,5 @@ static int call_rest(struct client *c, const struct api_op *op, void *req, void 
 
 int client_call(struct client *c, const struct api_op *op, void *req, void *resp, struct ferr *err)
 {
-    return c->rest ? call_rest(c, op, req, resp, err) : call_embedded(c, op, req, resp, err);
+    return c->http ? call_rest(c, op, req, resp, err) : call_embedded(c, op, req, resp, err);
 }

@@ -2,7 +2,8 @@
  * One operation (a row of api/op.h) over the client's transport: the
  * row's function on the client's own store (embedded), or the row's
  * request sent to a server and its answer decoded (REST). Every typed
- * client_* function is a call of this. Internal to client/. */
+ * client_* function is a call of this; callers use it directly for
+ * operations that have no typed function (e.g. ferry/gc). */
 #ifndef FERRY_CLIENT_TRANSPORT_H
 #define FERRY_CLIENT_TRANSPORT_H
 

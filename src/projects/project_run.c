@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "projects/project_run.h"
+#include "base/env.h"
 #include "projects/env_manager.h"
 #include "projects/mlproject.h"
 #include "projects/source.h"
@@ -71,7 +72,7 @@ static int resolve_experiment(struct client *c, const struct project_run_opts *o
         }
         return client_create_experiment(c, o->experiment_name, NULL, NULL, id, err);
     }
-    const char *env = o->experiment_id ? o->experiment_id : client_env("EXPERIMENT_ID");
+    const char *env = o->experiment_id ? o->experiment_id : env_get("EXPERIMENT_ID");
     *id = xstrdup(env ? env : "0");
     return 0;
 }

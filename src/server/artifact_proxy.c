@@ -114,12 +114,38 @@ static const char *content_type_for(const char *path)
     return "application/octet-stream";
 }
 
+static long read_chunk(void *arg, uint64_t pos, char *buf, size_t cap)
+{
+    (void)pos; /* sequential: libmicrohttpd reads in order */
+    struct ferr err = FERR_INIT;
+    ssize_t n = artifact_reader_read(arg, buf, cap, &err);
+    return n < 0 ? -1 : (long)n;
+}
+
+static void reader_done(void *arg)
+{
+    artifact_reader_close(arg);
+}
+
+/* A local file goes out with sendfile; any other reader is streamed. */
+static void send_reader(struct http_request *rq, int status, const char *ctype,
+                        struct artifact_reader *rd)
+{
+    int64_t size = artifact_reader_size(rd);
+    int fd = artifact_reader_take_fd(rd);
+    if (fd >= 0) {
+        artifact_reader_close(rd);
+        (void)http_respond_fd(rq, status, ctype, fd, size);
+        return;
+    }
+    (void)http_respond_stream(rq, status, ctype, size, read_chunk, rd, reader_done);
+}
+
 int artifact_send_file(struct http_request *rq, struct artifact_repo *repo, const char *path,
                        struct ferr *err)
 {
-    int fd = -1;
-    int64_t size = 0;
-    if (artifact_open_read(repo, path, &fd, &size, err))
+    struct artifact_reader *rd;
+    if (artifact_open_read(repo, path, &rd, err))
         return -1;
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
@@ -134,7 +160,7 @@ int artifact_send_file(struct http_request *rq, struct artifact_repo *repo, cons
     disp[k] = '\0';
     http_add_header(rq, "Content-Disposition", disp);
     http_add_header(rq, "X-Content-Type-Options", "nosniff");
-    (void)http_respond_fd(rq, 200, content_type_for(path), fd, size);
+    send_reader(rq, 200, content_type_for(path), rd);
     return 0;
 }
 

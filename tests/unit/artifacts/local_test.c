@@ -19,6 +19,21 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+/* A file of r as a descriptor: the reader's, taken (a local repository's
+ * readers are files). */
+static int open_read_fd(struct artifact_repo *r, const char *path, int *fd, int64_t *size,
+                        struct ferr *err)
+{
+    struct artifact_reader *rd;
+    *fd = -1;
+    if (artifact_open_read(r, path, &rd, err))
+        return -1;
+    *size = artifact_reader_size(rd);
+    *fd = artifact_reader_take_fd(rd);
+    artifact_reader_close(rd);
+    return *fd >= 0 ? 0 : ferr_set(err, FERR_INTERNAL_ERROR, "not a local file");
+}
+
 static struct artifact_repo *open_repo(const char *sub)
 {
     struct sbuf dir = SBUF_INIT;
@@ -48,7 +63,7 @@ static char *get(struct artifact_repo *r, const char *path, int64_t *size)
 {
     int fd;
     struct ferr err = FERR_INIT;
-    ASSERT_OK(artifact_open_read(r, path, &fd, size, &err), &err);
+    ASSERT_OK(open_read_fd(r, path, &fd, size, &err), &err);
     char *buf = malloc((size_t)*size + 1);
     ASSERT(buf);
     int64_t got = 0;
@@ -91,9 +106,9 @@ TEST(artifact_local_round_trips)
     free(back);
     free(data);
     int fd;
-    ASSERT_FAILS(artifact_open_read(r, "missing.txt", &fd, &size, &err), &err,
+    ASSERT_FAILS(open_read_fd(r, "missing.txt", &fd, &size, &err), &err,
                  FERR_RESOURCE_DOES_NOT_EXIST);
-    ASSERT_FAILS(artifact_open_read(r, "dir with space", &fd, &size, &err), &err,
+    ASSERT_FAILS(open_read_fd(r, "dir with space", &fd, &size, &err), &err,
                  FERR_INVALID_PARAMETER_VALUE);
     artifact_repo_close(r);
 }
@@ -182,9 +197,9 @@ TEST(artifact_local_symlinks_never_lead_out)
     int64_t size;
     struct artifact_writer *w;
     struct artifact_list l;
-    ASSERT_FAILS(artifact_open_read(r, "escape/secret.txt", &fd, &size, &err), &err,
+    ASSERT_FAILS(open_read_fd(r, "escape/secret.txt", &fd, &size, &err), &err,
                  FERR_INVALID_PARAMETER_VALUE);
-    ASSERT_FAILS(artifact_open_read(r, "file-link", &fd, &size, &err), &err,
+    ASSERT_FAILS(open_read_fd(r, "file-link", &fd, &size, &err), &err,
                  FERR_INVALID_PARAMETER_VALUE);
     ASSERT_FAILS(artifact_writer_open(r, "escape/new.txt", &w, &err), &err,
                  FERR_INVALID_PARAMETER_VALUE);
@@ -272,7 +287,7 @@ static void check_generated(struct artifact_repo *r, const char *path, int64_t s
     int fd;
     int64_t got_size;
     struct ferr err = FERR_INIT;
-    ASSERT_OK(artifact_open_read(r, path, &fd, &got_size, &err), &err);
+    ASSERT_OK(open_read_fd(r, path, &fd, &got_size, &err), &err);
     ASSERT_INT_EQ(got_size, size);
     unsigned char buf[65536];
     int64_t pos = 0;
@@ -391,7 +406,7 @@ TEST(artifact_local_interrupted_stream_leaves_nothing)
     ASSERT_STR_EQ(err.msg, "the client went away");
     int fd;
     int64_t size;
-    ASSERT_FAILS(artifact_open_read(r, "up/big.bin", &fd, &size, &err), &err,
+    ASSERT_FAILS(open_read_fd(r, "up/big.bin", &fd, &size, &err), &err,
                  FERR_RESOURCE_DOES_NOT_EXIST);
     struct sbuf d = SBUF_INIT;
     sbuf_addf(&d, "%s/root/up", test_tmpdir());
@@ -436,7 +451,7 @@ TEST(artifact_local_killed_writer_leaves_nothing_visible)
     ASSERT(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
     int fd;
     int64_t size;
-    ASSERT_FAILS(artifact_open_read(r, "k/killed.bin", &fd, &size, &err), &err,
+    ASSERT_FAILS(open_read_fd(r, "k/killed.bin", &fd, &size, &err), &err,
                  FERR_RESOURCE_DOES_NOT_EXIST);
     struct artifact_list l;
     ASSERT_OK(artifact_list(r, "k", &l, &err), &err);
@@ -544,4 +559,62 @@ TEST(artifact_repo_uri_forms)
     ASSERT_FAILS(artifact_repo_open(NULL, &r, &err), &err, FERR_INVALID_PARAMETER_VALUE);
     sbuf_release(&uri);
     sbuf_release(&dir);
+}
+
+struct seen {
+    int calls;
+    int64_t last, total;
+};
+
+static void count_progress(void *arg, int64_t now, int64_t total)
+{
+    struct seen *s = arg;
+    s->calls++;
+    s->last = now;
+    s->total = total;
+}
+
+TEST(local_readers_stream_and_copy_with_progress)
+{
+    struct artifact_repo *r = open_repo("streams");
+    struct ferr err = FERR_INIT;
+    struct artifact_reader *rd;
+    char tmpl[512], sha[65];
+    size_t n = 700 * 1000; /* a few chunks */
+    char *data = malloc(n);
+    ASSERT(data);
+    for (size_t i = 0; i < n; i++)
+        data[i] = (char)(i * 7);
+    snprintf(tmpl, sizeof(tmpl), "%s/src-XXXXXX", test_tmpdir());
+    int src = mkstemp(tmpl);
+    ASSERT(src >= 0 && write(src, data, n) == (ssize_t)n);
+    struct seen up = {0, 0, 0}, down = {0, 0, 0};
+    ASSERT_OK(artifact_put_fd(r, "m/big.bin", src, (int64_t)n, count_progress, &up, sha, &err),
+              &err);
+    ASSERT(up.calls >= 2 && up.last == (int64_t)n && up.total == (int64_t)n);
+    ASSERT_INT_EQ(strlen(sha), 64);
+    /* read as a stream, in small pieces */
+    ASSERT_OK(artifact_open_read(r, "m/big.bin", &rd, &err), &err);
+    ASSERT_INT_EQ(artifact_reader_size(rd), n);
+    size_t got = 0;
+    char piece[4096];
+    for (ssize_t k; (k = artifact_reader_read(rd, piece, sizeof(piece), &err)) > 0; got += k)
+        ASSERT(!memcmp(piece, data + got, (size_t)k));
+    ASSERT_INT_EQ(got, n);
+    artifact_reader_close(rd);
+    /* copied into a descriptor */
+    snprintf(tmpl, sizeof(tmpl), "%s/dst-XXXXXX", test_tmpdir());
+    int dst = mkstemp(tmpl);
+    ASSERT(dst >= 0);
+    ASSERT_OK(artifact_get_fd(r, "m/big.bin", dst, count_progress, &down, &err), &err);
+    ASSERT(down.calls >= 2 && down.last == (int64_t)n);
+    ASSERT_INT_EQ(lseek(dst, 0, SEEK_END), n);
+    ASSERT_FAILS(artifact_get_fd(r, "m/missing.bin", dst, NULL, NULL, &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_FAILS(artifact_get_fd(r, "../x", dst, NULL, NULL, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    close(src);
+    close(dst);
+    free(data);
+    artifact_repo_close(r);
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT
- * HTTP for the REST transport: one reused libcurl handle, URLs and bodies,
- * retries with backoff, and error bodies decoded into MLflow codes. It knows
- * nothing of runs or experiments (client/remote.c does). */
-#include "client/rest.h"
-#include "client/client.h"
-#include "api/codec.h"
+ * The HTTP client, on libcurl: one reused handle, URLs and bodies, retries
+ * with backoff, error bodies decoded into MLflow codes, files streamed both
+ * ways. It knows nothing of runs or experiments (the operation rows and
+ * client/transport.c do) nor of artifacts (artifacts/http.c does). */
+#include "http/client.h"
+#include "http/route.h"
+#include "base/env.h"
 #include "base/json.h"
 #include "base/sbuf.h"
 #include "base/version.h"
@@ -29,7 +30,7 @@
 #define BACKOFF_MAX_MS     8000L
 #define RETRY_AFTER_MAX_MS 30000L
 
-struct rest {
+struct http_client {
     pthread_mutex_t mu; /* one call at a time on the handle */
     CURL *curl;
     char *base; /* without trailing '/' */
@@ -53,7 +54,7 @@ static void init_curl(void)
 
 static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-    struct rest *r = userdata;
+    struct http_client *r = userdata;
     size_t n = size * nmemb;
     if (r->body.len + n > MAX_RESPONSE) {
         r->overflow = 1;
@@ -66,7 +67,7 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 /* A non-negative integer setting from the environment, or def when unset. */
 static int env_long(const char *name, long def, long max, long *out, struct ferr *err)
 {
-    const char *s = client_env(name);
+    const char *s = env_get(name);
     char *end;
     *out = def;
     if (!s)
@@ -80,7 +81,7 @@ static int env_long(const char *name, long def, long max, long *out, struct ferr
     return 0;
 }
 
-static int read_settings(struct rest *r, struct ferr *err)
+static int read_settings(struct http_client *r, struct ferr *err)
 {
     long timeout_s, retries;
     if (env_long("HTTP_REQUEST_TIMEOUT", 120, 86400, &timeout_s, err) ||
@@ -88,12 +89,12 @@ static int read_settings(struct rest *r, struct ferr *err)
         return -1;
     r->timeout_ms = timeout_s ? timeout_s * 1000 : 0; /* 0: no limit, as curl */
     r->max_retries = (int)retries;
-    r->user = client_env("TRACKING_USERNAME");
-    r->password = client_env("TRACKING_PASSWORD");
-    r->ca_path = client_env("TRACKING_SERVER_CERT_PATH");
-    const char *insecure = client_env("TRACKING_INSECURE_TLS");
+    r->user = env_get("TRACKING_USERNAME");
+    r->password = env_get("TRACKING_PASSWORD");
+    r->ca_path = env_get("TRACKING_SERVER_CERT_PATH");
+    const char *insecure = env_get("TRACKING_INSECURE_TLS");
     r->insecure = insecure && (!strcasecmp(insecure, "true") || !strcmp(insecure, "1"));
-    const char *token = client_env("TRACKING_TOKEN");
+    const char *token = env_get("TRACKING_TOKEN");
     struct sbuf h = SBUF_INIT;
     r->headers = curl_slist_append(NULL, "Content-Type: application/json");
     if (r->headers && token) {
@@ -107,13 +108,13 @@ static int read_settings(struct rest *r, struct ferr *err)
     return 0;
 }
 
-int rest_open(const char *base_url, struct rest **out, struct ferr *err)
+int http_client_open(const char *base_url, struct http_client **out, struct ferr *err)
 {
     pthread_once(&curl_once, init_curl);
     if (curl_init_rc != CURLE_OK)
         return ferr_set(err, FERR_IO_ERROR, "cannot initialise libcurl: %s",
                         curl_easy_strerror(curl_init_rc));
-    struct rest *r = xcalloc(1, sizeof(*r));
+    struct http_client *r = xcalloc(1, sizeof(*r));
     pthread_mutex_init(&r->mu, NULL);
     sbuf_init(&r->body, 0);
     r->base = xstrdup(base_url);
@@ -121,19 +122,19 @@ int rest_open(const char *base_url, struct rest **out, struct ferr *err)
     while (n && r->base[n - 1] == '/')
         r->base[--n] = '\0';
     if (read_settings(r, err)) {
-        rest_close(r);
+        http_client_close(r);
         return -1;
     }
     r->curl = curl_easy_init();
     if (!r->curl) {
-        rest_close(r);
+        http_client_close(r);
         return ferr_set(err, FERR_IO_ERROR, "cannot create an HTTP handle");
     }
     *out = r;
     return 0;
 }
 
-void rest_close(struct rest *r)
+void http_client_close(struct http_client *r)
 {
     if (!r)
         return;
@@ -147,7 +148,7 @@ void rest_close(struct rest *r)
 }
 
 /* Appends "?key=value" or "&key=value" for one scalar; arrays repeat keys. */
-static int add_query_pair(struct rest *r, struct sbuf *url, const char *key, json_t *v,
+static int add_query_pair(struct http_client *r, struct sbuf *url, const char *key, json_t *v,
                           struct ferr *err)
 {
     char buf[64];
@@ -171,11 +172,11 @@ static int add_query_pair(struct rest *r, struct sbuf *url, const char *key, jso
     return ek && ev ? 0 : ferr_set(err, FERR_INTERNAL_ERROR, "cannot escape the query string");
 }
 
-static int build_url(struct rest *r, const char *root, enum rest_method method, const char *path,
+static int build_url(struct http_client *r, const char *root, unsigned method, const char *path,
                      json_t *in, struct sbuf *url, struct ferr *err)
 {
     sbuf_addf(url, "%s%s/%s", r->base, root, path);
-    if (method != REST_GET || !in)
+    if (method != HTTP_GET || !in)
         return 0;
     const char *key;
     json_t *v, *it;
@@ -197,7 +198,7 @@ static int build_url(struct rest *r, const char *root, enum rest_method method, 
 }
 
 /* Sets every option of one request on the (reset) handle. */
-static CURLcode configure(struct rest *r, enum rest_method method, const char *url,
+static CURLcode configure(struct http_client *r, unsigned method, const char *url,
                           const char *payload)
 {
     CURL *c = r->curl;
@@ -225,20 +226,20 @@ static CURLcode configure(struct rest *r, enum rest_method method, const char *u
     }
     if (r->ca_path)
         SET(CURLOPT_CAINFO, r->ca_path);
-    if (method == REST_GET) {
+    if (method == HTTP_GET) {
         SET(CURLOPT_HTTPGET, 1L);
     } else {
         SET(CURLOPT_POSTFIELDS, payload);
         SET(CURLOPT_POSTFIELDSIZE, (long)strlen(payload));
-        if (method != REST_POST)
-            SET(CURLOPT_CUSTOMREQUEST, method == REST_PATCH ? "PATCH" : "DELETE");
+        if (method != HTTP_POST)
+            SET(CURLOPT_CUSTOMREQUEST, method == HTTP_PATCH ? "PATCH" : "DELETE");
     }
 #undef SET
     return rc;
 }
 
 /* One attempt: the curl result, and *status the HTTP status when CURLE_OK. */
-static CURLcode attempt(struct rest *r, enum rest_method method, const char *url,
+static CURLcode attempt(struct http_client *r, unsigned method, const char *url,
                         const char *payload, long *status)
 {
     curl_easy_reset(r->curl); /* keeps the connection cache: keep-alive survives */
@@ -254,11 +255,11 @@ static CURLcode attempt(struct rest *r, enum rest_method method, const char *url
     return rc;
 }
 
-static int should_retry(CURLcode rc, long status, enum rest_retry retry)
+static int should_retry(CURLcode rc, long status, enum http_retry retry)
 {
     if (rc == CURLE_COULDNT_CONNECT)
         return 1; /* nothing reached the server: safe for every call */
-    if (retry != REST_IDEMPOTENT)
+    if (retry != HTTP_IDEMPOTENT)
         return 0;
     switch (rc) {
     case CURLE_OK:
@@ -276,7 +277,7 @@ static int should_retry(CURLcode rc, long status, enum rest_retry retry)
 
 /* Sleeps before retry number `n` (1-based): the server's Retry-After when it
  * sent one, else exponential backoff. */
-static void backoff(struct rest *r, int n)
+static void backoff(struct http_client *r, int n)
 {
     long ms = BACKOFF_FIRST_MS << (n - 1 < 6 ? n - 1 : 6);
     if (ms > BACKOFF_MAX_MS)
@@ -289,14 +290,9 @@ static void backoff(struct rest *r, int n)
         ;
 }
 
-static const char *method_name(enum rest_method m)
-{
-    return m == REST_GET ? "GET" : m == REST_POST ? "POST" : m == REST_PATCH ? "PATCH" : "DELETE";
-}
-
 /* Sends until an answer that is not worth retrying; *status as attempt(). */
-static int send_with_retries(struct rest *r, enum rest_method method, const char *url,
-                             const char *payload, enum rest_retry retry, long *status,
+static int send_with_retries(struct http_client *r, unsigned method, const char *url,
+                             const char *payload, enum http_retry retry, long *status,
                              struct ferr *err)
 {
     CURLcode rc;
@@ -312,11 +308,12 @@ static int send_with_retries(struct rest *r, enum rest_method method, const char
     const char *why = r->overflow    ? "response too large"
                       : r->errbuf[0] ? r->errbuf
                                      : curl_easy_strerror(rc);
-    return ferr_set(err, FERR_IO_ERROR, "%s %s: %s%s", method_name(method), url, why,
+    return ferr_set(err, FERR_IO_ERROR, "%s %s: %s%s", http_method_name(method), url, why,
                     n ? " (after retries)" : "");
 }
 
-static int decode(struct rest *r, long status, const char *url, json_t **out, struct ferr *err)
+static int decode(struct http_client *r, long status, const char *url, json_t **out,
+                  struct ferr *err)
 {
     if (status >= 200 && status < 300) {
         json_error_t je;
@@ -346,8 +343,8 @@ static int encode_body(json_t *in, char **payload, struct ferr *err)
     return *payload ? 0 : ferr_set(err, FERR_INTERNAL_ERROR, "cannot encode the request");
 }
 
-int rest_call_root(struct rest *r, const char *root, enum rest_method method, const char *path,
-                   json_t *in, enum rest_retry retry, json_t **out, struct ferr *err)
+int http_client_call(struct http_client *r, const char *root, unsigned method, const char *path,
+                     json_t *in, enum http_retry retry, json_t **out, struct ferr *err)
 {
     struct sbuf url = SBUF_INIT;
     char *payload = NULL;
@@ -359,7 +356,7 @@ int rest_call_root(struct rest *r, const char *root, enum rest_method method, co
     pthread_mutex_lock(&r->mu);
     if (build_url(r, root, method, path, in, &url, err))
         goto out;
-    if (method != REST_GET && encode_body(in, &payload, err))
+    if (method != HTTP_GET && encode_body(in, &payload, err))
         goto out;
     if (send_with_retries(r, method, url.buf, payload, retry, &status, err))
         goto out;
@@ -372,22 +369,15 @@ out:
     return rc;
 }
 
-int rest_call_artifacts(struct rest *r, const char *path, json_t *in, json_t **out,
-                        struct ferr *err)
-{
-    return rest_call_root(r, "/api/2.0/mlflow-artifacts", REST_GET, path, in, REST_IDEMPOTENT, out,
-                          err);
-}
-
 /* ---------- artifact transfers: streamed from and to file descriptors ---------- */
 
 struct transfer {
-    struct rest *r;
+    struct http_client *r;
     int fd;
     int to_fd;    /* download: the body goes to fd (when the answer is 2xx) */
     int io_error; /* a read or write on fd failed */
     curl_off_t total;
-    rest_progress_fn progress;
+    http_progress_fn progress;
     void *progress_arg;
     EVP_MD_CTX *sha;     /* upload: SHA-256 of the bytes sent */
     char server_sha[65]; /* upload: X-Ferry-Sha256 of the answer, if any */
@@ -461,33 +451,24 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
     return 0;
 }
 
-/* Percent-encodes each segment of an artifact path, keeping the slashes. */
-static int add_escaped_path(struct rest *r, struct sbuf *url, const char *path, struct ferr *err)
+void http_url_escape(struct sbuf *sb, const char *s, int keep_slash)
 {
-    const char *p = path;
-    while (*p) {
-        size_t n = strcspn(p, "/");
-        if (n) {
-            char *e = curl_easy_escape(r->curl, p, (int)n);
-            if (!e)
-                return ferr_set(err, FERR_INTERNAL_ERROR, "cannot escape an artifact path");
-            sbuf_addstr(url, e);
-            curl_free(e);
-        }
-        p += n;
-        if (*p == '/') {
-            sbuf_addch(url, '/');
-            p++;
-        }
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~' || (keep_slash && c == '/'))
+            sbuf_addch(sb, (char)c);
+        else
+            sbuf_addf(sb, "%%%c%c", hex[c >> 4], hex[c & 15]);
     }
-    return 0;
 }
 
-/* One PUT or GET of /api/2.0/mlflow-artifacts/artifacts/<path>, with the
- * retries of an idempotent call; the file offset is rewound (upload) or the
- * file truncated (download) before each new attempt. */
-static int transfer(struct rest *r, int download, const char *artifact_path, int fd, int64_t size,
-                    rest_progress_fn progress, void *arg, struct ferr *err)
+/* One PUT or GET of <prefix><path>, with the retries of an idempotent call;
+ * the file offset is rewound (upload) or the file truncated (download)
+ * before each new attempt. */
+static int transfer(struct http_client *r, int download, const char *prefix, const char *path,
+                    int fd, int64_t size, http_progress_fn progress, void *arg, struct ferr *err)
 {
     struct sbuf url = SBUF_INIT;
     struct transfer t = {r, fd, download, 0, size, progress, arg, NULL, ""};
@@ -495,9 +476,8 @@ static int transfer(struct rest *r, int download, const char *artifact_path, int
     int rc = -1, n = 0;
     CURLcode cc = CURLE_OK;
     pthread_mutex_lock(&r->mu);
-    sbuf_addf(&url, "%s/api/2.0/mlflow-artifacts/artifacts/", r->base);
-    if (add_escaped_path(r, &url, artifact_path, err))
-        goto out;
+    sbuf_addf(&url, "%s%s", r->base, prefix);
+    http_url_escape(&url, path, 1);
     for (;;) {
         if ((download ? ftruncate(fd, 0) : 0) < 0 || lseek(fd, 0, SEEK_SET) < 0) {
             ferr_set(err, FERR_IO_ERROR, "rewinding the local file: %s", strerror(errno));
@@ -521,7 +501,7 @@ static int transfer(struct rest *r, int download, const char *artifact_path, int
         /* Reuse every common option (auth, TLS, timeouts) of a GET, then
          * turn it into the transfer. No overall timeout: a 5 GB file takes
          * as long as it takes; a stalled one is caught by the speed limit. */
-        cc = configure(r, REST_GET, url.buf, NULL);
+        cc = configure(r, HTTP_GET, url.buf, NULL);
         CURL *c = r->curl;
 #define SET(opt, val) (cc = cc != CURLE_OK ? cc : curl_easy_setopt(c, opt, val))
         SET(CURLOPT_TIMEOUT_MS, 0L);
@@ -552,7 +532,7 @@ static int transfer(struct rest *r, int download, const char *artifact_path, int
             cc = curl_easy_perform(c);
         if (cc == CURLE_OK)
             curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-        if (t.io_error || n == r->max_retries || !should_retry(cc, status, REST_IDEMPOTENT))
+        if (t.io_error || n == r->max_retries || !should_retry(cc, status, HTTP_IDEMPOTENT))
             break;
         backoff(r, ++n);
     }
@@ -591,14 +571,14 @@ out:
     return rc;
 }
 
-int rest_upload(struct rest *r, const char *artifact_path, int fd, int64_t size,
-                rest_progress_fn progress, void *arg, struct ferr *err)
+int http_client_put_file(struct http_client *r, const char *prefix, const char *path, int fd,
+                         int64_t size, http_progress_fn progress, void *arg, struct ferr *err)
 {
-    return transfer(r, 0, artifact_path, fd, size, progress, arg, err);
+    return transfer(r, 0, prefix, path, fd, size, progress, arg, err);
 }
 
-int rest_download(struct rest *r, const char *artifact_path, int fd, rest_progress_fn progress,
-                  void *arg, struct ferr *err)
+int http_client_get_file(struct http_client *r, const char *prefix, const char *path, int fd,
+                         http_progress_fn progress, void *arg, struct ferr *err)
 {
-    return transfer(r, 1, artifact_path, fd, 0, progress, arg, err);
+    return transfer(r, 1, prefix, path, fd, 0, progress, arg, err);
 }
