@@ -5,6 +5,7 @@
 #include "api/op.h"
 #include "api/artifacts_ops.h"
 #include "api/codec.h"
+#include "api/gc_ops.h"
 #include "api/metrics_ops.h"
 #include "api/registry_ops.h"
 #include "api/tracking_ops.h"
@@ -30,6 +31,7 @@ const struct api_area *const api_areas[] = {
     &api_metrics_area,   /* metric histories */
     &api_registry_area,  /* registered-models/..., model-versions/..., ferry's own */
     &api_artifacts_area, /* artifacts/list */
+    &api_gc_area,        /* ferry/gc */
     NULL,
 };
 

@@ -5,15 +5,17 @@
  * in a transaction that re-checks it is deleted, and its files after: a run
  * restored meanwhile keeps everything, and a purged run cannot be restored
  * onto half its files. Works on the store file directly (the server may
- * keep running). */
+ * keep running), or through a server (an http:// tracking URI), which then
+ * collects in its own store and artifact destination (store/collect.h is
+ * the one implementation of both). */
 #include "cli/cli.h"
-#include "base/env.h"
+#include "api/gc_ops.h"
 #include "artifacts/repo.h"
+#include "base/env.h"
 #include "base/ftime.h"
-#include "base/sbuf.h"
 #include "base/xalloc.h"
-#include "domain/artifact_uri.h"
-#include "store/gc.h"
+#include "client/transport.h"
+#include "store/collect.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -21,11 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "base/banned.h"
 
@@ -38,10 +36,12 @@ static const char usage[] =
     "Active runs and their artifacts are never touched. Also removes the part files of\n"
     "uploads a killed server left in the artifacts destination (untouched for an hour).\n"
     "\n"
-    "  --backend-store-uri URI      the store (default: $FERRY_TRACKING_URI or\n"
-    "                               $MLFLOW_TRACKING_URI when a file, else ./ferry.db)\n"
+    "  --backend-store-uri URI      the store, or a server's http(s):// URI (default:\n"
+    "                               $FERRY_TRACKING_URI or $MLFLOW_TRACKING_URI, else\n"
+    "                               ./ferry.db)\n"
     "  --artifacts-destination DIR  where the server keeps proxied artifacts\n"
-    "                               (mlflow-artifacts:/ URIs; default ./mlartifacts)\n"
+    "                               (mlflow-artifacts:/ URIs; default ./mlartifacts);\n"
+    "                               through a server, the server's own\n"
     "  --older-than DURATION        only what was deleted at least this long ago:\n"
     "                               30d, 12h, 45m, 10s (default: everything deleted)\n"
     "  --run-ids IDS                only these deleted runs (comma-separated)\n"
@@ -65,112 +65,90 @@ static int parse_duration(const char *s, int64_t *ms)
     return 0;
 }
 
-static int wanted(const char *ids, const char *run_id)
+/* "a,b,c" -> a NULL-terminated array of pointers into a copy (*buf). */
+static const char **split_ids(const char *ids, char **buf, size_t *n)
 {
+    const char **v;
+    *n = 0;
+    *buf = NULL;
     if (!ids)
-        return 1;
-    size_t n = strlen(run_id);
-    for (const char *p = ids; *p;) {
+        return NULL;
+    *buf = xstrdup(ids);
+    v = xcalloc(strlen(ids) + 2, sizeof(*v));
+    for (char *p = *buf; *p;) {
         size_t k = strcspn(p, ",");
-        if (k == n && !strncmp(p, run_id, n))
-            return 1;
-        p += k + (p[k] == ',');
+        char *next = p + k + (p[k] == ',');
+        p[k] = '\0';
+        if (*p)
+            v[(*n)++] = p;
+        p = next;
     }
-    return 0;
+    return v;
 }
 
-/* Removes the directory `uri` points at (a run's artifacts or an
- * experiment's location). Proxied URIs are resolved in dest. Returns a word
- * for the report. */
-static const char *remove_tree(struct artifact_repo *dest, const char *uri, int only_if_empty,
-                               struct ferr *err)
+/* Prints the report as `ferry gc` always has; 1 when anything failed. */
+static int print_report(const struct collect_report *r, int dry)
 {
-    const char *rel = artifact_uri_proxied_path(uri);
-    struct artifact_repo *repo = NULL;
-    struct sbuf parent = SBUF_INIT;
-    const char *name;
-    const char *result = "removed";
-    if (rel) {
-        if (!dest)
-            return "none"; /* no destination directory: nothing was ever proxied here */
-        repo = dest;
-        name = rel;
-    } else {
-        const char *p = !strncmp(uri, "file://", 7) ? uri + 7 : uri;
-        struct stat st;
-        if (strstr(p, "://"))
-            return "kept (not a local or proxied location)";
-        if (stat(p, &st) < 0)
-            return "none";
-        const char *slash = strrchr(p, '/');
-        if (!slash || slash == p)
-            return "kept (no parent directory)";
-        sbuf_add(&parent, p, (size_t)(slash - p));
-        name = slash + 1;
-        if (artifact_repo_open(parent.buf, &repo, err)) {
-            sbuf_release(&parent);
-            return NULL;
+    for (size_t i = 0; i < r->n; i++) {
+        const struct collect_item *it = &r->v[i];
+        const char *what = it->is_experiment ? "experiment" : "run";
+        if (it->outcome == COLLECT_WOULD_PURGE && it->is_experiment)
+            printf("would purge experiment %s\n", it->id);
+        else if (it->outcome == COLLECT_WOULD_PURGE)
+            printf("would purge run %s (artifacts %s)\n", it->id, it->location);
+        else if (it->outcome == COLLECT_FAILED)
+            fprintf(stderr, "ferry: %s %s: %s\n", what, it->id, it->error ? it->error : "failed");
+        else if (it->is_experiment)
+            printf("purged experiment %s (artifact location: %s)\n", it->id,
+                   it->artifacts ? it->artifacts : "kept");
+        else {
+            if (it->error)
+                fprintf(stderr, "ferry: run %s purged, but its artifacts at %s remain: %s\n",
+                        it->id, it->location, it->error);
+            printf("purged run %s (artifacts: %s)\n", it->id,
+                   it->artifacts ? it->artifacts : "kept");
         }
     }
-    struct artifact_list l = {0};
-    if (!*name) {
-        result = "kept (the artifact root itself)";
-    } else if (only_if_empty && (artifact_list(repo, name, &l, err) || l.n)) {
-        result = l.n ? "kept (not empty)" : NULL;
-    } else if (artifact_delete(repo, name, err)) {
-        result = err->code == FERR_RESOURCE_DOES_NOT_EXIST ? "none" : NULL;
-    }
-    artifact_list_release(&l);
-    if (repo != dest)
-        artifact_repo_close(repo);
-    sbuf_release(&parent);
-    return result;
+    long long nr = r->runs, ne = r->experiments, nu = r->uploads;
+    if (dry && nu)
+        printf("would remove %lld unfinished upload%s\n", nu, nu == 1 ? "" : "s");
+    if (!dry)
+        printf("%lld run%s and %lld experiment%s purged, %lld unfinished upload%s removed\n", nr,
+               nr == 1 ? "" : "s", ne, ne == 1 ? "" : "s", nu, nu == 1 ? "" : "s");
+    return r->failures ? 1 : 0;
 }
 
-/* "<dest>/<exp>/<run>/artifacts" -> also drop "<exp>/<run>" once empty. */
-static void remove_run_dir(struct artifact_repo *dest, const char *uri)
+/* Through a server: it collects in its own store and artifact destination. */
+static int collect_remote(const char *uri, const struct rq_gc *q, struct collect_report *r,
+                          struct ferr *err)
 {
-    struct sbuf dir = SBUF_INIT;
-    struct ferr ignored = FERR_INIT;
-    const char *cut = strrchr(uri, '/');
-    if (cut && !strcmp(cut, "/artifacts")) {
-        sbuf_add(&dir, uri, (size_t)(cut - uri));
-        (void)remove_tree(dest, dir.buf, 1, &ignored);
-    }
-    sbuf_release(&dir);
+    struct client *c;
+    if (client_open(uri, &c, err))
+        return -1;
+    int rc = client_call(c, &api_gc, (void *)q, r, err);
+    client_close(c);
+    return rc;
 }
 
-/* Upload part files untouched this long are what a killed server left. */
-#define PART_STALE_SECONDS 3600
-
-/* Removes the .ferry-part-* files below fd (closed here) not written to
- * for PART_STALE_SECONDS, never following links; an upload in progress keeps
- * its part file fresh. Returns how many (that would be) removed. */
-static size_t sweep_parts(int fd, int depth, time_t cutoff, int dry)
+/* On the database file: the artifact destination is opened only when it
+ * exists (gc must not create directories). */
+static int collect_local(const char *uri, const char *dest_dir, const struct rq_gc *q,
+                         struct collect_report *r, struct ferr *err)
 {
-    DIR *d = fdopendir(fd);
-    size_t n = 0;
-    if (!d) {
-        close(fd);
-        return 0;
-    }
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        struct stat st;
-        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-            fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-            continue;
-        if (S_ISDIR(st.st_mode) && depth < 64) {
-            int sub = openat(dirfd(d), e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (sub >= 0)
-                n += sweep_parts(sub, depth + 1, cutoff, dry);
-        } else if (S_ISREG(st.st_mode) && !strncmp(e->d_name, ".ferry-part-", 12) &&
-                   st.st_mtime < cutoff && (dry || unlinkat(dirfd(d), e->d_name, 0) == 0)) {
-            n++;
-        }
-    }
-    closedir(d);
-    return n;
+    struct store_opts so = STORE_OPTS_INIT;
+    struct store *s = NULL;
+    struct artifact_repo *dest = NULL;
+    struct stat st;
+    struct collect_opts o = {ftime_now_ms() - q->older_than_ms, q->run_ids, q->nrun_ids,
+                             q->dry_run};
+    int rc = store_open(uri, &so, &s, err) ||
+                     (stat(dest_dir, &st) == 0 && artifact_repo_open(dest_dir, &dest, err)) ||
+                     store_collect(s, dest, &o, r, err)
+                 ? -1
+                 : 0;
+    artifact_repo_close(dest);
+    store_close(s);
+    return rc;
 }
 
 int cmd_gc(int argc, char **argv)
@@ -186,10 +164,10 @@ int cmd_gc(int argc, char **argv)
     };
     const char *uri = env_get("TRACKING_URI"), *dest_dir = "mlartifacts", *ids = NULL;
     int64_t older = 0;
-    int dry = 0, c;
+    int dry = 0, dest_given = 0, c;
     if (cli_tracking_uri)
         uri = cli_tracking_uri;
-    if (!uri || !strncmp(uri, "http://", 7) || !strncmp(uri, "https://", 8))
+    if (!uri)
         uri = "ferry.db";
     optind = 0;
     opterr = 0;
@@ -200,6 +178,7 @@ int cmd_gc(int argc, char **argv)
             break;
         case 'a':
             dest_dir = optarg;
+            dest_given = 1;
             break;
         case 'o':
             if (parse_duration(optarg, &older))
@@ -220,79 +199,22 @@ int cmd_gc(int argc, char **argv)
     }
     if (optind < argc)
         return cli_usagef("unexpected argument '%s'\n%s", argv[optind], usage);
-    if (!strncmp(uri, "http://", 7) || !strncmp(uri, "https://", 8))
-        return cli_usagef("gc works on the store itself: give --backend-store-uri a database");
+    int remote = !strncmp(uri, "http://", 7) || !strncmp(uri, "https://", 8);
+    if (remote && dest_given)
+        return cli_usagef("--artifacts-destination is the server's own when gc runs through %s",
+                          uri);
     struct ferr err = FERR_INIT;
-    struct store_opts so = STORE_OPTS_INIT;
-    struct store *s;
-    struct artifact_repo *dest = NULL;
-    struct kv_list runs, exps;
-    if (store_open(uri, &so, &s, &err))
+    struct collect_report r;
+    char *idbuf;
+    struct rq_gc q = {older, NULL, 0, dry};
+    q.run_ids = split_ids(ids, &idbuf, &q.nrun_ids);
+    int rc =
+        remote ? collect_remote(uri, &q, &r, &err) : collect_local(uri, dest_dir, &q, &r, &err);
+    free(q.run_ids);
+    free(idbuf);
+    if (rc)
         return cli_fail(&err);
-    int rc = 0;
-    size_t nruns = 0, nexps = 0;
-    struct stat st;
-    /* Opened only when it exists: gc must not create directories. */
-    if ((stat(dest_dir, &st) == 0 && artifact_repo_open(dest_dir, &dest, &err)) ||
-        store_gc_candidates(s, ftime_now_ms() - older, &runs, &exps, &err)) {
-        rc = cli_fail(&err);
-        goto out;
-    }
-    for (size_t i = 0; i < runs.n; i++) {
-        const char *id = runs.v[i].key, *auri = runs.v[i].value;
-        if (!wanted(ids, id))
-            continue;
-        if (dry) {
-            printf("would purge run %s (artifacts %s)\n", id, auri);
-            continue;
-        }
-        ferr_clear(&err);
-        if (store_purge_run(s, id, &err)) {
-            fprintf(stderr, "ferry: run %s: %s\n", id, err.msg);
-            rc = 1;
-            continue;
-        }
-        const char *what = remove_tree(dest, auri, 0, &err);
-        if (!what) {
-            fprintf(stderr, "ferry: run %s purged, but its artifacts at %s remain: %s\n", id, auri,
-                    err.msg);
-            rc = 1;
-            what = "kept (error)";
-        }
-        remove_run_dir(dest, auri);
-        printf("purged run %s (artifacts: %s)\n", id, what);
-        nruns++;
-    }
-    for (size_t i = 0; !ids && i < exps.n; i++) {
-        const char *id = exps.v[i].key;
-        if (dry) {
-            printf("would purge experiment %s\n", id);
-            continue;
-        }
-        ferr_clear(&err);
-        if (store_purge_experiment(s, id, &err)) {
-            fprintf(stderr, "ferry: experiment %s: %s\n", id, err.msg);
-            rc = 1;
-            continue;
-        }
-        const char *what = remove_tree(dest, exps.v[i].value, 1, &err);
-        printf("purged experiment %s (artifact location: %s)\n", id, what ? what : "kept");
-        nexps++;
-    }
-    int root = open(dest_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    size_t parts =
-        root >= 0 && !ids ? sweep_parts(root, 0, time(NULL) - PART_STALE_SECONDS, dry) : 0;
-    if (root >= 0 && ids)
-        close(root);
-    if (dry && parts)
-        printf("would remove %zu unfinished upload%s\n", parts, parts == 1 ? "" : "s");
-    if (!dry)
-        printf("%zu run%s and %zu experiment%s purged, %zu unfinished upload%s removed\n", nruns,
-               nruns == 1 ? "" : "s", nexps, nexps == 1 ? "" : "s", parts, parts == 1 ? "" : "s");
-    kv_list_release(&runs);
-    kv_list_release(&exps);
-out:
-    artifact_repo_close(dest);
-    store_close(s);
+    rc = print_report(&r, dry);
+    collect_report_release(&r);
     return rc;
 }

@@ -375,8 +375,44 @@ def test_gc_removes_deleted_runs_and_their_artifacts_only(srv, c):
     assert r.returncode == 0 and b"0 runs" in r.stdout, r
     r = gc("--older-than", "soon")
     assert r.returncode == 2 and b"older-than" in r.stderr, r
-    r = subprocess.run([srv.ferry, "gc", "--backend-store-uri", srv.url], capture_output=True)
-    assert r.returncode == 2, r
+    # through the server (the issue's one change here): the server's own destination, so
+    # naming another is a usage error
+    r = subprocess.run([srv.ferry, "gc", "--backend-store-uri", srv.url,
+                        "--artifacts-destination", root], capture_output=True)
+    assert r.returncode == 2 and b"server's own" in r.stderr, r
+
+
+def test_gc_through_the_server(srv, c):
+    """`ferry gc` with an http:// tracking URI: the server purges deleted runs in its own store
+    and their proxied files in its own destination (POST /api/2.0/ferry/gc), reported as the
+    file-based gc reports."""
+    keep_rid, keep = _run(c)
+    gone_rid, gone = _run(c)
+    for base in (keep, gone):
+        assert _put(c, base + "/model/weights.bin", os.urandom(1000)).status == 200
+    c.ok(c.post("runs/delete", {"run_id": gone_rid}))
+    root = _root(srv)
+    env = dict(os.environ, FERRY_TRACKING_URI=srv.url)
+
+    def gc(*args):
+        return subprocess.run([srv.ferry, "gc"] + list(args), capture_output=True, timeout=60,
+                              cwd=tempfile.mkdtemp(prefix="ferry-gc-cwd-"), env=env)
+
+    r = gc("--dry-run")
+    assert r.returncode == 0 and ("would purge run %s" % gone_rid).encode() in r.stdout, r
+    assert keep_rid.encode() not in r.stdout and os.path.exists(os.path.join(root, gone))
+    r = gc("--run-ids", keep_rid)  # an active run is never a candidate
+    assert r.returncode == 0 and b"0 runs and 0 experiments purged" in r.stdout, r
+    r = gc()
+    assert r.returncode == 0, r
+    assert ("purged run %s (artifacts: removed)" % gone_rid).encode() in r.stdout, r.stdout
+    assert not os.path.exists(os.path.join(root, "0", gone_rid)), "deleted run's files remain"
+    expect_error(c.get("runs/get", {"run_id": gone_rid}), 404, "RESOURCE_DOES_NOT_EXIST")
+    assert _get(c, keep + "/model/weights.bin").status == 200
+    # the operation itself: a bad argument is MLflow's JSON error
+    expect_error(c.raw("POST", "/api/2.0/ferry/gc", json.dumps({"older_than_ms": -5})), 400,
+                 "INVALID_PARAMETER_VALUE")
+    expect_error(c.raw("GET", "/api/2.0/ferry/gc"), 405, "BAD_REQUEST")
 
 
 def test_gc_sweeps_uploads_a_killed_server_left(srv, c):
