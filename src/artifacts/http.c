@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "artifacts/http.h"
-#include "artifacts/repo_int.h"
+#include "artifacts/backend.h"
+#include "artifacts/fd_reader.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 #include "http/client.h"

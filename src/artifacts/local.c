@@ -9,7 +9,9 @@
 #ifdef __linux__
 #define _GNU_SOURCE /* sync_file_range: start writeback while the upload goes on */
 #endif
-#include "artifacts/repo_int.h"
+#include "artifacts/local.h"
+#include "artifacts/backend.h"
+#include "artifacts/fd_reader.h"
 #include "base/ids.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"

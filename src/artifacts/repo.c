@@ -2,7 +2,8 @@
  * The repository front: URI schemes, the path check on every call, the
  * listing type, and logging from a stream or a local file on top of the
  * writer (so every backend gets them). */
-#include "artifacts/repo_int.h"
+#include "artifacts/backend.h"
+#include "artifacts/local.h"
 #include "base/xalloc.h"
 
 #include <ctype.h>
@@ -15,23 +16,6 @@
 #include <unistd.h>
 
 #include "base/banned.h"
-
-void artifact_list_add(struct artifact_list *l, const char *path, int is_dir, int64_t size)
-{
-    ALLOC_GROW(l->v, l->n + 1, l->alloc);
-    l->v[l->n].path = xstrdup(path);
-    l->v[l->n].is_dir = is_dir;
-    l->v[l->n].size = is_dir ? 0 : size;
-    l->n++;
-}
-
-void artifact_list_release(struct artifact_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i].path);
-    free(l->v);
-    memset(l, 0, sizeof(*l));
-}
 
 /* Length of the URI scheme at the start of uri, 0 when there is none. A
  * scheme has two or more characters, so "C:\\x" stays a path. */
@@ -164,56 +148,6 @@ void artifact_reader_close(struct artifact_reader *rd)
 {
     if (rd)
         rd->ops->close(rd);
-}
-
-/* ---------- a reader over a local descriptor ---------- */
-
-struct fd_reader {
-    struct artifact_reader base;
-    int fd; /* -1 once taken */
-    char *name;
-};
-
-static ssize_t fd_read(struct artifact_reader *base, void *buf, size_t cap, struct ferr *err)
-{
-    struct fd_reader *rd = (struct fd_reader *)base;
-    for (;;) {
-        ssize_t n = rd->fd >= 0 ? read(rd->fd, buf, cap) : 0;
-        if (n >= 0)
-            return n;
-        if (errno != EINTR)
-            return ferr_set(err, FERR_IO_ERROR, "reading artifact '%.300s': %s", rd->name,
-                            strerror(errno));
-    }
-}
-
-static int fd_take(struct artifact_reader *base)
-{
-    struct fd_reader *rd = (struct fd_reader *)base;
-    int fd = rd->fd;
-    rd->fd = -1;
-    return fd;
-}
-
-static void fd_close(struct artifact_reader *base)
-{
-    struct fd_reader *rd = (struct fd_reader *)base;
-    if (rd->fd >= 0)
-        close(rd->fd);
-    free(rd->name);
-    free(rd);
-}
-
-static const struct artifact_reader_ops fd_reader_ops = {fd_read, fd_take, fd_close};
-
-struct artifact_reader *artifact_fd_reader(int fd, int64_t size, const char *name)
-{
-    struct fd_reader *rd = xcalloc(1, sizeof(*rd));
-    rd->base.ops = &fd_reader_ops;
-    rd->base.size = size;
-    rd->fd = fd;
-    rd->name = xstrdup(name);
-    return &rd->base;
 }
 
 int artifact_list(struct artifact_repo *r, const char *dir, struct artifact_list *out,

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * Artifact repositories: where run artifacts are kept. One interface (an
- * ops table, repo_int.h) with a local-file-system implementation first;
- * object stores plug in behind the same calls.
+ * ops table, artifacts/backend.h) with two backends: a local directory
+ * (local.c) and a server's artifact service over HTTP (http.c); object
+ * stores plug in behind the same calls.
  *
  * Paths are relative to the repository root and must pass
  * artifact_path_check (every function checks again). Files are written as a
@@ -13,6 +14,7 @@
 #ifndef FERRY_ARTIFACTS_REPO_H
 #define FERRY_ARTIFACTS_REPO_H
 
+#include "artifacts/list.h"
 #include "artifacts/path.h"
 #include "base/ferr.h"
 
@@ -23,22 +25,6 @@
 
 struct artifact_repo;
 struct artifact_writer;
-
-struct artifact_file {
-    char *path; /* relative to the repository root */
-    int is_dir;
-    int64_t size; /* bytes; 0 for directories */
-};
-
-struct artifact_list {
-    struct artifact_file *v;
-    size_t n, alloc;
-};
-
-/* Appends a copy of path (size is taken as 0 for a directory). */
-void artifact_list_add(struct artifact_list *l, const char *path, int is_dir, int64_t size);
-/* Frees the entries and leaves l empty and reusable. */
-void artifact_list_release(struct artifact_list *l);
 
 /* uri: a plain directory path, or a file URI: "file:///abs/dir",
  * "file://localhost/abs/dir" or "file:/abs/dir", percent-decoded once (a

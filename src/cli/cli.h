@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT
- * The ferry command line: one file per subcommand (git's builtin/ pattern),
- * each exporting cmd_<name>(argc, argv) with argv[0] the subcommand's name,
- * and a table of them in main.c. Output for people is aligned tables; --json
- * prints MLflow's JSON shapes through the codec, for scripts.
+ * What every subcommand of the command line shares (cli.c): the global
+ * --tracking-uri, failing and usage messages, option parsing, tables for
+ * people and JSON for scripts. Output for people is aligned tables; --json
+ * prints MLflow's JSON shapes through the codec.
  * Exit status: 0 ok, 1 the operation failed ("ferry: <message>" on stderr),
  * 2 bad usage (message and usage on stderr). */
 #ifndef FERRY_CLI_CLI_H
@@ -15,20 +15,6 @@
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
-
-int cmd_server(int argc, char **argv);
-int cmd_experiments(int argc, char **argv);
-int cmd_runs(int argc, char **argv);
-int cmd_log(int argc, char **argv);
-int cmd_artifacts(int argc, char **argv);
-int cmd_gc(int argc, char **argv);
-int cmd_models(int argc, char **argv);
-int cmd_run(int argc, char **argv);
-/* models_run.c: ferry models serve|predict|validate */
-int models_serve(struct client *c, const char *uri, const char *host, int port, int workers);
-int models_predict(struct client *c, const char *uri, const char *input, const char *output);
-int models_validate(struct client *c, const char *uri);
-int cmd_version(int argc, char **argv);
 
 /* --tracking-uri given before the subcommand, or NULL (environment). */
 extern const char *cli_tracking_uri;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * `ferry artifacts log|list|download`: a run's files, over either transport.
  * Large transfers show a progress line on stderr when it is a terminal. */
+#include "cli/cmd.h"
 #include "cli/cli.h"
 #include "client/client_artifacts.h"
 #include "base/ftime.h"

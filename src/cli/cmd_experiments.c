@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * `ferry experiments create|list|describe|rename|delete|restore|set-tag|
  * delete-tag`, over either transport. */
+#include "cli/cmd.h"
 #include "cli/cli.h"
 #include "api/codec.h"
 #include "domain/validate.h"

@@ -8,6 +8,7 @@
  * keep running), or through a server (an http:// tracking URI), which then
  * collects in its own store and artifact destination (store/collect.h is
  * the one implementation of both). */
+#include "cli/cmd.h"
 #include "cli/cli.h"
 #include "api/gc_ops.h"
 #include "artifacts/repo.h"

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * `ferry log param|metric|tag|batch`: logging from shell scripts. The run is
  * --run-id, else $FERRY_RUN_ID, else $MLFLOW_RUN_ID. */
+#include "cli/cmd.h"
 #include "cli/cli.h"
 #include "base/env.h"
 #include "api/codec.h"

@@ -2,6 +2,8 @@
  * `ferry models ...`: the model registry from the shell, over either
  * transport. */
 #include "cli/cli.h"
+#include "cli/cmd.h"
+#include "cli/models_run.h"
 #include "base/env.h"
 #include "api/codec_registry.h"
 #include "client/client_registry.h"

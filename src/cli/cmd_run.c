@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * `ferry run`: run an MLflow project as a tracked run (projects/project_run.h). */
+#include "cli/cmd.h"
 #include "cli/cli.h"
 #include "projects/project_run.h"
 

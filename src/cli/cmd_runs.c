@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * `ferry runs list|describe|history|delete|restore`, over either transport. */
+#include "cli/cmd.h"
 #include "cli/cli.h"
 #include "base/env.h"
 #include "api/codec.h"

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * `ferry server`: parses MLflow's server options and runs the REST server. */
+#include "cli/cmd.h"
 #include "cli/cli.h"
 #include "server/server.h"
 #include "base/log.h"

@@ -2,6 +2,7 @@
  * ferry's entry point: global options, then a table of subcommands (git's
  * commands[]). A new command is one file plus one row here. */
 #include "cli/cli.h"
+#include "cli/cmd.h"
 #include "base/version.h"
 
 #include <getopt.h>
@@ -56,18 +57,6 @@ static const struct command *find(const char *name)
         if (!strcmp(name, commands[k].name))
             return &commands[k];
     return NULL;
-}
-
-int cmd_version(int argc, char **argv)
-{
-    if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
-        puts("usage: ferry version\n\nPrints ferry's version.");
-        return 0;
-    }
-    if (argc > 1)
-        return cli_usage("usage: ferry version\n");
-    printf("ferry %s\n", FERRY_VERSION_STRING);
-    return 0;
 }
 
 /* `ferry help [CMD]`: the overview, or CMD's own --help. */

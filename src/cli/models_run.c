@@ -2,6 +2,7 @@
  * The parts of `ferry models` that run a model: serve, predict, validate.
  * A model URI (a directory, runs:/ or models:/) becomes a local directory
  * first, downloaded through the client when needed. */
+#include "cli/models_run.h"
 #include "cli/cli.h"
 #include "client/client_artifacts.h"
 #include "client/client_registry.h"

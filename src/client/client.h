@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT
  * The tracking client: the store's operations over one of two transports,
- * chosen by the tracking URI (ops table in client_int.h):
+ * chosen by the tracking URI, both driven by the operation rows
+ * (api/op.h; client/transport.c):
  *   embedded  "sqlite:///abs/path", "sqlite://rel/path" or a plain path: the
- *             store in-process (client/embedded.c), no server needed;
- *   REST      "http://..." or "https://...": MLflow's REST API through
- *             libcurl and the shared codec (client/remote.c), against ferry or
- *             a stock MLflow server.
+ *             rows' functions on the store in-process, no server needed;
+ *   REST      "http://..." or "https://...": the rows' requests over
+ *             MLflow's REST API with libcurl (http/client.h), against ferry
+ *             or a stock MLflow server.
  * The CLI and the public ferry_* API are built on this, so both behave the
  * same against a file and against a server.
  *

@@ -9,7 +9,7 @@
 #include "client/client.h"
 #include "client/client_artifacts.h"
 #include "client/client_registry.h"
-#include "client/ferry_api_int.h"
+#include "client/ferry_api.h"
 #include "base/ftime.h"
 #include "base/version.h"
 #include "base/xalloc.h"

@@ -32,7 +32,7 @@ const struct http_route *http_route_of(const struct http_request *rq)
 
 void *http_ctx(const struct http_request *rq)
 {
-    return http_server_ctx(rq->srv);
+    return rq->ctx;
 }
 
 const char *http_header(const struct http_request *rq, const char *name)
@@ -139,7 +139,7 @@ static int queue(struct http_request *rq, int status, const char *ctype, struct 
         ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) == MHD_YES;
     for (size_t i = 0; ok && i < rq->nheaders; i++)
         ok = MHD_add_response_header(r, rq->headers[i].name, rq->headers[i].value) == MHD_YES;
-    if (ok && http_server_draining(rq->srv))
+    if (ok && atomic_load(rq->draining))
         ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") == MHD_YES;
     if (ok)
         ok = MHD_queue_response(rq->conn, (unsigned)status, r) == MHD_YES;

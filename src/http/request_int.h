@@ -9,6 +9,7 @@
 #include "base/dynbuf.h"
 
 #include <microhttpd.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #define HTTP_MAX_HEADERS 8
@@ -38,14 +39,12 @@ struct http_request {
         char *name, *value;
     } headers[HTTP_MAX_HEADERS];
     size_t nheaders;
-    int answered;     /* a response was given */
-    int queue_failed; /* ... but libmicrohttpd could not queue it: close */
-    int status;       /* for the access log */
+    void *ctx;                  /* the server's (http_server_opts.ctx) */
+    const atomic_int *draining; /* the server's flag: answers carry Connection: close */
+    int answered;               /* a response was given */
+    int queue_failed;           /* ... but libmicrohttpd could not queue it: close */
+    int status;                 /* for the access log */
     uint64_t bytes;
 };
-
-/* Whether the server is draining (answers carry Connection: close). */
-int http_server_draining(const struct http_server *s);
-void *http_server_ctx(const struct http_server *s);
 
 #endif

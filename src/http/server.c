@@ -36,16 +36,6 @@ struct http_server {
     unsigned long served; /* requests started, for the idle callback */
 };
 
-int http_server_draining(const struct http_server *s)
-{
-    return atomic_load(&s->draining);
-}
-
-void *http_server_ctx(const struct http_server *s)
-{
-    return s->o.ctx;
-}
-
 /* libmicrohttpd decodes the path in place, so "%00" ends it early:
  * "model.pkl%00.txt" would arrive as "model.pkl". The raw URI is seen
  * first, and a path holding %00 marks the request with this sentinel, which
@@ -90,7 +80,9 @@ static struct http_request *request_new(struct http_server *s, struct MHD_Connec
     rq->method = http_method_from_name(method);
     rq->nul_in_path = nul_in_path;
     rq->start_ns = ftime_mono_ns();
-    rq->arrived_late = http_server_draining(s);
+    rq->ctx = s->o.ctx;
+    rq->draining = &s->draining;
+    rq->arrived_late = atomic_load(&s->draining);
     rq->early = (struct ferr)FERR_INIT;
     rq->route = http_router_find(s->router, rq->method, url, params, &rq->nparams, &rq->path_known);
     for (size_t i = 0; i < rq->nparams; i++) {

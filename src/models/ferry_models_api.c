@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * The public model functions of libferry (ferry.h, "Models"): they need
  * the models layer, so they live here rather than in client/ferry_api.c. */
-#include "client/ferry_api_int.h"
+#include "client/ferry_api.h"
 #include "client/client_artifacts.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"

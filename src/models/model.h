@@ -9,6 +9,7 @@
 
 #include "base/ferr.h"
 #include "base/sbuf.h"
+#include "models/model_io.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -16,20 +17,6 @@
 
 struct model;
 struct mlmodel;
-
-struct model_input {
-    size_t rows, cols;
-    const double *values; /* rows * cols, row-major */
-};
-
-/* Numbers in values, or (for strings, booleans, nested values) a JSON
- * array of rows entries in json; model_output_release frees either. */
-struct model_output {
-    size_t rows, cols; /* cols is 1 for one value per row */
-    double *values;    /* rows * cols */
-    int labels;        /* values are class labels */
-    char *json;        /* NULL unless the predictions are not numbers */
-};
 
 /* How a model is run. Zero values are the defaults. */
 struct model_opts {
@@ -59,10 +46,4 @@ int model_in_process(const struct model *m);
 /* {"flavor": ..., plus what the flavor says}; the caller's reference. */
 json_t *model_describe(const struct model *m);
 void model_free(struct model *m);
-void model_output_release(struct model_output *o);
-/* Appends the predictions as JSON, one element per row (a number, or a
- * list for several values per row), comma-separated without brackets so
- * that chunks of a stream join up; *first says whether a comma is due. */
-void model_output_add_rows(const struct model_output *o, struct sbuf *sb, int *first);
-
 #endif

@@ -12,7 +12,7 @@
 #define FERRY_MODELS_PYPOOL_H
 
 #include "base/ferr.h"
-#include "models/model.h"
+#include "models/model_io.h"
 
 #include <jansson.h>
 #include <stddef.h>

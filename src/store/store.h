@@ -19,7 +19,7 @@
  * are serialised; with opts.group_commit concurrent writes are queued and
  * committed together in one transaction by whichever caller leads the group,
  * each acknowledged only after that transaction has committed (see
- * store/sqlite/sqlite.c). */
+ * store/sqlite/sqlite_conn.c). */
 #ifndef FERRY_STORE_STORE_H
 #define FERRY_STORE_STORE_H
 

@@ -8,7 +8,7 @@
  * static SQL text.
  *
  * The sq_* ops at the end fill the areas' ops tables (store/backend.h; the
- * tables are in sqlite.c) and follow their contracts: arguments arrive
+ * tables are in sqlite.c, the ops in sqlite_<area>.c) and follow their contracts: arguments arrive
  * validated by the front. */
 #ifndef FERRY_STORE_SQLITE_SQLITE_INT_H
 #define FERRY_STORE_SQLITE_SQLITE_INT_H
@@ -46,7 +46,7 @@ struct sq {
     struct sq_conn *writer;
     pthread_mutex_t write_mu; /* direct mode: serialises writers */
 
-    /* group commit (leader/follower, see sqlite.c) */
+    /* group commit (leader/follower, see sqlite_conn.c) */
     pthread_mutex_t q_mu;
     pthread_cond_t q_idle; /* signalled when the queue empties and no one leads */
     struct write_op *q_head, *q_tail;
@@ -57,6 +57,12 @@ struct sq {
 /* A write: fn runs inside a transaction (savepoint) on the writer connection.
  * It returns 0 or -1 with err set; on -1 its changes are rolled back. */
 typedef int (*sq_write_fn)(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err);
+
+/* sqlite_conn.c: a new connection on sq's database (pragmas set); closing
+ * everything once queued writes are done; dropping idle caches. */
+struct sq_conn *sq_conn_open(struct sq *sq, struct ferr *err);
+void sq_free(struct sq *sq);
+void sq_release_memory(struct sq *sq);
 
 int sq_write(struct sq *sq, sq_write_fn fn, void *arg, struct ferr *err);
 struct sq_conn *sq_reader_get(struct sq *sq, struct ferr *err);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
- * Inside artifacts/ only: the ops table each repository implements with
- * the contracts of repo.h (paths already checked by repo.c). */
-#ifndef FERRY_ARTIFACTS_REPO_INT_H
-#define FERRY_ARTIFACTS_REPO_INT_H
+ * What a repository backend implements (local.c, http.c, object stores
+ * later), with the contracts of repo.h; the front (repo.c) has checked
+ * every path before an op is called. */
+#ifndef FERRY_ARTIFACTS_BACKEND_H
+#define FERRY_ARTIFACTS_BACKEND_H
 
 #include "artifacts/repo.h"
 
@@ -36,10 +37,6 @@ struct artifact_reader {
     int64_t size;
 };
 
-/* A reader over a local file descriptor (taken: closed with the reader),
- * from its start; name is for messages. */
-struct artifact_reader *artifact_fd_reader(int fd, int64_t size, const char *name);
-
 struct artifact_writer_ops {
     int (*write)(struct artifact_writer *w, const void *buf, size_t n, struct ferr *err);
     int (*commit)(struct artifact_writer *w, char sha256_hex[65], struct ferr *err);
@@ -53,7 +50,5 @@ struct artifact_repo {
 struct artifact_writer {
     const struct artifact_writer_ops *ops;
 };
-
-int artifact_local_open(const char *dir, struct artifact_repo **out, struct ferr *err);
 
 #endif

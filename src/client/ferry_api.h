@@ -4,8 +4,8 @@
  * ferry_load_model). Every entry point is FERRY_API_CALL(c, work(...)):
  * lock the client, clear its error, work, turn the error into a status and
  * the thread's last message, unlock. */
-#ifndef FERRY_CLIENT_FERRY_API_INT_H
-#define FERRY_CLIENT_FERRY_API_INT_H
+#ifndef FERRY_CLIENT_FERRY_API_H
+#define FERRY_CLIENT_FERRY_API_H
 
 #include "ferry/ferry.h"
 #include "client/client.h"

@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: MIT
+ * The subcommands, one file each (git's builtin/ pattern): cmd_<name>.c
+ * exports cmd_<name>(argc, argv) with argv[0] the subcommand's name, and
+ * main.c holds the table of them. A new command is one file and one row. */
+#ifndef FERRY_CLI_CMD_H
+#define FERRY_CLI_CMD_H
+
+int cmd_server(int argc, char **argv);
+int cmd_experiments(int argc, char **argv);
+int cmd_runs(int argc, char **argv);
+int cmd_log(int argc, char **argv);
+int cmd_artifacts(int argc, char **argv);
+int cmd_gc(int argc, char **argv);
+int cmd_models(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_version(int argc, char **argv);
+
+#endif
