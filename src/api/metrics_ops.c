@@ -39,6 +39,24 @@ static const struct api_field bulk_fields[] = {
 };
 static const struct api_msg bulk_req = API_MSG(struct rq_metric_bulk_interval, bulk_fields);
 
+struct rq_metric_bulk {
+    const char **run_ids;
+    size_t nrun_ids;
+    const char *metric_key;
+    int64_t max_results;
+};
+static const struct api_field history_bulk_fields[] = {
+    F_STRS(struct rq_metric_bulk, run_ids, nrun_ids, "run_id", AF_OMIT_EMPTY),
+    F_STR(struct rq_metric_bulk, metric_key, "metric_key", AF_NONEMPTY),
+    F_INT(struct rq_metric_bulk, max_results, "max_results", AF_OMIT_EMPTY, 25000),
+};
+static const struct api_msg history_bulk_req = API_MSG(struct rq_metric_bulk, history_bulk_fields);
+static const struct api_field history_bulk_resp_fields[] = {
+    F_LIST(struct rs_metrics, metrics.v, metrics.n, metrics.alloc, "metrics", 0, &api_type_metric),
+};
+static const struct api_msg history_bulk_resp =
+    API_MSG(struct rs_metrics, history_bulk_resp_fields);
+
 static const struct api_field downsampled_fields[] = {
     F_RUN_ID(struct rq_metric_downsampled, run_id, 0),
     F_STR(struct rq_metric_downsampled, metric_key, "metric_key", AF_REQUIRED),
@@ -85,6 +103,16 @@ static int x_bulk_interval(const struct api_env *env, const struct api_op *op, v
                                                   q->max_results, &r->metrics, err);
 }
 
+static int x_history_bulk(const struct api_env *env, const struct api_op *op, void *req, void *resp,
+                          struct ferr *err)
+{
+    (void)op;
+    struct rq_metric_bulk *q = req;
+    return store_get_metric_history_bulk(env->store, q->run_ids, q->nrun_ids, q->metric_key,
+                                         q->max_results, &((struct rs_metrics *)resp)->metrics,
+                                         err);
+}
+
 static int x_downsampled(const struct api_env *env, const struct api_op *op, void *req, void *resp,
                          struct ferr *err)
 {
@@ -124,6 +152,21 @@ const struct api_op api_metrics_get_history_bulk_interval = {
     .exec = x_bulk_interval,
     .res = {ACCESS_READ, LOC_RUN_IDS, "run_ids"},
 };
+/* MLflow serves this one under /ajax-api/ only, with GET: run ids come as
+ * repeated run_id arguments. */
+static const struct api_op history_bulk = {
+    .name = "metrics/get-history-bulk",
+    .root = "/ajax-api/2.0/mlflow",
+    .path = "metrics/get-history-bulk",
+    .methods = HTTP_GET,
+    .call = HTTP_GET,
+    .flags = OP_IDEMPOTENT,
+    .max_body = API_BODY_SMALL,
+    .req = &history_bulk_req,
+    .resp = &history_bulk_resp,
+    .exec = x_history_bulk,
+    .res = {ACCESS_READ, LOC_RUN_IDS, "run_id"},
+};
 /* A history made small enough to draw without losing its spikes (see the
  * store's contract), with the number of points stored. */
 const struct api_op api_metrics_get_history_downsampled = {
@@ -143,6 +186,7 @@ const struct api_op api_metrics_get_history_downsampled = {
 static const struct api_op *const metrics_ops[] = {
     &api_metrics_get_history,
     &api_metrics_get_history_bulk_interval,
+    &history_bulk,
     &api_metrics_get_history_downsampled,
 };
 const struct api_area api_metrics_area = {"metrics", metrics_ops,

@@ -56,6 +56,71 @@ int store_get_metric_history(struct store *s, const char *run_id, const char *ke
     return 0;
 }
 
+/* ---------- bulk (whole histories) ---------- */
+
+#define BULK_MAX_RUNS    100
+#define BULK_MAX_HISTORY 25000
+
+static int by_run_id(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int by_time(const void *a, const void *b)
+{
+    const struct metric *x = a, *y = b;
+    if (x->timestamp != y->timestamp)
+        return (x->timestamp > y->timestamp) - (x->timestamp < y->timestamp);
+    if (x->step != y->step)
+        return (x->step > y->step) - (x->step < y->step);
+    return (x->value > y->value) - (x->value < y->value);
+}
+
+int store_get_metric_history_bulk(struct store *s, const char *const *run_ids, size_t n,
+                                  const char *key, int64_t max_results, struct metric_list *out,
+                                  struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!s->metrics)
+        return store_lacks(s, AREA, err);
+    if (!n)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "GetMetricHistoryBulk request must specify at least one run_id");
+    if (n > BULK_MAX_RUNS)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "GetMetricHistoryBulk request cannot specify more than %d run_ids, "
+                        "received %zu",
+                        BULK_MAX_RUNS, n);
+    for (size_t i = 0; i < n; i++)
+        if (check_run_and_key(run_ids[i], key, err))
+            return -1;
+    if (max_results < 1)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "max_results must be 1 or more, got %lld", (long long)max_results);
+    if (max_results > BULK_MAX_HISTORY)
+        max_results = BULK_MAX_HISTORY;
+    const char **sorted = xcalloc(n, sizeof(*sorted));
+    memcpy(sorted, run_ids, n * sizeof(*sorted));
+    qsort(sorted, n, sizeof(*sorted), by_run_id);
+    int rc = 0;
+    for (size_t i = 0; i < n && !rc && (int64_t)out->n < max_results; i++) {
+        struct store_page page = {0, max_results - (int64_t)out->n, 0};
+        size_t first = out->n;
+        rc = s->metrics->history(s, sorted[i], key, &page, out, err);
+        if (out->n > first) /* (never qsort a NULL array, even of 0 elements) */
+            qsort(out->v + first, out->n - first, sizeof(*out->v), by_time);
+        for (size_t k = first; !rc && k < out->n; k++) {
+            if (!out->v[k].key)
+                out->v[k].key = xstrdup(key);
+            out->v[k].run_id = xstrdup(sorted[i]);
+        }
+    }
+    free(sorted);
+    if (rc)
+        metric_list_release(out);
+    return rc;
+}
+
 /* ---------- bulk interval ---------- */
 
 static void steps_add(struct store_steps *s, int64_t step)

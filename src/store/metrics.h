@@ -25,6 +25,14 @@ int store_get_metric_history_bulk_interval(struct store *s, const char *const *r
                                            int64_t end_step, int64_t max_results,
                                            struct metric_list *out, struct ferr *err) WARN_UNUSED;
 
+/* MLflow's get-history-bulk (the UI's before bulk-interval): every point of
+ * key for 1..100 runs, run after run in run id order, each run's points by
+ * (timestamp, step, value), each with its run_id set; max_results points in
+ * all (1 or more; more than 25,000 is 25,000, as MLflow caps it). */
+int store_get_metric_history_bulk(struct store *s, const char *const *run_ids, size_t nrun_ids,
+                                  const char *key, int64_t max_results, struct metric_list *out,
+                                  struct ferr *err) WARN_UNUSED;
+
 /* The history of one key in at most max_points points, for drawing: all of
  * it when it is that small, else the lowest and the highest value of each of
  * (max_points - 2) / 2 equal step ranges (so no spike is lost) and the first
