@@ -576,15 +576,6 @@ static int decode_response_field(const struct api_field *f, json_t *in, void *re
         *(char **)dst = s && !(f->flags & AF_OMIT_EMPTY && !*s) ? xstrdup(s) : NULL;
         return 0;
     }
-    case AK_INT64:
-        *(int64_t *)dst = f->def;
-        return fjson_get_int64(in, f->name, JSON_OPTIONAL, dst, err) < 0 ? -1 : 0;
-    case AK_BOOL:
-        return fjson_get_bool(in, f->name, JSON_OPTIONAL, dst, err) < 0 ? -1 : 0;
-    case AK_DOUBLE:
-        return fjson_get_double(in, f->name, JSON_OPTIONAL, dst, err) < 0 ? -1 : 0;
-    case AK_KV:
-        return codec_kv_list_from_json(v, f->name, dst, err);
     case AK_LIST:
         if (v && !json_is_array(v) && !json_is_null(v))
             return ferr_set(err, FERR_IO_ERROR, "the answer's '%s' is not an array", f->name);
@@ -602,7 +593,7 @@ static int decode_response_field(const struct api_field *f, json_t *in, void *re
         *(void **)dst = o;
         return 0;
     }
-    default:
+    default: /* numbers, booleans, key-value lists: as a request's, never required */
         return decode_field(f, in, resp, err);
     }
 }

@@ -6,7 +6,6 @@
  * model is still the error that wins. */
 #include "store/registry.h"
 #include "store/backend.h"
-#include "base/page_token.h"
 #include "base/utf8.h"
 #include "domain/validate.h"
 
@@ -206,13 +205,7 @@ int store_registry_events(struct store *s, const char *name, struct registry_eve
 static int search_page(const struct registry_search *q, int64_t def, int64_t max,
                        struct store_page *page, struct ferr *err)
 {
-    page->offset = 0;
-    page->limit = q->max_results ? q->max_results : def;
-    page->more = 0;
-    if (validate_max_results(page->limit, max, err) ||
-        (q->page_token && *q->page_token && page_token_decode(q->page_token, &page->offset, err)))
-        return -1;
-    return 0;
+    return store_page_open(page, q->max_results ? q->max_results : def, max, q->page_token, err);
 }
 
 int store_search_registered_models(struct store *s, const struct registry_search *q,
@@ -225,8 +218,7 @@ int store_search_registered_models(struct store *s, const struct registry_search
     if (search_page(q, MODELS_DEFAULT_RESULTS, MODELS_MAX_RESULTS, &page, err) ||
         s->registry->search_registered_models(s, q, &page, out, err))
         return -1;
-    if (page.more)
-        page_token_encode(page.offset + page.limit, &out->next_page_token);
+    store_page_close(&page, &out->next_page_token);
     return 0;
 }
 
@@ -240,7 +232,6 @@ int store_search_model_versions(struct store *s, const struct registry_search *q
     if (search_page(q, VERSIONS_DEFAULT_RESULTS, VERSIONS_MAX_RESULTS, &page, err) ||
         s->registry->search_model_versions(s, q, &page, out, err))
         return -1;
-    if (page.more)
-        page_token_encode(page.offset + page.limit, &out->next_page_token);
+    store_page_close(&page, &out->next_page_token);
     return 0;
 }

@@ -26,6 +26,25 @@
 
 #define AREA "tracking"
 
+int store_page_open(struct store_page *page, int64_t limit, int64_t max, const char *token,
+                    struct ferr *err)
+{
+    page->offset = 0;
+    page->limit = limit;
+    page->more = 0;
+    if (validate_max_results(limit, max, err) ||
+        (token && *token && page_token_decode(token, &page->offset, err)))
+        return -1;
+    return 0;
+}
+
+void store_page_close(const struct store_page *page, char **next_token)
+{
+    *next_token = NULL;
+    if (page->more)
+        page_token_encode(page->offset + page->limit, next_token);
+}
+
 int store_open(const char *uri, const struct store_opts *opts, struct store **out, struct ferr *err)
 {
     static const struct store_opts defaults = STORE_OPTS_INIT;
@@ -123,18 +142,15 @@ int store_get_experiment_by_name(struct store *s, const char *name, struct exper
 int store_search_experiments(struct store *s, const struct experiment_search *q,
                              struct experiment_list *out, struct ferr *err)
 {
-    struct store_page page = {0, q->max_results, 0};
+    struct store_page page;
     memset(out, 0, sizeof(*out));
     if (!s->tracking)
         return store_lacks(s, AREA, err);
-    if (validate_max_results(q->max_results, MAX_RESULTS_SEARCH_EXPERIMENTS, err))
+    if (store_page_open(&page, q->max_results, MAX_RESULTS_SEARCH_EXPERIMENTS, q->page_token,
+                        err) ||
+        s->tracking->search_experiments(s, q, &page, out, err))
         return -1;
-    if (q->page_token && *q->page_token && page_token_decode(q->page_token, &page.offset, err))
-        return -1;
-    if (s->tracking->search_experiments(s, q, &page, out, err))
-        return -1;
-    if (page.more)
-        page_token_encode(page.offset + page.limit, &out->next_page_token);
+    store_page_close(&page, &out->next_page_token);
     return 0;
 }
 
@@ -330,17 +346,13 @@ int store_log_model(struct store *s, const char *run_id, const char *model_json,
 int store_search_runs(struct store *s, const struct run_search *q, struct run_list *out,
                       struct ferr *err)
 {
-    struct store_page page = {0, q->max_results, 0};
+    struct store_page page;
     memset(out, 0, sizeof(*out));
     if (!s->tracking)
         return store_lacks(s, AREA, err);
-    if (validate_max_results(q->max_results, MAX_RESULTS_SEARCH_RUNS, err))
+    if (store_page_open(&page, q->max_results, MAX_RESULTS_SEARCH_RUNS, q->page_token, err) ||
+        s->tracking->search_runs(s, q, &page, out, err))
         return -1;
-    if (q->page_token && *q->page_token && page_token_decode(q->page_token, &page.offset, err))
-        return -1;
-    if (s->tracking->search_runs(s, q, &page, out, err))
-        return -1;
-    if (page.more)
-        page_token_encode(page.offset + page.limit, &out->next_page_token);
+    store_page_close(&page, &out->next_page_token);
     return 0;
 }

@@ -113,6 +113,14 @@ struct store_page {
     int more;       /* out: set to 1 when rows follow the page */
 };
 
+/* For the fronts of every area: the page a search asks for, its limit
+ * checked against max (INVALID_PARAMETER_VALUE) and its page token (may be
+ * NULL or "") decoded into the offset; then the next page's token, when the
+ * backend said rows follow (*next_token NULL otherwise). */
+int store_page_open(struct store_page *page, int64_t limit, int64_t max, const char *token,
+                    struct ferr *err) WARN_UNUSED;
+void store_page_close(const struct store_page *page, char **next_token);
+
 /* A run to create, as the front hands it over: validated, its name and user
  * resolved (given, else from the tags, else generated or ""). */
 struct store_run_new {

@@ -5,6 +5,7 @@
  * midway, and symbolic links planted inside the root that point outside it
  * (traversal_test.c runs the whole payload catalogue). */
 #include "../test.h"
+#include "read_fd.h"
 #include "artifacts/repo.h"
 #include "base/sbuf.h"
 
@@ -18,21 +19,6 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-
-/* A file of r as a descriptor: the reader's, taken (a local repository's
- * readers are files). */
-static int open_read_fd(struct artifact_repo *r, const char *path, int *fd, int64_t *size,
-                        struct ferr *err)
-{
-    struct artifact_reader *rd;
-    *fd = -1;
-    if (artifact_open_read(r, path, &rd, err))
-        return -1;
-    *size = artifact_reader_size(rd);
-    *fd = artifact_reader_take_fd(rd);
-    artifact_reader_close(rd);
-    return *fd >= 0 ? 0 : ferr_set(err, FERR_INTERNAL_ERROR, "not a local file");
-}
 
 static struct artifact_repo *open_repo(const char *sub)
 {

@@ -8,6 +8,7 @@
  * in every way (absolute, relative, to a file, to a directory, out and back
  * in). */
 #include "../test.h"
+#include "read_fd.h"
 #include "artifacts/path.h"
 #include "artifacts/repo.h"
 #include "base/sbuf.h"
@@ -18,21 +19,6 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-/* A file of r as a descriptor: the reader's, taken (a local repository's
- * readers are files). */
-static int open_read_fd(struct artifact_repo *r, const char *path, int *fd, int64_t *size,
-                        struct ferr *err)
-{
-    struct artifact_reader *rd;
-    *fd = -1;
-    if (artifact_open_read(r, path, &rd, err))
-        return -1;
-    *size = artifact_reader_size(rd);
-    *fd = artifact_reader_take_fd(rd);
-    artifact_reader_close(rd);
-    return *fd >= 0 ? 0 : ferr_set(err, FERR_INTERNAL_ERROR, "not a local file");
-}
 
 static void write_file(const char *dir, const char *name, const char *text)
 {
