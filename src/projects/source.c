@@ -1,10 +1,9 @@
 /* SPDX-License-Identifier: MIT */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include "projects/source.h"
+#include "base/fs_tree.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -171,19 +170,10 @@ int source_fetch(const char *uri, const char *version, struct project_source *ou
     return 0;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    (void)remove(path); /* best effort: keep going */
-    return 0;
-}
-
 void source_release(struct project_source *s)
 {
     if (s->clone.len)
-        (void)nftw(s->clone.buf, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+        (void)fs_remove_tree(s->clone.buf);
     sbuf_release(&s->dir);
     sbuf_release(&s->clone);
     sbuf_release(&s->commit);
