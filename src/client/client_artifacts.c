@@ -2,6 +2,7 @@
 #include "client/client_artifacts.h"
 #include "client/client_int.h"
 #include "artifacts/http.h"
+#include "http/client.h"
 #include "client/transport.h"
 #include "api/artifacts_ops.h"
 #include "api/codec.h"
@@ -265,8 +266,8 @@ static int make_parents(const char *path, struct ferr *err)
 
 /* Fetches the artifact rel (relative to the run root) into dst, which only
  * appears once complete. */
-static int download_file(struct place *pl, const char *rel, const char *dst, struct progress *pr,
-                         struct ferr *err)
+static int download_file(struct artifact_repo *repo, const char *rel, const char *dst,
+                         struct progress *pr, struct ferr *err)
 {
     if (make_parents(dst, err))
         return -1;
@@ -279,7 +280,7 @@ static int download_file(struct place *pl, const char *rel, const char *dst, str
         return -1;
     }
     pr->path = rel;
-    int rc = artifact_get_fd(pl->repo, rel, fd, pr->fn ? on_progress : NULL, pr, err);
+    int rc = artifact_get_fd(repo, rel, fd, pr->fn ? on_progress : NULL, pr, err);
     if (!rc && fchmod(fd, 0644) < 0)
         rc = ferr_set(err, FERR_IO_ERROR, "cannot set the mode of '%.300s': %s", tmp.buf,
                       strerror(errno));
@@ -315,7 +316,7 @@ static int download_tree(struct client *c, struct place *pl, const char *run_id,
         else if (l.v[i].is_dir)
             rc = download_tree(c, pl, run_id, p, base, dst_dir, pr, depth + 1, err);
         else
-            rc = download_file(pl, p, dst.buf, pr, err);
+            rc = download_file(pl->repo, p, dst.buf, pr, err);
     }
     sbuf_release(&dst);
     artifact_list_release(&l);
@@ -348,7 +349,7 @@ int client_download_artifacts(struct client *c, const char *run_id, const char *
         const char *base = strrchr(path, '/');
         struct sbuf dst = SBUF_INIT;
         sbuf_addf(&dst, "%s/%s", dst_dir, base ? base + 1 : path);
-        rc = download_file(&pl, path, dst.buf, &pr, err);
+        rc = download_file(pl.repo, path, dst.buf, &pr, err);
         sbuf_release(&dst);
     } else if (!rc) {
         rc = download_tree(c, &pl, run_id, path, path, dst_dir, &pr, 0, err);
@@ -356,4 +357,88 @@ int client_download_artifacts(struct client *c, const char *run_id, const char *
     artifact_list_release(&l);
     place_close(&pl);
     return rc ? -1 : 0;
+}
+
+/* ---------- any artifact URI ---------- */
+
+#define PROXY_FILES "/api/2.0/mlflow-artifacts/artifacts/"
+
+/* The repository an artifact URI names, rooted at it: a tracking server's
+ * proxy (mlflow-artifacts:/..., through c's own server, or
+ * http(s)://host/api/2.0/mlflow-artifacts/artifacts/..., through that
+ * host), or a local directory. *hc gets a client the caller closes (the
+ * second form). */
+static int open_uri(struct client *c, const char *uri, struct artifact_repo **repo,
+                    struct http_client **hc, struct ferr *err)
+{
+    const char *root = artifact_uri_proxied_path(uri);
+    const char *at = strstr(uri, PROXY_FILES);
+    *repo = NULL;
+    *hc = NULL;
+    if (root && !c->http)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "'%.200s' is kept by a tracking server: use that server's http:// "
+                        "tracking URI to reach it",
+                        uri);
+    if (root)
+        return artifact_http_open(c->http, root, repo, err);
+    if ((!strncmp(uri, "http://", 7) || !strncmp(uri, "https://", 8)) && at) {
+        struct sbuf base = SBUF_INIT;
+        sbuf_add(&base, uri, (size_t)(at - uri));
+        int rc = http_client_open(base.buf, hc, err) ||
+                         artifact_http_open(*hc, at + strlen(PROXY_FILES), repo, err)
+                     ? -1
+                     : 0;
+        sbuf_release(&base);
+        return rc;
+    }
+    return artifact_repo_open(uri, repo, err);
+}
+
+/* Everything below rel of repo into dst_dir, keeping the layout. */
+static int download_repo_tree(struct artifact_repo *repo, const char *rel, size_t base_len,
+                              const char *dst_dir, int depth, struct ferr *err)
+{
+    struct artifact_list l;
+    struct progress pr = {NULL, NULL, NULL};
+    struct sbuf dst = SBUF_INIT;
+    int rc = 0;
+    if (depth > 64)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "artifacts nested too deep");
+    if (artifact_list(repo, rel, &l, err)) {
+        artifact_list_release(&l);
+        return -1;
+    }
+    for (size_t i = 0; i < l.n && !rc; i++) {
+        const char *p = l.v[i].path;
+        sbuf_reset(&dst);
+        sbuf_addf(&dst, "%s/%s", dst_dir, p + base_len);
+        if (artifact_path_check(p, strlen(p), err))
+            rc = -1; /* a server must not steer files out of dst_dir */
+        else if (l.v[i].is_dir)
+            rc = download_repo_tree(repo, p, base_len, dst_dir, depth + 1, err);
+        else
+            rc = download_file(repo, p, dst.buf, &pr, err);
+    }
+    sbuf_release(&dst);
+    artifact_list_release(&l);
+    return rc;
+}
+
+int client_download_uri(struct client *c, const char *uri, const char *dst_dir, struct ferr *err)
+{
+    struct artifact_repo *repo;
+    struct http_client *hc;
+    if (!uri || !*uri || !dst_dir || !*dst_dir)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing the URI or the destination");
+    if (mkdir(dst_dir, 0755) < 0 && errno != EEXIST)
+        return ferr_set(err, FERR_IO_ERROR, "cannot create '%.300s': %s", dst_dir, strerror(errno));
+    if (open_uri(c, uri, &repo, &hc, err)) {
+        http_client_close(hc);
+        return -1;
+    }
+    int rc = download_repo_tree(repo, "", 0, dst_dir, 0, err);
+    artifact_repo_close(repo);
+    http_client_close(hc);
+    return rc;
 }

@@ -38,4 +38,14 @@ int client_download_artifacts(struct client *c, const char *run_id, const char *
                               const char *dst_dir, client_progress_fn progress, void *arg,
                               struct ferr *err) WARN_UNUSED;
 
+/* Downloads everything below an artifact URI (a model's storage location)
+ * into dst_dir, keeping the layout: mlflow-artifacts:/... through the
+ * client's tracking server (REST clients; an embedded one is told to use
+ * the server's URI), http(s)://host/api/2.0/mlflow-artifacts/artifacts/...
+ * through that host, a local directory or file:// URI by copying. Files
+ * appear only when complete; a server cannot place a file outside
+ * dst_dir. */
+int client_download_uri(struct client *c, const char *uri, const char *dst_dir,
+                        struct ferr *err) WARN_UNUSED;
+
 #endif

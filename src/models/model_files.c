@@ -2,6 +2,7 @@
 #include "models/model_files.h"
 #include "client/client_artifacts.h"
 #include "client/client_registry.h"
+#include "base/fs_tree.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -11,26 +12,29 @@
 
 #include "base/banned.h"
 
-/* A local directory for uri: the directory itself, or a download of a
- * runs:/ source into tmp. *name gets the registered model's name for
- * models:/ URIs. */
+/* Whether files at uri are read in place: a local path or file:// URI. */
+static int is_local(const char *uri)
+{
+    return !strncmp(uri, "file://", 7) ||
+           (!strstr(uri, "://") && strncmp(uri, "mlflow-artifacts:", 17) &&
+            strncmp(uri, "runs:/", 6) && strncmp(uri, "models:/", 8));
+}
+
+/* A local directory for uri: the directory itself, or a download into tmp
+ * of a run's artifacts, a registered version's files, or an artifact
+ * server's tree. *name and *version get the registered model's name and
+ * version for models:/ URIs. */
 static int fetch_dir(struct client *c, const char *uri, const char *tmp, struct sbuf *dir,
                      struct sbuf *name, struct sbuf *version, struct ferr *err)
 {
     struct model_version v;
     char *where = NULL;
-    const char *source = uri;
-    memset(&v, 0, sizeof(v));
-    if (!strncmp(uri, "models:/", 8)) {
-        if (client_resolve_model_uri(c, uri, &where, &v, err))
-            return -1;
-        source = v.source;
-        sbuf_addstr(name, v.name);
-        sbuf_addf(version, "%" PRId64, v.version);
-    }
     int rc = 0;
-    if (!strncmp(source, "runs:/", 6)) {
-        const char *p = source + 6;
+    memset(&v, 0, sizeof(v));
+    if (!strncmp(uri, "runs:/", 6)) {
+        const char *p = uri + 6;
+        while (*p == '/')
+            p++;
         size_t idlen = strcspn(p, "/");
         struct sbuf id = SBUF_INIT;
         sbuf_add(&id, p, idlen);
@@ -39,16 +43,31 @@ static int fetch_dir(struct client *c, const char *uri, const char *tmp, struct 
         rc = client_download_artifacts(c, id.buf, path, tmp, NULL, NULL, err);
         sbuf_addstr(dir, tmp);
         sbuf_release(&id);
-    } else if (!strncmp(source, "file://", 7)) {
-        sbuf_addstr(dir, source + 7);
-    } else if (!strstr(source, "://") && strncmp(source, "mlflow-artifacts:", 17)) {
-        sbuf_addstr(dir, source);
-    } else {
-        rc = ferr_set(err, FERR_NOT_IMPLEMENTED,
-                      "cannot fetch model files from '%.200s' yet: serve a local directory, a "
-                      "runs:/ URI or a model registered from a run",
-                      source);
+        return rc;
     }
+    if (!strncmp(uri, "models:/", 8)) {
+        /* where the version's files are, a run's source already followed */
+        if (client_resolve_model_uri(c, uri, &where, &v, err))
+            return -1;
+        sbuf_addstr(name, v.name);
+        sbuf_addf(version, "%" PRId64, v.version);
+        uri = where;
+    }
+    if (!strncmp(uri, "file://", 7))
+        sbuf_addstr(dir, uri + 7);
+    else if (is_local(uri))
+        sbuf_addstr(dir, uri);
+    else if (!strncmp(uri, "mlflow-artifacts:", 17) ||
+             ((!strncmp(uri, "http://", 7) || !strncmp(uri, "https://", 8)) &&
+              strstr(uri, "/api/2.0/mlflow-artifacts/artifacts/"))) {
+        rc = client_download_uri(c, uri, tmp, err);
+        sbuf_addstr(dir, tmp);
+    } else
+        rc = ferr_set(err, FERR_NOT_IMPLEMENTED,
+                      "cannot fetch model files from '%.200s': ferry reads a local directory, "
+                      "file://, runs:/, models:/, mlflow-artifacts:/ and a tracking server's "
+                      "http(s)://.../api/2.0/mlflow-artifacts/artifacts/ URIs",
+                      uri);
     model_version_release(&v);
     free(where);
     return rc;
@@ -58,9 +77,9 @@ int model_files_open(struct client *c, const char *uri, struct model_files *lm, 
 {
     memset(lm, 0, sizeof(*lm));
     snprintf(lm->tmp, sizeof(lm->tmp), "/tmp/ferry-model-XXXXXX");
-    if (!uri)
+    if (!uri || !*uri)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing -m URI");
-    if (!strncmp(uri, "runs:/", 6) || !strncmp(uri, "models:/", 8)) {
+    if (!is_local(uri)) {
         if (!mkdtemp(lm->tmp))
             return ferr_set(err, FERR_IO_ERROR, "cannot make a temporary directory: %s",
                             strerror(errno));
@@ -71,13 +90,8 @@ int model_files_open(struct client *c, const char *uri, struct model_files *lm, 
 
 void model_files_close(struct model_files *lm)
 {
-    if (lm->made) {
-        struct sbuf cmd = SBUF_INIT;
-        sbuf_addf(&cmd, "rm -rf '%s'", lm->tmp);
-        if (system(cmd.buf) != 0)
-            fprintf(stderr, "ferry: could not remove %s\n", lm->tmp);
-        sbuf_release(&cmd);
-    }
+    if (lm->made && fs_remove_tree(lm->tmp))
+        fprintf(stderr, "ferry: could not remove %s\n", lm->tmp);
     sbuf_release(&lm->dir);
     sbuf_release(&lm->name);
     sbuf_release(&lm->version);

@@ -1,9 +1,11 @@
 /* SPDX-License-Identifier: MIT
- * A model URI as a local directory to load from: a directory or file://
- * path as it is; runs:/<run_id>/<path>, and models:/... whose version comes
- * from a run, downloaded through the client into a temporary directory
- * that model_files_close removes. Object-store sources are
- * NOT_IMPLEMENTED for now. */
+ * A model URI as a local directory to load from. A directory or file://
+ * path is read in place; runs:/<run_id>/<path>, models:/... (the version's
+ * files wherever the registry says they are), mlflow-artifacts:/... and a
+ * tracking server's http(s)://host/api/2.0/mlflow-artifacts/artifacts/...
+ * are downloaded through the client into a temporary directory that
+ * model_files_close removes. Object stores (s3://, gs://, ...) are
+ * NOT_IMPLEMENTED with a message naming what is read. */
 #ifndef FERRY_MODELS_MODEL_FILES_H
 #define FERRY_MODELS_MODEL_FILES_H
 

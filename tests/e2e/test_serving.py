@@ -354,3 +354,57 @@ def test_csv_that_is_not_utf8_is_refused_not_a_crash(ferry):
         assert st == 200 and len(js["predictions"]) == 1
     finally:
         assert s.stop() == 0
+
+
+def test_serving_a_version_whose_files_the_server_keeps(ferry):
+    """The MLflow way: the client uploads through the server's artifact proxy, the version's source
+    is mlflow-artifacts:/..., and `ferry models serve` pointed at the server fetches the files the
+    same way, from a models:/ URI, the mlflow-artifacts:/ URI itself, or the proxy's http URL."""
+    from support.server import Server
+    d, e = _model(ferry, "reg")
+    work = tempfile.mkdtemp(prefix="ferry-serve-proxy-")
+    srv = Server(ferry, db=os.path.join(work, "t.db")).start()
+    c = srv.client()
+    try:
+        info = c.create_run()["info"]
+        rid, root = info["run_id"], info["artifact_uri"]
+        assert root.startswith("mlflow-artifacts:/"), root
+        rel = root[len("mlflow-artifacts:/"):].lstrip("/")
+        for name in sorted(os.listdir(d)):
+            with open(os.path.join(d, name), "rb") as f:
+                r = c.raw("PUT", "/api/2.0/mlflow-artifacts/artifacts/%s/model/%s" % (rel, name),
+                          f.read(), {"Content-Type": "application/octet-stream"})
+            assert r.status == 200, r
+        c.ok(c.post("registered-models/create", {"name": "proxied"}))
+        source = root + "/model"
+        c.ok(c.post("model-versions/create", {"name": "proxied", "source": source,
+                                              "run_id": rid}))
+        env = {"FERRY_TRACKING_URI": srv.url}
+        proxied_url = "%s/api/2.0/mlflow-artifacts/artifacts/%s/model" % (srv.url, rel)
+        for uri in ("models:/proxied/1", source, proxied_url):
+            before = {n for n in os.listdir("/tmp") if n.startswith("ferry-model-")}
+            s = Serve(ferry, uri, env=env)
+            try:
+                st, js, _ = s.req("POST", "/invocations", {"dataframe_split": {
+                    "columns": e["columns"], "data": e["data"]}})
+                assert st == 200 and _close(js["predictions"], e["predictions"], 1e-6), (uri, js)
+            finally:
+                assert s.stop() == 0
+            # the download is removed when serving stops
+            after = {n for n in os.listdir("/tmp") if n.startswith("ferry-model-")}
+            assert after <= before, after - before
+        # an embedded client cannot reach files a server keeps: it is told which URI to use
+        r = subprocess.run([ferry, "models", "serve", "-m", source, "--port", "0"],
+                           capture_output=True, timeout=60,
+                           env=dict(os.environ, FERRY_TRACKING_URI=os.path.join(work, "x.db")))
+        assert r.returncode == 1 and b"tracking URI" in r.stderr, r
+        # a proxied path that is not there, an object store ferry does not read: clear errors
+        r = subprocess.run([ferry, "models", "serve", "-m", source + "-missing", "--port", "0"],
+                           capture_output=True, timeout=60, env=dict(os.environ, **env))
+        assert r.returncode == 1 and b"MLmodel" in r.stderr, r
+        r = subprocess.run([ferry, "models", "serve", "-m", "s3://bucket/model", "--port", "0"],
+                           capture_output=True, timeout=60, env=dict(os.environ, **env))
+        assert r.returncode == 1 and b"s3://bucket/model" in r.stderr, r
+    finally:
+        c.close()
+        assert srv.stop() == 0
