@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT
  * The one error type that crosses every layer. It carries an MLflow error code
  * and a message; it is fixed-size so reporting an error never allocates. Only
- * server/ turns a code into an HTTP status. Messages follow git: lower case, no
- * final period, the subject in quotes. */
+ * http/status.c turns a code into an HTTP status. ferry's own messages follow
+ * git: lower case, no final period, the subject in quotes; where MLflow's
+ * REST API has a message of its own, clients match on it and ferry gives it
+ * word for word. 1 KiB holds MLflow's longest with the user text it quotes
+ * (cut at 500 bytes). */
 #ifndef FERRY_BASE_FERR_H
 #define FERRY_BASE_FERR_H
 
@@ -26,7 +29,7 @@ enum ferr_code {
 
 struct ferr {
     enum ferr_code code;
-    char msg[256];
+    char msg[1024];
 };
 
 #define FERR_INIT                                                                                  \
