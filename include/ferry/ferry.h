@@ -301,8 +301,11 @@ FERRY_API ferry_status ferry_set_model_alias(ferry_client *c, const char *name, 
                                              int64_t version);
 
 /* Where a model URI's files are: models:/<name>/<version|stage|latest>,
- * models:/<name>@<alias> or runs:/<run_id>/<path>. *artifact_uri gets a new
- * string (ferry_free it). Over REST this needs a ferry server. */
+ * models:/<name>@<alias>, models:/<model_id> (MLflow 3's logged models) or
+ * runs:/<run_id>/<path>. *artifact_uri gets a new string (ferry_free it).
+ * Over REST this needs a ferry server. Errors: FERRY_ENOTFOUND (no such
+ * model, version or run), FERRY_EINVAL (a malformed URI, an alias that is
+ * not set: MLflow's INVALID_PARAMETER_VALUE). */
 FERRY_API ferry_status ferry_resolve_model_uri(ferry_client *c, const char *uri,
                                                char **artifact_uri);
 

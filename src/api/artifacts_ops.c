@@ -9,6 +9,7 @@
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 #include "domain/artifact_uri.h"
+#include "store/logged_models.h"
 #include "store/store.h"
 
 #include <stdlib.h>
@@ -53,30 +54,24 @@ static void page_of(const struct artifact_list *l, const char *dir, size_t offse
         page_token_encode((int64_t)end, &r->next_page_token);
 }
 
-static int x_list(const struct api_env *env, const struct api_op *op, void *req, void *resp,
-                  struct ferr *err)
+int api_list_artifacts_at(const struct api_env *env, const char *uri, const char *path,
+                          const char *page_token, struct rs_artifacts_list *r, struct ferr *err)
 {
-    (void)op;
-    struct rq_artifacts_list *q = req;
-    struct rs_artifacts_list *r = resp;
-    const char *path = q->path ? q->path : "";
     int64_t offset = 0;
-    struct run run;
     struct artifact_list l = {0};
     struct artifact_repo *own = NULL, *repo = env->artifacts;
     struct sbuf dir = SBUF_INIT;
     int rc = -1;
+    path = path ? path : "";
+    uri = uri ? uri : "";
     if ((*path && artifact_path_check(path, strlen(path), err)) ||
-        (q->page_token && *q->page_token && page_token_decode(q->page_token, &offset, err)))
+        (page_token && *page_token && page_token_decode(page_token, &offset, err)))
         return -1;
-    if (store_get_run(env->store, q->run_id, &run, err))
-        return -1;
-    const char *uri = run.info.artifact_uri ? run.info.artifact_uri : "";
     const char *root = artifact_uri_proxied_path(uri);
     if (root) {
         if (!repo) {
             ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                     "the run's artifacts are proxied (%.200s) but this server does not serve "
+                     "the artifacts are proxied (%.200s) but this server does not serve "
                      "artifacts",
                      uri);
             goto out;
@@ -98,6 +93,21 @@ out:
     artifact_list_release(&l);
     artifact_repo_close(own);
     sbuf_release(&dir);
+    return rc;
+}
+
+static int x_list(const struct api_env *env, const struct api_op *op, void *req, void *resp,
+                  struct ferr *err)
+{
+    (void)op;
+    struct rq_artifacts_list *q = req;
+    struct run run;
+    const char *path = q->path ? q->path : "";
+    if (*path && artifact_path_check(path, strlen(path), err))
+        return -1;
+    if (store_get_run(env->store, q->run_id, &run, err))
+        return -1;
+    int rc = api_list_artifacts_at(env, run.info.artifact_uri, path, q->page_token, resp, err);
     run_release(&run);
     return rc;
 }
@@ -116,6 +126,49 @@ const struct api_op api_artifacts_list = {
     .res = {ACCESS_READ, LOC_RUN_ID, "run_id"},
 };
 
-static const struct api_op *const artifacts_ops[] = {&api_artifacts_list};
+struct rq_logged_model_files {
+    const char *model_id;
+    const char *path;
+    const char *page_token;
+};
+static const struct api_field model_files_fields[] = {
+    F_STR(struct rq_logged_model_files, model_id, "model_id", AF_NONEMPTY | AF_IN_PATH),
+    F_STR(struct rq_logged_model_files, path, "artifact_directory_path", AF_OMIT_EMPTY),
+    F_STR(struct rq_logged_model_files, page_token, "page_token", AF_OMIT_EMPTY),
+};
+static const struct api_msg model_files_req =
+    API_MSG(struct rq_logged_model_files, model_files_fields);
+
+static int x_model_files(const struct api_env *env, const struct api_op *op, void *req, void *resp,
+                         struct ferr *err)
+{
+    (void)op;
+    struct rq_logged_model_files *q = req;
+    struct logged_model m;
+    const char *path = q->path ? q->path : "";
+    if (*path && artifact_path_check(path, strlen(path), err))
+        return -1;
+    if (store_get_logged_model(env->store, q->model_id, &m, err))
+        return -1;
+    int rc = api_list_artifacts_at(env, m.artifact_uri, path, q->page_token, resp, err);
+    logged_model_release(&m);
+    return rc;
+}
+
+static const struct api_op logged_model_files = {
+    .name = "logged-models/list-artifacts",
+    .root = "/api/2.0/mlflow",
+    .path = "logged-models/{model_id}/artifacts/directories",
+    .methods = HTTP_GET,
+    .call = HTTP_GET,
+    .flags = OP_AJAX | OP_IDEMPOTENT,
+    .max_body = API_BODY_SMALL,
+    .req = &model_files_req,
+    .resp = &list_resp,
+    .exec = x_model_files,
+    .res = {ACCESS_READ, LOC_LOGGED_MODEL, "model_id"},
+};
+
+static const struct api_op *const artifacts_ops[] = {&api_artifacts_list, &logged_model_files};
 const struct api_area api_artifacts_area = {"artifacts", artifacts_ops,
                                             sizeof(artifacts_ops) / sizeof(*artifacts_ops)};

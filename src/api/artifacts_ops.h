@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * The artifacts area's rows: MLflow's artifacts/list (a run's files,
- * wherever the run keeps them). The proxied artifact service's streaming
+ * wherever the run keeps them) and MLflow 3's listing of a logged model's
+ * files (logged-models/{model_id}/artifacts/directories). The proxied artifact service's streaming
  * routes are rows of the server's own (server/artifact_proxy.c). */
 #ifndef FERRY_API_ARTIFACTS_OPS_H
 #define FERRY_API_ARTIFACTS_OPS_H
@@ -22,5 +23,12 @@ struct rs_artifacts_list {
 };
 
 extern const struct api_op api_artifacts_list;
+
+/* One page of the entries directly in path (relative to the artifact root
+ * uri, "" for the root) into r: through env's proxied repository for an
+ * mlflow-artifacts:/ uri, else straight from the repository uri names. */
+int api_list_artifacts_at(const struct api_env *env, const char *uri, const char *path,
+                          const char *page_token, struct rs_artifacts_list *r,
+                          struct ferr *err) WARN_UNUSED;
 
 #endif

@@ -38,8 +38,23 @@ json_t *codec_metric_to_json(const struct metric *m)
     json_object_set_new(o, "value", fjson_double(m->value));
     json_object_set_new(o, "timestamp", json_integer(m->timestamp));
     json_object_set_new(o, "step", json_integer(m->step));
+    set_str(o, "dataset_name", m->dataset_name);
+    set_str(o, "dataset_digest", m->dataset_digest);
+    set_str(o, "model_id", m->model_id);
     set_str(o, "run_id", m->run_id);
     return o;
+}
+
+static json_t *model_refs_to_json(const struct model_ref_list *l, int with_step)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < l->n; i++) {
+        json_t *o = json_pack("{s:s}", "model_id", l->v[i].model_id);
+        if (with_step)
+            json_object_set_new(o, "step", json_integer(l->v[i].step));
+        json_array_append_new(a, o);
+    }
+    return a;
 }
 
 json_t *codec_experiment_to_json(const struct experiment *e)
@@ -110,8 +125,15 @@ json_t *codec_run_to_json(const struct run *r)
             json_array_append_new(a, codec_dataset_input_to_json(&r->inputs[i]));
         json_object_set_new(inputs, "dataset_inputs", a);
     }
-    return json_pack("{s:o, s:o, s:o}", "info", codec_run_info_to_json(&r->info), "data", data,
-                     "inputs", inputs);
+    if (r->model_inputs.n)
+        json_object_set_new(inputs, "model_inputs", model_refs_to_json(&r->model_inputs, 0));
+    json_t *o = json_pack("{s:o, s:o, s:o}", "info", codec_run_info_to_json(&r->info), "data", data,
+                          "inputs", inputs);
+    if (r->model_outputs.n)
+        json_object_set_new(
+            o, "outputs",
+            json_pack("{s:o}", "model_outputs", model_refs_to_json(&r->model_outputs, 1)));
+    return o;
 }
 
 static int bad(struct ferr *err, const char *field, const char *what)
@@ -156,7 +178,7 @@ fail:
 
 int codec_metric_from_json(json_t *j, struct metric *out, struct ferr *err)
 {
-    const char *key = NULL, *run_id = NULL;
+    const char *key = NULL, *run_id = NULL, *model_id = NULL, *ds_name = NULL, *ds_digest = NULL;
     memset(out, 0, sizeof(*out));
     out->timestamp = TIME_NONE;
     if (!json_is_object(j))
@@ -165,10 +187,39 @@ int codec_metric_from_json(json_t *j, struct metric *out, struct ferr *err)
         fjson_get_double(j, "value", JSON_REQUIRED, &out->value, err) < 0 ||
         fjson_get_int64(j, "timestamp", JSON_REQUIRED, &out->timestamp, err) < 0 ||
         fjson_get_int64(j, "step", JSON_OPTIONAL, &out->step, err) < 0 ||
-        fjson_get_str(j, "run_id", JSON_OPTIONAL, &run_id, err) < 0)
+        fjson_get_str(j, "run_id", JSON_OPTIONAL, &run_id, err) < 0 ||
+        fjson_get_str(j, "model_id", JSON_OPTIONAL, &model_id, err) < 0 ||
+        fjson_get_str(j, "dataset_name", JSON_OPTIONAL, &ds_name, err) < 0 ||
+        fjson_get_str(j, "dataset_digest", JSON_OPTIONAL, &ds_digest, err) < 0)
         return -1;
     out->key = xstrdup(key);
     out->run_id = xstrdup_or_null(run_id);
+    /* "" is protobuf's absent */
+    out->model_id = model_id && *model_id ? xstrdup(model_id) : NULL;
+    out->dataset_name = ds_name && *ds_name ? xstrdup(ds_name) : NULL;
+    out->dataset_digest = ds_digest && *ds_digest ? xstrdup(ds_digest) : NULL;
+    return 0;
+}
+
+/* [{"model_id": ..., "step": ...}] into l. */
+static int model_refs_from_json(json_t *arr, const char *field, struct model_ref_list *l,
+                                struct ferr *err)
+{
+    size_t i;
+    json_t *it;
+    if (!arr || json_is_null(arr))
+        return 0;
+    if (!json_is_array(arr))
+        return bad(err, field, "expected an array");
+    json_array_foreach(arr, i, it)
+    {
+        const char *id = NULL;
+        int64_t step = 0;
+        if (!json_is_object(it) || fjson_get_str(it, "model_id", JSON_REQUIRED, &id, err) < 0 ||
+            fjson_get_int64(it, "step", JSON_OPTIONAL, &step, err) < 0)
+            return json_is_object(it) ? -1 : bad(err, field, "expected objects");
+        model_ref_list_add(l, id, step);
+    }
     return 0;
 }
 
@@ -302,6 +353,13 @@ int codec_run_from_json(json_t *j, struct run *out, struct ferr *err)
             out->ninputs++;
         }
     }
+    json_t *outputs = json_object_get(j, "outputs");
+    if ((json_is_object(inputs) && model_refs_from_json(json_object_get(inputs, "model_inputs"),
+                                                        "model_inputs", &out->model_inputs, err)) ||
+        (json_is_object(outputs) &&
+         model_refs_from_json(json_object_get(outputs, "model_outputs"), "model_outputs",
+                              &out->model_outputs, err)))
+        goto fail;
     return 0;
 fail:
     run_release(out);
@@ -318,6 +376,18 @@ void codec_write_metric(struct sbuf *sb, const struct metric *m, int with_run_id
     fjson_add_int64(sb, m->timestamp);
     sbuf_addstr(sb, ",\"step\":");
     fjson_add_int64(sb, m->step);
+    if (m->dataset_name) {
+        sbuf_addstr(sb, ",\"dataset_name\":");
+        fjson_add_string(sb, m->dataset_name);
+    }
+    if (m->dataset_digest) {
+        sbuf_addstr(sb, ",\"dataset_digest\":");
+        fjson_add_string(sb, m->dataset_digest);
+    }
+    if (m->model_id) {
+        sbuf_addstr(sb, ",\"model_id\":");
+        fjson_add_string(sb, m->model_id);
+    }
     if (with_run_id && m->run_id) {
         sbuf_addstr(sb, ",\"run_id\":");
         fjson_add_string(sb, m->run_id);

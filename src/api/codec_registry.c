@@ -39,6 +39,7 @@ json_t *codec_model_version_to_json(const struct model_version *v)
     set_str(o, "status_message", v->status_message);
     set_tags(o, &v->tags);
     set_str(o, "run_link", v->run_link);
+    set_str(o, "model_id", v->model_id);
     if (v->aliases.n) {
         json_t *a = json_array();
         for (size_t i = 0; i < v->aliases.n; i++)
@@ -119,6 +120,7 @@ int codec_model_version_from_json(json_t *j, struct model_version *out, struct f
     out->source = dup_field(j, "source");
     out->run_id = dup_field(j, "run_id");
     out->run_link = dup_field(j, "run_link");
+    out->model_id = dup_field(j, "model_id");
     out->status = dup_field(j, "status");
     out->status_message = dup_field(j, "status_message");
     if (!out->current_stage)

@@ -6,6 +6,7 @@
 #include "api/artifacts_ops.h"
 #include "api/codec.h"
 #include "api/gc_ops.h"
+#include "api/logged_models_ops.h"
 #include "api/metrics_ops.h"
 #include "api/registry_ops.h"
 #include "api/tracking_ops.h"
@@ -14,6 +15,7 @@
 #include "http/client.h"
 #include "domain/artifact_uri.h"
 #include "domain/registry.h"
+#include "store/logged_models.h"
 #include "store/store.h"
 
 #include <inttypes.h>
@@ -27,11 +29,12 @@
 #define AT_C(base, off, type) ((const type *)(const void *)((const char *)(base) + (off)))
 
 const struct api_area *const api_areas[] = {
-    &api_tracking_area,  /* experiments/..., runs/... */
-    &api_metrics_area,   /* metric histories */
-    &api_registry_area,  /* registered-models/..., model-versions/..., ferry's own */
-    &api_artifacts_area, /* artifacts/list */
-    &api_gc_area,        /* ferry/gc */
+    &api_tracking_area,      /* experiments/..., runs/... */
+    &api_metrics_area,       /* metric histories */
+    &api_registry_area,      /* registered-models/..., model-versions/..., ferry's own */
+    &api_artifacts_area,     /* artifacts/list */
+    &api_gc_area,            /* ferry/gc */
+    &api_logged_models_area, /* logged-models/..., runs/outputs (MLflow 3) */
     NULL,
 };
 
@@ -725,6 +728,15 @@ int api_resolve_target(const struct api_op *op, const void *req, struct store *s
         break;
     case LOC_MODEL_URI:
         rc = str ? add_model_uri(out, s, str, err) : 0;
+        break;
+    case LOC_LOGGED_MODEL:
+        if (str && *str) {
+            struct logged_model m;
+            if ((rc = store_get_logged_model(s, str, &m, err)) == 0) {
+                add_experiment(out, m.experiment_id);
+                logged_model_release(&m);
+            }
+        }
         break;
     case LOC_ARTIFACT_PATH: /* "<experiment id>/<run id>/artifacts/...": its first segment */
         if (str && *str) {

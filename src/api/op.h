@@ -116,6 +116,7 @@ enum api_locator {
     LOC_ARTIFACT_PATH,   /* field: "<experiment id>/<run id>/artifacts/..." */
     LOC_NEW_EXPERIMENT,  /* creating an experiment */
     LOC_NEW_MODEL,       /* creating a registered model (field: its name) */
+    LOC_LOGGED_MODEL,    /* field: a logged model's id -> its experiment */
 };
 struct api_resource {
     enum api_access access;

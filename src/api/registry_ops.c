@@ -11,6 +11,7 @@
 #include "base/xalloc.h"
 #include "store/model_uri.h"
 #include "store/registry.h"
+#include "store/version_source.h"
 #include "store/store.h"
 
 #include <inttypes.h>
@@ -45,7 +46,8 @@ W_MSG(alias_set_req, W_NAME, F_STR(struct reg_write, alias, "alias", AF_REQUIRED
 W_MSG(alias_delete_req, W_NAME, F_STR(struct reg_write, alias, "alias", AF_REQUIRED));
 W_MSG(create_version_req, W_NAME, F_STR(struct reg_write, source, "source", AF_REQUIRED),
       F_STR(struct reg_write, run_id, "run_id", 0),
-      F_STR(struct reg_write, run_link, "run_link", 0), W_DESCRIPTION, W_TAGS);
+      F_STR(struct reg_write, run_link, "run_link", 0), W_DESCRIPTION, W_TAGS,
+      F_STR(struct reg_write, model_id, "model_id", AF_OMIT_EMPTY));
 W_MSG(update_version_req, W_NAME, W_VERSION, W_DESCRIPTION);
 W_MSG(version_req, W_NAME, W_VERSION);
 W_MSG(transition_req, W_NAME, W_VERSION, F_STR(struct reg_write, stage, "stage", AF_REQUIRED),
@@ -93,8 +95,22 @@ static int x_write(const struct api_env *env, const struct api_op *op, void *req
     w->action = (enum reg_action)op->arg;
     if (env->remote)
         w->user = env->user ? env->user : "";
-    if (store_registry_write(env->store, w, err))
+    if (w->action == REG_CREATE_VERSION) {
+        struct version_source vs;
+        int rc = store_version_prepare(env->store, w, &vs, err) ||
+                         store_registry_write(env->store, w, err) ||
+                         (w->model_id && *w->model_id &&
+                          store_version_link_model(env->store, w->model_id, w->name,
+                                                   w->created_version, err))
+                     ? -1
+                     : 0;
+        w->run_id = w->storage_location = NULL; /* they pointed into vs */
+        version_source_release(&vs);
+        if (rc)
+            return -1;
+    } else if (store_registry_write(env->store, w, err)) {
         return -1;
+    }
     if (!r)
         return 0;
     switch (w->action) {
@@ -340,8 +356,14 @@ static int x_download_uri(const struct api_env *env, const struct api_op *op, vo
     struct model_version v;
     if (store_get_model_version(env->store, q->name, q->version, &v, err))
         return -1;
-    ((struct rs_download_uri *)resp)->artifact_uri = v.source;
-    v.source = NULL;
+    /* as MLflow: where a models:/ source's files are, else the source */
+    if (v.storage_location) {
+        ((struct rs_download_uri *)resp)->artifact_uri = v.storage_location;
+        v.storage_location = NULL;
+    } else {
+        ((struct rs_download_uri *)resp)->artifact_uri = v.source;
+        v.source = NULL;
+    }
     model_version_release(&v);
     return 0;
 }

@@ -5,6 +5,8 @@
  * client sends: GET for experiments/get, get-by-name and runs/get, POST for
  * the rest (searches included). */
 #include "api/tracking_ops.h"
+#include "api/logged_models_ops.h"
+#include "store/logged_models.h"
 #include "api/codec.h"
 #include "api/types.h"
 #include "base/json.h"
@@ -301,9 +303,35 @@ static const struct api_field log_batch_fields[] = {
     F_KV(struct rq_log_batch, tags, "tags", 0),
 };
 static const struct api_msg log_batch_req = API_MSG(struct rq_log_batch, log_batch_fields);
+/* Whether a field was sent at all (server side; sends nothing). */
+static int presence_decode(json_t *in, const struct api_field *f, void *dst, struct ferr *err)
+{
+    (void)err;
+    json_t *v = json_object_get(in, f->name);
+    *(int *)dst = v && !json_is_null(v);
+    return 0;
+}
+
+static void presence_encode(json_t *out, const struct api_field *f, const void *src)
+{
+    (void)out;
+    (void)f;
+    (void)src;
+}
+
+static void presence_release(void *dst)
+{
+    (void)dst;
+}
+
+static const struct api_custom presence_field = {presence_decode, presence_encode,
+                                                 presence_release};
+
 static const struct api_field log_inputs_fields[] = {
     F_RUN_ID(struct rq_log_inputs, run_id, 0),
     F_LIST(struct rq_log_inputs, v, n, alloc, "datasets", 0, &api_type_dataset_input),
+    F_CUSTOM(struct rq_log_inputs, models, "models", &api_model_refs_field),
+    F_CUSTOM(struct rq_log_inputs, has_datasets, "datasets", &presence_field),
 };
 static const struct api_msg log_inputs_req = API_MSG(struct rq_log_inputs, log_inputs_fields);
 static const struct api_field log_model_fields[] = {
@@ -403,7 +431,15 @@ static int x_runs_log_inputs(const struct api_env *env, const struct api_op *op,
     (void)op;
     (void)resp;
     struct rq_log_inputs *q = req;
-    return store_log_inputs(env->store, q->run_id, q->v, q->n, err);
+    /* MLflow 2 requires datasets (an empty list will do); MLflow 3 takes
+     * models instead */
+    if (!q->has_datasets && !q->models.n)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "Missing value for required parameter 'datasets'. See the API docs for "
+                        "more information about request parameters.");
+    if ((q->has_datasets || q->n) && store_log_inputs(env->store, q->run_id, q->v, q->n, err))
+        return -1;
+    return q->models.n ? store_log_model_refs(env->store, q->run_id, 0, &q->models, err) : 0;
 }
 
 static int x_runs_log_model(const struct api_env *env, const struct api_op *op, void *req,

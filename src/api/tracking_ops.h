@@ -77,6 +77,8 @@ struct rq_log_inputs {
     const char *run_id;
     struct dataset_input *v;
     size_t n, alloc;
+    struct model_ref_list models; /* MLflow 3: logged models the run read */
+    int has_datasets;             /* "datasets" was sent (an empty list counts) */
 };
 struct rq_log_model {
     const char *run_id;

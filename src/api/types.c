@@ -2,6 +2,7 @@
 #include "api/types.h"
 #include "api/codec.h"
 #include "api/codec_registry.h"
+#include "api/codec_logged_model.h"
 #include "artifacts/repo.h"
 #include "base/json.h"
 #include "base/xalloc.h"
@@ -32,6 +33,9 @@ static void metric_release_one(struct metric *m)
 {
     free(m->key);
     free(m->run_id);
+    free(m->model_id);
+    free(m->dataset_name);
+    free(m->dataset_digest);
     memset(m, 0, sizeof(*m));
 }
 
@@ -87,3 +91,5 @@ API_TYPE(registry_event, struct registry_event, codec_registry_event_to_json,
          codec_registry_event_from_json, registry_event_release, NULL);
 API_TYPE(artifact_file, struct artifact_file, artifact_file_to_json, artifact_file_from_json,
          artifact_file_release, NULL);
+API_TYPE(logged_model, struct logged_model, codec_logged_model_to_json,
+         codec_logged_model_from_json, logged_model_release, NULL);

@@ -16,5 +16,6 @@ extern const struct api_type api_type_registered_model;
 extern const struct api_type api_type_model_version;
 extern const struct api_type api_type_registry_event;
 extern const struct api_type api_type_artifact_file; /* {path, is_dir, file_size} */
+extern const struct api_type api_type_logged_model;
 
 #endif

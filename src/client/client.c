@@ -277,7 +277,11 @@ int client_log_inputs(struct client *c, const char *run_id, const struct dataset
     for (size_t i = 0; i < n; i++)
         if (validate_dataset_input(&inputs[i], err))
             return -1;
-    struct rq_log_inputs q = {run_id, (struct dataset_input *)inputs, n, n};
+    struct rq_log_inputs q = {.run_id = run_id,
+                              .v = (struct dataset_input *)inputs,
+                              .n = n,
+                              .alloc = n,
+                              .has_datasets = 1};
     return client_call(c, &api_runs_log_inputs, &q, NULL, err);
 }
 

@@ -269,7 +269,8 @@ static int auto_flush(struct ferry_client *fc)
 static int log_metric(struct ferry_client *fc, const char *run_id, const char *key, double v,
                       int64_t ts, int64_t step)
 {
-    struct metric m = {(char *)key, v, ts ? ts : ftime_now_ms(), step, NULL};
+    struct metric m = {
+        .key = (char *)key, .value = v, .timestamp = ts ? ts : ftime_now_ms(), .step = step};
     if (ferry_api_need(fc, run_id, "run_id") || ferry_api_need(fc, key, "key") ||
         validate_run_id(run_id, &fc->err) || validate_metric(&m, &fc->err))
         return -1;
@@ -703,8 +704,15 @@ static int register_model(struct ferry_client *fc, const char *source, const cha
     char run_id[33] = "";
     if (ferry_api_need(fc, source, "source") || ferry_api_need(fc, name, "name"))
         return -1;
-    if (!strncmp(source, "runs:/", 6))
+    if (!strncmp(source, "runs:/", 6)) {
+        /* the run must exist, as MLflow's client checks when it resolves a
+         * runs:/ source (the server stores any run id it is given) */
+        struct run run;
         snprintf(run_id, sizeof(run_id), "%.*s", (int)strcspn(source + 6, "/"), source + 6);
+        if (client_get_run(fc->c, run_id, &run, &fc->err))
+            return -1;
+        run_release(&run);
+    }
     struct reg_write cm = {.action = REG_CREATE_MODEL, .name = name};
     if (client_registry_write(fc->c, &cm, &fc->err)) {
         if (fc->err.code != FERR_RESOURCE_ALREADY_EXISTS)

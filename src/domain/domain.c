@@ -123,6 +123,7 @@ void metric_list_add(struct metric_list *l, const char *key, double value, int64
     m->timestamp = ts;
     m->step = step;
     m->run_id = NULL;
+    m->model_id = m->dataset_name = m->dataset_digest = NULL;
 }
 
 void metric_list_release(struct metric_list *l)
@@ -132,7 +133,27 @@ void metric_list_release(struct metric_list *l)
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].key);
         free(l->v[i].run_id);
+        free(l->v[i].model_id);
+        free(l->v[i].dataset_name);
+        free(l->v[i].dataset_digest);
     }
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+void model_ref_list_add(struct model_ref_list *l, const char *model_id, int64_t step)
+{
+    ALLOC_GROW(l->v, l->n + 1, l->alloc);
+    l->v[l->n].model_id = xstrdup(model_id);
+    l->v[l->n++].step = step;
+}
+
+void model_ref_list_release(struct model_ref_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].model_id);
     free(l->v);
     memset(l, 0, sizeof(*l));
 }
@@ -196,6 +217,8 @@ void run_release(struct run *r)
     for (size_t i = 0; i < r->ninputs; i++)
         dataset_input_release(&r->inputs[i]);
     free(r->inputs);
+    model_ref_list_release(&r->model_inputs);
+    model_ref_list_release(&r->model_outputs);
     memset(r, 0, sizeof(*r));
 }
 

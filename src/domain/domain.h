@@ -56,6 +56,10 @@ struct metric {
     int64_t timestamp; /* ms since the epoch */
     int64_t step;
     char *run_id; /* set only where a response carries it (bulk history) */
+    /* MLflow 3: the logged model the value measures (NULL: none), and the
+     * dataset it was measured on (NULL: none) */
+    char *model_id;
+    char *dataset_name, *dataset_digest;
 };
 
 struct metric_list {
@@ -117,6 +121,20 @@ struct dataset_input {
 
 void dataset_input_release(struct dataset_input *di);
 
+/* A logged model a run read (an input) or produced (an output, at a step). */
+struct model_ref {
+    char *model_id;
+    int64_t step; /* outputs only */
+};
+
+struct model_ref_list {
+    struct model_ref *v;
+    size_t n, alloc;
+};
+
+void model_ref_list_add(struct model_ref_list *l, const char *model_id, int64_t step);
+void model_ref_list_release(struct model_ref_list *l);
+
 struct run {
     struct run_info info;
     struct metric_list metrics; /* latest value per key */
@@ -124,6 +142,7 @@ struct run {
     struct kv_list tags;
     struct dataset_input *inputs;
     size_t ninputs, ainputs;
+    struct model_ref_list model_inputs, model_outputs;
 };
 
 void run_release(struct run *r);

@@ -28,6 +28,8 @@ void model_version_release(struct model_version *v)
     free(v->source);
     free(v->run_id);
     free(v->run_link);
+    free(v->model_id);
+    free(v->storage_location);
     free(v->status);
     free(v->status_message);
     kv_list_release(&v->tags);

@@ -31,7 +31,11 @@ struct model_version {
     char *source;
     char *run_id;   /* NULL when not from a run */
     char *run_link; /* NULL when not given */
-    char *status;   /* READY (ferry registers synchronously) */
+    char *model_id; /* MLflow 3: the logged model registered; NULL: none */
+    /* where the files are when source does not say it directly (a
+     * models:/ source): what get-download-uri answers; NULL: the source */
+    char *storage_location;
+    char *status; /* READY (ferry registers synchronously) */
     char *status_message;
     struct kv_list tags;
     struct kv_list aliases; /* key: alias, value unused ("") */
@@ -122,6 +126,8 @@ struct reg_write {
     const char *stage;                      /* transition */
     int archive_existing;                   /* transition */
     const char *source, *run_id, *run_link; /* create version */
+    const char *model_id;                   /* create version: a logged model's id */
+    const char *storage_location;           /* create version: resolved from a models:/ source */
     struct kv_list tags;                    /* create: a shallow copy of the caller's */
     int64_t created_version;                /* out: the new version's number */
 };

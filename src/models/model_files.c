@@ -49,8 +49,10 @@ static int fetch_dir(struct client *c, const char *uri, const char *tmp, struct 
         /* where the version's files are, a run's source already followed */
         if (client_resolve_model_uri(c, uri, &where, &v, err))
             return -1;
-        sbuf_addstr(name, v.name);
-        sbuf_addf(version, "%" PRId64, v.version);
+        if (v.name) { /* not for models:/<model_id> */
+            sbuf_addstr(name, v.name);
+            sbuf_addf(version, "%" PRId64, v.version);
+        }
         uri = where;
     }
     if (!strncmp(uri, "file://", 7))

@@ -393,25 +393,45 @@ static const struct attr version_attrs[] = {
     {NULL, NULL, 0},
 };
 
+/* MLflow 3's logged models, with its aliases. */
+static const struct attr logged_model_attrs[] = {
+    {"name", "name", 0},
+    {"model_id", "model_id", 0},
+    {"model_type", "model_type", 0},
+    {"status", "status", 0},
+    {"status_message", "status_message", 0},
+    {"source_run_id", "source_run_id", 0},
+    {"experiment_id", "experiment_id", 0},
+    {"artifact_location", "artifact_location", 0},
+    {"creation_timestamp", "creation_timestamp", 1},
+    {"creation_timestamp_ms", "creation_timestamp", 1},
+    {"creation_time", "creation_timestamp", 1},
+    {"last_updated_timestamp", "last_updated_timestamp", 1},
+    {"last_updated_timestamp_ms", "last_updated_timestamp", 1},
+    {NULL, NULL, 0},
+};
+
 static const struct attr dataset_attrs[] = {
     {"name", "name", 0}, {"digest", "digest", 0}, {"context", "context", 0}, {NULL, NULL, 0}};
 
 static int entity_of(const char *s, size_t n, enum filter_domain dom, enum fentity *out)
 {
+    /* scope: 0 everywhere; 1 runs and logged models; 2 runs only */
     static const struct {
         const char *name;
         enum fentity e;
-        int runs_only;
+        int scope;
     } tab[] = {
         {"metric", FE_METRIC, 1},   {"metrics", FE_METRIC, 1},   {"param", FE_PARAM, 1},
         {"params", FE_PARAM, 1},    {"parameter", FE_PARAM, 1},  {"parameters", FE_PARAM, 1},
         {"tag", FE_TAG, 0},         {"tags", FE_TAG, 0},         {"attribute", FE_ATTR, 0},
-        {"attributes", FE_ATTR, 0}, {"attr", FE_ATTR, 0},        {"run", FE_ATTR, 1},
-        {"dataset", FE_DATASET, 1}, {"datasets", FE_DATASET, 1},
+        {"attributes", FE_ATTR, 0}, {"attr", FE_ATTR, 0},        {"run", FE_ATTR, 2},
+        {"dataset", FE_DATASET, 2}, {"datasets", FE_DATASET, 2},
     };
     for (size_t i = 0; i < sizeof(tab) / sizeof(*tab); i++) {
         if (strlen(tab[i].name) == n && !strncasecmp(tab[i].name, s, n) &&
-            (dom == FILTER_RUNS || !tab[i].runs_only)) {
+            (dom == FILTER_RUNS || !tab[i].scope ||
+             (dom == FILTER_LOGGED_MODELS && tab[i].scope == 1))) {
             *out = tab[i].e;
             return 0;
         }
@@ -436,6 +456,11 @@ static const struct attr *attr_table(const struct parser *p, enum fentity e, int
     if (p->dom == FILTER_MODELS) {
         *hint = "expected name, creation_timestamp or last_updated_timestamp";
         return model_attrs;
+    }
+    if (p->dom == FILTER_LOGGED_MODELS) {
+        *hint = "expected name, model_id, model_type, status, status_message, source_run_id, "
+                "experiment_id, artifact_location, creation_timestamp or last_updated_timestamp";
+        return logged_model_attrs;
     }
     if (p->dom == FILTER_MODEL_VERSIONS) {
         *hint = "expected name, version_number, run_id, source_path, current_stage, "
@@ -495,10 +520,11 @@ static int key_entity(struct parser *p, const char *ent, size_t entlen, struct k
 {
     if (!entity_of(ent, entlen, p->dom, &k->entity))
         return 0;
-    return fail_text(p, k->pos, "unknown entity type ", ent, entlen,
-                     p->dom == FILTER_RUNS
-                         ? "expected metrics, params, tags, attributes or datasets"
-                         : "expected tags or attributes");
+    return fail_text(
+        p, k->pos, "unknown entity type ", ent, entlen,
+        p->dom == FILTER_RUNS            ? "expected metrics, params, tags, attributes or datasets"
+        : p->dom == FILTER_LOGGED_MODELS ? "expected metrics, params, tags or attributes"
+                                         : "expected tags or attributes");
 }
 
 /* key := entity '.' name | name, with either part possibly quoted. */

@@ -43,7 +43,13 @@
 #define FILTER_MAX_VALUES      10000
 
 /* What is being searched: decides which entities and attributes exist. */
-enum filter_domain { FILTER_RUNS, FILTER_EXPERIMENTS, FILTER_MODELS, FILTER_MODEL_VERSIONS };
+enum filter_domain {
+    FILTER_RUNS,
+    FILTER_EXPERIMENTS,
+    FILTER_MODELS,
+    FILTER_MODEL_VERSIONS,
+    FILTER_LOGGED_MODELS
+};
 
 enum fentity { FE_METRIC, FE_PARAM, FE_TAG, FE_ATTR, FE_DATASET };
 

@@ -3,6 +3,7 @@
  * the lineage endpoint, serving later), through the store's front
  * functions only, so whatever backend holds the runs and the registry. */
 #include "store/model_uri.h"
+#include "store/logged_models.h"
 #include "store/registry.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
@@ -35,6 +36,29 @@ static int resolve_runs_uri(struct store *s, const char *uri, char **out, struct
         sbuf_addf(&sb, "/%s", path);
     run_release(&run);
     *out = sbuf_detach(&sb, NULL);
+    return 0;
+}
+
+/* models:/<model_id> -> the logged model's artifact location. */
+static int resolve_logged_model(struct store *s, const char *model_id, char **out, struct ferr *err)
+{
+    struct logged_model m;
+    if (store_get_logged_model(s, model_id, &m, err))
+        return -1;
+    *out = m.artifact_uri;
+    m.artifact_uri = NULL;
+    logged_model_release(&m);
+    return 0;
+}
+
+/* A version's location: runs:/... and models:/<model_id> followed once. */
+static int follow(struct store *s, const char *where, char **out, struct ferr *err)
+{
+    if (!strncmp(where, "runs:/", 6))
+        return resolve_runs_uri(s, where, out, err);
+    if (!strncmp(where, "models:/", 8) && where[8] && !strpbrk(where + 8, "/@"))
+        return resolve_logged_model(s, where + 8, out, err);
+    *out = xstrdup(where);
     return 0;
 }
 
@@ -73,11 +97,13 @@ int store_resolve_model_uri(struct store *s, const char *uri, char **artifact_ur
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing value for the model URI");
     if (!strncmp(uri, "runs:/", 6))
         return resolve_runs_uri(s, uri, artifact_uri, err);
+    if (!strncmp(uri, "models:/", 8) && !strpbrk(uri + 8, "/@") && uri[8])
+        return resolve_logged_model(s, uri + 8, artifact_uri, err);
     if (strncmp(uri, "models:/", 8))
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "unsupported model URI '%.200s': expected models:/<name>/<version>, "
-                        "models:/<name>/<stage>, models:/<name>/latest, models:/<name>@<alias> "
-                        "or runs:/<run_id>/<path>",
+                        "models:/<name>/<stage>, models:/<name>/latest, models:/<name>@<alias>, "
+                        "models:/<model_id> or runs:/<run_id>/<path>",
                         uri);
     const char *body = uri + 8;
     const char *at = strrchr(body, '@'), *slash = strrchr(body, '/');
@@ -110,11 +136,10 @@ int store_resolve_model_uri(struct store *s, const char *uri, char **artifact_ur
     }
     if (rc)
         return -1;
-    /* A version registered from a run points at runs:/...: follow it once. */
-    if (!strncmp(v.source, "runs:/", 6))
-        rc = resolve_runs_uri(s, v.source, artifact_uri, err);
-    else
-        *artifact_uri = xstrdup(v.source);
+    /* Where the files are (a models:/ source was resolved when the version
+     * was made), else the source; a runs:/ or models:/<model_id> there is
+     * followed once. */
+    rc = follow(s, v.storage_location ? v.storage_location : v.source, artifact_uri, err);
     if (rc || !version)
         model_version_release(&v);
     else

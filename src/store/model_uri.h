@@ -11,8 +11,11 @@
 
 /* Where the files of a model URI are:
  *   models:/<name>/<version>, models:/<name>/<stage> (the newest version in
- *   it), models:/<name>/latest, models:/<name>@<alias>, runs:/<run_id>/<path>.
- * A version whose source is a runs:/ URI is followed to the run's artifacts.
+ *   it), models:/<name>/latest, models:/<name>@<alias>, runs:/<run_id>/<path>,
+ *   and MLflow 3's models:/<model_id> (a logged model's artifact location).
+ * A version's files are where its storage location says (a version made
+ * from a models:/ source), else its source; a runs:/ or models:/<model_id>
+ * there is followed once.
  * *artifact_uri gets a new string; version (may be NULL) the version the URI
  * named (empty for runs:/ URIs). */
 int store_resolve_model_uri(struct store *s, const char *uri, char **artifact_uri,

@@ -37,6 +37,7 @@
 #include "store/filter.h"
 #include "base/xalloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,6 +51,8 @@
 struct compiler {
     struct sql_frag *f;
     enum filter_domain dom;
+    const struct logged_model_search *lm; /* FILTER_LOGGED_MODELS: its datasets */
+    int saw_metric;                       /* a metric comparison was compiled */
 };
 
 /* ---------- comparisons ---------- */
@@ -130,12 +133,27 @@ static const struct colmap version_cols[] = {
     {NULL, NULL, 0},
 };
 
+static const struct colmap logged_model_cols[] = {
+    {"name", "lm.name", 0},
+    {"model_id", "lm.model_id", 0},
+    {"model_type", "lm.model_type", 1},
+    {"status", "lm.status", 0},
+    {"status_message", "lm.status_message", 1},
+    {"source_run_id", "lm.source_run_id", 1},
+    {"experiment_id", "lm.experiment_id", 0},
+    {"artifact_location", "lm.artifact_location", 0},
+    {"creation_timestamp", "lm.creation_time", 0},
+    {"last_updated_timestamp", "lm.last_updated_time", 0},
+    {NULL, NULL, 0},
+};
+
 static const struct colmap *column(enum filter_domain dom, const char *attr)
 {
-    const struct colmap *m = dom == FILTER_RUNS          ? run_cols
-                             : dom == FILTER_EXPERIMENTS ? experiment_cols
-                             : dom == FILTER_MODELS      ? model_cols
-                                                         : version_cols;
+    const struct colmap *m = dom == FILTER_RUNS            ? run_cols
+                             : dom == FILTER_EXPERIMENTS   ? experiment_cols
+                             : dom == FILTER_MODELS        ? model_cols
+                             : dom == FILTER_LOGGED_MODELS ? logged_model_cols
+                                                           : version_cols;
     for (; m->attr; m++)
         if (!strcmp(m->attr, attr))
             return m;
@@ -181,9 +199,54 @@ static void compile_dataset(struct sql_frag *f, int neg, const struct fnode *n)
     sbuf_addch(&f->sql, ')');
 }
 
+/* " AND (x.dataset_name = ? [AND x.dataset_digest = ?] OR ...)" for a
+ * logged-model search restricted to datasets; nothing otherwise. */
+static void logged_model_datasets(struct sql_frag *f, const struct logged_model_search *q)
+{
+    if (!q || !q->ndatasets)
+        return;
+    sbuf_addstr(&f->sql, " AND (");
+    for (size_t i = 0; i < q->ndatasets; i++) {
+        sbuf_addstr(&f->sql, i ? " OR (x.dataset_name = " : "(x.dataset_name = ");
+        sql_frag_text(f, q->datasets[i].dataset_name);
+        if (q->datasets[i].dataset_digest) {
+            sbuf_addstr(&f->sql, " AND x.dataset_digest = ");
+            sql_frag_text(f, q->datasets[i].dataset_digest);
+        }
+        sbuf_addch(&f->sql, ')');
+    }
+    sbuf_addch(&f->sql, ')');
+}
+
+/* A logged model's metric, param or tag: any point of the metric matches
+ * (as MLflow), on the search's datasets when it names some. */
+static void compile_logged_model_cmp(struct compiler *c, const struct fnode *n, int neg)
+{
+    struct sql_frag *f = c->f;
+    const char *from = n->entity == FE_METRIC  ? "logged_model_metrics"
+                       : n->entity == FE_PARAM ? "logged_model_params"
+                                               : "logged_model_tags";
+    sbuf_addf(&f->sql,
+              "%sEXISTS (SELECT 1 FROM %s x WHERE x.model = lm.id AND x.key = ", neg ? "NOT " : "",
+              from);
+    sql_frag_text(f, n->key);
+    if (n->entity == FE_METRIC) {
+        sbuf_addstr(&f->sql, " AND x.is_nan = 0");
+        logged_model_datasets(f, c->lm);
+        c->saw_metric = 1;
+    }
+    sbuf_addstr(&f->sql, " AND ");
+    compile_op(f, "x.value", n);
+    sbuf_addch(&f->sql, ')');
+}
+
 static void compile_cmp(struct compiler *c, const struct fnode *n, int neg)
 {
     struct sql_frag *f = c->f;
+    if (c->dom == FILTER_LOGGED_MODELS && n->entity != FE_ATTR) {
+        compile_logged_model_cmp(c, n, neg);
+        return;
+    }
     if (c->dom == FILTER_EXPERIMENTS && n->entity == FE_TAG) {
         compile_exists(f, neg, "experiment_tags x", "x.experiment_id = e.experiment_id", n->key, "",
                        n);
@@ -317,11 +380,12 @@ static void compile_node(struct compiler *c, const struct fnode *n, int neg)
 }
 
 /* Appends " AND <filter>" for a non-empty filter. */
-static int compile_filter(struct sql_frag *f, const char *filter, enum filter_domain dom,
-                          struct ferr *err)
+static int compile_filter_lm(struct sql_frag *f, const char *filter, enum filter_domain dom,
+                             const struct logged_model_search *lm, int *saw_metric,
+                             struct ferr *err)
 {
     struct fnode *ast;
-    struct compiler c = {f, dom};
+    struct compiler c = {f, dom, lm, 0};
     if (filter_parse(filter, dom, &ast, err))
         return -1;
     int rc = 0;
@@ -334,7 +398,15 @@ static int compile_filter(struct sql_frag *f, const char *filter, enum filter_do
         compile_node(&c, ast, 0);
     }
     fnode_free(ast);
+    if (saw_metric)
+        *saw_metric = c.saw_metric;
     return rc;
+}
+
+static int compile_filter(struct sql_frag *f, const char *filter, enum filter_domain dom,
+                          struct ferr *err)
+{
+    return compile_filter_lm(f, filter, dom, NULL, NULL, err);
 }
 
 /* ---------- ordering ---------- */
@@ -420,19 +492,19 @@ static void run_order_release(struct run_order *o)
         forder_release(&o->keys[i]);
 }
 
-/* "r.experiment_id IN (?, ...)", each id a decimal integer. */
-static int experiment_ids_clause(const struct run_search *q, struct sql_frag *f, struct ferr *err)
+/* "<col> IN (?, ...)", each id a decimal integer. */
+static int experiment_ids_clause(const char *const *ids, size_t nids, const char *col,
+                                 struct sql_frag *f, struct ferr *err)
 {
-    if (!q->nexperiment_ids)
+    if (!nids)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "missing value for required parameter 'experiment_ids'");
-    if (q->nexperiment_ids > MAX_EXPERIMENT_IDS)
+    if (nids > MAX_EXPERIMENT_IDS)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "too many experiment_ids (%zu, at most %d)", q->nexperiment_ids,
-                        MAX_EXPERIMENT_IDS);
-    sbuf_addstr(&f->sql, "r.experiment_id IN (");
-    for (size_t i = 0; i < q->nexperiment_ids; i++) {
-        const char *id = q->experiment_ids[i] ? q->experiment_ids[i] : "";
+                        "too many experiment_ids (%zu, at most %d)", nids, MAX_EXPERIMENT_IDS);
+    sbuf_addf(&f->sql, "%s IN (", col);
+    for (size_t i = 0; i < nids; i++) {
+        const char *id = ids[i] ? ids[i] : "";
         size_t n = strspn(id, "0123456789");
         if (!n || id[n] || n > 18) {
             struct sbuf sb = SBUF_INIT;
@@ -476,7 +548,8 @@ int search_sql_runs(const struct run_search *q, int64_t limit, int64_t offset, s
     sql_frag_init(&o.joins, out->dialect);
     sbuf_init(&o.terms, 0);
     sql_frag_init(&where, out->dialect);
-    if (experiment_ids_clause(q, &where, err))
+    if (experiment_ids_clause(q->experiment_ids, q->nexperiment_ids, "r.experiment_id", &where,
+                              err))
         goto out;
     view_clause(&where.sql, q->view, "r");
     if (compile_filter(&where, q->filter, FILTER_RUNS, err) || run_order_parse(q, &o, err))
@@ -552,6 +625,9 @@ static int registry_order(const struct registry_search *q, enum filter_domain do
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "too many order_by clauses (%zu, at most %d)", q->norder_by,
                         MAX_ORDER_KEYS);
+    /* MLflow's default for versions: the last updated first. */
+    if (!q->norder_by && dom == FILTER_MODEL_VERSIONS)
+        order_term(terms, d, "v.last_updated_time", 1, 0);
     for (size_t i = 0; i < q->norder_by; i++) {
         struct forder k;
         if (filter_parse_order(q->order_by[i], dom, &k, err))
@@ -560,7 +636,7 @@ static int registry_order(const struct registry_search *q, enum filter_domain do
         order_term(terms, d, column(dom, k.key)->col, k.descending, 0);
         forder_release(&k);
     }
-    /* MLflow's default and tie-breaks: by name, then newest version first. */
+    /* MLflow's tie-breaks: by name, then newest version first. */
     sbuf_addstr(terms, dom == FILTER_MODELS ? "m.name ASC" : "m.name ASC, v.version DESC");
     return 0;
 }
@@ -586,6 +662,126 @@ int search_sql_registry(const struct registry_search *q, enum filter_domain dom,
     rc = 0;
 out:
     sql_frag_release(&where);
+    sbuf_release(&terms);
+    return rc;
+}
+
+/* ---------- logged models ---------- */
+
+/* MLflow's order_by field names for logged models: a column or an alias. */
+static const struct {
+    const char *name, *col;
+} logged_model_order_cols[] = {
+    {"name", "lm.name"},
+    {"model_id", "lm.model_id"},
+    {"model_type", "lm.model_type"},
+    {"status", "lm.status"},
+    {"status_message", "lm.status_message"},
+    {"source_run_id", "lm.source_run_id"},
+    {"experiment_id", "lm.experiment_id"},
+    {"artifact_location", "lm.artifact_location"},
+    {"creation_timestamp_ms", "lm.creation_time"},
+    {"creation_timestamp", "lm.creation_time"},
+    {"creation_time", "lm.creation_time"},
+    {"last_updated_timestamp_ms", "lm.last_updated_time"},
+    {"last_updated_timestamp", "lm.last_updated_time"},
+};
+
+static int bad_order_field(const char *name, const char *why, struct ferr *err)
+{
+    struct sbuf sb = SBUF_INIT;
+    filter_add_snippet(&sb, name, strlen(name), 200);
+    ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "Invalid order by field name: %s%s", sb.buf, why);
+    sbuf_release(&sb);
+    return -1;
+}
+
+/* One order_by clause: a column term, or a LEFT JOIN of each model's latest
+ * point of a metric (by timestamp, then step; on the clause's dataset) and
+ * its term. Missing values sort last both ways, as MLflow. */
+static int logged_model_order_key(const struct logged_model_order *o, size_t i,
+                                  struct sql_frag *joins, struct sbuf *terms, int *by_creation,
+                                  struct ferr *err)
+{
+    const struct sql_dialect *d = joins->dialect;
+    const char *name = o->field_name ? o->field_name : "";
+    const char *dot = strchr(name, '.');
+    if (!dot) {
+        for (size_t k = 0; k < sizeof(logged_model_order_cols) / sizeof(*logged_model_order_cols);
+             k++) {
+            if (!strcmp(name, logged_model_order_cols[k].name)) {
+                *by_creation |= !strcmp(logged_model_order_cols[k].col, "lm.creation_time");
+                order_term(terms, d, logged_model_order_cols[k].col, !o->ascending, 1);
+                return 0;
+            }
+        }
+        return bad_order_field(name, "", err);
+    }
+    if ((size_t)(dot - name) != 7 || strncmp(name, "metrics", 7) || !dot[1])
+        return bad_order_field(name, ". Only metrics are supported.", err);
+    sbuf_addf(&joins->sql,
+              " LEFT JOIN (SELECT t.model, t.value FROM (SELECT x.model, CASE WHEN x.is_nan = 0 "
+              "THEN x.value END AS value, row_number() OVER (PARTITION BY x.model ORDER BY "
+              "x.timestamp DESC, x.step DESC, x.value DESC) AS rn FROM logged_model_metrics x "
+              "WHERE x.key = ");
+    sql_frag_text(joins, dot + 1);
+    if (o->dataset_name) {
+        sbuf_addstr(&joins->sql, " AND x.dataset_name = ");
+        sql_frag_text(joins, o->dataset_name);
+    }
+    if (o->dataset_digest) {
+        sbuf_addstr(&joins->sql, " AND x.dataset_digest = ");
+        sql_frag_text(joins, o->dataset_digest);
+    }
+    sbuf_addf(&joins->sql, ") t WHERE t.rn = 1) o%zu ON o%zu.model = lm.id", i, i);
+    char col[32];
+    snprintf(col, sizeof(col), "o%zu.value", i);
+    order_term(terms, d, col, !o->ascending, 1);
+    return 0;
+}
+
+int search_sql_logged_models(const struct logged_model_search *q, int64_t limit, int64_t offset,
+                             struct sql_frag *out, struct ferr *err)
+{
+    struct sql_frag where, joins;
+    struct sbuf terms = SBUF_INIT;
+    int rc = -1, by_creation = 0, saw_metric = 0;
+    sql_frag_init(&where, out->dialect);
+    sql_frag_init(&joins, out->dialect);
+    if (q->norder_by > MAX_ORDER_KEYS) {
+        ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "too many order_by clauses (%zu, at most %d)",
+                 q->norder_by, MAX_ORDER_KEYS);
+        goto out;
+    }
+    if (experiment_ids_clause(q->experiment_ids, q->nexperiment_ids, "lm.experiment_id", &where,
+                              err))
+        goto out;
+    sbuf_addstr(&where.sql, " AND lm.lifecycle_stage = 'active'");
+    if (compile_filter_lm(&where, q->filter, FILTER_LOGGED_MODELS, q, &saw_metric, err))
+        goto out;
+    /* datasets without a metric clause: the models measured on them */
+    if (q->ndatasets && !saw_metric) {
+        sbuf_addstr(&where.sql,
+                    " AND EXISTS (SELECT 1 FROM logged_model_metrics x WHERE x.model = lm.id");
+        logged_model_datasets(&where, q);
+        sbuf_addch(&where.sql, ')');
+    }
+    for (size_t i = 0; i < q->norder_by; i++)
+        if (logged_model_order_key(&q->order_by[i], i, &joins, &terms, &by_creation, err))
+            goto out;
+    if (!by_creation)
+        order_term(&terms, out->dialect, "lm.creation_time", 1, 0);
+    sbuf_addstr(&terms, "lm.model_id ASC");
+    sbuf_addstr(&out->sql, "SELECT lm.id FROM logged_models lm");
+    sql_frag_append(out, &joins);
+    sbuf_addstr(&out->sql, " WHERE ");
+    sql_frag_append(out, &where);
+    sbuf_addf(&out->sql, " ORDER BY %s", terms.buf);
+    limit_clause(out, limit, offset);
+    rc = 0;
+out:
+    sql_frag_release(&where);
+    sql_frag_release(&joins);
     sbuf_release(&terms);
     return rc;
 }

@@ -13,6 +13,7 @@
 
 #include "base/ferr.h"
 #include "domain/domain.h"
+#include "domain/logged_model.h"
 #include "domain/registry.h"
 #include "store/filter.h"
 #include "store/sqlfrag.h"
@@ -38,5 +39,10 @@ int search_sql_experiments(const struct experiment_search *q, int64_t limit, int
  * search, ordered, one page. dom is FILTER_MODELS or FILTER_MODEL_VERSIONS. */
 int search_sql_registry(const struct registry_search *q, enum filter_domain dom, int64_t limit,
                         int64_t offset, struct sql_frag *out, struct ferr *err) WARN_UNUSED;
+
+/* The ids of the logged models matching a search (store/logged_models.h),
+ * ordered, one page. */
+int search_sql_logged_models(const struct logged_model_search *q, int64_t limit, int64_t offset,
+                             struct sql_frag *out, struct ferr *err) WARN_UNUSED;
 
 #endif

@@ -23,7 +23,8 @@ Case file fields:
 Values anywhere in a case may use the seeded fixture: $RUN (an active run with
 params, tags, metrics and a dataset input), $DELETED_RUN, $MISSING_RUN (a
 well-formed id that names no run), $EXP / $EXP_NAME (its experiment),
-$DELETED_EXP; and generators: {"$str": "x", "times": N} (a long string),
+$DELETED_EXP, $MODEL (a logged model of $RUN with a param, a tag and a metric),
+$MISSING_MODEL; and generators: {"$str": "x", "times": N} (a long string),
 {"$repeat": N, "item": v} (a list of N copies of v, "$i" replaced by the
 index), {"$json": v} (v serialised to a JSON string), {"$concat": [v, ...]} (strings
 joined)."""
@@ -62,13 +63,22 @@ def _seed(c):
     dead = c.create_run(exp, run_name="case-deleted")["info"]["run_id"]
     c.log_batch(dead, params=[{"key": "p", "value": "1"}])
     c.ok(c.post("runs/delete", {"run_id": dead}))
+    model = c.ok(c.post("logged-models", {
+        "experiment_id": exp, "name": "case-model", "source_run_id": run,
+        "params": [{"key": "alpha", "value": "0.5"}],
+        "tags": [{"key": "team", "value": "core"}]}))["model"]["info"]["model_id"]
+    evaluator = c.create_run(exp, run_name="case-evaluation")["info"]["run_id"]
+    c.log_batch(evaluator, metrics=[{"key": "auc", "value": 0.8, "timestamp": 5, "step": 0,
+                                     "model_id": model, "dataset_name": "ds",
+                                     "dataset_digest": "dg1"}])
     fixture.update({"RUN": run, "DELETED_RUN": dead, "MISSING_RUN": MISSING_RUN, "EXP": exp,
-                    "EXP_NAME": "cases-exp", "DELETED_EXP": dexp})
+                    "EXP_NAME": "cases-exp", "DELETED_EXP": dexp, "MODEL": model,
+                    "MISSING_MODEL": "m-" + "0" * 32})
     fixture["snapshot"] = snapshot(c)
     return fixture
 
 
-_VAR = re.compile(r"\$(DELETED_RUN|MISSING_RUN|RUN|DELETED_EXP|EXP_NAME|EXP)\b")
+_VAR = re.compile(r"\$(DELETED_RUN|MISSING_RUN|RUN|DELETED_EXP|EXP_NAME|EXP|MISSING_MODEL|MODEL)\b")
 
 
 def _expand(v, fx, i=None):
@@ -241,7 +251,8 @@ def test_every_route_has_error_cases(srv, c):
             if not path.startswith("/"):
                 path = (AJAX if req.get("prefix") == "ajax" else API) + path
             path = _expand(path, {k: "x" for k in ("RUN", "DELETED_RUN", "MISSING_RUN", "EXP",
-                                                   "EXP_NAME", "DELETED_EXP")})
+                                                   "EXP_NAME", "DELETED_EXP", "MODEL",
+                                                   "MISSING_MODEL")})
             path = path.split("?")[0]
             for methods, template, op, _ in routes:
                 if req["method"] in methods and _route_pattern(template).match(path):

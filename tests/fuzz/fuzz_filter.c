@@ -104,10 +104,26 @@ static void experiments(const char *filter, const char **order, size_t norder)
     sql_frag_release(&f);
 }
 
+static void logged_models(const char *filter, const char *field)
+{
+    const char *ids[] = {"0", "1"};
+    struct logged_model_dataset ds[] = {{"eval", NULL}, {"train", "d1"}};
+    struct logged_model_order order[] = {{field, 0, "eval", NULL}, {"name", 1, NULL, NULL}};
+    struct logged_model_search q = {ids, 2, filter, ds, 2, 10, order, field ? 2 : 0, NULL};
+    struct sql_frag f;
+    struct ferr err = FERR_INIT;
+    sql_frag_init(&f, &sqlite_dialect);
+    if (search_sql_logged_models(&q, 11, 0, &f, &err))
+        check_error(&err);
+    else
+        check_sql(&f);
+    sql_frag_release(&f);
+}
+
 static void parse_only(const char *s)
 {
     struct ferr err = FERR_INIT;
-    for (int dom = FILTER_RUNS; dom <= FILTER_EXPERIMENTS; dom++) {
+    for (int dom = FILTER_RUNS; dom <= FILTER_LOGGED_MODELS; dom++) {
         struct fnode *n = NULL;
         struct forder o;
         if (!filter_parse(s, (enum filter_domain)dom, &n, &err))
@@ -141,6 +157,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const char *exp_order[] = {s};
     experiments(s, NULL, 0);
     experiments(NULL, exp_order, 1);
+    logged_models(s, "metrics.auc");
+    logged_models(NULL, s);
     free(s);
     return 0;
 }

@@ -153,6 +153,58 @@ static const char *const migrations[] = {
     "  user_id TEXT NOT NULL DEFAULT '',"
     "  time INTEGER NOT NULL);"
     "CREATE INDEX registry_events_by_model ON registry_events (model_name, id);",
+
+    /* 2 -> 3: MLflow 3's logged models. A model's metrics keep every point
+     * with the run and dataset it was measured in (NaN as 0 with is_nan, as
+     * runs' metrics); a run's model inputs and outputs are one table. A
+     * version registered from a logged model keeps the model's id, and where
+     * its files are when its source is a models:/ URI (storage_location). */
+    "CREATE TABLE logged_models ("
+    "  id INTEGER PRIMARY KEY,"
+    "  model_id TEXT NOT NULL UNIQUE,"
+    "  experiment_id INTEGER NOT NULL REFERENCES experiments ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  artifact_location TEXT NOT NULL,"
+    "  creation_time INTEGER NOT NULL,"
+    "  last_updated_time INTEGER NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  status_message TEXT,"
+    "  lifecycle_stage TEXT NOT NULL DEFAULT 'active'"
+    "    CHECK (lifecycle_stage IN ('active', 'deleted')),"
+    "  model_type TEXT,"
+    "  source_run_id TEXT);"
+    "CREATE INDEX logged_models_by_experiment ON logged_models"
+    "  (experiment_id, creation_time DESC, model_id);"
+    "CREATE TABLE logged_model_params ("
+    "  model INTEGER NOT NULL REFERENCES logged_models ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (model, key)) WITHOUT ROWID;"
+    "CREATE TABLE logged_model_tags ("
+    "  model INTEGER NOT NULL REFERENCES logged_models ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (model, key)) WITHOUT ROWID;"
+    "CREATE TABLE logged_model_metrics ("
+    "  model INTEGER NOT NULL REFERENCES logged_models ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  timestamp INTEGER NOT NULL,"
+    "  step INTEGER NOT NULL,"
+    "  value REAL NOT NULL,"
+    "  is_nan INTEGER NOT NULL DEFAULT 0,"
+    "  run_id TEXT NOT NULL,"
+    "  dataset_name TEXT NOT NULL DEFAULT '',"
+    "  dataset_digest TEXT NOT NULL DEFAULT '',"
+    "  PRIMARY KEY (model, key, timestamp, step, run_id, dataset_name, dataset_digest))"
+    "  WITHOUT ROWID;"
+    "CREATE TABLE run_model_refs ("
+    "  run INTEGER NOT NULL REFERENCES runs ON DELETE CASCADE,"
+    "  output INTEGER NOT NULL,"
+    "  model_id TEXT NOT NULL,"
+    "  step INTEGER NOT NULL DEFAULT 0,"
+    "  PRIMARY KEY (run, output, model_id, step)) WITHOUT ROWID;"
+    "ALTER TABLE model_versions ADD COLUMN storage_location TEXT;"
+    "ALTER TABLE model_versions ADD COLUMN model_id TEXT;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

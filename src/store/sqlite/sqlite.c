@@ -78,6 +78,16 @@ static const struct store_registry_ops sqlite_registry = {
     .events = sq_registry_events,
 };
 
+static const struct store_logged_model_ops sqlite_logged_models = {
+    .create = sq_lm_create,
+    .get = sq_lm_get,
+    .update = sq_lm_update,
+    .tags = sq_lm_tags,
+    .log_params = sq_lm_log_params,
+    .search = sq_lm_search,
+    .log_refs = sq_log_model_refs,
+};
+
 static const struct store_gc_ops sqlite_gc = {
     .candidates = sq_gc_candidates,
     .purge_run = sq_purge_run,
@@ -134,6 +144,7 @@ int store_sqlite_open(const char *path, const struct store_opts *opts, struct st
     sq->base.metrics = &sqlite_metrics;
     sq->base.registry = &sqlite_registry;
     sq->base.gc = &sqlite_gc;
+    sq->base.logged_models = &sqlite_logged_models;
     sq->path = xstrdup(path);
     pthread_mutex_init(&sq->pool_mu, NULL);
     pthread_mutex_init(&sq->write_mu, NULL);

@@ -339,3 +339,18 @@ void sq_release_memory(struct sq *sq)
     }
     pthread_mutex_unlock(&sq->q_mu);
 }
+
+int sq_load_kv(struct sq_conn *c, const char *sql, int64_t id, struct kv_list *out,
+               struct ferr *err)
+{
+    sqlite3_stmt *st = sq_prep(c, sql, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        kv_list_add(out, (const char *)sqlite3_column_text(st, 0),
+                    (const char *)sqlite3_column_text(st, 1));
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : sq_fail(c, "reading key-value pairs", err);
+}

@@ -15,6 +15,7 @@
 
 #include "store/backend.h"
 #include "store/gc.h"
+#include "store/logged_models.h"
 #include "store/metrics.h"
 #include "store/registry.h"
 #include "store/sqlfrag.h"
@@ -88,6 +89,16 @@ int sq_run_lookup(struct sq_conn *c, const char *run_id, int64_t *id, enum lifec
 int sq_run_active(struct sq_conn *c, const char *run_id, int64_t *id, int64_t *experiment_id,
                   struct ferr *err);
 int sq_load_run(struct sq_conn *c, int64_t id, struct run *out, struct ferr *err);
+/* The (key, value) rows sql selects for the id bound to its one parameter. */
+int sq_load_kv(struct sq_conn *c, const char *sql, int64_t id, struct kv_list *out,
+               struct ferr *err);
+/* The internal id of an active logged model; RESOURCE_DOES_NOT_EXIST as
+ * MLflow words it otherwise. */
+int sq_logged_model_lookup(struct sq_conn *c, const char *model_id, int64_t *id, struct ferr *err);
+/* Each point of ml that names a logged model, as that model's too. */
+int sq_put_model_metrics(struct sq_conn *c, const char *run_id, const struct metric_list *ml,
+                         struct ferr *err);
+
 int sq_load_run_info(struct sq_conn *c, int64_t id, struct run_info *out, struct ferr *err);
 int sq_set_run_tag(struct sq_conn *c, int64_t run, const char *key, const char *value,
                    struct ferr *err);
@@ -117,6 +128,11 @@ int sq_delete_tag(struct store *s, const char *run_id, const char *key, struct f
 int sq_log_inputs(struct store *s, const char *run_id, const struct dataset_input *inputs, size_t n,
                   struct ferr *err);
 int sq_log_model(struct store *s, const char *run_id, const char *model_json, struct ferr *err);
+/* The logged models a run read (outputs 0) or produced (outputs 1). */
+int sq_log_model_refs(struct store *s, const char *run_id, int outputs,
+                      const struct model_ref_list *models, struct ferr *err);
+/* A run's model inputs and outputs into out. */
+int sq_load_model_refs(struct sq_conn *c, int64_t run, struct run *out, struct ferr *err);
 int sq_search_runs(struct store *s, const struct run_search *q, struct store_page *page,
                    struct run_list *out, struct ferr *err);
 /* metrics: metrics.c */
@@ -149,6 +165,17 @@ int sq_search_model_versions(struct store *s, const struct registry_search *q,
                              struct ferr *err);
 int sq_registry_events(struct store *s, const char *name, struct registry_event_list *out,
                        struct ferr *err);
+/* logged models: logged_models.c */
+int sq_lm_create(struct store *s, int64_t experiment_id, const char *model_id, const char *name,
+                 const struct logged_model_create *c, struct logged_model *out, struct ferr *err);
+int sq_lm_get(struct store *s, const char *model_id, struct logged_model *out, struct ferr *err);
+int sq_lm_update(struct store *s, const char *model_id, int status, int deleted, struct ferr *err);
+int sq_lm_tags(struct store *s, const char *model_id, const struct kv_list *tags, const char *key,
+               struct ferr *err);
+int sq_lm_log_params(struct store *s, const char *model_id, const struct kv_list *params,
+                     struct ferr *err);
+int sq_lm_search(struct store *s, const struct logged_model_search *q, struct store_page *page,
+                 struct logged_model_list *out, struct ferr *err);
 /* gc: gc.c */
 int sq_gc_candidates(struct store *s, int64_t deleted_before, struct kv_list *runs,
                      struct kv_list *experiments, struct ferr *err);

@@ -179,8 +179,9 @@ int sq_metric_scan(struct store *s, const char *run_id, const char *key, store_p
     sqlite3_bind_int64(st, 1, run);
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        struct metric p = {NULL, sqlite3_column_double(st, 2), sqlite3_column_int64(st, 1),
-                           sqlite3_column_int64(st, 0), NULL};
+        struct metric p = {.value = sqlite3_column_double(st, 2),
+                           .timestamp = sqlite3_column_int64(st, 1),
+                           .step = sqlite3_column_int64(st, 0)};
         fn(arg, &p);
     }
     sqlite3_reset(st);

@@ -156,12 +156,13 @@ static int w_create_version(struct sq_conn *c, struct reg_write *w, int64_t mode
                                "last_updated_time = ? WHERE id = ? RETURNING next_version - 1";
     static const char ins[] =
         "INSERT INTO model_versions (model, version, creation_time, last_updated_time, "
-        "description, user_id, source, run_id, run_link) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)";
+        "description, user_id, source, run_id, run_link, model_id, storage_location) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
     static const char tag[] = "INSERT INTO model_version_tags (model, version, key, value) "
                               "VALUES (?, ?, ?, ?) ON CONFLICT (model, version, key) "
                               "DO UPDATE SET value = excluded.value";
-    if (w->run_id && *w->run_id && sq_run_lookup(c, w->run_id, &(int64_t){0}, NULL, NULL, err))
-        return -1;
+    /* run_id is stored as given, as MLflow does: the registry may live apart
+     * from the tracking store that holds the run. */
     sqlite3_stmt *st = sq_prep(c, next, err);
     if (!st)
         return -1;
@@ -186,6 +187,10 @@ static int w_create_version(struct sq_conn *c, struct reg_write *w, int64_t mode
         sqlite3_bind_text(st, 8, w->run_id, -1, SQLITE_STATIC);
     if (w->run_link && *w->run_link)
         sqlite3_bind_text(st, 9, w->run_link, -1, SQLITE_STATIC);
+    if (w->model_id && *w->model_id)
+        sqlite3_bind_text(st, 10, w->model_id, -1, SQLITE_STATIC);
+    if (w->storage_location && *w->storage_location)
+        sqlite3_bind_text(st, 11, w->storage_location, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -403,9 +408,9 @@ static int do_registry_write(struct sq *sq, struct sq_conn *c, void *arg, struct
     case REG_CREATE_VERSION:
         return w_create_version(c, w, model, now, err);
     case REG_UPDATE_VERSION:
+        /* as MLflow: the version's time changes, not its model's */
         return exec_bound(c, upd_ver, "niii", w->description, &now, &model, &w->version,
                           "updating a version", err) ||
-               touch_model(c, model, now, err) ||
                audit(c, w->name, w->version, "update_version", "description", w->user, now, err);
     case REG_DELETE_VERSION:
         return exec_bound(c, del_ver, "ii", &model, &w->version, NULL, NULL, "deleting a version",
@@ -445,7 +450,8 @@ int sq_registry_write(struct store *s, struct reg_write *w, struct ferr *err)
 
 #define VERSION_COLS                                                                               \
     "m.name, v.version, v.creation_time, v.last_updated_time, v.description, v.user_id, "          \
-    "v.current_stage, v.source, v.run_id, v.run_link, v.status, v.status_message, v.model"
+    "v.current_stage, v.source, v.run_id, v.run_link, v.status, v.status_message, v.model, "       \
+    "v.model_id, v.storage_location"
 
 /* Fills out from a row of VERSION_COLS; returns the model's id. */
 static int64_t version_from_row(sqlite3_stmt *st, struct model_version *out)
@@ -463,6 +469,8 @@ static int64_t version_from_row(sqlite3_stmt *st, struct model_version *out)
     out->run_link = sq_col_str_or_null(st, 9);
     out->status = sq_col_str(st, 10);
     out->status_message = sq_col_str_or_null(st, 11);
+    out->model_id = sq_col_str_or_null(st, 13);
+    out->storage_location = sq_col_str_or_null(st, 14);
     return sqlite3_column_int64(st, 12);
 }
 
@@ -671,8 +679,8 @@ int sq_get_version_by_alias(struct store *s, const char *name, const char *alias
     if (step == SQLITE_ROW)
         rc = sq_get_model_version(s, name, version, out, err);
     else
-        ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
-                 "Registered model alias %.200s not found for model %.200s", alias, name);
+        ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "Registered model alias %.200s not found.",
+                 alias);
     return rc;
 }
 

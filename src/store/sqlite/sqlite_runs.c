@@ -91,21 +91,6 @@ int sq_load_run_info(struct sq_conn *c, int64_t id, struct run_info *out, struct
     return 0;
 }
 
-static int load_kv(struct sq_conn *c, const char *sql, int64_t id, struct kv_list *out,
-                   struct ferr *err)
-{
-    sqlite3_stmt *st = sq_prep(c, sql, err);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, id);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-        kv_list_add(out, (const char *)sqlite3_column_text(st, 0),
-                    (const char *)sqlite3_column_text(st, 1));
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : sq_fail(c, "reading a run", err);
-}
-
 static int load_latest_metrics(struct sq_conn *c, int64_t id, struct metric_list *out,
                                struct ferr *err)
 {
@@ -176,9 +161,11 @@ int sq_load_run(struct sq_conn *c, int64_t id, struct run *out, struct ferr *err
     static const char params_sql[] = "SELECT key, value FROM params WHERE run = ? ORDER BY key";
     static const char tags_sql[] = "SELECT key, value FROM tags WHERE run = ? ORDER BY key";
     memset(out, 0, sizeof(*out));
-    if (sq_load_run_info(c, id, &out->info, err) || load_kv(c, params_sql, id, &out->params, err) ||
-        load_kv(c, tags_sql, id, &out->tags, err) ||
-        load_latest_metrics(c, id, &out->metrics, err) || load_inputs(c, id, out, err)) {
+    if (sq_load_run_info(c, id, &out->info, err) ||
+        sq_load_kv(c, params_sql, id, &out->params, err) ||
+        sq_load_kv(c, tags_sql, id, &out->tags, err) ||
+        load_latest_metrics(c, id, &out->metrics, err) || load_inputs(c, id, out, err) ||
+        sq_load_model_refs(c, id, out, err)) {
         run_release(out);
         return -1;
     }
@@ -546,7 +533,8 @@ static int do_log_batch(struct sq *sq, struct sq_conn *c, void *arg, struct ferr
         if (put_param(c, run, b->run_id, &b->params->v[i], err))
             return -1;
     }
-    if (b->metrics && put_metrics(c, run, b->metrics, err))
+    if (b->metrics && (put_metrics(c, run, b->metrics, err) ||
+                       sq_put_model_metrics(c, b->run_id, b->metrics, err)))
         return -1;
     for (size_t i = 0; b->tags && i < b->tags->n; i++)
         if (sq_set_run_tag(c, run, b->tags->v[i].key, b->tags->v[i].value, err))
@@ -768,4 +756,60 @@ out:
     if (rc)
         run_list_release(out);
     return rc;
+}
+
+/* ---------- runs' model inputs and outputs ---------- */
+
+struct refs_arg {
+    const char *run_id;
+    int outputs;
+    const struct model_ref_list *models;
+};
+
+static int do_log_refs(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
+{
+    (void)sq;
+    static const char ins[] = "INSERT INTO run_model_refs (run, output, model_id, step) "
+                              "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING";
+    struct refs_arg *a = arg;
+    int64_t run;
+    if (sq_run_active(c, a->run_id, &run, NULL, err))
+        return -1;
+    for (size_t i = 0; i < a->models->n; i++) {
+        sqlite3_stmt *st = sq_prep(c, ins, err);
+        if (!st)
+            return -1;
+        sqlite3_bind_int64(st, 1, run);
+        sqlite3_bind_int(st, 2, a->outputs);
+        sqlite3_bind_text(st, 3, a->models->v[i].model_id, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 4, a->outputs ? a->models->v[i].step : 0);
+        int rc = sqlite3_step(st);
+        sqlite3_reset(st);
+        if (rc != SQLITE_DONE)
+            return sq_fail(c, "recording a run's models", err);
+    }
+    return 0;
+}
+
+int sq_log_model_refs(struct store *s, const char *run_id, int outputs,
+                      const struct model_ref_list *models, struct ferr *err)
+{
+    struct refs_arg a = {run_id, outputs, models};
+    return sq_write((struct sq *)s, do_log_refs, &a, err);
+}
+
+int sq_load_model_refs(struct sq_conn *c, int64_t run, struct run *out, struct ferr *err)
+{
+    static const char sql[] = "SELECT output, model_id, step FROM run_model_refs WHERE run = ? "
+                              "ORDER BY output, model_id, step";
+    sqlite3_stmt *st = sq_prep(c, sql, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, run);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        model_ref_list_add(sqlite3_column_int(st, 0) ? &out->model_outputs : &out->model_inputs,
+                           (const char *)sqlite3_column_text(st, 1), sqlite3_column_int64(st, 2));
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : sq_fail(c, "reading a run's models", err);
 }

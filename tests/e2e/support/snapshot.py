@@ -29,7 +29,8 @@ def canon(v):
 
 def snapshot(c):
     """Every experiment (any lifecycle stage) with its tags, every run in them with info,
-    params, tags, latest metrics and inputs, and the full history of every metric."""
+    params, tags, latest metrics and inputs, the full history of every metric, and every
+    logged model with its params, tags and metrics."""
     exps = search_all(c, "experiments/search", {"view_type": "ALL", "max_results": 1000},
                       "experiments")
     state = {"experiments": {e["experiment_id"]: canon(e) for e in exps}, "runs": {}}
@@ -47,6 +48,11 @@ def snapshot(c):
             r = c.ok(c.get("metrics/get-history", {"run_id": rid, "metric_key": m["key"]}))
             hist[m["key"]] = canon(r.get("metrics", []))
         state["runs"][rid] = (canon(full), tuple(sorted(hist.items())))
+    state["logged_models"] = {}
+    for i in range(0, len(ids), 100):
+        for m in search_all(c, "logged-models/search", {"experiment_ids": ids[i:i + 100],
+                                                        "max_results": 1000}, "models"):
+            state["logged_models"][m["info"]["model_id"]] = canon(m)
     return state
 
 
