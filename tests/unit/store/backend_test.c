@@ -8,6 +8,7 @@
 #include "base/page_token.h"
 #include "store/backend.h"
 #include "store/gc.h"
+#include "store/import.h"
 #include "store/metrics.h"
 #include "store/model_uri.h"
 #include "store/registry.h"
@@ -54,7 +55,7 @@ static const struct store_metrics_ops fake_metrics = {.history = fake_history};
 
 TEST(store_front_missing_areas_are_not_implemented)
 {
-    struct store s = {&fake_ops, NULL, NULL, NULL, NULL, NULL};
+    struct store s = {.ops = &fake_ops};
     struct ferr err = FERR_INIT;
     struct experiment e;
     struct run_list runs;
@@ -80,12 +81,16 @@ TEST(store_front_missing_areas_are_not_implemented)
     ASSERT_FAILS(store_gc_candidates(&s, 0, &gr, &ge, &err), &err, FERR_NOT_IMPLEMENTED);
     ASSERT_STR_EQ(err.msg, "the fake store does not implement garbage collection");
     ASSERT_FAILS(store_purge_experiment(&s, "1", &err), &err, FERR_NOT_IMPLEMENTED);
+    struct store_import *tx;
+    ASSERT_FAILS(store_import_begin(&s, &tx, &err), &err, FERR_NOT_IMPLEMENTED);
+    ASSERT_STR_EQ(err.msg, "the fake store does not implement import");
+    ASSERT(tx == NULL);
     store_close(&s);
 }
 
 TEST(store_front_checks_arguments_before_the_backend)
 {
-    struct fake f = {{&fake_ops, NULL, &fake_metrics, NULL, NULL, NULL}, 0, {0, 0, 0}};
+    struct fake f = {{.ops = &fake_ops, .metrics = &fake_metrics}, 0, {0, 0, 0}};
     struct store *s = &f.base;
     struct ferr err = FERR_INIT;
     struct metric_list ml;
@@ -107,7 +112,7 @@ TEST(store_front_checks_arguments_before_the_backend)
 
 TEST(store_front_turns_page_tokens_into_offsets_and_back)
 {
-    struct fake f = {{&fake_ops, NULL, &fake_metrics, NULL, NULL, NULL}, 0, {0, 0, 0}};
+    struct fake f = {{.ops = &fake_ops, .metrics = &fake_metrics}, 0, {0, 0, 0}};
     struct store *s = &f.base;
     struct ferr err = FERR_INIT;
     struct metric_list ml;
