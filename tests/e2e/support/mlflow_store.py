@@ -56,7 +56,10 @@ CREATE TABLE latest_metrics (
   is_nan BOOLEAN NOT NULL, run_uuid VARCHAR(32) NOT NULL,
   CONSTRAINT latest_metric_pk PRIMARY KEY (key, run_uuid),
   FOREIGN KEY(run_uuid) REFERENCES runs (run_uuid), CHECK (is_nan IN (0, 1)));
+CREATE INDEX index_params_run_uuid ON params (run_uuid);
+CREATE INDEX index_metrics_run_uuid ON metrics (run_uuid);
 CREATE INDEX index_latest_metrics_run_uuid ON latest_metrics (run_uuid);
+CREATE INDEX index_tags_run_uuid ON tags (run_uuid);
 """
 
 # MLflow 2.0-2.2: the registry without aliases; names are the keys.
