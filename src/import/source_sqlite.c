@@ -319,6 +319,13 @@ static int count_skips(struct src_sq *s, struct ferr *err)
             return -1;
         source_skip(&s->base, areas[i].what, areas[i].why, n);
     }
+    /* Runs whose experiment row is gone: no experiment leads to them. */
+    if (count_rows(s,
+                   "SELECT count(*) FROM runs WHERE experiment_id IS NULL OR experiment_id NOT IN "
+                   "(SELECT experiment_id FROM experiments)",
+                   &n, err))
+        return -1;
+    source_skip(&s->base, "runs without an experiment", "their experiment row is gone", n);
     if (!s->sql[Q_INPUTS])
         return 0;
     /* Inputs that are no run's dataset (3.x links logged models this way),

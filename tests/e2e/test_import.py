@@ -195,8 +195,13 @@ def test_sqlite_newest_revision(ferry):
     d = _tmp()
     spec = ms.sample(os.path.join(d, "mlruns"))
     ms.write_sqlite(os.path.join(d, "mlflow.db"), spec, ms.NEW)
+    db = sqlite3.connect(os.path.join(d, "mlflow.db"))  # a run whose experiment row is gone
+    db.execute("INSERT INTO runs (run_uuid, name, status, lifecycle_stage, artifact_uri, "
+               "experiment_id) VALUES ('%032x', 'orphan', 'FINISHED', 'active', '/x', 99)" % 7)
+    db.commit()
+    db.close()
     _roundtrip(ferry, "sqlite:///" + os.path.join(d, "mlflow.db"), spec, True, True, True,
-               {"logged models": 1, "traces": 2})
+               {"logged models": 1, "traces": 2, "runs without an experiment": 1})
 
 
 def test_file_store(ferry):
