@@ -26,6 +26,7 @@ static const struct command commands[] = {
     {"models", cmd_models, "the model registry: register, list, transition, alias, history"},
     {"run", cmd_run, "run an MLflow project (MLproject) as a tracked, reproducible run"},
     {"gc", cmd_gc, "permanently remove deleted runs and their artifacts"},
+    {"db", cmd_db, "import an MLflow tracking store (SQLite database or ./mlruns)"},
     {"version", cmd_version, "print ferry's version"},
 };
 

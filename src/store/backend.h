@@ -10,7 +10,7 @@
  * lifecycle rules, immutability, transactions. Each area's ops table is
  * declared in the area's header, beside the front functions it serves:
  * store.h (tracking: experiments and runs), metrics.h, registry.h, gc.h,
- * logged_models.h.
+ * logged_models.h, import.h.
  *
  * A backend embeds struct store as the first member of its own struct,
  * fills in ops and the table of each area it implements, and leaves the
@@ -29,6 +29,7 @@ struct store_metrics_ops;
 struct store_registry_ops;
 struct store_gc_ops;
 struct store_logged_model_ops;
+struct store_import_ops;
 
 /* What every backend has, whatever areas it implements. */
 struct store_backend_ops {
@@ -47,7 +48,14 @@ struct store {
     const struct store_registry_ops *registry;
     const struct store_gc_ops *gc;
     const struct store_logged_model_ops *logged_models;
+    const struct store_import_ops *import;
     char *default_artifact_root; /* no trailing '/'; the backend frees it on close */
+};
+
+/* An import transaction (store/import.h) as every backend lays it out: a
+ * backend's own transaction struct starts with this. */
+struct store_import {
+    struct store *s;
 };
 
 /* The answer to a call into an area s's backend lacks: NOT_IMPLEMENTED,

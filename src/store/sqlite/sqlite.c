@@ -2,8 +2,8 @@
  * The SQLite backend: opening a database (schema, the Default experiment)
  * and the backend's ops tables, one per area. Connections and the write
  * path live in sqlite_conn.c; the operations in sqlite_experiments.c and
- * sqlite_runs.c (tracking), sqlite_metrics.c, sqlite_registry.c and
- * sqlite_gc.c. */
+ * sqlite_runs.c (tracking), sqlite_metrics.c, sqlite_registry.c,
+ * sqlite_gc.c and sqlite_import.c. */
 #include "store/sqlite/sqlite.h"
 #include "store/sqlite/sqlite_int.h"
 #include "store/sqlite/schema.h"
@@ -94,6 +94,29 @@ static const struct store_gc_ops sqlite_gc = {
     .purge_experiment = sq_purge_experiment,
 };
 
+static const struct store_import_ops sqlite_import = {
+    .begin = sq_import_begin,
+    .commit = sq_import_commit,
+    .abort = sq_import_abort,
+    .experiment = sq_import_experiment,
+    .experiment_tag = sq_import_experiment_tag,
+    .run = sq_import_run,
+    .param = sq_import_param,
+    .tag = sq_import_tag,
+    .points = sq_import_points,
+    .input = sq_import_input,
+    .run_done = sq_import_run_done,
+    .model = sq_import_model,
+    .model_tag = sq_import_model_tag,
+    .version = sq_import_version,
+    .version_tag = sq_import_version_tag,
+    .alias = sq_import_alias,
+    .model_done = sq_import_model_done,
+    .count_run = sq_import_count_run,
+    .count_model = sq_import_count_model,
+    .count_experiment_tags = sq_import_count_experiment_tags,
+};
+
 /* "<dir of db>/mlruns" as an absolute path. */
 static char *default_root_for(const char *db_path)
 {
@@ -145,6 +168,7 @@ int store_sqlite_open(const char *path, const struct store_opts *opts, struct st
     sq->base.registry = &sqlite_registry;
     sq->base.gc = &sqlite_gc;
     sq->base.logged_models = &sqlite_logged_models;
+    sq->base.import = &sqlite_import;
     sq->path = xstrdup(path);
     pthread_mutex_init(&sq->pool_mu, NULL);
     pthread_mutex_init(&sq->write_mu, NULL);

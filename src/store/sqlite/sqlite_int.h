@@ -16,6 +16,7 @@
 #include "store/backend.h"
 #include "store/gc.h"
 #include "store/logged_models.h"
+#include "store/import.h"
 #include "store/metrics.h"
 #include "store/registry.h"
 #include "store/sqlfrag.h"
@@ -181,5 +182,41 @@ int sq_gc_candidates(struct store *s, int64_t deleted_before, struct kv_list *ru
                      struct kv_list *experiments, struct ferr *err);
 int sq_purge_run(struct store *s, const char *run_id, struct ferr *err);
 int sq_purge_experiment(struct store *s, int64_t experiment_id, struct ferr *err);
+/* import: import.c */
+int sq_import_begin(struct store *s, struct store_import **out, struct ferr *err);
+int sq_import_commit(struct store_import *tx, struct ferr *err);
+void sq_import_abort(struct store_import *tx);
+int sq_import_experiment(struct store_import *tx, const struct import_experiment *e,
+                         enum import_outcome *out, struct ferr *err);
+int sq_import_experiment_tag(struct store_import *tx, int64_t experiment_id, const char *key,
+                             const char *value, enum import_outcome *out, struct ferr *err);
+int sq_import_run(struct store_import *tx, const struct import_run *r, enum import_outcome *out,
+                  struct ferr *err);
+int sq_import_param(struct store_import *tx, const char *key, const char *value,
+                    enum import_outcome *out, struct ferr *err);
+int sq_import_tag(struct store_import *tx, const char *key, const char *value,
+                  enum import_outcome *out, struct ferr *err);
+int sq_import_points(struct store_import *tx, const struct import_point *v, size_t n,
+                     size_t *written, struct ferr *err);
+int sq_import_input(struct store_import *tx, const struct dataset_input *in,
+                    enum import_outcome *out, struct ferr *err);
+int sq_import_run_done(struct store_import *tx, struct ferr *err);
+int sq_import_model(struct store_import *tx, const struct import_model *m, enum import_outcome *out,
+                    struct ferr *err);
+int sq_import_model_tag(struct store_import *tx, const char *key, const char *value,
+                        enum import_outcome *out, struct ferr *err);
+int sq_import_version(struct store_import *tx, const struct import_version *v,
+                      enum import_outcome *out, struct ferr *err);
+int sq_import_version_tag(struct store_import *tx, int64_t version, const char *key,
+                          const char *value, enum import_outcome *out, struct ferr *err);
+int sq_import_alias(struct store_import *tx, const char *alias, int64_t version,
+                    enum import_outcome *out, struct ferr *err);
+int sq_import_model_done(struct store_import *tx, int64_t highest, struct ferr *err);
+int sq_import_count_run(struct store_import *tx, const char *run_id, struct import_counts *out,
+                        struct ferr *err);
+int sq_import_count_model(struct store_import *tx, const char *name, struct import_counts *out,
+                          struct ferr *err);
+int sq_import_count_experiment_tags(struct store_import *tx, int64_t experiment_id, int64_t *out,
+                                    struct ferr *err);
 
 #endif

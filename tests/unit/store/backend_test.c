@@ -9,6 +9,7 @@
 #include "store/backend.h"
 #include "store/logged_models.h"
 #include "store/gc.h"
+#include "store/import.h"
 #include "store/metrics.h"
 #include "store/model_uri.h"
 #include "store/registry.h"
@@ -86,6 +87,10 @@ TEST(store_front_missing_areas_are_not_implemented)
     ASSERT_STR_EQ(err.msg, "the fake store does not implement logged models");
     ASSERT_FAILS(store_resolve_model_uri(&s, "models:/m-1", &uri, NULL, &err), &err,
                  FERR_NOT_IMPLEMENTED);
+    struct store_import *tx;
+    ASSERT_FAILS(store_import_begin(&s, &tx, &err), &err, FERR_NOT_IMPLEMENTED);
+    ASSERT_STR_EQ(err.msg, "the fake store does not implement import");
+    ASSERT(tx == NULL);
     store_close(&s);
 }
 
