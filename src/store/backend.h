@@ -2,14 +2,15 @@
  * The contract between the store front and its backends, for both and for
  * no one else: struct store as every backend lays it out. Header only.
  *
- * The front (store.c, metrics.c, registry.c, gc.c) does what every backend
+ * The front (store.c, metrics.c, registry.c, gc.c, traces.c) does what every backend
  * would do alike: it validates the arguments (domain/validate.h), applies
  * defaults, turns page tokens into an offset and a limit and back, parses
  * ids given as text; then it calls the backend through the ops table of the
  * call's area. A backend does what needs its database: existence,
  * lifecycle rules, immutability, transactions. Each area's ops table is
  * declared in the area's header, beside the front functions it serves:
- * store.h (tracking: experiments and runs), metrics.h, registry.h, gc.h.
+ * store.h (tracking: experiments and runs), metrics.h, registry.h, gc.h,
+ * traces.h.
  *
  * A backend embeds struct store as the first member of its own struct,
  * fills in ops and the table of each area it implements, and leaves the
@@ -27,6 +28,7 @@
 struct store_metrics_ops;
 struct store_registry_ops;
 struct store_gc_ops;
+struct store_traces_ops;
 
 /* What every backend has, whatever areas it implements. */
 struct store_backend_ops {
@@ -44,6 +46,7 @@ struct store {
     const struct store_metrics_ops *metrics;
     const struct store_registry_ops *registry;
     const struct store_gc_ops *gc;
+    const struct store_traces_ops *traces;
     char *default_artifact_root; /* no trailing '/'; the backend frees it on close */
 };
 

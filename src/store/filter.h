@@ -10,7 +10,9 @@
  *   comparison := key op value | key [NOT] IN '(' value { ',' value } ')'
  *   key        := entity '.' name | name                   (a bare name is an attribute)
  *   entity     := metric[s] | param[s] | parameter[s] | tag[s] | attribute[s] | attr
- *               | run | dataset[s]
+ *               | run | dataset[s]                        (runs)
+ *               | tag[s] | attribute[s] | attr | trace | request_metadata | metadata
+ *                                                          (traces)
  *   op         := = | != | > | >= | < | <= | LIKE | ILIKE
  *   value      := 'single quoted' | "double quoted" | number
  *   order_by   := key [ ASC | DESC ]
@@ -43,9 +45,16 @@
 #define FILTER_MAX_VALUES      10000
 
 /* What is being searched: decides which entities and attributes exist. */
-enum filter_domain { FILTER_RUNS, FILTER_EXPERIMENTS, FILTER_MODELS, FILTER_MODEL_VERSIONS };
+enum filter_domain {
+    FILTER_RUNS,
+    FILTER_EXPERIMENTS,
+    FILTER_MODELS,
+    FILTER_MODEL_VERSIONS,
+    FILTER_TRACES,
+};
 
-enum fentity { FE_METRIC, FE_PARAM, FE_TAG, FE_ATTR, FE_DATASET };
+/* FE_METADATA: a trace's request metadata (request_metadata.x, metadata.x). */
+enum fentity { FE_METRIC, FE_PARAM, FE_TAG, FE_ATTR, FE_DATASET, FE_METADATA };
 
 enum fop {
     FOP_EQ,
@@ -101,7 +110,10 @@ struct forder {
 
 /* Parses one order_by clause into *out (release with forder_release). Runs
  * order by metrics, params, tags and attributes; experiments by the
- * attributes name, experiment_id, creation_time and last_update_time. Errors
+ * attributes name, experiment_id, creation_time and last_update_time;
+ * traces by attributes, tags and request metadata. Trace attributes
+ * name and run_id stand for the tag mlflow.traceName and the request
+ * metadata mlflow.sourceRun, as MLflow reads them. Errors
  * as filter_parse; *out is then empty. */
 int filter_parse_order(const char *s, enum filter_domain dom, struct forder *out,
                        struct ferr *err) WARN_UNUSED;

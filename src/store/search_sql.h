@@ -14,6 +14,7 @@
 #include "base/ferr.h"
 #include "domain/domain.h"
 #include "domain/registry.h"
+#include "domain/trace.h"
 #include "store/filter.h"
 #include "store/sqlfrag.h"
 
@@ -38,5 +39,13 @@ int search_sql_experiments(const struct experiment_search *q, int64_t limit, int
  * search, ordered, one page. dom is FILTER_MODELS or FILTER_MODEL_VERSIONS. */
 int search_sql_registry(const struct registry_search *q, enum filter_domain dom, int64_t limit,
                         int64_t offset, struct sql_frag *out, struct ferr *err) WARN_UNUSED;
+
+/* Builds SELECT t.id FROM traces t [joins] WHERE t.experiment_id IN (...)
+ * AND (<filter>) ORDER BY ... LIMIT ? OFFSET ?. Default order: timestamp_ms
+ * DESC, request_id ASC, as MLflow; a field twice in order_by is
+ * INVALID_PARAMETER_VALUE. Tags and request metadata a trace lacks sort
+ * last in both directions. */
+int search_sql_traces(const struct trace_search *q, int64_t limit, int64_t offset,
+                      struct sql_frag *out, struct ferr *err) WARN_UNUSED;
 
 #endif
