@@ -116,6 +116,8 @@ enum api_locator {
     LOC_ARTIFACT_PATH,   /* field: "<experiment id>/<run id>/artifacts/..." */
     LOC_NEW_EXPERIMENT,  /* creating an experiment */
     LOC_NEW_MODEL,       /* creating a registered model (field: its name) */
+    LOC_TRACE_ID,        /* field: a trace's request_id (3.x: trace_id) -> its experiment */
+    LOC_NEW_TRACE,       /* field: a trace_info (AK_OBJ) -> the experiment it names */
 };
 struct api_resource {
     enum api_access access;

@@ -2,6 +2,7 @@
 #include "api/types.h"
 #include "api/codec.h"
 #include "api/codec_registry.h"
+#include "api/codec_trace.h"
 #include "artifacts/repo.h"
 #include "base/json.h"
 #include "base/xalloc.h"
@@ -87,3 +88,9 @@ API_TYPE(registry_event, struct registry_event, codec_registry_event_to_json,
          codec_registry_event_from_json, registry_event_release, NULL);
 API_TYPE(artifact_file, struct artifact_file, artifact_file_to_json, artifact_file_from_json,
          artifact_file_release, NULL);
+API_TYPE(trace_info, struct trace_info, codec_trace_info_to_json, codec_trace_info_from_json,
+         trace_info_release, NULL);
+API_TYPE(trace_info_v3, struct trace_info, codec_trace_info_v3_to_json,
+         codec_trace_info_v3_from_json, trace_info_release, NULL);
+API_TYPE(trace_v3, struct trace_info, codec_trace_v3_to_json, codec_trace_v3_from_json,
+         trace_info_release, NULL);
