@@ -12,6 +12,7 @@
 #include "store/model_uri.h"
 #include "store/registry.h"
 #include "store/store.h"
+#include "store/traces.h"
 
 #define RUN_ID "0123456789abcdef0123456789abcdef"
 
@@ -54,7 +55,7 @@ static const struct store_metrics_ops fake_metrics = {.history = fake_history};
 
 TEST(store_front_missing_areas_are_not_implemented)
 {
-    struct store s = {&fake_ops, NULL, NULL, NULL, NULL, NULL};
+    struct store s = {&fake_ops, NULL, NULL, NULL, NULL, NULL, NULL};
     struct ferr err = FERR_INIT;
     struct experiment e;
     struct run_list runs;
@@ -80,12 +81,15 @@ TEST(store_front_missing_areas_are_not_implemented)
     ASSERT_FAILS(store_gc_candidates(&s, 0, &gr, &ge, &err), &err, FERR_NOT_IMPLEMENTED);
     ASSERT_STR_EQ(err.msg, "the fake store does not implement garbage collection");
     ASSERT_FAILS(store_purge_experiment(&s, "1", &err), &err, FERR_NOT_IMPLEMENTED);
+    struct trace_info t;
+    ASSERT_FAILS(store_get_trace_info(&s, "tr-1", &t, &err), &err, FERR_NOT_IMPLEMENTED);
+    ASSERT_STR_EQ(err.msg, "the fake store does not implement traces");
     store_close(&s);
 }
 
 TEST(store_front_checks_arguments_before_the_backend)
 {
-    struct fake f = {{&fake_ops, NULL, &fake_metrics, NULL, NULL, NULL}, 0, {0, 0, 0}};
+    struct fake f = {{&fake_ops, NULL, &fake_metrics, NULL, NULL, NULL, NULL}, 0, {0, 0, 0}};
     struct store *s = &f.base;
     struct ferr err = FERR_INIT;
     struct metric_list ml;
@@ -107,7 +111,7 @@ TEST(store_front_checks_arguments_before_the_backend)
 
 TEST(store_front_turns_page_tokens_into_offsets_and_back)
 {
-    struct fake f = {{&fake_ops, NULL, &fake_metrics, NULL, NULL, NULL}, 0, {0, 0, 0}};
+    struct fake f = {{&fake_ops, NULL, &fake_metrics, NULL, NULL, NULL, NULL}, 0, {0, 0, 0}};
     struct store *s = &f.base;
     struct ferr err = FERR_INIT;
     struct metric_list ml;
