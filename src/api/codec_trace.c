@@ -134,8 +134,10 @@ json_t *codec_trace_info_v3_to_json(const struct trace_info *t)
                                   t->experiment_id ? t->experiment_id : ""));
     set_str(o, "request_preview", t->request_preview);
     set_str(o, "response_preview", t->response_preview);
-    pbtime_timestamp_format(t->timestamp_ms, ts);
-    json_object_set_new(o, "request_time", json_string(ts));
+    if (t->timestamp_ms != TIME_NONE) { /* a client's request may lack it */
+        pbtime_timestamp_format(t->timestamp_ms, ts);
+        json_object_set_new(o, "request_time", json_string(ts));
+    }
     if (t->execution_time_ms != TIME_NONE) {
         pbtime_duration_format(t->execution_time_ms, ts);
         json_object_set_new(o, "execution_duration", json_string(ts));

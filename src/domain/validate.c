@@ -336,7 +336,7 @@ int validate_trace_id(const char *id, struct ferr *err)
 {
     if (!id || !*id)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'request_id'");
+                        "missing value for required parameter 'trace_id'");
     size_t n = strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.");
     if (id[n] || n > MAX_TRACE_ID_LENGTH || !strcmp(id, ".") || !strcmp(id, ".."))
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
