@@ -11,7 +11,8 @@
  *     decoded into the response struct;
  *   - libferry's embedded transport: the row's function, in-process.
  * So a path and a request envelope are written once, here. Area tables
- * live in api/<area>_ops.c (tracking, metrics, registry, artifacts, gc).
+ * live in api/<area>_ops.c (tracking, metrics, registry, artifacts, gc,
+ * traces).
  *
  * Requests own nothing they are given (strings are borrowed from the
  * decoded JSON, or from the caller); what decoding allocates (arrays,
