@@ -203,7 +203,7 @@ static const struct api_op *const traces_ops[] = {
     &api_traces_search,        &api_traces_delete,    &api_traces_set_tag,
     &api_traces_delete_tag,    &api_traces_start_v3,  &api_traces_get_info_v3,
     &api_traces_search_v3,     &api_traces_delete_v3, &api_traces_set_tag_v3,
-    &api_traces_delete_tag_v3,
+    &api_traces_delete_tag_v3, &api_traces_get_v3,    &api_traces_batch_get_v3,
 };
 const struct api_area api_traces_area = {"traces", traces_ops,
                                          sizeof(traces_ops) / sizeof(*traces_ops)};

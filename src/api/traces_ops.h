@@ -65,6 +65,7 @@ struct rq_trace_search_v3 {
     const char *page_token;
 };
 extern const struct api_op api_traces_start_v3, api_traces_get_info_v3, api_traces_search_v3,
-    api_traces_delete_v3, api_traces_set_tag_v3, api_traces_delete_tag_v3;
+    api_traces_delete_v3, api_traces_set_tag_v3, api_traces_delete_tag_v3, api_traces_get_v3,
+    api_traces_batch_get_v3;
 
 #endif

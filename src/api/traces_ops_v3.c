@@ -8,7 +8,9 @@
  * tags (PATCH and DELETE traces/{trace_id}/tags). The spans stay in the
  * artifact repository: answers never carry the tag that would send the
  * client to a span store, so its GetTrace and BatchGetTraces calls are not
- * needed. Assessments are not kept. */
+ * needed; they are answered (the trace checked first) with NOT_IMPLEMENTED
+ * and where the spans are, rather than read as GetTraceInfoV3 of a trace
+ * named "get". Assessments are not kept. */
 #include "api/traces_ops.h"
 #include "api/types.h"
 #include "base/xalloc.h"
@@ -140,7 +142,58 @@ static const struct api_field tag_delete_fields[] = {
 };
 static const struct api_msg tag_delete_req = API_MSG(struct rq_trace_tag, tag_delete_fields);
 
+struct rq_trace_get {
+    const char *trace_id;
+    int allow_partial;
+};
+static const struct api_field get_fields[] = {
+    F_STR(struct rq_trace_get, trace_id, "trace_id", AF_NONEMPTY),
+    F_BOOL(struct rq_trace_get, allow_partial, "allow_partial", 0),
+};
+static const struct api_msg get_req = API_MSG(struct rq_trace_get, get_fields);
+struct rq_trace_batch_get {
+    const char **trace_ids;
+    size_t n;
+};
+static const struct api_field batch_get_fields[] = {
+    F_STRS(struct rq_trace_batch_get, trace_ids, n, "trace_ids", 0),
+};
+static const struct api_msg batch_get_req = API_MSG(struct rq_trace_batch_get, batch_get_fields);
+
 /* ---------- functions ---------- */
+
+static int no_span_store(const char *id, struct ferr *err)
+{
+    return ferr_set(err, FERR_NOT_IMPLEMENTED,
+                    "this server keeps no spans: trace '%.100s' has them in traces.json at its "
+                    "mlflow.artifactLocation (also served by get-trace-artifact)",
+                    id);
+}
+
+/* GetTrace (arg 0) and BatchGetTraces (arg 1): the traces must exist. */
+static int x_get_spans(const struct api_env *env, const struct api_op *op, void *req, void *resp,
+                       struct ferr *err)
+{
+    (void)resp;
+    struct rq_trace_get *one = req;
+    struct rq_trace_batch_get *many = req;
+    const char *const *ids = op->arg ? many->trace_ids : &one->trace_id;
+    size_t n = op->arg ? many->n : 1;
+    if (!n)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "missing value for required parameter 'trace_ids'");
+    if (n > MAX_RESULTS_SEARCH_TRACES)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "too many trace_ids (%zu, at most %d)",
+                        n, MAX_RESULTS_SEARCH_TRACES);
+    for (size_t i = 0; i < n; i++) {
+        struct trace_info t;
+        memset(&t, 0, sizeof(t));
+        if (store_get_trace_info(env->store, ids[i], &t, err))
+            return -1;
+        trace_info_release(&t);
+    }
+    return no_span_store(ids[0], err);
+}
 
 static int x_start(const struct api_env *env, const struct api_op *op, void *req, void *resp,
                    struct ferr *err)
@@ -220,6 +273,12 @@ const struct api_op api_traces_search_v3 =
 const struct api_op api_traces_delete_v3 =
     TRACES3_OP("traces/delete-traces-v3", "traces/delete-traces", HTTP_POST, 0, &delete_req,
                &deleted_resp, x_delete, 0, ACCESS_DELETE, LOC_EXPERIMENT_ID, "experiment_id");
+const struct api_op api_traces_get_v3 =
+    TRACES3_OP("traces/get-v3", "traces/get", HTTP_GET, OP_IDEMPOTENT, &get_req, NULL, x_get_spans,
+               0, ACCESS_READ, LOC_TRACE_ID, "trace_id");
+const struct api_op api_traces_batch_get_v3 =
+    TRACES3_OP("traces/batch-get-v3", "traces/batchGet", HTTP_GET, OP_IDEMPOTENT, &batch_get_req,
+               NULL, x_get_spans, 1, ACCESS_READ, LOC_NONE, NULL);
 const struct api_op api_traces_set_tag_v3 =
     TRACES3_OP("traces/set-tag-v3", "traces/{trace_id}/tags", HTTP_PATCH, OP_IDEMPOTENT, &tag_req,
                NULL, x_tag, 1, ACCESS_EDIT, LOC_TRACE_ID, "trace_id");
