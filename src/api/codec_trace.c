@@ -61,8 +61,9 @@ json_t *codec_trace_info_to_json(const struct trace_info *t)
                           (json_int_t)t->timestamp_ms);
     if (!o)
         return NULL;
-    if (t->execution_time_ms != TIME_NONE)
-        json_object_set_new(o, "execution_time_ms", json_integer(t->execution_time_ms));
+    /* 0 while unknown, as MLflow 2.x answers */
+    json_object_set_new(o, "execution_time_ms",
+                        json_integer(t->execution_time_ms != TIME_NONE ? t->execution_time_ms : 0));
     json_object_set_new(o, "status", json_string(trace_status_name(t->status)));
     if (t->request_metadata.n)
         json_object_set_new(o, "request_metadata", codec_kv_list_to_json(&t->request_metadata));

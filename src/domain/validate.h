@@ -71,7 +71,8 @@ int validate_max_results(int64_t n, int64_t max, struct ferr *err) WARN_UNUSED;
  * names a folder of the artifact repository. */
 int validate_trace_id(const char *id, struct ferr *err) WARN_UNUSED;
 /* A tag set on its own (set-trace-tag): a tag's naming rules, a key of at
- * most 250 and a value of at most 8000 characters. */
+ * most 250 and a value of at most 8000 characters (the store front cuts
+ * longer values first, as MLflow does). */
 int validate_trace_tag(const char *key, const char *value, struct ferr *err) WARN_UNUSED;
 /* A tag or request metadata entry (what names it) sent with a trace: a
  * non-empty key of at most 250 characters, a value of at most 8000. Keys

@@ -6,6 +6,8 @@
 #include "store/traces.h"
 #include "store/backend.h"
 #include "base/ids.h"
+#include "base/utf8.h"
+#include "base/xalloc.h"
 #include "domain/validate.h"
 
 #include <inttypes.h>
@@ -181,14 +183,37 @@ int store_delete_traces(struct store *s, const struct trace_delete *q, int64_t *
     return s->traces->delete_traces(s, eid, q, deleted, err);
 }
 
+/* The bytes of s's first max characters (all of s when it is shorter). */
+static size_t prefix_bytes(const char *s, size_t max)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0, len = strlen(s);
+    for (size_t chars = 0; i < len && chars < max; chars++) {
+        size_t n = utf8_seq(u + i, len - i);
+        i += n ? n : 1;
+    }
+    return i;
+}
+
+/* MLflow truncates a tag value set on its own to 8000 characters rather
+ * than refuse it: its 2.x client sets mlflow.traceSpans, a summary of every
+ * span, this way, and a refusal would leave the trace unfinished. */
 int store_set_trace_tag(struct store *s, const char *request_id, const char *key, const char *value,
                         struct ferr *err)
 {
     if (!s->traces)
         return store_lacks(s, AREA, err);
-    if (check_request_id(request_id, err) || validate_trace_tag(key, value ? value : "", err))
+    if (check_request_id(request_id, err) || validate_trace_tag(key, "", err))
         return -1;
-    return s->traces->set_tag(s, request_id, key, value ? value : "", err);
+    if (!value)
+        value = "";
+    size_t n = prefix_bytes(value, MAX_TRACE_TAG_VAL_LENGTH);
+    if (!value[n])
+        return s->traces->set_tag(s, request_id, key, value, err);
+    char *cut = xstrndup(value, n);
+    int rc = s->traces->set_tag(s, request_id, key, cut, err);
+    free(cut);
+    return rc;
 }
 
 int store_delete_trace_tag(struct store *s, const char *request_id, const char *key,

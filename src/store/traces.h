@@ -49,6 +49,7 @@ int store_search_traces(struct store *s, const struct trace_search *q, struct tr
  * how many. An unknown experiment has none to delete. */
 int store_delete_traces(struct store *s, const struct trace_delete *q, int64_t *deleted,
                         struct ferr *err) WARN_UNUSED;
+/* A value longer than 8000 characters is cut there, as MLflow does. */
 int store_set_trace_tag(struct store *s, const char *request_id, const char *key, const char *value,
                         struct ferr *err) WARN_UNUSED;
 /* RESOURCE_DOES_NOT_EXIST when the trace has no such tag. */
