@@ -10,6 +10,7 @@
 #include "api/metrics_ops.h"
 #include "api/registry_ops.h"
 #include "api/tracking_ops.h"
+#include "api/traces_ops.h"
 #include "base/json.h"
 #include "base/xalloc.h"
 #include "http/client.h"
@@ -17,6 +18,7 @@
 #include "domain/registry.h"
 #include "store/logged_models.h"
 #include "store/store.h"
+#include "store/traces.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -35,6 +37,7 @@ const struct api_area *const api_areas[] = {
     &api_artifacts_area,     /* artifacts/list */
     &api_gc_area,            /* ferry/gc */
     &api_logged_models_area, /* logged-models/..., runs/outputs (MLflow 3) */
+    &api_traces_area,        /* traces (2.x and 3.x) */
     NULL,
 };
 
@@ -655,6 +658,17 @@ static int add_run(struct api_target *t, struct store *s, const char *run_id, st
     return 0;
 }
 
+static int add_trace(struct api_target *t, struct store *s, const char *id, struct ferr *err)
+{
+    struct trace_info info;
+    memset(&info, 0, sizeof(info));
+    if (store_get_trace_info(s, id, &info, err))
+        return -1;
+    add_experiment(t, info.experiment_id);
+    trace_info_release(&info);
+    return 0;
+}
+
 /* models:/<name>/... or models:/<name>@alias: the name; runs:/<run>/...:
  * the run's experiment. */
 static int add_model_uri(struct api_target *t, struct store *s, const char *uri, struct ferr *err)
@@ -737,6 +751,13 @@ int api_resolve_target(const struct api_op *op, const void *req, struct store *s
                 logged_model_release(&m);
             }
         }
+        break;
+    case LOC_TRACE_ID:
+        rc = str ? add_trace(out, s, str, err) : 0;
+        break;
+    case LOC_NEW_TRACE:
+        if (f->kind == AK_OBJ && ((const struct trace_info *)p)->experiment_id)
+            add_experiment(out, ((const struct trace_info *)p)->experiment_id);
         break;
     case LOC_ARTIFACT_PATH: /* "<experiment id>/<run id>/artifacts/...": its first segment */
         if (str && *str) {

@@ -11,7 +11,8 @@
  *     decoded into the response struct;
  *   - libferry's embedded transport: the row's function, in-process.
  * So a path and a request envelope are written once, here. Area tables
- * live in api/<area>_ops.c (tracking, metrics, registry, artifacts, gc).
+ * live in api/<area>_ops.c (tracking, metrics, registry, artifacts, gc,
+ * traces).
  *
  * Requests own nothing they are given (strings are borrowed from the
  * decoded JSON, or from the caller); what decoding allocates (arrays,
@@ -117,6 +118,8 @@ enum api_locator {
     LOC_NEW_EXPERIMENT,  /* creating an experiment */
     LOC_NEW_MODEL,       /* creating a registered model (field: its name) */
     LOC_LOGGED_MODEL,    /* field: a logged model's id -> its experiment */
+    LOC_TRACE_ID,        /* field: a trace's request_id (3.x: trace_id) -> its experiment */
+    LOC_NEW_TRACE,       /* field: a trace_info (AK_OBJ) -> the experiment it names */
 };
 struct api_resource {
     enum api_access access;

@@ -3,6 +3,7 @@
 #include "api/codec.h"
 #include "api/codec_registry.h"
 #include "api/codec_logged_model.h"
+#include "api/codec_trace.h"
 #include "artifacts/repo.h"
 #include "base/json.h"
 #include "base/xalloc.h"
@@ -93,3 +94,9 @@ API_TYPE(artifact_file, struct artifact_file, artifact_file_to_json, artifact_fi
          artifact_file_release, NULL);
 API_TYPE(logged_model, struct logged_model, codec_logged_model_to_json,
          codec_logged_model_from_json, logged_model_release, NULL);
+API_TYPE(trace_info, struct trace_info, codec_trace_info_to_json, codec_trace_info_from_json,
+         trace_info_release, NULL);
+API_TYPE(trace_info_v3, struct trace_info, codec_trace_info_v3_to_json,
+         codec_trace_info_v3_from_json, trace_info_release, NULL);
+API_TYPE(trace_v3, struct trace_info, codec_trace_v3_to_json, codec_trace_v3_from_json,
+         trace_info_release, NULL);

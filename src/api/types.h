@@ -17,5 +17,8 @@ extern const struct api_type api_type_model_version;
 extern const struct api_type api_type_registry_event;
 extern const struct api_type api_type_artifact_file; /* {path, is_dir, file_size} */
 extern const struct api_type api_type_logged_model;
+extern const struct api_type api_type_trace_info;    /* 2.x TraceInfo */
+extern const struct api_type api_type_trace_info_v3; /* 3.x TraceInfoV3 */
+extern const struct api_type api_type_trace_v3;      /* 3.x Trace: {"trace_info"} */
 
 #endif

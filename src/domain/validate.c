@@ -331,3 +331,47 @@ int validate_artifact_location(const char *loc, struct ferr *err)
                         "'artifact_location' URL can't include '..' in its query");
     return 0;
 }
+
+int validate_trace_id(const char *id, struct ferr *err)
+{
+    if (!id || !*id)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "missing value for required parameter 'trace_id'");
+    size_t n = strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.");
+    if (id[n] || n > MAX_TRACE_ID_LENGTH || !strcmp(id, ".") || !strcmp(id, ".."))
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid trace id '%.60s': expected at most %d letters, digits, '-', '_' "
+                        "and '.'",
+                        id, MAX_TRACE_ID_LENGTH);
+    return 0;
+}
+
+int validate_trace_tag(const char *key, const char *value, struct ferr *err)
+{
+    if (validate_name("trace tag", key, MAX_TRACE_TAG_KEY_LENGTH, err))
+        return -1;
+    return validate_len("trace tag", key, value, MAX_TRACE_TAG_VAL_LENGTH, err);
+}
+
+int validate_trace_entry(const char *what, const char *key, const char *value, struct ferr *err)
+{
+    if (!key || !*key)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing value for the key of a %s",
+                        what);
+    size_t n = utf8_chars(key);
+    if (n > MAX_TRACE_TAG_KEY_LENGTH)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "%s key '%.40s...' has length %zu, which exceeds the limit of %d", what,
+                        key, n, MAX_TRACE_TAG_KEY_LENGTH);
+    return validate_len(what, key, value, MAX_TRACE_TAG_VAL_LENGTH, err);
+}
+
+int validate_trace_preview(const char *what, const char *text, struct ferr *err)
+{
+    size_t n = text ? utf8_chars(text) : 0;
+    if (n > MAX_TRACE_PREVIEW_LENGTH)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "%s has length %zu, which exceeds the limit of %d", what, n,
+                        MAX_TRACE_PREVIEW_LENGTH);
+    return 0;
+}

@@ -33,6 +33,14 @@
 #define MAX_RESULTS_SEARCH_EXPERIMENTS     50000
 #define DEFAULT_RESULTS_SEARCH_EXPERIMENTS 1000
 #define MAX_RESULTS_METRIC_HISTORY         25000000
+/* Traces: MLflow's columns and its search handler's cap. */
+#define MAX_TRACE_ID_LENGTH           50
+#define MAX_TRACE_TAG_KEY_LENGTH      250
+#define MAX_TRACE_TAG_VAL_LENGTH      8000
+#define MAX_TRACE_PREVIEW_LENGTH      1000
+#define MAX_RESULTS_SEARCH_TRACES     500
+#define DEFAULT_RESULTS_SEARCH_TRACES 100
+#define MAX_TRACE_IDS_PER_DELETE      10000
 
 int validate_metric(const struct metric *m, struct ferr *err) WARN_UNUSED;
 int validate_param(const char *key, const char *value, struct ferr *err) WARN_UNUSED;
@@ -57,5 +65,21 @@ int validate_model_json(const char *model_json, struct ferr *err) WARN_UNUSED;
  * itself is checked when artifacts are stored. */
 int validate_artifact_location(const char *loc, struct ferr *err) WARN_UNUSED;
 int validate_max_results(int64_t n, int64_t max, struct ferr *err) WARN_UNUSED;
+
+/* A trace id as a client may choose it (3.x: "tr-<32 hex>"; 2.x: 32 hex):
+ * 1..50 letters, digits, '-', '_' and '.', and not "." or "..", since it
+ * names a folder of the artifact repository. */
+int validate_trace_id(const char *id, struct ferr *err) WARN_UNUSED;
+/* A tag set on its own (set-trace-tag): a tag's naming rules, a key of at
+ * most 250 and a value of at most 8000 characters (the store front cuts
+ * longer values first, as MLflow does). */
+int validate_trace_tag(const char *key, const char *value, struct ferr *err) WARN_UNUSED;
+/* A tag or request metadata entry (what names it) sent with a trace: a
+ * non-empty key of at most 250 characters, a value of at most 8000. Keys
+ * are not held to the naming rules: MLflow's clients send what users set. */
+int validate_trace_entry(const char *what, const char *key, const char *value,
+                         struct ferr *err) WARN_UNUSED;
+/* A request or response preview (what names it): at most 1000 characters. */
+int validate_trace_preview(const char *what, const char *text, struct ferr *err) WARN_UNUSED;
 
 #endif

@@ -12,6 +12,7 @@
 #include "server/api.h"
 #include "server/artifact_proxy.h"
 #include "server/get_artifact.h"
+#include "server/get_trace_artifact.h"
 #include "api/op.h"
 #include "server/ui.h"
 #include "http/request.h"
@@ -60,7 +61,16 @@ static const struct api_op get_artifact = {.name = "get-artifact",
                                            .res = {ACCESS_READ, LOC_RUN_ID, "run_id"},
                                            .stream = get_artifact_answer,
                                            .body = &http_body_drop};
-static const struct api_op *const server_ops[] = {&health, &version, &get_artifact};
+/* MLflow serves it under /ajax-api/ only. */
+static const struct api_op get_trace_artifact = {.name = "get-trace-artifact",
+                                                 .root = "/ajax-api/2.0/mlflow",
+                                                 .path = "get-trace-artifact",
+                                                 .methods = HTTP_GET,
+                                                 .call = HTTP_GET,
+                                                 .res = {ACCESS_READ, LOC_TRACE_ID, "request_id"},
+                                                 .stream = get_trace_artifact_answer};
+static const struct api_op *const server_ops[] = {&health, &version, &get_artifact,
+                                                  &get_trace_artifact};
 static const struct api_area server_area = {"server", server_ops,
                                             sizeof(server_ops) / sizeof(*server_ops)};
 

@@ -2,15 +2,13 @@
  * The contract between the store front and its backends, for both and for
  * no one else: struct store as every backend lays it out. Header only.
  *
- * The front (store.c, metrics.c, registry.c, gc.c, logged_models.c) does what every backend
- * would do alike: it validates the arguments (domain/validate.h), applies
- * defaults, turns page tokens into an offset and a limit and back, parses
- * ids given as text; then it calls the backend through the ops table of the
- * call's area. A backend does what needs its database: existence,
- * lifecycle rules, immutability, transactions. Each area's ops table is
- * declared in the area's header, beside the front functions it serves:
- * store.h (tracking: experiments and runs), metrics.h, registry.h, gc.h,
- * logged_models.h, import.h.
+ * The front (store.c, metrics.c, registry.c, gc.c, logged_models.c, traces.c) does what every
+ * backend would do alike: it validates the arguments (domain/validate.h), applies defaults, turns
+ * page tokens into an offset and a limit and back, parses ids given as text; then it calls the
+ * backend through the ops table of the call's area. A backend does what needs its database:
+ * existence, lifecycle rules, immutability, transactions. Each area's ops table is declared in the
+ * area's header, beside the front functions it serves: store.h (tracking: experiments and runs),
+ * metrics.h, registry.h, gc.h, logged_models.h, traces.h, import.h.
  *
  * A backend embeds struct store as the first member of its own struct,
  * fills in ops and the table of each area it implements, and leaves the
@@ -30,6 +28,7 @@ struct store_registry_ops;
 struct store_gc_ops;
 struct store_logged_model_ops;
 struct store_import_ops;
+struct store_traces_ops;
 
 /* What every backend has, whatever areas it implements. */
 struct store_backend_ops {
@@ -49,6 +48,7 @@ struct store {
     const struct store_gc_ops *gc;
     const struct store_logged_model_ops *logged_models;
     const struct store_import_ops *import;
+    const struct store_traces_ops *traces;
     char *default_artifact_root; /* no trailing '/'; the backend frees it on close */
 };
 

@@ -5,6 +5,7 @@
  * as it goes. Nothing here knows SQL: search_sql.c compiles the AST. */
 #include "store/filter.h"
 #include "base/utf8.h"
+#include "domain/trace.h"
 #include "base/xalloc.h"
 
 #include <ctype.h>
@@ -414,30 +415,64 @@ static const struct attr logged_model_attrs[] = {
 static const struct attr dataset_attrs[] = {
     {"name", "name", 0}, {"digest", "digest", 0}, {"context", "context", 0}, {NULL, NULL, 0}};
 
+/* Traces (MLflow's SearchTraceUtils, 2.x and 3.x). name and run_id are
+ * resolved further (trace_remap). Ordering takes experiment_id too. */
+#define TRACE_ATTRS                                                                                \
+    {"request_id", "request_id", 0}, {"timestamp", "timestamp_ms", 1},                             \
+        {"timestamp_ms", "timestamp_ms", 1}, {"execution_time", "execution_time_ms", 1},           \
+        {"execution_time_ms", "execution_time_ms", 1}, {"end_time", "end_time_ms", 1},             \
+        {"end_time_ms", "end_time_ms", 1}, {"status", "status", 0},                                \
+        {"client_request_id", "client_request_id", 0}, {"name", "name", 0},                        \
+    {                                                                                              \
+        "run_id", "run_id", 0                                                                      \
+    }
+static const struct attr trace_filter_attrs[] = {TRACE_ATTRS, {NULL, NULL, 0}};
+static const struct attr trace_order_attrs[] = {
+    TRACE_ATTRS, {"experiment_id", "experiment_id", 1}, {NULL, NULL, 0}};
+
+#define RUNS          (1u << FILTER_RUNS)
+#define LOGGED_MODELS (1u << FILTER_LOGGED_MODELS)
+#define TRACES        (1u << FILTER_TRACES)
+
 static int entity_of(const char *s, size_t n, enum filter_domain dom, enum fentity *out)
 {
     /* scope: 0 everywhere; 1 runs and logged models; 2 runs only */
     static const struct {
         const char *name;
         enum fentity e;
-        int scope;
+        unsigned domains; /* 0: every domain; else a bit (1u << domain) for each */
     } tab[] = {
-        {"metric", FE_METRIC, 1},   {"metrics", FE_METRIC, 1},   {"param", FE_PARAM, 1},
-        {"params", FE_PARAM, 1},    {"parameter", FE_PARAM, 1},  {"parameters", FE_PARAM, 1},
-        {"tag", FE_TAG, 0},         {"tags", FE_TAG, 0},         {"attribute", FE_ATTR, 0},
-        {"attributes", FE_ATTR, 0}, {"attr", FE_ATTR, 0},        {"run", FE_ATTR, 2},
-        {"dataset", FE_DATASET, 2}, {"datasets", FE_DATASET, 2},
+        {"metric", FE_METRIC, RUNS | LOGGED_MODELS},
+        {"metrics", FE_METRIC, RUNS | LOGGED_MODELS},
+        {"param", FE_PARAM, RUNS | LOGGED_MODELS},
+        {"params", FE_PARAM, RUNS | LOGGED_MODELS},
+        {"parameter", FE_PARAM, RUNS | LOGGED_MODELS},
+        {"parameters", FE_PARAM, RUNS | LOGGED_MODELS},
+        {"tag", FE_TAG, 0},
+        {"tags", FE_TAG, 0},
+        {"attribute", FE_ATTR, 0},
+        {"attributes", FE_ATTR, 0},
+        {"attr", FE_ATTR, 0},
+        {"run", FE_ATTR, RUNS},
+        {"dataset", FE_DATASET, RUNS},
+        {"datasets", FE_DATASET, RUNS},
+        {"trace", FE_ATTR, TRACES},
+        {"request_metadata", FE_METADATA, TRACES},
+        {"metadata", FE_METADATA, TRACES},
     };
     for (size_t i = 0; i < sizeof(tab) / sizeof(*tab); i++) {
         if (strlen(tab[i].name) == n && !strncasecmp(tab[i].name, s, n) &&
-            (dom == FILTER_RUNS || !tab[i].scope ||
-             (dom == FILTER_LOGGED_MODELS && tab[i].scope == 1))) {
+            (!tab[i].domains || (tab[i].domains & (1u << dom)))) {
             *out = tab[i].e;
             return 0;
         }
     }
     return -1;
 }
+
+#undef RUNS
+#undef LOGGED_MODELS
+#undef TRACES
 
 /* The attribute table for an entity in this parse, and what to call its
  * members in messages. */
@@ -461,6 +496,11 @@ static const struct attr *attr_table(const struct parser *p, enum fentity e, int
         *hint = "expected name, model_id, model_type, status, status_message, source_run_id, "
                 "experiment_id, artifact_location, creation_timestamp or last_updated_timestamp";
         return logged_model_attrs;
+    }
+    if (p->dom == FILTER_TRACES) {
+        *hint = "expected request_id, timestamp, execution_time, end_time, status, "
+                "client_request_id, name or run_id";
+        return for_order ? trace_order_attrs : trace_filter_attrs;
     }
     if (p->dom == FILTER_MODEL_VERSIONS) {
         *hint = "expected name, version_number, run_id, source_path, current_stage, "
@@ -491,6 +531,14 @@ static int resolve_attr(struct parser *p, struct keyref *k, int for_order)
     free(k->key);
     k->key = xstrdup(a->canonical);
     k->numeric = a->numeric;
+    if (p->dom == FILTER_TRACES && k->entity == FE_ATTR) { /* name, run_id */
+        int tag = !strcmp(k->key, "name");
+        if (tag || !strcmp(k->key, "run_id")) {
+            free(k->key);
+            k->key = xstrdup(tag ? TRACE_TAG_NAME : TRACE_METADATA_SOURCE_RUN);
+            k->entity = tag ? FE_TAG : FE_METADATA;
+        }
+    }
     return 0;
 }
 
@@ -524,6 +572,7 @@ static int key_entity(struct parser *p, const char *ent, size_t entlen, struct k
         p, k->pos, "unknown entity type ", ent, entlen,
         p->dom == FILTER_RUNS            ? "expected metrics, params, tags, attributes or datasets"
         : p->dom == FILTER_LOGGED_MODELS ? "expected metrics, params, tags or attributes"
+        : p->dom == FILTER_TRACES        ? "expected tags, attributes or request_metadata"
                                          : "expected tags or attributes");
 }
 
@@ -591,10 +640,12 @@ static int parse_op(struct parser *p, enum fop *op)
 /* What to call a key's kind in messages: "metrics", "attribute 'status'". */
 static void add_kind(struct sbuf *sb, const struct fnode *n, int plural)
 {
-    static const char *const kinds[] = {"metric", "param", "tag", "attribute", "dataset"};
+    static const char *const kinds[] = {"metric",    "param",   "tag",
+                                        "attribute", "dataset", "request metadata"};
     sbuf_addstr(sb, kinds[n->entity]);
     if (plural && n->entity != FE_ATTR) {
-        sbuf_addch(sb, 's');
+        if (n->entity != FE_METADATA)
+            sbuf_addch(sb, 's');
         return;
     }
     sbuf_addstr(sb, n->entity == FE_DATASET ? " attribute '" : " '");
@@ -841,7 +892,7 @@ static int parse_order(struct parser *p, struct forder *out)
     if (p->dom == FILTER_EXPERIMENTS && k.entity != FE_ATTR)
         return fail(p, k.pos, "experiments cannot be ordered by tags",
                     "order by name, experiment_id, creation_time or last_update_time");
-    if (p->dom != FILTER_RUNS && k.entity != FE_ATTR)
+    if (p->dom != FILTER_RUNS && p->dom != FILTER_TRACES && k.entity != FE_ATTR)
         return fail(p, k.pos,
                     p->dom == FILTER_MODELS ? "registered models cannot be ordered by tags"
                                             : "model versions cannot be ordered by tags",

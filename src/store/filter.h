@@ -10,7 +10,9 @@
  *   comparison := key op value | key [NOT] IN '(' value { ',' value } ')'
  *   key        := entity '.' name | name                   (a bare name is an attribute)
  *   entity     := metric[s] | param[s] | parameter[s] | tag[s] | attribute[s] | attr
- *               | run | dataset[s]
+ *               | run | dataset[s]                        (runs)
+ *               | tag[s] | attribute[s] | attr | trace | request_metadata | metadata
+ *                                                          (traces)
  *   op         := = | != | > | >= | < | <= | LIKE | ILIKE
  *   value      := 'single quoted' | "double quoted" | number
  *   order_by   := key [ ASC | DESC ]
@@ -48,10 +50,12 @@ enum filter_domain {
     FILTER_EXPERIMENTS,
     FILTER_MODELS,
     FILTER_MODEL_VERSIONS,
-    FILTER_LOGGED_MODELS
+    FILTER_LOGGED_MODELS,
+    FILTER_TRACES,
 };
 
-enum fentity { FE_METRIC, FE_PARAM, FE_TAG, FE_ATTR, FE_DATASET };
+/* FE_METADATA: a trace's request metadata (request_metadata.x, metadata.x). */
+enum fentity { FE_METRIC, FE_PARAM, FE_TAG, FE_ATTR, FE_DATASET, FE_METADATA };
 
 enum fop {
     FOP_EQ,
@@ -107,7 +111,10 @@ struct forder {
 
 /* Parses one order_by clause into *out (release with forder_release). Runs
  * order by metrics, params, tags and attributes; experiments by the
- * attributes name, experiment_id, creation_time and last_update_time. Errors
+ * attributes name, experiment_id, creation_time and last_update_time;
+ * traces by attributes, tags and request metadata. Trace attributes
+ * name and run_id stand for the tag mlflow.traceName and the request
+ * metadata mlflow.sourceRun, as MLflow reads them. Errors
  * as filter_parse; *out is then empty. */
 int filter_parse_order(const char *s, enum filter_domain dom, struct forder *out,
                        struct ferr *err) WARN_UNUSED;

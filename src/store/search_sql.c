@@ -147,12 +147,25 @@ static const struct colmap logged_model_cols[] = {
     {NULL, NULL, 0},
 };
 
+/* A trace's end is its start plus its execution time (NULL while unknown). */
+static const struct colmap trace_cols[] = {
+    {"request_id", "t.request_id", 0},
+    {"timestamp_ms", "t.timestamp_ms", 0},
+    {"execution_time_ms", "t.execution_time_ms", 1},
+    {"end_time_ms", "(t.timestamp_ms + t.execution_time_ms)", 1},
+    {"status", "t.status", 0},
+    {"client_request_id", "t.client_request_id", 1},
+    {"experiment_id", "t.experiment_id", 0},
+    {NULL, NULL, 0},
+};
+
 static const struct colmap *column(enum filter_domain dom, const char *attr)
 {
     const struct colmap *m = dom == FILTER_RUNS            ? run_cols
                              : dom == FILTER_EXPERIMENTS   ? experiment_cols
                              : dom == FILTER_MODELS        ? model_cols
                              : dom == FILTER_LOGGED_MODELS ? logged_model_cols
+                             : dom == FILTER_TRACES        ? trace_cols
                                                            : version_cols;
     for (; m->attr; m++)
         if (!strcmp(m->attr, attr))
@@ -256,6 +269,11 @@ static void compile_cmp(struct compiler *c, const struct fnode *n, int neg)
         compile_exists(f, neg, "registered_model_tags x", "x.model = m.id", n->key, "", n);
         return;
     }
+    if (c->dom == FILTER_TRACES && (n->entity == FE_TAG || n->entity == FE_METADATA)) {
+        compile_exists(f, neg, n->entity == FE_TAG ? "trace_tags x" : "trace_request_metadata x",
+                       "x.trace = t.id", n->key, "", n);
+        return;
+    }
     if (c->dom == FILTER_MODEL_VERSIONS && n->entity == FE_TAG) {
         compile_exists(f, neg, "model_version_tags x",
                        "x.model = v.model AND x.version = v.version", n->key, "", n);
@@ -275,6 +293,7 @@ static void compile_cmp(struct compiler *c, const struct fnode *n, int neg)
         compile_dataset(f, neg, n);
         break;
     case FE_ATTR:
+    case FE_METADATA: /* only traces have it, above */
         compile_attr(f, neg, n, c->dom);
         break;
     }
@@ -492,8 +511,8 @@ static void run_order_release(struct run_order *o)
         forder_release(&o->keys[i]);
 }
 
-/* "<col> IN (?, ...)", each id a decimal integer. */
-static int experiment_ids_clause(const char *const *ids, size_t nids, const char *col,
+/* "<alias>.experiment_id IN (?, ...)", each id a decimal integer. */
+static int experiment_ids_clause(const char *const *ids, size_t nids, const char *alias,
                                  struct sql_frag *f, struct ferr *err)
 {
     if (!nids)
@@ -502,7 +521,7 @@ static int experiment_ids_clause(const char *const *ids, size_t nids, const char
     if (nids > MAX_EXPERIMENT_IDS)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "too many experiment_ids (%zu, at most %d)", nids, MAX_EXPERIMENT_IDS);
-    sbuf_addf(&f->sql, "%s IN (", col);
+    sbuf_addf(&f->sql, "%s.experiment_id IN (", alias);
     for (size_t i = 0; i < nids; i++) {
         const char *id = ids[i] ? ids[i] : "";
         size_t n = strspn(id, "0123456789");
@@ -548,8 +567,7 @@ int search_sql_runs(const struct run_search *q, int64_t limit, int64_t offset, s
     sql_frag_init(&o.joins, out->dialect);
     sbuf_init(&o.terms, 0);
     sql_frag_init(&where, out->dialect);
-    if (experiment_ids_clause(q->experiment_ids, q->nexperiment_ids, "r.experiment_id", &where,
-                              err))
+    if (experiment_ids_clause(q->experiment_ids, q->nexperiment_ids, "r", &where, err))
         goto out;
     view_clause(&where.sql, q->view, "r");
     if (compile_filter(&where, q->filter, FILTER_RUNS, err) || run_order_parse(q, &o, err))
@@ -753,8 +771,7 @@ int search_sql_logged_models(const struct logged_model_search *q, int64_t limit,
                  q->norder_by, MAX_ORDER_KEYS);
         goto out;
     }
-    if (experiment_ids_clause(q->experiment_ids, q->nexperiment_ids, "lm.experiment_id", &where,
-                              err))
+    if (experiment_ids_clause(q->experiment_ids, q->nexperiment_ids, "lm", &where, err))
         goto out;
     sbuf_addstr(&where.sql, " AND lm.lifecycle_stage = 'active'");
     if (compile_filter_lm(&where, q->filter, FILTER_LOGGED_MODELS, q, &saw_metric, err))
@@ -783,5 +800,92 @@ out:
     sql_frag_release(&where);
     sql_frag_release(&joins);
     sbuf_release(&terms);
+    return rc;
+}
+
+/* ---------- traces ---------- */
+
+struct trace_order {
+    struct sql_frag joins; /* LEFT JOINs for tag and metadata keys */
+    struct sbuf terms;     /* "<term>, " each */
+    struct forder seen[MAX_ORDER_KEYS];
+    size_t nseen, njoins;
+    int has_time, has_id;
+};
+
+static int trace_order_key(struct trace_order *o, struct forder *k, struct ferr *err)
+{
+    for (size_t i = 0; i < o->nseen; i++)
+        if (o->seen[i].entity == k->entity && !strcmp(o->seen[i].key, k->key))
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                            "`order_by` contains duplicate fields: '%.100s'", k->key);
+    o->seen[o->nseen++] = *k; /* takes the key */
+    if (k->entity == FE_ATTR) {
+        const struct colmap *c = column(FILTER_TRACES, k->key);
+        o->has_time |= !strcmp(k->key, "timestamp_ms");
+        o->has_id |= !strcmp(k->key, "request_id");
+        order_term(&o->terms, o->joins.dialect, c->col, k->descending, c->nullable);
+        return 0;
+    }
+    size_t a = o->njoins++;
+    sbuf_addf(&o->joins.sql, " LEFT JOIN %s o%zu ON o%zu.trace = t.id AND o%zu.key = ",
+              k->entity == FE_TAG ? "trace_tags" : "trace_request_metadata", a, a, a);
+    sql_frag_text(&o->joins, k->key);
+    /* missing values last in both directions, as MLflow */
+    sbuf_addf(&o->terms, "o%zu.value IS NULL, o%zu.value %s, ", a, a,
+              k->descending ? "DESC" : "ASC");
+    return 0;
+}
+
+static int trace_order_parse(const struct trace_search *q, struct trace_order *o, struct ferr *err)
+{
+    if (q->norder_by > MAX_ORDER_KEYS)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "too many order_by clauses (%zu, at most %d)", q->norder_by,
+                        MAX_ORDER_KEYS);
+    for (size_t i = 0; i < q->norder_by; i++) {
+        struct forder k;
+        if (filter_parse_order(q->order_by[i], FILTER_TRACES, &k, err))
+            return -1;
+        if (trace_order_key(o, &k, err)) {
+            forder_release(&k);
+            return -1;
+        }
+    }
+    /* MLflow's default and tie-breaks: newest first, then by id */
+    if (!o->has_time)
+        sbuf_addstr(&o->terms, "t.timestamp_ms DESC, ");
+    if (!o->has_id)
+        sbuf_addstr(&o->terms, "t.request_id ASC, ");
+    sbuf_setlen(&o->terms, o->terms.len - 2);
+    return 0;
+}
+
+int search_sql_traces(const struct trace_search *q, int64_t limit, int64_t offset,
+                      struct sql_frag *out, struct ferr *err)
+{
+    struct trace_order o;
+    struct sql_frag where;
+    int rc = -1;
+    memset(&o, 0, sizeof(o));
+    sql_frag_init(&o.joins, out->dialect);
+    sbuf_init(&o.terms, 0);
+    sql_frag_init(&where, out->dialect);
+    if (experiment_ids_clause(q->experiment_ids, q->nexperiment_ids, "t", &where, err) ||
+        compile_filter(&where, q->filter, FILTER_TRACES, err) || trace_order_parse(q, &o, err))
+        goto out;
+    sbuf_addstr(&out->sql, "SELECT t.id FROM traces t");
+    sql_frag_append(out, &o.joins);
+    sbuf_addstr(&out->sql, " WHERE ");
+    sql_frag_append(out, &where);
+    sbuf_addf(&out->sql, " ORDER BY %s", o.terms.buf);
+    limit_clause(out, limit, offset);
+    rc = 0;
+out:
+    sql_frag_release(&o.joins);
+    sql_frag_release(&where);
+    sbuf_release(&o.terms);
+    for (size_t i = 0; i < o.nseen; i++)
+        forder_release(&o.seen[i]);
     return rc;
 }

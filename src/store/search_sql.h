@@ -15,6 +15,7 @@
 #include "domain/domain.h"
 #include "domain/logged_model.h"
 #include "domain/registry.h"
+#include "domain/trace.h"
 #include "store/filter.h"
 #include "store/sqlfrag.h"
 
@@ -44,5 +45,13 @@ int search_sql_registry(const struct registry_search *q, enum filter_domain dom,
  * ordered, one page. */
 int search_sql_logged_models(const struct logged_model_search *q, int64_t limit, int64_t offset,
                              struct sql_frag *out, struct ferr *err) WARN_UNUSED;
+
+/* Builds SELECT t.id FROM traces t [joins] WHERE t.experiment_id IN (...)
+ * AND (<filter>) ORDER BY ... LIMIT ? OFFSET ?. Default order: timestamp_ms
+ * DESC, request_id ASC, as MLflow; a field twice in order_by is
+ * INVALID_PARAMETER_VALUE. Tags and request metadata a trace lacks sort
+ * last in both directions. */
+int search_sql_traces(const struct trace_search *q, int64_t limit, int64_t offset,
+                      struct sql_frag *out, struct ferr *err) WARN_UNUSED;
 
 #endif

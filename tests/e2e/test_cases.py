@@ -24,7 +24,9 @@ Values anywhere in a case may use the seeded fixture: $RUN (an active run with
 params, tags, metrics and a dataset input), $DELETED_RUN, $MISSING_RUN (a
 well-formed id that names no run), $EXP / $EXP_NAME (its experiment),
 $DELETED_EXP, $MODEL (a logged model of $RUN with a param, a tag and a metric),
-$MISSING_MODEL; and generators: {"$str": "x", "times": N} (a long string),
+$MISSING_MODEL, $TRACE (an ended 2.x trace in $EXP named "predict", started at
+1000 ms, 250 ms long, its mlflow.sourceRun $RUN), $TRACE3 (a 3.x trace in $EXP
+started at 2000 ms), $MISSING_TRACE; and generators: {"$str": "x", "times": N} (a long string),
 {"$repeat": N, "item": v} (a list of N copies of v, "$i" replaced by the
 index), {"$json": v} (v serialised to a JSON string), {"$concat": [v, ...]} (strings
 joined)."""
@@ -40,6 +42,8 @@ from support.snapshot import diff, snapshot
 HERE = os.path.dirname(os.path.abspath(__file__))
 CASES = os.path.join(HERE, "cases")
 MISSING_RUN = "0123456789abcdef0123456789abcdef"
+MISSING_TRACE = "tr-00000000000000000000000000000000"
+TRACE3 = "tr-0123456789abcdef0123456789abcdef"
 fixture = {}
 
 
@@ -71,14 +75,29 @@ def _seed(c):
     c.log_batch(evaluator, metrics=[{"key": "auc", "value": 0.8, "timestamp": 5, "step": 0,
                                      "model_id": model, "dataset_name": "ds",
                                      "dataset_digest": "dg1"}])
+    trace = c.ok(c.post("traces", {
+        "experiment_id": exp, "timestamp_ms": 1000,
+        "request_metadata": [{"key": "mlflow.sourceRun", "value": run}],
+        "tags": [{"key": "mlflow.traceName", "value": "predict"},
+                 {"key": "team", "value": "core"}]}))["trace_info"]["request_id"]
+    c.ok(c.raw("PATCH", API + "traces/" + trace, json.dumps({"timestamp_ms": 1250,
+                                                             "status": "OK"})))
+    c.ok(c.raw("POST", "/api/3.0/mlflow/traces", json.dumps({"trace": {"trace_info": {
+        "trace_id": TRACE3, "request_time": "1970-01-01T00:00:02Z", "state": "ERROR",
+        "trace_location": {"type": "MLFLOW_EXPERIMENT",
+                           "mlflow_experiment": {"experiment_id": exp}},
+        "trace_metadata": {"mlflow.trace_schema.version": "3"},
+        "tags": {"mlflow.traceName": "chat"}}}})))
     fixture.update({"RUN": run, "DELETED_RUN": dead, "MISSING_RUN": MISSING_RUN, "EXP": exp,
-                    "EXP_NAME": "cases-exp", "DELETED_EXP": dexp, "MODEL": model,
+                    "EXP_NAME": "cases-exp", "DELETED_EXP": dexp, "TRACE": trace,
+                    "TRACE3": TRACE3, "MISSING_TRACE": MISSING_TRACE, "MODEL": model,
                     "MISSING_MODEL": "m-" + "0" * 32})
     fixture["snapshot"] = snapshot(c)
     return fixture
 
 
-_VAR = re.compile(r"\$(DELETED_RUN|MISSING_RUN|RUN|DELETED_EXP|EXP_NAME|EXP|MISSING_MODEL|MODEL)\b")
+_VAR = re.compile(r"\$(DELETED_RUN|MISSING_RUN|RUN|DELETED_EXP|EXP_NAME|EXP|MISSING_MODEL|MODEL"
+                  r"|MISSING_TRACE|TRACE3|TRACE)\b")
 
 
 def _expand(v, fx, i=None):
@@ -252,9 +271,11 @@ def test_every_route_has_error_cases(srv, c):
                 path = (AJAX if req.get("prefix") == "ajax" else API) + path
             path = _expand(path, {k: "x" for k in ("RUN", "DELETED_RUN", "MISSING_RUN", "EXP",
                                                    "EXP_NAME", "DELETED_EXP", "MODEL",
-                                                   "MISSING_MODEL")})
+                                                   "MISSING_MODEL", "TRACE", "TRACE3",
+                                                   "MISSING_TRACE")})
             path = path.split("?")[0]
-            for methods, template, op, _ in routes:
+            # as the server routes: literal paths before templates
+            for methods, template, op, _ in sorted(routes, key=lambda r: "{" in r[1]):
                 if req["method"] in methods and _route_pattern(template).match(path):
                     covered.add(op)
                     break

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * libFuzzer target: the search-filter and order_by parsers and the SQL
- * compiler, for runs and experiments. The input (a NUL-terminated copy) is
+ * compiler, for runs, experiments and traces. The input (a NUL-terminated copy) is
  * used as a filter and as an order_by clause. Any input must either compile
  * or fail with INVALID_PARAMETER_VALUE and a short, valid UTF-8 message;
  * whatever compiles must be accepted by SQLite (prepared, bound and run on
@@ -120,10 +120,24 @@ static void logged_models(const char *filter, const char *field)
     sql_frag_release(&f);
 }
 
+static void traces(const char *filter, const char **order, size_t norder)
+{
+    const char *ids[] = {"0", "1"};
+    struct trace_search q = {ids, 2, filter, 10, order, norder, NULL};
+    struct sql_frag f;
+    struct ferr err = FERR_INIT;
+    sql_frag_init(&f, &sqlite_dialect);
+    if (search_sql_traces(&q, 11, 0, &f, &err))
+        check_error(&err);
+    else
+        check_sql(&f);
+    sql_frag_release(&f);
+}
+
 static void parse_only(const char *s)
 {
     struct ferr err = FERR_INIT;
-    for (int dom = FILTER_RUNS; dom <= FILTER_LOGGED_MODELS; dom++) {
+    for (int dom = FILTER_RUNS; dom <= FILTER_TRACES; dom++) {
         struct fnode *n = NULL;
         struct forder o;
         if (!filter_parse(s, (enum filter_domain)dom, &n, &err))
@@ -159,6 +173,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     experiments(NULL, exp_order, 1);
     logged_models(s, "metrics.auc");
     logged_models(NULL, s);
+    const char *trace_order[] = {"tags.team DESC", s, "metadata.`a b`"};
+    traces(s, NULL, 0);
+    traces(NULL, trace_order, 3);
     free(s);
     return 0;
 }

@@ -205,6 +205,38 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (run, output, model_id, step)) WITHOUT ROWID;"
     "ALTER TABLE model_versions ADD COLUMN storage_location TEXT;"
     "ALTER TABLE model_versions ADD COLUMN model_id TEXT;",
+
+    /* 3 -> 4: traces (MLflow Tracing). A trace belongs to an experiment and
+     * goes when the experiment is purged; deleting a trace takes its tags
+     * and request metadata with it (its files stay in the artifact
+     * repository, as in MLflow). request_id is the id clients see (3.x:
+     * trace_id); the integer key keeps the child rows small. A search walks
+     * one experiment's traces newest first (traces_by_experiment). */
+    "CREATE TABLE traces ("
+    "  id INTEGER PRIMARY KEY,"
+    "  request_id TEXT NOT NULL UNIQUE,"
+    "  experiment_id INTEGER NOT NULL REFERENCES experiments ON DELETE CASCADE,"
+    "  timestamp_ms INTEGER NOT NULL,"
+    "  execution_time_ms INTEGER,"
+    "  status TEXT NOT NULL CHECK (status IN"
+    "    ('TRACE_STATUS_UNSPECIFIED', 'OK', 'ERROR', 'IN_PROGRESS')),"
+    "  client_request_id TEXT,"
+    "  request_preview TEXT,"
+    "  response_preview TEXT);"
+    "CREATE INDEX traces_by_experiment ON traces (experiment_id, timestamp_ms DESC, request_id);"
+    "CREATE TABLE trace_tags ("
+    "  trace INTEGER NOT NULL REFERENCES traces ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (trace, key)) WITHOUT ROWID;"
+    "CREATE INDEX trace_tags_by_key_value ON trace_tags (key, value, trace);"
+    "CREATE TABLE trace_request_metadata ("
+    "  trace INTEGER NOT NULL REFERENCES traces ON DELETE CASCADE,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (trace, key)) WITHOUT ROWID;"
+    "CREATE INDEX trace_request_metadata_by_key_value ON trace_request_metadata"
+    "  (key, value, trace);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -3,7 +3,7 @@
  * and the backend's ops tables, one per area. Connections and the write
  * path live in sqlite_conn.c; the operations in sqlite_experiments.c and
  * sqlite_runs.c (tracking), sqlite_metrics.c, sqlite_registry.c,
- * sqlite_gc.c and sqlite_import.c. */
+ * sqlite_logged_models.c, sqlite_traces.c, sqlite_gc.c and sqlite_import.c. */
 #include "store/sqlite/sqlite.h"
 #include "store/sqlite/sqlite_int.h"
 #include "store/sqlite/schema.h"
@@ -88,6 +88,15 @@ static const struct store_logged_model_ops sqlite_logged_models = {
     .log_refs = sq_log_model_refs,
 };
 
+static const struct store_traces_ops sqlite_traces = {
+    .create = sq_create_trace,
+    .end = sq_end_trace,
+    .get = sq_get_trace,
+    .search = sq_search_traces,
+    .delete_traces = sq_delete_traces,
+    .set_tag = sq_set_trace_tag,
+};
+
 static const struct store_gc_ops sqlite_gc = {
     .candidates = sq_gc_candidates,
     .purge_run = sq_purge_run,
@@ -169,6 +178,7 @@ int store_sqlite_open(const char *path, const struct store_opts *opts, struct st
     sq->base.gc = &sqlite_gc;
     sq->base.logged_models = &sqlite_logged_models;
     sq->base.import = &sqlite_import;
+    sq->base.traces = &sqlite_traces;
     sq->path = xstrdup(path);
     pthread_mutex_init(&sq->pool_mu, NULL);
     pthread_mutex_init(&sq->write_mu, NULL);

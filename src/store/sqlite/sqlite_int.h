@@ -19,6 +19,7 @@
 #include "store/import.h"
 #include "store/metrics.h"
 #include "store/registry.h"
+#include "store/traces.h"
 #include "store/sqlfrag.h"
 #include "store/store.h"
 
@@ -177,6 +178,19 @@ int sq_lm_log_params(struct store *s, const char *model_id, const struct kv_list
                      struct ferr *err);
 int sq_lm_search(struct store *s, const struct logged_model_search *q, struct store_page *page,
                  struct logged_model_list *out, struct ferr *err);
+/* traces: traces.c */
+int sq_create_trace(struct store *s, const struct trace_info *t, int64_t experiment_id, int replace,
+                    struct trace_info *out, struct ferr *err);
+int sq_end_trace(struct store *s, const char *request_id, int64_t end_ms, enum trace_status status,
+                 const struct kv_list *request_metadata, const struct kv_list *tags,
+                 struct trace_info *out, struct ferr *err);
+int sq_get_trace(struct store *s, const char *request_id, struct trace_info *out, struct ferr *err);
+int sq_search_traces(struct store *s, const struct trace_search *q, struct store_page *page,
+                     struct trace_info_list *out, struct ferr *err);
+int sq_delete_traces(struct store *s, int64_t experiment_id, const struct trace_delete *q,
+                     int64_t *deleted, struct ferr *err);
+int sq_set_trace_tag(struct store *s, const char *request_id, const char *key, const char *value,
+                     struct ferr *err);
 /* gc: gc.c */
 int sq_gc_candidates(struct store *s, int64_t deleted_before, struct kv_list *runs,
                      struct kv_list *experiments, struct ferr *err);

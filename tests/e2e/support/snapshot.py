@@ -18,6 +18,21 @@ def search_all(c, endpoint, doc, field):
     raise AssertionError("%s never stopped paging" % endpoint)
 
 
+def _search_traces(c, experiment_ids):
+    """Every trace of the experiments (2.x search: GET, arguments in the query)."""
+    items, token = [], None
+    for _ in range(10000):
+        q = {"experiment_ids": experiment_ids, "max_results": 500}
+        if token:
+            q["page_token"] = token
+        r = c.ok(c.get("traces", q))
+        items += r.get("traces", [])
+        token = r.get("next_page_token")
+        if not token:
+            return items
+    raise AssertionError("traces never stopped paging")
+
+
 def canon(v):
     """A comparable form of a JSON value; lists (tags, params, inputs) are unordered."""
     if isinstance(v, dict):
@@ -30,16 +45,21 @@ def canon(v):
 def snapshot(c):
     """Every experiment (any lifecycle stage) with its tags, every run in them with info,
     params, tags, latest metrics and inputs, the full history of every metric, and every
-    logged model with its params, tags and metrics."""
+    logged model with its params, tags and metrics, and every trace (info, request metadata,
+    tags)."""
     exps = search_all(c, "experiments/search", {"view_type": "ALL", "max_results": 1000},
                       "experiments")
-    state = {"experiments": {e["experiment_id"]: canon(e) for e in exps}, "runs": {}}
+    state = {"experiments": {e["experiment_id"]: canon(e) for e in exps}, "runs": {},
+             "traces": {}}
     ids = sorted(state["experiments"])
     runs = []
     for i in range(0, len(ids), 100):
         runs += search_all(c, "runs/search", {"experiment_ids": ids[i:i + 100],
                                               "run_view_type": "ALL", "max_results": 1000},
                            "runs")
+    for i in range(0, len(ids), 100):
+        for t in _search_traces(c, ids[i:i + 100]):
+            state["traces"][t["request_id"]] = canon(t)
     for run in runs:
         rid = run["info"]["run_id"]
         full = c.ok(c.get("runs/get", {"run_id": rid}))["run"]
@@ -74,7 +94,7 @@ def _delta(a, b, path=""):
 def diff(a, b):
     """How two snapshots differ, briefly ('' when equal)."""
     out = []
-    for kind in ("experiments", "runs"):
+    for kind in ("experiments", "runs", "traces"):
         for k in sorted(set(a[kind]) | set(b[kind])):
             if k not in a[kind]:
                 out.append("new %s %s: %.300r" % (kind[:-1], k, b[kind][k]))

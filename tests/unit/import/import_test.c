@@ -168,8 +168,13 @@ TEST(import_model_versions_keep_their_numbers_and_never_reuse_them)
     struct ferr err = FERR_INIT;
     enum import_outcome out;
     struct import_model m = {"m", "desc", 10, 20};
-    struct import_version v3 = {3,    30,   40,      NULL, "ana", "production", "runs:/x/model",
-                                NULL, NULL, "READY", NULL};
+    struct import_version v3 = {.version = 3,
+                                .creation_time = 30,
+                                .last_updated_time = 40,
+                                .user_id = "ana",
+                                .stage = "production",
+                                .source = "runs:/x/model",
+                                .status = "READY"};
     OK(store_import_begin(s, &tx, &err));
     OK(store_import_model(tx, &m, &out, &err));
     OK(store_import_version(tx, &v3, &out, &err));

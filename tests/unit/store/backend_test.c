@@ -14,6 +14,7 @@
 #include "store/model_uri.h"
 #include "store/registry.h"
 #include "store/store.h"
+#include "store/traces.h"
 
 #define RUN_ID "0123456789abcdef0123456789abcdef"
 
@@ -91,6 +92,9 @@ TEST(store_front_missing_areas_are_not_implemented)
     ASSERT_FAILS(store_import_begin(&s, &tx, &err), &err, FERR_NOT_IMPLEMENTED);
     ASSERT_STR_EQ(err.msg, "the fake store does not implement import");
     ASSERT(tx == NULL);
+    struct trace_info t;
+    ASSERT_FAILS(store_get_trace_info(&s, "tr-1", &t, &err), &err, FERR_NOT_IMPLEMENTED);
+    ASSERT_STR_EQ(err.msg, "the fake store does not implement traces");
     store_close(&s);
 }
 

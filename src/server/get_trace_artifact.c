@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+#include "server/get_trace_artifact.h"
+#include "server/artifact_proxy.h"
+#include "server/server_int.h"
+#include "domain/artifact_uri.h"
+#include "domain/trace.h"
+#include "http/request.h"
+#include "store/traces.h"
+
+#include <string.h>
+
+#include "base/banned.h"
+
+/* The trace's file, or -1 with err set. */
+static int send_trace_file(struct http_request *rq, const char *id, struct ferr *err)
+{
+    struct server_ctx *ctx = http_ctx(rq);
+    struct trace_info t;
+    struct artifact_repo *own = NULL, *repo = ctx->artifacts;
+    struct sbuf path = SBUF_INIT;
+    int rc = -1;
+    memset(&t, 0, sizeof(t));
+    if (store_get_trace_info(ctx->store, id, &t, err))
+        return -1;
+    const char *uri = kv_list_get(&t.tags, TRACE_TAG_ARTIFACT_LOCATION);
+    const char *root = uri ? artifact_uri_proxied_path(uri) : NULL;
+    if (!uri || !*uri) {
+        ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "trace '%.100s' has no artifact location", id);
+        goto out;
+    }
+    if (root && !ctx->artifacts) {
+        ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                 "the trace's artifacts are proxied (%.200s) but this server does not serve "
+                 "artifacts",
+                 uri);
+        goto out;
+    }
+    if (!root && artifact_repo_open(uri, &own, err))
+        goto out;
+    if (own)
+        repo = own;
+    if (root && *root)
+        sbuf_addf(&path, "%s/", root);
+    sbuf_addstr(&path, TRACE_DATA_FILE);
+    rc = artifact_send_file(rq, repo, path.buf, err);
+    if (rc && err->code == FERR_RESOURCE_DOES_NOT_EXIST)
+        ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "Trace data not found for path=%s",
+                 TRACE_DATA_FILE);
+out:
+    trace_info_release(&t);
+    artifact_repo_close(own);
+    sbuf_release(&path);
+    return rc;
+}
+
+int get_trace_artifact_answer(struct http_request *rq, struct ferr *err)
+{
+    const char *id = http_query(rq, "request_id", NULL);
+    if (!id || !*id)
+        ferr_set(err, FERR_BAD_REQUEST, "Request must include the \"request_id\" query parameter");
+    else if (send_trace_file(rq, id, err) == 0)
+        return 0;
+    return http_respond_error(rq, err->code == FERR_RESOURCE_DOES_NOT_EXIST ? 404 : 400, err);
+}
