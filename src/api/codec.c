@@ -148,7 +148,7 @@ int codec_kv_list_from_json(json_t *arr, const char *field, struct kv_list *out,
     if (!arr || json_is_null(arr))
         return 0;
     if (!json_is_array(arr))
-        return bad(err, field, "expected an array");
+        return fjson_invalid(err, field, arr);
     size_t i;
     json_t *it;
     json_array_foreach(arr, i, it)
@@ -162,8 +162,10 @@ int codec_kv_list_from_json(json_t *arr, const char *field, struct kv_list *out,
             fjson_get_str(it, "value", JSON_OPTIONAL, &v, err) < 0)
             goto fail;
         if (!k || !*k) {
-            ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                     "missing value for required parameter 'key' in '%s'", field);
+            struct sbuf path = SBUF_INIT; /* MLflow names the element: tags[1].key */
+            sbuf_addf(&path, "%s[%zu].key", field, i);
+            fjson_missing(err, path.buf);
+            sbuf_release(&path);
             goto fail;
         }
         kv_list_add(out, k, v ? v : "");
@@ -176,22 +178,36 @@ fail:
     return -1;
 }
 
-int codec_metric_from_json(json_t *j, struct metric *out, struct ferr *err)
+/* The error for field of the element at path ("metrics[2]"), in MLflow's
+ * words: missing, or of the wrong type. */
+static int element_error(json_t *j, const char *path, const char *field, struct ferr *err)
+{
+    struct sbuf full = SBUF_INIT;
+    json_t *v = json_object_get(j, field);
+    sbuf_addf(&full, "%s.%s", path, field);
+    int rc = !v || json_is_null(v) ? fjson_missing(err, full.buf) : fjson_invalid(err, full.buf, v);
+    sbuf_release(&full);
+    return rc;
+}
+
+/* A metric; path names it in messages when it is an element of a list. */
+static int metric_from_json_at(json_t *j, const char *path, struct metric *out, struct ferr *err)
 {
     const char *key = NULL, *run_id = NULL, *model_id = NULL, *ds_name = NULL, *ds_digest = NULL;
+    const char *failed = NULL;
     memset(out, 0, sizeof(*out));
     out->timestamp = TIME_NONE;
     if (!json_is_object(j))
-        return bad(err, "metrics", "expected an object");
-    if (fjson_get_str(j, "key", JSON_REQUIRED, &key, err) < 0 ||
-        fjson_get_double(j, "value", JSON_REQUIRED, &out->value, err) < 0 ||
-        fjson_get_int64(j, "timestamp", JSON_REQUIRED, &out->timestamp, err) < 0 ||
-        fjson_get_int64(j, "step", JSON_OPTIONAL, &out->step, err) < 0 ||
-        fjson_get_str(j, "run_id", JSON_OPTIONAL, &run_id, err) < 0 ||
-        fjson_get_str(j, "model_id", JSON_OPTIONAL, &model_id, err) < 0 ||
-        fjson_get_str(j, "dataset_name", JSON_OPTIONAL, &ds_name, err) < 0 ||
-        fjson_get_str(j, "dataset_digest", JSON_OPTIONAL, &ds_digest, err) < 0)
-        return -1;
+        return fjson_invalid(err, path ? path : "metrics", j);
+    if (fjson_get_str(j, failed = "key", JSON_REQUIRED, &key, err) < 0 ||
+        fjson_get_double(j, failed = "value", JSON_REQUIRED, &out->value, err) < 0 ||
+        fjson_get_int64(j, failed = "timestamp", JSON_REQUIRED, &out->timestamp, err) < 0 ||
+        fjson_get_int64(j, failed = "step", JSON_OPTIONAL, &out->step, err) < 0 ||
+        fjson_get_str(j, failed = "run_id", JSON_OPTIONAL, &run_id, err) < 0 ||
+        fjson_get_str(j, failed = "model_id", JSON_OPTIONAL, &model_id, err) < 0 ||
+        fjson_get_str(j, failed = "dataset_name", JSON_OPTIONAL, &ds_name, err) < 0 ||
+        fjson_get_str(j, failed = "dataset_digest", JSON_OPTIONAL, &ds_digest, err) < 0)
+        return path ? element_error(j, path, failed, err) : -1;
     out->key = xstrdup(key);
     out->run_id = xstrdup_or_null(run_id);
     /* "" is protobuf's absent */
@@ -199,6 +215,11 @@ int codec_metric_from_json(json_t *j, struct metric *out, struct ferr *err)
     out->dataset_name = ds_name && *ds_name ? xstrdup(ds_name) : NULL;
     out->dataset_digest = ds_digest && *ds_digest ? xstrdup(ds_digest) : NULL;
     return 0;
+}
+
+int codec_metric_from_json(json_t *j, struct metric *out, struct ferr *err)
+{
+    return metric_from_json_at(j, NULL, out, err);
 }
 
 /* [{"model_id": ..., "step": ...}] into l. */
@@ -229,13 +250,15 @@ int codec_metric_list_from_json(json_t *arr, struct metric_list *out, struct fer
     if (!arr || json_is_null(arr))
         return 0;
     if (!json_is_array(arr))
-        return bad(err, "metrics", "expected an array");
+        return fjson_invalid(err, "metrics", arr);
     size_t i;
     json_t *it;
     ALLOC_GROW(out->v, json_array_size(arr), out->alloc);
     json_array_foreach(arr, i, it)
     {
-        if (codec_metric_from_json(it, &out->v[out->n], err)) {
+        char path[40];
+        snprintf(path, sizeof(path), "metrics[%zu]", i);
+        if (metric_from_json_at(it, path, &out->v[out->n], err)) {
             metric_list_release(out);
             return -1;
         }

@@ -54,8 +54,7 @@ const struct api_op *api_op_find(const char *name)
 
 static int missing(const char *name, struct ferr *err)
 {
-    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing value for required parameter '%s'",
-                    name);
+    return fjson_missing(err, name);
 }
 
 static int get_run_id(json_t *in, const char **out, struct ferr *err)
@@ -116,8 +115,7 @@ static int get_version(json_t *in, const char *name, int64_t *out, struct ferr *
     char num[24];
     const char *s = json_is_integer(v) ? enum_text(v, num) : json_string_value(v);
     if (!s && v && !json_is_null(v))
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "invalid value for parameter '%s': expected a string", name);
+        return fjson_invalid(err, name, v);
     return registry_parse_version(s, out, err);
 }
 
@@ -138,22 +136,19 @@ static int get_strs(json_t *in, const char *name, const char ***out, size_t *n, 
         return 0;
     }
     if (!json_is_array(v))
-        goto bad;
+        return fjson_invalid(err, name, v);
     *out = xcalloc(json_array_size(v) + 1, sizeof(**out));
     json_array_foreach(v, i, it)
     {
         if (!json_is_string(it)) {
             free(*out);
             *out = NULL;
-            goto bad;
+            return fjson_invalid(err, name, v);
         }
         (*out)[i] = json_string_value(it);
     }
     *n = json_array_size(v);
     return 0;
-bad:
-    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                    "invalid value for parameter '%s': expected an array of strings", name);
 }
 
 /* Entities from a JSON array into a list (v, n, alloc at the field's

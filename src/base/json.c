@@ -8,13 +8,74 @@
 #include <string.h>
 #include <strings.h>
 
+#define SEE_DOCS "See the API docs for more information about request parameters."
+
+int fjson_missing(struct ferr *err, const char *path)
+{
+    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                    "Missing value for required parameter '%.300s'. " SEE_DOCS, path);
+}
+
+/* Python's name for the type a JSON value decodes to. */
+static const char *py_type(json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "dict";
+    case JSON_ARRAY:
+        return "list";
+    case JSON_STRING:
+        return "str";
+    case JSON_INTEGER:
+        return "int";
+    case JSON_REAL:
+        return "float";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "bool";
+    default:
+        return "NoneType";
+    }
+}
+
+/* A real as Python's repr writes it: the fewest digits that read back the
+ * same, with ".0" when that looks like an integer. */
+static void py_float(char *buf, size_t n, double d)
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, n, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    if (!strpbrk(buf, ".eEni"))
+        strncat(buf, ".0", n - strlen(buf) - 1);
+}
+
+int fjson_invalid(struct ferr *err, const char *path, json_t *value)
+{
+    char num[40];
+    char *text = NULL;
+    if (json_is_real(value))
+        py_float(num, sizeof(num), json_real_value(value));
+    else
+        text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS |
+                                     JSON_ENSURE_ASCII | JSON_REAL_PRECISION(17));
+    ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+             "Invalid value %.500s for parameter '%.200s' supplied:  Hint: Value was of type "
+             "'%s'. " SEE_DOCS,
+             text                  ? text
+             : json_is_real(value) ? num
+                                   : "null",
+             path, py_type(value));
+    free(text);
+    return -1;
+}
+
 static json_t *field_of(json_t *obj, const char *field, int required, struct ferr *err, int *rc)
 {
     json_t *v = json_is_object(obj) ? json_object_get(obj, field) : NULL;
     if (!v || json_is_null(v)) {
-        *rc = required ? ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                                  "missing value for required parameter '%s'", field)
-                       : 0;
+        *rc = required ? fjson_missing(err, field) : 0;
         return NULL;
     }
     *rc = 1;
@@ -28,8 +89,7 @@ int fjson_get_str(json_t *obj, const char *field, int required, const char **out
     if (!v)
         return rc;
     if (!json_is_string(v))
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "invalid value for parameter '%s': expected a string", field);
+        return fjson_invalid(err, field, v);
     *out = json_string_value(v);
     return 1;
 }
@@ -66,8 +126,7 @@ int fjson_get_int64(json_t *obj, const char *field, int required, int64_t *out, 
     }
     if (json_is_string(v) && fjson_parse_int64(json_string_value(v), out) == 0)
         return 1;
-    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                    "invalid value for parameter '%s': expected an integer", field);
+    return fjson_invalid(err, field, v);
 }
 
 int fjson_parse_double(const char *s, double *out)
@@ -109,8 +168,7 @@ int fjson_get_double(json_t *obj, const char *field, int required, double *out, 
     }
     if (json_is_string(v) && fjson_parse_double(json_string_value(v), out) == 0)
         return 1;
-    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                    "invalid value for parameter '%s': expected a number", field);
+    return fjson_invalid(err, field, v);
 }
 
 int fjson_get_bool(json_t *obj, const char *field, int required, int *out, struct ferr *err)
@@ -130,8 +188,7 @@ int fjson_get_bool(json_t *obj, const char *field, int required, int *out, struc
             return 1;
         }
     }
-    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                    "invalid value for parameter '%s': expected a boolean", field);
+    return fjson_invalid(err, field, v);
 }
 
 int fjson_get_array(json_t *obj, const char *field, int required, json_t **out, struct ferr *err)
@@ -143,8 +200,7 @@ int fjson_get_array(json_t *obj, const char *field, int required, json_t **out, 
         return rc;
     }
     if (!json_is_array(v))
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "invalid value for parameter '%s': expected an array", field);
+        return fjson_invalid(err, field, v);
     *out = v;
     return 1;
 }

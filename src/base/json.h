@@ -2,7 +2,13 @@
  * Typed field access on jansson objects, with MLflow's conventions and errors:
  * int64 fields may arrive as JSON numbers or as decimal strings (protobuf's JSON
  * mapping), doubles may be "NaN", "Infinity" or "-Infinity". A field that is
- * present with the wrong type is INVALID_PARAMETER_VALUE naming the field. */
+ * absent or present with the wrong type is INVALID_PARAMETER_VALUE in the
+ * words of MLflow's server (handlers.py _validate_param_against_schema),
+ * which clients and scripts match on:
+ *   Missing value for required parameter 'run_id'. See the API docs for more
+ *   information about request parameters.
+ *   Invalid value 31 for parameter 'run_id' supplied:  Hint: Value was of type
+ *   'int'. See the API docs for more information about request parameters. */
 #ifndef FERRY_BASE_JSON_H
 #define FERRY_BASE_JSON_H
 
@@ -27,6 +33,13 @@ int fjson_get_bool(json_t *obj, const char *field, int required, int *out,
 /* An array field; *out is borrowed. Absent means an empty array (returns 0). */
 int fjson_get_array(json_t *obj, const char *field, int required, json_t **out,
                     struct ferr *err) WARN_UNUSED;
+
+/* MLflow's messages for a missing field and for a value of the wrong type
+ * (the value as Python's json.dumps writes it, compact with sorted keys; its
+ * Python type name). path may name an element: "metrics[0].timestamp".
+ * Each sets err and returns -1. */
+int fjson_missing(struct ferr *err, const char *path);
+int fjson_invalid(struct ferr *err, const char *path, json_t *value);
 
 /* A double as MLflow's JSON carries it: NaN and infinities become strings. */
 json_t *fjson_double(double v);

@@ -2,6 +2,7 @@
  * Experiments in the SQLite backend: create, get, search, rename, delete and
  * restore (with their runs), tags. */
 #include "store/sqlite/sqlite_int.h"
+#include "store/errors.h"
 #include "store/sqlite/dialect.h"
 #include "store/search_sql.h"
 #include "base/ftime.h"
@@ -45,10 +46,8 @@ static int load_experiment(struct sq_conn *c, int64_t id, const char *name, stru
     if (rc == SQLITE_DONE) {
         sqlite3_reset(st);
         if (name)
-            return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
-                            "could not find experiment with name '%s'", name);
-        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
-                        "no experiment with id=%" PRId64 " exists", id);
+            return store_err_experiment_name_not_found(err, name);
+        return store_err_experiment_not_found(err, id);
     }
     if (rc != SQLITE_ROW)
         return sq_fail(c, "reading an experiment", err);
@@ -141,11 +140,10 @@ static int name_taken(struct sq_conn *c, const char *name, struct ferr *err)
     if (rc != SQLITE_ROW)
         return sq_fail(c, "looking up an experiment name", err);
     if (!strcmp((const char *)sqlite3_column_text(st, 0), "deleted"))
-        return ferr_set(err, FERR_RESOURCE_ALREADY_EXISTS,
-                        "experiment '%s' already exists in deleted state: restore it or "
-                        "permanently delete it first",
-                        name);
-    return ferr_set(err, FERR_RESOURCE_ALREADY_EXISTS, "experiment '%s' already exists", name);
+        return store_err_experiment_exists(err, name,
+                                           "an experiment of that name is deleted: restore it "
+                                           "or delete it permanently first");
+    return store_err_experiment_exists(err, name, "the name is taken by an active experiment");
 }
 
 static int do_create_experiment(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
@@ -216,8 +214,7 @@ static int exp_lifecycle(struct sq_conn *c, int64_t id, enum lifecycle *lc, stru
     sqlite3_bind_int64(st, 1, id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
-        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
-                        "no experiment with id=%" PRId64 " exists", id);
+        return store_err_experiment_not_found(err, id);
     if (rc != SQLITE_ROW)
         return sq_fail(c, "reading an experiment", err);
     *lc = !strcmp((const char *)sqlite3_column_text(st, 0), "deleted") ? LIFECYCLE_DELETED
@@ -333,8 +330,7 @@ static int do_set_tag(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *
     if (exp_lifecycle(c, ch->id, &lc, err))
         return -1;
     if (lc == LIFECYCLE_DELETED)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "the experiment %" PRId64 " must be in the 'active' state", ch->id);
+        return store_err_experiment_not_active(err, ch->id);
     if (ch->value)
         return put_experiment_tag(c, ch->id, ch->name, ch->value, err);
     sqlite3_stmt *st = sq_prep(c, del, err);

@@ -2,6 +2,7 @@
  * The logged-model area on SQLite (store/logged_models.h): the tables of
  * schema migration 2 -> 3. */
 #include "store/sqlite/sqlite_int.h"
+#include "store/errors.h"
 #include "store/sqlite/dialect.h"
 #include "store/logged_models.h"
 #include "store/search_sql.h"
@@ -126,16 +127,12 @@ static int do_create(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *e
     sqlite3_bind_int64(st, 1, a->experiment_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
-        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
-                        "No Experiment with id=%" PRId64 " exists", a->experiment_id);
+        return store_err_experiment_not_found(err, a->experiment_id);
     if (rc != SQLITE_ROW)
         return sq_fail(c, "reading an experiment", err);
     if (!strcmp((const char *)sqlite3_column_text(st, 0), "deleted")) {
         sqlite3_reset(st);
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "The experiment %" PRId64 " must be in the 'active' state. "
-                        "Current state is deleted.",
-                        a->experiment_id);
+        return store_err_experiment_not_active(err, a->experiment_id);
     }
     struct sbuf loc = SBUF_INIT;
     sbuf_addf(&loc, "%s/models/%s/artifacts", (const char *)sqlite3_column_text(st, 1),

@@ -3,6 +3,7 @@
  * group commit as one operation that also appends its audit event, so the
  * trail and the registry cannot disagree. */
 #include "store/sqlite/sqlite_int.h"
+#include "store/errors.h"
 #include "store/sqlite/dialect.h"
 #include "store/search_sql.h"
 #include "base/ftime.h"
@@ -33,8 +34,7 @@ static int model_id(struct sq_conn *c, const char *name, int64_t *id, struct fer
         return 0;
     if (rc != SQLITE_DONE)
         return sq_fail(c, "reading a registered model", err);
-    return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
-                    "Registered Model with name=%.300s not found", name);
+    return store_err_model_not_found(err, name);
 }
 
 static int version_exists(struct sq_conn *c, int64_t model, const char *name, int64_t version,
@@ -52,8 +52,7 @@ static int version_exists(struct sq_conn *c, int64_t model, const char *name, in
         return 0;
     if (rc != SQLITE_DONE)
         return sq_fail(c, "reading a model version", err);
-    return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
-                    "Model Version (name=%.300s, version=%" PRId64 ") not found", name, version);
+    return store_err_version_not_found(err, name, version);
 }
 
 /* Runs one statement with up to four bound values: 'i' int64, 's' text,
@@ -139,8 +138,7 @@ static int w_create_model(struct sq_conn *c, struct reg_write *w, int64_t now, s
     if (rc != SQLITE_DONE)
         return sq_fail(c, "creating a registered model", err);
     if (sqlite3_changes(c->db) == 0)
-        return ferr_set(err, FERR_RESOURCE_ALREADY_EXISTS,
-                        "Registered Model (name=%.300s) already exists", w->name);
+        return store_err_model_exists(err, w->name);
     int64_t id = sqlite3_last_insert_rowid(c->db);
     for (size_t i = 0; i < w->tags.n; i++)
         if (exec_bound(c, tag, "iss", &id, w->tags.v[i].key, w->tags.v[i].value, NULL,
@@ -333,8 +331,7 @@ static int w_rename(struct sq_conn *c, struct reg_write *w, int64_t model, int64
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc == SQLITE_ROW)
-        return ferr_set(err, FERR_RESOURCE_ALREADY_EXISTS,
-                        "Registered Model (name=%.300s) already exists", w->new_name);
+        return store_err_model_exists(err, w->new_name);
     if (rc != SQLITE_DONE)
         return sq_fail(c, "checking a model name", err);
     struct sbuf detail = SBUF_INIT;
@@ -639,8 +636,7 @@ int sq_get_model_version(struct store *s, const char *name, int64_t version,
     if (read_versions(c, st, 0, &l, NULL, err))
         goto out;
     if (!l.n) {
-        ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
-                 "Model Version (name=%.300s, version=%" PRId64 ") not found", name, version);
+        store_err_version_not_found(err, name, version);
         goto out;
     }
     *out = l.v[0];

@@ -2,6 +2,7 @@
  * Runs in the SQLite backend: create, update, delete/restore, get, search, and
  * what is logged to them (params, metrics, tags, dataset inputs, models). */
 #include "store/sqlite/sqlite_int.h"
+#include "store/errors.h"
 #include "store/sqlite/dialect.h"
 #include "store/search_sql.h"
 #include "base/ftime.h"
@@ -29,7 +30,7 @@ int sq_run_lookup(struct sq_conn *c, const char *run_id, int64_t *id, enum lifec
     sqlite3_bind_text(st, 1, run_id, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
-        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "run with id=%s not found", run_id);
+        return store_err_run_not_found(err, run_id);
     if (rc != SQLITE_ROW)
         return sq_fail(c, "looking up a run", err);
     *id = sqlite3_column_int64(st, 0);
@@ -49,9 +50,7 @@ int sq_run_active(struct sq_conn *c, const char *run_id, int64_t *id, int64_t *e
     if (sq_run_lookup(c, run_id, id, &lc, experiment_id, err))
         return -1;
     if (lc != LIFECYCLE_ACTIVE)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "the run %s must be in the 'active' state, current state is deleted",
-                        run_id);
+        return store_err_run_not_active(err, run_id);
     return 0;
 }
 
@@ -233,15 +232,12 @@ static int do_create_run(struct sq *sq, struct sq_conn *c, void *arg, struct fer
     sqlite3_bind_int64(st, 1, r->experiment_id);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE)
-        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
-                        "no experiment with id=%" PRId64 " exists", r->experiment_id);
+        return store_err_experiment_not_found(err, r->experiment_id);
     if (rc != SQLITE_ROW)
         return sq_fail(c, "reading an experiment", err);
     if (!strcmp((const char *)sqlite3_column_text(st, 0), "deleted")) {
         sqlite3_reset(st);
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "the experiment %" PRId64 " must be in the 'active' state",
-                        r->experiment_id);
+        return store_err_experiment_not_active(err, r->experiment_id);
     }
     struct sbuf uri = SBUF_INIT;
     sbuf_addf(&uri, "%s/%s/artifacts", (const char *)sqlite3_column_text(st, 1), r->run_id);
@@ -417,10 +413,7 @@ static int put_param(struct sq_conn *c, int64_t run, const char *run_id, const s
     const char *old = (const char *)sqlite3_column_text(st, 0);
     int same = !strcmp(old, p->value);
     if (!same)
-        ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                 "changing param values is not allowed: param with key '%s' was already "
-                 "logged with value '%.100s' for run id '%s', attempted '%.100s'",
-                 p->key, old, run_id, p->value);
+        store_err_param_changed(err, p->key, old, run_id, p->value);
     sqlite3_reset(st);
     return same ? 0 : -1;
 }
@@ -570,8 +563,7 @@ static int do_delete_tag(struct sq *sq, struct sq_conn *c, void *arg, struct fer
     if (sqlite3_step(st) != SQLITE_DONE)
         return sq_fail(c, "deleting a tag", err);
     if (sqlite3_changes(c->db) == 0)
-        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
-                        "no tag with name '%s' in run with id '%s'", d->key, d->run_id);
+        return store_err_run_tag_not_found(err, d->key, d->run_id);
     return 0;
 }
 

@@ -2,6 +2,7 @@
  * Traces in the SQLite backend (store/traces.h's contract): the traces
  * table with its tags and request metadata (schema.c, migration 3). */
 #include "store/sqlite/sqlite_int.h"
+#include "store/errors.h"
 #include "store/sqlite/dialect.h"
 #include "store/search_sql.h"
 #include "base/sbuf.h"
@@ -38,8 +39,7 @@ static int trace_lookup(struct sq_conn *c, const char *request_id, int64_t *id, 
     }
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
-        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
-                        "Trace with request_id '%.100s' not found", request_id);
+        return store_err_trace_not_found(err, request_id);
     return rc == SQLITE_ROW ? 0 : sq_fail(c, "looking up a trace", err);
 }
 
@@ -139,15 +139,11 @@ static int active_experiment(struct sq_conn *c, int64_t eid, struct sbuf *locati
     }
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
-        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
-                        "no experiment with id=%" PRId64 " exists", eid);
+        return store_err_experiment_not_found(err, eid);
     if (rc != SQLITE_ROW)
         return sq_fail(c, "reading an experiment", err);
     if (deleted)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "the experiment %" PRId64 " must be in the 'active' state, current state "
-                        "is deleted",
-                        eid);
+        return store_err_experiment_not_active(err, eid);
     return 0;
 }
 

@@ -159,17 +159,38 @@ TEST(decoding_keeps_mlflows_messages)
         const struct api_op *op;
         const char *body, *message;
     } cases[] = {
-        {&api_runs_get, "{}", "missing value for required parameter 'run_id'"},
-        {&api_runs_get, "{\"run_id\": 5}", "invalid value for parameter 'run_id'"},
+        {&api_runs_get, "{}",
+         "Missing value for required parameter 'run_id'. See the API docs for more information "
+         "about request parameters."},
+        {&api_runs_get, "{\"run_id\": 5}",
+         "Invalid value 5 for parameter 'run_id' supplied:  Hint: Value was of type 'int'. See "
+         "the API docs for more information about request parameters."},
         {&api_runs_search, "{\"run_view_type\": \"SOME\"}", "expected ACTIVE_ONLY"},
-        {&api_runs_search, "{\"experiment_ids\": [1]}", "expected an array of strings"},
+        {&api_runs_search, "{\"experiment_ids\": [1]}",
+         "Invalid value [1] for parameter 'experiment_ids' supplied:  Hint: Value was of type "
+         "'list'."},
         {&api_runs_update, "{\"run_id\": \"r\", \"status\": \"DONE\"}",
          "invalid value 'DONE' for parameter 'status'"},
-        {&api_runs_log_batch, "{\"run_id\": \"r\", \"metrics\": 3}", "expected an array"},
+        {&api_runs_log_batch, "{\"run_id\": \"r\", \"metrics\": 3}",
+         "Invalid value 3 for parameter 'metrics' supplied:  Hint: Value was of type 'int'."},
+        {&api_runs_log_batch,
+         "{\"run_id\": \"r\", \"metrics\": [{\"key\": \"a\", \"value\": 1, \"timestamp\": 1}, "
+         "{\"key\": \"b\", \"value\": 1}]}",
+         "Missing value for required parameter 'metrics[1].timestamp'."},
+        {&api_runs_log_batch,
+         "{\"run_id\": \"r\", \"metrics\": [{\"key\": \"a\", \"value\": 0.1, \"timestamp\": "
+         "\"x\"}]}",
+         "Invalid value \"x\" for parameter 'metrics[0].timestamp' supplied:  Hint: Value was of "
+         "type 'str'."},
+        {&api_runs_log_metric,
+         "{\"run_id\": \"r\", \"key\": \"k\", \"value\": 0.1, \"timestamp\": 2.5}",
+         "Invalid value 2.5 for parameter 'timestamp' supplied:  Hint: Value was of type 'float'."},
+        {&api_runs_log_batch, "{\"run_id\": \"r\", \"params\": [{\"value\": \"v\"}]}",
+         "Missing value for required parameter 'params[0].key'."},
         {&api_registered_models_get, "{\"name\": \"\"}",
-         "missing value for required parameter 'name'"},
+         "Missing value for required parameter 'name'."},
         {&api_metrics_get_history, "{\"run_id\": \"r\"}",
-         "missing value for required parameter 'metric_key'"},
+         "Missing value for required parameter 'metric_key'."},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
         struct ferr err = FERR_INIT;
