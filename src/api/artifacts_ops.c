@@ -8,7 +8,7 @@
 #include "base/page_token.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
-#include "domain/artifact_uri.h"
+#include "artifacts/place.h"
 #include "store/logged_models.h"
 #include "store/store.h"
 
@@ -59,39 +59,23 @@ int api_list_artifacts_at(const struct api_env *env, const char *uri, const char
 {
     int64_t offset = 0;
     struct artifact_list l = {0};
-    struct artifact_repo *own = NULL, *repo = env->artifacts;
+    struct artifact_place place;
     struct sbuf dir = SBUF_INIT;
-    int rc = -1;
     path = path ? path : "";
-    uri = uri ? uri : "";
     if ((*path && artifact_path_check(path, strlen(path), err)) ||
-        (page_token && *page_token && page_token_decode(page_token, &offset, err)))
+        (page_token && *page_token && page_token_decode(page_token, &offset, err)) ||
+        artifact_place_open(&place, env->artifacts, uri, err))
         return -1;
-    const char *root = artifact_uri_proxied_path(uri);
-    if (root) {
-        if (!repo) {
-            ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                     "the artifacts are proxied (%.200s) but this server does not serve "
-                     "artifacts",
-                     uri);
-            goto out;
-        }
-        sbuf_addstr(&dir, root);
-    } else {
-        if (artifact_repo_open(uri, &own, err))
-            goto out;
-        repo = own;
+    int rc =
+        artifact_place_path(&place, path, &dir, err) || artifact_list(place.repo, dir.buf, &l, err)
+            ? -1
+            : 0;
+    if (!rc) {
+        r->root_uri = xstrdup(uri ? uri : "");
+        page_of(&l, path, (size_t)offset, r);
     }
-    if (*path)
-        sbuf_addf(&dir, "%s%s", dir.len ? "/" : "", path);
-    if (artifact_list(repo, dir.buf, &l, err))
-        goto out;
-    r->root_uri = xstrdup(uri);
-    page_of(&l, path, (size_t)offset, r);
-    rc = 0;
-out:
     artifact_list_release(&l);
-    artifact_repo_close(own);
+    artifact_place_close(&place);
     sbuf_release(&dir);
     return rc;
 }

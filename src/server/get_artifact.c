@@ -3,7 +3,7 @@
 #include "server/artifact_proxy.h"
 #include "server/server_int.h"
 #include "artifacts/path.h"
-#include "domain/artifact_uri.h"
+#include "artifacts/place.h"
 #include "http/request.h"
 
 #include <string.h>
@@ -15,31 +15,17 @@ static int send_run_file(struct http_request *rq, const char *id, const char *re
 {
     struct server_ctx *ctx = http_ctx(rq);
     struct run run;
-    struct artifact_repo *own = NULL, *repo = ctx->artifacts;
+    struct artifact_place place;
     struct sbuf path = SBUF_INIT;
-    int rc = -1;
     if (artifact_path_check(rel, strlen(rel), err) || store_get_run(ctx->store, id, &run, err))
         return -1;
-    const char *uri = run.info.artifact_uri ? run.info.artifact_uri : "";
-    const char *root = artifact_uri_proxied_path(uri);
-    if (root && !ctx->artifacts) {
-        ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                 "the run's artifacts are proxied (%.200s) but this server does not serve "
-                 "artifacts",
-                 uri);
-        goto out;
-    }
-    if (!root && artifact_repo_open(uri, &own, err))
-        goto out;
-    if (own)
-        repo = own;
-    if (root && *root)
-        sbuf_addf(&path, "%s/", root);
-    sbuf_addstr(&path, rel);
-    rc = artifact_send_file(rq, repo, path.buf, err);
-out:
+    int rc = artifact_place_open(&place, ctx->artifacts, run.info.artifact_uri, err) ||
+                     artifact_place_path(&place, rel, &path, err) ||
+                     artifact_send_file(rq, place.repo, path.buf, err)
+                 ? -1
+                 : 0;
+    artifact_place_close(&place);
     run_release(&run);
-    artifact_repo_close(own);
     sbuf_release(&path);
     return rc;
 }

@@ -2,7 +2,7 @@
 #include "server/get_trace_artifact.h"
 #include "server/artifact_proxy.h"
 #include "server/server_int.h"
-#include "domain/artifact_uri.h"
+#include "artifacts/place.h"
 #include "domain/trace.h"
 #include "http/request.h"
 #include "store/traces.h"
@@ -16,39 +16,24 @@ static int send_trace_file(struct http_request *rq, const char *id, struct ferr 
 {
     struct server_ctx *ctx = http_ctx(rq);
     struct trace_info t;
-    struct artifact_repo *own = NULL, *repo = ctx->artifacts;
+    struct artifact_place place;
     struct sbuf path = SBUF_INIT;
-    int rc = -1;
     memset(&t, 0, sizeof(t));
+    memset(&place, 0, sizeof(place));
     if (store_get_trace_info(ctx->store, id, &t, err))
         return -1;
     const char *uri = kv_list_get(&t.tags, TRACE_TAG_ARTIFACT_LOCATION);
-    const char *root = uri ? artifact_uri_proxied_path(uri) : NULL;
-    if (!uri || !*uri) {
+    int rc = -1;
+    if (!uri || !*uri)
         ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "trace '%.100s' has no artifact location", id);
-        goto out;
-    }
-    if (root && !ctx->artifacts) {
-        ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                 "the trace's artifacts are proxied (%.200s) but this server does not serve "
-                 "artifacts",
-                 uri);
-        goto out;
-    }
-    if (!root && artifact_repo_open(uri, &own, err))
-        goto out;
-    if (own)
-        repo = own;
-    if (root && *root)
-        sbuf_addf(&path, "%s/", root);
-    sbuf_addstr(&path, TRACE_DATA_FILE);
-    rc = artifact_send_file(rq, repo, path.buf, err);
-    if (rc && err->code == FERR_RESOURCE_DOES_NOT_EXIST)
+    else if (artifact_place_open(&place, ctx->artifacts, uri, err) == 0 &&
+             artifact_place_path(&place, TRACE_DATA_FILE, &path, err) == 0)
+        rc = artifact_send_file(rq, place.repo, path.buf, err);
+    if (rc && err->code == FERR_RESOURCE_DOES_NOT_EXIST && uri && *uri)
         ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "Trace data not found for path=%s",
                  TRACE_DATA_FILE);
-out:
     trace_info_release(&t);
-    artifact_repo_close(own);
+    artifact_place_close(&place);
     sbuf_release(&path);
     return rc;
 }
