@@ -86,12 +86,21 @@ int registry_parse_version(const char *s, int64_t *out, struct ferr *err)
     char *end;
     if (!s || !*s)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'version'");
+                        "Missing value for required parameter 'version'. See the API docs for "
+                        "more information about request parameters.");
+    /* Python's int(): blanks around, a sign; a version that is no number
+     * is MLflow's error, one that names no version (0, -1) is not found */
+    const char *p = s;
+    while (isspace((unsigned char)*p))
+        p++;
     errno = 0;
-    long long v = isdigit((unsigned char)s[0]) ? strtoll(s, &end, 10) : -1;
-    if (v < 1 || errno || *end)
+    long long v = strtoll(p, &end, 10);
+    int digits = end > p && isdigit((unsigned char)end[-1]);
+    while (isspace((unsigned char)*end))
+        end++;
+    if (!digits || errno || *end)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "parameter 'version' must be a positive integer, got '%.60s'", s);
+                        "Model version must be an integer, got '%.60s'", s);
     *out = v;
     return 0;
 }

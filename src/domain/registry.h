@@ -132,8 +132,10 @@ struct reg_write {
     int64_t created_version;                /* out: the new version's number */
 };
 
-/* "12" -> 12; anything but a positive decimal integer is
- * INVALID_PARAMETER_VALUE naming `version`. */
+/* A model version as Python's int() reads it (" 12", "+12" -> 12); anything
+ * else is MLflow's INVALID_PARAMETER_VALUE "Model version must be an
+ * integer, got '...'". A number that names no version (0, -3) parses: the
+ * lookup then finds nothing, as in MLflow. */
 int registry_parse_version(const char *s, int64_t *out, struct ferr *err) WARN_UNUSED;
 
 #endif

@@ -120,7 +120,8 @@ int store_resolve_model_uri(struct store *s, const char *uri, char **artifact_ur
             rc = newest(s, name, NULL, &v, err);
         else if (stage)
             rc = newest(s, name, stage, &v, err);
-        else if (registry_parse_version(ref, &n, err) == 0)
+        else if (ref[strspn(ref, "0123456789")] == '\0' && /* MLflow: str.isdigit() */
+                 registry_parse_version(ref, &n, err) == 0)
             rc = store_get_model_version(s, name, n, &v, err);
         else
             rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,

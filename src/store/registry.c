@@ -27,7 +27,8 @@
 static int check_name(const char *what, const char *name, struct ferr *err)
 {
     if (!name || !*name)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s name cannot be empty", what);
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%c%s name cannot be empty.",
+                        what[0] == 'r' ? 'R' : what[0], what + 1);
     if (utf8_chars(name) > 256)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "%s name '%.40s...' is longer than 256 characters", what, name);

@@ -100,7 +100,7 @@ def test_versions_number_stage_and_archive(srv, c):
             ({"name": "reg-b", "version": "3", "stage": "None",
               "archive_existing_versions": True}, 400, INV),
             ({"name": "reg-b", "version": "abc", "stage": "Staging"}, 400, INV),
-            ({"name": "reg-b", "version": "-1", "stage": "Staging"}, 400, INV),
+            ({"name": "reg-b", "version": "-1", "stage": "Staging"}, 404, NF),  # as MLflow
             ({"name": "reg-b", "version": "99", "stage": "Staging"}, 404, NF),
             ({"name": "nope", "version": "1", "stage": "Staging"}, 404, NF)):
         expect_error(c.post("model-versions/transition-stage", bad), status, code)

@@ -212,9 +212,13 @@ TEST(decoding_keeps_mlflows_messages)
     ASSERT_OK(api_decode_request(op, j, &w, &err), &err);
     ASSERT_INT_EQ(w.version, 3);
     json_decref(j);
-    j = json_loads("{\"name\": \"m\", \"version\": \"0\"}", 0, NULL);
+    j = json_loads("{\"name\": \"m\", \"version\": \" 7 \"}", 0, NULL); /* Python's int() */
+    ASSERT_OK(api_decode_request(op, j, &w, &err), &err);
+    ASSERT_INT_EQ(w.version, 7);
+    json_decref(j);
+    j = json_loads("{\"name\": \"m\", \"version\": \"1.5\"}", 0, NULL);
     ASSERT_FAILS(api_decode_request(op, j, &w, &err), &err, FERR_INVALID_PARAMETER_VALUE);
-    ASSERT_CONTAINS(err.msg, "must be a positive integer");
+    ASSERT_STR_EQ(err.msg, "Model version must be an integer, got '1.5'");
     json_decref(j);
 }
 
