@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 #include "server/artifact_proxy.h"
 #include "server/server_int.h"
+#include "artifacts/mime.h"
 #include "http/request.h"
 #include "base/json.h"
 #include "base/xalloc.h"
 
+#include <ctype.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,39 +83,6 @@ static void upload_end(struct http_request *rq)
 /* Bodies of the service's other routes are not needed: dropped. */
 static const struct http_body_ops proxy_body = {upload_begin, upload_data, upload_end};
 
-/* Content type of a download by extension. Types a browser would render as
- * active content (HTML, SVG, JavaScript) are served as text/plain, and every
- * download is an attachment with nosniff: artifacts are user uploads. */
-static const char *content_type_for(const char *path)
-{
-    static const struct {
-        const char *ext, *type;
-    } types[] = {
-        {".json", "application/json"},
-        {".txt", "text/plain; charset=utf-8"},
-        {".log", "text/plain; charset=utf-8"},
-        {".csv", "text/csv; charset=utf-8"},
-        {".yaml", "text/plain; charset=utf-8"},
-        {".yml", "text/plain; charset=utf-8"},
-        {".md", "text/plain; charset=utf-8"},
-        {".py", "text/plain; charset=utf-8"},
-        {".png", "image/png"},
-        {".jpg", "image/jpeg"},
-        {".jpeg", "image/jpeg"},
-        {".gif", "image/gif"},
-        {".pdf", "application/pdf"},
-    };
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    if (!strcmp(base, "MLmodel"))
-        return "text/plain; charset=utf-8";
-    const char *dot = strrchr(base, '.');
-    for (size_t i = 0; dot && i < sizeof(types) / sizeof(types[0]); i++)
-        if (!strcasecmp(dot, types[i].ext))
-            return types[i].type;
-    return "application/octet-stream";
-}
-
 static long read_chunk(void *arg, uint64_t pos, char *buf, size_t cap)
 {
     (void)pos; /* sequential: libmicrohttpd reads in order */
@@ -150,17 +119,22 @@ int artifact_send_file(struct http_request *rq, struct artifact_repo *repo, cons
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
     char disp[512];
-    /* The name is quoted; '"' and '\\' cannot be in it after the path check,
-     * but they are replaced anyway. */
-    size_t k = 0;
-    k += (size_t)snprintf(disp, sizeof(disp), "attachment; filename=\"");
+    /* As werkzeug writes it for MLflow: a plain token as it is, anything
+     * else quoted ('"' and '\\' cannot be in it after the path check, but
+     * are replaced anyway). */
+    int token = *base != '\0';
+    for (const char *c = base; *c && token; c++)
+        token = isalnum((unsigned char)*c) || strchr("!#$&+-.^_`|~", *c);
+    size_t k = (size_t)snprintf(disp, sizeof(disp),
+                                token ? "attachment; filename=" : "attachment; filename=\"");
     for (const char *c = base; *c && k < sizeof(disp) - 2; c++)
         disp[k++] = *c == '"' || *c == '\\' ? '_' : *c;
-    disp[k++] = '"';
+    if (!token)
+        disp[k++] = '"';
     disp[k] = '\0';
     http_add_header(rq, "Content-Disposition", disp);
     http_add_header(rq, "X-Content-Type-Options", "nosniff");
-    send_reader(rq, 200, content_type_for(path), rd);
+    send_reader(rq, 200, artifact_mime_type(path), rd);
     return 0;
 }
 

@@ -3,6 +3,7 @@
  * (payloads.c names their families), odd names that must still pass, the
  * limits, and the safety of the messages themselves. */
 #include "../test.h"
+#include "artifacts/mime.h"
 #include "artifacts/path.h"
 #include "base/utf8.h"
 #include "payloads.h"
@@ -138,4 +139,31 @@ TEST(artifact_path_good_names_pass)
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
         if (artifact_path_check(good[i], strlen(good[i]), &err))
             FAIL_AT("refused '%s': %s", good[i], err.msg);
+}
+
+TEST(artifact_mime_types_follow_mlflows_table)
+{
+    static const struct {
+        const char *path, *type;
+    } cases[] = {
+        {"model/MLmodel", "text/plain"},
+        {"MLproject", "application/octet-stream"}, /* MLflow's list has "mlproject" */
+        {"mlproject", "text/plain"},
+        {"a/metrics.json", "text/plain"},
+        {"notes.md", "text/plain"},
+        {"run.log", "text/plain"},
+        {"conda.yaml", "text/plain"},
+        {"x.JSON", "application/octet-stream"},
+        {"plot.png", "image/png"},
+        {"plot.PNG", "image/png"},
+        {"report.html", "text/plain"}, /* never a page */
+        {"icon.svg", "text/plain"},
+        {"model.pkl", "application/octet-stream"},
+        {"noext", "application/octet-stream"},
+        {".bashrc", "application/octet-stream"},
+        {"a.tar.gz", "application/gzip"},
+        {"dir.d/file", "application/octet-stream"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++)
+        ASSERT_STR_EQ(artifact_mime_type(cases[i].path), cases[i].type);
 }
