@@ -3,6 +3,7 @@
  * responses field by field, both ways, with MLflow's conventions and error
  * messages (base/json.h), and finding what a request touches. */
 #include "api/op.h"
+#include "api/ajax_ops.h"
 #include "api/artifacts_ops.h"
 #include "api/codec.h"
 #include "api/gc_ops.h"
@@ -38,6 +39,7 @@ const struct api_area *const api_areas[] = {
     &api_gc_area,            /* ferry/gc */
     &api_logged_models_area, /* logged-models/..., runs/outputs (MLflow 3) */
     &api_traces_area,        /* traces (2.x and 3.x) */
+    &api_ajax_area,          /* the UI's: search-datasets, create-promptlab-run */
     NULL,
 };
 

@@ -29,6 +29,8 @@ static const char usage[] =
     "      --no-serve-artifacts        clients write artifacts to the root directly\n"
     "      --artifacts-destination DIR where proxied artifacts are stored\n"
     "                                  (default ./mlartifacts)\n"
+    "      --deployments-target URL    the gateway the UI reaches through gateway-proxy\n"
+    "                                  (default env MLFLOW_DEPLOYMENTS_TARGET)\n"
     "  -w, --workers N                 N polling threads instead of one thread per\n"
     "                                  connection (the default, best for concurrent writers)\n"
     "      --max-connections N         connection limit (default 1024)\n"
@@ -62,6 +64,7 @@ enum {
     OPT_MAXCONN,
     OPT_HELP,
     OPT_ROUTES,
+    OPT_DEPLOYMENTS,
 };
 
 int cmd_server(int argc, char **argv)
@@ -79,6 +82,7 @@ int cmd_server(int argc, char **argv)
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, OPT_HELP},
         {"routes", no_argument, NULL, OPT_ROUTES},
+        {"deployments-target", required_argument, NULL, OPT_DEPLOYMENTS},
         {NULL, 0, NULL, 0},
     };
     struct server_opts o = SERVER_OPTS_INIT;
@@ -112,6 +116,9 @@ int cmd_server(int argc, char **argv)
             break;
         case OPT_DEST:
             o.artifacts_destination = optarg;
+            break;
+        case OPT_DEPLOYMENTS:
+            o.deployments_target = optarg;
             break;
         case 'w':
             if (parse_int(optarg, "worker count", 1, 1024, &o.workers))

@@ -232,3 +232,17 @@ void run_list_release(struct run_list *l)
     free(l->next_page_token);
     memset(l, 0, sizeof(*l));
 }
+
+void dataset_summary_list_release(struct dataset_summary_list *l)
+{
+    if (!l)
+        return;
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].experiment_id);
+        free(l->v[i].name);
+        free(l->v[i].digest);
+        free(l->v[i].context);
+    }
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}

@@ -155,6 +155,21 @@ struct run_list {
 
 void run_list_release(struct run_list *l);
 
+/* A dataset some run of an experiment read, with the run's context tag
+ * (experiments/search-datasets). */
+struct dataset_summary {
+    char *experiment_id;
+    char *name, *digest;
+    char *context; /* NULL: no mlflow.data.context tag */
+};
+
+struct dataset_summary_list {
+    struct dataset_summary *v;
+    size_t n, alloc;
+};
+
+void dataset_summary_list_release(struct dataset_summary_list *l);
+
 /* What runs/search takes. Strings are borrowed for the call. */
 struct run_search {
     const char **experiment_ids;

@@ -81,7 +81,7 @@ static int env_long(const char *name, long def, long max, long *out, struct ferr
     return 0;
 }
 
-static int read_settings(struct http_client *r, struct ferr *err)
+static int read_settings(struct http_client *r, int credentials, struct ferr *err)
 {
     long timeout_s, retries;
     if (env_long("HTTP_REQUEST_TIMEOUT", 120, 86400, &timeout_s, err) ||
@@ -89,12 +89,12 @@ static int read_settings(struct http_client *r, struct ferr *err)
         return -1;
     r->timeout_ms = timeout_s ? timeout_s * 1000 : 0; /* 0: no limit, as curl */
     r->max_retries = (int)retries;
-    r->user = env_get("TRACKING_USERNAME");
-    r->password = env_get("TRACKING_PASSWORD");
+    r->user = credentials ? env_get("TRACKING_USERNAME") : NULL;
+    r->password = credentials ? env_get("TRACKING_PASSWORD") : NULL;
     r->ca_path = env_get("TRACKING_SERVER_CERT_PATH");
     const char *insecure = env_get("TRACKING_INSECURE_TLS");
     r->insecure = insecure && (!strcasecmp(insecure, "true") || !strcmp(insecure, "1"));
-    const char *token = env_get("TRACKING_TOKEN");
+    const char *token = credentials ? env_get("TRACKING_TOKEN") : NULL;
     struct sbuf h = SBUF_INIT;
     r->headers = curl_slist_append(NULL, "Content-Type: application/json");
     if (r->headers && token) {
@@ -108,7 +108,8 @@ static int read_settings(struct http_client *r, struct ferr *err)
     return 0;
 }
 
-int http_client_open(const char *base_url, struct http_client **out, struct ferr *err)
+static int open_with(const char *base_url, int credentials, struct http_client **out,
+                     struct ferr *err)
 {
     pthread_once(&curl_once, init_curl);
     if (curl_init_rc != CURLE_OK)
@@ -121,7 +122,7 @@ int http_client_open(const char *base_url, struct http_client **out, struct ferr
     size_t n = strlen(r->base);
     while (n && r->base[n - 1] == '/')
         r->base[--n] = '\0';
-    if (read_settings(r, err)) {
+    if (read_settings(r, credentials, err)) {
         http_client_close(r);
         return -1;
     }
@@ -132,6 +133,16 @@ int http_client_open(const char *base_url, struct http_client **out, struct ferr
     }
     *out = r;
     return 0;
+}
+
+int http_client_open(const char *base_url, struct http_client **out, struct ferr *err)
+{
+    return open_with(base_url, 1, out, err);
+}
+
+int http_client_open_anonymous(const char *base_url, struct http_client **out, struct ferr *err)
+{
+    return open_with(base_url, 0, out, err);
 }
 
 void http_client_close(struct http_client *r)

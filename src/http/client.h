@@ -37,6 +37,10 @@ enum http_retry { HTTP_ONCE = 0, HTTP_IDEMPOTENT = 1 };
 
 /* base_url: "http(s)://host[:port][/prefix]" (trailing '/' is fine). */
 int http_client_open(const char *base_url, struct http_client **out, struct ferr *err) WARN_UNUSED;
+/* As http_client_open, without the tracking credentials: for calls to
+ * another service (a deployments gateway), which must not receive them. */
+int http_client_open_anonymous(const char *base_url, struct http_client **out,
+                               struct ferr *err) WARN_UNUSED;
 /* Closes the connection. Accepts NULL. */
 void http_client_close(struct http_client *r);
 

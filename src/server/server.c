@@ -13,6 +13,9 @@
 #include "server/artifact_proxy.h"
 #include "server/get_artifact.h"
 #include "server/get_trace_artifact.h"
+#include "server/gateway_proxy.h"
+#include "server/ui_files.h"
+#include "base/env.h"
 #include "api/op.h"
 #include "server/ui.h"
 #include "http/request.h"
@@ -69,8 +72,33 @@ static const struct api_op get_trace_artifact = {.name = "get-trace-artifact",
                                                  .call = HTTP_GET,
                                                  .res = {ACCESS_READ, LOC_TRACE_ID, "request_id"},
                                                  .stream = get_trace_artifact_answer};
-static const struct api_op *const server_ops[] = {&health, &version, &get_artifact,
-                                                  &get_trace_artifact};
+/* MLflow serves it at the root, beside get-artifact. */
+static const struct api_op version_artifact = {.name = "model-versions/get-artifact",
+                                               .root = "",
+                                               .path = "model-versions/get-artifact",
+                                               .methods = HTTP_GET,
+                                               .call = HTTP_GET,
+                                               .res = {ACCESS_READ, LOC_MODEL_NAME, "name"},
+                                               .stream = version_artifact_answer};
+static const struct api_op upload_artifact = {.name = "upload-artifact",
+                                              .root = "/ajax-api/2.0/mlflow",
+                                              .path = "upload-artifact",
+                                              .methods = HTTP_POST,
+                                              .call = HTTP_POST,
+                                              .res = {ACCESS_EDIT, LOC_RUN_ID, "run_uuid"},
+                                              .stream = upload_artifact_answer,
+                                              .body = &upload_artifact_body};
+static const struct api_op gateway_proxy = {.name = "gateway-proxy",
+                                            .root = "/ajax-api/2.0/mlflow",
+                                            .path = "gateway-proxy",
+                                            .methods = HTTP_GET | HTTP_POST,
+                                            .call = HTTP_POST,
+                                            .max_body = API_BODY_SMALL,
+                                            .res = {ACCESS_READ, LOC_NONE, NULL},
+                                            .stream = gateway_proxy_answer};
+static const struct api_op *const server_ops[] = {
+    &health,           &version,         &get_artifact, &get_trace_artifact,
+    &version_artifact, &upload_artifact, &gateway_proxy};
 static const struct api_area server_area = {"server", server_ops,
                                             sizeof(server_ops) / sizeof(*server_ops)};
 
@@ -136,7 +164,7 @@ static void on_idle(void *arg)
 int server_run(const struct server_opts *o, struct ferr *err)
 {
     struct store_opts so = STORE_OPTS_INIT;
-    struct server_ctx ctx = {NULL, NULL};
+    struct server_ctx ctx = {NULL, NULL, o->deployments_target};
     struct http_server *http = NULL;
     size_t nroutes;
     struct http_route *routes = routes_new(&nroutes);
@@ -147,6 +175,8 @@ int server_run(const struct server_opts *o, struct ferr *err)
     tune_malloc();
     so.group_commit = 1;
     so.default_artifact_root = o->default_artifact_root;
+    if (!ctx.deployments_target)
+        ctx.deployments_target = env_get("DEPLOYMENTS_TARGET");
     if (!so.default_artifact_root && o->serve_artifacts)
         so.default_artifact_root = "mlflow-artifacts:";
     if (http_server_new(&ho, &http, err) || store_open(o->backend_store_uri, &so, &ctx.store, err))

@@ -17,11 +17,12 @@ struct server_opts {
     int workers;                       /* 0: a thread per connection; N: a pool of N */
     int max_connections;               /* default 1024 */
     int access_log;                    /* 1: one line per request on stderr */
+    const char *deployments_target;    /* gateway-proxy's target; NULL: MLFLOW_DEPLOYMENTS_TARGET */
 };
 
 #define SERVER_OPTS_INIT                                                                           \
     {                                                                                              \
-        "127.0.0.1", 5000, "ferry.db", NULL, NULL, 1, 0, 1024, 1                                   \
+        "127.0.0.1", 5000, "ferry.db", NULL, NULL, 1, 0, 1024, 1, NULL                             \
     }
 
 /* Serves until SIGTERM or SIGINT, then stops accepting, lets requests in

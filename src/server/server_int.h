@@ -11,6 +11,7 @@
 struct server_ctx {
     struct store *store;
     struct artifact_repo *artifacts; /* --artifacts-destination; NULL: not served */
+    const char *deployments_target;  /* the gateway behind gateway-proxy; NULL: none */
 };
 
 #endif

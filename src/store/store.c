@@ -334,6 +334,30 @@ int store_log_inputs(struct store *s, const char *run_id, const struct dataset_i
     return s->tracking->log_inputs(s, run_id, inputs, n, err);
 }
 
+#define SEARCH_DATASETS_MAX_EXPERIMENTS 20
+#define SEARCH_DATASETS_MAX_RESULTS     1000
+
+int store_search_datasets(struct store *s, const char *const *experiment_ids, size_t n,
+                          struct dataset_summary_list *out, struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!s->tracking)
+        return store_lacks(s, AREA, err);
+    if (!n)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "SearchDatasets request must specify at least one experiment_id.");
+    if (n > SEARCH_DATASETS_MAX_EXPERIMENTS)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "SearchDatasets request cannot specify more than %d experiment_ids. "
+                        "Received %zu experiment_ids.",
+                        SEARCH_DATASETS_MAX_EXPERIMENTS, n);
+    int64_t ids[SEARCH_DATASETS_MAX_EXPERIMENTS];
+    for (size_t i = 0; i < n; i++)
+        if (parse_experiment_id(experiment_ids[i], &ids[i], err))
+            return -1;
+    return s->tracking->search_datasets(s, ids, n, SEARCH_DATASETS_MAX_RESULTS, out, err);
+}
+
 int store_log_model(struct store *s, const char *run_id, const char *model_json, struct ferr *err)
 {
     if (!s->tracking)

@@ -101,6 +101,11 @@ int store_log_inputs(struct store *s, const char *run_id, const struct dataset_i
  * run's mlflow.log-model.history tag, as MLflow does. */
 int store_log_model(struct store *s, const char *run_id, const char *model_json,
                     struct ferr *err) WARN_UNUSED;
+/* The datasets the runs of the experiments read, each with its context,
+ * at most 1000 (MLflow's _search_datasets); 1 to 20 experiment ids, as
+ * MLflow's handler allows. */
+int store_search_datasets(struct store *s, const char *const *experiment_ids, size_t n,
+                          struct dataset_summary_list *out, struct ferr *err) WARN_UNUSED;
 int store_search_runs(struct store *s, const struct run_search *q, struct run_list *out,
                       struct ferr *err) WARN_UNUSED;
 
@@ -166,6 +171,8 @@ struct store_tracking_ops {
     int (*log_inputs)(struct store *s, const char *run_id, const struct dataset_input *inputs,
                       size_t n, struct ferr *err);
     int (*log_model)(struct store *s, const char *run_id, const char *model_json, struct ferr *err);
+    int (*search_datasets)(struct store *s, const int64_t *experiment_ids, size_t n, int64_t limit,
+                           struct dataset_summary_list *out, struct ferr *err);
     int (*search_runs)(struct store *s, const struct run_search *q, struct store_page *page,
                        struct run_list *out, struct ferr *err);
 };

@@ -56,6 +56,7 @@ static const struct store_tracking_ops sqlite_tracking = {
     .delete_tag = sq_delete_tag,
     .log_inputs = sq_log_inputs,
     .log_model = sq_log_model,
+    .search_datasets = sq_search_datasets,
     .search_runs = sq_search_runs,
 };
 

@@ -398,3 +398,56 @@ out:
         experiment_list_release(out);
     return rc;
 }
+
+int sq_search_datasets(struct store *s, const int64_t *experiment_ids, size_t n, int64_t limit,
+                       struct dataset_summary_list *out, struct ferr *err)
+{
+    /* each (experiment, dataset, context) once; a run without the context
+     * tag gives a NULL context, as MLflow's outer join does */
+    static const char head[] =
+        "SELECT DISTINCT d.experiment_id, d.name, d.digest, t.value FROM datasets d "
+        "JOIN run_inputs i ON i.dataset = d.id "
+        "LEFT JOIN input_tags t ON t.run = i.run AND t.dataset = i.dataset "
+        "AND t.key = 'mlflow.data.context' WHERE d.experiment_id IN (";
+    struct sq *sq = (struct sq *)s;
+    struct sbuf sql = SBUF_INIT;
+    sqlite3_stmt *st = NULL;
+    int rc = -1, step;
+    sbuf_addstr(&sql, head);
+    for (size_t i = 0; i < n; i++)
+        sbuf_addstr(&sql, i ? ", ?" : "?");
+    sbuf_addstr(&sql, ") ORDER BY d.experiment_id, d.name, d.digest, t.value LIMIT ?");
+    struct sq_conn *c = sq_reader_get(sq, err);
+    if (!c)
+        goto out;
+    if (sqlite3_prepare_v2(c->db, sql.buf, (int)sql.len, &st, NULL) != SQLITE_OK) {
+        sq_fail(c, "searching datasets", err);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        sqlite3_bind_int64(st, (int)i + 1, experiment_ids[i]);
+    sqlite3_bind_int64(st, (int)n + 1, limit);
+    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+        ALLOC_GROW(out->v, out->n + 1, out->alloc);
+        struct dataset_summary *d = &out->v[out->n++];
+        struct sbuf id = SBUF_INIT;
+        sbuf_addf(&id, "%" PRId64, (int64_t)sqlite3_column_int64(st, 0));
+        d->experiment_id = sbuf_detach(&id, NULL);
+        d->name = sq_col_str(st, 1);
+        d->digest = sq_col_str(st, 2);
+        d->context = sq_col_str_or_null(st, 3);
+    }
+    if (step != SQLITE_DONE) {
+        sq_fail(c, "searching datasets", err);
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    if (c)
+        sq_reader_put(sq, c);
+    sbuf_release(&sql);
+    if (rc)
+        dataset_summary_list_release(out);
+    return rc;
+}

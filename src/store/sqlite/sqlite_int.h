@@ -135,6 +135,8 @@ int sq_log_model_refs(struct store *s, const char *run_id, int outputs,
                       const struct model_ref_list *models, struct ferr *err);
 /* A run's model inputs and outputs into out. */
 int sq_load_model_refs(struct sq_conn *c, int64_t run, struct run *out, struct ferr *err);
+int sq_search_datasets(struct store *s, const int64_t *experiment_ids, size_t n, int64_t limit,
+                       struct dataset_summary_list *out, struct ferr *err);
 int sq_search_runs(struct store *s, const struct run_search *q, struct store_page *page,
                    struct run_list *out, struct ferr *err);
 /* metrics: metrics.c */
