@@ -91,13 +91,19 @@ static int x_bulk_interval(const struct api_env *env, const struct api_op *op, v
     struct rs_metrics *r = resp;
     if (q->nrun_ids > BULK_MAX_RUN_IDS)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "get-history-bulk-interval takes at most %d run ids, got %zu",
+                        "GetMetricHistoryBulkInterval request must specify at most %d run_ids. "
+                        "Received %zu run_ids. See the API docs for more information about "
+                        "request parameters.",
                         BULK_MAX_RUN_IDS, q->nrun_ids);
+    if (q->max_results < 1 || q->max_results > BULK_MAX_RESULTS)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "max_results must be between 1 and %d. See the API docs for more "
+                        "information about request parameters.",
+                        BULK_MAX_RESULTS);
     if ((q->start_step == TIME_NONE) != (q->end_step == TIME_NONE))
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "if either start_step or end_step is given, both must be");
-    if (validate_max_results(q->max_results, BULK_MAX_RESULTS, err))
-        return -1;
+                        "If either start step or end step are specified, both must be "
+                        "specified.");
     return store_get_metric_history_bulk_interval(env->store, q->run_ids, q->nrun_ids,
                                                   q->metric_key, q->start_step, q->end_step,
                                                   q->max_results, &r->metrics, err);

@@ -12,6 +12,7 @@
  * and where the spans are, rather than read as GetTraceInfoV3 of a trace
  * named "get". Assessments are not kept. */
 #include "api/traces_ops.h"
+#include "base/json.h"
 #include "api/types.h"
 #include "base/xalloc.h"
 #include "domain/validate.h"
@@ -44,8 +45,7 @@ static int locations_decode(json_t *in, const struct api_field *f, void *dst, st
     size_t i;
     memset(l, 0, sizeof(*l));
     if (!a || json_is_null(a) || !json_array_size(a))
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter '%s'", f->name);
+        return fjson_missing(err, f->name);
     if (!json_is_array(a))
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "invalid value for parameter '%s': expected an array of trace locations",
@@ -180,8 +180,7 @@ static int x_get_spans(const struct api_env *env, const struct api_op *op, void 
     const char *const *ids = op->arg ? many->trace_ids : &one->trace_id;
     size_t n = op->arg ? many->n : 1;
     if (!n)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'trace_ids'");
+        return fjson_missing(err, "trace_ids");
     if (n > MAX_RESULTS_SEARCH_TRACES)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "too many trace_ids (%zu, at most %d)",
                         n, MAX_RESULTS_SEARCH_TRACES);

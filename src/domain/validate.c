@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "domain/validate.h"
+#include "base/json.h"
 #include "base/utf8.h"
 #include "base/xalloc.h"
 
@@ -42,8 +43,7 @@ static int name_is_path_safe(const char *s)
 static int validate_name(const char *what, const char *key, size_t max, struct ferr *err)
 {
     if (!key || !*key)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'key'");
+        return fjson_missing(err, "key");
     size_t n = utf8_chars(key);
     if (n > max)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
@@ -80,8 +80,7 @@ int validate_metric(const struct metric *m, struct ferr *err)
     if (validate_name("metric", m->key, MAX_ENTITY_KEY_LENGTH, err))
         return -1;
     if (m->timestamp == TIME_NONE)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'timestamp'");
+        return fjson_missing(err, "timestamp");
     if (m->timestamp < 0)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "invalid timestamp %" PRId64 " for metric '%.100s': it must be a "
@@ -95,8 +94,7 @@ int validate_param(const char *key, const char *value, struct ferr *err)
     if (validate_name("param", key, MAX_ENTITY_KEY_LENGTH, err))
         return -1;
     if (!value)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'value'");
+        return fjson_missing(err, "value");
     return validate_len("param", key, value, MAX_PARAM_VAL_LENGTH, err);
 }
 
@@ -180,9 +178,11 @@ int validate_batch(const struct metric_list *metrics, const struct kv_list *para
 static int check_size(const char *field, const char *v, size_t max, int required, struct ferr *err)
 {
     if (!v || !*v) {
-        if (required)
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                            "missing value for required parameter '%s'", field);
+        if (required) {
+            char path[40]; /* as MLflow names it */
+            snprintf(path, sizeof(path), "dataset.%s", field);
+            return fjson_missing(err, path);
+        }
         return 0;
     }
     size_t n = utf8_chars(v);
@@ -205,8 +205,7 @@ int validate_dataset_input(const struct dataset_input *di, struct ferr *err)
     for (size_t i = 0; i < di->tags.n; i++) {
         const struct kv *t = &di->tags.v[i];
         if (!t->key || !*t->key)
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                            "missing value for required parameter 'key' of an input tag");
+            return fjson_missing(err, "tags.key");
         if (utf8_chars(t->key) > MAX_INPUT_TAG_KEY_SIZE)
             return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                             "input tag key '%.40s...' exceeds the limit of %d", t->key,
@@ -222,8 +221,7 @@ int validate_dataset_input(const struct dataset_input *di, struct ferr *err)
 int validate_run_id(const char *run_id, struct ferr *err)
 {
     if (!run_id || !*run_id)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'run_id'");
+        return fjson_missing(err, "run_id");
     size_t n = strlen(run_id);
     if (n > 256)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "invalid run id '%.40s...'", run_id);
@@ -236,8 +234,7 @@ int validate_run_id(const char *run_id, struct ferr *err)
 int validate_experiment_id(const char *id, struct ferr *err)
 {
     if (!id || !*id)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'experiment_id'");
+        return fjson_missing(err, "experiment_id");
     size_t n = strlen(id);
     for (size_t i = 0; i < n; i++)
         if (!isdigit((unsigned char)id[i]) || n > 18)
@@ -261,8 +258,7 @@ int validate_model_json(const char *model_json, struct ferr *err)
     static const char *const mandatory[] = {"artifact_path", "flavors", "run_id",
                                             "utc_time_created"};
     if (!model_json || !*model_json)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'model_json'");
+        return fjson_missing(err, "model_json");
     json_t *model = json_loads(model_json, 0, NULL);
     if (!json_is_object(model)) {
         json_decref(model);
@@ -335,8 +331,7 @@ int validate_artifact_location(const char *loc, struct ferr *err)
 int validate_trace_id(const char *id, struct ferr *err)
 {
     if (!id || !*id)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'trace_id'");
+        return fjson_missing(err, "trace_id");
     size_t n = strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.");
     if (id[n] || n > MAX_TRACE_ID_LENGTH || !strcmp(id, ".") || !strcmp(id, ".."))
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,

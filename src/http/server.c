@@ -257,7 +257,7 @@ int http_server_start(struct http_server *s, struct ferr *err)
     s->d =
         MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK,
-                         on_uri, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)64 * 1024,
+                         on_uri, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)192 * 1024,
                          MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
                          s->o.max_connections ? s->o.max_connections : (unsigned)FD_SETSIZE - 4,
                          /* last, so that without a pool the list simply ends here */

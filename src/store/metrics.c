@@ -6,6 +6,7 @@
  * (s->metrics) reads: one page of points, a run's steps, the points at
  * given steps, a history's span, a scan of every point. */
 #include "store/metrics.h"
+#include "base/json.h"
 #include "store/backend.h"
 #include "base/page_token.h"
 #include "base/xalloc.h"
@@ -29,7 +30,8 @@ static int check_run_and_key(const char *run_id, const char *key, struct ferr *e
         return -1;
     if (!key || !*key)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'metric_key'");
+                        "Missing value for required parameter 'metric_key'. See the API docs "
+                        "for more information about request parameters.");
     return 0;
 }
 
@@ -85,12 +87,15 @@ int store_get_metric_history_bulk(struct store *s, const char *const *run_ids, s
         return store_lacks(s, AREA, err);
     if (!n)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "GetMetricHistoryBulk request must specify at least one run_id");
+                        "GetMetricHistoryBulk request must specify at least one run_id.");
     if (n > BULK_MAX_RUNS)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "GetMetricHistoryBulk request cannot specify more than %d run_ids, "
-                        "received %zu",
+                        "GetMetricHistoryBulk request cannot specify more than %d run_ids. "
+                        "Received %zu run_ids.",
                         BULK_MAX_RUNS, n);
+    if (!key || !*key)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "GetMetricHistoryBulk request must specify a metric_key.");
     for (size_t i = 0; i < n; i++)
         if (check_run_and_key(run_ids[i], key, err))
             return -1;
@@ -196,14 +201,14 @@ static int check_bulk(const char *const *run_ids, size_t n, const char *key, int
                       struct ferr *err)
 {
     if (!key || !*key)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'metric_key'");
+        return fjson_missing(err, "metric_key");
     if (n == 0)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'run_ids'");
+        return fjson_missing(err, "run_ids");
     if (lo > hi)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "end_step must be greater than or equal to start_step");
+                        "end_step must be greater than start_step. Found start_step=%lld and "
+                        "end_step=%lld.",
+                        (long long)lo, (long long)hi);
     for (size_t i = 0; i < n; i++)
         if (validate_run_id(run_ids[i], err))
             return -1;

@@ -5,6 +5,7 @@
  * stage list, archive_existing_versions) stay there so that an unknown
  * model is still the error that wins. */
 #include "store/registry.h"
+#include "base/json.h"
 #include "store/backend.h"
 #include "base/utf8.h"
 #include "domain/validate.h"
@@ -80,9 +81,7 @@ static int check_write(const struct reg_write *w, struct ferr *err)
         return validate_tag(w->key, w->value, err);
     case REG_DELETE_MODEL_TAG:
     case REG_DELETE_VERSION_TAG:
-        return w->key && *w->key ? 0
-                                 : ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                                            "missing value for required parameter 'key'");
+        return w->key && *w->key ? 0 : fjson_missing(err, "key");
     case REG_SET_ALIAS:
     case REG_DELETE_ALIAS:
         return check_alias(w->alias, err);

@@ -34,6 +34,7 @@
  * ms for the same 5,000 runs beside 100,000 others, 200 ms for an empty
  * experiment. So it is not done. */
 #include "store/search_sql.h"
+#include "base/json.h"
 #include "store/filter.h"
 #include "base/xalloc.h"
 
@@ -516,8 +517,7 @@ static int experiment_ids_clause(const char *const *ids, size_t nids, const char
                                  struct sql_frag *f, struct ferr *err)
 {
     if (!nids)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'experiment_ids'");
+        return fjson_missing(err, "experiment_ids");
     if (nids > MAX_EXPERIMENT_IDS)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "too many experiment_ids (%zu, at most %d)", nids, MAX_EXPERIMENT_IDS);

@@ -8,6 +8,7 @@
  * database (existence, lifecycle rules, param immutability) is the
  * backend's, behind s->tracking (store/backend.h). */
 #include "store/store.h"
+#include "base/json.h"
 #include "store/backend.h"
 #include "store/sqlite/sqlite.h"
 #include "base/ftime.h"
@@ -195,8 +196,7 @@ static int set_experiment_tag(struct store *s, const char *id, const char *key, 
     if (parse_experiment_id(id, &eid, err))
         return -1;
     if (value             ? validate_experiment_tag(key, value, err)
-        : (!key || !*key) ? ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                                     "missing value for required parameter 'key'")
+        : (!key || !*key) ? fjson_missing(err, "key")
                           : 0)
         return -1;
     return s->tracking->set_experiment_tag(s, eid, key, value, err);
@@ -316,8 +316,7 @@ int store_delete_tag(struct store *s, const char *run_id, const char *key, struc
     if (validate_run_id(run_id, err))
         return -1;
     if (!key || !*key)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'key'");
+        return fjson_missing(err, "key");
     return s->tracking->delete_tag(s, run_id, key, err);
 }
 

@@ -4,6 +4,7 @@
  * defaults and page tokens; then the backend (s->traces). Whether a trace
  * or an experiment exists, and the experiment's state, are the backend's. */
 #include "store/traces.h"
+#include "base/json.h"
 #include "store/backend.h"
 #include "base/ids.h"
 #include "base/utf8.h"
@@ -29,8 +30,7 @@ static int check_entries(const char *what, const struct kv_list *l, struct ferr 
 static int parse_experiment_id(const char *id, int64_t *out, struct ferr *err)
 {
     if (!id || !*id)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'experiment_id'");
+        return fjson_missing(err, "experiment_id");
     if (validate_experiment_id(id, err))
         return -1;
     *out = strtoll(id, NULL, 10);
@@ -40,8 +40,7 @@ static int parse_experiment_id(const char *id, int64_t *out, struct ferr *err)
 static int check_request_id(const char *id, struct ferr *err)
 {
     if (!id || !*id)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'request_id'");
+        return fjson_missing(err, "request_id");
     return 0;
 }
 
@@ -80,8 +79,7 @@ int store_end_trace(struct store *s, const char *request_id, int64_t end_ms,
     if (check_request_id(request_id, err))
         return -1;
     if (end_ms == TIME_NONE)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'timestamp_ms'");
+        return fjson_missing(err, "timestamp_ms");
     if (check_entries("request metadata", request_metadata, err) ||
         check_entries("trace tag", tags, err))
         return -1;
@@ -95,8 +93,7 @@ static int check_v3(const struct trace_info *t, int64_t *eid, struct ferr *err)
     if (validate_trace_id(t->request_id, err) || parse_experiment_id(t->experiment_id, eid, err))
         return -1;
     if (t->timestamp_ms == TIME_NONE)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'request_time'");
+        return fjson_missing(err, "request_time");
     if (t->execution_time_ms != TIME_NONE && t->execution_time_ms < 0)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "invalid execution_duration: it must not be negative");
@@ -224,7 +221,6 @@ int store_delete_trace_tag(struct store *s, const char *request_id, const char *
     if (check_request_id(request_id, err))
         return -1;
     if (!key || !*key)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "missing value for required parameter 'key'");
+        return fjson_missing(err, "key");
     return s->traces->set_tag(s, request_id, key, NULL, err);
 }
