@@ -251,9 +251,11 @@ int http_server_start(struct http_server *s, struct ferr *err)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     unsigned pool = s->o.threads > 0 ? (unsigned)s->o.threads : 0;
     flags |= pool ? MHD_USE_EPOLL : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
-    /* 64 KiB per connection holds the request head: MLflow's UI sends query
-     * strings of ~5 KB (100 run ids), we test 15 KB. libmicrohttpd zeroes the
-     * pool for every request, so a bigger pool costs CPU on each one. */
+    /* 192 KiB per connection holds the request head and its parsed query:
+     * MLflow's UI sends ~5 KB (100 run ids), MLflow's own tests 41 KB (1000,
+     * to see them refused); past ~2500 ids libmicrohttpd drops the
+     * connection. The pool is zeroed for every request, yet wrk shows no
+     * cost against 64 KiB (bench/RESULTS.md). */
     s->d =
         MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK,

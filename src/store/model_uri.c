@@ -85,11 +85,53 @@ static int newest(struct store *s, const char *name, const char *stage, struct m
     return 0;
 }
 
+int store_find_model_version(struct store *s, const char *uri, struct model_version *out,
+                             struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!uri || strncmp(uri, "models:/", 8))
+        return ferr_set(
+            err, FERR_INVALID_PARAMETER_VALUE,
+            "invalid model URI '%.200s': expected models:/<name>/<version|stage|latest> "
+            "or models:/<name>@<alias>",
+            uri ? uri : "");
+    const char *body = uri + 8;
+    const char *at = strrchr(body, '@'), *slash = strrchr(body, '/');
+    int rc;
+    if (at && (!slash || at > slash)) {
+        char *name = xstrndup(body, (size_t)(at - body));
+        rc = store_get_version_by_alias(s, name, at + 1, out, err);
+        free(name);
+    } else if (slash && slash > body && slash[1]) {
+        char *name = xstrndup(body, (size_t)(slash - body));
+        const char *ref = slash + 1, *stage = stage_canonical(ref);
+        int64_t n;
+        if (!strcasecmp(ref, "latest"))
+            rc = newest(s, name, NULL, out, err);
+        else if (stage)
+            rc = newest(s, name, stage, out, err);
+        else if (ref[strspn(ref, "0123456789")] == '\0' && /* MLflow: str.isdigit() */
+                 registry_parse_version(ref, &n, err) == 0)
+            rc = store_get_model_version(s, name, n, out, err);
+        else
+            rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                          "invalid model URI '%.200s': '%.60s' is not a version, a stage or "
+                          "'latest'",
+                          uri, ref);
+        free(name);
+    } else {
+        rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                      "invalid model URI '%.200s': expected models:/<name>/<version|stage|latest> "
+                      "or models:/<name>@<alias>",
+                      uri);
+    }
+    return rc ? -1 : 0;
+}
+
 int store_resolve_model_uri(struct store *s, const char *uri, char **artifact_uri,
                             struct model_version *version, struct ferr *err)
 {
     struct model_version v;
-    memset(&v, 0, sizeof(v));
     *artifact_uri = NULL;
     if (version)
         memset(version, 0, sizeof(*version));
@@ -105,42 +147,12 @@ int store_resolve_model_uri(struct store *s, const char *uri, char **artifact_ur
                         "models:/<name>/<stage>, models:/<name>/latest, models:/<name>@<alias>, "
                         "models:/<model_id> or runs:/<run_id>/<path>",
                         uri);
-    const char *body = uri + 8;
-    const char *at = strrchr(body, '@'), *slash = strrchr(body, '/');
-    int rc;
-    if (at && (!slash || at > slash)) {
-        char *name = xstrndup(body, (size_t)(at - body));
-        rc = store_get_version_by_alias(s, name, at + 1, &v, err);
-        free(name);
-    } else if (slash && slash > body && slash[1]) {
-        char *name = xstrndup(body, (size_t)(slash - body));
-        const char *ref = slash + 1, *stage = stage_canonical(ref);
-        int64_t n;
-        if (!strcasecmp(ref, "latest"))
-            rc = newest(s, name, NULL, &v, err);
-        else if (stage)
-            rc = newest(s, name, stage, &v, err);
-        else if (ref[strspn(ref, "0123456789")] == '\0' && /* MLflow: str.isdigit() */
-                 registry_parse_version(ref, &n, err) == 0)
-            rc = store_get_model_version(s, name, n, &v, err);
-        else
-            rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                          "invalid model URI '%.200s': '%.60s' is not a version, a stage or "
-                          "'latest'",
-                          uri, ref);
-        free(name);
-    } else {
-        rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                      "invalid model URI '%.200s': expected models:/<name>/<version|stage|latest> "
-                      "or models:/<name>@<alias>",
-                      uri);
-    }
-    if (rc)
+    if (store_find_model_version(s, uri, &v, err))
         return -1;
     /* Where the files are (a models:/ source was resolved when the version
      * was made), else the source; a runs:/ or models:/<model_id> there is
      * followed once. */
-    rc = follow(s, v.storage_location ? v.storage_location : v.source, artifact_uri, err);
+    int rc = follow(s, v.storage_location ? v.storage_location : v.source, artifact_uri, err);
     if (rc || !version)
         model_version_release(&v);
     else

@@ -21,4 +21,9 @@
 int store_resolve_model_uri(struct store *s, const char *uri, char **artifact_uri,
                             struct model_version *version, struct ferr *err) WARN_UNUSED;
 
+/* The registered version a models:/<name>/<version|stage|latest> or
+ * models:/<name>@<alias> URI names, its location not followed. */
+int store_find_model_version(struct store *s, const char *uri, struct model_version *out,
+                             struct ferr *err) WARN_UNUSED;
+
 #endif

@@ -61,6 +61,45 @@ static int check_source(struct store *s, const struct reg_write *w, struct ferr 
     return rc;
 }
 
+/* Where a models:/ source's files are, as MLflow's registry records it: a
+ * version's storage location or source as it stands (a runs:/ there is not
+ * followed: the run may live elsewhere), or a logged model's artifact
+ * location, whose run then stands in for a missing run_id. */
+static int location_of(struct store *s, const char *source, struct version_source *vs,
+                       struct ferr *err)
+{
+    const char *body = source + 8;
+    struct ferr inner = FERR_INIT;
+    int rc = 0;
+    if (*body && !strpbrk(body, "/@")) {
+        struct logged_model m;
+        rc = store_get_logged_model(s, body, &m, &inner);
+        if (!rc) {
+            vs->storage_location = m.artifact_uri;
+            vs->run_id = m.source_run_id; /* used when the request names no run */
+            m.artifact_uri = m.source_run_id = NULL;
+            logged_model_release(&m);
+        }
+    } else {
+        struct model_version v;
+        rc = store_find_model_version(s, source, &v, &inner);
+        if (!rc) {
+            vs->storage_location = v.storage_location ? v.storage_location : v.source;
+            if (v.storage_location)
+                v.storage_location = NULL;
+            else
+                v.source = NULL;
+            model_version_release(&v);
+        }
+    }
+    if (rc)
+        return ferr_set(err, FERR_INTERNAL_ERROR,
+                        "Unable to fetch model from model URI source artifact location "
+                        "'%.300s'.Error: %s",
+                        source, inner.msg);
+    return 0;
+}
+
 int store_version_prepare(struct store *s, struct reg_write *w, struct version_source *vs,
                           struct ferr *err)
 {
@@ -71,27 +110,9 @@ int store_version_prepare(struct store *s, struct reg_write *w, struct version_s
                         "more information about request parameters.");
     if (check_source(s, w, err))
         return -1;
-    if (!strncmp(w->source, "models:/", 8)) {
-        struct ferr inner = FERR_INIT;
-        struct model_version v;
-        if (store_resolve_model_uri(s, w->source, &vs->storage_location, &v, &inner))
-            return ferr_set(err, FERR_INTERNAL_ERROR,
-                            "Unable to fetch model from model URI source artifact location "
-                            "'%.300s'.Error: %s",
-                            w->source, inner.msg);
-        /* a logged model's run stands in for a missing one, as MLflow */
-        if ((!w->run_id || !*w->run_id) && !v.name) {
-            struct logged_model m;
-            const char *id = w->source + 8;
-            if (!store_get_logged_model(s, id, &m, &inner) && m.source_run_id) {
-                vs->run_id = m.source_run_id;
-                m.source_run_id = NULL;
-            }
-            logged_model_release(&m);
-        }
-        model_version_release(&v);
-        w->storage_location = vs->storage_location;
-    }
+    if (!strncmp(w->source, "models:/", 8) && location_of(s, w->source, vs, err))
+        return -1;
+    w->storage_location = vs->storage_location;
     if ((!w->run_id || !*w->run_id) && !vs->run_id && w->model_id && *w->model_id) {
         struct logged_model m;
         if (store_get_logged_model(s, w->model_id, &m, err))
@@ -100,7 +121,7 @@ int store_version_prepare(struct store *s, struct reg_write *w, struct version_s
         m.source_run_id = NULL;
         logged_model_release(&m);
     }
-    if (vs->run_id)
+    if (vs->run_id && (!w->run_id || !*w->run_id))
         w->run_id = vs->run_id;
     return 0;
 }

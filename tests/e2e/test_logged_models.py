@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import tempfile
+import time
 
 from support.server import expect_error
 from test_serving import Serve, _close, _model
@@ -126,9 +127,11 @@ def test_mlflow3_log_model_register_load_and_serve(srv, c):
 
     # 8. search: filters over attributes, metrics (on datasets), params and tags; order by a
     # metric's latest value; pages
+    time.sleep(0.005)  # creation times order the default search: keep them apart
     other = _create(c, exp, name="other", params=[{"key": "max_depth", "value": "9"}])["info"]
     c.log_batch(run, metrics=[{"key": "rmse", "value": 0.9, "timestamp": 30, "step": 3,
                                "model_id": other["model_id"], "dataset_name": "eval"}])
+    time.sleep(0.005)
     third = _create(c, exp)["info"]  # a generated name, no metrics
     assert third["name"]
 

@@ -89,8 +89,10 @@ def test_versions_number_stage_and_archive(srv, c):
         "Archived", "Archived", "Production"]
     latest = c.ok(c.post("registered-models/get-latest-versions",
                          {"name": "reg-b", "stages": ["Production", "archived"]}))
+    # MLflow's order: stages as their first version came (v1 went Archived first), no aliases
     assert [(x["version"], x["current_stage"]) for x in latest["model_versions"]] == [
-        ("3", "Production"), ("2", "Archived")]
+        ("2", "Archived"), ("3", "Production")]
+    assert all("aliases" not in x for x in latest["model_versions"])
     assert {x["current_stage"]: x["version"] for x in _get(c, "reg-b")["latest_versions"]} == {
         "None": "5", "Production": "3", "Archived": "2"}
     # bad input changes nothing
@@ -376,3 +378,22 @@ def test_models_log_cli_logs_like_mlflow(srv, c):
     env.pop("MLFLOW_RUN_ID", None)
     r = run(d)
     assert r.returncode == 2 and b"no run" in r.stderr, r
+
+
+def test_copying_a_version_keeps_where_its_files_are(srv, c):
+    """MLflow's copy_model_version: a version whose source is models:/<name>/<n> records the
+    referenced version's location as it stands (a runs:/ there is not followed: its run may live
+    in another tracking store), and get-download-uri answers it."""
+    _model(c, "copy-src")
+    _model(c, "copy-dst")
+    _version(c, "copy-src", source="runs:/%s/model" % ("1" * 32), run_id="1" * 32)
+    c.ok(c.post("registered-models/alias", {"name": "copy-src", "alias": "prod",
+                                            "version": "1"}))
+    v = _version(c, "copy-dst", source="models:/copy-src@prod", run_id="1" * 32,
+                 tags=[{"key": "hello", "value": "world"}], description="copied")
+    assert v["source"] == "models:/copy-src@prod" and v["run_id"] == "1" * 32, v
+    r = c.ok(c.get("model-versions/get-download-uri", {"name": "copy-dst", "version": "1"}))
+    assert r == {"artifact_uri": "runs:/%s/model" % ("1" * 32)}, r
+    expect_error(c.post("model-versions/create", {"name": "copy-dst",
+                                                   "source": "models:/copy-src/7"}),
+                 500, "INTERNAL_ERROR", "Unable to fetch model from model URI source")

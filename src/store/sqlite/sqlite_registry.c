@@ -528,18 +528,20 @@ static int read_versions(struct sq_conn *c, sqlite3_stmt *st, int64_t limit,
     return failed ? -1 : 0;
 }
 
+/* MLflow's latest versions: the newest of each stage asked for, stages in
+ * the order their first version came (MLflow walks the versions in order
+ * and keeps a dict by stage), without aliases (MLflow does not fill them
+ * here). */
 static int latest_versions(struct sq_conn *c, int64_t model, const char *const *stages, size_t n,
                            struct model_version_list *out, struct ferr *err)
 {
-    static const char sql[] = "SELECT " VERSION_COLS " FROM model_versions v "
+    static const char per_stage[] = "SELECT current_stage, max(version) FROM model_versions "
+                                    "WHERE model = ? GROUP BY current_stage ORDER BY min(version)";
+    static const char one[] = "SELECT " VERSION_COLS " FROM model_versions v "
                               "JOIN registered_models m ON m.id = v.model "
-                              "WHERE v.model = ? AND v.current_stage = ? "
-                              "ORDER BY v.version DESC LIMIT 1";
+                              "WHERE v.model = ? AND v.version = ?";
+    int wanted[4] = {!n, !n, !n, !n}; /* None, Staging, Production, Archived */
     static const char *const all[] = {STAGE_NONE, STAGE_STAGING, STAGE_PRODUCTION, STAGE_ARCHIVED};
-    if (!n) {
-        stages = all;
-        n = 4;
-    }
     for (size_t i = 0; i < n; i++) {
         const char *stage = stage_canonical(stages[i]);
         if (!stage)
@@ -547,13 +549,35 @@ static int latest_versions(struct sq_conn *c, int64_t model, const char *const *
                             "invalid model version stage '%.60s': it must be one of None, "
                             "Staging, Production, Archived",
                             stages[i]);
-        sqlite3_stmt *st = sq_prep(c, sql, err);
-        if (!st)
+        for (int k = 0; k < 4; k++)
+            wanted[k] |= !strcmp(stage, all[k]);
+    }
+    sqlite3_stmt *st = sq_prep(c, per_stage, err);
+    if (!st)
+        return -1;
+    int64_t versions[4];
+    size_t nv = 0;
+    int rc;
+    sqlite3_bind_int64(st, 1, model);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *stage = (const char *)sqlite3_column_text(st, 0);
+        for (int k = 0; k < 4 && nv < 4; k++)
+            if (wanted[k] && !strcmp(stage, all[k]))
+                versions[nv++] = sqlite3_column_int64(st, 1);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return sq_fail(c, "reading latest versions", err);
+    for (size_t i = 0; i < nv; i++) {
+        if (!(st = sq_prep(c, one, err)))
             return -1;
         sqlite3_bind_int64(st, 1, model);
-        sqlite3_bind_text(st, 2, stage, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, versions[i]);
+        size_t before = out->n;
         if (read_versions(c, st, 0, out, NULL, err))
             return -1;
+        for (size_t k = before; k < out->n; k++)
+            kv_list_release(&out->v[k].aliases);
     }
     return 0;
 }
