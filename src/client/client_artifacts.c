@@ -23,12 +23,16 @@
 #include "base/banned.h"
 
 /* Where a run's artifacts are: a repository rooted at the run's artifact
- * root, kept by the tracking server (proxied URIs) or a local directory. */
+ * root, kept by a tracking server (proxied URIs) or a local directory. */
 struct place {
     struct client *c;
     char *uri;                  /* the run's artifact_uri */
     struct artifact_repo *repo; /* artifacts/http.h or a local directory */
+    struct http_client *hc;     /* an http(s) root's own server; NULL: none */
 };
+
+static int open_uri(struct client *c, const char *uri, struct artifact_repo **repo,
+                    struct http_client **hc, struct ferr *err);
 
 static int place_open(struct client *c, const char *run_id, struct place *pl, struct ferr *err)
 {
@@ -39,20 +43,13 @@ static int place_open(struct client *c, const char *run_id, struct place *pl, st
         return -1;
     pl->uri = xstrdup(run.info.artifact_uri ? run.info.artifact_uri : "");
     run_release(&run);
-    const char *root = artifact_uri_proxied_path(pl->uri);
-    if (root && c->http)
-        return artifact_http_open(c->http, root, &pl->repo, err);
-    if (root)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "the run's artifacts are kept by a tracking server (%.200s); open the "
-                        "client on that server's http:// URI to reach them",
-                        pl->uri);
-    return artifact_repo_open(pl->uri, &pl->repo, err);
+    return open_uri(c, pl->uri, &pl->repo, &pl->hc, err);
 }
 
 static void place_close(struct place *pl)
 {
     artifact_repo_close(pl->repo);
+    http_client_close(pl->hc);
     free(pl->uri);
 }
 
@@ -361,20 +358,26 @@ int client_download_artifacts(struct client *c, const char *run_id, const char *
 
 /* ---------- any artifact URI ---------- */
 
-#define PROXY_FILES "/api/2.0/mlflow-artifacts/artifacts/"
-
 /* The repository an artifact URI names, rooted at it: a tracking server's
- * proxy (mlflow-artifacts:/..., through c's own server, or
- * http(s)://host/api/2.0/mlflow-artifacts/artifacts/..., through that
- * host), or a local directory. *hc gets a client the caller closes (the
- * second form). */
+ * proxy (http(s)://host/api/2.0/mlflow-artifacts/artifacts/..., through
+ * that host; mlflow-artifacts:/..., through c's own server), or a local
+ * directory. *hc gets a client the caller closes (the first form). */
 static int open_uri(struct client *c, const char *uri, struct artifact_repo **repo,
                     struct http_client **hc, struct ferr *err)
 {
     const char *root = artifact_uri_proxied_path(uri);
-    const char *at = strstr(uri, PROXY_FILES);
+    size_t base_len;
     *repo = NULL;
     *hc = NULL;
+    if (artifact_uri_http_base(uri, &base_len)) {
+        struct sbuf base = SBUF_INIT;
+        sbuf_add(&base, uri, base_len);
+        int rc = http_client_open(base.buf, hc, err) || artifact_http_open(*hc, root, repo, err)
+                     ? -1
+                     : 0;
+        sbuf_release(&base);
+        return rc;
+    }
     if (root && !c->http)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "'%.200s' is kept by a tracking server: use that server's http:// "
@@ -382,16 +385,6 @@ static int open_uri(struct client *c, const char *uri, struct artifact_repo **re
                         uri);
     if (root)
         return artifact_http_open(c->http, root, repo, err);
-    if ((!strncmp(uri, "http://", 7) || !strncmp(uri, "https://", 8)) && at) {
-        struct sbuf base = SBUF_INIT;
-        sbuf_add(&base, uri, (size_t)(at - uri));
-        int rc = http_client_open(base.buf, hc, err) ||
-                         artifact_http_open(*hc, at + strlen(PROXY_FILES), repo, err)
-                     ? -1
-                     : 0;
-        sbuf_release(&base);
-        return rc;
-    }
     return artifact_repo_open(uri, repo, err);
 }
 

@@ -19,7 +19,8 @@ struct http_server;
 struct http_request {
     struct http_server *srv;
     struct MHD_Connection *conn;
-    const char *path; /* libmicrohttpd's, valid for the request */
+    const char *path;  /* libmicrohttpd's, or merged_path; valid for the request */
+    char *merged_path; /* the path with "//" runs merged, as werkzeug routes it; NULL: none */
     const char *method_name;
     unsigned method;
     const struct http_route *route; /* NULL: no route for method and path */

@@ -75,6 +75,15 @@ static struct http_request *request_new(struct http_server *s, struct MHD_Connec
     struct http_param params[HTTP_MAX_PARAMS];
     rq->srv = s;
     rq->conn = conn;
+    if (strstr(url, "//")) { /* routed as werkzeug routes it: slashes merged */
+        char *m = xstrdup(url), *w = m;
+        for (const char *r = url; *r; r++)
+            if (!(*r == '/' && r[1] == '/'))
+                *w++ = *r;
+        *w = '\0';
+        rq->merged_path = m;
+        url = m;
+    }
     rq->path = url;
     rq->method_name = method;
     rq->method = http_method_from_name(method);
@@ -107,6 +116,7 @@ static void request_free(struct http_request *rq)
         free(rq->headers[i].value);
     }
     dynbuf_release(&rq->body);
+    free(rq->merged_path);
     free(rq->user);
     free(rq);
 }

@@ -3,6 +3,7 @@
 #include "client/client_artifacts.h"
 #include "client/client_registry.h"
 #include "base/fs_tree.h"
+#include "domain/artifact_uri.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -59,9 +60,7 @@ static int fetch_dir(struct client *c, const char *uri, const char *tmp, struct 
         sbuf_addstr(dir, uri + 7);
     else if (is_local(uri))
         sbuf_addstr(dir, uri);
-    else if (!strncmp(uri, "mlflow-artifacts:", 17) ||
-             ((!strncmp(uri, "http://", 7) || !strncmp(uri, "https://", 8)) &&
-              strstr(uri, "/api/2.0/mlflow-artifacts/artifacts/"))) {
+    else if (artifact_uri_proxied_path(uri)) {
         rc = client_download_uri(c, uri, tmp, err);
         sbuf_addstr(dir, tmp);
     } else

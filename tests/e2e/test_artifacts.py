@@ -482,3 +482,46 @@ def test_get_artifact_reads_proxied_and_local_roots(srv, c):
     expect_error(c.raw("GET", q(run_id=rid, path="dir/none.txt")), 404, "RESOURCE_DOES_NOT_EXIST")
     assert c.raw("GET", q(run_id=rid, path="dir")).status in (400, 404)  # a directory
     assert c.raw("POST", q(run_id=rid, path="dir/a.json"), "{}").status == 404
+
+
+def test_an_http_artifact_root_is_served_as_proxied(shared, _):
+    """MLflow's servers may be given http(s)://<server>/api/2.0/mlflow-artifacts/artifacts as the
+    default artifact root: runs then carry that URL, and the server serves it as it serves
+    mlflow-artifacts:/ (listing, get-artifact); clients upload through the URL's server."""
+    ferry = shared.ferry
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    root = "http://127.0.0.1:%d/api/2.0/mlflow-artifacts/artifacts" % port
+    work = tempfile.mkdtemp(prefix="ferry-http-root-")
+    srv = Server(ferry, db=os.path.join(work, "t.db"),
+                 extra=["--port", str(port), "--default-artifact-root", root,
+                        "--artifacts-destination", os.path.join(work, "dest")]).start()
+    c = srv.client()
+    try:
+        info = c.create_run()["info"]
+        assert info["artifact_uri"] == "%s/0/%s/artifacts" % (root, info["run_id"]), info
+        rel = "0/%s/artifacts" % info["run_id"]
+        for name, body in (("a.txt", b"abcdefg"), ("dir/b.bin", b"\x00\x01")):
+            r = c.raw("PUT", "/api/2.0/mlflow-artifacts/artifacts/%s/%s" % (rel, name), body,
+                      {"Content-Type": "application/octet-stream"})
+            assert r.status == 200, r
+        got = c.ok(c.get("artifacts/list", {"run_id": info["run_id"]}))
+        assert got["root_uri"] == info["artifact_uri"] and got["files"] == [
+            {"path": "a.txt", "is_dir": False, "file_size": 7},
+            {"path": "dir", "is_dir": True}], got
+        r = c.raw("GET", "/get-artifact?run_id=%s&path=a.txt" % info["run_id"])
+        assert r.status == 200 and r.body == b"abcdefg" and \
+            r.headers["Content-Type"] == "text/plain", r
+        # the CLI downloads through the URL's own server
+        dst = os.path.join(work, "dl")
+        p = subprocess.run([ferry, "artifacts", "download", info["run_id"], "--dst", dst],
+                           capture_output=True, timeout=60,
+                           env=dict(os.environ, FERRY_TRACKING_URI=srv.url))
+        assert p.returncode == 0, p
+        with open(os.path.join(dst, "dir", "b.bin"), "rb") as f:
+            assert f.read() == b"\x00\x01"
+    finally:
+        c.close()
+        assert srv.stop() == 0

@@ -3,6 +3,7 @@
  * base/pyrepr's Python str repr used in MLflow's messages. */
 #include "../test.h"
 #include "base/pyrepr.h"
+#include "domain/artifact_uri.h"
 #include "domain/model_source.h"
 
 #include <stdlib.h>
@@ -104,4 +105,26 @@ TEST(py_repr_str_quotes_as_python)
     py_repr_str(&sb, "a\\b\n\t\x01\xc3\xa9");
     ASSERT_STR_EQ(sb.buf, "'a\\\\b\\n\\t\\x01\xc3\xa9'");
     sbuf_release(&sb);
+}
+
+TEST(artifact_uris_proxied_as_mlflow_takes_them)
+{
+    size_t n;
+    ASSERT_STR_EQ(artifact_uri_proxied_path("mlflow-artifacts:/1/r/artifacts"), "1/r/artifacts");
+    ASSERT_STR_EQ(artifact_uri_proxied_path("mlflow-artifacts://h:5000/1/r"), "1/r");
+    ASSERT_STR_EQ(artifact_uri_proxied_path("mlflow-artifacts:1/r"), "1/r");
+    ASSERT_STR_EQ(
+        artifact_uri_proxied_path("http://h:5000/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts"),
+        "1/r/artifacts");
+    ASSERT_STR_EQ(artifact_uri_proxied_path("https://h/pre/api/2.0/mlflow-artifacts/artifacts"),
+                  "");
+    ASSERT(artifact_uri_http_base("https://h/pre/api/2.0/mlflow-artifacts/artifacts/x", &n));
+    ASSERT_INT_EQ(n, strlen("https://h/pre"));
+    ASSERT(!artifact_uri_proxied_path("http://h/api/2.0/mlflow-artifacts/artifactsX/1"));
+    ASSERT(!artifact_uri_proxied_path("http://h/api/2.0/mlflow-artifacts/artifacts/1?x=2"));
+    ASSERT(!artifact_uri_proxied_path("http://h/other/1"));
+    ASSERT(!artifact_uri_proxied_path("s3://b/api/2.0/mlflow-artifacts/artifacts/1"));
+    ASSERT(!artifact_uri_proxied_path("/local/dir"));
+    ASSERT(!artifact_uri_proxied_path(NULL));
+    ASSERT(!artifact_uri_http_base("mlflow-artifacts:/1", &n));
 }
