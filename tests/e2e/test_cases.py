@@ -284,3 +284,28 @@ def test_every_route_has_error_cases(srv, c):
                     break
     missing = sorted(names - covered - NO_BAD_INPUT)
     assert not missing, "operations without error cases: %s" % missing
+
+
+def test_every_mlflow_rest_path_is_served(srv, c):
+    """Every REST endpoint MLflow 2.17.2 has (its protos and its server's own routes) and the
+    MLflow 3 ones ferry serves, as listed in mlflow_rest_paths.txt, is a route of
+    `ferry server --routes` with that method (under /ajax-api/ too for the API's routes, as
+    MLflow's UI calls them)."""
+    routes = _routes(srv.ferry)
+    listed, missing = 0, []
+    with open(os.path.join(HERE, "mlflow_rest_paths.txt"), encoding="utf-8") as f:
+        for line in f:
+            if not line.strip() or line.startswith("#"):
+                continue
+            method, path = line.split()[:2]
+            listed += 1
+            paths = [path]
+            if path.startswith("/api/") and "mlflow-artifacts" not in path:
+                paths.append("/ajax-api/" + path[len("/api/"):])
+            for p in paths:
+                sample = re.sub(r"\{[^}]*\}", "x", p)
+                if not any(method in methods and _route_pattern(t).match(sample)
+                           for methods, t, _, _ in routes):
+                    missing.append("%s %s" % (method, p))
+    assert listed > 90, listed
+    assert not missing, "MLflow endpoints ferry does not serve: %s" % missing
