@@ -161,7 +161,7 @@ static int record_prompt(const struct api_env *env, const struct rq_promptlab_ru
     kv_list_add(&params, "prompt_template", q->prompt_template);
     kv_list_add(&tags, "mlflow.loggedArtifacts",
                 "[{\"path\": \"eval_results_table.json\", \"type\": \"table\"}]");
-    kv_list_add(&tags, TAG_SOURCE_TYPE, "PROMPT_ENGINEERING");
+    kv_list_add(&tags, "mlflow.runSourceType", "PROMPT_ENGINEERING");
     struct artifact_place place;
     char *table = eval_table(q);
     int rc = -1;

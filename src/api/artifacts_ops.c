@@ -62,7 +62,7 @@ int api_list_artifacts_at(const struct api_env *env, const char *uri, const char
     struct artifact_place place;
     struct sbuf dir = SBUF_INIT;
     path = path ? path : "";
-    if ((*path && artifact_path_check(path, strlen(path), err)) ||
+    if ((*path && artifact_path_safe(path, strlen(path), err)) ||
         (page_token && *page_token && page_token_decode(page_token, &offset, err)) ||
         artifact_place_open(&place, env->artifacts, uri, err))
         return -1;
@@ -87,7 +87,7 @@ static int x_list(const struct api_env *env, const struct api_op *op, void *req,
     struct rq_artifacts_list *q = req;
     struct run run;
     const char *path = q->path ? q->path : "";
-    if (*path && artifact_path_check(path, strlen(path), err))
+    if (*path && artifact_path_safe(path, strlen(path), err))
         return -1;
     if (store_get_run(env->store, q->run_id, &run, err))
         return -1;
@@ -130,7 +130,7 @@ static int x_model_files(const struct api_env *env, const struct api_op *op, voi
     struct rq_logged_model_files *q = req;
     struct logged_model m;
     const char *path = q->path ? q->path : "";
-    if (*path && artifact_path_check(path, strlen(path), err))
+    if (*path && artifact_path_safe(path, strlen(path), err))
         return -1;
     if (store_get_logged_model(env->store, q->model_id, &m, err))
         return -1;

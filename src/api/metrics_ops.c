@@ -47,7 +47,7 @@ struct rq_metric_bulk {
 };
 static const struct api_field history_bulk_fields[] = {
     F_STRS(struct rq_metric_bulk, run_ids, nrun_ids, "run_id", AF_OMIT_EMPTY),
-    F_STR(struct rq_metric_bulk, metric_key, "metric_key", AF_NONEMPTY),
+    F_STR(struct rq_metric_bulk, metric_key, "metric_key", 0), /* the front says it MLflow's way */
     F_INT(struct rq_metric_bulk, max_results, "max_results", AF_OMIT_EMPTY, 25000),
 };
 static const struct api_msg history_bulk_req = API_MSG(struct rq_metric_bulk, history_bulk_fields);

@@ -283,3 +283,11 @@ int artifact_path_open_parent(int rootfd, const char *path, int create, int *dir
     *last = seg;
     return 0;
 }
+
+int artifact_path_safe(const char *path, size_t len, struct ferr *err)
+{
+    struct ferr why = FERR_INIT;
+    if (!artifact_path_check(path, len, &why))
+        return 0;
+    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "Invalid path");
+}

@@ -38,7 +38,7 @@ int artifact_place_path(const struct artifact_place *p, const char *rel, struct 
                         struct ferr *err)
 {
     rel = rel ? rel : "";
-    if (*rel && artifact_path_check(rel, strlen(rel), err))
+    if (*rel && artifact_path_safe(rel, strlen(rel), err))
         return -1;
     sbuf_reset(out);
     sbuf_addstr(out, p->root.buf);

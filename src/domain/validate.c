@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "domain/validate.h"
 #include "base/json.h"
+#include "base/pyrepr.h"
+#include "base/sbuf.h"
 #include "base/utf8.h"
 #include "base/xalloc.h"
 
@@ -40,76 +42,148 @@ static int name_is_path_safe(const char *s)
     return 1;
 }
 
-static int validate_name(const char *what, const char *key, size_t max, struct ferr *err)
+/* Python's posixpath.normpath, for MLflow's message about a name that
+ * would resolve to another one. */
+static void py_normpath(const char *s, struct sbuf *out)
 {
-    if (!key || !*key)
-        return fjson_missing(err, "key");
-    size_t n = utf8_chars(key);
-    if (n > max)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "%s name '%.40s...' has length %zu, which exceeds the limit of %zu", what,
-                        key, n, max);
-    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
-        if (!name_char_ok(*p))
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                            "invalid %s name '%.100s': names may only contain alphanumerics, "
-                            "underscores (_), dashes (-), periods (.), spaces ( ), colon (:) "
-                            "and slashes (/)",
-                            what, key);
-    if (!name_is_path_safe(key))
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "invalid %s name '%.100s': names may be treated as files and must not "
-                        "resolve to other names (no leading '/', no '.' or '..' segments)",
-                        what, key);
-    return 0;
+    size_t lead = s[0] == '/' ? (s[1] == '/' && s[2] != '/' ? 2 : 1) : 0;
+    const char *segs[256];
+    size_t lens[256], n = 0;
+    for (const char *p = s; *p && n < 256;) {
+        while (*p == '/')
+            p++;
+        const char *seg = p;
+        while (*p && *p != '/')
+            p++;
+        size_t len = (size_t)(p - seg);
+        if (!len || (len == 1 && seg[0] == '.'))
+            continue;
+        if (len == 2 && seg[0] == '.' && seg[1] == '.' &&
+            ((!lead && n && !(lens[n - 1] == 2 && !strncmp(segs[n - 1], "..", 2))) ||
+             (lead && n))) {
+            n--;
+            continue;
+        }
+        if (len == 2 && seg[0] == '.' && seg[1] == '.' && lead)
+            continue; /* past the root */
+        segs[n] = seg;
+        lens[n++] = len;
+    }
+    sbuf_reset(out);
+    for (size_t i = 0; i < lead; i++)
+        sbuf_addch(out, '/');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sbuf_addch(out, '/');
+        sbuf_add(out, segs[i], lens[i]);
+    }
+    if (!out->len)
+        sbuf_addch(out, '.');
 }
 
-static int validate_len(const char *what, const char *key, const char *value, size_t max,
-                        struct ferr *err)
+/* MLflow's invalid_value(path, value, message) for a string value. */
+static int invalid_name(struct ferr *err, const char *path, const char *name, const char *why)
+{
+    json_t *v = json_string(name);
+    char *text = v ? json_dumps(v, JSON_ENCODE_ANY | JSON_ENSURE_ASCII) : NULL;
+    ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+             "Invalid value %.400s for parameter '%s' supplied: %s", text ? text : "\"\"", path,
+             why);
+    free(text);
+    json_decref(v);
+    return -1;
+}
+
+/* MLflow's _validate_length_limit, in its words. */
+static int length_limit(const char *entity, const char *value, size_t max, struct ferr *err)
 {
     size_t n = value ? utf8_chars(value) : 0;
-    if (n > max)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "%s value for '%.100s' has length %zu, which exceeds the limit of %zu",
-                        what, key, n, max);
-    return 0;
+    if (n <= max)
+        return 0;
+    struct sbuf shown = SBUF_INIT; /* value[:250], in characters */
+    const char *p = value;
+    for (size_t k = 0; *p && k < 250; k++)
+        p += utf8_seq((const unsigned char *)p, strlen(p))
+                 ? utf8_seq((const unsigned char *)p, strlen(p))
+                 : 1;
+    sbuf_add(&shown, value, (size_t)(p - value));
+    ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+             "%s '%s' had length %zu, which exceeded length limit of %zu", entity, shown.buf, n,
+             max);
+    sbuf_release(&shown);
+    return -1;
+}
+
+/* MLflow's _validate_param_name / _validate_metric_name / _validate_tag_name
+ * (path: the request field named in messages), then the key's length. */
+static int validate_name(const char *entity, const char *path, const char *key, size_t max,
+                         struct ferr *err)
+{
+    if (!key || !*key)
+        return fjson_missing(err, path);
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        if (!name_char_ok(*p))
+            return invalid_name(err, path, key,
+                                "Names may only contain alphanumerics, underscores (_), dashes "
+                                "(-), periods (.), spaces ( ), colon(:) and slashes (/).");
+    if (!name_is_path_safe(key)) {
+        struct sbuf norm = SBUF_INIT, why = SBUF_INIT;
+        py_normpath(key, &norm);
+        sbuf_addstr(&why, "Names may be treated as files in certain cases, and must not resolve "
+                          "to other names when treated as such. This name would resolve to ");
+        py_repr_str(&why, norm.buf);
+        invalid_name(err, path, key, why.buf);
+        sbuf_release(&norm);
+        sbuf_release(&why);
+        return -1;
+    }
+    return length_limit(entity, key, max, err);
 }
 
 int validate_metric(const struct metric *m, struct ferr *err)
 {
-    if (validate_name("metric", m->key, MAX_ENTITY_KEY_LENGTH, err))
+    if (validate_name("Metric name", "name", m->key, MAX_ENTITY_KEY_LENGTH, err))
         return -1;
     if (m->timestamp == TIME_NONE)
         return fjson_missing(err, "timestamp");
-    if (m->timestamp < 0)
+    if (m->timestamp < 0) {
+        char why[400];
+        json_t *v = fjson_double(m->value);
+        char *value = v ? json_dumps(v, JSON_ENCODE_ANY) : NULL;
+        snprintf(why, sizeof(why),
+                 "metric '%.250s' (value=%s). Timestamp must be a nonnegative long (64-bit "
+                 "integer) ",
+                 m->key, value ? value : "?");
+        free(value);
+        json_decref(v);
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "invalid timestamp %" PRId64 " for metric '%.100s': it must be a "
-                        "non-negative 64-bit integer",
-                        m->timestamp, m->key);
+                        "Invalid value %" PRId64 " for parameter 'timestamp' supplied: %s",
+                        m->timestamp, why);
+    }
     return 0;
 }
 
 int validate_param(const char *key, const char *value, struct ferr *err)
 {
-    if (validate_name("param", key, MAX_ENTITY_KEY_LENGTH, err))
+    if (validate_name("Param key", "key", key, MAX_ENTITY_KEY_LENGTH, err))
         return -1;
     if (!value)
         return fjson_missing(err, "value");
-    return validate_len("param", key, value, MAX_PARAM_VAL_LENGTH, err);
+    return length_limit("Param value", value, MAX_PARAM_VAL_LENGTH, err);
 }
 
 int validate_tag(const char *key, const char *value, struct ferr *err)
 {
-    if (validate_name("tag", key, MAX_ENTITY_KEY_LENGTH, err))
+    if (validate_name("Tag key", "key", key, MAX_ENTITY_KEY_LENGTH, err))
         return -1;
-    return validate_len("tag", key, value, MAX_TAG_VAL_LENGTH, err);
+    return length_limit("Tag value", value, MAX_TAG_VAL_LENGTH, err);
 }
 
 int validate_experiment_tag(const char *key, const char *value, struct ferr *err)
 {
-    if (validate_name("tag", key, MAX_EXPERIMENT_TAG_KEY_LENGTH, err))
+    if (validate_name("Tag key", "key", key, MAX_EXPERIMENT_TAG_KEY_LENGTH, err))
         return -1;
-    return validate_len("experiment tag", key, value, MAX_EXPERIMENT_TAG_VAL_LENGTH, err);
+    return length_limit("Tag value", value, MAX_EXPERIMENT_TAG_VAL_LENGTH, err);
 }
 
 int validate_experiment_name(const char *name, struct ferr *err)
@@ -135,27 +209,27 @@ int validate_run_name(const char *name, struct ferr *err)
     return 0;
 }
 
+/* MLflow's _validate_batch_limit, in its words. */
+static int batch_limit(struct ferr *err, int limit, const char *entity, size_t n)
+{
+    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                    "A batch logging request can contain at most %d %s. Got %zu %s. Please split "
+                    "up %s across multiple requests and try again.",
+                    limit, entity, n, entity, entity);
+}
+
 int validate_batch(const struct metric_list *metrics, const struct kv_list *params,
                    const struct kv_list *tags, struct ferr *err)
 {
     size_t nm = metrics ? metrics->n : 0, np = params ? params->n : 0, nt = tags ? tags->n : 0;
     if (nm > MAX_METRICS_PER_BATCH)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "a batch logging request can contain at most %d metrics, got %zu",
-                        MAX_METRICS_PER_BATCH, nm);
+        return batch_limit(err, MAX_METRICS_PER_BATCH, "metrics", nm);
     if (np > MAX_PARAMS_TAGS_PER_BATCH)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "a batch logging request can contain at most %d params, got %zu",
-                        MAX_PARAMS_TAGS_PER_BATCH, np);
+        return batch_limit(err, MAX_PARAMS_TAGS_PER_BATCH, "params", np);
     if (nt > MAX_PARAMS_TAGS_PER_BATCH)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "a batch logging request can contain at most %d tags, got %zu",
-                        MAX_PARAMS_TAGS_PER_BATCH, nt);
+        return batch_limit(err, MAX_PARAMS_TAGS_PER_BATCH, "tags", nt);
     if (nm + np + nt > MAX_ENTITIES_PER_BATCH)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "a batch logging request can contain at most %d metrics, params and "
-                        "tags in total, got %zu",
-                        MAX_ENTITIES_PER_BATCH, nm + np + nt);
+        return batch_limit(err, MAX_ENTITIES_PER_BATCH, "metrics, params, and tags", nm + np + nt);
     for (size_t i = 0; i < nm; i++)
         if (validate_metric(&metrics->v[i], err))
             return -1;
@@ -168,10 +242,18 @@ int validate_batch(const struct metric_list *metrics, const struct kv_list *para
     /* MLflow refuses a batch naming one param key twice, even with equal values. */
     for (size_t i = 0; i < np; i++)
         for (size_t j = i + 1; j < np; j++)
-            if (!strcmp(params->v[i].key, params->v[j].key))
-                return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                                "duplicate parameter keys have been submitted: '%.100s'",
-                                params->v[i].key);
+            if (!strcmp(params->v[i].key, params->v[j].key)) {
+                struct sbuf keys = SBUF_INIT;
+                sbuf_addch(&keys, '[');
+                py_repr_str(&keys, params->v[i].key);
+                sbuf_addch(&keys, ']');
+                ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                         "Duplicate parameter keys have been submitted: %.300s. Please ensure "
+                         "the request contains only one param value per param key.",
+                         keys.buf);
+                sbuf_release(&keys);
+                return -1;
+            }
     return 0;
 }
 
@@ -245,10 +327,15 @@ int validate_experiment_id(const char *id, struct ferr *err)
 
 int validate_max_results(int64_t n, int64_t max, struct ferr *err)
 {
-    if (n < 1 || n > max)
+    if (n < 1)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "invalid value %" PRId64 " for parameter 'max_results': it must be "
-                        "between 1 and %" PRId64,
+                        "Invalid value %" PRId64 " for parameter 'max_results' supplied. It must "
+                        "be a positive integer",
+                        n);
+    if (n > max)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "Invalid value %" PRId64 " for parameter 'max_results' supplied. It must "
+                        "be at most %" PRId64,
                         n, max);
     return 0;
 }
@@ -343,9 +430,9 @@ int validate_trace_id(const char *id, struct ferr *err)
 
 int validate_trace_tag(const char *key, const char *value, struct ferr *err)
 {
-    if (validate_name("trace tag", key, MAX_TRACE_TAG_KEY_LENGTH, err))
+    if (validate_name("Trace tag key", "key", key, MAX_TRACE_TAG_KEY_LENGTH, err))
         return -1;
-    return validate_len("trace tag", key, value, MAX_TRACE_TAG_VAL_LENGTH, err);
+    return length_limit("Trace tag value", value, MAX_TRACE_TAG_VAL_LENGTH, err);
 }
 
 int validate_trace_entry(const char *what, const char *key, const char *value, struct ferr *err)
@@ -358,7 +445,9 @@ int validate_trace_entry(const char *what, const char *key, const char *value, s
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "%s key '%.40s...' has length %zu, which exceeds the limit of %d", what,
                         key, n, MAX_TRACE_TAG_KEY_LENGTH);
-    return validate_len(what, key, value, MAX_TRACE_TAG_VAL_LENGTH, err);
+    char entity[80];
+    snprintf(entity, sizeof(entity), "%s value for '%.40s'", what, key);
+    return length_limit(entity, value, MAX_TRACE_TAG_VAL_LENGTH, err);
 }
 
 int validate_trace_preview(const char *what, const char *text, struct ferr *err)

@@ -75,15 +75,6 @@ static struct http_request *request_new(struct http_server *s, struct MHD_Connec
     struct http_param params[HTTP_MAX_PARAMS];
     rq->srv = s;
     rq->conn = conn;
-    if (strstr(url, "//")) { /* routed as werkzeug routes it: slashes merged */
-        char *m = xstrdup(url), *w = m;
-        for (const char *r = url; *r; r++)
-            if (!(*r == '/' && r[1] == '/'))
-                *w++ = *r;
-        *w = '\0';
-        rq->merged_path = m;
-        url = m;
-    }
     rq->path = url;
     rq->method_name = method;
     rq->method = http_method_from_name(method);
@@ -94,6 +85,20 @@ static struct http_request *request_new(struct http_server *s, struct MHD_Connec
     rq->arrived_late = atomic_load(&s->draining);
     rq->early = (struct ferr)FERR_INIT;
     rq->route = http_router_find(s->router, rq->method, url, params, &rq->nparams, &rq->path_known);
+    if (!rq->path_known && strstr(url, "//")) {
+        /* as werkzeug routes for MLflow: "//x" is "/x". Only a path that
+         * names no route is merged, so a '//' inside an artifact path stays
+         * the path's own (and is refused there). */
+        char *m = xstrdup(url), *w = m;
+        for (const char *r = url; *r; r++)
+            if (!(*r == '/' && r[1] == '/'))
+                *w++ = *r;
+        *w = '\0';
+        rq->merged_path = m;
+        rq->path = m;
+        rq->route =
+            http_router_find(s->router, rq->method, m, params, &rq->nparams, &rq->path_known);
+    }
     for (size_t i = 0; i < rq->nparams; i++) {
         rq->route_params[i] = params[i];
         rq->params[i] = xmalloc(params[i].len + 1);

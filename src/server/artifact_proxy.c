@@ -36,7 +36,7 @@ static struct artifact_repo *repo_of(struct http_request *rq, struct ferr *err)
 static const char *path_of(struct http_request *rq, struct ferr *err)
 {
     const char *p = http_param(rq, "path");
-    if (!p || artifact_path_check(p, strlen(p), err))
+    if (!p || artifact_path_safe(p, strlen(p), err))
         return NULL;
     return p;
 }
@@ -144,7 +144,7 @@ static int answer_list(struct http_request *rq, struct artifact_repo *repo, cons
 {
     struct artifact_list l = {0};
     /* The length, not strlen: a %00 in the query must not cut the path. */
-    if ((dir && dir_len && artifact_path_check(dir, dir_len, err)) ||
+    if ((dir && dir_len && artifact_path_safe(dir, dir_len, err)) ||
         artifact_list(repo, dir ? dir : "", &l, err)) {
         artifact_list_release(&l);
         return -1;

@@ -19,15 +19,6 @@
 
 #define UPLOAD_MAX (10 * 1024 * 1024) /* MLflow's limit for upload-artifact */
 
-/* MLflow's validate_path_is_safe answers every refusal with these words. */
-static int safe_path(const char *path, struct ferr *err)
-{
-    struct ferr why = FERR_INIT;
-    if (!artifact_path_check(path, strlen(path), &why))
-        return 0;
-    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "Invalid path");
-}
-
 int version_artifact_answer(struct http_request *rq, struct ferr *err)
 {
     struct server_ctx *ctx = http_ctx(rq);
@@ -40,7 +31,7 @@ int version_artifact_answer(struct http_request *rq, struct ferr *err)
     memset(&place, 0, sizeof(place));
     if (!path)
         return ferr_set(err, FERR_BAD_REQUEST, "Request must include the \"path\" query parameter");
-    if (safe_path(path, err))
+    if (artifact_path_safe(path, strlen(path), err))
         return -1;
     if (!name || !*name)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
@@ -113,7 +104,7 @@ int upload_artifact_answer(struct http_request *rq, struct ferr *err)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "Request must specify run_uuid.");
     if (!path || !*path)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "Request must specify path.");
-    if (safe_path(path, err))
+    if (artifact_path_safe(path, strlen(path), err))
         return -1;
     if (!body || !body->sb.len)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "Request must specify data.");

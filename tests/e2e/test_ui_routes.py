@@ -56,7 +56,7 @@ def _flows(c):
     assert params == {"temperature": "0.2", "model_route": "chat",
                       "prompt_template": "Translate {{text}}"}, params
     tags = {t["key"]: t["value"] for t in run["data"]["tags"]}
-    assert tags["mlflow.source.type"] == "PROMPT_ENGINEERING" and tags["team"] == "nlp"
+    assert tags["mlflow.runSourceType"] == "PROMPT_ENGINEERING" and tags["team"] == "nlp"
     assert json.loads(tags["mlflow.loggedArtifacts"]) == [
         {"path": "eval_results_table.json", "type": "table"}]
     r = c.raw("GET", "/get-artifact?" + urllib.parse.urlencode(
