@@ -18,7 +18,7 @@ static int send_run_file(struct http_request *rq, const char *id, const char *re
     struct artifact_repo *own = NULL, *repo = ctx->artifacts;
     struct sbuf path = SBUF_INIT;
     int rc = -1;
-    if (artifact_path_check(rel, strlen(rel), err) || store_get_run(ctx->store, id, &run, err))
+    if (artifact_path_check(rel, strlen(rel), err) || exec_get_run(ctx->exec, id, &run, err))
         return -1;
     const char *uri = run.info.artifact_uri ? run.info.artifact_uri : "";
     const char *root = artifact_uri_proxied_path(uri);
