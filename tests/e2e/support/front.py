@@ -3,8 +3,6 @@
 own SQLite file): `--backend-store-uri http://127.0.0.1:<upstream port>`. Used like
 support.server.Server (run.py's SERVER): client() talks to the front, upstream_client()
 to the upstream directly, to check what the front did."""
-import os
-
 from support.server import Server
 
 # The front's calls to the upstream: one retry, so a test of an upstream that is down
@@ -21,8 +19,7 @@ class Front:
 
     def start(self, timeout=30):
         self.upstream.start(timeout)
-        self.front = Server(self.ferry, store=self.upstream.url, env=self.front_env,
-                            extra=["--artifacts-destination", "front-artifacts"])
+        self.front = Server(self.ferry, store=self.upstream.url, env=self.front_env)
         try:
             self.front.start(timeout)
         except Exception:
@@ -40,12 +37,17 @@ class Front:
 
     @property
     def dir(self):
+        """The front's working directory: its artifacts are in mlartifacts/ there."""
         return self.front.dir
 
     @property
-    def artifacts(self):
-        """The front's --artifacts-destination."""
-        return os.path.join(self.front.dir, "front-artifacts")
+    def proc(self):
+        return self.front.proc
+
+    @property
+    def db(self):
+        """The store's file: the upstream's."""
+        return self.upstream.db
 
     def client(self):
         return self.front.client()
