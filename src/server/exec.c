@@ -100,4 +100,6 @@ void exec_idle(struct exec *x)
 {
     if (x->store)
         store_release_memory(x->store);
+    else
+        upstream_idle(x->upstream);
 }

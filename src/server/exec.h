@@ -34,7 +34,8 @@ int exec_row(struct exec *x, const struct api_env *env, const struct api_op *op,
 int exec_get_run(struct exec *x, const char *run_id, struct run *out, struct ferr *err) WARN_UNUSED;
 int exec_get_trace_info(struct exec *x, const char *request_id, struct trace_info *out,
                         struct ferr *err) WARN_UNUSED;
-/* The server went quiet: gives cached memory back. */
+/* The server went quiet: gives cached memory back (the store's caches,
+ * or the upstream's idle connections and their buffers). */
 void exec_idle(struct exec *x);
 
 #endif

@@ -96,6 +96,20 @@ const char *upstream_uri(const struct upstream *u)
     return u->shown;
 }
 
+void upstream_idle(struct upstream *u)
+{
+    struct client *drop[UPSTREAM_SLOTS];
+    pthread_mutex_lock(&u->mu);
+    size_t n = u->nidle;
+    memcpy(drop, u->idle, n * sizeof(*drop));
+    u->nopen -= n;
+    u->nidle = 0;
+    pthread_cond_broadcast(&u->freed); /* slots opened up */
+    pthread_mutex_unlock(&u->mu);
+    for (size_t i = 0; i < n; i++)
+        client_close(drop[i]);
+}
+
 /* An idle client, or a new one while fewer than UPSTREAM_SLOTS exist; else
  * waits for one to come back, at most UPSTREAM_WAIT_MS. */
 static int acquire(struct upstream *u, struct client **out, struct ferr *err)

@@ -33,6 +33,10 @@ int upstream_open(const char *uri, struct upstream **out, struct ferr *err) WARN
 void upstream_close(struct upstream *u);
 /* The URI without credentials, for messages and logs. */
 const char *upstream_uri(const struct upstream *u);
+/* Closes the clients no request is using: their connections, and the
+ * buffers that kept the largest answer each has received. The next
+ * requests open new ones. */
+void upstream_idle(struct upstream *u);
 
 /* Sends op's request req (decoded by the caller, not taken) to the
  * upstream and decodes its answer into resp (zeroed by the caller;

@@ -277,3 +277,17 @@ def test_upstream_down_then_back(srv, c):
     c.create_experiment("after-the-outage")
     assert header(c.get("experiments/get-by-name", {"experiment_name": "after-the-outage"}),
                   "Content-Type").startswith("application/json")
+
+
+def test_quiet_front_closes_its_connections_and_opens_new_ones(srv, c):
+    """After a quiet second the front closes its idle connections to the upstream (and the
+    buffers of their answers); the next requests open new ones."""
+    up = _upstream(srv)
+    rid = c.create_run("0", run_name="idle")["info"]["run_id"]
+    c.log_batch(rid, metrics=[{"key": "big", "value": i, "timestamp": 1, "step": i}
+                              for i in range(1000)])
+    assert len(c.history(rid, "big")) == 1000
+    time.sleep(1.6)
+    assert c.get_run(rid)["info"]["run_name"] == "idle"
+    assert c.history(rid, "big") == up.history(rid, "big")
+    up.close()
