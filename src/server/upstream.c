@@ -11,7 +11,6 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,13 +29,15 @@ struct upstream {
 };
 
 /* Splits "scheme://user:password@host/..." into what may be shown and the
- * userinfo to hide. */
+ * userinfo to hide (up to the authority's last '@', as a password may hold
+ * one). */
 static void split_credentials(struct upstream *u)
 {
-    const char *auth = strstr(u->uri, "://");
+    const char *auth = strstr(u->uri, "://"), *at = NULL;
     auth = auth ? auth + 3 : u->uri;
-    size_t n = strcspn(auth, "/?#");
-    const char *at = memchr(auth, '@', n);
+    for (const char *p = auth; *p && !strchr("/?#", *p); p++)
+        if (*p == '@')
+            at = p;
     if (!at) {
         u->shown = xstrdup(u->uri);
         return;
