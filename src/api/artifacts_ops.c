@@ -110,11 +110,6 @@ const struct api_op api_artifacts_list = {
     .res = {ACCESS_READ, LOC_RUN_ID, "run_id"},
 };
 
-struct rq_logged_model_files {
-    const char *model_id;
-    const char *path;
-    const char *page_token;
-};
 static const struct api_field model_files_fields[] = {
     F_STR(struct rq_logged_model_files, model_id, "model_id", AF_NONEMPTY | AF_IN_PATH),
     F_STR(struct rq_logged_model_files, path, "artifact_directory_path", AF_OMIT_EMPTY),
@@ -139,7 +134,7 @@ static int x_model_files(const struct api_env *env, const struct api_op *op, voi
     return rc;
 }
 
-static const struct api_op logged_model_files = {
+const struct api_op api_logged_model_files = {
     .name = "logged-models/list-artifacts",
     .root = "/api/2.0/mlflow",
     .path = "logged-models/{model_id}/artifacts/directories",
@@ -153,6 +148,6 @@ static const struct api_op logged_model_files = {
     .res = {ACCESS_READ, LOC_LOGGED_MODEL, "model_id"},
 };
 
-static const struct api_op *const artifacts_ops[] = {&api_artifacts_list, &logged_model_files};
+static const struct api_op *const artifacts_ops[] = {&api_artifacts_list, &api_logged_model_files};
 const struct api_area api_artifacts_area = {"artifacts", artifacts_ops,
                                             sizeof(artifacts_ops) / sizeof(*artifacts_ops)};

@@ -22,7 +22,14 @@ struct rs_artifacts_list {
     char *next_page_token;
 };
 
-extern const struct api_op api_artifacts_list;
+/* logged-models/{model_id}/artifacts/directories */
+struct rq_logged_model_files {
+    const char *model_id;
+    const char *path; /* artifact_directory_path; "": the root */
+    const char *page_token;
+};
+
+extern const struct api_op api_artifacts_list, api_logged_model_files;
 
 /* One page of the entries directly in path (relative to the artifact root
  * uri, "" for the root) into r: through env's proxied repository for an

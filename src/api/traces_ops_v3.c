@@ -70,6 +70,14 @@ static int locations_decode(json_t *in, const struct api_field *f, void *dst, st
             l->experiment_ids[l->n++] = xstrdup(json_string_value(id));
         } /* other kinds of location: not here, as in MLflow */
     }
+    /* Refused here, not only by the row's function: what is skipped is not
+     * kept, so a server forwarding the request could not tell "none" from
+     * "only other kinds" (server/forward.h). */
+    if (!l->n) {
+        locations_release(l);
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "no MLflow experiment among the trace locations");
+    }
     return 0;
 }
 
@@ -222,7 +230,7 @@ static int x_search(const struct api_env *env, const struct api_op *op, void *re
                              q->order_by,
                              q->norder_by,
                              q->page_token};
-    if (!s.nexperiment_ids)
+    if (!s.nexperiment_ids) /* in-process callers skip the decoder's check */
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "no MLflow experiment among the trace locations");
     return store_search_traces(env->store, &s, resp, err);

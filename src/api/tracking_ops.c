@@ -303,7 +303,10 @@ static const struct api_field log_batch_fields[] = {
     F_KV(struct rq_log_batch, tags, "tags", 0),
 };
 static const struct api_msg log_batch_req = API_MSG(struct rq_log_batch, log_batch_fields);
-/* Whether a field was sent at all (server side; sends nothing). */
+/* Whether a list field was sent at all, even empty (MLflow 2 requires
+ * log-inputs' datasets, an empty list will do). Encoded after the list
+ * itself (AF_OMIT_EMPTY): an empty list is sent when it was given, so a
+ * request forwarded by a server (server/forward.h) keeps the difference. */
 static int presence_decode(json_t *in, const struct api_field *f, void *dst, struct ferr *err)
 {
     (void)err;
@@ -314,9 +317,8 @@ static int presence_decode(json_t *in, const struct api_field *f, void *dst, str
 
 static void presence_encode(json_t *out, const struct api_field *f, const void *src)
 {
-    (void)out;
-    (void)f;
-    (void)src;
+    if (*(const int *)src && !json_object_get(out, f->name))
+        json_object_set_new(out, f->name, json_array());
 }
 
 static void presence_release(void *dst)
@@ -329,7 +331,7 @@ static const struct api_custom presence_field = {presence_decode, presence_encod
 
 static const struct api_field log_inputs_fields[] = {
     F_RUN_ID(struct rq_log_inputs, run_id, 0),
-    F_LIST(struct rq_log_inputs, v, n, alloc, "datasets", 0, &api_type_dataset_input),
+    F_LIST(struct rq_log_inputs, v, n, alloc, "datasets", AF_OMIT_EMPTY, &api_type_dataset_input),
     F_CUSTOM(struct rq_log_inputs, models, "models", &api_model_refs_field),
     F_CUSTOM(struct rq_log_inputs, has_datasets, "datasets", &presence_field),
 };

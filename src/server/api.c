@@ -104,7 +104,7 @@ static int h_api(struct http_request *rq, struct ferr *err)
 {
     const struct api_op *op = http_route_of(rq)->arg;
     struct server_ctx *ctx = http_ctx(rq);
-    struct api_env env = {ctx->store, ctx->artifacts, 1, http_user(rq)};
+    struct api_env env = {NULL, ctx->artifacts, 1, http_user(rq)}; /* exec_row: the store */
     json_t *in = decode_request(rq, err);
     if (!in || add_path_params(rq, op, in, err)) {
         json_decref(in);
@@ -114,7 +114,7 @@ static int h_api(struct http_request *rq, struct ferr *err)
     void *resp = op->resp ? xcalloc(1, op->resp->size) : NULL;
     int rc = api_decode_request(op, in, req, err);
     if (!rc) {
-        rc = api_exec(&env, op, req, resp, err);
+        rc = exec_row(ctx->exec, &env, op, req, resp, err);
         api_release_request(op, req);
     }
     if (!rc) {

@@ -5,7 +5,6 @@
 #include "artifacts/place.h"
 #include "domain/trace.h"
 #include "http/request.h"
-#include "store/traces.h"
 
 #include <string.h>
 
@@ -20,7 +19,7 @@ static int send_trace_file(struct http_request *rq, const char *id, struct ferr 
     struct sbuf path = SBUF_INIT;
     memset(&t, 0, sizeof(t));
     memset(&place, 0, sizeof(place));
-    if (store_get_trace_info(ctx->store, id, &t, err))
+    if (exec_get_trace_info(ctx->exec, id, &t, err))
         return -1;
     const char *uri = kv_list_get(&t.tags, TRACE_TAG_ARTIFACT_LOCATION);
     int rc = -1;

@@ -3,6 +3,8 @@
  * artifact service and the web UI as routes on the HTTP core (http/), plus
  * /health and /version. The core answers, drains on SIGTERM and logs;
  * this file opens what the routes need and gives memory back when idle.
+ * The store may be another tracking server's (server/exec.h): the rows
+ * are then forwarded to it, while artifacts, the UI and /health stay here.
  *
  * Threading: by default one thread per connection, so concurrent writers can
  * all be waiting in the store's group commit at once (their writes share one
@@ -155,7 +157,7 @@ static void tune_malloc(void)
 static void on_idle(void *arg)
 {
     struct server_ctx *ctx = arg;
-    store_release_memory(ctx->store);
+    exec_idle(ctx->exec);
 #ifdef __GLIBC__
     malloc_trim(0);
 #endif
@@ -179,8 +181,12 @@ int server_run(const struct server_opts *o, struct ferr *err)
         ctx.deployments_target = env_get("DEPLOYMENTS_TARGET");
     if (!so.default_artifact_root && o->serve_artifacts)
         so.default_artifact_root = "mlflow-artifacts:";
-    if (http_server_new(&ho, &http, err) || store_open(o->backend_store_uri, &so, &ctx.store, err))
+    if (http_server_new(&ho, &http, err) || exec_open(o->backend_store_uri, &so, &ctx.exec, err))
         goto out;
+    if (o->default_artifact_root && exec_is_upstream(ctx.exec))
+        log_warn("--default-artifact-root is ignored: the backend store %s gives new "
+                 "experiments their artifact locations",
+                 exec_name(ctx.exec));
     if (o->serve_artifacts &&
         artifact_repo_open(o->artifacts_destination ? o->artifacts_destination : "mlartifacts",
                            &ctx.artifacts, err))
@@ -189,14 +195,15 @@ int server_run(const struct server_opts *o, struct ferr *err)
         goto out;
     printf("ferry server listening on http://%s:%d\n", o->host, http_server_port(http));
     fflush(stdout);
-    log_info("serving %s on http://%s:%d (%s)", o->backend_store_uri, o->host,
+    log_info("serving %s%s on http://%s:%d (%s)",
+             exec_is_upstream(ctx.exec) ? "the tracking server " : "", exec_name(ctx.exec), o->host,
              http_server_port(http), o->workers > 0 ? "thread pool" : "thread per connection");
     http_server_wait(http, on_idle, &ctx);
     http_server_stop(http, 10000);
     rc = 0;
 out:
     http_server_free(http);
-    store_close(ctx.store); /* finishes queued writes, closes the database */
+    exec_close(ctx.exec); /* finishes queued writes, closes the database */
     artifact_repo_close(ctx.artifacts);
     api_routes_free(routes, nroutes);
     if (!rc)

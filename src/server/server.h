@@ -10,7 +10,7 @@
 struct server_opts {
     const char *host;                  /* default 127.0.0.1 */
     int port;                          /* default 5000; 0 picks a free port */
-    const char *backend_store_uri;     /* default ./ferry.db */
+    const char *backend_store_uri;     /* default ./ferry.db; http(s)://: forward (exec.h) */
     const char *default_artifact_root; /* NULL: mlflow-artifacts:/ when serving artifacts */
     const char *artifacts_destination; /* NULL: ./mlartifacts */
     int serve_artifacts;               /* default 1 */

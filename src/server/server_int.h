@@ -6,10 +6,10 @@
 
 #include "server/server.h"
 #include "artifacts/repo.h"
-#include "store/store.h"
+#include "server/exec.h"
 
 struct server_ctx {
-    struct store *store;
+    struct exec *exec;               /* the store, or the upstream server */
     struct artifact_repo *artifacts; /* --artifacts-destination; NULL: not served */
     const char *deployments_target;  /* the gateway behind gateway-proxy; NULL: none */
 };

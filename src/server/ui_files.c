@@ -2,14 +2,13 @@
 #include "server/ui_files.h"
 #include "server/artifact_proxy.h"
 #include "server/server_int.h"
+#include "server/exec.h"
 #include "artifacts/path.h"
 #include "artifacts/place.h"
 #include "base/dynbuf.h"
 #include "base/xalloc.h"
 #include "http/request.h"
 #include "domain/registry.h"
-#include "store/model_uri.h"
-#include "store/registry.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -25,7 +24,7 @@ int version_artifact_answer(struct http_request *rq, struct ferr *err)
     const char *name = http_query(rq, "name", NULL);
     const char *version = http_query(rq, "version", NULL);
     const char *path = http_query(rq, "path", NULL);
-    struct sbuf uri = SBUF_INIT, full = SBUF_INIT;
+    struct sbuf full = SBUF_INIT;
     struct artifact_place place;
     char *where = NULL;
     memset(&place, 0, sizeof(place));
@@ -39,13 +38,8 @@ int version_artifact_answer(struct http_request *rq, struct ferr *err)
     /* where the version's files are: its storage location or source, a
      * run's or a logged model's followed */
     int64_t n;
-    struct model_version v;
-    if (registry_parse_version(version, &n, err) ||
-        store_get_model_version(ctx->store, name, n, &v, err)) /* MLflow's not-found answers */
-        return -1;
-    model_version_release(&v);
-    sbuf_addf(&uri, "models:/%s/%" PRId64, name, n);
-    int rc = store_resolve_model_uri(ctx->store, uri.buf, &where, NULL, err) ||
+    int rc = registry_parse_version(version, &n, err) ||
+                     exec_version_location(ctx->exec, name, n, &where, err) ||
                      artifact_place_open(&place, ctx->artifacts, where, err) ||
                      artifact_place_path(&place, path, &full, err) ||
                      artifact_send_file(rq, place.repo, full.buf, err)
@@ -53,7 +47,6 @@ int version_artifact_answer(struct http_request *rq, struct ferr *err)
                  : 0;
     artifact_place_close(&place);
     free(where);
-    sbuf_release(&uri);
     sbuf_release(&full);
     return rc;
 }
@@ -108,7 +101,7 @@ int upload_artifact_answer(struct http_request *rq, struct ferr *err)
         return -1;
     if (!body || !body->sb.len)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "Request must specify data.");
-    if (store_get_run(ctx->store, run_id, &run, err))
+    if (exec_get_run(ctx->exec, run_id, &run, err))
         return -1;
     int rc = artifact_place_open(&place, ctx->artifacts, run.info.artifact_uri, err) == 0 ? 0 : -1;
     if (!rc) {

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """End-to-end tests: every tests/e2e/test_*.py module gets a fresh `ferry server`
-on a free 127.0.0.1 port (unless it sets OWN_SERVER), each test_* function is
+on a free 127.0.0.1 port (unless it sets OWN_SERVER; SERVER names another class
+like support.server.Server, e.g. support.front.Front), each test_* function is
 called with (server, client), and the server must exit 0 on SIGTERM afterwards
 (ASan leak reports make it fail). Ends with 'e2e: N passed, N failed'."""
 import argparse
@@ -49,7 +50,7 @@ def main():
         srv = None
         if not own:
             try:
-                srv = Server(ferry).start()
+                srv = getattr(mod, "SERVER", Server)(ferry).start()
             except Exception:
                 for tname, _ in tests:
                     print("FAIL %s.%s\n    server did not start:\n    %s" % (

@@ -47,7 +47,8 @@ TRACE3 = "tr-0123456789abcdef0123456789abcdef"
 fixture = {}
 
 
-def _seed(c):
+def _seed(c, fixture):
+    """Seeds the store once; fixture (a dict) keeps what was made."""
     if fixture:
         return fixture
     exp = c.create_experiment("cases-exp", tags=[{"key": "team", "value": "core"}])
@@ -189,8 +190,10 @@ def _check_answer(case, r, fx):
         _match(_expand(case["json"], fx), r.json)
 
 
-def _run_case(case, c):
-    fx = _seed(c)
+def run_case(case, c, fixture=fixture):
+    """Sends one case to the server c talks to (seeded into fixture the first time) and checks
+    the answer and that the store is as it was. Returns the answer."""
+    fx = _seed(c, fixture)
     r = _send(c, case["request"], fx)
     problems = []
     try:
@@ -203,13 +206,14 @@ def _run_case(case, c):
     if d:
         problems.append("the store changed: %s" % d)
     assert not problems, "\n".join(problems)
+    return r
 
 
 def _make(path):
     def test(srv, c):
         with open(path, encoding="utf-8") as f:
             case = json.load(f)
-        _run_case(case, c)
+        run_case(case, c)
     return test
 
 

@@ -22,24 +22,28 @@ CREATED_DIRS = []
 
 
 class Server:
-    """Starts `ferry server` on a fresh (or given) database; stop() returns the exit status."""
+    """Starts `ferry server` on a fresh (or given) database, or on another backend store
+    (store: a URI); env adds to the environment; stop() returns the exit status."""
 
-    def __init__(self, ferry, db=None, extra=()):
+    def __init__(self, ferry, db=None, extra=(), store=None, env=None):
         self.ferry = ferry
         self.dir = tempfile.mkdtemp(prefix="ferry-e2e-")
         CREATED_DIRS.append(self.dir)
         self.db = db or os.path.join(self.dir, "ferry.db")
+        self.store = store or "sqlite://" + self.db
+        self.env = dict(os.environ, **(env or {}))
         self.stderr_path = os.path.join(self.dir, "server.err")
         self.extra = list(extra)
         self.proc = None
         self.port = None
 
-    def start(self, timeout=30):
+    def start(self, timeout=30, port=0):
+        """Starts on port (0: a free one)."""
         self.err = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
-            [self.ferry, "server", "--host", "127.0.0.1", "--port", "0",
-             "--backend-store-uri", "sqlite://" + self.db] + self.extra,
-            stdout=subprocess.PIPE, stderr=self.err, cwd=self.dir)
+            [self.ferry, "server", "--host", "127.0.0.1", "--port", str(port),
+             "--backend-store-uri", self.store] + self.extra,
+            stdout=subprocess.PIPE, stderr=self.err, cwd=self.dir, env=self.env)
         deadline = time.time() + timeout
         line = b""
         fd = self.proc.stdout.fileno()
