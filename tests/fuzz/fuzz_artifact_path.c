@@ -247,11 +247,18 @@ static void resolve(const char *path, int accepted)
 static void proxied(const char *uri)
 {
     static const char scheme[] = "mlflow-artifacts:";
+    static const char anchor[] = "/api/2.0/mlflow-artifacts/artifacts";
     const char *p = artifact_uri_proxied_path(uri);
-    int ours = !strncmp(uri, scheme, sizeof(scheme) - 1);
+    size_t base = 0;
+    int http = artifact_uri_http_base(uri, &base);
+    int ours = !strncmp(uri, scheme, sizeof(scheme) - 1) || http;
     if (!p != !ours)
         abort();
-    if (p && (p < uri + sizeof(scheme) - 1 || p > uri + strlen(uri) || *p == '/'))
+    /* the http(s) form: the anchor sits at base and the path follows it */
+    if (http && (strncmp(uri, "http", 4) || strncmp(uri + base, anchor, sizeof(anchor) - 1) ||
+                 p < uri + base + sizeof(anchor) - 1))
+        abort();
+    if (p && ((!http && p < uri + sizeof(scheme) - 1) || p > uri + strlen(uri) || *p == '/'))
         abort();
     if (p)
         (void)check(p, strlen(p));
