@@ -237,6 +237,34 @@ static const char *const migrations[] = {
     "  PRIMARY KEY (trace, key)) WITHOUT ROWID;"
     "CREATE INDEX trace_request_metadata_by_key_value ON trace_request_metadata"
     "  (key, value, trace);",
+
+    /* 4 -> 5: users, their permissions and API tokens (store/auth.h). A
+     * permission names its resource as MLflow's auth app does, by
+     * experiment id or model name, which need not exist; a user's rows go
+     * with the user. Tokens are found by the digest of their secret. */
+    "CREATE TABLE users ("
+    "  id INTEGER PRIMARY KEY,"
+    "  username TEXT NOT NULL UNIQUE,"
+    "  password_hash TEXT NOT NULL,"
+    "  is_admin INTEGER NOT NULL DEFAULT 0,"
+    "  created_ms INTEGER NOT NULL);"
+    "CREATE TABLE resource_permissions ("
+    "  kind INTEGER NOT NULL," /* enum res_kind */
+    "  key TEXT NOT NULL,"
+    "  user_id INTEGER NOT NULL REFERENCES users ON DELETE CASCADE,"
+    "  permission TEXT NOT NULL,"
+    "  PRIMARY KEY (kind, key, user_id)) WITHOUT ROWID;"
+    "CREATE INDEX resource_permissions_by_user ON resource_permissions (user_id);"
+    "CREATE TABLE api_tokens ("
+    "  id TEXT PRIMARY KEY,"
+    "  user_id INTEGER NOT NULL REFERENCES users ON DELETE CASCADE,"
+    "  name TEXT NOT NULL,"
+    "  digest TEXT NOT NULL UNIQUE,"
+    "  scopes TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  expires_ms INTEGER,"
+    "  revoked_ms INTEGER);"
+    "CREATE INDEX api_tokens_by_user ON api_tokens (user_id);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -180,6 +180,7 @@ int store_sqlite_open(const char *path, const struct store_opts *opts, struct st
     sq->base.logged_models = &sqlite_logged_models;
     sq->base.import = &sqlite_import;
     sq->base.traces = &sqlite_traces;
+    sq->base.auth = &sqlite_auth;
     sq->path = xstrdup(path);
     pthread_mutex_init(&sq->pool_mu, NULL);
     pthread_mutex_init(&sq->write_mu, NULL);

@@ -14,6 +14,7 @@
 #define FERRY_STORE_SQLITE_SQLITE_INT_H
 
 #include "store/backend.h"
+#include "store/auth.h"
 #include "store/gc.h"
 #include "store/logged_models.h"
 #include "store/import.h"
@@ -234,5 +235,8 @@ int sq_import_count_model(struct store_import *tx, const char *name, struct impo
                           struct ferr *err);
 int sq_import_count_experiment_tags(struct store_import *tx, int64_t experiment_id, int64_t *out,
                                     struct ferr *err);
+
+/* sqlite_auth.c: the auth area's table, exported whole. */
+extern const struct store_auth_ops sqlite_auth;
 
 #endif

@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+#include "domain/auth.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/banned.h"
+
+static const char *const perm_names[PERM_COUNT] = {"NO_PERMISSIONS", "READ", "USE", "EDIT",
+                                                   "MANAGE"};
+
+const char *perm_name(enum perm p)
+{
+    return (unsigned)p < PERM_COUNT ? perm_names[p] : "NO_PERMISSIONS";
+}
+
+int perm_parse(const char *s, enum perm *out, struct ferr *err)
+{
+    for (int i = 0; s && i < PERM_COUNT; i++) {
+        if (!strcmp(s, perm_names[i])) {
+            *out = (enum perm)i;
+            return 0;
+        }
+    }
+    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                    "Invalid permission '%.100s'. Valid permissions are: ('READ', 'USE', 'EDIT', "
+                    "'MANAGE', 'NO_PERMISSIONS')",
+                    s ? s : "None");
+}
+
+static const char *const kind_names[RES_KIND_COUNT] = {"experiment", "registered_model"};
+
+const char *res_kind_name(enum res_kind k)
+{
+    return (unsigned)k < RES_KIND_COUNT ? kind_names[k] : "?";
+}
+
+int token_scopes_parse(const char *s, struct token_scopes *out, struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!s || !*s || !strcmp(s, "*")) {
+        for (int k = 0; k < RES_KIND_COUNT; k++)
+            out->max[k] = PERM_MANAGE;
+        out->admin = 1;
+        return 0;
+    }
+    while (*s) {
+        size_t n = strcspn(s, ",");
+        char item[64];
+        if (n == 0 || n >= sizeof(item))
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                            "invalid token scope list '%.100s': want items like "
+                            "'experiment:EDIT', '*:READ' or 'admin', separated by ','",
+                            s);
+        memcpy(item, s, n);
+        item[n] = '\0';
+        s += n + (s[n] == ',');
+        if (!strcmp(item, "admin")) {
+            out->admin = 1;
+            continue;
+        }
+        char *colon = strchr(item, ':');
+        enum perm p;
+        if (!colon)
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                            "invalid token scope '%s': want KIND:PERMISSION", item);
+        *colon = '\0';
+        if (perm_parse(colon + 1, &p, err))
+            return -1;
+        int found = 0;
+        for (int k = 0; k < RES_KIND_COUNT; k++) {
+            if (!strcmp(item, "*") || !strcmp(item, kind_names[k])) {
+                out->max[k] = p > out->max[k] ? p : out->max[k];
+                found = 1;
+            }
+        }
+        if (!found)
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                            "invalid token scope: unknown resource kind '%.60s' (known: "
+                            "experiment, registered_model, *)",
+                            item);
+    }
+    return 0;
+}
+
+void token_scopes_format(const struct token_scopes *sc, struct sbuf *out)
+{
+    const char *sep = "";
+    if (sc->admin) {
+        int all = 1;
+        for (int k = 0; k < RES_KIND_COUNT; k++)
+            all = all && sc->max[k] == PERM_MANAGE;
+        if (all) {
+            sbuf_addstr(out, "*");
+            return;
+        }
+        sbuf_addstr(out, "admin");
+        sep = ",";
+    }
+    for (int k = 0; k < RES_KIND_COUNT; k++) {
+        sbuf_addf(out, "%s%s:%s", sep, kind_names[k], perm_name(sc->max[k]));
+        sep = ",";
+    }
+}
+
+void resource_perm_list_release(struct resource_perm_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].key);
+        free(l->v[i].user);
+    }
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+void user_release(struct user *u)
+{
+    free(u->username);
+    resource_perm_list_release(&u->experiment_perms);
+    resource_perm_list_release(&u->model_perms);
+    memset(u, 0, sizeof(*u));
+}
+
+void user_list_release(struct user_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        user_release(&l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
+
+void token_info_release(struct token_info *t)
+{
+    free(t->id);
+    free(t->user);
+    free(t->name);
+    free(t->scopes);
+    memset(t, 0, sizeof(*t));
+}
+
+void token_info_list_release(struct token_info_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        token_info_release(&l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof(*l));
+}
