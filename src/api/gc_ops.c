@@ -2,7 +2,7 @@
  * POST /api/2.0/ferry/gc: {"older_than_ms", "run_ids", "dry_run"} ->
  * {"items": [{"kind", "id", "location", "outcome", "artifacts", "error"}],
  *  "runs", "experiments", "uploads", "failures"}. It purges for good, so
- * it declares the broadest access (MANAGE) for the permission check. */
+ * it is for admins only (ACCESS_ADMIN). */
 #include "api/gc_ops.h"
 #include "base/ftime.h"
 #include "base/json.h"
@@ -105,7 +105,7 @@ const struct api_op api_gc = {
     .req = &gc_req,
     .resp = &report_resp,
     .exec = x_gc,
-    .res = {ACCESS_MANAGE, LOC_NONE, NULL},
+    .res = {ACCESS_ADMIN, LOC_NONE, NULL},
 };
 
 static const struct api_op *const gc_ops[] = {&api_gc};

@@ -7,6 +7,7 @@
 #include "api/artifacts_ops.h"
 #include "api/codec.h"
 #include "api/gc_ops.h"
+#include "api/auth_ops.h"
 #include "api/logged_models_ops.h"
 #include "api/metrics_ops.h"
 #include "api/registry_ops.h"
@@ -40,6 +41,7 @@ const struct api_area *const api_areas[] = {
     &api_logged_models_area, /* logged-models/..., runs/outputs (MLflow 3) */
     &api_traces_area,        /* traces (2.x and 3.x) */
     &api_ajax_area,          /* the UI's: search-datasets, create-promptlab-run */
+    &api_auth_area,          /* users/..., .../permissions/..., ferry's tokens */
     NULL,
 };
 
@@ -628,6 +630,13 @@ int api_exec(const struct api_env *env, const struct api_op *op, void *req, void
 
 /* ---------- what a request touches ---------- */
 
+const char *api_access_name(enum api_access a)
+{
+    static const char *const names[] = {"UNDECLARED", "PUBLIC", "READ",  "USE", "EDIT",
+                                        "DELETE",     "MANAGE", "ADMIN", "SELF"};
+    return (unsigned)a < sizeof(names) / sizeof(*names) ? names[a] : "?";
+}
+
 static const struct api_field *field_named(const struct api_op *op, const char *name)
 {
     for (size_t i = 0; op->req && i < op->req->nfields; i++)
@@ -693,6 +702,12 @@ static int add_model_uri(struct api_target *t, struct store *s, const char *uri,
     return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "unsupported model URI '%.200s'", uri);
 }
 
+/* The locator's work on the field's value: str for a string field,
+ * strs[0..n) for a list, obj for an entity (LOC_NEW_TRACE). */
+static int resolve_values(const struct api_op *op, const char *str, const char *const *strs,
+                          size_t n, const void *obj, struct store *s, struct api_target *out,
+                          struct ferr *err);
+
 int api_resolve_target(const struct api_op *op, const void *req, struct store *s,
                        struct api_target *out, struct ferr *err)
 {
@@ -709,6 +724,26 @@ int api_resolve_target(const struct api_op *op, const void *req, struct store *s
     const char *str = f->kind == AK_STR || f->kind == AK_RUN_ID ? *(const char *const *)p : NULL;
     const char *const *strs = f->kind == AK_STRS ? *(const char *const *const *)p : NULL;
     size_t n = f->kind == AK_STRS ? *AT_C(req, f->off_n, size_t) : 0;
+    return resolve_values(op, str, strs, n, f->kind == AK_OBJ ? p : NULL, s, out, err);
+}
+
+int api_resolve_value(const struct api_op *op, const char *value, struct store *s,
+                      struct api_target *out, struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    out->access = op->res.access;
+    out->loc = op->res.loc;
+    if (op->res.loc == LOC_NONE || op->res.loc == LOC_NEW_EXPERIMENT)
+        return 0;
+    if (op->res.loc == LOC_NEW_TRACE)
+        return ferr_set(err, FERR_INTERNAL_ERROR, "'%s' locates by an entity", op->name);
+    return resolve_values(op, value, value ? &value : NULL, value ? 1 : 0, NULL, s, out, err);
+}
+
+static int resolve_values(const struct api_op *op, const char *str, const char *const *strs,
+                          size_t n, const void *obj, struct store *s, struct api_target *out,
+                          struct ferr *err)
+{
     struct experiment e;
     int rc = 0;
     switch (op->res.loc) {
@@ -753,8 +788,11 @@ int api_resolve_target(const struct api_op *op, const void *req, struct store *s
         rc = str ? add_trace(out, s, str, err) : 0;
         break;
     case LOC_NEW_TRACE:
-        if (f->kind == AK_OBJ && ((const struct trace_info *)p)->experiment_id)
-            add_experiment(out, ((const struct trace_info *)p)->experiment_id);
+        if (obj && ((const struct trace_info *)obj)->experiment_id)
+            add_experiment(out, ((const struct trace_info *)obj)->experiment_id);
+        break;
+    case LOC_USERNAME:
+        out->username = str ? xstrdup(str) : NULL;
         break;
     case LOC_ARTIFACT_PATH: /* "<experiment id>/<run id>/artifacts/...": its first segment */
         if (str && *str) {
@@ -780,5 +818,6 @@ void api_target_release(struct api_target *t)
         free(t->experiment_ids[i]);
     free(t->experiment_ids);
     free(t->model_name);
+    free(t->username);
     memset(t, 0, sizeof(*t));
 }

@@ -102,9 +102,25 @@ struct api_msg {
     size_t nfields;
 };
 
-/* What an operation may touch, for the permission check: access to a kind
- * of resource, found from a request field. */
-enum api_access { ACCESS_NONE, ACCESS_READ, ACCESS_EDIT, ACCESS_DELETE, ACCESS_MANAGE };
+/* What an operation may touch, for the permission check (server/guard.c):
+ * access to a kind of resource, found from a request field. Every row
+ * declares one; ACCESS_UNDECLARED (a row that forgot) is refused when the
+ * server starts and by the unit tests. The levels map onto MLflow's
+ * permissions: READ needs READ, USE needs USE, EDIT needs EDIT (MLflow's
+ * can_update), DELETE and MANAGE need MANAGE. */
+enum api_access {
+    ACCESS_UNDECLARED = 0,
+    ACCESS_PUBLIC, /* no credentials needed: /health, /version, the UI's static files */
+    ACCESS_READ,
+    ACCESS_USE,
+    ACCESS_EDIT,
+    ACCESS_DELETE,
+    ACCESS_MANAGE,
+    ACCESS_ADMIN, /* admins only (users, ferry/gc) */
+    ACCESS_SELF,  /* the user named by the field, or an admin (passwords, tokens) */
+};
+/* "READ", "ADMIN", ... for listings. */
+const char *api_access_name(enum api_access a);
 enum api_locator {
     LOC_NONE,            /* global (searches are filtered per resource later) */
     LOC_EXPERIMENT_ID,   /* field: an experiment id */
@@ -120,6 +136,7 @@ enum api_locator {
     LOC_LOGGED_MODEL,    /* field: a logged model's id -> its experiment */
     LOC_TRACE_ID,        /* field: a trace's request_id (3.x: trace_id) -> its experiment */
     LOC_NEW_TRACE,       /* field: a trace_info (AK_OBJ) -> the experiment it names */
+    LOC_USERNAME,        /* field: a username (ACCESS_SELF) */
 };
 struct api_resource {
     enum api_access access;
@@ -132,7 +149,9 @@ struct api_env {
     struct store *store;
     struct artifact_repo *artifacts; /* the server's proxied repository; NULL: none */
     int remote;                      /* a request from the network (not in-process) */
-    const char *user;                /* remote: who asks (authenticated); NULL: unknown */
+    const char *user;                /* remote: who asks; NULL: unknown */
+    int authenticated;               /* user is a checked identity (auth on), not a claim */
+    int is_admin;                    /* authenticated: user is an admin */
 };
 
 struct api_op;
@@ -242,12 +261,17 @@ struct api_target {
     char **experiment_ids; /* the experiments touched (none for models and globals) */
     size_t nexperiments;
     char *model_name; /* LOC_MODEL_NAME, LOC_NEW_MODEL, a models:/ URI */
+    char *username;   /* LOC_USERNAME */
 };
 /* Finds what req (decoded for op) touches, looking runs and experiments up
  * in the store where the row says so. An unknown run or experiment is
  * RESOURCE_DOES_NOT_EXIST, as the operation itself would answer. */
 int api_resolve_target(const struct api_op *op, const void *req, struct store *s,
                        struct api_target *out, struct ferr *err) WARN_UNUSED;
+/* The same for a streaming row, from the locator field's value as the
+ * request's path or query gives it (NULL: absent). */
+int api_resolve_value(const struct api_op *op, const char *value, struct store *s,
+                      struct api_target *out, struct ferr *err) WARN_UNUSED;
 void api_target_release(struct api_target *t);
 
 #endif

@@ -346,7 +346,10 @@ static int x_runs_create(const struct api_env *env, const struct api_op *op, voi
                          struct ferr *err)
 {
     (void)op;
-    return store_create_run(env->store, req, &((struct rs_run *)resp)->run, err);
+    struct run_create *q = req;
+    if (env->authenticated) /* who made a run is who the server checked, not a claim */
+        q->user_id = env->user;
+    return store_create_run(env->store, q, &((struct rs_run *)resp)->run, err);
 }
 
 static int x_runs_get(const struct api_env *env, const struct api_op *op, void *req, void *resp,

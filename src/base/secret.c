@@ -42,8 +42,7 @@ int secret_hash_password(const char *password, struct sbuf *out, struct ferr *er
     unsigned char salt[SALT_BYTES], hash[HASH_BYTES];
     if (secret_random(salt, sizeof(salt), err))
         return -1;
-    if (scrypt(password, salt, sizeof(salt), SCRYPT_LOG2N, SCRYPT_R, SCRYPT_P, hash,
-               sizeof(hash)))
+    if (scrypt(password, salt, sizeof(salt), SCRYPT_LOG2N, SCRYPT_R, SCRYPT_P, hash, sizeof(hash)))
         return ferr_set(err, FERR_INTERNAL_ERROR, "scrypt failed in OpenSSL");
     sbuf_addf(out, "scrypt$%d$%d$%d$", SCRYPT_LOG2N, SCRYPT_R, SCRYPT_P);
     b64_encode(out, salt, sizeof(salt));
@@ -67,8 +66,7 @@ int secret_check_password(const char *password, const char *stored)
     int ok = 0;
     sbuf_add(&s64, salt64, (size_t)(dollar - salt64));
     if (!b64_decode(&salt, s64.buf) && !b64_decode(&want, dollar + 1) && want.len == HASH_BYTES &&
-        !scrypt(password, (const unsigned char *)salt.buf, salt.len, log2n, r, p, got,
-                sizeof(got)))
+        !scrypt(password, (const unsigned char *)salt.buf, salt.len, log2n, r, p, got, sizeof(got)))
         ok = secret_equal(got, want.buf, HASH_BYTES);
     OPENSSL_cleanse(got, sizeof(got));
     sbuf_release(&s64);

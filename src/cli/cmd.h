@@ -11,6 +11,8 @@ int cmd_runs(int argc, char **argv);
 int cmd_log(int argc, char **argv);
 int cmd_artifacts(int argc, char **argv);
 int cmd_gc(int argc, char **argv);
+int cmd_users(int argc, char **argv);
+int cmd_tokens(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_run(int argc, char **argv);

@@ -40,8 +40,18 @@ static const char usage[] =
     "                                  connection (the default, best for concurrent writers)\n"
     "      --max-connections N         connection limit (default 1024)\n"
     "  -q, --quiet                     no access log\n"
+    "      --auth                      require authentication (the default on any\n"
+    "                                  address but loopback): HTTP basic auth or an API\n"
+    "                                  token; the first admin from `ferry users create\n"
+    "                                  NAME --admin` or FERRY_ADMIN_PASSWORD (and\n"
+    "                                  FERRY_ADMIN_USERNAME, default admin)\n"
+    "      --no-auth                   serve without authentication, even on a public\n"
+    "                                  address (behind a proxy that authenticates)\n"
+    "      --default-permission P      with auth, on experiments and models where a user\n"
+    "                                  has none: READ (default), USE, EDIT, MANAGE or\n"
+    "                                  NO_PERMISSIONS\n"
     "      --routes                    print every route (methods, path, operation,\n"
-    "                                  kind) and exit\n"
+    "                                  kind, access, locating field) and exit\n"
     "      --help                      this help\n"
     "\n"
     "Prints \"ferry server listening on http://HOST:PORT\" when ready; SIGTERM or\n"
@@ -70,6 +80,9 @@ enum {
     OPT_HELP,
     OPT_ROUTES,
     OPT_DEPLOYMENTS,
+    OPT_AUTH,
+    OPT_NO_AUTH,
+    OPT_DEFAULT_PERMISSION,
 };
 
 int cmd_server(int argc, char **argv)
@@ -88,6 +101,9 @@ int cmd_server(int argc, char **argv)
         {"help", no_argument, NULL, OPT_HELP},
         {"routes", no_argument, NULL, OPT_ROUTES},
         {"deployments-target", required_argument, NULL, OPT_DEPLOYMENTS},
+        {"auth", no_argument, NULL, OPT_AUTH},
+        {"no-auth", no_argument, NULL, OPT_NO_AUTH},
+        {"default-permission", required_argument, NULL, OPT_DEFAULT_PERMISSION},
         {NULL, 0, NULL, 0},
     };
     struct server_opts o = SERVER_OPTS_INIT;
@@ -124,6 +140,15 @@ int cmd_server(int argc, char **argv)
             break;
         case OPT_DEPLOYMENTS:
             o.deployments_target = optarg;
+            break;
+        case OPT_AUTH:
+            o.auth = 1;
+            break;
+        case OPT_NO_AUTH:
+            o.auth = 0;
+            break;
+        case OPT_DEFAULT_PERMISSION:
+            o.default_permission = optarg;
             break;
         case 'w':
             if (parse_int(optarg, "worker count", 1, 1024, &o.workers))

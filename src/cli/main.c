@@ -26,6 +26,8 @@ static const struct command commands[] = {
     {"models", cmd_models, "the model registry: register, list, transition, alias, history"},
     {"run", cmd_run, "run an MLflow project (MLproject) as a tracked, reproducible run"},
     {"gc", cmd_gc, "permanently remove deleted runs and their artifacts"},
+    {"users", cmd_users, "users of an authenticating server, and their permissions"},
+    {"tokens", cmd_tokens, "API tokens: create, list, revoke"},
     {"db", cmd_db, "import an MLflow tracking store (SQLite database or ./mlruns)"},
     {"version", cmd_version, "print ferry's version"},
 };

@@ -53,8 +53,8 @@ void token_scopes_format(const struct token_scopes *sc, struct sbuf *out);
 
 /* A permission given to a user on one resource. */
 struct resource_perm {
-    char *key;   /* an experiment id, a registered model's name */
-    char *user;  /* the username */
+    char *key;  /* an experiment id, a registered model's name */
+    char *user; /* the username */
     int64_t user_id;
     enum perm perm;
 };

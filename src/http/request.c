@@ -4,6 +4,9 @@
 #include "base/json.h"
 #include "base/xalloc.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -103,6 +106,42 @@ const char *http_user(const struct http_request *rq)
         w->user_done = 1;
     }
     return w->user;
+}
+
+void http_set_user(struct http_request *rq, const char *user)
+{
+    free(rq->user);
+    rq->user = user ? xstrdup(user) : NULL;
+    rq->user_done = 1;
+}
+
+void http_set_principal(struct http_request *rq, void *p, void (*free_fn)(void *p))
+{
+    if (rq->principal && rq->principal_free)
+        rq->principal_free(rq->principal);
+    rq->principal = p;
+    rq->principal_free = free_fn;
+}
+
+void *http_principal(const struct http_request *rq)
+{
+    return rq->principal;
+}
+
+void http_client_addr(const struct http_request *rq, char *buf, size_t size)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    const char *ok = NULL;
+    if (sa && sa->sa_family == AF_INET)
+        ok = inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, buf,
+                       (socklen_t)size);
+    else if (sa && sa->sa_family == AF_INET6)
+        ok = inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, buf,
+                       (socklen_t)size);
+    if (!ok && size)
+        snprintf(buf, size, "-");
 }
 
 void http_set_state(struct http_request *rq, void *state)

@@ -36,8 +36,16 @@ int http_query_each(const struct http_request *rq, http_query_fn fn, void *arg);
 const char *http_param(const struct http_request *rq, const char *name);
 /* The collected body (NUL-terminated, "" when none) and its length. */
 const char *http_body(const struct http_request *rq, size_t *len);
-/* The user name of HTTP basic authentication, or NULL. */
+/* The user name of HTTP basic authentication, or NULL; once a server's
+ * admit hook has set one (http_set_user), that checked name. */
 const char *http_user(const struct http_request *rq);
+void http_set_user(struct http_request *rq, const char *user);
+/* Who the request was found to come from (the admit hook's, e.g. a checked
+ * credential), freed with free_fn when the request is over. */
+void http_set_principal(struct http_request *rq, void *p, void (*free_fn)(void *p));
+void *http_principal(const struct http_request *rq);
+/* The client's address as text ("127.0.0.1", "::1"); "-" when unknown. */
+void http_client_addr(const struct http_request *rq, char *buf, size_t size);
 /* Per-request state for a route's own use (e.g. an upload in progress). */
 void http_set_state(struct http_request *rq, void *state);
 void *http_state(const struct http_request *rq);

@@ -33,8 +33,11 @@ struct http_request {
     int arrived_late;   /* after the drain began: 503 */
     int nul_in_path;    /* the raw path held %00 */
     int64_t start_ns;
-    char *user; /* basic auth user, looked up once */
+    char *user; /* basic auth user, looked up once; or the admit hook's */
     int user_done;
+    void *principal; /* the admit hook's (http_set_principal) */
+    void (*principal_free)(void *p);
+    int refused; /* the admit hook refused it (early holds why): the body is dropped */
     void *state; /* the route's own */
     struct {
         char *name, *value;

@@ -112,7 +112,7 @@ static struct http_request *request_new(struct http_server *s, struct MHD_Connec
 static void request_free(struct http_request *rq)
 {
     if (rq->route && rq->route->body && rq->route->body->end && !rq->arrived_late &&
-        !rq->nul_in_path)
+        !rq->nul_in_path && !rq->refused)
         rq->route->body->end(rq);
     for (size_t i = 0; i < rq->nparams; i++)
         free(rq->params[i]);
@@ -123,12 +123,14 @@ static void request_free(struct http_request *rq)
     dynbuf_release(&rq->body);
     free(rq->merged_path);
     free(rq->user);
+    if (rq->principal && rq->principal_free)
+        rq->principal_free(rq->principal);
     free(rq);
 }
 
 static int streamed(const struct http_request *rq)
 {
-    return rq->route && rq->route->body && !rq->arrived_late && !rq->nul_in_path;
+    return rq->route && rq->route->body && !rq->arrived_late && !rq->nul_in_path && !rq->refused;
 }
 
 static void take_body(struct http_request *rq, const char *data, size_t n)
@@ -139,6 +141,8 @@ static void take_body(struct http_request *rq, const char *data, size_t n)
             (void)rq->route->body->data(rq, data, n, &rq->early);
         return;
     }
+    if (rq->refused)
+        return; /* refused on arrival: the body is read and dropped */
     if (dynbuf_add(&rq->body, data, n))
         return; /* past the cap: dropped, answered with 413 at the end */
 }
@@ -163,6 +167,10 @@ static int handle(struct http_request *rq, int *status, struct ferr *err)
         if (rq->srv->o.not_found)
             return rq->srv->o.not_found(rq, err);
         return ferr_set(err, FERR_ENDPOINT_NOT_FOUND, "no endpoint at '%.200s'", rq->path);
+    }
+    if (rq->refused) {
+        *err = rq->early;
+        return -1;
     }
     if (rq->body.overflow) {
         *status = 413;
@@ -206,6 +214,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         s->in_flight++;
         s->served++;
         pthread_mutex_unlock(&s->mu);
+        if (rq->route && !rq->arrived_late && !rq->nul_in_path && s->o.admit &&
+            s->o.admit(rq, &rq->early)) {
+            rq->refused = 1;
+            if (rq->early.code == FERR_OK)
+                ferr_set(&rq->early, FERR_INTERNAL_ERROR, "refused");
+        }
         if (streamed(rq) && rq->route->body->begin)
             (void)rq->route->body->begin(rq, &rq->early); /* a refusal is answered at the end */
         return MHD_YES;

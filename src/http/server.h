@@ -28,6 +28,12 @@ struct http_server_opts {
     int threads;               /* 0: a thread per connection; N: N polling threads */
     unsigned max_connections;  /* 0: libmicrohttpd's default */
     int access_log;            /* 1: a line per request on stderr */
+    /* Optional: runs once a request's headers are in and its route is
+     * found, before any of its body is read or streamed to the route (so
+     * an unauthenticated upload costs nothing). -1 with err set refuses
+     * it: the body is read and dropped, and err answered with its code's
+     * status (headers added by the hook go with it). */
+    http_handler_fn admit;
 };
 
 struct http_server;

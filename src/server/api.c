@@ -104,7 +104,11 @@ static int h_api(struct http_request *rq, struct ferr *err)
 {
     const struct api_op *op = http_route_of(rq)->arg;
     struct server_ctx *ctx = http_ctx(rq);
-    struct api_env env = {NULL, ctx->artifacts, 1, http_user(rq)}; /* exec_row: the store */
+    const struct principal *who = guard_principal(rq);
+    struct api_env env = {
+        NULL,        ctx->artifacts,
+        1,           http_user(rq),
+        who != NULL, who && who->is_admin && (!who->by_token || who->scopes.admin)};
     json_t *in = decode_request(rq, err);
     if (!in || add_path_params(rq, op, in, err)) {
         json_decref(in);
@@ -114,7 +118,13 @@ static int h_api(struct http_request *rq, struct ferr *err)
     void *resp = op->resp ? xcalloc(1, op->resp->size) : NULL;
     int rc = api_decode_request(op, in, req, err);
     if (!rc) {
-        rc = exec_row(ctx->exec, &env, op, req, resp, err);
+        rc = guard_check_row(ctx->guard, who, op, req, err);
+        if (!rc)
+            rc = exec_row(ctx->exec, &env, op, req, resp, err);
+        if (!rc) {
+            guard_after_row(ctx->guard, who, op, req, resp);
+            guard_filter_answer(ctx->guard, who, op, resp);
+        }
         api_release_request(op, req);
     }
     if (!rc) {

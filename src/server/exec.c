@@ -66,6 +66,11 @@ const char *exec_name(const struct exec *x)
     return x->name;
 }
 
+struct store *exec_store(const struct exec *x)
+{
+    return x->store;
+}
+
 int exec_row(struct exec *x, const struct api_env *env, const struct api_op *op, void *req,
              void *resp, struct ferr *err)
 {

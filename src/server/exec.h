@@ -25,6 +25,8 @@ void exec_close(struct exec *x);
 int exec_is_upstream(const struct exec *x);
 /* The backend for logs and messages (without credentials). */
 const char *exec_name(const struct exec *x);
+/* The local store; NULL when rows are forwarded to another server. */
+struct store *exec_store(const struct exec *x);
 
 /* Does op for req into resp, as api_exec does; env's store is filled in
  * here. Thread-safe. */

@@ -17,6 +17,7 @@
 #include "server/get_trace_artifact.h"
 #include "server/gateway_proxy.h"
 #include "server/ui_files.h"
+#include "store/auth.h"
 #include "base/env.h"
 #include "api/op.h"
 #include "server/ui.h"
@@ -47,13 +48,14 @@ static int h_version(struct http_request *rq, struct ferr *err)
     return http_respond_text(rq, 200, FERRY_VERSION_STRING);
 }
 
+/* Public: a load balancer's health check carries no credentials. */
 #define SERVER_ROW(id, nm, p, fn, loc, fld)                                                        \
     static const struct api_op id = {.name = nm,                                                   \
                                      .root = "",                                                   \
                                      .path = p,                                                    \
                                      .methods = HTTP_GET,                                          \
                                      .call = HTTP_GET,                                             \
-                                     .res = {ACCESS_READ, loc, fld},                               \
+                                     .res = {ACCESS_PUBLIC, loc, fld},                             \
                                      .stream = fn}
 SERVER_ROW(health, "health", "health", h_health, LOC_NONE, NULL);
 SERVER_ROW(version, "version", "version", h_version, LOC_NONE, NULL);
@@ -134,7 +136,8 @@ void server_print_routes(FILE *out)
                 sep = ",";
             }
         }
-        fprintf(out, " %s %s %s\n", routes[i].path, op->name, op->stream ? "stream" : "json");
+        fprintf(out, " %s %s %s %s %s\n", routes[i].path, op->name, op->stream ? "stream" : "json",
+                api_access_name(op->res.access), op->res.field ? op->res.field : "-");
     }
     api_routes_free(routes, n);
 }
@@ -163,16 +166,76 @@ static void on_idle(void *arg)
 #endif
 }
 
+/* Whether host is a loopback address: only this machine can reach it. */
+static int is_loopback(const char *host)
+{
+    return !strcmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1") ||
+           !strcmp(host, "[::1]");
+}
+
+/* Every row declares the access it needs (a row that does not would be
+ * open to anyone, or to no one, by accident). */
+static int check_rows(const struct http_route *routes, size_t n, struct ferr *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct api_op *op = routes[i].arg;
+        if (op->res.access == ACCESS_UNDECLARED)
+            return ferr_set(err, FERR_INTERNAL_ERROR, "operation '%s' declares no access",
+                            op->name);
+    }
+    return 0;
+}
+
+/* Authentication on: the first admin from FERRY_ADMIN_USERNAME (default
+ * "admin") and FERRY_ADMIN_PASSWORD when no such user exists yet; then
+ * there must be an admin, or nobody could ever log in to give rights. */
+static int start_guard(const struct server_opts *o, struct server_ctx *ctx, struct ferr *err)
+{
+    struct guard_opts go = {PERM_READ, 0, 0};
+    struct store *s = exec_store(ctx->exec);
+    const char *admin = env_get("ADMIN_USERNAME"), *password = env_get("ADMIN_PASSWORD");
+    int64_t admins = 0;
+    if (o->default_permission && perm_parse(o->default_permission, &go.default_perm, err))
+        return -1;
+    if (guard_new(&go, s, &ctx->guard, err))
+        return -1;
+    if (password && *password) {
+        struct user u;
+        struct ferr e = FERR_INIT;
+        if (!admin || !*admin)
+            admin = "admin";
+        if (!store_create_user(s, admin, password, 1, &u, &e)) {
+            log_info("created the admin user '%s' from FERRY_ADMIN_PASSWORD", admin);
+            user_release(&u);
+        } else if (e.code != FERR_RESOURCE_ALREADY_EXISTS) {
+            *err = e;
+            return -1;
+        }
+    }
+    if (store_count_admins(s, &admins, err))
+        return -1;
+    if (!admins)
+        return ferr_set(err, FERR_INVALID_STATE,
+                        "authentication is on (%s) but the store has no admin user: create one "
+                        "with `ferry users create NAME --admin --backend-store-uri %s`, or set "
+                        "FERRY_ADMIN_PASSWORD (and FERRY_ADMIN_USERNAME, default admin) for the "
+                        "first start",
+                        o->auth == 1 ? "--auth" : "bound to a non-loopback address",
+                        o->backend_store_uri);
+    return 0;
+}
+
 int server_run(const struct server_opts *o, struct ferr *err)
 {
     struct store_opts so = STORE_OPTS_INIT;
-    struct server_ctx ctx = {NULL, NULL, o->deployments_target};
+    struct server_ctx ctx = {NULL, NULL, o->deployments_target, NULL};
     struct http_server *http = NULL;
     size_t nroutes;
     struct http_route *routes = routes_new(&nroutes);
-    struct http_server_opts ho = {o->host,      o->port, routes,     nroutes,
-                                  NULL,         &ctx,    o->workers, (unsigned)o->max_connections,
-                                  o->access_log};
+    struct http_server_opts ho = {
+        o->host,       o->port,    routes,     nroutes,
+        NULL,          &ctx,       o->workers, (unsigned)o->max_connections,
+        o->access_log, guard_admit};
     int rc = -1;
     tune_malloc();
     so.group_commit = 1;
@@ -181,7 +244,18 @@ int server_run(const struct server_opts *o, struct ferr *err)
         ctx.deployments_target = env_get("DEPLOYMENTS_TARGET");
     if (!so.default_artifact_root && o->serve_artifacts)
         so.default_artifact_root = "mlflow-artifacts:";
-    if (http_server_new(&ho, &http, err) || exec_open(o->backend_store_uri, &so, &ctx.exec, err))
+    int auth = o->auth < 0 ? !is_loopback(o->host) : o->auth;
+    if (check_rows(routes, nroutes, err))
+        goto out;
+    if (o->auth == 0 && !is_loopback(o->host))
+        log_warn("authentication is off (--no-auth) on %s: anyone who reaches the port may do "
+                 "anything",
+                 o->host);
+    /* Listening first (a taken port is said before anything opens), but
+     * nothing is served before the guard stands: a server that would be
+     * open where it must not be never answers a request. */
+    if (http_server_new(&ho, &http, err) || exec_open(o->backend_store_uri, &so, &ctx.exec, err) ||
+        (auth && start_guard(o, &ctx, err)))
         goto out;
     if (o->default_artifact_root && exec_is_upstream(ctx.exec))
         log_warn("--default-artifact-root is ignored: the backend store %s gives new "
@@ -195,14 +269,16 @@ int server_run(const struct server_opts *o, struct ferr *err)
         goto out;
     printf("ferry server listening on http://%s:%d\n", o->host, http_server_port(http));
     fflush(stdout);
-    log_info("serving %s%s on http://%s:%d (%s)",
+    log_info("serving %s%s on http://%s:%d (%s; authentication %s)",
              exec_is_upstream(ctx.exec) ? "the tracking server " : "", exec_name(ctx.exec), o->host,
-             http_server_port(http), o->workers > 0 ? "thread pool" : "thread per connection");
+             http_server_port(http), o->workers > 0 ? "thread pool" : "thread per connection",
+             ctx.guard ? "on" : "off");
     http_server_wait(http, on_idle, &ctx);
     http_server_stop(http, 10000);
     rc = 0;
 out:
     http_server_free(http);
+    guard_free(ctx.guard);
     exec_close(ctx.exec); /* finishes queued writes, closes the database */
     artifact_repo_close(ctx.artifacts);
     api_routes_free(routes, nroutes);

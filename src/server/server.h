@@ -18,11 +18,13 @@ struct server_opts {
     int max_connections;               /* default 1024 */
     int access_log;                    /* 1: one line per request on stderr */
     const char *deployments_target;    /* gateway-proxy's target; NULL: MLFLOW_DEPLOYMENTS_TARGET */
+    int auth;                          /* 1 on, 0 off, -1 (default): on unless bound to loopback */
+    const char *default_permission;    /* with auth: on resources without one; NULL: READ */
 };
 
 #define SERVER_OPTS_INIT                                                                           \
     {                                                                                              \
-        "127.0.0.1", 5000, "ferry.db", NULL, NULL, 1, 0, 1024, 1, NULL                             \
+        "127.0.0.1", 5000, "ferry.db", NULL, NULL, 1, 0, 1024, 1, NULL, -1, NULL                   \
     }
 
 /* Serves until SIGTERM or SIGINT, then stops accepting, lets requests in
@@ -32,8 +34,10 @@ struct server_opts {
 int server_run(const struct server_opts *opts, struct ferr *err) WARN_UNUSED;
 
 /* One line per route the server answers: its methods (comma-separated),
- * its path template, the operation's name and "json" (an API row) or
- * "stream" (answered by its own handler). */
+ * its path template, the operation's name, "json" (an API row) or
+ * "stream" (answered by its own handler), the access it needs (api/op.h:
+ * PUBLIC, READ, ..., ADMIN, SELF) and the request field that locates what
+ * it touches ("-": none). */
 void server_print_routes(FILE *out);
 
 #endif

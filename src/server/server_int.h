@@ -7,11 +7,13 @@
 #include "server/server.h"
 #include "artifacts/repo.h"
 #include "server/exec.h"
+#include "server/guard.h"
 
 struct server_ctx {
     struct exec *exec;               /* the store, or the upstream server */
     struct artifact_repo *artifacts; /* --artifacts-destination; NULL: not served */
     const char *deployments_target;  /* the gateway behind gateway-proxy; NULL: none */
+    struct guard *guard;             /* authentication and permissions; NULL: off */
 };
 
 #endif

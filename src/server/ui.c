@@ -53,17 +53,20 @@ static int ui_answer(struct http_request *rq, struct ferr *err)
     return http_respond_static(rq, not_modified ? 304 : 200, a->type, gz ? a->gz : a->raw, len);
 }
 
-#define UI_ROW(id, p)                                                                              \
+/* The page asks for credentials (so a browser shows its login prompt);
+ * the bundle it loads holds no data and is public, as in MLflow. */
+#define UI_ROW(id, p, acc)                                                                         \
     static const struct api_op id = {.name = "ui/" p,                                              \
                                      .root = "",                                                   \
                                      .path = p,                                                    \
                                      .methods = HTTP_ANY_METHOD,                                   \
                                      .call = HTTP_GET,                                             \
+                                     .res = {acc, LOC_NONE, NULL},                                 \
                                      .stream = ui_answer,                                          \
                                      .body = &http_body_drop}
-UI_ROW(root_page, "");
-UI_ROW(index_html, "index.html");
-UI_ROW(static_files, "static/{file...}");
+UI_ROW(root_page, "", ACCESS_READ);
+UI_ROW(index_html, "index.html", ACCESS_READ);
+UI_ROW(static_files, "static/{file...}", ACCESS_PUBLIC);
 
 static const struct api_op *const ui_ops[] = {&root_page, &index_html, &static_files};
 const struct api_area ui_area = {"ui", ui_ops, sizeof(ui_ops) / sizeof(*ui_ops)};

@@ -294,7 +294,8 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
                                   &s,
                                   pool ? o->workers : 0,
                                   0,
-                                  0};
+                                  0,
+                                  NULL};
     if (http_server_new(&ho, &http, err)) {
         model_free(s.model);
         return -1;

@@ -219,8 +219,8 @@ int store_update_permission(struct store *s, enum res_kind kind, const char *key
     return s->auth->put_perm(s, kind, key, username, perm, 0, NULL, err);
 }
 
-int store_get_permission(struct store *s, enum res_kind kind, const char *key,
-                         const char *username, struct resource_perm *out, struct ferr *err)
+int store_get_permission(struct store *s, enum res_kind kind, const char *key, const char *username,
+                         struct resource_perm *out, struct ferr *err)
 {
     AUTH_OPS(s, err);
     if (check_key(kind, key, err) || check_username(username, err))
@@ -244,9 +244,9 @@ int store_lookup_permission(struct store *s, enum res_kind kind, const char *key
     return s->auth->lookup_perm(s, kind, key, user_id, out, found, err);
 }
 
-int store_create_token(struct store *s, const char *username, const char *name,
-                       const char *scopes, int64_t lifetime_ms, struct sbuf *secret,
-                       struct token_info *out, struct ferr *err)
+int store_create_token(struct store *s, const char *username, const char *name, const char *scopes,
+                       int64_t lifetime_ms, struct sbuf *secret, struct token_info *out,
+                       struct ferr *err)
 {
     AUTH_OPS(s, err);
     struct token_scopes sc;

@@ -57,9 +57,8 @@ int store_create_permission(struct store *s, enum res_kind kind, const char *key
                             struct ferr *err) WARN_UNUSED;
 int store_update_permission(struct store *s, enum res_kind kind, const char *key,
                             const char *username, enum perm perm, struct ferr *err) WARN_UNUSED;
-int store_get_permission(struct store *s, enum res_kind kind, const char *key,
-                         const char *username, struct resource_perm *out,
-                         struct ferr *err) WARN_UNUSED;
+int store_get_permission(struct store *s, enum res_kind kind, const char *key, const char *username,
+                         struct resource_perm *out, struct ferr *err) WARN_UNUSED;
 /* username NULL: every user's permission on the resource (a registered
  * model deleted, so a new one of its name starts clean); none is fine. */
 int store_delete_permission(struct store *s, enum res_kind kind, const char *key,
@@ -72,9 +71,9 @@ int store_lookup_permission(struct store *s, enum res_kind kind, const char *key
 /* A new token for username, named name, with scopes (token_scopes_parse's
  * form) and a lifetime (0: none). The secret goes to *secret; it is shown
  * this once and stored only as a digest. */
-int store_create_token(struct store *s, const char *username, const char *name,
-                       const char *scopes, int64_t lifetime_ms, struct sbuf *secret,
-                       struct token_info *out, struct ferr *err) WARN_UNUSED;
+int store_create_token(struct store *s, const char *username, const char *name, const char *scopes,
+                       int64_t lifetime_ms, struct sbuf *secret, struct token_info *out,
+                       struct ferr *err) WARN_UNUSED;
 /* username NULL: every user's. Newest first. */
 int store_list_tokens(struct store *s, const char *username, struct token_info_list *out,
                       struct ferr *err) WARN_UNUSED;
@@ -112,8 +111,8 @@ struct store_auth_ops {
     int (*create_token)(struct store *s, const struct token_info *t, const char *digest,
                         struct ferr *err);
     /* The token of a digest with its user: RESOURCE_DOES_NOT_EXIST when none. */
-    int (*find_token)(struct store *s, const char *digest, struct token_info *out,
-                      int64_t *user_id, int *is_admin, struct ferr *err);
+    int (*find_token)(struct store *s, const char *digest, struct token_info *out, int64_t *user_id,
+                      int *is_admin, struct ferr *err);
     int (*list_tokens)(struct store *s, const char *username, struct token_info_list *out,
                        struct ferr *err);
     int (*revoke_token)(struct store *s, const char *id, const char *only_user, int64_t now_ms,

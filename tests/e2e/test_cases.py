@@ -247,7 +247,7 @@ def _routes(ferry):
     assert p.returncode == 0, p.stderr
     routes = []
     for line in p.stdout.decode("utf-8").splitlines():
-        methods, path, name, kind = line.split(" ")
+        methods, path, name, kind, _access, _field = line.split(" ")
         routes.append((set(methods.split(",")), path, name, kind))
     return routes
 

@@ -111,8 +111,9 @@ static int load_perms(struct sq_conn *c, int64_t user, const char *username, str
         return -1;
     sqlite3_bind_int64(st, 1, user);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        struct resource_perm_list *l =
-            sqlite3_column_int(st, 0) == RES_EXPERIMENT ? &out->experiment_perms : &out->model_perms;
+        struct resource_perm_list *l = sqlite3_column_int(st, 0) == RES_EXPERIMENT
+                                           ? &out->experiment_perms
+                                           : &out->model_perms;
         ALLOC_GROW(l->v, l->n + 1, l->alloc);
         l->v[l->n++] =
             (struct resource_perm){sq_col_str(st, 1), xstrdup(username), user, col_perm(st, 2)};
@@ -239,8 +240,8 @@ static int sq_delete_user(struct store *s, const char *username, struct ferr *er
 }
 
 /* One integer from a query with at most one text parameter. */
-static int read_int(struct store *s, const char *sql, const char *param, int64_t *out,
-                    int *found, struct ferr *err)
+static int read_int(struct store *s, const char *sql, const char *param, int64_t *out, int *found,
+                    struct ferr *err)
 {
     struct sq *sq = (struct sq *)s;
     struct sq_conn *c = sq_reader_get(sq, err);
@@ -414,7 +415,8 @@ static int sq_lookup_perm(struct store *s, enum res_kind kind, const char *key, 
         *found = step == SQLITE_ROW;
         if (step == SQLITE_ROW)
             *out = col_perm(st, 0);
-        rc = step == SQLITE_ROW || step == SQLITE_DONE ? 0 : sq_fail(c, "reading a permission", err);
+        rc =
+            step == SQLITE_ROW || step == SQLITE_DONE ? 0 : sq_fail(c, "reading a permission", err);
         sqlite3_reset(st);
     }
     sq_reader_put(sq, c);
@@ -557,8 +559,7 @@ static int do_revoke_token(struct sq *sq, struct sq_conn *c, void *arg, struct f
     if (sqlite3_step(st) != SQLITE_DONE)
         return sq_fail(c, "revoking a token", err);
     if (!sqlite3_changes(c->db))
-        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "Token with id=%.100s not found",
-                        a->id);
+        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "Token with id=%.100s not found", a->id);
     return 0;
 }
 

@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: MIT */
+#include "server/guard.h"
+#include "server/server_int.h"
+#include "api/registry_ops.h"
+#include "api/tracking_ops.h"
+#include "base/b64.h"
+#include "base/ftime.h"
+#include "base/log.h"
+#include "base/secret.h"
+#include "base/xalloc.h"
+
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/banned.h"
+
+#define CACHE_SLOTS      1024
+#define LIMIT_SLOTS      256
+#define DEFAULT_CACHE_S  30
+#define DEFAULT_FAILURES 10
+#define WINDOW_NS        (60LL * 1000000000LL)
+
+/* A verified credential: the HMAC of what was presented, and who it is. */
+struct cred {
+    unsigned char key[32];
+    int64_t expires_ns;
+    uint64_t generation;
+    struct principal who;
+};
+
+/* Failed logins of one client address in the current minute. */
+struct failures {
+    char addr[48];
+    int64_t window_start_ns;
+    int count;
+};
+
+struct guard {
+    struct guard_opts o;
+    struct store *store;
+    unsigned char key[32]; /* for the cache's HMACs, made at start, never stored */
+    pthread_mutex_t mu;
+    uint64_t generation; /* bumped when users or tokens change: the cache starts over */
+    struct cred cache[CACHE_SLOTS];
+    struct failures limits[LIMIT_SLOTS];
+};
+
+int guard_new(const struct guard_opts *o, struct store *s, struct guard **out, struct ferr *err)
+{
+    if (!s)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "authentication needs a local backend store (sqlite:...); with "
+                        "--backend-store-uri http(s)://... let the upstream server authenticate");
+    struct guard *g = xcalloc(1, sizeof(*g));
+    g->o = *o;
+    if (!g->o.cache_seconds)
+        g->o.cache_seconds = DEFAULT_CACHE_S;
+    if (!g->o.max_failures)
+        g->o.max_failures = DEFAULT_FAILURES;
+    g->store = s;
+    g->generation = 1;
+    pthread_mutex_init(&g->mu, NULL);
+    if (secret_random(g->key, sizeof(g->key), err)) {
+        guard_free(g);
+        return -1;
+    }
+    *out = g;
+    return 0;
+}
+
+void guard_free(struct guard *g)
+{
+    if (!g)
+        return;
+    for (size_t i = 0; i < CACHE_SLOTS; i++)
+        principal_release(&g->cache[i].who);
+    pthread_mutex_destroy(&g->mu);
+    OPENSSL_cleanse(g->key, sizeof(g->key));
+    free(g);
+}
+
+static void principal_copy(struct principal *dst, const struct principal *src)
+{
+    *dst = *src;
+    dst->username = xstrdup(src->username);
+}
+
+static void principal_free(void *p)
+{
+    principal_release(p);
+    free(p);
+}
+
+/* ---------- the credential cache ---------- */
+
+static int cache_key(struct guard *g, char kind, const char *a, const char *b,
+                     unsigned char key[32])
+{
+    struct sbuf sb = SBUF_INIT;
+    sbuf_addch(&sb, kind);
+    sbuf_add(&sb, a, strlen(a) + 1); /* with the NUL: "ab"+"c" is not "a"+"bc" */
+    if (b)
+        sbuf_add(&sb, b, strlen(b));
+    int rc = secret_hmac(g->key, sb.buf, sb.len, key);
+    OPENSSL_cleanse(sb.buf, sb.len);
+    sbuf_release(&sb);
+    return rc;
+}
+
+static int cache_get(struct guard *g, const unsigned char key[32], struct principal *out)
+{
+    struct cred *c = &g->cache[(key[0] | (unsigned)key[1] << 8) % CACHE_SLOTS];
+    int hit = 0;
+    pthread_mutex_lock(&g->mu);
+    if (c->who.username && c->generation == g->generation && c->expires_ns > ftime_mono_ns() &&
+        secret_equal(c->key, key, 32)) {
+        principal_copy(out, &c->who);
+        hit = 1;
+    }
+    pthread_mutex_unlock(&g->mu);
+    return hit;
+}
+
+static void cache_put(struct guard *g, const unsigned char key[32], const struct principal *who,
+                      uint64_t generation)
+{
+    struct cred *c = &g->cache[(key[0] | (unsigned)key[1] << 8) % CACHE_SLOTS];
+    pthread_mutex_lock(&g->mu);
+    if (generation == g->generation) { /* nothing changed while the KDF ran */
+        principal_release(&c->who);
+        memcpy(c->key, key, 32);
+        c->expires_ns = ftime_mono_ns() + (int64_t)g->o.cache_seconds * 1000000000LL;
+        c->generation = generation;
+        principal_copy(&c->who, who);
+    }
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void cache_forget_all(struct guard *g)
+{
+    pthread_mutex_lock(&g->mu);
+    g->generation++;
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* ---------- failed logins ---------- */
+
+static struct failures *failures_of(struct guard *g, const char *addr)
+{
+    size_t h = 5381;
+    for (const char *p = addr; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    return &g->limits[h % LIMIT_SLOTS];
+}
+
+/* Seconds until addr may try again; 0 when it may now. */
+static int blocked_for(struct guard *g, const char *addr)
+{
+    struct failures *f = failures_of(g, addr);
+    int64_t now = ftime_mono_ns();
+    int wait = 0;
+    pthread_mutex_lock(&g->mu);
+    if (!strcmp(f->addr, addr) && now - f->window_start_ns < WINDOW_NS &&
+        f->count >= g->o.max_failures)
+        wait = (int)((WINDOW_NS - (now - f->window_start_ns)) / 1000000000LL) + 1;
+    pthread_mutex_unlock(&g->mu);
+    return wait;
+}
+
+static void note_failure(struct guard *g, const char *addr)
+{
+    struct failures *f = failures_of(g, addr);
+    int64_t now = ftime_mono_ns();
+    pthread_mutex_lock(&g->mu);
+    if (strcmp(f->addr, addr) || now - f->window_start_ns >= WINDOW_NS) {
+        snprintf(f->addr, sizeof(f->addr), "%s", addr);
+        f->window_start_ns = now;
+        f->count = 0;
+    }
+    f->count++;
+    pthread_mutex_unlock(&g->mu);
+}
+
+/* ---------- authentication ---------- */
+
+/* "Basic <base64 user:password>" into user and password (owned by out). */
+static int parse_basic(const char *v, struct sbuf *user, const char **password)
+{
+    struct sbuf raw = SBUF_INIT;
+    while (*v == ' ')
+        v++;
+    if (b64_decode(&raw, v) || memchr(raw.buf, '\0', raw.len) || !memchr(raw.buf, ':', raw.len)) {
+        sbuf_release(&raw);
+        return -1;
+    }
+    *user = raw;
+    char *colon = strchr(user->buf, ':');
+    *colon = '\0';
+    *password = colon + 1;
+    return 0;
+}
+
+static int challenge(struct http_request *rq, struct ferr *err, const char *why)
+{
+    http_add_header(rq, "WWW-Authenticate", "Basic realm=\"ferry\", charset=\"UTF-8\"");
+    return ferr_set(err, FERR_UNAUTHENTICATED,
+                    "You are not authenticated%s%s. Send HTTP basic auth "
+                    "(MLFLOW_TRACKING_USERNAME, MLFLOW_TRACKING_PASSWORD) or an API token "
+                    "(Authorization: Bearer, MLFLOW_TRACKING_TOKEN).",
+                    why ? ": " : "", why ? why : "");
+}
+
+/* Checks the request's credential; *who filled on success. */
+static int authenticate(struct guard *g, struct http_request *rq, struct principal *who,
+                        struct ferr *err)
+{
+    const char *h = http_header(rq, "Authorization");
+    char addr[48];
+    unsigned char key[32];
+    if (!h || !*h)
+        return challenge(rq, err, NULL);
+    http_client_addr(rq, addr, sizeof(addr));
+    int wait = blocked_for(g, addr);
+    if (wait) {
+        char retry[16];
+        snprintf(retry, sizeof(retry), "%d", wait);
+        http_add_header(rq, "Retry-After", retry);
+        return ferr_set(err, FERR_REQUEST_LIMIT_EXCEEDED,
+                        "too many failed logins from %s; try again in %d s", addr, wait);
+    }
+    int bearer = !strncasecmp(h, "Bearer ", 7), basic = !strncasecmp(h, "Basic ", 6);
+    struct sbuf user = SBUF_INIT;
+    const char *password = NULL;
+    if (!bearer && (!basic || parse_basic(h + 6, &user, &password)))
+        return challenge(rq, err, "the Authorization header is neither Basic nor Bearer");
+    const char *token = bearer ? h + 7 + strspn(h + 7, " ") : NULL;
+    int keyed = !cache_key(g, bearer ? 't' : 'b', bearer ? token : user.buf, password, key);
+    int rc = 0;
+    if (!keyed || !cache_get(g, key, who)) {
+        uint64_t generation;
+        pthread_mutex_lock(&g->mu);
+        generation = g->generation;
+        pthread_mutex_unlock(&g->mu);
+        rc = bearer ? store_authenticate_token(g->store, token, who, err)
+                    : store_authenticate(g->store, user.buf, password, who, err);
+        if (!rc && keyed)
+            cache_put(g, key, who, generation);
+    }
+    if (user.buf)
+        OPENSSL_cleanse(user.buf, user.len);
+    sbuf_release(&user);
+    if (rc && err->code == FERR_UNAUTHENTICATED) {
+        note_failure(g, addr);
+        struct ferr why = *err;
+        return challenge(rq, err, why.msg);
+    }
+    return rc;
+}
+
+/* ---------- authorization ---------- */
+
+static enum perm needed(enum api_access a)
+{
+    switch (a) {
+    case ACCESS_READ:
+        return PERM_READ;
+    case ACCESS_USE:
+        return PERM_USE;
+    case ACCESS_EDIT:
+        return PERM_EDIT;
+    default: /* DELETE, MANAGE */
+        return PERM_MANAGE;
+    }
+}
+
+static int denied(struct ferr *err)
+{
+    return ferr_set(err, FERR_PERMISSION_DENIED, "Permission denied");
+}
+
+static int acts_as_admin(const struct principal *who)
+{
+    return who->is_admin && (!who->by_token || who->scopes.admin);
+}
+
+/* who's permission on one resource, bounded by a token's scope. */
+static int permission_on(struct guard *g, const struct principal *who, enum res_kind kind,
+                         const char *key, enum perm *out, struct ferr *err)
+{
+    int found = 0;
+    if (store_lookup_permission(g->store, kind, key, who->user_id, out, &found, err))
+        return -1;
+    if (!found)
+        *out = g->o.default_perm;
+    if (who->by_token && who->scopes.max[kind] < *out)
+        *out = who->scopes.max[kind];
+    return 0;
+}
+
+static int check_target(struct guard *g, const struct principal *who, const struct api_op *op,
+                        const struct api_target *t, struct ferr *err)
+{
+    enum api_access a = op->res.access;
+    enum perm need = needed(a), have;
+    if (a == ACCESS_PUBLIC || acts_as_admin(who))
+        return 0;
+    if (a == ACCESS_UNDECLARED || a == ACCESS_ADMIN)
+        return denied(err);
+    if (a == ACCESS_SELF)
+        return !t->username || !*t->username || !strcmp(t->username, who->username) ? 0
+                                                                                    : denied(err);
+    switch (t->loc) {
+    case LOC_NONE: /* global: reading (answers filtered) is anyone's; the rest an admin's */
+        return a == ACCESS_READ || a == ACCESS_USE ? 0 : denied(err);
+    case LOC_NEW_EXPERIMENT:
+        return who->by_token && who->scopes.max[RES_EXPERIMENT] < PERM_EDIT ? denied(err) : 0;
+    case LOC_NEW_MODEL:
+        return who->by_token && who->scopes.max[RES_REGISTERED_MODEL] < PERM_EDIT ? denied(err) : 0;
+    default:
+        break;
+    }
+    for (size_t i = 0; i < t->nexperiments; i++) {
+        if (permission_on(g, who, RES_EXPERIMENT, t->experiment_ids[i], &have, err))
+            return -1;
+        if (have < need)
+            return denied(err);
+    }
+    if (t->model_name) {
+        if (permission_on(g, who, RES_REGISTERED_MODEL, t->model_name, &have, err))
+            return -1;
+        if (have < need)
+            return denied(err);
+    }
+    return 0;
+}
+
+int guard_check_row(struct guard *g, const struct principal *who, const struct api_op *op,
+                    const void *req, struct ferr *err)
+{
+    struct api_target t;
+    if (!g || op->res.access == ACCESS_PUBLIC || (who && acts_as_admin(who)))
+        return 0;
+    if (!who)
+        return ferr_set(err, FERR_UNAUTHENTICATED, "You are not authenticated.");
+    if (api_resolve_target(op, req, g->store, &t, err))
+        return -1;
+    int rc = check_target(g, who, op, &t, err);
+    api_target_release(&t);
+    return rc;
+}
+
+/* A streaming row's locator field, from its path or its query. */
+static const char *locator_value(struct http_request *rq, const struct api_op *op)
+{
+    size_t len;
+    const char *v;
+    if (!op->res.field)
+        return NULL;
+    if ((v = http_param(rq, op->res.field)))
+        return v;
+    v = http_query(rq, op->res.field, &len);
+    if (!v && !strcmp(op->res.field, "run_id")) /* MLflow's old name, as the rows take it */
+        v = http_query(rq, "run_uuid", &len);
+    return v;
+}
+
+int guard_admit(struct http_request *rq, struct ferr *err)
+{
+    struct server_ctx *ctx = http_ctx(rq);
+    struct guard *g = ctx->guard;
+    const struct api_op *op = http_route_of(rq)->arg;
+    if (!g || op->res.access == ACCESS_PUBLIC)
+        return 0;
+    struct principal *who = xcalloc(1, sizeof(*who));
+    if (authenticate(g, rq, who, err)) {
+        free(who);
+        return -1;
+    }
+    http_set_user(rq, who->username);
+    http_set_principal(rq, who, principal_free);
+    if (!op->stream || acts_as_admin(who))
+        return 0; /* JSON rows: checked once decoded (guard_check_row) */
+    struct api_target t;
+    if (api_resolve_value(op, locator_value(rq, op), g->store, &t, err))
+        return -1;
+    int rc = check_target(g, who, op, &t, err);
+    api_target_release(&t);
+    return rc;
+}
+
+const struct principal *guard_principal(const struct http_request *rq)
+{
+    return http_principal(rq);
+}
+
+/* ---------- what follows from an operation ---------- */
+
+void guard_after_row(struct guard *g, const struct principal *who, const struct api_op *op,
+                     const void *req, const void *resp)
+{
+    struct ferr err = FERR_INIT;
+    struct api_target t;
+    if (!g || !who)
+        return;
+    const char *name = op->name;
+    if (op->call != HTTP_GET && (!strncmp(name, "users/", 6) || !strncmp(name, "tokens/", 7))) {
+        cache_forget_all(g); /* a password, an admin flag or a token changed */
+        return;
+    }
+    int create_exp = !strcmp(name, "experiments/create");
+    int create_model = !strcmp(name, "registered-models/create");
+    int delete_model = !strcmp(name, "registered-models/delete");
+    if (!create_exp && !create_model && !delete_model)
+        return;
+    if (create_exp) {
+        const struct rs_experiment_id *r = resp;
+        if (r->experiment_id && store_create_permission(g->store, RES_EXPERIMENT, r->experiment_id,
+                                                        who->username, PERM_MANAGE, NULL, &err))
+            log_warn("could not give %s MANAGE on experiment %s: %s", who->username,
+                     r->experiment_id, err.msg);
+        return;
+    }
+    if (api_resolve_target(op, req, g->store, &t, &err) || !t.model_name) {
+        api_target_release(&t);
+        return;
+    }
+    if (create_model && store_create_permission(g->store, RES_REGISTERED_MODEL, t.model_name,
+                                                who->username, PERM_MANAGE, NULL, &err))
+        log_warn("could not give %s MANAGE on registered model %s: %s", who->username, t.model_name,
+                 err.msg);
+    if (delete_model &&
+        store_delete_permission(g->store, RES_REGISTERED_MODEL, t.model_name, NULL, &err))
+        log_warn("could not delete the permissions on registered model %s: %s", t.model_name,
+                 err.msg);
+    api_target_release(&t);
+}
+
+static int may_read(struct guard *g, const struct principal *who, enum res_kind kind,
+                    const char *key)
+{
+    struct ferr err = FERR_INIT;
+    enum perm have;
+    return !permission_on(g, who, kind, key, &have, &err) && have >= PERM_READ;
+}
+
+void guard_filter_answer(struct guard *g, const struct principal *who, const struct api_op *op,
+                         void *resp)
+{
+    if (!g || !who || acts_as_admin(who))
+        return;
+    size_t k = 0;
+    if (op == &api_experiments_search) {
+        struct experiment_list *l = resp;
+        for (size_t i = 0; i < l->n; i++) {
+            if (may_read(g, who, RES_EXPERIMENT, l->v[i].experiment_id))
+                l->v[k++] = l->v[i];
+            else
+                experiment_release(&l->v[i]);
+        }
+        l->n = k;
+    } else if (op == &api_registered_models_search) {
+        struct registered_model_list *l = resp;
+        for (size_t i = 0; i < l->n; i++) {
+            if (may_read(g, who, RES_REGISTERED_MODEL, l->v[i].name))
+                l->v[k++] = l->v[i];
+            else
+                registered_model_release(&l->v[i]);
+        }
+        l->n = k;
+    } else if (op == &api_model_versions_search) {
+        struct model_version_list *l = resp;
+        for (size_t i = 0; i < l->n; i++) {
+            if (may_read(g, who, RES_REGISTERED_MODEL, l->v[i].name))
+                l->v[k++] = l->v[i];
+            else
+                model_version_release(&l->v[i]);
+        }
+        l->n = k;
+    }
+}
