@@ -379,8 +379,8 @@ static int x_tokens_revoke(const struct api_env *env, const struct api_op *op, v
 
 #define ROW(nm, rt, p, m, rq, rs, fn, a, acc, loc, fld)                                            \
     {                                                                                              \
-        .name = nm, .root = rt, .path = p, .methods = m, .call = m, .max_body = API_BODY_SMALL,    \
-        .req = rq, .resp = rs, .exec = fn, .arg = a, .res = {                                      \
+        .name = nm, .root = rt, .path = p, .methods = m, .call = m, .flags = OP_AUTH | OP_AJAX,    \
+        .max_body = API_BODY_SMALL, .req = rq, .resp = rs, .exec = fn, .arg = a, .res = {          \
             acc,                                                                                   \
             loc,                                                                                   \
             fld                                                                                    \

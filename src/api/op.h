@@ -161,6 +161,7 @@ typedef int (*api_exec_fn)(const struct api_env *env, const struct api_op *op, v
 enum api_op_flags {
     OP_AJAX = 1 << 0,       /* also served under /ajax-api/ (MLflow's UI prefix) */
     OP_IDEMPOTENT = 1 << 1, /* the REST transport may send it twice (retries) */
+    OP_AUTH = 1 << 2,       /* users, permissions, tokens: a server serves it only with auth on */
 };
 
 struct api_op {

@@ -13,7 +13,7 @@
 
 /* A password's hash, self-describing so parameters can grow later:
  * "scrypt$<log2 N>$<r>$<p>$<salt, base64>$<hash, base64>". scrypt with
- * N = 2^15, r = 8, p = 1 costs 32 MiB and some tens of milliseconds, so a
+ * N = 2^15, r = 8, p = 1 costs 32 MiB and 0.2-0.5 s on a small VM, so a
  * caller verifies a password once and caches the outcome (server/guard.c).
  * INTERNAL_ERROR when OpenSSL fails. */
 int secret_hash_password(const char *password, struct sbuf *out, struct ferr *err) WARN_UNUSED;

@@ -109,6 +109,13 @@ static int h_api(struct http_request *rq, struct ferr *err)
         NULL,        ctx->artifacts,
         1,           http_user(rq),
         who != NULL, who && who->is_admin && (!who->by_token || who->scopes.admin)};
+    /* Without authentication there is no one to give rights to: MLflow
+     * too serves these only with its basic-auth app. */
+    if ((op->flags & OP_AUTH) && !ctx->guard)
+        return ferr_set(err, FERR_ENDPOINT_NOT_FOUND,
+                        "users, permissions and tokens are served only by a server with "
+                        "authentication on (ferry server --auth); on the database file, use "
+                        "`ferry users` and `ferry tokens`");
     json_t *in = decode_request(rq, err);
     if (!in || add_path_params(rq, op, in, err)) {
         json_decref(in);

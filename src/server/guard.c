@@ -23,6 +23,9 @@
 #define DEFAULT_CACHE_S  30
 #define DEFAULT_FAILURES 10
 #define WINDOW_NS        (60LL * 1000000000LL)
+/* Password checks at once: each holds 32 MiB for scrypt, so a burst of new
+ * (or wrong) credentials costs at most this many times that, and waits. */
+#define KDF_SLOTS 2
 
 /* A verified credential: the HMAC of what was presented, and who it is. */
 struct cred {
@@ -45,6 +48,8 @@ struct guard {
     unsigned char key[32]; /* for the cache's HMACs, made at start, never stored */
     pthread_mutex_t mu;
     uint64_t generation; /* bumped when users or tokens change: the cache starts over */
+    pthread_cond_t kdf_free;
+    int kdf_running;
     struct cred cache[CACHE_SLOTS];
     struct failures limits[LIMIT_SLOTS];
 };
@@ -64,6 +69,7 @@ int guard_new(const struct guard_opts *o, struct store *s, struct guard **out, s
     g->store = s;
     g->generation = 1;
     pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->kdf_free, NULL);
     if (secret_random(g->key, sizeof(g->key), err)) {
         guard_free(g);
         return -1;
@@ -79,6 +85,7 @@ void guard_free(struct guard *g)
     for (size_t i = 0; i < CACHE_SLOTS; i++)
         principal_release(&g->cache[i].who);
     pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->kdf_free);
     OPENSSL_cleanse(g->key, sizeof(g->key));
     free(g);
 }
@@ -245,8 +252,20 @@ static int authenticate(struct guard *g, struct http_request *rq, struct princip
         pthread_mutex_lock(&g->mu);
         generation = g->generation;
         pthread_mutex_unlock(&g->mu);
-        rc = bearer ? store_authenticate_token(g->store, token, who, err)
-                    : store_authenticate(g->store, user.buf, password, who, err);
+        if (bearer) {
+            rc = store_authenticate_token(g->store, token, who, err);
+        } else {
+            pthread_mutex_lock(&g->mu);
+            while (g->kdf_running >= KDF_SLOTS)
+                pthread_cond_wait(&g->kdf_free, &g->mu);
+            g->kdf_running++;
+            pthread_mutex_unlock(&g->mu);
+            rc = store_authenticate(g->store, user.buf, password, who, err);
+            pthread_mutex_lock(&g->mu);
+            g->kdf_running--;
+            pthread_cond_signal(&g->kdf_free);
+            pthread_mutex_unlock(&g->mu);
+        }
         if (!rc && keyed)
             cache_put(g, key, who, generation);
     }

@@ -251,11 +251,15 @@ int server_run(const struct server_opts *o, struct ferr *err)
         log_warn("authentication is off (--no-auth) on %s: anyone who reaches the port may do "
                  "anything",
                  o->host);
-    /* Listening first (a taken port is said before anything opens), but
-     * nothing is served before the guard stands: a server that would be
-     * open where it must not be never answers a request. */
-    if (http_server_new(&ho, &http, err) || exec_open(o->backend_store_uri, &so, &ctx.exec, err) ||
-        (auth && start_guard(o, &ctx, err)))
+    /* With authentication the guard stands before the port is bound: a
+     * server that would be open where it must not be never listens.
+     * Without, listening comes first (a taken port is said before anything
+     * opens). */
+    if (auth && (exec_open(o->backend_store_uri, &so, &ctx.exec, err) ||
+                 start_guard(o, &ctx, err) || http_server_new(&ho, &http, err)))
+        goto out;
+    if (!auth &&
+        (http_server_new(&ho, &http, err) || exec_open(o->backend_store_uri, &so, &ctx.exec, err)))
         goto out;
     if (o->default_artifact_root && exec_is_upstream(ctx.exec))
         log_warn("--default-artifact-root is ignored: the backend store %s gives new "

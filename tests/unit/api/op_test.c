@@ -48,6 +48,16 @@ TEST(every_row_is_well_formed)
             struct ferr err = FERR_INIT;
             ASSERT_OK(http_router_new(&rt, 1, &r, &err), &err);
             http_router_free(r);
+            /* every row says who may call it (server/guard.c checks it) */
+            if (op->res.access == ACCESS_UNDECLARED)
+                FAIL_AT("row '%s' declares no access", op->name);
+            if ((op->res.loc == LOC_NONE || op->res.loc == LOC_NEW_EXPERIMENT ||
+                 op->res.loc == LOC_NEW_MODEL) &&
+                op->res.access != ACCESS_READ && op->res.access != ACCESS_EDIT &&
+                op->res.access != ACCESS_ADMIN && op->res.access != ACCESS_SELF &&
+                op->res.access != ACCESS_PUBLIC)
+                FAIL_AT("row '%s' needs %s on nothing it locates", op->name,
+                        api_access_name(op->res.access));
             /* a locator reads a field the request has */
             if (op->res.field && !op->stream && !field(op->req, op->res.field))
                 FAIL_AT("row '%s' locates its resource by '%s', which it does not take", op->name,
