@@ -6,7 +6,8 @@
 -- Each wrk thread logs its own key ("wrk_t1", "wrk_t2", ...) with steps 1, 2,
 -- 3, ... so no two requests write the same point, and the number stored can
 -- be checked afterwards with metrics/get-history. Only RUN_ID is required;
--- METRIC_PREFIX changes the key prefix (default "wrk_t").
+-- METRIC_PREFIX changes the key prefix (default "wrk_t"); AUTHORIZATION, when set, is
+-- sent as the Authorization header ("Basic ...", "Bearer ...") of every request.
 
 local run_id = os.getenv("RUN_ID")
 local prefix = os.getenv("METRIC_PREFIX") or "wrk_t"
@@ -26,6 +27,10 @@ function init(args)
    counter = 0
    ts0 = os.time() * 1000
    headers = { ["Content-Type"] = "application/json" }
+   local auth = os.getenv("AUTHORIZATION")
+   if auth and auth ~= "" then
+      headers["Authorization"] = auth
+   end
    path = "/api/2.0/mlflow/runs/log-metric"
 end
 

@@ -656,11 +656,11 @@ static void add_experiment(struct api_target *t, const char *id)
 
 static int add_run(struct api_target *t, struct store *s, const char *run_id, struct ferr *err)
 {
-    struct run run;
-    if (store_get_run(s, run_id, &run, err))
+    char *experiment_id;
+    if (store_run_experiment(s, run_id, &experiment_id, err))
         return -1;
-    add_experiment(t, run.info.experiment_id);
-    run_release(&run);
+    add_experiment(t, experiment_id);
+    free(experiment_id);
     return 0;
 }
 
@@ -725,6 +725,14 @@ int api_resolve_target(const struct api_op *op, const void *req, struct store *s
     const char *const *strs = f->kind == AK_STRS ? *(const char *const *const *)p : NULL;
     size_t n = f->kind == AK_STRS ? *AT_C(req, f->off_n, size_t) : 0;
     return resolve_values(op, str, strs, n, f->kind == AK_OBJ ? p : NULL, s, out, err);
+}
+
+const char *api_locator_string(const struct api_op *op, const void *req)
+{
+    const struct api_field *f = op->res.field ? field_named(op, op->res.field) : NULL;
+    if (!f || (f->kind != AK_STR && f->kind != AK_RUN_ID))
+        return NULL;
+    return *(const char *const *)AT_C(req, f->off, char);
 }
 
 int api_resolve_value(const struct api_op *op, const char *value, struct store *s,

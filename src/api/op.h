@@ -269,6 +269,9 @@ struct api_target {
  * RESOURCE_DOES_NOT_EXIST, as the operation itself would answer. */
 int api_resolve_target(const struct api_op *op, const void *req, struct store *s,
                        struct api_target *out, struct ferr *err) WARN_UNUSED;
+/* The locator field's value when it is a string (a run id, a name); NULL
+ * when absent or not a string. */
+const char *api_locator_string(const struct api_op *op, const void *req);
 /* The same for a streaming row, from the locator field's value as the
  * request's path or query gives it (NULL: absent). */
 int api_resolve_value(const struct api_op *op, const char *value, struct store *s,

@@ -4,7 +4,8 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <stdio.h>
@@ -98,10 +99,43 @@ void secret_sha256_hex(const void *data, size_t n, char hex[65])
         snprintf(hex + 2 * i, 3, "%02x", md[i]);
 }
 
-int secret_hmac(const unsigned char key[32], const void *data, size_t n, unsigned char mac[32])
+struct secret_mac {
+    EVP_MAC *mac;
+    EVP_MAC_CTX *keyed; /* copied for each computation */
+};
+
+struct secret_mac *secret_mac_new(const unsigned char key[32], struct ferr *err)
 {
-    unsigned int len = 32;
-    return HMAC(EVP_sha256(), key, 32, data, n, mac, &len) && len == 32 ? 0 : -1;
+    struct secret_mac *m = calloc(1, sizeof(*m));
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                           OSSL_PARAM_construct_end()};
+    if (!m || !(m->mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) ||
+        !(m->keyed = EVP_MAC_CTX_new(m->mac)) || !EVP_MAC_init(m->keyed, key, 32, params)) {
+        secret_mac_free(m);
+        ferr_set(err, FERR_INTERNAL_ERROR, "HMAC-SHA256 is not available from OpenSSL");
+        return NULL;
+    }
+    return m;
+}
+
+int secret_mac_compute(const struct secret_mac *m, const void *data, size_t n,
+                       unsigned char mac[32])
+{
+    EVP_MAC_CTX *c = EVP_MAC_CTX_dup(m->keyed);
+    size_t len = 0;
+    int ok = c && EVP_MAC_update(c, data, n) && EVP_MAC_final(c, mac, &len, 32) && len == 32;
+    EVP_MAC_CTX_free(c);
+    return ok ? 0 : -1;
+}
+
+void secret_mac_free(struct secret_mac *m)
+{
+    if (!m)
+        return;
+    EVP_MAC_CTX_free(m->keyed);
+    EVP_MAC_free(m->mac);
+    free(m);
 }
 
 int secret_equal(const void *a, const void *b, size_t n)

@@ -35,6 +35,22 @@ struct cred {
     struct principal who;
 };
 
+/* A permission looked up: who, on what, and what it came to. */
+struct decision {
+    int64_t user_id;
+    int kind; /* enum res_kind; -1: empty */
+    char key[64];
+    enum perm perm;
+    int64_t expires_ns;
+    uint64_t generation;
+};
+
+/* A run's experiment: runs never move, so it is kept until evicted. */
+struct run_home {
+    char run_id[33];
+    int64_t experiment_id;
+};
+
 /* Failed logins of one client address in the current minute. */
 struct failures {
     char addr[48];
@@ -45,12 +61,15 @@ struct failures {
 struct guard {
     struct guard_opts o;
     struct store *store;
-    unsigned char key[32]; /* for the cache's HMACs, made at start, never stored */
+    struct secret_mac *mac; /* the cache's HMAC, under a key made at start, never stored */
     pthread_mutex_t mu;
-    uint64_t generation; /* bumped when users or tokens change: the cache starts over */
+    uint64_t generation;      /* bumped when users or tokens change: credentials start over */
+    uint64_t perm_generation; /* bumped when permissions change: decisions start over */
     pthread_cond_t kdf_free;
     int kdf_running;
     struct cred cache[CACHE_SLOTS];
+    struct decision decisions[CACHE_SLOTS];
+    struct run_home runs[CACHE_SLOTS];
     struct failures limits[LIMIT_SLOTS];
 };
 
@@ -70,10 +89,13 @@ int guard_new(const struct guard_opts *o, struct store *s, struct guard **out, s
     g->generation = 1;
     pthread_mutex_init(&g->mu, NULL);
     pthread_cond_init(&g->kdf_free, NULL);
-    if (secret_random(g->key, sizeof(g->key), err)) {
+    unsigned char key[32];
+    if (secret_random(key, sizeof(key), err) || !(g->mac = secret_mac_new(key, err))) {
+        OPENSSL_cleanse(key, sizeof(key));
         guard_free(g);
         return -1;
     }
+    OPENSSL_cleanse(key, sizeof(key));
     *out = g;
     return 0;
 }
@@ -86,7 +108,7 @@ void guard_free(struct guard *g)
         principal_release(&g->cache[i].who);
     pthread_mutex_destroy(&g->mu);
     pthread_cond_destroy(&g->kdf_free);
-    OPENSSL_cleanse(g->key, sizeof(g->key));
+    secret_mac_free(g->mac);
     free(g);
 }
 
@@ -112,7 +134,7 @@ static int cache_key(struct guard *g, char kind, const char *a, const char *b,
     sbuf_add(&sb, a, strlen(a) + 1); /* with the NUL: "ab"+"c" is not "a"+"bc" */
     if (b)
         sbuf_add(&sb, b, strlen(b));
-    int rc = secret_hmac(g->key, sb.buf, sb.len, key);
+    int rc = secret_mac_compute(g->mac, sb.buf, sb.len, key);
     OPENSSL_cleanse(sb.buf, sb.len);
     sbuf_release(&sb);
     return rc;
@@ -147,10 +169,13 @@ static void cache_put(struct guard *g, const unsigned char key[32], const struct
     pthread_mutex_unlock(&g->mu);
 }
 
-static void cache_forget_all(struct guard *g)
+/* credentials: also the decisions (a deleted user's id may come back) */
+static void cache_forget(struct guard *g, int credentials)
 {
     pthread_mutex_lock(&g->mu);
-    g->generation++;
+    if (credentials)
+        g->generation++;
+    g->perm_generation++;
     pthread_mutex_unlock(&g->mu);
 }
 
@@ -260,7 +285,12 @@ static int authenticate(struct guard *g, struct http_request *rq, struct princip
                 pthread_cond_wait(&g->kdf_free, &g->mu);
             g->kdf_running++;
             pthread_mutex_unlock(&g->mu);
-            rc = store_authenticate(g->store, user.buf, password, who, err);
+            /* many connections of one client arrive at once with the same
+             * credential: the first to get a slot checks it for all */
+            if (keyed && cache_get(g, key, who))
+                keyed = 0; /* checked meanwhile: nothing to check or cache again */
+            else
+                rc = store_authenticate(g->store, user.buf, password, who, err);
             pthread_mutex_lock(&g->mu);
             g->kdf_running--;
             pthread_cond_signal(&g->kdf_free);
@@ -306,15 +336,60 @@ static int acts_as_admin(const struct principal *who)
     return who->is_admin && (!who->by_token || who->scopes.admin);
 }
 
+static size_t slot_of(const char *s, int64_t salt)
+{
+    uint64_t h = 1469598103934665603ULL ^ (uint64_t)salt;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return (size_t)(h % CACHE_SLOTS);
+}
+
+/* The permission given to the user on a resource, else the default: from
+ * the decision cache (as long as a credential is believed, and dropped
+ * when this server changes a permission), else the store. */
+static int lookup_permission(struct guard *g, int64_t user_id, enum res_kind kind, const char *key,
+                             enum perm *out, struct ferr *err)
+{
+    size_t keylen = strlen(key);
+    struct decision *d = &g->decisions[slot_of(key, user_id * 2 + (int64_t)kind)];
+    int64_t now = ftime_mono_ns();
+    uint64_t generation;
+    int found = 0;
+    pthread_mutex_lock(&g->mu);
+    generation = g->perm_generation;
+    if (d->kind == (int)kind && d->user_id == user_id && d->expires_ns > now &&
+        d->generation == generation && !strcmp(d->key, key)) {
+        *out = d->perm;
+        found = 1;
+    }
+    pthread_mutex_unlock(&g->mu);
+    if (found)
+        return 0;
+    if (store_lookup_permission(g->store, kind, key, user_id, out, &found, err))
+        return -1;
+    if (!found)
+        *out = g->o.default_perm;
+    if (keylen >= sizeof(d->key))
+        return 0;
+    pthread_mutex_lock(&g->mu);
+    if (generation == g->perm_generation) {
+        d->user_id = user_id;
+        d->kind = (int)kind;
+        memcpy(d->key, key, keylen + 1);
+        d->perm = *out;
+        d->expires_ns = now + (int64_t)g->o.cache_seconds * 1000000000LL;
+        d->generation = generation;
+    }
+    pthread_mutex_unlock(&g->mu);
+    return 0;
+}
+
 /* who's permission on one resource, bounded by a token's scope. */
 static int permission_on(struct guard *g, const struct principal *who, enum res_kind kind,
                          const char *key, enum perm *out, struct ferr *err)
 {
-    int found = 0;
-    if (store_lookup_permission(g->store, kind, key, who->user_id, out, &found, err))
+    if (lookup_permission(g, who->user_id, kind, key, out, err))
         return -1;
-    if (!found)
-        *out = g->o.default_perm;
     if (who->by_token && who->scopes.max[kind] < *out)
         *out = who->scopes.max[kind];
     return 0;
@@ -357,16 +432,60 @@ static int check_target(struct guard *g, const struct principal *who, const stru
     return 0;
 }
 
+/* A run's experiment, from the cache of run homes or the store. */
+static int run_home(struct guard *g, const char *run_id, struct api_target *t, struct ferr *err)
+{
+    struct run_home *h = &g->runs[slot_of(run_id, 0)];
+    char id[24];
+    int64_t exp = -1;
+    size_t n = strlen(run_id);
+    pthread_mutex_lock(&g->mu);
+    if (!strcmp(h->run_id, run_id))
+        exp = h->experiment_id;
+    pthread_mutex_unlock(&g->mu);
+    if (exp >= 0) {
+        snprintf(id, sizeof(id), "%lld", (long long)exp);
+        t->experiment_ids = xmalloc(sizeof(char *));
+        t->experiment_ids[0] = xstrdup(id);
+        t->nexperiments = 1;
+        return 0;
+    }
+    char *found;
+    if (store_run_experiment(g->store, run_id, &found, err))
+        return -1;
+    t->experiment_ids = xmalloc(sizeof(char *));
+    t->experiment_ids[0] = found;
+    t->nexperiments = 1;
+    if (n < sizeof(h->run_id)) {
+        pthread_mutex_lock(&g->mu);
+        memcpy(h->run_id, run_id, n + 1);
+        h->experiment_id = strtoll(found, NULL, 10);
+        pthread_mutex_unlock(&g->mu);
+    }
+    return 0;
+}
+
 int guard_check_row(struct guard *g, const struct principal *who, const struct api_op *op,
                     const void *req, struct ferr *err)
 {
     struct api_target t;
+    const char *run_id;
     if (!g || op->res.access == ACCESS_PUBLIC || (who && acts_as_admin(who)))
         return 0;
     if (!who)
         return ferr_set(err, FERR_UNAUTHENTICATED, "You are not authenticated.");
-    if (api_resolve_target(op, req, g->store, &t, err))
+    /* the hot rows (log-metric, log-batch, get) locate by a run id */
+    if (op->res.loc == LOC_RUN_ID && (run_id = api_locator_string(op, req)) != NULL) {
+        memset(&t, 0, sizeof(t));
+        t.access = op->res.access;
+        t.loc = op->res.loc;
+        if (run_home(g, run_id, &t, err)) {
+            api_target_release(&t);
+            return -1;
+        }
+    } else if (api_resolve_target(op, req, g->store, &t, err)) {
         return -1;
+    }
     int rc = check_target(g, who, op, &t, err);
     api_target_release(&t);
     return rc;
@@ -427,7 +546,11 @@ void guard_after_row(struct guard *g, const struct principal *who, const struct 
         return;
     const char *name = op->name;
     if (op->call != HTTP_GET && (!strncmp(name, "users/", 6) || !strncmp(name, "tokens/", 7))) {
-        cache_forget_all(g); /* a password, an admin flag or a token changed */
+        cache_forget(g, 1); /* a password, an admin flag or a token changed */
+        return;
+    }
+    if (op->call != HTTP_GET && strstr(name, "/permissions/")) {
+        cache_forget(g, 0);
         return;
     }
     int create_exp = !strcmp(name, "experiments/create");
@@ -435,6 +558,7 @@ void guard_after_row(struct guard *g, const struct principal *who, const struct 
     int delete_model = !strcmp(name, "registered-models/delete");
     if (!create_exp && !create_model && !delete_model)
         return;
+    cache_forget(g, 0); /* permissions change below */
     if (create_exp) {
         const struct rs_experiment_id *r = resp;
         if (r->experiment_id && store_create_permission(g->store, RES_EXPERIMENT, r->experiment_id,

@@ -299,6 +299,20 @@ int store_get_run(struct store *s, const char *run_id, struct run *out, struct f
     return s->tracking->get_run(s, run_id, out, err);
 }
 
+int store_run_experiment(struct store *s, const char *run_id, char **experiment_id,
+                         struct ferr *err)
+{
+    int64_t id;
+    char buf[24];
+    if (!s->tracking || !s->tracking->run_experiment)
+        return store_lacks(s, AREA, err);
+    if (validate_run_id(run_id, err) || s->tracking->run_experiment(s, run_id, &id, err))
+        return -1;
+    snprintf(buf, sizeof(buf), "%lld", (long long)id);
+    *experiment_id = xstrdup(buf);
+    return 0;
+}
+
 int store_log_batch(struct store *s, const char *run_id, const struct metric_list *metrics,
                     const struct kv_list *params, const struct kv_list *tags, struct ferr *err)
 {

@@ -88,6 +88,10 @@ int store_delete_run(struct store *s, const char *run_id, struct ferr *err) WARN
 int store_restore_run(struct store *s, const char *run_id, struct ferr *err) WARN_UNUSED;
 int store_get_run(struct store *s, const char *run_id, struct run *out,
                   struct ferr *err) WARN_UNUSED;
+/* The experiment a run belongs to (decimal, owned by the caller), without
+ * loading the run: the permission check's lookup on every request. */
+int store_run_experiment(struct store *s, const char *run_id, char **experiment_id,
+                         struct ferr *err) WARN_UNUSED;
 /* Logs metrics, params and tags to an active run atomically: all or nothing.
  * A param already logged with a different value is INVALID_PARAMETER_VALUE. */
 int store_log_batch(struct store *s, const char *run_id, const struct metric_list *metrics,
@@ -165,6 +169,8 @@ struct store_tracking_ops {
     int (*set_run_lifecycle)(struct store *s, const char *run_id, enum lifecycle to,
                              struct ferr *err);
     int (*get_run)(struct store *s, const char *run_id, struct run *out, struct ferr *err);
+    int (*run_experiment)(struct store *s, const char *run_id, int64_t *experiment_id,
+                          struct ferr *err);
     int (*log_batch)(struct store *s, const char *run_id, const struct metric_list *metrics,
                      const struct kv_list *params, const struct kv_list *tags, struct ferr *err);
     int (*delete_tag)(struct store *s, const char *run_id, const char *key, struct ferr *err);

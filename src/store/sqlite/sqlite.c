@@ -52,6 +52,7 @@ static const struct store_tracking_ops sqlite_tracking = {
     .update_run = sq_update_run,
     .set_run_lifecycle = sq_set_run_lifecycle,
     .get_run = sq_get_run,
+    .run_experiment = sq_run_experiment,
     .log_batch = sq_log_batch,
     .delete_tag = sq_delete_tag,
     .log_inputs = sq_log_inputs,

@@ -125,6 +125,8 @@ int sq_update_run(struct store *s, const char *run_id, enum run_status status, i
                   const char *run_name, struct run_info *out, struct ferr *err);
 int sq_set_run_lifecycle(struct store *s, const char *run_id, enum lifecycle to, struct ferr *err);
 int sq_get_run(struct store *s, const char *run_id, struct run *out, struct ferr *err);
+int sq_run_experiment(struct store *s, const char *run_id, int64_t *experiment_id,
+                      struct ferr *err);
 int sq_log_batch(struct store *s, const char *run_id, const struct metric_list *metrics,
                  const struct kv_list *params, const struct kv_list *tags, struct ferr *err);
 int sq_delete_tag(struct store *s, const char *run_id, const char *key, struct ferr *err);

@@ -43,6 +43,18 @@ int sq_run_lookup(struct sq_conn *c, const char *run_id, int64_t *id, enum lifec
     return 0;
 }
 
+int sq_run_experiment(struct store *s, const char *run_id, int64_t *experiment_id, struct ferr *err)
+{
+    struct sq *sq = (struct sq *)s;
+    struct sq_conn *c = sq_reader_get(sq, err);
+    int64_t id;
+    if (!c)
+        return -1;
+    int rc = sq_run_lookup(c, run_id, &id, NULL, experiment_id, err);
+    sq_reader_put(sq, c);
+    return rc;
+}
+
 int sq_run_active(struct sq_conn *c, const char *run_id, int64_t *id, int64_t *experiment_id,
                   struct ferr *err)
 {
