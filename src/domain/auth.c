@@ -1,5 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "domain/auth.h"
+#include "base/b64.h"
+
+#include <openssl/crypto.h>
+#include <strings.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -101,6 +105,44 @@ void token_scopes_format(const struct token_scopes *sc, struct sbuf *out)
         sbuf_addf(out, "%s%s:%s", sep, kind_names[k], perm_name(sc->max[k]));
         sep = ",";
     }
+}
+
+void auth_header_parse(const char *h, struct auth_header *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (!h || !*h)
+        return;
+    out->scheme = AUTH_MALFORMED;
+    if (!strncasecmp(h, "Bearer ", 7)) {
+        const char *t = h + 7 + strspn(h + 7, " ");
+        if (*t) {
+            out->scheme = AUTH_BEARER;
+            out->token = t;
+        }
+        return;
+    }
+    if (strncasecmp(h, "Basic ", 6))
+        return;
+    const char *b = h + 6 + strspn(h + 6, " ");
+    char *colon;
+    if (b64_decode(&out->user, b) || memchr(out->user.buf, '\0', out->user.len) ||
+        !(colon = memchr(out->user.buf, ':', out->user.len))) {
+        auth_header_release(out);
+        out->scheme = AUTH_MALFORMED;
+        return;
+    }
+    *colon = '\0';
+    out->password = colon + 1;
+    out->scheme = AUTH_BASIC;
+}
+
+void auth_header_release(struct auth_header *a)
+{
+    if (a->user.buf)
+        OPENSSL_cleanse(a->user.buf, a->user.len);
+    sbuf_release(&a->user);
+    a->password = NULL;
+    a->token = NULL;
 }
 
 void resource_perm_list_release(struct resource_perm_list *l)

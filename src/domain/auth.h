@@ -51,6 +51,21 @@ struct token_scopes {
 int token_scopes_parse(const char *s, struct token_scopes *out, struct ferr *err) WARN_UNUSED;
 void token_scopes_format(const struct token_scopes *sc, struct sbuf *out);
 
+/* An Authorization header's credential. */
+enum auth_scheme { AUTH_NONE, AUTH_BASIC, AUTH_BEARER, AUTH_MALFORMED };
+struct auth_header {
+    enum auth_scheme scheme;
+    struct sbuf user;     /* basic: "user\0password" decoded; user.buf is the name */
+    const char *password; /* basic: into user's buffer */
+    const char *token;    /* bearer: into the header */
+};
+/* Reads "Basic <base64 user:password>" (no NUL in it, a ':' required) or
+ * "Bearer <token>"; schemes are case-insensitive. NULL or "" is AUTH_NONE;
+ * anything else AUTH_MALFORMED. Release with auth_header_release, which
+ * wipes the password. */
+void auth_header_parse(const char *h, struct auth_header *out);
+void auth_header_release(struct auth_header *a);
+
 /* A permission given to a user on one resource. */
 struct resource_perm {
     char *key;  /* an experiment id, a registered model's name */

@@ -3,7 +3,6 @@
 #include "server/server_int.h"
 #include "api/registry_ops.h"
 #include "api/tracking_ops.h"
-#include "base/b64.h"
 #include "base/ftime.h"
 #include "base/log.h"
 #include "base/secret.h"
@@ -14,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "base/banned.h"
 
@@ -219,23 +217,6 @@ static void note_failure(struct guard *g, const char *addr)
 
 /* ---------- authentication ---------- */
 
-/* "Basic <base64 user:password>" into user and password (owned by out). */
-static int parse_basic(const char *v, struct sbuf *user, const char **password)
-{
-    struct sbuf raw = SBUF_INIT;
-    while (*v == ' ')
-        v++;
-    if (b64_decode(&raw, v) || memchr(raw.buf, '\0', raw.len) || !memchr(raw.buf, ':', raw.len)) {
-        sbuf_release(&raw);
-        return -1;
-    }
-    *user = raw;
-    char *colon = strchr(user->buf, ':');
-    *colon = '\0';
-    *password = colon + 1;
-    return 0;
-}
-
 static int challenge(struct http_request *rq, struct ferr *err, const char *why)
 {
     http_add_header(rq, "WWW-Authenticate", "Basic realm=\"ferry\", charset=\"UTF-8\"");
@@ -264,13 +245,15 @@ static int authenticate(struct guard *g, struct http_request *rq, struct princip
         return ferr_set(err, FERR_REQUEST_LIMIT_EXCEEDED,
                         "too many failed logins from %s; try again in %d s", addr, wait);
     }
-    int bearer = !strncasecmp(h, "Bearer ", 7), basic = !strncasecmp(h, "Basic ", 6);
-    struct sbuf user = SBUF_INIT;
-    const char *password = NULL;
-    if (!bearer && (!basic || parse_basic(h + 6, &user, &password)))
+    struct auth_header ah;
+    auth_header_parse(h, &ah);
+    if (ah.scheme != AUTH_BASIC && ah.scheme != AUTH_BEARER) {
+        auth_header_release(&ah);
         return challenge(rq, err, "the Authorization header is neither Basic nor Bearer");
-    const char *token = bearer ? h + 7 + strspn(h + 7, " ") : NULL;
-    int keyed = !cache_key(g, bearer ? 't' : 'b', bearer ? token : user.buf, password, key);
+    }
+    int bearer = ah.scheme == AUTH_BEARER;
+    const char *token = ah.token, *password = ah.password;
+    int keyed = !cache_key(g, bearer ? 't' : 'b', bearer ? token : ah.user.buf, password, key);
     int rc = 0;
     if (!keyed || !cache_get(g, key, who)) {
         uint64_t generation;
@@ -290,7 +273,7 @@ static int authenticate(struct guard *g, struct http_request *rq, struct princip
             if (keyed && cache_get(g, key, who))
                 keyed = 0; /* checked meanwhile: nothing to check or cache again */
             else
-                rc = store_authenticate(g->store, user.buf, password, who, err);
+                rc = store_authenticate(g->store, ah.user.buf, password, who, err);
             pthread_mutex_lock(&g->mu);
             g->kdf_running--;
             pthread_cond_signal(&g->kdf_free);
@@ -299,9 +282,7 @@ static int authenticate(struct guard *g, struct http_request *rq, struct princip
         if (!rc && keyed)
             cache_put(g, key, who, generation);
     }
-    if (user.buf)
-        OPENSSL_cleanse(user.buf, user.len);
-    sbuf_release(&user);
+    auth_header_release(&ah);
     if (rc && err->code == FERR_UNAUTHENTICATED) {
         note_failure(g, addr);
         struct ferr why = *err;
