@@ -130,9 +130,10 @@ struct api_resource {
 /* Who runs an operation, and on what. */
 struct api_env {
     struct store *store;
-    struct artifact_repo *artifacts; /* the server's proxied repository; NULL: none */
-    int remote;                      /* a request from the network (not in-process) */
-    const char *user;                /* remote: who asks (authenticated); NULL: unknown */
+    struct artifact_repo *artifacts;    /* the server's proxied repository; NULL: none */
+    int remote;                         /* a request from the network (not in-process) */
+    const char *user;                   /* remote: who asks (authenticated); NULL: unknown */
+    const struct artifact_roots *roots; /* where local artifacts may be; NULL: anywhere */
 };
 
 struct api_op;

@@ -104,7 +104,8 @@ static int h_api(struct http_request *rq, struct ferr *err)
 {
     const struct api_op *op = http_route_of(rq)->arg;
     struct server_ctx *ctx = http_ctx(rq);
-    struct api_env env = {NULL, ctx->artifacts, 1, http_user(rq)}; /* exec_row: the store */
+    struct api_env env = {NULL, ctx->artifacts, 1, http_user(rq),
+                          ctx->roots}; /* exec_row: the store */
     json_t *in = decode_request(rq, err);
     if (!in || add_path_params(rq, op, in, err)) {
         json_decref(in);

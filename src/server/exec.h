@@ -25,6 +25,9 @@ void exec_close(struct exec *x);
 int exec_is_upstream(const struct exec *x);
 /* The backend for logs and messages (without credentials). */
 const char *exec_name(const struct exec *x);
+/* Where the store puts new experiments' artifacts (its default artifact
+ * root); NULL for an upstream, which decides that itself. */
+const char *exec_default_artifact_root(const struct exec *x);
 
 /* Does op for req into resp, as api_exec does; env's store is filled in
  * here. Thread-safe. */

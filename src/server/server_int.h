@@ -6,12 +6,14 @@
 
 #include "server/server.h"
 #include "artifacts/repo.h"
+#include "artifacts/roots.h"
 #include "server/exec.h"
 
 struct server_ctx {
     struct exec *exec;               /* the store, or the upstream server */
     struct artifact_repo *artifacts; /* --artifacts-destination; NULL: not served */
     const char *deployments_target;  /* the gateway behind gateway-proxy; NULL: none */
+    struct artifact_roots *roots;    /* where local artifact locations may be */
 };
 
 #endif
