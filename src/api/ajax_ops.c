@@ -168,7 +168,8 @@ static int record_prompt(const struct api_env *env, const struct rq_promptlab_ru
     if (!table)
         ferr_set(err, FERR_INTERNAL_ERROR, "cannot write the evaluation table");
     else if (store_log_batch(env->store, run->info.run_id, NULL, &params, &tags, err) == 0 &&
-             artifact_place_open(&place, env->artifacts, run->info.artifact_uri, err) == 0) {
+             artifact_place_open(&place, env->artifacts, env->roots, run->info.artifact_uri, err) ==
+                 0) {
         rc = artifact_place_write(&place, "eval_results_table.json", table, strlen(table), err);
         artifact_place_close(&place);
     }

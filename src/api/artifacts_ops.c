@@ -64,7 +64,7 @@ int api_list_artifacts_at(const struct api_env *env, const char *uri, const char
     path = path ? path : "";
     if ((*path && artifact_path_safe(path, strlen(path), err)) ||
         (page_token && *page_token && page_token_decode(page_token, &offset, err)) ||
-        artifact_place_open(&place, env->artifacts, uri, err))
+        artifact_place_open(&place, env->artifacts, env->roots, uri, err))
         return -1;
     int rc =
         artifact_place_path(&place, path, &dir, err) || artifact_list(place.repo, dir.buf, &l, err)

@@ -90,8 +90,8 @@ static int x_gc(const struct api_env *env, const struct api_op *op, void *req, v
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "older_than_ms must not be negative, got %lld",
                         (long long)q->older_than_ms);
-    struct collect_opts o = {ftime_now_ms() - q->older_than_ms, q->run_ids, q->nrun_ids,
-                             q->dry_run};
+    struct collect_opts o = {ftime_now_ms() - q->older_than_ms, q->run_ids, q->nrun_ids, q->dry_run,
+                             env->roots};
     return store_collect(env->store, env->artifacts, &o, resp, err);
 }
 

@@ -147,11 +147,12 @@ struct api_resource {
 /* Who runs an operation, and on what. */
 struct api_env {
     struct store *store;
-    struct artifact_repo *artifacts; /* the server's proxied repository; NULL: none */
-    int remote;                      /* a request from the network (not in-process) */
-    const char *user;                /* remote: who asks; NULL: unknown */
-    int authenticated;               /* user is a checked identity (auth on), not a claim */
-    int is_admin;                    /* authenticated: user is an admin */
+    struct artifact_repo *artifacts;    /* the server's proxied repository; NULL: none */
+    int remote;                         /* a request from the network (not in-process) */
+    const char *user;                   /* remote: who asks; NULL: unknown */
+    const struct artifact_roots *roots; /* where local artifacts may be; NULL: anywhere */
+    int authenticated;                  /* user is a checked identity (auth on), not a claim */
+    int is_admin;                       /* authenticated: user is an admin */
 };
 
 struct api_op;

@@ -9,6 +9,7 @@
 #include "store/logged_models.h"
 #include "api/codec.h"
 #include "api/types.h"
+#include "artifacts/roots.h"
 #include "base/json.h"
 #include "base/sbuf.h"
 #include "domain/validate.h"
@@ -106,8 +107,18 @@ static int x_experiments_create(const struct api_env *env, const struct api_op *
     struct rq_experiment_create *q = req;
     struct rs_experiment_id *r = resp;
     char *abs = env->remote ? resolve_location(q->artifact_location) : NULL;
-    int rc = store_create_experiment(env->store, q->name, abs ? abs : q->artifact_location,
-                                     &q->tags, &r->experiment_id, err);
+    const char *loc = abs ? abs : q->artifact_location;
+    int rc;
+    /* A server writes below its roots only; the message quotes what was
+     * sent, never the server's working directory. */
+    if (env->roots && loc && *loc && !artifact_roots_allow(env->roots, loc))
+        rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                      "artifact_location '%.200s' is outside the artifact roots of this server: "
+                      "use a location below them (ferry server --allowed-artifact-roots), "
+                      "leave it out for the server's default, or give an object store URI",
+                      q->artifact_location);
+    else
+        rc = store_create_experiment(env->store, q->name, loc, &q->tags, &r->experiment_id, err);
     free(abs);
     return rc;
 }

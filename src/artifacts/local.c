@@ -23,12 +23,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/banned.h"
 
-#define PART_PREFIX ".ferry-part-"
+#define PART_PREFIX ARTIFACT_PART_PREFIX
 
 struct local_repo {
     struct artifact_repo base;
@@ -288,8 +289,8 @@ static int l_list(struct artifact_repo *base, const char *dir, struct artifact_l
     while ((e = readdir(d))) {
         struct stat st;
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..") ||
-            !strncmp(e->d_name, PART_PREFIX, strlen(PART_PREFIX)))
-            continue; /* in-progress uploads are not artifacts yet */
+            !strncasecmp(e->d_name, PART_PREFIX, strlen(PART_PREFIX)))
+            continue; /* in-progress uploads (reserved names) are not artifacts */
         if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue; /* gone meanwhile */
         if (!S_ISDIR(st.st_mode) && !S_ISREG(st.st_mode))

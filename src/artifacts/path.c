@@ -124,6 +124,9 @@ static const char *segment_problem(const char *seg, size_t n)
         return "the path has a segment that reads as '..' or empty before a ';'";
     if (n > ARTIFACT_SEGMENT_MAX)
         return "a segment of the path is longer than 255 bytes";
+    if (n >= sizeof(ARTIFACT_PART_PREFIX) - 1 &&
+        !strncasecmp(seg, ARTIFACT_PART_PREFIX, sizeof(ARTIFACT_PART_PREFIX) - 1))
+        return "names starting with '" ARTIFACT_PART_PREFIX "' are reserved";
     return NULL;
 }
 

@@ -20,7 +20,10 @@
  *   - all of these again with Unicode look-alikes of '.', '/' and '\'
  *     (fullwidth forms, one- and two-dot leaders, ...) read as the ASCII
  *     character, so a later NFKC normalisation cannot make a traversal;
- *   - segments over 255 bytes and paths over 4096.
+ *   - segments over 255 bytes and paths over 4096;
+ *   - segments that start with ".ferry-part-" (in any case, for file
+ *     systems that ignore it): the names of uploads in progress, which no
+ *     verb may read, list, delete or write by name.
  * What is not refused is safe to use as a relative path below a root on
  * POSIX. Symbolic links are the resolver's business:
  * artifact_path_open_parent never follows one below the root. */
@@ -33,6 +36,8 @@
 
 #define ARTIFACT_PATH_MAX    4096
 #define ARTIFACT_SEGMENT_MAX 255
+/* The reserved names: a local repository's uploads in progress. */
+#define ARTIFACT_PART_PREFIX ".ferry-part-"
 
 /* Checks the len bytes at path (a NUL among them is refused; path may be
  * NULL, which is refused too). Returns 0 when the path is safe, else -1

@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 #include "artifacts/place.h"
 #include "artifacts/path.h"
+#include "artifacts/roots.h"
 #include "domain/artifact_uri.h"
 
 #include <string.h>
 
 #include "base/banned.h"
 
-int artifact_place_open(struct artifact_place *p, struct artifact_repo *proxied, const char *uri,
-                        struct ferr *err)
+int artifact_place_open(struct artifact_place *p, struct artifact_repo *proxied,
+                        const struct artifact_roots *roots, const char *uri, struct ferr *err)
 {
     memset(p, 0, sizeof(*p));
     sbuf_init(&p->root, 0);
@@ -25,6 +26,12 @@ int artifact_place_open(struct artifact_place *p, struct artifact_repo *proxied,
         while (p->root.len && p->root.buf[p->root.len - 1] == '/')
             sbuf_setlen(&p->root, p->root.len - 1);
         return 0;
+    }
+    int local = roots ? artifact_roots_find(roots, uri, &p->repo, &p->root, err) : 0;
+    if (local) {
+        if (local < 0)
+            sbuf_release(&p->root);
+        return local < 0 ? -1 : 0;
     }
     if (artifact_repo_open(uri, &p->own, err)) {
         sbuf_release(&p->root);

@@ -69,6 +69,22 @@ static char *file_uri_path(const char *uri, struct ferr *err)
     return out;
 }
 
+int artifact_repo_local_dir(const char *uri, char **dir, struct ferr *err)
+{
+    *dir = NULL;
+    if (!uri || !*uri)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing artifact location");
+    size_t scheme = scheme_len(uri);
+    if (!scheme) {
+        *dir = xstrdup(uri);
+        return 1;
+    }
+    if (scheme != 4 || strncasecmp(uri, "file", 4))
+        return 0;
+    *dir = file_uri_path(uri, err);
+    return *dir ? 1 : -1;
+}
+
 int artifact_repo_open(const char *uri, struct artifact_repo **out, struct ferr *err)
 {
     *out = NULL;

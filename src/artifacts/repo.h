@@ -36,6 +36,11 @@ struct artifact_writer;
  * (artifacts/http.h); object stores plug in here.
  * *out is the caller's, freed with artifact_repo_close. */
 int artifact_repo_open(const char *uri, struct artifact_repo **out, struct ferr *err) WARN_UNUSED;
+/* Whether uri names local files, as artifact_repo_open reads it: 1 with
+ * *dir the directory (a plain path as given, a file URI's path decoded;
+ * the caller's to free), 0 for a URI of any other scheme (*dir NULL), -1
+ * with err set for an empty location or a malformed file URI. No I/O. */
+int artifact_repo_local_dir(const char *uri, char **dir, struct ferr *err) WARN_UNUSED;
 /* Accepts NULL. */
 void artifact_repo_close(struct artifact_repo *r);
 

@@ -140,8 +140,8 @@ static int collect_local(const char *uri, const char *dest_dir, const struct rq_
     struct store *s = NULL;
     struct artifact_repo *dest = NULL;
     struct stat st;
-    struct collect_opts o = {ftime_now_ms() - q->older_than_ms, q->run_ids, q->nrun_ids,
-                             q->dry_run};
+    struct collect_opts o = {ftime_now_ms() - q->older_than_ms, q->run_ids, q->nrun_ids, q->dry_run,
+                             NULL};
     int rc = store_open(uri, &so, &s, err) ||
                      (stat(dest_dir, &st) == 0 && artifact_repo_open(dest_dir, &dest, err)) ||
                      store_collect(s, dest, &o, r, err)

@@ -34,6 +34,12 @@ static const char usage[] =
     "      --no-serve-artifacts        clients write artifacts to the root directly\n"
     "      --artifacts-destination DIR where proxied artifacts are stored\n"
     "                                  (default ./mlartifacts)\n"
+    "      --allowed-artifact-roots DIR[,DIR...]\n"
+    "                                  the only local directories experiments' artifact\n"
+    "                                  locations may be below (default: the default\n"
+    "                                  artifact root and the destination); others are\n"
+    "                                  refused, and never read or written. mlflow-artifacts:/\n"
+    "                                  and object store URIs (s3://...) are always allowed\n"
     "      --deployments-target URL    the gateway the UI reaches through gateway-proxy\n"
     "                                  (default env MLFLOW_DEPLOYMENTS_TARGET)\n"
     "  -w, --workers N                 N polling threads instead of one thread per\n"
@@ -83,6 +89,7 @@ enum {
     OPT_AUTH,
     OPT_NO_AUTH,
     OPT_DEFAULT_PERMISSION,
+    OPT_ALLOWED_ROOTS,
 };
 
 int cmd_server(int argc, char **argv)
@@ -95,6 +102,7 @@ int cmd_server(int argc, char **argv)
         {"serve-artifacts", no_argument, NULL, OPT_SERVE},
         {"no-serve-artifacts", no_argument, NULL, OPT_NO_SERVE},
         {"artifacts-destination", required_argument, NULL, OPT_DEST},
+        {"allowed-artifact-roots", required_argument, NULL, OPT_ALLOWED_ROOTS},
         {"workers", required_argument, NULL, 'w'},
         {"max-connections", required_argument, NULL, OPT_MAXCONN},
         {"quiet", no_argument, NULL, 'q'},
@@ -137,6 +145,9 @@ int cmd_server(int argc, char **argv)
             break;
         case OPT_DEST:
             o.artifacts_destination = optarg;
+            break;
+        case OPT_ALLOWED_ROOTS:
+            o.allowed_roots = optarg;
             break;
         case OPT_DEPLOYMENTS:
             o.deployments_target = optarg;

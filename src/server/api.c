@@ -106,9 +106,9 @@ static int h_api(struct http_request *rq, struct ferr *err)
     struct server_ctx *ctx = http_ctx(rq);
     const struct principal *who = guard_principal(rq);
     struct api_env env = {
-        NULL,        ctx->artifacts,
-        1,           http_user(rq),
-        who != NULL, who && who->is_admin && (!who->by_token || who->scopes.admin)};
+        NULL, /* exec_row: the store */
+        ctx->artifacts, 1,           http_user(rq),
+        ctx->roots,     who != NULL, who && who->is_admin && (!who->by_token || who->scopes.admin)};
     /* Without authentication there is no one to give rights to: MLflow
      * too serves these only with its basic-auth app. */
     if ((op->flags & OP_AUTH) && !ctx->guard)

@@ -71,6 +71,11 @@ struct store *exec_store(const struct exec *x)
     return x->store;
 }
 
+const char *exec_default_artifact_root(const struct exec *x)
+{
+    return x->store ? store_default_artifact_root(x->store) : NULL;
+}
+
 int exec_row(struct exec *x, const struct api_env *env, const struct api_op *op, void *req,
              void *resp, struct ferr *err)
 {

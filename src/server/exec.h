@@ -27,6 +27,9 @@ int exec_is_upstream(const struct exec *x);
 const char *exec_name(const struct exec *x);
 /* The local store; NULL when rows are forwarded to another server. */
 struct store *exec_store(const struct exec *x);
+/* Where the store puts new experiments' artifacts (its default artifact
+ * root); NULL for an upstream, which decides that itself. */
+const char *exec_default_artifact_root(const struct exec *x);
 
 /* Does op for req into resp, as api_exec does; env's store is filled in
  * here. Thread-safe. */

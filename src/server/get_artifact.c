@@ -19,7 +19,7 @@ static int send_run_file(struct http_request *rq, const char *id, const char *re
     struct sbuf path = SBUF_INIT;
     if (artifact_path_safe(rel, strlen(rel), err) || exec_get_run(ctx->exec, id, &run, err))
         return -1;
-    int rc = artifact_place_open(&place, ctx->artifacts, run.info.artifact_uri, err) ||
+    int rc = artifact_place_open(&place, ctx->artifacts, ctx->roots, run.info.artifact_uri, err) ||
                      artifact_place_path(&place, rel, &path, err) ||
                      artifact_send_file(rq, place.repo, path.buf, err)
                  ? -1

@@ -25,7 +25,7 @@ static int send_trace_file(struct http_request *rq, const char *id, struct ferr 
     int rc = -1;
     if (!uri || !*uri)
         ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "trace '%.100s' has no artifact location", id);
-    else if (artifact_place_open(&place, ctx->artifacts, uri, err) == 0 &&
+    else if (artifact_place_open(&place, ctx->artifacts, ctx->roots, uri, err) == 0 &&
              artifact_place_path(&place, TRACE_DATA_FILE, &path, err) == 0)
         rc = artifact_send_file(rq, place.repo, path.buf, err);
     if (rc && err->code == FERR_RESOURCE_DOES_NOT_EXIST && uri && *uri)

@@ -225,10 +225,45 @@ static int start_guard(const struct server_opts *o, struct server_ctx *ctx, stru
     return 0;
 }
 
+/* The artifact roots (artifacts/roots.h): --allowed-artifact-roots, else
+ * the store's default artifact root and the artifacts destination. A
+ * default root outside them is a mistake of the options: new experiments
+ * would get locations the server refuses. */
+static int open_roots(const struct server_opts *o, struct server_ctx *ctx, struct ferr *err)
+{
+    const char *def = exec_default_artifact_root(ctx->exec);
+    char *copy = xstrdup(o->allowed_roots ? o->allowed_roots : "");
+    const char **dirs = xcalloc(strlen(copy) / 2 + 3, sizeof(*dirs));
+    size_t n = 0;
+    if (o->allowed_roots) {
+        for (char *p = copy; *p;) {
+            size_t len = strcspn(p, ",");
+            char *next = p[len] ? p + len + 1 : p + len;
+            p[len] = '\0';
+            if (*p)
+                dirs[n++] = p;
+            p = next;
+        }
+    } else {
+        if (def)
+            dirs[n++] = def;
+        if (o->serve_artifacts)
+            dirs[n++] = o->artifacts_destination ? o->artifacts_destination : "mlartifacts";
+    }
+    int rc = artifact_roots_open(dirs, n, &ctx->roots, err);
+    if (!rc && def && !artifact_roots_allow(ctx->roots, def))
+        rc =
+            ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                     "the default artifact root '%.300s' is outside --allowed-artifact-roots", def);
+    free(dirs);
+    free(copy);
+    return rc;
+}
+
 int server_run(const struct server_opts *o, struct ferr *err)
 {
     struct store_opts so = STORE_OPTS_INIT;
-    struct server_ctx ctx = {NULL, NULL, o->deployments_target, NULL};
+    struct server_ctx ctx = {NULL, NULL, o->deployments_target, NULL, NULL};
     struct http_server *http = NULL;
     size_t nroutes;
     struct http_route *routes = routes_new(&nroutes);
@@ -269,6 +304,8 @@ int server_run(const struct server_opts *o, struct ferr *err)
         artifact_repo_open(o->artifacts_destination ? o->artifacts_destination : "mlartifacts",
                            &ctx.artifacts, err))
         goto out;
+    if (open_roots(o, &ctx, err))
+        goto out;
     if (http_server_start(http, err))
         goto out;
     printf("ferry server listening on http://%s:%d\n", o->host, http_server_port(http));
@@ -285,6 +322,7 @@ out:
     guard_free(ctx.guard);
     exec_close(ctx.exec); /* finishes queued writes, closes the database */
     artifact_repo_close(ctx.artifacts);
+    artifact_roots_free(ctx.roots);
     api_routes_free(routes, nroutes);
     if (!rc)
         log_info("stopped cleanly");

@@ -13,6 +13,9 @@ struct server_opts {
     const char *backend_store_uri;     /* default ./ferry.db; http(s)://: forward (exec.h) */
     const char *default_artifact_root; /* NULL: mlflow-artifacts:/ when serving artifacts */
     const char *artifacts_destination; /* NULL: ./mlartifacts */
+    const char *allowed_roots;         /* comma-separated local directories where artifact
+                                        * locations may be; NULL: the default root and the
+                                        * destination */
     int serve_artifacts;               /* default 1 */
     int workers;                       /* 0: a thread per connection; N: a pool of N */
     int max_connections;               /* default 1024 */
@@ -22,9 +25,11 @@ struct server_opts {
     const char *default_permission;    /* with auth: on resources without one; NULL: READ */
 };
 
+/* Designated: options grow, and a positional list silently shifts. */
 #define SERVER_OPTS_INIT                                                                           \
     {                                                                                              \
-        "127.0.0.1", 5000, "ferry.db", NULL, NULL, 1, 0, 1024, 1, NULL, -1, NULL                   \
+        .host = "127.0.0.1", .port = 5000, .backend_store_uri = "ferry.db", .serve_artifacts = 1,  \
+        .max_connections = 1024, .access_log = 1, .auth = -1                                       \
     }
 
 /* Serves until SIGTERM or SIGINT, then stops accepting, lets requests in

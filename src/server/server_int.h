@@ -6,6 +6,7 @@
 
 #include "server/server.h"
 #include "artifacts/repo.h"
+#include "artifacts/roots.h"
 #include "server/exec.h"
 #include "server/guard.h"
 
@@ -14,6 +15,7 @@ struct server_ctx {
     struct artifact_repo *artifacts; /* --artifacts-destination; NULL: not served */
     const char *deployments_target;  /* the gateway behind gateway-proxy; NULL: none */
     struct guard *guard;             /* authentication and permissions; NULL: off */
+    struct artifact_roots *roots;    /* where local artifact locations may be */
 };
 
 #endif

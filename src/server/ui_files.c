@@ -40,7 +40,7 @@ int version_artifact_answer(struct http_request *rq, struct ferr *err)
     int64_t n;
     int rc = registry_parse_version(version, &n, err) ||
                      exec_version_location(ctx->exec, name, n, &where, err) ||
-                     artifact_place_open(&place, ctx->artifacts, where, err) ||
+                     artifact_place_open(&place, ctx->artifacts, ctx->roots, where, err) ||
                      artifact_place_path(&place, path, &full, err) ||
                      artifact_send_file(rq, place.repo, full.buf, err)
                  ? -1
@@ -103,7 +103,10 @@ int upload_artifact_answer(struct http_request *rq, struct ferr *err)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "Request must specify data.");
     if (exec_get_run(ctx->exec, run_id, &run, err))
         return -1;
-    int rc = artifact_place_open(&place, ctx->artifacts, run.info.artifact_uri, err) == 0 ? 0 : -1;
+    int rc =
+        artifact_place_open(&place, ctx->artifacts, ctx->roots, run.info.artifact_uri, err) == 0
+            ? 0
+            : -1;
     if (!rc) {
         rc = artifact_place_write(&place, path, body->sb.buf, body->sb.len, err);
         artifact_place_close(&place);

@@ -20,10 +20,12 @@
 #include <stdint.h>
 
 struct collect_opts {
-    int64_t deleted_before;     /* ms since the epoch: what was deleted at or before */
-    const char *const *run_ids; /* only these deleted runs (no experiments, no uploads) */
-    size_t nrun_ids;            /* 0: every deleted run */
-    int dry_run;                /* list what would go, remove nothing */
+    int64_t deleted_before;             /* ms since the epoch: what was deleted at or before */
+    const char *const *run_ids;         /* only these deleted runs (no experiments, no uploads) */
+    size_t nrun_ids;                    /* 0: every deleted run */
+    int dry_run;                        /* list what would go, remove nothing */
+    const struct artifact_roots *roots; /* a server's: local files outside them are kept;
+                                         * NULL: any local directory */
 };
 
 enum collect_outcome { COLLECT_WOULD_PURGE, COLLECT_PURGED, COLLECT_FAILED };

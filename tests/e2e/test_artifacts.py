@@ -462,9 +462,15 @@ def test_get_artifact_reads_proxied_and_local_roots(srv, c):
     assert r.headers["Content-Type"] == "text/plain" and r.headers[
         "Content-Disposition"] == "attachment; filename=a.json", r.headers
     assert c.raw("GET", q(run_uuid=rid, path="dir/a.json")).body == b'{"x": 1}'
-    # a run whose artifacts live in a plain local directory (as an embedded client logs them)
-    local = tempfile.mkdtemp(prefix="ferry-local-root-")
-    exp = c.create_experiment("local-root", artifact_location="file://" + local)
+    # a run whose artifacts live in a plain local directory (as an embedded client logs them),
+    # below the server's artifact roots (its destination)
+    local = tempfile.mkdtemp(prefix="local-root-", dir=_root(srv))
+    p = subprocess.run([srv.ferry, "experiments", "create", "local-root", "--artifact-location",
+                        "file://" + local], capture_output=True, timeout=60,
+                       env=dict(os.environ, FERRY_TRACKING_URI=srv.db))
+    assert p.returncode == 0, p
+    exp = c.ok(c.get("experiments/get-by-name", {"experiment_name": "local-root"}))[
+        "experiment"]["experiment_id"]
     info = c.create_run(exp)["info"]
     root = info["artifact_uri"][len("file://"):]
     os.makedirs(os.path.join(root, "plots"))

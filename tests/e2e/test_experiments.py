@@ -48,9 +48,12 @@ def test_unicode_names_and_artifact_location(srv, c):
     eid = c.create_experiment("with-loc", artifact_location="s3://bucket/path")
     e = c.ok(c.get("experiments/get", {"experiment_id": eid}))["experiment"]
     assert e["artifact_location"] == "s3://bucket/path"
-    eid = c.create_experiment("relative-loc", artifact_location="rel/dir")
+    # relative: against the server's directory (below its artifacts destination, one of the
+    # artifact roots it may write to)
+    eid = c.create_experiment("relative-loc", artifact_location="mlartifacts/rel/dir")
     e = c.ok(c.get("experiments/get", {"experiment_id": eid}))["experiment"]
-    assert os.path.isabs(e["artifact_location"]) and e["artifact_location"].endswith("rel/dir")
+    assert os.path.isabs(e["artifact_location"]) and e["artifact_location"].endswith(
+        "/mlartifacts/rel/dir")
 
 
 def test_delete_and_restore(srv, c):

@@ -8,7 +8,8 @@
  *     names read as ASCII, is non-empty, NUL-free, UTF-8, relative, has no
  *     drive letter, file: prefix, backslash, control character or '#', and
  *     no empty, ".", "..", dots-and-spaces-only, "..;x" or ";x" segment,
- *     none over 255 bytes, and at most 4096 bytes in all;
+ *     none over 255 bytes, no segment that starts with ".ferry-part-" in
+ *     any case (the reserved names), and at most 4096 bytes in all;
  *   - a refused path fails with INVALID_PARAMETER_VALUE and a message of
  *     UTF-8 without control bytes; the check gives the same answer twice;
  *   - artifact_path_open_parent (lookup only, in a small tree made under
@@ -17,10 +18,18 @@
  *     outside it, *last is the path's last segment, and no descriptor
  *     leaks;
  *   - artifact_uri_proxied_path gives NULL exactly for URIs that are not
- *     mlflow-artifacts:, else a relative path pointing into the URI.
+ *     mlflow-artifacts:, else a relative path pointing into the URI;
+ *   - artifact_roots_find, with one root under /tmp: a location it finds
+ *     has a path below the root that the check accepts; a plain absolute
+ *     path without "." or ".." segments or "//" is found exactly when it is
+ *     the root or starts with the root and '/'; a refusal is always the
+ *     same message (it never quotes the location); artifact_roots_allow
+ *     agrees; other schemes are left alone. Each input is also tried as a
+ *     path and a file URI below the root.
  * Nothing may crash, leak or trip UBSan; nothing is written outside
  * /tmp. */
 #include "artifacts/path.h"
+#include "artifacts/roots.h"
 #include "base/utf8.h"
 #include "domain/artifact_uri.h"
 
@@ -49,8 +58,10 @@ static int only_dots_and_spaces(const char *s, size_t n)
 static int segment_ok(const char *seg, size_t n)
 {
     const char *semi = memchr(seg, ';', n);
+    static const char reserved[] = ".ferry-part-";
     return n > 0 && n <= ARTIFACT_SEGMENT_MAX && !only_dots_and_spaces(seg, n) &&
-           !(semi && only_dots_and_spaces(seg, (size_t)(semi - seg)));
+           !(semi && only_dots_and_spaces(seg, (size_t)(semi - seg))) &&
+           !(n >= sizeof(reserved) - 1 && !strncasecmp(seg, reserved, sizeof(reserved) - 1));
 }
 
 /* 1 when p[0..n) is safe by the header's rules for one form. */
@@ -264,6 +275,82 @@ static void proxied(const char *uri)
         (void)check(p, strlen(p));
 }
 
+/* ---------- the server's artifact roots ---------- */
+
+static struct artifact_roots *roots;
+static char roots_top[] = "/tmp/ferry-fuzz-roots-XXXXXX";
+static char roots_dir[sizeof(roots_top) + 2];
+static char outside_msg[256];
+
+static void free_roots(void)
+{
+    artifact_roots_free(roots);
+    rmdir(roots_dir);
+    rmdir(roots_top);
+}
+
+static void open_roots(void)
+{
+    struct ferr err = FERR_INIT;
+    struct artifact_repo *repo;
+    struct sbuf rel = SBUF_INIT;
+    if (!mkdtemp(roots_top))
+        abort();
+    snprintf(roots_dir, sizeof(roots_dir), "%s/r", roots_top);
+    const char *where[] = {roots_dir};
+    if (artifact_roots_open(where, 1, &roots, &err) ||
+        artifact_roots_find(roots, "/", &repo, &rel, &err) != -1)
+        abort();
+    atexit(free_roots);
+    snprintf(outside_msg, sizeof(outside_msg), "%s", err.msg);
+    sbuf_release(&rel);
+}
+
+/* 1 when p is a plain absolute path with no ".", ".." or empty segment. */
+static int plain_absolute(const char *p)
+{
+    if (p[0] != '/' || strstr(p, "//") || strstr(p, "/./") || strstr(p, "/../"))
+        return 0;
+    size_t n = strlen(p);
+    return !(n >= 2 && !strcmp(p + n - 2, "/.")) && !(n >= 3 && !strcmp(p + n - 3, "/.."));
+}
+
+static void in_roots(const char *uri)
+{
+    struct ferr err = FERR_INIT;
+    struct artifact_repo *repo = NULL;
+    struct sbuf rel = SBUF_INIT;
+    if (!roots)
+        open_roots();
+    int found = artifact_roots_find(roots, uri, &repo, &rel, &err);
+    if (found < -1 || found > 1 || artifact_roots_allow(roots, uri) != (found >= 0))
+        abort();
+    if (found == 1 && (!repo || (rel.len && check(rel.buf, rel.len))))
+        abort();
+    if (found == -1 && (err.code != FERR_INVALID_PARAMETER_VALUE || strcmp(err.msg, outside_msg)))
+        abort();
+    if (plain_absolute(uri)) {
+        size_t n = strlen(roots_dir);
+        int below = !strncmp(uri, roots_dir, n) && (uri[n] == '\0' || uri[n] == '/');
+        struct ferr ignored = FERR_INIT;
+        const char *rest = below && uri[n] == '/' ? uri + n + 1 : "";
+        size_t rn = strlen(rest);
+        while (rn && rest[rn - 1] == '/') /* a location may end in '/' */
+            rn--;
+        char *trimmed = strndup(rest, rn);
+        if (!trimmed)
+            abort();
+        if (below && rn && artifact_path_check(trimmed, rn, &ignored))
+            below = 0; /* below the root, but no valid artifact path */
+        free(trimmed);
+        if (below != (found == 1)) {
+            fprintf(stderr, "'%s' %s by the roots\n", uri, below ? "missed" : "found");
+            abort();
+        }
+    }
+    sbuf_release(&rel);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *s = malloc(size + 1);
@@ -278,6 +365,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int accepted = !check(s, strlen(s));
     resolve(s, accepted);
     proxied(s);
+    in_roots(s);
+    /* and the input as a path below the root, where most of the matching is */
+    if (roots) {
+        struct sbuf below = SBUF_INIT;
+        sbuf_addf(&below, "%s/%s", roots_dir, s);
+        in_roots(below.buf);
+        sbuf_reset(&below);
+        sbuf_addf(&below, "file://%s/%s", roots_dir, s);
+        in_roots(below.buf);
+        sbuf_release(&below);
+    }
     free(s);
     return 0;
 }

@@ -16,7 +16,10 @@ export async function startServer() {
   const dir = mkdtempSync(join(tmpdir(), "ferry-ui-"));
   const proc = spawn(FERRY, ["server", "--host", "127.0.0.1", "--port", "0",
     "--backend-store-uri", "sqlite:///" + join(dir, "ferry.db"),
-    "--artifacts-destination", join(dir, "artifacts")], { stdio: ["ignore", "pipe", "pipe"] });
+    "--artifacts-destination", join(dir, "artifacts"),
+    // the seed's run whose files are a plain local directory keeps them in a temporary one
+    "--allowed-artifact-roots", join(dir, "artifacts") + "," + tmpdir()],
+    { stdio: ["ignore", "pipe", "pipe"] });
   let stderr = "";
   proc.stderr.on("data", (d) => { stderr += d; });
   const url = await new Promise((ok, fail) => {

@@ -130,6 +130,12 @@ const struct payload artifact_bad_paths[] = {
     P("\xef\xb9\x92\xef\xb9\x92\xe2\x88\x95x", "look-alike"), /* U+FE52 U+2215 */
     P("%ef%bc%8e%ef%bc%8e%ef%bc%8f" "etc", "look-alike"),
     P("\xef\xbc\x8f" "etc", "look-alike"),                    /* a leading '/' look-alike */
+    /* reserved: the names of uploads in progress */
+    P(".ferry-part-0123456789abcdef", "reserved"),
+    P("a/.ferry-part-x/b", "reserved"),
+    P(".FERRY-Part-x", "reserved"),
+    P("%2eferry-part-x", "reserved"),
+    P("%252Eferry-part-x", "reserved"),
 };
 /* clang-format on */
 const size_t artifact_bad_paths_n = sizeof(artifact_bad_paths) / sizeof(artifact_bad_paths[0]);
@@ -158,6 +164,9 @@ const struct payload artifact_inert_paths[] = {
     P("-rf", "shell-ish"),
     P("*?[]", "glob characters"),
     P("'\"quotes\"'", "quotes"),
+    P(".ferry-part", "near a reserved name"),
+    P("x.ferry-part-y", "near a reserved name"),
+    P("ferry-part-y", "near a reserved name"),
 };
 /* clang-format on */
 const size_t artifact_inert_paths_n =
