@@ -9,6 +9,7 @@
 #include "client/client_registry.h"
 #include "base/sbuf.h"
 #include "domain/artifact_uri.h"
+#include "models/model_files.h"
 #include "models/model_log.h"
 
 #include <getopt.h>
@@ -474,8 +475,12 @@ int cmd_models(int argc, char **argv)
          !strcmp(action, "resolve")) &&
         npos != 1)
         return cli_usage(usage);
-    struct client *c;
-    if (cli_open(&c))
+    /* A model read from a directory needs no store: serving ./dir must not
+     * open (or create) ./ferry.db, and works in a read-only directory. */
+    int runs_model =
+        !strcmp(action, "serve") || !strcmp(action, "predict") || !strcmp(action, "validate");
+    struct client *c = NULL;
+    if (!(runs_model && o.model_uri && model_files_local(o.model_uri)) && cli_open(&c))
         return 1;
     int rc;
     if (!strcmp(action, "register"))

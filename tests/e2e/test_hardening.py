@@ -111,3 +111,32 @@ def test_tracking_json_is_parsed_under_a_ceiling(ferry):
         c.close()
     finally:
         assert srv.stop() == 0
+
+
+def test_serving_a_directory_opens_no_store(ferry):
+    """`models serve -m ./dir` opened (and created) ./ferry.db, which it does not need, and failed
+    in a read-only working directory. It opens a store only for a models:/ or runs:/ URI."""
+    d, e = _model(ferry, "binary", rows=50)
+    cwd = tempfile.mkdtemp(prefix="ferry-ro-")
+    os.chmod(cwd, 0o555)  # read-only, unless we run as root: then the file check below counts
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("FERRY_TRACKING_URI", "MLFLOW_TRACKING_URI")}
+    try:
+        p = subprocess.Popen([ferry, "models", "serve", "-m", os.path.relpath(d, cwd), "--port",
+                              "0"], cwd=cwd, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
+        line = p.stdout.readline()
+        assert b"listening on" in line, (line, p.stderr.read() if p.poll() is not None else "")
+        port = int(line.strip().rsplit(b":", 1)[1])
+        st, data = _post(port, "/invocations", json.dumps({"instances": [e["data"][0]]}))
+        assert st == 200, (st, data)
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(30) == 0
+        p.stdout.close()
+        p.stderr.close()
+        assert os.listdir(cwd) == [], os.listdir(cwd)
+    finally:
+        os.chmod(cwd, 0o755)
+        for f in os.listdir(cwd):
+            os.unlink(os.path.join(cwd, f))
+        os.rmdir(cwd)
