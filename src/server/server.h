@@ -4,6 +4,7 @@
 #define FERRY_SERVER_SERVER_H
 
 #include "base/ferr.h"
+#include "http/server.h"
 
 #include <stdio.h>
 
@@ -15,14 +16,14 @@ struct server_opts {
     const char *artifacts_destination; /* NULL: ./mlartifacts */
     int serve_artifacts;               /* default 1 */
     int workers;                       /* 0: a thread per connection; N: a pool of N */
-    int max_connections;               /* default 1024 */
+    struct http_limits limits;         /* default HTTP_LIMITS_INIT */
     int access_log;                    /* 1: one line per request on stderr */
     const char *deployments_target;    /* gateway-proxy's target; NULL: MLFLOW_DEPLOYMENTS_TARGET */
 };
 
 #define SERVER_OPTS_INIT                                                                           \
     {                                                                                              \
-        "127.0.0.1", 5000, "ferry.db", NULL, NULL, 1, 0, 1024, 1, NULL                             \
+        "127.0.0.1", 5000, "ferry.db", NULL, NULL, 1, 0, HTTP_LIMITS_INIT, 1, NULL                 \
     }
 
 /* Serves until SIGTERM or SIGINT, then stops accepting, lets requests in
