@@ -58,6 +58,19 @@ void fjson_add_string(struct sbuf *sb, const char *s);
 /* MLflow's error body {"error_code": "...", "message": "..."}. IO_ERROR,
  * ferry's own code for local failures, goes out as INTERNAL_ERROR. */
 void fjson_add_error(struct sbuf *sb, const struct ferr *err);
+/* JSON from a peer, parsed while jansson may hold at most cap bytes
+ * (json_load.c); past it the parse fails, *je (may be NULL) saying so, and
+ * fjson_load_over_budget(je) tells that from malformed JSON. The tree
+ * returned is an ordinary one (json_decref), usable and freed on any
+ * thread. What a tree costs per byte of text (measured with jansson 2.14):
+ * long strings ~1, a log-batch of 1000 metrics 7.5, rows of one-digit
+ * numbers 17-22, "[{},{},...]" 73. fjson_cap(len, k) is FJSON_CAP_BASE
+ * (every small request fits whatever its shape) plus k bytes a byte. */
+#define FJSON_CAP_BASE    ((size_t)4 << 20)
+#define fjson_cap(len, k) (FJSON_CAP_BASE + (size_t)(k) * (size_t)(len))
+json_t *fjson_loadb_capped(const char *buf, size_t len, size_t cap, json_error_t *je);
+int fjson_load_over_budget(const json_error_t *je);
+
 /* Decodes an error body into out; -1 when body is not one. */
 int fjson_parse_error(const char *body, size_t len, struct ferr *out) WARN_UNUSED;
 

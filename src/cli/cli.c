@@ -92,6 +92,35 @@ int cli_parse_view(const char *s, enum view_type *out)
     return 0;
 }
 
+int cli_parse_http_limit(int opt, const char *arg, struct http_limits *l)
+{
+    int64_t v;
+    switch (opt) {
+    case CLI_OPT_MAX_CONNECTIONS:
+        if (cli_parse_int64("--max-connections", arg, 1, 100000, &v))
+            return 2;
+        l->max_connections = (unsigned)v;
+        return 1;
+    case CLI_OPT_PER_IP:
+        if (cli_parse_int64("--max-connections-per-ip", arg, 0, 100000, &v))
+            return 2;
+        l->per_ip = (unsigned)v;
+        return 1;
+    case CLI_OPT_IDLE_TIMEOUT:
+        if (cli_parse_int64("--idle-timeout", arg, 0, 86400, &v))
+            return 2;
+        l->idle_timeout_s = (unsigned)v;
+        return 1;
+    case CLI_OPT_REQUEST_TIMEOUT:
+        if (cli_parse_int64("--request-timeout", arg, 0, 86400, &v))
+            return 2;
+        l->request_timeout_s = (unsigned)v;
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 int cli_open(struct client **c)
 {
     struct ferr err = FERR_INIT;

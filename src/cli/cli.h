@@ -10,6 +10,7 @@
 
 #include "base/ferr.h"
 #include "client/client.h"
+#include "http/server.h"
 
 #include <getopt.h>
 #include <jansson.h>
@@ -31,6 +32,34 @@ int cli_usage(const char *usage);
 int cli_bad_option(const char *cmd, char **argv, int c, const char *usage);
 /* Parses an integer option value in [lo, hi]; prints and returns 2 on junk. */
 int cli_parse_int64(const char *option, const char *s, int64_t lo, int64_t hi, int64_t *out);
+
+/* The connection limits of `ferry server` and `ferry models serve`
+ * (http_limits): their long options, their help, and their parsing, which
+ * returns 1 when opt was one of them, 0 when not, 2 on a bad value. */
+enum {
+    CLI_OPT_MAX_CONNECTIONS = 0x1000,
+    CLI_OPT_PER_IP,
+    CLI_OPT_IDLE_TIMEOUT,
+    CLI_OPT_REQUEST_TIMEOUT,
+};
+#define CLI_HTTP_LIMIT_OPTIONS                                                                     \
+    {"max-connections", required_argument, NULL, CLI_OPT_MAX_CONNECTIONS},                         \
+        {"max-connections-per-ip", required_argument, NULL, CLI_OPT_PER_IP},                       \
+        {"idle-timeout", required_argument, NULL, CLI_OPT_IDLE_TIMEOUT},                           \
+    {                                                                                              \
+        "request-timeout", required_argument, NULL, CLI_OPT_REQUEST_TIMEOUT                        \
+    }
+#define CLI_HTTP_LIMITS_HELP                                                                       \
+    "      --max-connections N         connections at once, all clients (default 1024)\n"          \
+    "      --max-connections-per-ip N  connections at once from one address (default 128;\n"       \
+    "                                  0: no limit, e.g. behind a reverse proxy)\n"                \
+    "      --idle-timeout S            close a connection silent for S seconds (default 60;\n"     \
+    "                                  0: never)\n"                                                \
+    "      --request-timeout S         close a connection whose request head is not complete\n"    \
+    "                                  S seconds after it opened or was last answered, or\n"       \
+    "                                  whose body then arrives slower than 1 KiB/s\n"              \
+    "                                  (default 30; 0: no deadline)\n"
+int cli_parse_http_limit(int opt, const char *arg, struct http_limits *l);
 /* Opens the client for the tracking URI; prints the error and returns -1. */
 int cli_open(struct client **c);
 

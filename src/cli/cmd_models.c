@@ -9,6 +9,7 @@
 #include "client/client_registry.h"
 #include "base/sbuf.h"
 #include "domain/artifact_uri.h"
+#include "models/model_files.h"
 #include "models/model_log.h"
 
 #include <getopt.h>
@@ -33,7 +34,7 @@ static const char usage[] =
     "       ferry models delete NAME [VERSION]\n"
     "       ferry models history NAME [--json]\n"
     "       ferry models resolve URI\n"
-    "       ferry models serve -m URI [--host HOST] [--port PORT] [--workers N]\n"
+    "       ferry models serve -m URI [--host HOST] [--port PORT] [--workers N] [LIMITS]\n"
     "       ferry models predict -m URI -i INPUT.csv|INPUT.json [-o OUTPUT.json]\n"
     "       ferry models validate -m URI\n"
     "\n"
@@ -57,7 +58,9 @@ static const char usage[] =
     "  --filter EXPR     MLflow's registry search syntax: \"name LIKE 'fraud%' AND tags.team =\n"
     "                    'risk'\"\n"
     "  --json            MLflow's JSON instead of a table\n"
-    "  -h, --help        this help\n";
+    "  -h, --help        this help\n"
+    "\n"
+    "serve's LIMITS, what one client and all of them may hold:\n" CLI_HTTP_LIMITS_HELP;
 
 #define MAX_TAGS 64
 
@@ -69,6 +72,7 @@ struct opts {
     size_t ntags;
     int64_t max_results;
     int json, archive, del;
+    struct http_limits limits; /* serve */
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -90,6 +94,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"workers", required_argument, NULL, 'w'},
         {"artifact-path", required_argument, NULL, 'A'},
         {"run-id", required_argument, NULL, 'R'},
+        CLI_HTTP_LIMIT_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -97,6 +102,7 @@ static int parse(int argc, char **argv, struct opts *o)
     optind = 0;
     opterr = 0;
     o->port = 5000;
+    o->limits = (struct http_limits)HTTP_LIMITS_INIT;
     while ((c = getopt_long(argc, argv, ":hm:i:o:", longopts, NULL)) != -1) {
         switch (c) {
         case 'n':
@@ -156,8 +162,14 @@ static int parse(int argc, char **argv, struct opts *o)
         case 'h':
             fputs(usage, stdout);
             return -1;
-        default:
+        default: {
+            int handled = cli_parse_http_limit(c, optarg, &o->limits);
+            if (handled == 1)
+                break;
+            if (handled)
+                return handled;
             return cli_bad_option("models", argv, c, usage);
+        }
         }
     }
     return 0;
@@ -474,8 +486,12 @@ int cmd_models(int argc, char **argv)
          !strcmp(action, "resolve")) &&
         npos != 1)
         return cli_usage(usage);
-    struct client *c;
-    if (cli_open(&c))
+    /* A model read from a directory needs no store: serving ./dir must not
+     * open (or create) ./ferry.db, and works in a read-only directory. */
+    int runs_model =
+        !strcmp(action, "serve") || !strcmp(action, "predict") || !strcmp(action, "validate");
+    struct client *c = NULL;
+    if (!(runs_model && o.model_uri && model_files_local(o.model_uri)) && cli_open(&c))
         return 1;
     int rc;
     if (!strcmp(action, "register"))
@@ -494,7 +510,7 @@ int cmd_models(int argc, char **argv)
         rc = do_resolve(c, pos[0]);
     else if (!strcmp(action, "serve"))
         rc = npos ? cli_usage(usage)
-                  : models_serve(c, o.model_uri, o.host, (int)o.port, (int)o.workers);
+                  : models_serve(c, o.model_uri, o.host, (int)o.port, (int)o.workers, &o.limits);
     else if (!strcmp(action, "predict"))
         rc = npos ? cli_usage(usage) : models_predict(c, o.model_uri, o.input, o.output);
     else if (!strcmp(action, "validate"))

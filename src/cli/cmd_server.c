@@ -43,9 +43,8 @@ static const char usage[] =
     "      --deployments-target URL    the gateway the UI reaches through gateway-proxy\n"
     "                                  (default env MLFLOW_DEPLOYMENTS_TARGET)\n"
     "  -w, --workers N                 N polling threads instead of one thread per\n"
-    "                                  connection (the default, best for concurrent writers)\n"
-    "      --max-connections N         connection limit (default 1024)\n"
-    "  -q, --quiet                     no access log\n"
+    "                                  connection (the default, best for concurrent "
+    "writers)\n" CLI_HTTP_LIMITS_HELP "  -q, --quiet                     no access log\n"
     "      --auth                      require authentication (the default on any\n"
     "                                  address but loopback): HTTP basic auth or an API\n"
     "                                  token; the first admin from `ferry users create\n"
@@ -82,7 +81,6 @@ enum {
     OPT_SERVE,
     OPT_NO_SERVE,
     OPT_DEST,
-    OPT_MAXCONN,
     OPT_HELP,
     OPT_ROUTES,
     OPT_DEPLOYMENTS,
@@ -104,7 +102,7 @@ int cmd_server(int argc, char **argv)
         {"artifacts-destination", required_argument, NULL, OPT_DEST},
         {"allowed-artifact-roots", required_argument, NULL, OPT_ALLOWED_ROOTS},
         {"workers", required_argument, NULL, 'w'},
-        {"max-connections", required_argument, NULL, OPT_MAXCONN},
+        CLI_HTTP_LIMIT_OPTIONS,
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, OPT_HELP},
         {"routes", no_argument, NULL, OPT_ROUTES},
@@ -165,10 +163,6 @@ int cmd_server(int argc, char **argv)
             if (parse_int(optarg, "worker count", 1, 1024, &o.workers))
                 return 2;
             break;
-        case OPT_MAXCONN:
-            if (parse_int(optarg, "connection limit", 1, 100000, &o.max_connections))
-                return 2;
-            break;
         case 'q':
             o.access_log = 0;
             break;
@@ -178,9 +172,14 @@ int cmd_server(int argc, char **argv)
         case OPT_ROUTES:
             server_print_routes(stdout);
             return 0;
-        default:
-            fputs(usage, stderr);
+        default: {
+            int handled = cli_parse_http_limit(c, optarg, &o.limits);
+            if (handled == 1)
+                break;
+            if (!handled)
+                fputs(usage, stderr);
             return 2;
+        }
         }
     }
     if (optind < argc) {

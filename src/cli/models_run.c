@@ -27,7 +27,8 @@
 
 #include "base/banned.h"
 
-int models_serve(struct client *c, const char *uri, const char *host, int port, int workers)
+int models_serve(struct client *c, const char *uri, const char *host, int port, int workers,
+                 const struct http_limits *limits)
 {
     struct ferr err = FERR_INIT;
     struct model_files f;
@@ -42,7 +43,8 @@ int models_serve(struct client *c, const char *uri, const char *host, int port, 
                                 f.dir.buf,
                                 f.name.len ? f.name.buf : "model",
                                 f.version.len ? f.version.buf : NULL,
-                                workers};
+                                workers,
+                                *limits};
         rc = serve_run(&so, &err) ? cli_fail(&err) : 0;
     }
     model_files_close(&f);

@@ -4,8 +4,10 @@
 #define FERRY_CLI_MODELS_RUN_H
 
 #include "client/client.h"
+#include "http/server.h"
 
-int models_serve(struct client *c, const char *uri, const char *host, int port, int workers);
+int models_serve(struct client *c, const char *uri, const char *host, int port, int workers,
+                 const struct http_limits *limits);
 int models_predict(struct client *c, const char *uri, const char *input, const char *output);
 int models_validate(struct client *c, const char *uri);
 

@@ -178,7 +178,7 @@ static int queue(struct http_request *rq, int status, const char *ctype, struct 
         ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) == MHD_YES;
     for (size_t i = 0; ok && i < rq->nheaders; i++)
         ok = MHD_add_response_header(r, rq->headers[i].name, rq->headers[i].value) == MHD_YES;
-    if (ok && atomic_load(rq->draining))
+    if (ok && (rq->close || atomic_load(rq->draining)))
         ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close") == MHD_YES;
     if (ok)
         ok = MHD_queue_response(rq->conn, (unsigned)status, r) == MHD_YES;

@@ -28,10 +28,13 @@ struct http_request {
     char *params[HTTP_MAX_PARAMS];  /* NUL-terminated values of route.params */
     struct http_param route_params[HTTP_MAX_PARAMS];
     size_t nparams;
-    struct dynbuf body; /* collected body (routes without body ops) */
-    struct ferr early;  /* refused by a streaming route's begin/data */
-    int arrived_late;   /* after the drain began: 503 */
-    int nul_in_path;    /* the raw path held %00 */
+    struct dynbuf body;       /* collected body (routes without body ops) */
+    struct ferr early;        /* refused by a streaming route's begin/data */
+    int arrived_late;         /* after the drain began: 503 */
+    int nul_in_path;          /* the raw path held %00 */
+    const char *bad_framing;  /* why the head's Content-Length cannot be trusted; NULL: it can */
+    int close;                /* the answer ends the connection */
+    struct conn_watch *watch; /* the connection's deadline (server.c); may be NULL */
     int64_t start_ns;
     char *user; /* basic auth user, looked up once; or the admit hook's */
     int user_done;

@@ -150,6 +150,13 @@ static size_t first_literal(const struct http_router *r, const char *path)
     return lo;
 }
 
+/* The methods a route must have to answer method: HEAD is answered
+ * wherever GET is, with GET's headers (route.h). */
+static unsigned head_or(unsigned method)
+{
+    return method == HTTP_HEAD ? (HTTP_HEAD | HTTP_GET) : method;
+}
+
 const struct http_route *http_router_find(const struct http_router *r, unsigned method,
                                           const char *path, struct http_param *params,
                                           size_t *nparams, int *path_known)
@@ -160,7 +167,7 @@ const struct http_route *http_router_find(const struct http_router *r, unsigned 
          i < r->nliteral && !strcmp(r->routes[r->literal[i]].path, path); i++) {
         const struct http_route *rt = &r->routes[r->literal[i]];
         *path_known = 1;
-        if (rt->methods & method)
+        if (rt->methods & head_or(method))
             return rt;
     }
     for (size_t i = 0; i < r->ntempl; i++) {
@@ -168,7 +175,7 @@ const struct http_route *http_router_find(const struct http_router *r, unsigned 
         if (!http_path_match(rt->path, path, params, nparams))
             continue;
         *path_known = 1;
-        if (rt->methods & method)
+        if (rt->methods & head_or(method))
             return rt;
     }
     *nparams = 0;

@@ -87,7 +87,9 @@ int http_router_new(const struct http_route *routes, size_t n, struct http_route
                     struct ferr *err) WARN_UNUSED;
 void http_router_free(struct http_router *r);
 /* The route for method and path, or NULL; then *path_known says whether a
- * route has the path with other methods (405 rather than 404). */
+ * route has the path with other methods (405 rather than 404). HEAD finds
+ * a route with GET too: the server runs it as GET and libmicrohttpd sends
+ * the answer's headers only, Content-Length included. */
 const struct http_route *http_router_find(const struct http_router *r, unsigned method,
                                           const char *path, struct http_param *params,
                                           size_t *nparams, int *path_known);

@@ -17,11 +17,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "base/banned.h"
+
+/* A connection's deadline (http_limits.request_timeout_s): since when it
+ * has been waiting for a request's head, or reading its body, and how much
+ * of the body came. Kept from libmicrohttpd's connection start to its
+ * close, under the server's mutex; the socket is still open while its
+ * watch is listed, so the sweep may shut it down. */
+enum watch_phase { WAIT_HEAD, READ_BODY, ANSWERING };
+struct conn_watch {
+    struct conn_watch *prev, *next;
+    int fd;
+    enum watch_phase phase;
+    int64_t since_ns;
+    uint64_t body_bytes;
+    int cut; /* shut down by the sweep */
+};
 
 struct http_server {
     struct http_server_opts o;
@@ -32,8 +48,9 @@ struct http_server {
     int signals; /* the SIGTERM/SIGINT pipe is ours to close */
     atomic_int draining;
     pthread_mutex_t mu;
-    int in_flight;        /* requests between their first callback and completion */
-    unsigned long served; /* requests started, for the idle callback */
+    int in_flight;              /* requests between their first callback and completion */
+    unsigned long served;       /* requests started, for the idle callback */
+    struct conn_watch *watches; /* every open connection */
 };
 
 /* libmicrohttpd decodes the path in place, so "%00" ends it early:
@@ -68,6 +85,37 @@ static void log_access(struct http_request *rq)
              (unsigned long long)rq->bytes, ms);
 }
 
+struct framing {
+    int lengths, encodings;
+};
+
+static enum MHD_Result count_framing(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void)kind;
+    (void)value;
+    struct framing *f = cls;
+    f->lengths += !strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    f->encodings += !strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    return MHD_YES;
+}
+
+/* A head whose body length two parties could read differently (RFC 9112
+ * 6.3: request smuggling through a proxy in front): several Content-Length
+ * headers, even equal ones, or one with Transfer-Encoding. libmicrohttpd
+ * takes the first and goes on; such a request is refused and its
+ * connection closed, since where its body ends is unknown. */
+static const char *framing_problem(struct MHD_Connection *conn)
+{
+    struct framing f = {0, 0};
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, count_framing, &f);
+    if (f.lengths > 1)
+        return "the request has more than one Content-Length header";
+    if (f.lengths && f.encodings)
+        return "the request has both Content-Length and Transfer-Encoding headers";
+    return NULL;
+}
+
 static struct http_request *request_new(struct http_server *s, struct MHD_Connection *conn,
                                         const char *url, const char *method, int nul_in_path)
 {
@@ -84,6 +132,7 @@ static struct http_request *request_new(struct http_server *s, struct MHD_Connec
     rq->draining = &s->draining;
     rq->arrived_late = atomic_load(&s->draining);
     rq->early = (struct ferr)FERR_INIT;
+    rq->bad_framing = framing_problem(conn);
     rq->route = http_router_find(s->router, rq->method, url, params, &rq->nparams, &rq->path_known);
     if (!rq->path_known && strstr(url, "//")) {
         /* as werkzeug routes for MLflow: "//x" is "/x". Only a path that
@@ -99,6 +148,8 @@ static struct http_request *request_new(struct http_server *s, struct MHD_Connec
         rq->route =
             http_router_find(s->router, rq->method, m, params, &rq->nparams, &rq->path_known);
     }
+    if (rq->route && rq->method == HTTP_HEAD && !(rq->route->methods & HTTP_HEAD))
+        rq->method = HTTP_GET; /* HEAD wherever GET (route.h): libmicrohttpd drops the body */
     for (size_t i = 0; i < rq->nparams; i++) {
         rq->route_params[i] = params[i];
         rq->params[i] = xmalloc(params[i].len + 1);
@@ -106,6 +157,9 @@ static struct http_request *request_new(struct http_server *s, struct MHD_Connec
         rq->params[i][params[i].len] = '\0';
     }
     dynbuf_init(&rq->body, rq->route ? rq->route->max_body : 0);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    rq->watch = ci ? ci->socket_context : NULL;
     return rq;
 }
 
@@ -130,11 +184,14 @@ static void request_free(struct http_request *rq)
 
 static int streamed(const struct http_request *rq)
 {
-    return rq->route && rq->route->body && !rq->arrived_late && !rq->nul_in_path && !rq->refused;
+    return rq->route && rq->route->body && !rq->arrived_late && !rq->nul_in_path &&
+           !rq->bad_framing && !rq->refused;
 }
 
 static void take_body(struct http_request *rq, const char *data, size_t n)
 {
+    if (rq->bad_framing)
+        return; /* refused at the end; nothing of it is kept */
     if (streamed(rq)) {
         /* once refused, the rest is read and dropped */
         if (rq->early.code == FERR_OK && rq->route->body->data)
@@ -155,6 +212,10 @@ static int handle(struct http_request *rq, int *status, struct ferr *err)
     if (rq->arrived_late) {
         *status = 503;
         return ferr_set(err, FERR_TEMPORARILY_UNAVAILABLE, "the server is shutting down");
+    }
+    if (rq->bad_framing) {
+        rq->close = 1;
+        return ferr_set(err, FERR_BAD_REQUEST, "%s", rq->bad_framing);
     }
     if (rq->nul_in_path)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "the URL path holds a NUL byte (%%00)");
@@ -213,7 +274,21 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         pthread_mutex_lock(&s->mu);
         s->in_flight++;
         s->served++;
+        if (rq->watch) {
+            rq->watch->phase = READ_BODY;
+            rq->watch->since_ns = ftime_mono_ns();
+            rq->watch->body_bytes = 0;
+        }
         pthread_mutex_unlock(&s->mu);
+        if (rq->bad_framing) {
+            /* answered now, before libmicrohttpd reads a body whose end is
+             * unknown (and answers a bad chunk in HTML itself); the
+             * connection closes after the answer */
+            answer(rq);
+            if (s->o.access_log)
+                log_access(rq);
+            return rq->queue_failed ? MHD_NO : MHD_YES;
+        }
         if (rq->route && !rq->arrived_late && !rq->nul_in_path && s->o.admit &&
             s->o.admit(rq, &rq->early)) {
             rq->refused = 1;
@@ -225,9 +300,19 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
     if (*upload_data_size) {
+        if (rq->watch) {
+            pthread_mutex_lock(&s->mu);
+            rq->watch->body_bytes += *upload_data_size;
+            pthread_mutex_unlock(&s->mu);
+        }
         take_body(rq, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
+    }
+    if (rq->watch) {
+        pthread_mutex_lock(&s->mu);
+        rq->watch->phase = ANSWERING;
+        pthread_mutex_unlock(&s->mu);
     }
     answer(rq);
     if (s->o.access_log)
@@ -244,11 +329,77 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     struct http_request *rq = *con_cls;
     if (!rq || *con_cls == &nul_in_path_mark)
         return;
+    struct conn_watch *w = rq->watch;
     request_free(rq);
     *con_cls = NULL;
     pthread_mutex_lock(&s->mu);
     s->in_flight--;
+    if (w) { /* waiting for the next request's head */
+        w->phase = WAIT_HEAD;
+        w->since_ns = ftime_mono_ns();
+    }
     pthread_mutex_unlock(&s->mu);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    struct http_server *s = cls;
+    struct conn_watch *w = *socket_context;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci =
+            MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        w = xcalloc(1, sizeof(*w));
+        w->fd = ci ? ci->connect_fd : -1;
+        w->phase = WAIT_HEAD;
+        w->since_ns = ftime_mono_ns();
+        pthread_mutex_lock(&s->mu);
+        w->next = s->watches;
+        if (s->watches)
+            s->watches->prev = w;
+        s->watches = w;
+        pthread_mutex_unlock(&s->mu);
+        *socket_context = w;
+        return;
+    }
+    if (!w)
+        return;
+    pthread_mutex_lock(&s->mu);
+    if (w->prev)
+        w->prev->next = w->next;
+    else
+        s->watches = w->next;
+    if (w->next)
+        w->next->prev = w->prev;
+    pthread_mutex_unlock(&s->mu);
+    free(w);
+    *socket_context = NULL;
+}
+
+/* Shuts down the connections past their deadline (http_limits): the
+ * connection's own thread then sees the socket end and closes it. */
+static void sweep(struct http_server *s)
+{
+    unsigned limit = s->o.limits.request_timeout_s;
+    if (!limit)
+        return;
+    int64_t now = ftime_mono_ns(), limit_ns = (int64_t)limit * 1000000000;
+    int cut = 0;
+    pthread_mutex_lock(&s->mu);
+    for (struct conn_watch *w = s->watches; w; w = w->next) {
+        int64_t age = now - w->since_ns;
+        if (w->cut || w->fd < 0 || w->phase == ANSWERING || age <= limit_ns)
+            continue;
+        if (w->phase == READ_BODY &&
+            w->body_bytes >= (uint64_t)(age / 1000000000) * HTTP_MIN_BODY_RATE)
+            continue;
+        if (shutdown(w->fd, SHUT_RDWR) == 0)
+            cut++;
+        w->cut = 1;
+    }
+    pthread_mutex_unlock(&s->mu);
+    if (cut)
+        log_warn("closed %d connection(s) whose request did not arrive in time", cut);
 }
 
 int http_server_new(const struct http_server_opts *o, struct http_server **out, struct ferr *err)
@@ -285,14 +436,17 @@ int http_server_start(struct http_server *s, struct ferr *err)
      * to see them refused); past ~2500 ids libmicrohttpd drops the
      * connection. The pool is zeroed for every request, yet wrk shows no
      * cost against 64 KiB (bench/RESULTS.md). */
-    s->d =
-        MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
-                         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK,
-                         on_uri, NULL, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)192 * 1024,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)120, MHD_OPTION_CONNECTION_LIMIT,
-                         s->o.max_connections ? s->o.max_connections : (unsigned)FD_SETSIZE - 4,
-                         /* last, so that without a pool the list simply ends here */
-                         pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool, MHD_OPTION_END);
+    s->d = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)192 * 1024, MHD_OPTION_CONNECTION_TIMEOUT,
+        s->o.limits.idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+        s->o.limits.max_connections ? s->o.limits.max_connections
+                                    : (unsigned)HTTP_DEFAULT_MAX_CONNECTIONS,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->o.limits.per_ip, MHD_OPTION_NOTIFY_CONNECTION,
+        on_connection, s,
+        /* last, so that without a pool the list simply ends here */
+        pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool, MHD_OPTION_END);
     if (!s->d)
         return ferr_set(err, FERR_INTERNAL_ERROR, "cannot start the HTTP server on %s:%d",
                         s->o.host, s->port);
@@ -310,6 +464,7 @@ void http_server_wait(struct http_server *s, void (*idle)(void *arg), void *arg)
             continue;
         if (n != 0)
             break;
+        sweep(s);
         pthread_mutex_lock(&s->mu);
         unsigned long served = s->served;
         int busy = s->in_flight;
@@ -325,15 +480,21 @@ void http_server_wait(struct http_server *s, void (*idle)(void *arg), void *arg)
         log_info("received signal %d, shutting down", sig);
 }
 
-/* Waits until no request is between its first callback and its completion,
- * at most timeout_ms. */
+/* Waits until no request is between its first callback and its completion
+ * and, for a moment longer, until no connection is open: a client whose
+ * answer came just before the drain began sends its next request on the
+ * kept-alive connection, which must get its 503 rather than a closed
+ * socket. At most timeout_ms in all. */
+#define DRAIN_GRACE_MS 500
 static void drain(struct http_server *s, int timeout_ms)
 {
+    int quiet_ms = 0;
     for (int waited = 0; waited < timeout_ms; waited += 10) {
         pthread_mutex_lock(&s->mu);
-        int n = s->in_flight;
+        int n = s->in_flight, open = s->watches != NULL;
         pthread_mutex_unlock(&s->mu);
-        if (n <= 0)
+        quiet_ms = n > 0 ? 0 : quiet_ms + 10;
+        if (n <= 0 && (!open || quiet_ms >= DRAIN_GRACE_MS))
             return;
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
@@ -345,10 +506,18 @@ void http_server_stop(struct http_server *s, int drain_ms)
 {
     if (!s->d)
         return;
-    atomic_store(&s->draining, 1);
-    int lfd = MHD_quiesce_daemon(s->d); /* stop accepting; requests in flight go on */
-    if (lfd >= 0)
+    /* Stop accepting first, so that a client refused with 503 and
+     * connecting again is refused by the kernel, not accepted into a
+     * backlog that closing the socket resets. */
+    int lfd = MHD_quiesce_daemon(s->d); /* requests in flight go on */
+    if (lfd >= 0) {
+        /* close alone leaves the socket listening while the listening
+         * thread still polls it (Linux keeps the file until poll returns):
+         * shutdown stops the listening now */
+        (void)shutdown(lfd, SHUT_RDWR);
         close(lfd);
+    }
+    atomic_store(&s->draining, 1);
     drain(s, drain_ms);
     MHD_stop_daemon(s->d); /* waits for the connection threads */
     s->d = NULL;

@@ -13,8 +13,7 @@
 
 #include "base/banned.h"
 
-/* Whether files at uri are read in place: a local path or file:// URI. */
-static int is_local(const char *uri)
+int model_files_local(const char *uri)
 {
     return !strncmp(uri, "file://", 7) ||
            (!strstr(uri, "://") && strncmp(uri, "mlflow-artifacts:", 17) &&
@@ -58,7 +57,7 @@ static int fetch_dir(struct client *c, const char *uri, const char *tmp, struct 
     }
     if (!strncmp(uri, "file://", 7))
         sbuf_addstr(dir, uri + 7);
-    else if (is_local(uri))
+    else if (model_files_local(uri))
         sbuf_addstr(dir, uri);
     else if (artifact_uri_proxied_path(uri)) {
         rc = client_download_uri(c, uri, tmp, err);
@@ -80,7 +79,7 @@ int model_files_open(struct client *c, const char *uri, struct model_files *lm, 
     snprintf(lm->tmp, sizeof(lm->tmp), "/tmp/ferry-model-XXXXXX");
     if (!uri || !*uri)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing -m URI");
-    if (!is_local(uri)) {
+    if (!model_files_local(uri)) {
         if (!mkdtemp(lm->tmp))
             return ferr_set(err, FERR_IO_ERROR, "cannot make a temporary directory: %s",
                             strerror(errno));

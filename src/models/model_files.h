@@ -20,6 +20,10 @@ struct model_files {
     struct sbuf version; /* ... and the version's number */
 };
 
+/* Whether uri's files are read in place (a local path or file:// URI):
+ * then model_files_open needs no client (c may be NULL), so a program
+ * serving a directory opens no store. */
+int model_files_local(const char *uri);
 int model_files_open(struct client *c, const char *uri, struct model_files *out,
                      struct ferr *err) WARN_UNUSED;
 void model_files_close(struct model_files *f);

@@ -76,13 +76,13 @@ static void become_worker(int sock, int devnull, pid_t parent, uid_t uid, gid_t 
                           char *const argv[], char *const envp[])
 {
     struct rlimit zero = {0, 0};
-    if (sock == WORKER_FD) {
-        if (fcntl(sock, F_SETFD, 0) < 0)
-            _exit(126);
-    } else if (dup2(sock, WORKER_FD) < 0) {
+    /* Either may sit where the other goes (devnull at WORKER_FD once ferry
+     * holds few descriptors, e.g. serving a directory with no store): both
+     * move above the targets first. */
+    if ((sock = fcntl(sock, F_DUPFD, WORKER_FD + 1)) < 0 ||
+        (devnull = fcntl(devnull, F_DUPFD, WORKER_FD + 1)) < 0)
         _exit(126);
-    }
-    if (dup2(devnull, 0) < 0 || dup2(2, 1) < 0)
+    if (dup2(sock, WORKER_FD) < 0 || dup2(devnull, 0) < 0 || dup2(2, 1) < 0)
         _exit(126);
     close_others(max_fd);
     if (chdir("/") < 0)

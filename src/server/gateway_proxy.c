@@ -3,6 +3,7 @@
 #include "server/server_int.h"
 #include "http/client.h"
 #include "http/request.h"
+#include "base/json.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -25,7 +26,7 @@ int gateway_proxy_answer(struct http_request *rq, struct ferr *err)
     } else {
         size_t n;
         const char *body = http_body(rq, &n);
-        args = body && n ? json_loadb(body, n, 0, NULL) : NULL;
+        args = body && n ? fjson_loadb_capped(body, n, fjson_cap(n, 4), NULL) : NULL;
         path = json_string_value(json_object_get(args, "gateway_path"));
         data = json_incref(json_object_get(args, "json_data"));
     }

@@ -267,10 +267,15 @@ int server_run(const struct server_opts *o, struct ferr *err)
     struct http_server *http = NULL;
     size_t nroutes;
     struct http_route *routes = routes_new(&nroutes);
-    struct http_server_opts ho = {
-        o->host,       o->port,    routes,     nroutes,
-        NULL,          &ctx,       o->workers, (unsigned)o->max_connections,
-        o->access_log, guard_admit};
+    struct http_server_opts ho = {.host = o->host,
+                                  .port = o->port,
+                                  .routes = routes,
+                                  .nroutes = nroutes,
+                                  .ctx = &ctx,
+                                  .threads = o->workers,
+                                  .access_log = o->access_log,
+                                  .limits = o->limits,
+                                  .admit = guard_admit};
     int rc = -1;
     tune_malloc();
     so.group_commit = 1;

@@ -4,6 +4,7 @@
 #define FERRY_SERVER_SERVER_H
 
 #include "base/ferr.h"
+#include "http/server.h"
 
 #include <stdio.h>
 
@@ -18,7 +19,7 @@ struct server_opts {
                                         * destination */
     int serve_artifacts;               /* default 1 */
     int workers;                       /* 0: a thread per connection; N: a pool of N */
-    int max_connections;               /* default 1024 */
+    struct http_limits limits;         /* default HTTP_LIMITS_INIT */
     int access_log;                    /* 1: one line per request on stderr */
     const char *deployments_target;    /* gateway-proxy's target; NULL: MLFLOW_DEPLOYMENTS_TARGET */
     int auth;                          /* 1 on, 0 off, -1 (default): on unless bound to loopback */
@@ -29,7 +30,7 @@ struct server_opts {
 #define SERVER_OPTS_INIT                                                                           \
     {                                                                                              \
         .host = "127.0.0.1", .port = 5000, .backend_store_uri = "ferry.db", .serve_artifacts = 1,  \
-        .max_connections = 1024, .access_log = 1, .auth = -1                                       \
+        .limits = HTTP_LIMITS_INIT, .access_log = 1, .auth = -1                                    \
     }
 
 /* Serves until SIGTERM or SIGINT, then stops accepting, lets requests in

@@ -286,16 +286,13 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
      * thread pool. Worker flavors need a thread per waiting connection, so
      * that concurrent requests reach the workers together and batch. */
     int pool = o->workers > 0 && model_in_process(s.model);
-    struct http_server_opts ho = {o->host ? o->host : "127.0.0.1",
-                                  o->port,
-                                  routes,
-                                  sizeof(routes) / sizeof(*routes),
-                                  NULL,
-                                  &s,
-                                  pool ? o->workers : 0,
-                                  0,
-                                  0,
-                                  NULL};
+    struct http_server_opts ho = {.host = o->host ? o->host : "127.0.0.1",
+                                  .port = o->port,
+                                  .routes = routes,
+                                  .nroutes = sizeof(routes) / sizeof(*routes),
+                                  .ctx = &s,
+                                  .threads = pool ? o->workers : 0,
+                                  .limits = o->limits};
     if (http_server_new(&ho, &http, err)) {
         model_free(s.model);
         return -1;

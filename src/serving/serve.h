@@ -20,15 +20,17 @@
 #define FERRY_SERVING_SERVE_H
 
 #include "base/ferr.h"
+#include "http/server.h"
 
 struct serve_opts {
-    const char *host;      /* default 127.0.0.1 */
-    int port;              /* 0 picks a free port */
-    const char *model_dir; /* a local MLflow model directory */
-    const char *name;      /* for /v2/models/<name> and /metrics; default "model" */
-    const char *version;   /* may be NULL */
-    int workers;           /* native flavors: HTTP threads (0: one per connection);
-                            * Python flavors: worker processes (0: one per CPU) */
+    const char *host;          /* default 127.0.0.1 */
+    int port;                  /* 0 picks a free port */
+    const char *model_dir;     /* a local MLflow model directory */
+    const char *name;          /* for /v2/models/<name> and /metrics; default "model" */
+    const char *version;       /* may be NULL */
+    int workers;               /* native flavors: HTTP threads (0: one per connection);
+                                * Python flavors: worker processes (0: one per CPU) */
+    struct http_limits limits; /* HTTP_LIMITS_INIT unless told */
 };
 
 /* Loads the model, serves until SIGTERM/SIGINT, returns 0. Prints

@@ -5,7 +5,9 @@
  * apart) and the checks on the result. On success the matrix must be
  * non-empty and every value readable, and with by_name, when there is a
  * named signature, as wide as the signature (input.h: columns are put in
- * the signature's order); on failure the error must be a 400 with a
+ * the signature's order), and never more values than a body of its size
+ * may give (input.c: a value per byte plus 64 Ki, so that no claim in a
+ * body sizes a matrix); on failure the error must be a 400 with a
  * message. The caller releases the matrix only on success, as serve.c
  * does, so a failure that leaks is caught. */
 #ifndef FERRY_FUZZ_SERVING_FUZZ_H
@@ -34,8 +36,8 @@ static const struct model_signature serving_fuzz_sigs[] = {
     {serving_fuzz_one, NULL, 1, 0, 0},
 };
 
-static inline void serving_fuzz_check(const struct model_signature *sig, int by_name, int rc,
-                                      const struct matrix *m, const struct ferr *err)
+static inline void serving_fuzz_check(const struct model_signature *sig, int by_name, size_t n,
+                                      int rc, const struct matrix *m, const struct ferr *err)
 {
     if (rc) {
         if ((err->code != FERR_INVALID_PARAMETER_VALUE && err->code != FERR_BAD_REQUEST) ||
@@ -44,6 +46,8 @@ static inline void serving_fuzz_check(const struct model_signature *sig, int by_
         return;
     }
     if (!m->rows || !m->cols || !m->values || m->rows > 1000 * 1000)
+        abort();
+    if (m->cols > n + 64 * 1024 || m->rows > (n + 64 * 1024) / m->cols)
         abort();
     if (by_name && sig && sig->ninputs && sig->inputs[0].name && m->cols != sig->ninputs)
         abort();
@@ -62,7 +66,7 @@ static inline void serving_fuzz_run(serving_parse_fn parse, int by_name, const c
         struct matrix m;
         struct ferr err = FERR_INIT;
         int rc = parse(body, n, sig, &m, &err);
-        serving_fuzz_check(sig, by_name, rc, &m, &err);
+        serving_fuzz_check(sig, by_name, n, rc, &m, &err);
         if (!rc)
             matrix_release(&m);
     }
