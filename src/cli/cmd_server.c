@@ -44,7 +44,9 @@ static const char usage[] =
     "                                  (default env MLFLOW_DEPLOYMENTS_TARGET)\n"
     "  -w, --workers N                 N polling threads instead of one thread per\n"
     "                                  connection (the default, best for concurrent "
-    "writers)\n" CLI_HTTP_LIMITS_HELP "  -q, --quiet                     no access log\n"
+    "writers)\n" CLI_HTTP_LIMITS_HELP "  -q, --quiet                     no access log\n";
+/* (two strings: C11 promises only 4095 characters in one literal) */
+static const char usage_security[] =
     "      --auth                      require authentication (the default on any\n"
     "                                  address but loopback): HTTP basic auth or an API\n"
     "                                  token; the first admin from `ferry users create\n"
@@ -55,6 +57,10 @@ static const char usage[] =
     "      --default-permission P      with auth, on experiments and models where a user\n"
     "                                  has none: READ (default), USE, EDIT, MANAGE or\n"
     "                                  NO_PERMISSIONS\n"
+    "      --no-execute                the server starts no processes (pipelines,\n"
+    "                                  triggers, retraining are refused)\n"
+    "      --run-as USER               who processes the server starts run as (default:\n"
+    "                                  nobody when ferry runs as root)\n"
     "      --routes                    print every route (methods, path, operation,\n"
     "                                  kind, access, locating field) and exit\n"
     "      --help                      this help\n"
@@ -87,6 +93,8 @@ enum {
     OPT_AUTH,
     OPT_NO_AUTH,
     OPT_DEFAULT_PERMISSION,
+    OPT_NO_EXECUTE,
+    OPT_RUN_AS,
     OPT_ALLOWED_ROOTS,
 };
 
@@ -110,6 +118,8 @@ int cmd_server(int argc, char **argv)
         {"auth", no_argument, NULL, OPT_AUTH},
         {"no-auth", no_argument, NULL, OPT_NO_AUTH},
         {"default-permission", required_argument, NULL, OPT_DEFAULT_PERMISSION},
+        {"no-execute", no_argument, NULL, OPT_NO_EXECUTE},
+        {"run-as", required_argument, NULL, OPT_RUN_AS},
         {NULL, 0, NULL, 0},
     };
     struct server_opts o = SERVER_OPTS_INIT;
@@ -159,6 +169,12 @@ int cmd_server(int argc, char **argv)
         case OPT_DEFAULT_PERMISSION:
             o.default_permission = optarg;
             break;
+        case OPT_NO_EXECUTE:
+            o.no_execute = 1;
+            break;
+        case OPT_RUN_AS:
+            o.run_as = optarg;
+            break;
         case 'w':
             if (parse_int(optarg, "worker count", 1, 1024, &o.workers))
                 return 2;
@@ -168,6 +184,7 @@ int cmd_server(int argc, char **argv)
             break;
         case OPT_HELP:
             fputs(usage, stdout);
+            fputs(usage_security, stdout);
             return 0;
         case OPT_ROUTES:
             server_print_routes(stdout);
@@ -178,12 +195,14 @@ int cmd_server(int argc, char **argv)
                 break;
             if (!handled)
                 fputs(usage, stderr);
+            fputs(usage_security, stderr);
             return 2;
         }
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "ferry server: unexpected argument '%s'\n%s", argv[optind], usage);
+        fprintf(stderr, "ferry server: unexpected argument '%s'\n%s%s", argv[optind], usage,
+                usage_security);
         return 2;
     }
     struct ferr err = FERR_INIT;

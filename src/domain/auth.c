@@ -5,6 +5,7 @@
 #include <openssl/crypto.h>
 #include <strings.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,7 +64,7 @@ int token_scopes_parse(const char *s, struct token_scopes *out, struct ferr *err
             out->admin = 1;
             continue;
         }
-        char *colon = strchr(item, ':');
+        char *colon = strrchr(item, ':');
         enum perm p;
         if (!colon)
             return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
@@ -71,6 +72,24 @@ int token_scopes_parse(const char *s, struct token_scopes *out, struct ferr *err
         *colon = '\0';
         if (perm_parse(colon + 1, &p, err))
             return -1;
+        char *slash = strchr(item, '/');
+        if (slash) { /* KIND/KEY:PERMISSION: one resource */
+            *slash = '\0';
+            int k = 0;
+            while (k < RES_KIND_COUNT && strcmp(item, kind_names[k]))
+                k++;
+            if (k == RES_KIND_COUNT || !slash[1] ||
+                strlen(slash + 1) >= sizeof(out->grants[0].key) || out->ngrants == SCOPE_MAX_GRANTS)
+                return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                                "invalid token scope '%s/%.80s': want KIND/KEY:PERMISSION with a "
+                                "known kind and a key of 1 to 63 characters, at most %d such",
+                                item, slash + 1, SCOPE_MAX_GRANTS);
+            struct scope_grant *g = &out->grants[out->ngrants++];
+            g->kind = (enum res_kind)k;
+            snprintf(g->key, sizeof(g->key), "%s", slash + 1);
+            g->max = p;
+            continue;
+        }
         int found = 0;
         for (int k = 0; k < RES_KIND_COUNT; k++) {
             if (!strcmp(item, "*") || !strcmp(item, kind_names[k])) {
@@ -87,10 +106,19 @@ int token_scopes_parse(const char *s, struct token_scopes *out, struct ferr *err
     return 0;
 }
 
+enum perm token_scopes_max(const struct token_scopes *sc, enum res_kind kind, const char *key)
+{
+    enum perm m = sc->max[kind];
+    for (size_t i = 0; key && i < sc->ngrants; i++)
+        if (sc->grants[i].kind == kind && !strcmp(sc->grants[i].key, key) && sc->grants[i].max > m)
+            m = sc->grants[i].max;
+    return m;
+}
+
 void token_scopes_format(const struct token_scopes *sc, struct sbuf *out)
 {
     const char *sep = "";
-    if (sc->admin) {
+    if (sc->admin && !sc->ngrants) {
         int all = 1;
         for (int k = 0; k < RES_KIND_COUNT; k++)
             all = all && sc->max[k] == PERM_MANAGE;
@@ -105,6 +133,9 @@ void token_scopes_format(const struct token_scopes *sc, struct sbuf *out)
         sbuf_addf(out, "%s%s:%s", sep, kind_names[k], perm_name(sc->max[k]));
         sep = ",";
     }
+    for (size_t i = 0; i < sc->ngrants; i++)
+        sbuf_addf(out, ",%s/%s:%s", kind_names[sc->grants[i].kind], sc->grants[i].key,
+                  perm_name(sc->grants[i].max));
 }
 
 void auth_header_parse(const char *h, struct auth_header *out)

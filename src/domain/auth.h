@@ -40,15 +40,27 @@ enum res_kind {
 const char *res_kind_name(enum res_kind k);
 
 /* A token's scopes: for each kind of resource, the highest permission the
- * token carries (whatever its user has beyond that); admin: whether it may
- * act as its admin user does. Written "experiment:EDIT,registered_model:READ"
- * ("*:LEVEL" for every kind, "admin" for admin rights); "" or "*" for all
+ * token carries (whatever its user has beyond that), optionally narrowed to
+ * single resources; admin: whether it may act as its admin user does.
+ * Written "experiment:EDIT,registered_model:READ" ("*:LEVEL" for every
+ * kind, "admin" for admin rights, "experiment/7:EDIT" for experiment 7
+ * alone: a process ferry starts logs with such a token); "" or "*" for all
  * of its user's rights. */
+#define SCOPE_MAX_GRANTS 8
+struct scope_grant {
+    enum res_kind kind;
+    char key[64]; /* an experiment id, a model name */
+    enum perm max;
+};
 struct token_scopes {
-    enum perm max[RES_KIND_COUNT];
+    enum perm max[RES_KIND_COUNT]; /* on every resource of the kind */
     int admin;
+    struct scope_grant grants[SCOPE_MAX_GRANTS]; /* on one resource, above max */
+    size_t ngrants;
 };
 int token_scopes_parse(const char *s, struct token_scopes *out, struct ferr *err) WARN_UNUSED;
+/* The most a token with sc may do on one resource. */
+enum perm token_scopes_max(const struct token_scopes *sc, enum res_kind kind, const char *key);
 void token_scopes_format(const struct token_scopes *sc, struct sbuf *out);
 
 /* An Authorization header's credential. */

@@ -11,20 +11,32 @@
 
 #include "base/banned.h"
 
+static int host_address(const char *host, struct in_addr *out, struct ferr *err)
+{
+    if (inet_pton(AF_INET, host, out) == 1)
+        return 0;
+    if (!strcmp(host, "localhost")) {
+        out->s_addr = htonl(INADDR_LOOPBACK);
+        return 0;
+    }
+    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                    "invalid --host '%.100s': expected an IPv4 address such as 127.0.0.1", host);
+}
+
+int http_host_check(const char *host, struct ferr *err)
+{
+    struct in_addr a;
+    return host_address(host, &a, err);
+}
+
 int http_listen(const char *host, int port, int *port_out, struct ferr *err)
 {
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof(sa));
     sa.sin_family = AF_INET;
     sa.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1) {
-        if (!strcmp(host, "localhost"))
-            sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        else
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                            "invalid --host '%.100s': expected an IPv4 address such as 127.0.0.1",
-                            host);
-    }
+    if (host_address(host, &sa.sin_addr, err))
+        return -1;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return ferr_set(err, FERR_INTERNAL_ERROR, "socket: %s", strerror(errno));

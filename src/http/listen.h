@@ -12,5 +12,8 @@
  * *port_out to the port bound, or -1 with err set: INVALID_PARAMETER_VALUE
  * for a bad host, INVALID_STATE for a port in use, INTERNAL_ERROR else. */
 int http_listen(const char *host, int port, int *port_out, struct ferr *err) WARN_UNUSED;
+/* Whether http_listen would take host (its INVALID_PARAMETER_VALUE if not),
+ * without opening anything. */
+int http_host_check(const char *host, struct ferr *err) WARN_UNUSED;
 
 #endif

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 #include "models/pyproc.h"
 #include "models/pyworker_source.h"
+#include "base/sandbox.h"
 #include "base/ftime.h"
 #include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,24 +40,6 @@ const char *pyproc_python(void)
     return p && *p ? p : "/usr/bin/python3";
 }
 
-/* Who the worker runs as: "nobody" when ferry is root, else ferry's user
- * (uid -1: no change). Looked up before fork, where getpwnam is not safe. */
-static void worker_identity(uid_t *uid, gid_t *gid)
-{
-    struct passwd pw, *found = NULL;
-    char buf[1024];
-    *uid = (uid_t)-1;
-    *gid = (gid_t)-1;
-    if (geteuid() != 0)
-        return;
-    if (getpwnam_r("nobody", &pw, buf, sizeof(buf), &found) == 0 && found) {
-        *uid = pw.pw_uid;
-        *gid = pw.pw_gid;
-    } else {
-        log_warn("no user 'nobody': Python model workers run as root");
-    }
-}
-
 /* Closes every descriptor above WORKER_FD. Runs between fork and exec, so
  * only async-signal-safe calls. */
 static void close_others(long max)
@@ -72,8 +53,8 @@ static void close_others(long max)
 }
 
 /* The child's side: lower privileges, then exec. Never returns. */
-static void become_worker(int sock, int devnull, pid_t parent, uid_t uid, gid_t gid, long max_fd,
-                          char *const argv[], char *const envp[])
+static void become_worker(int sock, int devnull, pid_t parent, const struct sandbox_id *id,
+                          long max_fd, char *const argv[], char *const envp[])
 {
     struct rlimit zero = {0, 0};
     /* Either may sit where the other goes (devnull at WORKER_FD once ferry
@@ -87,20 +68,9 @@ static void become_worker(int sock, int devnull, pid_t parent, uid_t uid, gid_t 
     close_others(max_fd);
     if (chdir("/") < 0)
         _exit(126);
-#ifdef __linux__
-    /* die with ferry, and never gain privileges through exec */
-    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != parent ||
-        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    /* a worker writes no files at all */
+    if (setrlimit(RLIMIT_FSIZE, &zero) < 0 || sandbox_enter(id, parent) < 0)
         _exit(126);
-#else
-    (void)parent;
-#endif
-    if (setrlimit(RLIMIT_CORE, &zero) < 0 || setrlimit(RLIMIT_FSIZE, &zero) < 0)
-        _exit(126);
-    if (gid != (gid_t)-1 && (setgroups(0, NULL) < 0 || setgid(gid) < 0))
-        _exit(126);
-    if (uid != (uid_t)-1 && (setuid(uid) < 0 || setuid(0) == 0))
-        _exit(126); /* the second setuid must fail: root is gone for good */
     execve(argv[0], argv, envp);
     _exit(127);
 }
@@ -116,8 +86,7 @@ int pyproc_spawn(struct pyproc *p, const char *python, struct ferr *err)
     char *const envp[] = {e_path, e_lang, e_home, e_omp, e_blas, e_mkl, e_seed, NULL};
     char fdarg[16];
     int sv[2];
-    uid_t uid;
-    gid_t gid;
+    struct sandbox_id id;
     p->pid = 0;
     p->fd = -1;
     if (access(python, X_OK) < 0)
@@ -128,7 +97,8 @@ int pyproc_spawn(struct pyproc *p, const char *python, struct ferr *err)
     snprintf(fdarg, sizeof(fdarg), "%d", WORKER_FD);
     char *const argv[] = {(char *)python,          a_isolated, a_nopyc, a_cmd,
                           (char *)pyworker_source, fdarg,      NULL};
-    worker_identity(&uid, &gid);
+    if (sandbox_identity(NULL, &id, err))
+        return -1;
     long max_fd = sysconf(_SC_OPEN_MAX);
     if (max_fd < 0 || max_fd > 65536)
         max_fd = 65536;
@@ -143,7 +113,7 @@ int pyproc_spawn(struct pyproc *p, const char *python, struct ferr *err)
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid == 0)
-        become_worker(sv[1], devnull, parent, uid, gid, max_fd, argv, envp);
+        become_worker(sv[1], devnull, parent, &id, max_fd, argv, envp);
     int e = errno;
     close(sv[1]);
     close(devnull);

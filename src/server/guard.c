@@ -371,9 +371,21 @@ static int permission_on(struct guard *g, const struct principal *who, enum res_
 {
     if (lookup_permission(g, who->user_id, kind, key, out, err))
         return -1;
-    if (who->by_token && who->scopes.max[kind] < *out)
-        *out = who->scopes.max[kind];
+    enum perm cap = who->by_token ? token_scopes_max(&who->scopes, kind, key) : PERM_MANAGE;
+    if (cap < *out)
+        *out = cap;
     return 0;
+}
+
+int guard_allows(struct guard *g, const struct principal *who, enum res_kind kind, const char *key,
+                 enum perm need, struct ferr *err)
+{
+    enum perm have;
+    if (acts_as_admin(who))
+        return 0;
+    if (permission_on(g, who, kind, key, &have, err))
+        return -1;
+    return have >= need ? 0 : denied(err);
 }
 
 static int check_target(struct guard *g, const struct principal *who, const struct api_op *op,

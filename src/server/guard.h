@@ -51,6 +51,12 @@ const struct principal *guard_principal(const struct http_request *rq);
 int guard_check_row(struct guard *g, const struct principal *who, const struct api_op *op,
                     const void *req, struct ferr *err) WARN_UNUSED;
 
+/* Whether who holds at least need on one resource (its permission there,
+ * else the default; bounded by a token's scopes; admins hold everything):
+ * 0, or -1 with PERMISSION_DENIED (or the lookup's error). */
+int guard_allows(struct guard *g, const struct principal *who, enum res_kind kind, const char *key,
+                 enum perm need, struct ferr *err) WARN_UNUSED;
+
 /* After op succeeded: what follows from it for permissions. The creator of
  * an experiment or a registered model is given MANAGE on it (as MLflow's
  * auth app does); a deleted registered model's permissions go with it;

@@ -18,10 +18,13 @@
 #include "server/gateway_proxy.h"
 #include "server/ui_files.h"
 #include "store/auth.h"
+#include "base/sandbox.h"
+#include "base/sbuf.h"
 #include "base/env.h"
 #include "api/op.h"
 #include "server/ui.h"
 #include "http/request.h"
+#include "http/listen.h"
 #include "http/server.h"
 #include "base/log.h"
 #include "base/version.h"
@@ -263,7 +266,9 @@ static int open_roots(const struct server_opts *o, struct server_ctx *ctx, struc
 int server_run(const struct server_opts *o, struct ferr *err)
 {
     struct store_opts so = STORE_OPTS_INIT;
-    struct server_ctx ctx = {NULL, NULL, o->deployments_target, NULL, NULL};
+    struct server_ctx ctx;
+    memset(&ctx, 0, sizeof(ctx));
+    ctx.deployments_target = o->deployments_target;
     struct http_server *http = NULL;
     size_t nroutes;
     struct http_route *routes = routes_new(&nroutes);
@@ -295,8 +300,9 @@ int server_run(const struct server_opts *o, struct ferr *err)
      * server that would be open where it must not be never listens.
      * Without, listening comes first (a taken port is said before anything
      * opens). */
-    if (auth && (exec_open(o->backend_store_uri, &so, &ctx.exec, err) ||
-                 start_guard(o, &ctx, err) || http_server_new(&ho, &http, err)))
+    if (auth &&
+        (http_host_check(o->host, err) || exec_open(o->backend_store_uri, &so, &ctx.exec, err) ||
+         start_guard(o, &ctx, err) || http_server_new(&ho, &http, err)))
         goto out;
     if (!auth &&
         (http_server_new(&ho, &http, err) || exec_open(o->backend_store_uri, &so, &ctx.exec, err)))
@@ -311,6 +317,19 @@ int server_run(const struct server_opts *o, struct ferr *err)
         goto out;
     if (open_roots(o, &ctx, err))
         goto out;
+    if (o->run_as) { /* refused now, not when a pipeline first needs it */
+        struct sandbox_id id;
+        if (sandbox_identity(o->run_as, &id, err))
+            goto out;
+    }
+    {
+        struct sbuf self = SBUF_INIT;
+        sbuf_addf(&self, "http://%s:%d", strcmp(o->host, "0.0.0.0") ? o->host : "127.0.0.1",
+                  http_server_port(http));
+        ctx.self_uri = sbuf_detach(&self, NULL);
+    }
+    ctx.launcher =
+        (struct launcher){exec_store(ctx.exec), ctx.guard, !o->no_execute, ctx.self_uri, o->run_as};
     if (http_server_start(http, err))
         goto out;
     printf("ferry server listening on http://%s:%d\n", o->host, http_server_port(http));
@@ -328,6 +347,7 @@ out:
     exec_close(ctx.exec); /* finishes queued writes, closes the database */
     artifact_repo_close(ctx.artifacts);
     artifact_roots_free(ctx.roots);
+    free(ctx.self_uri);
     api_routes_free(routes, nroutes);
     if (!rc)
         log_info("stopped cleanly");

@@ -24,6 +24,8 @@ struct server_opts {
     const char *deployments_target;    /* gateway-proxy's target; NULL: MLFLOW_DEPLOYMENTS_TARGET */
     int auth;                          /* 1 on, 0 off, -1 (default): on unless bound to loopback */
     const char *default_permission;    /* with auth: on resources without one; NULL: READ */
+    int no_execute;                    /* 1: the server starts no processes (server/launch.h) */
+    const char *run_as;                /* who processes it starts run as; NULL: nobody if root */
 };
 
 /* Designated: options grow, and a positional list silently shifts. */

@@ -9,6 +9,7 @@
 #include "artifacts/roots.h"
 #include "server/exec.h"
 #include "server/guard.h"
+#include "server/launch.h"
 
 struct server_ctx {
     struct exec *exec;               /* the store, or the upstream server */
@@ -16,6 +17,8 @@ struct server_ctx {
     const char *deployments_target;  /* the gateway behind gateway-proxy; NULL: none */
     struct guard *guard;             /* authentication and permissions; NULL: off */
     struct artifact_roots *roots;    /* where local artifact locations may be */
+    struct launcher launcher;        /* how the server starts processes (pipelines, triggers) */
+    char *self_uri;                  /* http://host:port, for the processes it starts */
 };
 
 #endif

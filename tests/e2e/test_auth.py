@@ -237,6 +237,15 @@ def test_api_tokens(srv, c):
     assert r.ok(r.get("runs/get", {"run_id": run["run_id"]}))
     expect_error(r.post("runs/log-metric", {"run_id": run["run_id"], "key": "m", "value": 1,
                                             "timestamp": 1}), 403, "PERMISSION_DENIED")
+    # a token for one experiment alone, as the processes the server starts get
+    other = alice.ok(alice.post("experiments/create", {"name": "tok-other"}))["experiment_id"]
+    one = alice.ok(alice.post("tokens/create", {"name": "one", "scopes": "experiment/%s:EDIT" % exp},
+                              prefix=FERRY_API))
+    o = As(srv, bearer(one["token"]))
+    o.ok(o.post("runs/create", {"experiment_id": exp}))
+    expect_error(o.post("runs/create", {"experiment_id": other}), 403, "PERMISSION_DENIED")
+    expect_error(o.post("experiments/create", {"name": "not-by-this-token"}), 403,
+                 "PERMISSION_DENIED")
     expect_error(alice.post("tokens/create", {"name": "x", "scopes": "experiment:GOD"},
                             prefix=FERRY_API), 400, "INVALID_PARAMETER_VALUE")
     expect_error(alice.post("tokens/create", {"name": "x", "username": "admin"},
@@ -316,6 +325,10 @@ def test_no_server_starts_open_without_an_admin(srv, c):
     err = _start_fails(srv.ferry, ["--host", "127.0.0.1", "--auth", "--default-permission",
                                    "ALL"])
     assert "Invalid permission 'ALL'" in err, err
+    err = _start_fails(srv.ferry, ["--host", "127.0.0.1", "--run-as", "no-such-user-here"])
+    assert "no user 'no-such-user-here'" in err, err
+    err = _start_fails(srv.ferry, ["--host", "127.0.0.1", "--run-as", "root"])
+    assert "it is root" in err, err
 
 
 def test_the_first_admin_from_the_cli(srv, c):

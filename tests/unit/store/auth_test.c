@@ -106,8 +106,27 @@ TEST(auth_permission_levels_and_scopes)
     ASSERT(sc.admin && sc.max[RES_EXPERIMENT] == PERM_MANAGE);
     token_scopes_format(&sc, &out);
     ASSERT_STR_EQ(out.buf, "*");
-    static const char *const bad[] = {"experiment", "experiment:ALL", "deployment:READ",
-                                      ",",          "a:b:c",          "experiment:READ,,"};
+    /* one resource: a process ferry starts gets experiment/<id>:EDIT */
+    ASSERT_OK(token_scopes_parse("experiment/7:EDIT,registered_model/a:b:READ", &sc, &err), &err);
+    ASSERT(token_scopes_max(&sc, RES_EXPERIMENT, "7") == PERM_EDIT);
+    ASSERT(token_scopes_max(&sc, RES_EXPERIMENT, "8") == PERM_NO_PERMISSIONS);
+    ASSERT(token_scopes_max(&sc, RES_REGISTERED_MODEL, "a:b") == PERM_READ);
+    ASSERT(token_scopes_max(&sc, RES_EXPERIMENT, NULL) == PERM_NO_PERMISSIONS);
+    sbuf_reset(&out);
+    token_scopes_format(&sc, &out);
+    ASSERT_STR_EQ(out.buf, "experiment:NO_PERMISSIONS,registered_model:NO_PERMISSIONS,"
+                           "experiment/7:EDIT,registered_model/a:b:READ");
+    static const char *const bad[] = {"experiment",
+                                      "experiment:ALL",
+                                      "deployment:READ",
+                                      ",",
+                                      "a:b:c",
+                                      "experiment:READ,,",
+                                      "experiment/:READ",
+                                      "run/1:READ",
+                                      "experiment/"
+                                      "0123456789012345678901234567890123456789012345678901234567890123:"
+                                      "READ"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         struct ferr e = FERR_INIT;
         if (!token_scopes_parse(bad[i], &sc, &e))
