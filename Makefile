@@ -36,7 +36,8 @@ CFLAGS_ALL := $(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS) $(OPT) -fPIC -fvisibility=hi
 LDFLAGS_ALL := $(LDSAN) $(LDFLAGS)
 
 LIB_SRC  := $(wildcard src/base/*.c src/domain/*.c src/http/*.c src/store/*.c src/store/sqlite/*.c \
-                      src/artifacts/*.c src/import/*.c src/api/*.c src/client/*.c src/models/*.c src/projects/*.c)
+                      src/artifacts/*.c src/import/*.c src/api/*.c src/auth/*.c src/client/*.c src/models/*.c \
+                      src/projects/*.c)
 SRV_SRC  := $(wildcard src/serving/*.c src/server/*.c src/server/handlers/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c tests/unit/*/*.c)

@@ -3,7 +3,7 @@
  * paths and shapes (/api/2.0/mlflow/users/..., experiments/permissions/...,
  * registered-models/permissions/...), and ferry's own users/list and API
  * tokens (/api/2.0/ferry/...). Each row declares who may call it (admins,
- * the user named, or MANAGE on the resource); server/guard.c checks that
+ * the user named, or MANAGE on the resource); auth/guard.c checks that
  * before the row runs. */
 #ifndef FERRY_API_AUTH_OPS_H
 #define FERRY_API_AUTH_OPS_H

@@ -102,7 +102,7 @@ struct api_msg {
     size_t nfields;
 };
 
-/* What an operation may touch, for the permission check (server/guard.c):
+/* What an operation may touch, for the permission check (auth/guard.c):
  * access to a kind of resource, found from a request field. Every row
  * declares one; ACCESS_UNDECLARED (a row that forgot) is refused when the
  * server starts and by the unit tests. The levels map onto MLflow's

@@ -3,7 +3,7 @@
  * USE, for scoring a deployment without changing it), the kinds of
  * resource a permission is given on, users, and API tokens with their
  * scopes. Plain values; the store keeps them (store/auth.h) and the server
- * checks them (server/guard.c). */
+ * checks them (auth/guard.c). */
 #ifndef FERRY_DOMAIN_AUTH_H
 #define FERRY_DOMAIN_AUTH_H
 

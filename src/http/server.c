@@ -290,7 +290,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             return rq->queue_failed ? MHD_NO : MHD_YES;
         }
         if (rq->route && !rq->arrived_late && !rq->nul_in_path && s->o.admit &&
-            s->o.admit(rq, &rq->early)) {
+            s->o.admit(s->o.admit_arg, rq, &rq->early)) {
             rq->refused = 1;
             if (rq->early.code == FERR_OK)
                 ferr_set(&rq->early, FERR_INTERNAL_ERROR, "refused");

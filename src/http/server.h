@@ -65,7 +65,8 @@ struct http_server_opts {
      * an unauthenticated upload costs nothing). -1 with err set refuses
      * it: the body is read and dropped, and err answered with its code's
      * status (headers added by the hook go with it). */
-    http_handler_fn admit;
+    int (*admit)(void *arg, struct http_request *rq, struct ferr *err);
+    void *admit_arg;
 };
 
 struct http_server;

@@ -300,10 +300,14 @@ int server_run(const struct server_opts *o, struct ferr *err)
      * server that would be open where it must not be never listens.
      * Without, listening comes first (a taken port is said before anything
      * opens). */
-    if (auth &&
-        (http_host_check(o->host, err) || exec_open(o->backend_store_uri, &so, &ctx.exec, err) ||
-         start_guard(o, &ctx, err) || http_server_new(&ho, &http, err)))
-        goto out;
+    if (auth) {
+        if (http_host_check(o->host, err) || exec_open(o->backend_store_uri, &so, &ctx.exec, err) ||
+            start_guard(o, &ctx, err))
+            goto out;
+        ho.admit_arg = ctx.guard;
+        if (http_server_new(&ho, &http, err))
+            goto out;
+    }
     if (!auth &&
         (http_server_new(&ho, &http, err) || exec_open(o->backend_store_uri, &so, &ctx.exec, err)))
         goto out;

@@ -8,8 +8,8 @@
 #include "artifacts/repo.h"
 #include "artifacts/roots.h"
 #include "server/exec.h"
-#include "server/guard.h"
-#include "server/launch.h"
+#include "auth/guard.h"
+#include "auth/launch.h"
 
 struct server_ctx {
     struct exec *exec;               /* the store, or the upstream server */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "server/launch.h"
+#include "auth/launch.h"
 #include "base/log.h"
 #include "base/sandbox.h"
 #include "base/sbuf.h"

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-#include "server/guard.h"
-#include "server/server_int.h"
+#include "auth/guard.h"
 #include "api/registry_ops.h"
 #include "api/tracking_ops.h"
 #include "base/ftime.h"
@@ -499,13 +498,8 @@ static const char *locator_value(struct http_request *rq, const struct api_op *o
     return v;
 }
 
-int guard_admit(struct http_request *rq, struct ferr *err)
+int guard_authenticate(struct guard *g, struct http_request *rq, struct ferr *err)
 {
-    struct server_ctx *ctx = http_ctx(rq);
-    struct guard *g = ctx->guard;
-    const struct api_op *op = http_route_of(rq)->arg;
-    if (!g || op->res.access == ACCESS_PUBLIC)
-        return 0;
     struct principal *who = xcalloc(1, sizeof(*who));
     if (authenticate(g, rq, who, err)) {
         free(who);
@@ -513,6 +507,18 @@ int guard_admit(struct http_request *rq, struct ferr *err)
     }
     http_set_user(rq, who->username);
     http_set_principal(rq, who, principal_free);
+    return 0;
+}
+
+int guard_admit(void *arg, struct http_request *rq, struct ferr *err)
+{
+    struct guard *g = arg;
+    const struct api_op *op = http_route_of(rq)->arg;
+    if (!g || op->res.access == ACCESS_PUBLIC)
+        return 0;
+    if (guard_authenticate(g, rq, err))
+        return -1;
+    const struct principal *who = http_principal(rq);
     if (!op->stream || acts_as_admin(who))
         return 0; /* JSON rows: checked once decoded (guard_check_row) */
     struct api_target t;

@@ -35,12 +35,16 @@ int guard_new(const struct guard_opts *o, struct store *s, struct guard **out,
               struct ferr *err) WARN_UNUSED;
 void guard_free(struct guard *g);
 
-/* The HTTP core's admit hook (http_server_opts.admit): authenticates the
- * request (401 UNAUTHENTICATED with a Basic challenge, 429 after too many
- * failures), sets its user and principal, and checks a streaming row's
- * access from its path or query. JSON rows are checked once decoded
- * (guard_check_row). The guard is the server context's. */
-int guard_admit(struct http_request *rq, struct ferr *err);
+/* The HTTP core's admit hook for servers of API rows (http_server_opts.admit,
+ * arg: the guard, or NULL when authentication is off): authenticates the
+ * request (guard_authenticate), and checks a streaming row's access from
+ * its path or query. JSON rows are checked once decoded (guard_check_row). */
+int guard_admit(void *arg, struct http_request *rq, struct ferr *err);
+
+/* Authenticates rq: 401 UNAUTHENTICATED with a Basic challenge when it
+ * carries no valid credential, 429 after too many failures from its
+ * address; on success sets its user and principal (guard_principal). */
+int guard_authenticate(struct guard *g, struct http_request *rq, struct ferr *err) WARN_UNUSED;
 
 /* The request's checked identity; NULL when auth is off or the row is
  * public. */

@@ -4,8 +4,8 @@
  * environment whose one credential is a token for that experiment alone,
  * revoked when it ends; with --no-execute, never. */
 #include "../test.h"
-#include "server/guard.h"
-#include "server/launch.h"
+#include "auth/guard.h"
+#include "auth/launch.h"
 #include "store/auth.h"
 #include "store/store.h"
 

@@ -11,7 +11,7 @@
 #define FERRY_SERVER_LAUNCH_H
 
 #include "base/ferr.h"
-#include "server/guard.h"
+#include "auth/guard.h"
 #include "store/auth.h"
 
 #include <stdint.h>
