@@ -3,11 +3,13 @@
 # What authentication costs on the hot path (issue 14): runs/log-metric
 # req/s with wrk -t2 -c64 against one `ferry server` without authentication
 # and one with --auth, the latter called with HTTP basic auth (as MLflow's
-# clients send it, on every request) and with an API token (Bearer).
-# Rounds alternate off, basic, token so the machine's drift falls on all
-# three; medians and the ratios to "off" are printed (target >= 0.95).
+# clients send it, on every request) and with an API token (Bearer); then
+# the same for /invocations of `ferry models serve` (a 100-tree XGBoost
+# model, one row) without and with --auth. Rounds alternate off, basic,
+# token so the machine's drift falls on all three; medians and the ratios
+# to "off" are printed (target >= 0.95).
 #
-#   make && bench/auth_bench.sh [--duration 4] [--rounds 3] [--ferry build/ferry]
+#   make && make bench && bench/auth_bench.sh [--duration 4] [--rounds 3] [--ferry build/ferry]
 set -euo pipefail
 DUR=4
 ROUNDS=3
@@ -72,6 +74,50 @@ for r in $(seq "$ROUNDS"); do
 	token+=("$(measure "$ON" "$RUN_ON" "Bearer $TOKEN")")
 	echo "round $r: off ${off[-1]}  basic ${basic[-1]}  token ${token[-1]} req/s" >&2
 done
+# scoring: the same user, whose credentials `models serve --auth` checks in the server's store
+TOOL=$(dirname "$FERRY")/tools/make_xgb_model
+declare -a s_off s_basic s_token
+if [ -x "$TOOL" ]; then
+	"$TOOL" "$TMP/xgb" binary 2000 20 >/dev/null
+	/usr/bin/python3 - "$TMP" <<'PY'
+import json, sys
+d = sys.argv[1]
+e = json.load(open(d + "/xgb/expected.json"))
+json.dump({"dataframe_split": {"columns": e["columns"], "data": e["data"][:1]}},
+          open(d + "/body1.json", "w"))
+PY
+	serve() { # name, extra args...; prints the port
+		local name=$1
+		shift
+		"$FERRY" models serve -m "$TMP/xgb" --port 0 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
+		PIDS+=($!)
+		for _ in $(seq 300); do
+			grep -q "listening on" "$TMP/$name.out" 2>/dev/null && break
+			sleep 0.1
+		done
+		sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/$name.out"
+	}
+	SOFF=$(serve soff --no-auth)
+	SON=$(serve son --auth --auth-store "sqlite://$TMP/on.db")
+	# warm: the first request of a credential pays the password hash once
+	for a in "$BASIC" "Bearer $TOKEN"; do
+		curl -sf -o /dev/null -H "Authorization: $a" -H 'Content-Type: application/json' \
+			--data-binary "@$TMP/body1.json" "http://127.0.0.1:$SON/invocations" || true
+	done
+	score() { # port, auth -> req/s
+		BODY_FILE="$TMP/body1.json" AUTHORIZATION=$2 wrk -t2 -c64 -d"${DUR}s" \
+			-s "$ROOT/bench/wrk/invocations.lua" "http://127.0.0.1:$1" |
+			awk '/Requests\/sec/ {print $2} /^non200/ && $2 != "0" {print "ERRORS " $0 > "/dev/stderr"}'
+	}
+	for r in $(seq "$ROUNDS"); do
+		s_off+=("$(score "$SOFF" "")")
+		s_basic+=("$(score "$SON" "$BASIC")")
+		s_token+=("$(score "$SON" "Bearer $TOKEN")")
+		echo "scoring round $r: off ${s_off[-1]}  basic ${s_basic[-1]}  token ${s_token[-1]} req/s" >&2
+	done
+else
+	echo "no $TOOL (make bench): scoring skipped" >&2
+fi
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 M_OFF=$(median "${off[@]}")
 M_BASIC=$(median "${basic[@]}")
@@ -83,3 +129,12 @@ awk -v o="$M_OFF" -v b="$M_BASIC" -v t="$M_TOKEN" 'BEGIN {
 	printf "  bearer token      %10.0f req/s  (%.3f of off)\n", t, t / o
 	printf "{\"off\": %.0f, \"basic\": %.0f, \"token\": %.0f, \"basic_ratio\": %.3f, \"token_ratio\": %.3f}\n", o, b, t, b / o, t / o
 }'
+if [ ${#s_off[@]} -gt 0 ]; then
+	echo "/invocations (1 row, XGBoost), wrk -t2 -c64 -d${DUR}s, $ROUNDS rounds, medians:"
+	awk -v o="$(median "${s_off[@]}")" -v b="$(median "${s_basic[@]}")" \
+		-v t="$(median "${s_token[@]}")" 'BEGIN {
+	printf "  auth off          %10.0f req/s\n", o
+	printf "  basic auth        %10.0f req/s  (%.3f of off)\n", b, b / o
+	printf "  bearer token      %10.0f req/s  (%.3f of off)\n", t, t / o
+}'
+fi

@@ -60,7 +60,15 @@ static const char usage[] =
     "  --json            MLflow's JSON instead of a table\n"
     "  -h, --help        this help\n"
     "\n"
-    "serve's LIMITS, what one client and all of them may hold:\n" CLI_HTTP_LIMITS_HELP;
+    "serve's LIMITS, what one client and all of them may hold:\n" CLI_HTTP_LIMITS_HELP
+    "serve's authentication (on by default on any address but loopback):\n"
+    "  --auth                 ask every request but the health checks for credentials\n"
+    "                         (HTTP basic auth or an API token of `ferry server`'s users);\n"
+    "                         scoring a models:/ URI needs USE on the registered model\n"
+    "  --no-auth              serve without (behind a gateway or proxy that checks)\n"
+    "  --auth-store URI       the database holding the users (default: the tracking URI,\n"
+    "                         which must then be a database, not a server)\n"
+    "  --default-permission P on models where a user has none (default READ)\n";
 
 #define MAX_TAGS 64
 
@@ -73,6 +81,8 @@ struct opts {
     int64_t max_results;
     int json, archive, del;
     struct http_limits limits; /* serve */
+    int auth;                  /* serve: 1 on, 0 off, -1 on unless loopback */
+    const char *auth_store, *default_permission;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -95,6 +105,10 @@ static int parse(int argc, char **argv, struct opts *o)
         {"artifact-path", required_argument, NULL, 'A'},
         {"run-id", required_argument, NULL, 'R'},
         CLI_HTTP_LIMIT_OPTIONS,
+        {"auth", no_argument, NULL, 'U'},
+        {"no-auth", no_argument, NULL, 'N'},
+        {"auth-store", required_argument, NULL, 'S'},
+        {"default-permission", required_argument, NULL, 'P'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -103,6 +117,7 @@ static int parse(int argc, char **argv, struct opts *o)
     opterr = 0;
     o->port = 5000;
     o->limits = (struct http_limits)HTTP_LIMITS_INIT;
+    o->auth = -1;
     while ((c = getopt_long(argc, argv, ":hm:i:o:", longopts, NULL)) != -1) {
         switch (c) {
         case 'n':
@@ -158,6 +173,18 @@ static int parse(int argc, char **argv, struct opts *o)
             break;
         case 'R':
             o->run_id = optarg;
+            break;
+        case 'U':
+            o->auth = 1;
+            break;
+        case 'N':
+            o->auth = 0;
+            break;
+        case 'S':
+            o->auth_store = optarg;
+            break;
+        case 'P':
+            o->default_permission = optarg;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -510,7 +537,10 @@ int cmd_models(int argc, char **argv)
         rc = do_resolve(c, pos[0]);
     else if (!strcmp(action, "serve"))
         rc = npos ? cli_usage(usage)
-                  : models_serve(c, o.model_uri, o.host, (int)o.port, (int)o.workers, &o.limits);
+                  : models_serve(c, o.model_uri,
+                                 &(struct models_serve_opts){o.host, (int)o.port, (int)o.workers,
+                                                             o.limits, o.auth, o.auth_store,
+                                                             o.default_permission});
     else if (!strcmp(action, "predict"))
         rc = npos ? cli_usage(usage) : models_predict(c, o.model_uri, o.input, o.output);
     else if (!strcmp(action, "validate"))

@@ -13,6 +13,11 @@
 #include "models/model_files.h"
 #include "serving/input.h"
 #include "serving/serve.h"
+#include "auth/guard.h"
+#include "base/env.h"
+#include "http/listen.h"
+#include "store/auth.h"
+#include "store/store.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -27,27 +32,70 @@
 
 #include "base/banned.h"
 
-int models_serve(struct client *c, const char *uri, const char *host, int port, int workers,
-                 const struct http_limits *limits)
+/* The users' store and the guard for an authenticating `models serve`. */
+static int open_guard(const struct models_serve_opts *o, struct store **s, struct guard **g,
+                      struct ferr *err)
+{
+    struct store_opts so = STORE_OPTS_INIT;
+    struct guard_opts go = {PERM_READ, 0, 0};
+    struct user_list users = {0};
+    const char *uri = o->auth_store ? o->auth_store : cli_tracking_uri;
+    if (!uri)
+        uri = env_get("TRACKING_URI");
+    if (!uri)
+        uri = "ferry.db";
+    if (!strncmp(uri, "http://", 7) || !strncmp(uri, "https://", 8))
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "authentication needs the database that holds the users: give "
+                        "--auth-store sqlite:///... (the tracking server's), or --no-auth");
+    if (o->default_permission && perm_parse(o->default_permission, &go.default_perm, err))
+        return -1;
+    if (store_open(uri, &so, s, err) || store_list_users(*s, &users, err))
+        return -1;
+    size_t n = users.n;
+    user_list_release(&users);
+    if (!n)
+        return ferr_set(err, FERR_INVALID_STATE,
+                        "authentication is on (%s) but %s has no users: create them with `ferry "
+                        "users create`, or serve with --no-auth",
+                        o->auth == 1 ? "--auth" : "bound to a non-loopback address", uri);
+    return guard_new(&go, *s, g, err);
+}
+
+int models_serve(struct client *c, const char *uri, const struct models_serve_opts *o)
 {
     struct ferr err = FERR_INIT;
     struct model_files f;
+    struct store *users = NULL;
+    struct guard *guard = NULL;
+    const char *host = o->host ? o->host : "127.0.0.1";
+    int auth = o->auth < 0 ? !http_host_is_loopback(host) : o->auth;
     int rc;
     if (!uri)
         return cli_usagef("serve needs -m URI (see 'ferry models --help')");
+    if (auth && (http_host_check(host, &err) || open_guard(o, &users, &guard, &err))) {
+        guard_free(guard);
+        store_close(users);
+        return cli_fail(&err);
+    }
     if (model_files_open(c, uri, &f, &err)) {
         rc = cli_fail(&err);
     } else {
-        struct serve_opts so = {host ? host : "127.0.0.1",
-                                port,
+        struct serve_opts so = {host,
+                                o->port,
                                 f.dir.buf,
                                 f.name.len ? f.name.buf : "model",
                                 f.version.len ? f.version.buf : NULL,
-                                workers,
-                                *limits};
+                                o->workers,
+                                o->limits,
+                                guard,
+                                guard && !strncmp(uri, "models:/", 8) && f.name.len ? f.name.buf
+                                                                                    : NULL};
         rc = serve_run(&so, &err) ? cli_fail(&err) : 0;
     }
     model_files_close(&f);
+    guard_free(guard);
+    store_close(users);
     return rc;
 }
 

@@ -6,8 +6,15 @@
 #include "client/client.h"
 #include "http/server.h"
 
-int models_serve(struct client *c, const char *uri, const char *host, int port, int workers,
-                 const struct http_limits *limits);
+struct models_serve_opts {
+    const char *host; /* NULL: 127.0.0.1 */
+    int port, workers;
+    struct http_limits limits;
+    int auth;                       /* 1 on, 0 off, -1 on unless host is loopback */
+    const char *auth_store;         /* the users' database; NULL: the tracking URI */
+    const char *default_permission; /* NULL: READ */
+};
+int models_serve(struct client *c, const char *uri, const struct models_serve_opts *o);
 int models_predict(struct client *c, const char *uri, const char *input, const char *output);
 int models_validate(struct client *c, const char *uri);
 

@@ -23,6 +23,12 @@ static int host_address(const char *host, struct in_addr *out, struct ferr *err)
                     "invalid --host '%.100s': expected an IPv4 address such as 127.0.0.1", host);
 }
 
+int http_host_is_loopback(const char *host)
+{
+    return !strcmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1") ||
+           !strcmp(host, "[::1]");
+}
+
 int http_host_check(const char *host, struct ferr *err)
 {
     struct in_addr a;

@@ -15,5 +15,8 @@ int http_listen(const char *host, int port, int *port_out, struct ferr *err) WAR
 /* Whether http_listen would take host (its INVALID_PARAMETER_VALUE if not),
  * without opening anything. */
 int http_host_check(const char *host, struct ferr *err) WARN_UNUSED;
+/* Whether only this machine can reach host (127.0.0.0/8, localhost, ::1):
+ * elsewhere servers authenticate by default. */
+int http_host_is_loopback(const char *host);
 
 #endif

@@ -169,13 +169,6 @@ static void on_idle(void *arg)
 #endif
 }
 
-/* Whether host is a loopback address: only this machine can reach it. */
-static int is_loopback(const char *host)
-{
-    return !strcmp(host, "localhost") || !strncmp(host, "127.", 4) || !strcmp(host, "::1") ||
-           !strcmp(host, "[::1]");
-}
-
 /* Every row declares the access it needs (a row that does not would be
  * open to anyone, or to no one, by accident). */
 static int check_rows(const struct http_route *routes, size_t n, struct ferr *err)
@@ -289,10 +282,10 @@ int server_run(const struct server_opts *o, struct ferr *err)
         ctx.deployments_target = env_get("DEPLOYMENTS_TARGET");
     if (!so.default_artifact_root && o->serve_artifacts)
         so.default_artifact_root = "mlflow-artifacts:";
-    int auth = o->auth < 0 ? !is_loopback(o->host) : o->auth;
+    int auth = o->auth < 0 ? !http_host_is_loopback(o->host) : o->auth;
     if (check_rows(routes, nroutes, err))
         goto out;
-    if (o->auth == 0 && !is_loopback(o->host))
+    if (o->auth == 0 && !http_host_is_loopback(o->host))
         log_warn("authentication is off (--no-auth) on %s: anyone who reaches the port may do "
                  "anything",
                  o->host);

@@ -8,6 +8,7 @@
 #include "base/version.h"
 #include "http/request.h"
 #include "http/server.h"
+#include "auth/guard.h"
 #include "models/model.h"
 
 #include <errno.h>
@@ -271,6 +272,25 @@ static const struct http_route routes[] = {
     {HTTP_POST, "/v2/models/{name}/infer", h_infer, MAX_BODY, NULL, NULL},
 };
 
+/* The HTTP core's admit hook: health checks are public (load balancers
+ * carry no credentials); everything else is a signed-in user's, and
+ * scoring a registered model needs USE on it. */
+static int serve_admit(void *arg, struct http_request *rq, struct ferr *err)
+{
+    const struct serving *s = arg;
+    const struct serve_opts *o = s->opts;
+    const char *path = http_path(rq);
+    if (!o->guard || !strcmp(path, "/ping") || !strcmp(path, "/health") ||
+        !strncmp(path, "/v2/health/", 11))
+        return 0;
+    if (guard_authenticate(o->guard, rq, err))
+        return -1;
+    if (!o->registered)
+        return 0;
+    return guard_allows(o->guard, http_principal(rq), RES_REGISTERED_MODEL, o->registered, PERM_USE,
+                        err);
+}
+
 int serve_run(const struct serve_opts *o, struct ferr *err)
 {
     struct serving s;
@@ -292,7 +312,9 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
                                   .nroutes = sizeof(routes) / sizeof(*routes),
                                   .ctx = &s,
                                   .threads = pool ? o->workers : 0,
-                                  .limits = o->limits};
+                                  .limits = o->limits,
+                                  .admit = serve_admit,
+                                  .admit_arg = &s};
     if (http_server_new(&ho, &http, err)) {
         model_free(s.model);
         return -1;

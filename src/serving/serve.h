@@ -31,6 +31,10 @@ struct serve_opts {
     int workers;               /* native flavors: HTTP threads (0: one per connection);
                                 * Python flavors: worker processes (0: one per CPU) */
     struct http_limits limits; /* HTTP_LIMITS_INIT unless told */
+    struct guard *guard;       /* NULL: no authentication; else every request but the health
+                                * checks authenticates (auth/guard.h) */
+    const char *registered;    /* the registered model served (models:/NAME...): scoring it
+                                * needs USE on it; NULL: any signed-in user may score */
 };
 
 /* Loads the model, serves until SIGTERM/SIGINT, returns 0. Prints

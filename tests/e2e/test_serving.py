@@ -408,3 +408,60 @@ def test_serving_a_version_whose_files_the_server_keeps(ferry):
     finally:
         c.close()
         assert srv.stop() == 0
+
+
+def test_serving_with_authentication(ferry):
+    """`models serve --auth`: health checks stay open; scoring asks for the credentials of
+    `ferry server`'s users (basic or token), and a registered model needs USE on it."""
+    import base64
+    d, e = _model(ferry, "reg")
+    work = tempfile.mkdtemp(prefix="ferry-serve-auth-")
+    db = os.path.join(work, "t.db")
+    env = {"FERRY_TRACKING_URI": db}
+
+    def cli(*args, stdin=None):
+        return subprocess.run([ferry] + list(args), capture_output=True, timeout=120, input=stdin,
+                              env=dict(os.environ, **env), cwd=work)
+
+    from support.server import Server
+    srv = Server(ferry, db=db, extra=["--no-serve-artifacts"]).start()
+    c = srv.client()
+    rid = c.create_run()["info"]["run_id"]
+    c.close()
+    assert srv.stop() == 0
+    assert cli("artifacts", "log", rid, d, "--artifact-path", "model").returncode == 0
+    assert cli("models", "register", "runs:/%s/model" % rid, "--name", "guarded").returncode == 0
+    # no users yet: an authenticating serve refuses to start, and says how to fix it
+    r = cli("models", "serve", "-m", "models:/guarded/1", "--port", "0", "--auth")
+    assert r.returncode == 1 and b"no users" in r.stderr, r
+    for name, pw in (("scorer", b"s-pw\n"), ("reader", b"r-pw\n")):
+        assert cli("users", "create", name, "--password-stdin", stdin=pw).returncode == 0
+    r = cli("users", "grant", "scorer", "--model", "guarded", "USE")
+    assert r.returncode == 0, r
+    body = {"dataframe_split": {"columns": e["columns"], "data": e["data"]}}
+    s = Serve(ferry, "models:/guarded/1", env=env, extra=["--auth"])
+
+    def auth(user, pw):
+        return {"Authorization": "Basic " + base64.b64encode(
+            ("%s:%s" % (user, pw)).encode()).decode(), "Content-Type": "application/json"}
+
+    def post(headers):
+        s.conn.request("POST", "/invocations", body=json.dumps(body), headers=headers)
+        r = s.conn.getresponse()
+        return r.status, r.read()
+
+    try:
+        st, _, _ = s.req("GET", "/ping")
+        assert st == 200  # load balancers carry no credentials
+        st, js, _ = s.req("POST", "/invocations", body)
+        assert st == 401 and js["error_code"] == "UNAUTHENTICATED", js
+        st, out = post(auth("reader", "r-pw"))  # READ is not USE
+        assert st == 403 and b"PERMISSION_DENIED" in out, out
+        st, out = post(auth("scorer", "wrong"))
+        assert st == 401, out
+        st, out = post(auth("scorer", "s-pw"))
+        assert st == 200 and _close(json.loads(out)["predictions"], e["predictions"], 1e-6)
+        st, _, _ = s.req("GET", "/metrics")
+        assert st == 401
+    finally:
+        assert s.stop() == 0
