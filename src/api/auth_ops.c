@@ -120,6 +120,9 @@ static json_t *user_to_json(const void *v)
         json_object_set_new(o, "experiment_permissions",
                             perms_json(&u->experiment_perms, "experiment_id"));
         json_object_set_new(o, "registered_model_permissions", perms_json(&u->model_perms, "name"));
+        /* MLflow 3's User.from_json reads it unconditionally; ferry has no
+         * scorers to give permissions on */
+        json_object_set_new(o, "scorer_permissions", json_array());
     }
     return o;
 }

@@ -724,7 +724,8 @@ int api_resolve_target(const struct api_op *op, const void *req, struct store *s
     const char *str = f->kind == AK_STR || f->kind == AK_RUN_ID ? *(const char *const *)p : NULL;
     const char *const *strs = f->kind == AK_STRS ? *(const char *const *const *)p : NULL;
     size_t n = f->kind == AK_STRS ? *AT_C(req, f->off_n, size_t) : 0;
-    return resolve_values(op, str, strs, n, f->kind == AK_OBJ ? p : NULL, s, out, err);
+    return resolve_values(op, str, strs, n, f->kind == AK_OBJ || f->kind == AK_CUSTOM ? p : NULL, s,
+                          out, err);
 }
 
 const char *api_locator_string(const struct api_op *op, const void *req)
@@ -801,6 +802,14 @@ static int resolve_values(const struct api_op *op, const char *str, const char *
         break;
     case LOC_USERNAME:
         out->username = str ? xstrdup(str) : NULL;
+        break;
+    case LOC_TRACE_LOCATIONS:
+        for (size_t i = 0; obj && i < ((const struct trace_locations *)obj)->n; i++)
+            add_experiment(out, ((const struct trace_locations *)obj)->experiment_ids[i]);
+        break;
+    case LOC_TRACE_IDS:
+        for (size_t i = 0; !rc && i < n; i++)
+            rc = add_trace(out, s, strs[i], err);
         break;
     case LOC_ARTIFACT_PATH: /* "<experiment id>/<run id>/artifacts/...": its first segment */
         if (str && *str) {

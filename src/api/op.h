@@ -137,6 +137,8 @@ enum api_locator {
     LOC_TRACE_ID,        /* field: a trace's request_id (3.x: trace_id) -> its experiment */
     LOC_NEW_TRACE,       /* field: a trace_info (AK_OBJ) -> the experiment it names */
     LOC_USERNAME,        /* field: a username (ACCESS_SELF) */
+    LOC_TRACE_LOCATIONS, /* field: struct trace_locations (3.x search) -> its experiments */
+    LOC_TRACE_IDS,       /* field: a list of trace ids -> their experiments */
 };
 struct api_resource {
     enum api_access access;

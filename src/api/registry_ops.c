@@ -163,7 +163,7 @@ static WRITE_OP(delete_model_tag, "registered-models/delete-tag", "registered-mo
 static WRITE_OP(set_alias, "registered-models/alias:set", "registered-models/alias", HTTP_POST,
                 HTTP_POST, 0, &alias_set_req, REG_SET_ALIAS, ACCESS_EDIT);
 static WRITE_OP(delete_alias, "registered-models/alias:delete", "registered-models/alias",
-                HTTP_DELETE, HTTP_DELETE, 0, &alias_delete_req, REG_DELETE_ALIAS, ACCESS_EDIT);
+                HTTP_DELETE, HTTP_DELETE, 0, &alias_delete_req, REG_DELETE_ALIAS, ACCESS_DELETE);
 static WRITE_OP(create_version, "model-versions/create", "model-versions/create", HTTP_POST,
                 HTTP_POST, 0, &create_version_req, REG_CREATE_VERSION, ACCESS_EDIT);
 static WRITE_OP(update_version, "model-versions/update", "model-versions/update",
@@ -178,7 +178,7 @@ static WRITE_OP(set_version_tag, "model-versions/set-tag", "model-versions/set-t
                 HTTP_POST, 0, &version_tag_req, REG_SET_VERSION_TAG, ACCESS_EDIT);
 static WRITE_OP(delete_version_tag, "model-versions/delete-tag", "model-versions/delete-tag",
                 HTTP_DELETE | HTTP_POST, HTTP_DELETE, 0, &version_tag_delete_req,
-                REG_DELETE_VERSION_TAG, ACCESS_EDIT);
+                REG_DELETE_VERSION_TAG, ACCESS_DELETE); /* MANAGE, as in MLflow's auth app */
 
 static const struct api_op *const write_ops[] = {
     [REG_CREATE_MODEL] = &create_model,

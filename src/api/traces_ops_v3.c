@@ -272,11 +272,11 @@ const struct api_op api_traces_start_v3 =
 const struct api_op api_traces_get_info_v3 =
     TRACES3_OP("traces/get-info-v3", "traces/{trace_id}", HTTP_GET, OP_IDEMPOTENT, &id_req,
                &trace_resp, x_get_info, 0, ACCESS_READ, LOC_TRACE_ID, "trace_id");
-/* Searches are filtered per experiment later (the locations are a list of
- * objects, not of ids). */
+/* READ on every experiment the locations name, as the 2.x search asks of
+ * its experiment_ids. */
 const struct api_op api_traces_search_v3 =
     TRACES3_OP("traces/search-v3", "traces/search", HTTP_POST, OP_IDEMPOTENT, &search_req,
-               &list_resp, x_search, 0, ACCESS_READ, LOC_NONE, NULL);
+               &list_resp, x_search, 0, ACCESS_READ, LOC_TRACE_LOCATIONS, "locations");
 const struct api_op api_traces_delete_v3 =
     TRACES3_OP("traces/delete-traces-v3", "traces/delete-traces", HTTP_POST, 0, &delete_req,
                &deleted_resp, x_delete, 0, ACCESS_DELETE, LOC_EXPERIMENT_ID, "experiment_id");
@@ -285,7 +285,7 @@ const struct api_op api_traces_get_v3 =
                0, ACCESS_READ, LOC_TRACE_ID, "trace_id");
 const struct api_op api_traces_batch_get_v3 =
     TRACES3_OP("traces/batch-get-v3", "traces/batchGet", HTTP_GET, OP_IDEMPOTENT, &batch_get_req,
-               NULL, x_get_spans, 1, ACCESS_READ, LOC_NONE, NULL);
+               NULL, x_get_spans, 1, ACCESS_READ, LOC_TRACE_IDS, "trace_ids");
 const struct api_op api_traces_set_tag_v3 =
     TRACES3_OP("traces/set-tag-v3", "traces/{trace_id}/tags", HTTP_PATCH, OP_IDEMPOTENT, &tag_req,
                NULL, x_tag, 1, ACCESS_EDIT, LOC_TRACE_ID, "trace_id");

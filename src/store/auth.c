@@ -62,9 +62,22 @@ int store_create_user(struct store *s, const char *username, const char *passwor
 {
     AUTH_OPS(s, err);
     struct sbuf hash = SBUF_INIT;
+    struct user known;
     int64_t id;
-    if (check_username(username, err) || check_password(password, err) ||
-        secret_hash_password(password, &hash, err))
+    if (check_username(username, err) || check_password(password, err))
+        return -1;
+    /* a taken name answers at once, not after a password hash (the insert
+     * below still decides a race) */
+    memset(&known, 0, sizeof(known));
+    if (!s->auth->get_user(s, username, 0, &known, NULL, err)) {
+        user_release(&known);
+        return ferr_set(err, FERR_RESOURCE_ALREADY_EXISTS, "User (username=%.256s) already exists.",
+                        username);
+    }
+    if (err->code != FERR_RESOURCE_DOES_NOT_EXIST)
+        return -1;
+    *err = (struct ferr)FERR_INIT;
+    if (secret_hash_password(password, &hash, err))
         return -1;
     int rc = s->auth->create_user(s, username, hash.buf, is_admin, &id, err);
     sbuf_release(&hash);

@@ -190,6 +190,33 @@ static int sq_list_users(struct store *s, struct user_list *out, struct ferr *er
     return rc;
 }
 
+/* A change that would leave the store without an admin is refused: only
+ * the database file could then give anyone rights again. */
+static int keeps_an_admin(struct sq_conn *c, const char *username, struct ferr *err)
+{
+    static const char sql[] =
+        "SELECT count(*) FROM users WHERE is_admin AND username <> ?1 "
+        "UNION ALL SELECT count(*) FROM users WHERE is_admin AND username = ?1";
+    sqlite3_stmt *st = sq_prep(c, sql, err);
+    int64_t others = 0, self = 0;
+    int rc;
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, username, -1, SQLITE_STATIC);
+    if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        others = sqlite3_column_int64(st, 0);
+        if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+            self = sqlite3_column_int64(st, 0);
+    }
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW)
+        return sq_fail(c, "counting admins", err);
+    if (self && !others)
+        return ferr_set(err, FERR_INVALID_STATE,
+                        "'%.256s' is the only admin: make another user an admin first", username);
+    return 0;
+}
+
 static int do_update_user(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
 {
     (void)sq;
@@ -197,6 +224,8 @@ static int do_update_user(struct sq *sq, struct sq_conn *c, void *arg, struct fe
                               "is_admin = CASE WHEN ? < 0 THEN is_admin ELSE ? END "
                               "WHERE username = ?";
     struct user_arg *a = arg;
+    if (a->is_admin == 0 && keeps_an_admin(c, a->username, err))
+        return -1;
     sqlite3_stmt *st = sq_prep(c, sql, err);
     if (!st)
         return -1;
@@ -224,6 +253,8 @@ static int do_delete_user(struct sq *sq, struct sq_conn *c, void *arg, struct fe
     (void)sq;
     static const char sql[] = "DELETE FROM users WHERE username = ?";
     struct user_arg *a = arg;
+    if (keeps_an_admin(c, a->username, err))
+        return -1;
     sqlite3_stmt *st = sq_prep(c, sql, err);
     if (!st)
         return -1;

@@ -164,6 +164,14 @@ TEST(store_users_authenticate_and_keep_no_password)
     ASSERT_FAILS(store_authenticate(s, "ann", "pw-ann", &who, &err), &err, FERR_UNAUTHENTICATED);
     ASSERT_OK(store_authenticate(s, "ann", "new", &who, &err), &err);
     principal_release(&who);
+    /* the only admin stays one */
+    ASSERT_FAILS(store_update_user_admin(s, "ann", 0, &err), &err, FERR_INVALID_STATE);
+    ASSERT_CONTAINS(err.msg, "only admin");
+    ASSERT_FAILS(store_delete_user(s, "ann", &err), &err, FERR_INVALID_STATE);
+    ASSERT_OK(store_create_user(s, "ben", "pw-ben", 1, &u, &err), &err);
+    user_release(&u);
+    ASSERT_OK(store_update_user_admin(s, "ann", 0, &err), &err);
+    ASSERT_FAILS(store_delete_user(s, "ben", &err), &err, FERR_INVALID_STATE);
     ASSERT_FAILS(store_update_user_admin(s, "ghost", 1, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
     ASSERT_STR_EQ(err.msg, "User with username=ghost not found");
     store_close(s);
