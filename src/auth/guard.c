@@ -396,9 +396,15 @@ static int check_target(struct guard *g, const struct principal *who, const stru
         return 0;
     if (a == ACCESS_UNDECLARED || a == ACCESS_ADMIN)
         return denied(err);
-    if (a == ACCESS_SELF)
+    /* credentials are managed with a password or an unscoped token: a
+     * scoped token (read-only, one experiment's) must not mint a broader one
+     * or change its user's password */
+    if (a == ACCESS_SELF) {
+        if (who->by_token && !who->scopes.admin)
+            return denied(err);
         return !t->username || !*t->username || !strcmp(t->username, who->username) ? 0
                                                                                     : denied(err);
+    }
     switch (t->loc) {
     case LOC_NONE: /* global: reading (answers filtered) is anyone's; the rest an admin's */
         return a == ACCESS_READ || a == ACCESS_USE ? 0 : denied(err);
