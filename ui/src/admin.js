@@ -68,6 +68,9 @@ export function AdminPage({ query }) {
     act(async () => { await post("users/create", { username: u, password: draft.password }); setDraft({ username: "", password: "" }); });
   };
   const list = users.data;
+  // The server lets the last admin go; a server left with none can only be
+  // repaired on its database file, so the page does not offer it.
+  const last = (u) => u.is_admin && list.filter((x) => x.is_admin).length === 1;
   return html`
     <div class="page">
       <h1>Admin</h1>
@@ -84,14 +87,15 @@ export function AdminPage({ query }) {
           ${list.map((u) => html`<tr key=${u.username} class=${u.username === picked ? "picked" : null}>
             <td><button class=${"link" + (u.username === picked ? " current" : "")} aria-label=${"Permissions of " + u.username}
               onClick=${() => pick(u.username)}>${u.username}</button></td>
-            <td><input type="checkbox" aria-label=${"Admin: " + u.username} checked=${u.is_admin} onChange=${(ev) => {
+            <td><input type="checkbox" aria-label=${"Admin: " + u.username} checked=${u.is_admin} disabled=${last(u)}
+              title=${last(u) ? "the only admin" : null} onChange=${(ev) => {
               const to = ev.target.checked;
               ev.target.checked = u.is_admin; // until confirmed
               setConfirm({ title: to ? "Make admin" : "Remove admin", yes: to ? "Make admin" : "Remove admin",
                 text: to ? `Make ${u.username} an admin, who may do anything on this server?` : `Take admin rights away from ${u.username}?`,
                 run: () => patch("users/update-admin", { username: u.username, is_admin: to }) });
             }} /></td>
-            <td class="actions"><button onClick=${() => setConfirm({ title: "Delete user", yes: "Delete",
+            <td class="actions"><button disabled=${last(u)} title=${last(u) ? "the only admin" : null} onClick=${() => setConfirm({ title: "Delete user", yes: "Delete",
               text: `Delete ${u.username}, with their permissions and API tokens? This cannot be undone.`,
               run: async () => { await del("users/delete", { username: u.username }); if (u.username === picked) pick(""); } })}>Delete</button></td>
           </tr>`)}</tbody></table>` : null}
@@ -153,7 +157,7 @@ function PermTable({ kind, user, act, setConfirm }) {
               run: () => del(kind.base + "delete", body(g[kind.key])) })}>×</button></td>
         </tr>`)}</tbody></table>` : html`<p class="muted">No grants on ${kind.what}s: the server's default applies.</p>`}
       <form class="toolbar" onSubmit=${grant}>
-        <input list=${listId} aria-label=${`Grant on ${kind.what}`} placeholder=${kind.key === "name" ? "Model name" : "Experiment name or id"}
+        <input list=${listId} aria-label=${`Grant on ${kind.what}`} placeholder=${kind.key === "name" ? "Model name" : "Name or id"}
           value=${draft.key} onInput=${(ev) => setDraft({ ...draft, key: ev.target.value })} />
         <datalist id=${listId}>${(all.data || []).map((x) => html`<option value=${kind.id(x)}>${x.name}</option>`)}</datalist>
         <select aria-label=${`Permission to grant on ${kind.what}`} value=${draft.permission} onChange=${(ev) => setDraft({ ...draft, permission: ev.target.value })}>
@@ -198,13 +202,13 @@ function Tokens() {
   const state = (t) => (t.revoked_ms ? "revoked" : t.expires_ms && t.expires_ms < now ? "expired" : "active");
   return html`
     <section><h2>Your API tokens</h2>
-      <p class="muted">For MLflow clients (<code>MLFLOW_TRACKING_TOKEN</code>) and scripts. Scopes bound what a token may do, e.g.
-        <code>experiment:EDIT,registered_model:READ</code>; empty for everything you may do.</p>
+      <p class="muted">For MLflow clients (<code>MLFLOW_TRACKING_TOKEN</code>) and scripts. Scopes bound what a token may do,
+        e.g. <code>experiment:EDIT,registered_model:READ</code>; empty for everything you may do.</p>
       <${ErrorBox} error=${tokens.error || actionError} />
       <form class="toolbar" onSubmit=${create}>
         <input aria-label="Token name" placeholder="Token name" value=${draft.name} onInput=${(ev) => setDraft({ ...draft, name: ev.target.value })} />
         <input aria-label="Scopes" placeholder="Scopes (optional)" value=${draft.scopes} onInput=${(ev) => setDraft({ ...draft, scopes: ev.target.value })} />
-        <input type="number" min="1" max="3650" aria-label="Expires in days" placeholder="Expires in days" value=${draft.days}
+        <input type="number" min="1" max="3650" class="days" aria-label="Expires in days" placeholder="Expires in days" value=${draft.days}
           onInput=${(ev) => setDraft({ ...draft, days: ev.target.value })} />
         <button type="submit" class="primary" disabled=${!draft.name.trim()}>Create token</button>
       </form>

@@ -29,6 +29,7 @@ test("admin: create a user, grant EDIT on an experiment, admin flag, delete", as
     await page.goto(srv.url);
     await page.getByRole("link", { name: "Admin" }).click();
     await page.getByRole("heading", { name: "Admin" }).waitFor();
+    assert.ok(await page.getByLabel("Admin: admin").isDisabled()); // the only admin stays one
     await page.getByLabel("New username").fill("alice");
     await page.getByLabel("Password", { exact: true }).fill("alice-pw-123");
     await page.getByRole("button", { name: "Create user" }).click();
