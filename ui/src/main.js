@@ -11,6 +11,8 @@ import { RunsPage } from "./runs.js";
 import { RunPage } from "./run.js";
 import { ComparePage } from "./compare.js";
 import { ModelsPage, ModelPage } from "./registry.js";
+import { AdminPage, USERS_LIST } from "./admin.js";
+import { get } from "./api.js";
 import "./style.css";
 
 function route(r) {
@@ -21,6 +23,7 @@ function route(r) {
   if (a === "compare-runs") return html`<${ComparePage} runIds=${(r.query.get("runs") || "").split(",").filter(Boolean)} />`;
   if (a === "models" && b) return html`<${ModelPage} name=${b} />`;
   if (a === "models") return html`<${ModelsPage} query=${r.query} />`;
+  if (a === "admin") return html`<${AdminPage} query=${r.query} />`;
   return html`<div class="page"><h1>Not found</h1><p>No page at <code>${location.hash}</code>. <a href="#/">Experiments</a></p></div>`;
 }
 
@@ -31,13 +34,18 @@ function App() {
     addEventListener("hashchange", on);
     return () => removeEventListener("hashchange", on);
   }, []);
-  const section = r.parts[0] === "models" ? "models" : "experiments";
+  // The Admin link only for admins: users/list answers 200 to them alone
+  // (403 to other users, 404 when the server runs without auth).
+  const [admin, setAdmin] = useState(false);
+  useEffect(() => { get(USERS_LIST).then(() => setAdmin(true), () => {}); }, []);
+  const section = r.parts[0] === "models" || r.parts[0] === "admin" ? r.parts[0] : "experiments";
   return html`
     <header class="top">
       <a class="brand" href="#/">ferry</a>
       <nav aria-label="Sections">
         <a href="#/" aria-current=${section === "experiments" ? "page" : null}>Experiments</a>
         <a href="#/models" aria-current=${section === "models" ? "page" : null}>Models</a>
+        ${admin ? html`<a href="#/admin" aria-current=${section === "admin" ? "page" : null}>Admin</a>` : null}
       </nav>
     </header>
     <main id="main">${route(r)}</main>`;

@@ -12,14 +12,22 @@ import { chromium } from "playwright-core";
 export const FERRY = resolve(process.env.FERRY_BIN || "build-san/ferry");
 export const SHOTS = process.env.FERRY_UI_SHOTS || join(tmpdir(), "ferry-ui-shots");
 
-export async function startServer() {
+// opts.adminPassword: start with --auth, its admin user "admin" created
+// from FERRY_ADMIN_PASSWORD (without it the server on loopback runs
+// without authentication).
+export async function startServer(opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), "ferry-ui-"));
+  const env = { ...process.env };
+  delete env.FERRY_ADMIN_USERNAME;
+  delete env.FERRY_ADMIN_PASSWORD;
+  if (opts.adminPassword) env.FERRY_ADMIN_PASSWORD = opts.adminPassword;
   const proc = spawn(FERRY, ["server", "--host", "127.0.0.1", "--port", "0",
     "--backend-store-uri", "sqlite:///" + join(dir, "ferry.db"),
     "--artifacts-destination", join(dir, "artifacts"),
     // the seed's run whose files are a plain local directory keeps them in a temporary one
-    "--allowed-artifact-roots", join(dir, "artifacts") + "," + tmpdir()],
-    { stdio: ["ignore", "pipe", "pipe"] });
+    "--allowed-artifact-roots", join(dir, "artifacts") + "," + tmpdir(),
+    ...(opts.adminPassword ? ["--auth"] : [])],
+    { stdio: ["ignore", "pipe", "pipe"], env });
   let stderr = "";
   proc.stderr.on("data", (d) => { stderr += d; });
   const url = await new Promise((ok, fail) => {
@@ -41,14 +49,19 @@ export async function startServer() {
   };
 }
 
-export async function api(base, path, body, method = "POST") {
+// headers: e.g. basic(user, password) on a server with auth.
+export async function api(base, path, body, method = "POST", headers = {}) {
   const r = await fetch(base + (path.startsWith("api/") ? path : "api/2.0/mlflow/" + path), {
-    method, headers: body ? { "Content-Type": "application/json" } : {}, body: body ? (typeof body === "string" ? body : JSON.stringify(body)) : undefined,
+    method, headers: { ...headers, ...(body ? { "Content-Type": "application/json" } : {}) },
+    body: body ? (typeof body === "string" ? body : JSON.stringify(body)) : undefined,
   });
   const text = await r.text();
   if (!r.ok) throw new Error(`${path}: ${r.status} ${text}`);
   return text ? JSON.parse(text) : {};
 }
+
+export const basic = (user, password) =>
+  ({ Authorization: "Basic " + Buffer.from(`${user}:${password}`).toString("base64") });
 
 export async function launch() {
   return chromium.launch({
@@ -60,10 +73,14 @@ export async function launch() {
 
 // A page that records console errors and failed requests; check() throws
 // if any happened (a test calls it at its end).
-export async function openPage(browser, t) {
-  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+// The UI asks users/list once to learn whether to show the Admin link; its
+// 404 (no auth) or 403 (not an admin) is expected, and the browser logs it.
+// contextOpts: playwright's, e.g. { httpCredentials }.
+export async function openPage(browser, t, contextOpts = {}) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, ...contextOpts });
   const problems = [];
-  page.on("console", (m) => m.type() === "error" && problems.push("console: " + m.text()));
+  page.on("console", (m) => m.type() === "error" && !m.location().url.includes("/api/2.0/ferry/users/list") &&
+    problems.push("console: " + m.text()));
   page.on("pageerror", (e) => problems.push("page error: " + e.message));
   page.on("requestfailed", (r) => problems.push("request failed: " + r.url()));
   page.check = async (allow = []) => {
@@ -76,8 +93,8 @@ export async function openPage(browser, t) {
 // Runs body(page); on failure saves a screenshot named after the test.
 // allow: console messages that are expected (a test that provokes an
 // error answer makes the browser log the failed request).
-export async function withPage(browser, t, body, allow = []) {
-  const page = await openPage(browser, t);
+export async function withPage(browser, t, body, allow = [], contextOpts = {}) {
+  const page = await openPage(browser, t, contextOpts);
   try {
     await body(page);
     await page.check(allow);

@@ -213,3 +213,14 @@ test("deep links, unknown pages and a narrow screen", async (t) => {
     assert.ok(overflow <= 0, "the page scrolls sideways by " + overflow + " px");
   }, ["status of 404"]);
 });
+
+test("admin: without auth there is no Admin link, and the page says why", async (t) => {
+  await withPage(browser, t, async (page) => {
+    const probe = page.waitForResponse((r) => r.url().endsWith("/api/2.0/ferry/users/list"));
+    await page.goto(srv.url);
+    assert.equal((await probe).status(), 404);
+    assert.equal(await page.getByRole("link", { name: "Admin" }).count(), 0);
+    await page.goto(srv.url + "#/admin");
+    await page.getByText("Authentication is off on this server").waitFor();
+  });
+});
