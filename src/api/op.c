@@ -708,13 +708,19 @@ static int resolve_values(const struct api_op *op, const char *str, const char *
                           size_t n, const void *obj, struct store *s, struct api_target *out,
                           struct ferr *err);
 
-int api_resolve_target(const struct api_op *op, const void *req, struct store *s,
-                       struct api_target *out, struct ferr *err)
+/* An empty target for op; 1 when its locator finds nothing to look up. */
+static int target_start(const struct api_op *op, struct api_target *out)
 {
     memset(out, 0, sizeof(*out));
     out->access = op->res.access;
     out->loc = op->res.loc;
-    if (op->res.loc == LOC_NONE || op->res.loc == LOC_NEW_EXPERIMENT)
+    return op->res.loc == LOC_NONE || op->res.loc == LOC_NEW_EXPERIMENT;
+}
+
+int api_resolve_target(const struct api_op *op, const void *req, struct store *s,
+                       struct api_target *out, struct ferr *err)
+{
+    if (target_start(op, out))
         return 0;
     const struct api_field *f = field_named(op, op->res.field);
     if (!f)
@@ -739,12 +745,9 @@ const char *api_locator_string(const struct api_op *op, const void *req)
 int api_resolve_value(const struct api_op *op, const char *value, struct store *s,
                       struct api_target *out, struct ferr *err)
 {
-    memset(out, 0, sizeof(*out));
-    out->access = op->res.access;
-    out->loc = op->res.loc;
-    if (op->res.loc == LOC_NONE || op->res.loc == LOC_NEW_EXPERIMENT)
+    if (target_start(op, out))
         return 0;
-    if (op->res.loc == LOC_NEW_TRACE)
+    if (op->res.loc == LOC_NEW_TRACE || op->res.loc == LOC_TRACE_LOCATIONS)
         return ferr_set(err, FERR_INTERNAL_ERROR, "'%s' locates by an entity", op->name);
     return resolve_values(op, value, value ? &value : NULL, value ? 1 : 0, NULL, s, out, err);
 }

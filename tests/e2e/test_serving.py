@@ -152,27 +152,33 @@ def test_bad_requests_get_clear_errors_and_the_server_stays_up(ferry):
         assert s.stop() == 0
 
 
-def test_serving_from_the_registry_and_bad_models(ferry):
+def _registered(ferry, name):
+    """A model trained here, logged to a run of a fresh embedded store and registered as name
+    (version 1): (model dir, expected answers, env with the store, cli(*args, stdin=None))."""
     d, e = _model(ferry, "reg")
     work = tempfile.mkdtemp(prefix="ferry-serve-reg-")
-    db = os.path.join(work, "t.db")
-    env = {"FERRY_TRACKING_URI": db}
+    env = {"FERRY_TRACKING_URI": os.path.join(work, "t.db")}
 
-    def cli(*args):
-        return subprocess.run([ferry] + list(args), capture_output=True, timeout=120,
+    def cli(*args, stdin=None):
+        return subprocess.run([ferry] + list(args), capture_output=True, timeout=120, input=stdin,
                               env=dict(os.environ, **env), cwd=work)
 
     # a run in the embedded store to hold the model's files
     # (the run is made through a short-lived server: the CLI has no `runs create`)
     from support.server import Server
-    srv = Server(ferry, db=db, extra=["--no-serve-artifacts"]).start()
+    srv = Server(ferry, db=env["FERRY_TRACKING_URI"], extra=["--no-serve-artifacts"]).start()
     c = srv.client()
     rid = c.create_run()["info"]["run_id"]
     c.close()
     assert srv.stop() == 0
     assert cli("artifacts", "log", rid, d, "--artifact-path", "model").returncode == 0
-    r = cli("models", "register", "runs:/%s/model" % rid, "--name", "served")
+    r = cli("models", "register", "runs:/%s/model" % rid, "--name", name)
     assert r.returncode == 0, r
+    return d, e, env, cli
+
+
+def test_serving_from_the_registry_and_bad_models(ferry):
+    d, e, env, cli = _registered(ferry, "served")
     assert cli("models", "alias", "served", "live", "1").returncode == 0
     s = Serve(ferry, "models:/served@live", env=env)
     try:
@@ -414,23 +420,7 @@ def test_serving_with_authentication(ferry):
     """`models serve --auth`: health checks stay open; scoring asks for the credentials of
     `ferry server`'s users (basic or token), and a registered model needs USE on it."""
     import base64
-    d, e = _model(ferry, "reg")
-    work = tempfile.mkdtemp(prefix="ferry-serve-auth-")
-    db = os.path.join(work, "t.db")
-    env = {"FERRY_TRACKING_URI": db}
-
-    def cli(*args, stdin=None):
-        return subprocess.run([ferry] + list(args), capture_output=True, timeout=120, input=stdin,
-                              env=dict(os.environ, **env), cwd=work)
-
-    from support.server import Server
-    srv = Server(ferry, db=db, extra=["--no-serve-artifacts"]).start()
-    c = srv.client()
-    rid = c.create_run()["info"]["run_id"]
-    c.close()
-    assert srv.stop() == 0
-    assert cli("artifacts", "log", rid, d, "--artifact-path", "model").returncode == 0
-    assert cli("models", "register", "runs:/%s/model" % rid, "--name", "guarded").returncode == 0
+    d, e, env, cli = _registered(ferry, "guarded")
     # no users yet: an authenticating serve refuses to start, and says how to fix it
     r = cli("models", "serve", "-m", "models:/guarded/1", "--port", "0", "--auth")
     assert r.returncode == 1 and b"no users" in r.stderr, r
