@@ -29,20 +29,28 @@ TMP=$(mktemp -d /tmp/ferry-auth-bench-XXXXXX)
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill $p 2>/dev/null; done; rm -rf "$TMP"' EXIT
 
-start() { # name, extra args...; prints the port
+# Servers start in this shell (not in $(...), whose PIDS would be lost to
+# the trap); each sets PORT.
+wait_port() { # name
+	for _ in $(seq 300); do
+		grep -q "listening on" "$TMP/$1.out" 2>/dev/null && break
+		sleep 0.1
+	done
+	PORT=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/$1.out")
+	[ -n "$PORT" ] || { echo "$1 did not start: $(cat "$TMP/$1.err")" >&2; exit 1; }
+}
+start() { # name, extra args...
 	local name=$1
 	shift
 	FERRY_ADMIN_PASSWORD=bench-pw "$FERRY" server --host 127.0.0.1 --port 0 --quiet \
 		--backend-store-uri "sqlite://$TMP/$name.db" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
 	PIDS+=($!)
-	for _ in $(seq 100); do
-		grep -q "listening on" "$TMP/$name.out" 2>/dev/null && break
-		sleep 0.1
-	done
-	sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/$name.out"
+	wait_port "$name"
 }
-OFF=$(start off)
-ON=$(start on --auth)
+start off
+OFF=$PORT
+start on --auth
+ON=$PORT
 ADMIN="Basic $(printf 'admin:bench-pw' | base64)"
 # a regular user, as most callers are: its permission is looked up per request
 BASIC="Basic $(printf 'bench:bench-user-pw' | base64)"
@@ -86,19 +94,17 @@ e = json.load(open(d + "/xgb/expected.json"))
 json.dump({"dataframe_split": {"columns": e["columns"], "data": e["data"][:1]}},
           open(d + "/body1.json", "w"))
 PY
-	serve() { # name, extra args...; prints the port
+	serve() { # name, extra args...
 		local name=$1
 		shift
 		"$FERRY" models serve -m "$TMP/xgb" --port 0 "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
 		PIDS+=($!)
-		for _ in $(seq 300); do
-			grep -q "listening on" "$TMP/$name.out" 2>/dev/null && break
-			sleep 0.1
-		done
-		sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$TMP/$name.out"
+		wait_port "$name"
 	}
-	SOFF=$(serve soff --no-auth)
-	SON=$(serve son --auth --auth-store "sqlite://$TMP/on.db")
+	serve soff --no-auth
+	SOFF=$PORT
+	serve son --auth --auth-store "sqlite://$TMP/on.db"
+	SON=$PORT
 	# warm: the first request of a credential pays the password hash once
 	for a in "$BASIC" "Bearer $TOKEN"; do
 		curl -sf -o /dev/null -H "Authorization: $a" -H 'Content-Type: application/json' \
