@@ -59,8 +59,38 @@ static const char usage[] =
     "                                  kind, access, locating field) and exit\n"
     "      --help                      this help\n"
     "\n"
-    "Prints \"ferry server listening on http://HOST:PORT\" when ready; SIGTERM or\n"
+    "Browsers, proxies and TLS:\n";
+
+/* Apart: one string over 4095 bytes is more than C requires compilers to take. */
+static const char usage_web[] =
+    "      --allowed-hosts H[,H...]    the only Host headers served (others: 403, against\n"
+    "                                  DNS rebinding): names or addresses, '*.example.com'\n"
+    "                                  for subdomains, ':PORT' to pin a port, '*' for any\n"
+    "                                  (default: --host, localhost, 127.0.0.1 and ::1;\n"
+    "                                  any host when --host is 0.0.0.0)\n"
+    "      --cors-allowed-origins O[,O...]\n"
+    "                                  web origins (https://app.example.com,\n"
+    "                                  https://*.example.com, http://localhost:*, '*') whose\n"
+    "                                  pages may call the API; a POST, PUT, PATCH or DELETE\n"
+    "                                  from any other origin than the server's own is 403\n"
+    "      --trusted-proxies NET[,NET...]\n"
+    "                                  proxies (10.0.0.0/8, ::1, 192.0.2.7) whose\n"
+    "                                  X-Forwarded-For/-Host/-Proto and Forwarded headers\n"
+    "                                  are believed (default: none)\n"
+    "      --tls-cert FILE             serve HTTPS with this PEM certificate (and chain)\n"
+    "      --tls-key FILE              ... and this unencrypted PEM private key\n"
+    "\n"
+    "JSON rows refuse the content types a web page may send cross-site without\n"
+    "asking (text/plain, forms): send application/json, or no Content-Type.\n"
+    "\n"
+    "Prints \"ferry server listening on http(s)://HOST:PORT\" when ready; SIGTERM or\n"
     "Ctrl-C stops it after the requests in flight.\n";
+
+static void print_usage(FILE *f)
+{
+    fputs(usage, f);
+    fputs(usage_web, f);
+}
 
 static int parse_int(const char *s, const char *what, int lo, int hi, int *out)
 {
@@ -88,6 +118,11 @@ enum {
     OPT_NO_AUTH,
     OPT_DEFAULT_PERMISSION,
     OPT_ALLOWED_ROOTS,
+    OPT_ALLOWED_HOSTS,
+    OPT_CORS,
+    OPT_TRUSTED_PROXIES,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
 };
 
 int cmd_server(int argc, char **argv)
@@ -110,6 +145,11 @@ int cmd_server(int argc, char **argv)
         {"auth", no_argument, NULL, OPT_AUTH},
         {"no-auth", no_argument, NULL, OPT_NO_AUTH},
         {"default-permission", required_argument, NULL, OPT_DEFAULT_PERMISSION},
+        {"allowed-hosts", required_argument, NULL, OPT_ALLOWED_HOSTS},
+        {"cors-allowed-origins", required_argument, NULL, OPT_CORS},
+        {"trusted-proxies", required_argument, NULL, OPT_TRUSTED_PROXIES},
+        {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+        {"tls-key", required_argument, NULL, OPT_TLS_KEY},
         {NULL, 0, NULL, 0},
     };
     struct server_opts o = SERVER_OPTS_INIT;
@@ -159,6 +199,21 @@ int cmd_server(int argc, char **argv)
         case OPT_DEFAULT_PERMISSION:
             o.default_permission = optarg;
             break;
+        case OPT_ALLOWED_HOSTS:
+            o.browser.allowed_hosts = optarg;
+            break;
+        case OPT_CORS:
+            o.browser.cors_origins = optarg;
+            break;
+        case OPT_TRUSTED_PROXIES:
+            o.browser.trusted_proxies = optarg;
+            break;
+        case OPT_TLS_CERT:
+            o.tls_cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            o.tls_key = optarg;
+            break;
         case 'w':
             if (parse_int(optarg, "worker count", 1, 1024, &o.workers))
                 return 2;
@@ -167,7 +222,7 @@ int cmd_server(int argc, char **argv)
             o.access_log = 0;
             break;
         case OPT_HELP:
-            fputs(usage, stdout);
+            print_usage(stdout);
             return 0;
         case OPT_ROUTES:
             server_print_routes(stdout);
@@ -177,13 +232,14 @@ int cmd_server(int argc, char **argv)
             if (handled == 1)
                 break;
             if (!handled)
-                fputs(usage, stderr);
+                print_usage(stderr);
             return 2;
         }
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "ferry server: unexpected argument '%s'\n%s", argv[optind], usage);
+        fprintf(stderr, "ferry server: unexpected argument '%s'\n", argv[optind]);
+        print_usage(stderr);
         return 2;
     }
     struct ferr err = FERR_INIT;
