@@ -45,7 +45,7 @@ static const char usage[] =
     "  -w, --workers N                 N polling threads instead of one thread per\n"
     "                                  connection (the default, best for concurrent "
     "writers)\n" CLI_HTTP_LIMITS_HELP "  -q, --quiet                     no access log\n";
-/* (two strings: C11 promises only 4095 characters in one literal) */
+/* (in parts: C11 promises only 4095 characters in one literal) */
 static const char usage_security[] =
     "      --auth                      require authentication (the default on any\n"
     "                                  address but loopback): HTTP basic auth or an API\n"
@@ -65,8 +65,38 @@ static const char usage_security[] =
     "                                  kind, access, locating field) and exit\n"
     "      --help                      this help\n"
     "\n"
-    "Prints \"ferry server listening on http://HOST:PORT\" when ready; SIGTERM or\n"
+    "Browsers, proxies and TLS:\n";
+
+static const char usage_web[] =
+    "      --allowed-hosts H[,H...]    the only Host headers served (others: 403, against\n"
+    "                                  DNS rebinding): names or addresses, '*.example.com'\n"
+    "                                  for subdomains, ':PORT' to pin a port, '*' for any\n"
+    "                                  (default: --host, localhost, 127.0.0.1 and ::1;\n"
+    "                                  any host when --host is 0.0.0.0)\n"
+    "      --cors-allowed-origins O[,O...]\n"
+    "                                  web origins (https://app.example.com,\n"
+    "                                  https://*.example.com, http://localhost:*, '*') whose\n"
+    "                                  pages may call the API; a POST, PUT, PATCH or DELETE\n"
+    "                                  from any other origin than the server's own is 403\n"
+    "      --trusted-proxies NET[,NET...]\n"
+    "                                  proxies (10.0.0.0/8, ::1, 192.0.2.7) whose\n"
+    "                                  X-Forwarded-For/-Host/-Proto and Forwarded headers\n"
+    "                                  are believed (default: none)\n"
+    "      --tls-cert FILE             serve HTTPS with this PEM certificate (and chain)\n"
+    "      --tls-key FILE              ... and this unencrypted PEM private key\n"
+    "\n"
+    "JSON rows refuse the content types a web page may send cross-site without\n"
+    "asking (text/plain, forms): send application/json, or no Content-Type.\n"
+    "\n"
+    "Prints \"ferry server listening on http(s)://HOST:PORT\" when ready; SIGTERM or\n"
     "Ctrl-C stops it after the requests in flight.\n";
+
+static void print_usage(FILE *f)
+{
+    fputs(usage, f);
+    fputs(usage_security, f);
+    fputs(usage_web, f);
+}
 
 static int parse_int(const char *s, const char *what, int lo, int hi, int *out)
 {
@@ -96,6 +126,11 @@ enum {
     OPT_NO_EXECUTE,
     OPT_RUN_AS,
     OPT_ALLOWED_ROOTS,
+    OPT_ALLOWED_HOSTS,
+    OPT_CORS,
+    OPT_TRUSTED_PROXIES,
+    OPT_TLS_CERT,
+    OPT_TLS_KEY,
 };
 
 int cmd_server(int argc, char **argv)
@@ -120,6 +155,11 @@ int cmd_server(int argc, char **argv)
         {"default-permission", required_argument, NULL, OPT_DEFAULT_PERMISSION},
         {"no-execute", no_argument, NULL, OPT_NO_EXECUTE},
         {"run-as", required_argument, NULL, OPT_RUN_AS},
+        {"allowed-hosts", required_argument, NULL, OPT_ALLOWED_HOSTS},
+        {"cors-allowed-origins", required_argument, NULL, OPT_CORS},
+        {"trusted-proxies", required_argument, NULL, OPT_TRUSTED_PROXIES},
+        {"tls-cert", required_argument, NULL, OPT_TLS_CERT},
+        {"tls-key", required_argument, NULL, OPT_TLS_KEY},
         {NULL, 0, NULL, 0},
     };
     struct server_opts o = SERVER_OPTS_INIT;
@@ -175,6 +215,21 @@ int cmd_server(int argc, char **argv)
         case OPT_RUN_AS:
             o.run_as = optarg;
             break;
+        case OPT_ALLOWED_HOSTS:
+            o.browser.allowed_hosts = optarg;
+            break;
+        case OPT_CORS:
+            o.browser.cors_origins = optarg;
+            break;
+        case OPT_TRUSTED_PROXIES:
+            o.browser.trusted_proxies = optarg;
+            break;
+        case OPT_TLS_CERT:
+            o.tls_cert = optarg;
+            break;
+        case OPT_TLS_KEY:
+            o.tls_key = optarg;
+            break;
         case 'w':
             if (parse_int(optarg, "worker count", 1, 1024, &o.workers))
                 return 2;
@@ -183,8 +238,7 @@ int cmd_server(int argc, char **argv)
             o.access_log = 0;
             break;
         case OPT_HELP:
-            fputs(usage, stdout);
-            fputs(usage_security, stdout);
+            print_usage(stdout);
             return 0;
         case OPT_ROUTES:
             server_print_routes(stdout);
@@ -194,15 +248,14 @@ int cmd_server(int argc, char **argv)
             if (handled == 1)
                 break;
             if (!handled)
-                fputs(usage, stderr);
-            fputs(usage_security, stderr);
+                print_usage(stderr);
             return 2;
         }
         }
     }
     if (optind < argc) {
-        fprintf(stderr, "ferry server: unexpected argument '%s'\n%s%s", argv[optind], usage,
-                usage_security);
+        fprintf(stderr, "ferry server: unexpected argument '%s'\n", argv[optind]);
+        print_usage(stderr);
         return 2;
     }
     struct ferr err = FERR_INIT;

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "http/request_int.h"
 #include "http/status.h"
+#include "http/browser.h"
 #include "base/json.h"
 #include "base/xalloc.h"
 
@@ -128,7 +129,7 @@ void *http_principal(const struct http_request *rq)
     return rq->principal;
 }
 
-void http_client_addr(const struct http_request *rq, char *buf, size_t size)
+void http_peer_addr(const struct http_request *rq, char *buf, size_t size)
 {
     const union MHD_ConnectionInfo *ci =
         MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -142,6 +143,18 @@ void http_client_addr(const struct http_request *rq, char *buf, size_t size)
                        (socklen_t)size);
     if (!ok && size)
         snprintf(buf, size, "-");
+}
+
+void http_client_addr(const struct http_request *rq, char *buf, size_t size)
+{
+    char peer[INET6_ADDRSTRLEN];
+    http_peer_addr(rq, peer, sizeof(peer));
+    if (!rq->proxies || !http_cidrs_match(rq->proxies, peer)) {
+        snprintf(buf, size, "%s", peer);
+        return;
+    }
+    http_forwarded_client(rq->proxies, peer, http_header(rq, "X-Forwarded-For"),
+                          http_header(rq, "Forwarded"), buf, size);
 }
 
 void http_set_state(struct http_request *rq, void *state)
@@ -176,6 +189,10 @@ static int queue(struct http_request *rq, int status, const char *ctype, struct 
     int ok = r != NULL;
     if (ok && ctype)
         ok = MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, ctype) == MHD_YES;
+    if (ok && rq->cors_origin)
+        ok =
+            MHD_add_response_header(r, "Access-Control-Allow-Origin", rq->cors_origin) == MHD_YES &&
+            MHD_add_response_header(r, "Vary", "Origin") == MHD_YES;
     for (size_t i = 0; ok && i < rq->nheaders; i++)
         ok = MHD_add_response_header(r, rq->headers[i].name, rq->headers[i].value) == MHD_YES;
     if (ok && (rq->close || atomic_load(rq->draining)))

@@ -44,8 +44,12 @@ void http_set_user(struct http_request *rq, const char *user);
  * credential), freed with free_fn when the request is over. */
 void http_set_principal(struct http_request *rq, void *p, void (*free_fn)(void *p));
 void *http_principal(const struct http_request *rq);
-/* The client's address as text ("127.0.0.1", "::1"); "-" when unknown. */
+/* The client's address as text ("127.0.0.1", "::1"); "-" when unknown.
+ * Behind a trusted proxy (--trusted-proxies, http/browser.h), the address
+ * the proxy says it forwards for. */
 void http_client_addr(const struct http_request *rq, char *buf, size_t size);
+/* The address of the connection's other end, whatever it says. */
+void http_peer_addr(const struct http_request *rq, char *buf, size_t size);
 /* Per-request state for a route's own use (e.g. an upload in progress). */
 void http_set_state(struct http_request *rq, void *state);
 void *http_state(const struct http_request *rq);

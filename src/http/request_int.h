@@ -15,6 +15,7 @@
 #define HTTP_MAX_HEADERS 8
 
 struct http_server;
+struct http_cidrs;
 
 struct http_request {
     struct http_server *srv;
@@ -40,17 +41,21 @@ struct http_request {
     int user_done;
     void *principal; /* the admit hook's (http_set_principal) */
     void (*principal_free)(void *p);
-    int refused; /* the admit hook refused it (early holds why): the body is dropped */
-    void *state; /* the route's own */
+    int refused;        /* the admit hook refused it (early holds why): the body is dropped */
+    int blocked_status; /* refused by the browser checks (browser.h), with early: 403, 400 */
+    void *state;        /* the route's own */
     struct {
         char *name, *value;
     } headers[HTTP_MAX_HEADERS];
     size_t nheaders;
-    void *ctx;                  /* the server's (http_server_opts.ctx) */
-    const atomic_int *draining; /* the server's flag: answers carry Connection: close */
-    int answered;               /* a response was given */
-    int queue_failed;           /* ... but libmicrohttpd could not queue it: close */
-    int status;                 /* for the access log */
+    const struct http_cidrs *proxies; /* trusted proxies (browser.h); NULL: none */
+    int preflight;                    /* an allowed CORS preflight, answered as such */
+    char *cors_origin;                /* an allowed cross origin: Access-Control-Allow-Origin */
+    void *ctx;                        /* the server's (http_server_opts.ctx) */
+    const atomic_int *draining;       /* the server's flag: answers carry Connection: close */
+    int answered;                     /* a response was given */
+    int queue_failed;                 /* ... but libmicrohttpd could not queue it: close */
+    int status;                       /* for the access log */
     uint64_t bytes;
 };
 

@@ -62,7 +62,13 @@ struct http_route {
     size_t max_body;                  /* bytes collected at most; more is 413 */
     const struct http_body_ops *body; /* NULL: the body is collected */
     const void *arg;                  /* the handler's own (e.g. an API row) */
+    unsigned flags;                   /* HTTP_ROUTE_* */
 };
+
+/* The route's body is JSON: a POST, PUT, PATCH or DELETE with a content
+ * type a web page may send cross-site without a preflight (text/plain, a
+ * form) is refused (browser.h). */
+#define HTTP_ROUTE_JSON_BODY 1u
 
 #define HTTP_MAX_PARAMS 4
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "http/server.h"
 #include "http/listen.h"
+#include "http/tls.h"
 #include "http/request_int.h"
 #include "base/ftime.h"
 #include "base/log.h"
@@ -48,9 +49,11 @@ struct http_server {
     int signals; /* the SIGTERM/SIGINT pipe is ours to close */
     atomic_int draining;
     pthread_mutex_t mu;
-    int in_flight;              /* requests between their first callback and completion */
-    unsigned long served;       /* requests started, for the idle callback */
-    struct conn_watch *watches; /* every open connection */
+    int in_flight;                /* requests between their first callback and completion */
+    unsigned long served;         /* requests started, for the idle callback */
+    struct conn_watch *watches;   /* every open connection */
+    struct http_browser *browser; /* o.browser parsed; NULL: no checks */
+    char *tls_cert, *tls_key;     /* PEM; NULL: plain HTTP */
 };
 
 /* libmicrohttpd decodes the path in place, so "%00" ends it early:
@@ -74,12 +77,8 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *conn)
 
 static void log_access(struct http_request *rq)
 {
-    char addr[INET6_ADDRSTRLEN] = "-";
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci && ci->client_addr && ci->client_addr->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr,
-                  addr, sizeof(addr));
+    char addr[INET6_ADDRSTRLEN];
+    http_client_addr(rq, addr, sizeof(addr));
     double ms = (double)(ftime_mono_ns() - rq->start_ns) / 1e6;
     log_info("%s \"%s %s\" %d %llu %.2fms", addr, rq->method_name, rq->path, rq->status,
              (unsigned long long)rq->bytes, ms);
@@ -130,6 +129,7 @@ static struct http_request *request_new(struct http_server *s, struct MHD_Connec
     rq->start_ns = ftime_mono_ns();
     rq->ctx = s->o.ctx;
     rq->draining = &s->draining;
+    rq->proxies = http_browser_proxies(s->browser);
     rq->arrived_late = atomic_load(&s->draining);
     rq->early = (struct ferr)FERR_INIT;
     rq->bad_framing = framing_problem(conn);
@@ -176,6 +176,7 @@ static void request_free(struct http_request *rq)
     }
     dynbuf_release(&rq->body);
     free(rq->merged_path);
+    free(rq->cors_origin);
     free(rq->user);
     if (rq->principal && rq->principal_free)
         rq->principal_free(rq->principal);
@@ -213,6 +214,15 @@ static int handle(struct http_request *rq, int *status, struct ferr *err)
         *status = 503;
         return ferr_set(err, FERR_TEMPORARILY_UNAVAILABLE, "the server is shutting down");
     }
+    if (rq->bad_framing)
+        rq->close = 1;
+    if (rq->blocked_status) {
+        *status = rq->blocked_status;
+        *err = rq->early;
+        return -1;
+    }
+    if (rq->preflight)
+        return http_browser_preflight(rq);
     if (rq->bad_framing) {
         rq->close = 1;
         return ferr_set(err, FERR_BAD_REQUEST, "%s", rq->bad_framing);
@@ -280,6 +290,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             rq->watch->body_bytes = 0;
         }
         pthread_mutex_unlock(&s->mu);
+        if (s->browser && !rq->arrived_late) {
+            /* before anything else: a page's request reaches no handler,
+             * no admit hook and no streaming route */
+            int status = 0;
+            if (http_browser_check(s->browser, rq, &status, &rq->early))
+                rq->blocked_status = status, rq->refused = 1;
+            else if (rq->preflight)
+                rq->refused = 1; /* answered as a preflight, any body dropped */
+        }
         if (rq->bad_framing) {
             /* answered now, before libmicrohttpd reads a body whose end is
              * unknown (and answers a bad chunk in HTML itself); the
@@ -289,7 +308,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 log_access(rq);
             return rq->queue_failed ? MHD_NO : MHD_YES;
         }
-        if (rq->route && !rq->arrived_late && !rq->nul_in_path && s->o.admit &&
+        if (rq->route && !rq->arrived_late && !rq->nul_in_path && !rq->refused && s->o.admit &&
             s->o.admit(s->o.admit_arg, rq, &rq->early)) {
             rq->refused = 1;
             if (rq->early.code == FERR_OK)
@@ -402,6 +421,20 @@ static void sweep(struct http_server *s)
         log_warn("closed %d connection(s) whose request did not arrive in time", cut);
 }
 
+static int load_tls(struct http_server *s, struct ferr *err)
+{
+    const char *cert = s->o.tls_cert, *key = s->o.tls_key;
+    if (!cert && !key)
+        return 0;
+    if (!cert || !key)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "--tls-cert and --tls-key go together: give both or neither");
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return ferr_set(err, FERR_INVALID_STATE,
+                        "this libmicrohttpd was built without TLS: --tls-cert cannot be served");
+    return http_tls_load(cert, key, &s->tls_cert, &s->tls_key, err);
+}
+
 int http_server_new(const struct http_server_opts *o, struct http_server **out, struct ferr *err)
 {
     struct http_server *s = xcalloc(1, sizeof(*s));
@@ -409,7 +442,9 @@ int http_server_new(const struct http_server_opts *o, struct http_server **out, 
     s->fd = -1;
     pthread_mutex_init(&s->mu, NULL);
     atomic_init(&s->draining, 0);
-    if (http_router_new(o->routes, o->nroutes, &s->router, err) ||
+    if (http_router_new(o->routes, o->nroutes, &s->router, err) || load_tls(s, err) ||
+        (o->browser &&
+         http_browser_new(o->browser, o->host, s->tls_cert != NULL, &s->browser, err)) ||
         (s->fd = http_listen(o->host, o->port, &s->port, err)) < 0 || sigpipe_open(err)) {
         http_server_free(s);
         return -1;
@@ -431,22 +466,37 @@ int http_server_start(struct http_server *s, struct ferr *err)
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     unsigned pool = s->o.threads > 0 ? (unsigned)s->o.threads : 0;
     flags |= pool ? MHD_USE_EPOLL : MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
+    if (s->tls_cert)
+        flags |= MHD_USE_TLS;
     /* 192 KiB per connection holds the request head and its parsed query:
      * MLflow's UI sends ~5 KB (100 run ids), MLflow's own tests 41 KB (1000,
      * to see them refused); past ~2500 ids libmicrohttpd drops the
      * connection. The pool is zeroed for every request, yet wrk shows no
      * cost against 64 KiB (bench/RESULTS.md). */
-    s->d = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_LISTEN_SOCKET, s->fd,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)192 * 1024, MHD_OPTION_CONNECTION_TIMEOUT,
-        s->o.limits.idle_timeout_s, MHD_OPTION_CONNECTION_LIMIT,
+    struct MHD_OptionItem opts[16];
+    size_t n = 0;
+#define OPT(o, v, p) (opts[n++] = (struct MHD_OptionItem){(o), (intptr_t)(v), (p)})
+    OPT(MHD_OPTION_LISTEN_SOCKET, s->fd, NULL);
+    OPT(MHD_OPTION_NOTIFY_COMPLETED, on_completed, s);
+    OPT(MHD_OPTION_URI_LOG_CALLBACK, on_uri, NULL);
+    OPT(MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)192 * 1024, NULL);
+    OPT(MHD_OPTION_CONNECTION_TIMEOUT, s->o.limits.idle_timeout_s, NULL);
+    OPT(MHD_OPTION_CONNECTION_LIMIT,
         s->o.limits.max_connections ? s->o.limits.max_connections
                                     : (unsigned)HTTP_DEFAULT_MAX_CONNECTIONS,
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->o.limits.per_ip, MHD_OPTION_NOTIFY_CONNECTION,
-        on_connection, s,
-        /* last, so that without a pool the list simply ends here */
-        pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool, MHD_OPTION_END);
+        NULL);
+    OPT(MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->o.limits.per_ip, NULL);
+    OPT(MHD_OPTION_NOTIFY_CONNECTION, on_connection, s);
+    if (pool)
+        OPT(MHD_OPTION_THREAD_POOL_SIZE, pool, NULL);
+    if (s->tls_cert) {
+        OPT(MHD_OPTION_HTTPS_MEM_CERT, 0, s->tls_cert);
+        OPT(MHD_OPTION_HTTPS_MEM_KEY, 0, s->tls_key);
+    }
+    OPT(MHD_OPTION_END, 0, NULL);
+#undef OPT
+    s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, opts,
+                            MHD_OPTION_END);
     if (!s->d)
         return ferr_set(err, FERR_INTERNAL_ERROR, "cannot start the HTTP server on %s:%d",
                         s->o.host, s->port);
@@ -534,6 +584,12 @@ void http_server_free(struct http_server *s)
     if (s->signals)
         sigpipe_close();
     http_router_free(s->router);
+    http_browser_free(s->browser);
+    free(s->tls_cert);
+    if (s->tls_key) {
+        memset(s->tls_key, 0, strlen(s->tls_key)); /* the key lives no longer than needed */
+        free(s->tls_key);
+    }
     pthread_mutex_destroy(&s->mu);
     free(s);
 }

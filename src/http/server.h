@@ -27,6 +27,7 @@
 #define FERRY_HTTP_SERVER_H
 
 #include "base/ferr.h"
+#include "http/browser.h"
 #include "http/route.h"
 
 /* What one client, and all of them, may hold of the server. A client is an
@@ -67,6 +68,12 @@ struct http_server_opts {
      * status (headers added by the hook go with it). */
     int (*admit)(void *arg, struct http_request *rq, struct ferr *err);
     void *admit_arg;
+    /* Optional: the Host, Origin and content type checks and the trusted
+     * proxies (browser.h), applied before anything else, the admit hook
+     * included. NULL: none (every Host, Origin and content type served). */
+    const struct http_browser_opts *browser;
+    /* Both or neither: PEM files to speak HTTPS with (tls.h). */
+    const char *tls_cert, *tls_key;
 };
 
 struct http_server;

@@ -166,8 +166,10 @@ static void add_route(struct http_route **v, size_t *n, size_t *alloc, const str
                       const char *path)
 {
     ALLOC_GROW(*v, *n + 1, *alloc);
-    (*v)[(*n)++] = (struct http_route){op->methods,  path,     op->stream ? op->stream : h_api,
-                                       op->max_body, op->body, op};
+    /* a row without its own handler takes a JSON body */
+    unsigned flags = op->stream ? 0 : HTTP_ROUTE_JSON_BODY;
+    (*v)[(*n)++] = (struct http_route){
+        op->methods, path, op->stream ? op->stream : h_api, op->max_body, op->body, op, flags};
 }
 
 struct http_route *api_routes(const struct api_area *const *areas, size_t *n)

@@ -273,7 +273,11 @@ int server_run(const struct server_opts *o, struct ferr *err)
                                   .threads = o->workers,
                                   .access_log = o->access_log,
                                   .limits = o->limits,
-                                  .admit = guard_admit};
+                                  .admit = guard_admit,
+                                  .browser = &o->browser,
+                                  .tls_cert = o->tls_cert,
+                                  .tls_key = o->tls_key};
+    const char *scheme = o->tls_cert ? "https" : "http";
     int rc = -1;
     tune_malloc();
     so.group_commit = 1;
@@ -321,7 +325,7 @@ int server_run(const struct server_opts *o, struct ferr *err)
     }
     {
         struct sbuf self = SBUF_INIT;
-        sbuf_addf(&self, "http://%s:%d", strcmp(o->host, "0.0.0.0") ? o->host : "127.0.0.1",
+        sbuf_addf(&self, "%s://%s:%d", scheme, strcmp(o->host, "0.0.0.0") ? o->host : "127.0.0.1",
                   http_server_port(http));
         ctx.self_uri = sbuf_detach(&self, NULL);
     }
@@ -329,12 +333,16 @@ int server_run(const struct server_opts *o, struct ferr *err)
         (struct launcher){exec_store(ctx.exec), ctx.guard, !o->no_execute, ctx.self_uri, o->run_as};
     if (http_server_start(http, err))
         goto out;
-    printf("ferry server listening on http://%s:%d\n", o->host, http_server_port(http));
+    printf("ferry server listening on %s://%s:%d\n", scheme, o->host, http_server_port(http));
     fflush(stdout);
-    log_info("serving %s%s on http://%s:%d (%s; authentication %s)",
-             exec_is_upstream(ctx.exec) ? "the tracking server " : "", exec_name(ctx.exec), o->host,
-             http_server_port(http), o->workers > 0 ? "thread pool" : "thread per connection",
-             ctx.guard ? "on" : "off");
+    log_info("serving %s%s on %s://%s:%d (%s; authentication %s)",
+             exec_is_upstream(ctx.exec) ? "the tracking server " : "", exec_name(ctx.exec), scheme,
+             o->host, http_server_port(http),
+             o->workers > 0 ? "thread pool" : "thread per connection", ctx.guard ? "on" : "off");
+    if (!o->browser.allowed_hosts && !strcmp(o->host, "0.0.0.0"))
+        log_warn("bound to 0.0.0.0: any Host header is accepted, since the names this server "
+                 "is reached by are unknown; list them with --allowed-hosts to refuse DNS "
+                 "rebinding");
     http_server_wait(http, on_idle, &ctx);
     http_server_stop(http, 10000);
     rc = 0;

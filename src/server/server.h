@@ -26,6 +26,8 @@ struct server_opts {
     const char *default_permission;    /* with auth: on resources without one; NULL: READ */
     int no_execute;                    /* 1: the server starts no processes (server/launch.h) */
     const char *run_as;                /* who processes it starts run as; NULL: nobody if root */
+    struct http_browser_opts browser;  /* Host, Origin, proxies (http/browser.h) */
+    const char *tls_cert, *tls_key;    /* PEM files: HTTPS; NULL: plain HTTP */
 };
 
 /* Designated: options grow, and a positional list silently shifts. */
@@ -37,7 +39,7 @@ struct server_opts {
 
 /* Serves until SIGTERM or SIGINT, then stops accepting, lets requests in
  * flight finish, closes the store and returns 0. Prints
- * "ferry server listening on http://HOST:PORT" on stdout once ready.
+ * "ferry server listening on http(s)://HOST:PORT" on stdout once ready.
  * Returns -1 with err set when it cannot start (port taken, bad store). */
 int server_run(const struct server_opts *opts, struct ferr *err) WARN_UNUSED;
 

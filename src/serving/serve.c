@@ -260,16 +260,16 @@ static int h_v2_metadata(struct http_request *rq, struct ferr *err)
 #define MAX_BODY (64u * 1024 * 1024)
 
 static const struct http_route routes[] = {
-    {HTTP_GET, "/ping", h_ok, 0, NULL, NULL},
-    {HTTP_GET, "/health", h_ok, 0, NULL, NULL},
-    {HTTP_GET, "/v2/health/live", h_ok, 0, NULL, NULL},
-    {HTTP_GET, "/v2/health/ready", h_ok, 0, NULL, NULL},
-    {HTTP_GET, "/version", h_version, 0, NULL, NULL},
-    {HTTP_GET, "/metrics", h_metrics, 0, NULL, NULL},
-    {HTTP_GET, "/v2/models/{name}", h_v2_metadata, 0, NULL, NULL},
-    {HTTP_POST, "/invocations", h_invocations, MAX_BODY, NULL, NULL},
-    {HTTP_POST, "/explain", h_explain, MAX_BODY, NULL, NULL},
-    {HTTP_POST, "/v2/models/{name}/infer", h_infer, MAX_BODY, NULL, NULL},
+    {HTTP_GET, "/ping", h_ok, 0, NULL, NULL, 0},
+    {HTTP_GET, "/health", h_ok, 0, NULL, NULL, 0},
+    {HTTP_GET, "/v2/health/live", h_ok, 0, NULL, NULL, 0},
+    {HTTP_GET, "/v2/health/ready", h_ok, 0, NULL, NULL, 0},
+    {HTTP_GET, "/version", h_version, 0, NULL, NULL, 0},
+    {HTTP_GET, "/metrics", h_metrics, 0, NULL, NULL, 0},
+    {HTTP_GET, "/v2/models/{name}", h_v2_metadata, 0, NULL, NULL, 0},
+    {HTTP_POST, "/invocations", h_invocations, MAX_BODY, NULL, NULL, 0},
+    {HTTP_POST, "/explain", h_explain, MAX_BODY, NULL, NULL, 0},
+    {HTTP_POST, "/v2/models/{name}/infer", h_infer, MAX_BODY, NULL, NULL, 0},
 };
 
 /* The HTTP core's admit hook: health checks are public (load balancers

@@ -205,7 +205,7 @@ def test_interrupted_upload_leaves_no_file(srv, c):
     for sent in (0, 1, 1024 * 1024):
         path = base + "/cut-%d.bin" % sent
         s = socket.create_connection(("127.0.0.1", srv.port))
-        s.sendall(("PUT %s%s HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % (
+        s.sendall(("PUT %s%s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: %d\r\n\r\n" % (
             PROXY, path, 10 * 1024 * 1024)).encode())
         s.sendall(b"z" * sent)
         time.sleep(0.1)

@@ -268,7 +268,7 @@ def test_ambiguous_body_lengths_are_refused(ferry):
     Transfer-Encoding, are a JSON 400 and the connection is closed."""
     srv = Server(ferry).start()
     try:
-        base = (b"POST " + API.encode() + b"experiments/create HTTP/1.1\r\nHost: x\r\n"
+        base = (b"POST " + API.encode() + b"experiments/create HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 b"Content-Type: application/json\r\n")
         body = b'{"name": "smuggled"}'
         for extra in (b"Content-Length: %d\r\nContent-Length: 2\r\n" % len(body),

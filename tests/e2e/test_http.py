@@ -164,14 +164,14 @@ MHD_ERROR_HEAD = b"HTTP/1.1 4"
 
 
 def test_http10_and_garbage_requests(srv, c):
-    out = _raw_exchange(srv.port, b"GET /health HTTP/1.0\r\nHost: x\r\n\r\n")
+    out = _raw_exchange(srv.port, b"GET /health HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
     resps = _parse_responses(out)
     assert len(resps) == 1 and resps[0][0] == 200 and resps[0][2] == b"OK", out[:300]
     problems = []
     for junk in (b"GARBAGE\r\n\r\n", b"GET\r\n\r\n", b"\x00\x01\x02\xff" * 100 + b"\r\n\r\n",
-                 b"POST " + API.encode() + b"runs/create HTTP/1.1\r\nHost: x\r\n"
+                 b"POST " + API.encode() + b"runs/create HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                  b"Content-Length: -5\r\n\r\n",
-                 b"POST " + API.encode() + b"runs/create HTTP/1.1\r\nHost: x\r\n"
+                 b"POST " + API.encode() + b"runs/create HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                  b"Content-Length: 99999999999999999999\r\n\r\n{}"):
         out = _raw_exchange(srv.port, junk, timeout=1)
         if not out:
@@ -226,7 +226,7 @@ def test_long_request_lines(srv, c):
 def test_idle_and_half_sent_connections_do_not_block_others(srv, c):
     idle = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(50)]
     half = socket.create_connection(("127.0.0.1", srv.port))
-    half.sendall(b"POST " + API.encode() + b"experiments/create HTTP/1.1\r\nHost: x\r\n"
+    half.sendall(b"POST " + API.encode() + b"experiments/create HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                  b"Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"na")
     try:
         cl = Client(srv.port, timeout=10)

@@ -40,7 +40,7 @@ TEST(every_row_is_well_formed)
             if (op->max_body == 0 && !op->stream)
                 FAIL_AT("row '%s' takes no body at all", op->name);
             /* the path is a template the router takes */
-            struct http_route rt = {op->methods, NULL, NULL, 0, NULL, NULL};
+            struct http_route rt = {op->methods, NULL, NULL, 0, NULL, NULL, 0};
             char path[512];
             snprintf(path, sizeof(path), "%s/%s", op->root, op->path);
             rt.path = path;

@@ -46,13 +46,13 @@ TEST(route_templates_match_segments_and_rests)
 TEST(router_finds_literals_first_and_tells_405_from_404)
 {
     static const struct http_route routes[] = {
-        {HTTP_GET, "/v2/models/{name}", h_dummy, 0, NULL, "meta"},
-        {HTTP_POST, "/v2/models/{name}/infer", h_dummy, 0, NULL, "infer"},
-        {HTTP_GET, "/v2/models/special", h_dummy, 0, NULL, "literal"},
-        {HTTP_GET | HTTP_POST, "/api/runs/get", h_dummy, 0, NULL, "get"},
-        {HTTP_DELETE, "/api/alias", h_dummy, 0, NULL, "alias-delete"},
-        {HTTP_POST, "/api/alias", h_dummy, 0, NULL, "alias-set"},
-        {HTTP_GET, "/api/alias", h_dummy, 0, NULL, "alias-get"},
+        {HTTP_GET, "/v2/models/{name}", h_dummy, 0, NULL, "meta", 0},
+        {HTTP_POST, "/v2/models/{name}/infer", h_dummy, 0, NULL, "infer", 0},
+        {HTTP_GET, "/v2/models/special", h_dummy, 0, NULL, "literal", 0},
+        {HTTP_GET | HTTP_POST, "/api/runs/get", h_dummy, 0, NULL, "get", 0},
+        {HTTP_DELETE, "/api/alias", h_dummy, 0, NULL, "alias-delete", 0},
+        {HTTP_POST, "/api/alias", h_dummy, 0, NULL, "alias-set", 0},
+        {HTTP_GET, "/api/alias", h_dummy, 0, NULL, "alias-get", 0},
     };
     struct http_router *r;
     struct ferr err = FERR_INIT;
@@ -91,7 +91,7 @@ TEST(router_refuses_malformed_templates)
         "no-slash", "/a/{x",       "/a/{}/b",  "/a/x{y}",
         "/a/{y}x",  "/a/{r...}/b", "/a/{b/c}", "/{a}/{b}/{c}/{d}/{e}"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
-        struct http_route rt = {HTTP_GET, bad[i], h_dummy, 0, NULL, NULL};
+        struct http_route rt = {HTTP_GET, bad[i], h_dummy, 0, NULL, NULL, 0};
         struct http_router *r = NULL;
         struct ferr err = FERR_INIT;
         if (http_router_new(&rt, 1, &r, &err) == 0)
