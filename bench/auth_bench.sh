@@ -6,8 +6,8 @@
 # clients send it, on every request) and with an API token (Bearer); then
 # the same for /invocations of `ferry models serve` (a 100-tree XGBoost
 # model, one row) without and with --auth. Rounds alternate off, basic,
-# token so the machine's drift falls on all three; medians and the ratios
-# to "off" are printed (target >= 0.95).
+# token, each round starting with another, so the machine's drift falls on
+# all three; medians and the ratios to "off" are printed (target >= 0.95).
 #
 #   make && make bench && bench/auth_bench.sh [--duration 4] [--rounds 3] [--ferry build/ferry]
 set -euo pipefail
@@ -76,10 +76,16 @@ measure() { # port, run, auth -> req/s
 		awk '/Requests\/sec/ {print $2} / errors \(/ && $4 != "0" {print "ERRORS " $0 > "/dev/stderr"}'
 }
 declare -a off basic token
+# each round starts with another of the three, so none always runs last
+# (the 'on' database grows through a round)
 for r in $(seq "$ROUNDS"); do
-	off+=("$(measure "$OFF" "$RUN_OFF" "")")
-	basic+=("$(measure "$ON" "$RUN_ON" "$BASIC")")
-	token+=("$(measure "$ON" "$RUN_ON" "Bearer $TOKEN")")
+	for k in 0 1 2; do
+		case $(((r + k) % 3)) in
+		0) off+=("$(measure "$OFF" "$RUN_OFF" "")") ;;
+		1) basic+=("$(measure "$ON" "$RUN_ON" "$BASIC")") ;;
+		2) token+=("$(measure "$ON" "$RUN_ON" "Bearer $TOKEN")") ;;
+		esac
+	done
 	echo "round $r: off ${off[-1]}  basic ${basic[-1]}  token ${token[-1]} req/s" >&2
 done
 # scoring: the same user, whose credentials `models serve --auth` checks in the server's store
@@ -116,9 +122,13 @@ PY
 			awk '/Requests\/sec/ {print $2} /^non200/ && $2 != "0" {print "ERRORS " $0 > "/dev/stderr"}'
 	}
 	for r in $(seq "$ROUNDS"); do
-		s_off+=("$(score "$SOFF" "")")
-		s_basic+=("$(score "$SON" "$BASIC")")
-		s_token+=("$(score "$SON" "Bearer $TOKEN")")
+		for k in 0 1 2; do
+			case $(((r + k) % 3)) in
+			0) s_off+=("$(score "$SOFF" "")") ;;
+			1) s_basic+=("$(score "$SON" "$BASIC")") ;;
+			2) s_token+=("$(score "$SON" "Bearer $TOKEN")") ;;
+			esac
+		done
 		echo "scoring round $r: off ${s_off[-1]}  basic ${s_basic[-1]}  token ${s_token[-1]} req/s" >&2
 	done
 else
