@@ -628,6 +628,65 @@ int api_exec(const struct api_env *env, const struct api_op *op, void *req, void
     return op->exec(env, op, req, resp, err);
 }
 
+/* ---------- paging, for answers trimmed after the fact ---------- */
+
+static const struct api_field *msg_field(const struct api_msg *m, const char *name,
+                                         enum api_kind kind)
+{
+    for (size_t i = 0; m && i < m->nfields; i++)
+        if (m->fields[i].kind == kind && (!name || !strcmp(m->fields[i].name, name)))
+            return &m->fields[i];
+    return NULL;
+}
+
+int api_page_request(const struct api_op *op, void *req, const char *page_token,
+                     int64_t *max_results)
+{
+    const struct api_field *tok = msg_field(op->req, "page_token", AK_STR);
+    const struct api_field *max = msg_field(op->req, "max_results", AK_INT64);
+    if (!tok || !max)
+        return -1;
+    if (*max_results > 0)
+        *AT(req, max->off, int64_t) = *max_results;
+    else
+        *max_results = *AT(req, max->off, int64_t);
+    *AT(req, tok->off, const char *) = page_token;
+    return 0;
+}
+
+const char *api_page_next(const struct api_op *op, const void *resp, size_t *n)
+{
+    const struct api_field *list = msg_field(op->resp, NULL, AK_LIST);
+    const struct api_field *tok = msg_field(op->resp, "next_page_token", AK_STR);
+    *n = list ? *AT_C(resp, list->off_n, size_t) : 0;
+    return tok ? *AT_C(resp, tok->off, char *) : NULL;
+}
+
+void api_page_append(const struct api_op *op, void *resp, void *more)
+{
+    const struct api_field *list = msg_field(op->resp, NULL, AK_LIST);
+    const struct api_field *tok = msg_field(op->resp, "next_page_token", AK_STR);
+    size_t size = list->type->size;
+    char **v = AT(resp, list->off, char *), **mv = AT(more, list->off, char *);
+    size_t *n = AT(resp, list->off_n, size_t), *mn = AT(more, list->off_n, size_t);
+    size_t *alloc = AT(resp, list->off_alloc, size_t);
+    if (*mn) {
+        if (*n + *mn > *alloc) {
+            *v = xrealloc(*v, (*n + *mn) * size);
+            *alloc = *n + *mn;
+        }
+        memcpy(*v + *n * size, *mv, *mn * size); /* the entities move, not copied */
+        *n += *mn;
+    }
+    free(*mv);
+    *mv = NULL;
+    *mn = 0;
+    free(*AT(resp, tok->off, char *));
+    *AT(resp, tok->off, char *) = *AT(more, tok->off, char *);
+    *AT(more, tok->off, char *) = NULL;
+    api_release_response(op, more);
+}
+
 /* ---------- what a request touches ---------- */
 
 const char *api_access_name(enum api_access a)

@@ -258,6 +258,18 @@ void api_release_response(const struct api_op *op, void *resp);
 int api_exec(const struct api_env *env, const struct api_op *op, void *req, void *resp,
              struct ferr *err) WARN_UNUSED;
 
+/* Paging a search whose answer is trimmed after the fact (to what a caller
+ * may read), so that a page still holds max_results when more exist:
+ * api_page_request points req at page_token and, when *max_results > 0,
+ * asks that many (else reports what req asks in *max_results); -1 when the
+ * row does not page. api_page_next gives the answer's next page token and
+ * its entity count; api_page_append moves more's entities and next page
+ * token into resp and releases more (not freed). */
+int api_page_request(const struct api_op *op, void *req, const char *page_token,
+                     int64_t *max_results);
+const char *api_page_next(const struct api_op *op, const void *resp, size_t *n);
+void api_page_append(const struct api_op *op, void *resp, void *more);
+
 /* The resource a request touches, as the row declares it. */
 struct api_target {
     enum api_access access;

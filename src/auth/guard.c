@@ -595,14 +595,15 @@ static int may_read(struct guard *g, const struct principal *who, enum res_kind 
     return !permission_on(g, who, kind, key, &have, &err) && have >= PERM_READ;
 }
 
-void guard_filter_answer(struct guard *g, const struct principal *who, const struct api_op *op,
-                         void *resp)
+size_t guard_filter_answer(struct guard *g, const struct principal *who, const struct api_op *op,
+                           void *resp)
 {
     if (!g || !who || acts_as_admin(who))
-        return;
-    size_t k = 0;
+        return 0;
+    size_t k = 0, was = 0;
     if (op == &api_experiments_search) {
         struct experiment_list *l = resp;
+        was = l->n;
         for (size_t i = 0; i < l->n; i++) {
             if (may_read(g, who, RES_EXPERIMENT, l->v[i].experiment_id))
                 l->v[k++] = l->v[i];
@@ -612,6 +613,7 @@ void guard_filter_answer(struct guard *g, const struct principal *who, const str
         l->n = k;
     } else if (op == &api_registered_models_search) {
         struct registered_model_list *l = resp;
+        was = l->n;
         for (size_t i = 0; i < l->n; i++) {
             if (may_read(g, who, RES_REGISTERED_MODEL, l->v[i].name))
                 l->v[k++] = l->v[i];
@@ -621,6 +623,7 @@ void guard_filter_answer(struct guard *g, const struct principal *who, const str
         l->n = k;
     } else if (op == &api_model_versions_search) {
         struct model_version_list *l = resp;
+        was = l->n;
         for (size_t i = 0; i < l->n; i++) {
             if (may_read(g, who, RES_REGISTERED_MODEL, l->v[i].name))
                 l->v[k++] = l->v[i];
@@ -629,4 +632,5 @@ void guard_filter_answer(struct guard *g, const struct principal *who, const str
         }
         l->n = k;
     }
+    return was - k;
 }

@@ -71,7 +71,8 @@ void guard_after_row(struct guard *g, const struct principal *who, const struct 
 /* List answers hold only what who may read: the experiments of
  * experiments/search, the models of registered-models/search and the
  * versions of model-versions/search. */
-void guard_filter_answer(struct guard *g, const struct principal *who, const struct api_op *op,
-                         void *resp);
+/* Returns how many entities were taken out. */
+size_t guard_filter_answer(struct guard *g, const struct principal *who, const struct api_op *op,
+                           void *resp);
 
 #endif

@@ -358,3 +358,33 @@ def test_the_first_admin_from_the_cli(srv, c):
         assert p.returncode == 0 and b"Default" in p.stdout, p
     finally:
         assert own.stop() == 0
+
+
+def test_trimmed_search_pages_are_filled_and_page_on_exactly(srv, c):
+    alice, bob = user(srv, "alice"), user(srv, "bob")
+    hidden, shown = [], []
+    for i in range(12):
+        e = alice.ok(alice.post("experiments/create", {"name": "page-%02d" % i}))["experiment_id"]
+        if i % 3:
+            alice.ok(alice.post("experiments/permissions/create",
+                                {"experiment_id": e, "username": "bob",
+                                 "permission": "NO_PERMISSIONS"}))
+            hidden.append(e)
+        else:
+            shown.append(e)
+    seen, token, pages = [], None, 0
+    while pages < 50:
+        body = {"max_results": 3, "filter": "name LIKE 'page-%'"}
+        if token:
+            body["page_token"] = token
+        r = bob.ok(bob.post("experiments/search", body))
+        got = [e["experiment_id"] for e in r.get("experiments", [])]
+        pages += 1
+        token = r.get("next_page_token")
+        # a page is full while more readable ones follow
+        assert len(got) == 3 or not token, (got, token)
+        seen += got
+        if not token:
+            break
+    assert sorted(seen, key=int) == sorted(shown, key=int), (seen, shown)
+    assert not set(seen) & set(hidden)
