@@ -8,6 +8,7 @@
 #include "api/codec.h"
 #include "api/gc_ops.h"
 #include "api/auth_ops.h"
+#include "domain/auth.h"
 #include "api/logged_models_ops.h"
 #include "api/metrics_ops.h"
 #include "api/registry_ops.h"
@@ -704,8 +705,14 @@ static const struct api_field *field_named(const struct api_op *op, const char *
     return NULL;
 }
 
-static void add_experiment(struct api_target *t, const char *id)
+static void add_experiment(struct api_target *t, const char *given)
 {
+    /* as the store reads it: "01" and "+1" are experiment 1, and must be
+     * checked as "1" is (permissions are kept by the canonical id) */
+    char canon[24];
+    const char *id = given;
+    if (!auth_canonical_id(given, canon, sizeof(canon)))
+        id = canon;
     for (size_t i = 0; i < t->nexperiments; i++)
         if (!strcmp(t->experiment_ids[i], id))
             return;
@@ -743,9 +750,20 @@ static int add_model_uri(struct api_target *t, struct store *s, const char *uri,
         size_t n = strcspn(name, "/@");
         if (!n)
             return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "invalid model URI '%.200s'", uri);
-        t->model_name = xmalloc(n + 1);
-        memcpy(t->model_name, name, n);
-        t->model_name[n] = '\0';
+        char *first = xmalloc(n + 1);
+        memcpy(first, name, n);
+        first[n] = '\0';
+        /* models:/<model id> (MLflow 3) names a logged model, which lives
+         * in an experiment, not a registered model of that name */
+        struct logged_model m;
+        struct ferr ignore = FERR_INIT;
+        if (!name[n] && !store_get_logged_model(s, first, &m, &ignore)) {
+            add_experiment(t, m.experiment_id);
+            logged_model_release(&m);
+            free(first);
+            return 0;
+        }
+        t->model_name = first;
         return 0;
     }
     if (!strncmp(uri, "runs:/", 6)) {
@@ -791,6 +809,39 @@ int api_resolve_target(const struct api_op *op, const void *req, struct store *s
     size_t n = f->kind == AK_STRS ? *AT_C(req, f->off_n, size_t) : 0;
     return resolve_values(op, str, strs, n, f->kind == AK_OBJ || f->kind == AK_CUSTOM ? p : NULL, s,
                           out, err);
+}
+
+const char *api_request_string(const struct api_op *op, const void *req, const char *name)
+{
+    const struct api_field *f = field_named(op, name);
+    if (!f || (f->kind != AK_STR && f->kind != AK_RUN_ID))
+        return NULL;
+    return *(const char *const *)AT_C(req, f->off, char);
+}
+
+int api_resolve_source(const char *source, const char *run_id, struct store *s,
+                       struct api_target *out, struct ferr *err)
+{
+    int rc = 0;
+    const char *proxied;
+    memset(out, 0, sizeof(*out));
+    out->access = ACCESS_READ;
+    out->loc = LOC_RUN_ID;
+    if (run_id && *run_id)
+        rc = add_run(out, s, run_id, err);
+    if (!rc && source && (!strncmp(source, "runs:/", 6) || !strncmp(source, "models:/", 8)))
+        rc = add_model_uri(out, s, source, err);
+    else if (!rc && source && (proxied = artifact_uri_proxied_path(source)) != NULL) {
+        /* "<experiment id>/<run id>/artifacts/...": the experiment's files */
+        struct sbuf id = SBUF_INIT;
+        sbuf_add(&id, proxied, strcspn(proxied, "/"));
+        if (id.len)
+            add_experiment(out, id.buf);
+        sbuf_release(&id);
+    }
+    if (rc)
+        api_target_release(out);
+    return rc;
 }
 
 const char *api_locator_string(const struct api_op *op, const void *req)

@@ -284,6 +284,15 @@ struct api_target {
  * RESOURCE_DOES_NOT_EXIST, as the operation itself would answer. */
 int api_resolve_target(const struct api_op *op, const void *req, struct store *s,
                        struct api_target *out, struct ferr *err) WARN_UNUSED;
+/* A request's string field by name; NULL when absent or not a string. */
+const char *api_request_string(const struct api_op *op, const void *req, const char *name);
+/* What a model version's source and run id give access to (a version's
+ * files are served to whoever may read the model): the run's experiment,
+ * a runs:/ or models:/ URI's run, logged model (its experiment) or
+ * registered model, a proxied location's experiment. Other sources (object
+ * stores, local paths, which need a run id) add nothing. */
+int api_resolve_source(const char *source, const char *run_id, struct store *s,
+                       struct api_target *out, struct ferr *err) WARN_UNUSED;
 /* The locator field's value when it is a string (a run id, a name); NULL
  * when absent or not a string. */
 const char *api_locator_string(const struct api_op *op, const void *req);

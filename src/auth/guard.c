@@ -7,6 +7,7 @@
 #include "base/secret.h"
 #include "base/xalloc.h"
 
+#include <arpa/inet.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -16,13 +17,16 @@
 #include "base/banned.h"
 
 #define CACHE_SLOTS      1024
-#define LIMIT_SLOTS      256
+#define LIMIT_SLOTS      4096
+#define LIMIT_PROBE      8
 #define DEFAULT_CACHE_S  30
 #define DEFAULT_FAILURES 10
 #define WINDOW_NS        (60LL * 1000000000LL)
 /* Password checks at once: each holds 32 MiB for scrypt, so a burst of new
  * (or wrong) credentials costs at most this many times that, and waits. */
 #define KDF_SLOTS 2
+/* Password checks waiting for a slot at most; more are told to come back. */
+#define KDF_QUEUE 32
 
 /* A verified credential: the HMAC of what was presented, and who it is. */
 struct cred {
@@ -63,7 +67,7 @@ struct guard {
     uint64_t generation;      /* bumped when users or tokens change: credentials start over */
     uint64_t perm_generation; /* bumped when permissions change: decisions start over */
     pthread_cond_t kdf_free;
-    int kdf_running;
+    int kdf_running, kdf_waiting;
     struct cred cache[CACHE_SLOTS];
     struct decision decisions[CACHE_SLOTS];
     struct run_home runs[CACHE_SLOTS];
@@ -159,7 +163,12 @@ static void cache_put(struct guard *g, const unsigned char key[32], const struct
     if (generation == g->generation) { /* nothing changed while the KDF ran */
         principal_release(&c->who);
         memcpy(c->key, key, 32);
-        c->expires_ns = ftime_mono_ns() + (int64_t)g->o.cache_seconds * 1000000000LL;
+        int64_t ttl_ns = (int64_t)g->o.cache_seconds * 1000000000LL;
+        if (who->expires_ms) { /* a token is believed no longer than it lives */
+            int64_t left_ns = (who->expires_ms - ftime_now_ms()) * 1000000LL;
+            ttl_ns = left_ns < ttl_ns ? (left_ns > 0 ? left_ns : 0) : ttl_ns;
+        }
+        c->expires_ns = ftime_mono_ns() + ttl_ns;
         c->generation = generation;
         principal_copy(&c->who, who);
     }
@@ -178,40 +187,98 @@ static void cache_forget(struct guard *g, int credentials)
 
 /* ---------- failed logins ---------- */
 
-static struct failures *failures_of(struct guard *g, const char *addr)
+/* What the limiter counts by: the client's address, or an IPv6 client's
+ * /64 (one host usually holds a whole one). */
+static void limit_key(const char *addr, char out[48])
 {
-    size_t h = 5381;
-    for (const char *p = addr; *p; p++)
-        h = h * 33 + (unsigned char)*p;
-    return &g->limits[h % LIMIT_SLOTS];
+    struct in6_addr a6;
+    snprintf(out, 48, "%s", addr);
+    if (strchr(addr, ':') && inet_pton(AF_INET6, addr, &a6) == 1) {
+        memset(a6.s6_addr + 8, 0, 8);
+        if (!inet_ntop(AF_INET6, &a6, out, 48))
+            snprintf(out, 48, "%s", addr);
+    }
 }
 
-/* Seconds until addr may try again; 0 when it may now. */
-static int blocked_for(struct guard *g, const char *addr)
+/* key's slot, under g->mu: its own among LIMIT_PROBE candidates, else a
+ * free or expired one, else the one whose window is oldest. A live slot of
+ * another address is taken only when all are live, so alternating
+ * addresses cannot wipe each other's counts. */
+static struct failures *slot_for(struct guard *g, const char *key, int64_t now, int create)
 {
-    struct failures *f = failures_of(g, addr);
+    size_t h = 5381;
+    struct failures *spare = NULL, *oldest = NULL;
+    for (const char *p = key; *p; p++)
+        h = h * 33 + (unsigned char)*p;
+    for (size_t i = 0; i < LIMIT_PROBE; i++) {
+        struct failures *f = &g->limits[(h + i) % LIMIT_SLOTS];
+        if (!strcmp(f->addr, key))
+            return f;
+        if (!spare && (!f->addr[0] || now - f->window_start_ns >= WINDOW_NS))
+            spare = f;
+        if (!oldest || f->window_start_ns < oldest->window_start_ns)
+            oldest = f;
+    }
+    if (!create)
+        return NULL;
+    struct failures *f = spare ? spare : oldest;
+    snprintf(f->addr, sizeof(f->addr), "%s", key);
+    f->window_start_ns = now;
+    f->count = 0;
+    return f;
+}
+
+/* Seconds until key may try again (0: now), checking only. */
+static int blocked_for(struct guard *g, const char *key)
+{
     int64_t now = ftime_mono_ns();
     int wait = 0;
     pthread_mutex_lock(&g->mu);
-    if (!strcmp(f->addr, addr) && now - f->window_start_ns < WINDOW_NS &&
-        f->count >= g->o.max_failures)
+    struct failures *f = slot_for(g, key, now, 0);
+    if (f && now - f->window_start_ns < WINDOW_NS && f->count >= g->o.max_failures)
         wait = (int)((WINDOW_NS - (now - f->window_start_ns)) / 1000000000LL) + 1;
     pthread_mutex_unlock(&g->mu);
     return wait;
 }
 
-static void note_failure(struct guard *g, const char *addr)
+/* Takes an attempt from key's allowance before the credential is checked
+ * (so a burst of parallel guesses is counted as it arrives): 0, or the
+ * seconds to wait when none is left. It counts as a failure until
+ * forgiven. */
+static int take_attempt(struct guard *g, const char *key)
 {
-    struct failures *f = failures_of(g, addr);
     int64_t now = ftime_mono_ns();
+    int wait = 0;
     pthread_mutex_lock(&g->mu);
-    if (strcmp(f->addr, addr) || now - f->window_start_ns >= WINDOW_NS) {
-        snprintf(f->addr, sizeof(f->addr), "%s", addr);
+    struct failures *f = slot_for(g, key, now, 1);
+    if (now - f->window_start_ns >= WINDOW_NS) {
         f->window_start_ns = now;
         f->count = 0;
     }
-    f->count++;
+    if (f->count >= g->o.max_failures)
+        wait = (int)((WINDOW_NS - (now - f->window_start_ns)) / 1000000000LL) + 1;
+    else
+        f->count++;
     pthread_mutex_unlock(&g->mu);
+    return wait;
+}
+
+static void forgive(struct guard *g, const char *key)
+{
+    pthread_mutex_lock(&g->mu);
+    struct failures *f = slot_for(g, key, ftime_mono_ns(), 0);
+    if (f && f->count > 0)
+        f->count--;
+    pthread_mutex_unlock(&g->mu);
+}
+
+static int too_many(struct http_request *rq, struct ferr *err, const char *addr, int wait)
+{
+    char retry[16];
+    snprintf(retry, sizeof(retry), "%d", wait);
+    http_add_header(rq, "Retry-After", retry);
+    return ferr_set(err, FERR_REQUEST_LIMIT_EXCEEDED,
+                    "too many failed logins from %s; try again in %d s", addr, wait);
 }
 
 /* ---------- authentication ---------- */
@@ -231,19 +298,15 @@ static int authenticate(struct guard *g, struct http_request *rq, struct princip
                         struct ferr *err)
 {
     const char *h = http_header(rq, "Authorization");
-    char addr[48];
+    char addr[48], key_addr[48];
     unsigned char key[32];
     if (!h || !*h)
         return challenge(rq, err, NULL);
     http_client_addr(rq, addr, sizeof(addr));
-    int wait = blocked_for(g, addr);
-    if (wait) {
-        char retry[16];
-        snprintf(retry, sizeof(retry), "%d", wait);
-        http_add_header(rq, "Retry-After", retry);
-        return ferr_set(err, FERR_REQUEST_LIMIT_EXCEEDED,
-                        "too many failed logins from %s; try again in %d s", addr, wait);
-    }
+    limit_key(addr, key_addr);
+    int wait = blocked_for(g, key_addr);
+    if (wait)
+        return too_many(rq, err, addr, wait);
     struct auth_header ah;
     auth_header_parse(h, &ah);
     if (ah.scheme != AUTH_BASIC && ah.scheme != AUTH_BEARER) {
@@ -256,6 +319,10 @@ static int authenticate(struct guard *g, struct http_request *rq, struct princip
     int rc = 0;
     if (!keyed || !cache_get(g, key, who)) {
         uint64_t generation;
+        if ((wait = take_attempt(g, key_addr)) != 0) {
+            auth_header_release(&ah);
+            return too_many(rq, err, addr, wait);
+        }
         pthread_mutex_lock(&g->mu);
         generation = g->generation;
         pthread_mutex_unlock(&g->mu);
@@ -263,8 +330,18 @@ static int authenticate(struct guard *g, struct http_request *rq, struct princip
             rc = store_authenticate_token(g->store, token, who, err);
         } else {
             pthread_mutex_lock(&g->mu);
+            if (g->kdf_running >= KDF_SLOTS && g->kdf_waiting >= KDF_QUEUE) {
+                pthread_mutex_unlock(&g->mu);
+                auth_header_release(&ah);
+                forgive(g, key_addr);
+                http_add_header(rq, "Retry-After", "1");
+                return ferr_set(err, FERR_REQUEST_LIMIT_EXCEEDED,
+                                "too many logins are being checked; try again");
+            }
+            g->kdf_waiting++;
             while (g->kdf_running >= KDF_SLOTS)
                 pthread_cond_wait(&g->kdf_free, &g->mu);
+            g->kdf_waiting--;
             g->kdf_running++;
             pthread_mutex_unlock(&g->mu);
             /* many connections of one client arrive at once with the same
@@ -278,12 +355,13 @@ static int authenticate(struct guard *g, struct http_request *rq, struct princip
             pthread_cond_signal(&g->kdf_free);
             pthread_mutex_unlock(&g->mu);
         }
+        if (!rc || err->code != FERR_UNAUTHENTICATED)
+            forgive(g, key_addr); /* only a wrong credential counts */
         if (!rc && keyed)
             cache_put(g, key, who, generation);
     }
     auth_header_release(&ah);
     if (rc && err->code == FERR_UNAUTHENTICATED) {
-        note_failure(g, addr);
         struct ferr why = *err;
         return challenge(rq, err, why.msg);
     }
@@ -415,6 +493,9 @@ static int check_target(struct guard *g, const struct principal *who, const stru
     default:
         break;
     }
+    /* the artifact service's root lists every experiment's directory */
+    if (t->loc == LOC_ARTIFACT_PATH && !t->nexperiments)
+        return denied(err);
     for (size_t i = 0; i < t->nexperiments; i++) {
         if (permission_on(g, who, RES_EXPERIMENT, t->experiment_ids[i], &have, err))
             return -1;
@@ -463,6 +544,27 @@ static int run_home(struct guard *g, const char *run_id, struct api_target *t, s
     return 0;
 }
 
+static int check_version_source(struct guard *g, const struct principal *who,
+                                const struct api_op *op, const void *req, struct ferr *err)
+{
+    struct api_target t;
+    enum perm have;
+    int rc = 0;
+    if (api_resolve_source(api_request_string(op, req, "source"),
+                           api_request_string(op, req, "run_id"), g->store, &t, err))
+        return -1;
+    for (size_t i = 0; !rc && i < t.nexperiments; i++)
+        if (!(rc = permission_on(g, who, RES_EXPERIMENT, t.experiment_ids[i], &have, err)) &&
+            have < PERM_READ)
+            rc = denied(err);
+    if (!rc && t.model_name &&
+        !(rc = permission_on(g, who, RES_REGISTERED_MODEL, t.model_name, &have, err)) &&
+        have < PERM_READ)
+        rc = denied(err);
+    api_target_release(&t);
+    return rc;
+}
+
 int guard_check_row(struct guard *g, const struct principal *who, const struct api_op *op,
                     const void *req, struct ferr *err)
 {
@@ -486,6 +588,10 @@ int guard_check_row(struct guard *g, const struct principal *who, const struct a
     }
     int rc = check_target(g, who, op, &t, err);
     api_target_release(&t);
+    /* a new version's files are served to whoever may read the model: its
+     * source must be readable by its creator */
+    if (!rc && !strcmp(op->name, "model-versions/create"))
+        rc = check_version_source(g, who, op, req, err);
     return rc;
 }
 
@@ -556,6 +662,15 @@ void guard_after_row(struct guard *g, const struct principal *who, const struct 
     }
     if (op->call != HTTP_GET && strstr(name, "/permissions/")) {
         cache_forget(g, 0);
+        return;
+    }
+    if (!strcmp(name, "registered-models/rename")) {
+        const char *from = api_request_string(op, req, "name");
+        const char *to = api_request_string(op, req, "new_name");
+        cache_forget(g, 0);
+        if (from && to && store_move_permissions(g->store, RES_REGISTERED_MODEL, from, to, &err))
+            log_warn("could not move the permissions of registered model %s to %s: %s", from, to,
+                     err.msg);
         return;
     }
     int create_exp = !strcmp(name, "experiments/create");

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -74,8 +75,9 @@ static char **environment(const struct launcher *l, const struct launch_spec *sp
         ADD("MLFLOW_TRACKING_TOKEN=%s", token);
 #undef ADD
     for (size_t i = 0; spec->env && spec->env[i] && n < MAX_ENV; i++)
-        if (strchr(spec->env[i], '=') && strncmp(spec->env[i], "MLFLOW_TRACKING_", 16))
-            env[n++] = xstrdup(spec->env[i]); /* the credential is ours to give */
+        if (strchr(spec->env[i], '=') && strncmp(spec->env[i], "MLFLOW_TRACKING_", 16) &&
+            strncmp(spec->env[i], "FERRY_TRACKING_", 15))
+            env[n++] = xstrdup(spec->env[i]); /* where to log, and as whom, is ours to say */
     return env;
 }
 
@@ -95,8 +97,14 @@ static void become(const char *prog, char *const argv[], char *const envp[], con
     if (dup2(devnull, 0) < 0 || (out_fd >= 0 && (dup2(out_fd, 1) < 0 || dup2(out_fd, 2) < 0)) ||
         (out_fd < 0 && dup2(2, 1) < 0))
         _exit(126);
-    for (int fd = 3; fd < 1024; fd++)
-        close(fd);
+#if defined(__linux__) && defined(SYS_close_range)
+    if (syscall(SYS_close_range, 3, ~0U, 0) != 0)
+#endif
+    {
+        long max = sysconf(_SC_OPEN_MAX);
+        for (long fd = 3; fd < (max > 0 && max < 1048576 ? max : 65536); fd++)
+            close((int)fd);
+    }
     if (sandbox_enter(id, parent) < 0 || chdir(cwd ? cwd : "/") < 0)
         _exit(126);
     execve(prog, argv, envp);
@@ -114,9 +122,12 @@ int launch_start(const struct launcher *l, const struct principal *who,
     if (!l->enabled)
         return ferr_set(err, FERR_PERMISSION_DENIED,
                         "this server runs no processes (it was started with --no-execute)");
-    if (!spec->experiment_id || !*spec->experiment_id || !spec->argv || !spec->argv[0])
+    char canon[24];
+    if (!spec->argv || !spec->argv[0] ||
+        auth_canonical_id(spec->experiment_id, canon, sizeof(canon)) ||
+        strcmp(canon, spec->experiment_id)) /* it goes into the token's scope as it is */
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "a process needs a program and the experiment it logs to");
+                        "a process needs a program and the id of the experiment it logs to");
     if (l->guard) {
         if (!who)
             return ferr_set(err, FERR_UNAUTHENTICATED, "a process runs on behalf of a user");

@@ -176,6 +176,15 @@ void auth_header_release(struct auth_header *a)
     a->token = NULL;
 }
 
+int auth_canonical_id(const char *id, char *out, size_t size)
+{
+    size_t n = id ? strlen(id) : 0;
+    if (!n || n > 18 || strspn(id, "0123456789") != n)
+        return -1;
+    snprintf(out, size, "%lld", strtoll(id, NULL, 10));
+    return 0;
+}
+
 void resource_perm_list_release(struct resource_perm_list *l)
 {
     for (size_t i = 0; i < l->n; i++) {

@@ -78,6 +78,12 @@ struct auth_header {
 void auth_header_parse(const char *h, struct auth_header *out);
 void auth_header_release(struct auth_header *a);
 
+/* An experiment id as the store reads it (digits, at most 18: "007" is
+ * experiment 7) in its one spelling ("7"), into out; -1 for anything else
+ * (left as given: the store refuses it). Permissions are kept and looked
+ * up by this spelling. */
+int auth_canonical_id(const char *id, char *out, size_t size);
+
 /* A permission given to a user on one resource. */
 struct resource_perm {
     char *key;  /* an experiment id, a registered model's name */

@@ -207,17 +207,25 @@ int store_authenticate_token(struct store *s, const char *token, struct principa
         out->username = t.user;
         out->is_admin = admin;
         out->by_token = 1;
+        out->expires_ms = t.expires_ms;
         t.user = NULL;
     }
     token_info_release(&t);
     return rc;
 }
 
+/* Experiment permissions are kept by the id's one spelling (auth.h). */
+#define CANONICAL_KEY(kind, key)                                                                   \
+    char canon_[24];                                                                               \
+    if ((kind) == RES_EXPERIMENT && !auth_canonical_id(key, canon_, sizeof(canon_)))               \
+    key = canon_
+
 int store_create_permission(struct store *s, enum res_kind kind, const char *key,
                             const char *username, enum perm perm, struct resource_perm *out,
                             struct ferr *err)
 {
     AUTH_OPS(s, err);
+    CANONICAL_KEY(kind, key);
     if (check_key(kind, key, err) || check_username(username, err))
         return -1;
     return s->auth->put_perm(s, kind, key, username, perm, 1, out, err);
@@ -227,6 +235,7 @@ int store_update_permission(struct store *s, enum res_kind kind, const char *key
                             const char *username, enum perm perm, struct ferr *err)
 {
     AUTH_OPS(s, err);
+    CANONICAL_KEY(kind, key);
     if (check_key(kind, key, err) || check_username(username, err))
         return -1;
     return s->auth->put_perm(s, kind, key, username, perm, 0, NULL, err);
@@ -236,6 +245,7 @@ int store_get_permission(struct store *s, enum res_kind kind, const char *key, c
                          struct resource_perm *out, struct ferr *err)
 {
     AUTH_OPS(s, err);
+    CANONICAL_KEY(kind, key);
     if (check_key(kind, key, err) || check_username(username, err))
         return -1;
     return s->auth->get_perm(s, kind, key, username, out, err);
@@ -245,15 +255,26 @@ int store_delete_permission(struct store *s, enum res_kind kind, const char *key
                             const char *username, struct ferr *err)
 {
     AUTH_OPS(s, err);
+    CANONICAL_KEY(kind, key);
     if (check_key(kind, key, err) || (username && check_username(username, err)))
         return -1;
     return s->auth->delete_perm(s, kind, key, username, err);
+}
+
+int store_move_permissions(struct store *s, enum res_kind kind, const char *from, const char *to,
+                           struct ferr *err)
+{
+    AUTH_OPS(s, err);
+    if (check_key(kind, from, err) || check_key(kind, to, err))
+        return -1;
+    return s->auth->move_perms(s, kind, from, to, err);
 }
 
 int store_lookup_permission(struct store *s, enum res_kind kind, const char *key, int64_t user_id,
                             enum perm *out, int *found, struct ferr *err)
 {
     AUTH_OPS(s, err);
+    CANONICAL_KEY(kind, key);
     return s->auth->lookup_perm(s, kind, key, user_id, out, found, err);
 }
 

@@ -20,6 +20,7 @@ struct principal {
     int is_admin;
     int by_token;               /* a token, whose scopes then bound its user's rights */
     struct token_scopes scopes; /* by_token */
+    int64_t expires_ms;         /* by_token: when the token expires (0: never) */
 };
 void principal_release(struct principal *p);
 
@@ -63,6 +64,10 @@ int store_get_permission(struct store *s, enum res_kind kind, const char *key, c
  * model deleted, so a new one of its name starts clean); none is fine. */
 int store_delete_permission(struct store *s, enum res_kind kind, const char *key,
                             const char *username, struct ferr *err) WARN_UNUSED;
+/* Every permission on resource from moves to resource to (a renamed
+ * registered model keeps its grants; none is fine). */
+int store_move_permissions(struct store *s, enum res_kind kind, const char *from, const char *to,
+                           struct ferr *err) WARN_UNUSED;
 /* The hot path of every request: user_id's permission on the resource;
  * *found 0 when none is given (the server's default applies). */
 int store_lookup_permission(struct store *s, enum res_kind kind, const char *key, int64_t user_id,
@@ -104,6 +109,8 @@ struct store_auth_ops {
                     struct resource_perm *out, struct ferr *err);
     int (*delete_perm)(struct store *s, enum res_kind kind, const char *key, const char *username,
                        struct ferr *err);
+    int (*move_perms)(struct store *s, enum res_kind kind, const char *from, const char *to,
+                      struct ferr *err);
     int (*lookup_perm)(struct store *s, enum res_kind kind, const char *key, int64_t user_id,
                        enum perm *out, int *found, struct ferr *err);
     /* t: id, user (a username: RESOURCE_DOES_NOT_EXIST if unknown), name,

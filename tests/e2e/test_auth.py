@@ -388,3 +388,95 @@ def test_trimmed_search_pages_are_filled_and_page_on_exactly(srv, c):
             break
     assert sorted(seen, key=int) == sorted(shown, key=int), (seen, shown)
     assert not set(seen) & set(hidden)
+
+
+# ---------- regressions from the security review ----------
+
+def test_a_model_version_cannot_point_at_files_its_creator_may_not_read(srv, c):
+    alice, bob = user(srv, "alice"), user(srv, "bob")
+    exp = alice.ok(alice.post("experiments/create", {"name": "src-exp"}))["experiment_id"]
+    run = alice.ok(alice.post("runs/create", {"experiment_id": exp}))["run"]["info"]["run_id"]
+    path = "/api/2.0/mlflow-artifacts/artifacts/%s/%s/artifacts/secret.txt" % (exp, run)
+    assert alice.raw("PUT", path, b"TOPSECRET").status == 200
+    alice.ok(alice.post("experiments/permissions/create", {
+        "experiment_id": exp, "username": "bob", "permission": "NO_PERMISSIONS"}))
+    bob.ok(bob.post("registered-models/create", {"name": "bob-steals"}))
+    for body in ({"source": "mlflow-artifacts:/%s/%s/artifacts" % (exp, run)},
+                 {"source": "runs:/%s/" % run},
+                 {"source": "s3://bucket/x", "run_id": run}):
+        body["name"] = "bob-steals"
+        expect_error(bob.post("model-versions/create", body), 403, "PERMISSION_DENIED")
+    r = bob.get("registered-models/get", {"name": "bob-steals"})
+    assert not bob.ok(r)["registered_model"].get("latest_versions"), r
+    # alice, who may read it, may
+    alice.ok(alice.post("registered-models/create", {"name": "alice-own"}))
+    alice.ok(alice.post("model-versions/create", {
+        "name": "alice-own", "source": "mlflow-artifacts:/%s/%s/artifacts" % (exp, run)}))
+
+
+def test_an_experiment_id_has_one_spelling_for_permissions(srv, c):
+    alice, bob = user(srv, "alice"), user(srv, "bob")
+    exp = alice.ok(alice.post("experiments/create", {"name": "spelled"}))["experiment_id"]
+    alice.ok(alice.post("experiments/permissions/create", {
+        "experiment_id": "0" + exp, "username": "bob", "permission": "NO_PERMISSIONS"}))
+    for spelled in (exp, "0" + exp, "00" + exp):
+        expect_error(bob.get("experiments/get", {"experiment_id": spelled}), 403,
+                     "PERMISSION_DENIED")
+    got = alice.ok(alice.get("experiments/permissions/get", {"experiment_id": exp,
+                                                             "username": "bob"}))
+    assert got["experiment_permission"]["experiment_id"] == exp, got
+
+
+def test_renaming_a_model_moves_its_permissions(srv, c):
+    alice, bob = user(srv, "alice"), user(srv, "bob")
+    alice.ok(alice.post("registered-models/create", {"name": "before"}))
+    alice.ok(alice.post("registered-models/permissions/create", {
+        "name": "before", "username": "bob", "permission": "NO_PERMISSIONS"}))
+    alice.ok(alice.post("registered-models/rename", {"name": "before", "new_name": "after"}))
+    alice.ok(alice.call("PATCH", "registered-models/update", {"name": "after",
+                                                              "description": "still mine"}))
+    expect_error(bob.get("registered-models/get", {"name": "after"}), 403, "PERMISSION_DENIED")
+    # the old name is free, and whoever takes it starts clean
+    bob.ok(bob.post("registered-models/create", {"name": "before"}))
+    expect_error(alice.call("PATCH", "registered-models/update", {
+        "name": "before", "description": "alice was here"}), 403, "PERMISSION_DENIED")
+
+
+def test_purged_experiments_take_their_permissions_along(srv, c):
+    alice = user(srv, "alice")
+    admin = As(srv, basic(*ADMIN))
+    exp = alice.ok(alice.post("experiments/create", {"name": "to-purge"}))["experiment_id"]
+    alice.ok(alice.post("experiments/delete", {"experiment_id": exp}))
+    admin.ok(admin.post("gc", {"run_ids": [], "dry_run": False}, prefix=FERRY_API))
+    expect_error(alice.get("experiments/permissions/get", {"experiment_id": exp,
+                                                           "username": "alice"}),
+                 404, "RESOURCE_DOES_NOT_EXIST")
+
+
+def test_the_artifact_root_listing_is_an_admins(srv, c):
+    bob = user(srv, "bob")
+    expect_error(bob.raw("GET", "/api/2.0/mlflow-artifacts/artifacts"), 403, "PERMISSION_DENIED")
+    admin = As(srv, basic(*ADMIN))
+    assert admin.raw("GET", "/api/2.0/mlflow-artifacts/artifacts").status == 200
+
+
+def test_parallel_guesses_are_counted_as_they_arrive(srv, c):
+    import threading
+    own = AuthServer(srv.ferry).start()
+    try:
+        statuses, lock = [], threading.Lock()
+
+        def guess():
+            r = As(own, basic("admin", "guess")).get("experiments/search")
+            with lock:
+                statuses.append(r.status)
+
+        threads = [threading.Thread(target=guess) for _ in range(24)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        assert statuses.count(401) <= 10 and statuses.count(401) + statuses.count(429) == 24, \
+            statuses
+    finally:
+        assert own.stop() == 0

@@ -427,6 +427,36 @@ static int sq_delete_perm(struct store *s, enum res_kind kind, const char *key,
     return sq_write((struct sq *)s, do_delete_perm, &a, err);
 }
 
+struct move_arg {
+    enum res_kind kind;
+    const char *from, *to;
+};
+
+static int do_move_perms(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
+{
+    (void)sq;
+    /* a grant the new name already has wins over the old name's */
+    static const char sql[] = "UPDATE OR REPLACE resource_permissions SET key = ?3 "
+                              "WHERE kind = ?1 AND key = ?2";
+    struct move_arg *a = arg;
+    sqlite3_stmt *st = sq_prep(c, sql, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int(st, 1, (int)a->kind);
+    sqlite3_bind_text(st, 2, a->from, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->to, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return sq_fail(c, "moving permissions", err);
+    return 0;
+}
+
+static int sq_move_perms(struct store *s, enum res_kind kind, const char *from, const char *to,
+                         struct ferr *err)
+{
+    struct move_arg a = {kind, from, to};
+    return sq_write((struct sq *)s, do_move_perms, &a, err);
+}
+
 static int sq_lookup_perm(struct store *s, enum res_kind kind, const char *key, int64_t user_id,
                           enum perm *out, int *found, struct ferr *err)
 {
@@ -611,6 +641,7 @@ const struct store_auth_ops sqlite_auth = {
     .put_perm = sq_put_perm,
     .get_perm = sq_get_perm,
     .delete_perm = sq_delete_perm,
+    .move_perms = sq_move_perms,
     .lookup_perm = sq_lookup_perm,
     .create_token = sq_create_token,
     .find_token = sq_find_token,

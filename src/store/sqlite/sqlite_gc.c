@@ -113,6 +113,16 @@ static int do_purge_experiment(struct sq *sq, struct sq_conn *c, void *arg, stru
     if (sqlite3_changes(c->db) == 0)
         return ferr_set(err, FERR_INVALID_STATE, "experiment %lld is not deleted: not purged",
                         (long long)id);
+    /* its permissions go with it: SQLite may give its id to the next
+     * experiment, which must not inherit them */
+    static const char perms[] = "DELETE FROM resource_permissions WHERE kind = 0 AND key = ?";
+    char key[24];
+    if (!(st = sq_prep(c, perms, err)))
+        return -1;
+    snprintf(key, sizeof(key), "%lld", (long long)id);
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        return sq_fail(c, "purging an experiment's permissions", err);
     return 0;
 }
 
