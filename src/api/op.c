@@ -8,6 +8,7 @@
 #include "api/codec.h"
 #include "api/gc_ops.h"
 #include "api/auth_ops.h"
+#include "api/leases_ops.h"
 #include "domain/auth.h"
 #include "api/logged_models_ops.h"
 #include "api/metrics_ops.h"
@@ -43,6 +44,7 @@ const struct api_area *const api_areas[] = {
     &api_traces_area,        /* traces (2.x and 3.x) */
     &api_ajax_area,          /* the UI's: search-datasets, create-promptlab-run */
     &api_auth_area,          /* users/..., .../permissions/..., ferry's tokens */
+    &api_leases_area,        /* ferry's leases: one decider among replicas */
     NULL,
 };
 

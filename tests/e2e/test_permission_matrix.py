@@ -205,6 +205,13 @@ case("ferry/models/resolve", "READ", "GET",
 case("ferry/model-versions/lineage", "READ", "GET",
      lambda f, w: {"q": {"name": f["model"], "version": "1"}})
 case("ferry/gc", "ADMIN", "POST", lambda f, w: {"b": {"dry_run": True}})
+case("leases/acquire", "ADMIN", "POST",
+     lambda f, w: {"b": {"name": uniq("mx-lease"), "holder": "mx", "ttl_ms": 1000}})
+case("leases/renew", "ADMIN", "POST",
+     lambda f, w: {"b": {"name": uniq("mx-lease"), "holder": "mx", "epoch": 1, "ttl_ms": 1000}})
+case("leases/release", "ADMIN", "POST",
+     lambda f, w: {"b": {"name": uniq("mx-lease"), "holder": "mx", "epoch": 1}})
+case("leases/get", "ADMIN", "GET", lambda f, w: {"q": {"name": "mx-none"}})
 
 # logged models
 case("logged-models/create", "EDIT", "POST",

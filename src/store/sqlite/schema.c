@@ -265,6 +265,13 @@ static const char *const migrations[] = {
     "  expires_ms INTEGER,"
     "  revoked_ms INTEGER);"
     "CREATE INDEX api_tokens_by_user ON api_tokens (user_id);",
+
+    /* 5 -> 6: leases (store/leases.h): who decides what, until when. */
+    "CREATE TABLE leases ("
+    "  name TEXT PRIMARY KEY,"
+    "  holder TEXT NOT NULL,"
+    "  epoch INTEGER NOT NULL,"
+    "  expires_ms INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

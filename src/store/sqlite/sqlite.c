@@ -182,6 +182,7 @@ int store_sqlite_open(const char *path, const struct store_opts *opts, struct st
     sq->base.import = &sqlite_import;
     sq->base.traces = &sqlite_traces;
     sq->base.auth = &sqlite_auth;
+    sq->base.leases = &sqlite_leases;
     sq->path = xstrdup(path);
     pthread_mutex_init(&sq->pool_mu, NULL);
     pthread_mutex_init(&sq->write_mu, NULL);

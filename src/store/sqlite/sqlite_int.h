@@ -15,6 +15,7 @@
 
 #include "store/backend.h"
 #include "store/auth.h"
+#include "store/leases.h"
 #include "store/gc.h"
 #include "store/logged_models.h"
 #include "store/import.h"
@@ -240,5 +241,7 @@ int sq_import_count_experiment_tags(struct store_import *tx, int64_t experiment_
 
 /* sqlite_auth.c: the auth area's table, exported whole. */
 extern const struct store_auth_ops sqlite_auth;
+/* sqlite_leases.c: the leases area's table. */
+extern const struct store_lease_ops sqlite_leases;
 
 #endif
