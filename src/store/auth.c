@@ -214,18 +214,20 @@ int store_authenticate_token(struct store *s, const char *token, struct principa
     return rc;
 }
 
-/* Experiment permissions are kept by the id's one spelling (auth.h). */
-#define CANONICAL_KEY(kind, key)                                                                   \
-    char canon_[24];                                                                               \
-    if ((kind) == RES_EXPERIMENT && !auth_canonical_id(key, canon_, sizeof(canon_)))               \
-    key = canon_
+/* Experiment permissions are kept by the id's one spelling (auth.h): key
+ * itself, or that spelling in buf. */
+static const char *canonical_key(enum res_kind kind, const char *key, char buf[24])
+{
+    return kind == RES_EXPERIMENT && !auth_canonical_id(key, buf, 24) ? buf : key;
+}
 
 int store_create_permission(struct store *s, enum res_kind kind, const char *key,
                             const char *username, enum perm perm, struct resource_perm *out,
                             struct ferr *err)
 {
     AUTH_OPS(s, err);
-    CANONICAL_KEY(kind, key);
+    char canon[24];
+    key = canonical_key(kind, key, canon);
     if (check_key(kind, key, err) || check_username(username, err))
         return -1;
     return s->auth->put_perm(s, kind, key, username, perm, 1, out, err);
@@ -235,7 +237,8 @@ int store_update_permission(struct store *s, enum res_kind kind, const char *key
                             const char *username, enum perm perm, struct ferr *err)
 {
     AUTH_OPS(s, err);
-    CANONICAL_KEY(kind, key);
+    char canon[24];
+    key = canonical_key(kind, key, canon);
     if (check_key(kind, key, err) || check_username(username, err))
         return -1;
     return s->auth->put_perm(s, kind, key, username, perm, 0, NULL, err);
@@ -245,7 +248,8 @@ int store_get_permission(struct store *s, enum res_kind kind, const char *key, c
                          struct resource_perm *out, struct ferr *err)
 {
     AUTH_OPS(s, err);
-    CANONICAL_KEY(kind, key);
+    char canon[24];
+    key = canonical_key(kind, key, canon);
     if (check_key(kind, key, err) || check_username(username, err))
         return -1;
     return s->auth->get_perm(s, kind, key, username, out, err);
@@ -255,7 +259,8 @@ int store_delete_permission(struct store *s, enum res_kind kind, const char *key
                             const char *username, struct ferr *err)
 {
     AUTH_OPS(s, err);
-    CANONICAL_KEY(kind, key);
+    char canon[24];
+    key = canonical_key(kind, key, canon);
     if (check_key(kind, key, err) || (username && check_username(username, err)))
         return -1;
     return s->auth->delete_perm(s, kind, key, username, err);
@@ -274,7 +279,8 @@ int store_lookup_permission(struct store *s, enum res_kind kind, const char *key
                             enum perm *out, int *found, struct ferr *err)
 {
     AUTH_OPS(s, err);
-    CANONICAL_KEY(kind, key);
+    char canon[24];
+    key = canonical_key(kind, key, canon);
     return s->auth->lookup_perm(s, kind, key, user_id, out, found, err);
 }
 
