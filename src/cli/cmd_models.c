@@ -68,7 +68,9 @@ static const char usage[] =
     "  --no-auth              serve without (behind a gateway or proxy that checks)\n"
     "  --auth-store URI       the database holding the users (default: the tracking URI,\n"
     "                         which must then be a database, not a server)\n"
-    "  --default-permission P on models where a user has none (default READ)\n";
+    "  --default-permission P on models where a user has none (default READ)\n"
+    "  --tls-cert FILE        serve HTTPS with this PEM certificate (and chain)\n"
+    "  --tls-key FILE         ... and this unencrypted PEM private key\n";
 
 #define MAX_TAGS 64
 
@@ -83,6 +85,7 @@ struct opts {
     struct http_limits limits; /* serve */
     int auth;                  /* serve: 1 on, 0 off, -1 on unless loopback */
     const char *auth_store, *default_permission;
+    const char *tls_cert, *tls_key;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -109,6 +112,8 @@ static int parse(int argc, char **argv, struct opts *o)
         {"no-auth", no_argument, NULL, 'N'},
         {"auth-store", required_argument, NULL, 'S'},
         {"default-permission", required_argument, NULL, 'P'},
+        {"tls-cert", required_argument, NULL, 'C'},
+        {"tls-key", required_argument, NULL, 'K'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -185,6 +190,12 @@ static int parse(int argc, char **argv, struct opts *o)
             break;
         case 'P':
             o->default_permission = optarg;
+            break;
+        case 'C':
+            o->tls_cert = optarg;
+            break;
+        case 'K':
+            o->tls_key = optarg;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -538,9 +549,9 @@ int cmd_models(int argc, char **argv)
     else if (!strcmp(action, "serve"))
         rc = npos ? cli_usage(usage)
                   : models_serve(c, o.model_uri,
-                                 &(struct models_serve_opts){o.host, (int)o.port, (int)o.workers,
-                                                             o.limits, o.auth, o.auth_store,
-                                                             o.default_permission});
+                                 &(struct models_serve_opts){
+                                     o.host, (int)o.port, (int)o.workers, o.limits, o.auth,
+                                     o.auth_store, o.default_permission, o.tls_cert, o.tls_key});
     else if (!strcmp(action, "predict"))
         rc = npos ? cli_usage(usage) : models_predict(c, o.model_uri, o.input, o.output);
     else if (!strcmp(action, "validate"))

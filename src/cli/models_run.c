@@ -90,7 +90,9 @@ int models_serve(struct client *c, const char *uri, const struct models_serve_op
                                 o->limits,
                                 guard,
                                 guard && !strncmp(uri, "models:/", 8) && f.name.len ? f.name.buf
-                                                                                    : NULL};
+                                                                                    : NULL,
+                                o->tls_cert,
+                                o->tls_key};
         rc = serve_run(&so, &err) ? cli_fail(&err) : 0;
     }
     model_files_close(&f);

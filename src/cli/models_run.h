@@ -13,6 +13,7 @@ struct models_serve_opts {
     int auth;                       /* 1 on, 0 off, -1 on unless host is loopback */
     const char *auth_store;         /* the users' database; NULL: the tracking URI */
     const char *default_permission; /* NULL: READ */
+    const char *tls_cert, *tls_key; /* both or neither: HTTPS */
 };
 int models_serve(struct client *c, const char *uri, const struct models_serve_opts *o);
 int models_predict(struct client *c, const char *uri, const char *input, const char *output);

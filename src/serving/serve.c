@@ -314,7 +314,9 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
                                   .threads = pool ? o->workers : 0,
                                   .limits = o->limits,
                                   .admit = serve_admit,
-                                  .admit_arg = &s};
+                                  .admit_arg = &s,
+                                  .tls_cert = o->tls_cert,
+                                  .tls_key = o->tls_key};
     if (http_server_new(&ho, &http, err)) {
         model_free(s.model);
         return -1;
@@ -327,7 +329,8 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
         model_in_process(s.model) && sem_init(&s.gate, 0, cpus > 0 ? (unsigned)cpus : 1) == 0;
     int rc = http_server_start(http, err);
     if (rc == 0) {
-        printf("ferry models serve listening on http://%s:%d\n", ho.host, http_server_port(http));
+        printf("ferry models serve listening on %s://%s:%d\n", o->tls_cert ? "https" : "http",
+               ho.host, http_server_port(http));
         fflush(stdout);
         log_info("serving %s (%s) loaded in %lld ms", o->model_dir, model_flavor(s.model),
                  (long long)s.load_ms);

@@ -23,18 +23,19 @@
 #include "http/server.h"
 
 struct serve_opts {
-    const char *host;          /* default 127.0.0.1 */
-    int port;                  /* 0 picks a free port */
-    const char *model_dir;     /* a local MLflow model directory */
-    const char *name;          /* for /v2/models/<name> and /metrics; default "model" */
-    const char *version;       /* may be NULL */
-    int workers;               /* native flavors: HTTP threads (0: one per connection);
-                                * Python flavors: worker processes (0: one per CPU) */
-    struct http_limits limits; /* HTTP_LIMITS_INIT unless told */
-    struct guard *guard;       /* NULL: no authentication; else every request but the health
-                                * checks authenticates (auth/guard.h) */
-    const char *registered;    /* the registered model served (models:/NAME...): scoring it
-                                * needs USE on it; NULL: any signed-in user may score */
+    const char *host;               /* default 127.0.0.1 */
+    int port;                       /* 0 picks a free port */
+    const char *model_dir;          /* a local MLflow model directory */
+    const char *name;               /* for /v2/models/<name> and /metrics; default "model" */
+    const char *version;            /* may be NULL */
+    int workers;                    /* native flavors: HTTP threads (0: one per connection);
+                                     * Python flavors: worker processes (0: one per CPU) */
+    struct http_limits limits;      /* HTTP_LIMITS_INIT unless told */
+    struct guard *guard;            /* NULL: no authentication; else every request but the health
+                                     * checks authenticates (auth/guard.h) */
+    const char *registered;         /* the registered model served (models:/NAME...): scoring it
+                                     * needs USE on it; NULL: any signed-in user may score */
+    const char *tls_cert, *tls_key; /* PEM files: HTTPS (http/tls.h); NULL: plain HTTP */
 };
 
 /* Loads the model, serves until SIGTERM/SIGINT, returns 0. Prints

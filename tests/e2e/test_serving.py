@@ -455,3 +455,38 @@ def test_serving_with_authentication(ferry):
         assert st == 401
     finally:
         assert s.stop() == 0
+
+
+def test_serving_over_tls(ferry):
+    """`models serve --tls-cert/--tls-key`: HTTPS with the server's own checks of the files."""
+    import ssl
+    d, e = _model(ferry, "binary")
+    work = tempfile.mkdtemp(prefix="ferry-serve-tls-")
+    cert, key = os.path.join(work, "c.pem"), os.path.join(work, "c.key")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
+                    "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True, timeout=120)
+    proc = subprocess.Popen([ferry, "models", "serve", "-m", d, "--port", "0", "--tls-cert", cert,
+                             "--tls-key", key], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        r, _, _ = select.select([proc.stdout], [], [], 60)
+        line = proc.stdout.readline() if r else b""
+        assert b"listening on https://127.0.0.1:" in line, (line, proc.stderr.read1())
+        port = int(line.strip().rsplit(b":", 1)[1])
+        conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=60,
+                                           context=ssl.create_default_context(cafile=cert))
+        conn.request("POST", "/invocations", json.dumps({"dataframe_split": {
+            "columns": e["columns"], "data": e["data"]}}), {"Content-Type": "application/json"})
+        resp = conn.getresponse()
+        assert resp.status == 200 and _close(json.loads(resp.read())["predictions"],
+                                             e["predictions"], 1e-6)
+        conn.close()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(30) == 0
+        proc.stdout.close()
+        proc.stderr.close()
+    p = subprocess.run([ferry, "models", "serve", "-m", d, "--port", "0", "--tls-cert", cert],
+                       capture_output=True, timeout=60)
+    assert p.returncode == 1 and b"go together" in p.stderr, p
