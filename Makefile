@@ -11,7 +11,7 @@
 # `make` alone builds `all`, whatever rule comes first below.
 .DEFAULT_GOAL := all
 
-PKGS     := sqlite3 libmicrohttpd jansson libcurl openssl yaml-0.1
+PKGS     := sqlite3 libpq libmicrohttpd jansson libcurl openssl yaml-0.1
 CC       ?= cc
 WARN     := -std=c11 -Wall -Wextra -Werror -Wpedantic -Wshadow -Wstrict-prototypes \
             -Wmissing-prototypes -Wpointer-arith -Wwrite-strings -Wvla -Wformat=2 \
@@ -35,7 +35,7 @@ endif
 CFLAGS_ALL := $(WARN) $(DEFS) $(INCS) $(PKG_CFLAGS) $(OPT) -fPIC -fvisibility=hidden -MMD -MP $(CFLAGS)
 LDFLAGS_ALL := $(LDSAN) $(LDFLAGS)
 
-LIB_SRC  := $(wildcard src/base/*.c src/domain/*.c src/http/*.c src/store/*.c src/store/sqlite/*.c \
+LIB_SRC  := $(wildcard src/base/*.c src/domain/*.c src/http/*.c src/store/*.c src/store/sqlite/*.c src/store/postgres/*.c \
                       src/artifacts/*.c src/import/*.c src/api/*.c src/auth/*.c src/client/*.c src/models/*.c \
                       src/projects/*.c)
 SRV_SRC  := $(wildcard src/serving/*.c src/server/*.c src/server/handlers/*.c)

@@ -11,6 +11,7 @@
 #include "store/model_uri.h"
 #include "store/registry.h"
 #include "store/traces.h"
+#include "store/uri.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 
@@ -41,7 +42,7 @@ int exec_open(const char *uri, const struct store_opts *opts, struct exec **out,
         free(x);
         return -1;
     }
-    x->name = xstrdup(x->upstream ? upstream_uri(x->upstream) : uri);
+    x->name = store_uri_redacted(x->upstream ? upstream_uri(x->upstream) : uri);
     *out = x;
     return 0;
 }

@@ -10,6 +10,7 @@
  * all be waiting in the store's group commit at once (their writes share one
  * transaction). --workers N switches to a pool of N polling threads. */
 #include "server/server.h"
+#include "store/uri.h"
 #include "server/server_int.h"
 #include "server/api.h"
 #include "server/artifact_proxy.h"
@@ -210,14 +211,17 @@ static int start_guard(const struct server_opts *o, struct server_ctx *ctx, stru
     }
     if (store_count_admins(s, &admins, err))
         return -1;
-    if (!admins)
-        return ferr_set(err, FERR_INVALID_STATE,
-                        "authentication is on (%s) but the store has no admin user: create one "
-                        "with `ferry users create NAME --admin --backend-store-uri %s`, or set "
-                        "FERRY_ADMIN_PASSWORD (and FERRY_ADMIN_USERNAME, default admin) for the "
-                        "first start",
-                        o->auth == 1 ? "--auth" : "bound to a non-loopback address",
-                        o->backend_store_uri);
+    if (!admins) {
+        char *shown = store_uri_redacted(o->backend_store_uri);
+        ferr_set(err, FERR_INVALID_STATE,
+                 "authentication is on (%s) but the store has no admin user: create one "
+                 "with `ferry users create NAME --admin --backend-store-uri %s`, or set "
+                 "FERRY_ADMIN_PASSWORD (and FERRY_ADMIN_USERNAME, default admin) for the "
+                 "first start",
+                 o->auth == 1 ? "--auth" : "bound to a non-loopback address", shown);
+        free(shown);
+        return -1;
+    }
     return 0;
 }
 

@@ -10,6 +10,8 @@
 #include "store/store.h"
 #include "base/json.h"
 #include "store/backend.h"
+#include "store/postgres/postgres.h"
+#include "store/uri.h"
 #include "store/sqlite/sqlite.h"
 #include "base/ftime.h"
 #include "base/ids.h"
@@ -57,13 +59,17 @@ int store_open(const char *uri, const struct store_opts *opts, struct store **ou
         return store_sqlite_open(uri + 9, opts, out, err); /* keeps the leading '/' */
     if (!strncmp(uri, "sqlite://", 9))
         return store_sqlite_open(uri + 9, opts, out, err);
-    if (!strncmp(uri, "postgresql://", 13) || !strncmp(uri, "postgres://", 11))
-        return ferr_set(err, FERR_NOT_IMPLEMENTED,
-                        "the postgresql backend is not built into this ferry yet");
-    if (strstr(uri, "://"))
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "unsupported backend store uri '%s' (use sqlite:///path or a file path)",
-                        uri);
+    if (store_uri_is_postgres(uri))
+        return store_postgres_open(uri, opts, out, err);
+    if (strstr(uri, "://")) {
+        char *shown = store_uri_redacted(uri);
+        ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                 "unsupported backend store uri '%s' (use sqlite:///path, "
+                 "postgresql://user@host/db or a file path)",
+                 shown);
+        free(shown);
+        return -1;
+    }
     return store_sqlite_open(uri, opts, out, err);
 }
 

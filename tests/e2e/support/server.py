@@ -20,6 +20,32 @@ LEAKS = ("select ", "insert into", "update runs", "sqlite", "constraint failed",
 # Every server's scratch directory; run.py removes them when the whole suite passed.
 CREATED_DIRS = []
 
+# The backend a Server with no database of its own runs on: SQLite, or, when
+# FERRY_E2E_PG_DIR names a running throwaway cluster (tests/pg/cluster), a
+# fresh PostgreSQL database in it per server.
+PG_DIR = os.environ.get("FERRY_E2E_PG_DIR", "")
+CLUSTER = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__)))), "pg", "cluster")
+_pg_count = [0]
+
+
+def on_postgres():
+    return bool(PG_DIR)
+
+
+def pg_database():
+    """The URI of a new, empty database in the test cluster."""
+    _pg_count[0] += 1
+    name = "e2e_%d_%d" % (os.getpid(), _pg_count[0])
+    out = subprocess.run([CLUSTER, "createdb", PG_DIR, name], check=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return out.stdout.decode().strip()
+
+
+class SqliteOnly(Exception):
+    """Raised by a test that reads or writes the SQLite file itself; run.py
+    counts it as skipped on other backends."""
+
 
 class Server:
     """Starts `ferry server` on a fresh (or given) database, or on another backend store
@@ -29,8 +55,12 @@ class Server:
         self.ferry = ferry
         self.dir = tempfile.mkdtemp(prefix="ferry-e2e-")
         CREATED_DIRS.append(self.dir)
-        self.db = db or os.path.join(self.dir, "ferry.db")
-        self.store = store or "sqlite://" + self.db
+        if not db and not store and on_postgres():
+            self.db = None
+            self.store = pg_database()
+        else:
+            self.db = db or os.path.join(self.dir, "ferry.db")
+            self.store = store or "sqlite://" + self.db
         self.env = dict(os.environ, **(env or {}))
         self.stderr_path = os.path.join(self.dir, "server.err")
         self.extra = list(extra)

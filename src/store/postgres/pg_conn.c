@@ -1,0 +1,601 @@
+/* SPDX-License-Identifier: MIT
+ * The PostgreSQL backend's connections: opening them, statements prepared
+ * once per connection, the bounded pool of readers, the write path and
+ * group commit. Every area's file (pg_*.c) reads and writes through these.
+ *
+ * Durability is PostgreSQL's: a write is acknowledged only after its COMMIT
+ * returned, and with synchronous_commit on (the default; ferry never turns
+ * it off) that COMMIT is in PostgreSQL's WAL on disk, so an acknowledged
+ * write survives ferry's kill -9 and PostgreSQL's immediate restart.
+ *
+ * Group commit: as in the SQLite backend (store/sqlite/sqlite_conn.c, whose
+ * comment tells the leader/follower scheme), concurrent writes of one
+ * process share one transaction and one WAL flush, each op in a SAVEPOINT
+ * of its own so that one op's failure rolls back only that op.
+ *
+ * Faults: when PostgreSQL aborts an op for a deadlock or a serialization
+ * failure (another replica took the same rows in another order) the op runs
+ * again, up to RETRIES times. A connection lost before COMMIT was sent
+ * (PostgreSQL restarted since the last request) is reopened and the group
+ * written again: nothing of it was committed. A connection lost during
+ * COMMIT leaves the outcome unknown: every op of the group fails with
+ * TEMPORARILY_UNAVAILABLE (503), which MLflow's clients retry. Idle readers
+ * are dropped all at once when one of them is found dead. */
+#include "store/postgres/pg_int.h"
+#include "base/log.h"
+#include "base/sbuf.h"
+#include "base/xalloc.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/banned.h"
+
+struct pg_write_op {
+    pg_write_fn fn;
+    void *arg;
+    int rc;
+    int done;
+    struct ferr err;
+    struct pg_write_op *next;
+    pthread_cond_t cond;
+};
+
+#define GROUP_MAX 512
+#define RETRIES   5
+
+/* --- parameters --------------------------------------------------------- */
+
+static void args_push(struct pg_args *a, const char *v, char *own)
+{
+    if (a->n == a->alloc) {
+        a->alloc = a->alloc ? 2 * a->alloc : 8;
+        a->v = xrealloc(a->v, a->alloc * sizeof(*a->v));
+        a->own = xrealloc(a->own, a->alloc * sizeof(*a->own));
+    }
+    a->v[a->n] = own ? own : v;
+    a->own[a->n++] = own;
+}
+
+void pg_args_text(struct pg_args *a, const char *s)
+{
+    args_push(a, s, NULL);
+}
+
+void pg_args_null(struct pg_args *a)
+{
+    args_push(a, NULL, NULL);
+}
+
+void pg_args_int(struct pg_args *a, int64_t v)
+{
+    char buf[24];
+    snprintf(buf, sizeof(buf), "%" PRId64, v);
+    args_push(a, NULL, xstrdup(buf));
+}
+
+void pg_args_real(struct pg_args *a, double v)
+{
+    char buf[40];
+    if (isnan(v))
+        snprintf(buf, sizeof(buf), "0");
+    else if (isinf(v))
+        snprintf(buf, sizeof(buf), "%s", v > 0 ? "Infinity" : "-Infinity");
+    else
+        snprintf(buf, sizeof(buf), "%.17g", v);
+    args_push(a, NULL, xstrdup(buf));
+}
+
+void pg_args_frag(struct pg_args *a, const struct sql_frag *f)
+{
+    for (size_t i = 0; i < f->n; i++) {
+        const struct sql_bind *b = &f->binds[i];
+        if (b->type == SQL_BIND_TEXT)
+            pg_args_text(a, b->text);
+        else if (b->type == SQL_BIND_INT)
+            pg_args_int(a, b->i);
+        else
+            pg_args_real(a, b->d);
+    }
+}
+
+void pg_args_clear(struct pg_args *a)
+{
+    for (size_t i = 0; i < a->n; i++)
+        free(a->own[i]);
+    a->n = 0;
+}
+
+void pg_args_release(struct pg_args *a)
+{
+    pg_args_clear(a);
+    free(a->v);
+    free(a->own);
+    a->v = NULL;
+    a->own = NULL;
+    a->alloc = 0;
+}
+
+/* --- statements ----------------------------------------------------------- */
+
+/* The primary message of PostgreSQL's error, one line, no SQL text. */
+static const char *primary_message(const PGresult *r, const struct pg_conn *c)
+{
+    const char *m = r ? PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (!m || !*m)
+        m = PQerrorMessage(c->conn);
+    return m && *m ? m : "unknown error";
+}
+
+static int lost(const struct pg_conn *c)
+{
+    return PQstatus(c->conn) != CONNECTION_OK;
+}
+
+/* Sets err for a failed result r (NULL: no result at all) and c->sqlstate. */
+static void fail_result(struct pg_conn *c, const PGresult *r, const char *what, struct ferr *err)
+{
+    const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+    snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
+    char msg[200];
+    snprintf(msg, sizeof(msg), "%s", primary_message(r, c));
+    msg[strcspn(msg, "\n")] = '\0';
+    if (lost(c) || !strncmp(c->sqlstate, "08", 2) || !strncmp(c->sqlstate, "57P", 3))
+        ferr_set(err, FERR_TEMPORARILY_UNAVAILABLE, "the database connection was lost while %s: %s",
+                 what, msg);
+    else if (!strcmp(c->sqlstate, "40P01") || !strcmp(c->sqlstate, "40001"))
+        ferr_set(err, FERR_TEMPORARILY_UNAVAILABLE, "database conflict while %s: %s", what, msg);
+    else
+        ferr_set(err, FERR_INTERNAL_ERROR, "database error while %s: %s", what, msg);
+}
+
+int pg_fail(struct pg_conn *c, const char *what, struct ferr *err)
+{
+    fail_result(c, NULL, what, err);
+    return -1;
+}
+
+int pg_unique_violation(const struct pg_conn *c)
+{
+    return !strcmp(c->sqlstate, "23505");
+}
+
+static PGresult *check(struct pg_conn *c, PGresult *r, const char *what, struct ferr *err)
+{
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+        c->sqlstate[0] = '\0';
+        return r;
+    }
+    fail_result(c, r, what, err);
+    PQclear(r);
+    return NULL;
+}
+
+/* The prepared name of sql on c ("" when it cannot be prepared: err set). */
+static int prepared(struct pg_conn *c, const char *sql, char name[16], const char *what,
+                    struct ferr *err)
+{
+    for (int i = 0; i < c->nstmts; i++) {
+        if (c->keys[i] == sql) {
+            snprintf(name, 16, "f%u", c->names[i]);
+            return 0;
+        }
+    }
+    if (c->nstmts == PG_STMT_CACHE) { /* full: forget the oldest */
+        char old[16];
+        snprintf(old, sizeof(old), "f%u", c->names[0]);
+        char dealloc[32];
+        snprintf(dealloc, sizeof(dealloc), "DEALLOCATE %s", old);
+        PQclear(PQexec(c->conn, dealloc));
+        memmove(c->keys, c->keys + 1, sizeof(*c->keys) * (PG_STMT_CACHE - 1));
+        memmove(c->names, c->names + 1, sizeof(*c->names) * (PG_STMT_CACHE - 1));
+        c->nstmts--;
+    }
+    unsigned id = c->next_name++;
+    snprintf(name, 16, "f%u", id);
+    PGresult *r = check(c, PQprepare(c->conn, name, sql, 0, NULL), what, err);
+    if (!r)
+        return -1;
+    PQclear(r);
+    c->keys[c->nstmts] = sql;
+    c->names[c->nstmts++] = id;
+    return 0;
+}
+
+PGresult *pg_run(struct pg_conn *c, const char *sql, const struct pg_args *a, const char *what,
+                 struct ferr *err)
+{
+    char name[16];
+    if (prepared(c, sql, name, what, err))
+        return NULL;
+    return check(c,
+                 PQexecPrepared(c->conn, name, a ? (int)a->n : 0, a ? a->v : NULL, NULL, NULL, 0),
+                 what, err);
+}
+
+PGresult *pg_run_text(struct pg_conn *c, const char *sql, const struct pg_args *a, const char *what,
+                      struct ferr *err)
+{
+    if (!a || !a->n)
+        return check(c, PQexec(c->conn, sql), what, err);
+    return check(c, PQexecParams(c->conn, sql, (int)a->n, NULL, a->v, NULL, NULL, 0), what, err);
+}
+
+int pg_do(struct pg_conn *c, const char *sql, const struct pg_args *a, const char *what,
+          struct ferr *err)
+{
+    PGresult *r = pg_run(c, sql, a, what, err);
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+int64_t pg_affected(const PGresult *r)
+{
+    const char *n = PQcmdTuples((PGresult *)r);
+    return n && *n ? strtoll(n, NULL, 10) : 0;
+}
+
+/* --- cells ---------------------------------------------------------------- */
+
+int pg_get_null(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col);
+}
+
+const char *pg_get_ref(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? "" : PQgetvalue(r, row, col);
+}
+
+char *pg_get_str(const PGresult *r, int row, int col)
+{
+    return xstrdup(pg_get_ref(r, row, col));
+}
+
+char *pg_get_str_or_null(const PGresult *r, int row, int col)
+{
+    return PQgetisnull(r, row, col) ? NULL : xstrdup(PQgetvalue(r, row, col));
+}
+
+int64_t pg_get_int(const PGresult *r, int row, int col)
+{
+    if (PQgetisnull(r, row, col))
+        return 0;
+    const char *v = PQgetvalue(r, row, col);
+    if (!strcmp(v, "t"))
+        return 1;
+    if (!strcmp(v, "f"))
+        return 0;
+    return strtoll(v, NULL, 10);
+}
+
+double pg_get_real(const PGresult *r, int row, int col, int is_nan_col)
+{
+    if (is_nan_col >= 0 && pg_get_int(r, row, is_nan_col))
+        return NAN;
+    if (PQgetisnull(r, row, col))
+        return 0;
+    const char *v = PQgetvalue(r, row, col);
+    if (!strcmp(v, "Infinity"))
+        return INFINITY;
+    if (!strcmp(v, "-Infinity"))
+        return -INFINITY;
+    if (!strcmp(v, "NaN"))
+        return NAN;
+    return strtod(v, NULL);
+}
+
+int pg_load_kv(struct pg_conn *c, const char *sql, int64_t id, struct kv_list *out,
+               struct ferr *err)
+{
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_int(&a, id);
+    PGresult *r = pg_run(c, sql, &a, "reading key-value pairs", err);
+    pg_args_release(&a);
+    if (!r)
+        return -1;
+    for (int i = 0, n = PQntuples(r); i < n; i++)
+        kv_list_add(out, pg_get_ref(r, i, 0), pg_get_ref(r, i, 1));
+    PQclear(r);
+    return 0;
+}
+
+/* --- connections ---------------------------------------------------------- */
+
+static void notice_quiet(void *arg, const PGresult *r)
+{
+    (void)arg;
+    (void)r; /* NOTICEs ("relation exists, skipping") are not errors */
+}
+
+struct pg_conn *pg_conn_open(struct pg *pg, struct ferr *err)
+{
+    static const char *const keys[] = {"dbname", "fallback_application_name", NULL};
+    const char *vals[] = {pg->conninfo, "ferry", NULL};
+    struct pg_conn *c = xcalloc(1, sizeof(*c));
+    c->conn = PQconnectdbParams(keys, vals, 1);
+    if (!c->conn || PQstatus(c->conn) != CONNECTION_OK) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "%s", c->conn ? PQerrorMessage(c->conn) : "out of memory");
+        msg[strcspn(msg, "\n")] = '\0';
+        ferr_set(err, FERR_TEMPORARILY_UNAVAILABLE, "cannot connect to the database %s: %s",
+                 pg->shown, msg);
+        PQfinish(c->conn);
+        free(c);
+        return NULL;
+    }
+    PQsetNoticeReceiver(c->conn, notice_quiet, NULL);
+    return c;
+}
+
+void pg_conn_close(struct pg_conn *c)
+{
+    if (!c)
+        return;
+    PQfinish(c->conn);
+    free(c);
+}
+
+/* Reopens a lost connection in place (its prepared statements are gone). */
+static int reopen(struct pg *pg, struct pg_conn *c, struct ferr *err)
+{
+    struct pg_conn *fresh = pg_conn_open(pg, err);
+    if (!fresh)
+        return -1;
+    PQfinish(c->conn);
+    c->conn = fresh->conn;
+    c->nstmts = 0;
+    c->sqlstate[0] = '\0';
+    free(fresh);
+    return 0;
+}
+
+struct pg_conn *pg_reader_get(struct pg *pg, struct ferr *err)
+{
+    pthread_mutex_lock(&pg->pool_mu);
+    while (!pg->free_readers && pg->nreaders >= pg->max_readers)
+        pthread_cond_wait(&pg->pool_cond, &pg->pool_mu);
+    struct pg_conn *c = pg->free_readers;
+    if (c)
+        pg->free_readers = c->next;
+    else
+        pg->nreaders++; /* a slot for the one opened below */
+    pthread_mutex_unlock(&pg->pool_mu);
+    if (c)
+        return c;
+    c = pg_conn_open(pg, err);
+    if (!c) {
+        pthread_mutex_lock(&pg->pool_mu);
+        pg->nreaders--;
+        pthread_cond_signal(&pg->pool_cond);
+        pthread_mutex_unlock(&pg->pool_mu);
+    }
+    return c;
+}
+
+void pg_reader_put(struct pg *pg, struct pg_conn *c)
+{
+    if (!c)
+        return;
+    struct pg_conn *dead = NULL;
+    int n = 0;
+    pthread_mutex_lock(&pg->pool_mu);
+    if (lost(c) || PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
+        /* Lost: PostgreSQL restarted, so every idle reader is lost too. */
+        dead = c;
+        c->next = pg->free_readers;
+        pg->free_readers = NULL;
+        for (struct pg_conn *d = dead; d; d = d->next)
+            n++;
+        pg->nreaders -= n;
+        pthread_cond_broadcast(&pg->pool_cond);
+    } else {
+        c->next = pg->free_readers;
+        pg->free_readers = c;
+        pthread_cond_signal(&pg->pool_cond);
+    }
+    pthread_mutex_unlock(&pg->pool_mu);
+    for (struct pg_conn *d = dead, *next; d; d = next) {
+        next = d->next;
+        pg_conn_close(d);
+    }
+}
+
+/* --- writes --------------------------------------------------------------- */
+
+static int exec_simple(struct pg_conn *c, const char *sql, struct ferr *err)
+{
+    PGresult *r = check(c, PQexec(c->conn, sql), "writing", err);
+    if (!r)
+        return -1;
+    PQclear(r);
+    return 0;
+}
+
+static int retryable(const struct pg_conn *c)
+{
+    return !strcmp(c->sqlstate, "40P01") || !strcmp(c->sqlstate, "40001");
+}
+
+/* Runs op inside a savepoint, again while PostgreSQL aborts it for a
+ * conflict; its failure rolls back only its changes. */
+static void run_op(struct pg *pg, struct pg_write_op *op)
+{
+    struct pg_conn *c = pg->writer;
+    for (int attempt = 0;; attempt++) {
+        if (exec_simple(c, "SAVEPOINT op", &op->err)) {
+            op->rc = -1;
+            return;
+        }
+        op->err = (struct ferr)FERR_INIT;
+        op->rc = op->fn(pg, c, op->arg, &op->err);
+        int again = op->rc && retryable(c) && attempt < RETRIES;
+        struct ferr e2 = FERR_INIT;
+        if (op->rc && exec_simple(c, "ROLLBACK TO SAVEPOINT op", &e2))
+            log_error("rollback to savepoint failed: %s", e2.msg);
+        if (exec_simple(c, "RELEASE SAVEPOINT op", &e2) && !op->rc) {
+            op->rc = -1;
+            op->err = e2;
+        }
+        if (!again)
+            return;
+    }
+}
+
+static void fail_all(struct pg_write_op *ops, const struct ferr *err)
+{
+    for (struct pg_write_op *op = ops; op; op = op->next) {
+        op->rc = -1;
+        op->err = *err;
+    }
+}
+
+/* One transaction over ops. Returns 1 when it should be written again from
+ * the start (the connection was lost before COMMIT, or a lone op lost a
+ * conflict), else 0 with every op's rc set. */
+static int try_group(struct pg *pg, struct pg_write_op *ops, int last_try)
+{
+    struct pg_conn *c = pg->writer;
+    struct ferr err = FERR_INIT;
+    if (lost(c) && reopen(pg, c, &err)) {
+        fail_all(ops, &err);
+        return 0;
+    }
+    if (exec_simple(c, "BEGIN", &err)) {
+        if (lost(c) && !last_try)
+            return 1;
+        fail_all(ops, &err);
+        return 0;
+    }
+    if (!ops->next) {
+        ops->err = (struct ferr)FERR_INIT;
+        ops->rc = ops->fn(pg, c, ops->arg, &ops->err);
+        if (ops->rc) {
+            struct ferr ignored = FERR_INIT;
+            int again = !last_try && (retryable(c) || lost(c));
+            if (!lost(c) && exec_simple(c, "ROLLBACK", &ignored))
+                log_error("rollback failed: %s", ignored.msg);
+            return again;
+        }
+    } else {
+        for (struct pg_write_op *op = ops; op; op = op->next) {
+            run_op(pg, op);
+            if (lost(c)) {
+                if (!last_try)
+                    return 1;
+                fail_all(ops, &op->err);
+                return 0;
+            }
+        }
+    }
+    if (exec_simple(c, "COMMIT", &err)) {
+        /* Lost during COMMIT: committed or not, no one can tell. */
+        struct ferr ignored = FERR_INIT;
+        if (!lost(c) && exec_simple(c, "ROLLBACK", &ignored))
+            log_error("rollback failed: %s", ignored.msg);
+        if (lost(c))
+            ferr_set(&err, FERR_TEMPORARILY_UNAVAILABLE,
+                     "the database connection was lost while committing; the write may or "
+                     "may not have been saved");
+        fail_all(ops, &err);
+    }
+    return 0;
+}
+
+static void run_group(struct pg *pg, struct pg_write_op *ops)
+{
+    for (int attempt = 0; try_group(pg, ops, attempt == RETRIES); attempt++)
+        ;
+}
+
+static void lead_group(struct pg *pg, struct pg_write_op *self)
+{
+    struct pg_write_op *head = pg->q_head, *tail = head;
+    int n = 1;
+    while (tail->next && n < GROUP_MAX) {
+        tail = tail->next;
+        n++;
+    }
+    pg->q_head = tail->next;
+    if (!pg->q_head)
+        pg->q_tail = NULL;
+    tail->next = NULL;
+    pg->leading = 1;
+    pthread_mutex_unlock(&pg->q_mu);
+
+    run_group(pg, head);
+
+    pthread_mutex_lock(&pg->q_mu);
+    for (struct pg_write_op *op = head, *next; op; op = next) {
+        next = op->next;
+        op->done = 1;
+        if (op != self)
+            pthread_cond_signal(&op->cond);
+    }
+    pg->leading = 0;
+    if (pg->q_head)
+        pthread_cond_signal(&pg->q_head->cond);
+    else
+        pthread_cond_broadcast(&pg->q_idle);
+}
+
+int pg_write(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err)
+{
+    struct pg_write_op op = {fn, arg, 0, 0, FERR_INIT, NULL, PTHREAD_COND_INITIALIZER};
+    if (!pg->group_commit) {
+        pthread_mutex_lock(&pg->write_mu);
+        run_group(pg, &op);
+        pthread_mutex_unlock(&pg->write_mu);
+    } else {
+        pthread_mutex_lock(&pg->q_mu);
+        if (pg->stopping) {
+            pthread_mutex_unlock(&pg->q_mu);
+            return ferr_set(err, FERR_TEMPORARILY_UNAVAILABLE, "the store is shutting down");
+        }
+        if (pg->q_tail)
+            pg->q_tail->next = &op;
+        else
+            pg->q_head = &op;
+        pg->q_tail = &op;
+        while (!op.done) {
+            if (!pg->leading)
+                lead_group(pg, &op);
+            else
+                pthread_cond_wait(&op.cond, &pg->q_mu);
+        }
+        pthread_mutex_unlock(&pg->q_mu);
+        pthread_cond_destroy(&op.cond);
+    }
+    if (op.rc && err)
+        *err = op.err;
+    return op.rc;
+}
+
+void pg_free(struct pg *pg)
+{
+    pthread_mutex_lock(&pg->q_mu);
+    pg->stopping = 1;
+    while (pg->leading || pg->q_head)
+        pthread_cond_wait(&pg->q_idle, &pg->q_mu);
+    pthread_mutex_unlock(&pg->q_mu);
+    for (struct pg_conn *c = pg->free_readers, *next; c; c = next) {
+        next = c->next;
+        pg_conn_close(c);
+    }
+    pg_conn_close(pg->writer);
+    pthread_mutex_destroy(&pg->pool_mu);
+    pthread_cond_destroy(&pg->pool_cond);
+    pthread_mutex_destroy(&pg->write_mu);
+    pthread_mutex_destroy(&pg->q_mu);
+    pthread_cond_destroy(&pg->q_idle);
+    free(pg->conninfo);
+    free(pg->shown);
+    free(pg->base.default_artifact_root);
+    free(pg);
+}

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT
+ * Internals of the PostgreSQL backend, for the files of store/postgres/ only.
+ * The shape mirrors the SQLite backend (store/sqlite/sqlite_int.h) so that
+ * an area reads the same in both: one file per area, ops named pg_<op>.
+ *
+ * Connections: one writer connection per server process, used by the
+ * current group-commit leader (pg_conn.c); readers come from a bounded pool
+ * (at most FERRY_PG_POOL, default 16, connections; a reader beyond that
+ * waits), so a replica's load on the database is bounded. Every connection
+ * prepares each static SQL text once (the cache is keyed by the text's
+ * address, as in SQLite) and runs it with PQexecPrepared; SQL built at run
+ * time (searches) goes through PQexecParams.
+ *
+ * Values travel as text in both directions: parameters are formatted by
+ * the pg_args_* helpers; results are read back by pg_get_*. A double is
+ * written with 17 significant digits and read back by strtod, so every
+ * value round-trips exactly; NaN is stored as 0 with is_nan = 1 (as in
+ * SQLite: the shared SQL builders test is_nan) and infinities as
+ * 'Infinity'/'-Infinity'.
+ *
+ * Replicas: nothing here caches rows across requests; numbers that must be
+ * unique and gap-free (model versions) are taken under a row lock in the
+ * transaction that uses them; serialization failures and deadlocks between
+ * replicas are retried (pg_write). */
+#ifndef FERRY_STORE_POSTGRES_PG_INT_H
+#define FERRY_STORE_POSTGRES_PG_INT_H
+
+#include "store/backend.h"
+#include "store/auth.h"
+#include "store/leases.h"
+#include "store/gc.h"
+#include "store/logged_models.h"
+#include "store/import.h"
+#include "store/metrics.h"
+#include "store/registry.h"
+#include "store/traces.h"
+#include "store/sqlfrag.h"
+#include "store/sql_dialect.h"
+#include "store/store.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+
+#define PG_STMT_CACHE 128
+
+struct pg_conn {
+    PGconn *conn;
+    const char *keys[PG_STMT_CACHE]; /* static SQL text, compared by address */
+    unsigned names[PG_STMT_CACHE];   /* prepared as "f<name>" */
+    int nstmts;
+    unsigned next_name;
+    char sqlstate[6];     /* of the last failed statement, "" when none */
+    struct pg_conn *next; /* free-list link */
+};
+
+struct pg_write_op;
+
+struct pg {
+    struct store base; /* first: struct store * casts to struct pg * */
+    char *conninfo;    /* as libpq takes it; may hold a password: never print it */
+    char *shown;       /* the URI with any password replaced by "***", for messages */
+    int group_commit;
+
+    pthread_mutex_t pool_mu;
+    pthread_cond_t pool_cond; /* a reader was returned */
+    struct pg_conn *free_readers;
+    int nreaders, max_readers;
+
+    struct pg_conn *writer;
+    pthread_mutex_t write_mu; /* direct mode: serialises writers */
+
+    /* group commit (leader/follower, as store/sqlite/sqlite_conn.c) */
+    pthread_mutex_t q_mu;
+    pthread_cond_t q_idle;
+    struct pg_write_op *q_head, *q_tail;
+    int leading;
+    int stopping;
+};
+
+/* A write: fn runs inside a transaction on the writer connection (inside a
+ * savepoint of its own when grouped with others). It returns 0, or -1 with
+ * err set and its changes are rolled back. fn may run more than once: when
+ * PostgreSQL aborts it for a deadlock or a serialization failure with
+ * another replica, it is run again from the start (so, as every op's
+ * contract says, a failing fn must leave its outputs released). */
+typedef int (*pg_write_fn)(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err);
+
+int pg_write(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err);
+/* A reader connection (waits while the pool is at its limit); put it back
+ * with pg_reader_put. NULL with err set when the database cannot be reached. */
+struct pg_conn *pg_reader_get(struct pg *pg, struct ferr *err);
+void pg_reader_put(struct pg *pg, struct pg_conn *c);
+
+/* Bound parameters, in placeholder order ($1, $2, ...). Text values are
+ * borrowed (must outlive the call that uses them); numbers are formatted
+ * into storage the args own. A NULL text is SQL NULL. */
+struct pg_args {
+    size_t n, alloc;
+    const char **v;
+    char **own; /* own[i]: what v[i] points to when the args formatted it */
+};
+#define PG_ARGS_INIT                                                                               \
+    {                                                                                              \
+        0, 0, NULL, NULL                                                                           \
+    }
+void pg_args_text(struct pg_args *a, const char *s);
+void pg_args_int(struct pg_args *a, int64_t v);
+/* A double as value text ("0" for NaN: pair it with an is_nan argument). */
+void pg_args_real(struct pg_args *a, double v);
+void pg_args_null(struct pg_args *a);
+/* Every bound value of f, in order (f's placeholders must be $1.. $n). */
+void pg_args_frag(struct pg_args *a, const struct sql_frag *f);
+void pg_args_clear(struct pg_args *a); /* n = 0, keeps the storage */
+void pg_args_release(struct pg_args *a);
+
+/* Runs static SQL text sql (prepared once per connection, keyed by its
+ * address: pass a static array, never a built string) with args a (NULL:
+ * none). Returns the result (PGRES_TUPLES_OK or PGRES_COMMAND_OK; free it
+ * with PQclear), or NULL with err set to INTERNAL_ERROR naming what failed
+ * and c->sqlstate set. */
+PGresult *pg_run(struct pg_conn *c, const char *sql, const struct pg_args *a, const char *what,
+                 struct ferr *err);
+/* As pg_run, for SQL text built at run time (not prepared, not cached). */
+PGresult *pg_run_text(struct pg_conn *c, const char *sql, const struct pg_args *a, const char *what,
+                      struct ferr *err);
+/* pg_run for a statement whose result is not needed: 0 or -1. */
+int pg_do(struct pg_conn *c, const char *sql, const struct pg_args *a, const char *what,
+          struct ferr *err);
+/* The number of rows an INSERT/UPDATE/DELETE result touched. */
+int64_t pg_affected(const PGresult *r);
+/* 1 when the last failure on c was a unique-key violation (23505), after
+ * which the caller answers RESOURCE_ALREADY_EXISTS (and returns -1: the
+ * transaction is aborted). */
+int pg_unique_violation(const struct pg_conn *c);
+/* An INTERNAL_ERROR carrying PostgreSQL's message for what failed. */
+int pg_fail(struct pg_conn *c, const char *what, struct ferr *err);
+
+/* Result cells. pg_get_str: a new string ("" for NULL); _or_null: NULL for
+ * NULL; pg_get_int: 0 for NULL; pg_get_real: the double of a value column
+ * (NaN when is_nan_col >= 0 and that column is 1). */
+int pg_get_null(const PGresult *r, int row, int col);
+char *pg_get_str(const PGresult *r, int row, int col);
+char *pg_get_str_or_null(const PGresult *r, int row, int col);
+const char *pg_get_ref(const PGresult *r, int row, int col); /* borrowed, "" for NULL */
+int64_t pg_get_int(const PGresult *r, int row, int col);
+double pg_get_real(const PGresult *r, int row, int col, int is_nan_col);
+
+/* The (key, value) rows sql (static) selects for the id bound to $1. */
+int pg_load_kv(struct pg_conn *c, const char *sql, int64_t id, struct kv_list *out,
+               struct ferr *err);
+
+/* pg_conn.c: the lifecycle. */
+struct pg_conn *pg_conn_open(struct pg *pg, struct ferr *err);
+void pg_conn_close(struct pg_conn *c);
+void pg_free(struct pg *pg);
+
+/* Shared lookups (any connection). */
+int pg_run_lookup(struct pg_conn *c, const char *run_id, int64_t *id, enum lifecycle *lc,
+                  int64_t *experiment_id, struct ferr *err);
+int pg_run_active(struct pg_conn *c, const char *run_id, int64_t *id, int64_t *experiment_id,
+                  struct ferr *err);
+int pg_load_run(struct pg_conn *c, int64_t id, struct run *out, struct ferr *err);
+int pg_load_run_info(struct pg_conn *c, int64_t id, struct run_info *out, struct ferr *err);
+int pg_set_run_tag(struct pg_conn *c, int64_t run, const char *key, const char *value,
+                   struct ferr *err);
+int pg_logged_model_lookup(struct pg_conn *c, const char *model_id, int64_t *id, struct ferr *err);
+int pg_put_model_metrics(struct pg_conn *c, const char *run_id, const struct metric_list *ml,
+                         struct ferr *err);
+int pg_load_model_refs(struct pg_conn *c, int64_t run, struct run *out, struct ferr *err);
+
+/* pg_experiments.c: the experiment half of the tracking table (pg_runs.c). */
+int pg_create_experiment(struct store *s, const char *name, const char *artifact_location,
+                         const struct kv_list *tags, int64_t *id_out, struct ferr *err);
+int pg_get_experiment(struct store *s, int64_t id, struct experiment *out, struct ferr *err);
+int pg_get_experiment_by_name(struct store *s, const char *name, struct experiment *out,
+                              struct ferr *err);
+int pg_search_experiments(struct store *s, const struct experiment_search *q,
+                          struct store_page *page, struct experiment_list *out, struct ferr *err);
+int pg_rename_experiment(struct store *s, int64_t id, const char *new_name, struct ferr *err);
+int pg_set_experiment_lifecycle(struct store *s, int64_t id, enum lifecycle to, struct ferr *err);
+int pg_set_experiment_tag(struct store *s, int64_t id, const char *key, const char *value,
+                          struct ferr *err);
+
+/* Each area's ops table, defined in its file (pg_<area>.c). */
+extern const struct store_tracking_ops pg_tracking; /* pg_runs.c */
+extern const struct store_metrics_ops pg_metrics;
+extern const struct store_registry_ops pg_registry;
+extern const struct store_logged_model_ops pg_logged_models;
+extern const struct store_traces_ops pg_traces;
+extern const struct store_gc_ops pg_gc;
+extern const struct store_import_ops pg_import;
+extern const struct store_auth_ops pg_auth;
+extern const struct store_lease_ops pg_leases;
+
+#endif

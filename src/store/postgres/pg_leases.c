@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT
+ * Leases in the PostgreSQL backend (store/leases.h's contract): the leases
+ * table, each change one write transaction that locks the lease's row
+ * (SELECT ... FOR UPDATE; a first acquire races on the primary key, and the
+ * loser is retried by pg_write as a conflict), times from PostgreSQL's
+ * clock, shared by every replica. */
+#include "store/postgres/pg_int.h"
+#include "store/leases.h"
+#include "base/xalloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/banned.h"
+
+/* Milliseconds since the epoch on the database's clock. */
+#define NOW_MS "(extract(epoch from clock_timestamp()) * 1000)::bigint"
+
+struct change_arg {
+    enum lease_op op;
+    const char *name, *holder;
+    int64_t epoch, ttl_ms;
+    struct lease *out;
+};
+
+static int read_lease(struct pg_conn *c, const char *sql, const char *name, struct lease *out,
+                      int *found, struct ferr *err)
+{
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_text(&a, name);
+    PGresult *r = pg_run(c, sql, &a, "reading a lease", err);
+    pg_args_release(&a);
+    if (!r)
+        return -1;
+    *found = PQntuples(r) == 1;
+    if (*found && out) {
+        out->name = xstrdup(name);
+        out->holder = pg_get_str(r, 0, 0);
+        out->epoch = pg_get_int(r, 0, 1);
+        out->expires_ms = pg_get_int(r, 0, 2);
+        out->now_ms = pg_get_int(r, 0, 3);
+    }
+    PQclear(r);
+    return 0;
+}
+
+static const char read_sql[] =
+    "SELECT holder, epoch, expires_ms, " NOW_MS " FROM leases WHERE name = $1";
+static const char lock_sql[] =
+    "SELECT holder, epoch, expires_ms, " NOW_MS " FROM leases WHERE name = $1 FOR UPDATE";
+
+static int do_change(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
+{
+    (void)pg;
+    static const char put[] =
+        "INSERT INTO leases (name, holder, epoch, expires_ms) VALUES ($1, $2, $3, " NOW_MS
+        " + $4) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
+        "epoch = excluded.epoch, expires_ms = excluded.expires_ms";
+    struct change_arg *a = arg;
+    struct lease cur;
+    int found;
+    memset(&cur, 0, sizeof(cur));
+    if (read_lease(c, lock_sql, a->name, &cur, &found, err))
+        return -1;
+    int held = found && cur.expires_ms > cur.now_ms;
+    int mine = held && !strcmp(cur.holder, a->holder);
+    int64_t epoch = found ? cur.epoch : 0, ttl = a->ttl_ms;
+    int rc = 0;
+    switch (a->op) {
+    case LEASE_ACQUIRE:
+        if (held && !mine)
+            rc = ferr_set(err, FERR_INVALID_STATE,
+                          "lease '%.256s' is held by '%.256s' for %lld ms more", a->name,
+                          cur.holder, (long long)(cur.expires_ms - cur.now_ms));
+        else if (!mine)
+            epoch++;
+        break;
+    case LEASE_RENEW:
+    case LEASE_RELEASE:
+        if (!mine || cur.epoch != a->epoch)
+            rc = ferr_set(err, FERR_INVALID_STATE,
+                          "lease '%.256s' epoch %lld of '%.256s' has ended: %s", a->name,
+                          (long long)a->epoch, a->holder,
+                          held ? "another holds it now" : "it expired");
+        if (a->op == LEASE_RELEASE)
+            ttl = 0;
+        break;
+    }
+    lease_release(&cur);
+    if (rc)
+        return -1;
+    struct pg_args args = PG_ARGS_INIT;
+    pg_args_text(&args, a->name);
+    pg_args_text(&args, a->holder);
+    pg_args_int(&args, epoch);
+    pg_args_int(&args, ttl);
+    rc = pg_do(c, put, &args, "writing a lease", err);
+    pg_args_release(&args);
+    if (rc && !found && pg_unique_violation(c)) /* another replica's first acquire won */
+        snprintf(c->sqlstate, sizeof(c->sqlstate), "40001");
+    if (rc)
+        return -1;
+    return a->out && read_lease(c, read_sql, a->name, a->out, &found, err) ? -1 : 0;
+}
+
+static int pg_lease_change(struct store *s, enum lease_op op, const char *name, const char *holder,
+                           int64_t epoch, int64_t ttl_ms, struct lease *out, struct ferr *err)
+{
+    struct change_arg a = {op, name, holder, epoch, ttl_ms, out};
+    return pg_write((struct pg *)s, do_change, &a, err);
+}
+
+static int pg_lease_get(struct store *s, const char *name, struct lease *out, struct ferr *err)
+{
+    struct pg *pg = (struct pg *)s;
+    struct pg_conn *c = pg_reader_get(pg, err);
+    int found = 0;
+    if (!c)
+        return -1;
+    int rc = read_lease(c, read_sql, name, out, &found, err);
+    pg_reader_put(pg, c);
+    if (!rc && !found)
+        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "No lease named '%.256s'", name);
+    return rc;
+}
+
+const struct store_lease_ops pg_leases = {
+    .change = pg_lease_change,
+    .get = pg_lease_get,
+};
