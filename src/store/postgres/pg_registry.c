@@ -24,12 +24,16 @@
  * check before it.
  *
  * Reads. Where the SQLite file runs statements per model or per version,
- * this file reads a whole set at once (ids bound as arrays; unnest ...
+ * this file reads a whole set at once (ids bound as arrays, unnest ...
  * WITH ORDINALITY keeps a page's order; tags and aliases in one UNION), so
  * a page of 10,000 versions costs four round trips to the database, not
- * 30,000, and a version with its tags and aliases two. A search runs in
- * one REPEATABLE READ, READ ONLY transaction, so the page's keys and rows
- * come from one snapshot while other replicas write. */
+ * 30,000, and a version with its tags and aliases two. Each element of an
+ * array is joined LATERAL to its rows, behind OFFSET 0 so that PostgreSQL
+ * cannot flatten it into a join it might hash: a prepared statement's one
+ * plan cannot know how many ids an array holds, and this way it is an
+ * index lookup per id, whatever the array and the table sizes. A search
+ * runs in one REPEATABLE READ, READ ONLY transaction, so the page's keys
+ * and rows come from one snapshot while other replicas write. */
 #include "store/postgres/pg_int.h"
 #include "store/errors.h"
 #include "store/postgres/dialect.h"
@@ -561,10 +565,11 @@ static void array_end(struct sbuf *sb)
     sbuf_addstr(sb, sb->len ? "}" : "{}");
 }
 
-#define VERSION_COLS                                                                               \
-    "m.name, v.version, v.creation_time, v.last_updated_time, v.description, v.user_id, "          \
+#define VERSION_VCOLS                                                                              \
+    "v.version, v.creation_time, v.last_updated_time, v.description, v.user_id, "                  \
     "v.current_stage, v.source, v.run_id, v.run_link, v.status, v.status_message, v.model, "       \
     "v.model_id, v.storage_location"
+#define VERSION_COLS "m.name, " VERSION_VCOLS
 
 /* Fills out from the VERSION_COLS of a row, which start at column k;
  * returns the model's id. */
@@ -616,14 +621,15 @@ static int version_extras(struct pg_conn *c, struct vref *refs, size_t n, int al
                           struct ferr *err)
 {
     static const char sql[] =
-        "SELECT 0, t.model, t.version, t.key, t.value "
+        "SELECT 0, k.model, k.version, t.key, t.value "
         "FROM unnest($1::bigint[], $2::bigint[]) AS k(model, version) "
-        "JOIN model_version_tags t ON t.model = k.model AND t.version = k.version "
-        "UNION ALL "
-        "SELECT 1, a.model, a.version, a.alias, '' "
+        "CROSS JOIN LATERAL (SELECT key, value FROM model_version_tags "
+        "WHERE model = k.model AND version = k.version OFFSET 0) t "
+        "UNION ALL SELECT 1, k.model, k.version, a.alias, '' "
         "FROM unnest($1::bigint[], $2::bigint[]) AS k(model, version) "
-        "JOIN registered_model_aliases a ON a.model = k.model AND a.version = k.version "
-        "WHERE $3::int = 1 ORDER BY 1, 2, 3, 4";
+        "CROSS JOIN LATERAL (SELECT alias FROM registered_model_aliases "
+        "WHERE model = k.model AND version = k.version AND $3::int = 1 OFFSET 0) a "
+        "ORDER BY 1, 2, 3, 4";
     if (!n)
         return 0;
     qsort(refs, n, sizeof(*refs), vref_cmp);
@@ -680,16 +686,16 @@ static int read_versions(struct pg_conn *c, const PGresult *r, struct model_vers
 /* MLflow's latest versions: the newest of each stage asked for, stages in
  * the order their first version came (MLflow walks the versions in order
  * and keeps a dict by stage). $1: the models' ids, $2: the stages. Ordered
- * by model, then stage as said; VERSION_COLS from column 0. One pass over
- * the models' versions (by the primary key's model prefix): grouping and
- * joining the newest back to model_versions instead lets a generic plan
- * hash the whole table. */
+ * by model, then stage as said; VERSION_COLS from column 0. Per model one
+ * pass over its versions (the primary key's model prefix) and a name
+ * looked up per row returned. */
 static const char latest_sql[] =
-    "SELECT s.* FROM (SELECT DISTINCT ON (v.model, v.current_stage) " VERSION_COLS
-    ", min(v.version) OVER (PARTITION BY v.model, v.current_stage) AS first "
-    "FROM model_versions v JOIN registered_models m ON m.id = v.model "
-    "WHERE v.model = ANY($1::bigint[]) AND v.current_stage = ANY($2::text[]) "
-    "ORDER BY v.model, v.current_stage, v.version DESC) s ORDER BY s.model, s.first";
+    "SELECT (SELECT m.name FROM registered_models m WHERE m.id = v.model), " VERSION_VCOLS
+    " FROM unnest($1::bigint[]) AS k(id) CROSS JOIN LATERAL ("
+    "SELECT DISTINCT ON (current_stage) *, "
+    "min(version) OVER (PARTITION BY current_stage) AS first FROM model_versions "
+    "WHERE model = k.id AND current_stage = ANY($2::text[]) "
+    "ORDER BY current_stage, version DESC OFFSET 0) v ORDER BY v.model, v.first";
 static const char all_stages[] =
     "{\"" STAGE_NONE "\",\"" STAGE_STAGING "\",\"" STAGE_PRODUCTION "\",\"" STAGE_ARCHIVED "\"}";
 
@@ -759,9 +765,12 @@ static int read_models(struct pg_conn *c, const PGresult *r, struct registered_m
                        struct ferr *err)
 {
     static const char extras[] =
-        "SELECT 0, model, key, value FROM registered_model_tags WHERE model = ANY($1::bigint[]) "
-        "UNION ALL SELECT 1, model, alias, version::text FROM registered_model_aliases "
-        "WHERE model = ANY($1::bigint[]) ORDER BY 1, 2, 3";
+        "SELECT 0, k.id, t.key, t.value FROM unnest($1::bigint[]) AS k(id) "
+        "CROSS JOIN LATERAL (SELECT key, value FROM registered_model_tags "
+        "WHERE model = k.id OFFSET 0) t "
+        "UNION ALL SELECT 1, k.id, a.alias, a.version::text FROM unnest($1::bigint[]) AS k(id) "
+        "CROSS JOIN LATERAL (SELECT alias, version FROM registered_model_aliases "
+        "WHERE model = k.id OFFSET 0) a ORDER BY 1, 2, 3";
     size_t first = out->n, n = (size_t)PQntuples(r), nv = 0, valloc = 0;
     struct mref *refs = xcalloc(n ? n : 1, sizeof(*refs));
     struct vref *vrefs = NULL;
@@ -1016,9 +1025,9 @@ static int pg_search_registered_models(struct store *s, const struct registry_se
                                        struct ferr *err)
 {
     /* The page's models in the search's order (k.ord), in one statement. */
-    static const char sql[] = "SELECT " MODEL_COLS " FROM unnest($1::bigint[]) "
-                              "WITH ORDINALITY AS k(id, ord) "
-                              "JOIN registered_models m ON m.id = k.id ORDER BY k.ord";
+    static const char sql[] = "SELECT m.* FROM unnest($1::bigint[]) WITH ORDINALITY AS k(id, ord) "
+                              "CROSS JOIN LATERAL (SELECT " MODEL_COLS " FROM registered_models m "
+                              "WHERE m.id = k.id OFFSET 0) m ORDER BY k.ord";
     struct pg *pg = (struct pg *)s;
     struct kv_list keys = {0};
     struct sbuf ids = SBUF_INIT;
@@ -1051,10 +1060,10 @@ static int pg_search_model_versions(struct store *s, const struct registry_searc
 {
     /* The page's versions in the search's order (k.ord), in one statement. */
     static const char sql[] =
-        "SELECT " VERSION_COLS " FROM unnest($1::text[], $2::bigint[]) "
-        "WITH ORDINALITY AS k(name, version, ord) "
-        "JOIN registered_models m ON m.name = k.name "
-        "JOIN model_versions v ON v.model = m.id AND v.version = k.version ORDER BY k.ord";
+        "SELECT x.* FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(name, version, ord) "
+        "CROSS JOIN LATERAL (SELECT " VERSION_COLS " FROM registered_models m "
+        "JOIN model_versions v ON v.model = m.id "
+        "WHERE m.name = k.name AND v.version = k.version OFFSET 0) x ORDER BY k.ord";
     struct pg *pg = (struct pg *)s;
     struct kv_list keys = {0};
     struct sbuf names = SBUF_INIT, versions = SBUF_INIT;

@@ -1,123 +1,33 @@
 /* SPDX-License-Identifier: MIT
- * The model registry (store/registry.h) on both backends, and replicas on
- * PostgreSQL. The reads check runs on a SQLite file and, when
- * FERRY_TEST_PG_URI names a PostgreSQL server (tests/pg/cluster start
- * prints one), on a fresh database of it, so the two backends give the same
- * answers (tags and aliases in key order, latest versions in the order
- * their stage first came, pages, the audit trail). Without the variable
- * the PostgreSQL tests print a note and pass.
+ * The model registry (store/registry.h) on the store under test, and
+ * replicas on PostgreSQL. The reads check (STORE_TEST: on SQLite, and on
+ * PostgreSQL with FERRY_TEST_STORE=postgres) holds both backends to the
+ * same answers: tags and aliases in key order, latest versions in the
+ * order their stage first came, pages, errors, the audit trail.
  *
- * Replicas (PostgreSQL only): two store handles on one database, standing
- * for two ferry servers, with threads in each, create versions of one model
- * at once (the numbers must be exactly 1..N), move one alias (each event's
- * old version must be the previous event's new one) and transition versions
- * to Production with archive_existing (one must be left in Production). */
+ * Replicas (PG_TEST): two store handles on one database, standing for two
+ * ferry servers, with threads in each, create versions of one model at
+ * once (the numbers must be exactly 1..N), move one alias (each event's
+ * old version must be the previous event's new one) and transition
+ * versions to Production with archive_existing (one must be left there). */
 #include "../test.h"
 #include "base/sbuf.h"
 #include "store/registry.h"
 #include "store/store.h"
 
-#include <libpq-fe.h>
 #include <pthread.h>
 #include <string.h>
-#include <unistd.h>
 
-/* ---------- stores of either backend ---------- */
-
-struct tstore {
-    struct store *s;
-    char *db;  /* PostgreSQL: the database made for the test, dropped after */
-    char *uri; /* PostgreSQL: its URI */
-};
-
-static struct tstore open_sqlite(void)
-{
-    struct sbuf path = SBUF_INIT;
-    sbuf_addf(&path, "%s/registry.db", test_tmpdir());
-    struct store_opts o = STORE_OPTS_INIT;
-    o.default_artifact_root = "/artifacts";
-    o.group_commit = 1;
-    struct tstore t = {NULL, NULL, NULL};
-    struct ferr err = FERR_INIT;
-    ASSERT_OK(store_open(path.buf, &o, &t.s, &err), &err);
-    sbuf_release(&path);
-    return t;
-}
-
-/* Runs sql on the server FERRY_TEST_PG_URI names (its own database). */
-static void pg_admin(const char *sql)
-{
-    PGconn *c = PQconnectdb(getenv("FERRY_TEST_PG_URI"));
-    if (PQstatus(c) != CONNECTION_OK)
-        FAIL_AT("cannot connect to FERRY_TEST_PG_URI: %s", PQerrorMessage(c));
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        FAIL_AT("%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-    PQfinish(c);
-}
-
-/* The URI of database db on the server of base (its path replaced). */
-static char *uri_with_db(const char *base, const char *db)
-{
-    const char *host = strstr(base, "://");
-    host = host ? host + 3 : base;
-    size_t n = strcspn(host, "/?");
-    struct sbuf sb = SBUF_INIT;
-    sbuf_add(&sb, base, (size_t)(host - base) + n);
-    sbuf_addf(&sb, "/%s", db);
-    return sbuf_detach(&sb, NULL);
-}
-
-/* A fresh database of FERRY_TEST_PG_URI's server and a store on it; .s
- * NULL (and a note printed) when the variable is unset. */
-static struct tstore open_pg(void)
-{
-    struct tstore t = {NULL, NULL, NULL};
-    const char *base = getenv("FERRY_TEST_PG_URI");
-    if (!base || !*base) {
-        printf("    (skipped: FERRY_TEST_PG_URI is not set)\n");
-        return t;
-    }
-    static int seq;
-    struct sbuf name = SBUF_INIT, sql = SBUF_INIT;
-    sbuf_addf(&name, "ferry_unit_registry_%ld_%d", (long)getpid(), seq++);
-    sbuf_addf(&sql, "CREATE DATABASE %s", name.buf);
-    pg_admin(sql.buf);
-    t.db = sbuf_detach(&name, NULL);
-    t.uri = uri_with_db(base, t.db);
-    struct store_opts o = STORE_OPTS_INIT;
-    o.default_artifact_root = "/artifacts";
-    o.group_commit = 1;
-    struct ferr err = FERR_INIT;
-    ASSERT_OK(store_open(t.uri, &o, &t.s, &err), &err);
-    sbuf_release(&sql);
-    return t;
-}
-
-/* Another store on t's database: a second replica (group_commit as given). */
-static struct store *open_replica(const struct tstore *t, int group_commit)
+/* A store on uri's database, grouping its commits or not. */
+static struct store *open_uri(const char *uri, int group_commit)
 {
     struct store_opts o = STORE_OPTS_INIT;
     o.default_artifact_root = "/artifacts";
     o.group_commit = group_commit;
     struct store *s = NULL;
     struct ferr err = FERR_INIT;
-    ASSERT_OK(store_open(t->uri, &o, &s, &err), &err);
+    ASSERT_OK(store_open(uri, &o, &s, &err), &err);
     return s;
-}
-
-static void tstore_close(struct tstore *t)
-{
-    store_close(t->s);
-    if (t->db) {
-        struct sbuf sql = SBUF_INIT;
-        sbuf_addf(&sql, "DROP DATABASE %s WITH (FORCE)", t->db);
-        pg_admin(sql.buf);
-        sbuf_release(&sql);
-    }
-    free(t->db);
-    free(t->uri);
 }
 
 /* ---------- writes ---------- */
@@ -387,20 +297,13 @@ static void check_reads(struct store *s)
     registry_event_list_release(&ev);
 }
 
-TEST(registry_reads_sqlite)
+STORE_TEST(registry_reads_writes_and_errors)
 {
-    struct tstore t = open_sqlite();
-    check_reads(t.s);
-    tstore_close(&t);
-}
-
-TEST(registry_reads_pg)
-{
-    struct tstore t = open_pg();
-    if (!t.s)
-        return;
-    check_reads(t.s);
-    tstore_close(&t);
+    char *uri = test_store_uri("registry");
+    struct store *s = open_uri(uri, 1);
+    check_reads(s);
+    store_close(s);
+    free(uri);
 }
 
 /* ---------- replicas ---------- */
@@ -454,17 +357,15 @@ static int cmp_i64(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-TEST(registry_replicas_number_versions_gap_free_pg)
+PG_TEST(pg_registry_replicas_number_versions_gap_free)
 {
-    struct tstore t = open_pg();
-    if (!t.s)
-        return;
+    char *uri = test_store_uri("numbers");
     /* one replica groups its commits, the other writes one at a time */
-    struct store *b = open_replica(&t, 0);
-    create_model(t.s, "race", NULL);
+    struct store *a = open_uri(uri, 1), *b = open_uri(uri, 0);
+    create_model(a, "race", NULL);
     static struct task tasks[2 * THREADS];
     memset(tasks, 0, sizeof(tasks));
-    run_tasks(t.s, b, create_versions, tasks);
+    run_tasks(a, b, create_versions, tasks);
     enum { N = 2 * THREADS * PER_TASK };
     int64_t all[N];
     size_t n = 0;
@@ -492,11 +393,12 @@ TEST(registry_replicas_number_versions_gap_free_pg)
     ASSERT_OK(create_version(b, "race", &next, &err), &err);
     ASSERT_INT_EQ(next, N + 1);
     struct registry_event_list ev = {0};
-    ASSERT_OK(store_registry_events(t.s, "race", &ev, &err), &err);
+    ASSERT_OK(store_registry_events(a, "race", &ev, &err), &err);
     ASSERT_INT_EQ(ev.n, N + 2); /* create_model and every version */
     registry_event_list_release(&ev);
+    store_close(a);
     store_close(b);
-    tstore_close(&t);
+    free(uri);
 }
 
 static void *move_alias(void *arg)
@@ -519,23 +421,21 @@ static void *promote(void *arg)
     return NULL;
 }
 
-TEST(registry_replicas_serialise_aliases_and_stages_pg)
+PG_TEST(pg_registry_replicas_serialise_aliases_and_stages)
 {
-    struct tstore t = open_pg();
-    if (!t.s)
-        return;
-    struct store *b = open_replica(&t, 1);
+    char *uri = test_store_uri("serialise");
+    struct store *a = open_uri(uri, 1), *b = open_uri(uri, 1);
     struct ferr err = FERR_INIT;
-    create_model(t.s, "race", NULL);
+    create_model(a, "race", NULL);
     for (int i = 0; i < 2 * THREADS; i++) {
         int64_t v;
-        ASSERT_OK(create_version(t.s, "race", &v, &err), &err);
+        ASSERT_OK(create_version(a, "race", &v, &err), &err);
     }
     static struct task tasks[2 * THREADS];
     memset(tasks, 0, sizeof(tasks));
     for (int i = 0; i < 2 * THREADS; i++)
         tasks[i].other = i + 1;
-    run_tasks(t.s, b, move_alias, tasks);
+    run_tasks(a, b, move_alias, tasks);
     /* each move's event names the version the previous move set */
     struct registry_event_list ev = {0};
     ASSERT_OK(store_registry_events(b, "race", &ev, &err), &err);
@@ -558,7 +458,7 @@ TEST(registry_replicas_serialise_aliases_and_stages_pg)
     registry_event_list_release(&ev);
     struct model_version v;
     memset(&v, 0, sizeof(v));
-    ASSERT_OK(store_get_version_by_alias(t.s, "race", "champ", &v, &err), &err);
+    ASSERT_OK(store_get_version_by_alias(a, "race", "champ", &v, &err), &err);
     ASSERT_INT_EQ(v.version, prev);
     model_version_release(&v);
 
@@ -566,7 +466,7 @@ TEST(registry_replicas_serialise_aliases_and_stages_pg)
     memset(tasks, 0, sizeof(tasks));
     for (int i = 0; i < 2 * THREADS; i++)
         tasks[i].other = i + 1;
-    run_tasks(t.s, b, promote, tasks);
+    run_tasks(a, b, promote, tasks);
     struct model_version_list l = {0};
     const char *prod[] = {"Production"};
     struct registry_search q = {0};
@@ -575,10 +475,11 @@ TEST(registry_replicas_serialise_aliases_and_stages_pg)
     ASSERT_INT_EQ(l.n, 1);
     int64_t winner = l.v[0].version;
     model_version_list_release(&l);
-    ASSERT_OK(store_get_latest_versions(t.s, "race", prod, 1, &l, &err), &err);
+    ASSERT_OK(store_get_latest_versions(a, "race", prod, 1, &l, &err), &err);
     ASSERT_INT_EQ(l.n, 1);
     ASSERT_INT_EQ(l.v[0].version, winner);
     model_version_list_release(&l);
+    store_close(a);
     store_close(b);
-    tstore_close(&t);
+    free(uri);
 }
