@@ -8,8 +8,10 @@
  * Replicas (PG_TEST): two store handles on one database, standing for two
  * ferry servers, with threads in each, create versions of one model at
  * once (the numbers must be exactly 1..N), move one alias (each event's
- * old version must be the previous event's new one) and transition
- * versions to Production with archive_existing (one must be left there). */
+ * old version must be the previous event's new one), transition versions
+ * to Production with archive_existing (one must be left there), and number
+ * two models in opposite orders (grouped commits then deadlock, and must
+ * be written again rather than fail). */
 #include "../test.h"
 #include "base/sbuf.h"
 #include "store/registry.h"
@@ -479,6 +481,46 @@ PG_TEST(pg_registry_replicas_serialise_aliases_and_stages)
     ASSERT_INT_EQ(l.n, 1);
     ASSERT_INT_EQ(l.v[0].version, winner);
     model_version_list_release(&l);
+    store_close(a);
+    store_close(b);
+    free(uri);
+}
+
+/* Each thread numbers versions of two models, half of them in the other
+ * order: grouped commits of two replicas then lock the two models' rows in
+ * opposite orders, and the deadlocks PostgreSQL breaks must be written
+ * again, not fail. */
+static void *create_crossed(void *arg)
+{
+    struct task *t = arg;
+    struct ferr err = FERR_INIT;
+    const char *first = t->other % 2 ? "cross-a" : "cross-b";
+    const char *second = t->other % 2 ? "cross-b" : "cross-a";
+    for (int i = 0; i < PER_TASK && !t->failed; i++) {
+        int64_t v;
+        if (create_version(t->s, first, &t->got[i], &err) || create_version(t->s, second, &v, &err))
+            task_fail(t, &err);
+    }
+    return NULL;
+}
+
+PG_TEST(pg_registry_replicas_crossing_two_models)
+{
+    char *uri = test_store_uri("cross");
+    struct store *a = open_uri(uri, 1), *b = open_uri(uri, 1);
+    create_model(a, "cross-a", NULL);
+    create_model(a, "cross-b", NULL);
+    static struct task tasks[2 * THREADS];
+    memset(tasks, 0, sizeof(tasks));
+    for (int i = 0; i < 2 * THREADS; i++)
+        tasks[i].other = i / 2; /* both replicas have threads of each order */
+    run_tasks(a, b, create_crossed, tasks);
+    struct ferr err = FERR_INIT;
+    for (int m = 0; m < 2; m++) {
+        int64_t next;
+        ASSERT_OK(create_version(b, m ? "cross-b" : "cross-a", &next, &err), &err);
+        ASSERT_INT_EQ(next, 2 * THREADS * PER_TASK + 1);
+    }
     store_close(a);
     store_close(b);
     free(uri);
