@@ -755,7 +755,7 @@ static struct registered_model *mref_find(const struct mref *refs, size_t n, int
     return hit ? hit->m : NULL;
 }
 
-/* MODEL_COLS rows, in the order wanted. */
+/* A model's columns, as read_models reads them (the id first). */
 #define MODEL_COLS "m.id, m.name, m.creation_time, m.last_updated_time, m.description"
 
 /* Appends the models r selected (MODEL_COLS, in its order) to out, each
