@@ -496,7 +496,8 @@ static int put_tags(struct pg_conn *c, int64_t run, struct tag_batch *t, struct 
         "WITH ORDINALITY AS u(k, v, o) ORDER BY k, o DESC), "
         "t AS (INSERT INTO tags (run, key, value) SELECT $1::bigint, k, v FROM u "
         "ON CONFLICT (run, key) DO UPDATE SET value = excluded.value) "
-        "UPDATE runs SET name = u.v FROM u WHERE runs.id = $1::bigint AND u.k = '" TAG_RUN_NAME "'";
+        "UPDATE runs SET name = u.v FROM u WHERE runs.id = $1::bigint AND u.k = '" TAG_RUN_NAME
+        "' AND runs.name <> u.v";
     if (!t->keys.len)
         return 0;
     struct pg_args a = PG_ARGS_INIT;
@@ -721,9 +722,9 @@ struct batch {
  * keys inserted, the count of them returned, so the caller compares values
  * only when some key was there already. Tags: as pg_set_run_tag on each in
  * turn, a key given twice keeps its last value and an mlflow.runName renames
- * the run. Keys are written in key order, so two replicas writing one run
- * lock its rows in the same order. The result: the run's id and lifecycle
- * (no row: no such run) and the number of params inserted. */
+ * the run (a name unchanged is not written again). Keys are written in key order, so two replicas
+ * writing one run lock its rows in the same order. The result: the run's id and lifecycle (no row:
+ * no such run) and the number of params inserted. */
 #define BATCH_POINTS                                                                               \
     "WITH r AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = $1), "                       \
     "a AS (SELECT id FROM r WHERE lifecycle_stage = 'active'), "                                   \
@@ -750,7 +751,7 @@ static const char batch_sql[] =
                  "t AS (INSERT INTO tags (run, key, value) SELECT a.id, tu.k, tu.v FROM a, tu "
                  "ON CONFLICT (run, key) DO UPDATE SET value = excluded.value), "
                  "n AS (UPDATE runs SET name = tu.v FROM a, tu WHERE runs.id = a.id "
-                 "AND tu.k = '" TAG_RUN_NAME "') "
+                 "AND tu.k = '" TAG_RUN_NAME "' AND runs.name <> tu.v) "
                  "SELECT id, lifecycle_stage, (SELECT count(*) FROM p) FROM r";
 
 /* Params are immutable: a key logged already with another value is the
