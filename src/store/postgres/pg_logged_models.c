@@ -7,9 +7,10 @@
  * the metrics a run logs on a model.
  *
  * Replicas: where SQLite's single writer made a read-then-write safe, the
- * row read is locked FOR KEY SHARE, so that an experiment purged by another
- * replica in between cannot turn the insert of a child row into a foreign
- * key failure: the purge waits, or the lookup no longer finds the row.
+ * row read is locked, at least FOR KEY SHARE, so that an experiment purged
+ * by another replica in between cannot turn the insert of a child row into
+ * a foreign key failure: the purge waits, or the lookup no longer finds the
+ * row. Writes to a model's own rows lock it FOR NO KEY UPDATE (below).
  * Reads of many models (a search page) load every model of the page with
  * one query per table (id = ANY(...)), not one per model, inside one
  * REPEATABLE READ snapshot, so that the page is what one moment held, as a
@@ -44,8 +45,13 @@ static int not_found(const char *model_id, struct ferr *err)
 static const char lookup_sql[] =
     "SELECT id FROM logged_models WHERE model_id = $1 AND lifecycle_stage = 'active'";
 /* In a write: the row stays until the transaction ends (see the top). */
+static const char lookup_share_sql[] = "SELECT id FROM logged_models WHERE model_id = $1 AND "
+                                       "lifecycle_stage = 'active' FOR KEY SHARE";
+/* A write to the model itself (status, tags, params) locks its row first,
+ * so that such writes of two replicas wait for each other rather than each
+ * holding a tag or param row the other wants: a deadlock. */
 static const char lookup_lock_sql[] = "SELECT id FROM logged_models WHERE model_id = $1 AND "
-                                      "lifecycle_stage = 'active' FOR KEY SHARE";
+                                      "lifecycle_stage = 'active' FOR NO KEY UPDATE";
 
 static int lookup(struct pg_conn *c, const char *sql, const char *model_id, int64_t *id,
                   struct ferr *err)
@@ -63,10 +69,12 @@ static int lookup(struct pg_conn *c, const char *sql, const char *model_id, int6
     return found ? 0 : not_found(model_id, err);
 }
 
-/* The writers' lookup (pg_int.h): it locks the row, see the top. */
+/* The lookup of writes that add metric points to the model (pg_int.h): a
+ * shared lock, so runs logging to one model at once do not wait for each
+ * other (their points are rows of their own). */
 int pg_logged_model_lookup(struct pg_conn *c, const char *model_id, int64_t *id, struct ferr *err)
 {
-    return lookup(c, lookup_lock_sql, model_id, id, err);
+    return lookup(c, lookup_share_sql, model_id, id, err);
 }
 
 /* Runs a statement of (model, key, value) for each pair. */
@@ -394,7 +402,7 @@ static int do_update(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *e
     int64_t id, now = ftime_now_ms();
     PGresult *r;
     int rc;
-    if (pg_logged_model_lookup(c, a->model_id, &id, err))
+    if (lookup(c, lookup_lock_sql, a->model_id, &id, err))
         return -1;
     switch (a->action) {
     case 0:

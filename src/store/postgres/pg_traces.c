@@ -6,11 +6,14 @@
  *
  * Replicas: where SQLite's single writer made a read-then-write safe, the
  * row read is locked: the experiment a trace goes into FOR KEY SHARE (a
- * purge waits for the new trace), the trace being ended FOR NO KEY UPDATE
- * (its start cannot change under the end), the trace being tagged FOR KEY
- * SHARE (a delete waits for the tag). A search page loads its traces with
- * one query per table (id = ANY(...)), inside one REPEATABLE READ snapshot,
- * so that a trace deleted meanwhile cannot tear the page. */
+ * purge waits for the new trace); the trace being ended or tagged FOR NO
+ * KEY UPDATE, before anything else of it is written (its start cannot
+ * change under its end, a delete waits for the tag, and two replicas
+ * writing one trace's tags wait for each other rather than each holding a
+ * tag the other wants: a deadlock; the upsert of a logged trace takes the
+ * same lock first). A search page loads its traces with one query per
+ * table (id = ANY(...)), inside one REPEATABLE READ snapshot, so that a
+ * trace deleted meanwhile cannot tear the page. */
 #include "store/postgres/pg_int.h"
 #include "store/errors.h"
 #include "store/postgres/dialect.h"
@@ -33,10 +36,11 @@ static const char md_upsert[] =
     "ON CONFLICT (trace, key) DO UPDATE SET value = excluded.value";
 
 static const char lookup_sql[] = "SELECT id, timestamp_ms FROM traces WHERE request_id = $1";
-static const char lookup_end_sql[] =
+/* In a write: every write to a trace locks its row first, in one mode, so
+ * that writes to one trace wait for each other instead of deadlocking over
+ * its tags (see the top). */
+static const char lookup_lock_sql[] =
     "SELECT id, timestamp_ms FROM traces WHERE request_id = $1 FOR NO KEY UPDATE";
-static const char lookup_tag_sql[] =
-    "SELECT id, timestamp_ms FROM traces WHERE request_id = $1 FOR KEY SHARE";
 
 /* The internal id and the start of request_id's trace (sql: one of the
  * lookups above). */
@@ -319,7 +323,7 @@ static int do_end(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
     static const char sql[] = "UPDATE traces SET execution_time_ms = $1, status = $2 WHERE id = $3";
     struct end_arg *a = arg;
     int64_t start;
-    if (trace_lookup(c, lookup_end_sql, a->request_id, &a->id, &start, err))
+    if (trace_lookup(c, lookup_lock_sql, a->request_id, &a->id, &start, err))
         return -1;
     if (a->end_ms < start)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
@@ -503,7 +507,7 @@ static int do_set_tag(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *
     static const char del[] = "DELETE FROM trace_tags WHERE trace = $1 AND key = $2";
     struct tag_arg *a = arg;
     int64_t id;
-    if (trace_lookup(c, lookup_tag_sql, a->request_id, &id, NULL, err))
+    if (trace_lookup(c, lookup_lock_sql, a->request_id, &id, NULL, err))
         return -1;
     if (a->value)
         return put_kv(c, tag_upsert, id, a->key, a->value, err);
