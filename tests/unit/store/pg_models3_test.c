@@ -14,9 +14,11 @@
 
 #include <libpq-fe.h>
 #include <math.h>
+#include <pthread.h>
 #include <unistd.h>
 
 static struct store *st;
+static char *st_uri; /* the database of st, for a second replica */
 
 /* A fresh database's URI, or NULL when FERRY_TEST_PG is not set. */
 static char *fresh_database(void)
@@ -52,6 +54,7 @@ static int open_store(void)
         return 0;
     struct store_opts o = {"/art", 0};
     ASSERT_OK(store_open(uri, &o, &st, &err), &err);
+    st_uri = uri;
     if (store_create_experiment(st, "one", NULL, NULL, NULL, &err) &&
         err.code == FERR_NOT_IMPLEMENTED) { /* TEMPORARY until tracking lands */
         PGconn *conn = PQconnectdb(uri);
@@ -62,10 +65,8 @@ static int open_store(void)
         ASSERT(PQresultStatus(r) == PGRES_COMMAND_OK);
         PQclear(r);
         PQfinish(conn);
-        free(uri);
         return 1;
     }
-    free(uri);
     ASSERT_OK(store_create_experiment(st, "gone", NULL, NULL, NULL, &err), &err);
     ASSERT_OK(store_delete_experiment(st, "2", &err), &err);
     return 1;
@@ -495,5 +496,138 @@ TEST(pg_logged_models_search)
     free(a);
     free(b);
     free(c);
+    store_close(st);
+}
+
+/* ---------- replicas ---------- */
+
+struct racer {
+    struct store *s;
+    const char *model_id, *trace_id;
+    char value[8];
+    int rc;
+    struct ferr err;
+};
+
+static void *race(void *arg)
+{
+    struct racer *r = arg;
+    struct kv_list kv = {0};
+    kv_list_add(&kv, "p", r->value);
+    r->rc = store_log_logged_model_params(r->s, r->model_id, &kv, &r->err);
+    kv_list_release(&kv);
+    kv_list_add(&kv, "t", r->value);
+    if (store_set_logged_model_tags(r->s, r->model_id, &kv, &r->err) ||
+        store_set_trace_tag(r->s, r->trace_id, "t", r->value, &r->err) ||
+        store_end_trace(r->s, r->trace_id, 50, TRACE_OK, &kv, &kv, NULL, &r->err))
+        r->rc = 2;
+    kv_list_release(&kv);
+    return NULL;
+}
+
+/* Two servers on one database log the same param of one model at once,
+ * with two values: one value wins, the other is refused as SQLite refuses
+ * it, and nothing fails otherwise (their writes to one model or trace wait
+ * for each other; a deadlock between two groups is written again). */
+TEST(pg_models3_replicas_race)
+{
+    struct ferr err = FERR_INIT;
+    struct store *one = NULL, *other = NULL;
+    enum { N = 16 };
+    if (!open_store())
+        return;
+    struct store_opts o = {"/art", 1}; /* grouped writes, as servers write */
+    ASSERT_OK(store_open(st_uri, &o, &one, &err), &err);
+    ASSERT_OK(store_open(st_uri, &o, &other, &err), &err);
+    char *model = create_model("1", "m", NULL), *trace = start(10, "t");
+    struct racer r[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        memset(&r[i], 0, sizeof(r[i]));
+        r[i].s = i % 2 ? other : one;
+        r[i].model_id = model;
+        r[i].trace_id = trace;
+        snprintf(r[i].value, sizeof(r[i].value), "%d", i % 2);
+        pthread_create(&th[i], NULL, race, &r[i]);
+    }
+    int won[2] = {0, 0};
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        if (r[i].rc == 2)
+            FAIL_AT("racer %d: %s: %s", i, ferr_code_name(r[i].err.code), r[i].err.msg);
+        if (r[i].rc)
+            ASSERT_INT_EQ(r[i].err.code, FERR_INVALID_PARAMETER_VALUE);
+        else
+            won[i % 2]++;
+    }
+    ASSERT((won[0] == N / 2 && !won[1]) || (won[1] == N / 2 && !won[0]));
+    struct logged_model m = {0};
+    ASSERT_OK(store_get_logged_model(other, model, &m, &err), &err);
+    ASSERT_STR_EQ(kv_list_get(&m.params, "p"), won[0] ? "0" : "1");
+    logged_model_release(&m);
+    free(model);
+    free(trace);
+    store_close(one);
+    store_close(other);
+    store_close(st);
+}
+
+struct crosser {
+    struct store *s;
+    const char *model_id, *trace_id;
+    int reversed;
+    struct ferr err;
+    int rc;
+};
+
+static void *cross(void *arg)
+{
+    struct crosser *x = arg;
+    struct kv_list kv = {0};
+    kv_list_add(&kv, "t", "v");
+    for (int i = 0; i < 6 && !x->rc; i++) {
+        for (int k = 0; k < 2 && !x->rc; k++) {
+            if (k == x->reversed)
+                x->rc = store_set_logged_model_tags(x->s, x->model_id, &kv, &x->err);
+            else
+                x->rc = store_set_trace_tag(x->s, x->trace_id, "t", "v", &x->err);
+        }
+    }
+    kv_list_release(&kv);
+    return NULL;
+}
+
+/* Two servers' groups each write a model and a trace, in both orders: a
+ * group that loses a deadlock is written again, whole. */
+TEST(pg_models3_replicas_cross)
+{
+    struct ferr err = FERR_INIT;
+    struct store *one = NULL, *other = NULL;
+    enum { N = 16 };
+    if (!open_store())
+        return;
+    struct store_opts o = {"/art", 1};
+    ASSERT_OK(store_open(st_uri, &o, &one, &err), &err);
+    ASSERT_OK(store_open(st_uri, &o, &other, &err), &err);
+    char *model = create_model("1", "m", NULL), *trace = start(10, "t");
+    struct crosser x[N];
+    pthread_t th[N];
+    for (int i = 0; i < N; i++) {
+        memset(&x[i], 0, sizeof(x[i]));
+        x[i].s = i % 2 ? other : one;
+        x[i].model_id = model;
+        x[i].trace_id = trace;
+        x[i].reversed = (i / 2) % 2;
+        pthread_create(&th[i], NULL, cross, &x[i]);
+    }
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        if (x[i].rc)
+            FAIL_AT("crosser %d: %s: %s", i, ferr_code_name(x[i].err.code), x[i].err.msg);
+    }
+    free(model);
+    free(trace);
+    store_close(one);
+    store_close(other);
     store_close(st);
 }
