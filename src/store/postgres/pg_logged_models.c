@@ -31,11 +31,6 @@
 
 #include "base/banned.h"
 
-/* pg_runs.c records a run's model inputs and outputs (the runs' table); this
- * area's table answers for it, as SQLite's does. */
-int pg_log_model_refs(struct store *s, const char *run_id, int outputs,
-                      const struct model_ref_list *models, struct ferr *err);
-
 static int not_found(const char *model_id, struct ferr *err)
 {
     return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "Logged model with ID '%.200s' not found.",
@@ -561,5 +556,5 @@ const struct store_logged_model_ops pg_logged_models = {
     .tags = pg_lm_tags,
     .log_params = pg_lm_log_params,
     .search = pg_lm_search,
-    .log_refs = pg_log_model_refs,
+    .log_refs = pg_log_model_refs, /* pg_runs.c's, as SQLite's */
 };
