@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: MIT
- * Traces and logged models through the real PostgreSQL store: the SQLite
- * suite's cases (traces_test.c) again, and the logged-model ops, each test
- * on a fresh database of the throwaway cluster FERRY_TEST_PG names (its
- * base URI, as `tests/pg/cluster start` prints it). Without it the tests
- * pass without running: PostgreSQL is not everywhere the unit tests run. */
+ * Logged models and traces through the real store, on both backends
+ * (STORE_TEST; the store on PostgreSQL with FERRY_TEST_STORE=postgres):
+ * what a model holds after each call (its metrics logged with a run's),
+ * what searches find and in what order, page after page, and that refused
+ * calls change nothing; traces beyond traces_test.c (pages, tag order,
+ * deletes by ids named twice and by time). Then what only PostgreSQL has
+ * (PG_TEST): two stores on one database (two replicas) writing one model
+ * and one trace at once. */
 #include "../test.h"
 #include "base/sbuf.h"
-#include "base/xalloc.h"
 #include "store/logged_models.h"
-#include "store/postgres/pg_int.h"
 #include "store/store.h"
 #include "store/traces.h"
 
-#include <libpq-fe.h>
 #include <math.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -20,56 +20,16 @@
 static struct store *st;
 static char *st_uri; /* the database of st, for a second replica */
 
-/* A fresh database's URI, or NULL when FERRY_TEST_PG is not set. */
-static char *fresh_database(void)
-{
-    const char *base = getenv("FERRY_TEST_PG");
-    static int count;
-    if (!base || !*base) {
-        fprintf(stderr, "    skipped: FERRY_TEST_PG is not set\n");
-        return NULL;
-    }
-    struct sbuf name = SBUF_INIT, sql = SBUF_INIT, uri = SBUF_INIT;
-    sbuf_addf(&name, "unit_%ld_%d", (long)getpid(), ++count);
-    sbuf_addf(&sql, "CREATE DATABASE %s", name.buf);
-    PGconn *conn = PQconnectdb(base);
-    ASSERT(PQstatus(conn) == CONNECTION_OK);
-    PGresult *r = PQexec(conn, sql.buf);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        FAIL_AT("%s: %s", sql.buf, PQerrorMessage(conn));
-    PQclear(r);
-    PQfinish(conn);
-    sbuf_addf(&uri, "%s/%s", base, name.buf);
-    sbuf_release(&name);
-    sbuf_release(&sql);
-    return sbuf_detach(&uri, NULL);
-}
-
 /* Experiments 1 "one" (active) and 2 "gone" (deleted), as traces_test.c. */
-static int open_store(void)
+static void open_store(void)
 {
     struct ferr err = FERR_INIT;
-    char *uri = fresh_database();
-    if (!uri)
-        return 0;
     struct store_opts o = {"/art", 0};
-    ASSERT_OK(store_open(uri, &o, &st, &err), &err);
-    st_uri = uri;
-    if (store_create_experiment(st, "one", NULL, NULL, NULL, &err) &&
-        err.code == FERR_NOT_IMPLEMENTED) { /* TEMPORARY until tracking lands */
-        PGconn *conn = PQconnectdb(uri);
-        PGresult *r = PQexec(conn, "INSERT INTO experiments (experiment_id, name, "
-                                   "artifact_location, lifecycle_stage, creation_time, "
-                                   "last_update_time) VALUES (1, 'one', '/art/1', 'active', 1, 1),"
-                                   " (2, 'gone', '/art/2', 'deleted', 1, 1)");
-        ASSERT(PQresultStatus(r) == PGRES_COMMAND_OK);
-        PQclear(r);
-        PQfinish(conn);
-        return 1;
-    }
+    st_uri = test_store_uri("m");
+    ASSERT_OK(store_open(st_uri, &o, &st, &err), &err);
+    ASSERT_OK(store_create_experiment(st, "one", NULL, NULL, NULL, &err), &err);
     ASSERT_OK(store_create_experiment(st, "gone", NULL, NULL, NULL, &err), &err);
     ASSERT_OK(store_delete_experiment(st, "2", &err), &err);
-    return 1;
 }
 
 /* ---------- traces ---------- */
@@ -94,191 +54,65 @@ static const char *tag(const struct trace_info *t, const char *key)
     return kv_list_get(&t->tags, key);
 }
 
-TEST(pg_traces_start_end_get)
+/* Pages of a search, tags as sort keys (missing values last), a delete
+ * naming one trace twice and one that is not there, a delete by time, a tag
+ * set twice. */
+STORE_TEST(traces_pages_tag_order_and_deletes)
 {
     struct ferr err = FERR_INIT;
+    struct trace_info_list l = {0}, l2 = {0};
     struct trace_info t = {0};
-    if (!open_store())
-        return;
-    char *id = start(1000, "predict");
-    ASSERT_OK(store_get_trace_info(st, id, &t, &err), &err);
-    ASSERT_INT_EQ(t.status, TRACE_IN_PROGRESS);
-    ASSERT(t.execution_time_ms == TIME_NONE);
-    ASSERT_STR_EQ(t.experiment_id, "1");
-    struct sbuf want = SBUF_INIT;
-    sbuf_addf(&want, "/art/1/traces/%s/artifacts", id);
-    ASSERT_STR_EQ(tag(&t, TRACE_TAG_ARTIFACT_LOCATION), want.buf);
-    sbuf_release(&want);
-    trace_info_release(&t);
-
-    struct kv_list md = {0};
-    kv_list_add(&md, "mlflow.traceOutputs", "7");
-    ASSERT_FAILS(store_end_trace(st, id, 999, TRACE_OK, &md, NULL, &t, &err), &err,
-                 FERR_INVALID_PARAMETER_VALUE);
-    ASSERT_FAILS(store_end_trace(st, "nope", 2000, TRACE_OK, &md, NULL, &t, &err), &err,
-                 FERR_RESOURCE_DOES_NOT_EXIST);
-    ASSERT_OK(store_end_trace(st, id, 1250, TRACE_ERROR, &md, NULL, &t, &err), &err);
-    ASSERT_INT_EQ(t.execution_time_ms, 250);
-    ASSERT_INT_EQ(t.status, TRACE_ERROR);
-    ASSERT_STR_EQ(kv_list_get(&t.request_metadata, "mlflow.traceOutputs"), "7");
-    ASSERT_STR_EQ(tag(&t, TRACE_TAG_NAME), "predict");
-    kv_list_release(&md);
-    trace_info_release(&t);
-    free(id);
-    store_close(st);
-}
-
-TEST(pg_traces_start_needs_an_active_experiment)
-{
-    struct ferr err = FERR_INIT;
-    struct trace_info t = {0};
-    struct trace_info_list l = {0};
-    if (!open_store())
-        return;
-    ASSERT_FAILS(store_start_trace(st, "2", 1, NULL, NULL, &t, &err), &err,
-                 FERR_INVALID_PARAMETER_VALUE);
-    ASSERT_FAILS(store_start_trace(st, "9", 1, NULL, NULL, &t, &err), &err,
-                 FERR_RESOURCE_DOES_NOT_EXIST);
-    ASSERT_FAILS(store_start_trace(st, "x", 1, NULL, NULL, &t, &err), &err,
-                 FERR_INVALID_PARAMETER_VALUE);
-    const char *ids[] = {"1", "2", "9"};
-    struct trace_search q = {ids, 3, NULL, 100, NULL, 0, NULL};
-    ASSERT_OK(store_search_traces(st, &q, &l, &err), &err);
-    ASSERT_INT_EQ(l.n, 0);
-    trace_info_list_release(&l);
-    store_close(st);
-}
-
-TEST(pg_traces_log_v3_overwrites_and_merges)
-{
-    struct ferr err = FERR_INIT;
-    struct trace_info in = {0}, out = {0};
-    if (!open_store())
-        return;
-    char id[] = "tr-abc", bad_id[] = "../x", exp[] = "1", client[] = "c1";
-    in.request_id = id;
-    in.experiment_id = exp;
-    in.timestamp_ms = 5000;
-    in.execution_time_ms = 10;
-    in.status = TRACE_OK;
-    in.client_request_id = client;
-    kv_list_add(&in.tags, "a", "1");
-    ASSERT_OK(store_log_trace(st, &in, &out, &err), &err);
-    ASSERT_STR_EQ(out.client_request_id, "c1");
-    trace_info_release(&out);
-    kv_list_release(&in.tags);
-    kv_list_add(&in.tags, "b", "2");
-    in.execution_time_ms = 20;
-    in.client_request_id = NULL;
-    ASSERT_OK(store_log_trace(st, &in, &out, &err), &err);
-    ASSERT_INT_EQ(out.execution_time_ms, 20);
-    ASSERT(!out.client_request_id);
-    ASSERT_STR_EQ(tag(&out, "a"), "1");
-    ASSERT_STR_EQ(tag(&out, "b"), "2");
-    trace_info_release(&out);
-    in.request_id = bad_id;
-    ASSERT_FAILS(store_log_trace(st, &in, &out, &err), &err, FERR_INVALID_PARAMETER_VALUE);
-    in.request_id = id;
-    in.execution_time_ms = -1;
-    ASSERT_FAILS(store_log_trace(st, &in, &out, &err), &err, FERR_INVALID_PARAMETER_VALUE);
-    kv_list_release(&in.tags);
-    store_close(st);
-}
-
-TEST(pg_traces_search_filter_order_and_delete)
-{
-    struct ferr err = FERR_INIT;
-    struct trace_info_list l = {0};
     int64_t n;
-    if (!open_store())
-        return;
+    open_store();
     char *a = start(100, "x"), *b = start(200, "y"), *c = start(300, "x");
     const char *ids[] = {"1"};
-    struct trace_search q = {ids, 1, "name = 'x'", 100, NULL, 0, NULL};
-    ASSERT_OK(store_search_traces(st, &q, &l, &err), &err);
-    ASSERT_INT_EQ(l.n, 2);
-    ASSERT_STR_EQ(l.v[0].request_id, c);
-    ASSERT_STR_EQ(l.v[1].request_id, a);
-    ASSERT_STR_EQ(tag(&l.v[1], TRACE_TAG_NAME), "x");
-    trace_info_list_release(&l);
     const char *order[] = {"timestamp ASC"};
-    struct trace_search q2 = {ids, 1, NULL, 2, order, 1, NULL};
-    ASSERT_OK(store_search_traces(st, &q2, &l, &err), &err);
+    struct trace_search q = {ids, 1, NULL, 2, order, 1, NULL};
+    ASSERT_OK(store_search_traces(st, &q, &l, &err), &err);
     ASSERT_INT_EQ(l.n, 2);
     ASSERT_STR_EQ(l.v[0].request_id, a);
     ASSERT_STR_EQ(l.v[1].request_id, b);
+    ASSERT_STR_EQ(tag(&l.v[1], TRACE_TAG_NAME), "y");
     ASSERT(l.next_page_token != NULL);
-    q2.page_token = l.next_page_token;
-    struct trace_info_list l2 = {0};
-    ASSERT_OK(store_search_traces(st, &q2, &l2, &err), &err);
+    q.page_token = l.next_page_token;
+    ASSERT_OK(store_search_traces(st, &q, &l2, &err), &err);
     ASSERT_INT_EQ(l2.n, 1);
     ASSERT_STR_EQ(l2.v[0].request_id, c);
     ASSERT(l2.next_page_token == NULL);
     trace_info_list_release(&l2);
     trace_info_list_release(&l);
-    /* tags and metadata as sort keys: missing values last */
-    const char *by_tag[] = {"tag.`mlflow.traceName` DESC", "timestamp_ms ASC"};
-    struct trace_search q3 = {
-        ids, 1, "timestamp_ms >= 100 AND status = 'IN_PROGRESS'", 10, by_tag, 2, NULL};
-    ASSERT_OK(store_search_traces(st, &q3, &l, &err), &err);
-    ASSERT_INT_EQ(l.n, 3);
-    ASSERT_STR_EQ(l.v[0].request_id, b);
-    ASSERT_STR_EQ(l.v[1].request_id, a);
-    ASSERT_STR_EQ(l.v[2].request_id, c);
-    trace_info_list_release(&l);
-    q.filter = "metrics.acc > 1";
-    ASSERT_FAILS(store_search_traces(st, &q, &l, &err), &err, FERR_INVALID_PARAMETER_VALUE);
-    q.filter = NULL;
-    q.max_results = 501;
-    ASSERT_FAILS(store_search_traces(st, &q, &l, &err), &err, FERR_INVALID_PARAMETER_VALUE);
 
-    struct trace_delete d = {"1", TIME_NONE, TIME_NONE, NULL, 0};
-    ASSERT_FAILS(store_delete_traces(st, &d, &n, &err), &err, FERR_INVALID_PARAMETER_VALUE);
-    const char *one[] = {b};
-    struct trace_delete bad = {"1", 500, TIME_NONE, one, 1};
-    ASSERT_FAILS(store_delete_traces(st, &bad, &n, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_OK(store_set_trace_tag(st, a, "k", "v", &err), &err);
+    ASSERT_OK(store_set_trace_tag(st, a, "k", "w", &err), &err);
+    ASSERT_OK(store_get_trace_info(st, a, &t, &err), &err);
+    ASSERT_STR_EQ(tag(&t, "k"), "w");
+    trace_info_release(&t);
+    const char *by_tag[] = {"tag.k DESC", "timestamp_ms DESC"};
+    struct trace_search q2 = {
+        ids, 1, "timestamp_ms >= 100 AND status = 'IN_PROGRESS'", 10, by_tag, 2, NULL};
+    ASSERT_OK(store_search_traces(st, &q2, &l, &err), &err);
+    ASSERT_INT_EQ(l.n, 3);
+    ASSERT_STR_EQ(l.v[0].request_id, a);
+    ASSERT_STR_EQ(l.v[1].request_id, c);
+    ASSERT_STR_EQ(l.v[2].request_id, b);
+    trace_info_list_release(&l);
+
     const char *twice[] = {b, b, "tr-none"};
-    struct trace_delete by_id = {"1", TIME_NONE, TIME_NONE, twice, 3};
-    ASSERT_OK(store_delete_traces(st, &by_id, &n, &err), &err);
+    struct trace_delete by_ids = {"1", TIME_NONE, TIME_NONE, twice, 3};
+    ASSERT_OK(store_delete_traces(st, &by_ids, &n, &err), &err);
     ASSERT_INT_EQ(n, 1);
-    struct trace_delete oldest = {"1", 1000, 1, NULL, 0};
-    ASSERT_OK(store_delete_traces(st, &oldest, &n, &err), &err);
+    struct trace_delete in_other = {"2", 1000, TIME_NONE, NULL, 0};
+    ASSERT_OK(store_delete_traces(st, &in_other, &n, &err), &err);
+    ASSERT_INT_EQ(n, 0);
+    struct trace_delete by_time = {"1", 100, TIME_NONE, NULL, 0};
+    ASSERT_OK(store_delete_traces(st, &by_time, &n, &err), &err);
     ASSERT_INT_EQ(n, 1);
-    struct trace_info t = {0};
     ASSERT_FAILS(store_get_trace_info(st, a, &t, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
     ASSERT_OK(store_get_trace_info(st, c, &t, &err), &err);
     trace_info_release(&t);
-    struct trace_delete by_time = {"1", 300, TIME_NONE, NULL, 0};
-    ASSERT_OK(store_delete_traces(st, &by_time, &n, &err), &err);
-    ASSERT_INT_EQ(n, 1);
     free(a);
     free(b);
     free(c);
-    store_close(st);
-}
-
-TEST(pg_traces_tags)
-{
-    struct ferr err = FERR_INIT;
-    struct trace_info t = {0};
-    if (!open_store())
-        return;
-    char *id = start(1, "x");
-    ASSERT_OK(store_set_trace_tag(st, id, "k", "v", &err), &err);
-    ASSERT_OK(store_set_trace_tag(st, id, "k", "w", &err), &err);
-    ASSERT_FAILS(store_set_trace_tag(st, id, "../k", "v", &err), &err,
-                 FERR_INVALID_PARAMETER_VALUE);
-    ASSERT_FAILS(store_set_trace_tag(st, "nope", "k", "v", &err), &err,
-                 FERR_RESOURCE_DOES_NOT_EXIST);
-    ASSERT_OK(store_get_trace_info(st, id, &t, &err), &err);
-    ASSERT_STR_EQ(tag(&t, "k"), "w");
-    trace_info_release(&t);
-    ASSERT_OK(store_delete_trace_tag(st, id, "k", &err), &err);
-    ASSERT_FAILS(store_delete_trace_tag(st, id, "k", &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
-    ASSERT_OK(store_get_trace_info(st, id, &t, &err), &err);
-    ASSERT(!tag(&t, "k"));
-    trace_info_release(&t);
-    free(id);
     store_close(st);
 }
 
@@ -297,38 +131,37 @@ static char *create_model(const char *exp, const char *name, const char *type)
     return id;
 }
 
-struct metrics_arg {
-    const char *run_id;
-    const struct metric_list *ml;
-};
-
-static int put_metrics(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
-{
-    (void)pg;
-    struct metrics_arg *a = arg;
-    return pg_put_model_metrics(c, a->run_id, a->ml, err);
-}
-
-/* Metric points on models, as store_log_batch would log them with a run's. */
-static int log_model_metric(const char *model_id, const char *key, double v, int64_t ts,
-                            const char *dataset, struct ferr *err)
+/* A metric point of the run on a model, as clients log it (log-batch). */
+static int log_model_metric(const char *run_id, const char *model_id, const char *key, double v,
+                            int64_t ts, const char *dataset, struct ferr *err)
 {
     struct metric_list ml = {0};
     metric_list_add(&ml, key, v, ts, 0);
-    ml.v[0].model_id = xstrdup(model_id);
-    ml.v[0].dataset_name = dataset ? xstrdup(dataset) : NULL;
-    struct metrics_arg a = {"0123456789abcdef0123456789abcdef", &ml};
-    int rc = pg_write((struct pg *)st, put_metrics, &a, err);
+    ml.v[0].model_id = strdup(model_id);
+    ml.v[0].dataset_name = dataset ? strdup(dataset) : NULL;
+    ml.v[0].dataset_digest = dataset ? strdup("d1g") : NULL;
+    int rc = store_log_batch(st, run_id, &ml, NULL, NULL, err);
     metric_list_release(&ml);
     return rc;
 }
 
-TEST(pg_logged_models_create_get_update)
+static char *new_run(void)
+{
+    struct run_create rc = {"1", "alice", NULL, TIME_NONE, {0}};
+    struct run r;
+    struct ferr err = FERR_INIT;
+    ASSERT_OK(store_create_run(st, &rc, &r, &err), &err);
+    char *id = strdup(r.info.run_id);
+    run_release(&r);
+    return id;
+}
+
+STORE_TEST(logged_models_create_get_update)
 {
     struct ferr err = FERR_INIT;
     struct logged_model m = {0};
-    if (!open_store())
-        return;
+    open_store();
+    char *run = new_run();
     struct logged_model_create c = {"1", "clf", "classifier", "abc", {0}, {0}};
     kv_list_add(&c.params, "depth", "3");
     kv_list_add(&c.params, "alpha", "0.5");
@@ -366,11 +199,12 @@ TEST(pg_logged_models_create_get_update)
     logged_model_release(&m);
 
     /* metrics on the model, NaN kept, in (key, timestamp) order */
-    ASSERT_OK(log_model_metric(id, "loss", 0.5, 20, "train", &err), &err);
-    ASSERT_OK(log_model_metric(id, "loss", NAN, 10, NULL, &err), &err);
-    ASSERT_OK(log_model_metric(id, "acc", 0.9, 30, NULL, &err), &err);
-    ASSERT_FAILS(log_model_metric("m-00000000000000000000000000000000", "acc", 1, 1, NULL, &err),
-                 &err, FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_OK(log_model_metric(run, id, "loss", 0.5, 20, "train", &err), &err);
+    ASSERT_OK(log_model_metric(run, id, "loss", NAN, 10, NULL, &err), &err);
+    ASSERT_OK(log_model_metric(run, id, "acc", 0.9, 30, NULL, &err), &err);
+    ASSERT_FAILS(
+        log_model_metric(run, "m-00000000000000000000000000000000", "acc", 1, 1, NULL, &err), &err,
+        FERR_RESOURCE_DOES_NOT_EXIST);
     ASSERT_OK(store_get_logged_model(st, id, &m, &err), &err);
     ASSERT_INT_EQ(m.metrics.n, 3);
     ASSERT_STR_EQ(m.metrics.v[0].key, "acc");
@@ -379,7 +213,7 @@ TEST(pg_logged_models_create_get_update)
     ASSERT_STR_EQ(m.metrics.v[1].model_id, id);
     ASSERT(m.metrics.v[2].value == 0.5);
     ASSERT_STR_EQ(m.metrics.v[2].dataset_name, "train");
-    ASSERT_STR_EQ(m.metrics.v[2].run_id, "0123456789abcdef0123456789abcdef");
+    ASSERT_STR_EQ(m.metrics.v[2].run_id, run);
     logged_model_release(&m);
 
     ASSERT_OK(store_delete_logged_model(st, id, &err), &err);
@@ -387,15 +221,15 @@ TEST(pg_logged_models_create_get_update)
     ASSERT_CONTAINS(err.msg, "not found");
     ASSERT_FAILS(store_delete_logged_model(st, id, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
     free(id);
+    free(run);
     store_close(st);
 }
 
-TEST(pg_logged_models_tags_and_params)
+STORE_TEST(logged_models_tags_and_params)
 {
     struct ferr err = FERR_INIT;
     struct logged_model m = {0};
-    if (!open_store())
-        return;
+    open_store();
     char *id = create_model("1", "m", NULL);
     struct kv_list kv = {0};
     kv_list_add(&kv, "a", "1");
@@ -433,17 +267,17 @@ TEST(pg_logged_models_tags_and_params)
     store_close(st);
 }
 
-TEST(pg_logged_models_search)
+STORE_TEST(logged_models_search)
 {
     struct ferr err = FERR_INIT;
     struct logged_model_list l = {0};
-    if (!open_store())
-        return;
+    open_store();
+    char *run = new_run();
     char *a = create_model("1", "a", "x"), *b = create_model("1", "b", "y"),
          *c = create_model("1", "c", "x");
-    ASSERT_OK(log_model_metric(a, "acc", 0.7, 1, "d1", &err), &err);
-    ASSERT_OK(log_model_metric(b, "acc", 0.9, 1, "d2", &err), &err);
-    ASSERT_OK(log_model_metric(c, "acc", 0.8, 1, "d1", &err), &err);
+    ASSERT_OK(log_model_metric(run, a, "acc", 0.7, 1, "d1", &err), &err);
+    ASSERT_OK(log_model_metric(run, b, "acc", 0.9, 1, "d2", &err), &err);
+    ASSERT_OK(log_model_metric(run, c, "acc", 0.8, 1, "d1", &err), &err);
     const char *ids[] = {"1", "2"};
     struct logged_model_order by_acc = {"metrics.acc", 0, NULL, NULL};
     struct logged_model_search q = {ids, 2, NULL, NULL, 0, 2, &by_acc, 1, NULL};
@@ -496,6 +330,7 @@ TEST(pg_logged_models_search)
     free(a);
     free(b);
     free(c);
+    free(run);
     store_close(st);
 }
 
@@ -529,13 +364,12 @@ static void *race(void *arg)
  * with two values: one value wins, the other is refused as SQLite refuses
  * it, and nothing fails otherwise (their writes to one model or trace wait
  * for each other; a deadlock between two groups is written again). */
-TEST(pg_models3_replicas_race)
+PG_TEST(pg_models3_replicas_race)
 {
     struct ferr err = FERR_INIT;
     struct store *one = NULL, *other = NULL;
     enum { N = 16 };
-    if (!open_store())
-        return;
+    open_store();
     struct store_opts o = {"/art", 1}; /* grouped writes, as servers write */
     ASSERT_OK(store_open(st_uri, &o, &one, &err), &err);
     ASSERT_OK(store_open(st_uri, &o, &other, &err), &err);
@@ -599,13 +433,12 @@ static void *cross(void *arg)
 
 /* Two servers' groups each write a model and a trace, in both orders: a
  * group that loses a deadlock is written again, whole. */
-TEST(pg_models3_replicas_cross)
+PG_TEST(pg_models3_replicas_cross)
 {
     struct ferr err = FERR_INIT;
     struct store *one = NULL, *other = NULL;
     enum { N = 16 };
-    if (!open_store())
-        return;
+    open_store();
     struct store_opts o = {"/art", 1};
     ASSERT_OK(store_open(st_uri, &o, &one, &err), &err);
     ASSERT_OK(store_open(st_uri, &o, &other, &err), &err);
