@@ -1,12 +1,11 @@
 /* SPDX-License-Identifier: MIT
- * The auth and gc areas (store/auth.h, store/gc.h) on both backends: every
- * check runs on a SQLite file and, when FERRY_TEST_PG_URI names a
- * PostgreSQL server (tests/pg/cluster start prints one), on a fresh
- * database of it, so that the two backends are held to the same answers
- * and messages. Without FERRY_TEST_PG_URI the PostgreSQL half prints a note
- * and passes. PostgreSQL alone: replicas (two stores on one database) that
- * race to demote the last two admins leave one, and gc on rows written
- * directly (until the tracking area can write them there). */
+ * The auth and gc areas (store/auth.h, store/gc.h) on the store under test
+ * (test_store_uri: SQLite by default, PostgreSQL with FERRY_TEST_STORE=
+ * postgres), held to the same answers and messages on both: users and the
+ * only-admin rule, permissions (get/update/delete/move), tokens, gc through
+ * the tracking area. PostgreSQL alone: gc on rows written directly, and
+ * replicas (two stores on one database) racing to demote the last two
+ * admins leave one. */
 #include "../test.h"
 #include "store/auth.h"
 #include "store/gc.h"
@@ -15,99 +14,32 @@
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <string.h>
-#include <unistd.h>
 
-/* ---------- stores of either backend ---------- */
-
-struct tstore {
-    struct store *s;
-    char *db;  /* PostgreSQL: the database made for the test, dropped after */
-    char *uri; /* PostgreSQL: its URI */
-};
-
-static struct tstore open_sqlite(void)
+static struct store *open_uri(const char *uri, int group_commit)
 {
-    struct sbuf path = SBUF_INIT;
-    sbuf_addf(&path, "%s/authgc.db", test_tmpdir());
-    struct store_opts o = STORE_OPTS_INIT;
-    o.default_artifact_root = "/artifacts";
-    struct tstore t = {NULL, NULL, NULL};
-    struct ferr err = FERR_INIT;
-    ASSERT_OK(store_open(path.buf, &o, &t.s, &err), &err);
-    sbuf_release(&path);
-    return t;
-}
-
-/* Runs sql on the server FERRY_TEST_PG_URI names (its own database). */
-static void pg_admin(const char *sql)
-{
-    PGconn *c = PQconnectdb(getenv("FERRY_TEST_PG_URI"));
-    if (PQstatus(c) != CONNECTION_OK)
-        FAIL_AT("cannot connect to FERRY_TEST_PG_URI: %s", PQerrorMessage(c));
-    PGresult *r = PQexec(c, sql);
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        FAIL_AT("%s: %s", sql, PQerrorMessage(c));
-    PQclear(r);
-    PQfinish(c);
-}
-
-/* The URI of database db on the server of base (its path and options replaced). */
-static char *uri_with_db(const char *base, const char *db)
-{
-    const char *host = strstr(base, "://");
-    host = host ? host + 3 : base;
-    size_t n = strcspn(host, "/?");
-    struct sbuf sb = SBUF_INIT;
-    sbuf_add(&sb, base, (size_t)(host - base) + n);
-    sbuf_addf(&sb, "/%s", db);
-    return sbuf_detach(&sb, NULL);
-}
-
-/* A store on a fresh database of FERRY_TEST_PG_URI's server; .s NULL (and
- * a note printed) when the variable is unset. */
-static struct tstore open_pg(int group_commit)
-{
-    struct tstore t = {NULL, NULL, NULL};
-    const char *base = getenv("FERRY_TEST_PG_URI");
-    if (!base || !*base) {
-        printf("    (skipped: FERRY_TEST_PG_URI is not set)\n");
-        return t;
-    }
-    static int seq;
-    struct sbuf name = SBUF_INIT, sql = SBUF_INIT;
-    sbuf_addf(&name, "ferry_unit_%ld_%d", (long)getpid(), seq++);
-    sbuf_addf(&sql, "CREATE DATABASE %s", name.buf);
-    pg_admin(sql.buf);
-    t.db = sbuf_detach(&name, NULL);
-    t.uri = uri_with_db(base, t.db);
     struct store_opts o = STORE_OPTS_INIT;
     o.default_artifact_root = "/artifacts";
     o.group_commit = group_commit;
+    struct store *s = NULL;
     struct ferr err = FERR_INIT;
-    ASSERT_OK(store_open(t.uri, &o, &t.s, &err), &err);
-    sbuf_release(&sql);
-    return t;
+    ASSERT_OK(store_open(uri, &o, &s, &err), &err);
+    return s;
 }
 
-static void tstore_close(struct tstore *t)
+static struct store *open_store(void)
 {
-    store_close(t->s);
-    if (t->db) {
-        struct sbuf sql = SBUF_INIT;
-        sbuf_addf(&sql, "DROP DATABASE %s WITH (FORCE)", t->db);
-        pg_admin(sql.buf);
-        sbuf_release(&sql);
-    }
-    free(t->db);
-    free(t->uri);
+    char *uri = test_store_uri("authgc");
+    struct store *s = open_uri(uri, 1);
+    free(uri);
+    return s;
 }
 
-/* Runs sql on t's PostgreSQL database. */
-static void pg_exec(const struct tstore *t, const char *sql)
+/* Runs sql on the PostgreSQL database uri names. */
+static void pg_exec(const char *uri, const char *sql)
 {
-    PGconn *c = PQconnectdb(t->uri);
+    PGconn *c = PQconnectdb(uri);
     if (PQstatus(c) != CONNECTION_OK)
-        FAIL_AT("cannot connect to %s: %s", t->uri, PQerrorMessage(c));
+        FAIL_AT("cannot connect to %s: %s", uri, PQerrorMessage(c));
     PGresult *r = PQexec(c, sql);
     if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
         FAIL_AT("%s: %s", sql, PQerrorMessage(c));
@@ -115,22 +47,14 @@ static void pg_exec(const struct tstore *t, const char *sql)
     PQfinish(c);
 }
 
-/* Each check on both backends: name_sqlite and name_pg. */
-#define BOTH(name)                                                                                 \
+/* A check of the store under test, on a fresh one. */
+#define CHECK(name)                                                                                \
     static void check_##name(struct store *s);                                                     \
-    TEST(name##_sqlite)                                                                            \
+    STORE_TEST(name)                                                                               \
     {                                                                                              \
-        struct tstore t = open_sqlite();                                                           \
-        check_##name(t.s);                                                                         \
-        tstore_close(&t);                                                                          \
-    }                                                                                              \
-    TEST(name##_pg)                                                                                \
-    {                                                                                              \
-        struct tstore t = open_pg(1);                                                              \
-        if (!t.s)                                                                                  \
-            return;                                                                                \
-        check_##name(t.s);                                                                         \
-        tstore_close(&t);                                                                          \
+        struct store *s = open_store();                                                            \
+        check_##name(s);                                                                           \
+        store_close(s);                                                                            \
     }                                                                                              \
     static void check_##name(struct store *s)
 
@@ -147,7 +71,7 @@ static void new_user(struct store *s, const char *name, int admin, int64_t *id)
 
 /* ---------- users ---------- */
 
-BOTH(authgc_users)
+CHECK(authgc_users)
 {
     struct ferr err = FERR_INIT;
     struct user u;
@@ -218,7 +142,7 @@ BOTH(authgc_users)
 
 /* ---------- permissions ---------- */
 
-BOTH(authgc_permissions)
+CHECK(authgc_permissions)
 {
     struct ferr err = FERR_INIT;
     struct user u;
@@ -344,7 +268,7 @@ BOTH(authgc_permissions)
 
 /* ---------- tokens ---------- */
 
-BOTH(authgc_tokens)
+CHECK(authgc_tokens)
 {
     struct ferr err = FERR_INIT;
     enum perm p;
@@ -457,13 +381,13 @@ static int has_key(const struct kv_list *l, const char *key)
     return kv_list_get(l, key) != NULL;
 }
 
-BOTH(authgc_gc)
+CHECK(authgc_gc)
 {
     struct ferr err = FERR_INIT;
     struct kv_list runs = {0}, exps = {0};
     char *eid = NULL;
     if (store_create_experiment(s, "gone", NULL, NULL, &eid, &err) &&
-        err.code == FERR_NOT_IMPLEMENTED) { /* PostgreSQL before its tracking area */
+        err.code == FERR_NOT_IMPLEMENTED) { /* a backend without its tracking area yet */
         printf("    (skipped: %s)\n", err.msg);
         return;
     }
@@ -517,22 +441,20 @@ BOTH(authgc_gc)
 
 /* gc on rows written directly: experiment 5 deleted at time 100 with an
  * active run, a run of Default deleted at 100, one active. */
-TEST(authgc_gc_rows_pg)
+PG_TEST(authgc_gc_rows)
 {
-    struct tstore t = open_pg(0);
-    if (!t.s)
-        return;
-    struct store *s = t.s;
+    char *uri = test_store_uri("authgc_rows");
+    struct store *s = open_uri(uri, 0);
     struct ferr err = FERR_INIT;
-    pg_exec(&t, "INSERT INTO experiments VALUES (5, 'five', '/a/5', 'deleted', 1, 100);"
-                "INSERT INTO runs (run_uuid, name, experiment_id, status, artifact_uri, "
-                "lifecycle_stage, deleted_time) VALUES "
-                "('aaaa', 'keep', 0, 'RUNNING', '/a/0/aaaa', 'active', NULL),"
-                "('bbbb', 'gone', 0, 'FINISHED', '/a/0/bbbb', 'deleted', 100),"
-                "('cccc', 'in5', 5, 'RUNNING', '/a/5/cccc', 'active', NULL);"
-                "INSERT INTO params SELECT id, 'p', 'v' FROM runs WHERE run_uuid = 'bbbb';"
-                "INSERT INTO tags SELECT id, 't', 'v' FROM runs WHERE run_uuid = 'bbbb';"
-                "INSERT INTO experiment_tags VALUES (5, 'k', 'v')");
+    pg_exec(uri, "INSERT INTO experiments VALUES (5, 'five', '/a/5', 'deleted', 1, 100);"
+                 "INSERT INTO runs (run_uuid, name, experiment_id, status, artifact_uri, "
+                 "lifecycle_stage, deleted_time) VALUES "
+                 "('aaaa', 'keep', 0, 'RUNNING', '/a/0/aaaa', 'active', NULL),"
+                 "('bbbb', 'gone', 0, 'FINISHED', '/a/0/bbbb', 'deleted', 100),"
+                 "('cccc', 'in5', 5, 'RUNNING', '/a/5/cccc', 'active', NULL);"
+                 "INSERT INTO params SELECT id, 'p', 'v' FROM runs WHERE run_uuid = 'bbbb';"
+                 "INSERT INTO tags SELECT id, 't', 'v' FROM runs WHERE run_uuid = 'bbbb';"
+                 "INSERT INTO experiment_tags VALUES (5, 'k', 'v')");
     new_user(s, "fay", 0, NULL);
     ASSERT_OK(store_create_permission(s, RES_EXPERIMENT, "5", "fay", PERM_READ, NULL, &err), &err);
     struct kv_list runs = {0}, exps = {0};
@@ -571,12 +493,13 @@ TEST(authgc_gc_rows_pg)
     ASSERT(!found);
     user_release(&u);
     /* what was the runs' and the experiment's went along; the active run stayed */
-    pg_exec(&t, "DO $$ BEGIN IF (SELECT count(*) FROM params) + (SELECT count(*) FROM tags) + "
-                "(SELECT count(*) FROM experiment_tags) <> 0 OR (SELECT count(*) FROM runs) <> 1 "
-                "THEN RAISE 'rows left behind'; END IF; END $$");
+    pg_exec(uri, "DO $$ BEGIN IF (SELECT count(*) FROM params) + (SELECT count(*) FROM tags) + "
+                 "(SELECT count(*) FROM experiment_tags) <> 0 OR (SELECT count(*) FROM runs) <> 1 "
+                 "THEN RAISE 'rows left behind'; END IF; END $$");
     ASSERT_OK(store_gc_candidates(s, INT64_MAX, &runs, &exps, &err), &err);
     ASSERT_INT_EQ((long long)(runs.n + exps.n), 0);
-    tstore_close(&t);
+    store_close(s);
+    free(uri);
 }
 
 /* Replicas: two stores on one database demote the two admins at the same
@@ -599,22 +522,17 @@ static void *demote_thread(void *arg)
     return NULL;
 }
 
-TEST(authgc_replicas_keep_an_admin_pg)
+PG_TEST(authgc_replicas_keep_an_admin)
 {
-    struct tstore a = open_pg(0);
-    if (!a.s)
-        return;
-    struct store *b = NULL;
+    char *uri = test_store_uri("authgc_replicas");
+    struct store *a = open_uri(uri, 0), *b = open_uri(uri, 1);
     struct ferr err = FERR_INIT;
-    struct store_opts o = STORE_OPTS_INIT;
-    o.default_artifact_root = "/artifacts";
-    ASSERT_OK(store_open(a.uri, &o, &b, &err), &err);
-    new_user(a.s, "x", 1, NULL);
-    new_user(a.s, "y", 1, NULL);
+    new_user(a, "x", 1, NULL);
+    new_user(a, "y", 1, NULL);
     for (int i = 0; i < 40; i++) {
         pthread_barrier_t go;
         pthread_barrier_init(&go, NULL, 2);
-        struct demote dx = {a.s, "x", &go, 0}, dy = {b, "y", &go, 0};
+        struct demote dx = {a, "x", &go, 0}, dy = {b, "y", &go, 0};
         pthread_t tx, ty;
         pthread_create(&tx, NULL, demote_thread, &dx);
         pthread_create(&ty, NULL, demote_thread, &dy);
@@ -622,11 +540,12 @@ TEST(authgc_replicas_keep_an_admin_pg)
         pthread_join(ty, NULL);
         pthread_barrier_destroy(&go);
         int64_t n = 0;
-        ASSERT_OK(store_count_admins(a.s, &n, &err), &err);
+        ASSERT_OK(store_count_admins(a, &n, &err), &err);
         if (n != 1 || dx.ok + dy.ok != 1)
             FAIL_AT("round %d: %lld admins left, %d demotions", i, (long long)n, dx.ok + dy.ok);
         ASSERT_OK(store_update_user_admin(b, dx.ok ? "x" : "y", 1, &err), &err);
     }
     store_close(b);
-    tstore_close(&a);
+    store_close(a);
+    free(uri);
 }
