@@ -10,10 +10,18 @@
  * last two admins at once would otherwise both see the other one left); a
  * write that names a user locks that user's row against deletion (FOR KEY
  * SHARE) so that its insert cannot meet a vanished user; moving grants
- * that races with another replica's new grant is retried as a conflict. */
+ * that races with another replica's new grant is retried as a conflict.
+ *
+ * Names that are not UTF-8: they reach the store as bytes (a Basic
+ * header, a query string). SQLite compares them and matches nothing;
+ * PostgreSQL refuses the statement (and a refused statement ends a
+ * write's transaction). Such a name is never stored in the database's
+ * UTF-8 text, so each op answers for it before asking the database: what
+ * no match answers, or, for a name to be stored, INVALID_PARAMETER_VALUE. */
 #include "store/postgres/pg_int.h"
 #include "store/auth.h"
 #include "base/ftime.h"
+#include "base/utf8.h"
 #include "base/xalloc.h"
 
 #include <stdio.h>
@@ -41,6 +49,17 @@ static int perm_not_found(enum res_kind kind, const char *key, const char *usern
                     key, username);
 }
 
+/* 1 when s (NULL: none) can be stored, so can match a stored name. */
+static int storable(const char *s)
+{
+    return !s || utf8_valid(s);
+}
+
+static int not_storable(const char *what, struct ferr *err)
+{
+    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s is not valid UTF-8", what);
+}
+
 /* A stored level; an unreadable one grants nothing. */
 static enum perm col_perm(const PGresult *r, int row, int col)
 {
@@ -56,6 +75,8 @@ static enum perm col_perm(const PGresult *r, int row, int col)
 static int user_id_of(struct pg_conn *c, const char *username, int64_t *id, struct ferr *err)
 {
     static const char sql[] = "SELECT id FROM users WHERE username = $1 FOR KEY SHARE";
+    if (!storable(username))
+        return user_not_found(username, err);
     struct pg_args a = PG_ARGS_INIT;
     pg_args_text(&a, username);
     PGresult *r = pg_run(c, sql, &a, "looking up a user", err);
@@ -83,6 +104,8 @@ static int do_create_user(struct pg *pg, struct pg_conn *c, void *arg, struct fe
     static const char sql[] = "INSERT INTO users (username, password_hash, is_admin, created_ms) "
                               "VALUES ($1, $2, $3, $4) RETURNING id";
     struct user_arg *a = arg;
+    if (!storable(a->username))
+        return not_storable("the username", err);
     struct pg_args args = PG_ARGS_INIT;
     pg_args_text(&args, a->username);
     pg_args_text(&args, a->hash);
@@ -139,6 +162,8 @@ static int pg_get_user(struct store *s, const char *username, int with_perms, st
     static const char sql[] =
         "SELECT id, username, is_admin, password_hash FROM users WHERE username = $1";
     struct pg *pg = (struct pg *)s;
+    if (!storable(username))
+        return user_not_found(username, err);
     struct pg_conn *c = pg_reader_get(pg, err);
     if (!c)
         return -1;
@@ -233,6 +258,8 @@ static int do_update_user(struct pg *pg, struct pg_conn *c, void *arg, struct fe
         "is_admin = CASE WHEN $2::integer < 0 THEN is_admin ELSE $2::integer END "
         "WHERE username = $3";
     struct user_arg *a = arg;
+    if (!storable(a->username))
+        return user_not_found(a->username, err);
     if (a->is_admin == 0 && keeps_an_admin(c, a->username, err))
         return -1;
     struct pg_args args = PG_ARGS_INIT;
@@ -260,6 +287,8 @@ static int do_delete_user(struct pg *pg, struct pg_conn *c, void *arg, struct fe
     (void)pg;
     static const char sql[] = "DELETE FROM users WHERE username = $1";
     struct user_arg *a = arg;
+    if (!storable(a->username))
+        return user_not_found(a->username, err);
     if (keeps_an_admin(c, a->username, err))
         return -1;
     struct pg_args args = PG_ARGS_INIT;
@@ -315,6 +344,9 @@ static int do_put_perm(struct pg *pg, struct pg_conn *c, void *arg, struct ferr 
     struct perm_arg *a = arg;
     if (user_id_of(c, a->username, &a->user, err))
         return -1;
+    if (!storable(a->key))
+        return a->create ? not_storable("the resource's name", err)
+                         : perm_not_found(a->kind, a->key, a->username, err);
     struct pg_args args = PG_ARGS_INIT;
     pg_args_int(&args, (int64_t)a->kind);
     pg_args_text(&args, a->key);
@@ -360,12 +392,15 @@ static int pg_get_perm(struct store *s, enum res_kind kind, const char *key, con
         "SELECT u.id, p.permission FROM users u LEFT JOIN resource_permissions p "
         "ON p.user_id = u.id AND p.kind = $1 AND p.key = $2 WHERE u.username = $3";
     struct pg *pg = (struct pg *)s;
+    if (!storable(username))
+        return user_not_found(username, err);
     struct pg_conn *c = pg_reader_get(pg, err);
     if (!c)
         return -1;
     struct pg_args a = PG_ARGS_INIT;
     pg_args_int(&a, (int64_t)kind);
-    pg_args_text(&a, key);
+    /* a key that cannot be stored matches no grant (NULL): the user decides the answer */
+    pg_args_text(&a, storable(key) ? key : NULL);
     pg_args_text(&a, username);
     PGresult *r = pg_run(c, sql, &a, "reading a permission", err);
     pg_args_release(&a);
@@ -395,6 +430,8 @@ static int do_delete_perm(struct pg *pg, struct pg_conn *c, void *arg, struct fe
     struct perm_arg *a = arg;
     if (a->username && user_id_of(c, a->username, &a->user, err))
         return -1;
+    if (!storable(a->key))
+        return a->username ? perm_not_found(a->kind, a->key, a->username, err) : 0;
     struct pg_args args = PG_ARGS_INIT;
     pg_args_int(&args, (int64_t)a->kind);
     pg_args_text(&args, a->key);
@@ -438,8 +475,11 @@ static int do_move_perms(struct pg *pg, struct pg_conn *c, void *arg, struct fer
     static const char move[] =
         "UPDATE resource_permissions SET key = $3 WHERE kind = $1 AND key = $2";
     struct move_arg *a = arg;
-    if (!strcmp(a->from, a->to)) /* nothing moves (and drop would take all of them) */
+    /* nothing moves (and when from is to, drop would take every grant) */
+    if (!strcmp(a->from, a->to) || !storable(a->from))
         return 0;
+    if (!storable(a->to))
+        return not_storable("the new name", err);
     struct pg_args args = PG_ARGS_INIT;
     pg_args_int(&args, (int64_t)a->kind);
     pg_args_text(&args, a->from);
@@ -468,6 +508,10 @@ static int pg_lookup_perm(struct store *s, enum res_kind kind, const char *key, 
     static const char sql[] = "SELECT permission FROM resource_permissions "
                               "WHERE kind = $1 AND key = $2 AND user_id = $3";
     struct pg *pg = (struct pg *)s;
+    if (!storable(key)) {
+        *found = 0;
+        return 0;
+    }
     struct pg_conn *c = pg_reader_get(pg, err);
     if (!c)
         return -1;
@@ -578,6 +622,8 @@ static int pg_list_tokens(struct store *s, const char *username, struct token_in
                               "ON u.id = t.user_id WHERE $1::text IS NULL OR u.username = $1 "
                               "ORDER BY t.created_ms DESC, t.id";
     struct pg *pg = (struct pg *)s;
+    if (!storable(username))
+        return 0;
     struct pg_conn *c = pg_reader_get(pg, err);
     if (!c)
         return -1;
@@ -604,6 +650,8 @@ static int do_revoke_token(struct pg *pg, struct pg_conn *c, void *arg, struct f
         "UPDATE api_tokens SET revoked_ms = coalesce(revoked_ms, $1::bigint) WHERE id = $2 AND "
         "($3::text IS NULL OR user_id = (SELECT id FROM users WHERE username = $3))";
     struct token_arg *a = arg;
+    if (!storable(a->id) || !storable(a->only_user))
+        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "Token with id=%.100s not found", a->id);
     struct pg_args args = PG_ARGS_INIT;
     pg_args_int(&args, a->now);
     pg_args_text(&args, a->id);
