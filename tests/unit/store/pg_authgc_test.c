@@ -363,6 +363,64 @@ CHECK(authgc_tokens)
     sbuf_release(&s3);
 }
 
+/* ---------- text that is not UTF-8 ---------- */
+
+/* Names arrive as bytes (a Basic header, a query string): SQLite compares
+ * them and finds nothing; PostgreSQL refuses such text outright. Either
+ * way the caller hears what no match means, never an internal error. */
+CHECK(authgc_names_that_are_not_utf8)
+{
+    static const char bad[] = "b\xff\xfe";
+    struct ferr err = FERR_INIT;
+    struct user u;
+    struct principal who;
+    struct resource_perm rp;
+    struct token_info_list l = {0};
+    enum perm p = PERM_READ;
+    int found = 1;
+    int64_t cy;
+    memset(&u, 0, sizeof(u));
+    new_user(s, "cy", 1, &cy);
+    ASSERT_OK(store_create_permission(s, RES_REGISTERED_MODEL, "m", "cy", PERM_READ, NULL, &err),
+              &err);
+    ASSERT_FAILS(store_authenticate(s, bad, "pw", &who, &err), &err, FERR_UNAUTHENTICATED);
+    ASSERT_FAILS(store_get_user(s, bad, &u, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_FAILS(store_update_user_password(s, bad, "pw2", &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_FAILS(store_update_user_admin(s, bad, 0, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_FAILS(store_delete_user(s, bad, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_OK(store_lookup_permission(s, RES_REGISTERED_MODEL, bad, cy, &p, &found, &err), &err);
+    ASSERT(!found);
+    ASSERT_FAILS(store_get_permission(s, RES_REGISTERED_MODEL, bad, "cy", &rp, &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_CONTAINS(err.msg, "Registered model permission with name=");
+    ASSERT_FAILS(store_get_permission(s, RES_REGISTERED_MODEL, "m", bad, &rp, &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_CONTAINS(err.msg, "User with username=");
+    ASSERT_FAILS(store_get_permission(s, RES_REGISTERED_MODEL, bad, bad, &rp, &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_CONTAINS(err.msg, "User with username=");
+    ASSERT_FAILS(store_create_permission(s, RES_REGISTERED_MODEL, "m", bad, PERM_READ, NULL, &err),
+                 &err, FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_FAILS(store_update_permission(s, RES_REGISTERED_MODEL, bad, "cy", PERM_READ, &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_CONTAINS(err.msg, "Registered model permission with name=");
+    ASSERT_FAILS(store_delete_permission(s, RES_REGISTERED_MODEL, bad, "cy", &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_CONTAINS(err.msg, "Registered model permission with name=");
+    ASSERT_OK(store_delete_permission(s, RES_REGISTERED_MODEL, bad, NULL, &err), &err);
+    ASSERT_OK(store_move_permissions(s, RES_REGISTERED_MODEL, bad, "m", &err), &err);
+    ASSERT_OK(store_list_tokens(s, bad, &l, &err), &err);
+    ASSERT_INT_EQ((long long)l.n, 0);
+    token_info_list_release(&l);
+    ASSERT_FAILS(store_revoke_token(s, "tok-0000000000000000", bad, &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_FAILS(store_revoke_token(s, bad, NULL, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
+    /* and the store goes on working */
+    ASSERT_OK(store_lookup_permission(s, RES_REGISTERED_MODEL, "m", cy, &p, &found, &err), &err);
+    ASSERT(found && p == PERM_READ);
+}
+
 /* ---------- gc, through the tracking area ---------- */
 
 static char *new_run(struct store *s, const char *exp)
@@ -547,5 +605,32 @@ PG_TEST(authgc_replicas_keep_an_admin)
     }
     store_close(b);
     store_close(a);
+    free(uri);
+}
+
+/* What SQLite would store and PostgreSQL's UTF-8 text cannot: refused as
+ * an invalid parameter, the store unharmed. */
+PG_TEST(authgc_unstorable_names_are_refused)
+{
+    char *uri = test_store_uri("authgc_unstorable");
+    struct store *s = open_uri(uri, 1);
+    struct ferr err = FERR_INIT;
+    struct user u;
+    memset(&u, 0, sizeof(u));
+    new_user(s, "cy", 1, NULL);
+    ASSERT_FAILS(store_create_user(s, "b\xff", "pw", 0, &u, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_STR_EQ(err.msg, "the username is not valid UTF-8");
+    ASSERT_FAILS(
+        store_create_permission(s, RES_REGISTERED_MODEL, "m\xff", "cy", PERM_READ, NULL, &err),
+        &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_OK(store_create_permission(s, RES_REGISTERED_MODEL, "m", "cy", PERM_READ, NULL, &err),
+              &err);
+    ASSERT_FAILS(store_move_permissions(s, RES_REGISTERED_MODEL, "m", "n\xff", &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_OK(store_get_user(s, "cy", &u, &err), &err);
+    ASSERT_INT_EQ((long long)u.model_perms.n, 1);
+    user_release(&u);
+    store_close(s);
     free(uri);
 }
