@@ -7,6 +7,7 @@
  * replicas (two stores on one database) racing to demote the last two
  * admins leave one. */
 #include "../test.h"
+#include "base/secret.h"
 #include "store/auth.h"
 #include "store/gc.h"
 #include "store/store.h"
@@ -34,8 +35,9 @@ static struct store *open_store(void)
     return s;
 }
 
-/* Runs sql on the PostgreSQL database uri names. */
-static void pg_exec(const char *uri, const char *sql)
+/* Runs sql on the PostgreSQL database uri names; the first cell of its
+ * result, if it has one (a new string), else NULL. */
+static char *pg_query(const char *uri, const char *sql)
 {
     PGconn *c = PQconnectdb(uri);
     if (PQstatus(c) != CONNECTION_OK)
@@ -43,8 +45,17 @@ static void pg_exec(const char *uri, const char *sql)
     PGresult *r = PQexec(c, sql);
     if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK)
         FAIL_AT("%s: %s", sql, PQerrorMessage(c));
+    char *v = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) && PQnfields(r)
+                  ? strdup(PQgetvalue(r, 0, 0))
+                  : NULL;
     PQclear(r);
     PQfinish(c);
+    return v;
+}
+
+static void pg_exec(const char *uri, const char *sql)
+{
+    free(pg_query(uri, sql));
 }
 
 /* A check of the store under test, on a fresh one. */
@@ -632,5 +643,76 @@ PG_TEST(authgc_unstorable_names_are_refused)
     ASSERT_INT_EQ((long long)u.model_perms.n, 1);
     user_release(&u);
     store_close(s);
+    free(uri);
+}
+
+/* The auth area's queries of every request (a permission, a token, a user)
+ * on tables large enough that a missing index shows: PostgreSQL's own
+ * statistics must count no sequential scan of them. (Not the only-admin
+ * check of a demotion or a deletion, rare, which reads the users table
+ * through, as SQLite's does.) */
+PG_TEST(authgc_hot_queries_use_indexes)
+{
+    char *uri = test_store_uri("authgc_explain");
+    store_close(open_uri(uri, 0));
+    char digest[65];
+    secret_sha256_hex("ferry_hot", 9, digest);
+    struct sbuf tok = SBUF_INIT;
+    sbuf_addf(&tok,
+              "INSERT INTO api_tokens (id, user_id, name, digest, scopes, created_ms) "
+              "SELECT 'tok-' || i, i, 't', CASE WHEN i = 77 THEN '%s' ELSE md5(i::text) END, "
+              "'', i FROM generate_series(1, 20000) i",
+              digest);
+    static const char *const fill[] = {
+        "INSERT INTO users (id, username, password_hash, is_admin, created_ms) "
+        "SELECT i, 'u' || i, 'x', (i = 1)::int, i FROM generate_series(1, 20000) i",
+        "INSERT INTO resource_permissions (kind, key, user_id, permission) "
+        "SELECT k, (i % 5000)::text, i, 'READ' FROM generate_series(1, 20000) i, "
+        "generate_series(0, 1) k",
+        NULL, /* the tokens */
+        "ANALYZE",
+        "SELECT pg_stat_reset()",
+    };
+    for (size_t i = 0; i < sizeof(fill) / sizeof(*fill); i++)
+        pg_exec(uri, fill[i] ? fill[i] : tok.buf);
+    sbuf_release(&tok);
+
+    struct store *s = open_uri(uri, 0);
+    struct ferr err = FERR_INIT;
+    enum perm p;
+    int found;
+    for (int i = 0; i < 8; i++) { /* past the plans made for the first few runs */
+        ASSERT_OK(store_lookup_permission(s, RES_EXPERIMENT, "77", 77, &p, &found, &err), &err);
+        ASSERT(found && p == PERM_READ);
+    }
+    struct principal who;
+    ASSERT_OK(store_authenticate_token(s, "ferry_hot", &who, &err), &err);
+    ASSERT_STR_EQ(who.username, "u77");
+    principal_release(&who);
+    struct user u;
+    memset(&u, 0, sizeof(u));
+    ASSERT_OK(store_get_user(s, "u77", &u, &err), &err);
+    ASSERT_INT_EQ((long long)(u.experiment_perms.n + u.model_perms.n), 2);
+    user_release(&u);
+    struct resource_perm rp;
+    ASSERT_OK(store_get_permission(s, RES_REGISTERED_MODEL, "77", "u77", &rp, &err), &err);
+    free(rp.key);
+    free(rp.user);
+    struct token_info_list tl = {0};
+    for (int i = 0; i < 8; i++) {
+        ASSERT_OK(store_list_tokens(s, "u77", &tl, &err), &err);
+        ASSERT_INT_EQ((long long)tl.n, 1);
+        token_info_list_release(&tl);
+    }
+    ASSERT_OK(store_create_permission(s, RES_EXPERIMENT, "new", "u77", PERM_EDIT, NULL, &err),
+              &err);
+    store_close(s); /* its sessions end: their statistics are flushed */
+
+    char *scans = pg_query(uri, "SELECT coalesce(string_agg(relname || ':' || seq_scan, ' '), '') "
+                                "FROM pg_stat_user_tables WHERE seq_scan > 0 AND relname IN "
+                                "('users', 'resource_permissions', 'api_tokens')");
+    if (scans && *scans)
+        FAIL_AT("sequential scans of large tables (a hot query lacks an index): %s", scans);
+    free(scans);
     free(uri);
 }
