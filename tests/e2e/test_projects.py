@@ -11,6 +11,8 @@ import subprocess
 import tempfile
 import time
 
+from support.server import on_postgres, pg_database
+
 OWN_SERVER = True
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ENV = dict(os.environ, PATH="/usr/bin:/bin:" + os.environ.get("PATH", ""))
@@ -22,7 +24,8 @@ class Store:
     def __init__(self, ferry):
         self.ferry = ferry
         self.dir = tempfile.mkdtemp(prefix="ferry-projects-")
-        self.db = os.path.join(self.dir, "ferry.db")
+        # the backend under test: a SQLite file here, or a fresh PostgreSQL database
+        self.store = pg_database() if on_postgres() else os.path.join(self.dir, "ferry.db")
 
     def run(self, *args, timeout=120, **kw):
         return subprocess.run([self.ferry, "--tracking-uri", self.store, "run"] + list(args),

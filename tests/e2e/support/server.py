@@ -68,8 +68,10 @@ class Server:
         self.proc = None
         self.port = None
 
-    def start(self, timeout=30, port=0):
-        """Starts on port (0: a free one)."""
+    def start(self, timeout=None, port=0):
+        """Starts on port (0: a free one). A PostgreSQL store is created on the first start,
+        which takes longer on a loaded machine."""
+        timeout = timeout or (60 if on_postgres() else 30)
         self.err = open(self.stderr_path, "ab")
         self.proc = subprocess.Popen(
             [self.ferry, "server", "--host", "127.0.0.1", "--port", str(port),
