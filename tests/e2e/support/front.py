@@ -49,6 +49,11 @@ class Front:
         """The store's file: the upstream's."""
         return self.upstream.db
 
+    @property
+    def store(self):
+        """The store's URI: the upstream's."""
+        return self.upstream.store
+
     def client(self):
         return self.front.client()
 
