@@ -6,10 +6,8 @@
  * keys, immutable params and tags. Then what only PostgreSQL has: two
  * stores on one database (two replicas) logging to one run at once.
  *
- * Needs a PostgreSQL database: FERRY_TEST_PG_URI (e.g. from
- * `tests/pg/cluster createdb DIR NAME`). Without it every test here returns
- * at once. Tests share that database, so their experiments have names of
- * their own. */
+ * PG_TESTs: each compares a SQLite file in its scratch directory with a
+ * fresh PostgreSQL database (test_store_uri). */
 #include "../test.h"
 #include "base/ferr.h"
 #include "base/sbuf.h"
@@ -18,12 +16,6 @@
 #include <math.h>
 #include <pthread.h>
 #include <unistd.h>
-
-static const char *pg_uri(void)
-{
-    const char *u = getenv("FERRY_TEST_PG_URI");
-    return u && *u ? u : NULL;
-}
 
 static struct store *open_sqlite(int group_commit)
 {
@@ -46,12 +38,13 @@ static struct store *open_pg(int group_commit)
     o.default_artifact_root = "/artifacts";
     struct store *s = NULL;
     struct ferr err = FERR_INIT;
-    ASSERT_OK(store_open(pg_uri(), &o, &s, &err), &err);
+    char *uri = test_store_uri("runs"); /* the same name, the same database */
+    ASSERT_OK(store_open(uri, &o, &s, &err), &err);
+    free(uri);
     return s;
 }
 
-/* A new experiment named after the test and this process (the database
- * outlives a test run); its id, to free. */
+/* A new experiment named after what it is for; its id, to free. */
 static char *new_experiment(struct store *s, const char *what)
 {
     struct sbuf name = SBUF_INIT;
@@ -202,10 +195,8 @@ static void random_batch(unsigned *seed, struct metric_list *m, struct kv_list *
         kv_list_add(t, tkeys[rand_r(seed) % 4], tvals[rand_r(seed) % 4]);
 }
 
-TEST(pg_runs_random_batches_match_sqlite)
+PG_TEST(pg_runs_random_batches_match_sqlite)
 {
-    if (!pg_uri())
-        return;
     struct store *sq = open_sqlite(0), *pg = open_pg(0);
     char *eid = new_experiment(pg, "batches");
     unsigned seed = 12345;
@@ -238,10 +229,8 @@ TEST(pg_runs_random_batches_match_sqlite)
 }
 
 /* Each step on both stores, the outcome and the run compared after it. */
-TEST(pg_runs_lifecycle_and_errors_match_sqlite)
+PG_TEST(pg_runs_lifecycle_and_errors_match_sqlite)
 {
-    if (!pg_uri())
-        return;
     struct store *sq = open_sqlite(0), *pg = open_pg(0);
     char *eid = new_experiment(pg, "lifecycle");
     struct kv_list tags = {0};
@@ -383,10 +372,8 @@ static void add_input(struct store *s, const char *run, const char *name, const 
     kv_list_release(&di.tags);
 }
 
-TEST(pg_runs_inputs_and_datasets_search_match_sqlite)
+PG_TEST(pg_runs_inputs_and_datasets_search_match_sqlite)
 {
-    if (!pg_uri())
-        return;
     struct store *sq = open_sqlite(0), *pg = open_pg(0);
     char *eid = new_experiment(pg, "inputs");
     char *ra = new_run(sq, "0", "a", 1), *rb = new_run(pg, eid, "a", 1);
@@ -462,10 +449,8 @@ static char *search_names(struct store *s, const char *exp, const char *filter,
     return sbuf_detach(&out, NULL);
 }
 
-TEST(pg_runs_search_matches_sqlite)
+PG_TEST(pg_runs_search_matches_sqlite)
 {
-    if (!pg_uri())
-        return;
     struct store *sq = open_sqlite(0), *pg = open_pg(0);
     char *ea_id = new_experiment(sq, "search"), *eb_id = new_experiment(pg, "search");
     struct store *s[2] = {sq, pg};
@@ -599,10 +584,8 @@ static void *logger(void *p)
 /* Two stores on one database, as two replicas, each with group commit and
  * four writers, all logging to one run: nothing lost, the latest value of
  * a key written by all is the greatest. */
-TEST(pg_runs_replicas_log_to_one_run)
+PG_TEST(pg_runs_replicas_log_to_one_run)
 {
-    if (!pg_uri())
-        return;
     struct store *s1 = open_pg(1), *s2 = open_pg(1);
     char *eid = new_experiment(s1, "replicas");
     char *id = new_run(s1, eid, "busy", 1);
