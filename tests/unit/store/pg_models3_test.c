@@ -217,6 +217,26 @@ STORE_TEST(logged_models_create_get_update)
     ASSERT_STR_EQ(m.metrics.v[2].run_id, run);
     logged_model_release(&m);
 
+    /* the run produced it (at step 3, twice: once) and read it */
+    struct model_ref_list refs = {0};
+    struct run r;
+    model_ref_list_add(&refs, id, 3);
+    model_ref_list_add(&refs, id, 3);
+    ASSERT_OK(store_log_model_refs(st, run, 1, &refs, &err), &err);
+    ASSERT_OK(store_log_model_refs(st, run, 0, &refs, &err), &err);
+    ASSERT_OK(store_get_run(st, run, &r, &err), &err);
+    ASSERT_INT_EQ(r.model_outputs.n, 1);
+    ASSERT_STR_EQ(r.model_outputs.v[0].model_id, id);
+    ASSERT_INT_EQ(r.model_outputs.v[0].step, 3);
+    ASSERT_INT_EQ(r.model_inputs.n, 1);
+    ASSERT_INT_EQ(r.model_inputs.v[0].step, 0);
+    run_release(&r);
+    ASSERT_FAILS(store_log_model_refs(st, "0123456789abcdef0123456789abcdef", 1, &refs, &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_OK(store_delete_run(st, run, &err), &err);
+    ASSERT_FAILS(store_log_model_refs(st, run, 1, &refs, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    model_ref_list_release(&refs);
+
     ASSERT_OK(store_delete_logged_model(st, id, &err), &err);
     ASSERT_FAILS(store_get_logged_model(st, id, &m, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
     ASSERT_CONTAINS(err.msg, "not found");
