@@ -4,7 +4,8 @@
  * tables as SQLite's (store/sqlite/sqlite_logged_models.c, which this file
  * translates: same answers, same messages, same order). Also the helpers
  * pg_int.h shares with the runs' file: the lookup of an active model and
- * the metrics a run logs on a model.
+ * the metrics a run logs on a model; and the runs' model inputs and
+ * outputs (the table's log_refs; sqlite_runs.c's on SQLite, see below).
  *
  * Replicas: where SQLite's single writer made a read-then-write safe, the
  * row read is locked, at least FOR KEY SHARE, so that an experiment purged
@@ -484,6 +485,81 @@ int pg_put_model_metrics(struct pg_conn *c, const char *run_id, const struct met
     return rc;
 }
 
+/* ---------- a run's models ---------- */
+
+/* The logged models a run read (outputs 0) or produced (outputs 1): rows of
+ * run_model_refs, which pg_runs.c reads with the run. SQLite's runs file
+ * writes them; here this file does, run lookup included, because pg_runs.c
+ * calls this file (pg_put_model_metrics) and two files must not call each
+ * other (scripts/check-layers). The run's row is share-locked: a purge
+ * waits for the refs, as for a model's child rows. */
+struct refs_arg {
+    const char *run_id;
+    int outputs;
+    const struct model_ref_list *models;
+};
+
+static int do_log_refs(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
+{
+    (void)pg;
+    static const char run_sql[] =
+        "SELECT id, lifecycle_stage FROM runs WHERE run_uuid = $1 FOR KEY SHARE";
+    /* every ref in one statement: the ids and steps as two arrays */
+    static const char ins[] = "INSERT INTO run_model_refs (run, output, model_id, step) "
+                              "SELECT $1::bigint, $2::integer, m, s "
+                              "FROM unnest($3::text[], $4::bigint[]) AS u(m, s) "
+                              "ON CONFLICT DO NOTHING";
+    struct refs_arg *ra = arg;
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_text(&a, ra->run_id);
+    PGresult *r = pg_run(c, run_sql, &a, "looking up a run", err);
+    pg_args_release(&a);
+    if (!r)
+        return -1;
+    int found = PQntuples(r) == 1;
+    int64_t run = found ? pg_get_int(r, 0, 0) : 0;
+    int deleted = found && !strcmp(pg_get_ref(r, 0, 1), "deleted");
+    PQclear(r);
+    if (!found)
+        return store_err_run_not_found(err, ra->run_id);
+    if (deleted)
+        return store_err_run_not_active(err, ra->run_id);
+    if (!ra->models->n)
+        return 0;
+    struct sbuf ids = SBUF_INIT, steps = SBUF_INIT;
+    sbuf_addch(&ids, '{');
+    sbuf_addch(&steps, '{');
+    for (size_t i = 0; i < ra->models->n; i++) {
+        const char *p = ra->models->v[i].model_id ? ra->models->v[i].model_id : "";
+        sbuf_addstr(&ids, i ? ",\"" : "\"");
+        for (; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                sbuf_addch(&ids, '\\');
+            sbuf_addch(&ids, *p);
+        }
+        sbuf_addch(&ids, '"');
+        sbuf_addf(&steps, "%s%" PRId64, i ? "," : "", ra->outputs ? ra->models->v[i].step : 0);
+    }
+    sbuf_addch(&ids, '}');
+    sbuf_addch(&steps, '}');
+    pg_args_int(&a, run);
+    pg_args_int(&a, ra->outputs);
+    pg_args_text(&a, ids.buf);
+    pg_args_text(&a, steps.buf);
+    int rc = pg_do(c, ins, &a, "recording a run's models", err);
+    pg_args_release(&a);
+    sbuf_release(&ids);
+    sbuf_release(&steps);
+    return rc;
+}
+
+static int pg_log_model_refs(struct store *s, const char *run_id, int outputs,
+                             const struct model_ref_list *models, struct ferr *err)
+{
+    struct refs_arg a = {run_id, outputs, models};
+    return pg_write((struct pg *)s, do_log_refs, &a, err);
+}
+
 /* ---------- search ---------- */
 
 /* A read-only snapshot on a reader connection: the page and the models it
@@ -556,5 +632,5 @@ const struct store_logged_model_ops pg_logged_models = {
     .tags = pg_lm_tags,
     .log_params = pg_lm_log_params,
     .search = pg_lm_search,
-    .log_refs = pg_log_model_refs, /* pg_runs.c's, as SQLite's */
+    .log_refs = pg_log_model_refs,
 };

@@ -994,7 +994,8 @@ static int pg_log_inputs(struct store *s, const char *run_id, const struct datas
     return pg_write((struct pg *)s, do_log_inputs, &in, err);
 }
 
-/* ---------- logged models (the run's history tag, its refs) ---------- */
+/* ---------- logged models (the run's history tag; its refs are written by
+ * pg_logged_models.c, which logs them as the logged-models table's log_refs) ---------- */
 
 struct log_model {
     const char *run_id;
@@ -1047,50 +1048,6 @@ static int pg_log_model(struct store *s, const char *run_id, const char *model_j
 {
     struct log_model lm = {run_id, model_json};
     return pg_write((struct pg *)s, do_log_model, &lm, err);
-}
-
-struct refs_arg {
-    const char *run_id;
-    int outputs;
-    const struct model_ref_list *models;
-};
-
-static int do_log_refs(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
-{
-    (void)pg;
-    static const char ins[] = "INSERT INTO run_model_refs (run, output, model_id, step) "
-                              "SELECT $1::bigint, $2::integer, m, s "
-                              "FROM unnest($3::text[], $4::bigint[]) AS u(m, s) "
-                              "ON CONFLICT DO NOTHING";
-    struct refs_arg *ra = arg;
-    int64_t run;
-    if (pg_run_active(c, ra->run_id, &run, NULL, err))
-        return -1;
-    if (!ra->models->n)
-        return 0;
-    struct sbuf ids = SBUF_INIT, steps = SBUF_INIT;
-    for (size_t i = 0; i < ra->models->n; i++) {
-        arr_text(&ids, ra->models->v[i].model_id);
-        arr_int(&steps, ra->outputs ? ra->models->v[i].step : 0);
-    }
-    struct pg_args a = PG_ARGS_INIT;
-    pg_args_int(&a, run);
-    pg_args_int(&a, ra->outputs);
-    pg_args_text(&a, arr_end(&ids));
-    pg_args_text(&a, arr_end(&steps));
-    int rc = pg_do(c, ins, &a, "recording a run's models", err);
-    pg_args_release(&a);
-    sbuf_release(&ids);
-    sbuf_release(&steps);
-    return rc;
-}
-
-/* The logged-models table's log_refs (pg_logged_models.c). */
-int pg_log_model_refs(struct store *s, const char *run_id, int outputs,
-                      const struct model_ref_list *models, struct ferr *err)
-{
-    struct refs_arg a = {run_id, outputs, models};
-    return pg_write((struct pg *)s, do_log_refs, &a, err);
 }
 
 /* ---------- searches ---------- */

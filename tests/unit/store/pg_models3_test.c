@@ -13,6 +13,7 @@
 #include "store/store.h"
 #include "store/traces.h"
 
+#include <libpq-fe.h>
 #include <math.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -215,6 +216,26 @@ STORE_TEST(logged_models_create_get_update)
     ASSERT_STR_EQ(m.metrics.v[2].dataset_name, "train");
     ASSERT_STR_EQ(m.metrics.v[2].run_id, run);
     logged_model_release(&m);
+
+    /* the run produced it (at step 3, twice: once) and read it */
+    struct model_ref_list refs = {0};
+    struct run r;
+    model_ref_list_add(&refs, id, 3);
+    model_ref_list_add(&refs, id, 3);
+    ASSERT_OK(store_log_model_refs(st, run, 1, &refs, &err), &err);
+    ASSERT_OK(store_log_model_refs(st, run, 0, &refs, &err), &err);
+    ASSERT_OK(store_get_run(st, run, &r, &err), &err);
+    ASSERT_INT_EQ(r.model_outputs.n, 1);
+    ASSERT_STR_EQ(r.model_outputs.v[0].model_id, id);
+    ASSERT_INT_EQ(r.model_outputs.v[0].step, 3);
+    ASSERT_INT_EQ(r.model_inputs.n, 1);
+    ASSERT_INT_EQ(r.model_inputs.v[0].step, 0);
+    run_release(&r);
+    ASSERT_FAILS(store_log_model_refs(st, "0123456789abcdef0123456789abcdef", 1, &refs, &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_OK(store_delete_run(st, run, &err), &err);
+    ASSERT_FAILS(store_log_model_refs(st, run, 1, &refs, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    model_ref_list_release(&refs);
 
     ASSERT_OK(store_delete_logged_model(st, id, &err), &err);
     ASSERT_FAILS(store_get_logged_model(st, id, &m, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
@@ -463,4 +484,103 @@ PG_TEST(pg_models3_replicas_cross)
     store_close(one);
     store_close(other);
     store_close(st);
+}
+
+/* ---------- plans ---------- */
+
+static void sql_exec(const char *uri, const char *sql, char **first)
+{
+    PGconn *c = PQconnectdb(uri);
+    ASSERT(PQstatus(c) == CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType s = PQresultStatus(r);
+    if (s != PGRES_TUPLES_OK && s != PGRES_COMMAND_OK)
+        FAIL_AT("%s: %s", sql, PQerrorMessage(c));
+    if (first)
+        *first = strdup(s == PGRES_TUPLES_OK && PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    PQfinish(c);
+}
+
+/* The hot reads and writes of traces and logged models (get, tag, a
+ * filtered search, its page loaded by ids) on tables large enough that a
+ * missing index shows: PostgreSQL's own statistics must count no
+ * sequential scan. */
+PG_TEST(pg_models3_hot_queries_use_indexes)
+{
+    static const char *const fill[] = {
+        "INSERT INTO experiments (experiment_id, name, artifact_location, creation_time, "
+        "last_update_time) SELECT e, 'exp' || e, '/a/' || e, e, e FROM generate_series(10, 29) e",
+        "INSERT INTO traces (id, request_id, experiment_id, timestamp_ms, execution_time_ms, "
+        "status) SELECT i, 'tr-' || md5(i::text), 10 + i % 20, i, 5, 'OK' "
+        "FROM generate_series(1, 20000) i",
+        "INSERT INTO trace_tags (trace, key, value) SELECT i, 'mlflow.traceName', "
+        "CASE WHEN i % 7 = 0 THEN 'predict' ELSE 'other' END FROM generate_series(1, 20000) i",
+        "INSERT INTO trace_request_metadata (trace, key, value) SELECT i, 'mlflow.sourceRun', "
+        "md5(i::text) FROM generate_series(1, 20000) i",
+        "INSERT INTO logged_models (id, model_id, experiment_id, name, artifact_location, "
+        "creation_time, last_updated_time, status) SELECT i, 'm-' || md5(i::text), 10 + i % 20, "
+        "'m' || i, '/a/m', i, i, 'LOGGED_MODEL_READY' FROM generate_series(1, 20000) i",
+        "INSERT INTO logged_model_params (model, key, value) SELECT i, 'lr', "
+        "CASE WHEN i % 3 = 0 THEN '0.01' ELSE '0.1' END FROM generate_series(1, 20000) i",
+        "INSERT INTO logged_model_tags (model, key, value) SELECT i, 't', 'v' "
+        "FROM generate_series(1, 20000) i",
+        "INSERT INTO logged_model_metrics (model, key, timestamp, step, value, run_id) "
+        "SELECT i, 'acc', i, 0, (i % 100) / 100.0, 'r' FROM generate_series(1, 20000) i",
+        "SELECT setval(pg_get_serial_sequence('traces', 'id'), 20000)",
+        "SELECT setval(pg_get_serial_sequence('logged_models', 'id'), 20000)",
+        "ANALYZE",
+        "SELECT pg_stat_reset()",
+    };
+    struct ferr err = FERR_INIT;
+    open_store();
+    store_close(st);
+    for (size_t i = 0; i < sizeof(fill) / sizeof(*fill); i++)
+        sql_exec(st_uri, fill[i], NULL);
+    struct store_opts o = {"/art", 1};
+    ASSERT_OK(store_open(st_uri, &o, &st, &err), &err);
+
+    char *rid = NULL, *mid = NULL;
+    sql_exec(st_uri, "SELECT 'tr-' || md5('500')", &rid);
+    sql_exec(st_uri, "SELECT 'm-' || md5('500')", &mid);
+    struct trace_info t = {0};
+    ASSERT_OK(store_get_trace_info(st, rid, &t, &err), &err);
+    trace_info_release(&t);
+    ASSERT_OK(store_set_trace_tag(st, rid, "k", "v", &err), &err);
+    const char *exps[] = {"17"};
+    const char *order[] = {"timestamp_ms DESC"};
+    struct trace_search q = {exps, 1, "tags.`mlflow.traceName` = 'predict'", 50, order, 1, NULL};
+    struct trace_info_list tl = {0};
+    ASSERT_OK(store_search_traces(st, &q, &tl, &err), &err);
+    ASSERT_INT_EQ(tl.n, 50);
+    trace_info_list_release(&tl);
+    struct logged_model m = {0};
+    ASSERT_OK(store_get_logged_model(st, mid, &m, &err), &err);
+    logged_model_release(&m);
+    struct kv_list kv = {0};
+    kv_list_add(&kv, "t", "w");
+    ASSERT_OK(store_set_logged_model_tags(st, mid, &kv, &err), &err);
+    kv_list_release(&kv);
+    /* (a metric as sort key or a param filter reads the metric's or the
+     * param's rows of every experiment: search_sql.c's query, not this
+     * backend's) */
+    struct logged_model_search lq = {exps, 1, "name LIKE 'm5%'", NULL, 0, 50, NULL, 0, NULL};
+    struct logged_model_list ll = {0};
+    ASSERT_OK(store_search_logged_models(st, &lq, &ll, &err), &err);
+    ASSERT(ll.n > 0);
+    logged_model_list_release(&ll);
+    store_close(st); /* its sessions end: their statistics are flushed */
+
+    char *scans = NULL;
+    sql_exec(st_uri,
+             "SELECT coalesce(string_agg(relname || ':' || seq_scan, ' '), '') "
+             "FROM pg_stat_user_tables WHERE seq_scan > 0 AND relname IN ('traces', "
+             "'trace_tags', 'trace_request_metadata', 'logged_models', 'logged_model_params', "
+             "'logged_model_tags', 'logged_model_metrics')",
+             &scans);
+    if (*scans)
+        FAIL_AT("sequential scans of large tables (a hot query lacks an index): %s", scans);
+    free(scans);
+    free(rid);
+    free(mid);
 }
