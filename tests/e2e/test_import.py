@@ -1,11 +1,18 @@
 # SPDX-License-Identifier: MIT
 """`ferry db import`: MLflow stores written by the test itself (an SQLite database at an old 2.x
-and at the newest 3.x alembic revision ferry knows, and an ./mlruns file store; see
-support/mlflow_store.py) are imported, then every field is checked through a real `ferry server`
-on the imported store and through the CLI. A second import changes nothing; bad sources (garbage,
-an unknown revision, a missing folder, a corrupt file), a name clash and an import into the
-source itself fail clearly and leave the target as it was; --copy-artifacts copies the files and
-the server lists and serves them."""
+and at the newest 3.x alembic revision ferry knows, the same two on PostgreSQL, and an ./mlruns
+file store; see support/mlflow_store.py) are imported, then every field is checked through a real
+`ferry server` on the imported store and through the CLI. A second import changes nothing; bad
+sources (garbage, an unknown revision, a missing folder, a corrupt file, a database that is not
+MLflow's or cannot be reached), a name clash and an import into the source itself fail clearly
+and leave the target as it was; --copy-artifacts copies the files and the server lists and
+serves them.
+
+The ferry store imported into is a file, or a database in the test cluster when the suite runs
+on PostgreSQL (FERRY_E2E_PG_DIR); MLflow's PostgreSQL databases are imported into both. They
+live in the suite's cluster, else in one this module starts (tests/pg/cluster) and stops when
+the suite exits."""
+import atexit
 import json
 import math
 import os
@@ -15,7 +22,7 @@ import subprocess
 import tempfile
 
 from support import mlflow_store as ms
-from support.server import CREATED_DIRS, Server
+from support.server import CLUSTER, CREATED_DIRS, PG_DIR, Server, on_postgres, pg_database
 
 OWN_SERVER = True
 
@@ -44,8 +51,58 @@ def _counts(out):
     return rows
 
 
+def _is_pg(store):
+    return store.startswith(("postgresql://", "postgres://", "postgresql+"))
+
+
+def _target(d, name="ferry.db"):
+    """A fresh ferry store to import into: a database in the suite's cluster when it runs on
+    PostgreSQL, else a file in d."""
+    return pg_database() if on_postgres() else os.path.join(d, name)
+
+
+def _server(ferry, target):
+    return Server(ferry, store=target) if _is_pg(target) else Server(ferry, db=target)
+
+
+_OWN_CLUSTER = []
+_pg_names = [0]
+
+
+def _cluster():
+    """The cluster for MLflow's PostgreSQL databases: the suite's, else one of this module's."""
+    if PG_DIR:
+        return PG_DIR
+    if not _OWN_CLUSTER:
+        d = tempfile.mkdtemp(prefix="ferry-e2e-import-pg-")
+        os.rmdir(d)  # the cluster script makes it
+        p = subprocess.run([CLUSTER, "start", d], capture_output=True, text=True, timeout=120)
+        assert p.returncode == 0, "these tests need a PostgreSQL server: %s" % p.stderr
+        atexit.register(subprocess.run, [CLUSTER, "stop", d], capture_output=True, timeout=120)
+        _OWN_CLUSTER.append(d)
+    return _OWN_CLUSTER[0]
+
+
+def _pg_db(what):
+    """The URI of a new, empty database in _cluster()."""
+    _pg_names[0] += 1
+    name = "import_%s_%d_%d" % (what, os.getpid(), _pg_names[0])
+    p = subprocess.run([CLUSTER, "createdb", _cluster(), name], capture_output=True, text=True,
+                       timeout=60, check=True)
+    return p.stdout.strip()
+
+
 def _dump(db):
     """The target's rows, for proving a failed import changed nothing."""
+    if _is_pg(db):  # every table's rows, in order (sequences may move: not rows)
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+            f.write("SELECT format('SELECT %L, x::text FROM %I x ORDER BY 2', tablename, "
+                    "tablename) FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1\n"
+                    "\\gexec\n")
+        try:
+            return ms.psql(db, path=f.name)
+        finally:
+            os.unlink(f.name)
     if not os.path.exists(db):
         return None
     c = sqlite3.connect(db)
@@ -151,9 +208,11 @@ def _check_registry(c, spec, with_aliases, storage=False):
     assert new["model_version"]["version"] == "4", new
 
 
-def _roundtrip(ferry, source, spec, sqlite_source, with_inputs, with_aliases, skips):
+def _roundtrip(ferry, source, spec, sqlite_source, with_inputs, with_aliases, skips,
+               target=None):
+    """sqlite_source: the source is MLflow's SQL store (SQLite or PostgreSQL)."""
     d = _tmp()
-    target = os.path.join(d, "ferry.db")
+    target = target or _target(d)
     p = _import(ferry, source, target)
     rows = _counts(p.stdout)
     assert rows["experiments"] == (3, 2, 1, 0), p.stdout
@@ -175,7 +234,7 @@ def _roundtrip(ferry, source, spec, sqlite_source, with_inputs, with_aliases, sk
                           "fraud", "--view", "all"], capture_output=True, text=True, timeout=60)
     assert cli.returncode == 0 and all(r["id"] in cli.stdout for r in spec["runs"][:3]), cli
     # every field through a server
-    srv = Server(ferry, db=target).start()
+    srv = _server(ferry, target).start()
     c = srv.client()
     try:
         _check_experiments(c, spec)
@@ -207,6 +266,51 @@ def test_sqlite_newest_revision(ferry):
                {"logged models": 1, "traces": 2, "runs without an experiment": 1})
 
 
+def _mlflow_postgres(spec, revision):
+    uri = _pg_db("mlflow")
+    ms.write_postgres(uri, spec, revision)
+    return uri
+
+
+def test_postgres_old_revision(ferry):
+    d = _tmp()
+    spec = ms.sample(os.path.join(d, "mlruns"))
+    source = _mlflow_postgres(spec, ms.OLD)
+    for target in (os.path.join(d, "ferry.db"), _pg_db("ferry")):
+        _roundtrip(ferry, source, spec, True, False, False, {}, target)
+
+
+def test_postgres_newest_revision(ferry):
+    d = _tmp()
+    spec = ms.sample(os.path.join(d, "mlruns"))
+    source = _mlflow_postgres(spec, ms.NEW)  # no orphan run: PostgreSQL keeps the foreign key
+    skips = {"logged models": 1, "traces": 2}
+    _roundtrip(ferry, source, spec, True, True, True, skips, os.path.join(d, "ferry.db"))
+    # MLflow's own spelling of the URI (SQLAlchemy's driver suffix) names the same database
+    _roundtrip(ferry, source.replace("postgresql://", "postgresql+psycopg2://", 1), spec, True,
+               True, True, skips, _pg_db("ferry"))
+
+
+def test_postgres_bad_sources_change_nothing(ferry):
+    d = _tmp()
+    target = _target(d)
+    spec = ms.sample(os.path.join(d, "mlruns"))
+    good = _mlflow_postgres(spec, ms.OLD)
+    _import(ferry, good, target)
+    future = _pg_db("future")
+    ms.write_postgres(future, spec, "ffffffffffff")
+    _fails(ferry, future, target, "alembic revision 'ffffffffffff'")
+    _fails(ferry, _pg_db("empty"), target, "no alembic_version table")
+    nowhere = "postgresql://postgres:sekret@127.0.0.1:1/mlflow"
+    p = _fails(ferry, nowhere, target, "cannot open 'postgresql://postgres:***@127.0.0.1:1/")
+    assert "sekret" not in p.stderr + p.stdout, p.stderr  # the password stays out of messages
+    _fails(ferry, good, good, "is the source itself")
+    # experiments in another MLflow workspace: ferry has none to keep them apart
+    spaced = _mlflow_postgres(spec, ms.NEW)
+    ms.psql(spaced, "UPDATE experiments SET workspace = 'team-b' WHERE experiment_id = 7")
+    _fails(ferry, spaced, target, "uses MLflow workspaces (1 experiments and 0 models")
+
+
 def test_file_store(ferry):
     d = _tmp()
     root = os.path.join(d, "mlruns")
@@ -222,11 +326,12 @@ def _fails(ferry, source, target, want, *extra):
     assert want in p.stderr, (want, p.stderr)
     assert "nothing was imported" in p.stderr, p.stderr
     assert _dump(target) == before, "a failed import changed the target"
+    return p
 
 
 def test_bad_sources_change_nothing(ferry):
     d = _tmp()
-    target = os.path.join(d, "ferry.db")
+    target = _target(d)
     spec = ms.sample(os.path.join(d, "mlruns"))
     good = os.path.join(d, "good.db")
     ms.write_sqlite(good, spec, ms.OLD)
@@ -267,8 +372,8 @@ def test_name_clash_is_refused(ferry):
     src = os.path.join(d, "mlflow.db")
     ms.write_sqlite(src, spec, ms.NEW)
     # id 1 is another experiment here
-    t1 = os.path.join(d, "one.db")
-    srv = Server(ferry, db=t1).start()
+    t1 = _target(d, "one.db")
+    srv = _server(ferry, t1).start()
     c = srv.client()
     try:
         assert c.create_experiment("not-fraud") == "1"
@@ -277,8 +382,8 @@ def test_name_clash_is_refused(ferry):
         assert srv.stop() == 0
     _fails(ferry, src, t1, "experiment 1 is 'not-fraud' here and 'fraud' in the source")
     # the name is taken here by another id (1 was purged, 'fraud' became 3)
-    t2 = os.path.join(d, "two.db")
-    srv = Server(ferry, db=t2).start()
+    t2 = _target(d, "two.db")
+    srv = _server(ferry, t2).start()
     c = srv.client()
     try:
         c.create_experiment("a")
@@ -290,7 +395,7 @@ def test_name_clash_is_refused(ferry):
     gc = subprocess.run([ferry, "gc", "--backend-store-uri", t2], capture_output=True,
                         timeout=60, cwd=d)
     assert gc.returncode == 0, gc
-    srv = Server(ferry, db=t2).start()
+    srv = _server(ferry, t2).start()
     c = srv.client()
     try:
         assert c.create_experiment("fraud") == "3"
@@ -314,7 +419,7 @@ def test_copy_artifacts_served(ferry):
         f.write("hello from mlflow\n")
     srv = Server(ferry)
     dest = os.path.join(srv.dir, "mlartifacts")
-    p = _import(ferry, root, srv.db, "--copy-artifacts", "--artifacts-destination", dest)
+    p = _import(ferry, root, srv.store, "--copy-artifacts", "--artifacts-destination", dest)
     assert "copied those of 4 runs (2 files" in p.stdout, p.stdout
     srv.start()
     c = srv.client()
