@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: MIT
- * `ferry db`: the store as a whole. `ferry db import` moves in from MLflow
+ * `ferry db`: the store as a whole. `ferry db copy` and `upgrade` are in
+ * db_move.c. `ferry db import` moves in from MLflow
  * (import/import.h does the work); it prints what it read, imported, found
  * already present and skipped, per kind, and fails (exit 1, nothing
  * imported) on anything it cannot import faithfully. */
 #include "cli/cmd.h"
 #include "cli/cli.h"
+#include "cli/db_move.h"
 #include "import/import.h"
 
 #include <getopt.h>
@@ -42,11 +44,13 @@ static const char usage[] =
     "                               copy runs whose URIs are mlflow-artifacts:/ too\n"
     "  -h, --help                   this help\n";
 
-static const char db_usage[] = "usage: ferry db import [options] SOURCE\n"
-                               "\n"
-                               "Commands:\n"
-                               "  import    import an MLflow tracking store (see "
-                               "'ferry db import --help')\n";
+static const char db_usage[] =
+    "usage: ferry db COMMAND [options] ...\n"
+    "\n"
+    "Commands:\n"
+    "  import    import an MLflow tracking store (see 'ferry db import --help')\n"
+    "  copy      copy a ferry SQLite store into a new PostgreSQL database\n"
+    "  upgrade   migrate a ferry store to this ferry's schema version\n";
 
 static void print_report(const struct import_report *r, const char *target)
 {
@@ -167,6 +171,10 @@ int cmd_db(int argc, char **argv)
         return cli_usage(db_usage);
     if (!strcmp(argv[1], "import"))
         return db_import(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "copy"))
+        return db_copy(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "upgrade"))
+        return db_upgrade(argc - 1, argv + 1);
     if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
         fputs(db_usage, stdout);
         return 0;

@@ -28,7 +28,7 @@ static const struct command commands[] = {
     {"gc", cmd_gc, "permanently remove deleted runs and their artifacts"},
     {"users", cmd_users, "users of an authenticating server, and their permissions"},
     {"tokens", cmd_tokens, "API tokens: create, list, revoke"},
-    {"db", cmd_db, "import an MLflow tracking store (SQLite database or ./mlruns)"},
+    {"db", cmd_db, "import from MLflow, copy to PostgreSQL, upgrade the schema"},
     {"version", cmd_version, "print ferry's version"},
 };
 
@@ -45,7 +45,8 @@ static void help(FILE *f)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fputs("\nGlobal options:\n"
           "  --tracking-uri URI  where runs are kept: sqlite:///abs/path.db, a file path,\n"
-          "                      or http(s)://host:port (a ferry or MLflow server)\n"
+          "                      postgresql://user@host:port/db, or http(s)://host:port\n"
+          "                      (a ferry or MLflow server)\n"
           "                      (default: $FERRY_TRACKING_URI, else $MLFLOW_TRACKING_URI,\n"
           "                      else ./ferry.db)\n"
           "  -h, --help          this help\n"

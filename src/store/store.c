@@ -53,24 +53,18 @@ int store_open(const char *uri, const struct store_opts *opts, struct store **ou
     static const struct store_opts defaults = STORE_OPTS_INIT;
     if (!opts)
         opts = &defaults;
-    if (!uri || !*uri)
-        uri = "ferry.db";
-    if (!strncmp(uri, "sqlite:///", 10))
-        return store_sqlite_open(uri + 9, opts, out, err); /* keeps the leading '/' */
-    if (!strncmp(uri, "sqlite://", 9))
-        return store_sqlite_open(uri + 9, opts, out, err);
+    const char *path = store_uri_sqlite_path(uri);
+    if (path)
+        return store_sqlite_open(path, opts, out, err);
     if (store_uri_is_postgres(uri))
         return store_postgres_open(uri, opts, out, err);
-    if (strstr(uri, "://")) {
-        char *shown = store_uri_redacted(uri);
-        ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                 "unsupported backend store uri '%s' (use sqlite:///path, "
-                 "postgresql://user@host/db or a file path)",
-                 shown);
-        free(shown);
-        return -1;
-    }
-    return store_sqlite_open(uri, opts, out, err);
+    char *shown = store_uri_redacted(uri);
+    ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+             "unsupported backend store uri '%s' (use sqlite:///path, "
+             "postgresql://user@host/db or a file path)",
+             shown);
+    free(shown);
+    return -1;
 }
 
 void store_close(struct store *s)

@@ -41,3 +41,12 @@ char *store_uri_redacted(const char *uri)
     }
     return sbuf_detach(&sb, NULL);
 }
+
+const char *store_uri_sqlite_path(const char *uri)
+{
+    if (!uri || !*uri)
+        return "ferry.db";
+    if (!strncmp(uri, "sqlite://", 9))
+        return uri + 9; /* sqlite:///abs keeps its leading '/' */
+    return strstr(uri, "://") ? NULL : uri;
+}

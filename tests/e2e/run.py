@@ -18,7 +18,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from support.server import CREATED_DIRS, Server  # noqa: E402
+from support.server import CREATED_DIRS, Server, on_postgres  # noqa: E402
 
 
 def main():
@@ -46,6 +46,8 @@ def main():
                  and args.k in "%s.%s" % (name, n)]
         if not tests:
             continue
+        if getattr(mod, "NEEDS_POSTGRES", False) and not on_postgres():
+            continue  # runs in the PostgreSQL pass
         own = getattr(mod, "OWN_SERVER", False)
         srv = None
         if not own:

@@ -40,7 +40,7 @@ def _embedded_experiment(srv, c, name, location):
     import), not through the server: what a server may meet from before its roots."""
     p = subprocess.run([srv.ferry, "experiments", "create", name, "--artifact-location", location],
                        capture_output=True, timeout=60, cwd=srv.dir,
-                       env=dict(os.environ, FERRY_TRACKING_URI=srv.db))
+                       env=dict(os.environ, FERRY_TRACKING_URI=srv.store))
     assert p.returncode == 0, p
     r = c.ok(c.get("experiments/get-by-name", {"experiment_name": name}))
     return r["experiment"]["experiment_id"]

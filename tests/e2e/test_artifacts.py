@@ -348,7 +348,7 @@ def test_gc_removes_deleted_runs_and_their_artifacts_only(srv, c):
         assert _put(c, base + "/model/weights.bin", os.urandom(1000)).status == 200
     c.ok(c.post("runs/delete", {"run_id": gone_rid}))
     root = _root(srv)
-    db = srv.db
+    db = srv.store
 
     def gc(*args):
         return subprocess.run([srv.ferry, "gc", "--backend-store-uri", db,
@@ -435,7 +435,7 @@ def test_gc_sweeps_uploads_a_killed_server_left(srv, c):
     os.symlink(outside, os.path.join(d, "link"))
 
     def gc(*args):
-        return subprocess.run([srv.ferry, "gc", "--backend-store-uri", srv.db,
+        return subprocess.run([srv.ferry, "gc", "--backend-store-uri", srv.store,
                                "--artifacts-destination", _root(srv)] + list(args),
                               capture_output=True, timeout=60, cwd=srv.dir)
 
@@ -467,7 +467,7 @@ def test_get_artifact_reads_proxied_and_local_roots(srv, c):
     local = tempfile.mkdtemp(prefix="local-root-", dir=_root(srv))
     p = subprocess.run([srv.ferry, "experiments", "create", "local-root", "--artifact-location",
                         "file://" + local], capture_output=True, timeout=60,
-                       env=dict(os.environ, FERRY_TRACKING_URI=srv.db))
+                       env=dict(os.environ, FERRY_TRACKING_URI=srv.store))
     assert p.returncode == 0, p
     exp = c.ok(c.get("experiments/get-by-name", {"experiment_name": "local-root"}))[
         "experiment"]["experiment_id"]

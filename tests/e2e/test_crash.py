@@ -6,10 +6,11 @@ is there (runs, metric points, params, tags, experiments), and the store
 still takes writes. Several rounds on one database."""
 import os
 import random
+import subprocess
 import threading
 import time
 
-from support.server import Server
+from support.server import CLUSTER, PG_DIR, Server, on_postgres
 
 OWN_SERVER = True
 ROUNDS = 3
@@ -148,7 +149,7 @@ def _check(c, acked, rnd):
 
 
 def _round(ferry, db, rnd, rng):
-    srv = Server(ferry, db=db, extra=["-q"]).start()
+    srv = Server(ferry, store=db, extra=["-q"]).start()
     c = srv.client()
     rid = c.create_run(run_name="crash-round-%d" % rnd)["info"]["run_id"]
     acked, stop = Acked(), threading.Event()
@@ -167,7 +168,9 @@ def _round(ferry, db, rnd, rng):
         rnd, acked.errors[:3])
     assert acked.count > 20, "round %d: only %d writes acknowledged before the kill" % (
         rnd, acked.count)
-    srv = Server(ferry, db=db).start()
+    if on_postgres():  # and the database restarts as after a crash of its own
+        subprocess.run([CLUSTER, "restart", PG_DIR, "immediate"], check=True, timeout=120)
+    srv = Server(ferry, store=db).start()
     c = srv.client()
     try:
         _check(c, acked, rnd)
@@ -184,6 +187,6 @@ def _round(ferry, db, rnd, rng):
 
 def test_acknowledged_writes_survive_sigkill(ferry):
     rng = random.Random(SEED)
-    db = Server(ferry).db  # one database across the rounds
+    db = Server(ferry).store  # one database across the rounds
     total = sum(_round(ferry, db, rnd, rng) for rnd in range(ROUNDS))
     assert total > 100, total

@@ -49,7 +49,7 @@ def test_sigterm_with_requests_in_flight(ferry):
     bad = [r for r in refused
            if r.status != 503 or r.json.get("error_code") != "TEMPORARILY_UNAVAILABLE"]
     assert not bad, "answers during shutdown: %r" % bad[:3]
-    srv2 = Server(ferry, db=srv.db).start()
+    srv2 = Server(ferry, store=srv.store).start()
     c2 = srv2.client()
     for t in range(8):
         h = c2.ok(c2.get("metrics/get-history", {"run_id": rid, "metric_key": "w%d" % t}))
@@ -90,7 +90,7 @@ def test_workers_and_artifact_root_options(ferry):
     """--workers N (polling threads) and --default-artifact-root, under concurrent load."""
     probe = Server(ferry)
     root = probe.dir + "/artifacts"
-    srv = Server(ferry, db=probe.db, extra=["--workers", "2", "--default-artifact-root", root])
+    srv = Server(ferry, store=probe.store, extra=["--workers", "2", "--default-artifact-root", root])
     srv.start()
     try:
         c = srv.client()
@@ -145,7 +145,7 @@ def test_data_survives_a_graceful_restart(ferry):
     exps_before = c.ok(c.post("experiments/search", {"view_type": "ALL"}))
     c.close()
     assert srv.stop() == 0
-    srv2 = Server(ferry, db=srv.db).start()
+    srv2 = Server(ferry, store=srv.store).start()
     try:
         c = srv2.client()
         assert c.get_run(rid) == run_before
@@ -190,7 +190,7 @@ def test_sigterm_in_flight_with_worker_threads(ferry):
         t.join(30)
     c.close()
     assert rc == 0, "exit %d\n%s" % (rc, srv.stderr_tail())
-    srv2 = Server(ferry, db=srv.db).start()
+    srv2 = Server(ferry, store=srv.store).start()
     c2 = srv2.client()
     for t in range(8):
         got = {p["step"] for p in c2.history(rid, "w%d" % t)}

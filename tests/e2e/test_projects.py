@@ -25,11 +25,11 @@ class Store:
         self.db = os.path.join(self.dir, "ferry.db")
 
     def run(self, *args, timeout=120, **kw):
-        return subprocess.run([self.ferry, "--tracking-uri", self.db, "run"] + list(args),
+        return subprocess.run([self.ferry, "--tracking-uri", self.store, "run"] + list(args),
                               capture_output=True, timeout=timeout, cwd=self.dir, env=ENV, **kw)
 
     def cli(self, *args):
-        r = subprocess.run([self.ferry, "--tracking-uri", self.db] + list(args),
+        r = subprocess.run([self.ferry, "--tracking-uri", self.store] + list(args),
                            capture_output=True, timeout=60, env=ENV)
         assert r.returncode == 0, r
         return r.stdout
@@ -95,7 +95,7 @@ def test_example_trains_logs_metrics_and_a_model(ferry):
     assert rec["system"]["python"].startswith("Python 3") and rec["system"]["os"], rec
     assert "train.py --alpha 0.001 --epochs 4" in rec["command"], rec
     # the model it logged serves predictions
-    p = subprocess.run([ferry, "--tracking-uri", s.db, "models", "validate", "-m",
+    p = subprocess.run([ferry, "--tracking-uri", s.store, "models", "validate", "-m",
                         "runs:/%s/model" % run["info"]["run_id"]], capture_output=True,
                        timeout=120, env=ENV)
     assert p.returncode == 0, p
@@ -143,7 +143,7 @@ entry_points:
     assert r.returncode == 137, r
     assert sorted(x["info"]["status"] for x in s.runs()) == ["FAILED", "FINISHED", "KILLED"]
     # SIGTERM to ferry is passed on to the child, which ends: KILLED, 128 + 15
-    p = subprocess.Popen([ferry, "--tracking-uri", s.db, "run", d, "-e", "sleep"],
+    p = subprocess.Popen([ferry, "--tracking-uri", s.store, "run", d, "-e", "sleep"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV, cwd=s.dir)
     assert p.stdout.readline() == b"started\n"
     t0 = time.time()
@@ -262,7 +262,7 @@ entry_points:
     command: "echo venv=$VIRTUAL_ENV; python -c 'import sys; print(sys.prefix)'"
 """, "python_env.yaml": "python: '3.11'\ndependencies: []\n"})
     env = dict(ENV, FERRY_ENV_CACHE=cache)
-    run = lambda: subprocess.run([ferry, "--tracking-uri", s.db, "run", d], capture_output=True,
+    run = lambda: subprocess.run([ferry, "--tracking-uri", s.store, "run", d], capture_output=True,
                                  timeout=300, env=env, cwd=s.dir)
     r = run()
     assert r.returncode == 0 and ("venv=" + cache).encode() in r.stdout, r

@@ -4,6 +4,7 @@
  * with "N passed, N failed". Exit status 1 when any test failed. */
 #include "test.h"
 
+#include <libpq-fe.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -16,24 +17,68 @@
 struct test {
     const char *name, *file;
     test_fn fn;
+    enum test_kind kind;
 };
 
 static struct test tests[MAX_TESTS];
 static int ntests;
 static char tmpdir[256];
 
-void test_register(const char *name, const char *file, test_fn fn)
+void test_register(const char *name, const char *file, test_fn fn, enum test_kind kind)
 {
     if (ntests == MAX_TESTS) {
         fprintf(stderr, "too many tests\n");
         abort();
     }
-    tests[ntests++] = (struct test){name, file, fn};
+    tests[ntests++] = (struct test){name, file, fn, kind};
 }
 
 const char *test_tmpdir(void)
 {
     return tmpdir;
+}
+
+int test_on_postgres(void)
+{
+    const char *b = getenv("FERRY_TEST_STORE");
+    return b && !strcmp(b, "postgres");
+}
+
+char *test_store_uri(const char *name)
+{ /* each test runs in a child of its own: the pid names its databases */
+    char buf[512];
+    if (!test_on_postgres()) {
+        snprintf(buf, sizeof(buf), "%s/%s.db", tmpdir, name);
+        return strdup(buf);
+    }
+    const char *base = getenv("FERRY_TEST_PG_URI");
+    if (!base || !*base) {
+        fprintf(stderr, "FERRY_TEST_STORE=postgres needs FERRY_TEST_PG_URI\n");
+        exit(1);
+    }
+    char db[128];
+    snprintf(db, sizeof(db), "unit_%ld_%s", (long)getpid(), name); /* the same name: the same database */
+    for (char *p = db; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
+            *p = '_';
+    snprintf(buf, sizeof(buf), "%s/postgres", base);
+    PGconn *c = PQconnectdb(buf);
+    if (PQstatus(c) != CONNECTION_OK) {
+        fprintf(stderr, "cannot reach the test cluster %s: %s\n", base, PQerrorMessage(c));
+        exit(1);
+    }
+    char sql[200];
+    snprintf(sql, sizeof(sql), "CREATE DATABASE %s", db);
+    PGresult *r = PQexec(c, sql);
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && !(state && !strcmp(state, "42P04"))) {
+        fprintf(stderr, "%s: %s\n", sql, PQerrorMessage(c));
+        exit(1);
+    }
+    PQclear(r);
+    PQfinish(c);
+    snprintf(buf, sizeof(buf), "%s/%s", base, db);
+    return strdup(buf);
 }
 
 static int run_one(const struct test *t)
@@ -72,12 +117,15 @@ static int run_one(const struct test *t)
 int main(int argc, char **argv)
 {
     const char *only = argc > 1 ? argv[1] : NULL;
-    int passed = 0, failed = 0;
+    int passed = 0, failed = 0, pg = test_on_postgres();
     for (int i = 0; i < ntests; i++) {
         if (only && !strstr(tests[i].name, only) && !strstr(tests[i].file, only))
             continue;
+        if (tests[i].kind == (pg ? TEST_PLAIN : TEST_PG_ONLY))
+            continue;
         int ok = run_one(&tests[i]);
-        printf("%s %s (%s)\n", ok ? "ok  " : "FAIL", tests[i].name, tests[i].file);
+        printf("%s %s%s (%s)\n", ok ? "ok  " : "FAIL", pg ? "pg:" : "", tests[i].name,
+               tests[i].file);
         fflush(stdout);
         ok ? passed++ : failed++;
     }

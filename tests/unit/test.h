@@ -11,17 +11,35 @@
 #include <string.h>
 
 typedef void (*test_fn)(void);
-void test_register(const char *name, const char *file, test_fn fn);
+/* Which runs a test belongs to. The runner runs TEST_PLAIN and
+ * TEST_ANY_STORE tests by default (the store on SQLite); with
+ * FERRY_TEST_STORE=postgres (and FERRY_TEST_PG_URI, a throwaway cluster's
+ * postgresql://user@host:port) it runs TEST_ANY_STORE and TEST_PG_ONLY
+ * tests, the store on PostgreSQL. */
+enum test_kind { TEST_PLAIN, TEST_ANY_STORE, TEST_PG_ONLY };
+void test_register(const char *name, const char *file, test_fn fn, enum test_kind kind);
 /* A scratch directory unique to the running test, removed afterwards. */
 const char *test_tmpdir(void);
+/* A new, empty store of the backend under test, as a store_open URI: a file
+ * in test_tmpdir() on SQLite, a fresh database on PostgreSQL. A new string. */
+char *test_store_uri(const char *name);
+/* 1 when the store under test is PostgreSQL. */
+int test_on_postgres(void);
 
-#define TEST(name)                                                                                 \
+#define TEST_OF_KIND(name, kind)                                                                   \
     static void test_##name(void);                                                                 \
     __attribute__((constructor)) static void test_reg_##name(void)                                 \
     {                                                                                              \
-        test_register(#name, __FILE__, test_##name);                                               \
+        test_register(#name, __FILE__, test_##name, kind);                                         \
     }                                                                                              \
     static void test_##name(void)
+
+/* A test of anything but the store, or of the SQLite file itself. */
+#define TEST(name)       TEST_OF_KIND(name, TEST_PLAIN)
+/* A test of the store through store_open(test_store_uri(...)): runs on both backends. */
+#define STORE_TEST(name) TEST_OF_KIND(name, TEST_ANY_STORE)
+/* A test of the PostgreSQL backend itself (migrations, replicas). */
+#define PG_TEST(name)    TEST_OF_KIND(name, TEST_PG_ONLY)
 
 #define FAIL_AT(...)                                                                               \
     do {                                                                                           \

@@ -2,7 +2,7 @@
  * Leases in the PostgreSQL backend (store/leases.h's contract): the leases
  * table, each change one write transaction that locks the lease's row
  * (SELECT ... FOR UPDATE; a first acquire races on the primary key, and the
- * loser is retried by pg_write as a conflict), times from PostgreSQL's
+ * loser is run again by pg_write as a conflict), times from PostgreSQL's
  * clock, shared by every replica. */
 #include "store/postgres/pg_int.h"
 #include "store/leases.h"
@@ -52,10 +52,13 @@ static const char lock_sql[] =
 static int do_change(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
 {
     (void)pg;
-    static const char put[] =
+    /* A first acquire inserts; losing that race to another replica is a
+     * conflict, and the op runs again to find the winner's row locked. */
+    static const char insert[] =
         "INSERT INTO leases (name, holder, epoch, expires_ms) VALUES ($1, $2, $3, " NOW_MS
-        " + $4) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, "
-        "epoch = excluded.epoch, expires_ms = excluded.expires_ms";
+        " + $4) ON CONFLICT (name) DO NOTHING";
+    static const char update[] =
+        "UPDATE leases SET holder = $2, epoch = $3, expires_ms = " NOW_MS " + $4 WHERE name = $1";
     struct change_arg *a = arg;
     struct lease cur;
     int found;
@@ -94,12 +97,17 @@ static int do_change(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *e
     pg_args_text(&args, a->holder);
     pg_args_int(&args, epoch);
     pg_args_int(&args, ttl);
-    rc = pg_do(c, put, &args, "writing a lease", err);
+    PGresult *r = pg_run(c, found ? update : insert, &args, "writing a lease", err);
     pg_args_release(&args);
-    if (rc && !found && pg_unique_violation(c)) /* another replica's first acquire won */
-        snprintf(c->sqlstate, sizeof(c->sqlstate), "40001");
-    if (rc)
+    if (!r)
         return -1;
+    int64_t n = pg_affected(r);
+    PQclear(r);
+    if (n != 1) { /* another replica's first acquire won: run again */
+        snprintf(c->sqlstate, sizeof(c->sqlstate), "40001");
+        return ferr_set(err, FERR_TEMPORARILY_UNAVAILABLE, "lease '%.256s' changed meanwhile",
+                        a->name);
+    }
     return a->out && read_lease(c, read_sql, a->name, a->out, &found, err) ? -1 : 0;
 }
 

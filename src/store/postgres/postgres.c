@@ -40,8 +40,7 @@ int store_uri_is_postgres(const char *uri)
     return uri && scheme_len(uri) > 0;
 }
 
-/* The URI as libpq takes it: MLflow's postgresql+driver:// becomes postgresql://. */
-static char *conninfo_of(const char *uri)
+char *store_postgres_conninfo(const char *uri)
 {
     if (strncmp(uri, "postgresql+", 11))
         return xstrdup(uri);
@@ -91,7 +90,7 @@ static struct pg *pg_new(const char *uri, const struct store_opts *opts)
 {
     struct pg *pg = xcalloc(1, sizeof(*pg));
     pg->base.ops = &pg_ops;
-    pg->conninfo = conninfo_of(uri);
+    pg->conninfo = store_postgres_conninfo(uri);
     pg->shown = store_uri_redacted(uri);
     pg->group_commit = opts ? opts->group_commit : 0;
     const char *pool = getenv("FERRY_PG_POOL");

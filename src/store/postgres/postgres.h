@@ -13,6 +13,10 @@
  * MLflow's postgresql+<driver>://). */
 int store_uri_is_postgres(const char *uri);
 
+/* The URI as libpq takes it (MLflow's postgresql+driver:// becomes
+ * postgresql://). A new string; it may hold a password: never print it. */
+char *store_postgres_conninfo(const char *uri);
+
 /* Opens the database uri names (creating and migrating the schema as
  * needed), as store_open does. libpq reads what the URI leaves out from
  * its environment (PGPASSWORD, PGSSLMODE, ...) and ~/.pgpass. */

@@ -33,11 +33,12 @@ def on_postgres():
     return bool(PG_DIR)
 
 
-def pg_database():
-    """The URI of a new, empty database in the test cluster."""
+def pg_database(owner=None):
+    """The URI of a new, empty database in the test cluster (owned by owner, else postgres)."""
     _pg_count[0] += 1
     name = "e2e_%d_%d" % (os.getpid(), _pg_count[0])
-    out = subprocess.run([CLUSTER, "createdb", PG_DIR, name], check=True,
+    out = subprocess.run([CLUSTER, "createdb", PG_DIR, name] + ([owner] if owner else []),
+                         check=True,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     return out.stdout.decode().strip()
 

@@ -13,7 +13,11 @@
 static struct store *open_auth_store(void)
 {
     struct sbuf path = SBUF_INIT;
-    sbuf_addf(&path, "%s/auth.db", test_tmpdir());
+    {
+        char *uri = test_store_uri("auth");
+        sbuf_addstr(&path, uri);
+        free(uri);
+    }
     struct store_opts o = STORE_OPTS_INIT;
     o.default_artifact_root = "/artifacts";
     struct store *s = NULL;
@@ -136,7 +140,7 @@ TEST(auth_permission_levels_and_scopes)
     sbuf_release(&out);
 }
 
-TEST(store_users_authenticate_and_keep_no_password)
+STORE_TEST(store_users_authenticate_and_keep_no_password)
 {
     struct store *s = open_auth_store();
     struct ferr err = FERR_INIT;
@@ -177,7 +181,7 @@ TEST(store_users_authenticate_and_keep_no_password)
     store_close(s);
 }
 
-TEST(store_permissions_and_tokens)
+STORE_TEST(store_permissions_and_tokens)
 {
     struct store *s = open_auth_store();
     struct ferr err = FERR_INIT;

@@ -14,7 +14,11 @@ static struct store *st;
 static void seed(void)
 {
     struct sbuf path = SBUF_INIT;
-    sbuf_addf(&path, "%s/f.db", test_tmpdir());
+    {
+        char *uri = test_store_uri("f");
+        sbuf_addstr(&path, uri);
+        free(uri);
+    }
     struct ferr err = FERR_INIT;
     ASSERT_OK(store_open(path.buf, NULL, &st, &err), &err);
     sbuf_release(&path);
@@ -100,7 +104,7 @@ static void expect_error(const char *filter, const char *order, const char *need
         FAIL_AT("SQL leaked into \"%s\"", err.msg);
 }
 
-TEST(filter_metric_comparators)
+STORE_TEST(filter_metric_comparators)
 {
     seed();
     EXPECT("metrics.acc > 0.5", "run_name", "a,d");
@@ -115,7 +119,7 @@ TEST(filter_metric_comparators)
     store_close(st);
 }
 
-TEST(filter_params_tags_like_in)
+STORE_TEST(filter_params_tags_like_in)
 {
     seed();
     EXPECT("params.lr = '0.01'", "run_name", "a,c");
@@ -132,7 +136,7 @@ TEST(filter_params_tags_like_in)
     store_close(st);
 }
 
-TEST(filter_attributes)
+STORE_TEST(filter_attributes)
 {
     seed();
     EXPECT("attributes.run_name = 'c'", NULL, "c");
@@ -147,7 +151,7 @@ TEST(filter_attributes)
     store_close(st);
 }
 
-TEST(filter_or_not_parentheses)
+STORE_TEST(filter_or_not_parentheses)
 {
     seed();
     EXPECT("metrics.acc > 0.8 OR params.lr = '0.5'", "run_name", "a,d");
@@ -162,7 +166,7 @@ TEST(filter_or_not_parentheses)
     store_close(st);
 }
 
-TEST(filter_order_by)
+STORE_TEST(filter_order_by)
 {
     seed();
     EXPECT(NULL, NULL, "e,d,c,b,a");                 /* start_time DESC */
@@ -180,7 +184,7 @@ TEST(filter_order_by)
     store_close(st);
 }
 
-TEST(filter_paging_is_stable_and_complete)
+STORE_TEST(filter_paging_is_stable_and_complete)
 {
     seed();
     const char *e1[] = {"1"};
@@ -207,7 +211,7 @@ TEST(filter_paging_is_stable_and_complete)
     store_close(st);
 }
 
-TEST(filter_view_types_and_experiments)
+STORE_TEST(filter_view_types_and_experiments)
 {
     seed();
     const char *e1[] = {"1"};
@@ -233,7 +237,7 @@ TEST(filter_view_types_and_experiments)
     store_close(st);
 }
 
-TEST(filter_malformed_is_invalid_parameter_value)
+STORE_TEST(filter_malformed_is_invalid_parameter_value)
 {
     seed();
     expect_error("metrics.acc >>> 0.5", NULL, "position 14");
@@ -287,7 +291,7 @@ TEST(filter_ast_shape)
     ASSERT(n == NULL);
 }
 
-TEST(filter_experiments)
+STORE_TEST(filter_experiments)
 {
     seed();
     struct ferr err = FERR_INIT;

@@ -16,7 +16,11 @@ static struct store *open_lease_store(void)
     struct store_opts o = STORE_OPTS_INIT;
     struct store *s = NULL;
     struct ferr err = FERR_INIT;
-    sbuf_addf(&path, "%s/leases.db", test_tmpdir());
+    {
+        char *uri = test_store_uri("leases");
+        sbuf_addstr(&path, uri);
+        free(uri);
+    }
     o.default_artifact_root = "/artifacts";
     o.group_commit = 1;
     ASSERT_OK(store_open(path.buf, &o, &s, &err), &err);
@@ -31,7 +35,7 @@ static void sleep_ms(long ms)
         ;
 }
 
-TEST(lease_one_holder_epochs_expiry_and_stale_holders)
+STORE_TEST(lease_one_holder_epochs_expiry_and_stale_holders)
 {
     struct store *s = open_lease_store();
     struct ferr err = FERR_INIT;
@@ -89,7 +93,7 @@ static void *race(void *arg)
     return NULL;
 }
 
-TEST(lease_a_race_for_a_free_lease_is_won_once)
+STORE_TEST(lease_a_race_for_a_free_lease_is_won_once)
 {
     struct store *s = open_lease_store();
     struct racer r[8];

@@ -12,7 +12,11 @@ static void open_store(void)
 {
     struct sbuf path = SBUF_INIT;
     struct ferr err = FERR_INIT;
-    sbuf_addf(&path, "%s/t.db", test_tmpdir());
+    {
+        char *uri = test_store_uri("t");
+        sbuf_addstr(&path, uri);
+        free(uri);
+    }
     struct store_opts o = {"/art", 0};
     ASSERT_OK(store_open(path.buf, &o, &st, &err), &err);
     sbuf_release(&path);
@@ -41,7 +45,7 @@ static const char *tag(const struct trace_info *t, const char *key)
     return kv_list_get(&t->tags, key);
 }
 
-TEST(traces_start_end_get)
+STORE_TEST(traces_start_end_get)
 {
     struct ferr err = FERR_INIT;
     struct trace_info t = {0};
@@ -73,7 +77,7 @@ TEST(traces_start_end_get)
     store_close(st);
 }
 
-TEST(traces_start_needs_an_active_experiment)
+STORE_TEST(traces_start_needs_an_active_experiment)
 {
     struct ferr err = FERR_INIT;
     struct trace_info t = {0};
@@ -93,7 +97,7 @@ TEST(traces_start_needs_an_active_experiment)
     store_close(st);
 }
 
-TEST(traces_log_v3_overwrites_and_merges)
+STORE_TEST(traces_log_v3_overwrites_and_merges)
 {
     struct ferr err = FERR_INIT;
     struct trace_info in = {0}, out = {0};
@@ -128,7 +132,7 @@ TEST(traces_log_v3_overwrites_and_merges)
     store_close(st);
 }
 
-TEST(traces_search_filter_order_and_delete)
+STORE_TEST(traces_search_filter_order_and_delete)
 {
     struct ferr err = FERR_INIT;
     struct trace_info_list l = {0};
@@ -176,7 +180,7 @@ TEST(traces_search_filter_order_and_delete)
     store_close(st);
 }
 
-TEST(traces_tags)
+STORE_TEST(traces_tags)
 {
     struct ferr err = FERR_INIT;
     struct trace_info t = {0};

@@ -16,7 +16,11 @@
 static struct store *open_store(int group_commit)
 {
     struct sbuf path = SBUF_INIT;
-    sbuf_addf(&path, "%s/t.db", test_tmpdir());
+    {
+        char *uri = test_store_uri("t");
+        sbuf_addstr(&path, uri);
+        free(uri);
+    }
     struct store_opts o = STORE_OPTS_INIT;
     o.group_commit = group_commit;
     o.default_artifact_root = "/artifacts";
@@ -38,7 +42,7 @@ static char *new_run(struct store *s, const char *exp)
     return id;
 }
 
-TEST(store_default_experiment_exists)
+STORE_TEST(store_default_experiment_exists)
 {
     struct store *s = open_store(0);
     struct experiment e;
@@ -50,7 +54,7 @@ TEST(store_default_experiment_exists)
     store_close(s);
 }
 
-TEST(store_experiment_create_duplicate_and_rename)
+STORE_TEST(store_experiment_create_duplicate_and_rename)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
@@ -76,7 +80,7 @@ TEST(store_experiment_create_duplicate_and_rename)
     store_close(s);
 }
 
-TEST(store_experiment_delete_restore_cascades_to_runs)
+STORE_TEST(store_experiment_delete_restore_cascades_to_runs)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
@@ -110,7 +114,7 @@ TEST(store_experiment_delete_restore_cascades_to_runs)
     store_close(s);
 }
 
-TEST(store_experiment_tags)
+STORE_TEST(store_experiment_tags)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
@@ -128,7 +132,7 @@ TEST(store_experiment_tags)
     store_close(s);
 }
 
-TEST(store_run_create_names_and_tags)
+STORE_TEST(store_run_create_names_and_tags)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
@@ -164,7 +168,7 @@ TEST(store_run_create_names_and_tags)
     store_close(s);
 }
 
-TEST(store_params_are_immutable_and_batch_is_atomic)
+STORE_TEST(store_params_are_immutable_and_batch_is_atomic)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
@@ -191,7 +195,7 @@ TEST(store_params_are_immutable_and_batch_is_atomic)
     store_close(s);
 }
 
-TEST(store_batch_limits)
+STORE_TEST(store_batch_limits)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
@@ -221,7 +225,7 @@ TEST(store_batch_limits)
     store_close(s);
 }
 
-TEST(store_metrics_latest_history_and_special_values)
+STORE_TEST(store_metrics_latest_history_and_special_values)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
@@ -266,7 +270,7 @@ TEST(store_metrics_latest_history_and_special_values)
     store_close(s);
 }
 
-TEST(store_history_pages)
+STORE_TEST(store_history_pages)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
@@ -298,7 +302,7 @@ TEST(store_history_pages)
     store_close(s);
 }
 
-TEST(store_bulk_interval_samples_keep_ends)
+STORE_TEST(store_bulk_interval_samples_keep_ends)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
@@ -331,7 +335,7 @@ TEST(store_bulk_interval_samples_keep_ends)
     store_close(s);
 }
 
-TEST(store_deleted_run_rejects_writes)
+STORE_TEST(store_deleted_run_rejects_writes)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
@@ -357,7 +361,7 @@ TEST(store_deleted_run_rejects_writes)
     store_close(s);
 }
 
-TEST(store_set_run_name_tag_renames_run)
+STORE_TEST(store_set_run_name_tag_renames_run)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
@@ -374,7 +378,7 @@ TEST(store_set_run_name_tag_renames_run)
     store_close(s);
 }
 
-TEST(store_inputs_stored_once_per_digest)
+STORE_TEST(store_inputs_stored_once_per_digest)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
@@ -404,7 +408,7 @@ TEST(store_inputs_stored_once_per_digest)
     store_close(s);
 }
 
-TEST(store_log_model_appends_history)
+STORE_TEST(store_log_model_appends_history)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
@@ -453,7 +457,7 @@ static void *writer(void *p)
     return NULL;
 }
 
-TEST(store_group_commit_concurrent_writers)
+STORE_TEST(store_group_commit_concurrent_writers)
 {
     struct store *s = open_store(1);
     char *id = new_run(s, "0");
@@ -485,7 +489,7 @@ TEST(store_group_commit_concurrent_writers)
     store_close(s);
 }
 
-TEST(store_reopen_keeps_data_and_schema_version)
+STORE_TEST(store_reopen_keeps_data_and_schema_version)
 {
     struct store *s = open_store(1);
     char *id = new_run(s, "0");
@@ -614,7 +618,7 @@ TEST(store_fault_mid_batch_leaves_nothing_and_spares_the_group)
 }
 
 /* The idle server drops SQLite's caches; the store must work on unchanged. */
-TEST(store_release_memory_keeps_working)
+STORE_TEST(store_release_memory_keeps_working)
 {
     struct store *s = open_store(1);
     struct ferr err = FERR_INIT;

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT
+ * The PostgreSQL backend itself, on a throwaway cluster (tests/pg/cluster):
+ * servers starting together migrate an empty database once; the version
+ * row and its minimum compatible version decide which binaries may open a
+ * database; an upgrade can stop at a version; a lease race between
+ * separate store handles (replicas) is won once; a password never shows. */
+#include "../test.h"
+#include "base/sbuf.h"
+#include "store/leases.h"
+#include "store/metrics.h"
+#include "store/registry.h"
+#include "store/postgres/postgres.h"
+#include "store/store.h"
+#include "store/uri.h"
+
+#include <libpq-fe.h>
+#include <pthread.h>
+#include <string.h>
+
+static struct store *open_uri(const char *uri)
+{
+    struct store_opts o = STORE_OPTS_INIT;
+    o.default_artifact_root = "/artifacts";
+    o.group_commit = 1;
+    struct store *s = NULL;
+    struct ferr err = FERR_INIT;
+    ASSERT_OK(store_open(uri, &o, &s, &err), &err);
+    return s;
+}
+
+/* Runs sql on uri's database; returns the first cell of the result ("" if none). */
+static char *psql(const char *uri, const char *sql)
+{
+    PGconn *c = PQconnectdb(uri);
+    ASSERT(PQstatus(c) == CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+        FAIL_AT("%s: %s", sql, PQerrorMessage(c));
+    char *v = strdup(st == PGRES_TUPLES_OK && PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
+static void assert_cell(const char *uri, const char *sql, const char *want)
+{
+    char *v = psql(uri, sql);
+    ASSERT_STR_EQ(v, want);
+    free(v);
+}
+
+struct opener {
+    const char *uri;
+    int ok;
+};
+
+static void *open_and_close(void *arg)
+{
+    struct opener *o = arg;
+    struct store *s = NULL;
+    struct ferr err = FERR_INIT;
+    o->ok = !store_open(o->uri, NULL, &s, &err);
+    if (!o->ok)
+        fprintf(stderr, "    open: %s\n", err.msg);
+    store_close(s);
+    return NULL;
+}
+
+PG_TEST(pg_servers_starting_together_migrate_once)
+{
+    char *uri = test_store_uri("together");
+    struct opener o[6];
+    pthread_t t[6];
+    for (int i = 0; i < 6; i++) {
+        o[i] = (struct opener){uri, 0};
+        ASSERT(pthread_create(&t[i], NULL, open_and_close, &o[i]) == 0);
+    }
+    for (int i = 0; i < 6; i++) {
+        ASSERT(pthread_join(t[i], NULL) == 0);
+        ASSERT(o[i].ok);
+    }
+    assert_cell(uri, "SELECT count(*) FROM ferry_schema", "1");
+    assert_cell(uri, "SELECT version FROM ferry_schema", "6");
+    assert_cell(uri, "SELECT count(*) FROM experiments WHERE experiment_id = 0", "1");
+    free(uri);
+}
+
+PG_TEST(pg_min_compatible_version_decides_who_may_open)
+{
+    char *uri = test_store_uri("compat");
+    store_close(open_uri(uri));
+    /* A newer schema that older binaries still work on (an expand step). */
+    free(psql(uri, "UPDATE ferry_schema SET version = 99, min_compatible = 6"));
+    struct store *s = open_uri(uri);
+    ASSERT_INT_EQ(store_schema_version(s), 6);
+    store_close(s);
+    assert_cell(uri, "SELECT version FROM ferry_schema", "99"); /* never downgraded */
+    /* A contract step past this binary: refused, naming both versions. */
+    free(psql(uri, "UPDATE ferry_schema SET min_compatible = 98"));
+    struct ferr err = FERR_INIT;
+    s = NULL;
+    ASSERT_FAILS(store_open(uri, NULL, &s, &err), &err, FERR_INTERNAL_ERROR);
+    ASSERT_CONTAINS(err.msg, "needs ferry schema 98");
+    ASSERT_CONTAINS(err.msg, "upgrade ferry");
+    free(uri);
+}
+
+PG_TEST(pg_upgrade_reports_versions_and_keeps_data)
+{
+    char *uri = test_store_uri("upgrade");
+    struct ferr err = FERR_INIT;
+    int from = -1, to = -1;
+    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err);
+    ASSERT_INT_EQ(from, 0);
+    ASSERT_INT_EQ(to, 6);
+    free(psql(uri, "INSERT INTO experiments (experiment_id, name, artifact_location, "
+                   "creation_time, last_update_time) VALUES (7, 'kept', '/a/7', 1, 1)"));
+    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err); /* idempotent */
+    ASSERT_INT_EQ(from, 6);
+    ASSERT_INT_EQ(to, 6);
+    assert_cell(uri, "SELECT name FROM experiments WHERE experiment_id = 7", "kept");
+    free(uri);
+}
+
+PG_TEST(pg_password_never_shows_in_errors)
+{
+    const char *base = getenv("FERRY_TEST_PG_URI");
+    struct sbuf bad = SBUF_INIT;
+    /* the cluster trusts every local user: a missing database is the error */
+    sbuf_addf(&bad, "postgresql://postgres:hunter2-secret@%s/no_such_db?connect_timeout=5",
+              strstr(base, "@") + 1);
+    struct store *s = NULL;
+    struct ferr err = FERR_INIT;
+    ASSERT(store_open(bad.buf, NULL, &s, &err) != 0);
+    ASSERT(!strstr(err.msg, "hunter2"));
+    ASSERT_CONTAINS(err.msg, "postgres:***@");
+    char *shown = store_uri_redacted("postgres://u:p%40ss@h/db?password=x&sslmode=require");
+    ASSERT_STR_EQ(shown, "postgres://u:***@h/db?password=***&sslmode=require");
+    free(shown);
+    sbuf_release(&bad);
+}
+
+struct racer {
+    const char *uri;
+    char holder[32];
+    int won;
+};
+
+static void *race(void *arg)
+{
+    struct racer *r = arg;
+    struct store *s = open_uri(r->uri); /* a store of its own: a replica */
+    struct lease l;
+    struct ferr err = FERR_INIT;
+    memset(&l, 0, sizeof(l));
+    r->won = !store_lease_acquire(s, "race", r->holder, 10000, &l, &err);
+    if (!r->won && err.code != FERR_INVALID_STATE)
+        fprintf(stderr, "    unexpected: %s\n", err.msg);
+    lease_release(&l);
+    store_close(s);
+    return NULL;
+}
+
+PG_TEST(pg_lease_race_between_replicas_is_won_once)
+{
+    char *uri = test_store_uri("leases");
+    store_close(open_uri(uri));
+    struct racer r[6];
+    pthread_t t[6];
+    for (int i = 0; i < 6; i++) {
+        r[i].uri = uri;
+        snprintf(r[i].holder, sizeof(r[i].holder), "replica-%d", i);
+        ASSERT(pthread_create(&t[i], NULL, race, &r[i]) == 0);
+    }
+    int won = 0;
+    for (int i = 0; i < 6; i++) {
+        ASSERT(pthread_join(t[i], NULL) == 0);
+        won += r[i].won;
+    }
+    ASSERT_INT_EQ(won, 1);
+    assert_cell(uri, "SELECT epoch FROM leases WHERE name = 'race'", "1");
+    free(uri);
+}
+
+/* The hot queries (a run, a metric history, a filtered and ordered search,
+ * registry searches) on tables large enough that a missing index shows:
+ * PostgreSQL's own statistics must count no sequential scan of them. */
+PG_TEST(pg_hot_queries_use_indexes_on_large_tables)
+{
+    char *uri = test_store_uri("explain");
+    store_close(open_uri(uri));
+    static const char *const fill[] = {
+        "INSERT INTO experiments (experiment_id, name, artifact_location, creation_time, "
+        "last_update_time) SELECT e, 'exp' || e, '/a/' || e, e, e FROM generate_series(1, 20) e",
+        "INSERT INTO runs (id, run_uuid, name, experiment_id, status, start_time, artifact_uri) "
+        "SELECT i, md5(i::text), 'r' || i, 1 + i % 20, 'FINISHED', i, '/a/r' "
+        "FROM generate_series(1, 20000) i",
+        "INSERT INTO params (run, key, value) SELECT i, 'lr', CASE WHEN i % 3 = 0 THEN '0.01' "
+        "ELSE '0.1' END FROM generate_series(1, 20000) i",
+        "INSERT INTO tags (run, key, value) SELECT i, 'mlflow.runName', 'r' || i "
+        "FROM generate_series(1, 20000) i",
+        "INSERT INTO latest_metrics (run, key, value, timestamp, step) SELECT i, 'acc', "
+        "(i % 100) / 100.0, i, 0 FROM generate_series(1, 20000) i",
+        "INSERT INTO metrics (run, key, step, timestamp, value) SELECT 1 + i % 50, 'loss', i, i, "
+        "1.0 / (i + 1) FROM generate_series(1, 100000) i",
+        "INSERT INTO registered_models (id, name, creation_time, last_updated_time, "
+        "next_version) SELECT i, 'model-' || i, i, i, 2 FROM generate_series(1, 5000) i",
+        "INSERT INTO model_versions (model, version, creation_time, last_updated_time, source) "
+        "SELECT i, 1, i, i, '/s' FROM generate_series(1, 5000) i",
+        "ANALYZE",
+        "SELECT pg_stat_reset()",
+    };
+    for (size_t i = 0; i < sizeof(fill) / sizeof(*fill); i++)
+        free(psql(uri, fill[i]));
+
+    struct store *s = open_uri(uri);
+    struct ferr err = FERR_INIT;
+    char *rid = psql(uri, "SELECT md5('500')");
+    struct run r;
+    ASSERT_OK(store_get_run(s, rid, &r, &err), &err);
+    run_release(&r);
+    free(rid);
+    rid = psql(uri, "SELECT md5('50')"); /* run 50 holds 2,000 points of loss */
+    struct metric_list ml = {0};
+    char *next = NULL;
+    ASSERT_OK(store_get_metric_history(s, rid, "loss", 1000, NULL, &ml, &next, &err), &err);
+    ASSERT_INT_EQ(ml.n, 1000);
+    metric_list_release(&ml);
+    free(next);
+    free(rid);
+    const char *exps[] = {"7"};
+    const char *order[] = {"metrics.acc DESC"};
+    struct run_search q = {exps, 1, "metrics.acc > 0.5 and params.lr = '0.01'", VIEW_ACTIVE_ONLY,
+                           100, order, 1, NULL};
+    struct run_list rl = {0};
+    ASSERT_OK(store_search_runs(s, &q, &rl, &err), &err);
+    ASSERT(rl.n > 0);
+    run_list_release(&rl);
+    struct registry_search rq = {"name LIKE 'model-12%'", 100, NULL, 0, NULL};
+    struct registered_model_list rml = {0};
+    ASSERT_OK(store_search_registered_models(s, &rq, &rml, &err), &err);
+    ASSERT_INT_EQ(rml.n, 11);
+    registered_model_list_release(&rml);
+    struct registry_search vq = {"name = 'model-4999'", 100, NULL, 0, NULL};
+    struct model_version_list vl = {0};
+    ASSERT_OK(store_search_model_versions(s, &vq, &vl, &err), &err);
+    ASSERT_INT_EQ(vl.n, 1);
+    model_version_list_release(&vl);
+    store_close(s); /* its sessions end: their statistics are flushed */
+
+    char *scans = psql(uri, "SELECT coalesce(string_agg(relname || ':' || seq_scan, ' '), '') "
+                            "FROM pg_stat_user_tables WHERE seq_scan > 0 AND relname IN "
+                            "('runs', 'params', 'tags', 'latest_metrics', 'metrics', "
+                            "'registered_models', 'model_versions')");
+    if (*scans)
+        FAIL_AT("sequential scans of large tables (a hot query lacks an index): %s", scans);
+    free(scans);
+    free(uri);
+}
