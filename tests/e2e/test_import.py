@@ -1,18 +1,13 @@
 # SPDX-License-Identifier: MIT
 """`ferry db import`: MLflow stores written by the test itself (an SQLite database at an old 2.x
-and at the newest 3.x alembic revision ferry knows, the same two on PostgreSQL, and an ./mlruns
-file store; see support/mlflow_store.py) are imported, then every field is checked through a real
-`ferry server` on the imported store and through the CLI. A second import changes nothing; bad
-sources (garbage, an unknown revision, a missing folder, a corrupt file, a database that is not
-MLflow's or cannot be reached), a name clash and an import into the source itself fail clearly
-and leave the target as it was; --copy-artifacts copies the files and the server lists and
-serves them.
-
-The ferry store imported into is a file, or a database in the test cluster when the suite runs
-on PostgreSQL (FERRY_E2E_PG_DIR); MLflow's PostgreSQL databases are imported into both. They
-live in the suite's cluster, else in one this module starts (tests/pg/cluster) and stops when
-the suite exits."""
-import atexit
+and at the newest 3.x alembic revision ferry knows, and an ./mlruns file store; see
+support/mlflow_store.py) are imported, then every field is checked through a real `ferry server`
+on the imported store and through the CLI. A second import changes nothing; bad sources (garbage,
+an unknown revision, a missing folder, a corrupt file), a name clash and an import into the
+source itself fail clearly and leave the target as it was; --copy-artifacts copies the files and
+the server lists and serves them. The ferry store imported into is a file, or a database in the
+test cluster when the suite runs on PostgreSQL. MLflow's PostgreSQL databases as sources:
+test_import_postgres.py."""
 import json
 import math
 import os
@@ -22,7 +17,7 @@ import subprocess
 import tempfile
 
 from support import mlflow_store as ms
-from support.server import CLUSTER, CREATED_DIRS, PG_DIR, Server, on_postgres, pg_database
+from support.server import CREATED_DIRS, Server, on_postgres, pg_database
 
 OWN_SERVER = True
 
@@ -63,33 +58,6 @@ def _target(d, name="ferry.db"):
 
 def _server(ferry, target):
     return Server(ferry, store=target) if _is_pg(target) else Server(ferry, db=target)
-
-
-_OWN_CLUSTER = []
-_pg_names = [0]
-
-
-def _cluster():
-    """The cluster for MLflow's PostgreSQL databases: the suite's, else one of this module's."""
-    if PG_DIR:
-        return PG_DIR
-    if not _OWN_CLUSTER:
-        d = tempfile.mkdtemp(prefix="ferry-e2e-import-pg-")
-        os.rmdir(d)  # the cluster script makes it
-        p = subprocess.run([CLUSTER, "start", d], capture_output=True, text=True, timeout=120)
-        assert p.returncode == 0, "these tests need a PostgreSQL server: %s" % p.stderr
-        atexit.register(subprocess.run, [CLUSTER, "stop", d], capture_output=True, timeout=120)
-        _OWN_CLUSTER.append(d)
-    return _OWN_CLUSTER[0]
-
-
-def _pg_db(what):
-    """The URI of a new, empty database in _cluster()."""
-    _pg_names[0] += 1
-    name = "import_%s_%d_%d" % (what, os.getpid(), _pg_names[0])
-    p = subprocess.run([CLUSTER, "createdb", _cluster(), name], capture_output=True, text=True,
-                       timeout=60, check=True)
-    return p.stdout.strip()
 
 
 def _dump(db):
@@ -264,51 +232,6 @@ def test_sqlite_newest_revision(ferry):
     db.close()
     _roundtrip(ferry, "sqlite:///" + os.path.join(d, "mlflow.db"), spec, True, True, True,
                {"logged models": 1, "traces": 2, "runs without an experiment": 1})
-
-
-def _mlflow_postgres(spec, revision):
-    uri = _pg_db("mlflow")
-    ms.write_postgres(uri, spec, revision)
-    return uri
-
-
-def test_postgres_old_revision(ferry):
-    d = _tmp()
-    spec = ms.sample(os.path.join(d, "mlruns"))
-    source = _mlflow_postgres(spec, ms.OLD)
-    for target in (os.path.join(d, "ferry.db"), _pg_db("ferry")):
-        _roundtrip(ferry, source, spec, True, False, False, {}, target)
-
-
-def test_postgres_newest_revision(ferry):
-    d = _tmp()
-    spec = ms.sample(os.path.join(d, "mlruns"))
-    source = _mlflow_postgres(spec, ms.NEW)  # no orphan run: PostgreSQL keeps the foreign key
-    skips = {"logged models": 1, "traces": 2}
-    _roundtrip(ferry, source, spec, True, True, True, skips, os.path.join(d, "ferry.db"))
-    # MLflow's own spelling of the URI (SQLAlchemy's driver suffix) names the same database
-    _roundtrip(ferry, source.replace("postgresql://", "postgresql+psycopg2://", 1), spec, True,
-               True, True, skips, _pg_db("ferry"))
-
-
-def test_postgres_bad_sources_change_nothing(ferry):
-    d = _tmp()
-    target = _target(d)
-    spec = ms.sample(os.path.join(d, "mlruns"))
-    good = _mlflow_postgres(spec, ms.OLD)
-    _import(ferry, good, target)
-    future = _pg_db("future")
-    ms.write_postgres(future, spec, "ffffffffffff")
-    _fails(ferry, future, target, "alembic revision 'ffffffffffff'")
-    _fails(ferry, _pg_db("empty"), target, "no alembic_version table")
-    nowhere = "postgresql://postgres:sekret@127.0.0.1:1/mlflow"
-    p = _fails(ferry, nowhere, target, "cannot open 'postgresql://postgres:***@127.0.0.1:1/")
-    assert "sekret" not in p.stderr + p.stdout, p.stderr  # the password stays out of messages
-    _fails(ferry, good, good, "is the source itself")
-    # experiments in another MLflow workspace: ferry has none to keep them apart
-    spaced = _mlflow_postgres(spec, ms.NEW)
-    ms.psql(spaced, "UPDATE experiments SET workspace = 'team-b' WHERE experiment_id = 7")
-    _fails(ferry, spaced, target, "uses MLflow workspaces (1 experiments and 0 models")
 
 
 def test_file_store(ferry):
