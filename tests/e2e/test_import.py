@@ -68,7 +68,7 @@ def _dump(db):
                     "tablename) FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1\n"
                     "\\gexec\n")
         try:
-            return ms.psql(db, path=f.name)
+            return ms.psql(db, path=f.name).splitlines()
         finally:
             os.unlink(f.name)
     if not os.path.exists(db):
@@ -196,7 +196,10 @@ def _roundtrip(ferry, source, spec, sqlite_source, with_inputs, with_aliases, sk
     p2 = _import(ferry, source, target)
     assert all(v[1] == 0 for v in _counts(p2.stdout).values()), p2.stdout
     assert _counts(p2.stdout)["runs"] == (4, 0, 4, 0), p2.stdout
-    assert _dump(target) == before, "the second import changed the store"
+    after = _dump(target)
+    assert after == before, ("the second import changed the store",
+                             [x for x in after or [] if x not in before][:5],
+                             [x for x in before if x not in (after or [])][:5])
     # the CLI on the store file
     cli = subprocess.run([ferry, "--tracking-uri", target, "runs", "list", "--experiment-name",
                           "fraud", "--view", "all"], capture_output=True, text=True, timeout=60)
