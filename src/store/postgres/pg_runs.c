@@ -7,12 +7,14 @@
  * table, pg_tracking, whose experiment half is pg_experiments.c. Same
  * behaviour, errors, ordering and paging as the SQLite file.
  *
- * Round trips are what a statement costs here, so the hot paths send whole
- * batches as array parameters (unnest): a log-batch is one statement for its
- * points (the run's lookup and the latest values ride with them), one for
- * its params and one for its tags, whatever their numbers. Loading runs
- * (get, search) reads each part (info, params and tags, latest metrics,
- * inputs, model refs) of every run of a page in one statement.
+ * Round trips are what a statement costs here (a context switch to the
+ * server and back at least, a network round trip between hosts), so the hot
+ * paths take one each: a log-batch or log-metric is one statement whatever
+ * it holds (the run's lookup, its points and latest values, params and tags
+ * travel as array parameters, unnest), plus one only when a param key was
+ * there already; a get-run is one statement (every part of the run, the
+ * lookup included), a search two (the ids of the page, then every part of
+ * every run of it). SQLite's file takes one statement per row instead.
  *
  * Replicas: what SQLite's single writer made safe is made safe by row
  * locks. The latest value of a metric is decided inside PostgreSQL's upsert
@@ -162,32 +164,31 @@ static int pg_run_experiment(struct store *s, const char *run_id, int64_t *exper
 
 /* ---------- loading runs ---------- */
 
-/* The columns of a run's info, after its id (column 0). */
-#define INFO_COLS                                                                                  \
-    "id, run_uuid, name, experiment_id, user_id, status, start_time, end_time, artifact_uri, "     \
-    "lifecycle_stage"
-
-static void fill_info(const PGresult *r, int row, struct run_info *out)
+/* Fills out from the info columns of row r, from column at on: run_uuid,
+ * name, experiment_id, user_id, status, start_time, end_time, artifact_uri,
+ * lifecycle_stage. */
+static void fill_info(const PGresult *r, int row, int at, struct run_info *out)
 {
     char buf[24];
     memset(out, 0, sizeof(*out));
-    out->run_id = pg_get_str(r, row, 1);
-    out->run_name = pg_get_str(r, row, 2);
-    snprintf(buf, sizeof(buf), "%" PRId64, pg_get_int(r, row, 3));
+    out->run_id = pg_get_str(r, row, at);
+    out->run_name = pg_get_str(r, row, at + 1);
+    snprintf(buf, sizeof(buf), "%" PRId64, pg_get_int(r, row, at + 2));
     out->experiment_id = xstrdup(buf);
-    out->user_id = pg_get_str(r, row, 4);
-    if (run_status_parse(pg_get_ref(r, row, 5), &out->status))
+    out->user_id = pg_get_str(r, row, at + 3);
+    if (run_status_parse(pg_get_ref(r, row, at + 4), &out->status))
         out->status = RUN_RUNNING;
-    out->start_time = pg_get_null(r, row, 6) ? TIME_NONE : pg_get_int(r, row, 6);
-    out->end_time = pg_get_null(r, row, 7) ? TIME_NONE : pg_get_int(r, row, 7);
-    out->artifact_uri = pg_get_str(r, row, 8);
+    out->start_time = pg_get_null(r, row, at + 5) ? TIME_NONE : pg_get_int(r, row, at + 5);
+    out->end_time = pg_get_null(r, row, at + 6) ? TIME_NONE : pg_get_int(r, row, at + 6);
+    out->artifact_uri = pg_get_str(r, row, at + 7);
     out->lifecycle_stage =
-        !strcmp(pg_get_ref(r, row, 9), "deleted") ? LIFECYCLE_DELETED : LIFECYCLE_ACTIVE;
+        !strcmp(pg_get_ref(r, row, at + 8), "deleted") ? LIFECYCLE_DELETED : LIFECYCLE_ACTIVE;
 }
 
 int pg_load_run_info(struct pg_conn *c, int64_t id, struct run_info *out, struct ferr *err)
 {
-    static const char sql[] = "SELECT " INFO_COLS " FROM runs WHERE id = $1";
+    static const char sql[] = "SELECT run_uuid, name, experiment_id, user_id, status, start_time, "
+                              "end_time, artifact_uri, lifecycle_stage FROM runs WHERE id = $1";
     struct pg_args a = PG_ARGS_INIT;
     pg_args_int(&a, id);
     PGresult *r = pg_run(c, sql, &a, "reading a run", err);
@@ -198,13 +199,48 @@ int pg_load_run_info(struct pg_conn *c, int64_t id, struct run_info *out, struct
         PQclear(r);
         return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "run not found");
     }
-    fill_info(r, 0, out);
+    fill_info(r, 0, 0, out);
     PQclear(r);
     return 0;
 }
 
+/* Everything of the runs RUNS (an array of ids) in one statement, one round
+ * trip however many runs and parts: a row per item, its part in column 0
+ * (0 info, 1 params, 2 tags, 3 latest metrics, 4 inputs, 5 input tags,
+ * 6 model refs), its run in column 1, each part's order in n1, t1, n2 (as
+ * sqlite_runs.c orders each: by key; inputs by position; input tags by
+ * dataset and key; refs by output, model and step), its values as text in
+ * c1.. (a double's text is its shortest exact form, as pg_get_real reads
+ * it). One statement is also one snapshot: a run purged meanwhile is wholly
+ * there or wholly gone. */
+#define LOAD_SQL(RUNS)                                                                             \
+    "SELECT 0 AS part, id AS run, 0::bigint AS n1, ''::text COLLATE \"C\" AS t1, 0::bigint AS "    \
+    "n2, "                                                                                         \
+    "run_uuid AS c1, name AS c2, experiment_id::text AS c3, user_id AS c4, status AS c5, "         \
+    "start_time::text AS c6, end_time::text AS c7, artifact_uri AS c8, lifecycle_stage AS c9 "     \
+    "FROM runs WHERE id = ANY(" RUNS ") "                                                          \
+    "UNION ALL SELECT 1, run, 0, key, 0, key, value, NULL, NULL, NULL, NULL, NULL, NULL, NULL "    \
+    "FROM params WHERE run = ANY(" RUNS ") "                                                       \
+    "UNION ALL SELECT 2, run, 0, key, 0, key, value, NULL, NULL, NULL, NULL, NULL, NULL, NULL "    \
+    "FROM tags WHERE run = ANY(" RUNS ") "                                                         \
+    "UNION ALL SELECT 3, run, 0, key, 0, key, value::text, is_nan::text, timestamp::text, "        \
+    "step::text, NULL, NULL, NULL, NULL FROM latest_metrics WHERE run = ANY(" RUNS ") "            \
+    "UNION ALL SELECT 4, i.run, i.position, '', 0, d.name, d.digest, d.source_type, d.source, "    \
+    "d.schema, d.profile, d.id::text, NULL, NULL FROM run_inputs i "                               \
+    "JOIN datasets d ON d.id = i.dataset WHERE i.run = ANY(" RUNS ") "                             \
+    "UNION ALL SELECT 5, run, dataset, key, 0, key, value, dataset::text, NULL, NULL, NULL, "      \
+    "NULL, "                                                                                       \
+    "NULL, NULL FROM input_tags WHERE run = ANY(" RUNS ") "                                        \
+    "UNION ALL SELECT 6, run, output, model_id, step, model_id, output::text, step::text, NULL, "  \
+    "NULL, NULL, NULL, NULL, NULL FROM run_model_refs WHERE run = ANY(" RUNS ") "                  \
+    "ORDER BY part, run, n1, t1, n2"
+
+enum { PART_INFO, PART_PARAM, PART_TAG, PART_METRIC, PART_INPUT, PART_INPUT_TAG, PART_REF };
+#define C1 5 /* the first value column */
+
 /* Runs being loaded together: v[i] is the run whose id is ids[i] (zeroed
- * on entry), found by id through slots (sorted by id). */
+ * on entry), found by id through slots (sorted by id); slots NULL: one run
+ * whose id is not known yet (loaded by its uuid), every row is v[0]'s. */
 struct slot {
     int64_t id;
     size_t i;
@@ -214,7 +250,6 @@ struct loading {
     struct run *v;
     size_t n;
     struct slot *slots;
-    struct sbuf ids; /* the ids as an array literal, for = ANY($1) */
 };
 
 static int slot_cmp(const void *a, const void *b)
@@ -223,95 +258,13 @@ static int slot_cmp(const void *a, const void *b)
     return (x->id > y->id) - (x->id < y->id);
 }
 
-static void loading_init(struct loading *l, const int64_t *ids, size_t n, struct run *v)
+static struct run *run_at(const struct loading *l, const PGresult *r, int row)
 {
-    l->v = v;
-    l->n = n;
-    l->slots = xmalloc((n ? n : 1) * sizeof(*l->slots));
-    l->ids = (struct sbuf)SBUF_INIT;
-    for (size_t i = 0; i < n; i++) {
-        l->slots[i] = (struct slot){ids[i], i};
-        arr_int(&l->ids, ids[i]);
-    }
-    arr_end(&l->ids);
-    qsort(l->slots, n, sizeof(*l->slots), slot_cmp);
-}
-
-static void loading_release(struct loading *l)
-{
-    free(l->slots);
-    sbuf_release(&l->ids);
-}
-
-/* The run whose id is in column col of row (NULL: not one of ours). */
-static struct run *run_at(const struct loading *l, const PGresult *r, int row, int col)
-{
-    struct slot key = {pg_get_int(r, row, col), 0};
+    if (!l->slots)
+        return l->v;
+    struct slot key = {pg_get_int(r, row, 1), 0};
     const struct slot *s = bsearch(&key, l->slots, l->n, sizeof(*l->slots), slot_cmp);
     return s ? &l->v[s->i] : NULL;
-}
-
-/* Runs sql (static) with the ids bound to $1. */
-static PGresult *load_query(struct pg_conn *c, const struct loading *l, const char *sql,
-                            const char *what, struct ferr *err)
-{
-    struct pg_args a = PG_ARGS_INIT;
-    pg_args_text(&a, l->ids.buf);
-    PGresult *r = pg_run(c, sql, &a, what, err);
-    pg_args_release(&a);
-    return r;
-}
-
-static int load_infos(struct pg_conn *c, const struct loading *l, struct ferr *err)
-{
-    static const char sql[] = "SELECT " INFO_COLS " FROM runs WHERE id = ANY($1::bigint[])";
-    PGresult *r = load_query(c, l, sql, "reading a run", err);
-    if (!r)
-        return -1;
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
-        struct run *run = run_at(l, r, i, 0);
-        if (run)
-            fill_info(r, i, &run->info);
-    }
-    PQclear(r);
-    return 0;
-}
-
-/* Params and tags, one statement for both (kind 0 and 1), each by key. */
-static int load_params_tags(struct pg_conn *c, const struct loading *l, struct ferr *err)
-{
-    static const char sql[] =
-        "SELECT 0 AS kind, run, key, value FROM params WHERE run = ANY($1::bigint[]) "
-        "UNION ALL SELECT 1, run, key, value FROM tags WHERE run = ANY($1::bigint[]) "
-        "ORDER BY kind, run, key";
-    PGresult *r = load_query(c, l, sql, "reading run params and tags", err);
-    if (!r)
-        return -1;
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
-        struct run *run = run_at(l, r, i, 1);
-        if (run)
-            kv_list_add(pg_get_int(r, i, 0) ? &run->tags : &run->params, pg_get_ref(r, i, 2),
-                        pg_get_ref(r, i, 3));
-    }
-    PQclear(r);
-    return 0;
-}
-
-static int load_latest_metrics(struct pg_conn *c, const struct loading *l, struct ferr *err)
-{
-    static const char sql[] = "SELECT run, key, value, is_nan, timestamp, step FROM latest_metrics "
-                              "WHERE run = ANY($1::bigint[]) ORDER BY run, key";
-    PGresult *r = load_query(c, l, sql, "reading run metrics", err);
-    if (!r)
-        return -1;
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
-        struct run *run = run_at(l, r, i, 0);
-        if (run)
-            metric_list_add(&run->metrics, pg_get_ref(r, i, 1), pg_get_real(r, i, 2, 3),
-                            pg_get_int(r, i, 4), pg_get_int(r, i, 5));
-    }
-    PQclear(r);
-    return 0;
 }
 
 /* An input loaded, by (run, dataset), to hang its tags on. */
@@ -328,77 +281,79 @@ static int input_cmp(const void *a, const void *b)
     return (x->dataset > y->dataset) - (x->dataset < y->dataset);
 }
 
-static int load_inputs(struct pg_conn *c, const struct loading *l, struct ferr *err)
+/* Input tags, once every input is in place (the inputs arrays no longer
+ * move): each finds its input by (run, dataset). */
+static void load_input_tags(const struct loading *l, const PGresult *r)
 {
-    static const char sql[] =
-        "SELECT i.run, d.id, d.name, d.digest, d.source_type, d.source, d.schema, d.profile "
-        "FROM run_inputs i JOIN datasets d ON d.id = i.dataset WHERE i.run = ANY($1::bigint[]) "
-        "ORDER BY i.run, i.position";
-    static const char tags_sql[] = "SELECT run, dataset, key, value FROM input_tags "
-                                   "WHERE run = ANY($1::bigint[]) ORDER BY run, dataset, key";
-    PGresult *r = load_query(c, l, sql, "reading run inputs", err);
-    if (!r)
-        return -1;
-    int n = PQntuples(r);
-    struct run *run;
-    for (int i = 0; i < n; i++) {
-        if (!(run = run_at(l, r, i, 0)))
-            continue;
-        ALLOC_GROW(run->inputs, run->ninputs + 1, run->ainputs);
-        struct dataset_input *di = &run->inputs[run->ninputs++];
-        memset(di, 0, sizeof(*di));
-        di->dataset.name = pg_get_str(r, i, 2);
-        di->dataset.digest = pg_get_str(r, i, 3);
-        di->dataset.source_type = pg_get_str(r, i, 4);
-        di->dataset.source = pg_get_str(r, i, 5);
-        di->dataset.schema = pg_get_str_or_null(r, i, 6);
-        di->dataset.profile = pg_get_str_or_null(r, i, 7);
-    }
-    if (!n) { /* no inputs, no input tags: spare the statement */
-        PQclear(r);
-        return 0;
-    }
-    /* Second pass, now that the inputs arrays no longer move. */
-    struct input_at *at = xmalloc((size_t)n * sizeof(*at));
+    int n = PQntuples(r), ninputs = 0;
+    for (int i = 0; i < n; i++)
+        ninputs += pg_get_int(r, i, 0) == PART_INPUT;
+    if (!ninputs)
+        return;
+    struct input_at *at = xmalloc((size_t)ninputs * sizeof(*at));
     size_t nat = 0;
     for (size_t k = 0; k < l->n; k++)
-        l->v[k].ninputs = 0;
+        l->v[k].ninputs = 0; /* counted again below, row for row as they were added */
+    struct run *run;
     for (int i = 0; i < n; i++)
-        if ((run = run_at(l, r, i, 0)))
-            at[nat++] = (struct input_at){pg_get_int(r, i, 0), pg_get_int(r, i, 1),
+        if (pg_get_int(r, i, 0) == PART_INPUT && (run = run_at(l, r, i)))
+            at[nat++] = (struct input_at){pg_get_int(r, i, 1), pg_get_int(r, i, C1 + 6),
                                           &run->inputs[run->ninputs++]};
-    PQclear(r);
     qsort(at, nat, sizeof(*at), input_cmp);
-    if (!(r = load_query(c, l, tags_sql, "reading input tags", err))) {
-        free(at);
-        return -1;
-    }
-    for (int i = 0, nt = PQntuples(r); i < nt; i++) {
-        struct input_at key = {pg_get_int(r, i, 0), pg_get_int(r, i, 1), NULL};
+    for (int i = 0; i < n; i++) {
+        if (pg_get_int(r, i, 0) != PART_INPUT_TAG)
+            continue;
+        struct input_at key = {pg_get_int(r, i, 1), pg_get_int(r, i, C1 + 2), NULL};
         const struct input_at *in = bsearch(&key, at, nat, sizeof(*at), input_cmp);
         if (in)
-            kv_list_add(&in->di->tags, pg_get_ref(r, i, 2), pg_get_ref(r, i, 3));
+            kv_list_add(&in->di->tags, pg_get_ref(r, i, C1), pg_get_ref(r, i, C1 + 1));
     }
-    PQclear(r);
     free(at);
-    return 0;
 }
 
-static int load_refs(struct pg_conn *c, const struct loading *l, struct ferr *err)
+/* Spreads the rows of LOAD_SQL over the runs of l. */
+static void load_rows(const struct loading *l, const PGresult *r)
 {
-    static const char sql[] = "SELECT run, output, model_id, step FROM run_model_refs "
-                              "WHERE run = ANY($1::bigint[]) ORDER BY run, output, model_id, step";
-    PGresult *r = load_query(c, l, sql, "reading a run's models", err);
-    if (!r)
-        return -1;
     for (int i = 0, n = PQntuples(r); i < n; i++) {
-        struct run *run = run_at(l, r, i, 0);
-        if (run)
-            model_ref_list_add(pg_get_int(r, i, 1) ? &run->model_outputs : &run->model_inputs,
-                               pg_get_ref(r, i, 2), pg_get_int(r, i, 3));
+        struct run *run = run_at(l, r, i);
+        if (!run)
+            continue;
+        const char *c1 = pg_get_ref(r, i, C1), *c2 = pg_get_ref(r, i, C1 + 1);
+        switch (pg_get_int(r, i, 0)) {
+        case PART_INFO:
+            fill_info(r, i, C1, &run->info);
+            break;
+        case PART_PARAM:
+            kv_list_add(&run->params, c1, c2);
+            break;
+        case PART_TAG:
+            kv_list_add(&run->tags, c1, c2);
+            break;
+        case PART_METRIC:
+            metric_list_add(&run->metrics, c1, pg_get_real(r, i, C1 + 1, C1 + 2),
+                            pg_get_int(r, i, C1 + 3), pg_get_int(r, i, C1 + 4));
+            break;
+        case PART_INPUT: {
+            ALLOC_GROW(run->inputs, run->ninputs + 1, run->ainputs);
+            struct dataset_input *di = &run->inputs[run->ninputs++];
+            memset(di, 0, sizeof(*di));
+            di->dataset.name = pg_get_str(r, i, C1);
+            di->dataset.digest = pg_get_str(r, i, C1 + 1);
+            di->dataset.source_type = pg_get_str(r, i, C1 + 2);
+            di->dataset.source = pg_get_str(r, i, C1 + 3);
+            di->dataset.schema = pg_get_str_or_null(r, i, C1 + 4);
+            di->dataset.profile = pg_get_str_or_null(r, i, C1 + 5);
+            break;
+        }
+        case PART_REF:
+            model_ref_list_add(pg_get_int(r, i, C1 + 1) ? &run->model_outputs : &run->model_inputs,
+                               c1, pg_get_int(r, i, C1 + 2));
+            break;
+        default: /* PART_INPUT_TAG: load_input_tags */
+            break;
+        }
     }
-    PQclear(r);
-    return 0;
+    load_input_tags(l, r);
 }
 
 /* Loads the n runs ids names into v (zeroed; on failure the caller releases
@@ -406,15 +361,25 @@ static int load_refs(struct pg_conn *c, const struct loading *l, struct ferr *er
 static int load_runs(struct pg_conn *c, const int64_t *ids, size_t n, struct run *v,
                      struct ferr *err)
 {
-    struct loading l;
-    loading_init(&l, ids, n, v);
-    int rc = load_infos(c, &l, err) || load_params_tags(c, &l, err) ||
-                     load_latest_metrics(c, &l, err) || load_inputs(c, &l, err) ||
-                     load_refs(c, &l, err)
-                 ? -1
-                 : 0;
-    loading_release(&l);
-    return rc;
+    static const char sql[] = LOAD_SQL("$1::bigint[]");
+    struct loading l = {v, n, xmalloc((n ? n : 1) * sizeof(struct slot))};
+    struct sbuf lit = SBUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        l.slots[i] = (struct slot){ids[i], i};
+        arr_int(&lit, ids[i]);
+    }
+    qsort(l.slots, n, sizeof(*l.slots), slot_cmp);
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_text(&a, arr_end(&lit));
+    PGresult *r = pg_run(c, sql, &a, "reading runs", err);
+    pg_args_release(&a);
+    sbuf_release(&lit);
+    if (r) {
+        load_rows(&l, r);
+        PQclear(r);
+    }
+    free(l.slots);
+    return r ? 0 : -1;
 }
 
 int pg_load_run(struct pg_conn *c, int64_t id, struct run *out, struct ferr *err)
@@ -433,25 +398,45 @@ int pg_load_run(struct pg_conn *c, int64_t id, struct run *out, struct ferr *err
 
 int pg_load_model_refs(struct pg_conn *c, int64_t run, struct run *out, struct ferr *err)
 {
-    struct loading l;
-    loading_init(&l, &run, 1, out);
-    int rc = load_refs(c, &l, err);
-    loading_release(&l);
-    return rc;
+    static const char sql[] = "SELECT output, model_id, step FROM run_model_refs WHERE run = $1 "
+                              "ORDER BY output, model_id, step";
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_int(&a, run);
+    PGresult *r = pg_run(c, sql, &a, "reading a run's models", err);
+    pg_args_release(&a);
+    if (!r)
+        return -1;
+    for (int i = 0, n = PQntuples(r); i < n; i++)
+        model_ref_list_add(pg_get_int(r, i, 0) ? &out->model_outputs : &out->model_inputs,
+                           pg_get_ref(r, i, 1), pg_get_int(r, i, 2));
+    PQclear(r);
+    return 0;
 }
 
+/* By its uuid, in the one statement (the lookup is LOAD_SQL's run set). */
 static int pg_get_run(struct store *s, const char *run_id, struct run *out, struct ferr *err)
 {
+    static const char sql[] = LOAD_SQL("ARRAY(SELECT id FROM runs WHERE run_uuid = $1)");
     struct pg *pg = (struct pg *)s;
     struct pg_conn *c = pg_reader_get(pg, err);
     if (!c)
         return -1;
-    int64_t id;
-    int rc = pg_run_lookup(c, run_id, &id, NULL, NULL, err);
-    if (!rc)
-        rc = pg_load_run(c, id, out, err);
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_text(&a, run_id);
+    PGresult *r = pg_run(c, sql, &a, "reading a run", err);
+    pg_args_release(&a);
     pg_reader_put(pg, c);
-    return rc;
+    if (!r)
+        return -1;
+    struct loading l = {out, 1, NULL};
+    memset(out, 0, sizeof(*out));
+    load_rows(&l, r);
+    PQclear(r);
+    if (!out->info.run_id) {
+        run_release(out);
+        return store_err_run_not_found(err, run_id);
+    }
+    return 0;
 }
 
 /* ---------- tags ---------- */
@@ -511,7 +496,8 @@ static int put_tags(struct pg_conn *c, int64_t run, struct tag_batch *t, struct 
         "WITH ORDINALITY AS u(k, v, o) ORDER BY k, o DESC), "
         "t AS (INSERT INTO tags (run, key, value) SELECT $1::bigint, k, v FROM u "
         "ON CONFLICT (run, key) DO UPDATE SET value = excluded.value) "
-        "UPDATE runs SET name = u.v FROM u WHERE runs.id = $1::bigint AND u.k = '" TAG_RUN_NAME "'";
+        "UPDATE runs SET name = u.v FROM u WHERE runs.id = $1::bigint AND u.k = '" TAG_RUN_NAME
+        "' AND runs.name <> u.v";
     if (!t->keys.len)
         return 0;
     struct pg_args a = PG_ARGS_INIT;
@@ -723,114 +709,75 @@ struct batch {
     const struct kv_list *tags;
 };
 
-/* Params are immutable: a new key is inserted, a key present already with
- * the same value is fine, with another value it is the error SQLite's
- * file gives for the first such param in the batch's order (the front
- * refuses a batch naming a key twice). One statement when every key is new;
- * else a second finds the first changed value. */
-static int put_params(struct pg_conn *c, int64_t run, const char *run_id,
-                      const struct kv_list *params, struct ferr *err)
+/* A log-batch in one statement (the hot path of log-metric and log-batch):
+ * the run's lookup, then, only if it is active, every point of the batch
+ * ($2..$6: keys, steps, timestamps, values, is_nan) and per key its latest
+ * value; BATCH_SQL adds the params ($7, $8) and tags ($9, $10).
+ *
+ * Points: the history rows (identical points are stored once, the primary
+ * key); per key the point MLflow calls latest, the greatest (step,
+ * timestamp, value) with NaN compared as 0 as it is stored, the first of
+ * equals in the batch's order, upserted where it beats the stored one (the
+ * row is locked meanwhile: replicas cannot lose a later value). Params: new
+ * keys inserted, the count of them returned, so the caller compares values
+ * only when some key was there already. Tags: as pg_set_run_tag on each in
+ * turn, a key given twice keeps its last value and an mlflow.runName renames
+ * the run (a name unchanged is not written again). Keys are written in key order, so two replicas
+ * writing one run lock its rows in the same order. The result: the run's id and lifecycle (no row:
+ * no such run) and the number of params inserted. */
+#define BATCH_POINTS                                                                               \
+    "WITH r AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = $1), "                       \
+    "a AS (SELECT id FROM r WHERE lifecycle_stage = 'active'), "                                   \
+    "u AS (SELECT * FROM unnest($2::text[], $3::bigint[], $4::bigint[], "                          \
+    "$5::double precision[], $6::integer[]) WITH ORDINALITY AS u(k, s, t, v, n, o)), "             \
+    "m AS (INSERT INTO metrics (run, key, step, timestamp, value, is_nan) "                        \
+    "SELECT a.id, u.k, u.s, u.t, u.v, u.n FROM a, u ON CONFLICT DO NOTHING), "                     \
+    "l AS (INSERT INTO latest_metrics (run, key, value, is_nan, timestamp, step) "                 \
+    "SELECT DISTINCT ON (u.k) a.id, u.k, u.v, u.n, u.t, u.s FROM a, u "                            \
+    "ORDER BY u.k, u.s DESC, u.t DESC, u.v DESC, u.o "                                             \
+    "ON CONFLICT (run, key) DO UPDATE SET value = excluded.value, "                                \
+    "is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step "              \
+    "WHERE (excluded.step, excluded.timestamp, excluded.value) > "                                 \
+    "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value))"
+
+static const char points_sql[] = BATCH_POINTS " SELECT id, lifecycle_stage, 0 FROM r";
+
+static const char batch_sql[] =
+    BATCH_POINTS ", p AS (INSERT INTO params (run, key, value) SELECT a.id, pu.k, pu.v "
+                 "FROM a, unnest($7::text[], $8::text[]) AS pu(k, v) "
+                 "ON CONFLICT (run, key) DO NOTHING RETURNING 1), "
+                 "tu AS (SELECT DISTINCT ON (k) k, v FROM unnest($9::text[], $10::text[]) "
+                 "WITH ORDINALITY AS t(k, v, o) ORDER BY k, o DESC), "
+                 "t AS (INSERT INTO tags (run, key, value) SELECT a.id, tu.k, tu.v FROM a, tu "
+                 "ON CONFLICT (run, key) DO UPDATE SET value = excluded.value), "
+                 "n AS (UPDATE runs SET name = tu.v FROM a, tu WHERE runs.id = a.id "
+                 "AND tu.k = '" TAG_RUN_NAME "' AND runs.name <> tu.v) "
+                 "SELECT id, lifecycle_stage, (SELECT count(*) FROM p) FROM r";
+
+/* Params are immutable: a key logged already with another value is the
+ * error sqlite_runs.c gives for the first such param in the batch's order
+ * (the front refuses a batch naming a key twice). A statement of its own,
+ * after the batch's: it must see a value another replica committed while
+ * the insert waited on its key. $2, $3: the keys and values. */
+static int check_params(struct pg_conn *c, int64_t run, const char *run_id, const char *keys,
+                        const char *values, struct ferr *err)
 {
-    static const char ins[] = "INSERT INTO params (run, key, value) SELECT $1::bigint, k, v "
-                              "FROM unnest($2::text[], $3::text[]) AS u(k, v) "
-                              "ON CONFLICT (run, key) DO NOTHING";
     static const char changed[] =
         "SELECT u.k, p.value, u.v FROM unnest($2::text[], $3::text[]) WITH ORDINALITY "
-        "AS u(k, v, o) JOIN params p ON p.run = $1::bigint AND p.key = u.k "
+        "AS u(k, v, o) JOIN params p ON p.run = $1 AND p.key = u.k "
         "WHERE p.value <> u.v ORDER BY u.o LIMIT 1";
-    struct sbuf keys = SBUF_INIT, values = SBUF_INIT;
-    for (size_t i = 0; i < params->n; i++) {
-        arr_text(&keys, params->v[i].key);
-        arr_text(&values, params->v[i].value);
-    }
     struct pg_args a = PG_ARGS_INIT;
     pg_args_int(&a, run);
-    pg_args_text(&a, arr_end(&keys));
-    pg_args_text(&a, arr_end(&values));
-    int rc = -1;
-    PGresult *r = pg_run(c, ins, &a, "logging a param", err);
-    if (!r)
-        goto out;
-    int64_t inserted = pg_affected(r);
-    PQclear(r);
-    if (inserted == (int64_t)params->n) {
-        rc = 0;
-        goto out;
-    }
-    /* A statement of its own (not a CTE of the insert): it must see a value
-     * another replica committed while the insert waited on its key. */
-    if (!(r = pg_run(c, changed, &a, "reading a param", err)))
-        goto out;
-    if (PQntuples(r) == 1)
-        store_err_param_changed(err, pg_get_ref(r, 0, 0), pg_get_ref(r, 0, 1), run_id,
-                                pg_get_ref(r, 0, 2));
-    else
-        rc = 0;
-    PQclear(r);
-out:
+    pg_args_text(&a, keys);
+    pg_args_text(&a, values);
+    PGresult *r = pg_run(c, changed, &a, "reading a param", err);
     pg_args_release(&a);
-    sbuf_release(&keys);
-    sbuf_release(&values);
-    return rc;
-}
-
-/* Looks the run up and writes every point of ml, and the latest value of
- * each key, in one statement (the hot path of log-metric and log-batch):
- * the history rows (identical points are stored once, the primary key),
- * then per key the point MLflow calls latest, the greatest (step,
- * timestamp, value) with NaN compared as 0 as it is stored, the first of
- * equals in the batch's order, upserted where it beats the stored one.
- * Nothing is written to a deleted run. *run is its id. */
-static int put_metrics(struct pg_conn *c, const char *run_id, const struct metric_list *ml,
-                       int64_t *run, struct ferr *err)
-{
-    static const char sql[] =
-        "WITH r AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = $1), "
-        "a AS (SELECT id FROM r WHERE lifecycle_stage = 'active'), "
-        "u AS (SELECT * FROM unnest($2::text[], $3::bigint[], $4::bigint[], "
-        "$5::double precision[], $6::integer[]) WITH ORDINALITY AS u(k, s, t, v, n, o)), "
-        "m AS (INSERT INTO metrics (run, key, step, timestamp, value, is_nan) "
-        "SELECT a.id, u.k, u.s, u.t, u.v, u.n FROM a, u ON CONFLICT DO NOTHING), "
-        "l AS (INSERT INTO latest_metrics (run, key, value, is_nan, timestamp, step) "
-        "SELECT DISTINCT ON (u.k) a.id, u.k, u.v, u.n, u.t, u.s FROM a, u "
-        "ORDER BY u.k, u.s DESC, u.t DESC, u.v DESC, u.o "
-        "ON CONFLICT (run, key) DO UPDATE SET value = excluded.value, "
-        "is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step "
-        "WHERE (excluded.step, excluded.timestamp, excluded.value) > "
-        "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value)) "
-        "SELECT id, lifecycle_stage FROM r";
-    struct sbuf k = SBUF_INIT, s = SBUF_INIT, t = SBUF_INIT, v = SBUF_INIT, n = SBUF_INIT;
-    for (size_t i = 0; i < ml->n; i++) {
-        const struct metric *m = &ml->v[i];
-        arr_text(&k, m->key);
-        arr_int(&s, m->step);
-        arr_int(&t, m->timestamp);
-        arr_real(&v, m->value);
-        arr_int(&n, isnan(m->value));
-    }
-    struct pg_args a = PG_ARGS_INIT;
-    pg_args_text(&a, run_id);
-    pg_args_text(&a, arr_end(&k));
-    pg_args_text(&a, arr_end(&s));
-    pg_args_text(&a, arr_end(&t));
-    pg_args_text(&a, arr_end(&v));
-    pg_args_text(&a, arr_end(&n));
-    PGresult *r = pg_run(c, sql, &a, "logging metrics", err);
-    pg_args_release(&a);
-    sbuf_release(&k);
-    sbuf_release(&s);
-    sbuf_release(&t);
-    sbuf_release(&v);
-    sbuf_release(&n);
     if (!r)
         return -1;
     int rc = 0;
-    if (PQntuples(r) != 1)
-        rc = store_err_run_not_found(err, run_id);
-    else if (!strcmp(pg_get_ref(r, 0, 1), "deleted"))
-        rc = store_err_run_not_active(err, run_id);
-    else
-        *run = pg_get_int(r, 0, 0);
+    if (PQntuples(r) == 1)
+        rc = store_err_param_changed(err, pg_get_ref(r, 0, 0), pg_get_ref(r, 0, 1), run_id,
+                                     pg_get_ref(r, 0, 2));
     PQclear(r);
     return rc;
 }
@@ -843,33 +790,62 @@ static int names_a_model(const struct metric_list *ml)
     return 0;
 }
 
+/* The batch's arrays: points (key, step, timestamp, value, is_nan), params
+ * (key, value), tags (key, value). */
+enum { A_KEY, A_STEP, A_TS, A_VALUE, A_NAN, A_PKEY, A_PVALUE, A_TKEY, A_TVALUE, A_N };
+
 static int do_log_batch(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
 {
     (void)pg;
     struct batch *b = arg;
-    int64_t run;
-    /* The points first: their statement looks the run up too. Errors come
-     * in SQLite's order all the same (run, params, logged models), since
-     * writing points cannot fail otherwise and a failure undoes them. */
-    if (b->metrics && b->metrics->n) {
-        if (put_metrics(c, b->run_id, b->metrics, &run, err))
-            return -1;
-    } else if (pg_run_active(c, b->run_id, &run, NULL, err)) {
-        return -1;
+    size_t nm = b->metrics ? b->metrics->n : 0, np = b->params ? b->params->n : 0,
+           nt = b->tags ? b->tags->n : 0;
+    struct sbuf arr[A_N];
+    for (int i = 0; i < A_N; i++)
+        arr[i] = (struct sbuf)SBUF_INIT;
+    for (size_t i = 0; i < nm; i++) {
+        const struct metric *m = &b->metrics->v[i];
+        arr_text(&arr[A_KEY], m->key);
+        arr_int(&arr[A_STEP], m->step);
+        arr_int(&arr[A_TS], m->timestamp);
+        arr_real(&arr[A_VALUE], m->value);
+        arr_int(&arr[A_NAN], isnan(m->value));
     }
-    if (b->params && b->params->n && put_params(c, run, b->run_id, b->params, err))
-        return -1;
-    if (names_a_model(b->metrics) && pg_put_model_metrics(c, b->run_id, b->metrics, err))
-        return -1;
-    if (b->tags && b->tags->n) {
-        struct tag_batch t = TAG_BATCH_INIT;
-        for (size_t i = 0; i < b->tags->n; i++)
-            tag_batch_add(&t, b->tags->v[i].key, b->tags->v[i].value);
-        int rc = put_tags(c, run, &t, err);
-        tag_batch_release(&t);
-        return rc;
+    for (size_t i = 0; i < np; i++) {
+        arr_text(&arr[A_PKEY], b->params->v[i].key);
+        arr_text(&arr[A_PVALUE], b->params->v[i].value);
     }
-    return 0;
+    for (size_t i = 0; i < nt; i++) {
+        arr_text(&arr[A_TKEY], b->tags->v[i].key);
+        arr_text(&arr[A_TVALUE], b->tags->v[i].value);
+    }
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_text(&a, b->run_id);
+    int nargs = np || nt ? A_N : A_PKEY; /* the points-only statement takes no more */
+    for (int i = 0; i < nargs; i++)
+        pg_args_text(&a, arr_end(&arr[i]));
+    PGresult *r = pg_run(c, nargs == A_N ? batch_sql : points_sql, &a, "logging a batch", err);
+    pg_args_release(&a);
+    int rc = r ? 0 : -1;
+    int64_t run = 0, inserted = 0;
+    if (r && PQntuples(r) != 1)
+        rc = store_err_run_not_found(err, b->run_id);
+    else if (r && !strcmp(pg_get_ref(r, 0, 1), "deleted"))
+        rc = store_err_run_not_active(err, b->run_id);
+    else if (r) {
+        run = pg_get_int(r, 0, 0);
+        inserted = pg_get_int(r, 0, 2);
+    }
+    PQclear(r);
+    /* The errors in sqlite_runs.c's order (run, params, logged models):
+     * what the statement wrote is undone by the failure. */
+    if (!rc && inserted < (int64_t)np)
+        rc = check_params(c, run, b->run_id, arr[A_PKEY].buf, arr[A_PVALUE].buf, err);
+    if (!rc && names_a_model(b->metrics))
+        rc = pg_put_model_metrics(c, b->run_id, b->metrics, err);
+    for (int i = 0; i < A_N; i++)
+        sbuf_release(&arr[i]);
+    return rc;
 }
 
 static int pg_log_batch(struct store *s, const char *run_id, const struct metric_list *metrics,
