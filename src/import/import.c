@@ -9,7 +9,9 @@
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 #include "store/import.h"
+#include "store/postgres/postgres.h"
 #include "store/store.h"
+#include "store/uri.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -355,24 +357,27 @@ static int on_model(void *arg, const struct import_model *m, struct ferr *err)
 
 /* ---------- the whole import ---------- */
 
-/* The file a ferry store URI names (as store_open reads it), or NULL with
- * err set when it names no file here. */
-static const char *target_path(const char *uri, struct ferr *err)
+/* The file a ferry store URI names (as store_open reads it), in *path;
+ * NULL for a PostgreSQL database. -1 with err set when it names neither. */
+static int target_path(const char *uri, const char **path, struct ferr *err)
 {
+    *path = NULL;
     if (!uri || !*uri)
-        return "ferry.db";
-    if (!strncmp(uri, "sqlite:///", 10))
-        return uri + 9;
-    if (!strncmp(uri, "sqlite://", 9))
-        return uri + 9;
-    if (strstr(uri, "://")) {
-        ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                 "cannot import into '%.200s': an import writes to a ferry store file "
-                 "(sqlite:///path or a path), not through a server",
-                 uri);
-        return NULL;
-    }
-    return uri;
+        *path = "ferry.db";
+    else if (store_uri_is_postgres(uri))
+        return 0;
+    else if (!strncmp(uri, "sqlite:///", 10))
+        *path = uri + 9;
+    else if (!strncmp(uri, "sqlite://", 9))
+        *path = uri + 9;
+    else if (strstr(uri, "://"))
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "cannot import into '%.200s': an import writes to a ferry store "
+                        "(sqlite:///path, a path or postgresql://...), not through a server",
+                        uri);
+    else
+        *path = uri;
+    return 0;
 }
 
 static int same_file(const char *a, const char *b)
@@ -416,13 +421,16 @@ int import_mlflow(const struct import_opts *o, struct import_report *r, struct f
     struct store *s = NULL;
     struct ctx x = {.o = o, .r = r};
     memset(r, 0, sizeof(*r));
-    const char *tpath = target_path(o->target, err);
-    if (!tpath || source_open(o->source, &x.src, err))
+    const char *tpath;
+    if (target_path(o->target, &tpath, err) || source_open(o->source, &x.src, err))
         return -1;
     int rc = -1;
-    if (same_file(x.src->path, tpath)) {
+    if (tpath ? same_file(x.src->path, tpath)
+              : x.src->ops->is_database && x.src->ops->is_database(x.src, o->target)) {
+        char *shown = store_uri_redacted(tpath ? tpath : o->target);
         ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                 "'%.200s' is the source itself: import into another ferry store", tpath);
+                 "'%.200s' is the source itself: import into another ferry store", shown);
+        free(shown);
         goto out;
     }
     if (o->copy_artifacts &&

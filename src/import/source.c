@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * Opening an MLflow store: the location's form says which kind it is (a
- * directory is a file store, a file a database), then the kind's reader
- * checks it really is one. */
+ * PostgreSQL URI a database server, a directory a file store, a file an
+ * SQLite database), then the kind's reader checks it really is one. */
 #include "import/source.h"
+#include "store/postgres/postgres.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -37,11 +38,14 @@ int source_open(const char *location, struct source **out, struct ferr *err)
     *out = NULL;
     if (!location || !*location)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "no MLflow store given");
+    if (store_uri_is_postgres(location))
+        return source_postgres_open(location, out, err);
     const char *path = location_path(location, &want_dir);
     if (strstr(path, "://"))
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "cannot import from '%.200s': give an MLflow SQLite database "
-                        "(sqlite:///path or a path) or an mlruns directory",
+                        "(sqlite:///path or a path), an MLflow PostgreSQL database "
+                        "(postgresql://...) or an mlruns directory",
                         location);
     if (stat(path, &st))
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "no MLflow store at '%.200s': %s", path,

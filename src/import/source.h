@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT
  * An MLflow tracking store opened for reading, whatever keeps it: an MLflow
- * SQLite database (source_sqlite.c) or an MLflow file store directory,
- * ./mlruns (source_files.c). Both stream what they hold through callbacks,
+ * SQLite database (source_sqlite.c), an MLflow PostgreSQL database
+ * (source_postgres.c) or an MLflow file store directory, ./mlruns
+ * (source_files.c). Each streams what it holds through callbacks,
  * one record at a time (metric points in batches), so no table is ever held
  * in memory; the records are the store's import structs (store/import.h),
  * borrowed for the call.
@@ -74,13 +75,16 @@ struct source_ops {
     int (*aliases)(struct source *src, const char *model, source_alias_fn fn, void *arg,
                    struct ferr *err);
     void (*close)(struct source *src);
+    /* Optional (a database server's source): 1 when the ferry store URI
+     * target names the very database src reads, else 0. */
+    int (*is_database)(struct source *src, const char *target);
 };
 
 /* What every source is; each implementation embeds it first. */
 struct source {
     const struct source_ops *ops;
-    const char *kind;  /* "MLflow SQLite database" or "MLflow file store" */
-    char *path;        /* as found on disk, absolute */
+    const char *kind;  /* "MLflow SQLite database", "MLflow file store", ... */
+    char *path;        /* as found on disk, absolute; a URI without its password */
     char *description; /* e.g. "alembic revision 97727af70f4d", for people */
     struct source_skip skips[SOURCE_MAX_SKIPS];
     size_t nskips;
@@ -89,17 +93,20 @@ struct source {
 };
 
 /* Opens what location names, read-only: "sqlite:///abs/path.db",
- * "sqlite://rel/path.db", "file:///abs/mlruns", or a plain path to a
- * database file or an mlruns directory. Something else (missing, not an
+ * "sqlite://rel/path.db", "file:///abs/mlruns", a PostgreSQL URI
+ * ("postgresql://user@host/db", also MLflow's "postgresql+psycopg2://..."),
+ * or a plain path to a database file or an mlruns directory. Something else (missing, not an
  * MLflow store, a schema newer than ferry knows) is INVALID_PARAMETER_VALUE
  * saying so. *out is closed with source_close. */
 int source_open(const char *location, struct source **out, struct ferr *err) WARN_UNUSED;
 /* Accepts NULL. */
 void source_close(struct source *src);
 
-/* For the implementations: the two kinds, each given an existing path. */
+/* For the implementations: the file kinds, each given an existing path,
+ * and a database server's, given its URI. */
 int source_sqlite_open(const char *path, struct source **out, struct ferr *err) WARN_UNUSED;
 int source_files_open(const char *path, struct source **out, struct ferr *err) WARN_UNUSED;
+int source_postgres_open(const char *uri, struct source **out, struct ferr *err) WARN_UNUSED;
 /* Records what a source holds and ferry does not import (n > 0 only;
  * added to an earlier count of the same what). */
 void source_skip(struct source *src, const char *what, const char *why, int64_t n);

@@ -5,7 +5,9 @@ support/mlflow_store.py) are imported, then every field is checked through a rea
 on the imported store and through the CLI. A second import changes nothing; bad sources (garbage,
 an unknown revision, a missing folder, a corrupt file), a name clash and an import into the
 source itself fail clearly and leave the target as it was; --copy-artifacts copies the files and
-the server lists and serves them."""
+the server lists and serves them. The ferry store imported into is a file, or a database in the
+test cluster when the suite runs on PostgreSQL. MLflow's PostgreSQL databases as sources:
+test_import_postgres.py."""
 import json
 import math
 import os
@@ -15,7 +17,7 @@ import subprocess
 import tempfile
 
 from support import mlflow_store as ms
-from support.server import CREATED_DIRS, Server
+from support.server import CREATED_DIRS, Server, on_postgres, pg_database
 
 OWN_SERVER = True
 
@@ -44,8 +46,31 @@ def _counts(out):
     return rows
 
 
+def _is_pg(store):
+    return store.startswith(("postgresql://", "postgres://", "postgresql+"))
+
+
+def _target(d, name="ferry.db"):
+    """A fresh ferry store to import into: a database in the suite's cluster when it runs on
+    PostgreSQL, else a file in d."""
+    return pg_database() if on_postgres() else os.path.join(d, name)
+
+
+def _server(ferry, target):
+    return Server(ferry, store=target) if _is_pg(target) else Server(ferry, db=target)
+
+
 def _dump(db):
     """The target's rows, for proving a failed import changed nothing."""
+    if _is_pg(db):  # every table's rows, in order (sequences may move: not rows)
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+            f.write("SELECT format('SELECT %L, x::text FROM %I x ORDER BY 2', tablename, "
+                    "tablename) FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1\n"
+                    "\\gexec\n")
+        try:
+            return ms.psql(db, path=f.name).splitlines()
+        finally:
+            os.unlink(f.name)
     if not os.path.exists(db):
         return None
     c = sqlite3.connect(db)
@@ -151,9 +176,11 @@ def _check_registry(c, spec, with_aliases, storage=False):
     assert new["model_version"]["version"] == "4", new
 
 
-def _roundtrip(ferry, source, spec, sqlite_source, with_inputs, with_aliases, skips):
+def _roundtrip(ferry, source, spec, sqlite_source, with_inputs, with_aliases, skips,
+               target=None):
+    """sqlite_source: the source is MLflow's SQL store (SQLite or PostgreSQL)."""
     d = _tmp()
-    target = os.path.join(d, "ferry.db")
+    target = target or _target(d)
     p = _import(ferry, source, target)
     rows = _counts(p.stdout)
     assert rows["experiments"] == (3, 2, 1, 0), p.stdout
@@ -169,13 +196,16 @@ def _roundtrip(ferry, source, spec, sqlite_source, with_inputs, with_aliases, sk
     p2 = _import(ferry, source, target)
     assert all(v[1] == 0 for v in _counts(p2.stdout).values()), p2.stdout
     assert _counts(p2.stdout)["runs"] == (4, 0, 4, 0), p2.stdout
-    assert _dump(target) == before, "the second import changed the store"
+    after = _dump(target)
+    assert after == before, ("the second import changed the store",
+                             [x for x in after or [] if x not in before][:5],
+                             [x for x in before if x not in (after or [])][:5])
     # the CLI on the store file
     cli = subprocess.run([ferry, "--tracking-uri", target, "runs", "list", "--experiment-name",
                           "fraud", "--view", "all"], capture_output=True, text=True, timeout=60)
     assert cli.returncode == 0 and all(r["id"] in cli.stdout for r in spec["runs"][:3]), cli
     # every field through a server
-    srv = Server(ferry, db=target).start()
+    srv = _server(ferry, target).start()
     c = srv.client()
     try:
         _check_experiments(c, spec)
@@ -222,11 +252,12 @@ def _fails(ferry, source, target, want, *extra):
     assert want in p.stderr, (want, p.stderr)
     assert "nothing was imported" in p.stderr, p.stderr
     assert _dump(target) == before, "a failed import changed the target"
+    return p
 
 
 def test_bad_sources_change_nothing(ferry):
     d = _tmp()
-    target = os.path.join(d, "ferry.db")
+    target = _target(d)
     spec = ms.sample(os.path.join(d, "mlruns"))
     good = os.path.join(d, "good.db")
     ms.write_sqlite(good, spec, ms.OLD)
@@ -267,8 +298,8 @@ def test_name_clash_is_refused(ferry):
     src = os.path.join(d, "mlflow.db")
     ms.write_sqlite(src, spec, ms.NEW)
     # id 1 is another experiment here
-    t1 = os.path.join(d, "one.db")
-    srv = Server(ferry, db=t1).start()
+    t1 = _target(d, "one.db")
+    srv = _server(ferry, t1).start()
     c = srv.client()
     try:
         assert c.create_experiment("not-fraud") == "1"
@@ -277,8 +308,8 @@ def test_name_clash_is_refused(ferry):
         assert srv.stop() == 0
     _fails(ferry, src, t1, "experiment 1 is 'not-fraud' here and 'fraud' in the source")
     # the name is taken here by another id (1 was purged, 'fraud' became 3)
-    t2 = os.path.join(d, "two.db")
-    srv = Server(ferry, db=t2).start()
+    t2 = _target(d, "two.db")
+    srv = _server(ferry, t2).start()
     c = srv.client()
     try:
         c.create_experiment("a")
@@ -290,7 +321,7 @@ def test_name_clash_is_refused(ferry):
     gc = subprocess.run([ferry, "gc", "--backend-store-uri", t2], capture_output=True,
                         timeout=60, cwd=d)
     assert gc.returncode == 0, gc
-    srv = Server(ferry, db=t2).start()
+    srv = _server(ferry, t2).start()
     c = srv.client()
     try:
         assert c.create_experiment("fraud") == "3"
@@ -314,7 +345,7 @@ def test_copy_artifacts_served(ferry):
         f.write("hello from mlflow\n")
     srv = Server(ferry)
     dest = os.path.join(srv.dir, "mlartifacts")
-    p = _import(ferry, root, srv.db, "--copy-artifacts", "--artifacts-destination", dest)
+    p = _import(ferry, root, srv.store, "--copy-artifacts", "--artifacts-destination", dest)
     assert "copied those of 4 runs (2 files" in p.stdout, p.stdout
     srv.start()
     c = srv.client()

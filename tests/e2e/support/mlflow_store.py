@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
 """MLflow tracking stores written from scratch, for `ferry db import` tests and its benchmark:
 an MLflow SQLite database at one of two alembic revisions, created from DDL written here after
-reading MLflow's migrations (mlflow/store/db_migrations/versions/), and an MLflow file store
-(./mlruns) laid out as mlflow/store/tracking/file_store.py and model_registry/file_store.py lay it
-out. The content comes from one description (a dict, see sample()) so a test can compare what
-ferry serves with what was written, field by field.
+reading MLflow's migrations (mlflow/store/db_migrations/versions/), the same database on
+PostgreSQL (the tables as those migrations leave them there, written through psql), and an
+MLflow file store (./mlruns) laid out as mlflow/store/tracking/file_store.py and
+model_registry/file_store.py lay it out. The content comes from one description (a dict, see
+sample()) so a test can compare what ferry serves with what was written, field by field.
 
 Revisions:
   OLD = "97727af70f4d"  the head of MLflow 2.0-2.2: experiments have creation/last_update times;
@@ -15,6 +16,8 @@ Revisions:
 import math
 import os
 import sqlite3
+import subprocess
+import tempfile
 
 OLD = "97727af70f4d"
 NEW = "1b5f0d9ad7c1"
@@ -177,6 +180,93 @@ CREATE TABLE jobs (
   retry_count INTEGER DEFAULT 0 NOT NULL, last_update_time BIGINT NOT NULL,
   workspace VARCHAR(63) DEFAULT 'default' NOT NULL, CONSTRAINT jobs_pk PRIMARY KEY (id));
 """
+
+
+def _postgres_ddl(revision):
+    """The DDL of create_sqlite as MLflow's migrations leave the tables on PostgreSQL, where
+    SQLAlchemy's types have native forms: experiments.experiment_id is an autoincrementing
+    Integer primary key (initial_models.py: SERIAL); is_nan is a native BOOLEAN with
+    server_default false and no CHECK (39d1c3be5f05's create_constraint=True emits none on a
+    backend with booleans); metric values are Float(precision=53) (181f10493468, 89d4b8295536),
+    i.e. double precision. Everything else (names, VARCHAR lengths, keys) is the same."""
+    new = revision != OLD
+    ddl = (_NEW if new else _OLD) + _COMMON % {"tag_len": 8000 if new else 5000,
+                                                "param_len": 8000 if new else 500}
+    edits = [
+        ("experiment_id INTEGER NOT NULL, name VARCHAR(256) NOT NULL",
+         "experiment_id SERIAL NOT NULL, name VARCHAR(256) NOT NULL", 1),
+        ("value FLOAT NOT NULL", "value FLOAT(53) NOT NULL", 2),
+        ("is_nan BOOLEAN DEFAULT '0' NOT NULL", "is_nan BOOLEAN DEFAULT false NOT NULL", 1),
+        ("is_nan BOOLEAN NOT NULL", "is_nan BOOLEAN DEFAULT false NOT NULL", 1),
+        (", CHECK (is_nan IN (0, 1))", "", 2),
+    ]
+    for old, repl, n in edits:
+        assert ddl.count(old) == n, (old, ddl.count(old))
+        ddl = ddl.replace(old, repl)
+    return ddl
+
+
+def psql(uri, sql=None, path=None):
+    """Runs sql (or the file at path) on the PostgreSQL database uri in one transaction;
+    returns psql's unaligned, tuples-only output."""
+    args = ["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-1", "-d", uri]
+    args += ["-f", path] if path else ["-c", sql]
+    p = subprocess.run(args, capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise RuntimeError("psql failed (%d): %s" % (p.returncode, p.stderr))
+    return p.stdout
+
+
+def _pg_literal(v):
+    """v as a PostgreSQL literal: quoted text takes the column's type, as MLflow's bound
+    values do (0/1 become booleans in is_nan, digits numbers)."""
+    if v is None:
+        return "NULL"
+    if isinstance(v, float) and math.isnan(v):
+        v = "NaN"
+    elif isinstance(v, float) and math.isinf(v):
+        v = "Infinity" if v > 0 else "-Infinity"
+    elif isinstance(v, float):
+        v = repr(v)
+    return "'" + str(v).replace("'", "''") + "'"
+
+
+class _Script:
+    """Stands in for the sqlite3 connection fill_sqlite writes through: each statement
+    becomes PostgreSQL text with its values inlined, run by psql at commit."""
+
+    def __init__(self, uri):
+        self.uri = uri
+        self.lines = []
+
+    def execute(self, sql, params=()):
+        ignore = sql.startswith("INSERT OR IGNORE ")
+        if ignore:
+            sql = "INSERT " + sql[len("INSERT OR IGNORE "):]
+        parts = sql.split("?")
+        assert len(parts) == len(params) + 1, sql
+        text = parts[0] + "".join(_pg_literal(v) + rest for v, rest in zip(params, parts[1:]))
+        self.lines.append(text + (" ON CONFLICT DO NOTHING" if ignore else "") + ";")
+
+    def commit(self):
+        with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
+            f.write("\n".join(self.lines) + "\n")
+        try:
+            psql(self.uri, path=f.name)
+        finally:
+            os.unlink(f.name)
+        self.lines = []
+
+    def close(self):
+        pass
+
+
+def write_postgres(uri, spec, revision):
+    """spec as an MLflow PostgreSQL database at revision in the empty database uri."""
+    psql(uri, _postgres_ddl(revision) + "INSERT INTO alembic_version VALUES ('%s');" % revision)
+    db = _Script(uri)
+    fill_sqlite(db, spec, revision)
+    db.close()
 
 
 def _ms(v):

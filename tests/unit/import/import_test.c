@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * The pure pieces of `ferry db import` (which alembic revisions it knows,
  * where an artifact URI keeps its files) and the store's import area on a
- * real SQLite store: given ids kept, reruns writing nothing, clashes
+ * real store of each backend: given ids kept, reruns writing nothing, clashes
  * refused, an aborted transaction leaving nothing. */
 #include "../test.h"
 #include "import/copy.h"
@@ -51,14 +51,15 @@ TEST(import_artifact_uris_map_to_local_folders)
     local_dir_is("", NULL, NULL);
 }
 
+/* A new store of the backend under test (a file, or a PostgreSQL database). */
 static struct store *open_store(void)
 {
-    char path[512];
+    char *uri = test_store_uri("t");
     struct store *s;
     struct ferr err = FERR_INIT;
-    snprintf(path, sizeof(path), "%s/t.db", test_tmpdir());
-    if (store_open(path, NULL, &s, &err))
+    if (store_open(uri, NULL, &s, &err))
         FAIL_AT("store_open: %s", err.msg);
+    free(uri);
     return s;
 }
 
@@ -99,7 +100,7 @@ static void import_once(struct store *s, enum import_outcome *exp_out, size_t *w
         FAIL_AT("import: %s", err.msg);
 }
 
-TEST(import_keeps_ids_and_times_and_a_rerun_writes_nothing)
+STORE_TEST(import_keeps_ids_and_times_and_a_rerun_writes_nothing)
 {
     struct store *s = open_store();
     struct ferr err = FERR_INIT;
@@ -127,10 +128,16 @@ TEST(import_keeps_ids_and_times_and_a_rerun_writes_nothing)
     import_once(s, &eo, &written);
     ASSERT_INT_EQ(eo, IMPORT_PRESENT);
     ASSERT_INT_EQ(written, 0);
+    /* a new experiment is numbered after the imported ids */
+    char *id = NULL;
+    if (store_create_experiment(s, "after", NULL, NULL, &id, &err))
+        FAIL_AT("create_experiment: %s", err.msg);
+    ASSERT_STR_EQ(id, "6");
+    free(id);
     store_close(s);
 }
 
-TEST(import_refuses_clashes_and_an_abort_leaves_nothing)
+STORE_TEST(import_refuses_clashes_and_an_abort_leaves_nothing)
 {
     struct store *s = open_store();
     struct store_import *tx;
@@ -161,7 +168,7 @@ TEST(import_refuses_clashes_and_an_abort_leaves_nothing)
     store_close(s);
 }
 
-TEST(import_model_versions_keep_their_numbers_and_never_reuse_them)
+STORE_TEST(import_model_versions_keep_their_numbers_and_never_reuse_them)
 {
     struct store *s = open_store();
     struct store_import *tx;
