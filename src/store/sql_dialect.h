@@ -29,6 +29,11 @@ struct sql_dialect {
      * NULLs after every value in both directions; 0: NULL below every value
      * (first ascending, last descending), SQLite's own order. */
     void (*order)(struct sbuf *sql, const char *col, int descending, int nulls_last);
+    /* Written after the placeholder of a real value (NULL: nothing), so a
+     * number compared with an integer column is compared as a number:
+     * PostgreSQL types an untyped parameter after the column and would
+     * refuse "1.5" as a bigint. */
+    const char *real_cast;
 };
 
 #endif

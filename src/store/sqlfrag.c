@@ -56,6 +56,8 @@ void sql_frag_int(struct sql_frag *f, int64_t v)
 void sql_frag_real(struct sql_frag *f, double v)
 {
     push(f, SQL_BIND_REAL)->d = v;
+    if (f->dialect->real_cast) /* after the placeholder, which renumbering rewrites */
+        sbuf_addstr(&f->sql, f->dialect->real_cast);
 }
 
 void sql_frag_append(struct sql_frag *dst, const struct sql_frag *src)

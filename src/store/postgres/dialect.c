@@ -55,4 +55,5 @@ const struct sql_dialect pg_dialect = {
     .placeholder = placeholder,
     .like = like,
     .order = order,
+    .real_cast = "::float8",
 };

@@ -151,6 +151,8 @@ static void fail_result(struct pg_conn *c, const PGresult *r, const char *what, 
         ferr_set(err, FERR_TEMPORARILY_UNAVAILABLE, "database conflict while %s: %s", what, msg);
     else if (!strcmp(c->sqlstate, "22021")) /* SQLite takes such bytes; PostgreSQL's text not */
         ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "a value is not valid UTF-8");
+    else if (!strcmp(c->sqlstate, "22P02") || !strcmp(c->sqlstate, "42883"))
+        ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "a value does not fit its field: %s", msg);
     else if (!strcmp(c->sqlstate, "22003"))
         ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "a number is out of range: %s", msg);
     else
