@@ -8,8 +8,8 @@ port. Then: every write acknowledged with 200 is there (runs, points, params,
 versions with the source that was sent), run ids are unique, each model's
 versions are numbered 1..N with no gap or duplicate, at most one version of a
 model is in Production (every move there archives the others), every replica
-answers every read the same, and a page token from one replica works on
-another. A request in flight when its replica dies fails (connection error,
+answers every read the same, a page token from one replica works on
+another, and an artifact written through one is read through the others. A request in flight when its replica dies fails (connection error,
 502, 503): the client counts it as not acknowledged; such a write may still
 have committed, which the checks allow (it must not leave a gap).
 
@@ -23,6 +23,7 @@ import json
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -114,7 +115,7 @@ backend ferry
 
     def stop(self):
         if self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.send_signal(signal.SIGUSR1)  # its graceful stop (SIGTERM kills it)
             try:
                 self.proc.wait(10)
             except subprocess.TimeoutExpired:
@@ -164,7 +165,7 @@ class Ledger:
         self.points = {}      # (run, key) -> {step: value}
         self.params = {}      # (run, key) -> value
         self.versions = {m: {} for m in MODELS}  # model -> {version: source}
-        self.transient = 0    # connection errors, 502/503/504: not acknowledged
+        self.transient = {}   # connection errors, 502/503/504 (not acknowledged), by cause
         self.requests = 0
         self.unexpected = []  # anything else that is not a 200: bugs
 
@@ -184,12 +185,15 @@ def _call(cl, ledger, method, endpoint, doc):
             r = cl.get(endpoint, doc)
         else:
             r = cl.post(endpoint, doc)
-    except (OSError, http.client.HTTPException):
+    except (OSError, http.client.HTTPException) as e:
         cl.close()  # a fresh connection next time
-        r = None
+        r, cause = None, type(e).__name__
     if r is None or r.status in TRANSIENT:
+        if r is not None:
+            cause = ("%d %s" % (r.status, r.json.get("error_code", ""))).strip() \
+                if isinstance(r.json, dict) else str(r.status)
         with ledger.lock:
-            ledger.transient += 1
+            ledger.transient[cause] = ledger.transient.get(cause, 0) + 1
         return None
     if r.status != 200:
         with ledger.lock:
@@ -442,6 +446,21 @@ def _check_page_tokens(rd, exp, ids):
     assert names == sorted(MODELS), names
 
 
+def _check_artifacts(rd, exp, rid):
+    """An artifact written through one replica is read through the others (one shared
+    artifact destination)."""
+    path = "/api/2.0/mlflow-artifacts/artifacts/%s/%s/artifacts/replica.txt" % (exp, rid)
+    data = b"written through replica 0\n"
+    r = rd.client(0).raw("PUT", path, body=data,
+                         headers={"Content-Type": "application/octet-stream"})
+    assert r.status == 200, r
+    for i in (1, 2):
+        r = rd.client(i).raw("GET", path)
+        assert r.status == 200 and r.body == data, "replica %d: %r" % (i, r)
+        listed = rd.get(i, "artifacts/list", {"run_id": rid})
+        assert [f["path"] for f in listed.get("files", [])] == ["replica.txt"], listed
+
+
 def test_replicas_behind_haproxy_lose_nothing(ferry):
     assert os.access(HAPROXY, os.X_OK), "no haproxy (scripts/install-deps installs it)"
     rng = random.Random(SEED)
@@ -487,12 +506,14 @@ def test_replicas_behind_haproxy_lose_nothing(ferry):
             ids = _check_runs(rd, ledger, exp)
             _check_same_everywhere(rd, ledger, ids, rng)
             _check_page_tokens(rd, exp, ids)
+            _check_artifacts(rd, exp, ids[0])
         finally:
             rd.close()
-        print("     replicas: %d requests, %d in transit failed (the kill), %d runs, "
-              "%d versions; load %.1f s, checks %.1f s (seed %d)" % (
-                  ledger.requests, ledger.transient, len(ledger.runs), nversions, load_s,
-                  time.time() - t_start - load_s, SEED))
+        print("     replicas: %d requests, %d failed in transit (%s), %d runs, %d versions; "
+              "load %.1f s, checks %.1f s (seed %d)" % (
+                  ledger.requests, sum(ledger.transient.values()), ", ".join(
+                      "%s: %d" % kv for kv in sorted(ledger.transient.items())),
+                  len(ledger.runs), nversions, load_s, time.time() - t_start - load_s, SEED))
     finally:
         stops = _stop_all(srvs, balancer)
     _assert_clean_exits(stops)
