@@ -45,7 +45,8 @@ static void help(FILE *f)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fputs("\nGlobal options:\n"
           "  --tracking-uri URI  where runs are kept: sqlite:///abs/path.db, a file path,\n"
-          "                      or http(s)://host:port (a ferry or MLflow server)\n"
+          "                      postgresql://user@host:port/db, or http(s)://host:port\n"
+          "                      (a ferry or MLflow server)\n"
           "                      (default: $FERRY_TRACKING_URI, else $MLFLOW_TRACKING_URI,\n"
           "                      else ./ferry.db)\n"
           "  -h, --help          this help\n"

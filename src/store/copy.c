@@ -147,8 +147,7 @@ static void copy_value(struct sbuf *line, sqlite3_stmt *st, int col)
 }
 
 /* Copies one table; *rows gets how many rows went. */
-static int copy_table(sqlite3 *src, PGconn *dst, const char *table, int64_t *rows,
-                      struct ferr *err)
+static int copy_table(sqlite3 *src, PGconn *dst, const char *table, int64_t *rows, struct ferr *err)
 {
     struct sbuf cols = SBUF_INIT, sql = SBUF_INIT, buf = SBUF_INIT;
     sqlite3_stmt *st = NULL;

@@ -38,6 +38,7 @@ struct pg_write_op {
     pg_write_fn fn;
     void *arg;
     int rc;
+    int conflict; /* it lost a deadlock or serialization conflict */
     int done;
     struct ferr err;
     struct pg_write_op *next;
@@ -423,28 +424,26 @@ static int retryable(const struct pg_conn *c)
     return !strcmp(c->sqlstate, "40P01") || !strcmp(c->sqlstate, "40001");
 }
 
-/* Runs op inside a savepoint, again while PostgreSQL aborts it for a
- * conflict; its failure rolls back only its changes. */
+/* Runs op inside a savepoint; its failure rolls back only its changes. A
+ * conflict is not retried here: the locks the group's earlier ops hold
+ * stay, and are often half of the deadlock, so the op would lose it again;
+ * the caller writes the whole group again instead. */
 static void run_op(struct pg *pg, struct pg_write_op *op)
 {
     struct pg_conn *c = pg->writer;
-    for (int attempt = 0;; attempt++) {
-        if (exec_simple(c, "SAVEPOINT op", &op->err)) {
-            op->rc = -1;
-            return;
-        }
-        op->err = (struct ferr)FERR_INIT;
-        op->rc = op->fn(pg, c, op->arg, &op->err);
-        int again = op->rc && retryable(c) && attempt < RETRIES;
-        struct ferr e2 = FERR_INIT;
-        if (op->rc && exec_simple(c, "ROLLBACK TO SAVEPOINT op", &e2))
-            log_error("rollback to savepoint failed: %s", e2.msg);
-        if (exec_simple(c, "RELEASE SAVEPOINT op", &e2) && !op->rc) {
-            op->rc = -1;
-            op->err = e2;
-        }
-        if (!again)
-            return;
+    if (exec_simple(c, "SAVEPOINT op", &op->err)) {
+        op->rc = -1;
+        return;
+    }
+    op->err = (struct ferr)FERR_INIT;
+    op->rc = op->fn(pg, c, op->arg, &op->err);
+    op->conflict = op->rc && retryable(c);
+    struct ferr e2 = FERR_INIT;
+    if (op->rc && exec_simple(c, "ROLLBACK TO SAVEPOINT op", &e2))
+        log_error("rollback to savepoint failed: %s", e2.msg);
+    if (exec_simple(c, "RELEASE SAVEPOINT op", &e2) && !op->rc) {
+        op->rc = -1;
+        op->err = e2;
     }
 }
 
@@ -491,6 +490,12 @@ static int try_group(struct pg *pg, struct pg_write_op *ops, int last_try)
                     return 1;
                 fail_all(ops, &op->err);
                 return 0;
+            }
+            if (op->conflict && !last_try) { /* the whole group again (run_op) */
+                struct ferr ignored = FERR_INIT;
+                if (exec_simple(c, "ROLLBACK", &ignored))
+                    log_error("rollback failed: %s", ignored.msg);
+                return 1;
             }
         }
     }
@@ -547,7 +552,7 @@ static void lead_group(struct pg *pg, struct pg_write_op *self)
 
 int pg_write(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err)
 {
-    struct pg_write_op op = {fn, arg, 0, 0, FERR_INIT, NULL, PTHREAD_COND_INITIALIZER};
+    struct pg_write_op op = {fn, arg, 0, 0, 0, FERR_INIT, NULL, PTHREAD_COND_INITIALIZER};
     if (!pg->group_commit) {
         pthread_mutex_lock(&pg->write_mu);
         run_group(pg, &op);

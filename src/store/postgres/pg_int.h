@@ -167,6 +167,10 @@ int pg_logged_model_lookup(struct pg_conn *c, const char *model_id, int64_t *id,
 int pg_put_model_metrics(struct pg_conn *c, const char *run_id, const struct metric_list *ml,
                          struct ferr *err);
 int pg_load_model_refs(struct pg_conn *c, int64_t run, struct run *out, struct ferr *err);
+/* pg_runs.c: the logged-models table's log_refs (a run's model inputs and
+ * outputs live with the run, as in the SQLite backend). */
+int pg_log_model_refs(struct store *s, const char *run_id, int outputs,
+                      const struct model_ref_list *models, struct ferr *err);
 
 /* pg_experiments.c: the experiment half of the tracking table (pg_runs.c). */
 int pg_create_experiment(struct store *s, const char *name, const char *artifact_location,

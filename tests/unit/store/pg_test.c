@@ -7,6 +7,8 @@
 #include "../test.h"
 #include "base/sbuf.h"
 #include "store/leases.h"
+#include "store/metrics.h"
+#include "store/registry.h"
 #include "store/postgres/postgres.h"
 #include "store/store.h"
 #include "store/uri.h"
@@ -178,5 +180,81 @@ PG_TEST(pg_lease_race_between_replicas_is_won_once)
     }
     ASSERT_INT_EQ(won, 1);
     assert_cell(uri, "SELECT epoch FROM leases WHERE name = 'race'", "1");
+    free(uri);
+}
+
+/* The hot queries (a run, a metric history, a filtered and ordered search,
+ * registry searches) on tables large enough that a missing index shows:
+ * PostgreSQL's own statistics must count no sequential scan of them. */
+PG_TEST(pg_hot_queries_use_indexes_on_large_tables)
+{
+    char *uri = test_store_uri("explain");
+    store_close(open_uri(uri));
+    static const char *const fill[] = {
+        "INSERT INTO experiments (experiment_id, name, artifact_location, creation_time, "
+        "last_update_time) SELECT e, 'exp' || e, '/a/' || e, e, e FROM generate_series(1, 20) e",
+        "INSERT INTO runs (id, run_uuid, name, experiment_id, status, start_time, artifact_uri) "
+        "SELECT i, md5(i::text), 'r' || i, 1 + i % 20, 'FINISHED', i, '/a/r' "
+        "FROM generate_series(1, 20000) i",
+        "INSERT INTO params (run, key, value) SELECT i, 'lr', CASE WHEN i % 3 = 0 THEN '0.01' "
+        "ELSE '0.1' END FROM generate_series(1, 20000) i",
+        "INSERT INTO tags (run, key, value) SELECT i, 'mlflow.runName', 'r' || i "
+        "FROM generate_series(1, 20000) i",
+        "INSERT INTO latest_metrics (run, key, value, timestamp, step) SELECT i, 'acc', "
+        "(i % 100) / 100.0, i, 0 FROM generate_series(1, 20000) i",
+        "INSERT INTO metrics (run, key, step, timestamp, value) SELECT 1 + i % 50, 'loss', i, i, "
+        "1.0 / (i + 1) FROM generate_series(1, 100000) i",
+        "INSERT INTO registered_models (id, name, creation_time, last_updated_time, "
+        "next_version) SELECT i, 'model-' || i, i, i, 2 FROM generate_series(1, 5000) i",
+        "INSERT INTO model_versions (model, version, creation_time, last_updated_time, source) "
+        "SELECT i, 1, i, i, '/s' FROM generate_series(1, 5000) i",
+        "ANALYZE",
+        "SELECT pg_stat_reset()",
+    };
+    for (size_t i = 0; i < sizeof(fill) / sizeof(*fill); i++)
+        free(psql(uri, fill[i]));
+
+    struct store *s = open_uri(uri);
+    struct ferr err = FERR_INIT;
+    char *rid = psql(uri, "SELECT md5('500')");
+    struct run r;
+    ASSERT_OK(store_get_run(s, rid, &r, &err), &err);
+    run_release(&r);
+    free(rid);
+    rid = psql(uri, "SELECT md5('50')"); /* run 50 holds 2,000 points of loss */
+    struct metric_list ml = {0};
+    char *next = NULL;
+    ASSERT_OK(store_get_metric_history(s, rid, "loss", 1000, NULL, &ml, &next, &err), &err);
+    ASSERT_INT_EQ(ml.n, 1000);
+    metric_list_release(&ml);
+    free(next);
+    free(rid);
+    const char *exps[] = {"7"};
+    const char *order[] = {"metrics.acc DESC"};
+    struct run_search q = {exps, 1, "metrics.acc > 0.5 and params.lr = '0.01'", VIEW_ACTIVE_ONLY,
+                           100, order, 1, NULL};
+    struct run_list rl = {0};
+    ASSERT_OK(store_search_runs(s, &q, &rl, &err), &err);
+    ASSERT(rl.n > 0);
+    run_list_release(&rl);
+    struct registry_search rq = {"name LIKE 'model-12%'", 100, NULL, 0, NULL};
+    struct registered_model_list rml = {0};
+    ASSERT_OK(store_search_registered_models(s, &rq, &rml, &err), &err);
+    ASSERT_INT_EQ(rml.n, 11);
+    registered_model_list_release(&rml);
+    struct registry_search vq = {"name = 'model-4999'", 100, NULL, 0, NULL};
+    struct model_version_list vl = {0};
+    ASSERT_OK(store_search_model_versions(s, &vq, &vl, &err), &err);
+    ASSERT_INT_EQ(vl.n, 1);
+    model_version_list_release(&vl);
+    store_close(s); /* its sessions end: their statistics are flushed */
+
+    char *scans = psql(uri, "SELECT coalesce(string_agg(relname || ':' || seq_scan, ' '), '') "
+                            "FROM pg_stat_user_tables WHERE seq_scan > 0 AND relname IN "
+                            "('runs', 'params', 'tags', 'latest_metrics', 'metrics', "
+                            "'registered_models', 'model_versions')");
+    if (*scans)
+        FAIL_AT("sequential scans of large tables (a hot query lacks an index): %s", scans);
+    free(scans);
     free(uri);
 }
