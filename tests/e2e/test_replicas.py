@@ -59,7 +59,9 @@ def _free_port():
 
 class Balancer:
     """HAProxy in the foreground (-db) on a free port, round robin over the replicas,
-    health checks on GET /health every 200 ms."""
+    health checks on GET /health every 300 ms (a killed replica is out after three
+    refused checks; a slow answer, up to 3 s, still counts as alive: a loaded sanitized
+    replica is not a dead one)."""
 
     def __init__(self, ports):
         self.dir = tempfile.mkdtemp(prefix="ferry-e2e-haproxy-")
@@ -68,8 +70,9 @@ class Balancer:
         self.cfg = os.path.join(self.dir, "haproxy.cfg")
         servers = "".join("    server r%d 127.0.0.1:%d check\n" % (i, p)
                           for i, p in enumerate(ports))
-        # retries/redispatch only retry a connection that could not be opened (the request
-        # was never sent), so a non-idempotent request is never sent twice by the balancer.
+        # retries/redispatch retry only a connection that could not be opened (retry-on
+        # conn-failure: the request was never sent), so the balancer never sends a
+        # non-idempotent request twice.
         with open(self.cfg, "w") as f:
             f.write("""global
     maxconn 4000
@@ -79,7 +82,9 @@ defaults
     timeout client 60s
     timeout server 60s
     timeout queue 30s
+    timeout check 3s
     retries 3
+    retry-on conn-failure
     option redispatch
 frontend replicas
     bind 127.0.0.1:%d
@@ -89,7 +94,7 @@ backend ferry
     option httpchk
     http-check send meth GET uri /health ver HTTP/1.1 hdr Host 127.0.0.1
     http-check expect status 200
-    default-server inter 200ms fall 2 rise 1 maxconn 100
+    default-server inter 300ms fall 3 rise 1 maxconn 100
 %s""" % (self.port, servers))
         self.log = open(os.path.join(self.dir, "haproxy.log"), "wb")
         self.proc = subprocess.Popen([HAPROXY, "-db", "-f", self.cfg], stdout=self.log,
@@ -107,6 +112,15 @@ backend ferry
                 pass
             time.sleep(0.05)
         raise AssertionError("haproxy did not answer /health: %s" % self.tail())
+
+    def events(self):
+        """What the balancer said about its servers (DOWN, UP), in order."""
+        self.log.flush()
+        with open(os.path.join(self.dir, "haproxy.log"), "rb") as f:
+            return [ln.split(b"Server ferry/", 1)[1].split()[0].decode() + (
+                " DOWN" if b" is DOWN" in ln else " UP")
+                for ln in f.read().splitlines()
+                if b"Server ferry/" in ln and (b" is DOWN" in ln or b" is UP" in ln)]
 
     def tail(self):
         self.log.flush()
@@ -167,6 +181,8 @@ class Ledger:
         self.versions = {m: {} for m in MODELS}  # model -> {version: source}
         self.transient = {}   # connection errors, 502/503/504 (not acknowledged), by cause
         self.requests = 0
+        self.inflight = 0     # requests sent and not answered yet
+        self.latency = {}     # endpoint -> [seconds], acknowledged requests
         self.unexpected = []  # anything else that is not a 200: bugs
 
     def version_of(self, rng, model):
@@ -180,6 +196,8 @@ def _call(cl, ledger, method, endpoint, doc):
     transit (then it is not acknowledged, whatever the store did with it)."""
     with ledger.lock:
         ledger.requests += 1
+        ledger.inflight += 1
+    t0 = time.time()
     try:
         if method == "GET":
             r = cl.get(endpoint, doc)
@@ -188,6 +206,8 @@ def _call(cl, ledger, method, endpoint, doc):
     except (OSError, http.client.HTTPException) as e:
         cl.close()  # a fresh connection next time
         r, cause = None, type(e).__name__
+    with ledger.lock:
+        ledger.inflight -= 1
     if r is None or r.status in TRANSIENT:
         if r is not None:
             cause = ("%d %s" % (r.status, r.json.get("error_code", ""))).strip() \
@@ -200,7 +220,18 @@ def _call(cl, ledger, method, endpoint, doc):
             ledger.unexpected.append("%s %s %s -> %r" % (method, endpoint,
                                                          json.dumps(doc)[:300], r))
         return None
+    with ledger.lock:
+        ledger.latency.setdefault(endpoint, []).append(time.time() - t0)
     return r.json
+
+
+def _latencies(ledger):
+    out = []
+    for ep, v in sorted(ledger.latency.items()):
+        v = sorted(v)
+        out.append("%s n=%d p50 %.2f s, p90 %.2f s, max %.2f s" % (
+            ep, len(v), v[len(v) // 2], v[int(len(v) * 0.9)], v[-1]))
+    return "; ".join(out)
 
 
 def _client(port, t, exp, ledger, deadline, rng):
@@ -486,6 +517,7 @@ def test_replicas_behind_haproxy_lose_nothing(ferry):
         time.sleep(LOAD_SECONDS * KILL_AT)
         victim = srvs[1]
         port = victim.port
+        inflight = ledger.inflight
         assert victim.kill() == -9
         time.sleep(DOWN_SECONDS)
         victim.start(port=port)
@@ -509,11 +541,13 @@ def test_replicas_behind_haproxy_lose_nothing(ferry):
             _check_artifacts(rd, exp, ids[0])
         finally:
             rd.close()
-        print("     replicas: %d requests, %d failed in transit (%s), %d runs, %d versions; "
-              "load %.1f s, checks %.1f s (seed %d)" % (
-                  ledger.requests, sum(ledger.transient.values()), ", ".join(
+        print("     replicas: %d requests (%d in flight at the kill), %d failed in transit (%s), "
+              "%d runs, %d versions; load %.1f s, checks %.1f s (seed %d)" % (
+                  ledger.requests, inflight, sum(ledger.transient.values()), ", ".join(
                       "%s: %d" % kv for kv in sorted(ledger.transient.items())),
                   len(ledger.runs), nversions, load_s, time.time() - t_start - load_s, SEED))
+        print("     latencies: " + _latencies(ledger))
+        print("     balancer: %s" % (", ".join(balancer.events()) or "no server went down"))
     finally:
         stops = _stop_all(srvs, balancer)
     _assert_clean_exits(stops)
