@@ -149,6 +149,10 @@ static void fail_result(struct pg_conn *c, const PGresult *r, const char *what, 
                  what, msg);
     else if (!strcmp(c->sqlstate, "40P01") || !strcmp(c->sqlstate, "40001"))
         ferr_set(err, FERR_TEMPORARILY_UNAVAILABLE, "database conflict while %s: %s", what, msg);
+    else if (!strcmp(c->sqlstate, "22021")) /* SQLite takes such bytes; PostgreSQL's text not */
+        ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "a value is not valid UTF-8");
+    else if (!strcmp(c->sqlstate, "22003"))
+        ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "a number is out of range: %s", msg);
     else
         ferr_set(err, FERR_INTERNAL_ERROR, "database error while %s: %s", what, msg);
 }

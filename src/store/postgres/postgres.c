@@ -86,6 +86,23 @@ static int ensure_default(struct pg *pg, struct pg_conn *c, void *arg, struct fe
     return rc;
 }
 
+/* Every text ferry stores is UTF-8 (MLflow's API is JSON): a database in
+ * another encoding would garble or refuse it. */
+static int check_encoding(struct pg_conn *c, struct ferr *err)
+{
+    PGresult *r = pg_run_text(c, "SHOW server_encoding", NULL, "reading the encoding", err);
+    if (!r)
+        return -1;
+    int ok = !strcmp(pg_get_ref(r, 0, 0), "UTF8");
+    if (!ok)
+        ferr_set(err, FERR_INVALID_STATE,
+                 "the database's encoding is %s; ferry needs UTF8 (CREATE DATABASE ... "
+                 "ENCODING 'UTF8')",
+                 pg_get_ref(r, 0, 0));
+    PQclear(r);
+    return ok ? 0 : -1;
+}
+
 static struct pg *pg_new(const char *uri, const struct store_opts *opts)
 {
     struct pg *pg = xcalloc(1, sizeof(*pg));
@@ -125,7 +142,8 @@ int store_postgres_open(const char *uri, const struct store_opts *opts, struct s
     pg->base.leases = AREA(pg_leases, change);
 
     pg->writer = pg_conn_open(pg, err);
-    if (!pg->writer || pg_migrate(pg->writer, 0, NULL, NULL, err))
+    if (!pg->writer || check_encoding(pg->writer, err) ||
+        pg_migrate(pg->writer, 0, NULL, NULL, err))
         goto fail;
     const char *root = opts ? opts->default_artifact_root : NULL;
     if (root) {

@@ -237,7 +237,7 @@ PG_TEST(pg_hot_queries_use_indexes_on_large_tables)
     ASSERT_OK(store_search_runs(s, &q, &rl, &err), &err);
     ASSERT(rl.n > 0);
     run_list_release(&rl);
-    struct registry_search rq = {"name LIKE 'model-12%'", 100, NULL, 0, NULL};
+    struct registry_search rq = {"name LIKE 'model-123%'", 100, NULL, 0, NULL};
     struct registered_model_list rml = {0};
     ASSERT_OK(store_search_registered_models(s, &rq, &rml, &err), &err);
     ASSERT_INT_EQ(rml.n, 11);
