@@ -66,7 +66,8 @@ def test_copy_keeps_every_id_and_value(ferry):
         # new rows continue after the copied ids and numbers
         eid2 = c.create_experiment("after-copy")
         assert int(eid2) == int(eid) + 1, (eid, eid2)
-        v = c.ok(c.post("model-versions/create", {"name": "mm", "source": "/s"}))
+        v = c.ok(c.post("model-versions/create", {"name": "mm", "run_id": rid,
+                                                  "source": "runs:/%s/model" % rid}))
         assert v["model_version"]["version"] == "4", v
         c.close()
     finally:

@@ -435,7 +435,8 @@ struct move_arg {
 static int do_move_perms(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
 {
     (void)sq;
-    /* a grant the new name already has wins over the old name's */
+    /* the moved grant (the model's own) replaces one left on the new name, which can only
+     * be stale: the name was free, or the rename would have been refused */
     static const char sql[] = "UPDATE OR REPLACE resource_permissions SET key = ?3 "
                               "WHERE kind = ?1 AND key = ?2";
     struct move_arg *a = arg;
