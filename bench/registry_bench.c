@@ -8,9 +8,17 @@
  *   model-versions/search for one model's versions
  *   registered-models/alias (resolution by alias)                        <= 1 ms
  *   /api/2.0/ferry/models/resolve of models:/<name>@champion
- * Medians (and p90) of many requests; every answer is checked.
+ * Medians (and p90) of many requests; every answer is checked. Ends with
+ * one JSON line of the figures.
+ *
+ * --backend-store-uri names the store instead of a fresh SQLite file (a
+ * PostgreSQL database, say); it is seeded unless it already holds the
+ * models (its last model exists: an earlier run or `ferry db copy` seeded
+ * it). --url measures the server(s) at URL instead of starting one; they
+ * must serve a seeded store (--backend-store-uri seeds it first if needed).
  *
  *   make bench && build/bench/registry_bench [--models N] [--versions N] [--ferry PATH]
+ *                                            [--backend-store-uri URI] [--url URL]
  */
 #include "base/ftime.h"
 #include "base/sbuf.h"
@@ -20,6 +28,7 @@
 #include <curl/curl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,8 +61,17 @@ static void seed(const char *db, int models, int versions)
     struct store *s;
     struct ferr err = FERR_INIT;
     char name[64], team[8];
+    struct registered_model last;
     if (store_open(db, &o, &s, &err))
         die("opening the store", &err);
+    snprintf(name, sizeof(name), "model-%d", models - 1);
+    if (!store_get_registered_model(s, name, &last, &err)) {
+        registered_model_release(&last);
+        printf("# the store holds the models already\n");
+        store_close(s);
+        return;
+    }
+    ferr_clear(&err);
     int64_t t0 = ftime_mono_ns();
     for (int i = 0; i < models; i++) {
         struct kv_list tags = {0};
@@ -138,6 +156,8 @@ static double timed_get(CURL *h, const char *url, const char *expect)
     return ms;
 }
 
+static json_t *figures; /* the final JSON line's */
+
 static void figure(const char *name, double *v, size_t n, double target)
 {
     double p90 = quantile(v, n, 0.9), med = quantile(v, n, 0.5);
@@ -145,6 +165,8 @@ static void figure(const char *name, double *v, size_t n, double target)
     if (target > 0)
         printf("  target <= %g  %s", target, med <= target ? "ok" : "MISSED");
     printf("\n");
+    json_array_append_new(figures, json_pack("{s:s,s:f,s:f,s:s}", "name", name, "value", med,
+                                             "p90", p90, "unit", "ms"));
 }
 
 int main(int argc, char **argv)
@@ -152,27 +174,41 @@ int main(int argc, char **argv)
     static const struct option opts[] = {{"models", required_argument, NULL, 'm'},
                                          {"versions", required_argument, NULL, 'v'},
                                          {"ferry", required_argument, NULL, 'f'},
+                                         {"backend-store-uri", required_argument, NULL, 's'},
+                                         {"url", required_argument, NULL, 'u'},
                                          {NULL, 0, NULL, 0}};
     int models = 10000, versions = 10, c;
-    const char *ferry = "build/ferry";
+    const char *ferry = "build/ferry", *store = NULL, *at = NULL;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         if (c == 'm')
-            models = atoi(optarg);
+            models = (int)strtol(optarg, NULL, 10);
         else if (c == 'v')
-            versions = atoi(optarg);
+            versions = (int)strtol(optarg, NULL, 10);
         else if (c == 'f')
             ferry = optarg;
+        else if (c == 's')
+            store = optarg;
+        else if (c == 'u')
+            at = optarg;
         else
             return 2;
     }
     if (models < 10 || versions < 1)
         return 2;
-    char dir[] = "/tmp/ferry-registry-bench-XXXXXX", db[128], url[128], u[512];
+    char dir[] = "/tmp/ferry-registry-bench-XXXXXX", db[1024], url[1024], u[1536];
     if (!mkdtemp(dir))
         return 1;
     snprintf(db, sizeof(db), "%s/bench.db", dir);
-    seed(db, models, versions);
-    pid_t pid = start_server(ferry, db, url, sizeof(url));
+    if (store)
+        snprintf(db, sizeof(db), "%s", store);
+    if (store || !at)
+        seed(db, models, versions);
+    pid_t pid = 0;
+    if (at)
+        snprintf(url, sizeof(url), "%s", at);
+    else
+        pid = start_server(ferry, db, url, sizeof(url));
+    figures = json_array();
     curl_global_init(CURL_GLOBAL_DEFAULT);
     CURL *h = curl_easy_init();
     enum { N_SEARCH = 50, N_ALIAS = 2000 };
@@ -211,9 +247,17 @@ int main(int argc, char **argv)
     figure("ferry/models/resolve models:/<name>@champion", t, N_ALIAS, 1);
     curl_easy_cleanup(h);
     curl_global_cleanup();
-    kill(pid, SIGTERM);
-    int st;
-    waitpid(pid, &st, 0);
+    json_t *doc = json_pack("{s:s,s:s,s:i,s:i,s:o}", "bench", "ferry-registry", "url", url,
+                            "models", models, "versions", versions, "figures", figures);
+    char *line = json_dumps(doc, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    printf("%s\n", line ? line : "{}");
+    free(line);
+    json_decref(doc);
+    int st = 0;
+    if (pid) {
+        kill(pid, SIGTERM);
+        waitpid(pid, &st, 0);
+    }
     char cmd[160];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0)

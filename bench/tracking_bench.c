@@ -8,8 +8,13 @@
  *
  * By default it starts `ferry server` itself on a fresh database in a
  * temporary directory; with --url it measures an already running server (a
- * stock MLflow server, say) over REST only. Every loop is bounded by a count
- * and by a time. Output: a readable table on stdout, then one JSON line.
+ * stock MLflow server, say) over REST only. --backend-store-uri names the
+ * store instead of the fresh SQLite file (a PostgreSQL database, say): the
+ * embedded phase writes the search and history data there (or finds them
+ * there from an earlier run, see bench_data_find), and the spawned server,
+ * or with --url the server(s) at URL, serve it. Every loop is bounded by a
+ * count and by a time. Output: a readable table on stdout, then one JSON
+ * line.
  *
  * Deliberately not here: functional tests (tests/ does that). The only checks
  * are the ones a benchmark needs to be honest: every acknowledged write is
@@ -686,6 +691,7 @@ struct bench {
     double emb_history_ms; /* embedded store read, median */
     double emb_codec_ms;   /* JSON formatting alone, median */
     const char *only;      /* --only: comma-separated phases, NULL for all */
+    long want_search_runs; /* --search-runs */
     int fatal;
 };
 
@@ -730,14 +736,19 @@ static int health_wait(struct http *c, double deadline)
     return -1;
 }
 
-static void phase_startup(const char *ferry, const char *dir, const struct sizes *z)
+static void phase_startup(const char *ferry, const char *dir, const char *store,
+                          const struct sizes *z)
 {
     double t[16];
     int n = 0, clean = 1;
-    fprintf(stderr, "# start-up: %d starts on a fresh database each\n", z->startup_reps);
+    fprintf(stderr, "# start-up: %d starts on %s\n", z->startup_reps,
+            store ? store : "a fresh database each");
     for (int i = 0; i < z->startup_reps && i < 16; i++) {
         struct sbuf db = SBUF_INIT, log = SBUF_INIT;
-        sbuf_addf(&db, "%s/startup-%d.db", dir, i);
+        if (store)
+            sbuf_addstr(&db, store);
+        else
+            sbuf_addf(&db, "%s/startup-%d.db", dir, i);
         sbuf_addf(&log, "%s/startup-%d.log", dir, i);
         struct server s;
         struct http c;
@@ -766,8 +777,10 @@ static void phase_startup(const char *ferry, const char *dir, const struct sizes
 static void emb_create_runs(struct store *s, const struct sizes *z)
 {
     struct ferr err = FERR_INIT;
-    char *exp = NULL;
-    if (store_create_experiment(s, "bench-embedded-create", NULL, NULL, &exp, &err)) {
+    char *exp = NULL, name[64];
+    /* unique: the store may be an earlier run's */
+    snprintf(name, sizeof(name), "bench-embedded-create-%" PRId64, ftime_now_ms());
+    if (store_create_experiment(s, name, NULL, NULL, &exp, &err)) {
         check(0, "embedded store_create_run", "%s", err.msg);
         return;
     }
@@ -788,14 +801,65 @@ static void emb_create_runs(struct store *s, const struct sizes *z)
     free(exp);
 }
 
-/* Writes the history metric in batches of 1000 and times store_log_batch. */
+/* The data an earlier run left in the store (--backend-store-uri names one):
+ * the experiment `name` carries, once its data is complete, the tag `key`
+ * (the number of runs or steps written) and for the history the tag
+ * bench.run (its run id). 1 when found (*count set; run, when not NULL, the
+ * run id), 0 when the store has no such experiment, -1 when it has one but
+ * incomplete (a populate that was interrupted: start from a fresh store). */
+static int bench_data_find(struct store *s, const char *name, const char *key, long *count,
+                           char *run, size_t run_len, char *exp_id, size_t exp_len)
+{
+    struct experiment e;
+    struct ferr err = FERR_INIT;
+    memset(&e, 0, sizeof(e));
+    if (store_get_experiment_by_name(s, name, &e, &err))
+        return 0;
+    const char *n = kv_list_get(&e.tags, key), *r = kv_list_get(&e.tags, "bench.run");
+    int rc = n && (!run || r) ? 1 : -1;
+    if (rc == 1) {
+        *count = strtol(n, NULL, 10);
+        if (run)
+            snprintf(run, run_len, "%s", r);
+        snprintf(exp_id, exp_len, "%s", e.experiment_id);
+    }
+    experiment_release(&e);
+    return rc;
+}
+
+/* Marks the data of experiment exp complete (see bench_data_find). */
+static int bench_data_done(struct store *s, const char *exp, const char *key, long count,
+                           const char *run, struct ferr *err)
+{
+    char n[32];
+    snprintf(n, sizeof(n), "%ld", count);
+    if (run && store_set_experiment_tag(s, exp, "bench.run", run, err))
+        return -1;
+    return store_set_experiment_tag(s, exp, key, n, err);
+}
+
+/* Writes the history metric in batches of 1000 and times store_log_batch,
+ * unless the store already holds it from an earlier run. */
 static void emb_log_history(struct store *s, struct bench *b)
 {
     struct ferr err = FERR_INIT;
-    char *exp = NULL;
+    char *exp = NULL, name[64], exp_id[32];
     struct run r;
     struct run_create rc = {NULL, NULL, "history", TIME_NONE, {0}};
-    if (store_create_experiment(s, "bench-history", NULL, NULL, &exp, &err) ||
+    snprintf(name, sizeof(name), "bench-history-%ld", b->z->history_steps);
+    int found = bench_data_find(s, name, "bench.steps", &b->history_steps, b->history_run,
+                                sizeof(b->history_run), exp_id, sizeof(exp_id));
+    if (found) {
+        if (found < 0) {
+            check(0, "embedded store_log_batch", "experiment %s is incomplete", name);
+            b->fatal = 1;
+        } else {
+            fprintf(stderr, "#   the store holds the %ld-step history already (run %s)\n",
+                    b->history_steps, b->history_run);
+        }
+        return;
+    }
+    if (store_create_experiment(s, name, NULL, NULL, &exp, &err) ||
         (rc.experiment_id = exp, store_create_run(s, &rc, &r, &err))) {
         check(0, "embedded store_log_batch", "%s", err.msg);
         b->fatal = 1;
@@ -825,6 +889,8 @@ static void emb_log_history(struct store *s, struct bench *b)
     b->history_steps = step;
     fig("log-batch x1000, embedded store_log_batch", (double)step / spent, "metrics/s", CMP_INFO,
         0);
+    if (bench_data_done(s, exp, "bench.steps", step, b->history_run, &err))
+        check(0, "embedded store_set_experiment_tag", "%s", err.msg);
     free(exp);
 }
 
@@ -861,18 +927,34 @@ static int emb_search_run(struct store *s, const char *exp, long i, int64_t ts, 
 static void emb_populate_search(struct store *s, struct bench *b)
 {
     struct ferr err = FERR_INIT;
-    char *exp = NULL;
-    if (store_create_experiment(s, "bench-search", NULL, NULL, &exp, &err)) {
+    char *exp = NULL, name[64];
+    long want_runs = b->want_search_runs > 0 ? b->want_search_runs : b->z->search_runs, i = 0,
+         matches = 0;
+    snprintf(name, sizeof(name), "bench-search-%ld", want_runs);
+    int found = bench_data_find(s, name, "bench.runs", &b->search_runs, NULL, 0, b->search_exp,
+                                sizeof(b->search_exp));
+    if (found < 0) {
+        check(0, "populate runs/search data", "experiment %s is incomplete", name);
+        b->fatal = 1;
+    }
+    if (found) {
+        for (; i < b->search_runs; i++)
+            matches += search_matches(i);
+        b->search_expected = matches < SEARCH_MAX ? matches : SEARCH_MAX;
+        fprintf(stderr, "#   the store holds the %ld search runs already, %ld match the filter\n",
+                b->search_runs, matches);
+        return;
+    }
+    if (store_create_experiment(s, name, NULL, NULL, &exp, &err)) {
         check(0, "populate runs/search data", "%s", err.msg);
         b->fatal = 1;
         return;
     }
     snprintf(b->search_exp, sizeof(b->search_exp), "%s", exp);
     free(exp);
-    long i = 0, matches = 0;
     int64_t ts = ftime_now_ms();
     double t0 = now_s(), dl = t0 + b->z->populate_s;
-    for (; i < b->z->search_runs && now_s() < dl; i++) {
+    for (; i < want_runs && now_s() < dl; i++) {
         if (emb_search_run(s, b->search_exp, i, ts, &err)) {
             check(0, "populate runs/search data", "%s", err.msg);
             break;
@@ -883,6 +965,8 @@ static void emb_populate_search(struct store *s, struct bench *b)
     b->search_expected = matches < SEARCH_MAX ? matches : SEARCH_MAX;
     fprintf(stderr, "#   %ld search runs (create + log_batch) in %.2f s, %ld match the filter\n",
             i, now_s() - t0, matches);
+    if (bench_data_done(s, b->search_exp, "bench.runs", i, NULL, &err))
+        check(0, "embedded store_set_experiment_tag", "%s", err.msg);
 }
 
 static void emb_search(struct store *s, struct bench *b)
@@ -1537,10 +1621,18 @@ static void print_json(const struct machine *m, const char *mode, int quick, con
 static const char usage[] =
     "usage: tracking_bench [--ferry PATH] [--url http://127.0.0.1:PORT] [--quick]\n"
     "                      [--wrk[=SCRIPT]] [--only PHASES] [--keep]\n"
+    "                      [--backend-store-uri URI] [--search-runs N]\n"
     "\n"
     "  --ferry PATH   the ferry binary to start (default build/ferry)\n"
     "  --url URL      measure this running server over REST instead (no start-up,\n"
     "                 embedded or memory figures)\n"
+    "  --backend-store-uri URI\n"
+    "                 the store (sqlite:///path, postgresql://...) instead of a fresh\n"
+    "                 SQLite file: the embedded phase writes the search and history\n"
+    "                 data there, unless an earlier run did, and the spawned server\n"
+    "                 serves it (start-up figures are then starts on that store);\n"
+    "                 with --url the servers at URL must be serving that store\n"
+    "  --search-runs N  runs for runs/search (default 5000)\n"
     "  --quick        tiny sizes: a smoke run of a few seconds\n"
     "  --wrk[=FILE]   also run wrk -t2 -c64 with FILE (default bench/wrk/log_metric.lua)\n"
     "  --only PHASES  comma-separated subset of startup,create,metric,batch,search,\n"
@@ -1549,7 +1641,8 @@ static const char usage[] =
     "  --keep         keep the temporary directory (database, server log)\n";
 
 struct opts {
-    const char *ferry, *url, *wrk, *only;
+    const char *ferry, *url, *wrk, *only, *store;
+    long search_runs;
     int quick, keep;
 };
 
@@ -1560,6 +1653,8 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         {"quick", no_argument, NULL, 'q'},       {"wrk", optional_argument, NULL, 'w'},
         {"keep", no_argument, NULL, 'k'},        {"help", no_argument, NULL, 'h'},
         {"only", required_argument, NULL, 'o'},
+        {"backend-store-uri", required_argument, NULL, 's'},
+        {"search-runs", required_argument, NULL, 'n'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -1585,6 +1680,18 @@ static int parse_opts(int argc, char **argv, struct opts *o)
         case 'o':
             o->only = optarg;
             break;
+        case 's':
+            o->store = optarg;
+            break;
+        case 'n': {
+            char *end;
+            o->search_runs = strtol(optarg, &end, 10);
+            if (*end || o->search_runs < 1 || o->search_runs > 10000000) {
+                fprintf(stderr, "tracking_bench: --search-runs takes 1..10000000\n");
+                return -1;
+            }
+            break;
+        }
         case 'h':
             fputs(usage, stdout);
             exit(0);
@@ -1615,7 +1722,9 @@ static void phase_rest(struct bench *b)
         return;
     }
     http_release(&c);
-    if (!b->server_pid && (want(b, "search") || want(b, "history")) && rest_populate(b))
+    /* --url without a store of ours: the data go in over REST */
+    if (!b->search_runs && !b->history_steps && (want(b, "search") || want(b, "history")) &&
+        rest_populate(b))
         return;
     if (want(b, "create"))
         rest_runs_create(b);
@@ -1648,8 +1757,11 @@ static int run_spawned(const struct opts *o, struct bench *b, char *dir)
         return -1;
     }
     if (want(b, "startup"))
-        phase_startup(ferry, dir, b->z);
-    sbuf_addf(&db, "%s/bench.db", dir);
+        phase_startup(ferry, dir, o->store, b->z);
+    if (o->store)
+        sbuf_addstr(&db, o->store);
+    else
+        sbuf_addf(&db, "%s/bench.db", dir);
     sbuf_addf(&log, "%s/server.log", dir);
     if (phase_embedded(db.buf, b))
         goto out;
@@ -1703,6 +1815,7 @@ int main(int argc, char **argv)
     memset(&b, 0, sizeof(b));
     b.z = o.quick ? &quick_sizes : &full_sizes;
     b.only = o.only;
+    b.want_search_runs = o.search_runs;
     b.emb_history_ms = b.emb_codec_ms = NAN;
     machine_read(&m);
     signal(SIGPIPE, SIG_IGN);
@@ -1712,7 +1825,9 @@ int main(int argc, char **argv)
     }
     if (o.url) {
         b.base = o.url;
-        phase_rest(&b);
+        /* the data (and the embedded figures) through our own connection to the store */
+        if (!o.store || !phase_embedded(o.store, &b))
+            phase_rest(&b);
         if (o.wrk && !b.fatal && want(&b, "wrk"))
             run_wrk(&b, o.wrk);
         rc = 0;
