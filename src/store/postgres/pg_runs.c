@@ -1055,15 +1055,20 @@ static int pg_log_model(struct store *s, const char *run_id, const char *model_j
 static int pg_search_datasets(struct store *s, const int64_t *experiment_ids, size_t n,
                               int64_t limit, struct dataset_summary_list *out, struct ferr *err)
 {
-    /* each (experiment, dataset, context) once; a run without the context
+    /* Each (experiment, dataset, context) once; a run without the context
      * tag gives a NULL context, as MLflow's outer join does, sorted first
-     * as SQLite sorts NULL */
+     * as SQLite sorts NULL. Written as index lookups whatever the plan: the
+     * experiments' datasets (by the unique key), each one's inputs (by
+     * dataset) and each input's tag (by primary key), so the cost follows
+     * what the experiments hold, not the size of run_inputs (a join there
+     * may hash the whole table). */
     static const char sql[] =
-        "SELECT DISTINCT d.experiment_id, d.name, d.digest, t.value FROM datasets d "
-        "JOIN run_inputs i ON i.dataset = d.id "
-        "LEFT JOIN input_tags t ON t.run = i.run AND t.dataset = i.dataset "
-        "AND t.key = 'mlflow.data.context' WHERE d.experiment_id = ANY($1::bigint[]) "
-        "ORDER BY d.experiment_id, d.name, d.digest, t.value NULLS FIRST LIMIT $2";
+        "SELECT d.experiment_id, d.name, d.digest, c.value FROM datasets d "
+        "CROSS JOIN LATERAL (SELECT DISTINCT (SELECT t.value FROM input_tags t "
+        "WHERE t.run = i.run AND t.dataset = i.dataset AND t.key = 'mlflow.data.context') "
+        "AS value FROM run_inputs i WHERE i.dataset = d.id) c "
+        "WHERE d.experiment_id = ANY($1::bigint[]) "
+        "ORDER BY d.experiment_id, d.name, d.digest, c.value NULLS FIRST LIMIT $2";
     struct pg *pg = (struct pg *)s;
     struct sbuf ids = SBUF_INIT;
     for (size_t i = 0; i < n; i++)

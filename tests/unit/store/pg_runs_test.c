@@ -6,6 +6,8 @@
  * keys, immutable params and tags. Then what only PostgreSQL has: two
  * stores on one database (two replicas) logging to one run at once.
  *
+ * Last, every statement's plan on large tables: no sequential scan.
+ *
  * PG_TESTs: each compares a SQLite file in its scratch directory with a
  * fresh PostgreSQL database (test_store_uri). */
 #include "../test.h"
@@ -13,6 +15,7 @@
 #include "base/sbuf.h"
 #include "store/store.h"
 
+#include <libpq-fe.h>
 #include <math.h>
 #include <pthread.h>
 #include <unistd.h>
@@ -620,4 +623,143 @@ PG_TEST(pg_runs_replicas_log_to_one_run)
     free(eid);
     store_close(s1);
     store_close(s2);
+}
+
+/* Runs each of sql (NULL-terminated) on uri's database, in one session
+ * whose statistics are flushed before they are reset at the end, so that
+ * they count nothing of the filling (a session's counts otherwise reach the
+ * server when it exits, maybe after the reset). */
+static void pg_fill(const char *uri, const char *const *sql)
+{
+    static const char *const last[] = {"SELECT pg_stat_force_next_flush()", "SELECT pg_stat_reset()"};
+    PGconn *c = PQconnectdb(uri);
+    ASSERT(PQstatus(c) == CONNECTION_OK);
+    for (int pass = 0; pass < 2; pass++)
+        for (const char *const *q = pass ? last : sql; pass ? q < last + 2 : *q != NULL; q++) {
+            PGresult *r = PQexec(c, *q);
+            ExecStatusType st = PQresultStatus(r);
+            if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+                FAIL_AT("%s: %s", *q, PQerrorMessage(c));
+            PQclear(r);
+        }
+    PQfinish(c);
+}
+
+/* The first cell of sql's result on uri's database ("" if none). */
+static char *pg_cell(const char *uri, const char *sql)
+{
+    PGconn *c = PQconnectdb(uri);
+    ASSERT(PQstatus(c) == CONNECTION_OK);
+    PGresult *r = PQexec(c, sql);
+    ExecStatusType st = PQresultStatus(r);
+    if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+        FAIL_AT("%s: %s", sql, PQerrorMessage(c));
+    char *v = strdup(st == PGRES_TUPLES_OK && PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
+    PQclear(r);
+    PQfinish(c);
+    return v;
+}
+
+/* Every statement of this file's ops on tables large enough that a missing
+ * index shows: PostgreSQL's own statistics count no sequential scan of
+ * them. Each op runs ten times, past the five after which PostgreSQL may
+ * switch a prepared statement to its generic plan. */
+PG_TEST(pg_runs_ops_use_indexes_on_large_tables)
+{
+    store_close(open_pg(1)); /* the schema, by a session that ends before the counting */
+    char *uri = test_store_uri("runs");
+    static const char *const fill[] = {
+        "INSERT INTO experiments (experiment_id, name, artifact_location, creation_time, "
+        "last_update_time) SELECT e, 'exp' || e, '/a/' || e, e, e FROM generate_series(1, 20) e",
+        "INSERT INTO runs (id, run_uuid, name, experiment_id, status, start_time, artifact_uri) "
+        "SELECT i, md5(i::text), 'r' || i, 1 + i % 20, 'FINISHED', i, '/a/r' "
+        "FROM generate_series(1, 20000) i",
+        "SELECT setval(pg_get_serial_sequence('runs', 'id'), 20000)",
+        "INSERT INTO params (run, key, value) SELECT i, 'lr', '0.1' FROM generate_series(1, 20000) i",
+        "INSERT INTO tags (run, key, value) SELECT i, k, 'v' FROM generate_series(1, 20000) i, "
+        "unnest(ARRAY['mlflow.runName', 'a', 'b']) k",
+        "INSERT INTO latest_metrics (run, key, value, timestamp, step) SELECT i, 'acc', 0.5, i, 0 "
+        "FROM generate_series(1, 20000) i",
+        "INSERT INTO metrics (run, key, step, timestamp, value) SELECT 1 + i % 50, 'loss', i, i, 1 "
+        "FROM generate_series(1, 100000) i",
+        /* ten datasets per experiment, each read by a hundred runs of it */
+        "INSERT INTO datasets (id, experiment_id, name, digest, source_type, source) "
+        "SELECT i, 1 + i % 20, 'd' || i, 'x', 'local', '/d' FROM generate_series(1, 200) i",
+        "SELECT setval(pg_get_serial_sequence('datasets', 'id'), 200)",
+        "INSERT INTO run_inputs (run, dataset, position) SELECT i, 1 + i % 200, 0 "
+        "FROM generate_series(1, 20000) i",
+        "INSERT INTO input_tags (run, dataset, key, value) SELECT i, 1 + i % 200, "
+        "'mlflow.data.context', 'training' FROM generate_series(1, 20000) i",
+        "INSERT INTO run_model_refs (run, output, model_id, step) SELECT i, 1, 'm-' || i, 0 "
+        "FROM generate_series(1, 20000) i",
+        "ANALYZE",
+        NULL,
+    };
+    pg_fill(uri, fill);
+    struct store *s = open_pg(1);
+    char *exp = strdup("7");
+    struct ferr err = FERR_INIT;
+    for (int i = 0; i < 10; i++) {
+        char *rid = new_run(s, exp, "hot", 5);
+        char *old = pg_cell(uri, "SELECT md5('507')");
+        struct metric_list m = {0};
+        struct kv_list p = {0}, t = {0};
+        metric_list_add(&m, "acc", 0.9, 1, i);
+        metric_list_add(&m, "loss", 0.1, 1, i);
+        kv_list_add(&p, "lr", "0.1");
+        kv_list_add(&t, "a", "w");
+        kv_list_add(&t, "mlflow.runName", "renamed");
+        ASSERT_OK(store_log_batch(s, rid, &m, &p, &t, &err), &err);
+        ASSERT_OK(store_log_batch(s, old, &m, &p, NULL, &err), &err); /* a param present already */
+        kv_list_set(&p, "lr", "0.2");
+        ASSERT_FAILS(store_log_batch(s, old, NULL, &p, NULL, &err), &err,
+                     FERR_INVALID_PARAMETER_VALUE);
+        ASSERT_OK(store_log_batch(s, old, NULL, NULL, &t, &err), &err);
+        ASSERT_OK(store_delete_tag(s, old, "b", &err), &err);
+        kv_list_add(&t, "b", "v");
+        ASSERT_OK(store_log_batch(s, old, NULL, NULL, &t, &err), &err);
+        add_input(s, rid, "d27", "x", "eval", 0); /* an existing dataset of the experiment */
+        add_input(s, old, "fresh", "y", NULL, 0);
+        static const char doc[] = "{\"artifact_path\": \"m\", \"run_id\": \"r\", "
+                                  "\"utc_time_created\": \"2024-05-01 10:00:00.000000\", "
+                                  "\"flavors\": {\"python_function\": {}}}";
+        ASSERT_OK(store_log_model(s, old, doc, &err), &err);
+        struct run_info ri;
+        ASSERT_OK(store_update_run(s, old, RUN_FINISHED, 9, "again", &ri, &err), &err);
+        run_info_release(&ri);
+        ASSERT_OK(store_delete_run(s, old, &err), &err);
+        ASSERT_OK(store_restore_run(s, old, &err), &err);
+        char *e = NULL;
+        ASSERT_OK(store_run_experiment(s, old, &e, &err), &err);
+        free(e);
+        struct run r;
+        ASSERT_OK(store_get_run(s, old, &r, &err), &err);
+        ASSERT_INT_EQ(r.ninputs, 2);
+        ASSERT_INT_EQ(r.model_outputs.n, 1);
+        run_release(&r);
+        const char *exps[] = {exp};
+        struct dataset_summary_list dl;
+        ASSERT_OK(store_search_datasets(s, exps, 1, &dl, &err), &err);
+        dataset_summary_list_release(&dl);
+        struct run_search q = {exps, 1, NULL, VIEW_ACTIVE_ONLY, 50, NULL, 0, NULL};
+        struct run_list rl;
+        ASSERT_OK(store_search_runs(s, &q, &rl, &err), &err);
+        ASSERT_INT_EQ(rl.n, 50);
+        run_list_release(&rl);
+        metric_list_release(&m);
+        kv_list_release(&p);
+        kv_list_release(&t);
+        free(old);
+        free(rid);
+    }
+    store_close(s); /* its sessions end: their statistics are flushed */
+    char *scans = pg_cell(uri, "SELECT coalesce(string_agg(relname || ':' || seq_scan, ' '), '') "
+                               "FROM pg_stat_user_tables WHERE seq_scan > 0 AND relname IN "
+                               "('runs', 'params', 'tags', 'latest_metrics', 'metrics', "
+                               "'run_inputs', 'input_tags', 'run_model_refs')");
+    if (*scans)
+        FAIL_AT("sequential scans of large tables (a hot query lacks an index): %s", scans);
+    free(scans);
+    free(exp);
+    free(uri);
 }
