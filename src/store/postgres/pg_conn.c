@@ -13,6 +13,12 @@
  * process share one transaction and one WAL flush, each op in a SAVEPOINT
  * of its own so that one op's failure rolls back only that op.
  *
+ * Round trips are the cost of a write here (the statements themselves take
+ * microseconds): BEGIN, SAVEPOINT and RELEASE are deferred (pg_defer) and
+ * travel in one pipeline with the statement that follows them, so a lone
+ * write costs its statements' round trips plus the COMMIT's, and a grouped
+ * op its statements' alone (before: three more per op).
+ *
  * Faults: when PostgreSQL aborts an op for a deadlock or a serialization
  * failure (another replica took the same rows in another order) the op runs
  * again, up to RETRIES times. A connection lost before COMMIT was sent
@@ -38,7 +44,8 @@ struct pg_write_op {
     pg_write_fn fn;
     void *arg;
     int rc;
-    int conflict; /* it lost a deadlock or serialization conflict */
+    int conflict;    /* it lost a deadlock or serialization conflict */
+    int lock_capped; /* in a group, it waited on a row lock too long */
     int done;
     struct ferr err;
     struct pg_write_op *next;
@@ -133,7 +140,7 @@ static const char *primary_message(const PGresult *r, const struct pg_conn *c)
 
 static int lost(const struct pg_conn *c)
 {
-    return PQstatus(c->conn) != CONNECTION_OK;
+    return c->broken || PQstatus(c->conn) != CONNECTION_OK;
 }
 
 /* Sets err for a failed result r (NULL: no result at all) and c->sqlstate. */
@@ -182,6 +189,101 @@ static PGresult *check(struct pg_conn *c, PGresult *r, const char *what, struct 
     return NULL;
 }
 
+/* --- deferred commands: one round trip for BEGIN + the first statement --- */
+
+/* The statement to run after the deferred commands: prepared (name) or
+ * text with parameters, or none (only the deferred commands run). */
+struct stmt {
+    const char *name, *text;
+    int n;
+    const char *const *v;
+};
+
+/* Runs c's deferred commands, then st, in one pipeline: every command is
+ * sent, then one Sync, then the results are read. Returns st's result (or
+ * the first failed deferred command's, whose failure skipped st; or for
+ * no st, the first failure or a COMMAND_OK result), or NULL when the
+ * pipeline itself failed (c->broken: the connection is then reopened or
+ * dropped, never reused). */
+static PGresult *exec_pipelined(struct pg_conn *c, const struct stmt *st)
+{
+    PGconn *conn = c->conn;
+    int nd = c->ndeferred, sent = 0, ok = PQenterPipelineMode(conn);
+    c->ndeferred = 0;
+    for (int i = 0; ok && i < nd; i++, sent++)
+        ok = PQsendQueryParams(conn, c->deferred[i], 0, NULL, NULL, NULL, NULL, 0);
+    if (ok && st && st->name)
+        ok = PQsendQueryPrepared(conn, st->name, st->n, st->v, NULL, NULL, 0);
+    else if (ok && st)
+        ok = PQsendQueryParams(conn, st->text, st->n, NULL, st->v, NULL, NULL, 0);
+    if (ok && st)
+        sent++;
+    if (ok)
+        ok = PQpipelineSync(conn);
+    PGresult *first_bad = NULL, *last = NULL;
+    for (int i = 0; ok && i < sent; i++) {
+        PGresult *r = PQgetResult(conn);
+        if (!r) {
+            ok = 0;
+            break;
+        }
+        /* Each command's results end with a NULL; a single-row mode is
+         * never asked for, so one result each. */
+        for (PGresult *extra; (extra = PQgetResult(conn));)
+            PQclear(extra);
+        ExecStatusType t = PQresultStatus(r);
+        int good = t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK;
+        if (!good && !first_bad && t != PGRES_PIPELINE_ABORTED) {
+            first_bad = r;
+            if (i < nd)
+                c->deferred_failed = 1;
+        } else if (i == sent - 1 && good) {
+            last = r;
+        } else {
+            PQclear(r);
+        }
+    }
+    if (ok) {
+        PGresult *sync = PQgetResult(conn);
+        ok = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+        PQclear(sync);
+    }
+    if (ok)
+        ok = PQexitPipelineMode(conn);
+    if (!ok) {
+        c->broken = 1;
+        PQclear(first_bad);
+        PQclear(last);
+        return NULL;
+    }
+    if (first_bad) {
+        PQclear(last);
+        return first_bad;
+    }
+    return last;
+}
+
+/* Runs the deferred commands on their own (before a statement that cannot
+ * share their pipeline). 0, or -1 with err set. */
+static int flush_deferred(struct pg_conn *c, const char *what, struct ferr *err)
+{
+    if (!c->ndeferred)
+        return 0;
+    PGresult *r = check(c, exec_pipelined(c, NULL), what, err);
+    PQclear(r);
+    return r ? 0 : -1;
+}
+
+void pg_defer(struct pg_conn *c, const char *sql)
+{
+    if (c->ndeferred == PG_DEFER_MAX) {  /* never with today's callers */
+        struct ferr ignored = FERR_INIT; /* a failure shows at the next statement */
+        if (flush_deferred(c, "sending deferred commands", &ignored))
+            c->deferred_failed = 1;
+    }
+    c->deferred[c->ndeferred++] = sql;
+}
+
 /* The prepared name of sql on c ("" when it cannot be prepared: err set). */
 static int prepared(struct pg_conn *c, const char *sql, char name[16], const char *what,
                     struct ferr *err)
@@ -192,6 +294,8 @@ static int prepared(struct pg_conn *c, const char *sql, char name[16], const cha
             return 0;
         }
     }
+    if (flush_deferred(c, what, err)) /* a statement's first use: a round trip of its own */
+        return -1;
     if (c->nstmts == PG_STMT_CACHE) { /* full: forget the oldest */
         char old[16];
         snprintf(old, sizeof(old), "f%u", c->names[0]);
@@ -219,16 +323,29 @@ PGresult *pg_run(struct pg_conn *c, const char *sql, const struct pg_args *a, co
     char name[16];
     if (prepared(c, sql, name, what, err))
         return NULL;
-    return check(c,
-                 PQexecPrepared(c->conn, name, a ? (int)a->n : 0, a ? a->v : NULL, NULL, NULL, 0),
-                 what, err);
+    int n = a ? (int)a->n : 0;
+    const char *const *v = a ? a->v : NULL;
+    if (c->ndeferred) {
+        struct stmt st = {name, NULL, n, v};
+        return check(c, exec_pipelined(c, &st), what, err);
+    }
+    return check(c, PQexecPrepared(c->conn, name, n, v, NULL, NULL, 0), what, err);
 }
 
 PGresult *pg_run_text(struct pg_conn *c, const char *sql, const struct pg_args *a, const char *what,
                       struct ferr *err)
 {
-    if (!a || !a->n)
+    if (!a || !a->n) {
+        /* PQexec's simple protocol (the text may hold several statements)
+         * cannot share a pipeline: the deferred commands go first. */
+        if (flush_deferred(c, what, err))
+            return NULL;
         return check(c, PQexec(c->conn, sql), what, err);
+    }
+    if (c->ndeferred) {
+        struct stmt st = {NULL, sql, (int)a->n, a->v};
+        return check(c, exec_pipelined(c, &st), what, err);
+    }
     return check(c, PQexecParams(c->conn, sql, (int)a->n, NULL, a->v, NULL, NULL, 0), what, err);
 }
 
@@ -359,6 +476,9 @@ static int reopen(struct pg *pg, struct pg_conn *c, struct ferr *err)
     c->conn = fresh->conn;
     c->nstmts = 0;
     c->sqlstate[0] = '\0';
+    c->ndeferred = 0;
+    c->deferred_failed = 0;
+    c->broken = 0;
     free(fresh);
     return 0;
 }
@@ -393,7 +513,7 @@ void pg_reader_put(struct pg *pg, struct pg_conn *c)
     struct pg_conn *dead = NULL;
     int n = 0;
     pthread_mutex_lock(&pg->pool_mu);
-    if (lost(c) || PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
+    if (lost(c) || c->ndeferred || PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
         /* Lost: PostgreSQL restarted, so every idle reader is lost too. */
         dead = c;
         c->next = pg->free_readers;
@@ -414,11 +534,34 @@ void pg_reader_put(struct pg *pg, struct pg_conn *c)
     }
 }
 
+struct pg_conn *pg_snapshot_get(struct pg *pg, struct ferr *err)
+{
+    struct pg_conn *c = pg_reader_get(pg, err);
+    if (c)
+        pg_defer(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    return c;
+}
+
+void pg_snapshot_put(struct pg *pg, struct pg_conn *c)
+{
+    if (!c)
+        return;
+    struct ferr ignored = FERR_INIT; /* a lost connection: pg_reader_put drops it */
+    if (c->ndeferred)                /* no statement ran: the BEGIN was never sent */
+        c->ndeferred = 0;
+    else /* read only: ROLLBACK ends it as COMMIT would, and a failed one too */
+        PQclear(pg_run_text(c, "ROLLBACK", NULL, "ending a read", &ignored));
+    c->deferred_failed = 0;
+    pg_reader_put(pg, c);
+}
+
 /* --- writes --------------------------------------------------------------- */
 
+/* Runs sql (static, no parameters) after any deferred commands, in one
+ * round trip. */
 static int exec_simple(struct pg_conn *c, const char *sql, struct ferr *err)
 {
-    PGresult *r = check(c, PQexec(c->conn, sql), "writing", err);
+    PGresult *r = pg_run_text(c, sql, NULL, "writing", err);
     if (!r)
         return -1;
     PQclear(r);
@@ -430,27 +573,49 @@ static int retryable(const struct pg_conn *c)
     return !strcmp(c->sqlstate, "40P01") || !strcmp(c->sqlstate, "40001");
 }
 
-/* Runs op inside a savepoint; its failure rolls back only its changes. A
- * conflict is not retried here: the locks the group's earlier ops hold
- * stay, and are often half of the deadlock, so the op would lose it again;
- * the caller writes the whole group again instead. */
+/* lock_timeout ran out (SET LOCAL in a group, see try_group). */
+static int lock_wait_capped(const struct pg_conn *c)
+{
+    return !strcmp(c->sqlstate, "55P03");
+}
+
+/* COMMIT, after the deferred commands (the last op's RELEASE). PostgreSQL
+ * answers COMMIT in a transaction that failed earlier with "ROLLBACK" and
+ * no error: that is a failure too (nothing was saved). */
+static int commit(struct pg_conn *c, struct ferr *err)
+{
+    PGresult *r = pg_run_text(c, "COMMIT", NULL, "committing", err);
+    if (!r)
+        return -1;
+    int rc = strcmp(PQcmdStatus(r), "COMMIT")
+                 ? ferr_set(err, FERR_INTERNAL_ERROR,
+                            "the transaction was rolled back at commit: nothing was saved")
+                 : 0;
+    PQclear(r);
+    return rc;
+}
+
+/* Runs op inside a savepoint; its failure rolls back only its changes. The
+ * SAVEPOINT and the RELEASE are deferred (pg_defer): they travel with the
+ * op's first statement and with the next op's (or the COMMIT), so a grouped
+ * op costs its own statements' round trips and no more. A conflict is not
+ * retried here: the locks the group's earlier ops hold stay, and are often
+ * half of the deadlock, so the op would lose it again; the caller writes
+ * the whole group again instead. */
 static void run_op(struct pg *pg, struct pg_write_op *op)
 {
     struct pg_conn *c = pg->writer;
-    if (exec_simple(c, "SAVEPOINT op", &op->err)) {
-        op->rc = -1;
-        return;
-    }
+    pg_defer(c, "SAVEPOINT op");
     op->err = (struct ferr)FERR_INIT;
     op->rc = op->fn(pg, c, op->arg, &op->err);
     op->conflict = op->rc && retryable(c);
+    op->lock_capped = op->rc && lock_wait_capped(c);
+    if (c->deferred_failed || lost(c))
+        return; /* the caller ends the transaction */
     struct ferr e2 = FERR_INIT;
     if (op->rc && exec_simple(c, "ROLLBACK TO SAVEPOINT op", &e2))
         log_error("rollback to savepoint failed: %s", e2.msg);
-    if (exec_simple(c, "RELEASE SAVEPOINT op", &e2) && !op->rc) {
-        op->rc = -1;
-        op->err = e2;
-    }
+    pg_defer(c, "RELEASE SAVEPOINT op");
 }
 
 static void fail_all(struct pg_write_op *ops, const struct ferr *err)
@@ -461,68 +626,118 @@ static void fail_all(struct pg_write_op *ops, const struct ferr *err)
     }
 }
 
-/* One transaction over ops. Returns 1 when it should be written again from
- * the start (the connection was lost before COMMIT, or a lone op lost a
- * conflict), else 0 with every op's rc set. */
-static int try_group(struct pg *pg, struct pg_write_op *ops, int last_try)
+/* Ends a transaction that will not commit (nothing to do on a lost
+ * connection: the next try reopens it). */
+static void rollback(struct pg_conn *c)
+{
+    struct ferr ignored = FERR_INIT;
+    if (!lost(c) && exec_simple(c, "ROLLBACK", &ignored))
+        log_error("rollback failed: %s", ignored.msg);
+    c->ndeferred = 0;
+    c->deferred_failed = 0;
+}
+
+enum group_outcome {
+    GROUP_DONE,  /* every op's rc is set */
+    GROUP_AGAIN, /* write it again from the start */
+    GROUP_SPLIT, /* *alone waited too long on a row lock: write it on its own */
+};
+
+/* One transaction over ops.
+ *
+ * Row locks in a group: a grouped op that waits on a row lock another
+ * replica's transaction holds makes the whole group wait, and that other
+ * transaction may itself be a group waiting on a row one of ours holds: a
+ * deadlock PostgreSQL detects only after deadlock_timeout (1 s), with all
+ * of both groups rolled back, again and again under load (measured with
+ * three replicas: 32-37 deadlocks in 24 s before the cap, none after). So
+ * inside a group a lock wait is capped (lock_timeout 100 ms): the rest of
+ * the group is written again without the op that hit the cap, then that op
+ * on its own, where it may wait as long as it takes. */
+static enum group_outcome try_group(struct pg *pg, struct pg_write_op *ops, int last_try,
+                                    struct pg_write_op **alone)
 {
     struct pg_conn *c = pg->writer;
     struct ferr err = FERR_INIT;
     if (lost(c) && reopen(pg, c, &err)) {
         fail_all(ops, &err);
-        return 0;
+        return GROUP_DONE;
     }
-    if (exec_simple(c, "BEGIN", &err)) {
-        if (lost(c) && !last_try)
-            return 1;
-        fail_all(ops, &err);
-        return 0;
-    }
+    c->ndeferred = 0;
+    c->deferred_failed = 0;
+    pg_defer(c, "BEGIN"); /* sent with the first op's first statement */
     if (!ops->next) {
         ops->err = (struct ferr)FERR_INIT;
         ops->rc = ops->fn(pg, c, ops->arg, &ops->err);
         if (ops->rc) {
-            struct ferr ignored = FERR_INIT;
             int again = !last_try && (retryable(c) || lost(c));
-            if (!lost(c) && exec_simple(c, "ROLLBACK", &ignored))
-                log_error("rollback failed: %s", ignored.msg);
-            return again;
+            rollback(c);
+            return again ? GROUP_AGAIN : GROUP_DONE;
         }
     } else {
+        pg_defer(c, "SET LOCAL lock_timeout = '100ms'");
         for (struct pg_write_op *op = ops; op; op = op->next) {
             run_op(pg, op);
-            if (lost(c)) {
+            if (lost(c) || c->deferred_failed) {
+                struct ferr cause = op->err;
+                rollback(c);
                 if (!last_try)
-                    return 1;
-                fail_all(ops, &op->err);
-                return 0;
+                    return GROUP_AGAIN;
+                fail_all(ops, &cause);
+                return GROUP_DONE;
+            }
+            if (op->lock_capped) {
+                rollback(c);
+                *alone = op;
+                return GROUP_SPLIT;
             }
             if (op->conflict && !last_try) { /* the whole group again (run_op) */
-                struct ferr ignored = FERR_INIT;
-                if (exec_simple(c, "ROLLBACK", &ignored))
-                    log_error("rollback failed: %s", ignored.msg);
-                return 1;
+                rollback(c);
+                return GROUP_AGAIN;
             }
         }
     }
-    if (exec_simple(c, "COMMIT", &err)) {
+    if (commit(c, &err)) {
         /* Lost during COMMIT: committed or not, no one can tell. */
-        struct ferr ignored = FERR_INIT;
-        if (!lost(c) && exec_simple(c, "ROLLBACK", &ignored))
-            log_error("rollback failed: %s", ignored.msg);
-        if (lost(c))
+        int unknown = lost(c);
+        rollback(c);
+        if (unknown)
             ferr_set(&err, FERR_TEMPORARILY_UNAVAILABLE,
                      "the database connection was lost while committing; the write may or "
                      "may not have been saved");
         fail_all(ops, &err);
     }
-    return 0;
+    return GROUP_DONE;
 }
 
+/* Writes ops (a list), retrying as try_group says. The list is as it came
+ * when this returns (lead_group walks it to wake each op's writer). */
 static void run_group(struct pg *pg, struct pg_write_op *ops)
 {
-    for (int attempt = 0; try_group(pg, ops, attempt == RETRIES); attempt++)
-        ;
+    for (int attempt = 0;;) {
+        struct pg_write_op *alone = NULL;
+        enum group_outcome o = try_group(pg, ops, attempt == RETRIES, &alone);
+        if (o == GROUP_DONE)
+            return;
+        if (o == GROUP_AGAIN) {
+            attempt++;
+            continue;
+        }
+        /* GROUP_SPLIT: the rest first (they need not wait for that lock),
+         * then alone on its own, without the cap; each call puts back what
+         * it unlinked, so the list is whole again. */
+        struct pg_write_op **at = &ops;
+        while (*at != alone)
+            at = &(*at)->next;
+        *at = alone->next;
+        alone->next = NULL;
+        if (ops)
+            run_group(pg, ops);
+        run_group(pg, alone);
+        alone->next = *at;
+        *at = alone;
+        return;
+    }
 }
 
 static void lead_group(struct pg *pg, struct pg_write_op *self)
@@ -558,7 +773,7 @@ static void lead_group(struct pg *pg, struct pg_write_op *self)
 
 int pg_write(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err)
 {
-    struct pg_write_op op = {fn, arg, 0, 0, 0, FERR_INIT, NULL, PTHREAD_COND_INITIALIZER};
+    struct pg_write_op op = {fn, arg, 0, 0, 0, 0, FERR_INIT, NULL, PTHREAD_COND_INITIALIZER};
     if (!pg->group_commit) {
         pthread_mutex_lock(&pg->write_mu);
         run_group(pg, &op);

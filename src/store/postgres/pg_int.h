@@ -42,6 +42,7 @@
 #include <pthread.h>
 
 #define PG_STMT_CACHE 128
+#define PG_DEFER_MAX  4
 
 struct pg_conn {
     PGconn *conn;
@@ -49,7 +50,13 @@ struct pg_conn {
     unsigned names[PG_STMT_CACHE];   /* prepared as "f<name>" */
     int nstmts;
     unsigned next_name;
-    char sqlstate[6];     /* of the last failed statement, "" when none */
+    char sqlstate[6]; /* of the last failed statement, "" when none */
+    /* Commands without parameters (BEGIN, SAVEPOINT, ...) sent with the
+     * next statement, in one round trip (pg_defer). */
+    const char *deferred[PG_DEFER_MAX];
+    int ndeferred;
+    int deferred_failed;  /* one of them failed: the transaction is aborted */
+    int broken;           /* a pipeline went wrong: treated as lost */
     struct pg_conn *next; /* free-list link */
 };
 
@@ -90,6 +97,12 @@ int pg_write(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err);
  * with pg_reader_put. NULL with err set when the database cannot be reached. */
 struct pg_conn *pg_reader_get(struct pg *pg, struct ferr *err);
 void pg_reader_put(struct pg *pg, struct pg_conn *c);
+/* A reader inside a REPEATABLE READ, READ ONLY transaction, for a search
+ * whose statements (the page's keys, then their rows) must all see one
+ * snapshot; its BEGIN travels with the first statement (pg_defer). End it
+ * with pg_snapshot_put (NULL is fine), which leaves the reader idle. */
+struct pg_conn *pg_snapshot_get(struct pg *pg, struct ferr *err);
+void pg_snapshot_put(struct pg *pg, struct pg_conn *c);
 
 /* Bound parameters, in placeholder order ($1, $2, ...). Text values are
  * borrowed (must outlive the call that uses them); numbers are formatted
@@ -123,6 +136,12 @@ PGresult *pg_run(struct pg_conn *c, const char *sql, const struct pg_args *a, co
 /* As pg_run, for SQL text built at run time (not prepared, not cached). */
 PGresult *pg_run_text(struct pg_conn *c, const char *sql, const struct pg_args *a, const char *what,
                       struct ferr *err);
+/* Sends sql (static text without parameters: BEGIN, SAVEPOINT ...) in one
+ * round trip with the next statement run on c, in libpq's pipeline mode,
+ * instead of a round trip of its own. Its failure is that statement's
+ * failure (err, c->sqlstate), and c->deferred_failed says the transaction
+ * is aborted. */
+void pg_defer(struct pg_conn *c, const char *sql);
 /* pg_run for a statement whose result is not needed: 0 or -1. */
 int pg_do(struct pg_conn *c, const char *sql, const struct pg_args *a, const char *what,
           struct ferr *err);

@@ -562,22 +562,6 @@ static int pg_log_model_refs(struct store *s, const char *run_id, int outputs,
 
 /* ---------- search ---------- */
 
-/* A read-only snapshot on a reader connection: the page and the models it
- * loads are of one moment. The end always leaves the connection idle. */
-static int snapshot_begin(struct pg_conn *c, struct ferr *err)
-{
-    PGresult *r = pg_run_text(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL,
-                              "searching logged models", err);
-    PQclear(r);
-    return r ? 0 : -1;
-}
-
-static void snapshot_end(struct pg_conn *c)
-{
-    struct ferr ignored = FERR_INIT; /* a lost connection: pg_reader_put drops it */
-    PQclear(pg_run_text(c, "COMMIT", NULL, "searching logged models", &ignored));
-}
-
 static int pg_lm_search(struct store *s, const struct logged_model_search *q,
                         struct store_page *page, struct logged_model_list *out, struct ferr *err)
 {
@@ -588,12 +572,11 @@ static int pg_lm_search(struct store *s, const struct logged_model_search *q,
     PGresult *r = NULL;
     int64_t *ids = NULL;
     size_t n = 0;
-    int rc = -1, snap = 0;
+    int rc = -1;
     sql_frag_init(&f, &pg_dialect);
     if (search_sql_logged_models(q, page->limit + 1, page->offset, &f, err) ||
-        !(c = pg_reader_get(pg, err)) || snapshot_begin(c, err))
+        !(c = pg_snapshot_get(pg, err)))
         goto out;
-    snap = 1;
     pg_args_frag(&args, &f);
     if (!(r = pg_run_text(c, f.sql.buf, &args, "searching logged models", err)))
         goto out;
@@ -614,9 +597,7 @@ static int pg_lm_search(struct store *s, const struct logged_model_search *q,
     rc = 0;
 out:
     PQclear(r);
-    if (snap)
-        snapshot_end(c);
-    pg_reader_put(pg, c);
+    pg_snapshot_put(pg, c);
     pg_args_release(&args);
     sql_frag_release(&f);
     free(ids);

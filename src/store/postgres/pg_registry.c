@@ -512,36 +512,6 @@ static int pg_registry_write(struct store *s, struct reg_write *w, struct ferr *
 
 /* ---------- reads ---------- */
 
-/* A reader connection inside a REPEATABLE READ, READ ONLY transaction, for
- * a search: its statements (the page's keys, then their rows) all see one
- * snapshot. End it with snapshot_put. A get reads one model or version in
- * a statement or two and goes without (the two round trips would cost
- * more than the read): what a later statement adds (tags, aliases) is at
- * worst a moment newer. */
-static struct pg_conn *snapshot_get(struct pg *pg, struct ferr *err)
-{
-    struct pg_conn *c = pg_reader_get(pg, err);
-    if (!c)
-        return NULL;
-    PGresult *r = pg_run_text(c, "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", NULL,
-                              "starting a read", err);
-    if (!r) {
-        pg_reader_put(pg, c);
-        return NULL;
-    }
-    PQclear(r);
-    return c;
-}
-
-/* Ends the read (a failed statement aborted it: ROLLBACK ends that too) and
- * returns the connection to the pool idle, as the pool wants it. */
-static void snapshot_put(struct pg *pg, struct pg_conn *c)
-{
-    struct ferr ignored = FERR_INIT;
-    PQclear(pg_run_text(c, "ROLLBACK", NULL, "ending a read", &ignored));
-    pg_reader_put(pg, c);
-}
-
 /* Array literals for $n::bigint[] and $n::text[] parameters: add the
  * elements, then array_end. */
 static void int_array_add(struct sbuf *sb, int64_t v)
@@ -1032,7 +1002,7 @@ static int pg_search_registered_models(struct store *s, const struct registry_se
     struct kv_list keys = {0};
     struct sbuf ids = SBUF_INIT;
     struct pg_args a = PG_ARGS_INIT;
-    struct pg_conn *c = snapshot_get(pg, err);
+    struct pg_conn *c = pg_snapshot_get(pg, err);
     if (!c)
         return -1;
     int rc = search_keys(c, q, FILTER_MODELS, page, &keys, err);
@@ -1045,7 +1015,7 @@ static int pg_search_registered_models(struct store *s, const struct registry_se
         rc = r ? read_models(c, r, out, err) : -1;
         PQclear(r);
     }
-    snapshot_put(pg, c);
+    pg_snapshot_put(pg, c);
     pg_args_release(&a);
     kv_list_release(&keys);
     sbuf_release(&ids);
@@ -1068,7 +1038,7 @@ static int pg_search_model_versions(struct store *s, const struct registry_searc
     struct kv_list keys = {0};
     struct sbuf names = SBUF_INIT, versions = SBUF_INIT;
     struct pg_args a = PG_ARGS_INIT;
-    struct pg_conn *c = snapshot_get(pg, err);
+    struct pg_conn *c = pg_snapshot_get(pg, err);
     if (!c)
         return -1;
     int rc = search_keys(c, q, FILTER_MODEL_VERSIONS, page, &keys, err);
@@ -1085,7 +1055,7 @@ static int pg_search_model_versions(struct store *s, const struct registry_searc
         rc = r ? read_versions(c, r, out, 1, err) : -1;
         PQclear(r);
     }
-    snapshot_put(pg, c);
+    pg_snapshot_put(pg, c);
     pg_args_release(&a);
     kv_list_release(&keys);
     sbuf_release(&names);

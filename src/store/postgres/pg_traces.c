@@ -365,22 +365,6 @@ static int pg_get_trace(struct store *s, const char *request_id, struct trace_in
     return rc;
 }
 
-/* A read-only snapshot on a reader connection: the page and the traces it
- * loads are of one moment. The end always leaves the connection idle. */
-static int snapshot_begin(struct pg_conn *c, struct ferr *err)
-{
-    PGresult *r = pg_run_text(c, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", NULL,
-                              "searching traces", err);
-    PQclear(r);
-    return r ? 0 : -1;
-}
-
-static void snapshot_end(struct pg_conn *c)
-{
-    struct ferr ignored = FERR_INIT; /* a lost connection: pg_reader_put drops it */
-    PQclear(pg_run_text(c, "COMMIT", NULL, "searching traces", &ignored));
-}
-
 static int pg_search_traces(struct store *s, const struct trace_search *q, struct store_page *page,
                             struct trace_info_list *out, struct ferr *err)
 {
@@ -391,12 +375,11 @@ static int pg_search_traces(struct store *s, const struct trace_search *q, struc
     PGresult *r = NULL;
     int64_t *ids = NULL;
     size_t n = 0;
-    int rc = -1, snap = 0;
+    int rc = -1;
     sql_frag_init(&f, &pg_dialect);
     if (search_sql_traces(q, page->limit + 1, page->offset, &f, err) ||
-        !(c = pg_reader_get(pg, err)) || snapshot_begin(c, err))
+        !(c = pg_snapshot_get(pg, err)))
         goto out;
-    snap = 1;
     pg_args_frag(&args, &f);
     if (!(r = pg_run_text(c, f.sql.buf, &args, "searching traces", err)))
         goto out;
@@ -417,9 +400,7 @@ static int pg_search_traces(struct store *s, const struct trace_search *q, struc
     rc = 0;
 out:
     PQclear(r);
-    if (snap)
-        snapshot_end(c);
-    pg_reader_put(pg, c);
+    pg_snapshot_put(pg, c);
     pg_args_release(&args);
     sql_frag_release(&f);
     free(ids);
