@@ -55,7 +55,9 @@ done
 HAPROXY=$(command -v haproxy || echo /usr/sbin/haproxy)
 [ -x "$HAPROXY" ] || { echo "pg_bench: no haproxy (scripts/install-deps)" >&2; exit 1; }
 if [ "$BUILD" = 1 ]; then
-	make -j2 all bench >&2
+	# two makes: `make all bench` in one call builds the library twice at once
+	make -j2 all >&2
+	make -j2 bench >&2
 fi
 FERRY=$PWD/build/ferry
 TB=$PWD/build/bench/tracking_bench

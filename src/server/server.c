@@ -40,9 +40,18 @@
 
 #include "base/banned.h"
 
+/* "OK" as MLflow answers, when the store's database answers too: a load
+ * balancer's health check then takes a replica that lost its database out
+ * of rotation (503 with the reason, as text). An upstream is not asked:
+ * its own /health says. */
 static int h_health(struct http_request *rq, struct ferr *err)
 {
     (void)err;
+    struct server_ctx *ctx = http_ctx(rq);
+    struct store *s = exec_store(ctx->exec);
+    struct ferr down = FERR_INIT;
+    if (s && store_ping(s, &down))
+        return http_respond_text(rq, 503, down.msg);
     return http_respond_text(rq, 200, "OK");
 }
 

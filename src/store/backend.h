@@ -39,6 +39,8 @@ struct store_backend_ops {
     void (*close)(struct store *s);
     int (*schema_version)(struct store *s);
     void (*release_memory)(struct store *s); /* optional */
+    /* optional: 0 when the database answers now (a load balancer's check) */
+    int (*ping)(struct store *s, struct ferr *err);
 };
 
 struct store {

@@ -8,6 +8,7 @@
  * the schema (the static assertion ties it to the version): a table added
  * by a migration is a table the copy must learn. */
 #include "store/copy.h"
+#include "base/log.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 #include "store/postgres/postgres.h"
@@ -281,6 +282,12 @@ static int copy_all(sqlite3 *src, PGconn *dst, struct store_copy_report *out, st
     }
     if (pg_exec(dst, "COMMIT", "committing the copy", err))
         goto fail;
+    /* The planner's statistics for the tables just filled (autovacuum
+     * would take its time): the first searches on the copy use the
+     * indexes. A failure costs speed, not data: a warning. */
+    struct ferr ignored = FERR_INIT;
+    if (pg_exec(dst, "ANALYZE", "analyzing the copy", &ignored))
+        log_warn("after the copy: %s", ignored.msg);
     return 0;
 fail:
     PQclear(PQexec(dst, "ROLLBACK"));

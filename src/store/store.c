@@ -79,6 +79,11 @@ void store_release_memory(struct store *s)
         s->ops->release_memory(s);
 }
 
+int store_ping(struct store *s, struct ferr *err)
+{
+    return s->ops->ping ? s->ops->ping(s, err) : 0;
+}
+
 int store_schema_version(struct store *s)
 {
     return s->ops->schema_version(s);

@@ -53,6 +53,11 @@ void store_close(struct store *s);
  * server that has gone quiet. Safe at any time from any thread; a busy
  * connection keeps its cache. */
 void store_release_memory(struct store *s);
+/* 0 when the store's database answers now, or -1 with err set
+ * (TEMPORARILY_UNAVAILABLE): /health asks it, so that a load balancer takes
+ * a replica that lost its database out of rotation. An embedded file always
+ * answers. */
+int store_ping(struct store *s, struct ferr *err);
 /* The schema version this build writes, and the one the open store has. */
 int store_schema_version(struct store *s);
 const char *store_default_artifact_root(struct store *s);

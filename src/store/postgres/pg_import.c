@@ -163,6 +163,16 @@ static int pg_import_commit(struct store_import *t, struct ferr *err)
                       "the import's transaction was rolled back: nothing was imported");
     PQclear(r);
     struct ferr ignored = FERR_INIT;
+    /* The planner's statistics for what arrived at once (autovacuum would
+     * take its time): the first searches after an import use the indexes.
+     * A failure costs speed, not data: logged, not returned. */
+    if (!rc) {
+        PGresult *a = pg_run_text(tx->c, "ANALYZE", NULL, "analyzing the import", &ignored);
+        if (!a)
+            log_warn("after the import: %s", ignored.msg);
+        PQclear(a);
+        ignored = (struct ferr)FERR_INIT;
+    }
     /* A COMMIT that fails ends the transaction already (rolled back); the
      * ROLLBACK is for a connection left inside one. */
     if (rc && PQtransactionStatus(tx->c->conn) == PQTRANS_INERROR &&

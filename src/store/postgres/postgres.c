@@ -55,6 +55,19 @@ static void pg_close(struct store *s)
     pg_free((struct pg *)s);
 }
 
+/* One round trip on a reader: the database is up and takes connections. */
+static int pg_ping(struct store *s, struct ferr *err)
+{
+    static const char sql[] = "SELECT 1";
+    struct pg *pg = (struct pg *)s;
+    struct pg_conn *c = pg_reader_get(pg, err);
+    if (!c)
+        return -1;
+    int rc = pg_do(c, sql, NULL, "checking the database", err);
+    pg_reader_put(pg, c);
+    return rc;
+}
+
 static int pg_backend_schema_version(struct store *s)
 {
     (void)s;
@@ -65,6 +78,7 @@ static const struct store_backend_ops pg_ops = {
     .name = "postgresql",
     .close = pg_close,
     .schema_version = pg_backend_schema_version,
+    .ping = pg_ping,
 };
 
 /* Experiment 0 "Default" exists in every store, as in MLflow. */

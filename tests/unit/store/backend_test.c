@@ -29,7 +29,8 @@ static int fake_schema_version(struct store *s)
     return 42;
 }
 
-static const struct store_backend_ops fake_ops = {"fake", fake_close, fake_schema_version, NULL};
+static const struct store_backend_ops fake_ops = {
+    .name = "fake", .close = fake_close, .schema_version = fake_schema_version};
 
 /* A backend as backends are made: struct store first, then its own state
  * (here, what its metrics area was asked). */

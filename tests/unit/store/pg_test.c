@@ -258,3 +258,40 @@ PG_TEST(pg_hot_queries_use_indexes_on_large_tables)
     free(scans);
     free(uri);
 }
+
+/* /health's question: a store whose database stops taking connections
+ * answers TEMPORARILY_UNAVAILABLE (a load balancer then takes the replica
+ * out of rotation), and OK again once the database is back. */
+PG_TEST(pg_ping_follows_the_database)
+{
+    const char *base = getenv("FERRY_TEST_PG_URI");
+    char *uri = test_store_uri("ping");
+    struct store *s = open_uri(uri);
+    struct ferr err = FERR_INIT;
+    ASSERT_OK(store_ping(s, &err), &err);
+    char *db = psql(uri, "SELECT current_database()");
+    struct sbuf admin = SBUF_INIT, off = SBUF_INIT, kill = SBUF_INIT, on = SBUF_INIT;
+    sbuf_addf(&admin, "%s/postgres", base);
+    sbuf_addf(&off, "ALTER DATABASE \"%s\" ALLOW_CONNECTIONS false", db);
+    sbuf_addf(&kill,
+              "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+              "WHERE datname = '%s'",
+              db);
+    sbuf_addf(&on, "ALTER DATABASE \"%s\" ALLOW_CONNECTIONS true", db);
+    free(psql(admin.buf, off.buf));
+    free(psql(admin.buf, kill.buf));
+    for (int i = 0; i < 2; i++) { /* the pooled reader is gone; a new one is refused */
+        ASSERT(store_ping(s, &err) != 0);
+        ASSERT_INT_EQ(err.code, FERR_TEMPORARILY_UNAVAILABLE);
+        err = (struct ferr)FERR_INIT;
+    }
+    free(psql(admin.buf, on.buf));
+    ASSERT_OK(store_ping(s, &err), &err);
+    store_close(s);
+    sbuf_release(&admin);
+    sbuf_release(&off);
+    sbuf_release(&kill);
+    sbuf_release(&on);
+    free(db);
+    free(uri);
+}
