@@ -5,6 +5,9 @@
 #include "http/request.h"
 #include "base/json.h"
 #include "base/xalloc.h"
+#include "store/leases.h"
+
+#include <errno.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -142,6 +145,35 @@ static void fill_page(struct server_ctx *ctx, const struct api_env *env,
     }
 }
 
+/* X-Ferry-Lease-Name, -Holder and -Epoch: the request's writes are fenced
+ * by that lease (store/leases.h): refused, nothing written, unless holder
+ * still holds name at epoch. 0: no fence asked; 1: set for this thread
+ * (clear it after the row); -1: err set. */
+static int request_fence(struct http_request *rq, const struct server_ctx *ctx, struct ferr *err)
+{
+    const char *name = http_header(rq, "X-Ferry-Lease-Name");
+    const char *holder = http_header(rq, "X-Ferry-Lease-Holder");
+    const char *epoch = http_header(rq, "X-Ferry-Lease-Epoch");
+    if (!name && !holder && !epoch)
+        return 0;
+    if (!name || !holder || !epoch)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "a fenced request gives all of X-Ferry-Lease-Name, X-Ferry-Lease-Holder "
+                        "and X-Ferry-Lease-Epoch");
+    if (exec_is_upstream(ctx->exec))
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "fenced writes need this server's own store; this one forwards to %s",
+                        exec_name(ctx->exec));
+    char *end;
+    errno = 0;
+    long long e = strtoll(epoch, &end, 10);
+    if (errno || end == epoch || *end)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "X-Ferry-Lease-Epoch must be a whole number, not '%.40s'", epoch);
+    struct lease_fence f = {name, holder, e};
+    return store_fence_set(&f, err) ? -1 : 1;
+}
+
 /* Every row of the API: decode the request into the row's struct, do it,
  * encode the answer. */
 static int h_api(struct http_request *rq, struct ferr *err)
@@ -160,18 +192,24 @@ static int h_api(struct http_request *rq, struct ferr *err)
                         "users, permissions and tokens are served only by a server with "
                         "authentication on (ferry server --auth); on the database file, use "
                         "`ferry users` and `ferry tokens`");
+    if (request_fence(rq, ctx, err) < 0)
+        return http_respond_error(rq, 400, err);
     json_t *in = decode_request(rq, err);
     if (!in || add_path_params(rq, op, in, err)) {
+        store_fence_clear();
         json_decref(in);
         return http_respond_error(rq, 400, err); /* malformed: 400 whatever the code */
     }
     void *req = xcalloc(1, op->req->size);
     void *resp = op->resp ? xcalloc(1, op->resp->size) : NULL;
     int rc = api_decode_request(op, in, req, err);
+    if (rc)
+        store_fence_clear();
     if (!rc) {
         rc = guard_check_row(ctx->guard, who, op, req, err);
         if (!rc)
             rc = exec_row(ctx->exec, &env, op, req, resp, err);
+        store_fence_clear(); /* the row's own writes only */
         if (!rc) {
             guard_after_row(ctx->guard, who, op, req, resp);
             if (guard_filter_answer(ctx->guard, who, op, resp))

@@ -59,6 +59,54 @@ int store_lease_release(struct store *s, const char *name, const char *holder, i
     return s->leases->change(s, LEASE_RELEASE, name, holder, epoch, 0, NULL, err);
 }
 
+static _Thread_local struct lease_fence fence;
+static _Thread_local int fence_set;
+
+int store_fence_set(const struct lease_fence *f, struct ferr *err)
+{
+    if (!f->name || !*f->name || strlen(f->name) > MAX_NAME || !f->holder || !*f->holder ||
+        strlen(f->holder) > MAX_NAME)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "a fenced write names its lease and holder (1 to %d characters each)",
+                        MAX_NAME);
+    if (f->epoch < 1)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "a fenced write names its lease's epoch (1 or more), not %lld",
+                        (long long)f->epoch);
+    fence = *f;
+    fence_set = 1;
+    return 0;
+}
+
+void store_fence_clear(void)
+{
+    fence_set = 0;
+    memset(&fence, 0, sizeof(fence));
+}
+
+const struct lease_fence *store_fence_current(void)
+{
+    return fence_set ? &fence : NULL;
+}
+
+int lease_fence_check(const struct lease_fence *f, const struct lease *cur, int found,
+                      struct ferr *err)
+{
+    if (!found)
+        return ferr_set(err, FERR_INVALID_STATE,
+                        "lease '%.256s' epoch %lld is stale: the lease was never taken", f->name,
+                        (long long)f->epoch);
+    if (cur->epoch != f->epoch || strcmp(cur->holder, f->holder))
+        return ferr_set(err, FERR_INVALID_STATE,
+                        "lease '%.256s' epoch %lld is stale: '%.256s' holds epoch %lld", f->name,
+                        (long long)f->epoch, cur->holder, (long long)cur->epoch);
+    if (cur->expires_ms <= cur->now_ms)
+        return ferr_set(err, FERR_INVALID_STATE,
+                        "lease '%.256s' epoch %lld is stale: it expired %lld ms ago", f->name,
+                        (long long)f->epoch, (long long)(cur->now_ms - cur->expires_ms));
+    return 0;
+}
+
 int store_lease_get(struct store *s, const char *name, struct lease *out, struct ferr *err)
 {
     if (check(s, name, NULL, -1, err))

@@ -40,6 +40,36 @@ int store_lease_release(struct store *s, const char *name, const char *holder, i
 int store_lease_get(struct store *s, const char *name, struct lease *out,
                     struct ferr *err) WARN_UNUSED;
 
+/* ---------- fencing: no write under a stale epoch ---------- */
+
+/* Work done under a lease names it. While a fence is set on a thread, every
+ * write that thread makes through the store checks first, in the write's
+ * own transaction, that holder still holds name at epoch and the lease has
+ * not expired; otherwise the write is refused with INVALID_STATE ("lease
+ * 'x' epoch 3 is stale: ...") and nothing of it is written. On PostgreSQL
+ * the check locks the lease's row (FOR SHARE) until the write commits, so
+ * another replica's acquire waits for the write: no write under an old
+ * epoch lands after a new epoch was granted. SQLite's writes are one at a
+ * time, which gives the same.
+ *
+ * "At most once" is the other half of such work, and belongs to the area
+ * that does it: a unique row (trigger + event id, monitor + window start)
+ * inserted in the same transaction as the work it guards. */
+struct lease_fence {
+    const char *name, *holder; /* borrowed while set */
+    int64_t epoch;
+};
+/* Sets f (validated as a lease's name and holder, epoch >= 1) for this
+ * thread's writes until store_fence_clear. */
+int store_fence_set(const struct lease_fence *f, struct ferr *err) WARN_UNUSED;
+void store_fence_clear(void);
+/* For backends: the calling thread's fence, or NULL. */
+const struct lease_fence *store_fence_current(void);
+/* For backends: the decision, once the lease's row was read in the write's
+ * transaction (found: cur holds it). 0 when f may write. */
+int lease_fence_check(const struct lease_fence *f, const struct lease *cur, int found,
+                      struct ferr *err);
+
 /* ---------- the leases backend contract (see store/backend.h) ---------- */
 
 enum lease_op { LEASE_ACQUIRE, LEASE_RENEW, LEASE_RELEASE };

@@ -771,8 +771,29 @@ static void lead_group(struct pg *pg, struct pg_write_op *self)
         pthread_cond_broadcast(&pg->q_idle);
 }
 
+/* A write made while the caller's thread has a lease fence (store/leases.h):
+ * the lease checked first, in the write's transaction. */
+struct fenced {
+    pg_write_fn fn;
+    void *arg;
+    const struct lease_fence *fence; /* the caller's: it waits for the write */
+};
+
+static int run_fenced(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
+{
+    struct fenced *f = arg;
+    if (pg->fence(c, f->fence, err))
+        return -1;
+    return f->fn(pg, c, f->arg, err);
+}
+
 int pg_write(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err)
 {
+    struct fenced fw = {fn, arg, store_fence_current()};
+    if (fw.fence) {
+        fn = run_fenced;
+        arg = &fw;
+    }
     struct pg_write_op op = {fn, arg, 0, 0, 0, 0, FERR_INIT, NULL, PTHREAD_COND_INITIALIZER};
     if (!pg->group_commit) {
         pthread_mutex_lock(&pg->write_mu);

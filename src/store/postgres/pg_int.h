@@ -67,6 +67,9 @@ struct pg {
     char *conninfo;    /* as libpq takes it; may hold a password: never print it */
     char *shown;       /* the URI with any password replaced by "***", for messages */
     int group_commit;
+    /* pg_lease_fence, set at open: the write path checks fences through it
+     * (pg_conn.c does not depend on the leases area's file). */
+    int (*fence)(struct pg_conn *c, const struct lease_fence *f, struct ferr *err);
 
     pthread_mutex_t pool_mu;
     pthread_cond_t pool_cond; /* a reader was returned */
@@ -186,6 +189,10 @@ int pg_logged_model_lookup(struct pg_conn *c, const char *model_id, int64_t *id,
 int pg_put_model_metrics(struct pg_conn *c, const char *run_id, const struct metric_list *ml,
                          struct ferr *err);
 int pg_load_model_refs(struct pg_conn *c, int64_t run, struct run *out, struct ferr *err);
+
+/* pg_leases.c: refuses a write under f unless f's epoch holds (store/leases.h),
+ * the lease's row locked FOR SHARE until the transaction ends. */
+int pg_lease_fence(struct pg_conn *c, const struct lease_fence *f, struct ferr *err);
 
 /* pg_experiments.c: the experiment half of the tracking table (pg_runs.c). */
 int pg_create_experiment(struct store *s, const char *name, const char *artifact_location,

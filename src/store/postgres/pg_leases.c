@@ -49,6 +49,24 @@ static const char read_sql[] =
 static const char lock_sql[] =
     "SELECT holder, epoch, expires_ms, " NOW_MS " FROM leases WHERE name = $1 FOR UPDATE";
 
+int pg_lease_fence(struct pg_conn *c, const struct lease_fence *f, struct ferr *err)
+{
+    /* FOR SHARE: held until the write commits; an acquire (FOR UPDATE)
+     * waits for it, fenced writes of one holder do not wait for each other.
+     * A write that waited for an acquire reads the row it committed. */
+    static const char share_sql[] =
+        "SELECT holder, epoch, expires_ms, " NOW_MS " FROM leases WHERE name = $1 FOR SHARE";
+    struct lease cur;
+    int found;
+    memset(&cur, 0, sizeof(cur));
+    int rc = read_lease(c, share_sql, f->name, &cur, &found, err) ||
+                     lease_fence_check(f, &cur, found, err)
+                 ? -1
+                 : 0;
+    lease_release(&cur);
+    return rc;
+}
+
 static int do_change(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
 {
     (void)pg;

@@ -124,6 +124,7 @@ static struct pg *pg_new(const char *uri, const struct store_opts *opts)
     pg->conninfo = store_postgres_conninfo(uri);
     pg->shown = store_uri_redacted(uri);
     pg->group_commit = opts ? opts->group_commit : 0;
+    pg->fence = pg_lease_fence;
     const char *pool = getenv("FERRY_PG_POOL");
     long n = pool ? strtol(pool, NULL, 10) : 0;
     pg->max_readers = n > 0 && n <= 1024 ? (int)n : 16;

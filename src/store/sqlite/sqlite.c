@@ -202,6 +202,7 @@ int store_sqlite_open(const char *path, const struct store_opts *opts, struct st
     if (sq_write(sq, ensure_default, NULL, err))
         goto fail;
     sq->group_commit = opts->group_commit;
+    sq->fence = sq_lease_fence;
     *out = &sq->base;
     return 0;
 fail:

@@ -271,8 +271,30 @@ static void lead_group(struct sq *sq, struct write_op *self)
         pthread_cond_broadcast(&sq->q_idle);
 }
 
+/* A write made while the caller's thread has a lease fence (store/leases.h):
+ * the lease checked first, in the write's transaction (one writer at a
+ * time: no acquire can come between the check and the commit). */
+struct fenced {
+    sq_write_fn fn;
+    void *arg;
+    const struct lease_fence *fence; /* the caller's: it waits for the write */
+};
+
+static int run_fenced(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
+{
+    struct fenced *f = arg;
+    if (sq->fence(c, f->fence, err))
+        return -1;
+    return f->fn(sq, c, f->arg, err);
+}
+
 int sq_write(struct sq *sq, sq_write_fn fn, void *arg, struct ferr *err)
 {
+    struct fenced fw = {fn, arg, store_fence_current()};
+    if (fw.fence) {
+        fn = run_fenced;
+        arg = &fw;
+    }
     struct write_op op = {fn, arg, 0, 0, FERR_INIT, NULL, PTHREAD_COND_INITIALIZER};
     if (!sq->group_commit) {
         pthread_mutex_lock(&sq->write_mu);

@@ -44,6 +44,9 @@ struct sq {
     struct store base; /* first: struct store * casts to struct sq * */
     char *path;
     int group_commit;
+    /* sq_lease_fence, set at open: the write path checks fences through it
+     * (sqlite_conn.c does not depend on the leases area's file). */
+    int (*fence)(struct sq_conn *c, const struct lease_fence *f, struct ferr *err);
 
     pthread_mutex_t pool_mu;
     struct sq_conn *free_readers;
@@ -243,5 +246,7 @@ int sq_import_count_experiment_tags(struct store_import *tx, int64_t experiment_
 extern const struct store_auth_ops sqlite_auth;
 /* sqlite_leases.c: the leases area's table. */
 extern const struct store_lease_ops sqlite_leases;
+/* sqlite_leases.c: refuses a write under f unless f's epoch holds (store/leases.h). */
+int sq_lease_fence(struct sq_conn *c, const struct lease_fence *f, struct ferr *err);
 
 #endif

@@ -43,6 +43,18 @@ static int read_lease(struct sq_conn *c, const char *name, struct lease *out, in
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sq_fail(c, "reading a lease", err);
 }
 
+int sq_lease_fence(struct sq_conn *c, const struct lease_fence *f, struct ferr *err)
+{
+    struct lease cur;
+    int found;
+    memset(&cur, 0, sizeof(cur));
+    int rc = read_lease(c, f->name, &cur, &found, err) || lease_fence_check(f, &cur, found, err)
+                 ? -1
+                 : 0;
+    lease_release(&cur);
+    return rc;
+}
+
 static int do_change(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
 {
     (void)sq;

@@ -111,3 +111,75 @@ STORE_TEST(lease_a_race_for_a_free_lease_is_won_once)
     ASSERT_INT_EQ(wins, 1);
     store_close(s);
 }
+
+static int create_exp(struct store *s, const char *name, struct ferr *err)
+{
+    char *id = NULL;
+    int rc = store_create_experiment(s, name, NULL, NULL, &id, err);
+    free(id);
+    return rc;
+}
+
+/* A write under a lease's fence: allowed while the holder holds that
+ * epoch, refused with nothing written when the epoch is stale (another
+ * holder took it, it expired, or it was never taken); the fence is the
+ * calling thread's and ends with store_fence_clear. */
+STORE_TEST(lease_fenced_writes_refused_under_a_stale_epoch)
+{
+    struct store *s = open_lease_store();
+    struct ferr err = FERR_INIT;
+    struct lease l;
+    struct experiment e;
+    memset(&l, 0, sizeof(l));
+    memset(&e, 0, sizeof(e));
+    ASSERT_OK(store_lease_acquire(s, "ctl", "a", 10000, &l, &err), &err);
+    lease_release(&l);
+
+    struct lease_fence a1 = {"ctl", "a", 1};
+    ASSERT_OK(store_fence_set(&a1, &err), &err);
+    ASSERT_OK(create_exp(s, "under-a1", &err), &err);
+    store_fence_clear();
+
+    /* b takes the lease: a's epoch 1 is stale, b's 2 writes */
+    ASSERT_OK(store_lease_release(s, "ctl", "a", 1, &err), &err);
+    ASSERT_OK(store_lease_acquire(s, "ctl", "b", 10000, &l, &err), &err);
+    ASSERT_INT_EQ(l.epoch, 2);
+    lease_release(&l);
+    ASSERT_OK(store_fence_set(&a1, &err), &err);
+    ASSERT_FAILS(create_exp(s, "stale-a1", &err), &err,
+                 FERR_INVALID_STATE);
+    ASSERT_CONTAINS(err.msg, "lease 'ctl' epoch 1 is stale: 'b' holds epoch 2");
+    store_fence_clear();
+    ASSERT_FAILS(store_get_experiment_by_name(s, "stale-a1", &e, &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
+    struct lease_fence b_wrong_epoch = {"ctl", "b", 1}, b2 = {"ctl", "b", 2};
+    ASSERT_OK(store_fence_set(&b_wrong_epoch, &err), &err);
+    ASSERT_FAILS(create_exp(s, "b-epoch-1", &err), &err,
+                 FERR_INVALID_STATE);
+    ASSERT_OK(store_fence_set(&b2, &err), &err);
+    ASSERT_OK(create_exp(s, "under-b2", &err), &err);
+    store_fence_clear();
+
+    /* expired: refused though no one else took it */
+    ASSERT_OK(store_lease_acquire(s, "short", "c", 50, &l, &err), &err);
+    lease_release(&l);
+    sleep_ms(120);
+    struct lease_fence c1 = {"short", "c", 1}, never = {"never-taken", "c", 1};
+    ASSERT_OK(store_fence_set(&c1, &err), &err);
+    ASSERT_FAILS(create_exp(s, "late", &err), &err,
+                 FERR_INVALID_STATE);
+    ASSERT_CONTAINS(err.msg, "expired");
+    ASSERT_OK(store_fence_set(&never, &err), &err);
+    ASSERT_FAILS(create_exp(s, "never", &err), &err,
+                 FERR_INVALID_STATE);
+    ASSERT_CONTAINS(err.msg, "never taken");
+    store_fence_clear();
+
+    /* bad fences are refused when set; without a fence, writes go on */
+    struct lease_fence bad_epoch = {"ctl", "b", 0}, no_name = {"", "b", 2};
+    ASSERT_FAILS(store_fence_set(&bad_epoch, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_FAILS(store_fence_set(&no_name, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT(store_fence_current() == NULL);
+    ASSERT_OK(create_exp(s, "unfenced", &err), &err);
+    store_close(s);
+}

@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 #include <pthread.h>
 #include <string.h>
+#include <time.h>
 
 static struct store *open_uri(const char *uri)
 {
@@ -293,5 +294,63 @@ PG_TEST(pg_ping_follows_the_database)
     sbuf_release(&kill);
     sbuf_release(&on);
     free(db);
+    free(uri);
+}
+
+struct fenced_writer {
+    struct store *s;
+    int rc;
+    struct ferr err;
+};
+
+static void *fenced_write(void *arg)
+{
+    struct fenced_writer *w = arg;
+    struct lease_fence f = {"ctl", "old", 1};
+    char *id = NULL;
+    w->err = (struct ferr)FERR_INIT;
+    w->rc = store_fence_set(&f, &w->err) ||
+            store_create_experiment(w->s, "written-late", NULL, NULL, &id, &w->err);
+    store_fence_clear();
+    free(id);
+    return NULL;
+}
+
+/* Another replica takes the lease while a write under the old epoch is on
+ * its way: the write waits for the taker's transaction (the lease's row is
+ * locked), then sees the new epoch and is refused; nothing of it lands. */
+PG_TEST(pg_fenced_write_loses_to_a_concurrent_takeover)
+{
+    char *uri = test_store_uri("fence");
+    struct store *s = open_uri(uri);
+    struct ferr err = FERR_INIT;
+    struct lease l;
+    memset(&l, 0, sizeof(l));
+    ASSERT_OK(store_lease_acquire(s, "ctl", "old", 60000, &l, &err), &err);
+    lease_release(&l);
+    /* the taker, as another replica's acquire does it: the row locked, then
+     * a new holder and epoch */
+    PGconn *taker = PQconnectdb(uri);
+    ASSERT(PQstatus(taker) == CONNECTION_OK);
+    PQclear(PQexec(taker, "BEGIN"));
+    PGresult *r = PQexec(taker, "SELECT epoch FROM leases WHERE name = 'ctl' FOR UPDATE");
+    ASSERT(PQresultStatus(r) == PGRES_TUPLES_OK);
+    PQclear(r);
+    struct fenced_writer w = {s, 0, FERR_INIT};
+    pthread_t t;
+    ASSERT(pthread_create(&t, NULL, fenced_write, &w) == 0);
+    struct timespec pause = {0, 300 * 1000000L}; /* the write is waiting by then */
+    nanosleep(&pause, NULL);
+    r = PQexec(taker, "UPDATE leases SET holder = 'new', epoch = 2 WHERE name = 'ctl'");
+    ASSERT(PQresultStatus(r) == PGRES_COMMAND_OK);
+    PQclear(r);
+    PQclear(PQexec(taker, "COMMIT"));
+    ASSERT(pthread_join(t, NULL) == 0);
+    PQfinish(taker);
+    ASSERT(w.rc != 0);
+    ASSERT_INT_EQ(w.err.code, FERR_INVALID_STATE);
+    ASSERT_CONTAINS(w.err.msg, "'new' holds epoch 2");
+    assert_cell(uri, "SELECT count(*) FROM experiments WHERE name = 'written-late'", "0");
+    store_close(s);
     free(uri);
 }
