@@ -59,6 +59,36 @@ int store_lease_release(struct store *s, const char *name, const char *holder, i
     return s->leases->change(s, LEASE_RELEASE, name, holder, epoch, 0, NULL, err);
 }
 
+int lease_decide(enum lease_op op, const char *name, const char *holder, int64_t epoch,
+                 int64_t ttl_ms, const struct lease *cur, int found, int64_t *epoch_out,
+                 int64_t *ttl_out, struct ferr *err)
+{
+    int held = found && cur->expires_ms > cur->now_ms;
+    int mine = held && !strcmp(cur->holder, holder);
+    *epoch_out = found ? cur->epoch : 0;
+    *ttl_out = ttl_ms;
+    switch (op) {
+    case LEASE_ACQUIRE:
+        if (held && !mine)
+            return ferr_set(err, FERR_INVALID_STATE,
+                            "lease '%.256s' is held by '%.256s' for %lld ms more", name,
+                            cur->holder, (long long)(cur->expires_ms - cur->now_ms));
+        if (!mine) /* free or expired: a new holder, a new epoch */
+            ++*epoch_out;
+        return 0;
+    case LEASE_RENEW:
+    case LEASE_RELEASE:
+        if (!mine || cur->epoch != epoch)
+            return ferr_set(err, FERR_INVALID_STATE,
+                            "lease '%.256s' epoch %lld of '%.256s' has ended: %s", name,
+                            (long long)epoch, holder, held ? "another holds it now" : "it expired");
+        if (op == LEASE_RELEASE)
+            *ttl_out = 0;
+        return 0;
+    }
+    return ferr_set(err, FERR_INTERNAL_ERROR, "unknown lease change %d", (int)op);
+}
+
 static _Thread_local struct lease_fence fence;
 static _Thread_local int fence_set;
 

@@ -74,6 +74,14 @@ int lease_fence_check(const struct lease_fence *f, const struct lease *cur, int 
 
 enum lease_op { LEASE_ACQUIRE, LEASE_RENEW, LEASE_RELEASE };
 
+/* For backends: the rules of a change, once the lease's row was read (and
+ * locked) in the change's transaction (found: cur holds it). 0 with the
+ * row to write (*epoch_out, *ttl_out: 0 for a release, which expires it
+ * now), or -1 with INVALID_STATE. */
+int lease_decide(enum lease_op op, const char *name, const char *holder, int64_t epoch,
+                 int64_t ttl_ms, const struct lease *cur, int found, int64_t *epoch_out,
+                 int64_t *ttl_out, struct ferr *err);
+
 struct store_lease_ops {
     /* One of the three, atomically, on the database's clock; out filled
      * (except for a release). */

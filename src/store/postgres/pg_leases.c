@@ -83,30 +83,9 @@ static int do_change(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *e
     memset(&cur, 0, sizeof(cur));
     if (read_lease(c, lock_sql, a->name, &cur, &found, err))
         return -1;
-    int held = found && cur.expires_ms > cur.now_ms;
-    int mine = held && !strcmp(cur.holder, a->holder);
-    int64_t epoch = found ? cur.epoch : 0, ttl = a->ttl_ms;
-    int rc = 0;
-    switch (a->op) {
-    case LEASE_ACQUIRE:
-        if (held && !mine)
-            rc = ferr_set(err, FERR_INVALID_STATE,
-                          "lease '%.256s' is held by '%.256s' for %lld ms more", a->name,
-                          cur.holder, (long long)(cur.expires_ms - cur.now_ms));
-        else if (!mine)
-            epoch++;
-        break;
-    case LEASE_RENEW:
-    case LEASE_RELEASE:
-        if (!mine || cur.epoch != a->epoch)
-            rc = ferr_set(err, FERR_INVALID_STATE,
-                          "lease '%.256s' epoch %lld of '%.256s' has ended: %s", a->name,
-                          (long long)a->epoch, a->holder,
-                          held ? "another holds it now" : "it expired");
-        if (a->op == LEASE_RELEASE)
-            ttl = 0;
-        break;
-    }
+    int64_t epoch, ttl;
+    int rc = lease_decide(a->op, a->name, a->holder, a->epoch, a->ttl_ms, &cur, found, &epoch, &ttl,
+                          err);
     lease_release(&cur);
     if (rc)
         return -1;
