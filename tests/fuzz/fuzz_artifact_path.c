@@ -28,6 +28,7 @@
  *     path and a file URI below the root.
  * Nothing may crash, leak or trip UBSan; nothing is written outside
  * /tmp. */
+#include "fuzz_input.h"
 #include "artifacts/path.h"
 #include "artifacts/roots.h"
 #include "base/utf8.h"
@@ -353,11 +354,9 @@ static void in_roots(const char *uri)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     struct ferr err = FERR_INIT;
     if (!artifact_path_check(NULL, 0, &err) || artifact_uri_proxied_path(NULL))
         abort();

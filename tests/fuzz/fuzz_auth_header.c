@@ -6,6 +6,7 @@
  * Bearer token must point into the header, non-empty; scopes that parse
  * must format to a list that parses to the same scopes. Nothing may crash,
  * leak or trip UBSan. */
+#include "fuzz_input.h"
 #include "base/b64.h"
 #include "domain/auth.h"
 
@@ -75,11 +76,9 @@ static void scopes(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     struct ferr err = FERR_INIT;
     enum perm p;
     header(s);

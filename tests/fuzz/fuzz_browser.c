@@ -5,6 +5,7 @@
  * parses must give a name it parses back to; an origin's port is a real
  * one; a forwarded address is one inet_pton reads. Nothing may crash,
  * leak or trip UBSan. */
+#include "fuzz_input.h"
 #include "http/browser.h"
 
 #include <arpa/inet.h>
@@ -85,11 +86,9 @@ static void forwarded(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     authority(s);
     lists(s);
     forwarded(s);

@@ -7,6 +7,7 @@
  * an empty database with the real schema) -- a "parser stack overflow" or
  * "too many SQL variables" there would be a 500 in the server. Nothing may
  * crash, leak or trip UBSan. */
+#include "fuzz_input.h"
 #include "store/filter.h"
 #include "store/sqlite/dialect.h"
 #include "store/sqlite/schema.h"
@@ -157,11 +158,9 @@ static void parse_only(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     open_db();
     parse_only(s);
     const char *fixed[] = {"metrics.acc DESC", "params.lr", "attributes.end_time"};

@@ -5,6 +5,7 @@
  * not must fail with INVALID_PARAMETER_VALUE and a message. The first
  * eight bytes, read as an offset, must survive the round trip too. Nothing
  * may crash, leak or trip UBSan. */
+#include "fuzz_input.h"
 #include "base/page_token.h"
 
 #include <stdint.h>
@@ -29,11 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct ferr err = FERR_INIT;
     int64_t offset = -1;
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     if (page_token_decode(s, &offset, &err)) {
         if (err.code != FERR_INVALID_PARAMETER_VALUE || !err.msg[0])
             abort();

@@ -5,6 +5,7 @@
  * URI around the input, as user info (scheme://u:SECRET@<input>) or as a
  * parameter (scheme://h/db?<input>&password=SECRET, <input> without '#'),
  * never shows in the redacted form. Nothing may crash, leak or trip UBSan. */
+#include "fuzz_input.h"
 #include "store/uri.h"
 #include "base/sbuf.h"
 
@@ -26,11 +27,9 @@ static void hidden(const struct sbuf *uri)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     if (strstr(s, SECRET)) { /* the input may not bring the secret itself */
         free(s);
         return 0;

@@ -5,6 +5,7 @@
  * the same struct, or fails with INVALID_PARAMETER_VALUE; the input as a
  * time string either parses to a value that writes back and parses again
  * to itself, or is refused. Nothing may crash, leak or trip UBSan. */
+#include "fuzz_input.h"
 #include "api/codec_trace.h"
 #include "base/pbtime.h"
 
@@ -70,11 +71,9 @@ static void times(const char *s)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    char *s = malloc(size + 1);
+    char *s = fuzz_cstring(data, size);
     if (!s)
         return 0;
-    memcpy(s, data, size);
-    s[size] = '\0';
     times(s);
     json_t *j = json_loadb((const char *)data, size, 0, NULL);
     if (j) {
