@@ -46,6 +46,7 @@ struct pg_write_op {
     int rc;
     int conflict;    /* it lost a deadlock or serialization conflict */
     int lock_capped; /* in a group, it waited on a row lock too long */
+    int one;         /* pg_write_one: alone, its statement is its transaction */
     int done;
     struct ferr err;
     struct pg_write_op *next;
@@ -665,6 +666,14 @@ static enum group_outcome try_group(struct pg *pg, struct pg_write_op *ops, int 
     }
     c->ndeferred = 0;
     c->deferred_failed = 0;
+    if (!ops->next && ops->one) {
+        /* One idempotent statement: PostgreSQL commits it on its own (WAL
+         * flushed before the answer, as at COMMIT); a lost connection may
+         * or may not have committed it, and running it again is harmless. */
+        ops->err = (struct ferr)FERR_INIT;
+        ops->rc = ops->fn(pg, c, ops->arg, &ops->err);
+        return ops->rc && !last_try && (retryable(c) || lost(c)) ? GROUP_AGAIN : GROUP_DONE;
+    }
     pg_defer(c, "BEGIN"); /* sent with the first op's first statement */
     if (!ops->next) {
         ops->err = (struct ferr)FERR_INIT;
@@ -787,14 +796,15 @@ static int run_fenced(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *
     return f->fn(pg, c, f->arg, err);
 }
 
-int pg_write(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err)
+static int write_op(struct pg *pg, pg_write_fn fn, void *arg, int one, struct ferr *err)
 {
     struct fenced fw = {fn, arg, store_fence_current()};
-    if (fw.fence) {
+    if (fw.fence) { /* the lease's row stays locked to the commit: a transaction */
         fn = run_fenced;
         arg = &fw;
+        one = 0;
     }
-    struct pg_write_op op = {fn, arg, 0, 0, 0, 0, FERR_INIT, NULL, PTHREAD_COND_INITIALIZER};
+    struct pg_write_op op = {fn, arg, 0, 0, 0, one, 0, FERR_INIT, NULL, PTHREAD_COND_INITIALIZER};
     if (!pg->group_commit) {
         pthread_mutex_lock(&pg->write_mu);
         run_group(pg, &op);
@@ -822,6 +832,16 @@ int pg_write(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err)
     if (op.rc && err)
         *err = op.err;
     return op.rc;
+}
+
+int pg_write(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err)
+{
+    return write_op(pg, fn, arg, 0, err);
+}
+
+int pg_write_one(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err)
+{
+    return write_op(pg, fn, arg, 1, err);
 }
 
 void pg_free(struct pg *pg)

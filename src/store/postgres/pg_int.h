@@ -96,6 +96,11 @@ struct pg {
 typedef int (*pg_write_fn)(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err);
 
 int pg_write(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err);
+/* As pg_write, for an fn that runs exactly one statement (or none) and may
+ * run twice with the effect of once (an upsert, an insert that skips what
+ * exists): written alone, the statement is its own transaction, one round
+ * trip instead of three (BEGIN, the statement, COMMIT); grouped, as any. */
+int pg_write_one(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err);
 /* A reader connection (waits while the pool is at its limit); put it back
  * with pg_reader_put. NULL with err set when the database cannot be reached. */
 struct pg_conn *pg_reader_get(struct pg *pg, struct ferr *err);

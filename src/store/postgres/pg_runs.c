@@ -852,6 +852,11 @@ static int pg_log_batch(struct store *s, const char *run_id, const struct metric
                         const struct kv_list *params, const struct kv_list *tags, struct ferr *err)
 {
     struct batch b = {run_id, metrics, params, tags};
+    /* Points alone are one statement, and stored once however often they
+     * arrive (the metrics key, the latest upsert): the hot path of
+     * log-metric, in one round trip. */
+    if ((!params || !params->n) && (!tags || !tags->n) && !names_a_model(metrics))
+        return pg_write_one((struct pg *)s, do_log_batch, &b, err);
     return pg_write((struct pg *)s, do_log_batch, &b, err);
 }
 
