@@ -192,4 +192,8 @@ extern const struct store_import_ops pg_import;
 extern const struct store_auth_ops pg_auth;
 extern const struct store_lease_ops pg_leases;
 
+/* pg_conn.c: the settings every session gets when it is opened
+ * (pg_conn_open calls it): 0, or -1 with err set. */
+int pg_conn_session(struct pg_conn *c, struct ferr *err);
+
 #endif
