@@ -223,4 +223,22 @@ extern const struct store_import_ops pg_import;
 extern const struct store_auth_ops pg_auth;
 extern const struct store_lease_ops pg_leases;
 
+/* pg_conn.c: the settings every session gets when it is opened
+ * (pg_conn_open calls it): 0, or -1 with err set. */
+int pg_conn_session(struct pg_conn *c, struct ferr *err);
+
+/* pg_conn.c: big results, a row at a time. fn gets each row (row of r,
+ * whose cells are binary: read them with pg_bin_*). */
+typedef void (*pg_row_fn)(void *arg, const PGresult *r, int row);
+/* As pg_run (static sql, prepared once per connection), with the rows
+ * handed to fn as they arrive (libpq's single-row mode), in binary format,
+ * none kept. 0, or -1 with err set as pg_run sets it; on failure fn may
+ * have seen some rows: the caller drops what it made of them. */
+int pg_run_rows(struct pg_conn *c, const char *sql, const struct pg_args *a, pg_row_fn fn,
+                void *arg, const char *what, struct ferr *err);
+/* Binary cells: an int2, int4 or int8 (0 for NULL); a float8 (0 for NULL,
+ * NaN when is_nan_col >= 0 and that int column is not 0). */
+int64_t pg_bin_int(const PGresult *r, int row, int col);
+double pg_bin_real(const PGresult *r, int row, int col, int is_nan_col);
+
 #endif

@@ -11,7 +11,9 @@
  * timestamp, value, is_nan) in key order, so PostgreSQL walks the index
  * and never sorts the history; LIMITs stop the walk early. Each op is
  * one statement after the run lookup (points at many steps included: one
- * array of steps, not a statement per step). */
+ * array of steps, not a statement per step). The points come back a row
+ * at a time and in binary (pg_run_rows): no result of megabytes held, no
+ * number parsed from text. */
 #include "store/postgres/pg_int.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
@@ -23,21 +25,29 @@
 
 #include "base/banned.h"
 
-/* Appends the points r holds (step, timestamp, value, is_nan), at most
- * limit of them (0: all); *more says whether r had more. */
-static void read_points(const PGresult *r, const char *key, const char *run_id, int64_t limit,
-                        struct metric_list *out, int *more)
+/* Points as their rows arrive (pg_run_rows: step, timestamp, value,
+ * is_nan, binary), at most limit of them (0: all); more is set when there
+ * was another. */
+struct points {
+    struct metric_list *out;
+    const char *key;
+    const char *run_id; /* each point's run_id, or NULL */
+    int64_t limit, n;
+    int more;
+};
+
+static void add_point(void *arg, const PGresult *r, int row)
 {
-    int64_t n = PQntuples(r);
-    *more = limit && n > limit;
-    if (*more)
-        n = limit;
-    for (int i = 0; i < (int)n; i++) {
-        metric_list_add(out, key, pg_get_real(r, i, 2, 3), pg_get_int(r, i, 1),
-                        pg_get_int(r, i, 0));
-        if (run_id)
-            out->v[out->n - 1].run_id = xstrdup(run_id);
+    struct points *p = arg;
+    if (p->limit && p->n == p->limit) {
+        p->more = 1;
+        return;
     }
+    p->n++;
+    metric_list_add(p->out, p->key, pg_bin_real(r, row, 2, 3), pg_bin_int(r, row, 1),
+                    pg_bin_int(r, row, 0));
+    if (p->run_id)
+        p->out->v[p->out->n - 1].run_id = xstrdup(p->run_id);
 }
 
 /* The internal id of run_id, on a reader taken for the op: *c is set (put
@@ -73,18 +83,32 @@ static int pg_metric_history(struct store *s, const char *run_id, const char *ke
     else
         pg_args_null(&a);
     pg_args_int(&a, page->offset);
-    PGresult *r = pg_run(c, sql, &a, "reading metric history", err);
+    struct points p = {out, key, NULL, page->limit, 0, 0};
+    rc = pg_run_rows(c, sql, &a, add_point, &p, "reading metric history", err);
     pg_args_release(&a);
-    if (r) {
-        read_points(r, key, NULL, page->limit, out, &page->more);
-        PQclear(r);
-        rc = 0;
-    }
+    page->more = p.more;
 out:
     pg_reader_put(pg, c);
     if (rc)
         metric_list_release(out);
     return rc;
+}
+
+/* Steps as their rows arrive, in order; a step's repeats are dropped. */
+struct steps {
+    struct store_steps *out;
+    size_t first; /* out's steps before these */
+};
+
+static void add_step(void *arg, const PGresult *r, int row)
+{
+    struct steps *st = arg;
+    struct store_steps *out = st->out;
+    int64_t step = pg_bin_int(r, row, 0);
+    if (out->n > st->first && out->v[out->n - 1] == step)
+        return;
+    ALLOC_GROW(out->v, out->n + 1, out->alloc);
+    out->v[out->n++] = step;
 }
 
 static int pg_metric_steps(struct store *s, const char *run_id, const char *key, int64_t lo,
@@ -106,19 +130,12 @@ static int pg_metric_steps(struct store *s, const char *run_id, const char *key,
     pg_args_text(&a, key);
     pg_args_int(&a, lo);
     pg_args_int(&a, hi);
-    PGresult *r = pg_run(c, sql, &a, "reading metric steps", err);
+    size_t first = out->n;
+    struct steps st = {out, first};
+    rc = pg_run_rows(c, sql, &a, add_step, &st, "reading metric steps", err);
     pg_args_release(&a);
-    if (r) {
-        for (int i = 0, n = PQntuples(r); i < n; i++) {
-            int64_t step = pg_get_int(r, i, 0);
-            if (i && step == pg_get_int(r, i - 1, 0))
-                continue;
-            ALLOC_GROW(out->v, out->n + 1, out->alloc);
-            out->v[out->n++] = step;
-        }
-        PQclear(r);
-        rc = 0;
-    }
+    if (rc)
+        out->n = first;
 out:
     pg_reader_put(pg, c);
     return rc;
@@ -137,7 +154,7 @@ static int pg_metric_points_at_steps(struct store *s, const char *run_id, const 
     struct pg *pg = (struct pg *)s;
     struct pg_conn *c;
     int64_t run;
-    int rc = -1, more;
+    int rc = -1;
     if (open_run(pg, run_id, &c, &run, err))
         goto out;
     rc = 0;
@@ -153,15 +170,10 @@ static int pg_metric_points_at_steps(struct store *s, const char *run_id, const 
     pg_args_text(&a, key);
     pg_args_text(&a, arr.buf);
     pg_args_int(&a, max);
-    PGresult *r = pg_run(c, sql, &a, "reading metric history", err);
+    struct points p = {out, key, run_id, 0, 0, 0};
+    rc = pg_run_rows(c, sql, &a, add_point, &p, "reading metric history", err);
     pg_args_release(&a);
     sbuf_release(&arr);
-    if (r) {
-        read_points(r, key, run_id, 0, out, &more);
-        PQclear(r);
-    } else {
-        rc = -1;
-    }
 out:
     pg_reader_put(pg, c);
     return rc;
@@ -206,6 +218,21 @@ out:
     return rc;
 }
 
+/* The scan's points as their rows arrive (step, timestamp, value). */
+struct scan {
+    store_point_fn fn;
+    void *arg;
+};
+
+static void scan_point(void *arg, const PGresult *r, int row)
+{
+    struct scan *sc = arg;
+    struct metric p = {.value = pg_bin_real(r, row, 2, -1),
+                       .timestamp = pg_bin_int(r, row, 1),
+                       .step = pg_bin_int(r, row, 0)};
+    sc->fn(sc->arg, &p);
+}
+
 static int pg_metric_scan(struct store *s, const char *run_id, const char *key, store_point_fn fn,
                           void *arg, struct ferr *err)
 {
@@ -221,18 +248,9 @@ static int pg_metric_scan(struct store *s, const char *run_id, const char *key, 
     struct pg_args a = PG_ARGS_INIT;
     pg_args_int(&a, run);
     pg_args_text(&a, key);
-    PGresult *r = pg_run(c, sql, &a, "reading metric history", err);
+    struct scan sc = {fn, arg};
+    rc = pg_run_rows(c, sql, &a, scan_point, &sc, "reading metric history", err);
     pg_args_release(&a);
-    if (r) {
-        for (int i = 0, n = PQntuples(r); i < n; i++) {
-            struct metric p = {.value = pg_get_real(r, i, 2, -1),
-                               .timestamp = pg_get_int(r, i, 1),
-                               .step = pg_get_int(r, i, 0)};
-            fn(arg, &p);
-        }
-        PQclear(r);
-        rc = 0;
-    }
 out:
     pg_reader_put(pg, c);
     return rc;

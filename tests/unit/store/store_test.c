@@ -270,6 +270,38 @@ STORE_TEST(store_metrics_latest_history_and_special_values)
     store_close(s);
 }
 
+/* Every point of a history comes back exactly as logged: values to the
+ * last bit (PostgreSQL sends them in binary), steps at the ends of their
+ * range, timestamps up to 7/8 of theirs. */
+STORE_TEST(store_history_values_exact)
+{
+    static const double values[] = {0.1,      -0.0,     1e-300,    -1.7976931348623157e308,
+                                    4.9e-324, INFINITY, -INFINITY, 1.0 / 3.0};
+    static const int64_t steps[] = {INT64_MIN + 1, -5,       0, 1, 2, 1LL << 40,
+                                    INT64_MAX - 1, INT64_MAX};
+    struct store *s = open_store(0);
+    struct ferr err = FERR_INIT;
+    char *id = new_run(s, "0");
+    struct metric_list m = {0};
+    for (size_t i = 0; i < 8; i++)
+        metric_list_add(&m, "v", values[i], (int64_t)i * (INT64_MAX / 8), steps[i]);
+    ASSERT_OK(store_log_batch(s, id, &m, NULL, NULL, &err), &err);
+    metric_list_release(&m);
+    struct metric_list h;
+    ASSERT_OK(store_get_metric_history(s, id, "v", 0, NULL, &h, NULL, &err), &err);
+    ASSERT_INT_EQ(h.n, 8);
+    for (size_t i = 0; i < h.n; i++) {
+        ASSERT_INT_EQ(h.v[i].step, steps[i]);
+        ASSERT_INT_EQ(h.v[i].timestamp, (int64_t)i * (INT64_MAX / 8));
+        ASSERT(!memcmp(&h.v[i].value, &values[i], sizeof(double)) ||
+               (values[i] == 0 && h.v[i].value == 0)); /* -0.0 may come back as 0 */
+        ASSERT(!strcmp(h.v[i].key, "v"));
+    }
+    metric_list_release(&h);
+    free(id);
+    store_close(s);
+}
+
 STORE_TEST(store_history_pages)
 {
     struct store *s = open_store(0);
