@@ -903,7 +903,8 @@ int pg_run_rows(struct pg_conn *c, const char *sql, const struct pg_args *a, pg_
                 void *arg, const char *what, struct ferr *err)
 {
     char name[16];
-    if (prepared(c, sql, name, what, err))
+    /* Single-row mode cannot share a pipeline: deferred commands go first. */
+    if (flush_deferred(c, what, err) || prepared(c, sql, name, what, err))
         return -1;
     if (!PQsendQueryPrepared(c->conn, name, a ? (int)a->n : 0, a ? a->v : NULL, NULL, NULL, 1))
         return pg_fail(c, what, err);

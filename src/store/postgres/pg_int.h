@@ -11,8 +11,9 @@
  * address, as in SQLite) and runs it with PQexecPrepared; SQL built at run
  * time (searches) goes through PQexecParams.
  *
- * Values travel as text in both directions: parameters are formatted by
- * the pg_args_* helpers; results are read back by pg_get_*. A double is
+ * Values travel as text in both directions (except the big results read
+ * by pg_run_rows, in binary): parameters are formatted by the pg_args_*
+ * helpers; results are read back by pg_get_*. A double is
  * written with 17 significant digits and read back by strtod, so every
  * value round-trips exactly; NaN is stored as 0 with is_nan = 1 (as in
  * SQLite: the shared SQL builders test is_nan) and infinities as
