@@ -118,8 +118,8 @@ enum perm token_scopes_max(const struct token_scopes *sc, enum res_kind kind, co
 void token_scopes_format(const struct token_scopes *sc, struct sbuf *out)
 {
     const char *sep = "";
-    if (sc->admin && !sc->ngrants) {
-        int all = 1;
+    if (sc->admin) { /* with grants too: they never made "admin" go without saying */
+        int all = !sc->ngrants;
         for (int k = 0; k < RES_KIND_COUNT; k++)
             all = all && sc->max[k] == PERM_MANAGE;
         if (all) {

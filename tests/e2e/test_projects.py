@@ -156,7 +156,7 @@ entry_points:
     p.stderr.close()
     statuses = sorted(x["info"]["status"] for x in s.runs())
     assert statuses == ["FAILED", "FINISHED", "KILLED", "KILLED"], statuses
-    assert subprocess.run(["pgrep", "-f", "sleep 30"], capture_output=True).returncode == 1
+    assert subprocess.run(["pgrep", "-f", "(^|[; ])sleep 30$"], capture_output=True).returncode == 1
     # a .sh entry point with undeclared parameters as --key value
     r = s.run(d, "-e", "extra.sh", "-P", "lr=0.1")
     assert r.returncode == 0 and b"extra args: --lr 0.1" in r.stdout, r

@@ -120,6 +120,12 @@ TEST(auth_permission_levels_and_scopes)
     token_scopes_format(&sc, &out);
     ASSERT_STR_EQ(out.buf, "experiment:NO_PERMISSIONS,registered_model:NO_PERMISSIONS,"
                            "experiment/7:EDIT,registered_model/a:b:READ");
+    /* admin beside one-resource grants keeps admin when formatted (fuzz_auth_header) */
+    ASSERT_OK(token_scopes_parse("experiment/7:READ,admin", &sc, &err), &err);
+    sbuf_reset(&out);
+    token_scopes_format(&sc, &out);
+    ASSERT_STR_EQ(out.buf, "admin,experiment:NO_PERMISSIONS,registered_model:NO_PERMISSIONS,"
+                           "experiment/7:READ");
     static const char *const bad[] = {"experiment",
                                       "experiment:ALL",
                                       "deployment:READ",
