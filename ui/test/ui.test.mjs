@@ -96,8 +96,14 @@ test("runs: sort, columns, good and bad filters, nested runs, tag and delete", a
     await page.getByLabel("Tag value").fill("yes");
     await page.getByRole("button", { name: "Set tag on 2" }).click();
     await page.waitForFunction(() => !document.querySelector("input[aria-label='Tag key']"));
-    const tagged = await api(srv.url, "runs/search", { experiment_ids: [data.exp], filter: "tags.reviewed = 'yes'" });
-    assert.equal(tagged.runs.length, 2);
+    // the form closes at once and its two writes go out together: poll (bounded) for both
+    let tagged;
+    for (let i = 0; i < 50; i++) {
+      tagged = await api(srv.url, "runs/search", { experiment_ids: [data.exp], filter: "tags.reviewed = 'yes'" });
+      if ((tagged.runs || []).length === 2) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal((tagged.runs || []).length, 2);
     await page.getByLabel("Select run trial-3").check();
     await page.getByRole("button", { name: "Delete" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Cancel" }).click(); // nothing happens
