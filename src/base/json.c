@@ -296,3 +296,13 @@ int fjson_parse_error(const char *body, size_t len, struct ferr *out)
     json_decref(j);
     return 0;
 }
+
+char *fjson_dumps(const json_t *j, size_t flags)
+{
+    char *t = json_dumps(j, flags);
+    if (!t) {
+        fprintf(stderr, "ferry: out of memory encoding JSON\n");
+        abort();
+    }
+    return t;
+}

@@ -55,6 +55,10 @@ void fjson_add_int64(struct sbuf *sb, int64_t v);
 /* Appends s as a JSON string literal, escaped as jansson escapes it. */
 void fjson_add_string(struct sbuf *sb, const char *s);
 
+/* json_dumps that aborts when memory runs out (as base/xalloc.h does);
+ * never NULL. Free with free(). */
+char *fjson_dumps(const json_t *j, size_t flags);
+
 /* MLflow's error body {"error_code": "...", "message": "..."}. IO_ERROR,
  * ferry's own code for local failures, goes out as INTERNAL_ERROR. */
 void fjson_add_error(struct sbuf *sb, const struct ferr *err);

@@ -8,7 +8,8 @@
  * backend through the ops table of the call's area. A backend does what needs its database:
  * existence, lifecycle rules, immutability, transactions. Each area's ops table is declared in the
  * area's header, beside the front functions it serves: store.h (tracking: experiments and runs),
- * metrics.h, registry.h, gc.h, logged_models.h, traces.h, import.h, auth.h, leases.h.
+ * metrics.h, registry.h, gc.h, logged_models.h, traces.h, import.h, auth.h, leases.h,
+ * deployments.h.
  *
  * A backend embeds struct store as the first member of its own struct,
  * fills in ops and the table of each area it implements, and leaves the
@@ -31,6 +32,7 @@ struct store_import_ops;
 struct store_traces_ops;
 struct store_auth_ops;
 struct store_lease_ops;
+struct store_deployment_ops;
 
 /* What every backend has, whatever areas it implements. */
 struct store_backend_ops {
@@ -55,6 +57,7 @@ struct store {
     const struct store_traces_ops *traces;
     const struct store_auth_ops *auth;
     const struct store_lease_ops *leases;
+    const struct store_deployment_ops *deployments;
     char *default_artifact_root; /* no trailing '/'; the backend frees it on close */
 };
 

@@ -27,7 +27,7 @@
 
 #include "base/banned.h"
 
-_Static_assert(SCHEMA_VERSION == 6, "a new schema version: update the tables store_copy copies");
+_Static_assert(SCHEMA_VERSION == 7, "a new schema version: update the tables store_copy copies");
 
 /* Parents before children (foreign keys are checked as rows arrive). */
 static const struct {
@@ -62,6 +62,10 @@ static const struct {
     {"resource_permissions", NULL},
     {"api_tokens", NULL},
     {"leases", NULL},
+    {"deployments", NULL},
+    {"deployment_changes", NULL},
+    {"events", "id"},
+    {"deploy_stats", NULL},
 };
 
 #define NTABLES (sizeof(tables) / sizeof(*tables))

@@ -223,6 +223,7 @@ extern const struct store_gc_ops pg_gc;
 extern const struct store_import_ops pg_import;
 extern const struct store_auth_ops pg_auth;
 extern const struct store_lease_ops pg_leases;
+extern const struct store_deployment_ops pg_deployments;
 
 /* pg_conn.c: the settings every session gets when it is opened
  * (pg_conn_open calls it): 0, or -1 with err set. */

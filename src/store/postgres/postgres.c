@@ -6,6 +6,7 @@
 #include "store/postgres/postgres.h"
 #include "store/postgres/pg_int.h"
 #include "store/postgres/schema.h"
+#include "store/deployments.h"
 #include "store/uri.h"
 #include "base/ftime.h"
 #include "base/sbuf.h"
@@ -155,6 +156,7 @@ int store_postgres_open(const char *uri, const struct store_opts *opts, struct s
     pg->base.import = AREA(pg_import, begin);
     pg->base.auth = AREA(pg_auth, create_user);
     pg->base.leases = AREA(pg_leases, change);
+    pg->base.deployments = AREA(pg_deployments, change);
 
     pg->writer = pg_conn_open(pg, err);
     if (!pg->writer || check_encoding(pg->writer, err) ||

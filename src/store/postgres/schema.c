@@ -279,8 +279,55 @@ static const char *const v6[] = {
     "  expires_ms BIGINT NOT NULL);",
     NULL};
 
+/* Version 7 (expand: only new tables, so 6's binaries keep working):
+ * deployments, their changes, the events stream, gateways' figures. */
+static const char *const v7[] = {
+    "CREATE TABLE deployments ("
+    "  name " T " PRIMARY KEY,"
+    "  revision BIGINT NOT NULL,"
+    "  change BIGINT NOT NULL,"
+    "  spec " T " NOT NULL,"
+    "  status " T " NOT NULL,"
+    "  created_ms BIGINT NOT NULL,"
+    "  updated_ms BIGINT NOT NULL,"
+    "  created_by " T " NOT NULL DEFAULT '',"
+    "  updated_by " T " NOT NULL DEFAULT '');"
+    "CREATE TABLE deployment_changes ("
+    "  name " T " NOT NULL,"
+    "  change BIGINT NOT NULL,"
+    "  revision BIGINT NOT NULL,"
+    "  action " T " NOT NULL,"
+    "  user_id " T " NOT NULL DEFAULT '',"
+    "  time_ms BIGINT NOT NULL,"
+    "  reason " T " NOT NULL DEFAULT '',"
+    "  spec " T " NOT NULL,"
+    "  status " T " NOT NULL,"
+    "  PRIMARY KEY (name, change));"
+    "CREATE TABLE events ("
+    "  id " ID ","
+    "  time_ms BIGINT NOT NULL,"
+    "  kind " T " NOT NULL,"
+    "  subject " T " NOT NULL,"
+    "  user_id " T " NOT NULL DEFAULT '',"
+    "  payload " T " NOT NULL);"
+    "CREATE INDEX events_by_kind ON events (kind, id);"
+    "CREATE TABLE deploy_stats ("
+    "  deployment " T " NOT NULL,"
+    "  revision BIGINT NOT NULL,"
+    "  gateway " T " NOT NULL,"
+    "  target " T " NOT NULL,"
+    "  second_ms BIGINT NOT NULL,"
+    "  requests BIGINT NOT NULL,"
+    "  errors BIGINT NOT NULL,"
+    "  client_errors BIGINT NOT NULL,"
+    "  hist " T " NOT NULL,"
+    "  PRIMARY KEY (deployment, revision, second_ms, gateway, target));"
+    "CREATE INDEX deploy_stats_by_time ON deploy_stats (second_ms);",
+    NULL};
+
 static const struct migration migrations[] = {
     {6, 6, v6},
+    {7, 6, v7},
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

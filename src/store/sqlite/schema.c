@@ -272,6 +272,51 @@ static const char *const migrations[] = {
     "  holder TEXT NOT NULL,"
     "  epoch INTEGER NOT NULL,"
     "  expires_ms INTEGER NOT NULL) WITHOUT ROWID;",
+
+    /* 6 -> 7: deployments (store/deployments.h): the current record, its
+     * history of changes, the events stream every later area writes to,
+     * and each gateway's traffic figures per second for the controller. */
+    "CREATE TABLE deployments ("
+    "  name TEXT PRIMARY KEY,"
+    "  revision INTEGER NOT NULL,"
+    "  change INTEGER NOT NULL,"
+    "  spec TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL DEFAULT '',"
+    "  updated_by TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+    "CREATE TABLE deployment_changes ("
+    "  name TEXT NOT NULL,"
+    "  change INTEGER NOT NULL,"
+    "  revision INTEGER NOT NULL,"
+    "  action TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL DEFAULT '',"
+    "  time_ms INTEGER NOT NULL,"
+    "  reason TEXT NOT NULL DEFAULT '',"
+    "  spec TEXT NOT NULL,"
+    "  status TEXT NOT NULL,"
+    "  PRIMARY KEY (name, change)) WITHOUT ROWID;"
+    "CREATE TABLE events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  time_ms INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL DEFAULT '',"
+    "  payload TEXT NOT NULL);"
+    "CREATE INDEX events_by_kind ON events (kind, id);"
+    "CREATE TABLE deploy_stats ("
+    "  deployment TEXT NOT NULL,"
+    "  revision INTEGER NOT NULL,"
+    "  gateway TEXT NOT NULL,"
+    "  target TEXT NOT NULL,"
+    "  second_ms INTEGER NOT NULL,"
+    "  requests INTEGER NOT NULL,"
+    "  errors INTEGER NOT NULL,"
+    "  client_errors INTEGER NOT NULL,"
+    "  hist TEXT NOT NULL,"
+    "  PRIMARY KEY (deployment, revision, second_ms, gateway, target)) WITHOUT ROWID;"
+    "CREATE INDEX deploy_stats_by_time ON deploy_stats (second_ms);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

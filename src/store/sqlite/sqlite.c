@@ -183,6 +183,7 @@ int store_sqlite_open(const char *path, const struct store_opts *opts, struct st
     sq->base.traces = &sqlite_traces;
     sq->base.auth = &sqlite_auth;
     sq->base.leases = &sqlite_leases;
+    sq->base.deployments = &sqlite_deployments;
     sq->path = xstrdup(path);
     pthread_mutex_init(&sq->pool_mu, NULL);
     pthread_mutex_init(&sq->write_mu, NULL);

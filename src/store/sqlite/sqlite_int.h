@@ -246,6 +246,8 @@ int sq_import_count_experiment_tags(struct store_import *tx, int64_t experiment_
 extern const struct store_auth_ops sqlite_auth;
 /* sqlite_leases.c: the leases area's table. */
 extern const struct store_lease_ops sqlite_leases;
+/* sqlite_deployments.c: the deployments area's table. */
+extern const struct store_deployment_ops sqlite_deployments;
 /* sqlite_leases.c: refuses a write under f unless f's epoch holds (store/leases.h). */
 int sq_lease_fence(struct sq_conn *c, const struct lease_fence *f, struct ferr *err);
 
