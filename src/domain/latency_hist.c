@@ -96,7 +96,7 @@ double latency_hist_quantile(const struct latency_hist *h, double q)
     uint64_t k = kd < 1 ? 1 : kd >= (double)n ? n : (uint64_t)kd;
     uint64_t before = 0;
     size_t i = 0;
-    while (i < LATENCY_HIST_BUCKETS - 1 && before + h->counts[i] < k)
+    while (i < LATENCY_HIST_BUCKETS - 1 && add_sat(before, h->counts[i]) < k)
         before += h->counts[i++];
     double lo = (double)latency_hist_lower(i);
     if (i == LATENCY_HIST_BUCKETS - 1)

@@ -33,6 +33,9 @@ static void check_decoded(const struct latency_hist *h, const uint8_t *data, siz
     uint64_t n2 = latency_hist_count(&twice);
     if (n2 < n || (n <= UINT64_MAX / 2 && n2 != 2 * n))
         abort();
+    double p99 = latency_hist_quantile(&twice, 0.99);
+    if (n ? !(p99 >= 0) : !isnan(p99))
+        abort();
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
