@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "serving/serve.h"
-#include "serving/input.h"
+#include "serving/scorer.h"
 #include "base/json.h"
 #include "base/ftime.h"
 #include "base/log.h"
@@ -9,16 +9,13 @@
 #include "http/request.h"
 #include "http/server.h"
 #include "auth/guard.h"
+#include "models/mlmodel.h"
 #include "models/model.h"
 
-#include <errno.h>
-#include <semaphore.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <unistd.h>
 
 #include "base/banned.h"
 
@@ -27,22 +24,13 @@ static const double buckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05
 #define NBUCKETS (sizeof(buckets) / sizeof(buckets[0]))
 
 struct serving {
-    struct model *model;
+    struct scorer *scorer;
     const struct serve_opts *opts;
     int64_t load_ms;
     atomic_ullong requests, errors, rows;
     atomic_ullong hist[NBUCKETS + 1];
     atomic_ullong latency_us_sum;
-    sem_t gate; /* scorers running at once, for in-process flavors */
-    int gate_on;
 };
-
-/* A scoring request that failed: counted in /metrics. */
-static int scoring_failed(struct serving *s)
-{
-    atomic_fetch_add(&s->errors, 1);
-    return -1;
-}
 
 static int reply_json(struct http_request *rq, json_t *doc)
 {
@@ -66,97 +54,36 @@ static void observe(struct serving *s, int64_t start_ns)
     atomic_fetch_add(&s->latency_us_sum, (unsigned long long)(secs * 1e6));
 }
 
-enum protocol { MLFLOW, MLFLOW_EXPLAIN, OIP_V2 };
-
-/* OIP v2's answer: one output tensor. */
-static void add_oip(struct sbuf *sb, const struct serving *s, const struct model_output *o)
-{
-    sbuf_addstr(sb, "{\"model_name\":");
-    fjson_add_string(sb, s->opts->name ? s->opts->name : "model");
-    if (s->opts->version) {
-        sbuf_addstr(sb, ",\"model_version\":");
-        fjson_add_string(sb, s->opts->version);
-    }
-    sbuf_addf(sb, ",\"outputs\":[{\"name\":\"predict\",\"shape\":[%zu", o->rows);
-    if (o->cols > 1)
-        sbuf_addf(sb, ",%zu", o->cols);
-    sbuf_addf(sb, "],\"datatype\":\"%s\",\"data\":[",
-              o->json     ? "BYTES"
-              : o->labels ? "INT64"
-                          : "FP64");
-    if (o->json) {
-        int first = 1;
-        model_output_add_rows(o, sb, &first);
-    } else {
-        for (size_t i = 0; i < o->rows * o->cols; i++) {
-            if (i)
-                sbuf_addch(sb, ',');
-            if (o->labels)
-                fjson_add_int64(sb, (int64_t)o->values[i]);
-            else
-                fjson_add_double(sb, o->values[i]);
-        }
-    }
-    sbuf_addstr(sb, "]}]}");
-}
-
-static int score(struct http_request *rq, enum protocol proto, struct ferr *err)
+/* Scores the request (serving/scorer.h); every failure, whoever's fault,
+ * counts in /metrics' errors, and only successes in its latency. */
+static int score(struct http_request *rq, enum score_protocol proto, struct ferr *err)
 {
     struct serving *s = http_ctx(rq);
-    int explain = proto == MLFLOW_EXPLAIN;
-    struct matrix m;
-    struct model_output out;
     int64_t start = ftime_mono_ns();
-    const char *ctype = http_header(rq, "Content-Type");
-    const struct model_signature *sig = &model_mlmodel(s->model)->signature;
-    size_t len;
-    const char *body = http_body(rq, &len);
-    atomic_fetch_add(&s->requests, 1);
-    int csv = proto != OIP_V2 && ctype && !strncasecmp(ctype, "text/csv", 8);
-    if (ctype && !csv && strncasecmp(ctype, "application/json", 16)) {
-        ferr_set(err, FERR_BAD_REQUEST,
-                 "unsupported Content-Type '%.100s': use application/json or text/csv", ctype);
-        return scoring_failed(s);
-    }
-    if ((proto == OIP_V2 ? input_from_oip(body, len, sig, &m, err)
-         : csv           ? input_from_csv(body, len, sig, &m, err)
-                         : input_from_json(body, len, sig, &m, err)))
-        return scoring_failed(s);
-    struct model_input in = {m.rows, m.cols, m.values};
-    if (s->gate_on)
-        while (sem_wait(&s->gate) < 0 && errno == EINTR)
-            ;
-    int rc =
-        explain ? model_explain(s->model, &in, &out, err) : model_predict(s->model, &in, &out, err);
-    if (s->gate_on)
-        sem_post(&s->gate);
-    matrix_release(&m);
-    if (rc)
-        return scoring_failed(s);
+    struct score_request sr = {
+        proto, http_header(rq, "Content-Type"), NULL, 0, s->opts->name, s->opts->version};
+    sr.body = http_body(rq, &sr.len);
     struct sbuf sb = SBUF_INIT;
-    sbuf_grow(&sb, out.rows * out.cols * 24 + 64);
-    if (proto == OIP_V2) {
-        add_oip(&sb, s, &out);
-    } else {
-        int first = 1;
-        sbuf_addstr(&sb, explain ? "{\"contributions\":[" : "{\"predictions\":[");
-        model_output_add_rows(&out, &sb, &first);
-        sbuf_addstr(&sb, "]}");
+    size_t rows = 0;
+    atomic_fetch_add(&s->requests, 1);
+    if (scorer_score(s->scorer, &sr, &sb, &rows, err) != SCORE_OK) {
+        atomic_fetch_add(&s->errors, 1);
+        sbuf_release(&sb);
+        return -1;
     }
-    atomic_fetch_add(&s->rows, out.rows);
-    model_output_release(&out);
+    atomic_fetch_add(&s->rows, rows);
     observe(s, start);
     return http_respond(rq, 200, "application/json", &sb);
 }
 
 static int h_invocations(struct http_request *rq, struct ferr *err)
 {
-    return score(rq, MLFLOW, err);
+    return score(rq, SCORE_MLFLOW, err);
 }
 
 static int h_explain(struct http_request *rq, struct ferr *err)
 {
-    return score(rq, MLFLOW_EXPLAIN, err);
+    return score(rq, SCORE_EXPLAIN, err);
 }
 
 /* /v2/models/{name}/...: only the served model's name exists. */
@@ -171,7 +98,7 @@ static int model_named(struct http_request *rq, struct ferr *err)
 
 static int h_infer(struct http_request *rq, struct ferr *err)
 {
-    return model_named(rq, err) ? -1 : score(rq, OIP_V2, err);
+    return model_named(rq, err) ? -1 : score(rq, SCORE_OIP_V2, err);
 }
 
 static int h_ok(struct http_request *rq, struct ferr *err)
@@ -210,10 +137,10 @@ static int h_metrics(struct http_request *rq, struct ferr *err)
               "ferry_rows_scored_total %llu\n"
               "# HELP ferry_request_duration_seconds Latency of successful scoring requests.\n"
               "# TYPE ferry_request_duration_seconds histogram\n",
-              name, s->opts->version ? s->opts->version : "", model_flavor(s->model),
+              name, s->opts->version ? s->opts->version : "", model_flavor(scorer_model(s->scorer)),
               (double)s->load_ms / 1000.0, atomic_load(&s->requests), atomic_load(&s->errors),
               atomic_load(&s->rows));
-    json_t *d = model_describe(s->model);
+    json_t *d = model_describe(scorer_model(s->scorer));
     json_t *restarts = json_object_get(d, "worker_restarts");
     if (restarts)
         sbuf_addf(&sb,
@@ -243,7 +170,7 @@ static int h_v2_metadata(struct http_request *rq, struct ferr *err)
     struct serving *s = http_ctx(rq);
     if (model_named(rq, err))
         return -1;
-    const struct model_signature *sig = &model_mlmodel(s->model)->signature;
+    const struct model_signature *sig = &model_mlmodel(scorer_model(s->scorer))->signature;
     json_t *inputs = json_array();
     for (size_t i = 0; i < sig->ninputs; i++)
         json_array_append_new(inputs, json_pack("{s:s, s:s, s:[i,i]}", "name",
@@ -252,7 +179,7 @@ static int h_v2_metadata(struct http_request *rq, struct ferr *err)
     json_t *doc =
         json_pack("{s:s, s:[s], s:s, s:o}", "name", s->opts->name ? s->opts->name : "model",
                   "versions", s->opts->version ? s->opts->version : "1", "platform",
-                  model_flavor(s->model), "inputs", inputs);
+                  model_flavor(scorer_model(s->scorer)), "inputs", inputs);
     return reply_json(rq, doc);
 }
 
@@ -299,13 +226,14 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
     s.opts = o;
     int64_t t0 = ftime_mono_ns();
     struct model_opts mo = {o->workers, 0};
-    if (model_load_dir(o->model_dir, &mo, &s.model, err))
+    if (scorer_load(o->model_dir, &mo, &s.scorer, err))
         return -1;
     s.load_ms = (ftime_mono_ns() - t0) / 1000000;
+    const struct model *model = scorer_model(s.scorer);
     /* Native flavors score on the connection's thread: --workers sizes a
      * thread pool. Worker flavors need a thread per waiting connection, so
      * that concurrent requests reach the workers together and batch. */
-    int pool = o->workers > 0 && model_in_process(s.model);
+    int pool = o->workers > 0 && model_in_process(model);
     struct http_server_opts ho = {.host = o->host ? o->host : "127.0.0.1",
                                   .port = o->port,
                                   .routes = routes,
@@ -318,29 +246,21 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
                                   .tls_cert = o->tls_cert,
                                   .tls_key = o->tls_key};
     if (http_server_new(&ho, &http, err)) {
-        model_free(s.model);
+        scorer_free(s.scorer);
         return -1;
     }
-    /* In-process scoring is CPU-bound: letting all 64 connection threads
-     * into it at once only makes the scheduler's bursts the tail latency.
-     * At most one scorer per CPU (bench/RESULTS.md: p99 13 -> 8 ms). */
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    s.gate_on =
-        model_in_process(s.model) && sem_init(&s.gate, 0, cpus > 0 ? (unsigned)cpus : 1) == 0;
     int rc = http_server_start(http, err);
     if (rc == 0) {
         printf("ferry models serve listening on %s://%s:%d\n", o->tls_cert ? "https" : "http",
                ho.host, http_server_port(http));
         fflush(stdout);
-        log_info("serving %s (%s) loaded in %lld ms", o->model_dir, model_flavor(s.model),
+        log_info("serving %s (%s) loaded in %lld ms", o->model_dir, model_flavor(model),
                  (long long)s.load_ms);
         http_server_wait(http, NULL, NULL);
         http_server_stop(http, 10000);
         log_info("stopped cleanly");
     }
     http_server_free(http);
-    if (s.gate_on)
-        sem_destroy(&s.gate);
-    model_free(s.model);
+    scorer_free(s.scorer);
     return rc;
 }
