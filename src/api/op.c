@@ -6,6 +6,7 @@
 #include "api/ajax_ops.h"
 #include "api/artifacts_ops.h"
 #include "api/codec.h"
+#include "api/deployments_ops.h"
 #include "api/gc_ops.h"
 #include "api/auth_ops.h"
 #include "api/leases_ops.h"
@@ -45,6 +46,7 @@ const struct api_area *const api_areas[] = {
     &api_ajax_area,          /* the UI's: search-datasets, create-promptlab-run */
     &api_auth_area,          /* users/..., .../permissions/..., ferry's tokens */
     &api_leases_area,        /* ferry's leases: one decider among replicas */
+    &api_deployments_area,   /* ferry's deployments/..., events/search */
     NULL,
 };
 

@@ -15,6 +15,7 @@ int cmd_users(int argc, char **argv);
 int cmd_tokens(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_models(int argc, char **argv);
+int cmd_deployments(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 

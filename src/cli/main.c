@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"log", cmd_log, "log a param, metric, tag or JSON batch to a run"},
     {"artifacts", cmd_artifacts, "log, list and download a run's files"},
     {"models", cmd_models, "the model registry: register, list, transition, alias, history"},
+    {"deployments", cmd_deployments, "split traffic across model versions: apply, status, promote"},
     {"run", cmd_run, "run an MLflow project (MLproject) as a tracked, reproducible run"},
     {"gc", cmd_gc, "permanently remove deleted runs and their artifacts"},
     {"users", cmd_users, "users of an authenticating server, and their permissions"},

@@ -4,7 +4,10 @@
 #include "http/client.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
+#include "store/leases.h"
 
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "base/banned.h"
@@ -36,9 +39,23 @@ static int call_rest(struct client *c, const struct api_op *op, void *req, void 
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "the request holds a string that is not valid UTF-8");
     api_request_path(op, req, &path);
-    int rc = http_client_call(c->http, op->root, op->call, path.buf, in,
-                              op->flags & OP_IDEMPOTENT ? HTTP_IDEMPOTENT : HTTP_ONCE,
-                              resp ? &out : NULL, err);
+    /* The thread's lease fence travels with the request, so the server
+     * fences its writes as the embedded store would (server/api.c). */
+    const struct lease_fence *f = store_fence_current();
+    struct sbuf fence[3] = {SBUF_INIT, SBUF_INIT, SBUF_INIT};
+    const char *headers[4] = {NULL, NULL, NULL, NULL};
+    if (f) {
+        sbuf_addf(&fence[0], "X-Ferry-Lease-Name: %s", f->name);
+        sbuf_addf(&fence[1], "X-Ferry-Lease-Holder: %s", f->holder);
+        sbuf_addf(&fence[2], "X-Ferry-Lease-Epoch: %" PRId64, f->epoch);
+        for (size_t i = 0; i < 3; i++)
+            headers[i] = fence[i].buf;
+    }
+    int rc = http_client_call_headers(c->http, op->root, op->call, path.buf, f ? headers : NULL, in,
+                                      op->flags & OP_IDEMPOTENT ? HTTP_IDEMPOTENT : HTTP_ONCE,
+                                      resp ? &out : NULL, err);
+    for (size_t i = 0; i < 3; i++)
+        sbuf_release(&fence[i]);
     if (!rc && resp)
         rc = api_decode_response(op, out, resp, err);
     json_decref(in);

@@ -210,7 +210,7 @@ static int build_url(struct http_client *r, const char *root, unsigned method, c
 
 /* Sets every option of one request on the (reset) handle. */
 static CURLcode configure(struct http_client *r, unsigned method, const char *url,
-                          const char *payload)
+                          const char *payload, struct curl_slist *headers)
 {
     CURL *c = r->curl;
     CURLcode rc = CURLE_OK;
@@ -219,7 +219,7 @@ static CURLcode configure(struct http_client *r, unsigned method, const char *ur
     SET(CURLOPT_WRITEFUNCTION, on_data);
     SET(CURLOPT_WRITEDATA, r);
     SET(CURLOPT_ERRORBUFFER, r->errbuf);
-    SET(CURLOPT_HTTPHEADER, r->headers);
+    SET(CURLOPT_HTTPHEADER, headers ? headers : r->headers);
     SET(CURLOPT_USERAGENT, "ferry/" FERRY_VERSION_STRING);
     SET(CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
     SET(CURLOPT_TIMEOUT_MS, r->timeout_ms);
@@ -251,14 +251,14 @@ static CURLcode configure(struct http_client *r, unsigned method, const char *ur
 
 /* One attempt: the curl result, and *status the HTTP status when CURLE_OK. */
 static CURLcode attempt(struct http_client *r, unsigned method, const char *url,
-                        const char *payload, long *status)
+                        const char *payload, struct curl_slist *headers, long *status)
 {
     curl_easy_reset(r->curl); /* keeps the connection cache: keep-alive survives */
     sbuf_reset(&r->body);
     r->overflow = 0;
     r->errbuf[0] = '\0';
     *status = 0;
-    CURLcode rc = configure(r, method, url, payload);
+    CURLcode rc = configure(r, method, url, payload, headers);
     if (rc == CURLE_OK)
         rc = curl_easy_perform(r->curl);
     if (rc == CURLE_OK)
@@ -303,13 +303,13 @@ static void backoff(struct http_client *r, int n)
 
 /* Sends until an answer that is not worth retrying; *status as attempt(). */
 static int send_with_retries(struct http_client *r, unsigned method, const char *url,
-                             const char *payload, enum http_retry retry, long *status,
-                             struct ferr *err)
+                             const char *payload, struct curl_slist *headers, enum http_retry retry,
+                             long *status, struct ferr *err)
 {
     CURLcode rc;
     int n = 0;
     for (;;) {
-        rc = attempt(r, method, url, payload, status);
+        rc = attempt(r, method, url, payload, headers, status);
         if (n == r->max_retries || !should_retry(rc, *status, retry))
             break;
         backoff(r, ++n);
@@ -357,6 +357,40 @@ static int encode_body(json_t *in, char **payload, struct ferr *err)
 int http_client_call(struct http_client *r, const char *root, unsigned method, const char *path,
                      json_t *in, enum http_retry retry, json_t **out, struct ferr *err)
 {
+    return http_client_call_headers(r, root, method, path, NULL, in, retry, out, err);
+}
+
+/* The client's headers followed by extra (NULL when there are none). */
+static int call_headers(const struct http_client *r, const char *const *extra,
+                        struct curl_slist **out, struct ferr *err)
+{
+    *out = NULL;
+    if (!extra || !*extra)
+        return 0;
+    for (const struct curl_slist *h = r->headers; h; h = h->next) {
+        struct curl_slist *more = curl_slist_append(*out, h->data);
+        if (!more)
+            goto fail;
+        *out = more;
+    }
+    for (; *extra; extra++) {
+        struct curl_slist *more = curl_slist_append(*out, *extra);
+        if (!more)
+            goto fail;
+        *out = more;
+    }
+    return 0;
+fail:
+    curl_slist_free_all(*out);
+    *out = NULL;
+    return ferr_set(err, FERR_IO_ERROR, "cannot build HTTP headers");
+}
+
+int http_client_call_headers(struct http_client *r, const char *root, unsigned method,
+                             const char *path, const char *const *headers, json_t *in,
+                             enum http_retry retry, json_t **out, struct ferr *err)
+{
+    struct curl_slist *extra = NULL;
     struct sbuf url = SBUF_INIT;
     char *payload = NULL;
     json_t *ignored = NULL;
@@ -369,11 +403,14 @@ int http_client_call(struct http_client *r, const char *root, unsigned method, c
         goto out;
     if (method != HTTP_GET && encode_body(in, &payload, err))
         goto out;
-    if (send_with_retries(r, method, url.buf, payload, retry, &status, err))
+    if (call_headers(r, headers, &extra, err))
+        goto out;
+    if (send_with_retries(r, method, url.buf, payload, extra, retry, &status, err))
         goto out;
     rc = decode(r, status, url.buf, out ? out : &ignored, err);
 out:
     pthread_mutex_unlock(&r->mu);
+    curl_slist_free_all(extra);
     json_decref(ignored);
     free(payload);
     sbuf_release(&url);
@@ -512,7 +549,7 @@ static int transfer(struct http_client *r, int download, const char *prefix, con
         /* Reuse every common option (auth, TLS, timeouts) of a GET, then
          * turn it into the transfer. No overall timeout: a 5 GB file takes
          * as long as it takes; a stalled one is caught by the speed limit. */
-        cc = configure(r, HTTP_GET, url.buf, NULL);
+        cc = configure(r, HTTP_GET, url.buf, NULL, NULL);
         CURL *c = r->curl;
 #define SET(opt, val) (cc = cc != CURLE_OK ? cc : curl_easy_setopt(c, opt, val))
         SET(CURLOPT_TIMEOUT_MS, 0L);

@@ -55,6 +55,11 @@ void http_client_close(struct http_client *r);
  * server's Retry-After up to 30 s). */
 int http_client_call(struct http_client *r, const char *root, unsigned method, const char *path,
                      json_t *in, enum http_retry retry, json_t **out, struct ferr *err) WARN_UNUSED;
+/* The same with extra request headers for this call only: "Name: value"
+ * lines, NULL-terminated (NULL: none). */
+int http_client_call_headers(struct http_client *r, const char *root, unsigned method,
+                             const char *path, const char *const *headers, json_t *in,
+                             enum http_retry retry, json_t **out, struct ferr *err) WARN_UNUSED;
 
 /* Called during a transfer with the bytes moved so far and the total (0 when
  * not known yet). */

@@ -1,0 +1,490 @@
+/* SPDX-License-Identifier: MIT
+ * `ferry deployments ...`: named endpoints splitting traffic across model
+ * versions (store/deployments.h), from the shell, over either transport. */
+#include "api/deployments_ops.h"
+#include "base/duration.h"
+#include "base/sbuf.h"
+#include "cli/cli.h"
+#include "cli/cmd.h"
+#include "client/client_deployments.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/banned.h"
+
+static const char usage[] =
+    "usage: ferry deployments apply -f SPEC.yaml [--revision N]\n"
+    "       ferry deployments list [--json]\n"
+    "       ferry deployments get NAME [--json]\n"
+    "       ferry deployments history NAME [--json]\n"
+    "       ferry deployments status NAME [--window DURATION] [--json]\n"
+    "       ferry deployments promote|rollback|pause|resume NAME [--reason TEXT]\n"
+    "       ferry deployments delete NAME\n"
+    "       ferry deployments events [--after ID] [--kinds KIND,...] [--max-results N] [--json]\n"
+    "\n"
+    "  apply     a deployment's spec (YAML or JSON; docs/deployments.md): creates it, or\n"
+    "            makes its next revision; model URIs are resolved to versions now\n"
+    "  list      every deployment: revision, phase, targets with their live weights\n"
+    "  get       one deployment: its spec and the controller's status\n"
+    "  history   every change: who, when, what and why\n"
+    "  status    the live weights and per-target figures every gateway reported:\n"
+    "            requests per second, error rate, p99 latency\n"
+    "  promote   the rollout's candidate becomes the only target (and the spec's\n"
+    "            promote_alias moves to it)\n"
+    "  rollback  the candidate's weight to 0\n"
+    "  pause     a rollout holds its step; resume goes on (a rolled back one starts over)\n"
+    "  delete    the deployment (its history stays in the events stream)\n"
+    "  events    the events stream (deployment changes, ...), oldest first\n"
+    "\n"
+    "  -f, --file FILE      the spec (\"-\": standard input)\n"
+    "  --revision N         apply only if the current revision is N (0: only if the\n"
+    "                       deployment does not exist yet); a stale one is refused\n"
+    "  --reason TEXT        why, for the history\n"
+    "  --window DURATION    the figures' window (default 60s; e.g. 30s, 5m)\n"
+    "  --after ID           events after this id (default 0: from the start)\n"
+    "  --kinds K,...        only these kinds (exact, or \"deployment.*\")\n"
+    "  --max-results N      at most N events (default 100, at most 1000)\n"
+    "  --json               JSON instead of a table or summary\n"
+    "  -h, --help           this help\n";
+
+#define MAX_SPEC (1024 * 1024)
+
+struct opts {
+    const char *file, *reason, *kinds;
+    int64_t revision, window_ms, after, max_results;
+    int json;
+};
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+    static const struct option longopts[] = {
+        {"file", required_argument, NULL, 'f'},
+        {"revision", required_argument, NULL, 'r'},
+        {"reason", required_argument, NULL, 'R'},
+        {"window", required_argument, NULL, 'w'},
+        {"after", required_argument, NULL, 'a'},
+        {"kinds", required_argument, NULL, 'k'},
+        {"max-results", required_argument, NULL, 'm'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    int c;
+    optind = 0;
+    opterr = 0;
+    o->revision = -1;
+    o->window_ms = 60000;
+    o->max_results = 100;
+    while ((c = getopt_long(argc, argv, ":hf:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'f':
+            o->file = optarg;
+            break;
+        case 'r':
+            if (cli_parse_int64("--revision", optarg, 0, INT64_MAX, &o->revision))
+                return 2;
+            break;
+        case 'R':
+            o->reason = optarg;
+            break;
+        case 'w':
+            if (duration_parse(optarg, &o->window_ms) || o->window_ms < 1000 ||
+                o->window_ms > 3600 * 1000)
+                return cli_usagef("--window: expected a duration from 1s to 1h, not '%s'", optarg);
+            break;
+        case 'a':
+            if (cli_parse_int64("--after", optarg, 0, INT64_MAX, &o->after))
+                return 2;
+            break;
+        case 'k':
+            o->kinds = optarg;
+            break;
+        case 'm':
+            if (cli_parse_int64("--max-results", optarg, 1, 1000, &o->max_results))
+                return 2;
+            break;
+        case 'j':
+            o->json = 1;
+            break;
+        case 'h':
+            fputs(usage, stdout);
+            return -1;
+        default:
+            return cli_bad_option("deployments", argv, c, usage);
+        }
+    }
+    return 0;
+}
+
+/* The whole file (or standard input for "-"), at most MAX_SPEC bytes. */
+static int read_spec(const char *path, struct sbuf *out)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    char buf[8192];
+    size_t n;
+    if (!f)
+        return cli_failf("cannot open %s: %s", path, strerror(errno));
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+        if (out->len + n > MAX_SPEC) {
+            if (f != stdin)
+                fclose(f);
+            return cli_failf("%s: a spec is at most %d bytes", path, MAX_SPEC);
+        }
+        sbuf_add(out, buf, n);
+    }
+    int bad = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (bad)
+        return cli_failf("cannot read %s", path);
+    return 0;
+}
+
+/* "fraud/1" for target i of d (or a shadow). */
+static void target_label(const struct deploy_target *t, char *buf, size_t n)
+{
+    if (t->name && t->version)
+        snprintf(buf, n, "%s/%" PRId64, t->name, t->version);
+    else
+        snprintf(buf, n, "%s", t->model ? t->model : "?");
+}
+
+static void live_targets(const struct deployment *d, struct sbuf *out)
+{
+    char label[300];
+    for (size_t i = 0; i < d->spec.ntargets; i++) {
+        target_label(&d->spec.targets[i], label, sizeof(label));
+        sbuf_addf(out, "%s%s:%d", i ? " " : "", label, d->status.weights[i]);
+    }
+    for (size_t i = 0; i < d->spec.nshadows; i++) {
+        target_label(&d->spec.shadows[i], label, sizeof(label));
+        sbuf_addf(out, " shadow:%s", label);
+    }
+}
+
+static int do_apply(struct client *c, struct opts *o)
+{
+    struct sbuf text = SBUF_INIT;
+    struct deployment d;
+    struct ferr err = FERR_INIT;
+    int changed = 0;
+    if (!o->file)
+        return cli_usagef("apply needs the spec: -f FILE");
+    if (read_spec(o->file, &text)) {
+        sbuf_release(&text);
+        return 1;
+    }
+    int rc =
+        client_deployment_apply_yaml(c, text.buf ? text.buf : "", o->revision, &d, &changed, &err);
+    sbuf_release(&text);
+    if (rc)
+        return cli_fail(&err);
+    printf("deployment %s revision %" PRId64 " %s\n", d.name, d.revision,
+           changed ? "applied" : "unchanged");
+    deployment_release(&d);
+    return 0;
+}
+
+static int do_list(struct client *c, struct opts *o)
+{
+    struct deployment_list l;
+    struct ferr err = FERR_INIT;
+    if (client_deployment_list(c, &l, &err))
+        return cli_fail(&err);
+    if (o->json) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < l.n; i++)
+            json_array_append_new(a, api_deployment_to_json(&l.v[i]));
+        cli_print_json(json_pack("{s:o}", "deployments", a));
+    } else {
+        static const char *const headers[] = {"NAME", "REVISION", "PHASE", "TARGETS"};
+        struct table t;
+        table_init(&t, 4, headers);
+        for (size_t i = 0; i < l.n; i++) {
+            struct sbuf targets = SBUF_INIT;
+            live_targets(&l.v[i], &targets);
+            table_add(&t, l.v[i].name);
+            table_addf(&t, "%" PRId64, l.v[i].revision);
+            table_add(&t, deploy_phase_name(l.v[i].status.phase));
+            table_add(&t, targets.buf ? targets.buf : "");
+            sbuf_release(&targets);
+        }
+        table_print(&t);
+        table_release(&t);
+    }
+    deployment_list_release(&l);
+    return 0;
+}
+
+static void print_summary(const struct deployment *d)
+{
+    char when[32], label[300], dur[24];
+    const struct deployment_spec *s = &d->spec;
+    const struct deployment_status *st = &d->status;
+    printf("name:       %s\n", d->name);
+    printf("revision:   %" PRId64 " (change %" PRId64 ")\n", d->revision, d->change);
+    printf("phase:      %s", deploy_phase_name(st->phase));
+    if (s->rollout.present && st->step >= 0 && (size_t)st->step < s->rollout.nsteps)
+        printf(" (step %d of %zu: %d%%)", st->step + 1, s->rollout.nsteps,
+               s->rollout.steps[st->step]);
+    putchar('\n');
+    if (st->reason && *st->reason)
+        printf("reason:     %s\n", st->reason);
+    cli_format_time(when, sizeof(when), d->updated_ms);
+    printf("updated:    %s by %s\n", when, d->updated_by && *d->updated_by ? d->updated_by : "-");
+    printf("targets:\n");
+    for (size_t i = 0; i < s->ntargets; i++) {
+        target_label(&s->targets[i], label, sizeof(label));
+        printf("  %-30s weight %3d  (spec %s%d)  %s\n", label, st->weights[i],
+               s->targets[i].weight < 0 ? "rollout " : "",
+               s->targets[i].weight < 0 ? 0 : s->targets[i].weight,
+               s->targets[i].model ? s->targets[i].model : "");
+    }
+    if (s->nshadows) {
+        printf("shadow (sample %g):\n", s->shadow_sample);
+        for (size_t i = 0; i < s->nshadows; i++) {
+            target_label(&s->shadows[i], label, sizeof(label));
+            printf("  %-30s %s\n", label, s->shadows[i].model ? s->shadows[i].model : "");
+        }
+    }
+    if (s->routing_key)
+        printf("routing:    %s\n", s->routing_key);
+    if (s->rollout.present) {
+        printf("rollout:    steps");
+        for (size_t i = 0; i < s->rollout.nsteps; i++)
+            printf("%s%d", i ? "," : " ", s->rollout.steps[i]);
+        duration_format(s->rollout.interval_ms, dur);
+        printf(", interval %s, min_requests %" PRId64 ", failure_limit %d\n", dur,
+               s->rollout.min_requests, s->rollout.failure_limit);
+    }
+    if (s->promote_alias)
+        printf("promote:    @%s\n", s->promote_alias);
+}
+
+static int do_get(struct client *c, struct opts *o, const char *name)
+{
+    struct deployment d;
+    struct ferr err = FERR_INIT;
+    if (client_deployment_get(c, name, &d, &err))
+        return cli_fail(&err);
+    if (o->json)
+        cli_print_json(json_pack("{s:o}", "deployment", api_deployment_to_json(&d)));
+    else
+        print_summary(&d);
+    deployment_release(&d);
+    return 0;
+}
+
+static int do_history(struct client *c, struct opts *o, const char *name)
+{
+    struct deployment_change_list l;
+    struct ferr err = FERR_INIT;
+    if (client_deployment_history(c, name, &l, &err))
+        return cli_fail(&err);
+    if (o->json) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < l.n; i++)
+            json_array_append_new(a, json_pack("{s:I, s:I, s:s, s:s, s:I, s:s}", "change",
+                                               (json_int_t)l.v[i].change, "revision",
+                                               (json_int_t)l.v[i].revision, "action", l.v[i].action,
+                                               "user_id", l.v[i].user_id ? l.v[i].user_id : "",
+                                               "time_ms", (json_int_t)l.v[i].time_ms, "reason",
+                                               l.v[i].reason ? l.v[i].reason : ""));
+        cli_print_json(json_pack("{s:s, s:o}", "name", name, "changes", a));
+    } else {
+        static const char *const headers[] = {"CHANGE", "REVISION", "TIME",
+                                              "USER",   "ACTION",   "REASON"};
+        struct table t;
+        table_init(&t, 6, headers);
+        for (size_t i = 0; i < l.n; i++) {
+            char when[32];
+            cli_format_time(when, sizeof(when), l.v[i].time_ms);
+            table_addf(&t, "%" PRId64, l.v[i].change);
+            table_addf(&t, "%" PRId64, l.v[i].revision);
+            table_add(&t, when);
+            table_add(&t, l.v[i].user_id && *l.v[i].user_id ? l.v[i].user_id : "-");
+            table_add(&t, l.v[i].action);
+            table_add(&t, l.v[i].reason && *l.v[i].reason ? l.v[i].reason : "-");
+        }
+        table_print(&t);
+        table_release(&t);
+    }
+    deployment_change_list_release(&l);
+    return 0;
+}
+
+static int do_act(struct client *c, struct opts *o, enum deploy_action act, const char *name)
+{
+    struct deployment d;
+    struct ferr err = FERR_INIT, alias = FERR_INIT;
+    if (client_deployment_act(c, name, act, -1, o->reason, &d, &alias, &err))
+        return cli_fail(&err);
+    printf("deployment %s: %s (revision %" PRId64 ", change %" PRId64 ", phase %s)\n", d.name,
+           deploy_action_name(act), d.revision, d.change, deploy_phase_name(d.status.phase));
+    deployment_release(&d);
+    if (alias.code != FERR_OK)
+        fprintf(stderr, "ferry: warning: the alias was not moved: %s\n", alias.msg);
+    return 0;
+}
+
+static int do_delete(struct client *c, const char *name)
+{
+    struct ferr err = FERR_INIT;
+    if (client_deployment_delete(c, name, &err))
+        return cli_fail(&err);
+    printf("deployment %s deleted\n", name);
+    return 0;
+}
+
+static void cell_ms(struct table *t, double v)
+{
+    if (isnan(v))
+        table_add(t, "-");
+    else
+        table_addf(t, "%.1f", v);
+}
+
+static int do_status(struct client *c, struct opts *o, const char *name)
+{
+    struct deployment d;
+    struct target_figures_list f;
+    struct ferr err = FERR_INIT;
+    if (client_deployment_status(c, name, o->window_ms, &d, &f, &err))
+        return cli_fail(&err);
+    if (o->json) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < f.n; i++)
+            json_array_append_new(a, api_target_figures_to_json(&f.v[i]));
+        cli_print_json(
+            json_pack("{s:o, s:o}", "deployment", api_deployment_to_json(&d), "targets", a));
+    } else {
+        char dur[24];
+        duration_format(o->window_ms, dur);
+        printf("deployment %s revision %" PRId64 ", %s, over the last %s:\n", d.name, d.revision,
+               deploy_phase_name(d.status.phase), dur);
+        static const char *const headers[] = {"TARGET",     "WEIGHT", "REQ/S", "REQUESTS",
+                                              "ERROR RATE", "P50 MS", "P99 MS"};
+        struct table t;
+        table_init(&t, 7, headers);
+        for (size_t i = 0; i < f.n; i++) {
+            table_add(&t, f.v[i].target);
+            if (f.v[i].shadow)
+                table_add(&t, "shadow");
+            else
+                table_addf(&t, "%d", f.v[i].weight);
+            table_addf(&t, "%.2f", f.v[i].rps);
+            table_addf(&t, "%" PRId64, f.v[i].requests);
+            table_addf(&t, "%.2f%%", f.v[i].error_rate * 100);
+            cell_ms(&t, f.v[i].p50_ms);
+            cell_ms(&t, f.v[i].p99_ms);
+        }
+        table_print(&t);
+        table_release(&t);
+    }
+    target_figures_list_release(&f);
+    deployment_release(&d);
+    return 0;
+}
+
+static int do_events(struct client *c, struct opts *o)
+{
+    struct store_event_list l;
+    struct ferr err = FERR_INIT;
+    const char *kinds[1] = {o->kinds};
+    if (client_events_search(c, o->after, o->kinds ? kinds : NULL, o->kinds ? 1 : 0, o->max_results,
+                             &l, &err))
+        return cli_fail(&err);
+    if (o->json) {
+        json_t *a = json_array();
+        for (size_t i = 0; i < l.n; i++) {
+            json_t *payload = json_loads(l.v[i].payload ? l.v[i].payload : "{}", 0, NULL);
+            json_array_append_new(a, json_pack("{s:I, s:I, s:s, s:s, s:s, s:o}", "id",
+                                               (json_int_t)l.v[i].id, "time_ms",
+                                               (json_int_t)l.v[i].time_ms, "kind", l.v[i].kind,
+                                               "subject", l.v[i].subject ? l.v[i].subject : "",
+                                               "user_id", l.v[i].user_id ? l.v[i].user_id : "",
+                                               "payload", payload ? payload : json_object()));
+        }
+        cli_print_json(json_pack("{s:o}", "events", a));
+    } else {
+        static const char *const headers[] = {"ID", "TIME", "KIND", "SUBJECT", "USER"};
+        struct table t;
+        table_init(&t, 5, headers);
+        for (size_t i = 0; i < l.n; i++) {
+            char when[32];
+            cli_format_time(when, sizeof(when), l.v[i].time_ms);
+            table_addf(&t, "%" PRId64, l.v[i].id);
+            table_add(&t, when);
+            table_add(&t, l.v[i].kind);
+            table_add(&t, l.v[i].subject);
+            table_add(&t, l.v[i].user_id && *l.v[i].user_id ? l.v[i].user_id : "-");
+        }
+        table_print(&t);
+        table_release(&t);
+    }
+    store_event_list_release(&l);
+    return 0;
+}
+
+int cmd_deployments(int argc, char **argv)
+{
+    struct opts o;
+    memset(&o, 0, sizeof(o));
+    if (argc < 2)
+        return cli_usage(usage);
+    const char *action = argv[1];
+    if (!strcmp(action, "-h") || !strcmp(action, "--help")) {
+        fputs(usage, stdout);
+        return 0;
+    }
+    static const char *const actions[] = {"apply",  "list",    "get",      "history",
+                                          "status", "promote", "rollback", "pause",
+                                          "resume", "delete",  "events"};
+    size_t k = 0;
+    while (k < sizeof(actions) / sizeof(actions[0]) && strcmp(action, actions[k]))
+        k++;
+    if (k == sizeof(actions) / sizeof(actions[0]))
+        return cli_usagef("unknown action '%s'; see 'ferry deployments --help'", action);
+    int prc = parse(argc - 1, argv + 1, &o);
+    if (prc)
+        return prc < 0 ? 0 : prc;
+    char **pos = argv + 1 + optind;
+    int npos = argc - 1 - optind;
+    int takes_name = strcmp(action, "apply") && strcmp(action, "list") && strcmp(action, "events");
+    if (npos != (takes_name ? 1 : 0))
+        return cli_usage(usage);
+    struct client *c = NULL;
+    if (cli_open(&c))
+        return 1;
+    int rc;
+    if (!strcmp(action, "apply"))
+        rc = do_apply(c, &o);
+    else if (!strcmp(action, "list"))
+        rc = do_list(c, &o);
+    else if (!strcmp(action, "get"))
+        rc = do_get(c, &o, pos[0]);
+    else if (!strcmp(action, "history"))
+        rc = do_history(c, &o, pos[0]);
+    else if (!strcmp(action, "status"))
+        rc = do_status(c, &o, pos[0]);
+    else if (!strcmp(action, "promote"))
+        rc = do_act(c, &o, DEPLOY_ACT_PROMOTE, pos[0]);
+    else if (!strcmp(action, "rollback"))
+        rc = do_act(c, &o, DEPLOY_ACT_ROLLBACK, pos[0]);
+    else if (!strcmp(action, "pause"))
+        rc = do_act(c, &o, DEPLOY_ACT_PAUSE, pos[0]);
+    else if (!strcmp(action, "resume"))
+        rc = do_act(c, &o, DEPLOY_ACT_RESUME, pos[0]);
+    else if (!strcmp(action, "delete"))
+        rc = do_delete(c, pos[0]);
+    else
+        rc = do_events(c, &o);
+    client_close(c);
+    return rc;
+}
