@@ -18,5 +18,6 @@ int cmd_models(int argc, char **argv);
 int cmd_deployments(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_version(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

@@ -29,6 +29,7 @@ static const struct command commands[] = {
     {"gc", cmd_gc, "permanently remove deleted runs and their artifacts"},
     {"users", cmd_users, "users of an authenticating server, and their permissions"},
     {"tokens", cmd_tokens, "API tokens: create, list, revoke"},
+    {"serve", cmd_serve, "the deployments gateway: traffic split, shadows, rollouts"},
     {"db", cmd_db, "import from MLflow, copy to PostgreSQL, upgrade the schema"},
     {"version", cmd_version, "print ferry's version"},
 };

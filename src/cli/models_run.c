@@ -3,6 +3,7 @@
  * A model URI (a directory, runs:/ or models:/) becomes a local directory
  * first, downloaded through the client when needed. */
 #include "cli/models_run.h"
+#include "cli/serve_auth.h"
 #include "cli/cli.h"
 #include "client/client_artifacts.h"
 #include "client/client_registry.h"
@@ -32,36 +33,6 @@
 
 #include "base/banned.h"
 
-/* The users' store and the guard for an authenticating `models serve`. */
-static int open_guard(const struct models_serve_opts *o, struct store **s, struct guard **g,
-                      struct ferr *err)
-{
-    struct store_opts so = STORE_OPTS_INIT;
-    struct guard_opts go = {PERM_READ, 0, 0};
-    struct user_list users = {0};
-    const char *uri = o->auth_store ? o->auth_store : cli_tracking_uri;
-    if (!uri)
-        uri = env_get("TRACKING_URI");
-    if (!uri)
-        uri = "ferry.db";
-    if (!strncmp(uri, "http://", 7) || !strncmp(uri, "https://", 8))
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "authentication needs the database that holds the users: give "
-                        "--auth-store sqlite:///... (the tracking server's), or --no-auth");
-    if (o->default_permission && perm_parse(o->default_permission, &go.default_perm, err))
-        return -1;
-    if (store_open(uri, &so, s, err) || store_list_users(*s, &users, err))
-        return -1;
-    size_t n = users.n;
-    user_list_release(&users);
-    if (!n)
-        return ferr_set(err, FERR_INVALID_STATE,
-                        "authentication is on (%s) but %s has no users: create them with `ferry "
-                        "users create`, or serve with --no-auth",
-                        o->auth == 1 ? "--auth" : "bound to a non-loopback address", uri);
-    return guard_new(&go, *s, g, err);
-}
-
 int models_serve(struct client *c, const char *uri, const struct models_serve_opts *o)
 {
     struct ferr err = FERR_INIT;
@@ -73,7 +44,10 @@ int models_serve(struct client *c, const char *uri, const struct models_serve_op
     int rc;
     if (!uri)
         return cli_usagef("serve needs -m URI (see 'ferry models --help')");
-    if (auth && (http_host_check(host, &err) || open_guard(o, &users, &guard, &err))) {
+    if (auth &&
+        (http_host_check(host, &err) ||
+         serve_open_guard(&(struct serve_auth){o->auth, o->auth_store, o->default_permission},
+                          &users, &guard, &err))) {
         guard_free(guard);
         store_close(users);
         return cli_fail(&err);

@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+#include "gateway/controller.h"
+#include "base/ftime.h"
+#include "base/log.h"
+#include "base/xalloc.h"
+#include "client/client_deployments.h"
+#include "domain/latency_hist.h"
+#include "client/client_leases.h"
+#include "store/deployment_figures.h"
+#include "store/leases.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/banned.h"
+
+/* The lease lasts three ticks: a gateway that stops renewing is replaced
+ * within 3 s, and a tick that runs late does not lose it. */
+#define LEASE_TTL_MS 3000
+/* Sample-ratio check: at least this many requests, off by more than this
+ * many standard errors. */
+#define SRM_MIN_REQUESTS 200
+#define SRM_Z            5.0
+
+struct held {
+    char *name;
+    int64_t epoch;         /* 0: not held */
+    int failures;          /* consecutive breached checks */
+    int64_t judged_change; /* the change the failures were counted on */
+    int64_t last_srm_log_ms;
+    struct held *next;
+};
+
+struct controller {
+    struct controller_env env;
+    pthread_mutex_t mu; /* counts (ticks run on one thread) */
+    struct held *held;
+    struct controller_counts counts;
+};
+
+struct controller *controller_new(const struct controller_env *env)
+{
+    struct controller *c = xcalloc(1, sizeof(*c));
+    c->env = *env;
+    pthread_mutex_init(&c->mu, NULL);
+    return c;
+}
+
+static void lease_name(const char *deployment, char *out, size_t size)
+{
+    snprintf(out, size, "deployment/%s", deployment);
+}
+
+static void give_up(struct controller *c, struct held *h)
+{
+    char name[300];
+    struct ferr err = FERR_INIT;
+    if (!h->epoch)
+        return;
+    lease_name(h->name, name, sizeof(name));
+    if (client_lease_release(c->env.client, name, c->env.holder, h->epoch, &err))
+        log_warn("cannot release lease '%s': %s", name, err.msg);
+    h->epoch = 0;
+}
+
+void controller_free(struct controller *c)
+{
+    if (!c)
+        return;
+    while (c->held) {
+        struct held *h = c->held;
+        c->held = h->next;
+        give_up(c, h);
+        free(h->name);
+        free(h);
+    }
+    pthread_mutex_destroy(&c->mu);
+    free(c);
+}
+
+void controller_keep_only(struct controller *c, const char *const *names, size_t n)
+{
+    struct held **pp = &c->held;
+    while (*pp) {
+        struct held *h = *pp;
+        size_t i;
+        for (i = 0; i < n; i++)
+            if (!strcmp(names[i], h->name))
+                break;
+        if (i < n) {
+            pp = &h->next;
+            continue;
+        }
+        *pp = h->next;
+        give_up(c, h);
+        free(h->name);
+        free(h);
+    }
+}
+
+static struct held *held_for(struct controller *c, const char *name)
+{
+    for (struct held *h = c->held; h; h = h->next)
+        if (!strcmp(h->name, name))
+            return h;
+    struct held *h = xcalloc(1, sizeof(*h));
+    h->name = xstrdup(name);
+    h->judged_change = -1;
+    h->next = c->held;
+    c->held = h;
+    return h;
+}
+
+/* Takes or renews the lease: 1 when this gateway decides for d now. */
+static int hold(struct controller *c, struct held *h)
+{
+    char name[300];
+    struct lease l;
+    struct ferr err = FERR_INIT;
+    memset(&l, 0, sizeof(l));
+    lease_name(h->name, name, sizeof(name));
+    int rc = h->epoch
+                 ? client_lease_renew(c->env.client, name, c->env.holder, h->epoch, LEASE_TTL_MS,
+                                      &l, &err)
+                 : client_lease_acquire(c->env.client, name, c->env.holder, LEASE_TTL_MS, &l, &err);
+    if (rc) {
+        if (h->epoch) {
+            log_warn("lost the lease on deployment '%s': %s", h->name, err.msg);
+            h->epoch = 0;
+            if (!client_lease_acquire(c->env.client, name, c->env.holder, LEASE_TTL_MS, &l, &err))
+                h->epoch = l.epoch;
+        }
+        lease_release(&l);
+        return h->epoch != 0;
+    }
+    if (!h->epoch)
+        log_info("deciding deployment '%s' (lease epoch %lld)", h->name, (long long)l.epoch);
+    h->epoch = l.epoch;
+    lease_release(&l);
+    return 1;
+}
+
+/* The merged figures of the candidate, or of the stable targets. */
+struct figures {
+    int64_t requests, errors, client_errors;
+    struct latency_hist hist;
+};
+
+static void add_figures(struct figures *f, const struct target_figures *t)
+{
+    f->requests += t->requests;
+    f->errors += t->errors;
+    f->client_errors += t->client_errors;
+    latency_hist_merge(&f->hist, &t->hist);
+}
+
+static double p99_ms(const struct figures *f)
+{
+    return latency_hist_count(&f->hist) ? latency_hist_quantile(&f->hist, 0.99) / 1000.0 : 0;
+}
+
+/* Adds up d's answering targets over [since, until): the candidate's
+ * into cand, the others' into stable. -1 when the rows are unreadable. */
+static int sum_figures(const struct deployment *d, const struct deploy_stats_list *rows,
+                       int64_t since, int64_t until, int cand, struct figures *c,
+                       struct figures *stable)
+{
+    struct target_figures_list l;
+    struct ferr err = FERR_INIT;
+    memset(c, 0, sizeof(*c));
+    memset(stable, 0, sizeof(*stable));
+    if (deployment_figures(d, rows, since, until, &l, &err)) {
+        log_warn("deployment '%s': %s", d->name, err.msg);
+        return -1;
+    }
+    for (size_t i = 0; i < l.n; i++)
+        if (!l.v[i].shadow)
+            add_figures((int)i == cand ? c : stable, &l.v[i]);
+    target_figures_list_release(&l);
+    return 0;
+}
+
+/* Which guard breaks, as a reason; "" when all hold. */
+static void judge(const struct deploy_guards *g, const struct figures *cand,
+                  const struct figures *stable, char *why, size_t size)
+{
+    double rate = cand->requests ? (double)cand->errors / (double)cand->requests : 0;
+    double p99 = p99_ms(cand), base = p99_ms(stable);
+    why[0] = '\0';
+    if (g->max_error_rate >= 0 && rate > g->max_error_rate)
+        snprintf(why, size,
+                 "guard max_error_rate: the candidate's error rate %.4f (%lld of %lld requests) > "
+                 "%.4f",
+                 rate, (long long)cand->errors, (long long)cand->requests, g->max_error_rate);
+    else if (g->max_p99_ms >= 0 && p99 > g->max_p99_ms)
+        snprintf(why, size, "guard max_p99_ms: the candidate's p99 %.1f ms > %.1f ms", p99,
+                 g->max_p99_ms);
+    else if (g->max_latency_ratio >= 0 && base > 0 &&
+             latency_hist_count(&stable->hist) >= (uint64_t)g->min_samples &&
+             p99 / base > g->max_latency_ratio)
+        snprintf(why, size,
+                 "guard max_latency_ratio: the candidate's p99 %.1f ms is %.2fx the stable "
+                 "targets' %.1f ms > %.2fx",
+                 p99, p99 / base, base, g->max_latency_ratio);
+}
+
+static void count(struct controller *c, unsigned long long *field)
+{
+    pthread_mutex_lock(&c->mu);
+    (*field)++;
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void act(struct controller *c, const struct deployment *d, enum deploy_action a,
+                const char *reason)
+{
+    struct deployment out;
+    struct ferr err = FERR_INIT, aerr = FERR_INIT;
+    if (client_deployment_act(c->env.client, d->name, a, d->change, reason, &out, &aerr, &err)) {
+        log_warn("deployment '%s': %s refused: %s", d->name, deploy_action_name(a), err.msg);
+        return;
+    }
+    if (a == DEPLOY_ACT_ROLLBACK) {
+        count(c, &c->counts.rollbacks);
+        log_warn("deployment '%s' rolled back: %s", d->name, reason);
+    } else {
+        count(c, &c->counts.steps);
+        log_info("deployment '%s': step to %s (weights %d%% at the candidate)", d->name,
+                 deploy_phase_name(out.status.phase),
+                 out.spec.ntargets ? out.status.weights[out.spec.ntargets - 1] : 0);
+    }
+    if (aerr.code != FERR_OK)
+        log_warn("deployment '%s': the alias was not moved: %s", d->name, aerr.msg);
+    if (c->env.install)
+        c->env.install(c->env.arg, &out);
+    deployment_release(&out);
+}
+
+static void decide(struct controller *c, struct held *h, const struct deployment *d, int64_t now)
+{
+    const struct deploy_rollout *r = &d->spec.rollout;
+    const struct deploy_guards *g = &r->guards;
+    int cand = deployment_candidate(&d->spec);
+    struct deploy_stats_list rows;
+    struct ferr err = FERR_INIT;
+    char why[512];
+    if (cand < 0)
+        return;
+    if (client_deploy_stats_read(c->env.client, d->name, d->revision, d->status.step_started_ms,
+                                 &rows, &err)) {
+        log_warn("deployment '%s': cannot read the figures: %s", d->name, err.msg);
+        return;
+    }
+    /* window: the guards' view; step: since the step began */
+    struct figures wc, ws, step, unused;
+    int64_t until = now + 1000, window_from = now - g->window_ms;
+    window_from -= window_from % 1000; /* whole seconds, as reported */
+    int bad = sum_figures(d, &rows, d->status.step_started_ms - d->status.step_started_ms % 1000,
+                          until, cand, &step, &unused) ||
+              sum_figures(d, &rows,
+                          window_from > d->status.step_started_ms ? window_from
+                                                                  : d->status.step_started_ms,
+                          until, cand, &wc, &ws);
+    deploy_stats_list_release(&rows);
+    if (bad)
+        return;
+    if (d->change != h->judged_change) {
+        h->failures = 0;
+        h->judged_change = d->change;
+    }
+    if (wc.requests < g->min_samples)
+        return; /* too little to judge: wait */
+    int64_t answered = wc.requests + ws.requests;
+    double p = d->status.weights[cand] / 100.0;
+    if (answered >= SRM_MIN_REQUESTS && p > 0 && p < 1) {
+        double se = sqrt(p * (1 - p) / (double)answered);
+        double share = (double)wc.requests / (double)answered;
+        if (fabs(share - p) > SRM_Z * se) {
+            count(c, &c->counts.srm_flags);
+            if (now - h->last_srm_log_ms > 10000) {
+                log_warn("deployment '%s': the candidate got %.1f%% of %lld requests for a "
+                         "weight of %.0f%%: a routing fault, not judged",
+                         d->name, 100 * share, (long long)answered, 100 * p);
+                h->last_srm_log_ms = now;
+            }
+            return;
+        }
+    }
+    judge(g, &wc, &ws, why, sizeof(why));
+    if (*why) {
+        count(c, &c->counts.breaches);
+        if (++h->failures >= r->failure_limit) {
+            act(c, d, DEPLOY_ACT_ROLLBACK, why);
+            h->failures = 0;
+        }
+        return;
+    }
+    h->failures = 0;
+    if (now - d->status.step_started_ms >= r->interval_ms && step.requests >= r->min_requests)
+        act(c, d, DEPLOY_ACT_STEP, "");
+}
+
+void controller_tick(struct controller *c, const struct deployment *d, int64_t now_ms)
+{
+    struct held *h = held_for(c, d->name);
+    if (!hold(c, h))
+        return;
+    char name[300];
+    struct ferr err = FERR_INIT;
+    lease_name(d->name, name, sizeof(name));
+    struct lease_fence f = {name, c->env.holder, h->epoch};
+    if (store_fence_set(&f, &err)) {
+        log_warn("deployment '%s': %s", d->name, err.msg);
+        return;
+    }
+    decide(c, h, d, now_ms);
+    store_fence_clear();
+}
+
+void controller_counts(const struct controller *c, struct controller_counts *out)
+{
+    pthread_mutex_lock(&((struct controller *)c)->mu);
+    *out = c->counts;
+    pthread_mutex_unlock(&((struct controller *)c)->mu);
+}
