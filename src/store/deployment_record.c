@@ -130,3 +130,12 @@ int deployment_copy(const struct deployment *from, struct deployment *to, struct
     free(status);
     return rc;
 }
+
+char *registry_event_payload(const char *model, int64_t version, const char *detail)
+{
+    json_t *p = json_pack("{s:s, s:s}", "model", model, "detail", detail ? detail : "");
+    json_object_set_new(p, "version", version ? json_integer(version) : json_null());
+    char *text = fjson_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    return text;
+}

@@ -87,6 +87,10 @@ int deployment_from_row(const char *name, int64_t revision, int64_t change, cons
 char *deployment_spec_text(const struct deployment *d);
 char *deployment_status_text(const struct deployment *d);
 
+/* For backends: the events stream's payload of a registry change (a new
+ * string): {"model", "version" (null for the model's own), "detail"}. */
+char *registry_event_payload(const char *model, int64_t version, const char *detail);
+
 /* A deep copy. */
 int deployment_copy(const struct deployment *from, struct deployment *to, struct ferr *err);
 

@@ -35,6 +35,7 @@
  * runs in one REPEATABLE READ, READ ONLY transaction, so the page's keys
  * and rows come from one snapshot while other replicas write. */
 #include "store/postgres/pg_int.h"
+#include "store/deployment_record.h"
 #include "store/errors.h"
 #include "store/postgres/dialect.h"
 #include "store/search_sql.h"
@@ -152,6 +153,23 @@ static int audit(struct pg_conn *c, const char *name, int64_t version, const cha
     pg_args_int(&a, now);
     int rc = pg_do(c, sql, &a, "recording an audit event", err);
     pg_args_release(&a);
+    if (rc)
+        return -1;
+    /* the same change on the events stream (store/deployments.h), which
+     * triggers and webhooks read */
+    static const char ev[] =
+        "INSERT INTO events (time_ms, kind, subject, user_id, payload) VALUES ($1, $2, $3, $4, $5)";
+    char kind[64];
+    char *payload = registry_event_payload(name, version, detail);
+    snprintf(kind, sizeof(kind), "registry.%s", action);
+    pg_args_int(&a, now);
+    pg_args_text(&a, kind);
+    pg_args_text(&a, name);
+    pg_args_text(&a, user ? user : "");
+    pg_args_text(&a, payload);
+    rc = pg_do(c, ev, &a, "recording an event", err);
+    pg_args_release(&a);
+    free(payload);
     return rc;
 }
 

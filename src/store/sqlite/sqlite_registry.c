@@ -3,6 +3,7 @@
  * group commit as one operation that also appends its audit event, so the
  * trail and the registry cannot disagree. */
 #include "store/sqlite/sqlite_int.h"
+#include "store/deployment_record.h"
 #include "store/errors.h"
 #include "store/sqlite/dialect.h"
 #include "store/search_sql.h"
@@ -113,7 +114,26 @@ static int audit(struct sq_conn *c, const char *name, int64_t version, const cha
     sqlite3_bind_int64(st, 6, now);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : sq_fail(c, "recording an audit event", err);
+    if (rc != SQLITE_DONE)
+        return sq_fail(c, "recording an audit event", err);
+    /* the same change on the events stream (store/deployments.h), which
+     * triggers and webhooks read */
+    static const char ev[] =
+        "INSERT INTO events (time_ms, kind, subject, user_id, payload) VALUES (?, ?, ?, ?, ?)";
+    char kind[64];
+    snprintf(kind, sizeof(kind), "registry.%s", action);
+    st = sq_prep(c, ev, err);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, now);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, user ? user : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, registry_event_payload(name, version, detail), -1, free);
+    rc = sqlite3_step(st);
+    sqlite3_clear_bindings(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : sq_fail(c, "recording an event", err);
 }
 
 /* ---------- writes ---------- */
