@@ -37,6 +37,12 @@ def _history(c, name):
     return c.ok(_get(c, "deployments/history", {"name": name}))["changes"]
 
 
+def _names(c):
+    """The deployments of this test (the module's tests share a server)."""
+    return [x["name"] for x in c.ok(_get(c, "deployments/list", {})).get("deployments", [])
+            if x["name"].startswith("dep-")]
+
+
 def _spec(name, model, weights=(90, 10), **kw):
     d = {"name": name, "targets": [{"model": "models:/%s/%d" % (model, i + 1), "weight": w}
                                    for i, w in enumerate(weights)]}
@@ -70,8 +76,7 @@ def test_apply_read_refuse_and_act_along_a_rollout(srv, c):
     # a plain A/B deployment next to it, applied as JSON
     r = c.ok(_post(c, "deployments/apply", {"spec": _spec("dep-b", "dep-m", (50, 50))}))
     assert r["deployment"]["status"]["phase"] == "STABLE"
-    names = [x["name"] for x in c.ok(_get(c, "deployments/list", {}))["deployments"]]
-    assert names == ["dep-a", "dep-b"], names
+    assert _names(c) == ["dep-a", "dep-b"]
 
     # refused, with nothing changed
     before = _dep(c, "dep-a"), len(_history(c, "dep-a"))
@@ -139,9 +144,11 @@ def test_apply_read_refuse_and_act_along_a_rollout(srv, c):
     ids = [e["id"] for e in ev]
     assert ids == sorted(ids) and isinstance(ev[0]["payload"], dict), ev[0]
     some = c.ok(_get(c, "events/search", {"kinds": "deployment.rollback,deployment.promote"}))
-    assert [e["kind"] for e in some["events"]] == ["deployment.rollback", "deployment.promote"]
+    assert [e["kind"] for e in some["events"] if e["subject"] == "dep-a"] == [
+        "deployment.rollback", "deployment.promote"], some
     some = c.ok(_get(c, "events/search", {"kinds": ["deployment.rollback", "deployment.pause"]}))
-    assert [e["kind"] for e in some["events"]] == ["deployment.pause", "deployment.rollback"]
+    assert [e["kind"] for e in some["events"] if e["subject"] == "dep-a"] == [
+        "deployment.pause", "deployment.rollback"], some
     after = c.ok(_get(c, "events/search", {"after_id": ids[-2], "max_results": 5}))["events"]
     assert [e["id"] for e in after] == ids[-1:], after
     assert len(c.ok(_get(c, "events/search", {"max_results": 2}))["events"]) == 2
@@ -152,7 +159,7 @@ def test_apply_read_refuse_and_act_along_a_rollout(srv, c):
     expect_error(_get(c, "deployments/get", {"name": "dep-b"}), 404, NF)
     expect_error(_post(c, "deployments/delete", {"name": "dep-b"}), 404, NF)
     c.ok(c.raw("DELETE", FERRY + "deployments/delete", json.dumps({"name": "dep-a"})))
-    assert c.ok(_get(c, "deployments/list", {})).get("deployments", []) == []
+    assert _names(c) == []
 
 
 def _hist(index, count):
@@ -257,3 +264,29 @@ def test_deployments_cli(srv, c):
     assert r.returncode == 0 and r.stdout == b"deployment cli-dep deleted\n", r
     r = ferry("frobnicate")
     assert r.returncode == 2, r
+
+
+def test_a_stale_controller_cannot_step(srv, c):
+    """The controller's step under a lease (X-Ferry-Lease-*): refused once another holder took
+    the lease, nothing changed; the holder's own step goes through."""
+    _models(c, "fence-m", 2)
+    spec = _spec("fence-dep", "fence-m", (90, None), rollout={"steps": [10, 50, 100]})
+    del spec["targets"][1]["weight"]
+    d = c.ok(_post(c, "deployments/apply", {"spec": spec}))["deployment"]
+    a = c.ok(_post(c, "leases/acquire", {"name": "rollout/fence-dep", "holder": "gw-a",
+                                         "ttl_ms": 60000}))["lease"]
+    c.ok(_post(c, "leases/release", {"name": "rollout/fence-dep", "holder": "gw-a",
+                                     "epoch": a["epoch"]}))
+    b = c.ok(_post(c, "leases/acquire", {"name": "rollout/fence-dep", "holder": "gw-b",
+                                         "ttl_ms": 60000}))["lease"]
+
+    def step(holder, epoch):
+        return c.raw("POST", FERRY + "deployments/step",
+                     json.dumps({"name": "fence-dep", "change": d["change"]}),
+                     {"X-Ferry-Lease-Name": "rollout/fence-dep", "X-Ferry-Lease-Holder": holder,
+                      "X-Ferry-Lease-Epoch": str(epoch)})
+
+    expect_error(step("gw-a", a["epoch"]), 400, STATE, "stale")
+    assert _dep(c, "fence-dep") == d
+    got = c.ok(step("gw-b", b["epoch"]))["deployment"]
+    assert got["status"]["weights"] == [50, 50], got
