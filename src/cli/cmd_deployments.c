@@ -241,9 +241,12 @@ static void print_summary(const struct deployment *d)
     printf("targets:\n");
     for (size_t i = 0; i < s->ntargets; i++) {
         target_label(&s->targets[i], label, sizeof(label));
-        printf("  %-30s weight %3d  (spec %s%d)  %s\n", label, st->weights[i],
-               s->targets[i].weight < 0 ? "rollout " : "",
-               s->targets[i].weight < 0 ? 0 : s->targets[i].weight,
+        char spec_weight[24];
+        if (s->targets[i].weight < 0)
+            snprintf(spec_weight, sizeof(spec_weight), "the rollout's");
+        else
+            snprintf(spec_weight, sizeof(spec_weight), "%d", s->targets[i].weight);
+        printf("  %-30s weight %3d  (spec: %s)  %s\n", label, st->weights[i], spec_weight,
                s->targets[i].model ? s->targets[i].model : "");
     }
     if (s->nshadows) {

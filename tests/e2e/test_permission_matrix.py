@@ -212,6 +212,21 @@ case("leases/renew", "ADMIN", "POST",
 case("leases/release", "ADMIN", "POST",
      lambda f, w: {"b": {"name": uniq("mx-lease"), "holder": "mx", "epoch": 1}})
 case("leases/get", "ADMIN", "GET", lambda f, w: {"q": {"name": "mx-none"}})
+# deployments: reads anyone's, changes an admin's (EDIT on no resource; per-deployment later)
+case("deployments/apply", "EDIT", "POST", lambda f, w: {"b": {"spec": {
+    "name": "mx-dep", "targets": [{"model": "models:/%s/1" % f["model"], "weight": 100}]}}})
+case("deployments/get", "READ", "GET", lambda f, w: {"q": {"name": "mx-dep"}})
+case("deployments/list", "READ", "GET", lambda f, w: {})
+case("deployments/history", "READ", "GET", lambda f, w: {"q": {"name": "mx-dep"}})
+case("deployments/status", "READ", "GET", lambda f, w: {"q": {"name": "mx-dep"}})
+for _act in ("pause", "resume", "rollback", "promote", "step"):
+    case("deployments/" + _act, "EDIT", "POST", lambda f, w: {"b": {"name": "mx-dep"}})
+case("deployments/delete", "EDIT", "POST", lambda f, w: {"b": {"name": "mx-dep-none"}})
+case("deployments/stats/report", "ADMIN", "POST", lambda f, w: {"b": {"stats": [{
+    "deployment": "mx-dep", "revision": 1, "gateway": "mx", "target": "m/1",
+    "second_ms": int(time.time()) * 1000, "requests": 1, "hist": "v1;0;"}]}})
+case("deployments/stats", "READ", "GET", lambda f, w: {"q": {"name": "mx-dep", "revision": 1}})
+case("events/search", "READ", "GET", lambda f, w: {"q": {"max_results": 5}})
 
 # logged models
 case("logged-models/create", "EDIT", "POST",
