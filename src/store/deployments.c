@@ -112,8 +112,9 @@ static int decide_apply(void *arg, const struct deployment *cur, struct deployme
         deployment_release(a->out);
     if (a->expect_revision == 0 && cur)
         return ferr_set(err, FERR_RESOURCE_ALREADY_EXISTS,
-                        "deployment '%.100s' is already at revision %lld: apply without a revision (or with that one) to change it", cur->name,
-                        (long long)cur->revision);
+                        "deployment '%.100s' is already at revision %lld: apply without a revision "
+                        "(or with that one) to change it",
+                        cur->name, (long long)cur->revision);
     if (a->expect_revision > 0 && (!cur || cur->revision != a->expect_revision)) {
         if (!cur)
             return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,

@@ -83,10 +83,8 @@ def test_apply_read_refuse_and_act_along_a_rollout(srv, c):
     plain = _spec("dep-a", "dep-m", (100,))
     expect_error(_post(c, "deployments/apply", {"spec": plain, "revision": 7}), 400, STATE,
                  "revision 1, not 7")
-    # (checked by hand: the store's message "already exists (revision 1)" trips the SQL-leak
-    # pattern "exists (" of check_error_shape)
-    r = _post(c, "deployments/apply", {"spec": plain, "revision": 0})
-    assert r.status == 400 and r.json["error_code"] == "RESOURCE_ALREADY_EXISTS", r
+    expect_error(_post(c, "deployments/apply", {"spec": plain, "revision": 0}), 400,
+                 "RESOURCE_ALREADY_EXISTS", "already at revision 1")
     expect_error(_post(c, "deployments/apply", {"spec": _spec("dep-a", "dep-m", (50, 50, 0, 0))
                                                 }), 404, NF, "models:/dep-m/4")
     bad = [

@@ -216,7 +216,8 @@ STORE_TEST(deployment_actions_follow_the_rollout_and_promote_moves_the_alias)
     deployment_change_list_release(&h);
 
     struct store_event_list ev;
-    ASSERT_OK(store_events_search(s, 0, NULL, 0, 100, &ev, &err), &err);
+    const char *mine[] = {"deployment.*"};
+    ASSERT_OK(store_events_search(s, 0, mine, 1, 100, &ev, &err), &err);
     ASSERT_INT_EQ(ev.n, 6);
     ASSERT_STR_EQ(ev.v[3].kind, "deployment.rollback");
     ASSERT_CONTAINS(ev.v[3].payload, "error rate 0.2");
@@ -230,6 +231,13 @@ STORE_TEST(deployment_actions_follow_the_rollout_and_promote_moves_the_alias)
     ASSERT_OK(store_events_search(s, third, all, 1, 2, &ev, &err), &err);
     ASSERT_INT_EQ(ev.n, 2);
     ASSERT_STR_EQ(ev.v[0].kind, "deployment.rollback");
+    store_event_list_release(&ev);
+    /* the registry's changes are on the stream too: the promote's alias move last */
+    const char *reg[] = {"registry.set_alias"};
+    ASSERT_OK(store_events_search(s, 0, reg, 1, 100, &ev, &err), &err);
+    ASSERT_INT_EQ(ev.n, 2);
+    ASSERT_STR_EQ(ev.v[1].subject, "fraud");
+    ASSERT_CONTAINS(ev.v[1].payload, "\"version\":2");
     store_event_list_release(&ev);
     const char *other[] = {"alert.*"};
     ASSERT_OK(store_events_search(s, 0, other, 1, 100, &ev, &err), &err);
