@@ -5,6 +5,8 @@
 #include "base/duration.h"
 #include "base/sbuf.h"
 #include "cli/cli.h"
+#include "base/yaml_json.h"
+#include "gateway/deploy_check.h"
 #include "cli/cmd.h"
 #include "client/client_deployments.h"
 
@@ -19,7 +21,7 @@
 #include "base/banned.h"
 
 static const char usage[] =
-    "usage: ferry deployments apply -f SPEC.yaml [--revision N]\n"
+    "usage: ferry deployments apply -f SPEC.yaml [--revision N] [--no-check]\n"
     "       ferry deployments list [--json]\n"
     "       ferry deployments get NAME [--json]\n"
     "       ferry deployments history NAME [--json]\n"
@@ -45,6 +47,9 @@ static const char usage[] =
     "  -f, --file FILE      the spec (\"-\": standard input)\n"
     "  --revision N         apply only if the current revision is N (0: only if the\n"
     "                       deployment does not exist yet); a stale one is refused\n"
+    "  --no-check           apply without loading the versions first (by default each\n"
+    "                       target and shadow is fetched and loaded here, as a gateway\n"
+    "                       would, and answering targets must take the same inputs)\n"
     "  --reason TEXT        why, for the history\n"
     "  --window DURATION    the figures' window (default 60s; e.g. 30s, 5m)\n"
     "  --after ID           events after this id (default 0: from the start)\n"
@@ -58,7 +63,7 @@ static const char usage[] =
 struct opts {
     const char *file, *reason, *kinds;
     int64_t revision, window_ms, after, max_results;
-    int json;
+    int json, no_check;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -72,6 +77,7 @@ static int parse(int argc, char **argv, struct opts *o)
         {"kinds", required_argument, NULL, 'k'},
         {"max-results", required_argument, NULL, 'm'},
         {"json", no_argument, NULL, 'j'},
+        {"no-check", no_argument, NULL, 'n'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -85,6 +91,9 @@ static int parse(int argc, char **argv, struct opts *o)
         switch (c) {
         case 'f':
             o->file = optarg;
+            break;
+        case 'n':
+            o->no_check = 1;
             break;
         case 'r':
             if (cli_parse_int64("--revision", optarg, 0, INT64_MAX, &o->revision))
@@ -180,9 +189,22 @@ static int do_apply(struct client *c, struct opts *o)
         sbuf_release(&text);
         return 1;
     }
-    int rc =
-        client_deployment_apply_yaml(c, text.buf ? text.buf : "", o->revision, &d, &changed, &err);
+    json_t *doc = NULL;
+    struct deployment_spec spec;
+    int rc = yaml_to_json(text.buf ? text.buf : "", text.len, &doc, &err);
     sbuf_release(&text);
+    /* the spec's own rules first (the store checks them again), then
+     * whether its versions load, before anything is applied */
+    if (rc == 0 && !o->no_check) {
+        rc = deployment_spec_parse(doc, &spec, &err);
+        if (rc == 0) {
+            rc = deploy_check(c, &spec, &err);
+            deployment_spec_release(&spec);
+        }
+    }
+    if (rc == 0)
+        rc = client_deployment_apply(c, doc, o->revision, &d, &changed, &err);
+    json_decref(doc);
     if (rc)
         return cli_fail(&err);
     printf("deployment %s revision %" PRId64 " %s\n", d.name, d.revision,

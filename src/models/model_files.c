@@ -85,13 +85,18 @@ int model_files_open(struct client *c, const char *uri, struct model_files *lm, 
                             strerror(errno));
         lm->made = 1;
     }
-    return fetch_dir(c, uri, lm->tmp, &lm->dir, &lm->name, &lm->version, err);
+    if (fetch_dir(c, uri, lm->tmp, &lm->dir, &lm->name, &lm->version, err)) {
+        model_files_close(lm); /* a failed open leaves nothing behind */
+        return -1;
+    }
+    return 0;
 }
 
 void model_files_close(struct model_files *lm)
 {
     if (lm->made && fs_remove_tree(lm->tmp))
         fprintf(stderr, "ferry: could not remove %s\n", lm->tmp);
+    lm->made = 0;
     sbuf_release(&lm->dir);
     sbuf_release(&lm->name);
     sbuf_release(&lm->version);

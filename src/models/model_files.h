@@ -24,8 +24,12 @@ struct model_files {
  * then model_files_open needs no client (c may be NULL), so a program
  * serving a directory opens no store. */
 int model_files_local(const char *uri);
+/* On failure nothing is left to release (closing it anyway is harmless). */
+/* On failure nothing is left to release (closing it anyway is harmless). */
 int model_files_open(struct client *c, const char *uri, struct model_files *out,
                      struct ferr *err) WARN_UNUSED;
+/* Removes the temporary directory; may be called twice. */
+/* Removes the temporary directory; may be called twice. */
 void model_files_close(struct model_files *f);
 
 #endif

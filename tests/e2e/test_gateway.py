@@ -506,3 +506,42 @@ def test_bad_requests_and_unknown_deployments(srv, c):
         assert gw.metric("ferry_gateway_not_found_total") == 1
     finally:
         assert gw.stop() == 0, gw.errlog
+
+
+def test_cli_apply_loads_the_versions_and_refuses_what_cannot_serve(srv, c):
+    ferry = srv.ferry
+    _setup(ferry, srv, c, "checked")
+    # version 5: four inputs, not five; version 6: files that do not load
+    narrow = os.path.join(tempfile.mkdtemp(prefix="ferry-gw-xgb4-"), "model")
+    subprocess.run([os.path.join(os.path.dirname(ferry), "tools", "make_xgb_model"), narrow,
+                    "binary", "200", "4"], check=True, timeout=120,
+                   env=dict(os.environ, ASAN_OPTIONS="detect_leaks=0"),
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _register(ferry, srv, c, "checked", narrow)
+    broken = os.path.join(tempfile.mkdtemp(prefix="ferry-gw-broken-"), "model")
+    subprocess.run(["cp", "-r", _models["xgb1"], broken], check=True)
+    with open(os.path.join(broken, "model.xgb"), "wb") as f:
+        f.write(b"garbage")
+    _register(ferry, srv, c, "checked", broken)
+    work = tempfile.mkdtemp(prefix="ferry-gw-cli-")
+
+    def apply(targets, shadow=()):
+        spec = os.path.join(work, "spec.json")
+        with open(spec, "w") as f:
+            json.dump({"name": "checked", "targets": targets,
+                       "shadow": [{"model": m} for m in shadow]}, f)
+        return _cli(ferry, srv, "deployments", "apply", "-f", spec)
+
+    r = apply([{"model": "models:/checked/1", "weight": 50},
+               {"model": "models:/checked/5", "weight": 50}])
+    assert r.returncode == 1 and b"takes other inputs" in r.stderr, r
+    r = apply([{"model": "models:/checked/6", "weight": 100}])
+    assert r.returncode == 1 and b"models:/checked/6 cannot be served" in r.stderr, r
+    r = apply([{"model": "models:/checked/1", "weight": 100}], ["models:/checked/6"])
+    assert r.returncode == 1 and b"shadow[0]" in r.stderr, r
+    got = c.get("deployments/get", {"name": "checked"}, prefix=FERRY)
+    assert got.status == 404, got  # nothing was applied
+    # a shadow may take other inputs; the sklearn candidate loads through its workers
+    r = apply([{"model": "models:/checked/1", "weight": 90},
+               {"model": "models:/checked/4", "weight": 10}], ["models:/checked/5"])
+    assert r.returncode == 0 and b"revision 1 applied" in r.stdout, r
