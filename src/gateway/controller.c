@@ -5,6 +5,7 @@
 #include "base/xalloc.h"
 #include "client/client_deployments.h"
 #include "domain/latency_hist.h"
+#include "domain/rollout_check.h"
 #include "client/client_leases.h"
 #include "store/deployment_figures.h"
 #include "store/leases.h"
@@ -20,10 +21,6 @@
 /* The lease lasts three ticks: a gateway that stops renewing is replaced
  * within 3 s, and a tick that runs late does not lose it. */
 #define LEASE_TTL_MS 3000
-/* Sample-ratio check: at least this many requests, off by more than this
- * many standard errors. */
-#define SRM_MIN_REQUESTS 200
-#define SRM_Z            5.0
 
 struct held {
     char *name;
@@ -143,13 +140,7 @@ static int hold(struct controller *c, struct held *h)
     return 1;
 }
 
-/* The merged figures of the candidate, or of the stable targets. */
-struct figures {
-    int64_t requests, errors, client_errors;
-    struct latency_hist hist;
-};
-
-static void add_figures(struct figures *f, const struct target_figures *t)
+static void add_figures(struct rollout_figures *f, const struct target_figures *t)
 {
     f->requests += t->requests;
     f->errors += t->errors;
@@ -157,16 +148,11 @@ static void add_figures(struct figures *f, const struct target_figures *t)
     latency_hist_merge(&f->hist, &t->hist);
 }
 
-static double p99_ms(const struct figures *f)
-{
-    return latency_hist_count(&f->hist) ? latency_hist_quantile(&f->hist, 0.99) / 1000.0 : 0;
-}
-
 /* Adds up d's answering targets over [since, until): the candidate's
- * into cand, the others' into stable. -1 when the rows are unreadable. */
+ * into c, the others' into stable. -1 when the rows are unreadable. */
 static int sum_figures(const struct deployment *d, const struct deploy_stats_list *rows,
-                       int64_t since, int64_t until, int cand, struct figures *c,
-                       struct figures *stable)
+                       int64_t since, int64_t until, int cand, struct rollout_figures *c,
+                       struct rollout_figures *stable)
 {
     struct target_figures_list l;
     struct ferr err = FERR_INIT;
@@ -181,30 +167,6 @@ static int sum_figures(const struct deployment *d, const struct deploy_stats_lis
             add_figures((int)i == cand ? c : stable, &l.v[i]);
     target_figures_list_release(&l);
     return 0;
-}
-
-/* Which guard breaks, as a reason; "" when all hold. */
-static void judge(const struct deploy_guards *g, const struct figures *cand,
-                  const struct figures *stable, char *why, size_t size)
-{
-    double rate = cand->requests ? (double)cand->errors / (double)cand->requests : 0;
-    double p99 = p99_ms(cand), base = p99_ms(stable);
-    why[0] = '\0';
-    if (g->max_error_rate >= 0 && rate > g->max_error_rate)
-        snprintf(why, size,
-                 "guard max_error_rate: the candidate's error rate %.4f (%lld of %lld requests) > "
-                 "%.4f",
-                 rate, (long long)cand->errors, (long long)cand->requests, g->max_error_rate);
-    else if (g->max_p99_ms >= 0 && p99 > g->max_p99_ms)
-        snprintf(why, size, "guard max_p99_ms: the candidate's p99 %.1f ms > %.1f ms", p99,
-                 g->max_p99_ms);
-    else if (g->max_latency_ratio >= 0 && base > 0 &&
-             latency_hist_count(&stable->hist) >= (uint64_t)g->min_samples &&
-             p99 / base > g->max_latency_ratio)
-        snprintf(why, size,
-                 "guard max_latency_ratio: the candidate's p99 %.1f ms is %.2fx the stable "
-                 "targets' %.1f ms > %.2fx",
-                 p99, p99 / base, base, g->max_latency_ratio);
 }
 
 static void count(struct controller *c, unsigned long long *field)
@@ -255,7 +217,7 @@ static void decide(struct controller *c, struct held *h, const struct deployment
         return;
     }
     /* window: the guards' view; step: since the step began */
-    struct figures wc, ws, step, unused;
+    struct rollout_figures wc, ws, step, unused;
     int64_t until = now + 1000, window_from = now - g->window_ms;
     window_from -= window_from % 1000; /* whole seconds, as reported */
     int bad = sum_figures(d, &rows, d->status.step_started_ms - d->status.step_started_ms % 1000,
@@ -271,36 +233,31 @@ static void decide(struct controller *c, struct held *h, const struct deployment
         h->failures = 0;
         h->judged_change = d->change;
     }
-    if (wc.requests < g->min_samples)
-        return; /* too little to judge: wait */
-    int64_t answered = wc.requests + ws.requests;
-    double p = d->status.weights[cand] / 100.0;
-    if (answered >= SRM_MIN_REQUESTS && p > 0 && p < 1) {
-        double se = sqrt(p * (1 - p) / (double)answered);
-        double share = (double)wc.requests / (double)answered;
-        if (fabs(share - p) > SRM_Z * se) {
-            count(c, &c->counts.srm_flags);
-            if (now - h->last_srm_log_ms > 10000) {
-                log_warn("deployment '%s': the candidate got %.1f%% of %lld requests for a "
-                         "weight of %.0f%%: a routing fault, not judged",
-                         d->name, 100 * share, (long long)answered, 100 * p);
-                h->last_srm_log_ms = now;
-            }
-            return;
+    switch (rollout_check(&d->spec, &d->status, &wc, &ws, &step, now, why, sizeof(why))) {
+    case ROLLOUT_WAIT: /* too little to judge: a count of failures stands */
+        break;
+    case ROLLOUT_HOLD:
+        h->failures = 0;
+        break;
+    case ROLLOUT_SKEWED:
+        count(c, &c->counts.srm_flags);
+        if (now - h->last_srm_log_ms > 10000) {
+            log_warn("deployment '%s': %s", d->name, why);
+            h->last_srm_log_ms = now;
         }
-    }
-    judge(g, &wc, &ws, why, sizeof(why));
-    if (*why) {
+        break;
+    case ROLLOUT_BREACH:
         count(c, &c->counts.breaches);
         if (++h->failures >= r->failure_limit) {
             act(c, d, DEPLOY_ACT_ROLLBACK, why);
             h->failures = 0;
         }
-        return;
-    }
-    h->failures = 0;
-    if (now - d->status.step_started_ms >= r->interval_ms && step.requests >= r->min_requests)
+        break;
+    case ROLLOUT_ADVANCE:
+        h->failures = 0;
         act(c, d, DEPLOY_ACT_STEP, "");
+        break;
+    }
 }
 
 void controller_tick(struct controller *c, const struct deployment *d, int64_t now_ms)

@@ -447,14 +447,22 @@ def test_two_gateways_agree_and_only_one_rolls_back(srv, c):
                    for s, g in enumerate((a, b))]
         for t in loaders:
             t.start()
+        zero = {}
         try:
-            for g in (a, b):
-                g.wait_served("pair", lambda e: e["targets"][1]["effective_weight"] == 0,
-                              timeout=60)
+            deadline = time.time() + 60
+            while len(zero) < 2 and time.time() < deadline:
+                for g in (a, b):
+                    e = g.served("pair")
+                    if g not in zero and e["targets"][1]["effective_weight"] == 0:
+                        zero[g] = time.time()
+                time.sleep(0.05)
         finally:
             stop.set()
             for t in loaders:
                 t.join(60)
+        assert len(zero) == 2, zero
+        # the deciding gateway applies its rollback at once, the other at its next poll
+        assert abs(zero[a] - zero[b]) <= 2.0, zero
         wa, wb = a.served("pair"), b.served("pair")
         assert [t["weight"] for t in wa["targets"]] == [t["weight"] for t in wb["targets"]]
         assert wa["change"] == wb["change"]
@@ -545,3 +553,31 @@ def test_cli_apply_loads_the_versions_and_refuses_what_cannot_serve(srv, c):
     r = apply([{"model": "models:/checked/1", "weight": 90},
                {"model": "models:/checked/4", "weight": 10}], ["models:/checked/5"])
     assert r.returncode == 0 and b"revision 1 applied" in r.stdout, r
+
+
+def test_a_slow_candidate_breaks_the_latency_guard(srv, c):
+    ferry = srv.ferry
+    _setup(ferry, srv, c, "laggard")
+    c.ok(_apply(c, {"name": "laggard",
+                    "targets": [{"model": "models:/laggard/1", "weight": 50},
+                                {"model": "models:/laggard/3"}],
+                    "rollout": {"steps": [50, 100], "interval": "60s",
+                                "guards": {"window": "20s", "max_latency_ratio": 3,
+                                           "min_samples": 8}}}))
+    gw = Gateway(ferry, srv)
+    try:
+        gw.wait_served("laggard", lambda e: all(t["loaded"] for t in e["targets"]))
+        stop = threading.Event()
+        loader = threading.Thread(target=_load, args=(gw, "laggard", 100000),
+                                  kwargs={"threads": 4, "stop": stop, "seed": 11})
+        loader.start()
+        try:
+            gw.wait_served("laggard", lambda e: e["targets"][1]["effective_weight"] == 0,
+                           timeout=60)
+        finally:
+            stop.set()
+            loader.join(60)
+        rb = [h for h in _history(c, "laggard") if h["action"] == "rollback"]
+        assert len(rb) == 1 and "max_latency_ratio" in rb[0]["reason"], rb
+    finally:
+        assert gw.stop() == 0, gw.errlog

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+#include "domain/rollout_check.h"
+
+#include <math.h>
+#include <stdio.h>
+
+#include "base/banned.h"
+
+static double p99_ms(const struct rollout_figures *f)
+{
+    return latency_hist_count(&f->hist) ? latency_hist_quantile(&f->hist, 0.99) / 1000.0 : 0;
+}
+
+enum rollout_verdict
+rollout_check(const struct deployment_spec *spec, const struct deployment_status *st,
+              const struct rollout_figures *cand, const struct rollout_figures *stable,
+              const struct rollout_figures *cand_step, int64_t now_ms, char *why, size_t size)
+{
+    const struct deploy_rollout *r = &spec->rollout;
+    const struct deploy_guards *g = &r->guards;
+    int c = deployment_candidate(spec);
+    why[0] = '\0';
+    if (c < 0 || cand->requests < g->min_samples)
+        return ROLLOUT_WAIT;
+    int64_t n = cand->requests + stable->requests;
+    double p = st->weights[c] / 100.0;
+    if (n >= ROLLOUT_SRM_MIN_REQUESTS && p > 0 && p < 1) {
+        double se = sqrt(p * (1 - p) / (double)n);
+        double share = (double)cand->requests / (double)n;
+        if (fabs(share - p) > ROLLOUT_SRM_Z * se) {
+            snprintf(why, size,
+                     "sample ratio: the candidate got %.1f%% of %lld requests for a weight of "
+                     "%.0f%%: a routing fault, not judged",
+                     100 * share, (long long)n, 100 * p);
+            return ROLLOUT_SKEWED;
+        }
+    }
+    double rate = (double)cand->errors / (double)cand->requests;
+    double p99 = p99_ms(cand), base = p99_ms(stable);
+    if (g->max_error_rate >= 0 && rate > g->max_error_rate) {
+        snprintf(why, size,
+                 "guard max_error_rate: the candidate's error rate %.4f (%lld of %lld requests) > "
+                 "%.4f",
+                 rate, (long long)cand->errors, (long long)cand->requests, g->max_error_rate);
+        return ROLLOUT_BREACH;
+    }
+    if (g->max_p99_ms >= 0 && p99 > g->max_p99_ms) {
+        snprintf(why, size, "guard max_p99_ms: the candidate's p99 %.1f ms > %.1f ms", p99,
+                 g->max_p99_ms);
+        return ROLLOUT_BREACH;
+    }
+    if (g->max_latency_ratio >= 0 && base > 0 &&
+        latency_hist_count(&stable->hist) >= (uint64_t)g->min_samples &&
+        p99 / base > g->max_latency_ratio) {
+        snprintf(why, size,
+                 "guard max_latency_ratio: the candidate's p99 %.1f ms is %.2fx the stable "
+                 "targets' %.1f ms > %.2fx",
+                 p99, p99 / base, base, g->max_latency_ratio);
+        return ROLLOUT_BREACH;
+    }
+    if (now_ms - st->step_started_ms >= r->interval_ms && cand_step->requests >= r->min_requests)
+        return ROLLOUT_ADVANCE;
+    return ROLLOUT_HOLD;
+}
