@@ -93,8 +93,9 @@ static void endpoint_put(struct gateway *g, struct gw_endpoint *e)
         }
         g->live[g->nlive].name = xstrdup(e->d.name);
         g->live[g->nlive++].e = e;
-    } else if (g->live[i].e->d.change > e->d.change) {
-        old = e; /* stale */
+    } else if (g->live[i].e->d.created_ms == e->d.created_ms &&
+               g->live[i].e->d.change > e->d.change) {
+        old = e; /* stale (a deployment deleted and made again starts over: not stale) */
     } else {
         old = g->live[i].e;
         g->live[i].e = e;
@@ -146,7 +147,7 @@ static void poll_deployments(struct gateway *g)
         if (!wanted(g, d->name))
             continue;
         struct gw_endpoint *cur = endpoint_get(g, d->name);
-        int fresh = cur && cur->d.revision == d->revision && cur->d.change == d->change;
+        int fresh = cur && cur->d.created_ms == d->created_ms && cur->d.change == d->change;
         gw_endpoint_unref(cur);
         if (!fresh)
             endpoint_put(g, gw_endpoint_build(d, g->models, g->stats));
