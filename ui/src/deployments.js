@@ -65,7 +65,9 @@ const rate = (v) => (typeof v === "number" ? (v < 10 ? v.toFixed(2) : v.toFixed(
 export function DeploymentsPage() {
   const list = useLoad(() => get(D + "list").then((r) => r.deployments || []), []);
   usePoll(list.reload, POLL_MS);
-  const data = list.data;
+  const last = useRef(null); // kept through a failed poll
+  if (list.data) last.current = list.data;
+  const data = last.current;
   return html`
     <div class="page wide">
       <h1>Deployments</h1>
@@ -110,7 +112,11 @@ export function DeploymentPage({ name }) {
   const [reason, setReason] = useState("");
   const [actionError, setActionError] = useState(null);
   const [notice, setNotice] = useState(null);
-  const d = status.data && status.data.deployment;
+  // a failed poll keeps the last figures on screen, with its error above them
+  const last = useRef(null);
+  if (status.data) last.current = status.data;
+  const shown = last.current && last.current.deployment.name === name ? last.current : null;
+  const d = shown && shown.deployment;
   // the history follows the deployment's changes, whoever made them
   const seen = useRef(null);
   useEffect(() => {
@@ -135,7 +141,7 @@ export function DeploymentPage({ name }) {
   const crumbs = html`<p class="crumbs"><a href="#/deployments">Deployments</a> /</p>`;
   if (!d && status.error) return html`<div class="page">${crumbs}<${ErrorBox} error=${status.error} /></div>`;
   if (!d) return html`<div class="page">${crumbs}<p class="loading">Loading deployment…</p></div>`;
-  const figs = status.data.targets || [];
+  const figs = shown.targets || [];
   const fig = (t, shadow) => figs.find((f) => !!f.shadow === shadow && f.target === (shadow ? "shadow:" : "") + tname(t)) || {};
   const cand = candidateOf(d.spec);
   const r = d.spec.rollout;

@@ -103,6 +103,7 @@ test("deployments: a deployment's targets with live figures, its history and the
     await report("gw-b", [["fraud/2", 10, 0, "v1;15000;40:10"]]);
     await page.waitForFunction(() => document.querySelectorAll("table.targets tbody tr")[1]?.querySelectorAll("td")[5]?.textContent === "50");
     // the history, newest first
+    await page.locator("table.history tbody tr").nth(1).waitFor();
     const hist = await page.locator("table.history tbody tr").allInnerTexts();
     assert.equal(hist.length, 2);
     assert.match(hist[0], /^2\t1\t.*\tstep\t/);
@@ -156,6 +157,7 @@ test("deployments: pause, resume and rollback behind confirmations; a stale acti
     await page.getByText("Rolled back: p99 twice the stable one").waitFor();
     assert.match(await phase(page), /rolled back/);
     const row = page.locator("table.history tbody tr.rollback");
+    await row.waitFor(); // the history loads after the status
     assert.equal(await row.count(), 1);
     assert.match(await row.innerText(), /⟲ rollback\tp99 twice the stable one/);
     const weights = await page.locator("table.targets tbody tr td:nth-child(4)").allInnerTexts();
@@ -168,7 +170,30 @@ test("deployments: pause, resume and rollback behind confirmations; a stale acti
     await page.getByRole("link", { name: "Deployments" }).first().click();
     const listed = page.locator("table.deployments tbody tr", { has: page.getByRole("link", { name: "fraud", exact: true }) });
     await listed.getByText("rolled back at step 2 of 4: 25%").waitFor();
-  }, ["status of 400", "status of 409"]);
+  }, ["status of 400"]); // the refused pause (INVALID_STATE)
+});
+
+test("deployments: resume after a rollback starts over; promote makes the candidate the only target and moves the alias", async (t) => {
+  await withPage(browser, t, async (page) => {
+    await page.goto(srv.url + "#/deployments/fraud");
+    await page.getByRole("button", { name: "Resume" }).click();
+    await dialog(page).getByText("Start fraud's rollout over at step 1 (10% to fraud/2)?").waitFor();
+    await dialog(page).getByRole("button", { name: "Resume" }).click();
+    await page.locator("dl.facts").getByText("step 1 of 4: 10%").waitFor();
+    assert.deepEqual(await page.locator("table.targets tbody tr td:nth-child(4)").allInnerTexts(), ["90%", "10%"]);
+    await page.getByRole("button", { name: "Promote" }).click();
+    await dialog(page).getByText("Make fraud/2 fraud's only target, at 100%?", { exact: false }).waitFor();
+    assert.match(await dialog(page).innerText(), /@champion moves to it/);
+    await dialog(page).getByRole("button", { name: "Promote" }).click();
+    await page.locator("dl.facts").getByText("2 · ").waitFor(); // a new revision
+    assert.deepEqual(await page.locator("table.targets tbody tr td:nth-child(1)").allInnerTexts(), ["fraud v2"]);
+    assert.deepEqual(await page.locator("table.targets tbody tr td:nth-child(4)").allInnerTexts(), ["100%"]);
+    assert.match(await phase(page), /stable/);
+    assert.equal(await page.locator("[aria-label=Actions] button").count(), 0); // no rollout left to act on
+    await page.locator("table.history tbody tr").first().filter({ hasText: "promote" }).waitFor();
+    const m = (await api(srv.url, "registered-models/get?name=fraud", null, "GET")).registered_model;
+    assert.deepEqual(m.aliases, [{ alias: "champion", version: "2" }]);
+  });
 });
 
 test("deployments: an unknown deployment says so", async (t) => {
