@@ -11,6 +11,7 @@ import { RunsPage } from "./runs.js";
 import { RunPage } from "./run.js";
 import { ComparePage } from "./compare.js";
 import { ModelsPage, ModelPage } from "./registry.js";
+import { DeploymentsPage, DeploymentPage } from "./deployments.js";
 import { AdminPage, USERS_LIST } from "./admin.js";
 import { get } from "./api.js";
 import "./style.css";
@@ -23,6 +24,8 @@ function route(r) {
   if (a === "compare-runs") return html`<${ComparePage} runIds=${(r.query.get("runs") || "").split(",").filter(Boolean)} />`;
   if (a === "models" && b) return html`<${ModelPage} name=${b} />`;
   if (a === "models") return html`<${ModelsPage} query=${r.query} />`;
+  if (a === "deployments" && b) return html`<${DeploymentPage} name=${b} />`;
+  if (a === "deployments") return html`<${DeploymentsPage} />`;
   if (a === "admin") return html`<${AdminPage} query=${r.query} />`;
   return html`<div class="page"><h1>Not found</h1><p>No page at <code>${location.hash}</code>. <a href="#/">Experiments</a></p></div>`;
 }
@@ -38,13 +41,14 @@ function App() {
   // (403 to other users, 404 when the server runs without auth).
   const [admin, setAdmin] = useState(false);
   useEffect(() => { get(USERS_LIST).then(() => setAdmin(true), () => {}); }, []);
-  const section = r.parts[0] === "models" || r.parts[0] === "admin" ? r.parts[0] : "experiments";
+  const section = ["models", "deployments", "admin"].includes(r.parts[0]) ? r.parts[0] : "experiments";
   return html`
     <header class="top">
       <a class="brand" href="#/">ferry</a>
       <nav aria-label="Sections">
         <a href="#/" aria-current=${section === "experiments" ? "page" : null}>Experiments</a>
         <a href="#/models" aria-current=${section === "models" ? "page" : null}>Models</a>
+        <a href="#/deployments" aria-current=${section === "deployments" ? "page" : null}>Deployments</a>
         ${admin ? html`<a href="#/admin" aria-current=${section === "admin" ? "page" : null}>Admin</a>` : null}
       </nav>
     </header>

@@ -26,8 +26,9 @@ export function useLoad(load, deps) {
   return { ...state, reload: run };
 }
 
-// A modal confirmation: <Confirm text=... onYes=... onNo=... />.
-export function Confirm({ title, text, yes = "Confirm", onYes, onNo }) {
+// A modal confirmation: <Confirm text=... onYes=... onNo=... />; children,
+// if any (e.g. a field for a reason), go between the text and the buttons.
+export function Confirm({ title, text, yes = "Confirm", onYes, onNo, children }) {
   const ref = useRef(null);
   useEffect(() => {
     ref.current && ref.current.focus();
@@ -40,6 +41,7 @@ export function Confirm({ title, text, yes = "Confirm", onYes, onNo }) {
       <div class="dialog" role="dialog" aria-modal="true" aria-labelledby="dlg-title">
         <h2 id="dlg-title">${title}</h2>
         <p>${text}</p>
+        ${children}
         <div class="actions">
           <button onClick=${onNo}>Cancel</button>
           <button class="primary" ref=${ref} onClick=${onYes}>${yes}</button>
