@@ -368,6 +368,12 @@ static int score(struct http_request *rq, enum score_protocol proto, struct ferr
         return -1;
     }
     struct gw_target *t = &e->targets[pick];
+    /* as `ferry models serve`: scoring a registered model needs USE on it */
+    if (g->o->guard && guard_allows(g->o->guard, http_principal(rq), RES_REGISTERED_MODEL,
+                                    e->d.spec.targets[pick].name, PERM_USE, err)) {
+        gw_endpoint_unref(e);
+        return -1;
+    }
     http_add_header(rq, "X-Ferry-Model", t->key);
     struct score_request sr = {proto, http_header(rq, "Content-Type"), body, len, name, NULL};
     char version[32];

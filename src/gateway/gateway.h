@@ -9,6 +9,8 @@
  *   GET  /endpoints                       what is served: deployments,
  *                                         revisions, weights, load errors
  *   GET  /health, /ping, /version, /metrics (Prometheus)
+ * With a guard, every route but the health checks needs a signed-in user,
+ * and scoring needs USE on the registered model of the target picked.
  * Each answer carries X-Ferry-Request-Id (the caller's X-Request-Id when
  * it sends a sane one, else a new UUIDv7) and X-Ferry-Model, the
  * "name/version" of the target that answered.

@@ -581,3 +581,48 @@ def test_a_slow_candidate_breaks_the_latency_guard(srv, c):
         assert len(rb) == 1 and "max_latency_ratio" in rb[0]["reason"], rb
     finally:
         assert gw.stop() == 0, gw.errlog
+
+
+def test_a_gateway_on_the_store_itself_with_authentication(srv, c):
+    """No server between the gateway and its store (a SQLite file here): it reads the
+    deployments and writes its figures directly; with --auth every route but the health checks
+    asks for a user of that store, and scoring needs USE on the model that answers."""
+    import base64
+    from test_serving import _registered
+    ferry = srv.ferry
+    d, e, env, cli = _registered(ferry, "guarded-dep")
+    spec = os.path.join(os.path.dirname(env["FERRY_TRACKING_URI"]), "spec.yaml")
+    with open(spec, "w") as f:
+        f.write("name: guarded\ntargets: [{model: \"models:/guarded-dep/1\", weight: 100}]\n")
+    r = cli("deployments", "apply", "-f", spec)
+    assert r.returncode == 0 and b"revision 1 applied" in r.stdout, r
+    for name, pw in (("scorer", b"s-pw\n"), ("reader", b"r-pw\n")):
+        assert cli("users", "create", name, "--password-stdin", stdin=pw).returncode == 0
+    assert cli("users", "grant", "scorer", "--model", "guarded-dep", "USE").returncode == 0
+
+    class Uri:
+        url = env["FERRY_TRACKING_URI"]
+
+    gw = Gateway(ferry, Uri, ["--auth"])
+    try:
+        def post(user=None, pw=None):
+            h = {"Content-Type": "application/json"}
+            if user:
+                h["Authorization"] = "Basic " + base64.b64encode(
+                    ("%s:%s" % (user, pw)).encode()).decode()
+            cn = gw.conn()
+            cn.request("POST", "/endpoints/guarded/invocations", body=json.dumps(
+                {"dataframe_split": {"columns": e["columns"], "data": e["data"][:3]}}), headers=h)
+            r = cn.getresponse()
+            out = r.read()
+            cn.close()
+            return r.status, out
+        assert gw.get("/health")[0] == 200
+        assert gw.get("/endpoints")[0] == 401
+        assert post()[0] == 401
+        st, out = post("reader", "r-pw")
+        assert st == 403 and b"PERMISSION_DENIED" in out, out
+        st, out = post("scorer", "s-pw")
+        assert st == 200 and len(json.loads(out)["predictions"]) == 3, out
+    finally:
+        assert gw.stop() == 0, gw.errlog
