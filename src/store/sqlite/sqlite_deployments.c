@@ -45,6 +45,31 @@ static int read_row(struct sq_conn *c, const char *name, struct deployment *out,
     return ret;
 }
 
+/* Steps st (prepared and bound) through its rows on a reader, calling
+ * row(arg, st) for each; the statement is reset. -1 on a failed step or
+ * when row fails. */
+static int each_row(struct sq_conn *c, sqlite3_stmt *st, int (*row)(void *arg, sqlite3_stmt *st),
+                    void *arg, const char *what, struct ferr *err)
+{
+    int rc = 0;
+    for (;;) {
+        int step = sqlite3_step(st);
+        if (step == SQLITE_DONE)
+            break;
+        if (step != SQLITE_ROW) {
+            rc = sq_fail(c, what, err);
+            break;
+        }
+        if (row(arg, st)) {
+            rc = -1;
+            break;
+        }
+    }
+    sqlite3_clear_bindings(st);
+    sqlite3_reset(st);
+    return rc;
+}
+
 struct change_arg {
     const char *name, *user;
     deployment_decide_fn decide;
@@ -185,6 +210,21 @@ static int sq_deploy_get(struct store *s, const char *name, struct deployment *o
     return rc;
 }
 
+struct list_arg {
+    struct deployment_list *out;
+    struct ferr *err;
+};
+
+static int list_row(void *arg, sqlite3_stmt *st)
+{
+    struct list_arg *a = arg;
+    ALLOC_GROW(a->out->v, a->out->n + 1, a->out->alloc);
+    if (load_row(st, &a->out->v[a->out->n], a->err))
+        return -1;
+    a->out->n++;
+    return 0;
+}
+
 static int sq_deploy_list(struct store *s, struct deployment_list *out, struct ferr *err)
 {
     static const char sql[] = "SELECT " ROW_COLS " FROM deployments ORDER BY name";
@@ -192,31 +232,29 @@ static int sq_deploy_list(struct store *s, struct deployment_list *out, struct f
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
         return -1;
+    struct list_arg a = {out, err};
     sqlite3_stmt *st = sq_prep(c, sql, err);
-    int rc = st ? 0 : -1;
-    while (st && rc == 0) {
-        int step = sqlite3_step(st);
-        if (step == SQLITE_DONE)
-            break;
-        if (step != SQLITE_ROW) {
-            rc = sq_fail(c, "listing deployments", err);
-            break;
-        }
-        if (out->n == out->alloc) {
-            out->alloc = out->alloc ? 2 * out->alloc : 8;
-            out->v = xrealloc(out->v, out->alloc * sizeof(*out->v));
-        }
-        if (load_row(st, &out->v[out->n], err))
-            rc = -1;
-        else
-            out->n++;
-    }
-    if (st)
-        sqlite3_reset(st);
+    int rc = st ? each_row(c, st, list_row, &a, "listing deployments", err) : -1;
     sq_reader_put(sq, c);
     if (rc)
         deployment_list_release(out);
     return rc;
+}
+
+static int history_row(void *arg, sqlite3_stmt *st)
+{
+    struct deployment_change_list *out = arg;
+    ALLOC_GROW(out->v, out->n + 1, out->alloc);
+    struct deployment_change *h = &out->v[out->n++];
+    h->change = sqlite3_column_int64(st, 0);
+    h->revision = sqlite3_column_int64(st, 1);
+    h->action = sq_col_str(st, 2);
+    h->user_id = sq_col_str(st, 3);
+    h->time_ms = sqlite3_column_int64(st, 4);
+    h->reason = sq_col_str(st, 5);
+    h->spec_json = sq_col_str(st, 6);
+    h->status_json = sq_col_str(st, 7);
+    return 0;
 }
 
 static int sq_deploy_history(struct store *s, const char *name, struct deployment_change_list *out,
@@ -224,53 +262,20 @@ static int sq_deploy_history(struct store *s, const char *name, struct deploymen
 {
     static const char sql[] = "SELECT change, revision, action, user_id, time_ms, reason, spec, "
                               "status FROM deployment_changes WHERE name = ? ORDER BY change";
-    static const char exists[] = "SELECT 1 FROM deployments WHERE name = ?";
     struct sq *sq = (struct sq *)s;
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
         return -1;
-    int rc = 0, found = 0;
-    sqlite3_stmt *st = sq_prep(c, exists, err);
-    if (!st) {
-        rc = -1;
-    } else {
+    sqlite3_stmt *st = sq_prep(c, sql, err);
+    int rc = -1;
+    if (st) {
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        found = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_reset(st);
-        st = found ? sq_prep(c, sql, err) : NULL;
-        if (found && !st)
-            rc = -1;
+        rc = each_row(c, st, history_row, out, "reading a deployment's history", err);
     }
-    if (st)
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    while (st && rc == 0) {
-        int step = sqlite3_step(st);
-        if (step == SQLITE_DONE)
-            break;
-        if (step != SQLITE_ROW) {
-            rc = sq_fail(c, "reading a deployment's history", err);
-            break;
-        }
-        if (out->n == out->alloc) {
-            out->alloc = out->alloc ? 2 * out->alloc : 16;
-            out->v = xrealloc(out->v, out->alloc * sizeof(*out->v));
-        }
-        struct deployment_change *h = &out->v[out->n++];
-        h->change = sqlite3_column_int64(st, 0);
-        h->revision = sqlite3_column_int64(st, 1);
-        h->action = sq_col_str(st, 2);
-        h->user_id = sq_col_str(st, 3);
-        h->time_ms = sqlite3_column_int64(st, 4);
-        h->reason = sq_col_str(st, 5);
-        h->spec_json = sq_col_str(st, 6);
-        h->status_json = sq_col_str(st, 7);
-    }
-    if (st)
-        sqlite3_reset(st);
     sq_reader_put(sq, c);
     if (rc)
         deployment_change_list_release(out);
-    else if (!found)
+    else if (out->n == 0) /* every deployment has its apply in the history */
         return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "No deployment named '%.100s'", name);
     return rc;
 }
@@ -288,6 +293,20 @@ static char *kinds_text(const char *const *kinds, size_t n)
     return sbuf_detach(&sb, NULL);
 }
 
+static int event_row(void *arg, sqlite3_stmt *st)
+{
+    struct store_event_list *out = arg;
+    ALLOC_GROW(out->v, out->n + 1, out->alloc);
+    struct store_event *e = &out->v[out->n++];
+    e->id = sqlite3_column_int64(st, 0);
+    e->time_ms = sqlite3_column_int64(st, 1);
+    e->kind = sq_col_str(st, 2);
+    e->subject = sq_col_str(st, 3);
+    e->user_id = sq_col_str(st, 4);
+    e->payload = sq_col_str(st, 5);
+    return 0;
+}
+
 static int sq_events(struct store *s, int64_t after_id, const char *const *kinds, size_t nkinds,
                      int64_t max, struct store_event_list *out, struct ferr *err)
 {
@@ -301,35 +320,12 @@ static int sq_events(struct store *s, int64_t after_id, const char *const *kinds
     if (!c)
         return -1;
     sqlite3_stmt *st = sq_prep(c, sql, err);
-    int rc = st ? 0 : -1;
+    int rc = -1;
     if (st) {
         sqlite3_bind_int64(st, 1, after_id);
         sqlite3_bind_text(st, 2, kinds_text(kinds, nkinds), -1, free);
         sqlite3_bind_int64(st, 3, max);
-    }
-    while (st && rc == 0) {
-        int step = sqlite3_step(st);
-        if (step == SQLITE_DONE)
-            break;
-        if (step != SQLITE_ROW) {
-            rc = sq_fail(c, "reading events", err);
-            break;
-        }
-        if (out->n == out->alloc) {
-            out->alloc = out->alloc ? 2 * out->alloc : 16;
-            out->v = xrealloc(out->v, out->alloc * sizeof(*out->v));
-        }
-        struct store_event *e = &out->v[out->n++];
-        e->id = sqlite3_column_int64(st, 0);
-        e->time_ms = sqlite3_column_int64(st, 1);
-        e->kind = sq_col_str(st, 2);
-        e->subject = sq_col_str(st, 3);
-        e->user_id = sq_col_str(st, 4);
-        e->payload = sq_col_str(st, 5);
-    }
-    if (st) {
-        sqlite3_clear_bindings(st);
-        sqlite3_reset(st);
+        rc = each_row(c, st, event_row, out, "reading events", err);
     }
     sq_reader_put(sq, c);
     if (rc)
@@ -390,6 +386,29 @@ static int sq_stats_put(struct store *s, const struct deploy_stats *rows, size_t
     return sq_write((struct sq *)s, do_stats_put, &a, err);
 }
 
+struct stats_read_arg {
+    struct deploy_stats_list *out;
+    const char *name;
+    int64_t revision;
+};
+
+static int stats_row(void *arg, sqlite3_stmt *st)
+{
+    struct stats_read_arg *a = arg;
+    ALLOC_GROW(a->out->v, a->out->n + 1, a->out->alloc);
+    struct deploy_stats *r = &a->out->v[a->out->n++];
+    r->deployment = xstrdup(a->name);
+    r->revision = a->revision;
+    r->gateway = sq_col_str(st, 0);
+    r->target = sq_col_str(st, 1);
+    r->second_ms = sqlite3_column_int64(st, 2);
+    r->requests = sqlite3_column_int64(st, 3);
+    r->errors = sqlite3_column_int64(st, 4);
+    r->client_errors = sqlite3_column_int64(st, 5);
+    r->hist = sq_col_str(st, 6);
+    return 0;
+}
+
 static int sq_stats_read(struct store *s, const char *name, int64_t revision, int64_t since_ms,
                          struct deploy_stats_list *out, struct ferr *err)
 {
@@ -401,38 +420,15 @@ static int sq_stats_read(struct store *s, const char *name, int64_t revision, in
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
         return -1;
+    struct stats_read_arg a = {out, name, revision};
     sqlite3_stmt *st = sq_prep(c, sql, err);
-    int rc = st ? 0 : -1;
+    int rc = -1;
     if (st) {
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, revision);
         sqlite3_bind_int64(st, 3, since_ms);
+        rc = each_row(c, st, stats_row, &a, "reading traffic figures", err);
     }
-    while (st && rc == 0) {
-        int step = sqlite3_step(st);
-        if (step == SQLITE_DONE)
-            break;
-        if (step != SQLITE_ROW) {
-            rc = sq_fail(c, "reading traffic figures", err);
-            break;
-        }
-        if (out->n == out->alloc) {
-            out->alloc = out->alloc ? 2 * out->alloc : 32;
-            out->v = xrealloc(out->v, out->alloc * sizeof(*out->v));
-        }
-        struct deploy_stats *r = &out->v[out->n++];
-        r->deployment = xstrdup(name);
-        r->revision = revision;
-        r->gateway = sq_col_str(st, 0);
-        r->target = sq_col_str(st, 1);
-        r->second_ms = sqlite3_column_int64(st, 2);
-        r->requests = sqlite3_column_int64(st, 3);
-        r->errors = sqlite3_column_int64(st, 4);
-        r->client_errors = sqlite3_column_int64(st, 5);
-        r->hist = sq_col_str(st, 6);
-    }
-    if (st)
-        sqlite3_reset(st);
     sq_reader_put(sq, c);
     if (rc)
         deploy_stats_list_release(out);
