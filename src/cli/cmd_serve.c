@@ -114,10 +114,14 @@ int cmd_serve(int argc, char **argv)
         case 'H':
             fputs(usage, stdout);
             return 0;
-        default:
-            if (cli_parse_http_limit(c, optarg, &o.limits) == 0)
+        default: {
+            int lim = cli_parse_http_limit(c, optarg, &o.limits);
+            if (lim == 1)
                 break;
+            if (lim == 2)
+                return 2;
             return cli_bad_option("serve", argv, c, usage);
+        }
         }
     }
     if (optind < argc)
