@@ -66,6 +66,34 @@ int ids_is_run_id(const char *s)
     return i == RUN_ID_LEN;
 }
 
+/* xoshiro256** (Blackman and Vigna, 2018): a request id needs uniqueness,
+ * not secrecy, and OpenSSL's generator takes a lock per call, which every
+ * request thread of a gateway would queue on. Seeded per thread from it. */
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t next64(void)
+{
+    static _Thread_local uint64_t s[4];
+    static _Thread_local int seeded;
+    if (!seeded) {
+        do
+            random_bytes((unsigned char *)s, sizeof(s));
+        while (!(s[0] | s[1] | s[2] | s[3]));
+        seeded = 1;
+    }
+    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return out;
+}
+
 void ids_new_request_id(char out[REQUEST_ID_LEN + 1])
 {
     static const char hex[] = "0123456789abcdef";
@@ -73,9 +101,11 @@ void ids_new_request_id(char out[REQUEST_ID_LEN + 1])
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t ms = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-    random_bytes(b + 6, 10);
+    uint64_t r1 = next64(), r2 = next64();
     for (int i = 0; i < 6; i++)
         b[i] = (unsigned char)(ms >> (40 - 8 * i));
+    for (int i = 6; i < 16; i++)
+        b[i] = (unsigned char)((i < 14 ? r1 >> (8 * (i - 6)) : r2 >> (8 * (i - 14))) & 0xff);
     b[6] = (unsigned char)(0x70 | (b[6] & 0x0f)); /* version 7 */
     b[8] = (unsigned char)(0x80 | (b[8] & 0x3f)); /* RFC 9562 variant */
     size_t o = 0;

@@ -27,6 +27,8 @@ struct held {
     int64_t epoch;         /* 0: not held */
     int failures;          /* consecutive breached checks */
     int64_t judged_change; /* the change the failures were counted on */
+    int64_t failed_ms;     /* when the last failure was counted */
+    int64_t renewed_ms;    /* when the lease was last taken or renewed */
     int64_t last_srm_log_ms;
     struct held *next;
 };
@@ -112,8 +114,10 @@ static struct held *held_for(struct controller *c, const char *name)
 }
 
 /* Takes or renews the lease: 1 when this gateway decides for d now. */
-static int hold(struct controller *c, struct held *h)
+static int hold(struct controller *c, struct held *h, int64_t now)
 {
+    if (h->epoch && now - h->renewed_ms < 1000)
+        return 1; /* renewed within the last second: 2 s of the lease left */
     char name[300];
     struct lease l;
     struct ferr err = FERR_INIT;
@@ -136,6 +140,7 @@ static int hold(struct controller *c, struct held *h)
     if (!h->epoch)
         log_info("deciding deployment '%s' (lease epoch %lld)", h->name, (long long)l.epoch);
     h->epoch = l.epoch;
+    h->renewed_ms = now;
     lease_release(&l);
     return 1;
 }
@@ -247,7 +252,12 @@ static void decide(struct controller *c, struct held *h, const struct deployment
         }
         break;
     case ROLLOUT_BREACH:
+        /* checks run every 250 ms, failures count once a second: failure_limit
+         * consecutive breaches span failure_limit - 1 seconds at least */
+        if (h->failures && now - h->failed_ms < 1000)
+            break;
         count(c, &c->counts.breaches);
+        h->failed_ms = now;
         if (++h->failures >= r->failure_limit) {
             act(c, d, DEPLOY_ACT_ROLLBACK, why);
             h->failures = 0;
@@ -263,7 +273,7 @@ static void decide(struct controller *c, struct held *h, const struct deployment
 void controller_tick(struct controller *c, const struct deployment *d, int64_t now_ms)
 {
     struct held *h = held_for(c, d->name);
-    if (!hold(c, h))
+    if (!hold(c, h, now_ms))
         return;
     char name[300];
     struct ferr err = FERR_INIT;

@@ -10,7 +10,8 @@
  * for the revision (store/deployments.h), merged: counts add, latency
  * histograms add, p99s are read from the sum.
  *
- * Each tick (once a second) for a deployment whose rollout progresses:
+ * Each tick (every 250 ms, after the gateway's report; the lease renewed
+ * once a second) for a deployment whose rollout progresses:
  *   - the window (guards.window) must hold guards.min_samples requests at
  *     the candidate before anything is judged;
  *   - a sample-ratio check first: when the candidate's share of the
@@ -46,7 +47,8 @@ struct controller;
 struct controller *controller_new(const struct controller_env *env);
 /* Gives up the leases it holds; frees it. */
 void controller_free(struct controller *c);
-/* One decision round for d (its current record), at now_ms. */
+/* One decision round for d (its current record), at now_ms. Breached
+ * checks count as failures at most once a second. */
 void controller_tick(struct controller *c, const struct deployment *d, int64_t now_ms);
 /* Gives up the leases of deployments not named (gone, or no longer
  * progressing), so another gateway need not wait for them to expire.

@@ -190,3 +190,18 @@ TEST(yaml_aliases_cannot_expand_without_bound)
     json_decref(j);
     sbuf_release(&y);
 }
+
+TEST(request_ids_are_uuidv7_time_ordered_and_distinct)
+{
+    char a[REQUEST_ID_LEN + 1], b[REQUEST_ID_LEN + 1];
+    ids_new_request_id(a);
+    ASSERT_INT_EQ(strlen(a), 36);
+    ASSERT(a[8] == '-' && a[13] == '-' && a[18] == '-' && a[23] == '-');
+    ASSERT(a[14] == '7');
+    ASSERT(strchr("89ab", a[19]) != NULL);
+    for (int i = 0; i < 1000; i++) {
+        ids_new_request_id(b);
+        ASSERT(strcmp(a, b) != 0);
+        ASSERT(strncmp(a, b, 8) <= 0); /* the millisecond prefix never goes back */
+    }
+}
