@@ -94,8 +94,11 @@ def test_copy_refuses_bad_sources_and_targets(ferry):
 
 def test_upgrade_migrates_once_and_says_so(ferry):
     target = pg_database()
-    p = subprocess.run([ferry, "db", "upgrade", target], capture_output=True, timeout=60)
+    p = subprocess.run([ferry, "db", "upgrade", "--to", "6", target], capture_output=True,
+                       timeout=60)
     assert p.returncode == 0 and b"schema version 0 -> 6" in p.stdout, p
+    p = subprocess.run([ferry, "db", "upgrade", target], capture_output=True, timeout=60)
+    assert p.returncode == 0 and b"schema version 6 -> 7" in p.stdout, p
     p = subprocess.run([ferry, "db", "upgrade", target], capture_output=True, timeout=60)
     assert p.returncode == 0 and b"nothing to do" in p.stdout, p
     p = subprocess.run([ferry, "db", "upgrade", "--to", "x", target], capture_output=True,
