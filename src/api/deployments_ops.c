@@ -301,6 +301,7 @@ static const struct api_field apply_fields[] = {
     F_CUSTOM(struct rq_deploy_apply, spec, "spec", &spec_field),
     F_STR(struct rq_deploy_apply, spec_yaml, "spec_yaml", 0),
     F_INT(struct rq_deploy_apply, revision, "revision", AF_OMIT_EMPTY, -1),
+    F_BOOL(struct rq_deploy_apply, no_check, "no_check", AF_OMIT_EMPTY),
 };
 static const struct api_msg apply_req = API_MSG(struct rq_deploy_apply, apply_fields);
 static const struct api_field apply_resp_fields[] = {
@@ -408,8 +409,9 @@ static int x_apply(const struct api_env *env, const struct api_op *op, void *req
         }
         doc = owned;
     }
-    int rc = store_deployment_apply(env->store, doc, q->revision, user_of(env), &r->deployment,
-                                    &r->changed, err);
+    int rc = store_deployment_apply_checked(
+        env->store, doc, q->revision, user_of(env), q->no_check ? NULL : env->deploy_check,
+        env->deploy_check_arg, &r->deployment, &r->changed, err);
     json_decref(owned);
     return rc;
 }

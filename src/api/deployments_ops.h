@@ -24,6 +24,7 @@ struct rq_deploy_apply {
     json_t *spec; /* borrowed */
     const char *spec_yaml;
     int64_t revision;
+    int no_check; /* apply without the server's check of the versions' files */
 };
 struct rs_deploy_apply {
     struct deployment deployment;

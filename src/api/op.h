@@ -32,6 +32,7 @@
 
 struct store;
 struct artifact_repo;
+struct deployment_spec;
 
 /* An entity's JSON shape, for fields that hold one (or a list of them). */
 struct api_type {
@@ -155,6 +156,10 @@ struct api_env {
     const struct artifact_roots *roots; /* where local artifacts may be; NULL: anywhere */
     int authenticated;                  /* user is a checked identity (auth on), not a claim */
     int is_admin;                       /* authenticated: user is an admin */
+    /* Optional: whether a deployment spec's versions can be served (the
+     * server's check, gateway/deploy_check.h); NULL: not checked here. */
+    int (*deploy_check)(void *arg, const struct deployment_spec *resolved, struct ferr *err);
+    void *deploy_check_arg;
 };
 
 struct api_op;

@@ -203,7 +203,8 @@ static int do_apply(struct client *c, struct opts *o)
         }
     }
     if (rc == 0)
-        rc = client_deployment_apply(c, doc, o->revision, &d, &changed, &err);
+        rc = (o->no_check ? client_deployment_apply_unchecked
+                          : client_deployment_apply)(c, doc, o->revision, &d, &changed, &err);
     json_decref(doc);
     if (rc)
         return cli_fail(&err);

@@ -15,10 +15,10 @@ static int need_name(const char *name, struct ferr *err)
                : ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing the deployment's name");
 }
 
-static int apply(struct client *c, json_t *spec, const char *yaml, int64_t revision,
+static int apply(struct client *c, json_t *spec, const char *yaml, int64_t revision, int no_check,
                  struct deployment *out, int *changed, struct ferr *err)
 {
-    struct rq_deploy_apply q = {spec, yaml, revision};
+    struct rq_deploy_apply q = {spec, yaml, revision, no_check};
     struct rs_deploy_apply r;
     memset(out, 0, sizeof(*out));
     memset(&r, 0, sizeof(r));
@@ -37,7 +37,17 @@ int client_deployment_apply(struct client *c, json_t *spec, int64_t revision,
         memset(out, 0, sizeof(*out));
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "a deployment spec is a JSON object");
     }
-    return apply(c, spec, NULL, revision, out, changed, err);
+    return apply(c, spec, NULL, revision, 0, out, changed, err);
+}
+
+int client_deployment_apply_unchecked(struct client *c, json_t *spec, int64_t revision,
+                                      struct deployment *out, int *changed, struct ferr *err)
+{
+    if (!json_is_object(spec)) {
+        memset(out, 0, sizeof(*out));
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "a deployment spec is a JSON object");
+    }
+    return apply(c, spec, NULL, revision, 1, out, changed, err);
 }
 
 int client_deployment_apply_yaml(struct client *c, const char *yaml, int64_t revision,
@@ -47,7 +57,7 @@ int client_deployment_apply_yaml(struct client *c, const char *yaml, int64_t rev
         memset(out, 0, sizeof(*out));
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing the deployment's spec");
     }
-    return apply(c, NULL, yaml, revision, out, changed, err);
+    return apply(c, NULL, yaml, revision, 0, out, changed, err);
 }
 
 int client_deployment_get(struct client *c, const char *name, struct deployment *out,

@@ -20,6 +20,11 @@
 int client_deployment_apply(struct client *c, json_t *spec, int64_t revision,
                             struct deployment *out, int *changed, struct ferr *err) WARN_UNUSED;
 /* The same from YAML text (parsed where the row runs). */
+/* As client_deployment_apply, asking the server to skip its check that the
+ * versions' files load (`ferry deployments apply --no-check`). */
+int client_deployment_apply_unchecked(struct client *c, json_t *spec, int64_t revision,
+                                      struct deployment *out, int *changed,
+                                      struct ferr *err) WARN_UNUSED;
 int client_deployment_apply_yaml(struct client *c, const char *yaml, int64_t revision,
                                  struct deployment *out, int *changed,
                                  struct ferr *err) WARN_UNUSED;

@@ -18,7 +18,7 @@
 static int call_embedded(struct client *c, const struct api_op *op, void *req, void *resp,
                          struct ferr *err)
 {
-    struct api_env env = {c->store, NULL, 0, NULL, NULL, 0, 0};
+    struct api_env env = {c->store, NULL, 0, NULL, NULL, 0, 0, NULL, NULL};
     void *scratch = !resp && op->resp ? xcalloc(1, op->resp->size) : NULL;
     int rc = api_exec(&env, op, req, resp ? resp : scratch, err);
     if (scratch) {

@@ -20,6 +20,41 @@ struct model {
     struct mlmodel mlmodel;
 };
 
+/* The flavor ferry runs m with: the first of flavors[] the MLmodel has. */
+static const struct flavor *pick_flavor(const struct mlmodel *m, const char *dir, struct ferr *err)
+{
+    for (size_t i = 0; i < NFLAVORS; i++)
+        if (mlmodel_flavor(m, flavors[i]->name))
+            return flavors[i];
+    struct sbuf names = SBUF_INIT, ours = SBUF_INIT;
+    const char *k;
+    json_t *v;
+    json_object_foreach(m->flavors, k, v)
+    {
+        (void)v;
+        sbuf_addf(&names, "%s%s", names.len ? ", " : "", k);
+    }
+    for (size_t i = 0; i < NFLAVORS; i++)
+        sbuf_addf(&ours, "%s%s", i ? ", " : "", flavors[i]->name);
+    ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+             "no flavor ferry can run in '%.200s' (it has: %s; ferry runs: %s)", dir,
+             names.len ? names.buf : "none", ours.buf);
+    sbuf_release(&names);
+    sbuf_release(&ours);
+    return NULL;
+}
+
+int model_flavor_of(const struct mlmodel *m, const char *dir, const char **name, int *in_process,
+                    struct ferr *err)
+{
+    const struct flavor *f = pick_flavor(m, dir, err);
+    if (!f)
+        return -1;
+    *name = f->name;
+    *in_process = f->in_process;
+    return 0;
+}
+
 int model_load_dir(const char *dir, const struct model_opts *opts, struct model **out,
                    struct ferr *err)
 {
@@ -30,25 +65,8 @@ int model_load_dir(const char *dir, const struct model_opts *opts, struct model 
         free(m);
         return -1;
     }
-    for (size_t i = 0; i < NFLAVORS && !m->flavor; i++)
-        if (mlmodel_flavor(&m->mlmodel, flavors[i]->name))
-            m->flavor = flavors[i];
+    m->flavor = pick_flavor(&m->mlmodel, dir, err);
     if (!m->flavor) {
-        struct sbuf names = SBUF_INIT, ours = SBUF_INIT;
-        const char *k;
-        json_t *v;
-        json_object_foreach(m->mlmodel.flavors, k, v)
-        {
-            (void)v;
-            sbuf_addf(&names, "%s%s", names.len ? ", " : "", k);
-        }
-        for (size_t i = 0; i < NFLAVORS; i++)
-            sbuf_addf(&ours, "%s%s", i ? ", " : "", flavors[i]->name);
-        ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                 "no flavor ferry can run in '%.200s' (it has: %s; ferry runs: %s)", dir,
-                 names.len ? names.buf : "none", ours.buf);
-        sbuf_release(&names);
-        sbuf_release(&ours);
         model_free(m);
         return -1;
     }

@@ -29,6 +29,12 @@ struct model_opts {
  * native ones (xgboost) before Python workers (sklearn). opts may be NULL.
  * INVALID_PARAMETER_VALUE (naming the flavors found) when none fits; a
  * corrupt model file is INVALID_PARAMETER_VALUE too. */
+/* The flavor model_load_dir would run m (the MLmodel of dir) with, and
+ * whether it runs in this process (native: no model code runs) or in
+ * Python workers; INVALID_PARAMETER_VALUE when ferry runs none of m's. */
+struct mlmodel;
+int model_flavor_of(const struct mlmodel *m, const char *dir, const char **name, int *in_process,
+                    struct ferr *err) WARN_UNUSED;
 int model_load_dir(const char *dir, const struct model_opts *opts, struct model **out,
                    struct ferr *err) WARN_UNUSED;
 int model_predict(struct model *m, const struct model_input *in, struct model_output *out,

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "server/api.h"
+#include "server/deploy_files.h"
 #include "server/server_int.h"
 #include "api/codec.h"
 #include "http/request.h"
@@ -181,10 +182,15 @@ static int h_api(struct http_request *rq, struct ferr *err)
     const struct api_op *op = http_route_of(rq)->arg;
     struct server_ctx *ctx = http_ctx(rq);
     const struct principal *who = guard_principal(rq);
-    struct api_env env = {
-        NULL, /* exec_row: the store */
-        ctx->artifacts, 1,           http_user(rq),
-        ctx->roots,     who != NULL, who && who->is_admin && (!who->by_token || who->scopes.admin)};
+    struct api_env env = {NULL, /* exec_row: the store */
+                          ctx->artifacts,
+                          1,
+                          http_user(rq),
+                          ctx->roots,
+                          who != NULL,
+                          who && who->is_admin && (!who->by_token || who->scopes.admin),
+                          server_deploy_check,
+                          ctx};
     /* Without authentication there is no one to give rights to: MLflow
      * too serves these only with its basic-auth app. */
     if ((op->flags & OP_AUTH) && !ctx->guard)

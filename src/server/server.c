@@ -329,6 +329,8 @@ int server_run(const struct server_opts *o, struct ferr *err)
         artifact_repo_open(o->artifacts_destination ? o->artifacts_destination : "mlartifacts",
                            &ctx.artifacts, err))
         goto out;
+    if (o->serve_artifacts)
+        ctx.artifacts_dir = o->artifacts_destination ? o->artifacts_destination : "mlartifacts";
     if (open_roots(o, &ctx, err))
         goto out;
     if (o->run_as) { /* refused now, not when a pipeline first needs it */

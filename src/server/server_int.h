@@ -14,6 +14,7 @@
 struct server_ctx {
     struct exec *exec;               /* the store, or the upstream server */
     struct artifact_repo *artifacts; /* --artifacts-destination; NULL: not served */
+    const char *artifacts_dir;       /* its local directory, for mlflow-artifacts:/ */
     const char *deployments_target;  /* the gateway behind gateway-proxy; NULL: none */
     struct guard *guard;             /* authentication and permissions; NULL: off */
     struct artifact_roots *roots;    /* where local artifact locations may be */

@@ -159,6 +159,14 @@ static int decide_apply(void *arg, const struct deployment *cur, struct deployme
 int store_deployment_apply(struct store *s, json_t *spec_doc, int64_t expect_revision,
                            const char *user, struct deployment *out, int *changed, struct ferr *err)
 {
+    return store_deployment_apply_checked(s, spec_doc, expect_revision, user, NULL, NULL, out,
+                                          changed, err);
+}
+
+int store_deployment_apply_checked(struct store *s, json_t *spec_doc, int64_t expect_revision,
+                                   const char *user, deployment_check_fn check, void *check_arg,
+                                   struct deployment *out, int *changed, struct ferr *err)
+{
     struct deployment_spec spec;
     if (!s->deployments)
         return store_lacks(s, AREA, err);
@@ -168,7 +176,7 @@ int store_deployment_apply(struct store *s, json_t *spec_doc, int64_t expect_rev
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "revision must be 0 or more");
     if (deployment_spec_parse(spec_doc, &spec, err))
         return -1;
-    if (resolve_targets(s, &spec, err)) {
+    if (resolve_targets(s, &spec, err) || (check && check(check_arg, &spec, err))) {
         deployment_spec_release(&spec);
         return -1;
     }

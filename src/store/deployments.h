@@ -33,6 +33,16 @@
 int store_deployment_apply(struct store *s, json_t *spec, int64_t expect_revision, const char *user,
                            struct deployment *out, int *changed, struct ferr *err) WARN_UNUSED;
 
+/* As store_deployment_apply, calling check(arg, resolved spec) after the
+ * URIs resolved and before anything is written: its -1 (err set) refuses
+ * the apply. */
+typedef int (*deployment_check_fn)(void *arg, const struct deployment_spec *resolved,
+                                   struct ferr *err);
+int store_deployment_apply_checked(struct store *s, json_t *spec, int64_t expect_revision,
+                                   const char *user, deployment_check_fn check, void *arg,
+                                   struct deployment *out, int *changed,
+                                   struct ferr *err) WARN_UNUSED;
+
 enum deploy_action {
     DEPLOY_ACT_PAUSE,    /* a rollout in progress holds its step */
     DEPLOY_ACT_RESUME,   /* a paused rollout goes on; a rolled back one starts over */

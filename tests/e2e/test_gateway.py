@@ -626,3 +626,36 @@ def test_a_gateway_on_the_store_itself_with_authentication(srv, c):
         assert st == 200 and len(json.loads(out)["predictions"]) == 3, out
     finally:
         assert gw.stop() == 0, gw.errlog
+
+
+def test_rest_apply_checks_the_files_without_running_model_code(srv, c):
+    """The server loads native flavors (XGBoost) and only looks at a Python model's files: a
+    version that cannot load, or takes other inputs, is refused over REST with nothing applied;
+    no_check skips it (as the CLI's --no-check)."""
+    ferry = srv.ferry
+    _setup(ferry, srv, c, "served-check")
+    broken = os.path.join(tempfile.mkdtemp(prefix="ferry-gw-broken-"), "model")
+    subprocess.run(["cp", "-r", _models["xgb1"], broken], check=True)
+    with open(os.path.join(broken, "model.xgb"), "wb") as f:
+        f.write(b"garbage")
+    _register(ferry, srv, c, "served-check", broken)  # version 5
+    nofile = _sk_model(Flaky())
+    os.remove(os.path.join(nofile, "model.pkl"))
+    _register(ferry, srv, c, "served-check", nofile)  # version 6
+
+    def spec(*versions):
+        ws = [100 // len(versions)] * len(versions)
+        ws[0] += 100 - sum(ws)
+        return {"name": "served-check", "targets": [
+            {"model": "models:/served-check/%d" % v, "weight": w} for v, w in zip(versions, ws)]}
+
+    r = _apply(c, spec(5))
+    assert r.status == 400 and "models:/served-check/5 cannot be served" in r.json["message"], r
+    r = _apply(c, spec(6))
+    assert r.status == 400 and "model file 'model.pkl' is missing" in r.json["message"], r
+    assert c.get("deployments/get", {"name": "served-check"}, prefix=FERRY).status == 404
+    # a Python model whose file is there is accepted without being run; XGBoost loads
+    d = c.ok(_apply(c, spec(1, 4)))["deployment"]
+    assert d["revision"] == 1
+    r = c.post("deployments/apply", {"spec": spec(5), "no_check": True}, prefix=FERRY)
+    assert r.status == 200 and r.json["deployment"]["revision"] == 2, r

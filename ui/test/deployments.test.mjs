@@ -48,15 +48,16 @@ test("deployments: the empty state, then the list as deployments arrive", async 
     await page.getByRole("heading", { name: "Deployments" }).waitFor();
     await page.getByText("ferry deployments apply -f spec.yaml").waitFor();
     assert.equal(await page.getByRole("link", { name: "Deployments" }).getAttribute("aria-current"), "page");
-    // applied meanwhile (as the CLI would): the list picks them up by itself
-    await api(srv.url, D + "apply", { spec: {
+    // applied meanwhile (as the CLI would): the list picks them up by itself (the
+    // versions have no files: the server's check of them is skipped)
+    await api(srv.url, D + "apply", { no_check: true, spec: {
       name: "fraud",
       targets: [{ model: "models:/fraud/1", weight: 90 }, { model: "models:/fraud/2" }],
       rollout: { steps: [10, 25, 50, 100], interval: "1h", min_requests: 200, guards: { max_error_rate: 0.2 } },
       promote_alias: "champion",
     } });
     await api(srv.url, D + "step", { name: "fraud" }); // the controller's move: 10% -> 25%
-    await api(srv.url, D + "apply", { spec_yaml:
+    await api(srv.url, D + "apply", { no_check: true, spec_yaml:
       "name: fraud-shadow\ntargets:\n  - {model: \"models:/fraud/1\", weight: 100}\nshadow:\n  - {model: \"models:/fraud/2\"}\nshadow_sample: 0.5\n" });
     const row = page.locator("table.deployments tbody tr", { has: page.getByRole("link", { name: "fraud", exact: true }) });
     await row.waitFor();
