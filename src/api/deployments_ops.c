@@ -409,9 +409,9 @@ static int x_apply(const struct api_env *env, const struct api_op *op, void *req
         }
         doc = owned;
     }
-    int rc = store_deployment_apply_checked(
-        env->store, doc, q->revision, user_of(env), q->no_check ? NULL : env->deploy_check,
-        env->deploy_check_arg, &r->deployment, &r->changed, err);
+    int rc = store_deployment_apply_checked(env->store, doc, q->revision, user_of(env),
+                                            q->no_check ? NULL : env->check_spec,
+                                            env->check_spec_arg, &r->deployment, &r->changed, err);
     json_decref(owned);
     return rc;
 }

@@ -158,8 +158,8 @@ struct api_env {
     int is_admin;                       /* authenticated: user is an admin */
     /* Optional: whether a deployment spec's versions can be served (the
      * server's check, gateway/deploy_check.h); NULL: not checked here. */
-    int (*deploy_check)(void *arg, const struct deployment_spec *resolved, struct ferr *err);
-    void *deploy_check_arg;
+    int (*check_spec)(void *arg, const struct deployment_spec *resolved, struct ferr *err);
+    void *check_spec_arg;
 };
 
 struct api_op;
