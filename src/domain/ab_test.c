@@ -204,15 +204,31 @@ static uint64_t xoshiro_next(struct xoshiro *x)
     return result;
 }
 
-/* Uniform in [0, n), n > 0: outputs below 2^64 mod n are rejected. */
+/* The 128-bit product a * b as its high and low halves, from 32-bit
+ * pieces (ISO C has no 128-bit type). */
+static uint64_t mul128(uint64_t a, uint64_t b, uint64_t *lo)
+{
+    uint64_t a0 = a & 0xffffffffu, a1 = a >> 32, b0 = b & 0xffffffffu, b1 = b >> 32;
+    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
+    uint64_t mid = (p00 >> 32) + (p01 & 0xffffffffu) + (p10 & 0xffffffffu);
+    *lo = (mid << 32) | (p00 & 0xffffffffu);
+    return p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
+}
+
+/* Uniform in [0, n), n > 0: Lemire's nearly divisionless method
+ * ("Fast random integer generation in an interval", ACM TOMACS 2019):
+ * the high half of r * n, rejecting r when the low half falls below
+ * 2^64 mod n, so there is no modulo bias and, nearly always, no
+ * division. */
 static uint64_t draw_below(struct xoshiro *x, uint64_t n)
 {
-    uint64_t threshold = (0 - n) % n;
-    for (;;) {
-        uint64_t r = xoshiro_next(x);
-        if (r >= threshold)
-            return r % n;
+    uint64_t lo, hi = mul128(xoshiro_next(x), n, &lo);
+    if (lo < n) {
+        uint64_t threshold = (0 - n) % n;
+        while (lo < threshold)
+            hi = mul128(xoshiro_next(x), n, &lo);
     }
+    return hi;
 }
 
 static int cmp_double(const void *a, const void *b)

@@ -108,9 +108,9 @@ int ab_noninferiority_test(uint64_t xc, uint64_t nc, uint64_t xs, uint64_t ns, d
  *
  * Determinism: the generator is xoshiro256** (Blackman and Vigna, 2018)
  * seeded by four outputs of splitmix64(seed); an index below n is
- * r % n for the first 64-bit output r >= 2^64 mod n (rejection, so no
- * modulo bias). The same seed gives the same interval on every machine;
- * tests/tools/quality_reference.py reproduces the draws in Python. */
+ * floor(r * n / 2^64) for the first 64-bit output r whose r * n mod 2^64
+ * is at least 2^64 mod n (Lemire's method: no modulo bias). The same seed gives the same interval
+ * on every machine; tests/tools/quality_reference.py reproduces the draws in Python. */
 struct ab_bootstrap_opts {
     uint32_t resamples; /* > 0, e.g. 1000 */
     uint64_t seed;
