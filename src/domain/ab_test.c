@@ -47,6 +47,13 @@ static int check_counts(uint64_t x, uint64_t n, struct ferr *err)
     return 0;
 }
 
+static int check_alpha(double alpha, struct ferr *err)
+{
+    if (!(alpha > 0 && alpha < 1))
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "alpha '%g' is not in (0, 1)", alpha);
+    return 0;
+}
+
 int ab_proportions_ztest(uint64_t x1, uint64_t n1, uint64_t x2, uint64_t n2,
                          enum ab_alternative alt, struct ab_test_result *out, struct ferr *err)
 {
@@ -108,10 +115,34 @@ int ab_welch_ttest_arrays(const double *a, size_t na, const double *b, size_t nb
     return ab_welch_ttest(&ma, &mb, alt, out, err);
 }
 
-static int check_alpha(double alpha, struct ferr *err)
+int ab_mean_interval(const struct quality_moments *m, double alpha, struct ab_interval *out,
+                     struct ferr *err)
 {
-    if (!(alpha > 0 && alpha < 1))
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "alpha '%g' is not in (0, 1)", alpha);
+    out->low = out->high = NAN;
+    if (check_alpha(alpha, err))
+        return -1;
+    if (m->n < 2)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "a mean's interval needs at least 2 rows, got %llu",
+                        (unsigned long long)m->n);
+    double half = stat_student_t_ppf(1 - alpha / 2, (double)(m->n - 1)) *
+                  sqrt(quality_moments_var(m) / (double)m->n);
+    out->low = m->mean - half;
+    out->high = m->mean + half;
+    return 0;
+}
+
+int ab_welch_interval(const struct quality_moments *a, const struct quality_moments *b,
+                      double alpha, struct ab_interval *out, struct ferr *err)
+{
+    struct ab_test_result t;
+    out->low = out->high = NAN;
+    if (check_alpha(alpha, err) || ab_welch_ttest(a, b, AB_TWO_SIDED, &t, err))
+        return -1;
+    double se = sqrt(quality_moments_var(a) / (double)a->n + quality_moments_var(b) / (double)b->n);
+    double half = se == 0 ? 0 : stat_student_t_ppf(1 - alpha / 2, t.df) * se;
+    out->low = t.diff - half;
+    out->high = t.diff + half;
     return 0;
 }
 

@@ -62,6 +62,21 @@ int ab_welch_ttest_arrays(const double *a, size_t na, const double *b, size_t nb
                           enum ab_alternative alt, struct ab_test_result *out,
                           struct ferr *err) WARN_UNUSED;
 
+/* The t interval for a mean (e.g. a target's mean absolute error) at
+ * level 1 - alpha: mean -+ t(1 - alpha/2, n - 1) sqrt(var / n), as
+ * statsmodels' DescrStatsW(x).tconfint_mean(alpha). Fewer than 2 rows is
+ * an error. */
+int ab_mean_interval(const struct quality_moments *m, double alpha, struct ab_interval *out,
+                     struct ferr *err) WARN_UNUSED;
+
+/* Welch's interval for mean(a) - mean(b): diff -+ t(1 - alpha/2, df)
+ * sqrt(var_a / n_a + var_b / n_b) with the Welch-Satterthwaite df, as
+ * statsmodels' CompareMeans(DescrStatsW(a), DescrStatsW(b))
+ * .tconfint_diff(alpha, usevar='unequal'). Fewer than 2 rows in a group is
+ * an error; both variances 0 gives the point [diff, diff]. */
+int ab_welch_interval(const struct quality_moments *a, const struct quality_moments *b,
+                      double alpha, struct ab_interval *out, struct ferr *err) WARN_UNUSED;
+
 /* The Wilson score interval for a proportion x / n at level 1 - alpha:
  * statsmodels' proportion_confint(x, n, alpha, method='wilson'). Chosen
  * over the Wald interval because it stays inside [0, 1] and keeps its

@@ -173,3 +173,29 @@ double stat_student_t_sf(double t, double df)
 {
     return stat_student_t_cdf(-t, df);
 }
+
+double stat_student_t_ppf(double p, double df)
+{
+    if (isnan(p) || p < 0 || p > 1 || !(df > 0))
+        return NAN;
+    if (p == 0)
+        return -INFINITY;
+    if (p == 1)
+        return INFINITY;
+    if (p == 0.5)
+        return 0;
+    /* Solve P(T > t) = q for t > 0 on the smaller tail, then mirror. */
+    double q = p < 0.5 ? p : 1 - p;
+    double lo = 0, hi = 1;
+    while (stat_student_t_sf(hi, df) > q && hi < 1e300)
+        hi *= 2;
+    for (int i = 0; i < 2000 && hi - lo > 1e-15 * hi; i++) {
+        double mid = lo + (hi - lo) / 2;
+        if (stat_student_t_sf(mid, df) > q)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    double t = lo + (hi - lo) / 2;
+    return p < 0.5 ? -t : t;
+}

@@ -32,5 +32,9 @@ double stat_incbeta(double a, double b, double x);
 double stat_student_t_cdf(double t, double df);
 /* P(T > t) = stat_student_t_cdf(-t, df). */
 double stat_student_t_sf(double t, double df);
+/* The t with P(T <= t) = p (scipy.stats.t.ppf): bisection on the CDF to a
+ * relative 1e-15; -INFINITY at 0, INFINITY at 1, NAN outside [0, 1] or
+ * for df <= 0. */
+double stat_student_t_ppf(double p, double df);
 
 #endif

@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 from scipy import special, stats
 from sklearn import metrics
-from statsmodels.stats import proportion
+from statsmodels.stats import proportion, weightstats
 
 warnings.simplefilter("ignore")  # sklearn's zero_division and one-class warnings
 M = (1 << 64) - 1
@@ -190,6 +190,10 @@ def main():
         for t in (-40.0, -3.0, -0.1, 0.0, 2.0, 10.0):
             ref("t.cdf.%r.%r" % (df, t), special.stdtr(df, t))
 
+    for df in (1.0, 2.5, 10.0, 123.4, 1e5):
+        for q in (0.975, 0.01):
+            ref("t.ppf.%r.%r" % (df, q), stats.t.ppf(q, df))
+
     # Two-proportion z-tests.
     alts = ("two-sided", "larger", "smaller")
     for (x1, n1, x2, n2) in ((450, 500, 430, 500), (30, 1000, 45, 1200), (0, 10, 1, 10),
@@ -213,6 +217,15 @@ def main():
             ref("welch.%s.%s.p" % (name, alt), pv)
 
     # Intervals.
+    for name in ("gen", "small"):
+        xa, xb = sets[name]
+        da, db = weightstats.DescrStatsW(xa), weightstats.DescrStatsW(xb)
+        lo, hi = weightstats.CompareMeans(da, db).tconfint_diff(alpha=0.05, usevar="unequal")
+        ref("welch_ci.%s.low" % name, lo)
+        ref("welch_ci.%s.high" % name, hi)
+        lo, hi = da.tconfint_mean(alpha=0.05)
+        ref("mean_ci.%s.low" % name, lo)
+        ref("mean_ci.%s.high" % name, hi)
     for (x, n) in ((0, 10), (10, 10), (450, 500), (1, 1), (37, 120)):
         for alpha in (0.05, 0.1):
             lo, hi = proportion.proportion_confint(x, n, alpha=alpha, method="wilson")

@@ -341,6 +341,16 @@ TEST(stat_dist_matches_scipy)
             snprintf(key, sizeof(key), "t.cdf.%s.%s", df_names[i], t_names[j]);
             CHECK_REL(stat_student_t_cdf(ts[j], dfs[i]), key);
         }
+    static const double ppf_dfs[] = {1.0, 2.5, 10.0, 123.4, 1e5};
+    static const char *const ppf_df_names[] = {"1.0", "2.5", "10.0", "123.4", "100000.0"};
+    for (size_t i = 0; i < 5; i++) {
+        snprintf(key, sizeof(key), "t.ppf.%s.0.975", ppf_df_names[i]);
+        CHECK_REL(stat_student_t_ppf(0.975, ppf_dfs[i]), key);
+        snprintf(key, sizeof(key), "t.ppf.%s.0.01", ppf_df_names[i]);
+        CHECK_REL(stat_student_t_ppf(0.01, ppf_dfs[i]), key);
+    }
+    ASSERT(stat_student_t_ppf(0.5, 3) == 0);
+    ASSERT(isnan(stat_student_t_ppf(0.5, 0)));
     ASSERT(isnan(stat_normal_ppf(1.5)));
     ASSERT(stat_normal_ppf(0) == -INFINITY && stat_normal_ppf(1) == INFINITY);
     ASSERT(isnan(stat_student_t_cdf(1, 0)));
@@ -383,6 +393,26 @@ static void check_welch(const double *a, size_t na, const double *b, size_t nb, 
 {
     struct ferr err = FERR_INIT;
     char key[96];
+    if (!strcmp(name, "gen") || !strcmp(name, "small")) { /* the intervals */
+        struct quality_moments ma = QUALITY_MOMENTS_INIT, mb = QUALITY_MOMENTS_INIT;
+        for (size_t i = 0; i < na; i++)
+            quality_moments_add(&ma, a[i]);
+        for (size_t i = 0; i < nb; i++)
+            quality_moments_add(&mb, b[i]);
+        struct ab_interval iv;
+        ASSERT_OK(ab_welch_interval(&ma, &mb, 0.05, &iv, &err), &err);
+        snprintf(key, sizeof(key), "welch_ci.%s.low", name);
+        CHECK(iv.low, key);
+        snprintf(key, sizeof(key), "welch_ci.%s.high", name);
+        CHECK(iv.high, key);
+        ASSERT_OK(ab_mean_interval(&ma, 0.05, &iv, &err), &err);
+        snprintf(key, sizeof(key), "mean_ci.%s.low", name);
+        CHECK(iv.low, key);
+        snprintf(key, sizeof(key), "mean_ci.%s.high", name);
+        CHECK(iv.high, key);
+        ma.n = 1;
+        ASSERT_FAILS(ab_mean_interval(&ma, 0.05, &iv, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    }
     for (int alt = 0; alt < 3; alt++) {
         struct ab_test_result r;
         ASSERT_OK(ab_welch_ttest_arrays(a, na, b, nb, (enum ab_alternative)alt, &r, &err), &err);
