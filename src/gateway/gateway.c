@@ -57,6 +57,7 @@ struct gateway {
     pthread_cond_t wake;
     atomic_ullong not_found, unavailable, report_failures;
     int64_t last_report_error_ms;
+    int64_t last_poll_error_ms; /* the watcher's */
 };
 
 /* ---------- the live endpoints ---------- */
@@ -139,7 +140,12 @@ static void poll_deployments(struct gateway *g)
     struct deployment_list l;
     struct ferr err = FERR_INIT;
     if (client_deployment_list(g->o->client, &l, &err)) {
-        log_warn("cannot read the deployments: %s", err.msg);
+        /* the store or server is away: keep serving what is loaded, say so
+         * once every 10 s rather than 4 times a second */
+        if (ftime_now_ms() - g->last_poll_error_ms > 10000) {
+            log_warn("cannot read the deployments (serving the last ones read): %s", err.msg);
+            g->last_poll_error_ms = ftime_now_ms();
+        }
         return;
     }
     for (size_t i = 0; i < l.n; i++) {

@@ -297,6 +297,16 @@ def test_a_slow_shadow_leaves_the_primary_alone(srv, c):
         assert scored >= 2, scored
         # the copies it could not keep up with were dropped, not queued forever
         assert gw.metric("ferry_gateway_shadow_dropped_total") + scored + 1024 >= 300
+        # answered copies are compared with the primary's answer (the shadow says 1 for every
+        # row, the primary 0 or 1)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            agreed = gw.metric("ferry_gateway_shadow_agreed_total", deployment="shadowed")
+            disagreed = gw.metric("ferry_gateway_shadow_disagreed_total", deployment="shadowed")
+            if agreed + disagreed >= scored:
+                break
+            time.sleep(0.2)
+        assert agreed + disagreed >= scored, (agreed, disagreed, scored)
     finally:
         assert gw.stop() == 0, gw.errlog
 
