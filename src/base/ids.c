@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "base/ids.h"
+#include "base/rng.h"
 
 #include <ctype.h>
 #include <openssl/rand.h>
@@ -66,32 +67,12 @@ int ids_is_run_id(const char *s)
     return i == RUN_ID_LEN;
 }
 
-/* xoshiro256** (Blackman and Vigna, 2018): a request id needs uniqueness,
- * not secrecy, and OpenSSL's generator takes a lock per call, which every
- * request thread of a gateway would queue on. Seeded per thread from it. */
-static uint64_t rotl(uint64_t x, int k)
-{
-    return (x << k) | (x >> (64 - k));
-}
-
+/* A request id needs uniqueness, not secrecy, and OpenSSL's generator
+ * takes a lock per call, which every request thread of a gateway would
+ * queue on: the thread's own generator (base/rng.h), seeded from it. */
 static uint64_t next64(void)
 {
-    static _Thread_local uint64_t s[4];
-    static _Thread_local int seeded;
-    if (!seeded) {
-        do
-            random_bytes((unsigned char *)s, sizeof(s));
-        while (!(s[0] | s[1] | s[2] | s[3]));
-        seeded = 1;
-    }
-    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return out;
+    return rng_next(rng_thread());
 }
 
 void ids_new_request_id(char out[REQUEST_ID_LEN + 1])

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "domain/ab_test.h"
+#include "base/rng.h"
 
 #include "base/xalloc.h"
 #include "domain/stat_dist.h"
@@ -198,70 +199,6 @@ int ab_noninferiority_test(uint64_t xc, uint64_t nc, uint64_t xs, uint64_t ns, d
 
 /* ---- Bootstrap ---- */
 
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
-struct xoshiro {
-    uint64_t s[4];
-};
-
-static void xoshiro_seed(struct xoshiro *x, uint64_t seed)
-{
-    for (int i = 0; i < 4; i++)
-        x->s[i] = splitmix64(&seed);
-}
-
-static uint64_t rotl(uint64_t v, int k)
-{
-    return (v << k) | (v >> (64 - k));
-}
-
-/* xoshiro256** 1.0 (Blackman and Vigna, public domain reference). */
-static uint64_t xoshiro_next(struct xoshiro *x)
-{
-    uint64_t *s = x->s;
-    uint64_t result = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return result;
-}
-
-/* The 128-bit product a * b as its high and low halves, from 32-bit
- * pieces (ISO C has no 128-bit type). */
-static uint64_t mul128(uint64_t a, uint64_t b, uint64_t *lo)
-{
-    uint64_t a0 = a & 0xffffffffu, a1 = a >> 32, b0 = b & 0xffffffffu, b1 = b >> 32;
-    uint64_t p00 = a0 * b0, p01 = a0 * b1, p10 = a1 * b0, p11 = a1 * b1;
-    uint64_t mid = (p00 >> 32) + (p01 & 0xffffffffu) + (p10 & 0xffffffffu);
-    *lo = (mid << 32) | (p00 & 0xffffffffu);
-    return p11 + (p01 >> 32) + (p10 >> 32) + (mid >> 32);
-}
-
-/* Uniform in [0, n), n > 0: Lemire's nearly divisionless method
- * ("Fast random integer generation in an interval", ACM TOMACS 2019):
- * the high half of r * n, rejecting r when the low half falls below
- * 2^64 mod n, so there is no modulo bias and, nearly always, no
- * division. */
-static uint64_t draw_below(struct xoshiro *x, uint64_t n)
-{
-    uint64_t lo, hi = mul128(xoshiro_next(x), n, &lo);
-    if (lo < n) {
-        uint64_t threshold = (0 - n) % n;
-        while (lo < threshold)
-            hi = mul128(xoshiro_next(x), n, &lo);
-    }
-    return hi;
-}
-
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -321,13 +258,13 @@ int ab_bootstrap_f1(const unsigned char *truth, const unsigned char *pred, size_
         fn += truth[i] && !pred[i];
     }
     out->estimate = f1_of(tp, fp, fn);
-    struct xoshiro rng;
-    xoshiro_seed(&rng, opts->seed);
+    struct rng rng;
+    rng_seed(&rng, opts->seed);
     double *values = xmalloc(opts->resamples * sizeof(*values));
     for (uint32_t b = 0; b < opts->resamples; b++) {
         tp = fp = fn = 0;
         for (size_t j = 0; j < n; j++) {
-            size_t i = (size_t)draw_below(&rng, n);
+            size_t i = (size_t)rng_below(&rng, n);
             tp += truth[i] && pred[i];
             fp += !truth[i] && pred[i];
             fn += truth[i] && !pred[i];
@@ -362,13 +299,13 @@ int ab_bootstrap_auc(const double *score, const unsigned char *truth, size_t n,
         where[rows[k].positive] = k;
         rows[k].positive = truth[rows[k].positive] != 0;
     }
-    struct xoshiro rng;
-    xoshiro_seed(&rng, opts->seed);
+    struct rng rng;
+    rng_seed(&rng, opts->seed);
     uint32_t m = 0;
     for (uint32_t b = 0; b < opts->resamples; b++) {
         memset(weight, 0, n * sizeof(*weight));
         for (size_t j = 0; j < n; j++)
-            weight[where[draw_below(&rng, n)]]++;
+            weight[where[rng_below(&rng, n)]]++;
         double auc = quality_auc_sorted(rows, weight, n);
         if (!isnan(auc))
             values[m++] = auc;

@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 #include "gateway/endpoint.h"
 #include "base/log.h"
+#include "base/rng.h"
 #include "base/xalloc.h"
 
 #include <jansson.h>
-#include <openssl/rand.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "base/banned.h"
 
@@ -83,24 +82,6 @@ void gw_endpoint_unref(struct gw_endpoint *e)
     free(e);
 }
 
-/* A uniform draw from 0..n-1 on this thread's own generator. */
-static unsigned draw(unsigned n)
-{
-    static _Thread_local unsigned short state[3];
-    static _Thread_local int seeded;
-    if (!seeded) {
-        if (RAND_bytes((unsigned char *)state, sizeof(state)) != 1) {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            state[0] = (unsigned short)ts.tv_nsec;
-            state[1] = (unsigned short)(ts.tv_nsec >> 16);
-            state[2] = (unsigned short)(uintptr_t)&ts;
-        }
-        seeded = 1;
-    }
-    return (unsigned)((unsigned long)nrand48(state) % n);
-}
-
 int gw_endpoint_pick(const struct gw_endpoint *e, const char *key, size_t key_len)
 {
     if (!e->serving)
@@ -113,7 +94,7 @@ int gw_endpoint_pick(const struct gw_endpoint *e, const char *key, size_t key_le
         uint32_t v = (uint32_t)h[0] << 24 | (uint32_t)h[1] << 16 | (uint32_t)h[2] << 8 | h[3];
         point = (unsigned)(v % (uint32_t)(total * 100));
     } else {
-        point = draw((unsigned)total * 100);
+        point = (unsigned)rng_below(rng_thread(), (uint64_t)total * 100);
     }
     for (size_t i = 0; i < e->ntargets; i++)
         if (point < (unsigned)e->cum[i] * 100)

@@ -5,6 +5,7 @@
 #include "base/ids.h"
 #include "base/json.h"
 #include "base/log.h"
+#include "base/rng.h"
 #include "base/sbuf.h"
 #include "base/version.h"
 #include "base/xalloc.h"
@@ -338,18 +339,6 @@ static const char *routing_key(const struct gw_endpoint *e, struct http_request 
     return gw_json_routing_key(body, len, k + 5, buf, size) == 0 ? buf : NULL;
 }
 
-static double unit_draw(void)
-{
-    static _Thread_local unsigned short st[3] = {0x1234, 0xabcd, 0x5e5e};
-    static _Thread_local int seeded;
-    if (!seeded) {
-        st[2] ^= (unsigned short)(uintptr_t)&seeded;
-        st[1] ^= (unsigned short)ftime_mono_ns();
-        seeded = 1;
-    }
-    return erand48(st);
-}
-
 static int score(struct http_request *rq, enum score_protocol proto, struct ferr *err)
 {
     struct gateway *g = http_ctx(rq);
@@ -402,7 +391,7 @@ static int score(struct http_request *rq, enum score_protocol proto, struct ferr
     } else {
         for (size_t i = 0; i < e->nshadows; i++)
             if (e->shadows[i].model &&
-                (e->d.spec.shadow_sample >= 1 || unit_draw() < e->d.spec.shadow_sample))
+                (e->d.spec.shadow_sample >= 1 || rng_unit(rng_thread()) < e->d.spec.shadow_sample))
                 (void)shadow_queue_push(g->shadows, e, i, &sr, out.buf, out.len);
         rc = http_respond(rq, 200, "application/json", &out);
     }
