@@ -27,16 +27,13 @@
  * version, a model, its latest versions, and their tags and aliases come
  * back together, the tags and aliases aggregated per row into text[]
  * values (array_agg in subqueries, in key order) that array_kv decodes
- * byte for byte. A search is two: the page's keys, then their rows (ids
- * bound as arrays, unnest ... WITH ORDINALITY keeps the page's order), so
- * a page of 10,000 versions costs two statements, not 30,000 as the SQLite
- * file's statements per version would here. Each element of an
- * array is joined LATERAL to its rows, behind OFFSET 0 so that PostgreSQL
- * cannot flatten it into a join it might hash: a prepared statement's one
- * plan cannot know how many ids an array holds, and this way it is an
- * index lookup per id, whatever the array and the table sizes. A search
- * runs in one REPEATABLE READ, READ ONLY transaction, so the page's keys
- * and rows come from one snapshot while other replicas write. */
+ * byte for byte. A search too: the page's keys (search_sql.c) and their
+ * rows in one statement (search_page), so a page of 10,000 versions costs
+ * one round trip, not the SQLite file's statements per version; being one
+ * statement, it sees one snapshot while other replicas write. Each key is
+ * joined LATERAL to its rows, behind OFFSET 0 so that PostgreSQL cannot
+ * flatten it into a join it might hash: this way it is an index lookup per
+ * key, whatever the page and the table sizes. */
 #include "store/postgres/pg_int.h"
 #include "store/deployment_record.h"
 #include "store/errors.h"
@@ -530,13 +527,8 @@ static int pg_registry_write(struct store *s, struct reg_write *w, struct ferr *
 
 /* ---------- reads ---------- */
 
-/* Array literals for $n::bigint[] and $n::text[] parameters: add the
- * elements, then array_end. */
-static void int_array_add(struct sbuf *sb, int64_t v)
-{
-    sbuf_addf(sb, "%s%" PRId64, sb->len ? "," : "{", v);
-}
-
+/* An array literal for a $n::text[] parameter: add the elements, then
+ * array_end. */
 static void text_array_add(struct sbuf *sb, const char *s)
 {
     sbuf_addstr(sb, sb->len ? ",\"" : "{\"");
@@ -649,12 +641,12 @@ static void array_kv(struct kv_list *l, const PGresult *r, int row, int col, int
     sbuf_release(&value);
 }
 
-/* Appends the versions r selected (VERSION_COLS from column 0, then
- * VERSION_TAGS and, when aliases is 1, VERSION_ALIASES), in its order, to
- * out. */
-static void read_versions(const PGresult *r, struct model_version_list *out, int aliases)
+/* Appends the versions of the first n rows of r (VERSION_COLS from column
+ * 0, then VERSION_TAGS and, when aliases is 1, VERSION_ALIASES), in its
+ * order, to out. */
+static void read_versions(const PGresult *r, int n, struct model_version_list *out, int aliases)
 {
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
+    for (int i = 0; i < n; i++) {
         ALLOC_GROW(out->v, out->n + 1, out->alloc);
         struct model_version *v = &out->v[out->n++];
         version_from_row(r, i, 0, v);
@@ -719,7 +711,7 @@ static int latest_versions(struct pg_conn *c, const char *name, const char *cons
                       "Production, Archived",
                       bad);
     else if (!pg_get_null(r, 0, 1)) /* v.version: NULL when the model has none */
-        read_versions(r, out, 0);
+        read_versions(r, PQntuples(r), out, 0);
     PQclear(r);
     return rc;
 }
@@ -740,14 +732,14 @@ static int latest_versions(struct pg_conn *c, const char *name, const char *cons
     "AS aliases FROM registered_model_aliases a WHERE a.model = m.id) ma" LATEST_JOIN              \
         LATEST_JOIN_END
 
-/* Appends the models r selected (MODEL_COLS, a model's rows together, in
- * its order) to out, each with its tags, aliases and latest version per
+/* Appends the models of the first n rows of r (MODEL_COLS, a model's rows
+ * together, in its order) to out, each with its tags, aliases and latest version per
  * stage (with their tags, without aliases, as MLflow). */
-static void read_models(const PGresult *r, struct registered_model_list *out)
+static void read_models(const PGresult *r, int n, struct registered_model_list *out)
 {
     const int vk = MODEL_NCOLS + 2;
     int64_t last = 0;
-    for (int i = 0, n = PQntuples(r); i < n; i++) {
+    for (int i = 0; i < n; i++) {
         int64_t id = pg_get_int(r, i, 0);
         if (i == 0 || id != last) {
             ALLOC_GROW(out->v, out->n + 1, out->alloc);
@@ -788,7 +780,7 @@ static int pg_get_registered_model(struct store *s, const char *name, struct reg
     pg_args_release(&a);
     if (!r)
         goto out;
-    read_models(r, &l);
+    read_models(r, PQntuples(r), &l);
     PQclear(r);
     rc = l.n == 1 ? 0 : store_err_model_not_found(err, name);
     if (!rc) {
@@ -915,118 +907,90 @@ static int pg_registry_events(struct store *s, const char *name, struct registry
 
 /* ---------- search ---------- */
 
-/* Runs one page of a registry search: the first two columns of each
- * matching row as text (a model's id, or a version's name and number). */
-static int search_keys(struct pg_conn *c, const struct registry_search *q, enum filter_domain dom,
-                       struct store_page *page, struct kv_list *keys, struct ferr *err)
+/* Runs a registry search in one statement: its page of keys (search_sql.c's
+ * SELECT of a model's id, or of a version's name and version, ordered and
+ * limited to one row past the page) numbered in their order as
+ * o(ord, keys...), then rows (text selecting FROM o, its last column
+ * o.ord, ORDER BY o.ord first). The numbering is row_number() OVER () over
+ * that ordered, limited subquery: neither is flattened into the outer
+ * query (a LIMIT, a window function), and a window without ORDER BY
+ * numbers the rows as they come. One statement sees one snapshot, so the
+ * keys and their rows agree while other replicas write. Returns the
+ * result, *n: its rows within the page (ord <= limit), page->more set when
+ * a row is past it; NULL with err set. */
+static PGresult *search_page(struct pg_conn *c, const struct registry_search *q,
+                             enum filter_domain dom, const char *rows, struct store_page *page,
+                             int *n, struct ferr *err)
 {
     struct sql_frag f;
+    struct sbuf sql = SBUF_INIT;
     struct pg_args a = PG_ARGS_INIT;
-    int rc = -1;
-    memset(keys, 0, sizeof(*keys));
+    PGresult *r = NULL;
     sql_frag_init(&f, &pg_dialect);
     if (search_sql_registry(q, dom, page->limit + 1, page->offset, &f, err))
         goto out;
+    sbuf_addf(&sql, "WITH o AS (SELECT row_number() OVER () AS ord, k.* FROM (%s) k) %s", f.sql.buf,
+              rows);
     pg_args_frag(&a, &f);
-    PGresult *r = pg_run_text(c, f.sql.buf, &a, "searching the registry", err);
-    if (!r)
+    if (!(r = pg_run_text(c, sql.buf, &a, "searching the registry", err)))
         goto out;
-    int rows = PQntuples(r);
-    for (int i = 0; i < rows && (int64_t)keys->n < page->limit; i++)
-        kv_list_add(keys, pg_get_ref(r, i, 0), dom == FILTER_MODELS ? "" : pg_get_ref(r, i, 1));
-    if ((int64_t)rows > page->limit)
+    int rows_n = PQntuples(r), ord_col = PQnfields(r) - 1;
+    *n = 0;
+    while (*n < rows_n && pg_get_int(r, *n, ord_col) <= page->limit)
+        (*n)++;
+    if (*n < rows_n)
         page->more = 1;
-    PQclear(r);
-    rc = 0;
 out:
     pg_args_release(&a);
     sql_frag_release(&f);
-    if (rc)
-        kv_list_release(keys);
-    return rc;
+    sbuf_release(&sql);
+    return r;
 }
 
 static int pg_search_registered_models(struct store *s, const struct registry_search *q,
                                        struct store_page *page, struct registered_model_list *out,
                                        struct ferr *err)
 {
-    /* The page's models in the search's order (k.ord), with their tags,
-     * aliases and latest versions, in one statement. */
-    static const char sql[] =
-        "SELECT " MODEL_COLS " FROM unnest($1::bigint[]) WITH ORDINALITY AS k(id, ord) "
-        "CROSS JOIN LATERAL (SELECT * FROM registered_models m WHERE m.id = k.id OFFSET 0) "
-        "m" MODEL_JOINS " ORDER BY k.ord, v.first";
+    /* The page's models with their tags, aliases and latest versions. */
+    static const char rows[] = "SELECT " MODEL_COLS ", o.ord FROM o "
+                               "CROSS JOIN LATERAL (SELECT * FROM registered_models m WHERE m.id = "
+                               "o.id OFFSET 0) m" MODEL_JOINS " ORDER BY o.ord, v.first";
     struct pg *pg = (struct pg *)s;
-    struct kv_list keys = {0};
-    struct sbuf ids = SBUF_INIT;
-    struct pg_args a = PG_ARGS_INIT;
-    struct pg_conn *c = pg_snapshot_get(pg, err);
+    struct pg_conn *c = pg_reader_get(pg, err);
     if (!c)
         return -1;
-    int rc = search_keys(c, q, FILTER_MODELS, page, &keys, err);
-    if (!rc && keys.n) {
-        for (size_t i = 0; i < keys.n; i++)
-            int_array_add(&ids, strtoll(keys.v[i].key, NULL, 10));
-        array_end(&ids);
-        pg_args_text(&a, ids.buf);
-        PGresult *r = pg_run(c, sql, &a, "reading a registered model", err);
-        if (r)
-            read_models(r, out);
-        rc = r ? 0 : -1;
-        PQclear(r);
-    }
-    pg_snapshot_put(pg, c);
-    pg_args_release(&a);
-    kv_list_release(&keys);
-    sbuf_release(&ids);
-    if (rc)
-        registered_model_list_release(out);
-    return rc;
+    int n = 0;
+    PGresult *r = search_page(c, q, FILTER_MODELS, rows, page, &n, err);
+    pg_reader_put(pg, c);
+    if (!r)
+        return -1;
+    read_models(r, n, out);
+    PQclear(r);
+    return 0;
 }
 
 static int pg_search_model_versions(struct store *s, const struct registry_search *q,
                                     struct store_page *page, struct model_version_list *out,
                                     struct ferr *err)
 {
-    /* The page's versions in the search's order (k.ord), with their tags
-     * and aliases, in one statement. */
-    static const char sql[] =
-        "SELECT v.*, " VERSION_TAGS ", " VERSION_ALIASES
-        " FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(name, version, ord) "
+    /* The page's versions with their tags and aliases. */
+    static const char rows[] =
+        "SELECT v.*, " VERSION_TAGS ", " VERSION_ALIASES ", o.ord FROM o "
         "CROSS JOIN LATERAL (SELECT " VERSION_COLS " FROM registered_models m "
         "JOIN model_versions v ON v.model = m.id "
-        "WHERE m.name = k.name AND v.version = k.version OFFSET 0) v ORDER BY k.ord";
+        "WHERE m.name = o.name AND v.version = o.version OFFSET 0) v ORDER BY o.ord";
     struct pg *pg = (struct pg *)s;
-    struct kv_list keys = {0};
-    struct sbuf names = SBUF_INIT, versions = SBUF_INIT;
-    struct pg_args a = PG_ARGS_INIT;
-    struct pg_conn *c = pg_snapshot_get(pg, err);
+    struct pg_conn *c = pg_reader_get(pg, err);
     if (!c)
         return -1;
-    int rc = search_keys(c, q, FILTER_MODEL_VERSIONS, page, &keys, err);
-    if (!rc && keys.n) {
-        for (size_t i = 0; i < keys.n; i++) {
-            text_array_add(&names, keys.v[i].key);
-            int_array_add(&versions, strtoll(keys.v[i].value, NULL, 10));
-        }
-        array_end(&names);
-        array_end(&versions);
-        pg_args_text(&a, names.buf);
-        pg_args_text(&a, versions.buf);
-        PGresult *r = pg_run(c, sql, &a, "reading model versions", err);
-        if (r)
-            read_versions(r, out, 1);
-        rc = r ? 0 : -1;
-        PQclear(r);
-    }
-    pg_snapshot_put(pg, c);
-    pg_args_release(&a);
-    kv_list_release(&keys);
-    sbuf_release(&names);
-    sbuf_release(&versions);
-    if (rc)
-        model_version_list_release(out);
-    return rc;
+    int n = 0;
+    PGresult *r = search_page(c, q, FILTER_MODEL_VERSIONS, rows, page, &n, err);
+    pg_reader_put(pg, c);
+    if (!r)
+        return -1;
+    read_versions(r, n, out, 1);
+    PQclear(r);
+    return 0;
 }
 
 const struct store_registry_ops pg_registry = {
