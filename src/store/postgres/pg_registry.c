@@ -23,17 +23,17 @@
  * replica just created fails on the unique key with the same message as the
  * check before it.
  *
- * Reads. Where the SQLite file runs statements per model or per version,
- * this file reads a whole set at once (ids bound as arrays, unnest ...
- * WITH ORDINALITY keeps a page's order; tags and aliases in one UNION), so
- * a page of 10,000 versions costs four round trips to the database, not
- * 30,000, and a version with its tags and aliases two. Each element of an
- * array is joined LATERAL to its rows, behind OFFSET 0 so that PostgreSQL
- * cannot flatten it into a join it might hash: a prepared statement's one
- * plan cannot know how many ids an array holds, and this way it is an
- * index lookup per id, whatever the array and the table sizes. A search
- * runs in one REPEATABLE READ, READ ONLY transaction, so the page's keys
- * and rows come from one snapshot while other replicas write. */
+ * Reads. Each read is one statement, one round trip to the database: a
+ * version, a model, its latest versions, and their tags and aliases come
+ * back together, the tags and aliases aggregated per row into text[]
+ * values (array_agg in subqueries, in key order) that array_kv decodes
+ * byte for byte. A search too: the page's keys (search_sql.c) and their
+ * rows in one statement (search_page), so a page of 10,000 versions costs
+ * one round trip, not the SQLite file's statements per version; being one
+ * statement, it sees one snapshot while other replicas write. Each key is
+ * joined LATERAL to its rows, behind OFFSET 0 so that PostgreSQL cannot
+ * flatten it into a join it might hash: this way it is an index lookup per
+ * key, whatever the page and the table sizes. */
 #include "store/postgres/pg_int.h"
 #include "store/deployment_record.h"
 #include "store/errors.h"
@@ -44,6 +44,7 @@
 #include "base/xalloc.h"
 
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,14 +53,11 @@
 
 /* ---------- helpers on a connection ---------- */
 
-static const char model_id_sql[] = "SELECT id FROM registered_models WHERE name = $1";
-/* The writes' lookup: the row stays locked until the transaction ends. */
-static const char model_lock_sql[] = "SELECT id FROM registered_models WHERE name = $1 FOR UPDATE";
-
-/* The id of model name (sql: model_id_sql or model_lock_sql). */
-static int model_id(struct pg_conn *c, const char *sql, const char *name, int64_t *id,
-                    struct ferr *err)
+/* The id of model name, for a write: the row stays locked until the
+ * transaction ends. */
+static int model_id(struct pg_conn *c, const char *name, int64_t *id, struct ferr *err)
 {
+    static const char sql[] = "SELECT id FROM registered_models WHERE name = $1 FOR UPDATE";
     struct pg_args a = PG_ARGS_INIT;
     pg_args_text(&a, name);
     PGresult *r = pg_run(c, sql, &a, "reading a registered model", err);
@@ -455,7 +453,7 @@ static int do_registry_write(struct pg *pg, struct pg_conn *c, void *arg, struct
     if (w->action == REG_CREATE_VERSION)
         return w_create_version(c, w, now, err);
     /* Every other write holds the model's row until it commits. */
-    if (model_id(c, model_lock_sql, w->name, &model, err))
+    if (model_id(c, w->name, &model, err))
         return -1;
     int needs_version = w->action >= REG_UPDATE_VERSION && w->action <= REG_DELETE_VERSION_TAG;
     if (needs_version && version_exists(c, model, w->name, w->version, err))
@@ -530,13 +528,8 @@ static int pg_registry_write(struct store *s, struct reg_write *w, struct ferr *
 
 /* ---------- reads ---------- */
 
-/* Array literals for $n::bigint[] and $n::text[] parameters: add the
- * elements, then array_end. */
-static void int_array_add(struct sbuf *sb, int64_t v)
-{
-    sbuf_addf(sb, "%s%" PRId64, sb->len ? "," : "{", v);
-}
-
+/* An array literal for a $n::text[] parameter: add the elements, then
+ * array_end. */
 static void text_array_add(struct sbuf *sb, const char *s)
 {
     sbuf_addstr(sb, sb->len ? ",\"" : "{\"");
@@ -557,7 +550,20 @@ static void array_end(struct sbuf *sb)
     "v.version, v.creation_time, v.last_updated_time, v.description, v.user_id, "                  \
     "v.current_stage, v.source, v.run_id, v.run_link, v.status, v.status_message, v.model, "       \
     "v.model_id, v.storage_location"
-#define VERSION_COLS "m.name, " VERSION_VCOLS
+#define VERSION_COLS  "m.name, " VERSION_VCOLS
+#define VERSION_NCOLS 15
+
+/* A version's tags and its aliases, each in the statement that reads the
+ * version (one round trip), as a text[] (NULL: none) in key order, as the
+ * SQLite file's per-version ORDER BY (the columns are COLLATE "C": bytes,
+ * as SQLite's BINARY). Tags: {{key,value},...}; aliases: {alias,...}; v:
+ * the row that holds the version's model and version. */
+#define VERSION_TAGS                                                                               \
+    "(SELECT array_agg(ARRAY[vt.key, vt.value] ORDER BY vt.key) FROM model_version_tags vt "       \
+    "WHERE vt.model = v.model AND vt.version = v.version)"
+#define VERSION_ALIASES                                                                            \
+    "(SELECT array_agg(va.alias ORDER BY va.alias) FROM registered_model_aliases va "              \
+    "WHERE va.model = v.model AND va.version = v.version)"
 
 /* Fills out from the VERSION_COLS of a row, which start at column k;
  * returns the model's id. */
@@ -581,256 +587,188 @@ static int64_t version_from_row(const PGresult *r, int row, int k, struct model_
     return pg_get_int(r, row, k + 12);
 }
 
-/* A version being read, by its key, for its tags and aliases to find it. */
-struct vref {
-    int64_t model, version;
-    struct model_version *v;
-};
-
-static int vref_cmp(const void *a, const void *b)
+/* The next element of a text[] in PostgreSQL's output form ({a,"b c"},
+ * or {{k,v},{k,v}}: the dimensions are flattened) from *p into el, which
+ * is reset first: 1, or 0 at the end. A quoted element is unescaped (\x is
+ * x); an unquoted one is taken as it is (array_out quotes every element
+ * holding a delimiter, a brace, a quote, a backslash or white space, and
+ * the empty string), so the bytes come back exactly; an unquoted NULL is
+ * SQL NULL, read as "" (the columns aggregated are NOT NULL). */
+static int array_next(const char **p, struct sbuf *el)
 {
-    const struct vref *x = a, *y = b;
-    int c = cmp_int64(&x->model, &y->model);
-    return c ? c : cmp_int64(&x->version, &y->version);
-}
-
-static struct model_version *vref_find(const struct vref *refs, size_t n, int64_t model,
-                                       int64_t version)
-{
-    struct vref key = {model, version, NULL};
-    const struct vref *hit = bsearch(&key, refs, n, sizeof(*refs), vref_cmp);
-    return hit ? hit->v : NULL;
-}
-
-/* The tags of the n versions of refs, and their aliases when aliases is 1,
- * each list in key order (as the SQLite file's per-version ORDER BY), in
- * one statement whatever n. refs is sorted here. */
-static int version_extras(struct pg_conn *c, struct vref *refs, size_t n, int aliases,
-                          struct ferr *err)
-{
-    static const char sql[] =
-        "SELECT 0, k.model, k.version, t.key, t.value "
-        "FROM unnest($1::bigint[], $2::bigint[]) AS k(model, version) "
-        "CROSS JOIN LATERAL (SELECT key, value FROM model_version_tags "
-        "WHERE model = k.model AND version = k.version OFFSET 0) t "
-        "UNION ALL SELECT 1, k.model, k.version, a.alias, '' "
-        "FROM unnest($1::bigint[], $2::bigint[]) AS k(model, version) "
-        "CROSS JOIN LATERAL (SELECT alias FROM registered_model_aliases "
-        "WHERE model = k.model AND version = k.version AND $3::int = 1 OFFSET 0) a "
-        "ORDER BY 1, 2, 3, 4";
-    if (!n)
+    const char *s = *p;
+    sbuf_reset(el);
+    while (*s == '{' || *s == '}' || *s == ',')
+        s++;
+    if (!*s) {
+        *p = s;
         return 0;
-    qsort(refs, n, sizeof(*refs), vref_cmp);
-    struct sbuf models = SBUF_INIT, versions = SBUF_INIT;
-    for (size_t i = 0; i < n; i++) {
-        int_array_add(&models, refs[i].model);
-        int_array_add(&versions, refs[i].version);
     }
-    array_end(&models);
-    array_end(&versions);
-    struct pg_args a = PG_ARGS_INIT;
-    pg_args_text(&a, models.buf);
-    pg_args_text(&a, versions.buf);
-    pg_args_int(&a, aliases);
-    PGresult *r = pg_run(c, sql, &a, "reading version tags", err);
-    pg_args_release(&a);
-    sbuf_release(&models);
-    sbuf_release(&versions);
-    if (!r)
-        return -1;
-    for (int i = 0, rows = PQntuples(r); i < rows; i++) {
-        struct model_version *v = vref_find(refs, n, pg_get_int(r, i, 1), pg_get_int(r, i, 2));
-        if (!v)
-            continue;
-        if (pg_get_int(r, i, 0) == 0)
-            kv_list_add(&v->tags, pg_get_ref(r, i, 3), pg_get_ref(r, i, 4));
-        else
-            kv_list_add(&v->aliases, pg_get_ref(r, i, 3), "");
+    if (*s == '"') {
+        for (s++; *s && *s != '"'; s++) {
+            if (*s == '\\' && s[1])
+                s++;
+            sbuf_addch(el, *s);
+        }
+        if (*s)
+            s++;
+    } else {
+        const char *start = s;
+        while (*s && *s != ',' && *s != '}')
+            s++;
+        if (!(s - start == 4 && !memcmp(start, "NULL", 4)))
+            sbuf_add(el, start, (size_t)(s - start));
     }
-    PQclear(r);
-    return 0;
+    *p = s;
+    return 1;
 }
 
-/* Appends the versions r selected (VERSION_COLS from column 0, in its
- * order) to out, with their tags, and aliases when aliases is 1. */
-static int read_versions(struct pg_conn *c, const PGresult *r, struct model_version_list *out,
-                         int aliases, struct ferr *err)
+/* Adds to l the text[] in cell (row, col) of r (NULL: nothing): pairs 1,
+ * {{key,value},...}; pairs 0, {key,...}, each with value "". */
+static void array_kv(struct kv_list *l, const PGresult *r, int row, int col, int pairs)
 {
-    size_t first = out->n, n = (size_t)PQntuples(r);
-    struct vref *refs = xcalloc(n ? n : 1, sizeof(*refs));
-    for (size_t i = 0; i < n; i++) {
-        ALLOC_GROW(out->v, out->n + 1, out->alloc);
-        refs[i].model = version_from_row(r, (int)i, 0, &out->v[out->n++]);
+    if (pg_get_null(r, row, col))
+        return;
+    const char *p = pg_get_ref(r, row, col);
+    if (*p == '[') /* bounds other than 1 ("[0:1]={...}"); array_agg makes none */
+        p += strcspn(p, "=") + (strchr(p, '=') != NULL);
+    struct sbuf key = SBUF_INIT, value = SBUF_INIT;
+    while (array_next(&p, &key)) {
+        if (pairs && !array_next(&p, &value))
+            break; /* not a pair: cannot come from the statements here */
+        kv_list_add(l, key.buf ? key.buf : "", pairs && value.buf ? value.buf : "");
     }
-    for (size_t i = 0; i < n; i++) { /* out->v is complete: pointers stay */
-        refs[i].version = out->v[first + i].version;
-        refs[i].v = &out->v[first + i];
-    }
-    int rc = version_extras(c, refs, n, aliases, err);
-    free(refs);
-    return rc;
+    sbuf_release(&key);
+    sbuf_release(&value);
 }
 
-/* MLflow's latest versions: the newest of each stage asked for, stages in
- * the order their first version came (MLflow walks the versions in order
- * and keeps a dict by stage). $1: the models' ids, $2: the stages. Ordered
- * by model, then stage as said; VERSION_COLS from column 0. Per model one
- * pass over its versions (the primary key's model prefix) and a name
- * looked up per row returned. */
-static const char latest_sql[] =
-    "SELECT (SELECT m.name FROM registered_models m WHERE m.id = v.model), " VERSION_VCOLS
-    " FROM unnest($1::bigint[]) AS k(id) CROSS JOIN LATERAL ("
-    "SELECT DISTINCT ON (current_stage) *, "
-    "min(version) OVER (PARTITION BY current_stage) AS first FROM model_versions "
-    "WHERE model = k.id AND current_stage = ANY($2::text[]) "
-    "ORDER BY current_stage, version DESC OFFSET 0) v ORDER BY v.model, v.first";
-static const char all_stages[] =
-    "{\"" STAGE_NONE "\",\"" STAGE_STAGING "\",\"" STAGE_PRODUCTION "\",\"" STAGE_ARCHIVED "\"}";
+/* Appends the versions of the first n rows of r (VERSION_COLS from column
+ * 0, then VERSION_TAGS and, when aliases is 1, VERSION_ALIASES), in its
+ * order, to out. */
+static void read_versions(const PGresult *r, int n, struct model_version_list *out, int aliases)
+{
+    for (int i = 0; i < n; i++) {
+        ALLOC_GROW(out->v, out->n + 1, out->alloc);
+        struct model_version *v = &out->v[out->n++];
+        version_from_row(r, i, 0, v);
+        array_kv(&v->tags, r, i, VERSION_NCOLS, 1);
+        if (aliases)
+            array_kv(&v->aliases, r, i, VERSION_NCOLS + 1, 0);
+    }
+}
 
-/* The latest versions of one model, without aliases (MLflow does not fill
- * them here). */
-static int latest_versions(struct pg_conn *c, int64_t model, const char *const *stages, size_t n,
+/* MLflow's latest versions of model m, as rows v: the newest of each stage
+ * (LATEST_JOIN, a condition on current_stage if any, LATEST_JOIN_END),
+ * stages in the order their first version came (MLflow walks the versions
+ * in order and keeps a dict by stage): ORDER BY v.first. Joined LEFT: a
+ * model without versions has one row, v's columns NULL. One pass over the
+ * model's versions (the primary key's model prefix). */
+#define LATEST_JOIN                                                                                \
+    " LEFT JOIN LATERAL (SELECT DISTINCT ON (current_stage) *, "                                   \
+    "min(version) OVER (PARTITION BY current_stage) AS first FROM model_versions "                 \
+    "WHERE model = m.id"
+#define LATEST_JOIN_END " ORDER BY current_stage, version DESC OFFSET 0) v ON TRUE"
+
+/* The latest versions of one model with their tags, without aliases
+ * (MLflow does not fill them here), in one statement: no row, no model. */
+static int latest_versions(struct pg_conn *c, const char *name, const char *const *stages, size_t n,
                            struct model_version_list *out, struct ferr *err)
 {
+    static const char sql[] =
+        "SELECT " VERSION_COLS ", " VERSION_TAGS ", m.id FROM registered_models m" LATEST_JOIN
+        " AND current_stage = ANY($2::text[])" LATEST_JOIN_END
+        " WHERE m.name = $1 ORDER BY v.first";
     static const char *const all[] = {STAGE_NONE, STAGE_STAGING, STAGE_PRODUCTION, STAGE_ARCHIVED};
     int wanted[4] = {!n, !n, !n, !n}; /* None, Staging, Production, Archived */
-    for (size_t i = 0; i < n; i++) {
+    const char *bad = NULL;
+    for (size_t i = 0; i < n && !bad; i++) {
         const char *stage = stage_canonical(stages[i]);
         if (!stage)
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                            "invalid model version stage '%.60s': it must be one of None, "
-                            "Staging, Production, Archived",
-                            stages[i]);
-        for (int k = 0; k < 4; k++)
+            bad = stages[i];
+        for (int k = 0; stage && k < 4; k++)
             wanted[k] |= !strcmp(stage, all[k]);
     }
-    struct sbuf ids = SBUF_INIT, want = SBUF_INIT;
-    int_array_add(&ids, model);
-    array_end(&ids);
-    for (int k = 0; k < 4; k++)
+    /* An unknown stage is reported once the model is known to exist (the
+     * same statement, asking for no stage: a row, the model exists). */
+    struct sbuf want = SBUF_INIT;
+    for (int k = 0; k < 4 && !bad; k++)
         if (wanted[k])
             text_array_add(&want, all[k]);
     array_end(&want);
     struct pg_args a = PG_ARGS_INIT;
-    pg_args_text(&a, ids.buf);
+    pg_args_text(&a, name);
     pg_args_text(&a, want.buf);
-    PGresult *r = pg_run(c, latest_sql, &a, "reading latest versions", err);
+    PGresult *r = pg_run(c, sql, &a, "reading latest versions", err);
     pg_args_release(&a);
-    sbuf_release(&ids);
     sbuf_release(&want);
     if (!r)
         return -1;
-    int rc = read_versions(c, r, out, 0, err);
+    int rows = PQntuples(r), rc = 0;
+    if (!rows)
+        rc = store_err_model_not_found(err, name);
+    else if (bad)
+        rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                      "invalid model version stage '%.60s': it must be one of None, Staging, "
+                      "Production, Archived",
+                      bad);
+    else if (!pg_get_null(r, 0, 1)) /* v.version: NULL when the model has none */
+        read_versions(r, PQntuples(r), out, 0);
     PQclear(r);
     return rc;
 }
 
-/* A model being read, by its id, for its tags, aliases and versions. */
-struct mref {
-    int64_t id;
-    struct registered_model *m;
-};
+/* A model's columns with its tags, its aliases ({{alias,version},...}),
+ * each in key order, and a row per latest version (VERSION_COLS from
+ * column MODEL_NCOLS + 2, NULL when the model has none) with its tags
+ * after them: read_models's input, from registered_models m, followed by
+ * MODEL_JOINS. */
+#define MODEL_COLS                                                                                 \
+    "m.id, m.name, m.creation_time, m.last_updated_time, m.description, mt.tags, "                 \
+    "ma.aliases, " VERSION_COLS ", " VERSION_TAGS
+#define MODEL_NCOLS 5
+#define MODEL_JOINS                                                                                \
+    " CROSS JOIN LATERAL (SELECT array_agg(ARRAY[t.key, t.value] ORDER BY t.key) AS tags "         \
+    "FROM registered_model_tags t WHERE t.model = m.id) mt "                                       \
+    "CROSS JOIN LATERAL (SELECT array_agg(ARRAY[a.alias, a.version::text] ORDER BY a.alias) "      \
+    "AS aliases FROM registered_model_aliases a WHERE a.model = m.id) ma" LATEST_JOIN              \
+        LATEST_JOIN_END
 
-static int mref_cmp(const void *a, const void *b)
+/* Appends the models of the first n rows of r (MODEL_COLS, a model's rows
+ * together, in its order) to out, each with its tags, aliases and latest version per
+ * stage (with their tags, without aliases, as MLflow). */
+static void read_models(const PGresult *r, int n, struct registered_model_list *out)
 {
-    return cmp_int64(&((const struct mref *)a)->id, &((const struct mref *)b)->id);
-}
-
-static struct registered_model *mref_find(const struct mref *refs, size_t n, int64_t id)
-{
-    struct mref key = {id, NULL};
-    const struct mref *hit = bsearch(&key, refs, n, sizeof(*refs), mref_cmp);
-    return hit ? hit->m : NULL;
-}
-
-/* A model's columns, as read_models reads them (the id first). */
-#define MODEL_COLS "m.id, m.name, m.creation_time, m.last_updated_time, m.description"
-
-/* Appends the models r selected (MODEL_COLS, in its order) to out, each
- * with its tags, aliases and latest version per stage (with their tags):
- * three statements, whatever the number of models. */
-static int read_models(struct pg_conn *c, const PGresult *r, struct registered_model_list *out,
-                       struct ferr *err)
-{
-    static const char extras[] =
-        "SELECT 0, k.id, t.key, t.value FROM unnest($1::bigint[]) AS k(id) "
-        "CROSS JOIN LATERAL (SELECT key, value FROM registered_model_tags "
-        "WHERE model = k.id OFFSET 0) t "
-        "UNION ALL SELECT 1, k.id, a.alias, a.version::text FROM unnest($1::bigint[]) AS k(id) "
-        "CROSS JOIN LATERAL (SELECT alias, version FROM registered_model_aliases "
-        "WHERE model = k.id OFFSET 0) a ORDER BY 1, 2, 3";
-    size_t first = out->n, n = (size_t)PQntuples(r), nv = 0, valloc = 0;
-    struct mref *refs = xcalloc(n ? n : 1, sizeof(*refs));
-    struct vref *vrefs = NULL;
-    struct sbuf ids = SBUF_INIT;
-    struct pg_args a = PG_ARGS_INIT;
-    PGresult *q = NULL;
-    int rc = -1;
-    for (size_t i = 0; i < n; i++) {
-        ALLOC_GROW(out->v, out->n + 1, out->alloc);
-        struct registered_model *m = &out->v[out->n++];
-        memset(m, 0, sizeof(*m));
-        refs[i].id = pg_get_int(r, (int)i, 0);
-        m->name = pg_get_str(r, (int)i, 1);
-        m->creation_time = pg_get_int(r, (int)i, 2);
-        m->last_updated_time = pg_get_int(r, (int)i, 3);
-        m->description = pg_get_str_or_null(r, (int)i, 4);
-        int_array_add(&ids, refs[i].id);
-    }
-    if (!n) {
-        rc = 0;
-        goto out;
-    }
-    for (size_t i = 0; i < n; i++) /* out->v is complete: pointers stay */
-        refs[i].m = &out->v[first + i];
-    qsort(refs, n, sizeof(*refs), mref_cmp);
-    array_end(&ids);
-    pg_args_text(&a, ids.buf);
-    if (!(q = pg_run(c, extras, &a, "reading model tags", err)))
-        goto out;
-    for (int i = 0, rows = PQntuples(q); i < rows; i++) {
-        struct registered_model *m = mref_find(refs, n, pg_get_int(q, i, 1));
-        if (m)
-            kv_list_add(pg_get_int(q, i, 0) == 0 ? &m->tags : &m->aliases, pg_get_ref(q, i, 2),
-                        pg_get_ref(q, i, 3));
-    }
-    PQclear(q);
-    pg_args_text(&a, all_stages);
-    if (!(q = pg_run(c, latest_sql, &a, "reading latest versions", err)))
-        goto out;
-    for (int i = 0, rows = PQntuples(q); i < rows; i++) {
-        struct model_version v;
-        struct registered_model *m = mref_find(refs, n, version_from_row(q, i, 0, &v));
-        if (!m) {
-            model_version_release(&v);
+    const int vk = MODEL_NCOLS + 2;
+    int64_t last = 0;
+    for (int i = 0; i < n; i++) {
+        int64_t id = pg_get_int(r, i, 0);
+        if (i == 0 || id != last) {
+            ALLOC_GROW(out->v, out->n + 1, out->alloc);
+            struct registered_model *m = &out->v[out->n++];
+            memset(m, 0, sizeof(*m));
+            m->name = pg_get_str(r, i, 1);
+            m->creation_time = pg_get_int(r, i, 2);
+            m->last_updated_time = pg_get_int(r, i, 3);
+            m->description = pg_get_str_or_null(r, i, 4);
+            array_kv(&m->tags, r, i, MODEL_NCOLS, 1);
+            array_kv(&m->aliases, r, i, MODEL_NCOLS + 1, 1);
+            last = id;
+        }
+        if (pg_get_null(r, i, vk + 1)) /* v.version: the model has no version */
             continue;
-        }
-        struct model_version_list *l = &m->latest_versions;
+        struct model_version_list *l = &out->v[out->n - 1].latest_versions;
         ALLOC_GROW(l->v, l->n + 1, l->alloc);
-        l->v[l->n++] = v;
+        struct model_version *v = &l->v[l->n++];
+        version_from_row(r, i, vk, v);
+        array_kv(&v->tags, r, i, vk + VERSION_NCOLS, 1);
     }
-    PQclear(q);
-    /* Every latest version, for their tags (without aliases, as MLflow). */
-    for (size_t i = 0; i < n; i++) {
-        struct model_version_list *l = &refs[i].m->latest_versions;
-        for (size_t k = 0; k < l->n; k++) {
-            ALLOC_GROW(vrefs, nv + 1, valloc);
-            vrefs[nv++] = (struct vref){refs[i].id, l->v[k].version, &l->v[k]};
-        }
-    }
-    rc = version_extras(c, vrefs, nv, 0, err);
-out:
-    pg_args_release(&a);
-    sbuf_release(&ids);
-    free(refs);
-    free(vrefs);
-    return rc;
 }
 
 static int pg_get_registered_model(struct store *s, const char *name, struct registered_model *out,
                                    struct ferr *err)
 {
-    static const char sql[] = "SELECT " MODEL_COLS " FROM registered_models m WHERE m.name = $1";
+    static const char sql[] = "SELECT " MODEL_COLS " FROM registered_models m" MODEL_JOINS
+                              " WHERE m.name = $1 ORDER BY v.first";
     struct pg *pg = (struct pg *)s;
     struct registered_model_list l = {0};
     struct pg_args a = PG_ARGS_INIT;
@@ -843,10 +781,9 @@ static int pg_get_registered_model(struct store *s, const char *name, struct reg
     pg_args_release(&a);
     if (!r)
         goto out;
-    rc = read_models(c, r, &l, err);
+    read_models(r, PQntuples(r), &l);
     PQclear(r);
-    if (!rc && l.n != 1)
-        rc = store_err_model_not_found(err, name);
+    rc = l.n == 1 ? 0 : store_err_model_not_found(err, name);
     if (!rc) {
         *out = l.v[0];
         l.n = 0;
@@ -858,11 +795,11 @@ out:
 }
 
 /* The version a one-row result names from column 2 (columns 0 and 1: the
- * model's id, and whether the version was looked for) with its tags and
- * aliases, into out; the model's and the version's absence in MLflow's
- * words (alias: the version was named by that alias). */
-static int read_one_version(struct pg_conn *c, const PGresult *r, const char *name, int64_t version,
-                            const char *alias, struct model_version *out, struct ferr *err)
+ * model's id, and whether the version was looked for; then VERSION_TAGS
+ * and VERSION_ALIASES) into out; the model's and the version's absence in
+ * MLflow's words (alias: the version was named by that alias). */
+static int read_one_version(const PGresult *r, const char *name, int64_t version, const char *alias,
+                            struct model_version *out, struct ferr *err)
 {
     if (PQntuples(r) != 1)
         return store_err_model_not_found(err, name);
@@ -871,24 +808,21 @@ static int read_one_version(struct pg_conn *c, const PGresult *r, const char *na
                         "Registered model alias %.200s not found.", alias);
     if (pg_get_null(r, 0, 3)) /* v.version: no such version */
         return store_err_version_not_found(err, name, alias ? pg_get_int(r, 0, 1) : version);
-    struct vref ref = {pg_get_int(r, 0, 0), 0, out};
     version_from_row(r, 0, 2, out);
-    ref.version = out->version;
-    if (version_extras(c, &ref, 1, 1, err)) {
-        model_version_release(out);
-        return -1;
-    }
+    array_kv(&out->tags, r, 0, 2 + VERSION_NCOLS, 1);
+    array_kv(&out->aliases, r, 0, 2 + VERSION_NCOLS + 1, 0);
     return 0;
 }
 
-/* The model and the version in one statement (then its tags and aliases):
- * no model, and a model without that version, are told apart. */
+/* The model, the version, its tags and its aliases in one statement: no
+ * model, and a model without that version, are told apart. */
 static int pg_get_model_version(struct store *s, const char *name, int64_t version,
                                 struct model_version *out, struct ferr *err)
 {
-    static const char sql[] = "SELECT m.id, TRUE, " VERSION_COLS " FROM registered_models m "
-                              "LEFT JOIN model_versions v ON v.model = m.id AND v.version = $2 "
-                              "WHERE m.name = $1";
+    static const char sql[] =
+        "SELECT m.id, TRUE, " VERSION_COLS ", " VERSION_TAGS ", " VERSION_ALIASES
+        " FROM registered_models m "
+        "LEFT JOIN model_versions v ON v.model = m.id AND v.version = $2 WHERE m.name = $1";
     struct pg *pg = (struct pg *)s;
     struct pg_conn *c = pg_reader_get(pg, err);
     if (!c)
@@ -898,7 +832,7 @@ static int pg_get_model_version(struct store *s, const char *name, int64_t versi
     pg_args_int(&a, version);
     PGresult *r = pg_run(c, sql, &a, "reading model versions", err);
     pg_args_release(&a);
-    int rc = r ? read_one_version(c, r, name, version, NULL, out, err) : -1;
+    int rc = r ? read_one_version(r, name, version, NULL, out, err) : -1;
     PQclear(r);
     pg_reader_put(pg, c);
     return rc;
@@ -909,7 +843,8 @@ static int pg_get_version_by_alias(struct store *s, const char *name, const char
                                    struct model_version *out, struct ferr *err)
 {
     static const char sql[] =
-        "SELECT m.id, a.version, " VERSION_COLS " FROM registered_models m "
+        "SELECT m.id, a.version, " VERSION_COLS ", " VERSION_TAGS ", " VERSION_ALIASES
+        " FROM registered_models m "
         "LEFT JOIN registered_model_aliases a ON a.model = m.id AND a.alias = $2 "
         "LEFT JOIN model_versions v ON v.model = a.model AND v.version = a.version "
         "WHERE m.name = $1";
@@ -922,7 +857,7 @@ static int pg_get_version_by_alias(struct store *s, const char *name, const char
     pg_args_text(&a, alias);
     PGresult *r = pg_run(c, sql, &a, "reading an alias", err);
     pg_args_release(&a);
-    int rc = r ? read_one_version(c, r, name, 0, alias, out, err) : -1;
+    int rc = r ? read_one_version(r, name, 0, alias, out, err) : -1;
     PQclear(r);
     pg_reader_put(pg, c);
     return rc;
@@ -935,11 +870,7 @@ static int pg_get_latest_versions(struct store *s, const char *name, const char 
     struct pg_conn *c = pg_reader_get(pg, err);
     if (!c)
         return -1;
-    int64_t model;
-    int rc = model_id(c, model_id_sql, name, &model, err) ||
-                     latest_versions(c, model, stages, n, out, err)
-                 ? -1
-                 : 0;
+    int rc = latest_versions(c, name, stages, n, out, err);
     pg_reader_put(pg, c);
     if (rc)
         model_version_list_release(out);
@@ -977,110 +908,123 @@ static int pg_registry_events(struct store *s, const char *name, struct registry
 
 /* ---------- search ---------- */
 
-/* Runs one page of a registry search: the first two columns of each
- * matching row as text (a model's id, or a version's name and number). */
-static int search_keys(struct pg_conn *c, const struct registry_search *q, enum filter_domain dom,
-                       struct store_page *page, struct kv_list *keys, struct ferr *err)
+/* Search texts kept for the process's life, so that pg_run can prepare
+ * them (its cache is keyed by a text's address) and PostgreSQL plan them
+ * once per connection: a search's text depends on its filter's shape and
+ * its order, not on their values (bound), so few texts recur. Up to
+ * INTERN_MAX texts shorter than INTERN_LEN bytes, in static storage; NULL
+ * for any other (it runs unprepared). */
+#define INTERN_MAX 64
+#define INTERN_LEN 4096
+static char interned[INTERN_MAX][INTERN_LEN];
+static int ninterned;
+static pthread_mutex_t intern_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *intern(const char *sql)
+{
+    size_t len = strlen(sql);
+    const char *hit = NULL;
+    if (len >= INTERN_LEN)
+        return NULL;
+    pthread_mutex_lock(&intern_mu);
+    for (int i = 0; i < ninterned && !hit; i++)
+        if (!strcmp(interned[i], sql))
+            hit = interned[i];
+    if (!hit && ninterned < INTERN_MAX) {
+        memcpy(interned[ninterned], sql, len + 1);
+        hit = interned[ninterned++];
+    }
+    pthread_mutex_unlock(&intern_mu);
+    return hit;
+}
+
+/* Runs a registry search in one statement: its page of keys (search_sql.c's
+ * SELECT of a model's id, or of a version's name and version, ordered and
+ * limited to one row past the page) numbered in their order as
+ * o(ord, keys...), then rows (text selecting FROM o, its last column
+ * o.ord, ORDER BY o.ord first). The numbering is row_number() OVER () over
+ * that ordered, limited subquery: neither is flattened into the outer
+ * query (a LIMIT, a window function), and a window without ORDER BY
+ * numbers the rows as they come. One statement sees one snapshot, so the
+ * keys and their rows agree while other replicas write. Returns the
+ * result, *n: its rows within the page (ord <= limit), page->more set when
+ * a row is past it; NULL with err set. */
+static PGresult *search_page(struct pg_conn *c, const struct registry_search *q,
+                             enum filter_domain dom, const char *rows, struct store_page *page,
+                             int *n, struct ferr *err)
 {
     struct sql_frag f;
+    struct sbuf sql = SBUF_INIT;
     struct pg_args a = PG_ARGS_INIT;
-    int rc = -1;
-    memset(keys, 0, sizeof(*keys));
+    PGresult *r = NULL;
     sql_frag_init(&f, &pg_dialect);
     if (search_sql_registry(q, dom, page->limit + 1, page->offset, &f, err))
         goto out;
+    sbuf_addf(&sql, "WITH o AS (SELECT row_number() OVER () AS ord, k.* FROM (%s) k) %s", f.sql.buf,
+              rows);
     pg_args_frag(&a, &f);
-    PGresult *r = pg_run_text(c, f.sql.buf, &a, "searching the registry", err);
+    const char *kept = intern(sql.buf);
+    r = kept ? pg_run(c, kept, &a, "searching the registry", err)
+             : pg_run_text(c, sql.buf, &a, "searching the registry", err);
     if (!r)
         goto out;
-    int rows = PQntuples(r);
-    for (int i = 0; i < rows && (int64_t)keys->n < page->limit; i++)
-        kv_list_add(keys, pg_get_ref(r, i, 0), dom == FILTER_MODELS ? "" : pg_get_ref(r, i, 1));
-    if ((int64_t)rows > page->limit)
+    int rows_n = PQntuples(r), ord_col = PQnfields(r) - 1;
+    *n = 0;
+    while (*n < rows_n && pg_get_int(r, *n, ord_col) <= page->limit)
+        (*n)++;
+    if (*n < rows_n)
         page->more = 1;
-    PQclear(r);
-    rc = 0;
 out:
     pg_args_release(&a);
     sql_frag_release(&f);
-    if (rc)
-        kv_list_release(keys);
-    return rc;
+    sbuf_release(&sql);
+    return r;
 }
 
 static int pg_search_registered_models(struct store *s, const struct registry_search *q,
                                        struct store_page *page, struct registered_model_list *out,
                                        struct ferr *err)
 {
-    /* The page's models in the search's order (k.ord), in one statement. */
-    static const char sql[] = "SELECT m.* FROM unnest($1::bigint[]) WITH ORDINALITY AS k(id, ord) "
-                              "CROSS JOIN LATERAL (SELECT " MODEL_COLS " FROM registered_models m "
-                              "WHERE m.id = k.id OFFSET 0) m ORDER BY k.ord";
+    /* The page's models with their tags, aliases and latest versions. */
+    static const char rows[] = "SELECT " MODEL_COLS ", o.ord FROM o "
+                               "CROSS JOIN LATERAL (SELECT * FROM registered_models m WHERE m.id = "
+                               "o.id OFFSET 0) m" MODEL_JOINS " ORDER BY o.ord, v.first";
     struct pg *pg = (struct pg *)s;
-    struct kv_list keys = {0};
-    struct sbuf ids = SBUF_INIT;
-    struct pg_args a = PG_ARGS_INIT;
-    struct pg_conn *c = pg_snapshot_get(pg, err);
+    struct pg_conn *c = pg_reader_get(pg, err);
     if (!c)
         return -1;
-    int rc = search_keys(c, q, FILTER_MODELS, page, &keys, err);
-    if (!rc && keys.n) {
-        for (size_t i = 0; i < keys.n; i++)
-            int_array_add(&ids, strtoll(keys.v[i].key, NULL, 10));
-        array_end(&ids);
-        pg_args_text(&a, ids.buf);
-        PGresult *r = pg_run(c, sql, &a, "reading a registered model", err);
-        rc = r ? read_models(c, r, out, err) : -1;
-        PQclear(r);
-    }
-    pg_snapshot_put(pg, c);
-    pg_args_release(&a);
-    kv_list_release(&keys);
-    sbuf_release(&ids);
-    if (rc)
-        registered_model_list_release(out);
-    return rc;
+    int n = 0;
+    PGresult *r = search_page(c, q, FILTER_MODELS, rows, page, &n, err);
+    pg_reader_put(pg, c);
+    if (!r)
+        return -1;
+    read_models(r, n, out);
+    PQclear(r);
+    return 0;
 }
 
 static int pg_search_model_versions(struct store *s, const struct registry_search *q,
                                     struct store_page *page, struct model_version_list *out,
                                     struct ferr *err)
 {
-    /* The page's versions in the search's order (k.ord), in one statement. */
-    static const char sql[] =
-        "SELECT x.* FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS k(name, version, ord) "
+    /* The page's versions with their tags and aliases. */
+    static const char rows[] =
+        "SELECT v.*, " VERSION_TAGS ", " VERSION_ALIASES ", o.ord FROM o "
         "CROSS JOIN LATERAL (SELECT " VERSION_COLS " FROM registered_models m "
         "JOIN model_versions v ON v.model = m.id "
-        "WHERE m.name = k.name AND v.version = k.version OFFSET 0) x ORDER BY k.ord";
+        "WHERE m.name = o.name AND v.version = o.version OFFSET 0) v ORDER BY o.ord";
     struct pg *pg = (struct pg *)s;
-    struct kv_list keys = {0};
-    struct sbuf names = SBUF_INIT, versions = SBUF_INIT;
-    struct pg_args a = PG_ARGS_INIT;
-    struct pg_conn *c = pg_snapshot_get(pg, err);
+    struct pg_conn *c = pg_reader_get(pg, err);
     if (!c)
         return -1;
-    int rc = search_keys(c, q, FILTER_MODEL_VERSIONS, page, &keys, err);
-    if (!rc && keys.n) {
-        for (size_t i = 0; i < keys.n; i++) {
-            text_array_add(&names, keys.v[i].key);
-            int_array_add(&versions, strtoll(keys.v[i].value, NULL, 10));
-        }
-        array_end(&names);
-        array_end(&versions);
-        pg_args_text(&a, names.buf);
-        pg_args_text(&a, versions.buf);
-        PGresult *r = pg_run(c, sql, &a, "reading model versions", err);
-        rc = r ? read_versions(c, r, out, 1, err) : -1;
-        PQclear(r);
-    }
-    pg_snapshot_put(pg, c);
-    pg_args_release(&a);
-    kv_list_release(&keys);
-    sbuf_release(&names);
-    sbuf_release(&versions);
-    if (rc)
-        model_version_list_release(out);
-    return rc;
+    int n = 0;
+    PGresult *r = search_page(c, q, FILTER_MODEL_VERSIONS, rows, page, &n, err);
+    pg_reader_put(pg, c);
+    if (!r)
+        return -1;
+    read_versions(r, n, out, 1);
+    PQclear(r);
+    return 0;
 }
 
 const struct store_registry_ops pg_registry = {
