@@ -489,9 +489,12 @@ def test_bad_requests_and_unknown_deployments(srv, c):
     _setup(ferry, srv, c, "strict")
     c.ok(_apply(c, {"name": "strict", "targets": [{"model": "models:/strict/1",
                                                    "weight": 100}]}))
-    gw = Gateway(ferry, srv)
+    c.ok(_apply(c, {"name": "strict-other", "targets": [{"model": "models:/strict/2",
+                                                         "weight": 100}]}))
+    gw = Gateway(ferry, srv, ["--deployments", "strict"])
     try:
         gw.wait_served("strict", lambda e: True)
+        assert gw.served("strict-other") is None  # not named in --deployments
         cn = gw.conn()
         cn.request("POST", "/endpoints/nope/invocations", body="{}",
                    headers={"Content-Type": "application/json"})
@@ -522,6 +525,13 @@ def test_bad_requests_and_unknown_deployments(srv, c):
         assert gw.metric("ferry_gateway_client_errors_total", deployment="strict") == 2
         assert gw.metric("ferry_gateway_target_errors_total", deployment="strict") == 0
         assert gw.metric("ferry_gateway_not_found_total") == 1
+        cn = gw.conn()
+        cn.request("POST", "/endpoints/strict-other/invocations", body="{}",
+                   headers={"Content-Type": "application/json"})
+        r = cn.getresponse()
+        r.read()
+        cn.close()
+        assert r.status == 404
     finally:
         assert gw.stop() == 0, gw.errlog
 
