@@ -603,3 +603,53 @@ void deployment_status_copy(const struct deployment_status *from, struct deploym
     *to = *from;
     to->reason = xstrdup_or_null(from->reason);
 }
+
+/* ---------- routing keys ---------- */
+
+static int scalar_text(json_t *v, char *out, size_t size)
+{
+    if (json_is_string(v))
+        snprintf(out, size, "%s", json_string_value(v));
+    else if (json_is_integer(v))
+        snprintf(out, size, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        snprintf(out, size, "%.17g", json_real_value(v));
+    else if (json_is_boolean(v))
+        snprintf(out, size, "%s", json_is_true(v) ? "true" : "false");
+    else
+        return -1;
+    return 0;
+}
+
+static json_t *first_row_field(json_t *doc, const char *field)
+{
+    json_t *v, *rows;
+    if ((v = json_object_get(doc, field)))
+        return v;
+    if ((rows = json_object_get(doc, "dataframe_records")) && json_is_array(rows))
+        return json_object_get(json_array_get(rows, 0), field);
+    if ((rows = json_object_get(doc, "instances")) && json_is_array(rows))
+        return json_object_get(json_array_get(rows, 0), field);
+    if ((rows = json_object_get(doc, "dataframe_split")) && json_is_object(rows)) {
+        json_t *cols = json_object_get(rows, "columns");
+        json_t *row = json_array_get(json_object_get(rows, "data"), 0);
+        for (size_t i = 0; i < json_array_size(cols); i++)
+            if (json_is_string(json_array_get(cols, i)) &&
+                !strcmp(json_string_value(json_array_get(cols, i)), field))
+                return json_array_get(row, i);
+    }
+    if ((rows = json_object_get(doc, "inputs")) && json_is_object(rows)) {
+        v = json_object_get(rows, field);
+        return json_is_array(v) ? json_array_get(v, 0) : v;
+    }
+    return NULL;
+}
+
+int deployment_json_routing_key(const char *body, size_t len, const char *field, char *out,
+                                size_t size)
+{
+    json_t *doc = json_loadb(body, len, 0, NULL);
+    int rc = doc ? scalar_text(first_row_field(doc, field), out, size) : -1;
+    json_decref(doc);
+    return rc;
+}

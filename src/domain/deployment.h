@@ -132,4 +132,11 @@ int deployment_status_parse(json_t *doc, size_t ntargets, struct deployment_stat
 void deployment_status_release(struct deployment_status *st);
 void deployment_status_copy(const struct deployment_status *from, struct deployment_status *to);
 
+/* The routing key of a request whose routing is "json:field": the value
+ * of field at the body's top level, or in its first row (dataframe_records,
+ * dataframe_split, instances as objects, inputs as columns), as text in
+ * out; 0 when found, -1 when the body is not JSON or has no such scalar. */
+int deployment_json_routing_key(const char *body, size_t len, const char *field, char *out,
+                                size_t size);
+
 #endif

@@ -216,21 +216,25 @@ static void decide(struct controller *c, struct held *h, const struct deployment
     char why[512];
     if (cand < 0)
         return;
-    if (client_deploy_stats_read(c->env.client, d->name, d->revision, d->status.step_started_ms,
-                                 &rows, &err)) {
+    /* window: the guards' view (never before the step began); step: since
+     * the step began, which only matters once its interval is over, so
+     * the rows of a long step are read only then, not every 250 ms */
+    int64_t step_from = d->status.step_started_ms, until = now + 1000;
+    int64_t window_from = now - g->window_ms;
+    window_from -= window_from % 1000; /* whole seconds, as reported */
+    if (window_from < step_from)
+        window_from = step_from;
+    int step_over = now - step_from >= r->interval_ms;
+    if (client_deploy_stats_read(c->env.client, d->name, d->revision,
+                                 step_over ? step_from : window_from, &rows, &err)) {
         log_warn("deployment '%s': cannot read the figures: %s", d->name, err.msg);
         return;
     }
-    /* window: the guards' view; step: since the step began */
     struct rollout_figures wc, ws, step, unused;
-    int64_t until = now + 1000, window_from = now - g->window_ms;
-    window_from -= window_from % 1000; /* whole seconds, as reported */
-    int bad = sum_figures(d, &rows, d->status.step_started_ms - d->status.step_started_ms % 1000,
-                          until, cand, &step, &unused) ||
-              sum_figures(d, &rows,
-                          window_from > d->status.step_started_ms ? window_from
-                                                                  : d->status.step_started_ms,
-                          until, cand, &wc, &ws);
+    memset(&step, 0, sizeof(step));
+    int bad = sum_figures(d, &rows, window_from, until, cand, &wc, &ws) ||
+              (step_over &&
+               sum_figures(d, &rows, step_from - step_from % 1000, until, cand, &step, &unused));
     deploy_stats_list_release(&rows);
     if (bad)
         return;

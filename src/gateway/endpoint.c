@@ -2,9 +2,9 @@
 #include "gateway/endpoint.h"
 #include "base/log.h"
 #include "base/rng.h"
+#include "store/deployment_figures.h"
 #include "base/xalloc.h"
 
-#include <jansson.h>
 #include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,14 +12,16 @@
 
 #include "base/banned.h"
 
-static void build_target(struct gw_target *t, const struct deploy_target *dt, int weight,
-                         const struct deployment *d, const char *prefix, struct model_cache *mc,
-                         struct gw_stats_table *stats)
+/* Target i (or shadow i) of d: its model loaded through mc, its figures
+ * under the key the controller reads them by (store/deployment_figures.h). */
+static void build_target(struct gw_target *t, const struct deployment *d, int shadow, size_t i,
+                         int weight, struct model_cache *mc, struct gw_stats_table *stats)
 {
+    const struct deploy_target *dt = shadow ? &d->spec.shadows[i] : &d->spec.targets[i];
     struct ferr err = FERR_INIT;
-    char key[sizeof(t->key) + 8];
-    snprintf(t->key, sizeof(t->key), "%s/%lld", dt->name, (long long)dt->version);
-    snprintf(key, sizeof(key), "%s%s", prefix, t->key);
+    char key[sizeof(t->key) + 8]; /* a shadow's starts "shadow:" */
+    deployment_target_key(d, shadow, i, key, sizeof(key));
+    snprintf(t->key, sizeof(t->key), "%.*s", (int)sizeof(t->key) - 1, shadow ? key + 7 : key);
     t->weight = weight;
     if (model_cache_get(mc, dt->name, dt->version, &t->model, &err))
         t->error = xstrdup(err.msg);
@@ -38,10 +40,10 @@ struct gw_endpoint *gw_endpoint_build(const struct deployment *d, struct model_c
     }
     e->ntargets = d->spec.ntargets;
     for (size_t i = 0; i < e->ntargets; i++)
-        build_target(&e->targets[i], &d->spec.targets[i], d->status.weights[i], d, "", mc, stats);
+        build_target(&e->targets[i], d, 0, i, d->status.weights[i], mc, stats);
     e->nshadows = d->spec.nshadows;
     for (size_t i = 0; i < e->nshadows; i++)
-        build_target(&e->shadows[i], &d->spec.shadows[i], 0, d, "shadow:", mc, stats);
+        build_target(&e->shadows[i], d, 1, i, 0, mc, stats);
     /* a target that did not load gets nothing; the others share its weight
      * in proportion to theirs */
     int live = 0, sum = 0;
@@ -100,51 +102,4 @@ int gw_endpoint_pick(const struct gw_endpoint *e, const char *key, size_t key_le
         if (point < (unsigned)e->cum[i] * 100)
             return (int)i;
     return (int)e->ntargets - 1;
-}
-
-static int scalar_text(json_t *v, char *out, size_t size)
-{
-    if (json_is_string(v))
-        snprintf(out, size, "%s", json_string_value(v));
-    else if (json_is_integer(v))
-        snprintf(out, size, "%lld", (long long)json_integer_value(v));
-    else if (json_is_real(v))
-        snprintf(out, size, "%.17g", json_real_value(v));
-    else if (json_is_boolean(v))
-        snprintf(out, size, "%s", json_is_true(v) ? "true" : "false");
-    else
-        return -1;
-    return 0;
-}
-
-static json_t *first_row_field(json_t *doc, const char *field)
-{
-    json_t *v, *rows;
-    if ((v = json_object_get(doc, field)))
-        return v;
-    if ((rows = json_object_get(doc, "dataframe_records")) && json_is_array(rows))
-        return json_object_get(json_array_get(rows, 0), field);
-    if ((rows = json_object_get(doc, "instances")) && json_is_array(rows))
-        return json_object_get(json_array_get(rows, 0), field);
-    if ((rows = json_object_get(doc, "dataframe_split")) && json_is_object(rows)) {
-        json_t *cols = json_object_get(rows, "columns");
-        json_t *row = json_array_get(json_object_get(rows, "data"), 0);
-        for (size_t i = 0; i < json_array_size(cols); i++)
-            if (json_is_string(json_array_get(cols, i)) &&
-                !strcmp(json_string_value(json_array_get(cols, i)), field))
-                return json_array_get(row, i);
-    }
-    if ((rows = json_object_get(doc, "inputs")) && json_is_object(rows)) {
-        v = json_object_get(rows, field);
-        return json_is_array(v) ? json_array_get(v, 0) : v;
-    }
-    return NULL;
-}
-
-int gw_json_routing_key(const char *body, size_t len, const char *field, char *out, size_t size)
-{
-    json_t *doc = json_loadb(body, len, 0, NULL);
-    int rc = doc ? scalar_text(first_row_field(doc, field), out, size) : -1;
-    json_decref(doc);
-    return rc;
 }

@@ -54,10 +54,4 @@ void gw_endpoint_unref(struct gw_endpoint *e);
  * says; -1 when nothing is served. */
 int gw_endpoint_pick(const struct gw_endpoint *e, const char *key, size_t key_len);
 
-/* The routing key of a request whose routing is "json:field": the value
- * of field at the body's top level, or in its first row (dataframe_records,
- * dataframe_split, instances as objects, inputs as columns), as text in
- * out; 0 when found. */
-int gw_json_routing_key(const char *body, size_t len, const char *field, char *out, size_t size);
-
 #endif

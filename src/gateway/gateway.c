@@ -336,7 +336,7 @@ static const char *routing_key(const struct gw_endpoint *e, struct http_request 
         return NULL;
     if (!strncmp(k, "header:", 7))
         return http_header(rq, k + 7);
-    return gw_json_routing_key(body, len, k + 5, buf, size) == 0 ? buf : NULL;
+    return deployment_json_routing_key(body, len, k + 5, buf, size) == 0 ? buf : NULL;
 }
 
 static int score(struct http_request *rq, enum score_protocol proto, struct ferr *err)

@@ -175,6 +175,7 @@ void shadow_queue_free(struct shadow_queue *q)
 int shadow_queue_push(struct shadow_queue *q, struct gw_endpoint *e, size_t shadow,
                       const struct score_request *rq, const char *primary, size_t primary_len)
 {
+    /* a cheap look first: a full queue drops without copying the request */
     pthread_mutex_lock(&q->mu);
     int full = q->n >= q->capacity || q->stopping || !q->nthreads;
     pthread_mutex_unlock(&q->mu);
@@ -193,6 +194,12 @@ int shadow_queue_push(struct shadow_queue *q, struct gw_endpoint *e, size_t shad
     it->primary = xstrndup(primary, primary_len);
     it->primary_len = primary_len;
     pthread_mutex_lock(&q->mu);
+    if (q->n >= q->capacity || q->stopping) { /* filled meanwhile: the bound holds */
+        pthread_mutex_unlock(&q->mu);
+        item_free(it);
+        atomic_fetch_add(&q->dropped, 1);
+        return -1;
+    }
     if (q->tail)
         q->tail->next = it;
     else

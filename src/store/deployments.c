@@ -6,6 +6,7 @@
 #include "store/model_uri.h"
 #include "store/registry.h"
 #include "base/ftime.h"
+#include "base/sbuf.h"
 #include "base/json.h"
 #include "base/xalloc.h"
 
@@ -479,7 +480,13 @@ int store_events_search(struct store *s, int64_t after_id, const char *const *ki
                             "deployment.*",
                             kinds[i]);
     }
-    return s->deployments->events(s, after_id, kinds, nkinds, max, out, err);
+    struct sbuf list = SBUF_INIT;
+    sbuf_addch(&list, ',');
+    for (size_t i = 0; i < nkinds; i++)
+        sbuf_addf(&list, "%s,", kinds[i]);
+    int rc = s->deployments->events(s, after_id, list.buf, max, out, err);
+    sbuf_release(&list);
+    return rc;
 }
 
 int store_deploy_stats_put(struct store *s, const struct deploy_stats *rows, size_t n,

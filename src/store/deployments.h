@@ -118,8 +118,10 @@ struct store_deployment_ops {
     int (*list)(struct store *s, struct deployment_list *out, struct ferr *err);
     int (*history)(struct store *s, const char *name, struct deployment_change_list *out,
                    struct ferr *err);
-    int (*events)(struct store *s, int64_t after_id, const char *const *kinds, size_t nkinds,
-                  int64_t max, struct store_event_list *out, struct ferr *err);
+    /* kinds: ",a,b,deployment.*," (one comma-bounded list; "," for all):
+     * an event matches its kind or its kind's "<area>.*". */
+    int (*events)(struct store *s, int64_t after_id, const char *kinds, int64_t max,
+                  struct store_event_list *out, struct ferr *err);
     int (*stats_put)(struct store *s, const struct deploy_stats *rows, size_t n, struct ferr *err);
     int (*stats_read)(struct store *s, const char *name, int64_t revision, int64_t since_ms,
                       struct deploy_stats_list *out, struct ferr *err);

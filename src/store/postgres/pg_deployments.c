@@ -255,34 +255,23 @@ static int pg_deploy_history(struct store *s, const char *name, struct deploymen
     return 0;
 }
 
-static int pg_events(struct store *s, int64_t after_id, const char *const *kinds, size_t nkinds,
-                     int64_t max, struct store_event_list *out, struct ferr *err)
+static int pg_events(struct store *s, int64_t after_id, const char *kinds, int64_t max,
+                     struct store_event_list *out, struct ferr *err)
 {
-    /* kinds as ",a,b,deployment.*,": an event matches its kind or its
-     * kind's "<area>.*" */
     static const char sql[] =
         "SELECT id, time_ms, kind, subject, user_id, payload FROM events WHERE id > $1 AND "
         "($2 = ',' OR strpos($2, ',' || kind || ',') > 0 OR "
         " strpos($2, ',' || split_part(kind, '.', 1) || '.*,') > 0) ORDER BY id LIMIT $3";
-    struct sbuf kt = SBUF_INIT;
-    sbuf_addch(&kt, ',');
-    for (size_t i = 0; i < nkinds; i++) {
-        sbuf_addstr(&kt, kinds[i]);
-        sbuf_addch(&kt, ',');
-    }
     struct pg *pg = (struct pg *)s;
     struct pg_conn *c = pg_reader_get(pg, err);
-    if (!c) {
-        sbuf_release(&kt);
+    if (!c)
         return -1;
-    }
     struct pg_args a = PG_ARGS_INIT;
     pg_args_int(&a, after_id);
-    pg_args_text(&a, kt.buf);
+    pg_args_text(&a, kinds);
     pg_args_int(&a, max);
     PGresult *r = pg_run(c, sql, &a, "reading events", err);
     pg_args_release(&a);
-    sbuf_release(&kt);
     pg_reader_put(pg, c);
     if (!r)
         return -1;

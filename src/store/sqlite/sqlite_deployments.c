@@ -280,19 +280,6 @@ static int sq_deploy_history(struct store *s, const char *name, struct deploymen
     return rc;
 }
 
-/* kinds as ",a,b,deployment.*,": an event matches its kind or its kind's
- * "<area>.*" (the SQL below). */
-static char *kinds_text(const char *const *kinds, size_t n)
-{
-    struct sbuf sb = SBUF_INIT;
-    sbuf_addch(&sb, ',');
-    for (size_t i = 0; i < n; i++) {
-        sbuf_addstr(&sb, kinds[i]);
-        sbuf_addch(&sb, ',');
-    }
-    return sbuf_detach(&sb, NULL);
-}
-
 static int event_row(void *arg, sqlite3_stmt *st)
 {
     struct store_event_list *out = arg;
@@ -307,8 +294,8 @@ static int event_row(void *arg, sqlite3_stmt *st)
     return 0;
 }
 
-static int sq_events(struct store *s, int64_t after_id, const char *const *kinds, size_t nkinds,
-                     int64_t max, struct store_event_list *out, struct ferr *err)
+static int sq_events(struct store *s, int64_t after_id, const char *kinds, int64_t max,
+                     struct store_event_list *out, struct ferr *err)
 {
     static const char sql[] =
         "SELECT id, time_ms, kind, subject, user_id, payload FROM events WHERE id > ?1 AND "
@@ -323,7 +310,7 @@ static int sq_events(struct store *s, int64_t after_id, const char *const *kinds
     int rc = -1;
     if (st) {
         sqlite3_bind_int64(st, 1, after_id);
-        sqlite3_bind_text(st, 2, kinds_text(kinds, nkinds), -1, free);
+        sqlite3_bind_text(st, 2, kinds, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, max);
         rc = each_row(c, st, event_row, out, "reading events", err);
     }
