@@ -176,9 +176,16 @@ static int parse_targets(json_t *doc, const char *key, int answering, struct dep
 
 static int parse_guards(json_t *g, struct deploy_guards *out, struct ferr *err)
 {
-    static const char *const keys[] = {"window",      "max_error_rate",    "max_p99_ms",
-                                       "min_samples", "max_latency_ratio", NULL};
+    static const char *const keys[] = {"window",
+                                       "max_error_rate",
+                                       "max_p99_ms",
+                                       "min_samples",
+                                       "max_latency_ratio",
+                                       "min_accuracy_delta",
+                                       "min_labels",
+                                       NULL};
     out->window_ms = 30000;
+    out->min_labels = 500;
     out->max_error_rate = out->max_p99_ms = out->max_latency_ratio = -1;
     out->min_samples = 20;
     if (!g || json_is_null(g))
@@ -202,6 +209,14 @@ static int parse_guards(json_t *g, struct deploy_guards *out, struct ferr *err)
         return -1;
     if ((v = json_object_get(g, "min_samples")) &&
         get_int(v, "rollout.guards.min_samples", 1, 1000000000, &out->min_samples, err))
+        return -1;
+    if ((v = json_object_get(g, "min_accuracy_delta")) && !json_is_null(v)) {
+        if (get_real(v, "rollout.guards.min_accuracy_delta", -1, 0, &out->min_accuracy_delta, err))
+            return -1;
+        out->has_accuracy_delta = 1;
+    }
+    if ((v = json_object_get(g, "min_labels")) &&
+        get_int(v, "rollout.guards.min_labels", 1, 1000000000, &out->min_labels, err))
         return -1;
     return 0;
 }
@@ -249,16 +264,87 @@ static int parse_rollout(json_t *r, struct deploy_rollout *out, struct ferr *err
     return parse_guards(json_object_get(r, "guards"), &out->guards, err);
 }
 
-static int parse_log(json_t *log, struct ferr *err)
+static void log_defaults(struct deploy_log *l)
 {
-    if (!json_is_object(log))
-        return bad(err, "log", "must be an object such as {sample: 1.0}");
-    json_t *v = json_object_get(log, "sample");
-    double d;
-    return v && get_real(v, "log.sample", 0, 1, &d, err) ? -1 : 0;
+    l->sample = 1;
+    l->max_payload_bytes = 1 << 20;
+    l->retention_ms = 30LL * 86400000;
 }
 
-/* The rules across fields, once each part parsed. */
+static int parse_columns(json_t *v, const char *path, char **out, size_t *n, struct ferr *err)
+{
+    if (!json_is_array(v) || json_array_size(v) > DEPLOY_LOG_MAX_COLUMNS)
+        return bad(err, path, "must be a list of at most 64 column names");
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        const char *c = json_string_value(json_array_get(v, i));
+        if (!c || !*c || strlen(c) > 250)
+            return bad(err, path, "must hold column names (1 to 250 characters)");
+        out[(*n)++] = xstrdup(c);
+    }
+    return 0;
+}
+
+static int parse_log(json_t *log, struct deploy_log *out, struct ferr *err)
+{
+    static const char *const keys[] = {"sample",       "max_payload_bytes", "exclude_columns",
+                                       "hash_columns", "retention",         NULL};
+    json_t *v;
+    if (!json_is_object(log))
+        return bad(err, "log", "must be an object such as {sample: 1.0}");
+    if (only_keys(log, "log", keys, err))
+        return -1;
+    out->present = 1;
+    if ((v = json_object_get(log, "sample")) && get_real(v, "log.sample", 0, 1, &out->sample, err))
+        return -1;
+    if ((v = json_object_get(log, "max_payload_bytes")) &&
+        get_int(v, "log.max_payload_bytes", 0, 1LL << 30, &out->max_payload_bytes, err))
+        return -1;
+    if ((v = json_object_get(log, "exclude_columns")) &&
+        parse_columns(v, "log.exclude_columns", out->exclude_columns, &out->nexclude, err))
+        return -1;
+    if ((v = json_object_get(log, "hash_columns")) &&
+        parse_columns(v, "log.hash_columns", out->hash_columns, &out->nhash, err))
+        return -1;
+    if ((v = json_object_get(log, "retention"))) {
+        if (get_duration(v, "log.retention", &out->retention_ms, err))
+            return -1;
+        if (out->retention_ms < 86400000)
+            return bad(err, "log.retention",
+                       "must be at least a day (1d): the log drops whole days");
+    }
+    return 0;
+}
+
+int deploy_log_lists(char *const *list, size_t n, const char *column)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(list[i], column))
+            return 1;
+    return 0;
+}
+
+static json_t *log_json(const struct deploy_log *l)
+{
+    char d[24];
+    json_t *ex = json_array(), *hash = json_array();
+    for (size_t i = 0; i < l->nexclude; i++)
+        json_array_append_new(ex, json_string(l->exclude_columns[i]));
+    for (size_t i = 0; i < l->nhash; i++)
+        json_array_append_new(hash, json_string(l->hash_columns[i]));
+    duration_format(l->retention_ms, d);
+    return json_pack("{s:f, s:I, s:o, s:o, s:s}", "sample", l->sample, "max_payload_bytes",
+                     (json_int_t)l->max_payload_bytes, "exclude_columns", ex, "hash_columns", hash,
+                     "retention", d);
+}
+
+static void log_release(struct deploy_log *l)
+{
+    for (size_t i = 0; i < l->nexclude; i++)
+        free(l->exclude_columns[i]);
+    for (size_t i = 0; i < l->nhash; i++)
+        free(l->hash_columns[i]);
+}
+
 static int check_weights(struct deployment_spec *s, struct ferr *err)
 {
     int sum = 0;
@@ -370,11 +456,9 @@ int deployment_spec_parse(json_t *doc, struct deployment_spec *out, struct ferr 
         }
         out->promote_alias = xstrdup(a);
     }
-    if ((v = json_object_get(doc, "log")) && !json_is_null(v)) {
-        if (parse_log(v, err))
-            goto fail;
-        out->log = json_deep_copy(v);
-    }
+    log_defaults(&out->log);
+    if ((v = json_object_get(doc, "log")) && !json_is_null(v) && parse_log(v, &out->log, err))
+        goto fail;
     if ((v = json_object_get(doc, "task")) && !json_is_null(v)) {
         const char *t = json_string_value(v);
         if (!t || (strcmp(t, "classification") && strcmp(t, "regression"))) {
@@ -439,6 +523,10 @@ json_t *deployment_spec_to_json(const struct deployment_spec *s)
             json_object_set_new(guards, "max_p99_ms", json_real(g->max_p99_ms));
         if (g->max_latency_ratio >= 0)
             json_object_set_new(guards, "max_latency_ratio", json_real(g->max_latency_ratio));
+        if (g->has_accuracy_delta) {
+            json_object_set_new(guards, "min_accuracy_delta", json_real(g->min_accuracy_delta));
+            json_object_set_new(guards, "min_labels", json_integer(g->min_labels));
+        }
         duration_format(r->interval_ms, d);
         json_object_set_new(o, "rollout",
                             json_pack("{s:o, s:s, s:I, s:i, s:o}", "steps", steps, "interval", d,
@@ -447,8 +535,8 @@ json_t *deployment_spec_to_json(const struct deployment_spec *s)
     }
     if (s->promote_alias)
         json_object_set_new(o, "promote_alias", json_string(s->promote_alias));
-    if (s->log)
-        json_object_set(o, "log", s->log);
+    if (s->log.present)
+        json_object_set_new(o, "log", log_json(&s->log));
     if (s->task)
         json_object_set_new(o, "task", json_string(s->task));
     if (s->positive_label)
@@ -473,7 +561,7 @@ void deployment_spec_release(struct deployment_spec *s)
         target_release(&s->shadows[i]);
     free(s->routing_key);
     free(s->promote_alias);
-    json_decref(s->log);
+    log_release(&s->log);
     free(s->task);
     json_decref(s->positive_label);
     memset(s, 0, sizeof(*s));

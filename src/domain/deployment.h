@@ -24,8 +24,10 @@
  *   rollout         {steps, interval, min_requests, failure_limit, guards}:
  *                   progressive delivery of the LAST target
  *   promote_alias   moved to the candidate when its rollout completes at 100
- *   log, task, positive_label   the prediction log's sections (issue 17):
- *                   kept as given, checked for shape only
+ *   log             {sample, max_payload_bytes, exclude_columns,
+ *                   hash_columns, retention}: the prediction log (issue 17)
+ *   task            "classification" | "regression" (else inferred)
+ *   positive_label  the positive class of a binary classifier
  * Unknown keys are refused (a typo must not silently mean "default").
  * Model URIs are models:/NAME/VERSION, models:/NAME@ALIAS, models:/NAME/STAGE
  * or models:/NAME/latest, resolved to a version when applied; the resolved
@@ -57,6 +59,27 @@ struct deploy_guards {
     double max_p99_ms;        /* the candidate's p99 latency */
     double max_latency_ratio; /* candidate p99 / stable p99 */
     int64_t min_samples;      /* requests at the candidate in the window before judging; 20 */
+    /* The quality term (issue 17), judged once at the end of each step as a
+     * one-sided non-inferiority test of the candidate's accuracy against
+     * the stable target's over the step's labeled rows
+     * (domain/ab_test.h's ab_noninferiority_test at alpha 0.05): on when
+     * has_accuracy_delta. */
+    int has_accuracy_delta;
+    double min_accuracy_delta; /* -1..0: the accuracy the candidate may lose, e.g. -0.02 */
+    int64_t min_labels;        /* labeled rows per target in the step before judging; 500 */
+};
+
+/* The prediction log's section (`log:`): what is kept of each request. */
+#define DEPLOY_LOG_MAX_COLUMNS 64
+struct deploy_log {
+    int present;               /* the spec has a log section (else the defaults) */
+    double sample;             /* share of requests logged, 0..1; default 1 */
+    int64_t max_payload_bytes; /* a larger request body logs no inputs; default 1 MiB */
+    char *exclude_columns[DEPLOY_LOG_MAX_COLUMNS]; /* never logged */
+    size_t nexclude;
+    char *hash_columns[DEPLOY_LOG_MAX_COLUMNS]; /* logged as a keyed hash */
+    size_t nhash;
+    int64_t retention_ms; /* partitions older are dropped by `ferry gc`; default 30 days */
 };
 
 struct deploy_rollout {
@@ -78,9 +101,9 @@ struct deployment_spec {
     char *routing_key; /* "header:X-User-Id", "json:user"; NULL: random by weight */
     double shadow_sample;
     struct deploy_rollout rollout;
-    char *promote_alias; /* NULL: none */
-    json_t *log;         /* the prediction log's section, as given; NULL: absent */
-    char *task;          /* "classification" | "regression"; NULL: absent */
+    char *promote_alias;   /* NULL: none */
+    struct deploy_log log; /* defaults when absent */
+    char *task;            /* "classification" | "regression"; NULL: absent */
     json_t *positive_label;
 };
 
@@ -94,6 +117,9 @@ json_t *deployment_spec_to_json(const struct deployment_spec *s);
 void deployment_spec_release(struct deployment_spec *s);
 /* Checks a deployment's name; INVALID_PARAMETER_VALUE. */
 int deployment_name_check(const char *name, struct ferr *err) WARN_UNUSED;
+
+/* 1 when column is in the list (exact match). */
+int deploy_log_lists(char *const *list, size_t n, const char *column);
 
 /* The rollout's candidate (the last target), or -1 without a rollout. */
 int deployment_candidate(const struct deployment_spec *s);

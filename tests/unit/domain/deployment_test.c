@@ -60,9 +60,10 @@ TEST(deployment_spec_full_yaml_parses_with_defaults)
                          "  min_requests: 200\n"
                          "  failure_limit: 2\n"
                          "  guards: {window: 30s, max_error_rate: 0.01, max_p99_ms: 50, "
-                         "max_latency_ratio: 1.5}\n"
+                         "max_latency_ratio: 1.5, min_accuracy_delta: -0.02, min_labels: 300}\n"
                          "promote_alias: champion\n"
-                         "log: {sample: 1.0}\n"
+                         "log: {sample: 0.5, exclude_columns: [ssn], hash_columns: [email],\n"
+                         "      retention: 7d, max_payload_bytes: 4096}\n"
                          "task: classification\n"
                          "positive_label: 1\n",
                          &s, &err),
@@ -79,6 +80,15 @@ TEST(deployment_spec_full_yaml_parses_with_defaults)
     ASSERT_INT_EQ(s.rollout.failure_limit, 2);
     ASSERT(s.rollout.guards.max_error_rate == 0.01);
     ASSERT(s.rollout.guards.max_latency_ratio == 1.5);
+    ASSERT_INT_EQ(s.rollout.guards.has_accuracy_delta, 1);
+    ASSERT(s.rollout.guards.min_accuracy_delta == -0.02);
+    ASSERT_INT_EQ(s.rollout.guards.min_labels, 300);
+    ASSERT(s.log.present && s.log.sample == 0.5);
+    ASSERT_INT_EQ(s.log.retention_ms, 7 * 86400000LL);
+    ASSERT_INT_EQ(s.log.max_payload_bytes, 4096);
+    ASSERT(deploy_log_lists(s.log.exclude_columns, s.log.nexclude, "ssn"));
+    ASSERT(deploy_log_lists(s.log.hash_columns, s.log.nhash, "email"));
+    ASSERT(!deploy_log_lists(s.log.hash_columns, s.log.nhash, "ssn"));
     ASSERT_INT_EQ(deployment_candidate(&s), 1);
     /* the JSON form reads back to the same */
     json_t *j = deployment_spec_to_json(&s);
@@ -172,6 +182,17 @@ TEST(deployment_spec_bad_inputs_are_named)
         {"name: x\ntargets: [{model: \"models:/a/1\", weight: 100}]\npromote_alias: champ\n",
          "needs a rollout"},
         {"name: x\ntargets: [{model: \"models:/a/1\", weight: 100}]\ntask: ranking\n", "task"},
+        {"name: x\ntargets: [{model: \"models:/a/1\", weight: 100}]\nlog: {sample: 2}\n",
+         "log.sample"},
+        {"name: x\ntargets: [{model: \"models:/a/1\", weight: 100}]\nlog: {smaple: 1}\n",
+         "unknown key 'log.smaple'"},
+        {"name: x\ntargets: [{model: \"models:/a/1\", weight: 100}]\nlog: {retention: 2h}\n",
+         "at least a day"},
+        {"name: x\ntargets: [{model: \"models:/a/1\", weight: 100}]\nlog: {hash_columns: a}\n",
+         "log.hash_columns"},
+        {"name: x\ntargets: [{model: \"models:/a/1\", weight: 90}, {model: \"models:/a/2\"}]\n"
+         "rollout: {steps: [10], guards: {min_accuracy_delta: 0.1}}\n",
+         "min_accuracy_delta"},
         {"- 1\n- 2\n", "must be an object"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
