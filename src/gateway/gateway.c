@@ -53,7 +53,7 @@ struct gateway {
     struct shadow_queue *shadows;
     struct controller *ctl;
     struct pred_logger *plog; /* NULL: no prediction log */
-    pthread_mutex_t mu; /* live */
+    pthread_mutex_t mu;       /* live */
     struct live *live;
     size_t nlive, alloc;
     atomic_int stopping;
@@ -344,9 +344,7 @@ static const char *routing_key(const struct gw_endpoint *e, struct http_request 
 
 static enum gw_outcome outcome_of(enum score_outcome o)
 {
-    return o == SCORE_OK             ? GW_OK
-           : o == SCORE_CLIENT_ERROR ? GW_CLIENT_ERROR
-                                     : GW_TARGET_ERROR;
+    return o == SCORE_OK ? GW_OK : o == SCORE_CLIENT_ERROR ? GW_CLIENT_ERROR : GW_TARGET_ERROR;
 }
 
 /* Every answer carries ferry's own new request id (the log's key) as
