@@ -52,7 +52,9 @@ static void rows_encode(json_t *out, const struct api_field *f, const void *src)
         for (t = 0; t < nseen; t++)
             if (seen[t] == &r->target || pred_target_equal(seen[t], &r->target))
                 break;
-        if (t == nseen && nseen < MAX_TARGETS) {
+        if (t == MAX_TARGETS)
+            continue; /* more targets than a call may name: never a gateway's batch */
+        if (t == nseen) {
             seen[nseen++] = &r->target;
             json_array_append_new(targets, target_json(&r->target));
         }
@@ -66,7 +68,8 @@ static void rows_encode(json_t *out, const struct api_field *f, const void *src)
             json_object_set_new(o, "caller_id", json_string(r->caller_id));
         if (r->tags)
             json_object_set_new(o, "tags", json_string(r->tags));
-        json_object_set_new(o, "inputs", blob_json(r->inputs, r->ninputs));
+        if (r->inputs)
+            json_object_set_new(o, "inputs", blob_json(r->inputs, r->ninputs));
         if (r->outputs)
             json_object_set_new(o, "outputs", blob_json(r->outputs, r->noutputs));
         json_array_append_new(rows, o);
@@ -136,6 +139,8 @@ static int blob_field(json_t *o, const char *k, unsigned char **p, size_t *n)
     *n = 0;
     if (!v || json_is_null(v))
         return 0;
+    if (json_is_string(v) && !json_string_length(v))
+        return 0; /* "": none */
     if (!json_is_string(v) || b64_decode(&sb, json_string_value(v))) {
         sbuf_release(&sb);
         return -1;
