@@ -500,15 +500,14 @@ static int pg_pred_put(struct store *s, const struct pred_row *rows, size_t n, s
 #define LABEL_SQL(DEP)                                                                             \
     "WITH l AS (SELECT * FROM unnest($2::integer[], $3::uuid[], $4::integer[], $5::text[], "       \
     "  $6::text[], $7::bigint[]) AS l(i, rid, ix, caller, label, ms)), "                           \
-    "hit AS (SELECT l.i, p.dep, p.rid, p.ix, p.label AS old FROM l "                               \
-    "  JOIN pred_rows p ON p.rid = l.rid AND p.ix = l.ix "                                         \
-    "  WHERE l.rid IS NOT NULL AND " DEP " FOR UPDATE OF p), "                                     \
+    "hit AS (SELECT l.i, x.dep, x.rid, x.ix, x.label AS old FROM l CROSS JOIN LATERAL "            \
+    "  (SELECT p.dep, p.rid, p.ix, p.label FROM pred_rows p WHERE p.rid = l.rid "                  \
+    "   AND p.ix = l.ix AND " DEP " LIMIT 1 FOR UPDATE) x WHERE l.rid IS NOT NULL), "              \
     "hitc AS (SELECT l.i, x.dep, x.rid, x.ix, x.label AS old FROM l CROSS JOIN LATERAL "           \
     "  (SELECT p.dep, p.rid, p.ix, p.label FROM pred_rows p WHERE p.caller_id = l.caller "         \
     "   AND p.ix = l.ix AND " DEP " ORDER BY p.rid DESC LIMIT 1 FOR UPDATE) x "                    \
     "  WHERE l.rid IS NULL), "                                                                     \
-    "h AS (SELECT DISTINCT ON (i) * FROM (SELECT * FROM hit UNION ALL SELECT * FROM hitc) u "      \
-    "  ORDER BY i), "                                                                              \
+    "h AS (SELECT * FROM hit UNION ALL SELECT * FROM hitc), "                                      \
     "s AS (SELECT h.i, h.dep, h.rid, h.ix, l.label, l.ms, "                                        \
     "  CASE WHEN row_number() OVER w = 1 THEN h.old ELSE lag(l.label) OVER w END AS previous, "    \
     "  row_number() OVER (PARTITION BY h.dep, h.rid, h.ix ORDER BY h.i DESC) AS last "             \
@@ -637,14 +636,84 @@ static int pg_pred_label(struct store *s, const char *deployment,
 
 /* ---------- rows read back ---------- */
 
+/* A deployment's dictionary of targets, as rows name them. A row read is
+ * its own columns alone (no join per row): its target comes from here,
+ * loaded once per read (and again when a row names an id added since). */
+struct dict_entry {
+    int32_t id;
+    struct pred_target t;
+};
+
+struct dict {
+    int64_t dep;
+    const char *name; /* the deployment's (borrowed) */
+    struct dict_entry *v;
+    size_t n;
+    int failed; /* a reload failed: err is set */
+};
+
+static void dict_release(struct dict *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        d->v[i].t.deployment = NULL; /* borrowed */
+        pred_target_release(&d->v[i].t);
+    }
+    free(d->v);
+    d->v = NULL;
+    d->n = 0;
+}
+
+static int dict_load(struct pg_conn *c, struct dict *d, struct ferr *err)
+{
+    static const char sql[] = "SELECT id, revision, model, version, shadow, columns, classes, "
+                              "task FROM pred_targets WHERE dep = $1 ORDER BY id";
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_int(&a, d->dep);
+    PGresult *r = pg_run(c, sql, &a, "reading the prediction log's targets", err);
+    pg_args_release(&a);
+    if (!r)
+        return -1;
+    dict_release(d);
+    int n = PQntuples(r);
+    d->v = xcalloc((size_t)n + 1, sizeof(*d->v));
+    for (int i = 0; i < n; i++) {
+        struct dict_entry *e = &d->v[i];
+        e->id = (int32_t)pg_get_int(r, i, 0);
+        e->t.deployment = (char *)d->name;
+        e->t.revision = pg_get_int(r, i, 1);
+        e->t.model = pg_get_str(r, i, 2);
+        e->t.version = pg_get_int(r, i, 3);
+        e->t.shadow = (int)pg_get_int(r, i, 4);
+        e->t.columns = pg_get_str(r, i, 5);
+        e->t.classes = pg_get_str(r, i, 6);
+        e->t.task = pg_get_str(r, i, 7);
+    }
+    d->n = (size_t)n;
+    PQclear(r);
+    return 0;
+}
+
+static const struct pred_target *dict_find(const struct dict *d, int32_t id)
+{
+    size_t lo = 0, hi = d->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (d->v[mid].id == id)
+            return &d->v[mid].t;
+        if (d->v[mid].id < id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
 /* The columns every row read selects, in the order fill_row reads them. */
 #define ROW_COLS                                                                                   \
     "p.rid, p.ix, p.nrows, p.time_ms, p.caller_id, p.tags, p.latency_us, p.status, p.inputs, "     \
-    "p.outputs, p.label, p.label_ms, t.revision, t.model, t.version, t.shadow, t.columns, "        \
-    "t.classes, t.task, x.name, p.dep"
-#define ROW_FROM                                                                                   \
-    " FROM pred_rows p JOIN pred_targets t ON t.id = p.target "                                    \
-    "JOIN pred_deployments x ON x.id = p.dep "
+    "p.outputs, p.label, p.label_ms, p.target, p.dep FROM pred_rows p "
+#define COL_TARGET 12
+#define COL_DEP    13
 
 /* A text cell: borrowed (pointing into r) or a copy; NULL for NULL. */
 static char *cell_str(const PGresult *r, int i, int col, int borrow)
@@ -671,9 +740,11 @@ static unsigned char *cell_bytes(const PGresult *r, int i, int col, int borrow, 
     return out;
 }
 
-/* Row i of a binary result of ROW_COLS into out: its strings and blobs
- * copies, or (borrow) pointers into r, valid while r lives. */
-static void fill_row(const PGresult *r, int i, struct pred_row *out, int borrow)
+/* Row i of a binary result of ROW_COLS and its target t into out: its
+ * strings and blobs copies, or (borrow) pointers into r and t, valid while
+ * they live. */
+static void fill_row(const PGresult *r, int i, const struct pred_target *t, struct pred_row *out,
+                     int borrow)
 {
     memset(out, 0, sizeof(*out));
     if (PQgetlength(r, i, 0) == PRED_RID_BYTES)
@@ -689,38 +760,67 @@ static void fill_row(const PGresult *r, int i, struct pred_row *out, int borrow)
     out->outputs = cell_bytes(r, i, 9, borrow, &out->noutputs);
     out->label = cell_str(r, i, 10, borrow);
     out->label_ms = pg_bin_int(r, i, 11);
-    out->target.revision = pg_bin_int(r, i, 12);
-    out->target.model = cell_str(r, i, 13, borrow);
-    out->target.version = pg_bin_int(r, i, 14);
-    out->target.shadow = (int)pg_bin_int(r, i, 15);
-    out->target.columns = cell_str(r, i, 16, borrow);
-    out->target.classes = cell_str(r, i, 17, borrow);
-    out->target.task = cell_str(r, i, 18, borrow);
-    out->target.deployment = cell_str(r, i, 19, borrow);
+    if (borrow)
+        out->target = *t;
+    else
+        pred_target_copy(t, &out->target);
 }
 
-struct list_arg {
+/* A target no dictionary entry has (a row of a day retention is dropping)
+ * stands as an empty one rather than losing the row. */
+static const struct pred_target no_target = {
+    (char *)"", 0, (char *)"", 0, 0, (char *)"[]", (char *)"[]", (char *)""};
+
+/* A read's pages of rows (scan or search). */
+struct page_arg {
+    struct dict *d;
+    struct ferr *err;
+    /* scan: fn per row (borrowed); search: out (copies) */
+    pred_row_fn fn;
+    void *arg;
     struct pred_row_list *out;
+    int rc;
+    int lenient; /* the dictionary was just reloaded: a missing target is no_target */
+    int missing; /* a row named a target not in d: the rest of the page skipped */
+    size_t got, delivered;
+    unsigned char last_rid[PRED_RID_BYTES]; /* the page's last row */
+    uint32_t last_ix;
+    unsigned char done_rid[PRED_RID_BYTES]; /* the last row handed on */
+    uint32_t done_ix;
 };
 
-static void collect_row(void *arg, const PGresult *r, int i)
+static void page_row(void *arg, const PGresult *r, int i)
 {
-    struct pred_row_list *l = ((struct list_arg *)arg)->out;
-    if (l->n == l->alloc) {
-        l->alloc = l->alloc ? 2 * l->alloc : 16;
-        l->v = xrealloc(l->v, l->alloc * sizeof(*l->v));
+    struct page_arg *pa = arg;
+    pa->got++;
+    if (PQgetlength(r, i, 0) == PRED_RID_BYTES)
+        memcpy(pa->last_rid, PQgetvalue(r, i, 0), PRED_RID_BYTES);
+    pa->last_ix = (uint32_t)pg_bin_int(r, i, 1);
+    if (pa->rc || pa->missing)
+        return; /* stopped: the rest stream past */
+    const struct pred_target *t = dict_find(pa->d, (int32_t)pg_bin_int(r, i, COL_TARGET));
+    if (!t && !pa->lenient) {
+        pa->missing = 1; /* read again after the dictionary, from the last handed on */
+        return;
     }
-    fill_row(r, i, &l->v[l->n++], 0);
+    if (!t)
+        t = &no_target;
+    if (pa->out) {
+        struct pred_row_list *l = pa->out;
+        if (l->n == l->alloc) {
+            l->alloc = l->alloc ? 2 * l->alloc : 16;
+            l->v = xrealloc(l->v, l->alloc * sizeof(*l->v));
+        }
+        fill_row(r, i, t, &l->v[l->n++], 0);
+    } else {
+        struct pred_row row;
+        fill_row(r, i, t, &row, 1);
+        pa->rc = pa->fn(pa->arg, &row, pa->err) ? -1 : 0;
+    }
+    pa->delivered++;
+    memcpy(pa->done_rid, pa->last_rid, PRED_RID_BYTES);
+    pa->done_ix = pa->last_ix;
 }
-
-static const char search_sql[] =
-    "SELECT " ROW_COLS ROW_FROM "WHERE p.dep = $1 AND p.rid >= $2::uuid AND p.rid < $3::uuid "
-    "AND ($4::uuid IS NULL OR (p.rid, p.ix) > ($4::uuid, $5::integer)) "
-    "AND ($6::text IS NULL OR (t.model = $6 AND t.version = $7::bigint)) "
-    "AND ($8::integer < 0 OR (p.label IS NOT NULL) = ($8::integer = 1)) "
-    "AND ($9::integer < 0 OR t.shadow = $9::integer) "
-    "AND ($10::integer = 0 OR (p.status BETWEEN 200 AND 299) = ($10::integer = 1)) "
-    "ORDER BY p.rid, p.ix LIMIT $11";
 
 /* "name/version" -> name (a copy) and version; -1 when it is not one. */
 static int split_model(const char *model, char **name, int64_t *version)
@@ -737,96 +837,188 @@ static int split_model(const char *model, char **name, int64_t *version)
     return 0;
 }
 
+/* The target ids of d q's model and shadow filters allow, as an array
+ * literal into b; 0 when any target is allowed (no filter). */
+static int allowed_targets(const struct dict *d, const struct prediction_query *q, struct sbuf *b)
+{
+    char *model = NULL;
+    int64_t version = 0;
+    if (!q->model && q->shadow < 0)
+        return 0;
+    int ok = !q->model || !split_model(q->model, &model, &version);
+    arr_open(b);
+    for (size_t i = 0; ok && i < d->n; i++) {
+        const struct pred_target *t = &d->v[i].t;
+        if (model && (strcmp(t->model, model) || t->version != version))
+            continue;
+        if (q->shadow >= 0 && !!t->shadow != !!q->shadow)
+            continue;
+        arr_int(b, d->v[i].id);
+    }
+    arr_close(b);
+    free(model);
+    return 1;
+}
+
+/* A page of a deployment's rows after (rid, ix) in key order, filtered. The
+ * row comparison finds the page's start in the leaves' index; the plain
+ * bounds on rid prune the leaves. */
+static const char page_sql[] =
+    "SELECT " ROW_COLS "WHERE p.dep = $1 AND p.rid >= $2::uuid AND p.rid < $3::uuid "
+    "AND (p.rid, p.ix) > ($4::uuid, $5::integer) "
+    "AND ($6::integer[] IS NULL OR p.target = ANY ($6::integer[])) "
+    "AND ($7::integer < 0 OR (p.label IS NOT NULL) = ($7::integer = 1)) "
+    "AND ($8::integer = 0 OR (p.status BETWEEN 200 AND 299) = ($8::integer = 1)) "
+    "ORDER BY p.rid, p.ix LIMIT $9";
+
+struct page_query {
+    int64_t dep;
+    int64_t start_ms, end_ms;
+    const char *targets; /* array literal or NULL */
+    int labeled, status;
+    size_t limit;
+};
+
+/* Reads pages of q after (after, after_ix) (NULL: from the start) into pa
+ * until one comes back short (scan), or one page of q->limit rows (once:
+ * search). A row naming a target added after the dictionary was read
+ * stops the page; the dictionary is read again and the page goes on from
+ * the last row handed on. */
+static int read_pages(struct pg_conn *c, const struct page_query *q, const unsigned char *after,
+                      uint32_t after_ix, int once, struct page_arg *pa, struct ferr *err)
+{
+    char lo[37], hi[37], from[37];
+    rid_range(q->start_ms, q->end_ms, lo, hi);
+    int64_t from_ix = -1;
+    if (after) {
+        rid_text(after, from);
+        from_ix = after_ix;
+    } else {
+        memcpy(from, lo, sizeof(from));
+    }
+    size_t left = q->limit;
+    struct pg_args a = PG_ARGS_INIT;
+    int rc = 0;
+    for (;;) {
+        pg_args_clear(&a);
+        pg_args_int(&a, q->dep);
+        pg_args_text(&a, lo);
+        pg_args_text(&a, hi);
+        pg_args_text(&a, from);
+        pg_args_int(&a, from_ix);
+        pg_args_text(&a, q->targets);
+        pg_args_int(&a, q->labeled);
+        pg_args_int(&a, q->status);
+        pg_args_int(&a, (int64_t)left);
+        pa->got = pa->delivered = 0;
+        pa->missing = 0;
+        rc = pg_run_rows(c, page_sql, &a, page_row, pa, "reading predictions", err);
+        if (rc == 0)
+            rc = pa->rc;
+        if (rc)
+            break;
+        if (pa->missing) {
+            if (dict_load(c, pa->d, err)) {
+                rc = -1;
+                break;
+            }
+            pa->lenient = 1;
+            if (pa->delivered) {
+                rid_text(pa->done_rid, from);
+                from_ix = pa->done_ix;
+                if (once)
+                    left -= pa->delivered;
+            }
+            continue;
+        }
+        pa->lenient = 0;
+        if (once || pa->got < left)
+            break;
+        rid_text(pa->last_rid, from);
+        from_ix = pa->last_ix;
+    }
+    pg_args_release(&a);
+    return rc;
+}
+
+/* A reader for a search or a scan: one snapshot for all its statements
+ * (the dictionary, the pages), in which (SET LOCAL, undone when the read
+ * ends) each page is planned for its own values, so only the leaves of its
+ * range are planned and locked, and never sorted: a leaf that autovacuum
+ * has not analyzed yet (a day's first minutes) looks like a few rows, and
+ * the plan sorted the whole range for every page (45 ms a page of 5,000
+ * in a leaf of 100,000 rows, against 7 ms for the index's order). */
+static struct pg_conn *read_begin(struct pg *pg, struct ferr *err)
+{
+    struct pg_conn *c = pg_snapshot_get(pg, err);
+    if (c) {
+        pg_defer(c, "SET LOCAL plan_cache_mode = force_custom_plan");
+        pg_defer(c, "SET LOCAL enable_sort = off");
+    }
+    return c;
+}
+
 static int pg_pred_search(struct store *s, const struct prediction_query *q,
                           const unsigned char *after_rid, uint32_t after_row, size_t limit,
                           struct pred_row_list *out, struct ferr *err)
 {
     struct pg *pg = (struct pg *)s;
-    char *model = NULL;
-    int64_t version = 0;
-    if (q->model && split_model(q->model, &model, &version))
-        return 0; /* names no target: no rows */
-    struct pg_conn *c = pg_reader_get(pg, err);
-    if (!c) {
-        free(model);
+    struct pg_conn *c = read_begin(pg, err);
+    if (!c)
         return -1;
-    }
     int32_t dep = 0;
+    struct dict d = {0, q->deployment, NULL, 0, 0};
+    struct sbuf targets = SBUF_INIT;
     int rc = dep_id(c, q->deployment, &dep, err);
     if (rc == 0 && dep) {
-        char lo[37], hi[37], after[37];
-        rid_range(q->start_ms, q->end_ms, lo, hi);
-        struct pg_args a = PG_ARGS_INIT;
-        pg_args_int(&a, dep);
-        pg_args_text(&a, lo);
-        pg_args_text(&a, hi);
-        if (after_rid) {
-            rid_text(after_rid, after);
-            pg_args_text(&a, after);
-        } else {
-            pg_args_null(&a);
-        }
-        pg_args_int(&a, after_row);
-        pg_args_text(&a, model);
-        pg_args_int(&a, version);
-        pg_args_int(&a, q->labeled);
-        pg_args_int(&a, q->shadow);
-        pg_args_int(&a, q->status);
-        pg_args_int(&a, (int64_t)limit);
-        struct list_arg la = {out};
-        rc = pg_run_rows(c, search_sql, &a, collect_row, &la, "searching predictions", err);
-        pg_args_release(&a);
+        d.dep = dep;
+        rc = dict_load(c, &d, err);
     }
-    pg_reader_put(pg, c);
-    free(model);
+    if (rc == 0 && dep) {
+        int filtered = allowed_targets(&d, q, &targets);
+        struct page_query pq = {dep,        q->start_ms, q->end_ms, filtered ? targets.buf : NULL,
+                                q->labeled, q->status,   limit};
+        struct page_arg pa = {0};
+        pa.d = &d;
+        pa.err = err;
+        pa.out = out;
+        rc = read_pages(c, &pq, after_rid, after_row, 1, &pa, err);
+    }
+    pg_snapshot_put(pg, c);
+    dict_release(&d);
+    sbuf_release(&targets);
     if (rc)
         pred_row_list_release(out);
     return rc;
 }
 
-struct scan_arg {
-    pred_row_fn fn;
-    void *arg;
-    int rc;
-    struct ferr *err;
-};
-
-static void scan_row(void *arg, const PGresult *r, int i)
-{
-    struct scan_arg *sa = arg;
-    if (sa->rc)
-        return; /* stopped: the rest stream past */
-    struct pred_row row;
-    fill_row(r, i, &row, 1);
-    sa->rc = sa->fn(sa->arg, &row, sa->err) ? -1 : 0;
-}
+#define SCAN_PAGE 5000
 
 static int pg_pred_scan(struct store *s, const char *deployment, int64_t start_ms, int64_t end_ms,
                         pred_row_fn fn, void *arg, struct ferr *err)
 {
-    static const char sql[] =
-        "SELECT " ROW_COLS ROW_FROM "WHERE p.dep = $1 AND p.rid >= $2::uuid AND p.rid < $3::uuid "
-        "ORDER BY p.rid, p.ix";
     struct pg *pg = (struct pg *)s;
-    struct pg_conn *c = pg_reader_get(pg, err);
+    struct pg_conn *c = read_begin(pg, err);
     if (!c)
         return -1;
     int32_t dep = 0;
+    struct dict d = {0, deployment, NULL, 0, 0};
     int rc = dep_id(c, deployment, &dep, err);
     if (rc == 0 && dep) {
-        char lo[37], hi[37];
-        rid_range(start_ms, end_ms, lo, hi);
-        struct pg_args a = PG_ARGS_INIT;
-        pg_args_int(&a, dep);
-        pg_args_text(&a, lo);
-        pg_args_text(&a, hi);
-        struct scan_arg sa = {fn, arg, 0, err};
-        rc = pg_run_rows(c, sql, &a, scan_row, &sa, "reading predictions", err);
-        pg_args_release(&a);
-        if (rc == 0)
-            rc = sa.rc;
+        d.dep = dep;
+        rc = dict_load(c, &d, err);
     }
-    pg_reader_put(pg, c);
+    if (rc == 0 && dep) {
+        struct page_query pq = {dep, start_ms, end_ms, NULL, -1, 0, SCAN_PAGE};
+        struct page_arg pa = {0};
+        pa.d = &d;
+        pa.err = err;
+        pa.fn = fn;
+        pa.arg = arg;
+        rc = read_pages(c, &pq, NULL, 0, 0, &pa, err);
+    }
+    pg_snapshot_put(pg, c);
+    dict_release(&d);
     return rc;
 }
 
@@ -862,20 +1054,42 @@ static int load_history(struct pg_conn *c, int64_t dep, const unsigned char *rid
     return 0;
 }
 
+/* The row get found: its result kept (one row) until its target is read. */
 struct get_arg {
-    struct pred_row *out;
-    int64_t dep;
-    int found;
+    PGresult *r;
 };
 
 static void get_row(void *arg, const PGresult *r, int i)
 {
     struct get_arg *ga = arg;
-    if (ga->found)
-        return;
-    fill_row(r, i, ga->out, 0);
-    ga->dep = pg_bin_int(r, i, 20);
-    ga->found = 1;
+    if (!ga->r && i == 0)
+        ga->r = PQcopyResult(r, PG_COPYRES_ATTRS | PG_COPYRES_TUPLES);
+}
+
+/* The target id's entry (and its deployment's name) into t. */
+static int load_target(struct pg_conn *c, int64_t id, struct pred_target *t, struct ferr *err)
+{
+    static const char sql[] =
+        "SELECT x.name, t.revision, t.model, t.version, t.shadow, t.columns, t.classes, t.task "
+        "FROM pred_targets t JOIN pred_deployments x ON x.id = t.dep WHERE t.id = $1";
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_int(&a, id);
+    PGresult *r = pg_run(c, sql, &a, "reading a prediction's target", err);
+    pg_args_release(&a);
+    if (!r)
+        return -1;
+    memset(t, 0, sizeof(*t));
+    int n = PQntuples(r);
+    t->deployment = n ? pg_get_str(r, 0, 0) : xstrdup("");
+    t->revision = n ? pg_get_int(r, 0, 1) : 0;
+    t->model = n ? pg_get_str(r, 0, 2) : xstrdup("");
+    t->version = n ? pg_get_int(r, 0, 3) : 0;
+    t->shadow = n ? (int)pg_get_int(r, 0, 4) : 0;
+    t->columns = n ? pg_get_str(r, 0, 5) : xstrdup("[]");
+    t->classes = n ? pg_get_str(r, 0, 6) : xstrdup("[]");
+    t->task = n ? pg_get_str(r, 0, 7) : xstrdup("");
+    PQclear(r);
+    return 0;
 }
 
 static int pg_pred_get(struct store *s, const char *deployment, const unsigned char *rid,
@@ -883,42 +1097,56 @@ static int pg_pred_get(struct store *s, const char *deployment, const unsigned c
                        struct label_change_list *history, struct ferr *err)
 {
     static const char by_rid[] =
-        "SELECT " ROW_COLS ROW_FROM "WHERE ($1::text IS NULL OR x.name = $1) AND p.rid = $2::uuid "
+        "SELECT " ROW_COLS "WHERE ($1::integer IS NULL OR p.dep = $1) AND p.rid = $2::uuid "
         "AND p.ix = $3 LIMIT 1";
     static const char by_caller[] =
-        "SELECT " ROW_COLS ROW_FROM "WHERE ($1::text IS NULL OR x.name = $1) AND "
-        "p.caller_id = $2 AND p.ix = $3 ORDER BY p.rid DESC LIMIT 1";
+        "SELECT " ROW_COLS "WHERE ($1::integer IS NULL OR p.dep = $1) AND p.caller_id = $2 "
+        "AND p.ix = $3 ORDER BY p.rid DESC LIMIT 1";
     struct pg *pg = (struct pg *)s;
     struct pg_conn *c = pg_reader_get(pg, err);
     if (!c)
         return -1;
     char text[37];
-    struct pg_args a = PG_ARGS_INIT;
-    pg_args_text(&a, deployment);
-    if (rid) {
+    if (rid)
         rid_text(rid, text);
-        pg_args_text(&a, text);
-    } else {
-        pg_args_text(&a, caller_id ? caller_id : "");
+    int32_t dep = 0;
+    struct get_arg ga = {NULL};
+    struct pred_target t = {0};
+    int rc = deployment ? dep_id(c, deployment, &dep, err) : 0;
+    if (rc == 0 && (!deployment || dep)) {
+        struct pg_args a = PG_ARGS_INIT;
+        if (dep)
+            pg_args_int(&a, dep);
+        else
+            pg_args_null(&a);
+        pg_args_text(&a, rid ? text : caller_id ? caller_id : "");
+        pg_args_int(&a, row);
+        rc =
+            pg_run_rows(c, rid ? by_rid : by_caller, &a, get_row, &ga, "reading a prediction", err);
+        pg_args_release(&a);
     }
-    pg_args_int(&a, row);
-    struct get_arg ga = {out, 0, 0};
-    int rc =
-        pg_run_rows(c, rid ? by_rid : by_caller, &a, get_row, &ga, "reading a prediction", err);
-    pg_args_release(&a);
-    if (rc == 0 && !ga.found) {
-        if (rid)
-            rid_text(rid, text);
+    if (rc == 0 && !ga.r)
         rc = ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "no logged prediction '%.100s'",
                       rid         ? text
                       : caller_id ? caller_id
                                   : "");
-    } else if (rc == 0 && history) {
-        rc = load_history(c, ga.dep, out->rid, out->row, history, err);
+    if (rc == 0)
+        rc = load_target(c, pg_bin_int(ga.r, 0, COL_TARGET), &t, err);
+    if (rc == 0 && history) {
+        unsigned char found[PRED_RID_BYTES] = {0};
+        if (PQgetlength(ga.r, 0, 0) == PRED_RID_BYTES)
+            memcpy(found, PQgetvalue(ga.r, 0, 0), PRED_RID_BYTES);
+        rc = load_history(c, pg_bin_int(ga.r, 0, COL_DEP), found, row, history, err);
     }
+    if (rc == 0) {
+        fill_row(ga.r, 0, &no_target, out, 0);
+        pred_target_release(&out->target);
+        out->target = t; /* taken */
+    } else {
+        pred_target_release(&t);
+    }
+    PQclear(ga.r);
     pg_reader_put(pg, c);
-    if (rc && ga.found) /* (the history is only filled by the last step, which cannot fail after) */
-        pred_row_release(out);
     return rc;
 }
 
