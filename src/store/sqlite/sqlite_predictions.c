@@ -59,7 +59,7 @@ enum {
     ST_DIRTY,
     ST_INSERT_TARGET,
     ST_TARGETS,
-    ST_GET_LABEL,
+    ST_HIST_SEQ,
     ST_SET_LABEL,
     ST_HISTORY_ADD,
     ST_CALLER,
@@ -91,10 +91,11 @@ static const char *const stmt_sql[ST__COUNT] = {
                          "columns, classes, task) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_TARGETS] = "SELECT id, deployment, revision, model, version, shadow, columns, classes, "
                    "task FROM targets ORDER BY id",
-    [ST_GET_LABEL] = "SELECT label FROM rows WHERE rid = ? AND row = ?",
+    [ST_HIST_SEQ] = "SELECT coalesce(max(seq), 0) FROM label_history",
     [ST_SET_LABEL] = "UPDATE rows SET label = ?, label_ms = ? WHERE rid = ? AND row = ?",
-    [ST_HISTORY_ADD] = "INSERT INTO label_history (rid, row, label, previous, user_id, time_ms) "
-                       "VALUES (?, ?, ?, ?, ?, ?)",
+    [ST_HISTORY_ADD] = "INSERT INTO label_history (rid, row, seq, label, previous, user_id, "
+                       "time_ms) SELECT rid, row, ?3, ?4, label, ?5, ?6 FROM rows "
+                       "WHERE rid = ?1 AND row = ?2",
     [ST_CALLER] = "SELECT rid, label FROM rows WHERE caller_id = ? AND row = ? "
                   "ORDER BY rid DESC LIMIT 1",
     [ST_GEN] = "SELECT gen FROM dirty WHERE hour_ms = ?",
@@ -110,7 +111,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SCAN] = "SELECT " ROW_COLS " FROM rows WHERE rid >= ? AND rid < ? ORDER BY rid, row",
     [ST_GET_ROW] = "SELECT " ROW_COLS " FROM rows WHERE rid = ? AND row = ?",
     [ST_HISTORY] = "SELECT label, previous, user_id, time_ms FROM label_history "
-                   "WHERE rid = ? AND row = ? ORDER BY rowid",
+                   "WHERE rid = ? AND row = ? ORDER BY seq",
 };
 
 static const char schema_sql[] =
@@ -124,8 +125,8 @@ static const char schema_sql[] =
     "CREATE INDEX IF NOT EXISTS rows_caller ON rows (caller_id, row) "
     "WHERE caller_id IS NOT NULL;"
     "CREATE TABLE IF NOT EXISTS label_history (rid BLOB NOT NULL, row INTEGER NOT NULL, "
-    "label TEXT NOT NULL, previous TEXT, user_id TEXT NOT NULL, time_ms INTEGER NOT NULL);"
-    "CREATE INDEX IF NOT EXISTS label_history_row ON label_history (rid, row);"
+    "seq INTEGER NOT NULL, label TEXT NOT NULL, previous TEXT, user_id TEXT NOT NULL, "
+    "time_ms INTEGER NOT NULL, PRIMARY KEY (rid, row, seq)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS hours (hour_ms INTEGER NOT NULL, target INTEGER NOT NULL, "
     "slice_key TEXT NOT NULL, slice_value TEXT NOT NULL, count INTEGER NOT NULL, "
     "failed INTEGER NOT NULL, labeled INTEGER NOT NULL, latency TEXT NOT NULL, "
@@ -149,7 +150,8 @@ struct plog_part {
     struct plog_target *targets;
     size_t ntargets;
     int targets_loaded;
-    size_t last; /* the last target found, tried first */
+    size_t last;      /* the last target found, tried first */
+    int64_t hist_seq; /* the last label_history.seq; 0: not read yet */
     struct plog_part *next;
 };
 
@@ -456,6 +458,7 @@ static void rollback(struct plog_part *p)
         (void)run(p, ST_ROLLBACK, "rolling back", &ignored);
     }
     targets_clear(p);
+    p->hist_seq = 0;
 }
 
 /* The days a deployment has partitions of, ascending. */
@@ -742,21 +745,32 @@ static int apply_label(struct plog_part *p, const unsigned char *rid, uint32_t r
                        struct hour_set *hs, int *found, struct ferr *err)
 {
     *found = 0;
-    sqlite3_stmt *st = stmt(p, ST_GET_LABEL);
+    sqlite3_stmt *st;
+    int rc;
+    if (!p->hist_seq) { /* history entries are numbered per partition, in order */
+        st = stmt(p, ST_HIST_SEQ);
+        rc = sqlite3_step(st);
+        p->hist_seq = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+        sqlite3_reset(st);
+        if (rc != SQLITE_ROW)
+            return part_fail(p->db, "reading label history", err);
+    }
+    /* the history entry first, copying what it replaces: no row, no entry */
+    int64_t when = l->time_ms ? l->time_ms : now_ms;
+    st = stmt(p, ST_HISTORY_ADD);
     sqlite3_bind_blob(st, 1, rid, PRED_RID_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, row);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_DONE) {
-        sqlite3_reset(st);
-        return 0;
-    }
-    if (rc != SQLITE_ROW) {
-        sqlite3_reset(st);
-        return part_fail(p->db, "reading a label", err);
-    }
-    char *previous = sq_col_str_or_null(st, 0);
+    sqlite3_bind_int64(st, 3, p->hist_seq + 1);
+    sqlite3_bind_text(st, 4, l->label, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, user, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 6, when);
+    rc = sqlite3_step(st);
     sqlite3_reset(st);
-    int64_t when = l->time_ms ? l->time_ms : now_ms;
+    if (rc != SQLITE_DONE)
+        return part_fail(p->db, "adding label history", err);
+    if (!sqlite3_changes(p->db))
+        return 0;
+    p->hist_seq++;
     st = stmt(p, ST_SET_LABEL);
     sqlite3_bind_text(st, 1, l->label, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, when);
@@ -764,19 +778,6 @@ static int apply_label(struct plog_part *p, const unsigned char *rid, uint32_t r
     sqlite3_bind_int64(st, 4, row);
     rc = sqlite3_step(st);
     sqlite3_reset(st);
-    if (rc == SQLITE_DONE) {
-        st = stmt(p, ST_HISTORY_ADD);
-        sqlite3_bind_blob(st, 1, rid, PRED_RID_BYTES, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, row);
-        sqlite3_bind_text(st, 3, l->label, -1, SQLITE_STATIC);
-        if (previous)
-            sqlite3_bind_text(st, 4, previous, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 5, user, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 6, when);
-        rc = sqlite3_step(st);
-        sqlite3_reset(st);
-    }
-    free(previous);
     if (rc != SQLITE_DONE)
         return part_fail(p->db, "labeling a row", err);
     *found = 1;
