@@ -129,7 +129,9 @@ int api_pred_row_from_json(json_t *j, struct pred_row *out, struct ferr *err)
     if (pred_feedback_id_parse(id, out->rid, &row, &row_given))
         return malformed(err, "request_id");
     out->row = row;
-    out->nrows = row_given ? row + 1 : 1;
+    /* the answer names no row count: "<id>/<row>" is a row of a request of
+     * two rows or more, a bare id a one-row request */
+    out->nrows = row_given ? (row + 1 > 2 ? row + 1 : 2) : 1;
     out->time_ms = json_integer_value(json_object_get(j, "time"));
     out->target.deployment = xstrdup(or_empty(json_string_value(json_object_get(j, "deployment"))));
     out->target.revision = json_integer_value(json_object_get(j, "revision"));
