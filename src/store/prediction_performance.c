@@ -358,10 +358,9 @@ static int gather_hours(struct store *s, struct perf *p, struct ferr *err)
         struct target *t = target_find(p, &h->target);
         target_init(p, t, &h->target);
         if (!h->slice_key || !*h->slice_key) {
-            rc = merge_hour(&t->total, h, err);
-            struct group *b = rc ? NULL : bucket_of(p, t, h->hour_ms);
-            if (b)
-                rc = merge_hour(b, h, err);
+            /* into its bucket only: the total is the buckets' sum (fold_buckets) */
+            struct group *b = bucket_of(p, t, h->hour_ms);
+            rc = merge_hour(b ? b : &t->total, h, err);
         } else if (p->slice == SLICE_TAG && !strncmp(h->slice_key, "tag:", 4) &&
                    !strcmp(h->slice_key + 4, p->slice_name)) {
             const char *v = h->slice_value ? h->slice_value : "";
@@ -488,14 +487,16 @@ static int on_row(void *arg, const struct pred_row *r, struct ferr *err)
     struct perf *p = arg;
     struct target *t = target_find(p, &r->target);
     target_init(p, t, &r->target);
-    uint64_t before = t->total.st.confusion.n;
-    add_row(p, &t->total, r, &t->task);
+    /* into its bucket only: the total is the buckets' sum (fold_buckets),
+     * so a row is decoded and added once */
+    struct group *g = bucket_of(p, t, r->time_ms);
+    if (!g)
+        g = &t->total;
+    uint64_t before = g->st.confusion.n;
+    add_row(p, g, r, &t->task);
     /* a classifier's row that added a quality term: its classes, for F1 */
-    if (p->want_rows && t->total.st.confusion.n > before)
+    if (p->want_rows && g->st.confusion.n > before)
         keep_classes(t, r, &p->scratch);
-    struct group *b = bucket_of(p, t, r->time_ms);
-    if (b)
-        add_row(p, b, r, &t->task);
     if (p->slice != SLICE_NONE) {
         const char *v = NULL;
         size_t len = 0;
@@ -508,9 +509,9 @@ static int on_row(void *arg, const struct pred_row *r, struct ferr *err)
             len = p->scratch.len;
         }
         if (!have) {
-            struct group *g = slice_of(t, v, len);
-            if (g)
-                add_row(p, g, r, &t->task);
+            struct group *sg = slice_of(t, v, len);
+            if (sg)
+                add_row(p, sg, r, &t->task);
             else
                 t->slices_other++;
         }
@@ -521,6 +522,27 @@ static int on_row(void *arg, const struct pred_row *r, struct ferr *err)
 static int gather_rows(struct store *s, struct perf *p, struct ferr *err)
 {
     return store_predictions_scan(s, p->q->deployment, p->start, p->end, on_row, p, err);
+}
+
+/* Each target's total: its buckets added up, their AUC rows appended in
+ * bucket order (which is the log's order: the bootstrap draws over it). */
+static void fold_buckets(struct perf *p)
+{
+    for (size_t i = 0; i < p->nt; i++) {
+        struct target *t = p->t[i];
+        for (size_t k = 0; t->buckets && k < p->nbuckets; k++) {
+            struct group *b = &t->buckets[k];
+            if (!b->used)
+                continue;
+            pred_stats_merge(&t->total.st, &b->st);
+            if (!b->auc.n)
+                continue;
+            struct pred_auc_rows *a = &t->total.auc;
+            ALLOC_GROW(a->v, a->n + b->auc.n, a->alloc);
+            memcpy(a->v + a->n, b->auc.v, b->auc.n * sizeof(*a->v));
+            a->n += b->auc.n;
+        }
+    }
 }
 
 /* ---------- figures ---------- */
@@ -867,8 +889,10 @@ int store_prediction_performance(struct store *s, const struct perf_query *q, js
     rc = load_spec(s, &p, q->deployment, &d, &have, err);
     if (!rc)
         rc = p.exact ? gather_rows(s, &p, err) : gather_hours(s, &p, err);
-    if (!rc)
+    if (!rc) {
+        fold_buckets(&p);
         *out = answer(&p);
+    }
     perf_release(&p);
     if (have)
         deployment_release(&d);
