@@ -52,7 +52,9 @@ struct feedback_label {
  * each change is one entry of the labels' history, with user and time)
  * and its hour marked dirty. deployment NULL: any deployment (every
  * partition of the id's day is looked at; a caller's id is looked up in
- * every partition within retention). An id that names no row is reported
+ * every partition within retention). Callers reuse ids on retries: a
+ * caller's id labels the newest row that has it (newest day first, across
+ * deployments when deployment is NULL). An id that names no row is reported
  * in out->unknown, not an error; at most 10,000 labels a call. */
 int store_feedback_put(struct store *s, const char *deployment, const struct feedback_label *labels,
                        size_t n, const char *user, struct feedback_result *out,

@@ -11,7 +11,9 @@
 #include "base/ftime.h"
 #include "base/xalloc.h"
 #include "domain/prediction_stats.h"
+#include "base/yaml_json.h"
 #include "store/deployments.h"
+#include "store/registry.h"
 #include "store/predictions.h"
 #include "store/store.h"
 
@@ -20,6 +22,7 @@
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define DAY  86400000LL
 #define HOUR 3600000LL
@@ -672,5 +675,82 @@ TEST(pred_sqlite_many_partitions_stay_bounded)
     pred_hour_list_release(&hl);
     for (int d = 0; d < D; d++)
         pred_row_release(&rows[d]);
+    store_close(s);
+}
+
+TEST(pred_sqlite_in_memory_store_keeps_the_log_in_memory)
+{
+    struct store_opts o = STORE_OPTS_INIT;
+    struct store *s = NULL;
+    struct ferr err = FERR_INIT;
+    if (chdir(test_tmpdir()))
+        FAIL_AT("chdir");
+    ASSERT_OK(store_open(":memory:", &o, &s, &err), &err);
+    struct pred_row rows[40];
+    for (int d = 0; d < 40; d++) /* more days than the handle cache: none is evicted */
+        fill_row(&rows[d], "fraud", 1, T0 - d * DAY, (uint64_t)d, 0, 1, 0.5, NULL, NULL);
+    ASSERT_OK(store_predictions_put(s, rows, 40, &err), &err);
+    ASSERT_INT_EQ(count_all(s, "fraud"), 40);
+    struct stat st;
+    ASSERT(stat(":memory:-predictions", &st) != 0);
+    int64_t dropped;
+    ASSERT_OK(store_predictions_drop_before(s, "fraud", T0, &dropped, &err), &err);
+    ASSERT_INT_EQ(dropped, 39);
+    ASSERT_INT_EQ(count_all(s, "fraud"), 1);
+    store_close(s);
+    for (int d = 0; d < 40; d++)
+        pred_row_release(&rows[d]);
+}
+
+/* A deployment's spec decides: its log retention for gc, its task and
+ * positive class for the hours. */
+STORE_TEST(pred_spec_retention_and_task_decide)
+{
+    struct store *s = open_plog_store("plog7");
+    struct ferr err = FERR_INIT;
+    struct reg_write w = {.action = REG_CREATE_MODEL, .name = "clf", .user = "u"};
+    ASSERT_OK(store_registry_write(s, &w, &err), &err);
+    w.action = REG_CREATE_VERSION;
+    w.source = "/artifacts/model";
+    ASSERT_OK(store_registry_write(s, &w, &err), &err);
+    static const char yaml[] = "name: fraud\n"
+                               "targets: [{model: \"models:/clf/1\", weight: 100}]\n"
+                               "log: {retention: 5d}\n"
+                               "task: classification\n"
+                               "positive_label: 0\n";
+    json_t *doc = NULL;
+    ASSERT_OK(yaml_to_json(yaml, strlen(yaml), &doc, &err), &err);
+    struct deployment d;
+    int changed;
+    ASSERT_OK(store_deployment_apply(s, doc, -1, "alice", &d, &changed, &err), &err);
+    deployment_release(&d);
+    json_decref(doc);
+
+    int64_t now = ftime_now_ms(), today = now - now % DAY;
+    struct pred_row rows[3];
+    fill_row(&rows[0], "fraud", 1, today - 7 * DAY, 1, 0, 1, 0.5, NULL, NULL);
+    fill_row(&rows[1], "fraud", 1, today - 3 * DAY, 2, 0, 1, 0.5, NULL, NULL);
+    fill_row(&rows[2], "other", 1, today - 7 * DAY, 3, 0, 1, 0.5, NULL, NULL);
+    ASSERT_OK(store_predictions_put(s, rows, 3, &err), &err);
+    char id[64];
+    rid_id(rows[1].rid, -1, id, sizeof(id));
+    struct feedback_label l = {id, "0", 0};
+    struct feedback_result res;
+    ASSERT_OK(store_feedback_put(s, "fraud", &l, 1, "u", &res, &err), &err);
+    feedback_result_release(&res);
+    struct pred_hour_list hl;
+    ASSERT_OK(store_prediction_hours(s, "fraud", today - 3 * DAY, today, &hl, &err), &err);
+    ASSERT_INT_EQ(hl.n, 1);
+    ASSERT_CONTAINS(hl.v[0].stats, "\"positive\":\"0\"");
+    ASSERT_INT_EQ(hl.v[0].labeled, 1);
+    pred_hour_list_release(&hl);
+
+    int64_t dropped;
+    ASSERT_OK(store_predictions_gc(s, now, &dropped, &err), &err);
+    ASSERT_INT_EQ(dropped, 1); /* fraud's 7-day-old day; other keeps 30 days */
+    ASSERT_INT_EQ(count_all(s, "fraud"), 1);
+    ASSERT_INT_EQ(count_all(s, "other"), 1);
+    for (int i = 0; i < 3; i++)
+        pred_row_release(&rows[i]);
     store_close(s);
 }
