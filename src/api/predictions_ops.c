@@ -4,7 +4,6 @@
 #include "base/json.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
-#include "store/deployments.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -564,33 +563,9 @@ json_t *api_performance_json(const struct rs_deploy_performance *r)
 
 /* ---------- what the rows do ---------- */
 
-/* A deployment is known when it exists, or when rows of it are still
- * logged (a deleted deployment's log stays until retention drops it). */
 static int known_deployment(struct store *s, const char *name, struct ferr *err)
 {
-    struct deployment d;
-    struct ferr gerr = FERR_INIT;
-    if (!store_deployment_get(s, name, &d, &gerr)) {
-        deployment_release(&d);
-        return 0;
-    }
-    if (gerr.code != FERR_RESOURCE_DOES_NOT_EXIST) {
-        *err = gerr;
-        return -1;
-    }
-    char **names = NULL;
-    size_t n = 0;
-    int found = 0;
-    if (store_predictions_deployments(s, &names, &n, err))
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        found |= !strcmp(names[i], name);
-        free(names[i]);
-    }
-    free(names);
-    return found
-               ? 0
-               : ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "Deployment '%.200s' not found", name);
+    return store_prediction_deployment_known(s, name, err);
 }
 
 static int x_feedback(const struct api_env *env, const struct api_op *op, void *req, void *resp,

@@ -299,6 +299,24 @@ static void perf_release(struct perf *p)
     sbuf_release(&p->scratch);
 }
 
+/* A deployment that no longer exists is known while rows of it are logged. */
+static int logged_deployment(struct store *s, const char *name, struct ferr *err)
+{
+    char **names = NULL;
+    size_t n = 0;
+    int found = 0;
+    if (store_predictions_deployments(s, &names, &n, err))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        found |= !strcmp(names[i], name);
+        free(names[i]);
+    }
+    free(names);
+    return found
+               ? 0
+               : ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "Deployment '%.200s' not found", name);
+}
+
 /* The deployment's spec: its task, positive class and targets' order.
  * A deployment that no longer exists but has logged rows is answered
  * without (tasks inferred). */
@@ -324,19 +342,24 @@ static int load_spec(struct store *s, struct perf *p, const char *name, struct d
         *err = gerr;
         return -1;
     }
-    char **names = NULL;
-    size_t n = 0;
-    int found = 0;
-    if (store_predictions_deployments(s, &names, &n, err))
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        found |= !strcmp(names[i], name);
-        free(names[i]);
+    return logged_deployment(s, name, err);
+}
+
+int store_prediction_deployment_known(struct store *s, const char *name, struct ferr *err)
+{
+    struct deployment d;
+    struct ferr gerr = FERR_INIT;
+    if (!name || !*name)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing the deployment's name");
+    if (!store_deployment_get(s, name, &d, &gerr)) {
+        deployment_release(&d);
+        return 0;
     }
-    free(names);
-    return found
-               ? 0
-               : ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "Deployment '%.200s' not found", name);
+    if (gerr.code != FERR_RESOURCE_DOES_NOT_EXIST) {
+        *err = gerr;
+        return -1;
+    }
+    return logged_deployment(s, name, err);
 }
 
 /* ---------- from the hourly aggregates ---------- */

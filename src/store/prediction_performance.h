@@ -85,6 +85,12 @@ struct perf_query {
 int store_prediction_performance(struct store *s, const struct perf_query *q, json_t **out,
                                  struct ferr *err) WARN_UNUSED;
 
+/* 0 when the deployment exists, or rows of it are still logged (a
+ * deleted deployment's log stays until retention drops it); else
+ * RESOURCE_DOES_NOT_EXIST, as the prediction log's operations answer. */
+int store_prediction_deployment_known(struct store *s, const char *name,
+                                      struct ferr *err) WARN_UNUSED;
+
 /* The rollout controller's quality term: per target, from the rows of
  * [start_ms, end_ms) exactly, the labeled rows with a quality term and how
  * many of them were predicted right. Only classifiers' targets have a
