@@ -64,6 +64,7 @@ struct target {
     int f1_done, auc_done;
     struct ab_bootstrap f1_boot, auc_boot;
     int f1_ok, auc_ok;
+    uint32_t f1_resamples, auc_resamples; /* as drawn (boot_opts) */
 };
 
 struct perf {
@@ -735,10 +736,16 @@ static json_t *welch_json(const struct quality_moments *a, const struct quality_
                      (json_int_t)a->n, "baseline_n", (json_int_t)b->n);
 }
 
-static struct ab_bootstrap_opts boot_opts(const struct perf *p)
+/* The bootstrap over n rows: the resamples asked, fewer when they would
+ * draw more than PERF_BOOT_BUDGET rows in all (a GET must not take
+ * minutes), never fewer than PERF_BOOT_MIN. */
+static struct ab_bootstrap_opts boot_opts(const struct perf *p, size_t n)
 {
     struct ab_bootstrap_opts o;
-    o.resamples = (uint32_t)(p->q->resamples > 0 ? p->q->resamples : PERF_DEFAULT_BOOTSTRAP);
+    uint64_t asked = (uint64_t)(p->q->resamples > 0 ? p->q->resamples : PERF_DEFAULT_BOOTSTRAP);
+    if (n && asked * n > PERF_BOOT_BUDGET)
+        asked = PERF_BOOT_BUDGET / n > PERF_BOOT_MIN ? PERF_BOOT_BUDGET / n : PERF_BOOT_MIN;
+    o.resamples = (uint32_t)asked;
     o.seed = (uint64_t)(p->q->seed ? p->q->seed : PERF_DEFAULT_SEED);
     o.alpha = AB_ALPHA;
     return o;
@@ -759,8 +766,9 @@ static int f1_boot(struct perf *p, struct target *t)
         truth[i] = pid >= 0 && t->truth[i] == (uint32_t)pid;
         pred[i] = pid >= 0 && t->pred[i] == (uint32_t)pid;
     }
-    struct ab_bootstrap_opts o = boot_opts(p);
+    struct ab_bootstrap_opts o = boot_opts(p, t->nlab);
     struct ferr err = FERR_INIT;
+    t->f1_resamples = o.resamples;
     t->f1_ok = !ab_bootstrap_f1(truth, pred, t->nlab, &o, &t->f1_boot, &err);
     free(truth);
     free(pred);
@@ -781,8 +789,9 @@ static int auc_boot(struct perf *p, struct target *t)
         score[i] = t->total.auc.v[i].score;
         truth[i] = (unsigned char)t->total.auc.v[i].positive;
     }
-    struct ab_bootstrap_opts o = boot_opts(p);
+    struct ab_bootstrap_opts o = boot_opts(p, n);
     struct ferr err = FERR_INIT;
+    t->auc_resamples = o.resamples;
     t->auc_ok = !ab_bootstrap_auc(score, truth, n, &o, &t->auc_boot, &err);
     free(score);
     free(truth);
@@ -818,12 +827,14 @@ static json_t *boot_json(struct perf *p, struct target *t, struct target *base, 
     int bok = auc ? auc_boot(p, base) : f1_boot(p, base);
     const struct ab_bootstrap *x = auc ? &t->auc_boot : &t->f1_boot;
     const struct ab_bootstrap *y = auc ? &base->auc_boot : &base->f1_boot;
-    struct ab_bootstrap_opts opts = boot_opts(p);
+    struct ab_bootstrap_opts opts = boot_opts(p, 0);
     if (ok)
         json_object_set_new(o, "interval", interval(x->low, x->high));
     if (bok)
         json_object_set_new(o, "baseline_interval", interval(y->low, y->high));
-    json_object_set_new(o, "resamples", json_integer(opts.resamples));
+    json_object_set_new(o, "resamples", json_integer(auc ? t->auc_resamples : t->f1_resamples));
+    json_object_set_new(o, "baseline_resamples",
+                        json_integer(auc ? base->auc_resamples : base->f1_resamples));
     json_object_set_new(o, "seed", json_integer((json_int_t)opts.seed));
     return o;
 }
