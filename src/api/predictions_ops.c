@@ -288,6 +288,11 @@ static int labels_decode(json_t *in, const struct api_field *f, void *dst, struc
             fjson_invalid(err, path, id);
             goto fail;
         }
+        if (strlen(json_string_value(id)) != json_string_length(id)) { /* a \u0000 */
+            snprintf(path, sizeof(path), "labels[%zu].request_id", i);
+            fjson_invalid(err, path, id);
+            goto fail;
+        }
         if (json_string_length(id) > FEEDBACK_MAX_ID) {
             ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                      "invalid value for parameter 'labels[%zu].request_id': at most %d "
@@ -301,7 +306,9 @@ static int labels_decode(json_t *in, const struct api_field *f, void *dst, struc
             goto fail;
         }
         off[i] = arena.len;
-        if ((json_is_string(label) && !json_string_length(label)) ||
+        if ((json_is_string(label) &&
+             (!json_string_length(label) ||
+              strlen(json_string_value(label)) != json_string_length(label))) ||
             pred_label_text(&arena, label)) {
             snprintf(path, sizeof(path), "labels[%zu].label", i);
             fjson_invalid(err, path, label);
