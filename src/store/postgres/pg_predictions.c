@@ -514,18 +514,18 @@ static int pg_pred_put(struct store *s, const struct pred_row *rows, size_t n, s
 #define LABEL_SQL(DEP)                                                                             \
     "WITH l AS (SELECT * FROM unnest($2::integer[], $3::uuid[], $4::integer[], $5::text[], "       \
     "  $6::text[], $7::bigint[]) AS l(i, rid, ix, caller, label, ms)), "                           \
-    "hit AS (SELECT l.i, x.dep, x.rid, x.ix, x.label AS old FROM l CROSS JOIN LATERAL "            \
-    "  (SELECT p.dep, p.rid, p.ix, p.label FROM pred_rows p WHERE p.rid = l.rid "                  \
-    "   AND p.ix = l.ix AND " DEP " LIMIT 1) x WHERE l.rid IS NOT NULL), "                         \
-    "hitc AS (SELECT l.i, x.dep, x.rid, x.ix, x.label AS old FROM l CROSS JOIN LATERAL "           \
-    "  (SELECT p.dep, p.rid, p.ix, p.label FROM pred_rows p WHERE p.caller_id = l.caller "         \
-    "   AND p.ix = l.ix AND " DEP " ORDER BY p.rid DESC LIMIT 1) x "                               \
+    "hit AS (SELECT l.i, l.label, l.ms, x.dep, x.rid, x.ix, x.label AS old FROM l "                \
+    "  CROSS JOIN LATERAL (SELECT p.dep, p.rid, p.ix, p.label FROM pred_rows p "                   \
+    "  WHERE p.rid = l.rid AND p.ix = l.ix AND " DEP " LIMIT 1) x WHERE l.rid IS NOT NULL), "      \
+    "hitc AS (SELECT l.i, l.label, l.ms, x.dep, x.rid, x.ix, x.label AS old FROM l "               \
+    "  CROSS JOIN LATERAL (SELECT p.dep, p.rid, p.ix, p.label FROM pred_rows p "                   \
+    "  WHERE p.caller_id = l.caller AND p.ix = l.ix AND " DEP " ORDER BY p.rid DESC LIMIT 1) x "   \
     "  WHERE l.rid IS NULL), "                                                                     \
-    "h AS (SELECT * FROM hit UNION ALL SELECT * FROM hitc), "                                      \
-    "s AS (SELECT h.i, h.dep, h.rid, h.ix, l.label, l.ms, "                                        \
-    "  CASE WHEN row_number() OVER w = 1 THEN h.old ELSE lag(l.label) OVER w END AS previous, "    \
+    "s AS (SELECT h.i, h.dep, h.rid, h.ix, h.label, h.ms, "                                        \
+    "  CASE WHEN row_number() OVER w = 1 THEN h.old ELSE lag(h.label) OVER w END AS previous, "    \
     "  row_number() OVER (PARTITION BY h.dep, h.rid, h.ix ORDER BY h.i DESC) AS last "             \
-    "  FROM h JOIN l ON l.i = h.i WINDOW w AS (PARTITION BY h.dep, h.rid, h.ix ORDER BY h.i)), "   \
+    "  FROM (SELECT * FROM hit UNION ALL SELECT * FROM hitc) h "                                   \
+    "  WINDOW w AS (PARTITION BY h.dep, h.rid, h.ix ORDER BY h.i)), "                              \
     "u AS (UPDATE pred_rows p SET label = s.label, label_ms = s.ms FROM s WHERE s.last = 1 "       \
     "  AND p.dep = s.dep AND p.rid = s.rid AND p.ix = s.ix), "                                     \
     "hist AS (INSERT INTO pred_label_changes (dep, rid, ix, time_ms, label, previous, user_id) "   \
