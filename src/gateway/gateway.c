@@ -405,6 +405,11 @@ static int score(struct http_request *rq, enum score_protocol proto, struct ferr
                               us > UINT32_MAX ? UINT32_MAX : (uint32_t)us,
                               o == SCORE_OK ? 200 : http_status_for(err->code),
                               len};
+    /* queued for the log's writer, never waited for (a lock and a list
+     * append); before the shadows' copies, so that the answer's rows are
+     * always written before its shadows' */
+    if (logged)
+        (void)pred_logger_submit(g->plog, t->plog, &lr, &cap);
     int rc;
     if (o != SCORE_OK) {
         rc = -1;
@@ -416,9 +421,6 @@ static int score(struct http_request *rq, enum score_protocol proto, struct ferr
                                         logged ? &lr : NULL);
         rc = http_respond(rq, 200, "application/json", &out);
     }
-    /* with the answer handed over: queued for the log's writer, never waited for */
-    if (logged)
-        (void)pred_logger_submit(g->plog, t->plog, &lr, &cap);
     sbuf_release(&out);
     gw_endpoint_unref(e);
     return rc;
