@@ -145,6 +145,8 @@ PG_TEST(pg_plog_partitions_made_on_demand_and_batches_logged_once)
                      "JOIN pg_class c ON c.oid = i.inhrelid WHERE c.relname LIKE 'pred_rows_%\\_%'",
                 "pred_rows_1_20241004,pred_rows_1_20241005");
     assert_cell(uri, "SELECT count(*) FROM pred_targets", "4"); /* 2 targets x 2 days */
+    assert_cell(uri, "SELECT ferry_rid_ms(ferry_rid_min(1725151982678))", "1725151982678");
+    assert_cell(uri, "SELECT ferry_rid_min(1725151982678)", "0191ab12-3456-0000-0000-000000000000");
     ASSERT_INT_EQ(scan_count(s, "dep", 0, 0), 1500);
     ASSERT_INT_EQ(scan_count(s, "dep", day0, day0 + DAY), 864);
     ASSERT_INT_EQ(scan_count(s, "other", 0, 0), 0);
