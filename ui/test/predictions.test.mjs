@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: MIT
+// A deployment's prediction log in the UI (issue 17): two real XGBoost
+// models (trained here by tests/tools/make_xgb_model) registered, deployed
+// 50/50 and served by a real `ferry serve`; requests scored through it
+// (and a few it refuses), labels posted (one row labeled twice, some ids
+// unknown). Then the deployment page's three panels: the request log with
+// its filters and page tokens, a row's detail with its inputs, outputs and
+// label history; quality over time per target version; the A/B panel with
+// its intervals and sentence. The numbers shown are checked against the
+// API's answers and against what the test itself sent and got back.
+//
+// STUB: when the server has no prediction log yet (predictions/search
+// answers 404: the plog-api branch not merged), the three endpoints the UI
+// reads are answered in the browser by a small stand-in built from the
+// requests this test really scored (`fakeApi` below); everything else is
+// the real server and gateway. The test says which it ran against.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { createInterface } from "node:readline";
+import { FERRY, api, launch, startServer, withPage } from "../support/server.mjs";
+
+const D = "api/2.0/ferry/deployments/";
+const COLS = ["f0", "f1", "f2", "f3", "f4"];
+const GOOD = 80, BAD = 3;
+let srv, browser, gw, live;
+const sent = []; // {request_id, model, inputs, prediction, status, time}
+const labels = new Map(); // request_id -> [labels given, in order]
+
+// A model directory from make_xgb_model (binary classifier, f0..f4).
+function xgbModel(rows) {
+  const dir = join(mkdtempSync(join(tmpdir(), "ferry-ui-xgb-")), "model");
+  const r = spawnSync(join(dirname(FERRY), "tools", "make_xgb_model"), [dir, "binary", String(rows), "5"],
+    { env: { ...process.env, ASAN_OPTIONS: "detect_leaks=0" }, timeout: 120000 });
+  if (r.status !== 0) throw new Error("make_xgb_model: " + r.stderr);
+  return dir;
+}
+
+async function register(name, dir) {
+  const run = (await api(srv.url, "runs/create", { experiment_id: "0", run_name: "train-" + name })).run;
+  const root = run.info.artifact_uri.replace(/^mlflow-artifacts:\//, "");
+  for (const f of ["MLmodel", "model.xgb"]) {
+    const r = await fetch(srv.url + "api/2.0/mlflow-artifacts/artifacts/" + root + "/model/" + f,
+      { method: "PUT", body: readFileSync(join(dir, f)) });
+    if (!r.ok) throw new Error(`upload ${f}: ${r.status}`);
+  }
+  await api(srv.url, "model-versions/create", { name, source: run.info.artifact_uri + "/model", run_id: run.info.run_id });
+}
+
+// `ferry serve` against the server; resolves with its port.
+function startGateway() {
+  const proc = spawn(FERRY, ["--tracking-uri", srv.url, "serve", "--host", "127.0.0.1", "--port", "0"],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ASAN_OPTIONS: "detect_leaks=0" } });
+  let stderr = "";
+  proc.stderr.on("data", (d) => { stderr += d; });
+  return new Promise((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error("ferry serve did not start: " + stderr)), 60000);
+    createInterface({ input: proc.stdout }).on("line", (line) => {
+      const m = line.match(/listening on http:\/\/[^:]+:(\d+)/);
+      if (m) { clearTimeout(timer); ok({ proc, base: `http://127.0.0.1:${m[1]}/`, stderr: () => stderr }); }
+    });
+    proc.on("exit", (code) => fail(new Error(`ferry serve exited ${code}: ${stderr}`)));
+  });
+}
+
+async function invoke(row, columns = COLS) {
+  const r = await fetch(gw.base + "endpoints/plog/invocations", { method: "POST", headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ dataframe_split: { columns, data: [row] } }) });
+  const body = await r.json().catch(() => ({}));
+  return { status: r.status, id: r.headers.get("x-ferry-request-id"), model: r.headers.get("x-ferry-model"), body };
+}
+
+const until = async (what, fn, ms = 30000) => {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error("timed out waiting for " + what);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+};
+
+// ---- the stand-in for a server without the prediction log (see STUB above)
+
+const labelOf = (id) => (labels.has(id) ? labels.get(id).at(-1) : undefined);
+function rowOf(s) {
+  const l = labelOf(s.request_id);
+  return { request_id: s.request_id, row: 0, time: s.time, deployment: "plog", revision: 1, model: s.model || "plog/1", shadow: false,
+    status: s.status, latency_ms: 1.25, tags: {}, inputs: s.inputs,
+    ...(s.status === 200 ? { prediction: s.prediction } : {}),
+    ...(l !== undefined ? { label: String(l), label_time: s.time + 1000 } : {}) };
+}
+const erf = (x) => { // Abramowitz-Stegun 7.1.26 (1.5e-7): enough for a stand-in
+  const t = 1 / (1 + 0.3275911 * Math.abs(x));
+  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
+  return x >= 0 ? y : -y;
+};
+function fakeApi(path, q) {
+  if (path.endsWith("predictions/search")) {
+    let rows = sent.map(rowOf).filter((r) => (!q.get("model") || r.model === q.get("model"))
+      && (!q.get("labeled") || (q.get("labeled") === "true") === (r.label !== undefined))
+      && (!q.get("status") || (q.get("status") === "ok") === (r.status === 200)));
+    const from = Number(q.get("page_token") || 0), n = Number(q.get("max_results") || 1000);
+    return { predictions: rows.slice(from, from + n), ...(from + n < rows.length ? { next_page_token: String(from + n) } : {}) };
+  }
+  if (path.endsWith("predictions/get")) {
+    const s = sent.find((x) => x.request_id === q.get("request_id"));
+    if (!s) return [404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: "no such request" }];
+    const hist = (labels.get(s.request_id) || []).map((l, i, a) => ({ label: String(l), ...(i ? { previous: String(a[i - 1]) } : {}), time: s.time + 1000 * (i + 1) }));
+    return { prediction: rowOf(s), label_history: hist };
+  }
+  // performance: one bucket (the hour of the first request), accuracy only
+  const hour = Math.floor(sent[0].time / 3600e3) * 3600e3;
+  const targets = ["plog/1", "plog/2"].map((m) => {
+    const rows = sent.filter((s) => s.model === m || (!s.model && m === "plog/1")).map(rowOf);
+    const lab = rows.filter((r) => r.label !== undefined && r.status === 200);
+    const acc = lab.filter((r) => String(r.prediction) === r.label).length / lab.length;
+    const figures = { requests: rows.length, error_rate: rows.filter((r) => r.status !== 200).length / rows.length };
+    const part = { count: rows.length, labeled: lab.length, metrics: { accuracy: acc }, figures };
+    return { model: m, shadow: false, ...part, buckets: [{ start_time: hour, ...part }], slices: [] };
+  });
+  const [a, b] = targets, p1 = a.metrics.accuracy, p2 = b.metrics.accuracy, n1 = a.labeled, n2 = b.labeled;
+  const se = Math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2), pool = (p1 * n1 + p2 * n2) / (n1 + n2);
+  const z = (p2 - p1) / Math.sqrt(pool * (1 - pool) * (1 / n1 + 1 / n2));
+  const w2 = 1.959964 * Math.sqrt(p2 * (1 - p2) / n2);
+  return { targets, ab: [{ model: "plog/2", against: "plog/1", metric: "accuracy", value: p2, interval: [p2 - w2, p2 + w2], baseline: p1,
+    diff: p2 - p1, diff_interval: [p2 - p1 - 1.959964 * se, p2 - p1 + 1.959964 * se], pvalue: 1 - erf(Math.abs(z) / Math.SQRT2),
+    n: n2, baseline_n: n1, test: "two-proportion z" }] };
+}
+
+// What the API answers (the real server's, or the stand-in's).
+async function answer(path, q) {
+  if (live) return api(srv.url, path + "?" + new URLSearchParams(q), null, "GET");
+  const r = fakeApi(path, new URLSearchParams(q));
+  return Array.isArray(r) ? r[1] : r;
+}
+
+async function routeStub(page) {
+  if (live) return;
+  const serve = async (route) => {
+    const u = new URL(route.request().url());
+    let r = fakeApi(u.pathname, u.searchParams), status = 200;
+    if (Array.isArray(r)) [status, r] = r;
+    await route.fulfill({ status, contentType: "application/json", body: JSON.stringify(r) });
+  };
+  await page.route((u) => u.pathname.startsWith("/api/2.0/ferry/predictions/") || u.pathname === "/api/2.0/ferry/deployments/performance", serve);
+}
+
+before(async () => {
+  srv = await startServer();
+  await api(srv.url, "registered-models/create", { name: "plog" });
+  await register("plog", xgbModel(400));
+  await register("plog", xgbModel(120));
+  await api(srv.url, D + "apply", { spec: { name: "plog", targets: [{ model: "models:/plog/1", weight: 50 }, { model: "models:/plog/2", weight: 50 }] } });
+  gw = await startGateway();
+  await until("the gateway to load plog", async () => {
+    const e = ((await (await fetch(gw.base + "endpoints")).json()).endpoints || []).find((x) => x.name === "plog");
+    return e && e.targets.every((t) => t.loaded);
+  }, 60000);
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  for (let i = 0; i < GOOD; i++) {
+    const row = COLS.map(() => Number(rnd().toFixed(4)));
+    const r = await invoke(row);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    sent.push({ request_id: r.id, model: r.model, time: Date.now(), status: 200, prediction: r.body.predictions[0],
+      inputs: Object.fromEntries(COLS.map((c, k) => [c, row[k]])) });
+  }
+  for (let i = 0; i < BAD; i++) { // a column missing: refused
+    const r = await invoke([0.1, 0.2, 0.3, 0.4], COLS.slice(0, 4));
+    assert.equal(r.status, 400);
+    sent.push({ request_id: r.id || `bad-${i}`, model: r.model, time: Date.now(), status: 400, inputs: { f0: 0.1, f1: 0.2, f2: 0.3, f3: 0.4 } });
+  }
+  live = await fetch(srv.url + "api/2.0/ferry/predictions/search?deployment=plog&max_results=1").then((r) => r.status !== 404);
+  console.log(`# predictions: ${live ? "the server's own prediction log" : "STUB: the server has no prediction log; a stand-in answers"}`);
+  // labels: every other good request; plog/1 right but one in ten, plog/2 right two in three;
+  // the first labeled row of plog/2 is relabeled; two ids are unknown
+  const batch = [];
+  sent.filter((s) => s.status === 200).forEach((s, i) => {
+    if (i % 2) return;
+    const k = batch.length;
+    const right = s.model === "plog/2" ? k % 3 !== 0 : k % 10 !== 0;
+    batch.push({ request_id: s.request_id, label: right ? s.prediction : 1 - s.prediction });
+  });
+  const twice = batch.find((b) => sent.find((s) => s.request_id === b.request_id).model === "plog/2");
+  for (const b of batch) labels.set(b.request_id, [b.label]);
+  labels.get(twice.request_id).push(1 - twice.label);
+  if (live) {
+    await until("every request logged", async () => (await answer("api/2.0/ferry/predictions/search", { deployment: "plog", max_results: 1000 })).predictions.length >= GOOD);
+    const shuffled = [...batch.slice(40), ...batch.slice(0, 40).reverse()];
+    const r = await api(srv.url, "api/2.0/ferry/feedback/log", { deployment: "plog",
+      labels: [...shuffled, { request_id: "nope-1", label: 1 }, { request_id: "0190aaaa-0000-7000-8000-000000000000", label: 0 }] });
+    assert.equal(r.accepted, batch.length);
+    assert.equal(r.unknown_request_ids.length, 2);
+    await api(srv.url, "api/2.0/ferry/feedback/log", { deployment: "plog", labels: [{ request_id: twice.request_id, label: 1 - twice.label }] });
+  }
+  browser = await launch();
+});
+after(async () => {
+  await browser?.close();
+  if (gw) {
+    gw.proc.kill("SIGTERM");
+    await new Promise((ok) => (gw.proc.exitCode !== null ? ok() : gw.proc.on("exit", ok)));
+  }
+  await srv?.stop();
+});
+
+const open = async (page) => {
+  await routeStub(page);
+  await page.goto(srv.url + "#/deployments/plog");
+  await page.getByRole("heading", { name: "Request log" }).waitFor();
+};
+const logRows = (page) => page.locator("table.predictions tbody tr");
+async function shownIds(page, n) {
+  await page.waitForFunction((k) => document.querySelectorAll("table.predictions[aria-busy=false] tbody tr").length === k, n);
+  return page.locator("table.predictions tbody tr td:nth-child(2)").allInnerTexts();
+}
+// Waits until the log shows exactly these request ids, in this order.
+async function expectIds(page, ids) {
+  await page.waitForFunction((want) => [...document.querySelectorAll("table.predictions[aria-busy=false] tbody tr td:nth-child(2)")]
+    .map((td) => td.textContent).join(",") === want, ids.join(","));
+}
+
+test("predictions: the request log, filtered by target, label and status, paged with tokens", async (t) => {
+  await withPage(browser, t, async (page) => {
+    await open(page);
+    const all = await answer("api/2.0/ferry/predictions/search", { deployment: "plog", max_results: 1000 });
+    assert.ok(all.predictions.length >= GOOD, `${all.predictions.length} rows logged`);
+    const first = (await answer("api/2.0/ferry/predictions/search", { deployment: "plog", max_results: 50 })).predictions;
+    await expectIds(page, first.map((r) => r.request_id));
+    // a row's cells: the target, status, prediction and label as the test saw them
+    const s = sent.find((x) => x.request_id === first[0].request_id);
+    const cells = await logRows(page).first().locator("td").allInnerTexts();
+    assert.equal(cells[2], s.model);
+    assert.equal(cells[3], "200");
+    assert.equal(cells[5], String(s.prediction));
+    assert.equal(cells[6], labelOf(s.request_id) === undefined ? "–" : String(labelOf(s.request_id)));
+
+    // by target
+    await page.getByLabel("Target", { exact: true }).selectOption("plog/2");
+    const two = sent.filter((x) => x.model === "plog/2" && x.status === 200).length;
+    const want2 = (await answer("api/2.0/ferry/predictions/search", { deployment: "plog", model: "plog/2", max_results: 50 })).predictions;
+    assert.ok(want2.length >= Math.min(two, 50));
+    await expectIds(page, want2.map((r) => r.request_id));
+    assert.deepEqual([...new Set(await page.locator("table.predictions tbody tr td:nth-child(3)").allInnerTexts())], ["plog/2"]);
+    // labeled only, of that target: the labels this test posted (the relabeled row's second)
+    await page.getByLabel("Label", { exact: true }).selectOption("true");
+    const lab2 = [...labels.keys()].filter((id) => sent.find((x) => x.request_id === id).model === "plog/2");
+    const ids = await shownIds(page, lab2.length);
+    assert.deepEqual(new Set(ids), new Set(lab2));
+    const shownLabels = await page.locator("table.predictions tbody tr td:nth-child(7)").allInnerTexts();
+    ids.forEach((id, i) => assert.equal(shownLabels[i], String(labelOf(id))));
+    // unlabeled, any target
+    await page.getByLabel("Target", { exact: true }).selectOption("");
+    await page.getByLabel("Label", { exact: true }).selectOption("false");
+    const unl = (await answer("api/2.0/ferry/predictions/search", { deployment: "plog", labeled: "false", max_results: 50 })).predictions;
+    await expectIds(page, unl.map((r) => r.request_id));
+    assert.ok(unl.every((r) => !labels.has(r.request_id)));
+    // failed requests: the ones refused for a missing column, if the log keeps them
+    await page.getByLabel("Label", { exact: true }).selectOption("");
+    await page.getByLabel("Status", { exact: true }).selectOption("failed");
+    const failed = (await answer("api/2.0/ferry/predictions/search", { deployment: "plog", status: "failed", max_results: 50 })).predictions;
+    if (failed.length) {
+      await shownIds(page, failed.length);
+      assert.ok((await page.locator("table.predictions tbody tr td:nth-child(4)").allInnerTexts()).every((x) => x === "400"));
+    } else {
+      await page.getByText("No logged requests match.").waitFor();
+    }
+    await page.getByLabel("Status", { exact: true }).selectOption("ok");
+    await shownIds(page, 50);
+
+    // pages of 25: the server's tokens, forward and back
+    await page.getByLabel("Status", { exact: true }).selectOption("");
+    await page.getByLabel("Rows per page").selectOption("25");
+    const p1 = await answer("api/2.0/ferry/predictions/search", { deployment: "plog", max_results: 25 });
+    const p2 = await answer("api/2.0/ferry/predictions/search", { deployment: "plog", max_results: 25, page_token: p1.next_page_token });
+    await expectIds(page, p1.predictions.map((r) => r.request_id));
+    await page.getByRole("button", { name: "Next →" }).click();
+    await page.getByText("Page 2 · rows 26–50").waitFor();
+    await expectIds(page, p2.predictions.map((r) => r.request_id));
+    await page.getByRole("button", { name: "Next →" }).click();
+    await page.getByText("Page 3 · rows 51–75").waitFor();
+    await page.getByRole("button", { name: "← Previous" }).click();
+    await page.getByText("Page 2 · rows 26–50").waitFor();
+    await expectIds(page, p2.predictions.map((r) => r.request_id));
+    await page.getByRole("button", { name: "← Previous" }).click();
+    await expectIds(page, p1.predictions.map((r) => r.request_id));
+    assert.equal(await page.getByRole("button", { name: "← Previous" }).isDisabled(), true);
+  });
+});
+
+test("predictions: a row's detail shows its inputs, prediction, probabilities, label and the label's history", async (t) => {
+  const twice = [...labels.entries()].find(([, l]) => l.length === 2)[0];
+  const s = sent.find((x) => x.request_id === twice);
+  const got = await answer("api/2.0/ferry/predictions/get", { deployment: "plog", request_id: twice });
+  await withPage(browser, t, async (page) => {
+    await open(page);
+    await page.getByLabel("Label", { exact: true }).selectOption("true");
+    await page.getByRole("button", { name: "Request " + twice }).click();
+    const detail = page.getByRole("region", { name: "Request detail" });
+    await detail.locator("table.inputs").waitFor();
+    // inputs by column, as sent
+    const inputs = await detail.locator("table.inputs tr").allInnerTexts();
+    assert.deepEqual(inputs, COLS.map((c) => `${c}\t${s.inputs[c]}`));
+    const out = await detail.locator("table.outputs tr").allInnerTexts();
+    assert.equal(out[0], `Prediction\t${s.prediction}`);
+    const probs = Object.entries(got.prediction.probabilities || {});
+    assert.equal(out.length, 1 + probs.length);
+    probs.forEach(([c, p], i) => assert.equal(out[1 + i].trim(), `P(${c})\t${p.toFixed(4)}`));
+    // the label now, and both labels in its history, the second replacing the first
+    const [l1, l2] = labels.get(twice);
+    assert.equal(await detail.locator("p.label strong").innerText(), String(l2));
+    const hist = detail.locator("table.label-history tbody tr");
+    assert.equal(await hist.count(), 2);
+    assert.deepEqual((await hist.nth(0).locator("td").allInnerTexts()).slice(1, 3), [String(l1), "–"]);
+    assert.deepEqual((await hist.nth(1).locator("td").allInnerTexts()).slice(1, 3), [String(l2), String(l1)]);
+    assert.equal(got.label_history.length, 2);
+    // closed again
+    await detail.getByRole("button", { name: "Close the detail" }).click();
+    await detail.waitFor({ state: "detached" });
+  });
+});
+
+// Accuracy per target from what the test sent, got back and labeled.
+function accuracyOf(model) {
+  const lab = sent.filter((s) => s.model === model && s.status === 200 && labels.has(s.request_id));
+  return { n: lab.length, acc: lab.filter((s) => String(s.prediction) === String(labelOf(s.request_id))).length / lab.length };
+}
+
+test("predictions: quality over time per target version, and the A/B panel with intervals and a plain sentence", async (t) => {
+  const perf = await answer(D + "performance", { name: "plog", start_time: Date.now() - 24 * 3600e3, end_time: Date.now() + 60000, bucket: "1h" });
+  const by = Object.fromEntries(perf.targets.map((x) => [x.model, x]));
+  const a1 = accuracyOf("plog/1"), a2 = accuracyOf("plog/2");
+  assert.ok(Math.abs(by["plog/1"].metrics.accuracy - a1.acc) < 1e-9 && Math.abs(by["plog/2"].metrics.accuracy - a2.acc) < 1e-9);
+  await withPage(browser, t, async (page) => {
+    await open(page);
+    // the summary: rows, labeled and accuracy per target
+    const sum = page.locator("table.perf-summary tbody tr");
+    await sum.nth(1).waitFor();
+    const heads = await page.locator("table.perf-summary thead th").allInnerTexts();
+    const col = heads.indexOf("accuracy");
+    assert.ok(col > 0, heads.join(","));
+    for (const [i, m] of [[0, "plog/1"], [1, "plog/2"]]) {
+      const cells = await sum.nth(i).locator("td").allInnerTexts();
+      assert.equal(cells[0], m);
+      assert.equal(cells[1], String(by[m].count));
+      assert.equal(cells[2], String(accuracyOf(m).n));
+      assert.equal(cells[col], accuracyOf(m).acc.toFixed(4));
+    }
+    // the chart: a uPlot canvas with one series per target; its numbers by bucket
+    const chart = page.getByTestId("quality-chart");
+    await chart.locator("canvas").waitFor();
+    assert.deepEqual(await page.locator(".quality-chart .u-legend th").allInnerTexts().then((l) => l.map((x) => x.trim()).filter(Boolean)),
+      ["time", "plog/1", "plog/2"]);
+    assert.equal(await page.getByLabel("Metric", { exact: true }).inputValue(), "accuracy");
+    await page.getByText("The numbers").click();
+    const bucketRows = page.locator("table.quality-data tbody tr");
+    const nb = await bucketRows.count();
+    assert.equal(nb, new Set(perf.targets.flatMap((x) => x.buckets.map((b) => b.start_time))).size);
+    const last = await bucketRows.nth(nb - 1).locator("td").allInnerTexts();
+    const lastB = (m) => by[m].buckets.at(-1);
+    assert.deepEqual(last.slice(1), ["plog/1", "plog/2"].map((m) => lastB(m).metrics.accuracy.toFixed(4)));
+    // the request count, and the metrics a classifier has (no regression ones)
+    const options = await page.getByLabel("Metric", { exact: true }).locator("option").allInnerTexts();
+    assert.ok(options.includes("requests") && options.includes("error rate") && !options.includes("RMSE"), options.join(","));
+    await page.getByLabel("Metric", { exact: true }).selectOption("requests");
+    await page.waitForFunction((want) => {
+      const r = [...document.querySelectorAll("table.quality-data tbody tr")].at(-1);
+      return r && [...r.querySelectorAll("td")].slice(1).map((td) => td.textContent).join(",") === want;
+    }, ["plog/1", "plog/2"].map((m) => String(lastB(m).figures?.requests ?? lastB(m).count)).join(","));
+
+    // the A/B panel: plog/2 against plog/1
+    const ab = perf.ab.find((x) => x.metric === "accuracy" && x.model === "plog/2");
+    assert.equal(ab.against, "plog/1");
+    assert.ok(Math.abs(ab.diff - (a2.acc - a1.acc)) < 1e-9);
+    assert.equal(ab.n, a2.n);
+    assert.equal(ab.baseline_n, a1.n);
+    const rows = page.locator("table.ab-table tbody tr");
+    await rows.nth(1).waitFor();
+    const base = await rows.nth(0).locator("td").allInnerTexts();
+    assert.equal(base[0], "plog/1 (baseline)");
+    assert.equal(base[1], a1.acc.toFixed(4));
+    assert.equal(base[3], String(a1.n));
+    const cand = await rows.nth(1).locator("td").allInnerTexts();
+    const f4 = (v) => v.toFixed(4);
+    assert.deepEqual(cand.slice(0, 7), ["plog/2", f4(a2.acc), `${f4(ab.interval[0])} to ${f4(ab.interval[1])}`, String(a2.n),
+      (ab.diff > 0 ? "+" : "") + f4(ab.diff), `${f4(ab.diff_interval[0])} to ${f4(ab.diff_interval[1])}`,
+      ab.pvalue < 0.001 ? "< 0.001" : String(Number(ab.pvalue.toFixed(3)))]);
+    assert.ok(ab.interval[0] <= a2.acc && a2.acc <= ab.interval[1]);
+    assert.ok(ab.diff_interval[0] <= ab.diff && ab.diff <= ab.diff_interval[1]);
+    // "v2 is 12.3 points less accurate than v1 (95% CI -25.0 to -1.0), p = 0.04"
+    const pts = (v) => (100 * v).toFixed(1);
+    const p = ab.pvalue < 0.001 ? "p < 0.001" : "p = " + Number(ab.pvalue.toFixed(3));
+    const want = `v2 is ${pts(Math.abs(ab.diff))} points ${ab.diff < 0 ? "less" : "more"} accurate than v1 ` +
+      `(95% CI ${pts(ab.diff_interval[0])} to ${pts(ab.diff_interval[1])}), ${p}${ab.pvalue >= 0.05 ? "; not a significant difference at the 5% level." : "."}`;
+    assert.equal(await page.locator("ul.ab-sentences li").first().innerText(), want);
+  });
+});
