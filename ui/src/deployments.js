@@ -196,7 +196,7 @@ export function DeploymentPage({ name }) {
           <p class="muted">Each gets ${pct(d.spec.shadow_sample)} of the requests as a copy; its answers are never returned.</p>`
         : html`<p class="muted">No shadows.</p>`}
       </section>
-      <${QualityPanels} deployment=${d.name} />
+      <${QualityPanels} deployment=${d.name} primaries=${d.spec.targets.length} />
       <${RequestLog} deployment=${d.name} targets=${[...d.spec.targets.map((t) => ({ model: tname(t), shadow: false })),
         ...(d.spec.shadow || []).map((t) => ({ model: tname(t), shadow: true }))]} />
       <section><h2>History</h2>

@@ -208,7 +208,8 @@ const RANGES = [
 ];
 
 // One deployment's performance: the chart over time and the A/B panel.
-export function QualityPanels({ deployment }) {
+// primaries: how many targets (not shadows) the deployment's spec has.
+export function QualityPanels({ deployment, primaries }) {
   const [range, setRange] = useState("24h");
   const [exact, setExact] = useState(false);
   const R = RANGES.find((r) => r.key === range);
@@ -233,7 +234,7 @@ export function QualityPanels({ deployment }) {
       ${targets.length ? html`<${Summary} targets=${targets} /><${QualityChart} targets=${targets} range=${perf.data.range} />` : null}
     </section>
     <section class="ab"><h2>A/B comparison</h2>
-      ${perf.data ? html`<${ABPanel} targets=${targets} ab=${perf.data.ab || []} />` : null}
+      ${perf.data ? html`<${ABPanel} primaries=${primaries} ab=${perf.data.ab || []} />` : null}
     </section>`;
 }
 
@@ -295,13 +296,13 @@ function QualityChart({ targets, range }) {
 
 // ab rows: {model, against, metric, value, interval, baseline, diff,
 // diff_interval, pvalue, n, baseline_n, test}.
-export function ABPanel({ targets, ab }) {
+export function ABPanel({ primaries, ab }) {
   const metrics = [...new Set(ab.map((a) => a.metric))].sort((a, b) => QUALITY.indexOf(a) - QUALITY.indexOf(b));
   const [metric, setMetric] = useState(null);
-  const primaries = targets.filter((t) => !t.shadow);
-  if (!ab.length) return html`<p class="muted empty">${primaries.length < 2
-    ? "An A/B comparison needs two or more targets; this deployment has " + (primaries.length ? "one." : "none in this range.")
-    : "No labeled rows to compare yet: post labels (ferry feedback log) and the targets' metrics appear here."}</p>`;
+  if (!ab.length) return html`<p class="muted empty">${primaries < 2
+    ? "An A/B comparison needs two or more targets (shadows aside); this deployment has one."
+    : "Nothing to compare in this range yet: the targets' metrics and their differences appear here once logged " +
+      "requests have labels (ferry feedback log, or POST /api/2.0/ferry/feedback/log)."}</p>`;
   const m = metrics.includes(metric) ? metric : metrics[0];
   const rows = ab.filter((a) => a.metric === m);
   const name = shortNames([...rows.map((a) => a.model), ...rows.map((a) => a.against)]);
