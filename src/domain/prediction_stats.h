@@ -52,6 +52,16 @@ void pred_task_release(struct pred_task *t);
 void pred_task_resolve(const char *spec_task, const json_t *spec_positive,
                        const struct pred_target *target, struct pred_task *out);
 
+/* Where the positive class's probability sits in a target's classes,
+ * remembered for the last classes text seen (rows of one target come in
+ * runs, and parsing the JSON per row would dominate a scan). Internal. */
+struct pred_class_cache {
+    char *classes;  /* the target's classes text last looked at; NULL: none */
+    char *positive; /* the positive class it was looked up for */
+    size_t nproba;  /* the probabilities' count it was looked up with */
+    long index;     /* the positive class's index, -1: not among them */
+};
+
 struct pred_stats {
     int64_t count, failed, labeled;
     struct latency_hist latency; /* one sample per request (its row 0) */
@@ -62,6 +72,7 @@ struct pred_stats {
     struct quality_logloss logloss; /* rows with probabilities */
     uint64_t auc_pos[PRED_AUC_BINS], auc_neg[PRED_AUC_BINS];
     struct quality_regression reg;
+    struct pred_class_cache cache; /* internal */
 };
 void pred_stats_init(struct pred_stats *s, const struct pred_task *task);
 void pred_stats_release(struct pred_stats *s);
@@ -95,6 +106,7 @@ json_t *pred_stats_figures(const struct pred_stats *s);
 struct pred_auc_rows {
     struct quality_auc_row *v;
     size_t n, alloc;
+    struct pred_class_cache cache; /* internal; zero-initialized with the rest */
 };
 void pred_auc_rows_add(struct pred_auc_rows *a, const struct pred_row *r,
                        const struct pred_task *task);
