@@ -14,6 +14,7 @@
 #include "api/logged_models_ops.h"
 #include "api/metrics_ops.h"
 #include "api/prediction_log_ops.h"
+#include "api/predictions_ops.h"
 #include "api/registry_ops.h"
 #include "api/tracking_ops.h"
 #include "api/traces_ops.h"
@@ -49,6 +50,7 @@ const struct api_area *const api_areas[] = {
     &api_leases_area,        /* ferry's leases: one decider among replicas */
     &api_deployments_area,   /* ferry's deployments/..., events/search */
     &api_prediction_log_area, /* ferry's predictions/log (gateways' batches) */
+    &api_predictions_area,   /* ferry's feedback/log, predictions/..., deployments/performance */
     NULL,
 };
 
