@@ -31,6 +31,7 @@ export const METRICS = {
   f1_macro: { label: "macro F1", better: 1, prop: true },
   roc_auc: { label: "ROC AUC", better: 1, prop: true },
   log_loss: { label: "log loss", better: -1 },
+  mse: { label: "MSE", better: -1 },
   rmse: { label: "RMSE", better: -1 },
   mae: { label: "MAE", better: -1 },
   r2: { label: "R²", better: 1 },
@@ -63,26 +64,54 @@ export function shortNames(models) {
   return (m) => (names.size === 1 ? "v" + m.slice(m.lastIndexOf("/") + 1) : m);
 }
 
+// The A/B answer (store/prediction_performance.h): per target after the
+// first, {"model", "shadow", "baseline": "name/version", "n", "baseline_n",
+// "note"?, and per metric {"value", "baseline", "interval",
+// "baseline_interval", "delta", "delta_interval", "p_value", "n",
+// "baseline_n", with "z" (two-proportion z-test), "t" (Welch) or
+// "resamples" (bootstrap intervals, no test), "note"?}}. Flattened here to
+// one row per target and metric.
+export const AB_METRICS = ["accuracy", "precision", "recall", "f1", "roc_auc", "mae", "mse"];
+export function abRows(ab) {
+  const out = [];
+  for (const t of ab) {
+    for (const m of AB_METRICS) {
+      const x = t[m];
+      if (!x) continue;
+      out.push({ model: t.model, shadow: !!t.shadow, against: t.baseline, metric: m, value: x.value, interval: x.interval,
+        baseline: x.baseline, baseline_interval: x.baseline_interval, diff: x.delta, diff_interval: x.delta_interval,
+        pvalue: x.p_value, n: x.n ?? t.n, baseline_n: x.baseline_n ?? t.baseline_n, note: x.note,
+        test: "z" in x ? "two-proportion z-test" : "t" in x ? "Welch's t-test" : "resamples" in x ? `bootstrap (${x.resamples} resamples)` : "" });
+    }
+  }
+  return out;
+}
+
 // The plain sentence for one A/B row, e.g. "v2 is 1.3 points less
 // accurate than v1 (95% CI -2.1 to -0.5), p = 0.002".
 export function abSentence(a, name) {
   const M = METRICS[a.metric] || { label: a.metric, better: 0 };
   const d = a.diff;
   const who = name(a.model), base = name(a.against);
-  if (typeof d !== "number") return `No difference can be computed for ${who} yet.`;
-  const [lo, hi] = a.diff_interval || [];
+  if (typeof d !== "number") return `${who}'s ${M.label} cannot be compared with ${base}'s yet.`;
   const f = M.prop ? pts : (v) => num(v, 3);
   const size = M.prop ? `${pts(Math.abs(d))} point${pts(Math.abs(d)) === "1.0" ? "" : "s"}` : num(Math.abs(d), 3);
   let what;
   if (d === 0) what = a.metric === "accuracy" ? `${who} is as accurate as ${base}` : `${who}'s ${M.label} is the same as ${base}'s`;
   else if (a.metric === "accuracy") what = `${who} is ${size} ${d > 0 ? "more" : "less"} accurate than ${base}`;
   else {
-    const better = M.better === 0 ? "" : (d > 0) === (M.better > 0) ? ", better," : ", worse,";
-    what = `${who}'s ${M.label} is ${size}${better} ${d > 0 ? "higher" : "lower"} than ${base}'s`;
+    const better = M.better === 0 ? "" : (d > 0) === (M.better > 0) ? ", which is better" : ", which is worse";
+    what = `${who}'s ${M.label} is ${size} ${d > 0 ? "higher" : "lower"} than ${base}'s${better}`;
   }
-  const ci = typeof lo === "number" ? ` (95% CI ${f(lo)} to ${f(hi)})` : "";
-  const p = typeof a.pvalue === "number" ? `, p ${a.pvalue < 0.001 ? "< 0.001" : "= " + fmtP(a.pvalue)}` : "";
-  return what + ci + p + (typeof a.pvalue === "number" && a.pvalue >= 0.05 ? "; not a significant difference at the 5% level." : ".");
+  const [lo, hi] = a.diff_interval || [];
+  if (typeof lo === "number" && typeof hi === "number") what += ` (95% CI ${f(lo)} to ${f(hi)})`;
+  else if (a.interval && a.baseline_interval && typeof a.interval[0] === "number" && typeof a.baseline_interval[0] === "number") {
+    const g = (v) => num(v, 3);
+    what += ` (95% intervals: ${who} ${g(a.interval[0])} to ${g(a.interval[1])}, ${base} ${g(a.baseline_interval[0])} to ${g(a.baseline_interval[1])})`;
+  }
+  if (typeof a.pvalue !== "number") return what + ".";
+  return what + `, p ${a.pvalue < 0.001 ? "< 0.001" : "= " + fmtP(a.pvalue)}` +
+    (a.pvalue >= 0.05 ? "; not a significant difference at the 5% level." : ".");
 }
 
 const targetLabel = (t) => t.model + (t.shadow ? " (shadow)" : "");
@@ -294,31 +323,36 @@ function QualityChart({ targets, range }) {
     </figure>`;
 }
 
-// ab rows: {model, against, metric, value, interval, baseline, diff,
-// diff_interval, pvalue, n, baseline_n, test}.
 export function ABPanel({ primaries, ab }) {
-  const metrics = [...new Set(ab.map((a) => a.metric))].sort((a, b) => QUALITY.indexOf(a) - QUALITY.indexOf(b));
+  const all = abRows(ab);
+  const metrics = AB_METRICS.filter((m) => all.some((a) => a.metric === m));
   const [metric, setMetric] = useState(null);
-  if (!ab.length) return html`<p class="muted empty">${primaries < 2
+  const notes = ab.filter((t) => t.note);
+  if (!all.length) return html`<p class="muted empty">${primaries < 2
     ? "An A/B comparison needs two or more targets (shadows aside); this deployment has one."
     : "Nothing to compare in this range yet: the targets' metrics and their differences appear here once logged " +
-      "requests have labels (ferry feedback log, or POST /api/2.0/ferry/feedback/log)."}</p>`;
+      "requests have labels (ferry feedback log, or POST /api/2.0/ferry/feedback/log)."}</p>
+    ${notes.map((t) => html`<p class="muted">${t.model}: ${t.note}</p>`)}`;
   const m = metrics.includes(metric) ? metric : metrics[0];
-  const rows = ab.filter((a) => a.metric === m);
+  const rows = all.filter((a) => a.metric === m);
   const name = shortNames([...rows.map((a) => a.model), ...rows.map((a) => a.against)]);
   const base = rows[0];
-  const ci = (iv, f) => (iv && typeof iv[0] === "number" ? `${f(iv[0])} to ${f(iv[1])}` : "–");
+  const ci = (iv, f) => (iv && typeof iv[0] === "number" && typeof iv[1] === "number" ? `${f(iv[0])} to ${f(iv[1])}` : "–");
   const f4 = (v) => num(v, 4);
+  const label = (METRICS[m] || { label: m }).label;
   return html`
     <div class="toolbar"><label>Metric <select aria-label="A/B metric" value=${m} onChange=${(e) => setMetric(e.target.value)}>
-      ${metrics.map((k) => html`<option value=${k}>${(METRICS[k] || { label: k }).label}</option>`)}</select></label></div>
-    <div class="scroll"><table class="grid ab-table"><thead><tr><th>Target</th><th>${(METRICS[m] || { label: m }).label}</th><th>95% CI</th><th>n</th>
+      ${metrics.map((k) => html`<option value=${k}>${(METRICS[k] || { label: k }).label}</option>`)}</select></label>
+      <span class="muted">each target against the first, ${base.against}; 95% intervals</span></div>
+    <div class="scroll"><table class="grid ab-table"><thead><tr><th>Target</th><th>${label}</th><th>95% CI</th><th>n</th>
       <th>Difference</th><th>95% CI of the difference</th><th>p-value</th><th>Test</th></tr></thead><tbody>
       <tr class="baseline"><td>${base.against} <span class="muted">(baseline)</span></td><td class="num">${f4(base.baseline)}</td>
         <td class="num">${ci(base.baseline_interval, f4)}</td><td class="num">${base.baseline_n ?? "–"}</td><td colspan="4"></td></tr>
-      ${rows.map((a) => html`<tr key=${a.model}><td>${a.model}</td><td class="num">${f4(a.value)}</td><td class="num">${ci(a.interval, f4)}</td>
+      ${rows.map((a) => html`<tr key=${a.model + (a.shadow ? "/shadow" : "")}><td>${a.model}${a.shadow ? html` <span class="muted">(shadow)</span>` : null}</td>
+        <td class="num">${f4(a.value)}</td><td class="num">${ci(a.interval, f4)}</td>
         <td class="num">${a.n ?? "–"}</td><td class="num">${typeof a.diff === "number" ? (a.diff > 0 ? "+" : "") + f4(a.diff) : "–"}</td>
-        <td class="num">${ci(a.diff_interval, f4)}</td><td class="num">${fmtP(a.pvalue)}</td><td class="muted">${a.test || ""}</td></tr>`)}
+        <td class="num">${ci(a.diff_interval, f4)}</td><td class="num">${fmtP(a.pvalue)}</td><td class="muted">${a.test}</td></tr>`)}
     </tbody></table></div>
-    <ul class="ab-sentences">${rows.map((a) => html`<li>${abSentence(a, name)}</li>`)}</ul>`;
+    <ul class="ab-sentences">${rows.map((a) => html`<li>${abSentence(a, name)}${a.note ? html` <span class="muted">(${a.note})</span>` : null}</li>`)}</ul>
+    ${notes.map((t) => html`<p class="muted">${t.model}: ${t.note}</p>`)}`;
 }

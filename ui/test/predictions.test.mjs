@@ -125,10 +125,11 @@ function fakeApi(path, q) {
   const [a, b] = targets, p1 = a.metrics.accuracy, p2 = b.metrics.accuracy, n1 = a.labeled, n2 = b.labeled;
   const se = Math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2), pool = (p1 * n1 + p2 * n2) / (n1 + n2);
   const z = (p2 - p1) / Math.sqrt(pool * (1 - pool) * (1 / n1 + 1 / n2));
-  const w2 = 1.959964 * Math.sqrt(p2 * (1 - p2) / n2);
-  return { targets, ab: [{ model: "plog/2", against: "plog/1", metric: "accuracy", value: p2, interval: [p2 - w2, p2 + w2], baseline: p1,
-    diff: p2 - p1, diff_interval: [p2 - p1 - 1.959964 * se, p2 - p1 + 1.959964 * se], pvalue: 1 - erf(Math.abs(z) / Math.SQRT2),
-    n: n2, baseline_n: n1, test: "two-proportion z" }] };
+  const w = (p, n) => 1.959964 * Math.sqrt(p * (1 - p) / n); // Wald, where the server uses Wilson and Newcombe
+  const accuracy = { value: p2, baseline: p1, interval: [p2 - w(p2, n2), p2 + w(p2, n2)], baseline_interval: [p1 - w(p1, n1), p1 + w(p1, n1)],
+    delta: p2 - p1, delta_interval: [p2 - p1 - 1.959964 * se, p2 - p1 + 1.959964 * se], z, p_value: 1 - erf(Math.abs(z) / Math.SQRT2),
+    x: Math.round(p2 * n2), n: n2, baseline_x: Math.round(p1 * n1), baseline_n: n1 };
+  return { targets, ab: [{ model: "plog/2", shadow: false, baseline: "plog/1", task: "classification", n: n2, baseline_n: n1, accuracy }] };
 }
 
 // What the API answers (the real server's, or the stand-in's).
@@ -373,9 +374,10 @@ test("predictions: quality over time per target version, and the A/B panel with 
     }, ["plog/1", "plog/2"].map((m) => String(lastB(m).figures?.requests ?? lastB(m).count)).join(","));
 
     // the A/B panel: plog/2 against plog/1
-    const ab = perf.ab.find((x) => x.metric === "accuracy" && x.model === "plog/2");
-    assert.equal(ab.against, "plog/1");
-    assert.ok(Math.abs(ab.diff - (a2.acc - a1.acc)) < 1e-9);
+    const t2 = perf.ab.find((x) => x.model === "plog/2");
+    assert.equal(t2.baseline, "plog/1");
+    const ab = t2.accuracy;
+    assert.ok(Math.abs(ab.delta - (a2.acc - a1.acc)) < 1e-9);
     assert.equal(ab.n, a2.n);
     assert.equal(ab.baseline_n, a1.n);
     const rows = page.locator("table.ab-table tbody tr");
@@ -383,19 +385,21 @@ test("predictions: quality over time per target version, and the A/B panel with 
     const base = await rows.nth(0).locator("td").allInnerTexts();
     assert.equal(base[0], "plog/1 (baseline)");
     assert.equal(base[1], a1.acc.toFixed(4));
+    assert.equal(base[2], `${ab.baseline_interval[0].toFixed(4)} to ${ab.baseline_interval[1].toFixed(4)}`);
     assert.equal(base[3], String(a1.n));
     const cand = await rows.nth(1).locator("td").allInnerTexts();
     const f4 = (v) => v.toFixed(4);
     assert.deepEqual(cand.slice(0, 7), ["plog/2", f4(a2.acc), `${f4(ab.interval[0])} to ${f4(ab.interval[1])}`, String(a2.n),
-      (ab.diff > 0 ? "+" : "") + f4(ab.diff), `${f4(ab.diff_interval[0])} to ${f4(ab.diff_interval[1])}`,
-      ab.pvalue < 0.001 ? "< 0.001" : String(Number(ab.pvalue.toFixed(3)))]);
+      (ab.delta > 0 ? "+" : "") + f4(ab.delta), `${f4(ab.delta_interval[0])} to ${f4(ab.delta_interval[1])}`,
+      ab.p_value < 0.001 ? "< 0.001" : String(Number(ab.p_value.toFixed(3)))]);
+    assert.equal(cand[7], "two-proportion z-test");
     assert.ok(ab.interval[0] <= a2.acc && a2.acc <= ab.interval[1]);
-    assert.ok(ab.diff_interval[0] <= ab.diff && ab.diff <= ab.diff_interval[1]);
+    assert.ok(ab.delta_interval[0] <= ab.delta && ab.delta <= ab.delta_interval[1]);
     // "v2 is 12.3 points less accurate than v1 (95% CI -25.0 to -1.0), p = 0.04"
     const pts = (v) => (100 * v).toFixed(1);
-    const p = ab.pvalue < 0.001 ? "p < 0.001" : "p = " + Number(ab.pvalue.toFixed(3));
-    const want = `v2 is ${pts(Math.abs(ab.diff))} points ${ab.diff < 0 ? "less" : "more"} accurate than v1 ` +
-      `(95% CI ${pts(ab.diff_interval[0])} to ${pts(ab.diff_interval[1])}), ${p}${ab.pvalue >= 0.05 ? "; not a significant difference at the 5% level." : "."}`;
+    const p = ab.p_value < 0.001 ? "p < 0.001" : "p = " + Number(ab.p_value.toFixed(3));
+    const want = `v2 is ${pts(Math.abs(ab.delta))} points ${ab.delta < 0 ? "less" : "more"} accurate than v1 ` +
+      `(95% CI ${pts(ab.delta_interval[0])} to ${pts(ab.delta_interval[1])}), ${p}${ab.p_value >= 0.05 ? "; not a significant difference at the 5% level." : "."}`;
     assert.equal(await page.locator("ul.ab-sentences li").first().innerText(), want);
   });
 });
