@@ -128,9 +128,12 @@ export function RequestLog({ deployment, targets }) {
   const [pageNo, setPageNo] = useState(0);
   const [open, setOpen] = useState(null); // the request id shown in detail
   const token = tokens[pageNo];
+  // the target filter's value is "name/version|shadow" (0 or 1): a version
+  // may answer and shadow in the same deployment
+  const [model, shadow] = filters.model ? filters.model.split("|") : [];
   const page = useLoad(() => searchPredictions({
-    deployment, max_results: size, page_token: token || undefined,
-    model: filters.model || undefined, labeled: filters.labeled || undefined, status: filters.status || undefined,
+    deployment, max_results: size, page_token: token || undefined, model, shadow: shadow && (shadow === "1" ? "true" : "false"),
+    labeled: filters.labeled || undefined, status: filters.status || undefined,
   }), [deployment, filters.model, filters.labeled, filters.status, size, token]);
   // a page's next token opens the next page
   useEffect(() => {
@@ -150,7 +153,7 @@ export function RequestLog({ deployment, targets }) {
       <div class="toolbar" role="group" aria-label="Request log filters">
         <label>Target <select aria-label="Target" value=${filters.model} onChange=${set("model")}>
           <option value="">all</option>
-          ${targets.map((t) => html`<option value=${t.model}>${targetLabel(t)}</option>`)}</select></label>
+          ${targets.map((t) => html`<option value=${t.model + "|" + (t.shadow ? 1 : 0)}>${targetLabel(t)}</option>`)}</select></label>
         <label>Label <select aria-label="Label" value=${filters.labeled} onChange=${set("labeled")}>
           <option value="">any</option><option value="true">labeled</option><option value="false">unlabeled</option></select></label>
         <label>Status <select aria-label="Status" value=${filters.status} onChange=${set("status")}>
@@ -245,7 +248,7 @@ export function QualityPanels({ deployment, primaries }) {
   const perf = useLoad(() => {
     const end = Date.now(), start = end - R.ms;
     return getPerformance({ name: deployment, start_time: start, end_time: end, bucket: R.bucket, exact: exact ? "true" : undefined })
-      .then((r) => ({ ...r, range: [start / 1000, end / 1000] }));
+      .then((r) => ({ ...r, range: [(r.start_time || start) / 1000, (r.end_time || end) / 1000] })); // as widened to whole hours
   }, [deployment, range, exact]);
   const targets = (perf.data && perf.data.targets) || [];
   return html`
