@@ -17,6 +17,7 @@
 #include "base/xalloc.h"
 #include "client/transport.h"
 #include "store/collect.h"
+#include "store/predictions.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -35,7 +36,9 @@ static const char usage[] =
     "Permanently removes runs in the deleted state (and runs of deleted experiments),\n"
     "their params, metrics, tags, inputs and artifacts, then the deleted experiments.\n"
     "Active runs and their artifacts are never touched. Also removes the part files of\n"
-    "uploads a killed server left in the artifacts destination (untouched for an hour).\n"
+    "uploads a killed server left in the artifacts destination (untouched for an hour),\n"
+    "and the prediction log's days older than each deployment's log retention (30 days\n"
+    "for deleted deployments or without a log section).\n"
     "\n"
     "  --backend-store-uri URI      the store, or a server's http(s):// URI (default:\n"
     "                               $FERRY_TRACKING_URI or $MLFLOW_TRACKING_URI, else\n"
@@ -132,9 +135,10 @@ static int collect_remote(const char *uri, const struct rq_gc *q, struct collect
 }
 
 /* On the database file: the artifact destination is opened only when it
- * exists (gc must not create directories). */
+ * exists (gc must not create directories). The prediction log's expired
+ * days go too (*plog_dropped; not in a dry run). */
 static int collect_local(const char *uri, const char *dest_dir, const struct rq_gc *q,
-                         struct collect_report *r, struct ferr *err)
+                         struct collect_report *r, int64_t *plog_dropped, struct ferr *err)
 {
     struct store_opts so = STORE_OPTS_INIT;
     struct store *s = NULL;
@@ -144,7 +148,9 @@ static int collect_local(const char *uri, const char *dest_dir, const struct rq_
                              NULL};
     int rc = store_open(uri, &so, &s, err) ||
                      (stat(dest_dir, &st) == 0 && artifact_repo_open(dest_dir, &dest, err)) ||
-                     store_collect(s, dest, &o, r, err)
+                     store_collect(s, dest, &o, r, err) ||
+                     (!q->dry_run && !q->nrun_ids &&
+                      store_predictions_gc(s, ftime_now_ms(), plog_dropped, err))
                  ? -1
                  : 0;
     artifact_repo_close(dest);
@@ -209,13 +215,17 @@ int cmd_gc(int argc, char **argv)
     char *idbuf;
     struct rq_gc q = {older, NULL, 0, dry};
     q.run_ids = split_ids(ids, &idbuf, &q.nrun_ids);
-    int rc =
-        remote ? collect_remote(uri, &q, &r, &err) : collect_local(uri, dest_dir, &q, &r, &err);
+    int64_t plog_dropped = -1;
+    int rc = remote ? collect_remote(uri, &q, &r, &err)
+                    : collect_local(uri, dest_dir, &q, &r, &plog_dropped, &err);
     free(q.run_ids);
     free(idbuf);
     if (rc)
         return cli_fail(&err);
     rc = print_report(&r, dry);
+    if (plog_dropped >= 0)
+        printf("%lld prediction log partition%s dropped\n", (long long)plog_dropped,
+               plog_dropped == 1 ? "" : "s");
     collect_report_release(&r);
     return rc;
 }

@@ -26,6 +26,7 @@
 
 #include "base/ferr.h"
 #include "domain/prediction.h"
+#include "store/prediction_record.h"
 #include "store/store.h"
 
 #include <stddef.h>
@@ -47,18 +48,13 @@ struct feedback_label {
     int64_t time_ms;
 };
 
-struct feedback_result {
-    int64_t accepted;
-    char **unknown; /* ids that name no logged row (copies), in the given order */
-    size_t nunknown;
-};
-void feedback_result_release(struct feedback_result *r);
-
 /* Labels rows: a row's label is set (a second label replaces the first;
  * each change is one entry of the labels' history, with user and time)
  * and its hour marked dirty. deployment NULL: any deployment (every
  * partition of the id's day is looked at; a caller's id is looked up in
- * every partition within retention). An id that names no row is reported
+ * every partition within retention). Callers reuse ids on retries: a
+ * caller's id labels the newest row that has it (newest day first, across
+ * deployments when deployment is NULL). An id that names no row is reported
  * in out->unknown, not an error; at most 10,000 labels a call. */
 int store_feedback_put(struct store *s, const char *deployment, const struct feedback_label *labels,
                        size_t n, const char *user, struct feedback_result *out,
@@ -92,44 +88,14 @@ typedef int (*pred_row_fn)(void *arg, const struct pred_row *r, struct ferr *err
 int store_predictions_scan(struct store *s, const char *deployment, int64_t start_ms,
                            int64_t end_ms, pred_row_fn fn, void *arg, struct ferr *err) WARN_UNUSED;
 
-/* The history of one row's labels, oldest first. */
-struct label_change {
-    char *label;    /* the label given */
-    char *previous; /* what it replaced; NULL: none */
-    char *user_id;
-    int64_t time_ms;
-};
-struct label_change_list {
-    struct label_change *v;
-    size_t n, alloc;
-};
-void label_change_list_release(struct label_change_list *l);
-/* id as in feedback_label. RESOURCE_DOES_NOT_EXIST when no row has it. */
+/* id as in feedback_label; history (may be NULL) gets the row's labels,
+ * oldest first (struct label_change_list: store/prediction_record.h).
+ * RESOURCE_DOES_NOT_EXIST when no row has it. */
 int store_prediction_get(struct store *s, const char *deployment, const char *id,
                          struct pred_row *out, struct label_change_list *history,
                          struct ferr *err) WARN_UNUSED;
 
-/* ---------- hourly aggregates ---------- */
-
-/* One hour's aggregate of one target and slice. */
-struct pred_hour {
-    int64_t hour_ms; /* the hour's start, UTC */
-    struct pred_target target;
-    char *slice_key;   /* "" the whole target; "tag:<key>" */
-    char *slice_value; /* "" for the whole target */
-    int64_t count;     /* rows */
-    int64_t failed;    /* rows of requests that failed */
-    int64_t labeled;   /* rows with a label */
-    char *latency;     /* domain/latency_hist.h's text form (per request, on row 0) */
-    char *stats;       /* the quality statistics, store/prediction_hours.h's JSON text */
-};
-struct pred_hour_list {
-    struct pred_hour *v;
-    size_t n, alloc;
-};
-void pred_hour_release(struct pred_hour *h);
-void pred_hour_list_release(struct pred_hour_list *l);
-
+/* ---------- hourly aggregates (struct pred_hour: store/prediction_record.h) ---------- */
 /* The aggregates of deployment's hours that start in [start_ms, end_ms),
  * dirty hours recomputed first. */
 int store_prediction_hours(struct store *s, const char *deployment, int64_t start_ms,
@@ -149,6 +115,13 @@ int store_prediction_hours_refresh(struct store *s, const char *deployment, int6
  * deployment that no longer exists. */
 int store_predictions_drop_before(struct store *s, const char *deployment, int64_t before_ms,
                                   int64_t *dropped, struct ferr *err) WARN_UNUSED;
+/* `ferry gc`'s retention: drops each deployment's partitions older than
+ * its spec's log.retention (a deleted deployment's, or one without the
+ * section: the default 30 days) counted back from now_ms; *dropped (may
+ * be NULL) gets how many. A store without a prediction log has nothing to
+ * drop (0). */
+int store_predictions_gc(struct store *s, int64_t now_ms, int64_t *dropped,
+                         struct ferr *err) WARN_UNUSED;
 /* The deployments that have partitions, by name. */
 int store_predictions_deployments(struct store *s, char ***names, size_t *n,
                                   struct ferr *err) WARN_UNUSED;

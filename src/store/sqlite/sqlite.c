@@ -19,6 +19,7 @@
 
 static void sq_close(struct store *s)
 {
+    sq_plog_free(((struct sq *)s)->plog);
     sq_free((struct sq *)s);
 }
 
@@ -184,7 +185,9 @@ int store_sqlite_open(const char *path, const struct store_opts *opts, struct st
     sq->base.auth = &sqlite_auth;
     sq->base.leases = &sqlite_leases;
     sq->base.deployments = &sqlite_deployments;
+    sq->base.predictions = &sqlite_predictions;
     sq->path = xstrdup(path);
+    sq->plog = sq_plog_new(path);
     pthread_mutex_init(&sq->pool_mu, NULL);
     pthread_mutex_init(&sq->write_mu, NULL);
     pthread_mutex_init(&sq->q_mu, NULL);

@@ -39,6 +39,7 @@ struct sq_conn {
 };
 
 struct write_op;
+struct sq_plog;
 
 struct sq {
     struct store base; /* first: struct store * casts to struct sq * */
@@ -60,6 +61,8 @@ struct sq {
     struct write_op *q_head, *q_tail;
     int leading; /* a submitter is writing a group */
     int stopping;
+
+    struct sq_plog *plog; /* the prediction log's partitions (sqlite_predictions.c) */
 };
 
 /* A write: fn runs inside a transaction (savepoint) on the writer connection.
@@ -248,6 +251,12 @@ extern const struct store_auth_ops sqlite_auth;
 extern const struct store_lease_ops sqlite_leases;
 /* sqlite_deployments.c: the deployments area's table. */
 extern const struct store_deployment_ops sqlite_deployments;
+/* sqlite_predictions.c: the prediction log's table, and its partitions'
+ * cache beside the tracking file at tracking_path (made at open, freed at
+ * close). */
+extern const struct store_prediction_ops sqlite_predictions;
+struct sq_plog *sq_plog_new(const char *tracking_path);
+void sq_plog_free(struct sq_plog *pl);
 /* sqlite_leases.c: refuses a write under f unless f's epoch holds (store/leases.h). */
 int sq_lease_fence(struct sq_conn *c, const struct lease_fence *f, struct ferr *err);
 
