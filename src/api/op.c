@@ -49,7 +49,7 @@ const struct api_area *const api_areas[] = {
     &api_auth_area,          /* users/..., .../permissions/..., ferry's tokens */
     &api_leases_area,        /* ferry's leases: one decider among replicas */
     &api_deployments_area,   /* ferry's deployments/..., events/search */
-    &api_prediction_log_area, /* ferry's predictions/log (gateways' batches) */
+    &api_plog_ingest_area,   /* ferry's predictions/log (gateways' batches) */
     &api_predictions_area,   /* ferry's feedback/log, predictions/..., deployments/performance */
     NULL,
 };

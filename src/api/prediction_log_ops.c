@@ -24,8 +24,8 @@ static json_t *target_json(const struct pred_target *t)
 {
     return json_pack("{s:s, s:I, s:s, s:I, s:b, s:s, s:s, s:s}", "deployment",
                      t->deployment ? t->deployment : "", "revision", (json_int_t)t->revision,
-                     "model", t->model ? t->model : "", "version", (json_int_t)t->version,
-                     "shadow", t->shadow, "columns", t->columns ? t->columns : "[]", "classes",
+                     "model", t->model ? t->model : "", "version", (json_int_t)t->version, "shadow",
+                     t->shadow, "columns", t->columns ? t->columns : "[]", "classes",
                      t->classes ? t->classes : "[]", "task", t->task ? t->task : "");
 }
 
@@ -52,21 +52,24 @@ static void rows_encode(json_t *out, const struct api_field *f, const void *src)
         for (t = 0; t < nseen; t++)
             if (seen[t] == &r->target || pred_target_equal(seen[t], &r->target))
                 break;
-        if (t == nseen && nseen < MAX_TARGETS) {
+        if (t == MAX_TARGETS)
+            continue; /* more targets than a call may name: never a gateway's batch */
+        if (t == nseen) {
             seen[nseen++] = &r->target;
             json_array_append_new(targets, target_json(&r->target));
         }
         char rid[37];
         pred_rid_text(r->rid, rid);
-        json_t *o = json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:i}", "target", (json_int_t)t,
-                              "rid", rid, "row", (json_int_t)r->row, "nrows",
-                              (json_int_t)r->nrows, "time_ms", (json_int_t)r->time_ms,
-                              "latency_us", (json_int_t)r->latency_us, "status", r->status);
+        json_t *o = json_pack("{s:I, s:s, s:I, s:I, s:I, s:I, s:i}", "target", (json_int_t)t, "rid",
+                              rid, "row", (json_int_t)r->row, "nrows", (json_int_t)r->nrows,
+                              "time_ms", (json_int_t)r->time_ms, "latency_us",
+                              (json_int_t)r->latency_us, "status", r->status);
         if (r->caller_id)
             json_object_set_new(o, "caller_id", json_string(r->caller_id));
         if (r->tags)
             json_object_set_new(o, "tags", json_string(r->tags));
-        json_object_set_new(o, "inputs", blob_json(r->inputs, r->ninputs));
+        if (r->inputs)
+            json_object_set_new(o, "inputs", blob_json(r->inputs, r->ninputs));
         if (r->outputs)
             json_object_set_new(o, "outputs", blob_json(r->outputs, r->noutputs));
         json_array_append_new(rows, o);
@@ -114,8 +117,8 @@ static int target_from_json(json_t *j, struct pred_target *t, size_t i, struct f
         text_field(j, "model", 1024, 1, &t->model) ||
         text_field(j, "columns", MAX_TEXT, 1, &t->columns) ||
         text_field(j, "classes", MAX_TEXT, 1, &t->classes) ||
-        text_field(j, "task", 32, 0, &t->task) || !json_is_integer(rev) ||
-        !json_is_integer(ver) || array_text(t->columns) || array_text(t->classes) ||
+        text_field(j, "task", 32, 0, &t->task) || !json_is_integer(rev) || !json_is_integer(ver) ||
+        array_text(t->columns) || array_text(t->classes) ||
         deployment_name_check(t->deployment, &nerr)) {
         pred_target_release(t);
         return bad(err, "targets", i);
@@ -136,6 +139,8 @@ static int blob_field(json_t *o, const char *k, unsigned char **p, size_t *n)
     *n = 0;
     if (!v || json_is_null(v))
         return 0;
+    if (json_is_string(v) && !json_string_length(v))
+        return 0; /* "": none */
     if (!json_is_string(v) || b64_decode(&sb, json_string_value(v))) {
         sbuf_release(&sb);
         return -1;
@@ -175,8 +180,9 @@ static int row_from_json(json_t *j, const struct pred_target *targets, size_t nt
     struct pred_outputs po;
     memset(r, 0, sizeof(*r));
     if (!json_is_object(j) || int_field(j, "target", 0, (int64_t)nt - 1, &t) ||
-        int_field(j, "row", 0, MAX_NROWS - 1, &row) || int_field(j, "nrows", 1, MAX_NROWS, &nrows) ||
-        row >= nrows || int_field(j, "time_ms", 0, INT64_MAX, &time_ms) ||
+        int_field(j, "row", 0, MAX_NROWS - 1, &row) ||
+        int_field(j, "nrows", 1, MAX_NROWS, &nrows) || row >= nrows ||
+        int_field(j, "time_ms", 0, INT64_MAX, &time_ms) ||
         int_field(j, "latency_us", 0, UINT32_MAX, &lat) ||
         int_field(j, "status", 100, 599, &status) || !rid ||
         pred_rid_parse(rid, strlen(rid), r->rid) ||
@@ -276,5 +282,5 @@ const struct api_op api_predictions_log = {
 };
 
 static const struct api_op *const prediction_log_ops[] = {&api_predictions_log};
-const struct api_area api_prediction_log_area = {
+const struct api_area api_plog_ingest_area = {
     "prediction_log", prediction_log_ops, sizeof(prediction_log_ops) / sizeof(*prediction_log_ops)};

@@ -20,7 +20,7 @@
 
 #define PREDICTION_LOG_MAX_ROWS 10000
 
-extern const struct api_area api_prediction_log_area;
+extern const struct api_area api_plog_ingest_area;
 
 /* Client side: rows are borrowed (never released by the client). */
 struct rq_predictions_log {

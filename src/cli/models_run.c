@@ -69,8 +69,8 @@ static void serve_log_loaded(void *arg, struct scorer *s)
 static void serve_log_scored(void *arg, const struct serve_scored *sc, struct score_capture *cap)
 {
     struct serve_log *l = arg;
-    struct plog_request rq = {sc->rid,        sc->caller_id, sc->tags, sc->latency_us,
-                              sc->status,     sc->body_len};
+    struct plog_request rq = {sc->rid,        sc->caller_id, sc->tags,
+                              sc->latency_us, sc->status,    sc->body_len};
     if (l->t)
         (void)pred_logger_submit(l->lg, l->t, &rq, cap);
     else

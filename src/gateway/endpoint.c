@@ -40,21 +40,21 @@ static const char *model_task(const struct deployment *d, struct scorer *s)
         return d->spec.task;
     json_t *desc = model_describe(scorer_model(s));
     const char *cls = json_string_value(json_object_get(desc, "model_class"));
-    const char *task = !cls                         ? NULL
-                       : strstr(cls, "Classifier")  ? "classification"
-                       : strstr(cls, "Regressor")   ? "regression"
-                                                    : NULL;
+    const char *task = !cls                        ? NULL
+                       : strstr(cls, "Classifier") ? "classification"
+                       : strstr(cls, "Regressor")  ? "regression"
+                                                   : NULL;
     json_decref(desc);
     return task;
 }
 
-struct plog_target *gw_plog_target(const struct deployment *d, const char *model,
-                                   int64_t version, int shadow, struct scorer *s)
+struct plog_target *gw_plog_target(const struct deployment *d, const char *model, int64_t version,
+                                   int shadow, struct scorer *s)
 {
     size_t ncols;
     const char *const *cols = scorer_columns(s, &ncols);
-    struct plog_target_spec ps = {d->name, d->revision,   model, version, shadow,
-                                  cols,    ncols,         model_task(d, s), &d->spec.log};
+    struct plog_target_spec ps = {d->name, d->revision,      model,       version, shadow, cols,
+                                  ncols,   model_task(d, s), &d->spec.log};
     return plog_target_new(&ps);
 }
 

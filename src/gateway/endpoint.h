@@ -55,8 +55,8 @@ void gw_endpoint_unref(struct gw_endpoint *e);
  * its columns from s's model, its task from the spec or the model's class. */
 struct plog_target;
 struct scorer;
-struct plog_target *gw_plog_target(const struct deployment *d, const char *model,
-                                   int64_t version, int shadow, struct scorer *s);
+struct plog_target *gw_plog_target(const struct deployment *d, const char *model, int64_t version,
+                                   int shadow, struct scorer *s);
 
 /* The target index for a request: key (may be NULL: random) as routing
  * says; -1 when nothing is served. */

@@ -53,7 +53,7 @@ struct gateway {
     struct shadow_queue *shadows;
     struct controller *ctl;
     struct pred_logger *plog; /* NULL: no prediction log */
-    pthread_mutex_t mu; /* live */
+    pthread_mutex_t mu;       /* live */
     struct live *live;
     size_t nlive, alloc;
     atomic_int stopping;
@@ -344,9 +344,7 @@ static const char *routing_key(const struct gw_endpoint *e, struct http_request 
 
 static enum gw_outcome outcome_of(enum score_outcome o)
 {
-    return o == SCORE_OK             ? GW_OK
-           : o == SCORE_CLIENT_ERROR ? GW_CLIENT_ERROR
-                                     : GW_TARGET_ERROR;
+    return o == SCORE_OK ? GW_OK : o == SCORE_CLIENT_ERROR ? GW_CLIENT_ERROR : GW_TARGET_ERROR;
 }
 
 /* Every answer carries ferry's own new request id (the log's key) as
@@ -407,6 +405,11 @@ static int score(struct http_request *rq, enum score_protocol proto, struct ferr
                               us > UINT32_MAX ? UINT32_MAX : (uint32_t)us,
                               o == SCORE_OK ? 200 : http_status_for(err->code),
                               len};
+    /* queued for the log's writer, never waited for (a lock and a list
+     * append); before the shadows' copies, so that the answer's rows are
+     * always written before its shadows' */
+    if (logged)
+        (void)pred_logger_submit(g->plog, t->plog, &lr, &cap);
     int rc;
     if (o != SCORE_OK) {
         rc = -1;
@@ -418,9 +421,6 @@ static int score(struct http_request *rq, enum score_protocol proto, struct ferr
                                         logged ? &lr : NULL);
         rc = http_respond(rq, 200, "application/json", &out);
     }
-    /* with the answer handed over: queued for the log's writer, never waited for */
-    if (logged)
-        (void)pred_logger_submit(g->plog, t->plog, &lr, &cap);
     sbuf_release(&out);
     gw_endpoint_unref(e);
     return rc;

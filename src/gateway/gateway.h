@@ -51,10 +51,10 @@ struct gateway_opts {
     struct http_limits limits;
     struct guard *guard; /* NULL: no authentication */
     const char *tls_cert, *tls_key;
-    const char *id; /* this gateway's name in figures and leases; NULL: host:port/pid */
-    int no_control; /* 1: never decide rollouts (only serve and report) */
-    int poll_ms;    /* 0: 250 */
-    int no_log;     /* 1: no prediction log */
+    const char *id;   /* this gateway's name in figures and leases; NULL: host:port/pid */
+    int no_control;   /* 1: never decide rollouts (only serve and report) */
+    int poll_ms;      /* 0: 250 */
+    int no_log;       /* 1: no prediction log */
     size_t log_queue; /* rows the log's queue holds at most; 0: the default (50,000) */
 };
 

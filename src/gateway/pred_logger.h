@@ -45,7 +45,7 @@ struct plog_target_spec {
     int shadow;
     const char *const *columns; /* the input matrix's column names; NULL: positional ("0", ...) */
     size_t ncolumns;
-    const char *task;           /* "classification" | "regression" | NULL/"": not known */
+    const char *task;             /* "classification" | "regression" | NULL/"": not known */
     const struct deploy_log *log; /* NULL: keep everything, every request */
 };
 struct plog_target *plog_target_new(const struct plog_target_spec *spec);
@@ -80,8 +80,8 @@ struct plog_request {
     const char *caller_id; /* the caller's X-Request-Id; NULL: none */
     const char *tags;      /* X-Ferry-Tags as sent ("k=v,k=v"); NULL: none */
     uint32_t latency_us;
-    int status;       /* the answer's HTTP status */
-    size_t body_len;  /* the request body's size (max_payload_bytes) */
+    int status;      /* the answer's HTTP status */
+    size_t body_len; /* the request body's size (max_payload_bytes) */
 };
 
 /* Queues the request's rows (one per row of cap; one row without inputs

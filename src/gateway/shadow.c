@@ -109,8 +109,8 @@ static void score_copy(struct shadow_queue *q, struct shadow_item *it)
     struct score_capture cap;
     int logged = it->logged && q->plog && t->plog;
     int64_t t0 = ftime_mono_ns();
-    enum score_outcome o =
-        scorer_score_capture(gw_model_scorer(t->model), &rq, &out, NULL, logged ? &cap : NULL, &err);
+    enum score_outcome o = scorer_score_capture(gw_model_scorer(t->model), &rq, &out, NULL,
+                                                logged ? &cap : NULL, &err);
     uint64_t us = (uint64_t)((ftime_mono_ns() - t0) / 1000);
     if (logged) {
         struct plog_request lr = {it->rid,

@@ -17,8 +17,8 @@
 
 struct scorer {
     struct model *model;
-    size_t features; /* the width the model takes; 0: not known */
-    int gated;       /* in-process: passes the CPU gate */
+    size_t features;      /* the width the model takes; 0: not known */
+    int gated;            /* in-process: passes the CPU gate */
     const char **columns; /* a named signature's input names; NULL: none */
     size_t ncolumns;
 };

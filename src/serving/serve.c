@@ -90,7 +90,8 @@ static int score(struct http_request *rq, enum score_protocol proto, struct ferr
             http_add_header(rq, "X-Request-Id", caller);
     }
     atomic_fetch_add(&s->requests, 1);
-    enum score_outcome o = scorer_score_capture(s->scorer, &sr, &sb, &rows, logged ? &cap : NULL, err);
+    enum score_outcome o =
+        scorer_score_capture(s->scorer, &sr, &sb, &rows, logged ? &cap : NULL, err);
     int rc;
     if (o != SCORE_OK) {
         atomic_fetch_add(&s->errors, 1);

@@ -553,13 +553,18 @@ static struct quality_class_counts positive_counts(const struct pred_stats *st)
     return c;
 }
 
-/* Exact mode: the exact ROC AUC of the rows (NAN: one class only). */
-static double exact_auc(struct pred_auc_rows *a)
+/* Exact mode: the exact ROC AUC of the rows (NAN: one class only). A
+ * copy is sorted: the bootstrap draws over the rows in the log's order. */
+static double exact_auc(const struct pred_auc_rows *a)
 {
     struct ferr err = FERR_INIT;
-    if (!a->n || quality_auc_sort(a->v, a->n, &err))
+    if (!a->n)
         return NAN;
-    return quality_auc_sorted(a->v, NULL, a->n);
+    struct quality_auc_row *v = xmalloc(a->n * sizeof(*v));
+    memcpy(v, a->v, a->n * sizeof(*v));
+    double auc = quality_auc_sort(v, a->n, &err) ? NAN : quality_auc_sorted(v, NULL, a->n);
+    free(v);
+    return auc;
 }
 
 static json_t *metrics_of(struct perf *p, struct group *g)
