@@ -129,7 +129,9 @@ int api_pred_row_from_json(json_t *j, struct pred_row *out, struct ferr *err)
     if (pred_feedback_id_parse(id, out->rid, &row, &row_given))
         return malformed(err, "request_id");
     out->row = row;
-    out->nrows = row_given ? row + 1 : 1;
+    /* the answer names no row count: "<id>/<row>" is a row of a request of
+     * two rows or more, a bare id a one-row request */
+    out->nrows = row_given ? (row + 1 > 2 ? row + 1 : 2) : 1;
     out->time_ms = json_integer_value(json_object_get(j, "time"));
     out->target.deployment = xstrdup(or_empty(json_string_value(json_object_get(j, "deployment"))));
     out->target.revision = json_integer_value(json_object_get(j, "revision"));
@@ -243,28 +245,6 @@ static void ty_change_release(void *v)
 static const struct api_type label_change_type = {"label_change",    sizeof(struct label_change),
                                                   ty_change_to,      ty_change_from,
                                                   ty_change_release, NULL};
-
-/* The performance answer: a JSON object whose fields are the envelope's. */
-static json_t *ty_perf_to(const void *v)
-{
-    json_t *a = ((const struct rs_deploy_performance *)v)->answer;
-    return a ? json_incref(a) : json_object();
-}
-static int ty_perf_from(json_t *j, void *out, struct ferr *err)
-{
-    (void)err;
-    ((struct rs_deploy_performance *)out)->answer = json_incref(j);
-    return 0;
-}
-static void ty_perf_release(void *v)
-{
-    struct rs_deploy_performance *p = v;
-    json_decref(p->answer);
-    p->answer = NULL;
-}
-static const struct api_type perf_type = {"performance",   sizeof(struct rs_deploy_performance),
-                                          ty_perf_to,      ty_perf_from,
-                                          ty_perf_release, NULL};
 
 /* ---------- custom fields ---------- */
 
@@ -382,51 +362,54 @@ static void labels_release(void *dst)
 
 static const struct api_custom labels_field = {labels_decode, labels_encode, labels_release};
 
-/* unknown_request_ids: owned copies in struct feedback_result. */
-#define RESULT_OF(dst)                                                                             \
-    ((struct feedback_result *)(void *)((char *)(dst)-offsetof(struct feedback_result, unknown)))
-
-static int unknown_decode(json_t *in, const struct api_field *f, void *dst, struct ferr *err)
+/* unknown_request_ids: a list of owned strings (struct feedback_result's
+ * char **unknown, as a list of one-pointer entities). */
+static json_t *ty_id_to(const void *v)
 {
-    struct feedback_result *r = RESULT_OF(dst);
-    json_t *a = json_object_get(in, f->name), *it;
-    size_t i;
-    r->unknown = NULL;
-    r->nunknown = 0;
-    if (!a || json_is_null(a))
-        return 0;
-    if (!json_is_array(a))
-        return ferr_set(err, FERR_IO_ERROR, "the server sent malformed unknown_request_ids");
-    r->unknown = xcalloc(json_array_size(a) + 1, sizeof(char *));
-    json_array_foreach(a, i, it) r->unknown[r->nunknown++] =
-        xstrdup(or_empty(json_string_value(it)));
+    json_t *s = json_string(or_empty(*(char *const *)v));
+    return s ? s : json_string("?");
+}
+static int ty_id_from(json_t *j, void *out, struct ferr *err)
+{
+    if (!json_is_string(j))
+        return ferr_set(err, FERR_IO_ERROR, "the server sent a malformed unknown request id");
+    *(char **)out = xstrdup(json_string_value(j));
     return 0;
 }
-
-static void unknown_encode(json_t *out, const struct api_field *f, const void *src)
+static void ty_id_release(void *v)
 {
-    const struct feedback_result *r =
-        (const struct feedback_result *)(const void *)((const char *)src -
-                                                       offsetof(struct feedback_result, unknown));
-    json_t *a = json_array();
-    for (size_t i = 0; i < r->nunknown; i++) {
-        json_t *s = json_string(or_empty(r->unknown[i]));
-        json_array_append_new(a, s ? s : json_string("?"));
-    }
-    json_object_set_new(out, f->name, a);
+    free(*(char **)v);
+    *(char **)v = NULL;
 }
-
-static void unknown_release(void *dst)
+/* A string is no JSON document of its own: written straight. */
+static void ty_id_write(struct sbuf *sb, const void *v)
 {
-    struct feedback_result *r = RESULT_OF(dst);
-    for (size_t i = 0; i < r->nunknown; i++)
-        free(r->unknown[i]);
-    free(r->unknown);
-    r->unknown = NULL;
-    r->nunknown = 0;
+    fjson_add_string(sb, or_empty(*(char *const *)v));
 }
+static const struct api_type id_type = {"request_id", sizeof(char *), ty_id_to,
+                                        ty_id_from,   ty_id_release,  ty_id_write};
 
-static const struct api_custom unknown_field = {unknown_decode, unknown_encode, unknown_release};
+/* The performance answer's parts that are lists of objects. */
+static json_t *ty_json_to(const void *v)
+{
+    json_t *j = ((const struct api_json_item *)v)->j;
+    return j ? json_incref(j) : json_object();
+}
+static int ty_json_from(json_t *j, void *out, struct ferr *err)
+{
+    if (!json_is_object(j))
+        return ferr_set(err, FERR_IO_ERROR, "the server sent a malformed performance answer");
+    ((struct api_json_item *)out)->j = json_incref(j);
+    return 0;
+}
+static void ty_json_release(void *v)
+{
+    struct api_json_item *it = v;
+    json_decref(it->j);
+    it->j = NULL;
+}
+static const struct api_type json_item_type = {
+    "object", sizeof(struct api_json_item), ty_json_to, ty_json_from, ty_json_release, NULL};
 
 /* A three-way filter: true / false (a JSON boolean or its text) or absent,
  * null, "any", "" (either). */
@@ -471,7 +454,7 @@ static const struct api_field feedback_fields[] = {
 static const struct api_msg feedback_req = API_MSG(struct rq_feedback_log, feedback_fields);
 static const struct api_field feedback_resp_fields[] = {
     F_INT(struct feedback_result, accepted, "accepted", 0, 0),
-    F_CUSTOM(struct feedback_result, unknown, "unknown_request_ids", &unknown_field),
+    F_LIST(struct feedback_result, unknown, nunknown, nunknown, "unknown_request_ids", 0, &id_type),
 };
 static const struct api_msg feedback_resp = API_MSG(struct feedback_result, feedback_resp_fields);
 
@@ -518,9 +501,66 @@ static const struct api_field perf_fields[] = {
 };
 static const struct api_msg perf_req = API_MSG(struct rq_deploy_performance, perf_fields);
 static const struct api_field perf_resp_fields[] = {
-    F_INLINE(struct rs_deploy_performance, answer, &perf_type),
+    F_STR(struct rs_deploy_performance, deployment, "deployment", 0),
+    F_INT(struct rs_deploy_performance, start_time, "start_time", 0, 0),
+    F_INT(struct rs_deploy_performance, end_time, "end_time", 0, 0),
+    F_INT(struct rs_deploy_performance, bucket_ms, "bucket_ms", 0, 0),
+    F_BOOL(struct rs_deploy_performance, exact, "exact", 0),
+    F_STR(struct rs_deploy_performance, slice, "slice", AF_OMIT_EMPTY),
+    F_LIST(struct rs_deploy_performance, targets, ntargets, atargets, "targets", 0,
+           &json_item_type),
+    F_LIST(struct rs_deploy_performance, ab, nab, aab, "ab", 0, &json_item_type),
 };
 static const struct api_msg perf_resp = API_MSG(struct rs_deploy_performance, perf_resp_fields);
+
+/* ---------- the performance answer <-> its message ---------- */
+
+static void items_of(json_t *a, struct api_json_item **v, size_t *n, size_t *alloc)
+{
+    size_t i;
+    json_t *it;
+    *n = *alloc = 0;
+    *v = json_array_size(a) ? xcalloc(json_array_size(a), sizeof(**v)) : NULL;
+    json_array_foreach(a, i, it)
+    {
+        if (json_is_object(it))
+            (*v)[(*n)++].j = json_incref(it);
+    }
+    *alloc = *n;
+}
+
+void api_performance_from_json(json_t *a, struct rs_deploy_performance *out)
+{
+    const char *slice = json_string_value(json_object_get(a, "slice"));
+    memset(out, 0, sizeof(*out));
+    out->deployment = xstrdup(or_empty(json_string_value(json_object_get(a, "deployment"))));
+    out->slice = slice ? xstrdup(slice) : NULL;
+    out->start_time = json_integer_value(json_object_get(a, "start_time"));
+    out->end_time = json_integer_value(json_object_get(a, "end_time"));
+    out->bucket_ms = json_integer_value(json_object_get(a, "bucket_ms"));
+    out->exact = json_is_true(json_object_get(a, "exact"));
+    items_of(json_object_get(a, "targets"), &out->targets, &out->ntargets, &out->atargets);
+    items_of(json_object_get(a, "ab"), &out->ab, &out->nab, &out->aab);
+}
+
+json_t *api_performance_json(const struct rs_deploy_performance *r)
+{
+    json_t *o = json_object(), *t = json_array(), *ab = json_array();
+    json_object_set_new(o, "deployment", json_string(or_empty(r->deployment)));
+    json_object_set_new(o, "start_time", json_integer(r->start_time));
+    json_object_set_new(o, "end_time", json_integer(r->end_time));
+    json_object_set_new(o, "bucket_ms", json_integer(r->bucket_ms));
+    json_object_set_new(o, "exact", json_boolean(r->exact));
+    if (r->slice)
+        json_object_set_new(o, "slice", json_string(r->slice));
+    for (size_t i = 0; i < r->ntargets; i++)
+        json_array_append(t, r->targets[i].j);
+    for (size_t i = 0; i < r->nab; i++)
+        json_array_append(ab, r->ab[i].j);
+    json_object_set_new(o, "targets", t);
+    json_object_set_new(o, "ab", ab);
+    return o;
+}
 
 /* ---------- what the rows do ---------- */
 
@@ -637,7 +677,12 @@ static int x_performance(const struct api_env *env, const struct api_op *op, voi
                             "more (e.g. 1h, 15m, 1d), not '%.100s'",
                             q->bucket);
     }
-    return store_prediction_performance(env->store, &pq, &r->answer, err);
+    json_t *a = NULL;
+    if (store_prediction_performance(env->store, &pq, &a, err))
+        return -1;
+    api_performance_from_json(a, r);
+    json_decref(a);
+    return 0;
 }
 
 /* ---------- rows ---------- */

@@ -75,9 +75,23 @@ struct rq_deploy_performance {
     int exact;
     int64_t resamples, seed;
 };
-struct rs_deploy_performance {
-    json_t *answer;
+/* The answer (store/prediction_performance.h) as the row's message: its
+ * scalars, and its targets and A/B entries as JSON objects. */
+struct api_json_item {
+    json_t *j;
 };
+struct rs_deploy_performance {
+    char *deployment, *slice;
+    int64_t start_time, end_time, bucket_ms;
+    int exact;
+    struct api_json_item *targets;
+    size_t ntargets, atargets;
+    struct api_json_item *ab;
+    size_t nab, aab;
+};
+/* The store's answer into the message (taking copies) and back. */
+void api_performance_from_json(json_t *answer, struct rs_deploy_performance *out);
+json_t *api_performance_json(const struct rs_deploy_performance *r);
 
 extern const struct api_op api_feedback_log, api_predictions_search, api_prediction_get,
     api_deployments_performance;

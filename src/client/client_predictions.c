@@ -3,6 +3,7 @@
 #include "api/predictions_ops.h"
 #include "client/transport.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,8 +84,9 @@ int client_deployment_performance(struct client *c, const struct perf_query *q, 
     char bucket[32] = "";
     struct rq_deploy_performance rq = {q->deployment, q->start_ms, q->end_ms,    NULL,
                                        q->slice,      q->exact,    q->resamples, q->seed};
-    struct rs_deploy_performance r = {NULL};
+    struct rs_deploy_performance r;
     *out = NULL;
+    memset(&r, 0, sizeof(r));
     if (q->bucket_ms) {
         /* whole seconds: the server reads a duration */
         if (q->bucket_ms % 1000)
@@ -96,6 +98,7 @@ int client_deployment_performance(struct client *c, const struct perf_query *q, 
     if (need(q->deployment, "the deployment's name", err) ||
         client_call(c, &api_deployments_performance, &rq, &r, err))
         return -1;
-    *out = r.answer;
+    *out = api_performance_json(&r);
+    api_release_response(&api_deployments_performance, &r);
     return 0;
 }
