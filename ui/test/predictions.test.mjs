@@ -8,12 +8,7 @@
 // label history; quality over time per target version; the A/B panel with
 // its intervals and sentence. The numbers shown are checked against the
 // API's answers and against what the test itself sent and got back.
-//
-// STUB: when the server has no prediction log yet (predictions/search
-// answers 404: the plog-api branch not merged), the three endpoints the UI
-// reads are answered in the browser by a small stand-in built from the
-// requests this test really scored (`fakeApi` below); everything else is
-// the real server and gateway. The test says which it ran against.
+// Needs build-san/tools/make_xgb_model (`make SANITIZE=1 unit` builds it).
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -26,7 +21,7 @@ import { FERRY, api, launch, startServer, withPage } from "../support/server.mjs
 const D = "api/2.0/ferry/deployments/";
 const COLS = ["f0", "f1", "f2", "f3", "f4"];
 const GOOD = 80, BAD = 3;
-let srv, browser, gw, live;
+let srv, browser, gw;
 const sent = []; // {request_id, model, inputs, prediction, status, time}
 const labels = new Map(); // request_id -> [labels given, in order]
 
@@ -83,72 +78,10 @@ const until = async (what, fn, ms = 30000) => {
   }
 };
 
-// ---- the stand-in for a server without the prediction log (see STUB above)
-
 const labelOf = (id) => (labels.has(id) ? labels.get(id).at(-1) : undefined);
-function rowOf(s) {
-  const l = labelOf(s.request_id);
-  return { request_id: s.request_id, row: 0, time: s.time, deployment: "plog", revision: 1, model: s.model || "plog/1", shadow: false,
-    status: s.status, latency_ms: 1.25, tags: {}, inputs: s.inputs,
-    ...(s.status === 200 ? { prediction: s.prediction } : {}),
-    ...(l !== undefined ? { label: String(l), label_time: s.time + 1000 } : {}) };
-}
-const erf = (x) => { // Abramowitz-Stegun 7.1.26 (1.5e-7): enough for a stand-in
-  const t = 1 / (1 + 0.3275911 * Math.abs(x));
-  const y = 1 - ((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * Math.exp(-x * x);
-  return x >= 0 ? y : -y;
-};
-function fakeApi(path, q) {
-  if (path.endsWith("predictions/search")) {
-    let rows = sent.map(rowOf).filter((r) => (!q.get("model") || r.model === q.get("model")) && q.get("shadow") !== "true"
-      && (!q.get("labeled") || (q.get("labeled") === "true") === (r.label !== undefined))
-      && (!q.get("status") || (q.get("status") === "ok") === (r.status === 200)));
-    const from = Number(q.get("page_token") || 0), n = Number(q.get("max_results") || 1000);
-    return { predictions: rows.slice(from, from + n), ...(from + n < rows.length ? { next_page_token: String(from + n) } : {}) };
-  }
-  if (path.endsWith("predictions/get")) {
-    const s = sent.find((x) => x.request_id === q.get("request_id"));
-    if (!s) return [404, { error_code: "RESOURCE_DOES_NOT_EXIST", message: "no such request" }];
-    const hist = (labels.get(s.request_id) || []).map((l, i, a) => ({ label: String(l), ...(i ? { previous: String(a[i - 1]) } : {}), time: s.time + 1000 * (i + 1) }));
-    return { prediction: rowOf(s), label_history: hist };
-  }
-  // performance: one bucket (the hour of the first request), accuracy only
-  const hour = Math.floor(sent[0].time / 3600e3) * 3600e3;
-  const targets = ["plog/1", "plog/2"].map((m) => {
-    const rows = sent.filter((s) => s.model === m || (!s.model && m === "plog/1")).map(rowOf);
-    const lab = rows.filter((r) => r.label !== undefined && r.status === 200);
-    const acc = lab.filter((r) => String(r.prediction) === r.label).length / lab.length;
-    const figures = { requests: rows.length, error_rate: rows.filter((r) => r.status !== 200).length / rows.length };
-    const part = { count: rows.length, labeled: lab.length, metrics: { accuracy: acc }, figures };
-    return { model: m, shadow: false, ...part, buckets: [{ start_time: hour, ...part }], slices: [] };
-  });
-  const [a, b] = targets, p1 = a.metrics.accuracy, p2 = b.metrics.accuracy, n1 = a.labeled, n2 = b.labeled;
-  const se = Math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2), pool = (p1 * n1 + p2 * n2) / (n1 + n2);
-  const z = (p2 - p1) / Math.sqrt(pool * (1 - pool) * (1 / n1 + 1 / n2));
-  const w = (p, n) => 1.959964 * Math.sqrt(p * (1 - p) / n); // Wald, where the server uses Wilson and Newcombe
-  const accuracy = { value: p2, baseline: p1, interval: [p2 - w(p2, n2), p2 + w(p2, n2)], baseline_interval: [p1 - w(p1, n1), p1 + w(p1, n1)],
-    delta: p2 - p1, delta_interval: [p2 - p1 - 1.959964 * se, p2 - p1 + 1.959964 * se], z, p_value: 1 - erf(Math.abs(z) / Math.SQRT2),
-    x: Math.round(p2 * n2), n: n2, baseline_x: Math.round(p1 * n1), baseline_n: n1 };
-  return { targets, ab: [{ model: "plog/2", shadow: false, baseline: "plog/1", task: "classification", n: n2, baseline_n: n1, accuracy }] };
-}
 
-// What the API answers (the real server's, or the stand-in's).
-async function answer(path, q) {
-  if (live) return api(srv.url, path + "?" + new URLSearchParams(q), null, "GET");
-  const r = fakeApi(path, new URLSearchParams(q));
-  return Array.isArray(r) ? r[1] : r;
-}
-
-async function routeStub(page) {
-  if (live) return;
-  const serve = async (route) => {
-    const u = new URL(route.request().url());
-    let r = fakeApi(u.pathname, u.searchParams), status = 200;
-    if (Array.isArray(r)) [status, r] = r;
-    await route.fulfill({ status, contentType: "application/json", body: JSON.stringify(r) });
-  };
-  await page.route((u) => u.pathname.startsWith("/api/2.0/ferry/predictions/") || u.pathname === "/api/2.0/ferry/deployments/performance", serve);
-}
+// What the API answers.
+const answer = (path, q) => api(srv.url, path + "?" + new URLSearchParams(q), null, "GET");
 
 before(async () => {
   srv = await startServer();
@@ -175,8 +108,6 @@ before(async () => {
     assert.equal(r.status, 400);
     sent.push({ request_id: r.id || `bad-${i}`, model: r.model, time: Date.now(), status: 400, inputs: { f0: 0.1, f1: 0.2, f2: 0.3, f3: 0.4 } });
   }
-  live = await fetch(srv.url + "api/2.0/ferry/predictions/search?deployment=plog&max_results=1").then((r) => r.status !== 404);
-  console.log(`# predictions: ${live ? "the server's own prediction log" : "STUB: the server has no prediction log; a stand-in answers"}`);
   // labels: every other good request; plog/1 right but one in ten, plog/2 right two in three;
   // the first labeled row of plog/2 is relabeled; two ids are unknown
   const batch = [];
@@ -189,7 +120,7 @@ before(async () => {
   const twice = batch.find((b) => sent.find((s) => s.request_id === b.request_id).model === "plog/2");
   for (const b of batch) labels.set(b.request_id, [b.label]);
   labels.get(twice.request_id).push(1 - twice.label);
-  if (live) {
+  {
     await until("every request logged", async () => (await answer("api/2.0/ferry/predictions/search", { deployment: "plog", max_results: 1000 })).predictions.length >= GOOD);
     const shuffled = [...batch.slice(40), ...batch.slice(0, 40).reverse()];
     const r = await api(srv.url, "api/2.0/ferry/feedback/log", { deployment: "plog",
@@ -210,7 +141,6 @@ after(async () => {
 });
 
 const open = async (page) => {
-  await routeStub(page);
   await page.goto(srv.url + "#/deployments/plog");
   await page.getByRole("heading", { name: "Request log" }).waitFor();
 };
@@ -264,12 +194,10 @@ test("predictions: the request log, filtered by target, label and status, paged 
     await page.getByLabel("Label", { exact: true }).selectOption("");
     await page.getByLabel("Status", { exact: true }).selectOption("failed");
     const failed = (await answer("api/2.0/ferry/predictions/search", { deployment: "plog", status: "failed", max_results: 50 })).predictions;
-    if (failed.length) {
-      await shownIds(page, failed.length);
-      assert.ok((await page.locator("table.predictions tbody tr td:nth-child(4)").allInnerTexts()).every((x) => x === "400"));
-    } else {
-      await page.getByText("No logged requests match.").waitFor();
-    }
+    assert.equal(failed.length, BAD);
+    assert.deepEqual(new Set(await shownIds(page, BAD)), new Set(sent.filter((x) => x.status !== 200).map((x) => x.request_id)));
+    assert.deepEqual(await page.locator("table.predictions tbody tr td:nth-child(4)").allInnerTexts(), ["400", "400", "400"]);
+    assert.deepEqual(await page.locator("table.predictions tbody tr td:nth-child(6)").allInnerTexts(), ["", "", ""]);
     await page.getByLabel("Status", { exact: true }).selectOption("ok");
     await shownIds(page, 50);
 
@@ -401,5 +329,23 @@ test("predictions: quality over time per target version, and the A/B panel with 
     const want = `v2 is ${pts(Math.abs(ab.delta))} points ${ab.delta < 0 ? "less" : "more"} accurate than v1 ` +
       `(95% CI ${pts(ab.delta_interval[0])} to ${pts(ab.delta_interval[1])}), ${p}${ab.p_value >= 0.05 ? "; not a significant difference at the 5% level." : "."}`;
     assert.equal(await page.locator("ul.ab-sentences li").first().innerText(), want);
+
+    // F1's intervals come from a bootstrap over the rows: only when the figures are exact
+    await page.getByLabel("A/B metric").selectOption("f1");
+    await page.getByText("the bootstrap interval needs the rows: ask exact=true").waitFor();
+    await page.getByLabel("exact").check();
+    const ex = await answer(D + "performance", { name: "plog", start_time: Date.now() - 24 * 3600e3, end_time: Date.now() + 60000, bucket: "1h", exact: "true" });
+    const f1 = ex.ab.find((x) => x.model === "plog/2").f1;
+    assert.ok(f1.interval && f1.baseline_interval, JSON.stringify(f1));
+    const f1row = rows.nth(1);
+    await f1row.getByText("bootstrap (1000 resamples)").waitFor();
+    const fc = await f1row.locator("td").allInnerTexts();
+    assert.deepEqual(fc.slice(0, 3), ["plog/2", f4(f1.value), `${f4(f1.interval[0])} to ${f4(f1.interval[1])}`]);
+    assert.equal((await rows.nth(0).locator("td").allInnerTexts())[2], `${f4(f1.baseline_interval[0])} to ${f4(f1.baseline_interval[1])}`);
+    const f3 = (v) => v.toFixed(3);
+    assert.equal(await page.locator("ul.ab-sentences li").first().innerText(),
+      `v2's F1 is ${pts(Math.abs(f1.delta))} point${pts(Math.abs(f1.delta)) === "1.0" ? "" : "s"} ${f1.delta < 0 ? "lower" : "higher"} than v1's, ` +
+      `which is ${f1.delta < 0 ? "worse" : "better"} (95% intervals: v2 ${f3(f1.interval[0])} to ${f3(f1.interval[1])}, ` +
+      `v1 ${f3(f1.baseline_interval[0])} to ${f3(f1.baseline_interval[1])}).`);
   });
 });
