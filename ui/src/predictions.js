@@ -250,7 +250,8 @@ export function QualityPanels({ deployment, primaries }) {
     return getPerformance({ name: deployment, start_time: start, end_time: end, bucket: R.bucket, exact: exact ? "true" : undefined })
       .then((r) => ({ ...r, range: [(r.start_time || start) / 1000, (r.end_time || end) / 1000] })); // as widened to whole hours
   }, [deployment, range, exact]);
-  const targets = (perf.data && perf.data.targets) || [];
+  // the spec's targets come back with zero counts when nothing was logged
+  const targets = ((perf.data && perf.data.targets) || []).filter((t) => t.count > 0);
   return html`
     <section class="quality"><h2>Quality over time</h2>
       <div class="toolbar" role="group" aria-label="Performance range">
@@ -266,7 +267,7 @@ export function QualityPanels({ deployment, primaries }) {
       ${targets.length ? html`<${Summary} targets=${targets} /><${QualityChart} targets=${targets} range=${perf.data.range} />` : null}
     </section>
     <section class="ab"><h2>A/B comparison</h2>
-      ${perf.data ? html`<${ABPanel} primaries=${primaries} ab=${perf.data.ab || []} />` : null}
+      ${perf.data ? html`<${ABPanel} primaries=${primaries} ab=${perf.data.ab || []} logged=${targets.length > 0} />` : null}
     </section>`;
 }
 
@@ -316,8 +317,9 @@ function QualityChart({ targets, range }) {
       <figcaption>
         <label>Metric <select aria-label="Metric" value=${m} onChange=${(e) => setMetric(e.target.value)}>
           ${avail.map((k) => html`<option value=${k}>${METRICS[k].label}</option>`)}</select></label>
-        <span class="muted">per ${xs.length > 1 ? "bucket" : "bucket (one so far)"}, by target version</span>
+        <span class="muted">per bucket, by target version</span>
       </figcaption>
+      ${xs.length ? null : html`<p class="muted">No bucket has this metric yet.</p>`}
       <div ref=${box} class="plot" data-testid="quality-chart"></div>
       <details><summary>The numbers</summary>
         <table class="grid quality-data"><thead><tr><th>Bucket start</th>${targets.map((t) => html`<th>${targetLabel(t)}</th>`)}</tr></thead><tbody>
@@ -326,7 +328,7 @@ function QualityChart({ targets, range }) {
     </figure>`;
 }
 
-export function ABPanel({ primaries, ab }) {
+export function ABPanel({ primaries, ab, logged }) {
   const all = abRows(ab);
   const metrics = AB_METRICS.filter((m) => all.some((a) => a.metric === m));
   const [metric, setMetric] = useState(null);
@@ -335,7 +337,7 @@ export function ABPanel({ primaries, ab }) {
     ? "An A/B comparison needs two or more targets (shadows aside); this deployment has one."
     : "Nothing to compare in this range yet: the targets' metrics and their differences appear here once logged " +
       "requests have labels (ferry feedback log, or POST /api/2.0/ferry/feedback/log)."}</p>
-    ${notes.map((t) => html`<p class="muted">${t.model}: ${t.note}</p>`)}`;
+    ${logged ? notes.map((t) => html`<p class="muted">${t.model}: ${t.note}</p>`) : null}`;
   const m = metrics.includes(metric) ? metric : metrics[0];
   const rows = all.filter((a) => a.metric === m);
   const name = shortNames([...rows.map((a) => a.model), ...rows.map((a) => a.against)]);

@@ -26,9 +26,9 @@ const sent = []; // {request_id, model, inputs, prediction, status, time}
 const labels = new Map(); // request_id -> [labels given, in order]
 
 // A model directory from make_xgb_model (binary classifier, f0..f4).
-function xgbModel(rows) {
+function xgbModel(rows, kind = "binary") {
   const dir = join(mkdtempSync(join(tmpdir(), "ferry-ui-xgb-")), "model");
-  const r = spawnSync(join(dirname(FERRY), "tools", "make_xgb_model"), [dir, "binary", String(rows), "5"],
+  const r = spawnSync(join(dirname(FERRY), "tools", "make_xgb_model"), [dir, kind, String(rows), "5"],
     { env: { ...process.env, ASAN_OPTIONS: "detect_leaks=0" }, timeout: 120000 });
   if (r.status !== 0) throw new Error("make_xgb_model: " + r.stderr);
   return dir;
@@ -61,8 +61,8 @@ function startGateway() {
   });
 }
 
-async function invoke(row, columns = COLS) {
-  const r = await fetch(gw.base + "endpoints/plog/invocations", { method: "POST", headers: { "Content-Type": "application/json" },
+async function invoke(row, columns = COLS, name = "plog") {
+  const r = await fetch(gw.base + `endpoints/${name}/invocations`, { method: "POST", headers: { "Content-Type": "application/json" },
     body: JSON.stringify({ dataframe_split: { columns, data: [row] } }) });
   const body = await r.json().catch(() => ({}));
   return { status: r.status, id: r.headers.get("x-ferry-request-id"), model: r.headers.get("x-ferry-model"), body };
@@ -347,5 +347,72 @@ test("predictions: quality over time per target version, and the A/B panel with 
       `v2's F1 is ${pts(Math.abs(f1.delta))} point${pts(Math.abs(f1.delta)) === "1.0" ? "" : "s"} ${f1.delta < 0 ? "lower" : "higher"} than v1's, ` +
       `which is ${f1.delta < 0 ? "worse" : "better"} (95% intervals: v2 ${f3(f1.interval[0])} to ${f3(f1.interval[1])}, ` +
       `v1 ${f3(f1.baseline_interval[0])} to ${f3(f1.baseline_interval[1])}).`);
+  });
+});
+
+test("predictions: a regressor's deployment: empty panels first, then RMSE, MAE and R² over time and a Welch test on the errors", async (t) => {
+  await api(srv.url, "registered-models/create", { name: "preg" });
+  await register("preg", xgbModel(300, "reg"));
+  await register("preg", xgbModel(60, "reg"));
+  await api(srv.url, D + "apply", { spec: { name: "preg", targets: [{ model: "models:/preg/1", weight: 50 }, { model: "models:/preg/2", weight: 50 }] } });
+  await withPage(browser, t, async (page) => {
+    // nothing logged yet: each panel says so
+    await page.goto(srv.url + "#/deployments/preg");
+    await page.getByText("No logged requests yet.", { exact: false }).waitFor();
+    await page.getByText("Nothing logged in this range.").waitFor();
+    await page.locator("section.ab").getByText("Nothing to compare in this range yet", { exact: false }).waitFor();
+  });
+  await until("the gateway to load preg", async () => {
+    const e = ((await (await fetch(gw.base + "endpoints")).json()).endpoints || []).find((x) => x.name === "preg");
+    return e && e.targets.every((x) => x.loaded);
+  }, 60000);
+  // labels: the prediction off by a known error, three times larger for v2
+  const got = [];
+  for (let i = 0; i < 40; i++) {
+    const r = await invoke(COLS.map((_, k) => ((i * 37 + k * 11) % 100) / 100), COLS, "preg");
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const err = ((i % 5) - 2) * 0.1 * (r.model === "preg/2" ? 3 : 1) + 0.05;
+    got.push({ id: r.id, model: r.model, pred: r.body.predictions[0], label: r.body.predictions[0] + err });
+  }
+  await until("the regressor's requests logged", async () =>
+    (await answer("api/2.0/ferry/predictions/search", { deployment: "preg", max_results: 1000 })).predictions.length >= got.length);
+  const fb = await api(srv.url, "api/2.0/ferry/feedback/log", { deployment: "preg", labels: got.map((g) => ({ request_id: g.id, label: g.label })) });
+  assert.equal(fb.accepted, got.length);
+  const mae = (m) => { const g = got.filter((x) => x.model === m); return g.reduce((a, x) => a + Math.abs(x.label - x.pred), 0) / g.length; };
+  const perf = await answer(D + "performance", { name: "preg", start_time: Date.now() - 24 * 3600e3, end_time: Date.now() + 60000, bucket: "1h" });
+  const by = Object.fromEntries(perf.targets.map((x) => [x.model, x]));
+  for (const m of ["preg/1", "preg/2"]) assert.ok(Math.abs(by[m].metrics.mae - mae(m)) < 1e-6, `${m}: ${by[m].metrics.mae} vs ${mae(m)}`);
+  const ab = perf.ab.find((x) => x.model === "preg/2").mae;
+  await withPage(browser, t, async (page) => {
+    await page.goto(srv.url + "#/deployments/preg");
+    const heads = page.locator("table.perf-summary thead th");
+    await heads.first().waitFor();
+    const h = await heads.allInnerTexts();
+    assert.deepEqual(h.slice(4), ["RMSE", "MAE", "R²"]);
+    for (const [i, m] of [[0, "preg/1"], [1, "preg/2"]]) {
+      const cells = await page.locator("table.perf-summary tbody tr").nth(i).locator("td").allInnerTexts();
+      assert.deepEqual(cells.slice(4), ["rmse", "mae", "r2"].map((k) => by[m].metrics[k].toFixed(4)));
+    }
+    // a regressor's metrics to chart, no classifier's
+    const options = await page.getByLabel("Metric", { exact: true }).locator("option").allInnerTexts();
+    assert.deepEqual(options, ["RMSE", "MAE", "R²", "requests", "error rate"]);
+    await page.getByLabel("Metric", { exact: true }).selectOption("mae");
+    await page.getByText("The numbers").click();
+    const last = page.locator("table.quality-data tbody tr").last();
+    await page.waitForFunction((want) => [...document.querySelectorAll("table.quality-data tbody tr")].at(-1)?.innerText.split("\t").slice(1).join(",") === want,
+      ["preg/1", "preg/2"].map((m) => by[m].buckets.at(-1).metrics.mae.toFixed(4)).join(","));
+    assert.ok(await last.isVisible());
+    // A/B: MAE by Welch's t-test on the absolute errors
+    assert.equal(await page.getByLabel("A/B metric").inputValue(), "mae");
+    const cand = await page.locator("table.ab-table tbody tr").nth(1).locator("td").allInnerTexts();
+    const f4 = (v) => v.toFixed(4), f3 = (v) => v.toFixed(3);
+    assert.deepEqual(cand, ["preg/2", f4(ab.value), `${f4(ab.interval[0])} to ${f4(ab.interval[1])}`, String(ab.n),
+      (ab.delta > 0 ? "+" : "") + f4(ab.delta), `${f4(ab.delta_interval[0])} to ${f4(ab.delta_interval[1])}`,
+      ab.p_value < 0.001 ? "< 0.001" : String(Number(ab.p_value.toFixed(3))), "Welch's t-test"]);
+    assert.ok(ab.delta > 0);
+    const p = ab.p_value < 0.001 ? "p < 0.001" : "p = " + Number(ab.p_value.toFixed(3));
+    assert.equal(await page.locator("ul.ab-sentences li").first().innerText(),
+      `v2's MAE is ${f3(ab.delta)} higher than v1's, which is worse (95% CI ${f3(ab.delta_interval[0])} to ${f3(ab.delta_interval[1])}), ` +
+      `${p}${ab.p_value >= 0.05 ? "; not a significant difference at the 5% level." : "."}`);
   });
 });
