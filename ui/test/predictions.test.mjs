@@ -290,8 +290,11 @@ test("predictions: quality over time per target version, and the A/B panel with 
     const nb = await bucketRows.count();
     assert.equal(nb, new Set(perf.targets.flatMap((x) => x.buckets.map((b) => b.start_time))).size);
     const last = await bucketRows.nth(nb - 1).locator("td").allInnerTexts();
-    const lastB = (m) => by[m].buckets.at(-1);
-    assert.deepEqual(last.slice(1), ["plog/1", "plog/2"].map((m) => lastB(m).metrics.accuracy.toFixed(4)));
+    // the newest bucket's row (a target without rows in it shows "–")
+    const newest = Math.max(...perf.targets.flatMap((x) => x.buckets.map((b) => b.start_time)));
+    const lastB = (m) => by[m].buckets.find((b) => b.start_time === newest);
+    const cell = (m, f) => (lastB(m) ? f(lastB(m)) : "–");
+    assert.deepEqual(last.slice(1), ["plog/1", "plog/2"].map((m) => cell(m, (b) => b.metrics.accuracy.toFixed(4))));
     // the request count, and the metrics a classifier has (no regression ones)
     const options = await page.getByLabel("Metric", { exact: true }).locator("option").allInnerTexts();
     assert.ok(options.includes("requests") && options.includes("error rate") && !options.includes("RMSE"), options.join(","));
@@ -299,7 +302,7 @@ test("predictions: quality over time per target version, and the A/B panel with 
     await page.waitForFunction((want) => {
       const r = [...document.querySelectorAll("table.quality-data tbody tr")].at(-1);
       return r && [...r.querySelectorAll("td")].slice(1).map((td) => td.textContent).join(",") === want;
-    }, ["plog/1", "plog/2"].map((m) => String(lastB(m).figures?.requests ?? lastB(m).count)).join(","));
+    }, ["plog/1", "plog/2"].map((m) => cell(m, (b) => String(b.figures?.requests ?? b.count))).join(","));
 
     // the A/B panel: plog/2 against plog/1
     const t2 = perf.ab.find((x) => x.model === "plog/2");
@@ -400,7 +403,11 @@ test("predictions: a regressor's deployment: empty panels first, then RMSE, MAE 
     await page.getByText("The numbers").click();
     const last = page.locator("table.quality-data tbody tr").last();
     await page.waitForFunction((want) => [...document.querySelectorAll("table.quality-data tbody tr")].at(-1)?.innerText.split("\t").slice(1).join(",") === want,
-      ["preg/1", "preg/2"].map((m) => by[m].buckets.at(-1).metrics.mae.toFixed(4)).join(","));
+      ["preg/1", "preg/2"].map((m) => {
+        const newest = Math.max(...perf.targets.flatMap((x) => x.buckets.map((b) => b.start_time)));
+        const b = by[m].buckets.find((x) => x.start_time === newest);
+        return b ? b.metrics.mae.toFixed(4) : "–";
+      }).join(","));
     assert.ok(await last.isVisible());
     // A/B: MAE by Welch's t-test on the absolute errors
     assert.equal(await page.getByLabel("A/B metric").inputValue(), "mae");
