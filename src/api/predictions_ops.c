@@ -4,7 +4,6 @@
 #include "base/json.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
-#include "store/deployments.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -289,6 +288,11 @@ static int labels_decode(json_t *in, const struct api_field *f, void *dst, struc
             fjson_invalid(err, path, id);
             goto fail;
         }
+        if (strlen(json_string_value(id)) != json_string_length(id)) { /* a \u0000 */
+            snprintf(path, sizeof(path), "labels[%zu].request_id", i);
+            fjson_invalid(err, path, id);
+            goto fail;
+        }
         if (json_string_length(id) > FEEDBACK_MAX_ID) {
             ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                      "invalid value for parameter 'labels[%zu].request_id': at most %d "
@@ -302,7 +306,9 @@ static int labels_decode(json_t *in, const struct api_field *f, void *dst, struc
             goto fail;
         }
         off[i] = arena.len;
-        if ((json_is_string(label) && !json_string_length(label)) ||
+        if ((json_is_string(label) &&
+             (!json_string_length(label) ||
+              strlen(json_string_value(label)) != json_string_length(label))) ||
             pred_label_text(&arena, label)) {
             snprintf(path, sizeof(path), "labels[%zu].label", i);
             fjson_invalid(err, path, label);
@@ -564,33 +570,9 @@ json_t *api_performance_json(const struct rs_deploy_performance *r)
 
 /* ---------- what the rows do ---------- */
 
-/* A deployment is known when it exists, or when rows of it are still
- * logged (a deleted deployment's log stays until retention drops it). */
 static int known_deployment(struct store *s, const char *name, struct ferr *err)
 {
-    struct deployment d;
-    struct ferr gerr = FERR_INIT;
-    if (!store_deployment_get(s, name, &d, &gerr)) {
-        deployment_release(&d);
-        return 0;
-    }
-    if (gerr.code != FERR_RESOURCE_DOES_NOT_EXIST) {
-        *err = gerr;
-        return -1;
-    }
-    char **names = NULL;
-    size_t n = 0;
-    int found = 0;
-    if (store_predictions_deployments(s, &names, &n, err))
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        found |= !strcmp(names[i], name);
-        free(names[i]);
-    }
-    free(names);
-    return found
-               ? 0
-               : ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "Deployment '%.200s' not found", name);
+    return store_prediction_deployment_known(s, name, err);
 }
 
 static int x_feedback(const struct api_env *env, const struct api_op *op, void *req, void *resp,

@@ -570,23 +570,29 @@ static void perf_table(const char *first, json_t *groups, int regression, const 
     table_release(&t);
 }
 
-/* "0.0123 [0.0010, 0.0250]" */
-static void cell_interval(struct table *t, json_t *v, json_t *iv)
+/* "0.0123 [0.0010, 0.0250]" (sign shown for differences) */
+static void cell_interval(struct table *t, json_t *v, json_t *iv, int sign)
 {
     json_t *lo = json_array_get(iv, 0), *hi = json_array_get(iv, 1);
     if (!json_is_number(v))
         table_add(t, "-");
-    else if (json_is_number(lo) && json_is_number(hi))
+    else if (json_is_number(lo) && json_is_number(hi) && sign)
         table_addf(t, "%+.4f [%+.4f, %+.4f]", json_number_value(v), json_number_value(lo),
                    json_number_value(hi));
-    else
+    else if (json_is_number(lo) && json_is_number(hi))
+        table_addf(t, "%.4f [%.4f, %.4f]", json_number_value(v), json_number_value(lo),
+                   json_number_value(hi));
+    else if (sign)
         table_addf(t, "%+.4f", json_number_value(v));
+    else
+        table_addf(t, "%.4f", json_number_value(v));
 }
 
 static void ab_table(json_t *ab)
 {
-    static const char *const headers[] = {"TARGET", "BASELINE",       "METRIC",  "VALUE",
-                                          "BASE",   "DELTA [95% CI]", "P-VALUE", "N / BASE N"};
+    static const char *const headers[] = {"TARGET",         "BASELINE",      "METRIC",
+                                          "VALUE [95% CI]", "BASE [95% CI]", "DELTA [95% CI]",
+                                          "P-VALUE",        "N / BASE N"};
     static const char *const metrics[] = {"accuracy", "precision", "recall", "f1",
                                           "roc_auc",  "mae",       "mse"};
     struct table t;
@@ -599,21 +605,14 @@ static void ab_table(json_t *ab)
             json_t *m = json_object_get(e, metrics[k]);
             if (!m)
                 continue;
-            json_t *v = json_object_get(m, "value"), *b = json_object_get(m, "baseline");
             json_t *p = json_object_get(m, "p_value");
             table_add(&t, json_string_value(json_object_get(e, "model")));
             table_add(&t, json_string_value(json_object_get(e, "baseline")));
             table_add(&t, metrics[k]);
-            if (json_is_number(v))
-                table_addf(&t, "%.4f", json_number_value(v));
-            else
-                table_add(&t, "-");
-            if (json_is_number(b))
-                table_addf(&t, "%.4f", json_number_value(b));
-            else
-                table_add(&t, "-");
-            json_t *iv = json_object_get(m, "delta_interval");
-            cell_interval(&t, json_object_get(m, "delta"), iv);
+            cell_interval(&t, json_object_get(m, "value"), json_object_get(m, "interval"), 0);
+            cell_interval(&t, json_object_get(m, "baseline"),
+                          json_object_get(m, "baseline_interval"), 0);
+            cell_interval(&t, json_object_get(m, "delta"), json_object_get(m, "delta_interval"), 1);
             if (json_is_number(p))
                 table_addf(&t, "%.4g", json_number_value(p));
             else
@@ -691,7 +690,9 @@ static int do_performance(struct client *c, struct opts *o, const char *name)
     }
     json_t *ab = json_object_get(a, "ab");
     if (json_array_size(ab)) {
-        printf("\nA/B against %s (delta = target - baseline; 95%% intervals):\n",
+        printf("\nA/B against %s (delta = target - baseline; 95%% intervals: Wilson and "
+               "Newcombe for proportions, Welch for errors, a seeded bootstrap for F1 and AUC "
+               "with --exact):\n",
                json_string_value(json_object_get(json_array_get(targets, 0), "model")));
         ab_table(ab);
     }

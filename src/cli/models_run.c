@@ -77,6 +77,24 @@ static void serve_log_scored(void *arg, const struct serve_scored *sc, struct sc
         score_capture_release(cap);
 }
 
+static void serve_log_metrics(void *arg, struct sbuf *sb)
+{
+    struct serve_log *l = arg;
+    struct pred_logger_counts pc;
+    pred_logger_counts(l->lg, &pc);
+    sbuf_addf(sb,
+              "# HELP ferry_predictions_logged_total Rows written to the prediction log.\n"
+              "# TYPE ferry_predictions_logged_total counter\n"
+              "ferry_predictions_logged_total %llu\n"
+              "# HELP ferry_predictions_dropped_total Rows not logged: the queue was full.\n"
+              "# TYPE ferry_predictions_dropped_total counter\n"
+              "ferry_predictions_dropped_total %llu\n"
+              "# HELP ferry_predictions_failed_total Rows the store did not take.\n"
+              "# TYPE ferry_predictions_failed_total counter\n"
+              "ferry_predictions_failed_total %llu\n",
+              pc.logged, pc.dropped, pc.failed);
+}
+
 int models_serve(struct client *c, const char *uri, const struct models_serve_opts *o)
 {
     struct ferr err = FERR_INIT;
@@ -114,6 +132,7 @@ int models_serve(struct client *c, const char *uri, const struct models_serve_op
                                 o->tls_key,
                                 NULL,
                                 NULL,
+                                NULL,
                                 NULL};
         rc = 0;
         if (o->log_predictions) {
@@ -124,6 +143,7 @@ int models_serve(struct client *c, const char *uri, const struct models_serve_op
                 rc = cli_fail(&err);
             so.on_scored = serve_log_scored;
             so.on_loaded = serve_log_loaded;
+            so.on_metrics = serve_log_metrics;
             so.on_scored_arg = &log;
         }
         if (!rc)

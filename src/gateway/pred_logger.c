@@ -550,6 +550,23 @@ static void nap_ms(int ms)
         ;
 }
 
+/* Worth a retry: the store or the server busy or away, not a refusal. */
+static int transient(enum ferr_code code)
+{
+    switch (code) {
+    case FERR_INVALID_PARAMETER_VALUE:
+    case FERR_BAD_REQUEST:
+    case FERR_ENDPOINT_NOT_FOUND:
+    case FERR_PERMISSION_DENIED:
+    case FERR_UNAUTHENTICATED:
+    case FERR_NOT_IMPLEMENTED:
+    case FERR_RESOURCE_DOES_NOT_EXIST:
+        return 0;
+    default:
+        return 1;
+    }
+}
+
 static void write_batch(struct pred_logger *lg, struct batch *b)
 {
     struct ferr err = FERR_INIT;
@@ -563,6 +580,8 @@ static void write_batch(struct pred_logger *lg, struct batch *b)
             atomic_fetch_add(&lg->logged, b->n);
             return;
         }
+        if (!transient(err.code))
+            break; /* the same batch would fail the same way */
     }
     atomic_fetch_add(&lg->failed, b->n);
     if (ftime_now_ms() - lg->last_error_ms > 10000) {

@@ -56,7 +56,8 @@ void plog_target_unref(struct plog_target *t); /* accepts NULL */
  * logged together or not at all). */
 int plog_target_sampled(const struct plog_target *t);
 
-/* Where batches go: 0, or -1 with err set (the batch is retried, then
+/* Where batches go: 0, or -1 with err set (the batch is retried twice
+ * when the failure may pass, e.g. a busy store or a server away, then
  * dropped and counted as failed). Called from the writer thread only. */
 typedef int (*plog_put_fn)(void *arg, const struct pred_row *rows, size_t n, struct ferr *err);
 

@@ -201,6 +201,8 @@ static int h_metrics(struct http_request *rq, struct ferr *err)
               "ferry_request_duration_seconds_sum %.6f\n"
               "ferry_request_duration_seconds_count %llu\n",
               (double)atomic_load(&s->latency_us_sum) / 1e6, cum);
+    if (s->opts->on_metrics)
+        s->opts->on_metrics(s->opts->on_scored_arg, &sb);
     return http_respond(rq, 200, "text/plain; version=0.0.4", &sb);
 }
 

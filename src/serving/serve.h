@@ -61,6 +61,9 @@ struct serve_opts {
     /* Optional: called once the model is loaded, before serving, with its
      * scorer (its columns, its flavor), with on_scored_arg. */
     void (*on_loaded)(void *arg, struct scorer *s);
+    /* Optional: appends the hook owner's figures to /metrics (Prometheus
+     * text), with on_scored_arg. */
+    void (*on_metrics)(void *arg, struct sbuf *sb);
 };
 
 /* Loads the model, serves until SIGTERM/SIGINT, returns 0. Prints

@@ -64,6 +64,7 @@ struct target {
     int f1_done, auc_done;
     struct ab_bootstrap f1_boot, auc_boot;
     int f1_ok, auc_ok;
+    uint32_t f1_resamples, auc_resamples; /* as drawn (boot_opts) */
 };
 
 struct perf {
@@ -299,6 +300,24 @@ static void perf_release(struct perf *p)
     sbuf_release(&p->scratch);
 }
 
+/* A deployment that no longer exists is known while rows of it are logged. */
+static int logged_deployment(struct store *s, const char *name, struct ferr *err)
+{
+    char **names = NULL;
+    size_t n = 0;
+    int found = 0;
+    if (store_predictions_deployments(s, &names, &n, err))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        found |= !strcmp(names[i], name);
+        free(names[i]);
+    }
+    free(names);
+    return found
+               ? 0
+               : ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "Deployment '%.200s' not found", name);
+}
+
 /* The deployment's spec: its task, positive class and targets' order.
  * A deployment that no longer exists but has logged rows is answered
  * without (tasks inferred). */
@@ -324,19 +343,24 @@ static int load_spec(struct store *s, struct perf *p, const char *name, struct d
         *err = gerr;
         return -1;
     }
-    char **names = NULL;
-    size_t n = 0;
-    int found = 0;
-    if (store_predictions_deployments(s, &names, &n, err))
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        found |= !strcmp(names[i], name);
-        free(names[i]);
+    return logged_deployment(s, name, err);
+}
+
+int store_prediction_deployment_known(struct store *s, const char *name, struct ferr *err)
+{
+    struct deployment d;
+    struct ferr gerr = FERR_INIT;
+    if (!name || !*name)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing the deployment's name");
+    if (!store_deployment_get(s, name, &d, &gerr)) {
+        deployment_release(&d);
+        return 0;
     }
-    free(names);
-    return found
-               ? 0
-               : ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "Deployment '%.200s' not found", name);
+    if (gerr.code != FERR_RESOURCE_DOES_NOT_EXIST) {
+        *err = gerr;
+        return -1;
+    }
+    return logged_deployment(s, name, err);
 }
 
 /* ---------- from the hourly aggregates ---------- */
@@ -358,10 +382,9 @@ static int gather_hours(struct store *s, struct perf *p, struct ferr *err)
         struct target *t = target_find(p, &h->target);
         target_init(p, t, &h->target);
         if (!h->slice_key || !*h->slice_key) {
-            rc = merge_hour(&t->total, h, err);
-            struct group *b = rc ? NULL : bucket_of(p, t, h->hour_ms);
-            if (b)
-                rc = merge_hour(b, h, err);
+            /* into its bucket only: the total is the buckets' sum (fold_buckets) */
+            struct group *b = bucket_of(p, t, h->hour_ms);
+            rc = merge_hour(b ? b : &t->total, h, err);
         } else if (p->slice == SLICE_TAG && !strncmp(h->slice_key, "tag:", 4) &&
                    !strcmp(h->slice_key + 4, p->slice_name)) {
             const char *v = h->slice_value ? h->slice_value : "";
@@ -488,14 +511,16 @@ static int on_row(void *arg, const struct pred_row *r, struct ferr *err)
     struct perf *p = arg;
     struct target *t = target_find(p, &r->target);
     target_init(p, t, &r->target);
-    uint64_t before = t->total.st.confusion.n;
-    add_row(p, &t->total, r, &t->task);
+    /* into its bucket only: the total is the buckets' sum (fold_buckets),
+     * so a row is decoded and added once */
+    struct group *g = bucket_of(p, t, r->time_ms);
+    if (!g)
+        g = &t->total;
+    uint64_t before = g->st.confusion.n;
+    add_row(p, g, r, &t->task);
     /* a classifier's row that added a quality term: its classes, for F1 */
-    if (p->want_rows && t->total.st.confusion.n > before)
+    if (p->want_rows && g->st.confusion.n > before)
         keep_classes(t, r, &p->scratch);
-    struct group *b = bucket_of(p, t, r->time_ms);
-    if (b)
-        add_row(p, b, r, &t->task);
     if (p->slice != SLICE_NONE) {
         const char *v = NULL;
         size_t len = 0;
@@ -508,9 +533,9 @@ static int on_row(void *arg, const struct pred_row *r, struct ferr *err)
             len = p->scratch.len;
         }
         if (!have) {
-            struct group *g = slice_of(t, v, len);
-            if (g)
-                add_row(p, g, r, &t->task);
+            struct group *sg = slice_of(t, v, len);
+            if (sg)
+                add_row(p, sg, r, &t->task);
             else
                 t->slices_other++;
         }
@@ -521,6 +546,27 @@ static int on_row(void *arg, const struct pred_row *r, struct ferr *err)
 static int gather_rows(struct store *s, struct perf *p, struct ferr *err)
 {
     return store_predictions_scan(s, p->q->deployment, p->start, p->end, on_row, p, err);
+}
+
+/* Each target's total: its buckets added up, their AUC rows appended in
+ * bucket order (which is the log's order: the bootstrap draws over it). */
+static void fold_buckets(struct perf *p)
+{
+    for (size_t i = 0; i < p->nt; i++) {
+        struct target *t = p->t[i];
+        for (size_t k = 0; t->buckets && k < p->nbuckets; k++) {
+            struct group *b = &t->buckets[k];
+            if (!b->used)
+                continue;
+            pred_stats_merge(&t->total.st, &b->st);
+            if (!b->auc.n)
+                continue;
+            struct pred_auc_rows *a = &t->total.auc;
+            ALLOC_GROW(a->v, a->n + b->auc.n, a->alloc);
+            memcpy(a->v + a->n, b->auc.v, b->auc.n * sizeof(*a->v));
+            a->n += b->auc.n;
+        }
+    }
 }
 
 /* ---------- figures ---------- */
@@ -690,10 +736,16 @@ static json_t *welch_json(const struct quality_moments *a, const struct quality_
                      (json_int_t)a->n, "baseline_n", (json_int_t)b->n);
 }
 
-static struct ab_bootstrap_opts boot_opts(const struct perf *p)
+/* The bootstrap over n rows: the resamples asked, fewer when they would
+ * draw more than PERF_BOOT_BUDGET rows in all (a GET must not take
+ * minutes), never fewer than PERF_BOOT_MIN. */
+static struct ab_bootstrap_opts boot_opts(const struct perf *p, size_t n)
 {
     struct ab_bootstrap_opts o;
-    o.resamples = (uint32_t)(p->q->resamples > 0 ? p->q->resamples : PERF_DEFAULT_BOOTSTRAP);
+    uint64_t asked = (uint64_t)(p->q->resamples > 0 ? p->q->resamples : PERF_DEFAULT_BOOTSTRAP);
+    if (n && asked * n > PERF_BOOT_BUDGET)
+        asked = PERF_BOOT_BUDGET / n > PERF_BOOT_MIN ? PERF_BOOT_BUDGET / n : PERF_BOOT_MIN;
+    o.resamples = (uint32_t)asked;
     o.seed = (uint64_t)(p->q->seed ? p->q->seed : PERF_DEFAULT_SEED);
     o.alpha = AB_ALPHA;
     return o;
@@ -714,8 +766,9 @@ static int f1_boot(struct perf *p, struct target *t)
         truth[i] = pid >= 0 && t->truth[i] == (uint32_t)pid;
         pred[i] = pid >= 0 && t->pred[i] == (uint32_t)pid;
     }
-    struct ab_bootstrap_opts o = boot_opts(p);
+    struct ab_bootstrap_opts o = boot_opts(p, t->nlab);
     struct ferr err = FERR_INIT;
+    t->f1_resamples = o.resamples;
     t->f1_ok = !ab_bootstrap_f1(truth, pred, t->nlab, &o, &t->f1_boot, &err);
     free(truth);
     free(pred);
@@ -736,8 +789,9 @@ static int auc_boot(struct perf *p, struct target *t)
         score[i] = t->total.auc.v[i].score;
         truth[i] = (unsigned char)t->total.auc.v[i].positive;
     }
-    struct ab_bootstrap_opts o = boot_opts(p);
+    struct ab_bootstrap_opts o = boot_opts(p, n);
     struct ferr err = FERR_INIT;
+    t->auc_resamples = o.resamples;
     t->auc_ok = !ab_bootstrap_auc(score, truth, n, &o, &t->auc_boot, &err);
     free(score);
     free(truth);
@@ -773,12 +827,14 @@ static json_t *boot_json(struct perf *p, struct target *t, struct target *base, 
     int bok = auc ? auc_boot(p, base) : f1_boot(p, base);
     const struct ab_bootstrap *x = auc ? &t->auc_boot : &t->f1_boot;
     const struct ab_bootstrap *y = auc ? &base->auc_boot : &base->f1_boot;
-    struct ab_bootstrap_opts opts = boot_opts(p);
+    struct ab_bootstrap_opts opts = boot_opts(p, 0);
     if (ok)
         json_object_set_new(o, "interval", interval(x->low, x->high));
     if (bok)
         json_object_set_new(o, "baseline_interval", interval(y->low, y->high));
-    json_object_set_new(o, "resamples", json_integer(opts.resamples));
+    json_object_set_new(o, "resamples", json_integer(auc ? t->auc_resamples : t->f1_resamples));
+    json_object_set_new(o, "baseline_resamples",
+                        json_integer(auc ? base->auc_resamples : base->f1_resamples));
     json_object_set_new(o, "seed", json_integer((json_int_t)opts.seed));
     return o;
 }
@@ -867,8 +923,10 @@ int store_prediction_performance(struct store *s, const struct perf_query *q, js
     rc = load_spec(s, &p, q->deployment, &d, &have, err);
     if (!rc)
         rc = p.exact ? gather_rows(s, &p, err) : gather_hours(s, &p, err);
-    if (!rc)
+    if (!rc) {
+        fold_buckets(&p);
         *out = answer(&p);
+    }
     perf_release(&p);
     if (have)
         deployment_release(&d);

@@ -40,7 +40,8 @@
  *            "baseline_x", "baseline_n"},
  *          "f1", "roc_auc": {"value", "baseline", "delta", "interval",
  *            "baseline_interval" (seeded percentile bootstrap 95%),
- *            "resamples", "seed"} (exact mode; else {"value",
+ *            "resamples", "baseline_resamples" (as drawn: fewer than asked
+ *            for large targets, PERF_BOOT_BUDGET), "seed"} (exact mode; else {"value",
  *            "baseline", "delta", "note"}),
  *        regressors: "mae": {"value", "baseline", "interval",
  *            "baseline_interval" (t intervals), "delta", "delta_interval"
@@ -66,6 +67,11 @@
 #define PERF_HOUR_MS           (3600 * 1000LL)
 #define PERF_DEFAULT_SEED      17
 #define PERF_DEFAULT_BOOTSTRAP 1000
+/* A bootstrap draws at most this many rows in all (resamples x rows),
+ * with at least PERF_BOOT_MIN resamples: larger targets get fewer
+ * resamples, said in the answer. */
+#define PERF_BOOT_BUDGET 50000000ULL
+#define PERF_BOOT_MIN    100
 
 struct perf_query {
     const char *deployment; /* required */
@@ -84,6 +90,12 @@ struct perf_query {
  * bucket or slice INVALID_PARAMETER_VALUE. */
 int store_prediction_performance(struct store *s, const struct perf_query *q, json_t **out,
                                  struct ferr *err) WARN_UNUSED;
+
+/* 0 when the deployment exists, or rows of it are still logged (a
+ * deleted deployment's log stays until retention drops it); else
+ * RESOURCE_DOES_NOT_EXIST, as the prediction log's operations answer. */
+int store_prediction_deployment_known(struct store *s, const char *name,
+                                      struct ferr *err) WARN_UNUSED;
 
 /* The rollout controller's quality term: per target, from the rows of
  * [start_ms, end_ms) exactly, the labeled rows with a quality term and how

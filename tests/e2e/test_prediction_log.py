@@ -336,6 +336,16 @@ def test_models_serve_logs_predictions(srv, c):
             assert r.status == 200
             assert r.getheader("X-Request-Id") == "ms-%d" % i
             rids.add(r.getheader("X-Ferry-Request-Id"))
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            cn.request("GET", "/metrics")
+            r = cn.getresponse()
+            text = r.read().decode()
+            if "ferry_predictions_logged_total 5" in text:
+                break
+            time.sleep(0.1)
+        assert "ferry_predictions_logged_total 5\n" in text, text
+        assert "ferry_predictions_dropped_total 0\n" in text
         cn.close()
     finally:
         p.send_signal(signal.SIGTERM)

@@ -33,6 +33,7 @@
 #include "store/logged_models.h"
 #include "store/import.h"
 #include "store/metrics.h"
+#include "store/predictions.h"
 #include "store/registry.h"
 #include "store/traces.h"
 #include "store/sqlfrag.h"
@@ -224,6 +225,7 @@ extern const struct store_import_ops pg_import;
 extern const struct store_auth_ops pg_auth;
 extern const struct store_lease_ops pg_leases;
 extern const struct store_deployment_ops pg_deployments;
+extern const struct store_prediction_ops pg_predictions;
 
 /* pg_conn.c: the settings every session gets when it is opened
  * (pg_conn_open calls it): 0, or -1 with err set. */

@@ -157,6 +157,7 @@ int store_postgres_open(const char *uri, const struct store_opts *opts, struct s
     pg->base.auth = AREA(pg_auth, create_user);
     pg->base.leases = AREA(pg_leases, change);
     pg->base.deployments = AREA(pg_deployments, change);
+    pg->base.predictions = AREA(pg_predictions, put);
 
     pg->writer = pg_conn_open(pg, err);
     if (!pg->writer || check_encoding(pg->writer, err) ||

@@ -317,6 +317,12 @@ static const char *const migrations[] = {
     "  hist TEXT NOT NULL,"
     "  PRIMARY KEY (deployment, revision, second_ms, gateway, target)) WITHOUT ROWID;"
     "CREATE INDEX deploy_stats_by_time ON deploy_stats (second_ms);",
+
+    /* 7 -> 8: the prediction log (store/predictions.h). On SQLite it lives
+     * in database files of its own beside this one, so nothing changes
+     * here; the number moves with PostgreSQL's, whose version 8 adds the
+     * log's tables (one number names one set of tables on both). */
+    "SELECT 1;",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -24,7 +24,7 @@ static void decode_fails(const char *body, const char *says)
 {
     struct rq_feedback_log got;
     struct ferr err = FERR_INIT;
-    json_t *j = json_loads(body, 0, NULL);
+    json_t *j = json_loads(body, JSON_ALLOW_NUL, NULL); /* \u0000 reaches the codec */
     ASSERT(j != NULL);
     memset(&got, 0, sizeof(got));
     ASSERT_FAILS(api_decode_request(&api_feedback_log, j, &got, &err), &err,
@@ -80,6 +80,10 @@ TEST(feedback_labels_refused_by_index)
     decode_fails("{\"labels\": [{\"request_id\": \"a\", \"label\": null}]}", "'labels[0].label'");
     decode_fails("{\"labels\": [{\"request_id\": \"a\", \"label\": \"\"}]}", "'labels[0].label'");
     decode_fails("{\"labels\": [{\"request_id\": \"a\"}]}", "'labels[0].label'");
+    decode_fails("{\"labels\": [{\"request_id\": \"a\", \"label\": \"x\\u0000y\"}]}",
+                 "'labels[0].label'");
+    decode_fails("{\"labels\": [{\"request_id\": \"a\\u0000\", \"label\": 1}]}",
+                 "'labels[0].request_id'");
     decode_fails("{\"labels\": [{\"label\": 1}]}", "'labels[0].request_id'");
     decode_fails("{\"labels\": [{\"request_id\": 5, \"label\": 1}]}", "'labels[0].request_id'");
     decode_fails("{\"labels\": [{\"request_id\": \"a\", \"label\": 1, \"timestamp\": -4}]}",

@@ -11,6 +11,7 @@
 #include "gateway/pred_logger.h"
 
 #include <math.h>
+#include <time.h>
 
 static json_t *seen; /* the rows written, as JSON */
 
@@ -176,4 +177,44 @@ TEST(pred_logger_full_queue_drops_and_counts)
     ASSERT_CONTAINS(text, "\"inputs\":{\"0\":0,\"1\":1}");
     free(text);
     json_decref(seen);
+}
+
+static int calls;
+
+static int refuse(void *arg, const struct pred_row *rows, size_t n, struct ferr *err)
+{
+    (void)arg;
+    (void)rows;
+    (void)n;
+    calls++;
+    return ferr_set(err, FERR_PERMISSION_DENIED, "not an admin");
+}
+
+TEST(pred_logger_counts_what_the_store_refuses)
+{
+    struct ferr err = FERR_INIT;
+    struct pred_logger_opts po = {refuse, NULL, 0, 0, 0};
+    struct pred_logger *lg = pred_logger_new(&po, &err);
+    ASSERT(lg);
+    struct plog_target_spec ps = {"dep", 1, "m", 1, 0, NULL, 0, NULL, NULL};
+    struct plog_target *t = plog_target_new(&ps);
+    char rid[REQUEST_ID_LEN + 1];
+    struct score_capture cap;
+    ids_new_request_id(rid);
+    capture(&cap, 3, 2, 1);
+    struct plog_request rq = {rid, NULL, NULL, 1, 200, 10};
+    ASSERT_INT_EQ(pred_logger_submit(lg, t, &rq, &cap), 0);
+    struct pred_logger_counts c;
+    for (int i = 0; i < 200; i++) { /* the writer's 100 ms flush, and a little */
+        pred_logger_counts(lg, &c);
+        if (c.failed)
+            break;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    ASSERT_INT_EQ(c.failed, 3);
+    ASSERT_INT_EQ(c.logged, 0);
+    ASSERT_INT_EQ(calls, 1); /* a refusal is not retried */
+    pred_logger_free(lg);
+    plog_target_unref(t);
 }

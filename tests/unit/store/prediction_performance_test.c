@@ -439,6 +439,19 @@ STORE_TEST(prediction_performance_classifier_exact_and_aggregated)
     ASSERT_STR_EQ(acc.v[1].model, "fraud/2");
     perf_accuracy_list_release(&acc);
 
+    /* a deleted deployment's log is still read (its task then inferred,
+     * its targets in order of first appearance) until retention drops it */
+    ASSERT_OK(store_deployment_delete(s, "fraud", "alice", &err), &err);
+    ASSERT_OK(store_prediction_deployment_known(s, "fraud", &err), &err);
+    ASSERT_FAILS(store_prediction_deployment_known(s, "nope", &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
+    a = perf(s, "fraud", 1, 0, NULL);
+    json_t *tg = json_object_get(a, "targets");
+    ASSERT_INT_EQ(json_array_size(tg), 3);
+    check_class_target(json_array_get(tg, 0), &e[0], "fraud/1");
+    check_class_target(json_array_get(tg, 2), &e[2], "fraud/3");
+    json_decref(a);
+
     for (int k = 0; k < 3; k++)
         expect_release(&e[k]);
     free(t);
