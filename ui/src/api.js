@@ -49,3 +49,10 @@ export const del = (path, body) => call("DELETE", path, body || {});
 export function artifactUrl(run, path) {
   return "get-artifact?" + new URLSearchParams({ run_id: run.info.run_id, path }).toString();
 }
+
+// The prediction log (issue 17): logged rows, one row with its labels'
+// history, a deployment's quality per target and time bucket.
+const PLOG = "api/2.0/ferry/predictions/";
+export const searchPredictions = (q) => get(PLOG + "search", q);
+export const getPrediction = (q) => get(PLOG + "get", q);
+export const getPerformance = (q) => get("api/2.0/ferry/deployments/performance", q);

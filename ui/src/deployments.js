@@ -3,8 +3,9 @@
 // one's phase, live weights and rollout step, and one deployment
 // (#/deployments/<name>): its targets with the live figures of the last
 // minute (deployments/status, polled), its shadows, its history (rollbacks
-// marked, with their reasons), and the actions its phase allows, each after
-// a confirmation. An action names the change the user saw (`change`), so a
+// marked, with their reasons), its prediction log (predictions.js: quality
+// over time per version, the A/B panel, the request log), and the actions
+// its phase allows, each after a confirmation. An action names the change the user saw (`change`), so a
 // deployment that moved meanwhile (the rollout controller, someone else) is
 // refused by the server rather than acted on blindly; the refusal is shown.
 import { useEffect, useRef, useState } from "preact/hooks";
@@ -12,6 +13,7 @@ import { html } from "./html.js";
 import { get, post } from "./api.js";
 import { fmtTime } from "./util.js";
 import { Confirm, ErrorBox, useLoad } from "./widgets.js";
+import { QualityPanels, RequestLog } from "./predictions.js";
 
 const D = "api/2.0/ferry/deployments/";
 const POLL_MS = 3000;
@@ -194,6 +196,9 @@ export function DeploymentPage({ name }) {
           <p class="muted">Each gets ${pct(d.spec.shadow_sample)} of the requests as a copy; its answers are never returned.</p>`
         : html`<p class="muted">No shadows.</p>`}
       </section>
+      <${QualityPanels} deployment=${d.name} primaries=${d.spec.targets.length} />
+      <${RequestLog} deployment=${d.name} targets=${[...d.spec.targets.map((t) => ({ model: tname(t), shadow: false })),
+        ...(d.spec.shadow || []).map((t) => ({ model: tname(t), shadow: true }))]} />
       <section><h2>History</h2>
         ${history.error ? html`<${ErrorBox} error=${history.error} />` : null}
         ${history.data && history.data.length ? html`<table class="grid history"><thead><tr><th>Change</th><th>Revision</th>
