@@ -1313,7 +1313,7 @@ static int sq_pred_hour_replace(struct store *s, const char *deployment,
     struct plog_part *p = part_get(pl, deployment, day_of(h->hour_ms), 0, &absent, err);
     if (!p)
         return absent ? 0 : -1;
-    int rc = begin(p, err);
+    int rc = begin(p, err), stale = 0;
     if (!rc) {
         sqlite3_stmt *st = stmt(p, ST_GEN);
         sqlite3_bind_int64(st, 1, h->hour_ms);
@@ -1323,9 +1323,9 @@ static int sq_pred_hour_replace(struct store *s, const char *deployment,
         if (step != SQLITE_ROW && step != SQLITE_DONE)
             rc = part_fail(p->db, "reading an hour's generation", err);
         else if (gen != h->gen)
-            n = (size_t)-1; /* written again since: stays dirty */
+            stale = 1; /* written again since (or refreshed by another): stays as it is */
     }
-    if (!rc && n != (size_t)-1) {
+    if (!rc && !stale) {
         sqlite3_stmt *st = stmt(p, ST_HOUR_DEL);
         sqlite3_bind_int64(st, 1, h->hour_ms);
         rc = sqlite3_step(st) == SQLITE_DONE ? 0 : part_fail(p->db, "clearing an hour", err);

@@ -12,6 +12,7 @@
 #include "base/xalloc.h"
 #include "domain/prediction_stats.h"
 #include "base/yaml_json.h"
+#include "store/backend.h"
 #include "store/deployments.h"
 #include "store/registry.h"
 #include "store/predictions.h"
@@ -752,5 +753,39 @@ STORE_TEST(pred_spec_retention_and_task_decide)
     ASSERT_INT_EQ(count_all(s, "other"), 1);
     for (int i = 0; i < 3; i++)
         pred_row_release(&rows[i]);
+    store_close(s);
+}
+
+/* An hour written again while it was being recomputed stays dirty: the
+ * stale aggregate is not stored. */
+STORE_TEST(pred_hour_replace_honours_the_generation)
+{
+    struct store *s = open_plog_store("plog8");
+    struct ferr err = FERR_INIT;
+    struct pred_row r[2];
+    fill_row(&r[0], "fraud", 1, T0 + 10, 1, 0, 1, 0.5, NULL, NULL);
+    fill_row(&r[1], "fraud", 1, T0 + 20, 2, 0, 1, 0.5, NULL, NULL);
+    ASSERT_OK(store_predictions_put(s, &r[0], 1, &err), &err);
+    struct pred_dirty_hour *d;
+    size_t n;
+    ASSERT_OK(s->predictions->dirty(s, "fraud", 0, 0, &d, &n, &err), &err);
+    ASSERT_INT_EQ(n, 1);
+    ASSERT_INT_EQ(d[0].hour_ms, T0);
+    ASSERT_OK(store_predictions_put(s, &r[1], 1, &err), &err); /* meanwhile */
+    ASSERT_OK(s->predictions->hour_replace(s, "fraud", &d[0], NULL, 0, &err), &err);
+    free(d);
+    ASSERT_OK(s->predictions->dirty(s, "fraud", 0, 0, &d, &n, &err), &err);
+    ASSERT_INT_EQ(n, 1);
+    free(d);
+    struct pred_hour_list hl;
+    ASSERT_OK(store_prediction_hours(s, "fraud", 0, 0, &hl, &err), &err);
+    ASSERT_INT_EQ(hl.n, 1);
+    ASSERT_INT_EQ(hl.v[0].count, 2);
+    pred_hour_list_release(&hl);
+    ASSERT_OK(s->predictions->dirty(s, "fraud", 0, 0, &d, &n, &err), &err);
+    ASSERT_INT_EQ(n, 0);
+    free(d);
+    pred_row_release(&r[0]);
+    pred_row_release(&r[1]);
     store_close(s);
 }
