@@ -442,6 +442,11 @@ PG_TEST(pg_plog_bench)
         ASSERT_OK(s->predictions->put(s, rows + i, n - i < 1000 ? n - i : 1000, &err), &err);
     double b = now_s();
     fprintf(stderr, "    put: %zu rows in %.3f s: %.0f rows/s\n", n, b - a, (double)n / (b - a));
+    char *logged = psql(uri, "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_inherits i JOIN "
+                             "pg_class c ON c.oid = i.inhrelid WHERE c.relkind = 'r'");
+    fprintf(stderr, "    bytes/row as logged (heap and indexes): %.1f\n",
+            strtod(logged, NULL) / (double)n);
+    free(logged);
     struct feedback_label *labels = calloc(1000, sizeof(*labels));
     unsigned char(*rid)[16] = calloc(1000, 16);
     uint32_t *row = calloc(1000, sizeof(*row));
@@ -469,7 +474,8 @@ PG_TEST(pg_plog_bench)
     fprintf(stderr, "    scan: %" PRId64 " rows in %.3f s\n", got, b - a);
     char *size = psql(uri, "SELECT pg_total_relation_size('pred_rows_1_' || to_char(now() AT "
                            "TIME ZONE 'UTC' - interval '1 hour', 'YYYYMMDD'))");
-    fprintf(stderr, "    leaf bytes/row: %.1f\n", strtod(size, NULL) / (double)n);
+    fprintf(stderr, "    bytes/row once labeled (before vacuum): %.1f\n",
+            strtod(size, NULL) / (double)n);
     free(size);
     free(labels);
     free(rid);
