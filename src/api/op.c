@@ -13,6 +13,8 @@
 #include "domain/auth.h"
 #include "api/logged_models_ops.h"
 #include "api/metrics_ops.h"
+#include "api/prediction_log_ops.h"
+#include "api/predictions_ops.h"
 #include "api/registry_ops.h"
 #include "api/tracking_ops.h"
 #include "api/traces_ops.h"
@@ -47,6 +49,8 @@ const struct api_area *const api_areas[] = {
     &api_auth_area,          /* users/..., .../permissions/..., ferry's tokens */
     &api_leases_area,        /* ferry's leases: one decider among replicas */
     &api_deployments_area,   /* ferry's deployments/..., events/search */
+    &api_plog_ingest_area,   /* ferry's predictions/log (gateways' batches) */
+    &api_predictions_area,   /* ferry's feedback/log, predictions/..., deployments/performance */
     NULL,
 };
 

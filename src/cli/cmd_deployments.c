@@ -9,6 +9,9 @@
 #include "gateway/deploy_check.h"
 #include "cli/cmd.h"
 #include "client/client_deployments.h"
+#include "client/client_predictions.h"
+#include "cli/cli_time.h"
+#include "base/ftime.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -29,6 +32,8 @@ static const char usage[] =
     "       ferry deployments promote|rollback|pause|resume NAME [--reason TEXT]\n"
     "       ferry deployments delete NAME\n"
     "       ferry deployments events [--after ID] [--kinds KIND,...] [--max-results N] [--json]\n"
+    "       ferry deployments performance NAME [--bucket 1h] [--since T] [--until T]\n"
+    "                                     [--slice tag:KEY|column:NAME] [--exact] [--json]\n"
     "\n"
     "  apply     a deployment's spec (YAML or JSON; docs/deployments.md): creates it, or\n"
     "            makes its next revision; model URIs are resolved to versions now\n"
@@ -43,6 +48,11 @@ static const char usage[] =
     "  pause     a rollout holds its step; resume goes on (a rolled back one starts over)\n"
     "  delete    the deployment (its history stays in the events stream)\n"
     "  events    the events stream (deployment changes, ...), oldest first\n"
+    "  performance  model quality per target from the prediction log and its labels:\n"
+    "            accuracy, precision, recall, F1, ROC AUC, log loss (classifiers) or\n"
+    "            RMSE, MAE, R^2 (regressors), latency and errors; per time bucket and\n"
+    "            per slice; each target against the first with 95% intervals and\n"
+    "            p-values (A/B)\n"
     "\n"
     "  -f, --file FILE      the spec (\"-\": standard input)\n"
     "  --revision N         apply only if the current revision is N (0: only if the\n"
@@ -55,15 +65,24 @@ static const char usage[] =
     "  --after ID           events after this id (default 0: from the start)\n"
     "  --kinds K,...        only these kinds (exact, or \"deployment.*\")\n"
     "  --max-results N      at most N events (default 100, at most 1000)\n"
+    "  --bucket DURATION    performance per time bucket (e.g. 1h, 1d; finer than an\n"
+    "                       hour needs --exact)\n"
+    "  --since T, --until T the window [since, until) (default: the last 24 hours): ms\n"
+    "                       since the epoch, a UTC date (2026-12-03T08:00) or a\n"
+    "                       duration ago (2h, 7d)\n"
+    "  --slice S            performance per value of a request tag (tag:region) or of\n"
+    "                       an input column (column:country, needs --exact)\n"
+    "  --exact              from every row of the window (exact ROC AUC, bootstrap\n"
+    "                       intervals for F1 and AUC) instead of the hourly aggregates\n"
     "  --json               JSON instead of a table or summary\n"
     "  -h, --help           this help\n";
 
 #define MAX_SPEC (1024 * 1024)
 
 struct opts {
-    const char *file, *reason, *kinds;
-    int64_t revision, window_ms, after, max_results;
-    int json, no_check;
+    const char *file, *reason, *kinds, *slice;
+    int64_t revision, window_ms, after, max_results, bucket_ms, since, until;
+    int json, no_check, exact;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -78,6 +97,11 @@ static int parse(int argc, char **argv, struct opts *o)
         {"max-results", required_argument, NULL, 'm'},
         {"json", no_argument, NULL, 'j'},
         {"no-check", no_argument, NULL, 'n'},
+        {"bucket", required_argument, NULL, 'b'},
+        {"since", required_argument, NULL, 's'},
+        {"until", required_argument, NULL, 'u'},
+        {"slice", required_argument, NULL, 'S'},
+        {"exact", no_argument, NULL, 'x'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -120,6 +144,26 @@ static int parse(int argc, char **argv, struct opts *o)
             break;
         case 'j':
             o->json = 1;
+            break;
+        case 'b':
+            if (duration_parse(optarg, &o->bucket_ms) || o->bucket_ms < 1000 || o->bucket_ms % 1000)
+                return cli_usagef("--bucket: expected a duration of whole seconds (1h, 15m, "
+                                  "1d), not '%s'",
+                                  optarg);
+            break;
+        case 's':
+            if (cli_parse_time("--since", optarg, ftime_now_ms(), &o->since))
+                return 2;
+            break;
+        case 'u':
+            if (cli_parse_time("--until", optarg, ftime_now_ms(), &o->until))
+                return 2;
+            break;
+        case 'S':
+            o->slice = optarg;
+            break;
+        case 'x':
+            o->exact = 1;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -458,6 +502,204 @@ static int do_events(struct client *c, struct opts *o)
     return 0;
 }
 
+/* ---------- performance ---------- */
+
+/* A metric as a table cell: 4 decimals, "-" when absent. */
+static void cell_metric(struct table *t, json_t *metrics, const char *name)
+{
+    json_t *v = json_object_get(metrics, name);
+    if (json_is_number(v))
+        table_addf(t, "%.4f", json_number_value(v));
+    else
+        table_add(t, "-");
+}
+
+static const char *const class_metrics[] = {"accuracy", "precision", "recall",
+                                            "f1",       "roc_auc",   "log_loss"};
+static const char *const reg_metrics[] = {"rmse", "mae", "r2"};
+
+/* One table of groups (targets, buckets or slices), its first column
+ * named first and given by label(). */
+static void perf_table(const char *first, json_t *groups, int regression, const char *key,
+                       const char *prefix)
+{
+    const char *const *names = regression ? reg_metrics : class_metrics;
+    size_t nm = regression ? 3 : 6, i;
+    const char *headers[16];
+    size_t nh = 0;
+    headers[nh++] = first;
+    headers[nh++] = "ROWS";
+    headers[nh++] = "LABELED";
+    static const char *const upper_c[] = {"ACCURACY", "PRECISION", "RECALL",
+                                          "F1",       "ROC AUC",   "LOG LOSS"};
+    static const char *const upper_r[] = {"RMSE", "MAE", "R2"};
+    for (size_t k = 0; k < nm; k++)
+        headers[nh++] = regression ? upper_r[k] : upper_c[k];
+    headers[nh++] = "ERRORS";
+    headers[nh++] = "P99 MS";
+    struct table t;
+    table_init(&t, nh, headers);
+    json_t *g;
+    json_array_foreach(groups, i, g)
+    {
+        json_t *k = json_object_get(g, key), *m = json_object_get(g, "metrics");
+        json_t *f = json_object_get(g, "figures");
+        if (json_is_integer(k)) {
+            char when[32];
+            cli_format_time(when, sizeof(when), json_integer_value(k));
+            table_add(&t, when);
+        } else {
+            table_addf(&t, "%s%s%s", prefix ? prefix : "", json_string_value(k),
+                       json_is_true(json_object_get(g, "shadow")) ? " (shadow)" : "");
+        }
+        table_addf(&t, "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(g, "count")));
+        table_addf(&t, "%" JSON_INTEGER_FORMAT, json_integer_value(json_object_get(g, "labeled")));
+        for (size_t x = 0; x < nm; x++)
+            cell_metric(&t, m, names[x]);
+        json_t *er = json_object_get(f, "error_rate"), *p99 = json_object_get(f, "p99_ms");
+        if (json_is_number(er))
+            table_addf(&t, "%.2f%%", json_number_value(er) * 100);
+        else
+            table_add(&t, "-");
+        if (json_is_number(p99))
+            table_addf(&t, "%.1f", json_number_value(p99));
+        else
+            table_add(&t, "-");
+    }
+    table_print(&t);
+    table_release(&t);
+}
+
+/* "0.0123 [0.0010, 0.0250]" (sign shown for differences) */
+static void cell_interval(struct table *t, json_t *v, json_t *iv, int sign)
+{
+    json_t *lo = json_array_get(iv, 0), *hi = json_array_get(iv, 1);
+    if (!json_is_number(v))
+        table_add(t, "-");
+    else if (json_is_number(lo) && json_is_number(hi) && sign)
+        table_addf(t, "%+.4f [%+.4f, %+.4f]", json_number_value(v), json_number_value(lo),
+                   json_number_value(hi));
+    else if (json_is_number(lo) && json_is_number(hi))
+        table_addf(t, "%.4f [%.4f, %.4f]", json_number_value(v), json_number_value(lo),
+                   json_number_value(hi));
+    else if (sign)
+        table_addf(t, "%+.4f", json_number_value(v));
+    else
+        table_addf(t, "%.4f", json_number_value(v));
+}
+
+static void ab_table(json_t *ab)
+{
+    static const char *const headers[] = {"TARGET",         "BASELINE",      "METRIC",
+                                          "VALUE [95% CI]", "BASE [95% CI]", "DELTA [95% CI]",
+                                          "P-VALUE",        "N / BASE N"};
+    static const char *const metrics[] = {"accuracy", "precision", "recall", "f1",
+                                          "roc_auc",  "mae",       "mse"};
+    struct table t;
+    size_t i;
+    json_t *e;
+    table_init(&t, 8, headers);
+    json_array_foreach(ab, i, e)
+    {
+        for (size_t k = 0; k < sizeof(metrics) / sizeof(*metrics); k++) {
+            json_t *m = json_object_get(e, metrics[k]);
+            if (!m)
+                continue;
+            json_t *p = json_object_get(m, "p_value");
+            table_add(&t, json_string_value(json_object_get(e, "model")));
+            table_add(&t, json_string_value(json_object_get(e, "baseline")));
+            table_add(&t, metrics[k]);
+            cell_interval(&t, json_object_get(m, "value"), json_object_get(m, "interval"), 0);
+            cell_interval(&t, json_object_get(m, "baseline"),
+                          json_object_get(m, "baseline_interval"), 0);
+            cell_interval(&t, json_object_get(m, "delta"), json_object_get(m, "delta_interval"), 1);
+            if (json_is_number(p))
+                table_addf(&t, "%.4g", json_number_value(p));
+            else
+                table_add(&t, "-");
+            json_t *n = json_object_get(m, "n"), *bn = json_object_get(m, "baseline_n");
+            if (!n) {
+                n = json_object_get(e, "n");
+                bn = json_object_get(e, "baseline_n");
+            }
+            table_addf(&t, "%" JSON_INTEGER_FORMAT " / %" JSON_INTEGER_FORMAT,
+                       json_integer_value(n), json_integer_value(bn));
+        }
+    }
+    table_print(&t);
+    table_release(&t);
+}
+
+static int do_performance(struct client *c, struct opts *o, const char *name)
+{
+    struct perf_query q;
+    struct ferr err = FERR_INIT;
+    json_t *a = NULL;
+    memset(&q, 0, sizeof(q));
+    q.deployment = name;
+    q.start_ms = o->since;
+    q.end_ms = o->until;
+    q.bucket_ms = o->bucket_ms;
+    q.slice = o->slice;
+    q.exact = o->exact;
+    if (client_deployment_performance(c, &q, &a, &err))
+        return cli_fail(&err);
+    if (o->json) {
+        cli_print_json(a);
+        return 0;
+    }
+    char from[32], to[32];
+    cli_format_time(from, sizeof(from), json_integer_value(json_object_get(a, "start_time")));
+    cli_format_time(to, sizeof(to), json_integer_value(json_object_get(a, "end_time")));
+    printf("deployment %s, %s to %s UTC, %s:\n", name, from, to,
+           json_is_true(json_object_get(a, "exact")) ? "exact, from the rows"
+                                                     : "from the hourly aggregates");
+    json_t *targets = json_object_get(a, "targets"), *tg;
+    size_t i;
+    int any_reg = 0, any_class = 0;
+    json_array_foreach(targets, i, tg)
+    {
+        const char *task = json_string_value(json_object_get(tg, "task"));
+        any_reg |= task && !strcmp(task, "regression");
+        any_class |= !task || strcmp(task, "regression");
+    }
+    if (any_class || !any_reg)
+        perf_table("TARGET", targets, 0, "model", NULL);
+    if (any_reg)
+        perf_table("TARGET", targets, 1, "model", NULL);
+    json_array_foreach(targets, i, tg)
+    {
+        const char *task = json_string_value(json_object_get(tg, "task"));
+        int reg = task && !strcmp(task, "regression");
+        const char *model = json_string_value(json_object_get(tg, "model"));
+        json_t *b = json_object_get(tg, "buckets"), *s = json_object_get(tg, "slices");
+        if (json_array_size(b)) {
+            printf("\n%s%s by %s:\n", model,
+                   json_is_true(json_object_get(tg, "shadow")) ? " (shadow)" : "", "bucket");
+            perf_table("BUCKET", b, reg, "start_time", NULL);
+        }
+        if (json_array_size(s)) {
+            printf("\n%s%s by %s:\n", model,
+                   json_is_true(json_object_get(tg, "shadow")) ? " (shadow)" : "",
+                   json_string_value(json_object_get(a, "slice")));
+            perf_table("VALUE", s, reg, "value", NULL);
+            json_int_t other = json_integer_value(json_object_get(tg, "slices_other"));
+            if (other)
+                printf("(%" JSON_INTEGER_FORMAT " rows of further values not shown)\n", other);
+        }
+    }
+    json_t *ab = json_object_get(a, "ab");
+    if (json_array_size(ab)) {
+        printf("\nA/B against %s (delta = target - baseline; 95%% intervals: Wilson and "
+               "Newcombe for proportions, Welch for errors, a seeded bootstrap for F1 and AUC "
+               "with --exact):\n",
+               json_string_value(json_object_get(json_array_get(targets, 0), "model")));
+        ab_table(ab);
+    }
+    json_decref(a);
+    return 0;
+}
+
 int cmd_deployments(int argc, char **argv)
 {
     struct opts o;
@@ -471,7 +713,7 @@ int cmd_deployments(int argc, char **argv)
     }
     static const char *const actions[] = {"apply",  "list",    "get",      "history",
                                           "status", "promote", "rollback", "pause",
-                                          "resume", "delete",  "events"};
+                                          "resume", "delete",  "events",   "performance"};
     size_t k = 0;
     while (k < sizeof(actions) / sizeof(actions[0]) && strcmp(action, actions[k]))
         k++;
@@ -509,6 +751,8 @@ int cmd_deployments(int argc, char **argv)
         rc = do_act(c, &o, DEPLOY_ACT_RESUME, pos[0]);
     else if (!strcmp(action, "delete"))
         rc = do_delete(c, pos[0]);
+    else if (!strcmp(action, "performance"))
+        rc = do_performance(c, &o, pos[0]);
     else
         rc = do_events(c, &o);
     client_close(c);

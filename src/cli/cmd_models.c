@@ -35,6 +35,7 @@ static const char usage[] =
     "       ferry models history NAME [--json]\n"
     "       ferry models resolve URI\n"
     "       ferry models serve -m URI [--host HOST] [--port PORT] [--workers N] [LIMITS]\n"
+
     "       ferry models predict -m URI -i INPUT.csv|INPUT.json [-o OUTPUT.json]\n"
     "       ferry models validate -m URI\n"
     "\n"
@@ -70,7 +71,9 @@ static const char usage[] =
     "                         which must then be a database, not a server)\n"
     "  --default-permission P on models where a user has none (default READ)\n"
     "  --tls-cert FILE        serve HTTPS with this PEM certificate (and chain)\n"
-    "  --tls-key FILE         ... and this unencrypted PEM private key\n";
+    "  --tls-key FILE         ... and this unencrypted PEM private key\n"
+    "  --log-predictions      log each request to the store (docs/deployments.md);\n"
+    "  --log-queue N          rows queued at most (50000)\n";
 
 #define MAX_TAGS 64
 
@@ -86,6 +89,8 @@ struct opts {
     int auth;                  /* serve: 1 on, 0 off, -1 on unless loopback */
     const char *auth_store, *default_permission;
     const char *tls_cert, *tls_key;
+    int log_predictions; /* serve */
+    int64_t log_queue;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -114,6 +119,8 @@ static int parse(int argc, char **argv, struct opts *o)
         {"default-permission", required_argument, NULL, 'P'},
         {"tls-cert", required_argument, NULL, 'C'},
         {"tls-key", required_argument, NULL, 'K'},
+        {"log-predictions", no_argument, NULL, 0x3001},
+        {"log-queue", required_argument, NULL, 0x3002},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -196,6 +203,13 @@ static int parse(int argc, char **argv, struct opts *o)
             break;
         case 'K':
             o->tls_key = optarg;
+            break;
+        case 0x3001:
+            o->log_predictions = 1;
+            break;
+        case 0x3002:
+            if (cli_parse_int64("--log-queue", optarg, 1, 100000000, &o->log_queue))
+                return 2;
             break;
         case 'h':
             fputs(usage, stdout);
@@ -529,7 +543,8 @@ int cmd_models(int argc, char **argv)
     int runs_model =
         !strcmp(action, "serve") || !strcmp(action, "predict") || !strcmp(action, "validate");
     struct client *c = NULL;
-    if (!(runs_model && o.model_uri && model_files_local(o.model_uri)) && cli_open(&c))
+    if ((!(runs_model && o.model_uri && model_files_local(o.model_uri)) || o.log_predictions) &&
+        cli_open(&c))
         return 1;
     int rc;
     if (!strcmp(action, "register"))
@@ -551,7 +566,8 @@ int cmd_models(int argc, char **argv)
                   : models_serve(c, o.model_uri,
                                  &(struct models_serve_opts){
                                      o.host, (int)o.port, (int)o.workers, o.limits, o.auth,
-                                     o.auth_store, o.default_permission, o.tls_cert, o.tls_key});
+                                     o.auth_store, o.default_permission, o.tls_cert, o.tls_key,
+                                     o.log_predictions, (size_t)o.log_queue});
     else if (!strcmp(action, "predict"))
         rc = npos ? cli_usage(usage) : models_predict(c, o.model_uri, o.input, o.output);
     else if (!strcmp(action, "validate"))

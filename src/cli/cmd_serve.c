@@ -35,6 +35,10 @@ static const char usage[] =
     "      --id NAME                this gateway's name in figures and leases\n"
     "                               (default host:port/pid)\n"
     "      --no-control             serve and report, never decide a rollout\n"
+    "      --no-log-predictions     keep no prediction log (default: every scored\n"
+    "                               request, as each deployment's log: says)\n"
+    "      --log-queue N            the log's rows waiting to be written at most\n"
+    "                               (default 50000); more are dropped and counted\n"
     "      --auth, --no-auth        authentication (default on any address but\n"
     "                               loopback), --auth-store URI (the users' database;\n"
     "                               default the tracking URI), --default-permission P\n"
@@ -43,7 +47,7 @@ static const char usage[] =
 
 int cmd_serve(int argc, char **argv)
 {
-    enum { O_DEPLOYMENTS = 0x2000, O_ID, O_NO_CONTROL };
+    enum { O_DEPLOYMENTS = 0x2000, O_ID, O_NO_CONTROL, O_NO_LOG, O_LOG_QUEUE };
     static const struct option longopts[] = {
         {"host", required_argument, NULL, 'h'},
         {"port", required_argument, NULL, 'p'},
@@ -51,6 +55,8 @@ int cmd_serve(int argc, char **argv)
         {"deployments", required_argument, NULL, O_DEPLOYMENTS},
         {"id", required_argument, NULL, O_ID},
         {"no-control", no_argument, NULL, O_NO_CONTROL},
+        {"no-log-predictions", no_argument, NULL, O_NO_LOG},
+        {"log-queue", required_argument, NULL, O_LOG_QUEUE},
         CLI_HTTP_LIMIT_OPTIONS,
         {"auth", no_argument, NULL, 'U'},
         {"no-auth", no_argument, NULL, 'N'},
@@ -65,7 +71,7 @@ int cmd_serve(int argc, char **argv)
     struct serve_auth sa = {-1, NULL, NULL};
     char *only_text = NULL;
     const char *only[64];
-    int64_t port = 5001, workers = 0;
+    int64_t port = 5001, workers = 0, log_queue = 0;
     int c;
     memset(&o, 0, sizeof(o));
     o.limits = (struct http_limits)HTTP_LIMITS_INIT;
@@ -92,6 +98,13 @@ int cmd_serve(int argc, char **argv)
             break;
         case O_NO_CONTROL:
             o.no_control = 1;
+            break;
+        case O_NO_LOG:
+            o.no_log = 1;
+            break;
+        case O_LOG_QUEUE:
+            if (cli_parse_int64("--log-queue", optarg, 1, 100000000, &log_queue))
+                return 2;
             break;
         case 'U':
             sa.auth = 1;
@@ -143,6 +156,7 @@ int cmd_serve(int argc, char **argv)
     }
     o.port = (int)port;
     o.workers = (int)workers;
+    o.log_queue = (size_t)log_queue;
     const char *host = o.host ? o.host : "127.0.0.1";
     int auth = sa.auth < 0 ? !http_host_is_loopback(host) : sa.auth;
     struct ferr err = FERR_INIT;

@@ -25,6 +25,8 @@ static const struct command commands[] = {
     {"artifacts", cmd_artifacts, "log, list and download a run's files"},
     {"models", cmd_models, "the model registry: register, list, transition, alias, history"},
     {"deployments", cmd_deployments, "split traffic across model versions: apply, status, promote"},
+    {"predictions", cmd_predictions, "a deployment's prediction log: list, export"},
+    {"feedback", cmd_feedback, "labels for logged predictions: log"},
     {"run", cmd_run, "run an MLflow project (MLproject) as a tracked, reproducible run"},
     {"gc", cmd_gc, "permanently remove deleted runs and their artifacts"},
     {"users", cmd_users, "users of an authenticating server, and their permissions"},

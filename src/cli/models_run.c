@@ -6,6 +6,9 @@
 #include "cli/serve_auth.h"
 #include "cli/cli.h"
 #include "client/client_artifacts.h"
+#include "client/client_prediction_log.h"
+#include "domain/deployment.h"
+#include "gateway/pred_logger.h"
 #include "client/client_registry.h"
 #include "base/sbuf.h"
 #include "base/ftime.h"
@@ -33,6 +36,65 @@
 
 #include "base/banned.h"
 
+/* The prediction log of `models serve --log-predictions`: the rows name
+ * the model as a deployment of its own (its name, revision 0). */
+struct serve_log {
+    struct pred_logger *lg;
+    struct plog_target *t;
+    const char *name;
+    int64_t version;
+};
+
+static int serve_log_put(void *arg, const struct pred_row *rows, size_t n, struct ferr *err)
+{
+    return client_predictions_put(arg, rows, n, err);
+}
+
+static void serve_log_loaded(void *arg, struct scorer *s)
+{
+    struct serve_log *l = arg;
+    size_t ncols;
+    const char *const *cols = scorer_columns(s, &ncols);
+    json_t *desc = model_describe(scorer_model(s));
+    const char *cls = json_string_value(json_object_get(desc, "model_class"));
+    const char *task = !cls                        ? NULL
+                       : strstr(cls, "Classifier") ? "classification"
+                       : strstr(cls, "Regressor")  ? "regression"
+                                                   : NULL;
+    struct plog_target_spec ps = {l->name, 0, l->name, l->version, 0, cols, ncols, task, NULL};
+    l->t = plog_target_new(&ps);
+    json_decref(desc);
+}
+
+static void serve_log_scored(void *arg, const struct serve_scored *sc, struct score_capture *cap)
+{
+    struct serve_log *l = arg;
+    struct plog_request rq = {sc->rid,        sc->caller_id, sc->tags,
+                              sc->latency_us, sc->status,    sc->body_len};
+    if (l->t)
+        (void)pred_logger_submit(l->lg, l->t, &rq, cap);
+    else
+        score_capture_release(cap);
+}
+
+static void serve_log_metrics(void *arg, struct sbuf *sb)
+{
+    struct serve_log *l = arg;
+    struct pred_logger_counts pc;
+    pred_logger_counts(l->lg, &pc);
+    sbuf_addf(sb,
+              "# HELP ferry_predictions_logged_total Rows written to the prediction log.\n"
+              "# TYPE ferry_predictions_logged_total counter\n"
+              "ferry_predictions_logged_total %llu\n"
+              "# HELP ferry_predictions_dropped_total Rows not logged: the queue was full.\n"
+              "# TYPE ferry_predictions_dropped_total counter\n"
+              "ferry_predictions_dropped_total %llu\n"
+              "# HELP ferry_predictions_failed_total Rows the store did not take.\n"
+              "# TYPE ferry_predictions_failed_total counter\n"
+              "ferry_predictions_failed_total %llu\n",
+              pc.logged, pc.dropped, pc.failed);
+}
+
 int models_serve(struct client *c, const char *uri, const struct models_serve_opts *o)
 {
     struct ferr err = FERR_INIT;
@@ -41,6 +103,7 @@ int models_serve(struct client *c, const char *uri, const struct models_serve_op
     struct guard *guard = NULL;
     const char *host = o->host ? o->host : "127.0.0.1";
     int auth = o->auth < 0 ? !http_host_is_loopback(host) : o->auth;
+    struct serve_log log = {NULL, NULL, NULL, 0};
     int rc;
     if (!uri)
         return cli_usagef("serve needs -m URI (see 'ferry models --help')");
@@ -66,9 +129,28 @@ int models_serve(struct client *c, const char *uri, const struct models_serve_op
                                 guard && !strncmp(uri, "models:/", 8) && f.name.len ? f.name.buf
                                                                                     : NULL,
                                 o->tls_cert,
-                                o->tls_key};
-        rc = serve_run(&so, &err) ? cli_fail(&err) : 0;
+                                o->tls_key,
+                                NULL,
+                                NULL,
+                                NULL,
+                                NULL};
+        rc = 0;
+        if (o->log_predictions) {
+            struct pred_logger_opts po = {serve_log_put, c, o->log_queue, 0, 0};
+            log.name = so.name;
+            log.version = so.version ? strtoll(so.version, NULL, 10) : 0;
+            if (deployment_name_check(log.name, &err) || !(log.lg = pred_logger_new(&po, &err)))
+                rc = cli_fail(&err);
+            so.on_scored = serve_log_scored;
+            so.on_loaded = serve_log_loaded;
+            so.on_metrics = serve_log_metrics;
+            so.on_scored_arg = &log;
+        }
+        if (!rc)
+            rc = serve_run(&so, &err) ? cli_fail(&err) : 0;
     }
+    pred_logger_free(log.lg); /* what is queued is written out first */
+    plog_target_unref(log.t);
     model_files_close(&f);
     guard_free(guard);
     store_close(users);

@@ -14,6 +14,8 @@ struct models_serve_opts {
     const char *auth_store;         /* the users' database; NULL: the tracking URI */
     const char *default_permission; /* NULL: READ */
     const char *tls_cert, *tls_key; /* both or neither: HTTPS */
+    int log_predictions;            /* log every scored request to c's store */
+    size_t log_queue;               /* the log's queue in rows; 0: the default */
 };
 int models_serve(struct client *c, const char *uri, const struct models_serve_opts *o);
 int models_predict(struct client *c, const char *uri, const char *input, const char *output);

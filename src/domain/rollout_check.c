@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "domain/rollout_check.h"
+#include "domain/ab_test.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -61,4 +62,41 @@ rollout_check(const struct deployment_spec *spec, const struct deployment_status
     if (now_ms - st->step_started_ms >= r->interval_ms && cand_step->requests >= r->min_requests)
         return ROLLOUT_ADVANCE;
     return ROLLOUT_HOLD;
+}
+
+enum rollout_quality_verdict rollout_quality_check(const struct deployment_spec *spec,
+                                                   const struct rollout_quality *q, char *why,
+                                                   size_t size)
+{
+    const struct deploy_guards *g = &spec->rollout.guards;
+    struct ab_noninferiority t;
+    struct ferr err = FERR_INIT;
+    why[0] = '\0';
+    if (!spec->rollout.present || !g->has_accuracy_delta)
+        return ROLLOUT_QUALITY_OFF;
+    if (q->cand_labeled < (uint64_t)g->min_labels || q->stable_labeled < (uint64_t)g->min_labels) {
+        snprintf(why, size,
+                 "quality guard pending: %llu labeled rows at the candidate and %llu at the "
+                 "stable targets since the step began, %lld needed at each",
+                 (unsigned long long)q->cand_labeled, (unsigned long long)q->stable_labeled,
+                 (long long)g->min_labels);
+        return ROLLOUT_QUALITY_PENDING;
+    }
+    if (ab_noninferiority_test(q->cand_correct, q->cand_labeled, q->stable_correct,
+                               q->stable_labeled, g->min_accuracy_delta, ROLLOUT_QUALITY_ALPHA, &t,
+                               &err)) {
+        snprintf(why, size, "quality guard: %s", err.msg);
+        return ROLLOUT_QUALITY_FAIL;
+    }
+    double pc = (double)q->cand_correct / (double)q->cand_labeled;
+    double ps = (double)q->stable_correct / (double)q->stable_labeled;
+    snprintf(why, size,
+             "guard min_accuracy_delta: the candidate's accuracy %.4f (%llu of %llu) against the "
+             "stable targets' %.4f (%llu of %llu), a difference of %+.4f; non-inferiority at "
+             "%+.4f: z %.3f, p %.4g (%s at alpha %.2f)",
+             pc, (unsigned long long)q->cand_correct, (unsigned long long)q->cand_labeled, ps,
+             (unsigned long long)q->stable_correct, (unsigned long long)q->stable_labeled, pc - ps,
+             g->min_accuracy_delta, t.test.statistic, t.test.pvalue,
+             t.non_inferior ? "shown" : "not shown", ROLLOUT_QUALITY_ALPHA);
+    return t.non_inferior ? ROLLOUT_QUALITY_PASS : ROLLOUT_QUALITY_FAIL;
 }

@@ -52,4 +52,30 @@ rollout_check(const struct deployment_spec *spec, const struct deployment_status
               const struct rollout_figures *cand, const struct rollout_figures *stable,
               const struct rollout_figures *cand_step, int64_t now_ms, char *why, size_t size);
 
+/* The quality term (guards.min_accuracy_delta), judged when a step would
+ * otherwise advance, over the rows answered since the step began that
+ * have a label: the candidate's against the stable targets' (merged). */
+struct rollout_quality {
+    uint64_t cand_correct, cand_labeled;
+    uint64_t stable_correct, stable_labeled;
+};
+
+enum rollout_quality_verdict {
+    ROLLOUT_QUALITY_OFF,     /* the spec has no quality term */
+    ROLLOUT_QUALITY_PENDING, /* fewer than guards.min_labels labeled rows at the candidate or
+                                at the stable targets: no advance, no rollback on its account */
+    ROLLOUT_QUALITY_PASS,    /* non-inferior: the candidate may advance */
+    ROLLOUT_QUALITY_FAIL,    /* not shown non-inferior: roll back */
+};
+
+/* The one-sided non-inferiority test of domain/ab_test.h
+ * (ab_noninferiority_test, alpha ROLLOUT_QUALITY_ALPHA) with delta =
+ * guards.min_accuracy_delta. Judged once per step, not every second:
+ * repeated significance tests on growing data would roll back good
+ * candidates far more often than alpha says. why says what was found. */
+#define ROLLOUT_QUALITY_ALPHA 0.05
+enum rollout_quality_verdict rollout_quality_check(const struct deployment_spec *spec,
+                                                   const struct rollout_quality *q, char *why,
+                                                   size_t size);
+
 #endif

@@ -2,6 +2,8 @@
 #include "gateway/endpoint.h"
 #include "base/log.h"
 #include "base/rng.h"
+#include "gateway/pred_logger.h"
+#include "models/model.h"
 #include "store/deployment_figures.h"
 #include "base/xalloc.h"
 
@@ -26,6 +28,34 @@ static void build_target(struct gw_target *t, const struct deployment *d, int sh
     if (model_cache_get(mc, dt->name, dt->version, &t->model, &err))
         t->error = xstrdup(err.msg);
     t->stats = gw_stats_table_get(stats, d->name, d->revision, key);
+    if (t->model)
+        t->plog = gw_plog_target(d, dt->name, dt->version, shadow, gw_model_scorer(t->model));
+}
+
+/* The task the spec names, else the one the model's class says
+ * (XGBClassifier, XGBRegressor, ...); NULL: not known. */
+static const char *model_task(const struct deployment *d, struct scorer *s)
+{
+    if (d->spec.task)
+        return d->spec.task;
+    json_t *desc = model_describe(scorer_model(s));
+    const char *cls = json_string_value(json_object_get(desc, "model_class"));
+    const char *task = !cls                        ? NULL
+                       : strstr(cls, "Classifier") ? "classification"
+                       : strstr(cls, "Regressor")  ? "regression"
+                                                   : NULL;
+    json_decref(desc);
+    return task;
+}
+
+struct plog_target *gw_plog_target(const struct deployment *d, const char *model, int64_t version,
+                                   int shadow, struct scorer *s)
+{
+    size_t ncols;
+    const char *const *cols = scorer_columns(s, &ncols);
+    struct plog_target_spec ps = {d->name, d->revision,      model,       version, shadow, cols,
+                                  ncols,   model_task(d, s), &d->spec.log};
+    return plog_target_new(&ps);
 }
 
 struct gw_endpoint *gw_endpoint_build(const struct deployment *d, struct model_cache *mc,
@@ -68,6 +98,7 @@ void gw_endpoint_ref(struct gw_endpoint *e)
 static void release_target(struct gw_target *t)
 {
     gw_model_unref(t->model);
+    plog_target_unref(t->plog);
     free(t->error);
     gw_target_stats_unref(t->stats);
 }

@@ -30,6 +30,7 @@ struct gw_target {
     int weight;    /* the deployment's live weight */
     int effective; /* what it gets here: 0 when it did not load */
     struct gw_target_stats *stats;
+    struct plog_target *plog; /* what its logged rows name; NULL: did not load */
 };
 
 struct gw_endpoint {
@@ -49,6 +50,13 @@ struct gw_endpoint *gw_endpoint_build(const struct deployment *d, struct model_c
                                       struct gw_stats_table *stats);
 void gw_endpoint_ref(struct gw_endpoint *e);
 void gw_endpoint_unref(struct gw_endpoint *e);
+
+/* The prediction log's target for a version of d (gateway/pred_logger.h):
+ * its columns from s's model, its task from the spec or the model's class. */
+struct plog_target;
+struct scorer;
+struct plog_target *gw_plog_target(const struct deployment *d, const char *model, int64_t version,
+                                   int shadow, struct scorer *s);
 
 /* The target index for a request: key (may be NULL: random) as routing
  * says; -1 when nothing is served. */

@@ -10,13 +10,17 @@
 #include "base/version.h"
 #include "base/xalloc.h"
 #include "client/client_deployments.h"
+#include "client/client_prediction_log.h"
+#include "client/client_predictions.h"
 #include "gateway/controller.h"
 #include "gateway/endpoint.h"
 #include "gateway/model_cache.h"
+#include "gateway/pred_logger.h"
 #include "gateway/shadow.h"
 #include "gateway/target_stats.h"
 #include "http/request.h"
 #include "http/server.h"
+#include "http/status.h"
 #include "models/model.h"
 #include "serving/scorer.h"
 
@@ -48,7 +52,8 @@ struct gateway {
     struct gw_stats_table *stats;
     struct shadow_queue *shadows;
     struct controller *ctl;
-    pthread_mutex_t mu; /* live */
+    struct pred_logger *plog; /* NULL: no prediction log */
+    pthread_mutex_t mu;       /* live */
     struct live *live;
     size_t nlive, alloc;
     atomic_int stopping;
@@ -314,18 +319,16 @@ static void *reporter(void *arg)
 
 /* ---------- requests ---------- */
 
-/* The caller's X-Request-Id when it is a sane token, else a new UUIDv7. */
-static void request_id(struct http_request *rq, char out[129])
+/* The caller's X-Request-Id when it is a sane token (printable ASCII, at
+ * most 128 bytes); NULL otherwise. */
+static const char *caller_id(struct http_request *rq)
 {
     const char *given = http_header(rq, "X-Request-Id");
     size_t n = given ? strlen(given) : 0;
     int ok = n > 0 && n <= 128;
     for (size_t i = 0; ok && i < n; i++)
         ok = given[i] > 32 && given[i] < 127;
-    if (ok)
-        memcpy(out, given, n + 1);
-    else
-        ids_new_request_id(out);
+    return ok ? given : NULL;
 }
 
 static const char *routing_key(const struct gw_endpoint *e, struct http_request *rq,
@@ -339,13 +342,24 @@ static const char *routing_key(const struct gw_endpoint *e, struct http_request 
     return deployment_json_routing_key(body, len, k + 5, buf, size) == 0 ? buf : NULL;
 }
 
+static enum gw_outcome outcome_of(enum score_outcome o)
+{
+    return o == SCORE_OK ? GW_OK : o == SCORE_CLIENT_ERROR ? GW_CLIENT_ERROR : GW_TARGET_ERROR;
+}
+
+/* Every answer carries ferry's own new request id (the log's key) as
+ * X-Ferry-Request-Id; a caller's sane X-Request-Id is echoed back as
+ * X-Request-Id and kept in the log as the caller's id. */
 static int score(struct http_request *rq, enum score_protocol proto, struct ferr *err)
 {
     struct gateway *g = http_ctx(rq);
     const char *name = http_param(rq, "name");
-    char rid[129], keybuf[256];
-    request_id(rq, rid);
+    char rid[REQUEST_ID_LEN + 1], keybuf[256];
+    const char *caller = caller_id(rq);
+    ids_new_request_id(rid);
     http_add_header(rq, "X-Ferry-Request-Id", rid);
+    if (caller)
+        http_add_header(rq, "X-Request-Id", caller);
     struct gw_endpoint *e = endpoint_get(g, name);
     if (!e) {
         atomic_fetch_add(&g->not_found, 1);
@@ -377,14 +391,25 @@ static int score(struct http_request *rq, enum score_protocol proto, struct ferr
     snprintf(version, sizeof(version), "%lld", (long long)e->d.spec.targets[pick].version);
     sr.version = version;
     struct sbuf out = SBUF_INIT;
+    /* the log's decision is made once a request: its shadows go with it */
+    int logged = g->plog && t->plog && plog_target_sampled(t->plog);
+    struct score_capture cap;
     int64_t t0 = ftime_mono_ns();
-    enum score_outcome o = scorer_score(gw_model_scorer(t->model), &sr, &out, NULL, err);
+    enum score_outcome o =
+        scorer_score_capture(gw_model_scorer(t->model), &sr, &out, NULL, logged ? &cap : NULL, err);
     uint64_t us = (uint64_t)((ftime_mono_ns() - t0) / 1000);
-    gw_target_stats_add(t->stats, ftime_now_ms(),
-                        o == SCORE_OK             ? GW_OK
-                        : o == SCORE_CLIENT_ERROR ? GW_CLIENT_ERROR
-                                                  : GW_TARGET_ERROR,
-                        us);
+    gw_target_stats_add(t->stats, ftime_now_ms(), outcome_of(o), us);
+    struct plog_request lr = {rid,
+                              caller,
+                              http_header(rq, "X-Ferry-Tags"),
+                              us > UINT32_MAX ? UINT32_MAX : (uint32_t)us,
+                              o == SCORE_OK ? 200 : http_status_for(err->code),
+                              len};
+    /* queued for the log's writer, never waited for (a lock and a list
+     * append); before the shadows' copies, so that the answer's rows are
+     * always written before its shadows' */
+    if (logged)
+        (void)pred_logger_submit(g->plog, t->plog, &lr, &cap);
     int rc;
     if (o != SCORE_OK) {
         rc = -1;
@@ -392,7 +417,8 @@ static int score(struct http_request *rq, enum score_protocol proto, struct ferr
         for (size_t i = 0; i < e->nshadows; i++)
             if (e->shadows[i].model &&
                 (e->d.spec.shadow_sample >= 1 || rng_unit(rng_thread()) < e->d.spec.shadow_sample))
-                (void)shadow_queue_push(g->shadows, e, i, &sr, out.buf, out.len);
+                (void)shadow_queue_push(g->shadows, e, i, &sr, out.buf, out.len,
+                                        logged ? &lr : NULL);
         rc = http_respond(rq, 200, "application/json", &out);
     }
     sbuf_release(&out);
@@ -408,6 +434,110 @@ static int h_invocations(struct http_request *rq, struct ferr *err)
 static int h_infer(struct http_request *rq, struct ferr *err)
 {
     return score(rq, SCORE_OIP_V2, err);
+}
+
+/* ---------- feedback ---------- */
+
+#define FEEDBACK_MAX_LABELS 10000
+
+/* The labels of a feedback body, their canonical texts in texts (one
+ * NUL-terminated text after another; labels point into it once all are
+ * read). */
+static int feedback_labels(json_t *list, struct feedback_label *labels, struct sbuf *texts,
+                           size_t *offs, struct ferr *err)
+{
+    size_t i;
+    json_t *l;
+    json_array_foreach(list, i, l)
+    {
+        const char *id = json_string_value(json_object_get(l, "request_id"));
+        json_t *ts = json_object_get(l, "timestamp");
+        offs[i] = texts->len;
+        if (!json_is_object(l) || !id || !*id || (ts && !json_is_null(ts) && !json_is_integer(ts)))
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                            "invalid value for parameter 'labels' of %zu: needs a request_id, a "
+                            "label and an optional integer timestamp",
+                            i);
+        if (pred_label_text(texts, json_object_get(l, "label")))
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                            "invalid value for parameter 'labels' of %zu: a label is a number, a "
+                            "string or a boolean",
+                            i);
+        sbuf_addch(texts, '\0');
+        labels[i].id = id;
+        labels[i].time_ms = json_integer_value(ts);
+    }
+    for (i = 0; i < json_array_size(list); i++)
+        labels[i].label = texts->buf + offs[i];
+    return 0;
+}
+
+/* POST /endpoints/<name>/feedback: the body of POST
+ * /api/2.0/ferry/feedback/log, for this deployment; the answer the same. */
+static int h_feedback(struct http_request *rq, struct ferr *err)
+{
+    struct gateway *g = http_ctx(rq);
+    const char *name = http_param(rq, "name");
+    struct gw_endpoint *e = endpoint_get(g, name);
+    if (!e)
+        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST,
+                        "No deployment named '%.100s' is served here", name);
+    /* labels are the deployment's first target's users' to give */
+    int denied = g->o->guard && guard_allows(g->o->guard, http_principal(rq), RES_REGISTERED_MODEL,
+                                             e->d.spec.targets[0].name, PERM_USE, err);
+    gw_endpoint_unref(e);
+    if (denied)
+        return -1;
+    size_t len;
+    const char *body = http_body(rq, &len);
+    json_error_t je;
+    json_t *doc = fjson_loadb_capped(body, len, fjson_cap(len, 24), &je), *list;
+    const char *dep;
+    if (!doc || !json_is_object(doc)) {
+        json_decref(doc);
+        return ferr_set(err, FERR_BAD_REQUEST, "the body must be a JSON object");
+    }
+    list = json_object_get(doc, "labels");
+    dep = json_string_value(json_object_get(doc, "deployment"));
+    if (dep && strcmp(dep, name)) {
+        json_decref(doc);
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "the body names deployment '%.100s', the path '%.100s'", dep, name);
+    }
+    if (!json_is_array(list) || json_array_size(list) > FEEDBACK_MAX_LABELS) {
+        json_decref(doc);
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value for parameter 'labels': a list of at most %d",
+                        FEEDBACK_MAX_LABELS);
+    }
+    size_t n = json_array_size(list);
+    struct feedback_label *labels = xcalloc(n + 1, sizeof(*labels));
+    size_t *offs = xcalloc(n + 1, sizeof(*offs));
+    struct sbuf texts = SBUF_INIT;
+    struct feedback_result res;
+    memset(&res, 0, sizeof(res));
+    int rc = feedback_labels(list, labels, &texts, offs, err);
+    if (!rc && n)
+        rc = client_feedback_log(g->o->client, name, labels, n, &res, err);
+    if (!rc) {
+        json_t *unknown = json_array();
+        for (size_t i = 0; i < res.nunknown; i++)
+            json_array_append_new(unknown, json_string(res.unknown[i]));
+        json_t *ans = json_pack("{s:I, s:o}", "accepted", (json_int_t)res.accepted,
+                                "unknown_request_ids", unknown);
+        char *text = fjson_dumps(ans, JSON_COMPACT);
+        json_decref(ans);
+        struct sbuf sb = SBUF_INIT;
+        sbuf_addstr(&sb, text);
+        free(text);
+        rc = http_respond(rq, 200, "application/json", &sb);
+    }
+    feedback_result_release(&res);
+    sbuf_release(&texts);
+    free(offs);
+    free(labels);
+    json_decref(doc);
+    return rc;
 }
 
 static int h_ok(struct http_request *rq, struct ferr *err)
@@ -596,6 +726,23 @@ static int h_metrics(struct http_request *rq, struct ferr *err)
               "ferry_gateway_report_failures_total %llu\n",
               cc.rollbacks, cc.steps, cc.breaches, cc.srm_flags, shadow_queue_dropped(g->shadows),
               atomic_load(&g->not_found), atomic_load(&g->report_failures));
+    struct pred_logger_counts pc;
+    pred_logger_counts(g->plog, &pc);
+    sbuf_addf(&sb,
+              "# HELP ferry_gateway_predictions_logged_total Rows written to the prediction log.\n"
+              "# TYPE ferry_gateway_predictions_logged_total counter\n"
+              "ferry_gateway_predictions_logged_total %llu\n"
+              "# HELP ferry_gateway_predictions_dropped_total Rows not logged: the queue was "
+              "full.\n"
+              "# TYPE ferry_gateway_predictions_dropped_total counter\n"
+              "ferry_gateway_predictions_dropped_total %llu\n"
+              "# HELP ferry_gateway_predictions_failed_total Rows the store did not take.\n"
+              "# TYPE ferry_gateway_predictions_failed_total counter\n"
+              "ferry_gateway_predictions_failed_total %llu\n"
+              "# HELP ferry_gateway_predictions_queued Rows waiting to be written.\n"
+              "# TYPE ferry_gateway_predictions_queued gauge\n"
+              "ferry_gateway_predictions_queued %llu\n",
+              pc.logged, pc.dropped, pc.failed, pc.queued);
     return http_respond(&*rq, 200, "text/plain; version=0.0.4", &sb);
 }
 
@@ -610,6 +757,7 @@ static const struct http_route routes[] = {
     {HTTP_GET, "/v2/models/{name}", h_v2_metadata, 0, NULL, NULL, 0},
     {HTTP_POST, "/endpoints/{name}/invocations", h_invocations, MAX_BODY, NULL, NULL, 0},
     {HTTP_POST, "/v2/models/{name}/infer", h_infer, MAX_BODY, NULL, NULL, 0},
+    {HTTP_POST, "/endpoints/{name}/feedback", h_feedback, 16u * 1024 * 1024, NULL, NULL, 0},
 };
 
 /* Health checks are public; the rest a signed-in user's. */
@@ -635,6 +783,11 @@ static void stop_threads(struct gateway *g)
         pthread_join(g->reporter, NULL);
 }
 
+static int put_rows(void *arg, const struct pred_row *rows, size_t n, struct ferr *err)
+{
+    return client_predictions_put(arg, rows, n, err);
+}
+
 int gateway_run(const struct gateway_opts *o, struct ferr *err)
 {
     struct gateway g;
@@ -647,7 +800,14 @@ int gateway_run(const struct gateway_opts *o, struct ferr *err)
     struct model_opts mo = {o->workers, 0};
     g.models = model_cache_new(o->client, &mo);
     g.stats = gw_stats_table_new();
-    g.shadows = shadow_queue_new(2, SHADOW_CAPACITY);
+    if (!o->no_log) {
+        struct pred_logger_opts po = {put_rows, o->client, o->log_queue, 0, 0};
+        struct ferr lerr = FERR_INIT;
+        g.plog = pred_logger_new(&po, &lerr);
+        if (!g.plog) /* serving goes on: the log is never worth a request */
+            log_warn("serving without the prediction log: %s", lerr.msg);
+    }
+    g.shadows = shadow_queue_new(2, SHADOW_CAPACITY, g.plog);
     struct http_server_opts ho = {.host = o->host ? o->host : "127.0.0.1",
                                   .port = o->port,
                                   .routes = routes,
@@ -691,6 +851,7 @@ int gateway_run(const struct gateway_opts *o, struct ferr *err)
     http_server_free(http);
     controller_free(g.ctl);
     shadow_queue_free(g.shadows);
+    pred_logger_free(g.plog); /* what is queued is written out first */
     pthread_mutex_lock(&g.mu);
     while (g.nlive)
         endpoint_drop(&g, 0);

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 #include "gateway/shadow.h"
 #include "base/ftime.h"
+#include "base/ids.h"
 #include "base/log.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
+#include "http/status.h"
 
 #include <jansson.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +27,9 @@ struct shadow_item {
     size_t len;
     char *primary;
     size_t primary_len;
+    int logged; /* log the shadow's answer under the primary's ids */
+    char rid[REQUEST_ID_LEN + 1];
+    char *caller_id, *tags;
     struct shadow_item *next;
 };
 
@@ -35,6 +42,7 @@ struct shadow_queue {
     pthread_t *threads;
     int nthreads;
     atomic_ullong dropped;
+    struct pred_logger *plog;
 };
 
 static void item_free(struct shadow_item *it)
@@ -43,6 +51,8 @@ static void item_free(struct shadow_item *it)
     free(it->content_type);
     free(it->body);
     free(it->primary);
+    free(it->caller_id);
+    free(it->tags);
     free(it);
 }
 
@@ -90,15 +100,27 @@ int shadow_answers_agree(const char *a, size_t alen, const char *b, size_t blen)
     return agree;
 }
 
-static void score_copy(struct shadow_item *it)
+static void score_copy(struct shadow_queue *q, struct shadow_item *it)
 {
     struct gw_target *t = &it->e->shadows[it->shadow];
     struct sbuf out = SBUF_INIT;
     struct ferr err = FERR_INIT;
     struct score_request rq = {it->proto, it->content_type, it->body, it->len, NULL, NULL};
+    struct score_capture cap;
+    int logged = it->logged && q->plog && t->plog;
     int64_t t0 = ftime_mono_ns();
-    enum score_outcome o = scorer_score(gw_model_scorer(t->model), &rq, &out, NULL, &err);
+    enum score_outcome o = scorer_score_capture(gw_model_scorer(t->model), &rq, &out, NULL,
+                                                logged ? &cap : NULL, &err);
     uint64_t us = (uint64_t)((ftime_mono_ns() - t0) / 1000);
+    if (logged) {
+        struct plog_request lr = {it->rid,
+                                  it->caller_id,
+                                  it->tags,
+                                  us > UINT32_MAX ? UINT32_MAX : (uint32_t)us,
+                                  o == SCORE_OK ? 200 : http_status_for(err.code),
+                                  it->len};
+        (void)pred_logger_submit(q->plog, t->plog, &lr, &cap);
+    }
     gw_target_stats_add(t->stats, ftime_now_ms(),
                         o == SCORE_OK             ? GW_OK
                         : o == SCORE_CLIENT_ERROR ? GW_CLIENT_ERROR
@@ -130,14 +152,15 @@ static void *run(void *arg)
             q->tail = NULL;
         q->n--;
         pthread_mutex_unlock(&q->mu);
-        score_copy(it);
+        score_copy(q, it);
         item_free(it);
     }
 }
 
-struct shadow_queue *shadow_queue_new(int threads, size_t capacity)
+struct shadow_queue *shadow_queue_new(int threads, size_t capacity, struct pred_logger *plog)
 {
     struct shadow_queue *q = xcalloc(1, sizeof(*q));
+    q->plog = plog;
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->ready, NULL);
     q->capacity = capacity;
@@ -173,7 +196,8 @@ void shadow_queue_free(struct shadow_queue *q)
 }
 
 int shadow_queue_push(struct shadow_queue *q, struct gw_endpoint *e, size_t shadow,
-                      const struct score_request *rq, const char *primary, size_t primary_len)
+                      const struct score_request *rq, const char *primary, size_t primary_len,
+                      const struct plog_request *log)
 {
     /* a cheap look first: a full queue drops without copying the request */
     pthread_mutex_lock(&q->mu);
@@ -193,6 +217,12 @@ int shadow_queue_push(struct shadow_queue *q, struct gw_endpoint *e, size_t shad
     it->len = rq->len;
     it->primary = xstrndup(primary, primary_len);
     it->primary_len = primary_len;
+    if (log) {
+        it->logged = 1;
+        snprintf(it->rid, sizeof(it->rid), "%s", log->rid);
+        it->caller_id = xstrdup_or_null(log->caller_id);
+        it->tags = xstrdup_or_null(log->tags);
+    }
     pthread_mutex_lock(&q->mu);
     if (q->n >= q->capacity || q->stopping) { /* filled meanwhile: the bound holds */
         pthread_mutex_unlock(&q->mu);

@@ -88,6 +88,7 @@ ferry_status ferry_predict(ferry_model *m, const double *values, size_t rows, si
     }
     *out = o.values;
     *out_cols = o.cols;
+    free(o.proba); /* the values are the caller's now; nothing else is */
     ferry_api_record(NULL, NULL);
     return FERRY_OK;
 }

@@ -2,7 +2,8 @@
  * MLflow's xgboost flavor, natively through libxgboost's C API: the `data`
  * file (JSON, UBJSON or the legacy binary format; libxgboost tells them
  * apart) and `model_class`. Classifiers answer class labels as MLflow's
- * pyfunc does (probability > 0.5, or the most probable class), regressors
+ * pyfunc does (probability > 0.5, or the most probable class), with the
+ * probabilities beside them (model_output.proba, for the log), regressors
  * and raw Boosters their predictions. explain gives SHAP values
  * (pred_contribs). Predictions use libxgboost's in-place prediction, which
  * is thread-safe and needs no DMatrix (results live in per-thread buffers);
@@ -141,8 +142,22 @@ static int x_predict(void *state, const struct model_input *in, struct model_out
     out->labels = x->classifier;
     out->cols = x->classifier ? 1 : per_row;
     out->values = xmalloc(out->rows * out->cols * sizeof(*out->values));
+    if (x->classifier) {
+        out->nproba = per_row == 1 ? 2 : per_row;
+        out->proba = xmalloc(out->rows * out->nproba * sizeof(*out->proba));
+    }
     for (size_t r = 0; r < in->rows; r++) {
         const float *p = res + r * per_row;
+        if (x->classifier) {
+            double *q = out->proba + r * out->nproba;
+            if (per_row == 1) {
+                q[0] = 1.0 - (double)p[0];
+                q[1] = (double)p[0];
+            } else {
+                for (size_t k = 0; k < per_row; k++)
+                    q[k] = (double)p[k];
+            }
+        }
         if (!x->classifier) {
             for (size_t k = 0; k < per_row; k++)
                 out->values[r * per_row + k] = p[k];

@@ -12,6 +12,7 @@ void model_output_release(struct model_output *o)
 {
     free(o->values);
     free(o->json);
+    free(o->proba);
     memset(o, 0, sizeof(*o));
 }
 

@@ -21,6 +21,12 @@ struct model_output {
     double *values;    /* rows * cols */
     int labels;        /* values are class labels */
     char *json;        /* NULL unless the predictions are not numbers */
+    /* Class probabilities, when the model gives them (classifiers): nproba
+     * per row, row-major, of the classes 0..nproba-1 (a binary classifier's
+     * [1 - p, p]); NULL and 0 otherwise. The answer never shows them: they
+     * are for the prediction log. */
+    double *proba;
+    size_t nproba;
 };
 
 void model_output_release(struct model_output *o);

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <semaphore.h>
 #include <stdlib.h>
+#include <string.h>
 #include <strings.h>
 #include <unistd.h>
 
@@ -16,8 +17,10 @@
 
 struct scorer {
     struct model *model;
-    size_t features; /* the width the model takes; 0: not known */
-    int gated;       /* in-process: passes the CPU gate */
+    size_t features;      /* the width the model takes; 0: not known */
+    int gated;            /* in-process: passes the CPU gate */
+    const char **columns; /* a named signature's input names; NULL: none */
+    size_t ncolumns;
 };
 
 /* In-process scoring is CPU-bound: letting all 64 connection threads into
@@ -42,6 +45,13 @@ struct scorer *scorer_new(struct model *m)
     json_int_t f = json_integer_value(json_object_get(d, "features"));
     json_decref(d);
     s->features = f > 0 ? (size_t)f : 0;
+    const struct model_signature *sig = &model_mlmodel(m)->signature;
+    if (sig->ninputs && !sig->tensor_based && sig->inputs[0].name) {
+        s->columns = xcalloc(sig->ninputs, sizeof(*s->columns));
+        for (size_t i = 0; i < sig->ninputs; i++)
+            s->columns[i] = sig->inputs[i].name ? sig->inputs[i].name : "";
+        s->ncolumns = sig->ninputs;
+    }
     if (model_in_process(m)) {
         pthread_once(&cpu_gate_once, cpu_gate_init);
         s->gated = cpu_gate_on;
@@ -65,6 +75,7 @@ void scorer_free(struct scorer *s)
     if (!s)
         return;
     model_free(s->model);
+    free(s->columns);
     free(s);
 }
 
@@ -150,14 +161,33 @@ static enum score_outcome run_failure(const struct scorer *s, const struct score
     return SCORE_MODEL_ERROR;
 }
 
-enum score_outcome scorer_score(struct scorer *s, const struct score_request *rq, struct sbuf *out,
-                                size_t *rows, struct ferr *err)
+void score_capture_release(struct score_capture *c)
+{
+    if (!c)
+        return;
+    free(c->values);
+    model_output_release(&c->out);
+    memset(c, 0, sizeof(*c));
+}
+
+const char *const *scorer_columns(const struct scorer *s, size_t *n)
+{
+    *n = s->ncolumns;
+    return s->columns;
+}
+
+enum score_outcome scorer_score_capture(struct scorer *s, const struct score_request *rq,
+                                        struct sbuf *out, size_t *rows, struct score_capture *cap,
+                                        struct ferr *err)
 {
     struct ferr local = FERR_INIT;
     struct matrix m;
     struct model_output o;
+    enum score_outcome why = SCORE_OK;
     if (!err)
         err = &local;
+    if (cap)
+        memset(cap, 0, sizeof(*cap));
     if (parse(s, rq, &m, err))
         return SCORE_CLIENT_ERROR;
     struct model_input in = {m.rows, m.cols, m.values};
@@ -169,14 +199,28 @@ enum score_outcome scorer_score(struct scorer *s, const struct score_request *rq
     if (s->gated)
         sem_post(&cpu_gate);
     if (rc) {
-        enum score_outcome why = run_failure(s, rq, &m, err);
-        matrix_release(&m);
-        return why;
+        why = run_failure(s, rq, &m, err);
+    } else {
+        add_answer(out, rq, &o);
+        if (rows)
+            *rows = o.rows;
     }
-    matrix_release(&m);
-    add_answer(out, rq, &o);
-    if (rows)
-        *rows = o.rows;
-    model_output_release(&o);
-    return SCORE_OK;
+    if (cap) { /* handed over: the matrix and the answer are the capture's now */
+        cap->rows = m.rows;
+        cap->cols = m.cols;
+        cap->values = m.values;
+        if (!rc)
+            cap->out = o;
+    } else {
+        matrix_release(&m);
+        if (!rc)
+            model_output_release(&o);
+    }
+    return why;
+}
+
+enum score_outcome scorer_score(struct scorer *s, const struct score_request *rq, struct sbuf *out,
+                                size_t *rows, struct ferr *err)
+{
+    return scorer_score_capture(s, rq, out, rows, NULL, err);
 }

@@ -34,6 +34,7 @@
 
 #include "base/ferr.h"
 #include "base/sbuf.h"
+#include "models/model_io.h"
 
 #include <stddef.h>
 
@@ -83,5 +84,27 @@ struct model *scorer_model(const struct scorer *s);
  * several threads at once on one scorer. */
 enum score_outcome scorer_score(struct scorer *s, const struct score_request *rq, struct sbuf *out,
                                 size_t *rows, struct ferr *err);
+
+/* What a scored request was, for the prediction log: the parsed input and
+ * the model's output, handed over rather than copied (so capturing costs
+ * the request nothing but their later free). */
+struct score_capture {
+    size_t rows, cols;
+    double *values;          /* rows * cols, row-major; NULL: the body did not parse */
+    struct model_output out; /* the model's answer (with proba); zeroed unless SCORE_OK */
+};
+void score_capture_release(struct score_capture *c);
+
+/* scorer_score, and the input and output kept in *cap (which the caller
+ * releases, whatever the outcome). cap NULL: scorer_score. */
+enum score_outcome scorer_score_capture(struct scorer *s, const struct score_request *rq,
+                                        struct sbuf *out, size_t *rows, struct score_capture *cap,
+                                        struct ferr *err);
+
+/* The names of the columns of a captured matrix, in its order: a named
+ * signature's inputs (the matrix is put in the signature's order); NULL
+ * when the model has no named signature (columns are then positional and
+ * their names are not known). *n gets how many. Valid while s lives. */
+const char *const *scorer_columns(const struct scorer *s, size_t *n);
 
 #endif

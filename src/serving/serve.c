@@ -3,16 +3,19 @@
 #include "serving/scorer.h"
 #include "base/json.h"
 #include "base/ftime.h"
+#include "base/ids.h"
 #include "base/log.h"
 #include "base/sbuf.h"
 #include "base/version.h"
 #include "http/request.h"
 #include "http/server.h"
+#include "http/status.h"
 #include "auth/guard.h"
 #include "models/mlmodel.h"
 #include "models/model.h"
 
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +59,17 @@ static void observe(struct serving *s, int64_t start_ns)
 
 /* Scores the request (serving/scorer.h); every failure, whoever's fault,
  * counts in /metrics' errors, and only successes in its latency. */
+/* The caller's X-Request-Id when it is a sane token; NULL otherwise. */
+static const char *caller_id(struct http_request *rq)
+{
+    const char *given = http_header(rq, "X-Request-Id");
+    size_t n = given ? strlen(given) : 0;
+    int ok = n > 0 && n <= 128;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = given[i] > 32 && given[i] < 127;
+    return ok ? given : NULL;
+}
+
 static int score(struct http_request *rq, enum score_protocol proto, struct ferr *err)
 {
     struct serving *s = http_ctx(rq);
@@ -65,15 +79,40 @@ static int score(struct http_request *rq, enum score_protocol proto, struct ferr
     sr.body = http_body(rq, &sr.len);
     struct sbuf sb = SBUF_INIT;
     size_t rows = 0;
+    int logged = s->opts->on_scored && proto != SCORE_EXPLAIN;
+    char rid[REQUEST_ID_LEN + 1];
+    const char *caller = NULL;
+    struct score_capture cap;
+    if (logged) {
+        ids_new_request_id(rid);
+        http_add_header(rq, "X-Ferry-Request-Id", rid);
+        if ((caller = caller_id(rq)))
+            http_add_header(rq, "X-Request-Id", caller);
+    }
     atomic_fetch_add(&s->requests, 1);
-    if (scorer_score(s->scorer, &sr, &sb, &rows, err) != SCORE_OK) {
+    enum score_outcome o =
+        scorer_score_capture(s->scorer, &sr, &sb, &rows, logged ? &cap : NULL, err);
+    int rc;
+    if (o != SCORE_OK) {
         atomic_fetch_add(&s->errors, 1);
         sbuf_release(&sb);
-        return -1;
+        rc = -1;
+    } else {
+        atomic_fetch_add(&s->rows, rows);
+        observe(s, start);
+        rc = http_respond(rq, 200, "application/json", &sb);
     }
-    atomic_fetch_add(&s->rows, rows);
-    observe(s, start);
-    return http_respond(rq, 200, "application/json", &sb);
+    if (logged) {
+        int64_t us = (ftime_mono_ns() - start) / 1000;
+        struct serve_scored sc = {rid,
+                                  caller,
+                                  http_header(rq, "X-Ferry-Tags"),
+                                  us > UINT32_MAX ? UINT32_MAX : (uint32_t)us,
+                                  o == SCORE_OK ? 200 : http_status_for(err->code),
+                                  sr.len};
+        s->opts->on_scored(s->opts->on_scored_arg, &sc, &cap);
+    }
+    return rc;
 }
 
 static int h_invocations(struct http_request *rq, struct ferr *err)
@@ -162,6 +201,8 @@ static int h_metrics(struct http_request *rq, struct ferr *err)
               "ferry_request_duration_seconds_sum %.6f\n"
               "ferry_request_duration_seconds_count %llu\n",
               (double)atomic_load(&s->latency_us_sum) / 1e6, cum);
+    if (s->opts->on_metrics)
+        s->opts->on_metrics(s->opts->on_scored_arg, &sb);
     return http_respond(rq, 200, "text/plain; version=0.0.4", &sb);
 }
 
@@ -229,6 +270,8 @@ int serve_run(const struct serve_opts *o, struct ferr *err)
     if (scorer_load(o->model_dir, &mo, &s.scorer, err))
         return -1;
     s.load_ms = (ftime_mono_ns() - t0) / 1000000;
+    if (o->on_loaded)
+        o->on_loaded(o->on_scored_arg, s.scorer);
     const struct model *model = scorer_model(s.scorer);
     /* Native flavors score on the connection's thread: --workers sizes a
      * thread pool. Worker flavors need a thread per waiting connection, so

@@ -21,6 +21,23 @@
 
 #include "base/ferr.h"
 #include "http/server.h"
+#include "serving/scorer.h"
+
+#include <stdint.h>
+
+/* A scored request as the prediction log keeps it (`ferry models serve
+ * --log-predictions`; the log itself is a higher layer's). */
+struct serve_scored {
+    const char *rid;       /* the answer's X-Ferry-Request-Id (a new UUIDv7) */
+    const char *caller_id; /* the caller's sane X-Request-Id; NULL: none */
+    const char *tags;      /* X-Ferry-Tags as sent; NULL: none */
+    uint32_t latency_us;
+    int status;
+    size_t body_len;
+};
+/* Takes cap's contents; must not wait (it runs on the request's thread,
+ * after the answer was handed to the connection). */
+typedef void (*serve_scored_fn)(void *arg, const struct serve_scored *s, struct score_capture *cap);
 
 struct serve_opts {
     const char *host;               /* default 127.0.0.1 */
@@ -36,6 +53,17 @@ struct serve_opts {
     const char *registered;         /* the registered model served (models:/NAME...): scoring it
                                      * needs USE on it; NULL: any signed-in user may score */
     const char *tls_cert, *tls_key; /* PEM files: HTTPS (http/tls.h); NULL: plain HTTP */
+    /* Optional: each scored request (/invocations and OIP v2 inference),
+     * for the prediction log; then every answer carries X-Ferry-Request-Id
+     * and the caller's X-Request-Id back. NULL: none. */
+    serve_scored_fn on_scored;
+    void *on_scored_arg;
+    /* Optional: called once the model is loaded, before serving, with its
+     * scorer (its columns, its flavor), with on_scored_arg. */
+    void (*on_loaded)(void *arg, struct scorer *s);
+    /* Optional: appends the hook owner's figures to /metrics (Prometheus
+     * text), with on_scored_arg. */
+    void (*on_metrics)(void *arg, struct sbuf *sb);
 };
 
 /* Loads the model, serves until SIGTERM/SIGINT, returns 0. Prints

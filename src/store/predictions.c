@@ -183,7 +183,8 @@ static void token_encode(const struct pred_row *r, char **out)
     char id[37];
     pred_rid_text(r->rid, id);
     char raw[96];
-    int n = snprintf(raw, sizeof(raw), "{\"after\": \"%s/%u\"}", id, (unsigned)r->row);
+    int n = snprintf(raw, sizeof(raw), "{\"after\": \"%s/%u\", \"shadow\": %d}", id,
+                     (unsigned)r->row, r->target.shadow ? 1 : 0);
     struct sbuf sb = SBUF_INIT;
     b64_encode(&sb, raw, (size_t)n);
     *out = sbuf_detach(&sb, NULL);
@@ -199,9 +200,12 @@ static int token_decode(const char *token, unsigned char rid[PRED_RID_BYTES], ui
         goto out;
     j = json_loadb(raw.buf, raw.len, 0, NULL);
     json_t *a = j ? json_object_get(j, "after") : NULL;
+    json_t *sh = j ? json_object_get(j, "shadow") : NULL;
     if (!json_is_string(a) || pred_feedback_id_parse(json_string_value(a), rid, row, &given) ||
-        !given)
+        !given || *row >= (1u << 31) || (sh && !json_is_integer(sh)))
         goto out;
+    /* the backend's position: the row's index, then its answer before its shadows' */
+    *row = *row * 2 + (json_integer_value(sh) ? 1 : 0);
     rc = 0;
 out:
     if (rc)

@@ -35,7 +35,8 @@
 /* ---------- writes ---------- */
 
 /* Appends rows (one transaction per partition touched). A row whose (rid,
- * row) is already logged is skipped (a retried batch logs once). */
+ * row, shadow) is already logged is skipped (a retried batch logs once).
+ * A label names (rid, row) and labels the answer's row and its shadows'. */
 int store_predictions_put(struct store *s, const struct pred_row *rows, size_t n,
                           struct ferr *err) WARN_UNUSED;
 
@@ -136,7 +137,8 @@ struct pred_dirty_hour {
 };
 
 struct store_prediction_ops {
-    /* Inserts rows (skipping (rid, row) already there), adds their targets
+    /* Inserts rows (skipping (rid, row, shadow) already there: a shadow's
+     * answer is a row of its own), adds their targets
      * to the partitions' dictionaries, marks their hours dirty. */
     int (*put)(struct store *s, const struct pred_row *rows, size_t n, struct ferr *err);
     /* Applies labels[i] when found[i] is 0 and the row exists: sets the
@@ -147,10 +149,12 @@ struct store_prediction_ops {
                  const unsigned char (*rid)[PRED_RID_BYTES], const uint32_t *row,
                  const unsigned char *is_rid, size_t n, const char *user, int64_t now_ms,
                  unsigned char *found, struct ferr *err);
-    /* One page: rows after (after_rid, after_row) (after_rid NULL: from the
-     * start) matching q, at most limit. */
+    /* One page: rows after (after_rid, after_pos) (after_rid NULL: from the
+     * start) matching q, at most limit, in the order (rid, row, shadow): a
+     * row's position is row * 2 + shadow (a request's answer and its
+     * shadows' answers are rows of their own with the same rid and row). */
     int (*search)(struct store *s, const struct prediction_query *q, const unsigned char *after_rid,
-                  uint32_t after_row, size_t limit, struct pred_row_list *out, struct ferr *err);
+                  uint32_t after_pos, size_t limit, struct pred_row_list *out, struct ferr *err);
     int (*scan)(struct store *s, const char *deployment, int64_t start_ms, int64_t end_ms,
                 pred_row_fn fn, void *arg, struct ferr *err);
     int (*get)(struct store *s, const char *deployment, const unsigned char *rid, uint32_t row,

@@ -257,11 +257,17 @@ def test_weights_split_traffic_and_routing_keys_stick(srv, c):
                 assert seen.setdefault(user, model) == model, (user, model, seen[user])
         split = sum(1 for m in seen.values() if m == "split/2") / len(seen)
         assert 0.03 <= split <= 0.2, split
-        # the caller's request id comes back; ours otherwise (a UUIDv7)
-        st, _, rid, _ = _invoke(cn, "split", _row(random.Random(1)), {"X-Request-Id": "abc-1"})
-        assert rid == "abc-1"
-        st, _, rid, _ = _invoke(cn, "split", _row(random.Random(1)))
+        # ours is always a new UUIDv7 (the log's key); the caller's comes back as X-Request-Id
+        cn.request("POST", "/endpoints/split/invocations", headers={
+            "Content-Type": "application/json", "X-Request-Id": "abc-1"}, body=json.dumps(
+            {"dataframe_split": {"columns": COLS, "data": [_row(random.Random(1))]}}))
+        r = cn.getresponse()
+        r.read()
+        rid = r.getheader("X-Ferry-Request-Id")
         assert len(rid) == 36 and rid[14] == "7", rid
+        assert r.getheader("X-Request-Id") == "abc-1"
+        st, _, rid2, _ = _invoke(cn, "split", _row(random.Random(1)))
+        assert len(rid2) == 36 and rid2[14] == "7" and rid2 != rid, rid2
         cn.close()
         assert gw.metric("ferry_gateway_requests_total", deployment="split") >= 10601
     finally:

@@ -27,6 +27,7 @@ uploads on local storage), but never with a 500. All mismatches are reported tog
 Bugs found around the matrix stay as regression tests beside it (v3 trace search, scoped
 tokens and credentials, the user JSON MLflow 3 reads)."""
 import json
+import os
 import re
 import subprocess
 import time
@@ -226,7 +227,32 @@ case("deployments/stats/report", "ADMIN", "POST", lambda f, w: {"b": {"stats": [
     "deployment": "mx-dep", "revision": 1, "gateway": "mx", "target": "m/1",
     "second_ms": int(time.time()) * 1000, "requests": 1, "hist": "v1;0;"}]}})
 case("deployments/stats", "READ", "GET", lambda f, w: {"q": {"name": "mx-dep", "revision": 1}})
+
+
+def _uuid7():
+    """A UUIDv7's text: now's ms, then random bits (the prediction log's request ids)."""
+    ms = int(time.time() * 1000)
+    b = bytearray(ms.to_bytes(6, "big") + os.urandom(10))
+    b[6] = 0x70 | (b[6] & 0x0F)
+    b[8] = 0x80 | (b[8] & 0x3F)
+    h = b.hex()
+    return "%s-%s-%s-%s-%s" % (h[:8], h[8:12], h[12:16], h[16:20], h[20:])
+
+
+case("predictions/log", "ADMIN", "POST", lambda f, w: {"b": {
+    "targets": [{"deployment": "mx-dep", "revision": 1, "model": "m", "version": 1,
+                 "shadow": False, "columns": "[]", "classes": "[]", "task": ""}],
+    "rows": [{"target": 0, "rid": _uuid7(), "row": 0, "nrows": 1,
+              "time_ms": int(time.time() * 1000), "latency_us": 5, "status": 200,
+              "inputs": "AA=="}]}})
 case("events/search", "READ", "GET", lambda f, w: {"q": {"max_results": 5}})
+# the prediction log: reads as the deployments', a label is a write (EDIT, an admin's for now)
+case("feedback/log", "EDIT", "POST",
+     lambda f, w: {"b": {"labels": [{"request_id": "mx-none", "label": 1}]}})
+case("predictions/search", "READ", "POST", lambda f, w: {"b": {"deployment": "mx-dep"}})
+case("predictions/get", "READ", "GET",
+     lambda f, w: {"q": {"deployment": "mx-dep", "request_id": "mx-none"}})
+case("deployments/performance", "READ", "GET", lambda f, w: {"q": {"name": "mx-dep"}})
 
 # logged models
 case("logged-models/create", "EDIT", "POST",

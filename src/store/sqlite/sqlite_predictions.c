@@ -84,7 +84,8 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_COMMIT] = "COMMIT",
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_INSERT_ROW] = "INSERT OR IGNORE INTO rows (rid, row, nrows, target, caller_id, tags, "
-                      "latency_us, status, inputs, outputs) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                      "latency_us, status, inputs, outputs, shadow) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     [ST_DIRTY] = "INSERT INTO dirty (hour_ms, gen) VALUES (?, 1) "
                  "ON CONFLICT (hour_ms) DO UPDATE SET gen = gen + 1",
     [ST_INSERT_TARGET] = "INSERT INTO targets (deployment, revision, model, version, shadow, "
@@ -95,7 +96,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_SET_LABEL] = "UPDATE rows SET label = ?, label_ms = ? WHERE rid = ? AND row = ?",
     [ST_HISTORY_ADD] = "INSERT INTO label_history (rid, row, seq, label, previous, user_id, "
                        "time_ms) SELECT rid, row, ?3, ?4, label, ?5, ?6 FROM rows "
-                       "WHERE rid = ?1 AND row = ?2",
+                       "WHERE rid = ?1 AND row = ?2 ORDER BY shadow LIMIT 1",
     [ST_CALLER] = "SELECT rid, label FROM rows WHERE caller_id = ? AND row = ? "
                   "ORDER BY rid DESC LIMIT 1",
     [ST_GEN] = "SELECT gen FROM dirty WHERE hour_ms = ?",
@@ -108,8 +109,10 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_HOURS] = "SELECT hour_ms, target, slice_key, slice_value, count, failed, labeled, "
                  "latency, stats FROM hours WHERE hour_ms >= ? AND hour_ms < ? "
                  "ORDER BY hour_ms, target, slice_key, slice_value",
-    [ST_SCAN] = "SELECT " ROW_COLS " FROM rows WHERE rid >= ? AND rid < ? ORDER BY rid, row",
-    [ST_GET_ROW] = "SELECT " ROW_COLS " FROM rows WHERE rid = ? AND row = ?",
+    [ST_SCAN] = "SELECT " ROW_COLS " FROM rows WHERE rid >= ? AND rid < ? "
+                "ORDER BY rid, row, shadow",
+    [ST_GET_ROW] = "SELECT " ROW_COLS " FROM rows WHERE rid = ? AND row = ? "
+                   "ORDER BY shadow LIMIT 1",
     [ST_HISTORY] = "SELECT label, previous, user_id, time_ms FROM label_history "
                    "WHERE rid = ? AND row = ? ORDER BY seq",
 };
@@ -121,7 +124,8 @@ static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS rows (rid BLOB NOT NULL, row INTEGER NOT NULL, "
     "nrows INTEGER NOT NULL, target INTEGER NOT NULL, caller_id TEXT, tags TEXT, "
     "latency_us INTEGER NOT NULL, status INTEGER NOT NULL, inputs BLOB, outputs BLOB, "
-    "label TEXT, label_ms INTEGER, PRIMARY KEY (rid, row)) WITHOUT ROWID;"
+    "label TEXT, label_ms INTEGER, shadow INTEGER NOT NULL DEFAULT 0, "
+    "PRIMARY KEY (rid, row, shadow)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS rows_caller ON rows (caller_id, row) "
     "WHERE caller_id IS NOT NULL;"
     "CREATE TABLE IF NOT EXISTS label_history (rid BLOB NOT NULL, row INTEGER NOT NULL, "
@@ -695,6 +699,7 @@ static int insert_row(struct plog_part *p, const struct pred_row *r, struct hour
         sqlite3_bind_blob(st, 9, r->inputs, (int)r->ninputs, SQLITE_STATIC);
     if (r->outputs)
         sqlite3_bind_blob(st, 10, r->outputs, (int)r->noutputs, SQLITE_STATIC);
+    sqlite3_bind_int(st, 11, r->target.shadow ? 1 : 0);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
@@ -1053,7 +1058,7 @@ static int sq_pred_scan(struct store *s, const char *deployment, int64_t start_m
 }
 
 static int sq_pred_search(struct store *s, const struct prediction_query *q,
-                          const unsigned char *after_rid, uint32_t after_row, size_t limit,
+                          const unsigned char *after_rid, uint32_t after_pos, size_t limit,
                           struct pred_row_list *out, struct ferr *err)
 {
     struct sq_plog *pl = plog_of(s);
@@ -1078,7 +1083,7 @@ static int sq_pred_search(struct store *s, const struct prediction_query *q,
                       "FROM rows r JOIN targets t ON t.id = r.target "
                       "WHERE r.rid >= ?1 AND r.rid < ?2");
     if (after_rid)
-        sbuf_addstr(&sql, " AND (r.rid > ?3 OR (r.rid = ?3 AND r.row > ?4))");
+        sbuf_addstr(&sql, " AND (r.rid > ?3 OR (r.rid = ?3 AND r.row * 2 + r.shadow > ?4))");
     if (q->model)
         sbuf_addstr(&sql, " AND t.model = ?5 AND t.version = ?6");
     if (q->labeled >= 0)
@@ -1089,7 +1094,7 @@ static int sq_pred_search(struct store *s, const struct prediction_query *q,
         sbuf_addstr(&sql, " AND r.status BETWEEN 200 AND 299");
     else if (q->status == 2)
         sbuf_addstr(&sql, " AND r.status NOT BETWEEN 200 AND 299");
-    sbuf_addstr(&sql, " ORDER BY r.rid, r.row LIMIT ?7");
+    sbuf_addstr(&sql, " ORDER BY r.rid, r.row, r.shadow LIMIT ?7");
     int rc = 0;
     size_t alloc = out->alloc;
     for (size_t k = 0; k < nd && !rc && out->n < limit; k++) {
@@ -1118,7 +1123,7 @@ static int sq_pred_search(struct store *s, const struct prediction_query *q,
         sqlite3_bind_blob(st, 2, hi, 16, SQLITE_STATIC);
         if (after_rid) {
             sqlite3_bind_blob(st, 3, after_rid, 16, SQLITE_STATIC);
-            sqlite3_bind_int64(st, 4, after_row);
+            sqlite3_bind_int64(st, 4, after_pos);
         }
         if (mname) {
             sqlite3_bind_text(st, 5, mname, -1, SQLITE_STATIC);

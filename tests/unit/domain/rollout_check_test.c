@@ -103,3 +103,37 @@ TEST(rollout_check_advances_after_the_interval_and_the_steps_requests)
                   ROLLOUT_BREACH);
     deployment_spec_release(&s);
 }
+
+TEST(rollout_quality_check_is_pending_until_min_labels_then_tests_non_inferiority)
+{
+    struct deployment_spec s, plain;
+    char why[512];
+    spec_of("name: r\n"
+            "targets: [{model: \"models:/m/1\", weight: 90}, {model: \"models:/m/2\"}]\n"
+            "rollout:\n"
+            "  steps: [10, 100]\n"
+            "  guards: {min_accuracy_delta: -0.02, min_labels: 1000}\n",
+            &s);
+    spec_of(yaml, &plain);
+    struct rollout_quality q = {930, 1000, 940, 1000};
+    ASSERT_INT_EQ(rollout_quality_check(&plain, &q, why, sizeof(why)), ROLLOUT_QUALITY_OFF);
+    /* too few labels at either side: pending, whatever the accuracies */
+    struct rollout_quality few = {999, 999, 10, 5000};
+    ASSERT_INT_EQ(rollout_quality_check(&s, &few, why, sizeof(why)), ROLLOUT_QUALITY_PENDING);
+    ASSERT_CONTAINS(why, "999 labeled rows at the candidate");
+    few = (struct rollout_quality){0, 5000, 900, 999};
+    ASSERT_INT_EQ(rollout_quality_check(&s, &few, why, sizeof(why)), ROLLOUT_QUALITY_PENDING);
+    /* 1 point worse with a 2 point margin: z = 0.01 / 0.01102 = 0.907, p 0.18:
+     * not shown non-inferior at 1,000 labels each ... */
+    ASSERT_INT_EQ(rollout_quality_check(&s, &q, why, sizeof(why)), ROLLOUT_QUALITY_FAIL);
+    ASSERT_CONTAINS(why, "not shown");
+    /* ... shown at 10,000 each (z 2.87, p 0.002) */
+    q = (struct rollout_quality){9300, 10000, 9400, 10000};
+    ASSERT_INT_EQ(rollout_quality_check(&s, &q, why, sizeof(why)), ROLLOUT_QUALITY_PASS);
+    ASSERT_CONTAINS(why, "shown at alpha 0.05");
+    /* clearly worse: fails however many labels */
+    q = (struct rollout_quality){8500, 10000, 9400, 10000};
+    ASSERT_INT_EQ(rollout_quality_check(&s, &q, why, sizeof(why)), ROLLOUT_QUALITY_FAIL);
+    deployment_spec_release(&s);
+    deployment_spec_release(&plain);
+}

@@ -218,3 +218,51 @@ TEST(scorer_blames_the_model_for_what_it_did)
     scorer_free(s);
     free(dir);
 }
+
+/* The prediction log's capture: the matrix in the signature's order with
+ * the signature's names, the answer handed over, the matrix kept when the
+ * model fails and nothing when the body does not parse. */
+TEST(scorer_captures_input_and_output_for_the_log)
+{
+    char *dir = xgb_model("xgb", 1);
+    struct scorer *s = load(dir);
+    size_t n;
+    const char *const *cols = scorer_columns(s, &n);
+    ASSERT_INT_EQ(n, 3);
+    ASSERT_STR_EQ(cols[0], "f0");
+    ASSERT_STR_EQ(cols[2], "f2");
+    static const char swapped[] =
+        "{\"dataframe_split\": {\"columns\": [\"f2\", \"f0\", \"f1\"], \"data\": [[0.3, 0.1, "
+        "0.2]]}}";
+    struct score_request rq = {SCORE_MLFLOW, NULL, swapped, strlen(swapped), NULL, NULL};
+    struct sbuf out = SBUF_INIT;
+    struct ferr err = FERR_INIT;
+    struct score_capture cap;
+    ASSERT_INT_EQ(scorer_score_capture(s, &rq, &out, NULL, &cap, &err), SCORE_OK);
+    ASSERT_INT_EQ(cap.rows, 1);
+    ASSERT_INT_EQ(cap.cols, 3);
+    ASSERT(cap.values[0] == 0.1 && cap.values[1] == 0.2 && cap.values[2] == 0.3);
+    ASSERT_INT_EQ(cap.out.rows, 1);
+    ASSERT(cap.out.values && cap.out.nproba == 0); /* a regressor: no probabilities */
+    score_capture_release(&cap);
+    /* too wide for the model: the model's check refuses it, the input is kept */
+    static const char wide[] = "{\"instances\": [[1, 2, 3, 4]]}";
+    struct scorer *unsigned_s = NULL;
+    char *dir2 = xgb_model("xgb2", 0);
+    ASSERT_OK(scorer_load(dir2, NULL, &unsigned_s, &err), &err);
+    ASSERT(scorer_columns(unsigned_s, &n) == NULL && n == 0);
+    rq = (struct score_request){SCORE_MLFLOW, NULL, wide, strlen(wide), NULL, NULL};
+    ASSERT_INT_EQ(scorer_score_capture(unsigned_s, &rq, &out, NULL, &cap, &err),
+                  SCORE_CLIENT_ERROR);
+    ASSERT(cap.values && cap.cols == 4 && cap.out.values == NULL);
+    score_capture_release(&cap);
+    rq = (struct score_request){SCORE_MLFLOW, NULL, "{", 1, NULL, NULL};
+    ASSERT_INT_EQ(scorer_score_capture(s, &rq, &out, NULL, &cap, &err), SCORE_CLIENT_ERROR);
+    ASSERT(cap.values == NULL);
+    score_capture_release(&cap);
+    sbuf_release(&out);
+    scorer_free(unsigned_s);
+    scorer_free(s);
+    free(dir2);
+    free(dir);
+}

@@ -121,6 +121,70 @@ static size_t count_all(struct store *s, const char *dep)
     return n;
 }
 
+/* A shadow answers the same request (same rid and row) as the answering
+ * target: both rows stay, pages step through both, a label names the
+ * request's row and labels both. */
+STORE_TEST(pred_shadow_rows_share_the_request_id_with_the_answer)
+{
+    struct store *s = open_plog_store("plogsh");
+    struct ferr err = FERR_INIT;
+    enum { N = 10 };
+    struct pred_row *rows = xcalloc(2 * N, sizeof(*rows));
+    for (int i = 0; i < N; i++) {
+        fill_row(&rows[2 * i], "shadowed", 1, T0 + i * 1000, (uint64_t)i, 0, 1, 0.8, NULL, NULL);
+        fill_row(&rows[2 * i + 1], "shadowed", 2, T0 + i * 1000, (uint64_t)i, 0, 1, 0.2, NULL,
+                 NULL);
+        rows[2 * i + 1].target.shadow = 1;
+    }
+    ASSERT_OK(store_predictions_put(s, rows, 2 * N, &err), &err);
+    ASSERT_OK(store_predictions_put(s, rows, 2 * N, &err), &err); /* retried: once each */
+    ASSERT_INT_EQ(count_all(s, "shadowed"), 2 * N);
+    /* pages of 3 through 20 rows: each once, the answer before its shadow */
+    struct prediction_query q = {"shadowed", NULL, 0, 0, -1, -1, 0, 3, NULL};
+    char *token = NULL;
+    size_t seen = 0;
+    for (int page = 0; page < 10; page++) {
+        struct pred_row_list l;
+        ASSERT_OK(store_predictions_search(s, &q, &l, &token, &err), &err);
+        for (size_t i = 0; i < l.n; i++, seen++) {
+            ASSERT(!memcmp(l.v[i].rid, rows[seen].rid, PRED_RID_BYTES));
+            ASSERT_INT_EQ(l.v[i].target.shadow, (int)(seen % 2));
+        }
+        pred_row_list_release(&l);
+        free((char *)q.page_token);
+        q.page_token = token;
+        if (!token)
+            break;
+    }
+    ASSERT_INT_EQ(seen, 2 * N);
+    /* a label by the request's id labels the answer and the shadow */
+    char id[64];
+    rid_id(rows[4].rid, -1, id, sizeof(id));
+    struct feedback_label lab = {id, "1", 0};
+    struct feedback_result res;
+    ASSERT_OK(store_feedback_put(s, "shadowed", &lab, 1, "u", &res, &err), &err);
+    ASSERT_INT_EQ(res.accepted, 1);
+    feedback_result_release(&res);
+    struct prediction_query lq = {"shadowed", NULL, 0, 0, 1, -1, 0, 100, NULL};
+    struct pred_row_list l;
+    ASSERT_OK(store_predictions_search(s, &lq, &l, &token, &err), &err);
+    ASSERT_INT_EQ(l.n, 2);
+    ASSERT_INT_EQ(l.v[0].target.shadow, 0);
+    ASSERT_INT_EQ(l.v[1].target.shadow, 1);
+    ASSERT_STR_EQ(l.v[1].label, "1");
+    pred_row_list_release(&l);
+    /* get names the answer's row */
+    struct pred_row one;
+    struct label_change_list hist;
+    ASSERT_OK(store_prediction_get(s, "shadowed", id, &one, &hist, &err), &err);
+    ASSERT_INT_EQ(one.target.shadow, 0);
+    ASSERT_INT_EQ(hist.n, 1);
+    pred_row_release(&one);
+    label_change_list_release(&hist);
+    rows_free(rows, 2 * N);
+    store_close(s);
+}
+
 STORE_TEST(pred_put_search_pages_across_days_and_get)
 {
     struct store *s = open_plog_store("plog1");
