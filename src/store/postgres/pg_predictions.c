@@ -11,11 +11,13 @@
  * retention) locks only that deployment's partition, never the root, so
  * one deployment's retention never stalls another's logging or reads; a
  * deployment's queries plan against its own partition only; and the leaf
- * bounds are a day's rids, so the key (rid, ix) orders a leaf by time and
- * a search's ORDER BY rid, ix is an ordered walk of the leaves' unique
+ * bounds are a day's rids, so the key (rid, ix, shadow) orders a leaf by
+ * time and a search's ORDER BY rid, ix, shadow is an ordered walk of the
+ * leaves' unique
  * index. Rows are placed by their rid (a UUIDv7 carries its ms), so an id
  * alone names its day, as feedback needs. Each leaf has a unique index on
- * (rid, ix) (a retried batch logs once: ON CONFLICT DO NOTHING) and a
+ * (rid, ix, shadow) (a retried batch logs once: ON CONFLICT DO NOTHING; a
+ * shadow's answer to a request is a row of its own beside the answer) and a
  * partial index on caller_id (feedback naming a caller's X-Request-Id).
  *
  * Leaves are made on demand by ferry_pred_prepare (schema.c): a standalone
@@ -409,7 +411,7 @@ static int put_targets(struct pg_conn *c, struct put_state *st, struct ferr *err
     return rc;
 }
 
-#define ROW_ARRAYS 13
+#define ROW_ARRAYS 14
 
 static int put_chunk(struct pg_conn *c, struct put_state *st, size_t from, size_t to,
                      struct ferr *err)
@@ -417,12 +419,13 @@ static int put_chunk(struct pg_conn *c, struct put_state *st, size_t from, size_
     static const char sql[] =
         "WITH r AS (SELECT * FROM unnest($1::integer[], $2::uuid[], $3::integer[], "
         "  $4::integer[], $5::bigint[], $6::integer[], $7::text[], $8::text[], $9::integer[], "
-        "  $10::smallint[], $11::text[], $12::text[], $13::bigint[]) AS r(dep, rid, ix, nrows, "
-        "  time_ms, target, caller_id, tags, latency_us, status, inputs, outputs, hour_ms)), "
+        "  $10::smallint[], $11::text[], $12::text[], $13::bigint[], $14::smallint[]) "
+        "  AS r(dep, rid, ix, nrows, time_ms, target, caller_id, tags, latency_us, status, "
+        "  inputs, outputs, hour_ms, shadow)), "
         "ins AS (INSERT INTO pred_rows (dep, rid, ix, nrows, time_ms, target, caller_id, tags, "
-        "  latency_us, status, inputs, outputs) SELECT dep, rid, ix, nrows, time_ms, target, "
-        "  caller_id, tags, latency_us, status, decode(inputs, 'hex'), decode(outputs, 'hex') "
-        "  FROM r ON CONFLICT DO NOTHING) "
+        "  latency_us, status, shadow, inputs, outputs) SELECT dep, rid, ix, nrows, time_ms, "
+        "  target, caller_id, tags, latency_us, status, shadow, decode(inputs, 'hex'), "
+        "  decode(outputs, 'hex') FROM r ON CONFLICT DO NOTHING) "
         "INSERT INTO pred_dirty (dep, hour_ms, gen) SELECT dep, hour_ms, nextval('pred_seq') "
         "FROM (SELECT DISTINCT dep, hour_ms FROM r ORDER BY 1, 2) h "
         "ON CONFLICT (dep, hour_ms) DO UPDATE SET gen = excluded.gen";
@@ -449,6 +452,7 @@ static int put_chunk(struct pg_conn *c, struct put_state *st, size_t from, size_
         arr_hex(&v[10], r->inputs ? r->inputs : (const unsigned char *)"", r->ninputs);
         arr_hex(&v[11], r->outputs, r->noutputs);
         arr_int(&v[12], floor_div(rid_ms(r->rid), HOUR_MS) * HOUR_MS);
+        arr_int(&v[13], r->target.shadow ? 1 : 0);
     }
     struct pg_args a = PG_ARGS_INIT;
     for (int k = 0; k < ROW_ARRAYS; k++) {
@@ -498,7 +502,8 @@ static int pg_pred_put(struct store *s, const struct pred_row *rows, size_t n, s
 /* ---------- labels ---------- */
 
 /* One statement: the rows the labels name (by key, or the latest request
- * with the caller's id); the last label of a row in the batch set on it;
+ * with the caller's id); the last label of a row in the batch set on it
+ * and on its shadows' rows (the history is the answer's, one entry a label);
  * every label one entry of the history, its previous the row's label
  * before (or the batch's label before it); the hours marked dirty.
  * Answers the indexes of the labels that found a row.
@@ -516,10 +521,12 @@ static int pg_pred_put(struct store *s, const struct pred_row *rows, size_t n, s
     "  $6::text[], $7::bigint[]) AS l(i, rid, ix, caller, label, ms)), "                           \
     "hit AS (SELECT l.i, l.label, l.ms, x.dep, x.rid, x.ix, x.label AS old FROM l "                \
     "  CROSS JOIN LATERAL (SELECT p.dep, p.rid, p.ix, p.label FROM pred_rows p "                   \
-    "  WHERE p.rid = l.rid AND p.ix = l.ix AND " DEP " LIMIT 1) x WHERE l.rid IS NOT NULL), "      \
+    "  WHERE p.rid = l.rid AND p.ix = l.ix AND " DEP " ORDER BY p.shadow LIMIT 1) x "              \
+    "  WHERE l.rid IS NOT NULL), "                                                                 \
     "hitc AS (SELECT l.i, l.label, l.ms, x.dep, x.rid, x.ix, x.label AS old FROM l "               \
     "  CROSS JOIN LATERAL (SELECT p.dep, p.rid, p.ix, p.label FROM pred_rows p "                   \
-    "  WHERE p.caller_id = l.caller AND p.ix = l.ix AND " DEP " ORDER BY p.rid DESC LIMIT 1) x "   \
+    "  WHERE p.caller_id = l.caller AND p.ix = l.ix AND " DEP                                      \
+    " ORDER BY p.rid DESC, p.shadow LIMIT 1) x "                                                   \
     "  WHERE l.rid IS NULL), "                                                                     \
     "s AS (SELECT h.i, h.dep, h.rid, h.ix, h.label, h.ms, "                                        \
     "  CASE WHEN row_number() OVER w = 1 THEN h.old ELSE lag(h.label) OVER w END AS previous, "    \
@@ -724,9 +731,10 @@ static const struct pred_target *dict_find(const struct dict *d, int32_t id)
 /* The columns every row read selects, in the order fill_row reads them. */
 #define ROW_COLS                                                                                   \
     "p.rid, p.ix, p.nrows, p.time_ms, p.caller_id, p.tags, p.latency_us, p.status, p.inputs, "     \
-    "p.outputs, p.label, p.label_ms, p.target, p.dep FROM pred_rows p "
+    "p.outputs, p.label, p.label_ms, p.target, p.dep, p.shadow FROM pred_rows p "
 #define COL_TARGET 12
 #define COL_DEP    13
+#define COL_SHADOW 14
 
 /* A text cell: borrowed (pointing into r) or a copy; NULL for NULL. */
 static char *cell_str(const PGresult *r, int i, int col, int borrow)
@@ -796,6 +804,7 @@ struct page_arg {
     size_t got;
     unsigned char last_rid[PRED_RID_BYTES]; /* the page's last row */
     uint32_t last_ix;
+    int last_shadow;
 };
 
 static void page_row(void *arg, const PGresult *r, int i)
@@ -805,6 +814,7 @@ static void page_row(void *arg, const PGresult *r, int i)
     if (PQgetlength(r, i, 0) == PRED_RID_BYTES)
         memcpy(pa->last_rid, PQgetvalue(r, i, 0), PRED_RID_BYTES);
     pa->last_ix = (uint32_t)pg_bin_int(r, i, 1);
+    pa->last_shadow = (int)pg_bin_int(r, i, COL_SHADOW);
     if (pa->rc)
         return; /* stopped: the rest stream past */
     /* The dictionary was read in the rows' snapshot: every target is in it. */
@@ -863,16 +873,16 @@ static int allowed_targets(const struct dict *d, const struct prediction_query *
     return 1;
 }
 
-/* A page of a deployment's rows after (rid, ix) in key order, filtered. The
+/* A page of a deployment's rows after (rid, ix, shadow) in key order, filtered. The
  * row comparison finds the page's start in the leaves' index; the plain
  * bounds on rid prune the leaves. */
 static const char page_sql[] =
     "SELECT " ROW_COLS "WHERE p.dep = $1 AND p.rid >= $2::uuid AND p.rid < $3::uuid "
-    "AND (p.rid, p.ix) > ($4::uuid, $5::integer) "
+    "AND (p.rid, p.ix, p.shadow) > ($4::uuid, $5::integer, $10::smallint) "
     "AND ($6::integer[] IS NULL OR p.target = ANY ($6::integer[])) "
     "AND ($7::integer < 0 OR (p.label IS NOT NULL) = ($7::integer = 1)) "
     "AND ($8::integer = 0 OR (p.status BETWEEN 200 AND 299) = ($8::integer = 1)) "
-    "ORDER BY p.rid, p.ix LIMIT $9";
+    "ORDER BY p.rid, p.ix, p.shadow LIMIT $9";
 
 struct page_query {
     int64_t dep;
@@ -882,18 +892,20 @@ struct page_query {
     size_t limit;
 };
 
-/* Reads pages of q after (after, after_ix) (NULL: from the start) into pa
+/* Reads pages of q after (after, after_pos) (NULL: from the start; a
+ * position is ix * 2 + shadow, store/predictions.h) into pa
  * until one comes back short (scan), or one page of q->limit rows (once:
  * search). */
 static int read_pages(struct pg_conn *c, const struct page_query *q, const unsigned char *after,
-                      uint32_t after_ix, int once, struct page_arg *pa, struct ferr *err)
+                      uint32_t after_pos, int once, struct page_arg *pa, struct ferr *err)
 {
     char lo[37], hi[37], from[37];
     rid_range(q->start_ms, q->end_ms, lo, hi);
-    int64_t from_ix = -1;
+    int64_t from_ix = -1, from_shadow = 0;
     if (after) {
         rid_text(after, from);
-        from_ix = after_ix;
+        from_ix = after_pos >> 1;
+        from_shadow = after_pos & 1;
     } else {
         memcpy(from, lo, sizeof(from));
     }
@@ -910,6 +922,7 @@ static int read_pages(struct pg_conn *c, const struct page_query *q, const unsig
         pg_args_int(&a, q->labeled);
         pg_args_int(&a, q->status);
         pg_args_int(&a, (int64_t)q->limit);
+        pg_args_int(&a, from_shadow);
         pa->got = 0;
         rc = pg_run_rows(c, page_sql, &a, page_row, pa, "reading predictions", err);
         if (rc == 0)
@@ -918,6 +931,7 @@ static int read_pages(struct pg_conn *c, const struct page_query *q, const unsig
             break;
         rid_text(pa->last_rid, from);
         from_ix = pa->last_ix;
+        from_shadow = pa->last_shadow;
     }
     pg_args_release(&a);
     return rc;
@@ -941,7 +955,7 @@ static struct pg_conn *read_begin(struct pg *pg, struct ferr *err)
 }
 
 static int pg_pred_search(struct store *s, const struct prediction_query *q,
-                          const unsigned char *after_rid, uint32_t after_row, size_t limit,
+                          const unsigned char *after_rid, uint32_t after_pos, size_t limit,
                           struct pred_row_list *out, struct ferr *err)
 {
     struct pg *pg = (struct pg *)s;
@@ -964,7 +978,7 @@ static int pg_pred_search(struct store *s, const struct prediction_query *q,
         pa.d = &d;
         pa.err = err;
         pa.out = out;
-        rc = read_pages(c, &pq, after_rid, after_row, 1, &pa, err);
+        rc = read_pages(c, &pq, after_rid, after_pos, 1, &pa, err);
     }
     pg_snapshot_put(pg, c);
     dict_release(&d);
@@ -1080,10 +1094,10 @@ static int pg_pred_get(struct store *s, const char *deployment, const unsigned c
 {
     static const char by_rid[] =
         "SELECT " ROW_COLS "WHERE ($1::integer IS NULL OR p.dep = $1) AND p.rid = $2::uuid "
-        "AND p.ix = $3 LIMIT 1";
+        "AND p.ix = $3 ORDER BY p.shadow LIMIT 1";
     static const char by_caller[] =
         "SELECT " ROW_COLS "WHERE ($1::integer IS NULL OR p.dep = $1) AND p.caller_id = $2 "
-        "AND p.ix = $3 ORDER BY p.rid DESC LIMIT 1";
+        "AND p.ix = $3 ORDER BY p.rid DESC, p.shadow LIMIT 1";
     struct pg *pg = (struct pg *)s;
     struct pg_conn *c = pg_reader_get(pg, err);
     if (!c)

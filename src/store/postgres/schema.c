@@ -360,6 +360,7 @@ static const char *const v8[] = {
     "  target INTEGER NOT NULL,"
     "  latency_us INTEGER NOT NULL,"
     "  status SMALLINT NOT NULL,"
+    "  shadow SMALLINT NOT NULL DEFAULT 0," /* a shadow's answer is a row of its own */
     "  caller_id " T ","
     "  tags " T ","
     "  inputs BYTEA NOT NULL,"
@@ -448,7 +449,7 @@ static const char *const v8[] = {
     "    RETURN;\n"
     "  END IF;\n"
     "  EXECUTE format('CREATE TABLE %I (LIKE pred_rows INCLUDING DEFAULTS)', leaf);\n"
-    "  EXECUTE format('CREATE UNIQUE INDEX ON %I (rid, ix)', leaf);\n"
+    "  EXECUTE format('CREATE UNIQUE INDEX ON %I (rid, ix, shadow)', leaf);\n"
     "  EXECUTE format('CREATE INDEX ON %I (caller_id) WHERE caller_id IS NOT NULL', leaf);\n"
     "  EXECUTE format('ALTER TABLE pred_rows_%s ATTACH PARTITION %I FOR VALUES FROM (%L) '\n"
     "    'TO (%L)', d, leaf, ferry_rid_min(pday::bigint * 86400000),\n"
