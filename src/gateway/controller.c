@@ -4,6 +4,7 @@
 #include "base/log.h"
 #include "base/xalloc.h"
 #include "client/client_deployments.h"
+#include "client/client_predictions.h"
 #include "domain/latency_hist.h"
 #include "domain/rollout_check.h"
 #include "client/client_leases.h"
@@ -21,6 +22,9 @@
 /* The lease lasts three ticks: a gateway that stops renewing is replaced
  * within 3 s, and a tick that runs late does not lose it. */
 #define LEASE_TTL_MS 3000
+/* The quality term reads the step's logged rows: at most this often while
+ * it is pending (labels arrive late; reading every tick would rescan them). */
+#define QUALITY_POLL_MS 5000
 
 struct held {
     char *name;
@@ -30,6 +34,8 @@ struct held {
     int64_t failed_ms;     /* when the last failure was counted */
     int64_t renewed_ms;    /* when the lease was last taken or renewed */
     int64_t last_srm_log_ms;
+    int64_t quality_read_ms; /* when the step's quality was last read */
+    int64_t quality_change;  /* ... for which change */
     struct held *next;
 };
 
@@ -206,6 +212,92 @@ static void act(struct controller *c, const struct deployment *d, enum deploy_ac
     deployment_release(&out);
 }
 
+/* The quality term's counts over the step: the candidate's labeled rows
+ * and correct ones, and the other answering targets' merged, from the
+ * prediction log (exactly, no bootstrap). -1 when the log is unreadable. */
+static int step_quality(struct controller *c, const struct deployment *d, int cand, int64_t from,
+                        int64_t now, struct rollout_quality *q)
+{
+    struct perf_query pq = {d->name, from, now + 1, 0, NULL, 1, -1, 0};
+    json_t *ans = NULL, *t;
+    struct ferr err = FERR_INIT;
+    char key[300];
+    size_t i;
+    memset(q, 0, sizeof(*q));
+    if (client_deployment_performance(c->env.client, &pq, &ans, &err)) {
+        log_warn("deployment '%s': cannot read the step's quality: %s", d->name, err.msg);
+        return -1;
+    }
+    const struct deploy_target *ct = &d->spec.targets[cand];
+    snprintf(key, sizeof(key), "%s/%lld", ct->name ? ct->name : "", (long long)ct->version);
+    json_array_foreach(json_object_get(ans, "targets"), i, t)
+    {
+        const char *model = json_string_value(json_object_get(t, "model"));
+        const char *task = json_string_value(json_object_get(t, "task"));
+        if (!model || json_is_true(json_object_get(t, "shadow")) || !task ||
+            strcmp(task, "classification"))
+            continue;
+        uint64_t labeled = (uint64_t)json_integer_value(json_object_get(t, "labeled"));
+        uint64_t correct = (uint64_t)json_integer_value(json_object_get(t, "correct"));
+        int is_cand = !strcmp(model, key), listed = 0;
+        for (size_t k = 0; k < d->spec.ntargets && !is_cand; k++) {
+            char other[300];
+            snprintf(other, sizeof(other), "%s/%lld",
+                     d->spec.targets[k].name ? d->spec.targets[k].name : "",
+                     (long long)d->spec.targets[k].version);
+            listed |= !strcmp(model, other);
+        }
+        if (is_cand) {
+            q->cand_labeled += labeled;
+            q->cand_correct += correct;
+        } else if (listed) {
+            q->stable_labeled += labeled;
+            q->stable_correct += correct;
+        }
+    }
+    json_decref(ans);
+    return 0;
+}
+
+/* The step would advance: with a quality term, only once the step's
+ * labels show the candidate not worse (else roll back); while too few are
+ * in, the step holds. */
+static void advance(struct controller *c, struct held *h, const struct deployment *d, int cand,
+                    int64_t now)
+{
+    struct rollout_quality q;
+    char why[512];
+    if (!d->spec.rollout.guards.has_accuracy_delta) {
+        act(c, d, DEPLOY_ACT_STEP, "");
+        return;
+    }
+    if (h->quality_change == d->change && now - h->quality_read_ms < QUALITY_POLL_MS)
+        return;
+    h->quality_change = d->change;
+    h->quality_read_ms = now;
+    if (step_quality(c, d, cand, d->status.step_started_ms, now, &q))
+        return;
+    switch (rollout_quality_check(&d->spec, &q, why, sizeof(why))) {
+    case ROLLOUT_QUALITY_PENDING:
+        if (now - h->last_srm_log_ms > 10000) {
+            log_info("deployment '%s': %s", d->name, why);
+            h->last_srm_log_ms = now;
+        }
+        break;
+    case ROLLOUT_QUALITY_FAIL:
+        count(c, &c->counts.breaches);
+        act(c, d, DEPLOY_ACT_ROLLBACK, why);
+        break;
+    case ROLLOUT_QUALITY_PASS:
+        log_info("deployment '%s': %s", d->name, why);
+        act(c, d, DEPLOY_ACT_STEP, "");
+        break;
+    case ROLLOUT_QUALITY_OFF:
+        act(c, d, DEPLOY_ACT_STEP, "");
+        break;
+    }
+}
+
 static void decide(struct controller *c, struct held *h, const struct deployment *d, int64_t now)
 {
     const struct deploy_rollout *r = &d->spec.rollout;
@@ -222,11 +314,15 @@ static void decide(struct controller *c, struct held *h, const struct deployment
     int64_t step_from = d->status.step_started_ms, until = now + 1000;
     int64_t window_from = now - g->window_ms;
     window_from -= window_from % 1000; /* whole seconds, as reported */
-    if (window_from < step_from)
-        window_from = step_from;
+    /* figures are per whole second: the step's first second counts whole
+     * (a second's figures before the step began count with it, rather
+     * than a step whose traffic fits in its first second counting none) */
+    if (window_from < step_from - step_from % 1000)
+        window_from = step_from - step_from % 1000;
     int step_over = now - step_from >= r->interval_ms;
     if (client_deploy_stats_read(c->env.client, d->name, d->revision,
-                                 step_over ? step_from : window_from, &rows, &err)) {
+                                 step_over ? step_from - step_from % 1000 : window_from, &rows,
+                                 &err)) {
         log_warn("deployment '%s': cannot read the figures: %s", d->name, err.msg);
         return;
     }
@@ -269,7 +365,7 @@ static void decide(struct controller *c, struct held *h, const struct deployment
         break;
     case ROLLOUT_ADVANCE:
         h->failures = 0;
-        act(c, d, DEPLOY_ACT_STEP, "");
+        advance(c, h, d, cand, now);
         break;
     }
 }

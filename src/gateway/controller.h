@@ -25,7 +25,14 @@
  *     (the reason names the guard and the figures); a check that holds
  *     resets the count;
  *   - advancing needs the step's interval over, rollout.min_requests at
- *     the candidate since the step began, and every guard holding. */
+ *     the candidate since the step began, and every guard holding;
+ *   - with a quality term (guards.min_accuracy_delta), advancing also
+ *     needs the prediction log's labels for the step's rows: read (exactly,
+ *     at most every 5 s) once the step would otherwise advance; fewer than
+ *     guards.min_labels labeled rows at the candidate or the stable
+ *     targets hold the step; then the non-inferiority test of
+ *     domain/rollout_check.h advances it or rolls back at once (judged
+ *     once per step, so failure_limit does not apply to it). */
 #ifndef FERRY_GATEWAY_CONTROLLER_H
 #define FERRY_GATEWAY_CONTROLLER_H
 
