@@ -113,10 +113,8 @@ def test_every_request_is_logged_with_its_ids_tags_inputs_and_outputs(srv, c):
         everything = _logged(c, "plog", 2 * nrows, timeout=5)
         assert gw.metric("ferry_gateway_predictions_logged_total") == 2 * nrows
         assert gw.metric("ferry_gateway_shadow_dropped_total") == 0
-        # SHADOW_KEY: a store that keys rows by (request id, row) alone keeps the first of the
-        # answer and the shadow's (the answer's: it is queued first) and skips the other as a
-        # resend (plog-store at da2ce86); once rows are keyed with their shadow flag both stay
-        assert len(everything) in (nrows, 2 * nrows), (len(everything), nrows)
+        # a shadow's answer is a row of its own under the request's id
+        assert len(everything) == 2 * nrows, (len(everything), nrows)
         assert gw.metric("ferry_gateway_predictions_dropped_total") == 0
         # feedback at the gateway: ferry's ids, a row of a larger request, a caller's id
         multi = [rid for rid, v in sent.items() if len(v[0]) == 3][0]
@@ -145,12 +143,8 @@ def test_every_request_is_logged_with_its_ids_tags_inputs_and_outputs(srv, c):
         assert gw.stop() == 0, gw.errlog
     logged = [r for r in everything if not r.get("shadow")]
     shadows = {r["request_id"]: r for r in everything if r.get("shadow")}
-    if len(everything) == nrows:
-        print("    SHADOW_KEY: the store kept one row per (request id, row); shadows unchecked")
-        logged = everything
-        shadows = {}
-    assert len(logged) == nrows and len(shadows) in (0, nrows), (len(logged), len(shadows))
-    for row in logged if shadows else []:
+    assert len(logged) == nrows and len(shadows) == nrows, (len(logged), len(shadows))
+    for row in logged:
         twin = shadows[row["request_id"]]
         assert twin["model"] == "plog/2" and twin["inputs"] == row["inputs"]
         assert twin.get("caller_request_id") == row.get("caller_request_id")

@@ -4,7 +4,7 @@
  * <tracking file>-predictions/<deployment>/YYYY-MM-DD.db, so log writes
  * never take the tracking file's write lock and retention unlinks whole
  * files. Each file (a partition) holds:
- *   rows      (rid BLOB, row) WITHOUT ROWID: the request's target (an id in
+ *   rows      (rid BLOB, row, shadow) WITHOUT ROWID: the request's target (an id in
  *             targets), caller_id (partial index), tags, latency, status,
  *             the inputs and outputs blobs, label and label_ms
  *   targets   the dictionary of what answered
@@ -117,15 +117,18 @@ static const char *const stmt_sql[ST__COUNT] = {
                    "WHERE rid = ? AND row = ? ORDER BY seq",
 };
 
+/* The key's columns are declared first: SQLite 3.40's integrity_check
+ * misreads the NOT NULL columns of a WITHOUT ROWID table whose key has a
+ * column declared after them ("NULL value in rows.nrows" on sound data). */
 static const char schema_sql[] =
     "CREATE TABLE IF NOT EXISTS targets (id INTEGER PRIMARY KEY, deployment TEXT NOT NULL, "
     "revision INTEGER NOT NULL, model TEXT NOT NULL, version INTEGER NOT NULL, "
     "shadow INTEGER NOT NULL, columns TEXT NOT NULL, classes TEXT NOT NULL, task TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS rows (rid BLOB NOT NULL, row INTEGER NOT NULL, "
+    "shadow INTEGER NOT NULL DEFAULT 0, "
     "nrows INTEGER NOT NULL, target INTEGER NOT NULL, caller_id TEXT, tags TEXT, "
     "latency_us INTEGER NOT NULL, status INTEGER NOT NULL, inputs BLOB, outputs BLOB, "
-    "label TEXT, label_ms INTEGER, shadow INTEGER NOT NULL DEFAULT 0, "
-    "PRIMARY KEY (rid, row, shadow)) WITHOUT ROWID;"
+    "label TEXT, label_ms INTEGER, PRIMARY KEY (rid, row, shadow)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS rows_caller ON rows (caller_id, row) "
     "WHERE caller_id IS NOT NULL;"
     "CREATE TABLE IF NOT EXISTS label_history (rid BLOB NOT NULL, row INTEGER NOT NULL, "
