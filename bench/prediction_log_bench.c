@@ -118,8 +118,8 @@ static pid_t start_server(const char *ferry, const char *db, char *url, size_t n
     if (pid == 0) {
         dup2(fds[1], STDOUT_FILENO);
         close(fds[0]);
-        execl(ferry, ferry, "server", "--host", "127.0.0.1", "--port", "0",
-              "--backend-store-uri", db, "--quiet", (char *)NULL);
+        execl(ferry, ferry, "server", "--host", "127.0.0.1", "--port", "0", "--backend-store-uri",
+              db, "--quiet", (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -247,7 +247,7 @@ int main(int argc, char **argv)
 
     /* 2. label every row, then the aggregates */
     struct feedback_label labels[BATCH];
-    char (*ids)[48] = malloc(sizeof(*ids) * BATCH);
+    char(*ids)[48] = malloc(sizeof(*ids) * BATCH);
     if (!ids)
         die("allocating", NULL);
     double label_s = 0;
@@ -350,8 +350,8 @@ int main(int argc, char **argv)
     printf("{\"rows\":%zu,\"put_rows_per_s\":%.0f,\"store_labels_per_s\":%.0f,\"refresh_s\":%.2f,"
            "\"performance_aggregates_ms\":%.1f,\"performance_exact_ms\":%.1f,"
            "\"feedback_rest_labels_per_s\":%.0f,\"feedback_rest_random_labels_per_s\":%.0f}\n",
-           rows, (double)rows / put_s, (double)rows / label_s, refresh_s, agg_ms, exact_ms,
-           per_s, per_s_random);
+           rows, (double)rows / put_s, (double)rows / label_s, refresh_s, agg_ms, exact_ms, per_s,
+           per_s_random);
     kill(pid, SIGTERM);
     waitpid(pid, NULL, 0);
     curl_slist_free_all(hdr);
