@@ -46,37 +46,10 @@ command -v wrk >/dev/null || { echo "wrk is not installed (scripts/install-deps)
 /usr/bin/python3 -c 'import cloudpickle' 2>/dev/null ||
 	{ echo "python3-cloudpickle is not installed (scripts/install-deps)" >&2; exit 2; }
 FERRY=$(cd "$(dirname "$FERRY")" && pwd)/$(basename "$FERRY")
-TMP=$(mktemp -d /tmp/ferry-gateway-bench-XXXXXX)
+. "$ROOT/bench/lib.sh"
+bench_init gateway-bench
 STORE=sqlite:///$TMP/store.db
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
-# start NAME CMD...: runs CMD in the background (stdout NAME.out, stderr
-# NAME.err) and waits, at most 30 s, for its "listening on" line; sets URL.
-start() {
-	local name=$1
-	shift
-	"$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-	PIDS+=($!)
-	local pid=$! i
-	for i in $(seq 600); do
-		grep -q "listening on" "$TMP/$name.out" 2>/dev/null && break
-		kill -0 $pid 2>/dev/null || break
-		sleep 0.05
-	done
-	URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$TMP/$name.out" || true)
-	[ -n "$URL" ] || { echo "$name did not start: $(tail -5 "$TMP/$name.err")" >&2; exit 1; }
-}
-stop() { # pid: SIGTERM, then wait for it
-	kill "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
 # until_served URL PATTERN: waits, at most 30 s, for GET URL/endpoints (compact
 # JSON; these gateways serve one deployment) to match the grep -E PATTERN; sets
 # POLLS to the number of GETs it took.
@@ -156,7 +129,6 @@ wrk_run() {
 	BODY_FILE="$TMP/body1.json" INVOCATIONS_PATH=$path \
 		wrk "$@" -d"${secs}s" -s "$LUA" "$url"
 }
-field() { awk -v k="$1" '$1 == k {print $2}'; }
 wrk_run "$A_URL" /invocations 1 -t2 -c64 >/dev/null # warm both
 wrk_run "$B_URL" /endpoints/gw/invocations 1 -t2 -c64 >/dev/null
 A_RPS=() A_P99=() A_CPU=() B_RPS=() B_P99=() B_CPU=() RATIO=()
@@ -196,7 +168,6 @@ for r in $(seq "$ROUNDS"); do
 		"$r" "${A_RPS[-1]}" "${A_P99[-1]}" "${A_CPU[-1]}" "${B_RPS[-1]}" "${B_P99[-1]}" \
 		"${B_CPU[-1]}" "${RATIO[-1]}"
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 MA=$(median "${A_RPS[@]}")
 MB=$(median "${B_RPS[@]}")
 stop "$SERVE_PID"

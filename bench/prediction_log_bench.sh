@@ -46,37 +46,10 @@ LUA=$ROOT/bench/wrk/invocations.lua
 [ -x "$FERRY" ] && [ -x "$TOOL" ] && [ -x "$STORE_BENCH" ] || { echo "run make bench first" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "wrk is not installed (scripts/install-deps)" >&2; exit 2; }
 FERRY=$(cd "$(dirname "$FERRY")" && pwd)/$(basename "$FERRY")
-TMP=$(mktemp -d /tmp/ferry-plog-bench-XXXXXX)
+. "$ROOT/bench/lib.sh"
+bench_init plog-bench
 STORE=sqlite:///$TMP/store.db
-PIDS=()
-cleanup() {
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
-# start NAME CMD...: runs CMD in the background and waits, at most 30 s, for its
-# "listening on" line; sets URL.
-start() {
-	local name=$1
-	shift
-	"$@" >"$TMP/$name.out" 2>"$TMP/$name.err" &
-	PIDS+=($!)
-	local pid=$! i
-	for i in $(seq 600); do
-		grep -q "listening on" "$TMP/$name.out" 2>/dev/null && break
-		kill -0 $pid 2>/dev/null || break
-		sleep 0.05
-	done
-	URL=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$TMP/$name.out" || true)
-	[ -n "$URL" ] || { echo "$name did not start: $(tail -5 "$TMP/$name.err")" >&2; exit 1; }
-}
-stop() {
-	kill "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
 metric() { # URL NAME: the sum of a /metrics counter over its labels
 	curl -sf "$1/metrics" | awk -v k="$2" '$1 == k || index($1, k "{") == 1 {s += $NF} END {printf "%d", s}'
 }
@@ -125,7 +98,6 @@ wrk_run() { # NAME SECONDS: wrk -t2 -c64 against the deployment, its output on s
 	BODY_FILE="$TMP/body1.json" INVOCATIONS_PATH=/endpoints/$1/invocations \
 		wrk -t2 -c64 -d"$2s" -s "$LUA" "$GW"
 }
-field() { awk -v k="$1" '$1 == k {print $2}'; }
 drain() { # waits (at most 30 s) until the logged count stops moving
 	local a b i
 	a=$(metric "$GW" ferry_gateway_predictions_logged_total)
@@ -161,7 +133,6 @@ done
 LOGGED=$(($(metric "$GW" ferry_gateway_predictions_logged_total) - LOGGED0))
 DROPPED=$(($(metric "$GW" ferry_gateway_predictions_dropped_total) - DROPPED0))
 stop "$GW_PID"
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 LOGDIR="$TMP/store.db-predictions/on"
 BYTES=$(du -sb "$LOGDIR" 2>/dev/null | cut -f1 || echo 0)
 ALLROWS=$(/usr/bin/python3 -c 'import glob, sqlite3, sys
