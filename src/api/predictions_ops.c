@@ -69,37 +69,55 @@ static int object_blob(json_t *o, unsigned char **blob, size_t *len, char **name
     return 0;
 }
 
-static int outputs_blob(json_t *pred, json_t *probs, struct pred_row *r)
+/* A JSON scalar as a decoded value (strings borrowed from v); -1 for
+ * arrays and objects. */
+static int json_value(json_t *v, struct pred_value *out)
 {
-    struct sbuf b = SBUF_INIT;
-    json_t *keys = json_array(), *v;
-    const char *k;
-    size_t n = json_is_array(pred) ? json_array_size(pred) : 1, i = 0;
-    if (n > PRED_MAX_OUTPUTS || json_object_size(probs) > PRED_MAX_OUTPUTS) {
-        json_decref(keys);
+    memset(out, 0, sizeof(*out));
+    if (json_is_null(v)) {
+        out->kind = PV_NULL;
+    } else if (json_is_number(v) || json_is_boolean(v)) {
+        out->kind = PV_NUMBER;
+        out->num = json_is_boolean(v) ? json_is_true(v) : json_number_value(v);
+    } else if (json_is_string(v)) {
+        out->kind = PV_STRING;
+        out->str = json_string_value(v);
+        out->len = json_string_length(v);
+    } else {
         return -1;
     }
-    /* the prediction: one value, or a count and values */
+    return 0;
+}
+
+/* The outputs blob from the answer's prediction (a value, or a list when
+ * the model gives several a row) and probabilities, through the codec's
+ * own encoder (a list is tagged as one). */
+static int outputs_blob(json_t *pred, json_t *probs, struct pred_row *r)
+{
+    struct pred_value pv[PRED_MAX_OUTPUTS];
+    double proba[PRED_MAX_OUTPUTS];
+    json_t *keys, *v;
+    const char *k;
+    size_t n = json_is_array(pred) ? json_array_size(pred) : 1, i = 0, np = 0;
+    if (n > PRED_MAX_OUTPUTS || json_object_size(probs) > PRED_MAX_OUTPUTS)
+        return -1;
     if (json_is_array(pred)) {
-        pred_enc_count(&b, n);
-        json_array_foreach(pred, i, v) if (enc_value(&b, v)) goto fail;
-    } else if (enc_value(&b, pred)) {
-        goto fail;
+        json_array_foreach(pred, i, v) if (json_value(v, &pv[i])) return -1;
+    } else if (json_value(pred, &pv[0])) {
+        return -1;
     }
-    pred_enc_count(&b, json_object_size(probs));
+    keys = json_array();
     json_object_foreach(probs, k, v)
     {
         json_array_append_new(keys, json_string(k));
-        pred_enc_number(&b, json_is_number(v) ? json_number_value(v) : NAN);
+        proba[np++] = json_is_number(v) ? json_number_value(v) : NAN;
     }
+    struct sbuf b = SBUF_INIT;
+    pred_outputs_encode(&b, pv, n, proba, np);
     r->target.classes = fjson_dumps(keys, JSON_COMPACT);
     json_decref(keys);
     r->outputs = (unsigned char *)sbuf_detach(&b, &r->noutputs);
     return 0;
-fail:
-    json_decref(keys);
-    sbuf_release(&b);
-    return -1;
 }
 
 /* "k=v,k=v" from {"k": "v"} (already sorted by key when the server wrote it). */
@@ -587,8 +605,14 @@ static int x_feedback(const struct api_env *env, const struct api_op *op, void *
                               q->labels.v, q->labels.n, or_empty(env->user), r, err);
 }
 
+/* The log's times are a UUIDv7's: 48 bits of ms (to the year 10889). */
+#define LOG_TIME_MAX ((int64_t)1 << 48)
+
 static int check_window(int64_t start, int64_t end, struct ferr *err)
 {
+    if (start > LOG_TIME_MAX || end > LOG_TIME_MAX)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid time range: times are ms since 1970 below 2^48");
     if (start < 0)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "invalid value for parameter 'start_time': expected 0 or more");
@@ -684,12 +708,16 @@ static int x_performance(const struct api_env *env, const struct api_op *op, voi
 const struct api_op api_feedback_log =
     ROW("feedback/log", "feedback/log", HTTP_POST, HTTP_POST, OP_IDEMPOTENT, FEEDBACK_MAX_BODY,
         &feedback_req, &feedback_resp, x_feedback, ACCESS_EDIT);
+/* The logged rows are the callers' payloads (what exclude_columns and
+ * hash_columns exist to guard): an admin's to read until deployments
+ * have permissions of their own. The aggregated figures are anyone's who
+ * may read deployments. */
 const struct api_op api_predictions_search =
     ROW("predictions/search", "predictions/search", HTTP_GET | HTTP_POST, HTTP_POST, OP_IDEMPOTENT,
-        API_BODY_SMALL, &search_req, &search_resp, x_search, ACCESS_READ);
+        API_BODY_SMALL, &search_req, &search_resp, x_search, ACCESS_ADMIN);
 const struct api_op api_prediction_get =
     ROW("predictions/get", "predictions/get", HTTP_GET, HTTP_GET, OP_IDEMPOTENT, API_BODY_SMALL,
-        &get_req, &get_resp, x_get, ACCESS_READ);
+        &get_req, &get_resp, x_get, ACCESS_ADMIN);
 const struct api_op api_deployments_performance =
     ROW("deployments/performance", "deployments/performance", HTTP_GET, HTTP_GET, OP_IDEMPOTENT,
         API_BODY_SMALL, &perf_req, &perf_resp, x_performance, ACCESS_READ);

@@ -214,9 +214,11 @@ static void act(struct controller *c, const struct deployment *d, enum deploy_ac
 
 /* The quality term's counts over the step: the candidate's labeled rows
  * and correct ones, and the other answering targets' merged, from the
- * prediction log (exactly, no bootstrap). -1 when the log is unreadable. */
+ * prediction log (exactly, no bootstrap); *not_classifiers counts targets
+ * with labels whose task is not classification. -1 when the log is
+ * unreadable. */
 static int step_quality(struct controller *c, const struct deployment *d, int cand, int64_t from,
-                        int64_t now, struct rollout_quality *q)
+                        int64_t now, struct rollout_quality *q, int *not_classifiers)
 {
     struct perf_query pq = {d->name, from, now + 1, 0, NULL, 1, -1, 0};
     json_t *ans = NULL, *t;
@@ -234,10 +236,16 @@ static int step_quality(struct controller *c, const struct deployment *d, int ca
     {
         const char *model = json_string_value(json_object_get(t, "model"));
         const char *task = json_string_value(json_object_get(t, "task"));
-        if (!model || json_is_true(json_object_get(t, "shadow")) || !task ||
-            strcmp(task, "classification"))
+        if (!model || json_is_true(json_object_get(t, "shadow")))
             continue;
-        uint64_t labeled = (uint64_t)json_integer_value(json_object_get(t, "labeled"));
+        if (!task || strcmp(task, "classification")) {
+            if (json_integer_value(json_object_get(t, "labeled")))
+                (*not_classifiers)++;
+            continue;
+        }
+        /* the labeled rows of answered requests: a failed request has no
+         * prediction to be right or wrong (the error-rate guard has it) */
+        uint64_t labeled = (uint64_t)json_integer_value(json_object_get(t, "scored"));
         uint64_t correct = (uint64_t)json_integer_value(json_object_get(t, "correct"));
         int is_cand = !strcmp(model, key), listed = 0;
         for (size_t k = 0; k < d->spec.ntargets && !is_cand; k++) {
@@ -275,8 +283,16 @@ static void advance(struct controller *c, struct held *h, const struct deploymen
         return;
     h->quality_change = d->change;
     h->quality_read_ms = now;
-    if (step_quality(c, d, cand, d->status.step_started_ms, now, &q))
+    int not_classifiers = 0;
+    if (step_quality(c, d, cand, d->status.step_started_ms, now, &q, &not_classifiers))
         return;
+    if (not_classifiers && !q.cand_labeled && now - h->last_srm_log_ms > 10000) {
+        log_warn("deployment '%s': min_accuracy_delta needs a classifier, and the log's labeled "
+                 "rows are not a classifier's (set task: classification in the spec): the step "
+                 "holds",
+                 d->name);
+        h->last_srm_log_ms = now;
+    }
     switch (rollout_quality_check(&d->spec, &q, why, sizeof(why))) {
     case ROLLOUT_QUALITY_PENDING:
         if (now - h->last_srm_log_ms > 10000) {

@@ -132,14 +132,21 @@ static int listed(char *const *list, size_t n, const char *name)
     return 0;
 }
 
+struct plog_batch;
+static void batch_keep_string(struct plog_batch *b, char *s);
+
 /* The plan for inputs width wide (writer thread): what each column
- * becomes, and the kept columns' names as JSON. */
-static void plan_for(struct plog_target *t, size_t width, int have_key)
+ * becomes, and the kept columns' names as JSON. A replaced names text
+ * goes to the batch b, freed after its write: rows of b encoded before
+ * the width changed still point at it. */
+static void plan_for(struct plog_target *t, size_t width, int have_key, struct plog_batch *b)
 {
     if (t->plan_width == width && t->plan)
         return;
     free(t->plan);
-    free(t->columns_text);
+    if (t->columns_text)
+        batch_keep_string(b, t->columns_text);
+    t->columns_text = NULL;
     t->plan = xcalloc(width + 1, 1);
     t->plan_width = width;
     struct sbuf sb = SBUF_INIT;
@@ -173,8 +180,9 @@ static void plan_for(struct plog_target *t, size_t width, int have_key)
     }
 }
 
-/* "[0,1,...,n-1]": the classes of n probabilities (writer thread). */
-static const char *classes_for(struct plog_target *t, size_t n)
+/* "[0,1,...,n-1]": the classes of n probabilities (writer thread); a
+ * replaced text goes to b, as in plan_for. */
+static const char *classes_for(struct plog_target *t, size_t n, struct plog_batch *b)
 {
     if (!n)
         return "[]";
@@ -185,7 +193,8 @@ static const char *classes_for(struct plog_target *t, size_t n)
     for (size_t i = 0; i < n; i++)
         sbuf_addf(&sb, "%s%zu", i ? "," : "", i);
     sbuf_addch(&sb, ']');
-    free(t->classes_text);
+    if (t->classes_text)
+        batch_keep_string(b, t->classes_text);
     t->classes_text = sbuf_detach(&sb, NULL);
     t->classes_n = n;
     return t->classes_text;
@@ -303,6 +312,7 @@ struct pred_logger {
     pthread_t thread;
     atomic_ullong logged, dropped, failed;
     int64_t last_error_ms;
+    int gave_up; /* writer thread: a write failed while stopping */
 };
 
 static void item_free(struct plog_item *it)
@@ -317,7 +327,9 @@ int pred_logger_submit(struct pred_logger *lg, struct plog_target *t, const stru
 {
     size_t nrows = cap->values && cap->rows ? cap->rows : 1;
     pthread_mutex_lock(&lg->mu);
-    int full = lg->stopping || (lg->queued && lg->queued + nrows > lg->o.capacity);
+    /* a request of more rows than the queue holds is dropped too: the
+     * bound is on memory, whatever one request brings */
+    int full = lg->stopping || lg->queued + nrows > lg->o.capacity;
     pthread_mutex_unlock(&lg->mu);
     if (full) { /* a cheap look first: a full queue costs the request no copy */
         atomic_fetch_add(&lg->dropped, nrows);
@@ -346,7 +358,7 @@ int pred_logger_submit(struct pred_logger *lg, struct plog_target *t, const stru
     if (t->max_payload > 0 && rq->body_len > (size_t)t->max_payload)
         it->no_inputs = 1;
     pthread_mutex_lock(&lg->mu);
-    if (lg->stopping || (lg->queued && lg->queued + nrows > lg->o.capacity)) {
+    if (lg->stopping || lg->queued + nrows > lg->o.capacity) {
         pthread_mutex_unlock(&lg->mu); /* filled meanwhile: the bound holds */
         atomic_fetch_add(&lg->dropped, nrows);
         item_free(it);
@@ -381,14 +393,14 @@ void pred_logger_counts(struct pred_logger *lg, struct pred_logger_counts *out)
 
 /* ---------- encoding (the writer thread) ---------- */
 
-struct batch {
+struct plog_batch {
     struct pred_row *rows;
     size_t n, alloc;
     char **strings; /* per item: canonical tags (freed after the write) */
     size_t ns, salloc;
 };
 
-static void batch_keep_string(struct batch *b, char *s)
+static void batch_keep_string(struct plog_batch *b, char *s)
 {
     if (b->ns == b->salloc) {
         b->salloc = b->salloc ? 2 * b->salloc : 64;
@@ -397,7 +409,7 @@ static void batch_keep_string(struct batch *b, char *s)
     b->strings[b->ns++] = s;
 }
 
-static struct pred_row *batch_row(struct batch *b)
+static struct pred_row *batch_row(struct plog_batch *b)
 {
     if (b->n == b->alloc) {
         b->alloc = b->alloc ? 2 * b->alloc : 256;
@@ -410,7 +422,7 @@ static struct pred_row *batch_row(struct batch *b)
 
 /* Rows borrow their target's strings and the item's: only the blobs are
  * the batch's own (batch_clear frees them, not pred_row_release). */
-static void batch_clear(struct batch *b)
+static void batch_clear(struct plog_batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         free(b->rows[i].inputs);
@@ -482,7 +494,7 @@ static void encode_outputs(const struct plog_item *it, json_t *answers, size_t r
     pred_outputs_encode(sb, pv, n, np ? o->proba + r * o->nproba : NULL, np);
 }
 
-static void encode_item(struct pred_logger *lg, struct plog_item *it, struct batch *b)
+static void encode_item(struct pred_logger *lg, struct plog_item *it, struct plog_batch *b)
 {
     struct plog_target *t = it->t;
     unsigned char rid[PRED_RID_BYTES];
@@ -500,7 +512,7 @@ static void encode_item(struct pred_logger *lg, struct plog_item *it, struct bat
     }
     int inputs = it->cap.values && !it->no_inputs;
     if (inputs)
-        plan_for(t, it->cap.cols, lg->mac != NULL);
+        plan_for(t, it->cap.cols, lg->mac != NULL, b);
     int ok = it->status >= 200 && it->status < 300 && it->cap.out.rows == it->nrows;
     json_t *answers = NULL;
     if (ok && it->cap.out.json)
@@ -511,7 +523,7 @@ static void encode_item(struct pred_logger *lg, struct plog_item *it, struct bat
                                  t->version,
                                  t->shadow,
                                  inputs ? t->columns_text : (char *)"[]",
-                                 (char *)(ok ? classes_for(t, it->cap.out.nproba) : "[]"),
+                                 (char *)(ok ? classes_for(t, it->cap.out.nproba, b) : "[]"),
                                  t->task};
     int64_t time_ms = pred_rid_time_ms(rid);
     for (size_t r = 0; r < it->nrows; r++) {
@@ -567,12 +579,26 @@ static int transient(enum ferr_code code)
     }
 }
 
-static void write_batch(struct pred_logger *lg, struct batch *b)
+static int stopping(struct pred_logger *lg)
+{
+    pthread_mutex_lock(&lg->mu);
+    int s = lg->stopping;
+    pthread_mutex_unlock(&lg->mu);
+    return s;
+}
+
+static void write_batch(struct pred_logger *lg, struct plog_batch *b)
 {
     struct ferr err = FERR_INIT;
     if (!b->n)
         return;
+    if (lg->gave_up) { /* stopping, and the store refused: the rest is dropped */
+        atomic_fetch_add(&lg->failed, b->n);
+        return;
+    }
     for (int attempt = 0; attempt < PUT_ATTEMPTS; attempt++) {
+        if (attempt && stopping(lg))
+            break; /* a shutdown does not wait out retries */
         if (attempt)
             nap_ms(50 << (2 * attempt)); /* 200 ms, 800 ms */
         ferr_clear(&err);
@@ -584,6 +610,9 @@ static void write_batch(struct pred_logger *lg, struct batch *b)
             break; /* the same batch would fail the same way */
     }
     atomic_fetch_add(&lg->failed, b->n);
+    /* draining at shutdown: one failed batch ends the drain, so a store
+     * that is away cannot hold the exit for a queue's worth of timeouts */
+    lg->gave_up = stopping(lg);
     if (ftime_now_ms() - lg->last_error_ms > 10000) {
         log_warn("cannot write %zu rows to the prediction log (dropped): %s", b->n, err.msg);
         lg->last_error_ms = ftime_now_ms();
@@ -627,7 +656,7 @@ static struct plog_item *take(struct pred_logger *lg)
 static void *writer(void *arg)
 {
     struct pred_logger *lg = arg;
-    struct batch b;
+    struct plog_batch b;
     memset(&b, 0, sizeof(b));
     struct plog_item *items;
     while ((items = take(lg))) {

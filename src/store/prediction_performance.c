@@ -236,9 +236,11 @@ static int setup(struct perf *p, const struct perf_query *q, struct ferr *err)
     p->exact = q->exact;
     p->end = q->end_ms ? q->end_ms : ftime_now_ms();
     p->start = q->start_ms ? q->start_ms : p->end - PERF_DEFAULT_WINDOW;
-    if (q->start_ms < 0 || q->end_ms < 0 || p->start < 0)
+    /* the log's times are a UUIDv7's 48 bits of ms: larger ones name no
+     * row and would overflow the rounding below */
+    if (q->start_ms < 0 || q->end_ms < 0 || p->start < 0 || p->end > ((int64_t)1 << 48))
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "invalid time range: times are ms since the epoch, 0 or more");
+                        "invalid time range: times are ms since the epoch, 0 to 2^48");
     if (p->start >= p->end)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "invalid time range: start_time %" PRId64
@@ -637,8 +639,11 @@ static json_t *group_json(struct perf *p, struct group *g)
         json_object_set_new(o, "metrics", json_object());
         return o;
     }
-    if (g->st.kind == PRED_TASK_CLASSIFICATION)
+    if (g->st.kind == PRED_TASK_CLASSIFICATION) {
+        /* scored: the labeled rows of answered requests, correct's denominator */
+        json_object_set_new(o, "scored", json_integer((json_int_t)g->st.confusion.n));
         json_object_set_new(o, "correct", json_integer((json_int_t)correct_of(&g->st)));
+    }
     json_object_set_new(o, "metrics", metrics_of(p, g));
     json_t *f = pred_stats_figures(&g->st);
     json_object_set_new(o, "figures", f ? f : json_object());
@@ -926,55 +931,6 @@ int store_prediction_performance(struct store *s, const struct perf_query *q, js
     if (!rc) {
         fold_buckets(&p);
         *out = answer(&p);
-    }
-    perf_release(&p);
-    if (have)
-        deployment_release(&d);
-    return rc;
-}
-
-/* ---------- the rollout controller's counts ---------- */
-
-void perf_accuracy_list_release(struct perf_accuracy_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        free(l->v[i].model);
-    free(l->v);
-    memset(l, 0, sizeof(*l));
-}
-
-int store_prediction_accuracy(struct store *s, const char *deployment, int64_t start_ms,
-                              int64_t end_ms, struct perf_accuracy_list *out, struct ferr *err)
-{
-    struct perf_query q = {deployment, start_ms, end_ms, 0, NULL, 1, -1, 0};
-    struct perf p;
-    struct deployment d;
-    int have = 0, rc;
-    memset(out, 0, sizeof(*out));
-    if (setup(&p, &q, err))
-        return -1;
-    rc = load_spec(s, &p, deployment, &d, &have, err);
-    if (!rc)
-        rc = gather_rows(s, &p, err);
-    if (!rc && p.nt) {
-        out->v = xcalloc(p.nt, sizeof(*out->v));
-        out->alloc = p.nt;
-        for (size_t i = 0; i < p.nt; i++) {
-            const struct target *t = p.t[i];
-            struct perf_accuracy *a = &out->v[out->n++];
-            a->model = xstrdup(t->label);
-            a->shadow = t->shadow;
-            if (!t->inited)
-                continue;
-            a->kind = t->total.st.kind;
-            a->count = t->total.st.count;
-            if (a->kind == PRED_TASK_REGRESSION) {
-                a->labeled = (int64_t)t->total.st.reg.abs_err.n;
-            } else {
-                a->labeled = (int64_t)t->total.st.confusion.n;
-                a->correct = (int64_t)correct_of(&t->total.st);
-            }
-        }
     }
     perf_release(&p);
     if (have)

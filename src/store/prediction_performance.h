@@ -3,7 +3,9 @@
  * GET /api/2.0/ferry/deployments/performance answers and the rollout
  * controller's quality guard counts. Built on the store's prediction log
  * (store/predictions.h), the mergeable statistics
- * (domain/prediction_stats.h) and the A/B tests (domain/ab_test.h).
+ * (domain/prediction_stats.h) and the A/B tests (domain/ab_test.h). The
+ * controller's quality term reads the exact answer's "scored" and
+ * "correct" (through the client, so a gateway on a remote server can).
  *
  * Two ways to the same figures. From the hourly aggregates (the default):
  * the window is widened to whole UTC hours, each hour's stored statistics
@@ -22,8 +24,9 @@
  *   {"deployment", "start_time", "end_time" (ms; [start, end) as used),
  *    "bucket_ms" (0: none), "exact": bool, "slice" (when asked),
  *    "targets": [{"model": "name/version", "shadow": bool, "task",
- *        "positive" (when known), "count", "labeled", "correct"
- *        (classifiers: rows predicted right), "metrics": {...}
+ *        "positive" (when known), "count", "labeled", "scored"
+ *        (classifiers: the labeled rows of answered requests), "correct"
+ *        (classifiers: of those, predicted right), "metrics": {...}
  *        (pred_stats_metrics; exact mode's roc_auc is the exact one),
  *        "figures": {...} (pred_stats_figures),
  *        "buckets": [{"start_time", "count", "labeled", "metrics",
@@ -96,27 +99,5 @@ int store_prediction_performance(struct store *s, const struct perf_query *q, js
  * RESOURCE_DOES_NOT_EXIST, as the prediction log's operations answer. */
 int store_prediction_deployment_known(struct store *s, const char *name,
                                       struct ferr *err) WARN_UNUSED;
-
-/* The rollout controller's quality term: per target, from the rows of
- * [start_ms, end_ms) exactly, the labeled rows with a quality term and how
- * many of them were predicted right. Only classifiers' targets have a
- * meaningful correct count (kind tells). */
-struct perf_accuracy {
-    char *model; /* "name/version" */
-    int shadow;
-    enum pred_task_kind kind;
-    int64_t count;   /* rows */
-    int64_t labeled; /* labeled rows that added a quality term */
-    int64_t correct; /* of those, predicted right (classifiers) */
-};
-struct perf_accuracy_list {
-    struct perf_accuracy *v;
-    size_t n, alloc;
-};
-void perf_accuracy_list_release(struct perf_accuracy_list *l);
-/* In the order of the performance answer's targets. */
-int store_prediction_accuracy(struct store *s, const char *deployment, int64_t start_ms,
-                              int64_t end_ms, struct perf_accuracy_list *out,
-                              struct ferr *err) WARN_UNUSED;
 
 #endif

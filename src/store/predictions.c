@@ -153,8 +153,32 @@ int store_feedback_put(struct store *s, const char *deployment, const struct fee
             lab[i].id = owned[i];
         }
     }
+    int64_t now = ftime_now_ms();
     int rc = s->predictions->label(s, deployment, lab, (const unsigned char(*)[PRED_RID_BYTES])rid,
-                                   row, is_rid, n, user ? user : "", ftime_now_ms(), found, err);
+                                   row, is_rid, n, user ? user : "", now, found, err);
+    /* a UUIDv7 no row has as its id may be a caller's X-Request-Id (callers
+     * make UUIDv7s too): looked up as one, the others left alone */
+    size_t retry = 0;
+    for (size_t i = 0; !rc && i < n; i++) {
+        if (found[i] || !is_rid[i]) {
+            found[i] = found[i] ? 1 : 2;
+            continue;
+        }
+        size_t len;
+        is_rid[i] = 0;
+        row[i] = caller_row(labels[i].id, &len);
+        if (len != strlen(labels[i].id)) {
+            owned[i] = xstrndup(labels[i].id, len);
+            lab[i].id = owned[i];
+        }
+        retry++;
+    }
+    if (!rc && retry)
+        rc = s->predictions->label(s, deployment, lab, (const unsigned char(*)[PRED_RID_BYTES])rid,
+                                   row, is_rid, n, user ? user : "", now, found, err);
+    for (size_t i = 0; i < n; i++)
+        if (found[i] == 2)
+            found[i] = 0;
     if (!rc) {
         for (size_t i = 0; i < n; i++) {
             if (found[i]) {
@@ -288,8 +312,13 @@ int store_prediction_get(struct store *s, const char *deployment, const char *id
     unsigned char rid[PRED_RID_BYTES];
     uint32_t row;
     int given;
-    if (!pred_feedback_id_parse(id, rid, &row, &given))
-        return s->predictions->get(s, deployment, rid, row, NULL, out, history, err);
+    if (!pred_feedback_id_parse(id, rid, &row, &given)) {
+        if (!s->predictions->get(s, deployment, rid, row, NULL, out, history, err))
+            return 0;
+        if (err->code != FERR_RESOURCE_DOES_NOT_EXIST)
+            return -1;
+        ferr_clear(err); /* a caller's UUIDv7, as feedback takes it */
+    }
     size_t len;
     row = caller_row(id, &len);
     char *caller = xstrndup(id, len);
@@ -319,14 +348,24 @@ struct hour_refresh {
     struct agg_target *targets;
     size_t ntargets;
     struct agg *aggs;
-    size_t naggs;
+    size_t naggs, aggs_alloc;
     size_t last; /* the last row's target, tried first */
 };
+
+/* Distinct values of one tag kept per target and hour; the rest are
+ * added up as SLICE_OTHER. A tag that takes a new value every request (a
+ * session id) must not cost an aggregate row each: the hour's recompute
+ * and every read of it would grow with the traffic. */
+#define SLICE_VALUES_MAX 100
+#define SLICE_OTHER      "(other)"
 
 static size_t new_agg(struct hour_refresh *h, size_t target, const char *key, size_t klen,
                       const char *value, size_t vlen)
 {
-    h->aggs = xrealloc(h->aggs, (h->naggs + 1) * sizeof(*h->aggs));
+    if (h->naggs == h->aggs_alloc) {
+        h->aggs_alloc = h->aggs_alloc ? 2 * h->aggs_alloc : 16;
+        h->aggs = xrealloc(h->aggs, h->aggs_alloc * sizeof(*h->aggs));
+    }
     struct agg *a = &h->aggs[h->naggs];
     a->target = target;
     a->key = xstrndup(key, klen);
@@ -358,15 +397,26 @@ static void add_tag(struct hour_refresh *h, size_t target, const struct pred_row
     int kn = snprintf(key, sizeof(key), "tag:%.*s", (int)klen, k);
     if (kn < 0 || (size_t)kn >= sizeof(key))
         return;
-    size_t i;
+    size_t i, values = 0, other = h->naggs;
     for (i = 0; i < h->naggs; i++) {
         struct agg *a = &h->aggs[i];
-        if (a->target == target && !strcmp(a->key, key) && strlen(a->value) == vlen &&
-            !memcmp(a->value, v, vlen))
+        if (a->target != target || strcmp(a->key, key))
+            continue;
+        if (strlen(a->value) == vlen && !memcmp(a->value, v, vlen))
             break;
+        if (!strcmp(a->value, SLICE_OTHER))
+            other = i;
+        else
+            values++;
     }
-    if (i == h->naggs)
-        i = new_agg(h, target, key, (size_t)kn, v, vlen);
+    if (i == h->naggs) {
+        if (values < SLICE_VALUES_MAX)
+            i = new_agg(h, target, key, (size_t)kn, v, vlen);
+        else if (other < h->naggs)
+            i = other;
+        else
+            i = new_agg(h, target, key, (size_t)kn, SLICE_OTHER, strlen(SLICE_OTHER));
+    }
     pred_stats_add_row(&h->aggs[i].stats, r, NULL);
 }
 
@@ -403,7 +453,7 @@ static void hour_refresh_release(struct hour_refresh *h)
     free(h->targets);
     h->aggs = NULL;
     h->targets = NULL;
-    h->naggs = h->ntargets = 0;
+    h->naggs = h->aggs_alloc = h->ntargets = 0;
     h->last = 0;
 }
 

@@ -650,6 +650,16 @@ def test_a_gateway_on_the_store_itself_with_authentication(srv, c):
         assert st == 403 and b"PERMISSION_DENIED" in out, out
         st, out = post("scorer", "s-pw")
         assert st == 200 and len(json.loads(out)["predictions"]) == 3, out
+        # labels move the figures a rollout guard acts on: an admin's, not a scorer's
+        cn = gw.conn()
+        cn.request("POST", "/endpoints/guarded/feedback", body=json.dumps(
+            {"labels": [{"request_id": "x", "label": 1}]}), headers={
+                "Content-Type": "application/json", "Authorization": "Basic " +
+                base64.b64encode(b"scorer:s-pw").decode()})
+        r = cn.getresponse()
+        out = r.read()
+        cn.close()
+        assert r.status == 403 and b"PERMISSION_DENIED" in out, out
     finally:
         assert gw.stop() == 0, gw.errlog
 

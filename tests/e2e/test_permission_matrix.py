@@ -246,11 +246,12 @@ case("predictions/log", "ADMIN", "POST", lambda f, w: {"b": {
               "time_ms": int(time.time() * 1000), "latency_us": 5, "status": 200,
               "inputs": "AA=="}]}})
 case("events/search", "READ", "GET", lambda f, w: {"q": {"max_results": 5}})
-# the prediction log: reads as the deployments', a label is a write (EDIT, an admin's for now)
+# the prediction log: the figures read as the deployments', the rows (callers' payloads) and a
+# label are an admin's for now
 case("feedback/log", "EDIT", "POST",
      lambda f, w: {"b": {"labels": [{"request_id": "mx-none", "label": 1}]}})
-case("predictions/search", "READ", "POST", lambda f, w: {"b": {"deployment": "mx-dep"}})
-case("predictions/get", "READ", "GET",
+case("predictions/search", "ADMIN", "POST", lambda f, w: {"b": {"deployment": "mx-dep"}})
+case("predictions/get", "ADMIN", "GET",
      lambda f, w: {"q": {"deployment": "mx-dep", "request_id": "mx-none"}})
 case("deployments/performance", "READ", "GET", lambda f, w: {"q": {"name": "mx-dep"}})
 

@@ -464,6 +464,8 @@ def test_bad_inputs(srv, c):
                  "buckets")
     expect_error(perf(start_time=H0 + HOUR, end_time=H0), 400, INV, "time range")
     expect_error(perf(start_time=-5), 400, INV, "start_time")
+    expect_error(perf(end_time=9223372036854775807), 400, INV, "2^48")  # no overflow either
+    expect_error(perf(end_time=9223372036854775807, exact="true"), 400, INV, "2^48")
     expect_error(perf(start_time="yesterday"), 400, INV, "start_time")
     expect_error(perf(slice="region"), 400, INV, "slice")
     expect_error(perf(slice="column:amount"), 400, INV, "exact")

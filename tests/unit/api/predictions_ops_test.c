@@ -171,5 +171,18 @@ TEST(a_row_survives_its_json)
     json_t *empty = json_object();
     ASSERT_FAILS(api_pred_row_from_json(empty, &back, &err), &err, FERR_IO_ERROR);
     json_decref(empty);
+    /* several values a row (a multi-output regressor): the same bytes back */
+    struct pred_value several[3] = {
+        {PV_NUMBER, 1.5, NULL, 0, 0}, {PV_NUMBER, -2, NULL, 0, 0}, {PV_NULL, 0, NULL, 0, 0}};
+    free(r.outputs);
+    pred_outputs_encode(&out, several, 3, NULL, 0);
+    r.outputs = (unsigned char *)sbuf_detach(&out, &r.noutputs);
+    j = pred_row_json(&r);
+    ASSERT(!json_object_get(j, "corrupt"));
+    ASSERT_OK(api_pred_row_from_json(j, &back, &err), &err);
+    ASSERT_INT_EQ(back.noutputs, r.noutputs);
+    ASSERT(!memcmp(back.outputs, r.outputs, r.noutputs));
+    json_decref(j);
+    pred_row_release(&back);
     pred_row_release(&r);
 }

@@ -426,18 +426,18 @@ STORE_TEST(prediction_performance_classifier_exact_and_aggregated)
                  FERR_INVALID_PARAMETER_VALUE);
     ASSERT_CONTAINS(err.msg, "exact");
 
-    /* the rollout controller's counts */
-    struct perf_accuracy_list acc;
-    ASSERT_OK(store_prediction_accuracy(s, "fraud", base_hour(), ftime_now_ms() + 1, &acc, &err),
-              &err);
-    ASSERT_INT_EQ(acc.n, 3);
+    /* the rollout controller's counts: exact, scored and correct per target */
+    struct perf_query eq = {"fraud", base_hour(), ftime_now_ms() + 1, 0, NULL, 1, -1, 0};
+    ASSERT_OK(store_prediction_performance(s, &eq, &a, &err), &err);
+    json_t *ts = json_object_get(a, "targets");
     for (int k = 0; k < 3; k++) {
-        ASSERT_INT_EQ(acc.v[k].correct, (int64_t)e[k].correct);
-        ASSERT_INT_EQ(acc.v[k].labeled, (int64_t)e[k].n);
-        ASSERT_INT_EQ(acc.v[k].kind, PRED_TASK_CLASSIFICATION);
+        json_t *tk = json_array_get(ts, (size_t)k);
+        ASSERT_INT_EQ(json_integer_value(json_object_get(tk, "correct")), (int64_t)e[k].correct);
+        ASSERT_INT_EQ(json_integer_value(json_object_get(tk, "scored")), (int64_t)e[k].n);
+        ASSERT_STR_EQ(json_string_value(json_object_get(tk, "task")), "classification");
     }
-    ASSERT_STR_EQ(acc.v[1].model, "fraud/2");
-    perf_accuracy_list_release(&acc);
+    ASSERT_STR_EQ(json_string_value(json_object_get(json_array_get(ts, 1), "model")), "fraud/2");
+    json_decref(a);
 
     /* a deleted deployment's log is still read (its task then inferred,
      * its targets in order of first appearance) until retention drops it */
