@@ -7,6 +7,7 @@
 #include "base/ftime.h"
 #include "base/json.h"
 #include "base/xalloc.h"
+#include "store/predictions.h"
 
 #include <string.h>
 
@@ -78,6 +79,7 @@ static const struct api_field report_fields[] = {
     F_INT(struct collect_report, experiments, "experiments", 0, 0),
     F_INT(struct collect_report, uploads, "uploads", 0, 0),
     F_INT(struct collect_report, failures, "failures", 0, 0),
+    F_INT(struct collect_report, log_partitions, "log_partitions", 0, 0),
 };
 static const struct api_msg report_resp = API_MSG(struct collect_report, report_fields);
 
@@ -92,7 +94,17 @@ static int x_gc(const struct api_env *env, const struct api_op *op, void *req, v
                         (long long)q->older_than_ms);
     struct collect_opts o = {ftime_now_ms() - q->older_than_ms, q->run_ids, q->nrun_ids, q->dry_run,
                              env->roots};
-    return store_collect(env->store, env->artifacts, &o, resp, err);
+    struct collect_report *r = resp;
+    if (store_collect(env->store, env->artifacts, &o, r, err))
+        return -1;
+    /* a full collection also drops the prediction log's expired days */
+    r->log_partitions = -1;
+    if (!q->dry_run && !q->nrun_ids &&
+        store_predictions_gc(env->store, ftime_now_ms(), &r->log_partitions, err)) {
+        collect_report_release(r);
+        return -1;
+    }
+    return 0;
 }
 
 const struct api_op api_gc = {

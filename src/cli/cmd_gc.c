@@ -136,9 +136,9 @@ static int collect_remote(const char *uri, const struct rq_gc *q, struct collect
 
 /* On the database file: the artifact destination is opened only when it
  * exists (gc must not create directories). The prediction log's expired
- * days go too (*plog_dropped; not in a dry run). */
+ * days go too (r->log_partitions; not in a dry run), as the server's gc does. */
 static int collect_local(const char *uri, const char *dest_dir, const struct rq_gc *q,
-                         struct collect_report *r, int64_t *plog_dropped, struct ferr *err)
+                         struct collect_report *r, struct ferr *err)
 {
     struct store_opts so = STORE_OPTS_INIT;
     struct store *s = NULL;
@@ -148,11 +148,17 @@ static int collect_local(const char *uri, const char *dest_dir, const struct rq_
                              NULL};
     int rc = store_open(uri, &so, &s, err) ||
                      (stat(dest_dir, &st) == 0 && artifact_repo_open(dest_dir, &dest, err)) ||
-                     store_collect(s, dest, &o, r, err) ||
-                     (!q->dry_run && !q->nrun_ids &&
-                      store_predictions_gc(s, ftime_now_ms(), plog_dropped, err))
+                     store_collect(s, dest, &o, r, err)
                  ? -1
                  : 0;
+    if (!rc) {
+        r->log_partitions = -1;
+        if (!q->dry_run && !q->nrun_ids &&
+            store_predictions_gc(s, ftime_now_ms(), &r->log_partitions, err)) {
+            collect_report_release(r);
+            rc = -1;
+        }
+    }
     artifact_repo_close(dest);
     store_close(s);
     return rc;
@@ -215,17 +221,16 @@ int cmd_gc(int argc, char **argv)
     char *idbuf;
     struct rq_gc q = {older, NULL, 0, dry};
     q.run_ids = split_ids(ids, &idbuf, &q.nrun_ids);
-    int64_t plog_dropped = -1;
-    int rc = remote ? collect_remote(uri, &q, &r, &err)
-                    : collect_local(uri, dest_dir, &q, &r, &plog_dropped, &err);
+    int rc =
+        remote ? collect_remote(uri, &q, &r, &err) : collect_local(uri, dest_dir, &q, &r, &err);
     free(q.run_ids);
     free(idbuf);
     if (rc)
         return cli_fail(&err);
     rc = print_report(&r, dry);
-    if (plog_dropped >= 0)
-        printf("%lld prediction log partition%s dropped\n", (long long)plog_dropped,
-               plog_dropped == 1 ? "" : "s");
+    if (r.log_partitions >= 0)
+        printf("%lld prediction log partition%s dropped\n", (long long)r.log_partitions,
+               r.log_partitions == 1 ? "" : "s");
     collect_report_release(&r);
     return rc;
 }

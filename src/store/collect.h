@@ -46,6 +46,10 @@ struct collect_report {
     int64_t runs, experiments; /* purged (or that would be) */
     int64_t uploads;           /* unfinished uploads removed (or that would be) */
     int64_t failures;          /* items that failed, or kept files by an error */
+    /* the prediction log's expired partitions dropped (store/predictions.h's
+     * store_predictions_gc, run by the caller after a full collection); -1
+     * when it did not run (a dry run, or --run-ids) */
+    int64_t log_partitions;
 };
 
 void collect_report_release(struct collect_report *r);

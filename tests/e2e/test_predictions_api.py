@@ -603,3 +603,25 @@ def test_feedback_ingest_rate(srv, c):
     assert total == len(rows)
     print("    feedback ingest: %d labels in %.3f s over REST, batches of 1,000: %.0f labels/s" % (
         total, dt, total / dt))
+
+
+def test_gc_through_the_server_drops_the_expired_days(srv, c):
+    """`ferry gc` against a server (POST /api/2.0/ferry/gc) drops the log's days past the
+    deployment's retention, whole, and keeps the rest; a dry run drops nothing."""
+    _models(c, "plog-gm", 3)
+    _deploy(c, "plog-g", "plog-gm", "classification")
+    old = make_rows("plog-g", "plog-gm", False, 30, 5)
+    day = 24 * HOUR
+    for r in old[:15]:  # 40 days ago: past the default 30 days
+        r.time_ms -= 40 * day
+        r.rid = uuid7(r.time_ms, int(r.rid[-12:], 16))
+    ingest(c, "plog-g", "plog-gm", old, False)
+    before = c.ok(_get(c, "predictions/search", {"deployment": "plog-g", "max_results": 1000}))
+    assert len(before["predictions"]) == len(old)
+    dry = c.ok(c.post("gc", {"dry_run": True}, prefix="/api/2.0/ferry/"))
+    assert dry.get("log_partitions", -1) == -1, dry
+    got = c.ok(c.post("gc", {}, prefix="/api/2.0/ferry/"))
+    assert got["log_partitions"] >= 1, got
+    after = c.ok(_get(c, "predictions/search", {"deployment": "plog-g", "max_results": 1000}))
+    assert len(after["predictions"]) == sum(1 for r in old[15:]), len(after["predictions"])
+    assert all(p["time"] >= H0 for p in after["predictions"])
