@@ -315,6 +315,12 @@ struct pred_logger {
     int gave_up; /* writer thread: a write failed while stopping */
 };
 
+/* Monotonic ms: the queue's ages and the writer's timed waits. */
+static int64_t mono_ms(void)
+{
+    return ftime_mono_ns() / 1000000;
+}
+
 static void item_free(struct plog_item *it)
 {
     plog_target_unref(it->t);
@@ -364,7 +370,7 @@ int pred_logger_submit(struct pred_logger *lg, struct plog_target *t, const stru
         item_free(it);
         return -1;
     }
-    it->queued_ms = ftime_now_ms();
+    it->queued_ms = mono_ms();
     if (lg->tail)
         lg->tail->next = it;
     else
@@ -626,7 +632,7 @@ static struct plog_item *take(struct pred_logger *lg)
 {
     pthread_mutex_lock(&lg->mu);
     for (;;) {
-        int64_t now = ftime_now_ms();
+        int64_t now = mono_ms();
         if (lg->head && (lg->stopping || lg->queued >= lg->o.batch_rows ||
                          now - lg->head->queued_ms >= lg->o.flush_ms))
             break;
@@ -711,7 +717,13 @@ struct pred_logger *pred_logger_new(const struct pred_logger_opts *o, struct fer
     if (kerr.code != FERR_OK)
         log_warn("FERRY_LOG_HASH_KEY cannot be used (hashed columns are left out): %s", kerr.msg);
     pthread_mutex_init(&lg->mu, NULL);
-    pthread_cond_init(&lg->wake, NULL);
+    /* the flush timer runs on the monotonic clock: a wall clock stepped
+     * back must not hold the queue */
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&lg->wake, &ca);
+    pthread_condattr_destroy(&ca);
     if (pthread_create(&lg->thread, NULL, writer, lg) != 0) {
         ferr_set(err, FERR_INTERNAL_ERROR, "cannot start the prediction log's writer thread");
         pthread_cond_destroy(&lg->wake);
