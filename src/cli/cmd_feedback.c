@@ -209,20 +209,19 @@ static int csv_field(const char **p, struct sbuf *out)
 }
 
 /* The canonical text of a CSV label: a number when it reads as one. */
+/* A CSV label: a JSON number ("1", "1.0", "-2.5e3") is the number's
+ * class, as the API takes it; anything else ("spam", "007", "0x1A") is
+ * the text itself. */
 static void csv_label(const char *text, struct sbuf *out)
 {
-    char *end;
-    errno = 0;
-    double d = strtod(text, &end);
     sbuf_reset(out);
-    if (*text && !*end && !errno && isfinite(d)) {
-        json_t *v = json_real(d);
-        int bad = pred_label_text(out, v);
-        json_decref(v);
-        if (!bad)
-            return;
+    json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+    int bad = !json_is_number(v) || pred_label_text(out, v);
+    json_decref(v);
+    if (bad) {
+        sbuf_reset(out);
+        sbuf_addstr(out, text);
     }
-    sbuf_addstr(out, text);
 }
 
 static void chomp(char *line, size_t *len)

@@ -376,10 +376,12 @@ static int do_export(struct client *c, const struct opts *o)
     free(token);
     json_decref(lay.inputs);
     json_decref(lay.classes);
+    /* ferror: a failed fputs/fputc along the way (a full disk) fails the export */
+    int werr = ferror(f);
     if (f != stdout) {
-        if (fclose(f) && !rc)
-            rc = cli_failf("cannot write %s: %s", o->output, strerror(errno));
-    } else if (fflush(f) && !rc) {
+        if ((fclose(f) || werr) && !rc)
+            rc = cli_failf("cannot write %s: %s", o->output, strerror(errno ? errno : EIO));
+    } else if ((fflush(f) || werr) && !rc) {
         rc = cli_failf("cannot write the rows: %s", strerror(errno));
     }
     if (!rc && f != stdout)
