@@ -13,7 +13,9 @@
 #include "base/banned.h"
 
 #define SEARCH_MAX_RESULTS 10000
-#define FEEDBACK_MAX_BODY  (8 * 1024 * 1024)
+/* 10,000 labels of the largest id (256) and label (1,024) with their
+ * JSON fit; the gateway's /endpoints/<name>/feedback takes the same */
+#define FEEDBACK_MAX_BODY (16 * 1024 * 1024)
 
 static const char *or_empty(const char *s)
 {
