@@ -8,9 +8,9 @@
  *             targets), caller_id (partial index), tags, latency, status,
  *             the inputs and outputs blobs; never rewritten
  *   targets   the dictionary of what answered
- *   label_history  (rid, row, seq) WITHOUT ROWID: every label given, with
- *             what it replaced; a row's label is its (rid, row)'s newest
- *             entry, for the answer and its shadows alike
+ *   label_history  (rid, row, seq DESC) WITHOUT ROWID: every label given,
+ *             with what it replaced; a row's label is its (rid, row)'s
+ *             newest (first) entry, for the answer and its shadows alike
  *   hours     the hourly aggregates per (hour, target, slice)
  *   dirty     hours written since their aggregates were computed, with a
  *             generation counter bumped by each write
@@ -129,7 +129,7 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_LAST_LABEL] = "SELECT label, time_ms FROM label_history WHERE rid = ? AND row = ? "
                       "ORDER BY seq DESC LIMIT 1",
     [ST_LABELS] = "SELECT rid, row, label, time_ms FROM label_history WHERE rid >= ? AND rid < ? "
-                  "ORDER BY rid, row, seq",
+                  "ORDER BY rid, row, seq DESC",
 };
 
 /* The key's columns are declared first: SQLite 3.40's integrity_check
@@ -148,7 +148,7 @@ static const char schema_sql[] =
     "WHERE caller_id IS NOT NULL;"
     "CREATE TABLE IF NOT EXISTS label_history (rid BLOB NOT NULL, row INTEGER NOT NULL, "
     "seq INTEGER NOT NULL, label TEXT NOT NULL, previous TEXT, user_id TEXT NOT NULL, "
-    "time_ms INTEGER NOT NULL, PRIMARY KEY (rid, row, seq)) WITHOUT ROWID;"
+    "time_ms INTEGER NOT NULL, PRIMARY KEY (rid, row, seq DESC)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS hours (hour_ms INTEGER NOT NULL, target INTEGER NOT NULL, "
     "slice_key TEXT NOT NULL, slice_value TEXT NOT NULL, count INTEGER NOT NULL, "
     "failed INTEGER NOT NULL, labeled INTEGER NOT NULL, latency TEXT NOT NULL, "
@@ -1018,13 +1018,6 @@ struct label_cur {
     sqlite3_stmt *st; /* ST_LABELS, bound; on its current entry while on */
     int on;           /* st has a current entry */
     int rc;           /* the last step's result (SQLITE_ROW, SQLITE_DONE or an error) */
-    unsigned char rid[PRED_RID_BYTES]; /* the key last asked for ... */
-    uint32_t row;
-    int asked;
-    int has; /* ... and its label (label, ms) when has */
-    char *label;
-    size_t alloc;
-    int64_t ms;
 };
 
 static void label_step(struct label_cur *c)
@@ -1053,29 +1046,20 @@ static int label_cmp(struct label_cur *c, const unsigned char *rid, uint32_t row
     return (r > row) - (r < row);
 }
 
-/* The label of (rid, row) (NULL: none), valid until the next call. */
+/* The label of (rid, row) (NULL: none), valid until the next call. The
+ * cursor stops on the key's first entry, its newest (seq DESC), and stays
+ * there for the key's other rows (shadows): nothing is copied. */
 static const char *label_at(struct label_cur *c, const unsigned char *rid, uint32_t row,
                             int64_t *ms)
 {
-    if (!c->asked || c->row != row || memcmp(c->rid, rid, PRED_RID_BYTES)) {
-        c->asked = 1;
-        c->has = 0;
-        memcpy(c->rid, rid, PRED_RID_BYTES);
-        c->row = row;
-        while (c->on && label_cmp(c, rid, row) < 0)
-            label_step(c);
-        while (c->on && !label_cmp(c, rid, row)) { /* the newest (last) entry wins */
-            const char *t = (const char *)sqlite3_column_text(c->st, 2);
-            size_t n = t ? strlen(t) : 0;
-            ALLOC_GROW(c->label, n + 1, c->alloc);
-            memcpy(c->label, t ? t : "", n + 1);
-            c->ms = sqlite3_column_int64(c->st, 3);
-            c->has = 1;
-            label_step(c);
-        }
-    }
-    *ms = c->has ? c->ms : 0;
-    return c->has ? c->label : NULL;
+    int d = 1;
+    while (c->on && (d = label_cmp(c, rid, row)) < 0)
+        label_step(c);
+    *ms = 0;
+    if (!c->on || d)
+        return NULL;
+    *ms = sqlite3_column_int64(c->st, 3);
+    return (const char *)sqlite3_column_text(c->st, 2);
 }
 
 /* rc, or the cursor's failure when rc is 0; releases it. */
@@ -1084,7 +1068,6 @@ static int label_close(struct plog_part *p, struct label_cur *c, int rc, struct 
     if (!rc && c->rc != SQLITE_ROW && c->rc != SQLITE_DONE)
         rc = part_fail(p->db, "reading labels", err);
     sqlite3_reset(c->st);
-    free(c->label);
     return rc;
 }
 
