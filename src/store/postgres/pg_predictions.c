@@ -505,17 +505,16 @@ static int pg_pred_put(struct store *s, const struct pred_row *rows, size_t n, s
 
 /* One statement: the rows the labels name (by key, or the latest request
  * with the caller's id) are looked up, never written; every label is one
- * entry of the history (pred_label_changes), its previous the row's label
- * before (its newest entry, or the batch's label before it); the hours
- * marked dirty. A row's label, for the answer and its shadows, is its
+ * entry of the history (pred_label_changes, in the batch's order); the
+ * hours marked dirty. An entry's previous is not stored: it is the entry
+ * before it (load_history), so a label reads nothing of the history. A row's label, for the answer and its shadows, is its
  * newest entry (highest seq): a label is one narrow insert, where setting
  * it on the wide rows wrote a new version of each (and, on a full page,
  * their index entries), 2.5x the cost. Answers the indexes of the labels
  * that found a row.
  *
  * Two replicas labeling one row at once both insert; the higher seq is the
- * row's label. What a race changes is only the history's "previous" of the
- * later one (the label before the statement began, not the other's). */
+ * row's label and the other's entry its previous. */
 #define LABEL_SQL(DEP)                                                                             \
     "WITH l AS (SELECT * FROM unnest($2::integer[], $3::uuid[], $4::integer[], $5::text[], "       \
     "  $6::text[], $7::bigint[]) AS l(i, rid, ix, caller, label, ms)), "                           \
@@ -528,14 +527,9 @@ static int pg_pred_put(struct store *s, const struct pred_row *rows, size_t n, s
     "  WHERE p.caller_id = l.caller AND p.ix = l.ix AND " DEP                                      \
     " ORDER BY p.rid DESC, p.shadow LIMIT 1) x "                                                   \
     "  WHERE l.rid IS NULL), "                                                                     \
-    "s AS (SELECT h.i, h.dep, h.rid, h.ix, h.label, h.ms, "                                        \
-    "  CASE WHEN row_number() OVER w = 1 THEN (SELECT c.label FROM pred_label_changes c "          \
-    "  WHERE c.dep = h.dep AND c.rid = h.rid AND c.ix = h.ix ORDER BY c.seq DESC LIMIT 1) "        \
-    "  ELSE lag(h.label) OVER w END AS previous "                                                  \
-    "  FROM (SELECT * FROM hit UNION ALL SELECT * FROM hitc) h "                                   \
-    "  WINDOW w AS (PARTITION BY h.dep, h.rid, h.ix ORDER BY h.i)), "                              \
-    "hist AS (INSERT INTO pred_label_changes (dep, rid, ix, time_ms, label, previous, user_id) "   \
-    "  SELECT dep, rid, ix, ms, label, previous, $8 FROM s ORDER BY i), "                          \
+    "s AS (SELECT * FROM hit UNION ALL SELECT * FROM hitc), "                                      \
+    "hist AS (INSERT INTO pred_label_changes (dep, rid, ix, time_ms, label, user_id) "             \
+    "  SELECT dep, rid, ix, ms, label, $8 FROM s ORDER BY i), "                                    \
     "d AS (INSERT INTO pred_dirty (dep, hour_ms, gen) SELECT dep, hour_ms, nextval('pred_seq') "   \
     "  FROM (SELECT DISTINCT dep, ferry_rid_ms(rid) / 3600000 * 3600000 AS hour_ms FROM s "        \
     "  ORDER BY 1, 2) x ON CONFLICT (dep, hour_ms) DO UPDATE SET gen = excluded.gen) "             \
@@ -1184,7 +1178,8 @@ static int pg_pred_scan(struct store *s, const char *deployment, int64_t start_m
 static int load_history(struct pg_conn *c, int64_t dep, const unsigned char *rid, uint32_t row,
                         struct label_change_list *out, struct ferr *err)
 {
-    static const char sql[] = "SELECT label, previous, user_id, time_ms FROM pred_label_changes "
+    static const char sql[] = "SELECT label, lag(label) OVER (ORDER BY seq), user_id, time_ms "
+                              "FROM pred_label_changes "
                               "WHERE dep = $1 AND rid = $2::uuid AND ix = $3 ORDER BY seq";
     char text[37];
     rid_text(rid, text);

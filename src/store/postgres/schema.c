@@ -386,8 +386,7 @@ static const char *const v8[] = {
     "  ix INTEGER NOT NULL,"
     "  seq BIGINT NOT NULL DEFAULT nextval('pred_seq'),"
     "  time_ms BIGINT NOT NULL,"
-    "  label " T " NOT NULL,"
-    "  previous " T ","
+    "  label " T " NOT NULL," /* previous: the entry before (lag over seq) */
     "  user_id " T " NOT NULL DEFAULT '');"
     "CREATE INDEX pred_label_changes_by_row ON pred_label_changes (dep, rid, ix, seq);"
     "CREATE TABLE pred_dirty ("
