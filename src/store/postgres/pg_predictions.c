@@ -520,7 +520,7 @@ static int pg_pred_put(struct store *s, const struct pred_row *rows, size_t n, s
     "  $6::text[], $7::bigint[]) AS l(i, rid, ix, caller, label, ms)), "                           \
     "hit AS (SELECT l.i, l.label, l.ms, x.dep, x.rid, x.ix FROM l "                                \
     "  CROSS JOIN LATERAL (SELECT p.dep, p.rid, p.ix FROM pred_rows p "                            \
-    "  WHERE p.rid = l.rid AND p.ix = l.ix AND " DEP " ORDER BY p.shadow LIMIT 1) x "              \
+    "  WHERE p.rid = l.rid AND p.ix = l.ix AND " DEP " LIMIT 1) x " /* any of its rows */        \
     "  WHERE l.rid IS NOT NULL), "                                                                 \
     "hitc AS (SELECT l.i, l.label, l.ms, x.dep, x.rid, x.ix FROM l "                               \
     "  CROSS JOIN LATERAL (SELECT p.dep, p.rid, p.ix FROM pred_rows p "                            \
