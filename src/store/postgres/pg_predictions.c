@@ -507,8 +507,8 @@ static int pg_pred_put(struct store *s, const struct pred_row *rows, size_t n, s
  * with the caller's id) are looked up, never written; every label is one
  * entry of the history (pred_label_changes, in the batch's order); the
  * hours marked dirty. An entry's previous is not stored: it is the entry
- * before it (load_history), so a label reads nothing of the history. A row's label, for the answer and its shadows, is its
- * newest entry (highest seq): a label is one narrow insert, where setting
+ * before it (load_history), so a label reads nothing of the history. A row's label, for the answer
+ * and its shadows, is its newest entry (highest seq): a label is one narrow insert, where setting
  * it on the wide rows wrote a new version of each (and, on a full page,
  * their index entries), 2.5x the cost. Answers the indexes of the labels
  * that found a row.
@@ -520,7 +520,7 @@ static int pg_pred_put(struct store *s, const struct pred_row *rows, size_t n, s
     "  $6::text[], $7::bigint[]) AS l(i, rid, ix, caller, label, ms)), "                           \
     "hit AS (SELECT l.i, l.label, l.ms, x.dep, x.rid, x.ix FROM l "                                \
     "  CROSS JOIN LATERAL (SELECT p.dep, p.rid, p.ix FROM pred_rows p "                            \
-    "  WHERE p.rid = l.rid AND p.ix = l.ix AND " DEP " LIMIT 1) x " /* any of its rows */        \
+    "  WHERE p.rid = l.rid AND p.ix = l.ix AND " DEP " LIMIT 1) x " /* any of its rows */          \
     "  WHERE l.rid IS NOT NULL), "                                                                 \
     "hitc AS (SELECT l.i, l.label, l.ms, x.dep, x.rid, x.ix FROM l "                               \
     "  CROSS JOIN LATERAL (SELECT p.dep, p.rid, p.ix FROM pred_rows p "                            \
@@ -799,8 +799,8 @@ struct page_arg {
     pred_row_fn fn;
     void *arg;
     struct pred_row_list *out;
-    size_t want;  /* search: rows wanted in out */
-    int labeled;  /* the labeled filter (-1: any) */
+    size_t want; /* search: rows wanted in out */
+    int labeled; /* the labeled filter (-1: any) */
     int rc;
     size_t got;
     unsigned char last_rid[PRED_RID_BYTES]; /* the page's last row */
@@ -850,7 +850,8 @@ static void label_row(void *arg, const PGresult *r, int i)
 }
 
 /* The label of (rid, ix) from the page's labels (asked in key order). */
-static const struct page_label *label_find(struct page_arg *pa, const unsigned char *rid, int64_t ix)
+static const struct page_label *label_find(struct page_arg *pa, const unsigned char *rid,
+                                           int64_t ix)
 {
     int d = 1;
     while (pa->at < pa->nlabels &&
@@ -1304,7 +1305,7 @@ static int pg_pred_get(struct store *s, const char *deployment, const unsigned c
     if (rc == 0) {
         fill_row(ga.r, 0, &no_target, out, 0);
         pred_target_release(&out->target);
-        out->target = t; /* taken */
+        out->target = t;       /* taken */
         out->label = na.label; /* taken */
         out->label_ms = na.ms;
     } else {

@@ -391,8 +391,8 @@ static struct plog_part *part_open(struct sq_plog *pl, const char *dep, int64_t 
     }
     if (layout && layout != PLOG_LAYOUT) { /* 1: an unreleased layout, labels in the rows */
         ferr_set(err, FERR_INTERNAL_ERROR,
-                 "prediction log partition %s/%lld has layout %d, this build reads %d",
-                 dep, (long long)day, layout, PLOG_LAYOUT);
+                 "prediction log partition %s/%lld has layout %d, this build reads %d", dep,
+                 (long long)day, layout, PLOG_LAYOUT);
         part_close(p);
         return NULL;
     }
