@@ -1018,12 +1018,18 @@ struct label_cur {
     sqlite3_stmt *st; /* ST_LABELS, bound; on its current entry while on */
     int on;           /* st has a current entry */
     int rc;           /* the last step's result (SQLITE_ROW, SQLITE_DONE or an error) */
+    unsigned char rid[PRED_RID_BYTES]; /* the current entry's key, read once a step */
+    int64_t row;
 };
 
 static void label_step(struct label_cur *c)
 {
     c->rc = sqlite3_step(c->st);
     c->on = c->rc == SQLITE_ROW && sqlite3_column_bytes(c->st, 0) == PRED_RID_BYTES;
+    if (c->on) {
+        memcpy(c->rid, sqlite3_column_blob(c->st, 0), PRED_RID_BYTES);
+        c->row = sqlite3_column_int64(c->st, 1);
+    }
 }
 
 static void label_open(struct plog_part *p, struct label_cur *c, const unsigned char lo[16],
@@ -1039,11 +1045,8 @@ static void label_open(struct plog_part *p, struct label_cur *c, const unsigned 
 /* The entry's key against (rid, row). */
 static int label_cmp(struct label_cur *c, const unsigned char *rid, uint32_t row)
 {
-    int d = memcmp(sqlite3_column_blob(c->st, 0), rid, PRED_RID_BYTES);
-    if (d)
-        return d;
-    int64_t r = sqlite3_column_int64(c->st, 1);
-    return (r > row) - (r < row);
+    int d = memcmp(c->rid, rid, PRED_RID_BYTES);
+    return d ? d : (c->row > row) - (c->row < row);
 }
 
 /* The label of (rid, row) (NULL: none), valid until the next call. The
