@@ -50,7 +50,9 @@
  * Reads. A search or a scan reads the deployment's dictionary once and
  * its rows alone (no join per row), in binary, a row at a time, in pages
  * of the key's order inside one snapshot, each page planned for its own
- * values and never sorted (read_begin says why).
+ * values and never sorted (read_begin says why). Each page's labels are
+ * read first, in the same order, and merged with its rows in C
+ * (read_page_labels); the labeled filter is the merge's.
  *
  * Dirty hours carry a generation from a sequence (never reused, even after
  * the mark is cleared), so an hour's aggregates are replaced only when no
