@@ -30,7 +30,9 @@
  * A row is compact: its key, times, status, its target as an integer into
  * the day's dictionary (pred_targets: deployment revision, model version,
  * shadow, column and class names, keyed by an md5 of those fields), its
- * inputs and outputs as the codec's bytes (bytea), its label. Aggregates
+ * inputs and outputs as the codec's bytes (bytea); never rewritten: its
+ * label is its (dep, rid, ix)'s newest change (pred_label_changes, keyed
+ * in the same order, merged with the rows on read). Aggregates
  * (pred_hours), dirty hours (pred_dirty) and the labels' history
  * (pred_label_changes) are plain tables keyed by deployment and time;
  * retention (ferry_pred_drop_before) drops the day's leaf and deletes
@@ -41,14 +43,16 @@
  * (an upsert returning their ids), the rows (INSERT ... SELECT FROM
  * unnest(arrays) ON CONFLICT DO NOTHING, with the hours marked dirty in
  * the same statement). A label batch is one statement (plus the
- * deployment's id): rows found by key or caller id and locked, updated,
- * their history appended, their hours marked dirty. Values travel as
+ * deployment's id): rows found by key or caller id (read, never written),
+ * their labels' changes appended, their hours marked dirty. Values travel as
  * array literals (pg_int.h's parameters are text), blobs in hex.
  *
  * Reads. A search or a scan reads the deployment's dictionary once and
  * its rows alone (no join per row), in binary, a row at a time, in pages
  * of the key's order inside one snapshot, each page planned for its own
- * values and never sorted (read_begin says why).
+ * values and never sorted (read_begin says why). Each page's labels are
+ * read first, in the same order, and merged with its rows in C
+ * (read_page_labels); the labeled filter is the merge's.
  *
  * Dirty hours carry a generation from a sequence (never reused, even after
  * the mark is cleared), so an hour's aggregates are replaced only when no
@@ -502,41 +506,32 @@ static int pg_pred_put(struct store *s, const struct pred_row *rows, size_t n, s
 /* ---------- labels ---------- */
 
 /* One statement: the rows the labels name (by key, or the latest request
- * with the caller's id); the last label of a row in the batch set on it
- * and on its shadows' rows (the history is the answer's, one entry a label);
- * every label one entry of the history, its previous the row's label
- * before (or the batch's label before it); the hours marked dirty.
- * Answers the indexes of the labels that found a row.
+ * with the caller's id) are looked up, never written; every label is one
+ * entry of the history (pred_label_changes, in the batch's order); the
+ * hours marked dirty. An entry's previous is not stored: it is the entry
+ * before it (load_history), so a label reads nothing of the history. A row's label, for the answer
+ * and its shadows, is its newest entry (highest seq): a label is one narrow insert, where setting
+ * it on the wide rows wrote a new version of each (and, on a full page,
+ * their index entries), 2.5x the cost. Answers the indexes of the labels
+ * that found a row.
  *
- * The rows are not locked first (FOR UPDATE): a lock is a write of its own
- * to each row's page, and cost a quarter of a batch's WAL (measured: 1,000
- * random labels, 11.7 MB with the lock, 8.9 MB without, most of both being
- * the pages' first images after a checkpoint). The UPDATE takes the row
- * locks, and one replica's label waits for another's on the same row, so
- * the last label written is the row's; what a race changes is only the
- * history's "previous" of the later one (the label before the statement
- * began, not the other's). */
+ * Two replicas labeling one row at once both insert; the higher seq is the
+ * row's label and the other's entry its previous. */
 #define LABEL_SQL(DEP)                                                                             \
     "WITH l AS (SELECT * FROM unnest($2::integer[], $3::uuid[], $4::integer[], $5::text[], "       \
     "  $6::text[], $7::bigint[]) AS l(i, rid, ix, caller, label, ms)), "                           \
-    "hit AS (SELECT l.i, l.label, l.ms, x.dep, x.rid, x.ix, x.label AS old FROM l "                \
-    "  CROSS JOIN LATERAL (SELECT p.dep, p.rid, p.ix, p.label FROM pred_rows p "                   \
-    "  WHERE p.rid = l.rid AND p.ix = l.ix AND " DEP " ORDER BY p.shadow LIMIT 1) x "              \
+    "hit AS (SELECT l.i, l.label, l.ms, x.dep, x.rid, x.ix FROM l "                                \
+    "  CROSS JOIN LATERAL (SELECT p.dep, p.rid, p.ix FROM pred_rows p "                            \
+    "  WHERE p.rid = l.rid AND p.ix = l.ix AND " DEP " LIMIT 1) x " /* any of its rows */          \
     "  WHERE l.rid IS NOT NULL), "                                                                 \
-    "hitc AS (SELECT l.i, l.label, l.ms, x.dep, x.rid, x.ix, x.label AS old FROM l "               \
-    "  CROSS JOIN LATERAL (SELECT p.dep, p.rid, p.ix, p.label FROM pred_rows p "                   \
+    "hitc AS (SELECT l.i, l.label, l.ms, x.dep, x.rid, x.ix FROM l "                               \
+    "  CROSS JOIN LATERAL (SELECT p.dep, p.rid, p.ix FROM pred_rows p "                            \
     "  WHERE p.caller_id = l.caller AND p.ix = l.ix AND " DEP                                      \
     " ORDER BY p.rid DESC, p.shadow LIMIT 1) x "                                                   \
     "  WHERE l.rid IS NULL), "                                                                     \
-    "s AS (SELECT h.i, h.dep, h.rid, h.ix, h.label, h.ms, "                                        \
-    "  CASE WHEN row_number() OVER w = 1 THEN h.old ELSE lag(h.label) OVER w END AS previous, "    \
-    "  row_number() OVER (PARTITION BY h.dep, h.rid, h.ix ORDER BY h.i DESC) AS last "             \
-    "  FROM (SELECT * FROM hit UNION ALL SELECT * FROM hitc) h "                                   \
-    "  WINDOW w AS (PARTITION BY h.dep, h.rid, h.ix ORDER BY h.i)), "                              \
-    "u AS (UPDATE pred_rows p SET label = s.label, label_ms = s.ms FROM s WHERE s.last = 1 "       \
-    "  AND p.dep = s.dep AND p.rid = s.rid AND p.ix = s.ix), "                                     \
-    "hist AS (INSERT INTO pred_label_changes (dep, rid, ix, time_ms, label, previous, user_id) "   \
-    "  SELECT dep, rid, ix, ms, label, previous, $8 FROM s ORDER BY i), "                          \
+    "s AS (SELECT * FROM hit UNION ALL SELECT * FROM hitc), "                                      \
+    "hist AS (INSERT INTO pred_label_changes (dep, rid, ix, time_ms, label, user_id) "             \
+    "  SELECT dep, rid, ix, ms, label, $8 FROM s ORDER BY i), "                                    \
     "d AS (INSERT INTO pred_dirty (dep, hour_ms, gen) SELECT dep, hour_ms, nextval('pred_seq') "   \
     "  FROM (SELECT DISTINCT dep, ferry_rid_ms(rid) / 3600000 * 3600000 AS hour_ms FROM s "        \
     "  ORDER BY 1, 2) x ON CONFLICT (dep, hour_ms) DO UPDATE SET gen = excluded.gen) "             \
@@ -731,10 +726,10 @@ static const struct pred_target *dict_find(const struct dict *d, int32_t id)
 /* The columns every row read selects, in the order fill_row reads them. */
 #define ROW_COLS                                                                                   \
     "p.rid, p.ix, p.nrows, p.time_ms, p.caller_id, p.tags, p.latency_us, p.status, p.inputs, "     \
-    "p.outputs, p.label, p.label_ms, p.target, p.dep, p.shadow FROM pred_rows p "
-#define COL_TARGET 12
-#define COL_DEP    13
-#define COL_SHADOW 14
+    "p.outputs, p.target, p.dep, p.shadow FROM pred_rows p "
+#define COL_TARGET 10
+#define COL_DEP    11
+#define COL_SHADOW 12
 
 /* A text cell: borrowed (pointing into r) or a copy; NULL for NULL. */
 static char *cell_str(const PGresult *r, int i, int col, int borrow)
@@ -779,8 +774,6 @@ static void fill_row(const PGresult *r, int i, const struct pred_target *t, stru
     out->status = (int)pg_bin_int(r, i, 7);
     out->inputs = cell_bytes(r, i, 8, borrow, &out->ninputs);
     out->outputs = cell_bytes(r, i, 9, borrow, &out->noutputs);
-    out->label = cell_str(r, i, 10, borrow);
-    out->label_ms = pg_bin_int(r, i, 11);
     if (borrow)
         out->target = *t;
     else
@@ -792,6 +785,14 @@ static void fill_row(const PGresult *r, int i, const struct pred_target *t, stru
 static const struct pred_target no_target = {
     (char *)"", 0, (char *)"", 0, 0, (char *)"[]", (char *)"[]", (char *)""};
 
+/* A page's labels: the newest of each (rid, ix), in key order. */
+struct page_label {
+    unsigned char rid[PRED_RID_BYTES];
+    int64_t ix;
+    char *label;
+    int64_t ms;
+};
+
 /* A read's pages of rows (scan or search). */
 struct page_arg {
     const struct dict *d;
@@ -800,12 +801,66 @@ struct page_arg {
     pred_row_fn fn;
     void *arg;
     struct pred_row_list *out;
+    size_t want; /* search: rows wanted in out */
+    int labeled; /* the labeled filter (-1: any) */
     int rc;
     size_t got;
     unsigned char last_rid[PRED_RID_BYTES]; /* the page's last row */
     uint32_t last_ix;
     int last_shadow;
+    /* the page's labels, merged with its rows (both in key order) */
+    struct page_label *labels;
+    size_t nlabels, alloc, at;
+    size_t lgot; /* changes the labels' query gave */
 };
+
+static int key_cmp(const unsigned char *a, int64_t aix, const unsigned char *b, int64_t bix)
+{
+    int d = memcmp(a, b, PRED_RID_BYTES);
+    return d ? d : (aix > bix) - (aix < bix);
+}
+
+static void labels_clear(struct page_arg *pa)
+{
+    for (size_t i = 0; i < pa->nlabels; i++)
+        free(pa->labels[i].label);
+    pa->nlabels = 0;
+    pa->at = 0;
+}
+
+/* A change of a page's labels query (key order, oldest first): a key's
+ * later change replaces its earlier. */
+static void label_row(void *arg, const PGresult *r, int i)
+{
+    struct page_arg *pa = arg;
+    if (PQgetlength(r, i, 0) != PRED_RID_BYTES)
+        return;
+    const unsigned char *rid = (const unsigned char *)PQgetvalue(r, i, 0);
+    int64_t ix = pg_bin_int(r, i, 1);
+    pa->lgot++;
+    struct page_label *l = pa->nlabels ? &pa->labels[pa->nlabels - 1] : NULL;
+    if (!l || key_cmp(l->rid, l->ix, rid, ix)) {
+        ALLOC_GROW(pa->labels, pa->nlabels + 1, pa->alloc);
+        l = &pa->labels[pa->nlabels++];
+        memcpy(l->rid, rid, PRED_RID_BYTES);
+        l->ix = ix;
+        l->label = NULL;
+    }
+    free(l->label);
+    l->label = xstrdup(PQgetvalue(r, i, 2));
+    l->ms = pg_bin_int(r, i, 3);
+}
+
+/* The label of (rid, ix) from the page's labels (asked in key order). */
+static const struct page_label *label_find(struct page_arg *pa, const unsigned char *rid,
+                                           int64_t ix)
+{
+    int d = 1;
+    while (pa->at < pa->nlabels &&
+           (d = key_cmp(pa->labels[pa->at].rid, pa->labels[pa->at].ix, rid, ix)) < 0)
+        pa->at++;
+    return pa->at < pa->nlabels && !d ? &pa->labels[pa->at] : NULL;
+}
 
 static void page_row(void *arg, const PGresult *r, int i)
 {
@@ -815,8 +870,11 @@ static void page_row(void *arg, const PGresult *r, int i)
         memcpy(pa->last_rid, PQgetvalue(r, i, 0), PRED_RID_BYTES);
     pa->last_ix = (uint32_t)pg_bin_int(r, i, 1);
     pa->last_shadow = (int)pg_bin_int(r, i, COL_SHADOW);
-    if (pa->rc)
-        return; /* stopped: the rest stream past */
+    if (pa->rc || (pa->out && pa->out->n >= pa->want))
+        return; /* stopped, or the search's page is full: the rest stream past */
+    const struct page_label *lab = label_find(pa, pa->last_rid, pa->last_ix);
+    if (pa->labeled >= 0 && !lab == !!pa->labeled)
+        return;
     /* The dictionary was read in the rows' snapshot: every target is in it. */
     const struct pred_target *t = dict_find(pa->d, (int32_t)pg_bin_int(r, i, COL_TARGET));
     if (!t)
@@ -827,10 +885,19 @@ static void page_row(void *arg, const PGresult *r, int i)
             l->alloc = l->alloc ? 2 * l->alloc : 16;
             l->v = xrealloc(l->v, l->alloc * sizeof(*l->v));
         }
-        fill_row(r, i, t, &l->v[l->n++], 0);
+        struct pred_row *row = &l->v[l->n++];
+        fill_row(r, i, t, row, 0);
+        if (lab) {
+            row->label = xstrdup(lab->label);
+            row->label_ms = lab->ms;
+        }
     } else {
         struct pred_row row;
         fill_row(r, i, t, &row, 1);
+        if (lab) {
+            row.label = lab->label;
+            row.label_ms = lab->ms;
+        }
         pa->rc = pa->fn(pa->arg, &row, pa->err) ? -1 : 0;
     }
 }
@@ -873,16 +940,84 @@ static int allowed_targets(const struct dict *d, const struct prediction_query *
     return 1;
 }
 
-/* A page of a deployment's rows after (rid, ix, shadow) in key order, filtered. The
- * row comparison finds the page's start in the leaves' index; the plain
- * bounds on rid prune the leaves. */
+/* A page of a deployment's rows after (rid, ix, shadow) and up to (rid,
+ * ix) $7, $11 in key order, filtered. The row comparisons find the page's
+ * start and end in the leaves' index; the plain bounds on rid prune the
+ * leaves. */
 static const char page_sql[] =
     "SELECT " ROW_COLS "WHERE p.dep = $1 AND p.rid >= $2::uuid AND p.rid < $3::uuid "
     "AND (p.rid, p.ix, p.shadow) > ($4::uuid, $5::integer, $10::smallint) "
+    "AND (p.rid, p.ix) <= ($7::uuid, $11::integer) "
     "AND ($6::integer[] IS NULL OR p.target = ANY ($6::integer[])) "
-    "AND ($7::integer < 0 OR (p.label IS NOT NULL) = ($7::integer = 1)) "
     "AND ($8::integer = 0 OR (p.status BETWEEN 200 AND 299) = ($8::integer = 1)) "
     "ORDER BY p.rid, p.ix, p.shadow LIMIT $9";
+
+/* The labels' changes from (rid, ix) on, in key order (the index's): the
+ * page's labels, read before its rows and merged with them in C (one
+ * ordered index walk each, no probe per row). */
+static const char page_labels_sql[] =
+    "SELECT rid, ix, label, time_ms FROM pred_label_changes WHERE dep = $1 "
+    "AND (rid, ix) >= ($2::uuid, $3::integer) AND rid < $4::uuid ORDER BY rid, ix, seq LIMIT $5";
+
+/* A key's newest change: the last key of a full page of changes may have
+ * more past the page. */
+static const char newest_label_sql[] =
+    "SELECT label, time_ms FROM pred_label_changes WHERE dep = $1 AND rid = $2::uuid "
+    "AND ix = $3 ORDER BY seq DESC LIMIT 1";
+
+struct newest_arg {
+    char *label;
+    int64_t ms;
+};
+
+static void newest_row(void *arg, const PGresult *r, int i)
+{
+    struct newest_arg *na = arg;
+    free(na->label);
+    na->label = xstrdup(PQgetvalue(r, i, 0));
+    na->ms = pg_bin_int(r, i, 1);
+}
+
+/* The page's labels from (from, from_ix) into pa; *bounded 1 with the last
+ * key in (end, *end_ix) when the page is full (rows past it wait for the
+ * next page), else 0. */
+static int read_page_labels(struct pg_conn *c, int64_t dep, const char *from, int64_t from_ix,
+                            const char *hi, size_t limit, struct page_arg *pa, int *bounded,
+                            char end[37], int64_t *end_ix, struct ferr *err)
+{
+    labels_clear(pa);
+    *bounded = 0;
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_int(&a, dep);
+    pg_args_text(&a, from);
+    pg_args_int(&a, from_ix);
+    pg_args_text(&a, hi);
+    pg_args_int(&a, (int64_t)limit);
+    pa->lgot = 0;
+    int rc = pg_run_rows(c, page_labels_sql, &a, label_row, pa, "reading labels", err);
+    pg_args_release(&a);
+    if (rc || pa->lgot < limit || !pa->nlabels)
+        return rc;
+    struct page_label *last = &pa->labels[pa->nlabels - 1];
+    *bounded = 1;
+    rid_text(last->rid, end);
+    *end_ix = last->ix;
+    struct newest_arg na = {NULL, 0};
+    a = (struct pg_args)PG_ARGS_INIT;
+    pg_args_int(&a, dep);
+    pg_args_text(&a, end);
+    pg_args_int(&a, last->ix);
+    rc = pg_run_rows(c, newest_label_sql, &a, newest_row, &na, "reading labels", err);
+    pg_args_release(&a);
+    if (!rc && na.label) {
+        free(last->label);
+        last->label = na.label;
+        last->ms = na.ms;
+    } else {
+        free(na.label);
+    }
+    return rc;
+}
 
 struct page_query {
     int64_t dep;
@@ -911,7 +1046,18 @@ static int read_pages(struct pg_conn *c, const struct page_query *q, const unsig
     }
     struct pg_args a = PG_ARGS_INIT;
     int rc = 0;
+    pa->labeled = q->labeled;
+    pa->want = q->limit;
     for (;;) {
+        char end[37];
+        int64_t end_ix = -1;
+        int bounded;
+        rc = read_page_labels(c, q->dep, from, from_ix, hi, q->limit, pa, &bounded, end, &end_ix,
+                              err);
+        if (rc)
+            break;
+        if (!bounded)
+            memcpy(end, hi, sizeof(end)); /* (hi, -1): every rid below hi */
         pg_args_clear(&a);
         pg_args_int(&a, q->dep);
         pg_args_text(&a, lo);
@@ -919,21 +1065,33 @@ static int read_pages(struct pg_conn *c, const struct page_query *q, const unsig
         pg_args_text(&a, from);
         pg_args_int(&a, from_ix);
         pg_args_text(&a, q->targets);
-        pg_args_int(&a, q->labeled);
+        pg_args_text(&a, end);
         pg_args_int(&a, q->status);
         pg_args_int(&a, (int64_t)q->limit);
         pg_args_int(&a, from_shadow);
+        pg_args_int(&a, end_ix);
         pa->got = 0;
         rc = pg_run_rows(c, page_sql, &a, page_row, pa, "reading predictions", err);
         if (rc == 0)
             rc = pa->rc;
-        if (rc || once || pa->got < q->limit)
+        if (rc || (once && pa->out->n >= pa->want))
             break;
-        rid_text(pa->last_rid, from);
-        from_ix = pa->last_ix;
-        from_shadow = pa->last_shadow;
+        if (pa->got == q->limit) { /* a full page: on after its last row */
+            rid_text(pa->last_rid, from);
+            from_ix = pa->last_ix;
+            from_shadow = pa->last_shadow;
+        } else if (bounded) { /* every row up to the labels' last key read */
+            memcpy(from, end, sizeof(from));
+            from_ix = end_ix;
+            from_shadow = 32767;
+        } else {
+            break;
+        }
     }
     pg_args_release(&a);
+    labels_clear(pa);
+    free(pa->labels);
+    pa->labels = NULL;
     return rc;
 }
 
@@ -1023,7 +1181,8 @@ static int pg_pred_scan(struct store *s, const char *deployment, int64_t start_m
 static int load_history(struct pg_conn *c, int64_t dep, const unsigned char *rid, uint32_t row,
                         struct label_change_list *out, struct ferr *err)
 {
-    static const char sql[] = "SELECT label, previous, user_id, time_ms FROM pred_label_changes "
+    static const char sql[] = "SELECT label, lag(label) OVER (ORDER BY seq), user_id, time_ms "
+                              "FROM pred_label_changes "
                               "WHERE dep = $1 AND rid = $2::uuid AND ix = $3 ORDER BY seq";
     char text[37];
     rid_text(rid, text);
@@ -1128,17 +1287,31 @@ static int pg_pred_get(struct store *s, const char *deployment, const unsigned c
                                   : "");
     if (rc == 0)
         rc = load_target(c, pg_bin_int(ga.r, 0, COL_TARGET), &t, err);
-    if (rc == 0 && history) {
-        unsigned char found[PRED_RID_BYTES] = {0};
+    unsigned char found[PRED_RID_BYTES] = {0};
+    struct newest_arg na = {NULL, 0};
+    if (rc == 0) { /* its label: its newest change */
         if (PQgetlength(ga.r, 0, 0) == PRED_RID_BYTES)
             memcpy(found, PQgetvalue(ga.r, 0, 0), PRED_RID_BYTES);
-        rc = load_history(c, pg_bin_int(ga.r, 0, COL_DEP), found, row, history, err);
+        char ftext[37];
+        rid_text(found, ftext);
+        struct pg_args a = PG_ARGS_INIT;
+        pg_args_int(&a, pg_bin_int(ga.r, 0, COL_DEP));
+        pg_args_text(&a, ftext);
+        pg_args_int(&a, row);
+        rc = pg_run_rows(c, newest_label_sql, &a, newest_row, &na, "reading a prediction's label",
+                         err);
+        pg_args_release(&a);
     }
+    if (rc == 0 && history)
+        rc = load_history(c, pg_bin_int(ga.r, 0, COL_DEP), found, row, history, err);
     if (rc == 0) {
         fill_row(ga.r, 0, &no_target, out, 0);
         pred_target_release(&out->target);
-        out->target = t; /* taken */
+        out->target = t;       /* taken */
+        out->label = na.label; /* taken */
+        out->label_ms = na.ms;
     } else {
+        free(na.label);
         pred_target_release(&t);
     }
     PQclear(ga.r);

@@ -185,6 +185,104 @@ STORE_TEST(pred_shadow_rows_share_the_request_id_with_the_answer)
     store_close(s);
 }
 
+/* Labels live beside the rows, not in them: reads merge the two in key
+ * order. Requests (an answer and a shadow each) labeled, some relabeled
+ * twice, read back by scan and by search in pages of 3 under each labeled
+ * filter: every row carries its request's newest label. */
+static const char *merge_expected(int i)
+{
+    return i % 6 == 0 ? "c" : i % 3 == 0 ? "a" : NULL;
+}
+
+struct merge_check {
+    size_t n;
+    int bad;
+};
+
+static int merge_row(void *arg, const struct pred_row *r, struct ferr *err)
+{
+    (void)err;
+    struct merge_check *mc = arg;
+    int i = (int)((r->time_ms - T0) / 1000);
+    const char *want = merge_expected(i);
+    if (!want != !r->label || (want && strcmp(want, r->label)) ||
+        (want && r->label_ms != T0 + (i % 6 == 0 ? 3 : 1)))
+        mc->bad++;
+    mc->n++;
+    return 0;
+}
+
+STORE_TEST(pred_labels_merge_with_rows_in_pages)
+{
+    struct store *s = open_plog_store("plogmerge");
+    struct ferr err = FERR_INIT;
+    enum { N = 40 };
+    struct pred_row *rows = xcalloc(2 * N, sizeof(*rows));
+    for (int i = 0; i < N; i++) {
+        fill_row(&rows[2 * i], "merged", 1, T0 + i * 1000, (uint64_t)i, 0, 1, 0.8, NULL, NULL);
+        fill_row(&rows[2 * i + 1], "merged", 2, T0 + i * 1000, (uint64_t)i, 0, 1, 0.2, NULL, NULL);
+        rows[2 * i + 1].target.shadow = 1;
+    }
+    ASSERT_OK(store_predictions_put(s, rows, 2 * N, &err), &err);
+    static const char *const rounds[3] = {"a", "b", "c"};
+    for (int round = 0; round < 3; round++) {
+        struct feedback_label labels[N];
+        char ids[N][64];
+        size_t n = 0;
+        for (int i = 0; i < N; i++) {
+            if (i % 3 || (round && i % 6))
+                continue;
+            rid_id(rows[2 * i].rid, -1, ids[n], sizeof(ids[n]));
+            labels[n] = (struct feedback_label){ids[n], rounds[round], T0 + round + 1};
+            n++;
+        }
+        struct feedback_result res;
+        ASSERT_OK(store_feedback_put(s, "merged", labels, n, "u", &res, &err), &err);
+        ASSERT_INT_EQ(res.accepted, (int64_t)n);
+        feedback_result_release(&res);
+    }
+    struct merge_check mc = {0, 0};
+    ASSERT_OK(store_predictions_scan(s, "merged", 0, 0, merge_row, &mc, &err), &err);
+    ASSERT_INT_EQ(mc.n, 2 * N);
+    ASSERT_INT_EQ(mc.bad, 0);
+    static const int filters[3] = {-1, 0, 1};
+    static const size_t counts[3] = {2 * N, 2 * N - 28, 28};
+    for (int f = 0; f < 3; f++) {
+        struct prediction_query q = {"merged", NULL, 0, 0, filters[f], -1, 0, 3, NULL};
+        char *token = NULL;
+        struct merge_check pc = {0, 0};
+        for (int page = 0; page < 100; page++) {
+            struct pred_row_list l;
+            ASSERT_OK(store_predictions_search(s, &q, &l, &token, &err), &err);
+            for (size_t i = 0; i < l.n; i++) {
+                (void)merge_row(&pc, &l.v[i], &err);
+                if (filters[f] >= 0 && !l.v[i].label != !filters[f])
+                    pc.bad++;
+            }
+            pred_row_list_release(&l);
+            free((char *)q.page_token);
+            q.page_token = token;
+            if (!token)
+                break;
+        }
+        ASSERT_INT_EQ(pc.n, counts[f]);
+        ASSERT_INT_EQ(pc.bad, 0);
+    }
+    /* get: the newest label, the history every change */
+    char id[64];
+    rid_id(rows[12].rid, -1, id, sizeof(id));
+    struct pred_row one;
+    struct label_change_list hist;
+    ASSERT_OK(store_prediction_get(s, "merged", id, &one, &hist, &err), &err);
+    ASSERT_STR_EQ(one.label, "c");
+    ASSERT_INT_EQ(hist.n, 3);
+    ASSERT_STR_EQ(hist.v[2].previous, "b");
+    pred_row_release(&one);
+    label_change_list_release(&hist);
+    rows_free(rows, 2 * N);
+    store_close(s);
+}
+
 STORE_TEST(pred_put_search_pages_across_days_and_get)
 {
     struct store *s = open_plog_store("plog1");
