@@ -1379,9 +1379,13 @@ static int sq_pred_get(struct store *s, const char *deployment, const unsigned c
         free(days);
     }
     names_free(deps, ndeps);
-    if (!rc && !found)
-        rc = ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "no logged prediction '%.100s%s'",
-                      caller_id ? caller_id : "", caller_id ? "" : " (by id)");
+    if (!rc && !found) {
+        char id[37] = "";
+        if (!caller_id)
+            pred_rid_text(rid, id);
+        rc = ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "no logged prediction '%.100s'",
+                      caller_id ? caller_id : id);
+    }
     return rc;
 }
 
