@@ -423,6 +423,24 @@ static int parse_stats(struct pred_stats *t, const json_t *j, struct ferr *err)
     return 0;
 }
 
+int pred_stats_json_fits(const struct pred_stats *into, const char *stats)
+{
+    if (!stats || !*stats)
+        return 1;
+    struct pred_stats t;
+    struct ferr err = FERR_INIT;
+    pred_stats_init(&t, NULL);
+    json_t *j = json_loads(stats, 0, NULL);
+    /* a malformed one "fits": the merge then says what is wrong with it */
+    int fits = !j || parse_stats(&t, j, &err) ||
+               !((t.confusion.n || t.logloss.n || t.reg.y.n) &&
+                 ((into->kind != PRED_TASK_UNKNOWN && t.kind != into->kind) ||
+                  !same_positive(into->positive, t.positive)));
+    json_decref(j);
+    pred_stats_release(&t);
+    return fits;
+}
+
 int pred_stats_merge_json(struct pred_stats *into, int64_t count, int64_t failed, int64_t labeled,
                           const char *latency, const char *stats, struct ferr *err)
 {

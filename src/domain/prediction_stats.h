@@ -91,6 +91,10 @@ json_t *pred_stats_to_json(const struct pred_stats *s);
  * (INVALID_STATE: the hour must be recomputed). */
 int pred_stats_merge_json(struct pred_stats *into, int64_t count, int64_t failed, int64_t labeled,
                           const char *latency, const char *stats, struct ferr *err) WARN_UNUSED;
+/* 0 when pred_stats_merge_json would refuse stats as built with another
+ * task or positive class than into's (the hour is then read from its
+ * rows), else 1. */
+int pred_stats_json_fits(const struct pred_stats *into, const char *stats);
 
 /* The metrics that apply, as the performance answer's "metrics" object:
  * accuracy, precision, recall, f1, f1_macro, roc_auc (from the bins, when

@@ -373,16 +373,42 @@ static int merge_hour(struct group *g, const struct pred_hour *h, struct ferr *e
                                  err);
 }
 
+static int on_row(void *arg, const struct pred_row *r, struct ferr *err);
+
+static int hour_listed(const int64_t *v, size_t n, int64_t hour)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] == hour)
+            return 1;
+    return 0;
+}
+
+/* An hour whose stored statistics were built with another task or
+ * positive class than the spec now names (the spec changed since) is read
+ * from its rows instead, whole: its aggregates are left out. */
 static int gather_hours(struct store *s, struct perf *p, struct ferr *err)
 {
     struct pred_hour_list hours = {NULL, 0, 0};
     if (store_prediction_hours(s, p->q->deployment, p->start, p->end, &hours, err))
         return -1;
-    int rc = 0;
-    for (size_t i = 0; i < hours.n && !rc; i++) {
+    int64_t *stale = NULL;
+    size_t nstale = 0;
+    for (size_t i = 0; i < hours.n; i++) {
         const struct pred_hour *h = &hours.v[i];
         struct target *t = target_find(p, &h->target);
         target_init(p, t, &h->target);
+        if (!hour_listed(stale, nstale, h->hour_ms) &&
+            !pred_stats_json_fits(&t->total.st, h->stats)) {
+            stale = xrealloc(stale, (nstale + 1) * sizeof(*stale));
+            stale[nstale++] = h->hour_ms;
+        }
+    }
+    int rc = 0;
+    for (size_t i = 0; i < hours.n && !rc; i++) {
+        const struct pred_hour *h = &hours.v[i];
+        if (hour_listed(stale, nstale, h->hour_ms))
+            continue;
+        struct target *t = target_find(p, &h->target);
         if (!h->slice_key || !*h->slice_key) {
             /* into its bucket only: the total is the buckets' sum (fold_buckets) */
             struct group *b = bucket_of(p, t, h->hour_ms);
@@ -398,12 +424,12 @@ static int gather_hours(struct store *s, struct perf *p, struct ferr *err)
         }
     }
     pred_hour_list_release(&hours);
-    if (rc && err->code == FERR_INVALID_STATE)
-        return ferr_set(err, FERR_INVALID_STATE,
-                        "%s; the hourly aggregates were built with another task or positive "
-                        "class than the deployment's spec now names: ask exact=true, or let the "
-                        "hours be recomputed",
-                        err->msg);
+    for (size_t i = 0; i < nstale && !rc; i++) {
+        int64_t a = stale[i] > p->start ? stale[i] : p->start;
+        int64_t b = stale[i] + PERF_HOUR_MS < p->end ? stale[i] + PERF_HOUR_MS : p->end;
+        rc = store_predictions_scan(s, p->q->deployment, a, b, on_row, p, err);
+    }
+    free(stale);
     return rc;
 }
 

@@ -625,3 +625,29 @@ def test_gc_through_the_server_drops_the_expired_days(srv, c):
     after = c.ok(_get(c, "predictions/search", {"deployment": "plog-g", "max_results": 1000}))
     assert len(after["predictions"]) == sum(1 for r in old[15:]), len(after["predictions"])
     assert all(p["time"] >= H0 for p in after["predictions"])
+
+
+def test_a_changed_positive_class_reads_the_old_hours_from_their_rows(srv, c):
+    """Hours aggregated under positive_label 1 still answer after the spec names 0: they are read
+    from their rows (the aggregates built the old way are left out), equal to the exact figures."""
+    _models(c, "plog-pm", 3)
+    _deploy(c, "plog-p", "plog-pm", "classification", positive=1)
+    rows = make_rows("plog-p", "plog-pm", False, 300, 6)
+    ingest(c, "plog-p", "plog-pm", rows, False)
+    post_labels(c, "plog-p", rows, False, 6)
+    q = {"name": "plog-p", "start_time": H0, "end_time": H0 + 3 * HOUR}
+    c.ok(_get(c, "deployments/performance", q))  # the hours built with positive 1
+    _deploy(c, "plog-p", "plog-pm", "classification", positive=0)
+    agg = c.ok(_get(c, "deployments/performance", q))
+    exact = c.ok(_get(c, "deployments/performance", dict(q, exact="true", resamples=-1)))
+    for a, e in zip(agg["targets"], exact["targets"]):
+        assert a["count"] == e["count"] and a["labeled"] == e["labeled"], (a, e)
+        for k in ("accuracy", "precision", "recall", "f1", "f1_macro", "log_loss"):
+            close(a["metrics"][k], e["metrics"][k], "%s %s" % (a["model"], k))
+        assert a.get("positive") == "0", a
+    # the precision is the class 0's now: not the one class 1 had
+    want = [r for r in scored(rows, 0)]
+    yp = np.array([r.pred for r in want])
+    y = np.array([r.label for r in want])
+    close(agg["targets"][0]["metrics"]["precision"],
+          metrics.precision_score(y, yp, pos_label=0), "precision of class 0")
