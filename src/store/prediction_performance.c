@@ -397,7 +397,9 @@ static int gather_hours(struct store *s, struct perf *p, struct ferr *err)
         const struct pred_hour *h = &hours.v[i];
         struct target *t = target_find(p, &h->target);
         target_init(p, t, &h->target);
-        if (!hour_listed(stale, nstale, h->hour_ms) &&
+        /* a slice's statistics were built with its target's: the whole
+         * target's row tells for the hour */
+        if ((!h->slice_key || !*h->slice_key) && !hour_listed(stale, nstale, h->hour_ms) &&
             !pred_stats_json_fits(&t->total.st, h->stats)) {
             stale = xrealloc(stale, (nstale + 1) * sizeof(*stale));
             stale[nstale++] = h->hour_ms;
