@@ -6,11 +6,9 @@
  * files. Each file (a partition) holds:
  *   rows      (rid BLOB, row, shadow) WITHOUT ROWID: the request's target (an id in
  *             targets), caller_id (partial index), tags, latency, status,
- *             the inputs and outputs blobs; never rewritten
+ *             the inputs and outputs blobs, label and label_ms
  *   targets   the dictionary of what answered
- *   label_history  (rid, row, seq DESC) WITHOUT ROWID: every label given,
- *             with what it replaced; a row's label is its (rid, row)'s
- *             newest (first) entry, for the answer and its shadows alike
+ *   label_history  every label given, with what it replaced
  *   hours     the hourly aggregates per (hour, target, slice)
  *   dirty     hours written since their aggregates were computed, with a
  *             generation counter bumped by each write
@@ -21,14 +19,6 @@
  * statements kept) and a mutex: one user at a time, which is also how
  * SQLite orders writes to one file. Two processes on one file (a server and
  * `ferry gc`) meet SQLite's own locking (busy timeout).
- *
- * Labels. A label is one narrow insert into label_history, beside the
- * entry it replaces (the same leaf: no wide row is rewritten, so a label of
- * a row anywhere in the day dirties one small page, not a page of wide
- * rows). Reads join rows and labels by merging two cursors over the same
- * rid range, both in (rid, row) order (label_cur), never by probing.
- * Layout version 2 (PRAGMA user_version); version 1 kept labels in the
- * rows and was never released: such a file is refused.
  *
  * Batches. A put is one transaction per partition it touches; labels one
  * transaction per partition looked in. Scans hold the partition while
@@ -70,6 +60,7 @@ enum {
     ST_INSERT_TARGET,
     ST_TARGETS,
     ST_HIST_SEQ,
+    ST_SET_LABEL,
     ST_HISTORY_ADD,
     ST_CALLER,
     ST_GEN,
@@ -81,12 +72,12 @@ enum {
     ST_SCAN,
     ST_GET_ROW,
     ST_HISTORY,
-    ST_LAST_LABEL,
-    ST_LABELS,
     ST__COUNT
 };
 
-#define ROW_COLS "rid, row, nrows, target, caller_id, tags, latency_us, status, inputs, outputs"
+#define ROW_COLS                                                                                   \
+    "rid, row, nrows, target, caller_id, tags, latency_us, status, inputs, outputs, label, "       \
+    "label_ms"
 
 static const char *const stmt_sql[ST__COUNT] = {
     [ST_BEGIN] = "BEGIN IMMEDIATE",
@@ -102,13 +93,11 @@ static const char *const stmt_sql[ST__COUNT] = {
     [ST_TARGETS] = "SELECT id, deployment, revision, model, version, shadow, columns, classes, "
                    "task FROM targets ORDER BY id",
     [ST_HIST_SEQ] = "SELECT coalesce(max(seq), 0) FROM label_history",
-    /* no row, no entry; previous: the (rid, row)'s newest entry, on the leaf
-     * the new one goes to */
+    [ST_SET_LABEL] = "UPDATE rows SET label = ?, label_ms = ? WHERE rid = ? AND row = ?",
     [ST_HISTORY_ADD] = "INSERT INTO label_history (rid, row, seq, label, previous, user_id, "
-                       "time_ms) SELECT ?1, ?2, ?3, ?4, (SELECT label FROM label_history "
-                       "WHERE rid = ?1 AND row = ?2 ORDER BY seq DESC LIMIT 1), ?5, ?6 "
-                       "WHERE EXISTS (SELECT 1 FROM rows WHERE rid = ?1 AND row = ?2)",
-    [ST_CALLER] = "SELECT rid FROM rows WHERE caller_id = ? AND row = ? "
+                       "time_ms) SELECT rid, row, ?3, ?4, label, ?5, ?6 FROM rows "
+                       "WHERE rid = ?1 AND row = ?2 ORDER BY shadow LIMIT 1",
+    [ST_CALLER] = "SELECT rid, label FROM rows WHERE caller_id = ? AND row = ? "
                   "ORDER BY rid DESC LIMIT 1",
     [ST_GEN] = "SELECT gen FROM dirty WHERE hour_ms = ?",
     [ST_HOUR_DEL] = "DELETE FROM hours WHERE hour_ms = ?",
@@ -126,10 +115,6 @@ static const char *const stmt_sql[ST__COUNT] = {
                    "ORDER BY shadow LIMIT 1",
     [ST_HISTORY] = "SELECT label, previous, user_id, time_ms FROM label_history "
                    "WHERE rid = ? AND row = ? ORDER BY seq",
-    [ST_LAST_LABEL] = "SELECT label, time_ms FROM label_history WHERE rid = ? AND row = ? "
-                      "ORDER BY seq DESC LIMIT 1",
-    [ST_LABELS] = "SELECT rid, row, label, time_ms FROM label_history WHERE rid >= ? AND rid < ? "
-                  "ORDER BY rid, row, seq DESC",
 };
 
 /* The key's columns are declared first: SQLite 3.40's integrity_check
@@ -143,20 +128,18 @@ static const char schema_sql[] =
     "shadow INTEGER NOT NULL DEFAULT 0, "
     "nrows INTEGER NOT NULL, target INTEGER NOT NULL, caller_id TEXT, tags TEXT, "
     "latency_us INTEGER NOT NULL, status INTEGER NOT NULL, inputs BLOB, outputs BLOB, "
-    "PRIMARY KEY (rid, row, shadow)) WITHOUT ROWID;"
+    "label TEXT, label_ms INTEGER, PRIMARY KEY (rid, row, shadow)) WITHOUT ROWID;"
     "CREATE INDEX IF NOT EXISTS rows_caller ON rows (caller_id, row) "
     "WHERE caller_id IS NOT NULL;"
     "CREATE TABLE IF NOT EXISTS label_history (rid BLOB NOT NULL, row INTEGER NOT NULL, "
     "seq INTEGER NOT NULL, label TEXT NOT NULL, previous TEXT, user_id TEXT NOT NULL, "
-    "time_ms INTEGER NOT NULL, PRIMARY KEY (rid, row, seq DESC)) WITHOUT ROWID;"
+    "time_ms INTEGER NOT NULL, PRIMARY KEY (rid, row, seq)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS hours (hour_ms INTEGER NOT NULL, target INTEGER NOT NULL, "
     "slice_key TEXT NOT NULL, slice_value TEXT NOT NULL, count INTEGER NOT NULL, "
     "failed INTEGER NOT NULL, labeled INTEGER NOT NULL, latency TEXT NOT NULL, "
     "stats TEXT NOT NULL, PRIMARY KEY (hour_ms, target, slice_key, slice_value)) WITHOUT ROWID;"
     "CREATE TABLE IF NOT EXISTS dirty (hour_ms INTEGER PRIMARY KEY, gen INTEGER NOT NULL);"
-    "PRAGMA user_version = 2;";
-
-#define PLOG_LAYOUT 2
+    "PRAGMA user_version = 1;";
 
 struct plog_target {
     int64_t id;
@@ -322,14 +305,6 @@ static int mkdir_one(const char *path, struct ferr *err)
     return 0;
 }
 
-static int read_layout(void *arg, int ncols, char **vals, char **names)
-{
-    (void)names;
-    if (ncols == 1 && vals[0])
-        *(int *)arg = (int)strtol(vals[0], NULL, 10);
-    return 0;
-}
-
 /* Opens (create: creating) the partition's database; *absent 1 when it
  * does not exist and create is 0. */
 static struct plog_part *part_open(struct sq_plog *pl, const char *dep, int64_t day, int create,
@@ -377,26 +352,11 @@ static struct plog_part *part_open(struct sq_plog *pl, const char *dep, int64_t 
         return NULL;
     }
     char *msg = NULL;
-    int layout = 0;
     if (sqlite3_exec(p->db,
                      "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; "
                      "PRAGMA synchronous = NORMAL; PRAGMA temp_store = MEMORY;",
                      NULL, NULL, &msg) != SQLITE_OK ||
-        sqlite3_exec(p->db, "PRAGMA user_version", read_layout, &layout, &msg) != SQLITE_OK) {
-        ferr_set(err, FERR_INTERNAL_ERROR, "cannot set up prediction log partition: %s",
-                 msg ? msg : "unknown error");
-        sqlite3_free(msg);
-        part_close(p);
-        return NULL;
-    }
-    if (layout && layout != PLOG_LAYOUT) { /* 1: an unreleased layout, labels in the rows */
-        ferr_set(err, FERR_INTERNAL_ERROR,
-                 "prediction log partition %s/%lld has layout %d, this build reads %d", dep,
-                 (long long)day, layout, PLOG_LAYOUT);
-        part_close(p);
-        return NULL;
-    }
-    if (sqlite3_exec(p->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+        sqlite3_exec(p->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
         ferr_set(err, FERR_INTERNAL_ERROR, "cannot set up prediction log partition: %s",
                  msg ? msg : "unknown error");
         sqlite3_free(msg);
@@ -803,7 +763,7 @@ static int apply_label(struct plog_part *p, const unsigned char *rid, uint32_t r
         if (rc != SQLITE_ROW)
             return part_fail(p->db, "reading label history", err);
     }
-    /* the history entry is the label: no row, no entry */
+    /* the history entry first, copying what it replaces: no row, no entry */
     int64_t when = l->time_ms ? l->time_ms : now_ms;
     st = stmt(p, ST_HISTORY_ADD);
     sqlite3_bind_blob(st, 1, rid, PRED_RID_BYTES, SQLITE_STATIC);
@@ -819,6 +779,15 @@ static int apply_label(struct plog_part *p, const unsigned char *rid, uint32_t r
     if (!sqlite3_changes(p->db))
         return 0;
     p->hist_seq++;
+    st = stmt(p, ST_SET_LABEL);
+    sqlite3_bind_text(st, 1, l->label, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, when);
+    sqlite3_bind_blob(st, 3, rid, PRED_RID_BYTES, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, row);
+    rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_DONE)
+        return part_fail(p->db, "labeling a row", err);
     *found = 1;
     return mark_dirty(p, pred_rid_time_ms(rid), hs, err);
 }
@@ -1008,76 +977,9 @@ static int row_borrow(struct plog_part *p, sqlite3_stmt *st, struct pred_row *r)
     r->ninputs = (size_t)sqlite3_column_bytes(st, 8);
     r->outputs = (unsigned char *)sqlite3_column_blob(st, 9);
     r->noutputs = (size_t)sqlite3_column_bytes(st, 9);
-    return 0; /* the label: label_at */
-}
-
-/* The labels of a rid range in (rid, row) order, walked beside a rows
- * cursor over the same range (a merge join): label_at(rid, row) with
- * (rid, row) never decreasing gives the (rid, row)'s newest label. */
-struct label_cur {
-    sqlite3_stmt *st; /* ST_LABELS, bound; on its current entry while on */
-    int on;           /* st has a current entry */
-    int rc;           /* the last step's result (SQLITE_ROW, SQLITE_DONE or an error) */
-    unsigned char rid[PRED_RID_BYTES]; /* the current entry's key, read once a step */
-    int64_t row;
-};
-
-static void label_step(struct label_cur *c)
-{
-    c->rc = sqlite3_step(c->st);
-    c->on = c->rc == SQLITE_ROW && sqlite3_column_bytes(c->st, 0) == PRED_RID_BYTES;
-    if (c->on) {
-        memcpy(c->rid, sqlite3_column_blob(c->st, 0), PRED_RID_BYTES);
-        c->row = sqlite3_column_int64(c->st, 1);
-    }
-}
-
-static void label_open(struct plog_part *p, struct label_cur *c, const unsigned char lo[16],
-                       const unsigned char hi[16])
-{
-    memset(c, 0, sizeof(*c));
-    c->st = stmt(p, ST_LABELS);
-    sqlite3_bind_blob(c->st, 1, lo, 16, SQLITE_TRANSIENT);
-    sqlite3_bind_blob(c->st, 2, hi, 16, SQLITE_TRANSIENT);
-    label_step(c);
-}
-
-/* The entry's key against (rid, row). */
-static int label_cmp(struct label_cur *c, const unsigned char *rid, uint32_t row)
-{
-    int d = memcmp(c->rid, rid, PRED_RID_BYTES);
-    return d ? d : (c->row > row) - (c->row < row);
-}
-
-/* The label of (rid, row) (NULL: none), valid until the next call. The
- * cursor stops on the key's first entry, its newest (seq DESC), and stays
- * there for the key's other rows (shadows): nothing is copied. */
-static const char *label_at(struct label_cur *c, const unsigned char *rid, uint32_t row,
-                            int64_t *ms)
-{
-    int d = 1;
-    while (c->on && (d = label_cmp(c, rid, row)) < 0)
-        label_step(c);
-    *ms = 0;
-    if (!c->on || d)
-        return NULL;
-    *ms = sqlite3_column_int64(c->st, 3);
-    return (const char *)sqlite3_column_text(c->st, 2);
-}
-
-/* rc, or the cursor's failure when rc is 0; releases it. */
-static int label_close(struct plog_part *p, struct label_cur *c, int rc, struct ferr *err)
-{
-    if (!rc && c->rc != SQLITE_ROW && c->rc != SQLITE_DONE)
-        rc = part_fail(p->db, "reading labels", err);
-    sqlite3_reset(c->st);
-    return rc;
-}
-
-/* r's label from c. */
-static void row_label(struct label_cur *c, struct pred_row *r)
-{
-    r->label = (char *)label_at(c, r->rid, r->row, &r->label_ms);
+    r->label = (char *)sqlite3_column_text(st, 10);
+    r->label_ms = sqlite3_column_int64(st, 11);
+    return 0;
 }
 
 static unsigned char *blob_dup(const unsigned char *b, size_t n)
@@ -1139,23 +1041,19 @@ static int sq_pred_scan(struct store *s, const char *deployment, int64_t start_m
         unsigned char lo[16], hi[16];
         day_bounds(days[k], start_ms, end_ms, lo, hi);
         rc = targets_load(p, err);
-        struct label_cur lc;
-        label_open(p, &lc, lo, hi);
         sqlite3_stmt *st = stmt(p, ST_SCAN);
         sqlite3_bind_blob(st, 1, lo, 16, SQLITE_STATIC);
         sqlite3_bind_blob(st, 2, hi, 16, SQLITE_STATIC);
-        int step = SQLITE_DONE;
+        int step;
         while (!rc && (step = sqlite3_step(st)) == SQLITE_ROW) {
             struct pred_row r;
             if (row_borrow(p, st, &r))
                 continue; /* a corrupt key or target: skipped */
-            row_label(&lc, &r);
             rc = fn(arg, &r, err);
         }
         if (!rc && step != SQLITE_DONE)
             rc = part_fail(p->db, "scanning rows", err);
         sqlite3_reset(st);
-        rc = label_close(p, &lc, rc, err);
         part_put(pl, p);
     }
     free(days);
@@ -1184,22 +1082,22 @@ static int sq_pred_search(struct store *s, const struct prediction_query *q,
     }
     struct sbuf sql = SBUF_INIT;
     sbuf_addstr(&sql, "SELECT r.rid, r.row, r.nrows, r.target, r.caller_id, r.tags, "
-                      "r.latency_us, r.status, r.inputs, r.outputs "
+                      "r.latency_us, r.status, r.inputs, r.outputs, r.label, r.label_ms "
                       "FROM rows r JOIN targets t ON t.id = r.target "
                       "WHERE r.rid >= ?1 AND r.rid < ?2");
     if (after_rid)
         sbuf_addstr(&sql, " AND (r.rid > ?3 OR (r.rid = ?3 AND r.row * 2 + r.shadow > ?4))");
     if (q->model)
         sbuf_addstr(&sql, " AND t.model = ?5 AND t.version = ?6");
+    if (q->labeled >= 0)
+        sbuf_addstr(&sql, q->labeled ? " AND r.label IS NOT NULL" : " AND r.label IS NULL");
     if (q->shadow >= 0)
         sbuf_addstr(&sql, q->shadow ? " AND t.shadow = 1" : " AND t.shadow = 0");
     if (q->status == 1)
         sbuf_addstr(&sql, " AND r.status BETWEEN 200 AND 299");
     else if (q->status == 2)
         sbuf_addstr(&sql, " AND r.status NOT BETWEEN 200 AND 299");
-    /* the labeled filter is the merge's (below): then no LIMIT */
-    sbuf_addstr(&sql, q->labeled >= 0 ? " ORDER BY r.rid, r.row, r.shadow"
-                                      : " ORDER BY r.rid, r.row, r.shadow LIMIT ?7");
+    sbuf_addstr(&sql, " ORDER BY r.rid, r.row, r.shadow LIMIT ?7");
     int rc = 0;
     size_t alloc = out->alloc;
     for (size_t k = 0; k < nd && !rc && out->n < limit; k++) {
@@ -1234,29 +1132,19 @@ static int sq_pred_search(struct store *s, const struct prediction_query *q,
             sqlite3_bind_text(st, 5, mname, -1, SQLITE_STATIC);
             sqlite3_bind_int64(st, 6, mversion);
         }
-        if (q->labeled < 0)
-            sqlite3_bind_int64(st, 7, (int64_t)(limit - out->n));
-        struct label_cur lc;
-        if (after_rid && memcmp(after_rid, lo, 16) > 0)
-            label_open(p, &lc, after_rid, hi);
-        else
-            label_open(p, &lc, lo, hi);
-        int step = SQLITE_DONE;
-        while (out->n < limit && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        sqlite3_bind_int64(st, 7, (int64_t)(limit - out->n));
+        int step;
+        while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             struct pred_row r;
             if (row_borrow(p, st, &r))
-                continue;
-            row_label(&lc, &r);
-            if (q->labeled >= 0 && !r.label != !q->labeled)
                 continue;
             ALLOC_GROW(out->v, out->n + 1, alloc);
             out->alloc = alloc;
             row_own(&r, &out->v[out->n++]);
         }
-        if (out->n < limit && step != SQLITE_DONE)
+        if (step != SQLITE_DONE)
             rc = part_fail(p->db, "searching rows", err);
         sqlite3_finalize(st);
-        rc = label_close(p, &lc, rc, err);
         part_put(pl, p);
     }
     sbuf_release(&sql);
@@ -1296,28 +1184,15 @@ static int get_in(struct plog_part *p, const unsigned char *rid, uint32_t row, s
     sqlite3_stmt *st = stmt(p, ST_GET_ROW);
     sqlite3_bind_blob(st, 1, rid, PRED_RID_BYTES, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, row);
-    sqlite3_stmt *lt = stmt(p, ST_LAST_LABEL);
-    sqlite3_bind_blob(lt, 1, rid, PRED_RID_BYTES, SQLITE_STATIC);
-    sqlite3_bind_int64(lt, 2, row);
     int rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
-        int lrc = sqlite3_step(lt);
         struct pred_row r;
-        if (lrc != SQLITE_ROW && lrc != SQLITE_DONE) {
-            rc = lrc;
-        } else if (!row_borrow(p, st, &r)) {
-            if (lrc == SQLITE_ROW) { /* the newest label */
-                r.label = (char *)sqlite3_column_text(lt, 0);
-                r.label_ms = sqlite3_column_int64(lt, 1);
-            }
+        if (!row_borrow(p, st, &r)) {
             row_own(&r, out);
             *found = 1;
-            rc = SQLITE_DONE;
-        } else {
-            rc = SQLITE_DONE;
         }
+        rc = SQLITE_DONE;
     }
-    sqlite3_reset(lt);
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return part_fail(p->db, "reading a row", err);
