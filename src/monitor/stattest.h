@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT
+ * Evidently's (0.6) column drift tests by name: ks, chisquare, z,
+ * wasserstein, jensenshannon, psi, kl_div, hellinger. Each compares one
+ * column of a reference sample with the same column of a current sample and
+ * gives the statistic, the p-value (for the three hypothesis tests), the
+ * score compared with the threshold, and Evidently's drift decision.
+ *
+ * The figures equal what Evidently computes through scipy 1.10.1
+ * (scipy.stats.ks_2samp with method='auto', scipy.stats.chisquare,
+ * scipy.stats.wasserstein_distance, scipy.spatial.distance.jensenshannon,
+ * scipy.stats.entropy) to about 1e-12 (tests/unit/monitor/stattest_test.c).
+ *
+ * Not here: choosing the default test per column, type inference, dropping
+ * missing values (the caller: drift_report), reading data. Pure functions:
+ * no state; the only allocation is scratch for the binned tests, freed
+ * before return; thread-safe. O(n + m) on sorted input. */
+#ifndef FERRY_MONITOR_STATTEST_H
+#define FERRY_MONITOR_STATTEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/ferr.h"
+
+enum stattest_id {
+    STATTEST_KS,
+    STATTEST_CHISQUARE,
+    STATTEST_Z,
+    STATTEST_WASSERSTEIN,
+    STATTEST_JENSENSHANNON,
+    STATTEST_PSI,
+    STATTEST_KL_DIV,
+    STATTEST_HELLINGER,
+};
+#define STATTEST_COUNT 8
+
+/* Evidently's name of a test: "ks", "chisquare", "z", "wasserstein",
+ * "jensenshannon", "psi", "kl_div", "hellinger"; NULL for an unknown id. */
+const char *stattest_name(enum stattest_id id);
+/* The test named NAME (exactly Evidently's name) into *out: 0, or -1 for an
+ * unknown name (*out untouched). */
+int stattest_from_name(const char *name, enum stattest_id *out);
+/* 1 for the tests whose score is a p-value (ks, chisquare, z: drift at
+ * p < threshold), 0 for the distances (drift at distance >= threshold). */
+int stattest_is_pvalue(enum stattest_id id);
+/* Evidently's default threshold: 0.05 for p-value tests, 0.1 for
+ * distances. */
+double stattest_default_threshold(enum stattest_id id);
+/* 1 if the test applies to a column of that kind (numerical 1 or
+ * categorical 0): ks and wasserstein are numerical only; the others take
+ * both (a numerical column is binned or value-counted as Evidently does). */
+int stattest_supports(enum stattest_id id, int numerical);
+
+/* One side of one column; missing and infinite values already dropped by
+ * the caller. Numerical: v sorted ascending (n values; counts, k unused).
+ * Categorical: counts[k] per category, category i being the same category
+ * on both sides (k the union of both sides' categories; a side's count may
+ * be 0); v, n unused. Both sides of one test have the same kind. */
+struct stat_sample {
+    int numerical;
+    const double *v;
+    size_t n;
+    const uint64_t *counts;
+    size_t k;
+};
+
+struct stattest_result {
+    double
+        statistic;  /* the test's statistic (chisquare: +INFINITY when a category has 0 expected) */
+    double p_value; /* NAN for distance tests */
+    double score;   /* what is compared with the threshold: p_value for p tests, statistic else */
+    int drifted;    /* Evidently's comparison: p < threshold; distance >= threshold */
+};
+
+/* Runs test ID on one column: REF against CUR, deciding at THRESHOLD
+ * (stattest_default_threshold(id) for Evidently's default). Errors
+ * (FERR_INVALID_PARAMETER_VALUE): an empty side, sides of different kinds,
+ * a test that does not support the kind (ks on a categorical column), a
+ * NAN threshold. */
+int stattest_run(enum stattest_id id, const struct stat_sample *ref, const struct stat_sample *cur,
+                 double threshold, struct stattest_result *out, struct ferr *err) WARN_UNUSED;
+
+#endif
