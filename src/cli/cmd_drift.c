@@ -295,9 +295,7 @@ static int run(const char *ref_path, const char *cur_path, struct opts *o)
         goto out;
     }
     if (o->json) {
-        json_t *j = drift_report_json(r);
-        cli_print_json(j);
-        json_decref(j);
+        cli_print_json(drift_report_json(r)); /* takes the reference */
     } else {
         print_table(r);
     }
