@@ -165,6 +165,13 @@ void csv_columns_add_field(struct drift_table *t, size_t col, const char *s, siz
         return;
     }
     if (len && parse_decimal(s, len, &v, &is_int)) {
+        struct drift_column *c = &t->cols[col];
+        if (!is_int && !c->is_text && c->n < c->alloc) {
+            /* drift_table_add_num's work, inline for the common case */
+            c->num[c->n++] = v;
+            c->n_float++;
+            return;
+        }
         if (is_int)
             drift_table_add_int(t, col, (int64_t)v);
         else
