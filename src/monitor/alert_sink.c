@@ -4,6 +4,8 @@
  * mode), signatures with OpenSSL's HMAC, commands by fork and exec under
  * base/sandbox.h. The caller ignores SIGPIPE (ferry server does). */
 #include "monitor/alert_sink.h"
+#include "api/alerts_ops.h"
+#include "base/json.h"
 #include "base/sandbox.h"
 #include "base/sbuf.h"
 #include "base/version.h"
@@ -68,6 +70,35 @@ int alert_sign(const void *key, size_t keylen, int64_t timestamp_s, const char *
     sbuf_release(&msg);
     OPENSSL_cleanse(mac, sizeof(mac));
     return rc;
+}
+
+const char *alert_event_name(enum delivery_event ev)
+{
+    return ev == DELIVERY_RESOLVED ? "alert.resolved" : "alert.opened";
+}
+
+char *alert_body(const struct monitor_alert *a, enum delivery_event ev, int64_t delivery_id,
+                 int64_t window_end_ms, size_t *len)
+{
+    char id[24];
+    snprintf(id, sizeof(id), "%lld", (long long)delivery_id);
+    json_t *alert = api_alert_to_json(a);
+    json_t *window =
+        json_pack("{s:I, s:o, s:I}", "start_ms", (json_int_t)a->last_window_start_ms, "end_ms",
+                  window_end_ms > 0 ? json_integer(window_end_ms) : json_null(),
+                  "opened_window_start_ms", (json_int_t)a->opened_window_start_ms);
+    json_t *details = json_object_get(alert, "details");
+    json_t *doc =
+        json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:o, s:o}", "event",
+                  alert_event_name(ev), "delivery_id", id, "monitor", a->monitor ? a->monitor : "",
+                  "deployment", a->deployment ? a->deployment : "", "condition",
+                  a->condition ? a->condition : "", "severity", alert_severity_name(a->severity),
+                  "state", alert_state_name(a->state), "message", a->message ? a->message : "",
+                  "details", details, "window", window, "alert", alert);
+    char *text = fjson_dumps(doc, JSON_COMPACT);
+    json_decref(doc);
+    *len = strlen(text);
+    return text;
 }
 
 int64_t alert_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms)
@@ -256,10 +287,9 @@ static void free_env(char **env)
 
 /* The child: stdin from the body's pipe, stdout and stderr to the output's,
  * nothing else open, lower privileges, exec. Never returns. */
-static void become(const char *path, char *const envp[], int in, int outfd, pid_t parent,
+static void become(char *const argv[], char *const envp[], int in, int outfd, pid_t parent,
                    const struct sandbox_id *id)
 {
-    char *argv[2] = {(char *)path, NULL};
     if (dup2(in, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0)
         _exit(126);
 #if defined(__linux__) && defined(SYS_close_range)
@@ -272,7 +302,7 @@ static void become(const char *path, char *const envp[], int in, int outfd, pid_
     }
     if (sandbox_enter(id, parent) < 0 || chdir("/") < 0)
         _exit(126);
-    execve(path, argv, envp);
+    execve(argv[0], argv, envp);
     _exit(127);
 }
 
@@ -382,10 +412,15 @@ int alert_sink_command(const struct alert_command *c, const struct alert_message
         return set_detail(out, "pipe: %s", strerror(errno));
     }
     char **envp = command_env(m, &id);
+    char **argv = xcalloc(c->nargs + 2, sizeof(*argv));
+    argv[0] = (char *)c->path;
+    for (size_t i = 0; i < c->nargs; i++)
+        argv[i + 1] = (char *)c->args[i];
     pid_t parent = getpid(), pid = fork();
     if (pid == 0)
-        become(c->path, envp, in[0], outp[1], parent, &id);
+        become(argv, envp, in[0], outp[1], parent, &id);
     int e = errno;
+    free(argv);
     free_env(envp);
     close(in[0]);
     close(outp[1]);

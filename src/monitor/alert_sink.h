@@ -20,7 +20,7 @@
  * unsigned). 2xx is delivered; anything else, a timeout or a connection
  * failure is not. Redirects are not followed.
  *
- * Command: the program at path, run with no arguments, the JSON body on its
+ * Command: the program at path, run with the spec's arguments, the JSON body on its
  * standard input, and FERRY_ALERT_EVENT, FERRY_ALERT_ID, FERRY_ALERT_MONITOR,
  * FERRY_ALERT_DEPLOYMENT, FERRY_ALERT_CONDITION, FERRY_ALERT_STATE and
  * FERRY_DELIVERY_ID in a clean environment (PATH, LANG, HOME besides), as
@@ -30,6 +30,7 @@
 #define FERRY_MONITOR_ALERT_SINK_H
 
 #include "base/ferr.h"
+#include "store/monitors.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -54,7 +55,9 @@ struct alert_webhook {
 };
 
 struct alert_command {
-    const char *path;   /* an absolute path to an executable */
+    const char *path;        /* an absolute path to an executable */
+    const char *const *args; /* its arguments after argv[0] (may be NULL) */
+    size_t nargs;
     const char *run_as; /* base/sandbox.h: NULL: nobody when ferry is root */
     int enabled;        /* 0: the server runs no processes (--no-execute): not delivered */
     long timeout_ms;    /* 0: ALERT_COMMAND_TIMEOUT_MS; then SIGKILL */
@@ -68,6 +71,18 @@ struct alert_outcome {
     int code;      /* the HTTP status or the exit status; -1: none (no answer, signal, timeout) */
     char detail[256]; /* why it was not delivered ("HTTP 500", "timed out after 10 s", ...) */
 };
+
+/* The JSON body of a delivery (a new string, *len its length):
+ *   {"event": "alert.opened" | "alert.resolved", "delivery_id": "<id>",
+ *    "monitor", "deployment", "condition", "severity", "state", "message",
+ *    "details": {...}, "window": {"start_ms", "end_ms" (null: unknown),
+ *    "opened_window_start_ms"}, "alert": {the alert as api/alerts_ops.h
+ *    shows it, as it stands when sent}}
+ * window_end_ms: the end of the alert's last window; 0 when unknown. */
+char *alert_body(const struct monitor_alert *a, enum delivery_event ev, int64_t delivery_id,
+                 int64_t window_end_ms, size_t *len);
+/* "alert.opened" or "alert.resolved". */
+const char *alert_event_name(enum delivery_event ev);
 
 /* hex (65 bytes): HMAC-SHA256 keyed by key of "<timestamp_s>.<body>", lower
  * case. -1 when OpenSSL fails. */

@@ -73,7 +73,7 @@ TEST(alert_command_reads_the_body_and_the_environment)
                         "[ \"$FERRY_ALERT_ID\" = a-7 ] && [ \"$FERRY_ALERT_EVENT\" = alert.opened ] "
                         "&& [ \"$FERRY_DELIVERY_ID\" = d-1 ] && [ \"$FERRY_ALERT_MONITOR\" = mon ] "
                         "|| exit 4\n[ -z \"$FERRY_TRACKING_URI\" ] || exit 5\nexit 0\n");
-    struct alert_command c = {p, NULL, 1, 5000};
+    struct alert_command c = {p, NULL, 0, NULL, 1, 5000};
     ASSERT_INT_EQ(alert_sink_command(&c, &m, &o), 0);
     ASSERT_INT_EQ(o.delivered, 1);
     ASSERT_INT_EQ(o.code, 0);
@@ -85,19 +85,19 @@ TEST(alert_command_failures_say_why)
     struct alert_outcome o;
     struct alert_message m = message("{}");
     const char *p = script("fail.sh", "#!/bin/sh\necho no receiver >&2\nexit 7\n");
-    struct alert_command c = {p, NULL, 1, 5000};
+    struct alert_command c = {p, NULL, 0, NULL, 1, 5000};
     ASSERT_INT_EQ(alert_sink_command(&c, &m, &o), -1);
     ASSERT_INT_EQ(o.code, 7);
     ASSERT_CONTAINS(o.detail, "exit status 7: no receiver");
     p = script("slow.sh", "#!/bin/sh\nexec sleep 5\n");
-    struct alert_command slow = {p, NULL, 1, 300};
+    struct alert_command slow = {p, NULL, 0, NULL, 1, 300};
     ASSERT_INT_EQ(alert_sink_command(&slow, &m, &o), -1);
     ASSERT_INT_EQ(o.code, -1);
     ASSERT_CONTAINS(o.detail, "timed out");
-    struct alert_command off = {p, NULL, 0, 300};
+    struct alert_command off = {p, NULL, 0, NULL, 0, 300};
     ASSERT_INT_EQ(alert_sink_command(&off, &m, &o), -1);
     ASSERT_CONTAINS(o.detail, "--no-execute");
-    struct alert_command relative = {"notify.sh", NULL, 1, 300};
+    struct alert_command relative = {"notify.sh", NULL, 0, NULL, 1, 300};
     ASSERT_INT_EQ(alert_sink_command(&relative, &m, &o), -1);
     ASSERT_CONTAINS(o.detail, "absolute path");
 }
