@@ -328,9 +328,19 @@ static void send_due(struct alert_dispatch *d)
         return;
     }
     d->warned = 0;
-    for (size_t i = 0; i < l.n && !stopping(d); i++)
-        if (!hold_lease(d) || deliver(d, &l.v[i]))
-            break; /* what is left of the claim is retried once it lapses */
+    size_t i = 0;
+    while (i < l.n && !stopping(d) && hold_lease(d))
+        if (deliver(d, &l.v[i++]))
+            break;
+    /* Stopping: the rest of the claim is put back as it was, so a restart
+     * sends them at once rather than when the claim lapses (which is what
+     * happens when the lease or the store is lost). */
+    if (i < l.n && d->epoch && !fence_on(d)) {
+        for (; i < l.n; i++)
+            if (store_delivery_update(d->o.store, &l.v[i], &err))
+                break;
+        store_fence_clear();
+    }
     alert_delivery_list_release(&l);
 }
 
