@@ -208,11 +208,11 @@ static void attempt(struct alert_dispatch *d, const struct alert_delivery *dl,
     memset(out, 0, sizeof(*out));
     out->code = -1;
     if (store_alert_get(d->o.store, dl->alert_id, &a, &err)) {
-        snprintf(out->detail, sizeof(out->detail), "%s", err.msg);
+        snprintf(out->detail, sizeof(out->detail), "%.250s", err.msg);
         return;
     }
     if (store_monitor_get(d->o.store, dl->monitor, &m, &err)) {
-        snprintf(out->detail, sizeof(out->detail), "%s",
+        snprintf(out->detail, sizeof(out->detail), "%.250s",
                  err.code == FERR_RESOURCE_DOES_NOT_EXIST ? "the monitor no longer exists"
                                                           : err.msg);
         monitor_alert_release(&a);
