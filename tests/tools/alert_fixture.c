@@ -54,8 +54,9 @@ static int window(struct store *s, char **argv)
                                   breach ? "share of drifted columns 0.6 >= 0.5" : NULL, NULL};
     json_t *details = json_pack("{s:f, s:f}", "share_of_drifted_columns", 0.6, "drift_share", 0.5);
     check.details = details;
-    struct monitor_report_new r = {argv[0], start,  end,  MON_STATUS_OK, 100, breach,
-                                   breach ? 0.6 : 0.1, NULL, NULL, NULL, &check, 1};
+    struct monitor_report_new r = {
+        argv[0], start, end,  MON_STATUS_OK, 100, breach, breach ? 0.6 : 0.1,
+        NULL,    NULL,  NULL, &check,        1};
     struct alert_change_list changes = {NULL, 0, 0};
     int inserted = 0;
     int rc = store_monitor_report_put(s, &r, &inserted, &changes, &err);

@@ -60,8 +60,8 @@ static const char *script(const char *name, const char *text)
 
 static struct alert_message message(const char *body)
 {
-    struct alert_message m = {"alert.opened", "d-1", "a-7", "mon", "dep", "drift", "open",
-                              body, strlen(body), 0};
+    struct alert_message m = {"alert.opened", "d-1",  "a-7", "mon",        "dep",
+                              "drift",        "open", body,  strlen(body), 0};
     return m;
 }
 
@@ -70,11 +70,11 @@ TEST(alert_command_reads_the_body_and_the_environment)
     signal(SIGPIPE, SIG_IGN);
     struct alert_outcome o;
     struct alert_message m = message("{\"a\":1}");
-    const char *p =
-        script("ok.sh", "#!/bin/sh\nread -r x\n[ \"$x\" = '{\"a\":1}' ] || exit 3\n"
-                        "[ \"$FERRY_ALERT_ID\" = a-7 ] && [ \"$FERRY_ALERT_EVENT\" = alert.opened ] "
-                        "&& [ \"$FERRY_DELIVERY_ID\" = d-1 ] && [ \"$FERRY_ALERT_MONITOR\" = mon ] "
-                        "|| exit 4\n[ -z \"$FERRY_TRACKING_URI\" ] || exit 5\nexit 0\n");
+    const char *p = script(
+        "ok.sh", "#!/bin/sh\nread -r x\n[ \"$x\" = '{\"a\":1}' ] || exit 3\n"
+                 "[ \"$FERRY_ALERT_ID\" = a-7 ] && [ \"$FERRY_ALERT_EVENT\" = alert.opened ] "
+                 "&& [ \"$FERRY_DELIVERY_ID\" = d-1 ] && [ \"$FERRY_ALERT_MONITOR\" = mon ] "
+                 "|| exit 4\n[ -z \"$FERRY_TRACKING_URI\" ] || exit 5\nexit 0\n");
     struct alert_command c = {p, NULL, 0, NULL, 1, 5000};
     ASSERT_INT_EQ(alert_sink_command(&c, &m, &o), 0);
     ASSERT_INT_EQ(o.delivered, 1);
