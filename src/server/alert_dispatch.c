@@ -46,7 +46,8 @@ struct alert_dispatch {
     int64_t epoch;       /* the lease's while held; 0: not held */
     int64_t renewed_ms;  /* monotonic ms of the last take or renew */
     int64_t event_after; /* the last alert event seen */
-    int warned;          /* a store error was logged (said once until it clears) */
+    int warned_lease;    /* a lease error was logged (said once until it clears) */
+    int warned_claim;    /* a claim error was logged (said once until it clears) */
 };
 
 static int64_t mono_ms(void)
@@ -87,7 +88,7 @@ static int hold_lease(struct alert_dispatch *d)
     if (rc) {
         if (d->epoch)
             log_warn("alert dispatcher: lost the lease '%s': %s", ALERT_DISPATCH_LEASE, err.msg);
-        else if (err.code != FERR_INVALID_STATE && !d->warned++)
+        else if (err.code != FERR_INVALID_STATE && !d->warned_lease++)
             log_warn("alert dispatcher: cannot take the lease '%s': %s", ALERT_DISPATCH_LEASE,
                      err.msg);
         d->epoch = 0;
@@ -99,7 +100,7 @@ static int hold_lease(struct alert_dispatch *d)
                  ALERT_DISPATCH_LEASE, l.epoch);
     d->epoch = l.epoch;
     d->renewed_ms = now;
-    d->warned = 0;
+    d->warned_lease = 0;
     lease_release(&l);
     return 1;
 }
@@ -323,11 +324,11 @@ static void send_due(struct alert_dispatch *d)
     int rc = store_deliveries_claim(d->o.store, ftime_now_ms(), CLAIM_MS, CLAIM_BATCH, &l, &err);
     store_fence_clear();
     if (rc) {
-        if (!d->warned++)
+        if (!d->warned_claim++)
             log_warn("alert dispatcher: cannot read due deliveries: %s", err.msg);
         return;
     }
-    d->warned = 0;
+    d->warned_claim = 0;
     size_t i = 0;
     while (i < l.n && !stopping(d) && hold_lease(d))
         if (deliver(d, &l.v[i++]))
