@@ -292,15 +292,15 @@ static int deliver(struct alert_dispatch *d, struct alert_delivery *dl)
     }
     monitor_metrics_delivery(result);
     if (out.delivered)
-        log_info("alert %" PRId64 " %s delivered to monitor '%s' sink %d (%s), attempt %" PRId64,
+        log_info("alert %" PRId64 ": %s delivered to monitor '%s' sink %d (%s), attempt %" PRId64,
                  dl->alert_id, ev, dl->monitor, dl->sink_index, dl->sink_kind, dl->attempt);
     else if (dl->state == DELIVERY_FAILED)
-        log_error("alert %" PRId64 " %s not delivered to monitor '%s' sink %d (%s): %s; gave up "
+        log_error("alert %" PRId64 ": %s not delivered to monitor '%s' sink %d (%s): %s; gave up "
                   "after %" PRId64 " attempts",
                   dl->alert_id, ev, dl->monitor, dl->sink_index, dl->sink_kind, out.detail,
                   dl->attempt);
     else
-        log_warn("alert %" PRId64 " %s not delivered to monitor '%s' sink %d (%s): %s; attempt "
+        log_warn("alert %" PRId64 ": %s not delivered to monitor '%s' sink %d (%s): %s; attempt "
                  "%" PRId64 " of %" PRId64 ", next in %" PRId64 " ms",
                  dl->alert_id, ev, dl->monitor, dl->sink_index, dl->sink_kind, out.detail,
                  dl->attempt, d->max_attempts, dl->next_attempt_ms - now);

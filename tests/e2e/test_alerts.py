@@ -346,3 +346,30 @@ def test_metrics_and_alerts_on_an_empty_store(ferry):
     finally:
         rc = srv.stop()
     assert rc == 0, srv.stderr_tail()
+
+
+def test_two_servers_deliver_each_once(ferry):
+    """Two servers on one database: one holds the lease 'alert-sinks' and sends; every delivery
+    reaches the receiver once."""
+    rec = Receiver()
+    a = Server(ferry, env=FAST).start()
+    b = Server(ferry, db=a.db, store=a.store if a.db is None else None, env=FAST).start()
+    try:
+        c = a.client()
+        _deployment(c, "two-dep")
+        _monitor(ferry, a, "two-mon", "two-dep", [
+            {"webhook": {"url": rec.url(), "secret_env": "FERRY_TEST_WEBHOOK_SECRET"}}])
+        ids = [_open(ferry, a, "two-mon", k=k, condition=cond)
+               for k, cond in enumerate(("drift", "decay:f1", "quality:schema"))]
+        _wait(lambda: all(d["state"] == "delivered" for i in ids for d in _deliveries(c, i)),
+              what="every delivery")
+        time.sleep(0.5)  # a second sender, were there one, would have sent by now
+        reqs = rec.requests()
+        assert sorted(r[0]["x-ferry-delivery"] for r in reqs) == sorted(
+            str(d["id"]) for i in ids for d in _deliveries(c, i)), reqs
+        assert len(reqs) == 3
+    finally:
+        rcb = b.stop()
+        rca = a.stop()
+        rec.stop()
+    assert rca == 0 and rcb == 0
