@@ -204,7 +204,6 @@ static void attempt(struct alert_dispatch *d, const struct alert_delivery *dl,
 {
     struct monitor_alert a;
     struct monitor m;
-    struct monitor_report rep;
     struct ferr err = FERR_INIT;
     memset(out, 0, sizeof(*out));
     out->code = -1;
@@ -221,9 +220,15 @@ static void attempt(struct alert_dispatch *d, const struct alert_delivery *dl,
     }
     const struct monitor_sink *s = sink_of(dl, &m, out->detail, sizeof(out->detail));
     int64_t end = 0;
-    if (s && !store_monitor_report_get(d->o.store, a.monitor, a.last_window_start_ms, &rep, &err)) {
-        end = rep.window_end_ms;
-        monitor_report_release(&rep);
+    struct monitor_report_list reps = {NULL, 0, 0};
+    char *next = NULL;
+    /* the window's end, from its report's figures (not its body, which may be large) */
+    if (s && !store_monitor_reports(d->o.store, a.monitor, 1, a.last_window_start_ms + 1, NULL, 0,
+                                    &reps, &next, &err)) {
+        if (reps.n && reps.v[0].window_start_ms == a.last_window_start_ms)
+            end = reps.v[0].window_end_ms;
+        monitor_report_list_release(&reps);
+        free(next);
     }
     if (s) {
         char id[24];
