@@ -25,13 +25,19 @@
 
 #include "base/banned.h"
 
-#define LEASE_TTL_MS   10000 /* renewed every tick; another server takes over 10 s after a crash */
+/* The lease outlasts any one attempt (renewed between attempts, every 2 s),
+ * so a sender never loses it mid-attempt and has its record refused; a
+ * crashed sender's lease passes to another server within a minute. */
+#define LEASE_TTL_MS   60000
 #define RENEW_EVERY_MS 2000
 #define CLAIM_BATCH    50
 #define EVENTS_BATCH   1000
-/* A claimed delivery is another server's to retry after this: longer than
- * any one attempt (a command's 30 s limit at most). */
-#define CLAIM_MS 60000
+/* One attempt's limit: a webhook's timeout is capped here (a command's is
+ * 30 s), so attempts end well within the lease and the claim. */
+#define MAX_ATTEMPT_MS 45000
+/* A claimed delivery is another server's to retry after this (its sender
+ * crashed): longer than any one attempt. */
+#define CLAIM_MS 90000
 
 struct alert_dispatch {
     struct alert_dispatch_opts o;
@@ -242,12 +248,13 @@ static void attempt(struct alert_dispatch *d, const struct alert_delivery *dl,
         snprintf(alert_id, sizeof(alert_id), "%" PRId64, a.id);
         msg.alert_id = alert_id;
         if (s->kind == MON_SINK_WEBHOOK) {
-            struct alert_webhook w = {s->url,
-                                      s->secret_env,
-                                      (const char *const *)s->header_names,
-                                      (const char *const *)s->header_values,
-                                      s->nheaders,
-                                      (long)s->timeout_ms};
+            struct alert_webhook w = {
+                s->url,
+                s->secret_env,
+                (const char *const *)s->header_names,
+                (const char *const *)s->header_values,
+                s->nheaders,
+                (long)(s->timeout_ms < MAX_ATTEMPT_MS ? s->timeout_ms : MAX_ATTEMPT_MS)};
             (void)alert_sink_webhook(&w, &msg, out);
         } else {
             struct alert_command c = {
