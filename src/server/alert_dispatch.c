@@ -360,7 +360,6 @@ static void send_due(struct alert_dispatch *d)
 static void *run(void *arg)
 {
     struct alert_dispatch *d = arg;
-    skip_old_events(d);
     while (!stopping(d)) {
         int holding = hold_lease(d);
         follow_events(d, holding);
@@ -403,6 +402,8 @@ int alert_dispatch_start(const struct alert_dispatch_opts *o, struct alert_dispa
     (void)gethostname(host, sizeof(host) - 1);
     snprintf(d->holder, sizeof(d->holder), "server %.60s/%ld/%02x%02x%02x%02x%02x%02x", host,
              (long)getpid(), r[0], r[1], r[2], r[3], r[4], r[5]);
+    /* before the server listens: every alert event after this is logged */
+    skip_old_events(d);
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     int e = pthread_create(&d->thread, NULL, run, d);
