@@ -254,6 +254,13 @@ case("predictions/search", "ADMIN", "POST", lambda f, w: {"b": {"deployment": "m
 case("predictions/get", "ADMIN", "GET",
      lambda f, w: {"q": {"deployment": "mx-dep", "request_id": "mx-none"}})
 case("deployments/performance", "READ", "GET", lambda f, w: {"q": {"name": "mx-dep"}})
+# alerts (monitors'): reads anyone's, ack and resolve an admin's (EDIT on no resource)
+case("alerts/list", "READ", "GET", lambda f, w: {"q": {"state": "open"}})
+case("alerts/get", "READ", "GET", lambda f, w: {"q": {"alert_id": 987654}})
+case("alerts/deliveries", "READ", "GET", lambda f, w: {"q": {"alert_id": 987654}})
+case("alerts/ack", "EDIT", "POST", lambda f, w: {"b": {"alert_id": 987654}})
+case("alerts/resolve", "EDIT", "POST", lambda f, w: {"b": {"alert_id": 987654}})
+case("metrics", "READ", "GET", lambda f, w: {})
 
 # logged models
 case("logged-models/create", "EDIT", "POST",
