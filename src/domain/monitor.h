@@ -65,18 +65,18 @@
 #define MONITOR_MAX_ARGS    16
 
 enum monitor_ref_kind {
-    MON_REF_RUN_ARTIFACT, /* uri "runs:/<run_id>/<path>": run_id and path split out */
-    MON_REF_DATASET,      /* uri "data:/NAME/VERSION" (unsupported for now) */
-    MON_REF_WINDOW_FIXED, /* [from_ms, to_ms) of the log */
+    MON_REF_RUN_ARTIFACT,    /* uri "runs:/<run_id>/<path>": run_id and path split out */
+    MON_REF_DATASET,         /* uri "data:/NAME/VERSION" (unsupported for now) */
+    MON_REF_WINDOW_FIXED,    /* [from_ms, to_ms) of the log */
     MON_REF_WINDOW_RELATIVE, /* [end - ending_ms - last_ms, end - ending_ms) for a judged
                               * window ending at end */
 };
 
 struct monitor_reference {
     enum monitor_ref_kind kind;
-    char *uri;           /* run_artifact and dataset: as given; else NULL */
-    char *run_id, *path; /* run_artifact only */
-    int64_t from_ms, to_ms;    /* fixed window */
+    char *uri;                  /* run_artifact and dataset: as given; else NULL */
+    char *run_id, *path;        /* run_artifact only */
+    int64_t from_ms, to_ms;     /* fixed window */
     int64_t last_ms, ending_ms; /* relative window */
 };
 
@@ -108,8 +108,8 @@ struct monitor_sink {
     enum monitor_sink_kind kind;
     /* webhook */
     char *url;
-    char *secret_env;                         /* NULL: unsigned */
-    char *header_names[MONITOR_MAX_HEADERS];  /* extra headers, in the spec's order */
+    char *secret_env;                        /* NULL: unsigned */
+    char *header_names[MONITOR_MAX_HEADERS]; /* extra headers, in the spec's order */
     char *header_values[MONITOR_MAX_HEADERS];
     size_t nheaders;
     int64_t timeout_ms; /* default 10 s */
@@ -202,8 +202,9 @@ const char *delivery_state_name(enum delivery_state s); /* "pending", "delivered
 int delivery_state_parse(const char *s, enum delivery_state *out);
 
 /* A condition an alert is about: "drift", "decay:<metric>",
- * "quality:<finding>:<column>" ... : 1..300 printable ASCII characters
- * without spaces. INVALID_PARAMETER_VALUE otherwise. */
+ * "quality:<finding>:<column>" ... : 1..400 characters without control
+ * characters (a column's name may have spaces). INVALID_PARAMETER_VALUE
+ * otherwise. */
 int alert_condition_check(const char *condition, struct ferr *err) WARN_UNUSED;
 
 #endif

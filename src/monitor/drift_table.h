@@ -98,4 +98,14 @@ enum drift_dtype drift_column_dtype(const struct drift_column *c);
 /* "int64", "float64", "bool", "object". */
 const char *drift_dtype_name(enum drift_dtype d);
 
+/* The code of string s (len bytes) in d, or -1. */
+long drift_dict_find(const struct drift_dict *d, const char *s, size_t len);
+/* Turns a numerical column into a text one (values spelled as
+ * drift_table_add_text would have received them from pandas: "3", "2.5",
+ * "True"); a text column is left as it is. */
+void drift_column_to_text(struct drift_column *c);
+/* Spells a number as drift_column_to_text does, into buf (NUL-terminated);
+ * its length. */
+size_t drift_spell_number(double v, char *buf, size_t size);
+
 #endif

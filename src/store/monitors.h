@@ -135,13 +135,13 @@ struct alert_delivery {
     int64_t id;
     int64_t alert_id;
     char *monitor;
-    int sink_index;           /* into the monitor spec's sinks */
-    char *sink_kind;          /* "webhook" | "command" */
+    int sink_index;  /* into the monitor spec's sinks */
+    char *sink_kind; /* "webhook" | "command" */
     enum delivery_event event;
-    int64_t attempt;          /* attempts made so far */
+    int64_t attempt; /* attempts made so far */
     enum delivery_state state;
-    int http_status;          /* of the last attempt; 0 none */
-    char *error;              /* of the last attempt; "" none */
+    int http_status;                                   /* of the last attempt; 0 none */
+    char *error;                                       /* of the last attempt; "" none */
     int64_t created_ms, next_attempt_ms, delivered_ms; /* delivered_ms 0 until delivered */
 };
 void alert_delivery_release(struct alert_delivery *d);
@@ -325,8 +325,8 @@ struct alert_write {
 
 /* What a change writes. */
 struct monitor_write {
-    struct monitor *row; /* NULL: the monitor's row stays as it is */
-    int delete_row;      /* delete the monitor and its reports */
+    struct monitor *row;        /* NULL: the monitor's row stays as it is */
+    int delete_row;             /* delete the monitor and its reports */
     struct alert_write *alerts; /* in order; the decide function's */
     size_t nalerts;
     const struct monitor_spec *sinks; /* whose sinks get the deliveries; NULL: none */
@@ -391,8 +391,7 @@ struct store_monitor_ops {
     int (*alerts)(struct store *s, const struct alert_query *q, int64_t before_id, int64_t limit,
                   struct monitor_alert_list *out, struct ferr *err);
     int (*alert_get)(struct store *s, int64_t id, struct monitor_alert *out, struct ferr *err);
-    int (*delivery_put)(struct store *s, struct alert_delivery *d, int *inserted,
-                        struct ferr *err);
+    int (*delivery_put)(struct store *s, struct alert_delivery *d, int *inserted, struct ferr *err);
     int (*delivery_update)(struct store *s, const struct alert_delivery *d, struct ferr *err);
     int (*deliveries)(struct store *s, int64_t alert_id, struct alert_delivery_list *out,
                       struct ferr *err);

@@ -1,0 +1,414 @@
+/* SPDX-License-Identifier: MIT
+ * CSV into a drift_table (csv_columns.h). One pass per record: the scanner
+ * finds the record's fields (offsets into the read buffer) and its end; only
+ * a complete record is converted, so a record cut by the end of a block is
+ * simply scanned again once the next block has been read behind it. */
+#include "monitor/csv_columns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "base/xalloc.h"
+#include "base/banned.h"
+
+#define BLOCK (4u << 20) /* bytes read at a time */
+
+/* pandas' default na_values (pandas.io.parsers: STR_NA_VALUES). */
+static const char *const na_words[] = {
+    "#N/A", "#N/A N/A", "#NA",  "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+    "N/A",  "NA",       "NULL", "NaN",     "None",     "n/a",  "nan",  "null",   NULL,
+};
+
+static int word_is(const char *s, size_t len, const char *w)
+{
+    return strlen(w) == len && !memcmp(s, w, len);
+}
+
+static int is_na(const char *s, size_t len)
+{
+    if (len == 0)
+        return 1;
+    if (len > 8)
+        return 0;
+    for (const char *const *w = na_words; *w; w++)
+        if (word_is(s, len, *w))
+            return 1;
+    return 0;
+}
+
+/* pandas reads inf, +inf, -inf, Infinity, +Infinity, -Infinity in any case. */
+static int parse_inf(const char *s, size_t len, double *v)
+{
+    int neg = 0;
+    if (len && (s[0] == '+' || s[0] == '-')) {
+        neg = s[0] == '-';
+        s++;
+        len--;
+    }
+    if ((len == 3 && !strncasecmp(s, "inf", 3)) || (len == 8 && !strncasecmp(s, "infinity", 8))) {
+        *v = neg ? -INFINITY : INFINITY;
+        return 1;
+    }
+    return 0;
+}
+
+static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+static double slow_strtod(const char *s, size_t len)
+{
+    char small[128];
+    char *buf = len < sizeof(small) ? small : xmalloc(len + 1);
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    double v = strtod(buf, NULL);
+    if (buf != small)
+        free(buf);
+    return v;
+}
+
+/* A decimal literal [+-]digits[.digits][(e|E)[+-]digits] (at least one
+ * digit before the exponent) into *v: 1, with *is_int set for a plain
+ * integer that fits int64 comfortably; 0 when s is not such a literal.
+ * Clinger's fast path: a mantissa below 2^53 times or divided by an exact
+ * power of ten (<= 10^22) is one correctly rounded operation. */
+static int parse_decimal(const char *s, size_t len, double *v, int *is_int)
+{
+    size_t i = 0;
+    int neg = 0;
+    if (i < len && (s[i] == '+' || s[i] == '-'))
+        neg = s[i++] == '-';
+    uint64_t m = 0;
+    int sig = 0, digits = 0, dropped = 0;
+    long exp10 = 0;
+    for (; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
+        if (m == 0 && s[i] == '0')
+            continue;
+        if (sig < 19) {
+            m = m * 10 + (uint64_t)(s[i] - '0');
+            sig++;
+        } else {
+            dropped = 1;
+            exp10++;
+        }
+    }
+    int integral = 1;
+    if (i < len && s[i] == '.') {
+        integral = 0;
+        for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++, digits++) {
+            if (m == 0 && s[i] == '0') {
+                exp10--;
+                continue;
+            }
+            if (sig < 19) {
+                m = m * 10 + (uint64_t)(s[i] - '0');
+                sig++;
+                exp10--;
+            } else {
+                dropped = 1;
+            }
+        }
+    }
+    if (!digits)
+        return 0;
+    if (i < len && (s[i] == 'e' || s[i] == 'E')) {
+        integral = 0;
+        i++;
+        int eneg = 0;
+        if (i < len && (s[i] == '+' || s[i] == '-'))
+            eneg = s[i++] == '-';
+        if (i >= len || s[i] < '0' || s[i] > '9')
+            return 0;
+        long e = 0;
+        for (; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+            if (e < 100000)
+                e = e * 10 + (s[i] - '0');
+        exp10 += eneg ? -e : e;
+    }
+    if (i != len)
+        return 0;
+    *is_int = integral && sig <= 18 && !dropped;
+    if (!dropped && m < (1ULL << 53) && exp10 >= -22 && exp10 <= 22) {
+        double d = (double)m;
+        d = exp10 >= 0 ? d * pow10_exact[exp10] : d / pow10_exact[-exp10];
+        *v = neg ? -d : d;
+        return 1;
+    }
+    *v = slow_strtod(s, len);
+    return 1;
+}
+
+void csv_columns_add_field(struct drift_table *t, size_t col, const char *s, size_t len)
+{
+    double v;
+    int is_int = 0;
+    if (len && parse_decimal(s, len, &v, &is_int)) {
+        if (is_int)
+            drift_table_add_int(t, col, (int64_t)v);
+        else
+            drift_table_add_num(t, col, v);
+        return;
+    }
+    if (is_na(s, len)) {
+        drift_table_add_missing(t, col);
+        return;
+    }
+    if (parse_inf(s, len, &v)) {
+        drift_table_add_num(t, col, v);
+        return;
+    }
+    if (word_is(s, len, "True") || word_is(s, len, "TRUE") || word_is(s, len, "true")) {
+        drift_table_add_bool(t, col, 1);
+        return;
+    }
+    if (word_is(s, len, "False") || word_is(s, len, "FALSE") || word_is(s, len, "false")) {
+        drift_table_add_bool(t, col, 0);
+        return;
+    }
+    drift_table_add_text(t, col, s, len);
+}
+
+struct field {
+    size_t off, len;
+    int quoted;  /* was double-quoted */
+    int escaped; /* holds "" pairs to undo */
+};
+
+struct reader {
+    const char *path;
+    int fd;
+    char *buf;
+    size_t cap, len, pos; /* buffer size, bytes in it, start of the next record */
+    int eof;
+    long line;            /* line of the next record (1-based) */
+    struct field *fields; /* the current record's fields */
+    size_t nfields, afields;
+};
+
+enum scan { SCAN_RECORD, SCAN_MORE, SCAN_END, SCAN_BAD_QUOTE };
+
+static void add_field(struct reader *r, size_t off, size_t len, int quoted, int escaped)
+{
+    ALLOC_GROW(r->fields, r->nfields + 1, r->afields);
+    struct field *f = &r->fields[r->nfields++];
+    f->off = off;
+    f->len = len;
+    f->quoted = quoted;
+    f->escaped = escaped;
+}
+
+/* Scans one record from r->pos: its fields into r->fields and *newlines the
+ * line breaks it spans. SCAN_MORE: the buffer ends inside it (read more);
+ * SCAN_END: nothing left. */
+static enum scan scan_record(struct reader *r, size_t *end, long *newlines)
+{
+    const char *b = r->buf;
+    size_t i = r->pos, n = r->len;
+    r->nfields = 0;
+    *newlines = 0;
+    if (i >= n)
+        return r->eof ? SCAN_END : SCAN_MORE;
+    for (;;) {
+        if (i < n && b[i] == '"') {
+            size_t start = ++i;
+            int escaped = 0;
+            for (;;) {
+                const char *q = memchr(b + i, '"', n - i);
+                if (!q)
+                    return r->eof ? SCAN_BAD_QUOTE : SCAN_MORE;
+                for (const char *p = b + i; p < q; p++)
+                    *newlines += *p == '\n';
+                i = (size_t)(q - b) + 1;
+                if (i < n && b[i] == '"') {
+                    escaped = 1;
+                    i++;
+                    continue;
+                }
+                if (i >= n && !r->eof)
+                    return SCAN_MORE;
+                break;
+            }
+            add_field(r, start, i - 1 - start, 1, escaped);
+            /* Bytes between the closing quote and the separator are dropped. */
+            while (i < n && b[i] != ',' && b[i] != '\n')
+                i++;
+        } else {
+            size_t start = i;
+            while (i < n && b[i] != ',' && b[i] != '\n')
+                i++;
+            size_t flen = i - start;
+            if (i < n && b[i] == '\n' && flen && b[i - 1] == '\r')
+                flen--;
+            else if (i >= n && r->eof && flen && b[i - 1] == '\r')
+                flen--;
+            add_field(r, start, flen, 0, 0);
+        }
+        if (i >= n) {
+            if (!r->eof)
+                return SCAN_MORE;
+            *end = n;
+            return SCAN_RECORD;
+        }
+        if (b[i] == '\n') {
+            (*newlines)++;
+            *end = i + 1;
+            return SCAN_RECORD;
+        }
+        i++; /* the comma */
+    }
+}
+
+static int fill(struct reader *r, struct ferr *err)
+{
+    if (r->pos > 0) {
+        memmove(r->buf, r->buf + r->pos, r->len - r->pos);
+        r->len -= r->pos;
+        r->pos = 0;
+    }
+    if (r->len == r->cap) {
+        r->cap *= 2;
+        r->buf = xrealloc(r->buf, r->cap);
+    }
+    for (;;) {
+        ssize_t got = read(r->fd, r->buf + r->len, r->cap - r->len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0)
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s:%ld: cannot read: %s", r->path,
+                            r->line, strerror(errno));
+        if (got == 0)
+            r->eof = 1;
+        r->len += (size_t)got;
+        return 0;
+    }
+}
+
+/* The next record's fields in r->fields (quotes undone): 1, 0 at the end of
+ * the file, -1 on error. Blank lines are skipped, as pandas does. */
+static int next_record(struct reader *r, long *line, struct ferr *err)
+{
+    for (;;) {
+        size_t end = 0;
+        long newlines = 0;
+        enum scan s = scan_record(r, &end, &newlines);
+        if (s == SCAN_MORE) {
+            if (fill(r, err))
+                return -1;
+            continue;
+        }
+        if (s == SCAN_END)
+            return 0;
+        if (s == SCAN_BAD_QUOTE)
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s:%ld: unterminated quoted field",
+                            r->path, r->line);
+        *line = r->line;
+        r->line += newlines;
+        r->pos = end;
+        if (r->nfields == 1 && r->fields[0].len == 0 && !r->fields[0].quoted)
+            continue; /* a blank line */
+        for (size_t k = 0; k < r->nfields; k++) {
+            struct field *f = &r->fields[k];
+            if (!f->escaped)
+                continue;
+            char *p = r->buf + f->off;
+            size_t o = 0;
+            for (size_t j = 0; j < f->len; j++) {
+                p[o++] = p[j];
+                if (p[j] == '"' && j + 1 < f->len && p[j + 1] == '"')
+                    j++;
+            }
+            f->len = o;
+        }
+        return 1;
+    }
+}
+
+static int read_header(struct reader *r, struct drift_table **out, struct ferr *err)
+{
+    long line = 1;
+    int rc = next_record(r, &line, err);
+    if (rc < 0)
+        return -1;
+    if (rc == 0)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s:1: no header row", r->path);
+    size_t nc = r->nfields;
+    char **names = xcalloc(nc, sizeof(*names));
+    rc = 0;
+    for (size_t k = 0; k < nc; k++) {
+        const struct field *f = &r->fields[k];
+        const char *s = r->buf + f->off;
+        if (k == 0 && f->len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) /* a UTF-8 byte order mark */
+            names[k] = xstrndup(s + 3, f->len - 3);
+        else
+            names[k] = xstrndup(s, f->len);
+        if (!names[k][0]) {
+            free(names[k]);
+            names[k] = xmalloc(32);
+            snprintf(names[k], 32, "Unnamed: %zu", k);
+        }
+        for (size_t j = 0; j < k && !rc; j++)
+            if (!strcmp(names[j], names[k]))
+                rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                              "%s:%ld: column '%s' is named twice in the header", r->path, line,
+                              names[k]);
+    }
+    if (!rc)
+        *out = drift_table_new((const char *const *)names, nc);
+    for (size_t k = 0; k < nc; k++)
+        free(names[k]);
+    free(names);
+    return rc;
+}
+
+int csv_columns_read(const char *path, struct drift_table **out, struct ferr *err)
+{
+    struct reader r = {.path = path, .fd = -1, .line = 1};
+    struct drift_table *t = NULL;
+    int rc = -1;
+    *out = NULL;
+    r.fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r.fd < 0)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s: cannot open: %s", path,
+                        strerror(errno));
+#ifdef POSIX_FADV_SEQUENTIAL
+    (void)posix_fadvise(r.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    r.cap = BLOCK;
+    r.buf = xmalloc(r.cap);
+    if (read_header(&r, &t, err))
+        goto out;
+    for (;;) {
+        long line = 0;
+        int got = next_record(&r, &line, err);
+        if (got < 0)
+            goto out;
+        if (got == 0)
+            break;
+        if (r.nfields != t->ncols) {
+            ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                     "%s:%ld: %zu fields where the header has %zu", path, line, r.nfields,
+                     t->ncols);
+            goto out;
+        }
+        for (size_t k = 0; k < r.nfields; k++)
+            csv_columns_add_field(t, k, r.buf + r.fields[k].off, r.fields[k].len);
+        t->nrows++;
+    }
+    drift_table_finish(t);
+    *out = t;
+    t = NULL;
+    rc = 0;
+out:
+    drift_table_free(t);
+    free(r.buf);
+    free(r.fields);
+    close(r.fd);
+    return rc;
+}
