@@ -50,25 +50,23 @@ static int64_t int_field(json_t *j, const char *key)
 
 json_t *api_monitor_to_json(const struct monitor *m)
 {
-    json_t *state = json_pack(
-        "{s:I, s:I, s:I, s:s, s:s, s:s}", "last_window_start_ms",
-        (json_int_t)m->last_window_start_ms, "last_window_end_ms",
-        (json_int_t)m->last_window_end_ms, "last_run_ms", (json_int_t)m->last_run_ms,
-        "last_status", or_empty(m->last_status), "last_error", or_empty(m->last_error), "run_id",
-        or_empty(m->run_id));
+    json_t *state = json_pack("{s:I, s:I, s:I, s:s, s:s, s:s}", "last_window_start_ms",
+                              (json_int_t)m->last_window_start_ms, "last_window_end_ms",
+                              (json_int_t)m->last_window_end_ms, "last_run_ms",
+                              (json_int_t)m->last_run_ms, "last_status", or_empty(m->last_status),
+                              "last_error", or_empty(m->last_error), "run_id", or_empty(m->run_id));
     return json_pack("{s:s, s:I, s:o, s:I, s:I, s:s, s:s, s:o}", "name", or_empty(m->name),
                      "revision", (json_int_t)m->revision, "spec", monitor_spec_to_json(&m->spec),
                      "created_ms", (json_int_t)m->created_ms, "updated_ms",
-                     (json_int_t)m->updated_ms, "created_by", or_empty(m->created_by),
-                     "applied_by", or_empty(m->applied_by), "state", state);
+                     (json_int_t)m->updated_ms, "created_by", or_empty(m->created_by), "applied_by",
+                     or_empty(m->applied_by), "state", state);
 }
 
 static int monitor_from_json(json_t *j, struct monitor *out, struct ferr *err)
 {
     memset(out, 0, sizeof(*out));
     json_t *spec = json_object_get(j, "spec"), *st = json_object_get(j, "state");
-    if (!json_is_object(j) || !json_is_string(json_object_get(j, "name")) ||
-        !json_is_object(spec))
+    if (!json_is_object(j) || !json_is_string(json_object_get(j, "name")) || !json_is_object(spec))
         return ferr_set(err, FERR_IO_ERROR, "the server sent a malformed monitor");
     if (monitor_spec_parse(spec, &out->spec, err))
         return -1;
@@ -89,18 +87,17 @@ static int monitor_from_json(json_t *j, struct monitor *out, struct ferr *err)
 
 json_t *api_monitor_report_to_json(const struct monitor_report *r)
 {
-    json_t *j = json_pack("{s:I, s:s, s:I, s:I, s:s, s:I, s:o, s:o, s:o, s:s, s:I}", "id",
-                          (json_int_t)r->id, "monitor", or_empty(r->monitor), "window_start_ms",
-                          (json_int_t)r->window_start_ms, "window_end_ms",
-                          (json_int_t)r->window_end_ms, "status", monitor_status_name(r->status),
-                          "n_rows", (json_int_t)r->n_rows, "dataset_drift",
-                          r->dataset_drift < 0 ? json_null() : json_boolean(r->dataset_drift),
-                          "share_of_drifted_columns",
-                          isfinite(r->share_of_drifted_columns)
-                              ? json_real(r->share_of_drifted_columns)
-                              : json_null(),
-                          "figures", text_json(r->figures), "error", or_empty(r->error),
-                          "created_ms", (json_int_t)r->created_ms);
+    json_t *j = json_pack(
+        "{s:I, s:s, s:I, s:I, s:s, s:I, s:o, s:o, s:o, s:s, s:I}", "id", (json_int_t)r->id,
+        "monitor", or_empty(r->monitor), "window_start_ms", (json_int_t)r->window_start_ms,
+        "window_end_ms", (json_int_t)r->window_end_ms, "status", monitor_status_name(r->status),
+        "n_rows", (json_int_t)r->n_rows, "dataset_drift",
+        r->dataset_drift < 0 ? json_null() : json_boolean(r->dataset_drift),
+        "share_of_drifted_columns",
+        isfinite(r->share_of_drifted_columns) ? json_real(r->share_of_drifted_columns)
+                                              : json_null(),
+        "figures", text_json(r->figures), "error", or_empty(r->error), "created_ms",
+        (json_int_t)r->created_ms);
     if (r->report)
         json_object_set_new(j, "report", text_json(r->report));
     return j;
@@ -344,14 +341,12 @@ static int x_reports(const struct api_env *env, const struct api_op *op, void *r
     struct rs_monitor_reports *r = resp;
     if (q->max_results < 0 || q->max_results > REPORTS_MAX)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "invalid value for parameter 'max_results': expected 1 to %d",
-                        REPORTS_MAX);
+                        "invalid value for parameter 'max_results': expected 1 to %d", REPORTS_MAX);
     if (q->before_time < 0)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "invalid value for parameter 'before_time': expected ms since the epoch");
-    return store_monitor_reports(env->store, q->name, q->max_results, q->before_time,
-                                 q->page_token, q->with_report, &r->reports, &r->next_page_token,
-                                 err);
+    return store_monitor_reports(env->store, q->name, q->max_results, q->before_time, q->page_token,
+                                 q->with_report, &r->reports, &r->next_page_token, err);
 }
 
 static int x_report(const struct api_env *env, const struct api_op *op, void *req, void *resp,
@@ -375,8 +370,7 @@ static int x_report(const struct api_env *env, const struct api_op *op, void *re
             NULL                                                                                   \
         }                                                                                          \
     }
-#define READ_ROW(nm, rq, rs, fn)                                                                   \
-    ROW(nm, HTTP_GET, HTTP_GET, OP_IDEMPOTENT, rq, rs, fn, ACCESS_READ)
+#define READ_ROW(nm, rq, rs, fn) ROW(nm, HTTP_GET, HTTP_GET, OP_IDEMPOTENT, rq, rs, fn, ACCESS_READ)
 /* Changes: EDIT on no particular resource, as the deployments' changes. */
 #define EDIT_ROW(nm, rq, rs, fn) ROW(nm, HTTP_POST, HTTP_POST, 0, rq, rs, fn, ACCESS_EDIT)
 
@@ -384,8 +378,8 @@ const struct api_op api_monitors_apply =
     EDIT_ROW("monitors/apply", &apply_req, &apply_resp, x_apply);
 const struct api_op api_monitors_get = READ_ROW("monitors/get", &name_req, &monitor_resp, x_get);
 const struct api_op api_monitors_list = READ_ROW("monitors/list", &list_req, &list_resp, x_list);
-const struct api_op api_monitors_delete = ROW("monitors/delete", HTTP_POST | HTTP_DELETE,
-                                              HTTP_POST, 0, &name_req, NULL, x_delete, ACCESS_EDIT);
+const struct api_op api_monitors_delete = ROW("monitors/delete", HTTP_POST | HTTP_DELETE, HTTP_POST,
+                                              0, &name_req, NULL, x_delete, ACCESS_EDIT);
 /* A window is stored at most once: a resend answers the stored report. */
 const struct api_op api_monitors_run =
     ROW("monitors/run", HTTP_POST, HTTP_POST, 0, &run_req, &run_resp, x_run, ACCESS_EDIT);
@@ -395,8 +389,8 @@ const struct api_op api_monitors_report =
     READ_ROW("monitors/report", &report_req, &report_resp, x_report);
 
 static const struct api_op *const monitors_ops[] = {
-    &api_monitors_apply,  &api_monitors_get,     &api_monitors_list,   &api_monitors_delete,
-    &api_monitors_run,    &api_monitors_reports, &api_monitors_report,
+    &api_monitors_apply, &api_monitors_get,     &api_monitors_list,   &api_monitors_delete,
+    &api_monitors_run,   &api_monitors_reports, &api_monitors_report,
 };
 const struct api_area api_monitors_area = {"monitors", monitors_ops,
                                            sizeof(monitors_ops) / sizeof(*monitors_ops)};

@@ -10,8 +10,9 @@
 
 static int need_name(const char *name, struct ferr *err)
 {
-    return name && *name ? 0
-                         : ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing the monitor's name");
+    return name && *name
+               ? 0
+               : ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing the monitor's name");
 }
 
 int client_monitor_apply(struct client *c, json_t *spec, int64_t revision, struct monitor *out,
@@ -75,9 +76,8 @@ int client_monitor_run(struct client *c, const char *name, int64_t end_ms,
 }
 
 int client_monitor_reports(struct client *c, const char *name, int64_t max, int64_t before_ms,
-                           const char *page_token, int with_report,
-                           struct monitor_report_list *out, char **next_page_token,
-                           struct ferr *err)
+                           const char *page_token, int with_report, struct monitor_report_list *out,
+                           char **next_page_token, struct ferr *err)
 {
     struct rq_monitor_reports q = {name, max, before_ms, page_token, with_report};
     struct rs_monitor_reports r;

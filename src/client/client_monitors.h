@@ -33,9 +33,8 @@ int client_monitor_run(struct client *c, const char *name, int64_t end_ms,
 /* One page of reports, newest window first (max 1..1000, 0: 100;
  * before_ms 0: no bound); *next_page_token NULL at the end. */
 int client_monitor_reports(struct client *c, const char *name, int64_t max, int64_t before_ms,
-                           const char *page_token, int with_report,
-                           struct monitor_report_list *out, char **next_page_token,
-                           struct ferr *err) WARN_UNUSED;
+                           const char *page_token, int with_report, struct monitor_report_list *out,
+                           char **next_page_token, struct ferr *err) WARN_UNUSED;
 int client_monitor_report(struct client *c, const char *name, int64_t window_start_ms,
                           struct monitor_report *out, struct ferr *err) WARN_UNUSED;
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "monitor/monitor_run.h"
+#include "api/monitors_ops.h"
 #include "artifacts/place.h"
 #include "base/ftime.h"
 #include "base/json.h"
@@ -73,8 +74,8 @@ enum monitor_verdict monitor_decay_judge(const struct monitor_decay *g, double v
         }
     }
     if (need_base && isnan(baseline)) {
-        snprintf(why, n, "%s %.4g: the training run logged no %s to compare with", g->metric,
-                 value, g->metric);
+        snprintf(why, n, "%s %.4g: the training run logged no %s to compare with", g->metric, value,
+                 g->metric);
         return MONITOR_PENDING;
     }
     snprintf(why, n, "%s %.4g within bounds", g->metric, value);
@@ -242,8 +243,8 @@ static void job_release(struct job *j)
 static void add_check(struct job *j, const char *name, enum monitor_verdict v,
                       enum alert_severity sev, const char *msg, json_t *details)
 {
-    json_t *c = json_pack("{s:s, s:s, s:s}", "condition", name, "verdict",
-                          monitor_verdict_name(v), "message", msg ? msg : "");
+    json_t *c = json_pack("{s:s, s:s, s:s}", "condition", name, "verdict", monitor_verdict_name(v),
+                          "message", msg ? msg : "");
     if (details)
         json_object_set(c, "details", details);
     json_array_append_new(j->conds, c);
@@ -358,7 +359,7 @@ static int read_reference(struct job *j, struct ferr *err)
         if (to <= from)
             return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                             "the reference window [%" PRId64 ", %" PRId64 ") is empty", from, to);
-        struct monitor_window_query q = {j->spec->deployment, from, to, 0,
+        struct monitor_window_query q = {j->spec->deployment,          from,    to, 0,
                                          (const char *const *)j->cols, j->ncols};
         if (monitor_window_read(j->env->store, &q, &w, err))
             return -1;
@@ -379,9 +380,9 @@ static int read_reference(struct job *j, struct ferr *err)
 
 static int read_current(struct job *j, struct ferr *err)
 {
-    struct monitor_window_query q = {j->spec->deployment,        j->start_ms,
-                                     j->end_ms,                  j->spec->window_rows,
-                                     (const char *const *)j->cols, j->ncols};
+    struct monitor_window_query q = {
+        j->spec->deployment,          j->start_ms, j->end_ms, j->spec->window_rows,
+        (const char *const *)j->cols, j->ncols};
     if (!j->ncols) /* nothing logged: an empty window of no columns */
         q.columns = NULL;
     return monitor_window_read(j->env->store, &q, &j->cur, err);
@@ -485,8 +486,9 @@ static void judge_quality(struct job *j)
         if (q->max_missing_share >= 0) {
             double share = (double)cr->cur_missing / (double)rows;
             monitor_condition_name(name, sizeof(name), "quality:missing:", c);
-            snprintf(msg, sizeof(msg), "column '%s': %.4g of the window's values missing (max %.4g)",
-                     c, share, q->max_missing_share);
+            snprintf(msg, sizeof(msg),
+                     "column '%s': %.4g of the window's values missing (max %.4g)", c, share,
+                     q->max_missing_share);
             add_check(j, name, share > q->max_missing_share ? MONITOR_BREACH : MONITOR_PASS,
                       ALERT_WARNING, msg, json_pack("{s:f}", "share", share));
         }
@@ -522,9 +524,9 @@ static void judge_drift(struct job *j)
         if (r->cols[i].tested && r->cols[i].drifted)
             json_array_append_new(drifted, json_string(r->cols[i].name));
     add_check(j, "drift", r->dataset_drift ? MONITOR_BREACH : MONITOR_PASS, ALERT_WARNING, msg,
-              json_pack("{s:f, s:I, s:o}", "share_of_drifted_columns",
-                        r->share_of_drifted_columns, "number_of_drifted_columns",
-                        (json_int_t)r->number_of_drifted_columns, "drifted_columns", drifted));
+              json_pack("{s:f, s:I, s:o}", "share_of_drifted_columns", r->share_of_drifted_columns,
+                        "number_of_drifted_columns", (json_int_t)r->number_of_drifted_columns,
+                        "drifted_columns", drifted));
     add_metric(j, "", "share_of_drifted_columns", r->share_of_drifted_columns);
     add_metric(j, "", "number_of_drifted_columns", (double)r->number_of_drifted_columns);
     add_metric(j, "", "dataset_drift", r->dataset_drift ? 1 : 0);
@@ -576,8 +578,8 @@ static int judge_decay(struct job *j, struct ferr *err)
     const struct monitor_spec *s = j->spec;
     if (!s->ndecay)
         return 0;
-    int64_t from = j->cur.nrows ? (j->spec->window_rows > 0 ? j->cur.first_ms : j->start_ms)
-                                : j->start_ms;
+    int64_t from =
+        j->cur.nrows ? (j->spec->window_rows > 0 ? j->cur.first_ms : j->start_ms) : j->start_ms;
     struct perf_query pq = {s->deployment, from > 0 ? from : 1, j->end_ms, 0, NULL, 1, -1, 0};
     json_t *perf = NULL;
     if (store_prediction_performance(j->env->store, &pq, &perf, err))
@@ -616,11 +618,11 @@ static int judge_decay(struct job *j, struct ferr *err)
             if (vi == MONITOR_BREACH && !first_why[0])
                 snprintf(first_why, sizeof(first_why), "%s", why);
             v[nv++] = vi;
-            json_array_append_new(
-                per, json_pack("{s:s, s:I, s:o, s:o, s:s, s:s}", "model", model ? model : "",
-                               "labeled", labeled, "value", fjson_double(value), "baseline",
-                               fjson_double(base), "verdict", monitor_verdict_name(vi), "why",
-                               why));
+            json_array_append_new(per,
+                                  json_pack("{s:s, s:I, s:o, s:o, s:s, s:s}", "model",
+                                            model ? model : "", "labeled", labeled, "value",
+                                            fjson_double(value), "baseline", fjson_double(base),
+                                            "verdict", monitor_verdict_name(vi), "why", why));
         }
         enum monitor_verdict all = monitor_verdict_merge(v, nv);
         free(v);
@@ -783,10 +785,10 @@ static void figures_of(struct job *j)
             if (c->tested)
                 json_object_set_new(
                     cols, c->name,
-                    json_pack("{s:s, s:o, s:b}", "stattest", stattest_name(c->stattest), "score",
-                              fjson_double(stattest_is_pvalue(c->stattest) ? c->p_value
-                                                                           : c->statistic),
-                              "drifted", c->drifted));
+                    json_pack(
+                        "{s:s, s:o, s:b}", "stattest", stattest_name(c->stattest), "score",
+                        fjson_double(stattest_is_pvalue(c->stattest) ? c->p_value : c->statistic),
+                        "drifted", c->drifted));
         }
         json_object_set_new(f, "columns", cols);
     }
@@ -931,3 +933,20 @@ out:
     drift_table_free(csv);
     return rc;
 }
+
+/* ---------- the REST rows' runner ---------- */
+
+static int api_run(const struct api_env *env, const char *name, int64_t end_ms,
+                   struct monitor_report *out, int *inserted, struct ferr *err)
+{
+    struct monitor_env me = {env->store, env->artifacts, env->roots};
+    return monitor_run_named(&me, name, end_ms, out, inserted, err);
+}
+
+static int api_check(const struct api_env *env, const struct monitor_spec *spec, struct ferr *err)
+{
+    struct monitor_env me = {env->store, env->artifacts, env->roots};
+    return monitor_spec_check(&me, spec, err);
+}
+
+const struct api_monitor_runner monitor_api_runner = {api_run, api_check};

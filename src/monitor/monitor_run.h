@@ -88,6 +88,13 @@ int monitor_run_named(const struct monitor_env *env, const char *name, int64_t e
 int monitor_spec_check(const struct monitor_env *env, const struct monitor_spec *spec,
                        struct ferr *err) WARN_UNUSED;
 
+/* The REST rows' runner (api/monitors_ops.h): monitor_run_named and
+ * monitor_spec_check on the row's store and artifact places. A process
+ * that serves or calls the monitors rows in process installs it with
+ * api_monitors_set_runner(&monitor_api_runner). */
+struct api_monitor_runner;
+extern const struct api_monitor_runner monitor_api_runner;
+
 /* ---------- decisions (pure; for the unit tests) ---------- */
 
 enum monitor_verdict { MONITOR_PASS, MONITOR_BREACH, MONITOR_PENDING };

@@ -128,8 +128,7 @@ int monitor_row_add(struct drift_table *t, const char *const *columns, size_t nc
 
 static int row_counts(const struct pred_row *r)
 {
-    return !r->target.shadow && r->status >= 200 && r->status < 300 && r->outputs &&
-           r->noutputs;
+    return !r->target.shadow && r->status >= 200 && r->status < 300 && r->outputs && r->noutputs;
 }
 
 struct reader {
@@ -245,8 +244,7 @@ int monitor_window_read(struct store *s, const struct monitor_window_query *q,
         return -1;
     if (q->last_rows > 0) {
         uint64_t have = 0;
-        if (last_rows_span(s, q->deployment, q->end_ms, (uint64_t)q->last_rows, &start, &have,
-                           err))
+        if (last_rows_span(s, q->deployment, q->end_ms, (uint64_t)q->last_rows, &start, &have, err))
             return -1;
         skip = have > (uint64_t)q->last_rows ? have - (uint64_t)q->last_rows : 0;
     }
@@ -256,8 +254,8 @@ int monitor_window_read(struct store *s, const struct monitor_window_query *q,
         columns = (const char *const *)own;
         ncolumns = nown;
     }
-    struct reader rd = {drift_table_new(columns, ncolumns), columns, ncolumns, {0}, skip, 0, 0,
-                        0, 0};
+    struct reader rd = {
+        drift_table_new(columns, ncolumns), columns, ncolumns, {0}, skip, 0, 0, 0, 0};
     int rc = store_predictions_scan(s, q->deployment, start, q->end_ms, read_row, &rd, err);
     monitor_row_map_release(&rd.map);
     monitor_names_free(own, nown);

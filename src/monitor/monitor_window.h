@@ -41,8 +41,8 @@
 
 struct monitor_window_query {
     const char *deployment;
-    int64_t start_ms, end_ms; /* [start, end); start ignored when last_rows > 0 */
-    int64_t last_rows;        /* > 0: the last last_rows rows before end_ms */
+    int64_t start_ms, end_ms;   /* [start, end); start ignored when last_rows > 0 */
+    int64_t last_rows;          /* > 0: the last last_rows rows before end_ms */
     const char *const *columns; /* the watched names; NULL/0: monitor_window_columns's */
     size_t ncolumns;
 };
