@@ -286,13 +286,16 @@ static const char *opt_bool(int v)
 static void print_report(const struct monitor_report *r)
 {
     char start[64], end[64];
-    fmt_time(start, sizeof(start), r->window_start_ms);
+    json_t *body = r->report ? json_loads(r->report, 0, NULL) : NULL;
+    /* a window of the last N rows starts at its first row */
+    json_int_t first =
+        json_integer_value(json_object_get(json_object_get(body, "window"), "first_row_ms"));
+    fmt_time(start, sizeof(start), first > 0 ? first : r->window_start_ms);
     fmt_time(end, sizeof(end), r->window_end_ms);
     printf("monitor %s window [%s, %s): %s, %" PRId64 " rows\n", r->monitor, start, end,
            monitor_status_name(r->status), r->n_rows);
     if (r->error && *r->error)
         printf("error: %s\n", r->error);
-    json_t *body = r->report ? json_loads(r->report, 0, NULL) : NULL;
     json_t *drift = json_object_get(body, "drift"), *cols = json_object_get(drift, "columns");
     if (json_array_size(cols)) {
         static const char *const head[] = {"COLUMN",  "KIND",      "TEST",   "STATISTIC",
@@ -319,6 +322,7 @@ static void print_report(const struct monitor_report *r)
             table_add(&t, json_is_true(json_object_get(col, "drifted")) ? "yes" : "no");
         }
         table_print(&t);
+        table_release(&t);
         printf("dataset drift: %s (%" JSON_INTEGER_FORMAT " of %" JSON_INTEGER_FORMAT
                " columns drifted, share %.3g, threshold %.3g)\n",
                opt_bool(r->dataset_drift),
@@ -387,8 +391,10 @@ static int do_reports(struct client *c, struct opts *o, const char *name)
             {
                 sbuf_addf(&br, "%s%s", k ? " " : "", json_string_value(b));
             }
+            /* a window of the last N rows starts at its first row */
+            json_int_t first = json_integer_value(json_object_get(f, "first_row_ms"));
             json_decref(f);
-            fmt_time(s, sizeof(s), r->window_start_ms);
+            fmt_time(s, sizeof(s), first > 0 ? first : r->window_start_ms);
             fmt_time(e, sizeof(e), r->window_end_ms);
             table_add(&t, s);
             table_add(&t, e);
@@ -403,6 +409,7 @@ static int do_reports(struct client *c, struct opts *o, const char *name)
             sbuf_release(&br);
         }
         table_print(&t);
+        table_release(&t);
         if (next)
             printf("(more: --before %" PRId64 ")\n", l.v[l.n - 1].window_start_ms);
     }

@@ -771,6 +771,8 @@ static void figures_of(struct job *j)
 {
     json_t *f = j->figures;
     json_object_set_new(f, "n_rows", json_integer((json_int_t)j->cur.nrows));
+    if (j->spec->window_rows > 0 && j->cur.nrows)
+        json_object_set_new(f, "first_row_ms", json_integer((json_int_t)j->cur.first_ms));
     if (j->drift) {
         const struct drift_report *r = j->drift;
         json_t *cols = json_object();
