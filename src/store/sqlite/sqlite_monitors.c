@@ -338,7 +338,7 @@ static int write_alerts(struct sq_conn *c, const struct monitor_write *w, struct
             (aw->event_kind && put_event(c, aw->a, aw->event_kind, w->user, err)))
             return -1;
         struct alert_delivery_list dl;
-        monitor_write_deliveries(w, aw, &dl);
+        monitor_alert_deliveries(w->sinks, aw->a, aw->deliver, w->now_ms, &dl);
         int rc = 0, ins;
         for (size_t j = 0; j < dl.n && rc == 0; j++)
             rc = insert_delivery(c, &dl.v[j], &ins, err);
