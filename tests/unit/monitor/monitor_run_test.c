@@ -383,6 +383,7 @@ STORE_TEST(monitor_run_judges_each_window_once_opening_and_resolving_alerts)
              "window: {last: 1h}\n"
              "drift: {drift_share: 0.3}\n"
              "decay: {accuracy: {min: 0.8, max_drop: 0.1}}\n"
+             "quality: {max_out_of_range_share: 0.2, new_categories: true}\n"
              "min_rows: 50\n",
              (long long)base_ms(), (long long)(base_ms() + HOUR));
     apply_monitor(s, yaml);
@@ -405,6 +406,10 @@ STORE_TEST(monitor_run_judges_each_window_once_opening_and_resolving_alerts)
     ASSERT_CONTAINS(r.figures, "decay:accuracy");
     ASSERT_INT_EQ(active(s, "drift"), 1);
     ASSERT_INT_EQ(active(s, "decay:accuracy"), 1);
+    /* x beyond the reference's range; c as it was */
+    ASSERT_INT_EQ(active(s, "quality:out_of_range:x"), 1);
+    ASSERT_INT_EQ(active(s, "quality:new_categories:c"), 0);
+    ASSERT_INT_EQ(active(s, "quality:schema:x"), 0);
     monitor_report_release(&r);
     /* a window is judged once: a second run answers the stored report */
     run_hour(s, 2, &r, &inserted);
@@ -416,6 +421,7 @@ STORE_TEST(monitor_run_judges_each_window_once_opening_and_resolving_alerts)
     ASSERT_INT_EQ(inserted, 1);
     ASSERT_INT_EQ(r.dataset_drift, 0);
     ASSERT_INT_EQ(active(s, "drift") + active(s, "decay:accuracy"), 0);
+    ASSERT_INT_EQ(active(s, "quality:out_of_range:x"), 0);
     monitor_report_release(&r);
 
     run_hour(s, 4, &r, &inserted);
