@@ -8,6 +8,7 @@
 #include "base/ftime.h"
 #include "base/yaml_json.h"
 #include "domain/registry.h"
+#include "store/copy.h"
 #include "store/deployments.h"
 #include "store/leases.h"
 #include "store/monitors.h"
@@ -757,5 +758,83 @@ STORE_TEST(monitor_reports_past_retention_dropped)
     ASSERT_OK(store_monitor_get(s, "fd", &m, &err), &err);
     ASSERT_INT_EQ(m.last_window_start_ms, now + 20LL * 86400000);
     monitor_release(&m);
+    store_close(s);
+}
+
+/* `ferry db copy` takes the monitors' tables along: values as they were
+ * (a window not judged keeps its NULLs), ids kept, new ids after them. */
+PG_TEST(monitor_tables_copied_from_sqlite_to_postgres)
+{
+    struct ferr err = FERR_INIT;
+    char src_uri[600];
+    snprintf(src_uri, sizeof(src_uri), "%s/mon_copy_src.db", test_tmpdir());
+    struct store_opts o = STORE_OPTS_INIT;
+    struct store *s = NULL;
+    int inserted;
+    o.default_artifact_root = "/artifacts";
+    ASSERT_OK(store_open(src_uri, &o, &s, &err), &err);
+    setup(s, "fd");
+    struct monitor_check c = {"drift", 1, ALERT_CRITICAL, "tab\there", NULL};
+    struct monitor_report_new r = window("fd", 0, &c, 1);
+    ASSERT_OK(store_monitor_report_put(s, &r, &inserted, NULL, &err), &err);
+    r = window("fd", H, NULL, 0);
+    r.status = MON_STATUS_INSUFFICIENT;
+    r.dataset_drift = -1;
+    r.share_of_drifted_columns = NAN;
+    ASSERT_OK(store_monitor_report_put(s, &r, &inserted, NULL, &err), &err);
+    store_close(s);
+
+    char *dst_uri = test_store_uri("mon_copy_dst");
+    struct store_copy_report rep;
+    ASSERT_OK(store_copy(src_uri, dst_uri, &rep, &err), &err);
+    int seen = 0;
+    for (size_t i = 0; i < rep.ntables; i++)
+        if (!strcmp(rep.t[i].table, "monitor_reports") || !strcmp(rep.t[i].table, "monitors") ||
+            !strcmp(rep.t[i].table, "monitor_alerts") ||
+            !strcmp(rep.t[i].table, "alert_deliveries")) {
+            seen++;
+            ASSERT(rep.t[i].rows >= 1);
+        }
+    ASSERT_INT_EQ(seen, 4);
+    s = NULL;
+    ASSERT_OK(store_open(dst_uri, &o, &s, &err), &err);
+    free(dst_uri);
+    struct monitor m;
+    ASSERT_OK(store_monitor_get(s, "fd", &m, &err), &err);
+    ASSERT_INT_EQ(m.spec.nsinks, 2);
+    ASSERT_STR_EQ(m.last_status, "insufficient");
+    monitor_release(&m);
+    struct monitor_report mr;
+    ASSERT_OK(store_monitor_report_get(s, "fd", H, &mr, &err), &err);
+    ASSERT_INT_EQ(mr.dataset_drift, -1);
+    ASSERT(isnan(mr.share_of_drifted_columns));
+    monitor_report_release(&mr);
+    ASSERT_OK(store_monitor_report_get(s, "fd", 0, &mr, &err), &err);
+    ASSERT(fabs(mr.share_of_drifted_columns - 0.25) < 1e-15);
+    monitor_report_release(&mr);
+    struct monitor_alert_list al;
+    struct alert_query q;
+    char *next;
+    memset(&q, 0, sizeof(q));
+    ASSERT_OK(store_alerts_list(s, &q, &al, &next, &err), &err);
+    ASSERT_INT_EQ(al.n, 1);
+    ASSERT_STR_EQ(al.v[0].message, "tab\there");
+    int64_t id = al.v[0].id;
+    monitor_alert_list_release(&al);
+    struct alert_delivery_list dl;
+    ASSERT_OK(store_deliveries_of_alert(s, id, &dl, &err), &err);
+    ASSERT_INT_EQ(dl.n, 2);
+    alert_delivery_list_release(&dl);
+    /* the window copied is not judged again; a new alert gets a new id */
+    r = window("fd", 0, &c, 1);
+    ASSERT_OK(store_monitor_report_put(s, &r, &inserted, NULL, &err), &err);
+    ASSERT_INT_EQ(inserted, 0);
+    ASSERT_OK(store_alert_resolve(s, id, "x", NULL, &err), &err);
+    struct alert_change_list ch;
+    r = window("fd", 2 * H, &c, 1);
+    ASSERT_OK(store_monitor_report_put(s, &r, &inserted, &ch, &err), &err);
+    ASSERT_INT_EQ(ch.n, 1);
+    ASSERT(ch.v[0].alert.id > id);
+    alert_change_list_release(&ch);
     store_close(s);
 }
