@@ -165,7 +165,7 @@ static int read_csv_artifact(const struct monitor_env *env, const struct monitor
     }
     if (artifact_get_fd(p.repo, path.buf, fd, NULL, NULL, err))
         goto out;
-    if (csv_columns_read(tmp, out, err)) {
+    if (csv_columns_read(tmp, 1, out, err)) {
         /* the message names the temporary file: name the artifact */
         struct ferr e = *err;
         ferr_set(err, e.code, "reference %s: %s", ref->uri, e.msg);
