@@ -323,6 +323,22 @@ def test_scheduled_windows_run_once_across_restarts_and_servers(srv, c):
         time.sleep(5)
     finally:
         assert other.stop() == 0, other.stderr_tail()
+    # a server started with --no-monitors runs none, even holding the store alone
+    before = len(reports())
+    port = srv.port
+    srv.stop()
+    quiet = Server(srv.ferry, db=srv.db, store=srv.store, extra=["--no-monitors"]).start()
+    try:
+        time.sleep(4.5)
+        qc = quiet.client()
+        got = qc.ok(qc.get("monitors/reports", {"name": "sched", "max_results": 1000},
+                           prefix=FERRY))["reports"]
+        qc.close()
+        assert len(got) == before, (before, got)
+    finally:
+        assert quiet.stop() == 0, quiet.stderr_tail()
+    srv.start(port=port)
+    time.sleep(2.5)
     rs = reports()
     starts = [r["window_start_ms"] for r in rs]
     assert len(starts) == len(set(starts)), starts
