@@ -206,6 +206,7 @@ struct reader {
     long line;            /* line of the next record (1-based) */
     struct field *fields; /* the current record's fields */
     size_t nfields, afields;
+    size_t first; /* the current record's first field: fields[first..nfields) */
 };
 
 enum scan { SCAN_RECORD, SCAN_MORE, SCAN_END, SCAN_BAD_QUOTE };
@@ -227,7 +228,7 @@ static enum scan scan_record(struct reader *r, size_t *end, long *newlines)
 {
     const char *b = r->buf;
     size_t i = r->pos, n = r->len;
-    r->nfields = 0;
+    r->nfields = r->first;
     *newlines = 0;
     if (i >= n)
         return r->eof ? SCAN_END : SCAN_MORE;
@@ -332,9 +333,10 @@ static int next_record(struct reader *r, long *line, int no_fill, struct ferr *e
         *line = r->line;
         r->line += newlines;
         r->pos = end;
-        if (r->nfields == 1 && r->fields[0].len == 0 && !r->fields[0].quoted)
+        struct field *f0 = &r->fields[r->first];
+        if (r->nfields == r->first + 1 && f0->len == 0 && !f0->quoted)
             continue; /* a blank line */
-        for (size_t k = 0; k < r->nfields; k++) {
+        for (size_t k = r->first; k < r->nfields; k++) {
             struct field *f = &r->fields[k];
             if (!f->escaped)
                 continue;
@@ -354,6 +356,11 @@ static int next_record(struct reader *r, long *line, int no_fill, struct ferr *e
 static int read_header(struct reader *r, struct drift_table **out, struct ferr *err)
 {
     long line = 1;
+    while (r->len < 3 && !r->eof)
+        if (fill(r, err))
+            return -1;
+    if (r->len >= 3 && !memcmp(r->buf, "\xEF\xBB\xBF", 3))
+        r->pos = 3; /* a UTF-8 byte order mark */
     int rc = next_record(r, &line, 0, err);
     if (rc < 0)
         return -1;
@@ -365,10 +372,7 @@ static int read_header(struct reader *r, struct drift_table **out, struct ferr *
     for (size_t k = 0; k < nc; k++) {
         const struct field *f = &r->fields[k];
         const char *s = r->buf + f->off;
-        if (k == 0 && f->len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) /* a UTF-8 byte order mark */
-            names[k] = xstrndup(s + 3, f->len - 3);
-        else
-            names[k] = xstrndup(s, f->len);
+        names[k] = xstrndup(s, f->len);
         if (!names[k][0]) {
             free(names[k]);
             names[k] = xmalloc(32);
@@ -389,23 +393,26 @@ static int read_header(struct reader *r, struct drift_table **out, struct ferr *
 }
 
 /* A batch of records, converted into the table by two threads at once: the
- * reader's (even columns) and a helper's (odd ones); each column is only
- * ever touched by one of them, so they share nothing but the batch. */
+ * reader's (the first half of the columns) and a helper's (the second);
+ * each column is only ever touched by one of them, and halves rather than
+ * alternate columns keep their column structs off each other's cache
+ * lines. */
 struct batch {
     struct drift_table *t;
     const char *buf;
-    struct field *f; /* nrec * ncols fields */
-    size_t nrec, alloc;
+    const struct field *f; /* nrec * ncols fields (the reader's) */
+    size_t nrec;
     pthread_mutex_t lock;
     pthread_cond_t cv;
     unsigned long gen, done; /* batches handed out, converted by the helper */
     int quit;
 };
 
-static void convert(struct batch *b, size_t first_col, size_t step)
+/* Converts columns [from, to) of the batch. */
+static void convert(struct batch *b, size_t from, size_t to)
 {
     size_t nc = b->t->ncols;
-    for (size_t c = first_col; c < nc; c += step)
+    for (size_t c = from; c < to; c++)
         for (size_t i = 0; i < b->nrec; i++) {
             const struct field *f = &b->f[i * nc + c];
             csv_columns_add_field(b->t, c, b->buf + f->off, f->len);
@@ -424,7 +431,7 @@ static void *helper(void *arg)
             break;
         seen = b->gen;
         pthread_mutex_unlock(&b->lock);
-        convert(b, 1, 2);
+        convert(b, b->t->ncols / 2, b->t->ncols);
         pthread_mutex_lock(&b->lock);
         b->done = seen;
         pthread_cond_broadcast(&b->cv);
@@ -437,14 +444,14 @@ static void *helper(void *arg)
 static void convert_batch(struct batch *b, int helped)
 {
     if (!helped) {
-        convert(b, 0, 1);
+        convert(b, 0, b->t->ncols);
         return;
     }
     pthread_mutex_lock(&b->lock);
     b->gen++;
     pthread_cond_broadcast(&b->cv);
     pthread_mutex_unlock(&b->lock);
-    convert(b, 0, 2);
+    convert(b, 0, b->t->ncols / 2);
     pthread_mutex_lock(&b->lock);
     while (b->done != b->gen)
         pthread_cond_wait(&b->cv, &b->lock);
@@ -459,6 +466,7 @@ static int gather(struct reader *r, struct batch *b, int *eof, struct ferr *err)
 {
     size_t nc = b->t->ncols;
     b->nrec = 0;
+    r->first = r->nfields = 0;
     while (b->nrec < BATCH_ROWS) {
         long line = 0;
         int got = next_record(r, &line, b->nrec > 0, err);
@@ -470,15 +478,15 @@ static int gather(struct reader *r, struct batch *b, int *eof, struct ferr *err)
             *eof = 1;
             break;
         }
-        if (r->nfields != nc)
+        if (r->nfields - r->first != nc)
             return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                             "%s:%ld: %zu fields where the header has %zu", r->path, line,
-                            r->nfields, nc);
-        ALLOC_GROW(b->f, (b->nrec + 1) * nc, b->alloc);
-        memcpy(b->f + b->nrec * nc, r->fields, nc * sizeof(*b->f));
+                            r->nfields - r->first, nc);
+        r->first = r->nfields; /* the batch keeps the record's fields */
         b->nrec++;
     }
     b->buf = r->buf;
+    b->f = r->fields;
     return 1;
 }
 
@@ -518,7 +526,6 @@ static int parse_rows(struct reader *r, struct drift_table *t, size_t size, int 
     }
     pthread_mutex_destroy(&b.lock);
     pthread_cond_destroy(&b.cv);
-    free(b.f);
     return rc;
 }
 

@@ -258,9 +258,10 @@ struct store_monitor_ops {
     /* Reads name's row (locked) and active alerts, calls decide, writes. */
     int (*change)(struct store *s, const char *name, monitor_decide_fn decide, void *arg,
                   struct ferr *err);
-    /* Inserts row unless its window exists (*inserted 0: nothing else
-     * done); then as change on row->monitor (decide sees the row; a missing
-     * monitor: decide's RESOURCE_DOES_NOT_EXIST rolls the insert back). */
+    /* As change on row->monitor, with row inserted once the monitor's row
+     * is read (locked) and before decide: when its window has a report
+     * already, nothing else is done (*inserted 0, decide not called). A
+     * missing monitor: decide's RESOURCE_DOES_NOT_EXIST, nothing inserted. */
     int (*report_put)(struct store *s, const struct monitor_report_row *row,
                       monitor_decide_fn decide, void *arg, int *inserted, struct ferr *err);
     /* Reads alert id (locked; RESOURCE_DOES_NOT_EXIST) and its monitor,

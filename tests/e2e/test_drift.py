@@ -120,8 +120,12 @@ DEFAULT_THRESHOLD = {"ks": 0.05, "chisquare": 0.05, "z": 0.05, "wasserstein": 0.
 
 def evidently_report(ref_path, cur_path, stattests=None, thresholds=None, kinds=None,
                      drift_share=0.5):
-    ref = pd.read_csv(ref_path)
-    cur = pd.read_csv(cur_path)
+    return evidently_frames(pd.read_csv(ref_path), pd.read_csv(cur_path), stattests, thresholds,
+                            kinds, drift_share)
+
+
+def evidently_frames(ref, cur, stattests=None, thresholds=None, kinds=None, drift_share=0.5):
+    """Evidently's default drift report of two pandas frames (bench/drift_scipy.py uses it)."""
     stattests, thresholds, kinds = stattests or {}, thresholds or {}, kinds or {}
     cols = []
     for name in ref.columns:

@@ -4,9 +4,9 @@
  * locks the monitor's row and its active alerts (FOR UPDATE), so the
  * runners of several replicas, the CLI and the alert sender follow one
  * another. A report's window is claimed by its insert (ON CONFLICT DO
- * NOTHING on the unique (monitor, window_start_ms)): a second replica's
- * insert of the same window waits for the first one's commit and then
- * inserts nothing. A first apply races on the primary key: the loser is
+ * NOTHING on the unique (monitor, window_start_ms)) made under the
+ * monitor's lock: a second replica putting the same window waits for the
+ * first one's commit and then inserts nothing. A first apply races on the primary key: the loser is
  * run again (as a serialization failure) and finds the winner's row. Due
  * deliveries are claimed with SKIP LOCKED, so two senders take different
  * rows. */
@@ -336,73 +336,15 @@ static int write_alerts(struct pg_conn *c, const struct monitor_write *w, struct
     return 0;
 }
 
-/* Reads the monitor and its active alerts (locked), decides, writes. */
-static int change_monitor(struct pg_conn *c, const char *name, monitor_decide_fn decide, void *arg,
-                          struct ferr *err)
-{
-    struct monitor cur;
-    struct monitor_alert_list active;
-    struct monitor_write w;
-    int found = 0;
-    memset(&cur, 0, sizeof(cur));
-    memset(&active, 0, sizeof(active));
-    memset(&w, 0, sizeof(w));
-    if (read_monitor(c, lock_sql, name, &cur, &found, err))
-        return -1;
-    int rc = found ? read_active(c, name, &active, err) : 0;
-    if (rc == 0)
-        rc = decide(arg, found ? &cur : NULL, &active, &w, err);
-    if (rc == 0) {
-        if (w.delete_row ? delete_monitor(c, name, err)
-            : w.row      ? put_monitor(c, w.row, found, err)
-                         : 0)
-            rc = -1;
-        else if (write_alerts(c, &w, err))
-            rc = -1;
-    }
-    monitor_release(&cur);
-    monitor_alert_list_release(&active);
-    return rc < 0 ? -1 : 0;
-}
-
-struct change_arg {
-    const char *name;
-    monitor_decide_fn decide;
-    void *arg;
-};
-
-static int do_change(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
-{
-    (void)pg;
-    struct change_arg *a = arg;
-    return change_monitor(c, a->name, a->decide, a->arg, err);
-}
-
-static int pg_mon_change(struct store *s, const char *name, monitor_decide_fn decide, void *arg,
+/* Inserts the window's report unless the window has one; *took says which. */
+static int insert_report(struct pg_conn *c, const struct monitor_report_row *row, int *took,
                          struct ferr *err)
 {
-    struct change_arg a = {name, decide, arg};
-    return pg_write((struct pg *)s, do_change, &a, err);
-}
-
-struct report_arg {
-    const struct monitor_report_row *row;
-    monitor_decide_fn decide;
-    void *arg;
-    int *inserted;
-};
-
-static int do_report_put(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
-{
-    (void)pg;
     static const char sql[] =
         "INSERT INTO monitor_reports (monitor, window_start_ms, window_end_ms, status, n_rows, "
         "dataset_drift, share_of_drifted_columns, figures, report, error, created_ms) VALUES "
         "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (monitor, window_start_ms) "
         "DO NOTHING RETURNING id";
-    struct report_arg *ra = arg;
-    const struct monitor_report_row *row = ra->row;
-    *ra->inserted = 0;
     struct pg_args a = PG_ARGS_INIT;
     pg_args_text(&a, row->monitor);
     pg_args_int(&a, row->window_start_ms);
@@ -425,14 +367,87 @@ static int do_report_put(struct pg *pg, struct pg_conn *c, void *arg, struct fer
     pg_args_release(&a);
     if (!r)
         return -1;
-    int took = PQntuples(r) == 1;
+    *took = PQntuples(r) == 1;
     PQclear(r);
-    if (!took)
-        return 0; /* the window has its report: nothing else happens */
-    if (change_monitor(c, row->monitor, ra->decide, ra->arg, err))
-        return -1;
-    *ra->inserted = 1;
     return 0;
+}
+
+/* Reads the monitor and its active alerts (locked), decides, writes. With
+ * report: the window's report is inserted first, once the monitor's row is
+ * locked (every writer of a monitor's rows locks that row first: one lock
+ * order, so replicas do not deadlock), and when the window has one already
+ * nothing else happens (*inserted 0). */
+static int change_monitor(struct pg_conn *c, const char *name,
+                          const struct monitor_report_row *report, int *inserted,
+                          monitor_decide_fn decide, void *arg, struct ferr *err)
+{
+    struct monitor cur;
+    struct monitor_alert_list active;
+    struct monitor_write w;
+    int found = 0;
+    memset(&cur, 0, sizeof(cur));
+    memset(&active, 0, sizeof(active));
+    memset(&w, 0, sizeof(w));
+    if (read_monitor(c, lock_sql, name, &cur, &found, err))
+        return -1;
+    int rc = found ? read_active(c, name, &active, err) : 0, took = 1;
+    if (rc == 0 && found && report && insert_report(c, report, &took, err))
+        rc = -1;
+    if (rc == 0 && !took) { /* the window has its report: nothing else happens */
+        monitor_release(&cur);
+        monitor_alert_list_release(&active);
+        return 0;
+    }
+    if (rc == 0)
+        rc = decide(arg, found ? &cur : NULL, &active, &w, err);
+    if (rc == 0) {
+        if (w.delete_row ? delete_monitor(c, name, err)
+            : w.row      ? put_monitor(c, w.row, found, err)
+                         : 0)
+            rc = -1;
+        else if (write_alerts(c, &w, err))
+            rc = -1;
+    }
+    monitor_release(&cur);
+    monitor_alert_list_release(&active);
+    if (rc == 0 && report && inserted)
+        *inserted = 1;
+    return rc < 0 ? -1 : 0;
+}
+
+struct change_arg {
+    const char *name;
+    monitor_decide_fn decide;
+    void *arg;
+};
+
+static int do_change(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
+{
+    (void)pg;
+    struct change_arg *a = arg;
+    return change_monitor(c, a->name, NULL, NULL, a->decide, a->arg, err);
+}
+
+static int pg_mon_change(struct store *s, const char *name, monitor_decide_fn decide, void *arg,
+                         struct ferr *err)
+{
+    struct change_arg a = {name, decide, arg};
+    return pg_write((struct pg *)s, do_change, &a, err);
+}
+
+struct report_arg {
+    const struct monitor_report_row *row;
+    monitor_decide_fn decide;
+    void *arg;
+    int *inserted;
+};
+
+static int do_report_put(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
+{
+    (void)pg;
+    struct report_arg *a = arg;
+    *a->inserted = 0;
+    return change_monitor(c, a->row->monitor, a->row, a->inserted, a->decide, a->arg, err);
 }
 
 static int pg_mon_report_put(struct store *s, const struct monitor_report_row *row,
