@@ -29,6 +29,7 @@ static const struct command commands[] = {
     {"feedback", cmd_feedback, "labels for logged predictions: log"},
     {"monitors", cmd_monitors, "drift, decay and quality monitors of a deployment: apply, run"},
     {"drift", cmd_drift, "data drift of a CSV file against a reference CSV (Evidently's tests)"},
+    {"alerts", cmd_alerts, "monitors' alerts: list, ack, resolve, deliveries"},
     {"run", cmd_run, "run an MLflow project (MLproject) as a tracked, reproducible run"},
     {"gc", cmd_gc, "permanently remove deleted runs and their artifacts"},
     {"users", cmd_users, "users of an authenticating server, and their permissions"},
