@@ -52,6 +52,7 @@ struct alert_dispatch {
     int64_t epoch;       /* the lease's while held; 0: not held */
     int64_t renewed_ms;  /* monotonic ms of the last take or renew */
     int64_t event_after; /* the last alert event seen */
+    int cursor_ready;    /* event_after is past the events before the start */
     int warned_lease;    /* a lease error was logged (said once until it clears) */
     int warned_claim;    /* a claim error was logged (said once until it clears) */
 };
@@ -134,13 +135,15 @@ static void skip_old_events(struct alert_dispatch *d)
         struct store_event_list l = {NULL, 0, 0};
         struct ferr err = FERR_INIT;
         if (store_events_search(d->o.store, d->event_after, alert_kinds, 2, EVENTS_BATCH, &l, &err))
-            return;
+            return; /* tried again at the next tick */
         if (l.n)
             d->event_after = l.v[l.n - 1].id;
         size_t n = l.n;
         store_event_list_release(&l);
-        if (n < EVENTS_BATCH)
+        if (n < EVENTS_BATCH) {
+            d->cursor_ready = 1;
             return;
+        }
     }
 }
 
@@ -174,6 +177,10 @@ static void follow_events(struct alert_dispatch *d, int holding)
 {
     struct store_event_list l = {NULL, 0, 0};
     struct ferr err = FERR_INIT;
+    if (!d->cursor_ready) {
+        skip_old_events(d);
+        return;
+    }
     if (store_events_search(d->o.store, d->event_after, alert_kinds, 2, EVENTS_BATCH, &l, &err))
         return;
     for (size_t i = 0; i < l.n; i++) {
