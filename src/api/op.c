@@ -14,6 +14,7 @@
 #include "domain/auth.h"
 #include "api/logged_models_ops.h"
 #include "api/metrics_ops.h"
+#include "api/monitors_ops.h"
 #include "api/prediction_log_ops.h"
 #include "api/predictions_ops.h"
 #include "api/registry_ops.h"
@@ -52,6 +53,7 @@ const struct api_area *const api_areas[] = {
     &api_deployments_area,   /* ferry's deployments/..., events/search */
     &api_plog_ingest_area,   /* ferry's predictions/log (gateways' batches) */
     &api_predictions_area,   /* ferry's feedback/log, predictions/..., deployments/performance */
+    &api_monitors_area,      /* ferry's monitors/... */
     &api_alerts_area,        /* ferry's alerts/... (monitors' alerts and their deliveries) */
     NULL,
 };

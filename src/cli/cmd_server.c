@@ -62,6 +62,8 @@ static const char usage_security[] =
     "                                  NO_PERMISSIONS\n"
     "      --no-execute                the server starts no processes (pipelines,\n"
     "                                  triggers, retraining are refused)\n"
+    "      --no-monitors               run no scheduled monitors (monitors run on demand\n"
+    "                                  still work; another server may run the schedules)\n"
     "      --run-as USER               who processes the server starts run as (default:\n"
     "                                  nobody when ferry runs as root)\n"
     "      --routes                    print every route (methods, path, operation,\n"
@@ -127,6 +129,7 @@ enum {
     OPT_NO_AUTH,
     OPT_DEFAULT_PERMISSION,
     OPT_NO_EXECUTE,
+    OPT_NO_MONITORS,
     OPT_RUN_AS,
     OPT_ALLOWED_ROOTS,
     OPT_ALLOWED_HOSTS,
@@ -157,6 +160,7 @@ int cmd_server(int argc, char **argv)
         {"no-auth", no_argument, NULL, OPT_NO_AUTH},
         {"default-permission", required_argument, NULL, OPT_DEFAULT_PERMISSION},
         {"no-execute", no_argument, NULL, OPT_NO_EXECUTE},
+        {"no-monitors", no_argument, NULL, OPT_NO_MONITORS},
         {"run-as", required_argument, NULL, OPT_RUN_AS},
         {"allowed-hosts", required_argument, NULL, OPT_ALLOWED_HOSTS},
         {"cors-allowed-origins", required_argument, NULL, OPT_CORS},
@@ -214,6 +218,9 @@ int cmd_server(int argc, char **argv)
             break;
         case OPT_NO_EXECUTE:
             o.no_execute = 1;
+            break;
+        case OPT_NO_MONITORS:
+            o.no_monitors = 1;
             break;
         case OPT_RUN_AS:
             o.run_as = optarg;

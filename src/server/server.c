@@ -19,6 +19,9 @@
 #include "server/get_artifact.h"
 #include "server/get_trace_artifact.h"
 #include "server/gateway_proxy.h"
+#include "server/monitor_scheduler.h"
+#include "monitor/monitor_run.h"
+#include "api/monitors_ops.h"
 #include "server/ui_files.h"
 #include "store/auth.h"
 #include "base/sandbox.h"
@@ -286,6 +289,7 @@ int server_run(const struct server_opts *o, struct ferr *err)
     memset(&ctx, 0, sizeof(ctx));
     ctx.deployments_target = o->deployments_target;
     struct http_server *http = NULL;
+    struct monitor_scheduler *monitors = NULL;
     struct alert_dispatch *alerts = NULL;
     size_t nroutes;
     struct http_route *routes = routes_new(&nroutes);
@@ -357,6 +361,7 @@ int server_run(const struct server_opts *o, struct ferr *err)
     }
     ctx.launcher =
         (struct launcher){exec_store(ctx.exec), ctx.guard, !o->no_execute, ctx.self_uri, o->run_as};
+    api_monitors_set_runner(&monitor_api_runner);
     if (exec_store(ctx.exec) &&
         alert_dispatch_start(
             &(struct alert_dispatch_opts){exec_store(ctx.exec), !o->no_execute, o->run_as}, &alerts,
@@ -364,6 +369,12 @@ int server_run(const struct server_opts *o, struct ferr *err)
         goto out;
     if (http_server_start(http, err))
         goto out;
+    if (!o->no_monitors && exec_store(ctx.exec)) {
+        struct monitor_scheduler_opts mo = {
+            exec_store(ctx.exec), ctx.artifacts, ctx.roots, 0, 0, 0};
+        if (monitor_scheduler_start(&mo, &monitors, err))
+            goto out;
+    }
     printf("ferry server listening on %s://%s:%d\n", scheme, o->host, http_server_port(http));
     fflush(stdout);
     log_info("serving %s%s on %s://%s:%d (%s; authentication %s)",
@@ -378,6 +389,7 @@ int server_run(const struct server_opts *o, struct ferr *err)
     http_server_stop(http, 10000);
     rc = 0;
 out:
+    monitor_scheduler_stop(monitors); /* before the store closes */
     http_server_free(http);
     guard_free(ctx.guard);
     alert_dispatch_stop(alerts); /* before the store it sends from closes */

@@ -28,6 +28,7 @@ struct server_opts {
     const char *run_as;                /* who processes it starts run as; NULL: nobody if root */
     struct http_browser_opts browser;  /* Host, Origin, proxies (http/browser.h) */
     const char *tls_cert, *tls_key;    /* PEM files: HTTPS; NULL: plain HTTP */
+    int no_monitors;                   /* 1: no scheduled monitors (server/monitor_scheduler.h) */
 };
 
 /* Designated: options grow, and a positional list silently shifts. */

@@ -105,13 +105,19 @@ static int do_change(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *e
         return ferr_set(err, FERR_TEMPORARILY_UNAVAILABLE, "lease '%.256s' changed meanwhile",
                         a->name);
     }
-    return a->out && read_lease(c, read_sql, a->name, a->out, &found, err) ? -1 : 0;
+    if (!a->out)
+        return 0;
+    /* a group commit may run the op again: the last run's answer goes */
+    lease_release(a->out);
+    return read_lease(c, read_sql, a->name, a->out, &found, err) ? -1 : 0;
 }
 
 static int pg_lease_change(struct store *s, enum lease_op op, const char *name, const char *holder,
                            int64_t epoch, int64_t ttl_ms, struct lease *out, struct ferr *err)
 {
     struct change_arg a = {op, name, holder, epoch, ttl_ms, out};
+    if (out)
+        memset(out, 0, sizeof(*out));
     return pg_write((struct pg *)s, do_change, &a, err);
 }
 
