@@ -4,6 +4,7 @@
  * messages (base/json.h), and finding what a request touches. */
 #include "api/op.h"
 #include "api/ajax_ops.h"
+#include "api/alerts_ops.h"
 #include "api/artifacts_ops.h"
 #include "api/codec.h"
 #include "api/deployments_ops.h"
@@ -53,6 +54,7 @@ const struct api_area *const api_areas[] = {
     &api_plog_ingest_area,   /* ferry's predictions/log (gateways' batches) */
     &api_predictions_area,   /* ferry's feedback/log, predictions/..., deployments/performance */
     &api_monitors_area,      /* ferry's monitors/... */
+    &api_alerts_area,        /* ferry's alerts/... (monitors' alerts and their deliveries) */
     NULL,
 };
 

@@ -16,6 +16,7 @@ int cmd_tokens(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 int cmd_models(int argc, char **argv);
 int cmd_deployments(int argc, char **argv);
+int cmd_alerts(int argc, char **argv);
 int cmd_feedback(int argc, char **argv);
 int cmd_drift(int argc, char **argv);
 int cmd_predictions(int argc, char **argv);

@@ -28,6 +28,7 @@ static const struct command commands[] = {
     {"predictions", cmd_predictions, "a deployment's prediction log: list, export"},
     {"feedback", cmd_feedback, "labels for logged predictions: log"},
     {"drift", cmd_drift, "data drift of a CSV file against a reference CSV (Evidently's tests)"},
+    {"alerts", cmd_alerts, "monitors' alerts: list, ack, resolve, deliveries"},
     {"run", cmd_run, "run an MLflow project (MLproject) as a tracked, reproducible run"},
     {"gc", cmd_gc, "permanently remove deleted runs and their artifacts"},
     {"users", cmd_users, "users of an authenticating server, and their permissions"},

@@ -13,7 +13,9 @@
 #include "store/uri.h"
 #include "server/server_int.h"
 #include "server/api.h"
+#include "server/alert_dispatch.h"
 #include "server/artifact_proxy.h"
+#include "server/server_metrics.h"
 #include "server/get_artifact.h"
 #include "server/get_trace_artifact.h"
 #include "server/gateway_proxy.h"
@@ -116,9 +118,17 @@ static const struct api_op gateway_proxy = {.name = "gateway-proxy",
                                             .max_body = API_BODY_SMALL,
                                             .res = {ACCESS_READ, LOC_NONE, NULL},
                                             .stream = gateway_proxy_answer};
+/* Prometheus text (server/server_metrics.h); a scraper with auth on sends a token. */
+static const struct api_op metrics = {.name = "metrics",
+                                      .root = "",
+                                      .path = "metrics",
+                                      .methods = HTTP_GET,
+                                      .call = HTTP_GET,
+                                      .res = {ACCESS_READ, LOC_NONE, NULL},
+                                      .stream = server_metrics_answer};
 static const struct api_op *const server_ops[] = {
-    &health,           &version,         &get_artifact, &get_trace_artifact,
-    &version_artifact, &upload_artifact, &gateway_proxy};
+    &health,           &version,         &get_artifact,  &get_trace_artifact,
+    &version_artifact, &upload_artifact, &gateway_proxy, &metrics};
 static const struct api_area server_area = {"server", server_ops,
                                             sizeof(server_ops) / sizeof(*server_ops)};
 
@@ -280,6 +290,7 @@ int server_run(const struct server_opts *o, struct ferr *err)
     ctx.deployments_target = o->deployments_target;
     struct http_server *http = NULL;
     struct monitor_scheduler *monitors = NULL;
+    struct alert_dispatch *alerts = NULL;
     size_t nroutes;
     struct http_route *routes = routes_new(&nroutes);
     struct http_server_opts ho = {.host = o->host,
@@ -351,6 +362,11 @@ int server_run(const struct server_opts *o, struct ferr *err)
     ctx.launcher =
         (struct launcher){exec_store(ctx.exec), ctx.guard, !o->no_execute, ctx.self_uri, o->run_as};
     api_monitors_set_runner(&monitor_api_runner);
+    if (exec_store(ctx.exec) &&
+        alert_dispatch_start(
+            &(struct alert_dispatch_opts){exec_store(ctx.exec), !o->no_execute, o->run_as}, &alerts,
+            err))
+        goto out;
     if (http_server_start(http, err))
         goto out;
     if (!o->no_monitors && exec_store(ctx.exec)) {
@@ -375,7 +391,8 @@ out:
     monitor_scheduler_stop(monitors); /* before the store closes */
     http_server_free(http);
     guard_free(ctx.guard);
-    exec_close(ctx.exec); /* finishes queued writes, closes the database */
+    alert_dispatch_stop(alerts); /* before the store it sends from closes */
+    exec_close(ctx.exec);        /* finishes queued writes, closes the database */
     artifact_repo_close(ctx.artifacts);
     artifact_roots_free(ctx.roots);
     free(ctx.self_uri);
