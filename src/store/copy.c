@@ -28,8 +28,8 @@
 #include "base/banned.h"
 
 /* 8 added the prediction log, which is not copied (on SQLite it lives in
- * files of its own: store/predictions.h). */
-_Static_assert(SCHEMA_VERSION == 8, "a new schema version: update the tables store_copy copies");
+ * files of its own: store/predictions.h); 9 the monitors' tables. */
+_Static_assert(SCHEMA_VERSION == 9, "a new schema version: update the tables store_copy copies");
 
 /* Parents before children (foreign keys are checked as rows arrive). */
 static const struct {
@@ -68,6 +68,10 @@ static const struct {
     {"deployment_changes", NULL},
     {"events", "id"},
     {"deploy_stats", NULL},
+    {"monitors", NULL},
+    {"monitor_reports", "id"},
+    {"monitor_alerts", "id"},
+    {"alert_deliveries", "id"},
 };
 
 #define NTABLES (sizeof(tables) / sizeof(*tables))

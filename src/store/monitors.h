@@ -349,7 +349,13 @@ typedef int (*alert_decide_fn)(void *arg, const struct monitor_alert *cur,
 
 /* For backends: an alert's event payload (a new string). */
 char *monitor_alert_event_payload(const struct monitor_alert *a);
-/* For backends: the spec and state texts to store, and a row back. */
+/* For backends: the pending deliveries alert write aw enqueues (one per
+ * sink of w->sinks; none when aw->deliver is DELIVER_NONE), to insert
+ * after the alert's row (aw->a->id set) and skip when one exists. */
+void monitor_write_deliveries(const struct monitor_write *w, const struct alert_write *aw,
+                              struct alert_delivery_list *out);
+/* For backends: the spec's text to store; a row back (m's other fields
+ * filled by the backend, m->name first) from the stored spec's text. */
 char *monitor_spec_text(const struct monitor *m);
 int monitor_from_row(struct monitor *m, const char *spec_json, struct ferr *err);
 

@@ -493,10 +493,87 @@ static const char *const v8[] = {
     "END $$;",
     NULL};
 
+/* Version 9 (expand: only new tables, so 8's binaries keep working):
+ * monitors, their reports (one per window), alerts and deliveries
+ * (store/sqlite/schema.c's 8 -> 9 tells why they look so). */
+static const char *const v9[] = {
+    "CREATE TABLE monitors ("
+    "  name " T " PRIMARY KEY,"
+    "  deployment " T " NOT NULL,"
+    "  revision BIGINT NOT NULL,"
+    "  spec " T " NOT NULL,"
+    "  created_ms BIGINT NOT NULL,"
+    "  updated_ms BIGINT NOT NULL,"
+    "  created_by " T " NOT NULL DEFAULT '',"
+    "  applied_by " T " NOT NULL DEFAULT '',"
+    "  last_window_start_ms BIGINT NOT NULL DEFAULT 0,"
+    "  last_window_end_ms BIGINT NOT NULL DEFAULT 0,"
+    "  last_run_ms BIGINT NOT NULL DEFAULT 0,"
+    "  last_status " T " NOT NULL DEFAULT '',"
+    "  last_error " T " NOT NULL DEFAULT '',"
+    "  run_id " T " NOT NULL DEFAULT '');"
+    "CREATE INDEX monitors_by_deployment ON monitors (deployment, name);"
+    "CREATE TABLE monitor_reports ("
+    "  id " ID ","
+    "  monitor " T " NOT NULL,"
+    "  window_start_ms BIGINT NOT NULL,"
+    "  window_end_ms BIGINT NOT NULL,"
+    "  status " T " NOT NULL CHECK (status IN ('ok', 'insufficient', 'failed')),"
+    "  n_rows BIGINT NOT NULL,"
+    "  dataset_drift INTEGER,"
+    "  share_of_drifted_columns DOUBLE PRECISION,"
+    "  figures " T " NOT NULL,"
+    "  report " T " NOT NULL,"
+    "  error " T " NOT NULL DEFAULT '',"
+    "  created_ms BIGINT NOT NULL,"
+    "  UNIQUE (monitor, window_start_ms));"
+    "CREATE INDEX monitor_reports_by_end ON monitor_reports (window_end_ms);"
+    "CREATE TABLE monitor_alerts ("
+    "  id " ID ","
+    "  monitor " T " NOT NULL,"
+    "  deployment " T " NOT NULL,"
+    "  condition " T " NOT NULL,"
+    "  state " T " NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),"
+    "  severity " T " NOT NULL,"
+    "  message " T " NOT NULL DEFAULT '',"
+    "  details " T " NOT NULL DEFAULT '{}',"
+    "  opened_ms BIGINT NOT NULL,"
+    "  opened_window_start_ms BIGINT NOT NULL,"
+    "  last_window_start_ms BIGINT NOT NULL,"
+    "  breach_count BIGINT NOT NULL,"
+    "  acked_ms BIGINT NOT NULL DEFAULT 0,"
+    "  acked_by " T " NOT NULL DEFAULT '',"
+    "  resolved_ms BIGINT NOT NULL DEFAULT 0,"
+    "  resolved_by " T " NOT NULL DEFAULT '',"
+    "  updated_ms BIGINT NOT NULL);"
+    "CREATE UNIQUE INDEX monitor_alerts_active ON monitor_alerts (monitor, condition)"
+    "  WHERE state <> 'resolved';"
+    "CREATE INDEX monitor_alerts_by_monitor ON monitor_alerts (monitor, id);"
+    "CREATE INDEX monitor_alerts_by_deployment ON monitor_alerts (deployment, id);"
+    "CREATE TABLE alert_deliveries ("
+    "  id " ID ","
+    "  alert_id BIGINT NOT NULL REFERENCES monitor_alerts ON DELETE CASCADE,"
+    "  monitor " T " NOT NULL,"
+    "  sink_index INTEGER NOT NULL,"
+    "  sink_kind " T " NOT NULL,"
+    "  event " T " NOT NULL CHECK (event IN ('opened', 'resolved')),"
+    "  attempt BIGINT NOT NULL DEFAULT 0,"
+    "  state " T " NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),"
+    "  http_status INTEGER NOT NULL DEFAULT 0,"
+    "  error " T " NOT NULL DEFAULT '',"
+    "  created_ms BIGINT NOT NULL,"
+    "  next_attempt_ms BIGINT NOT NULL,"
+    "  delivered_ms BIGINT NOT NULL DEFAULT 0,"
+    "  UNIQUE (alert_id, sink_index, event));"
+    "CREATE INDEX alert_deliveries_due ON alert_deliveries (next_attempt_ms, id)"
+    "  WHERE state = 'pending';",
+    NULL};
+
 static const struct migration migrations[] = {
     {6, 6, v6},
     {7, 6, v7},
     {8, 6, v8},
+    {9, 6, v9},
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

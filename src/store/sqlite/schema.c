@@ -323,6 +323,84 @@ static const char *const migrations[] = {
      * here; the number moves with PostgreSQL's, whose version 8 adds the
      * log's tables (one number names one set of tables on both). */
     "SELECT 1;",
+
+    /* 8 -> 9: monitors (store/monitors.h): a monitor and the runner's state
+     * of it; one report per judged window, unique on (monitor, window
+     * start) so a window is judged at most once, whoever runs it; alerts,
+     * at most one active (open or acknowledged) per monitor and condition
+     * (the partial index); each alert's deliveries to the monitor's sinks,
+     * unique per (alert, sink, event), the pending ones found by when they
+     * are due. */
+    "CREATE TABLE monitors ("
+    "  name TEXT PRIMARY KEY,"
+    "  deployment TEXT NOT NULL,"
+    "  revision INTEGER NOT NULL,"
+    "  spec TEXT NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL DEFAULT '',"
+    "  applied_by TEXT NOT NULL DEFAULT '',"
+    "  last_window_start_ms INTEGER NOT NULL DEFAULT 0,"
+    "  last_window_end_ms INTEGER NOT NULL DEFAULT 0,"
+    "  last_run_ms INTEGER NOT NULL DEFAULT 0,"
+    "  last_status TEXT NOT NULL DEFAULT '',"
+    "  last_error TEXT NOT NULL DEFAULT '',"
+    "  run_id TEXT NOT NULL DEFAULT '') WITHOUT ROWID;"
+    "CREATE INDEX monitors_by_deployment ON monitors (deployment, name);"
+    "CREATE TABLE monitor_reports ("
+    "  id INTEGER PRIMARY KEY,"
+    "  monitor TEXT NOT NULL,"
+    "  window_start_ms INTEGER NOT NULL,"
+    "  window_end_ms INTEGER NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('ok', 'insufficient', 'failed')),"
+    "  n_rows INTEGER NOT NULL,"
+    "  dataset_drift INTEGER," /* NULL: not judged */
+    "  share_of_drifted_columns REAL,"
+    "  figures TEXT NOT NULL,"
+    "  report TEXT NOT NULL,"
+    "  error TEXT NOT NULL DEFAULT '',"
+    "  created_ms INTEGER NOT NULL,"
+    "  UNIQUE (monitor, window_start_ms));"
+    "CREATE INDEX monitor_reports_by_end ON monitor_reports (window_end_ms);"
+    "CREATE TABLE monitor_alerts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  monitor TEXT NOT NULL,"
+    "  deployment TEXT NOT NULL,"
+    "  condition TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('open', 'acknowledged', 'resolved')),"
+    "  severity TEXT NOT NULL,"
+    "  message TEXT NOT NULL DEFAULT '',"
+    "  details TEXT NOT NULL DEFAULT '{}',"
+    "  opened_ms INTEGER NOT NULL,"
+    "  opened_window_start_ms INTEGER NOT NULL,"
+    "  last_window_start_ms INTEGER NOT NULL,"
+    "  breach_count INTEGER NOT NULL,"
+    "  acked_ms INTEGER NOT NULL DEFAULT 0,"
+    "  acked_by TEXT NOT NULL DEFAULT '',"
+    "  resolved_ms INTEGER NOT NULL DEFAULT 0,"
+    "  resolved_by TEXT NOT NULL DEFAULT '',"
+    "  updated_ms INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX monitor_alerts_active ON monitor_alerts (monitor, condition)"
+    "  WHERE state <> 'resolved';"
+    "CREATE INDEX monitor_alerts_by_monitor ON monitor_alerts (monitor, id);"
+    "CREATE INDEX monitor_alerts_by_deployment ON monitor_alerts (deployment, id);"
+    "CREATE TABLE alert_deliveries ("
+    "  id INTEGER PRIMARY KEY,"
+    "  alert_id INTEGER NOT NULL REFERENCES monitor_alerts ON DELETE CASCADE,"
+    "  monitor TEXT NOT NULL,"
+    "  sink_index INTEGER NOT NULL,"
+    "  sink_kind TEXT NOT NULL,"
+    "  event TEXT NOT NULL CHECK (event IN ('opened', 'resolved')),"
+    "  attempt INTEGER NOT NULL DEFAULT 0,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),"
+    "  http_status INTEGER NOT NULL DEFAULT 0,"
+    "  error TEXT NOT NULL DEFAULT '',"
+    "  created_ms INTEGER NOT NULL,"
+    "  next_attempt_ms INTEGER NOT NULL,"
+    "  delivered_ms INTEGER NOT NULL DEFAULT 0,"
+    "  UNIQUE (alert_id, sink_index, event));"
+    "CREATE INDEX alert_deliveries_due ON alert_deliveries (next_attempt_ms, id)"
+    "  WHERE state = 'pending';",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -82,7 +82,7 @@ PG_TEST(pg_servers_starting_together_migrate_once)
         ASSERT(o[i].ok);
     }
     assert_cell(uri, "SELECT count(*) FROM ferry_schema", "1");
-    assert_cell(uri, "SELECT version FROM ferry_schema", "8");
+    assert_cell(uri, "SELECT version FROM ferry_schema", "9");
     assert_cell(uri, "SELECT count(*) FROM experiments WHERE experiment_id = 0", "1");
     free(uri);
 }
@@ -94,7 +94,7 @@ PG_TEST(pg_min_compatible_version_decides_who_may_open)
     /* A newer schema that older binaries still work on (an expand step). */
     free(psql(uri, "UPDATE ferry_schema SET version = 99, min_compatible = 6"));
     struct store *s = open_uri(uri);
-    ASSERT_INT_EQ(store_schema_version(s), 8);
+    ASSERT_INT_EQ(store_schema_version(s), 9);
     store_close(s);
     assert_cell(uri, "SELECT version FROM ferry_schema", "99"); /* never downgraded */
     /* A contract step past this binary: refused, naming both versions. */
@@ -122,14 +122,19 @@ PG_TEST(pg_upgrade_reports_versions_and_keeps_data)
     ASSERT_INT_EQ(to, 7);
     assert_cell(uri, "SELECT min_compatible FROM ferry_schema", "6"); /* an expand step */
     assert_cell(uri, "SELECT count(*) FROM deployments", "0");
-    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err); /* 7 -> 8: predictions */
+    ASSERT_OK(store_postgres_upgrade(uri, 8, &from, &to, &err), &err); /* 7 -> 8: predictions */
     ASSERT_INT_EQ(from, 7);
     ASSERT_INT_EQ(to, 8);
     assert_cell(uri, "SELECT min_compatible FROM ferry_schema", "6"); /* an expand step */
     assert_cell(uri, "SELECT count(*) FROM pred_rows", "0");
-    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err); /* idempotent */
+    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err); /* 8 -> 9: monitors */
     ASSERT_INT_EQ(from, 8);
-    ASSERT_INT_EQ(to, 8);
+    ASSERT_INT_EQ(to, 9);
+    assert_cell(uri, "SELECT min_compatible FROM ferry_schema", "6"); /* an expand step */
+    assert_cell(uri, "SELECT count(*) FROM monitor_reports", "0");
+    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err); /* idempotent */
+    ASSERT_INT_EQ(from, 9);
+    ASSERT_INT_EQ(to, 9);
     assert_cell(uri, "SELECT name FROM experiments WHERE experiment_id = 7", "kept");
     free(uri);
 }
