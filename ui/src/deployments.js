@@ -152,6 +152,7 @@ export function DeploymentPage({ name }) {
     <div class="page wide">
       ${crumbs}
       <h1>${d.name}</h1>
+      <p class="subnav"><a href=${"#/deployments/" + encodeURIComponent(d.name) + "/monitoring"}>Monitoring</a>: drift, data quality, decay and alerts</p>
       <dl class="facts">
         <div><dt>Phase</dt><dd><${Phase} phase=${d.status.phase} /></dd></div>
         <div><dt>Rollout</dt><dd>${stepText(d) || "none"}</dd></div>
