@@ -51,11 +51,27 @@ double stattest_default_threshold(enum stattest_id id);
  * both (a numerical column is binned or value-counted as Evidently does). */
 int stattest_supports(enum stattest_id id, int numerical);
 
+/* 1 if Evidently 0.6 accepts the test BY NAME for a column of that kind
+ * (its allowed_feature_types): ks and wasserstein numerical only;
+ * chisquare and z categorical only; the four others both. Evidently's
+ * default choice still runs chisquare and z on numerical columns with few
+ * values (registry.py's _get_default_stattest bypasses the check), so
+ * stattest_run accepts them there; use this to refuse a user's
+ * `--stattest col=chisquare` on a numerical column as Evidently does. */
+int stattest_allowed_by_name(enum stattest_id id, int numerical);
+
 /* One side of one column; missing and infinite values already dropped by
  * the caller. Numerical: v sorted ascending (n values; counts, k unused).
  * Categorical: counts[k] per category, category i being the same category
  * on both sides (k the union of both sides' categories; a side's count may
- * be 0); v, n unused. Both sides of one test have the same kind. */
+ * be 0; a category with 0 on both sides is ignored); v, n unused. Both
+ * sides of one test have the same kind and, if categorical, the same k.
+ * Order: z compares the first category (the first with a count on either
+ * side) against all others, as Evidently compares its smallest sorted key;
+ * list categories in ascending order of their values so that z with more
+ * than two categories equals Evidently's. Numerical values are counted as
+ * categories by equality of doubles (chisquare, z, and the binned tests on
+ * a column with at most 20 distinct reference values). */
 struct stat_sample {
     int numerical;
     const double *v;
@@ -73,7 +89,17 @@ struct stattest_result {
 };
 
 /* Runs test ID on one column: REF against CUR, deciding at THRESHOLD
- * (stattest_default_threshold(id) for Evidently's default). Errors
+ * (stattest_default_threshold(id) for Evidently's default) with
+ * Evidently's comparison per test: ks drifts at p <= threshold (its
+ * ks_stattest.py), chisquare and z at p < threshold, the distances at
+ * value >= threshold. A NAN p-value (chisquare with a single category:
+ * scipy's chi2.sf with 0 degrees of freedom) never drifts.
+ * Statistics: ks D (scipy's rounded D in its exact mode), chisquare's
+ * chi-squared, z the two-proportion z (0 when Evidently's shortcut gives
+ * p = 1), wasserstein the distance over the reference's population standard
+ * deviation (at least 0.001), jensenshannon the distance (natural log),
+ * psi and kl_div over Evidently's binning with zero shares replaced,
+ * hellinger as Evidently's hellinger_distance.py. Errors
  * (FERR_INVALID_PARAMETER_VALUE): an empty side, sides of different kinds,
  * a test that does not support the kind (ks on a categorical column), a
  * NAN threshold. */
