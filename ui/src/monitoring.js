@@ -68,7 +68,7 @@ export function MonitoringPage({ name, query }) {
       ${monitors.data && !list.length ? html`<div class="empty note" role="status">
         <p>No monitor watches ${name} yet. A monitor compares each window of the prediction log with a reference
         (Evidently's default drift tests per column), checks data quality and the model's metrics against guards,
-        and opens alerts that its webhooks and commands are told about. Create one with
+        and opens alerts that its webhooks and commands are told about. Create one with${" "}
         <code>ferry monitors apply -f monitor.yaml</code>, for example:</p>
         <pre class="example">${EXAMPLE(name)}</pre>
         <p>Scheduled windows run inside <code>ferry server</code>; <code>ferry monitors run NAME</code> judges one now.</p></div>` : null}
@@ -133,7 +133,7 @@ function MonitorView({ m }) {
         ${report ? html`<${WindowReport} r=${report} />` : body.loading ? html`<p class="loading">Loading the window's report…</p>` : null}
         <section><h3>Decay</h3>
           ${decay.length ? html`<${DecayChart} reports=${all} guards=${decay} body=${report && report.report} />`
-            : html`<p class="muted">No decay guards. Add some to the spec, e.g. <code>decay: {f1: {min: 0.8}}</code> or
+            : html`<p class="muted">No decay guards. Add some to the spec, e.g. <code>decay: {f1: {min: 0.8}}</code> or${" "}
               <code>{max_drop: 0.05}</code> against the training run's metric; they need labels (<code>ferry feedback log</code>).</p>`}
         </section>` : null}
       <${AlertsPanel} monitor=${m.name} />
@@ -209,7 +209,7 @@ function DecayChart({ reports, guards, body }) {
     <figcaption>
       ${guards.length > 1 ? html`<label>Metric <select aria-label="Decay metric" value=${m} onChange=${(e) => setMetric(e.target.value)}>
         ${guards.map(([k]) => html`<option value=${k}>${k}</option>`)}</select></label>` : html`<strong>${m}</strong>`}
-      <span class="muted">per window (the first target with enough labels) against its guard${lines.length > 1 ? "s" : ""}
+      <span class="muted">per window (the first target with enough labels) against its guard${lines.length > 1 ? "s" : ""}${" "}
         (${guardText(g[1])}${typeof base === "number" ? `; the training run logged ${sig(base)}` : ""})</span>
     </figcaption>
     ${any ? null : html`<p class="muted">No window has ${m} yet: it needs at least min_rows labeled rows in a window
@@ -233,7 +233,7 @@ function Verdict({ v }) {
 
 function Windows({ reports, current, onPick }) {
   return html`<section><h3>Windows <span class="count">${reports.length}, newest first</span></h3>
-    <div class="scroll windows-box"><table class="grid windows"><thead><tr><th>Window</th><th>Rows</th><th>Status</th>
+    <div class="scroll windows-box"><table class="grid windows"><thead><tr><th>Window end</th><th>Rows</th><th>Status</th>
       <th>Drift share</th><th>Drifted</th><th>Breached</th></tr></thead><tbody>
       ${reports.map((r) => {
         const f = r.figures || {};
@@ -265,7 +265,7 @@ function WindowReport({ r }) {
     ${r.status === "insufficient" ? html`<p class="note" role="status">Not judged: ${r.n_rows} rows, fewer than min_rows (${b.min_rows}).</p>` : null}
     ${r.status === "failed" ? html`<p class="error">The window failed: ${r.error}</p>` : null}
     ${drift ? html`
-      <p class=${"verdict-line " + (drift.dataset_drift ? "bad" : "")}><strong>${drift.dataset_drift ? "Dataset drift" : "No dataset drift"}</strong>:
+      <p class=${"verdict-line " + (drift.dataset_drift ? "bad" : "")}><strong>${drift.dataset_drift ? "Dataset drift" : "No dataset drift"}</strong>:${" "}
         ${drift.number_of_drifted_columns} of ${drift.number_of_columns} columns drifted (${pct(drift.share_of_drifted_columns)}; drift at ≥ ${pct(drift.drift_share)}).</p>
       <${ColumnsTable} drift=${drift} />
       <${Quality} q=${drift.data_quality} />` : null}
@@ -378,9 +378,9 @@ function Quality({ q }) {
         <td class=${c.type_mismatch ? "bad" : null}>${c.type_mismatch ? html`<strong>${c.reference_dtype} → ${c.current_dtype}</strong>` : c.reference_dtype}</td>
         <td class="num">${pct(c.reference_missing_share)}</td>
         <td class=${"num" + (c.current_missing_share > c.reference_missing_share ? " worse" : "")}>${pct(c.current_missing_share)}</td>
-        <td class="num">${typeof c.current_out_of_range === "number" ? html`${c.current_out_of_range} (${pct(c.current_out_of_range_share)})
+        <td class="num">${typeof c.current_out_of_range === "number" ? html`${c.current_out_of_range} (${pct(c.current_out_of_range_share)})${" "}
           <span class="muted">outside [${sig(c.reference_min)}, ${sig(c.reference_max)}]</span>` : "–"}</td>
-        <td>${typeof c.new_categories === "number" ? html`${c.new_categories}${c.new_categories ? html` (${pct(c.current_new_category_share)} of rows)
+        <td>${typeof c.new_categories === "number" ? html`${c.new_categories}${c.new_categories ? html` (${pct(c.current_new_category_share)} of rows)${" "}
           <span class="muted">${(c.new_category_examples || []).join(", ")}</span>` : ""}` : "–"}</td>
         <td class="reason">${c.skipped ? "not tested: " + c.skipped : c.current_infinite ? `${c.current_infinite} infinite values` : ""}</td>
       </tr>`)}
@@ -421,7 +421,7 @@ function AlertsPanel({ monitor }) {
     <${ErrorBox} error=${alerts.error} />
     ${alerts.data && !list.length ? html`<p class="muted empty">${state ? "No alert in this state." : "No alerts: no window has breached a condition."}</p>` : null}
     ${list.length ? html`<div class="scroll"><table class="grid alerts-table"><thead><tr><th>Alert</th><th>Condition</th><th>Severity</th><th>State</th>
-      <th>Message</th><th>Opened</th><th>Last breach</th><th>Breaches</th><th>Handled</th><th></th></tr></thead><tbody>
+      <th>Message</th><th>Opened</th><th>Last breached window</th><th>Breaches</th><th>Handled</th><th></th></tr></thead><tbody>
       ${list.map((a) => [html`<tr key=${a.id} class=${"alert " + a.state} data-alert=${a.id}>
         <td class="num">#${a.id}</td><td>${a.condition}</td>
         <td><span class=${"severity " + a.severity}>${a.severity}</span></td>
