@@ -74,7 +74,7 @@ export function MonitoringPage({ name, query }) {
         <p>Scheduled windows run inside <code>ferry server</code>; <code>ferry monitors run NAME</code> judges one now.</p></div>` : null}
       ${list.length > 1 ? html`<nav class="tabs" aria-label="Monitors">${list.map((x) => html`
         <button class=${"tab" + (x === m ? " current" : "")} aria-pressed=${x === m ? "true" : "false"} onClick=${() => pick(x.name)}>${x.name}</button>`)}</nav>` : null}
-      ${m ? html`<${MonitorView} key=${m.name} m=${m} />` : null}
+      ${m ? html`<${MonitorView} key=${m.name} m=${m} reloadMonitors=${monitors.reload} />` : null}
     </div>`;
 }
 
@@ -92,10 +92,11 @@ function guardText(g) {
   return Object.entries(g).map(([k, v]) => `${k.replace("_", " ")} ${v}`).join(", ");
 }
 
-function MonitorView({ m }) {
+function MonitorView({ m, reloadMonitors }) {
   const s = m.spec, st = m.state || {};
   const reports = useLoad(() => listMonitorReports(m.name), [m.name, m.revision]);
   const [picked, setPicked] = useState(null);
+  const [tick, setTick] = useState(0); // Refresh: the alerts too
   const all = reports.data || [];
   const newestOk = all.find((r) => r.status === "ok");
   const current = all.find((r) => r.window_start_ms === picked) || newestOk || all[0];
@@ -120,7 +121,7 @@ function MonitorView({ m }) {
           ${st.run_id ? html` · <a href=${"#/experiments/0/runs/" + st.run_id} title="the monitoring run its figures are logged to">its run</a>` : null}</dd></div>
       </dl>
       ${st.last_error ? html`<p class="error">Last run failed: ${st.last_error}</p>` : null}
-      <div class="toolbar"><button onClick=${() => { reports.reload(); body.reload(); }}>Refresh</button></div>
+      <div class="toolbar"><button onClick=${() => { reloadMonitors(); reports.reload(); body.reload(); setTick(tick + 1); }}>Refresh</button></div>
       <${ErrorBox} error=${reports.error} />
       ${reports.loading && !reports.data ? html`<p class="loading">Loading windows…</p>` : null}
       ${reports.data && !all.length ? html`<p class="muted empty" role="status">No window judged yet. ${s.schedule
@@ -136,7 +137,7 @@ function MonitorView({ m }) {
             : html`<p class="muted">No decay guards. Add some to the spec, e.g. <code>decay: {f1: {min: 0.8}}</code> or${" "}
               <code>{max_drop: 0.05}</code> against the training run's metric; they need labels (<code>ferry feedback log</code>).</p>`}
         </section>` : null}
-      <${AlertsPanel} monitor=${m.name} />
+      <${AlertsPanel} monitor=${m.name} onPick=${setPicked} tick=${tick} />
     </section>`;
 }
 
@@ -148,9 +149,10 @@ function TimeChart({ xs, series, yLabel, testid, yRange }) {
   const key = JSON.stringify([xs, series.map((s) => [s.label, s.values]), yRange]);
   useEffect(() => {
     if (!box.current || !xs.length) return;
+    // one window alone: an hour each side of it, not uPlot's years
     const opts = {
       width: Math.max(300, box.current.clientWidth || 600), height: 220,
-      scales: { x: { time: true, ...(xs.length === 1 ? { range: (u, a, b) => [a - 3600, b + 3600] } : {}) },
+      scales: { x: { time: true, ...(xs.length === 1 ? { range: () => [xs[0] - 3600, xs[0] + 3600] } : {}) },
         y: yRange ? { range: yRange } : {} },
       series: [{ label: "window end" }, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: s.dash ? 1 : 1.5,
         dash: s.dash, spanGaps: !!s.dash, points: { show: !s.dash, size: 6, fill: s.stroke } }))],
@@ -232,7 +234,7 @@ function Verdict({ v }) {
 // ----------------------------------------------------------------- windows
 
 function Windows({ reports, current, onPick }) {
-  return html`<section><h3>Windows <span class="count">${reports.length}, newest first</span></h3>
+  return html`<section class="windows"><h3>Windows <span class="count">${reports.length}, newest first</span></h3>
     <div class="scroll windows-box"><table class="grid windows"><thead><tr><th>Window end</th><th>Rows</th><th>Status</th>
       <th>Drift share</th><th>Drifted</th><th>Breached</th></tr></thead><tbody>
       ${reports.map((r) => {
@@ -258,8 +260,10 @@ function WindowReport({ r }) {
   const b = r.report || {};
   const drift = b.drift;
   const w = b.window || {};
+  // a last_rows window: from its first row
+  const start = w.first_row_ms && w.first_row_ms < r.window_start_ms ? w.first_row_ms : r.window_start_ms;
   return html`<section class="window-report" aria-label="Window report">
-    <h3>Window ${fmtTime(r.window_start_ms)} – ${fmtTime(r.window_end_ms)}</h3>
+    <h3>Window ${fmtTime(start)} – ${fmtTime(r.window_end_ms)}</h3>
     <p class="muted">${r.n_rows} rows${w.corrupt_rows ? `, ${w.corrupt_rows} skipped (undecodable)` : ""}${b.reference
       ? ` against a reference of ${b.reference.n_rows} rows (${b.reference.kind === "window" ? `the log from ${fmtTime(b.reference.start_ms)} to ${fmtTime(b.reference.end_ms)}` : b.reference.uri})` : ""}.</p>
     ${r.status === "insufficient" ? html`<p class="note" role="status">Not judged: ${r.n_rows} rows, fewer than min_rows (${b.min_rows}).</p>` : null}
@@ -334,7 +338,7 @@ export function Histogram({ name, h }) {
   const rt = tot(h.reference), ct = tot(h.current);
   const rs = h.reference.map((x) => x / (rt || 1)), cs = h.current.map((x) => x / (ct || 1));
   const top = Math.max(...rs, ...cs, 1e-9);
-  const W = 640, H = 220, L = 44, B = h.labels ? 70 : 34, T = 8, R = 8;
+  const W = 640, H = 220, L = 44, B = h.labels ? 70 : 34, T = 8, R = 24;
   const bw = (W - L - R) / Math.max(n, 1);
   const y = (v) => T + (H - T - B) * (1 - v / top);
   const bin = (i) => (h.labels ? h.labels[i] : `[${sig(h.edges[i])}, ${sig(h.edges[i + 1])}${i === n - 1 ? "]" : ")"}`);
@@ -397,9 +401,9 @@ const ALERT_ACTIONS = {
     text: (a) => `Resolve alert #${a.id} (${a.condition}) now? The sinks are told; a later breach opens a new alert.` },
 };
 
-function AlertsPanel({ monitor }) {
+function AlertsPanel({ monitor, onPick, tick }) {
   const [state, setState] = useState("");
-  const alerts = useLoad(() => listAlerts({ monitor, state: state || undefined, max_results: 200 }), [monitor, state]);
+  const alerts = useLoad(() => listAlerts({ monitor, state: state || undefined, max_results: 200 }), [monitor, state, tick]);
   const [confirm, setConfirm] = useState(null);
   const [error, setError] = useState(null);
   const [open, setOpen] = useState(null);
@@ -427,13 +431,13 @@ function AlertsPanel({ monitor }) {
         <td><span class=${"severity " + a.severity}>${a.severity}</span></td>
         <td><span class=${"status alert-state " + a.state}>${a.state}</span></td>
         <td class="reason">${a.message}</td>
-        <td>${fmtTime(a.opened_ms)}</td><td>${fmtTime(a.last_window_start_ms)}</td><td class="num">${a.breach_count}</td>
+        <td>${fmtTime(a.opened_ms)}</td><td><button class="link" title="show this window's report" onClick=${() => { onPick(a.last_window_start_ms); document.querySelector("section.windows")?.scrollIntoView(); }}>${fmtTime(a.last_window_start_ms)}</button></td><td class="num">${a.breach_count}</td>
         <td class="reason">${a.acked_ms ? html`<div>acknowledged ${fmtTime(a.acked_ms)}${a.acked_by ? " by " + a.acked_by : ""}</div>` : null}
           ${a.resolved_ms ? html`<div>resolved ${fmtTime(a.resolved_ms)}${a.resolved_by ? " by " + (a.resolved_by === "monitor" ? "a passing window" : a.resolved_by) : ""}</div>` : null}</td>
-        <td class="actions">
+        <td><div class="row-actions">
           ${a.state === "open" ? html`<button onClick=${() => setConfirm({ what: "ack", a })}>Acknowledge</button>` : null}
           ${a.state !== "resolved" ? html`<button onClick=${() => setConfirm({ what: "resolve", a })}>Resolve</button>` : null}
-          <button aria-expanded=${open === a.id ? "true" : "false"} onClick=${() => setOpen(open === a.id ? null : a.id)}>Deliveries</button></td>
+          <button aria-expanded=${open === a.id ? "true" : "false"} onClick=${() => setOpen(open === a.id ? null : a.id)}>Deliveries</button></div></td>
       </tr>`, open === a.id ? html`<tr key=${a.id + "/d"} class="detail-row"><td colspan="10"><${Deliveries} id=${a.id} /></td></tr>` : null])}
     </tbody></table></div>` : null}
     ${confirm ? html`<${Confirm} title=${ALERT_ACTIONS[confirm.what].title} yes=${ALERT_ACTIONS[confirm.what].label}

@@ -314,3 +314,33 @@ test("monitoring: alerts acknowledged and resolved through their buttons; a refu
     assert.equal(cells[2], dl[0].state);
   }, ["status of 400", "status of 409"]);
 });
+
+test("monitoring: several monitors as tabs, one picked by the URL; a monitor without windows says how to run one", async (t) => {
+  await api(srv.url, F + "monitors/apply", { spec: { name: "watch-2", deployment: DEP, reference: { window: { from: REF[0], to: REF[1] } },
+    window: { last_rows: 500 } } }); // no schedule: the server runs it only when asked
+  await withPage(browser, t, async (page) => {
+    await open(page);
+    const tabs = page.getByRole("navigation", { name: "Monitors" });
+    assert.deepEqual(await tabs.getByRole("button").allInnerTexts(), [MON, "watch-2"]);
+    assert.equal(await tabs.getByRole("button", { name: MON }).getAttribute("aria-pressed"), "true");
+    await tabs.getByRole("button", { name: "watch-2" }).click();
+    await page.getByRole("heading", { name: "watch-2 revision 1" }).waitFor();
+    assert.equal(await page.evaluate(() => location.hash), `#/deployments/${DEP}/monitoring?monitor=watch-2`);
+    await page.getByText("No window judged yet.", { exact: false }).waitFor();
+    await page.getByText("ferry monitors run watch-2").waitFor();
+    await page.getByText("last 500 rows", { exact: false }).waitFor();
+    await page.getByText("on demand (ferry monitors run)").waitFor();
+    await page.getByText("No alerts: no window has breached a condition.").waitFor();
+    // judged now (as `ferry monitors run` does), then refreshed: one window, charted alone
+    await api(srv.url, F + "monitors/run", { name: "watch-2", end_time: BASE });
+    await page.getByRole("button", { name: "Refresh" }).first().click();
+    await page.getByTestId("drift-chart").locator("canvas").waitFor();
+    assert.equal(await page.locator("table.windows tbody tr").count(), 1);
+    // the last 500 rows reach into the shifted hours: drift, and its alert after the refresh
+    await page.getByText("Dataset drift:").waitFor();
+    await page.locator("section.alerts tr.alert").filter({ hasText: "drift" }).waitFor();
+    await page.goBack();
+    await page.getByRole("heading", { name: MON + " revision 1" }).waitFor();
+  });
+  await api(srv.url, F + "monitors/delete", { name: "watch-2" });
+});
