@@ -7,6 +7,7 @@
 #include "base/ftime.h"
 #include "base/json.h"
 #include "base/xalloc.h"
+#include "store/monitors.h"
 #include "store/predictions.h"
 
 #include <string.h>
@@ -97,10 +98,12 @@ static int x_gc(const struct api_env *env, const struct api_op *op, void *req, v
     struct collect_report *r = resp;
     if (store_collect(env->store, env->artifacts, &o, r, err))
         return -1;
-    /* a full collection also drops the prediction log's expired days */
+    /* a full collection also drops the prediction log's expired days and
+     * monitors' reports past their retention */
     r->log_partitions = -1;
     if (!q->dry_run && !q->nrun_ids &&
-        store_predictions_gc(env->store, ftime_now_ms(), &r->log_partitions, err)) {
+        (store_predictions_gc(env->store, ftime_now_ms(), &r->log_partitions, err) ||
+         store_monitor_reports_gc(env->store, ftime_now_ms(), 0, NULL, err))) {
         collect_report_release(r);
         return -1;
     }

@@ -17,6 +17,7 @@
 #include "base/xalloc.h"
 #include "client/transport.h"
 #include "store/collect.h"
+#include "store/monitors.h"
 #include "store/predictions.h"
 #include "store/store.h"
 
@@ -38,7 +39,8 @@ static const char usage[] =
     "Active runs and their artifacts are never touched. Also removes the part files of\n"
     "uploads a killed server left in the artifacts destination (untouched for an hour),\n"
     "and the prediction log's days older than each deployment's log retention (30 days\n"
-    "for deleted deployments or without a log section).\n"
+    "for deleted deployments or without a log section), and monitors' window reports\n"
+    "older than 90 days.\n"
     "\n"
     "  --backend-store-uri URI      the store, or a server's http(s):// URI (default:\n"
     "                               $FERRY_TRACKING_URI or $MLFLOW_TRACKING_URI, else\n"
@@ -154,7 +156,8 @@ static int collect_local(const char *uri, const char *dest_dir, const struct rq_
     if (!rc) {
         r->log_partitions = -1;
         if (!q->dry_run && !q->nrun_ids &&
-            store_predictions_gc(s, ftime_now_ms(), &r->log_partitions, err)) {
+            (store_predictions_gc(s, ftime_now_ms(), &r->log_partitions, err) ||
+             store_monitor_reports_gc(s, ftime_now_ms(), 0, NULL, err))) {
             collect_report_release(r);
             rc = -1;
         }

@@ -244,7 +244,10 @@ static int parse_reference(json_t *r, struct monitor_reference *out, struct ferr
     out->kind = MON_REF_WINDOW_RELATIVE;
     if (get_duration(last, "reference.window.last", &out->last_ms, err))
         return -1;
-    if (ending && get_duration(ending, "reference.window.ending", &out->ending_ms, err))
+    /* 0 ("0s") is fine: the reference ends where the judged window ends */
+    if (ending && !(json_is_number(ending) && json_number_value(ending) == 0) &&
+        !(json_is_string(ending) && !duration_parse(json_string_value(ending), &out->ending_ms)) &&
+        get_duration(ending, "reference.window.ending", &out->ending_ms, err))
         return -1;
     return 0;
 }

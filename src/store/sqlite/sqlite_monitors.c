@@ -338,7 +338,7 @@ static int write_alerts(struct sq_conn *c, const struct monitor_write *w, struct
             (aw->event_kind && put_event(c, aw->a, aw->event_kind, w->user, err)))
             return -1;
         struct alert_delivery_list dl;
-        monitor_write_deliveries(w, aw, &dl);
+        monitor_alert_deliveries(w->sinks, aw->a, aw->deliver, w->now_ms, &dl);
         int rc = 0, ins;
         for (size_t j = 0; j < dl.n && rc == 0; j++)
             rc = insert_delivery(c, &dl.v[j], &ins, err);
@@ -349,70 +349,14 @@ static int write_alerts(struct sq_conn *c, const struct monitor_write *w, struct
     return 0;
 }
 
-/* Reads the monitor and its active alerts, decides, writes. */
-static int change_monitor(struct sq_conn *c, const char *name, monitor_decide_fn decide, void *arg,
-                          struct ferr *err)
-{
-    struct monitor cur;
-    struct monitor_alert_list active;
-    struct monitor_write w;
-    int found = 0;
-    memset(&cur, 0, sizeof(cur));
-    memset(&active, 0, sizeof(active));
-    memset(&w, 0, sizeof(w));
-    if (read_monitor(c, name, &cur, &found, err))
-        return -1;
-    int rc = found ? read_active(c, name, &active, err) : 0;
-    if (rc == 0)
-        rc = decide(arg, found ? &cur : NULL, &active, &w, err);
-    if (rc == 0) {
-        if (w.delete_row ? delete_monitor(c, name, err) : w.row ? put_monitor(c, w.row, err) : 0)
-            rc = -1;
-        else if (write_alerts(c, &w, err))
-            rc = -1;
-    }
-    monitor_release(&cur);
-    monitor_alert_list_release(&active);
-    return rc < 0 ? -1 : 0;
-}
-
-struct change_arg {
-    const char *name;
-    monitor_decide_fn decide;
-    void *arg;
-};
-
-static int do_change(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
-{
-    (void)sq;
-    struct change_arg *a = arg;
-    return change_monitor(c, a->name, a->decide, a->arg, err);
-}
-
-static int sq_mon_change(struct store *s, const char *name, monitor_decide_fn decide, void *arg,
+/* Inserts the window's report unless the window has one; *took says which. */
+static int insert_report(struct sq_conn *c, const struct monitor_report_row *r, int *took,
                          struct ferr *err)
 {
-    struct change_arg a = {name, decide, arg};
-    return sq_write((struct sq *)s, do_change, &a, err);
-}
-
-struct report_arg {
-    const struct monitor_report_row *row;
-    monitor_decide_fn decide;
-    void *arg;
-    int *inserted;
-};
-
-static int do_report_put(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
-{
-    (void)sq;
     static const char sql[] =
         "INSERT INTO monitor_reports (monitor, window_start_ms, window_end_ms, status, n_rows, "
         "dataset_drift, share_of_drifted_columns, figures, report, error, created_ms) VALUES "
         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (monitor, window_start_ms) DO NOTHING";
-    struct report_arg *a = arg;
-    const struct monitor_report_row *r = a->row;
-    *a->inserted = 0;
     sqlite3_stmt *st = sq_prep(c, sql, err);
     if (!st)
         return -1;
@@ -435,12 +379,82 @@ static int do_report_put(struct sq *sq, struct sq_conn *c, void *arg, struct fer
     sqlite3_bind_int64(st, 11, r->created_ms);
     if (step_done(c, st, "writing a monitor's report", err))
         return -1;
-    if (sqlite3_changes(c->db) != 1)
-        return 0; /* the window has its report: nothing else happens */
-    if (change_monitor(c, r->monitor, a->decide, a->arg, err))
-        return -1;
-    *a->inserted = 1;
+    *took = sqlite3_changes(c->db) == 1;
     return 0;
+}
+
+/* Reads the monitor and its active alerts, decides, writes. With report:
+ * the window's report is inserted first (once the monitor is read), and
+ * when the window has one already nothing else happens (*inserted 0). */
+static int change_monitor(struct sq_conn *c, const char *name,
+                          const struct monitor_report_row *report, int *inserted,
+                          monitor_decide_fn decide, void *arg, struct ferr *err)
+{
+    struct monitor cur;
+    struct monitor_alert_list active;
+    struct monitor_write w;
+    int found = 0;
+    memset(&cur, 0, sizeof(cur));
+    memset(&active, 0, sizeof(active));
+    memset(&w, 0, sizeof(w));
+    if (read_monitor(c, name, &cur, &found, err))
+        return -1;
+    int rc = found ? read_active(c, name, &active, err) : 0, took = 1;
+    if (rc == 0 && found && report && insert_report(c, report, &took, err))
+        rc = -1;
+    if (rc == 0 && !took) { /* the window has its report: nothing else happens */
+        monitor_release(&cur);
+        monitor_alert_list_release(&active);
+        return 0;
+    }
+    if (rc == 0)
+        rc = decide(arg, found ? &cur : NULL, &active, &w, err);
+    if (rc == 0) {
+        if (w.delete_row ? delete_monitor(c, name, err) : w.row ? put_monitor(c, w.row, err) : 0)
+            rc = -1;
+        else if (write_alerts(c, &w, err))
+            rc = -1;
+    }
+    monitor_release(&cur);
+    monitor_alert_list_release(&active);
+    if (rc == 0 && report && inserted)
+        *inserted = 1;
+    return rc < 0 ? -1 : 0;
+}
+
+struct change_arg {
+    const char *name;
+    monitor_decide_fn decide;
+    void *arg;
+};
+
+static int do_change(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
+{
+    (void)sq;
+    struct change_arg *a = arg;
+    return change_monitor(c, a->name, NULL, NULL, a->decide, a->arg, err);
+}
+
+static int sq_mon_change(struct store *s, const char *name, monitor_decide_fn decide, void *arg,
+                         struct ferr *err)
+{
+    struct change_arg a = {name, decide, arg};
+    return sq_write((struct sq *)s, do_change, &a, err);
+}
+
+struct report_arg {
+    const struct monitor_report_row *row;
+    monitor_decide_fn decide;
+    void *arg;
+    int *inserted;
+};
+
+static int do_report_put(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
+{
+    (void)sq;
+    struct report_arg *a = arg;
+    *a->inserted = 0;
+    return change_monitor(c, a->row->monitor, a->row, a->inserted, a->decide, a->arg, err);
 }
 
 static int sq_mon_report_put(struct store *s, const struct monitor_report_row *row,
