@@ -10,7 +10,11 @@
  * Pure functions: no state; the Durbin matrix method and the exact
  * two-sample count take scratch memory (xmalloc: at most a few hundred
  * kilobytes) and free it before returning; thread-safe.
- * Accuracy against scipy: tests/unit/domain/stat_kolmogorov_test.c. */
+ * Accuracy against scipy (tests/unit/domain/stat_special_test.c; absolute
+ * above 1e-3, relative below): kolmogorov 5e-15, smirnov 2e-13, kstwo.sf
+ * 2e-12 over n in 1..10^5, ks_2samp 3e-12 over 2,000 (n1, n2, D). One
+ * known difference: scipy's Durbin matrix overflows near n = 64383 for tiny
+ * D and answers 0 where the survival is 1; this file answers 1. */
 #ifndef FERRY_DOMAIN_STAT_KOLMOGOROV_H
 #define FERRY_DOMAIN_STAT_KOLMOGOROV_H
 

@@ -103,9 +103,8 @@ int stattest_allowed_by_name(enum stattest_id id, int numerical)
 struct counts {
     const uint64_t *r, *c;
     size_t k;
-    uint64_t nr, nc;    /* the sides' totals */
-    uint64_t *owned;    /* r and c when made here: 2 k entries */
-    size_t nr_distinct; /* distinct reference values (numerical only) */
+    uint64_t nr, nc; /* the sides' totals */
+    uint64_t *owned; /* r and c when made here: 2 k entries */
 };
 
 /* Calls each distinct value of the union of two sorted arrays once, in
@@ -124,6 +123,28 @@ struct counts {
         }                                                                                          \
     } while (0)
 
+/* The number of distinct values in the union of two sorted arrays. */
+static size_t union_distinct(const struct stat_sample *ref, const struct stat_sample *cur)
+{
+    size_t k = 0;
+    FOR_EACH_DISTINCT(ref->v, ref->n, cur->v, cur->n, x, ca, cb, {
+        (void)x;
+        (void)ca;
+        (void)cb;
+        k++;
+    });
+    return k;
+}
+
+/* The number of distinct values of a sorted array. */
+static size_t distinct(const double *v, size_t n)
+{
+    size_t k = n > 0;
+    for (size_t i = 1; i < n; i++)
+        k += v[i] != v[i - 1];
+    return k;
+}
+
 static void counts_make(struct counts *out, const struct stat_sample *ref,
                         const struct stat_sample *cur)
 {
@@ -138,13 +159,7 @@ static void counts_make(struct counts *out, const struct stat_sample *ref,
         }
         return;
     }
-    size_t k = 0, kr = 0;
-    FOR_EACH_DISTINCT(ref->v, ref->n, cur->v, cur->n, x, ca, cb, {
-        (void)x;
-        (void)cb;
-        k++;
-        kr += ca > 0;
-    });
+    size_t k = union_distinct(ref, cur);
     uint64_t *owned = xmalloc(2 * k * sizeof(uint64_t));
     size_t at = 0;
     FOR_EACH_DISTINCT(ref->v, ref->n, cur->v, cur->n, x, ca, cb, {
@@ -159,7 +174,6 @@ static void counts_make(struct counts *out, const struct stat_sample *ref,
     out->k = k;
     out->nr = ref->n;
     out->nc = cur->n;
-    out->nr_distinct = kr;
 }
 
 static void counts_release(struct counts *c)
@@ -317,13 +331,15 @@ static void histogram(const double *v, size_t n, const double *edges, size_t nb,
     }
 }
 
-/* Evidently's get_binned_data: shares r[k], c[k] (allocated, 2 k). */
+/* Evidently's get_binned_data: shares r[k], c[k] (allocated, 2 k); CNT the
+ * value counts, or NULL to bin a numerical column (more than 20 distinct
+ * reference values). */
 static size_t binned_shares(const struct stat_sample *ref, const struct stat_sample *cur,
                             const struct counts *cnt, int feel_zeroes, double **shares)
 {
     size_t k;
     double *s;
-    if (ref->numerical && cnt->nr_distinct > 20) {
+    if (!cnt) { /* numerical, more than 20 distinct reference values */
         double *edges;
         double lo = fmin(ref->v[0], cur->v[0]), hi = fmax(ref->v[ref->n - 1], cur->v[cur->n - 1]);
         k = sturges_edges(lo, hi, ref->n + cur->n, &edges);
@@ -424,13 +440,12 @@ static double hellinger_categorical(const struct counts *c)
     return sqrt(1 - s);
 }
 
-static double hellinger_numerical(const struct stat_sample *ref, const struct stat_sample *cur,
-                                  const struct counts *c)
+static double hellinger_numerical(const struct stat_sample *ref, const struct stat_sample *cur)
 {
-    /* bins over the distinct values of both sides: their count is c->k */
+    /* bins over the distinct values of both sides */
     double lo = fmin(ref->v[0], cur->v[0]), hi = fmax(ref->v[ref->n - 1], cur->v[cur->n - 1]);
     double *edges;
-    size_t nb = sturges_edges(lo, hi, c->k, &edges);
+    size_t nb = sturges_edges(lo, hi, union_distinct(ref, cur), &edges);
     uint64_t *h = xmalloc(2 * nb * sizeof(uint64_t));
     histogram(ref->v, ref->n, edges, nb, h);
     histogram(cur->v, cur->n, edges, nb, h + nb);
@@ -495,9 +510,13 @@ static int check_args(enum stattest_id id, const struct stat_sample *ref,
 }
 
 static void run_binned(enum stattest_id id, const struct stat_sample *ref,
-                       const struct stat_sample *cur, const struct counts *cnt,
-                       struct stattest_result *out)
+                       const struct stat_sample *cur, struct stattest_result *out)
 {
+    struct counts counts, *cnt = NULL;
+    if (!ref->numerical || distinct(ref->v, ref->n) <= 20) {
+        counts_make(&counts, ref, cur);
+        cnt = &counts;
+    }
     double *s;
     size_t k = binned_shares(ref, cur, cnt, id != STATTEST_JENSENSHANNON, &s);
     if (id == STATTEST_JENSENSHANNON)
@@ -507,6 +526,8 @@ static void run_binned(enum stattest_id id, const struct stat_sample *ref,
     else
         out->statistic = kl_div(s, s + k, k);
     free(s);
+    if (cnt)
+        counts_release(cnt);
 }
 
 int stattest_run(enum stattest_id id, const struct stat_sample *ref, const struct stat_sample *cur,
@@ -517,8 +538,9 @@ int stattest_run(enum stattest_id id, const struct stat_sample *ref, const struc
     if (check_args(id, ref, cur, threshold, err))
         return -1;
     struct counts cnt = {0};
-    if (id != STATTEST_KS && id != STATTEST_WASSERSTEIN)
-        counts_make(&cnt, ref, cur); /* for numerical hellinger, the distinct values' count */
+    if (id == STATTEST_CHISQUARE || id == STATTEST_Z ||
+        (id == STATTEST_HELLINGER && !ref->numerical))
+        counts_make(&cnt, ref, cur);
     switch (id) {
     case STATTEST_KS:
         run_ks(ref, cur, out);
@@ -535,11 +557,11 @@ int stattest_run(enum stattest_id id, const struct stat_sample *ref, const struc
     case STATTEST_JENSENSHANNON:
     case STATTEST_PSI:
     case STATTEST_KL_DIV:
-        run_binned(id, ref, cur, &cnt, out);
+        run_binned(id, ref, cur, out);
         break;
     case STATTEST_HELLINGER:
         out->statistic =
-            ref->numerical ? hellinger_numerical(ref, cur, &cnt) : hellinger_categorical(&cnt);
+            ref->numerical ? hellinger_numerical(ref, cur) : hellinger_categorical(&cnt);
         break;
     }
     counts_release(&cnt);

@@ -8,12 +8,16 @@
  * The figures equal what Evidently computes through scipy 1.10.1
  * (scipy.stats.ks_2samp with method='auto', scipy.stats.chisquare,
  * scipy.stats.wasserstein_distance, scipy.spatial.distance.jensenshannon,
- * scipy.stats.entropy) to about 1e-12 (tests/unit/monitor/stattest_test.c).
+ * scipy.stats.entropy) to about 1e-14 on the statistics and p-values of
+ * tests/unit/monitor/stattest_test.c.
  *
  * Not here: choosing the default test per column, type inference, dropping
  * missing values (the caller: drift_report), reading data. Pure functions:
- * no state; the only allocation is scratch for the binned tests, freed
- * before return; thread-safe. O(n + m) on sorted input. */
+ * no state; scratch (xmalloc) for the bins or the union of values, freed
+ * before return; thread-safe. O(n + m) on sorted input, except ks's exact
+ * mode (both sides <= 10,000 values: up to O(n m), 0.7 s at 10,000 x
+ * 9,999 with a large D). chisquare and z on a numerical column hold the
+ * union of its distinct values (16 bytes each). */
 #ifndef FERRY_MONITOR_STATTEST_H
 #define FERRY_MONITOR_STATTEST_H
 
