@@ -8,16 +8,19 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/xalloc.h"
 #include "base/banned.h"
 
-#define BLOCK (4u << 20) /* bytes read at a time */
+#define BLOCK     (4u << 20) /* bytes read at a time */
+#define SPLIT_MIN (8u << 20) /* files this large are converted on two threads */
 
 /* pandas' default na_values (pandas.io.parsers: STR_NA_VALUES). */
 static const char *const na_words[] = {
@@ -145,10 +148,22 @@ static int parse_decimal(const char *s, size_t len, double *v, int *is_int)
     return 1;
 }
 
+/* The first bytes of pandas' special words (NA spellings, inf, booleans):
+ * a field starting with any other non-digit byte is text. */
+static int maybe_special(unsigned char c)
+{
+    return strchr("#-+1<NnIiTtFf.", c) != NULL;
+}
+
 void csv_columns_add_field(struct drift_table *t, size_t col, const char *s, size_t len)
 {
     double v;
     int is_int = 0;
+    unsigned char c0 = len ? (unsigned char)s[0] : 0;
+    if (len && !(c0 >= '0' && c0 <= '9') && !maybe_special(c0)) {
+        drift_table_add_text(t, col, s, len);
+        return;
+    }
     if (len && parse_decimal(s, len, &v, &is_int)) {
         if (is_int)
             drift_table_add_int(t, col, (int64_t)v);
@@ -186,10 +201,12 @@ struct reader {
     int fd;
     char *buf;
     size_t cap, len, pos; /* buffer size, bytes in it, start of the next record */
+    size_t consumed;      /* bytes read before buf[0], from base */
     int eof;
     long line;            /* line of the next record (1-based) */
     struct field *fields; /* the current record's fields */
     size_t nfields, afields;
+    size_t first; /* the current record's first field: fields[first..nfields) */
 };
 
 enum scan { SCAN_RECORD, SCAN_MORE, SCAN_END, SCAN_BAD_QUOTE };
@@ -211,7 +228,7 @@ static enum scan scan_record(struct reader *r, size_t *end, long *newlines)
 {
     const char *b = r->buf;
     size_t i = r->pos, n = r->len;
-    r->nfields = 0;
+    r->nfields = r->first;
     *newlines = 0;
     if (i >= n)
         return r->eof ? SCAN_END : SCAN_MORE;
@@ -268,6 +285,7 @@ static enum scan scan_record(struct reader *r, size_t *end, long *newlines)
 static int fill(struct reader *r, struct ferr *err)
 {
     if (r->pos > 0) {
+        r->consumed += r->pos;
         memmove(r->buf, r->buf + r->pos, r->len - r->pos);
         r->len -= r->pos;
         r->pos = 0;
@@ -291,14 +309,18 @@ static int fill(struct reader *r, struct ferr *err)
 }
 
 /* The next record's fields in r->fields (quotes undone): 1, 0 at the end of
- * the file, -1 on error. Blank lines are skipped, as pandas does. */
-static int next_record(struct reader *r, long *line, struct ferr *err)
+ * the file, -1 on error. Blank lines are skipped, as pandas does. With
+ * no_fill, 2 when the buffer ends inside the record (the buffer is then left
+ * as it is: fields found before stay valid). */
+static int next_record(struct reader *r, long *line, int no_fill, struct ferr *err)
 {
     for (;;) {
         size_t end = 0;
         long newlines = 0;
         enum scan s = scan_record(r, &end, &newlines);
         if (s == SCAN_MORE) {
+            if (no_fill)
+                return 2;
             if (fill(r, err))
                 return -1;
             continue;
@@ -311,9 +333,10 @@ static int next_record(struct reader *r, long *line, struct ferr *err)
         *line = r->line;
         r->line += newlines;
         r->pos = end;
-        if (r->nfields == 1 && r->fields[0].len == 0 && !r->fields[0].quoted)
+        struct field *f0 = &r->fields[r->first];
+        if (r->nfields == r->first + 1 && f0->len == 0 && !f0->quoted)
             continue; /* a blank line */
-        for (size_t k = 0; k < r->nfields; k++) {
+        for (size_t k = r->first; k < r->nfields; k++) {
             struct field *f = &r->fields[k];
             if (!f->escaped)
                 continue;
@@ -333,7 +356,12 @@ static int next_record(struct reader *r, long *line, struct ferr *err)
 static int read_header(struct reader *r, struct drift_table **out, struct ferr *err)
 {
     long line = 1;
-    int rc = next_record(r, &line, err);
+    while (r->len < 3 && !r->eof)
+        if (fill(r, err))
+            return -1;
+    if (r->len >= 3 && !memcmp(r->buf, "\xEF\xBB\xBF", 3))
+        r->pos = 3; /* a UTF-8 byte order mark */
+    int rc = next_record(r, &line, 0, err);
     if (rc < 0)
         return -1;
     if (rc == 0)
@@ -344,10 +372,7 @@ static int read_header(struct reader *r, struct drift_table **out, struct ferr *
     for (size_t k = 0; k < nc; k++) {
         const struct field *f = &r->fields[k];
         const char *s = r->buf + f->off;
-        if (k == 0 && f->len >= 3 && !memcmp(s, "\xEF\xBB\xBF", 3)) /* a UTF-8 byte order mark */
-            names[k] = xstrndup(s + 3, f->len - 3);
-        else
-            names[k] = xstrndup(s, f->len);
+        names[k] = xstrndup(s, f->len);
         if (!names[k][0]) {
             free(names[k]);
             names[k] = xmalloc(32);
@@ -367,7 +392,144 @@ static int read_header(struct reader *r, struct drift_table **out, struct ferr *
     return rc;
 }
 
-int csv_columns_read(const char *path, struct drift_table **out, struct ferr *err)
+/* A batch of records, converted into the table by two threads at once: the
+ * reader's (the first half of the columns) and a helper's (the second);
+ * each column is only ever touched by one of them, and halves rather than
+ * alternate columns keep their column structs off each other's cache
+ * lines. */
+struct batch {
+    struct drift_table *t;
+    const char *buf;
+    const struct field *f; /* nrec * ncols fields (the reader's) */
+    size_t nrec;
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    unsigned long gen, done; /* batches handed out, converted by the helper */
+    int quit;
+};
+
+/* Converts columns [from, to) of the batch. */
+static void convert(struct batch *b, size_t from, size_t to)
+{
+    size_t nc = b->t->ncols;
+    for (size_t c = from; c < to; c++)
+        for (size_t i = 0; i < b->nrec; i++) {
+            const struct field *f = &b->f[i * nc + c];
+            csv_columns_add_field(b->t, c, b->buf + f->off, f->len);
+        }
+}
+
+static void *helper(void *arg)
+{
+    struct batch *b = arg;
+    unsigned long seen = 0;
+    pthread_mutex_lock(&b->lock);
+    for (;;) {
+        while (b->gen == seen && !b->quit)
+            pthread_cond_wait(&b->cv, &b->lock);
+        if (b->quit)
+            break;
+        seen = b->gen;
+        pthread_mutex_unlock(&b->lock);
+        convert(b, b->t->ncols / 2, b->t->ncols);
+        pthread_mutex_lock(&b->lock);
+        b->done = seen;
+        pthread_cond_broadcast(&b->cv);
+    }
+    pthread_mutex_unlock(&b->lock);
+    return NULL;
+}
+
+/* Converts the batch: half the columns here, half on the helper if any. */
+static void convert_batch(struct batch *b, int helped)
+{
+    if (!helped) {
+        convert(b, 0, b->t->ncols);
+        return;
+    }
+    pthread_mutex_lock(&b->lock);
+    b->gen++;
+    pthread_cond_broadcast(&b->cv);
+    pthread_mutex_unlock(&b->lock);
+    convert(b, 0, b->t->ncols / 2);
+    pthread_mutex_lock(&b->lock);
+    while (b->done != b->gen)
+        pthread_cond_wait(&b->cv, &b->lock);
+    pthread_mutex_unlock(&b->lock);
+}
+
+#define BATCH_ROWS 8192
+
+/* Takes the records that are whole in the buffer (at most BATCH_ROWS) into
+ * b: 1 when it has some or the file ended (*eof), -1 on error. */
+static int gather(struct reader *r, struct batch *b, int *eof, struct ferr *err)
+{
+    size_t nc = b->t->ncols;
+    b->nrec = 0;
+    r->first = r->nfields = 0;
+    while (b->nrec < BATCH_ROWS) {
+        long line = 0;
+        int got = next_record(r, &line, b->nrec > 0, err);
+        if (got < 0)
+            return -1;
+        if (got == 2)
+            break;
+        if (got == 0) {
+            *eof = 1;
+            break;
+        }
+        if (r->nfields - r->first != nc)
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                            "%s:%ld: %zu fields where the header has %zu", r->path, line,
+                            r->nfields - r->first, nc);
+        r->first = r->nfields; /* the batch keeps the record's fields */
+        b->nrec++;
+    }
+    b->buf = r->buf;
+    b->f = r->fields;
+    return 1;
+}
+
+/* Parses every record into t. size: the file's size (0: unknown), to
+ * reserve the table's room once 1000 rows tell the rows' size. */
+static int parse_rows(struct reader *r, struct drift_table *t, size_t size, int threads,
+                      struct ferr *err)
+{
+    struct batch b = {.t = t};
+    pthread_t th;
+    int helped = 0, rc = 0, eof = 0, reserved = 0;
+    size_t start = r->consumed + r->pos;
+    pthread_mutex_init(&b.lock, NULL);
+    pthread_cond_init(&b.cv, NULL);
+    if (threads > 1 && t->ncols > 1 && size >= SPLIT_MIN)
+        helped = !pthread_create(&th, NULL, helper, &b);
+    while (!eof) {
+        if (gather(r, &b, &eof, err) < 0) {
+            rc = -1;
+            break;
+        }
+        convert_batch(&b, helped);
+        t->nrows += b.nrec;
+        if (!reserved && t->nrows >= 1000 && size) {
+            /* Room for the whole file at the rows' size so far (5% more). */
+            size_t per_row = (r->consumed + r->pos - start) / t->nrows + 1;
+            drift_table_reserve(t, size / per_row * 21 / 20 + 1024);
+            reserved = 1;
+        }
+    }
+    if (helped) {
+        pthread_mutex_lock(&b.lock);
+        b.quit = 1;
+        pthread_cond_broadcast(&b.cv);
+        pthread_mutex_unlock(&b.lock);
+        pthread_join(th, NULL);
+    }
+    pthread_mutex_destroy(&b.lock);
+    pthread_cond_destroy(&b.cv);
+    return rc;
+}
+
+int csv_columns_read(const char *path, int threads, struct drift_table **out, struct ferr *err)
 {
     struct reader r = {.path = path, .fd = -1, .line = 1};
     struct drift_table *t = NULL;
@@ -384,23 +546,10 @@ int csv_columns_read(const char *path, struct drift_table **out, struct ferr *er
     r.buf = xmalloc(r.cap);
     if (read_header(&r, &t, err))
         goto out;
-    for (;;) {
-        long line = 0;
-        int got = next_record(&r, &line, err);
-        if (got < 0)
-            goto out;
-        if (got == 0)
-            break;
-        if (r.nfields != t->ncols) {
-            ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                     "%s:%ld: %zu fields where the header has %zu", path, line, r.nfields,
-                     t->ncols);
-            goto out;
-        }
-        for (size_t k = 0; k < r.nfields; k++)
-            csv_columns_add_field(t, k, r.buf + r.fields[k].off, r.fields[k].len);
-        t->nrows++;
-    }
+    struct stat st;
+    size_t size = fstat(r.fd, &st) || !S_ISREG(st.st_mode) ? 0 : (size_t)st.st_size;
+    if (parse_rows(&r, t, size, threads, err))
+        goto out;
     drift_table_finish(t);
     *out = t;
     t = NULL;

@@ -98,6 +98,7 @@ struct side {
     size_t missing, nonfinite;
     size_t used;     /* cleaned values: v[0..used) (num storage) */
     size_t nunique;  /* pandas' nunique (inf counted, missing not) */
+    double min, max; /* numerical: of the non-missing values, infinities included */
     uint64_t *codes; /* text storage: count per dictionary code */
 };
 
@@ -131,6 +132,8 @@ static void prepare_num(struct side *s, uint64_t *scratch)
     s->used = w;
     radix_sort(c->num, w, scratch);
     s->nunique = distinct_sorted(c->num, w) + (size_t)pinf + (size_t)ninf;
+    s->min = ninf ? -INFINITY : w ? c->num[0] : NAN;
+    s->max = pinf ? INFINITY : w ? c->num[w - 1] : NAN;
 }
 
 static void prepare_text(struct side *s)
@@ -145,6 +148,7 @@ static void prepare_text(struct side *s)
     }
     s->used = c->n - s->missing;
     s->nunique = c->dict.n;
+    s->min = s->max = NAN;
 }
 
 /* ---- kind inference (Evidently 0.6, _get_column_type) ---- */
@@ -162,15 +166,20 @@ static enum drift_kind infer_kind(const char *name, const struct side *r, const 
     if (r->dtype != ct && !in_set)
         ct = r->dtype; /* "returning type from reference" */
     size_t nunique = r->nunique ? r->nunique : c->nunique;
+    int few = nunique <= UNIQUE_AS_CATEGORICAL;
     if (!strcmp(name, "target"))
-        return dtype_numeric(ct) && nunique > UNIQUE_AS_CATEGORICAL ? DRIFT_KIND_NUM
-                                                                    : DRIFT_KIND_CAT;
-    if (!strcmp(name, "prediction"))
-        return !dtype_numeric(ct) || nunique <= UNIQUE_AS_CATEGORICAL ? DRIFT_KIND_CAT
-                                                                      : DRIFT_KIND_NUM;
+        return dtype_numeric(ct) && !few ? DRIFT_KIND_NUM : DRIFT_KIND_CAT;
+    if (!strcmp(name, "prediction")) {
+        /* Evidently 0.6.7: text, few integers, or few numbers outside [0, 1]
+         * (the current's max > 1 or min < 0: not probabilities) are labels. */
+        int outside = c->max > 1 || c->min < 0;
+        if (!dtype_numeric(ct) || (few && (ct == DRIFT_DTYPE_INT || outside)))
+            return DRIFT_KIND_CAT;
+        return DRIFT_KIND_NUM;
+    }
     if (ct == DRIFT_DTYPE_INT)
-        return nunique <= UNIQUE_AS_CATEGORICAL ? DRIFT_KIND_CAT : DRIFT_KIND_NUM;
-    return dtype_numeric(ct) ? DRIFT_KIND_NUM : DRIFT_KIND_CAT;
+        return few ? DRIFT_KIND_CAT : DRIFT_KIND_NUM;
+    return ct == DRIFT_DTYPE_INT || ct == DRIFT_DTYPE_FLOAT ? DRIFT_KIND_NUM : DRIFT_KIND_CAT;
 }
 
 /* ---- aligned category counts ---- */
@@ -221,7 +230,7 @@ static size_t distinct_merged(const double *a, size_t na, const double *b, size_
 
 /* Categories of two sorted numerical sides, walked together. */
 static void cats_from_sorted(struct cats *out, const double *a, size_t na, const double *b,
-                             size_t nb)
+                             size_t nb, int bools)
 {
     size_t i = 0, j = 0, alloc = 0;
     memset(out, 0, sizeof(*out));
@@ -233,7 +242,10 @@ static void cats_from_sorted(struct cats *out, const double *a, size_t na, const
         while (j < nb && b[j] == x)
             j++, cc++;
         char buf[64];
-        drift_spell_number(x, buf, sizeof(buf));
+        if (bools)
+            snprintf(buf, sizeof(buf), "%s", x != 0 ? "True" : "False");
+        else
+            drift_spell_number(x, buf, sizeof(buf));
         cats_push(out, &alloc, xstrdup(buf), cr, cc);
     }
 }
@@ -370,6 +382,11 @@ static void note_new_categories(struct drift_col_result *res, const struct cats 
     }
 }
 
+static int only_bools(const struct drift_column *c)
+{
+    return c->n_bool > 0 && c->n_int == 0 && c->n_float == 0;
+}
+
 static int run_column(struct job *j, uint64_t **scratch, size_t *scratch_n)
 {
     struct drift_col_result *res = j->res;
@@ -426,7 +443,8 @@ static int run_column(struct job *j, uint64_t **scratch, size_t *scratch_n)
     } else {
         res->n_values = distinct_merged(r.col->num, r.used, c.col->num, c.used);
         if (res->kind == DRIFT_KIND_CAT)
-            cats_from_sorted(&cats, r.col->num, r.used, c.col->num, c.used);
+            cats_from_sorted(&cats, r.col->num, r.used, c.col->num, c.used,
+                             only_bools(r.col) && only_bools(c.col));
     }
     if (res->kind == DRIFT_KIND_NUM) {
         rs = (struct stat_sample){.numerical = 1, .v = r.col->num, .n = r.used};

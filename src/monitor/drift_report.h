@@ -4,16 +4,18 @@
  * histograms in the same report.
  *
  * Per column present in both tables (in the reference's order):
- *   - its kind, num or cat, inferred as Evidently 0.6 does
+ *   - its kind, num or cat, inferred as Evidently 0.6.7 does
  *     (utils/data_preprocessing.py, _get_column_type) from the pandas dtypes
  *     the tables' facts give: an int64 column with at most 5 distinct values
  *     (reference's count, the current's when the reference has none) is
- *     cat, other int64/float64/bool columns num, object columns cat; when the
- *     two sides' dtypes differ and one is not numeric (int/float), the
- *     reference's dtype counts; the columns named "target" and "prediction"
- *     get Evidently's special rules (target: num when numeric with more than
- *     5 distinct values; prediction: cat when text or numeric with at most
- *     5). Overridable per column.
+ *     cat, other int64 and float64 columns num, bool and object columns cat;
+ *     when the two sides' dtypes differ and one is not numeric (int/float),
+ *     the reference's dtype counts; the columns named "target" and
+ *     "prediction" get Evidently's special rules (target: num when numeric
+ *     with more than 5 distinct values; prediction: cat when text, or with at
+ *     most 5 distinct values that are integers or not all in [0, 1]).
+ *     Overridable per column. (Evidently's legacy DataDriftTable types
+ *     columns by dtype alone; the issue takes _get_column_type's rule.)
  *   - missing (NaN, empty) and infinite values dropped on both sides
  *     (Evidently's data_drift.get_one_column_drift);
  *   - Evidently's default test (stattests/registry.py,

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "base/xalloc.h"
 #include "base/banned.h"
@@ -117,16 +118,50 @@ void drift_table_free(struct drift_table *t)
     free(t);
 }
 
+#define HUGE_PAGE (2u << 20)
+
+/* realloc for a column's array. A large one is aligned on 2 MiB and marked
+ * for transparent huge pages: filling a column of a million rows then takes
+ * a few page faults rather than thousands (each costly, in a VM above all).
+ * Capacity never touched still costs no resident memory. */
+static void *array_realloc(void *p, size_t used_bytes, size_t bytes)
+{
+    if (bytes < HUGE_PAGE)
+        return xrealloc(p, bytes);
+    size_t size = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    void *q = aligned_alloc(HUGE_PAGE, size);
+    if (!q)
+        return xrealloc(p, bytes);
+#ifdef MADV_HUGEPAGE
+    (void)madvise(q, size, MADV_HUGEPAGE);
+#endif
+    if (used_bytes)
+        memcpy(q, p, used_bytes);
+    free(p);
+    return q;
+}
+
+static void set_alloc(struct drift_column *c, size_t alloc)
+{
+    if (c->is_text)
+        c->codes = array_realloc(c->codes, c->n * sizeof(*c->codes), alloc * sizeof(*c->codes));
+    else
+        c->num = array_realloc(c->num, c->n * sizeof(*c->num), alloc * sizeof(*c->num));
+    c->alloc = alloc;
+}
+
 static void grow(struct drift_column *c)
 {
     if (c->n < c->alloc)
         return;
-    size_t alloc = c->alloc < 64 ? 64 : c->alloc * 2;
-    if (c->is_text)
-        c->codes = xrealloc(c->codes, alloc * sizeof(*c->codes));
-    else
-        c->num = xrealloc(c->num, alloc * sizeof(*c->num));
-    c->alloc = alloc;
+    set_alloc(c, c->alloc < 64 ? 64 : c->alloc * 2);
+}
+
+void drift_table_reserve(struct drift_table *t, size_t rows)
+{
+    for (size_t i = 0; i < t->ncols; i++)
+        if (t->cols[i].alloc < rows)
+            set_alloc(&t->cols[i], rows);
 }
 
 /* Spells v the way pandas keeps it as text: integers without a fraction,
@@ -153,7 +188,7 @@ void drift_column_to_text(struct drift_column *c)
     if (c->is_text)
         return;
     int bools = c->n_bool > 0 && c->n_int == 0 && c->n_float == 0;
-    uint32_t *codes = xmalloc((c->alloc ? c->alloc : 1) * sizeof(*codes));
+    uint32_t *codes = array_realloc(NULL, 0, (c->alloc ? c->alloc : 1) * sizeof(*codes));
     for (size_t i = 0; i < c->n; i++) {
         double v = c->num[i];
         char buf[64];

@@ -75,6 +75,11 @@ struct drift_table *drift_table_new(const char *const *names, size_t ncols);
 /* Frees the table and everything in it. Accepts NULL. */
 void drift_table_free(struct drift_table *t);
 
+/* Makes room for rows values in every column, so that a table whose size is
+ * known (or estimated) is built without copying: capacity never touched
+ * costs no resident memory. */
+void drift_table_reserve(struct drift_table *t, size_t rows);
+
 /* Appends one value to column col (< ncols). */
 void drift_table_add_num(struct drift_table *t, size_t col, double v);
 void drift_table_add_int(struct drift_table *t, size_t col, int64_t v);
