@@ -27,6 +27,7 @@ static const struct command commands[] = {
     {"deployments", cmd_deployments, "split traffic across model versions: apply, status, promote"},
     {"predictions", cmd_predictions, "a deployment's prediction log: list, export"},
     {"feedback", cmd_feedback, "labels for logged predictions: log"},
+    {"monitors", cmd_monitors, "drift, decay and quality monitors of a deployment: apply, run"},
     {"drift", cmd_drift, "data drift of a CSV file against a reference CSV (Evidently's tests)"},
     {"alerts", cmd_alerts, "monitors' alerts: list, ack, resolve, deliveries"},
     {"run", cmd_run, "run an MLflow project (MLproject) as a tracked, reproducible run"},

@@ -165,7 +165,7 @@ static int read_csv_artifact(const struct monitor_env *env, const struct monitor
     }
     if (artifact_get_fd(p.repo, path.buf, fd, NULL, NULL, err))
         goto out;
-    if (csv_columns_read(tmp, out, err)) {
+    if (csv_columns_read(tmp, 1, out, err)) {
         /* the message names the temporary file: name the artifact */
         struct ferr e = *err;
         ferr_set(err, e.code, "reference %s: %s", ref->uri, e.msg);
@@ -211,6 +211,7 @@ struct job {
     json_t *ref_json;
     struct drift_report *drift;
     json_t *body, *figures, *conds;
+    json_t *timings; /* seconds per stage, in the body */
     struct metric_list metrics;
     /* the checks handed to the store: names and messages kept here */
     struct monitor_check *checks;
@@ -230,6 +231,7 @@ static void job_release(struct job *j)
     json_decref(j->body);
     json_decref(j->figures);
     json_decref(j->conds);
+    json_decref(j->timings);
     metric_list_release(&j->metrics);
     for (size_t i = 0; i < j->nchecks; i++)
         json_decref(j->details[i]);
@@ -290,6 +292,12 @@ static void add_metric(struct job *j, const char *prefix, const char *name, doub
     }
     if (isfinite(v))
         metric_list_add(&j->metrics, key, v, j->end_ms, j->end_ms);
+}
+
+/* Seconds since t0 as the stage's timing. */
+static void timed(struct job *j, const char *stage, int64_t t0)
+{
+    json_object_set_new(j->timings, stage, json_real((double)(ftime_mono_ns() - t0) / 1e9));
 }
 
 /* ---------- columns and tables ---------- */
@@ -726,19 +734,26 @@ static json_t *window_json(const struct job *j)
  * window fails (stored as failed). */
 static int judge(struct job *j, struct ferr *err)
 {
+    int64_t t0 = ftime_mono_ns();
     if (read_reference(j, err))
         return -1;
+    timed(j, "reference_s", t0);
     if (!j->ref_rows)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "the reference has no rows");
     if (!j->ncols)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "no column to compare: the window and the reference share none");
+    t0 = ftime_mono_ns();
     if (run_drift(j, err))
         return -1;
     json_object_set_new(j->body, "drift", drift_report_json(j->drift));
     judge_drift(j);
     judge_quality(j);
-    return judge_decay(j, err);
+    timed(j, "drift_s", t0);
+    t0 = ftime_mono_ns();
+    int rc = judge_decay(j, err);
+    timed(j, "decay_s", t0);
+    return rc;
 }
 
 static int put(struct job *j, enum monitor_status status, const char *error,
@@ -771,6 +786,8 @@ static void figures_of(struct job *j)
 {
     json_t *f = j->figures;
     json_object_set_new(f, "n_rows", json_integer((json_int_t)j->cur.nrows));
+    if (j->spec->window_rows > 0 && j->cur.nrows)
+        json_object_set_new(f, "first_row_ms", json_integer((json_int_t)j->cur.first_ms));
     if (j->drift) {
         const struct drift_report *r = j->drift;
         json_t *cols = json_object();
@@ -836,9 +853,11 @@ int monitor_run_window(const struct monitor_env *env, const struct monitor *m, i
     j.body = json_object();
     j.figures = json_object();
     j.conds = json_array();
+    j.timings = json_object();
     int64_t t0 = ftime_mono_ns();
     if (pick_columns(&j, err) || read_current(&j, err))
         goto out;
+    timed(&j, "window_s", t0);
     json_object_set_new(j.body, "window", window_json(&j));
     json_object_set_new(j.body, "min_rows", json_integer((json_int_t)m->spec.min_rows));
     enum monitor_status status = MON_STATUS_OK;
@@ -858,7 +877,8 @@ int monitor_run_window(const struct monitor_env *env, const struct monitor *m, i
     json_object_set(j.body, "conditions", j.conds);
     figures_of(&j);
     add_metric(&j, "", "n_rows", (double)j.cur.nrows);
-    json_object_set_new(j.body, "seconds", json_real((double)(ftime_mono_ns() - t0) / 1e9));
+    timed(&j, "total_s", t0);
+    json_object_set(j.body, "timings", j.timings);
     rc = put(&j, status, error, out, inserted, err);
 out:
     job_release(&j);

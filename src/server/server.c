@@ -370,7 +370,8 @@ int server_run(const struct server_opts *o, struct ferr *err)
     if (http_server_start(http, err))
         goto out;
     if (!o->no_monitors && exec_store(ctx.exec)) {
-        struct monitor_scheduler_opts mo = {exec_store(ctx.exec), ctx.artifacts, ctx.roots, 0, 0, 0};
+        struct monitor_scheduler_opts mo = {
+            exec_store(ctx.exec), ctx.artifacts, ctx.roots, 0, 0, 0};
         if (monitor_scheduler_start(&mo, &monitors, err))
             goto out;
     }

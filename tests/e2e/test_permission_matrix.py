@@ -254,6 +254,17 @@ case("predictions/search", "ADMIN", "POST", lambda f, w: {"b": {"deployment": "m
 case("predictions/get", "ADMIN", "GET",
      lambda f, w: {"q": {"deployment": "mx-dep", "request_id": "mx-none"}})
 case("deployments/performance", "READ", "GET", lambda f, w: {"q": {"name": "mx-dep"}})
+# monitors (issue 18): changes as the deployments' (EDIT on no particular resource), reads READ
+case("monitors/apply", "EDIT", "POST", lambda f, w: {"b": {"spec": {
+    "name": "mx-mon", "deployment": "mx-dep-none", "window": {"last": "1h"},
+    "reference": {"window": {"last": "1h", "ending": "1h"}}}}})
+case("monitors/get", "READ", "GET", lambda f, w: {"q": {"name": "mx-mon-none"}})
+case("monitors/list", "READ", "GET", lambda f, w: {"q": {}})
+case("monitors/delete", "EDIT", "POST", lambda f, w: {"b": {"name": "mx-mon-none"}})
+case("monitors/run", "EDIT", "POST", lambda f, w: {"b": {"name": "mx-mon-none"}})
+case("monitors/reports", "READ", "GET", lambda f, w: {"q": {"name": "mx-mon-none"}})
+case("monitors/report", "READ", "GET",
+     lambda f, w: {"q": {"name": "mx-mon-none", "window_start": 1}})
 
 # logged models
 case("logged-models/create", "EDIT", "POST",
