@@ -98,6 +98,10 @@ TOOL_BIN := $(patsubst tests/tools/%.c,$(OUT)/tools/%,$(TOOL_SRC))
 $(OUT)/tools/%: tests/tools/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(LDFLAGS_ALL) $(PKG_LIBS)
+# alert_fixture opens alerts through the store (tests/e2e/test_alerts.py).
+$(OUT)/tools/alert_fixture: tests/tools/alert_fixture.c $(OUT)/libferry.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(OUT)/libferry.a $(LDFLAGS_ALL) $(PKG_LIBS)
 
 unit: $(OUT)/unit-tests $(TOOL_BIN)
 

@@ -25,13 +25,19 @@
 
 #include "base/banned.h"
 
-#define LEASE_TTL_MS   10000 /* renewed every tick; another server takes over 10 s after a crash */
+/* The lease outlasts any one attempt (renewed between attempts, every 2 s),
+ * so a sender never loses it mid-attempt and has its record refused; a
+ * crashed sender's lease passes to another server within a minute. */
+#define LEASE_TTL_MS   60000
 #define RENEW_EVERY_MS 2000
 #define CLAIM_BATCH    50
 #define EVENTS_BATCH   1000
-/* A claimed delivery is another server's to retry after this: longer than
- * any one attempt (a command's 30 s limit at most). */
-#define CLAIM_MS 60000
+/* One attempt's limit: a webhook's timeout is capped here (a command's is
+ * 30 s), so attempts end well within the lease and the claim. */
+#define MAX_ATTEMPT_MS 45000
+/* A claimed delivery is another server's to retry after this (its sender
+ * crashed): longer than any one attempt. */
+#define CLAIM_MS 90000
 
 struct alert_dispatch {
     struct alert_dispatch_opts o;
@@ -46,7 +52,9 @@ struct alert_dispatch {
     int64_t epoch;       /* the lease's while held; 0: not held */
     int64_t renewed_ms;  /* monotonic ms of the last take or renew */
     int64_t event_after; /* the last alert event seen */
-    int warned;          /* a store error was logged (said once until it clears) */
+    int cursor_ready;    /* event_after is past the events before the start */
+    int warned_lease;    /* a lease error was logged (said once until it clears) */
+    int warned_claim;    /* a claim error was logged (said once until it clears) */
 };
 
 static int64_t mono_ms(void)
@@ -87,7 +95,7 @@ static int hold_lease(struct alert_dispatch *d)
     if (rc) {
         if (d->epoch)
             log_warn("alert dispatcher: lost the lease '%s': %s", ALERT_DISPATCH_LEASE, err.msg);
-        else if (err.code != FERR_INVALID_STATE && !d->warned++)
+        else if (err.code != FERR_INVALID_STATE && !d->warned_lease++)
             log_warn("alert dispatcher: cannot take the lease '%s': %s", ALERT_DISPATCH_LEASE,
                      err.msg);
         d->epoch = 0;
@@ -99,7 +107,7 @@ static int hold_lease(struct alert_dispatch *d)
                  ALERT_DISPATCH_LEASE, l.epoch);
     d->epoch = l.epoch;
     d->renewed_ms = now;
-    d->warned = 0;
+    d->warned_lease = 0;
     lease_release(&l);
     return 1;
 }
@@ -127,13 +135,15 @@ static void skip_old_events(struct alert_dispatch *d)
         struct store_event_list l = {NULL, 0, 0};
         struct ferr err = FERR_INIT;
         if (store_events_search(d->o.store, d->event_after, alert_kinds, 2, EVENTS_BATCH, &l, &err))
-            return;
+            return; /* tried again at the next tick */
         if (l.n)
             d->event_after = l.v[l.n - 1].id;
         size_t n = l.n;
         store_event_list_release(&l);
-        if (n < EVENTS_BATCH)
+        if (n < EVENTS_BATCH) {
+            d->cursor_ready = 1;
             return;
+        }
     }
 }
 
@@ -167,6 +177,10 @@ static void follow_events(struct alert_dispatch *d, int holding)
 {
     struct store_event_list l = {NULL, 0, 0};
     struct ferr err = FERR_INIT;
+    if (!d->cursor_ready) {
+        skip_old_events(d);
+        return;
+    }
     if (store_events_search(d->o.store, d->event_after, alert_kinds, 2, EVENTS_BATCH, &l, &err))
         return;
     for (size_t i = 0; i < l.n; i++) {
@@ -203,16 +217,15 @@ static void attempt(struct alert_dispatch *d, const struct alert_delivery *dl,
 {
     struct monitor_alert a;
     struct monitor m;
-    struct monitor_report rep;
     struct ferr err = FERR_INIT;
     memset(out, 0, sizeof(*out));
     out->code = -1;
     if (store_alert_get(d->o.store, dl->alert_id, &a, &err)) {
-        snprintf(out->detail, sizeof(out->detail), "%s", err.msg);
+        snprintf(out->detail, sizeof(out->detail), "%.250s", err.msg);
         return;
     }
     if (store_monitor_get(d->o.store, dl->monitor, &m, &err)) {
-        snprintf(out->detail, sizeof(out->detail), "%s",
+        snprintf(out->detail, sizeof(out->detail), "%.250s",
                  err.code == FERR_RESOURCE_DOES_NOT_EXIST ? "the monitor no longer exists"
                                                           : err.msg);
         monitor_alert_release(&a);
@@ -220,9 +233,15 @@ static void attempt(struct alert_dispatch *d, const struct alert_delivery *dl,
     }
     const struct monitor_sink *s = sink_of(dl, &m, out->detail, sizeof(out->detail));
     int64_t end = 0;
-    if (s && !store_monitor_report_get(d->o.store, a.monitor, a.last_window_start_ms, &rep, &err)) {
-        end = rep.window_end_ms;
-        monitor_report_release(&rep);
+    struct monitor_report_list reps = {NULL, 0, 0};
+    char *next = NULL;
+    /* the window's end, from its report's figures (not its body, which may be large) */
+    if (s && !store_monitor_reports(d->o.store, a.monitor, 1, a.last_window_start_ms + 1, NULL, 0,
+                                    &reps, &next, &err)) {
+        if (reps.n && reps.v[0].window_start_ms == a.last_window_start_ms)
+            end = reps.v[0].window_end_ms;
+        monitor_report_list_release(&reps);
+        free(next);
     }
     if (s) {
         char id[24];
@@ -236,12 +255,13 @@ static void attempt(struct alert_dispatch *d, const struct alert_delivery *dl,
         snprintf(alert_id, sizeof(alert_id), "%" PRId64, a.id);
         msg.alert_id = alert_id;
         if (s->kind == MON_SINK_WEBHOOK) {
-            struct alert_webhook w = {s->url,
-                                      s->secret_env,
-                                      (const char *const *)s->header_names,
-                                      (const char *const *)s->header_values,
-                                      s->nheaders,
-                                      (long)s->timeout_ms};
+            struct alert_webhook w = {
+                s->url,
+                s->secret_env,
+                (const char *const *)s->header_names,
+                (const char *const *)s->header_values,
+                s->nheaders,
+                (long)(s->timeout_ms < MAX_ATTEMPT_MS ? s->timeout_ms : MAX_ATTEMPT_MS)};
             (void)alert_sink_webhook(&w, &msg, out);
         } else {
             struct alert_command c = {
@@ -291,15 +311,15 @@ static int deliver(struct alert_dispatch *d, struct alert_delivery *dl)
     }
     monitor_metrics_delivery(result);
     if (out.delivered)
-        log_info("alert %" PRId64 " %s delivered to monitor '%s' sink %d (%s), attempt %" PRId64,
+        log_info("alert %" PRId64 ": %s delivered to monitor '%s' sink %d (%s), attempt %" PRId64,
                  dl->alert_id, ev, dl->monitor, dl->sink_index, dl->sink_kind, dl->attempt);
     else if (dl->state == DELIVERY_FAILED)
-        log_error("alert %" PRId64 " %s not delivered to monitor '%s' sink %d (%s): %s; gave up "
+        log_error("alert %" PRId64 ": %s not delivered to monitor '%s' sink %d (%s): %s; gave up "
                   "after %" PRId64 " attempts",
                   dl->alert_id, ev, dl->monitor, dl->sink_index, dl->sink_kind, out.detail,
                   dl->attempt);
     else
-        log_warn("alert %" PRId64 " %s not delivered to monitor '%s' sink %d (%s): %s; attempt "
+        log_warn("alert %" PRId64 ": %s not delivered to monitor '%s' sink %d (%s): %s; attempt "
                  "%" PRId64 " of %" PRId64 ", next in %" PRId64 " ms",
                  dl->alert_id, ev, dl->monitor, dl->sink_index, dl->sink_kind, out.detail,
                  dl->attempt, d->max_attempts, dl->next_attempt_ms - now);
@@ -323,21 +343,30 @@ static void send_due(struct alert_dispatch *d)
     int rc = store_deliveries_claim(d->o.store, ftime_now_ms(), CLAIM_MS, CLAIM_BATCH, &l, &err);
     store_fence_clear();
     if (rc) {
-        if (!d->warned++)
+        if (!d->warned_claim++)
             log_warn("alert dispatcher: cannot read due deliveries: %s", err.msg);
         return;
     }
-    d->warned = 0;
-    for (size_t i = 0; i < l.n && !stopping(d); i++)
-        if (!hold_lease(d) || deliver(d, &l.v[i]))
-            break; /* what is left of the claim is retried once it lapses */
+    d->warned_claim = 0;
+    size_t i = 0;
+    while (i < l.n && !stopping(d) && hold_lease(d))
+        if (deliver(d, &l.v[i++]))
+            break;
+    /* Stopping: the rest of the claim is put back as it was, so a restart
+     * sends them at once rather than when the claim lapses (which is what
+     * happens when the lease or the store is lost). */
+    if (i < l.n && d->epoch && !fence_on(d)) {
+        for (; i < l.n; i++)
+            if (store_delivery_update(d->o.store, &l.v[i], &err))
+                break;
+        store_fence_clear();
+    }
     alert_delivery_list_release(&l);
 }
 
 static void *run(void *arg)
 {
     struct alert_dispatch *d = arg;
-    skip_old_events(d);
     while (!stopping(d)) {
         int holding = hold_lease(d);
         follow_events(d, holding);
@@ -380,6 +409,8 @@ int alert_dispatch_start(const struct alert_dispatch_opts *o, struct alert_dispa
     (void)gethostname(host, sizeof(host) - 1);
     snprintf(d->holder, sizeof(d->holder), "server %.60s/%ld/%02x%02x%02x%02x%02x%02x", host,
              (long)getpid(), r[0], r[1], r[2], r[3], r[4], r[5]);
+    /* before the server listens: every alert event after this is logged */
+    skip_old_events(d);
     pthread_mutex_init(&d->mu, NULL);
     pthread_cond_init(&d->cv, NULL);
     int e = pthread_create(&d->thread, NULL, run, d);

@@ -9,7 +9,8 @@
  * servers saw the alert. This thread only sends:
  *   - with several servers on one database one sends at a time: the holder
  *     of the store lease "alert-sinks" (store/leases.h), renewed every
- *     tick; every write it makes (claims, attempts) is fenced by it;
+ *     between attempts; every write it makes (claims, attempts) is fenced
+ *     by it;
  *   - each tick it claims the due pending deliveries (moving their next
  *     attempt past the claim, so a server that dies mid-attempt leaves them
  *     to be retried once the claim lapses), tries each once and records the
@@ -22,7 +23,10 @@
  * Settings (environment, FERRY_ then MLFLOW_): ALERT_RETRY_BASE_MS (1000),
  * ALERT_RETRY_MAX_MS (300000), ALERT_MAX_ATTEMPTS (8); tests shorten them.
  * Deliveries are sent one after the other: a slow sink delays the others by
- * at most its timeout. */
+ * at most its timeout (a webhook's capped at 45 s, a command's 30 s). A
+ * crashed sender's lease passes on within 60 s, its claimed deliveries are
+ * retried 90 s after the claim. Sending is at least once: a receiver drops a
+ * delivery id it already took (X-Ferry-Delivery). */
 #ifndef FERRY_SERVER_ALERT_DISPATCH_H
 #define FERRY_SERVER_ALERT_DISPATCH_H
 

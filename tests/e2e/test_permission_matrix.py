@@ -265,6 +265,13 @@ case("monitors/run", "EDIT", "POST", lambda f, w: {"b": {"name": "mx-mon-none"}}
 case("monitors/reports", "READ", "GET", lambda f, w: {"q": {"name": "mx-mon-none"}})
 case("monitors/report", "READ", "GET",
      lambda f, w: {"q": {"name": "mx-mon-none", "window_start": 1}})
+# alerts (monitors'): reads anyone's, ack and resolve an admin's (EDIT on no resource)
+case("alerts/list", "READ", "GET", lambda f, w: {"q": {"state": "open"}})
+case("alerts/get", "READ", "GET", lambda f, w: {"q": {"alert_id": 987654}})
+case("alerts/deliveries", "READ", "GET", lambda f, w: {"q": {"alert_id": 987654}})
+case("alerts/ack", "EDIT", "POST", lambda f, w: {"b": {"alert_id": 987654}})
+case("alerts/resolve", "EDIT", "POST", lambda f, w: {"b": {"alert_id": 987654}})
+case("metrics", "READ", "GET", lambda f, w: {})
 
 # logged models
 case("logged-models/create", "EDIT", "POST",

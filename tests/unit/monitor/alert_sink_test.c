@@ -8,7 +8,9 @@
 #include "base/sbuf.h"
 #include "../test.h"
 
+#include <jansson.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -58,8 +60,8 @@ static const char *script(const char *name, const char *text)
 
 static struct alert_message message(const char *body)
 {
-    struct alert_message m = {"alert.opened", "d-1", "a-7", "mon", "dep", "drift", "open",
-                              body, strlen(body), 0};
+    struct alert_message m = {"alert.opened", "d-1",  "a-7", "mon",        "dep",
+                              "drift",        "open", body,  strlen(body), 0};
     return m;
 }
 
@@ -68,11 +70,11 @@ TEST(alert_command_reads_the_body_and_the_environment)
     signal(SIGPIPE, SIG_IGN);
     struct alert_outcome o;
     struct alert_message m = message("{\"a\":1}");
-    const char *p =
-        script("ok.sh", "#!/bin/sh\nread -r x\n[ \"$x\" = '{\"a\":1}' ] || exit 3\n"
-                        "[ \"$FERRY_ALERT_ID\" = a-7 ] && [ \"$FERRY_ALERT_EVENT\" = alert.opened ] "
-                        "&& [ \"$FERRY_DELIVERY_ID\" = d-1 ] && [ \"$FERRY_ALERT_MONITOR\" = mon ] "
-                        "|| exit 4\n[ -z \"$FERRY_TRACKING_URI\" ] || exit 5\nexit 0\n");
+    const char *p = script(
+        "ok.sh", "#!/bin/sh\nread -r x\n[ \"$x\" = '{\"a\":1}' ] || exit 3\n"
+                 "[ \"$FERRY_ALERT_ID\" = a-7 ] && [ \"$FERRY_ALERT_EVENT\" = alert.opened ] "
+                 "&& [ \"$FERRY_DELIVERY_ID\" = d-1 ] && [ \"$FERRY_ALERT_MONITOR\" = mon ] "
+                 "|| exit 4\n[ -z \"$FERRY_TRACKING_URI\" ] || exit 5\nexit 0\n");
     struct alert_command c = {p, NULL, 0, NULL, 1, 5000};
     ASSERT_INT_EQ(alert_sink_command(&c, &m, &o), 0);
     ASSERT_INT_EQ(o.delivered, 1);
@@ -144,4 +146,56 @@ TEST(monitor_metrics_text)
     ASSERT_CONTAINS(sb.buf, "ferry_monitor_windows_total{status=\"drift\"} 1\n");
     ASSERT_CONTAINS(sb.buf, "ferry_monitor_windows_total{status=\"other\"} 1\n");
     sbuf_release(&sb);
+}
+
+TEST(alert_body_carries_the_alert_and_its_window)
+{
+    char monitor[] = "fraud-drift", dep[] = "fraud", cond[] = "drift", msg[] = "share 0.6",
+         details[] = "{\"drift_share\":0.5}", empty[] = "";
+    struct monitor_alert a;
+    memset(&a, 0, sizeof(a));
+    a.id = 42;
+    a.monitor = monitor;
+    a.deployment = dep;
+    a.condition = cond;
+    a.state = ALERT_OPEN;
+    a.severity = ALERT_CRITICAL;
+    a.message = msg;
+    a.details = details;
+    a.opened_ms = 1000;
+    a.opened_window_start_ms = 3600000;
+    a.last_window_start_ms = 7200000;
+    a.breach_count = 2;
+    a.acked_by = a.resolved_by = empty;
+    size_t len = 0;
+    char *body = alert_body(&a, DELIVERY_OPENED, 17, 10800000, &len);
+    ASSERT_INT_EQ(len, strlen(body));
+    json_t *j = json_loads(body, 0, NULL);
+    ASSERT(j != NULL);
+    ASSERT_STR_EQ(json_string_value(json_object_get(j, "event")), "alert.opened");
+    ASSERT_STR_EQ(json_string_value(json_object_get(j, "delivery_id")), "17");
+    ASSERT_STR_EQ(json_string_value(json_object_get(j, "monitor")), "fraud-drift");
+    ASSERT_STR_EQ(json_string_value(json_object_get(j, "deployment")), "fraud");
+    ASSERT_STR_EQ(json_string_value(json_object_get(j, "condition")), "drift");
+    ASSERT_STR_EQ(json_string_value(json_object_get(j, "severity")), "critical");
+    ASSERT_STR_EQ(json_string_value(json_object_get(j, "state")), "open");
+    ASSERT_STR_EQ(json_string_value(json_object_get(j, "message")), "share 0.6");
+    ASSERT(json_real_value(json_object_get(json_object_get(j, "details"), "drift_share")) == 0.5);
+    json_t *w = json_object_get(j, "window");
+    ASSERT_INT_EQ(json_integer_value(json_object_get(w, "start_ms")), 7200000);
+    ASSERT_INT_EQ(json_integer_value(json_object_get(w, "end_ms")), 10800000);
+    ASSERT_INT_EQ(json_integer_value(json_object_get(w, "opened_window_start_ms")), 3600000);
+    json_t *al = json_object_get(j, "alert");
+    ASSERT_INT_EQ(json_integer_value(json_object_get(al, "id")), 42);
+    ASSERT_INT_EQ(json_integer_value(json_object_get(al, "breach_count")), 2);
+    json_decref(j);
+    free(body);
+    /* resolved, window end unknown: null */
+    a.state = ALERT_RESOLVED;
+    body = alert_body(&a, DELIVERY_RESOLVED, 18, 0, &len);
+    j = json_loads(body, 0, NULL);
+    ASSERT_STR_EQ(json_string_value(json_object_get(j, "event")), "alert.resolved");
+    ASSERT(json_is_null(json_object_get(json_object_get(j, "window"), "end_ms")));
+    json_decref(j);
+    free(body);
 }
