@@ -78,6 +78,14 @@ export function MonitoringPage({ name, query }) {
     </div>`;
 }
 
+// The deployment page's way here, with how many alerts are active.
+export function MonitoringLink({ name }) {
+  const active = useLoad(() => listAlerts({ deployment: name, state: "active", max_results: 100 }), [name]);
+  const n = active.data ? active.data.length : 0;
+  return html`<p class="subnav"><a href=${"#/deployments/" + encodeURIComponent(name) + "/monitoring"}>Monitoring</a>: drift, data quality,
+    decay and alerts${n ? html` · <strong class="bad">${n}${n === 100 ? "+" : ""} active alert${n === 1 ? "" : "s"}</strong>` : null}</p>`;
+}
+
 function refText(r) {
   if (!r) return "–";
   if (r.run_artifact) return r.run_artifact;
@@ -219,6 +227,8 @@ function DecayChart({ reports, guards, body }) {
     <${TimeChart} xs=${xs} testid="decay-chart" yLabel=${m} series=${[
       { label: m, values, stroke: "#2ca02c" },
       ...lines.map((l) => ({ label: l.label, values: xs.map(() => l.v), stroke: BAD, dash: [6, 4] }))]} />
+    <details><summary>The numbers</summary><table class="grid decay-data"><thead><tr><th>Window end</th><th>${m}</th></tr></thead><tbody>
+      ${rs.map((r, i) => html`<tr><td>${fmtTime(r.window_end_ms)}</td><td class="num">${sig(values[i])}</td></tr>`)}</tbody></table></details>
     ${d ? html`<table class="grid decay-targets"><caption class="muted">The picked window, per target</caption>
       <thead><tr><th>Target</th><th>Labeled</th><th>${m}</th><th>Training run</th><th>Verdict</th><th>Why</th></tr></thead><tbody>
       ${(d.targets || []).map((t) => html`<tr><td>${t.model}</td><td class="num">${t.labeled}</td><td class="num">${sig(t.value)}</td>

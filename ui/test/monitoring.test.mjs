@@ -162,7 +162,10 @@ test("monitoring: drift share over time with its threshold, the windows, and the
   const drift = last.report.drift;
   assert.equal(drift.dataset_drift, true);
   await withPage(browser, t, async (page) => {
-    await open(page);
+    // the deployment page says how many alerts are active
+    await page.goto(srv.url + `#/deployments/${DEP}`);
+    await page.locator("p.subnav").getByText("2 active alerts").waitFor();
+    await page.getByRole("link", { name: "Monitoring" }).click();
     // the chart: uPlot's canvas, the share and the threshold as series
     await page.getByTestId("drift-chart").locator("canvas").waitFor();
     const legend = await page.locator(".drift-chart .u-legend th").allInnerTexts();
@@ -257,6 +260,11 @@ test("monitoring: the decay chart per window against the F1 guards", async (t) =
     const cells = await page.locator("table.decay-targets tbody tr").first().locator("td").allInnerTexts();
     const t0 = d.targets[0];
     assert.deepEqual(cells.slice(0, 5), [t0.model, String(t0.labeled), String(Number(t0.value.toPrecision(4))), "0.88", "breach"]);
+    // the numbers behind the chart, a window per row (the empty one has none)
+    await page.locator(".decay-chart").getByText("The numbers").click();
+    const nums = await page.locator("table.decay-data tbody tr td:last-child").allInnerTexts();
+    assert.deepEqual(nums, reports.slice().reverse().map((r) => (typeof r.figures.decay?.f1 === "number" ? String(Number(r.figures.decay.f1.toPrecision(4))) : "–")));
+    assert.equal(nums[0], "–");
   });
 });
 
