@@ -150,7 +150,12 @@ test("monitoring: a deployment without monitors explains how to create one; the 
     assert.equal(await page.evaluate(() => location.hash), "#/deployments/quiet/monitoring");
     await page.getByText("No monitor watches quiet yet.").waitFor();
     await page.getByText("ferry monitors apply -f monitor.yaml").waitFor();
-    assert.match(await page.locator("pre.example").innerText(), /deployment: quiet/);
+    const example = await page.locator("pre.example").innerText();
+    assert.match(example, /deployment: quiet/);
+    // the example is a spec the server takes as it is
+    const made = await api(srv.url, F + "monitors/apply", { spec_yaml: example });
+    assert.equal(made.monitor.name, "quiet-drift");
+    await api(srv.url, F + "monitors/delete", { name: "quiet-drift" });
   });
 });
 
