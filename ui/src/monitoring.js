@@ -136,7 +136,7 @@ function MonitorView({ m, reloadMonitors }) {
         ? `The server runs one every ${s.schedule.every}; ` : ""}<code>ferry monitors run ${m.name}</code> judges the latest window now.</p>` : null}
       ${all.length ? html`
         <section><h3>Drift share over time</h3>
-          <${DriftChart} reports=${all} threshold=${threshold} /></section>
+          <${DriftChart} reports=${all} threshold=${threshold} onPick=${setPicked} /></section>
         <${Windows} reports=${all} current=${current} onPick=${setPicked} />
         <${ErrorBox} error=${body.error} />
         ${report ? html`<${WindowReport} r=${report} />` : body.loading ? html`<p class="loading">Loading the window's report…</p>` : null}
@@ -152,8 +152,10 @@ function MonitorView({ m, reloadMonitors }) {
 // ------------------------------------------------------------------ charts
 
 // A time chart: xs in seconds, series [{label, values, stroke, dash}].
-function TimeChart({ xs, series, yLabel, testid, yRange }) {
+function TimeChart({ xs, series, yLabel, testid, yRange, onPickIndex }) {
   const box = useRef(null);
+  const pickRef = useRef(onPickIndex);
+  pickRef.current = onPickIndex;
   const key = JSON.stringify([xs, series.map((s) => [s.label, s.values]), yRange]);
   useEffect(() => {
     if (!box.current || !xs.length) return;
@@ -165,6 +167,11 @@ function TimeChart({ xs, series, yLabel, testid, yRange }) {
       series: [{ label: "window end" }, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: s.dash ? 1 : 1.5,
         dash: s.dash, spanGaps: !!s.dash, points: { show: !s.dash, size: 6, fill: s.stroke } }))],
       axes: [{}, { label: yLabel }],
+      // a click picks the nearest window (uPlot's plotting area is u.over)
+      hooks: { ready: [(u) => u.over.addEventListener("click", (e) => {
+        const i = u.posToIdx(e.offsetX);
+        if (pickRef.current && i >= 0 && i < xs.length) pickRef.current(i);
+      })] },
     };
     const plot = new uPlot(opts, [xs, ...series.map((s) => s.values)], box.current);
     const onResize = () => plot.setSize({ width: box.current.clientWidth || 600, height: 220 });
@@ -177,14 +184,14 @@ function TimeChart({ xs, series, yLabel, testid, yRange }) {
 // Oldest window first, for the charts.
 const chrono = (reports) => reports.slice().sort((a, b) => a.window_end_ms - b.window_end_ms);
 
-function DriftChart({ reports, threshold }) {
+function DriftChart({ reports, threshold, onPick }) {
   const rs = chrono(reports);
   const xs = rs.map((r) => r.window_end_ms / 1000);
   const share = rs.map((r) => (r.status === "ok" && typeof r.share_of_drifted_columns === "number" ? r.share_of_drifted_columns : null));
   return html`<figure class="chart drift-chart">
     <figcaption><span class="muted">share of drifted columns per window (points; gaps: windows not judged) against the
-      dataset-drift threshold (dashed, ${pct(threshold)})</span></figcaption>
-    <${TimeChart} xs=${xs} testid="drift-chart" yLabel="share drifted" yRange=${[0, 1]} series=${[
+      dataset-drift threshold (dashed, ${pct(threshold)}); click a point for its window</span></figcaption>
+    <${TimeChart} xs=${xs} testid="drift-chart" yLabel="share drifted" yRange=${[0, 1]} onPickIndex=${(i) => onPick(rs[i].window_start_ms)} series=${[
       { label: "share of drifted columns", values: share, stroke: REF_COLOR },
       { label: "threshold", values: xs.map(() => threshold), stroke: BAD, dash: [6, 4] }]} />
   </figure>`;

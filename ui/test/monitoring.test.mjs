@@ -208,6 +208,12 @@ test("monitoring: drift share over time with its threshold, the windows, and the
     // picking an older window shows its report
     await wrows.nth(3).getByRole("button").click();
     await page.getByText("No dataset drift:").waitFor();
+    // so does a click on the chart's point of a window (the windows are an hour apart, evenly on x)
+    await page.locator(".drift-chart .u-over").scrollIntoViewIfNeeded();
+    const over = await page.locator(".drift-chart .u-over").boundingBox();
+    await page.mouse.click(over.x + over.width * (WINDOWS - 2) / (WINDOWS - 1), over.y + over.height / 2);
+    await page.waitForFunction(() => document.querySelector("table.windows tbody tr:nth-child(2)")?.className === "picked");
+    await page.getByText("Dataset drift:").waitFor();
   });
 });
 
