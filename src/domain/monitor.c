@@ -84,7 +84,9 @@ static int get_duration(json_t *v, const char *path, int64_t *out, struct ferr *
     double secs;
     if (json_is_string(v) && !duration_parse(json_string_value(v), out) && *out > 0)
         return 0;
-    if (json_is_number(v) && !get_number(v, &secs) && secs > 0 && secs < 3.2e9) {
+    /* a number of seconds: below 1e9 (31 years), inside what duration_parse
+     * reads back from the spec's JSON (100 years) */
+    if (json_is_number(v) && !get_number(v, &secs) && secs > 0 && secs < 1e9) {
         *out = (int64_t)llround(secs * 1000);
         if (*out > 0)
             return 0;

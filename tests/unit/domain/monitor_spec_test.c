@@ -261,6 +261,34 @@ static const struct {
      "unknown key 'alerts'"},
 };
 
+/* JSON numbers of seconds (as the REST API may send them) within bounds
+ * that read back from the stored JSON. */
+TEST(monitor_spec_numeric_durations_round_trip)
+{
+    struct monitor_spec s, again;
+    struct ferr err = FERR_INIT;
+    json_t *doc = json_pack("{s:s, s:s, s:{s:{s:f, s:i}}, s:{s:f}, s:{s:i}}", "name", "m",
+                            "deployment", "d", "reference", "window", "last", 86400.5, "ending",
+                            0, "window", "last", 1.5, "schedule", "every", 999999999);
+    ASSERT_OK(monitor_spec_parse(doc, &s, &err), &err);
+    json_decref(doc);
+    ASSERT_INT_EQ(s.reference.last_ms, 86400500);
+    ASSERT_INT_EQ(s.reference.ending_ms, 0);
+    ASSERT_INT_EQ(s.window_ms, 1500);
+    ASSERT_INT_EQ(s.every_ms, 999999999000LL);
+    json_t *j = monitor_spec_to_json(&s);
+    ASSERT_OK(monitor_spec_parse(j, &again, &err), &err);
+    json_decref(j);
+    ASSERT(monitor_spec_equal(&s, &again));
+    monitor_spec_release(&again);
+    monitor_spec_release(&s);
+    doc = json_pack("{s:s, s:s, s:{s:s}, s:{s:f}}", "name", "m", "deployment", "d", "reference",
+                    "dataset", "data:/a/1", "window", "last", 3.1e9);
+    ASSERT_FAILS(monitor_spec_parse(doc, &s, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_CONTAINS(err.msg, "'window.last' must be a positive duration");
+    json_decref(doc);
+}
+
 TEST(monitor_spec_bad_fields_named_in_errors)
 {
     for (size_t i = 0; i < sizeof(bad_specs) / sizeof(*bad_specs); i++) {

@@ -8,6 +8,7 @@
 #include "base/ftime.h"
 #include "base/yaml_json.h"
 #include "domain/registry.h"
+#include "store/backend.h"
 #include "store/copy.h"
 #include "store/deployments.h"
 #include "store/leases.h"
@@ -837,4 +838,40 @@ PG_TEST(monitor_tables_copied_from_sqlite_to_postgres)
     ASSERT(ch.v[0].alert.id > id);
     alert_change_list_release(&ch);
     store_close(s);
+}
+
+static void bare_close(struct store *s)
+{
+    (void)s;
+}
+
+static const struct store_backend_ops bare_ops = {.name = "bare", .close = bare_close};
+
+/* A backend without the area: NOT_IMPLEMENTED, outputs empty; retention
+ * has nothing to drop. */
+TEST(monitor_area_missing_is_not_implemented)
+{
+    struct store s = {.ops = &bare_ops};
+    struct ferr err = FERR_INIT;
+    struct monitor m;
+    struct monitor_list ml;
+    struct monitor_alert_list al;
+    struct alert_delivery_list dl;
+    struct alert_query q;
+    char *next = (char *)"x";
+    int inserted = -1;
+    int64_t dropped = -1;
+    memset(&q, 0, sizeof(q));
+    ASSERT_FAILS(store_monitor_get(&s, "m", &m, &err), &err, FERR_NOT_IMPLEMENTED);
+    ASSERT_STR_EQ(err.msg, "the bare store does not implement monitors");
+    ASSERT_FAILS(store_monitor_list(&s, NULL, &ml, &err), &err, FERR_NOT_IMPLEMENTED);
+    ASSERT_FAILS(store_alerts_list(&s, &q, &al, &next, &err), &err, FERR_NOT_IMPLEMENTED);
+    ASSERT(next == NULL && al.n == 0);
+    struct monitor_report_new r = window("m", 0, NULL, 0);
+    ASSERT_FAILS(store_monitor_report_put(&s, &r, &inserted, NULL, &err), &err,
+                 FERR_NOT_IMPLEMENTED);
+    ASSERT_INT_EQ(inserted, 0);
+    ASSERT_FAILS(store_deliveries_due(&s, 0, 10, &dl, &err), &err, FERR_NOT_IMPLEMENTED);
+    ASSERT_OK(store_monitor_reports_gc(&s, 0, 0, &dropped, &err), &err);
+    ASSERT_INT_EQ(dropped, 0);
 }
