@@ -20,7 +20,7 @@
 #include "base/banned.h"
 
 #define BLOCK     (4u << 20) /* bytes read at a time */
-#define SPLIT_MIN (8u << 20) /* files this large are converted on two threads */
+#define SPLIT_MIN (8u << 20) /* files this large are parsed in two halves at once */
 
 /* pandas' default na_values (pandas.io.parsers: STR_NA_VALUES). */
 static const char *const na_words[] = {
@@ -165,6 +165,13 @@ void csv_columns_add_field(struct drift_table *t, size_t col, const char *s, siz
         return;
     }
     if (len && parse_decimal(s, len, &v, &is_int)) {
+        struct drift_column *c = &t->cols[col];
+        if (!is_int && !c->is_text && c->n < c->alloc) {
+            /* drift_table_add_num's work, inline for the common case */
+            c->num[c->n++] = v;
+            c->n_float++;
+            return;
+        }
         if (is_int)
             drift_table_add_int(t, col, (int64_t)v);
         else
@@ -202,11 +209,11 @@ struct reader {
     char *buf;
     size_t cap, len, pos; /* buffer size, bytes in it, start of the next record */
     size_t consumed;      /* bytes read before buf[0], from base */
+    size_t base;          /* the file offset the reader started at */
     int eof;
     long line;            /* line of the next record (1-based) */
     struct field *fields; /* the current record's fields */
     size_t nfields, afields;
-    size_t first; /* the current record's first field: fields[first..nfields) */
 };
 
 enum scan { SCAN_RECORD, SCAN_MORE, SCAN_END, SCAN_BAD_QUOTE };
@@ -228,7 +235,7 @@ static enum scan scan_record(struct reader *r, size_t *end, long *newlines)
 {
     const char *b = r->buf;
     size_t i = r->pos, n = r->len;
-    r->nfields = r->first;
+    r->nfields = 0;
     *newlines = 0;
     if (i >= n)
         return r->eof ? SCAN_END : SCAN_MORE;
@@ -309,18 +316,14 @@ static int fill(struct reader *r, struct ferr *err)
 }
 
 /* The next record's fields in r->fields (quotes undone): 1, 0 at the end of
- * the file, -1 on error. Blank lines are skipped, as pandas does. With
- * no_fill, 2 when the buffer ends inside the record (the buffer is then left
- * as it is: fields found before stay valid). */
-static int next_record(struct reader *r, long *line, int no_fill, struct ferr *err)
+ * the file, -1 on error. Blank lines are skipped, as pandas does. */
+static int next_record(struct reader *r, long *line, struct ferr *err)
 {
     for (;;) {
         size_t end = 0;
         long newlines = 0;
         enum scan s = scan_record(r, &end, &newlines);
         if (s == SCAN_MORE) {
-            if (no_fill)
-                return 2;
             if (fill(r, err))
                 return -1;
             continue;
@@ -333,10 +336,9 @@ static int next_record(struct reader *r, long *line, int no_fill, struct ferr *e
         *line = r->line;
         r->line += newlines;
         r->pos = end;
-        struct field *f0 = &r->fields[r->first];
-        if (r->nfields == r->first + 1 && f0->len == 0 && !f0->quoted)
+        if (r->nfields == 1 && r->fields[0].len == 0 && !r->fields[0].quoted)
             continue; /* a blank line */
-        for (size_t k = r->first; k < r->nfields; k++) {
+        for (size_t k = 0; k < r->nfields; k++) {
             struct field *f = &r->fields[k];
             if (!f->escaped)
                 continue;
@@ -353,6 +355,12 @@ static int next_record(struct reader *r, long *line, int no_fill, struct ferr *e
     }
 }
 
+/* The file offset of the reader's next record. */
+static size_t reader_at(const struct reader *r)
+{
+    return r->base + r->consumed + r->pos;
+}
+
 static int read_header(struct reader *r, struct drift_table **out, struct ferr *err)
 {
     long line = 1;
@@ -361,7 +369,7 @@ static int read_header(struct reader *r, struct drift_table **out, struct ferr *
             return -1;
     if (r->len >= 3 && !memcmp(r->buf, "\xEF\xBB\xBF", 3))
         r->pos = 3; /* a UTF-8 byte order mark */
-    int rc = next_record(r, &line, 0, err);
+    int rc = next_record(r, &line, err);
     if (rc < 0)
         return -1;
     if (rc == 0)
@@ -392,163 +400,163 @@ static int read_header(struct reader *r, struct drift_table **out, struct ferr *
     return rc;
 }
 
-/* A batch of records, converted into the table by two threads at once: the
- * reader's (the first half of the columns) and a helper's (the second);
- * each column is only ever touched by one of them, and halves rather than
- * alternate columns keep their column structs off each other's cache
- * lines. */
-struct batch {
-    struct drift_table *t;
-    const char *buf;
-    const struct field *f; /* nrec * ncols fields (the reader's) */
-    size_t nrec;
-    pthread_mutex_t lock;
-    pthread_cond_t cv;
-    unsigned long gen, done; /* batches handed out, converted by the helper */
-    int quit;
-};
-
-/* Converts columns [from, to) of the batch. */
-static void convert(struct batch *b, size_t from, size_t to)
+/* Parses records into t until the end of the file or, with stop > 0, until
+ * the next record starts at or past file offset stop. room: the rows to
+ * reserve once 1000 rows tell their size is (room bytes of them; 0: none). */
+static int parse_rows(struct reader *r, struct drift_table *t, size_t stop, size_t room,
+                      struct ferr *err)
 {
-    size_t nc = b->t->ncols;
-    for (size_t c = from; c < to; c++)
-        for (size_t i = 0; i < b->nrec; i++) {
-            const struct field *f = &b->f[i * nc + c];
-            csv_columns_add_field(b->t, c, b->buf + f->off, f->len);
+    size_t start = reader_at(r);
+    for (;;) {
+        if (t->nrows == 1000 && room) {
+            /* Room for the whole range at the rows' size so far (5% more). */
+            size_t per_row = (reader_at(r) - start) / 1000 + 1;
+            drift_table_reserve(t, room / per_row * 21 / 20 + 1024);
         }
+        if (stop && reader_at(r) >= stop)
+            return 0;
+        long line = 0;
+        int got = next_record(r, &line, err);
+        if (got <= 0)
+            return got;
+        if (r->nfields != t->ncols)
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                            "%s:%ld: %zu fields where the header has %zu", r->path, line,
+                            r->nfields, t->ncols);
+        for (size_t k = 0; k < r->nfields; k++)
+            csv_columns_add_field(t, k, r->buf + r->fields[k].off, r->fields[k].len);
+        t->nrows++;
+    }
 }
 
-static void *helper(void *arg)
+static int reader_open(struct reader *r, const char *path, off_t offset, struct ferr *err)
 {
-    struct batch *b = arg;
-    unsigned long seen = 0;
-    pthread_mutex_lock(&b->lock);
-    for (;;) {
-        while (b->gen == seen && !b->quit)
-            pthread_cond_wait(&b->cv, &b->lock);
-        if (b->quit)
-            break;
-        seen = b->gen;
-        pthread_mutex_unlock(&b->lock);
-        convert(b, b->t->ncols / 2, b->t->ncols);
-        pthread_mutex_lock(&b->lock);
-        b->done = seen;
-        pthread_cond_broadcast(&b->cv);
+    memset(r, 0, sizeof(*r));
+    r->path = path;
+    r->line = 1;
+    r->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (r->fd < 0)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s: cannot open: %s", path,
+                        strerror(errno));
+#ifdef POSIX_FADV_SEQUENTIAL
+    (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+#endif
+    if (offset && lseek(r->fd, offset, SEEK_SET) != offset) {
+        int e = errno;
+        close(r->fd);
+        r->fd = -1;
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s: cannot seek: %s", path,
+                        strerror(e));
     }
-    pthread_mutex_unlock(&b->lock);
+    r->base = (size_t)offset;
+    r->cap = BLOCK;
+    r->buf = xmalloc(r->cap);
+    return 0;
+}
+
+static void reader_close(struct reader *r)
+{
+    free(r->buf);
+    free(r->fields);
+    if (r->fd >= 0)
+        close(r->fd);
+}
+
+/* The second half of a large file, parsed on a thread of its own from the
+ * first line break at or after its middle: a bet that this break ends a
+ * record (is not inside a quoted field). The first half's parse settles the
+ * bet: it must stop exactly where the second half started. One join, no
+ * other synchronisation: busy machines slow it no more than they slow one
+ * thread. */
+struct half {
+    const char *path;
+    size_t mid;   /* the first half stops at the first record starting here or later */
+    size_t start; /* where the second half's first record starts (0: not found) */
+    size_t size;
+    struct drift_table *t;
+    struct ferr err;
+    int rc;
+};
+
+static void *half_thread(void *arg)
+{
+    struct half *h = arg;
+    struct reader r;
+    h->rc = -1;
+    /* From the byte before the middle, so a record starting right at it is found. */
+    if (reader_open(&r, h->path, (off_t)h->mid - 1, &h->err))
+        return NULL;
+    for (;;) {
+        char *nl = memchr(r.buf + r.pos, '\n', r.len - r.pos);
+        if (nl) {
+            r.pos = (size_t)(nl - r.buf) + 1;
+            break;
+        }
+        r.pos = r.len;
+        if (r.eof || fill(&r, &h->err))
+            goto out;
+    }
+    h->start = reader_at(&r);
+    h->rc = parse_rows(&r, h->t, 0, h->size - h->start, &h->err);
+out:
+    reader_close(&r);
     return NULL;
 }
 
-/* Converts the batch: half the columns here, half on the helper if any. */
-static void convert_batch(struct batch *b, int helped)
+/* An empty table with t's column names. */
+static struct drift_table *table_like(const struct drift_table *t)
 {
-    if (!helped) {
-        convert(b, 0, b->t->ncols);
-        return;
-    }
-    pthread_mutex_lock(&b->lock);
-    b->gen++;
-    pthread_cond_broadcast(&b->cv);
-    pthread_mutex_unlock(&b->lock);
-    convert(b, 0, b->t->ncols / 2);
-    pthread_mutex_lock(&b->lock);
-    while (b->done != b->gen)
-        pthread_cond_wait(&b->cv, &b->lock);
-    pthread_mutex_unlock(&b->lock);
+    const char **names = xcalloc(t->ncols ? t->ncols : 1, sizeof(*names));
+    for (size_t i = 0; i < t->ncols; i++)
+        names[i] = t->cols[i].name;
+    struct drift_table *n = drift_table_new(names, t->ncols);
+    free(names);
+    return n;
 }
 
-#define BATCH_ROWS 8192
-
-/* Takes the records that are whole in the buffer (at most BATCH_ROWS) into
- * b: 1 when it has some or the file ended (*eof), -1 on error. */
-static int gather(struct reader *r, struct batch *b, int *eof, struct ferr *err)
-{
-    size_t nc = b->t->ncols;
-    b->nrec = 0;
-    r->first = r->nfields = 0;
-    while (b->nrec < BATCH_ROWS) {
-        long line = 0;
-        int got = next_record(r, &line, b->nrec > 0, err);
-        if (got < 0)
-            return -1;
-        if (got == 2)
-            break;
-        if (got == 0) {
-            *eof = 1;
-            break;
-        }
-        if (r->nfields - r->first != nc)
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                            "%s:%ld: %zu fields where the header has %zu", r->path, line,
-                            r->nfields - r->first, nc);
-        r->first = r->nfields; /* the batch keeps the record's fields */
-        b->nrec++;
-    }
-    b->buf = r->buf;
-    b->f = r->fields;
-    return 1;
-}
-
-/* Parses every record into t. size: the file's size (0: unknown), to
- * reserve the table's room once 1000 rows tell the rows' size. */
-static int parse_rows(struct reader *r, struct drift_table *t, size_t size, int threads,
+/* Parses the body of r's file into t, in two halves at once when asked and
+ * the file is large. */
+static int parse_body(struct reader *r, struct drift_table *t, size_t size, int threads,
                       struct ferr *err)
 {
-    struct batch b = {.t = t};
+    size_t at = reader_at(r);
+    struct half h = {.path = r->path, .size = size};
     pthread_t th;
-    int helped = 0, rc = 0, eof = 0, reserved = 0;
-    size_t start = r->consumed + r->pos;
-    pthread_mutex_init(&b.lock, NULL);
-    pthread_cond_init(&b.cv, NULL);
-    if (threads > 1 && t->ncols > 1 && size >= SPLIT_MIN)
-        helped = !pthread_create(&th, NULL, helper, &b);
-    while (!eof) {
-        if (gather(r, &b, &eof, err) < 0) {
-            rc = -1;
-            break;
-        }
-        convert_batch(&b, helped);
-        t->nrows += b.nrec;
-        if (!reserved && t->nrows >= 1000 && size) {
-            /* Room for the whole file at the rows' size so far (5% more). */
-            size_t per_row = (r->consumed + r->pos - start) / t->nrows + 1;
-            drift_table_reserve(t, size / per_row * 21 / 20 + 1024);
-            reserved = 1;
-        }
+    if (threads < 2 || size < SPLIT_MIN)
+        return parse_rows(r, t, 0, size - at, err);
+    h.mid = at + (size - at) / 2;
+    h.t = table_like(t);
+    if (pthread_create(&th, NULL, half_thread, &h)) {
+        drift_table_free(h.t);
+        return parse_rows(r, t, 0, size - at, err);
     }
-    if (helped) {
-        pthread_mutex_lock(&b.lock);
-        b.quit = 1;
-        pthread_cond_broadcast(&b.cv);
-        pthread_mutex_unlock(&b.lock);
-        pthread_join(th, NULL);
+    /* Room for all the rows: the second half's are copied below the first's. */
+    int rc = parse_rows(r, t, h.mid, size - at, err);
+    pthread_join(th, NULL);
+    if (!rc && !h.rc && h.start && reader_at(r) == h.start) {
+        drift_table_finish(h.t);
+        drift_table_append_free(t, h.t);
+        return 0;
     }
-    pthread_mutex_destroy(&b.lock);
-    pthread_cond_destroy(&b.cv);
-    return rc;
+    drift_table_free(h.t);
+    /* Lost the bet (a quoted line break there), or the second half failed:
+     * the first half goes on alone, so an error is reported at its true line. */
+    return rc ? rc : parse_rows(r, t, 0, 0, err);
 }
 
 int csv_columns_read(const char *path, int threads, struct drift_table **out, struct ferr *err)
 {
-    struct reader r = {.path = path, .fd = -1, .line = 1};
+    struct reader r;
     struct drift_table *t = NULL;
     int rc = -1;
     *out = NULL;
-    r.fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r.fd < 0)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s: cannot open: %s", path,
-                        strerror(errno));
-#ifdef POSIX_FADV_SEQUENTIAL
-    (void)posix_fadvise(r.fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-#endif
-    r.cap = BLOCK;
-    r.buf = xmalloc(r.cap);
+    if (reader_open(&r, path, 0, err))
+        return -1;
     if (read_header(&r, &t, err))
         goto out;
     struct stat st;
     size_t size = fstat(r.fd, &st) || !S_ISREG(st.st_mode) ? 0 : (size_t)st.st_size;
-    if (parse_rows(&r, t, size, threads, err))
+    if (parse_body(&r, t, size, threads, err))
         goto out;
     drift_table_finish(t);
     *out = t;
@@ -556,8 +564,6 @@ int csv_columns_read(const char *path, int threads, struct drift_table **out, st
     rc = 0;
 out:
     drift_table_free(t);
-    free(r.buf);
-    free(r.fields);
-    close(r.fd);
+    reader_close(&r);
     return rc;
 }

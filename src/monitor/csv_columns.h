@@ -26,9 +26,9 @@
  * cannot be opened or read, it has no header row, a header names a column
  * twice or is empty, a row has more or fewer fields than the header, a
  * quoted field is not closed. A header with no data row is a table of 0
- * rows (not an error here). threads: 2 converts the fields of a large file
- * (8 MiB or more) on two threads, half the columns each; 1 uses the calling
- * thread only. */
+ * rows (not an error here). threads: 2 parses a large file (8 MiB or more)
+ * in two halves at once (the second half's rows copied below the first's
+ * at the end); 1 uses the calling thread only. */
 int csv_columns_read(const char *path, int threads, struct drift_table **out,
                      struct ferr *err) WARN_UNUSED;
 

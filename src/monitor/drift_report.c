@@ -281,22 +281,24 @@ static void hist_num(struct drift_hist *h, const double *a, size_t na, const dou
         lo = b[0];
     if (nb && b[nb - 1] > hi)
         hi = b[nb - 1];
-    if (!(hi > lo))
+    int spread = hi > lo && isfinite(hi - lo); /* one bin for one value, or a range past DBL_MAX */
+    if (!spread)
         nbins = 1;
     h->nbins = nbins;
     h->edges = xmalloc((nbins + 1) * sizeof(*h->edges));
     for (size_t i = 0; i <= nbins; i++)
-        h->edges[i] = nbins == 1 && !(hi > lo) ? (i ? hi : lo) : lo + (hi - lo) * (double)i / nbins;
+        h->edges[i] = i == nbins ? hi : lo + (hi - lo) * (double)i / nbins;
     h->ref = xcalloc(nbins, sizeof(*h->ref));
     h->cur = xcalloc(nbins, sizeof(*h->cur));
-    double scale = hi > lo ? (double)nbins / (hi - lo) : 0;
+    double scale = spread ? (double)nbins / (hi - lo) : 0;
     for (int side = 0; side < 2; side++) {
         const double *v = side ? b : a;
         size_t n = side ? nb : na;
         uint64_t *cnt = side ? h->cur : h->ref;
         for (size_t i = 0; i < n; i++) {
-            size_t k = (size_t)((v[i] - lo) * scale);
-            cnt[k < nbins ? k : nbins - 1]++;
+            /* (v - lo) may overflow to inf over a range near DBL_MAX: clamp as a double. */
+            double kd = (v[i] - lo) * scale;
+            cnt[kd >= (double)(nbins - 1) ? nbins - 1 : kd > 0 ? (size_t)kd : 0]++;
         }
     }
 }

@@ -88,7 +88,7 @@ static json_t *hist_json(const struct drift_col_result *c)
     if (h->edges) {
         json_t *e = json_array();
         for (size_t i = 0; i <= h->nbins; i++)
-            json_array_append_new(e, json_real(h->edges[i]));
+            json_array_append_new(e, finite_or_null(h->edges[i]));
         json_object_set_new(j, "edges", e);
     } else {
         json_object_set_new(j, "labels", strings(h->labels, h->nbins));

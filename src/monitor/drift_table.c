@@ -297,6 +297,47 @@ void drift_table_finish(struct drift_table *t)
     t->nrows = n;
 }
 
+static void append_column(struct drift_column *d, struct drift_column *s)
+{
+    if (s->is_text)
+        drift_column_to_text(d);
+    if (d->is_text)
+        drift_column_to_text(s);
+    if (d->alloc < d->n + s->n)
+        set_alloc(d, d->n + s->n);
+    if (!d->is_text) {
+        if (s->n)
+            memcpy(d->num + d->n, s->num, s->n * sizeof(*s->num));
+    } else {
+        uint32_t *map = xmalloc((s->dict.n ? s->dict.n : 1) * sizeof(*map));
+        for (uint32_t k = 0; k < s->dict.n; k++)
+            map[k] = dict_intern(&d->dict, s->dict.strs[k], s->dict.lens[k]);
+        for (size_t i = 0; i < s->n; i++)
+            d->codes[d->n + i] =
+                s->codes[i] == DRIFT_CODE_MISSING ? DRIFT_CODE_MISSING : map[s->codes[i]];
+        free(map);
+    }
+    d->n += s->n;
+    d->n_missing += s->n_missing;
+    d->n_int += s->n_int;
+    d->n_float += s->n_float;
+    d->n_bool += s->n_bool;
+    d->n_text += s->n_text;
+    free(s->num);
+    free(s->codes);
+    s->num = NULL;
+    s->codes = NULL;
+    s->n = s->alloc = 0;
+}
+
+void drift_table_append_free(struct drift_table *dst, struct drift_table *src)
+{
+    for (size_t i = 0; i < dst->ncols && i < src->ncols; i++)
+        append_column(&dst->cols[i], &src->cols[i]);
+    dst->nrows += src->nrows;
+    drift_table_free(src);
+}
+
 long drift_table_find(const struct drift_table *t, const char *name)
 {
     for (size_t i = 0; i < t->ncols; i++)

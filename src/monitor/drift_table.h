@@ -96,6 +96,12 @@ void drift_table_end_row(struct drift_table *t);
  * Call once the table is built, before reading it. */
 void drift_table_finish(struct drift_table *t);
 
+/* Appends the rows of src below those of dst and frees src. Both must have
+ * the same columns in the same order and be finished; a column text on
+ * either side becomes text. Each column of src is freed once copied, so
+ * the peak is dst + src + one column (dst's room reserved beforehand). */
+void drift_table_append_free(struct drift_table *dst, struct drift_table *src);
+
 /* The column named name, or -1. */
 long drift_table_find(const struct drift_table *t, const char *name);
 /* The column's pandas-like dtype (see enum drift_dtype). */

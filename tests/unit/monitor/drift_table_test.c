@@ -229,3 +229,34 @@ TEST(csv_columns_two_threads_same_table)
     drift_table_free(a);
     drift_table_free(b);
 }
+
+TEST(csv_columns_two_halves_lost_bet)
+{
+    /* The file's middle falls inside a quoted field full of line breaks: the
+     * second half's guess of a record start is wrong, the first half goes on
+     * alone, and the table is the one thread's. */
+    char path[512];
+    snprintf(path, sizeof(path), "%s/quoted.csv", test_tmpdir());
+    FILE *f = fopen(path, "w");
+    ASSERT(f);
+    fputs("a,b\n", f);
+    for (int r = 0; r < 1000; r++)
+        fprintf(f, "%d,x\n", r);
+    fputs("1,\"", f);
+    for (int r = 0; r < 400000; r++)
+        fputs("line, with \"\"commas\"\"\n", f); /* 22 bytes a line: 8.8 MB */
+    fputs("\"\n2,y\n", f);
+    ASSERT(fclose(f) == 0);
+    struct drift_table *a = NULL, *b = NULL;
+    struct ferr err = FERR_INIT;
+    ASSERT_OK(csv_columns_read(path, 1, &a, &err), &err);
+    ASSERT_OK(csv_columns_read(path, 2, &b, &err), &err);
+    ASSERT_INT_EQ(a->nrows, 1002);
+    ASSERT_INT_EQ(b->nrows, 1002);
+    for (size_t c = 0; c < a->ncols; c++)
+        if (!same_column(&a->cols[c], &b->cols[c]))
+            FAIL_AT("column %s differs between one and two threads", a->cols[c].name);
+    ASSERT_INT_EQ(b->cols[1].dict.lens[b->cols[1].codes[1000]], 400000 * 20);
+    drift_table_free(a);
+    drift_table_free(b);
+}
