@@ -30,6 +30,7 @@ void monitor_row_map_release(struct monitor_row_map *m)
         return;
     free(m->columns_text);
     free(m->slot);
+    free(m->cells);
     memset(m, 0, sizeof(*m));
 }
 
@@ -45,7 +46,8 @@ static long find_name(const char *const *columns, size_t n, const char *name)
 static void map_build(struct monitor_row_map *m, const char *const *columns, size_t ncolumns,
                       const char *text)
 {
-    monitor_row_map_release(m);
+    free(m->columns_text);
+    free(m->slot);
     m->columns_text = xstrdup(text);
     m->prediction = find_name(columns, ncolumns, MONITOR_PREDICTION_COLUMN);
     json_t *a = json_loads(text, 0, NULL);
@@ -102,22 +104,26 @@ int monitor_row_add(struct drift_table *t, const char *const *columns, size_t nc
     uint64_t n = 0;
     if (r->ninputs && pred_dec_count(&rd, &n))
         return -1;
-    /* values straight into the table: a bad value later in the blob would
-     * leave a partial row, so check the blob's values first */
-    struct pred_reader chk = rd;
-    for (uint64_t i = 0; i < n; i++) {
-        struct pred_value v;
-        if (pred_dec_value(&chk, &v))
-            return -1;
-    }
+    /* the watched values decoded first: a bad value later in the blob
+     * adds nothing of the row */
+    size_t k = 0;
     for (uint64_t i = 0; i < n; i++) {
         struct pred_value v;
         int is_int = rd.p < rd.end && *rd.p == TAG_INT;
         if (pred_dec_value(&rd, &v))
-            return -1; /* not reached: checked above */
-        if (i < map->nslot && map->slot[i] >= 0)
-            add_value(t, (size_t)map->slot[i], &v, is_int);
+            return -1;
+        if (i >= map->nslot || map->slot[i] < 0)
+            continue;
+        if (k == map->ncells_alloc) {
+            map->ncells_alloc = map->ncells_alloc ? 2 * map->ncells_alloc : 32;
+            map->cells = xrealloc(map->cells, map->ncells_alloc * sizeof(*map->cells));
+        }
+        map->cells[k].col = (size_t)map->slot[i];
+        map->cells[k].is_int = is_int;
+        map->cells[k++].v = v;
     }
+    for (size_t i = 0; i < k; i++)
+        add_value(t, map->cells[i].col, &map->cells[i].v, map->cells[i].is_int);
     if (map->prediction >= 0)
         add_value(t, (size_t)map->prediction, &out.prediction[0], pred_int);
     drift_table_end_row(t);

@@ -28,6 +28,7 @@
 #define FERRY_MONITOR_MONITOR_WINDOW_H
 
 #include "base/ferr.h"
+#include "domain/prediction.h"
 #include "monitor/drift_table.h"
 #include "store/store.h"
 
@@ -80,9 +81,15 @@ struct monitor_row_map {
     int *slot;          /* slot[i]: the watched column of the row's input i, or -1 */
     size_t nslot;
     long prediction; /* the watched column of the prediction, or -1 */
+    /* scratch: a row's watched values, decoded before any is added */
+    struct monitor_cell {
+        size_t col;
+        int is_int;
+        struct pred_value v;
+    } * cells;
+    size_t ncells_alloc;
 };
 void monitor_row_map_release(struct monitor_row_map *m);
-struct pred_row;
 int monitor_row_add(struct drift_table *t, const char *const *columns, size_t ncolumns,
                     struct monitor_row_map *map, const struct pred_row *r);
 

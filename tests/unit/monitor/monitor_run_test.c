@@ -477,3 +477,31 @@ STORE_TEST(monitor_spec_check_names_unknown_columns)
     json_decref(doc);
     store_close(s);
 }
+
+STORE_TEST(monitor_run_a_window_that_cannot_be_judged_is_stored_failed_once)
+{
+    struct store *s = open_store("mf");
+    struct ferr err = FERR_INIT;
+    struct monitor_report r;
+    int inserted = 0;
+    setup(s);
+    put_hour(s, 1, 100, 0, 0, 0);
+    /* a reference window of the log where nothing was logged */
+    apply_monitor(s, "name: mon\ndeployment: dep\nreference: {window: {from: 1000, to: 2000}}\n"
+                     "window: {last: 1h}\nmin_rows: 10\n");
+    run_hour(s, 1, &r, &inserted);
+    ASSERT_INT_EQ(inserted, 1);
+    ASSERT_INT_EQ(r.status, MON_STATUS_FAILED);
+    ASSERT_CONTAINS(r.error, "reference has no rows");
+    ASSERT_INT_EQ(r.dataset_drift, -1);
+    monitor_report_release(&r);
+    run_hour(s, 1, &r, &inserted);
+    ASSERT_INT_EQ(inserted, 0);
+    monitor_report_release(&r);
+    struct monitor m;
+    ASSERT_OK(store_monitor_get(s, "mon", &m, &err), &err);
+    ASSERT_STR_EQ(m.last_status, "failed");
+    ASSERT_CONTAINS(m.last_error, "reference");
+    monitor_release(&m);
+    store_close(s);
+}
