@@ -5,7 +5,8 @@ alerts REST rows and `ferry alerts`, and the /metrics counters. A real HTTP rece
 
 Alerts are opened and resolved through the store by tests/tools/alert_fixture (a judged window
 with one breached or passed check, exactly what the monitor runner writes), so these tests do
-not depend on monitors running. Retry waits are short: the servers here run with
+not depend on monitors running; where the monitors area is merged, one more test runs a real
+monitor over a served deployment's log and checks its drift alert's webhook. Retry waits are short: the servers here run with
 FERRY_ALERT_RETRY_BASE_MS / _MAX_MS / FERRY_ALERT_MAX_ATTEMPTS set. Runs on both backends."""
 import hashlib
 import hmac
@@ -20,6 +21,12 @@ import threading
 import time
 
 from support.server import Server, expect_error
+
+try:  # the monitors area's helpers (tests/e2e/test_monitors.py), where that area is merged
+    from test_gateway import Gateway
+    from test_monitors import _monitor_spec, _setup as _monitor_setup, _traffic, _wait_logged
+except ImportError:
+    _monitor_setup = None
 
 OWN_SERVER = True
 FERRY = "/api/2.0/ferry/"
@@ -373,3 +380,40 @@ def test_two_servers_deliver_each_once(ferry):
         rca = a.stop()
         rec.stop()
     assert rca == 0 and rcb == 0
+
+
+if _monitor_setup:
+    def test_a_real_monitor_drifts_and_its_webhook_arrives_signed(ferry):
+        """A monitor over a real deployment's log (test_monitors.py's setup): shifted traffic
+        drifts, the window's alert reaches the receiver signed, naming that window."""
+        rec = Receiver()
+        srv = Server(ferry, env=FAST).start()
+        gw = None
+        try:
+            c = srv.client()
+            rid = _monitor_setup(srv, c, "alr")
+            spec = _monitor_spec("alr-mon", "alr", rid)
+            spec["sinks"] = [{"webhook": {"url": rec.url(),
+                                          "secret_env": "FERRY_TEST_WEBHOOK_SECRET"}}]
+            c.ok(c.post("monitors/apply", {"spec": spec}, prefix=FERRY))
+            gw = Gateway(ferry, srv)
+            gw.wait_served("alr", lambda e: e["targets"][0]["loaded"])
+            _traffic(gw, "alr", 300, 2, shift=0.6)
+            _wait_logged(c, "alr", 300)
+            rep = c.ok(c.post("monitors/run", {"name": "alr-mon"}, prefix=FERRY))["report"]
+            assert rep["dataset_drift"] is True, rep
+            reqs = _wait(lambda: [r for r in rec.requests()
+                                  if json.loads(r[1])["condition"] == "drift"],
+                         what="the drift alert's webhook")
+            doc = _check_signed(reqs[0][0], reqs[0][1], "alert.opened")
+            assert doc["monitor"] == "alr-mon" and doc["deployment"] == "alr", doc
+            assert doc["window"]["start_ms"] == rep["window_start_ms"], (doc, rep)
+            assert doc["window"]["end_ms"] == rep["window_end_ms"], (doc, rep)
+            listed = c.ok(c.get("alerts/list", {"monitor": "alr-mon"}, prefix=FERRY))["alerts"]
+            assert doc["alert"]["id"] in [a["id"] for a in listed]
+        finally:
+            if gw:
+                gw.stop()
+            rc = srv.stop()
+            rec.stop()
+        assert rc == 0, srv.stderr_tail()
