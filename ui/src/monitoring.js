@@ -117,7 +117,7 @@ function MonitorView({ m, reloadMonitors }) {
     <section class="monitor" aria-label=${"Monitor " + m.name}>
       <h2>${m.name} <span class="count">revision ${m.revision}</span></h2>
       <dl class="facts">
-        <div><dt>Window</dt><dd>${s.window && s.window.last_rows ? `last ${s.window.last_rows} rows` : `last ${(s.window || {}).last || "?"}`}
+        <div><dt>Window</dt><dd>${s.window && s.window.last_rows ? `last ${s.window.last_rows} rows` : `last ${(s.window || {}).last || "?"}`}${" "}
           · at least ${s.min_rows} rows</dd></div>
         <div><dt>Schedule</dt><dd>${s.schedule ? "every " + s.schedule.every : "on demand (ferry monitors run)"}</dd></div>
         <div><dt>Reference</dt><dd>${refText(s.reference)}</dd></div>
