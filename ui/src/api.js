@@ -56,3 +56,16 @@ const PLOG = "api/2.0/ferry/predictions/";
 export const searchPredictions = (q) => get(PLOG + "search", q);
 export const getPrediction = (q) => get(PLOG + "get", q);
 export const getPerformance = (q) => get("api/2.0/ferry/deployments/performance", q);
+
+// Monitors and their alerts (issue 18): a deployment's monitors, their
+// windows' reports (figures only, or one window's whole report), the
+// alerts they opened and each alert's deliveries to the monitor's sinks.
+const MON = "api/2.0/ferry/monitors/";
+const ALERTS = "api/2.0/ferry/alerts/";
+export const listMonitors = (deployment) => get(MON + "list", { deployment }).then((r) => r.monitors || []);
+export const listMonitorReports = (name, max = 500) => get(MON + "reports", { name, max_results: max }).then((r) => r.reports || []);
+export const getMonitorReport = (name, windowStart) => get(MON + "report", { name, window_start: windowStart }).then((r) => r.report);
+export const listAlerts = (q) => get(ALERTS + "list", q).then((r) => r.alerts || []);
+export const ackAlert = (id) => post(ALERTS + "ack", { alert_id: id }).then((r) => r.alert);
+export const resolveAlert = (id) => post(ALERTS + "resolve", { alert_id: id }).then((r) => r.alert);
+export const alertDeliveries = (id) => get(ALERTS + "deliveries", { alert_id: id }).then((r) => r.deliveries || []);

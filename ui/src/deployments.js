@@ -14,6 +14,7 @@ import { get, post } from "./api.js";
 import { fmtTime } from "./util.js";
 import { Confirm, ErrorBox, useLoad } from "./widgets.js";
 import { QualityPanels, RequestLog } from "./predictions.js";
+import { MonitoringLink } from "./monitoring.js";
 
 const D = "api/2.0/ferry/deployments/";
 const POLL_MS = 3000;
@@ -152,6 +153,7 @@ export function DeploymentPage({ name }) {
     <div class="page wide">
       ${crumbs}
       <h1>${d.name}</h1>
+      <${MonitoringLink} name=${d.name} />
       <dl class="facts">
         <div><dt>Phase</dt><dd><${Phase} phase=${d.status.phase} /></dd></div>
         <div><dt>Rollout</dt><dd>${stepText(d) || "none"}</dd></div>

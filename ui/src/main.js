@@ -12,6 +12,7 @@ import { RunPage } from "./run.js";
 import { ComparePage } from "./compare.js";
 import { ModelsPage, ModelPage } from "./registry.js";
 import { DeploymentsPage, DeploymentPage } from "./deployments.js";
+import { MonitoringPage } from "./monitoring.js";
 import { AdminPage, USERS_LIST } from "./admin.js";
 import { get } from "./api.js";
 import "./style.css";
@@ -24,6 +25,7 @@ function route(r) {
   if (a === "compare-runs") return html`<${ComparePage} runIds=${(r.query.get("runs") || "").split(",").filter(Boolean)} />`;
   if (a === "models" && b) return html`<${ModelPage} name=${b} />`;
   if (a === "models") return html`<${ModelsPage} query=${r.query} />`;
+  if (a === "deployments" && b && c === "monitoring") return html`<${MonitoringPage} name=${b} query=${r.query} />`;
   if (a === "deployments" && b) return html`<${DeploymentPage} name=${b} />`;
   if (a === "deployments") return html`<${DeploymentsPage} />`;
   if (a === "admin") return html`<${AdminPage} query=${r.query} />`;
