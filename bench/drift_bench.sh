@@ -45,6 +45,7 @@ PY=/usr/bin/python3
 
 echo "generating $REF_ROWS + $CUR_ROWS rows into $TMP ..."
 timeout 900 "$PY" "$HERE/drift_gen.py" "$TMP" --ref-rows "$REF_ROWS" --cur-rows "$CUR_ROWS"
+sync # the files written back before any timing: neither side pays for it
 REF=$TMP/reference.csv
 CUR=$TMP/current.csv
 echo "files: $(du -m "$REF" | cut -f1) MB + $(du -m "$CUR" | cut -f1) MB"

@@ -148,6 +148,33 @@ static int parse_decimal(const char *s, size_t len, double *v, int *is_int)
     return 1;
 }
 
+/* The common shape of a number in a CSV file, -?d+(.d*)? with at most 19
+ * digits, in one tight pass: 1 with *v and *is_int as parse_decimal would
+ * set them (the same operations on the same mantissa), 0 for anything else
+ * (parse_decimal decides). */
+static int parse_plain(const char *s, size_t len, double *v, int *is_int)
+{
+    size_t i = len && s[0] == '-', start = i, frac = 0;
+    uint64_t m = 0;
+    while (i < len && (unsigned)(s[i] - '0') < 10)
+        m = m * 10 + (uint64_t)(s[i++] - '0');
+    size_t idigits = i - start;
+    int dot = i < len && s[i] == '.';
+    if (dot) {
+        size_t f = ++i;
+        while (i < len && (unsigned)(s[i] - '0') < 10)
+            m = m * 10 + (uint64_t)(s[i++] - '0');
+        frac = i - f;
+    }
+    /* more digits than 19 may have wrapped m: parse_decimal's job */
+    if (i != len || idigits + frac == 0 || idigits + frac > 19 || m >= (1ULL << 53) || frac > 22)
+        return 0;
+    double d = frac ? (double)m / pow10_exact[frac] : (double)m;
+    *v = s[0] == '-' ? -d : d;
+    *is_int = !dot && idigits <= 18;
+    return 1;
+}
+
 /* The first bytes of pandas' special words (NA spellings, inf, booleans):
  * a field starting with any other non-digit byte is text. */
 static int maybe_special(unsigned char c)
@@ -164,7 +191,7 @@ void csv_columns_add_field(struct drift_table *t, size_t col, const char *s, siz
         drift_table_add_text(t, col, s, len);
         return;
     }
-    if (len && parse_decimal(s, len, &v, &is_int)) {
+    if (len && (parse_plain(s, len, &v, &is_int) || parse_decimal(s, len, &v, &is_int))) {
         struct drift_column *c = &t->cols[col];
         if (!is_int && !c->is_text && c->n < c->alloc) {
             /* drift_table_add_num's work, inline for the common case */

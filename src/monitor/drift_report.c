@@ -274,6 +274,22 @@ static void cats_from_text(struct cats *out, const struct side *r, const struct 
 
 /* ---- histograms ---- */
 
+/* The number of values of sorted v[0..n) below x (or at most x, with or_equal). */
+static size_t count_below(const double *v, size_t n, double x, int or_equal)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v[mid] < x || (or_equal && v[mid] == x))
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Shared bins over both sorted sides, closed on the left and the last on
+ * both sides (numpy's); counted by binary search, the data being sorted. */
 static void hist_num(struct drift_hist *h, const double *a, size_t na, const double *b, size_t nb,
                      size_t nbins)
 {
@@ -291,15 +307,14 @@ static void hist_num(struct drift_hist *h, const double *a, size_t na, const dou
         h->edges[i] = i == nbins ? hi : lo + (hi - lo) * (double)i / nbins;
     h->ref = xcalloc(nbins, sizeof(*h->ref));
     h->cur = xcalloc(nbins, sizeof(*h->cur));
-    double scale = spread ? (double)nbins / (hi - lo) : 0;
     for (int side = 0; side < 2; side++) {
         const double *v = side ? b : a;
-        size_t n = side ? nb : na;
+        size_t n = side ? nb : na, below = 0;
         uint64_t *cnt = side ? h->cur : h->ref;
-        for (size_t i = 0; i < n; i++) {
-            /* (v - lo) may overflow to inf over a range near DBL_MAX: clamp as a double. */
-            double kd = (v[i] - lo) * scale;
-            cnt[kd >= (double)(nbins - 1) ? nbins - 1 : kd > 0 ? (size_t)kd : 0]++;
+        for (size_t k = 0; k < nbins; k++) {
+            size_t upto = k + 1 == nbins ? n : count_below(v, n, h->edges[k + 1], 0);
+            cnt[k] = upto - below;
+            below = upto;
         }
     }
 }
@@ -463,8 +478,8 @@ static int run_column(struct job *j, uint64_t **scratch, size_t *scratch_n)
         cs = (struct stat_sample){.numerical = 1, .v = c.col->num, .n = c.used};
         res->ref_min = r.col->num[0];
         res->ref_max = r.col->num[r.used - 1];
-        for (size_t i = 0; i < c.used; i++)
-            res->cur_out_of_range += c.col->num[i] < res->ref_min || c.col->num[i] > res->ref_max;
+        res->cur_out_of_range = count_below(c.col->num, c.used, res->ref_min, 0) + c.used -
+                                count_below(c.col->num, c.used, res->ref_max, 1);
         hist_num(&res->hist, r.col->num, r.used, c.col->num, c.used, j->o->hist_bins);
     } else {
         rs = (struct stat_sample){.numerical = 0, .counts = cats.ref, .k = cats.k};

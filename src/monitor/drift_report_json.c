@@ -4,8 +4,34 @@
 #include "monitor/drift_report.h"
 
 #include <math.h>
+#include <stdlib.h>
 
+#include "base/utf8.h"
+#include "base/xalloc.h"
 #include "base/banned.h"
+
+/* A JSON string of s, whose bytes come from a file: bytes that are not
+ * UTF-8 become '?' (jansson refuses them, and the report must not lose a
+ * name). */
+static json_t *text(const char *s)
+{
+    if (utf8_valid(s))
+        return json_string(s);
+    char *copy = xstrdup(s);
+    utf8_scrub(copy);
+    json_t *j = json_string(copy);
+    free(copy);
+    return j;
+}
+
+/* obj[key] = v, key's bytes that are not UTF-8 turned into '?'. */
+static void set_scrubbed(json_t *obj, const char *key, json_t *v)
+{
+    char *copy = xstrdup(key);
+    utf8_scrub(copy);
+    json_object_set_new(obj, copy, v);
+    free(copy);
+}
 
 static json_t *finite_or_null(double v)
 {
@@ -21,14 +47,14 @@ static json_t *strings(char *const *s, size_t n)
 {
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(s[i]));
+        json_array_append_new(a, text(s[i]));
     return a;
 }
 
 static json_t *column_json(const struct drift_col_result *c)
 {
     json_t *j = json_object();
-    json_object_set_new(j, "name", json_string(c->name));
+    json_object_set_new(j, "name", text(c->name));
     json_object_set_new(j, "kind", json_string(drift_kind_name(c->kind)));
     json_object_set_new(j, "stattest", json_string(stattest_name(c->stattest)));
     json_object_set_new(j, "statistic", finite_or_null(c->statistic));
@@ -42,7 +68,7 @@ static json_t *column_json(const struct drift_col_result *c)
 static json_t *quality_json(const struct drift_col_result *c, const struct drift_report *r)
 {
     json_t *j = json_object();
-    json_object_set_new(j, "name", json_string(c->name));
+    json_object_set_new(j, "name", text(c->name));
     json_object_set_new(j, "reference_dtype", json_string(drift_dtype_name(c->ref_dtype)));
     json_object_set_new(j, "current_dtype", json_string(drift_dtype_name(c->cur_dtype)));
     json_object_set_new(j, "type_mismatch", json_boolean(c->ref_dtype != c->cur_dtype));
@@ -112,7 +138,7 @@ json_t *drift_report_json(const struct drift_report *r)
         const struct drift_col_result *c = &r->cols[i];
         if (c->tested) {
             json_array_append_new(cols, column_json(c));
-            json_object_set_new(hists, c->name, hist_json(c));
+            set_scrubbed(hists, c->name, hist_json(c));
         }
         json_array_append_new(quality, quality_json(c, r));
     }

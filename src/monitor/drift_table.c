@@ -69,7 +69,9 @@ static uint32_t dict_intern(struct drift_dict *d, const char *s, size_t len)
         d->lens = xrealloc(d->lens, d->alloc * sizeof(*d->lens));
     }
     uint32_t code = d->n++;
-    d->strs[code] = xstrndup(s, len);
+    d->strs[code] = xmalloc(len + 1); /* not xstrndup: the bytes may hold a NUL */
+    memcpy(d->strs[code], s, len);
+    d->strs[code][len] = '\0';
     d->lens[code] = (uint32_t)len;
     if ((size_t)d->n * 2 >= d->nslots) {
         dict_rehash(d, d->nslots ? d->nslots * 2 : 64);

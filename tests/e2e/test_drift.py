@@ -387,3 +387,43 @@ def test_html_report(ferry):
         assert len(page) < 400_000
         rc, out, err = _ferry(ferry, rp, cp, "--html", os.path.join(tmp, "no", "dir.html"))
         assert rc == 2 and "cannot write" in err, (rc, err)
+
+
+def test_data_quality_columns(ferry):
+    """Columns missing on one side, another type, values outside the reference's range, new
+    categories and missing shares, in the JSON's data_quality; a column empty on one side is
+    not tested but listed."""
+    with tempfile.TemporaryDirectory() as tmp:
+        rp, cp = os.path.join(tmp, "r.csv"), os.path.join(tmp, "c.csv")
+        with open(rp, "w") as f:
+            f.write("x,kind,gone,typed,empty\n")
+            for i in range(100):
+                f.write("%d.5,%s,1,%d,\n" % (i, "ab"[i % 2], i % 7))
+        with open(cp, "w") as f:
+            f.write("x,kind,typed,empty,extra\n")
+            for i in range(80):
+                f.write("%s,%s,%s,1,0\n" % ("" if i % 4 == 0 else "%d.5" % (i * 2),
+                                           "abc"[i % 3], "t%d" % (i % 3)))
+        rc, out, err = _ferry(ferry, rp, cp, "--json")
+        assert rc == 0, err
+        got = json.loads(out)
+        dq = got["data_quality"]
+        assert dq["missing_in_current"] == ["gone"] and dq["missing_in_reference"] == ["extra"]
+        assert dq["reference_rows"] == 100 and dq["current_rows"] == 80
+        by = {c["name"]: c for c in dq["columns"]}
+        assert by["x"]["current_missing_share"] == 0.25
+        assert by["x"]["reference_min"] == 0.5 and by["x"]["reference_max"] == 99.5
+        # current values 2.5, 4.5, ... 158.5 without every 4th: those above 99.5 are outside
+        outside = sum(1 for i in range(80) if i % 4 and i * 2 + 0.5 > 99.5)
+        assert by["x"]["current_out_of_range"] == outside, by["x"]
+        assert by["kind"]["new_categories"] == 1 and by["kind"]["new_category_examples"] == ["c"]
+        assert by["typed"]["reference_dtype"] == "int64"
+        assert by["typed"]["current_dtype"] == "object" and by["typed"]["type_mismatch"]
+        assert "no value in the reference" in by["empty"]["skipped"]
+        # int64 with 7 values in the reference: numerical, which the current's text is not
+        # (Evidently refuses the column; ferry reports it untested).
+        assert "numerical in one file, text in the other" in by["typed"]["skipped"]
+        assert {c["name"] for c in got["columns"]} == {"x", "kind"}
+        assert got["number_of_columns"] == 2
+        rc, out, err = _ferry(ferry, rp, cp)
+        assert "skipped empty:" in out and "missing in current: gone" in out, out
