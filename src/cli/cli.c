@@ -2,6 +2,7 @@
  * Output helpers shared by the subcommands: errors, tables, times, JSON. */
 #include "cli/cli.h"
 #include "base/sbuf.h"
+#include "base/yaml_json.h"
 #include "base/xalloc.h"
 #include "domain/domain.h"
 
@@ -203,6 +204,45 @@ void cli_format_time(char *buf, size_t n, int64_t ms)
     struct tm tm;
     if (!gmtime_r(&s, &tm) || !strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm))
         snprintf(buf, n, "%lld", (long long)ms);
+}
+
+#define MAX_SPEC (1024 * 1024)
+
+/* The whole file (or standard input for "-"), at most MAX_SPEC bytes. */
+static int read_spec(const char *path, struct sbuf *out)
+{
+    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
+    char buf[8192];
+    size_t n;
+    if (!f)
+        return cli_failf("cannot open %s: %s", path, strerror(errno));
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
+        if (out->len + n > MAX_SPEC) {
+            if (f != stdin)
+                fclose(f);
+            return cli_failf("%s: a spec is at most %d bytes", path, MAX_SPEC);
+        }
+        sbuf_add(out, buf, n);
+    }
+    int bad = ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (bad)
+        return cli_failf("cannot read %s", path);
+    return 0;
+}
+
+int cli_read_yaml_spec(const char *path, json_t **out, struct ferr *err)
+{
+    struct sbuf text = SBUF_INIT;
+    *out = NULL;
+    if (read_spec(path, &text)) {
+        sbuf_release(&text);
+        return 1;
+    }
+    int rc = yaml_to_json(text.buf ? text.buf : "", text.len, out, err);
+    sbuf_release(&text);
+    return rc;
 }
 
 void cli_print_json(json_t *doc)

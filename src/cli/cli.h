@@ -84,4 +84,9 @@ void cli_format_time(char *buf, size_t n, int64_t ms);
 /* Prints a JSON document (takes the reference) on stdout, indented. */
 void cli_print_json(json_t *doc);
 
+/* A spec file (or standard input for "-"), at most 1 MiB of YAML or JSON,
+ * as JSON in *out (the caller's): 0; 1 when the file cannot be read (said
+ * on stderr); -1 with err set when the text is not YAML. */
+int cli_read_yaml_spec(const char *path, json_t **out, struct ferr *err);
+
 #endif

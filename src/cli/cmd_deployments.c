@@ -5,7 +5,6 @@
 #include "base/duration.h"
 #include "base/sbuf.h"
 #include "cli/cli.h"
-#include "base/yaml_json.h"
 #include "gateway/deploy_check.h"
 #include "cli/cmd.h"
 #include "client/client_deployments.h"
@@ -76,8 +75,6 @@ static const char usage[] =
     "                       intervals for F1 and AUC) instead of the hourly aggregates\n"
     "  --json               JSON instead of a table or summary\n"
     "  -h, --help           this help\n";
-
-#define MAX_SPEC (1024 * 1024)
 
 struct opts {
     const char *file, *reason, *kinds, *slice;
@@ -175,30 +172,6 @@ static int parse(int argc, char **argv, struct opts *o)
     return 0;
 }
 
-/* The whole file (or standard input for "-"), at most MAX_SPEC bytes. */
-static int read_spec(const char *path, struct sbuf *out)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    char buf[8192];
-    size_t n;
-    if (!f)
-        return cli_failf("cannot open %s: %s", path, strerror(errno));
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-        if (out->len + n > MAX_SPEC) {
-            if (f != stdin)
-                fclose(f);
-            return cli_failf("%s: a spec is at most %d bytes", path, MAX_SPEC);
-        }
-        sbuf_add(out, buf, n);
-    }
-    int bad = ferror(f);
-    if (f != stdin)
-        fclose(f);
-    if (bad)
-        return cli_failf("cannot read %s", path);
-    return 0;
-}
-
 /* "fraud/1" for target i of d (or a shadow). */
 static void target_label(const struct deploy_target *t, char *buf, size_t n)
 {
@@ -223,20 +196,16 @@ static void live_targets(const struct deployment *d, struct sbuf *out)
 
 static int do_apply(struct client *c, struct opts *o)
 {
-    struct sbuf text = SBUF_INIT;
     struct deployment d;
     struct ferr err = FERR_INIT;
     int changed = 0;
     if (!o->file)
         return cli_usagef("apply needs the spec: -f FILE");
-    if (read_spec(o->file, &text)) {
-        sbuf_release(&text);
-        return 1;
-    }
     json_t *doc = NULL;
     struct deployment_spec spec;
-    int rc = yaml_to_json(text.buf ? text.buf : "", text.len, &doc, &err);
-    sbuf_release(&text);
+    int rc = cli_read_yaml_spec(o->file, &doc, &err);
+    if (rc > 0)
+        return 1;
     /* the spec's own rules first (the store checks them again), then
      * whether its versions load, before anything is applied */
     if (rc == 0 && !o->no_check) {

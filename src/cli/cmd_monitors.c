@@ -7,7 +7,6 @@
 #include "api/monitors_ops.h"
 #include "base/ftime.h"
 #include "base/sbuf.h"
-#include "base/yaml_json.h"
 #include "cli/cli.h"
 #include "cli/cli_time.h"
 #include "cli/cmd.h"
@@ -55,8 +54,6 @@ static const char usage[] =
     "  --full               with each report's body (--json)\n"
     "  --json               JSON instead of a table\n"
     "  -h, --help           this help\n";
-
-#define MAX_SPEC (1024 * 1024)
 
 struct opts {
     const char *file, *deployment;
@@ -123,30 +120,6 @@ static int parse(int argc, char **argv, struct opts *o)
     return 0;
 }
 
-/* The whole file (or standard input for "-"), at most MAX_SPEC bytes. */
-static int read_spec(const char *path, struct sbuf *out)
-{
-    FILE *f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-    char buf[8192];
-    size_t n;
-    if (!f)
-        return cli_failf("cannot open %s: %s", path, strerror(errno));
-    while ((n = fread(buf, 1, sizeof(buf), f)) > 0) {
-        if (out->len + n > MAX_SPEC) {
-            if (f != stdin)
-                fclose(f);
-            return cli_failf("%s: a spec is at most %d bytes", path, MAX_SPEC);
-        }
-        sbuf_add(out, buf, n);
-    }
-    int bad = ferror(f);
-    if (f != stdin)
-        fclose(f);
-    if (bad)
-        return cli_failf("cannot read %s", path);
-    return 0;
-}
-
 static void fmt_time(char *buf, size_t n, int64_t ms)
 {
     if (ms > 0)
@@ -182,19 +155,15 @@ static void every_text(int64_t ms, char *buf, size_t n)
 
 static int do_apply(struct client *c, struct opts *o)
 {
-    struct sbuf text = SBUF_INIT;
     struct monitor m;
     struct ferr err = FERR_INIT;
     int changed = 0;
     json_t *doc = NULL;
     if (!o->file)
         return cli_usagef("apply needs the spec: -f FILE");
-    if (read_spec(o->file, &text)) {
-        sbuf_release(&text);
+    int rc = cli_read_yaml_spec(o->file, &doc, &err);
+    if (rc > 0)
         return 1;
-    }
-    int rc = yaml_to_json(text.buf ? text.buf : "", text.len, &doc, &err);
-    sbuf_release(&text);
     if (!rc && !json_is_object(doc))
         rc = ferr_set(&err, FERR_INVALID_PARAMETER_VALUE, "%s: a monitor spec is a mapping",
                       o->file);
