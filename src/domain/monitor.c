@@ -536,8 +536,9 @@ static int parse_webhook(json_t *w, const char *path, struct monitor_sink *out, 
                 return bad(err, sub, "has a header name with a character headers cannot have");
             if (header_reserved(name)) {
                 snprintf(sub, sizeof(sub), "%s.headers.%.100s", path, name);
-                return bad(err, sub, "is a header ferry sets itself (X-Ferry-*, Content-Type, "
-                                     "Content-Length, Host, Transfer-Encoding)");
+                return bad(err, sub,
+                           "is a header ferry sets itself (X-Ferry-*, Content-Type, "
+                           "Content-Length, Host, Transfer-Encoding)");
             }
             if (!val || !plain_text(val, 1000)) {
                 snprintf(sub, sizeof(sub), "%s.headers.%.100s", path, name);
