@@ -547,3 +547,34 @@ STORE_TEST(monitor_scheduler_stores_a_window_longer_than_its_lease)
     monitor_report_list_release(&l);
     store_close(s);
 }
+
+/* A window that ends in the future is refused: judged now it would be
+ * stored incomplete for good, and the monitor's state (which only moves
+ * forward) would make the scheduler skip every window until then. */
+STORE_TEST(monitor_run_refuses_a_window_ending_in_the_future)
+{
+    struct store *s = open_store("mfut");
+    struct ferr err = FERR_INIT;
+    struct monitor_report r;
+    int inserted = 0;
+    char yaml[1024];
+    setup(s);
+    put_hour(s, 0, 100, 0, 0, 0);
+    snprintf(yaml, sizeof(yaml),
+             "name: mon\ndeployment: dep\n"
+             "reference: {window: {from: %lld, to: %lld}}\n"
+             "window: {last: 1h}\nschedule: {every: 1h}\nmin_rows: 10\n",
+             (long long)base_ms(), (long long)(base_ms() + HOUR));
+    apply_monitor(s, yaml);
+    struct monitor_env env = {s, NULL, NULL};
+    int64_t later = (ftime_now_ms() / HOUR + 2) * HOUR;
+    ASSERT_FAILS(monitor_run_named(&env, "mon", later, &r, &inserted, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_CONTAINS(err.msg, "future");
+    ASSERT_INT_EQ(inserted, 0);
+    struct monitor m;
+    ASSERT_OK(store_monitor_get(s, "mon", &m, &err), &err);
+    ASSERT(m.last_window_end_ms < later);
+    monitor_release(&m);
+    store_close(s);
+}
