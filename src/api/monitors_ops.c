@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "api/monitors_ops.h"
 #include "base/json.h"
+#include "base/sbuf.h"
 #include "base/xalloc.h"
 #include "base/yaml_json.h"
 
@@ -293,12 +294,60 @@ static int x_apply(const struct api_env *env, const struct api_op *op, void *req
     return rc;
 }
 
+/* What a sink may carry that is a credential in practice: a webhook URL's
+ * user info, path and query (Slack's and Teams' incoming webhooks are
+ * their own secret), its extra header values (Authorization), a command's
+ * arguments. Reads are anyone's who may sign in, changes an admin's: a
+ * reader who is not an admin sees the URL's scheme and host only, and
+ * "***" for the rest. */
+#define REDACTED "***"
+
+static void redact_url(char **url)
+{
+    const char *u = *url, *sep = strstr(u, "://");
+    if (!sep)
+        return;
+    const char *host = sep + 3, *end = host + strcspn(host, "/?#");
+    for (const char *at = host; at < end; at++)
+        if (*at == '@')
+            host = at + 1;
+    struct sbuf sb = SBUF_INIT;
+    sbuf_add(&sb, u, (size_t)(sep + 3 - u));
+    sbuf_add(&sb, host, (size_t)(end - host));
+    if (*end || host != sep + 3)
+        sbuf_addstr(&sb, "/" REDACTED);
+    free(*url);
+    *url = sbuf_detach(&sb, NULL);
+}
+
+static void redact_sinks(const struct api_env *env, struct monitor *m)
+{
+    if (!env->authenticated || env->is_admin)
+        return;
+    for (size_t i = 0; i < m->spec.nsinks; i++) {
+        struct monitor_sink *k = &m->spec.sinks[i];
+        if (k->url)
+            redact_url(&k->url);
+        for (size_t h = 0; h < k->nheaders; h++) {
+            free(k->header_values[h]);
+            k->header_values[h] = xstrdup(REDACTED);
+        }
+        for (size_t a = 0; a < k->nargs; a++) {
+            free(k->args[a]);
+            k->args[a] = xstrdup(REDACTED);
+        }
+    }
+}
+
 static int x_get(const struct api_env *env, const struct api_op *op, void *req, void *resp,
                  struct ferr *err)
 {
     (void)op;
-    return store_monitor_get(env->store, ((struct rq_monitor_name *)req)->name,
-                             &((struct rs_monitor *)resp)->monitor, err);
+    struct monitor *m = &((struct rs_monitor *)resp)->monitor;
+    if (store_monitor_get(env->store, ((struct rq_monitor_name *)req)->name, m, err))
+        return -1;
+    redact_sinks(env, m);
+    return 0;
 }
 
 static int x_list(const struct api_env *env, const struct api_op *op, void *req, void *resp,
@@ -306,7 +355,12 @@ static int x_list(const struct api_env *env, const struct api_op *op, void *req,
 {
     (void)op;
     const char *d = ((struct rq_monitor_list *)req)->deployment;
-    return store_monitor_list(env->store, d && *d ? d : NULL, resp, err);
+    struct monitor_list *l = resp;
+    if (store_monitor_list(env->store, d && *d ? d : NULL, l, err))
+        return -1;
+    for (size_t i = 0; i < l->n; i++)
+        redact_sinks(env, &l->v[i]);
+    return 0;
 }
 
 static int x_delete(const struct api_env *env, const struct api_op *op, void *req, void *resp,

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/banned.h"
 
@@ -487,6 +488,16 @@ static int header_name_ok(const char *s)
     return ok;
 }
 
+/* The headers the sender sets itself (monitor/alert_sink.c refuses them at
+ * every attempt): refused here, when the spec is applied, rather than as a
+ * delivery that fails until its attempts run out. */
+static int header_reserved(const char *s)
+{
+    return !strncasecmp(s, "x-ferry-", 8) || !strcasecmp(s, "content-type") ||
+           !strcasecmp(s, "content-length") || !strcasecmp(s, "host") ||
+           !strcasecmp(s, "transfer-encoding");
+}
+
 static int parse_webhook(json_t *w, const char *path, struct monitor_sink *out, struct ferr *err)
 {
     static const char *const keys[] = {"url", "secret_env", "headers", "timeout", NULL};
@@ -523,6 +534,12 @@ static int parse_webhook(json_t *w, const char *path, struct monitor_sink *out, 
             const char *val = json_string_value(hv);
             if (!header_name_ok(name))
                 return bad(err, sub, "has a header name with a character headers cannot have");
+            if (header_reserved(name)) {
+                snprintf(sub, sizeof(sub), "%s.headers.%.100s", path, name);
+                return bad(err, sub,
+                           "is a header ferry sets itself (X-Ferry-*, Content-Type, "
+                           "Content-Length, Host, Transfer-Encoding)");
+            }
             if (!val || !plain_text(val, 1000)) {
                 snprintf(sub, sizeof(sub), "%s.headers.%.100s", path, name);
                 return bad(err, sub, "must be a text of at most 1000 characters on one line");

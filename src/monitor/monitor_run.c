@@ -843,6 +843,13 @@ int monitor_run_window(const struct monitor_env *env, const struct monitor *m, i
     j.start_ms = monitor_window_start(&m->spec, end_ms);
     if (end_ms <= 0 || j.start_ms < 0)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "a window must end after the epoch");
+    /* judged now, a window that ends later would be stored incomplete for
+     * good, and the monitor's state (which only moves forward) would have
+     * the scheduler skip every window until then */
+    if (end_ms > ftime_now_ms())
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "a window cannot end in the future (end_time %lld ms is after now)",
+                        (long long)end_ms);
     /* a window judged already is answered as stored, never computed again */
     if (!store_monitor_report_get(env->store, m->name, j.start_ms, out, &why))
         return 0;

@@ -211,9 +211,12 @@ static const struct monitor_sink *sink_of(const struct alert_delivery *dl, const
     return s;
 }
 
-/* Tries dl once; out gets the outcome. */
-static void attempt(struct alert_dispatch *d, const struct alert_delivery *dl,
-                    struct alert_outcome *out)
+/* Tries dl once; out gets the outcome. 1 when it can never be delivered
+ * (its monitor is gone, or is a new one of the same name, or no longer has
+ * the sink): the delivery then fails at once rather than after every
+ * retry, and never reaches a later monitor's sinks. */
+static int attempt(struct alert_dispatch *d, const struct alert_delivery *dl,
+                   struct alert_outcome *out)
 {
     struct monitor_alert a;
     struct monitor m;
@@ -222,14 +225,23 @@ static void attempt(struct alert_dispatch *d, const struct alert_delivery *dl,
     out->code = -1;
     if (store_alert_get(d->o.store, dl->alert_id, &a, &err)) {
         snprintf(out->detail, sizeof(out->detail), "%.250s", err.msg);
-        return;
+        return err.code == FERR_RESOURCE_DOES_NOT_EXIST;
     }
     if (store_monitor_get(d->o.store, dl->monitor, &m, &err)) {
+        int gone = err.code == FERR_RESOURCE_DOES_NOT_EXIST;
         snprintf(out->detail, sizeof(out->detail), "%.250s",
-                 err.code == FERR_RESOURCE_DOES_NOT_EXIST ? "the monitor no longer exists"
-                                                          : err.msg);
+                 gone ? "the monitor no longer exists" : err.msg);
         monitor_alert_release(&a);
-        return;
+        return gone;
+    }
+    /* a monitor deleted (its alerts resolved "deleted") and applied again
+     * under the same name is another monitor: its sinks are not the alert's */
+    if ((a.resolved_by && !strcmp(a.resolved_by, "deleted")) || m.created_ms > a.opened_ms) {
+        snprintf(out->detail, sizeof(out->detail), "the alert's monitor '%.200s' was deleted",
+                 dl->monitor);
+        monitor_release(&m);
+        monitor_alert_release(&a);
+        return 1;
     }
     const struct monitor_sink *s = sink_of(dl, &m, out->detail, sizeof(out->detail));
     int64_t end = 0;
@@ -272,6 +284,7 @@ static void attempt(struct alert_dispatch *d, const struct alert_delivery *dl,
     }
     monitor_release(&m);
     monitor_alert_release(&a);
+    return !s;
 }
 
 /* Sends dl and records the attempt; -1 when the record could not be
@@ -281,7 +294,7 @@ static int deliver(struct alert_dispatch *d, struct alert_delivery *dl)
     struct alert_outcome out;
     struct ferr err = FERR_INIT;
     const char *ev = alert_event_name(dl->event);
-    attempt(d, dl, &out);
+    int hopeless = attempt(d, dl, &out);
     int64_t now = ftime_now_ms();
     dl->attempt++;
     dl->http_status =
@@ -293,7 +306,7 @@ static int deliver(struct alert_dispatch *d, struct alert_delivery *dl)
         dl->state = DELIVERY_DELIVERED;
         dl->delivered_ms = now;
         result = "delivered";
-    } else if (dl->attempt >= d->max_attempts) {
+    } else if (hopeless || dl->attempt >= d->max_attempts) {
         dl->state = DELIVERY_FAILED;
         result = "failed";
     } else {

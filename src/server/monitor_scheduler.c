@@ -65,6 +65,51 @@ static int hold(struct monitor_scheduler *s, int64_t now)
     return 1;
 }
 
+/* The lease kept while one window is judged: a window can take longer
+ * than the lease (a million rows take seconds, more under load), and its
+ * writes are fenced by the lease not having expired, so without renewing
+ * it meanwhile such a window would be refused at every try, for ever. */
+struct keeper {
+    struct monitor_scheduler *s;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int done;
+    int64_t renewed_ms; /* the last renewal's time (ftime_now_ms), 0: none */
+};
+
+static void *keep(void *arg)
+{
+    struct keeper *k = arg;
+    struct monitor_scheduler *s = k->s;
+    int64_t every = s->o.lease_ms / 3 > 0 ? s->o.lease_ms / 3 : 1;
+    pthread_mutex_lock(&k->mu);
+    while (!k->done) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        int64_t ns = ts.tv_nsec + (every % 1000) * 1000000LL;
+        ts.tv_sec += (time_t)(every / 1000 + ns / 1000000000LL);
+        ts.tv_nsec = (long)(ns % 1000000000LL);
+        if (pthread_cond_timedwait(&k->cv, &k->mu, &ts) != ETIMEDOUT || k->done)
+            continue;
+        pthread_mutex_unlock(&k->mu);
+        struct lease l;
+        struct ferr err = FERR_INIT;
+        memset(&l, 0, sizeof(l));
+        int64_t now = ftime_now_ms();
+        int rc = store_lease_renew(s->o.store, MONITOR_LEASE_NAME, s->holder, s->epoch,
+                                   s->o.lease_ms, &l, &err);
+        lease_release(&l);
+        pthread_mutex_lock(&k->mu);
+        if (rc) { /* lost: the window's writes will be refused, and say so */
+            log_warn("monitors: could not keep the lease during a window: %s", err.msg);
+            break;
+        }
+        k->renewed_ms = now;
+    }
+    pthread_mutex_unlock(&k->mu);
+    return NULL;
+}
+
 /* Runs m's due window when it has not reached it yet. */
 static void run_due(struct monitor_scheduler *s, const struct monitor *m, int64_t now)
 {
@@ -74,7 +119,25 @@ static void run_due(struct monitor_scheduler *s, const struct monitor *m, int64_
     struct monitor_report r;
     struct ferr err = FERR_INIT;
     int inserted = 0;
-    if (monitor_run_window(&s->env, m, end, &r, &inserted, &err)) {
+    struct keeper k = {s, PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+    pthread_t kt;
+    int keeping = pthread_create(&kt, NULL, keep, &k) == 0;
+    if (!keeping)
+        log_warn("monitors: cannot start the lease keeper; a window longer than the lease "
+                 "will be refused");
+    int rc = monitor_run_window(&s->env, m, end, &r, &inserted, &err);
+    if (keeping) {
+        pthread_mutex_lock(&k.mu);
+        k.done = 1;
+        pthread_cond_signal(&k.cv);
+        pthread_mutex_unlock(&k.mu);
+        pthread_join(kt, NULL);
+        if (k.renewed_ms > s->renewed_ms)
+            s->renewed_ms = k.renewed_ms;
+    }
+    pthread_cond_destroy(&k.cv);
+    pthread_mutex_destroy(&k.mu);
+    if (rc) {
         log_warn("monitor '%s': window ending %lld: %s", m->name, (long long)end, err.msg);
         return;
     }

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT
  * Scheduled monitors inside `ferry server` (issue 18): one thread that,
  * while it holds the store's lease "monitors" (store/leases.h; renewed
- * every tick, its epoch fencing every write the thread makes), finds the
+ * every tick, and by a helper thread while a window is judged, since a
+ * window may take longer than the lease; its epoch fencing every write the
+ * thread makes), finds the
  * due window of each scheduled monitor and judges it once
  * (monitor/monitor_run.h).
  *

@@ -709,3 +709,42 @@ def test_user_json_has_scorer_permissions_for_mlflow3(srv, c):
     got = setup.call("GET", "users/get", {"username": "mx-shape"})["user"]
     for doc in (u, got):
         assert doc.get("scorer_permissions") == [], "no scorer_permissions in %r" % doc
+
+
+def test_monitor_sinks_credentials_are_shown_to_admins_only(srv, c):
+    """A webhook URL's user info, path and query, its header values and a command's arguments are
+    credentials in practice (an incoming webhook's URL is its own secret): monitors are read by
+    anyone signed in, changed by admins only, so only admins read them whole."""
+    setup = Setup(srv)
+    h = _user(setup, "mx-mon-reader")
+    f = Fixture(setup, "mx-mon-reader", "READ")
+    setup.call("PUT", "/api/2.0/mlflow-artifacts/artifacts/" + _art(f, "model/MLmodel"),
+               raw=b"artifact_path: model\nflavors:\n  python_function:\n"
+                   b"    loader_module: mlflow.sklearn\n    model_path: model.pkl\n"
+                   b"  sklearn: {pickled_model: model.pkl, serialization_format: cloudpickle}\n"
+                   b"signature:\n  inputs: '[{\"type\": \"double\", \"name\": \"x\"}]'\n")
+    setup.call("PUT", "/api/2.0/mlflow-artifacts/artifacts/" + _art(f, "model/model.pkl"),
+               raw=b"not loaded")
+    dep = uniq("mx-mdep")
+    setup.call("POST", FERRY + "deployments/apply", {"spec": {
+        "name": dep, "targets": [{"model": "models:/%s/1" % f["model"], "weight": 100}]}})
+    mon = uniq("mx-mon-sinks")
+    url = "https://bot:pw-AAA@hooks.example.com/services/T0/B0/tok-BBB?k=q-CCC"
+    setup.call("POST", FERRY + "monitors/apply", {"spec": {
+        "name": mon, "deployment": dep, "window": {"last": "1h"},
+        "reference": {"window": {"last": "1h", "ending": "1h"}},
+        "sinks": [{"webhook": {"url": url, "headers": {"Authorization": "Bearer hdr-DDD"}}},
+                  {"command": {"path": "/bin/true", "args": ["--token", "arg-EEE"]}}]}})
+    secrets = ["pw-AAA", "tok-BBB", "q-CCC", "hdr-DDD", "arg-EEE"]
+    for method, path, doc in [("GET", FERRY + "monitors/get", {"name": mon}),
+                              ("GET", FERRY + "monitors/list", {"deployment": dep})]:
+        r = _as(srv, h, method, path, doc)
+        assert r.status == 200, r
+        text = json.dumps(r.json)
+        assert not [s for s in secrets if s in text], text
+        m = r.json["monitor"] if "monitor" in r.json else r.json["monitors"][0]
+        sinks = m["spec"]["sinks"]
+        assert sinks[0]["webhook"]["url"] == "https://hooks.example.com/***", sinks
+        assert sinks[0]["webhook"]["headers"] == {"Authorization": "***"}, sinks
+        got = setup.call("GET", FERRY + "monitors/get", {"name": mon})
+        assert got["monitor"]["spec"]["sinks"][0]["webhook"]["url"] == url, got

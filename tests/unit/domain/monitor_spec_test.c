@@ -245,6 +245,12 @@ static const struct {
      "sinks: [{webhook: {url: \"https://x/y\", headers: {\"Bad Name\": v}}}]\n",
      "'sinks[0].webhook.headers' has a header name"},
     {"name: m\ndeployment: d\nreference: {dataset: \"data:/a/1\"}\nwindow: {last: 1h}\n"
+     "sinks: [{webhook: {url: \"https://x/y\", headers: {X-Ferry-Signature: forged}}}]\n",
+     "'sinks[0].webhook.headers.X-Ferry-Signature' is a header ferry sets itself"},
+    {"name: m\ndeployment: d\nreference: {dataset: \"data:/a/1\"}\nwindow: {last: 1h}\n"
+     "sinks: [{webhook: {url: \"https://x/y\", headers: {content-length: \"0\"}}}]\n",
+     "'sinks[0].webhook.headers.content-length' is a header ferry sets itself"},
+    {"name: m\ndeployment: d\nreference: {dataset: \"data:/a/1\"}\nwindow: {last: 1h}\n"
      "sinks: [{webhook: {url: \"https://x/y\", timeout: 10m}}]\n",
      "'sinks[0].webhook.timeout' must be at most 5m"},
     {"name: m\ndeployment: d\nreference: {dataset: \"data:/a/1\"}\nwindow: {last: 1h}\n"

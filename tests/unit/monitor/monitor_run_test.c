@@ -24,6 +24,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #define HOUR (3600 * 1000LL)
 
@@ -502,6 +503,78 @@ STORE_TEST(monitor_run_a_window_that_cannot_be_judged_is_stored_failed_once)
     ASSERT_OK(store_monitor_get(s, "mon", &m, &err), &err);
     ASSERT_STR_EQ(m.last_status, "failed");
     ASSERT_CONTAINS(m.last_error, "reference");
+    monitor_release(&m);
+    store_close(s);
+}
+
+/* The scheduler keeps its lease while it judges a window: a window that
+ * takes longer than the lease (here a lease of 15 ms) is still stored,
+ * rather than refused by the fence at every try. */
+STORE_TEST(monitor_scheduler_stores_a_window_longer_than_its_lease)
+{
+    struct store *s = open_store("ms");
+    struct ferr err = FERR_INIT;
+    char yaml[1024];
+    setup(s);
+    put_hour(s, 0, 3000, 0, 0, 0);
+    put_hour(s, 7, 3000, 3, 1, 10000);
+    snprintf(yaml, sizeof(yaml),
+             "name: mon\ndeployment: dep\n"
+             "reference: {window: {from: %lld, to: %lld}}\n"
+             "window: {last: 1h}\nschedule: {every: 1h}\nmin_rows: 10\n",
+             (long long)base_ms(), (long long)(base_ms() + HOUR));
+    apply_monitor(s, yaml);
+    struct monitor_scheduler *sch = NULL;
+    struct monitor_scheduler_opts o = {s, NULL, NULL, 10, 15, 1};
+    ASSERT_OK(monitor_scheduler_start(&o, &sch, &err), &err);
+    struct monitor_report_list l = {NULL, 0, 0};
+    char *next = NULL;
+    int64_t deadline = ftime_now_ms() + 8000;
+    for (;;) {
+        ASSERT_OK(store_monitor_reports(s, "mon", 0, 0, NULL, 0, &l, &next, &err), &err);
+        free(next);
+        next = NULL;
+        if (l.n || ftime_now_ms() > deadline)
+            break;
+        monitor_report_list_release(&l);
+        struct timespec t = {0, 20000000L};
+        nanosleep(&t, NULL);
+    }
+    monitor_scheduler_stop(sch);
+    ASSERT_INT_EQ(l.n, 1);
+    ASSERT_INT_EQ(l.v[0].window_start_ms, base_ms() + 7 * HOUR);
+    ASSERT_INT_EQ(l.v[0].status, MON_STATUS_OK);
+    monitor_report_list_release(&l);
+    store_close(s);
+}
+
+/* A window that ends in the future is refused: judged now it would be
+ * stored incomplete for good, and the monitor's state (which only moves
+ * forward) would make the scheduler skip every window until then. */
+STORE_TEST(monitor_run_refuses_a_window_ending_in_the_future)
+{
+    struct store *s = open_store("mfut");
+    struct ferr err = FERR_INIT;
+    struct monitor_report r;
+    int inserted = 0;
+    char yaml[1024];
+    setup(s);
+    put_hour(s, 0, 100, 0, 0, 0);
+    snprintf(yaml, sizeof(yaml),
+             "name: mon\ndeployment: dep\n"
+             "reference: {window: {from: %lld, to: %lld}}\n"
+             "window: {last: 1h}\nschedule: {every: 1h}\nmin_rows: 10\n",
+             (long long)base_ms(), (long long)(base_ms() + HOUR));
+    apply_monitor(s, yaml);
+    struct monitor_env env = {s, NULL, NULL};
+    int64_t later = (ftime_now_ms() / HOUR + 2) * HOUR;
+    ASSERT_FAILS(monitor_run_named(&env, "mon", later, &r, &inserted, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_CONTAINS(err.msg, "future");
+    ASSERT_INT_EQ(inserted, 0);
+    struct monitor m;
+    ASSERT_OK(store_monitor_get(s, "mon", &m, &err), &err);
+    ASSERT(m.last_window_end_ms < later);
     monitor_release(&m);
     store_close(s);
 }

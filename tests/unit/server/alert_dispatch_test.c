@@ -129,3 +129,47 @@ STORE_TEST(alert_dispatch_delivers_and_gives_up_after_max_attempts)
     lease_release(&le);
     store_close(s);
 }
+
+/* An alert's pending deliveries when its monitor is deleted and applied
+ * again under the same name: the new monitor's sinks are not the alert's,
+ * so they fail at once, without retries, and nothing is run. */
+STORE_TEST(alert_dispatch_fails_deliveries_of_a_deleted_monitor_at_once)
+{
+    struct ferr err = FERR_INIT;
+    signal(SIGPIPE, SIG_IGN);
+    setenv("FERRY_ALERT_RETRY_BASE_MS", "20", 1);
+    setenv("FERRY_ALERT_RETRY_MAX_MS", "40", 1);
+    setenv("FERRY_ALERT_MAX_ATTEMPTS", "3", 1);
+    struct store *s = open_store();
+    setup(s);
+    int64_t id = open_alert(s);
+    ASSERT_OK(store_monitor_delete(s, "watch", "alice", &err), &err);
+    pause_ms(5); /* the new monitor is created after the alert opened */
+    apply_yaml(s,
+               "name: watch\ndeployment: fraud\nreference: {window: {last: 7d, ending: 1d}}\n"
+               "window: {last: 1h}\nsinks:\n  - {command: /bin/true}\n"
+               "  - {command: /bin/true}\n",
+               1);
+    struct alert_dispatch *d = NULL;
+    struct alert_dispatch_opts o = {s, 1, NULL};
+    ASSERT_OK(alert_dispatch_start(&o, &d, &err), &err);
+    struct alert_delivery_list l = {NULL, 0, 0};
+    int64_t deadline = ftime_now_ms() + 20000;
+    for (;;) {
+        ASSERT_OK(store_deliveries_of_alert(s, id, &l, &err), &err);
+        ASSERT_INT_EQ(l.n, 2);
+        if ((l.v[0].state != DELIVERY_PENDING && l.v[1].state != DELIVERY_PENDING) ||
+            ftime_now_ms() > deadline)
+            break;
+        alert_delivery_list_release(&l);
+        pause_ms(20);
+    }
+    alert_dispatch_stop(d);
+    for (size_t i = 0; i < 2; i++) {
+        ASSERT_INT_EQ(l.v[i].state, DELIVERY_FAILED);
+        ASSERT_INT_EQ(l.v[i].attempt, 1);
+        ASSERT_CONTAINS(l.v[i].error, "was deleted");
+    }
+    alert_delivery_list_release(&l);
+    store_close(s);
+}
