@@ -221,20 +221,33 @@ int alert_sink_webhook(const struct alert_webhook *w, const struct alert_message
         curl_slist_free_all(headers);
         return set_detail(out, "cannot initialise libcurl");
     }
-    curl_easy_setopt(h, CURLOPT_URL, w->url);
-    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-    curl_easy_setopt(h, CURLOPT_POST, 1L);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDS, m->body);
-    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)m->body_len);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "ferry/" FERRY_VERSION_STRING);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
-                     timeout < CONNECT_TIMEOUT_MS ? timeout : CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, drop);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    /* every option is needed (the protocol limit above all): one refused
+     * is a failed attempt, not a request sent without it */
+    CURLcode so = CURLE_OK;
+#define SETOPT(opt, val)                                                                           \
+    do {                                                                                           \
+        if (so == CURLE_OK)                                                                        \
+            so = curl_easy_setopt(h, opt, val);                                                    \
+    } while (0)
+    SETOPT(CURLOPT_URL, w->url);
+    SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
+    SETOPT(CURLOPT_NOSIGNAL, 1L);
+    SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
+    SETOPT(CURLOPT_POST, 1L);
+    SETOPT(CURLOPT_POSTFIELDS, m->body);
+    SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)m->body_len);
+    SETOPT(CURLOPT_HTTPHEADER, headers);
+    SETOPT(CURLOPT_USERAGENT, "ferry/" FERRY_VERSION_STRING);
+    SETOPT(CURLOPT_TIMEOUT_MS, timeout);
+    SETOPT(CURLOPT_CONNECTTIMEOUT_MS, timeout < CONNECT_TIMEOUT_MS ? timeout : CONNECT_TIMEOUT_MS);
+    SETOPT(CURLOPT_WRITEFUNCTION, drop);
+    SETOPT(CURLOPT_ERRORBUFFER, errbuf);
+#undef SETOPT
+    if (so != CURLE_OK) {
+        curl_easy_cleanup(h);
+        curl_slist_free_all(headers);
+        return set_detail(out, "cannot set up the request: %s", curl_easy_strerror(so));
+    }
     CURLcode rc = curl_easy_perform(h);
     if (rc == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
@@ -290,7 +303,8 @@ static void free_env(char **env)
 static void become(char *const argv[], char *const envp[], int in, int outfd, pid_t parent,
                    const struct sandbox_id *id)
 {
-    if (dup2(in, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0)
+    /* its own process group, so a timeout kills what it started too */
+    if (setpgid(0, 0) < 0 || dup2(in, 0) < 0 || dup2(outfd, 1) < 0 || dup2(outfd, 2) < 0)
         _exit(126);
 #if defined(__linux__) && defined(SYS_close_range)
     if (syscall(SYS_close_range, 3, ~0U, 0) != 0)
@@ -341,7 +355,10 @@ static void supervise(pid_t pid, int in, int outfd, const struct alert_message *
             break;
         int64_t left = deadline - now_ms();
         if (left <= 0) {
-            kill(pid, SIGKILL);
+            /* the group (the command and whatever it started), then the
+             * command itself in case it had not reached setpgid yet */
+            (void)kill(-pid, SIGKILL);
+            (void)kill(pid, SIGKILL);
             while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
             *status = -1;
@@ -420,6 +437,8 @@ int alert_sink_command(const struct alert_command *c, const struct alert_message
     if (pid == 0)
         become(argv, envp, in[0], outp[1], parent, &id);
     int e = errno;
+    if (pid > 0)
+        (void)setpgid(pid, pid); /* also here: no window where kill(-pid) misses */
     free(argv);
     free_env(envp);
     close(in[0]);

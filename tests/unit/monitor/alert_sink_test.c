@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "base/banned.h"
 
@@ -102,6 +103,52 @@ TEST(alert_command_failures_say_why)
     struct alert_command relative = {"notify.sh", NULL, 0, NULL, 1, 300};
     ASSERT_INT_EQ(alert_sink_command(&relative, &m, &o), -1);
     ASSERT_CONTAINS(o.detail, "absolute path");
+}
+
+/* A command that times out is killed with what it started: a background
+ * child left running would hold its pipe and outlive the delivery. */
+TEST(alert_command_timeout_kills_its_children)
+{
+    signal(SIGPIPE, SIG_IGN);
+    struct alert_outcome o;
+    struct alert_message m = message("{}");
+    char pidfile[512];
+    snprintf(pidfile, sizeof(pidfile), "%s/child.pid", test_tmpdir());
+    char text[1200];
+    snprintf(text, sizeof(text),
+             "#!/bin/sh\nsleep 30 &\necho $! > %s\nwait\n", pidfile);
+    const char *p = script("spawn.sh", text);
+    ASSERT(chmod(test_tmpdir(), 0777) == 0); /* the pid file, written by nobody under root */
+    struct alert_command c = {p, NULL, 0, NULL, 1, 500};
+    ASSERT_INT_EQ(alert_sink_command(&c, &m, &o), -1);
+    ASSERT_CONTAINS(o.detail, "timed out");
+    FILE *f = fopen(pidfile, "r");
+    ASSERT(f != NULL);
+    long child = 0;
+    ASSERT_INT_EQ(fscanf(f, "%ld", &child), 1);
+    ASSERT(fclose(f) == 0);
+    ASSERT(child > 1);
+    /* SIGKILL is delivered at once, but the child is reaped by init: wait
+     * (bounded) until it is no longer there or is a zombie */
+    int gone = 0;
+    for (int i = 0; i < 200 && !gone; i++) {
+        char stat[64], buf[256] = "";
+        snprintf(stat, sizeof(stat), "/proc/%ld/stat", child);
+        FILE *sf = fopen(stat, "r");
+        if (!sf) {
+            gone = 1;
+            break;
+        }
+        size_t n = fread(buf, 1, sizeof(buf) - 1, sf);
+        (void)fclose(sf);
+        buf[n] = 0;
+        const char *rp = strrchr(buf, ')');
+        if (rp && rp[1] == ' ' && rp[2] == 'Z')
+            gone = 1;
+        else
+            nanosleep(&(struct timespec){0, 10000000}, NULL);
+    }
+    ASSERT(gone);
 }
 
 TEST(alert_webhook_refuses_before_sending)
