@@ -123,21 +123,7 @@ static int delivery_from_json(json_t *j, struct alert_delivery *out, struct ferr
     return 0;
 }
 
-#define TYPE(id, T, to, from, rel)                                                                 \
-    static json_t *ty_##id##_to(const void *v)                                                     \
-    {                                                                                              \
-        return to((const T *)v);                                                                   \
-    }                                                                                              \
-    static int ty_##id##_from(json_t *j, void *out, struct ferr *err)                              \
-    {                                                                                              \
-        return from(j, (T *)out, err);                                                             \
-    }                                                                                              \
-    static void ty_##id##_release(void *v)                                                         \
-    {                                                                                              \
-        rel((T *)v);                                                                               \
-    }                                                                                              \
-    static const struct api_type id##_type = {                                                     \
-        #id, sizeof(T), ty_##id##_to, ty_##id##_from, ty_##id##_release, NULL}
+#define TYPE(id, T, to, from, rel) API_TYPE_OF(static, id##_type, #id, T, to, from, rel, NULL)
 
 TYPE(monitor_alert, struct monitor_alert, api_alert_to_json, alert_from_json,
      monitor_alert_release);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "api/monitors_ops.h"
+#include "api/types.h"
 #include "base/json.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
@@ -127,59 +128,16 @@ static int report_from_json(json_t *j, struct monitor_report *out, struct ferr *
     return 0;
 }
 
-#define TYPE(id, T, to, from, rel)                                                                 \
-    static json_t *ty_##id##_to(const void *v)                                                     \
-    {                                                                                              \
-        return to((const T *)v);                                                                   \
-    }                                                                                              \
-    static int ty_##id##_from(json_t *j, void *out, struct ferr *err)                              \
-    {                                                                                              \
-        return from(j, (T *)out, err);                                                             \
-    }                                                                                              \
-    static void ty_##id##_release(void *v)                                                         \
-    {                                                                                              \
-        rel((T *)v);                                                                               \
-    }                                                                                              \
-    static const struct api_type id##_type = {                                                     \
-        #id, sizeof(T), ty_##id##_to, ty_##id##_from, ty_##id##_release, NULL}
+#define TYPE(id, T, to, from, rel) API_TYPE_OF(static, id##_type, #id, T, to, from, rel, NULL)
 
 TYPE(monitor, struct monitor, api_monitor_to_json, monitor_from_json, monitor_release);
 TYPE(monitor_report, struct monitor_report, api_monitor_report_to_json, report_from_json,
      monitor_report_release);
 
-/* ---------- the spec as a request field: a JSON object, borrowed ---------- */
-
-static int spec_decode(json_t *in, const struct api_field *f, void *dst, struct ferr *err)
-{
-    json_t *v = json_object_get(in, f->name);
-    *(json_t **)dst = NULL;
-    if (!v || json_is_null(v))
-        return 0;
-    if (!json_is_object(v))
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "invalid value for parameter '%s': expected a JSON object", f->name);
-    *(json_t **)dst = v;
-    return 0;
-}
-
-static void spec_encode(json_t *out, const struct api_field *f, const void *src)
-{
-    json_t *v = *(json_t *const *)src;
-    if (v)
-        json_object_set(out, f->name, v);
-}
-
-static void spec_release(void *dst)
-{
-    *(json_t **)dst = NULL;
-}
-
-static const struct api_custom spec_field = {spec_decode, spec_encode, spec_release};
-
 /* ---------- messages ---------- */
 
 static const struct api_field apply_fields[] = {
-    F_CUSTOM(struct rq_monitor_apply, spec, "spec", &spec_field),
+    F_CUSTOM(struct rq_monitor_apply, spec, "spec", &api_object_field),
     F_STR(struct rq_monitor_apply, spec_yaml, "spec_yaml", 0),
     F_INT(struct rq_monitor_apply, revision, "revision", AF_OMIT_EMPTY, -1),
 };

@@ -46,6 +46,24 @@ struct api_type {
     void (*write)(struct sbuf *sb, const void *v);
 };
 
+/* Defines `storage const struct api_type var`, named name, from an entity
+ * T's typed codec functions (to_json, from_json, release; wr: the optional
+ * writer or NULL). storage: static for a file's own types, else empty. */
+#define API_TYPE_OF(storage, var, name, T, to, from, rel, wr)                                      \
+    static json_t *var##_to(const void *v)                                                         \
+    {                                                                                              \
+        return to((const T *)v);                                                                   \
+    }                                                                                              \
+    static int var##_from(json_t *j, void *out, struct ferr *err)                                  \
+    {                                                                                              \
+        return from(j, (T *)out, err);                                                             \
+    }                                                                                              \
+    static void var##_release(void *v)                                                             \
+    {                                                                                              \
+        rel((T *)v);                                                                               \
+    }                                                                                              \
+    storage const struct api_type var = {name, sizeof(T), var##_to, var##_from, var##_release, wr}
+
 enum api_kind {
     AK_STR,     /* const char * (request: borrowed; response: owned) */
     AK_RUN_ID,  /* AK_STR "run_id", falling back to the deprecated "run_uuid" */

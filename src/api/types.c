@@ -14,21 +14,7 @@
 #include "base/banned.h"
 
 /* Each entity's codec behind the untyped signatures of struct api_type. */
-#define API_TYPE(id, T, to, from, rel, wr)                                                         \
-    static json_t *ty_##id##_to(const void *v)                                                     \
-    {                                                                                              \
-        return to((const T *)v);                                                                   \
-    }                                                                                              \
-    static int ty_##id##_from(json_t *j, void *out, struct ferr *err)                              \
-    {                                                                                              \
-        return from(j, (T *)out, err);                                                             \
-    }                                                                                              \
-    static void ty_##id##_release(void *v)                                                         \
-    {                                                                                              \
-        rel((T *)v);                                                                               \
-    }                                                                                              \
-    const struct api_type api_type_##id = {                                                        \
-        #id, sizeof(T), ty_##id##_to, ty_##id##_from, ty_##id##_release, wr}
+#define API_TYPE(id, T, to, from, rel, wr) API_TYPE_OF(, api_type_##id, #id, T, to, from, rel, wr)
 
 static void metric_release_one(struct metric *m)
 {
@@ -100,3 +86,32 @@ API_TYPE(trace_info_v3, struct trace_info, codec_trace_info_v3_to_json,
          codec_trace_info_v3_from_json, trace_info_release, NULL);
 API_TYPE(trace_v3, struct trace_info, codec_trace_v3_to_json, codec_trace_v3_from_json,
          trace_info_release, NULL);
+
+/* ---------- a JSON object field, borrowed ---------- */
+
+static int object_decode(json_t *in, const struct api_field *f, void *dst, struct ferr *err)
+{
+    json_t *v = json_object_get(in, f->name);
+    *(json_t **)dst = NULL;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_object(v))
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value for parameter '%s': expected a JSON object", f->name);
+    *(json_t **)dst = v;
+    return 0;
+}
+
+static void object_encode(json_t *out, const struct api_field *f, const void *src)
+{
+    json_t *v = *(json_t *const *)src;
+    if (v)
+        json_object_set(out, f->name, v);
+}
+
+static void object_release(void *dst)
+{
+    *(json_t **)dst = NULL;
+}
+
+const struct api_custom api_object_field = {object_decode, object_encode, object_release};

@@ -21,4 +21,9 @@ extern const struct api_type api_type_trace_info;    /* 2.x TraceInfo */
 extern const struct api_type api_type_trace_info_v3; /* 3.x TraceInfoV3 */
 extern const struct api_type api_type_trace_v3;      /* 3.x Trace: {"trace_info"} */
 
+/* A request field holding a JSON object as it came (a spec), borrowed from
+ * the decoded request (json_t *; NULL when absent or null; anything but an
+ * object is INVALID_PARAMETER_VALUE). */
+extern const struct api_custom api_object_field;
+
 #endif
