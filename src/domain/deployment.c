@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "domain/deployment.h"
+#include "domain/spec_field.h"
 #include "base/duration.h"
 #include "base/json.h"
 #include "base/xalloc.h"
@@ -13,81 +14,11 @@
 
 #include "base/banned.h"
 
+#define SPEC "deployment spec"
+
 static int bad(struct ferr *err, const char *path, const char *why)
 {
-    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "deployment spec: '%s' %s", path, why);
-}
-
-/* A number given as a JSON number or (YAML) as a decimal string. */
-static int get_number(json_t *v, double *out)
-{
-    if (json_is_number(v)) {
-        *out = json_number_value(v);
-        return isfinite(*out) ? 0 : -1;
-    }
-    if (json_is_string(v) && json_string_length(v) > 0) {
-        const char *s = json_string_value(v);
-        char *end = NULL;
-        *out = strtod(s, &end);
-        return *end || !isfinite(*out) || isspace((unsigned char)*s) ? -1 : 0;
-    }
-    return -1;
-}
-
-static int get_int(json_t *v, const char *path, int64_t lo, int64_t hi, int64_t *out,
-                   struct ferr *err)
-{
-    double d;
-    char why[96];
-    if (get_number(v, &d) || d != floor(d) || d < (double)lo || d > (double)hi) {
-        snprintf(why, sizeof(why), "must be an integer from %lld to %lld", (long long)lo,
-                 (long long)hi);
-        return bad(err, path, why);
-    }
-    *out = (int64_t)d;
-    return 0;
-}
-
-static int get_real(json_t *v, const char *path, double lo, double hi, double *out,
-                    struct ferr *err)
-{
-    char why[96];
-    if (get_number(v, out) || *out < lo || *out > hi) {
-        snprintf(why, sizeof(why), "must be a number from %g to %g", lo, hi);
-        return bad(err, path, why);
-    }
-    return 0;
-}
-
-static int get_duration(json_t *v, const char *path, int64_t *out, struct ferr *err)
-{
-    double secs;
-    if (json_is_string(v) && !duration_parse(json_string_value(v), out) && *out > 0)
-        return 0;
-    if (json_is_number(v) && !get_number(v, &secs) && secs > 0 && secs < 1e9) {
-        *out = (int64_t)llround(secs * 1000);
-        return 0;
-    }
-    return bad(err, path, "must be a positive duration such as \"500ms\", \"30s\", \"5m\", \"1h\"");
-}
-
-/* Refuses keys outside allowed (NULL-terminated). */
-static int only_keys(json_t *obj, const char *path, const char *const *allowed, struct ferr *err)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        size_t i;
-        for (i = 0; allowed[i]; i++)
-            if (!strcmp(key, allowed[i]))
-                break;
-        if (!allowed[i])
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                            "deployment spec: unknown key '%s%s%.100s'", path, *path ? "." : "",
-                            key);
-    }
-    return 0;
+    return spec_bad(SPEC, path, why, err);
 }
 
 int deployment_name_check(const char *name, struct ferr *err)
@@ -119,7 +50,7 @@ static int parse_target(json_t *t, const char *path, int answering, struct deplo
     out->weight = -1;
     if (!json_is_object(t))
         return bad(err, path, "must be an object such as {model: \"models:/NAME/VERSION\"}");
-    if (only_keys(t, path, answering ? target_keys : shadow_keys, err))
+    if (spec_only_keys(SPEC, t, path, answering ? target_keys : shadow_keys, err))
         return -1;
     json_t *m = json_object_get(t, "model");
     snprintf(sub, sizeof(sub), "%s.model", path);
@@ -132,7 +63,7 @@ static int parse_target(json_t *t, const char *path, int answering, struct deplo
     if (answering && w && !json_is_null(w)) {
         int64_t v;
         snprintf(sub, sizeof(sub), "%s.weight", path);
-        if (get_int(w, sub, 0, 100, &v, err))
+        if (spec_int(SPEC, w, sub, 0, 100, &v, err))
             return -1;
         out->weight = (int)v;
     }
@@ -140,7 +71,7 @@ static int parse_target(json_t *t, const char *path, int answering, struct deplo
     if (name || version) { /* resolved, as stored */
         int64_t v;
         snprintf(sub, sizeof(sub), "%s.version", path);
-        if (!json_is_string(name) || get_int(version, sub, 1, INT64_MAX / 2, &v, err))
+        if (!json_is_string(name) || spec_int(SPEC, version, sub, 1, INT64_MAX / 2, &v, err))
             return bad(err, path, "has a malformed resolved name/version");
         out->name = xstrdup(json_string_value(name));
         out->version = v;
@@ -192,31 +123,33 @@ static int parse_guards(json_t *g, struct deploy_guards *out, struct ferr *err)
         return 0;
     if (!json_is_object(g))
         return bad(err, "rollout.guards", "must be an object");
-    if (only_keys(g, "rollout.guards", keys, err))
+    if (spec_only_keys(SPEC, g, "rollout.guards", keys, err))
         return -1;
     json_t *v;
     if ((v = json_object_get(g, "window")) &&
-        get_duration(v, "rollout.guards.window", &out->window_ms, err))
+        spec_duration(SPEC, v, "rollout.guards.window", &out->window_ms, err))
         return -1;
     if ((v = json_object_get(g, "max_error_rate")) &&
-        get_real(v, "rollout.guards.max_error_rate", 0, 1, &out->max_error_rate, err))
+        spec_real(SPEC, v, "rollout.guards.max_error_rate", 0, 1, &out->max_error_rate, err))
         return -1;
     if ((v = json_object_get(g, "max_p99_ms")) &&
-        get_real(v, "rollout.guards.max_p99_ms", 0, 3.6e6, &out->max_p99_ms, err))
+        spec_real(SPEC, v, "rollout.guards.max_p99_ms", 0, 3.6e6, &out->max_p99_ms, err))
         return -1;
     if ((v = json_object_get(g, "max_latency_ratio")) &&
-        get_real(v, "rollout.guards.max_latency_ratio", 1, 1000, &out->max_latency_ratio, err))
+        spec_real(SPEC, v, "rollout.guards.max_latency_ratio", 1, 1000, &out->max_latency_ratio,
+                  err))
         return -1;
     if ((v = json_object_get(g, "min_samples")) &&
-        get_int(v, "rollout.guards.min_samples", 1, 1000000000, &out->min_samples, err))
+        spec_int(SPEC, v, "rollout.guards.min_samples", 1, 1000000000, &out->min_samples, err))
         return -1;
     if ((v = json_object_get(g, "min_accuracy_delta")) && !json_is_null(v)) {
-        if (get_real(v, "rollout.guards.min_accuracy_delta", -1, 0, &out->min_accuracy_delta, err))
+        if (spec_real(SPEC, v, "rollout.guards.min_accuracy_delta", -1, 0, &out->min_accuracy_delta,
+                      err))
             return -1;
         out->has_accuracy_delta = 1;
     }
     if ((v = json_object_get(g, "min_labels")) &&
-        get_int(v, "rollout.guards.min_labels", 1, 1000000000, &out->min_labels, err))
+        spec_int(SPEC, v, "rollout.guards.min_labels", 1, 1000000000, &out->min_labels, err))
         return -1;
     return 0;
 }
@@ -229,7 +162,7 @@ static int parse_rollout(json_t *r, struct deploy_rollout *out, struct ferr *err
     json_t *v;
     if (!json_is_object(r))
         return bad(err, "rollout", "must be an object with steps, interval, min_requests, guards");
-    if (only_keys(r, "rollout", keys, err))
+    if (spec_only_keys(SPEC, r, "rollout", keys, err))
         return -1;
     out->present = 1;
     out->interval_ms = 60000;
@@ -243,21 +176,21 @@ static int parse_rollout(json_t *r, struct deploy_rollout *out, struct ferr *err
     for (size_t i = 0; i < json_array_size(steps); i++) {
         int64_t w;
         snprintf(path, sizeof(path), "rollout.steps[%zu]", i);
-        if (get_int(json_array_get(steps, i), path, 1, 100, &w, err))
+        if (spec_int(SPEC, json_array_get(steps, i), path, 1, 100, &w, err))
             return -1;
         if (i && w <= out->steps[i - 1])
             return bad(err, "rollout.steps", "must increase strictly");
         out->steps[out->nsteps++] = (int)w;
     }
     if ((v = json_object_get(r, "interval")) &&
-        get_duration(v, "rollout.interval", &out->interval_ms, err))
+        spec_duration(SPEC, v, "rollout.interval", &out->interval_ms, err))
         return -1;
     if ((v = json_object_get(r, "min_requests")) &&
-        get_int(v, "rollout.min_requests", 0, 1000000000, &out->min_requests, err))
+        spec_int(SPEC, v, "rollout.min_requests", 0, 1000000000, &out->min_requests, err))
         return -1;
     int64_t fl;
     if ((v = json_object_get(r, "failure_limit"))) {
-        if (get_int(v, "rollout.failure_limit", 1, 1000, &fl, err))
+        if (spec_int(SPEC, v, "rollout.failure_limit", 1, 1000, &fl, err))
             return -1;
         out->failure_limit = (int)fl;
     }
@@ -291,13 +224,14 @@ static int parse_log(json_t *log, struct deploy_log *out, struct ferr *err)
     json_t *v;
     if (!json_is_object(log))
         return bad(err, "log", "must be an object such as {sample: 1.0}");
-    if (only_keys(log, "log", keys, err))
+    if (spec_only_keys(SPEC, log, "log", keys, err))
         return -1;
     out->present = 1;
-    if ((v = json_object_get(log, "sample")) && get_real(v, "log.sample", 0, 1, &out->sample, err))
+    if ((v = json_object_get(log, "sample")) &&
+        spec_real(SPEC, v, "log.sample", 0, 1, &out->sample, err))
         return -1;
     if ((v = json_object_get(log, "max_payload_bytes")) &&
-        get_int(v, "log.max_payload_bytes", 0, 1LL << 30, &out->max_payload_bytes, err))
+        spec_int(SPEC, v, "log.max_payload_bytes", 0, 1LL << 30, &out->max_payload_bytes, err))
         return -1;
     if ((v = json_object_get(log, "exclude_columns")) &&
         parse_columns(v, "log.exclude_columns", out->exclude_columns, &out->nexclude, err))
@@ -306,7 +240,7 @@ static int parse_log(json_t *log, struct deploy_log *out, struct ferr *err)
         parse_columns(v, "log.hash_columns", out->hash_columns, &out->nhash, err))
         return -1;
     if ((v = json_object_get(log, "retention"))) {
-        if (get_duration(v, "log.retention", &out->retention_ms, err))
+        if (spec_duration(SPEC, v, "log.retention", &out->retention_ms, err))
             return -1;
         if (out->retention_ms < 86400000)
             return bad(err, "log.retention",
@@ -402,7 +336,7 @@ int deployment_spec_parse(json_t *doc, struct deployment_spec *out, struct ferr 
     if (!json_is_object(doc))
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "deployment spec: must be an object (YAML mapping) with name and targets");
-    if (only_keys(doc, "", keys, err))
+    if (spec_only_keys(SPEC, doc, "", keys, err))
         goto fail;
     v = json_object_get(doc, "name");
     if (!json_is_string(v)) {
@@ -419,7 +353,7 @@ int deployment_spec_parse(json_t *doc, struct deployment_spec *out, struct ferr 
         static const char *const rkeys[] = {"key", NULL};
         json_t *k = json_object_get(v, "key");
         const char *ks = json_string_value(k);
-        if (!json_is_object(v) || only_keys(v, "routing", rkeys, err)) {
+        if (!json_is_object(v) || spec_only_keys(SPEC, v, "routing", rkeys, err)) {
             if (!json_is_object(v))
                 bad(err, "routing", "must be an object such as {key: \"header:X-User-Id\"}");
             goto fail;
@@ -438,7 +372,7 @@ int deployment_spec_parse(json_t *doc, struct deployment_spec *out, struct ferr 
         out->routing_key = xstrdup(ks);
     }
     if ((v = json_object_get(doc, "shadow_sample")) && !json_is_null(v) &&
-        get_real(v, "shadow_sample", 0, 1, &out->shadow_sample, err))
+        spec_real(SPEC, v, "shadow_sample", 0, 1, &out->shadow_sample, err))
         goto fail;
     if ((v = json_object_get(doc, "rollout")) && !json_is_null(v) &&
         parse_rollout(v, &out->rollout, err))

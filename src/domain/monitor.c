@@ -3,9 +3,9 @@
  * field, the JSON written back with every default, and the names of the
  * states the store records. */
 #include "domain/monitor.h"
+#include "domain/spec_field.h"
 #include "domain/deployment.h"
 #include "base/duration.h"
-#include "base/pbtime.h"
 #include "base/xalloc.h"
 
 #include <ctype.h>
@@ -17,120 +17,13 @@
 
 #include "base/banned.h"
 
+#define SPEC "monitor spec"
+
 #define COLUMN_MAX 250
 
 static int bad(struct ferr *err, const char *path, const char *why)
 {
-    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "monitor spec: '%s' %s", path, why);
-}
-
-/* A number given as a JSON number or (YAML) as a decimal string. */
-static int get_number(json_t *v, double *out)
-{
-    if (json_is_number(v)) {
-        *out = json_number_value(v);
-        return isfinite(*out) ? 0 : -1;
-    }
-    if (json_is_string(v) && json_string_length(v) > 0) {
-        const char *s = json_string_value(v);
-        char *end = NULL;
-        if (isspace((unsigned char)*s))
-            return -1;
-        *out = strtod(s, &end);
-        return *end || !isfinite(*out) ? -1 : 0;
-    }
-    return -1;
-}
-
-static int get_int(json_t *v, const char *path, int64_t lo, int64_t hi, int64_t *out,
-                   struct ferr *err)
-{
-    double d;
-    char why[96];
-    if (get_number(v, &d) || d != floor(d) || d < (double)lo || d > (double)hi) {
-        snprintf(why, sizeof(why), "must be an integer from %lld to %lld", (long long)lo,
-                 (long long)hi);
-        return bad(err, path, why);
-    }
-    *out = (int64_t)d;
-    return 0;
-}
-
-static int get_real(json_t *v, const char *path, double lo, double hi, double *out,
-                    struct ferr *err)
-{
-    char why[96];
-    if (get_number(v, out) || *out < lo || *out > hi) {
-        snprintf(why, sizeof(why), "must be a number from %g to %g", lo, hi);
-        return bad(err, path, why);
-    }
-    return 0;
-}
-
-static int get_bool(json_t *v, const char *path, int *out, struct ferr *err)
-{
-    const char *s = json_string_value(v);
-    if (json_is_boolean(v))
-        *out = json_is_true(v);
-    else if (s && (!strcmp(s, "true") || !strcmp(s, "false")))
-        *out = !strcmp(s, "true");
-    else
-        return bad(err, path, "must be true or false");
-    return 0;
-}
-
-/* A positive duration: "30s", "1h", "7d", or a number of seconds. */
-static int get_duration(json_t *v, const char *path, int64_t *out, struct ferr *err)
-{
-    double secs;
-    if (json_is_string(v) && !duration_parse(json_string_value(v), out) && *out > 0)
-        return 0;
-    /* a number of seconds: below 1e9 (31 years), inside what duration_parse
-     * reads back from the spec's JSON (100 years) */
-    if (json_is_number(v) && !get_number(v, &secs) && secs > 0 && secs < 1e9) {
-        *out = (int64_t)llround(secs * 1000);
-        if (*out > 0)
-            return 0;
-    }
-    return bad(err, path, "must be a positive duration such as \"30s\", \"5m\", \"1h\", \"7d\"");
-}
-
-/* A point in time: ms since the epoch (a number or digits) or RFC 3339. */
-static int get_time(json_t *v, const char *path, int64_t *out, struct ferr *err)
-{
-    const char *s = json_string_value(v);
-    double d;
-    if (json_is_integer(v) && json_integer_value(v) >= 0) {
-        *out = (int64_t)json_integer_value(v);
-        return 0;
-    }
-    if (s && *s && strspn(s, "0123456789") == strlen(s) && strlen(s) <= 15 && !get_number(v, &d)) {
-        *out = (int64_t)d;
-        return 0;
-    }
-    if (s && !pbtime_timestamp_parse(s, out) && *out >= 0)
-        return 0;
-    return bad(err, path,
-               "must be a time: milliseconds since the epoch or RFC 3339 "
-               "(\"2026-01-31T00:00:00Z\")");
-}
-
-/* Refuses keys outside allowed (NULL-terminated). */
-static int only_keys(json_t *obj, const char *path, const char *const *allowed, struct ferr *err)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(obj, key, v)
-    {
-        size_t i;
-        for (i = 0; allowed[i]; i++)
-            if (!strcmp(key, allowed[i]))
-                break;
-        if (!allowed[i])
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                            "monitor spec: unknown key '%s%s%.100s'", path, *path ? "." : "", key);
-    }
-    return 0;
+    return spec_bad(SPEC, path, why, err);
 }
 
 /* v present and not null. */
@@ -193,7 +86,7 @@ static int parse_reference(json_t *r, struct monitor_reference *out, struct ferr
     if (!json_is_object(r) || json_object_size(r) != 1)
         return bad(err, "reference",
                    "must be an object with one of run_artifact, dataset or window");
-    if (only_keys(r, "reference", keys, err))
+    if (spec_only_keys(SPEC, r, "reference", keys, err))
         return -1;
     json_t *v;
     if ((v = json_object_get(r, "run_artifact"))) {
@@ -223,7 +116,7 @@ static int parse_reference(json_t *r, struct monitor_reference *out, struct ferr
     if (!json_is_object(v))
         return bad(err, "reference.window",
                    "must be {from: TIME, to: TIME} or {last: DURATION, ending: DURATION}");
-    if (only_keys(v, "reference.window", wkeys, err))
+    if (spec_only_keys(SPEC, v, "reference.window", wkeys, err))
         return -1;
     json_t *from = field(v, "from"), *to = field(v, "to"), *last = field(v, "last"),
            *ending = field(v, "ending");
@@ -235,8 +128,8 @@ static int parse_reference(json_t *r, struct monitor_reference *out, struct ferr
         if (!from || !to)
             return bad(err, "reference.window", "needs both from and to");
         out->kind = MON_REF_WINDOW_FIXED;
-        if (get_time(from, "reference.window.from", &out->from_ms, err) ||
-            get_time(to, "reference.window.to", &out->to_ms, err))
+        if (spec_time(SPEC, from, "reference.window.from", &out->from_ms, err) ||
+            spec_time(SPEC, to, "reference.window.to", &out->to_ms, err))
             return -1;
         if (out->to_ms <= out->from_ms)
             return bad(err, "reference.window.to", "must be after from");
@@ -245,12 +138,12 @@ static int parse_reference(json_t *r, struct monitor_reference *out, struct ferr
     if (!last)
         return bad(err, "reference.window.last", "is required: how long the reference lasts");
     out->kind = MON_REF_WINDOW_RELATIVE;
-    if (get_duration(last, "reference.window.last", &out->last_ms, err))
+    if (spec_duration(SPEC, last, "reference.window.last", &out->last_ms, err))
         return -1;
     /* 0 ("0s") is fine: the reference ends where the judged window ends */
     if (ending && !(json_is_number(ending) && json_number_value(ending) == 0) &&
         !(json_is_string(ending) && !duration_parse(json_string_value(ending), &out->ending_ms)) &&
-        get_duration(ending, "reference.window.ending", &out->ending_ms, err))
+        spec_duration(SPEC, ending, "reference.window.ending", &out->ending_ms, err))
         return -1;
     return 0;
 }
@@ -293,7 +186,7 @@ static int parse_col_map(json_t *v, const char *path, enum col_map what,
         if (!column_ok(key))
             return bad(err, path, "has a column name that is empty or over 250 characters");
         if (what == MAP_THRESHOLDS) {
-            if (get_real(val, sub, 0, 1e12, &o->value, err))
+            if (spec_real(SPEC, val, sub, 0, 1e12, &o->value, err))
                 return -1;
         } else if (what == MAP_KINDS) {
             const char *k = json_string_value(val);
@@ -325,14 +218,14 @@ static int parse_window(json_t *w, struct monitor_spec *out, struct ferr *err)
         return bad(err, "window", "is required: {last: 24h} or {last_rows: 10000}");
     if (!json_is_object(w))
         return bad(err, "window", "must be {last: DURATION} or {last_rows: N}");
-    if (only_keys(w, "window", keys, err))
+    if (spec_only_keys(SPEC, w, "window", keys, err))
         return -1;
     json_t *last = field(w, "last"), *rows = field(w, "last_rows");
     if (!!last == !!rows)
         return bad(err, "window", "takes one of last (a duration) or last_rows (a count)");
     if (last)
-        return get_duration(last, "window.last", &out->window_ms, err);
-    return get_int(rows, "window.last_rows", 1, 100000000, &out->window_rows, err);
+        return spec_duration(SPEC, last, "window.last", &out->window_ms, err);
+    return spec_int(SPEC, rows, "window.last_rows", 1, 100000000, &out->window_rows, err);
 }
 
 static int parse_drift(json_t *d, struct monitor_spec *out, struct ferr *err)
@@ -344,10 +237,10 @@ static int parse_drift(json_t *d, struct monitor_spec *out, struct ferr *err)
         return 0;
     if (!json_is_object(d))
         return bad(err, "drift", "must be an object such as {drift_share: 0.5}");
-    if (only_keys(d, "drift", keys, err))
+    if (spec_only_keys(SPEC, d, "drift", keys, err))
         return -1;
     if ((v = field(d, "drift_share")) &&
-        get_real(v, "drift.drift_share", 0, 1, &out->drift_share, err))
+        spec_real(SPEC, v, "drift.drift_share", 0, 1, &out->drift_share, err))
         return -1;
     if ((v = field(d, "stattest")) &&
         parse_col_map(v, "drift.stattest", MAP_STATTESTS, &out->stattests, &out->nstattests, err))
@@ -363,7 +256,7 @@ static int parse_drift(json_t *d, struct monitor_spec *out, struct ferr *err)
         out->default_stattest = xstrdup(json_string_value(v));
     }
     if ((v = field(d, "default_threshold"))) {
-        if (get_real(v, "drift.default_threshold", 0, 1e12, &out->default_threshold, err))
+        if (spec_real(SPEC, v, "drift.default_threshold", 0, 1e12, &out->default_threshold, err))
             return -1;
         out->has_default_threshold = 1;
     }
@@ -400,32 +293,32 @@ static int parse_decay(json_t *d, struct monitor_spec *out, struct ferr *err)
                        "...: lower-case letters, digits and '_')");
         if (!json_is_object(g))
             return bad(err, path, "must be an object such as {min: 0.8} or {max_drop: 0.05}");
-        if (only_keys(g, path, keys, err))
+        if (spec_only_keys(SPEC, g, path, keys, err))
             return -1;
         m->metric = xstrdup(metric);
         out->ndecay++;
         json_t *v;
         if ((v = field(g, "min"))) {
             snprintf(sub, sizeof(sub), "%s.min", path);
-            if (get_real(v, sub, -1e12, 1e12, &m->min, err))
+            if (spec_real(SPEC, v, sub, -1e12, 1e12, &m->min, err))
                 return -1;
             m->has_min = 1;
         }
         if ((v = field(g, "max"))) {
             snprintf(sub, sizeof(sub), "%s.max", path);
-            if (get_real(v, sub, -1e12, 1e12, &m->max, err))
+            if (spec_real(SPEC, v, sub, -1e12, 1e12, &m->max, err))
                 return -1;
             m->has_max = 1;
         }
         if ((v = field(g, "max_drop"))) {
             snprintf(sub, sizeof(sub), "%s.max_drop", path);
-            if (get_real(v, sub, 0, 1e12, &m->max_drop, err))
+            if (spec_real(SPEC, v, sub, 0, 1e12, &m->max_drop, err))
                 return -1;
             m->has_max_drop = 1;
         }
         if ((v = field(g, "max_rise"))) {
             snprintf(sub, sizeof(sub), "%s.max_rise", path);
-            if (get_real(v, sub, 0, 1e12, &m->max_rise, err))
+            if (spec_real(SPEC, v, sub, 0, 1e12, &m->max_rise, err))
                 return -1;
             m->has_max_rise = 1;
         }
@@ -454,18 +347,19 @@ static int parse_quality(json_t *q, struct monitor_quality *out, struct ferr *er
         return 0;
     if (!json_is_object(q))
         return bad(err, "quality", "must be an object such as {max_missing_share: 0.1}");
-    if (only_keys(q, "quality", keys, err))
+    if (spec_only_keys(SPEC, q, "quality", keys, err))
         return -1;
     if ((v = field(q, "max_missing_share")) &&
-        get_real(v, "quality.max_missing_share", 0, 1, &out->max_missing_share, err))
+        spec_real(SPEC, v, "quality.max_missing_share", 0, 1, &out->max_missing_share, err))
         return -1;
     if ((v = field(q, "max_out_of_range_share")) &&
-        get_real(v, "quality.max_out_of_range_share", 0, 1, &out->max_out_of_range_share, err))
+        spec_real(SPEC, v, "quality.max_out_of_range_share", 0, 1, &out->max_out_of_range_share,
+                  err))
         return -1;
     if ((v = field(q, "new_categories")) &&
-        get_bool(v, "quality.new_categories", &out->new_categories, err))
+        spec_bool(SPEC, v, "quality.new_categories", &out->new_categories, err))
         return -1;
-    if ((v = field(q, "schema")) && get_bool(v, "quality.schema", &out->schema, err))
+    if ((v = field(q, "schema")) && spec_bool(SPEC, v, "quality.schema", &out->schema, err))
         return -1;
     return 0;
 }
@@ -507,7 +401,7 @@ static int parse_webhook(json_t *w, const char *path, struct monitor_sink *out, 
     out->timeout_ms = 10000;
     if (!json_is_object(w))
         return bad(err, path, "must be an object such as {url: \"https://...\"}");
-    if (only_keys(w, path, keys, err))
+    if (spec_only_keys(SPEC, w, path, keys, err))
         return -1;
     const char *url = json_string_value(field(w, "url"));
     snprintf(sub, sizeof(sub), "%s.url", path);
@@ -550,7 +444,7 @@ static int parse_webhook(json_t *w, const char *path, struct monitor_sink *out, 
     }
     if ((v = field(w, "timeout"))) {
         snprintf(sub, sizeof(sub), "%s.timeout", path);
-        if (get_duration(v, sub, &out->timeout_ms, err))
+        if (spec_duration(SPEC, v, sub, &out->timeout_ms, err))
             return -1;
         if (out->timeout_ms > 300000)
             return bad(err, sub, "must be at most 5m");
@@ -566,7 +460,7 @@ static int parse_command(json_t *c, const char *path, struct monitor_sink *out, 
     const char *p = json_string_value(c);
     json_t *args = NULL;
     if (json_is_object(c)) {
-        if (only_keys(c, path, keys, err))
+        if (spec_only_keys(SPEC, c, path, keys, err))
             return -1;
         p = json_string_value(field(c, "path"));
         args = field(c, "args");
@@ -605,7 +499,7 @@ static int parse_sinks(json_t *v, struct monitor_spec *out, struct ferr *err)
         snprintf(path, sizeof(path), "sinks[%zu]", i);
         if (!json_is_object(s) || json_object_size(s) != 1)
             return bad(err, path, "must be {webhook: {url: ...}} or {command: \"/path\"}");
-        if (only_keys(s, path, keys, err))
+        if (spec_only_keys(SPEC, s, path, keys, err))
             return -1;
         struct monitor_sink *k = &out->sinks[out->nsinks++];
         json_t *w = json_object_get(s, "webhook");
@@ -638,7 +532,7 @@ int monitor_spec_parse(json_t *doc, struct monitor_spec *out, struct ferr *err)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "monitor spec: must be an object (YAML mapping) with name, deployment, "
                         "reference and window");
-    if (only_keys(doc, "", keys, err))
+    if (spec_only_keys(SPEC, doc, "", keys, err))
         goto fail;
     v = field(doc, "name");
     if (!json_is_string(v)) {
@@ -675,13 +569,13 @@ int monitor_spec_parse(json_t *doc, struct monitor_spec *out, struct ferr *err)
             bad(err, "schedule", "must be an object such as {every: 1h}");
             goto fail;
         }
-        if (only_keys(v, "schedule", skeys, err))
+        if (spec_only_keys(SPEC, v, "schedule", skeys, err))
             goto fail;
         if (!field(v, "every")) {
             bad(err, "schedule.every", "is required: how often the monitor runs (\"1h\")");
             goto fail;
         }
-        if (get_duration(field(v, "every"), "schedule.every", &out->every_ms, err))
+        if (spec_duration(SPEC, field(v, "every"), "schedule.every", &out->every_ms, err))
             goto fail;
         if (out->every_ms < 1000) {
             bad(err, "schedule.every", "must be at least 1s");
@@ -691,7 +585,8 @@ int monitor_spec_parse(json_t *doc, struct monitor_spec *out, struct ferr *err)
     if (parse_drift(field(doc, "drift"), out, err) || parse_decay(field(doc, "decay"), out, err) ||
         parse_quality(field(doc, "quality"), &out->quality, err))
         goto fail;
-    if ((v = field(doc, "min_rows")) && get_int(v, "min_rows", 0, 1000000000, &out->min_rows, err))
+    if ((v = field(doc, "min_rows")) &&
+        spec_int(SPEC, v, "min_rows", 0, 1000000000, &out->min_rows, err))
         goto fail;
     if (parse_sinks(field(doc, "sinks"), out, err))
         goto fail;
