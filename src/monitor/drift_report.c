@@ -487,9 +487,13 @@ static int run_column(struct job *j, uint64_t **scratch, size_t *scratch_n)
         note_new_categories(res, &cats);
         hist_cat(&res->hist, &cats, j->o->hist_cats);
     }
-    res->stattest = j->opt && j->opt->has_stattest ? j->opt->stattest
-                                                   : default_test(res->kind, r.used, res->n_values);
-    if (!stattest_supports(res->stattest, res->kind == DRIFT_KIND_NUM)) {
+    int named = j->opt && j->opt->has_stattest;
+    res->stattest = named ? j->opt->stattest : default_test(res->kind, r.used, res->n_values);
+    /* a test asked for by name follows Evidently's allowed_feature_types
+     * (chisquare and z only on categorical columns), stricter than what its
+     * default choice runs them on (numerical columns of <= 5 values) */
+    if (named ? !stattest_allowed_by_name(res->stattest, res->kind == DRIFT_KIND_NUM)
+              : !stattest_supports(res->stattest, res->kind == DRIFT_KIND_NUM)) {
         rc = ferr_set(&j->err, FERR_INVALID_PARAMETER_VALUE,
                       "stattest '%s' does not apply to column '%s' (%s)",
                       stattest_name(res->stattest), res->name, drift_kind_name(res->kind));

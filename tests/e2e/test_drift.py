@@ -340,6 +340,14 @@ def test_bad_inputs(ferry):
         cases.append(([os.path.join(tmp, "missing.csv"), good], r"missing\.csv: cannot open"))
         cases.append(([good, good, "--stattest", "a=nope"], r"unknown stattest 'nope'"))
         cases.append(([good, good, "--stattest", "b=ks"], r"stattest 'ks' does not apply"))
+        # Evidently's allowed_feature_types: chisquare and z by name only on
+        # categorical columns (its default choice runs them on few-valued numbers)
+        floats = os.path.join(tmp, "floats.csv")
+        with open(floats, "w") as f:
+            f.write("v\n" + "".join("%d.5\n" % i for i in range(10)))
+        cases.append(([floats, floats, "--stattest", "v=chisquare"],
+                      r"stattest 'chisquare' does not apply to column 'v' \(num\)"))
+        cases.append(([floats, floats, "--stattest", "v=z"], r"stattest 'z' does not apply"))
         cases.append(([good, good, "--threshold", "zz=0.1"], r"column 'zz' is not in both"))
         cases.append(([good, good, "--column-kind", "b=num"], r"column 'b' holds text"))
         cases.append(([good, good, "--drift-share", "x"], r"--drift-share"))
