@@ -20,7 +20,8 @@
  *                                                          `ending` (default 0) before it and
  *                                                          lasts `last`
  *   columns      optional list (<= 256) of column names; absent: the
- *                signature's inputs and the prediction
+ *                inputs the window logs that the reference also has, and
+ *                the prediction
  *   column_kinds optional {column: "num" | "cat"}: overrides the inferred kind
  *   window       {last: DURATION} or {last_rows: N} (1..100,000,000)
  *   schedule     optional {every: DURATION}; absent: runs only on demand
@@ -123,7 +124,7 @@ struct monitor_spec {
     char *name;
     char *deployment;
     struct monitor_reference reference;
-    char **columns; /* NULL / 0: the signature's inputs and the prediction */
+    char **columns; /* NULL / 0: the logged inputs the reference has, and the prediction */
     size_t ncolumns;
     struct monitor_col_opt *column_kinds;
     size_t nkinds;

@@ -121,7 +121,7 @@ function MonitorView({ m, reloadMonitors }) {
           · at least ${s.min_rows} rows</dd></div>
         <div><dt>Schedule</dt><dd>${s.schedule ? "every " + s.schedule.every : "on demand (ferry monitors run)"}</dd></div>
         <div><dt>Reference</dt><dd>${refText(s.reference)}</dd></div>
-        <div><dt>Columns</dt><dd>${s.columns && s.columns.length ? s.columns.join(", ") : "the signature's inputs and the prediction"}</dd></div>
+        <div><dt>Columns</dt><dd>${s.columns && s.columns.length ? s.columns.join(", ") : "the logged inputs the reference also has, and the prediction"}</dd></div>
         <div><dt>Dataset drift at</dt><dd>≥ ${pct(threshold)} of the columns drifted</dd></div>
         <div><dt>Decay guards</dt><dd>${decay.length ? decay.map(([k, g]) => `${k}: ${guardText(g)}`).join("; ") : "none"}</dd></div>
         <div><dt>Sinks</dt><dd>${(s.sinks || []).length ? s.sinks.map((k) => (k.webhook ? "webhook " + k.webhook.url : "command " + (k.command && k.command.path))).join(", ") : "none"}</dd></div>
