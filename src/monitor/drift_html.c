@@ -108,8 +108,16 @@ static void add_row(struct sbuf *sb, const struct drift_col_result *c, const str
               r->cur_rows ? 100.0 * c->cur_missing / r->cur_rows : 0);
     if (c->kind == DRIFT_KIND_NUM && c->cur_out_of_range)
         sbuf_addf(sb, "<br>%zu outside the reference's range", c->cur_out_of_range);
-    if (c->kind == DRIFT_KIND_CAT && c->new_categories)
-        sbuf_addf(sb, "<br>%zu new categories", c->new_categories);
+    if (c->kind == DRIFT_KIND_CAT && c->new_categories) {
+        sbuf_addf(sb, "<br>%zu new categor%s: ", c->new_categories,
+                  c->new_categories == 1 ? "y" : "ies");
+        for (size_t i = 0; i < c->n_new_category_examples; i++) {
+            sbuf_addstr(sb, i ? ", " : "");
+            add_escaped(sb, c->new_category_examples[i]);
+        }
+        if (c->new_categories > c->n_new_category_examples)
+            sbuf_addstr(sb, ", ...");
+    }
     if (c->ref_dtype != c->cur_dtype)
         sbuf_addf(sb, "<br>type %s / %s", drift_dtype_name(c->ref_dtype),
                   drift_dtype_name(c->cur_dtype));

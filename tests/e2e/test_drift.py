@@ -392,6 +392,7 @@ def test_html_report(ferry):
         assert "<script" not in page and "http://" not in page and "https://" not in page
         assert "<link" not in page and "src=" not in page
         assert page.count("<tr") >= 18
+        assert "1 new category: black" in page  # the category new in current, named
         assert len(page) < 400_000
         rc, out, err = _ferry(ferry, rp, cp, "--html", os.path.join(tmp, "no", "dir.html"))
         assert rc == 2 and "cannot write" in err, (rc, err)
