@@ -3,6 +3,7 @@
 holds a lease names its epoch on its writes, and once another holder took the lease (or it
 expired) those writes are refused, with nothing written. Runs on both backends."""
 import json
+import time
 
 from support.server import expect_error
 
@@ -51,6 +52,14 @@ def test_a_stale_controller_cannot_move_the_alias(srv, c):
 def test_expired_or_never_taken_leases_fence_everything(srv, c):
     c.ok(c.post("leases/acquire", {"name": "short-lived", "holder": "h", "ttl_ms": 1},
                 prefix=FERRY))
+    # a request can land within the lease's millisecond: wait (bounded) until
+    # the database's clock has passed its expiry
+    for _ in range(200):
+        got = c.ok(c.get("leases/get", {"name": "short-lived"}, prefix=FERRY))
+        lease = got.get("lease", got)
+        if int(lease["now_ms"]) >= int(lease["expires_ms"]):
+            break
+        time.sleep(0.002)
     r = _post(c, "experiments/create", {"name": "fenced-exp"}, _fence("short-lived", "h", 1))
     expect_error(r, 400, "INVALID_STATE", "expired")
     r = _post(c, "experiments/create", {"name": "fenced-exp"}, _fence("no-such-lease", "h", 1))
