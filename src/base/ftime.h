@@ -9,5 +9,12 @@
 int64_t ftime_now_ms(void);
 /* Monotonic nanoseconds, for measuring durations. */
 int64_t ftime_mono_ns(void);
+/* Seconds since ftime_mono_ns's origin, for timing phases. */
+double ftime_mono_s(void);
+
+struct timespec;
+/* The CLOCK_REALTIME deadline ms milliseconds from now, as
+ * pthread_cond_timedwait takes it. */
+void ftime_deadline_after_ms(int64_t ms, struct timespec *out);
 
 #endif

@@ -5,6 +5,7 @@
  * Exit status: 0 whatever it finds, 1 with --fail-on-drift when the dataset
  * drifts, 2 on bad input or usage. */
 #include "base/ferr.h"
+#include "base/ftime.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "cli/cmd.h"
@@ -199,13 +200,6 @@ static int parse(int argc, char **argv, struct opts *o)
     return 0;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 struct load {
     const char *path;
     struct drift_table *t;
@@ -275,9 +269,9 @@ static int run(const char *ref_path, const char *cur_path, struct opts *o)
     struct drift_report *r = NULL;
     struct ferr err = FERR_INIT;
     int rc;
-    double t0 = now_seconds();
+    double t0 = ftime_mono_s();
     rc = load_both(&ref, &cur, o->d.threads);
-    double t1 = now_seconds();
+    double t1 = ftime_mono_s();
     if (rc)
         goto out;
     if (o->timings)
@@ -289,7 +283,7 @@ static int run(const char *ref_path, const char *cur_path, struct opts *o)
         rc = cli_usagef("%s", err.msg);
         goto out;
     }
-    double t2 = now_seconds();
+    double t2 = ftime_mono_s();
     if (o->html && drift_html_write(r, o->html, ref_path, cur_path, &err)) {
         rc = cli_usagef("%s", err.msg);
         goto out;
@@ -300,7 +294,7 @@ static int run(const char *ref_path, const char *cur_path, struct opts *o)
         print_table(r);
     }
     if (o->timings)
-        fprintf(stderr, "timings: tests %.3f s, total %.3f s\n", t2 - t1, now_seconds() - t0);
+        fprintf(stderr, "timings: tests %.3f s, total %.3f s\n", t2 - t1, ftime_mono_s() - t0);
     rc = o->fail_on_drift && r->dataset_drift ? 1 : 0;
 out:
     drift_report_free(r);

@@ -4,6 +4,7 @@
  * mode), signatures with OpenSSL's HMAC, commands by fork and exec under
  * base/sandbox.h. The caller ignores SIGPIPE (ferry server does). */
 #include "monitor/alert_sink.h"
+#include "base/ftime.h"
 #include "api/alerts_ops.h"
 #include "base/json.h"
 #include "base/sandbox.h"
@@ -332,13 +333,6 @@ static int cloexec_pipe(int fds[2])
     return 0;
 }
 
-static int64_t now_ms(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /* Feeds the body, keeps the output's last bytes, until the child exits or
  * the deadline passes; *status is waitpid's, or -1 when it was killed. */
 static void supervise(pid_t pid, int in, int outfd, const struct alert_message *m, int64_t deadline,
@@ -353,7 +347,7 @@ static void supervise(pid_t pid, int in, int outfd, const struct alert_message *
         pid_t r = waitpid(pid, status, WNOHANG);
         if (r == pid)
             break;
-        int64_t left = deadline - now_ms();
+        int64_t left = deadline - ftime_mono_ns() / 1000000;
         if (left <= 0) {
             /* the group (the command and whatever it started), then the
              * command itself in case it had not reached setpgid yet */
@@ -448,7 +442,8 @@ int alert_sink_command(const struct alert_command *c, const struct alert_message
         close(outp[0]);
         return set_detail(out, "cannot start '%.200s': %s", c->path, strerror(e));
     }
-    supervise(pid, in[1], outp[0], m, now_ms() + timeout, &status, tail, sizeof(tail));
+    supervise(pid, in[1], outp[0], m, ftime_mono_ns() / 1000000 + timeout, &status, tail,
+              sizeof(tail));
     if (status == -1)
         return set_detail(out, "timed out after %ld ms (killed)", timeout);
     if (WIFEXITED(status)) {

@@ -4,6 +4,7 @@
  * quality and histograms. Columns are independent, so up to two threads
  * take them in turn. The JSON is in drift_report_json.c. */
 #include "monitor/drift_report.h"
+#include "base/ftime.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -570,13 +571,6 @@ static char **names_missing(const struct drift_table *a, const struct drift_tabl
     return out;
 }
 
-static double now_seconds(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int check_options(const struct drift_table *ref, const struct drift_table *cur,
                          const struct drift_options *o, struct ferr *err)
 {
@@ -596,7 +590,7 @@ static int check_options(const struct drift_table *ref, const struct drift_table
 int drift_report_compute(struct drift_table *ref, struct drift_table *cur,
                          const struct drift_options *o, struct drift_report **out, struct ferr *err)
 {
-    double t0 = now_seconds();
+    double t0 = ftime_mono_s();
     *out = NULL;
     if (check_options(ref, cur, o, err))
         return -1;
@@ -649,7 +643,7 @@ int drift_report_compute(struct drift_table *ref, struct drift_table *cur,
     r->share_of_drifted_columns =
         r->number_of_columns ? (double)r->number_of_drifted_columns / r->number_of_columns : 0;
     r->dataset_drift = r->number_of_columns && r->share_of_drifted_columns >= o->drift_share;
-    r->seconds = now_seconds() - t0;
+    r->seconds = ftime_mono_s() - t0;
     *out = r;
     return 0;
 }

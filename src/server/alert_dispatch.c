@@ -388,13 +388,7 @@ static void *run(void *arg)
         pthread_mutex_lock(&d->mu);
         if (!d->stop) {
             struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += d->tick_ms / 1000;
-            until.tv_nsec += (long)(d->tick_ms % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            ftime_deadline_after_ms(d->tick_ms, &until);
             (void)pthread_cond_timedwait(&d->cv, &d->mu, &until);
         }
         pthread_mutex_unlock(&d->mu);

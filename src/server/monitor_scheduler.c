@@ -85,10 +85,7 @@ static void *keep(void *arg)
     pthread_mutex_lock(&k->mu);
     while (!k->done) {
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t ns = ts.tv_nsec + (every % 1000) * 1000000LL;
-        ts.tv_sec += (time_t)(every / 1000 + ns / 1000000000LL);
-        ts.tv_nsec = (long)(ns % 1000000000LL);
+        ftime_deadline_after_ms(every, &ts);
         if (pthread_cond_timedwait(&k->cv, &k->mu, &ts) != ETIMEDOUT || k->done)
             continue;
         pthread_mutex_unlock(&k->mu);
@@ -192,10 +189,7 @@ static void *loop(void *arg)
         if (s->stop)
             break;
         struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        int64_t ns = ts.tv_nsec + (s->o.tick_ms % 1000) * 1000000LL;
-        ts.tv_sec += (time_t)(s->o.tick_ms / 1000 + ns / 1000000000LL);
-        ts.tv_nsec = (long)(ns % 1000000000LL);
+        ftime_deadline_after_ms(s->o.tick_ms, &ts);
         while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &ts) != ETIMEDOUT)
             ;
     }
