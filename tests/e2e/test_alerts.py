@@ -224,12 +224,15 @@ def test_signed_webhook_command_sink_cli_rest_and_metrics(ferry):
         assert out.returncode == 0 and b"al-mon" in out.stdout and b"drift" in out.stdout
         out = _cli(ferry, srv, "ack", str(aid))
         assert out.returncode == 0 and b"acknowledged" in out.stdout, out
+        acked = c.ok(c.get("alerts/get", {"alert_id": aid}, prefix=FERRY))["alert"]
         expect_error(c.post("alerts/ack", {"alert_id": aid}, prefix=FERRY), 400,
                      "INVALID_STATE")
+        assert c.ok(c.get("alerts/get", {"alert_id": aid}, prefix=FERRY))["alert"] == acked
         a = c.ok(c.post("alerts/resolve", {"alert_id": str(aid)}, prefix=FERRY))["alert"]
         assert a["state"] == "resolved" and a["acked_ms"] > 0 and a["resolved_ms"] > 0
         expect_error(c.post("alerts/resolve", {"alert_id": aid}, prefix=FERRY), 400,
                      "INVALID_STATE")
+        assert c.ok(c.get("alerts/get", {"alert_id": aid}, prefix=FERRY))["alert"] == a
         out = _cli(ferry, srv, "resolve", str(aid))
         assert out.returncode == 1 and b"ferry:" in out.stderr, out
         for op, send in (("alerts/get", c.get), ("alerts/deliveries", c.get),

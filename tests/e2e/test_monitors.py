@@ -282,6 +282,14 @@ def test_bad_specs_get_mlflows_error_shape(srv, c):
                 "reference.csv'}\ncolumns: [f0, f1, prediction]\nwindow: {last: 1h}\n" % rid)
     r = _cli(srv.ferry, srv, "monitors", "apply", "-f", path)
     assert r.returncode == 0 and b"monitor good revision 1 applied" in r.stdout, r
+    # a bad revision of an existing monitor changes nothing of it
+    before = c.ok(c.get("monitors/get", {"name": "good"}, prefix=FERRY))
+    bad = dict(good, name="good", columns=["f0", "nope"])
+    expect_error(c.post("monitors/apply", {"spec": bad}, prefix=FERRY), 400,
+                 "INVALID_PARAMETER_VALUE", "'nope'")
+    expect_error(c.post("monitors/apply", {"spec": dict(good, name="good", window={"last": "x"})},
+                        prefix=FERRY), 400, "INVALID_PARAMETER_VALUE", "window")
+    assert c.ok(c.get("monitors/get", {"name": "good"}, prefix=FERRY)) == before
 
 
 def _ends(log_path):
