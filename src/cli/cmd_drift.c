@@ -9,7 +9,7 @@
 #include "base/xalloc.h"
 #include "cli/cli.h"
 #include "cli/cmd.h"
-#include "monitor/csv_columns.h"
+#include "data/csv_columns.h"
 #include "monitor/drift_html.h"
 #include "monitor/drift_report.h"
 
@@ -202,7 +202,7 @@ static int parse(int argc, char **argv, struct opts *o)
 
 struct load {
     const char *path;
-    struct drift_table *t;
+    struct column_table *t;
     struct ferr err;
 };
 
@@ -298,8 +298,8 @@ static int run(const char *ref_path, const char *cur_path, struct opts *o)
     rc = o->fail_on_drift && r->dataset_drift ? 1 : 0;
 out:
     drift_report_free(r);
-    drift_table_free(ref.t);
-    drift_table_free(cur.t);
+    column_table_free(ref.t);
+    column_table_free(cur.t);
     return rc;
 }
 

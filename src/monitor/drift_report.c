@@ -561,22 +561,22 @@ static const struct drift_column_option *find_opt(const struct drift_options *o,
     return NULL;
 }
 
-static char **names_missing(const struct drift_table *a, const struct drift_table *b, size_t *n)
+static char **names_missing(const struct column_table *a, const struct column_table *b, size_t *n)
 {
     char **out = xcalloc(a->ncols ? a->ncols : 1, sizeof(*out));
     *n = 0;
     for (size_t i = 0; i < a->ncols; i++)
-        if (drift_table_find(b, a->cols[i].name) < 0)
+        if (column_table_find(b, a->cols[i].name) < 0)
             out[(*n)++] = xstrdup(a->cols[i].name);
     return out;
 }
 
-static int check_options(const struct drift_table *ref, const struct drift_table *cur,
+static int check_options(const struct column_table *ref, const struct column_table *cur,
                          const struct drift_options *o, struct ferr *err)
 {
     for (size_t i = 0; i < o->ncols; i++) {
         const char *name = o->cols[i].name;
-        if (drift_table_find(ref, name) < 0 || drift_table_find(cur, name) < 0)
+        if (column_table_find(ref, name) < 0 || column_table_find(cur, name) < 0)
             return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                             "column '%s' is not in both the reference and the current data", name);
     }
@@ -587,7 +587,7 @@ static int check_options(const struct drift_table *ref, const struct drift_table
     return 0;
 }
 
-int drift_report_compute(struct drift_table *ref, struct drift_table *cur,
+int drift_report_compute(struct column_table *ref, struct column_table *cur,
                          const struct drift_options *o, struct drift_report **out, struct ferr *err)
 {
     double t0 = ftime_mono_s();
@@ -604,7 +604,7 @@ int drift_report_compute(struct drift_table *ref, struct drift_table *cur,
     struct job *jobs = xcalloc(ref->ncols ? ref->ncols : 1, sizeof(*jobs));
     size_t nj = 0;
     for (size_t i = 0; i < ref->ncols; i++) {
-        long ci = drift_table_find(cur, ref->cols[i].name);
+        long ci = column_table_find(cur, ref->cols[i].name);
         if (ci < 0)
             continue;
         r->cols[nj].name = xstrdup(ref->cols[i].name);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT
  * The data drift report: Evidently 0.6's default drift logic over two
- * drift_tables (reference, current), with data quality and per-column
+ * column_tables (reference, current), with data quality and per-column
  * histograms in the same report.
  *
  * Per column present in both tables (in the reference's order):
@@ -43,7 +43,7 @@
 #include <stdint.h>
 
 #include "base/ferr.h"
-#include "monitor/drift_table.h"
+#include "data/column_table.h"
 #include "monitor/stattest.h"
 
 enum drift_kind { DRIFT_KIND_NUM, DRIFT_KIND_CAT };
@@ -128,7 +128,7 @@ struct drift_report {
  * common to both tables, an empty reference or current table, an option
  * naming a column not in both tables, a stattest that does not apply to the
  * column's kind, a num kind forced on a text column. */
-int drift_report_compute(struct drift_table *ref, struct drift_table *cur,
+int drift_report_compute(struct column_table *ref, struct column_table *cur,
                          const struct drift_options *opt, struct drift_report **out,
                          struct ferr *err) WARN_UNUSED;
 void drift_report_free(struct drift_report *r);

@@ -8,7 +8,7 @@
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 #include "domain/registry.h"
-#include "monitor/csv_columns.h"
+#include "data/csv_columns.h"
 #include "monitor/drift_report.h"
 #include "monitor/monitor_window.h"
 #include "store/prediction_performance.h"
@@ -114,23 +114,23 @@ int64_t monitor_window_start(const struct monitor_spec *spec, int64_t end_ms)
 
 /* A table of t's columns named in names (those it has, in that order);
  * frees t. */
-static struct drift_table *table_select(struct drift_table *t, const char *const *names, size_t n)
+static struct column_table *table_select(struct column_table *t, const char *const *names, size_t n)
 {
     const char **keep = xcalloc(n ? n : 1, sizeof(*keep));
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-        if (drift_table_find(t, names[i]) >= 0)
+        if (column_table_find(t, names[i]) >= 0)
             keep[k++] = names[i];
-    struct drift_table *o = drift_table_new(keep, k);
+    struct column_table *o = column_table_new(keep, k);
     for (size_t i = 0; i < k; i++) {
-        long j = drift_table_find(t, keep[i]);
+        long j = column_table_find(t, keep[i]);
         struct drift_column tmp = o->cols[i];
         o->cols[i] = t->cols[j];
         t->cols[j] = tmp;
     }
     o->nrows = t->nrows;
     free(keep);
-    drift_table_free(t);
+    column_table_free(t);
     return o;
 }
 
@@ -139,7 +139,7 @@ static struct drift_table *table_select(struct drift_table *t, const char *const
 /* The run artifact's CSV into a table: fetched through the artifact
  * places into a temporary file, then parsed. */
 static int read_csv_artifact(const struct monitor_env *env, const struct monitor_reference *ref,
-                             struct drift_table **out, struct ferr *err)
+                             struct column_table **out, struct ferr *err)
 {
     struct run run;
     struct artifact_place p;
@@ -206,7 +206,7 @@ struct job {
     char **cols; /* the watched columns */
     size_t ncols;
     struct monitor_window cur;
-    struct drift_table *ref;
+    struct column_table *ref;
     size_t ref_rows;
     json_t *ref_json;
     struct drift_report *drift;
@@ -225,7 +225,7 @@ static void job_release(struct job *j)
 {
     monitor_names_free(j->cols, j->ncols);
     monitor_window_release(&j->cur);
-    drift_table_free(j->ref);
+    column_table_free(j->ref);
     json_decref(j->ref_json);
     drift_report_free(j->drift);
     json_decref(j->body);
@@ -335,7 +335,7 @@ static void keep_common(struct job *j)
         return;
     size_t k = 0;
     for (size_t i = 0; i < j->ncols; i++) {
-        if (drift_table_find(j->ref, j->cols[i]) >= 0)
+        if (column_table_find(j->ref, j->cols[i]) >= 0)
             j->cols[k++] = j->cols[i];
         else
             free(j->cols[i]);
@@ -400,7 +400,7 @@ static int read_current(struct job *j, struct ferr *err)
 
 static int col_in_both(const struct job *j, const char *name)
 {
-    return drift_table_find(j->ref, name) >= 0 && drift_table_find(j->cur.table, name) >= 0;
+    return column_table_find(j->ref, name) >= 0 && column_table_find(j->cur.table, name) >= 0;
 }
 
 static int run_drift(struct job *j, struct ferr *err)
@@ -464,10 +464,10 @@ static const char *schema_problem(const struct job *j, const char *c,
 {
     const struct drift_report *r = j->drift;
     if (listed(r->missing_in_current, r->n_missing_in_current, c) ||
-        drift_table_find(j->cur.table, c) < 0)
+        column_table_find(j->cur.table, c) < 0)
         return "missing in the window";
     if (listed(r->missing_in_reference, r->n_missing_in_reference, c) ||
-        drift_table_find(j->ref, c) < 0)
+        column_table_find(j->ref, c) < 0)
         return "missing in the reference";
     if (cr && is_numeric_dtype(cr->ref_dtype) != is_numeric_dtype(cr->cur_dtype))
         return is_numeric_dtype(cr->ref_dtype) ? "text in the window, numbers in the reference"
@@ -908,10 +908,10 @@ int monitor_run_named(const struct monitor_env *env, const char *name, int64_t e
 /* ---------- checking a spec ---------- */
 
 static int check_name(const char *what, const char *c, char *const *known, size_t nknown,
-                      const struct drift_table *csv, struct ferr *err)
+                      const struct column_table *csv, struct ferr *err)
 {
     if (!strcmp(c, MONITOR_PREDICTION_COLUMN) || has_name(known, nknown, c) ||
-        (csv && drift_table_find(csv, c) >= 0))
+        (csv && column_table_find(csv, c) >= 0))
         return 0;
     return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                     "monitor spec: %s '%s' is neither an input column the deployment logs nor a "
@@ -924,7 +924,7 @@ int monitor_spec_check(const struct monitor_env *env, const struct monitor_spec 
 {
     char **known = NULL;
     size_t nknown = 0;
-    struct drift_table *csv = NULL;
+    struct column_table *csv = NULL;
     int rc = 0;
     if (spec->reference.kind == MON_REF_RUN_ARTIFACT) {
         struct ferr e = FERR_INIT;
@@ -957,7 +957,7 @@ int monitor_spec_check(const struct monitor_env *env, const struct monitor_spec 
                         err);
 out:
     monitor_names_free(known, nknown);
-    drift_table_free(csv);
+    column_table_free(csv);
     return rc;
 }
 

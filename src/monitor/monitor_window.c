@@ -63,30 +63,30 @@ static void map_build(struct monitor_row_map *m, const char *const *columns, siz
 
 /* One decoded value into column col; is_int: the log kept it as an
  * integer. */
-static void add_value(struct drift_table *t, size_t col, const struct pred_value *v, int is_int)
+static void add_value(struct column_table *t, size_t col, const struct pred_value *v, int is_int)
 {
     char hex[32];
     switch (v->kind) {
     case PV_NUMBER:
         if (is_int)
-            drift_table_add_int(t, col, (int64_t)v->num);
+            column_table_add_int(t, col, (int64_t)v->num);
         else
-            drift_table_add_num(t, col, v->num);
+            column_table_add_num(t, col, v->num);
         break;
     case PV_STRING:
-        drift_table_add_text(t, col, v->str, v->len);
+        column_table_add_text(t, col, v->str, v->len);
         break;
     case PV_HASH:
         snprintf(hex, sizeof(hex), "hash:%016llx", (unsigned long long)v->hash);
-        drift_table_add_text(t, col, hex, strlen(hex));
+        column_table_add_text(t, col, hex, strlen(hex));
         break;
     default:
-        drift_table_add_missing(t, col);
+        column_table_add_missing(t, col);
         break;
     }
 }
 
-int monitor_row_add(struct drift_table *t, const char *const *columns, size_t ncolumns,
+int monitor_row_add(struct column_table *t, const char *const *columns, size_t ncolumns,
                     struct monitor_row_map *map, const struct pred_row *r)
 {
     const char *text = r->target.columns ? r->target.columns : "[]";
@@ -126,7 +126,7 @@ int monitor_row_add(struct drift_table *t, const char *const *columns, size_t nc
         add_value(t, map->cells[i].col, &map->cells[i].v, map->cells[i].is_int);
     if (map->prediction >= 0)
         add_value(t, (size_t)map->prediction, &out.prediction[0], pred_int);
-    drift_table_end_row(t);
+    column_table_end_row(t);
     return 0;
 }
 
@@ -138,7 +138,7 @@ static int row_counts(const struct pred_row *r)
 }
 
 struct reader {
-    struct drift_table *t;
+    struct column_table *t;
     const char *const *columns;
     size_t ncolumns;
     struct monitor_row_map map;
@@ -199,7 +199,7 @@ void monitor_window_release(struct monitor_window *w)
 {
     if (!w)
         return;
-    drift_table_free(w->table);
+    column_table_free(w->table);
     memset(w, 0, sizeof(*w));
 }
 
@@ -261,15 +261,15 @@ int monitor_window_read(struct store *s, const struct monitor_window_query *q,
         ncolumns = nown;
     }
     struct reader rd = {
-        drift_table_new(columns, ncolumns), columns, ncolumns, {0}, skip, 0, 0, 0, 0};
+        column_table_new(columns, ncolumns), columns, ncolumns, {0}, skip, 0, 0, 0, 0};
     int rc = store_predictions_scan(s, q->deployment, start, q->end_ms, read_row, &rd, err);
     monitor_row_map_release(&rd.map);
     monitor_names_free(own, nown);
     if (rc) {
-        drift_table_free(rd.t);
+        column_table_free(rd.t);
         return -1;
     }
-    drift_table_finish(rd.t);
+    column_table_finish(rd.t);
     out->table = rd.t;
     out->nrows = rd.nrows;
     out->first_ms = rd.first_ms;

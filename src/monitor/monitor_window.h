@@ -29,7 +29,7 @@
 
 #include "base/ferr.h"
 #include "domain/prediction.h"
-#include "monitor/drift_table.h"
+#include "data/column_table.h"
 #include "store/store.h"
 
 #include <stddef.h>
@@ -49,7 +49,7 @@ struct monitor_window_query {
 };
 
 struct monitor_window {
-    struct drift_table *table; /* finished; the caller's (monitor_window_release) */
+    struct column_table *table; /* finished; the caller's (monitor_window_release) */
     size_t nrows;
     int64_t first_ms, last_ms; /* the first and last row's time; 0 when none */
     int64_t start_ms, end_ms;  /* the range read: [start, end) (last_rows: from its first row) */
@@ -90,7 +90,7 @@ struct monitor_row_map {
     size_t ncells_alloc;
 };
 void monitor_row_map_release(struct monitor_row_map *m);
-int monitor_row_add(struct drift_table *t, const char *const *columns, size_t ncolumns,
+int monitor_row_add(struct column_table *t, const char *const *columns, size_t ncolumns,
                     struct monitor_row_map *map, const struct pred_row *r);
 
 #endif

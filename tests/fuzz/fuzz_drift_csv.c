@@ -11,7 +11,7 @@
 #include "fuzz_input.h"
 #include "base/ferr.h"
 #include "base/sbuf.h"
-#include "monitor/csv_columns.h"
+#include "data/csv_columns.h"
 #include "monitor/drift_html.h"
 #include "monitor/drift_report.h"
 
@@ -22,7 +22,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static void check_table(const struct drift_table *t)
+static void check_table(const struct column_table *t)
 {
     for (size_t c = 0; c < t->ncols; c++) {
         const struct drift_column *col = &t->cols[c];
@@ -36,9 +36,9 @@ static void check_table(const struct drift_table *t)
     }
 }
 
-static struct drift_table *read_table(const char *path)
+static struct column_table *read_table(const char *path)
 {
-    struct drift_table *t = NULL;
+    struct column_table *t = NULL;
     struct ferr err = FERR_INIT;
     if (csv_columns_read(path, 1, &t, &err)) {
         if (t || !strstr(err.msg, path))
@@ -57,8 +57,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     int ok = write(fd, data, size) == (ssize_t)size;
     close(fd);
-    struct drift_table *ref = ok ? read_table(path) : NULL;
-    struct drift_table *cur = ref ? read_table(path) : NULL;
+    struct column_table *ref = ok ? read_table(path) : NULL;
+    struct column_table *cur = ref ? read_table(path) : NULL;
     unlink(path);
     if (ref && cur) {
         struct drift_options o;
@@ -85,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             drift_report_free(r);
         }
     }
-    drift_table_free(ref);
-    drift_table_free(cur);
+    column_table_free(ref);
+    column_table_free(cur);
     return 0;
 }

@@ -25,34 +25,34 @@ static uint64_t next(uint64_t *s)
 static const char *const names[] = {"num", "few", "txt", "empty", "only_ref"};
 
 /* ref: 600 rows, cur: 500 rows (a small reference: ks, chisquare, z). */
-static void fill(struct drift_table *t, size_t rows, int cur, uint64_t seed)
+static void fill(struct column_table *t, size_t rows, int cur, uint64_t seed)
 {
     uint64_t s = seed;
     for (size_t i = 0; i < rows; i++) {
         double u = (double)next(&s) / 9007199254740992.0;
         if (i % 50 == 0)
-            drift_table_add_missing(t, 0);
+            column_table_add_missing(t, 0);
         else if (i % 77 == 0)
-            drift_table_add_num(t, 0, i % 2 ? INFINITY : -INFINITY);
+            column_table_add_num(t, 0, i % 2 ? INFINITY : -INFINITY);
         else
-            drift_table_add_num(t, 0, (u - 0.5) * 1e6 * (cur ? 2 : 1) + (i % 3 ? 0 : -0.0));
-        drift_table_add_int(t, 1, (int64_t)(next(&s) % 3));
+            column_table_add_num(t, 0, (u - 0.5) * 1e6 * (cur ? 2 : 1) + (i % 3 ? 0 : -0.0));
+        column_table_add_int(t, 1, (int64_t)(next(&s) % 3));
         static const char *const words[] = {"red", "green", "blue", "pink"};
         const char *w = words[next(&s) % (cur ? 4 : 3)];
-        drift_table_add_text(t, 2, w, strlen(w));
+        column_table_add_text(t, 2, w, strlen(w));
         if (cur)
-            drift_table_add_num(t, 3, 1.0);
+            column_table_add_num(t, 3, 1.0);
         else
-            drift_table_add_missing(t, 3);
-        drift_table_end_row(t);
+            column_table_add_missing(t, 3);
+        column_table_end_row(t);
     }
-    drift_table_finish(t);
+    column_table_finish(t);
 }
 
 static struct drift_report *compute(struct drift_options *o, struct ferr *err, int want_ok)
 {
-    struct drift_table *ref = drift_table_new(names, 5);
-    struct drift_table *cur = drift_table_new(names, 4);
+    struct column_table *ref = column_table_new(names, 5);
+    struct column_table *cur = column_table_new(names, 4);
     fill(ref, 600, 0, 1);
     fill(cur, 500, 1, 2);
     struct drift_report *r = NULL;
@@ -73,8 +73,8 @@ static struct drift_report *compute(struct drift_options *o, struct ferr *err, i
                 FAIL_AT("sorted[%zu] = %g, qsort gives %g", i, ref->cols[0].num[i], copy[i]);
         free(copy);
     }
-    drift_table_free(ref);
-    drift_table_free(cur);
+    column_table_free(ref);
+    column_table_free(cur);
     return r;
 }
 

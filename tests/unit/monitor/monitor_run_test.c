@@ -161,7 +161,7 @@ static void make_row(struct pred_row *r, int64_t t, int i, double x, const char 
 TEST(monitor_row_add_keeps_kinds_and_maps_columns)
 {
     const char *cols[] = {"n", "prediction", "x", "absent"};
-    struct drift_table *t = drift_table_new(cols, 4);
+    struct column_table *t = column_table_new(cols, 4);
     struct monitor_row_map map;
     struct pred_row r;
     memset(&map, 0, sizeof(map));
@@ -176,7 +176,7 @@ TEST(monitor_row_add_keeps_kinds_and_maps_columns)
     ASSERT_INT_EQ(monitor_row_add(t, cols, 4, &map, &r), -1);
     pred_row_release(&r);
     monitor_row_map_release(&map);
-    drift_table_finish(t);
+    column_table_finish(t);
     ASSERT_INT_EQ(t->nrows, 6);
     /* integers stay integers (n, the predicted class), x a float, the
      * column the target lacks all missing */
@@ -186,7 +186,7 @@ TEST(monitor_row_add_keeps_kinds_and_maps_columns)
     ASSERT_INT_EQ(t->cols[3].n_missing, 6);
     ASSERT(t->cols[2].num[3] == 3.5);
     ASSERT(t->cols[1].num[3] == 1);
-    drift_table_free(t);
+    column_table_free(t);
 }
 
 /* ---------- a store ---------- */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT
  * A CSV file (RFC 4180: a header row, comma-separated fields, double-quoted
  * fields with "" for a quote and line breaks inside, CRLF or LF) streamed
- * into a drift_table, the way pandas.read_csv would type it:
+ * into a column_table, the way pandas.read_csv would type it:
  *   - an empty field or one of pandas' NA spellings (NA, N/A, NaN, nan,
  *     null, NULL, None, <NA>, #N/A, n/a, -nan, ...) is a missing value;
  *   - an integer literal is an integer, a decimal or exponent literal a
@@ -15,13 +15,13 @@
  * count in the process's resident memory): memory is the table plus the
  * buffer. Not here: other delimiters, comment lines, encodings (bytes are
  * kept as they are). */
-#ifndef FERRY_MONITOR_CSV_COLUMNS_H
-#define FERRY_MONITOR_CSV_COLUMNS_H
+#ifndef FERRY_DATA_CSV_COLUMNS_H
+#define FERRY_DATA_CSV_COLUMNS_H
 
 #include "base/ferr.h"
-#include "monitor/drift_table.h"
+#include "data/column_table.h"
 
-/* Reads the CSV file at path into a new table (*out, drift_table_free()).
+/* Reads the CSV file at path into a new table (*out, column_table_free()).
  * Errors (FERR_INVALID_PARAMETER_VALUE, message "PATH:LINE: ..."): the file
  * cannot be opened or read, it has no header row, a header names a column
  * twice or is empty, a row has more or fewer fields than the header, a
@@ -29,12 +29,12 @@
  * rows (not an error here). threads: 2 parses a large file (8 MiB or more)
  * in two halves at once (the second half's rows copied below the first's
  * at the end); 1 uses the calling thread only. */
-int csv_columns_read(const char *path, int threads, struct drift_table **out,
+int csv_columns_read(const char *path, int threads, struct column_table **out,
                      struct ferr *err) WARN_UNUSED;
 
 /* Parses one field (len bytes) as pandas would (see above) and appends it
  * to column col of t. Exposed for tests and for callers holding values as
  * text. */
-void csv_columns_add_field(struct drift_table *t, size_t col, const char *s, size_t len);
+void csv_columns_add_field(struct column_table *t, size_t col, const char *s, size_t len);
 
 #endif

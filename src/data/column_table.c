@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: MIT
- * The drift report's column table (drift_table.h): growable columns of
+ * The drift report's column table (column_table.h): growable columns of
  * doubles or dictionary codes, and the per-column counts pandas' dtype
  * inference rests on. Large arrays grow by doubling through realloc, which
  * glibc serves with mremap for big blocks, so growth copies nothing and the
  * untouched tail of a capacity costs no resident memory. */
-#include "monitor/drift_table.h"
+#include "data/column_table.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -95,9 +95,9 @@ static void dict_release(struct drift_dict *d)
     memset(d, 0, sizeof(*d));
 }
 
-struct drift_table *drift_table_new(const char *const *names, size_t ncols)
+struct column_table *column_table_new(const char *const *names, size_t ncols)
 {
-    struct drift_table *t = xcalloc(1, sizeof(*t));
+    struct column_table *t = xcalloc(1, sizeof(*t));
     t->cols = xcalloc(ncols ? ncols : 1, sizeof(*t->cols));
     t->ncols = ncols;
     for (size_t i = 0; i < ncols; i++)
@@ -105,7 +105,7 @@ struct drift_table *drift_table_new(const char *const *names, size_t ncols)
     return t;
 }
 
-void drift_table_free(struct drift_table *t)
+void column_table_free(struct column_table *t)
 {
     if (!t)
         return;
@@ -159,7 +159,7 @@ static void grow(struct drift_column *c)
     set_alloc(c, c->alloc < 64 ? 64 : c->alloc * 2);
 }
 
-void drift_table_reserve(struct drift_table *t, size_t rows)
+void column_table_reserve(struct column_table *t, size_t rows)
 {
     for (size_t i = 0; i < t->ncols; i++)
         if (t->cols[i].alloc < rows)
@@ -224,25 +224,25 @@ static void put_num(struct drift_column *c, double v)
     c->num[c->n++] = v;
 }
 
-void drift_table_add_num(struct drift_table *t, size_t col, double v)
+void column_table_add_num(struct column_table *t, size_t col, double v)
 {
     struct drift_column *c = &t->cols[col];
     if (isnan(v)) {
-        drift_table_add_missing(t, col);
+        column_table_add_missing(t, col);
         return;
     }
     c->n_float++;
     put_num(c, v);
 }
 
-void drift_table_add_int(struct drift_table *t, size_t col, int64_t v)
+void column_table_add_int(struct column_table *t, size_t col, int64_t v)
 {
     struct drift_column *c = &t->cols[col];
     c->n_int++;
     put_num(c, (double)v);
 }
 
-void drift_table_add_bool(struct drift_table *t, size_t col, int v)
+void column_table_add_bool(struct column_table *t, size_t col, int v)
 {
     struct drift_column *c = &t->cols[col];
     c->n_bool++;
@@ -256,7 +256,7 @@ void drift_table_add_bool(struct drift_table *t, size_t col, int v)
     c->num[c->n++] = v ? 1.0 : 0.0;
 }
 
-void drift_table_add_text(struct drift_table *t, size_t col, const char *s, size_t len)
+void column_table_add_text(struct column_table *t, size_t col, const char *s, size_t len)
 {
     struct drift_column *c = &t->cols[col];
     c->n_text++;
@@ -265,7 +265,7 @@ void drift_table_add_text(struct drift_table *t, size_t col, const char *s, size
     c->codes[c->n++] = dict_intern(&c->dict, s, len);
 }
 
-void drift_table_add_missing(struct drift_table *t, size_t col)
+void column_table_add_missing(struct column_table *t, size_t col)
 {
     struct drift_column *c = &t->cols[col];
     c->n_missing++;
@@ -276,20 +276,20 @@ void drift_table_add_missing(struct drift_table *t, size_t col)
         c->num[c->n++] = NAN;
 }
 
-static void pad_to(struct drift_table *t, size_t n)
+static void pad_to(struct column_table *t, size_t n)
 {
     for (size_t i = 0; i < t->ncols; i++)
         while (t->cols[i].n < n)
-            drift_table_add_missing(t, i);
+            column_table_add_missing(t, i);
 }
 
-void drift_table_end_row(struct drift_table *t)
+void column_table_end_row(struct column_table *t)
 {
     t->nrows++;
     pad_to(t, t->nrows);
 }
 
-void drift_table_finish(struct drift_table *t)
+void column_table_finish(struct column_table *t)
 {
     size_t n = t->nrows;
     for (size_t i = 0; i < t->ncols; i++)
@@ -332,15 +332,15 @@ static void append_column(struct drift_column *d, struct drift_column *s)
     s->n = s->alloc = 0;
 }
 
-void drift_table_append_free(struct drift_table *dst, struct drift_table *src)
+void column_table_append_free(struct column_table *dst, struct column_table *src)
 {
     for (size_t i = 0; i < dst->ncols && i < src->ncols; i++)
         append_column(&dst->cols[i], &src->cols[i]);
     dst->nrows += src->nrows;
-    drift_table_free(src);
+    column_table_free(src);
 }
 
-long drift_table_find(const struct drift_table *t, const char *name)
+long column_table_find(const struct column_table *t, const char *name)
 {
     for (size_t i = 0; i < t->ncols; i++)
         if (!strcmp(t->cols[i].name, name))

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT
- * CSV into a drift_table (csv_columns.h). One pass per record: the scanner
+ * CSV into a column_table (csv_columns.h). One pass per record: the scanner
  * finds the record's fields (offsets into the read buffer) and its end; only
  * a complete record is converted, so a record cut by the end of a block is
  * simply scanned again once the next block has been read behind it. */
-#include "monitor/csv_columns.h"
+#include "data/csv_columns.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -182,46 +182,46 @@ static int maybe_special(unsigned char c)
     return strchr("#-+1<NnIiTtFf.", c) != NULL;
 }
 
-void csv_columns_add_field(struct drift_table *t, size_t col, const char *s, size_t len)
+void csv_columns_add_field(struct column_table *t, size_t col, const char *s, size_t len)
 {
     double v;
     int is_int = 0;
     unsigned char c0 = len ? (unsigned char)s[0] : 0;
     if (len && !(c0 >= '0' && c0 <= '9') && !maybe_special(c0)) {
-        drift_table_add_text(t, col, s, len);
+        column_table_add_text(t, col, s, len);
         return;
     }
     if (len && (parse_plain(s, len, &v, &is_int) || parse_decimal(s, len, &v, &is_int))) {
         struct drift_column *c = &t->cols[col];
         if (!is_int && !c->is_text && c->n < c->alloc) {
-            /* drift_table_add_num's work, inline for the common case */
+            /* column_table_add_num's work, inline for the common case */
             c->num[c->n++] = v;
             c->n_float++;
             return;
         }
         if (is_int)
-            drift_table_add_int(t, col, (int64_t)v);
+            column_table_add_int(t, col, (int64_t)v);
         else
-            drift_table_add_num(t, col, v);
+            column_table_add_num(t, col, v);
         return;
     }
     if (is_na(s, len)) {
-        drift_table_add_missing(t, col);
+        column_table_add_missing(t, col);
         return;
     }
     if (parse_inf(s, len, &v)) {
-        drift_table_add_num(t, col, v);
+        column_table_add_num(t, col, v);
         return;
     }
     if (word_is(s, len, "True") || word_is(s, len, "TRUE") || word_is(s, len, "true")) {
-        drift_table_add_bool(t, col, 1);
+        column_table_add_bool(t, col, 1);
         return;
     }
     if (word_is(s, len, "False") || word_is(s, len, "FALSE") || word_is(s, len, "false")) {
-        drift_table_add_bool(t, col, 0);
+        column_table_add_bool(t, col, 0);
         return;
     }
-    drift_table_add_text(t, col, s, len);
+    column_table_add_text(t, col, s, len);
 }
 
 struct field {
@@ -388,7 +388,7 @@ static size_t reader_at(const struct reader *r)
     return r->base + r->consumed + r->pos;
 }
 
-static int read_header(struct reader *r, struct drift_table **out, struct ferr *err)
+static int read_header(struct reader *r, struct column_table **out, struct ferr *err)
 {
     long line = 1;
     while (r->len < 3 && !r->eof)
@@ -420,7 +420,7 @@ static int read_header(struct reader *r, struct drift_table **out, struct ferr *
                               names[k]);
     }
     if (!rc)
-        *out = drift_table_new((const char *const *)names, nc);
+        *out = column_table_new((const char *const *)names, nc);
     for (size_t k = 0; k < nc; k++)
         free(names[k]);
     free(names);
@@ -430,7 +430,7 @@ static int read_header(struct reader *r, struct drift_table **out, struct ferr *
 /* Parses records into t until the end of the file or, with stop > 0, until
  * the next record starts at or past file offset stop. room: the rows to
  * reserve once 1000 rows tell their size is (room bytes of them; 0: none). */
-static int parse_rows(struct reader *r, struct drift_table *t, size_t stop, size_t room,
+static int parse_rows(struct reader *r, struct column_table *t, size_t stop, size_t room,
                       struct ferr *err)
 {
     size_t start = reader_at(r);
@@ -438,7 +438,7 @@ static int parse_rows(struct reader *r, struct drift_table *t, size_t stop, size
         if (t->nrows == 1000 && room) {
             /* Room for the whole range at the rows' size so far (5% more). */
             size_t per_row = (reader_at(r) - start) / 1000 + 1;
-            drift_table_reserve(t, room / per_row * 21 / 20 + 1024);
+            column_table_reserve(t, room / per_row * 21 / 20 + 1024);
         }
         if (stop && reader_at(r) >= stop)
             return 0;
@@ -500,7 +500,7 @@ struct half {
     size_t mid;   /* the first half stops at the first record starting here or later */
     size_t start; /* where the second half's first record starts (0: not found) */
     size_t size;
-    struct drift_table *t;
+    struct column_table *t;
     struct ferr err;
     int rc;
 };
@@ -531,19 +531,19 @@ out:
 }
 
 /* An empty table with t's column names. */
-static struct drift_table *table_like(const struct drift_table *t)
+static struct column_table *table_like(const struct column_table *t)
 {
     const char **names = xcalloc(t->ncols ? t->ncols : 1, sizeof(*names));
     for (size_t i = 0; i < t->ncols; i++)
         names[i] = t->cols[i].name;
-    struct drift_table *n = drift_table_new(names, t->ncols);
+    struct column_table *n = column_table_new(names, t->ncols);
     free(names);
     return n;
 }
 
 /* Parses the body of r's file into t, in two halves at once when asked and
  * the file is large. */
-static int parse_body(struct reader *r, struct drift_table *t, size_t size, int threads,
+static int parse_body(struct reader *r, struct column_table *t, size_t size, int threads,
                       struct ferr *err)
 {
     size_t at = reader_at(r);
@@ -554,27 +554,27 @@ static int parse_body(struct reader *r, struct drift_table *t, size_t size, int 
     h.mid = at + (size - at) / 2;
     h.t = table_like(t);
     if (pthread_create(&th, NULL, half_thread, &h)) {
-        drift_table_free(h.t);
+        column_table_free(h.t);
         return parse_rows(r, t, 0, size - at, err);
     }
     /* Room for all the rows: the second half's are copied below the first's. */
     int rc = parse_rows(r, t, h.mid, size - at, err);
     pthread_join(th, NULL);
     if (!rc && !h.rc && h.start && reader_at(r) == h.start) {
-        drift_table_finish(h.t);
-        drift_table_append_free(t, h.t);
+        column_table_finish(h.t);
+        column_table_append_free(t, h.t);
         return 0;
     }
-    drift_table_free(h.t);
+    column_table_free(h.t);
     /* Lost the bet (a quoted line break there), or the second half failed:
      * the first half goes on alone, so an error is reported at its true line. */
     return rc ? rc : parse_rows(r, t, 0, 0, err);
 }
 
-int csv_columns_read(const char *path, int threads, struct drift_table **out, struct ferr *err)
+int csv_columns_read(const char *path, int threads, struct column_table **out, struct ferr *err)
 {
     struct reader r;
-    struct drift_table *t = NULL;
+    struct column_table *t = NULL;
     int rc = -1;
     *out = NULL;
     if (reader_open(&r, path, 0, err))
@@ -585,12 +585,12 @@ int csv_columns_read(const char *path, int threads, struct drift_table **out, st
     size_t size = fstat(r.fd, &st) || !S_ISREG(st.st_mode) ? 0 : (size_t)st.st_size;
     if (parse_body(&r, t, size, threads, err))
         goto out;
-    drift_table_finish(t);
+    column_table_finish(t);
     *out = t;
     t = NULL;
     rc = 0;
 out:
-    drift_table_free(t);
+    column_table_free(t);
     reader_close(&r);
     return rc;
 }

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: MIT
- * monitor/drift_table.c and csv_columns.c: the pandas dtype facts, text
+ * monitor/column_table.c and csv_columns.c: the pandas dtype facts, text
  * conversion, the dictionary, CSV parsing (quotes, CRLF, NA spellings,
  * numbers exact to the bit against strtod, errors with file:line), and the
  * two-thread conversion giving the same table as one thread. */
 #include "../test.h"
 #include "base/ferr.h"
-#include "monitor/csv_columns.h"
-#include "monitor/drift_table.h"
+#include "data/csv_columns.h"
+#include "data/column_table.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -24,21 +24,21 @@ static char *write_file(const char *name, const char *text)
     return path;
 }
 
-TEST(drift_table_dtypes)
+TEST(column_table_dtypes)
 {
-    struct drift_table *t = drift_table_new(names2, 2);
-    drift_table_add_int(t, 0, 3);
-    drift_table_add_int(t, 1, 3);
-    drift_table_end_row(t);
+    struct column_table *t = column_table_new(names2, 2);
+    column_table_add_int(t, 0, 3);
+    column_table_add_int(t, 1, 3);
+    column_table_end_row(t);
     ASSERT_INT_EQ(drift_column_dtype(&t->cols[0]), DRIFT_DTYPE_INT);
-    drift_table_add_missing(t, 0);
-    drift_table_add_num(t, 1, 2.5);
-    drift_table_end_row(t);
+    column_table_add_missing(t, 0);
+    column_table_add_num(t, 1, 2.5);
+    column_table_end_row(t);
     ASSERT_INT_EQ(drift_column_dtype(&t->cols[0]), DRIFT_DTYPE_FLOAT);
     ASSERT_INT_EQ(drift_column_dtype(&t->cols[1]), DRIFT_DTYPE_FLOAT);
-    drift_table_add_text(t, 1, "x", 1);
-    drift_table_end_row(t); /* column a padded with a missing value */
-    drift_table_finish(t);
+    column_table_add_text(t, 1, "x", 1);
+    column_table_end_row(t); /* column a padded with a missing value */
+    column_table_finish(t);
     ASSERT_INT_EQ(t->nrows, 3);
     ASSERT_INT_EQ(t->cols[0].n, 3);
     ASSERT(isnan(t->cols[0].num[2]));
@@ -49,50 +49,50 @@ TEST(drift_table_dtypes)
     ASSERT_STR_EQ(t->cols[1].dict.strs[t->cols[1].codes[1]], "2.5");
     ASSERT_INT_EQ(drift_dict_find(&t->cols[1].dict, "x", 1), (long)t->cols[1].codes[2]);
     ASSERT_INT_EQ(drift_dict_find(&t->cols[1].dict, "y", 1), -1);
-    ASSERT_INT_EQ(drift_table_find(t, "b"), 1);
-    ASSERT_INT_EQ(drift_table_find(t, "c"), -1);
-    drift_table_free(t);
+    ASSERT_INT_EQ(column_table_find(t, "b"), 1);
+    ASSERT_INT_EQ(column_table_find(t, "c"), -1);
+    column_table_free(t);
 }
 
-TEST(drift_table_bools)
+TEST(column_table_bools)
 {
-    struct drift_table *t = drift_table_new(names2, 2);
-    drift_table_add_bool(t, 0, 1);
-    drift_table_add_bool(t, 1, 0);
-    drift_table_end_row(t);
-    drift_table_add_bool(t, 0, 0);
-    drift_table_add_missing(t, 1);
-    drift_table_end_row(t);
-    drift_table_finish(t);
+    struct column_table *t = column_table_new(names2, 2);
+    column_table_add_bool(t, 0, 1);
+    column_table_add_bool(t, 1, 0);
+    column_table_end_row(t);
+    column_table_add_bool(t, 0, 0);
+    column_table_add_missing(t, 1);
+    column_table_end_row(t);
+    column_table_finish(t);
     ASSERT_INT_EQ(drift_column_dtype(&t->cols[0]), DRIFT_DTYPE_BOOL);
     ASSERT_INT_EQ(drift_column_dtype(&t->cols[1]), DRIFT_DTYPE_OBJECT);
     drift_column_to_text(&t->cols[0]);
     ASSERT_STR_EQ(t->cols[0].dict.strs[t->cols[0].codes[0]], "True");
     ASSERT_STR_EQ(t->cols[0].dict.strs[t->cols[0].codes[1]], "False");
-    drift_table_free(t);
+    column_table_free(t);
 }
 
-TEST(drift_table_many_strings)
+TEST(column_table_many_strings)
 {
     /* Enough distinct strings to rehash the dictionary several times. */
     static const char *const one[] = {"s"};
-    struct drift_table *t = drift_table_new(one, 1);
+    struct column_table *t = column_table_new(one, 1);
     char buf[32];
     for (int i = 0; i < 5000; i++) {
         snprintf(buf, sizeof(buf), "v%d", i % 2500);
-        drift_table_add_text(t, 0, buf, strlen(buf));
+        column_table_add_text(t, 0, buf, strlen(buf));
     }
-    drift_table_finish(t);
+    column_table_finish(t);
     ASSERT_INT_EQ(t->cols[0].dict.n, 2500);
     ASSERT_INT_EQ(t->cols[0].codes[0], t->cols[0].codes[2500]);
     ASSERT_INT_EQ(drift_dict_find(&t->cols[0].dict, "v2499", 5), 2499);
-    drift_table_free(t);
+    column_table_free(t);
 }
 
 TEST(csv_columns_fields_as_pandas)
 {
     static const char *const one[] = {"x"};
-    struct drift_table *t = drift_table_new(one, 1);
+    struct column_table *t = column_table_new(one, 1);
     static const char *const missing[] = {"", "NA", "N/A", "NaN", "nan", "null", "NULL", "None",
                                           "<NA>", "#N/A", "-nan", "n/a"};
     for (size_t i = 0; i < sizeof(missing) / sizeof(*missing); i++)
@@ -115,7 +115,7 @@ TEST(csv_columns_fields_as_pandas)
     csv_columns_add_field(t, 0, "1.2.3", 5);
     ASSERT_INT_EQ(t->cols[0].n_text, 1);
     ASSERT(t->cols[0].is_text);
-    drift_table_free(t);
+    column_table_free(t);
 }
 
 TEST(csv_columns_numbers_exact)
@@ -129,7 +129,7 @@ TEST(csv_columns_numbers_exact)
         "5.", "-0.000", "0000000000000000001", "12345678901234567890", "9007199254740992",
         "9007199254740991", "0.0000000000000000000001", "1.00000000000000000000001", "-123.456"};
     static const char *const one[] = {"x"};
-    struct drift_table *t = drift_table_new(one, 1);
+    struct column_table *t = column_table_new(one, 1);
     size_t n = sizeof(lits) / sizeof(*lits);
     for (size_t i = 0; i < n; i++)
         csv_columns_add_field(t, 0, lits[i], strlen(lits[i]));
@@ -138,7 +138,7 @@ TEST(csv_columns_numbers_exact)
         if (memcmp(&want, &got, sizeof(got)))
             FAIL_AT("%s: got %.17g want %.17g", lits[i], got, want);
     }
-    drift_table_free(t);
+    column_table_free(t);
 }
 
 TEST(csv_columns_quotes_and_crlf)
@@ -148,7 +148,7 @@ TEST(csv_columns_quotes_and_crlf)
                                         "\r\n"
                                         "\"line\nbreak\",2\r\n"
                                         ",3");
-    struct drift_table *t = NULL;
+    struct column_table *t = NULL;
     struct ferr err = FERR_INIT;
     ASSERT_OK(csv_columns_read(p, 1, &t, &err), &err);
     ASSERT_INT_EQ(t->ncols, 2);
@@ -159,12 +159,12 @@ TEST(csv_columns_quotes_and_crlf)
     ASSERT_STR_EQ(c->dict.strs[c->codes[1]], "line\nbreak");
     ASSERT_INT_EQ(c->codes[2], DRIFT_CODE_MISSING);
     ASSERT(t->cols[1].num[2] == 3.0);
-    drift_table_free(t);
+    column_table_free(t);
 }
 
 TEST(csv_columns_errors)
 {
-    struct drift_table *t = NULL;
+    struct column_table *t = NULL;
     struct ferr err = FERR_INIT;
     const char *p = write_file("r.csv", "a,b\n1,2\n3\n");
     ASSERT_FAILS(csv_columns_read(p, 1, &t, &err), &err, FERR_INVALID_PARAMETER_VALUE);
@@ -218,7 +218,7 @@ TEST(csv_columns_two_threads_same_table)
                 r % 1000 ? "plain" : "with\nbreak, and \"\"quote\"\"");
     }
     ASSERT(fclose(f) == 0);
-    struct drift_table *a = NULL, *b = NULL;
+    struct column_table *a = NULL, *b = NULL;
     struct ferr err = FERR_INIT;
     ASSERT_OK(csv_columns_read(path, 1, &a, &err), &err);
     ASSERT_OK(csv_columns_read(path, 2, &b, &err), &err);
@@ -229,8 +229,8 @@ TEST(csv_columns_two_threads_same_table)
             FAIL_AT("column %s differs between one and two threads", a->cols[c].name);
     ASSERT(a->cols[3].is_text);
     ASSERT_INT_EQ(drift_column_dtype(&a->cols[1]), DRIFT_DTYPE_INT);
-    drift_table_free(a);
-    drift_table_free(b);
+    column_table_free(a);
+    column_table_free(b);
 }
 
 TEST(csv_columns_two_halves_lost_bet)
@@ -250,7 +250,7 @@ TEST(csv_columns_two_halves_lost_bet)
         fputs("line, with \"\"commas\"\"\n", f); /* 22 bytes a line: 8.8 MB */
     fputs("\"\n2,y\n", f);
     ASSERT(fclose(f) == 0);
-    struct drift_table *a = NULL, *b = NULL;
+    struct column_table *a = NULL, *b = NULL;
     struct ferr err = FERR_INIT;
     ASSERT_OK(csv_columns_read(path, 1, &a, &err), &err);
     ASSERT_OK(csv_columns_read(path, 2, &b, &err), &err);
@@ -260,6 +260,6 @@ TEST(csv_columns_two_halves_lost_bet)
         if (!same_column(&a->cols[c], &b->cols[c]))
             FAIL_AT("column %s differs between one and two threads", a->cols[c].name);
     ASSERT_INT_EQ(b->cols[1].dict.lens[b->cols[1].codes[1000]], 400000 * 20);
-    drift_table_free(a);
-    drift_table_free(b);
+    column_table_free(a);
+    column_table_free(b);
 }
