@@ -251,8 +251,8 @@ int data_uri_parse(const char *uri, struct data_ref *out, struct ferr *err)
         if (data_validate_alias(out->alias, err)) {
             struct ferr why = *err;
             data_ref_release(out);
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "invalid data URI '%.200s': %s",
-                            uri, why.msg);
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "invalid data URI '%.200s': %s", uri,
+                            why.msg);
         }
         rest = p + al;
     } else if (*p == '/') {
@@ -287,8 +287,7 @@ int data_uri_parse(const char *uri, struct data_ref *out, struct ferr *err)
     return 0;
 }
 
-int data_ref_from_spec(const char *name, const char *spec, struct data_ref *out,
-                       struct ferr *err)
+int data_ref_from_spec(const char *name, const char *spec, struct data_ref *out, struct ferr *err)
 {
     data_ref_release(out);
     if (data_validate_name(name, err))

@@ -11,16 +11,14 @@
 #define FERRY_DOMAIN_DATA_VERSION_H
 
 #include "base/ferr.h"
+#include "domain/data_manifest.h" /* DATA_DIGEST_LEN, DATA_PACK_ID_LEN, DATA_PATH_MAX */
 #include "domain/domain.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define DATASET_NAME_MAX   256 /* bytes */
-#define DATA_ALIAS_MAX     255 /* bytes */
-#define DATA_DIGEST_LEN    64  /* lowercase hex SHA-256 */
-#define DATA_PACK_ID_LEN   32  /* lowercase hex, random */
-#define DATA_PATH_MAX      4096
+#define DATASET_NAME_MAX   256  /* bytes */
+#define DATA_ALIAS_MAX     255  /* bytes */
 #define DATA_TAG_KEY_MAX   250  /* a version tag's key, as a run tag's */
 #define DATA_TAG_VALUE_MAX 8000 /* a version tag's value, as a run tag's */
 #define DATA_MESSAGE_MAX   5000 /* a version's message */
@@ -178,10 +176,10 @@ void data_pack_list_release(struct data_pack_list *l);
 struct data_run_use {
     char *run_id;
     char *experiment_id;
-    char *run_name;  /* "" when none */
-    char *status;    /* "RUNNING", "FINISHED", ... */
+    char *run_name; /* "" when none */
+    char *status;   /* "RUNNING", "FINISHED", ... */
     int64_t start_time;
-    char *context;   /* the input's mlflow.data.context tag, or "" */
+    char *context; /* the input's mlflow.data.context tag, or "" */
 };
 
 struct data_run_use_list {

@@ -71,9 +71,8 @@ int store_dataset_delete(struct store *s, const char *name, struct ferr *err) WA
  * store_datasets_list. Never reads manifests (out's manifest NULL);
  * profiles are left NULL too. RESOURCE_DOES_NOT_EXIST without the
  * dataset. */
-int store_data_versions_list(struct store *s, const char *name, int64_t max,
-                             const char *page_token, struct data_version_list *out,
-                             struct ferr *err) WARN_UNUSED;
+int store_data_versions_list(struct store *s, const char *name, int64_t max, const char *page_token,
+                             struct data_version_list *out, struct ferr *err) WARN_UNUSED;
 /* The version ref names (ref->path is ignored): by number, alias or
  * latest. with_manifest 1: out->manifest gets the canonical manifest text
  * (else NULL). out->profile is the stored profile (or NULL).
@@ -87,14 +86,14 @@ int store_data_version_get_num(struct store *s, const char *name, int64_t versio
                                struct ferr *err) WARN_UNUSED;
 
 struct data_version_new {
-    const char *name;     /* data_validate_name */
-    const char *manifest; /* canonical manifest text; the store parses it
-                           * (domain/data_manifest.h), refuses a text that
-                           * is not canonical (INVALID_PARAMETER_VALUE),
-                           * and computes digest, file_count, size_bytes
-                           * and the objects it names from it */
-    const char *message;  /* NULL: ""; at most DATA_MESSAGE_MAX bytes */
-    const char *author;   /* NULL: ""; at most DATA_AUTHOR_MAX bytes */
+    const char *name;           /* data_validate_name */
+    const char *manifest;       /* canonical manifest text; the store parses it
+                                 * (domain/data_manifest.h), refuses a text that
+                                 * is not canonical (INVALID_PARAMETER_VALUE),
+                                 * and computes digest, file_count, size_bytes
+                                 * and the objects it names from it */
+    const char *message;        /* NULL: ""; at most DATA_MESSAGE_MAX bytes */
+    const char *author;         /* NULL: ""; at most DATA_AUTHOR_MAX bytes */
     const struct kv_list *tags; /* NULL: none; at most 100, data_validate_tag */
     const char *profile;        /* JSON object text or NULL; at most DATA_PROFILE_MAX */
 };
@@ -120,8 +119,8 @@ int store_data_alias_delete(struct store *s, const char *name, const char *alias
                             struct ferr *err) WARN_UNUSED;
 /* Sets (or replaces) a version's tag. RESOURCE_DOES_NOT_EXIST without the
  * version. */
-int store_data_version_tag_set(struct store *s, const char *name, int64_t version,
-                               const char *key, const char *value, struct ferr *err) WARN_UNUSED;
+int store_data_version_tag_set(struct store *s, const char *name, int64_t version, const char *key,
+                               const char *value, struct ferr *err) WARN_UNUSED;
 /* RESOURCE_DOES_NOT_EXIST without the version or the tag. */
 int store_data_version_tag_delete(struct store *s, const char *name, int64_t version,
                                   const char *key, struct ferr *err) WARN_UNUSED;
@@ -142,10 +141,11 @@ int store_data_version_runs(struct store *s, const char *name, int64_t version, 
 /* Which of digests[0..n) have a row: present[i] = 1 or 0 (present has n
  * entries, the caller's). The found rows' touched_ms become now, in the
  * same statement (the add's "which objects exist" step names its objects
- * so gc leaves them for an hour). n at most DATA_OBJECTS_CALL_MAX, each a
+ * so gc leaves them for an hour; a row touched less than a minute ago is
+ * left as it is, so repeated adds do not rewrite every row). n at most DATA_OBJECTS_CALL_MAX, each a
  * valid digest (INVALID_PARAMETER_VALUE naming the first bad one);
  * duplicates are allowed. Batched: no round trip per digest. */
-int store_data_objects_have(struct store *s, const char *const *digests, size_t n,
+int store_data_objects_have(struct store *s, const char (*digests)[DATA_DIGEST_LEN + 1], size_t n,
                             unsigned char *present, struct ferr *err) WARN_UNUSED;
 /* Inserts a row per object (digest, size, pack or "" loose, offset;
  * touched_ms now, the given one ignored); a digest that has a row keeps
@@ -157,7 +157,7 @@ int store_data_objects_put(struct store *s, const struct data_object *objs, size
 /* Where digests[0..n) lie: out[i] (n entries, the caller's) gets the row,
  * or digest "" when there is none; *missing (may be NULL) how many had
  * none. No touch. */
-int store_data_objects_locate(struct store *s, const char *const *digests, size_t n,
+int store_data_objects_locate(struct store *s, const char (*digests)[DATA_DIGEST_LEN + 1], size_t n,
                               struct data_object *out, size_t *missing,
                               struct ferr *err) WARN_UNUSED;
 /* Every row in digest order, a page at a time: digests after `after`
@@ -193,8 +193,8 @@ struct data_version_row {
 
 /* Called with each existing version's manifest text (borrowed, valid
  * during the call); nonzero stops the walk with that answer. */
-typedef int (*data_manifest_fn)(void *arg, const char *name, int64_t version,
-                                const char *manifest, struct ferr *err);
+typedef int (*data_manifest_fn)(void *arg, const char *name, int64_t version, const char *manifest,
+                                struct ferr *err);
 
 struct store_dataset_ops {
     /* offset/limit: rows [offset, offset+limit) of the ordered result. */
@@ -208,8 +208,8 @@ struct store_dataset_ops {
                        struct data_version *out, struct ferr *err);
     /* objects: the distinct digests the manifest names. */
     int (*version_create)(struct store *s, const struct data_version_row *row,
-                          const char *const *objects, size_t nobjects, struct data_version *out,
-                          int *created, struct ferr *err);
+                          const struct data_object_ref *objects, size_t nobjects,
+                          struct data_version *out, int *created, struct ferr *err);
     int (*version_delete)(struct store *s, const char *name, int64_t version, int64_t now_ms,
                           struct ferr *err);
     int (*alias_set)(struct store *s, const char *name, const char *alias, int64_t version,
@@ -221,11 +221,11 @@ struct store_dataset_ops {
                    const char *value, int64_t now_ms, struct ferr *err);
     int (*runs)(struct store *s, const char *source_uri, int64_t offset, int64_t limit,
                 struct data_run_use_list *out, struct ferr *err);
-    int (*objects_have)(struct store *s, const char *const *digests, size_t n, int64_t now_ms,
-                        unsigned char *present, struct ferr *err);
+    int (*objects_have)(struct store *s, const char (*digests)[DATA_DIGEST_LEN + 1], size_t n,
+                        int64_t now_ms, unsigned char *present, struct ferr *err);
     int (*objects_put)(struct store *s, const struct data_object *objs, size_t n, int64_t now_ms,
                        int64_t *added, struct ferr *err);
-    int (*objects_locate)(struct store *s, const char *const *digests, size_t n,
+    int (*objects_locate)(struct store *s, const char (*digests)[DATA_DIGEST_LEN + 1], size_t n,
                           struct data_object *out, struct ferr *err);
     int (*objects_list)(struct store *s, const char *after, int64_t limit,
                         struct data_object_list *out, struct ferr *err);
@@ -238,9 +238,9 @@ struct store_dataset_ops {
     /* Deletes the rows of digests whose touched_ms is still < cutoff_ms;
      * appends the rows deleted to deleted and, among their packs, those
      * no row points into any more to packs. One transaction. */
-    int (*gc_delete)(struct store *s, const char *const *digests, size_t n, int64_t cutoff_ms,
-                     struct data_object_list *deleted, struct data_pack_list *packs,
-                     struct ferr *err);
+    int (*gc_delete)(struct store *s, const char (*digests)[DATA_DIGEST_LEN + 1], size_t n,
+                     int64_t cutoff_ms, struct data_object_list *deleted,
+                     struct data_pack_list *packs, struct ferr *err);
 };
 
 #endif
