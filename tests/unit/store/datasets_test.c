@@ -9,6 +9,7 @@
 #include "base/ftime.h"
 #include "domain/data_version.h"
 #include "store/backend.h"
+#include "store/copy.h"
 #include "store/datasets.h"
 #include "store/store.h"
 
@@ -639,5 +640,66 @@ STORE_TEST(datasets_concurrent_creates_of_the_same_content)
     ASSERT_OK(store_dataset_get(s, "raced", &d, &err), &err);
     ASSERT_INT_EQ(d.version_count, 5);
     dataset_info_release(&d);
+    store_close(s);
+}
+
+/* `ferry db copy` takes the datasets' tables along: versions with their
+ * manifests, profiles, tags and aliases, the counter, the object rows
+ * (loose ones keep their NULL pack). */
+PG_TEST(datasets_tables_copied_from_sqlite_to_postgres)
+{
+    struct ferr err = FERR_INIT;
+    char src_uri[600];
+    snprintf(src_uri, sizeof(src_uri), "%s/ds_copy_src.db", test_tmpdir());
+    struct store_opts o = STORE_OPTS_INIT;
+    struct store *s = NULL;
+    o.default_artifact_root = "/artifacts";
+    ASSERT_OK(store_open(src_uri, &o, &s, &err), &err);
+    unsigned long long ids[] = {1, 2, 3};
+    put_objects_at(s, ids, 2, "0123456789abcdef0123456789abcdef", ftime_now_ms());
+    put_objects(s, ids + 2, 1);
+    char *m = manifest_of(ids, 3);
+    struct kv_list tags = {0};
+    kv_list_add(&tags, "k", "tab\there");
+    struct data_version_new nv = {"t", m, "first", "alice", &tags, "{\"rows\":3}"};
+    ASSERT_OK(store_data_version_create(s, &nv, NULL, NULL, &err), &err);
+    ASSERT_INT_EQ(create_ok(s, "t", ids, 1, 1), 2);
+    ASSERT_OK(store_data_version_delete(s, "t", 2, &err), &err);
+    ASSERT_OK(store_data_alias_set(s, "t", "prod", 1, &err), &err);
+    store_close(s);
+
+    char *dst_uri = test_store_uri("ds_copy_dst");
+    struct store_copy_report rep;
+    ASSERT_OK(store_copy(src_uri, dst_uri, &rep, &err), &err);
+    int seen = 0;
+    for (size_t i = 0; i < rep.ntables; i++)
+        seen += !strncmp(rep.t[i].table, "data_", 5);
+    ASSERT_INT_EQ(seen, 6);
+    s = NULL;
+    ASSERT_OK(store_open(dst_uri, &o, &s, &err), &err);
+    free(dst_uri);
+    struct data_version v;
+    char tname[] = "t", prod[] = "prod";
+    struct data_ref r = {tname, DATA_REF_ALIAS, 0, prod, NULL};
+    ASSERT_OK(store_data_version_get(s, &r, 1, &v, &err), &err);
+    ASSERT_INT_EQ(v.version, 1);
+    ASSERT_STR_EQ(v.manifest, m);
+    ASSERT_STR_EQ(v.profile, "{\"rows\":3}");
+    ASSERT_STR_EQ(kv_list_get(&v.tags, "k"), "tab\there");
+    data_version_release(&v);
+    char d[3][65];
+    struct data_object loc[3];
+    size_t missing;
+    for (int i = 0; i < 3; i++)
+        dig(ids[i], d[i]);
+    ASSERT_OK(store_data_objects_locate(s, (const char(*)[65])d, 3, loc, &missing, &err), &err);
+    ASSERT_INT_EQ(missing, 0);
+    ASSERT_STR_EQ(loc[1].pack, "0123456789abcdef0123456789abcdef");
+    ASSERT_INT_EQ(loc[1].offset, 50);
+    ASSERT_STR_EQ(loc[2].pack, "");
+    /* the counter came along: the next version is 3, not 2 */
+    ASSERT_INT_EQ(create_ok(s, "t", ids, 2, 1), 3);
+    free(m);
+    kv_list_release(&tags);
     store_close(s);
 }
