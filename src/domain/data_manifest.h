@@ -100,8 +100,8 @@ int data_manifest_finish(struct data_manifest *m, struct ferr *err) WARN_UNUSED;
 int data_manifest_validate(const struct data_manifest *m, struct ferr *err) WARN_UNUSED;
 
 /* Parses and validates a manifest from anywhere (a client, the store). The
- * text need not be canonical (any key order, whitespace) but the entries
- * must be sorted and unique; unknown keys are refused. *out is initialised
+ * text need not be canonical (any key order, whitespace, entry order: the
+ * lists are sorted here); unknown keys are refused. *out is initialised
  * here and must be released by the caller, also after a failure. */
 int data_manifest_parse(const char *text, size_t len, struct data_manifest *out,
                         struct ferr *err) WARN_UNUSED;
