@@ -41,7 +41,7 @@ void data_manifest_release(struct data_manifest *m)
 }
 
 struct data_file *data_manifest_add_file(struct data_manifest *m, const char *path, int64_t size,
-                                         int exec, const char sha256_hex[65])
+                                         int exec, const char *sha256_hex)
 {
     ALLOC_GROW(m->files, m->nfiles + 1, m->files_alloc);
     struct data_file *f = &m->files[m->nfiles++];
@@ -53,7 +53,7 @@ struct data_file *data_manifest_add_file(struct data_manifest *m, const char *pa
     return f;
 }
 
-void data_file_add_chunk(struct data_file *f, const char sha256_hex[65])
+void data_file_add_chunk(struct data_file *f, const char *sha256_hex)
 {
     ALLOC_GROW(f->chunks, f->nchunks + 1, f->chunks_alloc);
     snprintf(f->chunks[f->nchunks++], 65, "%s", sha256_hex);

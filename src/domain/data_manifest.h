@@ -89,8 +89,8 @@ void data_manifest_release(struct data_manifest *m);
  * checked until data_manifest_finish. The returned file stays valid until
  * the next add_file. */
 struct data_file *data_manifest_add_file(struct data_manifest *m, const char *path, int64_t size,
-                                         int exec, const char sha256_hex[65]);
-void data_file_add_chunk(struct data_file *f, const char sha256_hex[65]);
+                                         int exec, const char *sha256_hex);
+void data_file_add_chunk(struct data_file *f, const char *sha256_hex);
 void data_manifest_add_dir(struct data_manifest *m, const char *path);
 void data_manifest_add_link(struct data_manifest *m, const char *path, const char *target);
 /* Sorts every list by path bytes, then validates (see the file comment). */
