@@ -2,6 +2,7 @@
  * Dataset objects between pack streams, the data root and the store's
  * data_objects rows (see objects.h). */
 #include "data/objects.h"
+#include "data/tree_scan.h"
 #include "base/xalloc.h"
 #include "store/datasets.h"
 
@@ -202,6 +203,26 @@ int data_ingest_object_end(struct data_ingest *in, struct ferr *err)
                         "object '%s' does not match its digest (its file changed while read?)",
                         in->hex);
     return obj_end(in, err);
+}
+
+static int to_ingest(void *ctx, const void *buf, size_t n, struct ferr *err)
+{
+    return data_ingest_data(ctx, buf, n, err);
+}
+
+int data_ingest_scan(struct data_ingest *in, const struct data_scan *s, const size_t *idx, size_t n,
+                     struct ferr *err)
+{
+    size_t count = idx ? n : s->nobjects;
+    for (size_t k = 0; k < count; k++) {
+        size_t i = idx ? idx[k] : k;
+        if (i >= s->nobjects)
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "no object %zu in the scan", i);
+        if (data_ingest_object(in, s->objects[i].digest, s->objects[i].size, err) ||
+            data_scan_read_object(s, i, to_ingest, in, err) || data_ingest_object_end(in, err))
+            return -1;
+    }
+    return 0;
 }
 
 /* ---------- finishing ---------- */
@@ -466,7 +487,8 @@ static void verify_one(struct verify *v, const char *hex, const struct data_obje
     if (!o->digest[0]) {
         v->bad++;
         snprintf(msg, sizeof(msg), "object '%s' has no row in the store", hex);
-        v->report(v->ctx, hex, DATA_VERIFY_MISSING, msg);
+        if (v->report)
+            v->report(v->ctx, hex, DATA_VERIFY_MISSING, msg);
         return;
     }
     struct ferr err = FERR_INIT;
@@ -479,7 +501,8 @@ static void verify_one(struct verify *v, const char *hex, const struct data_obje
         v->bad++;
         int missing = err.code == FERR_RESOURCE_DOES_NOT_EXIST || strstr(err.msg, "truncated");
         snprintf(msg, sizeof(msg), "%s", err.msg);
-        v->report(v->ctx, hex, missing ? DATA_VERIFY_MISSING : DATA_VERIFY_CORRUPT, msg);
+        if (v->report)
+            v->report(v->ctx, hex, missing ? DATA_VERIFY_MISSING : DATA_VERIFY_CORRUPT, msg);
         return;
     }
     if (!EVP_DigestFinal_ex(v->sha, md, &len) || len != 32)
@@ -494,7 +517,8 @@ static void verify_one(struct verify *v, const char *hex, const struct data_obje
                      hex, o->pack, (long long)o->offset, got);
         else
             snprintf(msg, sizeof(msg), "loose object '%s' hashes to '%s'", hex, got);
-        v->report(v->ctx, hex, DATA_VERIFY_CORRUPT, msg);
+        if (v->report)
+            v->report(v->ctx, hex, DATA_VERIFY_CORRUPT, msg);
     }
 }
 
