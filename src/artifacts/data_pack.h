@@ -4,7 +4,8 @@
  *   "FERRYPK1"                                   magic, 8 bytes
  *   'O' digest[32] size[8 BE] data[size]         per object (size <= 1 GiB)
  *   'E' count[8 BE] sha256[32]                   end: objects, SHA-256 of
- *                                                every byte before it
+ *                                                every byte before these 32
+ *                                                (magic to count included)
  *
  * The writer streams a pack to any sink; the reader parses one pushed to it
  * in pieces of any size, verifies each object's digest as it streams, the
@@ -73,7 +74,7 @@ void data_pack_writer_free(struct data_pack_writer *w);
 /* What the reader hands out. Each callback returns 0, or -1 with err set
  * (the reader then fails with that error). begin: an object starts (offset:
  * stream offset of its first data byte); data: some of its bytes, in order
- * (never more than the reader's buffer); end: all its bytes came and their
+ * (slices of what was fed: no copy); end: all its bytes came and their
  * SHA-256 matched its digest. An object whose digest does not match fails
  * the reader after its last data call, before end: a handler that wrote the
  * bytes somewhere must drop them (and everything else of that pack) unless
@@ -125,10 +126,13 @@ void data_pack_file_abort(struct data_pack_file *f);
 /* A loose object is written with a plain artifact writer at
  * data_object_path(hex) (artifact_writer_open); this helper opens it, and
  * data_loose_commit commits it checking the content's SHA-256 is hex
- * (INVALID_PARAMETER_VALUE when not: then nothing appears). */
+ * (INVALID_PARAMETER_VALUE when not: the file is removed again). Verify
+ * the bytes before committing where you can (the pack reader does): a
+ * mismatch found only here has replaced any earlier file of that name. */
 int data_loose_open(struct artifact_repo *r, const char hex[65], struct artifact_writer **out,
                     struct ferr *err) WARN_UNUSED;
-int data_loose_commit(struct artifact_writer *w, const char hex[65], struct ferr *err) WARN_UNUSED;
+int data_loose_commit(struct artifact_repo *r, struct artifact_writer *w, const char hex[65],
+                      struct ferr *err) WARN_UNUSED;
 
 /* Opens object hex at loc for reading as an artifact reader of exactly
  * loc->size bytes (artifact_reader_read ... artifact_reader_close). The
