@@ -168,7 +168,7 @@ TEST(data_tree_scan_refusals)
     scan_refused("out", FERR_INVALID_PARAMETER_VALUE, "out/pipe' is a FIFO");
     ASSERT(unlink(tpath("out/pipe")) == 0);
     put_file("out/bad\xff", "x", 1, 0644);
-    scan_refused("out", FERR_INVALID_PARAMETER_VALUE, "not valid UTF-8");
+    scan_refused("out", FERR_INVALID_PARAMETER_VALUE, "out/bad?': the name is not valid UTF-8");
     ASSERT(unlink(tpath("out/bad\xff")) == 0);
     scan_refused("nothing-here", FERR_RESOURCE_DOES_NOT_EXIST, "does not exist");
     /* A link going up through another link is refused by the manifest check. */
