@@ -91,7 +91,11 @@ static int add_link(struct walk *w, const char *rel, const char *local, const st
     target[n] = '\0';
     struct ferr lerr = FERR_INIT;
     int rc = 0;
-    if (target[0] == '/')
+    if (!utf8_valid(target))
+        rc =
+            ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                     "link '%.500s': its target is not valid UTF-8 (dataset paths must be)", local);
+    else if (target[0] == '/')
         rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                       "link '%.500s' points to the absolute path '%.300s': only links inside the "
                       "tree can be added",
@@ -107,10 +111,18 @@ static int add_link(struct walk *w, const char *rel, const char *local, const st
 
 static int check_name(const char *name, const char *local, struct ferr *err)
 {
-    if (!utf8_valid(name))
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "'%.500s': the name is not valid UTF-8 (dataset paths must be)", local);
-    return 0;
+    if (utf8_valid(name))
+        return 0;
+    /* The message itself must stay UTF-8 (it may travel as JSON): the bad
+     * bytes show as '?'. */
+    char *shown = xstrdup(local);
+    utf8_scrub(shown);
+    int rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                      "'%.500s': the name is not valid UTF-8 (dataset paths must be; shown with "
+                      "'?' for the bad bytes)",
+                      shown);
+    free(shown);
+    return rc;
 }
 
 static int walk_dir(struct walk *w, struct sbuf *rel, struct sbuf *local, struct ferr *err);
@@ -194,6 +206,9 @@ struct hasher {
     atomic_int failed;
     pthread_mutex_t lock;
     struct ferr err; /* the first failure */
+    const struct data_scan_opts *opts;
+    pthread_t main; /* the scanning thread: the only one that reports progress */
+    int64_t total;
 };
 
 static void hasher_fail(struct hasher *h, const struct ferr *e)
@@ -296,6 +311,8 @@ static void *hash_worker(void *arg)
             hasher_fail(h, &err);
             break;
         }
+        if (h->opts && h->opts->progress && pthread_equal(pthread_self(), h->main))
+            h->opts->progress(h->opts->progress_arg, atomic_load(&h->done), h->total);
     }
     if (fd >= 0)
         close(fd);
@@ -369,15 +386,14 @@ static int hash_all(struct walk *w, const struct data_scan_opts *opts, struct da
     atomic_init(&h.done, 0);
     atomic_init(&h.failed, 0);
     pthread_mutex_init(&h.lock, NULL);
+    h.opts = opts;
+    h.main = pthread_self();
+    h.total = w->bytes;
     int threads = opts && opts->threads ? opts->threads : 0;
     if (!threads)
         threads = (w->bytes >= THREADS_MIN_BYTES || w->nfiles >= THREADS_MIN_FILES) ? 2 : 1;
     pthread_t t;
     int spawned = threads > 1 && pthread_create(&t, NULL, hash_worker, &h) == 0;
-    if (opts && opts->progress && spawned) {
-        /* The scanning thread reports while the helper works, then joins in. */
-        opts->progress(opts->progress_arg, 0, w->bytes);
-    }
     hash_worker(&h);
     if (spawned)
         pthread_join(t, NULL);
