@@ -242,8 +242,10 @@ def test_bad_names_aliases_and_versions(srv, c):
     expect_error(get(c, "list", max_results=5000), 400, "INVALID_PARAMETER_VALUE")
     expect_error(c.post("datasets/objects/missing", {"digests": ["xyz"]}, prefix=FERRY), 400,
                  "INVALID_PARAMETER_VALUE")
-    expect_error(c.post("datasets/objects/missing", {}, prefix=FERRY), 400,
+    expect_error(c.post("datasets/objects/missing", {"digests": {"a": 1}}, prefix=FERRY), 400,
                  "INVALID_PARAMETER_VALUE", "digests")
+    expect_error(c.post("datasets/objects/missing", {"digests": ["a" * 64] * 200001},
+                        prefix=FERRY), 400, "INVALID_PARAMETER_VALUE", "too many")
 
 
 def test_bad_manifests_are_refused_and_create_nothing(srv, c):
@@ -262,7 +264,7 @@ def test_bad_manifests_are_refused_and_create_nothing(srv, c):
     for name in ["tampered", "holey"]:
         expect_error(get(c, "get", name=name), 404, "RESOURCE_DOES_NOT_EXIST")
     bad = [
-        dict(m, files=list(reversed(manifest(files)["files"]))),       # unsorted
+        dict(m, files=[m["files"][0], m["files"][0]]),                 # a path twice
         dict(m, files=[dict(m["files"][0], path="../x")]),             # leaves the tree
         dict(m, files=[dict(m["files"][0], path="/abs")]),
         dict(m, files=[dict(m["files"][0], sha256="xyz")]),
