@@ -389,3 +389,21 @@ def test_with_auth_a_reader_reads_and_cannot_write(srv, c):
                      403, "PERMISSION_DENIED")
     finally:
         assert s.stop() == 0
+
+
+def test_a_version_of_100000_files(srv, c):
+    """The row's body cap and parse budget hold a manifest of 100,000 files (13 MB); the
+    objects go in one pack, and one objects/missing asks about all of them."""
+    n = 100000
+    data = [b"f%06d" % i for i in range(n)]
+    digests = [sha(b) for b in data]
+    assert len(missing(c, digests)) == n
+    assert c.ok(upload(c, data))["stored"] == n
+    assert missing(c, digests) == []
+    files = {"d%03d/file_%06d.txt" % (i // 1000, i): data[i] for i in range(n)}
+    r = c.ok(create(c, "many", files))
+    assert r["dataset_version"]["file_count"] == n and r["created"] is True
+    got = c.ok(get(c, "versions/get", name="many", version="1", with_manifest="true"))
+    m = got["dataset_version"]["manifest"]
+    assert len(m["files"]) == n
+    assert sha(canonical(m).encode()) == r["dataset_version"]["digest"]
