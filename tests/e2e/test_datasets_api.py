@@ -172,6 +172,15 @@ def test_objects_versions_aliases_tags_and_diff(srv, c):
     prof = c.ok(get(c, "profile", name="sales", version="2"))["profile"]
     assert prof["files"]["train.csv"]["rows"] == 3
     assert c.ok(get(c, "runs", name="sales", version="1"))["runs"] == []
+    # a run that logged version 1 as a dataset input (as `ferry data log` does)
+    run = c.create_run()["info"]["run_id"]
+    c.ok(c.post("runs/log-inputs", {"run_id": run, "datasets": [{
+        "dataset": {"name": "sales", "digest": v1["digest"][:10], "source_type": "ferry",
+                    "source": "data:/sales/1"},
+        "tags": [{"key": "mlflow.data.context", "value": "training"}]}]}))
+    runs = c.ok(get(c, "runs", name="sales", alias="prod"))["runs"]
+    assert [(x["run_id"], x["context"]) for x in runs] == [(run, "training")], runs
+    assert c.ok(get(c, "runs", name="sales", version="2"))["runs"] == []
 
     ds = c.ok(get(c, "get", name="sales"))["dataset"]
     assert ds["latest_version"] == 2 and ds["version_count"] == 2
