@@ -416,3 +416,27 @@ def test_a_version_of_100000_files(srv, c):
     m = got["dataset_version"]["manifest"]
     assert len(m["files"]) == n
     assert sha(canonical(m).encode()) == r["dataset_version"]["digest"]
+
+
+def test_a_local_default_root_is_the_data_root(srv, c):
+    """Without --serve-artifacts, the store's local default artifact root keeps the datasets,
+    and experiments may not be created in its datasets/."""
+    s = Server(srv.ferry, extra=["--no-serve-artifacts", "--default-artifact-root", "root"])
+    s.start()
+    try:
+        o = s.client()
+        assert o.ok(upload(o, [b"local-root"]))["stored"] == 1
+        assert o.ok(create(o, "loc", {"f": b"local-root"}))["created"] is True
+        packs = os.path.join(s.dir, "root", "datasets", "packs")
+        assert len([f for f in os.listdir(packs) if f.endswith(".pack")]) == 1
+        r = o.raw("POST", DS + "objects/download", json.dumps({"digests": [sha(b"local-root")]}))
+        assert r.status == 200 and read_pack(r.body) == [(sha(b"local-root"), b"local-root")]
+        for loc in [os.path.join(s.dir, "root", "datasets"),
+                    os.path.join(s.dir, "root", "datasets", "x")]:
+            expect_error(o.post("experiments/create", {"name": "e" + sha(loc.encode())[:6],
+                                                       "artifact_location": loc}),
+                         400, "INVALID_PARAMETER_VALUE", "datasets")
+        o.ok(o.post("experiments/create", {"name": "fine", "artifact_location":
+                                           os.path.join(s.dir, "root", "exp")}))
+    finally:
+        assert s.stop() == 0
