@@ -36,6 +36,7 @@ struct artifact_repo;
 struct data_version;      /* domain/data_version.h */
 struct data_version_list; /* domain/data_version.h */
 struct dataset_info_list; /* domain/data_version.h */
+struct data_ref;          /* domain/data_version.h (its path is ignored here) */
 
 /* ---------- opening ---------- */
 
@@ -119,13 +120,6 @@ int data_port_verify(struct data_port *p, const char *name, struct data_port_dam
                      struct ferr *err) WARN_UNUSED;
 
 /* ---------- rows ---------- */
-
-/* A version's reference: version > 0, or alias ("latest": the newest). */
-struct data_ref {
-    const char *name;
-    int64_t version;   /* > 0, or 0 with alias */
-    const char *alias; /* an alias, "latest", or NULL with version */
-};
 
 /* Creates the next version of name from a canonical manifest (its JSON
  * text), with message, tags (JSON object of strings, may be NULL) and
