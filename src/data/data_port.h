@@ -98,26 +98,18 @@ struct data_port_sink {
 int data_port_get_objects(struct data_port *p, const char *const *digests, size_t n,
                           const struct data_port_sink *sink, struct ferr *err) WARN_UNUSED;
 
-/* Problems found by data_port_verify. */
-struct data_port_damage {
-    char digest[65];
-    int missing;   /* 1: no such object (row without bytes, or no row); 0: corrupt */
-    char *detail;  /* what was found, for people */
-};
-struct data_port_damage_list {
-    struct data_port_damage *v;
-    size_t n, alloc;
-    int64_t checked;       /* objects re-hashed */
-    int64_t checked_bytes; /* their bytes */
-};
-void data_port_damage_list_release(struct data_port_damage_list *l);
-/* Re-hashes every object named by the versions of dataset name (NULL:
- * every dataset), reporting each one corrupt or missing in *out (empty
- * when all is well; that is still 0). Embedded: reads the data root;
- * remote: the server's verify when it has one, else downloads and hashes
- * (slower, same answer). */
-int data_port_verify(struct data_port *p, const char *name, struct data_port_damage_list *out,
-                     struct ferr *err) WARN_UNUSED;
+/* Re-hashes the stored objects digests[0..n) (verify the data, not the
+ * transfer): report is called once per object that is missing (no row, or
+ * its file or pack gone or short) or corrupt (bytes that do not hash to
+ * its digest), with what is wrong; *checked (may be NULL) gets how many
+ * were looked at. Embedded: data/objects.h's data_verify on the data root;
+ * remote: the objects are downloaded and hashed here (a corrupt object
+ * makes its download fail, so the batch is split down to single objects
+ * to name each bad one). Fails only when the port itself does. */
+typedef void data_port_report_fn(void *ctx, const char *digest, int missing, const char *msg);
+int data_port_verify_objects(struct data_port *p, const char *const *digests, size_t n,
+                             data_port_report_fn *report, void *ctx, int64_t *checked,
+                             struct ferr *err) WARN_UNUSED;
 
 /* ---------- rows ---------- */
 
