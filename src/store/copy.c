@@ -28,8 +28,10 @@
 #include "base/banned.h"
 
 /* 8 added the prediction log, which is not copied (on SQLite it lives in
- * files of its own: store/predictions.h); 9 the monitors' tables. */
-_Static_assert(SCHEMA_VERSION == 9, "a new schema version: update the tables store_copy copies");
+ * files of its own: store/predictions.h); 9 the monitors' tables; 10 the
+ * datasets' (every one, data_objects too: the rows say where the bytes of
+ * the data root are, and a copy that lost them would lose the versions). */
+_Static_assert(SCHEMA_VERSION == 10, "a new schema version: update the tables store_copy copies");
 
 /* Parents before children (foreign keys are checked as rows arrive). */
 static const struct {
@@ -72,6 +74,12 @@ static const struct {
     {"monitor_reports", "id"},
     {"monitor_alerts", "id"},
     {"alert_deliveries", "id"},
+    {"data_sets", NULL},
+    {"data_versions", NULL},
+    {"data_version_content", "id"},
+    {"data_version_tags", NULL},
+    {"data_aliases", NULL},
+    {"data_objects", NULL},
 };
 
 #define NTABLES (sizeof(tables) / sizeof(*tables))

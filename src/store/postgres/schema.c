@@ -569,11 +569,66 @@ static const char *const v9[] = {
     "  WHERE state = 'pending';",
     NULL};
 
+/* Version 10 (expand: new tables and an index, so 9's binaries keep
+ * working): dataset versions (store/sqlite/schema.c's 9 -> 10 tells why
+ * they look so). The index on the MLflow datasets' source is on its first
+ * 256 bytes: a source may be 64 KiB, beyond what a btree entry holds. */
+static const char *const v10[] = {
+    "CREATE TABLE data_sets ("
+    "  name " T " PRIMARY KEY,"
+    "  created_ms BIGINT NOT NULL,"
+    "  updated_ms BIGINT NOT NULL,"
+    "  last_version BIGINT NOT NULL DEFAULT 0,"
+    "  deleted INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE data_versions ("
+    "  name " T " NOT NULL REFERENCES data_sets ON DELETE CASCADE,"
+    "  version BIGINT NOT NULL,"
+    "  digest " T " NOT NULL,"
+    "  file_count BIGINT NOT NULL,"
+    "  size_bytes BIGINT NOT NULL,"
+    "  message " T " NOT NULL DEFAULT '',"
+    "  author " T " NOT NULL DEFAULT '',"
+    "  created_ms BIGINT NOT NULL,"
+    "  PRIMARY KEY (name, version));"
+    "CREATE TABLE data_version_content ("
+    "  id " ID ","
+    "  name " T " NOT NULL,"
+    "  version BIGINT NOT NULL,"
+    "  manifest " T " NOT NULL,"
+    "  profile " T ","
+    "  UNIQUE (name, version),"
+    "  FOREIGN KEY (name, version) REFERENCES data_versions ON DELETE CASCADE);"
+    "CREATE TABLE data_version_tags ("
+    "  name " T " NOT NULL,"
+    "  version BIGINT NOT NULL,"
+    "  key " T " NOT NULL,"
+    "  value " T " NOT NULL,"
+    "  PRIMARY KEY (name, version, key),"
+    "  FOREIGN KEY (name, version) REFERENCES data_versions ON DELETE CASCADE);"
+    "CREATE TABLE data_aliases ("
+    "  name " T " NOT NULL,"
+    "  alias " T " NOT NULL,"
+    "  version BIGINT NOT NULL,"
+    "  PRIMARY KEY (name, alias),"
+    "  FOREIGN KEY (name, version) REFERENCES data_versions ON DELETE CASCADE);"
+    "CREATE INDEX data_aliases_by_version ON data_aliases (name, version);"
+    "CREATE TABLE data_objects ("
+    "  digest " T " PRIMARY KEY,"
+    "  size BIGINT NOT NULL,"
+    "  pack " T ","
+    "  off BIGINT NOT NULL DEFAULT 0,"
+    "  touched_ms BIGINT NOT NULL);"
+    "CREATE INDEX data_objects_by_pack ON data_objects (pack) WHERE pack IS NOT NULL;"
+    "CREATE INDEX data_objects_by_touched ON data_objects (touched_ms);"
+    "CREATE INDEX datasets_by_source ON datasets (left(source, 256));",
+    NULL};
+
 static const struct migration migrations[] = {
     {6, 6, v6},
     {7, 6, v7},
     {8, 6, v8},
     {9, 6, v9},
+    {10, 6, v10},
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -401,6 +401,64 @@ static const char *const migrations[] = {
     "  UNIQUE (alert_id, sink_index, event));"
     "CREATE INDEX alert_deliveries_due ON alert_deliveries (next_attempt_ms, id)"
     "  WHERE state = 'pending';",
+
+    /* 9 -> 10: dataset versions (store/datasets.h). data_sets keeps the
+     * counter of version numbers (never reused) and outlives a dataset
+     * delete (deleted = 1). A version's manifest and profile live in
+     * data_version_content, a table of their own, so listing versions
+     * never reads them (a manifest of 100,000 files is megabytes).
+     * data_objects: one row per stored object, pack NULL for a loose one;
+     * touched_ms says when an add, a create or an upload last named it
+     * (gc leaves younger rows alone). The MLflow datasets table gets an
+     * index on source, so the runs that used a data:/ version are found
+     * without a scan. */
+    "CREATE TABLE data_sets ("
+    "  name TEXT PRIMARY KEY,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  last_version INTEGER NOT NULL DEFAULT 0,"
+    "  deleted INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE data_versions ("
+    "  name TEXT NOT NULL REFERENCES data_sets ON DELETE CASCADE,"
+    "  version INTEGER NOT NULL,"
+    "  digest TEXT NOT NULL,"
+    "  file_count INTEGER NOT NULL,"
+    "  size_bytes INTEGER NOT NULL,"
+    "  message TEXT NOT NULL DEFAULT '',"
+    "  author TEXT NOT NULL DEFAULT '',"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (name, version)) WITHOUT ROWID;"
+    "CREATE TABLE data_version_content ("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  manifest TEXT NOT NULL,"
+    "  profile TEXT,"
+    "  UNIQUE (name, version),"
+    "  FOREIGN KEY (name, version) REFERENCES data_versions ON DELETE CASCADE);"
+    "CREATE TABLE data_version_tags ("
+    "  name TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  key TEXT NOT NULL,"
+    "  value TEXT NOT NULL,"
+    "  PRIMARY KEY (name, version, key),"
+    "  FOREIGN KEY (name, version) REFERENCES data_versions ON DELETE CASCADE) WITHOUT ROWID;"
+    "CREATE TABLE data_aliases ("
+    "  name TEXT NOT NULL,"
+    "  alias TEXT NOT NULL,"
+    "  version INTEGER NOT NULL,"
+    "  PRIMARY KEY (name, alias),"
+    "  FOREIGN KEY (name, version) REFERENCES data_versions ON DELETE CASCADE) WITHOUT ROWID;"
+    "CREATE INDEX data_aliases_by_version ON data_aliases (name, version);"
+    "CREATE TABLE data_objects ("
+    "  digest TEXT PRIMARY KEY,"
+    "  size INTEGER NOT NULL,"
+    "  pack TEXT,"
+    "  off INTEGER NOT NULL DEFAULT 0,"
+    "  touched_ms INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE INDEX data_objects_by_pack ON data_objects (pack) WHERE pack IS NOT NULL;"
+    "CREATE INDEX data_objects_by_touched ON data_objects (touched_ms);"
+    "CREATE INDEX datasets_by_source ON datasets (source);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: MIT
+ * Scanning local files into a dataset manifest: a file (a manifest of one
+ * entry named by its basename) or a directory walked with lstat, never
+ * following a symbolic link. Regular files become files (mode: the owner's
+ * executable bit), directories with nothing inside become "dirs", links
+ * whose target stays inside the tree become "links". Refused with
+ * INVALID_PARAMETER_VALUE and the local path in the message: an absolute
+ * link or one leaving the tree, a socket, FIFO or device, a name that is
+ * not valid UTF-8 (or holds a byte the manifest cannot carry), a path too
+ * long. A missing path is RESOURCE_DOES_NOT_EXIST; an unreadable one
+ * IO_ERROR.
+ *
+ * Every file is read once, hashing the file digest and its chunk digests
+ * in the same pass (OpenSSL EVP SHA-256, 1 MiB buffers: never a whole file
+ * in memory); with two threads when the tree is large enough to pay. The
+ * result names, for every distinct object, where its bytes lie (local
+ * file, offset, size) so an uploader can read them again. */
+#ifndef FERRY_DATA_TREE_SCAN_H
+#define FERRY_DATA_TREE_SCAN_H
+
+#include "base/ferr.h"
+#include "domain/data_manifest.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One distinct object of the scan and the first place its bytes lie. */
+struct data_scan_object {
+    char digest[65];
+    int64_t size;
+    size_t file;    /* index into manifest.files and local[] */
+    int64_t offset; /* of the object's first byte in that file */
+};
+
+struct data_scan {
+    struct data_manifest manifest;    /* finished: sorted and validated */
+    char **local;                     /* local path of manifest.files[i] */
+    struct data_scan_object *objects; /* distinct digests, in file order */
+    size_t nobjects;
+    int64_t bytes; /* sum of file sizes */
+};
+
+#define DATA_SCAN_INIT                                                                             \
+    {                                                                                              \
+        DATA_MANIFEST_INIT, NULL, NULL, 0, 0                                                       \
+    }
+
+struct data_scan_opts {
+    int threads; /* 0: automatic (2 when it pays), 1: one */
+    /* Progress (may be NULL): bytes hashed so far and in all. Called from
+     * the scanning thread only. */
+    void (*progress)(void *arg, int64_t done, int64_t total);
+    void *progress_arg;
+};
+
+/* Scans path into *out (initialised here; release it with
+ * data_scan_release, also after a failure). opts may be NULL. */
+int data_tree_scan(const char *path, const struct data_scan_opts *opts, struct data_scan *out,
+                   struct ferr *err) WARN_UNUSED;
+void data_scan_release(struct data_scan *s);
+
+/* Hashes one open local file as a manifest entry would: file digest and
+ * chunk digests (f->size must be set; a file that is not that size now is
+ * IO_ERROR "changed while read"). name is for messages. */
+int data_hash_fd(int fd, const char *name, struct data_file *f, struct ferr *err) WARN_UNUSED;
+
+#endif
