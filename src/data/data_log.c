@@ -6,6 +6,9 @@
 #include "base/json.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
+#include "data/data_port.h"
+#include "domain/data_profile.h"
+#include "domain/data_version.h"
 
 #include <jansson.h>
 #include <stdlib.h>
@@ -15,16 +18,6 @@
 
 /* Profiled files listed one by one in the summary; past it only counted. */
 #define SUMMARY_MAX_FILES 100
-
-static const char *colspec_type(const char *profile_type)
-{
-    static const char *const map[][2] = {
-        {"integer", "long"}, {"float", "double"}, {"bool", "boolean"}, {"text", "string"}};
-    for (size_t i = 0; profile_type && i < sizeof(map) / sizeof(*map); i++)
-        if (!strcmp(profile_type, map[i][0]))
-            return map[i][1];
-    return "string";
-}
 
 static int cmp_str(const void *a, const void *b)
 {
@@ -52,29 +45,6 @@ static json_t *profile_files(json_t *doc, const char ***keys, size_t *n)
     return files;
 }
 
-/* One file's columns as a colspec array; NULL when it has none. */
-static json_t *file_colspec(json_t *file)
-{
-    json_t *cols = json_object_get(file, "columns");
-    json_t *out, *c;
-    size_t i;
-    if (!json_is_array(cols) || !json_array_size(cols))
-        return NULL;
-    out = json_array();
-    json_array_foreach(cols, i, c)
-    {
-        const char *name = json_string_value(json_object_get(c, "name"));
-        const char *type = json_string_value(json_object_get(c, "type"));
-        if (!name) {
-            json_decref(out);
-            return NULL;
-        }
-        json_array_append_new(out,
-                              json_pack("{s:s, s:s}", "type", colspec_type(type), "name", name));
-    }
-    return out;
-}
-
 char *data_log_schema(const char *profile)
 {
     json_t *doc, *files, *spec = NULL;
@@ -85,7 +55,7 @@ char *data_log_schema(const char *profile)
         return NULL;
     files = profile_files(doc, &keys, &n);
     for (size_t i = 0; files && i < n; i++) {
-        json_t *one = file_colspec(json_object_get(files, keys[i]));
+        json_t *one = data_profile_colspec(json_object_get(files, keys[i]));
         if (!one || (spec && !json_equal(spec, one))) {
             json_decref(one);
             json_decref(spec);
@@ -97,11 +67,9 @@ char *data_log_schema(const char *profile)
         else
             spec = one;
     }
-    if (spec) {
-        json_t *o = json_pack("{s:o}", "mlflow_colspec", spec);
-        out = fjson_dumps(o, JSON_COMPACT);
-        json_decref(o);
-    }
+    if (spec)
+        out = fjson_dumps(spec, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(spec);
     free(keys);
     json_decref(doc);
     return out;
@@ -145,7 +113,6 @@ static int is_hex(const char *s, size_t n)
 
 int data_log_build(const struct data_log_input *in, struct dataset_input *out, struct ferr *err)
 {
-    struct sbuf src = SBUF_INIT;
     if (!in->name || !*in->name)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "a dataset input needs a name");
     if (in->version < 1)
@@ -158,11 +125,10 @@ int data_log_build(const struct data_log_input *in, struct dataset_input *out, s
                         "dataset '%.256s' version %lld: the digest '%.80s' is not lowercase hex",
                         in->name, (long long)in->version, in->digest ? in->digest : "");
     memset(out, 0, sizeof(*out));
-    sbuf_addf(&src, "data:/%s/%lld", in->name, (long long)in->version);
     out->dataset.name = xstrdup(in->name);
     out->dataset.digest = xstrndup(in->digest, DATA_LOG_DIGEST_CHARS);
     out->dataset.source_type = xstrdup(DATA_LOG_SOURCE_TYPE);
-    out->dataset.source = sbuf_detach(&src, NULL);
+    out->dataset.source = data_uri_format(in->name, in->version);
     out->dataset.schema = data_log_schema(in->profile);
     out->dataset.profile = data_log_profile_summary(in->profile);
     if (in->context && *in->context)
@@ -178,5 +144,30 @@ int data_log(struct client *c, const char *run_id, const struct data_log_input *
         return -1;
     int rc = client_log_inputs(c, run_id, &di, 1, err);
     dataset_input_release(&di);
+    return rc;
+}
+
+int data_log_uri(struct client *c, struct data_port *port, const char *run_id, const char *uri,
+                 const char *context, char **pinned, struct ferr *err)
+{
+    struct data_ref ref = DATA_REF_INIT;
+    struct data_version v;
+    int rc = -1;
+    memset(&v, 0, sizeof(v));
+    if (data_uri_parse(uri, &ref, err))
+        return -1;
+    if (data_port_get_version(port, &ref, 0, &v, err))
+        goto out;
+    struct data_log_input in = {v.name, v.version, v.digest, v.profile, context};
+    if (data_log(c, run_id, &in, err)) {
+        data_version_release(&v);
+        goto out;
+    }
+    if (pinned)
+        *pinned = data_uri_format(v.name, v.version);
+    data_version_release(&v);
+    rc = 0;
+out:
+    data_ref_release(&ref);
     return rc;
 }
