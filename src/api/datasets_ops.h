@@ -27,7 +27,7 @@
  * A version reference ("version"): a number (as JSON number or string),
  * "v3", "latest", or an alias (domain/data_version.h data_ref_from_spec);
  * "alias" names an alias explicitly. Writes that name one version
- * (versions/delete, aliases/set, tags/*) take any reference too.
+ * (versions/delete, aliases/set, the tag rows) take any reference too.
  *
  * versions/create: the manifest is validated and made canonical
  * (domain/data_manifest.h); "digest", when given, must be the canonical
@@ -36,7 +36,7 @@
  * (RESOURCE_DOES_NOT_EXIST naming the first missing digest; nothing is
  * created). The same content as the latest version answers that version
  * with created false. The profile, when given, is a JSON object of at
- * most DATASETS_PROFILE_MAX bytes, validated (domain/data_profile.h). The
+ * most DATA_PROFILE_MAX_BYTES bytes, validated (domain/data_profile.h). The
  * author is the signed-in user when the server checks identities, else
  * the request's "author" claim, else "". Body cap 64 MiB.
  *
@@ -44,11 +44,13 @@
  * the ones with no stored object; the present ones are touched (gc spares
  * them for an hour: an add names its objects this way). Body cap 16 MiB.
  *
- * diff: {"from", "to" (version numbers), "added": [{path, size}],
- * "removed": [{path, size}], "changed": [{path, size_before, size_after}],
- * "unchanged": count, "csv": [{path, rows_before, rows_after,
- * "columns_added": [name], "columns_removed": [name], "columns_retyped":
- * [{name, before, after}]}]} (csv: files profiled in both versions).
+ * diff: {"from", "to" (version numbers), "digest_from", "digest_to",
+ * "added": [{path, kind, size}], "removed": [{path, kind, size}],
+ * "changed": [{path, kind_before, kind_after, size_before, size_after,
+ * mode_before?, mode_after?}], "unchanged": count, "csv": [{path,
+ * rows_before, rows_after, columns_added, columns_removed,
+ * columns_retyped: [{name, from, to}]}]} (kind: "file", "dir", "link";
+ * csv: every file profiled in both versions, domain/data_profile.h).
  *
  * runs: {"runs": [{run_id, experiment_id, run_name, status, start_time,
  * context}]}: runs whose dataset inputs have source data:/NAME/V.
@@ -73,7 +75,6 @@ struct artifact_repo;
 #define DATASETS_CREATE_BODY_MAX  ((size_t)64 << 20) /* a manifest of 100,000 files */
 #define DATASETS_MISSING_BODY_MAX ((size_t)16 << 20)
 #define DATASETS_MISSING_MAX      200000 /* digests in one objects/missing */
-#define DATASETS_PROFILE_MAX      ((size_t)8 << 20)
 #define DATASETS_PAGE_MAX         1000
 
 extern const struct api_area api_datasets_area;
@@ -179,6 +180,11 @@ struct api_data_root {
     const char *dir;            /* its local directory; NULL when repo is NULL */
     int proxied;                /* repo is the proxied destination (mlflow-artifacts:/) */
     const char *why_not;        /* repo NULL: why (the NOT_IMPLEMENTED message) */
+    /* The artifact roots' repository through which a server also reaches
+     * dir (artifacts/roots.h), and dir's path inside it ("" for dir
+     * itself); NULL: none. */
+    const struct artifact_repo *via;
+    const char *via_rel;
 };
 /* Installs r (static storage; NULL: none) for every later row. Call at
  * start-up, before any request. With a root whose repo is NULL, a
@@ -194,6 +200,13 @@ const struct api_data_root *api_datasets_root(void);
  * INVALID_PARAMETER_VALUE; anything else, or no root installed, is 0. No
  * I/O. */
 int api_datasets_location_check(const char *location, struct ferr *err) WARN_UNUSED;
+
+/* Whether path (checked, relative) of repo may be served by a generic
+ * artifact route: a path in the installed data root's datasets/ (through
+ * its own repository or the roots' one that reaches it) is
+ * PERMISSION_DENIED, anything else 0. No I/O. */
+int api_datasets_reserved(const struct artifact_repo *repo, const char *path,
+                          struct ferr *err) WARN_UNUSED;
 
 /* JSON shapes, for the CLI's --json and the UI. */
 json_t *api_data_version_to_json(const struct data_version *v);

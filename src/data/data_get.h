@@ -9,8 +9,7 @@
  * data:/NAME/V/PATH, PATH's contents when it is a directory of the
  * version, or DST/<basename of PATH> when it is a file. Objects come
  * through the port: read from the data root (embedded) or downloaded in
- * packs of up to DATA_GET_BATCH objects (remote), in the order the tree
- * writer takes them. */
+ * packs (remote), in the order the tree writer takes them. */
 #ifndef FERRY_DATA_DATA_GET_H
 #define FERRY_DATA_DATA_GET_H
 
@@ -20,9 +19,6 @@
 #include <stdint.h>
 
 struct data_version;
-
-#define DATA_GET_BATCH       20000
-#define DATA_GET_BATCH_BYTES ((int64_t)256 << 20)
 
 struct data_get_opts {
     int overwrite; /* 1: replace an existing non-empty DST (once the new tree is whole) */

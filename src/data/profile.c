@@ -22,8 +22,7 @@
 static const double quant_q[NQUANT] = {0.05, 0.25, 0.5, 0.75, 0.95};
 static const char *const quant_key[NQUANT] = {"0.05", "0.25", "0.5", "0.75", "0.95"};
 
-/* numpy's buffered casts (an int64 column summed as float64) hand the
- * reduction loop 8192 values at a time. */
+/* numpy's reductions hand their inner loop 8192 values at a time. */
 #define NP_BUFSIZE  8192
 #define NP_PW_BLOCK 128
 
@@ -77,10 +76,11 @@ static json_t *str_json(const char *s, size_t len)
 
 /* ------------------------------------------------------------ numpy's arithmetic */
 
-/* numpy's pairwise_sum_DOUBLE (loops_utils.h.src), NaN read as 0. */
-static double pairwise_sum(const double *a, size_t n)
+/* numpy's pairwise_sum_DOUBLE (loops_utils.h.src); with skip, a NaN (a
+ * null of the column) is read as 0, as pandas puts 0 there before summing. */
+static double pairwise_sum(const double *a, size_t n, int skip)
 {
-#define AT(i) (isnan(a[i]) ? 0.0 : a[i])
+#define AT(i) (skip && isnan(a[i]) ? 0.0 : a[i])
     if (n < 8) {
         double res = 0.;
         for (size_t i = 0; i < n; i++)
@@ -102,19 +102,19 @@ static double pairwise_sum(const double *a, size_t n)
     }
     size_t n2 = n / 2;
     n2 -= n2 % 8;
-    return pairwise_sum(a, n2) + pairwise_sum(a + n2, n - n2);
+    return pairwise_sum(a, n2, skip) + pairwise_sum(a + n2, n - n2, skip);
 #undef AT
 }
 
-/* ndarray.sum(dtype=float64) over a whole column: one inner loop over the
- * array, or (a cast from int64) one per buffer of NP_BUFSIZE values. */
-static double np_sum(const double *a, size_t n, int buffered)
+/* ndarray.sum(dtype=float64) over a whole column: numpy's reduction hands
+ * its inner loop NP_BUFSIZE values at a time (its iterator's buffer size,
+ * used as the chunk size even where no cast is needed), so the pairwise
+ * sums are per chunk and the chunks are added in order. */
+static double np_sum(const double *a, size_t n, int skip)
 {
     double res = 0.;
-    if (!buffered)
-        return res + pairwise_sum(a, n);
     for (size_t i = 0; i < n; i += NP_BUFSIZE)
-        res += pairwise_sum(a + i, n - i < NP_BUFSIZE ? n - i : NP_BUFSIZE);
+        res += pairwise_sum(a + i, n - i < NP_BUFSIZE ? n - i : NP_BUFSIZE, skip);
     return res;
 }
 
@@ -235,7 +235,8 @@ static void object_stats(const struct drift_column *c, json_t *col)
     struct column_table *t = column_table_new(&name, 1);
     struct drift_column *d = &t->cols[0];
     column_table_reserve(t, c->n);
-    memcpy(d->num, c->num, c->n * sizeof(*c->num));
+    if (c->n)
+        memcpy(d->num, c->num, c->n * sizeof(*c->num));
     d->n = c->n;
     d->n_missing = c->n_missing;
     d->n_int = c->n_int;
@@ -300,8 +301,8 @@ static void number_stats(const struct drift_column *c, int is_int, json_t *col)
     double mean = NAN, std = NAN;
     if (n) {
         /* nanops.nanmean, then nanvar's two passes around its own mean */
-        mean = np_sum(c->num, c->n, is_int) / (double)n;
-        double avg = np_sum(c->num, c->n, 0) / (double)n;
+        mean = np_sum(c->num, c->n, 1) / (double)n;
+        double avg = mean;
         if (n > 1) {
             double *sq = xmalloc(c->n * sizeof(*sq));
             for (size_t i = 0; i < c->n; i++)
