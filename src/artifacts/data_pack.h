@@ -4,7 +4,8 @@
  *   "FERRYPK1"                                   magic, 8 bytes
  *   'O' digest[32] size[8 BE] data[size]         per object (size <= 1 GiB)
  *   'E' count[8 BE] sha256[32]                   end: objects, SHA-256 of
- *                                                every byte before it
+ *                                                every byte before these 32
+ *                                                (magic to count included)
  *
  * The writer streams a pack to any sink; the reader parses one pushed to it
  * in pieces of any size, verifies each object's digest as it streams, the
@@ -73,7 +74,7 @@ void data_pack_writer_free(struct data_pack_writer *w);
 /* What the reader hands out. Each callback returns 0, or -1 with err set
  * (the reader then fails with that error). begin: an object starts (offset:
  * stream offset of its first data byte); data: some of its bytes, in order
- * (never more than the reader's buffer); end: all its bytes came and their
+ * (slices of what was fed: no copy); end: all its bytes came and their
  * SHA-256 matched its digest. An object whose digest does not match fails
  * the reader after its last data call, before end: a handler that wrote the
  * bytes somewhere must drop them (and everything else of that pack) unless

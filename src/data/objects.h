@@ -50,6 +50,16 @@ int data_ingest_finish(struct data_ingest *in, struct data_ingest_result *res,
                        struct ferr *err) WARN_UNUSED;
 /* Drops everything of an unfinished ingest. Accepts NULL. */
 void data_ingest_abort(struct data_ingest *in);
+/* Direct objects, for an embedded add that reads local files (no pack
+ * stream in between, so each byte is hashed once to verify it): object,
+ * its bytes in pieces, end (checks the digest). Same placement and
+ * verification as a stream; then data_ingest_finish. Feeding a stream and
+ * direct objects to one ingest is INVALID_STATE. */
+int data_ingest_object(struct data_ingest *in, const char hex[65], int64_t size,
+                       struct ferr *err) WARN_UNUSED;
+int data_ingest_data(struct data_ingest *in, const void *buf, size_t n,
+                     struct ferr *err) WARN_UNUSED;
+int data_ingest_object_end(struct data_ingest *in, struct ferr *err) WARN_UNUSED;
 /* Whole pull-style ingest of the stream read_fn gives (artifacts/repo.h). */
 int data_ingest_stream(struct store *s, struct artifact_repo *r, artifact_read_fn *read_fn,
                        void *ctx, struct data_ingest_result *res, struct ferr *err) WARN_UNUSED;

@@ -89,8 +89,8 @@ void data_manifest_release(struct data_manifest *m);
  * checked until data_manifest_finish. The returned file stays valid until
  * the next add_file. */
 struct data_file *data_manifest_add_file(struct data_manifest *m, const char *path, int64_t size,
-                                         int exec, const char sha256_hex[65]);
-void data_file_add_chunk(struct data_file *f, const char sha256_hex[65]);
+                                         int exec, const char *sha256_hex);
+void data_file_add_chunk(struct data_file *f, const char *sha256_hex);
 void data_manifest_add_dir(struct data_manifest *m, const char *path);
 void data_manifest_add_link(struct data_manifest *m, const char *path, const char *target);
 /* Sorts every list by path bytes, then validates (see the file comment). */
@@ -100,8 +100,8 @@ int data_manifest_finish(struct data_manifest *m, struct ferr *err) WARN_UNUSED;
 int data_manifest_validate(const struct data_manifest *m, struct ferr *err) WARN_UNUSED;
 
 /* Parses and validates a manifest from anywhere (a client, the store). The
- * text need not be canonical (any key order, whitespace) but the entries
- * must be sorted and unique; unknown keys are refused. *out is initialised
+ * text need not be canonical (any key order, whitespace, entry order: the
+ * lists are sorted here); unknown keys are refused. *out is initialised
  * here and must be released by the caller, also after a failure. */
 int data_manifest_parse(const char *text, size_t len, struct data_manifest *out,
                         struct ferr *err) WARN_UNUSED;
