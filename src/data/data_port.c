@@ -156,7 +156,7 @@ static int call(struct data_port *p, const struct api_op *op, void *req, void *r
     if (p->remote)
         return client_call(p->client, op, req, resp, err);
     struct api_env env = {p->store, NULL, 0, NULL, NULL, 0, 0, NULL, NULL};
-    void *scratch = resp ? NULL : xcalloc(1, op->resp->size);
+    void *scratch = !resp && op->resp ? xcalloc(1, op->resp->size) : NULL;
     int rc = api_exec(&env, op, req, resp ? resp : scratch, err);
     if (scratch) {
         if (!rc)
