@@ -460,3 +460,24 @@ def test_a_file_over_1gb_resends_only_its_changed_chunk(srv, c):
     assert h1.hexdigest() == h2.hexdigest()
     shutil.rmtree(dst)
     shutil.rmtree(src)
+
+
+def test_log_records_the_version_as_a_dataset_input(srv, c):
+    t = Target(srv, True)
+    src = os.path.join(_scratch(), "logme")
+    _write(os.path.join(src, "train.csv"), b"x,y\n1,0.5\n2,1.5\n")
+    t.json("add", "logged", src)
+    t.run("alias", "logged", "prod", "1", check=0)
+    rid = c.create_run()["info"]["run_id"]
+    out = t.run("log", "data:/logged@prod", "--run-id", rid, "--context", "training", check=0).out
+    assert "data:/logged/1" in out, out
+    ins = c.get_run(rid).get("inputs", {}).get("dataset_inputs", [])
+    assert len(ins) == 1, ins
+    ds = ins[0]["dataset"]
+    assert ds["name"] == "logged" and ds["source"] == "data:/logged/1", ds
+    assert ds["source_type"] == "ferry" and "mlflow_colspec" in ds.get("schema", ""), ds
+    assert {"key": "mlflow.data.context", "value": "training"} in ins[0]["tags"], ins
+    # errors: no run id (usage), an unknown run, an unknown version
+    assert t.run("log", "data:/logged/1").returncode == 2
+    assert t.run("log", "data:/logged/1", "--run-id", "0" * 32).returncode == 1
+    assert t.run("log", "data:/logged/9", "--run-id", rid).returncode == 1
