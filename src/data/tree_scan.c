@@ -536,3 +536,55 @@ void data_scan_release(struct data_scan *s)
     data_manifest_release(&s->manifest);
     memset(s, 0, sizeof(*s));
 }
+
+/* ---------- reading objects back ---------- */
+
+int data_scan_read_object(const struct data_scan *s, size_t i, data_sink_fn *fn, void *ctx,
+                          struct ferr *err)
+{
+    const struct data_scan_object *o = &s->objects[i];
+    const char *path = s->local[o->file];
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return walk_fail(err, path, "cannot open");
+    size_t cap = o->size < HBUF ? (size_t)o->size : HBUF;
+    char *buf = xmalloc(cap ? cap : 1);
+    int64_t off = o->offset, left = o->size;
+    int rc = 0;
+    while (!rc && left > 0) {
+        ssize_t n = pread(fd, buf, left < (int64_t)cap ? (size_t)left : cap, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            rc = ferr_set(err, FERR_IO_ERROR, "reading '%.500s': %s", path, strerror(errno));
+        else if (n == 0)
+            rc = ferr_set(err, FERR_IO_ERROR, "'%.500s' changed since it was scanned", path);
+        else
+            rc = fn(ctx, buf, (size_t)n, err);
+        off += n > 0 ? n : 0;
+        left -= n > 0 ? n : 0;
+    }
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+static int to_pack(void *ctx, const void *buf, size_t n, struct ferr *err)
+{
+    return data_pack_writer_data(ctx, buf, n, err);
+}
+
+int data_scan_pack(const struct data_scan *s, const size_t *idx, size_t n,
+                   struct data_pack_writer *w, struct ferr *err)
+{
+    size_t count = idx ? n : s->nobjects;
+    for (size_t k = 0; k < count; k++) {
+        size_t i = idx ? idx[k] : k;
+        if (i >= s->nobjects)
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "no object %zu in the scan", i);
+        if (data_pack_writer_object(w, s->objects[i].digest, s->objects[i].size, NULL, err) ||
+            data_scan_read_object(s, i, to_pack, w, err))
+            return -1;
+    }
+    return 0;
+}
