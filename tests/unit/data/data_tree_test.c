@@ -328,6 +328,13 @@ TEST(data_tree_write_round_trip)
     data_manifest_digest(&back.manifest, d2);
     ASSERT_STR_EQ(d1, d2);
     data_scan_release(&back);
+    /* A destination that cannot be replaced as a whole is refused. */
+    ASSERT_FAILS(data_tree_write(&s.manifest, ".", NULL, source, &st, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_FAILS(data_tree_write(&s.manifest, "/", NULL, source, &st, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_FAILS(data_tree_write(&s.manifest, tpath("dst/.."), NULL, source, &st, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
     /* An empty directory is fine as a destination. */
     mk("dst2");
     ASSERT_OK(data_tree_write(&s.manifest, tpath("dst2"), NULL, source, &st, &err), &err);
