@@ -42,7 +42,8 @@
  *
  * objects/missing: of the given digests (at most DATASETS_MISSING_MAX),
  * the ones with no stored object; the present ones are touched (gc spares
- * them for an hour: an add names its objects this way). Body cap 16 MiB.
+ * them for an hour: an add names its objects this way) when the caller may
+ * write (a reader's question touches nothing). Body cap 16 MiB.
  *
  * diff: {"from", "to" (version numbers), "digest_from", "digest_to",
  * "added": [{path, kind, size}], "removed": [{path, kind, size}],
@@ -55,8 +56,9 @@
  * runs: {"runs": [{run_id, experiment_id, run_name, status, start_time,
  * context}]}: runs whose dataset inputs have source data:/NAME/V.
  *
- * Permissions: reads are READ on no particular resource (anyone signed
- * in), writes EDIT (admins when auth is on), as deployments and monitors.
+ * Permissions: reads (objects/missing too) are READ on no particular
+ * resource (anyone signed in), writes EDIT (admins when auth is on), as
+ * deployments and monitors.
  *
  * The objects themselves travel through the server's streaming rows
  * (server/data_routes.h: datasets/objects/upload and /download). */
