@@ -10,7 +10,8 @@
  *   GET  datasets/versions/get     {name, version? | alias?, with_manifest?}
  *                                  -> {dataset_version} (version: "3", 3, "latest"
  *                                  (the default) or an alias; with_manifest adds
- *                                  "manifest" as a JSON object)
+ *                                  "manifest" as a JSON object; "profile" is there
+ *                                  when the version has one)
  *   POST datasets/versions/create  {name, manifest, digest?, message?, tags?,
  *                                  profile?, author?} -> {dataset_version, created}
  *   POST datasets/versions/delete  {name, version} -> {}
@@ -23,6 +24,12 @@
  *   GET  datasets/diff             {name, from, to} -> {diff}
  *   GET  datasets/runs             {name, version?|alias?} -> {runs}
  *   POST datasets/objects/missing  {digests} -> {missing}
+ *
+ * Entities: dataset_version {name, version, digest, message, author,
+ * created_ms, file_count, size_bytes, tags: [{key, value}], aliases:
+ * [alias], has_profile, manifest?, profile?}; dataset {name, created_ms,
+ * updated_ms, latest_version, last_version, version_count,
+ * total_size_bytes, aliases: [{alias, version}]}.
  *
  * A version reference ("version"): a number (as JSON number or string),
  * "v3", "latest", or an alias (domain/data_version.h data_ref_from_spec);

@@ -334,6 +334,12 @@ def test_the_artifact_routes_never_touch_datasets(srv, c):
     c.ok(c.raw("PUT", A + "/other/f.txt", b"x"))
     names = [f["path"] for f in c.ok(c.raw("GET", A))["files"]]
     assert "other" in names and "datasets" not in names, names
+    # nor through a model version whose source points into it
+    c.ok(c.post("registered-models/create", {"name": "sneaky"}))
+    c.ok(c.post("model-versions/create", {"name": "sneaky",
+                                          "source": "mlflow-artifacts:/datasets"}))
+    r = c.raw("GET", "/model-versions/get-artifact?name=sneaky&version=1&path=packs/" + pk)
+    expect_error(r, 403, "PERMISSION_DENIED", "datasets")
     # no experiment may keep its artifacts there
     for loc in ["mlflow-artifacts:/datasets", "mlflow-artifacts:/datasets/x",
                 "mlflow-artifacts:/./datasets/objects", os.path.join(root, "datasets", "e"),
