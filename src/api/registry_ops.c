@@ -9,6 +9,8 @@
 #include "api/types.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
+#include "domain/data_version.h"
+#include "store/datasets.h"
 #include "store/model_uri.h"
 #include "store/registry.h"
 #include "store/version_source.h"
@@ -292,10 +294,79 @@ static const struct api_field resolved_fields[] = {
 };
 static const struct api_msg resolved_resp = API_MSG(struct rs_model_uri, resolved_fields);
 
+/* {"name", "digest", "source_type", "source", "context"?, "dataset_version"?:
+ *  {"name", "version", "digest", "uri"}, "error"?} */
+static json_t *lineage_dataset_to_json(const void *v)
+{
+    const struct lineage_dataset *d = v;
+    json_t *o = json_pack("{s:s?, s:s?, s:s?, s:s?}", "name", d->name, "digest", d->digest,
+                          "source_type", d->source_type, "source", d->source);
+    if (o && d->context)
+        json_object_set_new(o, "context", json_string(d->context));
+    if (o && d->data_name) {
+        char *uri = data_uri_format(d->data_name, d->data_version);
+        json_object_set_new(o, "dataset_version",
+                            json_pack("{s:s, s:I, s:s?, s:s}", "name", d->data_name, "version",
+                                      (json_int_t)d->data_version, "digest", d->data_digest, "uri",
+                                      uri));
+        free(uri);
+    }
+    if (o && d->data_error)
+        json_object_set_new(o, "error", json_string(d->data_error));
+    return o;
+}
+
+static char *str_of(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? xstrdup(s) : NULL;
+}
+
+static int lineage_dataset_from_json(json_t *j, void *out, struct ferr *err)
+{
+    struct lineage_dataset *d = out;
+    json_t *dv = json_object_get(j, "dataset_version");
+    memset(d, 0, sizeof(*d));
+    if (!json_is_object(j))
+        return ferr_set(err, FERR_IO_ERROR, "the server sent a malformed lineage dataset");
+    d->name = str_of(j, "name");
+    d->digest = str_of(j, "digest");
+    d->source_type = str_of(j, "source_type");
+    d->source = str_of(j, "source");
+    d->context = str_of(j, "context");
+    d->data_error = str_of(j, "error");
+    if (json_is_object(dv)) {
+        d->data_name = str_of(dv, "name");
+        d->data_version = json_integer_value(json_object_get(dv, "version"));
+        d->data_digest = str_of(dv, "digest");
+    }
+    return 0;
+}
+
+static void lineage_dataset_release(void *v)
+{
+    struct lineage_dataset *d = v;
+    free(d->name);
+    free(d->digest);
+    free(d->source_type);
+    free(d->source);
+    free(d->context);
+    free(d->data_name);
+    free(d->data_digest);
+    free(d->data_error);
+    memset(d, 0, sizeof(*d));
+}
+
+static const struct api_type lineage_dataset_type = {
+    "lineage_dataset",         sizeof(struct lineage_dataset), lineage_dataset_to_json,
+    lineage_dataset_from_json, lineage_dataset_release,        NULL};
+
 static const struct api_field lineage_fields[] = {
     F_OBJ(struct rs_version_lineage, model_version, "model_version", 0, &api_type_model_version),
     F_STR(struct rs_version_lineage, artifact_uri, "artifact_uri", 0),
     F_PTR(struct rs_version_lineage, run, "run", &api_type_run),
+    F_LIST(struct rs_version_lineage, datasets, ndatasets, adatasets, "datasets", AF_OMIT_EMPTY,
+           &lineage_dataset_type),
 };
 static const struct api_msg lineage_resp = API_MSG(struct rs_version_lineage, lineage_fields);
 
@@ -400,9 +471,60 @@ static int x_resolve(const struct api_env *env, const struct api_op *op, void *r
     return 0;
 }
 
+/* The dataset version a data: source names, as it is now: a version
+ * deleted since (or a dataset store that is not there) leaves the entry
+ * unresolved, saying why. */
+static void resolve_data_source(struct store *s, struct lineage_dataset *d, const char *uri)
+{
+    struct data_ref ref = DATA_REF_INIT;
+    struct data_version v;
+    struct ferr err = FERR_INIT;
+    memset(&v, 0, sizeof(v));
+    if (data_uri_parse(uri, &ref, &err) || store_data_version_get(s, &ref, 0, &v, &err)) {
+        d->data_error = xstrdup(err.msg);
+    } else {
+        d->data_name = xstrdup(v.name);
+        d->data_version = v.version;
+        d->data_digest = xstrdup(v.digest);
+        data_version_release(&v);
+    }
+    data_ref_release(&ref);
+}
+
+static void lineage_dataset_add(struct store *s, struct rs_version_lineage *r,
+                                const struct dataset_input *in)
+{
+    struct lineage_dataset *d;
+    if (r->ndatasets == r->adatasets) {
+        r->adatasets = r->adatasets ? 2 * r->adatasets : 4;
+        r->datasets = xrealloc(r->datasets, r->adatasets * sizeof(*r->datasets));
+    }
+    d = &r->datasets[r->ndatasets++];
+    memset(d, 0, sizeof(*d));
+    d->name = in->dataset.name ? xstrdup(in->dataset.name) : NULL;
+    d->digest = in->dataset.digest ? xstrdup(in->dataset.digest) : NULL;
+    d->source_type = in->dataset.source_type ? xstrdup(in->dataset.source_type) : NULL;
+    d->source = in->dataset.source ? xstrdup(in->dataset.source) : NULL;
+    const char *ctx = kv_list_get(&in->tags, "mlflow.data.context");
+    d->context = ctx ? xstrdup(ctx) : NULL;
+    if (!d->source)
+        return;
+    if (data_uri_is(d->source)) {
+        resolve_data_source(s, d, d->source);
+    } else if (d->source[0] == '{') { /* MLflow's JSON sources: {"uri": "data:/..."} */
+        json_t *j = json_loads(d->source, 0, NULL);
+        const char *uri = json_string_value(json_object_get(j, "uri"));
+        if (uri && data_uri_is(uri))
+            resolve_data_source(s, d, uri);
+        json_decref(j);
+    }
+}
+
 /* /api/2.0/ferry/model-versions/lineage: a version and, in the same answer,
  * the run that produced it (params, metrics, tags, dataset inputs) and
- * where its files are. */
+ * where its files are; "datasets" lists the run's dataset inputs, each
+ * resolved to its ferry dataset version when its source is data:/ (issue
+ * 19), so a model version leads back to the exact data it learned from. */
 static int x_lineage(const struct api_env *env, const struct api_op *op, void *req, void *resp,
                      struct ferr *err)
 {
@@ -423,6 +545,8 @@ static int x_lineage(const struct api_env *env, const struct api_op *op, void *r
             r->run = NULL;
         }
     }
+    for (size_t i = 0; r->run && i < r->run->ninputs; i++)
+        lineage_dataset_add(env->store, r, &r->run->inputs[i]);
     sbuf_release(&uri);
     return 0;
 }

@@ -57,10 +57,23 @@ struct rs_model_uri {
     char *artifact_uri;
     struct model_version *model_version; /* NULL for runs:/ URIs */
 };
+/* A dataset input of the version's run (issue 19), and when its source
+ * is a ferry dataset version (data:/NAME/V, data:/NAME@ALIAS) that version
+ * as it exists now. */
+struct lineage_dataset {
+    char *name, *digest, *source_type, *source; /* the input, as the run has it */
+    char *context;                              /* its mlflow.data.context tag, or NULL */
+    char *data_name;                            /* resolved: the dataset; NULL when not resolved */
+    int64_t data_version;                       /* resolved: the version number */
+    char *data_digest;                          /* resolved: the version digest (64 hex) */
+    char *data_error; /* a data: source that does not resolve: why (deleted ...) */
+};
 struct rs_version_lineage {
     struct model_version model_version;
-    char *artifact_uri; /* NULL when it cannot be resolved */
-    struct run *run;    /* NULL without a run, or when it was purged */
+    char *artifact_uri;               /* NULL when it cannot be resolved */
+    struct run *run;                  /* NULL without a run, or when it was purged */
+    struct lineage_dataset *datasets; /* the run's dataset inputs, in order */
+    size_t ndatasets, adatasets;
 };
 
 /* The write row for an action. */

@@ -8,6 +8,7 @@
 #include "base/ftime.h"
 #include "base/xalloc.h"
 #include "cli/cli.h"
+#include "cli/cli_data.h"
 #include "cli/cmd.h"
 #include "data/csv_columns.h"
 #include "monitor/drift_html.h"
@@ -25,6 +26,9 @@
 
 static const char usage[] =
     "usage: ferry drift REFERENCE.csv CURRENT.csv [options]\n"
+    "\n"
+    "  Either side may be a dataset version, data:/NAME/VERSION[/FILE.csv] (or\n"
+    "  @ALIAS, latest): it is fetched into the data cache and read from there.\n"
     "\n"
     "  Compares each column of CURRENT with the same column of REFERENCE using\n"
     "  Evidently's default test (reference <= 1000 rows: ks, chisquare or z;\n"
@@ -317,7 +321,15 @@ int cmd_drift(int argc, char **argv)
         free(o.cols);
         return cli_usage(usage);
     }
-    int rc = run(argv[optind], argv[optind + 1], &o);
+    struct sbuf ref = SBUF_INIT, cur = SBUF_INIT;
+    struct ferr err = FERR_INIT;
+    int rc;
+    if (cli_local_path(argv[optind], &ref, &err) || cli_local_path(argv[optind + 1], &cur, &err))
+        rc = cli_usagef("%s", err.msg);
+    else
+        rc = run(ref.buf, cur.buf, &o);
+    sbuf_release(&ref);
+    sbuf_release(&cur);
     free(o.cols);
     return rc;
 }

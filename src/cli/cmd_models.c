@@ -2,6 +2,7 @@
  * `ferry models ...`: the model registry from the shell, over either
  * transport. */
 #include "cli/cli.h"
+#include "cli/cli_data.h"
 #include "cli/cmd.h"
 #include "cli/models_run.h"
 #include "base/env.h"
@@ -36,7 +37,8 @@ static const char usage[] =
     "       ferry models resolve URI\n"
     "       ferry models serve -m URI [--host HOST] [--port PORT] [--workers N] [LIMITS]\n"
 
-    "       ferry models predict -m URI -i INPUT.csv|INPUT.json [-o OUTPUT.json]\n"
+    "       ferry models predict -m URI -i INPUT.csv|INPUT.json|data:/... [-o OUTPUT.json]\n"
+    "OUTPUT.json]\n"
     "       ferry models validate -m URI\n"
     "\n"
     "  log         a model directory (with its MLmodel) to a run as MLflow's log_model does:\n"
@@ -506,6 +508,20 @@ static int do_resolve(struct client *c, const char *uri)
     return 0;
 }
 
+/* predict -i takes a dataset version too (data:/NAME/V[/FILE]). */
+static int predict(struct client *c, const struct opts *o)
+{
+    struct sbuf in = SBUF_INIT;
+    struct ferr err = FERR_INIT;
+    int rc;
+    if (o->input && cli_local_path(o->input, &in, &err))
+        rc = cli_usagef("%s", err.msg);
+    else
+        rc = models_predict(c, o->model_uri, o->input ? in.buf : NULL, o->output);
+    sbuf_release(&in);
+    return rc;
+}
+
 int cmd_models(int argc, char **argv)
 {
     struct opts o = {0};
@@ -569,7 +585,7 @@ int cmd_models(int argc, char **argv)
                                      o.auth_store, o.default_permission, o.tls_cert, o.tls_key,
                                      o.log_predictions, (size_t)o.log_queue});
     else if (!strcmp(action, "predict"))
-        rc = npos ? cli_usage(usage) : models_predict(c, o.model_uri, o.input, o.output);
+        rc = npos ? cli_usage(usage) : predict(c, &o);
     else if (!strcmp(action, "validate"))
         rc = npos ? cli_usage(usage) : models_validate(c, o.model_uri);
     else

@@ -630,3 +630,132 @@ int http_client_get_file(struct http_client *r, const char *prefix, const char *
 {
     return transfer(r, 1, prefix, path, fd, 0, progress, arg, err);
 }
+
+/* ---------- streamed POSTs (dataset packs) ---------- */
+
+struct pstream {
+    struct http_client *r;
+    const struct http_stream *s;
+    int called;  /* a callback ran: the request cannot be sent again */
+    int stopped; /* a callback returned -1 */
+};
+
+static size_t on_stream_read(char *buf, size_t size, size_t nitems, void *userdata)
+{
+    struct pstream *p = userdata;
+    p->called = 1;
+    ssize_t n = p->s->read(p->s->arg, buf, size * nitems);
+    if (n < 0) {
+        p->stopped = 1;
+        return CURL_READFUNC_ABORT;
+    }
+    return (size_t)n;
+}
+
+static size_t on_stream_write(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    struct pstream *p = userdata;
+    long status = 0;
+    curl_easy_getinfo(p->r->curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status >= 300 || !p->s->write) /* JSON or an error body */
+        return on_data(ptr, size, nmemb, p->r);
+    p->called = 1;
+    if (p->s->write(p->s->arg, ptr, size * nmemb) < 0) {
+        p->stopped = 1;
+        return 0;
+    }
+    return size * nmemb;
+}
+
+/* Sets the options of one streamed POST on the (reset) handle. */
+static CURLcode configure_stream(struct http_client *r, const char *url, const char *payload,
+                                 struct curl_slist *headers, struct pstream *p)
+{
+    CURLcode cc = configure(r, HTTP_POST, url, payload ? payload : "", headers);
+    CURL *c = r->curl;
+#define SET(opt, val) (cc = cc != CURLE_OK ? cc : curl_easy_setopt(c, opt, val))
+    SET(CURLOPT_TIMEOUT_MS, 0L);
+    SET(CURLOPT_LOW_SPEED_LIMIT, 1L);
+    SET(CURLOPT_LOW_SPEED_TIME, r->timeout_ms / 1000 > 0 ? r->timeout_ms / 1000 : 1L);
+    SET(CURLOPT_ACCEPT_ENCODING, NULL);
+    SET(CURLOPT_BUFFERSIZE, 1024L * 1024);
+    SET(CURLOPT_WRITEFUNCTION, on_stream_write);
+    SET(CURLOPT_WRITEDATA, p);
+    if (p->s->read) {
+        SET(CURLOPT_POSTFIELDS, NULL);
+        SET(CURLOPT_POST, 1L);
+        SET(CURLOPT_UPLOAD_BUFFERSIZE, 1024L * 1024);
+        SET(CURLOPT_READFUNCTION, on_stream_read);
+        SET(CURLOPT_READDATA, p);
+        SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)p->s->size);
+    }
+#undef SET
+    return cc;
+}
+
+int http_client_post_stream(struct http_client *r, const char *root, const char *path,
+                            const struct http_stream *s, json_t **out, struct ferr *err)
+{
+    struct pstream p = {r, s, 0, 0};
+    struct sbuf url = SBUF_INIT;
+    struct curl_slist *headers = NULL;
+    char *payload = NULL;
+    json_t *ignored = NULL;
+    long status = 0;
+    int rc = -1, n = 0;
+    CURLcode cc = CURLE_OK;
+    if (out)
+        *out = NULL;
+    pthread_mutex_lock(&r->mu);
+    sbuf_addf(&url, "%s%s/%s", r->base, root, path);
+    if (!s->read && encode_body(s->json, &payload, err))
+        goto out;
+    for (const struct curl_slist *h = r->headers; h; h = h->next) {
+        const char *line = s->read && !strncasecmp(h->data, "content-type:", 13)
+                               ? "Content-Type: application/octet-stream"
+                               : h->data;
+        struct curl_slist *more = curl_slist_append(headers, line);
+        if (!more) {
+            ferr_set(err, FERR_IO_ERROR, "cannot build HTTP headers");
+            goto out;
+        }
+        headers = more;
+    }
+    for (;;) {
+        curl_easy_reset(r->curl);
+        sbuf_reset(&r->body);
+        r->overflow = 0;
+        r->errbuf[0] = '\0';
+        status = 0;
+        cc = configure_stream(r, url.buf, payload, headers, &p);
+        if (cc == CURLE_OK)
+            cc = curl_easy_perform(r->curl);
+        if (cc == CURLE_OK)
+            curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &status);
+        if (p.called || cc != CURLE_COULDNT_CONNECT || n == r->max_retries)
+            break;
+        backoff(r, ++n);
+    }
+    if (p.stopped) {
+        ferr_set(err, FERR_IO_ERROR, "POST %s: stopped", url.buf);
+        goto out;
+    }
+    if (cc != CURLE_OK) {
+        ferr_set(err, FERR_IO_ERROR, "POST %s: %s", url.buf,
+                 r->overflow    ? "response too large"
+                 : r->errbuf[0] ? r->errbuf
+                                : curl_easy_strerror(cc));
+        goto out;
+    }
+    if (s->write && status >= 200 && status < 300)
+        rc = 0;
+    else
+        rc = decode(r, status, url.buf, out ? out : &ignored, err);
+out:
+    pthread_mutex_unlock(&r->mu);
+    curl_slist_free_all(headers);
+    json_decref(ignored);
+    free(payload);
+    sbuf_release(&url);
+    return rc;
+}

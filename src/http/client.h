@@ -27,6 +27,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 struct http_client;
 
@@ -78,6 +79,30 @@ int http_client_put_file(struct http_client *r, const char *prefix, const char *
  * answer leaves fd empty and sets err. */
 int http_client_get_file(struct http_client *r, const char *prefix, const char *path, int fd,
                          http_progress_fn progress, void *arg, struct ferr *err) WARN_UNUSED;
+
+/* A streamed POST: the request body comes from read (or is json), the
+ * answer goes to write (or is decoded as JSON). For pack transfers
+ * (datasets/objects/upload|download), whose bodies are made and consumed
+ * while they travel, never whole in memory. */
+struct http_stream {
+    json_t *json; /* the request body as JSON (read NULL); NULL: {} */
+    /* The request body: fills at most cap bytes of buf, returns how many,
+     * 0 at the end, -1 to stop the transfer. NULL: json is sent. */
+    ssize_t (*read)(void *arg, char *buf, size_t cap);
+    int64_t size; /* read's total in bytes; -1: not known (chunked) */
+    /* A 2xx answer's bytes as they arrive; -1 stops the transfer. NULL:
+     * the answer is JSON, decoded into *out. */
+    int (*write)(void *arg, const char *buf, size_t n);
+    void *arg; /* for read and write */
+};
+/* POSTs to <base><root>/<path>. An error answer (non-2xx) becomes err as
+ * http_client_call's do; a callback's -1 is IO_ERROR "stopped" (the caller
+ * knows why). Sent once: retried only when the connection could not be
+ * made and no callback had run. No overall timeout; a transfer stalled
+ * for the request timeout fails. out may be NULL. */
+int http_client_post_stream(struct http_client *r, const char *root, const char *path,
+                            const struct http_stream *s, json_t **out,
+                            struct ferr *err) WARN_UNUSED;
 
 /* Appends s percent-encoded: everything but RFC 3986's unreserved
  * characters (and '/' when keep_slash, for paths). */

@@ -2,6 +2,7 @@
 #include "projects/mlproject.h"
 #include "base/yaml_json.h"
 #include "base/json.h"
+#include "domain/data_version.h"
 
 #include <errno.h>
 #include <math.h>
@@ -163,9 +164,12 @@ static int ends_with(const char *s, const char *suffix)
 }
 
 /* Checks value against type; path/uri values that are relative paths are
- * made absolute into *abs (then the value to use). */
+ * made absolute into *local (then the value the command gets); a path's
+ * data: value is fetched through hook into *local, *record getting what the
+ * run records. */
 static int typed(const char *name, enum param_type type, const char *value, const char *cwd,
-                 struct sbuf *abs, struct ferr *err)
+                 const struct mlproject_data_hook *hook, struct sbuf *local, struct sbuf *record,
+                 struct ferr *err)
 {
     char *end;
     errno = 0;
@@ -189,8 +193,14 @@ static int typed(const char *name, enum param_type type, const char *value, cons
             return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                             "parameter '%.100s' must be a %s, got an empty value", name,
                             type == PARAM_PATH ? "path" : "URI");
-        if (value[0] != '/' && !strstr(value, "://"))
-            sbuf_addf(abs, "%s/%s", cwd, value);
+        if (type == PARAM_PATH && data_uri_is(value)) {
+            if (!hook)
+                return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                                "parameter '%.100s': data: URIs are not available here", name);
+            return hook->fetch(hook->arg, name, value, local, record, err);
+        }
+        if (value[0] != '/' && !strstr(value, "://") && !data_uri_is(value))
+            sbuf_addf(local, "%s/%s", cwd, value);
         return 0;
     case PARAM_STRING:
         return 0;
@@ -263,6 +273,7 @@ int mlproject_command(const struct mlproject *p, const char *dir, const char *en
     json_t *v, *def;
     char buf[64];
     int rc = 0;
+    struct kv_list subst = {0}; /* the values the command gets */
     memset(resolved, 0, sizeof(*resolved));
     if (!e) {
         struct sbuf file = SBUF_INIT;
@@ -293,7 +304,7 @@ int mlproject_command(const struct mlproject *p, const char *dir, const char *en
     json_object_foreach(params, k, v)
     {
         enum param_type pt = PARAM_STRING;
-        struct sbuf abs = SBUF_INIT;
+        struct sbuf local = SBUF_INIT, record = SBUF_INIT;
         if (param_decl(v, &type, &def) == 0)
             (void)type_of(type, &pt);
         const char *val = kv_list_get(given, k);
@@ -304,15 +315,17 @@ int mlproject_command(const struct mlproject *p, const char *dir, const char *en
                           "missing value for required parameter '%.100s' of entry point "
                           "'%.100s' (pass -P %.100s=...)",
                           k, entry, k);
-        } else if (!(rc = typed(k, pt, val, cwd, &abs, err))) {
-            kv_list_add(resolved, k, abs.len ? abs.buf : val);
+        } else if (!(rc = typed(k, pt, val, cwd, p->data, &local, &record, err))) {
+            kv_list_add(&subst, k, local.len ? local.buf : val);
+            kv_list_add(resolved, k, record.len ? record.buf : local.len ? local.buf : val);
         }
-        sbuf_release(&abs);
+        sbuf_release(&local);
+        sbuf_release(&record);
         if (rc)
             goto out;
     }
-    if (e && (rc = substitute(json_string_value(json_object_get(e, "command")), resolved, entry,
-                              cmd, err)))
+    if (e && (rc = substitute(json_string_value(json_object_get(e, "command")), &subst, entry, cmd,
+                              err)))
         goto out;
     /* the rest, as --key value */
     for (size_t i = 0; given && i < given->n; i++) {
@@ -325,6 +338,7 @@ int mlproject_command(const struct mlproject *p, const char *dir, const char *en
         shell_quote(cmd, given->v[i].value);
     }
 out:
+    kv_list_release(&subst);
     if (rc)
         kv_list_release(resolved);
     return rc ? -1 : 0;

@@ -28,12 +28,25 @@ enum param_type { PARAM_STRING, PARAM_FLOAT, PARAM_INT, PARAM_PATH, PARAM_URI };
 
 enum project_env { ENV_NONE, ENV_PYTHON, ENV_CONDA, ENV_DOCKER };
 
+/* How a path parameter's data: value (data/data_fetch.h: data:/NAME/VERSION,
+ * @ALIAS or latest, optionally /PATH) becomes local: fetch writes into
+ * *local the path the command gets and into *record the value the run
+ * records (the URI by version number, so a rerun reads the same data). */
+struct mlproject_data_hook {
+    int (*fetch)(void *arg, const char *param, const char *uri, struct sbuf *local,
+                 struct sbuf *record, struct ferr *err);
+    void *arg;
+};
+
 struct mlproject {
     json_t *doc;           /* the MLproject as JSON; NULL without one */
     const char *name;      /* into doc, or NULL */
     enum project_env env;  /* what the project declares */
     const char *env_file;  /* python_env / conda_env file, relative to the project */
     const char *env_image; /* docker_env's image */
+    /* Set by the caller after mlproject_load; NULL: a data: value of a path
+     * parameter is INVALID_PARAMETER_VALUE (it is never a relative path). */
+    const struct mlproject_data_hook *data;
 };
 
 /* Reads <dir>/MLproject (absent: an empty project). A malformed file, an
@@ -48,8 +61,10 @@ void mlproject_release(struct mlproject *p);
  * parameters get their defaults; a missing required one, a value that is
  * not of its type (float, int) or an unknown entry point is
  * INVALID_PARAMETER_VALUE. path and uri values that are relative paths are
- * made absolute against cwd. *resolved gets every parameter's final value,
- * in declaration order then the extras. */
+ * made absolute against cwd; a path parameter's data: value goes through
+ * p->data (the command gets the local path). *resolved gets every
+ * parameter's final value to record (a data: value as the hook records
+ * it), in declaration order then the extras. */
 int mlproject_command(const struct mlproject *p, const char *dir, const char *entry,
                       const struct kv_list *given, const char *cwd, struct sbuf *cmd,
                       struct kv_list *resolved, struct ferr *err) WARN_UNUSED;

@@ -5,6 +5,9 @@
 #include "projects/mlproject.h"
 #include "projects/source.h"
 #include "client/client_artifacts.h"
+#include "data/data_fetch.h"
+#include "data/data_log.h"
+#include "data/data_port.h"
 #include "base/ftime.h"
 #include "base/log.h"
 #include "base/sigpipe.h"
@@ -212,6 +215,66 @@ static void log_text(struct client *c, const char *run, const char *dir, const c
     sbuf_release(&path);
 }
 
+/* The data: values of path parameters (issue 19): fetched into the data
+ * cache before anything runs (the command gets the local path, the run
+ * records the URI by version number), and logged as the run's dataset
+ * inputs once it exists (context: the parameter's name). */
+struct data_inputs {
+    struct client *client;
+    struct data_port *port; /* opened on the first data: value */
+    int dry_run;            /* resolve only, fetch nothing */
+    struct data_fetched *v;
+    char **params;
+    size_t n, alloc;
+};
+
+static int fetch_data(void *arg, const char *param, const char *uri, struct sbuf *local,
+                      struct sbuf *record, struct ferr *err)
+{
+    struct data_inputs *d = arg;
+    struct data_fetch_opts fo = {NULL, d->dry_run};
+    struct data_fetched f = DATA_FETCHED_INIT;
+    if (!d->port && data_port_open(client_uri(d->client), &d->port, err))
+        return -1;
+    if (data_fetch(d->port, uri, &fo, &f, err))
+        return -1;
+    sbuf_addstr(local, f.path);
+    sbuf_addstr(record, f.pinned);
+    if (d->n == d->alloc) {
+        d->alloc = d->alloc ? 2 * d->alloc : 4;
+        d->v = xrealloc(d->v, d->alloc * sizeof(*d->v));
+        d->params = xrealloc(d->params, d->alloc * sizeof(*d->params));
+    }
+    d->params[d->n] = xstrdup(param);
+    d->v[d->n++] = f;
+    if (!d->dry_run)
+        fprintf(stderr, "ferry run: %s = %s (%s, %s)\n", param, f.pinned, f.path,
+                f.cached ? "cached" : "fetched");
+    return 0;
+}
+
+static int log_data_inputs(const struct data_inputs *d, const char *run_id, struct ferr *err)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        const struct data_fetched *f = &d->v[i];
+        struct data_log_input in = {f->name, f->version, f->digest, f->profile, d->params[i]};
+        if (data_log(d->client, run_id, &in, err))
+            return -1;
+    }
+    return 0;
+}
+
+static void data_inputs_release(struct data_inputs *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        data_fetched_release(&d->v[i]);
+        free(d->params[i]);
+    }
+    free(d->v);
+    free(d->params);
+    data_port_close(d->port);
+}
+
 int project_run(struct client *c, struct project_run_opts *o, struct ferr *err)
 {
     struct run old, run;
@@ -220,11 +283,13 @@ int project_run(struct client *c, struct project_run_opts *o, struct ferr *err)
     struct sbuf cmd = SBUF_INIT, script = SBUF_INIT, logpath = SBUF_INIT;
     struct kv_list resolved = {0}, tags = {0};
     char cwd[PATH_MAX], tmp[] = "/tmp/ferry-run-XXXXXX", *exp_id = NULL;
+    struct data_inputs data;
     enum env_manager envm;
     /* until the run is created, a failure means bad input: nothing ran */
     int rc = 2, have_old = 0, have_src = 0, have_proj = 0, have_run = 0, made_tmp = 0;
     memset(&old, 0, sizeof(old));
     memset(&run, 0, sizeof(run));
+    memset(&data, 0, sizeof(data));
     if (o->rerun_of) {
         if (load_rerun(c, o, &old, err))
             goto out;
@@ -242,6 +307,10 @@ int project_run(struct client *c, struct project_run_opts *o, struct ferr *err)
     if (mlproject_load(src.dir.buf, &proj, err))
         goto out;
     have_proj = 1;
+    struct mlproject_data_hook hook = {fetch_data, &data};
+    data.client = c;
+    data.dry_run = o->dry_run;
+    proj.data = &hook;
     /* Everything about the parameters is checked before anything runs. */
     const char *tracking = client_uri(c);
     int remote = client_is_remote(c);
@@ -290,6 +359,8 @@ int project_run(struct client *c, struct project_run_opts *o, struct ferr *err)
         goto out;
     have_run = 1;
     if (resolved.n && client_log_batch(c, run.info.run_id, NULL, &resolved, NULL, err))
+        goto fail_run;
+    if (log_data_inputs(&data, run.info.run_id, err))
         goto fail_run;
     if (!mkdtemp(tmp)) {
         ferr_set(err, FERR_IO_ERROR, "mkdtemp: %s", strerror(errno));
@@ -378,6 +449,7 @@ out:
     if (have_src)
         source_release(&src);
     free(exp_id);
+    data_inputs_release(&data);
     kv_list_release(&resolved);
     kv_list_release(&tags);
     sbuf_release(&cmd);
