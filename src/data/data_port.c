@@ -724,6 +724,20 @@ static int get_remote(struct data_port *p, const char *const *digests, size_t n,
     if (!rc && r.k != n)
         rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                       "the server sent %zu of the %zu objects asked for", r.k, n);
+    unsigned char alive;
+    struct ferr ping = FERR_INIT;
+    if (rc && err->code == FERR_IO_ERROR && r.k < n &&
+        !missing_batch(p, digests + r.k, 1, &alive, &ping)) {
+        /* the server is there but cut the answer off: it could not read the
+         * next object */
+        char why[sizeof(err->msg)];
+        snprintf(why, sizeof(why), "%s", err->msg);
+        ferr_set(err, FERR_IO_ERROR,
+                 "the server cut the download off before object '%s' (%zu of %zu): one "
+                 "of the objects from there on is missing or unreadable on the server "
+                 "('ferry data verify' names it): %.500s",
+                 digests[r.k], r.k + 1, n, why);
+    }
     data_pack_reader_free(r.rd);
     json_decref(body);
     return rc;
@@ -778,7 +792,15 @@ static int verify_remote(struct data_port *p, const char *const *digests, size_t
         return -1;
     }
     if (n == 1) {
-        report(ctx, digests[0], e.code == FERR_RESOURCE_DOES_NOT_EXIST, e.msg);
+        /* A stream cut off is the server failing to read the object, unless
+         * the server itself is gone: then that is the answer. */
+        unsigned char ignored;
+        if (e.code == FERR_IO_ERROR && data_port_missing(p, digests, 1, &ignored, err))
+            return -1;
+        report(ctx, digests[0], e.code != FERR_INVALID_PARAMETER_VALUE,
+               e.code == FERR_IO_ERROR ? "the server could not read it (its file or pack is "
+                                         "gone or short there)"
+                                       : e.msg);
         return 0;
     }
     return verify_remote(p, digests, n / 2, report, ctx, err) ||
