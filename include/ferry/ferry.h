@@ -339,6 +339,40 @@ FERRY_API ferry_status ferry_predict(ferry_model *m, const double *values, size_
                                      double **out, size_t *out_cols);
 FERRY_API void ferry_model_free(ferry_model *m);
 
+/* ---- Datasets ------------------------------------------------------- */
+
+/* Adds local_path (a file or a directory) as the next version of dataset
+ * name, content-addressed: only what the store (or the server behind c)
+ * lacks is sent, in packs; the version appears only once all of it is
+ * stored. The same content as the latest version makes no new version
+ * and answers that one. Objects go below datasets/ of the data root: the
+ * server's artifact root (REST), or $FERRY_ARTIFACTS_DESTINATION, else
+ * mlartifacts/ beside a SQLite file (embedded). message may be NULL;
+ * *version (may be NULL) gets the version number. CSV files are profiled.
+ * Errors: FERRY_EINVAL (a bad name, a symbolic link leaving the tree, a
+ * file that changed while being added), FERRY_ENOTFOUND (no local_path),
+ * FERRY_EIO, FERRY_ENOTSUP (a server that keeps no datasets). */
+FERRY_API ferry_status ferry_data_add(ferry_client *c, const char *name, const char *local_path,
+                                      const char *message, int64_t *version);
+
+/* Writes the dataset version uri names (data:/NAME/VERSION, data:/NAME@ALIAS
+ * or data:/NAME/latest, optionally followed by /PATH inside it) into
+ * dst_dir, which must not exist or be empty. Every byte is verified
+ * against the version's manifest while written; on any failure dst_dir is
+ * not created. Errors: FERRY_EINVAL (a malformed URI, bytes that do not
+ * verify), FERRY_ENOTFOUND (no such dataset, version or alias),
+ * FERRY_EEXIST (dst_dir holds files), FERRY_EIO. */
+FERRY_API ferry_status ferry_data_get(ferry_client *c, const char *uri, const char *dst_dir);
+
+/* Records the dataset version uri names as an MLflow dataset input of
+ * run_id (name, digest, source "data:/NAME/V", schema and profile of its
+ * CSV files), so MLflow clients see it and ferry's lineage reaches it.
+ * context (may be NULL): the input's mlflow.data.context tag ("training").
+ * Logging the same version twice records it once. Errors: FERRY_EINVAL,
+ * FERRY_ENOTFOUND (run or version), FERRY_EIO. */
+FERRY_API ferry_status ferry_data_log(ferry_client *c, const char *run_id, const char *uri,
+                                      const char *context);
+
 #ifdef __cplusplus
 }
 #endif

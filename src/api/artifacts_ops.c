@@ -4,6 +4,7 @@
  * the answer are relative to the run's artifact root, as MLflow gives them,
  * a page of LIST_PAGE entries at a time. */
 #include "api/artifacts_ops.h"
+#include "api/datasets_ops.h"
 #include "api/types.h"
 #include "base/page_token.h"
 #include "base/sbuf.h"
@@ -66,10 +67,11 @@ int api_list_artifacts_at(const struct api_env *env, const char *uri, const char
         (page_token && *page_token && page_token_decode(page_token, &offset, err)) ||
         artifact_place_open(&place, env->artifacts, env->roots, uri, err))
         return -1;
-    int rc =
-        artifact_place_path(&place, path, &dir, err) || artifact_list(place.repo, dir.buf, &l, err)
-            ? -1
-            : 0;
+    int rc = artifact_place_path(&place, path, &dir, err) ||
+                     api_datasets_reserved(place.repo, dir.buf, err) ||
+                     artifact_list(place.repo, dir.buf, &l, err)
+                 ? -1
+                 : 0;
     if (!rc) {
         r->root_uri = xstrdup(uri ? uri : "");
         page_of(&l, path, (size_t)offset, r);

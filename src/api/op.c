@@ -7,6 +7,7 @@
 #include "api/alerts_ops.h"
 #include "api/artifacts_ops.h"
 #include "api/codec.h"
+#include "api/datasets_ops.h"
 #include "api/deployments_ops.h"
 #include "api/gc_ops.h"
 #include "api/auth_ops.h"
@@ -55,6 +56,7 @@ const struct api_area *const api_areas[] = {
     &api_predictions_area,   /* ferry's feedback/log, predictions/..., deployments/performance */
     &api_monitors_area,      /* ferry's monitors/... */
     &api_alerts_area,        /* ferry's alerts/... (monitors' alerts and their deliveries) */
+    &api_datasets_area,      /* ferry's datasets/... (issue 19) */
     NULL,
 };
 

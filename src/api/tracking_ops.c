@@ -8,6 +8,7 @@
 #include "api/logged_models_ops.h"
 #include "store/logged_models.h"
 #include "api/codec.h"
+#include "api/datasets_ops.h"
 #include "api/types.h"
 #include "artifacts/roots.h"
 #include "base/json.h"
@@ -117,6 +118,8 @@ static int x_experiments_create(const struct api_env *env, const struct api_op *
                       "use a location below them (ferry server --allowed-artifact-roots), "
                       "leave it out for the server's default, or give an object store URI",
                       q->artifact_location);
+    else if (api_datasets_location_check(loc, err))
+        rc = -1;
     else
         rc = store_create_experiment(env->store, q->name, loc, &q->tags, &r->experiment_id, err);
     free(abs);

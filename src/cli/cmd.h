@@ -20,6 +20,7 @@ int cmd_alerts(int argc, char **argv);
 int cmd_feedback(int argc, char **argv);
 int cmd_drift(int argc, char **argv);
 int cmd_monitors(int argc, char **argv);
+int cmd_data(int argc, char **argv);
 int cmd_predictions(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_version(int argc, char **argv);

@@ -30,6 +30,7 @@ static const struct command commands[] = {
     {"monitors", cmd_monitors, "drift, decay and quality monitors of a deployment: apply, run"},
     {"drift", cmd_drift, "data drift of a CSV file against a reference CSV (Evidently's tests)"},
     {"alerts", cmd_alerts, "monitors' alerts: list, ack, resolve, deliveries"},
+    {"data", cmd_data, "versioned datasets: add, get, diff, verify, alias, log to a run"},
     {"run", cmd_run, "run an MLflow project (MLproject) as a tracked, reproducible run"},
     {"gc", cmd_gc, "permanently remove deleted runs and their artifacts"},
     {"users", cmd_users, "users of an authenticating server, and their permissions"},

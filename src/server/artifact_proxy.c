@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "server/artifact_proxy.h"
 #include "server/server_int.h"
+#include "api/datasets_ops.h"
 #include "artifacts/mime.h"
 #include "http/request.h"
 #include "base/json.h"
@@ -32,11 +33,15 @@ static struct artifact_repo *repo_of(struct http_request *rq, struct ferr *err)
     return ctx->artifacts;
 }
 
-/* The checked path of artifacts/{path...}; NULL with err set. */
+/* The checked path of artifacts/{path...}; NULL with err set. The data
+ * root's datasets/ is not served here (api/datasets_ops.h): its own rows
+ * check dataset permissions. */
 static const char *path_of(struct http_request *rq, struct ferr *err)
 {
     const char *p = http_param(rq, "path");
-    if (!p || artifact_path_safe(p, strlen(p), err))
+    struct server_ctx *ctx = http_ctx(rq);
+    if (!p || artifact_path_safe(p, strlen(p), err) ||
+        api_datasets_reserved(ctx->artifacts, p, err))
         return NULL;
     return p;
 }
@@ -143,8 +148,11 @@ static int answer_list(struct http_request *rq, struct artifact_repo *repo, cons
                        size_t dir_len, struct ferr *err)
 {
     struct artifact_list l = {0};
+    struct ferr ignore = FERR_INIT;
+    size_t shown = 0;
     /* The length, not strlen: a %00 in the query must not cut the path. */
-    if ((dir && dir_len && artifact_path_safe(dir, dir_len, err)) ||
+    if ((dir && dir_len &&
+         (artifact_path_safe(dir, dir_len, err) || api_datasets_reserved(repo, dir, err))) ||
         artifact_list(repo, dir ? dir : "", &l, err)) {
         artifact_list_release(&l);
         return -1;
@@ -154,7 +162,9 @@ static int answer_list(struct http_request *rq, struct artifact_repo *repo, cons
     for (size_t i = 0; i < l.n; i++) {
         const char *name = strrchr(l.v[i].path, '/');
         name = name ? name + 1 : l.v[i].path;
-        sbuf_addstr(&out, i ? "," : "\"files\":[");
+        if (api_datasets_reserved(repo, l.v[i].path, &ignore))
+            continue; /* the root's datasets/: not listed */
+        sbuf_addstr(&out, shown++ ? "," : "\"files\":[");
         sbuf_addstr(&out, "{\"path\":");
         fjson_add_string(&out, name);
         sbuf_addf(&out, ",\"is_dir\":%s", l.v[i].is_dir ? "true" : "false");
@@ -164,7 +174,7 @@ static int answer_list(struct http_request *rq, struct artifact_repo *repo, cons
         }
         sbuf_addch(&out, '}');
     }
-    sbuf_addstr(&out, l.n ? "]}" : "}");
+    sbuf_addstr(&out, shown ? "]}" : "}");
     artifact_list_release(&l);
     (void)http_respond(rq, 200, "application/json", &out);
     return 0;

@@ -2,6 +2,7 @@
 #include "server/get_artifact.h"
 #include "server/artifact_proxy.h"
 #include "server/server_int.h"
+#include "api/datasets_ops.h"
 #include "artifacts/path.h"
 #include "artifacts/place.h"
 #include "http/request.h"
@@ -21,6 +22,7 @@ static int send_run_file(struct http_request *rq, const char *id, const char *re
         return -1;
     int rc = artifact_place_open(&place, ctx->artifacts, ctx->roots, run.info.artifact_uri, err) ||
                      artifact_place_path(&place, rel, &path, err) ||
+                     api_datasets_reserved(place.repo, path.buf, err) ||
                      artifact_send_file(rq, place.repo, path.buf, err)
                  ? -1
                  : 0;

@@ -2,6 +2,7 @@
 #include "server/get_trace_artifact.h"
 #include "server/artifact_proxy.h"
 #include "server/server_int.h"
+#include "api/datasets_ops.h"
 #include "artifacts/place.h"
 #include "domain/trace.h"
 #include "http/request.h"
@@ -26,7 +27,8 @@ static int send_trace_file(struct http_request *rq, const char *id, struct ferr 
     if (!uri || !*uri)
         ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "trace '%.100s' has no artifact location", id);
     else if (artifact_place_open(&place, ctx->artifacts, ctx->roots, uri, err) == 0 &&
-             artifact_place_path(&place, TRACE_DATA_FILE, &path, err) == 0)
+             artifact_place_path(&place, TRACE_DATA_FILE, &path, err) == 0 &&
+             api_datasets_reserved(place.repo, path.buf, err) == 0)
         rc = artifact_send_file(rq, place.repo, path.buf, err);
     if (rc && err->code == FERR_RESOURCE_DOES_NOT_EXIST && uri && *uri)
         ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "Trace data not found for path=%s",

@@ -15,6 +15,7 @@
 #include "server/api.h"
 #include "server/alert_dispatch.h"
 #include "server/artifact_proxy.h"
+#include "server/data_routes.h"
 #include "server/server_metrics.h"
 #include "server/get_artifact.h"
 #include "server/get_trace_artifact.h"
@@ -138,10 +139,11 @@ static struct http_route *routes_new(size_t *n)
     size_t k = 0, napi = 0;
     while (api_areas[napi])
         napi++;
-    const struct api_area **areas = xcalloc(napi + 4, sizeof(*areas));
+    const struct api_area **areas = xcalloc(napi + 5, sizeof(*areas));
     for (; k < napi; k++)
         areas[k] = api_areas[k];
     areas[k++] = &proxy_area;
+    areas[k++] = &data_routes_area;
     areas[k++] = &ui_area;
     areas[k++] = &server_area;
     struct http_route *routes = api_routes(areas, n);
@@ -346,7 +348,7 @@ int server_run(const struct server_opts *o, struct ferr *err)
         goto out;
     if (o->serve_artifacts)
         ctx.artifacts_dir = o->artifacts_destination ? o->artifacts_destination : "mlartifacts";
-    if (open_roots(o, &ctx, err))
+    if (open_roots(o, &ctx, err) || data_root_open(&ctx, err))
         goto out;
     if (o->run_as) { /* refused now, not when a pipeline first needs it */
         struct sandbox_id id;
@@ -394,6 +396,7 @@ out:
     guard_free(ctx.guard);
     alert_dispatch_stop(alerts); /* before the store it sends from closes */
     exec_close(ctx.exec);        /* finishes queued writes, closes the database */
+    data_root_close(&ctx);       /* before the repositories it points into */
     artifact_repo_close(ctx.artifacts);
     artifact_roots_free(ctx.roots);
     free(ctx.self_uri);

@@ -20,6 +20,7 @@ struct server_ctx {
     struct artifact_roots *roots;    /* where local artifact locations may be */
     struct launcher launcher;        /* how the server starts processes (pipelines, triggers) */
     char *self_uri;                  /* http://host:port, for the processes it starts */
+    struct data_root *data;          /* where datasets' objects are (data_routes.h) */
 };
 
 #endif

@@ -2,6 +2,7 @@
 #include "server/ui_files.h"
 #include "server/artifact_proxy.h"
 #include "server/server_int.h"
+#include "api/datasets_ops.h"
 #include "server/exec.h"
 #include "artifacts/path.h"
 #include "artifacts/place.h"
@@ -42,6 +43,7 @@ int version_artifact_answer(struct http_request *rq, struct ferr *err)
                      exec_version_location(ctx->exec, name, n, &where, err) ||
                      artifact_place_open(&place, ctx->artifacts, ctx->roots, where, err) ||
                      artifact_place_path(&place, path, &full, err) ||
+                     api_datasets_reserved(place.repo, full.buf, err) ||
                      artifact_send_file(rq, place.repo, full.buf, err)
                  ? -1
                  : 0;
@@ -108,7 +110,13 @@ int upload_artifact_answer(struct http_request *rq, struct ferr *err)
             ? 0
             : -1;
     if (!rc) {
-        rc = artifact_place_write(&place, path, body->sb.buf, body->sb.len, err);
+        struct sbuf full = SBUF_INIT;
+        rc = artifact_place_path(&place, path, &full, err) ||
+                     api_datasets_reserved(place.repo, full.buf, err) ||
+                     artifact_place_write(&place, path, body->sb.buf, body->sb.len, err)
+                 ? -1
+                 : 0;
+        sbuf_release(&full);
         artifact_place_close(&place);
     }
     run_release(&run);
