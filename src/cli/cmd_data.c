@@ -100,18 +100,12 @@ static int parse_tag(const char *s, struct kv_list *tags)
 static int parse(int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
-        {"message", required_argument, NULL, 'm'},
-        {"tag", required_argument, NULL, 't'},
-        {"no-profile", no_argument, NULL, 'P'},
-        {"dst", required_argument, NULL, 'd'},
-        {"overwrite", no_argument, NULL, 'O'},
-        {"rows", no_argument, NULL, 'r'},
-        {"delete", no_argument, NULL, 'D'},
-        {"run-id", required_argument, NULL, 'R'},
-        {"context", required_argument, NULL, 'c'},
-        {"json", no_argument, NULL, 'j'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        {"message", required_argument, NULL, 'm'}, {"tag", required_argument, NULL, 't'},
+        {"no-profile", no_argument, NULL, 'P'},    {"dst", required_argument, NULL, 'd'},
+        {"overwrite", no_argument, NULL, 'O'},     {"rows", no_argument, NULL, 'r'},
+        {"delete", no_argument, NULL, 'D'},        {"run-id", required_argument, NULL, 'R'},
+        {"context", required_argument, NULL, 'c'}, {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},          {NULL, 0, NULL, 0},
     };
     int c;
     optind = 0;
@@ -200,17 +194,16 @@ static int fail_ferr(struct ferr *err)
 
 static void add_json(const struct data_add_result *r)
 {
-    json_t *j = json_pack("{s:s, s:I, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-                          "s:i}",
-                          "name", r->name, "version", (json_int_t)r->version, "created",
-                          r->created, "digest", r->digest, "files", (json_int_t)r->files, "dirs",
-                          (json_int_t)r->dirs, "links", (json_int_t)r->links, "bytes",
-                          (json_int_t)r->bytes, "objects", (json_int_t)r->objects, "objects_sent",
-                          (json_int_t)r->objects_sent, "objects_deduplicated",
-                          (json_int_t)r->objects_deduplicated, "bytes_sent",
-                          (json_int_t)r->bytes_sent, "bytes_deduplicated",
-                          (json_int_t)r->bytes_deduplicated, "packs", (json_int_t)r->packs,
-                          "profiled_files", r->profiled_files);
+    json_t *j = json_pack(
+        "{s:s, s:I, s:b, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+        "s:i}",
+        "name", r->name, "version", (json_int_t)r->version, "created", r->created, "digest",
+        r->digest, "files", (json_int_t)r->files, "dirs", (json_int_t)r->dirs, "links",
+        (json_int_t)r->links, "bytes", (json_int_t)r->bytes, "objects", (json_int_t)r->objects,
+        "objects_sent", (json_int_t)r->objects_sent, "objects_deduplicated",
+        (json_int_t)r->objects_deduplicated, "bytes_sent", (json_int_t)r->bytes_sent,
+        "bytes_deduplicated", (json_int_t)r->bytes_deduplicated, "packs", (json_int_t)r->packs,
+        "profiled_files", r->profiled_files);
     char *uri = data_uri_format(r->name, r->version);
     json_object_set_new(j, "uri", json_string(uri));
     free(uri);
@@ -271,8 +264,8 @@ static int do_list(struct data_port *p, struct opts *o)
             json_array_append_new(a, api_dataset_info_to_json(&l.v[i]));
         cli_print_json(json_pack("{s:o}", "datasets", a));
     } else {
-        static const char *const head[] = {"NAME", "LATEST", "VERSIONS", "SIZE", "UPDATED",
-                                           "ALIASES"};
+        static const char *const head[] = {"NAME", "LATEST",  "VERSIONS",
+                                           "SIZE", "UPDATED", "ALIASES"};
         struct table t;
         table_init(&t, 6, head);
         for (size_t i = 0; i < l.n; i++) {
@@ -385,8 +378,8 @@ static void show_manifest(const struct data_manifest *m)
     for (size_t i = 0; i < m->nfiles && i < SHOWN; i++) {
         char sz[32];
         fmt_bytes(sz, sizeof(sz), m->files[i].size);
-        printf("  %s %10s  %.12s  %s\n", m->files[i].exec ? "0755" : "0644", sz,
-               m->files[i].sha256, m->files[i].path);
+        printf("  %s %10s  %.12s  %s\n", m->files[i].exec ? "0755" : "0644", sz, m->files[i].sha256,
+               m->files[i].path);
     }
     if (m->nfiles > SHOWN)
         printf("  ... and %zu more\n", m->nfiles - SHOWN);
@@ -406,8 +399,8 @@ static int do_show(struct data_port *p, struct opts *o, const char *uri)
     if (data_uri_parse(uri, &ref, &err))
         return cli_usagef("%s", err.msg);
     int rc = data_port_get_version(p, &ref, 1, &v, &err) ||
-                     data_manifest_parse(v.manifest ? v.manifest : "", v.manifest ? strlen(v.manifest) : 0,
-                                         &m, &err)
+                     data_manifest_parse(v.manifest ? v.manifest : "",
+                                         v.manifest ? strlen(v.manifest) : 0, &m, &err)
                  ? fail_ferr(&err)
                  : 0;
     if (!rc && o->json) {
@@ -483,9 +476,9 @@ static json_t *rows_diff(struct data_port *p, const char *name, int64_t from, in
     if (csv_diff_files(a.buf, b.buf, NULL, &d, err))
         goto out;
     out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "path", path, "rows_before",
-                    (json_int_t)d.rows_before, "rows_after", (json_int_t)d.rows_after,
-                    "rows_added", (json_int_t)d.added, "rows_removed", (json_int_t)d.removed,
-                    "rows_unchanged", (json_int_t)d.unchanged);
+                    (json_int_t)d.rows_before, "rows_after", (json_int_t)d.rows_after, "rows_added",
+                    (json_int_t)d.added, "rows_removed", (json_int_t)d.removed, "rows_unchanged",
+                    (json_int_t)d.unchanged);
 out:
     csv_diff_release(&d);
     if (made)
@@ -610,13 +603,13 @@ static int do_get(struct data_port *p, struct opts *o, const char *uri)
         return fail_ferr(&err);
     if (o->json) {
         cli_print_json(json_pack("{s:s, s:I, s:s, s:s, s:I, s:I}", "name", r.name, "version",
-                                 (json_int_t)r.version, "digest", r.digest, "dst", o->dst,
-                                 "files", (json_int_t)r.files, "bytes", (json_int_t)r.bytes));
+                                 (json_int_t)r.version, "digest", r.digest, "dst", o->dst, "files",
+                                 (json_int_t)r.files, "bytes", (json_int_t)r.bytes));
     } else {
         char b[32];
         fmt_bytes(b, sizeof(b), r.bytes);
-        printf("data:/%s/%" PRId64 " -> %s (%" PRId64 " files, %s, verified)\n", r.name,
-               r.version, o->dst, r.files, b);
+        printf("data:/%s/%" PRId64 " -> %s (%" PRId64 " files, %s, verified)\n", r.name, r.version,
+               o->dst, r.files, b);
     }
     data_get_result_release(&r);
     return 0;
@@ -635,8 +628,7 @@ static int do_verify(struct data_port *p, struct opts *o, const char *name)
         for (size_t i = 0; i < r.n; i++)
             json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:s}", "digest", r.v[i].digest,
                                                "state", r.v[i].missing ? "missing" : "corrupt",
-                                               "message", r.v[i].msg, "example",
-                                               r.v[i].example));
+                                               "message", r.v[i].msg, "example", r.v[i].example));
         cli_print_json(json_pack("{s:I, s:I, s:I, s:I, s:o}", "datasets", (json_int_t)r.datasets,
                                  "versions", (json_int_t)r.versions, "objects",
                                  (json_int_t)r.objects, "bytes", (json_int_t)r.bytes, "damaged",
@@ -774,9 +766,9 @@ struct action {
 };
 
 static const struct action actions[] = {
-    {"add", 2, 2},   {"list", 0, 0},  {"versions", 1, 1}, {"show", 1, 1}, {"diff", 3, 3},
-    {"get", 1, 1},   {"verify", 0, 1}, {"alias", 2, 3},   {"tag", 2, 2},  {"delete", 1, 2},
-    {"log", 1, 1},
+    {"add", 2, 2},  {"list", 0, 0},   {"versions", 1, 1}, {"show", 1, 1},
+    {"diff", 3, 3}, {"get", 1, 1},    {"verify", 0, 1},   {"alias", 2, 3},
+    {"tag", 2, 2},  {"delete", 1, 2}, {"log", 1, 1},
 };
 
 static int run(struct data_port *p, struct opts *o, const char *a, char **pos, int npos)

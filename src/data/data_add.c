@@ -95,8 +95,8 @@ static int send_missing(struct data_port *p, const struct data_scan *s,
         if (so && !missing[i])
             continue;
         /* Send the batch when this object would overflow it, or at the end. */
-        if (nb && (!so || nb == DATA_ADD_PACK_OBJECTS ||
-                   batch_bytes + so->size > DATA_ADD_PACK_BYTES)) {
+        if (nb &&
+            (!so || nb == DATA_ADD_PACK_OBJECTS || batch_bytes + so->size > DATA_ADD_PACK_BYTES)) {
             int64_t sent = 0;
             rc = data_port_put_objects(p, batch, nb, &sent, err);
             r->bytes_sent += sent;
@@ -149,8 +149,7 @@ int data_add(struct data_port *p, const char *name, const char *path,
         return -1;
     if (!path || !*path)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing the path to add");
-    struct data_scan_opts so = {0, opts && opts->progress ? on_scan_progress : NULL,
-                                (void *)opts};
+    struct data_scan_opts so = {0, opts && opts->progress ? on_scan_progress : NULL, (void *)opts};
     if (data_tree_scan(path, &so, &scan, err))
         goto out;
     if (!(opts && opts->no_profile) && profile(&scan, &prof, &r.profiled_files, err))

@@ -44,14 +44,14 @@ struct data_add_result {
     int created;     /* 0: the latest version had this content already */
     char digest[65]; /* version digest */
     int64_t files, dirs, links;
-    int64_t bytes;               /* the version's logical size (sum of file sizes) */
-    int64_t objects;             /* distinct objects of the version */
-    int64_t objects_sent;        /* objects the port lacked, sent */
+    int64_t bytes;                /* the version's logical size (sum of file sizes) */
+    int64_t objects;              /* distinct objects of the version */
+    int64_t objects_sent;         /* objects the port lacked, sent */
     int64_t objects_deduplicated; /* objects it had already */
-    int64_t bytes_sent;          /* pack bytes sent (headers included) */
-    int64_t bytes_deduplicated;  /* object bytes not sent */
-    int64_t packs;               /* requests of objects */
-    int profiled_files;          /* CSV files profiled */
+    int64_t bytes_sent;           /* pack bytes sent (headers included) */
+    int64_t bytes_deduplicated;   /* object bytes not sent */
+    int64_t packs;                /* requests of objects */
+    int profiled_files;           /* CSV files profiled */
 };
 
 #define DATA_ADD_RESULT_INIT                                                                       \

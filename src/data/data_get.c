@@ -127,8 +127,7 @@ static int get_version(struct data_port *p, const struct data_version *v, const 
     struct data_manifest m = DATA_MANIFEST_INIT, part = DATA_MANIFEST_INIT;
     char uri[400];
     int rc = -1;
-    snprintf(uri, sizeof(uri), "data:/%.256s/%lld", v->name ? v->name : "",
-             (long long)v->version);
+    snprintf(uri, sizeof(uri), "data:/%.256s/%lld", v->name ? v->name : "", (long long)v->version);
     if (!v->manifest)
         return ferr_set(err, FERR_INTERNAL_ERROR, "%s came without its manifest", uri);
     if (!dst || !*dst)
@@ -157,8 +156,8 @@ int data_get_version(struct data_port *p, const struct data_version *v, const ch
     return get_version(p, v, subpath, dst, opts, NULL, NULL, err);
 }
 
-int data_get(struct data_port *p, const char *uri, const char *dst, const struct data_get_opts *opts,
-             struct data_get_result *out, struct ferr *err)
+int data_get(struct data_port *p, const char *uri, const char *dst,
+             const struct data_get_opts *opts, struct data_get_result *out, struct ferr *err)
 {
     struct data_ref ref = DATA_REF_INIT;
     struct data_version v;

@@ -48,8 +48,9 @@ void data_get_result_release(struct data_get_result *r);
  * is INVALID_PARAMETER_VALUE; an unknown dataset, version or alias
  * RESOURCE_DOES_NOT_EXIST; bytes that do not verify INVALID_PARAMETER_VALUE
  * naming the file; an existing non-empty dst RESOURCE_ALREADY_EXISTS. */
-int data_get(struct data_port *p, const char *uri, const char *dst, const struct data_get_opts *opts,
-             struct data_get_result *out, struct ferr *err) WARN_UNUSED;
+int data_get(struct data_port *p, const char *uri, const char *dst,
+             const struct data_get_opts *opts, struct data_get_result *out,
+             struct ferr *err) WARN_UNUSED;
 
 /* The same for a version already resolved (v with its manifest text, as
  * data_port_get_version(..., with_manifest = 1) gives it) and subpath

@@ -37,10 +37,10 @@
 
 #include "base/banned.h"
 
-#define GEN_PIECE       ((size_t)1 << 20) /* bytes read from a local file at once */
-#define VERIFY_BATCH    2000              /* objects per download when verifying remotely */
-#define MISSING_BATCH   100000            /* digests per objects/missing */
-#define DOWNLOAD_BATCH  20000             /* digests per download request */
+#define GEN_PIECE      ((size_t)1 << 20) /* bytes read from a local file at once */
+#define VERIFY_BATCH   2000              /* objects per download when verifying remotely */
+#define MISSING_BATCH  100000            /* digests per objects/missing */
+#define DOWNLOAD_BATCH 20000             /* digests per download request */
 
 struct data_port {
     int remote;
@@ -156,7 +156,7 @@ static int call(struct data_port *p, const struct api_op *op, void *req, void *r
     if (p->remote)
         return client_call(p->client, op, req, resp, err);
     struct api_env env = {p->store, NULL, 0, NULL, NULL, 0, 0, NULL, NULL};
-    void *scratch = resp ? NULL : xcalloc(1, op->resp->size);
+    void *scratch = !resp && op->resp ? xcalloc(1, op->resp->size) : NULL;
     int rc = api_exec(&env, op, req, resp ? resp : scratch, err);
     if (scratch) {
         if (!rc)
@@ -189,14 +189,13 @@ int data_port_create_version(struct data_port *p, const char *name, const char *
     memset(&r, 0, sizeof(r));
     memset(out, 0, sizeof(*out));
     if (!manifest)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "the manifest is not JSON: %s",
-                        je.text);
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "the manifest is not JSON: %s", je.text);
     if (profile_json && !(profile = json_loads(profile_json, 0, &je))) {
         ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "the profile is not JSON: %s", je.text);
         goto out;
     }
-    struct rq_dataset_create q = {name, manifest, NULL, message ? message : "", {NULL, 0, 0},
-                                  profile, author()};
+    struct rq_dataset_create q = {name,         manifest, NULL,    message ? message : "",
+                                  {NULL, 0, 0}, profile,  author()};
     if (tags)
         q.tags = *tags; /* borrowed: the row only reads it */
     if (call(p, &api_datasets_version_create, &q, &r, err))
@@ -470,8 +469,7 @@ static int gen_step(struct gen *g)
                             strerror(errno));
         if (got == 0)
             return ferr_set(&g->err, FERR_INVALID_PARAMETER_VALUE,
-                            "'%.300s' changed while it was added (it is shorter now)",
-                            g->fd_path);
+                            "'%.300s' changed while it was added (it is shorter now)", g->fd_path);
         g->pos += got;
         g->left -= got;
         return data_pack_writer_data(g->w, g->piece, (size_t)got, &g->err);
@@ -521,13 +519,62 @@ static ssize_t gen_read_http(void *arg, char *buf, size_t cap)
     return gen_read(arg, buf, cap);
 }
 
-static ssize_t gen_read_repo(void *ctx, void *buf, size_t cap, struct ferr *err)
+/* Embedded: the objects straight from the local files into an ingest
+ * (no pack stream in between: each byte is hashed once, by the ingest). */
+static int put_local(struct data_port *p, const struct data_port_object *v, size_t n,
+                     struct ferr *err)
 {
-    struct gen *g = ctx;
-    ssize_t n = gen_read(g, buf, cap);
-    if (n < 0)
-        *err = g->err;
-    return n;
+    struct data_ingest *in = NULL;
+    char *piece = xmalloc(GEN_PIECE);
+    int fd = -1, rc = -1;
+    const char *fd_path = NULL;
+    if (data_ingest_begin(p->store, p->repo, &in, err))
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        if (!fd_path || strcmp(fd_path, v[i].path)) {
+            if (fd >= 0)
+                close(fd);
+            fd_path = v[i].path;
+            if ((fd = open(fd_path, O_RDONLY | O_CLOEXEC)) < 0) {
+                ferr_set(err, FERR_IO_ERROR, "cannot read '%.300s': %s", fd_path, strerror(errno));
+                goto out;
+            }
+        }
+        if (data_ingest_object(in, v[i].digest, v[i].size, err))
+            goto out;
+        for (int64_t pos = v[i].offset, left = v[i].size; left > 0;) {
+            size_t want = left < (int64_t)GEN_PIECE ? (size_t)left : GEN_PIECE;
+            ssize_t got = pread(fd, piece, want, (off_t)pos);
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0) {
+                ferr_set(err, got ? FERR_IO_ERROR : FERR_INVALID_PARAMETER_VALUE,
+                         got ? "cannot read '%.300s': %s"
+                             : "'%.300s' changed while it was added (it is shorter now)%s",
+                         fd_path, got ? strerror(errno) : "");
+                goto out;
+            }
+            if (data_ingest_data(in, piece, (size_t)got, err))
+                goto out;
+            pos += got;
+            left -= got;
+        }
+        if (data_ingest_object_end(in, err)) {
+            if (err->code == FERR_INVALID_PARAMETER_VALUE)
+                ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                         "'%.300s' changed while it was added (its bytes no longer hash to %s)",
+                         fd_path, v[i].digest);
+            goto out;
+        }
+    }
+    rc = data_ingest_finish(in, NULL, err);
+    in = NULL; /* freed by finish either way */
+out:
+    data_ingest_abort(in);
+    if (fd >= 0)
+        close(fd);
+    free(piece);
+    return rc;
 }
 
 int data_port_put_objects(struct data_port *p, const struct data_port_object *v, size_t n,
@@ -539,23 +586,24 @@ int data_port_put_objects(struct data_port *p, const struct data_port_object *v,
     if (bytes_sent)
         *bytes_sent = 0;
     if (size - DATA_PACK_MAGIC_LEN - DATA_PACK_END_LEN > (int64_t)DATASETS_UPLOAD_MAX)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "a pack of %" PRId64 " bytes is over "
-                        "the 1 GiB a request may carry", size);
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "a pack of %" PRId64 " bytes is over "
+                        "the 1 GiB a request may carry",
+                        size);
     if (!p->remote && need_repo(p, err))
         return -1;
-    gen_init(&g, v, n);
     if (p->remote) {
         struct http_stream s = {NULL, gen_read_http, size, NULL, &g};
         json_t *ans = NULL;
+        gen_init(&g, v, n);
         rc = http_client_post_stream(p->http, "", DATASETS_UPLOAD_PATH + 1, &s, &ans, err);
         if (rc && g.failed)
             *err = g.err; /* the local file's problem, not the transfer's */
         json_decref(ans);
+        gen_release(&g);
     } else {
-        struct data_ingest_result res;
-        rc = data_ingest_stream(p->store, p->repo, gen_read_repo, &g, &res, err);
+        rc = put_local(p, v, n, err);
     }
-    gen_release(&g);
     if (!rc && bytes_sent)
         *bytes_sent = size;
     return rc;
@@ -624,8 +672,7 @@ struct recv {
     struct ferr err;
 };
 
-static int recv_begin(void *ctx, const char hex[65], int64_t size, int64_t offset,
-                      struct ferr *err)
+static int recv_begin(void *ctx, const char hex[65], int64_t size, int64_t offset, struct ferr *err)
 {
     (void)offset;
     struct recv *r = ctx;

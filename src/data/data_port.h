@@ -37,6 +37,7 @@ struct data_version;      /* domain/data_version.h */
 struct data_version_list; /* domain/data_version.h */
 struct dataset_info_list; /* domain/data_version.h */
 struct data_ref;          /* domain/data_version.h (its path is ignored here) */
+struct kv_list;           /* domain/domain.h */
 
 /* ---------- opening ---------- */
 
@@ -89,12 +90,12 @@ struct data_port_sink {
     int (*end)(void *arg, struct ferr *err);
     void *arg;
 };
-/* Streams the n objects (in the given order; a digest may repeat) to sink.
+/* Streams the n objects (distinct digests, in the given order) to sink.
  * Bytes are handed over as they arrive; end is called only after the
- * object's digest was checked, and a mismatch fails the call (IO_ERROR
- * naming the digest) without calling end, so a sink that commits at end
- * never keeps bad bytes. A digest with no object is RESOURCE_DOES_NOT_EXIST
- * naming it. */
+ * object's digest was checked, and a mismatch fails the call
+ * (INVALID_PARAMETER_VALUE naming the digest) without calling end, so a
+ * sink that commits at end never keeps bad bytes. A digest with no object is
+ * RESOURCE_DOES_NOT_EXIST naming it. */
 int data_port_get_objects(struct data_port *p, const char *const *digests, size_t n,
                           const struct data_port_sink *sink, struct ferr *err) WARN_UNUSED;
 
@@ -113,14 +114,16 @@ int data_port_verify_objects(struct data_port *p, const char *const *digests, si
 
 /* ---------- rows ---------- */
 
-/* Creates the next version of name from a canonical manifest (its JSON
- * text), with message, tags (JSON object of strings, may be NULL) and
- * profile (JSON text, may be NULL). *created 0: the latest version already
+/* Creates the next version of name from a manifest (its JSON text), with
+ * message, tags (may be NULL) and profile (JSON text, may be NULL); the
+ * author claimed is $USER (a server with auth on records the signed-in
+ * user). *created 0: the latest version already
  * had that content and is answered. Every object the manifest names must be
  * stored (else RESOURCE_DOES_NOT_EXIST naming one). */
 int data_port_create_version(struct data_port *p, const char *name, const char *manifest_json,
-                             const char *message, json_t *tags, const char *profile_json,
-                             struct data_version *out, int *created, struct ferr *err) WARN_UNUSED;
+                             const char *message, const struct kv_list *tags,
+                             const char *profile_json, struct data_version *out, int *created,
+                             struct ferr *err) WARN_UNUSED;
 /* One version; with_manifest: out->manifest filled. */
 int data_port_get_version(struct data_port *p, const struct data_ref *ref, int with_manifest,
                           struct data_version *out, struct ferr *err) WARN_UNUSED;
