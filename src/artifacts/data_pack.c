@@ -526,15 +526,21 @@ int data_loose_open(struct artifact_repo *r, const char hex[65], struct artifact
     return artifact_writer_open(r, path, out, err);
 }
 
-int data_loose_commit(struct artifact_writer *w, const char hex[65], struct ferr *err)
+int data_loose_commit(struct artifact_repo *r, struct artifact_writer *w, const char hex[65],
+                      struct ferr *err)
 {
-    char got[65];
+    char got[65], path[DATA_OBJECT_PATH_MAX];
     if (artifact_writer_commit(w, got, err))
         return -1;
-    if (strcmp(got, hex))
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "object '%s': its bytes hash to '%s' (corrupt data)", hex, got);
-    return 0;
+    if (!strcmp(got, hex))
+        return 0;
+    struct ferr ignored = FERR_INIT;
+    data_object_path(hex, path);
+    if (artifact_delete(r, path, &ignored)) {
+        /* best effort: the caller hears of the mismatch either way */
+    }
+    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                    "object '%s': its bytes hash to '%s' (corrupt data)", hex, got);
 }
 
 /* ---------- reading one object ---------- */

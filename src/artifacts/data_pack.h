@@ -126,10 +126,13 @@ void data_pack_file_abort(struct data_pack_file *f);
 /* A loose object is written with a plain artifact writer at
  * data_object_path(hex) (artifact_writer_open); this helper opens it, and
  * data_loose_commit commits it checking the content's SHA-256 is hex
- * (INVALID_PARAMETER_VALUE when not: then nothing appears). */
+ * (INVALID_PARAMETER_VALUE when not: the file is removed again). Verify
+ * the bytes before committing where you can (the pack reader does): a
+ * mismatch found only here has replaced any earlier file of that name. */
 int data_loose_open(struct artifact_repo *r, const char hex[65], struct artifact_writer **out,
                     struct ferr *err) WARN_UNUSED;
-int data_loose_commit(struct artifact_writer *w, const char hex[65], struct ferr *err) WARN_UNUSED;
+int data_loose_commit(struct artifact_repo *r, struct artifact_writer *w, const char hex[65],
+                      struct ferr *err) WARN_UNUSED;
 
 /* Opens object hex at loc for reading as an artifact reader of exactly
  * loc->size bytes (artifact_reader_read ... artifact_reader_close). The

@@ -406,7 +406,8 @@ static const char *const migrations[] = {
      * counter of version numbers (never reused) and outlives a dataset
      * delete (deleted = 1). A version's manifest and profile live in
      * data_version_content, a table of their own, so listing versions
-     * never reads them (a manifest of 100,000 files is megabytes).
+     * never reads them (a manifest of 100,000 files is megabytes); the
+     * profile comes first in it, so reading it skips the manifest.
      * data_objects: one row per stored object, pack NULL for a loose one;
      * touched_ms says when an add, a create or an upload last named it
      * (gc leaves younger rows alone). The MLflow datasets table gets an
@@ -432,8 +433,8 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY,"
     "  name TEXT NOT NULL,"
     "  version INTEGER NOT NULL,"
-    "  manifest TEXT NOT NULL,"
     "  profile TEXT,"
+    "  manifest TEXT NOT NULL,"
     "  UNIQUE (name, version),"
     "  FOREIGN KEY (name, version) REFERENCES data_versions ON DELETE CASCADE);"
     "CREATE TABLE data_version_tags ("

@@ -253,6 +253,8 @@ extern const struct store_lease_ops sqlite_leases;
 extern const struct store_deployment_ops sqlite_deployments;
 /* sqlite_monitors.c: the monitors area's table. */
 extern const struct store_monitor_ops sqlite_monitors;
+/* sqlite_datasets.c: the datasets area's table. */
+extern const struct store_dataset_ops sqlite_datasets;
 /* sqlite_predictions.c: the prediction log's table, and its partitions'
  * cache beside the tracking file at tracking_path (made at open, freed at
  * close). */
