@@ -112,7 +112,8 @@ int store_data_collect(struct store *s, struct artifact_repo *root, int64_t cuto
             remove_file(root, path, out);
         }
     }
-    qsort(out->packs, out->npacks, sizeof(*out->packs), cmp_pack);
+    if (out->npacks)
+        qsort(out->packs, out->npacks, sizeof(*out->packs), cmp_pack);
     int rc = 0;
     if (out->npacks && count_live(s, dry_run, out, err)) {
         data_collect_report_release(out);

@@ -27,10 +27,11 @@ static void put(const char *dir, const char *name, const char *text, size_t n)
 {
     struct sbuf p = SBUF_INIT;
     sbuf_addf(&p, "%s/%s", dir, name);
-    char *slash = strrchr(p.buf, '/');
-    *slash = '\0';
-    ASSERT(mkdir(p.buf, 0755) == 0 || errno == EEXIST);
-    *slash = '/';
+    for (char *slash = p.buf + 1; (slash = strchr(slash, '/')); slash++) {
+        *slash = '\0';
+        ASSERT(mkdir(p.buf, 0755) == 0 || errno == EEXIST);
+        *slash = '/';
+    }
     FILE *f = fopen(p.buf, "wb");
     ASSERT(f);
     ASSERT(fwrite(text, 1, n, f) == n);
