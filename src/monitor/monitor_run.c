@@ -3,6 +3,7 @@
 #include "api/datasets_ops.h"
 #include "api/monitors_ops.h"
 #include "artifacts/place.h"
+#include "base/fs_tree.h"
 #include "base/ftime.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -188,14 +189,19 @@ out:
 }
 
 /* A dataset reference (issue 19): the version's CSV file, fetched from the
- * server's data root into the data cache (data/data_fetch.h) and read from
- * there; *pinned gets the version it resolved to (data:/NAME/V[/PATH]). */
+ * server's data root (data/data_fetch.h) into $FERRY_DATA_CACHE when set
+ * (kept for the next window), else into a temporary directory removed
+ * after reading (a server leaves nothing in its user's home); *pinned gets
+ * the version it resolved to (data:/NAME/V[/PATH]). */
 static int read_dataset(const struct monitor_env *env, const struct monitor_reference *ref,
                         struct column_table **out, char **pinned, struct ferr *err)
 {
     const struct api_data_root *root = api_datasets_root();
     struct data_port *port = NULL;
     struct data_fetched f = DATA_FETCHED_INIT;
+    struct data_fetch_opts fo = {NULL, 0};
+    const char *cache = getenv("FERRY_DATA_CACHE"), *dir = getenv("TMPDIR");
+    char tmp[64] = "";
     struct stat st;
     int rc = -1;
     *out = NULL;
@@ -204,8 +210,18 @@ static int read_dataset(const struct monitor_env *env, const struct monitor_refe
                         root && root->why_not ? root->why_not
                                               : "dataset references are read by ferry server, "
                                                 "from its data root");
+    if (!cache || !*cache) {
+        snprintf(tmp, sizeof(tmp), "%s/ferry-monitor-XXXXXX",
+                 dir && *dir && strlen(dir) < 40 ? dir : "/tmp");
+        if (!mkdtemp(tmp)) {
+            tmp[0] = '\0';
+            return ferr_set(err, FERR_IO_ERROR, "cannot make a directory for the reference: %s",
+                            strerror(errno));
+        }
+        fo.cache_dir = tmp;
+    }
     if (data_port_open_local(env->store, root->repo, &port, err) ||
-        data_fetch(port, ref->uri, NULL, &f, err))
+        data_fetch(port, ref->uri, &fo, &f, err))
         goto out;
     if (stat(f.path, &st) == 0 && S_ISDIR(st.st_mode)) {
         ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
@@ -224,6 +240,8 @@ static int read_dataset(const struct monitor_env *env, const struct monitor_refe
 out:
     data_fetched_release(&f);
     data_port_close(port);
+    if (tmp[0])
+        (void)fs_remove_tree(tmp);
     return rc;
 }
 
