@@ -15,7 +15,6 @@ import random
 import sqlite3
 import subprocess
 import tempfile
-import time
 
 from support.server import CREATED_DIRS, expect_error
 
@@ -294,7 +293,7 @@ def test_monitor_with_a_dataset_reference(srv, c):
     # the same reference rows as the run's artifact, as a dataset version
     w = Where(srv, True)
     d = _scratch()
-    r = w.run("artifacts", "download", rid, "data/reference.csv", "--dst", d)
+    w.run("artifacts", "download", rid, "data/reference.csv", "--dst", d)
     w.json("data", "add", "monref", os.path.join(d, "reference.csv"))
     spec = {"name": "dsmon", "deployment": "dsdep",
             "reference": {"dataset": "data:/monref/latest"},
@@ -320,4 +319,3 @@ def test_monitor_with_a_dataset_reference(srv, c):
         assert rep["dataset_drift"] is False, rep["report"]["drift"]
     finally:
         assert gw.stop() == 0, gw.errlog
-    time.sleep(0)
