@@ -473,8 +473,11 @@ static json_t *rows_diff(struct data_port *p, const char *name, int64_t from, in
     if (fetch_file(p, name, from, path, tmp.buf, "a", &a, err) ||
         fetch_file(p, name, to, path, tmp.buf, "b", &b, err))
         goto out;
-    if (csv_diff_files(a.buf, b.buf, NULL, &d, err))
+    if (csv_diff_files(a.buf, b.buf, NULL, &d, err)) {
+        /* not CSV after all: say so for this file, compare the others */
+        out = json_pack("{s:s, s:s}", "path", path, "error", err->msg);
         goto out;
+    }
     out = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "path", path, "rows_before",
                     (json_int_t)d.rows_before, "rows_after", (json_int_t)d.rows_after, "rows_added",
                     (json_int_t)d.added, "rows_removed", (json_int_t)d.removed, "rows_unchanged",
@@ -545,6 +548,11 @@ static void print_diff(json_t *d)
     }
     json_array_foreach(json_object_get(d, "rows"), i, e)
     {
+        if (json_object_get(e, "error")) {
+            printf("  rows %s: not compared: %s\n", json_string_value(json_object_get(e, "path")),
+                   json_string_value(json_object_get(e, "error")));
+            continue;
+        }
         printf("  rows %s: %" JSON_INTEGER_FORMAT " added, %" JSON_INTEGER_FORMAT
                " removed, %" JSON_INTEGER_FORMAT " unchanged\n",
                json_string_value(json_object_get(e, "path")),

@@ -60,6 +60,11 @@ int data_ingest_object(struct data_ingest *in, const char hex[65], int64_t size,
 int data_ingest_data(struct data_ingest *in, const void *buf, size_t n,
                      struct ferr *err) WARN_UNUSED;
 int data_ingest_object_end(struct data_ingest *in, struct ferr *err) WARN_UNUSED;
+/* Direct ingest of objects idx[0..n) of a scan (every object when idx is
+ * NULL), read from their local files (data/tree_scan.h). */
+struct data_scan;
+int data_ingest_scan(struct data_ingest *in, const struct data_scan *s, const size_t *idx, size_t n,
+                     struct ferr *err) WARN_UNUSED;
 /* Whole pull-style ingest of the stream read_fn gives (artifacts/repo.h). */
 int data_ingest_stream(struct store *s, struct artifact_repo *r, artifact_read_fn *read_fn,
                        void *ctx, struct data_ingest_result *res, struct ferr *err) WARN_UNUSED;

@@ -255,9 +255,11 @@ def test_an_add_killed_during_its_upload_is_repeated(srv, c):
         t.run("verify", name, check=0)
 
 
-def _corrupt_pack(t):
-    packs = [p for p in t.objects() if p.startswith("packs/") and p.endswith(".pack")]
-    assert packs, t.objects()
+def _corrupt_pack(t, before):
+    """Flips a byte of the first object in a pack that was not there before."""
+    packs = [p for p in t.objects() if p.startswith("packs/") and p.endswith(".pack")
+             and p not in before]
+    assert len(packs) == 1, (t.objects(), before)
     p = os.path.join(t.root, "datasets", sorted(packs)[0])
     with open(p, "r+b") as f:
         f.seek(8 + 41 + 10)  # inside the first object's data
@@ -272,12 +274,13 @@ def test_verify_finds_corrupt_and_missing_objects_and_get_refuses_them(srv, c):
         _write(os.path.join(src, "small-%s.txt" % t.name), ("small %s\n" % t.name).encode() * 100)
         _write(os.path.join(src, "loose.bin"), os.urandom(2 * 1024 * 1024))
         name = "verify-" + t.name
+        before = t.objects()
         t.json("add", name, src)
         ok = t.run("verify", name, check=0)
         assert "all good" in ok.out, ok.out
-        objs_before = dict(t.objects())
+        objs_new = [p for p in t.objects() if p not in before]
         # a byte flipped in a pack
-        _corrupt_pack(t)
+        _corrupt_pack(t, before)
         bad = t.run("verify", name, check=1)
         assert "corrupt" in bad.out, bad.out
         j = json.loads(t.run("verify", name, "--json", check=1).out)
@@ -288,8 +291,8 @@ def test_verify_finds_corrupt_and_missing_objects_and_get_refuses_them(srv, c):
         assert g.returncode == 1 and not os.path.exists(dst), (g.out, g.err)
         assert not [n for n in os.listdir(os.path.dirname(dst)) if "ferry-tmp" in n]
         # a loose object removed
-        loose = [p for p in objs_before if p.startswith("objects/")]
-        assert loose, objs_before
+        loose = [p for p in objs_new if p.startswith("objects/")]
+        assert len(loose) == 1, objs_new
         os.unlink(os.path.join(t.root, "datasets", loose[0]))
         bad2 = t.run("verify", name, check=1)
         assert "missing" in bad2.out or "corrupt" in bad2.out, bad2.out
@@ -457,3 +460,24 @@ def test_a_file_over_1gb_resends_only_its_changed_chunk(srv, c):
     assert h1.hexdigest() == h2.hexdigest()
     shutil.rmtree(dst)
     shutil.rmtree(src)
+
+
+def test_log_records_the_version_as_a_dataset_input(srv, c):
+    t = Target(srv, True)
+    src = os.path.join(_scratch(), "logme")
+    _write(os.path.join(src, "train.csv"), b"x,y\n1,0.5\n2,1.5\n")
+    t.json("add", "logged", src)
+    t.run("alias", "logged", "prod", "1", check=0)
+    rid = c.create_run()["info"]["run_id"]
+    out = t.run("log", "data:/logged@prod", "--run-id", rid, "--context", "training", check=0).out
+    assert "data:/logged/1" in out, out
+    ins = c.get_run(rid).get("inputs", {}).get("dataset_inputs", [])
+    assert len(ins) == 1, ins
+    ds = ins[0]["dataset"]
+    assert ds["name"] == "logged" and ds["source"] == "data:/logged/1", ds
+    assert ds["source_type"] == "ferry" and "mlflow_colspec" in ds.get("schema", ""), ds
+    assert {"key": "mlflow.data.context", "value": "training"} in ins[0]["tags"], ins
+    # errors: no run id (usage), an unknown run, an unknown version
+    assert t.run("log", "data:/logged/1").returncode == 2
+    assert t.run("log", "data:/logged/1", "--run-id", "0" * 32).returncode == 1
+    assert t.run("log", "data:/logged/9", "--run-id", rid).returncode == 1

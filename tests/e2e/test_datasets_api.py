@@ -172,6 +172,15 @@ def test_objects_versions_aliases_tags_and_diff(srv, c):
     prof = c.ok(get(c, "profile", name="sales", version="2"))["profile"]
     assert prof["files"]["train.csv"]["rows"] == 3
     assert c.ok(get(c, "runs", name="sales", version="1"))["runs"] == []
+    # a run that logged version 1 as a dataset input (as `ferry data log` does)
+    run = c.create_run()["info"]["run_id"]
+    c.ok(c.post("runs/log-inputs", {"run_id": run, "datasets": [{
+        "dataset": {"name": "sales", "digest": v1["digest"][:10], "source_type": "ferry",
+                    "source": "data:/sales/1"},
+        "tags": [{"key": "mlflow.data.context", "value": "training"}]}]}))
+    runs = c.ok(get(c, "runs", name="sales", alias="prod"))["runs"]
+    assert [(x["run_id"], x["context"]) for x in runs] == [(run, "training")], runs
+    assert c.ok(get(c, "runs", name="sales", version="2"))["runs"] == []
 
     ds = c.ok(get(c, "get", name="sales"))["dataset"]
     assert ds["latest_version"] == 2 and ds["version_count"] == 2
@@ -242,8 +251,10 @@ def test_bad_names_aliases_and_versions(srv, c):
     expect_error(get(c, "list", max_results=5000), 400, "INVALID_PARAMETER_VALUE")
     expect_error(c.post("datasets/objects/missing", {"digests": ["xyz"]}, prefix=FERRY), 400,
                  "INVALID_PARAMETER_VALUE")
-    expect_error(c.post("datasets/objects/missing", {}, prefix=FERRY), 400,
+    expect_error(c.post("datasets/objects/missing", {"digests": {"a": 1}}, prefix=FERRY), 400,
                  "INVALID_PARAMETER_VALUE", "digests")
+    expect_error(c.post("datasets/objects/missing", {"digests": ["a" * 64] * 200001},
+                        prefix=FERRY), 400, "INVALID_PARAMETER_VALUE", "too many")
 
 
 def test_bad_manifests_are_refused_and_create_nothing(srv, c):
@@ -262,7 +273,7 @@ def test_bad_manifests_are_refused_and_create_nothing(srv, c):
     for name in ["tampered", "holey"]:
         expect_error(get(c, "get", name=name), 404, "RESOURCE_DOES_NOT_EXIST")
     bad = [
-        dict(m, files=list(reversed(manifest(files)["files"]))),       # unsorted
+        dict(m, files=[m["files"][0], m["files"][0]]),                 # a path twice
         dict(m, files=[dict(m["files"][0], path="../x")]),             # leaves the tree
         dict(m, files=[dict(m["files"][0], path="/abs")]),
         dict(m, files=[dict(m["files"][0], sha256="xyz")]),
@@ -385,5 +396,47 @@ def test_with_auth_a_reader_reads_and_cannot_write(srv, c):
         # the reserved area holds with auth too, even for an admin
         expect_error(admin.raw("GET", "/api/2.0/mlflow-artifacts/artifacts?path=datasets"),
                      403, "PERMISSION_DENIED")
+    finally:
+        assert s.stop() == 0
+
+
+def test_a_version_of_100000_files(srv, c):
+    """The row's body cap and parse budget hold a manifest of 100,000 files (13 MB); the
+    objects go in one pack, and one objects/missing asks about all of them."""
+    n = 100000
+    data = [b"f%06d" % i for i in range(n)]
+    digests = [sha(b) for b in data]
+    assert len(missing(c, digests)) == n
+    assert c.ok(upload(c, data))["stored"] == n
+    assert missing(c, digests) == []
+    files = {"d%03d/file_%06d.txt" % (i // 1000, i): data[i] for i in range(n)}
+    r = c.ok(create(c, "many", files))
+    assert r["dataset_version"]["file_count"] == n and r["created"] is True
+    got = c.ok(get(c, "versions/get", name="many", version="1", with_manifest="true"))
+    m = got["dataset_version"]["manifest"]
+    assert len(m["files"]) == n
+    assert sha(canonical(m).encode()) == r["dataset_version"]["digest"]
+
+
+def test_a_local_default_root_is_the_data_root(srv, c):
+    """Without --serve-artifacts, the store's local default artifact root keeps the datasets,
+    and experiments may not be created in its datasets/."""
+    s = Server(srv.ferry, extra=["--no-serve-artifacts", "--default-artifact-root", "root"])
+    s.start()
+    try:
+        o = s.client()
+        assert o.ok(upload(o, [b"local-root"]))["stored"] == 1
+        assert o.ok(create(o, "loc", {"f": b"local-root"}))["created"] is True
+        packs = os.path.join(s.dir, "root", "datasets", "packs")
+        assert len([f for f in os.listdir(packs) if f.endswith(".pack")]) == 1
+        r = o.raw("POST", DS + "objects/download", json.dumps({"digests": [sha(b"local-root")]}))
+        assert r.status == 200 and read_pack(r.body) == [(sha(b"local-root"), b"local-root")]
+        for loc in [os.path.join(s.dir, "root", "datasets"),
+                    os.path.join(s.dir, "root", "datasets", "x")]:
+            expect_error(o.post("experiments/create", {"name": "e" + sha(loc.encode())[:6],
+                                                       "artifact_location": loc}),
+                         400, "INVALID_PARAMETER_VALUE", "datasets")
+        o.ok(o.post("experiments/create", {"name": "fine", "artifact_location":
+                                           os.path.join(s.dir, "root", "exp")}))
     finally:
         assert s.stop() == 0

@@ -160,6 +160,6 @@ TEST(datasets_version_reference_is_a_string_or_a_number)
     struct rq_dataset_ref out = {"d", "prod", NULL, 0};
     json_t *j = api_encode_request(&api_datasets_version_get, &out);
     ASSERT_STR_EQ(json_string_value(json_object_get(j, "version")), "prod");
-    ASSERT(json_object_get(j, "with_manifest") == NULL);
+    ASSERT(!json_is_true(json_object_get(j, "with_manifest")));
     json_decref(j);
 }
