@@ -206,6 +206,9 @@ struct api_op {
      * handler instead of req/resp/exec; its body may be streamed too. */
     http_handler_fn stream;
     const struct http_body_ops *body;
+    /* Bytes of parse memory one byte of the JSON body may cost (0: 4):
+     * more for a body of many small objects (a dataset manifest). */
+    unsigned body_cost;
 };
 
 /* Field descriptors, for the area tables: T is the message struct. */

@@ -60,6 +60,11 @@ int data_ingest_object(struct data_ingest *in, const char hex[65], int64_t size,
 int data_ingest_data(struct data_ingest *in, const void *buf, size_t n,
                      struct ferr *err) WARN_UNUSED;
 int data_ingest_object_end(struct data_ingest *in, struct ferr *err) WARN_UNUSED;
+/* Direct ingest of objects idx[0..n) of a scan (every object when idx is
+ * NULL), read from their local files (data/tree_scan.h). */
+struct data_scan;
+int data_ingest_scan(struct data_ingest *in, const struct data_scan *s, const size_t *idx, size_t n,
+                     struct ferr *err) WARN_UNUSED;
 /* Whole pull-style ingest of the stream read_fn gives (artifacts/repo.h). */
 int data_ingest_stream(struct store *s, struct artifact_repo *r, artifact_read_fn *read_fn,
                        void *ctx, struct data_ingest_result *res, struct ferr *err) WARN_UNUSED;
@@ -80,6 +85,15 @@ int data_object_open_stored(struct store *s, struct artifact_repo *r, const char
  * the receiver verifies them. bytes (may be NULL): the pack's length. */
 int data_export(struct store *s, struct artifact_repo *r, const char (*digests)[65], size_t n,
                 data_sink_fn *sink, void *ctx, int64_t *bytes, struct ferr *err) WARN_UNUSED;
+
+/* Embedded reading of many objects (a get without a server): the n
+ * objects, in the order given (duplicates too), handed to h as a pack
+ * reader would (begin with the object's size, data in pieces of at most
+ * 1 MiB, end), with one batched store lookup and each pack file opened
+ * once; NOT verified here (a data_tree_writer, say, verifies). A digest
+ * without a row is RESOURCE_DOES_NOT_EXIST before any callback. */
+int data_objects_read(struct store *s, struct artifact_repo *r, const char (*digests)[65], size_t n,
+                      const struct data_pack_handler *h, void *ctx, struct ferr *err) WARN_UNUSED;
 
 /* Verify: re-hashes stored objects and reports each that is missing (no
  * row, or its file/pack is gone or short) or corrupt (its bytes do not

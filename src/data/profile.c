@@ -47,8 +47,8 @@ static json_t *int_json(double v)
 }
 
 /* s (len bytes, any bytes) as a JSON string of at most DATA_PROFILE_MAX_STR
- * bytes: cut at a character boundary, bytes that are not UTF-8 as U+FFFD
- * when it fits. */
+ * bytes: cut at a character boundary, bytes that are not UTF-8 and NULs as
+ * U+FFFD. */
 static json_t *str_json(const char *s, size_t len)
 {
     char out[DATA_PROFILE_MAX_STR];
@@ -57,7 +57,7 @@ static json_t *str_json(const char *s, size_t len)
         size_t k = utf8_seq((const unsigned char *)s + i, len - i);
         const char *src = s + i;
         size_t w = k;
-        if (k == 0) {
+        if (k == 0 || s[i] == 0) { /* not UTF-8, or a NUL (JSON text of profiles holds none) */
             src = "\xEF\xBF\xBD";
             w = 3;
             k = 1;

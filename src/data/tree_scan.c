@@ -194,6 +194,9 @@ struct hasher {
     atomic_int failed;
     pthread_mutex_t lock;
     struct ferr err; /* the first failure */
+    const struct data_scan_opts *opts;
+    pthread_t main; /* the scanning thread: the only one that reports progress */
+    int64_t total;
 };
 
 static void hasher_fail(struct hasher *h, const struct ferr *e)
@@ -296,6 +299,8 @@ static void *hash_worker(void *arg)
             hasher_fail(h, &err);
             break;
         }
+        if (h->opts && h->opts->progress && pthread_equal(pthread_self(), h->main))
+            h->opts->progress(h->opts->progress_arg, atomic_load(&h->done), h->total);
     }
     if (fd >= 0)
         close(fd);
@@ -369,15 +374,14 @@ static int hash_all(struct walk *w, const struct data_scan_opts *opts, struct da
     atomic_init(&h.done, 0);
     atomic_init(&h.failed, 0);
     pthread_mutex_init(&h.lock, NULL);
+    h.opts = opts;
+    h.main = pthread_self();
+    h.total = w->bytes;
     int threads = opts && opts->threads ? opts->threads : 0;
     if (!threads)
         threads = (w->bytes >= THREADS_MIN_BYTES || w->nfiles >= THREADS_MIN_FILES) ? 2 : 1;
     pthread_t t;
     int spawned = threads > 1 && pthread_create(&t, NULL, hash_worker, &h) == 0;
-    if (opts && opts->progress && spawned) {
-        /* The scanning thread reports while the helper works, then joins in. */
-        opts->progress(opts->progress_arg, 0, w->bytes);
-    }
     hash_worker(&h);
     if (spawned)
         pthread_join(t, NULL);
@@ -535,4 +539,56 @@ void data_scan_release(struct data_scan *s)
     free(s->objects);
     data_manifest_release(&s->manifest);
     memset(s, 0, sizeof(*s));
+}
+
+/* ---------- reading objects back ---------- */
+
+int data_scan_read_object(const struct data_scan *s, size_t i, data_sink_fn *fn, void *ctx,
+                          struct ferr *err)
+{
+    const struct data_scan_object *o = &s->objects[i];
+    const char *path = s->local[o->file];
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return walk_fail(err, path, "cannot open");
+    size_t cap = o->size < HBUF ? (size_t)o->size : HBUF;
+    char *buf = xmalloc(cap ? cap : 1);
+    int64_t off = o->offset, left = o->size;
+    int rc = 0;
+    while (!rc && left > 0) {
+        ssize_t n = pread(fd, buf, left < (int64_t)cap ? (size_t)left : cap, off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            rc = ferr_set(err, FERR_IO_ERROR, "reading '%.500s': %s", path, strerror(errno));
+        else if (n == 0)
+            rc = ferr_set(err, FERR_IO_ERROR, "'%.500s' changed since it was scanned", path);
+        else
+            rc = fn(ctx, buf, (size_t)n, err);
+        off += n > 0 ? n : 0;
+        left -= n > 0 ? n : 0;
+    }
+    free(buf);
+    close(fd);
+    return rc;
+}
+
+static int to_pack(void *ctx, const void *buf, size_t n, struct ferr *err)
+{
+    return data_pack_writer_data(ctx, buf, n, err);
+}
+
+int data_scan_pack(const struct data_scan *s, const size_t *idx, size_t n,
+                   struct data_pack_writer *w, struct ferr *err)
+{
+    size_t count = idx ? n : s->nobjects;
+    for (size_t k = 0; k < count; k++) {
+        size_t i = idx ? idx[k] : k;
+        if (i >= s->nobjects)
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "no object %zu in the scan", i);
+        if (data_pack_writer_object(w, s->objects[i].digest, s->objects[i].size, NULL, err) ||
+            data_scan_read_object(s, i, to_pack, w, err))
+            return -1;
+    }
+    return 0;
 }

@@ -18,6 +18,7 @@
 #ifndef FERRY_DATA_TREE_SCAN_H
 #define FERRY_DATA_TREE_SCAN_H
 
+#include "artifacts/data_pack.h"
 #include "base/ferr.h"
 #include "domain/data_manifest.h"
 
@@ -58,6 +59,16 @@ struct data_scan_opts {
 int data_tree_scan(const char *path, const struct data_scan_opts *opts, struct data_scan *out,
                    struct ferr *err) WARN_UNUSED;
 void data_scan_release(struct data_scan *s);
+
+/* Streams object i (s->objects[i]) from its local file to fn in pieces of
+ * at most 1 MiB. Not verified here (whoever stores it verifies); a file
+ * that got shorter is IO_ERROR "changed". */
+int data_scan_read_object(const struct data_scan *s, size_t i, data_sink_fn *fn, void *ctx,
+                          struct ferr *err) WARN_UNUSED;
+/* Puts objects idx[0..n) of the scan (every object when idx is NULL) into
+ * the pack writer w (an upload body, say); the caller finishes w. */
+int data_scan_pack(const struct data_scan *s, const size_t *idx, size_t n,
+                   struct data_pack_writer *w, struct ferr *err) WARN_UNUSED;
 
 /* Hashes one open local file as a manifest entry would: file digest and
  * chunk digests (f->size must be set; a file that is not that size now is

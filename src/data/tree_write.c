@@ -58,6 +58,7 @@ struct data_tree_writer {
     int64_t obj_left; /* bytes the object still owes */
     int64_t done, total;
     char *buf;
+    struct sbuf last_dir; /* the directory of the last file created: exists */
 };
 
 static int sys_fail(struct ferr *err, const char *what, const char *path)
@@ -179,6 +180,7 @@ int data_tree_writer_open(const struct data_manifest *m, const char *dst,
         return -1;
     }
     struct data_tree_writer *w = xcalloc(1, sizeof(*w));
+    sbuf_init(&w->last_dir, 0);
     w->m = m;
     if (opts)
         w->opts = *opts;
@@ -283,8 +285,14 @@ static int file_start(struct data_tree_writer *w, size_t i, struct ferr *err)
 {
     const struct data_file *f = &w->m->files[i];
     const char *slash = strrchr(f->path, '/');
-    if (slash && make_dirs(w, f->path, 0, err))
-        return -1;
+    size_t dlen = slash ? (size_t)(slash - f->path) : 0;
+    /* Files of one directory come together (sorted paths): create it once. */
+    if (slash && !(w->last_dir.len == dlen && !memcmp(w->last_dir.buf, f->path, dlen))) {
+        if (make_dirs(w, f->path, 0, err))
+            return -1;
+        sbuf_reset(&w->last_dir);
+        sbuf_add(&w->last_dir, f->path, dlen);
+    }
     w->fd = openat(w->tmpfd, f->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (w->fd < 0)
         return sys_fail(err, "cannot create", f->path);
@@ -542,6 +550,7 @@ void data_tree_writer_abort(struct data_tree_writer *w)
     free(w->dst);
     free(w->tmp);
     free(w->buf);
+    sbuf_release(&w->last_dir);
     free(w);
 }
 

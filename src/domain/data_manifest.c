@@ -632,6 +632,88 @@ int data_manifest_parse(const char *text, size_t len, struct data_manifest *out,
     return rc;
 }
 
+/* ---------- lookups ---------- */
+
+const struct data_file *data_manifest_find_file(const struct data_manifest *m, const char *path)
+{
+    size_t lo = 0, hi = m->nfiles;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        int c = strcmp(m->files[mid].path, path);
+        if (!c)
+            return &m->files[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}
+
+/* The rest of path after "prefix/", or NULL when path is not below it. */
+static const char *below(const char *path, const char *prefix, size_t plen)
+{
+    return !strncmp(path, prefix, plen) && path[plen] == '/' ? path + plen + 1 : NULL;
+}
+
+static void copy_file(struct data_manifest *out, const struct data_file *f, const char *path)
+{
+    struct data_file *g = data_manifest_add_file(out, path, f->size, f->exec, f->sha256);
+    for (size_t c = 0; c < f->nchunks; c++)
+        data_file_add_chunk(g, f->chunks[c]);
+}
+
+int data_manifest_subtree(const struct data_manifest *m, const char *prefix,
+                          struct data_manifest *out, struct ferr *err)
+{
+    data_manifest_init(out);
+    if (data_path_check(prefix, "path", err))
+        return -1;
+    size_t plen = strlen(prefix);
+    const struct data_file *f = data_manifest_find_file(m, prefix);
+    if (f) {
+        const char *slash = strrchr(prefix, '/');
+        copy_file(out, f, slash ? slash + 1 : prefix);
+        return 0;
+    }
+    for (size_t i = 0; i < m->nlinks; i++)
+        if (!strcmp(m->links[i].path, prefix) ||
+            below(prefix, m->links[i].path, strlen(m->links[i].path)))
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                            "path '%.500s' is or goes through the link '%.300s' in the version",
+                            prefix, m->links[i].path);
+    int found = 0;
+    const char *rest;
+    for (size_t i = 0; i < m->nfiles; i++)
+        if ((rest = below(m->files[i].path, prefix, plen))) {
+            copy_file(out, &m->files[i], rest);
+            found = 1;
+        }
+    for (size_t i = 0; i < m->ndirs; i++) {
+        if (!strcmp(m->dirs[i], prefix))
+            found = 1;
+        else if ((rest = below(m->dirs[i], prefix, plen))) {
+            data_manifest_add_dir(out, rest);
+            found = 1;
+        }
+    }
+    for (size_t i = 0; i < m->nlinks; i++)
+        if ((rest = below(m->links[i].path, prefix, plen))) {
+            /* A link leaving the subtree would leave the written tree. */
+            struct ferr lerr = FERR_INIT;
+            if (data_link_check(NULL, rest, m->links[i].target, &lerr))
+                continue;
+            data_manifest_add_link(out, rest, m->links[i].target);
+            found = 1;
+        }
+    if (!found) {
+        data_manifest_release(out);
+        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "no path '%.500s' in the version",
+                        prefix);
+    }
+    return data_manifest_finish(out, err);
+}
+
 /* ---------- objects ---------- */
 
 size_t data_file_nobjects(const struct data_file *f)

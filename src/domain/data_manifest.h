@@ -116,6 +116,18 @@ void data_manifest_digest(const struct data_manifest *m, char hex[65]);
 /* Number of files and the sum of their sizes. */
 int64_t data_manifest_size(const struct data_manifest *m);
 
+/* The file at path (binary search: m sorted, as finish leaves it), or
+ * NULL. */
+const struct data_file *data_manifest_find_file(const struct data_manifest *m, const char *path);
+/* The part of m at or below prefix (a data: URI's /PATH), paths made
+ * relative to it: prefix naming a file gives a manifest of that one file
+ * under its basename; naming a directory (one with entries below, or an
+ * empty one) gives its entries. *out is initialised here (release it).
+ * RESOURCE_DOES_NOT_EXIST "no path 'P' in the version" when nothing is
+ * there; a link found on the way is INVALID_PARAMETER_VALUE. */
+int data_manifest_subtree(const struct data_manifest *m, const char *prefix,
+                          struct data_manifest *out, struct ferr *err) WARN_UNUSED;
+
 /* One object: a whole file of at most DATA_CHUNK_SIZE, or one chunk. */
 struct data_object_ref {
     char digest[65];

@@ -50,7 +50,7 @@ static int add_query_arg(void *arg, const char *key, size_t key_size, const char
 }
 
 /* The request's fields: the JSON body if there is one, else the query string. */
-static json_t *decode_request(struct http_request *rq, struct ferr *err)
+static json_t *decode_request(struct http_request *rq, const struct api_op *op, struct ferr *err)
 {
     size_t len;
     const char *body = http_body(rq, &len);
@@ -58,8 +58,10 @@ static json_t *decode_request(struct http_request *rq, struct ferr *err)
         json_error_t je;
         /* 4 bytes a byte: the API's large bodies are strings (params,
          * tags, a dataset's profile), which cost about 1; small ones fit
-         * FJSON_CAP_BASE whatever their shape. */
-        json_t *j = fjson_loadb_capped(body, len, fjson_cap(len, 4), &je);
+         * FJSON_CAP_BASE whatever their shape. A row says when its body
+         * costs more (op.h). */
+        json_t *j =
+            fjson_loadb_capped(body, len, fjson_cap(len, op->body_cost ? op->body_cost : 4), &je);
         if (!j && fjson_load_over_budget(&je)) {
             ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "the request body is refused: %s", je.text);
             return NULL;
@@ -200,7 +202,7 @@ static int h_api(struct http_request *rq, struct ferr *err)
                         "`ferry users` and `ferry tokens`");
     if (request_fence(rq, ctx, err) < 0)
         return http_respond_error(rq, 400, err);
-    json_t *in = decode_request(rq, err);
+    json_t *in = decode_request(rq, op, err);
     if (!in || add_path_params(rq, op, in, err)) {
         store_fence_clear();
         json_decref(in);

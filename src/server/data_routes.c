@@ -118,8 +118,9 @@ static int h_upload(struct http_request *rq, struct ferr *err)
 {
     struct upload *u = http_state(rq);
     struct data_ingest_result res;
-    if (!u || !u->in)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "the upload holds no pack");
+    if (!u || !u->in || !u->bytes)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "the upload holds no pack (the body is empty)");
     struct data_ingest *in = u->in;
     u->in = NULL;
     memset(&res, 0, sizeof(res));

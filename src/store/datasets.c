@@ -12,7 +12,6 @@
 #include "domain/data_manifest.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,16 +23,6 @@
 #define OBJECTS_PAGE 10000
 
 /* ---------- helpers ---------- */
-
-/* data_digest_valid, without data-core's file (INTERIM, as manifest_walk). */
-static int digest_ok(const char *s)
-{
-    size_t i = 0;
-    for (; i <= DATA_DIGEST_LEN && s[i]; i++)
-        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-            return 0;
-    return i == DATA_DIGEST_LEN;
-}
 
 static int page_args(int64_t *max, const char *token, int64_t *offset, struct ferr *err)
 {
@@ -73,7 +62,7 @@ static int check_digests(const char (*d)[DATA_DIGEST_LEN + 1], size_t n, struct 
                         "%zu digests in one call: at most %d are allowed", n,
                         DATA_OBJECTS_CALL_MAX);
     for (size_t i = 0; i < n; i++)
-        if (!digest_ok(d[i]))
+        if (!data_digest_valid(d[i]))
             return data_validate_digest(d[i], "object digest", err);
     return 0;
 }
@@ -168,7 +157,7 @@ struct manifest_facts {
     char digest[DATA_DIGEST_LEN + 1];
     int64_t file_count, size_bytes;
     struct data_object_ref *objects; /* distinct, sorted by digest */
-    size_t nobjects, alloc;
+    size_t nobjects;
 };
 
 static void facts_release(struct manifest_facts *f)
@@ -177,95 +166,33 @@ static void facts_release(struct manifest_facts *f)
     memset(f, 0, sizeof(*f));
 }
 
-static int cmp_object_ref(const void *a, const void *b)
-{
-    return memcmp(((const struct data_object_ref *)a)->digest,
-                  ((const struct data_object_ref *)b)->digest, DATA_DIGEST_LEN);
-}
-
-/* INTERIM, until data-core's domain/data_manifest.c lands (then this is
- * data_manifest_parse + a canonical check + data_manifest_objects): the
- * objects a manifest text names ("files"[].sha256, or its "chunks"),
- * distinct and sorted, with the file count and total size. */
-static int manifest_walk(const char *text, struct manifest_facts *out, struct ferr *err)
-{
-    json_error_t je;
-    json_t *j = json_loads(text, JSON_REJECT_DUPLICATES, &je);
-    json_t *files = j ? json_object_get(j, "files") : NULL;
-    size_t i, k;
-    json_t *f;
-    if (!json_is_object(j) || !json_is_array(files)) {
-        json_decref(j);
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "the manifest is not a JSON object with a \"files\" list");
-    }
-    json_array_foreach(files, i, f)
-    {
-        json_t *sha = json_object_get(f, "sha256"), *chunks = json_object_get(f, "chunks");
-        json_int_t size = json_integer_value(json_object_get(f, "size"));
-        if (!json_is_string(sha) || !digest_ok(json_string_value(sha)) || size < 0 ||
-            (chunks && !json_is_array(chunks)))
-            goto bad;
-        out->file_count++;
-        out->size_bytes += size;
-        size_t nc = chunks ? json_array_size(chunks) : 0;
-        ALLOC_GROW(out->objects, out->nobjects + (nc ? nc : 1), out->alloc);
-        if (!nc) {
-            struct data_object_ref *o = &out->objects[out->nobjects++];
-            memcpy(o->digest, json_string_value(sha), DATA_DIGEST_LEN + 1);
-            o->size = size;
-        }
-        for (k = 0; k < nc; k++) {
-            const char *d = json_string_value(json_array_get(chunks, k));
-            if (!d || !digest_ok(d))
-                goto bad;
-            struct data_object_ref *o = &out->objects[out->nobjects++];
-            memcpy(o->digest, d, DATA_DIGEST_LEN + 1);
-            int64_t left = size - (int64_t)k * DATA_CHUNK_SIZE;
-            o->size = left < DATA_CHUNK_SIZE ? left : DATA_CHUNK_SIZE;
-        }
-    }
-    json_decref(j);
-    if (out->nobjects) {
-        qsort(out->objects, out->nobjects, sizeof(*out->objects), cmp_object_ref);
-        size_t w = 1;
-        for (i = 1; i < out->nobjects; i++)
-            if (memcmp(out->objects[i].digest, out->objects[w - 1].digest, DATA_DIGEST_LEN))
-                out->objects[w++] = out->objects[i];
-        out->nobjects = w;
-    }
-    return 0;
-bad:
-    json_decref(j);
-    return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                    "manifest entry %zu of \"files\" has no valid sha256, size or chunks", i);
-}
-
-static void sha256_hex(const char *text, size_t n, char hex[DATA_DIGEST_LEN + 1])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    static const char digits[] = "0123456789abcdef";
-    if (!EVP_Digest(text, n, md, &len, EVP_sha256(), NULL) || len != 32)
-        abort(); /* OpenSSL without SHA-256: nothing here can work */
-    for (unsigned i = 0; i < 32; i++) {
-        hex[2 * i] = digits[md[i] >> 4];
-        hex[2 * i + 1] = digits[md[i] & 15];
-    }
-    hex[DATA_DIGEST_LEN] = 0;
-}
-
-/* What the store keeps of a manifest: its digest (SHA-256 of the text,
- * which names the canonical text), counts and objects. */
+/* Parses text as a manifest (domain/data_manifest.h validates it) and
+ * refuses one that is not canonical: the digest names the canonical text,
+ * so a version stored under another text would never verify. */
 static int manifest_facts(const char *text, struct manifest_facts *out, struct ferr *err)
 {
+    struct data_manifest m;
+    struct sbuf canon = SBUF_INIT;
+    int rc = -1;
     memset(out, 0, sizeof(*out));
-    if (manifest_walk(text, out, err)) {
-        facts_release(out);
-        return -1;
+    if (data_manifest_parse(text, strlen(text), &m, err))
+        goto out;
+    data_manifest_canonical(&m, &canon);
+    if (canon.len != strlen(text) || memcmp(canon.buf, text, canon.len)) {
+        ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                 "the manifest is not in canonical form (compact JSON, keys sorted, entries "
+                 "sorted by path)");
+        goto out;
     }
-    sha256_hex(text, strlen(text), out->digest);
-    return 0;
+    data_manifest_digest(&m, out->digest);
+    out->file_count = (int64_t)m.nfiles;
+    out->size_bytes = data_manifest_size(&m);
+    data_manifest_objects(&m, &out->objects, &out->nobjects);
+    rc = 0;
+out:
+    data_manifest_release(&m);
+    sbuf_release(&canon);
+    return rc;
 }
 
 static int check_profile(const char *profile, struct ferr *err)
@@ -533,19 +460,22 @@ static int add_manifest(void *arg, const char *name, int64_t version, const char
                         struct ferr *err)
 {
     struct live_set *live = arg;
-    struct manifest_facts f;
-    memset(&f, 0, sizeof(f));
-    if (manifest_walk(manifest, &f, err)) {
-        facts_release(&f);
+    struct data_manifest m;
+    if (data_manifest_parse(manifest, strlen(manifest), &m, err)) {
+        data_manifest_release(&m);
         struct ferr why = *err;
         return ferr_set(err, FERR_INTERNAL_ERROR,
                         "gc stopped: the stored manifest of %s version %lld does not parse (%s)",
                         name, (long long)version, why.msg);
     }
-    ALLOC_GROW(live->v, live->n + f.nobjects, live->alloc);
-    for (size_t i = 0; i < f.nobjects; i++)
-        memcpy(live->v[live->n++], f.objects[i].digest, DATA_DIGEST_LEN + 1);
-    facts_release(&f);
+    struct data_object_ref *objs = NULL;
+    size_t n = 0;
+    data_manifest_objects(&m, &objs, &n);
+    data_manifest_release(&m);
+    ALLOC_GROW(live->v, live->n + n, live->alloc);
+    for (size_t i = 0; i < n; i++)
+        memcpy(live->v[live->n++], objs[i].digest, DATA_DIGEST_LEN + 1);
+    free(objs);
     return 0;
 }
 

@@ -142,9 +142,9 @@ int store_data_version_runs(struct store *s, const char *name, int64_t version, 
  * entries, the caller's). The found rows' touched_ms become now, in the
  * same statement (the add's "which objects exist" step names its objects
  * so gc leaves them for an hour; a row touched less than a minute ago is
- * left as it is, so repeated adds do not rewrite every row). n at most DATA_OBJECTS_CALL_MAX, each a
- * valid digest (INVALID_PARAMETER_VALUE naming the first bad one);
- * duplicates are allowed. Batched: no round trip per digest. */
+ * left as it is, so repeated adds do not rewrite every row). n at most DATA_OBJECTS_CALL_MAX, each
+ * a valid digest (INVALID_PARAMETER_VALUE naming the first bad one); duplicates are allowed.
+ * Batched: no round trip per digest. */
 int store_data_objects_have(struct store *s, const char (*digests)[DATA_DIGEST_LEN + 1], size_t n,
                             unsigned char *present, struct ferr *err) WARN_UNUSED;
 /* Inserts a row per object (digest, size, pack or "" loose, offset;

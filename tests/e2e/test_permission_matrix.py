@@ -272,6 +272,29 @@ case("alerts/deliveries", "READ", "GET", lambda f, w: {"q": {"alert_id": 987654}
 case("alerts/ack", "EDIT", "POST", lambda f, w: {"b": {"alert_id": 987654}})
 case("alerts/resolve", "EDIT", "POST", lambda f, w: {"b": {"alert_id": 987654}})
 case("metrics", "READ", "GET", lambda f, w: {})
+# datasets (issue 19): reads anyone's, changes an admin's (EDIT on no resource), as monitors
+_DS = {"name": "mx-ds-none"}
+case("datasets/list", "READ", "GET", lambda f, w: {"q": {}})
+case("datasets/get", "READ", "GET", lambda f, w: {"q": _DS})
+case("datasets/versions", "READ", "GET", lambda f, w: {"q": _DS})
+case("datasets/versions/get", "READ", "GET", lambda f, w: {"q": dict(_DS, version="1")})
+case("datasets/versions/create", "EDIT", "POST", lambda f, w: {"b": {
+    "name": "mx-ds", "manifest": {"format": "ferry-data/1", "chunk_size": 8388608,
+                                  "files": [], "dirs": [], "links": []}}})
+case("datasets/versions/delete", "EDIT", "POST", lambda f, w: {"b": dict(_DS, version="1")})
+case("datasets/delete", "EDIT", "POST", lambda f, w: {"b": _DS})
+case("datasets/aliases/set", "EDIT", "POST",
+     lambda f, w: {"b": dict(_DS, alias="prod", version="1")})
+case("datasets/aliases/delete", "EDIT", "POST", lambda f, w: {"b": dict(_DS, alias="prod")})
+case("datasets/tags/set", "EDIT", "POST",
+     lambda f, w: {"b": dict(_DS, version="1", key="k", value="v")})
+case("datasets/tags/delete", "EDIT", "POST", lambda f, w: {"b": dict(_DS, version="1", key="k")})
+case("datasets/profile", "READ", "GET", lambda f, w: {"q": dict(_DS, version="1")})
+case("datasets/diff", "READ", "GET", lambda f, w: {"q": dict(_DS, **{"from": "1", "to": "2"})})
+case("datasets/runs", "READ", "GET", lambda f, w: {"q": dict(_DS, version="1")})
+case("datasets/objects/missing", "EDIT", "POST", lambda f, w: {"b": {"digests": ["0" * 64]}})
+case("datasets/objects/upload", "EDIT", "POST", lambda f, w: {"raw": b""})
+case("datasets/objects/download", "READ", "POST", lambda f, w: {"b": {"digests": []}})
 
 # logged models
 case("logged-models/create", "EDIT", "POST",

@@ -13,6 +13,7 @@ import { ComparePage } from "./compare.js";
 import { ModelsPage, ModelPage } from "./registry.js";
 import { DeploymentsPage, DeploymentPage } from "./deployments.js";
 import { MonitoringPage } from "./monitoring.js";
+import { DatasetsPage, DatasetPage, DatasetVersionPage, DatasetDiffPage } from "./datasets.js";
 import { AdminPage, USERS_LIST } from "./admin.js";
 import { get } from "./api.js";
 import "./style.css";
@@ -28,6 +29,10 @@ function route(r) {
   if (a === "deployments" && b && c === "monitoring") return html`<${MonitoringPage} name=${b} query=${r.query} />`;
   if (a === "deployments" && b) return html`<${DeploymentPage} name=${b} />`;
   if (a === "deployments") return html`<${DeploymentsPage} />`;
+  if (a === "datasets" && b && c === "versions" && d) return html`<${DatasetVersionPage} name=${b} version=${d} />`;
+  if (a === "datasets" && b && c === "diff") return html`<${DatasetDiffPage} name=${b} query=${r.query} />`;
+  if (a === "datasets" && b) return html`<${DatasetPage} name=${b} />`;
+  if (a === "datasets") return html`<${DatasetsPage} />`;
   if (a === "admin") return html`<${AdminPage} query=${r.query} />`;
   return html`<div class="page"><h1>Not found</h1><p>No page at <code>${location.hash}</code>. <a href="#/">Experiments</a></p></div>`;
 }
@@ -43,13 +48,14 @@ function App() {
   // (403 to other users, 404 when the server runs without auth).
   const [admin, setAdmin] = useState(false);
   useEffect(() => { get(USERS_LIST).then(() => setAdmin(true), () => {}); }, []);
-  const section = ["models", "deployments", "admin"].includes(r.parts[0]) ? r.parts[0] : "experiments";
+  const section = ["models", "datasets", "deployments", "admin"].includes(r.parts[0]) ? r.parts[0] : "experiments";
   return html`
     <header class="top">
       <a class="brand" href="#/">ferry</a>
       <nav aria-label="Sections">
         <a href="#/" aria-current=${section === "experiments" ? "page" : null}>Experiments</a>
         <a href="#/models" aria-current=${section === "models" ? "page" : null}>Models</a>
+        <a href="#/datasets" aria-current=${section === "datasets" ? "page" : null}>Datasets</a>
         <a href="#/deployments" aria-current=${section === "deployments" ? "page" : null}>Deployments</a>
         ${admin ? html`<a href="#/admin" aria-current=${section === "admin" ? "page" : null}>Admin</a>` : null}
       </nav>

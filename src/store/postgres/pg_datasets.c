@@ -14,7 +14,11 @@
  *
  * Batches never cost a round trip per digest: have, put, locate and gc
  * send arrays of up to BATCH digests (text arrays, '{d1,d2,...}': digests
- * and pack ids are hex, nothing to quote). */
+ * and pack ids are hex, nothing to quote). Where a statement also filters
+ * on touched_ms, the array is joined (unnest) rather than tested with
+ * digest = ANY(...): the planner may otherwise scan the touched_ms index
+ * and test each row against the whole array (measured: 2 s for 10,000
+ * digests on 100,000 rows, against 0.2 s joined). */
 #include "store/postgres/pg_int.h"
 #include "store/datasets.h"
 #include "base/sbuf.h"
@@ -817,10 +821,11 @@ static int do_have(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err
      * writer touched meanwhile may be missed: reported absent, it is
      * uploaded again, which is harmless; never the other way round. */
     static const char sql[] =
-        "WITH t AS (UPDATE data_objects SET touched_ms = $2 WHERE digest = ANY($1::text[]) "
-        "  AND touched_ms < $3 RETURNING digest) "
+        "WITH t AS (UPDATE data_objects o SET touched_ms = $2 FROM unnest($1::text[]) AS d(digest) "
+        "  WHERE o.digest = d.digest AND o.touched_ms < $3 RETURNING o.digest) "
         "SELECT digest FROM t UNION ALL "
-        "SELECT digest FROM data_objects WHERE digest = ANY($1::text[]) AND touched_ms >= $3";
+        "SELECT o.digest FROM unnest($1::text[]) AS d(digest) JOIN data_objects o "
+        "  ON o.digest = d.digest WHERE o.touched_ms >= $3";
     struct have_arg *ha = arg;
     struct sbuf arr = SBUF_INIT;
     int rc = 0;
@@ -872,8 +877,9 @@ static int do_put(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
         "INSERT INTO data_objects (digest, size, pack, off, touched_ms) "
         "SELECT d, sz, p, o, $5 FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[]) "
         "  AS u(d, sz, p, o) ON CONFLICT (digest) DO NOTHING";
-    static const char touch[] = "UPDATE data_objects SET touched_ms = $2 "
-                                "WHERE digest = ANY($1::text[]) AND touched_ms < $3";
+    static const char touch[] = "UPDATE data_objects o SET touched_ms = $2 "
+                                "FROM unnest($1::text[]) AS d(digest) "
+                                "WHERE o.digest = d.digest AND o.touched_ms < $3";
     struct put_arg *pa = arg;
     struct sbuf d = SBUF_INIT, sz = SBUF_INIT, p = SBUF_INIT, o = SBUF_INIT;
     int rc = 0;
@@ -1147,8 +1153,9 @@ static int orphan_packs(struct pg_conn *c, struct gc_arg *ga, struct ferr *err)
 static int do_gc_delete(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
 {
     (void)pg;
-    static const char sql[] = "DELETE FROM data_objects WHERE digest = ANY($1::text[]) "
-                              "AND touched_ms < $2 RETURNING " OBJECT_COLS;
+    static const char sql[] = "DELETE FROM data_objects o USING unnest($1::text[]) AS d(digest) "
+                              "WHERE o.digest = d.digest AND o.touched_ms < $2 RETURNING "
+                              "o.digest, o.size, o.pack, o.off, o.touched_ms";
     struct gc_arg *ga = arg;
     struct sbuf arr = SBUF_INIT;
     ga->deleted->n = ga->deleted0;

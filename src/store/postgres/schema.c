@@ -624,11 +624,11 @@ static const char *const v10[] = {
     NULL};
 
 static const struct migration migrations[] = {
-    {6, 6, v6},
-    {7, 6, v7},
-    {8, 6, v8},
-    {9, 6, v9},
-    {10, 6, v10},
+    {6, 6, v6},   /* everything SQLite had at 6 */
+    {7, 6, v7},   /* deployments */
+    {8, 6, v8},   /* the prediction log */
+    {9, 6, v9},   /* monitors */
+    {10, 6, v10}, /* datasets */
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -282,3 +282,38 @@ TEST(data_manifest_layout)
     ASSERT(data_pack_id_valid("0123456789abcdef0123456789abcdef"));
     ASSERT(!data_pack_id_valid("0123456789abcdef0123456789abcdeg"));
 }
+
+TEST(data_manifest_subtree_and_find)
+{
+    struct data_manifest m, sub;
+    struct ferr err = FERR_INIT;
+    build(&m);
+    data_manifest_add_file(&m, "a/c/d.txt", 4, 0, DE);
+    data_manifest_add_link(&m, "a/c/out", "../../z.bin");
+    ASSERT_OK(data_manifest_finish(&m, &err), &err);
+    ASSERT(data_manifest_find_file(&m, "z.bin") == &m.files[2]);
+    ASSERT(data_manifest_find_file(&m, "a") == NULL);
+    /* A directory: its entries, relative; links leaving it dropped. */
+    ASSERT_OK(data_manifest_subtree(&m, "a", &sub, &err), &err);
+    ASSERT_INT_EQ(sub.nfiles, 2);
+    ASSERT_STR_EQ(sub.files[0].path, "big");
+    ASSERT_INT_EQ(sub.files[0].nchunks, 2);
+    ASSERT_STR_EQ(sub.files[1].path, "c/d.txt");
+    ASSERT_INT_EQ(sub.nlinks, 0); /* a/l -> ../z.bin leaves "a" */
+    data_manifest_release(&sub);
+    /* A file: itself under its basename. */
+    ASSERT_OK(data_manifest_subtree(&m, "a/c/d.txt", &sub, &err), &err);
+    ASSERT_INT_EQ(sub.nfiles, 1);
+    ASSERT_STR_EQ(sub.files[0].path, "d.txt");
+    data_manifest_release(&sub);
+    ASSERT_OK(data_manifest_subtree(&m, "empty", &sub, &err), &err);
+    ASSERT_INT_EQ(sub.ndirs, 1);
+    ASSERT_STR_EQ(sub.dirs[0], "dir");
+    data_manifest_release(&sub);
+    ASSERT_FAILS(data_manifest_subtree(&m, "nope", &sub, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_FAILS(data_manifest_subtree(&m, "a/l/x", &sub, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_FAILS(data_manifest_subtree(&m, "../x", &sub, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    data_manifest_release(&sub);
+    data_manifest_release(&m);
+}

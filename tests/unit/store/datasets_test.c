@@ -7,8 +7,10 @@
  * that logged a version, and two threads creating the same content. */
 #include "../test.h"
 #include "base/ftime.h"
+#include "domain/data_manifest.h"
 #include "domain/data_version.h"
 #include "store/backend.h"
+#include "store/copy.h"
 #include "store/datasets.h"
 #include "store/store.h"
 
@@ -34,8 +36,8 @@ static void dig(unsigned long long i, char out[DATA_DIGEST_LEN + 1])
     snprintf(out, DATA_DIGEST_LEN + 1, "%064llx", i);
 }
 
-/* A canonical manifest of files named f<i>, file i's content the object
- * ids[i] of size 10 + i. */
+/* A canonical manifest of files named f<i> (zero-padded: entries sorted
+ * by path), file i's content the object ids[i] of size 10 + i. */
 static char *manifest_of(const unsigned long long *ids, size_t n)
 {
     struct sbuf sb = SBUF_INIT;
@@ -43,7 +45,7 @@ static char *manifest_of(const unsigned long long *ids, size_t n)
     for (size_t i = 0; i < n; i++) {
         char d[DATA_DIGEST_LEN + 1];
         dig(ids[i], d);
-        sbuf_addf(&sb, "%s{\"mode\":\"0644\",\"path\":\"f%zu\",\"sha256\":\"%s\",\"size\":%zu}",
+        sbuf_addf(&sb, "%s{\"mode\":\"0644\",\"path\":\"f%05zu\",\"sha256\":\"%s\",\"size\":%zu}",
                   i ? "," : "", i, d, 10 + i);
     }
     sbuf_addstr(&sb, "],\"format\":\"ferry-data/1\",\"links\":[]}");
@@ -182,6 +184,15 @@ STORE_TEST(datasets_create_refuses_bad_input)
     nv.manifest = "{\"files\": 3}";
     ASSERT_FAILS(store_data_version_create(s, &nv, &v, &created, &err), &err,
                  FERR_INVALID_PARAMETER_VALUE);
+    /* the same manifest, not canonical (a space): refused, since the
+     * digest names the canonical text */
+    struct sbuf spaced = SBUF_INIT;
+    sbuf_addf(&spaced, "{ %s", m + 1);
+    nv.manifest = spaced.buf;
+    ASSERT_FAILS(store_data_version_create(s, &nv, &v, &created, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_CONTAINS(err.msg, "canonical");
+    sbuf_release(&spaced);
     nv.manifest = m;
     nv.profile = "[1]";
     ASSERT_FAILS(store_data_version_create(s, &nv, &v, &created, &err), &err,
@@ -197,7 +208,15 @@ STORE_TEST(datasets_create_refuses_bad_input)
     nv.tags = NULL;
     struct dataset_info d;
     ASSERT_FAILS(store_dataset_get(s, "t", &d, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
-    ASSERT_OK(store_data_version_create(s, &nv, NULL, NULL, &err), &err);
+    ASSERT_OK(store_data_version_create(s, &nv, &v, NULL, &err), &err);
+    /* the version digest: SHA-256 of the canonical manifest text */
+    struct data_manifest dm;
+    char hex[65];
+    ASSERT_OK(data_manifest_parse(m, strlen(m), &dm, &err), &err);
+    data_manifest_digest(&dm, hex);
+    data_manifest_release(&dm);
+    ASSERT_STR_EQ(v.digest, hex);
+    data_version_release(&v);
     free(m);
     store_close(s);
 }
@@ -464,6 +483,47 @@ STORE_TEST(datasets_objects_have_put_locate)
     store_close(s);
 }
 
+/* The add's first step at its largest: 200,000 digests in one call each
+ * way (batched inside; the times are printed, not asserted). */
+STORE_TEST(datasets_objects_200k_in_one_call)
+{
+    struct store *s = open_ds_store("ds_200k");
+    struct ferr err = FERR_INIT;
+    enum { N = DATA_OBJECTS_CALL_MAX };
+    struct data_object *o = calloc(N, sizeof(*o));
+    char(*d)[DATA_DIGEST_LEN + 1] = calloc(N, sizeof(*d));
+    unsigned char *present = calloc(N, 1);
+    for (size_t i = 0; i < N; i++) {
+        dig(7000000 + i, d[i]);
+        memcpy(o[i].digest, d[i], sizeof(d[i]));
+        snprintf(o[i].pack, sizeof(o[i].pack), "%032zx", i / 1000);
+        o[i].offset = 9 + (int64_t)(i % 1000) * 1065;
+        o[i].size = 1024;
+    }
+    int64_t added, t0 = ftime_now_ms();
+    ASSERT_OK(store_data_objects_put(s, o, N / 2, &added, &err), &err);
+    ASSERT_INT_EQ(added, N / 2);
+    int64_t t1 = ftime_now_ms();
+    ASSERT_OK(store_data_objects_have(s, (const char(*)[65])d, N, present, &err), &err);
+    int64_t t2 = ftime_now_ms();
+    size_t n = 0;
+    for (size_t i = 0; i < N; i++)
+        n += present[i];
+    ASSERT_INT_EQ(n, N / 2);
+    ASSERT(present[0] && !present[N - 1]);
+    ASSERT_OK(store_data_objects_put(s, o, N, &added, &err), &err);
+    ASSERT_INT_EQ(added, N / 2);
+    int64_t t3 = ftime_now_ms();
+    fprintf(stderr, "    put 100000 %lld ms, have 200000 %lld ms, put 200000 (half known) %lld ms\n",
+            (long long)(t1 - t0), (long long)(t2 - t1), (long long)(t3 - t2));
+    ASSERT_FAILS(store_data_objects_have(s, (const char(*)[65])d, N + 1, present, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    free(o);
+    free(d);
+    free(present);
+    store_close(s);
+}
+
 static int has_digest(const struct data_object_list *l, unsigned long long id)
 {
     char d[65];
@@ -639,5 +699,66 @@ STORE_TEST(datasets_concurrent_creates_of_the_same_content)
     ASSERT_OK(store_dataset_get(s, "raced", &d, &err), &err);
     ASSERT_INT_EQ(d.version_count, 5);
     dataset_info_release(&d);
+    store_close(s);
+}
+
+/* `ferry db copy` takes the datasets' tables along: versions with their
+ * manifests, profiles, tags and aliases, the counter, the object rows
+ * (loose ones keep their NULL pack). */
+PG_TEST(datasets_tables_copied_from_sqlite_to_postgres)
+{
+    struct ferr err = FERR_INIT;
+    char src_uri[600];
+    snprintf(src_uri, sizeof(src_uri), "%s/ds_copy_src.db", test_tmpdir());
+    struct store_opts o = STORE_OPTS_INIT;
+    struct store *s = NULL;
+    o.default_artifact_root = "/artifacts";
+    ASSERT_OK(store_open(src_uri, &o, &s, &err), &err);
+    unsigned long long ids[] = {1, 2, 3};
+    put_objects_at(s, ids, 2, "0123456789abcdef0123456789abcdef", ftime_now_ms());
+    put_objects(s, ids + 2, 1);
+    char *m = manifest_of(ids, 3);
+    struct kv_list tags = {0};
+    kv_list_add(&tags, "k", "tab\there");
+    struct data_version_new nv = {"t", m, "first", "alice", &tags, "{\"rows\":3}"};
+    ASSERT_OK(store_data_version_create(s, &nv, NULL, NULL, &err), &err);
+    ASSERT_INT_EQ(create_ok(s, "t", ids, 1, 1), 2);
+    ASSERT_OK(store_data_version_delete(s, "t", 2, &err), &err);
+    ASSERT_OK(store_data_alias_set(s, "t", "prod", 1, &err), &err);
+    store_close(s);
+
+    char *dst_uri = test_store_uri("ds_copy_dst");
+    struct store_copy_report rep;
+    ASSERT_OK(store_copy(src_uri, dst_uri, &rep, &err), &err);
+    int seen = 0;
+    for (size_t i = 0; i < rep.ntables; i++)
+        seen += !strncmp(rep.t[i].table, "data_", 5);
+    ASSERT_INT_EQ(seen, 6);
+    s = NULL;
+    ASSERT_OK(store_open(dst_uri, &o, &s, &err), &err);
+    free(dst_uri);
+    struct data_version v;
+    char tname[] = "t", prod[] = "prod";
+    struct data_ref r = {tname, DATA_REF_ALIAS, 0, prod, NULL};
+    ASSERT_OK(store_data_version_get(s, &r, 1, &v, &err), &err);
+    ASSERT_INT_EQ(v.version, 1);
+    ASSERT_STR_EQ(v.manifest, m);
+    ASSERT_STR_EQ(v.profile, "{\"rows\":3}");
+    ASSERT_STR_EQ(kv_list_get(&v.tags, "k"), "tab\there");
+    data_version_release(&v);
+    char d[3][65];
+    struct data_object loc[3];
+    size_t missing;
+    for (int i = 0; i < 3; i++)
+        dig(ids[i], d[i]);
+    ASSERT_OK(store_data_objects_locate(s, (const char(*)[65])d, 3, loc, &missing, &err), &err);
+    ASSERT_INT_EQ(missing, 0);
+    ASSERT_STR_EQ(loc[1].pack, "0123456789abcdef0123456789abcdef");
+    ASSERT_INT_EQ(loc[1].offset, 50);
+    ASSERT_STR_EQ(loc[2].pack, "");
+    /* the counter came along: the next version is 3, not 2 */
+    ASSERT_INT_EQ(create_ok(s, "t", ids, 2, 1), 3);
+    free(m);
+    kv_list_release(&tags);
     store_close(s);
 }
