@@ -266,7 +266,10 @@ static void print_table(const struct drift_report *r)
            r->share_of_drifted_columns, r->drift_share);
 }
 
-static int run(const char *ref_path, const char *cur_path, struct opts *o)
+/* ref_name and cur_name: what the HTML report calls each side (the
+ * argument as given: a data: URI rather than its cached copy). */
+static int run(const char *ref_path, const char *cur_path, const char *ref_name,
+               const char *cur_name, struct opts *o)
 {
     struct load ref = {.path = ref_path, .err = FERR_INIT};
     struct load cur = {.path = cur_path, .err = FERR_INIT};
@@ -288,7 +291,7 @@ static int run(const char *ref_path, const char *cur_path, struct opts *o)
         goto out;
     }
     double t2 = ftime_mono_s();
-    if (o->html && drift_html_write(r, o->html, ref_path, cur_path, &err)) {
+    if (o->html && drift_html_write(r, o->html, ref_name, cur_name, &err)) {
         rc = cli_usagef("%s", err.msg);
         goto out;
     }
@@ -327,7 +330,7 @@ int cmd_drift(int argc, char **argv)
     if (cli_local_path(argv[optind], &ref, &err) || cli_local_path(argv[optind + 1], &cur, &err))
         rc = cli_usagef("%s", err.msg);
     else
-        rc = run(ref.buf, cur.buf, &o);
+        rc = run(ref.buf, cur.buf, argv[optind], argv[optind + 1], &o);
     sbuf_release(&ref);
     sbuf_release(&cur);
     free(o.cols);

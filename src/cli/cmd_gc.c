@@ -14,9 +14,12 @@
 #include "artifacts/repo.h"
 #include "base/env.h"
 #include "base/ftime.h"
+#include "base/sbuf.h"
 #include "base/xalloc.h"
 #include "client/transport.h"
 #include "store/collect.h"
+#include "store/data_collect.h"
+#include "store/uri.h"
 #include "store/monitors.h"
 #include "store/predictions.h"
 #include "store/store.h"
@@ -40,13 +43,18 @@ static const char usage[] =
     "uploads a killed server left in the artifacts destination (untouched for an hour),\n"
     "and the prediction log's days older than each deployment's log retention (30 days\n"
     "for deleted deployments or without a log section), and monitors' window reports\n"
-    "older than 90 days.\n"
+    "older than 90 days. Dataset objects that no dataset version names and that no\n"
+    "add touched for an hour (or --older-than, when longer) go too: loose files, and\n"
+    "pack files once none of their objects is live (a pack holding a live object\n"
+    "stays whole; the report gives its live and dead bytes).\n"
     "\n"
     "  --backend-store-uri URI      the store, or a server's http(s):// URI (default:\n"
     "                               $FERRY_TRACKING_URI or $MLFLOW_TRACKING_URI, else\n"
     "                               ./ferry.db)\n"
     "  --artifacts-destination DIR  where the server keeps proxied artifacts\n"
-    "                               (mlflow-artifacts:/ URIs; default ./mlartifacts);\n"
+    "                               (mlflow-artifacts:/ URIs; default ./mlartifacts)\n"
+    "                               and datasets (default $FERRY_ARTIFACTS_DESTINATION,\n"
+    "                               else mlartifacts beside a SQLite file);\n"
     "                               through a server, the server's own\n"
     "  --older-than DURATION        only what was deleted at least this long ago:\n"
     "                               30d, 12h, 45m, 10s (default: everything deleted)\n"
@@ -124,11 +132,36 @@ static int print_report(const struct collect_report *r, int dry)
     return r->failures ? 1 : 0;
 }
 
+static void print_datasets(const struct data_collect_report *d, int dry)
+{
+    if (d->skipped) {
+        printf("datasets: not collected: %s\n", d->skipped);
+        return;
+    }
+    for (size_t i = 0; i < d->npacks; i++) {
+        const struct data_collect_pack *p = &d->packs[i];
+        if (p->removed)
+            printf("%s pack %s (%lld dead bytes)\n", dry ? "would remove" : "removed", p->id,
+                   (long long)p->dead_bytes);
+        else
+            printf("kept pack %s: %lld live bytes in %lld object%s, %lld dead bytes%s\n", p->id,
+                   (long long)p->live_bytes, (long long)p->live_objects,
+                   p->live_objects == 1 ? "" : "s", (long long)p->dead_bytes,
+                   dry ? " (would be)" : "");
+    }
+    if (d->error)
+        fprintf(stderr, "ferry: datasets: %s\n", d->error);
+    long long no = d->objects, nl = d->loose_files, np = d->packs_removed;
+    printf("datasets: %s%lld object%s (%lld bytes): %lld loose file%s, %lld pack%s\n",
+           dry ? "would collect " : "collected ", no, no == 1 ? "" : "s", (long long)d->bytes, nl,
+           nl == 1 ? "" : "s", np, np == 1 ? "" : "s");
+}
+
 /* Through a server: it collects in its own store and artifact destination. */
-static int collect_remote(const char *uri, const struct rq_gc *q, struct collect_report *r,
-                          struct ferr *err)
+static int collect_remote(const char *uri, const struct rq_gc *q, struct rs_gc *r, struct ferr *err)
 {
     struct client *c;
+    memset(r, 0, sizeof(*r));
     if (client_open(uri, &c, err))
         return -1;
     int rc = client_call(c, &api_gc, (void *)q, r, err);
@@ -136,32 +169,66 @@ static int collect_remote(const char *uri, const struct rq_gc *q, struct collect
     return rc;
 }
 
+/* The data root beside a store (data/data_port.h's rule for an embedded
+ * port): $FERRY_ARTIFACTS_DESTINATION, else mlartifacts beside a SQLite
+ * file, else ./mlartifacts. */
+static char *data_root_for(const char *uri)
+{
+    const char *env = env_get("ARTIFACTS_DESTINATION"), *db, *slash;
+    struct sbuf sb = SBUF_INIT;
+    if (env && *env)
+        return xstrdup(env);
+    if (!(db = store_uri_sqlite_path(uri)) || !(slash = strrchr(db, '/')))
+        return xstrdup("mlartifacts");
+    sbuf_add(&sb, db, (size_t)(slash - db) + (slash == db));
+    sbuf_addstr(&sb, sb.buf[sb.len - 1] == '/' ? "mlartifacts" : "/mlartifacts");
+    return sbuf_detach(&sb, NULL);
+}
+
+/* Opens dir as a repository when it exists (gc must not create
+ * directories); *out NULL otherwise. */
+static int open_if_there(const char *dir, struct artifact_repo **out, struct ferr *err)
+{
+    struct stat st;
+    *out = NULL;
+    return stat(dir, &st) == 0 ? artifact_repo_open(dir, out, err) : 0;
+}
+
 /* On the database file: the artifact destination is opened only when it
  * exists (gc must not create directories). The prediction log's expired
- * days go too (r->log_partitions; not in a dry run), as the server's gc does. */
-static int collect_local(const char *uri, const char *dest_dir, const struct rq_gc *q,
-                         struct collect_report *r, struct ferr *err)
+ * days go too (r->log_partitions; not in a dry run), as the server's gc does;
+ * and, on a full collection, the unreferenced dataset objects of the data
+ * root (data_dir; NULL: the one beside the store). */
+static int collect_local(const char *uri, const char *dest_dir, const char *data_dir,
+                         const struct rq_gc *q, struct rs_gc *g, struct ferr *err)
 {
     struct store_opts so = STORE_OPTS_INIT;
     struct store *s = NULL;
-    struct artifact_repo *dest = NULL;
-    struct stat st;
+    struct artifact_repo *dest = NULL, *data = NULL;
+    struct collect_report *r = &g->report;
+    char *root = data_dir ? xstrdup(data_dir) : data_root_for(uri);
     struct collect_opts o = {ftime_now_ms() - q->older_than_ms, q->run_ids, q->nrun_ids, q->dry_run,
                              NULL};
-    int rc = store_open(uri, &so, &s, err) ||
-                     (stat(dest_dir, &st) == 0 && artifact_repo_open(dest_dir, &dest, err)) ||
+    memset(g, 0, sizeof(*g));
+    int rc = store_open(uri, &so, &s, err) || open_if_there(dest_dir, &dest, err) ||
                      store_collect(s, dest, &o, r, err)
                  ? -1
                  : 0;
     if (!rc) {
         r->log_partitions = -1;
-        if (!q->dry_run && !q->nrun_ids &&
-            (store_predictions_gc(s, ftime_now_ms(), &r->log_partitions, err) ||
-             store_monitor_reports_gc(s, ftime_now_ms(), 0, NULL, err))) {
-            collect_report_release(r);
+        if ((!q->nrun_ids &&
+             (open_if_there(root, &data, err) ||
+              store_data_collect(s, data, api_gc_data_cutoff(ftime_now_ms(), q->older_than_ms),
+                                 q->dry_run, &g->datasets, err))) ||
+            (!q->dry_run && !q->nrun_ids &&
+             (store_predictions_gc(s, ftime_now_ms(), &r->log_partitions, err) ||
+              store_monitor_reports_gc(s, ftime_now_ms(), 0, NULL, err)))) {
+            rs_gc_release(g);
             rc = -1;
         }
     }
+    free(root);
+    artifact_repo_close(data);
     artifact_repo_close(dest);
     store_close(s);
     return rc;
@@ -220,20 +287,24 @@ int cmd_gc(int argc, char **argv)
         return cli_usagef("--artifacts-destination is the server's own when gc runs through %s",
                           uri);
     struct ferr err = FERR_INIT;
-    struct collect_report r;
+    struct rs_gc r;
     char *idbuf;
     struct rq_gc q = {older, NULL, 0, dry};
     q.run_ids = split_ids(ids, &idbuf, &q.nrun_ids);
-    int rc =
-        remote ? collect_remote(uri, &q, &r, &err) : collect_local(uri, dest_dir, &q, &r, &err);
+    int rc = remote ? collect_remote(uri, &q, &r, &err)
+                    : collect_local(uri, dest_dir, dest_given ? dest_dir : NULL, &q, &r, &err);
     free(q.run_ids);
     free(idbuf);
     if (rc)
         return cli_fail(&err);
-    rc = print_report(&r, dry);
-    if (r.log_partitions >= 0)
-        printf("%lld prediction log partition%s dropped\n", (long long)r.log_partitions,
-               r.log_partitions == 1 ? "" : "s");
-    collect_report_release(&r);
+    rc = print_report(&r.report, dry);
+    if (r.report.log_partitions >= 0)
+        printf("%lld prediction log partition%s dropped\n", (long long)r.report.log_partitions,
+               r.report.log_partitions == 1 ? "" : "s");
+    if (!q.nrun_ids)
+        print_datasets(&r.datasets, dry);
+    if (r.datasets.failures)
+        rc = 1;
+    rs_gc_release(&r);
     return rc;
 }

@@ -11,7 +11,6 @@
  * that finds the digest's directory already there lost a race to another
  * fetch of the same content: its copy is as good, ours goes. */
 #include "data/data_fetch.h"
-#include "base/env.h"
 #include "base/fs_tree.h"
 #include "base/xalloc.h"
 #include "data/data_get.h"
@@ -50,11 +49,11 @@ void data_fetch_cache_dir(struct sbuf *out)
 {
     const char *v;
     sbuf_reset(out);
-    if ((v = env_get("FERRY_DATA_CACHE")) && *v)
+    if ((v = getenv("FERRY_DATA_CACHE")) && *v)
         sbuf_addstr(out, v);
-    else if ((v = env_get("XDG_CACHE_HOME")) && *v == '/')
+    else if ((v = getenv("XDG_CACHE_HOME")) && *v == '/')
         sbuf_addf(out, "%s/ferry/data", v);
-    else if ((v = env_get("HOME")) && *v == '/')
+    else if ((v = getenv("HOME")) && *v == '/')
         sbuf_addf(out, "%s/.cache/ferry/data", v);
     else
         sbuf_addf(out, "/tmp/ferry-data-%lu", (unsigned long)getuid());

@@ -3,6 +3,7 @@
  * field, the JSON written back with every default, and the names of the
  * states the store records. */
 #include "domain/monitor.h"
+#include "domain/data_version.h"
 #include "domain/spec_field.h"
 #include "domain/deployment.h"
 #include "base/duration.h"
@@ -103,10 +104,13 @@ static int parse_reference(json_t *r, struct monitor_reference *out, struct ferr
     }
     if ((v = json_object_get(r, "dataset"))) {
         const char *u = json_string_value(v);
-        const char *slash = u && !strncmp(u, "data:/", 6) ? strrchr(u + 6, '/') : NULL;
-        if (!slash || slash == u + 6 || !slash[1] || !plain_text(u, 1000))
+        struct data_ref ref = DATA_REF_INIT;
+        struct ferr why = FERR_INIT;
+        if (!u || !plain_text(u, 1000) || data_uri_parse(u, &ref, &why))
             return bad(err, "reference.dataset",
-                       "must be a dataset version: \"data:/NAME/VERSION\"");
+                       "must be a dataset version: \"data:/NAME/VERSION[/FILE.csv]\" (or "
+                       "@ALIAS, latest)");
+        data_ref_release(&ref);
         out->kind = MON_REF_DATASET;
         out->uri = xstrdup(u);
         return 0;

@@ -11,8 +11,10 @@
  *   deployment   a deployment's name (domain/deployment.h's rule)
  *   reference    exactly one of
  *                  {run_artifact: "runs:/<run_id>/<path>"}  a CSV artifact of a run
- *                  {dataset: "data:/NAME/VERSION"}         accepted; unsupported until
- *                                                          datasets exist (the runner says so)
+ *                  {dataset: "data:/NAME/VERSION[/F.csv]"} a CSV file of a dataset
+ *                                                          version (or @ALIAS, latest; the
+ *                                                          file may be left out when the
+ *                                                          version is one file)
  *                  {window: {from: T, to: T}}               a fixed past span of the log;
  *                                                          T: ms since the epoch or RFC 3339
  *                  {window: {last: 7d, ending: 1d}}         a span of the log relative to
@@ -67,7 +69,7 @@
 
 enum monitor_ref_kind {
     MON_REF_RUN_ARTIFACT,    /* uri "runs:/<run_id>/<path>": run_id and path split out */
-    MON_REF_DATASET,         /* uri "data:/NAME/VERSION" (unsupported for now) */
+    MON_REF_DATASET,         /* uri "data:/NAME/VERSION[/PATH]" (domain/data_version.h) */
     MON_REF_WINDOW_FIXED,    /* [from_ms, to_ms) of the log */
     MON_REF_WINDOW_RELATIVE, /* [end - ending_ms - last_ms, end - ending_ms) for a judged
                               * window ending at end */

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 #include "monitor/monitor_run.h"
+#include "api/datasets_ops.h"
 #include "api/monitors_ops.h"
 #include "artifacts/place.h"
+#include "base/fs_tree.h"
 #include "base/ftime.h"
 #include "base/json.h"
 #include "base/log.h"
@@ -9,6 +11,8 @@
 #include "base/xalloc.h"
 #include "domain/registry.h"
 #include "data/csv_columns.h"
+#include "data/data_fetch.h"
+#include "data/data_port.h"
 #include "monitor/drift_report.h"
 #include "monitor/monitor_window.h"
 #include "store/prediction_performance.h"
@@ -20,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "base/banned.h"
@@ -180,6 +185,63 @@ out:
     sbuf_release(&path);
     artifact_place_close(&p);
     run_release(&run);
+    return rc;
+}
+
+/* A dataset reference (issue 19): the version's CSV file, fetched from the
+ * server's data root (data/data_fetch.h) into $FERRY_DATA_CACHE when set
+ * (kept for the next window), else into a temporary directory removed
+ * after reading (a server leaves nothing in its user's home); *pinned gets
+ * the version it resolved to (data:/NAME/V[/PATH]). */
+static int read_dataset(const struct monitor_env *env, const struct monitor_reference *ref,
+                        struct column_table **out, char **pinned, struct ferr *err)
+{
+    const struct api_data_root *root = api_datasets_root();
+    struct data_port *port = NULL;
+    struct data_fetched f = DATA_FETCHED_INIT;
+    struct data_fetch_opts fo = {NULL, 0};
+    const char *cache = getenv("FERRY_DATA_CACHE"), *dir = getenv("TMPDIR");
+    char tmp[64] = "";
+    struct stat st;
+    int rc = -1;
+    *out = NULL;
+    if (!root || !root->repo)
+        return ferr_set(err, FERR_NOT_IMPLEMENTED, "reference %s: %s", ref->uri,
+                        root && root->why_not ? root->why_not
+                                              : "dataset references are read by ferry server, "
+                                                "from its data root");
+    if (!cache || !*cache) {
+        snprintf(tmp, sizeof(tmp), "%s/ferry-monitor-XXXXXX",
+                 dir && *dir && strlen(dir) < 40 ? dir : "/tmp");
+        if (!mkdtemp(tmp)) {
+            tmp[0] = '\0';
+            return ferr_set(err, FERR_IO_ERROR, "cannot make a directory for the reference: %s",
+                            strerror(errno));
+        }
+        fo.cache_dir = tmp;
+    }
+    if (data_port_open_local(env->store, root->repo, &port, err) ||
+        data_fetch(port, ref->uri, &fo, &f, err))
+        goto out;
+    if (stat(f.path, &st) == 0 && S_ISDIR(st.st_mode)) {
+        ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                 "reference %s is a directory of %s: name a CSV file in it (%s/FILE.csv)", ref->uri,
+                 f.pinned, f.pinned);
+        goto out;
+    }
+    if (csv_columns_read(f.path, 1, out, err)) {
+        struct ferr e = *err; /* the message names the cached file: name the dataset */
+        ferr_set(err, e.code, "reference %s: %s", f.pinned, e.msg);
+        goto out;
+    }
+    if (pinned)
+        *pinned = xstrdup(f.pinned);
+    rc = 0;
+out:
+    data_fetched_release(&f);
+    data_port_close(port);
+    if (tmp[0])
+        (void)fs_remove_tree(tmp);
     return rc;
 }
 
@@ -356,9 +418,15 @@ static int read_reference(struct job *j, struct ferr *err)
             return -1;
         j->ref_json = json_pack("{s:s, s:s}", "kind", "run_artifact", "uri", r->uri);
         break;
-    case MON_REF_DATASET:
-        return ferr_set(err, FERR_NOT_IMPLEMENTED,
-                        "reference %s: dataset references are not supported yet", r->uri);
+    case MON_REF_DATASET: {
+        char *pinned = NULL;
+        if (read_dataset(j->env, r, &j->ref, &pinned, err))
+            return -1;
+        j->ref_json =
+            json_pack("{s:s, s:s, s:s}", "kind", "dataset", "uri", r->uri, "version", pinned);
+        free(pinned);
+        break;
+    }
     case MON_REF_WINDOW_FIXED:
     case MON_REF_WINDOW_RELATIVE: {
         ref_window(r, j->end_ms, &from, &to);
@@ -936,6 +1004,18 @@ int monitor_spec_check(const struct monitor_env *env, const struct monitor_spec 
                             "monitor spec: 'reference.run_artifact' %s cannot be read: %s",
                             spec->reference.uri, e.msg);
         }
+    }
+    /* a dataset reference is checked where datasets are (a server's data
+     * root); in process it cannot be known here, so it is not refused */
+    if (spec->reference.kind == MON_REF_DATASET && api_datasets_root() &&
+        api_datasets_root()->repo) {
+        struct ferr e = FERR_INIT;
+        if (read_dataset(env, &spec->reference, &csv, NULL, &e))
+            return ferr_set(err,
+                            e.code == FERR_RESOURCE_DOES_NOT_EXIST ? FERR_RESOURCE_DOES_NOT_EXIST
+                                                                   : FERR_INVALID_PARAMETER_VALUE,
+                            "monitor spec: 'reference.dataset' %s cannot be read: %s",
+                            spec->reference.uri, e.msg);
     }
     int64_t now = ftime_now_ms();
     struct ferr e = FERR_INIT;

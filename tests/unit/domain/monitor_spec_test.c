@@ -141,6 +141,14 @@ TEST(monitor_spec_minimal_gets_defaults_and_other_references)
     ASSERT_STR_EQ(s.reference.uri, "data:/train/3");
     ASSERT_INT_EQ(s.window_ms, 3600000);
     monitor_spec_release(&s);
+
+    /* a file of a version by alias (issue 19) */
+    doc = doc_of("name: m\ndeployment: d\nreference: {dataset: \"data:/train@prod/a/b.csv\"}\n"
+                 "window: {last: 3600}\n");
+    ASSERT_OK(monitor_spec_parse(doc, &s, &err), &err);
+    json_decref(doc);
+    ASSERT_STR_EQ(s.reference.uri, "data:/train@prod/a/b.csv");
+    monitor_spec_release(&s);
 }
 
 /* Each bad spec and a piece of the message it must give. */
@@ -148,16 +156,22 @@ static const struct {
     const char *yaml, *want;
 } bad_specs[] = {
     {"[1, 2]", "must be an object"},
-    {"deployment: d\nreference: {dataset: \"data:/a/1\"}\nwindow: {last: 1h}\n", "'name' is required"},
+    {"deployment: d\nreference: {dataset: \"data:/a/1\"}\nwindow: {last: 1h}\n",
+     "'name' is required"},
     {"name: \"a b\"\ndeployment: d\nreference: {dataset: \"data:/a/1\"}\nwindow: {last: 1h}\n",
      "Invalid monitor name"},
-    {"name: m\nreference: {dataset: \"data:/a/1\"}\nwindow: {last: 1h}\n", "'deployment' is required"},
+    {"name: m\nreference: {dataset: \"data:/a/1\"}\nwindow: {last: 1h}\n",
+     "'deployment' is required"},
     {"name: m\ndeployment: \"-x\"\nreference: {dataset: \"data:/a/1\"}\nwindow: {last: 1h}\n",
      "'deployment' must be a deployment's name"},
     {"name: m\ndeployment: d\nwindow: {last: 1h}\n", "'reference' is required"},
     {"name: m\ndeployment: d\nreference: {run_artifact: \"runs:/abc\"}\nwindow: {last: 1h}\n",
      "'reference.run_artifact' must be a run's artifact"},
     {"name: m\ndeployment: d\nreference: {dataset: \"data:/x\"}\nwindow: {last: 1h}\n",
+     "'reference.dataset' must be a dataset version"},
+    {"name: m\ndeployment: d\nreference: {dataset: \"data:/x/1/../y.csv\"}\nwindow: {last: 1h}\n",
+     "'reference.dataset' must be a dataset version"},
+    {"name: m\ndeployment: d\nreference: {dataset: \"data:/-x/1\"}\nwindow: {last: 1h}\n",
      "'reference.dataset' must be a dataset version"},
     {"name: m\ndeployment: d\nreference: {dataset: \"data:/a/1\", run_artifact: \"runs:/a/b\"}\n"
      "window: {last: 1h}\n",
@@ -274,8 +288,8 @@ TEST(monitor_spec_numeric_durations_round_trip)
     struct monitor_spec s, again;
     struct ferr err = FERR_INIT;
     json_t *doc = json_pack("{s:s, s:s, s:{s:{s:f, s:i}}, s:{s:f}, s:{s:i}}", "name", "m",
-                            "deployment", "d", "reference", "window", "last", 86400.5, "ending",
-                            0, "window", "last", 1.5, "schedule", "every", 999999999);
+                            "deployment", "d", "reference", "window", "last", 86400.5, "ending", 0,
+                            "window", "last", 1.5, "schedule", "every", 999999999);
     ASSERT_OK(monitor_spec_parse(doc, &s, &err), &err);
     json_decref(doc);
     ASSERT_INT_EQ(s.reference.last_ms, 86400500);
