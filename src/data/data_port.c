@@ -595,7 +595,7 @@ int data_port_put_objects(struct data_port *p, const struct data_port_object *v,
         struct http_stream s = {NULL, gen_read_http, size, NULL, &g};
         json_t *ans = NULL;
         gen_init(&g, v, n);
-        rc = http_client_post_stream(p->http, "", DATASETS_UPLOAD_PATH + 1, &s, &ans, err);
+        rc = http_client_post_stream(p->http, "", &DATASETS_UPLOAD_PATH[1], &s, &ans, err);
         if (rc && g.failed)
             *err = g.err; /* the local file's problem, not the transfer's */
         json_decref(ans);
@@ -663,7 +663,7 @@ static int get_remote(struct data_port *p, const char *const *digests, size_t n,
     json_t *body = json_pack("{s:o}", "digests", list);
     r.rd = data_pack_reader_new(&recv_handler, &r);
     struct http_stream s = {body, NULL, 0, recv_write, &r};
-    int rc = http_client_post_stream(p->http, "", DATASETS_DOWNLOAD_PATH + 1, &s, NULL, err);
+    int rc = http_client_post_stream(p->http, "", &DATASETS_DOWNLOAD_PATH[1], &s, NULL, err);
     if (rc && r.err.code != FERR_OK)
         *err = r.err;
     int64_t count = 0;
