@@ -10,7 +10,8 @@
  *   GET  datasets/versions/get     {name, version? | alias?, with_manifest?}
  *                                  -> {dataset_version} (version: "3", 3, "latest"
  *                                  (the default) or an alias; with_manifest adds
- *                                  "manifest" as a JSON object)
+ *                                  "manifest" as a JSON object; "profile" is there
+ *                                  when the version has one)
  *   POST datasets/versions/create  {name, manifest, digest?, message?, tags?,
  *                                  profile?, author?} -> {dataset_version, created}
  *   POST datasets/versions/delete  {name, version} -> {}
@@ -23,6 +24,12 @@
  *   GET  datasets/diff             {name, from, to} -> {diff}
  *   GET  datasets/runs             {name, version?|alias?} -> {runs}
  *   POST datasets/objects/missing  {digests} -> {missing}
+ *
+ * Entities: dataset_version {name, version, digest, message, author,
+ * created_ms, file_count, size_bytes, tags: [{key, value}], aliases:
+ * [alias], has_profile, manifest?, profile?}; dataset {name, created_ms,
+ * updated_ms, latest_version, last_version, version_count,
+ * total_size_bytes, aliases: [{alias, version}]}.
  *
  * A version reference ("version"): a number (as JSON number or string),
  * "v3", "latest", or an alias (domain/data_version.h data_ref_from_spec);
@@ -42,7 +49,8 @@
  *
  * objects/missing: of the given digests (at most DATASETS_MISSING_MAX),
  * the ones with no stored object; the present ones are touched (gc spares
- * them for an hour: an add names its objects this way). Body cap 16 MiB.
+ * them for an hour: an add names its objects this way) when the caller may
+ * write (a reader's question touches nothing). Body cap 16 MiB.
  *
  * diff: {"from", "to" (version numbers), "digest_from", "digest_to",
  * "added": [{path, kind, size}], "removed": [{path, kind, size}],
@@ -55,8 +63,9 @@
  * runs: {"runs": [{run_id, experiment_id, run_name, status, start_time,
  * context}]}: runs whose dataset inputs have source data:/NAME/V.
  *
- * Permissions: reads are READ on no particular resource (anyone signed
- * in), writes EDIT (admins when auth is on), as deployments and monitors.
+ * Permissions: reads (objects/missing too) are READ on no particular
+ * resource (anyone signed in), writes EDIT (admins when auth is on), as
+ * deployments and monitors.
  *
  * The objects themselves travel through the server's streaming rows
  * (server/data_routes.h: datasets/objects/upload and /download). */

@@ -190,6 +190,42 @@ static int fail_ferr(struct ferr *err)
     return cli_fail(err);
 }
 
+/* ---------- progress on a terminal ---------- */
+
+struct progress {
+    const char *phase;
+    int last; /* percent last printed; -1: none yet */
+};
+
+static void show_progress(struct progress *pr, const char *phase, int64_t done, int64_t total)
+{
+    int pct = total > 0 ? (int)(done * 100 / total) : 100;
+    if (pr->phase == phase && pct == pr->last)
+        return;
+    char d[32], t[32];
+    fmt_bytes(d, sizeof(d), done);
+    fmt_bytes(t, sizeof(t), total);
+    fprintf(stderr, "\r%s %3d%% (%s of %s)   ", phase, pct, d, t);
+    pr->phase = phase;
+    pr->last = pct;
+}
+
+static void on_add_progress(void *arg, const char *phase, int64_t done, int64_t total)
+{
+    show_progress(arg, phase, done, total);
+}
+
+static void on_get_progress(void *arg, int64_t done, int64_t total)
+{
+    show_progress(arg, "writing", done, total);
+}
+
+static void end_progress(const struct progress *pr)
+{
+    if (pr->last >= 0)
+        fputs("\n", stderr);
+}
+
 /* ---------- add ---------- */
 
 static void add_json(const struct data_add_result *r)
@@ -213,9 +249,16 @@ static void add_json(const struct data_add_result *r)
 static int do_add(struct data_port *p, struct opts *o, char **pos)
 {
     struct data_add_opts ao = {o->message, &o->tags, o->no_profile, NULL, NULL};
+    struct progress pr = {NULL, -1};
     struct data_add_result r;
     struct ferr err = FERR_INIT;
-    if (data_add(p, pos[0], pos[1], &ao, &r, &err))
+    if (!o->json && isatty(STDERR_FILENO)) {
+        ao.progress = on_add_progress;
+        ao.progress_arg = &pr;
+    }
+    int rc = data_add(p, pos[0], pos[1], &ao, &r, &err);
+    end_progress(&pr);
+    if (rc)
         return fail_ferr(&err);
     if (o->json) {
         add_json(&r);
@@ -603,11 +646,18 @@ static int do_diff(struct data_port *p, struct opts *o, char **pos)
 static int do_get(struct data_port *p, struct opts *o, const char *uri)
 {
     struct data_get_opts go = {o->overwrite, NULL, NULL};
+    struct progress pr = {NULL, -1};
     struct data_get_result r;
     struct ferr err = FERR_INIT;
     if (!o->dst)
         return cli_usagef("get needs the destination: --dst DIR");
-    if (data_get(p, uri, o->dst, &go, &r, &err))
+    if (!o->json && isatty(STDERR_FILENO)) {
+        go.progress = on_get_progress;
+        go.progress_arg = &pr;
+    }
+    int rc = data_get(p, uri, o->dst, &go, &r, &err);
+    end_progress(&pr);
+    if (rc)
         return fail_ferr(&err);
     if (o->json) {
         cli_print_json(json_pack("{s:s, s:I, s:s, s:s, s:I, s:I}", "name", r.name, "version",

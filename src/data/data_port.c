@@ -28,7 +28,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -611,57 +610,6 @@ int data_port_put_objects(struct data_port *p, const struct data_port_object *v,
 
 /* ---------- receiving objects ---------- */
 
-static int sha_hex(EVP_MD_CTX *sha, char hex[65])
-{
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned len = 0;
-    if (!EVP_DigestFinal_ex(sha, md, &len) || len != 32)
-        return -1;
-    data_digest_from_raw(md, hex);
-    return 0;
-}
-
-/* One stored object read from the data root into sink, hashed on the way. */
-static int get_local(struct data_port *p, const char *hex, const struct data_port_sink *sink,
-                     char *buf, struct ferr *err)
-{
-    struct artifact_reader *rd = NULL;
-    EVP_MD_CTX *sha = EVP_MD_CTX_new();
-    char got[65];
-    int rc = -1;
-    if (!sha || !EVP_DigestInit_ex(sha, EVP_sha256(), NULL)) {
-        ferr_set(err, FERR_INTERNAL_ERROR, "cannot start SHA-256");
-        goto out;
-    }
-    if (data_object_open_stored(p->store, p->repo, hex, &rd, err))
-        goto out;
-    if (sink->begin && sink->begin(sink->arg, hex, artifact_reader_size(rd), err))
-        goto out;
-    for (;;) {
-        ssize_t n = artifact_reader_read(rd, buf, GEN_PIECE, err);
-        if (n < 0)
-            goto out;
-        if (n == 0)
-            break;
-        if (!EVP_DigestUpdate(sha, buf, (size_t)n)) {
-            ferr_set(err, FERR_INTERNAL_ERROR, "SHA-256 failed");
-            goto out;
-        }
-        if (sink->data && sink->data(sink->arg, buf, (size_t)n, err))
-            goto out;
-    }
-    if (sha_hex(sha, got) || strcmp(got, hex)) {
-        ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                 "stored object '%s' is corrupt (its bytes hash to %s)", hex, got);
-        goto out;
-    }
-    rc = sink->end ? sink->end(sink->arg, err) : 0;
-out:
-    artifact_reader_close(rd);
-    EVP_MD_CTX_free(sha);
-    return rc;
-}
-
 /* A download answered as a pack, fed to a verifying reader whose objects
  * go to the sink in the order asked. */
 struct recv {
@@ -724,29 +672,69 @@ static int get_remote(struct data_port *p, const char *const *digests, size_t n,
     if (!rc && r.k != n)
         rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                       "the server sent %zu of the %zu objects asked for", r.k, n);
+    unsigned char alive;
+    struct ferr ping = FERR_INIT;
+    if (rc && err->code == FERR_IO_ERROR && r.k < n &&
+        !missing_batch(p, digests + r.k, 1, &alive, &ping)) {
+        /* the server is there but cut the answer off: it could not read the
+         * next object */
+        char why[sizeof(err->msg)];
+        snprintf(why, sizeof(why), "%s", err->msg);
+        ferr_set(err, FERR_IO_ERROR,
+                 "the server cut the download off before object '%s' (%zu of %zu): one "
+                 "of the objects from there on is missing or unreadable on the server "
+                 "('ferry data verify' names it): %.500s",
+                 digests[r.k], r.k + 1, n, why);
+    }
     data_pack_reader_free(r.rd);
     json_decref(body);
+    return rc;
+}
+
+/* data_export's sink: the pack it writes, read back through the verifying
+ * reader as a download's is. */
+static int export_sink(void *ctx, const void *buf, size_t n, struct ferr *err)
+{
+    (void)err;
+    struct recv *r = ctx;
+    return data_pack_reader_feed(r->rd, buf, n, &r->err);
+}
+
+/* Embedded: the stored objects framed as a pack (data_export: locations
+ * looked up in one batch, each pack file opened once) and verified by the
+ * same reader as a download. */
+static int get_local(struct data_port *p, const char *const *digests, size_t n,
+                     const struct data_port_sink *sink, struct ferr *err)
+{
+    struct recv r = {sink, digests, n, 0, NULL, FERR_INIT};
+    char(*v)[65] = xcalloc(n ? n : 1, sizeof(*v));
+    for (size_t i = 0; i < n; i++)
+        snprintf(v[i], sizeof(v[i]), "%s", digests[i]);
+    r.rd = data_pack_reader_new(&recv_handler, &r);
+    int rc = data_export(p->store, p->repo, (const char(*)[65])v, n, export_sink, &r, NULL, err);
+    if (rc && r.err.code != FERR_OK)
+        *err = r.err;
+    if (!rc && data_pack_reader_finish(r.rd, NULL, err))
+        rc = -1;
+    if (!rc && r.k != n)
+        rc = ferr_set(err, FERR_INTERNAL_ERROR, "%zu of the %zu objects were read", r.k, n);
+    data_pack_reader_free(r.rd);
+    free(v);
     return rc;
 }
 
 int data_port_get_objects(struct data_port *p, const char *const *digests, size_t n,
                           const struct data_port_sink *sink, struct ferr *err)
 {
-    if (p->remote) {
-        for (size_t i = 0; i < n; i += DOWNLOAD_BATCH)
-            if (get_remote(p, digests + i, n - i < DOWNLOAD_BATCH ? n - i : DOWNLOAD_BATCH, sink,
-                           err))
-                return -1;
-        return 0;
-    }
-    if (need_repo(p, err))
+    if (!p->remote && need_repo(p, err))
         return -1;
-    char *buf = xmalloc(GEN_PIECE);
-    int rc = 0;
-    for (size_t i = 0; i < n && !rc; i++)
-        rc = get_local(p, digests[i], sink, buf, err);
-    free(buf);
-    return rc;
+    for (size_t i = 0; i < n; i += DOWNLOAD_BATCH) {
+        size_t m = n - i < DOWNLOAD_BATCH ? n - i : DOWNLOAD_BATCH;
+        if (p->remote ? get_remote(p, digests + i, m, sink, err)
+                      : get_local(p, digests + i, m, sink, err))
+            return -1;
+    }
+    return 0;
 }
 
 /* ---------- verifying ---------- */
@@ -778,7 +766,15 @@ static int verify_remote(struct data_port *p, const char *const *digests, size_t
         return -1;
     }
     if (n == 1) {
-        report(ctx, digests[0], e.code == FERR_RESOURCE_DOES_NOT_EXIST, e.msg);
+        /* A stream cut off is the server failing to read the object, unless
+         * the server itself is gone: then that is the answer. */
+        unsigned char ignored;
+        if (e.code == FERR_IO_ERROR && data_port_missing(p, digests, 1, &ignored, err))
+            return -1;
+        report(ctx, digests[0], e.code != FERR_INVALID_PARAMETER_VALUE,
+               e.code == FERR_IO_ERROR ? "the server could not read it (its file or pack is "
+                                         "gone or short there)"
+                                       : e.msg);
         return 0;
     }
     return verify_remote(p, digests, n / 2, report, ctx, err) ||

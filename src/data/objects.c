@@ -431,20 +431,38 @@ static void pack_fd_close(struct pack_fd *pc)
     pc->fd = -1;
 }
 
-/* Hands piece [buf, n) on: into the pack writer, or into sha. */
-static int pass_on(struct data_pack_writer *pw, EVP_MD_CTX *sha, const char *buf, size_t n,
-                   struct ferr *err)
+/* Where copy_object hands an object's bytes: a pack writer, a handler, or
+ * a SHA-256 being computed (exactly one is set). */
+struct dest {
+    struct data_pack_writer *pw;
+    const struct data_pack_handler *h;
+    void *hctx;
+    EVP_MD_CTX *sha;
+};
+
+static int dest_begin(const struct dest *d, const struct data_object *o, struct ferr *err)
 {
-    if (pw)
-        return data_pack_writer_data(pw, buf, n, err);
-    if (!EVP_DigestUpdate(sha, buf, n))
+    if (d->pw)
+        return data_pack_writer_object(d->pw, o->digest, o->size, NULL, err);
+    if (d->h && d->h->begin)
+        return d->h->begin(d->hctx, o->digest, o->size, o->offset, err);
+    return 0;
+}
+
+static int dest_data(const struct dest *d, const char *buf, size_t n, struct ferr *err)
+{
+    if (d->pw)
+        return data_pack_writer_data(d->pw, buf, n, err);
+    if (d->h)
+        return d->h->data ? d->h->data(d->hctx, buf, n, err) : 0;
+    if (!EVP_DigestUpdate(d->sha, buf, n))
         return ferr_set(err, FERR_INTERNAL_ERROR, "SHA-256 failed");
     return 0;
 }
 
-/* Streams one stored object into the pack writer (or, pw NULL, into sha). */
+/* Streams one stored object to d. */
 static int copy_object(struct artifact_repo *r, struct pack_fd *pc, const struct data_object *o,
-                       struct data_pack_writer *pw, EVP_MD_CTX *sha, char *buf, struct ferr *err)
+                       const struct dest *d, char *buf, struct ferr *err)
 {
     struct data_location loc;
     struct artifact_reader *rd = NULL;
@@ -452,7 +470,7 @@ static int copy_object(struct artifact_repo *r, struct pack_fd *pc, const struct
     loc_of(o, &loc);
     if (fd < 0 && data_object_open(r, o->digest, &loc, &rd, err))
         return -1;
-    int rc = pw ? data_pack_writer_object(pw, o->digest, o->size, NULL, err) : 0;
+    int rc = dest_begin(d, o, err);
     int64_t left = o->size, off = o->offset;
     while (!rc && left > 0) {
         size_t want = left < IOBUF ? (size_t)left : IOBUF;
@@ -466,13 +484,15 @@ static int copy_object(struct artifact_repo *r, struct pack_fd *pc, const struct
         else if (n == 0)
             rc = ferr_set(err, FERR_IO_ERROR, "object '%s' is truncated", o->digest);
         else
-            rc = pass_on(pw, sha, buf, (size_t)n, err);
+            rc = dest_data(d, buf, (size_t)n, err);
         if (n > 0) {
             left -= n;
             off += n;
         }
     }
     artifact_reader_close(rd);
+    if (!rc && d->h && d->h->end)
+        rc = d->h->end(d->hctx, o->digest, o->size, err);
     return rc;
 }
 
@@ -512,7 +532,8 @@ int data_export(struct store *s, struct artifact_repo *r, const char (*digests)[
         if (sent[k])
             continue;
         sent[k] = 1;
-        rc = copy_object(r, &pc, &rows[i], pw, NULL, buf, err);
+        struct dest d = {pw, NULL, NULL, NULL};
+        rc = copy_object(r, &pc, &rows[i], &d, buf, err);
     }
     pack_fd_close(&pc);
     if (!rc)
@@ -521,6 +542,31 @@ int data_export(struct store *s, struct artifact_repo *r, const char (*digests)[
     free(buf);
     free(sent);
     free(sorted);
+    free(rows);
+    return rc;
+}
+
+int data_objects_read(struct store *s, struct artifact_repo *r, const char (*digests)[65], size_t n,
+                      const struct data_pack_handler *h, void *ctx, struct ferr *err)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!data_digest_valid(digests[i]))
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "bad object digest '%.80s'",
+                            digests[i]);
+    struct data_object *rows = xcalloc(n ? n : 1, sizeof(*rows));
+    size_t missing = 0;
+    int rc = locate_all(s, digests, n, rows, &missing, err);
+    for (size_t i = 0; !rc && i < n; i++)
+        if (!rows[i].digest[0])
+            rc = ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "object '%s' is not stored",
+                          digests[i]);
+    char *buf = xmalloc(IOBUF);
+    struct pack_fd pc = {"", -1};
+    struct dest d = {NULL, h, ctx, NULL};
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = copy_object(r, &pc, &rows[i], &d, buf, err);
+    pack_fd_close(&pc);
+    free(buf);
     free(rows);
     return rc;
 }
@@ -553,7 +599,8 @@ static void verify_one(struct verify *v, const char *hex, const struct data_obje
     unsigned len = 0;
     if (!EVP_DigestInit_ex(v->sha, EVP_sha256(), NULL))
         abort();
-    int rc = copy_object(v->r, &v->pc, o, NULL, v->sha, v->buf, &err);
+    struct dest d = {NULL, NULL, NULL, v->sha};
+    int rc = copy_object(v->r, &v->pc, o, &d, v->buf, &err);
     if (rc) {
         v->bad++;
         int missing = err.code == FERR_RESOURCE_DOES_NOT_EXIST || strstr(err.msg, "truncated");

@@ -86,6 +86,15 @@ int data_object_open_stored(struct store *s, struct artifact_repo *r, const char
 int data_export(struct store *s, struct artifact_repo *r, const char (*digests)[65], size_t n,
                 data_sink_fn *sink, void *ctx, int64_t *bytes, struct ferr *err) WARN_UNUSED;
 
+/* Embedded reading of many objects (a get without a server): the n
+ * objects, in the order given (duplicates too), handed to h as a pack
+ * reader would (begin with the object's size, data in pieces of at most
+ * 1 MiB, end), with one batched store lookup and each pack file opened
+ * once; NOT verified here (a data_tree_writer, say, verifies). A digest
+ * without a row is RESOURCE_DOES_NOT_EXIST before any callback. */
+int data_objects_read(struct store *s, struct artifact_repo *r, const char (*digests)[65], size_t n,
+                      const struct data_pack_handler *h, void *ctx, struct ferr *err) WARN_UNUSED;
+
 /* Verify: re-hashes stored objects and reports each that is missing (no
  * row, or its file/pack is gone or short) or corrupt (its bytes do not
  * hash to its digest). digests NULL: every object the store has rows for;

@@ -91,7 +91,11 @@ static int add_link(struct walk *w, const char *rel, const char *local, const st
     target[n] = '\0';
     struct ferr lerr = FERR_INIT;
     int rc = 0;
-    if (target[0] == '/')
+    if (!utf8_valid(target))
+        rc =
+            ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                     "link '%.500s': its target is not valid UTF-8 (dataset paths must be)", local);
+    else if (target[0] == '/')
         rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                       "link '%.500s' points to the absolute path '%.300s': only links inside the "
                       "tree can be added",
@@ -107,10 +111,18 @@ static int add_link(struct walk *w, const char *rel, const char *local, const st
 
 static int check_name(const char *name, const char *local, struct ferr *err)
 {
-    if (!utf8_valid(name))
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "'%.500s': the name is not valid UTF-8 (dataset paths must be)", local);
-    return 0;
+    if (utf8_valid(name))
+        return 0;
+    /* The message itself must stay UTF-8 (it may travel as JSON): the bad
+     * bytes show as '?'. */
+    char *shown = xstrdup(local);
+    utf8_scrub(shown);
+    int rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                      "'%.500s': the name is not valid UTF-8 (dataset paths must be; shown with "
+                      "'?' for the bad bytes)",
+                      shown);
+    free(shown);
+    return rc;
 }
 
 static int walk_dir(struct walk *w, struct sbuf *rel, struct sbuf *local, struct ferr *err);

@@ -175,6 +175,14 @@ int data_tree_writer_open(const struct data_manifest *m, const char *dst,
     while (dlen > 1 && dst[dlen - 1] == '/')
         dlen--;
     char *d = xstrndup(dst, dlen);
+    const char *base = strrchr(d, '/') ? strrchr(d, '/') + 1 : d;
+    if (!*base || !strcmp(base, ".") || !strcmp(base, "..")) {
+        free(d);
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "destination '%.500s' must name the directory to write (not '.', '..' or "
+                        "'/'): it is replaced as a whole",
+                        dst);
+    }
     if (check_dst(d, opts && opts->overwrite, err)) {
         free(d);
         return -1;

@@ -20,10 +20,8 @@
 #include "http/request.h"
 #include "store/datasets.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/banned.h"
 

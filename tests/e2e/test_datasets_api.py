@@ -334,6 +334,12 @@ def test_the_artifact_routes_never_touch_datasets(srv, c):
     c.ok(c.raw("PUT", A + "/other/f.txt", b"x"))
     names = [f["path"] for f in c.ok(c.raw("GET", A))["files"]]
     assert "other" in names and "datasets" not in names, names
+    # nor through a model version whose source points into it
+    c.ok(c.post("registered-models/create", {"name": "sneaky"}))
+    c.ok(c.post("model-versions/create", {"name": "sneaky",
+                                          "source": "mlflow-artifacts:/datasets"}))
+    r = c.raw("GET", "/model-versions/get-artifact?name=sneaky&version=1&path=packs/" + pk)
+    expect_error(r, 403, "PERMISSION_DENIED", "datasets")
     # no experiment may keep its artifacts there
     for loc in ["mlflow-artifacts:/datasets", "mlflow-artifacts:/datasets/x",
                 "mlflow-artifacts:/./datasets/objects", os.path.join(root, "datasets", "e"),
@@ -385,10 +391,12 @@ def test_with_auth_a_reader_reads_and_cannot_write(srv, c):
                 ("datasets/tags/set", {"name": "secure", "version": 1, "key": "k",
                                        "value": "v"}),
                 ("datasets/versions/delete", {"name": "secure", "version": 1}),
-                ("datasets/delete", {"name": "secure"}),
-                ("datasets/objects/missing", {"digests": [sha(obj)]})]:
+                ("datasets/delete", {"name": "secure"})]:
             expect_error(reader.post(ep, doc, prefix=FERRY), 403, "PERMISSION_DENIED")
         expect_error(upload(reader, [b"reader-object"]), 403, "PERMISSION_DENIED")
+        # a reader may ask which objects are stored (a remote verify does)
+        assert reader.ok(reader.post("datasets/objects/missing", {"digests": [
+            sha(obj), sha(b"reader-object")]}, prefix=FERRY))["missing"] == [sha(b"reader-object")]
         # nobody without credentials
         expect_error(get(s.client(), "list"), 401, "UNAUTHENTICATED")
         assert admin.ok(admin.post("datasets/objects/missing", {"digests": [sha(

@@ -292,7 +292,7 @@ case("datasets/tags/delete", "EDIT", "POST", lambda f, w: {"b": dict(_DS, versio
 case("datasets/profile", "READ", "GET", lambda f, w: {"q": dict(_DS, version="1")})
 case("datasets/diff", "READ", "GET", lambda f, w: {"q": dict(_DS, **{"from": "1", "to": "2"})})
 case("datasets/runs", "READ", "GET", lambda f, w: {"q": dict(_DS, version="1")})
-case("datasets/objects/missing", "EDIT", "POST", lambda f, w: {"b": {"digests": ["0" * 64]}})
+case("datasets/objects/missing", "READ", "POST", lambda f, w: {"b": {"digests": ["0" * 64]}})
 case("datasets/objects/upload", "EDIT", "POST", lambda f, w: {"raw": b""})
 case("datasets/objects/download", "READ", "POST", lambda f, w: {"b": {"digests": []}})
 

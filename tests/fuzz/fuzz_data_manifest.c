@@ -3,7 +3,9 @@
  * For any input, data_manifest_parse accepts or refuses with
  * INVALID_PARAMETER_VALUE; an accepted manifest validates, its canonical
  * text parses back to the same canonical text (and digest), its objects
- * are distinct and sorted, and its diff with itself is empty. Nothing may
+ * are distinct and sorted, every file is found and cut out as a subtree
+ * of itself, a top directory cuts a valid manifest, and its diff with
+ * itself is empty. Nothing may
  * crash, leak or trip UBSan. */
 #include "domain/data_manifest.h"
 #include "base/ferr.h"
@@ -46,6 +48,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (strcmp(o[i - 1].digest, o[i].digest) >= 0)
             abort();
     free(o);
+    /* Every file is found, and its subtree is itself under its basename. */
+    for (size_t i = 0; i < m.nfiles && i < 8; i++) {
+        struct data_manifest sub;
+        if (data_manifest_find_file(&m, m.files[i].path) != &m.files[i])
+            abort();
+        if (data_manifest_subtree(&m, m.files[i].path, &sub, &err) || sub.nfiles != 1 ||
+            strcmp(sub.files[0].sha256, m.files[i].sha256))
+            abort();
+        data_manifest_release(&sub);
+        const char *slash = strchr(m.files[i].path, '/');
+        if (slash) { /* its top directory cuts a valid manifest */
+            char top[DATA_PATH_MAX + 1];
+            memcpy(top, m.files[i].path, (size_t)(slash - m.files[i].path));
+            top[slash - m.files[i].path] = '\0';
+            if (data_manifest_subtree(&m, top, &sub, &err) == 0 &&
+                data_manifest_validate(&sub, &err))
+                abort();
+            data_manifest_release(&sub);
+        }
+    }
     struct data_diff d;
     data_manifest_diff(&m, &again, &d);
     if (d.n)

@@ -173,7 +173,7 @@ export function DatasetVersionPage({ name, version }) {
       <section><h2>Profile</h2>
         <${ErrorBox} error=${prof.error} />
         ${prof.loading && !prof.data ? html`<p class="loading">Loading profile…</p>` : null}
-        ${prof.data ? html`<${Profile} profile=${prof.data} />` : null}
+        ${prof.data ? html`<${Profile} profile=${prof.data} hasCsv=${((v.manifest || {}).files || []).some((f) => /\.csv$/i.test(f.path))} />` : null}
       </section>
       <section><h2>Runs that used it</h2>
         <${ErrorBox} error=${runs.error} />
@@ -212,10 +212,13 @@ function Files({ manifest }) {
 
 // ---------------------------------------------------------------- profile
 
-function Profile({ profile }) {
+// hasCsv: whether the version holds a CSV file at all (from its manifest).
+function Profile({ profile, hasCsv }) {
   const files = Object.entries(profile.files || {});
   const skipped = profile.skipped || [];
-  if (!profile.format) return html`<p class="muted" role="status">This version has no profile (added with --no-profile, or by a client that does not profile).</p>`;
+  if (!profile.format) return html`<p class="muted" role="status">${hasCsv
+    ? "This version has no profile (added with --no-profile, or by a client that does not profile)."
+    : "No CSV file in this version."}</p>`;
   return html`
     ${!files.length && !skipped.length ? html`<p class="muted" role="status">No CSV file in this version.</p>` : null}
     ${files.map(([path, f]) => html`<${FileProfile} key=${path} path=${path} f=${f} />`)}
@@ -278,7 +281,8 @@ export function DatasetDiffPage({ name, query }) {
   const crumbs = html`<p class="crumbs"><a href="#/datasets">Datasets</a> / <a href=${dsHash(name)}>${name}</a> /</p>`;
   if (!from || !to) return html`<div class="page">${crumbs}<p class="error">Pick two versions to compare on <a href=${dsHash(name)}>${name}</a>'s page.</p></div>`;
   const d = diff.data;
-  const size = (a, b) => (a === b ? fmtBytes(a) : `${fmtBytes(a)} → ${fmtBytes(b)}`);
+  const size = (a, b) => (a === b ? fmtBytes(a) : fmtBytes(a) === fmtBytes(b)
+    ? `${fmtBytes(b)} (${b > a ? "+" : ""}${b - a} B)` : `${fmtBytes(a)} → ${fmtBytes(b)}`);
   return html`
     <div class="page wide dataset-diff">
       ${crumbs}
@@ -300,8 +304,7 @@ export function DatasetDiffPage({ name, query }) {
         ${(d.csv || []).length ? html`<section><h2>CSV files</h2><table class="grid csv"><thead><tr><th>Path</th><th>Rows</th>
           <th>Columns added</th><th>Columns removed</th><th>Columns retyped</th></tr></thead><tbody>
           ${d.csv.map((c) => html`<tr key=${c.path}><td>${c.path}</td>
-            <td class="num">${c.rows_before === c.rows_after ? stat(c.rows_after) : html`${stat(c.rows_before)} → ${stat(c.rows_after)}
-              <span class="muted">(${c.rows_after - c.rows_before > 0 ? "+" : ""}${c.rows_after - c.rows_before})</span>`}</td>
+            <td class="num">${c.rows_before === c.rows_after ? stat(c.rows_after) : html`${stat(c.rows_before)} → ${stat(c.rows_after)}${" "}<span class="muted">(${c.rows_after - c.rows_before > 0 ? "+" : ""}${c.rows_after - c.rows_before})</span>`}</td>
             <td><${Pills} items=${c.columns_added || []} /></td>
             <td><${Pills} items=${c.columns_removed || []} /></td>
             <td><${Pills} items=${(c.columns_retyped || []).map((r) => `${r.name}: ${r.from} → ${r.to}`)} /></td></tr>`)}</tbody></table>

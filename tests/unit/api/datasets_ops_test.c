@@ -19,18 +19,12 @@ TEST(datasets_location_check_refuses_the_reserved_area)
     struct api_data_root r = {REPO_A, "/srv/mlartifacts", 1, NULL, NULL, NULL};
     struct ferr err = FERR_INIT;
     static const char *const refused[] = {
-        "mlflow-artifacts:/datasets",
-        "mlflow-artifacts:/datasets/objects",
-        "mlflow-artifacts:datasets/x",
-        "mlflow-artifacts:/./datasets",
-        "mlflow-artifacts:/a/../datasets/x",
-        "mlflow-artifacts://host:5000/datasets/x",
-        "mlflow-artifacts:/DATASETS",
-        "/srv/mlartifacts/datasets",
-        "/srv/mlartifacts/datasets/e/1",
-        "/srv//mlartifacts/./datasets",
-        "/srv/x/../mlartifacts/datasets",
-        "file:///srv/mlartifacts/datasets/x",
+        "mlflow-artifacts:/datasets",        "mlflow-artifacts:/datasets/objects",
+        "mlflow-artifacts:datasets/x",       "mlflow-artifacts:/./datasets",
+        "mlflow-artifacts:/a/../datasets/x", "mlflow-artifacts://host:5000/datasets/x",
+        "mlflow-artifacts:/DATASETS",        "/srv/mlartifacts/datasets",
+        "/srv/mlartifacts/datasets/e/1",     "/srv//mlartifacts/./datasets",
+        "/srv/x/../mlartifacts/datasets",    "file:///srv/mlartifacts/datasets/x",
     };
     static const char *const allowed[] = {
         "mlflow-artifacts:/",

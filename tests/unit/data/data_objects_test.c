@@ -242,6 +242,27 @@ STORE_TEST(data_objects_direct_ingest_and_verify)
     data_ingest_abort(in);
     ASSERT_INT_EQ(packs(&e), 1);
 
+    /* Reading them straight into a tree writer writes the tree back. */
+    struct data_tree_writer *tw;
+    ASSERT_OK(data_tree_writer_open(&e.scan.manifest, tp("dst"), NULL, &tw, &err), &err);
+    size_t n;
+    const struct data_object_ref *order = data_tree_writer_order(tw, &n);
+    char(*want)[65] = calloc(n, sizeof(*want));
+    for (size_t i = 0; i < n; i++)
+        memcpy(want[i], order[i].digest, 65);
+    ASSERT_OK(data_objects_read(e.s, e.r, (const char(*)[65])want, n,
+                                data_tree_writer_pack_handler(), tw, &err),
+              &err);
+    ASSERT_OK(data_tree_writer_commit(tw, &err), &err);
+    struct data_scan back;
+    ASSERT_OK(data_tree_scan(tp("dst"), NULL, &back, &err), &err);
+    char d1[65], d2[65];
+    data_manifest_digest(&e.scan.manifest, d1);
+    data_manifest_digest(&back.manifest, d2);
+    ASSERT_STR_EQ(d1, d2);
+    data_scan_release(&back);
+    free(want);
+
     /* Corrupt one packed object, remove the loose one. */
     struct data_location small, big;
     ASSERT_OK(data_object_locate(e.s, e.scan.objects[5].digest, &small, &err), &err);

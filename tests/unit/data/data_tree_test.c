@@ -168,7 +168,7 @@ TEST(data_tree_scan_refusals)
     scan_refused("out", FERR_INVALID_PARAMETER_VALUE, "out/pipe' is a FIFO");
     ASSERT(unlink(tpath("out/pipe")) == 0);
     put_file("out/bad\xff", "x", 1, 0644);
-    scan_refused("out", FERR_INVALID_PARAMETER_VALUE, "not valid UTF-8");
+    scan_refused("out", FERR_INVALID_PARAMETER_VALUE, "out/bad?': the name is not valid UTF-8");
     ASSERT(unlink(tpath("out/bad\xff")) == 0);
     scan_refused("nothing-here", FERR_RESOURCE_DOES_NOT_EXIST, "does not exist");
     /* A link going up through another link is refused by the manifest check. */
@@ -328,6 +328,13 @@ TEST(data_tree_write_round_trip)
     data_manifest_digest(&back.manifest, d2);
     ASSERT_STR_EQ(d1, d2);
     data_scan_release(&back);
+    /* A destination that cannot be replaced as a whole is refused. */
+    ASSERT_FAILS(data_tree_write(&s.manifest, ".", NULL, source, &st, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_FAILS(data_tree_write(&s.manifest, "/", NULL, source, &st, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_FAILS(data_tree_write(&s.manifest, tpath("dst/.."), NULL, source, &st, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
     /* An empty directory is fine as a destination. */
     mk("dst2");
     ASSERT_OK(data_tree_write(&s.manifest, tpath("dst2"), NULL, source, &st, &err), &err);
