@@ -207,7 +207,7 @@ struct hasher {
     pthread_mutex_t lock;
     struct ferr err; /* the first failure */
     const struct data_scan_opts *opts;
-    pthread_t main; /* the scanning thread: the only one that reports progress */
+    pthread_t scanner; /* the scanning thread: the only one that reports progress */
     int64_t total;
 };
 
@@ -311,7 +311,7 @@ static void *hash_worker(void *arg)
             hasher_fail(h, &err);
             break;
         }
-        if (h->opts && h->opts->progress && pthread_equal(pthread_self(), h->main))
+        if (h->opts && h->opts->progress && pthread_equal(pthread_self(), h->scanner))
             h->opts->progress(h->opts->progress_arg, atomic_load(&h->done), h->total);
     }
     if (fd >= 0)
@@ -387,7 +387,7 @@ static int hash_all(struct walk *w, const struct data_scan_opts *opts, struct da
     atomic_init(&h.failed, 0);
     pthread_mutex_init(&h.lock, NULL);
     h.opts = opts;
-    h.main = pthread_self();
+    h.scanner = pthread_self();
     h.total = w->bytes;
     int threads = opts && opts->threads ? opts->threads : 0;
     if (!threads)
