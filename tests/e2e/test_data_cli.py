@@ -430,6 +430,8 @@ def _large_file(path, mb):
 
 
 def test_a_file_over_1gb_resends_only_its_changed_chunk(srv, c):
+    if on_postgres():
+        return  # a long scenario runs once: the chunk path is the backends' same code
     t = Target(srv, True)
     src = os.path.join(_scratch(), "large")
     os.makedirs(src)
