@@ -21,6 +21,10 @@ struct artifact_repo_ops {
                   artifact_progress_fn *progress, void *arg, char sha256_hex[65], struct ferr *err);
     int (*get_fd)(struct artifact_repo *r, const char *path, int fd, artifact_progress_fn *progress,
                   void *arg, struct ferr *err);
+    /* Optional (NULL: no locks): *fd a descriptor holding the lock on path,
+     * released by closing it. */
+    int (*lock)(struct artifact_repo *r, const char *path, int exclusive, int *fd,
+                struct ferr *err);
     /* Optional (NULL: nothing to sweep). */
     int (*sweep_parts)(struct artifact_repo *r, time_t cutoff, int dry_run, size_t *n,
                        struct ferr *err);

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -363,6 +364,29 @@ static int l_remove(struct artifact_repo *base, const char *path, struct ferr *e
     return rc;
 }
 
+/* flock, not fcntl locks: those belong to the process, so two holders in
+ * one process would share one lock, and closing any descriptor of the
+ * file would drop it. */
+static int l_lock(struct artifact_repo *base, const char *path, int exclusive, int *fd,
+                  struct ferr *err)
+{
+    struct local_repo *r = (struct local_repo *)base;
+    int dirfd;
+    const char *last;
+    if (walk(r, path, 1, &dirfd, &last, err))
+        return -1;
+    *fd = openat(dirfd, last, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int rc = *fd < 0 ? io_fail(err, "cannot open lock file", path) : 0;
+    close(dirfd);
+    while (!rc && flock(*fd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
+        if (errno == EINTR)
+            continue;
+        rc = io_fail(err, "cannot lock", path);
+        close(*fd);
+    }
+    return rc;
+}
+
 static void l_close(struct artifact_repo *base)
 {
     struct local_repo *r = (struct local_repo *)base;
@@ -418,6 +442,7 @@ static const struct artifact_repo_ops local_ops = {
     .open_read = l_open_read,
     .list = l_list,
     .remove = l_remove,
+    .lock = l_lock,
     .sweep_parts = l_sweep_parts,
 };
 

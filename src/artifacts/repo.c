@@ -182,6 +182,34 @@ int artifact_delete(struct artifact_repo *r, const char *path, struct ferr *err)
     return r->ops->remove(r, path, err);
 }
 
+struct artifact_lock {
+    int fd;
+};
+
+int artifact_lock(struct artifact_repo *r, const char *path, int exclusive,
+                  struct artifact_lock **out, struct ferr *err)
+{
+    *out = NULL;
+    if (artifact_path_check(path, path ? strlen(path) : 0, err))
+        return -1;
+    if (!r->ops->lock)
+        return 0;
+    int fd;
+    if (r->ops->lock(r, path, exclusive, &fd, err))
+        return -1;
+    *out = xmalloc(sizeof(**out));
+    (*out)->fd = fd;
+    return 0;
+}
+
+void artifact_unlock(struct artifact_lock *l)
+{
+    if (!l)
+        return;
+    close(l->fd); /* releases the flock with its open file description */
+    free(l);
+}
+
 /* Chunk of artifact_log_stream: the whole of its memory, whatever the size
  * of the file. */
 #define LOG_CHUNK (256 * 1024)

@@ -113,6 +113,20 @@ int artifact_delete(struct artifact_repo *r, const char *path, struct ferr *err)
 int artifact_sweep_parts(struct artifact_repo *r, time_t cutoff, int dry_run, size_t *n,
                          struct ferr *err) WARN_UNUSED;
 
+/* Advisory locks between the processes and threads sharing a repository
+ * (a dataset ingest and gc, data/objects.h): path names a lock file of the
+ * repository, created empty when missing. Blocks until granted: shared
+ * locks coexist, an exclusive one waits for every other holder and keeps
+ * new ones out. Each call is its own holder (two calls of one thread are
+ * two holders: never take an exclusive lock while holding another).
+ * *out is released with artifact_unlock; it is NULL, with nothing held, for
+ * a repository without locks (a server's, over HTTP: that server locks). */
+struct artifact_lock;
+int artifact_lock(struct artifact_repo *r, const char *path, int exclusive,
+                  struct artifact_lock **out, struct ferr *err) WARN_UNUSED;
+/* Accepts NULL. */
+void artifact_unlock(struct artifact_lock *l);
+
 /* A source of bytes for artifact_log_stream: fills at most cap bytes of buf
  * and returns how many (0 at the end), or -1 with err set (a callback that
  * leaves err unset gets a generic IO_ERROR). */

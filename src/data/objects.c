@@ -33,6 +33,7 @@ struct data_ingest {
     struct data_object *rows;
     size_t nrows, alloc;
     struct data_ingest_result res;
+    struct artifact_lock *lock; /* shared, against gc (DATA_LOCK_PATH) */
 };
 
 int data_ingest_begin(struct store *s, struct artifact_repo *r, struct data_ingest **out,
@@ -42,10 +43,15 @@ int data_ingest_begin(struct store *s, struct artifact_repo *r, struct data_inge
     in->s = s;
     in->r = r;
     in->sha = EVP_MD_CTX_new();
+    *out = NULL;
     if (!in->sha) {
         free(in);
-        *out = NULL;
         return ferr_set(err, FERR_INTERNAL_ERROR, "SHA-256 failed");
+    }
+    if (artifact_lock(r, DATA_LOCK_PATH, 0, &in->lock, err)) {
+        EVP_MD_CTX_free(in->sha);
+        free(in);
+        return -1;
     }
     *out = in;
     return 0;
@@ -60,6 +66,7 @@ void data_ingest_abort(struct data_ingest *in)
     artifact_writer_abort(in->loose);
     EVP_MD_CTX_free(in->sha);
     free(in->rows);
+    artifact_unlock(in->lock); /* after the files went or their rows were recorded */
     free(in);
 }
 

@@ -13,6 +13,9 @@
  * turned out to be present is removed again. A stream that fails leaves
  * nothing behind (no rows, no pack; a loose object already committed is
  * harmless: its path is its digest, and it is rewritten the same way).
+ * An ingest holds DATA_LOCK_PATH shared from begin to finish or abort, so
+ * gc (store/data_collect.h, exclusive) never removes the file of a loose
+ * object whose row it deleted after an ingest wrote that file again.
  *
  * Every function returns 0, or -1 with err set: INVALID_PARAMETER_VALUE for
  * a bad pack, RESOURCE_DOES_NOT_EXIST for an object the store does not

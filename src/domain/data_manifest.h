@@ -189,5 +189,10 @@ void data_object_path(const char hex[65], char out[DATA_OBJECT_PATH_MAX]);
 void data_pack_path(const char id[DATA_PACK_ID_LEN + 1], char out[DATA_PACK_PATH_MAX]);
 #define DATA_OBJECTS_DIR "datasets/objects"
 #define DATA_PACKS_DIR   "datasets/packs"
+/* The lock file between ingests (shared: from the first byte written to the
+ * rows recorded) and gc (exclusive: from its rows deleted to its files
+ * removed), so gc never removes a loose object's file an ingest has just
+ * written again under the same name. */
+#define DATA_LOCK_PATH "datasets/.lock"
 
 #endif

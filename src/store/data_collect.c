@@ -85,8 +85,17 @@ int store_data_collect(struct store *s, struct artifact_repo *root, int64_t cuto
         out->skipped = "no data root (datasets need a local artifacts destination)";
         return 0;
     }
-    if (store_data_gc(s, cutoff_ms, dry_run, &dead, &empty, err))
+    /* exclusive against ingests (DATA_LOCK_PATH): between this DELETE and
+     * the unlink below, an add that found the object missing could write
+     * its loose file again; it waits until the unlink instead, then writes
+     * it anew with its row */
+    struct artifact_lock *lock = NULL;
+    if (!dry_run && artifact_lock(root, DATA_LOCK_PATH, 1, &lock, err))
         return -1;
+    if (store_data_gc(s, cutoff_ms, dry_run, &dead, &empty, err)) {
+        artifact_unlock(lock);
+        return -1;
+    }
     for (size_t i = 0; i < dead.n; i++) {
         const struct data_object *o = &dead.v[i];
         out->objects++;
@@ -112,6 +121,7 @@ int store_data_collect(struct store *s, struct artifact_repo *root, int64_t cuto
             remove_file(root, path, out);
         }
     }
+    artifact_unlock(lock);
     if (out->npacks)
         qsort(out->packs, out->npacks, sizeof(*out->packs), cmp_pack);
     int rc = 0;

@@ -13,10 +13,15 @@
 #include "data/objects.h"
 #include "data/tree_scan.h"
 #include "data/tree_write.h"
+#include "store/data_collect.h"
 #include "store/datasets.h"
 #include "store/store.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sys/file.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -300,5 +305,51 @@ STORE_TEST(data_objects_direct_ingest_and_verify)
     ASSERT_INT_EQ(nbad, 1);
     ASSERT_CONTAINS(rep.text.buf, "no row");
     sbuf_release(&rep.text);
+    teardown(&e);
+}
+
+struct collector {
+    struct env *e;
+    volatile int done;
+    int rc;
+};
+
+static void *collect_now(void *arg)
+{
+    struct collector *c = arg;
+    struct data_collect_report rep;
+    struct ferr err = FERR_INIT;
+    c->rc = store_data_collect(c->e->s, c->e->r, 1, 0, &rep, &err);
+    data_collect_report_release(&rep);
+    c->done = 1;
+    return NULL;
+}
+
+/* gc waits for an ingest in progress (DATA_LOCK_PATH): between gc's DELETE
+ * of a row and its unlink of the loose file, an ingest could write that
+ * file again; holding the lock from begin to finish keeps them apart. */
+TEST(data_gc_waits_for_an_ingest_in_progress)
+{
+    struct env e;
+    struct ferr err = FERR_INIT;
+    setup(&e, "gc_lock");
+    struct data_ingest *in;
+    ASSERT_OK(data_ingest_begin(e.s, e.r, &in, &err), &err);
+    /* a second holder's exclusive try fails while the ingest holds it */
+    int fd = open(tp("root/" DATA_LOCK_PATH), O_RDWR | O_CLOEXEC);
+    ASSERT(fd >= 0);
+    ASSERT(flock(fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK);
+    struct collector c = {&e, 0, -1};
+    pthread_t t;
+    ASSERT(pthread_create(&t, NULL, collect_now, &c) == 0);
+    struct timespec pause = {0, 200 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    ASSERT_INT_EQ(c.done, 0);
+    ASSERT_OK(data_ingest_finish(in, NULL, &err), &err);
+    ASSERT(pthread_join(t, NULL) == 0);
+    ASSERT_INT_EQ(c.done, 1);
+    ASSERT_INT_EQ(c.rc, 0);
+    ASSERT(flock(fd, LOCK_EX | LOCK_NB) == 0); /* nobody holds it now */
+    close(fd);
     teardown(&e);
 }
