@@ -70,6 +70,8 @@ class Target:
         top = os.path.join(self.root, "datasets")
         for d, _, files in os.walk(top):
             for n in files:
+                if n == ".lock":  # ingests and gc, not an object
+                    continue
                 p = os.path.join(d, n)
                 out[os.path.relpath(p, top)] = os.path.getsize(p)
         return out

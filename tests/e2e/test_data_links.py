@@ -233,6 +233,8 @@ def _datasets_files(root):
     out = {}
     for d, _, files in os.walk(os.path.join(root, "datasets")):
         for n in files:
+            if n == ".lock":  # ingests and gc, not an object
+                continue
             out[os.path.relpath(os.path.join(d, n), root)] = os.path.getsize(os.path.join(d, n))
     return out
 
