@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "auth/guard.h"
+#include "api/datasets_ops.h"
 #include "api/registry_ops.h"
 #include "api/tracking_ops.h"
 #include "base/ftime.h"
@@ -746,6 +747,20 @@ size_t guard_filter_answer(struct guard *g, const struct principal *who, const s
                 model_version_release(&l->v[i]);
         }
         l->n = k;
+    } else if (op == &api_datasets_runs) {
+        /* A dataset version is anyone's to read; the runs that used it
+         * are only their experiments' readers' to see. */
+        json_t *runs = ((struct rs_dataset_runs *)resp)->runs.j;
+        was = json_array_size(runs);
+        for (size_t i = 0; i < json_array_size(runs);) {
+            const char *exp =
+                json_string_value(json_object_get(json_array_get(runs, i), "experiment_id"));
+            if (exp && may_read(g, who, RES_EXPERIMENT, exp))
+                i++;
+            else
+                json_array_remove(runs, i);
+        }
+        k = json_array_size(runs);
     }
     return was - k;
 }

@@ -69,8 +69,9 @@ void guard_after_row(struct guard *g, const struct principal *who, const struct 
                      const void *req, const void *resp);
 
 /* List answers hold only what who may read: the experiments of
- * experiments/search, the models of registered-models/search and the
- * versions of model-versions/search. */
+ * experiments/search, the models of registered-models/search, the
+ * versions of model-versions/search and the runs of datasets/runs (those
+ * of experiments who may read). */
 /* Returns how many entities were taken out. */
 size_t guard_filter_answer(struct guard *g, const struct principal *who, const struct api_op *op,
                            void *resp);

@@ -134,6 +134,17 @@ static int get_version(struct data_port *p, const struct data_version *v, const 
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "missing the destination directory");
     if (data_manifest_parse(v->manifest, strlen(v->manifest), &m, err))
         goto out;
+    /* The digest names the content: a manifest that does not hash to it
+     * (changed in the store or on its way) is not this version's. */
+    char got[DATA_DIGEST_LEN + 1];
+    data_manifest_digest(&m, got);
+    if (!v->digest || strcmp(got, v->digest)) {
+        ferr_set(err, FERR_INVALID_STATE,
+                 "the manifest of %s hashes to '%s', not to its digest '%s': it was changed "
+                 "after the version was made; nothing written",
+                 uri, got, v->digest ? v->digest : "");
+        goto out;
+    }
     if (subpath && *subpath && cut(&m, subpath, uri, &part, err))
         goto out;
     const struct data_manifest *use = subpath && *subpath ? &part : &m;

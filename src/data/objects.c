@@ -137,8 +137,13 @@ static int obj_end(struct data_ingest *in, struct ferr *err)
 
 static int h_begin(void *ctx, const char hex[65], int64_t size, int64_t offset, struct ferr *err)
 {
+    struct data_ingest *in = ctx;
     (void)offset;
-    return obj_begin(ctx, hex, size, err);
+    if (in->res.objects >= DATA_INGEST_STREAM_OBJECTS_MAX)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "the pack holds more than %d objects: send them in several packs",
+                        DATA_INGEST_STREAM_OBJECTS_MAX);
+    return obj_begin(in, hex, size, err);
 }
 
 static int h_data(void *ctx, const void *buf, size_t n, struct ferr *err)

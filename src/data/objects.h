@@ -40,7 +40,13 @@ struct data_ingest_result {
     int64_t stored_bytes; /* their data bytes */
 };
 
-/* Push-style ingest (the server feeds an upload body as it arrives). */
+/* Objects one pack stream may hold: their rows are kept until the end
+ * (an upload's memory; a client sends at most data_add.h's 20,000). */
+#define DATA_INGEST_STREAM_OBJECTS_MAX 200000
+
+/* Push-style ingest (the server feeds an upload body as it arrives). A
+ * stream of more than DATA_INGEST_STREAM_OBJECTS_MAX objects is
+ * INVALID_PARAMETER_VALUE. */
 struct data_ingest;
 int data_ingest_begin(struct store *s, struct artifact_repo *r, struct data_ingest **out,
                       struct ferr *err) WARN_UNUSED;

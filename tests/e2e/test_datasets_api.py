@@ -408,6 +408,39 @@ def test_with_auth_a_reader_reads_and_cannot_write(srv, c):
         assert s.stop() == 0
 
 
+def test_with_auth_the_runs_of_a_version_are_those_a_reader_may_read(srv, c):
+    """A version is anyone's to read, but datasets/runs names only the runs of experiments
+    the caller may read (as experiments/search): no run id, name or status of a private
+    experiment leaks through a dataset its runs logged."""
+    s = AuthServer(srv.ferry).start()
+    try:
+        admin = As(s, basic(*ADMIN))
+        reader = user(s, "reader")
+        obj = b"runs-object"
+        assert admin.ok(upload(admin, [obj]))["stored"] == 1
+        admin.ok(admin.post("datasets/versions/create", {
+            "name": "shared", "manifest": manifest({"f": obj})}, prefix=FERRY))
+        runs = {}
+        for name in ("open", "private"):
+            exp = admin.ok(admin.post("experiments/create", {"name": "runs-" + name}))[
+                "experiment_id"]
+            run = admin.ok(admin.post("runs/create", {"experiment_id": exp, "run_name": name}))[
+                "run"]["info"]["run_id"]
+            admin.ok(admin.post("runs/log-inputs", {"run_id": run, "datasets": [{"dataset": {
+                "name": "shared", "digest": "x", "source_type": "ferry",
+                "source": "data:/shared/1"}}]}))
+            runs[name] = (exp, run)
+        admin.ok(admin.post("experiments/permissions/create", {
+            "experiment_id": runs["private"][0], "username": "reader",
+            "permission": "NO_PERMISSIONS"}))
+        seen = reader.ok(get(reader, "runs", name="shared", version="1"))["runs"]
+        assert [x["run_id"] for x in seen] == [runs["open"][1]], seen
+        seen = admin.ok(get(admin, "runs", name="shared", version="1"))["runs"]
+        assert sorted(x["run_id"] for x in seen) == sorted(r for _, r in runs.values()), seen
+    finally:
+        assert s.stop() == 0
+
+
 def test_a_version_of_100000_files(srv, c):
     """The row's body cap and parse budget hold a manifest of 100,000 files (13 MB); the
     objects go in one pack, and one objects/missing asks about all of them."""

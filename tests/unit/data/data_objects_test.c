@@ -353,3 +353,33 @@ TEST(data_gc_waits_for_an_ingest_in_progress)
     close(fd);
     teardown(&e);
 }
+
+/* A pack stream's rows are held until its end: one stream may name at most
+ * DATA_INGEST_STREAM_OBJECTS_MAX objects (a 1 GiB upload of empty objects
+ * would otherwise hold 26 million rows, gigabytes, in the server), and one
+ * past that stores nothing. */
+STORE_TEST(data_objects_stream_object_count_capped)
+{
+    struct env e;
+    struct ferr err = FERR_INIT;
+    struct data_ingest_result res;
+    setup(&e, "cap");
+    char empty[65];
+    data_digest_from_raw((const unsigned char *)"\xe3\xb0\xc4\x42\x98\xfc\x1c\x14\x9a\xfb\xf4\xc8"
+                                                "\x99\x6f\xb9\x24\x27\xae\x41\xe4\x64\x9b\x93\x4c"
+                                                "\xa4\x95\x99\x1b\x78\x52\xb8\x55",
+                         empty);
+    struct sbuf pack = SBUF_INIT;
+    struct data_pack_writer *w = data_pack_writer_new(to_sbuf, &pack);
+    for (int i = 0; i <= DATA_INGEST_STREAM_OBJECTS_MAX; i++)
+        ASSERT_OK(data_pack_writer_object(w, empty, 0, NULL, &err), &err);
+    ASSERT_OK(data_pack_writer_finish(w, NULL, NULL, &err), &err);
+    data_pack_writer_free(w);
+    ASSERT_FAILS(feed(&e, &pack, &res, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_CONTAINS(err.msg, "objects");
+    struct data_location loc;
+    ASSERT_FAILS(data_object_locate(e.s, empty, &loc, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_INT_EQ(packs(&e), 0);
+    sbuf_release(&pack);
+    teardown(&e);
+}

@@ -258,3 +258,37 @@ STORE_TEST(data_port_missing_marks_repeated_digests)
     free(root);
     data_port_close(p);
 }
+
+/* The version's digest names its manifest: a get whose manifest text does
+ * not hash to it (changed in the store or on its way) writes nothing, and
+ * never reports the digest over content it does not name. */
+STORE_TEST(data_get_refuses_a_manifest_that_is_not_its_digest)
+{
+    char *root = NULL;
+    struct data_port *p = open_port(&root);
+    char *src = make_tree();
+    struct data_add_result r;
+    struct ferr err = FERR_INIT;
+    ASSERT_OK(data_add(p, "ds", src, NULL, &r, &err), &err);
+    data_add_result_release(&r);
+    struct data_ref ref = DATA_REF_INIT;
+    struct data_version v;
+    ASSERT_OK(data_uri_parse("data:/ds/1", &ref, &err), &err);
+    ASSERT_OK(data_port_get_version(p, &ref, 1, &v, &err), &err);
+    /* still a valid, canonical manifest naming stored objects: one mode differs */
+    char *mode = strstr(v.manifest, "\"mode\":\"0644\"");
+    ASSERT(mode);
+    memcpy(mode, "\"mode\":\"0755\"", 13);
+    struct sbuf dst = SBUF_INIT;
+    struct stat st;
+    sbuf_addf(&dst, "%s/out", test_tmpdir());
+    ASSERT_FAILS(data_get_version(p, &v, NULL, dst.buf, NULL, &err), &err, FERR_INVALID_STATE);
+    ASSERT_CONTAINS(err.msg, v.digest);
+    ASSERT(stat(dst.buf, &st) != 0);
+    sbuf_release(&dst);
+    data_version_release(&v);
+    data_ref_release(&ref);
+    free(src);
+    free(root);
+    data_port_close(p);
+}
