@@ -3,6 +3,7 @@
  * {"items": [{"kind", "id", "location", "outcome", "artifacts", "error"}],
  *  "runs", "experiments", "uploads", "failures",
  *  "datasets": {"objects", "bytes", "loose_files", "packs_removed",
+ *               "orphan_files", "orphan_bytes",
  *               "failures", "error"?, "skipped"?,
  *               "packs": [{"id", "dead_objects", "dead_bytes", "live_objects",
  *                          "live_bytes", "removed"}]}}.
@@ -97,6 +98,10 @@ static json_t *data_to_json(const void *v)
                           "bytes", (json_int_t)d->bytes, "loose_files", (json_int_t)d->loose_files,
                           "packs_removed", (json_int_t)d->packs_removed, "failures",
                           (json_int_t)d->failures, "packs", packs);
+    if (o) {
+        json_object_set_new(o, "orphan_files", json_integer(d->orphan_files));
+        json_object_set_new(o, "orphan_bytes", json_integer(d->orphan_bytes));
+    }
     if (o && d->error)
         json_object_set_new(o, "error", json_string(d->error));
     if (o && d->skipped)
@@ -121,6 +126,8 @@ static int data_from_json(json_t *j, void *out, struct ferr *err)
     d->bytes = int_of(j, "bytes");
     d->loose_files = int_of(j, "loose_files");
     d->packs_removed = int_of(j, "packs_removed");
+    d->orphan_files = int_of(j, "orphan_files");
+    d->orphan_bytes = int_of(j, "orphan_bytes");
     d->failures = int_of(j, "failures");
     d->error = dup_str(j, "error");
     /* "skipped" is a static string on the server's side: kept only as a flag here */

@@ -155,6 +155,10 @@ static void print_datasets(const struct data_collect_report *d, int dry)
     printf("datasets: %s%lld object%s (%lld bytes): %lld loose file%s, %lld pack%s\n",
            dry ? "would collect " : "collected ", no, no == 1 ? "" : "s", (long long)d->bytes, nl,
            nl == 1 ? "" : "s", np, np == 1 ? "" : "s");
+    if (d->orphan_files)
+        printf("datasets: %s%lld file%s no object row names (%lld bytes, left by killed adds)\n",
+               dry ? "would remove " : "removed ", (long long)d->orphan_files,
+               d->orphan_files == 1 ? "" : "s", (long long)d->orphan_bytes);
 }
 
 /* Through a server: it collects in its own store and artifact destination. */

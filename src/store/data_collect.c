@@ -73,6 +73,87 @@ static int count_live(struct store *s, int dry_run, struct data_collect_report *
     return 0;
 }
 
+static int is_hex(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return 0;
+    return s[n] == '\0';
+}
+
+static void orphan(struct artifact_repo *root, const struct artifact_file *f, int dry_run,
+                   struct data_collect_report *r)
+{
+    r->orphan_files++;
+    r->orphan_bytes += f->size;
+    if (!dry_run)
+        remove_file(root, f->path, r);
+}
+
+/* Pack files no row points into: ids of live packs looked up in the
+ * store's list (sorted by id, as the listing is). */
+static int sweep_packs(struct store *s, struct artifact_repo *root, int dry_run,
+                       struct data_collect_report *r, struct ferr *err)
+{
+    struct data_pack_list live = {0};
+    struct artifact_list files;
+    if (store_data_packs_list(s, &live, err))
+        return -1;
+    if (artifact_list(root, DATA_PACKS_DIR, &files, err)) {
+        artifact_list_release(&files);
+        data_pack_list_release(&live);
+        return -1;
+    }
+    size_t k = 0;
+    const size_t prefix = sizeof(DATA_PACKS_DIR);
+    for (size_t i = 0; i < files.n; i++) {
+        const struct artifact_file *f = &files.v[i];
+        const char *name = f->path + prefix;
+        size_t len = strlen(f->path) >= prefix ? strlen(name) : 0;
+        if (f->is_dir || len != DATA_PACK_ID_LEN + 5 || strcmp(name + DATA_PACK_ID_LEN, ".pack"))
+            continue; /* not ours: left alone */
+        int c = 1;
+        while (k < live.n && (c = strncmp(live.v[k].id, name, DATA_PACK_ID_LEN)) < 0)
+            k++;
+        if (c != 0)
+            orphan(root, f, dry_run, r);
+    }
+    artifact_list_release(&files);
+    data_pack_list_release(&live);
+    return 0;
+}
+
+/* Loose object files with no row: datasets/objects/<2 hex>/<62 hex>. */
+static int sweep_loose(struct store *s, struct artifact_repo *root, int dry_run,
+                       struct data_collect_report *r, struct ferr *err)
+{
+    struct artifact_list dirs, files;
+    int rc = artifact_list(root, DATA_OBJECTS_DIR, &dirs, err);
+    for (size_t i = 0; !rc && i < dirs.n; i++) {
+        const char *sub = dirs.v[i].path + sizeof(DATA_OBJECTS_DIR);
+        if (!dirs.v[i].is_dir || !is_hex(sub, 2))
+            continue;
+        rc = artifact_list(root, dirs.v[i].path, &files, err);
+        for (size_t j = 0; !rc && j < files.n; j++) {
+            const struct artifact_file *f = &files.v[j];
+            const char *name = f->path + strlen(dirs.v[i].path) + 1;
+            char hex[1][DATA_DIGEST_LEN + 1];
+            struct data_object row;
+            if (f->is_dir || !is_hex(name, DATA_DIGEST_LEN - 2))
+                continue;
+            snprintf(hex[0], sizeof(hex[0]), "%s%s", sub, name);
+            size_t missing = 0;
+            rc = store_data_objects_locate(s, (const char(*)[DATA_DIGEST_LEN + 1]) hex, 1, &row,
+                                           &missing, err);
+            if (!rc && missing)
+                orphan(root, f, dry_run, r);
+        }
+        artifact_list_release(&files);
+    }
+    artifact_list_release(&dirs);
+    return rc;
+}
+
 int store_data_collect(struct store *s, struct artifact_repo *root, int64_t cutoff_ms, int dry_run,
                        struct data_collect_report *out, struct ferr *err)
 {
@@ -90,7 +171,7 @@ int store_data_collect(struct store *s, struct artifact_repo *root, int64_t cuto
      * its loose file again; it waits until the unlink instead, then writes
      * it anew with its row */
     struct artifact_lock *lock = NULL;
-    if (!dry_run && artifact_lock(root, DATA_LOCK_PATH, 1, &lock, err))
+    if (artifact_lock(root, DATA_LOCK_PATH, 1, &lock, err))
         return -1;
     if (store_data_gc(s, cutoff_ms, dry_run, &dead, &empty, err)) {
         artifact_unlock(lock);
@@ -121,10 +202,21 @@ int store_data_collect(struct store *s, struct artifact_repo *root, int64_t cuto
             remove_file(root, path, out);
         }
     }
+    /* files no row names, only while no ingest can be between its files and
+     * its rows (a repository without locks: never) */
+    int rc = 0;
+    if (lock &&
+        (sweep_packs(s, root, dry_run, out, err) || sweep_loose(s, root, dry_run, out, err)))
+        rc = -1;
     artifact_unlock(lock);
+    if (rc) {
+        data_collect_report_release(out);
+        data_object_list_release(&dead);
+        data_pack_list_release(&empty);
+        return -1;
+    }
     if (out->npacks)
         qsort(out->packs, out->npacks, sizeof(*out->packs), cmp_pack);
-    int rc = 0;
     if (out->npacks && count_live(s, dry_run, out, err)) {
         data_collect_report_release(out);
         rc = -1;

@@ -6,6 +6,9 @@
  * repository: a loose object's file, and a pack file once no row points
  * into it. A pack that still holds a live object stays whole (packs are
  * never rewritten here): the report says how many of its bytes are dead.
+ * Files no row names at all (left by an ingest killed between its files
+ * and its rows) go too. All of it under DATA_LOCK_PATH held exclusively,
+ * so no ingest is between writing a file and recording its row.
  * The same call runs in-process (`ferry gc` on the database file) and in a
  * server (POST /api/2.0/ferry/gc). */
 #ifndef FERRY_STORE_DATA_COLLECT_H
@@ -31,9 +34,13 @@ struct data_collect_report {
     int64_t objects, bytes; /* rows collected (or that would be) and their sizes */
     int64_t loose_files;    /* loose object files removed (or that would be) */
     int64_t packs_removed;  /* pack files removed (or that would be) */
-    int64_t failures;       /* files that could not be removed (rows are gone: retried never) */
-    char *error;            /* the first such failure, or NULL */
-    const char *skipped;    /* static: why nothing was collected (no data root), or NULL */
+    /* files no row names (a pack or loose object of an ingest killed before
+     * it recorded its rows, a pack that lost a race to an identical one),
+     * removed (or that would be) while no ingest runs */
+    int64_t orphan_files, orphan_bytes;
+    int64_t failures;    /* files that could not be removed (rows are gone: retried never) */
+    char *error;         /* the first such failure, or NULL */
+    const char *skipped; /* static: why nothing was collected (no data root), or NULL */
     struct data_collect_pack *packs; /* by id */
     size_t npacks, apacks;
 };

@@ -383,3 +383,50 @@ STORE_TEST(data_objects_stream_object_count_capped)
     sbuf_release(&pack);
     teardown(&e);
 }
+
+/* gc removes the files no row names (an ingest killed between its files
+ * and its rows leaves them), and nothing else: not the live objects, not a
+ * file that is not a pack or an object. */
+STORE_TEST(data_gc_removes_files_no_row_names)
+{
+    struct env e;
+    struct ferr err = FERR_INIT;
+    struct data_collect_report rep;
+    setup(&e, "orphans");
+    struct data_ingest *in;
+    size_t *idx = malloc(e.scan.nobjects * sizeof(*idx));
+    for (size_t i = 0; i < e.scan.nobjects; i++)
+        idx[i] = i;
+    ASSERT_OK(data_ingest_begin(e.s, e.r, &in, &err), &err);
+    ASSERT_OK(data_ingest_scan(in, &e.scan, idx, e.scan.nobjects, &err), &err);
+    ASSERT_OK(data_ingest_finish(in, NULL, &err), &err);
+    free(idx);
+    ASSERT(mkdir(tp("root/datasets/objects/ab"), 0755) == 0 || errno == EEXIST);
+    put_file("root/datasets/packs/0123456789abcdef0123456789abcdef.pack", "FERRYPK1junk", 12);
+    put_file("root/datasets/objects/ab/"
+             "cdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789",
+             "orphan", 6);
+    put_file("root/datasets/packs/NOTES", "not ours", 8);
+    /* the dry run says, the real one removes */
+    ASSERT_OK(store_data_collect(e.s, e.r, 1, 1, &rep, &err), &err);
+    ASSERT_INT_EQ(rep.orphan_files, 2);
+    ASSERT_INT_EQ(rep.orphan_bytes, 18);
+    ASSERT_INT_EQ(rep.objects, 0);
+    data_collect_report_release(&rep);
+    ASSERT(access(tp("root/datasets/packs/0123456789abcdef0123456789abcdef.pack"), F_OK) == 0);
+    ASSERT_OK(store_data_collect(e.s, e.r, 1, 0, &rep, &err), &err);
+    ASSERT_INT_EQ(rep.orphan_files, 2);
+    ASSERT_INT_EQ(rep.failures, 0);
+    data_collect_report_release(&rep);
+    ASSERT(access(tp("root/datasets/packs/0123456789abcdef0123456789abcdef.pack"), F_OK) < 0);
+    ASSERT(access(tp("root/datasets/objects/ab/"
+                     "cdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789"),
+                  F_OK) < 0);
+    ASSERT(access(tp("root/datasets/packs/NOTES"), F_OK) == 0);
+    /* every stored object is still there and whole */
+    int64_t checked, nbad;
+    ASSERT_OK(data_verify(e.s, e.r, NULL, 0, NULL, NULL, &checked, &nbad, &err), &err);
+    ASSERT_INT_EQ(checked, (int64_t)e.scan.nobjects);
+    ASSERT_INT_EQ(nbad, 0);
+    teardown(&e);
+}
