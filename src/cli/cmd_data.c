@@ -535,13 +535,13 @@ out:
     return out;
 }
 
-static void print_diff(json_t *d)
+static void print_diff(const char *name, json_t *d)
 {
     json_t *e;
     size_t i;
-    printf("data:/... %" JSON_INTEGER_FORMAT " -> %" JSON_INTEGER_FORMAT ": %zu added, %zu "
-           "removed, %zu changed, %" JSON_INTEGER_FORMAT " unchanged\n",
-           json_integer_value(json_object_get(d, "from")),
+    printf("data:/%s/%" JSON_INTEGER_FORMAT " -> data:/%s/%" JSON_INTEGER_FORMAT
+           ": %zu added, %zu removed, %zu changed, %" JSON_INTEGER_FORMAT " unchanged\n",
+           name, json_integer_value(json_object_get(d, "from")), name,
            json_integer_value(json_object_get(d, "to")),
            json_array_size(json_object_get(d, "added")),
            json_array_size(json_object_get(d, "removed")),
@@ -635,7 +635,7 @@ static int do_diff(struct data_port *p, struct opts *o, char **pos)
     if (o->json)
         cli_print_json(json_pack("{s:o}", "diff", d));
     else {
-        print_diff(d);
+        print_diff(pos[0], d);
         json_decref(d);
     }
     return 0;
