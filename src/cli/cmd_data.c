@@ -29,6 +29,9 @@
 
 #include "base/banned.h"
 
+/* "" for one, "s" for any other count. */
+#define PLURAL(n) ((n) == 1 ? "" : "s")
+
 static const char usage[] =
     "usage: ferry data add NAME PATH [-m MESSAGE] [--tag KEY=VALUE]... [--no-profile] [--json]\n"
     "   or: ferry data list [--json]\n"
@@ -273,9 +276,10 @@ static int do_add(struct data_port *p, struct opts *o, char **pos)
             printf("data:/%s/%" PRId64 " unchanged: the latest version has this content "
                    "(%.12s)\n",
                    r.name, r.version, r.digest);
-        printf("  %" PRId64 " files, %s; %" PRId64 " objects: %" PRId64 " sent (%s in %" PRId64
-               " packs), %" PRId64 " already stored (%s)\n",
-               r.files, b, r.objects, r.objects_sent, s, r.packs, r.objects_deduplicated, d);
+        printf("  %" PRId64 " file%s, %s; %" PRId64 " object%s: %" PRId64 " sent (%s in %" PRId64
+               " pack%s), %" PRId64 " already stored (%s)\n",
+               r.files, PLURAL(r.files), b, r.objects, PLURAL(r.objects), r.objects_sent, s,
+               r.packs, PLURAL(r.packs), r.objects_deduplicated, d);
         if (r.profiled_files)
             printf("  profiled %d CSV file%s\n", r.profiled_files,
                    r.profiled_files == 1 ? "" : "s");
@@ -460,7 +464,7 @@ static int do_show(struct data_port *p, struct opts *o, const char *uri)
         printf("data:/%s/%" PRId64 "\n", v.name, v.version);
         printf("digest   %s\n", v.digest);
         printf("created  %s by %s\n", cr, v.author && *v.author ? v.author : "-");
-        printf("size     %" PRId64 " files, %s\n", v.file_count, sz);
+        printf("size     %" PRId64 " file%s, %s\n", v.file_count, PLURAL(v.file_count), sz);
         if (v.message && *v.message)
             printf("message  %s\n", v.message);
         printf("aliases  %s\n", al.len ? al.buf : "-");
@@ -666,8 +670,8 @@ static int do_get(struct data_port *p, struct opts *o, const char *uri)
     } else {
         char b[32];
         fmt_bytes(b, sizeof(b), r.bytes);
-        printf("data:/%s/%" PRId64 " -> %s (%" PRId64 " files, %s, verified)\n", r.name, r.version,
-               o->dst, r.files, b);
+        printf("data:/%s/%" PRId64 " -> %s (%" PRId64 " file%s, %s, verified)\n", r.name, r.version,
+               o->dst, r.files, PLURAL(r.files), b);
     }
     data_get_result_release(&r);
     return 0;
