@@ -265,9 +265,17 @@ test("monitoring: the decay chart per window against the F1 guards", async (t) =
   await withPage(browser, t, async (page) => {
     await open(page);
     await page.getByTestId("decay-chart").locator("canvas").waitFor();
-    const legend = await page.locator(".decay-chart .u-legend th").allInnerTexts();
-    assert.deepEqual(legend.map((x) => x.trim()).filter(Boolean), ["window end", "f1", "min", "training − max_drop"]);
+    // the training line needs the newest window's report body, which loads after the chart's
+    // first drawing: wait for it (bounded) before reading the legend
     await page.getByText("the training run logged 0.88").waitFor();
+    const want = ["window end", "f1", "min", "training − max_drop"];
+    let legend = [];
+    for (let i = 0; i < 50; i++) {
+      legend = (await page.locator(".decay-chart .u-legend th").allInnerTexts()).map((x) => x.trim()).filter(Boolean);
+      if (legend.length === want.length) break;
+      await page.waitForTimeout(100);
+    }
+    assert.deepEqual(legend, want);
     const cells = await page.locator("table.decay-targets tbody tr").first().locator("td").allInnerTexts();
     const t0 = d.targets[0];
     assert.deepEqual(cells.slice(0, 5), [t0.model, String(t0.labeled), String(Number(t0.value.toPrecision(4))), "0.88", "breach"]);
