@@ -1,12 +1,10 @@
 /* SPDX-License-Identifier: MIT
- * CSV into a column_table (csv_columns.h). One pass per record: the scanner
- * finds the record's fields (offsets into the read buffer) and its end; only
- * a complete record is converted, so a record cut by the end of a block is
- * simply scanned again once the next block has been read behind it. */
+ * CSV into a column_table (csv_columns.h): data/csv_records.h hands out each
+ * record's fields (offsets into its read buffer, no copy), converted here
+ * straight into the table's columns. */
 #include "data/csv_columns.h"
+#include "data/csv_records.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -14,7 +12,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include "base/xalloc.h"
 #include "base/banned.h"
@@ -224,269 +221,46 @@ void csv_columns_add_field(struct column_table *t, size_t col, const char *s, si
     column_table_add_text(t, col, s, len);
 }
 
-struct field {
-    size_t off, len;
-    int quoted;  /* was double-quoted */
-    int escaped; /* holds "" pairs to undo */
-};
-
-struct reader {
-    const char *path;
-    int fd;
-    char *buf;
-    size_t cap, len, pos; /* buffer size, bytes in it, start of the next record */
-    size_t consumed;      /* bytes read before buf[0], from base */
-    size_t base;          /* the file offset the reader started at */
-    int eof;
-    long line;            /* line of the next record (1-based) */
-    struct field *fields; /* the current record's fields */
-    size_t nfields, afields;
-};
-
-enum scan { SCAN_RECORD, SCAN_MORE, SCAN_END, SCAN_BAD_QUOTE };
-
-static void add_field(struct reader *r, size_t off, size_t len, int quoted, int escaped)
+static int read_header(struct csv_records *r, struct column_table **out, struct ferr *err)
 {
-    ALLOC_GROW(r->fields, r->nfields + 1, r->afields);
-    struct field *f = &r->fields[r->nfields++];
-    f->off = off;
-    f->len = len;
-    f->quoted = quoted;
-    f->escaped = escaped;
-}
-
-/* Scans one record from r->pos: its fields into r->fields and *newlines the
- * line breaks it spans. SCAN_MORE: the buffer ends inside it (read more);
- * SCAN_END: nothing left. */
-static enum scan scan_record(struct reader *r, size_t *end, long *newlines)
-{
-    const char *b = r->buf;
-    size_t i = r->pos, n = r->len;
-    r->nfields = 0;
-    *newlines = 0;
-    if (i >= n)
-        return r->eof ? SCAN_END : SCAN_MORE;
-    for (;;) {
-        if (i < n && b[i] == '"') {
-            size_t start = ++i;
-            int escaped = 0;
-            for (;;) {
-                const char *q = memchr(b + i, '"', n - i);
-                if (!q)
-                    return r->eof ? SCAN_BAD_QUOTE : SCAN_MORE;
-                for (const char *p = b + i; p < q; p++)
-                    *newlines += *p == '\n';
-                i = (size_t)(q - b) + 1;
-                if (i < n && b[i] == '"') {
-                    escaped = 1;
-                    i++;
-                    continue;
-                }
-                if (i >= n && !r->eof)
-                    return SCAN_MORE;
-                break;
-            }
-            add_field(r, start, i - 1 - start, 1, escaped);
-            /* Bytes between the closing quote and the separator are dropped. */
-            while (i < n && b[i] != ',' && b[i] != '\n')
-                i++;
-        } else {
-            size_t start = i;
-            while (i < n && b[i] != ',' && b[i] != '\n')
-                i++;
-            size_t flen = i - start;
-            if (i < n && b[i] == '\n' && flen && b[i - 1] == '\r')
-                flen--;
-            else if (i >= n && r->eof && flen && b[i - 1] == '\r')
-                flen--;
-            add_field(r, start, flen, 0, 0);
-        }
-        if (i >= n) {
-            if (!r->eof)
-                return SCAN_MORE;
-            *end = n;
-            return SCAN_RECORD;
-        }
-        if (b[i] == '\n') {
-            (*newlines)++;
-            *end = i + 1;
-            return SCAN_RECORD;
-        }
-        i++; /* the comma */
-    }
-}
-
-static int fill(struct reader *r, struct ferr *err)
-{
-    if (r->pos > 0) {
-        r->consumed += r->pos;
-        memmove(r->buf, r->buf + r->pos, r->len - r->pos);
-        r->len -= r->pos;
-        r->pos = 0;
-    }
-    if (r->len == r->cap) {
-        r->cap *= 2;
-        r->buf = xrealloc(r->buf, r->cap);
-    }
-    for (;;) {
-        ssize_t got = read(r->fd, r->buf + r->len, r->cap - r->len);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s:%ld: cannot read: %s", r->path,
-                            r->line, strerror(errno));
-        if (got == 0)
-            r->eof = 1;
-        r->len += (size_t)got;
-        return 0;
-    }
-}
-
-/* The next record's fields in r->fields (quotes undone): 1, 0 at the end of
- * the file, -1 on error. Blank lines are skipped, as pandas does. */
-static int next_record(struct reader *r, long *line, struct ferr *err)
-{
-    for (;;) {
-        size_t end = 0;
-        long newlines = 0;
-        enum scan s = scan_record(r, &end, &newlines);
-        if (s == SCAN_MORE) {
-            if (fill(r, err))
-                return -1;
-            continue;
-        }
-        if (s == SCAN_END)
-            return 0;
-        if (s == SCAN_BAD_QUOTE)
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s:%ld: unterminated quoted field",
-                            r->path, r->line);
-        *line = r->line;
-        r->line += newlines;
-        r->pos = end;
-        if (r->nfields == 1 && r->fields[0].len == 0 && !r->fields[0].quoted)
-            continue; /* a blank line */
-        for (size_t k = 0; k < r->nfields; k++) {
-            struct field *f = &r->fields[k];
-            if (!f->escaped)
-                continue;
-            char *p = r->buf + f->off;
-            size_t o = 0;
-            for (size_t j = 0; j < f->len; j++) {
-                p[o++] = p[j];
-                if (p[j] == '"' && j + 1 < f->len && p[j + 1] == '"')
-                    j++;
-            }
-            f->len = o;
-        }
-        return 1;
-    }
-}
-
-/* The file offset of the reader's next record. */
-static size_t reader_at(const struct reader *r)
-{
-    return r->base + r->consumed + r->pos;
-}
-
-static int read_header(struct reader *r, struct column_table **out, struct ferr *err)
-{
-    long line = 1;
-    while (r->len < 3 && !r->eof)
-        if (fill(r, err))
-            return -1;
-    if (r->len >= 3 && !memcmp(r->buf, "\xEF\xBB\xBF", 3))
-        r->pos = 3; /* a UTF-8 byte order mark */
-    int rc = next_record(r, &line, err);
-    if (rc < 0)
+    char **names = NULL;
+    size_t nc = 0;
+    if (csv_records_header(r, &names, &nc, err))
         return -1;
-    if (rc == 0)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s:1: no header row", r->path);
-    size_t nc = r->nfields;
-    char **names = xcalloc(nc, sizeof(*names));
-    rc = 0;
-    for (size_t k = 0; k < nc; k++) {
-        const struct field *f = &r->fields[k];
-        const char *s = r->buf + f->off;
-        names[k] = xstrndup(s, f->len);
-        if (!names[k][0]) {
-            free(names[k]);
-            names[k] = xmalloc(32);
-            snprintf(names[k], 32, "Unnamed: %zu", k);
-        }
-        for (size_t j = 0; j < k && !rc; j++)
-            if (!strcmp(names[j], names[k]))
-                rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                              "%s:%ld: column '%s' is named twice in the header", r->path, line,
-                              names[k]);
-    }
-    if (!rc)
-        *out = column_table_new((const char *const *)names, nc);
-    for (size_t k = 0; k < nc; k++)
-        free(names[k]);
-    free(names);
-    return rc;
+    *out = column_table_new((const char *const *)names, nc);
+    csv_records_free_names(names, nc);
+    return 0;
 }
 
 /* Parses records into t until the end of the file or, with stop > 0, until
  * the next record starts at or past file offset stop. room: the rows to
  * reserve once 1000 rows tell their size is (room bytes of them; 0: none). */
-static int parse_rows(struct reader *r, struct column_table *t, size_t stop, size_t room,
+static int parse_rows(struct csv_records *r, struct column_table *t, size_t stop, size_t room,
                       struct ferr *err)
 {
-    size_t start = reader_at(r);
+    size_t start = csv_records_offset(r);
     for (;;) {
         if (t->nrows == 1000 && room) {
             /* Room for the whole range at the rows' size so far (5% more). */
-            size_t per_row = (reader_at(r) - start) / 1000 + 1;
+            size_t per_row = (csv_records_offset(r) - start) / 1000 + 1;
             column_table_reserve(t, room / per_row * 21 / 20 + 1024);
         }
-        if (stop && reader_at(r) >= stop)
+        if (stop && csv_records_offset(r) >= stop)
             return 0;
-        long line = 0;
-        int got = next_record(r, &line, err);
+        int got = csv_records_next(r, err);
         if (got <= 0)
             return got;
         if (r->nfields != t->ncols)
             return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                            "%s:%ld: %zu fields where the header has %zu", r->path, line,
+                            "%s:%ld: %zu fields where the header has %zu", r->path, r->record_line,
                             r->nfields, t->ncols);
-        for (size_t k = 0; k < r->nfields; k++)
-            csv_columns_add_field(t, k, r->buf + r->fields[k].off, r->fields[k].len);
+        for (size_t k = 0; k < r->nfields; k++) {
+            size_t len;
+            const char *s = csv_records_field(r, k, &len);
+            csv_columns_add_field(t, k, s, len);
+        }
         t->nrows++;
     }
-}
-
-static int reader_open(struct reader *r, const char *path, off_t offset, struct ferr *err)
-{
-    memset(r, 0, sizeof(*r));
-    r->path = path;
-    r->line = 1;
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s: cannot open: %s", path,
-                        strerror(errno));
-#ifdef POSIX_FADV_SEQUENTIAL
-    (void)posix_fadvise(r->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-#endif
-    if (offset && lseek(r->fd, offset, SEEK_SET) != offset) {
-        int e = errno;
-        close(r->fd);
-        r->fd = -1;
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s: cannot seek: %s", path,
-                        strerror(e));
-    }
-    r->base = (size_t)offset;
-    r->cap = BLOCK;
-    r->buf = xmalloc(r->cap);
-    return 0;
-}
-
-static void reader_close(struct reader *r)
-{
-    free(r->buf);
-    free(r->fields);
-    if (r->fd >= 0)
-        close(r->fd);
 }
 
 /* The second half of a large file, parsed on a thread of its own from the
@@ -508,25 +282,17 @@ struct half {
 static void *half_thread(void *arg)
 {
     struct half *h = arg;
-    struct reader r;
+    struct csv_records r;
     h->rc = -1;
     /* From the byte before the middle, so a record starting right at it is found. */
-    if (reader_open(&r, h->path, (off_t)h->mid - 1, &h->err))
+    if (csv_records_open(&r, h->path, (off_t)h->mid - 1, BLOCK, 0, &h->err))
         return NULL;
-    for (;;) {
-        char *nl = memchr(r.buf + r.pos, '\n', r.len - r.pos);
-        if (nl) {
-            r.pos = (size_t)(nl - r.buf) + 1;
-            break;
-        }
-        r.pos = r.len;
-        if (r.eof || fill(&r, &h->err))
-            goto out;
-    }
-    h->start = reader_at(&r);
+    if (csv_records_skip_line(&r, &h->err) <= 0)
+        goto out;
+    h->start = csv_records_offset(&r);
     h->rc = parse_rows(&r, h->t, 0, h->size - h->start, &h->err);
 out:
-    reader_close(&r);
+    csv_records_close(&r);
     return NULL;
 }
 
@@ -543,10 +309,10 @@ static struct column_table *table_like(const struct column_table *t)
 
 /* Parses the body of r's file into t, in two halves at once when asked and
  * the file is large. */
-static int parse_body(struct reader *r, struct column_table *t, size_t size, int threads,
+static int parse_body(struct csv_records *r, struct column_table *t, size_t size, int threads,
                       struct ferr *err)
 {
-    size_t at = reader_at(r);
+    size_t at = csv_records_offset(r);
     struct half h = {.path = r->path, .size = size};
     pthread_t th;
     if (threads < 2 || size < SPLIT_MIN)
@@ -560,7 +326,7 @@ static int parse_body(struct reader *r, struct column_table *t, size_t size, int
     /* Room for all the rows: the second half's are copied below the first's. */
     int rc = parse_rows(r, t, h.mid, size - at, err);
     pthread_join(th, NULL);
-    if (!rc && !h.rc && h.start && reader_at(r) == h.start) {
+    if (!rc && !h.rc && h.start && csv_records_offset(r) == h.start) {
         column_table_finish(h.t);
         column_table_append_free(t, h.t);
         return 0;
@@ -573,11 +339,11 @@ static int parse_body(struct reader *r, struct column_table *t, size_t size, int
 
 int csv_columns_read(const char *path, int threads, struct column_table **out, struct ferr *err)
 {
-    struct reader r;
+    struct csv_records r;
     struct column_table *t = NULL;
     int rc = -1;
     *out = NULL;
-    if (reader_open(&r, path, 0, err))
+    if (csv_records_open(&r, path, 0, BLOCK, 0, err))
         return -1;
     if (read_header(&r, &t, err))
         goto out;
@@ -591,6 +357,6 @@ int csv_columns_read(const char *path, int threads, struct column_table **out, s
     rc = 0;
 out:
     column_table_free(t);
-    reader_close(&r);
+    csv_records_close(&r);
     return rc;
 }

@@ -1,259 +1,21 @@
 /* SPDX-License-Identifier: MIT
  * Rows added and removed between two CSV files (csv_diff.h): the first
  * file's rows as a hash table of 128-bit row hashes with counts, the second
- * file's rows matched against it one by one. The CSV reader restates
- * csv_columns.c's (same quoting, blank lines, byte order mark, header
- * rules) but hands out whole records with their raw text, which examples
- * need and a column table does not keep. */
+ * file's rows matched against it one by one. Records come from
+ * data/csv_records.h (as csv_columns reads them), with their raw text for
+ * the examples. */
 #include "data/csv_diff.h"
+#include "data/csv_records.h"
 
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/banned.h"
 
 #define BLOCK ((size_t)1 << 16)
-
-/* ------------------------------------------------------------ reader */
-
-struct field {
-    size_t off, len;
-    int quoted, escaped;
-};
-
-struct reader {
-    const char *path;
-    int fd;
-    char *buf;
-    size_t cap, len, pos; /* buffer size, bytes in it, start of the next record */
-    int eof;
-    long line; /* line of the next record (1-based) */
-    struct field *fields;
-    size_t nfields, afields;
-    size_t raw_off, raw_len; /* the current record as in the file, without its line end */
-};
-
-enum scan { SCAN_RECORD, SCAN_MORE, SCAN_END, SCAN_BAD_QUOTE };
-
-static void add_field(struct reader *r, size_t off, size_t len, int quoted, int escaped)
-{
-    ALLOC_GROW(r->fields, r->nfields + 1, r->afields);
-    struct field *f = &r->fields[r->nfields++];
-    f->off = off;
-    f->len = len;
-    f->quoted = quoted;
-    f->escaped = escaped;
-}
-
-/* One quoted field from b[*at] (the opening quote). */
-static enum scan scan_quoted(struct reader *r, size_t *at, long *newlines)
-{
-    const char *b = r->buf;
-    size_t i = *at + 1, n = r->len, start = i;
-    int escaped = 0;
-    for (;;) {
-        const char *q = memchr(b + i, '"', n - i);
-        if (!q)
-            return r->eof ? SCAN_BAD_QUOTE : SCAN_MORE;
-        for (const char *p = b + i; p < q; p++)
-            *newlines += *p == '\n';
-        i = (size_t)(q - b) + 1;
-        if (i < n && b[i] == '"') {
-            escaped = 1;
-            i++;
-            continue;
-        }
-        if (i >= n && !r->eof)
-            return SCAN_MORE;
-        break;
-    }
-    add_field(r, start, i - 1 - start, 1, escaped);
-    while (i < n && b[i] != ',' && b[i] != '\n') /* bytes after the closing quote: dropped */
-        i++;
-    *at = i;
-    return SCAN_RECORD;
-}
-
-/* Scans one record from r->pos into r->fields; *end is where the next one
- * starts. SCAN_MORE: the buffer ends inside it. */
-static enum scan scan_record(struct reader *r, size_t *end, long *newlines)
-{
-    const char *b = r->buf;
-    size_t i = r->pos, n = r->len;
-    r->nfields = 0;
-    *newlines = 0;
-    if (i >= n)
-        return r->eof ? SCAN_END : SCAN_MORE;
-    for (;;) {
-        if (i < n && b[i] == '"') {
-            enum scan s = scan_quoted(r, &i, newlines);
-            if (s != SCAN_RECORD)
-                return s;
-        } else {
-            size_t start = i;
-            while (i < n && b[i] != ',' && b[i] != '\n')
-                i++;
-            size_t flen = i - start;
-            if (flen && b[i - 1] == '\r' && ((i < n && b[i] == '\n') || (i >= n && r->eof)))
-                flen--;
-            add_field(r, start, flen, 0, 0);
-        }
-        if (i >= n) {
-            if (!r->eof)
-                return SCAN_MORE;
-            *end = n;
-            break;
-        }
-        if (b[i] == '\n') {
-            (*newlines)++;
-            *end = i + 1;
-            break;
-        }
-        i++; /* the comma */
-    }
-    size_t raw_end = *end;
-    if (raw_end > r->pos && b[raw_end - 1] == '\n')
-        raw_end--;
-    if (raw_end > r->pos && b[raw_end - 1] == '\r')
-        raw_end--;
-    r->raw_off = r->pos;
-    r->raw_len = raw_end - r->pos;
-    return SCAN_RECORD;
-}
-
-static int fill(struct reader *r, struct ferr *err)
-{
-    if (r->pos > 0) {
-        memmove(r->buf, r->buf + r->pos, r->len - r->pos);
-        r->len -= r->pos;
-        r->pos = 0;
-    }
-    if (r->len == r->cap) {
-        r->cap *= 2;
-        r->buf = xrealloc(r->buf, r->cap);
-    }
-    for (;;) {
-        ssize_t got = read(r->fd, r->buf + r->len, r->cap - r->len);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0)
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s:%ld: cannot read: %s", r->path,
-                            r->line, strerror(errno));
-        if (got == 0)
-            r->eof = 1;
-        r->len += (size_t)got;
-        return 0;
-    }
-}
-
-/* The next record in r->fields (quotes undone) and r->raw_*: 1, 0 at the
- * end of the file, -1 on error. Blank lines are skipped, as pandas does. */
-static int next_record(struct reader *r, long *line, struct ferr *err)
-{
-    for (;;) {
-        size_t end = 0;
-        long newlines = 0;
-        enum scan s = scan_record(r, &end, &newlines);
-        if (s == SCAN_MORE) {
-            if (fill(r, err))
-                return -1;
-            continue;
-        }
-        if (s == SCAN_END)
-            return 0;
-        if (s == SCAN_BAD_QUOTE)
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s:%ld: unterminated quoted field",
-                            r->path, r->line);
-        *line = r->line;
-        r->line += newlines;
-        r->pos = end;
-        if (r->nfields == 1 && r->fields[0].len == 0 && !r->fields[0].quoted)
-            continue;
-        return 1;
-    }
-}
-
-/* Field k's value with "" pairs undone, into out. */
-static void field_value(const struct reader *r, size_t k, struct sbuf *out)
-{
-    const struct field *f = &r->fields[k];
-    const char *p = r->buf + f->off;
-    sbuf_reset(out);
-    if (!f->escaped) {
-        sbuf_add(out, p, f->len);
-        return;
-    }
-    for (size_t j = 0; j < f->len; j++) {
-        sbuf_addch(out, p[j]);
-        if (p[j] == '"' && j + 1 < f->len && p[j + 1] == '"')
-            j++;
-    }
-}
-
-static int reader_open(struct reader *r, const char *path, struct ferr *err)
-{
-    memset(r, 0, sizeof(*r));
-    r->path = path;
-    r->line = 1;
-    r->fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (r->fd < 0)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s: cannot open: %s", path,
-                        strerror(errno));
-    r->cap = BLOCK;
-    r->buf = xmalloc(r->cap);
-    return 0;
-}
-
-static void reader_close(struct reader *r)
-{
-    free(r->buf);
-    free(r->fields);
-    if (r->fd >= 0)
-        close(r->fd);
-    r->buf = NULL;
-    r->fields = NULL;
-    r->fd = -1;
-}
-
-/* The header's names (empty ones "Unnamed: k", as pandas names them). */
-static int read_header(struct reader *r, char ***names, size_t *n, struct ferr *err)
-{
-    long line = 1;
-    while (r->len < 3 && !r->eof)
-        if (fill(r, err))
-            return -1;
-    if (r->len >= 3 && !memcmp(r->buf, "\xEF\xBB\xBF", 3))
-        r->pos = 3;
-    int rc = next_record(r, &line, err);
-    if (rc < 0)
-        return -1;
-    if (rc == 0)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "%s:1: no header row", r->path);
-    struct sbuf v = SBUF_INIT;
-    *n = r->nfields;
-    *names = xcalloc(*n, sizeof(**names));
-    rc = 0;
-    for (size_t k = 0; k < *n; k++) {
-        field_value(r, k, &v);
-        if (!v.len)
-            sbuf_addf(&v, "Unnamed: %zu", k);
-        (*names)[k] = xstrdup(v.buf);
-        for (size_t j = 0; j < k && !rc; j++)
-            if (!strcmp((*names)[j], (*names)[k]))
-                rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                              "%s:%ld: column '%s' is named twice in the header", r->path, line,
-                              (*names)[k]);
-    }
-    sbuf_release(&v);
-    return rc;
-}
 
 static void free_names(char **names, size_t n)
 {
@@ -317,15 +79,16 @@ static struct h128 murmur3(const unsigned char *p, size_t len)
 }
 
 /* A row's key: each compared field's length (8 bytes) and bytes, hashed. */
-static struct h128 row_hash(const struct reader *r, const size_t *cols, size_t ncols,
-                            struct sbuf *key, struct sbuf *val)
+static struct h128 row_hash(const struct csv_records *r, const size_t *cols, size_t ncols,
+                            struct sbuf *key)
 {
     sbuf_reset(key);
     for (size_t k = 0; k < ncols; k++) {
-        field_value(r, cols[k], val);
-        uint64_t n = val->len;
+        size_t len;
+        const char *v = csv_records_field(r, cols[k], &len);
+        uint64_t n = len;
         sbuf_add(key, &n, sizeof(n));
-        sbuf_add(key, val->buf, val->len);
+        sbuf_add(key, v, len);
     }
     struct h128 h = murmur3((const unsigned char *)key->buf, key->len);
     if (!h.a && !h.b)
@@ -376,18 +139,19 @@ static struct slot *rowset_find(struct rowset *s, struct h128 h, int insert)
 /* ------------------------------------------------------------ diff */
 
 struct side {
-    struct reader r;
+    struct csv_records r;
     char **names;
     size_t n;
 };
 
-static void add_example(char ***rows, uint64_t **lines, size_t *n, const struct reader *r,
-                        long line)
+static void add_example(char ***rows, uint64_t **lines, size_t *n, const struct csv_records *r)
 {
+    size_t len;
+    const char *raw = csv_records_raw(r, &len);
     *rows = xrealloc(*rows, (*n + 1) * sizeof(**rows));
     *lines = xrealloc(*lines, (*n + 1) * sizeof(**lines));
-    (*rows)[*n] = xstrndup(r->buf + r->raw_off, r->raw_len);
-    (*lines)[*n] = (uint64_t)line;
+    (*rows)[*n] = xstrndup(raw, len);
+    (*lines)[*n] = (uint64_t)r->record_line;
     (*n)++;
 }
 
@@ -429,11 +193,11 @@ static size_t compare_headers(const struct side *b, const struct side *a, size_t
     return nc;
 }
 
-static int check_width(const struct side *s, long line, struct ferr *err)
+static int check_width(const struct side *s, struct ferr *err)
 {
     if (s->r.nfields != s->n)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "%s:%ld: %zu fields where the header has %zu", s->r.path, line,
+                        "%s:%ld: %zu fields where the header has %zu", s->r.path, s->r.record_line,
                         s->r.nfields, s->n);
     return 0;
 }
@@ -442,18 +206,17 @@ struct run {
     struct side before, after;
     size_t *bc, *ac, nc;
     struct rowset set;
-    struct sbuf key, val;
+    struct sbuf key;
     size_t max;
 };
 
 static int load_before(struct run *u, struct csv_diff *out, struct ferr *err)
 {
-    long line;
     int got;
-    while ((got = next_record(&u->before.r, &line, err)) > 0) {
-        if (check_width(&u->before, line, err))
+    while ((got = csv_records_next(&u->before.r, err)) > 0) {
+        if (check_width(&u->before, err))
             return -1;
-        struct h128 h = row_hash(&u->before.r, u->bc, u->nc, &u->key, &u->val);
+        struct h128 h = row_hash(&u->before.r, u->bc, u->nc, &u->key);
         rowset_find(&u->set, h, 1)->count++;
         out->rows_before++;
     }
@@ -462,12 +225,11 @@ static int load_before(struct run *u, struct csv_diff *out, struct ferr *err)
 
 static int match_after(struct run *u, struct csv_diff *out, struct ferr *err)
 {
-    long line;
     int got;
-    while ((got = next_record(&u->after.r, &line, err)) > 0) {
-        if (check_width(&u->after, line, err))
+    while ((got = csv_records_next(&u->after.r, err)) > 0) {
+        if (check_width(&u->after, err))
             return -1;
-        struct h128 h = row_hash(&u->after.r, u->ac, u->nc, &u->key, &u->val);
+        struct h128 h = row_hash(&u->after.r, u->ac, u->nc, &u->key);
         struct slot *e = rowset_find(&u->set, h, 0);
         out->rows_after++;
         if (e && e->count) {
@@ -477,7 +239,7 @@ static int match_after(struct run *u, struct csv_diff *out, struct ferr *err)
         }
         out->added++;
         if (out->nadded_rows < u->max)
-            add_example(&out->added_rows, &out->added_lines, &out->nadded_rows, &u->after.r, line);
+            add_example(&out->added_rows, &out->added_lines, &out->nadded_rows, &u->after.r);
     }
     return got;
 }
@@ -488,21 +250,18 @@ static int removed_examples(struct run *u, const char *before, struct csv_diff *
 {
     char **names = NULL;
     size_t n = 0;
-    reader_close(&u->before.r);
-    if (reader_open(&u->before.r, before, err) || read_header(&u->before.r, &names, &n, err)) {
-        free_names(names, n);
+    csv_records_close(&u->before.r);
+    if (csv_records_open(&u->before.r, before, 0, BLOCK, CSV_RECORDS_RAW, err) ||
+        csv_records_header(&u->before.r, &names, &n, err))
         return -1;
-    }
-    free_names(names, n);
-    long line;
+    csv_records_free_names(names, n);
     int got = 0;
-    while (out->nremoved_rows < u->max && (got = next_record(&u->before.r, &line, err)) > 0) {
-        struct h128 h = row_hash(&u->before.r, u->bc, u->nc, &u->key, &u->val);
+    while (out->nremoved_rows < u->max && (got = csv_records_next(&u->before.r, err)) > 0) {
+        struct h128 h = row_hash(&u->before.r, u->bc, u->nc, &u->key);
         struct slot *e = rowset_find(&u->set, h, 0);
         if (e && e->count) {
             e->count--;
-            add_example(&out->removed_rows, &out->removed_lines, &out->nremoved_rows, &u->before.r,
-                        line);
+            add_example(&out->removed_rows, &out->removed_lines, &out->nremoved_rows, &u->before.r);
         }
     }
     return got < 0 ? -1 : 0;
@@ -515,14 +274,13 @@ int csv_diff_files(const char *before, const char *after, const struct csv_diff_
     memset(&u, 0, sizeof(u));
     u.before.r.fd = u.after.r.fd = -1;
     sbuf_init(&u.key, 256);
-    sbuf_init(&u.val, 64);
     u.max = opts ? opts->max_examples : 0;
     int rc = -1;
     memset(out, 0, sizeof(*out));
-    if (reader_open(&u.before.r, before, err) ||
-        read_header(&u.before.r, &u.before.names, &u.before.n, err) ||
-        reader_open(&u.after.r, after, err) ||
-        read_header(&u.after.r, &u.after.names, &u.after.n, err))
+    if (csv_records_open(&u.before.r, before, 0, BLOCK, CSV_RECORDS_RAW, err) ||
+        csv_records_header(&u.before.r, &u.before.names, &u.before.n, err) ||
+        csv_records_open(&u.after.r, after, 0, BLOCK, CSV_RECORDS_RAW, err) ||
+        csv_records_header(&u.after.r, &u.after.names, &u.after.n, err))
         goto out;
     u.bc = xcalloc(u.before.n + 1, sizeof(*u.bc));
     u.ac = xcalloc(u.before.n + 1, sizeof(*u.ac));
@@ -534,15 +292,14 @@ int csv_diff_files(const char *before, const char *after, const struct csv_diff_
         goto out;
     rc = 0;
 out:
-    reader_close(&u.before.r);
-    reader_close(&u.after.r);
-    free_names(u.before.names, u.before.n);
-    free_names(u.after.names, u.after.n);
+    csv_records_close(&u.before.r);
+    csv_records_close(&u.after.r);
+    csv_records_free_names(u.before.names, u.before.n);
+    csv_records_free_names(u.after.names, u.after.n);
     free(u.bc);
     free(u.ac);
     free(u.set.slots);
     sbuf_release(&u.key);
-    sbuf_release(&u.val);
     if (rc)
         csv_diff_release(out);
     return rc;
