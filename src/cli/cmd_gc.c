@@ -17,9 +17,9 @@
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 #include "client/transport.h"
+#include "data/data_port.h"
 #include "store/collect.h"
 #include "store/data_collect.h"
-#include "store/uri.h"
 #include "store/monitors.h"
 #include "store/predictions.h"
 #include "store/store.h"
@@ -173,22 +173,6 @@ static int collect_remote(const char *uri, const struct rq_gc *q, struct rs_gc *
     return rc;
 }
 
-/* The data root beside a store (data/data_port.h's rule for an embedded
- * port): $FERRY_ARTIFACTS_DESTINATION, else mlartifacts beside a SQLite
- * file, else ./mlartifacts. */
-static char *data_root_for(const char *uri)
-{
-    const char *env = env_get("ARTIFACTS_DESTINATION"), *db, *slash;
-    struct sbuf sb = SBUF_INIT;
-    if (env && *env)
-        return xstrdup(env);
-    if (!(db = store_uri_sqlite_path(uri)) || !(slash = strrchr(db, '/')))
-        return xstrdup("mlartifacts");
-    sbuf_add(&sb, db, (size_t)(slash - db) + (slash == db));
-    sbuf_addstr(&sb, sb.buf[sb.len - 1] == '/' ? "mlartifacts" : "/mlartifacts");
-    return sbuf_detach(&sb, NULL);
-}
-
 /* Opens dir as a repository when it exists (gc must not create
  * directories); *out NULL otherwise. */
 static int open_if_there(const char *dir, struct artifact_repo **out, struct ferr *err)
@@ -210,7 +194,7 @@ static int collect_local(const char *uri, const char *dest_dir, const char *data
     struct store *s = NULL;
     struct artifact_repo *dest = NULL, *data = NULL;
     struct collect_report *r = &g->report;
-    char *root = data_dir ? xstrdup(data_dir) : data_root_for(uri);
+    char *root = data_dir ? xstrdup(data_dir) : data_port_root_dir(uri);
     struct collect_opts o = {ftime_now_ms() - q->older_than_ms, q->run_ids, q->nrun_ids, q->dry_run,
                              NULL};
     memset(g, 0, sizeof(*g));

@@ -61,8 +61,7 @@ static int is_http(const char *uri)
     return !strncmp(uri, "http://", 7) || !strncmp(uri, "https://", 8);
 }
 
-/* The embedded data root's directory for a store URI (data_port.h). */
-static char *root_for(const char *uri)
+char *data_port_root_dir(const char *uri)
 {
     const char *env = env_get("ARTIFACTS_DESTINATION");
     if (env && *env)
@@ -99,7 +98,7 @@ int data_port_open(const char *tracking_uri, struct data_port **out, struct ferr
         }
         p->own_store = 1;
         p->own_repo = 1;
-        p->root_dir = root_for(uri);
+        p->root_dir = data_port_root_dir(uri);
     }
     *out = p;
     return 0;

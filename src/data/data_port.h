@@ -46,6 +46,10 @@ struct kv_list;           /* domain/domain.h */
  * store URI an embedded one (the data root's directory is created on the
  * first write, not here). */
 int data_port_open(const char *tracking_uri, struct data_port **out, struct ferr *err) WARN_UNUSED;
+/* The embedded data root's directory for a store URI (a new string):
+ * $FERRY_ARTIFACTS_DESTINATION, else mlartifacts beside a SQLite file,
+ * else ./mlartifacts (the place a `ferry server` beside the db uses). */
+char *data_port_root_dir(const char *store_uri);
 /* An embedded port on an open store and data root, both borrowed (they
  * must outlive the port): for code running inside a server (monitors
  * reading a reference dataset). */
