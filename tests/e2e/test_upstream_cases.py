@@ -18,6 +18,11 @@ fixture = {}
 FRONT_ANSWERS = {
     "ferry/gc_older_than_negative": (501, "NOT_IMPLEMENTED",
                                      "ferry/gc is refused: purging belongs where the store is"),
+    # a front has no data root: dataset objects go to the server that keeps the store
+    "datasets/datasets_objects_download_unknown": (
+        501, "NOT_IMPLEMENTED", "dataset objects are sent to the server that holds them"),
+    "datasets/datasets_objects_upload_not_a_pack": (
+        501, "NOT_IMPLEMENTED", "dataset objects are sent to the server that holds them"),
 }
 
 
