@@ -4,6 +4,7 @@
  * data/tree_scan.h with the project skip list as its exclude callback. */
 #include "pipelines/fingerprint.h"
 #include "pipelines/output_digest.h"
+#include "pipelines/plan.h"
 #include "base/json.h"
 #include "base/secret.h"
 #include "base/xalloc.h"
@@ -223,5 +224,39 @@ int fingerprint_deps(const char *dir, const char *const *deps, size_t n, struct 
             kv_list_set(out, deps[i], hex);
     }
     sbuf_release(&path);
+    return rc;
+}
+
+/* ---------- from the plan ---------- */
+
+int step_fingerprint_needs_tree(const struct pipe_plan *plan, size_t i)
+{
+    return plan->spec.steps[i].ndeps == 0;
+}
+
+int step_fingerprint_plan(const struct pipe_plan *plan, size_t i, const struct step_input *inputs,
+                          const char *tree_digest, const struct step_fp_env *env, char hex[65],
+                          struct ferr *err)
+{
+    const struct pipe_step *st = &plan->spec.steps[i];
+    struct kv_list used = {NULL, 0, 0}, code = {NULL, 0, 0};
+    struct ferr e = FERR_INIT;
+    for (size_t k = 0; k < st->nparam_refs; k++) {
+        const char *v = kv_list_get(&plan->params, st->param_refs[k]);
+        kv_list_set(&used, st->param_refs[k], v ? v : "");
+    }
+    int rc = 0;
+    if (st->ndeps &&
+        fingerprint_deps(plan->dir, (const char *const *)st->deps, st->ndeps, &code, &e))
+        rc = ferr_set(err, e.code, "step %.200s: %s", st->name, e.msg);
+    json_t *step = rc ? NULL : pipe_step_to_json(&plan->spec, i, 0);
+    if (!rc) {
+        struct step_fp fp = {step,        &used,  &plan->steps[i].params, &code,
+                             tree_digest, inputs, plan->steps[i].ninputs, env};
+        rc = step_fingerprint(&fp, hex, NULL, err);
+    }
+    json_decref(step);
+    kv_list_release(&used);
+    kv_list_release(&code);
     return rc;
 }
