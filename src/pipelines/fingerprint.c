@@ -7,6 +7,7 @@
 #include "pipelines/plan.h"
 #include "base/json.h"
 #include "base/secret.h"
+#include "base/utf8.h"
 #include "base/xalloc.h"
 #include "data/tree_scan.h"
 #include "domain/data_manifest.h"
@@ -49,11 +50,39 @@ int step_fp_env_make(enum env_manager m, const struct mlproject *p, const char *
 
 /* ---------- the canonical JSON ---------- */
 
+/* A JSON string for s, never NULL: text that is not UTF-8 (a -P value, a
+ * file name: bytes jansson refuses) becomes "hex:" and its bytes in hex,
+ * so it still counts, and counts the same every time. */
+static json_t *jstr(const char *s)
+{
+    s = s ? s : "";
+    if (utf8_valid(s))
+        return json_string(s);
+    static const char d[] = "0123456789abcdef";
+    struct sbuf h = SBUF_INIT;
+    sbuf_addstr(&h, "hex:");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        sbuf_addch(&h, d[*p >> 4]);
+        sbuf_addch(&h, d[*p & 15]);
+    }
+    json_t *j = json_string(h.buf);
+    sbuf_release(&h);
+    return j;
+}
+
+/* Sets o[key] = jstr(value), the key made safe the same way. */
+static void set_str(json_t *o, const char *key, const char *value)
+{
+    json_t *k = jstr(key);
+    json_object_set_new(o, json_string_value(k), jstr(value));
+    json_decref(k);
+}
+
 static json_t *kv_object(const struct kv_list *l)
 {
     json_t *o = json_object();
     for (size_t i = 0; l && i < l->n; i++)
-        json_object_set_new(o, l->v[i].key, json_string(l->v[i].value ? l->v[i].value : ""));
+        set_str(o, l->v[i].key, l->v[i].value);
     return o;
 }
 
@@ -71,11 +100,11 @@ static json_t *step_object(json_t *step)
 static json_t *env_object(const struct step_fp_env *e)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "manager", json_string(e && *e->manager ? e->manager : "local"));
+    set_str(o, "manager", e && *e->manager ? e->manager : "local");
     if (e && *e->file)
-        json_object_set_new(o, "file", json_string(e->file));
+        set_str(o, "file", e->file);
     if (e && e->image)
-        json_object_set_new(o, "image", json_string(e->image));
+        set_str(o, "image", e->image);
     return o;
 }
 
@@ -87,11 +116,10 @@ static json_t *fp_document(const struct step_fp *in)
     json_object_set_new(params, "step", kv_object(in->step_params));
     json_t *code = in->code && in->code->n ? kv_object(in->code) : json_object();
     if (!in->code || !in->code->n)
-        json_object_set_new(code, "", json_string(in->tree_digest));
+        set_str(code, "", in->tree_digest);
     json_t *inputs = json_object();
     for (size_t i = 0; i < in->ninputs; i++)
-        json_object_set_new(inputs, in->inputs[i].name ? in->inputs[i].name : "",
-                            json_string(in->inputs[i].digest));
+        set_str(inputs, in->inputs[i].name, in->inputs[i].digest);
     json_object_set_new(doc, "format", json_string(STEP_FP_FORMAT));
     json_object_set_new(doc, "step", step_object(in->step));
     json_object_set_new(doc, "params", params);

@@ -188,6 +188,17 @@ TEST(fingerprint_changes_with_what_the_step_computes)
     kv_list_set(&f.code, "prep.py",
                 "1111111111111111111111111111111111111111111111111111111111111111");
 
+    kv_list_set(&f.used, "data", "\xff\xfe"); /* bytes that are not UTF-8 count too */
+    fp_of(&f, h);
+    ASSERT(strcmp(base, h));
+    char h2[65];
+    kv_list_set(&f.used, "data", "\xff\xfd");
+    fp_of(&f, h2);
+    ASSERT(strcmp(h2, h) && strcmp(h2, base));
+    kv_list_set(&f.used, "data", "data:/tx@prod");
+    fp_of(&f, h);
+    ASSERT_STR_EQ(base, h);
+
     json_object_set_new(f.step, "run", json_string("python3 prep.py --other")); /* the command */
     fp_of(&f, h);
     ASSERT(strcmp(base, h));
@@ -381,7 +392,6 @@ TEST(output_digest_files_and_directories)
 }
 
 /* ---------- from a plan ---------- */
-
 
 static const char SPEC[] =
     "{\"name\": \"p\", \"params\": {\"alpha\": \"0.01\", \"other\": \"x\"}, \"steps\": {"
