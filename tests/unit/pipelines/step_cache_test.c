@@ -18,6 +18,10 @@
 #include "pipelines/step_record.h"
 
 #include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
 #include <jansson.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -64,11 +68,84 @@ struct env {
     char *artifacts; /* the run's local artifact directory */
 };
 
-static void env_open(struct env *e)
+static pid_t server_pid;
+
+static void kill_server(void)
+{
+    if (server_pid > 0) {
+        kill(server_pid, SIGTERM);
+        waitpid(server_pid, NULL, 0);
+        server_pid = 0;
+    }
+}
+
+/* Reads the server's stdout until its "listening on URL" line. */
+static int read_url(int fd, struct sbuf *url)
+{
+    struct sbuf out = SBUF_INIT;
+    char buf[512];
+    struct pollfd p = {fd, POLLIN, 0};
+    int rc = -1;
+    while (poll(&p, 1, 20000) == 1) {
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n <= 0)
+            break;
+        sbuf_add(&out, buf, (size_t)n);
+        char *at = strstr(out.buf, "http://"), *nl = at ? strchr(at, '\n') : NULL;
+        if (nl) {
+            sbuf_add(url, at, (size_t)(nl - at));
+            rc = 0;
+            break;
+        }
+    }
+    sbuf_release(&out);
+    return rc;
+}
+
+/* The ferry binary beside unit-tests as a server on a fresh database (as
+ * tests/unit/client/client_test.c does); -1 when there is none. */
+static int start_server(struct sbuf *url)
+{
+    char self[4096], exe[4200], db[4200], log[4200];
+    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    ASSERT(n > 0);
+    self[n] = '\0';
+    *strrchr(self, '/') = '\0';
+    snprintf(exe, sizeof(exe), "%s/ferry", self);
+    snprintf(db, sizeof(db), "sqlite://%s/server.db", test_tmpdir());
+    snprintf(log, sizeof(log), "%s/server.err", test_tmpdir());
+    if (access(exe, X_OK) != 0)
+        return -1;
+    int fds[2];
+    ASSERT(pipe(fds) == 0);
+    server_pid = fork();
+    ASSERT(server_pid >= 0);
+    if (server_pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        FILE *f = freopen(log, "w", stderr);
+        (void)f;
+        dup2(fds[1], 1);
+        close(fds[0]);
+        execl(exe, "ferry", "server", "--host", "127.0.0.1", "--port", "0", "--backend-store-uri",
+              db, "-q", (char *)NULL);
+        _exit(127);
+    }
+    close(fds[1]);
+    atexit(kill_server);
+    ASSERT(read_url(fds[0], url) == 0);
+    close(fds[0]);
+    return 0;
+}
+
+/* uri NULL: an embedded store in the test's directory. */
+static void env_open_at(struct env *e, const char *uri_or_null)
 {
     struct ferr err = FERR_INIT;
     struct sbuf uri = SBUF_INIT;
-    sbuf_addf(&uri, "%s/ferry.db", test_tmpdir());
+    if (uri_or_null)
+        sbuf_addstr(&uri, uri_or_null);
+    else
+        sbuf_addf(&uri, "%s/ferry.db", test_tmpdir());
     ASSERT_OK(client_open(uri.buf, &e->c, &err), &err);
     sbuf_release(&uri);
     struct run_create rc = {"0", "tester", "prep", TIME_NONE, {0}};
@@ -80,6 +157,11 @@ static void env_open(struct env *e)
         a += 7;
     e->artifacts = strdup(a);
     run_release(&r);
+}
+
+static void env_open(struct env *e)
+{
+    env_open_at(e, NULL);
 }
 
 static void env_close(struct env *e)
@@ -278,6 +360,45 @@ TEST(step_cache_misses_leave_the_output_dir_alone)
     sbuf_release(&p);
     step_outputs_release(&o);
     env_close(&e);
+}
+
+TEST(step_cache_over_rest_restores_and_checks)
+{
+    struct env e;
+    struct ferr err = FERR_INIT;
+    struct step_outputs o;
+    struct sbuf url = SBUF_INIT;
+    if (start_server(&url)) {
+        fprintf(stderr, "    (skipped: no ferry binary beside unit-tests)\n");
+        return;
+    }
+    env_open_at(&e, url.buf);
+    ASSERT(client_is_remote(e.c));
+    record(&e, &o);
+    mk("out2");
+    struct step_cache_query q = {"f", 0, decl, NDECL, tpath("out2")};
+    struct step_cache_hit h = STEP_CACHE_HIT_INIT;
+    int rc = step_cache_restore(e.c, &q, e.run_id, 1, &o, &h, &err);
+    if (rc != 1)
+        FAIL_AT("restore: %d (%s) %s", rc, h.miss, err.msg);
+    struct output_digest a, b;
+    ASSERT_OK(output_digest(tpath("out1"), &a, &err), &err);
+    ASSERT_OK(output_digest(tpath("out2"), &b, &err), &err);
+    ASSERT_STR_EQ(a.digest, b.digest);
+    ASSERT_INT_EQ(entries("out2"), 3);
+    step_cache_hit_release(&h);
+    o.v[2].digest[0] = o.v[2].digest[0] == 'a' ? 'b' : 'a';
+    expect_miss(&e, &o, "output model");
+    /* An output whose artifact was never written (another path). */
+    free(o.v[0].uri);
+    struct sbuf u = SBUF_INIT;
+    sbuf_addf(&u, "runs:/%s/outputs/train.csv", "0123456789abcdef0123456789abcdef");
+    o.v[0].uri = sbuf_detach(&u, NULL);
+    expect_miss(&e, &o, "output train");
+    step_outputs_release(&o);
+    env_close(&e);
+    sbuf_release(&url);
+    kill_server();
 }
 
 /* 1 when the lineage store answers (its backend may still be a stub). */
