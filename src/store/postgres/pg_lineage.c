@@ -408,9 +408,13 @@ static int pg_lin_query(struct store *s, enum lineage_query q, const char *const
         ncols = LINEAGE_ROW_COLS;
     ALLOC_GROW(out->v, out->n + (size_t)rows, out->alloc);
     for (int i = 0; i < rows; i++) {
-        struct lineage_row *row = &out->v[out->n++];
-        for (int k = 0; k < LINEAGE_ROW_COLS; k++)
-            row->c[k] = k < ncols ? pg_get_str(r, i, k) : xstrdup("");
+        const char *cols[LINEAGE_ROW_COLS];
+        size_t lens[LINEAGE_ROW_COLS];
+        for (int k = 0; k < ncols; k++) {
+            cols[k] = PQgetvalue(r, i, k);
+            lens[k] = (size_t)PQgetlength(r, i, k);
+        }
+        lineage_row_set(&out->v[out->n++], cols, lens, ncols);
     }
     PQclear(r);
     return 0;

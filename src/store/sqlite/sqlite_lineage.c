@@ -387,10 +387,13 @@ static int sq_lin_query(struct store *s, enum lineage_query q, const char *const
             ncols = LINEAGE_ROW_COLS;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             ALLOC_GROW(out->v, out->n + 1, out->alloc);
-            struct lineage_row *r = &out->v[out->n++];
-            memset(r, 0, sizeof(*r));
-            for (int k = 0; k < LINEAGE_ROW_COLS; k++)
-                r->c[k] = k < ncols ? sq_col_str(st, k) : xstrdup("");
+            const char *cols[LINEAGE_ROW_COLS];
+            size_t lens[LINEAGE_ROW_COLS];
+            for (int k = 0; k < ncols; k++) {
+                cols[k] = (const char *)sqlite3_column_text(st, k);
+                lens[k] = cols[k] ? (size_t)sqlite3_column_bytes(st, k) : 0;
+            }
+            lineage_row_set(&out->v[out->n++], cols, lens, ncols);
         }
         end_stmt(st);
         ret = rc == SQLITE_DONE ? 0 : sq_fail(c, "walking the lineage graph", err);
