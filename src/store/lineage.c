@@ -30,13 +30,29 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+void lineage_row_set(struct lineage_row *row, const char *const *cols, const size_t *lens,
+                     int ncols)
+{
+    size_t total = 0;
+    for (int k = 0; k < ncols && k < LINEAGE_ROW_COLS; k++)
+        total += lens[k] + 1;
+    char *p = xmalloc(total + LINEAGE_ROW_COLS);
+    for (int k = 0; k < LINEAGE_ROW_COLS; k++) {
+        size_t n = k < ncols ? lens[k] : 0;
+        if (n)
+            memcpy(p, cols[k], n);
+        p[n] = '\0';
+        row->c[k] = p;
+        p += n + 1;
+    }
+}
+
 void lineage_rows_release(struct lineage_rows *r)
 {
     if (!r)
         return;
     for (size_t i = 0; i < r->n; i++)
-        for (int k = 0; k < LINEAGE_ROW_COLS; k++)
-            free(r->v[i].c[k]);
+        free(r->v[i].c[0]); /* the row's one block */
     free(r->v);
     memset(r, 0, sizeof(*r));
 }
@@ -146,15 +162,124 @@ int store_lineage_executions_list(struct store *s, const char *pipeline_run_id, 
 
 /* ---------- the graph walk ---------- */
 
+/* An open-addressing hash table of indexes (into the graph's nodes or
+ * edges), keyed by a 64-bit hash; equality is the caller's. */
+struct htab {
+    long *slot; /* -1: empty */
+    uint64_t *hash;
+    size_t cap, n;
+};
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t hash_int(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h * 1099511628211ULL;
+}
+
+static void htab_release(struct htab *t)
+{
+    free(t->slot);
+    free(t->hash);
+    memset(t, 0, sizeof(*t));
+}
+
+static void htab_put_raw(struct htab *t, uint64_t h, long v)
+{
+    size_t m = t->cap - 1, i = (size_t)h & m;
+    while (t->slot[i] >= 0)
+        i = (i + 1) & m;
+    t->slot[i] = v;
+    t->hash[i] = h;
+    t->n++;
+}
+
+static void htab_put(struct htab *t, uint64_t h, long v)
+{
+    if ((t->n + 1) * 2 > t->cap) {
+        struct htab old = *t;
+        t->cap = old.cap ? old.cap * 2 : 1024;
+        t->slot = xmalloc(t->cap * sizeof(*t->slot));
+        t->hash = xmalloc(t->cap * sizeof(*t->hash));
+        t->n = 0;
+        for (size_t i = 0; i < t->cap; i++)
+            t->slot[i] = -1;
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.slot[i] >= 0)
+                htab_put_raw(t, old.hash[i], old.slot[i]);
+        htab_release(&old);
+    }
+    htab_put_raw(t, h, v);
+}
+
+/* The value whose hash is h and for which eq(arg, value) holds, or -1. */
+static long htab_get(const struct htab *t, uint64_t h, int (*eq)(const void *, long),
+                     const void *arg)
+{
+    if (!t->cap)
+        return -1;
+    size_t m = t->cap - 1;
+    for (size_t i = (size_t)h & m; t->slot[i] >= 0; i = (i + 1) & m)
+        if (t->hash[i] == h && eq(arg, t->slot[i]))
+            return t->slot[i];
+    return -1;
+}
+
 struct walk {
     struct store *s;
     enum lineage_direction dir;
     int64_t max_nodes;
     struct lineage_graph *g;
-    json_t *seen;  /* node id -> its index */
-    json_t *edges; /* "source\ntarget\nkind\nname" -> true */
-    size_t level_start; /* the first node of the level being added */
+    struct htab nodes; /* node id -> its index */
+    struct htab edges; /* (source, target, kind, name) -> the edge's index */
+    long (*ends)[2];   /* each edge's source and target node indexes */
+    size_t ends_alloc;
+    const char *want; /* the key being looked up (node_eq) */
+    long src, dst;    /* the edge being looked up (edge_eq) */
+    const char *kind, *name;
 };
+
+#define HASH_SEED 14695981039346656037ULL
+
+static int node_eq(const void *arg, long i)
+{
+    const struct walk *w = arg;
+    return !strcmp(w->g->nodes[i].id, w->want);
+}
+
+/* The index of node id, or -1. */
+static long node_index(struct walk *w, const char *id)
+{
+    w->want = id;
+    return htab_get(&w->nodes, hash_str(HASH_SEED, id), node_eq, w);
+}
+
+static int edge_eq(const void *arg, long i)
+{
+    const struct walk *w = arg;
+    const struct lineage_edge *e = &w->g->edges[i];
+    return w->ends[i][0] == w->src && w->ends[i][1] == w->dst && !strcmp(e->kind, w->kind) &&
+           !strcmp(e->name, w->name);
+}
+
+/* "runs:/<id>" in buf (of RUN_URI_MAX bytes; a longer id is cut). */
+#define RUN_URI_MAX 128
+static const char *run_node(char *buf, const char *run_id)
+{
+    size_t n = strlen(run_id);
+    if (n > RUN_URI_MAX - 7)
+        n = RUN_URI_MAX - 7;
+    memcpy(buf, "runs:/", 6);
+    memcpy(buf + 6, run_id, n);
+    buf[6 + n] = '\0';
+    return buf;
+}
 
 static char *dup0(const char *s)
 {
@@ -197,9 +322,11 @@ static void split_nv(const char *id, size_t prefix, char **name, int64_t *num)
 static long add_node(struct walk *w, const char *id, enum lineage_node_kind kind, int depth,
                      const char *type, const char *digest)
 {
-    json_t *have = json_object_get(w->seen, id);
-    if (have)
-        return (long)json_integer_value(have);
+    uint64_t h = hash_str(HASH_SEED, id);
+    w->want = id;
+    long have = htab_get(&w->nodes, h, node_eq, w);
+    if (have >= 0)
+        return have;
     if ((int64_t)w->g->nnodes >= w->max_nodes) {
         w->g->truncated = 1;
         return -1;
@@ -236,26 +363,33 @@ static long add_node(struct walk *w, const char *id, enum lineage_node_kind kind
     n->step = xstrdup("");
     n->pipeline = xstrdup("");
     n->pipeline_run_id = xstrdup("");
-    json_object_set_new(w->seen, id, json_integer((json_int_t)g->nnodes));
+    htab_put(&w->nodes, h, (long)g->nnodes);
     return (long)g->nnodes++;
 }
 
-static void add_edge(struct walk *w, const char *source, const char *target, const char *kind,
-                     const char *name)
+static void add_edge(struct walk *w, long src, long dst, const char *kind, const char *name)
 {
-    struct sbuf key = SBUF_INIT;
-    sbuf_addf(&key, "%s\n%s\n%s\n%s", source, target, kind, name ? name : "");
-    if (!json_object_get(w->edges, key.buf)) {
-        json_object_set_new(w->edges, key.buf, json_true());
-        struct lineage_graph *g = w->g;
-        ALLOC_GROW(g->edges, g->nedges + 1, g->edges_alloc);
-        struct lineage_edge *e = &g->edges[g->nedges++];
-        e->source = xstrdup(source);
-        e->target = xstrdup(target);
-        e->kind = xstrdup(kind);
-        e->name = dup0(name);
-    }
-    sbuf_release(&key);
+    struct lineage_graph *g = w->g;
+    name = name ? name : "";
+    uint64_t h = hash_str(hash_str(hash_int(hash_int(HASH_SEED, (uint64_t)src), (uint64_t)dst),
+                                   kind),
+                          name);
+    w->src = src;
+    w->dst = dst;
+    w->kind = kind;
+    w->name = name;
+    if (htab_get(&w->edges, h, edge_eq, w) >= 0)
+        return;
+    ALLOC_GROW(g->edges, g->nedges + 1, g->edges_alloc);
+    ALLOC_GROW(w->ends, g->nedges + 1, w->ends_alloc);
+    struct lineage_edge *e = &g->edges[g->nedges];
+    e->source = xstrdup(g->nodes[src].id);
+    e->target = xstrdup(g->nodes[dst].id);
+    e->kind = xstrdup(kind);
+    e->name = xstrdup(name);
+    w->ends[g->nedges][0] = src;
+    w->ends[g->nedges][1] = dst;
+    htab_put(&w->edges, h, (long)g->nedges++);
 }
 
 /* From the frontier node `from` the walk reaches `to` over an edge of kind
@@ -265,8 +399,10 @@ static void reach(struct walk *w, const char *from, const char *to, const char *
 {
     if (!to || !*to)
         return;
-    enum lineage_node_kind k = node_kind_of(to);
-    long i = add_node(w, to, k, depth, type, digest);
+    long f = node_index(w, from);
+    if (f < 0)
+        return;
+    long i = add_node(w, to, node_kind_of(to), depth, type, digest);
     if (i < 0)
         return;
     struct lineage_node *n = &w->g->nodes[i];
@@ -279,9 +415,9 @@ static void reach(struct walk *w, const char *from, const char *to, const char *
         n->digest = xstrdup(digest);
     }
     if (w->dir == LINEAGE_DOWNSTREAM)
-        add_edge(w, from, to, kind, name);
+        add_edge(w, f, i, kind, name);
     else
-        add_edge(w, to, from, kind, name);
+        add_edge(w, i, f, kind, name);
 }
 
 /* The uri a dataset input's source names: the "uri" (or "url", "path") of
@@ -360,6 +496,7 @@ static int expand(struct walk *w, size_t from, size_t to, int depth, struct ferr
 {
     struct keys runs = {0}, uris = {0}, mvs = {0}, lms = {0}, sources = {0};
     struct lineage_rows r = {0};
+    char rb[RUN_URI_MAX];
     int down = w->dir == LINEAGE_DOWNSTREAM, rc = -1;
     for (size_t i = from; i < to; i++) {
         /* the graph's nodes array may move while rows are added: keys are
@@ -400,10 +537,8 @@ static int expand(struct walk *w, size_t from, size_t to, int depth, struct ferr
         if (query(w, LQ_RUN_EVENTS_IN, &runs, &r, err))
             goto out;
         for (size_t i = 0; i < r.n; i++) {
-            char *f = lineage_run_uri(r.v[i].c[0]);
-            reach(w, f, r.v[i].c[1], LINEAGE_INPUT, r.v[i].c[2], depth, r.v[i].c[3],
-                  r.v[i].c[4]);
-            free(f);
+            reach(w, run_node(rb, r.v[i].c[0]), r.v[i].c[1], LINEAGE_INPUT, r.v[i].c[2], depth,
+                  r.v[i].c[3], r.v[i].c[4]);
         }
         lineage_rows_release(&r);
         if (query(w, LQ_RUN_DATASETS, &runs, &r, err))
@@ -419,9 +554,8 @@ static int expand(struct walk *w, size_t from, size_t to, int depth, struct ferr
         if (query(w, LQ_URI_EVENTS_OUT, &uris, &r, err))
             goto out;
         for (size_t i = 0; i < r.n; i++) {
-            char *t = lineage_run_uri(r.v[i].c[1]);
-            reach(w, r.v[i].c[0], t, LINEAGE_OUTPUT, r.v[i].c[2], depth, NULL, NULL);
-            free(t);
+            reach(w, r.v[i].c[0], run_node(rb, r.v[i].c[1]), LINEAGE_OUTPUT, r.v[i].c[2], depth,
+                  NULL, NULL);
         }
         lineage_rows_release(&r);
         /* model versions <- their run, logged model, source artifact */
@@ -465,10 +599,8 @@ static int expand(struct walk *w, size_t from, size_t to, int depth, struct ferr
         if (query(w, LQ_RUN_EVENTS_OUT, &runs, &r, err))
             goto out;
         for (size_t i = 0; i < r.n; i++) {
-            char *f = lineage_run_uri(r.v[i].c[0]);
-            reach(w, f, r.v[i].c[1], LINEAGE_OUTPUT, r.v[i].c[2], depth, r.v[i].c[3],
-                  r.v[i].c[4]);
-            free(f);
+            reach(w, run_node(rb, r.v[i].c[0]), r.v[i].c[1], LINEAGE_OUTPUT, r.v[i].c[2], depth,
+                  r.v[i].c[3], r.v[i].c[4]);
         }
         lineage_rows_release(&r);
         if (query(w, LQ_RUN_LOGGED_MODELS, &runs, &r, err))
@@ -497,16 +629,15 @@ static int expand(struct walk *w, size_t from, size_t to, int depth, struct ferr
         if (query(w, LQ_URI_EVENTS_IN, &uris, &r, err))
             goto out;
         for (size_t i = 0; i < r.n; i++) {
-            char *t = lineage_run_uri(r.v[i].c[1]);
-            reach(w, r.v[i].c[0], t, LINEAGE_INPUT, r.v[i].c[2], depth, NULL, NULL);
-            free(t);
+            reach(w, r.v[i].c[0], run_node(rb, r.v[i].c[1]), LINEAGE_INPUT, r.v[i].c[2], depth,
+                  NULL, NULL);
         }
         lineage_rows_release(&r);
         if (query(w, LQ_SOURCE_RUNS, &sources, &r, err))
             goto out;
         for (size_t i = 0; i < r.n; i++) {
             char *f = source_uri(r.v[i].c[0]), *t = lineage_run_uri(r.v[i].c[1]);
-            if (json_object_get(w->seen, f))
+            if (node_index(w, f) >= 0)
                 reach(w, f, t, LINEAGE_INPUT, r.v[i].c[2], depth, NULL, NULL);
             free(f);
             free(t);
@@ -550,8 +681,8 @@ static void set_str(char **dst, const char *v)
 
 static struct lineage_node *node_at(struct walk *w, const char *id)
 {
-    json_t *i = json_object_get(w->seen, id);
-    return i ? &w->g->nodes[json_integer_value(i)] : NULL;
+    long i = node_index(w, id);
+    return i >= 0 ? &w->g->nodes[i] : NULL;
 }
 
 /* The details of nodes [from, to): one query per kind. *found (may be
@@ -586,9 +717,8 @@ static int describe(struct walk *w, size_t from, size_t to, size_t *found, struc
     if (query(w, LQ_RUNS, &runs, &r, err))
         goto out;
     for (size_t i = 0; i < r.n; i++) {
-        char *id = lineage_run_uri(r.v[i].c[0]);
-        struct lineage_node *n = node_at(w, id);
-        free(id);
+        char rb[RUN_URI_MAX];
+        struct lineage_node *n = node_at(w, run_node(rb, r.v[i].c[0]));
         if (!n)
             continue;
         nfound++;
@@ -810,7 +940,12 @@ int store_lineage_graph(struct store *s, const char *uri, enum lineage_direction
     if (direction != LINEAGE_UPSTREAM && direction != LINEAGE_DOWNSTREAM)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "invalid value for parameter 'direction'");
-    struct walk w = {s, direction, max_nodes, out, json_object(), json_object(), 0};
+    struct walk w;
+    memset(&w, 0, sizeof(w));
+    w.s = s;
+    w.dir = direction;
+    w.max_nodes = max_nodes;
+    w.g = out;
     int rc = -1;
     if (add_root(&w, uri, err))
         goto out;
@@ -826,8 +961,9 @@ int store_lineage_graph(struct store *s, const char *uri, enum lineage_direction
     }
     rc = 0;
 out:
-    json_decref(w.seen);
-    json_decref(w.edges);
+    htab_release(&w.nodes);
+    htab_release(&w.edges);
+    free(w.ends);
     if (rc)
         lineage_graph_release(out);
     return rc;
@@ -866,7 +1002,7 @@ int store_lineage_generate(struct store *s, int64_t experiment_id, int64_t nodes
                         LINEAGE_NODES_MAX);
     if (width <= 0)
         width = nodes / 40 > 0 ? nodes / 40 : 1;
-    int64_t levels = (nodes - 2) / (2 * width);
+    int64_t levels = (nodes - 2 + width) / (2 * width); /* the nearest */
     if (levels < 1)
         levels = 1;
     snprintf(exp, sizeof(exp), "%lld", (long long)experiment_id);

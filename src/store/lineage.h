@@ -116,9 +116,15 @@ enum lineage_query {
 
 #define LINEAGE_ROW_COLS 9
 
+/* A row's columns lie in one block (c[0] is its start): a backend fills
+ * a row with lineage_row_set. */
 struct lineage_row {
     char *c[LINEAGE_ROW_COLS];
 };
+/* Copies cols[0..ncols) (lens[k] bytes each, cols[k] may be NULL when
+ * lens[k] is 0; the columns past ncols are "") into row as one block. */
+void lineage_row_set(struct lineage_row *row, const char *const *cols, const size_t *lens,
+                     int ncols);
 struct lineage_rows {
     struct lineage_row *v;
     size_t n, alloc;
