@@ -134,7 +134,7 @@ int main(int argc, char **argv)
     struct store *s = NULL;
     struct ferr err = FERR_INIT;
     o.default_artifact_root = "/tmp/lineage-bench-artifacts";
-    o.group_commit = 1;
+    o.group_commit = 0; /* the generator's runs go in one import transaction */
     if (store_open(uri, &o, &s, &err))
         die("opening the store", &err);
     char *root = NULL;

@@ -5,12 +5,14 @@
  * of node for the details). Nodes and edges are deduplicated through
  * jansson objects used as hash sets (node id -> its index). */
 #include "store/lineage.h"
+#include "base/ids.h"
 #include "base/page_token.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 #include "domain/data_version.h"
 #include "store/backend.h"
 #include "store/datasets.h"
+#include "store/import.h"
 #include "store/model_uri.h"
 
 #include <jansson.h>
@@ -971,32 +973,59 @@ out:
 
 /* ---------- a generated graph ---------- */
 
-static int gen_run(struct store *s, const char *experiment_id, const char *name, char **run_id,
-                   struct ferr *err)
+/* The generated runs: one import transaction when the store takes one,
+ * else a create each. ids[i] gets run i's id (names[i] its name). */
+static int gen_runs(struct store *s, int64_t experiment_id, char **names, size_t n, char **ids,
+                    struct ferr *err)
 {
-    struct run_create rc;
-    struct run r;
-    memset(&rc, 0, sizeof(rc));
-    memset(&r, 0, sizeof(r));
-    rc.experiment_id = experiment_id;
-    rc.run_name = name;
-    rc.start_time = TIME_NONE;
-    if (store_create_run(s, &rc, &r, err))
-        return -1;
-    *run_id = xstrdup(r.info.run_id);
-    run_release(&r);
+    struct store_import *tx = NULL;
+    char exp[24];
+    snprintf(exp, sizeof(exp), "%lld", (long long)experiment_id);
+    if (s->import && !store_import_begin(s, &tx, err)) {
+        for (size_t i = 0; i < n; i++) {
+            char id[RUN_ID_LEN + 1];
+            ids_new_run_id(id);
+            struct import_run r = {id, experiment_id, names[i], "", RUN_FINISHED,
+                                   1000 + (int64_t)i, 2000 + (int64_t)i, TIME_NONE,
+                                   "file:///tmp/ferry-lineage-generated", LIFECYCLE_ACTIVE};
+            enum import_outcome o;
+            if (store_import_run(tx, &r, &o, err) || store_import_run_done(tx, err)) {
+                store_import_abort(tx);
+                return -1;
+            }
+            ids[i] = xstrdup(id);
+        }
+        return store_import_commit(tx, err);
+    }
+    ferr_clear(err);
+    for (size_t i = 0; i < n; i++) {
+        struct run_create rc;
+        struct run r;
+        memset(&rc, 0, sizeof(rc));
+        memset(&r, 0, sizeof(r));
+        rc.experiment_id = exp;
+        rc.run_name = names[i];
+        rc.start_time = TIME_NONE;
+        if (store_create_run(s, &rc, &r, err))
+            return -1;
+        ids[i] = xstrdup(r.info.run_id);
+        run_release(&r);
+    }
     return 0;
 }
+
+#define GEN_BATCH 5000 /* events in one bulk transaction */
 
 int store_lineage_generate(struct store *s, int64_t experiment_id, int64_t nodes, int64_t width,
                            char **root, int64_t *made, struct ferr *err)
 {
-    char exp[24], name[64];
     *root = NULL;
     if (made)
         *made = 0;
     if (!s->lineage)
         return store_lacks(s, AREA, err);
+    if (!s->lineage->bulk)
+        return ferr_set(err, FERR_NOT_IMPLEMENTED, "this store cannot generate a graph");
     if (nodes < 10 || nodes > LINEAGE_NODES_MAX)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "nodes: expected 10 to %d",
                         LINEAGE_NODES_MAX);
@@ -1005,87 +1034,76 @@ int store_lineage_generate(struct store *s, int64_t experiment_id, int64_t nodes
     int64_t levels = (nodes - 2 + width) / (2 * width); /* the nearest */
     if (levels < 1)
         levels = 1;
-    snprintf(exp, sizeof(exp), "%lld", (long long)experiment_id);
-    char **prev = xcalloc((size_t)width, sizeof(char *)), **cur = xcalloc((size_t)width,
-                                                                          sizeof(char *));
-    char *pipeline_run = NULL;
-    int rc = -1;
-    int64_t count = 0;
-    if (gen_run(s, exp, "generated-pipeline", &pipeline_run, err))
-        goto out;
-    for (int64_t l = 0; l < levels; l++) {
+    /* runs: the pipeline run, levels x width steps, the final one */
+    size_t nruns = (size_t)(levels * width) + 2;
+    char **names = xcalloc(nruns, sizeof(char *)), **ids = xcalloc(nruns, sizeof(char *));
+    char **outs = xcalloc(nruns, sizeof(char *));
+    names[0] = xstrdup("generated-pipeline");
+    for (int64_t l = 0; l < levels; l++)
         for (int64_t i = 0; i < width; i++) {
-            char *run = NULL;
-            snprintf(name, sizeof(name), "s%lld_%lld", (long long)l, (long long)i);
-            if (gen_run(s, exp, name, &run, err))
-                goto out;
-            struct lineage_execution_in e = {run, "generated", pipeline_run, name,
-                                             LINEAGE_COMPLETE, "", "", 1, 2};
-            struct sbuf out_uri = SBUF_INIT;
-            sbuf_addf(&out_uri, "runs:/%s/outputs/o", run);
-            struct lineage_event_in ev[3];
-            size_t nev = 0;
-            if (l > 0) {
-                ev[nev++] = (struct lineage_event_in){LINEAGE_INPUT, "a", prev[i], "file", "d",
-                                                      NULL};
-                ev[nev++] = (struct lineage_event_in){
-                    LINEAGE_INPUT, "b", prev[(i + 1) % width], "file", "d", NULL};
-            }
-            ev[nev++] = (struct lineage_event_in){LINEAGE_OUTPUT, "o", out_uri.buf, "file", "d",
-                                                  NULL};
-            int bad = store_lineage_execution_put(s, &e, err) ||
-                      store_lineage_events_log(s, run, ev, nev, err);
-            free(run);
-            free(cur[i]);
-            cur[i] = sbuf_detach(&out_uri, NULL);
-            if (bad)
-                goto out;
-            count += 2;
+            struct sbuf b = SBUF_INIT;
+            sbuf_addf(&b, "s%lld_%lld", (long long)l, (long long)i);
+            names[1 + l * width + i] = sbuf_detach(&b, NULL);
         }
-        char **t = prev;
-        prev = cur;
-        cur = t;
-    }
-    /* the last run reads every output of the last level */
-    char *last = NULL;
-    if (gen_run(s, exp, "final", &last, err))
+    names[nruns - 1] = xstrdup("final");
+    struct lineage_execution_in *ex = xcalloc(nruns, sizeof(*ex));
+    const char **evrun = xcalloc(GEN_BATCH + (size_t)width + 1, sizeof(*evrun));
+    struct lineage_event_in *ev = xcalloc(GEN_BATCH + (size_t)width + 1, sizeof(*ev));
+    size_t nev = 0, done_ex = 0;
+    int rc = -1;
+    if (gen_runs(s, experiment_id, names, nruns, ids, err))
         goto out;
-    struct lineage_event_in *ev = xcalloc((size_t)width + 1, sizeof(*ev));
-    struct sbuf out_uri = SBUF_INIT;
-    sbuf_addf(&out_uri, "runs:/%s/outputs/model", last);
-    size_t nev = 0, sent = 0;
-    int bad = 0;
-    for (int64_t i = 0; i < width && !bad; i++) {
-        ev[nev++] = (struct lineage_event_in){LINEAGE_INPUT, "in", prev[i], "file", "d", NULL};
-        if (nev == LINEAGE_EVENTS_MAX) {
-            bad = store_lineage_events_log(s, last, ev, nev, err);
-            sent += nev;
+    for (size_t r = 1; r < nruns; r++) {
+        struct sbuf b = SBUF_INIT;
+        sbuf_addf(&b, "runs:/%s/outputs/%s", ids[r], r == nruns - 1 ? "model" : "o");
+        outs[r] = sbuf_detach(&b, NULL);
+        ex[r - 1] = (struct lineage_execution_in){ids[r], "generated", ids[0], names[r],
+                                                  LINEAGE_COMPLETE, "", "", 1000, 2000};
+    }
+    for (size_t r = 1; r < nruns; r++) {
+        int64_t l = (int64_t)(r - 1) / width, i = (int64_t)(r - 1) % width;
+        if (r == nruns - 1) {
+            for (int64_t k = 0; k < width; k++) {
+                evrun[nev] = ids[r];
+                ev[nev++] = (struct lineage_event_in){LINEAGE_INPUT, "in",
+                                                      outs[1 + (levels - 1) * width + k],
+                                                      "file", "d", NULL};
+            }
+        } else if (l > 0) {
+            size_t a = (size_t)(1 + (l - 1) * width + i),
+                   b = (size_t)(1 + (l - 1) * width + (i + 1) % width);
+            evrun[nev] = ids[r];
+            ev[nev++] = (struct lineage_event_in){LINEAGE_INPUT, "a", outs[a], "file", "d", NULL};
+            evrun[nev] = ids[r];
+            ev[nev++] = (struct lineage_event_in){LINEAGE_INPUT, "b", outs[b], "file", "d", NULL};
+        }
+        evrun[nev] = ids[r];
+        ev[nev++] = (struct lineage_event_in){LINEAGE_OUTPUT, r == nruns - 1 ? "model" : "o",
+                                              outs[r], r == nruns - 1 ? "model" : "file", "d",
+                                              NULL};
+        if (nev >= GEN_BATCH || r == nruns - 1) {
+            /* the executions of the runs whose events go now */
+            if (s->lineage->bulk(s, ex + done_ex, r - done_ex, evrun, ev, nev, 1000, err))
+                goto out;
+            done_ex = r;
             nev = 0;
         }
     }
-    ev[nev++] = (struct lineage_event_in){LINEAGE_OUTPUT, "model", out_uri.buf, "model", "d",
-                                          NULL};
-    if (!bad)
-        bad = store_lineage_events_log(s, last, ev, nev, err);
-    (void)sent;
-    free(ev);
-    free(last);
-    if (bad) {
-        sbuf_release(&out_uri);
-        goto out;
-    }
-    count += 2;
-    *root = sbuf_detach(&out_uri, NULL);
+    *root = xstrdup(outs[nruns - 1]);
     if (made)
-        *made = count;
+        *made = (int64_t)(nruns - 1) * 2;
     rc = 0;
 out:
-    for (int64_t i = 0; i < width; i++) {
-        free(prev[i]);
-        free(cur[i]);
+    for (size_t r = 0; r < nruns; r++) {
+        free(names[r]);
+        free(ids[r]);
+        free(outs[r]);
     }
-    free(prev);
-    free(cur);
-    free(pipeline_run);
+    free(names);
+    free(ids);
+    free(outs);
+    free(ex);
+    free(evrun);
+    free(ev);
     return rc;
 }

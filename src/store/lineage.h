@@ -74,7 +74,9 @@ int store_lineage_graph(struct store *s, const char *uri, enum lineage_direction
  * per level (0: nodes / 40, at least 1), levels of runs each consuming two
  * outputs of the level before and writing one, then a last run consuming
  * every output of the last level and writing the root artifact. Runs are
- * created through the tracking area, executions and events in batches.
+ * written in one import transaction (store/import.h) when the store
+ * allows one (not a group-commit store: then one create each), executions
+ * and events in batches of one transaction each.
  * *root (the caller's) gets the uri of that final artifact: upstream from
  * it, the whole graph (depth ~ 2 x levels + 2, at most 100 for nodes <=
  * 1,000,000 with the default width). *made (may be NULL): nodes written. */
@@ -146,6 +148,12 @@ struct store_lineage_ops {
     /* offset/limit: rows [offset, offset+limit) of the ordered result. */
     int (*executions_list)(struct store *s, const char *pipeline_run_id, int64_t offset,
                            int64_t limit, struct lineage_execution_list *out, struct ferr *err);
+    /* For store_lineage_generate: the executions ex[0..nex) and the events
+     * ev[0..nev) of the runs runs[0..nev) (every run exists), in one
+     * transaction, nothing checked. */
+    int (*bulk)(struct store *s, const struct lineage_execution_in *ex, size_t nex,
+                const char *const *runs, const struct lineage_event_in *ev, size_t nev,
+                int64_t now_ms, struct ferr *err);
     /* One batched lookup (enum lineage_query); nums NULL except for the
      * LQ_*_NV ones. Appends to out. */
     int (*query)(struct store *s, enum lineage_query q, const char *const *keys,

@@ -140,11 +140,53 @@ static int pg_lin_execution_get(struct store *s, const char *run_id, struct line
     return ret;
 }
 
+/* Executions ex[0..n) in one statement (bulk: their runs exist). */
+static int put_many(struct pg_conn *c, const struct lineage_execution_in *ex, size_t n,
+                    struct ferr *err)
+{
+    static const char sql[] =
+        "INSERT INTO lineage_executions (run_id, pipeline, pipeline_run_id, step, state, "
+        "fingerprint, cached_from, started_ms, ended_ms) SELECT * FROM unnest($1::text[], "
+        "$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], "
+        "$9::bigint[]) ON CONFLICT (run_id) DO NOTHING";
+    const char **col = xcalloc(n, sizeof(*col));
+    int64_t *num = xcalloc(n, sizeof(*num));
+    struct sbuf arr[9];
+    struct pg_args a = PG_ARGS_INIT;
+    for (int k = 0; k < 9; k++) {
+        sbuf_init(&arr[k], 0);
+        for (size_t i = 0; i < n; i++) {
+            const struct lineage_execution_in *e = &ex[i];
+            const char *v[] = {e->run_id, e->pipeline, e->pipeline_run_id, e->step,
+                               e->state, e->fingerprint, e->cached_from};
+            if (k < 7)
+                col[i] = or_empty(v[k]);
+            else
+                num[i] = k == 7 ? e->started_ms : e->ended_ms;
+        }
+        if (k < 7)
+            text_array(&arr[k], col, n);
+        else
+            int_array(&arr[k], num, n);
+        pg_args_text(&a, arr[k].buf);
+    }
+    int rc = pg_do(c, sql, &a, "recording executions", err);
+    pg_args_release(&a);
+    for (int k = 0; k < 9; k++)
+        sbuf_release(&arr[k]);
+    free(col);
+    free(num);
+    return rc;
+}
+
 struct events_arg {
     const char *run_id;
     const struct lineage_event_in *ev;
     size_t n;
     int64_t now_ms;
+    const char *const *runs; /* bulk: each event's run (run_id NULL) */
+    const struct lineage_execution_in *ex;
+    size_t nex;
 };
 
 static int do_events(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
@@ -159,15 +201,20 @@ static int do_events(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *e
         "ON CONFLICT (uri, digest) DO NOTHING";
     static const char ins_ev[] =
         "INSERT INTO lineage_events (run_id, artifact_id, kind, name, created_ms) "
-        "SELECT DISTINCT $1::text, a.id, q.k, q.n, $6::bigint FROM unnest($2::text[], $3::text[], $4::text[], "
-        "$5::text[]) AS q(u, d, k, n) JOIN lineage_artifacts a ON a.uri = q.u AND a.digest = q.d "
-        "ON CONFLICT DO NOTHING";
+        "SELECT DISTINCT q.r, a.id, q.k, q.n, $6::bigint FROM unnest($1::text[], $2::text[], "
+        "$3::text[], $4::text[], $5::text[]) AS q(r, u, d, k, n) "
+        "JOIN lineage_artifacts a ON a.uri = q.u AND a.digest = q.d ON CONFLICT DO NOTHING";
     struct events_arg *ea = arg;
-    if (run_exists(c, ea->run_id, err))
+    if (ea->run_id && run_exists(c, ea->run_id, err))
         return -1;
+    if (ea->nex && put_many(c, ea->ex, ea->nex, err))
+        return -1;
+    if (!ea->n)
+        return 0;
     const char **u = xcalloc(ea->n, sizeof(*u)), **t = xcalloc(ea->n, sizeof(*t)),
                **d = xcalloc(ea->n, sizeof(*d)), **p = xcalloc(ea->n, sizeof(*p)),
-               **k = xcalloc(ea->n, sizeof(*k)), **nm = xcalloc(ea->n, sizeof(*nm));
+               **k = xcalloc(ea->n, sizeof(*k)), **nm = xcalloc(ea->n, sizeof(*nm)),
+               **rn = xcalloc(ea->n, sizeof(*rn));
     for (size_t i = 0; i < ea->n; i++) {
         const struct lineage_event_in *e = &ea->ev[i];
         u[i] = e->uri;
@@ -176,15 +223,17 @@ static int do_events(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *e
         p[i] = e->properties;
         k[i] = e->kind;
         nm[i] = or_empty(e->name);
+        rn[i] = ea->run_id ? ea->run_id : ea->runs[i];
     }
     struct sbuf su = SBUF_INIT, st = SBUF_INIT, sd = SBUF_INIT, sp = SBUF_INIT, sk = SBUF_INIT,
-                sn = SBUF_INIT;
+                sn = SBUF_INIT, sr = SBUF_INIT;
     text_array(&su, u, ea->n);
     text_array(&st, t, ea->n);
     text_array(&sd, d, ea->n);
     text_array(&sp, p, ea->n);
     text_array(&sk, k, ea->n);
     text_array(&sn, nm, ea->n);
+    text_array(&sr, rn, ea->n);
     struct pg_args a = PG_ARGS_INIT;
     pg_args_text(&a, su.buf);
     pg_args_text(&a, st.buf);
@@ -194,7 +243,7 @@ static int do_events(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *e
     int rc = pg_do(c, ins_art, &a, "recording artifacts", err);
     if (!rc) {
         pg_args_clear(&a);
-        pg_args_text(&a, ea->run_id);
+        pg_args_text(&a, sr.buf);
         pg_args_text(&a, su.buf);
         pg_args_text(&a, sd.buf);
         pg_args_text(&a, sk.buf);
@@ -209,6 +258,8 @@ static int do_events(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *e
     sbuf_release(&sp);
     sbuf_release(&sk);
     sbuf_release(&sn);
+    sbuf_release(&sr);
+    free(rn);
     free(u);
     free(t);
     free(d);
@@ -222,7 +273,15 @@ static int pg_lin_events_log(struct store *s, const char *run_id,
                              const struct lineage_event_in *events, size_t n, int64_t now_ms,
                              struct ferr *err)
 {
-    struct events_arg a = {run_id, events, n, now_ms};
+    struct events_arg a = {run_id, events, n, now_ms, NULL, NULL, 0};
+    return pg_write((struct pg *)s, do_events, &a, err);
+}
+
+static int pg_lin_bulk(struct store *s, const struct lineage_execution_in *ex, size_t nex,
+                       const char *const *runs, const struct lineage_event_in *ev, size_t nev,
+                       int64_t now_ms, struct ferr *err)
+{
+    struct events_arg a = {NULL, ev, nev, now_ms, runs, ex, nex};
     return pg_write((struct pg *)s, do_events, &a, err);
 }
 
@@ -424,6 +483,7 @@ const struct store_lineage_ops pg_lineage = {
     .execution_put = pg_lin_execution_put,
     .execution_get = pg_lin_execution_get,
     .events_log = pg_lin_events_log,
+    .bulk = pg_lin_bulk,
     .cache_lookup = pg_lin_cache_lookup,
     .executions_list = pg_lin_executions_list,
     .query = pg_lin_query,

@@ -130,6 +130,9 @@ struct events_arg {
     const struct lineage_event_in *ev;
     size_t n;
     int64_t now_ms;
+    const char *const *runs; /* bulk: each event's run (run_id NULL) */
+    const struct lineage_execution_in *ex;
+    size_t nex;
 };
 
 static int do_events(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
@@ -142,8 +145,11 @@ static int do_events(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *e
     static const char ins_ev[] = "INSERT INTO lineage_events (run_id, artifact_id, kind, name, "
                                  "created_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
     struct events_arg *a = arg;
-    if (run_exists(c, a->run_id, err))
+    if (a->run_id && run_exists(c, a->run_id, err))
         return -1;
+    for (size_t i = 0; i < a->nex; i++)
+        if (do_put(sq, c, (void *)&a->ex[i], err))
+            return -1;
     for (size_t i = 0; i < a->n; i++) {
         const struct lineage_event_in *e = &a->ev[i];
         sqlite3_stmt *st = sq_prep(c, ins_art, err);
@@ -169,7 +175,7 @@ static int do_events(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *e
         end_stmt(st);
         if (!(st = sq_prep(c, ins_ev, err)))
             return -1;
-        bind_str(st, 1, a->run_id);
+        bind_str(st, 1, a->run_id ? a->run_id : a->runs[i]);
         sqlite3_bind_int64(st, 2, id);
         bind_str(st, 3, e->kind);
         bind_str(st, 4, e->name);
@@ -184,7 +190,15 @@ static int sq_lin_events_log(struct store *s, const char *run_id,
                              const struct lineage_event_in *events, size_t n, int64_t now_ms,
                              struct ferr *err)
 {
-    struct events_arg a = {run_id, events, n, now_ms};
+    struct events_arg a = {run_id, events, n, now_ms, NULL, NULL, 0};
+    return sq_write((struct sq *)s, do_events, &a, err);
+}
+
+static int sq_lin_bulk(struct store *s, const struct lineage_execution_in *ex, size_t nex,
+                       const char *const *runs, const struct lineage_event_in *ev, size_t nev,
+                       int64_t now_ms, struct ferr *err)
+{
+    struct events_arg a = {NULL, ev, nev, now_ms, runs, ex, nex};
     return sq_write((struct sq *)s, do_events, &a, err);
 }
 
@@ -411,6 +425,7 @@ const struct store_lineage_ops sqlite_lineage = {
     .execution_put = sq_lin_execution_put,
     .execution_get = sq_lin_execution_get,
     .events_log = sq_lin_events_log,
+    .bulk = sq_lin_bulk,
     .cache_lookup = sq_lin_cache_lookup,
     .executions_list = sq_lin_executions_list,
     .query = sq_lin_query,
