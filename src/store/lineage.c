@@ -32,33 +32,6 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-void lineage_row_set(struct lineage_row *row, const char *const *cols, const size_t *lens,
-                     int ncols)
-{
-    size_t total = 0;
-    for (int k = 0; k < ncols && k < LINEAGE_ROW_COLS; k++)
-        total += lens[k] + 1;
-    char *p = xmalloc(total + LINEAGE_ROW_COLS);
-    for (int k = 0; k < LINEAGE_ROW_COLS; k++) {
-        size_t n = k < ncols ? lens[k] : 0;
-        if (n)
-            memcpy(p, cols[k], n);
-        p[n] = '\0';
-        row->c[k] = p;
-        p += n + 1;
-    }
-}
-
-void lineage_rows_release(struct lineage_rows *r)
-{
-    if (!r)
-        return;
-    for (size_t i = 0; i < r->n; i++)
-        free(r->v[i].c[0]); /* the row's one block */
-    free(r->v);
-    memset(r, 0, sizeof(*r));
-}
-
 static int check_run_id(const char *run_id, struct ferr *err)
 {
     if (!run_id || !*run_id)
@@ -373,9 +346,8 @@ static void add_edge(struct walk *w, long src, long dst, const char *kind, const
 {
     struct lineage_graph *g = w->g;
     name = name ? name : "";
-    uint64_t h = hash_str(hash_str(hash_int(hash_int(HASH_SEED, (uint64_t)src), (uint64_t)dst),
-                                   kind),
-                          name);
+    uint64_t h =
+        hash_str(hash_str(hash_int(hash_int(HASH_SEED, (uint64_t)src), (uint64_t)dst), kind), name);
     w->src = src;
     w->dst = dst;
     w->kind = kind;
@@ -576,8 +548,7 @@ static int expand(struct walk *w, size_t from, size_t to, int depth, struct ferr
                 sbuf_addf(&t, "models:/%s", c[4]);
                 reach(w, f, t.buf, LINEAGE_REGISTERED, "", depth, NULL, NULL);
                 sbuf_release(&t);
-            } else if (node_kind_of(c[3]) == LINEAGE_NODE_LOGGED_MODEL ||
-                       !strcmp(c[5], "1")) {
+            } else if (node_kind_of(c[3]) == LINEAGE_NODE_LOGGED_MODEL || !strcmp(c[5], "1")) {
                 reach(w, f, c[3], LINEAGE_REGISTERED, "", depth, NULL, NULL);
             }
             free(f);
@@ -619,8 +590,8 @@ static int expand(struct walk *w, size_t from, size_t to, int depth, struct ferr
         if (query(w, LQ_RUN_VERSIONS, &runs, &r, err))
             goto out;
         for (size_t i = 0; i < r.n; i++) {
-            char *f = lineage_run_uri(r.v[i].c[0]), *t = nv_id("models:/", r.v[i].c[1],
-                                                                r.v[i].c[2]);
+            char *f = lineage_run_uri(r.v[i].c[0]),
+                 *t = nv_id("models:/", r.v[i].c[1], r.v[i].c[2]);
             reach(w, f, t, LINEAGE_REGISTERED, "", depth, NULL, NULL);
             free(f);
             free(t);
@@ -921,8 +892,7 @@ out:
 }
 
 int store_lineage_graph(struct store *s, const char *uri, enum lineage_direction direction,
-                        int depth, int64_t max_nodes, struct lineage_graph *out,
-                        struct ferr *err)
+                        int depth, int64_t max_nodes, struct lineage_graph *out, struct ferr *err)
 {
     memset(out, 0, sizeof(*out));
     if (!s->lineage)
@@ -931,8 +901,7 @@ int store_lineage_graph(struct store *s, const char *uri, enum lineage_direction
         depth = LINEAGE_DEPTH_DEFAULT;
     if (depth < 1 || depth > LINEAGE_DEPTH_MAX)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "invalid value for parameter 'depth': expected 1 to %d",
-                        LINEAGE_DEPTH_MAX);
+                        "invalid value for parameter 'depth': expected 1 to %d", LINEAGE_DEPTH_MAX);
     if (max_nodes == 0)
         max_nodes = LINEAGE_NODES_DEFAULT;
     if (max_nodes < 1 || max_nodes > LINEAGE_NODES_MAX)
@@ -985,9 +954,16 @@ static int gen_runs(struct store *s, int64_t experiment_id, char **names, size_t
         for (size_t i = 0; i < n; i++) {
             char id[RUN_ID_LEN + 1];
             ids_new_run_id(id);
-            struct import_run r = {id, experiment_id, names[i], "", RUN_FINISHED,
-                                   1000 + (int64_t)i, 2000 + (int64_t)i, TIME_NONE,
-                                   "file:///tmp/ferry-lineage-generated", LIFECYCLE_ACTIVE};
+            struct import_run r = {id,
+                                   experiment_id,
+                                   names[i],
+                                   "",
+                                   RUN_FINISHED,
+                                   1000 + (int64_t)i,
+                                   2000 + (int64_t)i,
+                                   TIME_NONE,
+                                   "file:///tmp/ferry-lineage-generated",
+                                   LIFECYCLE_ACTIVE};
             enum import_outcome o;
             if (store_import_run(tx, &r, &o, err) || store_import_run_done(tx, err)) {
                 store_import_abort(tx);
@@ -1057,17 +1033,16 @@ int store_lineage_generate(struct store *s, int64_t experiment_id, int64_t nodes
         struct sbuf b = SBUF_INIT;
         sbuf_addf(&b, "runs:/%s/outputs/%s", ids[r], r == nruns - 1 ? "model" : "o");
         outs[r] = sbuf_detach(&b, NULL);
-        ex[r - 1] = (struct lineage_execution_in){ids[r], "generated", ids[0], names[r],
-                                                  LINEAGE_COMPLETE, "", "", 1000, 2000};
+        ex[r - 1] = (struct lineage_execution_in){
+            ids[r], "generated", ids[0], names[r], LINEAGE_COMPLETE, "", "", 1000, 2000};
     }
     for (size_t r = 1; r < nruns; r++) {
         int64_t l = (int64_t)(r - 1) / width, i = (int64_t)(r - 1) % width;
         if (r == nruns - 1) {
             for (int64_t k = 0; k < width; k++) {
                 evrun[nev] = ids[r];
-                ev[nev++] = (struct lineage_event_in){LINEAGE_INPUT, "in",
-                                                      outs[1 + (levels - 1) * width + k],
-                                                      "file", "d", NULL};
+                ev[nev++] = (struct lineage_event_in){
+                    LINEAGE_INPUT, "in", outs[1 + (levels - 1) * width + k], "file", "d", NULL};
             }
         } else if (l > 0) {
             size_t a = (size_t)(1 + (l - 1) * width + i),
@@ -1078,8 +1053,11 @@ int store_lineage_generate(struct store *s, int64_t experiment_id, int64_t nodes
             ev[nev++] = (struct lineage_event_in){LINEAGE_INPUT, "b", outs[b], "file", "d", NULL};
         }
         evrun[nev] = ids[r];
-        ev[nev++] = (struct lineage_event_in){LINEAGE_OUTPUT, r == nruns - 1 ? "model" : "o",
-                                              outs[r], r == nruns - 1 ? "model" : "file", "d",
+        ev[nev++] = (struct lineage_event_in){LINEAGE_OUTPUT,
+                                              r == nruns - 1 ? "model" : "o",
+                                              outs[r],
+                                              r == nruns - 1 ? "model" : "file",
+                                              "d",
                                               NULL};
         if (nev >= GEN_BATCH || r == nruns - 1) {
             /* the executions of the runs whose events go now */

@@ -19,7 +19,7 @@
 #include "base/banned.h"
 
 #define EXEC_COLS                                                                                  \
-    "x.run_id, x.pipeline, x.pipeline_run_id, x.step, x.state, x.fingerprint, x.cached_from, "    \
+    "x.run_id, x.pipeline, x.pipeline_run_id, x.step, x.state, x.fingerprint, x.cached_from, "     \
     "x.started_ms, x.ended_ms"
 
 static const char *or_empty(const char *s)
@@ -157,8 +157,8 @@ static int put_many(struct pg_conn *c, const struct lineage_execution_in *ex, si
         sbuf_init(&arr[k], 0);
         for (size_t i = 0; i < n; i++) {
             const struct lineage_execution_in *e = &ex[i];
-            const char *v[] = {e->run_id, e->pipeline, e->pipeline_run_id, e->step,
-                               e->state, e->fingerprint, e->cached_from};
+            const char *v[] = {e->run_id, e->pipeline,    e->pipeline_run_id, e->step,
+                               e->state,  e->fingerprint, e->cached_from};
             if (k < 7)
                 col[i] = or_empty(v[k]);
             else
@@ -196,7 +196,8 @@ static int do_events(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *e
      * call, which ON CONFLICT could not take twice */
     static const char ins_art[] =
         "INSERT INTO lineage_artifacts (uri, type, digest, properties, created_ms) "
-        "SELECT DISTINCT ON (u, d) u, t, d, p, $5::bigint FROM unnest($1::text[], $2::text[], $3::text[], "
+        "SELECT DISTINCT ON (u, d) u, t, d, p, $5::bigint FROM unnest($1::text[], $2::text[], "
+        "$3::text[], "
         "$4::text[]) WITH ORDINALITY AS q(u, t, d, p, o) ORDER BY u, d, o "
         "ON CONFLICT (uri, digest) DO NOTHING";
     static const char ins_ev[] =
@@ -295,10 +296,9 @@ static int pg_lin_cache_lookup(struct store *s, const char *fingerprint, int64_t
         "JOIN runs r ON r.run_uuid = x.run_id AND r.lifecycle_stage = 'active' "
         "WHERE x.fingerprint = $1 AND x.state = 'COMPLETE' AND x.ended_ms >= $2 "
         "ORDER BY x.ended_ms DESC LIMIT 1";
-    static const char outs[] =
-        "SELECT e.name, a.uri, a.type, a.digest FROM lineage_events e "
-        "JOIN lineage_artifacts a ON a.id = e.artifact_id "
-        "WHERE e.run_id = $1 AND e.kind = 'output' ORDER BY e.name, a.uri";
+    static const char outs[] = "SELECT e.name, a.uri, a.type, a.digest FROM lineage_events e "
+                               "JOIN lineage_artifacts a ON a.id = e.artifact_id "
+                               "WHERE e.run_id = $1 AND e.kind = 'output' ORDER BY e.name, a.uri";
     struct pg *pg = (struct pg *)s;
     struct pg_conn *c = pg_reader_get(pg, err);
     if (!c)
@@ -376,21 +376,21 @@ static int pg_lin_executions_list(struct store *s, const char *pipeline_run_id, 
 
 /* ---------- the graph walk's batched lookups ---------- */
 
-#define KEYS "unnest($1::text[]) AS k(v)"
+#define KEYS  "unnest($1::text[]) AS k(v)"
 #define PAIRS "unnest($1::text[], $2::bigint[]) AS k(v, n)"
 #define CONTEXT                                                                                    \
-    "coalesce((SELECT t.value FROM input_tags t WHERE t.run = i.run AND t.dataset = i.dataset "   \
+    "coalesce((SELECT t.value FROM input_tags t WHERE t.run = i.run AND t.dataset = i.dataset "    \
     "AND t.key = 'mlflow.data.context'), '')"
 #define EVENTS_OF_RUNS(kind)                                                                       \
-    "SELECT e.run_id, a.uri, e.name, a.type, a.digest FROM lineage_events e "                     \
-    "JOIN lineage_artifacts a ON a.id = e.artifact_id "                                           \
+    "SELECT e.run_id, a.uri, e.name, a.type, a.digest FROM lineage_events e "                      \
+    "JOIN lineage_artifacts a ON a.id = e.artifact_id "                                            \
     "WHERE e.run_id = ANY($1::text[]) AND e.kind = '" kind "'"
 #define EVENTS_OF_URIS(kind)                                                                       \
-    "SELECT a.uri, e.run_id, e.name FROM lineage_artifacts a "                                    \
-    "JOIN lineage_events e ON e.artifact_id = a.id AND e.kind = '" kind "' "                      \
+    "SELECT a.uri, e.run_id, e.name FROM lineage_artifacts a "                                     \
+    "JOIN lineage_events e ON e.artifact_id = a.id AND e.kind = '" kind "' "                       \
     "WHERE a.uri = ANY($1::text[])"
 #define VERSIONS_WHERE(col)                                                                        \
-    "SELECT v." col ", m.name, v.version FROM model_versions v "                                  \
+    "SELECT v." col ", m.name, v.version FROM model_versions v "                                   \
     "JOIN registered_models m ON m.id = v.model WHERE v." col " = ANY($1::text[])"
 
 static const char *const queries[LQ_COUNT] = {
@@ -436,8 +436,7 @@ static const char *const queries[LQ_COUNT] = {
 };
 
 static int pg_lin_query(struct store *s, enum lineage_query q, const char *const *keys,
-                        const int64_t *nums, size_t n, struct lineage_rows *out,
-                        struct ferr *err)
+                        const int64_t *nums, size_t n, struct lineage_rows *out, struct ferr *err)
 {
     if ((unsigned)q >= LQ_COUNT || !queries[q])
         return ferr_set(err, FERR_INTERNAL_ERROR, "unknown lineage query %d", (int)q);

@@ -19,7 +19,7 @@
 #include "base/banned.h"
 
 #define EXEC_COLS                                                                                  \
-    "x.run_id, x.pipeline, x.pipeline_run_id, x.step, x.state, x.fingerprint, x.cached_from, "    \
+    "x.run_id, x.pipeline, x.pipeline_run_id, x.step, x.state, x.fingerprint, x.cached_from, "     \
     "x.started_ms, x.ended_ms"
 
 static void bind_str(sqlite3_stmt *st, int i, const char *s)
@@ -212,10 +212,9 @@ static int sq_lin_cache_lookup(struct store *s, const char *fingerprint, int64_t
         "JOIN runs r ON r.run_uuid = x.run_id AND r.lifecycle_stage = 'active' "
         "WHERE x.fingerprint = ? AND x.state = 'COMPLETE' AND x.ended_ms >= ? "
         "ORDER BY x.ended_ms DESC LIMIT 1";
-    static const char outs[] =
-        "SELECT e.name, a.uri, a.type, a.digest FROM lineage_events e "
-        "JOIN lineage_artifacts a ON a.id = e.artifact_id "
-        "WHERE e.run_id = ? AND e.kind = 'output' ORDER BY e.name, a.uri";
+    static const char outs[] = "SELECT e.name, a.uri, a.type, a.digest FROM lineage_events e "
+                               "JOIN lineage_artifacts a ON a.id = e.artifact_id "
+                               "WHERE e.run_id = ? AND e.kind = 'output' ORDER BY e.name, a.uri";
     struct sq *sq = (struct sq *)s;
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
@@ -300,20 +299,20 @@ static int sq_lin_executions_list(struct store *s, const char *pipeline_run_id, 
 
 /* ---------- the graph walk's batched lookups ---------- */
 
-#define KEYS "(SELECT value FROM json_each(?1))"
+#define KEYS  "(SELECT value FROM json_each(?1))"
 #define PAIRS "json_each(?1) k JOIN json_each(?2) n ON n.key = k.key"
 #define CONTEXT                                                                                    \
-    "coalesce((SELECT t.value FROM input_tags t WHERE t.run = i.run AND t.dataset = i.dataset "   \
+    "coalesce((SELECT t.value FROM input_tags t WHERE t.run = i.run AND t.dataset = i.dataset "    \
     "AND t.key = 'mlflow.data.context'), '')"
 #define EVENTS_OF_RUNS(kind)                                                                       \
-    "SELECT e.run_id, a.uri, e.name, a.type, a.digest FROM lineage_events e "                     \
-    "JOIN lineage_artifacts a ON a.id = e.artifact_id WHERE e.run_id IN " KEYS                    \
+    "SELECT e.run_id, a.uri, e.name, a.type, a.digest FROM lineage_events e "                      \
+    "JOIN lineage_artifacts a ON a.id = e.artifact_id WHERE e.run_id IN " KEYS                     \
     " AND e.kind = '" kind "'"
 #define EVENTS_OF_URIS(kind)                                                                       \
-    "SELECT a.uri, e.run_id, e.name FROM lineage_artifacts a "                                    \
+    "SELECT a.uri, e.run_id, e.name FROM lineage_artifacts a "                                     \
     "JOIN lineage_events e ON e.artifact_id = a.id AND e.kind = '" kind "' WHERE a.uri IN " KEYS
 #define VERSIONS_WHERE(col)                                                                        \
-    "SELECT v." col ", m.name, v.version FROM model_versions v "                                  \
+    "SELECT v." col ", m.name, v.version FROM model_versions v "                                   \
     "JOIN registered_models m ON m.id = v.model WHERE v." col " IN " KEYS
 
 static const char *const queries[LQ_COUNT] = {
@@ -375,8 +374,7 @@ static char *nums_json(const int64_t *nums, size_t n)
 }
 
 static int sq_lin_query(struct store *s, enum lineage_query q, const char *const *keys,
-                        const int64_t *nums, size_t n, struct lineage_rows *out,
-                        struct ferr *err)
+                        const int64_t *nums, size_t n, struct lineage_rows *out, struct ferr *err)
 {
     if ((unsigned)q >= LQ_COUNT || !queries[q])
         return ferr_set(err, FERR_INTERNAL_ERROR, "unknown lineage query %d", (int)q);
