@@ -56,12 +56,13 @@ static int log_spec(struct engine *e, struct ferr *err)
     return rc;
 }
 
-static int pipeline_execution(struct engine *e, const char *state, int64_t ended_ms,
-                              struct ferr *err)
+static void pipeline_execution(struct engine *e, const char *state, int64_t ended_ms)
 {
+    struct ferr err = FERR_INIT;
     struct step_exec x = {e->run_id, e->plan->spec.name, e->run_id, "", state, "",
                           "",        e->started_ms,      ended_ms};
-    return step_record_execution(e->c, &x, err);
+    if (step_record_execution(e->c, &x, &err))
+        engine_lineage_failed(e, &err);
 }
 
 /* The pipeline run and its working directory; -1 before the run exists
@@ -100,7 +101,10 @@ static int setup(struct engine *e, struct ferr *err)
     sbuf_release(&p);
     if (e->plan->params.n && client_log_batch(e->c, e->run_id, NULL, &e->plan->params, NULL, err))
         return -1;
-    return log_spec(e, err) || pipeline_execution(e, "RUNNING", 0, err) ? -1 : 0;
+    if (log_spec(e, err))
+        return -1;
+    pipeline_execution(e, "RUNNING", 0);
+    return 0;
 }
 
 static void cancel_all(struct engine *e, int sig)
@@ -182,12 +186,12 @@ static int finish(struct engine *e)
         ev.exit_status = 1;
     }
     int64_t now = ftime_now_ms();
-    if (client_update_run(e->c, e->run_id, status, now, NULL, &err) ||
-        pipeline_execution(e,
-                           ev.state == PIPE_STEP_COMPLETE ? "COMPLETE"
-                           : ev.state == PIPE_STEP_KILLED ? "KILLED"
-                                                          : "FAILED",
-                           now, &err)) {
+    pipeline_execution(e,
+                       ev.state == PIPE_STEP_COMPLETE ? "COMPLETE"
+                       : ev.state == PIPE_STEP_KILLED ? "KILLED"
+                                                      : "FAILED",
+                       now);
+    if (client_update_run(e->c, e->run_id, status, now, NULL, &err)) {
         log_warn("cannot end the pipeline run %s: %s", e->run_id, err.msg);
         if (!ev.exit_status)
             ev.exit_status = 1;
@@ -275,8 +279,8 @@ fail_run:
     rc = 1;
     if (e.run_id) {
         struct ferr ignored = FERR_INIT;
-        if (client_update_run(c, e.run_id, RUN_FAILED, ftime_now_ms(), NULL, &ignored) ||
-            pipeline_execution(&e, "FAILED", ftime_now_ms(), &ignored))
+        pipeline_execution(&e, "FAILED", ftime_now_ms());
+        if (client_update_run(c, e.run_id, RUN_FAILED, ftime_now_ms(), NULL, &ignored))
             log_warn("cannot mark the pipeline run %s FAILED: %s", e.run_id, ignored.msg);
     }
 out:

@@ -54,13 +54,19 @@ struct engine {
     size_t *ready;          /* a FIFO of step indexes ready to start */
     size_t ready_head, ready_tail;
     size_t running;
-    int cancelled; /* the signal that cancelled the pipeline, or 0 */
+    int cancelled;      /* the signal that cancelled the pipeline, or 0 */
+    int lineage_failed; /* a lineage write failed (warned once) */
     /* the bindings every render reads, indexed by step */
     const char **run_ids, **out_dirs, **out_runs;
 };
 
 /* Emits ev (the engine's fields filled in) to the caller's callback. */
 void engine_emit(struct engine *e, struct pipe_event *ev);
+
+/* A lineage write (an execution, events) failed: warned the first time.
+ * Not a step's failure: the runs are the record, lineage is derived from
+ * them (and a stock MLflow server has no lineage rows at all). */
+void engine_lineage_failed(struct engine *e, const struct ferr *err);
 
 /* Starts step i (its upstream all COMPLETE or CACHED): its run, inputs,
  * fingerprint, the cache; a hit ends it CACHED at once, else its job

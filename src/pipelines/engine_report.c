@@ -2,6 +2,7 @@
  * The engine's events: to the caller's callback, or printed as `ferry
  * pipelines run` shows them. */
 #include "pipelines/engine_int.h"
+#include "base/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -76,4 +77,12 @@ void engine_emit(struct engine *e, struct pipe_event *ev)
         e->o->on_event(e->o->event_arg, ev);
     else
         pipe_event_print(stdout, ev);
+}
+
+void engine_lineage_failed(struct engine *e, const struct ferr *err)
+{
+    if (!e->lineage_failed)
+        log_warn("pipeline %s: the lineage is not recorded (nor is the cache): %s",
+                 e->plan->spec.name, err->msg);
+    e->lineage_failed = 1;
 }

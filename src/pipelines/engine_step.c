@@ -251,9 +251,11 @@ static int start_job(struct engine *e, size_t i, struct ferr *err)
     return 0;
 }
 
-static int record_execution(struct engine *e, size_t i, const char *state, struct ferr *err)
+/* The lineage execution (warned, not failed, when it cannot be written). */
+static void record_execution(struct engine *e, size_t i, const char *state)
 {
     struct eng_step *s = &e->s[i];
+    struct ferr err = FERR_INIT;
     struct step_exec x = {
         s->run_id,
         e->plan->spec.name,
@@ -265,7 +267,16 @@ static int record_execution(struct engine *e, size_t i, const char *state, struc
         s->started_ms,
         !strcmp(state, "RUNNING") ? 0 : s->ended_ms,
     };
-    return step_record_execution(e->c, &x, err);
+    if (step_record_execution(e->c, &x, &err))
+        engine_lineage_failed(e, &err);
+}
+
+static void record_events(struct engine *e, size_t i, const struct step_outputs *out)
+{
+    struct eng_step *s = &e->s[i];
+    struct ferr err = FERR_INIT;
+    if (step_record_events(e->c, s->run_id, s->inputs, s->ninputs, out, &err))
+        engine_lineage_failed(e, &err);
 }
 
 /* The step's final tags: its state, attempts, and (CACHED) where from. */
@@ -313,10 +324,11 @@ static void end_failed(struct engine *e, size_t i, const char *reason)
         const char *state = s->state == PIPE_STEP_KILLED ? "KILLED" : "FAILED";
         if ((access(s->log_path, F_OK) == 0 &&
              client_log_artifacts(e->c, s->run_id, s->log_path, "logs", NULL, NULL, &err)) ||
-            end_tags(e, i, NULL, &err) || record_execution(e, i, state, &err) ||
-            step_record_events(e->c, s->run_id, s->inputs, s->ninputs, NULL, &err) ||
+            end_tags(e, i, NULL, &err) ||
             client_update_run(e->c, s->run_id, run_status_of(s->state), s->ended_ms, NULL, &err))
             log_warn("step %s: cannot record its end: %s", name, err.msg);
+        record_execution(e, i, state);
+        record_events(e, i, NULL);
     }
     emit_step(e, i, PIPE_EVENT_STEP_ENDED, reason);
     engine_skip_dependants(e, i);
@@ -341,14 +353,14 @@ static void end_cached(struct engine *e, size_t i, struct step_cache_hit *hit,
     s->ended_ms = ftime_now_ms();
     if (end_tags(e, i, params, &err) ||
         step_record_outputs(e->c, s->run_id, s->out_dir, &s->outputs, 0, &err) ||
-        record_execution(e, i, "CACHED", &err) ||
-        step_record_events(e->c, s->run_id, s->inputs, s->ninputs, &s->outputs, &err) ||
         client_update_run(e->c, s->run_id, RUN_FINISHED, s->ended_ms, NULL, &err)) {
         free(s->cached_from);
         s->cached_from = NULL;
         fail_step(e, i, err.msg);
         return;
     }
+    record_execution(e, i, "CACHED");
+    record_events(e, i, &s->outputs);
     e->out_runs[i] = s->output_run;
     emit_step(e, i, PIPE_EVENT_STEP_ENDED, NULL);
     engine_release_dependants(e, i);
@@ -396,9 +408,9 @@ void engine_step_start(struct engine *e, size_t i)
     if (try_cache(e, i, &r.params))
         goto out;
     kv_list_add(&tags, "ferry.pipeline.step.fingerprint", s->fingerprint);
-    if (client_log_batch(e->c, s->run_id, NULL, r.params.n ? &r.params : NULL, &tags, &err) ||
-        record_execution(e, i, "RUNNING", &err))
+    if (client_log_batch(e->c, s->run_id, NULL, r.params.n ? &r.params : NULL, &tags, &err))
         goto fail;
+    record_execution(e, i, "RUNNING");
     s->script = sbuf_detach(&r.script, NULL);
     s->env = job_env(e, i, &r.env);
     if (start_job(e, i, &err))
@@ -455,13 +467,13 @@ static void end_complete(struct engine *e, size_t i)
     s->output_run = xstrdup(s->run_id);
     if (step_record_outputs(e->c, s->run_id, s->out_dir, &s->outputs, 1, &err) ||
         client_log_artifacts(e->c, s->run_id, s->log_path, "logs", NULL, NULL, &err) ||
-        record_execution(e, i, "COMPLETE", &err) ||
-        step_record_events(e->c, s->run_id, s->inputs, s->ninputs, &s->outputs, &err) ||
         end_tags(e, i, NULL, &err) ||
         client_update_run(e->c, s->run_id, RUN_FINISHED, s->ended_ms, NULL, &err)) {
         fail_step(e, i, err.msg);
         return;
     }
+    record_execution(e, i, "COMPLETE");
+    record_events(e, i, &s->outputs);
     e->out_runs[i] = s->output_run;
     emit_step(e, i, PIPE_EVENT_STEP_ENDED, NULL);
     engine_release_dependants(e, i);
