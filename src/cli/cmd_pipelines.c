@@ -679,10 +679,17 @@ int cmd_pipelines(int argc, char **argv)
     char **pos = argv + 1 + optind;
     int run_only = o.pipeline || o.version || o.params.n || o.parallel || o.no_cache || o.from ||
                    o.experiment_name || o.env_manager || o.dry_run;
-    if (argc - 1 - optind != want || (want && o.max_results) ||
-        (strcmp(action, "run") ? run_only : o.json || o.max_results)) {
+    const char *bad = NULL;
+    if (strcmp(action, "run") && run_only)
+        bad = "--pipeline, --version, -P, --parallel, --no-cache, --from, --experiment-name, "
+              "--env-manager and --dry-run are options of 'run'";
+    else if (strcmp(action, "list") && o.max_results)
+        bad = "--max-results is an option of 'list'";
+    else if (!strcmp(action, "run") && o.json)
+        bad = "--json is an option of 'list' and 'show'";
+    if (bad || argc - 1 - optind != want) {
         kv_list_release(&o.params);
-        return cli_usage(usage);
+        return bad ? cli_usagef("%s", bad) : cli_usage(usage);
     }
     struct client *cl;
     if (cli_open(&cl)) {
