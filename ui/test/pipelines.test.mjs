@@ -201,3 +201,33 @@ test("lineage: a model version from the model page, and an unknown URI", async (
     await page.getByRole("alert").filter({ hasText: "RESOURCE_DOES_NOT_EXIST" }).first().waitFor();
   }, ["404"]);
 });
+
+test("cli: pipelines show and lineage say what the pages show", () => {
+  const shown = JSON.parse(ferry(["pipelines", "show", runs[0], "--json"]));
+  assert.equal(shown.pipeline_run.run_id, runs[0]);
+  assert.equal(shown.pipeline_run.pipeline, "ui-demo");
+  const state = Object.fromEntries(shown.steps.map((s) => [s.name, s.state]));
+  assert.deepEqual(state, { make: "COMPLETE", count: "COMPLETE", side: "COMPLETE", broken: "FAILED",
+    last: "SKIPPED", read_letters: "COMPLETE" });
+  assert.equal(shown.steps.find((s) => s.name === "last").reason, "broken failed");
+  const names = shown.steps.map((s) => s.name);
+  assert.ok(names.indexOf("make") < names.indexOf("count") && names.indexOf("broken") < names.indexOf("last"));
+  const out = shown.steps.find((s) => s.name === "make").outputs;
+  assert.equal(out.length, 1);
+  assert.equal(out[0].name, "table");
+  assert.match(out[0].digest, /^[0-9a-f]{64}$/);
+  const again = JSON.parse(ferry(["pipelines", "show", runs[1], "--json"]));
+  const make2 = again.steps.find((s) => s.name === "make");
+  assert.equal(make2.state, "CACHED");
+  assert.equal(make2.cached_from, shown.steps.find((s) => s.name === "make").run_id);
+  assert.equal(JSON.parse(ferry(["pipelines", "list", "--json"])).executions.length, 2);
+
+  const count = shown.steps.find((s) => s.name === "count").run_id;
+  const tree = ferry(["lineage", `runs:/${count}/outputs/n.txt`]).split("\n");
+  assert.equal(tree[0], `runs:/${count}/outputs/n.txt (metrics)`);
+  assert.match(tree[1], /^ {2}<- count \(run [0-9a-f]{8}\.\., COMPLETE\) {2}\[output n\]$/);
+  assert.match(tree[2], /^ {4}<- runs:\/[0-9a-f]{32}\/outputs\/table\.csv \(file\) {2}\[input t\]$/);
+  assert.match(tree[3], /^ {6}<- make \(run [0-9a-f]{8}\.\., COMPLETE\) {2}\[output table\]$/);
+  const down = ferry(["lineage", "data:/letters/1", "--down", "--depth", "1"]);
+  assert.match(down, /^data:\/letters\/1\n {2}-> read_letters \(run [0-9a-f]{8}\.\., (COMPLETE|CACHED)\) {2}\[input letters\]/);
+});
