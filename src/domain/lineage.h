@@ -30,7 +30,7 @@
 /* ---------- limits ---------- */
 
 #define LINEAGE_EVENTS_MAX      1000    /* events in one events/log call */
-#define LINEAGE_URI_MAX         4096    /* bytes of an artifact's uri */
+#define LINEAGE_URI_MAX         2048    /* bytes of an artifact's uri (an index key) */
 #define LINEAGE_NAME_MAX        1000    /* an event's name, a pipeline's or a step's name */
 #define LINEAGE_TYPE_MAX        64      /* an artifact's type */
 #define LINEAGE_DIGEST_MAX      256     /* an artifact's digest, a fingerprint */

@@ -4,8 +4,10 @@
  * data/tree_scan.h with the project skip list as its exclude callback. */
 #include "pipelines/fingerprint.h"
 #include "pipelines/output_digest.h"
+#include "pipelines/plan.h"
 #include "base/json.h"
 #include "base/secret.h"
+#include "base/utf8.h"
 #include "base/xalloc.h"
 #include "data/tree_scan.h"
 #include "domain/data_manifest.h"
@@ -48,11 +50,39 @@ int step_fp_env_make(enum env_manager m, const struct mlproject *p, const char *
 
 /* ---------- the canonical JSON ---------- */
 
+/* A JSON string for s, never NULL: text that is not UTF-8 (a -P value, a
+ * file name: bytes jansson refuses) becomes "hex:" and its bytes in hex,
+ * so it still counts, and counts the same every time. */
+static json_t *jstr(const char *s)
+{
+    s = s ? s : "";
+    if (utf8_valid(s))
+        return json_string(s);
+    static const char d[] = "0123456789abcdef";
+    struct sbuf h = SBUF_INIT;
+    sbuf_addstr(&h, "hex:");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        sbuf_addch(&h, d[*p >> 4]);
+        sbuf_addch(&h, d[*p & 15]);
+    }
+    json_t *j = json_string(h.buf);
+    sbuf_release(&h);
+    return j;
+}
+
+/* Sets o[key] = jstr(value), the key made safe the same way. */
+static void set_str(json_t *o, const char *key, const char *value)
+{
+    json_t *k = jstr(key);
+    json_object_set_new(o, json_string_value(k), jstr(value));
+    json_decref(k);
+}
+
 static json_t *kv_object(const struct kv_list *l)
 {
     json_t *o = json_object();
     for (size_t i = 0; l && i < l->n; i++)
-        json_object_set_new(o, l->v[i].key, json_string(l->v[i].value ? l->v[i].value : ""));
+        set_str(o, l->v[i].key, l->v[i].value);
     return o;
 }
 
@@ -70,11 +100,11 @@ static json_t *step_object(json_t *step)
 static json_t *env_object(const struct step_fp_env *e)
 {
     json_t *o = json_object();
-    json_object_set_new(o, "manager", json_string(e && *e->manager ? e->manager : "local"));
+    set_str(o, "manager", e && *e->manager ? e->manager : "local");
     if (e && *e->file)
-        json_object_set_new(o, "file", json_string(e->file));
+        set_str(o, "file", e->file);
     if (e && e->image)
-        json_object_set_new(o, "image", json_string(e->image));
+        set_str(o, "image", e->image);
     return o;
 }
 
@@ -86,11 +116,10 @@ static json_t *fp_document(const struct step_fp *in)
     json_object_set_new(params, "step", kv_object(in->step_params));
     json_t *code = in->code && in->code->n ? kv_object(in->code) : json_object();
     if (!in->code || !in->code->n)
-        json_object_set_new(code, "", json_string(in->tree_digest));
+        set_str(code, "", in->tree_digest);
     json_t *inputs = json_object();
     for (size_t i = 0; i < in->ninputs; i++)
-        json_object_set_new(inputs, in->inputs[i].name ? in->inputs[i].name : "",
-                            json_string(in->inputs[i].digest));
+        set_str(inputs, in->inputs[i].name, in->inputs[i].digest);
     json_object_set_new(doc, "format", json_string(STEP_FP_FORMAT));
     json_object_set_new(doc, "step", step_object(in->step));
     json_object_set_new(doc, "params", params);
@@ -223,5 +252,39 @@ int fingerprint_deps(const char *dir, const char *const *deps, size_t n, struct 
             kv_list_set(out, deps[i], hex);
     }
     sbuf_release(&path);
+    return rc;
+}
+
+/* ---------- from the plan ---------- */
+
+int step_fingerprint_needs_tree(const struct pipe_plan *plan, size_t i)
+{
+    return plan->spec.steps[i].ndeps == 0;
+}
+
+int step_fingerprint_plan(const struct pipe_plan *plan, size_t i, const struct step_input *inputs,
+                          const char *tree_digest, const struct step_fp_env *env, char hex[65],
+                          struct ferr *err)
+{
+    const struct pipe_step *st = &plan->spec.steps[i];
+    struct kv_list used = {NULL, 0, 0}, code = {NULL, 0, 0};
+    struct ferr e = FERR_INIT;
+    for (size_t k = 0; k < st->nparam_refs; k++) {
+        const char *v = kv_list_get(&plan->params, st->param_refs[k]);
+        kv_list_set(&used, st->param_refs[k], v ? v : "");
+    }
+    int rc = 0;
+    if (st->ndeps &&
+        fingerprint_deps(plan->dir, (const char *const *)st->deps, st->ndeps, &code, &e))
+        rc = ferr_set(err, e.code, "step %.200s: %s", st->name, e.msg);
+    json_t *step = rc ? NULL : pipe_step_to_json(&plan->spec, i, 0);
+    if (!rc) {
+        struct step_fp fp = {step,        &used,  &plan->steps[i].params, &code,
+                             tree_digest, inputs, plan->steps[i].ninputs, env};
+        rc = step_fingerprint(&fp, hex, NULL, err);
+    }
+    json_decref(step);
+    kv_list_release(&used);
+    kv_list_release(&code);
     return rc;
 }

@@ -49,6 +49,8 @@
 
 #define STEP_FP_FORMAT "ferry-step/1"
 
+struct pipe_plan;
+
 /* The environment part. */
 struct step_fp_env {
     char manager[16]; /* env_manager_name(): "local", "virtualenv", "conda", "docker" */
@@ -87,6 +89,21 @@ struct step_fp {
  * loud: it would cache across code changes). */
 int step_fingerprint(const struct step_fp *in, char hex[65], struct sbuf *canonical,
                      struct ferr *err) WARN_UNUSED;
+
+/* The fingerprint of plan step i (pipelines/plan.h), the fields taken
+ * from the plan: "step" = pipe_step_to_json(&plan->spec, i, 0), "params" =
+ * the bound value of each {params.X} it uses (spec.steps[i].param_refs
+ * looked up in plan->params) and plan->steps[i].params, "code" = its deps
+ * (fingerprint_deps, read now) or tree_digest when it has none, "inputs" =
+ * inputs[0..plan->steps[i].ninputs) (step_inputs_for_plan), "env" = env
+ * (step_fp_env_make(plan->envm, &plan->proj, plan->dir): the same for
+ * every step, made once; NULL: local). A deps failure names the step. */
+int step_fingerprint_plan(const struct pipe_plan *plan, size_t i, const struct step_input *inputs,
+                          const char *tree_digest, const struct step_fp_env *env, char hex[65],
+                          struct ferr *err) WARN_UNUSED;
+/* 1 when plan step i has no deps, so its fingerprint needs the project
+ * tree digest (compute it once, for the first such step). */
+int step_fingerprint_needs_tree(const struct pipe_plan *plan, size_t i);
 
 /* The project tree digest of dir (above) into hex. */
 int fingerprint_tree_digest(const char *dir, char hex[65], struct ferr *err) WARN_UNUSED;

@@ -172,4 +172,14 @@ int pipe_step_render(const struct pipe_plan *p, size_t i, const struct pipe_step
 /* Accepts NULL; leaves r as PIPE_RENDERED_INIT. */
 void pipe_rendered_release(struct pipe_rendered *r);
 
+/* What `ferry pipelines run --dry-run` prints: the pipeline, its project,
+ * env manager and bound params, then each step in topological order with
+ * its kind, upstream steps, inputs (resolved: path, pinned data: URI with
+ * its digest, or the step output), outputs, cache/retries/timeout, whether
+ * --from makes it run, and its command rendered with placeholders for what
+ * only a run knows (PIPELINE_RUN_ID, S.RUN_ID, output dirs under
+ * /tmp/ferry-pipeline-PIPELINE_RUN_ID/S). Appended to out; -1 with err
+ * only when a step cannot be rendered. */
+int pipe_plan_describe(const struct pipe_plan *p, struct sbuf *out, struct ferr *err) WARN_UNUSED;
+
 #endif

@@ -8,6 +8,7 @@
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 #include "client/client_artifacts.h"
+#include "client/client_lineage.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -219,9 +220,33 @@ int step_cache_restore(struct client *c, const struct step_cache_query *q, const
 int step_cache_lookup(struct client *c, const struct step_cache_query *q,
                       struct step_cache_hit *hit, struct ferr *err)
 {
-    (void)c;
-    (void)q;
-    (void)err;
-    snprintf(hit->miss, sizeof(hit->miss), "the lineage store is not wired in yet");
-    return 0;
+    struct lineage_cache_hit found;
+    memset(&found, 0, sizeof(found));
+    hit->miss[0] = '\0';
+    if (client_lineage_cache_lookup(c, q->fingerprint, q->max_age_ms, &found, err)) {
+        lineage_cache_hit_release(&found);
+        return -1;
+    }
+    if (!found.found) {
+        lineage_cache_hit_release(&found);
+        return 0;
+    }
+    /* The recorded outputs as step_outputs (what restore checks against). */
+    struct step_outputs rec = STEP_OUTPUTS_INIT;
+    for (size_t i = 0; i < found.noutputs; i++) {
+        const struct lineage_output *lo = &found.outputs[i];
+        ALLOC_GROW(rec.v, rec.n + 1, rec.alloc);
+        struct step_output *o = &rec.v[rec.n++];
+        memset(o, 0, sizeof(*o));
+        o->name = xstrdup(lo->name ? lo->name : "");
+        o->path = xstrdup("");
+        o->type = xstrdup(lo->type ? lo->type : "");
+        o->uri = xstrdup(lo->uri ? lo->uri : "");
+        snprintf(o->digest, sizeof(o->digest), "%s", lo->digest ? lo->digest : "");
+    }
+    int rc =
+        step_cache_restore(c, q, found.execution.run_id, found.execution.ended_ms, &rec, hit, err);
+    step_outputs_release(&rec);
+    lineage_cache_hit_release(&found);
+    return rc;
 }

@@ -4,9 +4,11 @@
  * client/client_lineage.h. */
 #include "pipelines/step_record.h"
 #include "pipelines/output_digest.h"
+#include "pipelines/plan.h"
 #include "base/json.h"
 #include "base/xalloc.h"
 #include "client/client_artifacts.h"
+#include "client/client_lineage.h"
 #include "data/data_fetch.h"
 
 #include <errno.h>
@@ -246,22 +248,104 @@ int step_record_outputs(struct client *c, const char *run_id, const char *out_di
     return rc ? -1 : log_outputs_json(c, run_id, o, err);
 }
 
+/* ---------- from the plan ---------- */
+
+struct step_output_decl *step_output_decls(const struct pipeline_spec *spec, size_t i)
+{
+    const struct pipe_step *st = &spec->steps[i];
+    if (!st->noutputs)
+        return NULL;
+    struct step_output_decl *d = xcalloc(st->noutputs, sizeof(*d));
+    for (size_t k = 0; k < st->noutputs; k++)
+        d[k] = (struct step_output_decl){st->outputs[k].name, st->outputs[k].path,
+                                         pipe_output_type_name(st->outputs[k].type)};
+    return d;
+}
+
+void step_inputs_release(struct step_input *in, size_t n)
+{
+    for (size_t k = 0; in && k < n; k++)
+        step_input_release(&in[k]);
+}
+
+static int plan_input(const struct pipe_plan *plan, size_t i, const struct pipe_input *pi,
+                      const struct step_outputs *produced, struct step_input *out, struct ferr *err)
+{
+    const char *step = plan->spec.steps[i].name;
+    struct ferr e = FERR_INIT;
+    switch (pi->kind) {
+    case PIPE_INPUT_PATH:
+        if (step_input_from_path(out, pi->name, pi->path, &e))
+            return ferr_set(err, e.code, "step %.200s, input %.200s: %s", step, pi->name, e.msg);
+        return 0;
+    case PIPE_INPUT_DATA:
+        if (!pi->uri || !pi->data_digest)
+            return ferr_set(err, FERR_INVALID_STATE,
+                            "step %.200s, input %.200s: the plan has no pinned data version", step,
+                            pi->name);
+        input_set(out, pi->name, pi->uri, "dataset", pi->data_digest);
+        return 0;
+    case PIPE_INPUT_STEP:
+        break;
+    }
+    const struct pipe_step *src = &plan->spec.steps[pi->step];
+    const char *oname = src->outputs[pi->output].name;
+    const struct step_output *o = produced ? step_outputs_find(&produced[pi->step], oname) : NULL;
+    if (!o)
+        return ferr_set(err, FERR_INVALID_STATE,
+                        "step %.200s, input %.200s: step %.200s recorded no output %.200s", step,
+                        pi->name, src->name, oname);
+    step_input_from_output(out, pi->name, o);
+    return 0;
+}
+
+int step_inputs_for_plan(const struct pipe_plan *plan, size_t i,
+                         const struct step_outputs *produced, struct step_input *out,
+                         struct ferr *err)
+{
+    const struct pipe_plan_step *ps = &plan->steps[i];
+    memset(out, 0, ps->ninputs * sizeof(*out));
+    for (size_t k = 0; k < ps->ninputs; k++)
+        if (plan_input(plan, i, &ps->inputs[k], produced, &out[k], err))
+            return -1;
+    return 0;
+}
+
 /* ---------- lineage ---------- */
+
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
 
 int step_record_execution(struct client *c, const struct step_exec *e, struct ferr *err)
 {
-    (void)c;
-    (void)e;
-    return ferr_set(err, FERR_NOT_IMPLEMENTED, "lineage executions: not yet wired");
+    struct lineage_execution_in in = {nz(e->run_id),      nz(e->pipeline), nz(e->pipeline_run_id),
+                                      nz(e->step),        nz(e->state),    nz(e->fingerprint),
+                                      nz(e->cached_from), e->started_ms,   e->ended_ms};
+    return client_lineage_executions_put(c, &in, err);
 }
 
 int step_record_events(struct client *c, const char *run_id, const struct step_input *in,
                        size_t nin, const struct step_outputs *out, struct ferr *err)
 {
-    (void)c;
-    (void)run_id;
-    (void)in;
-    (void)nin;
-    (void)out;
-    return ferr_set(err, FERR_NOT_IMPLEMENTED, "lineage events: not yet wired");
+    size_t nout = out ? out->n : 0, n = nin + nout;
+    if (!n)
+        return 0;
+    struct lineage_event_in *ev = xcalloc(n, sizeof(*ev));
+    for (size_t i = 0; i < nin; i++)
+        ev[i] = (struct lineage_event_in){LINEAGE_INPUT, in[i].name,   in[i].uri,
+                                          in[i].type,    in[i].digest, NULL};
+    for (size_t i = 0; i < nout; i++) {
+        const struct step_output *o = &out->v[i];
+        ev[nin + i] =
+            (struct lineage_event_in){LINEAGE_OUTPUT, o->name, o->uri, o->type, o->digest, NULL};
+    }
+    int rc = 0;
+    for (size_t off = 0; off < n && !rc; off += LINEAGE_EVENTS_MAX) {
+        size_t k = n - off < LINEAGE_EVENTS_MAX ? n - off : LINEAGE_EVENTS_MAX;
+        rc = client_lineage_events_log(c, run_id, ev + off, k, err);
+    }
+    free(ev);
+    return rc;
 }

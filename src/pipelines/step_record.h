@@ -33,6 +33,8 @@
 #include <stdint.h>
 
 struct data_fetched;
+struct pipe_plan;
+struct pipeline_spec;
 
 /* ---------- inputs ---------- */
 
@@ -109,6 +111,28 @@ void step_input_from_output(struct step_input *out, const char *name, const stru
 int step_outputs_collect(const char *step, const char *run_id, const char *out_dir,
                          const struct step_output_decl *decl, size_t n, struct step_outputs *out,
                          struct ferr *err) WARN_UNUSED;
+
+/* ---------- from the plan (pipelines/plan.h) ---------- */
+
+/* Step i's declared outputs as decls: a new array of
+ * spec->steps[i].noutputs entries (free() it; NULL when there are none),
+ * its strings borrowed from spec (type: pipe_output_type_name). */
+struct step_output_decl *step_output_decls(const struct pipeline_spec *spec, size_t i);
+
+/* The inputs of plan step i, in the plan's order (plan->steps[i].inputs,
+ * implicit "S.X" ones included), into out[0..plan->steps[i].ninputs)
+ * (initialised here; release with step_inputs_release, also after a
+ * failure): a PATH input through step_input_from_path (its digest read
+ * now), a DATA input from the plan's pinned uri and version digest, a
+ * STEP input from produced[S] (indexed by step: what step S recorded, its
+ * collected outputs when COMPLETE or hit.outputs when CACHED; only the
+ * entries of steps upstream of i are read). A producer that recorded no
+ * such output is INVALID_STATE naming both steps. */
+int step_inputs_for_plan(const struct pipe_plan *plan, size_t i,
+                         const struct step_outputs *produced, struct step_input *out,
+                         struct ferr *err) WARN_UNUSED;
+/* Releases in[0..n). Accepts NULL. Does not free in itself. */
+void step_inputs_release(struct step_input *in, size_t n);
 
 /* ---------- recording ---------- */
 

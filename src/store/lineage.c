@@ -866,7 +866,7 @@ int store_lineage_generate(struct store *s, int64_t experiment_id, int64_t nodes
                         LINEAGE_NODES_MAX);
     if (width <= 0)
         width = nodes / 40 > 0 ? nodes / 40 : 1;
-    int64_t levels = (nodes - 2) / (2 * width);
+    int64_t levels = (nodes - 2 + width) / (2 * width); /* the nearest */
     if (levels < 1)
         levels = 1;
     snprintf(exp, sizeof(exp), "%lld", (long long)experiment_id);

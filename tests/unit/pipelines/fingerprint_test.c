@@ -5,12 +5,15 @@
  * not with retries/timeout/cache knobs; the project tree digest skips the
  * skip list (and sockets, links out of the tree) and sees every other
  * byte; deps entries that leave the project are refused; output digests of
- * files and directories (modes and empty directories ignored). */
+ * files and directories (modes and empty directories ignored); on a plan,
+ * one param changes only the steps that use it (and, through their output
+ * digests, their dependants). */
 #include "../test.h"
 #include "base/ferr.h"
 #include "base/sbuf.h"
 #include "pipelines/fingerprint.h"
 #include "pipelines/output_digest.h"
+#include "pipelines/plan.h"
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -184,6 +187,17 @@ TEST(fingerprint_changes_with_what_the_step_computes)
     ASSERT(strcmp(base, h));
     kv_list_set(&f.code, "prep.py",
                 "1111111111111111111111111111111111111111111111111111111111111111");
+
+    kv_list_set(&f.used, "data", "\xff\xfe"); /* bytes that are not UTF-8 count too */
+    fp_of(&f, h);
+    ASSERT(strcmp(base, h));
+    char h2[65];
+    kv_list_set(&f.used, "data", "\xff\xfd");
+    fp_of(&f, h2);
+    ASSERT(strcmp(h2, h) && strcmp(h2, base));
+    kv_list_set(&f.used, "data", "data:/tx@prod");
+    fp_of(&f, h);
+    ASSERT_STR_EQ(base, h);
 
     json_object_set_new(f.step, "run", json_string("python3 prep.py --other")); /* the command */
     fp_of(&f, h);
@@ -375,4 +389,136 @@ TEST(output_digest_files_and_directories)
     ASSERT_FAILS(output_digest(tpath("nothing"), &d, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
     ASSERT_FAILS(output_digest_file(tpath("model"), d.digest, NULL, &err), &err,
                  FERR_INVALID_PARAMETER_VALUE);
+}
+
+/* ---------- from a plan ---------- */
+
+static const char SPEC[] =
+    "{\"name\": \"p\", \"params\": {\"alpha\": \"0.01\", \"other\": \"x\"}, \"steps\": {"
+    "\"prep\": {\"run\": \"echo {params.alpha} > {outputs.train}\","
+    "           \"outputs\": {\"train\": \"train.csv\"}},"
+    "\"train\": {\"run\": \"cat {steps.prep.outputs.train} {params.other}\", \"deps\": "
+    "[\"train.py\"],"
+    "           \"outputs\": {\"model\": {\"path\": \"model\", \"type\": \"model\"}}, "
+    "\"retries\": %d}}}";
+
+/* A plan as pipe_plan_load would leave it for SPEC: params bound, train's
+ * implicit input prep.train. */
+static void make_plan(struct pipe_plan *p, int retries, const char *alpha, const char *other)
+{
+    struct ferr err = FERR_INIT;
+    char text[1024];
+    snprintf(text, sizeof(text), SPEC, retries);
+    json_error_t je;
+    json_t *doc = json_loads(text, 0, &je);
+    if (!doc)
+        FAIL_AT("spec: %s", je.text);
+    memset(p, 0, sizeof(*p));
+    ASSERT_OK(pipeline_spec_parse(doc, NULL, &p->spec, &err), &err);
+    json_decref(doc);
+    p->dir = tpath("proj");
+    kv_list_add(&p->params, "alpha", alpha);
+    kv_list_add(&p->params, "other", other);
+    ASSERT_INT_EQ(p->spec.nsteps, 2);
+    p->steps = calloc(2, sizeof(*p->steps));
+    struct pipe_input *in = calloc(1, sizeof(*in));
+    in->name = strdup("prep.train");
+    in->implicit = 1;
+    in->kind = PIPE_INPUT_STEP;
+    in->step = 0;
+    in->output = 0;
+    p->steps[1].inputs = in;
+    p->steps[1].ninputs = 1;
+}
+
+static void free_plan(struct pipe_plan *p)
+{
+    free(p->steps[1].inputs[0].name);
+    free(p->steps[1].inputs);
+    free(p->steps);
+    kv_list_release(&p->params);
+    pipeline_spec_release(&p->spec);
+}
+
+/* Fingerprints of both steps; prep wrote train.csv with digest d. */
+static void plan_fps(struct pipe_plan *p, const char *d, char fp[2][65])
+{
+    struct ferr err = FERR_INIT;
+    char tree[65];
+    ASSERT(step_fingerprint_needs_tree(p, 0) && !step_fingerprint_needs_tree(p, 1));
+    ASSERT_OK(fingerprint_tree_digest(p->dir, tree, &err), &err);
+    ASSERT_OK(step_fingerprint_plan(p, 0, NULL, tree, NULL, fp[0], &err), &err);
+    struct step_outputs produced[2];
+    memset(produced, 0, sizeof(produced));
+    char name[] = "train", path[] = "train.csv", type[] = "file",
+         uri[] = "runs:/r/outputs/train.csv";
+    struct step_output o = {name, path, type, "", 8, 0, uri};
+    snprintf(o.digest, sizeof(o.digest), "%s", d);
+    produced[0].v = &o;
+    produced[0].n = 1;
+    struct step_input in[1];
+    ASSERT_OK(step_inputs_for_plan(p, 1, produced, in, &err), &err);
+    ASSERT_STR_EQ(in[0].name, "prep.train");
+    ASSERT_STR_EQ(in[0].uri, uri);
+    ASSERT_STR_EQ(in[0].digest, d);
+    ASSERT_OK(step_fingerprint_plan(p, 1, in, NULL, NULL, fp[1], &err), &err);
+    step_inputs_release(in, 1);
+    /* A producer that recorded nothing is refused, naming both steps. */
+    produced[0].n = 0;
+    ASSERT_FAILS(step_inputs_for_plan(p, 1, produced, in, &err), &err, FERR_INVALID_STATE);
+    ASSERT_CONTAINS(err.msg, "step train, input prep.train: step prep recorded no output train");
+    step_inputs_release(in, 1);
+}
+
+TEST(fingerprint_plan_one_param_reruns_only_its_users)
+{
+    const char *d1 = "1111111111111111111111111111111111111111111111111111111111111111";
+    const char *d2 = "2222222222222222222222222222222222222222222222222222222222222222";
+    struct pipe_plan p;
+    char base[2][65], fp[2][65];
+    mk("proj");
+    put("proj/train.py", "print(1)\n", 0644);
+    make_plan(&p, 0, "0.01", "x");
+    plan_fps(&p, d1, base);
+    ASSERT(strcmp(base[0], base[1]));
+    free_plan(&p);
+
+    /* retries is how it runs: the same fingerprints */
+    make_plan(&p, 3, "0.01", "x");
+    plan_fps(&p, d1, fp);
+    ASSERT_STR_EQ(fp[0], base[0]);
+    ASSERT_STR_EQ(fp[1], base[1]);
+    free_plan(&p);
+
+    /* other is used by train only */
+    make_plan(&p, 0, "0.01", "y");
+    plan_fps(&p, d1, fp);
+    ASSERT_STR_EQ(fp[0], base[0]);
+    ASSERT(strcmp(fp[1], base[1]));
+    free_plan(&p);
+
+    /* alpha is prep's: prep changes; train only through prep's output digest */
+    make_plan(&p, 0, "0.02", "x");
+    plan_fps(&p, d1, fp);
+    ASSERT(strcmp(fp[0], base[0]));
+    ASSERT_STR_EQ(fp[1], base[1]);
+    plan_fps(&p, d2, fp);
+    ASSERT(strcmp(fp[1], base[1]));
+    free_plan(&p);
+
+    /* train's deps: one byte; prep (the tree) changes too */
+    put("proj/train.py", "print(2)\n", 0644);
+    make_plan(&p, 0, "0.01", "x");
+    plan_fps(&p, d1, fp);
+    ASSERT(strcmp(fp[0], base[0]));
+    ASSERT(strcmp(fp[1], base[1]));
+    free_plan(&p);
+    /* a deps entry gone: the step is named */
+    ASSERT(unlink(tpath("proj/train.py")) == 0);
+    make_plan(&p, 0, "0.01", "x");
+    struct ferr err = FERR_INIT;
+    ASSERT_FAILS(step_fingerprint_plan(&p, 1, NULL, NULL, NULL, fp[1], &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_CONTAINS(err.msg, "step train: deps entry 'train.py'");
+    free_plan(&p);
 }

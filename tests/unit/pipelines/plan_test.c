@@ -386,3 +386,42 @@ STORE_TEST(pipe_plan_pins_data_inputs)
     client_close(c);
     free(dir);
 }
+
+TEST(pipe_plan_describes_a_dry_run)
+{
+    char *dir = project();
+    struct client *c = open_client();
+    struct kv_list params = {0};
+    struct pipe_plan p;
+    struct ferr err = FERR_INIT;
+    struct sbuf text = SBUF_INIT, want = SBUF_INIT;
+    kv_list_add(&params, "who", "me");
+    struct pipe_plan_opts o = {dir, NULL, NULL, &params, "train", NULL, 1};
+    ASSERT_OK(pipe_plan_load(c, &o, &p, &err), &err);
+    ASSERT_OK(pipe_plan_describe(&p, &text, &err), &err);
+    ASSERT_CONTAINS(text.buf, "pipeline:    demo (");
+    ASSERT_CONTAINS(text.buf, "param:       who=me\n");
+    ASSERT_CONTAINS(text.buf, "step train (entry point train)\n  after:     prep\n");
+    ASSERT_CONTAINS(text.buf, "  input:     prep.train = steps.prep.outputs.train (implicit)\n");
+    ASSERT_CONTAINS(text.buf,
+                    "  output:    model = model (model)\n  cache:     no lookup (--from)");
+    sbuf_addf(&want,
+              "  command:   prep --in %s/data/raw.csv --out "
+              "/tmp/ferry-pipeline-PIPELINE_RUN_ID/prep/train.csv --who me\n",
+              dir);
+    ASSERT_CONTAINS(text.buf, want.buf);
+    ASSERT_CONTAINS(text.buf, "  command:   python3 train.py --alpha 0.5 --train "
+                              "/tmp/ferry-pipeline-PIPELINE_RUN_ID/prep/train.csv --epochs 5\n");
+    ASSERT_CONTAINS(text.buf, "  command:   report runs:/train.RUN_ID/outputs/model ");
+    ASSERT_CONTAINS(text.buf, "  env:       RUN=train.RUN_ID\n");
+    /* steps in topological order */
+    ASSERT(strstr(text.buf, "step prep") < strstr(text.buf, "step train"));
+    ASSERT(strstr(text.buf, "step train") < strstr(text.buf, "step report"));
+    store_untouched(c);
+    pipe_plan_release(&p);
+    kv_list_release(&params);
+    sbuf_release(&text);
+    sbuf_release(&want);
+    client_close(c);
+    free(dir);
+}
