@@ -37,7 +37,7 @@ LDFLAGS_ALL := $(LDSAN) $(LDFLAGS)
 
 LIB_SRC  := $(wildcard src/base/*.c src/domain/*.c src/http/*.c src/store/*.c src/store/sqlite/*.c src/store/postgres/*.c \
                       src/artifacts/*.c src/import/*.c src/api/*.c src/auth/*.c src/client/*.c src/models/*.c \
-                      src/data/*.c src/projects/*.c src/monitor/*.c)
+                      src/data/*.c src/projects/*.c src/monitor/*.c src/pipelines/*.c)
 SRV_SRC  := $(wildcard src/serving/*.c src/gateway/*.c src/server/*.c src/server/handlers/*.c)
 CLI_SRC  := $(wildcard src/cli/*.c)
 UNIT_SRC := $(wildcard tests/unit/*.c tests/unit/*/*.c)

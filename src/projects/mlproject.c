@@ -105,6 +105,14 @@ int mlproject_load(const char *dir, struct mlproject *out, struct ferr *err)
         if ((rc = check_entry(k, v, err)))
             goto out;
     }
+    out->pipelines = json_object_get(out->doc, "pipelines");
+    if (json_is_null(out->pipelines))
+        out->pipelines = NULL;
+    if (out->pipelines && !json_is_object(out->pipelines)) {
+        rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                      "MLproject: pipelines must be a mapping of pipeline names to their specs");
+        goto out;
+    }
     json_t *py = json_object_get(out->doc, "python_env"),
            *conda = json_object_get(out->doc, "conda_env"),
            *docker = json_object_get(out->doc, "docker_env");

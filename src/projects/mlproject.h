@@ -44,6 +44,10 @@ struct mlproject {
     enum project_env env;  /* what the project declares */
     const char *env_file;  /* python_env / conda_env file, relative to the project */
     const char *env_image; /* docker_env's image */
+    /* `pipelines: {NAME: spec}` (issue 20, domain/pipeline_spec.h; borrowed
+     * from doc), or NULL: a mapping when present, its entries read by
+     * pipelines/plan.h, not here */
+    json_t *pipelines;
     /* Set by the caller after mlproject_load; NULL: a data: value of a path
      * parameter is INVALID_PARAMETER_VALUE (it is never a relative path). */
     const struct mlproject_data_hook *data;
