@@ -146,7 +146,8 @@ echo "# example through the server: cached reruns ${sreruns[*]} s" >&2
 
 if [ "$LINEAGE" = 1 ]; then
 	for n in 10000 100000; do
-		"$LBENCH" --nodes "$n" --runs "$RUNS" --db "$TMP/lineage-$n.db" >"$TMP/lineage-$n.out" ||
+		"$LBENCH" --nodes "$n" --runs $((RUNS * 3)) --db "$TMP/lineage-$n.db" --ferry "$FERRY" \
+			>"$TMP/lineage-$n.out" ||
 			{ cat "$TMP/lineage-$n.out" >&2; exit 1; }
 		cat "$TMP/lineage-$n.out" >&2
 		F[lineage.$n]=$(field median_ms <"$TMP/lineage-$n.out")
