@@ -674,7 +674,7 @@ GOOD_STEP = "  ok: {run: 'echo hi > {outputs.o}', outputs: {o: o.txt}}\n"
 BAD_SPECS = [
     # (what, pipeline.yaml, extra args, words in the message)
     ("yaml syntax", "name: x\nsteps: {a: {run: [}\n", [], "pipeline.yaml"),
-    ("not a mapping", "- a\n- b\n", [], "pipeline.yaml"),
+    ("not a mapping", "- a\n- b\n", [], "mapping"),
     ("no name", "steps:\n" + GOOD_STEP, [], "name"),
     ("bad name", "name: -x\nsteps:\n" + GOOD_STEP, [], "name"),
     ("no steps", "name: x\nsteps: {}\n", [], "steps"),
@@ -683,11 +683,11 @@ BAD_SPECS = [
     ("unknown output key", "name: x\nsteps:\n  a: {run: 'true', outputs: {o: {path: o, kind: file}}}\n",
      [], "kind"),
     ("unknown output type", "name: x\nsteps:\n  a: {run: 'true', outputs: {o: {path: o, type: blob}}}\n",
-     [], "blob"),
+     [], "outputs.o.type"),
     ("unknown param key", "name: x\nparams: {p: {type: int, defualt: 1}}\nsteps:\n" + GOOD_STEP,
      [], "defualt"),
     ("unknown param type", "name: x\nparams: {p: {type: integer}}\nsteps:\n" + GOOD_STEP, [],
-     "integer"),
+     "params.p.type"),
     ("no command", "name: x\nsteps:\n  a: {outputs: {o: o}}\n", [], "a"),
     ("two commands", "name: x\nsteps:\n  a: {run: 'true', entry_point: main}\n", [], "a"),
     ("uses", "name: x\nsteps:\n  a: {uses: ferry/train}\n", [], "unknown built-in step"),
