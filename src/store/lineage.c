@@ -872,10 +872,10 @@ int store_lineage_generate(struct store *s, int64_t experiment_id, int64_t nodes
     snprintf(exp, sizeof(exp), "%lld", (long long)experiment_id);
     char **prev = xcalloc((size_t)width, sizeof(char *)), **cur = xcalloc((size_t)width,
                                                                           sizeof(char *));
-    char *pipeline_run = NULL;
+    char *pipeline_run_id = NULL;
     int rc = -1;
     int64_t count = 0;
-    if (gen_run(s, exp, "generated-pipeline", &pipeline_run, err))
+    if (gen_run(s, exp, "generated-pipeline", &pipeline_run_id, err))
         goto out;
     for (int64_t l = 0; l < levels; l++) {
         for (int64_t i = 0; i < width; i++) {
@@ -883,7 +883,7 @@ int store_lineage_generate(struct store *s, int64_t experiment_id, int64_t nodes
             snprintf(name, sizeof(name), "s%lld_%lld", (long long)l, (long long)i);
             if (gen_run(s, exp, name, &run, err))
                 goto out;
-            struct lineage_execution_in e = {run, "generated", pipeline_run, name,
+            struct lineage_execution_in e = {run, "generated", pipeline_run_id, name,
                                              LINEAGE_COMPLETE, "", "", 1, 2};
             struct sbuf out_uri = SBUF_INIT;
             sbuf_addf(&out_uri, "runs:/%s/outputs/o", run);
@@ -950,6 +950,6 @@ out:
     }
     free(prev);
     free(cur);
-    free(pipeline_run);
+    free(pipeline_run_id);
     return rc;
 }
