@@ -425,3 +425,39 @@ TEST(pipe_plan_describes_a_dry_run)
     client_close(c);
     free(dir);
 }
+
+TEST(pipe_plan_from_a_git_version)
+{
+    struct client *c = open_client();
+    struct sbuf d = SBUF_INIT, cmd = SBUF_INIT, uri = SBUF_INIT;
+    struct pipe_plan p;
+    struct ferr err = FERR_INIT;
+    sbuf_addf(&d, "%s/repo", test_tmpdir());
+    put(d.buf, "pipeline.yaml", "name: g\nsteps: {a: {run: \"echo one\"}}\n");
+    sbuf_addf(&cmd,
+              "cd %s && git init -q && git add . && git -c user.name=t -c user.email=t@t commit "
+              "-qm one && git tag v1 && echo 'name: g\nsteps: {a: {run: \"echo two\"}}' > "
+              "pipeline.yaml && git -c user.name=t -c user.email=t@t commit -qam two",
+              d.buf);
+    if (system(cmd.buf) != 0) {
+        fprintf(stderr, "    (git not usable here: skipped)\n");
+        goto out;
+    }
+    struct pipe_plan_opts o = {d.buf, "v1", NULL, NULL, NULL, NULL, 0};
+    ASSERT_OK(pipe_plan_load(c, &o, &p, &err), &err);
+    ASSERT_STR_EQ(p.spec.steps[0].run.text, "echo one");
+    ASSERT_STR_EQ(p.source_name, d.buf);
+    ASSERT(p.src.clone.len > 0 && p.src.commit.len == 40);
+    sbuf_addstr(&uri, p.src.clone.buf);
+    pipe_plan_release(&p); /* removes the clone */
+    struct stat st;
+    ASSERT(stat(uri.buf, &st) != 0);
+    o.version = "nope";
+    ASSERT_FAILS(pipe_plan_load(c, &o, &p, &err), &err, FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_CONTAINS(err.msg, "cannot check out version 'nope'");
+out:
+    sbuf_release(&d);
+    sbuf_release(&cmd);
+    sbuf_release(&uri);
+    client_close(c);
+}
