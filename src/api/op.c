@@ -8,6 +8,7 @@
 #include "api/artifacts_ops.h"
 #include "api/codec.h"
 #include "api/datasets_ops.h"
+#include "api/lineage_ops.h"
 #include "api/deployments_ops.h"
 #include "api/gc_ops.h"
 #include "api/auth_ops.h"
@@ -57,6 +58,7 @@ const struct api_area *const api_areas[] = {
     &api_monitors_area,      /* ferry's monitors/... */
     &api_alerts_area,        /* ferry's alerts/... (monitors' alerts and their deliveries) */
     &api_datasets_area,      /* ferry's datasets/... (issue 19) */
+    &api_lineage_area,       /* ferry's lineage/... (issue 20) */
     NULL,
 };
 

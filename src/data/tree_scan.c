@@ -43,6 +43,7 @@ struct walk {
     struct data_manifest *m; /* dirs and links go straight in */
     const char *root;        /* for messages */
     int64_t bytes;
+    const struct data_scan_filter *filter; /* may be NULL */
 };
 
 static int walk_fail(struct ferr *err, const char *local, const char *what)
@@ -127,6 +128,11 @@ static int check_name(const char *name, const char *local, struct ferr *err)
 
 static int walk_dir(struct walk *w, struct sbuf *rel, struct sbuf *local, struct ferr *err);
 
+static int excluded(const struct walk *w, const char *rel, const char *local, const struct stat *st)
+{
+    return w->filter && w->filter->exclude && w->filter->exclude(w->filter->arg, rel, local, st);
+}
+
 /* One entry (rel and local name it); st from lstat. */
 static int walk_entry(struct walk *w, struct sbuf *rel, struct sbuf *local, const struct stat *st,
                       struct ferr *err)
@@ -162,7 +168,6 @@ static int walk_dir(struct walk *w, struct sbuf *rel, struct sbuf *local, struct
     while (!rc && (e = readdir(d))) {
         if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
             continue;
-        any = 1;
         sbuf_setlen(rel, rlen);
         sbuf_setlen(local, llen);
         if (rlen)
@@ -175,8 +180,12 @@ static int walk_dir(struct walk *w, struct sbuf *rel, struct sbuf *local, struct
             rc = -1;
         else if (lstat(local->buf, &st) < 0)
             rc = walk_fail(err, local->buf, "cannot stat");
-        else
+        else if (excluded(w, rel->buf, local->buf, &st))
+            ; /* left out: neither walked nor counted */
+        else {
+            any = 1;
             rc = walk_entry(w, rel, local, &st, err);
+        }
         errno = 0;
     }
     if (!rc && errno)
@@ -508,11 +517,19 @@ static int scan_root(const char *path, struct walk *w, struct ferr *err)
 int data_tree_scan(const char *path, const struct data_scan_opts *opts, struct data_scan *out,
                    struct ferr *err)
 {
+    return data_tree_scan_filtered(path, opts, NULL, out, err);
+}
+
+int data_tree_scan_filtered(const char *path, const struct data_scan_opts *opts,
+                            const struct data_scan_filter *filter, struct data_scan *out,
+                            struct ferr *err)
+{
     memset(out, 0, sizeof(*out));
     struct walk w;
     memset(&w, 0, sizeof(w));
     w.m = &out->manifest;
     w.root = path;
+    w.filter = filter;
     int rc = scan_root(path, &w, err);
     if (!rc && w.nfiles > 1)
         qsort(w.files, w.nfiles, sizeof(*w.files), by_rel);

@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 /* One distinct object of the scan and the first place its bytes lie. */
 struct data_scan_object {
@@ -59,6 +60,21 @@ struct data_scan_opts {
 int data_tree_scan(const char *path, const struct data_scan_opts *opts, struct data_scan *out,
                    struct ferr *err) WARN_UNUSED;
 void data_scan_release(struct data_scan *s);
+
+/* Entries to leave out of a scan: exclude is called for every entry below
+ * the root once its name is checked and it is lstat'ed, with its path
+ * relative to the root, its local path and the lstat result; answering 1
+ * leaves it out (a directory with everything below it) before anything
+ * refuses it. A directory whose entries are all left out is recorded as an
+ * empty directory. Pipelines' code digests use it (pipelines/fingerprint.h). */
+struct data_scan_filter {
+    int (*exclude)(void *arg, const char *rel, const char *local, const struct stat *st);
+    void *arg;
+};
+/* data_tree_scan with a filter (NULL: none, the same as data_tree_scan). */
+int data_tree_scan_filtered(const char *path, const struct data_scan_opts *opts,
+                            const struct data_scan_filter *filter, struct data_scan *out,
+                            struct ferr *err) WARN_UNUSED;
 
 /* Streams object i (s->objects[i]) from its local file to fn in pieces of
  * at most 1 MiB. Not verified here (whoever stores it verifies); a file

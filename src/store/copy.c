@@ -30,8 +30,9 @@
 /* 8 added the prediction log, which is not copied (on SQLite it lives in
  * files of its own: store/predictions.h); 9 the monitors' tables; 10 the
  * datasets' (every one, data_objects too: the rows say where the bytes of
- * the data root are, and a copy that lost them would lose the versions). */
-_Static_assert(SCHEMA_VERSION == 10, "a new schema version: update the tables store_copy copies");
+ * the data root are, and a copy that lost them would lose the versions);
+ * 11 the lineage graph's (artifacts before the events that name them). */
+_Static_assert(SCHEMA_VERSION == 11, "a new schema version: update the tables store_copy copies");
 
 /* Parents before children (foreign keys are checked as rows arrive). */
 static const struct {
@@ -80,6 +81,9 @@ static const struct {
     {"data_version_tags", NULL},
     {"data_aliases", NULL},
     {"data_objects", NULL},
+    {"lineage_artifacts", "id"},
+    {"lineage_executions", NULL},
+    {"lineage_events", NULL},
 };
 
 #define NTABLES (sizeof(tables) / sizeof(*tables))

@@ -9,6 +9,7 @@
 #include "store/deployments.h"
 #include "store/monitors.h"
 #include "store/datasets.h"
+#include "store/lineage.h"
 #include "store/uri.h"
 #include "base/ftime.h"
 #include "base/sbuf.h"
@@ -162,6 +163,7 @@ int store_postgres_open(const char *uri, const struct store_opts *opts, struct s
     pg->base.predictions = AREA(pg_predictions, put);
     pg->base.monitors = AREA(pg_monitors, change);
     pg->base.datasets = AREA(pg_datasets, list);
+    pg->base.lineage = AREA(pg_lineage, query);
 
     pg->writer = pg_conn_open(pg, err);
     if (!pg->writer || check_encoding(pg->writer, err) ||

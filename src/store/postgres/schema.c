@@ -623,12 +623,54 @@ static const char *const v10[] = {
     "CREATE INDEX datasets_by_source ON datasets (left(source, 256));",
     NULL};
 
+/* Version 11 (expand: new tables and indexes): the lineage graph
+ * (store/sqlite/schema.c's 10 -> 11 tells why they look so). The index on
+ * model versions' source is on its first 256 bytes, as the datasets'. */
+static const char *const v11[] = {
+    "CREATE TABLE lineage_artifacts ("
+    "  id " ID ","
+    "  uri " T " NOT NULL,"
+    "  type " T " NOT NULL,"
+    "  digest " T " NOT NULL DEFAULT '',"
+    "  properties " T ","
+    "  created_ms BIGINT NOT NULL,"
+    "  UNIQUE (uri, digest));"
+    "CREATE TABLE lineage_executions ("
+    "  run_id " T " PRIMARY KEY REFERENCES runs (run_uuid) ON DELETE CASCADE,"
+    "  pipeline " T " NOT NULL DEFAULT '',"
+    "  pipeline_run_id " T " NOT NULL DEFAULT '',"
+    "  step " T " NOT NULL DEFAULT '',"
+    "  state " T " NOT NULL"
+    "    CHECK (state IN ('RUNNING', 'COMPLETE', 'FAILED', 'KILLED', 'CACHED')),"
+    "  fingerprint " T " NOT NULL DEFAULT '',"
+    "  cached_from " T " NOT NULL DEFAULT '',"
+    "  started_ms BIGINT NOT NULL DEFAULT 0,"
+    "  ended_ms BIGINT NOT NULL DEFAULT 0);"
+    "CREATE INDEX lineage_executions_by_fingerprint ON lineage_executions"
+    "  (fingerprint, state, ended_ms);"
+    "CREATE INDEX lineage_executions_by_pipeline_run ON lineage_executions"
+    "  (pipeline_run_id, started_ms);"
+    "CREATE INDEX lineage_executions_by_step ON lineage_executions (step, started_ms);"
+    "CREATE TABLE lineage_events ("
+    "  run_id " T " NOT NULL REFERENCES runs (run_uuid) ON DELETE CASCADE,"
+    "  artifact_id BIGINT NOT NULL REFERENCES lineage_artifacts ON DELETE CASCADE,"
+    "  kind " T " NOT NULL CHECK (kind IN ('input', 'output')),"
+    "  name " T " NOT NULL DEFAULT '',"
+    "  created_ms BIGINT NOT NULL,"
+    "  PRIMARY KEY (run_id, kind, name, artifact_id));"
+    "CREATE INDEX lineage_events_by_artifact ON lineage_events (artifact_id, kind);"
+    "CREATE INDEX logged_models_by_source_run ON logged_models (source_run_id);"
+    "CREATE INDEX model_versions_by_source ON model_versions (left(source, 256));"
+    "CREATE INDEX model_versions_by_model_id ON model_versions (model_id);",
+    NULL};
+
 static const struct migration migrations[] = {
     {6, 6, v6},   /* everything SQLite had at 6 */
     {7, 6, v7},   /* deployments */
     {8, 6, v8},   /* the prediction log */
     {9, 6, v9},   /* monitors */
     {10, 6, v10}, /* datasets */
+    {11, 6, v11}, /* the lineage graph */
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

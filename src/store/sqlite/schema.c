@@ -460,6 +460,50 @@ static const char *const migrations[] = {
     "CREATE INDEX data_objects_by_pack ON data_objects (pack) WHERE pack IS NOT NULL;"
     "CREATE INDEX data_objects_by_touched ON data_objects (touched_ms);"
     "CREATE INDEX datasets_by_source ON datasets (source);",
+
+    /* 10 -> 11: the lineage graph (store/lineage.h). Executions and events
+     * belong to a run (by its run id, so a purge takes them along);
+     * artifacts are shared, one row per (uri, digest). Every lookup the
+     * graph walk makes has an index: events by run (the key) and by
+     * artifact, artifacts by uri (the unique key's prefix), executions by
+     * fingerprint (the step cache) and by pipeline run; and on the tables
+     * it joins, logged models by source run and model versions by source
+     * and by logged model. */
+    "CREATE TABLE lineage_artifacts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  uri TEXT NOT NULL,"
+    "  type TEXT NOT NULL,"
+    "  digest TEXT NOT NULL DEFAULT '',"
+    "  properties TEXT,"
+    "  created_ms INTEGER NOT NULL,"
+    "  UNIQUE (uri, digest));"
+    "CREATE TABLE lineage_executions ("
+    "  run_id TEXT PRIMARY KEY REFERENCES runs (run_uuid) ON DELETE CASCADE,"
+    "  pipeline TEXT NOT NULL DEFAULT '',"
+    "  pipeline_run_id TEXT NOT NULL DEFAULT '',"
+    "  step TEXT NOT NULL DEFAULT '',"
+    "  state TEXT NOT NULL"
+    "    CHECK (state IN ('RUNNING', 'COMPLETE', 'FAILED', 'KILLED', 'CACHED')),"
+    "  fingerprint TEXT NOT NULL DEFAULT '',"
+    "  cached_from TEXT NOT NULL DEFAULT '',"
+    "  started_ms INTEGER NOT NULL DEFAULT 0,"
+    "  ended_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE INDEX lineage_executions_by_fingerprint ON lineage_executions"
+    "  (fingerprint, state, ended_ms);"
+    "CREATE INDEX lineage_executions_by_pipeline_run ON lineage_executions"
+    "  (pipeline_run_id, started_ms);"
+    "CREATE INDEX lineage_executions_by_step ON lineage_executions (step, started_ms);"
+    "CREATE TABLE lineage_events ("
+    "  run_id TEXT NOT NULL REFERENCES runs (run_uuid) ON DELETE CASCADE,"
+    "  artifact_id INTEGER NOT NULL REFERENCES lineage_artifacts ON DELETE CASCADE,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('input', 'output')),"
+    "  name TEXT NOT NULL DEFAULT '',"
+    "  created_ms INTEGER NOT NULL,"
+    "  PRIMARY KEY (run_id, kind, name, artifact_id)) WITHOUT ROWID;"
+    "CREATE INDEX lineage_events_by_artifact ON lineage_events (artifact_id, kind);"
+    "CREATE INDEX logged_models_by_source_run ON logged_models (source_run_id);"
+    "CREATE INDEX model_versions_by_source ON model_versions (source);"
+    "CREATE INDEX model_versions_by_model_id ON model_versions (model_id);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

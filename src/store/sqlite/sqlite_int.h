@@ -255,6 +255,8 @@ extern const struct store_deployment_ops sqlite_deployments;
 extern const struct store_monitor_ops sqlite_monitors;
 /* sqlite_datasets.c: the datasets area's table. */
 extern const struct store_dataset_ops sqlite_datasets;
+/* sqlite_lineage.c: the lineage area's table. */
+extern const struct store_lineage_ops sqlite_lineage;
 /* sqlite_predictions.c: the prediction log's table, and its partitions'
  * cache beside the tracking file at tracking_path (made at open, freed at
  * close). */

@@ -1,0 +1,955 @@
+/* SPDX-License-Identifier: MIT
+ * The lineage area's front (store/lineage.h): arguments checked, pages
+ * turned into offsets, and the graph walk, level by level over the
+ * backend's batched lookups (one per kind of edge per level, one per kind
+ * of node for the details). Nodes and edges are deduplicated through
+ * jansson objects used as hash sets (node id -> its index). */
+#include "store/lineage.h"
+#include "base/page_token.h"
+#include "base/sbuf.h"
+#include "base/xalloc.h"
+#include "domain/data_version.h"
+#include "store/backend.h"
+#include "store/datasets.h"
+#include "store/model_uri.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/banned.h"
+
+#define AREA "lineage"
+
+static int64_t now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void lineage_rows_release(struct lineage_rows *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n; i++)
+        for (int k = 0; k < LINEAGE_ROW_COLS; k++)
+            free(r->v[i].c[k]);
+    free(r->v);
+    memset(r, 0, sizeof(*r));
+}
+
+static int check_run_id(const char *run_id, struct ferr *err)
+{
+    if (!run_id || !*run_id)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "missing value for required parameter 'run_id'");
+    if (!lineage_is_run_id(run_id))
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value '%.100s' for 'run_id': expected a run id (32 hex digits)",
+                        run_id);
+    return 0;
+}
+
+int store_lineage_execution_put(struct store *s, const struct lineage_execution_in *e,
+                                struct ferr *err)
+{
+    if (!s->lineage)
+        return store_lacks(s, AREA, err);
+    if (lineage_execution_check(e, err))
+        return -1;
+    return s->lineage->execution_put(s, e, err);
+}
+
+int store_lineage_execution_get(struct store *s, const char *run_id, struct lineage_execution *out,
+                                struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!s->lineage)
+        return store_lacks(s, AREA, err);
+    if (check_run_id(run_id, err))
+        return -1;
+    return s->lineage->execution_get(s, run_id, out, err);
+}
+
+int store_lineage_events_log(struct store *s, const char *run_id,
+                             const struct lineage_event_in *events, size_t n, struct ferr *err)
+{
+    if (!s->lineage)
+        return store_lacks(s, AREA, err);
+    if (check_run_id(run_id, err))
+        return -1;
+    if (n > LINEAGE_EVENTS_MAX)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "%zu events in one call: at most %d are allowed", n, LINEAGE_EVENTS_MAX);
+    for (size_t i = 0; i < n; i++)
+        if (lineage_event_check(&events[i], err)) {
+            char msg[sizeof(err->msg)];
+            snprintf(msg, sizeof(msg), "%s", err->msg);
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "event %zu: %s", i, msg);
+        }
+    if (!n)
+        return 0;
+    return s->lineage->events_log(s, run_id, events, n, now_ms(), err);
+}
+
+int store_lineage_cache_lookup(struct store *s, const char *fingerprint, int64_t max_age_ms,
+                               struct lineage_cache_hit *out, struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!s->lineage)
+        return store_lacks(s, AREA, err);
+    if (!fingerprint || !*fingerprint)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "missing value for required parameter 'fingerprint'");
+    if (strlen(fingerprint) > LINEAGE_DIGEST_MAX)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "the fingerprint is too long");
+    if (max_age_ms < 0)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value for parameter 'max_age_ms': it must not be negative");
+    int64_t min_ended = max_age_ms ? now_ms() - max_age_ms : 0;
+    return s->lineage->cache_lookup(s, fingerprint, min_ended, out, err);
+}
+
+int store_lineage_executions_list(struct store *s, const char *pipeline_run_id, int64_t max,
+                                  const char *page_token, struct lineage_execution_list *out,
+                                  struct ferr *err)
+{
+    int64_t off = 0;
+    memset(out, 0, sizeof(*out));
+    if (!s->lineage)
+        return store_lacks(s, AREA, err);
+    if (max == 0)
+        max = LINEAGE_LIST_DEFAULT;
+    if (max < 1 || max > LINEAGE_LIST_MAX)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value for parameter 'max_results': expected 1 to %d",
+                        LINEAGE_LIST_MAX);
+    if (page_token && *page_token && page_token_decode(page_token, &off, err))
+        return -1;
+    if (pipeline_run_id && !*pipeline_run_id)
+        pipeline_run_id = NULL;
+    if (pipeline_run_id && !lineage_is_run_id(pipeline_run_id))
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value '%.100s' for 'pipeline_run_id': expected a run id",
+                        pipeline_run_id);
+    if (s->lineage->executions_list(s, pipeline_run_id, off, max + 1, out, err))
+        return -1;
+    if (out->n > (size_t)max) {
+        lineage_execution_release(&out->v[--out->n]);
+        page_token_encode(off + max, &out->next_page_token);
+    }
+    return 0;
+}
+
+/* ---------- the graph walk ---------- */
+
+struct walk {
+    struct store *s;
+    enum lineage_direction dir;
+    int64_t max_nodes;
+    struct lineage_graph *g;
+    json_t *seen;  /* node id -> its index */
+    json_t *edges; /* "source\ntarget\nkind\nname" -> true */
+    size_t level_start; /* the first node of the level being added */
+};
+
+static char *dup0(const char *s)
+{
+    return xstrdup(s ? s : "");
+}
+
+/* The kind of node a uri reached by an edge is, and for a run its id. */
+static enum lineage_node_kind node_kind_of(const char *uri)
+{
+    if (!strncmp(uri, "runs:/", 6) && lineage_is_run_id(uri + 6))
+        return LINEAGE_NODE_EXECUTION;
+    if (!strncmp(uri, "models:/", 8)) {
+        const char *p = uri + 8, *slash = strchr(p, '/');
+        if (!slash && !strchr(p, '@') && *p)
+            return LINEAGE_NODE_LOGGED_MODEL;
+        if (slash && slash > p && slash[1] && strspn(slash + 1, "0123456789") == strlen(slash + 1))
+            return LINEAGE_NODE_MODEL_VERSION;
+        return LINEAGE_NODE_ARTIFACT;
+    }
+    if (!strncmp(uri, "data:", 5)) {
+        struct data_ref r = DATA_REF_INIT;
+        struct ferr e = FERR_INIT;
+        int dv = !data_uri_parse(uri, &r, &e) && r.kind == DATA_REF_VERSION && !r.path;
+        data_ref_release(&r);
+        return dv ? LINEAGE_NODE_DATASET_VERSION : LINEAGE_NODE_ARTIFACT;
+    }
+    return LINEAGE_NODE_ARTIFACT;
+}
+
+/* A model version's or dataset version's name and number from its id. */
+static void split_nv(const char *id, size_t prefix, char **name, int64_t *num)
+{
+    const char *p = id + prefix, *slash = strrchr(p, '/');
+    *name = slash ? xstrndup(p, (size_t)(slash - p)) : xstrdup(p);
+    *num = slash ? strtoll(slash + 1, NULL, 10) : 0;
+}
+
+/* Adds the node id (of kind) when new; its index, or -1 when the graph is
+ * full (truncated set). */
+static long add_node(struct walk *w, const char *id, enum lineage_node_kind kind, int depth,
+                     const char *type, const char *digest)
+{
+    json_t *have = json_object_get(w->seen, id);
+    if (have)
+        return (long)json_integer_value(have);
+    if ((int64_t)w->g->nnodes >= w->max_nodes) {
+        w->g->truncated = 1;
+        return -1;
+    }
+    struct lineage_graph *g = w->g;
+    ALLOC_GROW(g->nodes, g->nnodes + 1, g->nodes_alloc);
+    struct lineage_node *n = &g->nodes[g->nnodes];
+    memset(n, 0, sizeof(*n));
+    n->id = xstrdup(id);
+    n->kind = kind;
+    n->depth = depth;
+    n->type = dup0(type);
+    n->digest = dup0(digest);
+    if (kind == LINEAGE_NODE_MODEL_VERSION)
+        split_nv(id, 8, &n->name, &n->version);
+    else if (kind == LINEAGE_NODE_DATASET_VERSION)
+        split_nv(id, 6, &n->name, &n->version);
+    else
+        n->name = xstrdup("");
+    if (kind == LINEAGE_NODE_EXECUTION)
+        n->run_id = xstrdup(id + 6);
+    if (kind == LINEAGE_NODE_DATASET_VERSION && !*n->type) {
+        free(n->type);
+        n->type = xstrdup(LINEAGE_TYPE_DATASET);
+    }
+    if ((kind == LINEAGE_NODE_MODEL_VERSION || kind == LINEAGE_NODE_LOGGED_MODEL) && !*n->type) {
+        free(n->type);
+        n->type = xstrdup(LINEAGE_TYPE_MODEL);
+    }
+    n->state = xstrdup("");
+    if (!n->run_id)
+        n->run_id = xstrdup("");
+    n->experiment_id = xstrdup("");
+    n->step = xstrdup("");
+    n->pipeline = xstrdup("");
+    n->pipeline_run_id = xstrdup("");
+    json_object_set_new(w->seen, id, json_integer((json_int_t)g->nnodes));
+    return (long)g->nnodes++;
+}
+
+static void add_edge(struct walk *w, const char *source, const char *target, const char *kind,
+                     const char *name)
+{
+    struct sbuf key = SBUF_INIT;
+    sbuf_addf(&key, "%s\n%s\n%s\n%s", source, target, kind, name ? name : "");
+    if (!json_object_get(w->edges, key.buf)) {
+        json_object_set_new(w->edges, key.buf, json_true());
+        struct lineage_graph *g = w->g;
+        ALLOC_GROW(g->edges, g->nedges + 1, g->edges_alloc);
+        struct lineage_edge *e = &g->edges[g->nedges++];
+        e->source = xstrdup(source);
+        e->target = xstrdup(target);
+        e->kind = xstrdup(kind);
+        e->name = dup0(name);
+    }
+    sbuf_release(&key);
+}
+
+/* From the frontier node `from` the walk reaches `to` over an edge of kind
+ * (named name) that points from -> to when down, else to -> from. */
+static void reach(struct walk *w, const char *from, const char *to, const char *kind,
+                  const char *name, int depth, const char *type, const char *digest)
+{
+    if (!to || !*to)
+        return;
+    enum lineage_node_kind k = node_kind_of(to);
+    long i = add_node(w, to, k, depth, type, digest);
+    if (i < 0)
+        return;
+    struct lineage_node *n = &w->g->nodes[i];
+    if (type && *type && !*n->type) {
+        free(n->type);
+        n->type = xstrdup(type);
+    }
+    if (digest && *digest && !*n->digest) {
+        free(n->digest);
+        n->digest = xstrdup(digest);
+    }
+    if (w->dir == LINEAGE_DOWNSTREAM)
+        add_edge(w, from, to, kind, name);
+    else
+        add_edge(w, to, from, kind, name);
+}
+
+/* The uri a dataset input's source names: the "uri" (or "url", "path") of
+ * a JSON object, else the text itself. A new string. */
+static char *source_uri(const char *source)
+{
+    if (source && *source == '{') {
+        json_t *j = json_loads(source, 0, NULL);
+        const char *keys[] = {"uri", "url", "path"};
+        for (size_t i = 0; j && i < 3; i++) {
+            const char *u = json_string_value(json_object_get(j, keys[i]));
+            if (u && *u) {
+                char *r = xstrdup(u);
+                json_decref(j);
+                return r;
+            }
+        }
+        json_decref(j);
+    }
+    return dup0(source);
+}
+
+/* Keys of one kind gathered from the frontier. */
+struct keys {
+    const char **v;
+    int64_t *nums;
+    char **owned; /* what v points at, when the walk made it */
+    size_t n, alloc, nalloc, oalloc;
+};
+
+static void keys_add(struct keys *k, const char *key, int64_t num, int own)
+{
+    ALLOC_GROW(k->v, k->n + 1, k->alloc);
+    ALLOC_GROW(k->nums, k->n + 1, k->nalloc);
+    if (own) {
+        ALLOC_GROW(k->owned, k->n + 1, k->oalloc);
+        k->owned[k->n] = (char *)key;
+    }
+    k->v[k->n] = key;
+    k->nums[k->n++] = num;
+}
+
+static void keys_release(struct keys *k, int owned)
+{
+    if (owned)
+        for (size_t i = 0; i < k->n; i++)
+            free(k->owned[i]);
+    free(k->v);
+    free(k->nums);
+    free(k->owned);
+    memset(k, 0, sizeof(*k));
+}
+
+static int query(struct walk *w, enum lineage_query q, const struct keys *k,
+                 struct lineage_rows *out, struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!k->n)
+        return 0;
+    if (w->s->lineage->query(w->s, q, k->v, k->nums, k->n, out, err)) {
+        lineage_rows_release(out);
+        return -1;
+    }
+    return 0;
+}
+
+static char *nv_id(const char *prefix, const char *name, const char *num)
+{
+    struct sbuf b = SBUF_INIT;
+    sbuf_addf(&b, "%s%s/%s", prefix, name, num);
+    return sbuf_detach(&b, NULL);
+}
+
+/* One level's edges from the frontier nodes [from, to) of the graph. */
+static int expand(struct walk *w, size_t from, size_t to, int depth, struct ferr *err)
+{
+    struct keys runs = {0}, uris = {0}, mvs = {0}, lms = {0}, sources = {0};
+    struct lineage_rows r = {0};
+    int down = w->dir == LINEAGE_DOWNSTREAM, rc = -1;
+    for (size_t i = from; i < to; i++) {
+        /* the graph's nodes array may move while rows are added: keys are
+         * copies */
+        const struct lineage_node *n = &w->g->nodes[i];
+        switch (n->kind) {
+        case LINEAGE_NODE_EXECUTION:
+            keys_add(&runs, xstrdup(n->run_id), 0, 1);
+            continue;
+        case LINEAGE_NODE_MODEL_VERSION:
+            keys_add(&mvs, xstrdup(n->name), n->version, 1);
+            break;
+        case LINEAGE_NODE_LOGGED_MODEL:
+            keys_add(&lms, xstrdup(n->id + 8), 0, 1);
+            break;
+        default:
+            break;
+        }
+        keys_add(&uris, xstrdup(n->id), 0, 1);
+        if (down && n->kind != LINEAGE_NODE_MODEL_VERSION) {
+            keys_add(&sources, xstrdup(n->id), 0, 1);
+            struct sbuf j = SBUF_INIT;
+            json_t *u = json_string(n->id);
+            char *q = json_dumps(u, JSON_ENCODE_ANY);
+            json_decref(u);
+            if (q) {
+                sbuf_addf(&j, "{\"uri\": %s}", q);
+                keys_add(&sources, sbuf_detach(&j, NULL), 0, 1);
+                sbuf_addf(&j, "{\"uri\":%s}", q);
+                keys_add(&sources, sbuf_detach(&j, NULL), 0, 1);
+                free(q);
+            }
+            sbuf_release(&j);
+        }
+    }
+    if (!down) {
+        /* runs <- their input artifacts and dataset inputs */
+        if (query(w, LQ_RUN_EVENTS_IN, &runs, &r, err))
+            goto out;
+        for (size_t i = 0; i < r.n; i++) {
+            char *f = lineage_run_uri(r.v[i].c[0]);
+            reach(w, f, r.v[i].c[1], LINEAGE_INPUT, r.v[i].c[2], depth, r.v[i].c[3],
+                  r.v[i].c[4]);
+            free(f);
+        }
+        lineage_rows_release(&r);
+        if (query(w, LQ_RUN_DATASETS, &runs, &r, err))
+            goto out;
+        for (size_t i = 0; i < r.n; i++) {
+            char *f = lineage_run_uri(r.v[i].c[0]), *u = source_uri(r.v[i].c[1]);
+            reach(w, f, u, LINEAGE_INPUT, r.v[i].c[2], depth, LINEAGE_TYPE_DATASET, r.v[i].c[4]);
+            free(f);
+            free(u);
+        }
+        lineage_rows_release(&r);
+        /* artifacts <- the runs that output them */
+        if (query(w, LQ_URI_EVENTS_OUT, &uris, &r, err))
+            goto out;
+        for (size_t i = 0; i < r.n; i++) {
+            char *t = lineage_run_uri(r.v[i].c[1]);
+            reach(w, r.v[i].c[0], t, LINEAGE_OUTPUT, r.v[i].c[2], depth, NULL, NULL);
+            free(t);
+        }
+        lineage_rows_release(&r);
+        /* model versions <- their run, logged model, source artifact */
+        if (query(w, LQ_VERSION_SOURCES_NV, &mvs, &r, err))
+            goto out;
+        for (size_t i = 0; i < r.n; i++) {
+            const char *const *c = (const char *const *)r.v[i].c;
+            char *f = nv_id("models:/", c[0], c[1]);
+            if (*c[2]) {
+                char *t = lineage_run_uri(c[2]);
+                reach(w, f, t, LINEAGE_REGISTERED, "", depth, NULL, NULL);
+                free(t);
+            }
+            if (*c[4]) {
+                struct sbuf t = SBUF_INIT;
+                sbuf_addf(&t, "models:/%s", c[4]);
+                reach(w, f, t.buf, LINEAGE_REGISTERED, "", depth, NULL, NULL);
+                sbuf_release(&t);
+            } else if (node_kind_of(c[3]) == LINEAGE_NODE_LOGGED_MODEL ||
+                       !strcmp(c[5], "1")) {
+                reach(w, f, c[3], LINEAGE_REGISTERED, "", depth, NULL, NULL);
+            }
+            free(f);
+        }
+        lineage_rows_release(&r);
+        /* logged models <- their source run */
+        if (query(w, LQ_LOGGED_MODEL_RUNS, &lms, &r, err))
+            goto out;
+        for (size_t i = 0; i < r.n; i++) {
+            if (!*r.v[i].c[1])
+                continue;
+            char *t = lineage_run_uri(r.v[i].c[1]);
+            struct sbuf f = SBUF_INIT;
+            sbuf_addf(&f, "models:/%s", r.v[i].c[0]);
+            reach(w, f.buf, t, LINEAGE_OUTPUT, "", depth, NULL, NULL);
+            sbuf_release(&f);
+            free(t);
+        }
+    } else {
+        /* runs -> their outputs, logged models, registered versions */
+        if (query(w, LQ_RUN_EVENTS_OUT, &runs, &r, err))
+            goto out;
+        for (size_t i = 0; i < r.n; i++) {
+            char *f = lineage_run_uri(r.v[i].c[0]);
+            reach(w, f, r.v[i].c[1], LINEAGE_OUTPUT, r.v[i].c[2], depth, r.v[i].c[3],
+                  r.v[i].c[4]);
+            free(f);
+        }
+        lineage_rows_release(&r);
+        if (query(w, LQ_RUN_LOGGED_MODELS, &runs, &r, err))
+            goto out;
+        for (size_t i = 0; i < r.n; i++) {
+            char *f = lineage_run_uri(r.v[i].c[0]);
+            struct sbuf t = SBUF_INIT;
+            sbuf_addf(&t, "models:/%s", r.v[i].c[1]);
+            reach(w, f, t.buf, LINEAGE_OUTPUT, "", depth, NULL, NULL);
+            sbuf_release(&t);
+            free(f);
+        }
+        lineage_rows_release(&r);
+        if (query(w, LQ_RUN_VERSIONS, &runs, &r, err))
+            goto out;
+        for (size_t i = 0; i < r.n; i++) {
+            char *f = lineage_run_uri(r.v[i].c[0]), *t = nv_id("models:/", r.v[i].c[1],
+                                                                r.v[i].c[2]);
+            reach(w, f, t, LINEAGE_REGISTERED, "", depth, NULL, NULL);
+            free(f);
+            free(t);
+        }
+        lineage_rows_release(&r);
+        /* artifacts -> the runs they are inputs of (events, dataset inputs),
+         * the versions registered from them */
+        if (query(w, LQ_URI_EVENTS_IN, &uris, &r, err))
+            goto out;
+        for (size_t i = 0; i < r.n; i++) {
+            char *t = lineage_run_uri(r.v[i].c[1]);
+            reach(w, r.v[i].c[0], t, LINEAGE_INPUT, r.v[i].c[2], depth, NULL, NULL);
+            free(t);
+        }
+        lineage_rows_release(&r);
+        if (query(w, LQ_SOURCE_RUNS, &sources, &r, err))
+            goto out;
+        for (size_t i = 0; i < r.n; i++) {
+            char *f = source_uri(r.v[i].c[0]), *t = lineage_run_uri(r.v[i].c[1]);
+            if (json_object_get(w->seen, f))
+                reach(w, f, t, LINEAGE_INPUT, r.v[i].c[2], depth, NULL, NULL);
+            free(f);
+            free(t);
+        }
+        lineage_rows_release(&r);
+        if (query(w, LQ_SOURCE_VERSIONS, &uris, &r, err))
+            goto out;
+        for (size_t i = 0; i < r.n; i++) {
+            char *t = nv_id("models:/", r.v[i].c[1], r.v[i].c[2]);
+            reach(w, r.v[i].c[0], t, LINEAGE_REGISTERED, "", depth, NULL, NULL);
+            free(t);
+        }
+        lineage_rows_release(&r);
+        if (query(w, LQ_LOGGED_MODEL_VERSIONS, &lms, &r, err))
+            goto out;
+        for (size_t i = 0; i < r.n; i++) {
+            struct sbuf f = SBUF_INIT;
+            sbuf_addf(&f, "models:/%s", r.v[i].c[0]);
+            char *t = nv_id("models:/", r.v[i].c[1], r.v[i].c[2]);
+            reach(w, f.buf, t, LINEAGE_REGISTERED, "", depth, NULL, NULL);
+            sbuf_release(&f);
+            free(t);
+        }
+    }
+    rc = 0;
+out:
+    lineage_rows_release(&r);
+    keys_release(&runs, 1);
+    keys_release(&uris, 1);
+    keys_release(&mvs, 1);
+    keys_release(&lms, 1);
+    keys_release(&sources, 1);
+    return rc;
+}
+
+static void set_str(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = dup0(v);
+}
+
+static struct lineage_node *node_at(struct walk *w, const char *id)
+{
+    json_t *i = json_object_get(w->seen, id);
+    return i ? &w->g->nodes[json_integer_value(i)] : NULL;
+}
+
+/* The details of nodes [from, to): one query per kind. *found (may be
+ * NULL) counts the nodes a query answered. */
+static int describe(struct walk *w, size_t from, size_t to, size_t *found, struct ferr *err)
+{
+    struct keys runs = {0}, arts = {0}, mvs = {0}, lms = {0}, dvs = {0};
+    struct lineage_rows r = {0};
+    int rc = -1;
+    size_t nfound = 0;
+    for (size_t i = from; i < to; i++) {
+        const struct lineage_node *n = &w->g->nodes[i];
+        switch (n->kind) {
+        case LINEAGE_NODE_EXECUTION:
+            keys_add(&runs, n->run_id, 0, 0);
+            break;
+        case LINEAGE_NODE_MODEL_VERSION:
+            keys_add(&mvs, n->name, n->version, 0);
+            break;
+        case LINEAGE_NODE_DATASET_VERSION:
+            keys_add(&dvs, n->name, n->version, 0);
+            break;
+        case LINEAGE_NODE_LOGGED_MODEL:
+            keys_add(&lms, n->id + 8, 0, 0);
+            break;
+        default:
+            if (!*n->type || !*n->digest)
+                keys_add(&arts, n->id, 0, 0);
+            break;
+        }
+    }
+    if (query(w, LQ_RUNS, &runs, &r, err))
+        goto out;
+    for (size_t i = 0; i < r.n; i++) {
+        char *id = lineage_run_uri(r.v[i].c[0]);
+        struct lineage_node *n = node_at(w, id);
+        free(id);
+        if (!n)
+            continue;
+        nfound++;
+        set_str(&n->name, r.v[i].c[1]);
+        set_str(&n->state, *r.v[i].c[4] ? r.v[i].c[4] : r.v[i].c[2]);
+        set_str(&n->experiment_id, r.v[i].c[3]);
+        set_str(&n->step, r.v[i].c[5]);
+        set_str(&n->pipeline, r.v[i].c[6]);
+        set_str(&n->pipeline_run_id, r.v[i].c[7]);
+    }
+    lineage_rows_release(&r);
+    if (query(w, LQ_ARTIFACTS, &arts, &r, err))
+        goto out;
+    for (size_t i = 0; i < r.n; i++) {
+        struct lineage_node *n = node_at(w, r.v[i].c[0]);
+        if (!n)
+            continue;
+        nfound++;
+        if (!*n->type)
+            set_str(&n->type, r.v[i].c[1]);
+        if (!*n->digest)
+            set_str(&n->digest, r.v[i].c[2]);
+    }
+    lineage_rows_release(&r);
+    if (query(w, LQ_VERSIONS_NV, &mvs, &r, err))
+        goto out;
+    for (size_t i = 0; i < r.n; i++) {
+        char *id = nv_id("models:/", r.v[i].c[0], r.v[i].c[1]);
+        struct lineage_node *n = node_at(w, id);
+        free(id);
+        if (!n)
+            continue;
+        nfound++;
+        set_str(&n->state, r.v[i].c[2]);
+        set_str(&n->run_id, r.v[i].c[3]);
+    }
+    lineage_rows_release(&r);
+    if (query(w, LQ_DATA_VERSIONS_NV, &dvs, &r, err))
+        goto out;
+    for (size_t i = 0; i < r.n; i++) {
+        char *id = nv_id("data:/", r.v[i].c[0], r.v[i].c[1]);
+        struct lineage_node *n = node_at(w, id);
+        free(id);
+        if (!n)
+            continue;
+        nfound++;
+        set_str(&n->digest, r.v[i].c[2]);
+    }
+    lineage_rows_release(&r);
+    if (query(w, LQ_LOGGED_MODELS, &lms, &r, err))
+        goto out;
+    for (size_t i = 0; i < r.n; i++) {
+        struct sbuf id = SBUF_INIT;
+        sbuf_addf(&id, "models:/%s", r.v[i].c[0]);
+        struct lineage_node *n = node_at(w, id.buf);
+        sbuf_release(&id);
+        if (!n)
+            continue;
+        nfound++;
+        set_str(&n->name, r.v[i].c[1]);
+        set_str(&n->experiment_id, r.v[i].c[2]);
+        set_str(&n->run_id, r.v[i].c[3]);
+    }
+    rc = 0;
+out:
+    lineage_rows_release(&r);
+    keys_release(&runs, 0);
+    keys_release(&arts, 0);
+    keys_release(&mvs, 0);
+    keys_release(&lms, 0);
+    keys_release(&dvs, 0);
+    if (found)
+        *found = nfound;
+    return rc;
+}
+
+static int not_found(const char *what, const char *uri, struct ferr *err)
+{
+    return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "%s '%.300s' not found", what, uri);
+}
+
+/* Whether an artifact uri is known beyond the artifacts table: a dataset
+ * input's source or a model version's source names it. */
+static int uri_used(struct walk *w, const char *uri, int *used, struct ferr *err)
+{
+    struct keys k = {0};
+    struct lineage_rows r = {0};
+    keys_add(&k, uri, 0, 0);
+    *used = 0;
+    int rc = query(w, LQ_SOURCE_VERSIONS, &k, &r, err);
+    *used = r.n > 0;
+    lineage_rows_release(&r);
+    if (!rc && !*used) {
+        json_t *u = json_string(uri);
+        char *q = json_dumps(u, JSON_ENCODE_ANY);
+        json_decref(u);
+        struct sbuf a = SBUF_INIT, b = SBUF_INIT;
+        sbuf_addf(&a, "{\"uri\": %s}", q ? q : "\"\"");
+        sbuf_addf(&b, "{\"uri\":%s}", q ? q : "\"\"");
+        free(q);
+        keys_add(&k, a.buf, 0, 0);
+        keys_add(&k, b.buf, 0, 0);
+        rc = query(w, LQ_SOURCE_RUNS, &k, &r, err);
+        *used = r.n > 0;
+        lineage_rows_release(&r);
+        sbuf_release(&a);
+        sbuf_release(&b);
+    }
+    keys_release(&k, 0);
+    return rc;
+}
+
+/* Resolves uri to the root node (nodes[0]). */
+static int add_root(struct walk *w, const char *uri, struct ferr *err)
+{
+    enum lineage_uri_kind k;
+    char *id = NULL;
+    int rc = -1;
+    struct sbuf b = SBUF_INIT;
+    if (lineage_uri_classify(uri, &k, &id, err))
+        return -1;
+    switch (k) {
+    case LINEAGE_URI_RUN: {
+        if (!lineage_is_run_id(id)) {
+            not_found("run", id, err);
+            goto out;
+        }
+        char *r = lineage_run_uri(id);
+        add_node(w, r, LINEAGE_NODE_EXECUTION, 0, NULL, NULL);
+        free(r);
+        break;
+    }
+    case LINEAGE_URI_MODEL: {
+        struct model_version mv;
+        memset(&mv, 0, sizeof(mv));
+        if (store_find_model_version(w->s, uri, &mv, err))
+            goto out;
+        sbuf_addf(&b, "models:/%s/%lld", mv.name, (long long)mv.version);
+        model_version_release(&mv);
+        add_node(w, b.buf, LINEAGE_NODE_MODEL_VERSION, 0, NULL, NULL);
+        break;
+    }
+    case LINEAGE_URI_LOGGED_MODEL:
+        add_node(w, uri, LINEAGE_NODE_LOGGED_MODEL, 0, NULL, NULL);
+        break;
+    case LINEAGE_URI_DATA: {
+        struct data_ref ref = DATA_REF_INIT;
+        struct data_version v;
+        memset(&v, 0, sizeof(v));
+        if (data_uri_parse(uri, &ref, err))
+            goto out;
+        if (ref.path) {
+            data_ref_release(&ref);
+            add_node(w, uri, LINEAGE_NODE_ARTIFACT, 0, NULL, NULL);
+            break;
+        }
+        int bad = store_data_version_get(w->s, &ref, 0, &v, err);
+        data_ref_release(&ref);
+        if (bad)
+            goto out;
+        sbuf_addf(&b, "data:/%s/%lld", v.name, (long long)v.version);
+        data_version_release(&v);
+        add_node(w, b.buf, LINEAGE_NODE_DATASET_VERSION, 0, NULL, NULL);
+        break;
+    }
+    default:
+        add_node(w, uri, LINEAGE_NODE_ARTIFACT, 0, NULL, NULL);
+        break;
+    }
+    size_t found;
+    if (describe(w, 0, 1, &found, err))
+        goto out;
+    if (!found) {
+        const struct lineage_node *n = &w->g->nodes[0];
+        if (n->kind == LINEAGE_NODE_EXECUTION) {
+            not_found("run", n->run_id, err);
+            goto out;
+        }
+        if (n->kind == LINEAGE_NODE_LOGGED_MODEL) {
+            not_found("logged model", n->id + 8, err);
+            goto out;
+        }
+        if (n->kind == LINEAGE_NODE_ARTIFACT) {
+            int used;
+            if (uri_used(w, n->id, &used, err))
+                goto out;
+            if (!used) {
+                not_found("artifact", n->id, err);
+                goto out;
+            }
+        }
+    }
+    rc = 0;
+out:
+    free(id);
+    sbuf_release(&b);
+    return rc;
+}
+
+int store_lineage_graph(struct store *s, const char *uri, enum lineage_direction direction,
+                        int depth, int64_t max_nodes, struct lineage_graph *out,
+                        struct ferr *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (!s->lineage)
+        return store_lacks(s, AREA, err);
+    if (depth == 0)
+        depth = LINEAGE_DEPTH_DEFAULT;
+    if (depth < 1 || depth > LINEAGE_DEPTH_MAX)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value for parameter 'depth': expected 1 to %d",
+                        LINEAGE_DEPTH_MAX);
+    if (max_nodes == 0)
+        max_nodes = LINEAGE_NODES_DEFAULT;
+    if (max_nodes < 1 || max_nodes > LINEAGE_NODES_MAX)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value for parameter 'max_nodes': expected 1 to %d",
+                        LINEAGE_NODES_MAX);
+    if (direction != LINEAGE_UPSTREAM && direction != LINEAGE_DOWNSTREAM)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value for parameter 'direction'");
+    struct walk w = {s, direction, max_nodes, out, json_object(), json_object(), 0};
+    int rc = -1;
+    if (add_root(&w, uri, err))
+        goto out;
+    out->root = xstrdup(out->nodes[0].id);
+    size_t from = 0, to = 1;
+    for (int d = 1; d <= depth && from < to; d++) {
+        if (expand(&w, from, to, d, err))
+            goto out;
+        if (describe(&w, to, out->nnodes, NULL, err))
+            goto out;
+        from = to;
+        to = out->nnodes;
+    }
+    rc = 0;
+out:
+    json_decref(w.seen);
+    json_decref(w.edges);
+    if (rc)
+        lineage_graph_release(out);
+    return rc;
+}
+
+/* ---------- a generated graph ---------- */
+
+static int gen_run(struct store *s, const char *experiment_id, const char *name, char **run_id,
+                   struct ferr *err)
+{
+    struct run_create rc;
+    struct run r;
+    memset(&rc, 0, sizeof(rc));
+    memset(&r, 0, sizeof(r));
+    rc.experiment_id = experiment_id;
+    rc.run_name = name;
+    rc.start_time = TIME_NONE;
+    if (store_create_run(s, &rc, &r, err))
+        return -1;
+    *run_id = xstrdup(r.info.run_id);
+    run_release(&r);
+    return 0;
+}
+
+int store_lineage_generate(struct store *s, int64_t experiment_id, int64_t nodes, int64_t width,
+                           char **root, int64_t *made, struct ferr *err)
+{
+    char exp[24], name[64];
+    *root = NULL;
+    if (made)
+        *made = 0;
+    if (!s->lineage)
+        return store_lacks(s, AREA, err);
+    if (nodes < 10 || nodes > LINEAGE_NODES_MAX)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "nodes: expected 10 to %d",
+                        LINEAGE_NODES_MAX);
+    if (width <= 0)
+        width = nodes / 40 > 0 ? nodes / 40 : 1;
+    int64_t levels = (nodes - 2 + width) / (2 * width); /* the nearest */
+    if (levels < 1)
+        levels = 1;
+    snprintf(exp, sizeof(exp), "%lld", (long long)experiment_id);
+    char **prev = xcalloc((size_t)width, sizeof(char *)), **cur = xcalloc((size_t)width,
+                                                                          sizeof(char *));
+    char *pipeline_run_id = NULL;
+    int rc = -1;
+    int64_t count = 0;
+    if (gen_run(s, exp, "generated-pipeline", &pipeline_run_id, err))
+        goto out;
+    for (int64_t l = 0; l < levels; l++) {
+        for (int64_t i = 0; i < width; i++) {
+            char *run = NULL;
+            snprintf(name, sizeof(name), "s%lld_%lld", (long long)l, (long long)i);
+            if (gen_run(s, exp, name, &run, err))
+                goto out;
+            struct lineage_execution_in e = {run, "generated", pipeline_run_id, name,
+                                             LINEAGE_COMPLETE, "", "", 1, 2};
+            struct sbuf out_uri = SBUF_INIT;
+            sbuf_addf(&out_uri, "runs:/%s/outputs/o", run);
+            struct lineage_event_in ev[3];
+            size_t nev = 0;
+            if (l > 0) {
+                ev[nev++] = (struct lineage_event_in){LINEAGE_INPUT, "a", prev[i], "file", "d",
+                                                      NULL};
+                ev[nev++] = (struct lineage_event_in){
+                    LINEAGE_INPUT, "b", prev[(i + 1) % width], "file", "d", NULL};
+            }
+            ev[nev++] = (struct lineage_event_in){LINEAGE_OUTPUT, "o", out_uri.buf, "file", "d",
+                                                  NULL};
+            int bad = store_lineage_execution_put(s, &e, err) ||
+                      store_lineage_events_log(s, run, ev, nev, err);
+            free(run);
+            free(cur[i]);
+            cur[i] = sbuf_detach(&out_uri, NULL);
+            if (bad)
+                goto out;
+            count += 2;
+        }
+        char **t = prev;
+        prev = cur;
+        cur = t;
+    }
+    /* the last run reads every output of the last level */
+    char *last = NULL;
+    if (gen_run(s, exp, "final", &last, err))
+        goto out;
+    struct lineage_event_in *ev = xcalloc((size_t)width + 1, sizeof(*ev));
+    struct sbuf out_uri = SBUF_INIT;
+    sbuf_addf(&out_uri, "runs:/%s/outputs/model", last);
+    size_t nev = 0, sent = 0;
+    int bad = 0;
+    for (int64_t i = 0; i < width && !bad; i++) {
+        ev[nev++] = (struct lineage_event_in){LINEAGE_INPUT, "in", prev[i], "file", "d", NULL};
+        if (nev == LINEAGE_EVENTS_MAX) {
+            bad = store_lineage_events_log(s, last, ev, nev, err);
+            sent += nev;
+            nev = 0;
+        }
+    }
+    ev[nev++] = (struct lineage_event_in){LINEAGE_OUTPUT, "model", out_uri.buf, "model", "d",
+                                          NULL};
+    if (!bad)
+        bad = store_lineage_events_log(s, last, ev, nev, err);
+    (void)sent;
+    free(ev);
+    free(last);
+    if (bad) {
+        sbuf_release(&out_uri);
+        goto out;
+    }
+    count += 2;
+    *root = sbuf_detach(&out_uri, NULL);
+    if (made)
+        *made = count;
+    rc = 0;
+out:
+    for (int64_t i = 0; i < width; i++) {
+        free(prev[i]);
+        free(cur[i]);
+    }
+    free(prev);
+    free(cur);
+    free(pipeline_run_id);
+    return rc;
+}

@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: MIT
+ * The lineage area in the PostgreSQL backend (store/lineage.h's contract):
+ * the tables of schema.c's version 11. Writes are one transaction each;
+ * an events/log is three statements whatever its size (artifacts upserted
+ * from unnest()ed arrays, their ids read back, events inserted). A batched
+ * lookup of the graph walk is one prepared statement with its keys as one
+ * text[] parameter ($1; the numbers of (name, number) pairs as bigint[]
+ * $2), joined through unnest() so each key probes an index: one round
+ * trip per kind of edge per level. */
+#include "store/postgres/pg_int.h"
+#include "store/lineage.h"
+#include "base/sbuf.h"
+#include "base/xalloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/banned.h"
+
+#define EXEC_COLS                                                                                  \
+    "x.run_id, x.pipeline, x.pipeline_run_id, x.step, x.state, x.fingerprint, x.cached_from, "    \
+    "x.started_ms, x.ended_ms"
+
+static const char *or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+/* A text[] literal of v[0..n): each element quoted, '"' and '\' escaped;
+ * a NULL element as NULL. */
+static void text_array(struct sbuf *out, const char *const *v, size_t n)
+{
+    sbuf_addch(out, '{');
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sbuf_addch(out, ',');
+        if (!v[i]) {
+            sbuf_addstr(out, "NULL");
+            continue;
+        }
+        sbuf_addch(out, '"');
+        for (const char *p = v[i]; *p; p++) {
+            if (*p == '"' || *p == '\\')
+                sbuf_addch(out, '\\');
+            sbuf_addch(out, *p);
+        }
+        sbuf_addch(out, '"');
+    }
+    sbuf_addch(out, '}');
+}
+
+static void int_array(struct sbuf *out, const int64_t *v, size_t n)
+{
+    sbuf_addch(out, '{');
+    for (size_t i = 0; i < n; i++)
+        sbuf_addf(out, "%s%lld", i ? "," : "", (long long)v[i]);
+    sbuf_addch(out, '}');
+}
+
+static void read_execution(const PGresult *r, int row, struct lineage_execution *e)
+{
+    e->run_id = pg_get_str(r, row, 0);
+    e->pipeline = pg_get_str(r, row, 1);
+    e->pipeline_run_id = pg_get_str(r, row, 2);
+    e->step = pg_get_str(r, row, 3);
+    e->state = pg_get_str(r, row, 4);
+    e->fingerprint = pg_get_str(r, row, 5);
+    e->cached_from = pg_get_str(r, row, 6);
+    e->started_ms = pg_get_int(r, row, 7);
+    e->ended_ms = pg_get_int(r, row, 8);
+}
+
+static int run_exists(struct pg_conn *c, const char *run_id, struct ferr *err)
+{
+    int64_t id, exp;
+    enum lifecycle lc;
+    return pg_run_lookup(c, run_id, &id, &lc, &exp, err);
+}
+
+/* ---------- writes ---------- */
+
+static int do_put(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
+{
+    (void)pg;
+    static const char sql[] =
+        "INSERT INTO lineage_executions (run_id, pipeline, pipeline_run_id, step, state, "
+        "fingerprint, cached_from, started_ms, ended_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+        "$9) ON CONFLICT (run_id) DO UPDATE SET pipeline = excluded.pipeline, "
+        "pipeline_run_id = excluded.pipeline_run_id, step = excluded.step, "
+        "state = excluded.state, fingerprint = excluded.fingerprint, "
+        "cached_from = excluded.cached_from, started_ms = excluded.started_ms, "
+        "ended_ms = excluded.ended_ms";
+    const struct lineage_execution_in *e = arg;
+    if (run_exists(c, e->run_id, err))
+        return -1;
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_text(&a, e->run_id);
+    pg_args_text(&a, or_empty(e->pipeline));
+    pg_args_text(&a, or_empty(e->pipeline_run_id));
+    pg_args_text(&a, or_empty(e->step));
+    pg_args_text(&a, e->state);
+    pg_args_text(&a, or_empty(e->fingerprint));
+    pg_args_text(&a, or_empty(e->cached_from));
+    pg_args_int(&a, e->started_ms);
+    pg_args_int(&a, e->ended_ms);
+    int rc = pg_do(c, sql, &a, "recording an execution", err);
+    pg_args_release(&a);
+    return rc;
+}
+
+static int pg_lin_execution_put(struct store *s, const struct lineage_execution_in *e,
+                                struct ferr *err)
+{
+    return pg_write((struct pg *)s, do_put, (void *)e, err);
+}
+
+static int pg_lin_execution_get(struct store *s, const char *run_id, struct lineage_execution *out,
+                                struct ferr *err)
+{
+    static const char sql[] = "SELECT " EXEC_COLS " FROM lineage_executions x WHERE x.run_id = $1";
+    struct pg *pg = (struct pg *)s;
+    struct pg_conn *c = pg_reader_get(pg, err);
+    if (!c)
+        return -1;
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_text(&a, run_id);
+    PGresult *r = pg_run(c, sql, &a, "reading an execution", err);
+    pg_args_release(&a);
+    pg_reader_put(pg, c);
+    if (!r)
+        return -1;
+    int ret = 0;
+    if (PQntuples(r) == 1)
+        read_execution(r, 0, out);
+    else
+        ret = ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "run '%s' has no lineage execution",
+                       run_id);
+    PQclear(r);
+    return ret;
+}
+
+struct events_arg {
+    const char *run_id;
+    const struct lineage_event_in *ev;
+    size_t n;
+    int64_t now_ms;
+};
+
+static int do_events(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
+{
+    (void)pg;
+    /* ordinality keeps the first of duplicate (uri, digest) pairs in one
+     * call, which ON CONFLICT could not take twice */
+    static const char ins_art[] =
+        "INSERT INTO lineage_artifacts (uri, type, digest, properties, created_ms) "
+        "SELECT DISTINCT ON (u, d) u, t, d, p, $5::bigint FROM unnest($1::text[], $2::text[], $3::text[], "
+        "$4::text[]) WITH ORDINALITY AS q(u, t, d, p, o) ORDER BY u, d, o "
+        "ON CONFLICT (uri, digest) DO NOTHING";
+    static const char ins_ev[] =
+        "INSERT INTO lineage_events (run_id, artifact_id, kind, name, created_ms) "
+        "SELECT DISTINCT $1::text, a.id, q.k, q.n, $6::bigint FROM unnest($2::text[], $3::text[], $4::text[], "
+        "$5::text[]) AS q(u, d, k, n) JOIN lineage_artifacts a ON a.uri = q.u AND a.digest = q.d "
+        "ON CONFLICT DO NOTHING";
+    struct events_arg *ea = arg;
+    if (run_exists(c, ea->run_id, err))
+        return -1;
+    const char **u = xcalloc(ea->n, sizeof(*u)), **t = xcalloc(ea->n, sizeof(*t)),
+               **d = xcalloc(ea->n, sizeof(*d)), **p = xcalloc(ea->n, sizeof(*p)),
+               **k = xcalloc(ea->n, sizeof(*k)), **nm = xcalloc(ea->n, sizeof(*nm));
+    for (size_t i = 0; i < ea->n; i++) {
+        const struct lineage_event_in *e = &ea->ev[i];
+        u[i] = e->uri;
+        t[i] = e->type && *e->type ? e->type : LINEAGE_TYPE_FILE;
+        d[i] = or_empty(e->digest);
+        p[i] = e->properties;
+        k[i] = e->kind;
+        nm[i] = or_empty(e->name);
+    }
+    struct sbuf su = SBUF_INIT, st = SBUF_INIT, sd = SBUF_INIT, sp = SBUF_INIT, sk = SBUF_INIT,
+                sn = SBUF_INIT;
+    text_array(&su, u, ea->n);
+    text_array(&st, t, ea->n);
+    text_array(&sd, d, ea->n);
+    text_array(&sp, p, ea->n);
+    text_array(&sk, k, ea->n);
+    text_array(&sn, nm, ea->n);
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_text(&a, su.buf);
+    pg_args_text(&a, st.buf);
+    pg_args_text(&a, sd.buf);
+    pg_args_text(&a, sp.buf);
+    pg_args_int(&a, ea->now_ms);
+    int rc = pg_do(c, ins_art, &a, "recording artifacts", err);
+    if (!rc) {
+        pg_args_clear(&a);
+        pg_args_text(&a, ea->run_id);
+        pg_args_text(&a, su.buf);
+        pg_args_text(&a, sd.buf);
+        pg_args_text(&a, sk.buf);
+        pg_args_text(&a, sn.buf);
+        pg_args_int(&a, ea->now_ms);
+        rc = pg_do(c, ins_ev, &a, "recording events", err);
+    }
+    pg_args_release(&a);
+    sbuf_release(&su);
+    sbuf_release(&st);
+    sbuf_release(&sd);
+    sbuf_release(&sp);
+    sbuf_release(&sk);
+    sbuf_release(&sn);
+    free(u);
+    free(t);
+    free(d);
+    free(p);
+    free(k);
+    free(nm);
+    return rc;
+}
+
+static int pg_lin_events_log(struct store *s, const char *run_id,
+                             const struct lineage_event_in *events, size_t n, int64_t now_ms,
+                             struct ferr *err)
+{
+    struct events_arg a = {run_id, events, n, now_ms};
+    return pg_write((struct pg *)s, do_events, &a, err);
+}
+
+/* ---------- reads ---------- */
+
+static int pg_lin_cache_lookup(struct store *s, const char *fingerprint, int64_t min_ended_ms,
+                               struct lineage_cache_hit *out, struct ferr *err)
+{
+    static const char find[] =
+        "SELECT " EXEC_COLS " FROM lineage_executions x "
+        "JOIN runs r ON r.run_uuid = x.run_id AND r.lifecycle_stage = 'active' "
+        "WHERE x.fingerprint = $1 AND x.state = 'COMPLETE' AND x.ended_ms >= $2 "
+        "ORDER BY x.ended_ms DESC LIMIT 1";
+    static const char outs[] =
+        "SELECT e.name, a.uri, a.type, a.digest FROM lineage_events e "
+        "JOIN lineage_artifacts a ON a.id = e.artifact_id "
+        "WHERE e.run_id = $1 AND e.kind = 'output' ORDER BY e.name, a.uri";
+    struct pg *pg = (struct pg *)s;
+    struct pg_conn *c = pg_reader_get(pg, err);
+    if (!c)
+        return -1;
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_text(&a, fingerprint);
+    pg_args_int(&a, min_ended_ms);
+    int ret = -1;
+    PGresult *r = pg_run(c, find, &a, "looking up the step cache", err);
+    if (!r)
+        goto out;
+    if (PQntuples(r) == 1) {
+        out->found = 1;
+        read_execution(r, 0, &out->execution);
+    }
+    PQclear(r);
+    if (out->found) {
+        pg_args_clear(&a);
+        pg_args_text(&a, out->execution.run_id);
+        if (!(r = pg_run(c, outs, &a, "reading a cached execution's outputs", err)))
+            goto out;
+        int n = PQntuples(r);
+        out->outputs = xcalloc((size_t)n + 1, sizeof(*out->outputs));
+        out->alloc = (size_t)n + 1;
+        for (int i = 0; i < n; i++) {
+            struct lineage_output *o = &out->outputs[out->noutputs++];
+            o->name = pg_get_str(r, i, 0);
+            o->uri = pg_get_str(r, i, 1);
+            o->type = pg_get_str(r, i, 2);
+            o->digest = pg_get_str(r, i, 3);
+        }
+        PQclear(r);
+    }
+    ret = 0;
+out:
+    pg_args_release(&a);
+    pg_reader_put(pg, c);
+    if (ret)
+        lineage_cache_hit_release(out);
+    return ret;
+}
+
+static int pg_lin_executions_list(struct store *s, const char *pipeline_run_id, int64_t offset,
+                                  int64_t limit, struct lineage_execution_list *out,
+                                  struct ferr *err)
+{
+    static const char pipelines[] = "SELECT " EXEC_COLS " FROM lineage_executions x "
+                                    "WHERE x.step = '' ORDER BY x.started_ms DESC, x.run_id "
+                                    "LIMIT $1 OFFSET $2";
+    static const char steps[] = "SELECT " EXEC_COLS " FROM lineage_executions x "
+                                "WHERE x.pipeline_run_id = $3 AND x.step <> '' "
+                                "ORDER BY x.started_ms, x.step, x.run_id LIMIT $1 OFFSET $2";
+    struct pg *pg = (struct pg *)s;
+    struct pg_conn *c = pg_reader_get(pg, err);
+    if (!c)
+        return -1;
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_int(&a, limit);
+    pg_args_int(&a, offset);
+    if (pipeline_run_id)
+        pg_args_text(&a, pipeline_run_id);
+    PGresult *r = pg_run(c, pipeline_run_id ? steps : pipelines, &a, "listing executions", err);
+    pg_args_release(&a);
+    pg_reader_put(pg, c);
+    if (!r)
+        return -1;
+    int n = PQntuples(r);
+    out->v = xcalloc((size_t)n + 1, sizeof(*out->v));
+    out->alloc = (size_t)n + 1;
+    for (int i = 0; i < n; i++)
+        read_execution(r, i, &out->v[out->n++]);
+    PQclear(r);
+    return 0;
+}
+
+/* ---------- the graph walk's batched lookups ---------- */
+
+#define KEYS "unnest($1::text[]) AS k(v)"
+#define PAIRS "unnest($1::text[], $2::bigint[]) AS k(v, n)"
+#define CONTEXT                                                                                    \
+    "coalesce((SELECT t.value FROM input_tags t WHERE t.run = i.run AND t.dataset = i.dataset "   \
+    "AND t.key = 'mlflow.data.context'), '')"
+#define EVENTS_OF_RUNS(kind)                                                                       \
+    "SELECT e.run_id, a.uri, e.name, a.type, a.digest FROM lineage_events e "                     \
+    "JOIN lineage_artifacts a ON a.id = e.artifact_id "                                           \
+    "WHERE e.run_id = ANY($1::text[]) AND e.kind = '" kind "'"
+#define EVENTS_OF_URIS(kind)                                                                       \
+    "SELECT a.uri, e.run_id, e.name FROM lineage_artifacts a "                                    \
+    "JOIN lineage_events e ON e.artifact_id = a.id AND e.kind = '" kind "' "                      \
+    "WHERE a.uri = ANY($1::text[])"
+#define VERSIONS_WHERE(col)                                                                        \
+    "SELECT v." col ", m.name, v.version FROM model_versions v "                                  \
+    "JOIN registered_models m ON m.id = v.model WHERE v." col " = ANY($1::text[])"
+
+static const char *const queries[LQ_COUNT] = {
+    [LQ_RUN_EVENTS_IN] = EVENTS_OF_RUNS("input"),
+    [LQ_RUN_EVENTS_OUT] = EVENTS_OF_RUNS("output"),
+    [LQ_URI_EVENTS_IN] = EVENTS_OF_URIS("input"),
+    [LQ_URI_EVENTS_OUT] = EVENTS_OF_URIS("output"),
+    [LQ_RUN_DATASETS] = "SELECT r.run_uuid, d.source, " CONTEXT ", d.name, d.digest FROM runs r "
+                        "JOIN run_inputs i ON i.run = r.id JOIN datasets d ON d.id = i.dataset "
+                        "WHERE r.run_uuid = ANY($1::text[])",
+    /* left(source, 256) first: the indexes are on it */
+    [LQ_SOURCE_RUNS] = "SELECT d.source, r.run_uuid, " CONTEXT " FROM " KEYS
+                       " JOIN datasets d ON left(d.source, 256) = left(k.v, 256) "
+                       "AND d.source = k.v "
+                       "JOIN run_inputs i ON i.dataset = d.id JOIN runs r ON r.id = i.run",
+    [LQ_RUN_LOGGED_MODELS] = "SELECT source_run_id, model_id FROM logged_models "
+                             "WHERE source_run_id = ANY($1::text[])",
+    [LQ_LOGGED_MODEL_RUNS] = "SELECT model_id, source_run_id FROM logged_models "
+                             "WHERE model_id = ANY($1::text[])",
+    [LQ_RUN_VERSIONS] = VERSIONS_WHERE("run_id"),
+    [LQ_SOURCE_VERSIONS] = "SELECT v.source, m.name, v.version FROM " KEYS
+                           " JOIN model_versions v ON left(v.source, 256) = left(k.v, 256) "
+                           "AND v.source = k.v JOIN registered_models m ON m.id = v.model",
+    [LQ_LOGGED_MODEL_VERSIONS] = VERSIONS_WHERE("model_id"),
+    [LQ_VERSION_SOURCES_NV] =
+        "SELECT m.name, v.version, v.run_id, v.source, v.model_id, "
+        "CASE WHEN EXISTS (SELECT 1 FROM lineage_artifacts a WHERE a.uri = v.source) "
+        "THEN 1 ELSE 0 END FROM " PAIRS " JOIN registered_models m ON m.name = k.v "
+        "JOIN model_versions v ON v.model = m.id AND v.version = k.n",
+    [LQ_RUNS] = "SELECT r.run_uuid, r.name, r.status, r.experiment_id, x.state, x.step, "
+                "x.pipeline, x.pipeline_run_id, r.lifecycle_stage FROM runs r "
+                "LEFT JOIN lineage_executions x ON x.run_id = r.run_uuid "
+                "WHERE r.run_uuid = ANY($1::text[])",
+    [LQ_ARTIFACTS] = "SELECT uri, type, digest FROM lineage_artifacts "
+                     "WHERE uri = ANY($1::text[]) ORDER BY created_ms DESC, id DESC",
+    [LQ_LOGGED_MODELS] = "SELECT model_id, name, experiment_id, source_run_id FROM logged_models "
+                         "WHERE model_id = ANY($1::text[])",
+    [LQ_VERSIONS_NV] = "SELECT m.name, v.version, v.current_stage, v.run_id FROM " PAIRS
+                       " JOIN registered_models m ON m.name = k.v "
+                       "JOIN model_versions v ON v.model = m.id AND v.version = k.n",
+    [LQ_DATA_VERSIONS_NV] = "SELECT v.name, v.version, v.digest FROM " PAIRS
+                            " JOIN data_versions v ON v.name = k.v AND v.version = k.n",
+};
+
+static int pg_lin_query(struct store *s, enum lineage_query q, const char *const *keys,
+                        const int64_t *nums, size_t n, struct lineage_rows *out,
+                        struct ferr *err)
+{
+    if ((unsigned)q >= LQ_COUNT || !queries[q])
+        return ferr_set(err, FERR_INTERNAL_ERROR, "unknown lineage query %d", (int)q);
+    int pairs = q == LQ_VERSION_SOURCES_NV || q == LQ_VERSIONS_NV || q == LQ_DATA_VERSIONS_NV;
+    struct pg *pg = (struct pg *)s;
+    struct sbuf kb = SBUF_INIT, nb = SBUF_INIT;
+    text_array(&kb, keys, n);
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_text(&a, kb.buf);
+    if (pairs) {
+        int_array(&nb, nums, n);
+        pg_args_text(&a, nb.buf);
+    }
+    struct pg_conn *c = pg_reader_get(pg, err);
+    PGresult *r = NULL;
+    if (c) {
+        r = pg_run(c, queries[q], &a, "walking the lineage graph", err);
+        pg_reader_put(pg, c);
+    }
+    pg_args_release(&a);
+    sbuf_release(&kb);
+    sbuf_release(&nb);
+    if (!r)
+        return -1;
+    int rows = PQntuples(r), ncols = PQnfields(r);
+    if (ncols > LINEAGE_ROW_COLS)
+        ncols = LINEAGE_ROW_COLS;
+    ALLOC_GROW(out->v, out->n + (size_t)rows, out->alloc);
+    for (int i = 0; i < rows; i++) {
+        struct lineage_row *row = &out->v[out->n++];
+        for (int k = 0; k < LINEAGE_ROW_COLS; k++)
+            row->c[k] = k < ncols ? pg_get_str(r, i, k) : xstrdup("");
+    }
+    PQclear(r);
+    return 0;
+}
+
+const struct store_lineage_ops pg_lineage = {
+    .execution_put = pg_lin_execution_put,
+    .execution_get = pg_lin_execution_get,
+    .events_log = pg_lin_events_log,
+    .cache_lookup = pg_lin_cache_lookup,
+    .executions_list = pg_lin_executions_list,
+    .query = pg_lin_query,
+};
