@@ -299,6 +299,7 @@ static int do_list(struct client *cl, const struct opts *o)
 /* One step as show prints it. */
 struct shown {
     const char *name;
+    const struct pipe_step *st;        /* its spec; NULL without one */
     const struct lineage_execution *e; /* NULL: never ran */
     const char *state;                 /* e->state, SKIPPED or PENDING */
     char reason[PIPE_IDENT_MAX + 32];  /* SKIPPED: "train failed" */
@@ -379,6 +380,7 @@ static struct shown *collect(const struct pipeline_spec *s, int have_spec,
         for (size_t k = 0; k < s->nsteps; k++) {
             size_t i = s->order[k];
             v[k].name = s->steps[i].name;
+            v[k].st = &s->steps[i];
             v[k].e = find_exec(ex, v[k].name);
             v[k].state = v[k].e ? v[k].e->state : NULL;
         }
@@ -416,6 +418,27 @@ static struct shown *collect(const struct pipeline_spec *s, int have_spec,
     return v;
 }
 
+/* Where edge e's name comes in the step's `outputs:` (others after). */
+static size_t output_rank(const struct shown *sh, const struct lineage_edge *e)
+{
+    for (size_t i = 0; sh->st && i < sh->st->noutputs; i++)
+        if (!strcmp(sh->st->outputs[i].name, e->name))
+            return i;
+    return (size_t)-1;
+}
+
+/* The step's output edges in its spec's order (a few: insertion sort). */
+static void sort_outputs(struct shown *sh)
+{
+    struct lineage_edge *v = sh->out.edges;
+    for (size_t i = 1; i < sh->out.nedges; i++)
+        for (size_t j = i; j > 0 && output_rank(sh, &v[j - 1]) > output_rank(sh, &v[j]); j--) {
+            struct lineage_edge t = v[j - 1];
+            v[j - 1] = v[j];
+            v[j] = t;
+        }
+}
+
 /* The output edges of a step's run: graph one hop downstream. */
 static void load_outputs(struct client *cl, struct shown *sh)
 {
@@ -425,6 +448,8 @@ static void load_outputs(struct client *cl, struct shown *sh)
     struct ferr err = FERR_INIT;
     if (client_lineage_graph(cl, uri, LINEAGE_DOWNSTREAM, 1, 0, &sh->out, &err))
         fprintf(stderr, "ferry: outputs of step %s: %s\n", sh->name, err.msg);
+    else
+        sort_outputs(sh);
     free(uri);
 }
 
