@@ -116,12 +116,13 @@ static void cancel_all(struct engine *e, int sig)
             executor_cancel(e->x, e->s[i].job);
 }
 
-/* A signal waiting on the pipe cancels the pipeline. */
+/* A signal waiting on the pipe cancels the pipeline; a second one kills
+ * what still runs without waiting for the grace period. */
 static void check_signal(struct engine *e)
 {
     int sig = sigpipe_take();
-    if (sig && !e->cancelled)
-        cancel_all(e, sig);
+    if (sig)
+        cancel_all(e, e->cancelled ? e->cancelled : sig);
 }
 
 /* Runs steps until none is running and none can start; -1 when the

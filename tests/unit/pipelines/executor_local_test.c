@@ -332,3 +332,29 @@ TEST(executor_local_bad_cwd_and_bad_log)
     executor_close(x);
     free(log);
 }
+
+TEST(executor_local_a_second_cancel_kills_at_once)
+{
+    struct executor *x = open_local(NULL, 20000);
+    char *log = path_in_tmp("h.log"), *pidf = path_in_tmp("h.pid");
+    struct sbuf script = SBUF_INIT;
+    sbuf_addf(&script, "trap '' TERM; echo $$ > %s; sleep 20", pidf);
+    int id = start(x, "h", script.buf, log, 0, NULL);
+    long pgid = wait_for_pid(pidf);
+    int64_t t0 = ftime_mono_ns();
+    executor_cancel(x, id); /* TERM: ignored; KILL would come 20 s later */
+    nap_ms(100);
+    ASSERT(group_size(pgid) > 0);
+    executor_cancel(x, id); /* the second: KILL now */
+    struct executor_event ev;
+    wait_one(x, &ev);
+    ASSERT_INT_EQ(ev.end, EXECUTOR_CANCELLED);
+    double took = (double)(ftime_mono_ns() - t0) / 1e9;
+    if (took > 10)
+        FAIL_AT("a second cancel took %.2f s", took);
+    ASSERT_INT_EQ(group_size(pgid), 0);
+    executor_close(x);
+    sbuf_release(&script);
+    free(log);
+    free(pidf);
+}
