@@ -16,6 +16,7 @@
  *   make bench && build/bench/lineage_bench [--nodes N] [--runs N] [--width N]
  *                                          [--db PATH|URI] [--ferry PATH] [--no-rest]
  */
+#include "base/fs_tree.h"
 #include "base/ftime.h"
 #include "base/sbuf.h"
 #include "domain/lineage.h"
@@ -243,5 +244,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "# over REST: %.2f ms for %zu bytes\n", rest_ms, bytes);
     free(exp);
     free(root);
+    /* the temporary directory made here (a --db given stays) */
+    if (db == path && fs_remove_tree(dir))
+        fprintf(stderr, "lineage_bench: cannot remove %s\n", dir);
     return 0;
 }
