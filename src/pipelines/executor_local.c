@@ -182,6 +182,7 @@ static int local_start(struct executor *xb, const struct executor_job *job, int 
     int fork_errno = errno;
     free(env);
     close(p[1]);
+    p[1] = -1;
     close(in);
     in = -1;
     if (pid < 0) {
