@@ -13,7 +13,6 @@
  *         never ran: SKIPPED (or PENDING while the pipeline runs). */
 #include "cli/cmd.h"
 #include "cli/cli.h"
-#include "base/duration.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 #include "api/lineage_ops.h"
@@ -181,107 +180,18 @@ static int plan_failed(const struct ferr *err)
 
 /* ---------------------------------------------------------------- run */
 
-/* --dry-run: each step in order with its command as it would run (output
- * directories and run ids are placeholders: they exist only at run time),
- * its inputs and its outputs. */
+/* --dry-run: the plan as plan.h describes it (each step in order with its
+ * command, inputs and outputs; what only a run knows as placeholders). */
 static int print_plan(const struct pipe_plan *p)
 {
-    const struct pipeline_spec *s = &p->spec;
-    size_t n = s->nsteps;
-    char tmp[4096];
-    const char *t = getenv("TMPDIR");
-    snprintf(tmp, sizeof(tmp), "%s/ferry-pipeline-DRY-RUN", t && *t == '/' ? t : "/tmp");
-    char **dirs = xcalloc(n, sizeof(char *)), **ids = xcalloc(n, sizeof(char *));
-    for (size_t i = 0; i < n; i++) {
-        struct sbuf b = SBUF_INIT;
-        sbuf_addf(&b, "%s/%s", tmp, s->steps[i].name);
-        dirs[i] = sbuf_detach(&b, NULL);
-        sbuf_addf(&b, "<%s run id>", s->steps[i].name);
-        ids[i] = sbuf_detach(&b, NULL);
-    }
-    printf("pipeline %s (%s): %zu step%s, env manager %s\n", s->name, p->spec_path, n,
-           n == 1 ? "" : "s", env_manager_name(p->envm));
-    for (size_t k = 0; k < p->params.n; k++)
-        printf("  param %s = %s\n", p->params.v[k].key, p->params.v[k].value);
+    struct sbuf out = SBUF_INIT;
+    struct ferr err = FERR_INIT;
     int rc = 0;
-    for (size_t k = 0; k < n && !rc; k++) {
-        size_t i = s->order[k];
-        const struct pipe_step *st = &s->steps[i];
-        const struct pipe_plan_step *ps = &p->steps[i];
-        printf("\n%zu. %s", k + 1, st->name);
-        for (size_t u = 0; u < st->nupstream; u++)
-            printf("%s%s", u ? ", " : " (after ", s->steps[st->upstream[u]].name);
-        printf("%s%s\n", st->nupstream ? ")" : "", ps->from ? " [--from: not cached]" : "");
-        const char **paths = xcalloc(ps->ninputs ? ps->ninputs : 1, sizeof(char *));
-        struct sbuf *ipath = xcalloc(ps->ninputs ? ps->ninputs : 1, sizeof(struct sbuf));
-        for (size_t j = 0; j < ps->ninputs; j++) {
-            const struct pipe_input *in = &ps->inputs[j];
-            sbuf_init(&ipath[j], 0);
-            if (in->kind == PIPE_INPUT_STEP)
-                sbuf_addf(&ipath[j], "%s/%s", dirs[in->step],
-                          s->steps[in->step].outputs[in->output].path);
-            else
-                sbuf_addstr(&ipath[j], in->path ? in->path : "");
-            paths[j] = ipath[j].buf;
-        }
-        struct pipe_step_bindings b = {
-            .output_dir = dirs[i],
-            .run_id = ids[i],
-            .pipeline_run_id = "<pipeline run id>",
-            .input_paths = paths,
-            .step_run_ids = (const char *const *)ids,
-            .step_output_dirs = (const char *const *)dirs,
-            .step_output_runs = (const char *const *)ids,
-        };
-        struct pipe_rendered r = PIPE_RENDERED_INIT;
-        struct ferr err = FERR_INIT;
-        if (pipe_step_render(p, i, &b, &r, &err)) {
-            rc = plan_failed(&err);
-        } else {
-            printf("   command: %s\n", r.command.buf);
-            for (size_t j = 0; j < r.params.n; j++)
-                printf("   param %s = %s\n", r.params.v[j].key, r.params.v[j].value);
-            for (size_t j = 0; j < ps->ninputs; j++) {
-                const struct pipe_input *in = &ps->inputs[j];
-                if (in->kind == PIPE_INPUT_DATA)
-                    printf("   input %s: %s (%s)\n", in->name, in->uri, paths[j]);
-                else if (in->kind == PIPE_INPUT_STEP)
-                    printf("   input %s: output %s of step %s\n", in->name,
-                           s->steps[in->step].outputs[in->output].name, s->steps[in->step].name);
-                else
-                    printf("   input %s: %s\n", in->name, paths[j]);
-            }
-            for (size_t j = 0; j < st->noutputs; j++)
-                printf("   output %s: %s (%s)\n", st->outputs[j].name, st->outputs[j].path,
-                       pipe_output_type_name(st->outputs[j].type));
-            for (size_t j = 0; j < r.env.n; j++)
-                printf("   env %s=%s\n", r.env.v[j].key, r.env.v[j].value);
-            char d[24];
-            if (st->retries)
-                printf("   retries: %d\n", st->retries);
-            if (st->timeout_ms) {
-                duration_format(st->timeout_ms, d);
-                printf("   timeout: %s\n", d);
-            }
-            if (!st->cache)
-                puts("   cache: off");
-            else if (st->cache_max_age_ms) {
-                duration_format(st->cache_max_age_ms, d);
-                printf("   cache_max_age: %s\n", d);
-            }
-        }
-        pipe_rendered_release(&r);
-        for (size_t j = 0; j < ps->ninputs; j++)
-            sbuf_release(&ipath[j]);
-        free(ipath);
-        free(paths);
-    }
-    for (size_t i = 0; i < n; i++) {
-        free(dirs[i]);
-        free(ids[i]);
-    }
-    free(dirs);
-    free(ids);
+    if (pipe_plan_describe(p, &out, &err))
+        rc = plan_failed(&err);
+    else
+        fputs(out.buf, stdout);
+    sbuf_release(&out);
     return rc;
 }
 
@@ -389,6 +299,7 @@ static int do_list(struct client *cl, const struct opts *o)
 /* One step as show prints it. */
 struct shown {
     const char *name;
+    const struct pipe_step *st;        /* its spec; NULL without one */
     const struct lineage_execution *e; /* NULL: never ran */
     const char *state;                 /* e->state, SKIPPED or PENDING */
     char reason[PIPE_IDENT_MAX + 32];  /* SKIPPED: "train failed" */
@@ -469,6 +380,7 @@ static struct shown *collect(const struct pipeline_spec *s, int have_spec,
         for (size_t k = 0; k < s->nsteps; k++) {
             size_t i = s->order[k];
             v[k].name = s->steps[i].name;
+            v[k].st = &s->steps[i];
             v[k].e = find_exec(ex, v[k].name);
             v[k].state = v[k].e ? v[k].e->state : NULL;
         }
@@ -506,6 +418,27 @@ static struct shown *collect(const struct pipeline_spec *s, int have_spec,
     return v;
 }
 
+/* Where edge e's name comes in the step's `outputs:` (others after). */
+static size_t output_rank(const struct shown *sh, const struct lineage_edge *e)
+{
+    for (size_t i = 0; sh->st && i < sh->st->noutputs; i++)
+        if (!strcmp(sh->st->outputs[i].name, e->name))
+            return i;
+    return (size_t)-1;
+}
+
+/* The step's output edges in its spec's order (a few: insertion sort). */
+static void sort_outputs(struct shown *sh)
+{
+    struct lineage_edge *v = sh->out.edges;
+    for (size_t i = 1; i < sh->out.nedges; i++)
+        for (size_t j = i; j > 0 && output_rank(sh, &v[j - 1]) > output_rank(sh, &v[j]); j--) {
+            struct lineage_edge t = v[j - 1];
+            v[j - 1] = v[j];
+            v[j] = t;
+        }
+}
+
 /* The output edges of a step's run: graph one hop downstream. */
 static void load_outputs(struct client *cl, struct shown *sh)
 {
@@ -515,6 +448,8 @@ static void load_outputs(struct client *cl, struct shown *sh)
     struct ferr err = FERR_INIT;
     if (client_lineage_graph(cl, uri, LINEAGE_DOWNSTREAM, 1, 0, &sh->out, &err))
         fprintf(stderr, "ferry: outputs of step %s: %s\n", sh->name, err.msg);
+    else
+        sort_outputs(sh);
     free(uri);
 }
 
@@ -628,6 +563,13 @@ static int do_show(struct client *cl, const struct opts *o, const char *run_id)
         goto out;
     }
     int have_spec = !load_spec(cl, run_id, &spec);
+    const char *parent = kv_list_get(&pr.tags, "ferry.pipeline.runId");
+    if (!have_spec && !ex.n && parent && strcmp(parent, run_id)) {
+        const char *step = kv_list_get(&pr.tags, "ferry.pipeline.step");
+        rc = cli_failf("run '%s' is step '%s' of pipeline run '%s': show that one", run_id,
+                       step ? step : "?", parent);
+        goto out;
+    }
     if (!have_spec && !ex.n) {
         rc = cli_failf("run '%s' is not a pipeline run (no pipeline/pipeline.json, no steps)",
                        run_id);

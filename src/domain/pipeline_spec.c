@@ -973,6 +973,11 @@ int pipeline_spec_parse(json_t *doc, const char *name, struct pipeline_spec *out
     if (spec_only_keys(WHAT, doc, "", name ? section_keys : file_keys, err))
         return -1;
     const char *n = name ? name : plain_string(json_object_get(doc, "name"));
+    if (name && !name_ok(name))
+        return bad(err,
+                   "pipelines: bad pipeline name '%.256s' (1 to %d of [A-Za-z0-9._-], starting "
+                   "with a letter or digit)",
+                   name, PIPE_NAME_MAX);
     if (!n || !name_ok(n))
         return bad(err, "'name' must be 1 to %d of [A-Za-z0-9._-], starting with a letter or digit",
                    PIPE_NAME_MAX);

@@ -16,6 +16,7 @@
 #include "base/xalloc.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,12 +116,13 @@ static void cancel_all(struct engine *e, int sig)
             executor_cancel(e->x, e->s[i].job);
 }
 
-/* A signal waiting on the pipe cancels the pipeline. */
+/* A signal waiting on the pipe cancels the pipeline; a second one kills
+ * what still runs without waiting for the grace period. */
 static void check_signal(struct engine *e)
 {
     int sig = sigpipe_take();
-    if (sig && !e->cancelled)
-        cancel_all(e, sig);
+    if (sig)
+        cancel_all(e, e->cancelled ? e->cancelled : sig);
 }
 
 /* Runs steps until none is running and none can start; -1 when the
@@ -238,7 +240,13 @@ int pipeline_run(struct client *c, struct pipe_plan *plan, const struct pipe_run
     e.run_ids = xcalloc(n + 1, sizeof(*e.run_ids));
     e.out_dirs = xcalloc(n + 1, sizeof(*e.out_dirs));
     e.out_runs = xcalloc(n + 1, sizeof(*e.out_runs));
-    /* signals from here on are the pipeline's to handle */
+    /* signals from here on are the pipeline's to handle; a closed
+     * terminal (`| head`) must not kill ferry and orphan the steps */
+    struct sigaction ign, old_pipe;
+    memset(&ign, 0, sizeof(ign));
+    ign.sa_handler = SIG_IGN;
+    sigemptyset(&ign.sa_mask);
+    (void)sigaction(SIGPIPE, &ign, &old_pipe);
     if (sigpipe_open(err))
         goto out;
     sig_open = 1;
@@ -288,6 +296,7 @@ out:
         executor_close(e.x);
     if (sig_open)
         sigpipe_close();
+    (void)sigaction(SIGPIPE, &old_pipe, NULL);
     engine_release(&e);
     return rc;
 }

@@ -107,13 +107,17 @@ struct pipe_run_opts {
         4, 0, NULL, NULL, NULL, 0, NULL, NULL, NULL, 0, NULL                                       \
     }
 
-/* Runs plan (made by pipe_plan_load; its steps' state is the engine's
- * while it runs). Returns the exit status for ferry: 0 when every step is
- * COMPLETE or CACHED (the pipeline run FINISHED); 1 when a step failed
- * (the pipeline run FAILED) or ferry itself failed (err says why: a store
- * or artifact error; what was started is cancelled and ended FAILED);
- * 128 + the signal when SIGINT/SIGTERM cancelled it (runs KILLED). SIGINT
- * and SIGTERM are caught (base/sigpipe.h) only while it runs. */
+/* Runs plan (made by pipe_plan_load; not changed). Returns the exit
+ * status for ferry: 0 when every step is COMPLETE or CACHED (the pipeline
+ * run FINISHED); 1 when a step failed or was skipped (the pipeline run
+ * FAILED); 128 + the signal when SIGINT/SIGTERM cancelled it (the running
+ * steps' runs and the pipeline run KILLED). ferry's own failures on a step
+ * (the store, an artifact upload, a data: fetch) fail that step with the
+ * message as its reason, and the pipeline goes on; only a failure to make
+ * the pipeline run itself (or of the executor) is 1 with err set (the run,
+ * if it exists, ended FAILED). A lineage write that fails is a warning.
+ * SIGINT and SIGTERM are caught (base/sigpipe.h) and SIGPIPE ignored only
+ * while it runs. Not thread-safe (signal handlers are per process). */
 int pipeline_run(struct client *c, struct pipe_plan *plan, const struct pipe_run_opts *o,
                  struct ferr *err);
 

@@ -92,8 +92,9 @@ int executor_wait(struct executor *x, int interrupt_fd, struct executor_event *e
                   struct ferr *err) WARN_UNUSED;
 
 /* Asks a running job to stop: TERM at once, KILL after a grace period (the
- * local executor's kill_grace_ms); its event comes later through
- * executor_wait, EXECUTOR_CANCELLED. An unknown or ended id is ignored. */
+ * local executor's kill_grace_ms); a job cancelled already is KILLed at
+ * once (a second Ctrl-C). Its event comes later through executor_wait,
+ * EXECUTOR_CANCELLED. An unknown or ended id is ignored. */
 void executor_cancel(struct executor *x, int id);
 
 /* Jobs started whose event has not been returned yet. */

@@ -182,6 +182,7 @@ static int local_start(struct executor *xb, const struct executor_job *job, int 
     int fork_errno = errno;
     free(env);
     close(p[1]);
+    p[1] = -1;
     close(in);
     in = -1;
     if (pid < 0) {
@@ -479,16 +480,26 @@ static int local_wait(struct executor *xb, int interrupt_fd, struct executor_eve
     }
 }
 
+/* TERM now (KILL after the grace); a job cancelled before is KILLed at
+ * once when hurry is set (a second Ctrl-C). */
+static void cancel_job(struct local *x, struct job *j, int hurry)
+{
+    int64_t now = ftime_mono_ns();
+    if (j->cancelled && hurry && !j->killed && !j->group_empty) {
+        (void)kill(-j->pgid, SIGKILL);
+        j->killed = 1;
+        j->give_up_ns = now + GIVE_UP_NS;
+    }
+    j->cancelled = 1;
+    term_group(x, j, now);
+}
+
 static void local_cancel(struct executor *xb, int id)
 {
     struct local *x = (struct local *)xb;
-    for (size_t i = 0; i < x->n; i++) {
-        struct job *j = x->jobs[i];
-        if (j->id != id || job_done(j))
-            continue;
-        j->cancelled = 1;
-        term_group(x, j, ftime_mono_ns());
-    }
+    for (size_t i = 0; i < x->n; i++)
+        if (x->jobs[i]->id == id && !job_done(x->jobs[i]))
+            cancel_job(x, x->jobs[i], 1);
 }
 
 static size_t local_running(const struct executor *xb)
@@ -502,7 +513,7 @@ static void local_close(struct executor *xb)
     struct executor_event ev;
     struct ferr err = FERR_INIT;
     for (size_t i = 0; i < x->n; i++)
-        local_cancel(xb, x->jobs[i]->id);
+        cancel_job(x, x->jobs[i], 0);
     while (x->n > 0) {
         if (local_wait(xb, -1, &ev, &err) < 0) {
             log_warn("executor: %s", err.msg);

@@ -144,7 +144,9 @@ const STATUS_STATE = { FINISHED: "COMPLETE", FAILED: "FAILED", KILLED: "KILLED",
 export function layout(spec, runs, pipelineRunning) {
   const byName = new Map();
   specSteps(spec).forEach((s) => byName.set(s.name, { name: s.name, up: s.up }));
-  for (const r of runs) {
+  // without a spec the steps come in the order they started
+  const started = runs.slice().sort((a, b) => Number(a.info.start_time || 0) - Number(b.info.start_time || 0));
+  for (const r of started) {
     const t = tagsOf(r.data && r.data.tags);
     const name = t["ferry.pipeline.step"] || r.info.run_name;
     if (!byName.has(name)) byName.set(name, { name, up: [] });

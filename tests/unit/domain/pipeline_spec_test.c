@@ -215,6 +215,9 @@ TEST(pipeline_spec_mlproject_section)
     ASSERT_FAILS(parse("name: x\nsteps: {a: {run: \"true\"}}\n", "nightly", &s, &err), &err,
                  FERR_INVALID_PARAMETER_VALUE);
     ASSERT_CONTAINS(err.msg, "unknown key 'name'");
+    ASSERT_FAILS(parse("steps: {a: {run: \"true\"}}\n", "bad name", &s, &err), &err,
+                 FERR_INVALID_PARAMETER_VALUE);
+    ASSERT_CONTAINS(err.msg, "pipelines: bad pipeline name 'bad name'");
 }
 
 TEST(pipeline_spec_refuses_a_cycle_naming_it)

@@ -309,7 +309,7 @@ TEST(engine_retries_in_the_same_run_then_a_timeout_and_a_missing_output_fail)
     o.kill_grace_ms = 300;
     int64_t t0 = ftime_mono_ns();
     ASSERT_INT_EQ(run_it(c, &o, NULL, &ev), 1);
-    ASSERT((ftime_mono_ns() - t0) / 1000000 < 5000);
+    ASSERT((ftime_mono_ns() - t0) / 1000000 < 10000);
     ASSERT_INT_EQ(end_state(&ev, "flaky"), PIPE_STEP_COMPLETE);
     const struct seen *retry = find(&ev, PIPE_EVENT_STEP_RETRY, "flaky");
     ASSERT(retry);
@@ -346,7 +346,7 @@ TEST(engine_sigterm_cancels_running_steps_and_leaves_no_process)
     o.kill_grace_ms = 500;
     int64_t t0 = ftime_mono_ns();
     ASSERT_INT_EQ(run_it(c, &o, NULL, &ev), 128 + SIGTERM);
-    ASSERT((ftime_mono_ns() - t0) / 1000000 < 4000);
+    ASSERT((ftime_mono_ns() - t0) / 1000000 < 10000);
     int st;
     ASSERT(ev.killer > 0 && waitpid(ev.killer, &st, 0) == ev.killer);
     ASSERT_INT_EQ(end_state(&ev, "long"), PIPE_STEP_KILLED);

@@ -182,10 +182,10 @@ TEST(executor_local_jobs_overlap_in_time)
     double took = (double)(ftime_mono_ns() - t0) / 1e9;
     ASSERT_INT_EQ(e1.status, 0);
     ASSERT_INT_EQ(e2.status, 0);
-    /* both started before either ended, and together took about one */
+    /* both started before either ended (the time is only printed: a
+     * loaded machine stretches it) */
     ASSERT(e1.started_ms < e2.ended_ms && e2.started_ms < e1.ended_ms);
-    if (took > 0.75)
-        FAIL_AT("two 0.4 s jobs took %.2f s: not in parallel", took);
+    fprintf(stderr, "    two 0.4 s jobs at once: %.2f s\n", took);
     executor_close(x);
     free(log);
 }
@@ -204,18 +204,18 @@ TEST(executor_local_timeout_terms_then_kills_the_group)
     wait_one(x, &ev);
     double took = (double)(ftime_mono_ns() - t0) / 1e9;
     ASSERT_INT_EQ(ev.end, EXECUTOR_TIMED_OUT);
-    if (took < 0.45 || took > 3)
+    if (took < 0.45 || took > 6)
         FAIL_AT("timeout 0.2 s + grace 0.3 s took %.2f s", took);
     ASSERT_INT_EQ(group_size(pgid), 0);
     /* a script that honours TERM ends at its timeout, without the grace */
     executor_close(x);
-    x = open_local(NULL, 5000);
+    x = open_local(NULL, 10000);
     t0 = ftime_mono_ns();
     start(x, "polite", "sleep 20", log, 200, NULL);
     wait_one(x, &ev);
     took = (double)(ftime_mono_ns() - t0) / 1e9;
     ASSERT_INT_EQ(ev.end, EXECUTOR_TIMED_OUT);
-    if (took > 2)
+    if (took > 5) /* not the 10 s grace */
         FAIL_AT("a job honouring TERM took %.2f s to end", took);
     char *text = slurp(log);
     ASSERT(!strstr(text, "never"));
@@ -228,7 +228,7 @@ TEST(executor_local_timeout_terms_then_kills_the_group)
 
 TEST(executor_local_cancel_leaves_no_process_in_the_group)
 {
-    struct executor *x = open_local(NULL, 2000);
+    struct executor *x = open_local(NULL, 10000);
     char *log = path_in_tmp("c.log"), *pidf = path_in_tmp("c.pid");
     struct sbuf script = SBUF_INIT;
     sbuf_addf(&script, "sleep 20 & sleep 20 & echo $$ > %s; wait", pidf);
@@ -254,7 +254,7 @@ TEST(executor_local_cancel_leaves_no_process_in_the_group)
     }
     ASSERT(got_c && got_d);
     double took = (double)(ftime_mono_ns() - t0) / 1e9;
-    if (took > 1.5)
+    if (took > 5) /* not the 10 s grace */
         FAIL_AT("a cancel honoured at once took %.2f s", took);
     ASSERT_INT_EQ(group_size(pgid), 0);
     executor_close(x);
@@ -331,4 +331,30 @@ TEST(executor_local_bad_cwd_and_bad_log)
     ASSERT_INT_EQ(executor_running(x), 0);
     executor_close(x);
     free(log);
+}
+
+TEST(executor_local_a_second_cancel_kills_at_once)
+{
+    struct executor *x = open_local(NULL, 20000);
+    char *log = path_in_tmp("h.log"), *pidf = path_in_tmp("h.pid");
+    struct sbuf script = SBUF_INIT;
+    sbuf_addf(&script, "trap '' TERM; echo $$ > %s; sleep 20", pidf);
+    int id = start(x, "h", script.buf, log, 0, NULL);
+    long pgid = wait_for_pid(pidf);
+    int64_t t0 = ftime_mono_ns();
+    executor_cancel(x, id); /* TERM: ignored; KILL would come 20 s later */
+    nap_ms(100);
+    ASSERT(group_size(pgid) > 0);
+    executor_cancel(x, id); /* the second: KILL now */
+    struct executor_event ev;
+    wait_one(x, &ev);
+    ASSERT_INT_EQ(ev.end, EXECUTOR_CANCELLED);
+    double took = (double)(ftime_mono_ns() - t0) / 1e9;
+    if (took > 10)
+        FAIL_AT("a second cancel took %.2f s", took);
+    ASSERT_INT_EQ(group_size(pgid), 0);
+    executor_close(x);
+    sbuf_release(&script);
+    free(log);
+    free(pidf);
 }
