@@ -18,6 +18,7 @@
 #
 #   make && make bench && bench/pipeline_bench.sh [--runs N] [--chain N] [--fan N]
 #                                                 [--ferry build/ferry] [--no-lineage]
+#                                                 [--lineage-nodes "10000 100000"]
 #
 # Each figure is the median of RUNS (default 5) runs; the per-run values are printed too.
 set -euo pipefail
@@ -26,6 +27,7 @@ CHAIN=20
 FAN=500
 FERRY=build/ferry
 LINEAGE=1
+LNODES="10000 100000"
 while [ $# -gt 0 ]; do
 	case $1 in
 	--runs) RUNS=$2; shift 2 ;;
@@ -33,7 +35,8 @@ while [ $# -gt 0 ]; do
 	--fan) FAN=$2; shift 2 ;;
 	--ferry) FERRY=$2; shift 2 ;;
 	--no-lineage) LINEAGE=0; shift ;;
-	*) echo "usage: $0 [--runs N] [--chain N] [--fan N] [--ferry PATH] [--no-lineage]" >&2; exit 2 ;;
+	--lineage-nodes) LNODES=$2; shift 2 ;;
+	*) echo "usage: $0 [--runs N] [--chain N] [--fan N] [--ferry PATH] [--no-lineage] [--lineage-nodes \"N ...\"]" >&2; exit 2 ;;
 	esac
 done
 [ -x "$FERRY" ] || { echo "no $FERRY: run make first" >&2; exit 2; }
@@ -171,7 +174,7 @@ PY
 }
 
 if [ "$LINEAGE" = 1 ]; then
-	for n in 10000 100000; do
+	for n in $LNODES; do
 		mkdir -p "$TMP/lineage-$n"
 		"$LBENCH" --nodes "$n" --repeat $((RUNS * 3)) \
 			--backend-store-uri "sqlite:///$TMP/lineage-$n/ferry.db" >"$TMP/lineage-$n.json" \
@@ -206,7 +209,7 @@ printf '%-52s %8.3f s  <= 1 s %s\n' "example, fully cached rerun, embedded" "${F
 	"$(status_le "${F[example.cached]}" 1)"
 printf '%-52s %8.3f s\n' "example, fully cached rerun, server" "${F[example.cached.server]}"
 if [ "$LINEAGE" = 1 ]; then
-	for n in 10000 100000; do
+	for n in $LNODES; do
 		printf '%-52s %8.1f ms %s\n' "lineage upstream, $n nodes (${F[lineage.$n.nodes]} returned)" \
 			"${F[lineage.$n]}" "$([ "$n" = 10000 ] && echo "<= 50 ms $(status_le "${F[lineage.$n]}" 50)")"
 		printf '%-52s %8.1f ms\n' "  the same, CPU time of the best walk" "${F[lineage.$n.cpu]}"
