@@ -1,50 +1,38 @@
 /* SPDX-License-Identifier: MIT
- * Lineage graph benchmark (issue 20): writes a generated pipeline-shaped
- * graph of NODES nodes into a fresh store (store_lineage_generate: levels
- * of step runs each reading two outputs of the level before, then one run
- * reading the whole last level and writing the root artifact), then times
- * the whole upstream graph of that root:
- *   - in-process, store_lineage_graph (depth 100, max_nodes NODES + 100);
- *   - over REST, GET /api/2.0/ferry/lineage/graph on one keep-alive
- *     connection to a `ferry server` on that database (the JSON encoding
- *     and the transfer included);
- *   - the default query (depth 20, max_nodes 10,000), in-process.
- * Medians of RUNS queries after one warm-up; every answer is checked (the
- * node count). Prints `KEY VALUE` lines (for bench/pipeline_bench.sh) and
- * a readable table on stderr.
+ * Lineage graph benchmark (issue 20): generates a pipeline-shaped graph of
+ * about --nodes nodes in a store (store/lineage.h store_lineage_generate:
+ * levels of --width step runs, each reading two outputs of the level
+ * before and writing one, then a run reading the whole last level), then
+ * times store_lineage_graph upstream from the final artifact (the whole
+ * graph) and downstream from one first-level output, in-process: the
+ * median and the best of --repeat walks. Ends with one JSON line of the
+ * figures, with the root URI (to ask a server over REST:
+ * GET /api/2.0/ferry/lineage/graph?uri=ROOT&depth=100&max_nodes=...).
  *
- *   make bench && build/bench/lineage_bench [--nodes N] [--runs N] [--width N]
- *                                          [--db PATH|URI] [--ferry PATH] [--no-rest]
+ * --backend-store-uri names the store (a fresh PostgreSQL database, say);
+ * default a new SQLite file in a temporary directory (removed at the end
+ * unless --keep). --root URI with --backend-store-uri walks a store
+ * generated before (by a run with --keep) without generating again.
+ *
+ *   make bench && build/bench/lineage_bench [--nodes 10000] [--width W] [--repeat 5]
+ *                                           [--backend-store-uri URI] [--keep]
+ *                                           [--root URI]
  */
-#include "base/ftime.h"
 #include "base/sbuf.h"
-#include "domain/lineage.h"
 #include "store/lineage.h"
 #include "store/store.h"
 
-#include <curl/curl.h>
 #include <getopt.h>
-#include <inttypes.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/types.h>
-#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
-
-#include "base/banned.h"
 
 static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
-}
-
-static double quantile(double *v, size_t n, double q)
-{
-    qsort(v, n, sizeof(*v), cmp_double);
-    return v[(size_t)(q * (double)(n - 1))];
 }
 
 static void die(const char *what, const struct ferr *err)
@@ -53,195 +41,147 @@ static void die(const char *what, const struct ferr *err)
     exit(1);
 }
 
-/* Times RUNS upstream walks from root; *nodes gets the last answer's node count. */
-static double time_store(struct store *s, const char *root, int depth, int64_t max_nodes, int runs,
-                         size_t *nodes, int *truncated)
+static double clock_ms(clockid_t id)
 {
-    double *v = calloc((size_t)runs, sizeof(*v));
+    struct timespec t;
+    clock_gettime(id, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static double now_ms(void)
+{
+    return clock_ms(CLOCK_MONOTONIC);
+}
+
+/* The best CPU time of this process's walks (the machine may be busy:
+ * the CPU time is what the walk costs whatever else runs). */
+static double best_cpu = 1e18;
+
+/* Median and best of repeat walks; *nodes the size of the answer. */
+static void walk(struct store *s, const char *uri, enum lineage_direction d, int64_t max_nodes,
+                 int repeat, double *median, double *best, size_t *nodes)
+{
+    double *t = calloc((size_t)repeat, sizeof(*t));
     struct ferr err = FERR_INIT;
-    if (!v)
-        exit(1);
-    for (int i = -1; i < runs; i++) {
-        struct lineage_graph g = {0};
-        int64_t t0 = ftime_mono_ns();
-        if (store_lineage_graph(s, root, LINEAGE_UPSTREAM, depth, max_nodes, &g, &err))
-            die("store_lineage_graph", &err);
-        double ms = (double)(ftime_mono_ns() - t0) / 1e6;
-        if (i >= 0)
-            v[i] = ms;
+    if (!t)
+        die("out of memory", NULL);
+    for (int i = 0; i < repeat; i++) {
+        struct lineage_graph g;
+        double t0 = now_ms(), c0 = clock_ms(CLOCK_PROCESS_CPUTIME_ID);
+        if (store_lineage_graph(s, uri, d, LINEAGE_DEPTH_MAX, max_nodes, &g, &err))
+            die("walking the graph", &err);
+        t[i] = now_ms() - t0;
+        double cpu = clock_ms(CLOCK_PROCESS_CPUTIME_ID) - c0;
+        best_cpu = cpu < best_cpu ? cpu : best_cpu;
         *nodes = g.nnodes;
-        *truncated = g.truncated;
         lineage_graph_release(&g);
     }
-    double med = quantile(v, (size_t)runs, 0.5);
-    free(v);
-    return med;
-}
-
-static pid_t start_server(const char *ferry, const char *db, char *url, size_t n)
-{
-    int fds[2];
-    if (pipe(fds) < 0)
-        exit(1);
-    pid_t pid = fork();
-    if (pid < 0)
-        exit(1);
-    if (pid == 0) {
-        dup2(fds[1], STDOUT_FILENO);
-        close(fds[0]);
-        execl(ferry, ferry, "server", "--host", "127.0.0.1", "--port", "0", "--backend-store-uri",
-              db, "--quiet", (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    FILE *f = fdopen(fds[0], "r");
-    char line[256] = "";
-    if (!f || !fgets(line, sizeof(line), f) || !strstr(line, "listening on ")) {
-        fprintf(stderr, "lineage_bench: the server did not start\n");
-        kill(pid, SIGKILL);
-        exit(1);
-    }
-    snprintf(url, n, "%s", strstr(line, "http://"));
-    url[strcspn(url, "\n")] = '\0';
-    fclose(f);
-    return pid;
-}
-
-static size_t on_data(char *p, size_t size, size_t nmemb, void *arg)
-{
-    sbuf_add((struct sbuf *)arg, p, size * nmemb);
-    return size * nmemb;
-}
-
-/* Times RUNS GETs of url on one connection; *bytes gets the answer's size. */
-static double time_rest(const char *url, int runs, size_t *bytes)
-{
-    CURL *h = curl_easy_init();
-    double *v = calloc((size_t)runs, sizeof(*v));
-    if (!h || !v)
-        exit(1);
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-    for (int i = -1; i < runs; i++) {
-        struct sbuf body = SBUF_INIT;
-        long status = 0;
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-        int64_t t0 = ftime_mono_ns();
-        CURLcode rc = curl_easy_perform(h);
-        double ms = (double)(ftime_mono_ns() - t0) / 1e6;
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-        if (rc != CURLE_OK || status != 200 || !strstr(body.buf, "\"nodes\"")) {
-            fprintf(stderr, "lineage_bench: GET %s -> %ld %.300s\n", url, status,
-                    rc != CURLE_OK ? curl_easy_strerror(rc) : body.buf);
-            exit(1);
-        }
-        if (i >= 0)
-            v[i] = ms;
-        *bytes = body.len;
-        sbuf_release(&body);
-    }
-    curl_easy_cleanup(h);
-    double med = quantile(v, (size_t)runs, 0.5);
-    free(v);
-    return med;
+    qsort(t, (size_t)repeat, sizeof(*t), cmp_double);
+    *median = t[repeat / 2];
+    *best = t[0];
+    free(t);
 }
 
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {{"nodes", required_argument, NULL, 'n'},
-                                         {"runs", required_argument, NULL, 'r'},
                                          {"width", required_argument, NULL, 'w'},
-                                         {"db", required_argument, NULL, 'd'},
-                                         {"ferry", required_argument, NULL, 'f'},
-                                         {"no-rest", no_argument, NULL, 'x'},
+                                         {"repeat", required_argument, NULL, 'r'},
+                                         {"backend-store-uri", required_argument, NULL, 'u'},
+                                         {"keep", no_argument, NULL, 'k'},
+                                         {"root", required_argument, NULL, 'R'},
                                          {NULL, 0, NULL, 0}};
-    int64_t nodes = 10000, width = 0;
-    int runs = 15, rest = 1, c;
-    const char *db = NULL, *ferry = "build/ferry";
+    long long nodes = 10000, width = 0;
+    int repeat = 5, keep = 0, c;
+    const char *uri = NULL, *given_root = NULL;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (c == 'n')
+        switch (c) {
+        case 'n':
             nodes = strtoll(optarg, NULL, 10);
-        else if (c == 'r')
-            runs = (int)strtol(optarg, NULL, 10);
-        else if (c == 'w')
+            break;
+        case 'w':
             width = strtoll(optarg, NULL, 10);
-        else if (c == 'd')
-            db = optarg;
-        else if (c == 'f')
-            ferry = optarg;
-        else if (c == 'x')
-            rest = 0;
-        else
+            break;
+        case 'r':
+            repeat = (int)strtol(optarg, NULL, 10);
+            break;
+        case 'u':
+            uri = optarg;
+            break;
+        case 'k':
+            keep = 1;
+            break;
+        case 'R':
+            given_root = optarg;
+            break;
+        default:
+            fprintf(stderr, "usage: lineage_bench [--nodes N] [--width W] [--repeat R] "
+                            "[--backend-store-uri URI] [--keep]\n");
             return 2;
+        }
     }
-    if (nodes < 10 || nodes > 1000000 || runs < 1 || width < 0) {
-        fprintf(stderr, "usage: lineage_bench [--nodes 10..1000000] [--runs N] [--width N] "
-                        "[--db PATH] [--ferry PATH] [--no-rest]\n");
-        return 2;
-    }
-    char dir[] = "/tmp/ferry-lineage-bench-XXXXXX", path[1100];
-    if (!db) {
+    if (repeat < 1)
+        repeat = 1;
+    char dir[] = "/tmp/lineage-bench-XXXXXX";
+    struct sbuf db = SBUF_INIT;
+    if (!uri) {
         if (!mkdtemp(dir))
-            return 1;
-        snprintf(path, sizeof(path), "%s/ferry.db", dir);
-        db = path;
+            die("mkdtemp", NULL);
+        sbuf_addf(&db, "sqlite:///%s/mlflow.db", dir);
+        uri = db.buf;
     }
     struct store_opts o = STORE_OPTS_INIT;
-    struct store *s;
+    struct store *s = NULL;
     struct ferr err = FERR_INIT;
-    char *exp = NULL, *root = NULL;
-    int64_t made = 0;
-    if (store_open(db, &o, &s, &err))
+    o.default_artifact_root = "/tmp/lineage-bench-artifacts";
+    o.group_commit = 0; /* the generator's runs go in one import transaction */
+    if (store_open(uri, &o, &s, &err))
         die("opening the store", &err);
-    if (store_create_experiment(s, "lineage-bench", NULL, NULL, &exp, &err))
-        die("creating the experiment", &err);
-    int64_t t0 = ftime_mono_ns();
-    if (store_lineage_generate(s, strtoll(exp, NULL, 10), nodes, width, &root, &made, &err))
+    char *root = NULL;
+    int64_t made = 0;
+    double t0 = now_ms();
+    if (given_root) { /* a store generated before (--keep) */
+        root = strdup(given_root);
+        made = nodes;
+    } else if (store_lineage_generate(s, 0, nodes, width, &root, &made, &err)) {
         die("generating the graph", &err);
-    double gen_s = (double)(ftime_mono_ns() - t0) / 1e9;
-    size_t got = 0, got_default = 0;
-    int trunc = 0, trunc_default = 0;
-    double full = time_store(s, root, LINEAGE_DEPTH_MAX, made + 100, runs, &got, &trunc);
-    double dflt = time_store(s, root, 0, 0, runs, &got_default, &trunc_default);
-    if (trunc || (int64_t)got < made * 9 / 10) {
-        fprintf(stderr, "lineage_bench: the walk found %zu of %" PRId64 " nodes%s\n", got, made,
-                trunc ? " (truncated)" : "");
-        return 1;
     }
-    store_close(s);
-    double rest_ms = 0;
-    size_t bytes = 0;
-    if (rest) {
-        char url[512], u[4096];
-        pid_t pid = start_server(ferry, db, url, sizeof(url));
-        char *q = curl_easy_escape(NULL, root, 0);
-        snprintf(u, sizeof(u),
-                 "%s/api/2.0/ferry/lineage/graph?uri=%s&direction=upstream"
-                 "&depth=%d&max_nodes=%" PRId64,
-                 url, q, LINEAGE_DEPTH_MAX, made + 100);
-        curl_free(q);
-        rest_ms = time_rest(u, runs, &bytes);
-        kill(pid, SIGTERM);
-        int st = 0;
-        waitpid(pid, &st, 0);
-    }
-    printf("nodes_made %" PRId64 "\n", made);
-    printf("generate_s %.2f\n", gen_s);
-    printf("nodes_returned %zu\n", got);
-    printf("median_ms %.3f\n", full);
-    printf("default_nodes %zu\n", got_default);
-    printf("default_median_ms %.3f\n", dflt);
-    if (rest) {
-        printf("rest_median_ms %.3f\n", rest_ms);
-        printf("rest_bytes %zu\n", bytes);
-    }
+    double gen = now_ms() - t0;
+    fprintf(stderr, "lineage_bench: generated %lld nodes in %.1f s\n", (long long)made, gen / 1e3);
+    double up_med, up_best, down_med, down_best;
+    size_t up_n, down_n;
+    walk(s, root, LINEAGE_UPSTREAM, made + 10, repeat, &up_med, &up_best, &up_n);
+    double up_cpu = best_cpu;
     fprintf(stderr,
-            "# lineage %" PRId64 " nodes (generated in %.1f s): whole upstream graph %zu nodes "
-            "%.2f ms in-process%s; default query (depth 20, 10,000 nodes) %zu nodes %.2f ms\n",
-            made, gen_s, got, full, rest ? "" : " (no REST)", got_default, dflt);
-    if (rest)
-        fprintf(stderr, "# over REST: %.2f ms for %zu bytes\n", rest_ms, bytes);
-    free(exp);
+            "lineage_bench: upstream, %zu nodes: median %.1f ms, best %.1f ms (CPU %.1f ms)\n",
+            up_n, up_med, up_best, up_cpu);
+    /* downstream from the root's farthest ancestor: a first-level output
+     * (found as the last node of the upstream walk, the deepest) */
+    struct lineage_graph g;
+    if (store_lineage_graph(s, root, LINEAGE_UPSTREAM, LINEAGE_DEPTH_MAX, made + 10, &g, &err))
+        die("walking the graph", &err);
+    char *far = strdup(g.nodes[g.nnodes - 1].id);
+    lineage_graph_release(&g);
+    walk(s, far, LINEAGE_DOWNSTREAM, made + 10, repeat, &down_med, &down_best, &down_n);
+    fprintf(stderr, "lineage_bench: downstream of %s, %zu nodes: median %.1f ms, best %.1f ms\n",
+            far, down_n, down_med, down_best);
+    printf("{\"bench\": \"lineage\", \"store\": \"%s\", \"nodes\": %lld, \"generate_s\": %.1f, "
+           "\"upstream_nodes\": %zu, \"upstream_ms\": %.1f, \"upstream_best_ms\": %.1f, "
+           "\"upstream_cpu_ms\": %.1f, "
+           "\"downstream_nodes\": %zu, \"downstream_ms\": %.1f, \"downstream_best_ms\": %.1f, "
+           "\"root\": \"%s\"}\n",
+           strncmp(uri, "postgres", 8) ? "sqlite" : "postgres", (long long)made, gen / 1e3, up_n,
+           up_med, up_best, up_cpu, down_n, down_med, down_best, root);
+    free(far);
     free(root);
+    store_close(s);
+    if (db.len && !keep) {
+        struct sbuf cmd = SBUF_INIT;
+        sbuf_addf(&cmd, "rm -rf '%s'", dir);
+        if (system(cmd.buf) != 0)
+            fprintf(stderr, "lineage_bench: could not remove %s\n", dir);
+        sbuf_release(&cmd);
+    }
+    sbuf_release(&db);
     return 0;
 }

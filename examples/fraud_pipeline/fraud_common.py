@@ -2,6 +2,7 @@
 """What train.py and evaluate.py share: the sklearn check, the CSV reader, and logging metrics
 to the step's run through `$FERRY log batch` (the engine exports FERRY and FERRY_RUN_ID)."""
 import csv
+import importlib
 import json
 import os
 import subprocess
@@ -15,8 +16,8 @@ LABEL = "is_fraud"
 def need_sklearn(script):
     """Exits with a message naming the fix when this interpreter has no scikit-learn."""
     try:
-        import numpy  # noqa: F401
-        import sklearn  # noqa: F401
+        importlib.import_module("numpy")
+        importlib.import_module("sklearn")
     except ImportError as e:
         sys.exit("%s: %s needs numpy and scikit-learn (%s): run it with Debian's /usr/bin/python3 "
                  "(apt-get install python3-sklearn), or point FERRY_PYTHON at a python that has "

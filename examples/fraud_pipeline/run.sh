@@ -16,7 +16,13 @@ export FERRY_PYTHON="${FERRY_PYTHON:-/usr/bin/python3}"
 		"or set FERRY_PYTHON to a python that has it" >&2
 	exit 2
 }
+model=fraud # the model_name param, for the lineage shown at the end
+prev=
+for a in "$@"; do
+	case $prev$a in -Pmodel_name=* | --parammodel_name=*) model=${a#model_name=} ;; esac
+	prev=$a
+done
 "$FERRY" pipelines run "$here" "$@"
 echo
-echo "lineage of the newest version of the registered model:"
-"$FERRY" lineage models:/fraud/latest
+echo "lineage of the newest version of the registered model $model:"
+"$FERRY" lineage "models:/$model/latest"

@@ -34,12 +34,12 @@ static int64_t int_field(json_t *j, const char *key)
 
 json_t *api_lineage_execution_to_json(const struct lineage_execution *e)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "run_id",
-                     or_empty(e->run_id), "pipeline", or_empty(e->pipeline), "pipeline_run_id",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "run_id", or_empty(e->run_id),
+                     "pipeline", or_empty(e->pipeline), "pipeline_run_id",
                      or_empty(e->pipeline_run_id), "step", or_empty(e->step), "state",
                      or_empty(e->state), "fingerprint", or_empty(e->fingerprint), "cached_from",
-                     or_empty(e->cached_from), "started_ms", (json_int_t)e->started_ms,
-                     "ended_ms", (json_int_t)e->ended_ms);
+                     or_empty(e->cached_from), "started_ms", (json_int_t)e->started_ms, "ended_ms",
+                     (json_int_t)e->ended_ms);
 }
 
 static int execution_from_json(json_t *j, struct lineage_execution *out, struct ferr *err)
@@ -338,16 +338,15 @@ static int x_graph(const struct api_env *env, const struct api_op *op, void *req
                         q->direction);
     if (q->depth < 0 || q->depth > LINEAGE_DEPTH_MAX)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "invalid value for parameter 'depth': expected 1 to %d",
-                        LINEAGE_DEPTH_MAX);
+                        "invalid value for parameter 'depth': expected 1 to %d", LINEAGE_DEPTH_MAX);
     return store_lineage_graph(env->store, q->uri, d, (int)q->depth, q->max_nodes, resp, err);
 }
 
 /* ---------- rows ---------- */
 
-#define ROW(nm, m, fl, body, rq, rs, fn, acc, loc, fld)                                           \
+#define ROW(nm, m, fl, body, rq, rs, fn, acc, loc, fld)                                            \
     {                                                                                              \
-        .name = nm, .root = "/api/2.0/ferry", .path = nm, .methods = m, .call = m, .flags = fl,   \
+        .name = nm, .root = "/api/2.0/ferry", .path = nm, .methods = m, .call = m, .flags = fl,    \
         .max_body = body, .req = rq, .resp = rs, .exec = fn, .arg = 0, .res = {                    \
             acc,                                                                                   \
             loc,                                                                                   \
@@ -369,11 +368,11 @@ const struct api_op api_lineage_executions_list =
     ROW("lineage/executions/list", HTTP_GET, OP_IDEMPOTENT, API_BODY_SMALL, &list_req, &list_resp,
         x_list, ACCESS_READ, LOC_NONE, NULL);
 const struct api_op api_lineage_graph =
-    ROW("lineage/graph", HTTP_GET, OP_IDEMPOTENT, API_BODY_SMALL, &graph_req, &graph_resp,
-        x_graph, ACCESS_READ, LOC_NONE, NULL);
+    ROW("lineage/graph", HTTP_GET, OP_IDEMPOTENT, API_BODY_SMALL, &graph_req, &graph_resp, x_graph,
+        ACCESS_READ, LOC_NONE, NULL);
 
 static const struct api_op *const lineage_ops[] = {
-    &api_lineage_executions_put, &api_lineage_events_log, &api_lineage_cache_lookup,
+    &api_lineage_executions_put,  &api_lineage_events_log, &api_lineage_cache_lookup,
     &api_lineage_executions_list, &api_lineage_graph,
 };
 const struct api_area api_lineage_area = {"lineage", lineage_ops,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "auth/guard.h"
 #include "api/datasets_ops.h"
+#include "api/lineage_ops.h"
 #include "api/registry_ops.h"
 #include "api/tracking_ops.h"
 #include "base/ftime.h"
@@ -711,6 +712,66 @@ static int may_read(struct guard *g, const struct principal *who, enum res_kind 
     return !permission_on(g, who, kind, key, &have, &err) && have >= PERM_READ;
 }
 
+/* Whether a lineage node is the caller's to see: a run or a logged model
+ * its experiment's readers', a model version its model's; an artifact
+ * under runs:/<id>/ its run's (hidden when the run is: hidden_runs). */
+static int lineage_node_visible(struct guard *g, const struct principal *who,
+                                const struct lineage_node *n, json_t *hidden_runs)
+{
+    switch (n->kind) {
+    case LINEAGE_NODE_EXECUTION:
+    case LINEAGE_NODE_LOGGED_MODEL:
+        if (!n->experiment_id || !*n->experiment_id)
+            return 1; /* a run the store no longer has: nothing to show */
+        return may_read(g, who, RES_EXPERIMENT, n->experiment_id);
+    case LINEAGE_NODE_MODEL_VERSION:
+        return may_read(g, who, RES_REGISTERED_MODEL, n->name);
+    default:
+        if (!strncmp(n->id, "runs:/", 6)) {
+            char run[64];
+            size_t len = strcspn(n->id + 6, "/");
+            snprintf(run, sizeof(run), "%.*s", (int)(len < 63 ? len : 63), n->id + 6);
+            return !json_object_get(hidden_runs, run);
+        }
+        return 1;
+    }
+}
+
+/* Drops the nodes the caller may not see, and the edges that touch them. */
+static size_t filter_lineage_graph(struct guard *g, const struct principal *who,
+                                   struct lineage_graph *gr)
+{
+    json_t *hidden = json_object(), *hidden_runs = json_object();
+    size_t k = 0, was = gr->nnodes;
+    /* runs first: artifacts under a hidden run go with it */
+    for (size_t i = 0; i < gr->nnodes; i++) {
+        const struct lineage_node *n = &gr->nodes[i];
+        if (n->kind == LINEAGE_NODE_EXECUTION && !lineage_node_visible(g, who, n, hidden_runs))
+            json_object_set_new(hidden_runs, n->run_id, json_true());
+    }
+    for (size_t i = 0; i < gr->nnodes; i++) {
+        if (i == 0 || lineage_node_visible(g, who, &gr->nodes[i], hidden_runs)) {
+            gr->nodes[k++] = gr->nodes[i]; /* the root stays: asking named it */
+        } else {
+            json_object_set_new(hidden, gr->nodes[i].id, json_true());
+            lineage_node_release(&gr->nodes[i]);
+        }
+    }
+    gr->nnodes = k;
+    size_t e = 0;
+    for (size_t i = 0; i < gr->nedges; i++) {
+        if (json_object_get(hidden, gr->edges[i].source) ||
+            json_object_get(hidden, gr->edges[i].target))
+            lineage_edge_release(&gr->edges[i]);
+        else
+            gr->edges[e++] = gr->edges[i];
+    }
+    gr->nedges = e;
+    json_decref(hidden);
+    json_decref(hidden_runs);
+    return was - k;
+}
+
 size_t guard_filter_answer(struct guard *g, const struct principal *who, const struct api_op *op,
                            void *resp)
 {
@@ -761,6 +822,23 @@ size_t guard_filter_answer(struct guard *g, const struct principal *who, const s
                 json_array_remove(runs, i);
         }
         k = json_array_size(runs);
+    } else if (op == &api_lineage_graph) {
+        return filter_lineage_graph(g, who, resp);
+    } else if (op == &api_lineage_executions_list) {
+        /* a pipeline's executions: their runs' experiments' readers' */
+        struct lineage_execution_list *l = resp;
+        was = l->n;
+        for (size_t i = 0; i < l->n; i++) {
+            char *exp = NULL;
+            struct ferr err = FERR_INIT;
+            if (!store_run_experiment(g->store, l->v[i].run_id, &exp, &err) &&
+                may_read(g, who, RES_EXPERIMENT, exp))
+                l->v[k++] = l->v[i];
+            else
+                lineage_execution_release(&l->v[i]);
+            free(exp);
+        }
+        l->n = k;
     }
     return was - k;
 }

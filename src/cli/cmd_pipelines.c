@@ -563,6 +563,13 @@ static int do_show(struct client *cl, const struct opts *o, const char *run_id)
         goto out;
     }
     int have_spec = !load_spec(cl, run_id, &spec);
+    const char *parent = kv_list_get(&pr.tags, "ferry.pipeline.runId");
+    if (!have_spec && !ex.n && parent && strcmp(parent, run_id)) {
+        const char *step = kv_list_get(&pr.tags, "ferry.pipeline.step");
+        rc = cli_failf("run '%s' is step '%s' of pipeline run '%s': show that one", run_id,
+                       step ? step : "?", parent);
+        goto out;
+    }
     if (!have_spec && !ex.n) {
         rc = cli_failf("run '%s' is not a pipeline run (no pipeline/pipeline.json, no steps)",
                        run_id);

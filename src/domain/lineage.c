@@ -60,7 +60,7 @@ static int check_run_id(const char *field, const char *v, int required, struct f
 {
     if (!v || !*v)
         return required ? ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                                    "missing value for required parameter '%s'", field)
+                                   "missing value for required parameter '%s'", field)
                         : 0;
     if (!lineage_is_run_id(v))
         return bad(field, v, "expected a run id (32 hex digits)", err);
@@ -80,8 +80,7 @@ int lineage_execution_check(const struct lineage_execution_in *e, struct ferr *e
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "missing value for required parameter 'state'");
     if (!lineage_state_valid(e->state))
-        return bad("state", e->state, "expected RUNNING, COMPLETE, FAILED, KILLED or CACHED",
-                   err);
+        return bad("state", e->state, "expected RUNNING, COMPLETE, FAILED, KILLED or CACHED", err);
     if (e->started_ms < 0 || e->ended_ms < 0)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "'started_ms' and 'ended_ms' must not be negative");
@@ -262,8 +261,7 @@ static int has_prefix(const char *s, const char *p)
     return !strncmp(s, p, strlen(p));
 }
 
-int lineage_uri_classify(const char *uri, enum lineage_uri_kind *kind, char **id,
-                         struct ferr *err)
+int lineage_uri_classify(const char *uri, enum lineage_uri_kind *kind, char **id, struct ferr *err)
 {
     if (id)
         *id = NULL;

@@ -29,18 +29,18 @@
 
 /* ---------- limits ---------- */
 
-#define LINEAGE_EVENTS_MAX      1000    /* events in one events/log call */
-#define LINEAGE_URI_MAX         2048    /* bytes of an artifact's uri (an index key) */
-#define LINEAGE_NAME_MAX        1000    /* an event's name, a pipeline's or a step's name */
-#define LINEAGE_TYPE_MAX        64      /* an artifact's type */
-#define LINEAGE_DIGEST_MAX      256     /* an artifact's digest, a fingerprint */
-#define LINEAGE_PROPERTIES_MAX  65536   /* an artifact's properties (JSON object text) */
-#define LINEAGE_LIST_MAX        1000    /* executions/list page; 0 asks the default */
-#define LINEAGE_LIST_DEFAULT    100
-#define LINEAGE_DEPTH_MAX       100     /* graph depth; 0 asks the default */
-#define LINEAGE_DEPTH_DEFAULT   20
-#define LINEAGE_NODES_DEFAULT   10000   /* graph max_nodes when 0 */
-#define LINEAGE_NODES_MAX       1000000 /* the largest max_nodes accepted */
+#define LINEAGE_EVENTS_MAX     1000  /* events in one events/log call */
+#define LINEAGE_URI_MAX        2048  /* bytes of an artifact's uri (an index key) */
+#define LINEAGE_NAME_MAX       1000  /* an event's name, a pipeline's or a step's name */
+#define LINEAGE_TYPE_MAX       64    /* an artifact's type */
+#define LINEAGE_DIGEST_MAX     256   /* an artifact's digest, a fingerprint */
+#define LINEAGE_PROPERTIES_MAX 65536 /* an artifact's properties (JSON object text) */
+#define LINEAGE_LIST_MAX       1000  /* executions/list page; 0 asks the default */
+#define LINEAGE_LIST_DEFAULT   100
+#define LINEAGE_DEPTH_MAX      100 /* graph depth; 0 asks the default */
+#define LINEAGE_DEPTH_DEFAULT  20
+#define LINEAGE_NODES_DEFAULT  10000   /* graph max_nodes when 0 */
+#define LINEAGE_NODES_MAX      1000000 /* the largest max_nodes accepted */
 
 /* ---------- states and kinds (the strings stored and sent) ---------- */
 
@@ -50,8 +50,8 @@
 #define LINEAGE_KILLED   "KILLED"
 #define LINEAGE_CACHED   "CACHED"
 
-#define LINEAGE_INPUT  "input"  /* event kind, and edge kind artifact -> run */
-#define LINEAGE_OUTPUT "output" /* event kind, and edge kind run -> artifact */
+#define LINEAGE_INPUT      "input"      /* event kind, and edge kind artifact -> run */
+#define LINEAGE_OUTPUT     "output"     /* event kind, and edge kind run -> artifact */
 #define LINEAGE_REGISTERED "registered" /* edge kind -> a model version */
 
 /* Artifact types the pipelines write (any [a-z0-9_.-]{1,64} is accepted). */
@@ -69,13 +69,13 @@ int lineage_event_kind_valid(const char *s);
 
 /* What executions/put writes (borrowed strings; NULL counts as ""). */
 struct lineage_execution_in {
-    const char *run_id;          /* required: the run (it must exist) */
-    const char *pipeline;        /* the pipeline's name */
-    const char *pipeline_run_id; /* the pipeline's run; the pipeline run itself: its own id */
-    const char *step;            /* "" for the pipeline run itself */
-    const char *state;           /* required: LINEAGE_RUNNING ... LINEAGE_CACHED */
-    const char *fingerprint;     /* "" when none */
-    const char *cached_from;     /* CACHED: the run whose outputs were reused */
+    const char *run_id;           /* required: the run (it must exist) */
+    const char *pipeline;         /* the pipeline's name */
+    const char *pipeline_run_id;  /* the pipeline's run; the pipeline run itself: its own id */
+    const char *step;             /* "" for the pipeline run itself */
+    const char *state;            /* required: LINEAGE_RUNNING ... LINEAGE_CACHED */
+    const char *fingerprint;      /* "" when none */
+    const char *cached_from;      /* CACHED: the run whose outputs were reused */
     int64_t started_ms, ended_ms; /* 0: unknown / not ended */
 };
 
@@ -166,13 +166,13 @@ struct lineage_node {
      * else the run's MLflow status ("FINISHED"); model_version: its
      * current stage; else "" */
     char *state;
-    char *run_id;          /* execution: the run; model_version, logged_model: the source run */
-    char *experiment_id;   /* execution, logged_model */
+    char *run_id;        /* execution: the run; model_version, logged_model: the source run */
+    char *experiment_id; /* execution, logged_model */
     char *step, *pipeline, *pipeline_run_id; /* execution with a row */
-    char *type;            /* artifact: its type; dataset_version: "dataset"; model_version,
-                            * logged_model: "model" */
-    char *digest;          /* artifact, dataset_version */
-    int64_t version;       /* dataset_version, model_version; else 0 */
+    char *type;      /* artifact: its type; dataset_version: "dataset"; model_version,
+                      * logged_model: "model" */
+    char *digest;    /* artifact, dataset_version */
+    int64_t version; /* dataset_version, model_version; else 0 */
 };
 
 struct lineage_edge {
@@ -182,7 +182,7 @@ struct lineage_edge {
 };
 
 struct lineage_graph {
-    char *root; /* the root node's id (the uri asked for, normalised) */
+    char *root;                 /* the root node's id (the uri asked for, normalised) */
     struct lineage_node *nodes; /* nodes[0] is the root; then by depth */
     size_t nnodes, nodes_alloc;
     struct lineage_edge *edges;

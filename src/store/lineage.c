@@ -5,12 +5,14 @@
  * of node for the details). Nodes and edges are deduplicated through
  * jansson objects used as hash sets (node id -> its index). */
 #include "store/lineage.h"
+#include "base/ids.h"
 #include "base/page_token.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 #include "domain/data_version.h"
 #include "store/backend.h"
 #include "store/datasets.h"
+#include "store/import.h"
 #include "store/model_uri.h"
 
 #include <jansson.h>
@@ -28,17 +30,6 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void lineage_rows_release(struct lineage_rows *r)
-{
-    if (!r)
-        return;
-    for (size_t i = 0; i < r->n; i++)
-        for (int k = 0; k < LINEAGE_ROW_COLS; k++)
-            free(r->v[i].c[k]);
-    free(r->v);
-    memset(r, 0, sizeof(*r));
 }
 
 static int check_run_id(const char *run_id, struct ferr *err)
@@ -146,15 +137,124 @@ int store_lineage_executions_list(struct store *s, const char *pipeline_run_id, 
 
 /* ---------- the graph walk ---------- */
 
+/* An open-addressing hash table of indexes (into the graph's nodes or
+ * edges), keyed by a 64-bit hash; equality is the caller's. */
+struct htab {
+    long *slot; /* -1: empty */
+    uint64_t *hash;
+    size_t cap, n;
+};
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t hash_int(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h * 1099511628211ULL;
+}
+
+static void htab_release(struct htab *t)
+{
+    free(t->slot);
+    free(t->hash);
+    memset(t, 0, sizeof(*t));
+}
+
+static void htab_put_raw(struct htab *t, uint64_t h, long v)
+{
+    size_t m = t->cap - 1, i = (size_t)h & m;
+    while (t->slot[i] >= 0)
+        i = (i + 1) & m;
+    t->slot[i] = v;
+    t->hash[i] = h;
+    t->n++;
+}
+
+static void htab_put(struct htab *t, uint64_t h, long v)
+{
+    if ((t->n + 1) * 2 > t->cap) {
+        struct htab old = *t;
+        t->cap = old.cap ? old.cap * 2 : 1024;
+        t->slot = xmalloc(t->cap * sizeof(*t->slot));
+        t->hash = xmalloc(t->cap * sizeof(*t->hash));
+        t->n = 0;
+        for (size_t i = 0; i < t->cap; i++)
+            t->slot[i] = -1;
+        for (size_t i = 0; i < old.cap; i++)
+            if (old.slot[i] >= 0)
+                htab_put_raw(t, old.hash[i], old.slot[i]);
+        htab_release(&old);
+    }
+    htab_put_raw(t, h, v);
+}
+
+/* The value whose hash is h and for which eq(arg, value) holds, or -1. */
+static long htab_get(const struct htab *t, uint64_t h, int (*eq)(const void *, long),
+                     const void *arg)
+{
+    if (!t->cap)
+        return -1;
+    size_t m = t->cap - 1;
+    for (size_t i = (size_t)h & m; t->slot[i] >= 0; i = (i + 1) & m)
+        if (t->hash[i] == h && eq(arg, t->slot[i]))
+            return t->slot[i];
+    return -1;
+}
+
 struct walk {
     struct store *s;
     enum lineage_direction dir;
     int64_t max_nodes;
     struct lineage_graph *g;
-    json_t *seen;  /* node id -> its index */
-    json_t *edges; /* "source\ntarget\nkind\nname" -> true */
-    size_t level_start; /* the first node of the level being added */
+    struct htab nodes; /* node id -> its index */
+    struct htab edges; /* (source, target, kind, name) -> the edge's index */
+    long (*ends)[2];   /* each edge's source and target node indexes */
+    size_t ends_alloc;
+    const char *want; /* the key being looked up (node_eq) */
+    long src, dst;    /* the edge being looked up (edge_eq) */
+    const char *kind, *name;
 };
+
+#define HASH_SEED 14695981039346656037ULL
+
+static int node_eq(const void *arg, long i)
+{
+    const struct walk *w = arg;
+    return !strcmp(w->g->nodes[i].id, w->want);
+}
+
+/* The index of node id, or -1. */
+static long node_index(struct walk *w, const char *id)
+{
+    w->want = id;
+    return htab_get(&w->nodes, hash_str(HASH_SEED, id), node_eq, w);
+}
+
+static int edge_eq(const void *arg, long i)
+{
+    const struct walk *w = arg;
+    const struct lineage_edge *e = &w->g->edges[i];
+    return w->ends[i][0] == w->src && w->ends[i][1] == w->dst && !strcmp(e->kind, w->kind) &&
+           !strcmp(e->name, w->name);
+}
+
+/* "runs:/<id>" in buf (of RUN_URI_MAX bytes; a longer id is cut). */
+#define RUN_URI_MAX 128
+static const char *run_node(char *buf, const char *run_id)
+{
+    size_t n = strlen(run_id);
+    if (n > RUN_URI_MAX - 7)
+        n = RUN_URI_MAX - 7;
+    memcpy(buf, "runs:/", 6);
+    memcpy(buf + 6, run_id, n);
+    buf[6 + n] = '\0';
+    return buf;
+}
 
 static char *dup0(const char *s)
 {
@@ -197,9 +297,11 @@ static void split_nv(const char *id, size_t prefix, char **name, int64_t *num)
 static long add_node(struct walk *w, const char *id, enum lineage_node_kind kind, int depth,
                      const char *type, const char *digest)
 {
-    json_t *have = json_object_get(w->seen, id);
-    if (have)
-        return (long)json_integer_value(have);
+    uint64_t h = hash_str(HASH_SEED, id);
+    w->want = id;
+    long have = htab_get(&w->nodes, h, node_eq, w);
+    if (have >= 0)
+        return have;
     if ((int64_t)w->g->nnodes >= w->max_nodes) {
         w->g->truncated = 1;
         return -1;
@@ -236,26 +338,32 @@ static long add_node(struct walk *w, const char *id, enum lineage_node_kind kind
     n->step = xstrdup("");
     n->pipeline = xstrdup("");
     n->pipeline_run_id = xstrdup("");
-    json_object_set_new(w->seen, id, json_integer((json_int_t)g->nnodes));
+    htab_put(&w->nodes, h, (long)g->nnodes);
     return (long)g->nnodes++;
 }
 
-static void add_edge(struct walk *w, const char *source, const char *target, const char *kind,
-                     const char *name)
+static void add_edge(struct walk *w, long src, long dst, const char *kind, const char *name)
 {
-    struct sbuf key = SBUF_INIT;
-    sbuf_addf(&key, "%s\n%s\n%s\n%s", source, target, kind, name ? name : "");
-    if (!json_object_get(w->edges, key.buf)) {
-        json_object_set_new(w->edges, key.buf, json_true());
-        struct lineage_graph *g = w->g;
-        ALLOC_GROW(g->edges, g->nedges + 1, g->edges_alloc);
-        struct lineage_edge *e = &g->edges[g->nedges++];
-        e->source = xstrdup(source);
-        e->target = xstrdup(target);
-        e->kind = xstrdup(kind);
-        e->name = dup0(name);
-    }
-    sbuf_release(&key);
+    struct lineage_graph *g = w->g;
+    name = name ? name : "";
+    uint64_t h =
+        hash_str(hash_str(hash_int(hash_int(HASH_SEED, (uint64_t)src), (uint64_t)dst), kind), name);
+    w->src = src;
+    w->dst = dst;
+    w->kind = kind;
+    w->name = name;
+    if (htab_get(&w->edges, h, edge_eq, w) >= 0)
+        return;
+    ALLOC_GROW(g->edges, g->nedges + 1, g->edges_alloc);
+    ALLOC_GROW(w->ends, g->nedges + 1, w->ends_alloc);
+    struct lineage_edge *e = &g->edges[g->nedges];
+    e->source = xstrdup(g->nodes[src].id);
+    e->target = xstrdup(g->nodes[dst].id);
+    e->kind = xstrdup(kind);
+    e->name = xstrdup(name);
+    w->ends[g->nedges][0] = src;
+    w->ends[g->nedges][1] = dst;
+    htab_put(&w->edges, h, (long)g->nedges++);
 }
 
 /* From the frontier node `from` the walk reaches `to` over an edge of kind
@@ -265,8 +373,10 @@ static void reach(struct walk *w, const char *from, const char *to, const char *
 {
     if (!to || !*to)
         return;
-    enum lineage_node_kind k = node_kind_of(to);
-    long i = add_node(w, to, k, depth, type, digest);
+    long f = node_index(w, from);
+    if (f < 0)
+        return;
+    long i = add_node(w, to, node_kind_of(to), depth, type, digest);
     if (i < 0)
         return;
     struct lineage_node *n = &w->g->nodes[i];
@@ -279,9 +389,9 @@ static void reach(struct walk *w, const char *from, const char *to, const char *
         n->digest = xstrdup(digest);
     }
     if (w->dir == LINEAGE_DOWNSTREAM)
-        add_edge(w, from, to, kind, name);
+        add_edge(w, f, i, kind, name);
     else
-        add_edge(w, to, from, kind, name);
+        add_edge(w, i, f, kind, name);
 }
 
 /* The uri a dataset input's source names: the "uri" (or "url", "path") of
@@ -360,6 +470,7 @@ static int expand(struct walk *w, size_t from, size_t to, int depth, struct ferr
 {
     struct keys runs = {0}, uris = {0}, mvs = {0}, lms = {0}, sources = {0};
     struct lineage_rows r = {0};
+    char rb[RUN_URI_MAX];
     int down = w->dir == LINEAGE_DOWNSTREAM, rc = -1;
     for (size_t i = from; i < to; i++) {
         /* the graph's nodes array may move while rows are added: keys are
@@ -400,10 +511,8 @@ static int expand(struct walk *w, size_t from, size_t to, int depth, struct ferr
         if (query(w, LQ_RUN_EVENTS_IN, &runs, &r, err))
             goto out;
         for (size_t i = 0; i < r.n; i++) {
-            char *f = lineage_run_uri(r.v[i].c[0]);
-            reach(w, f, r.v[i].c[1], LINEAGE_INPUT, r.v[i].c[2], depth, r.v[i].c[3],
-                  r.v[i].c[4]);
-            free(f);
+            reach(w, run_node(rb, r.v[i].c[0]), r.v[i].c[1], LINEAGE_INPUT, r.v[i].c[2], depth,
+                  r.v[i].c[3], r.v[i].c[4]);
         }
         lineage_rows_release(&r);
         if (query(w, LQ_RUN_DATASETS, &runs, &r, err))
@@ -419,9 +528,8 @@ static int expand(struct walk *w, size_t from, size_t to, int depth, struct ferr
         if (query(w, LQ_URI_EVENTS_OUT, &uris, &r, err))
             goto out;
         for (size_t i = 0; i < r.n; i++) {
-            char *t = lineage_run_uri(r.v[i].c[1]);
-            reach(w, r.v[i].c[0], t, LINEAGE_OUTPUT, r.v[i].c[2], depth, NULL, NULL);
-            free(t);
+            reach(w, r.v[i].c[0], run_node(rb, r.v[i].c[1]), LINEAGE_OUTPUT, r.v[i].c[2], depth,
+                  NULL, NULL);
         }
         lineage_rows_release(&r);
         /* model versions <- their run, logged model, source artifact */
@@ -440,8 +548,7 @@ static int expand(struct walk *w, size_t from, size_t to, int depth, struct ferr
                 sbuf_addf(&t, "models:/%s", c[4]);
                 reach(w, f, t.buf, LINEAGE_REGISTERED, "", depth, NULL, NULL);
                 sbuf_release(&t);
-            } else if (node_kind_of(c[3]) == LINEAGE_NODE_LOGGED_MODEL ||
-                       !strcmp(c[5], "1")) {
+            } else if (node_kind_of(c[3]) == LINEAGE_NODE_LOGGED_MODEL || !strcmp(c[5], "1")) {
                 reach(w, f, c[3], LINEAGE_REGISTERED, "", depth, NULL, NULL);
             }
             free(f);
@@ -465,10 +572,8 @@ static int expand(struct walk *w, size_t from, size_t to, int depth, struct ferr
         if (query(w, LQ_RUN_EVENTS_OUT, &runs, &r, err))
             goto out;
         for (size_t i = 0; i < r.n; i++) {
-            char *f = lineage_run_uri(r.v[i].c[0]);
-            reach(w, f, r.v[i].c[1], LINEAGE_OUTPUT, r.v[i].c[2], depth, r.v[i].c[3],
-                  r.v[i].c[4]);
-            free(f);
+            reach(w, run_node(rb, r.v[i].c[0]), r.v[i].c[1], LINEAGE_OUTPUT, r.v[i].c[2], depth,
+                  r.v[i].c[3], r.v[i].c[4]);
         }
         lineage_rows_release(&r);
         if (query(w, LQ_RUN_LOGGED_MODELS, &runs, &r, err))
@@ -485,8 +590,8 @@ static int expand(struct walk *w, size_t from, size_t to, int depth, struct ferr
         if (query(w, LQ_RUN_VERSIONS, &runs, &r, err))
             goto out;
         for (size_t i = 0; i < r.n; i++) {
-            char *f = lineage_run_uri(r.v[i].c[0]), *t = nv_id("models:/", r.v[i].c[1],
-                                                                r.v[i].c[2]);
+            char *f = lineage_run_uri(r.v[i].c[0]),
+                 *t = nv_id("models:/", r.v[i].c[1], r.v[i].c[2]);
             reach(w, f, t, LINEAGE_REGISTERED, "", depth, NULL, NULL);
             free(f);
             free(t);
@@ -497,16 +602,15 @@ static int expand(struct walk *w, size_t from, size_t to, int depth, struct ferr
         if (query(w, LQ_URI_EVENTS_IN, &uris, &r, err))
             goto out;
         for (size_t i = 0; i < r.n; i++) {
-            char *t = lineage_run_uri(r.v[i].c[1]);
-            reach(w, r.v[i].c[0], t, LINEAGE_INPUT, r.v[i].c[2], depth, NULL, NULL);
-            free(t);
+            reach(w, r.v[i].c[0], run_node(rb, r.v[i].c[1]), LINEAGE_INPUT, r.v[i].c[2], depth,
+                  NULL, NULL);
         }
         lineage_rows_release(&r);
         if (query(w, LQ_SOURCE_RUNS, &sources, &r, err))
             goto out;
         for (size_t i = 0; i < r.n; i++) {
             char *f = source_uri(r.v[i].c[0]), *t = lineage_run_uri(r.v[i].c[1]);
-            if (json_object_get(w->seen, f))
+            if (node_index(w, f) >= 0)
                 reach(w, f, t, LINEAGE_INPUT, r.v[i].c[2], depth, NULL, NULL);
             free(f);
             free(t);
@@ -550,8 +654,8 @@ static void set_str(char **dst, const char *v)
 
 static struct lineage_node *node_at(struct walk *w, const char *id)
 {
-    json_t *i = json_object_get(w->seen, id);
-    return i ? &w->g->nodes[json_integer_value(i)] : NULL;
+    long i = node_index(w, id);
+    return i >= 0 ? &w->g->nodes[i] : NULL;
 }
 
 /* The details of nodes [from, to): one query per kind. *found (may be
@@ -586,9 +690,8 @@ static int describe(struct walk *w, size_t from, size_t to, size_t *found, struc
     if (query(w, LQ_RUNS, &runs, &r, err))
         goto out;
     for (size_t i = 0; i < r.n; i++) {
-        char *id = lineage_run_uri(r.v[i].c[0]);
-        struct lineage_node *n = node_at(w, id);
-        free(id);
+        char rb[RUN_URI_MAX];
+        struct lineage_node *n = node_at(w, run_node(rb, r.v[i].c[0]));
         if (!n)
             continue;
         nfound++;
@@ -789,8 +892,7 @@ out:
 }
 
 int store_lineage_graph(struct store *s, const char *uri, enum lineage_direction direction,
-                        int depth, int64_t max_nodes, struct lineage_graph *out,
-                        struct ferr *err)
+                        int depth, int64_t max_nodes, struct lineage_graph *out, struct ferr *err)
 {
     memset(out, 0, sizeof(*out));
     if (!s->lineage)
@@ -799,8 +901,7 @@ int store_lineage_graph(struct store *s, const char *uri, enum lineage_direction
         depth = LINEAGE_DEPTH_DEFAULT;
     if (depth < 1 || depth > LINEAGE_DEPTH_MAX)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "invalid value for parameter 'depth': expected 1 to %d",
-                        LINEAGE_DEPTH_MAX);
+                        "invalid value for parameter 'depth': expected 1 to %d", LINEAGE_DEPTH_MAX);
     if (max_nodes == 0)
         max_nodes = LINEAGE_NODES_DEFAULT;
     if (max_nodes < 1 || max_nodes > LINEAGE_NODES_MAX)
@@ -810,7 +911,12 @@ int store_lineage_graph(struct store *s, const char *uri, enum lineage_direction
     if (direction != LINEAGE_UPSTREAM && direction != LINEAGE_DOWNSTREAM)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
                         "invalid value for parameter 'direction'");
-    struct walk w = {s, direction, max_nodes, out, json_object(), json_object(), 0};
+    struct walk w;
+    memset(&w, 0, sizeof(w));
+    w.s = s;
+    w.dir = direction;
+    w.max_nodes = max_nodes;
+    w.g = out;
     int rc = -1;
     if (add_root(&w, uri, err))
         goto out;
@@ -826,8 +932,9 @@ int store_lineage_graph(struct store *s, const char *uri, enum lineage_direction
     }
     rc = 0;
 out:
-    json_decref(w.seen);
-    json_decref(w.edges);
+    htab_release(&w.nodes);
+    htab_release(&w.edges);
+    free(w.ends);
     if (rc)
         lineage_graph_release(out);
     return rc;
@@ -835,32 +942,66 @@ out:
 
 /* ---------- a generated graph ---------- */
 
-static int gen_run(struct store *s, const char *experiment_id, const char *name, char **run_id,
-                   struct ferr *err)
+/* The generated runs: one import transaction when the store takes one,
+ * else a create each. ids[i] gets run i's id (names[i] its name). */
+static int gen_runs(struct store *s, int64_t experiment_id, char **names, size_t n, char **ids,
+                    struct ferr *err)
 {
-    struct run_create rc;
-    struct run r;
-    memset(&rc, 0, sizeof(rc));
-    memset(&r, 0, sizeof(r));
-    rc.experiment_id = experiment_id;
-    rc.run_name = name;
-    rc.start_time = TIME_NONE;
-    if (store_create_run(s, &rc, &r, err))
-        return -1;
-    *run_id = xstrdup(r.info.run_id);
-    run_release(&r);
+    struct store_import *tx = NULL;
+    char exp[24];
+    snprintf(exp, sizeof(exp), "%lld", (long long)experiment_id);
+    if (s->import && !store_import_begin(s, &tx, err)) {
+        for (size_t i = 0; i < n; i++) {
+            char id[RUN_ID_LEN + 1];
+            ids_new_run_id(id);
+            struct import_run r = {id,
+                                   experiment_id,
+                                   names[i],
+                                   "",
+                                   RUN_FINISHED,
+                                   1000 + (int64_t)i,
+                                   2000 + (int64_t)i,
+                                   TIME_NONE,
+                                   "file:///tmp/ferry-lineage-generated",
+                                   LIFECYCLE_ACTIVE};
+            enum import_outcome o;
+            if (store_import_run(tx, &r, &o, err) || store_import_run_done(tx, err)) {
+                store_import_abort(tx);
+                return -1;
+            }
+            ids[i] = xstrdup(id);
+        }
+        return store_import_commit(tx, err);
+    }
+    ferr_clear(err);
+    for (size_t i = 0; i < n; i++) {
+        struct run_create rc;
+        struct run r;
+        memset(&rc, 0, sizeof(rc));
+        memset(&r, 0, sizeof(r));
+        rc.experiment_id = exp;
+        rc.run_name = names[i];
+        rc.start_time = TIME_NONE;
+        if (store_create_run(s, &rc, &r, err))
+            return -1;
+        ids[i] = xstrdup(r.info.run_id);
+        run_release(&r);
+    }
     return 0;
 }
+
+#define GEN_BATCH 5000 /* events in one bulk transaction */
 
 int store_lineage_generate(struct store *s, int64_t experiment_id, int64_t nodes, int64_t width,
                            char **root, int64_t *made, struct ferr *err)
 {
-    char exp[24], name[64];
     *root = NULL;
     if (made)
         *made = 0;
     if (!s->lineage)
         return store_lacks(s, AREA, err);
+    if (!s->lineage->bulk)
+        return ferr_set(err, FERR_NOT_IMPLEMENTED, "this store cannot generate a graph");
     if (nodes < 10 || nodes > LINEAGE_NODES_MAX)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "nodes: expected 10 to %d",
                         LINEAGE_NODES_MAX);
@@ -869,87 +1010,78 @@ int store_lineage_generate(struct store *s, int64_t experiment_id, int64_t nodes
     int64_t levels = (nodes - 2 + width) / (2 * width); /* the nearest */
     if (levels < 1)
         levels = 1;
-    snprintf(exp, sizeof(exp), "%lld", (long long)experiment_id);
-    char **prev = xcalloc((size_t)width, sizeof(char *)), **cur = xcalloc((size_t)width,
-                                                                          sizeof(char *));
-    char *pipeline_run_id = NULL;
-    int rc = -1;
-    int64_t count = 0;
-    if (gen_run(s, exp, "generated-pipeline", &pipeline_run_id, err))
-        goto out;
-    for (int64_t l = 0; l < levels; l++) {
+    /* runs: the pipeline run, levels x width steps, the final one */
+    size_t nruns = (size_t)(levels * width) + 2;
+    char **names = xcalloc(nruns, sizeof(char *)), **ids = xcalloc(nruns, sizeof(char *));
+    char **outs = xcalloc(nruns, sizeof(char *));
+    names[0] = xstrdup("generated-pipeline");
+    for (int64_t l = 0; l < levels; l++)
         for (int64_t i = 0; i < width; i++) {
-            char *run = NULL;
-            snprintf(name, sizeof(name), "s%lld_%lld", (long long)l, (long long)i);
-            if (gen_run(s, exp, name, &run, err))
-                goto out;
-            struct lineage_execution_in e = {run, "generated", pipeline_run_id, name,
-                                             LINEAGE_COMPLETE, "", "", 1, 2};
-            struct sbuf out_uri = SBUF_INIT;
-            sbuf_addf(&out_uri, "runs:/%s/outputs/o", run);
-            struct lineage_event_in ev[3];
-            size_t nev = 0;
-            if (l > 0) {
-                ev[nev++] = (struct lineage_event_in){LINEAGE_INPUT, "a", prev[i], "file", "d",
-                                                      NULL};
-                ev[nev++] = (struct lineage_event_in){
-                    LINEAGE_INPUT, "b", prev[(i + 1) % width], "file", "d", NULL};
-            }
-            ev[nev++] = (struct lineage_event_in){LINEAGE_OUTPUT, "o", out_uri.buf, "file", "d",
-                                                  NULL};
-            int bad = store_lineage_execution_put(s, &e, err) ||
-                      store_lineage_events_log(s, run, ev, nev, err);
-            free(run);
-            free(cur[i]);
-            cur[i] = sbuf_detach(&out_uri, NULL);
-            if (bad)
-                goto out;
-            count += 2;
+            struct sbuf b = SBUF_INIT;
+            sbuf_addf(&b, "s%lld_%lld", (long long)l, (long long)i);
+            names[1 + l * width + i] = sbuf_detach(&b, NULL);
         }
-        char **t = prev;
-        prev = cur;
-        cur = t;
-    }
-    /* the last run reads every output of the last level */
-    char *last = NULL;
-    if (gen_run(s, exp, "final", &last, err))
+    names[nruns - 1] = xstrdup("final");
+    struct lineage_execution_in *ex = xcalloc(nruns, sizeof(*ex));
+    const char **evrun = xcalloc(GEN_BATCH + (size_t)width + 1, sizeof(*evrun));
+    struct lineage_event_in *ev = xcalloc(GEN_BATCH + (size_t)width + 1, sizeof(*ev));
+    size_t nev = 0, done_ex = 0;
+    int rc = -1;
+    if (gen_runs(s, experiment_id, names, nruns, ids, err))
         goto out;
-    struct lineage_event_in *ev = xcalloc((size_t)width + 1, sizeof(*ev));
-    struct sbuf out_uri = SBUF_INIT;
-    sbuf_addf(&out_uri, "runs:/%s/outputs/model", last);
-    size_t nev = 0, sent = 0;
-    int bad = 0;
-    for (int64_t i = 0; i < width && !bad; i++) {
-        ev[nev++] = (struct lineage_event_in){LINEAGE_INPUT, "in", prev[i], "file", "d", NULL};
-        if (nev == LINEAGE_EVENTS_MAX) {
-            bad = store_lineage_events_log(s, last, ev, nev, err);
-            sent += nev;
+    for (size_t r = 1; r < nruns; r++) {
+        struct sbuf b = SBUF_INIT;
+        sbuf_addf(&b, "runs:/%s/outputs/%s", ids[r], r == nruns - 1 ? "model" : "o");
+        outs[r] = sbuf_detach(&b, NULL);
+        ex[r - 1] = (struct lineage_execution_in){
+            ids[r], "generated", ids[0], names[r], LINEAGE_COMPLETE, "", "", 1000, 2000};
+    }
+    for (size_t r = 1; r < nruns; r++) {
+        int64_t l = (int64_t)(r - 1) / width, i = (int64_t)(r - 1) % width;
+        if (r == nruns - 1) {
+            for (int64_t k = 0; k < width; k++) {
+                evrun[nev] = ids[r];
+                ev[nev++] = (struct lineage_event_in){
+                    LINEAGE_INPUT, "in", outs[1 + (levels - 1) * width + k], "file", "d", NULL};
+            }
+        } else if (l > 0) {
+            size_t a = (size_t)(1 + (l - 1) * width + i),
+                   b = (size_t)(1 + (l - 1) * width + (i + 1) % width);
+            evrun[nev] = ids[r];
+            ev[nev++] = (struct lineage_event_in){LINEAGE_INPUT, "a", outs[a], "file", "d", NULL};
+            evrun[nev] = ids[r];
+            ev[nev++] = (struct lineage_event_in){LINEAGE_INPUT, "b", outs[b], "file", "d", NULL};
+        }
+        evrun[nev] = ids[r];
+        ev[nev++] = (struct lineage_event_in){LINEAGE_OUTPUT,
+                                              r == nruns - 1 ? "model" : "o",
+                                              outs[r],
+                                              r == nruns - 1 ? "model" : "file",
+                                              "d",
+                                              NULL};
+        if (nev >= GEN_BATCH || r == nruns - 1) {
+            /* the executions of the runs whose events go now */
+            if (s->lineage->bulk(s, ex + done_ex, r - done_ex, evrun, ev, nev, 1000, err))
+                goto out;
+            done_ex = r;
             nev = 0;
         }
     }
-    ev[nev++] = (struct lineage_event_in){LINEAGE_OUTPUT, "model", out_uri.buf, "model", "d",
-                                          NULL};
-    if (!bad)
-        bad = store_lineage_events_log(s, last, ev, nev, err);
-    (void)sent;
-    free(ev);
-    free(last);
-    if (bad) {
-        sbuf_release(&out_uri);
-        goto out;
-    }
-    count += 2;
-    *root = sbuf_detach(&out_uri, NULL);
+    *root = xstrdup(outs[nruns - 1]);
     if (made)
-        *made = count;
+        *made = (int64_t)(nruns - 1) * 2;
     rc = 0;
 out:
-    for (int64_t i = 0; i < width; i++) {
-        free(prev[i]);
-        free(cur[i]);
+    for (size_t r = 0; r < nruns; r++) {
+        free(names[r]);
+        free(ids[r]);
+        free(outs[r]);
     }
-    free(prev);
-    free(cur);
-    free(pipeline_run_id);
+    free(names);
+    free(ids);
+    free(outs);
+    free(ex);
+    free(evrun);
+    free(ev);
     return rc;
 }

@@ -19,6 +19,7 @@
 
 #include "base/ferr.h"
 #include "domain/lineage.h"
+#include "store/lineage_rows.h"
 #include "store/store.h"
 
 #include <stddef.h>
@@ -74,7 +75,9 @@ int store_lineage_graph(struct store *s, const char *uri, enum lineage_direction
  * per level (0: nodes / 40, at least 1), levels of runs each consuming two
  * outputs of the level before and writing one, then a last run consuming
  * every output of the last level and writing the root artifact. Runs are
- * created through the tracking area, executions and events in batches.
+ * written in one import transaction (store/import.h) when the store
+ * allows one (not a group-commit store: then one create each), executions
+ * and events in batches of one transaction each.
  * *root (the caller's) gets the uri of that final artifact: upstream from
  * it, the whole graph (depth ~ 2 x levels + 2, at most 100 for nodes <=
  * 1,000,000 with the default width). *made (may be NULL): nodes written. */
@@ -90,45 +93,33 @@ int store_lineage_generate(struct store *s, int64_t experiment_id, int64_t nodes
  * answers (the name for the pairs; column 1 then the number). */
 enum lineage_query {
     /* edges (key -> the node reached) */
-    LQ_RUN_EVENTS_IN,      /* run id -> (run_id, uri, name, type, digest): its input events */
-    LQ_RUN_EVENTS_OUT,     /* the same for its output events */
-    LQ_URI_EVENTS_IN,      /* artifact uri -> (uri, run_id, name): runs it is an input of */
-    LQ_URI_EVENTS_OUT,     /* artifact uri -> (uri, run_id, name): runs that output it */
-    LQ_RUN_DATASETS,       /* run id -> (run_id, source, context, name, digest): dataset inputs */
-    LQ_SOURCE_RUNS,        /* dataset source text -> (source, run_id, context): runs using it */
-    LQ_RUN_LOGGED_MODELS,  /* run id -> (run_id, model_id): logged models it made */
-    LQ_LOGGED_MODEL_RUNS,  /* model id -> (model_id, source_run_id) */
-    LQ_RUN_VERSIONS,       /* run id -> (run_id, name, version): versions registered from it */
-    LQ_SOURCE_VERSIONS,    /* source uri -> (source, name, version) */
+    LQ_RUN_EVENTS_IN,     /* run id -> (run_id, uri, name, type, digest): its input events */
+    LQ_RUN_EVENTS_OUT,    /* the same for its output events */
+    LQ_URI_EVENTS_IN,     /* artifact uri -> (uri, run_id, name): runs it is an input of */
+    LQ_URI_EVENTS_OUT,    /* artifact uri -> (uri, run_id, name): runs that output it */
+    LQ_RUN_DATASETS,      /* run id -> (run_id, source, context, name, digest): dataset inputs */
+    LQ_SOURCE_RUNS,       /* dataset source text -> (source, run_id, context): runs using it */
+    LQ_RUN_LOGGED_MODELS, /* run id -> (run_id, model_id): logged models it made */
+    LQ_LOGGED_MODEL_RUNS, /* model id -> (model_id, source_run_id) */
+    LQ_RUN_VERSIONS,      /* run id -> (run_id, name, version): versions registered from it */
+    LQ_SOURCE_VERSIONS,   /* source uri -> (source, name, version) */
     LQ_LOGGED_MODEL_VERSIONS, /* model id -> (model_id, name, version) */
-    LQ_VERSION_SOURCES_NV, /* (name, version) -> (name, version, run_id, source, model_id,
-                            * source_is_artifact "1"/"0": a lineage artifact has that uri) */
+    LQ_VERSION_SOURCES_NV,    /* (name, version) -> (name, version, run_id, source, model_id,
+                               * source_is_artifact "1"/"0": a lineage artifact has that uri) */
     /* node details */
-    LQ_RUNS,               /* run id -> (run_id, name, status, experiment_id, state, step,
-                            * pipeline, pipeline_run_id, lifecycle): state etc. "" without
-                            * an execution row */
-    LQ_ARTIFACTS,          /* uri -> (uri, type, digest) of its newest row */
-    LQ_LOGGED_MODELS,      /* model id -> (model_id, name, experiment_id, source_run_id) */
-    LQ_VERSIONS_NV,        /* (name, version) -> (name, version, stage, run_id) */
-    LQ_DATA_VERSIONS_NV,   /* (name, version) -> (name, version, digest) */
+    LQ_RUNS,             /* run id -> (run_id, name, status, experiment_id, state, step,
+                          * pipeline, pipeline_run_id, lifecycle): state etc. "" without
+                          * an execution row */
+    LQ_ARTIFACTS,        /* uri -> (uri, type, digest) of its newest row */
+    LQ_LOGGED_MODELS,    /* model id -> (model_id, name, experiment_id, source_run_id) */
+    LQ_VERSIONS_NV,      /* (name, version) -> (name, version, stage, run_id) */
+    LQ_DATA_VERSIONS_NV, /* (name, version) -> (name, version, digest) */
     LQ_COUNT
 };
 
-#define LINEAGE_ROW_COLS 9
-
-struct lineage_row {
-    char *c[LINEAGE_ROW_COLS];
-};
-struct lineage_rows {
-    struct lineage_row *v;
-    size_t n, alloc;
-};
-void lineage_rows_release(struct lineage_rows *r);
-
 struct store_lineage_ops {
     /* The run exists (else RESOURCE_DOES_NOT_EXIST); upsert. */
-    int (*execution_put)(struct store *s, const struct lineage_execution_in *e,
-                         struct ferr *err);
+    int (*execution_put)(struct store *s, const struct lineage_execution_in *e, struct ferr *err);
     int (*execution_get)(struct store *s, const char *run_id, struct lineage_execution *out,
                          struct ferr *err);
     /* Events checked; type defaulted; one transaction. */
@@ -140,6 +131,12 @@ struct store_lineage_ops {
     /* offset/limit: rows [offset, offset+limit) of the ordered result. */
     int (*executions_list)(struct store *s, const char *pipeline_run_id, int64_t offset,
                            int64_t limit, struct lineage_execution_list *out, struct ferr *err);
+    /* For store_lineage_generate: the executions ex[0..nex) and the events
+     * ev[0..nev) of the runs runs[0..nev) (every run exists), in one
+     * transaction, nothing checked. */
+    int (*bulk)(struct store *s, const struct lineage_execution_in *ex, size_t nex,
+                const char *const *runs, const struct lineage_event_in *ev, size_t nev,
+                int64_t now_ms, struct ferr *err);
     /* One batched lookup (enum lineage_query); nums NULL except for the
      * LQ_*_NV ones. Appends to out. */
     int (*query)(struct store *s, enum lineage_query q, const char *const *keys,

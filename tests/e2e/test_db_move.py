@@ -7,6 +7,8 @@ import subprocess
 
 from support.server import Server, on_postgres, pg_database
 
+FERRY = "/api/2.0/ferry/"
+
 OWN_SERVER = True
 NEEDS_POSTGRES = True
 
@@ -28,6 +30,14 @@ def _fill(c):
                                               "run_id": rid}))
     c.ok(c.post("model-versions/delete", {"name": "mm", "version": "2"}))
     c.ok(c.post("registered-models/alias", {"name": "mm", "alias": "champion", "version": "3"}))
+    # the lineage tables (schema 11)
+    c.ok(c.post("lineage/executions/put", {"run_id": rid, "pipeline": "p", "step": "s",
+                                           "state": "COMPLETE", "fingerprint": "fp",
+                                           "started_ms": 1, "ended_ms": 2}, prefix=FERRY))
+    c.ok(c.post("lineage/events/log", {"run_id": rid, "events": [
+        {"kind": "output", "name": "o", "artifact": {
+            "uri": "runs:/%s/outputs/o" % rid, "type": "file", "digest": "d",
+            "properties": {"rows": 3}}}]}, prefix=FERRY))
     return eid, rid
 
 
@@ -37,7 +47,8 @@ def _snapshot(c, eid, rid):
     exp = c.ok(c.get("experiments/get", {"experiment_id": eid}))
     model = c.ok(c.get("registered-models/get", {"name": "mm"}))
     alias = c.ok(c.get("registered-models/alias", {"name": "mm", "alias": "champion"}))
-    return run, hist, exp, model, alias
+    cached = c.ok(c.get("lineage/cache/lookup", {"fingerprint": "fp"}, prefix=FERRY))
+    return run, hist, exp, model, alias, cached
 
 
 def test_copy_keeps_every_id_and_value(ferry):
@@ -46,6 +57,7 @@ def test_copy_keeps_every_id_and_value(ferry):
     c = src.client()
     eid, rid = _fill(c)
     before = _snapshot(c, eid, rid)
+    assert before[-1]["execution"]["run_id"] == rid and before[-1]["outputs"], before[-1]
     c.close()
     assert src.stop() == 0
     target = pg_database()

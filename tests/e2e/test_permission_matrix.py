@@ -295,6 +295,14 @@ case("datasets/runs", "READ", "GET", lambda f, w: {"q": dict(_DS, version="1")})
 case("datasets/objects/missing", "READ", "POST", lambda f, w: {"b": {"digests": ["0" * 64]}})
 case("datasets/objects/upload", "EDIT", "POST", lambda f, w: {"raw": b""})
 case("datasets/objects/download", "READ", "POST", lambda f, w: {"b": {"digests": []}})
+# lineage (issue 20): writes need EDIT on the run's experiment; reads are anyone's signed in
+case("lineage/executions/put", "EDIT", "POST", lambda f, w: {"b": {
+    "run_id": f["run"], "pipeline": "mx", "step": "s", "state": "COMPLETE"}})
+case("lineage/events/log", "EDIT", "POST", lambda f, w: {"b": {"run_id": f["run"], "events": [
+    {"kind": "output", "name": "o", "artifact": {"uri": "file:///mx/o", "digest": "d"}}]}})
+case("lineage/cache/lookup", "READ", "GET", lambda f, w: {"q": {"fingerprint": "mx-none"}})
+case("lineage/executions/list", "READ", "GET", lambda f, w: {"q": {}})
+case("lineage/graph", "READ", "GET", lambda f, w: {"q": {"uri": f["run"], "depth": "2"}})
 
 # logged models
 case("logged-models/create", "EDIT", "POST",

@@ -19,7 +19,7 @@
 #include "base/banned.h"
 
 #define EXEC_COLS                                                                                  \
-    "x.run_id, x.pipeline, x.pipeline_run_id, x.step, x.state, x.fingerprint, x.cached_from, "    \
+    "x.run_id, x.pipeline, x.pipeline_run_id, x.step, x.state, x.fingerprint, x.cached_from, "     \
     "x.started_ms, x.ended_ms"
 
 static const char *or_empty(const char *s)
@@ -140,11 +140,53 @@ static int pg_lin_execution_get(struct store *s, const char *run_id, struct line
     return ret;
 }
 
+/* Executions ex[0..n) in one statement (bulk: their runs exist). */
+static int put_many(struct pg_conn *c, const struct lineage_execution_in *ex, size_t n,
+                    struct ferr *err)
+{
+    static const char sql[] =
+        "INSERT INTO lineage_executions (run_id, pipeline, pipeline_run_id, step, state, "
+        "fingerprint, cached_from, started_ms, ended_ms) SELECT * FROM unnest($1::text[], "
+        "$2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], "
+        "$9::bigint[]) ON CONFLICT (run_id) DO NOTHING";
+    const char **col = xcalloc(n, sizeof(*col));
+    int64_t *num = xcalloc(n, sizeof(*num));
+    struct sbuf arr[9];
+    struct pg_args a = PG_ARGS_INIT;
+    for (int k = 0; k < 9; k++) {
+        sbuf_init(&arr[k], 0);
+        for (size_t i = 0; i < n; i++) {
+            const struct lineage_execution_in *e = &ex[i];
+            const char *v[] = {e->run_id, e->pipeline,    e->pipeline_run_id, e->step,
+                               e->state,  e->fingerprint, e->cached_from};
+            if (k < 7)
+                col[i] = or_empty(v[k]);
+            else
+                num[i] = k == 7 ? e->started_ms : e->ended_ms;
+        }
+        if (k < 7)
+            text_array(&arr[k], col, n);
+        else
+            int_array(&arr[k], num, n);
+        pg_args_text(&a, arr[k].buf);
+    }
+    int rc = pg_do(c, sql, &a, "recording executions", err);
+    pg_args_release(&a);
+    for (int k = 0; k < 9; k++)
+        sbuf_release(&arr[k]);
+    free(col);
+    free(num);
+    return rc;
+}
+
 struct events_arg {
     const char *run_id;
     const struct lineage_event_in *ev;
     size_t n;
     int64_t now_ms;
+    const char *const *runs; /* bulk: each event's run (run_id NULL) */
+    const struct lineage_execution_in *ex;
+    size_t nex;
 };
 
 static int do_events(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
@@ -154,20 +196,26 @@ static int do_events(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *e
      * call, which ON CONFLICT could not take twice */
     static const char ins_art[] =
         "INSERT INTO lineage_artifacts (uri, type, digest, properties, created_ms) "
-        "SELECT DISTINCT ON (u, d) u, t, d, p, $5::bigint FROM unnest($1::text[], $2::text[], $3::text[], "
+        "SELECT DISTINCT ON (u, d) u, t, d, p, $5::bigint FROM unnest($1::text[], $2::text[], "
+        "$3::text[], "
         "$4::text[]) WITH ORDINALITY AS q(u, t, d, p, o) ORDER BY u, d, o "
         "ON CONFLICT (uri, digest) DO NOTHING";
     static const char ins_ev[] =
         "INSERT INTO lineage_events (run_id, artifact_id, kind, name, created_ms) "
-        "SELECT DISTINCT $1::text, a.id, q.k, q.n, $6::bigint FROM unnest($2::text[], $3::text[], $4::text[], "
-        "$5::text[]) AS q(u, d, k, n) JOIN lineage_artifacts a ON a.uri = q.u AND a.digest = q.d "
-        "ON CONFLICT DO NOTHING";
+        "SELECT DISTINCT q.r, a.id, q.k, q.n, $6::bigint FROM unnest($1::text[], $2::text[], "
+        "$3::text[], $4::text[], $5::text[]) AS q(r, u, d, k, n) "
+        "JOIN lineage_artifacts a ON a.uri = q.u AND a.digest = q.d ON CONFLICT DO NOTHING";
     struct events_arg *ea = arg;
-    if (run_exists(c, ea->run_id, err))
+    if (ea->run_id && run_exists(c, ea->run_id, err))
         return -1;
+    if (ea->nex && put_many(c, ea->ex, ea->nex, err))
+        return -1;
+    if (!ea->n)
+        return 0;
     const char **u = xcalloc(ea->n, sizeof(*u)), **t = xcalloc(ea->n, sizeof(*t)),
                **d = xcalloc(ea->n, sizeof(*d)), **p = xcalloc(ea->n, sizeof(*p)),
-               **k = xcalloc(ea->n, sizeof(*k)), **nm = xcalloc(ea->n, sizeof(*nm));
+               **k = xcalloc(ea->n, sizeof(*k)), **nm = xcalloc(ea->n, sizeof(*nm)),
+               **rn = xcalloc(ea->n, sizeof(*rn));
     for (size_t i = 0; i < ea->n; i++) {
         const struct lineage_event_in *e = &ea->ev[i];
         u[i] = e->uri;
@@ -176,15 +224,17 @@ static int do_events(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *e
         p[i] = e->properties;
         k[i] = e->kind;
         nm[i] = or_empty(e->name);
+        rn[i] = ea->run_id ? ea->run_id : ea->runs[i];
     }
     struct sbuf su = SBUF_INIT, st = SBUF_INIT, sd = SBUF_INIT, sp = SBUF_INIT, sk = SBUF_INIT,
-                sn = SBUF_INIT;
+                sn = SBUF_INIT, sr = SBUF_INIT;
     text_array(&su, u, ea->n);
     text_array(&st, t, ea->n);
     text_array(&sd, d, ea->n);
     text_array(&sp, p, ea->n);
     text_array(&sk, k, ea->n);
     text_array(&sn, nm, ea->n);
+    text_array(&sr, rn, ea->n);
     struct pg_args a = PG_ARGS_INIT;
     pg_args_text(&a, su.buf);
     pg_args_text(&a, st.buf);
@@ -194,7 +244,7 @@ static int do_events(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *e
     int rc = pg_do(c, ins_art, &a, "recording artifacts", err);
     if (!rc) {
         pg_args_clear(&a);
-        pg_args_text(&a, ea->run_id);
+        pg_args_text(&a, sr.buf);
         pg_args_text(&a, su.buf);
         pg_args_text(&a, sd.buf);
         pg_args_text(&a, sk.buf);
@@ -209,6 +259,8 @@ static int do_events(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *e
     sbuf_release(&sp);
     sbuf_release(&sk);
     sbuf_release(&sn);
+    sbuf_release(&sr);
+    free(rn);
     free(u);
     free(t);
     free(d);
@@ -222,7 +274,15 @@ static int pg_lin_events_log(struct store *s, const char *run_id,
                              const struct lineage_event_in *events, size_t n, int64_t now_ms,
                              struct ferr *err)
 {
-    struct events_arg a = {run_id, events, n, now_ms};
+    struct events_arg a = {run_id, events, n, now_ms, NULL, NULL, 0};
+    return pg_write((struct pg *)s, do_events, &a, err);
+}
+
+static int pg_lin_bulk(struct store *s, const struct lineage_execution_in *ex, size_t nex,
+                       const char *const *runs, const struct lineage_event_in *ev, size_t nev,
+                       int64_t now_ms, struct ferr *err)
+{
+    struct events_arg a = {NULL, ev, nev, now_ms, runs, ex, nex};
     return pg_write((struct pg *)s, do_events, &a, err);
 }
 
@@ -236,10 +296,9 @@ static int pg_lin_cache_lookup(struct store *s, const char *fingerprint, int64_t
         "JOIN runs r ON r.run_uuid = x.run_id AND r.lifecycle_stage = 'active' "
         "WHERE x.fingerprint = $1 AND x.state = 'COMPLETE' AND x.ended_ms >= $2 "
         "ORDER BY x.ended_ms DESC LIMIT 1";
-    static const char outs[] =
-        "SELECT e.name, a.uri, a.type, a.digest FROM lineage_events e "
-        "JOIN lineage_artifacts a ON a.id = e.artifact_id "
-        "WHERE e.run_id = $1 AND e.kind = 'output' ORDER BY e.name, a.uri";
+    static const char outs[] = "SELECT e.name, a.uri, a.type, a.digest FROM lineage_events e "
+                               "JOIN lineage_artifacts a ON a.id = e.artifact_id "
+                               "WHERE e.run_id = $1 AND e.kind = 'output' ORDER BY e.name, a.uri";
     struct pg *pg = (struct pg *)s;
     struct pg_conn *c = pg_reader_get(pg, err);
     if (!c)
@@ -317,21 +376,21 @@ static int pg_lin_executions_list(struct store *s, const char *pipeline_run_id, 
 
 /* ---------- the graph walk's batched lookups ---------- */
 
-#define KEYS "unnest($1::text[]) AS k(v)"
+#define KEYS  "unnest($1::text[]) AS k(v)"
 #define PAIRS "unnest($1::text[], $2::bigint[]) AS k(v, n)"
 #define CONTEXT                                                                                    \
-    "coalesce((SELECT t.value FROM input_tags t WHERE t.run = i.run AND t.dataset = i.dataset "   \
+    "coalesce((SELECT t.value FROM input_tags t WHERE t.run = i.run AND t.dataset = i.dataset "    \
     "AND t.key = 'mlflow.data.context'), '')"
 #define EVENTS_OF_RUNS(kind)                                                                       \
-    "SELECT e.run_id, a.uri, e.name, a.type, a.digest FROM lineage_events e "                     \
-    "JOIN lineage_artifacts a ON a.id = e.artifact_id "                                           \
+    "SELECT e.run_id, a.uri, e.name, a.type, a.digest FROM lineage_events e "                      \
+    "JOIN lineage_artifacts a ON a.id = e.artifact_id "                                            \
     "WHERE e.run_id = ANY($1::text[]) AND e.kind = '" kind "'"
 #define EVENTS_OF_URIS(kind)                                                                       \
-    "SELECT a.uri, e.run_id, e.name FROM lineage_artifacts a "                                    \
-    "JOIN lineage_events e ON e.artifact_id = a.id AND e.kind = '" kind "' "                      \
+    "SELECT a.uri, e.run_id, e.name FROM lineage_artifacts a "                                     \
+    "JOIN lineage_events e ON e.artifact_id = a.id AND e.kind = '" kind "' "                       \
     "WHERE a.uri = ANY($1::text[])"
 #define VERSIONS_WHERE(col)                                                                        \
-    "SELECT v." col ", m.name, v.version FROM model_versions v "                                  \
+    "SELECT v." col ", m.name, v.version FROM model_versions v "                                   \
     "JOIN registered_models m ON m.id = v.model WHERE v." col " = ANY($1::text[])"
 
 static const char *const queries[LQ_COUNT] = {
@@ -377,8 +436,7 @@ static const char *const queries[LQ_COUNT] = {
 };
 
 static int pg_lin_query(struct store *s, enum lineage_query q, const char *const *keys,
-                        const int64_t *nums, size_t n, struct lineage_rows *out,
-                        struct ferr *err)
+                        const int64_t *nums, size_t n, struct lineage_rows *out, struct ferr *err)
 {
     if ((unsigned)q >= LQ_COUNT || !queries[q])
         return ferr_set(err, FERR_INTERNAL_ERROR, "unknown lineage query %d", (int)q);
@@ -408,9 +466,13 @@ static int pg_lin_query(struct store *s, enum lineage_query q, const char *const
         ncols = LINEAGE_ROW_COLS;
     ALLOC_GROW(out->v, out->n + (size_t)rows, out->alloc);
     for (int i = 0; i < rows; i++) {
-        struct lineage_row *row = &out->v[out->n++];
-        for (int k = 0; k < LINEAGE_ROW_COLS; k++)
-            row->c[k] = k < ncols ? pg_get_str(r, i, k) : xstrdup("");
+        const char *cols[LINEAGE_ROW_COLS];
+        size_t lens[LINEAGE_ROW_COLS];
+        for (int k = 0; k < ncols; k++) {
+            cols[k] = PQgetvalue(r, i, k);
+            lens[k] = (size_t)PQgetlength(r, i, k);
+        }
+        lineage_row_set(&out->v[out->n++], cols, lens, ncols);
     }
     PQclear(r);
     return 0;
@@ -420,6 +482,7 @@ const struct store_lineage_ops pg_lineage = {
     .execution_put = pg_lin_execution_put,
     .execution_get = pg_lin_execution_get,
     .events_log = pg_lin_events_log,
+    .bulk = pg_lin_bulk,
     .cache_lookup = pg_lin_cache_lookup,
     .executions_list = pg_lin_executions_list,
     .query = pg_lin_query,

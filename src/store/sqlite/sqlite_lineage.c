@@ -19,7 +19,7 @@
 #include "base/banned.h"
 
 #define EXEC_COLS                                                                                  \
-    "x.run_id, x.pipeline, x.pipeline_run_id, x.step, x.state, x.fingerprint, x.cached_from, "    \
+    "x.run_id, x.pipeline, x.pipeline_run_id, x.step, x.state, x.fingerprint, x.cached_from, "     \
     "x.started_ms, x.ended_ms"
 
 static void bind_str(sqlite3_stmt *st, int i, const char *s)
@@ -130,6 +130,9 @@ struct events_arg {
     const struct lineage_event_in *ev;
     size_t n;
     int64_t now_ms;
+    const char *const *runs; /* bulk: each event's run (run_id NULL) */
+    const struct lineage_execution_in *ex;
+    size_t nex;
 };
 
 static int do_events(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
@@ -142,8 +145,11 @@ static int do_events(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *e
     static const char ins_ev[] = "INSERT INTO lineage_events (run_id, artifact_id, kind, name, "
                                  "created_ms) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING";
     struct events_arg *a = arg;
-    if (run_exists(c, a->run_id, err))
+    if (a->run_id && run_exists(c, a->run_id, err))
         return -1;
+    for (size_t i = 0; i < a->nex; i++)
+        if (do_put(sq, c, (void *)&a->ex[i], err))
+            return -1;
     for (size_t i = 0; i < a->n; i++) {
         const struct lineage_event_in *e = &a->ev[i];
         sqlite3_stmt *st = sq_prep(c, ins_art, err);
@@ -169,7 +175,7 @@ static int do_events(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *e
         end_stmt(st);
         if (!(st = sq_prep(c, ins_ev, err)))
             return -1;
-        bind_str(st, 1, a->run_id);
+        bind_str(st, 1, a->run_id ? a->run_id : a->runs[i]);
         sqlite3_bind_int64(st, 2, id);
         bind_str(st, 3, e->kind);
         bind_str(st, 4, e->name);
@@ -184,7 +190,15 @@ static int sq_lin_events_log(struct store *s, const char *run_id,
                              const struct lineage_event_in *events, size_t n, int64_t now_ms,
                              struct ferr *err)
 {
-    struct events_arg a = {run_id, events, n, now_ms};
+    struct events_arg a = {run_id, events, n, now_ms, NULL, NULL, 0};
+    return sq_write((struct sq *)s, do_events, &a, err);
+}
+
+static int sq_lin_bulk(struct store *s, const struct lineage_execution_in *ex, size_t nex,
+                       const char *const *runs, const struct lineage_event_in *ev, size_t nev,
+                       int64_t now_ms, struct ferr *err)
+{
+    struct events_arg a = {NULL, ev, nev, now_ms, runs, ex, nex};
     return sq_write((struct sq *)s, do_events, &a, err);
 }
 
@@ -198,10 +212,9 @@ static int sq_lin_cache_lookup(struct store *s, const char *fingerprint, int64_t
         "JOIN runs r ON r.run_uuid = x.run_id AND r.lifecycle_stage = 'active' "
         "WHERE x.fingerprint = ? AND x.state = 'COMPLETE' AND x.ended_ms >= ? "
         "ORDER BY x.ended_ms DESC LIMIT 1";
-    static const char outs[] =
-        "SELECT e.name, a.uri, a.type, a.digest FROM lineage_events e "
-        "JOIN lineage_artifacts a ON a.id = e.artifact_id "
-        "WHERE e.run_id = ? AND e.kind = 'output' ORDER BY e.name, a.uri";
+    static const char outs[] = "SELECT e.name, a.uri, a.type, a.digest FROM lineage_events e "
+                               "JOIN lineage_artifacts a ON a.id = e.artifact_id "
+                               "WHERE e.run_id = ? AND e.kind = 'output' ORDER BY e.name, a.uri";
     struct sq *sq = (struct sq *)s;
     struct sq_conn *c = sq_reader_get(sq, err);
     if (!c)
@@ -286,20 +299,20 @@ static int sq_lin_executions_list(struct store *s, const char *pipeline_run_id, 
 
 /* ---------- the graph walk's batched lookups ---------- */
 
-#define KEYS "(SELECT value FROM json_each(?1))"
+#define KEYS  "(SELECT value FROM json_each(?1))"
 #define PAIRS "json_each(?1) k JOIN json_each(?2) n ON n.key = k.key"
 #define CONTEXT                                                                                    \
-    "coalesce((SELECT t.value FROM input_tags t WHERE t.run = i.run AND t.dataset = i.dataset "   \
+    "coalesce((SELECT t.value FROM input_tags t WHERE t.run = i.run AND t.dataset = i.dataset "    \
     "AND t.key = 'mlflow.data.context'), '')"
 #define EVENTS_OF_RUNS(kind)                                                                       \
-    "SELECT e.run_id, a.uri, e.name, a.type, a.digest FROM lineage_events e "                     \
-    "JOIN lineage_artifacts a ON a.id = e.artifact_id WHERE e.run_id IN " KEYS                    \
+    "SELECT e.run_id, a.uri, e.name, a.type, a.digest FROM lineage_events e "                      \
+    "JOIN lineage_artifacts a ON a.id = e.artifact_id WHERE e.run_id IN " KEYS                     \
     " AND e.kind = '" kind "'"
 #define EVENTS_OF_URIS(kind)                                                                       \
-    "SELECT a.uri, e.run_id, e.name FROM lineage_artifacts a "                                    \
+    "SELECT a.uri, e.run_id, e.name FROM lineage_artifacts a "                                     \
     "JOIN lineage_events e ON e.artifact_id = a.id AND e.kind = '" kind "' WHERE a.uri IN " KEYS
 #define VERSIONS_WHERE(col)                                                                        \
-    "SELECT v." col ", m.name, v.version FROM model_versions v "                                  \
+    "SELECT v." col ", m.name, v.version FROM model_versions v "                                   \
     "JOIN registered_models m ON m.id = v.model WHERE v." col " IN " KEYS
 
 static const char *const queries[LQ_COUNT] = {
@@ -361,8 +374,7 @@ static char *nums_json(const int64_t *nums, size_t n)
 }
 
 static int sq_lin_query(struct store *s, enum lineage_query q, const char *const *keys,
-                        const int64_t *nums, size_t n, struct lineage_rows *out,
-                        struct ferr *err)
+                        const int64_t *nums, size_t n, struct lineage_rows *out, struct ferr *err)
 {
     if ((unsigned)q >= LQ_COUNT || !queries[q])
         return ferr_set(err, FERR_INTERNAL_ERROR, "unknown lineage query %d", (int)q);
@@ -387,10 +399,13 @@ static int sq_lin_query(struct store *s, enum lineage_query q, const char *const
             ncols = LINEAGE_ROW_COLS;
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
             ALLOC_GROW(out->v, out->n + 1, out->alloc);
-            struct lineage_row *r = &out->v[out->n++];
-            memset(r, 0, sizeof(*r));
-            for (int k = 0; k < LINEAGE_ROW_COLS; k++)
-                r->c[k] = k < ncols ? sq_col_str(st, k) : xstrdup("");
+            const char *cols[LINEAGE_ROW_COLS];
+            size_t lens[LINEAGE_ROW_COLS];
+            for (int k = 0; k < ncols; k++) {
+                cols[k] = (const char *)sqlite3_column_text(st, k);
+                lens[k] = cols[k] ? (size_t)sqlite3_column_bytes(st, k) : 0;
+            }
+            lineage_row_set(&out->v[out->n++], cols, lens, ncols);
         }
         end_stmt(st);
         ret = rc == SQLITE_DONE ? 0 : sq_fail(c, "walking the lineage graph", err);
@@ -408,6 +423,7 @@ const struct store_lineage_ops sqlite_lineage = {
     .execution_put = sq_lin_execution_put,
     .execution_get = sq_lin_execution_get,
     .events_log = sq_lin_events_log,
+    .bulk = sq_lin_bulk,
     .cache_lookup = sq_lin_cache_lookup,
     .executions_list = sq_lin_executions_list,
     .query = sq_lin_query,

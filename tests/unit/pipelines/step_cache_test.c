@@ -387,6 +387,22 @@ TEST(step_cache_over_rest_restores_and_checks)
     ASSERT_STR_EQ(a.digest, b.digest);
     ASSERT_INT_EQ(entries("out2"), 3);
     step_cache_hit_release(&h);
+
+    /* Through the lineage rows: executions/put, events/log, cache/lookup. */
+    static const char fp[] = "1234567890abcdef1234567890abcdef1234567890abcdef1234567890abcdef";
+    struct step_exec x = {e.run_id, "fraud", e.run_id, "prep", "COMPLETE", fp, "", 1000, 2000};
+    ASSERT_OK(step_record_execution(e.c, &x, &err), &err);
+    ASSERT_OK(step_record_events(e.c, e.run_id, NULL, 0, &o, &err), &err);
+    fs_remove_tree(tpath("out2"));
+    mk("out2");
+    q.fingerprint = fp;
+    rc = step_cache_lookup(e.c, &q, &h, &err);
+    if (rc != 1)
+        FAIL_AT("lookup: %d (%s) %s", rc, h.miss, err.msg);
+    ASSERT_STR_EQ(h.run_id, e.run_id);
+    ASSERT_INT_EQ(entries("out2"), 3);
+    step_cache_hit_release(&h);
+
     o.v[2].digest[0] = o.v[2].digest[0] == 'a' ? 'b' : 'a';
     expect_miss(&e, &o, "output model");
     /* An output whose artifact was never written (another path). */

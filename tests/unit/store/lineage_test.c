@@ -18,17 +18,22 @@
 #include <string.h>
 #include <time.h>
 
-static struct store *open_lineage_store(const char *name)
+static struct store *open_store_gc(const char *name, int group_commit)
 {
     char *uri = test_store_uri(name);
     struct store_opts o = STORE_OPTS_INIT;
     struct store *s = NULL;
     struct ferr err = FERR_INIT;
     o.default_artifact_root = "/artifacts";
-    o.group_commit = 1;
+    o.group_commit = group_commit;
     ASSERT_OK(store_open(uri, &o, &s, &err), &err);
     free(uri);
     return s;
+}
+
+static struct store *open_lineage_store(const char *name)
+{
+    return open_store_gc(name, 1);
 }
 
 static char *new_run(struct store *s, const char *name, int64_t start)
@@ -101,8 +106,8 @@ STORE_TEST(lineage_executions_put_get_list)
     free(tok);
 
     /* errors */
-    struct lineage_execution_in bad = {"0123456789abcdef0123456789abcdef", "", "", "",
-                                       LINEAGE_COMPLETE, "", "", 0, 0};
+    struct lineage_execution_in bad = {
+        "0123456789abcdef0123456789abcdef", "", "", "", LINEAGE_COMPLETE, "", "", 0, 0};
     ASSERT_FAILS(store_lineage_execution_put(s, &bad, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
     bad.run_id = a;
     bad.state = "DONE";
@@ -112,8 +117,8 @@ STORE_TEST(lineage_executions_put_get_list)
     ASSERT_FAILS(store_lineage_execution_put(s, &bad, &err), &err, FERR_INVALID_PARAMETER_VALUE);
     ASSERT_FAILS(store_lineage_executions_list(s, NULL, 1001, NULL, &l, &err), &err,
                  FERR_INVALID_PARAMETER_VALUE);
-    ASSERT_FAILS(store_lineage_execution_get(s, "0123456789abcdef0123456789abcdef", &e, &err),
-                 &err, FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_FAILS(store_lineage_execution_get(s, "0123456789abcdef0123456789abcdef", &e, &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
     free(p);
     free(a);
     free(b);
@@ -160,8 +165,8 @@ STORE_TEST(lineage_events_and_cache_lookup)
 
     /* a step cached from it points at the same artifacts: one row each */
     char *cached = new_run(s, "cached", 5000);
-    struct lineage_execution_in ce = {cached, "p", cached, "train", LINEAGE_CACHED, "fp1",
-                                      newer, now, now};
+    struct lineage_execution_in ce = {cached, "p",   cached, "train", LINEAGE_CACHED,
+                                      "fp1",  newer, now,    now};
     ASSERT_OK(store_lineage_execution_put(s, &ce, &err), &err);
     ASSERT_OK(store_lineage_events_log(s, cached, ev + 1, 2, &err), &err);
     struct lineage_graph g;
@@ -256,8 +261,11 @@ STORE_TEST(lineage_graph_joins_what_the_store_knows)
     ASSERT_OK(store_create_logged_model(s, &lc, &lm, &err), &err);
     struct reg_write w = {.action = REG_CREATE_MODEL, .name = "fraud", .user = "u"};
     ASSERT_OK(store_registry_write(s, &w, &err), &err);
-    struct reg_write v = {.action = REG_CREATE_VERSION, .name = "fraud", .user = "u",
-                          .source = model, .run_id = train};
+    struct reg_write v = {.action = REG_CREATE_VERSION,
+                          .name = "fraud",
+                          .user = "u",
+                          .source = model,
+                          .run_id = train};
     ASSERT_OK(store_registry_write(s, &v, &err), &err);
     struct reg_write al = {
         .action = REG_SET_ALIAS, .name = "fraud", .user = "u", .alias = "champion", .version = 1};
@@ -335,15 +343,15 @@ STORE_TEST(lineage_graph_joins_what_the_store_knows)
     lineage_graph_release(&g);
 
     /* unknown roots */
-    ASSERT_FAILS(store_lineage_graph(s, "models:/fraud/7", LINEAGE_UPSTREAM, 0, 0, &g, &err),
-                 &err, FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_FAILS(store_lineage_graph(s, "models:/fraud/7", LINEAGE_UPSTREAM, 0, 0, &g, &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
     ASSERT_FAILS(store_lineage_graph(s, "data:/t/9", LINEAGE_UPSTREAM, 0, 0, &g, &err), &err,
                  FERR_RESOURCE_DOES_NOT_EXIST);
-    ASSERT_FAILS(store_lineage_graph(s, "0123456789abcdef0123456789abcdef", LINEAGE_UPSTREAM, 0,
-                                     0, &g, &err),
+    ASSERT_FAILS(store_lineage_graph(s, "0123456789abcdef0123456789abcdef", LINEAGE_UPSTREAM, 0, 0,
+                                     &g, &err),
                  &err, FERR_RESOURCE_DOES_NOT_EXIST);
-    ASSERT_FAILS(store_lineage_graph(s, "file:///nowhere", LINEAGE_UPSTREAM, 0, 0, &g, &err),
-                 &err, FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_FAILS(store_lineage_graph(s, "file:///nowhere", LINEAGE_UPSTREAM, 0, 0, &g, &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
     ASSERT_FAILS(store_lineage_graph(s, "models:/m-0123", LINEAGE_UPSTREAM, 0, 0, &g, &err), &err,
                  FERR_RESOURCE_DOES_NOT_EXIST);
     ASSERT_FAILS(store_lineage_graph(s, "", LINEAGE_UPSTREAM, 0, 0, &g, &err), &err,
@@ -379,7 +387,7 @@ static double ms_since(const struct timespec *t0)
 
 STORE_TEST(lineage_graph_of_10000_nodes)
 {
-    struct store *s = open_lineage_store("lin_big");
+    struct store *s = open_store_gc("lin_big", 0); /* the generator imports its runs */
     struct ferr err = FERR_INIT;
     char *root = NULL;
     int64_t made = 0;
@@ -392,9 +400,9 @@ STORE_TEST(lineage_graph_of_10000_nodes)
     double best = 1e9;
     for (int i = 0; i < 3; i++) {
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        ASSERT_OK(store_lineage_graph(s, root, LINEAGE_UPSTREAM, LINEAGE_DEPTH_MAX, 20000, &g,
-                                      &err),
-                  &err);
+        ASSERT_OK(
+            store_lineage_graph(s, root, LINEAGE_UPSTREAM, LINEAGE_DEPTH_MAX, 20000, &g, &err),
+            &err);
         double ms = ms_since(&t0);
         best = ms < best ? ms : best;
         ASSERT_INT_EQ(g.nnodes, made);
@@ -403,8 +411,8 @@ STORE_TEST(lineage_graph_of_10000_nodes)
             fprintf(stderr, "    upstream: %zu nodes, %zu edges\n", g.nnodes, g.nedges);
         lineage_graph_release(&g);
     }
-    fprintf(stderr, "    lineage graph of %lld nodes (%s): %.1f ms (best of 3)\n",
-            (long long)made, test_on_postgres() ? "postgres" : "sqlite", best);
+    fprintf(stderr, "    lineage graph of %lld nodes (%s): %.1f ms (best of 3)\n", (long long)made,
+            test_on_postgres() ? "postgres" : "sqlite", best);
     ASSERT(best < 2000); /* generous: sanitizers; the release build answers in tens of ms */
     /* the default max_nodes truncates a bigger walk, never errs */
     ASSERT_OK(store_lineage_graph(s, root, LINEAGE_UPSTREAM, LINEAGE_DEPTH_MAX, 1000, &g, &err),

@@ -82,7 +82,7 @@ PG_TEST(pg_servers_starting_together_migrate_once)
         ASSERT(o[i].ok);
     }
     assert_cell(uri, "SELECT count(*) FROM ferry_schema", "1");
-    assert_cell(uri, "SELECT version FROM ferry_schema", "10");
+    assert_cell(uri, "SELECT version FROM ferry_schema", "11");
     assert_cell(uri, "SELECT count(*) FROM experiments WHERE experiment_id = 0", "1");
     free(uri);
 }
@@ -132,14 +132,19 @@ PG_TEST(pg_upgrade_reports_versions_and_keeps_data)
     ASSERT_INT_EQ(to, 9);
     assert_cell(uri, "SELECT min_compatible FROM ferry_schema", "6"); /* an expand step */
     assert_cell(uri, "SELECT count(*) FROM monitor_reports", "0");
-    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err); /* 9 -> 10: datasets */
+    ASSERT_OK(store_postgres_upgrade(uri, 10, &from, &to, &err), &err); /* 9 -> 10: datasets */
     ASSERT_INT_EQ(from, 9);
     ASSERT_INT_EQ(to, 10);
     assert_cell(uri, "SELECT min_compatible FROM ferry_schema", "6"); /* an expand step */
     assert_cell(uri, "SELECT count(*) FROM data_objects", "0");
-    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err); /* idempotent */
+    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err); /* 10 -> 11: lineage */
     ASSERT_INT_EQ(from, 10);
-    ASSERT_INT_EQ(to, 10);
+    ASSERT_INT_EQ(to, 11);
+    assert_cell(uri, "SELECT min_compatible FROM ferry_schema", "6"); /* an expand step */
+    assert_cell(uri, "SELECT count(*) FROM lineage_events", "0");
+    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err); /* idempotent */
+    ASSERT_INT_EQ(from, 11);
+    ASSERT_INT_EQ(to, 11);
     assert_cell(uri, "SELECT name FROM experiments WHERE experiment_id = 7", "kept");
     free(uri);
 }
