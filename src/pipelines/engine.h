@@ -17,8 +17,9 @@
  *     (pipelines/step_record.h);
  *   - a failure is retried `retries` times in the same run; a step that
  *     still fails stops its dependants (SKIPPED: no run) while the others
- *     finish; SIGINT/SIGTERM cancel every running step (TERM, 5 s, KILL):
- *     their runs and the pipeline run end KILLED.
+ *     finish; SIGINT/SIGTERM cancel every running step (TERM, 5 s, KILL;
+ *     a second signal: KILL at once): their runs and the pipeline run end
+ *     KILLED, steps not started are SKIPPED.
  *
  * Nothing here parses a spec or knows how a job's processes run. */
 #ifndef FERRY_PIPELINES_ENGINE_H

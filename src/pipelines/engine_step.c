@@ -298,6 +298,17 @@ static int end_tags(struct engine *e, size_t i, const struct kv_list *params, st
     return rc;
 }
 
+/* The outputs as artifacts and pipeline/outputs.json; a step that declares
+ * none has nothing to record (an empty outputs.json would cost two fsyncs
+ * of the artifact store per step and say nothing). */
+static int record_outputs(struct engine *e, size_t i, int upload, struct ferr *err)
+{
+    struct eng_step *s = &e->s[i];
+    if (!spec_step(e, i)->noutputs)
+        return 0;
+    return step_record_outputs(e->c, s->run_id, s->out_dir, &s->outputs, upload, err);
+}
+
 static enum run_status run_status_of(enum pipe_step_state st)
 {
     return st == PIPE_STEP_KILLED ? RUN_KILLED : st == PIPE_STEP_FAILED ? RUN_FAILED : RUN_FINISHED;
@@ -351,8 +362,7 @@ static void end_cached(struct engine *e, size_t i, struct step_cache_hit *hit,
     memset(&hit->outputs, 0, sizeof(hit->outputs));
     s->state = PIPE_STEP_CACHED;
     s->ended_ms = ftime_now_ms();
-    if (end_tags(e, i, params, &err) ||
-        step_record_outputs(e->c, s->run_id, s->out_dir, &s->outputs, 0, &err) ||
+    if (end_tags(e, i, params, &err) || record_outputs(e, i, 0, &err) ||
         client_update_run(e->c, s->run_id, RUN_FINISHED, s->ended_ms, NULL, &err)) {
         free(s->cached_from);
         s->cached_from = NULL;
@@ -465,7 +475,7 @@ static void end_complete(struct engine *e, size_t i)
     struct ferr err = FERR_INIT;
     s->state = PIPE_STEP_COMPLETE;
     s->output_run = xstrdup(s->run_id);
-    if (step_record_outputs(e->c, s->run_id, s->out_dir, &s->outputs, 1, &err) ||
+    if (record_outputs(e, i, 1, &err) ||
         client_log_artifacts(e->c, s->run_id, s->log_path, "logs", NULL, NULL, &err) ||
         end_tags(e, i, NULL, &err) ||
         client_update_run(e->c, s->run_id, RUN_FINISHED, s->ended_ms, NULL, &err)) {

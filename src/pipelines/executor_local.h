@@ -16,8 +16,9 @@
  *     becomes a child subreaper while the executor is open, so a step's
  *     orphans are reaped here and never linger as zombies.
  *
- * A process's end is seen through a pidfd (Linux 5.3+), else by a short
- * poll tick. */
+ * Jobs start through posix_spawn (glibc: vfork, so starting one costs
+ * ferry no copy of itself), else fork. A process's end is seen through a
+ * pidfd (Linux 5.3+), else by a short poll tick. */
 #ifndef FERRY_PIPELINES_EXECUTOR_LOCAL_H
 #define FERRY_PIPELINES_EXECUTOR_LOCAL_H
 

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 #include "projects/project_run.h"
-#include "base/env.h"
 #include "projects/env_manager.h"
 #include "projects/mlproject.h"
 #include "projects/run_setup.h"

@@ -260,7 +260,7 @@ export function PipelineRunPage({ runId }) {
       <section><h2>Graph</h2>${steps.length ? html`<${Dag} steps=${steps} exp=${i.experiment_id} />` : html`<p class="muted">No step.</p>`}</section>
       <section><h2>Steps</h2>
         <div class="scroll"><table class="grid steps"><thead><tr><th>Step</th><th>State</th><th>Duration</th><th>Attempts</th>
-          <th>Cached from</th><th>Log</th></tr></thead><tbody>
+          <th>Cached from</th><th>Log</th><th>Lineage</th></tr></thead><tbody>
           ${steps.slice().sort((a, b) => a.depth - b.depth).map((s) => html`<tr key=${s.name}>
             <td>${s.run ? html`<a href=${runHash(i.experiment_id, s.run.info.run_id)}>${s.name}</a>` : s.name}</td>
             <td><span class=${"state " + s.state.toLowerCase()}>${s.state}</span>${s.reason ? html` <span class="muted">(${s.reason})</span>` : null}</td>
@@ -268,7 +268,9 @@ export function PipelineRunPage({ runId }) {
             <td class="num">${s.attempts}</td>
             <td>${s.cachedFrom ? html`<a href=${runHash(i.experiment_id, s.cachedFrom)} onClick=${(e) => goRun(e, s.cachedFrom)}>${short(s.cachedFrom)}</a>` : ""}</td>
             <td>${s.run && s.state !== "CACHED" ? html`<a href=${"get-artifact?" + new URLSearchParams({ run_id: s.run.info.run_id, path: "logs/output.log" })}
-              target="_blank" rel="noopener">output.log</a>` : ""}</td></tr>`)}
+              target="_blank" rel="noopener">output.log</a>` : ""}</td>
+            <td>${s.run ? html`<a href=${"#/lineage?" + new URLSearchParams({ uri: "runs:/" + s.run.info.run_id })}
+              aria-label=${"Lineage of step " + s.name}>inputs, outputs</a>` : ""}</td></tr>`)}
         </tbody></table></div>
       </section>
     </div>`;

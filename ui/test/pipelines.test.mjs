@@ -145,6 +145,10 @@ test("pipelines: a failed run as its DAG: columns by depth, edges, states, the s
     const steps = page.locator("table.steps tbody tr");
     assert.equal(await steps.count(), 6);
     await page.getByText("1 FAILED").waitFor();
+    // a step's inputs and outputs: its lineage
+    await page.getByRole("link", { name: "Lineage of step make" }).click();
+    await page.locator("section.downstream .lnode.artifact", { hasText: "outputs/table.csv" }).first().waitFor();
+    await page.locator("section.downstream .lnode.execution", { hasText: /count \(run / }).first().waitFor();
   });
 });
 

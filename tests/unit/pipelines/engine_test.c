@@ -11,6 +11,8 @@
 #include "base/ftime.h"
 #include "base/sbuf.h"
 #include "client/client.h"
+#include "client/client_artifacts.h"
+#include "client/client_lineage.h"
 #include "pipelines/engine.h"
 #include "pipelines/plan.h"
 
@@ -183,6 +185,23 @@ static int group_size(long pgid)
     return n;
 }
 
+/* The text of artifact path of run, downloaded into the test's directory. */
+static char *artifact_text(struct client *c, const char *run, const char *path)
+{
+    struct ferr err = FERR_INIT;
+    struct sbuf dst = SBUF_INIT, file = SBUF_INIT, text = SBUF_INIT;
+    sbuf_addf(&dst, "%s/dl-%s", test_tmpdir(), run);
+    ASSERT(mkdir(dst.buf, 0700) == 0 || access(dst.buf, F_OK) == 0);
+    ASSERT_OK(client_download_artifacts(c, run, path, dst.buf, NULL, NULL, &err), &err);
+    const char *base = strrchr(path, '/');
+    sbuf_addf(&file, "%s/%s", dst.buf, base ? base + 1 : path);
+    if (sbuf_read_file(&text, file.buf, 1 << 20) < 0)
+        FAIL_AT("cannot read %s", file.buf);
+    sbuf_release(&dst);
+    sbuf_release(&file);
+    return sbuf_detach(&text, NULL);
+}
+
 static const char DAG[] = "name: dag\n"
                           "params: {greeting: hello}\n"
                           "steps:\n"
@@ -232,6 +251,32 @@ TEST(engine_runs_a_dag_with_independent_steps_overlapping)
     ASSERT_STR_EQ(kv_list_get(&cr.tags, "ferry.pipeline.step.state"), "COMPLETE");
     ASSERT_STR_EQ(kv_list_get(&cr.tags, "ferry.pipeline.step.attempts"), "1");
     ASSERT_INT_EQ(strlen(kv_list_get(&cr.tags, "ferry.pipeline.step.fingerprint")), 64);
+    /* b's log and output, the pipeline's spec, as artifacts */
+    const char *b_run = find(&ev, PIPE_EVENT_STEP_ENDED, "b")->run_id;
+    char *text = artifact_text(c, b_run, "logs/output.log");
+    ASSERT_STR_EQ(text, "to the terminal\n");
+    free(text);
+    text = artifact_text(c, b_run, "outputs/b.txt");
+    ASSERT_STR_EQ(text, "b\n");
+    free(text);
+    text = artifact_text(c, b_run, "pipeline/outputs.json");
+    ASSERT_CONTAINS(text, "\"o\"");
+    free(text);
+    text = artifact_text(c, ev.pipeline_run, "pipeline/pipeline.json");
+    ASSERT_CONTAINS(text, "\"dag\"");
+    free(text);
+    /* the lineage executions: every step COMPLETE, with its fingerprint */
+    struct lineage_execution_list xl = {0};
+    struct ferr err = FERR_INIT;
+    ASSERT_OK(client_lineage_executions_list(c, ev.pipeline_run, 0, NULL, &xl, &err), &err);
+    ASSERT_INT_EQ(xl.n, 3);
+    for (size_t i = 0; i < xl.n; i++) {
+        ASSERT_STR_EQ(xl.v[i].state, "COMPLETE");
+        ASSERT_STR_EQ(xl.v[i].pipeline, "dag");
+        ASSERT_INT_EQ(strlen(xl.v[i].fingerprint), 64);
+        ASSERT(xl.v[i].ended_ms >= xl.v[i].started_ms);
+    }
+    lineage_execution_list_release(&xl);
     /* the step output dirs are gone */
     struct sbuf base = SBUF_INIT;
     sbuf_addf(&base, "%s/tmp/ferry-pipeline-%s", test_tmpdir(), ev.pipeline_run);
@@ -318,6 +363,11 @@ TEST(engine_retries_in_the_same_run_then_a_timeout_and_a_missing_output_fail)
     struct run fr;
     get_run(c, find(&ev, PIPE_EVENT_STEP_ENDED, "flaky")->run_id, &fr);
     ASSERT_STR_EQ(kv_list_get(&fr.tags, "ferry.pipeline.step.attempts"), "2");
+    /* one log: both attempts, and why the first was run again */
+    char *text = artifact_text(c, fr.info.run_id, "logs/output.log");
+    ASSERT_CONTAINS(text, "attempt 1\nferry: attempt 1 failed (exit 1): running it again\n"
+                          "attempt 2\n");
+    free(text);
     run_release(&fr);
     ASSERT_INT_EQ(end_state(&ev, "slow"), PIPE_STEP_FAILED);
     ASSERT_STR_EQ(find(&ev, PIPE_EVENT_STEP_ENDED, "slow")->reason, "timed out after 300ms");
@@ -362,6 +412,12 @@ TEST(engine_sigterm_cancels_running_steps_and_leaves_no_process)
     get_run(c, find(&ev, PIPE_EVENT_STEP_ENDED, "long")->run_id, &lr);
     ASSERT_STR_EQ(run_status_name(lr.info.status), "KILLED");
     ASSERT_STR_EQ(kv_list_get(&lr.tags, "ferry.pipeline.step.state"), "KILLED");
+    struct lineage_execution_list xl = {0};
+    struct ferr err = FERR_INIT;
+    ASSERT_OK(client_lineage_executions_list(c, ev.pipeline_run, 0, NULL, &xl, &err), &err);
+    ASSERT_INT_EQ(xl.n, 1); /* next never ran */
+    ASSERT_STR_EQ(xl.v[0].state, "KILLED");
+    lineage_execution_list_release(&xl);
     /* the handlers are ferry's own again */
     struct sigaction now;
     ASSERT(sigaction(SIGTERM, NULL, &now) == 0 && now.sa_handler == SIG_DFL);
