@@ -176,12 +176,17 @@ static int walk_dir(struct walk *w, struct sbuf *rel, struct sbuf *local, struct
         sbuf_addch(local, '/');
         sbuf_addstr(local, e->d_name);
         struct stat st;
-        if (check_name(e->d_name, local->buf, err))
+        /* With a filter, it sees an entry before its name is judged (so it
+         * can leave out what a dataset could not name); else as always. */
+        int pre = w->filter != NULL;
+        if (!pre && check_name(e->d_name, local->buf, err))
             rc = -1;
         else if (lstat(local->buf, &st) < 0)
             rc = walk_fail(err, local->buf, "cannot stat");
         else if (excluded(w, rel->buf, local->buf, &st))
             ; /* left out: neither walked nor counted */
+        else if (pre && check_name(e->d_name, local->buf, err))
+            rc = -1;
         else {
             any = 1;
             rc = walk_entry(w, rel, local, &st, err);

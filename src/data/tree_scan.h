@@ -62,11 +62,12 @@ int data_tree_scan(const char *path, const struct data_scan_opts *opts, struct d
 void data_scan_release(struct data_scan *s);
 
 /* Entries to leave out of a scan: exclude is called for every entry below
- * the root once its name is checked and it is lstat'ed, with its path
- * relative to the root, its local path and the lstat result; answering 1
- * leaves it out (a directory with everything below it) before anything
- * refuses it. A directory whose entries are all left out is recorded as an
- * empty directory. Pipelines' code digests use it (pipelines/fingerprint.h). */
+ * the root once it is lstat'ed, with its path relative to the root (its
+ * bytes as they are: not necessarily UTF-8), its local path and the lstat
+ * result; answering 1 leaves it out (a directory with everything below it)
+ * before anything refuses it (its name, its kind, a link's target). A directory whose entries are
+ * all left out is recorded as an empty directory. Pipelines' code digests use it
+ * (pipelines/fingerprint.h). */
 struct data_scan_filter {
     int (*exclude)(void *arg, const char *rel, const char *local, const struct stat *st);
     void *arg;

@@ -180,7 +180,8 @@ static int code_exclude(void *arg, const char *rel, const char *local, const str
 {
     (void)arg;
     const char *slash = strrchr(rel, '/');
-    if (fingerprint_skips_name(slash ? slash + 1 : rel))
+    const char *name = slash ? slash + 1 : rel;
+    if (fingerprint_skips_name(name) || !utf8_valid(name))
         return 1;
     if (S_ISLNK(st->st_mode))
         return link_outside(rel, local);

@@ -29,8 +29,8 @@
  * `*.db-shm` (what running the code or tracking it writes beside it), and
  * also what a dataset could not hold but a project may well contain:
  * sockets, FIFOs, devices, links that are absolute or leave the tree (a
- * virtualenv's python link). A directory whose entries are all left out
- * counts as empty. The project tree digest costs a read of every file: the
+ * virtualenv's python link), names that are not UTF-8. A directory whose
+ * entries are all left out counts as empty. The project tree digest costs a read of every file: the
  * engine computes it once per pipeline run (and only when some step has no
  * deps) and passes it in.
  *

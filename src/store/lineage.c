@@ -218,6 +218,15 @@ struct walk {
     const char *want; /* the key being looked up (node_eq) */
     long src, dst;    /* the edge being looked up (edge_eq) */
     const char *kind, *name;
+    /* A level's lookups go to the backend together: expand and describe
+     * first run collecting (query records what it would ask and answers
+     * nothing), the batch is asked, then they run again and query hands
+     * out the answers (pre[q], ready[q]). */
+    int collecting;
+    struct lineage_call *calls;
+    size_t ncalls, calls_alloc;
+    struct lineage_rows pre[LQ_COUNT];
+    int ready[LQ_COUNT];
 };
 
 #define HASH_SEED 14695981039346656037ULL
@@ -445,17 +454,82 @@ static void keys_release(struct keys *k, int owned)
     memset(k, 0, sizeof(*k));
 }
 
+static void calls_release(struct walk *w)
+{
+    for (size_t i = 0; i < w->ncalls; i++) {
+        struct lineage_call *c = &w->calls[i];
+        for (size_t k = 0; k < c->n; k++)
+            free((char *)c->keys[k]);
+        free((void *)c->keys);
+        free((void *)c->nums);
+        lineage_rows_release(&c->rows);
+    }
+    w->ncalls = 0;
+    for (int q = 0; q < LQ_COUNT; q++) {
+        lineage_rows_release(&w->pre[q]);
+        w->ready[q] = 0;
+    }
+}
+
 static int query(struct walk *w, enum lineage_query q, const struct keys *k,
                  struct lineage_rows *out, struct ferr *err)
 {
     memset(out, 0, sizeof(*out));
     if (!k->n)
         return 0;
+    if (w->collecting) { /* record a copy of what is asked */
+        ALLOC_GROW(w->calls, w->ncalls + 1, w->calls_alloc);
+        struct lineage_call *c = &w->calls[w->ncalls++];
+        char **keys = xmalloc(k->n * sizeof(*keys));
+        int64_t *nums = xmalloc(k->n * sizeof(*nums));
+        for (size_t i = 0; i < k->n; i++) {
+            keys[i] = xstrdup(k->v[i]);
+            nums[i] = k->nums[i];
+        }
+        memset(c, 0, sizeof(*c));
+        c->q = q;
+        c->keys = (const char *const *)keys;
+        c->nums = nums;
+        c->n = k->n;
+        return 0;
+    }
+    if (w->ready[q]) { /* asked with the level's batch */
+        *out = w->pre[q];
+        memset(&w->pre[q], 0, sizeof(w->pre[q]));
+        w->ready[q] = 0;
+        return 0;
+    }
     if (w->s->lineage->query(w->s, q, k->v, k->nums, k->n, out, err)) {
         lineage_rows_release(out);
         return -1;
     }
     return 0;
+}
+
+/* Asks the collected calls (in one batch when the backend can) and makes
+ * their answers ready for query. */
+static int ask_calls(struct walk *w, struct ferr *err)
+{
+    const struct store_lineage_ops *ops = w->s->lineage;
+    int rc = 0;
+    if (ops->query_many && w->ncalls > 1) {
+        rc = ops->query_many(w->s, w->calls, w->ncalls, err);
+    } else {
+        for (size_t i = 0; i < w->ncalls && !rc; i++) {
+            struct lineage_call *c = &w->calls[i];
+            int pairs = c->q == LQ_VERSION_SOURCES_NV || c->q == LQ_VERSIONS_NV ||
+                        c->q == LQ_DATA_VERSIONS_NV;
+            rc = ops->query(w->s, c->q, c->keys, pairs ? c->nums : NULL, c->n, &c->rows, err);
+        }
+    }
+    for (size_t i = 0; i < w->ncalls && !rc; i++) {
+        struct lineage_call *c = &w->calls[i];
+        lineage_rows_release(&w->pre[c->q]);
+        w->pre[c->q] = c->rows;
+        memset(&c->rows, 0, sizeof(c->rows));
+        w->ready[c->q] = 1;
+    }
+    return rc;
 }
 
 static char *nv_id(const char *prefix, const char *name, const char *num)
@@ -921,17 +995,30 @@ int store_lineage_graph(struct store *s, const char *uri, enum lineage_direction
     if (add_root(&w, uri, err))
         goto out;
     out->root = xstrdup(out->nodes[0].id);
-    size_t from = 0, to = 1;
+    /* Each level asks in one batch: the details of its nodes (the root's
+     * were asked above) and the edges from them. */
+    size_t from = 0, to = 1, described = 1;
     for (int d = 1; d <= depth && from < to; d++) {
-        if (expand(&w, from, to, d, err))
-            goto out;
-        if (describe(&w, to, out->nnodes, NULL, err))
-            goto out;
+        int with_details = from >= described;
+        for (int pass = 0; pass < 2; pass++) {
+            w.collecting = pass == 0;
+            if ((with_details && describe(&w, from, to, NULL, err)) || expand(&w, from, to, d, err))
+                goto out;
+            if (pass == 0 && ask_calls(&w, err))
+                goto out;
+        }
+        calls_release(&w);
+        if (with_details)
+            described = to;
         from = to;
         to = out->nnodes;
     }
+    if (described < out->nnodes && describe(&w, described, out->nnodes, NULL, err))
+        goto out;
     rc = 0;
 out:
+    calls_release(&w);
+    free(w.calls);
     htab_release(&w.nodes);
     htab_release(&w.edges);
     free(w.ends);

@@ -117,6 +117,15 @@ enum lineage_query {
     LQ_COUNT
 };
 
+/* One lookup of a batch (query_many): its answer goes to rows. */
+struct lineage_call {
+    enum lineage_query q;
+    const char *const *keys;
+    const int64_t *nums; /* the LQ_*_NV ones; else NULL */
+    size_t n;
+    struct lineage_rows rows;
+};
+
 struct store_lineage_ops {
     /* The run exists (else RESOURCE_DOES_NOT_EXIST); upsert. */
     int (*execution_put)(struct store *s, const struct lineage_execution_in *e, struct ferr *err);
@@ -141,6 +150,10 @@ struct store_lineage_ops {
      * LQ_*_NV ones. Appends to out. */
     int (*query)(struct store *s, enum lineage_query q, const char *const *keys,
                  const int64_t *nums, size_t n, struct lineage_rows *out, struct ferr *err);
+    /* Optional: the lookups calls[0..n) at once (one round trip to a
+     * database server), each call's answer appended to its rows. NULL:
+     * the front asks them one by one. */
+    int (*query_many)(struct store *s, struct lineage_call *calls, size_t n, struct ferr *err);
 };
 
 #endif

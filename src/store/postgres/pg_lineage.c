@@ -12,6 +12,7 @@
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -478,6 +479,153 @@ static int pg_lin_query(struct store *s, enum lineage_query q, const char *const
     return 0;
 }
 
+/* The columns each lookup answers (for the batch's padding). */
+static const int query_cols[LQ_COUNT] = {
+    [LQ_RUN_EVENTS_IN] = 5,
+    [LQ_RUN_EVENTS_OUT] = 5,
+    [LQ_URI_EVENTS_IN] = 3,
+    [LQ_URI_EVENTS_OUT] = 3,
+    [LQ_RUN_DATASETS] = 5,
+    [LQ_SOURCE_RUNS] = 3,
+    [LQ_RUN_LOGGED_MODELS] = 2,
+    [LQ_LOGGED_MODEL_RUNS] = 2,
+    [LQ_RUN_VERSIONS] = 3,
+    [LQ_SOURCE_VERSIONS] = 3,
+    [LQ_LOGGED_MODEL_VERSIONS] = 3,
+    [LQ_VERSION_SOURCES_NV] = 6,
+    [LQ_RUNS] = 9,
+    [LQ_ARTIFACTS] = 3,
+    [LQ_LOGGED_MODELS] = 4,
+    [LQ_VERSIONS_NV] = 4,
+    [LQ_DATA_VERSIONS_NV] = 3,
+};
+
+static int is_pairs(enum lineage_query q)
+{
+    return q == LQ_VERSION_SOURCES_NV || q == LQ_VERSIONS_NV || q == LQ_DATA_VERSIONS_NV;
+}
+
+/* The batch's statement for the sequence of lookups qs[0..n): each one's
+ * answer as (its index, 9 text columns), joined by UNION ALL, its
+ * parameters renumbered after the ones before. Built once per sequence
+ * and kept (interned: pg_run prepares a statement once per connection by
+ * its text's address); NULL when the table of kept ones is full. */
+#define BATCH_KEEP 64
+static pthread_mutex_t batch_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+    char key[64];
+    char *sql;
+} batches[BATCH_KEEP];
+
+static const char *batch_sql(const enum lineage_query *qs, size_t n)
+{
+    char key[64];
+    size_t len = 0;
+    for (size_t i = 0; i < n && len + 4 < sizeof(key); i++)
+        len += (size_t)snprintf(key + len, sizeof(key) - len, "%d,", (int)qs[i]);
+    if (n > 16)
+        return NULL;
+    const char *found = NULL;
+    pthread_mutex_lock(&batch_mu);
+    size_t k = 0;
+    for (; k < BATCH_KEEP && batches[k].sql; k++)
+        if (!strcmp(batches[k].key, key)) {
+            found = batches[k].sql;
+            break;
+        }
+    if (!found && k < BATCH_KEEP) {
+        struct sbuf b = SBUF_INIT;
+        int param = 0;
+        for (size_t i = 0; i < n; i++) {
+            int cols = query_cols[qs[i]];
+            sbuf_addf(&b, "%sSELECT %zu", i ? " UNION ALL " : "", i);
+            for (int c = 0; c < LINEAGE_ROW_COLS; c++)
+                if (c < cols)
+                    sbuf_addf(&b, ", s.c%d::text", c);
+                else
+                    sbuf_addstr(&b, ", NULL::text");
+            sbuf_addstr(&b, " FROM (");
+            for (const char *p = queries[qs[i]]; *p; p++) {
+                if (p[0] == '$' && (p[1] == '1' || p[1] == '2')) {
+                    sbuf_addf(&b, "$%d", param + (p[1] - '0'));
+                    p++;
+                } else {
+                    sbuf_addch(&b, *p);
+                }
+            }
+            sbuf_addstr(&b, ") AS s(");
+            for (int c = 0; c < cols; c++)
+                sbuf_addf(&b, "%sc%d", c ? ", " : "", c);
+            sbuf_addch(&b, ')');
+            param += is_pairs(qs[i]) ? 2 : 1;
+        }
+        snprintf(batches[k].key, sizeof(batches[k].key), "%s", key);
+        batches[k].sql = sbuf_detach(&b, NULL);
+        found = batches[k].sql;
+    }
+    pthread_mutex_unlock(&batch_mu);
+    return found;
+}
+
+static int pg_lin_query_many(struct store *s, struct lineage_call *calls, size_t n,
+                             struct ferr *err)
+{
+    enum lineage_query qs[16];
+    const char *sql = NULL;
+    if (n <= 16) {
+        for (size_t i = 0; i < n; i++)
+            qs[i] = calls[i].q;
+        sql = batch_sql(qs, n);
+    }
+    if (!sql) { /* one by one */
+        for (size_t i = 0; i < n; i++)
+            if (pg_lin_query(s, calls[i].q, calls[i].keys, calls[i].nums, calls[i].n,
+                             &calls[i].rows, err))
+                return -1;
+        return 0;
+    }
+    struct pg *pg = (struct pg *)s;
+    struct pg_args a = PG_ARGS_INIT;
+    struct sbuf *bufs = xcalloc(2 * n, sizeof(*bufs));
+    for (size_t i = 0; i < n; i++) {
+        text_array(&bufs[2 * i], calls[i].keys, calls[i].n);
+        pg_args_text(&a, bufs[2 * i].buf);
+        if (is_pairs(calls[i].q)) {
+            int_array(&bufs[2 * i + 1], calls[i].nums, calls[i].n);
+            pg_args_text(&a, bufs[2 * i + 1].buf);
+        }
+    }
+    struct pg_conn *c = pg_reader_get(pg, err);
+    PGresult *r = NULL;
+    if (c) {
+        r = pg_run(c, sql, &a, "walking the lineage graph", err);
+        pg_reader_put(pg, c);
+    }
+    pg_args_release(&a);
+    for (size_t i = 0; i < 2 * n; i++)
+        sbuf_release(&bufs[i]);
+    free(bufs);
+    if (!r)
+        return -1;
+    int rows = PQntuples(r);
+    for (int i = 0; i < rows; i++) {
+        long k = strtol(PQgetvalue(r, i, 0), NULL, 10);
+        if (k < 0 || (size_t)k >= n)
+            continue;
+        struct lineage_rows *out = &calls[k].rows;
+        const char *cols[LINEAGE_ROW_COLS];
+        size_t lens[LINEAGE_ROW_COLS];
+        for (int j = 0; j < LINEAGE_ROW_COLS; j++) {
+            cols[j] = PQgetvalue(r, i, j + 1);
+            lens[j] = (size_t)PQgetlength(r, i, j + 1);
+        }
+        ALLOC_GROW(out->v, out->n + 1, out->alloc);
+        lineage_row_set(&out->v[out->n++], cols, lens, LINEAGE_ROW_COLS);
+    }
+    PQclear(r);
+    return 0;
+}
+
 const struct store_lineage_ops pg_lineage = {
     .execution_put = pg_lin_execution_put,
     .execution_get = pg_lin_execution_get,
@@ -486,4 +634,5 @@ const struct store_lineage_ops pg_lineage = {
     .cache_lookup = pg_lin_cache_lookup,
     .executions_list = pg_lin_executions_list,
     .query = pg_lin_query,
+    .query_many = pg_lin_query_many,
 };

@@ -274,6 +274,7 @@ TEST(fingerprint_tree_digest_skips_the_skip_list)
     if (strlen(tpath("proj/sock")) < sizeof(sa.sun_path))
         ASSERT(bind(s, (struct sockaddr *)&sa, sizeof(sa)) == 0);
     close(s);
+    put("proj/src/bad-\xff.txt", "not a dataset name", 0644);
     tree_digest(h);
     ASSERT_STR_EQ(base, h);
     ASSERT(fingerprint_skips_name("x.pyc") && fingerprint_skips_name(".git"));
@@ -289,6 +290,16 @@ TEST(fingerprint_tree_digest_skips_the_skip_list)
     put("proj/notes.txt", "", 0644);
     tree_digest(h);
     ASSERT(strcmp(base, h));
+
+    /* A directory holding only what is left out counts as empty. */
+    char empty[65];
+    mk("proj/lib");
+    tree_digest(empty);
+    ASSERT(strcmp(empty, h));
+    mk("proj/lib/__pycache__");
+    put("proj/lib/__pycache__/x.pyc", "c", 0644);
+    tree_digest(h);
+    ASSERT_STR_EQ(empty, h);
 }
 
 TEST(fingerprint_deps_digests_and_refusals)

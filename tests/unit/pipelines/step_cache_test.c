@@ -106,7 +106,7 @@ static int read_url(int fd, struct sbuf *url)
  * tests/unit/client/client_test.c does); -1 when there is none. */
 static int start_server(struct sbuf *url)
 {
-    char self[4096], exe[4200], db[4200], log[4200];
+    char self[4096], exe[4200], db[4200], log[4200], dest[4200];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     ASSERT(n > 0);
     self[n] = '\0';
@@ -114,6 +114,7 @@ static int start_server(struct sbuf *url)
     snprintf(exe, sizeof(exe), "%s/ferry", self);
     snprintf(db, sizeof(db), "sqlite://%s/server.db", test_tmpdir());
     snprintf(log, sizeof(log), "%s/server.err", test_tmpdir());
+    snprintf(dest, sizeof(dest), "%s/mlartifacts", test_tmpdir());
     if (access(exe, X_OK) != 0)
         return -1;
     int fds[2];
@@ -127,7 +128,7 @@ static int start_server(struct sbuf *url)
         dup2(fds[1], 1);
         close(fds[0]);
         execl(exe, "ferry", "server", "--host", "127.0.0.1", "--port", "0", "--backend-store-uri",
-              db, "-q", (char *)NULL);
+              db, "--artifacts-destination", dest, "-q", (char *)NULL);
         _exit(127);
     }
     close(fds[1]);
@@ -405,6 +406,15 @@ TEST(step_cache_over_rest_restores_and_checks)
 
     o.v[2].digest[0] = o.v[2].digest[0] == 'a' ? 'b' : 'a';
     expect_miss(&e, &o, "output model");
+    o.v[2].digest[0] = o.v[2].digest[0] == 'a' ? 'b' : 'a';
+    /* An artifact deleted from the server's store. */
+    struct sbuf gone = SBUF_INIT;
+    sbuf_addf(&gone, "%s/mlartifacts/0/%s/artifacts/outputs/reports/stats.json", test_tmpdir(),
+              e.run_id);
+    if (unlink(gone.buf) != 0)
+        FAIL_AT("cannot remove %s", gone.buf);
+    sbuf_release(&gone);
+    expect_miss(&e, &o, "output stats");
     /* An output whose artifact was never written (another path). */
     free(o.v[0].uri);
     struct sbuf u = SBUF_INIT;
