@@ -169,9 +169,23 @@ ok = t == {"owner": "ci", "stage": "prod"}' || return 1
 	"$FERRY" runs restore "$run" || return 1
 }
 
+# examples/fraud_pipeline in one command (run.sh), small: every step runs, then a rerun is cached
+fraud_pipeline() ( # a subshell: its cd and exports end with it
+	export FERRY FERRY_TRACKING_URI="sqlite://$work/pipeline.db"
+	ex=$PWD/examples/fraud_pipeline
+	cd "$work" || exit 1
+	"$ex/run.sh" -P rows=2000 >"$work/p1.out" 2>&1 || { cat "$work/p1.out"; exit 1; }
+	grep -q '^register  *COMPLETE' "$work/p1.out" || { cat "$work/p1.out"; exit 1; }
+	grep -q 'models:/fraud/1' "$work/p1.out" || { cat "$work/p1.out"; exit 1; }
+	"$ex/run.sh" -P rows=2000 >"$work/p2.out" 2>&1 || { cat "$work/p2.out"; exit 1; }
+	[ "$(grep -c '^[a-z]*  *CACHED' "$work/p2.out")" -eq 4 ] || { cat "$work/p2.out"; exit 1; }
+)
+
 check "cli help and usage errors" cli_basics
 check "example trains and logs (embedded)" train_and_verify "sqlite://$work/embedded.db"
 check "cli logging (embedded)" cli_logging "sqlite://$work/cli.db"
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import sklearn' 2>/dev/null &&
+	check "fraud pipeline example (embedded)" fraud_pipeline
 url=
 check "server starts on a free port" start_server
 if [ -n "$url" ]; then # else an empty URI would fall back to ./ferry.db

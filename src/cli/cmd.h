@@ -23,6 +23,8 @@ int cmd_monitors(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_predictions(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_pipelines(int argc, char **argv);
+int cmd_lineage(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 

@@ -32,6 +32,8 @@ static const struct command commands[] = {
     {"alerts", cmd_alerts, "monitors' alerts: list, ack, resolve, deliveries"},
     {"data", cmd_data, "versioned datasets: add, get, diff, verify, alias, log to a run"},
     {"run", cmd_run, "run an MLflow project (MLproject) as a tracked, reproducible run"},
+    {"pipelines", cmd_pipelines, "run a pipeline of cached steps (pipeline.yaml); list, show runs"},
+    {"lineage", cmd_lineage, "where a model, dataset version or run came from, and what used it"},
     {"gc", cmd_gc, "permanently remove deleted runs and their artifacts"},
     {"users", cmd_users, "users of an authenticating server, and their permissions"},
     {"tokens", cmd_tokens, "API tokens: create, list, revoke"},

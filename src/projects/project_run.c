@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "projects/project_run.h"
-#include "base/env.h"
 #include "projects/env_manager.h"
 #include "projects/mlproject.h"
+#include "projects/run_setup.h"
 #include "projects/source.h"
 #include "client/client_artifacts.h"
 #include "data/data_fetch.h"
@@ -19,7 +19,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
-#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,28 +54,6 @@ static int load_rerun(struct client *c, struct project_run_opts *o, struct run *
     for (size_t i = 0; i < old->params.n; i++)
         if (!kv_list_get(&o->params, old->params.v[i].key))
             kv_list_add(&o->params, old->params.v[i].key, old->params.v[i].value);
-    return 0;
-}
-
-static int resolve_experiment(struct client *c, const struct project_run_opts *o, char **id,
-                              struct ferr *err)
-{
-    struct experiment e;
-    struct ferr lookup = FERR_INIT;
-    if (o->experiment_name) {
-        if (client_get_experiment_by_name(c, o->experiment_name, &e, &lookup) == 0) {
-            *id = xstrdup(e.experiment_id);
-            experiment_release(&e);
-            return 0;
-        }
-        if (lookup.code != FERR_RESOURCE_DOES_NOT_EXIST) {
-            *err = lookup;
-            return -1;
-        }
-        return client_create_experiment(c, o->experiment_name, NULL, NULL, id, err);
-    }
-    const char *env = o->experiment_id ? o->experiment_id : env_get("EXPERIMENT_ID");
-    *id = xstrdup(env ? env : "0");
     return 0;
 }
 
@@ -312,15 +289,8 @@ int project_run(struct client *c, struct project_run_opts *o, struct ferr *err)
     data.dry_run = o->dry_run;
     proj.data = &hook;
     /* Everything about the parameters is checked before anything runs. */
-    const char *tracking = client_uri(c);
-    int remote = client_is_remote(c);
     struct sbuf tracking_dir = SBUF_INIT;
-    if (!remote) {
-        const char *path = !strncmp(tracking, "sqlite:///", 10) ? tracking + 9 : tracking;
-        const char *slash = strrchr(path, '/');
-        if (slash && path[0] == '/')
-            sbuf_add(&tracking_dir, path, (size_t)(slash - path));
-    }
+    run_setup_tracking_dir(c, &tracking_dir);
     if (mlproject_command(&proj, src.dir.buf, o->entry, &o->params, cwd, &cmd, &resolved, err) ||
         env_manager_pick(o->env_manager, &proj, &envm, err) ||
         env_manager_script(envm, &proj, src.dir.buf, cmd.buf,
@@ -339,22 +309,16 @@ int project_run(struct client *c, struct project_run_opts *o, struct ferr *err)
         goto out;
     }
     rc = 1;
-    if (resolve_experiment(c, o, &exp_id, err))
+    if (run_setup_experiment(c, o->experiment_name, o->experiment_id, &exp_id, err))
         goto out;
     /* MLflow's project tags */
-    struct passwd *pw = getpwuid(getuid());
-    kv_list_add(&tags, "mlflow.source.type", "PROJECT");
-    add_tag(&tags, "mlflow.source.name", src.clone.len ? o->uri : src.dir.buf);
-    add_tag(&tags, "mlflow.source.git.commit", src.commit.buf);
-    add_tag(&tags, "mlflow.source.git.repoURL", src.repo.buf);
-    add_tag(&tags, "mlflow.gitRepoURL", src.repo.buf);
+    run_setup_source_tags(&tags, o->uri, &src);
     add_tag(&tags, "mlflow.project.entryPoint", o->entry);
     add_tag(&tags, "mlflow.project.env", env_manager_name(envm));
     add_tag(&tags, "mlflow.project.backend", "local");
-    add_tag(&tags, "mlflow.user", pw ? pw->pw_name : NULL);
     add_tag(&tags, "ferry.project.rerunOf", o->rerun_of);
     add_tag(&tags, "ferry.project.version", o->version);
-    struct run_create rcq = {exp_id, pw ? pw->pw_name : NULL, o->run_name, TIME_NONE, tags};
+    struct run_create rcq = {exp_id, run_setup_user(), o->run_name, TIME_NONE, tags};
     if (client_create_run(c, &rcq, &run, err))
         goto out;
     have_run = 1;
@@ -376,19 +340,11 @@ int project_run(struct client *c, struct project_run_opts *o, struct ferr *err)
     if (src.diff.len)
         log_text(c, run.info.run_id, tmp, "git.diff", src.diff.buf, src.diff.len);
     /* the child's environment: the run, and where to log it */
-    setenv("MLFLOW_RUN_ID", run.info.run_id, 1);
-    setenv("FERRY_RUN_ID", run.info.run_id, 1);
-    setenv("MLFLOW_EXPERIMENT_ID", exp_id, 1);
-    setenv("FERRY_EXPERIMENT_ID", exp_id, 1);
-    setenv("FERRY_TRACKING_URI", tracking, 1);
-    char self[PATH_MAX]; /* so the project's scripts can call this very ferry */
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    if (n > 0) {
-        self[n] = '\0';
-        setenv("FERRY", self, 1);
-    }
-    if (remote) /* an MLflow client cannot read ferry's SQLite file: only a server */
-        setenv("MLFLOW_TRACKING_URI", tracking, 1);
+    struct kv_list env = {0};
+    run_setup_env(c, run.info.run_id, exp_id, &env);
+    for (size_t i = 0; i < env.n; i++)
+        setenv(env.v[i].key, env.v[i].value, 1);
+    kv_list_release(&env);
     fprintf(stderr, "ferry run: run %s in experiment %s: %s\n", run.info.run_id, exp_id, cmd.buf);
     sbuf_addf(&logpath, "%s/output.log", tmp);
     FILE *log = fopen(logpath.buf, "w");

@@ -20,6 +20,7 @@ import { html } from "./html.js";
 import { get } from "./api.js";
 import { fmtNum, fmtTime, hashWith, navigate } from "./util.js";
 import { ErrorBox, useLoad } from "./widgets.js";
+import { lineageHash } from "./lineage.js";
 
 const DS = "api/2.0/ferry/datasets/";
 const FILES_SHOWN = 500;
@@ -159,7 +160,7 @@ export function DatasetVersionPage({ name, version }) {
       <h1>${name} <span class="count">v${v.version}</span></h1>
       ${v.message ? html`<p>${v.message}</p>` : null}
       <dl class="facts">
-        <div><dt>URI</dt><dd><code>data:/${name}/${v.version}</code></dd></div>
+        <div><dt>URI</dt><dd><code>data:/${name}/${v.version}</code> <a href=${lineageHash(`data:/${name}/${v.version}`)}>lineage</a></dd></div>
         <div><dt>Digest</dt><dd><code title="SHA-256 of the canonical manifest: it names the content">${v.digest}</code></dd></div>
         <div><dt>Author</dt><dd>${v.author || "–"}</dd></div>
         <div><dt>Created</dt><dd>${fmtTime(v.created_ms)}</dd></div>

@@ -15,6 +15,8 @@ import { DeploymentsPage, DeploymentPage } from "./deployments.js";
 import { MonitoringPage } from "./monitoring.js";
 import { DatasetsPage, DatasetPage, DatasetVersionPage, DatasetDiffPage } from "./datasets.js";
 import { AdminPage, USERS_LIST } from "./admin.js";
+import { PipelinesPage, PipelineRunPage } from "./pipelines.js";
+import { LineagePage } from "./lineage.js";
 import { get } from "./api.js";
 import "./style.css";
 
@@ -33,6 +35,9 @@ function route(r) {
   if (a === "datasets" && b && c === "diff") return html`<${DatasetDiffPage} name=${b} query=${r.query} />`;
   if (a === "datasets" && b) return html`<${DatasetPage} name=${b} />`;
   if (a === "datasets") return html`<${DatasetsPage} />`;
+  if (a === "pipelines" && b) return html`<${PipelineRunPage} runId=${b} />`;
+  if (a === "pipelines") return html`<${PipelinesPage} />`;
+  if (a === "lineage") return html`<${LineagePage} query=${r.query} />`;
   if (a === "admin") return html`<${AdminPage} query=${r.query} />`;
   return html`<div class="page"><h1>Not found</h1><p>No page at <code>${location.hash}</code>. <a href="#/">Experiments</a></p></div>`;
 }
@@ -48,7 +53,9 @@ function App() {
   // (403 to other users, 404 when the server runs without auth).
   const [admin, setAdmin] = useState(false);
   useEffect(() => { get(USERS_LIST).then(() => setAdmin(true), () => {}); }, []);
-  const section = ["models", "datasets", "deployments", "admin"].includes(r.parts[0]) ? r.parts[0] : "experiments";
+  // the lineage view belongs with the pipelines (their steps fill the graph)
+  const first = r.parts[0] === "lineage" ? "pipelines" : r.parts[0];
+  const section = ["models", "datasets", "pipelines", "deployments", "admin"].includes(first) ? first : "experiments";
   return html`
     <header class="top">
       <a class="brand" href="#/">ferry</a>
@@ -56,6 +63,7 @@ function App() {
         <a href="#/" aria-current=${section === "experiments" ? "page" : null}>Experiments</a>
         <a href="#/models" aria-current=${section === "models" ? "page" : null}>Models</a>
         <a href="#/datasets" aria-current=${section === "datasets" ? "page" : null}>Datasets</a>
+        <a href="#/pipelines" aria-current=${section === "pipelines" ? "page" : null}>Pipelines</a>
         <a href="#/deployments" aria-current=${section === "deployments" ? "page" : null}>Deployments</a>
         ${admin ? html`<a href="#/admin" aria-current=${section === "admin" ? "page" : null}>Admin</a>` : null}
       </nav>

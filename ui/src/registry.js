@@ -7,6 +7,7 @@ import { html } from "./html.js";
 import { del, get, post } from "./api.js";
 import { fmtTime, hashWith, navigate } from "./util.js";
 import { Confirm, ErrorBox, useLoad } from "./widgets.js";
+import { lineageHash } from "./lineage.js";
 
 const STAGES = ["None", "Staging", "Production", "Archived"];
 
@@ -62,7 +63,7 @@ export function ModelPage({ name }) {
       ${(m.tags || []).length ? html`<p>${m.tags.map((t) => html`<span class="pill">${t.key}=${t.value}</span>`)}</p>` : null}
       <${ErrorBox} error=${actionError || versions.error} />
       <section><h2>Versions</h2>
-        <table class="grid"><thead><tr><th>Version</th><th>Stage</th><th>Aliases</th><th>Source run</th><th>Created</th><th>Tags</th><th>Move to stage</th></tr></thead><tbody>
+        <table class="grid"><thead><tr><th>Version</th><th>Stage</th><th>Aliases</th><th>Source run</th><th>Created</th><th>Tags</th><th>Move to stage</th><th>Lineage</th></tr></thead><tbody>
         ${(versions.data || []).map((v) => html`<tr key=${v.version}>
           <td>v${v.version}</td><td>${v.current_stage}</td>
           <td>${aliasesOf(v.version).map((a) => html`<span class="pill">@${a} <button class="x" aria-label=${"Remove alias " + a}
@@ -76,6 +77,7 @@ export function ModelPage({ name }) {
             setConfirm({ title: "Change stage", text: `Move version ${v.version} of ${name} from ${v.current_stage} to ${stage}?`,
               run: () => post("model-versions/transition-stage", { name, version: v.version, stage, archive_existing_versions: false }) });
           }}>${STAGES.map((s) => html`<option value=${s}>${s}</option>`)}</select></td>
+          <td><a href=${lineageHash(`models:/${name}/${v.version}`)} aria-label=${"Lineage of version " + v.version}>lineage</a></td>
         </tr>`)}</tbody></table>
       </section>
       <section><h2>Move an alias</h2>
