@@ -64,11 +64,17 @@ struct local {
     struct job **jobs;
     size_t n, alloc;
     int next_id;
-    int subreaper_set; /* we made ferry a subreaper: undo at close */
+    int subreaper_set; /* counted in subreaper_users */
     struct pollfd *pfd;
     struct job **pjob; /* the job of each pfd entry (NULL: the interrupt fd) */
     size_t palloc;
 };
+
+#ifdef __linux__
+/* Executors open, and whether the first made ferry a subreaper (one
+ * process-wide setting: the executor is driven by one thread). */
+static int subreaper_users, subreaper_ours;
+#endif
 
 static int pidfd_of(pid_t pid)
 {
@@ -577,7 +583,7 @@ static void local_close(struct executor *xb)
     for (size_t i = 0; i < x->n; i++)
         job_free(x->jobs[i]);
 #ifdef __linux__
-    if (x->subreaper_set)
+    if (x->subreaper_set && --subreaper_users == 0 && subreaper_ours)
         (void)prctl(PR_SET_CHILD_SUBREAPER, 0, 0, 0, 0);
 #endif
     free(x->jobs);
@@ -599,10 +605,14 @@ int executor_local_open(const struct executor_local_opts *o, struct executor **o
     x->term = o ? o->terminal : NULL;
     x->grace_ns = (o && o->kill_grace_ms > 0 ? o->kill_grace_ms : GRACE_DEFAULT_MS) * 1000000LL;
 #ifdef __linux__
+    /* the first executor open makes ferry a subreaper (unless it was one),
+     * the last one closed undoes it */
     int was = 0;
-    if (prctl(PR_GET_CHILD_SUBREAPER, &was, 0, 0, 0) == 0 && !was &&
-        prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0)
-        x->subreaper_set = 1;
+    if (subreaper_users == 0)
+        subreaper_ours = prctl(PR_GET_CHILD_SUBREAPER, &was, 0, 0, 0) == 0 && !was &&
+                         prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0;
+    subreaper_users++;
+    x->subreaper_set = 1;
 #endif
     *out = &x->base;
     return 0;

@@ -382,35 +382,38 @@ static int pg_lin_executions_list(struct store *s, const char *pipeline_run_id, 
 #define CONTEXT                                                                                    \
     "coalesce((SELECT t.value FROM input_tags t WHERE t.run = i.run AND t.dataset = i.dataset "    \
     "AND t.key = 'mlflow.data.context'), '')"
+/* Every lookup starts from its keys, unnest()ed: the planner then
+ * expects few rows (ten) and probes an index per key, where "x =
+ * ANY($1)" in a generic plan expects a thousand and may hash-join a
+ * whole table (lineage_events, say). */
 #define EVENTS_OF_RUNS(kind)                                                                       \
-    "SELECT e.run_id, a.uri, e.name, a.type, a.digest FROM lineage_events e "                      \
-    "JOIN lineage_artifacts a ON a.id = e.artifact_id "                                            \
-    "WHERE e.run_id = ANY($1::text[]) AND e.kind = '" kind "'"
+    "SELECT e.run_id, a.uri, e.name, a.type, a.digest FROM " KEYS                                  \
+    " JOIN lineage_events e ON e.run_id = k.v AND e.kind = '" kind "' "                            \
+    "JOIN lineage_artifacts a ON a.id = e.artifact_id"
 #define EVENTS_OF_URIS(kind)                                                                       \
-    "SELECT a.uri, e.run_id, e.name FROM lineage_artifacts a "                                     \
-    "JOIN lineage_events e ON e.artifact_id = a.id AND e.kind = '" kind "' "                       \
-    "WHERE a.uri = ANY($1::text[])"
+    "SELECT a.uri, e.run_id, e.name FROM " KEYS " JOIN lineage_artifacts a ON a.uri = k.v "        \
+    "JOIN lineage_events e ON e.artifact_id = a.id AND e.kind = '" kind "'"
 #define VERSIONS_WHERE(col)                                                                        \
-    "SELECT v." col ", m.name, v.version FROM model_versions v "                                   \
-    "JOIN registered_models m ON m.id = v.model WHERE v." col " = ANY($1::text[])"
+    "SELECT v." col ", m.name, v.version FROM " KEYS " JOIN model_versions v ON v." col            \
+    " = k.v JOIN registered_models m ON m.id = v.model"
 
 static const char *const queries[LQ_COUNT] = {
     [LQ_RUN_EVENTS_IN] = EVENTS_OF_RUNS("input"),
     [LQ_RUN_EVENTS_OUT] = EVENTS_OF_RUNS("output"),
     [LQ_URI_EVENTS_IN] = EVENTS_OF_URIS("input"),
     [LQ_URI_EVENTS_OUT] = EVENTS_OF_URIS("output"),
-    [LQ_RUN_DATASETS] = "SELECT r.run_uuid, d.source, " CONTEXT ", d.name, d.digest FROM runs r "
-                        "JOIN run_inputs i ON i.run = r.id JOIN datasets d ON d.id = i.dataset "
-                        "WHERE r.run_uuid = ANY($1::text[])",
+    [LQ_RUN_DATASETS] = "SELECT r.run_uuid, d.source, " CONTEXT ", d.name, d.digest FROM " KEYS
+                        " JOIN runs r ON r.run_uuid = k.v JOIN run_inputs i ON i.run = r.id "
+                        "JOIN datasets d ON d.id = i.dataset",
     /* left(source, 256) first: the indexes are on it */
     [LQ_SOURCE_RUNS] = "SELECT d.source, r.run_uuid, " CONTEXT " FROM " KEYS
                        " JOIN datasets d ON left(d.source, 256) = left(k.v, 256) "
                        "AND d.source = k.v "
                        "JOIN run_inputs i ON i.dataset = d.id JOIN runs r ON r.id = i.run",
-    [LQ_RUN_LOGGED_MODELS] = "SELECT source_run_id, model_id FROM logged_models "
-                             "WHERE source_run_id = ANY($1::text[])",
-    [LQ_LOGGED_MODEL_RUNS] = "SELECT model_id, source_run_id FROM logged_models "
-                             "WHERE model_id = ANY($1::text[])",
+    [LQ_RUN_LOGGED_MODELS] = "SELECT l.source_run_id, l.model_id FROM " KEYS
+                             " JOIN logged_models l ON l.source_run_id = k.v",
+    [LQ_LOGGED_MODEL_RUNS] =
+        "SELECT l.model_id, l.source_run_id FROM " KEYS " JOIN logged_models l ON l.model_id = k.v",
     [LQ_RUN_VERSIONS] = VERSIONS_WHERE("run_id"),
     [LQ_SOURCE_VERSIONS] = "SELECT v.source, m.name, v.version FROM " KEYS
                            " JOIN model_versions v ON left(v.source, 256) = left(k.v, 256) "
@@ -422,13 +425,14 @@ static const char *const queries[LQ_COUNT] = {
         "THEN 1 ELSE 0 END FROM " PAIRS " JOIN registered_models m ON m.name = k.v "
         "JOIN model_versions v ON v.model = m.id AND v.version = k.n",
     [LQ_RUNS] = "SELECT r.run_uuid, r.name, r.status, r.experiment_id, x.state, x.step, "
-                "x.pipeline, x.pipeline_run_id, r.lifecycle_stage FROM runs r "
-                "LEFT JOIN lineage_executions x ON x.run_id = r.run_uuid "
-                "WHERE r.run_uuid = ANY($1::text[])",
-    [LQ_ARTIFACTS] = "SELECT uri, type, digest FROM lineage_artifacts "
-                     "WHERE uri = ANY($1::text[]) ORDER BY created_ms DESC, id DESC",
-    [LQ_LOGGED_MODELS] = "SELECT model_id, name, experiment_id, source_run_id FROM logged_models "
-                         "WHERE model_id = ANY($1::text[])",
+                "x.pipeline, x.pipeline_run_id, r.lifecycle_stage FROM " KEYS
+                " JOIN runs r ON r.run_uuid = k.v "
+                "LEFT JOIN lineage_executions x ON x.run_id = r.run_uuid",
+    [LQ_ARTIFACTS] =
+        "SELECT a.uri, a.type, a.digest FROM " KEYS
+        " JOIN lineage_artifacts a ON a.uri = k.v ORDER BY a.created_ms DESC, a.id DESC",
+    [LQ_LOGGED_MODELS] = "SELECT l.model_id, l.name, l.experiment_id, l.source_run_id FROM " KEYS
+                         " JOIN logged_models l ON l.model_id = k.v",
     [LQ_VERSIONS_NV] = "SELECT m.name, v.version, v.current_stage, v.run_id FROM " PAIRS
                        " JOIN registered_models m ON m.name = k.v "
                        "JOIN model_versions v ON v.model = m.id AND v.version = k.n",
