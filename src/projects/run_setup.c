@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "projects/run_setup.h"
 #include "base/env.h"
+#include "base/sbuf.h"
+#include "store/uri.h"
 #include "base/xalloc.h"
 
 #include <limits.h>
@@ -61,7 +63,10 @@ void run_setup_env(const struct client *c, const char *run_id, const char *exper
     kv_list_set(env, "FERRY_RUN_ID", run_id);
     kv_list_set(env, "MLFLOW_EXPERIMENT_ID", experiment_id);
     kv_list_set(env, "FERRY_EXPERIMENT_ID", experiment_id);
-    kv_list_set(env, "FERRY_TRACKING_URI", client_uri(c));
+    struct sbuf uri = SBUF_INIT;
+    run_setup_tracking_uri(c, &uri);
+    kv_list_set(env, "FERRY_TRACKING_URI", uri.buf);
+    sbuf_release(&uri);
     char self[PATH_MAX];
     ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
     if (n > 0) {
@@ -76,9 +81,22 @@ void run_setup_tracking_dir(const struct client *c, struct sbuf *out)
 {
     if (client_is_remote(c))
         return;
-    const char *tracking = client_uri(c);
-    const char *path = !strncmp(tracking, "sqlite:///", 10) ? tracking + 9 : tracking;
-    const char *slash = strrchr(path, '/');
+    struct sbuf uri = SBUF_INIT;
+    run_setup_tracking_uri(c, &uri);
+    const char *path = store_uri_sqlite_path(uri.buf);
+    const char *slash = path ? strrchr(path, '/') : NULL;
     if (slash && path[0] == '/')
         sbuf_add(out, path, (size_t)(slash - path));
+    sbuf_release(&uri);
+}
+
+void run_setup_tracking_uri(const struct client *c, struct sbuf *out)
+{
+    const char *uri = client_uri(c);
+    const char *path = client_is_remote(c) ? NULL : store_uri_sqlite_path(uri);
+    char cwd[PATH_MAX];
+    if (path && path[0] != '/' && getcwd(cwd, sizeof(cwd)))
+        sbuf_addf(out, "sqlite://%s/%s", cwd, path);
+    else
+        sbuf_addstr(out, uri);
 }

@@ -37,4 +37,10 @@ void run_setup_env(const struct client *c, const char *run_id, const char *exper
  * nothing for a server: out is left as it is. */
 void run_setup_tracking_dir(const struct client *c, struct sbuf *out);
 
+/* The tracking URI as a process started in another directory must see it:
+ * a SQLite store named by a relative path (the default ./ferry.db) made
+ * absolute against the current directory (sqlite:///abs/ferry.db); any
+ * other URI as the client has it. Appended to out. */
+void run_setup_tracking_uri(const struct client *c, struct sbuf *out);
+
 #endif
