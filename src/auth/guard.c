@@ -749,9 +749,22 @@ static size_t filter_lineage_graph(struct guard *g, const struct principal *who,
         if (n->kind == LINEAGE_NODE_EXECUTION && !lineage_node_visible(g, who, n, hidden_runs))
             json_object_set_new(hidden_runs, n->run_id, json_true());
     }
+    /* The root stays (asking named it), but a root the caller may not see
+     * keeps only its id and kind, and nothing reached through it: its
+     * state, experiment, outputs and neighbours are its readers' to see. */
+    int root_hidden = gr->nnodes > 0 && !lineage_node_visible(g, who, &gr->nodes[0], hidden_runs);
+    if (root_hidden) {
+        struct lineage_node bare;
+        memset(&bare, 0, sizeof(bare));
+        bare.id = gr->nodes[0].id;
+        bare.kind = gr->nodes[0].kind;
+        gr->nodes[0].id = NULL;
+        lineage_node_release(&gr->nodes[0]);
+        gr->nodes[0] = bare;
+    }
     for (size_t i = 0; i < gr->nnodes; i++) {
-        if (i == 0 || lineage_node_visible(g, who, &gr->nodes[i], hidden_runs)) {
-            gr->nodes[k++] = gr->nodes[i]; /* the root stays: asking named it */
+        if (i == 0 || (!root_hidden && lineage_node_visible(g, who, &gr->nodes[i], hidden_runs))) {
+            gr->nodes[k++] = gr->nodes[i];
         } else {
             json_object_set_new(hidden, gr->nodes[i].id, json_true());
             lineage_node_release(&gr->nodes[i]);
@@ -760,7 +773,7 @@ static size_t filter_lineage_graph(struct guard *g, const struct principal *who,
     gr->nnodes = k;
     size_t e = 0;
     for (size_t i = 0; i < gr->nedges; i++) {
-        if (json_object_get(hidden, gr->edges[i].source) ||
+        if (root_hidden || json_object_get(hidden, gr->edges[i].source) ||
             json_object_get(hidden, gr->edges[i].target))
             lineage_edge_release(&gr->edges[i]);
         else
@@ -824,6 +837,20 @@ size_t guard_filter_answer(struct guard *g, const struct principal *who, const s
         k = json_array_size(runs);
     } else if (op == &api_lineage_graph) {
         return filter_lineage_graph(g, who, resp);
+    } else if (op == &api_lineage_cache_lookup) {
+        /* a hit on a run the caller may not read is no hit: its run id,
+         * outputs and digests are its readers', and the engine could not
+         * download them anyway (nor should it trust another's outputs) */
+        struct rs_lineage_cache *r = resp;
+        char *exp = NULL;
+        struct ferr err = FERR_INIT;
+        if (r->execution && (store_run_experiment(g->store, r->execution->run_id, &exp, &err) ||
+                             !may_read(g, who, RES_EXPERIMENT, exp))) {
+            api_release_response(op, resp);
+            memset(r, 0, sizeof(*r));
+            was = 1;
+        }
+        free(exp);
     } else if (op == &api_lineage_executions_list) {
         /* a pipeline's executions: their runs' experiments' readers' */
         struct lineage_execution_list *l = resp;

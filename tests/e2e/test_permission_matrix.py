@@ -779,3 +779,34 @@ def test_monitor_sinks_credentials_are_shown_to_admins_only(srv, c):
         assert sinks[0]["webhook"]["headers"] == {"Authorization": "***"}, sinks
         got = setup.call("GET", FERRY + "monitors/get", {"name": mon})
         assert got["monitor"]["spec"]["sinks"][0]["webhook"]["url"] == url, got
+
+
+def test_lineage_reads_show_no_unreadable_run(srv, c):
+    """lineage/cache/lookup and lineage/graph are READ with no locator: their answers must not
+    show a run of an experiment the caller may not read (its id, state, fingerprint, output uris
+    and digests). A cache hit on another user's unreadable run would also hand the engine outputs
+    it cannot download (or, with a guessed fingerprint, outputs planted by whoever may write)."""
+    setup = Setup(srv)
+    h = _user(setup, "mx-lineage")
+    theirs = Fixture(setup, "mx-lineage", "NO_PERMISSIONS")
+    mine = Fixture(setup, "mx-lineage", "READ")
+    fp = uniq("mx-fp-")
+    for f in (theirs, mine):
+        setup.call("POST", FERRY + "lineage/executions/put", {
+            "run_id": f["run"], "pipeline": "mx", "pipeline_run_id": f["run"], "step": "s",
+            "state": "COMPLETE", "fingerprint": fp if f is theirs else fp + "-mine",
+            "started_ms": 1, "ended_ms": 2})
+        setup.call("POST", FERRY + "lineage/events/log", {"run_id": f["run"], "events": [
+            {"kind": "output", "name": "o", "artifact": {
+                "uri": "runs:/%s/outputs/o" % f["run"], "type": "file", "digest": "d" * 64}}]})
+    r = _as(srv, h, "GET", FERRY + "lineage/cache/lookup", {"fingerprint": fp})
+    assert r.status == 200 and not r.json.get("execution") and not r.json.get("outputs"), r.json
+    r = _as(srv, h, "GET", FERRY + "lineage/cache/lookup", {"fingerprint": fp + "-mine"})
+    assert r.status == 200 and r.json["execution"]["run_id"] == mine["run"], r.json
+    r = _as(srv, h, "GET", FERRY + "lineage/graph", {"uri": theirs["run"], "direction": "downstream"})
+    text = json.dumps(r.json)
+    assert r.status in (200, 403, 404), r
+    assert "outputs/o" not in text and "COMPLETE" not in text and "experiment_id" not in text, \
+        text
+    r = _as(srv, h, "GET", FERRY + "lineage/graph", {"uri": mine["run"], "direction": "downstream"})
+    assert r.status == 200 and "runs:/%s/outputs/o" % mine["run"] in json.dumps(r.json), r.json
