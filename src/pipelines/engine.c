@@ -279,6 +279,9 @@ int pipeline_run(struct client *c, struct pipe_plan *plan, const struct pipe_run
         /* the executor failed: what runs is cancelled (closing it) */
         log_warn("pipeline %s: %s", plan->spec.name, err->msg);
         cancel_all(&e, 0);
+        /* their runs end FAILED here: no event will come to end them */
+        for (size_t i = 0; i < n; i++)
+            engine_step_abandon(&e, i, err->msg);
         goto fail_run;
     }
     rc = finish(&e);

@@ -75,6 +75,10 @@ void engine_lineage_failed(struct engine *e, const struct ferr *err);
 void engine_step_start(struct engine *e, size_t i);
 /* A job's end: retried, or the step ends COMPLETE, FAILED or KILLED. */
 void engine_step_job_ended(struct engine *e, const struct executor_event *ev);
+/* Step i, RUNNING when its executor failed: its job is abandoned (being
+ * cancelled), the step ends FAILED with reason, its dependants SKIPPED,
+ * so no run of it stays RUNNING. */
+void engine_step_abandon(struct engine *e, size_t i, const char *reason);
 /* Step i ended FAILED or KILLED: every step downstream of it not started
  * yet is SKIPPED ("i failed"). */
 void engine_skip_dependants(struct engine *e, size_t i);

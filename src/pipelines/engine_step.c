@@ -528,6 +528,16 @@ void engine_step_job_ended(struct engine *e, const struct executor_event *ev)
     sbuf_release(&why);
 }
 
+void engine_step_abandon(struct engine *e, size_t i, const char *reason)
+{
+    struct eng_step *s = &e->s[i];
+    if (s->state != PIPE_STEP_RUNNING)
+        return;
+    e->running--;
+    s->ended_ms = ftime_now_ms();
+    fail_step(e, i, reason);
+}
+
 void engine_skip_dependants(struct engine *e, size_t i)
 {
     const struct pipeline_spec *spec = &e->plan->spec;

@@ -14,6 +14,7 @@
 #include "client/client_artifacts.h"
 #include "client/client_lineage.h"
 #include "pipelines/engine.h"
+#include "pipelines/executor.h"
 #include "pipelines/plan.h"
 
 #include <ctype.h>
@@ -479,5 +480,67 @@ TEST(engine_per_step_overhead_of_empty_steps)
             N, ms, ms / N);
     ASSERT(ms / N < 1000);
     sbuf_release(&yaml);
+    client_close(c);
+}
+
+/* An executor that starts jobs and then fails: what a Slurm/K8s executor
+ * losing its connection looks like to the engine. */
+struct broken_x {
+    struct executor base;
+    int next;
+};
+static int broken_start(struct executor *x, const struct executor_job *job, int *id,
+                        struct ferr *err)
+{
+    (void)job;
+    (void)err;
+    *id = ++((struct broken_x *)x)->next;
+    return 0;
+}
+static int broken_wait(struct executor *x, int fd, struct executor_event *ev, struct ferr *err)
+{
+    (void)x;
+    (void)fd;
+    (void)ev;
+    return ferr_set(err, FERR_INTERNAL_ERROR, "the cluster went away");
+}
+static void broken_cancel(struct executor *x, int id)
+{
+    (void)x;
+    (void)id;
+}
+static size_t broken_running(const struct executor *x)
+{
+    return (size_t)((const struct broken_x *)x)->next;
+}
+static void broken_close(struct executor *x)
+{
+    (void)x;
+}
+static const struct executor_ops broken_ops = {"broken",       broken_start,  broken_wait,
+                                               broken_cancel, broken_running, broken_close};
+
+TEST(engine_an_executor_failure_leaves_no_step_run_running)
+{
+    struct client *c = setup("name: xf\n"
+                             "steps:\n"
+                             "  a: {run: 'true'}\n"
+                             "  b: {run: 'true', after: [a]}\n");
+    struct events ev = {0};
+    struct broken_x bx = {{&broken_ops}, 0};
+    struct pipe_run_opts o = PIPE_RUN_OPTS_INIT;
+    o.executor = &bx.base;
+    ASSERT_INT_EQ(run_it(c, &o, NULL, &ev), 1);
+    const struct seen *sa = find(&ev, PIPE_EVENT_STEP_STARTED, "a");
+    ASSERT(sa && sa->run_id[0]);
+    struct run pr, ar;
+    get_run(c, ev.pipeline_run, &pr);
+    ASSERT_STR_EQ(run_status_name(pr.info.status), "FAILED");
+    get_run(c, sa->run_id, &ar);
+    ASSERT_STR_EQ(run_status_name(ar.info.status), "FAILED");
+    ASSERT_INT_EQ(end_state(&ev, "a"), PIPE_STEP_FAILED);
+    ASSERT_INT_EQ(end_state(&ev, "b"), PIPE_STEP_SKIPPED);
+    run_release(&pr);
+    run_release(&ar);
     client_close(c);
 }
