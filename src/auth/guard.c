@@ -714,7 +714,9 @@ static int may_read(struct guard *g, const struct principal *who, enum res_kind 
 
 /* Whether a lineage node is the caller's to see: a run or a logged model
  * its experiment's readers', a model version its model's; an artifact
- * under runs:/<id>/ its run's (hidden when the run is: hidden_runs). */
+ * under runs:/<id>/ its run's (hidden_runs: run id -> hidden, filled with
+ * the graph's runs and, for an artifact whose run is not among them, by
+ * asking the store). */
 static int lineage_node_visible(struct guard *g, const struct principal *who,
                                 const struct lineage_node *n, json_t *hidden_runs)
 {
@@ -731,7 +733,17 @@ static int lineage_node_visible(struct guard *g, const struct principal *who,
             char run[64];
             size_t len = strcspn(n->id + 6, "/");
             snprintf(run, sizeof(run), "%.*s", (int)(len < 63 ? len : 63), n->id + 6);
-            return !json_object_get(hidden_runs, run);
+            json_t *known = json_object_get(hidden_runs, run);
+            if (known)
+                return !json_is_true(known);
+            /* its run is not in the graph (depth, direction): asked once */
+            char *exp = NULL;
+            struct ferr err = FERR_INIT;
+            int hide = !store_run_experiment(g->store, run, &exp, &err) &&
+                       !may_read(g, who, RES_EXPERIMENT, exp);
+            free(exp);
+            json_object_set_new(hidden_runs, run, json_boolean(hide));
+            return !hide;
         }
         return 1;
     }
@@ -746,8 +758,9 @@ static size_t filter_lineage_graph(struct guard *g, const struct principal *who,
     /* runs first: artifacts under a hidden run go with it */
     for (size_t i = 0; i < gr->nnodes; i++) {
         const struct lineage_node *n = &gr->nodes[i];
-        if (n->kind == LINEAGE_NODE_EXECUTION && !lineage_node_visible(g, who, n, hidden_runs))
-            json_object_set_new(hidden_runs, n->run_id, json_true());
+        if (n->kind == LINEAGE_NODE_EXECUTION && n->run_id)
+            json_object_set_new(hidden_runs, n->run_id,
+                                json_boolean(!lineage_node_visible(g, who, n, hidden_runs)));
     }
     /* The root stays (asking named it), but a root the caller may not see
      * keeps only its id and kind, and nothing reached through it: its

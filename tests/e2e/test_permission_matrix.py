@@ -810,3 +810,11 @@ def test_lineage_reads_show_no_unreadable_run(srv, c):
         text
     r = _as(srv, h, "GET", FERRY + "lineage/graph", {"uri": mine["run"], "direction": "downstream"})
     assert r.status == 200 and "runs:/%s/outputs/o" % mine["run"] in json.dumps(r.json), r.json
+    # a readable run's input made by an unreadable one, its producer beyond the depth asked
+    setup.call("POST", FERRY + "lineage/events/log", {"run_id": mine["run"], "events": [
+        {"kind": "input", "name": "i", "artifact": {
+            "uri": "runs:/%s/outputs/o" % theirs["run"], "type": "file", "digest": "d" * 64}}]})
+    r = _as(srv, h, "GET", FERRY + "lineage/graph", {"uri": mine["run"], "depth": "1"})
+    assert r.status == 200 and theirs["run"] not in json.dumps(r.json), r.json
+    r = setup.call("GET", FERRY + "lineage/graph", {"uri": mine["run"], "depth": "1"})
+    assert theirs["run"] in json.dumps(r), r
