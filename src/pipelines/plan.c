@@ -9,6 +9,7 @@
 #include "data/data_fetch.h"
 #include "data/data_port.h"
 #include "domain/data_version.h"
+#include "projects/run_setup.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -527,17 +528,17 @@ static int mark_from(struct pipe_plan *p, const char *from, struct ferr *err)
     return 0;
 }
 
-/* The local store's directory (docker mounts it), as `ferry run` finds it. */
+/* The local store's directory (docker mounts it), as `ferry run` finds it
+ * (projects/run_setup.h); NULL when there is none. */
 static char *tracking_dir_of(struct client *c)
 {
-    const char *t = client_uri(c);
-    if (client_is_remote(c) || !t)
+    struct sbuf d = SBUF_INIT;
+    run_setup_tracking_dir(c, &d);
+    if (!d.len) {
+        sbuf_release(&d);
         return NULL;
-    const char *path = !strncmp(t, "sqlite:///", 10) ? t + 9 : t;
-    const char *slash = strrchr(path, '/');
-    if (!slash || path[0] != '/')
-        return NULL;
-    return xstrndup(path, slash > path ? (size_t)(slash - path) : 1);
+    }
+    return sbuf_detach(&d, NULL);
 }
 
 static int pick_env(struct pipe_plan *p, const struct pipe_plan_opts *o, struct ferr *err)
