@@ -749,6 +749,85 @@ static int lineage_node_visible(struct guard *g, const struct principal *who,
     }
 }
 
+/* The index of the node named id (index: id -> position), or -1. */
+static long node_at(json_t *index, const char *id)
+{
+    json_t *v = id ? json_object_get(index, id) : NULL;
+    return v ? (long)json_integer_value(v) : -1;
+}
+
+/* Keeps only what is still connected to the root: a node reached only
+ * through hidden ones (a hidden run's local input file, its path and
+ * digest) goes with them. Returns how many nodes went. */
+static size_t keep_connected(struct lineage_graph *gr)
+{
+    size_t n = gr->nnodes, ne = gr->nedges, removed = 0;
+    if (n <= 1)
+        return 0;
+    json_t *index = json_object();
+    for (size_t i = 0; i < n; i++)
+        json_object_set_new(index, gr->nodes[i].id, json_integer((json_int_t)i));
+    size_t *first = xcalloc(n + 1, sizeof(*first)), *adj = xcalloc(2 * ne + 1, sizeof(*adj));
+    size_t *fill = xcalloc(n, sizeof(*fill)), *queue = xcalloc(n, sizeof(*queue));
+    long *ends = xcalloc(2 * ne + 1, sizeof(*ends));
+    unsigned char *seen = xcalloc(n, 1);
+    for (size_t e = 0; e < ne; e++) {
+        ends[2 * e] = node_at(index, gr->edges[e].source);
+        ends[2 * e + 1] = node_at(index, gr->edges[e].target);
+        if (ends[2 * e] >= 0 && ends[2 * e + 1] >= 0) {
+            first[ends[2 * e] + 1]++;
+            first[ends[2 * e + 1] + 1]++;
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        first[i + 1] += first[i];
+    for (size_t e = 0; e < ne; e++) {
+        long a = ends[2 * e], b = ends[2 * e + 1];
+        if (a >= 0 && b >= 0) {
+            adj[first[a] + fill[a]++] = (size_t)b;
+            adj[first[b] + fill[b]++] = (size_t)a;
+        }
+    }
+    size_t head = 0, tail = 0;
+    seen[0] = 1;
+    queue[tail++] = 0;
+    while (head < tail) {
+        size_t v = queue[head++];
+        for (size_t k = first[v]; k < first[v + 1]; k++)
+            if (!seen[adj[k]]) {
+                seen[adj[k]] = 1;
+                queue[tail++] = adj[k];
+            }
+    }
+    size_t e = 0;
+    for (size_t i = 0; i < ne; i++) {
+        if ((ends[2 * i] >= 0 && !seen[ends[2 * i]]) ||
+            (ends[2 * i + 1] >= 0 && !seen[ends[2 * i + 1]]))
+            lineage_edge_release(&gr->edges[i]);
+        else
+            gr->edges[e++] = gr->edges[i];
+    }
+    gr->nedges = e;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (seen[i]) {
+            gr->nodes[k++] = gr->nodes[i];
+        } else {
+            lineage_node_release(&gr->nodes[i]);
+            removed++;
+        }
+    }
+    gr->nnodes = k;
+    json_decref(index);
+    free(first);
+    free(adj);
+    free(fill);
+    free(queue);
+    free(ends);
+    free(seen);
+    return removed;
+}
+
 /* Drops the nodes the caller may not see, and the edges that touch them. */
 static size_t filter_lineage_graph(struct guard *g, const struct principal *who,
                                    struct lineage_graph *gr)
@@ -795,6 +874,8 @@ static size_t filter_lineage_graph(struct guard *g, const struct principal *who,
     gr->nedges = e;
     json_decref(hidden);
     json_decref(hidden_runs);
+    if (was != k) /* something went: what only it connected goes too */
+        k -= keep_connected(gr);
     return was - k;
 }
 

@@ -818,3 +818,12 @@ def test_lineage_reads_show_no_unreadable_run(srv, c):
     assert r.status == 200 and theirs["run"] not in json.dumps(r.json), r.json
     r = setup.call("GET", FERRY + "lineage/graph", {"uri": mine["run"], "depth": "1"})
     assert theirs["run"] in json.dumps(r), r
+    # and what the unreadable run itself took in (a local file) is not shown either
+    setup.call("POST", FERRY + "lineage/events/log", {"run_id": theirs["run"], "events": [
+        {"kind": "input", "name": "i", "artifact": {
+            "uri": "file:///mx/secret.csv", "type": "file", "digest": "e" * 64}}]})
+    assert "secret.csv" in json.dumps(setup.call("GET", FERRY + "lineage/graph",
+                                                 {"uri": mine["run"], "depth": "3"}))
+    r = _as(srv, h, "GET", FERRY + "lineage/graph", {"uri": mine["run"], "depth": "3"})
+    assert r.status == 200 and "secret.csv" not in json.dumps(r.json), r.json
+    assert [n["id"] for n in r.json["nodes"]] == ["runs:/" + mine["run"]], r.json
