@@ -30,12 +30,17 @@ static int write_file(const char *path, const char *text, struct ferr *err)
 {
     FILE *f = fopen(path, "w");
     size_t n = strlen(text);
-    if (!f || fwrite(text, 1, n, f) != n || fclose(f) != 0) {
-        int e = errno;
-        if (f)
-            fclose(f);
-        return ferr_set(err, FERR_IO_ERROR, "cannot write %s: %s", path, strerror(e));
+    if (!f)
+        return ferr_set(err, FERR_IO_ERROR, "cannot write %s: %s", path, strerror(errno));
+    /* fclose is called once whatever happened: a failed fclose has closed
+     * the stream already, a second one would free it twice */
+    int bad = fwrite(text, 1, n, f) != n, e = errno;
+    if (fclose(f) != 0 && !bad) {
+        bad = 1;
+        e = errno;
     }
+    if (bad)
+        return ferr_set(err, FERR_IO_ERROR, "cannot write %s: %s", path, strerror(e));
     return 0;
 }
 

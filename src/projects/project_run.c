@@ -182,9 +182,10 @@ static void log_text(struct client *c, const char *run, const char *dir, const c
     struct ferr err = FERR_INIT;
     sbuf_addf(&path, "%s/%s", dir, name);
     FILE *f = fopen(path.buf, "w");
-    if (!f || fwrite(text, 1, n, f) != n || fclose(f) != 0) {
-        if (f)
-            fclose(f);
+    int bad = !f || fwrite(text, 1, n, f) != n;
+    if (f && fclose(f) != 0) /* once: a failed fclose has closed it too */
+        bad = 1;
+    if (bad) {
         log_warn("cannot write %s", path.buf);
     } else if (client_log_artifacts(c, run, path.buf, "project", NULL, NULL, &err)) {
         log_warn("cannot log project/%s: %s", name, err.msg);
