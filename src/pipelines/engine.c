@@ -273,6 +273,20 @@ int pipeline_run(struct client *c, struct pipe_plan *plan, const struct pipe_run
     started.kind = PIPE_EVENT_PIPELINE_STARTED;
     started.state = PIPE_STEP_RUNNING;
     engine_emit(&e, &started);
+    /* The project tree is digested before any step runs: a step that
+     * writes into the project must not change the fingerprints of the
+     * steps after it (a rerun would then never be entirely cached). A
+     * failure here is the first such step's failure, at its start. */
+    for (size_t i = 0; i < n; i++) {
+        struct ferr terr = FERR_INIT;
+        if (plan->spec.steps[i].ndeps)
+            continue;
+        if (fingerprint_tree_digest(plan->dir, e.tree_digest, &terr)) {
+            e.tree_digest[0] = '\0';
+            log_warn("pipeline %s: %s", plan->spec.name, terr.msg);
+        }
+        break;
+    }
     for (size_t k = 0; k < n; k++) {
         size_t i = plan->spec.order[k];
         e.s[i].waiting = plan->spec.steps[i].nupstream;
