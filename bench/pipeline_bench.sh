@@ -187,7 +187,8 @@ if [ "$LINEAGE" = 1 ]; then
 		F[lineage.$n.down]=$(j downstream_ms)
 		F[lineage.$n.downnodes]=$(j downstream_nodes)
 		start lineage "$FERRY" server --host 127.0.0.1 --port 0 --quiet \
-			--backend-store-uri "$TMP/lineage-$n/ferry.db"
+			--backend-store-uri "$TMP/lineage-$n/ferry.db" \
+			--artifacts-destination "$TMP/lineage-$n/mlartifacts"
 		read -r ms got bytes <<<"$(rest_graph "$URL" "$(j root)" $((n + 100)) $((RUNS * 3)))"
 		stop "${PIDS[-1]}"
 		F[lineage.$n.rest]=$ms

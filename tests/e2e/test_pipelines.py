@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 import time
 
-from support.server import Server, on_postgres, pg_database
+from support.server import CREATED_DIRS, Server, on_postgres, pg_database
 
 OWN_SERVER = True
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -43,6 +43,7 @@ class Store:
     def __init__(self, ferry, server=False):
         self.ferry = ferry
         self.dir = tempfile.mkdtemp(prefix="ferry-pipelines-")
+        CREATED_DIRS.append(self.dir)  # run.py removes them when everything passed
         self.server = None
         self.env = _env({"FERRY_DATA_CACHE": os.path.join(self.dir, "data-cache")})
         if server:
@@ -143,6 +144,7 @@ def states(steps):
 def project(files):
     """A temporary project directory holding files {relative path: text}."""
     d = tempfile.mkdtemp(prefix="ferry-pipe-proj-")
+    CREATED_DIRS.append(d)
     for name, text in files.items():
         path = os.path.join(d, name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
