@@ -662,6 +662,28 @@ steps:
         s.stop()
 
 
+def test_a_step_logs_to_the_store_named_by_a_relative_path(ferry):
+    """The default store is ./ferry.db: a step runs in the project dir, so the store it is
+    told of (FERRY_TRACKING_URI) must be the caller's file made absolute, not a new ferry.db
+    beside the project's code."""
+    if on_postgres():
+        return
+    s = Store(ferry)
+    s.uri = "ferry.db"  # relative to the caller's directory (s.dir)
+    d = project({"pipeline.yaml": """
+name: relative
+steps:
+  log:
+    run: '"$FERRY" log param from_step yes'
+"""})
+    r = s.pipe(d)
+    assert r.returncode == 0, out(r)
+    _, steps = s.pipeline("relative")
+    params = {p["key"]: p["value"] for p in steps["log"]["data"].get("params", [])}
+    assert params.get("from_step") == "yes", steps["log"]
+    assert not os.path.exists(os.path.join(d, "ferry.db")), os.listdir(d)
+
+
 # ---- every bad spec: exit 2, a message naming the problem, nothing recorded ----
 
 GOOD_STEP = "  ok: {run: 'echo hi > {outputs.o}', outputs: {o: o.txt}}\n"
