@@ -8,6 +8,7 @@
  * entirely from the cache and --no-cache, and the per-step overhead of
  * empty steps (printed). */
 #include "../test.h"
+#include "proc_group.h"
 #include "base/ftime.h"
 #include "base/sbuf.h"
 #include "client/client.h"
@@ -17,8 +18,6 @@
 #include "pipelines/executor.h"
 #include "pipelines/plan.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,34 +155,6 @@ static void get_run(struct client *c, const char *id, struct run *out)
 {
     struct ferr err = FERR_INIT;
     ASSERT_OK(client_get_run(c, id, out, &err), &err);
-}
-
-/* The processes (zombies too) of process group pgid. */
-static int group_size(long pgid)
-{
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    int n = 0;
-    ASSERT(d);
-    while ((e = readdir(d)) != NULL) {
-        if (!isdigit((unsigned char)e->d_name[0]))
-            continue;
-        char path[300], buf[512];
-        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t k = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[k] = '\0';
-        const char *rp = strrchr(buf, ')');
-        char state;
-        long ppid, pgrp;
-        if (rp && sscanf(rp + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 && pgrp == pgid)
-            n++;
-    }
-    closedir(d);
-    return n;
 }
 
 /* The text of artifact path of run, downloaded into the test's directory. */

@@ -6,12 +6,11 @@
  * the group survives, not even a zombie), the interrupt descriptor, a bad
  * working directory. */
 #include "../test.h"
+#include "proc_group.h"
 #include "base/ftime.h"
 #include "base/sbuf.h"
 #include "pipelines/executor_local.h"
 
-#include <ctype.h>
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,34 +36,6 @@ static char *slurp(const char *path)
     if (sbuf_read_file(&s, path, 1 << 20) < 0)
         sbuf_addstr(&s, "(unreadable)");
     return sbuf_detach(&s, NULL);
-}
-
-/* The processes (zombies included) whose process group is pgid. */
-static int group_size(long pgid)
-{
-    DIR *d = opendir("/proc");
-    struct dirent *e;
-    int n = 0;
-    ASSERT(d);
-    while ((e = readdir(d)) != NULL) {
-        if (!isdigit((unsigned char)e->d_name[0]))
-            continue;
-        char path[300], buf[512];
-        snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        size_t k = fread(buf, 1, sizeof(buf) - 1, f);
-        fclose(f);
-        buf[k] = '\0';
-        const char *rp = strrchr(buf, ')');
-        char state;
-        long ppid, pgrp;
-        if (rp && sscanf(rp + 1, " %c %ld %ld", &state, &ppid, &pgrp) == 3 && pgrp == pgid)
-            n++;
-    }
-    closedir(d);
-    return n;
 }
 
 /* The number a script wrote into path (its $$: the group's id). */
