@@ -4,98 +4,14 @@
  * (the binary beside unit-tests) on a free loopback port. Whatever the
  * transport, the same calls must give the same results and error codes. */
 #include "../test.h"
+#include "test_server.h"
 #include "base/ferr.h"
 #include "base/sbuf.h"
 #include "client/client.h"
 
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #define RUN_A "0123456789abcdef0123456789abcdef" /* well-formed, never issued */
-
-static pid_t server_pid;
-
-static void kill_server(void)
-{
-    if (server_pid > 0) {
-        kill(server_pid, SIGTERM);
-        waitpid(server_pid, NULL, 0);
-        server_pid = 0;
-    }
-}
-
-/* SIGTERM, then the server must exit 0 (sanitizers make leaks fail it). */
-static void stop_server(void)
-{
-    int st = 0;
-    ASSERT(server_pid > 0);
-    ASSERT(kill(server_pid, SIGTERM) == 0);
-    ASSERT(waitpid(server_pid, &st, 0) == server_pid);
-    server_pid = 0;
-    ASSERT(WIFEXITED(st));
-    ASSERT_INT_EQ(WEXITSTATUS(st), 0);
-}
-
-/* Reads the server's stdout until its "listening on URL" line. */
-static int read_url(int fd, struct sbuf *url)
-{
-    struct sbuf out = SBUF_INIT;
-    char buf[512];
-    struct pollfd p = {fd, POLLIN, 0};
-    int rc = -1;
-    while (poll(&p, 1, 20000) == 1) {
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n <= 0)
-            break;
-        sbuf_add(&out, buf, (size_t)n);
-        char *at = strstr(out.buf, "http://"), *nl = at ? strchr(at, '\n') : NULL;
-        if (nl) {
-            sbuf_add(url, at, (size_t)(nl - at));
-            rc = 0;
-            break;
-        }
-    }
-    sbuf_release(&out);
-    return rc;
-}
-
-/* Starts the ferry binary beside unit-tests as a server on a fresh database;
- * fills url. Returns -1 when the binary is not there (a unit-only build). */
-static int start_server(struct sbuf *url)
-{
-    char self[4096], exe[4200], db[4200], log[4200];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    ASSERT(n > 0);
-    self[n] = '\0';
-    *strrchr(self, '/') = '\0';
-    snprintf(exe, sizeof(exe), "%s/ferry", self);
-    snprintf(db, sizeof(db), "sqlite://%s/server.db", test_tmpdir());
-    snprintf(log, sizeof(log), "%s/server.err", test_tmpdir());
-    if (access(exe, X_OK) != 0)
-        return -1;
-    int fds[2];
-    ASSERT(pipe(fds) == 0);
-    server_pid = fork();
-    ASSERT(server_pid >= 0);
-    if (server_pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM);    /* a failed or timed-out test kills it too */
-        FILE *f = freopen(log, "w", stderr); /* its log stays out of the report */
-        (void)f;
-        dup2(fds[1], 1);
-        close(fds[0]);
-        execl(exe, "ferry", "server", "--host", "127.0.0.1", "--port", "0", "--backend-store-uri",
-              db, "-q", (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    atexit(kill_server);
-    ASSERT(read_url(fds[0], url) == 0);
-    close(fds[0]);
-    return 0;
-}
 
 static char *make_run(struct client *c, const char *exp, const char *name)
 {
@@ -303,13 +219,13 @@ TEST(client_embedded_scenario)
 TEST(client_rest_scenario)
 {
     struct sbuf url = SBUF_INIT;
-    if (start_server(&url)) {
+    if (test_server_start(&url, NULL)) {
         fprintf(stderr, "    (skipped: no ferry binary beside unit-tests)\n");
         return;
     }
     scenario(url.buf);
     sbuf_release(&url);
-    stop_server();
+    test_server_stop();
 }
 
 /* More points than one get-history page (25,000): the REST transport must
@@ -319,7 +235,7 @@ TEST(client_rest_history_follows_pages)
     struct sbuf url = SBUF_INIT;
     struct ferr err = FERR_INIT;
     struct client *c = NULL;
-    if (start_server(&url)) {
+    if (test_server_start(&url, NULL)) {
         fprintf(stderr, "    (skipped: no ferry binary beside unit-tests)\n");
         return;
     }
@@ -338,7 +254,7 @@ TEST(client_rest_history_follows_pages)
     free(run);
     client_close(c);
     sbuf_release(&url);
-    stop_server();
+    test_server_stop();
 }
 
 TEST(client_open_picks_transport_and_reports_errors)

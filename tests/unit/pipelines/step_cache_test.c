@@ -6,6 +6,7 @@
  * recorded is a miss that leaves the output dir as it was; inputs made
  * from a path, a data fetch and a producer's output. */
 #include "../test.h"
+#include "../client/test_server.h"
 #include "base/ferr.h"
 #include "base/fs_tree.h"
 #include "base/sbuf.h"
@@ -18,10 +19,6 @@
 #include "pipelines/step_record.h"
 
 #include <dirent.h>
-#include <poll.h>
-#include <signal.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <jansson.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -67,76 +64,6 @@ struct env {
     char *run_id;
     char *artifacts; /* the run's local artifact directory */
 };
-
-static pid_t server_pid;
-
-static void kill_server(void)
-{
-    if (server_pid > 0) {
-        kill(server_pid, SIGTERM);
-        waitpid(server_pid, NULL, 0);
-        server_pid = 0;
-    }
-}
-
-/* Reads the server's stdout until its "listening on URL" line. */
-static int read_url(int fd, struct sbuf *url)
-{
-    struct sbuf out = SBUF_INIT;
-    char buf[512];
-    struct pollfd p = {fd, POLLIN, 0};
-    int rc = -1;
-    while (poll(&p, 1, 20000) == 1) {
-        ssize_t n = read(fd, buf, sizeof(buf));
-        if (n <= 0)
-            break;
-        sbuf_add(&out, buf, (size_t)n);
-        char *at = strstr(out.buf, "http://"), *nl = at ? strchr(at, '\n') : NULL;
-        if (nl) {
-            sbuf_add(url, at, (size_t)(nl - at));
-            rc = 0;
-            break;
-        }
-    }
-    sbuf_release(&out);
-    return rc;
-}
-
-/* The ferry binary beside unit-tests as a server on a fresh database (as
- * tests/unit/client/client_test.c does); -1 when there is none. */
-static int start_server(struct sbuf *url)
-{
-    char self[4096], exe[4200], db[4200], log[4200], dest[4200];
-    ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-    ASSERT(n > 0);
-    self[n] = '\0';
-    *strrchr(self, '/') = '\0';
-    snprintf(exe, sizeof(exe), "%s/ferry", self);
-    snprintf(db, sizeof(db), "sqlite://%s/server.db", test_tmpdir());
-    snprintf(log, sizeof(log), "%s/server.err", test_tmpdir());
-    snprintf(dest, sizeof(dest), "%s/mlartifacts", test_tmpdir());
-    if (access(exe, X_OK) != 0)
-        return -1;
-    int fds[2];
-    ASSERT(pipe(fds) == 0);
-    server_pid = fork();
-    ASSERT(server_pid >= 0);
-    if (server_pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGTERM);
-        FILE *f = freopen(log, "w", stderr);
-        (void)f;
-        dup2(fds[1], 1);
-        close(fds[0]);
-        execl(exe, "ferry", "server", "--host", "127.0.0.1", "--port", "0", "--backend-store-uri",
-              db, "--artifacts-destination", dest, "-q", (char *)NULL);
-        _exit(127);
-    }
-    close(fds[1]);
-    atexit(kill_server);
-    ASSERT(read_url(fds[0], url) == 0);
-    close(fds[0]);
-    return 0;
-}
 
 /* uri NULL: an embedded store in the test's directory. */
 static void env_open_at(struct env *e, const char *uri_or_null)
@@ -369,7 +296,7 @@ TEST(step_cache_over_rest_restores_and_checks)
     struct ferr err = FERR_INIT;
     struct step_outputs o;
     struct sbuf url = SBUF_INIT;
-    if (start_server(&url)) {
+    if (test_server_start(&url, tpath("mlartifacts"))) {
         fprintf(stderr, "    (skipped: no ferry binary beside unit-tests)\n");
         return;
     }
@@ -424,7 +351,7 @@ TEST(step_cache_over_rest_restores_and_checks)
     step_outputs_release(&o);
     env_close(&e);
     sbuf_release(&url);
-    kill_server();
+    test_server_kill();
 }
 
 /* 1 when the lineage store answers (its backend may still be a stub). */
