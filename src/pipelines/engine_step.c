@@ -351,6 +351,19 @@ static void fail_step(struct engine *e, size_t i, const char *reason)
     end_failed(e, i, reason);
 }
 
+/* The end both good outcomes share, once the step's run is finished: its
+ * execution (state CACHED or COMPLETE) and events recorded, then its output
+ * run published to its dependants before they are released. */
+static void end_ok(struct engine *e, size_t i, const char *state)
+{
+    struct eng_step *s = &e->s[i];
+    record_execution(e, i, state);
+    record_events(e, i, &s->outputs);
+    e->out_runs[i] = s->output_run;
+    emit_step(e, i, PIPE_EVENT_STEP_ENDED, NULL);
+    engine_release_dependants(e, i);
+}
+
 static void end_cached(struct engine *e, size_t i, struct step_cache_hit *hit,
                        const struct kv_list *params)
 {
@@ -369,11 +382,7 @@ static void end_cached(struct engine *e, size_t i, struct step_cache_hit *hit,
         fail_step(e, i, err.msg);
         return;
     }
-    record_execution(e, i, "CACHED");
-    record_events(e, i, &s->outputs);
-    e->out_runs[i] = s->output_run;
-    emit_step(e, i, PIPE_EVENT_STEP_ENDED, NULL);
-    engine_release_dependants(e, i);
+    end_ok(e, i, "CACHED");
 }
 
 /* 1: a hit, ended CACHED; 0: run it. */
@@ -482,11 +491,7 @@ static void end_complete(struct engine *e, size_t i)
         fail_step(e, i, err.msg);
         return;
     }
-    record_execution(e, i, "COMPLETE");
-    record_events(e, i, &s->outputs);
-    e->out_runs[i] = s->output_run;
-    emit_step(e, i, PIPE_EVENT_STEP_ENDED, NULL);
-    engine_release_dependants(e, i);
+    end_ok(e, i, "COMPLETE");
 }
 
 /* Another attempt: the output dir emptied, the same script and log. */
