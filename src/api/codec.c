@@ -468,3 +468,22 @@ void codec_normalize_request(json_t *in)
             json_array_set_new(ids, i, integer_as_string(v));
     }
 }
+
+const char *codec_or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
+char *codec_str_field(json_t *j, const char *key)
+{
+    return xstrdup(codec_or_empty(json_string_value(json_object_get(j, key))));
+}
+
+int64_t codec_int_field(json_t *j, const char *key)
+{
+    json_t *v = json_object_get(j, key);
+    int64_t n = 0;
+    if (json_is_string(v) && fjson_parse_int64(json_string_value(v), &n))
+        n = 0;
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : n;
+}

@@ -18,6 +18,7 @@
 #include "domain/domain.h"
 
 #include <jansson.h>
+#include <stdint.h>
 
 json_t *codec_kv_list_to_json(const struct kv_list *l);
 json_t *codec_metric_to_json(const struct metric *m);
@@ -50,5 +51,13 @@ void codec_write_metrics_response(struct sbuf *sb, const struct metric_list *l,
  * (or experiment_ids entry) is taken as its decimal string. Rewrites those
  * fields of the request object in place so handlers see strings only. */
 void codec_normalize_request(json_t *in);
+
+/* Small readers of request and answer objects the JSON rows share: s, or
+ * "" for NULL; j's string member key as a new string ("" when absent or
+ * not a string); j's integer member key, also from a decimal string, 0
+ * when absent or malformed. */
+const char *codec_or_empty(const char *s);
+char *codec_str_field(json_t *j, const char *key);
+int64_t codec_int_field(json_t *j, const char *key);
 
 #endif

@@ -156,25 +156,6 @@ static int need_root(const struct api_env *env, struct ferr *err)
 
 /* ---------- entity shapes ---------- */
 
-static const char *or_empty(const char *s)
-{
-    return s ? s : "";
-}
-
-static char *dup_field(json_t *j, const char *key)
-{
-    return xstrdup(or_empty(json_string_value(json_object_get(j, key))));
-}
-
-static int64_t int_field(json_t *j, const char *key)
-{
-    json_t *v = json_object_get(j, key);
-    int64_t n = 0;
-    if (json_is_string(v) && fjson_parse_int64(json_string_value(v), &n))
-        n = 0;
-    return json_is_integer(v) ? (int64_t)json_integer_value(v) : n;
-}
-
 /* A stored JSON text as a value (NULL when absent or unparsable). */
 static json_t *text_json(const char *text)
 {
@@ -186,13 +167,13 @@ json_t *api_data_version_to_json(const struct data_version *v)
     json_t *aliases = json_array();
     for (size_t i = 0; i < v->aliases.n; i++)
         json_array_append_new(aliases, json_string(v->aliases.v[i].key));
-    json_t *j = json_pack("{s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:b}", "name",
-                          or_empty(v->name), "version", (json_int_t)v->version, "digest",
-                          or_empty(v->digest), "message", or_empty(v->message), "author",
-                          or_empty(v->author), "created_ms", (json_int_t)v->created_ms,
-                          "file_count", (json_int_t)v->file_count, "size_bytes",
-                          (json_int_t)v->size_bytes, "tags", codec_kv_list_to_json(&v->tags),
-                          "aliases", aliases, "has_profile", v->profile != NULL);
+    json_t *j = json_pack(
+        "{s:s, s:I, s:s, s:s, s:s, s:I, s:I, s:I, s:o, s:o, s:b}", "name", codec_or_empty(v->name),
+        "version", (json_int_t)v->version, "digest", codec_or_empty(v->digest), "message",
+        codec_or_empty(v->message), "author", codec_or_empty(v->author), "created_ms",
+        (json_int_t)v->created_ms, "file_count", (json_int_t)v->file_count, "size_bytes",
+        (json_int_t)v->size_bytes, "tags", codec_kv_list_to_json(&v->tags), "aliases", aliases,
+        "has_profile", v->profile != NULL);
     json_t *m = text_json(v->manifest), *p = text_json(v->profile);
     if (m)
         json_object_set_new(j, "manifest", m);
@@ -211,14 +192,14 @@ static int version_from_json(json_t *j, struct data_version *out, struct ferr *e
         return ferr_set(err, FERR_IO_ERROR, "the server sent a malformed dataset version");
     if (codec_kv_list_from_json(json_object_get(j, "tags"), "tags", &out->tags, err))
         return -1;
-    out->name = dup_field(j, "name");
-    out->version = int_field(j, "version");
-    out->digest = dup_field(j, "digest");
-    out->message = dup_field(j, "message");
-    out->author = dup_field(j, "author");
-    out->created_ms = int_field(j, "created_ms");
-    out->file_count = int_field(j, "file_count");
-    out->size_bytes = int_field(j, "size_bytes");
+    out->name = codec_str_field(j, "name");
+    out->version = codec_int_field(j, "version");
+    out->digest = codec_str_field(j, "digest");
+    out->message = codec_str_field(j, "message");
+    out->author = codec_str_field(j, "author");
+    out->created_ms = codec_int_field(j, "created_ms");
+    out->file_count = codec_int_field(j, "file_count");
+    out->size_bytes = codec_int_field(j, "size_bytes");
     json_array_foreach(aliases, i, a)
     {
         if (json_is_string(a))
@@ -248,12 +229,12 @@ json_t *api_dataset_info_to_json(const struct dataset_info *d)
     json_t *aliases = json_array();
     for (size_t i = 0; i < d->aliases.n; i++) {
         int64_t v = 0;
-        if (fjson_parse_int64(or_empty(d->aliases.v[i].value), &v))
+        if (fjson_parse_int64(codec_or_empty(d->aliases.v[i].value), &v))
             v = 0;
         json_array_append_new(aliases, json_pack("{s:s, s:I}", "alias", d->aliases.v[i].key,
                                                  "version", (json_int_t)v));
     }
-    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "name", or_empty(d->name),
+    return json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "name", codec_or_empty(d->name),
                      "created_ms", (json_int_t)d->created_ms, "updated_ms",
                      (json_int_t)d->updated_ms, "latest_version", (json_int_t)d->latest_version,
                      "last_version", (json_int_t)d->last_version, "version_count",
@@ -268,20 +249,20 @@ static int info_from_json(json_t *j, struct dataset_info *out, struct ferr *err)
     size_t i;
     if (!json_is_object(j) || !json_is_string(json_object_get(j, "name")))
         return ferr_set(err, FERR_IO_ERROR, "the server sent a malformed dataset");
-    out->name = dup_field(j, "name");
-    out->created_ms = int_field(j, "created_ms");
-    out->updated_ms = int_field(j, "updated_ms");
-    out->latest_version = int_field(j, "latest_version");
-    out->last_version = int_field(j, "last_version");
-    out->version_count = int_field(j, "version_count");
-    out->total_size_bytes = int_field(j, "total_size_bytes");
+    out->name = codec_str_field(j, "name");
+    out->created_ms = codec_int_field(j, "created_ms");
+    out->updated_ms = codec_int_field(j, "updated_ms");
+    out->latest_version = codec_int_field(j, "latest_version");
+    out->last_version = codec_int_field(j, "last_version");
+    out->version_count = codec_int_field(j, "version_count");
+    out->total_size_bytes = codec_int_field(j, "total_size_bytes");
     json_array_foreach(json_object_get(j, "aliases"), i, a)
     {
         char num[24];
         const char *alias = json_string_value(json_object_get(a, "alias"));
         if (!alias)
             continue;
-        snprintf(num, sizeof(num), "%lld", (long long)int_field(a, "version"));
+        snprintf(num, sizeof(num), "%lld", (long long)codec_int_field(a, "version"));
         kv_list_add(&out->aliases, alias, num);
     }
     return 0;
@@ -600,7 +581,7 @@ static int x_version_create(const struct api_env *env, const struct api_op *op, 
         text.buf,
         q->message,
         /* who: the checked identity, else what the client says */
-        env->authenticated && env->user ? env->user : or_empty(q->author),
+        env->authenticated && env->user ? env->user : codec_or_empty(q->author),
         &q->tags,
         profile,
     };
@@ -668,12 +649,13 @@ static int x_tag(const struct api_env *env, const struct api_op *op, void *req, 
     int del = op->arg != 0;
     int64_t n;
     if (data_validate_name(q->name, err) ||
-        data_validate_tag(q->key, del ? NULL : or_empty(q->value), err) ||
+        data_validate_tag(q->key, del ? NULL : codec_or_empty(q->value), err) ||
         version_number(env->store, q->name, q->version, &n, err))
         return -1;
     if (del)
         return store_data_version_tag_delete(env->store, q->name, n, q->key, err);
-    return store_data_version_tag_set(env->store, q->name, n, q->key, or_empty(q->value), err);
+    return store_data_version_tag_set(env->store, q->name, n, q->key, codec_or_empty(q->value),
+                                      err);
 }
 
 /* The version a reference names, with or without its manifest. */
@@ -807,10 +789,10 @@ static int x_diff(const struct api_env *env, const struct api_op *op, void *req,
 
 static json_t *run_use_json(const struct data_run_use *u)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "run_id", or_empty(u->run_id),
-                     "experiment_id", or_empty(u->experiment_id), "run_name", or_empty(u->run_name),
-                     "status", or_empty(u->status), "start_time", (json_int_t)u->start_time,
-                     "context", or_empty(u->context));
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:s}", "run_id", codec_or_empty(u->run_id),
+                     "experiment_id", codec_or_empty(u->experiment_id), "run_name",
+                     codec_or_empty(u->run_name), "status", codec_or_empty(u->status), "start_time",
+                     (json_int_t)u->start_time, "context", codec_or_empty(u->context));
 }
 
 /* Every run of the version (pages of the store's, up to a bound). */

@@ -2,6 +2,7 @@
  * The lineage area's JSON rows (see lineage_ops.h): requests decoded and
  * checked here, the rows kept by store/lineage.h. */
 #include "api/lineage_ops.h"
+#include "api/codec.h"
 #include "base/json.h"
 #include "base/xalloc.h"
 #include "store/lineage.h"
@@ -11,35 +12,16 @@
 
 #include "base/banned.h"
 
-static const char *or_empty(const char *s)
-{
-    return s ? s : "";
-}
-
-static char *dup_field(json_t *j, const char *key)
-{
-    return xstrdup(or_empty(json_string_value(json_object_get(j, key))));
-}
-
-static int64_t int_field(json_t *j, const char *key)
-{
-    json_t *v = json_object_get(j, key);
-    int64_t n = 0;
-    if (json_is_string(v) && fjson_parse_int64(json_string_value(v), &n))
-        n = 0;
-    return json_is_integer(v) ? (int64_t)json_integer_value(v) : n;
-}
-
 /* ---------- entity shapes ---------- */
 
 json_t *api_lineage_execution_to_json(const struct lineage_execution *e)
 {
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "run_id", or_empty(e->run_id),
-                     "pipeline", or_empty(e->pipeline), "pipeline_run_id",
-                     or_empty(e->pipeline_run_id), "step", or_empty(e->step), "state",
-                     or_empty(e->state), "fingerprint", or_empty(e->fingerprint), "cached_from",
-                     or_empty(e->cached_from), "started_ms", (json_int_t)e->started_ms, "ended_ms",
-                     (json_int_t)e->ended_ms);
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:I}", "run_id",
+                     codec_or_empty(e->run_id), "pipeline", codec_or_empty(e->pipeline),
+                     "pipeline_run_id", codec_or_empty(e->pipeline_run_id), "step",
+                     codec_or_empty(e->step), "state", codec_or_empty(e->state), "fingerprint",
+                     codec_or_empty(e->fingerprint), "cached_from", codec_or_empty(e->cached_from),
+                     "started_ms", (json_int_t)e->started_ms, "ended_ms", (json_int_t)e->ended_ms);
 }
 
 static int execution_from_json(json_t *j, struct lineage_execution *out, struct ferr *err)
@@ -47,22 +29,23 @@ static int execution_from_json(json_t *j, struct lineage_execution *out, struct 
     memset(out, 0, sizeof(*out));
     if (!json_is_object(j) || !json_is_string(json_object_get(j, "run_id")))
         return ferr_set(err, FERR_IO_ERROR, "the server sent a malformed execution");
-    out->run_id = dup_field(j, "run_id");
-    out->pipeline = dup_field(j, "pipeline");
-    out->pipeline_run_id = dup_field(j, "pipeline_run_id");
-    out->step = dup_field(j, "step");
-    out->state = dup_field(j, "state");
-    out->fingerprint = dup_field(j, "fingerprint");
-    out->cached_from = dup_field(j, "cached_from");
-    out->started_ms = int_field(j, "started_ms");
-    out->ended_ms = int_field(j, "ended_ms");
+    out->run_id = codec_str_field(j, "run_id");
+    out->pipeline = codec_str_field(j, "pipeline");
+    out->pipeline_run_id = codec_str_field(j, "pipeline_run_id");
+    out->step = codec_str_field(j, "step");
+    out->state = codec_str_field(j, "state");
+    out->fingerprint = codec_str_field(j, "fingerprint");
+    out->cached_from = codec_str_field(j, "cached_from");
+    out->started_ms = codec_int_field(j, "started_ms");
+    out->ended_ms = codec_int_field(j, "ended_ms");
     return 0;
 }
 
 static json_t *output_to_json(const struct lineage_output *o)
 {
-    return json_pack("{s:s, s:s, s:s, s:s}", "name", or_empty(o->name), "uri", or_empty(o->uri),
-                     "type", or_empty(o->type), "digest", or_empty(o->digest));
+    return json_pack("{s:s, s:s, s:s, s:s}", "name", codec_or_empty(o->name), "uri",
+                     codec_or_empty(o->uri), "type", codec_or_empty(o->type), "digest",
+                     codec_or_empty(o->digest));
 }
 
 static int output_from_json(json_t *j, struct lineage_output *out, struct ferr *err)
@@ -70,10 +53,10 @@ static int output_from_json(json_t *j, struct lineage_output *out, struct ferr *
     memset(out, 0, sizeof(*out));
     if (!json_is_object(j) || !json_is_string(json_object_get(j, "uri")))
         return ferr_set(err, FERR_IO_ERROR, "the server sent a malformed output");
-    out->name = dup_field(j, "name");
-    out->uri = dup_field(j, "uri");
-    out->type = dup_field(j, "type");
-    out->digest = dup_field(j, "digest");
+    out->name = codec_str_field(j, "name");
+    out->uri = codec_str_field(j, "uri");
+    out->type = codec_str_field(j, "type");
+    out->digest = codec_str_field(j, "digest");
     return 0;
 }
 
@@ -94,7 +77,7 @@ static void set_if(json_t *j, const char *key, const char *v)
 
 static json_t *node_to_json(const struct lineage_node *n)
 {
-    json_t *j = json_pack("{s:s, s:s, s:i}", "id", or_empty(n->id), "kind",
+    json_t *j = json_pack("{s:s, s:s, s:i}", "id", codec_or_empty(n->id), "kind",
                           lineage_node_kind_name(n->kind), "depth", n->depth);
     set_if(j, "name", n->name);
     set_if(j, "state", n->state);
@@ -116,25 +99,26 @@ static int node_from_json(json_t *j, struct lineage_node *out, struct ferr *err)
     if (!json_is_object(j) || !json_is_string(json_object_get(j, "id")) ||
         lineage_node_kind_parse(json_string_value(json_object_get(j, "kind")), &out->kind))
         return ferr_set(err, FERR_IO_ERROR, "the server sent a malformed lineage node");
-    out->id = dup_field(j, "id");
-    out->depth = (int)int_field(j, "depth");
-    out->name = dup_field(j, "name");
-    out->state = dup_field(j, "state");
-    out->run_id = dup_field(j, "run_id");
-    out->experiment_id = dup_field(j, "experiment_id");
-    out->step = dup_field(j, "step");
-    out->pipeline = dup_field(j, "pipeline");
-    out->pipeline_run_id = dup_field(j, "pipeline_run_id");
-    out->type = dup_field(j, "type");
-    out->digest = dup_field(j, "digest");
-    out->version = int_field(j, "version");
+    out->id = codec_str_field(j, "id");
+    out->depth = (int)codec_int_field(j, "depth");
+    out->name = codec_str_field(j, "name");
+    out->state = codec_str_field(j, "state");
+    out->run_id = codec_str_field(j, "run_id");
+    out->experiment_id = codec_str_field(j, "experiment_id");
+    out->step = codec_str_field(j, "step");
+    out->pipeline = codec_str_field(j, "pipeline");
+    out->pipeline_run_id = codec_str_field(j, "pipeline_run_id");
+    out->type = codec_str_field(j, "type");
+    out->digest = codec_str_field(j, "digest");
+    out->version = codec_int_field(j, "version");
     return 0;
 }
 
 static json_t *edge_to_json(const struct lineage_edge *e)
 {
-    return json_pack("{s:s, s:s, s:s, s:s}", "source", or_empty(e->source), "target",
-                     or_empty(e->target), "kind", or_empty(e->kind), "name", or_empty(e->name));
+    return json_pack("{s:s, s:s, s:s, s:s}", "source", codec_or_empty(e->source), "target",
+                     codec_or_empty(e->target), "kind", codec_or_empty(e->kind), "name",
+                     codec_or_empty(e->name));
 }
 
 static int edge_from_json(json_t *j, struct lineage_edge *out, struct ferr *err)
@@ -143,10 +127,10 @@ static int edge_from_json(json_t *j, struct lineage_edge *out, struct ferr *err)
     if (!json_is_object(j) || !json_is_string(json_object_get(j, "source")) ||
         !json_is_string(json_object_get(j, "target")))
         return ferr_set(err, FERR_IO_ERROR, "the server sent a malformed lineage edge");
-    out->source = dup_field(j, "source");
-    out->target = dup_field(j, "target");
-    out->kind = dup_field(j, "kind");
-    out->name = dup_field(j, "name");
+    out->source = codec_str_field(j, "source");
+    out->target = codec_str_field(j, "target");
+    out->kind = codec_str_field(j, "kind");
+    out->name = codec_str_field(j, "name");
     return 0;
 }
 
@@ -157,15 +141,15 @@ json_t *api_lineage_graph_to_json(const struct lineage_graph *g)
         json_array_append_new(nodes, node_to_json(&g->nodes[i]));
     for (size_t i = 0; i < g->nedges; i++)
         json_array_append_new(edges, edge_to_json(&g->edges[i]));
-    return json_pack("{s:s, s:o, s:o, s:b}", "root", or_empty(g->root), "nodes", nodes, "edges",
-                     edges, "truncated", g->truncated);
+    return json_pack("{s:s, s:o, s:o, s:b}", "root", codec_or_empty(g->root), "nodes", nodes,
+                     "edges", edges, "truncated", g->truncated);
 }
 
 /* An event of a request: strings borrowed from the request's JSON, the
  * properties object as its text (owned). */
 static json_t *event_to_json(const struct lineage_event_in *e)
 {
-    json_t *a = json_pack("{s:s}", "uri", or_empty(e->uri));
+    json_t *a = json_pack("{s:s}", "uri", codec_or_empty(e->uri));
     set_if(a, "type", e->type);
     set_if(a, "digest", e->digest);
     if (e->properties) {
@@ -173,8 +157,8 @@ static json_t *event_to_json(const struct lineage_event_in *e)
         if (p)
             json_object_set_new(a, "properties", p);
     }
-    return json_pack("{s:s, s:s, s:o}", "kind", or_empty(e->kind), "name", or_empty(e->name),
-                     "artifact", a);
+    return json_pack("{s:s, s:s, s:o}", "kind", codec_or_empty(e->kind), "name",
+                     codec_or_empty(e->name), "artifact", a);
 }
 
 static int event_from_json(json_t *j, struct lineage_event_in *out, struct ferr *err)
