@@ -88,6 +88,11 @@ static int parse_schedule(json_t *v, struct trigger_spec *t, struct ferr *err)
                                 "\"0 3 * * *\"");
     if (cron_parse(s, &t->cron, &cerr))
         return trigger_bad(err, "'on.schedule': %s", cerr.msg);
+    if (!cron_can_fire(&t->cron))
+        return trigger_bad(err,
+                           "'on.schedule': '%.100s' never fires: no month selected has that "
+                           "day-of-month",
+                           s);
     /* kept trimmed of blanks at both ends */
     size_t a = strspn(s, " \t"), b = strlen(s);
     while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))

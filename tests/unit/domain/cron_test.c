@@ -151,6 +151,27 @@ TEST(cron_matches_ignores_seconds)
     ASSERT_INT_EQ(cron_prev(&c, INT64_MIN), -1);
 }
 
+TEST(cron_can_fire_knows_impossible_days)
+{
+    static const struct {
+        const char *expr;
+        int can;
+    } rows[] = {
+        {"0 0 30 2 *", 0},      {"0 0 31 4,6,9,11 *", 0}, {"0 0 30,31 2 */2", 0},
+        {"0 0 29 2 *", 1},      {"0 0 31 * *", 1},        {"0 0 30 2 MON", 1}, /* or Mondays */
+        {"0 0 31 2,3 *", 1},    {"* * * * *", 1},         {"0 0 */30 2 *", 1}, /* the 1st */
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct cron c;
+        struct ferr err = FERR_INIT;
+        ASSERT_OK(cron_parse(rows[i].expr, &c, &err), &err);
+        if (cron_can_fire(&c) != rows[i].can)
+            FAIL_AT("row %zu: cron_can_fire('%s') != %d", i, rows[i].expr, rows[i].can);
+        if (!rows[i].can && cron_next(&c, 0) != -1)
+            FAIL_AT("row %zu: '%s' fired", i, rows[i].expr);
+    }
+}
+
 TEST(cron_invalid_expressions_say_why)
 {
     static const struct {

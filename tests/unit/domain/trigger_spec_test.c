@@ -179,6 +179,8 @@ TEST(trigger_spec_refusals_name_the_field)
          "trigger spec: 'on.schedule': cron: 6 fields: ferry's cron has 5"},
         {"name: x\non: {schedule: \"61 3 * * *\"}\npipeline: {uri: /p}\n",
          "'on.schedule': cron: minute 61 out of range 0-59"},
+        {"name: x\non: {schedule: \"0 0 30 2 *\"}\npipeline: {uri: /p}\n",
+         "'on.schedule': '0 0 30 2 *' never fires: no month selected has that day-of-month"},
         {"name: x\non: {schedule: {every: 1h}}\npipeline: {uri: /p}\n",
          "'on.schedule' must be a cron expression string"},
         {"name: x\non: {alert: {}}\npipeline: {uri: /p}\n", "'on.alert.monitor' is required"},
