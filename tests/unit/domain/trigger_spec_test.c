@@ -247,6 +247,8 @@ TEST(trigger_spec_refusals_name_the_field)
          "'concurrency' must be one of skip, queue, replace, not 'parallel'"},
         {"name: x\non: {schedule: \"@daily\"}\npipeline: {uri: /p}\nenabled: yes\n",
          "'enabled' must be true or false"},
+        {"name: x\non: {dataset: {name: \"a\\nb\"}}\npipeline: {uri: /p}\n",
+         "'on.dataset.name' holds a control character"},
         {"name: x\ndescription: [3]\non: {schedule: \"@daily\"}\npipeline: {uri: /p}\n",
          "'description' must be a string"},
         {"{\"name\": \"x\", \"name\": \"y\"}", "bad JSON"},
