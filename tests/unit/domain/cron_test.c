@@ -41,8 +41,8 @@ static void check(const struct row *rows, size_t n, int next)
         int64_t got = next ? cron_next(&c, at(rows[i].from)) : cron_prev(&c, at(rows[i].from));
         int64_t want = rows[i].want ? at(rows[i].want) : -1;
         if (got != want)
-            FAIL_AT("row %zu: %s('%s', %s) = %s, want %s", i, next ? "next" : "prev",
-                    rows[i].expr, rows[i].from, show(got, a), show(want, b));
+            FAIL_AT("row %zu: %s('%s', %s) = %s, want %s", i, next ? "next" : "prev", rows[i].expr,
+                    rows[i].from, show(got, a), show(want, b));
         if (got != -1 && !cron_matches(&c, got))
             FAIL_AT("row %zu: %s does not match its own result", i, rows[i].expr);
     }
@@ -157,9 +157,9 @@ TEST(cron_can_fire_knows_impossible_days)
         const char *expr;
         int can;
     } rows[] = {
-        {"0 0 30 2 *", 0},      {"0 0 31 4,6,9,11 *", 0}, {"0 0 30,31 2 */2", 0},
-        {"0 0 29 2 *", 1},      {"0 0 31 * *", 1},        {"0 0 30 2 MON", 1}, /* or Mondays */
-        {"0 0 31 2,3 *", 1},    {"* * * * *", 1},         {"0 0 */30 2 *", 1}, /* the 1st */
+        {"0 0 30 2 *", 0},   {"0 0 31 4,6,9,11 *", 0}, {"0 0 30,31 2 */2", 0},
+        {"0 0 29 2 *", 1},   {"0 0 31 * *", 1},        {"0 0 30 2 MON", 1}, /* or Mondays */
+        {"0 0 31 2,3 *", 1}, {"* * * * *", 1},         {"0 0 */30 2 *", 1}, /* the 1st */
     };
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         struct cron c;
@@ -221,8 +221,7 @@ TEST(cron_invalid_expressions_say_why)
             FAIL_AT("row %zu: '%s' parsed", i, rows[i].expr);
         ASSERT_INT_EQ(err.code, FERR_INVALID_PARAMETER_VALUE);
         if (!strstr(err.msg, rows[i].msg))
-            FAIL_AT("row %zu: '%s': \"%s\" lacks \"%s\"", i, rows[i].expr, err.msg,
-                    rows[i].msg);
+            FAIL_AT("row %zu: '%s': \"%s\" lacks \"%s\"", i, rows[i].expr, err.msg, rows[i].msg);
     }
     char longer[CRON_EXPR_MAX + 8];
     memset(longer, '1', sizeof(longer) - 1);
