@@ -8,6 +8,7 @@
 #include "base/pbtime.h"
 #include "domain/cron.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int64_t at(const char *iso)
@@ -230,4 +231,51 @@ TEST(cron_invalid_expressions_say_why)
     struct ferr err = FERR_INIT;
     ASSERT_FAILS(cron_parse(longer, &c, &err), &err, FERR_INVALID_PARAMETER_VALUE);
     ASSERT_CONTAINS(err.msg, "longer than 256 bytes");
+}
+
+/* Sakamoto's weekday (0 Sunday) of a Gregorian date: an oracle independent
+ * of cron.c's day numbers. */
+static int weekday_of(int y, int m, int d)
+{
+    static const int t[] = {0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4};
+    if (m < 3)
+        y -= 1;
+    return (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7;
+}
+
+TEST(cron_calendar_agrees_with_an_independent_one_over_three_centuries)
+{
+    /* Every day from 1900-01-01 to 2199-12-31: base/pbtime's date for the
+     * day must be the only month-day schedule matching it, and Sakamoto's
+     * weekday the only weekday schedule. */
+    static struct cron md[13][32], wd[7];
+    struct ferr err = FERR_INIT;
+    char expr[32];
+    for (int m = 1; m <= 12; m++)
+        for (int d = 1; d <= 31; d++) {
+            snprintf(expr, sizeof(expr), "0 0 %d %d *", d, m);
+            ASSERT_OK(cron_parse(expr, &md[m][d], &err), &err);
+        }
+    for (int w = 0; w < 7; w++) {
+        snprintf(expr, sizeof(expr), "0 0 * * %d", w);
+        ASSERT_OK(cron_parse(expr, &wd[w], &err), &err);
+    }
+    int64_t first = at("1900-01-01T00:00:00Z") / 86400000,
+            last = at("2199-12-31T00:00:00Z") / 86400000;
+    for (int64_t day = first; day <= last; day++) {
+        char iso[PBTIME_MAX];
+        int y, m, d;
+        int64_t ms = day * 86400000;
+        pbtime_timestamp_format(ms, iso);
+        if (sscanf(iso, "%d-%d-%d", &y, &m, &d) != 3)
+            FAIL_AT("unreadable date %s", iso);
+        int w = weekday_of(y, m, d);
+        if (!cron_matches(&md[m][d], ms) || !cron_matches(&wd[w], ms))
+            FAIL_AT("%s: month-day or weekday %d does not match", iso, w);
+        if (cron_matches(&md[m][d % 31 + 1], ms) || cron_matches(&wd[(w + 1) % 7], ms) ||
+            cron_matches(&md[m % 12 + 1][d], ms))
+            FAIL_AT("%s: a neighbouring schedule matches too", iso);
+        if (cron_matches(&md[m][d], ms + 60000))
+            FAIL_AT("%s: 00:01 matches a 00:00 schedule", iso);
+    }
 }
