@@ -61,6 +61,7 @@
 #include "base/ferr.h"
 #include "store/store.h"
 
+#include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -117,7 +118,13 @@ int webhook_event_known(const char *ev);
  * "entity.action" or an object {"entity", "action"} whose values are
  * MLflow's enum names (MODEL_VERSION, CREATED) or numbers, or lower case.
  * NULL with INVALID_PARAMETER_VALUE otherwise. A new string. */
-char *webhook_event_parse(const void *json_event, struct ferr *err);
+char *webhook_event_parse(json_t *event, struct ferr *err);
+/* ev ("entity.action") as the REST JSON shows it: {"entity": "MODEL_VERSION",
+ * "action": "CREATED"} (a new reference). */
+json_t *webhook_event_json(const char *ev);
+/* "ACTIVE" | "DISABLED" from a REST status (the name in any case, or 1 | 2);
+ * NULL when it is neither. */
+const char *webhook_status_parse(json_t *status);
 /* Checks the fields of w a create or update would store (name, url scheme,
  * events, status); INVALID_PARAMETER_VALUE with MLflow's wording. */
 int webhook_validate(const struct webhook *w, struct ferr *err);
