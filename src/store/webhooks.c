@@ -182,6 +182,36 @@ const char *webhook_status_parse(json_t *status)
     return name_of(status, st, 3);
 }
 
+char *webhook_events_text(const struct webhook *w)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; i < w->nevents; i++)
+        json_array_append_new(a, json_string(w->events[i]));
+    char *text = json_dumps(a, JSON_COMPACT);
+    json_decref(a);
+    if (!text)
+        abort(); /* out of memory, as xalloc does */
+    return text;
+}
+
+int webhook_events_from_text(const char *text, struct webhook *w, struct ferr *err)
+{
+    json_t *a = text ? json_loads(text, 0, NULL) : NULL;
+    size_t n = json_array_size(a);
+    w->events = xcalloc(n ? n : 1, sizeof(*w->events));
+    for (size_t i = 0; i < n; i++) {
+        const char *e = json_string_value(json_array_get(a, i));
+        if (!e) {
+            json_decref(a);
+            return ferr_set(err, FERR_INTERNAL_ERROR, "webhook '%s' has malformed events",
+                            w->id ? w->id : "?");
+        }
+        w->events[w->nevents++] = xstrdup(e);
+    }
+    json_decref(a);
+    return 0;
+}
+
 /* ---------- checks ---------- */
 
 static int name_ok(const char *s)

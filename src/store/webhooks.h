@@ -215,6 +215,11 @@ struct store_webhook_ops {
                         struct ferr *err);
 };
 
+/* For backends: the events column's text (a JSON array of "entity.action")
+ * and back into w->events (INTERNAL_ERROR when the text is not one). */
+char *webhook_events_text(const struct webhook *w);
+int webhook_events_from_text(const char *text, struct webhook *w, struct ferr *err);
+
 /* Installed in struct store's `webhooks` member by sqlite.c / postgres.c. */
 extern const struct store_webhook_ops sqlite_webhooks;
 extern const struct store_webhook_ops pg_webhooks;
