@@ -271,7 +271,7 @@ def test_crud_test_row_and_bad_inputs(ferry):
         expect_error(_call(c, "DELETE", "webhooks/" + ids[2]), 404, "RESOURCE_DOES_NOT_EXIST")
         expect_error(_call(c, "GET", "webhooks/" + ids[2]), 404, "RESOURCE_DOES_NOT_EXIST")
         assert len(c.ok(_call(c, "GET", "webhooks"))["webhooks"]) == 2
-        expect_error(c.get("webhooks/deliveries", {"max_results": "0"}, prefix=FERRY), 400,
+        expect_error(c.get("webhooks/deliveries", {"max_results": "-1"}, prefix=FERRY), 400,
                      "INVALID_PARAMETER_VALUE")
     finally:
         srv.stop()
