@@ -6,6 +6,7 @@
  * refused with nothing written, bad inputs; and (SQLite) a schema-11
  * database migrated to 12 with its data intact. */
 #include "../test.h"
+#include "store/copy.h"
 #include "store/deployments.h"
 #include "store/leases.h"
 #include "store/sqlite/schema.h"
@@ -548,4 +549,47 @@ TEST(triggers_schema_11_database_migrates_to_12)
     fire_ok(s, "t", "event:2", 1);
     store_close(s);
     sbuf_release(&path);
+}
+
+/* `ferry db copy` takes the triggers' tables along: firings keep their ids
+ * and their event keys (a copied event does not fire again), cursors keep
+ * their place, and new firings get ids after the copied ones. */
+PG_TEST(trigger_tables_copied_from_sqlite_to_postgres)
+{
+    struct ferr err = FERR_INIT;
+    char src_uri[600];
+    snprintf(src_uri, sizeof(src_uri), "%s/trg_copy_src.db", test_tmpdir());
+    struct store *s = open_uri(src_uri);
+    apply_ok(s, "t", "* * * * *", 1, "alice", -1, 1, NULL);
+    int64_t a = fire_ok(s, "t", "event:1", 1);
+    int64_t b = fire_ok(s, "t", "event:2", 1);
+    ASSERT_OK(store_trigger_firing_update(s, a, FIRING_QUEUED, FIRING_RUNNING, "r1", "h", NULL,
+                                          NULL, &err),
+              &err);
+    ASSERT_OK(store_cursor_advance(s, "triggers", 0, 2, &err), &err);
+    store_close(s);
+    char *dst_uri = test_store_uri("trg_copy_dst");
+    struct store_copy_report rep;
+    ASSERT_OK(store_copy(src_uri, dst_uri, &rep, &err), &err);
+    int seen = 0;
+    for (size_t i = 0; i < rep.ntables; i++)
+        if (!strcmp(rep.t[i].table, "triggers") || !strcmp(rep.t[i].table, "trigger_firings") ||
+            !strcmp(rep.t[i].table, "scheduler_cursors")) {
+            seen++;
+            ASSERT(rep.t[i].rows >= 1);
+        }
+    ASSERT_INT_EQ(seen, 3);
+    s = open_uri(dst_uri);
+    free(dst_uri);
+    struct trigger_firing f;
+    ASSERT_OK(store_trigger_firing_get(s, a, &f, &err), &err);
+    ASSERT_INT_EQ(f.state, FIRING_RUNNING);
+    ASSERT_STR_EQ(f.run_id, "r1");
+    trigger_firing_release(&f);
+    ASSERT_INT_EQ(fire_ok(s, "t", "event:2", 0), b);
+    ASSERT(fire_ok(s, "t", "event:3", 1) > b);
+    int64_t cur = 0;
+    ASSERT_OK(store_cursor_get(s, "triggers", &cur, &err), &err);
+    ASSERT_INT_EQ(cur, 2);
+    store_close(s);
 }
