@@ -323,11 +323,11 @@ STORE_TEST(triggers_firing_state_compare_and_set)
     ASSERT_FAILS(store_trigger_firing_update(s, id, FIRING_SUCCEEDED, FIRING_FAILED, NULL, NULL,
                                              NULL, &f, &err),
                  &err, FERR_INVALID_PARAMETER_VALUE);
-    ASSERT_FAILS(store_trigger_firing_update(s, id, FIRING_RUNNING, FIRING_FAILED, NULL, NULL,
-                                             NULL, &f, &err),
+    ASSERT_FAILS(store_trigger_firing_update(s, id, FIRING_RUNNING, FIRING_FAILED, NULL, NULL, NULL,
+                                             &f, &err),
                  &err, FERR_INVALID_STATE);
-    ASSERT_FAILS(store_trigger_firing_update(s, id, FIRING_RUNNING, FIRING_QUEUED, NULL, NULL,
-                                             NULL, &f, &err),
+    ASSERT_FAILS(store_trigger_firing_update(s, id, FIRING_RUNNING, FIRING_QUEUED, NULL, NULL, NULL,
+                                             &f, &err),
                  &err, FERR_INVALID_PARAMETER_VALUE);
     ASSERT_FAILS(store_trigger_firing_update(s, 999999, FIRING_QUEUED, FIRING_RUNNING, NULL, NULL,
                                              NULL, &f, &err),
@@ -344,8 +344,7 @@ STORE_TEST(triggers_firing_state_compare_and_set)
     ASSERT(f.ended_ms > 0);
     trigger_firing_release(&f);
     ASSERT_INT_EQ(count_events(s, "trigger.finished", NULL), 2);
-    ASSERT_FAILS(store_trigger_firing_get(s, 424242, &f, &err), &err,
-                 FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_FAILS(store_trigger_firing_get(s, 424242, &f, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
     store_close(s);
 }
 
@@ -361,8 +360,8 @@ STORE_TEST(triggers_firings_paging_and_filters)
         snprintf(key, sizeof(key), "manual:%d", i);
         ids[i] = fire_ok(s, i % 2 ? "b" : "a", key, 1);
     }
-    ASSERT_OK(store_trigger_firing_update(s, ids[2], FIRING_QUEUED, FIRING_RUNNING, NULL, "h",
-                                          NULL, NULL, &err),
+    ASSERT_OK(store_trigger_firing_update(s, ids[2], FIRING_QUEUED, FIRING_RUNNING, NULL, "h", NULL,
+                                          NULL, &err),
               &err);
     /* newest first, pages of 2, every trigger */
     struct firing_query q = {NULL, 0, 0, 2, NULL};
