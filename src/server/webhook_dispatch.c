@@ -225,13 +225,12 @@ static void deliver(struct webhook_dispatch *d, const struct webhook_delivery *d
     }
     if (!have || strcmp(w.status, "ACTIVE")) {
         state = WEBHOOK_FAILED;
-        snprintf(detail, sizeof(detail), "the webhook was %s",
-                 have ? "disabled" : "deleted");
+        snprintf(detail, sizeof(detail), "the webhook was %s", have ? "disabled" : "deleted");
     } else {
         char did[WEBHOOK_DELIVERY_ID_LEN + 1];
         webhook_delivery_id(w.id, dl->event_id, did);
-        int rc = webhook_send(&w, did, 0, dl->payload, strlen(dl->payload), (long)d->timeout_ms,
-                              0, &out);
+        int rc = webhook_send(&w, did, 0, dl->payload, strlen(dl->payload), (long)d->timeout_ms, 0,
+                              &out);
         status = rc ? 0 : out.status;
         if (!rc && out.status >= 200 && out.status < 300) {
             state = WEBHOOK_DELIVERED;
@@ -244,8 +243,8 @@ static void deliver(struct webhook_dispatch *d, const struct webhook_delivery *d
                 state = WEBHOOK_FAILED;
             } else {
                 state = WEBHOOK_PENDING;
-                next = ftime_now_ms() +
-                       alert_backoff_ms((int)dl->attempt + 1, d->base_ms, d->cap_ms);
+                next =
+                    ftime_now_ms() + alert_backoff_ms((int)dl->attempt + 1, d->base_ms, d->cap_ms);
             }
         }
     }
@@ -253,8 +252,7 @@ static void deliver(struct webhook_dispatch *d, const struct webhook_delivery *d
     if (!fence_on(d)) {
         if (store_webhook_attempt(d->o.store, dl->id, dl->attempt, state, next, status,
                                   *detail ? detail : NULL, &err))
-            log_warn("webhook dispatcher: cannot record delivery %" PRId64 ": %s", dl->id,
-                     err.msg);
+            log_warn("webhook dispatcher: cannot record delivery %" PRId64 ": %s", dl->id, err.msg);
         store_fence_clear();
     }
     if (!strcmp(state, WEBHOOK_DELIVERED))
@@ -263,8 +261,7 @@ static void deliver(struct webhook_dispatch *d, const struct webhook_delivery *d
     else if (!strcmp(state, WEBHOOK_FAILED))
         log_error("webhook %s: %s (event %" PRId64 ") not delivered: %s; gave up after %" PRId64
                   " attempts",
-                  have ? w.name : dl->webhook_id, dl->event, dl->event_id, detail,
-                  dl->attempt + 1);
+                  have ? w.name : dl->webhook_id, dl->event, dl->event_id, detail, dl->attempt + 1);
     else
         log_warn("webhook %s: %s (event %" PRId64 ") not delivered: %s; attempt %" PRId64
                  " of %" PRId64,

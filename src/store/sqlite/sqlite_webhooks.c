@@ -69,8 +69,8 @@ struct put_arg {
 static int do_put(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
 {
     (void)sq;
-    static const char ins[] = "INSERT INTO webhooks (" WEBHOOK_COLS
-                              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    static const char ins[] =
+        "INSERT INTO webhooks (" WEBHOOK_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
     static const char upd[] =
         "UPDATE webhooks SET name = ?2, description = ?3, url = ?4, secret = ?5, events = ?6, "
         "status = ?7, last_updated_timestamp = ?9 WHERE id = ?1 AND last_updated_timestamp = ?10";
@@ -216,8 +216,8 @@ static int do_attempt(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *
         return sq_fail(c, "recording a webhook delivery attempt", err);
     if (!changed)
         return ferr_set(err, FERR_INVALID_STATE,
-                        "webhook delivery %lld is not pending at attempt %lld",
-                        (long long)a->id, (long long)a->prev);
+                        "webhook delivery %lld is not pending at attempt %lld", (long long)a->id,
+                        (long long)a->prev);
     return 0;
 }
 
@@ -291,8 +291,8 @@ static int sq_wh_list(struct store *s, int64_t offset, int64_t max, struct webho
 }
 
 /* Runs a deliveries query whose ?1.. are bound by bind; rows into out. */
-static int read_deliveries(struct store *s, const char *sql, int64_t a1, const char *a2,
-                           int64_t a3, int64_t limit, struct webhook_delivery_list *out, int *more,
+static int read_deliveries(struct store *s, const char *sql, int64_t a1, const char *a2, int64_t a3,
+                           int64_t limit, struct webhook_delivery_list *out, int *more,
                            struct ferr *err)
 {
     struct sq *sq = (struct sq *)s;
@@ -325,8 +325,8 @@ static int read_deliveries(struct store *s, const char *sql, int64_t a1, const c
     return rc;
 }
 
-static int sq_wh_due(struct store *s, int64_t now_ms, size_t max,
-                     struct webhook_delivery_list *out, struct ferr *err)
+static int sq_wh_due(struct store *s, int64_t now_ms, size_t max, struct webhook_delivery_list *out,
+                     struct ferr *err)
 {
     static const char sql[] = "SELECT " DELIVERY_COLS " FROM webhook_deliveries WHERE state = "
                               "'pending' AND next_attempt_ms <= ?1 AND (?2 IS NULL OR 1) AND "
