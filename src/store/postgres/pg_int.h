@@ -230,7 +230,6 @@ extern const struct store_monitor_ops pg_monitors;
 extern const struct store_dataset_ops pg_datasets;
 extern const struct store_lineage_ops pg_lineage;
 extern const struct store_trigger_ops pg_triggers;
-/* pg_webhooks.c: the webhooks area's table (store/webhooks.h). */
 extern const struct store_webhook_ops pg_webhooks;
 
 /* pg_conn.c: the settings every session gets when it is opened
