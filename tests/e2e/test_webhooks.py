@@ -20,7 +20,8 @@ OWN_SERVER = True
 FERRY = "/api/2.0/ferry/"
 SECRET = "whsec-mlflow-e2e-42"
 ENV = {"FERRY_WEBHOOK_RETRY_BASE_MS": "150", "FERRY_WEBHOOK_RETRY_MAX_MS": "600",
-       "FERRY_WEBHOOK_MAX_ATTEMPTS": "4", "FERRY_WEBHOOK_ALLOWED_SCHEMES": "http,https"}
+       "FERRY_WEBHOOK_MAX_ATTEMPTS": "4", "FERRY_WEBHOOK_ALLOWED_SCHEMES": "http,https",
+       "FERRY_WEBHOOK_GAP_WAIT_MS": "2000"}
 
 
 class Receiver:

@@ -333,8 +333,8 @@ static int read_deliveries(struct store *s, const char *sql, const struct dq *q,
     return rc;
 }
 
-static int sq_wh_due(struct store *s, int64_t now_ms, size_t max,
-                     struct webhook_delivery_list *out, struct ferr *err)
+static int sq_wh_due(struct store *s, int64_t now_ms, size_t max, struct webhook_delivery_list *out,
+                     struct ferr *err)
 {
     /* ?2, ?3 unused here */
     static const char sql[] = "SELECT " DELIVERY_COLS " FROM webhook_deliveries WHERE state = "
