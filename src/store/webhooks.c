@@ -71,9 +71,9 @@ void webhook_delivery_list_release(struct webhook_delivery_list *l)
 /* MLflow's entities and actions, at their enum numbers (webhooks.proto),
  * then ferry's own. */
 static const char *const entities[] = {
-    NULL,          "registered_model",   "model_version", "model_version_tag",
-    "model_version_alias", "prompt",     "prompt_version", "prompt_tag",
-    "prompt_version_tag",  "prompt_alias", "deployment",
+    NULL,         "registered_model", "model_version", "model_version_tag",  "model_version_alias",
+    "prompt",     "prompt_version",   "prompt_tag",    "prompt_version_tag", "prompt_alias",
+    "deployment",
 };
 static const char *const actions[] = {NULL,  "created",       "updated",  "deleted",
                                       "set", "stage_changed", "promoted", "rolled_back"};
@@ -81,13 +81,24 @@ static const char *const actions[] = {NULL,  "created",       "updated",  "delet
 #define N_ACTIONS  (sizeof(actions) / sizeof(*actions))
 
 static const char *const known[] = {
-    "registered_model.created",    "model_version.created",       "model_version_tag.set",
-    "model_version_tag.deleted",   "model_version_alias.created", "model_version_alias.deleted",
-    "prompt.created",              "prompt_version.created",      "prompt_tag.set",
-    "prompt_tag.deleted",          "prompt_version_tag.set",      "prompt_version_tag.deleted",
-    "prompt_alias.created",        "prompt_alias.deleted",
+    "registered_model.created",
+    "model_version.created",
+    "model_version_tag.set",
+    "model_version_tag.deleted",
+    "model_version_alias.created",
+    "model_version_alias.deleted",
+    "prompt.created",
+    "prompt_version.created",
+    "prompt_tag.set",
+    "prompt_tag.deleted",
+    "prompt_version_tag.set",
+    "prompt_version_tag.deleted",
+    "prompt_alias.created",
+    "prompt_alias.deleted",
     /* ferry's own */
-    "model_version.stage_changed", "deployment.promoted",         "deployment.rolled_back",
+    "model_version.stage_changed",
+    "deployment.promoted",
+    "deployment.rolled_back",
 };
 
 int webhook_event_known(const char *ev)
@@ -268,8 +279,7 @@ int webhook_validate(const struct webhook *w, struct ferr *err)
                                                            : "https");
     if (!w->nevents || w->nevents > MAX_EVENTS)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "Webhook events must be a non-empty list of at most %d events",
-                        MAX_EVENTS);
+                        "Webhook events must be a non-empty list of at most %d events", MAX_EVENTS);
     for (size_t i = 0; i < w->nevents; i++) {
         if (!webhook_event_known(w->events[i]))
             return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "Invalid webhook event '%.100s'",
@@ -422,10 +432,10 @@ int store_webhook_update(struct store *s, const char *id, const struct webhook *
     row.last_updated_timestamp = ftime_now_ms();
     if (row.last_updated_timestamp <= cur.last_updated_timestamp)
         row.last_updated_timestamp = cur.last_updated_timestamp + 1;
-    int rc = webhook_validate(&row, err) ||
-                     s->webhooks->update(s, &row, cur.last_updated_timestamp, err)
-                 ? -1
-                 : 0;
+    int rc =
+        webhook_validate(&row, err) || s->webhooks->update(s, &row, cur.last_updated_timestamp, err)
+            ? -1
+            : 0;
     webhook_release(&cur);
     return rc || !out ? rc : store_webhook_get(s, id, out, err);
 }
@@ -477,8 +487,8 @@ int store_webhook_attempt(struct store *s, int64_t delivery_id, int64_t prev_att
 }
 
 int store_webhook_deliveries(struct store *s, const char *webhook_id, int64_t max_results,
-                             const char *page_token, struct webhook_delivery_list *out,
-                             char **next, struct ferr *err)
+                             const char *page_token, struct webhook_delivery_list *out, char **next,
+                             struct ferr *err)
 {
     int64_t off, max;
     int more = 0;
