@@ -14,6 +14,7 @@
 #include "store/triggers.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -591,4 +592,54 @@ PG_TEST(trigger_tables_copied_from_sqlite_to_postgres)
     ASSERT_OK(store_cursor_get(s, "triggers", &cur, &err), &err);
     ASSERT_INT_EQ(cur, 2);
     store_close(s);
+}
+
+struct racer {
+    char *uri;
+    int inserted, ok;
+    int64_t id;
+};
+
+static void *race_fire(void *arg)
+{
+    struct racer *r = arg;
+    struct store *s = open_uri(r->uri); /* a store of its own: another server */
+    struct ferr err = FERR_INIT;
+    json_t *e = json_object();
+    struct trigger_fire f = {"t", "event:42", 42, e, NULL, "", FIRING_QUEUED, NULL};
+    struct trigger_firing out;
+    r->ok = store_trigger_fire(s, &f, &out, &r->inserted, &err) == 0;
+    if (r->ok) {
+        r->id = out.id;
+        trigger_firing_release(&out);
+    }
+    json_decref(e);
+    store_close(s);
+    return NULL;
+}
+
+/* Several servers firing the same event at once: one firing, one event. */
+STORE_TEST(triggers_racing_servers_fire_an_event_once)
+{
+    char *uri = test_store_uri("trg_race");
+    struct store *s = open_uri(uri);
+    apply_ok(s, "t", "* * * * *", 1, "", -1, 1, NULL);
+    enum { N = 4 };
+    pthread_t th[N];
+    struct racer r[N];
+    for (int i = 0; i < N; i++) {
+        r[i] = (struct racer){uri, -1, 0, 0};
+        ASSERT(pthread_create(&th[i], NULL, race_fire, &r[i]) == 0);
+    }
+    int inserted = 0;
+    for (int i = 0; i < N; i++) {
+        ASSERT(pthread_join(th[i], NULL) == 0);
+        ASSERT(r[i].ok);
+        inserted += r[i].inserted;
+        ASSERT_INT_EQ(r[i].id, r[0].id);
+    }
+    ASSERT_INT_EQ(inserted, 1);
+    ASSERT_INT_EQ(count_events(s, "trigger.fired", NULL), 1);
+    store_close(s);
+    free(uri);
 }
