@@ -383,6 +383,11 @@ static int x_webhook(const struct api_env *env, const struct api_op *op, void *r
     case W_UPDATE: {
         struct rq_webhook *q = req;
         fill(q, &w);
+        /* as MLflow: an empty field is one not given */
+        char **f[] = {&w.name, &w.description, &w.url, &w.secret};
+        for (size_t i = 0; i < sizeof(f) / sizeof(*f); i++)
+            if (*f[i] && !**f[i])
+                *f[i] = NULL;
         return store_webhook_update(env->store, q->webhook_id, &w,
                                     &((struct rs_webhook *)resp)->webhook, err);
     }

@@ -259,6 +259,10 @@ def test_crud_test_row_and_bad_inputs(ferry):
         expect_error(_call(c, "PATCH", "webhooks/" + ids[0], {"url": "ftp://x/y"}), 400,
                      "INVALID_PARAMETER_VALUE", "scheme")
         assert c.ok(_call(c, "GET", "webhooks/" + ids[0]))["webhook"] == upd["webhook"]
+        # as MLflow: an empty field is one not given
+        same = c.ok(_call(c, "PATCH", "webhooks/" + ids[0], {"name": "", "url": "",
+                                                              "events": []}))["webhook"]
+        assert same["name"] == "renamed" and same["events"] == upd["webhook"]["events"]
         # test: the first event's example payload, signed; the receiver's answer reported
         res = c.ok(_call(c, "POST", "webhooks/%s/test" % ids[0], {}))["result"]
         assert res["success"] is True and res["response_status"] == 201
