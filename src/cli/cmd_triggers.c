@@ -62,9 +62,12 @@ struct opts {
 static int parse(int argc, char **argv, struct opts *o)
 {
     static const struct option longopts[] = {
-        {"file", required_argument, NULL, 'f'},  {"revision", required_argument, NULL, 'r'},
-        {"param", required_argument, NULL, 'P'}, {"max", required_argument, NULL, 'm'},
-        {"json", no_argument, NULL, 'j'},        {"help", no_argument, NULL, 'h'},
+        {"file", required_argument, NULL, 'f'},
+        {"revision", required_argument, NULL, 'r'},
+        {"param", required_argument, NULL, 'P'},
+        {"max", required_argument, NULL, 'm'},
+        {"json", no_argument, NULL, 'j'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int c;
@@ -210,7 +213,7 @@ static int do_list(struct client *c, struct opts *o)
     } else if (!l.n) {
         puts("no triggers");
     } else {
-        static const char *const headers[] = {"NAME",  "ON",         "ENABLED",
+        static const char *const headers[] = {"NAME",     "ON",    "ENABLED",
                                               "REVISION", "OWNER", "LAST FIRING"};
         struct table tb;
         table_init(&tb, 6, headers);
@@ -300,8 +303,8 @@ static int do_fire(struct client *c, struct opts *o, const char *name)
     struct ferr err = FERR_INIT;
     if (client_trigger_fire(c, name, o->params, &f, &err))
         return cli_fail(&err);
-    printf("trigger %s fired: firing %" PRId64 " %s (%s)\n", name, f.id,
-           firing_state_name(f.state), f.event_key);
+    printf("trigger %s fired: firing %" PRId64 " %s (%s)\n", name, f.id, firing_state_name(f.state),
+           f.event_key);
     if (!client_is_remote(c))
         puts("a ferry server on this store runs it (its trigger scheduler)");
     trigger_firing_release(&f);

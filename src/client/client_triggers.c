@@ -48,9 +48,9 @@ int client_trigger_delete(struct client *c, const char *name, struct ferr *err)
     return client_call(c, &api_triggers_delete, &q, NULL, err);
 }
 
-int client_trigger_history(struct client *c, const char *name, int64_t max,
-                           const char *page_token, struct trigger_firing_list *out,
-                           char **next_page_token, struct ferr *err)
+int client_trigger_history(struct client *c, const char *name, int64_t max, const char *page_token,
+                           struct trigger_firing_list *out, char **next_page_token,
+                           struct ferr *err)
 {
     struct rq_trigger_history q = {name, max > 0 ? max : TRIGGER_HISTORY_DEFAULT, page_token};
     struct rs_trigger_history r;

@@ -30,9 +30,9 @@ int client_trigger_delete(struct client *c, const char *name, struct ferr *err) 
 /* One page of name's firings (NULL: every trigger's), newest first: at
  * most max (1..TRIGGER_HISTORY_MAX; 0: the default) from page_token (NULL:
  * the first). *next_page_token (the caller's) NULL on the last page. */
-int client_trigger_history(struct client *c, const char *name, int64_t max,
-                           const char *page_token, struct trigger_firing_list *out,
-                           char **next_page_token, struct ferr *err) WARN_UNUSED;
+int client_trigger_history(struct client *c, const char *name, int64_t max, const char *page_token,
+                           struct trigger_firing_list *out, char **next_page_token,
+                           struct ferr *err) WARN_UNUSED;
 /* A manual firing of name with params (a JSON object of strings, NULL:
  * none; "event.X" keys give event fields): the queued firing. */
 int client_trigger_fire(struct client *c, const char *name, json_t *params,
