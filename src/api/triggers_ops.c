@@ -306,7 +306,8 @@ int api_triggers_target(const struct api_op *op, const void *req, struct store *
             rc = add_stored(out, s, spec.name, 1, &found, err);
         trigger_spec_release(&spec);
     } else {
-        const char *name = api_locator_string(op, req);
+        const char *name = op == &api_triggers_fire ? ((const struct rq_trigger_fire *)req)->name
+                                                    : ((const struct rq_trigger_name *)req)->name;
         if (!name || !*name)
             return fjson_missing(err, "name");
         rc = add_stored(out, s, name, 0, &found, err);
