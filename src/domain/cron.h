@@ -33,11 +33,11 @@
 #define CRON_HORIZON_DAYS 1831
 
 struct cron {
-    uint64_t minutes; /* bit m: minute m (0-59) */
-    uint32_t hours;   /* bit h: hour h (0-23) */
-    uint32_t mdays;   /* bit d: day-of-month d (1-31) */
-    uint16_t months;  /* bit m: month m (1-12) */
-    uint8_t wdays;    /* bit w: weekday w (0 Sunday .. 6 Saturday; 7 folds into 0) */
+    uint64_t minutes;  /* bit m: minute m (0-59) */
+    uint32_t hours;    /* bit h: hour h (0-23) */
+    uint32_t mdays;    /* bit d: day-of-month d (1-31) */
+    uint16_t months;   /* bit m: month m (1-12) */
+    uint8_t wdays;     /* bit w: weekday w (0 Sunday .. 6 Saturday; 7 folds into 0) */
     uint8_t mday_star; /* the day-of-month field started with '*' */
     uint8_t wday_star; /* the day-of-week field started with '*' */
 };
@@ -45,6 +45,12 @@ struct cron {
 /* Parses expr into *out. 0, or -1 with INVALID_PARAMETER_VALUE and a
  * message starting "cron: "; *out is set only on success. */
 int cron_parse(const char *expr, struct cron *out, struct ferr *err) WARN_UNUSED;
+
+/* 0 when c can never fire: a day-of-month no selected month has ("0 0 30
+ * 2 *", "0 0 31 4,6 *") with day-of-week not also restricted; else 1.
+ * cron_parse accepts such expressions (as Vixie cron does); a trigger spec
+ * refuses them. */
+int cron_can_fire(const struct cron *c);
 
 /* 1 when the minute starting at t_ms (ms since the epoch, UTC; the seconds
  * are ignored) matches, else 0. */
