@@ -495,10 +495,10 @@ static int x_fire(const struct api_env *env, const struct api_op *op, void *req,
 #define READ_ROW(nm, rq, rs, fn)                                                                   \
     ROW(nm, HTTP_GET, OP_IDEMPOTENT, rq, rs, fn, ACCESS_READ, LOC_NONE, NULL)
 
-/* An apply with the same spec changes nothing: a resend is harmless. A
- * fire is not (each one is a new firing); nor a delete's answer. */
+/* None is sent twice by the transport's retries: a resent apply would
+ * answer "unchanged" for a change it made, a resent fire would fire twice. */
 const struct api_op api_triggers_apply =
-    ROW("triggers/apply", HTTP_POST, OP_IDEMPOTENT, &apply_req, &apply_resp, x_apply, ACCESS_EDIT,
+    ROW("triggers/apply", HTTP_POST, 0, &apply_req, &apply_resp, x_apply, ACCESS_EDIT,
         LOC_TRIGGER_SPEC, "spec");
 const struct api_op api_triggers_get = READ_ROW("triggers/get", &name_req, &trigger_resp, x_get);
 const struct api_op api_triggers_list = READ_ROW("triggers/list", &list_req, &list_resp, x_list);
