@@ -103,7 +103,8 @@ static int registry_event(struct store *s, const char *action, const char *name,
         }
     }
     if (!strcmp(action, "create_model")) {
-        snprintf(ev, WEBHOOK_EVENT_MAX, "%s", prompt ? "prompt.created" : "registered_model.created");
+        snprintf(ev, WEBHOOK_EVENT_MAX, "%s",
+                 prompt ? "prompt.created" : "registered_model.created");
         d = json_pack("{s:s, s:o, s:o}", "name", name, "tags",
                       tags_json(found ? &m.tags : NULL, prompt), "description",
                       str_or_null(found ? m.description : NULL));
@@ -121,8 +122,8 @@ static int registry_event(struct store *s, const char *action, const char *name,
             d = json_pack("{s:s, s:o, s:s, s:o, s:o, s:o}", "name", name, "version",
                           version_text(version), "source",
                           have_v && mv.source ? mv.source : (detail ? detail : ""), "run_id",
-                          str_or_null(have_v && mv.run_id && *mv.run_id ? mv.run_id : NULL),
-                          "tags", tags, "description", desc);
+                          str_or_null(have_v && mv.run_id && *mv.run_id ? mv.run_id : NULL), "tags",
+                          tags, "description", desc);
     } else if (!strcmp(action, "set_tag") || !strcmp(action, "delete_tag")) {
         int set = !strcmp(action, "set_tag");
         const char *key = detail ? detail : "";

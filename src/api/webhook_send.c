@@ -39,8 +39,8 @@ char *webhook_body(const char *ev, int64_t time_ms, json_t *data, size_t *len)
     return text;
 }
 
-int webhook_sign(const char *secret, const char *delivery_id, int64_t timestamp_s,
-                 const char *body, size_t n, char out[WEBHOOK_SIGNATURE_MAX])
+int webhook_sign(const char *secret, const char *delivery_id, int64_t timestamp_s, const char *body,
+                 size_t n, char out[WEBHOOK_SIGNATURE_MAX])
 {
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int maclen = 0;
@@ -116,8 +116,8 @@ json_t *webhook_example_data(const char *ev)
     if (!strcmp(ev, "model_version.created"))
         return json_pack("{s:s, s:s, s:s, s:s, s:{s:s}, s:s}", "name", "example_model", "version",
                          "1", "source", "runs:/abcd1234abcd5678/model", "run_id",
-                         "abcd1234abcd5678", "tags", "example_key", "example_value",
-                         "description", "An example model version");
+                         "abcd1234abcd5678", "tags", "example_key", "example_value", "description",
+                         "An example model version");
     if (!strcmp(ev, "prompt_version.created"))
         return json_pack("{s:s, s:s, s:s, s:{s:s}, s:s}", "name", "example_prompt", "version", "1",
                          "template", "Hello {{name}}!", "tags", "example_key", "example_value",
@@ -129,8 +129,8 @@ json_t *webhook_example_data(const char *ev)
         return json_pack("{s:s, s:s, s:s}", "name", "example_model", "version", "1", "key",
                          "example_key");
     if (!strcmp(ev, "prompt_tag.set"))
-        return json_pack("{s:s, s:s, s:s}", "name", "example_prompt", "key", "example_key",
-                         "value", "example_value");
+        return json_pack("{s:s, s:s, s:s}", "name", "example_prompt", "key", "example_key", "value",
+                         "example_value");
     if (!strcmp(ev, "prompt_tag.deleted"))
         return json_pack("{s:s, s:s}", "name", "example_prompt", "key", "example_key");
     if (!strcmp(ev, "model_version_alias.created") || !strcmp(ev, "prompt_alias.created"))

@@ -25,8 +25,8 @@ char *webhook_body(const char *ev, int64_t time_ms, json_t *data, size_t *len);
  * HMAC-SHA256 keyed by secret's bytes over
  * "<delivery_id>.<timestamp_s>.<body>". -1 when OpenSSL fails. */
 #define WEBHOOK_SIGNATURE_MAX 64
-int webhook_sign(const char *secret, const char *delivery_id, int64_t timestamp_s,
-                 const char *body, size_t n, char out[WEBHOOK_SIGNATURE_MAX]) WARN_UNUSED;
+int webhook_sign(const char *secret, const char *delivery_id, int64_t timestamp_s, const char *body,
+                 size_t n, char out[WEBHOOK_SIGNATURE_MAX]) WARN_UNUSED;
 
 /* The delivery id of (webhook_id, event_id): a UUID (version 8, RFC 9562)
  * made of the SHA-256 of "<webhook_id>:<event_id>", so every attempt of one

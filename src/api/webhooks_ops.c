@@ -76,8 +76,8 @@ static void webhook_rel(void *v)
     webhook_release(v);
 }
 
-static const struct api_type webhook_type = {"webhook",    sizeof(struct webhook), webhook_to,
-                                             webhook_from, webhook_rel,            NULL};
+static const struct api_type webhook_type = {
+    "webhook", sizeof(struct webhook), webhook_to, webhook_from, webhook_rel, NULL};
 
 static json_t *delivery_to(const void *v)
 {
@@ -85,13 +85,13 @@ static json_t *delivery_to(const void *v)
     char did[WEBHOOK_DELIVERY_ID_LEN + 1];
     webhook_delivery_id(d->webhook_id, d->event_id, did);
     json_t *payload = json_loads(d->payload ? d->payload : "null", JSON_DECODE_ANY, NULL);
-    json_t *o = json_pack(
-        "{s:I, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:I, s:I}", "id", (json_int_t)d->id,
-        "webhook_id", d->webhook_id, "delivery_id", did, "event_id", (json_int_t)d->event_id,
-        "event", d->event, "state", d->state, "attempts", (json_int_t)d->attempt,
-        "next_attempt_ms", (json_int_t)d->next_attempt_ms, "http_status",
-        (json_int_t)d->http_status, "payload", payload ? payload : json_null(), "created_ms",
-        (json_int_t)d->created_ms, "updated_ms", (json_int_t)d->updated_ms);
+    json_t *o = json_pack("{s:I, s:s, s:s, s:I, s:s, s:s, s:I, s:I, s:I, s:o, s:I, s:I}", "id",
+                          (json_int_t)d->id, "webhook_id", d->webhook_id, "delivery_id", did,
+                          "event_id", (json_int_t)d->event_id, "event", d->event, "state", d->state,
+                          "attempts", (json_int_t)d->attempt, "next_attempt_ms",
+                          (json_int_t)d->next_attempt_ms, "http_status", (json_int_t)d->http_status,
+                          "payload", payload ? payload : json_null(), "created_ms",
+                          (json_int_t)d->created_ms, "updated_ms", (json_int_t)d->updated_ms);
     if (d->error)
         json_object_set_new(o, "error", json_string(d->error));
     return o;
@@ -125,9 +125,9 @@ static void delivery_rel(void *v)
     webhook_delivery_release(v);
 }
 
-static const struct api_type delivery_type = {
-    "webhook_delivery", sizeof(struct webhook_delivery), delivery_to, delivery_from, delivery_rel,
-    NULL};
+static const struct api_type delivery_type = {"webhook_delivery", sizeof(struct webhook_delivery),
+                                              delivery_to,        delivery_from,
+                                              delivery_rel,       NULL};
 
 static json_t *result_to(const void *v)
 {
@@ -326,14 +326,14 @@ static const struct api_field deliveries_fields[] = {
     F_INT(struct rq_webhook_deliveries, max_results, "max_results", AF_OMIT_EMPTY, 0),
     F_STR(struct rq_webhook_deliveries, page_token, "page_token", AF_OMIT_EMPTY),
 };
-static const struct api_msg deliveries_req = API_MSG(struct rq_webhook_deliveries,
-                                                     deliveries_fields);
+static const struct api_msg deliveries_req =
+    API_MSG(struct rq_webhook_deliveries, deliveries_fields);
 static const struct api_field deliveries_resp_fields[] = {
     F_LIST(struct rs_webhook_deliveries, v, n, alloc, "deliveries", 0, &delivery_type),
     F_STR(struct rs_webhook_deliveries, next_page_token, "next_page_token", AF_OMIT_EMPTY),
 };
-static const struct api_msg deliveries_resp = API_MSG(struct rs_webhook_deliveries,
-                                                      deliveries_resp_fields);
+static const struct api_msg deliveries_resp =
+    API_MSG(struct rs_webhook_deliveries, deliveries_resp_fields);
 
 /* ---------- functions ---------- */
 
@@ -456,25 +456,24 @@ static int x_deliveries(const struct api_env *env, const struct api_op *op, void
 
 const struct api_op api_webhooks_create = WH_ROW("webhooks/create", MLFLOW, "webhooks", HTTP_POST,
                                                  &create_req, &webhook_resp, x_webhook, W_CREATE);
-const struct api_op api_webhooks_list = WH_ROW("webhooks/list", MLFLOW, "webhooks", HTTP_GET,
-                                               &list_req, &list_resp, x_webhook, W_LIST);
+const struct api_op api_webhooks_list =
+    WH_ROW("webhooks/list", MLFLOW, "webhooks", HTTP_GET, &list_req, &list_resp, x_webhook, W_LIST);
 const struct api_op api_webhooks_get = WH_ROW("webhooks/get", MLFLOW, "webhooks/{webhook_id}",
                                               HTTP_GET, &id_req, &webhook_resp, x_webhook, W_GET);
 const struct api_op api_webhooks_update =
     WH_ROW("webhooks/update", MLFLOW, "webhooks/{webhook_id}", HTTP_PATCH, &update_req,
            &webhook_resp, x_webhook, W_UPDATE);
-const struct api_op api_webhooks_delete =
-    WH_ROW("webhooks/delete", MLFLOW, "webhooks/{webhook_id}", HTTP_DELETE, &id_req, NULL,
-           x_webhook, W_DELETE);
+const struct api_op api_webhooks_delete = WH_ROW("webhooks/delete", MLFLOW, "webhooks/{webhook_id}",
+                                                 HTTP_DELETE, &id_req, NULL, x_webhook, W_DELETE);
 const struct api_op api_webhooks_test =
-    WH_ROW("webhooks/test", MLFLOW, "webhooks/{webhook_id}/test", HTTP_POST, &test_req,
-           &test_resp, x_test, 0);
+    WH_ROW("webhooks/test", MLFLOW, "webhooks/{webhook_id}/test", HTTP_POST, &test_req, &test_resp,
+           x_test, 0);
 const struct api_op api_webhooks_deliveries =
     WH_ROW("webhooks/deliveries", FERRY, "webhooks/deliveries", HTTP_GET, &deliveries_req,
            &deliveries_resp, x_deliveries, 0);
 
 static const struct api_op *const webhooks_ops[] = {
-    &api_webhooks_create, &api_webhooks_list,   &api_webhooks_get,       &api_webhooks_update,
+    &api_webhooks_create, &api_webhooks_list, &api_webhooks_get,       &api_webhooks_update,
     &api_webhooks_delete, &api_webhooks_test, &api_webhooks_deliveries};
 const struct api_area api_webhooks_area = {"webhooks", webhooks_ops,
                                            sizeof(webhooks_ops) / sizeof(*webhooks_ops)};

@@ -13,8 +13,8 @@
 #include <stddef.h>
 
 struct http_post {
-    const char *url;             /* http:// or https:// */
-    const char *const *headers;  /* "Name: value" lines (Content-Type among them) */
+    const char *url;            /* http:// or https:// */
+    const char *const *headers; /* "Name: value" lines (Content-Type among them) */
     size_t nheaders;
     const char *body;
     size_t body_len;
@@ -23,9 +23,9 @@ struct http_post {
 };
 
 struct http_post_result {
-    long status;      /* the answer's HTTP status; 0: no answer */
-    char *body;       /* the answer's first keep_body bytes (NUL-terminated), or NULL */
-    char error[256];  /* why there was no answer */
+    long status;     /* the answer's HTTP status; 0: no answer */
+    char *body;      /* the answer's first keep_body bytes (NUL-terminated), or NULL */
+    char error[256]; /* why there was no answer */
 };
 
 /* 0 when an answer came (whatever its status), -1 with out->error when

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT
- * Webhooks through http/post.h (one POST, no redirects, a time limit), signatures with OpenSSL's HMAC, commands by fork and exec under
- * base/sandbox.h. The caller ignores SIGPIPE (ferry server does). */
+ * Webhooks through http/post.h (one POST, no redirects, a time limit), signatures with OpenSSL's
+ * HMAC, commands by fork and exec under base/sandbox.h. The caller ignores SIGPIPE (ferry server
+ * does). */
 #include "monitor/alert_sink.h"
 #include "base/ftime.h"
 #include "api/alerts_ops.h"
@@ -30,7 +31,7 @@
 
 #include "base/banned.h"
 
-#define MAX_OUTPUT_KEPT    200 /* bytes of a command's output kept for the detail */
+#define MAX_OUTPUT_KEPT 200 /* bytes of a command's output kept for the detail */
 
 static int set_detail(struct alert_outcome *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -402,8 +402,8 @@ out:
     guard_free(ctx.guard);
     alert_dispatch_stop(alerts); /* before the store it sends from closes */
     webhook_dispatch_stop(webhooks);
-    exec_close(ctx.exec);        /* finishes queued writes, closes the database */
-    data_root_close(&ctx);       /* before the repositories it points into */
+    exec_close(ctx.exec);  /* finishes queued writes, closes the database */
+    data_root_close(&ctx); /* before the repositories it points into */
     artifact_repo_close(ctx.artifacts);
     artifact_roots_free(ctx.roots);
     free(ctx.self_uri);

@@ -44,6 +44,7 @@ struct webhook_dispatch {
     pthread_cond_t cv;
     int stop;
     int64_t epoch, renewed_ms;
+    int64_t gap_after, gap_seen_ms, gap_wait_ms; /* see gap_open */
     int warned; /* an error was logged (said once until it clears) */
 };
 
@@ -125,6 +126,22 @@ static int stopping(struct webhook_dispatch *d)
 
 /* ---------- events into deliveries ---------- */
 
+/* Ids are taken when a change's transaction inserts its event and become
+ * visible when it commits: on PostgreSQL, with several writers, id 11 can be
+ * read before id 10 commits. The cursor must not pass 10 then, or 10 is
+ * never read. A gap after `after` is waited for GAP_WAIT_MS from when it was
+ * first seen (a rolled-back change leaves a gap that never fills). 1 while
+ * the gap is to be waited for. */
+static int gap_open(struct webhook_dispatch *d, int64_t after)
+{
+    int64_t now = mono_ms();
+    if (d->gap_after != after) {
+        d->gap_after = after;
+        d->gap_seen_ms = now;
+    }
+    return now - d->gap_seen_ms < d->gap_wait_ms;
+}
+
 /* One delivery of e (mapped to ev, data) per subscribed webhook created at
  * or before it. -1 when the store failed (the event is tried again). */
 static int enqueue_event(struct webhook_dispatch *d, const struct store_event *e, const char *ev,
@@ -168,8 +185,8 @@ static void follow_events(struct webhook_dispatch *d)
         warn_once(d, "cannot read the cursor", &err);
         return;
     }
-    if (store_events_search(d->o.store, from, webhook_stream_kinds, webhook_stream_nkinds,
-                            EVENTS_BATCH, &l, &err)) {
+    /* every kind: a gap in the ids is then a change not committed yet */
+    if (store_events_search(d->o.store, from, NULL, 0, EVENTS_BATCH, &l, &err)) {
         warn_once(d, "cannot read the events", &err);
         return;
     }
@@ -184,6 +201,8 @@ static void follow_events(struct webhook_dispatch *d)
     for (size_t i = 0; i < l.n && !stopping(d); i++) {
         char ev[WEBHOOK_EVENT_MAX];
         json_t *data = NULL;
+        if (l.v[i].id != upto + 1 && gap_open(d, upto)) /* wait for the missing ids */
+            break;
         int m = all.n ? webhook_map_event(d->o.store, &l.v[i], ev, &data, &err) : 0;
         if (m < 0) {
             warn_once(d, "cannot read an event's entity", &err);
@@ -225,13 +244,12 @@ static void deliver(struct webhook_dispatch *d, const struct webhook_delivery *d
     }
     if (!have || strcmp(w.status, "ACTIVE")) {
         state = WEBHOOK_FAILED;
-        snprintf(detail, sizeof(detail), "the webhook was %s",
-                 have ? "disabled" : "deleted");
+        snprintf(detail, sizeof(detail), "the webhook was %s", have ? "disabled" : "deleted");
     } else {
         char did[WEBHOOK_DELIVERY_ID_LEN + 1];
         webhook_delivery_id(w.id, dl->event_id, did);
-        int rc = webhook_send(&w, did, 0, dl->payload, strlen(dl->payload), (long)d->timeout_ms,
-                              0, &out);
+        int rc = webhook_send(&w, did, 0, dl->payload, strlen(dl->payload), (long)d->timeout_ms, 0,
+                              &out);
         status = rc ? 0 : out.status;
         if (!rc && out.status >= 200 && out.status < 300) {
             state = WEBHOOK_DELIVERED;
@@ -244,8 +262,8 @@ static void deliver(struct webhook_dispatch *d, const struct webhook_delivery *d
                 state = WEBHOOK_FAILED;
             } else {
                 state = WEBHOOK_PENDING;
-                next = ftime_now_ms() +
-                       alert_backoff_ms((int)dl->attempt + 1, d->base_ms, d->cap_ms);
+                next =
+                    ftime_now_ms() + alert_backoff_ms((int)dl->attempt + 1, d->base_ms, d->cap_ms);
             }
         }
     }
@@ -253,8 +271,7 @@ static void deliver(struct webhook_dispatch *d, const struct webhook_delivery *d
     if (!fence_on(d)) {
         if (store_webhook_attempt(d->o.store, dl->id, dl->attempt, state, next, status,
                                   *detail ? detail : NULL, &err))
-            log_warn("webhook dispatcher: cannot record delivery %" PRId64 ": %s", dl->id,
-                     err.msg);
+            log_warn("webhook dispatcher: cannot record delivery %" PRId64 ": %s", dl->id, err.msg);
         store_fence_clear();
     }
     if (!strcmp(state, WEBHOOK_DELIVERED))
@@ -263,8 +280,7 @@ static void deliver(struct webhook_dispatch *d, const struct webhook_delivery *d
     else if (!strcmp(state, WEBHOOK_FAILED))
         log_error("webhook %s: %s (event %" PRId64 ") not delivered: %s; gave up after %" PRId64
                   " attempts",
-                  have ? w.name : dl->webhook_id, dl->event, dl->event_id, detail,
-                  dl->attempt + 1);
+                  have ? w.name : dl->webhook_id, dl->event, dl->event_id, detail, dl->attempt + 1);
     else
         log_warn("webhook %s: %s (event %" PRId64 ") not delivered: %s; attempt %" PRId64
                  " of %" PRId64,
@@ -314,10 +330,12 @@ int webhook_dispatch_start(const struct webhook_dispatch_opts *o, struct webhook
         return 0;
     struct webhook_dispatch *d = xcalloc(1, sizeof(*d));
     d->o = *o;
+    d->gap_after = -1;
     if (setting("WEBHOOK_RETRY_BASE_MS", 1000, 1, 3600000, &d->base_ms, err) ||
         setting("WEBHOOK_RETRY_MAX_MS", 300000, 1, 86400000, &d->cap_ms, err) ||
         setting("WEBHOOK_MAX_ATTEMPTS", 5, 1, 100, &d->max_attempts, err) ||
         setting("WEBHOOK_REQUEST_TIMEOUT_MS", 30000, 100, MAX_TIMEOUT_MS, &d->timeout_ms, err) ||
+        setting("WEBHOOK_GAP_WAIT_MS", 5000, 0, 600000, &d->gap_wait_ms, err) ||
         secret_random(r, sizeof(r), err)) {
         free(d);
         return -1;

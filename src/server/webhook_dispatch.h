@@ -10,7 +10,10 @@
  *     (api/webhook_events.h) and enqueues one pending delivery per ACTIVE
  *     webhook subscribed to that event and created at or before it, unique
  *     per (webhook, event id), then moves the cursor (compare-and-set). A
- *     crash between the two enqueues nothing twice.
+ *     crash between the two enqueues nothing twice. A gap in the event ids
+ *     (a change whose id was taken but not committed yet: PostgreSQL with
+ *     several writers) stops the cursor for up to WEBHOOK_GAP_WAIT_MS (5 s)
+ *     from when it was first seen, so a late commit is not skipped.
  *   - Then it sends the due deliveries one by one: 2xx is delivered; else
  *     pending again after alert_backoff_ms(attempt, base, cap)
  *     (monitor/alert_sink.h), or failed after the last attempt. A delivery
@@ -19,7 +22,8 @@
  *     attempt of one delivery carries the same X-MLflow-Delivery-Id.
  * Settings (environment, FERRY_ then MLFLOW_): WEBHOOK_RETRY_BASE_MS
  * (1000), WEBHOOK_RETRY_MAX_MS (300000), WEBHOOK_MAX_ATTEMPTS (5),
- * WEBHOOK_REQUEST_TIMEOUT_MS (30000, MLflow's 30 s); tests shorten them.
+ * WEBHOOK_REQUEST_TIMEOUT_MS (30000, MLflow's 30 s), WEBHOOK_GAP_WAIT_MS
+ * (5000); tests shorten them.
  * Sending is at least once: a receiver drops a delivery id it already took. */
 #ifndef FERRY_SERVER_WEBHOOK_DISPATCH_H
 #define FERRY_SERVER_WEBHOOK_DISPATCH_H

@@ -71,9 +71,9 @@ void webhook_delivery_list_release(struct webhook_delivery_list *l)
 /* MLflow's entities and actions, at their enum numbers (webhooks.proto),
  * then ferry's own. */
 static const char *const entities[] = {
-    NULL,          "registered_model",   "model_version", "model_version_tag",
-    "model_version_alias", "prompt",     "prompt_version", "prompt_tag",
-    "prompt_version_tag",  "prompt_alias", "deployment",
+    NULL,         "registered_model", "model_version", "model_version_tag",  "model_version_alias",
+    "prompt",     "prompt_version",   "prompt_tag",    "prompt_version_tag", "prompt_alias",
+    "deployment",
 };
 static const char *const actions[] = {NULL,  "created",       "updated",  "deleted",
                                       "set", "stage_changed", "promoted", "rolled_back"};
@@ -81,13 +81,24 @@ static const char *const actions[] = {NULL,  "created",       "updated",  "delet
 #define N_ACTIONS  (sizeof(actions) / sizeof(*actions))
 
 static const char *const known[] = {
-    "registered_model.created",    "model_version.created",       "model_version_tag.set",
-    "model_version_tag.deleted",   "model_version_alias.created", "model_version_alias.deleted",
-    "prompt.created",              "prompt_version.created",      "prompt_tag.set",
-    "prompt_tag.deleted",          "prompt_version_tag.set",      "prompt_version_tag.deleted",
-    "prompt_alias.created",        "prompt_alias.deleted",
+    "registered_model.created",
+    "model_version.created",
+    "model_version_tag.set",
+    "model_version_tag.deleted",
+    "model_version_alias.created",
+    "model_version_alias.deleted",
+    "prompt.created",
+    "prompt_version.created",
+    "prompt_tag.set",
+    "prompt_tag.deleted",
+    "prompt_version_tag.set",
+    "prompt_version_tag.deleted",
+    "prompt_alias.created",
+    "prompt_alias.deleted",
     /* ferry's own */
-    "model_version.stage_changed", "deployment.promoted",         "deployment.rolled_back",
+    "model_version.stage_changed",
+    "deployment.promoted",
+    "deployment.rolled_back",
 };
 
 int webhook_event_known(const char *ev)
@@ -268,8 +279,7 @@ int webhook_validate(const struct webhook *w, struct ferr *err)
                                                            : "https");
     if (!w->nevents || w->nevents > MAX_EVENTS)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "Webhook events must be a non-empty list of at most %d events",
-                        MAX_EVENTS);
+                        "Webhook events must be a non-empty list of at most %d events", MAX_EVENTS);
     for (size_t i = 0; i < w->nevents; i++) {
         if (!webhook_event_known(w->events[i]))
             return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "Invalid webhook event '%.100s'",
@@ -321,6 +331,8 @@ int store_webhook_create(struct store *s, const struct webhook *w, struct webhoo
                          struct ferr *err)
 {
     char id[REQUEST_ID_LEN + 1];
+    if (out)
+        memset(out, 0, sizeof(*out));
     if (has(s, err))
         return -1;
     struct webhook row = *w;
@@ -341,6 +353,7 @@ int store_webhook_create(struct store *s, const struct webhook *w, struct webhoo
 
 int store_webhook_get(struct store *s, const char *id, struct webhook *out, struct ferr *err)
 {
+    memset(out, 0, sizeof(*out));
     if (has(s, err) || id_ok(id, err))
         return -1;
     return s->webhooks->get(s, id, out, err);
@@ -352,6 +365,7 @@ int store_webhook_list(struct store *s, int64_t max_results, const char *page_to
     int64_t off, max;
     int more = 0;
     *next = NULL;
+    memset(out, 0, sizeof(*out));
     if (has(s, err) || page(max_results, page_token, &off, &max, err) ||
         s->webhooks->list(s, off, max, out, &more, err))
         return -1;
@@ -364,6 +378,7 @@ int store_webhook_subscribed(struct store *s, const char *ev, struct webhook_lis
                              struct ferr *err)
 {
     int64_t off = 0;
+    memset(out, 0, sizeof(*out));
     if (has(s, err))
         return -1;
     for (;;) {
@@ -395,7 +410,8 @@ int store_webhook_update(struct store *s, const char *id, const struct webhook *
                          struct webhook *out, struct ferr *err)
 {
     struct webhook cur, row;
-    memset(&cur, 0, sizeof(cur));
+    if (out)
+        memset(out, 0, sizeof(*out));
     if (store_webhook_get(s, id, &cur, err))
         return -1;
     row = cur;
@@ -416,10 +432,10 @@ int store_webhook_update(struct store *s, const char *id, const struct webhook *
     row.last_updated_timestamp = ftime_now_ms();
     if (row.last_updated_timestamp <= cur.last_updated_timestamp)
         row.last_updated_timestamp = cur.last_updated_timestamp + 1;
-    int rc = webhook_validate(&row, err) ||
-                     s->webhooks->update(s, &row, cur.last_updated_timestamp, err)
-                 ? -1
-                 : 0;
+    int rc =
+        webhook_validate(&row, err) || s->webhooks->update(s, &row, cur.last_updated_timestamp, err)
+            ? -1
+            : 0;
     webhook_release(&cur);
     return rc || !out ? rc : store_webhook_get(s, id, out, err);
 }
@@ -448,6 +464,7 @@ int store_webhook_enqueue(struct store *s, const char *webhook_id, int64_t event
 int store_webhook_due(struct store *s, int64_t now_ms, size_t max,
                       struct webhook_delivery_list *out, struct ferr *err)
 {
+    memset(out, 0, sizeof(*out));
     if (has(s, err))
         return -1;
     return s->webhooks->due(s, now_ms, max ? max : 1, out, err);
@@ -470,12 +487,13 @@ int store_webhook_attempt(struct store *s, int64_t delivery_id, int64_t prev_att
 }
 
 int store_webhook_deliveries(struct store *s, const char *webhook_id, int64_t max_results,
-                             const char *page_token, struct webhook_delivery_list *out,
-                             char **next, struct ferr *err)
+                             const char *page_token, struct webhook_delivery_list *out, char **next,
+                             struct ferr *err)
 {
     int64_t off, max;
     int more = 0;
     *next = NULL;
+    memset(out, 0, sizeof(*out));
     if (has(s, err) || page(max_results, page_token, &off, &max, err) ||
         (webhook_id && *webhook_id && id_ok(webhook_id, err)) ||
         s->webhooks->deliveries(s, webhook_id && *webhook_id ? webhook_id : NULL, off, max, out,
@@ -489,6 +507,7 @@ int store_webhook_deliveries(struct store *s, const char *webhook_id, int64_t ma
 int store_webhook_delivery_get(struct store *s, int64_t id, struct webhook_delivery *out,
                                struct ferr *err)
 {
+    memset(out, 0, sizeof(*out));
     if (has(s, err))
         return -1;
     return s->webhooks->delivery_get(s, id, out, err);

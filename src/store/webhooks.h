@@ -70,10 +70,10 @@ struct webhook {
     char *name;
     char *description; /* NULL: none */
     char *url;
-    char *secret; /* NULL: deliveries are unsigned; never answered over REST */
+    char *secret;  /* NULL: deliveries are unsigned; never answered over REST */
     char **events; /* "entity.action", lower case, no duplicates */
     size_t nevents;
-    char *status; /* "ACTIVE" | "DISABLED" */
+    char *status;                                       /* "ACTIVE" | "DISABLED" */
     int64_t creation_timestamp, last_updated_timestamp; /* ms */
 };
 void webhook_release(struct webhook *w);
@@ -91,11 +91,11 @@ void webhook_list_release(struct webhook_list *l);
 struct webhook_delivery {
     int64_t id;
     char *webhook_id;
-    int64_t event_id; /* the events stream's id (0 for none) */
-    char *event;      /* "model_version.created" */
-    char *payload;    /* the body's JSON text, as sent */
-    char *state;      /* pending | delivered | failed */
-    int64_t attempt;  /* attempts made so far */
+    int64_t event_id;        /* the events stream's id (0 for none) */
+    char *event;             /* "model_version.created" */
+    char *payload;           /* the body's JSON text, as sent */
+    char *state;             /* pending | delivered | failed */
+    int64_t attempt;         /* attempts made so far */
     int64_t next_attempt_ms; /* pending: when the next is due */
     int64_t http_status;     /* the last attempt's status; 0: no answer */
     char *error;             /* the last failure's reason; NULL: none */
@@ -173,8 +173,8 @@ int store_webhook_attempt(struct store *s, int64_t delivery_id, int64_t prev_att
 /* The delivery log: webhook_id's (NULL: every webhook's) deliveries, newest
  * first, paged as store_webhook_list. */
 int store_webhook_deliveries(struct store *s, const char *webhook_id, int64_t max_results,
-                             const char *page_token, struct webhook_delivery_list *out,
-                             char **next, struct ferr *err) WARN_UNUSED;
+                             const char *page_token, struct webhook_delivery_list *out, char **next,
+                             struct ferr *err) WARN_UNUSED;
 int store_webhook_delivery_get(struct store *s, int64_t id, struct webhook_delivery *out,
                                struct ferr *err) WARN_UNUSED;
 
@@ -220,8 +220,8 @@ struct store_webhook_ops {
 char *webhook_events_text(const struct webhook *w);
 int webhook_events_from_text(const char *text, struct webhook *w, struct ferr *err);
 
-/* Installed in struct store's `webhooks` member by sqlite.c / postgres.c. */
-extern const struct store_webhook_ops sqlite_webhooks;
-extern const struct store_webhook_ops pg_webhooks;
+/* The backends' tables, sqlite_webhooks and pg_webhooks, are declared in
+ * store/sqlite/sqlite_int.h and store/postgres/pg_int.h (installed in
+ * struct store's `webhooks` member by sqlite.c / postgres.c). */
 
 #endif

@@ -63,8 +63,8 @@ struct put_arg {
 static int do_put(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
 {
     (void)pg;
-    static const char ins[] = "INSERT INTO webhooks (" WEBHOOK_COLS
-                              ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+    static const char ins[] =
+        "INSERT INTO webhooks (" WEBHOOK_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
     static const char upd[] =
         "UPDATE webhooks SET name = $2, description = $3, url = $4, secret = $5, events = $6, "
         "status = $7, last_updated_timestamp = $9 WHERE id = $1 AND "
@@ -207,8 +207,8 @@ static int do_attempt(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *
     PQclear(r);
     if (n != 1)
         return ferr_set(err, FERR_INVALID_STATE,
-                        "webhook delivery %lld is not pending at attempt %lld",
-                        (long long)a->id, (long long)a->prev);
+                        "webhook delivery %lld is not pending at attempt %lld", (long long)a->id,
+                        (long long)a->prev);
     return 0;
 }
 
@@ -222,8 +222,8 @@ static int pg_wh_attempt(struct store *s, int64_t id, int64_t prev_attempt, cons
 
 /* ---------- reads ---------- */
 
-static PGresult *read_rows(struct store *s, const char *sql, struct pg_args *args,
-                           const char *what, struct ferr *err)
+static PGresult *read_rows(struct store *s, const char *sql, struct pg_args *args, const char *what,
+                           struct ferr *err)
 {
     struct pg *pg = (struct pg *)s;
     struct pg_conn *c = pg_reader_get(pg, err);
@@ -296,8 +296,8 @@ static int deliveries_of(PGresult *r, int64_t limit, struct webhook_delivery_lis
     return 0;
 }
 
-static int pg_wh_due(struct store *s, int64_t now_ms, size_t max,
-                     struct webhook_delivery_list *out, struct ferr *err)
+static int pg_wh_due(struct store *s, int64_t now_ms, size_t max, struct webhook_delivery_list *out,
+                     struct ferr *err)
 {
     static const char sql[] = "SELECT " DELIVERY_COLS " FROM webhook_deliveries WHERE state = "
                               "'pending' AND next_attempt_ms <= $1 ORDER BY next_attempt_ms, id "
@@ -336,8 +336,7 @@ static int pg_wh_delivery_get(struct store *s, int64_t id, struct webhook_delive
     if (PQntuples(r) == 1)
         delivery_row(r, 0, out);
     else
-        rc = ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "No webhook delivery %lld",
-                      (long long)id);
+        rc = ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "No webhook delivery %lld", (long long)id);
     PQclear(r);
     return rc;
 }

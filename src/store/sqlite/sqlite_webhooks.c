@@ -69,8 +69,8 @@ struct put_arg {
 static int do_put(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
 {
     (void)sq;
-    static const char ins[] = "INSERT INTO webhooks (" WEBHOOK_COLS
-                              ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
+    static const char ins[] =
+        "INSERT INTO webhooks (" WEBHOOK_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
     static const char upd[] =
         "UPDATE webhooks SET name = ?2, description = ?3, url = ?4, secret = ?5, events = ?6, "
         "status = ?7, last_updated_timestamp = ?9 WHERE id = ?1 AND last_updated_timestamp = ?10";
@@ -216,8 +216,8 @@ static int do_attempt(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *
         return sq_fail(c, "recording a webhook delivery attempt", err);
     if (!changed)
         return ferr_set(err, FERR_INVALID_STATE,
-                        "webhook delivery %lld is not pending at attempt %lld",
-                        (long long)a->id, (long long)a->prev);
+                        "webhook delivery %lld is not pending at attempt %lld", (long long)a->id,
+                        (long long)a->prev);
     return 0;
 }
 
@@ -290,10 +290,17 @@ static int sq_wh_list(struct store *s, int64_t offset, int64_t max, struct webho
     return rc;
 }
 
-/* Runs a deliveries query whose ?1.. are bound by bind; rows into out. */
-static int read_deliveries(struct store *s, const char *sql, int64_t a1, const char *a2,
-                           int64_t a3, int64_t limit, struct webhook_delivery_list *out, int *more,
-                           struct ferr *err)
+/* A deliveries query's parameters: ?1 a number, ?2 a text (NULL: SQL
+ * NULL), ?3 a number; the row limit is ?4 (one more when more is asked). */
+struct dq {
+    int64_t n1;
+    const char *t2;
+    int64_t n3;
+};
+
+/* Runs sql with q bound; at most limit rows into out (*more: there were more). */
+static int read_deliveries(struct store *s, const char *sql, const struct dq *q, int64_t limit,
+                           struct webhook_delivery_list *out, int *more, struct ferr *err)
 {
     struct sq *sq = (struct sq *)s;
     struct sq_conn *c = sq_reader_get(sq, err);
@@ -302,9 +309,9 @@ static int read_deliveries(struct store *s, const char *sql, int64_t a1, const c
     sqlite3_stmt *st = sq_prep(c, sql, err);
     int rc = st ? 0 : -1, step = SQLITE_DONE;
     if (st) {
-        sqlite3_bind_int64(st, 1, a1);
-        bind_opt(st, 2, a2);
-        sqlite3_bind_int64(st, 3, a3);
+        sqlite3_bind_int64(st, 1, q->n1);
+        bind_opt(st, 2, q->t2);
+        sqlite3_bind_int64(st, 3, q->n3);
         sqlite3_bind_int64(st, 4, limit + (more ? 1 : 0));
         while ((step = sqlite3_step(st)) == SQLITE_ROW) {
             if ((int64_t)out->n == limit) {
@@ -317,6 +324,7 @@ static int read_deliveries(struct store *s, const char *sql, int64_t a1, const c
         }
         if (step != SQLITE_ROW && step != SQLITE_DONE)
             rc = sq_fail(c, "reading webhook deliveries", err);
+        sqlite3_clear_bindings(st);
         sqlite3_reset(st);
     }
     sq_reader_put(sq, c);
@@ -325,31 +333,35 @@ static int read_deliveries(struct store *s, const char *sql, int64_t a1, const c
     return rc;
 }
 
-static int sq_wh_due(struct store *s, int64_t now_ms, size_t max,
-                     struct webhook_delivery_list *out, struct ferr *err)
+static int sq_wh_due(struct store *s, int64_t now_ms, size_t max, struct webhook_delivery_list *out,
+                     struct ferr *err)
 {
+    /* ?2, ?3 unused here */
     static const char sql[] = "SELECT " DELIVERY_COLS " FROM webhook_deliveries WHERE state = "
-                              "'pending' AND next_attempt_ms <= ?1 AND (?2 IS NULL OR 1) AND "
-                              "?3 = ?3 ORDER BY next_attempt_ms, id LIMIT ?4";
-    return read_deliveries(s, sql, now_ms, NULL, 0, (int64_t)max, out, NULL, err);
+                              "'pending' AND next_attempt_ms <= ?1 AND ?2 IS NULL AND ?3 = 0 "
+                              "ORDER BY next_attempt_ms, id LIMIT ?4";
+    struct dq q = {now_ms, NULL, 0};
+    return read_deliveries(s, sql, &q, (int64_t)max, out, NULL, err);
 }
 
 static int sq_wh_deliveries(struct store *s, const char *webhook_id, int64_t offset, int64_t max,
                             struct webhook_delivery_list *out, int *more, struct ferr *err)
 {
-    static const char sql[] = "SELECT " DELIVERY_COLS " FROM webhook_deliveries WHERE ?1 = ?1 "
-                              "AND (?2 IS NULL OR webhook_id = ?2) ORDER BY id DESC LIMIT ?4 "
+    static const char sql[] = "SELECT " DELIVERY_COLS " FROM webhook_deliveries WHERE ?1 = 0 AND "
+                              "(?2 IS NULL OR webhook_id = ?2) ORDER BY id DESC LIMIT ?4 "
                               "OFFSET ?3";
-    return read_deliveries(s, sql, 0, webhook_id, offset, max, out, more, err);
+    struct dq q = {0, webhook_id, offset};
+    return read_deliveries(s, sql, &q, max, out, more, err);
 }
 
 static int sq_wh_delivery_get(struct store *s, int64_t id, struct webhook_delivery *out,
                               struct ferr *err)
 {
     static const char sql[] = "SELECT " DELIVERY_COLS " FROM webhook_deliveries WHERE id = ?1 "
-                              "AND (?2 IS NULL OR 1) AND ?3 = ?3 LIMIT ?4";
+                              "AND ?2 IS NULL AND ?3 = 0 LIMIT ?4";
     struct webhook_delivery_list l = {NULL, 0, 0};
-    if (read_deliveries(s, sql, id, NULL, 0, 1, &l, NULL, err))
+    struct dq q = {id, NULL, 0};
+    if (read_deliveries(s, sql, &q, 1, &l, NULL, err))
         return -1;
     if (!l.n) {
         webhook_delivery_list_release(&l);
