@@ -9,7 +9,7 @@
  * existence, lifecycle rules, immutability, transactions. Each area's ops table is declared in the
  * area's header, beside the front functions it serves: store.h (tracking: experiments and runs),
  * metrics.h, registry.h, gc.h, logged_models.h, traces.h, import.h, auth.h, leases.h,
- * deployments.h, predictions.h, monitors.h, datasets.h, lineage.h.
+ * deployments.h, predictions.h, monitors.h, datasets.h, lineage.h, triggers.h.
  *
  * A backend embeds struct store as the first member of its own struct,
  * fills in ops and the table of each area it implements, and leaves the
@@ -37,6 +37,7 @@ struct store_prediction_ops;
 struct store_monitor_ops;
 struct store_dataset_ops;
 struct store_lineage_ops;
+struct store_trigger_ops;
 
 /* What every backend has, whatever areas it implements. */
 struct store_backend_ops {
@@ -66,6 +67,7 @@ struct store {
     const struct store_monitor_ops *monitors;
     const struct store_dataset_ops *datasets;
     const struct store_lineage_ops *lineage;
+    const struct store_trigger_ops *triggers;
     char *default_artifact_root; /* no trailing '/'; the backend frees it on close */
 };
 
