@@ -21,6 +21,7 @@
 #include "server/get_trace_artifact.h"
 #include "server/gateway_proxy.h"
 #include "server/monitor_scheduler.h"
+#include "server/trigger_scheduler.h"
 #include "monitor/monitor_run.h"
 #include "api/monitors_ops.h"
 #include "server/ui_files.h"
@@ -293,6 +294,7 @@ int server_run(const struct server_opts *o, struct ferr *err)
     struct http_server *http = NULL;
     struct monitor_scheduler *monitors = NULL;
     struct alert_dispatch *alerts = NULL;
+    struct trigger_scheduler *triggers = NULL;
     size_t nroutes;
     struct http_route *routes = routes_new(&nroutes);
     struct http_server_opts ho = {.host = o->host,
@@ -377,6 +379,12 @@ int server_run(const struct server_opts *o, struct ferr *err)
         if (monitor_scheduler_start(&mo, &monitors, err))
             goto out;
     }
+    /* after the port listens: the pipelines it starts log through it */
+    if (exec_store(ctx.exec) &&
+        trigger_scheduler_start(
+            &(struct trigger_scheduler_opts){exec_store(ctx.exec), &ctx.launcher, NULL}, &triggers,
+            err))
+        goto out;
     printf("ferry server listening on %s://%s:%d\n", scheme, o->host, http_server_port(http));
     fflush(stdout);
     log_info("serving %s%s on %s://%s:%d (%s; authentication %s)",
@@ -388,9 +396,13 @@ int server_run(const struct server_opts *o, struct ferr *err)
                  "is reached by are unknown; list them with --allowed-hosts to refuse DNS "
                  "rebinding");
     http_server_wait(http, on_idle, &ctx);
+    /* its processes end their runs through this server: stopped while it still answers */
+    trigger_scheduler_stop(triggers);
+    triggers = NULL;
     http_server_stop(http, 10000);
     rc = 0;
 out:
+    trigger_scheduler_stop(triggers); /* before the store closes */
     monitor_scheduler_stop(monitors); /* before the store closes */
     http_server_free(http);
     guard_free(ctx.guard);
