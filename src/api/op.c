@@ -22,6 +22,7 @@
 #include "api/registry_ops.h"
 #include "api/tracking_ops.h"
 #include "api/traces_ops.h"
+#include "api/triggers_ops.h"
 #include "base/json.h"
 #include "base/xalloc.h"
 #include "http/client.h"
@@ -59,6 +60,7 @@ const struct api_area *const api_areas[] = {
     &api_alerts_area,        /* ferry's alerts/... (monitors' alerts and their deliveries) */
     &api_datasets_area,      /* ferry's datasets/... (issue 19) */
     &api_lineage_area,       /* ferry's lineage/... (issue 20) */
+    &api_triggers_area,      /* ferry's triggers/... (issue 21) */
     NULL,
 };
 
@@ -815,6 +817,13 @@ int api_resolve_target(const struct api_op *op, const void *req, struct store *s
 {
     if (target_start(op, out))
         return 0;
+    /* a trigger's experiment is in its spec, or in the stored trigger */
+    if (op->res.loc == LOC_TRIGGER_SPEC || op->res.loc == LOC_TRIGGER_NAME) {
+        int rc = api_triggers_target(op, req, s, out, err);
+        if (rc)
+            api_target_release(out);
+        return rc;
+    }
     const struct api_field *f = field_named(op, op->res.field);
     if (!f)
         return ferr_set(err, FERR_INTERNAL_ERROR, "'%s' declares no field '%s'", op->name,

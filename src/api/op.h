@@ -158,6 +158,8 @@ enum api_locator {
     LOC_USERNAME,        /* field: a username (ACCESS_SELF) */
     LOC_TRACE_LOCATIONS, /* field: struct trace_locations (3.x search) -> its experiments */
     LOC_TRACE_IDS,       /* field: a list of trace ids -> their experiments */
+    LOC_TRIGGER_SPEC,    /* field: a trigger's spec (apply) -> its pipeline's experiment */
+    LOC_TRIGGER_NAME,    /* field: a trigger's name -> its pipeline's experiment */
 };
 struct api_resource {
     enum api_access access;
