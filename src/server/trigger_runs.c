@@ -26,9 +26,9 @@ struct child {
     char *trigger;
     char *experiment_id;
     struct launch x;
-    int64_t term_ms;  /* monotonic ms when TERM was sent; 0: not */
-    int killed;       /* KILL sent */
-    char *cancel;     /* being cancelled, with this detail; NULL: not */
+    int64_t term_ms; /* monotonic ms when TERM was sent; 0: not */
+    int killed;      /* KILL sent */
+    char *cancel;    /* being cancelled, with this detail; NULL: not */
 };
 
 struct trigger_runs {
@@ -101,8 +101,8 @@ static void record(struct trigger_runs *r, int64_t id, const char *trigger, enum
         log_warn("trigger '%s': firing %lld: cannot record it %s: %s", trigger, (long long)id,
                  firing_state_name(to), err.msg);
     else if (firing_state_final(to))
-        log_info("trigger '%s': firing %lld %s%s%s", trigger, (long long)id,
-                 firing_state_name(to), detail && *detail ? ": " : "", detail ? detail : "");
+        log_info("trigger '%s': firing %lld %s%s%s", trigger, (long long)id, firing_state_name(to),
+                 detail && *detail ? ": " : "", detail ? detail : "");
 }
 
 void trigger_runs_end_queued(struct trigger_runs *r, const struct trigger_firing *f,
@@ -138,8 +138,8 @@ static int principal_of(struct trigger_runs *r, const char *username, struct pri
     struct ferr why = FERR_INIT;
     memset(&u, 0, sizeof(u));
     if (store_get_user(r->store, username, &u, &why))
-        return ferr_set(err, FERR_PERMISSION_DENIED, "the trigger's user '%.200s' cannot be found: %s",
-                        username, why.msg);
+        return ferr_set(err, FERR_PERMISSION_DENIED,
+                        "the trigger's user '%.200s' cannot be found: %s", username, why.msg);
     who->user_id = u.id;
     who->username = xstrdup(u.username);
     who->is_admin = u.is_admin;
@@ -149,8 +149,8 @@ static int principal_of(struct trigger_runs *r, const char *username, struct pri
 
 /* The argv of `ferry pipelines run` for f (strings owned by *keep). */
 static const char **command(struct trigger_runs *r, const struct trigger_firing *f,
-                            const struct trigger_spec *t, const char *experiment,
-                            char ***keep, size_t *nkeep)
+                            const struct trigger_spec *t, const char *experiment, char ***keep,
+                            size_t *nkeep)
 {
     json_t *params = json_loads(f->params ? f->params : "{}", 0, NULL);
     size_t np = json_is_object(params) ? json_object_size(params) : 0, n = 0;
@@ -211,8 +211,8 @@ void trigger_runs_start(struct trigger_runs *r, const struct trigger_firing *f,
     }
     /* running first: a crash from here on leaves it to be abandoned, never rerun */
     struct ferr why = FERR_INIT;
-    if (store_trigger_firing_update(r->store, f->id, FIRING_QUEUED, FIRING_RUNNING, NULL,
-                                    r->holder, NULL, NULL, &why)) {
+    if (store_trigger_firing_update(r->store, f->id, FIRING_QUEUED, FIRING_RUNNING, NULL, r->holder,
+                                    NULL, NULL, &why)) {
         log_warn("trigger '%s': firing %lld not started: %s", f->trigger, (long long)f->id,
                  why.msg);
         principal_release(&who);
@@ -253,7 +253,7 @@ void trigger_runs_start(struct trigger_runs *r, const struct trigger_firing *f,
 failed:
     record(r, f->id, f->trigger, FIRING_RUNNING,
            err.code == FERR_PERMISSION_DENIED || err.code == FERR_UNAUTHENTICATED ? FIRING_REFUSED
-                                                                                 : FIRING_FAILED,
+                                                                                  : FIRING_FAILED,
            NULL, err.msg);
 out:
     if (fd >= 0)
@@ -286,8 +286,7 @@ static char *find_run(struct trigger_runs *r, const struct child *c)
 {
     char filter[128];
     const char *ids[] = {c->experiment_id};
-    snprintf(filter, sizeof(filter), "tags.`ferry.trigger.firingId` = '%" PRId64 "'",
-             c->firing_id);
+    snprintf(filter, sizeof(filter), "tags.`ferry.trigger.firingId` = '%" PRId64 "'", c->firing_id);
     struct run_search q = {ids, 1, filter, VIEW_ALL, 10, NULL, 0, NULL};
     struct run_list l;
     struct ferr err = FERR_INIT;

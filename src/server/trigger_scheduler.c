@@ -24,8 +24,8 @@
 
 #include "base/banned.h"
 
-#define EVENTS_PER_TICK   1000
-#define FIRINGS_PER_TICK  100
+#define EVENTS_PER_TICK  1000
+#define FIRINGS_PER_TICK 100
 
 struct trigger_scheduler {
     struct trigger_scheduler_opts o;
@@ -70,8 +70,8 @@ static int hold(struct trigger_scheduler *s)
     memset(&l, 0, sizeof(l));
     int rc = s->epoch ? store_lease_renew(s->o.store, TRIGGER_LEASE_NAME, s->holder, s->epoch,
                                           s->lease_ms, &l, &err)
-                      : store_lease_acquire(s->o.store, TRIGGER_LEASE_NAME, s->holder,
-                                            s->lease_ms, &l, &err);
+                      : store_lease_acquire(s->o.store, TRIGGER_LEASE_NAME, s->holder, s->lease_ms,
+                                            &l, &err);
     if (rc) {
         if (s->epoch)
             log_warn("triggers: lost the lease: %s", err.msg);
@@ -100,8 +100,8 @@ static int fire(struct trigger_scheduler *s, const struct trigger *row,
 {
     json_t *params = NULL;
     struct ferr why = FERR_INIT;
-    struct trigger_fire f = {row->name, key, event_id, fields, NULL, row->owner,
-                             FIRING_QUEUED, NULL};
+    struct trigger_fire f = {row->name, key,        event_id,      fields,
+                             NULL,      row->owner, FIRING_QUEUED, NULL};
     if (trigger_render_params(t, fields, &params, &why)) {
         f.state = FIRING_FAILED;
         f.detail = why.msg;
@@ -307,9 +307,9 @@ static void abandon_orphans(struct trigger_scheduler *s)
             if (!strcmp(l.v[i].holder, s->holder))
                 continue;
             struct ferr why = FERR_INIT;
-            if (store_trigger_firing_update(s->o.store, l.v[i].id, FIRING_RUNNING,
-                                            FIRING_ABANDONED, NULL, NULL,
-                                            "the server stopped while it ran", NULL, &why))
+            if (store_trigger_firing_update(s->o.store, l.v[i].id, FIRING_RUNNING, FIRING_ABANDONED,
+                                            NULL, NULL, "the server stopped while it ran", NULL,
+                                            &why))
                 log_warn("trigger '%s': firing %lld: %s", l.v[i].trigger, (long long)l.v[i].id,
                          why.msg);
             else {
@@ -393,8 +393,8 @@ int trigger_scheduler_start(const struct trigger_scheduler_opts *o, struct trigg
     s->o = *o;
     if (setting("TRIGGER_TICK_MS", 1000, 10, 3600000, &s->tick_ms, err) ||
         setting("TRIGGER_LEASE_MS", 15000, 300, 3600000, &s->lease_ms, err) ||
-        setting("TRIGGER_NOW_OFFSET_MS", 0, -366LL * 86400000, 366LL * 86400000,
-                &s->now_offset_ms, err)) {
+        setting("TRIGGER_NOW_OFFSET_MS", 0, -366LL * 86400000, 366LL * 86400000, &s->now_offset_ms,
+                err)) {
         free(s);
         return -1;
     }
