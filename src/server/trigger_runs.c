@@ -112,8 +112,10 @@ void trigger_runs_end_queued(struct trigger_runs *r, const struct trigger_firing
 }
 
 /* The experiment the run logs to (launch needs its id): looked up by name,
- * created when absent. */
-static int experiment_id(struct trigger_runs *r, const char *name, char **id, struct ferr *err)
+ * created when absent, as experiments/create would for who (with
+ * authentication on: who gets MANAGE on it, as its creator). */
+static int experiment_id(struct trigger_runs *r, const char *name, const char *who, char **id,
+                         struct ferr *err)
 {
     struct experiment e;
     struct ferr why = FERR_INIT;
@@ -127,7 +129,12 @@ static int experiment_id(struct trigger_runs *r, const char *name, char **id, st
         *err = why;
         return -1;
     }
-    return store_create_experiment(r->store, name, NULL, NULL, id, err);
+    if (store_create_experiment(r->store, name, NULL, NULL, id, err))
+        return -1;
+    if (r->launcher->guard && who &&
+        store_create_permission(r->store, RES_EXPERIMENT, *id, who, PERM_MANAGE, NULL, &why))
+        log_warn("could not give %s MANAGE on experiment %s: %s", who, *id, why.msg);
+    return 0;
 }
 
 /* The user the firing runs as (NULL with authentication off). */
@@ -218,7 +225,7 @@ void trigger_runs_start(struct trigger_runs *r, const struct trigger_firing *f,
         principal_release(&who);
         return;
     }
-    if (experiment_id(r, exp_name, &exp_id, &err))
+    if (experiment_id(r, exp_name, who.username, &exp_id, &err))
         goto failed;
     {
         struct sbuf path = SBUF_INIT;

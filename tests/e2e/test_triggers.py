@@ -392,3 +392,36 @@ def test_two_servers_on_one_postgres_database_run_once(ferry):
         cb.close()
         assert b.stop() == 0, b.stderr_tail()
         assert a.stop() == 0, a.stderr_tail()
+
+
+def test_with_auth_a_run_is_its_owners_and_refused_once_the_owner_may_not_edit(ferry):
+    from test_auth import AuthServer, user
+    srv = AuthServer(ferry, env=FAST).start()
+    alice, bob = user(srv, "alice"), user(srv, "bob")
+    try:
+        marker = os.path.join(_dir(), "marker")
+        pipe = _pipeline(marker)
+        exp = alice.ok(alice.post("experiments/create", {"name": "alice-exp"}))["experiment_id"]
+        alice.ok(alice.post("experiments/permissions/create",
+                            {"experiment_id": exp, "username": "bob", "permission": "EDIT"}))
+        t = bob.ok(bob.post("triggers/apply", {"spec": _spec(
+            "bobs", {"registry": {"model": "shared", "event": "version_created"}}, pipe,
+            {"msg": "v{event.model_version}"}, experiment="alice-exp")}, prefix=FERRY))["trigger"]
+        assert t["owner"] == "bob", t
+        alice.ok(alice.post("registered-models/create", {"name": "shared"}))
+        alice.ok(alice.post("model-versions/create", {"name": "shared", "source": "s3://b/m"}))
+        fs = _settled(bob, "bobs", 1)
+        assert fs[0]["state"] == "succeeded" and fs[0]["user_id"] == "bob", fs
+        run = bob.ok(bob.get("runs/get", {"run_id": fs[0]["run_id"]}))["run"]
+        assert run["info"]["experiment_id"] == exp, run
+        assert _tags(run).get("ferry.trigger.firingId") == str(fs[0]["id"]), run
+        # bob may only read the experiment now: his trigger's next run is refused
+        alice.ok(alice.post("experiments/permissions/update",
+                            {"experiment_id": exp, "username": "bob", "permission": "READ"}))
+        alice.ok(alice.post("model-versions/create", {"name": "shared", "source": "s3://b/m"}))
+        fs = _settled(bob, "bobs", 2)
+        assert fs[1]["state"] == "refused", fs
+        assert "ermission" in fs[1]["detail"] and not fs[1]["run_id"], fs
+        assert _lines(marker) == ["v1"]
+    finally:
+        assert srv.stop() == 0, srv.stderr_tail()
