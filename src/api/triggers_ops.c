@@ -38,16 +38,16 @@ static char *text_of(json_t *j)
 
 json_t *api_trigger_firing_to_json(const struct trigger_firing *f)
 {
-    json_t *j = json_pack(
-        "{s:I, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "id",
-        (json_int_t)f->id, "trigger", codec_or_empty(f->trigger), "event_key",
-        codec_or_empty(f->event_key), "event_id",
-        f->event_id ? json_integer((json_int_t)f->event_id) : json_null(), "event",
-        object_of(f->event), "params", object_of(f->params), "user_id", codec_or_empty(f->user_id),
-        "state", firing_state_name(f->state), "run_id", codec_or_empty(f->run_id), "holder",
-        codec_or_empty(f->holder), "created_ms", (json_int_t)f->created_ms, "started_ms",
-        (json_int_t)f->started_ms, "ended_ms", (json_int_t)f->ended_ms, "detail",
-        codec_or_empty(f->detail));
+    json_t *j =
+        json_pack("{s:I, s:s, s:s, s:o, s:o, s:o, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s}", "id",
+                  (json_int_t)f->id, "trigger", codec_or_empty(f->trigger), "event_key",
+                  codec_or_empty(f->event_key), "event_id",
+                  f->event_id ? json_integer((json_int_t)f->event_id) : json_null(), "event",
+                  object_of(f->event), "params", object_of(f->params), "user_id",
+                  codec_or_empty(f->user_id), "state", firing_state_name(f->state), "run_id",
+                  codec_or_empty(f->run_id), "holder", codec_or_empty(f->holder), "created_ms",
+                  (json_int_t)f->created_ms, "started_ms", (json_int_t)f->started_ms, "ended_ms",
+                  (json_int_t)f->ended_ms, "detail", codec_or_empty(f->detail));
     return j;
 }
 
@@ -99,14 +99,12 @@ void api_trigger_list_release(struct api_trigger_list *l)
 json_t *api_trigger_to_json(const struct api_trigger *a)
 {
     const struct trigger *t = &a->t;
-    json_t *j = json_pack("{s:s, s:o, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I}", "name",
-                          codec_or_empty(t->name), "spec", object_of(t->spec), "kind",
-                          codec_or_empty(t->kind), "enabled", t->enabled, "owner",
-                          codec_or_empty(t->owner), "revision", (json_int_t)t->revision,
-                          "created_ms", (json_int_t)t->created_ms, "updated_ms",
-                          (json_int_t)t->updated_ms, "since_event_id",
-                          (json_int_t)t->since_event_id, "last_scheduled_ms",
-                          (json_int_t)t->last_scheduled_ms);
+    json_t *j = json_pack(
+        "{s:s, s:o, s:s, s:b, s:s, s:I, s:I, s:I, s:I, s:I}", "name", codec_or_empty(t->name),
+        "spec", object_of(t->spec), "kind", codec_or_empty(t->kind), "enabled", t->enabled, "owner",
+        codec_or_empty(t->owner), "revision", (json_int_t)t->revision, "created_ms",
+        (json_int_t)t->created_ms, "updated_ms", (json_int_t)t->updated_ms, "since_event_id",
+        (json_int_t)t->since_event_id, "last_scheduled_ms", (json_int_t)t->last_scheduled_ms);
     if (j && a->last_firing)
         json_object_set_new(j, "last_firing", api_trigger_firing_to_json(a->last_firing));
     return j;
@@ -308,7 +306,8 @@ int api_triggers_target(const struct api_op *op, const void *req, struct store *
             rc = add_stored(out, s, spec.name, 1, &found, err);
         trigger_spec_release(&spec);
     } else {
-        const char *name = api_locator_string(op, req);
+        const char *name = op == &api_triggers_fire ? ((const struct rq_trigger_fire *)req)->name
+                                                    : ((const struct rq_trigger_name *)req)->name;
         if (!name || !*name)
             return fjson_missing(err, "name");
         rc = add_stored(out, s, name, 0, &found, err);
@@ -503,9 +502,8 @@ const struct api_op api_triggers_apply =
         LOC_TRIGGER_SPEC, "spec");
 const struct api_op api_triggers_get = READ_ROW("triggers/get", &name_req, &trigger_resp, x_get);
 const struct api_op api_triggers_list = READ_ROW("triggers/list", &list_req, &list_resp, x_list);
-const struct api_op api_triggers_delete =
-    ROW("triggers/delete", HTTP_POST, 0, &name_req, NULL, x_delete, ACCESS_EDIT, LOC_TRIGGER_NAME,
-        "name");
+const struct api_op api_triggers_delete = ROW("triggers/delete", HTTP_POST, 0, &name_req, NULL,
+                                              x_delete, ACCESS_EDIT, LOC_TRIGGER_NAME, "name");
 const struct api_op api_triggers_history =
     READ_ROW("triggers/history", &history_req, &history_resp, x_history);
 const struct api_op api_triggers_fire = ROW("triggers/fire", HTTP_POST, 0, &fire_req, &fire_resp,

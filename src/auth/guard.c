@@ -488,7 +488,8 @@ static int check_target(struct guard *g, const struct principal *who, const stru
     switch (t->loc) {
     case LOC_NONE: /* global: reading (answers filtered) is anyone's; the rest an admin's */
         return a == ACCESS_READ || a == ACCESS_USE ? 0 : denied(err);
-    case LOC_NEW_EXPERIMENT:
+    case LOC_NEW_EXPERIMENT: /* also a trigger whose pipeline's experiment does not exist
+                                yet (api/triggers_ops.h: triggers run a pipeline there) */
         return who->by_token && who->scopes.max[RES_EXPERIMENT] < PERM_EDIT ? denied(err) : 0;
     case LOC_NEW_MODEL:
         return who->by_token && who->scopes.max[RES_REGISTERED_MODEL] < PERM_EDIT ? denied(err) : 0;

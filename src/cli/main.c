@@ -34,6 +34,8 @@ static const struct command commands[] = {
     {"run", cmd_run, "run an MLflow project (MLproject) as a tracked, reproducible run"},
     {"pipelines", cmd_pipelines, "run a pipeline of cached steps (pipeline.yaml); list, show runs"},
     {"lineage", cmd_lineage, "where a model, dataset version or run came from, and what used it"},
+    {"triggers", cmd_triggers,
+     "start pipelines on a schedule or an event: apply, list, history, fire"},
     {"gc", cmd_gc, "permanently remove deleted runs and their artifacts"},
     {"users", cmd_users, "users of an authenticating server, and their permissions"},
     {"tokens", cmd_tokens, "API tokens: create, list, revoke"},

@@ -33,11 +33,11 @@
 #define CRON_HORIZON_DAYS 1831
 
 struct cron {
-    uint64_t minutes; /* bit m: minute m (0-59) */
-    uint32_t hours;   /* bit h: hour h (0-23) */
-    uint32_t mdays;   /* bit d: day-of-month d (1-31) */
-    uint16_t months;  /* bit m: month m (1-12) */
-    uint8_t wdays;    /* bit w: weekday w (0 Sunday .. 6 Saturday; 7 folds into 0) */
+    uint64_t minutes;  /* bit m: minute m (0-59) */
+    uint32_t hours;    /* bit h: hour h (0-23) */
+    uint32_t mdays;    /* bit d: day-of-month d (1-31) */
+    uint16_t months;   /* bit m: month m (1-12) */
+    uint8_t wdays;     /* bit w: weekday w (0 Sunday .. 6 Saturday; 7 folds into 0) */
     uint8_t mday_star; /* the day-of-month field started with '*' */
     uint8_t wday_star; /* the day-of-week field started with '*' */
 };

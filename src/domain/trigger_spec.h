@@ -13,8 +13,12 @@
  *                alias: A   (only with alias_moved; optional),
  *                stage: S   (only with stage_changed; optional; None|Staging|
  *                            Production|Archived, any case, kept canonical)}
- *   pipeline     {uri: U (required), version, name, experiment: optional strings}
- *   params       {K: TEMPLATE}: K is [A-Za-z0-9_][A-Za-z0-9_.-]*, <= 128
+ *   pipeline     {uri: U (required), version, name, experiment: optional strings};
+ *                U is "scheme://..." (git+https://...#path) or an absolute
+ *                local path (a relative one is refused: make it absolute
+ *                before applying)
+ *   params       {K: TEMPLATE}: K is [A-Za-z0-9_][A-Za-z0-9_-]*, <= 128 (a
+ *                pipeline param's name: no dots, so "event.X" never is one)
  *   concurrency  skip | queue | replace (default skip)
  *
  * TEMPLATES: text with {event.X} or {trigger.name}; `{{` and `}}` are
@@ -61,10 +65,17 @@
 
 enum trigger_kind { TRIGGER_SCHEDULE, TRIGGER_ALERT, TRIGGER_DATASET, TRIGGER_REGISTRY };
 enum trigger_concurrency { TRIGGER_SKIP, TRIGGER_QUEUE, TRIGGER_REPLACE };
-enum trigger_condition { TRIGGER_COND_ANY, TRIGGER_COND_DRIFT, TRIGGER_COND_DECAY,
-                         TRIGGER_COND_QUALITY };
-enum trigger_registry_event { TRIGGER_REG_VERSION_CREATED, TRIGGER_REG_STAGE_CHANGED,
-                              TRIGGER_REG_ALIAS_MOVED };
+enum trigger_condition {
+    TRIGGER_COND_ANY,
+    TRIGGER_COND_DRIFT,
+    TRIGGER_COND_DECAY,
+    TRIGGER_COND_QUALITY
+};
+enum trigger_registry_event {
+    TRIGGER_REG_VERSION_CREATED,
+    TRIGGER_REG_STAGE_CHANGED,
+    TRIGGER_REG_ALIAS_MOVED
+};
 
 struct trigger_param {
     char *name;
@@ -92,9 +103,9 @@ struct trigger_spec {
     char *alias;
     /* pipeline */
     char *pipeline_uri;
-    char *pipeline_version;    /* NULL: none */
-    char *pipeline_name;       /* NULL: none */
-    char *pipeline_experiment; /* NULL: none */
+    char *pipeline_version;       /* NULL: none */
+    char *pipeline_name;          /* NULL: none */
+    char *pipeline_experiment;    /* NULL: none */
     struct trigger_param *params; /* in the spec's order */
     size_t nparams;
     enum trigger_concurrency concurrency;
@@ -123,6 +134,15 @@ json_t *trigger_spec_json(const struct trigger_spec *t);
 const char *trigger_kind_name(enum trigger_kind k);
 /* "skip", "queue", "replace". */
 const char *trigger_concurrency_name(enum trigger_concurrency c);
+/* "any", "drift", "decay", "quality". */
+const char *trigger_condition_name(enum trigger_condition c);
+/* "version_created", "stage_changed", "alias_moved". */
+const char *trigger_reg_event_name(enum trigger_registry_event e);
+/* 1 when s is a valid trigger name ([A-Za-z0-9_][A-Za-z0-9_.-]*, <= 128). */
+int trigger_name_ok(const char *s);
+/* 1 when a pipeline URI names a local path (no "scheme://" before its
+ * first '/'): the CLI makes such a path absolute before applying. */
+int trigger_uri_is_local(const char *uri);
 
 /* 1 when the stream event (kind, e.g. "dataset.version_created"; payload
  * its JSON object, may be NULL; subject) fires t, else 0. Ignores

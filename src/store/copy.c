@@ -31,8 +31,10 @@
  * files of its own: store/predictions.h); 9 the monitors' tables; 10 the
  * datasets' (every one, data_objects too: the rows say where the bytes of
  * the data root are, and a copy that lost them would lose the versions);
- * 11 the lineage graph's (artifacts before the events that name them). */
-_Static_assert(SCHEMA_VERSION == 11, "a new schema version: update the tables store_copy copies");
+ * 11 the lineage graph's (artifacts before the events that name them); 12
+ * the triggers' and the webhooks' (firings, cursors and deliveries too: a
+ * copy that lost them would fire or deliver every event again). */
+_Static_assert(SCHEMA_VERSION == 12, "a new schema version: update the tables store_copy copies");
 
 /* Parents before children (foreign keys are checked as rows arrive). */
 static const struct {
@@ -84,6 +86,11 @@ static const struct {
     {"lineage_artifacts", "id"},
     {"lineage_executions", NULL},
     {"lineage_events", NULL},
+    {"triggers", NULL},
+    {"trigger_firings", "id"},
+    {"scheduler_cursors", NULL},
+    {"webhooks", NULL},
+    {"webhook_deliveries", "id"},
 };
 
 #define NTABLES (sizeof(tables) / sizeof(*tables))

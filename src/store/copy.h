@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STORE_COPY_MAX_TABLES 48
+#define STORE_COPY_MAX_TABLES 64
 
 struct store_copy_report {
     size_t ntables;

@@ -166,9 +166,12 @@ struct store_trigger_ops {
                 int *inserted, struct ferr *err);
     int (*firing_update)(struct store *s, int64_t id, firing_decide_fn decide, void *arg,
                          struct trigger_firing *out, struct ferr *err);
-    /* rows [offset, offset+limit) of the ordered result */
+    /* At most limit firings (trigger NULL: any; states 0: any) in id
+     * order (oldest_first: ascending, else descending), past bound (the
+     * last id of the page before; 0: from the start): ids below it when
+     * newest first, above it when oldest first. */
     int (*firings)(struct store *s, const char *trigger, int states, int oldest_first,
-                   int64_t offset, int64_t limit, struct trigger_firing_list *out,
+                   int64_t bound, int64_t limit, struct trigger_firing_list *out,
                    struct ferr *err);
     int (*firing_get)(struct store *s, int64_t id, struct trigger_firing *out, struct ferr *err);
     int (*cursor_get)(struct store *s, const char *name, int64_t *id, struct ferr *err);

@@ -303,6 +303,28 @@ case("lineage/events/log", "EDIT", "POST", lambda f, w: {"b": {"run_id": f["run"
 case("lineage/cache/lookup", "READ", "GET", lambda f, w: {"q": {"fingerprint": "mx-none"}})
 case("lineage/executions/list", "READ", "GET", lambda f, w: {"q": {}})
 case("lineage/graph", "READ", "GET", lambda f, w: {"q": {"uri": f["run"], "depth": "2"}})
+# triggers (issue 21): apply, fire and delete need EDIT on the pipeline's experiment (the
+# fixture's); reads are anyone's signed in
+
+
+def _trigger_spec(f):
+    return {"name": uniq("mx-trig"), "on": {"schedule": "0 3 * * *"},
+            "pipeline": {"uri": "/srv/mx-pipeline", "experiment": f["exp_name"]}}
+
+
+def _trigger(f):
+    """A trigger of the fixture's experiment, applied by the admin."""
+    s = _trigger_spec(f)
+    f.s.call("POST", FERRY + "triggers/apply", {"spec": s})
+    return s["name"]
+
+
+case("triggers/apply", "EDIT", "POST", lambda f, w: {"b": {"spec": _trigger_spec(f)}})
+case("triggers/get", "READ", "GET", lambda f, w: {"q": {"name": "mx-none"}})
+case("triggers/list", "READ", "GET", lambda f, w: {"q": {}})
+case("triggers/history", "READ", "GET", lambda f, w: {"q": {"name": "mx-none"}})
+case("triggers/fire", "EDIT", "POST", lambda f, w: {"b": {"name": _trigger(f)}})
+case("triggers/delete", "EDIT", "POST", lambda f, w: {"b": {"name": _trigger(f)}}, phase=1)
 
 # logged models
 case("logged-models/create", "EDIT", "POST",

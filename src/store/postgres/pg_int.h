@@ -229,6 +229,7 @@ extern const struct store_prediction_ops pg_predictions;
 extern const struct store_monitor_ops pg_monitors;
 extern const struct store_dataset_ops pg_datasets;
 extern const struct store_lineage_ops pg_lineage;
+extern const struct store_trigger_ops pg_triggers;
 
 /* pg_conn.c: the settings every session gets when it is opened
  * (pg_conn_open calls it): 0, or -1 with err set. */

@@ -10,6 +10,7 @@
 #include "store/monitors.h"
 #include "store/datasets.h"
 #include "store/lineage.h"
+#include "store/triggers.h"
 #include "store/uri.h"
 #include "base/ftime.h"
 #include "base/sbuf.h"
@@ -164,6 +165,7 @@ int store_postgres_open(const char *uri, const struct store_opts *opts, struct s
     pg->base.monitors = AREA(pg_monitors, change);
     pg->base.datasets = AREA(pg_datasets, list);
     pg->base.lineage = AREA(pg_lineage, query);
+    pg->base.triggers = AREA(pg_triggers, apply);
 
     pg->writer = pg_conn_open(pg, err);
     if (!pg->writer || check_encoding(pg->writer, err) ||

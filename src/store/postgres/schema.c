@@ -664,6 +664,72 @@ static const char *const v11[] = {
     "CREATE INDEX model_versions_by_model_id ON model_versions (model_id);",
     NULL};
 
+/* Version 12 (expand: new tables): triggers and webhooks
+ * (store/sqlite/schema.c's 11 -> 12 tells why they look so). */
+static const char *const v12[] = {
+    "CREATE TABLE triggers ("
+    "  name " T " PRIMARY KEY,"
+    "  spec " T " NOT NULL,"
+    "  kind " T " NOT NULL,"
+    "  enabled INTEGER NOT NULL,"
+    "  owner " T " NOT NULL DEFAULT '',"
+    "  revision BIGINT NOT NULL,"
+    "  created_ms BIGINT NOT NULL,"
+    "  updated_ms BIGINT NOT NULL,"
+    "  since_event_id BIGINT NOT NULL,"
+    "  last_scheduled_ms BIGINT NOT NULL DEFAULT 0);"
+    "CREATE TABLE trigger_firings ("
+    "  id " ID ","
+    "  trigger " T " NOT NULL,"
+    "  event_key " T " NOT NULL,"
+    "  event_id BIGINT,"
+    "  event " T " NOT NULL,"
+    "  params " T " NOT NULL,"
+    "  user_id " T " NOT NULL DEFAULT '',"
+    "  state " T " NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed',"
+    "    'skipped', 'cancelled', 'refused', 'abandoned')),"
+    "  run_id " T ","
+    "  holder " T ","
+    "  created_ms BIGINT NOT NULL,"
+    "  started_ms BIGINT NOT NULL DEFAULT 0,"
+    "  ended_ms BIGINT NOT NULL DEFAULT 0,"
+    "  detail " T ","
+    "  UNIQUE (trigger, event_key));"
+    "CREATE INDEX trigger_firings_by_trigger ON trigger_firings (trigger, id);"
+    "CREATE INDEX trigger_firings_active ON trigger_firings (state, id)"
+    "  WHERE state IN ('queued', 'running');"
+    "CREATE TABLE scheduler_cursors ("
+    "  name " T " PRIMARY KEY,"
+    "  last_event_id BIGINT NOT NULL);"
+    "CREATE TABLE webhooks ("
+    "  id " T " PRIMARY KEY,"
+    "  name " T " NOT NULL,"
+    "  url " T " NOT NULL,"
+    "  events " T " NOT NULL,"
+    "  description " T ","
+    "  status " T " NOT NULL,"
+    "  secret " T ","
+    "  creation_timestamp BIGINT NOT NULL,"
+    "  last_updated_timestamp BIGINT NOT NULL);"
+    "CREATE TABLE webhook_deliveries ("
+    "  id " ID ","
+    "  webhook_id " T " NOT NULL,"
+    "  event_id BIGINT NOT NULL,"
+    "  event " T " NOT NULL,"
+    "  payload " T " NOT NULL,"
+    "  state " T " NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),"
+    "  attempt BIGINT NOT NULL DEFAULT 0,"
+    "  next_attempt_ms BIGINT,"
+    "  http_status INTEGER,"
+    "  error " T ","
+    "  created_ms BIGINT NOT NULL,"
+    "  updated_ms BIGINT NOT NULL,"
+    "  UNIQUE (webhook_id, event_id));"
+    "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_ms, id)"
+    "  WHERE state = 'pending';"
+    "CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, id);",
+    NULL};
+
 static const struct migration migrations[] = {
     {6, 6, v6},   /* everything SQLite had at 6 */
     {7, 6, v7},   /* deployments */
@@ -671,6 +737,7 @@ static const struct migration migrations[] = {
     {9, 6, v9},   /* monitors */
     {10, 6, v10}, /* datasets */
     {11, 6, v11}, /* the lineage graph */
+    {12, 6, v12}, /* triggers and webhooks */
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

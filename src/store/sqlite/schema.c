@@ -504,6 +504,76 @@ static const char *const migrations[] = {
     "CREATE INDEX logged_models_by_source_run ON logged_models (source_run_id);"
     "CREATE INDEX model_versions_by_source ON model_versions (source);"
     "CREATE INDEX model_versions_by_model_id ON model_versions (model_id);",
+
+    /* 11 -> 12: triggers (store/triggers.h) and webhooks (store/webhooks.h).
+     * A firing is unique on (trigger, event_key): at most one per event,
+     * whichever server sees it; firings outlive their trigger (no foreign
+     * key) as history. Firing ids never repeat (AUTOINCREMENT), so a page
+     * token or a log line names one firing forever. scheduler_cursors
+     * holds each stream reader's last handled event id. A webhook delivery
+     * is unique on (webhook, event): one per stream event, retried in
+     * place. */
+    "CREATE TABLE triggers ("
+    "  name TEXT PRIMARY KEY,"
+    "  spec TEXT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  enabled INTEGER NOT NULL,"
+    "  owner TEXT NOT NULL DEFAULT '',"
+    "  revision INTEGER NOT NULL,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  since_event_id INTEGER NOT NULL,"
+    "  last_scheduled_ms INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE TABLE trigger_firings ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  trigger TEXT NOT NULL,"
+    "  event_key TEXT NOT NULL,"
+    "  event_id INTEGER,"
+    "  event TEXT NOT NULL,"
+    "  params TEXT NOT NULL,"
+    "  user_id TEXT NOT NULL DEFAULT '',"
+    "  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed',"
+    "    'skipped', 'cancelled', 'refused', 'abandoned')),"
+    "  run_id TEXT,"
+    "  holder TEXT,"
+    "  created_ms INTEGER NOT NULL,"
+    "  started_ms INTEGER NOT NULL DEFAULT 0,"
+    "  ended_ms INTEGER NOT NULL DEFAULT 0,"
+    "  detail TEXT,"
+    "  UNIQUE (trigger, event_key));"
+    "CREATE INDEX trigger_firings_by_trigger ON trigger_firings (trigger, id);"
+    "CREATE INDEX trigger_firings_active ON trigger_firings (state, id)"
+    "  WHERE state IN ('queued', 'running');"
+    "CREATE TABLE scheduler_cursors ("
+    "  name TEXT PRIMARY KEY,"
+    "  last_event_id INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE webhooks ("
+    "  id TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  url TEXT NOT NULL,"
+    "  events TEXT NOT NULL,"
+    "  description TEXT,"
+    "  status TEXT NOT NULL,"
+    "  secret TEXT,"
+    "  creation_timestamp INTEGER NOT NULL,"
+    "  last_updated_timestamp INTEGER NOT NULL) WITHOUT ROWID;"
+    "CREATE TABLE webhook_deliveries ("
+    "  id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    "  webhook_id TEXT NOT NULL,"
+    "  event_id INTEGER NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  payload TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'delivered', 'failed')),"
+    "  attempt INTEGER NOT NULL DEFAULT 0,"
+    "  next_attempt_ms INTEGER,"
+    "  http_status INTEGER,"
+    "  error TEXT,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL,"
+    "  UNIQUE (webhook_id, event_id));"
+    "CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_ms, id)"
+    "  WHERE state = 'pending';"
+    "CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, id);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -189,6 +189,7 @@ int store_sqlite_open(const char *path, const struct store_opts *opts, struct st
     sq->base.monitors = &sqlite_monitors;
     sq->base.datasets = &sqlite_datasets;
     sq->base.lineage = &sqlite_lineage;
+    sq->base.triggers = &sqlite_triggers;
     sq->path = xstrdup(path);
     sq->plog = sq_plog_new(path);
     pthread_mutex_init(&sq->pool_mu, NULL);

@@ -257,6 +257,8 @@ extern const struct store_monitor_ops sqlite_monitors;
 extern const struct store_dataset_ops sqlite_datasets;
 /* sqlite_lineage.c: the lineage area's table. */
 extern const struct store_lineage_ops sqlite_lineage;
+/* sqlite_triggers.c: the triggers area's table. */
+extern const struct store_trigger_ops sqlite_triggers;
 /* sqlite_predictions.c: the prediction log's table, and its partitions'
  * cache beside the tracking file at tracking_path (made at open, freed at
  * close). */
