@@ -21,6 +21,7 @@
 #include "api/predictions_ops.h"
 #include "api/registry_ops.h"
 #include "api/tracking_ops.h"
+#include "api/webhooks_ops.h"
 #include "api/traces_ops.h"
 #include "api/triggers_ops.h"
 #include "base/json.h"
@@ -61,6 +62,7 @@ const struct api_area *const api_areas[] = {
     &api_datasets_area,      /* ferry's datasets/... (issue 19) */
     &api_lineage_area,       /* ferry's lineage/... (issue 20) */
     &api_triggers_area,      /* ferry's triggers/... (issue 21) */
+    &api_webhooks_area,      /* MLflow 3's webhooks, ferry's webhooks/deliveries (issue 21) */
     NULL,
 };
 

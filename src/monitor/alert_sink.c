@@ -1,7 +1,5 @@
 /* SPDX-License-Identifier: MIT
- * Webhooks on libcurl (a fresh handle per attempt: alerts are rare, and a
- * reused connection to a receiver that went away would only add a failure
- * mode), signatures with OpenSSL's HMAC, commands by fork and exec under
+ * Webhooks through http/post.h (one POST, no redirects, a time limit), signatures with OpenSSL's HMAC, commands by fork and exec under
  * base/sandbox.h. The caller ignores SIGPIPE (ferry server does). */
 #include "monitor/alert_sink.h"
 #include "base/ftime.h"
@@ -9,10 +7,9 @@
 #include "base/json.h"
 #include "base/sandbox.h"
 #include "base/sbuf.h"
-#include "base/version.h"
+#include "http/post.h"
 #include "base/xalloc.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
@@ -33,7 +30,6 @@
 
 #include "base/banned.h"
 
-#define CONNECT_TIMEOUT_MS 5000L
 #define MAX_OUTPUT_KEPT    200 /* bytes of a command's output kept for the detail */
 
 static int set_detail(struct alert_outcome *out, const char *fmt, ...)
@@ -110,23 +106,7 @@ int64_t alert_backoff_ms(int attempt, int64_t base_ms, int64_t cap_ms)
     return d < cap_ms ? d : cap_ms;
 }
 
-/* ---------- webhook ---------- */
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_rc;
-
-static void init_curl(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-/* The answer is not read: only its status counts. */
-static size_t drop(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-    (void)ptr;
-    (void)userdata;
-    return size * nmemb;
-}
+/* ---------- webhook (sent by http/post.h) ---------- */
 
 /* A header name: an HTTP token, not one ferry sets itself. */
 static int header_ok(const char *name, const char *value)
@@ -144,122 +124,85 @@ static int header_ok(const char *name, const char *value)
     return !strpbrk(value, "\r\n");
 }
 
-static int add_header(struct curl_slist **l, const char *fmt, ...)
+struct header_lines {
+    char **v;
+    size_t n, alloc;
+};
+
+static void add_header(struct header_lines *l, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-static int add_header(struct curl_slist **l, const char *fmt, ...)
+static void add_header(struct header_lines *l, const char *fmt, ...)
 {
     struct sbuf sb = SBUF_INIT;
     va_list ap;
     va_start(ap, fmt);
     sbuf_vaddf(&sb, fmt, ap);
     va_end(ap);
-    struct curl_slist *more = curl_slist_append(*l, sb.buf);
-    OPENSSL_cleanse(sb.buf, sb.len);
-    sbuf_release(&sb);
-    if (!more)
-        return -1;
-    *l = more;
-    return 0;
+    ALLOC_GROW(l->v, l->n + 1, l->alloc);
+    l->v[l->n++] = sbuf_detach(&sb, NULL);
+}
+
+static void header_lines_release(struct header_lines *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        OPENSSL_cleanse(l->v[i], strlen(l->v[i]));
+        free(l->v[i]);
+    }
+    free(l->v);
 }
 
 /* The request's headers, signed when the sink has a secret; -1 with the
  * detail set when it cannot be sent as the sink asks. */
 static int webhook_headers(const struct alert_webhook *w, const struct alert_message *m, int64_t ts,
-                           struct curl_slist **out, struct alert_outcome *o)
+                           struct header_lines *l, struct alert_outcome *o)
 {
-    struct curl_slist *l = NULL;
-    int bad = add_header(&l, "Content-Type: application/json") || add_header(&l, "Expect:") ||
-              add_header(&l, "X-Ferry-Event: %s", m->event) ||
-              add_header(&l, "X-Ferry-Delivery: %s", m->delivery_id ? m->delivery_id : "") ||
-              add_header(&l, "X-Ferry-Timestamp: %lld", (long long)ts);
-    if (!bad && w->secret_env && *w->secret_env) {
+    add_header(l, "Content-Type: application/json");
+    add_header(l, "X-Ferry-Event: %s", m->event);
+    add_header(l, "X-Ferry-Delivery: %s", m->delivery_id ? m->delivery_id : "");
+    add_header(l, "X-Ferry-Timestamp: %lld", (long long)ts);
+    if (w->secret_env && *w->secret_env) {
         const char *key = getenv(w->secret_env);
         char hex[65];
-        if (!key || !*key) {
-            curl_slist_free_all(l);
-            set_detail(o, "the signing secret's variable '%.100s' is not set on the server",
-                       w->secret_env);
-            return -1;
-        }
-        bad = alert_sign(key, strlen(key), ts, m->body, m->body_len, hex) ||
-              add_header(&l, "X-Ferry-Signature: sha256=%s", hex);
+        if (!key || !*key)
+            return set_detail(o, "the signing secret's variable '%.100s' is not set on the server",
+                              w->secret_env);
+        if (alert_sign(key, strlen(key), ts, m->body, m->body_len, hex))
+            return set_detail(o, "cannot build the request");
+        add_header(l, "X-Ferry-Signature: sha256=%s", hex);
     }
-    for (size_t i = 0; !bad && i < w->nheaders; i++) {
-        if (!header_ok(w->hdr_names[i], w->hdr_values[i])) {
-            curl_slist_free_all(l);
-            set_detail(o, "header '%.100s' cannot be sent", w->hdr_names[i]);
-            return -1;
-        }
-        bad = add_header(&l, "%s: %s", w->hdr_names[i], w->hdr_values[i]);
+    for (size_t i = 0; i < w->nheaders; i++) {
+        if (!header_ok(w->hdr_names[i], w->hdr_values[i]))
+            return set_detail(o, "header '%.100s' cannot be sent", w->hdr_names[i]);
+        add_header(l, "%s: %s", w->hdr_names[i], w->hdr_values[i]);
     }
-    if (bad) {
-        curl_slist_free_all(l);
-        set_detail(o, "cannot build the request");
-        return -1;
-    }
-    *out = l;
     return 0;
 }
 
 int alert_sink_webhook(const struct alert_webhook *w, const struct alert_message *m,
                        struct alert_outcome *out)
 {
-    struct curl_slist *headers = NULL;
-    char errbuf[CURL_ERROR_SIZE] = "";
-    long status = 0, timeout = w->timeout_ms > 0 ? w->timeout_ms : ALERT_WEBHOOK_TIMEOUT_MS;
+    struct header_lines l = {NULL, 0, 0};
+    struct http_post_result r;
+    long timeout = w->timeout_ms > 0 ? w->timeout_ms : ALERT_WEBHOOK_TIMEOUT_MS;
     int64_t ts = m->timestamp_s ? m->timestamp_s : (int64_t)time(NULL);
     memset(out, 0, sizeof(*out));
     out->code = -1;
     if (!w->url || (strncmp(w->url, "http://", 7) && strncmp(w->url, "https://", 8)))
         return set_detail(out, "not an http(s) URL");
-    pthread_once(&curl_once, init_curl);
-    if (curl_init_rc != CURLE_OK)
-        return set_detail(out, "cannot initialise libcurl");
-    if (webhook_headers(w, m, ts, &headers, out))
+    if (webhook_headers(w, m, ts, &l, out)) {
+        header_lines_release(&l);
         return -1;
-    CURL *h = curl_easy_init();
-    if (!h) {
-        curl_slist_free_all(headers);
-        return set_detail(out, "cannot initialise libcurl");
     }
-    /* every option is needed (the protocol limit above all): one refused
-     * is a failed attempt, not a request sent without it */
-    CURLcode so = CURLE_OK;
-#define SETOPT(opt, val)                                                                           \
-    do {                                                                                           \
-        if (so == CURLE_OK)                                                                        \
-            so = curl_easy_setopt(h, opt, val);                                                    \
-    } while (0)
-    SETOPT(CURLOPT_URL, w->url);
-    SETOPT(CURLOPT_PROTOCOLS_STR, "http,https");
-    SETOPT(CURLOPT_NOSIGNAL, 1L);
-    SETOPT(CURLOPT_FOLLOWLOCATION, 0L);
-    SETOPT(CURLOPT_POST, 1L);
-    SETOPT(CURLOPT_POSTFIELDS, m->body);
-    SETOPT(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)m->body_len);
-    SETOPT(CURLOPT_HTTPHEADER, headers);
-    SETOPT(CURLOPT_USERAGENT, "ferry/" FERRY_VERSION_STRING);
-    SETOPT(CURLOPT_TIMEOUT_MS, timeout);
-    SETOPT(CURLOPT_CONNECTTIMEOUT_MS, timeout < CONNECT_TIMEOUT_MS ? timeout : CONNECT_TIMEOUT_MS);
-    SETOPT(CURLOPT_WRITEFUNCTION, drop);
-    SETOPT(CURLOPT_ERRORBUFFER, errbuf);
-#undef SETOPT
-    if (so != CURLE_OK) {
-        curl_easy_cleanup(h);
-        curl_slist_free_all(headers);
-        return set_detail(out, "cannot set up the request: %s", curl_easy_strerror(so));
-    }
-    CURLcode rc = curl_easy_perform(h);
-    if (rc == CURLE_OK)
-        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-    curl_easy_cleanup(h);
-    curl_slist_free_all(headers);
-    if (rc != CURLE_OK)
-        return set_detail(out, "%s", *errbuf ? errbuf : curl_easy_strerror(rc));
-    out->code = (int)status;
-    out->delivered = status >= 200 && status < 300;
+    struct http_post p = {w->url, (const char *const *)l.v, l.n, m->body, m->body_len, timeout, 0};
+    int rc = http_post_send(&p, &r);
+    header_lines_release(&l);
+    http_post_result_release(&r);
+    if (rc)
+        return set_detail(out, "%s", r.error);
+    out->code = (int)r.status;
+    out->delivered = r.status >= 200 && r.status < 300;
     if (!out->delivered)
-        return set_detail(out, "HTTP %ld", status);
+        return set_detail(out, "HTTP %ld", r.status);
     return 0;
 }
 

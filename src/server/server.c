@@ -14,6 +14,7 @@
 #include "server/server_int.h"
 #include "server/api.h"
 #include "server/alert_dispatch.h"
+#include "server/webhook_dispatch.h"
 #include "server/artifact_proxy.h"
 #include "server/data_routes.h"
 #include "server/server_metrics.h"
@@ -295,6 +296,7 @@ int server_run(const struct server_opts *o, struct ferr *err)
     struct monitor_scheduler *monitors = NULL;
     struct alert_dispatch *alerts = NULL;
     struct trigger_scheduler *triggers = NULL;
+    struct webhook_dispatch *webhooks = NULL;
     size_t nroutes;
     struct http_route *routes = routes_new(&nroutes);
     struct http_server_opts ho = {.host = o->host,
@@ -371,6 +373,10 @@ int server_run(const struct server_opts *o, struct ferr *err)
             &(struct alert_dispatch_opts){exec_store(ctx.exec), !o->no_execute, o->run_as}, &alerts,
             err))
         goto out;
+    if (exec_store(ctx.exec) &&
+        webhook_dispatch_start(&(struct webhook_dispatch_opts){exec_store(ctx.exec)}, &webhooks,
+                               err))
+        goto out;
     if (http_server_start(http, err))
         goto out;
     if (!o->no_monitors && exec_store(ctx.exec)) {
@@ -407,8 +413,9 @@ out:
     http_server_free(http);
     guard_free(ctx.guard);
     alert_dispatch_stop(alerts); /* before the store it sends from closes */
-    exec_close(ctx.exec);        /* finishes queued writes, closes the database */
-    data_root_close(&ctx);       /* before the repositories it points into */
+    webhook_dispatch_stop(webhooks);
+    exec_close(ctx.exec);  /* finishes queued writes, closes the database */
+    data_root_close(&ctx); /* before the repositories it points into */
     artifact_repo_close(ctx.artifacts);
     artifact_roots_free(ctx.roots);
     free(ctx.self_uri);

@@ -37,6 +37,7 @@ struct store_prediction_ops;
 struct store_monitor_ops;
 struct store_dataset_ops;
 struct store_lineage_ops;
+struct store_webhook_ops;
 struct store_trigger_ops;
 
 /* What every backend has, whatever areas it implements. */
@@ -68,6 +69,7 @@ struct store {
     const struct store_dataset_ops *datasets;
     const struct store_lineage_ops *lineage;
     const struct store_trigger_ops *triggers;
+    const struct store_webhook_ops *webhooks;
     char *default_artifact_root; /* no trailing '/'; the backend frees it on close */
 };
 

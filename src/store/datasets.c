@@ -7,11 +7,13 @@
 #include "store/datasets.h"
 #include "store/backend.h"
 #include "base/ftime.h"
+#include "base/json.h"
 #include "base/page_token.h"
 #include "base/xalloc.h"
 #include "domain/data_manifest.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -609,4 +611,41 @@ out:
     else
         *packs = emptied;
     return rc;
+}
+
+/* ---------- the events' payloads ---------- */
+
+static char *data_uri(const char *name, int64_t version)
+{
+    size_t n = strlen(name) + 32;
+    char *uri = xmalloc(n);
+    snprintf(uri, n, "data:/%s/%lld", name, (long long)version);
+    return uri;
+}
+
+static char *payload_text(json_t *p)
+{
+    if (!p)
+        abort(); /* out of memory, as base/xalloc.h answers it */
+    char *s = fjson_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    return s;
+}
+
+char *data_event_version_payload(const char *name, int64_t version, const char *digest)
+{
+    char *uri = data_uri(name, version);
+    json_t *p = json_pack("{s:s, s:I, s:s, s:s}", "name", name, "version", (json_int_t)version,
+                          "uri", uri, "digest", digest ? digest : "");
+    free(uri);
+    return payload_text(p);
+}
+
+char *data_event_alias_payload(const char *name, const char *alias, int64_t version)
+{
+    char *uri = data_uri(name, version);
+    json_t *p = json_pack("{s:s, s:s, s:I, s:s}", "name", name, "alias", alias, "version",
+                          (json_int_t)version, "uri", uri);
+    free(uri);
+    return payload_text(p);
 }

@@ -183,6 +183,19 @@ int store_data_gc(struct store *s, int64_t cutoff_ms, int dry_run, struct data_o
 
 /* ---------- the backend contract (see store/backend.h) ---------- */
 
+/* The events stream (store_events_search, store/deployments.h) hears of
+ * datasets from the backends, in the transaction of the change:
+ * "dataset.version_created" when a version is created (not when an equal
+ * one is found), and "dataset.alias_set" when an alias is made or moves
+ * (not when it already named that version); subject the dataset's name,
+ * user the version's author ("" for an alias). Their payloads (new
+ * strings): {"name", "version", "uri": "data:/NAME/V", "digest"} and
+ * {"name", "alias", "version", "uri"}. */
+#define DATA_EVENT_VERSION_CREATED "dataset.version_created"
+#define DATA_EVENT_ALIAS_SET       "dataset.alias_set"
+char *data_event_version_payload(const char *name, int64_t version, const char *digest);
+char *data_event_alias_payload(const char *name, const char *alias, int64_t version);
+
 /* A version row as the backend inserts it (checked and computed by the
  * front). */
 struct data_version_row {

@@ -475,6 +475,25 @@ static int insert_version(struct pg_conn *c, const struct data_version_row *row,
     return rc;
 }
 
+/* A dataset event into the events stream (store/datasets.h), in the
+ * change's transaction; payload is taken (freed). */
+static int put_event(struct pg_conn *c, const char *kind, const char *name, const char *user,
+                     char *payload, int64_t now_ms, struct ferr *err)
+{
+    static const char sql[] = "INSERT INTO events (time_ms, kind, subject, user_id, payload) "
+                              "VALUES ($1, $2, $3, $4, $5)";
+    struct pg_args a = PG_ARGS_INIT;
+    pg_args_int(&a, now_ms);
+    pg_args_text(&a, kind);
+    pg_args_text(&a, name);
+    pg_args_text(&a, user ? user : "");
+    pg_args_text(&a, payload);
+    int rc = pg_do(c, sql, &a, "writing a dataset's event", err);
+    pg_args_release(&a);
+    free(payload);
+    return rc;
+}
+
 static int do_create(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
 {
     (void)pg;
@@ -524,6 +543,9 @@ static int do_create(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *e
     pg_args_int(&a, row->created_ms);
     pg_args_int(&a, last + 1);
     if (pg_do(c, bump, &a, "writing a dataset", err) || insert_version(c, row, last + 1, err) ||
+        put_event(c, DATA_EVENT_VERSION_CREATED, row->name, row->author,
+                  data_event_version_payload(row->name, last + 1, row->digest), row->created_ms,
+                  err) ||
         read_version(c, row->name, last + 1, 0, ca->out, &found, err))
         goto fail;
     pg_args_release(&a);
@@ -664,15 +686,27 @@ static int do_alias_set(struct pg *pg, struct pg_conn *c, void *arg, struct ferr
     static const char sql[] = "INSERT INTO data_aliases (name, alias, version) "
                               "VALUES ($1, $2, $3) ON CONFLICT (name, alias) "
                               "DO UPDATE SET version = excluded.version";
+    static const char cur[] = "SELECT version FROM data_aliases WHERE name = $1 AND alias = $2";
     struct change_arg *ca = arg;
+    /* version_must_exist locks the dataset's row: alias moves follow one another */
     if (version_must_exist(c, ca->name, ca->version, err))
         return -1;
     struct pg_args a = PG_ARGS_INIT;
     pg_args_text(&a, ca->name);
     pg_args_text(&a, ca->alias);
+    PGresult *r = pg_run(c, cur, &a, "reading an alias", err);
+    if (!r) {
+        pg_args_release(&a);
+        return -1;
+    }
+    int moved = PQntuples(r) != 1 || pg_get_int(r, 0, 0) != ca->version;
+    PQclear(r);
     pg_args_int(&a, ca->version);
     int rc = pg_do(c, sql, &a, "setting an alias", err);
     pg_args_release(&a);
+    if (rc == 0 && moved)
+        rc = put_event(c, DATA_EVENT_ALIAS_SET, ca->name, "",
+                       data_event_alias_payload(ca->name, ca->alias, ca->version), ca->now_ms, err);
     return rc ? -1 : touch_dataset(c, ca->name, ca->now_ms, err);
 }
 

@@ -11,6 +11,7 @@
 #include "store/datasets.h"
 #include "store/lineage.h"
 #include "store/triggers.h"
+#include "store/webhooks.h"
 #include "store/uri.h"
 #include "base/ftime.h"
 #include "base/sbuf.h"
@@ -166,6 +167,7 @@ int store_postgres_open(const char *uri, const struct store_opts *opts, struct s
     pg->base.datasets = AREA(pg_datasets, list);
     pg->base.lineage = AREA(pg_lineage, query);
     pg->base.triggers = AREA(pg_triggers, apply);
+    pg->base.webhooks = AREA(pg_webhooks, create);
 
     pg->writer = pg_conn_open(pg, err);
     if (!pg->writer || check_encoding(pg->writer, err) ||

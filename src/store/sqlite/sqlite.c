@@ -7,6 +7,7 @@
 #include "store/sqlite/sqlite.h"
 #include "store/sqlite/sqlite_int.h"
 #include "store/sqlite/schema.h"
+#include "store/webhooks.h"
 #include "base/ftime.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
@@ -190,6 +191,7 @@ int store_sqlite_open(const char *path, const struct store_opts *opts, struct st
     sq->base.datasets = &sqlite_datasets;
     sq->base.lineage = &sqlite_lineage;
     sq->base.triggers = &sqlite_triggers;
+    sq->base.webhooks = &sqlite_webhooks;
     sq->path = xstrdup(path);
     sq->plog = sq_plog_new(path);
     pthread_mutex_init(&sq->pool_mu, NULL);

@@ -516,6 +516,26 @@ static int bump_dataset(struct sq_conn *c, const char *name, int exists, int del
     return step_done(c, st, "writing a dataset", err);
 }
 
+/* A dataset event into the events stream (store/datasets.h), in the
+ * change's transaction; payload is taken (freed). */
+static int put_event(struct sq_conn *c, const char *kind, const char *name, const char *user,
+                     char *payload, int64_t now_ms, struct ferr *err)
+{
+    static const char sql[] =
+        "INSERT INTO events (time_ms, kind, subject, user_id, payload) VALUES (?, ?, ?, ?, ?)";
+    sqlite3_stmt *st = sq_prep(c, sql, err);
+    if (!st) {
+        free(payload);
+        return -1;
+    }
+    sqlite3_bind_int64(st, 1, now_ms);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, user ? user : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 5, payload, -1, free);
+    return step_done(c, st, "writing a dataset's event", err);
+}
+
 static int do_create(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err)
 {
     (void)sq;
@@ -547,6 +567,8 @@ static int do_create(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *e
     if (touch_objects(c, a->objects, a->nobjects, r->created_ms, err) ||
         bump_dataset(c, r->name, exists, deleted, last + 1, r->created_ms, err) ||
         insert_version(c, r, last + 1, err) ||
+        put_event(c, DATA_EVENT_VERSION_CREATED, r->name, r->author,
+                  data_event_version_payload(r->name, last + 1, r->digest), r->created_ms, err) ||
         load_version(c, r->name, last + 1, 0, a->out, &found, err))
         return -1;
     *a->created = 1;
@@ -627,16 +649,29 @@ static int do_alias_set(struct sq *sq, struct sq_conn *c, void *arg, struct ferr
     (void)sq;
     static const char sql[] = "INSERT INTO data_aliases (name, alias, version) VALUES (?, ?, ?) "
                               "ON CONFLICT (name, alias) DO UPDATE SET version = excluded.version";
+    static const char cur[] = "SELECT version FROM data_aliases WHERE name = ? AND alias = ?";
     struct change_arg *a = arg;
     if (version_must_exist(c, a->name, a->version, err))
         return -1;
-    sqlite3_stmt *st = sq_prep(c, sql, err);
+    sqlite3_stmt *st = sq_prep(c, cur, err);
     if (!st)
+        return -1;
+    bind_str(st, 1, a->name);
+    bind_str(st, 2, a->alias);
+    int rc = sqlite3_step(st);
+    int moved = rc != SQLITE_ROW || sqlite3_column_int64(st, 0) != a->version;
+    end_stmt(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return sq_fail(c, "reading an alias", err);
+    if (!(st = sq_prep(c, sql, err)))
         return -1;
     bind_str(st, 1, a->name);
     bind_str(st, 2, a->alias);
     sqlite3_bind_int64(st, 3, a->version);
     if (step_done(c, st, "setting an alias", err))
+        return -1;
+    if (moved && put_event(c, DATA_EVENT_ALIAS_SET, a->name, "",
+                           data_event_alias_payload(a->name, a->alias, a->version), a->now_ms, err))
         return -1;
     return touch_dataset(c, a->name, a->now_ms, err);
 }
