@@ -19,7 +19,7 @@ import time
 from support.server import CREATED_DIRS, Server, on_postgres
 
 try:
-    from test_alerts import _deployment, _monitor, _open
+    from test_alerts import HOUR, T0, _deployment, _fixture, _monitor, _open
 except ImportError:  # the alerts area's helpers
     _open = None
 from test_datasets_api import create as _dataset_version, upload as _upload
@@ -230,7 +230,9 @@ def test_an_opened_alert_fires_its_trigger(ferry):
         _apply(c, _spec("on-decay", {"alert": {"monitor": "scoring-drift",
                                                "condition": "decay"}}, pipe))
         _open(ferry, srv, "scoring-drift", 0, "drift")
-        _open(ferry, srv, "scoring-drift", 1, "drift")  # the same alert again: not opened
+        # the same alert breached again: updated, not opened again
+        _fixture(ferry, srv, "window", "scoring-drift", str(T0 + HOUR), str(T0 + 2 * HOUR),
+                 "drift", "breach")
         fs = _settled(c, "on-drift", 1)
         assert fs[0]["state"] == "succeeded" and fs[0]["params"]["msg"] == \
             "alert-scoring-drift-drift", fs
@@ -416,7 +418,7 @@ def test_with_auth_a_run_is_its_owners_and_refused_once_the_owner_may_not_edit(f
         assert run["info"]["experiment_id"] == exp, run
         assert _tags(run).get("ferry.trigger.firingId") == str(fs[0]["id"]), run
         # bob may only read the experiment now: his trigger's next run is refused
-        alice.ok(alice.post("experiments/permissions/update",
+        alice.ok(alice.call("PATCH", "experiments/permissions/update",
                             {"experiment_id": exp, "username": "bob", "permission": "READ"}))
         alice.ok(alice.post("model-versions/create", {"name": "shared", "source": "s3://b/m"}))
         fs = _settled(bob, "bobs", 2)
