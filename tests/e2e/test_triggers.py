@@ -389,6 +389,16 @@ def test_two_servers_on_one_postgres_database_run_once(ferry):
         time.sleep(0.5)
         assert sorted(_lines(marker)) == ["v1", "v2", "v3"]
         assert len(_history(cb, "shared")) == 3
+        # whichever held the lease stops (giving it up): the other one runs the next event
+        holder = a if "triggers: running triggers" in a.stderr_tail(1000) else b
+        other, co = (b, cb) if holder is a else (a, ca)
+        (ca if holder is a else cb).close()
+        assert holder.stop() == 0, holder.stderr_tail()
+        _new_version(co, "sales", b"a\n9\n")
+        fs = _settled(co, "shared", 4)
+        assert fs[3]["state"] == "succeeded", fs
+        assert sorted(_lines(marker)) == ["v1", "v2", "v3", "v4"]
+        assert "triggers: running triggers" in other.stderr_tail(1000)
     finally:
         ca.close()
         cb.close()
