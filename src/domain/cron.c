@@ -272,6 +272,20 @@ static int minute_matches(const struct cron *c, int64_t mod)
     return ((c->hours >> (mod / 60)) & 1) && ((c->minutes >> (mod % 60)) & 1);
 }
 
+int cron_can_fire(const struct cron *c)
+{
+    static const int month_days[13] = {0, 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (!c->mday_star && !c->wday_star)
+        return 1; /* either day field may match: some weekday always comes */
+    /* Every (month, day) date falls on every weekday over 28 years. */
+    for (int m = 1; m <= 12; m++)
+        if ((c->months >> m) & 1)
+            for (int d = 1; d <= month_days[m]; d++)
+                if ((c->mdays >> d) & 1)
+                    return 1;
+    return 0;
+}
+
 int cron_matches(const struct cron *c, int64_t t_ms)
 {
     int64_t m = floor_div(t_ms, MINUTE_MS);

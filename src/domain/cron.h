@@ -46,6 +46,12 @@ struct cron {
  * message starting "cron: "; *out is set only on success. */
 int cron_parse(const char *expr, struct cron *out, struct ferr *err) WARN_UNUSED;
 
+/* 0 when c can never fire: a day-of-month no selected month has ("0 0 30
+ * 2 *", "0 0 31 4,6 *") with day-of-week not also restricted; else 1.
+ * cron_parse accepts such expressions (as Vixie cron does); a trigger spec
+ * refuses them. */
+int cron_can_fire(const struct cron *c);
+
 /* 1 when the minute starting at t_ms (ms since the epoch, UTC; the seconds
  * are ignored) matches, else 0. */
 int cron_matches(const struct cron *c, int64_t t_ms);

@@ -16,8 +16,11 @@
 #include "base/banned.h"
 
 #define WHAT     "trigger spec"
-#define TEXT_MAX 4096 /* a description, a name of a monitor, dataset, model, alias */
+#define TEXT_MAX 4096 /* a description (the one field that may hold newlines and tabs) */
 #define URI_MAX  4096
+#define FIELD_MAX                                                                                  \
+    1024 /* a monitor, dataset, model, alias, version, pipeline or experiment name                 \
+          */
 
 /* A string member: absent (NULL when !required), else a string of 1..max
  * bytes with no control character. */
@@ -88,6 +91,11 @@ static int parse_schedule(json_t *v, struct trigger_spec *t, struct ferr *err)
                                 "\"0 3 * * *\"");
     if (cron_parse(s, &t->cron, &cerr))
         return trigger_bad(err, "'on.schedule': %s", cerr.msg);
+    if (!cron_can_fire(&t->cron))
+        return trigger_bad(err,
+                           "'on.schedule': '%.100s' never fires: no month selected has that "
+                           "day-of-month",
+                           s);
     /* kept trimmed of blanks at both ends */
     size_t a = strspn(s, " \t"), b = strlen(s);
     while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
@@ -101,7 +109,7 @@ static int parse_alert(json_t *v, struct trigger_spec *t, struct ferr *err)
     static const char *const keys[] = {"monitor", "condition", NULL};
     int cond;
     if (need_object(v, "on.alert", err) || spec_only_keys(WHAT, v, "on.alert", keys, err) ||
-        get_text(v, "monitor", "on.alert.monitor", 1, TEXT_MAX, &t->monitor, err) ||
+        get_text(v, "monitor", "on.alert.monitor", 1, FIELD_MAX, &t->monitor, err) ||
         get_enum(v, "condition", "on.alert.condition", trigger_condition_names, 4, TRIGGER_COND_ANY,
                  &cond, err))
         return -1;
@@ -113,8 +121,8 @@ static int parse_dataset(json_t *v, struct trigger_spec *t, struct ferr *err)
 {
     static const char *const keys[] = {"name", "alias", NULL};
     if (need_object(v, "on.dataset", err) || spec_only_keys(WHAT, v, "on.dataset", keys, err) ||
-        get_text(v, "name", "on.dataset.name", 1, TEXT_MAX, &t->dataset, err) ||
-        get_text(v, "alias", "on.dataset.alias", 0, TEXT_MAX, &t->alias, err))
+        get_text(v, "name", "on.dataset.name", 1, FIELD_MAX, &t->dataset, err) ||
+        get_text(v, "alias", "on.dataset.alias", 0, FIELD_MAX, &t->alias, err))
         return -1;
     return 0;
 }
@@ -125,7 +133,7 @@ static int parse_registry(json_t *v, struct trigger_spec *t, struct ferr *err)
     int ev;
     char *stage = NULL;
     if (need_object(v, "on.registry", err) || spec_only_keys(WHAT, v, "on.registry", keys, err) ||
-        get_text(v, "model", "on.registry.model", 1, TEXT_MAX, &t->model, err) ||
+        get_text(v, "model", "on.registry.model", 1, FIELD_MAX, &t->model, err) ||
         get_enum(v, "event", "on.registry.event", trigger_reg_event_names, 3, -1, &ev, err))
         return -1;
     t->reg_event = (enum trigger_registry_event)ev;
@@ -133,7 +141,7 @@ static int parse_registry(json_t *v, struct trigger_spec *t, struct ferr *err)
         return trigger_bad(err, "'on.registry.alias' goes only with event alias_moved");
     if (json_object_get(v, "stage") && t->reg_event != TRIGGER_REG_STAGE_CHANGED)
         return trigger_bad(err, "'on.registry.stage' goes only with event stage_changed");
-    if (get_text(v, "alias", "on.registry.alias", 0, TEXT_MAX, &t->alias, err) ||
+    if (get_text(v, "alias", "on.registry.alias", 0, FIELD_MAX, &t->alias, err) ||
         get_text(v, "stage", "on.registry.stage", 0, 64, &stage, err))
         return -1;
     if (stage) {
@@ -204,9 +212,10 @@ static int parse_pipeline(json_t *v, struct trigger_spec *t, struct ferr *err)
         return trigger_bad(err, "'pipeline' is required: {uri: ...}");
     if (need_object(v, "pipeline", err) || spec_only_keys(WHAT, v, "pipeline", keys, err) ||
         get_text(v, "uri", "pipeline.uri", 1, URI_MAX, &t->pipeline_uri, err) ||
-        get_text(v, "version", "pipeline.version", 0, TEXT_MAX, &t->pipeline_version, err) ||
-        get_text(v, "name", "pipeline.name", 0, TEXT_MAX, &t->pipeline_name, err) ||
-        get_text(v, "experiment", "pipeline.experiment", 0, TEXT_MAX, &t->pipeline_experiment, err))
+        get_text(v, "version", "pipeline.version", 0, FIELD_MAX, &t->pipeline_version, err) ||
+        get_text(v, "name", "pipeline.name", 0, FIELD_MAX, &t->pipeline_name, err) ||
+        get_text(v, "experiment", "pipeline.experiment", 0, FIELD_MAX, &t->pipeline_experiment,
+                 err))
         return -1;
     if (trigger_uri_is_local(t->pipeline_uri) && t->pipeline_uri[0] != '/')
         return trigger_bad(err,

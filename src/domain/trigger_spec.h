@@ -6,7 +6,8 @@
  *   description  optional string
  *   enabled      optional bool, default true
  *   on           exactly one of
- *     schedule: "CRON"                       (domain/cron.h; UTC)
+ *     schedule: "CRON"                       (domain/cron.h; UTC; one no date
+ *                                             meets, "0 0 30 2 *", is refused)
  *     alert:    {monitor: M, condition: drift|decay|quality|any}  (default any)
  *     dataset:  {name: D, alias: A}          (alias optional)
  *     registry: {model: M, event: version_created|stage_changed|alias_moved,
@@ -20,6 +21,9 @@
  *   params       {K: TEMPLATE}: K is [A-Za-z0-9_][A-Za-z0-9_-]*, <= 128 (a
  *                pipeline param's name: no dots, so "event.X" never is one)
  *   concurrency  skip | queue | replace (default skip)
+ * Names (monitor, dataset, model, alias, pipeline version/name/experiment)
+ * are 1..1024 bytes without control characters; the description up to
+ * 4096 and may hold newlines and tabs; the uri up to 4096.
  *
  * TEMPLATES: text with {event.X} or {trigger.name}; `{{` and `}}` are
  * literal braces. X must be one of the kind's event fields (below), else

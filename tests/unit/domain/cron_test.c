@@ -8,6 +8,7 @@
 #include "base/pbtime.h"
 #include "domain/cron.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static int64_t at(const char *iso)
@@ -41,8 +42,8 @@ static void check(const struct row *rows, size_t n, int next)
         int64_t got = next ? cron_next(&c, at(rows[i].from)) : cron_prev(&c, at(rows[i].from));
         int64_t want = rows[i].want ? at(rows[i].want) : -1;
         if (got != want)
-            FAIL_AT("row %zu: %s('%s', %s) = %s, want %s", i, next ? "next" : "prev",
-                    rows[i].expr, rows[i].from, show(got, a), show(want, b));
+            FAIL_AT("row %zu: %s('%s', %s) = %s, want %s", i, next ? "next" : "prev", rows[i].expr,
+                    rows[i].from, show(got, a), show(want, b));
         if (got != -1 && !cron_matches(&c, got))
             FAIL_AT("row %zu: %s does not match its own result", i, rows[i].expr);
     }
@@ -151,6 +152,27 @@ TEST(cron_matches_ignores_seconds)
     ASSERT_INT_EQ(cron_prev(&c, INT64_MIN), -1);
 }
 
+TEST(cron_can_fire_knows_impossible_days)
+{
+    static const struct {
+        const char *expr;
+        int can;
+    } rows[] = {
+        {"0 0 30 2 *", 0},   {"0 0 31 4,6,9,11 *", 0}, {"0 0 30,31 2 */2", 0},
+        {"0 0 29 2 *", 1},   {"0 0 31 * *", 1},        {"0 0 30 2 MON", 1}, /* or Mondays */
+        {"0 0 31 2,3 *", 1}, {"* * * * *", 1},         {"0 0 */30 2 *", 1}, /* the 1st */
+    };
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct cron c;
+        struct ferr err = FERR_INIT;
+        ASSERT_OK(cron_parse(rows[i].expr, &c, &err), &err);
+        if (cron_can_fire(&c) != rows[i].can)
+            FAIL_AT("row %zu: cron_can_fire('%s') != %d", i, rows[i].expr, rows[i].can);
+        if (!rows[i].can && cron_next(&c, 0) != -1)
+            FAIL_AT("row %zu: '%s' fired", i, rows[i].expr);
+    }
+}
+
 TEST(cron_invalid_expressions_say_why)
 {
     static const struct {
@@ -200,8 +222,7 @@ TEST(cron_invalid_expressions_say_why)
             FAIL_AT("row %zu: '%s' parsed", i, rows[i].expr);
         ASSERT_INT_EQ(err.code, FERR_INVALID_PARAMETER_VALUE);
         if (!strstr(err.msg, rows[i].msg))
-            FAIL_AT("row %zu: '%s': \"%s\" lacks \"%s\"", i, rows[i].expr, err.msg,
-                    rows[i].msg);
+            FAIL_AT("row %zu: '%s': \"%s\" lacks \"%s\"", i, rows[i].expr, err.msg, rows[i].msg);
     }
     char longer[CRON_EXPR_MAX + 8];
     memset(longer, '1', sizeof(longer) - 1);
@@ -210,4 +231,51 @@ TEST(cron_invalid_expressions_say_why)
     struct ferr err = FERR_INIT;
     ASSERT_FAILS(cron_parse(longer, &c, &err), &err, FERR_INVALID_PARAMETER_VALUE);
     ASSERT_CONTAINS(err.msg, "longer than 256 bytes");
+}
+
+/* Sakamoto's weekday (0 Sunday) of a Gregorian date: an oracle independent
+ * of cron.c's day numbers. */
+static int weekday_of(int y, int m, int d)
+{
+    static const int t[] = {0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4};
+    if (m < 3)
+        y -= 1;
+    return (y + y / 4 - y / 100 + y / 400 + t[m - 1] + d) % 7;
+}
+
+TEST(cron_calendar_agrees_with_an_independent_one_over_three_centuries)
+{
+    /* Every day from 1900-01-01 to 2199-12-31: base/pbtime's date for the
+     * day must be the only month-day schedule matching it, and Sakamoto's
+     * weekday the only weekday schedule. */
+    static struct cron md[13][32], wd[7];
+    struct ferr err = FERR_INIT;
+    char expr[32];
+    for (int m = 1; m <= 12; m++)
+        for (int d = 1; d <= 31; d++) {
+            snprintf(expr, sizeof(expr), "0 0 %d %d *", d, m);
+            ASSERT_OK(cron_parse(expr, &md[m][d], &err), &err);
+        }
+    for (int w = 0; w < 7; w++) {
+        snprintf(expr, sizeof(expr), "0 0 * * %d", w);
+        ASSERT_OK(cron_parse(expr, &wd[w], &err), &err);
+    }
+    int64_t first = at("1900-01-01T00:00:00Z") / 86400000,
+            last = at("2199-12-31T00:00:00Z") / 86400000;
+    for (int64_t day = first; day <= last; day++) {
+        char iso[PBTIME_MAX];
+        int y, m, d;
+        int64_t ms = day * 86400000;
+        pbtime_timestamp_format(ms, iso);
+        if (sscanf(iso, "%d-%d-%d", &y, &m, &d) != 3)
+            FAIL_AT("unreadable date %s", iso);
+        int w = weekday_of(y, m, d);
+        if (!cron_matches(&md[m][d], ms) || !cron_matches(&wd[w], ms))
+            FAIL_AT("%s: month-day or weekday %d does not match", iso, w);
+        if (cron_matches(&md[m][d % 31 + 1], ms) || cron_matches(&wd[(w + 1) % 7], ms) ||
+            cron_matches(&md[m % 12 + 1][d], ms))
+            FAIL_AT("%s: a neighbouring schedule matches too", iso);
+        if (cron_matches(&md[m][d], ms + 60000))
+            FAIL_AT("%s: 00:01 matches a 00:00 schedule", iso);
+    }
 }

@@ -96,8 +96,9 @@ TEST(trigger_spec_each_kind_and_defaults)
 {
     struct trigger_spec t;
     char *c;
-    parse_ok("name: nightly\non: {schedule: \"  0 3 * * *  \"}\npipeline: {uri: /srv/pipes/fraud}\n",
-             &t);
+    parse_ok(
+        "name: nightly\non: {schedule: \"  0 3 * * *  \"}\npipeline: {uri: /srv/pipes/fraud}\n",
+        &t);
     ASSERT_INT_EQ(t.kind, TRIGGER_SCHEDULE);
     ASSERT_STR_EQ(t.schedule, "0 3 * * *");
     ASSERT_INT_EQ(t.enabled, 1);
@@ -111,9 +112,10 @@ TEST(trigger_spec_each_kind_and_defaults)
     round_trips(&t);
     trigger_spec_release(&t);
 
-    parse_ok("{\"name\": \"on_drift\", \"on\": {\"alert\": {\"monitor\": \"fraud-drift\"}},"
-             " \"pipeline\": {\"uri\": \"/p\"}, \"enabled\": \"true\", \"concurrency\": \"replace\"}",
-             &t);
+    parse_ok(
+        "{\"name\": \"on_drift\", \"on\": {\"alert\": {\"monitor\": \"fraud-drift\"}},"
+        " \"pipeline\": {\"uri\": \"/p\"}, \"enabled\": \"true\", \"concurrency\": \"replace\"}",
+        &t);
     ASSERT_INT_EQ(t.kind, TRIGGER_ALERT);
     ASSERT_STR_EQ(t.monitor, "fraud-drift");
     ASSERT_INT_EQ(t.condition, TRIGGER_COND_ANY);
@@ -179,6 +181,8 @@ TEST(trigger_spec_refusals_name_the_field)
          "trigger spec: 'on.schedule': cron: 6 fields: ferry's cron has 5"},
         {"name: x\non: {schedule: \"61 3 * * *\"}\npipeline: {uri: /p}\n",
          "'on.schedule': cron: minute 61 out of range 0-59"},
+        {"name: x\non: {schedule: \"0 0 30 2 *\"}\npipeline: {uri: /p}\n",
+         "'on.schedule': '0 0 30 2 *' never fires: no month selected has that day-of-month"},
         {"name: x\non: {schedule: {every: 1h}}\npipeline: {uri: /p}\n",
          "'on.schedule' must be a cron expression string"},
         {"name: x\non: {alert: {}}\npipeline: {uri: /p}\n", "'on.alert.monitor' is required"},
@@ -245,6 +249,8 @@ TEST(trigger_spec_refusals_name_the_field)
          "'concurrency' must be one of skip, queue, replace, not 'parallel'"},
         {"name: x\non: {schedule: \"@daily\"}\npipeline: {uri: /p}\nenabled: yes\n",
          "'enabled' must be true or false"},
+        {"name: x\non: {dataset: {name: \"a\\nb\"}}\npipeline: {uri: /p}\n",
+         "'on.dataset.name' holds a control character"},
         {"name: x\ndescription: [3]\non: {schedule: \"@daily\"}\npipeline: {uri: /p}\n",
          "'description' must be a string"},
         {"{\"name\": \"x\", \"name\": \"y\"}", "bad JSON"},
@@ -354,7 +360,8 @@ TEST(trigger_event_matches_per_kind)
     ASSERT(!matches(ds_alias, "dataset.version_created", "tx", v3));
 
     const char *cv = "{\"model\": \"fraud\", \"version\": 4, \"detail\": \"runs:/r/model\"}";
-    const char *tr = "{\"model\": \"fraud\", \"version\": 4, \"detail\": \"Staging -> Production\"}";
+    const char *tr =
+        "{\"model\": \"fraud\", \"version\": 4, \"detail\": \"Staging -> Production\"}";
     const char *arch = "{\"model\": \"fraud\", \"version\": 3, \"detail\": \"Production -> "
                        "Archived (archive_existing_versions)\"}";
     const char *al = "{\"model\": \"fraud\", \"version\": 4, \"detail\": \"@champion: 3 -> 4\"}";
@@ -464,10 +471,11 @@ TEST(trigger_render_params_fills_templates)
     struct trigger_spec t;
     struct ferr err = FERR_INIT;
     json_t *out = NULL;
-    parse_ok("name: retrain\non: {dataset: {name: tx}}\npipeline: {uri: /p}\n"
-             "params: {data: \"{event.dataset_uri}\", tag: \"{trigger.name}-{event.dataset_version}\","
-             " json: \"{{\\\"v\\\": {event.dataset_version}}}\", plain: x}\n",
-             &t);
+    parse_ok(
+        "name: retrain\non: {dataset: {name: tx}}\npipeline: {uri: /p}\n"
+        "params: {data: \"{event.dataset_uri}\", tag: \"{trigger.name}-{event.dataset_version}\","
+        " json: \"{{\\\"v\\\": {event.dataset_version}}}\", plain: x}\n",
+        &t);
     json_t *p = payload("{\"name\": \"tx\", \"version\": 3, \"uri\": \"data:/tx/3\"}");
     json_t *f = trigger_event_fields("dataset.version_created", 5, 0, "tx", p);
     ASSERT_OK(trigger_render_params(&t, f, &out, &err), &err);
@@ -493,7 +501,8 @@ TEST(trigger_manual_firing_fields_and_overrides)
     parse_ok("name: retrain\non: {dataset: {name: tx}}\npipeline: {uri: /p}\n"
              "params: {data: \"{event.dataset_uri}\", v: \"{event.dataset_version}\", n: \"1\"}\n",
              &t);
-    json_t *given = payload("{\"event.dataset_uri\": \"data:/tx/9\", \"n\": \"2\", \"extra\": \"e\"}");
+    json_t *given =
+        payload("{\"event.dataset_uri\": \"data:/tx/9\", \"n\": \"2\", \"extra\": \"e\"}");
     ASSERT_OK(trigger_manual_firing(&t, 1000, given, &f, &params, &err), &err);
     field_is(f, "kind", "manual");
     field_is(f, "id", "");

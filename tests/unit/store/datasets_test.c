@@ -12,8 +12,10 @@
 #include "store/backend.h"
 #include "store/copy.h"
 #include "store/datasets.h"
+#include "store/deployments.h"
 #include "store/store.h"
 
+#include <jansson.h>
 #include <pthread.h>
 #include <string.h>
 
@@ -785,5 +787,57 @@ PG_TEST(datasets_tables_copied_from_sqlite_to_postgres)
     ASSERT_INT_EQ(create_ok(s, "t", ids, 2, 1), 3);
     free(m);
     kv_list_release(&tags);
+    store_close(s);
+}
+
+/* The events stream hears of new versions and alias moves, in the change's
+ * transaction; the same content again and an alias set to the version it
+ * names write nothing; a refused change writes nothing. */
+STORE_TEST(datasets_events_on_the_stream)
+{
+    struct store *s = open_ds_store("ds_events");
+    struct ferr err = FERR_INIT;
+    unsigned long long ids[] = {1, 2};
+    put_objects(s, ids, 2);
+    int64_t v1 = create_ok(s, "tx", ids, 1, 1);
+    create_ok(s, "tx", ids, 1, 0); /* the same content: no new version, no event */
+    int64_t v2 = create_ok(s, "tx", ids, 2, 1);
+    ASSERT_OK(store_data_alias_set(s, "tx", "prod", v1, &err), &err);
+    ASSERT_OK(store_data_alias_set(s, "tx", "prod", v1, &err), &err); /* no move */
+    ASSERT_OK(store_data_alias_set(s, "tx", "prod", v2, &err), &err);
+    ASSERT_FAILS(store_data_alias_set(s, "tx", "prod", 99, &err), &err,
+                 FERR_RESOURCE_DOES_NOT_EXIST);
+    struct store_event_list l;
+    const char *kinds[] = {"dataset.*"};
+    ASSERT_OK(store_events_search(s, 0, kinds, 1, 100, &l, &err), &err);
+    ASSERT_INT_EQ(l.n, 4);
+    const char *want_kind[] = {"dataset.version_created", "dataset.version_created",
+                               "dataset.alias_set", "dataset.alias_set"};
+    int64_t want_version[] = {v1, v2, v1, v2};
+    struct data_version dv;
+    for (size_t i = 0; i < l.n; i++) {
+        ASSERT_STR_EQ(l.v[i].kind, want_kind[i]);
+        ASSERT_STR_EQ(l.v[i].subject, "tx");
+        ASSERT(i == 0 || l.v[i].id > l.v[i - 1].id);
+        json_t *p = json_loads(l.v[i].payload, 0, NULL);
+        ASSERT(p);
+        char uri[64];
+        snprintf(uri, sizeof(uri), "data:/tx/%lld", (long long)want_version[i]);
+        ASSERT_STR_EQ(json_string_value(json_object_get(p, "name")), "tx");
+        ASSERT_INT_EQ(json_integer_value(json_object_get(p, "version")), want_version[i]);
+        ASSERT_STR_EQ(json_string_value(json_object_get(p, "uri")), uri);
+        if (i < 2) {
+            ASSERT_STR_EQ(l.v[i].user_id, "alice");
+            ASSERT_OK(store_data_version_get_num(s, "tx", want_version[i], 0, &dv, &err), &err);
+            ASSERT_STR_EQ(json_string_value(json_object_get(p, "digest")), dv.digest);
+            data_version_release(&dv);
+            ASSERT_INT_EQ(json_object_size(p), 4);
+        } else {
+            ASSERT_STR_EQ(json_string_value(json_object_get(p, "alias")), "prod");
+            ASSERT_INT_EQ(json_object_size(p), 4);
+        }
+        json_decref(p);
+    }
+    store_event_list_release(&l);
     store_close(s);
 }
