@@ -13,6 +13,7 @@ minute. Every wait is bounded; the servers tick every 100 ms. Runs on SQLite and
 import json
 import os
 import signal
+import subprocess
 import tempfile
 import time
 
@@ -437,3 +438,19 @@ def test_with_auth_a_run_is_its_owners_and_refused_once_the_owner_may_not_edit(f
         assert _lines(marker) == ["v1"]
     finally:
         assert srv.stop() == 0, srv.stderr_tail()
+
+
+def test_bad_settings_stop_the_server_before_it_listens(ferry):
+    for name, value, want in [
+            ("FERRY_TRIGGER_TICK_MS", "soon", "invalid FERRY_TRIGGER_TICK_MS 'soon' (expected "
+             "10..3600000)"),
+            ("FERRY_TRIGGER_TICK_MS", "0", "invalid FERRY_TRIGGER_TICK_MS '0'"),
+            ("FERRY_TRIGGER_LEASE_MS", "-5", "invalid FERRY_TRIGGER_LEASE_MS '-5'"),
+            ("FERRY_TRIGGER_NOW_OFFSET_MS", "1e3", "invalid FERRY_TRIGGER_NOW_OFFSET_MS '1e3'")]:
+        d = _dir()
+        p = subprocess.run([ferry, "server", "--host", "127.0.0.1", "--port", "0",
+                            "--backend-store-uri", "sqlite://" + os.path.join(d, "f.db")],
+                           capture_output=True, timeout=60, cwd=d,
+                           env=dict(os.environ, **{name: value}))
+        assert p.returncode == 1 and b"listening" not in p.stdout, p
+        assert want in p.stderr.decode(), p.stderr
