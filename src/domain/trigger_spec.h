@@ -157,7 +157,9 @@ int trigger_event_matches(const struct trigger_spec *t, const char *kind, json_t
 /* The event.X map (a new object, keys without "event.", values strings)
  * of a stream event: the common fields and, by the stream kind's family
  * (alert.*, dataset.*, registry.*), that family's fields taken from the
- * payload ("" when absent). NULL only when out of memory. */
+ * payload ("" when absent; the subject stands in for a missing name:
+ * monitor, dataset, model). Other kinds (deployment.*, trigger.*) give the
+ * common fields only; kind, subject and payload may be NULL. */
 json_t *trigger_event_fields(const char *kind, int64_t id, int64_t time_ms, const char *subject,
                              json_t *payload);
 /* The event.X map of a schedule firing: kind "schedule", id "", time the

@@ -151,6 +151,8 @@ json_t *trigger_event_fields(const char *kind, int64_t id, int64_t time_ms, cons
 {
     json_t *f = json_object();
     char idtext[32];
+    if (!kind)
+        kind = "";
     snprintf(idtext, sizeof(idtext), "%" PRId64, id);
     common(f, kind, idtext, time_ms);
     if (!strncmp(kind, "alert.", 6)) {

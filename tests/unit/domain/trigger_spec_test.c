@@ -457,6 +457,14 @@ TEST(trigger_event_fields_of_each_family)
     field_is(f, "model_uri", "");
     json_decref(f);
 
+    /* a kind of no family: the common fields only */
+    f = trigger_event_fields("deployment.promote", 13, t, "fraud", NULL);
+    ASSERT_INT_EQ(json_object_size(f), 4);
+    json_decref(f);
+    f = trigger_event_fields(NULL, 14, t, NULL, NULL);
+    field_is(f, "kind", "");
+    json_decref(f);
+
     f = trigger_schedule_fields(1796342400000, 1796342401500);
     field_is(f, "id", "");
     field_is(f, "kind", "schedule");
