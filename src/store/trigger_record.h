@@ -37,10 +37,10 @@ int firing_state_final(enum firing_state st);
 
 struct trigger {
     char *name;
-    char *spec;  /* canonical JSON object text (domain/trigger_spec.h's trigger_spec_json) */
-    char *kind;  /* "schedule" | "alert" | "dataset" | "registry" */
-    int enabled; /* 1 or 0 */
-    char *owner; /* the user of the last apply that changed it; "" with auth off */
+    char *spec;       /* canonical JSON object text (domain/trigger_spec.h's trigger_spec_json) */
+    char *kind;       /* "schedule" | "alert" | "dataset" | "registry" */
+    int enabled;      /* 1 or 0 */
+    char *owner;      /* the user of the last apply that changed it; "" with auth off */
     int64_t revision; /* 1 on creation, +1 per apply that changes it */
     int64_t created_ms, updated_ms;
     /* max(events.id) when it was created: events with this id or older never fire it */
@@ -58,8 +58,8 @@ void trigger_list_release(struct trigger_list *l);
 
 struct trigger_firing {
     int64_t id;
-    char *trigger;   /* the trigger's name (it may since have been deleted) */
-    char *event_key; /* "event:<stream id>" | "schedule:<cron time ms>" | "manual:<uuid>" */
+    char *trigger;    /* the trigger's name (it may since have been deleted) */
+    char *event_key;  /* "event:<stream id>" | "schedule:<cron time ms>" | "manual:<uuid>" */
     int64_t event_id; /* the stream id; 0 when none (schedule, manual) */
     char *event;      /* JSON object text: the event.X fields */
     char *params;     /* JSON object text: the rendered params */

@@ -129,7 +129,7 @@ int store_trigger_apply(struct store *s, json_t *spec, const char *kind, int ena
     if (owner && strlen(owner) > 256)
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "an owner has at most 256 characters");
     char *text = fjson_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);
-    struct apply_arg a = {name, text, kind, owner ? owner : "", enabled, expect_revision,
+    struct apply_arg a = {name,          text, kind, owner ? owner : "", enabled, expect_revision,
                           ftime_now_ms()};
     int rc = s->triggers->apply(s, name, decide_apply, &a, out ? out : &tmp, &ch, err);
     free(text);
@@ -183,8 +183,8 @@ int store_trigger_set_scheduled(struct store *s, const char *name, int64_t ms, s
 static int text_check(const char *what, const char *v, size_t max, struct ferr *err)
 {
     if (v && strlen(v) > max)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "a firing's %s has at most %zu characters",
-                        what, max);
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "a firing's %s has at most %zu characters", what, max);
     return 0;
 }
 
@@ -299,9 +299,8 @@ int store_trigger_firing_update(struct store *s, int64_t id, enum firing_state f
     int allowed = (from == FIRING_QUEUED && to != FIRING_QUEUED) ||
                   (from == FIRING_RUNNING && to != FIRING_QUEUED);
     if (!allowed)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "a firing does not move from %s to %s", firing_state_name(from),
-                        firing_state_name(to));
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "a firing does not move from %s to %s",
+                        firing_state_name(from), firing_state_name(to));
     if (text_check("run id", run_id, 256, err) || text_check("holder", holder, 256, err) ||
         text_check("detail", detail, DETAIL_MAX, err))
         return -1;
@@ -312,8 +311,7 @@ int store_trigger_firing_update(struct store *s, int64_t id, enum firing_state f
 }
 
 int store_trigger_firings(struct store *s, const struct firing_query *q,
-                          struct trigger_firing_list *out, char **next_page_token,
-                          struct ferr *err)
+                          struct trigger_firing_list *out, char **next_page_token, struct ferr *err)
 {
     int64_t max = q->max, bound = 0;
     memset(out, 0, sizeof(*out));
@@ -326,8 +324,8 @@ int store_trigger_firings(struct store *s, const struct firing_query *q,
     if (max == 0)
         max = FIRINGS_DEFLT;
     if (max < 1 || max > FIRINGS_MAX)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "max_results is 1 to %d, not %lld", FIRINGS_MAX, (long long)max);
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "max_results is 1 to %d, not %lld",
+                        FIRINGS_MAX, (long long)max);
     if (q->states & ~((1 << FIRING_STATE_COUNT) - 1))
         return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "unknown firing state filter %d",
                         q->states);
@@ -338,8 +336,8 @@ int store_trigger_firings(struct store *s, const struct firing_query *q,
         if (bound <= 0)
             return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "invalid page token");
     }
-    if (s->triggers->firings(s, q->trigger, q->states, q->oldest_first ? 1 : 0, bound, max + 1,
-                             out, err))
+    if (s->triggers->firings(s, q->trigger, q->states, q->oldest_first ? 1 : 0, bound, max + 1, out,
+                             err))
         return -1;
     if (out->n > (size_t)max) {
         trigger_firing_release(&out->v[--out->n]);
@@ -356,8 +354,7 @@ int store_trigger_firing_get(struct store *s, int64_t id, struct trigger_firing 
     if (!s->triggers)
         return store_lacks(s, AREA, err);
     if (id <= 0)
-        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "No firing with id %lld",
-                        (long long)id);
+        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "No firing with id %lld", (long long)id);
     return s->triggers->firing_get(s, id, out, err);
 }
 

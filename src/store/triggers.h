@@ -171,8 +171,7 @@ struct store_trigger_ops {
      * last id of the page before; 0: from the start): ids below it when
      * newest first, above it when oldest first. */
     int (*firings)(struct store *s, const char *trigger, int states, int oldest_first,
-                   int64_t bound, int64_t limit, struct trigger_firing_list *out,
-                   struct ferr *err);
+                   int64_t bound, int64_t limit, struct trigger_firing_list *out, struct ferr *err);
     int (*firing_get)(struct store *s, int64_t id, struct trigger_firing *out, struct ferr *err);
     int (*cursor_get)(struct store *s, const char *name, int64_t *id, struct ferr *err);
     int (*cursor_advance)(struct store *s, const char *name, int64_t from_id, int64_t to_id,

@@ -321,6 +321,8 @@ int store_webhook_create(struct store *s, const struct webhook *w, struct webhoo
                          struct ferr *err)
 {
     char id[REQUEST_ID_LEN + 1];
+    if (out)
+        memset(out, 0, sizeof(*out));
     if (has(s, err))
         return -1;
     struct webhook row = *w;
@@ -341,6 +343,7 @@ int store_webhook_create(struct store *s, const struct webhook *w, struct webhoo
 
 int store_webhook_get(struct store *s, const char *id, struct webhook *out, struct ferr *err)
 {
+    memset(out, 0, sizeof(*out));
     if (has(s, err) || id_ok(id, err))
         return -1;
     return s->webhooks->get(s, id, out, err);
@@ -352,6 +355,7 @@ int store_webhook_list(struct store *s, int64_t max_results, const char *page_to
     int64_t off, max;
     int more = 0;
     *next = NULL;
+    memset(out, 0, sizeof(*out));
     if (has(s, err) || page(max_results, page_token, &off, &max, err) ||
         s->webhooks->list(s, off, max, out, &more, err))
         return -1;
@@ -364,6 +368,7 @@ int store_webhook_subscribed(struct store *s, const char *ev, struct webhook_lis
                              struct ferr *err)
 {
     int64_t off = 0;
+    memset(out, 0, sizeof(*out));
     if (has(s, err))
         return -1;
     for (;;) {
@@ -395,7 +400,8 @@ int store_webhook_update(struct store *s, const char *id, const struct webhook *
                          struct webhook *out, struct ferr *err)
 {
     struct webhook cur, row;
-    memset(&cur, 0, sizeof(cur));
+    if (out)
+        memset(out, 0, sizeof(*out));
     if (store_webhook_get(s, id, &cur, err))
         return -1;
     row = cur;
@@ -448,6 +454,7 @@ int store_webhook_enqueue(struct store *s, const char *webhook_id, int64_t event
 int store_webhook_due(struct store *s, int64_t now_ms, size_t max,
                       struct webhook_delivery_list *out, struct ferr *err)
 {
+    memset(out, 0, sizeof(*out));
     if (has(s, err))
         return -1;
     return s->webhooks->due(s, now_ms, max ? max : 1, out, err);
@@ -476,6 +483,7 @@ int store_webhook_deliveries(struct store *s, const char *webhook_id, int64_t ma
     int64_t off, max;
     int more = 0;
     *next = NULL;
+    memset(out, 0, sizeof(*out));
     if (has(s, err) || page(max_results, page_token, &off, &max, err) ||
         (webhook_id && *webhook_id && id_ok(webhook_id, err)) ||
         s->webhooks->deliveries(s, webhook_id && *webhook_id ? webhook_id : NULL, off, max, out,
@@ -489,6 +497,7 @@ int store_webhook_deliveries(struct store *s, const char *webhook_id, int64_t ma
 int store_webhook_delivery_get(struct store *s, int64_t id, struct webhook_delivery *out,
                                struct ferr *err)
 {
+    memset(out, 0, sizeof(*out));
     if (has(s, err))
         return -1;
     return s->webhooks->delivery_get(s, id, out, err);

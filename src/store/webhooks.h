@@ -220,8 +220,4 @@ struct store_webhook_ops {
 char *webhook_events_text(const struct webhook *w);
 int webhook_events_from_text(const char *text, struct webhook *w, struct ferr *err);
 
-/* Installed in struct store's `webhooks` member by sqlite.c / postgres.c. */
-extern const struct store_webhook_ops sqlite_webhooks;
-extern const struct store_webhook_ops pg_webhooks;
-
 #endif

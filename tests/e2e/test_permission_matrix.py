@@ -213,6 +213,19 @@ case("leases/renew", "ADMIN", "POST",
 case("leases/release", "ADMIN", "POST",
      lambda f, w: {"b": {"name": uniq("mx-lease"), "holder": "mx", "epoch": 1}})
 case("leases/get", "ADMIN", "GET", lambda f, w: {"q": {"name": "mx-none"}})
+# webhooks (issue 21; MLflow 3's rows): admins only. The admin's requests are for an id that
+# names no webhook (404) or carry a URL scheme the server refuses (400): nothing is sent anywhere.
+WH_NONE = "00000000-0000-7000-8000-000000000000"
+case("webhooks/create", "ADMIN", "POST", lambda f, w: {"b": {
+    "name": "mx-hook", "url": "ftp://127.0.0.1/none",
+    "events": [{"entity": "MODEL_VERSION", "action": "CREATED"}]}})
+case("webhooks/list", "ADMIN", "GET", lambda f, w: {"q": {}})
+case("webhooks/get", "ADMIN", "GET", lambda f, w: {"p": {"webhook_id": WH_NONE}})
+case("webhooks/update", "ADMIN", "PATCH",
+     lambda f, w: {"p": {"webhook_id": WH_NONE}, "b": {"description": "d"}})
+case("webhooks/delete", "ADMIN", "DELETE", lambda f, w: {"p": {"webhook_id": WH_NONE}})
+case("webhooks/test", "ADMIN", "POST", lambda f, w: {"p": {"webhook_id": WH_NONE}})
+case("webhooks/deliveries", "ADMIN", "GET", lambda f, w: {"q": {"webhook_id": WH_NONE}})
 # deployments: reads anyone's, changes an admin's (EDIT on no resource; per-deployment later)
 case("deployments/apply", "EDIT", "POST", lambda f, w: {"b": {"spec": {
     "name": "mx-dep", "targets": [{"model": "models:/%s/1" % f["model"], "weight": 100}]}}})

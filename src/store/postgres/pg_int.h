@@ -230,6 +230,7 @@ extern const struct store_monitor_ops pg_monitors;
 extern const struct store_dataset_ops pg_datasets;
 extern const struct store_lineage_ops pg_lineage;
 extern const struct store_trigger_ops pg_triggers;
+extern const struct store_webhook_ops pg_webhooks;
 
 /* pg_conn.c: the settings every session gets when it is opened
  * (pg_conn_open calls it): 0, or -1 with err set. */

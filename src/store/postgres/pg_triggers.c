@@ -26,7 +26,7 @@
     "name, spec, kind, enabled, owner, revision, created_ms, updated_ms, since_event_id, "         \
     "last_scheduled_ms"
 #define FIRING_COLS                                                                                \
-    "id, trigger, event_key, event_id, event, params, user_id, state, run_id, holder, "           \
+    "id, trigger, event_key, event_id, event, params, user_id, state, run_id, holder, "            \
     "created_ms, started_ms, ended_ms, detail"
 
 static int conflict(struct pg_conn *c, const char *what, const char *name, struct ferr *err)
@@ -340,8 +340,7 @@ static int fire_in(struct pg_conn *c, struct fire_arg *fa, struct ferr *err)
         return -1;
     trigger_release(&t);
     if (!found)
-        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "No trigger named '%.130s'",
-                        f->trigger);
+        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "No trigger named '%.130s'", f->trigger);
     struct pg_args a = PG_ARGS_INIT;
     pg_args_text(&a, f->trigger);
     pg_args_text(&a, f->event_key);
@@ -395,8 +394,8 @@ static int do_fire(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err
     return 0;
 }
 
-static int pg_trg_fire(struct store *s, const struct trigger_firing *row, struct trigger_firing *out,
-                       int *inserted, struct ferr *err)
+static int pg_trg_fire(struct store *s, const struct trigger_firing *row,
+                       struct trigger_firing *out, int *inserted, struct ferr *err)
 {
     struct fire_arg a = {row, out, inserted};
     *inserted = 0;
@@ -519,8 +518,7 @@ static int pg_trg_firing_get(struct store *s, int64_t id, struct trigger_firing 
     int rc = read_firing(c, firing_read, id, NULL, NULL, out, &found, err);
     pg_reader_put(pg, c);
     if (!rc && !found)
-        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "No firing with id %lld",
-                        (long long)id);
+        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "No firing with id %lld", (long long)id);
     return rc;
 }
 
@@ -575,8 +573,8 @@ static int do_cursor(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *e
         return -1;
     if (cur != ca->from)
         return ferr_set(err, FERR_INVALID_STATE,
-                        "cursor '%.100s' is at %lld, not %lld (another reader moved it)",
-                        ca->name, (long long)cur, (long long)ca->from);
+                        "cursor '%.100s' is at %lld, not %lld (another reader moved it)", ca->name,
+                        (long long)cur, (long long)ca->from);
     struct pg_args a = PG_ARGS_INIT;
     pg_args_text(&a, ca->name);
     pg_args_int(&a, ca->to);

@@ -259,6 +259,8 @@ extern const struct store_dataset_ops sqlite_datasets;
 extern const struct store_lineage_ops sqlite_lineage;
 /* sqlite_triggers.c: the triggers area's table. */
 extern const struct store_trigger_ops sqlite_triggers;
+/* sqlite_webhooks.c: the webhooks area's table. */
+extern const struct store_webhook_ops sqlite_webhooks;
 /* sqlite_predictions.c: the prediction log's table, and its partitions'
  * cache beside the tracking file at tracking_path (made at open, freed at
  * close). */

@@ -19,7 +19,7 @@
     "name, spec, kind, enabled, owner, revision, created_ms, updated_ms, since_event_id, "         \
     "last_scheduled_ms"
 #define FIRING_COLS                                                                                \
-    "id, trigger, event_key, event_id, event, params, user_id, state, run_id, holder, "           \
+    "id, trigger, event_key, event_id, event, params, user_id, state, run_id, holder, "            \
     "created_ms, started_ms, ended_ms, detail"
 
 static int step_done(struct sq_conn *c, sqlite3_stmt *st, const char *what, struct ferr *err)
@@ -326,8 +326,7 @@ static int do_fire(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err
         return -1;
     trigger_release(&t);
     if (!found)
-        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "No trigger named '%.130s'",
-                        r->trigger);
+        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "No trigger named '%.130s'", r->trigger);
     sqlite3_stmt *st = sq_prep(c, sql, err);
     if (!st)
         return -1;
@@ -355,13 +354,14 @@ static int do_fire(struct sq *sq, struct sq_conn *c, void *arg, struct ferr *err
     a->out->id = sqlite3_last_insert_rowid(c->db);
     *a->inserted = 1;
     if (put_event(c, a->out, "trigger.fired", r->created_ms, err) ||
-        (firing_state_final(r->state) && put_event(c, a->out, "trigger.finished", r->created_ms, err)))
+        (firing_state_final(r->state) &&
+         put_event(c, a->out, "trigger.finished", r->created_ms, err)))
         return -1;
     return 0;
 }
 
-static int sq_trg_fire(struct store *s, const struct trigger_firing *row, struct trigger_firing *out,
-                       int *inserted, struct ferr *err)
+static int sq_trg_fire(struct store *s, const struct trigger_firing *row,
+                       struct trigger_firing *out, int *inserted, struct ferr *err)
 {
     struct fire_arg a = {row, out, inserted};
     *inserted = 0;
@@ -436,14 +436,13 @@ static int sq_trg_firings(struct store *s, const char *trigger, int states, int 
     /* Four fixed statements (the statement cache keys on the text's
      * address); the state filter is a bit test on the state's index. */
 #define FIRINGS_WHERE(cmp)                                                                         \
-    " FROM trigger_firings WHERE (?1 IS NULL OR trigger = ?1) AND (?2 = 0 OR id " cmp " ?2) AND " \
-    "(?3 = 0 OR (?3 >> (CASE state WHEN 'queued' THEN 0 WHEN 'running' THEN 1 WHEN 'succeeded' " \
-    "THEN 2 WHEN 'failed' THEN 3 WHEN 'skipped' THEN 4 WHEN 'cancelled' THEN 5 WHEN 'refused' "   \
+    " FROM trigger_firings WHERE (?1 IS NULL OR trigger = ?1) AND (?2 = 0 OR id " cmp " ?2) AND "  \
+    "(?3 = 0 OR (?3 >> (CASE state WHEN 'queued' THEN 0 WHEN 'running' THEN 1 WHEN 'succeeded' "   \
+    "THEN 2 WHEN 'failed' THEN 3 WHEN 'skipped' THEN 4 WHEN 'cancelled' THEN 5 WHEN 'refused' "    \
     "THEN 6 ELSE 7 END)) & 1 = 1)"
     static const char newest[] =
         "SELECT " FIRING_COLS FIRINGS_WHERE("<") " ORDER BY id DESC LIMIT ?4";
-    static const char oldest[] =
-        "SELECT " FIRING_COLS FIRINGS_WHERE(">") " ORDER BY id LIMIT ?4";
+    static const char oldest[] = "SELECT " FIRING_COLS FIRINGS_WHERE(">") " ORDER BY id LIMIT ?4";
 #undef FIRINGS_WHERE
     struct sq *sq = (struct sq *)s;
     struct sq_conn *c = sq_reader_get(sq, err);
@@ -492,8 +491,7 @@ static int sq_trg_firing_get(struct store *s, int64_t id, struct trigger_firing 
     int rc = read_firing(c, firing_by_id, id, NULL, NULL, out, &found, err);
     sq_reader_put(sq, c);
     if (!rc && !found)
-        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "No firing with id %lld",
-                        (long long)id);
+        return ferr_set(err, FERR_RESOURCE_DOES_NOT_EXIST, "No firing with id %lld", (long long)id);
     return rc;
 }
 

@@ -266,8 +266,8 @@ PG_TEST(pg_hot_queries_use_indexes_on_large_tables)
     free(rid);
     const char *exps[] = {"7"};
     const char *order[] = {"metrics.acc DESC"};
-    struct run_search q = {exps, 1, "metrics.acc > 0.5 and params.lr = '0.01'", VIEW_ACTIVE_ONLY,
-                           100, order, 1, NULL};
+    struct run_search q = {
+        exps, 1, "metrics.acc > 0.5 and params.lr = '0.01'", VIEW_ACTIVE_ONLY, 100, order, 1, NULL};
     struct run_list rl = {0};
     ASSERT_OK(store_search_runs(s, &q, &rl, &err), &err);
     ASSERT(rl.n > 0);

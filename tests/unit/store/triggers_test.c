@@ -6,6 +6,7 @@
  * refused with nothing written, bad inputs; and (SQLite) a schema-11
  * database migrated to 12 with its data intact. */
 #include "../test.h"
+#include "store/copy.h"
 #include "store/deployments.h"
 #include "store/leases.h"
 #include "store/sqlite/schema.h"
@@ -13,6 +14,7 @@
 #include "store/triggers.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <sqlite3.h>
 #include <string.h>
 
@@ -322,11 +324,11 @@ STORE_TEST(triggers_firing_state_compare_and_set)
     ASSERT_FAILS(store_trigger_firing_update(s, id, FIRING_SUCCEEDED, FIRING_FAILED, NULL, NULL,
                                              NULL, &f, &err),
                  &err, FERR_INVALID_PARAMETER_VALUE);
-    ASSERT_FAILS(store_trigger_firing_update(s, id, FIRING_RUNNING, FIRING_FAILED, NULL, NULL,
-                                             NULL, &f, &err),
+    ASSERT_FAILS(store_trigger_firing_update(s, id, FIRING_RUNNING, FIRING_FAILED, NULL, NULL, NULL,
+                                             &f, &err),
                  &err, FERR_INVALID_STATE);
-    ASSERT_FAILS(store_trigger_firing_update(s, id, FIRING_RUNNING, FIRING_QUEUED, NULL, NULL,
-                                             NULL, &f, &err),
+    ASSERT_FAILS(store_trigger_firing_update(s, id, FIRING_RUNNING, FIRING_QUEUED, NULL, NULL, NULL,
+                                             &f, &err),
                  &err, FERR_INVALID_PARAMETER_VALUE);
     ASSERT_FAILS(store_trigger_firing_update(s, 999999, FIRING_QUEUED, FIRING_RUNNING, NULL, NULL,
                                              NULL, &f, &err),
@@ -343,8 +345,7 @@ STORE_TEST(triggers_firing_state_compare_and_set)
     ASSERT(f.ended_ms > 0);
     trigger_firing_release(&f);
     ASSERT_INT_EQ(count_events(s, "trigger.finished", NULL), 2);
-    ASSERT_FAILS(store_trigger_firing_get(s, 424242, &f, &err), &err,
-                 FERR_RESOURCE_DOES_NOT_EXIST);
+    ASSERT_FAILS(store_trigger_firing_get(s, 424242, &f, &err), &err, FERR_RESOURCE_DOES_NOT_EXIST);
     store_close(s);
 }
 
@@ -360,8 +361,8 @@ STORE_TEST(triggers_firings_paging_and_filters)
         snprintf(key, sizeof(key), "manual:%d", i);
         ids[i] = fire_ok(s, i % 2 ? "b" : "a", key, 1);
     }
-    ASSERT_OK(store_trigger_firing_update(s, ids[2], FIRING_QUEUED, FIRING_RUNNING, NULL, "h",
-                                          NULL, NULL, &err),
+    ASSERT_OK(store_trigger_firing_update(s, ids[2], FIRING_QUEUED, FIRING_RUNNING, NULL, "h", NULL,
+                                          NULL, &err),
               &err);
     /* newest first, pages of 2, every trigger */
     struct firing_query q = {NULL, 0, 0, 2, NULL};
@@ -548,4 +549,97 @@ TEST(triggers_schema_11_database_migrates_to_12)
     fire_ok(s, "t", "event:2", 1);
     store_close(s);
     sbuf_release(&path);
+}
+
+/* `ferry db copy` takes the triggers' tables along: firings keep their ids
+ * and their event keys (a copied event does not fire again), cursors keep
+ * their place, and new firings get ids after the copied ones. */
+PG_TEST(trigger_tables_copied_from_sqlite_to_postgres)
+{
+    struct ferr err = FERR_INIT;
+    char src_uri[600];
+    snprintf(src_uri, sizeof(src_uri), "%s/trg_copy_src.db", test_tmpdir());
+    struct store *s = open_uri(src_uri);
+    apply_ok(s, "t", "* * * * *", 1, "alice", -1, 1, NULL);
+    int64_t a = fire_ok(s, "t", "event:1", 1);
+    int64_t b = fire_ok(s, "t", "event:2", 1);
+    ASSERT_OK(store_trigger_firing_update(s, a, FIRING_QUEUED, FIRING_RUNNING, "r1", "h", NULL,
+                                          NULL, &err),
+              &err);
+    ASSERT_OK(store_cursor_advance(s, "triggers", 0, 2, &err), &err);
+    store_close(s);
+    char *dst_uri = test_store_uri("trg_copy_dst");
+    struct store_copy_report rep;
+    ASSERT_OK(store_copy(src_uri, dst_uri, &rep, &err), &err);
+    int seen = 0;
+    for (size_t i = 0; i < rep.ntables; i++)
+        if (!strcmp(rep.t[i].table, "triggers") || !strcmp(rep.t[i].table, "trigger_firings") ||
+            !strcmp(rep.t[i].table, "scheduler_cursors")) {
+            seen++;
+            ASSERT(rep.t[i].rows >= 1);
+        }
+    ASSERT_INT_EQ(seen, 3);
+    s = open_uri(dst_uri);
+    free(dst_uri);
+    struct trigger_firing f;
+    ASSERT_OK(store_trigger_firing_get(s, a, &f, &err), &err);
+    ASSERT_INT_EQ(f.state, FIRING_RUNNING);
+    ASSERT_STR_EQ(f.run_id, "r1");
+    trigger_firing_release(&f);
+    ASSERT_INT_EQ(fire_ok(s, "t", "event:2", 0), b);
+    ASSERT(fire_ok(s, "t", "event:3", 1) > b);
+    int64_t cur = 0;
+    ASSERT_OK(store_cursor_get(s, "triggers", &cur, &err), &err);
+    ASSERT_INT_EQ(cur, 2);
+    store_close(s);
+}
+
+struct racer {
+    char *uri;
+    int inserted, ok;
+    int64_t id;
+};
+
+static void *race_fire(void *arg)
+{
+    struct racer *r = arg;
+    struct store *s = open_uri(r->uri); /* a store of its own: another server */
+    struct ferr err = FERR_INIT;
+    json_t *e = json_object();
+    struct trigger_fire f = {"t", "event:42", 42, e, NULL, "", FIRING_QUEUED, NULL};
+    struct trigger_firing out;
+    r->ok = store_trigger_fire(s, &f, &out, &r->inserted, &err) == 0;
+    if (r->ok) {
+        r->id = out.id;
+        trigger_firing_release(&out);
+    }
+    json_decref(e);
+    store_close(s);
+    return NULL;
+}
+
+/* Several servers firing the same event at once: one firing, one event. */
+STORE_TEST(triggers_racing_servers_fire_an_event_once)
+{
+    char *uri = test_store_uri("trg_race");
+    struct store *s = open_uri(uri);
+    apply_ok(s, "t", "* * * * *", 1, "", -1, 1, NULL);
+    enum { N = 4 };
+    pthread_t th[N];
+    struct racer r[N];
+    for (int i = 0; i < N; i++) {
+        r[i] = (struct racer){uri, -1, 0, 0};
+        ASSERT(pthread_create(&th[i], NULL, race_fire, &r[i]) == 0);
+    }
+    int inserted = 0;
+    for (int i = 0; i < N; i++) {
+        ASSERT(pthread_join(th[i], NULL) == 0);
+        ASSERT(r[i].ok);
+        inserted += r[i].inserted;
+        ASSERT_INT_EQ(r[i].id, r[0].id);
+    }
+    ASSERT_INT_EQ(inserted, 1);
+    ASSERT_INT_EQ(count_events(s, "trigger.fired", NULL), 1);
+    store_close(s);
+    free(uri);
 }

@@ -84,7 +84,9 @@ STORE_TEST(webhook_create_get_list_update_delete)
     ASSERT_INT_EQ(l.n, 3);
     ASSERT(next != NULL);
     webhook_list_release(&l);
-    ASSERT_OK(store_webhook_list(s, 3, next, &l, &next, &err), &err);
+    char *token = next;
+    ASSERT_OK(store_webhook_list(s, 3, token, &l, &next, &err), &err);
+    free(token);
     ASSERT_INT_EQ(l.n, 1);
     ASSERT_STR_EQ(l.v[0].name, "notify-1");
     ASSERT(next == NULL);
@@ -236,7 +238,9 @@ STORE_TEST(webhook_deliveries_once_per_event_attempts_and_log)
     ASSERT_INT_EQ(l.v[0].id, second);
     ASSERT(next != NULL);
     webhook_delivery_list_release(&l);
-    ASSERT_OK(store_webhook_deliveries(s, NULL, 10, next, &l, &next, &err), &err);
+    char *token = next;
+    ASSERT_OK(store_webhook_deliveries(s, NULL, 10, token, &l, &next, &err), &err);
+    free(token);
     ASSERT_INT_EQ(l.n, 1);
     ASSERT_INT_EQ(l.v[0].id, first);
     ASSERT(next == NULL);
