@@ -85,6 +85,13 @@ static int setup(struct engine *e, struct ferr *err)
     run_setup_source_tags(&tags, e->plan->source_name, &e->plan->src);
     kv_list_add(&tags, "ferry.pipeline.name", name);
     kv_list_add(&tags, "mlflow.project.env", env_manager_name(e->plan->envm));
+    /* started by a trigger of `ferry server` (server/trigger_scheduler.h),
+     * which finds the run by these tags when the process ends */
+    const char *trig = getenv("FERRY_TRIGGER"), *firing = getenv("FERRY_TRIGGER_FIRING");
+    if (trig && *trig && firing && *firing) {
+        kv_list_add(&tags, "ferry.trigger.name", trig);
+        kv_list_add(&tags, "ferry.trigger.firingId", firing);
+    }
     struct run_create rc = {e->exp_id, run_setup_user(), o->run_name ? o->run_name : name,
                             TIME_NONE, tags};
     int r = client_create_run(e->c, &rc, &run, err);

@@ -22,6 +22,7 @@
 #include "server/get_trace_artifact.h"
 #include "server/gateway_proxy.h"
 #include "server/monitor_scheduler.h"
+#include "server/trigger_scheduler.h"
 #include "monitor/monitor_run.h"
 #include "api/monitors_ops.h"
 #include "server/ui_files.h"
@@ -294,6 +295,7 @@ int server_run(const struct server_opts *o, struct ferr *err)
     struct http_server *http = NULL;
     struct monitor_scheduler *monitors = NULL;
     struct alert_dispatch *alerts = NULL;
+    struct trigger_scheduler *triggers = NULL;
     struct webhook_dispatch *webhooks = NULL;
     size_t nroutes;
     struct http_route *routes = routes_new(&nroutes);
@@ -383,6 +385,12 @@ int server_run(const struct server_opts *o, struct ferr *err)
         if (monitor_scheduler_start(&mo, &monitors, err))
             goto out;
     }
+    /* after the port listens: the pipelines it starts log through it */
+    if (exec_store(ctx.exec) &&
+        trigger_scheduler_start(
+            &(struct trigger_scheduler_opts){exec_store(ctx.exec), &ctx.launcher, NULL}, &triggers,
+            err))
+        goto out;
     printf("ferry server listening on %s://%s:%d\n", scheme, o->host, http_server_port(http));
     fflush(stdout);
     log_info("serving %s%s on %s://%s:%d (%s; authentication %s)",
@@ -394,9 +402,13 @@ int server_run(const struct server_opts *o, struct ferr *err)
                  "is reached by are unknown; list them with --allowed-hosts to refuse DNS "
                  "rebinding");
     http_server_wait(http, on_idle, &ctx);
+    /* its processes end their runs through this server: stopped while it still answers */
+    trigger_scheduler_stop(triggers);
+    triggers = NULL;
     http_server_stop(http, 10000);
     rc = 0;
 out:
+    trigger_scheduler_stop(triggers); /* before the store closes */
     monitor_scheduler_stop(monitors); /* before the store closes */
     http_server_free(http);
     guard_free(ctx.guard);
