@@ -26,6 +26,7 @@ struct builtin_ctx {
     json_t *with;                /* the rendered `with` object (borrowed) */
     const char *out_dir;         /* the step's output directory (exists) */
     struct client *c;            /* the tracking store (FERRY_TRACKING_URI), or NULL */
+    const char *tracking_uri;    /* the URI c was opened on (data: URIs), or NULL */
     const char *run_id;          /* the step's run (FERRY_RUN_ID), or NULL */
     const char *pipeline_run_id; /* FERRY_PIPELINE_RUN_ID, or NULL */
 };
@@ -48,7 +49,7 @@ json_t *builtin_read_json(const char *path, struct ferr *err);
 /* A CSV at `data`: a local path as it is; a data: URI fetched through
  * c (data/data_get.h) into a temp dir: *local receives the file's path
  * (free()), *tmp_dir the dir to remove afterwards (or NULL). */
-int builtin_local_csv(struct client *c, const char *data, char **local, char **tmp_dir,
+int builtin_local_csv(const char *tracking_uri, const char *data, char **local, char **tmp_dir,
                       struct ferr *err) WARN_UNUSED;
 
 #endif
