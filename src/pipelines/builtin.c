@@ -129,9 +129,6 @@ int builtin_local_csv(const char *tracking_uri, const char *data, char **local, 
         *local = xstrdup(data);
         return 0;
     }
-    if (!tracking_uri)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "%.300s: no tracking store (FERRY_TRACKING_URI) to fetch it from", data);
     char tmpl[] = "/tmp/ferry-step-XXXXXX";
     if (!mkdtemp(tmpl))
         return ferr_set(err, FERR_IO_ERROR, "mkdtemp: %s", strerror(errno));

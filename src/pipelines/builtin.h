@@ -26,7 +26,7 @@ struct builtin_ctx {
     json_t *with;                /* the rendered `with` object (borrowed) */
     const char *out_dir;         /* the step's output directory (exists) */
     struct client *c;            /* the tracking store (FERRY_TRACKING_URI), or NULL */
-    const char *tracking_uri;    /* the URI c was opened on (data: URIs), or NULL */
+    const char *tracking_uri;    /* the URI c was opened on (data: URIs); NULL: the environment's */
     const char *run_id;          /* the step's run (FERRY_RUN_ID), or NULL */
     const char *pipeline_run_id; /* FERRY_PIPELINE_RUN_ID, or NULL */
 };
