@@ -1,28 +1,36 @@
 /* SPDX-License-Identifier: MIT
- * builtin_run: the dispatch to each built-in, and what they share
- * (pipelines/builtin.h). */
+ * builtin_run: the dispatch to each built-in (pipelines/builtin.h). */
 #include "pipelines/builtin.h"
-#include "base/fs_tree.h"
 #include "base/sbuf.h"
-#include "base/xalloc.h"
-#include "data/data_get.h"
-#include "data/data_port.h"
+#include "client/client_artifacts.h"
 #include "domain/builtin_steps.h"
-#include "domain/data_version.h"
 #include "pipelines/builtin_deploy.h"
 #include "pipelines/builtin_evaluate.h"
 #include "pipelines/builtin_gate.h"
 #include "pipelines/builtin_register.h"
 #include "pipelines/builtin_validate.h"
 
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "base/banned.h"
+
+/* A step that says no fails, and the engine logs no output of a failed
+ * step: the report saying why is logged here, where the engine would have
+ * put it (outputs/<file> of the step's run). Best effort: a warning. */
+static void keep_output(struct builtin_ctx *ctx, const struct builtin_step *b)
+{
+    struct sbuf path = SBUF_INIT;
+    struct ferr e = FERR_INIT;
+    struct stat st;
+    sbuf_addf(&path, "%s/%s", ctx->out_dir, b->output.path);
+    if (ctx->c && ctx->run_id && !stat(path.buf, &st) &&
+        client_log_artifacts(ctx->c, ctx->run_id, path.buf, "outputs", NULL, NULL, &e))
+        fprintf(stderr, "ferry step %s: warning: %s not logged: %s\n", b->name, b->output.path,
+                e.msg);
+    sbuf_release(&path);
+}
 
 int builtin_run(const char *name, struct builtin_ctx *ctx, struct ferr *err)
 {
@@ -33,118 +41,12 @@ int builtin_run(const char *name, struct builtin_ctx *ctx, struct ferr *err)
                2;
     if (builtin_with_check(b, ctx->with, err))
         return 2;
-    if (!strcmp(b->name, "validate-data"))
-        return builtin_validate(ctx, err);
-    if (!strcmp(b->name, "evaluate"))
-        return builtin_evaluate(ctx, err);
-    if (!strcmp(b->name, "gate"))
-        return builtin_gate(ctx, err);
-    if (!strcmp(b->name, "register"))
-        return builtin_register(ctx, err);
-    return builtin_deploy(ctx, err);
-}
-
-int builtin_write_json(const char *out_dir, const char *file, json_t *j, struct ferr *err)
-{
-    struct sbuf path = SBUF_INIT;
-    sbuf_addf(&path, "%s/%s", out_dir, file);
-    int rc = json_dump_file(j, path.buf, JSON_INDENT(2) | JSON_SORT_KEYS);
-    if (rc)
-        ferr_set(err, FERR_IO_ERROR, "cannot write %.300s: %s", path.buf, strerror(errno));
-    sbuf_release(&path);
-    return rc ? -1 : 0;
-}
-
-int builtin_number(json_t *v, double *out)
-{
-    if (json_is_number(v)) {
-        *out = json_number_value(v);
-        return 0;
-    }
-    if (!json_is_string(v) || !json_string_length(v))
-        return -1;
-    const char *s = json_string_value(v);
-    char *end;
-    errno = 0;
-    double d = strtod(s, &end);
-    if (*end || errno || *s == ' ' || d != d)
-        return -1;
-    *out = d;
-    return 0;
-}
-
-const char *builtin_str(json_t *with, const char *key)
-{
-    json_t *v = json_object_get(with, key);
-    return json_is_string(v) && json_string_length(v) ? json_string_value(v) : NULL;
-}
-
-json_t *builtin_read_json(const char *path, struct ferr *err)
-{
-    json_error_t je;
-    json_t *j = json_load_file(path, 0, &je);
-    if (!j)
-        ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "cannot read %.300s as JSON: %s", path, je.text);
-    return j;
-}
-
-/* The one .csv file directly inside dir (a whole version fetched). */
-static int only_csv(const char *dir, const char *uri, char **out, struct ferr *err)
-{
-    DIR *d = opendir(dir);
-    struct dirent *e;
-    int found = 0;
-    if (!d)
-        return ferr_set(err, FERR_IO_ERROR, "cannot read %.300s: %s", dir, strerror(errno));
-    while ((e = readdir(d))) {
-        size_t n = strlen(e->d_name);
-        if (n > 4 && !strcasecmp(e->d_name + n - 4, ".csv")) {
-            if (found++) {
-                free(*out);
-                *out = NULL;
-                break;
-            }
-            struct sbuf p = SBUF_INIT;
-            sbuf_addf(&p, "%s/%s", dir, e->d_name);
-            *out = sbuf_detach(&p, NULL);
-        }
-    }
-    closedir(d);
-    if (found != 1)
-        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                        "%.300s holds %s CSV file at its top: name one (%.300s/FILE.csv)", uri,
-                        found ? "more than one" : "no", uri);
-    return 0;
-}
-
-int builtin_local_csv(const char *tracking_uri, const char *data, char **local, char **tmp_dir,
-                      struct ferr *err)
-{
-    struct stat st;
-    *local = NULL;
-    *tmp_dir = NULL;
-    if (!data_uri_is(data)) {
-        if (stat(data, &st) || !S_ISREG(st.st_mode))
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "no data file '%.300s'", data);
-        *local = xstrdup(data);
-        return 0;
-    }
-    char tmpl[] = "/tmp/ferry-step-XXXXXX";
-    if (!mkdtemp(tmpl))
-        return ferr_set(err, FERR_IO_ERROR, "mkdtemp: %s", strerror(errno));
-    *tmp_dir = xstrdup(tmpl);
-    struct data_port *port = NULL;
-    struct sbuf dst = SBUF_INIT;
-    sbuf_addf(&dst, "%s/d", tmpl);
-    int rc = data_port_open(tracking_uri, &port, err) ||
-             data_get(port, data, dst.buf, NULL, NULL, err);
-    data_port_close(port);
-    if (!rc) {
-        if (!stat(dst.buf, &st) && S_ISREG(st.st_mode))
-            *local = sbuf_detach(&dst, NULL);
-        else
-            rc = only_csv(dst.buf, data, local, err);
-    }
-    sbuf_release(&dst);
-    return rc ? -1 : 0;
+    int rc = !strcmp(b->name, "validate-data") ? builtin_validate(ctx, err)
+             : !strcmp(b->name, "evaluate")      ? builtin_evaluate(ctx, err)
+             : !strcmp(b->name, "gate")          ? builtin_gate(ctx, err)
+             : !strcmp(b->name, "register")      ? builtin_register(ctx, err)
+                                                 : builtin_deploy(ctx, err);
+    if (rc == 1)
+        keep_output(ctx, b);
+    return rc;
 }

@@ -11,6 +11,7 @@
  * there. rollout.json: {deployment, candidate, state, reason, changes:
  * [the history entries from the apply on]}. */
 #include "pipelines/builtin_deploy.h"
+#include "pipelines/builtin_util.h"
 #include "base/duration.h"
 #include "base/sbuf.h"
 #include "client/client.h"
@@ -44,6 +45,11 @@ static int candidate_uri(json_t *v, struct sbuf *out, struct ferr *err)
         sbuf_addstr(out, s);
         return 0;
     }
+    if (s && s[0] != '/')
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "with.version must be models:/NAME/VERSION or ferry/register's version "
+                        "({steps.R.outputs.version}), got '%.200s'",
+                        s);
     if (s) {
         if (!(doc = builtin_read_json(s, err)))
             return -1;

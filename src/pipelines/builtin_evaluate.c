@@ -5,6 +5,7 @@
  * written to evaluation.json and logged to the step's run as
  * candidate_<metric> and champion_<metric>. */
 #include "pipelines/builtin_evaluate.h"
+#include "pipelines/builtin_util.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
 #include "base/fs_tree.h"
@@ -125,6 +126,36 @@ out:
     model_free(m);
     model_files_close(&f);
     return rc;
+}
+
+/* Without `kind` and without class scores (sklearn answers predict's
+ * labels only): classification when the target holds integers of at most
+ * 20 distinct values and every prediction is one of them. */
+static int looks_like_labels(const struct column_table *t, long ti, const struct scored_model *s)
+{
+    const struct drift_column *c = &t->cols[ti];
+    double seen[20];
+    size_t n = 0;
+    if (drift_column_dtype(c) != DRIFT_DTYPE_INT && drift_column_dtype(c) != DRIFT_DTYPE_BOOL)
+        return 0;
+    for (size_t r = 0; r < t->nrows; r++) {
+        size_t i;
+        for (i = 0; i < n && seen[i] != c->num[r]; i++)
+            ;
+        if (i == n) {
+            if (n == 20)
+                return 0;
+            seen[n++] = c->num[r];
+        }
+    }
+    for (size_t r = 0; r < t->nrows; r++) {
+        size_t i;
+        for (i = 0; i < n && seen[i] != s->pred[r]; i++)
+            ;
+        if (i == n)
+            return 0;
+    }
+    return 1;
 }
 
 /* models:/NAME@ALIAS: 1 when the alias exists, 0 when it (or the model)
@@ -320,7 +351,8 @@ int builtin_evaluate(struct builtin_ctx *ctx, struct ferr *err)
             (has_champ && score(ctx->c, champ, t, ti, &sh, err)))
             goto out;
     }
-    int is_class = kind ? !strcmp(kind, "classification") : sc.labels || sc.proba != NULL;
+    int is_class = kind ? !strcmp(kind, "classification")
+                        : sc.labels || sc.proba != NULL || looks_like_labels(t, ti, &sc);
     json_array_foreach(want, i, x)
     {
         if (!json_is_string(x) || !eval_metric_known(json_string_value(x), is_class)) {

@@ -2,6 +2,7 @@
  * ferry/gate: the decision (pure) and the step around it: read the
  * evaluation, decide, write gate.json, tag the step's run. */
 #include "pipelines/builtin_gate.h"
+#include "pipelines/builtin_util.h"
 #include "base/sbuf.h"
 #include "client/client.h"
 

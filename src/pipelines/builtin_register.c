@@ -3,6 +3,7 @@
  * where it came from (its run, the pipeline run, the data, the gate's
  * verdict); refused when the verdict it is given says failed. */
 #include "pipelines/builtin_register.h"
+#include "pipelines/builtin_util.h"
 #include "base/sbuf.h"
 #include "client/client.h"
 #include "client/client_registry.h"

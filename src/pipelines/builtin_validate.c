@@ -5,6 +5,7 @@
  * (monitor/drift_report.h: Evidently's tests of monitor/stattest.h).
  * Every violation is listed (stderr and validation.json); any -> exit 1. */
 #include "pipelines/builtin_validate.h"
+#include "pipelines/builtin_util.h"
 #include "base/fs_tree.h"
 #include "base/sbuf.h"
 #include "data/csv_columns.h"
