@@ -138,7 +138,7 @@ TEST(gate_refuses_malformed_rules)
         {"{\"min\": {\"accuracy\": \"high\"}}", "with.min.accuracy must be a number"},
         {"{\"min_improvement\": {\"a\": true}}", "with.min_improvement.a must be a number"},
         {"{\"max_slice_regression\": 3}", "with.max_slice_regression must be a mapping {metric: number}"},
-        {"{\"higher_is_better\": [1]}", "with.higher_is_better must be a mapping"},
+        {"{\"higher_is_better\": [1]}", "with.higher_is_better must be a mapping {metric: true|false}"},
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         json_t *w = eval_doc(bad[i][0]);
