@@ -56,7 +56,8 @@ int cmd_step(int argc, char **argv)
             usage_text(stdout);
             return 0;
         default:
-            return cli_bad_option("step", argv, c, "usage: ferry step NAME --with-json JSON --out DIR\n");
+            return cli_bad_option("step", argv, c,
+                                  "usage: ferry step NAME --with-json JSON --out DIR\n");
         }
     }
     if (argc - optind != 1 || !out) {
@@ -70,7 +71,8 @@ int cmd_step(int argc, char **argv)
     json_t *with = json_loads(with_text, 0, &je);
     if (!json_is_object(with)) {
         json_decref(with);
-        return cli_usagef("--with-json must be a JSON object: %s", with ? "not an object" : je.text);
+        return cli_usagef("--with-json must be a JSON object: %s",
+                          with ? "not an object" : je.text);
     }
     struct stat st;
     if (stat(out, &st) || !S_ISDIR(st.st_mode)) {
@@ -84,8 +86,8 @@ int cmd_step(int argc, char **argv)
         cli_fail(&err);
         return 2;
     }
-    struct builtin_ctx ctx = {with, out, cl, cli_tracking_uri, env_get("RUN_ID"),
-                              env_get("PIPELINE_RUN_ID")};
+    struct builtin_ctx ctx = {
+        with, out, cl, cli_tracking_uri, env_get("RUN_ID"), env_get("PIPELINE_RUN_ID")};
     int rc = builtin_run(name, &ctx, &err);
     if (rc == 2)
         fprintf(stderr, "ferry step %s: %s\n", name, err.msg);

@@ -10,11 +10,11 @@
 
 static const char *const validate_keys[] = {"data", "reference", "expectations", "drift", NULL};
 static const char *const validate_req[] = {"data", NULL};
-static const char *const evaluate_keys[] = {"candidate", "champion", "data",   "target",
-                                            "metrics",   "slices",   "kind",   NULL};
+static const char *const evaluate_keys[] = {"candidate", "champion", "data", "target",
+                                            "metrics",   "slices",   "kind", NULL};
 static const char *const evaluate_req[] = {"candidate", "data", "target", NULL};
-static const char *const gate_keys[] = {"evaluation", "min", "min_improvement",
-                                        "max_slice_regression", "higher_is_better", NULL};
+static const char *const gate_keys[] = {
+    "evaluation", "min", "min_improvement", "max_slice_regression", "higher_is_better", NULL};
 static const char *const gate_req[] = {"evaluation", NULL};
 static const char *const register_keys[] = {"model", "name", "verdict", "alias",
                                             "tags",  "data", NULL};
@@ -23,15 +23,30 @@ static const char *const deploy_keys[] = {"deployment", "version", "wait", "time
 static const char *const deploy_req[] = {"deployment", "version", NULL};
 
 static const struct builtin_step table[] = {
-    {"validate-data", validate_keys, validate_req, {"report", "validation.json"},
+    {"validate-data",
+     validate_keys,
+     validate_req,
+     {"report", "validation.json"},
      "check a CSV against expectations and a reference (drift)"},
-    {"evaluate", evaluate_keys, evaluate_req, {"report", "evaluation.json"},
+    {"evaluate",
+     evaluate_keys,
+     evaluate_req,
+     {"report", "evaluation.json"},
      "score a candidate model (and the champion) on a CSV"},
-    {"gate", gate_keys, gate_req, {"verdict", "gate.json"},
+    {"gate",
+     gate_keys,
+     gate_req,
+     {"verdict", "gate.json"},
      "decide from an evaluation whether the candidate may be promoted"},
-    {"register", register_keys, register_req, {"version", "registered.json"},
+    {"register",
+     register_keys,
+     register_req,
+     {"version", "registered.json"},
      "register the candidate as a model version, tagged with its lineage"},
-    {"deploy", deploy_keys, deploy_req, {"rollout", "rollout.json"},
+    {"deploy",
+     deploy_keys,
+     deploy_req,
+     {"rollout", "rollout.json"},
      "roll a registered version out through a deployment and wait"},
 };
 
@@ -95,8 +110,8 @@ int builtin_with_check(const struct builtin_step *b, json_t *with, struct ferr *
     for (const char *const *p = b->required; *p; p++) {
         v = json_is_object(with) ? json_object_get(with, *p) : NULL;
         if (!v || json_is_null(v))
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "with: ferry/%s needs '%s'",
-                            b->name, *p);
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "with: ferry/%s needs '%s'", b->name,
+                            *p);
     }
     return 0;
 }

@@ -33,11 +33,11 @@ struct builtin_output {
 };
 
 struct builtin_step {
-    const char *name;                 /* "validate-data" (without "ferry/") */
-    const char *const *keys;          /* the `with` keys it takes, NULL-terminated */
-    const char *const *required;      /* those that must be given, NULL-terminated */
-    struct builtin_output output;     /* every built-in declares exactly one output */
-    const char *summary;              /* one line, for `ferry step --help` */
+    const char *name;             /* "validate-data" (without "ferry/") */
+    const char *const *keys;      /* the `with` keys it takes, NULL-terminated */
+    const char *const *required;  /* those that must be given, NULL-terminated */
+    struct builtin_output output; /* every built-in declares exactly one output */
+    const char *summary;          /* one line, for `ferry step --help` */
 };
 
 /* The built-in named `uses` ("ferry/gate"; the bare "gate" too when

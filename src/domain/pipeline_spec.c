@@ -414,8 +414,8 @@ static int parse_template(struct parser *ps, const char *text, struct pipe_templ
 
 /* The allowed keys of a step; the kind keys first. */
 static const char *const step_keys[] = {
-    "run", "entry_point", "uses",    "params",  "inputs", "outputs",       "deps",
-    "env", "after",       "retries", "timeout", "cache",  "cache_max_age", "with", NULL};
+    "run",   "entry_point", "uses",    "params", "inputs",        "outputs", "deps", "env",
+    "after", "retries",     "timeout", "cache",  "cache_max_age", "with",    NULL};
 
 /* A map of templates (params, inputs, env). kind: "params" etc. */
 static int parse_named(struct parser *ps, json_t *obj, const char *kind, int env_names,
@@ -710,8 +710,7 @@ static int parse_with(struct parser *ps, json_t *obj, struct ferr *err)
 static int uses_outputs(struct parser *ps, json_t *obj, struct ferr *err)
 {
     struct pipe_step *st = &ps->s->steps[ps->step];
-    const struct builtin_step *b =
-        builtin_step_find(plain_string(json_object_get(obj, "uses")), 0);
+    const struct builtin_step *b = builtin_step_find(plain_string(json_object_get(obj, "uses")), 0);
     if (!b)
         return 0;
     if (json_object_get(obj, "outputs"))
@@ -740,8 +739,7 @@ static int parse_kind(struct parser *ps, json_t *obj, struct ferr *err)
         return parse_with(ps, obj, err);
     }
     if (json_object_get(obj, "with"))
-        return bad(err, "step '%s': with is only for a built-in step (uses: ferry/NAME)",
-                   st->name);
+        return bad(err, "step '%s': with is only for a built-in step (uses: ferry/NAME)", st->name);
     if (ep) {
         st->kind = PIPE_STEP_ENTRY_POINT;
         if (!plain_string(ep) || !json_string_length(ep))

@@ -42,10 +42,10 @@ int builtin_run(const char *name, struct builtin_ctx *ctx, struct ferr *err)
     if (builtin_with_check(b, ctx->with, err))
         return 2;
     int rc = !strcmp(b->name, "validate-data") ? builtin_validate(ctx, err)
-             : !strcmp(b->name, "evaluate")      ? builtin_evaluate(ctx, err)
-             : !strcmp(b->name, "gate")          ? builtin_gate(ctx, err)
-             : !strcmp(b->name, "register")      ? builtin_register(ctx, err)
-                                                 : builtin_deploy(ctx, err);
+             : !strcmp(b->name, "evaluate")    ? builtin_evaluate(ctx, err)
+             : !strcmp(b->name, "gate")        ? builtin_gate(ctx, err)
+             : !strcmp(b->name, "register")    ? builtin_register(ctx, err)
+                                               : builtin_deploy(ctx, err);
     if (rc == 1)
         keep_output(ctx, b);
     return rc;

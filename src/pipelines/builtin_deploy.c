@@ -26,8 +26,8 @@
 
 #include "base/banned.h"
 
-#define DEPLOY_POLL_MS          500
-#define DEPLOY_DEFAULT_TIMEOUT  (30 * 60 * 1000)
+#define DEPLOY_POLL_MS         500
+#define DEPLOY_DEFAULT_TIMEOUT (30 * 60 * 1000)
 
 static int64_t now_ms(void)
 {
@@ -78,12 +78,11 @@ static json_t *history_from(struct client *c, const char *name, int64_t from, st
         const struct deployment_change *ch = &l.v[i];
         if (ch->change < from)
             continue;
-        json_array_append_new(a, json_pack("{s:I, s:I, s:s, s:s, s:I, s:s}", "change",
-                                           (json_int_t)ch->change, "revision",
-                                           (json_int_t)ch->revision, "action", ch->action,
-                                           "user_id", ch->user_id ? ch->user_id : "", "time_ms",
-                                           (json_int_t)ch->time_ms, "reason",
-                                           ch->reason ? ch->reason : ""));
+        json_array_append_new(
+            a, json_pack("{s:I, s:I, s:s, s:s, s:I, s:s}", "change", (json_int_t)ch->change,
+                         "revision", (json_int_t)ch->revision, "action", ch->action, "user_id",
+                         ch->user_id ? ch->user_id : "", "time_ms", (json_int_t)ch->time_ms,
+                         "reason", ch->reason ? ch->reason : ""));
     }
     deployment_change_list_release(&l);
     return a;
@@ -106,8 +105,8 @@ int builtin_deploy(struct builtin_ctx *ctx, struct ferr *err)
     if ((x = json_object_get(ctx->with, "wait"))) {
         if (json_is_boolean(x))
             wait = json_is_true(x);
-        else if (json_is_string(x) && (!strcmp(json_string_value(x), "true") ||
-                                       !strcmp(json_string_value(x), "false")))
+        else if (json_is_string(x) &&
+                 (!strcmp(json_string_value(x), "true") || !strcmp(json_string_value(x), "false")))
             wait = !strcmp(json_string_value(x), "true");
         else {
             ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "with.wait must be true or false");
@@ -145,8 +144,8 @@ int builtin_deploy(struct builtin_ctx *ctx, struct ferr *err)
         const struct deploy_target *t = &d.spec.targets[i];
         if (t->weight < 0)
             continue; /* the previous candidate */
-        json_array_append_new(targets, json_pack("{s:s, s:i}", "model", t->model, "weight",
-                                                 t->weight));
+        json_array_append_new(targets,
+                              json_pack("{s:s, s:i}", "model", t->model, "weight", t->weight));
     }
     json_array_append_new(targets, json_pack("{s:s}", "model", cand.buf));
     json_object_set_new(spec, "targets", targets);

@@ -356,12 +356,11 @@ int builtin_evaluate(struct builtin_ctx *ctx, struct ferr *err)
     json_array_foreach(want, i, x)
     {
         if (!json_is_string(x) || !eval_metric_known(json_string_value(x), is_class)) {
-            ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                     "with.metrics: unknown %s metric '%.64s' (%s)",
-                     is_class ? "classification" : "regression",
-                     json_is_string(x) ? json_string_value(x) : "?",
-                     is_class ? "accuracy, precision, recall, f1, roc_auc, log_loss"
-                              : "rmse, mae, r2");
+            ferr_set(
+                err, FERR_INVALID_PARAMETER_VALUE, "with.metrics: unknown %s metric '%.64s' (%s)",
+                is_class ? "classification" : "regression",
+                json_is_string(x) ? json_string_value(x) : "?",
+                is_class ? "accuracy, precision, recall, f1, roc_auc, log_loss" : "rmse, mae, r2");
             goto out;
         }
     }
@@ -374,7 +373,8 @@ int builtin_evaluate(struct builtin_ctx *ctx, struct ferr *err)
                        is_class ? "classification" : "regression", "data", data, "target", target,
                        "rows", (json_int_t)t->nrows, "candidate", "uri", cand, "metrics", cm);
     if (hm)
-        json_object_set_new(report, "champion", json_pack("{s:s, s:o}", "uri", champ, "metrics", hm));
+        json_object_set_new(report, "champion",
+                            json_pack("{s:s, s:o}", "uri", champ, "metrics", hm));
     else
         json_object_set_new(report, "champion", json_null());
     if (champ && !has_champ)
@@ -382,10 +382,9 @@ int builtin_evaluate(struct builtin_ctx *ctx, struct ferr *err)
                             json_sprintf("no champion: %s does not exist", champ));
     json_t *sl = json_array();
     for (i = 0; i < nslices; i++) {
-        json_t *s = json_pack("{s:s, s:O, s:o}", "column", slices[i].column, "value",
-                              slices[i].value, "candidate",
-                              json_pack("{s:o}", "metrics",
-                                        eval_metrics(&dc, slices[i].mask, is_class, want)));
+        json_t *s = json_pack(
+            "{s:s, s:O, s:o}", "column", slices[i].column, "value", slices[i].value, "candidate",
+            json_pack("{s:o}", "metrics", eval_metrics(&dc, slices[i].mask, is_class, want)));
         json_object_set_new(s, "champion",
                             has_champ ? json_pack("{s:o}", "metrics",
                                                   eval_metrics(&dh, slices[i].mask, is_class, want))
@@ -407,7 +406,10 @@ int builtin_evaluate(struct builtin_ctx *ctx, struct ferr *err)
             goto out;
     }
     char *text = json_dumps(cm, JSON_COMPACT | JSON_SORT_KEYS);
-    printf("evaluate: candidate %s%s\n", text ? text : "", has_champ ? "" : champ ? " (no champion)" : "");
+    printf("evaluate: candidate %s%s\n", text ? text : "",
+           has_champ ? ""
+           : champ   ? " (no champion)"
+                     : "");
     free(text);
     if (hm) {
         text = json_dumps(hm, JSON_COMPACT | JSON_SORT_KEYS);

@@ -73,8 +73,8 @@ static void no_metric(struct gate *g, const char *rule, const char *metric, json
 static void check(struct gate *g, const char *rule, const char *metric, json_t *slice, double cand,
                   int has_champ, double champ, double threshold, int passed)
 {
-    json_t *c = json_pack("{s:s, s:s, s:f, s:f, s:b}", "rule", rule, "metric", metric,
-                          "candidate", cand, "threshold", threshold, "passed", passed);
+    json_t *c = json_pack("{s:s, s:s, s:f, s:f, s:b}", "rule", rule, "metric", metric, "candidate",
+                          cand, "threshold", threshold, "passed", passed);
     if (has_champ)
         json_object_set_new(c, "champion", json_real(champ));
     if (slice)
@@ -101,8 +101,8 @@ static int rule_map(json_t *with, const char *rule, json_t **out, struct ferr *e
     json_object_foreach(*out, k, v)
     {
         if (builtin_number(v, &d))
-            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                            "with.%s.%.128s must be a number", rule, k);
+            return ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "with.%s.%.128s must be a number",
+                            rule, k);
     }
     return 0;
 }
@@ -135,10 +135,10 @@ static void rule_improvement(struct gate *g, json_t *map)
 {
     const char *metric;
     json_t *v;
-    json_t *cand = json_object_get(g->eval, "candidate"), *champ = json_object_get(g->eval, "champion");
+    json_t *cand = json_object_get(g->eval, "candidate"),
+           *champ = json_object_get(g->eval, "champion");
     if (!json_is_object(champ)) {
-        json_array_append_new(g->notes,
-                              json_string("min_improvement: no champion, not applied"));
+        json_array_append_new(g->notes, json_string("min_improvement: no champion, not applied"));
         return;
     }
     json_object_foreach(map, metric, v)
@@ -233,8 +233,7 @@ json_t *gate_decide(json_t *evaluation, json_t *with, struct ferr *err)
     if (!min && !imp && !slices)
         json_array_append_new(g.notes, json_string("no rule given: the gate passes"));
     return json_pack("{s:b, s:o, s:o, s:b, s:o}", "passed", json_array_size(g.reasons) == 0,
-                     "reasons", g.reasons, "notes", g.notes, "champion", champ, "checks",
-                     g.checks);
+                     "reasons", g.reasons, "notes", g.notes, "champion", champ, "checks", g.checks);
 }
 
 int builtin_gate(struct builtin_ctx *ctx, struct ferr *err)

@@ -89,10 +89,11 @@ int builtin_register(struct builtin_ctx *ctx, struct ferr *err)
                      "with.verdict has no 'passed' (is it ferry/gate's verdict?)");
             goto out;
         }
-        json_array_foreach(json_object_get(verdict, "reasons"), i, x)
-            sbuf_addf(&reasons, "%s%s", i ? "; " : "", json_string_value(x) ? json_string_value(x) : "");
+        json_array_foreach(json_object_get(verdict, "reasons"), i, x) sbuf_addf(
+            &reasons, "%s%s", i ? "; " : "", json_string_value(x) ? json_string_value(x) : "");
         if (!json_is_true(p)) {
-            fprintf(stderr, "register: refused: the gate failed: %s\n", reasons.buf ? reasons.buf : "");
+            fprintf(stderr, "register: refused: the gate failed: %s\n",
+                    reasons.buf ? reasons.buf : "");
             rc = 1;
             goto out;
         }
@@ -129,10 +130,8 @@ int builtin_register(struct builtin_ctx *ctx, struct ferr *err)
     if (client_registry_write(ctx->c, &cv, err))
         goto out;
     if (alias) {
-        struct reg_write sa = {.action = REG_SET_ALIAS,
-                               .name = name,
-                               .alias = alias,
-                               .version = cv.created_version};
+        struct reg_write sa = {
+            .action = REG_SET_ALIAS, .name = name, .alias = alias, .version = cv.created_version};
         if (client_registry_write(ctx->c, &sa, err))
             goto out;
     }

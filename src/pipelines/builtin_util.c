@@ -57,7 +57,8 @@ json_t *builtin_read_json(const char *path, struct ferr *err)
     json_error_t je;
     json_t *j = json_load_file(path, 0, &je);
     if (!j)
-        ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "cannot read %.300s as JSON: %s", path, je.text);
+        ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "cannot read %.300s as JSON: %s", path,
+                 je.text);
     return j;
 }
 
@@ -109,8 +110,8 @@ int builtin_local_csv(const char *tracking_uri, const char *data, char **local, 
     struct data_port *port = NULL;
     struct sbuf dst = SBUF_INIT;
     sbuf_addf(&dst, "%s/d", tmpl);
-    int rc = data_port_open(tracking_uri, &port, err) ||
-             data_get(port, data, dst.buf, NULL, NULL, err);
+    int rc =
+        data_port_open(tracking_uri, &port, err) || data_get(port, data, dst.buf, NULL, NULL, err);
     data_port_close(port);
     if (!rc) {
         if (!stat(dst.buf, &st) && S_ISREG(st.st_mode))

@@ -85,7 +85,8 @@ static void check_allowed(struct val *v, const struct drift_column *c, json_t *a
         json_array_foreach(allowed, i, x)
         {
             double d;
-            if (json_is_string(x) && json_string_length(x) == len && !memcmp(json_string_value(x), s, len))
+            if (json_is_string(x) && json_string_length(x) == len &&
+                !memcmp(json_string_value(x), s, len))
                 found = 1;
             else if (!c->is_text && !builtin_number(x, &d) && d == c->num[r])
                 found = 1;
@@ -152,18 +153,19 @@ static int check_column(struct val *v, const char *name, json_t *exp, json_t *pr
         if (!json_is_number(mn))
             violation(v, "column '%s' has no minimum (not a number column, or empty)", name);
         else if (json_number_value(mn) < d)
-            violation(v, "column '%s': minimum %.10g is below %.10g", name,
-                      json_number_value(mn), d);
+            violation(v, "column '%s': minimum %.10g is below %.10g", name, json_number_value(mn),
+                      d);
     }
     if ((x = json_object_get(exp, "max")) && !builtin_number(x, &d)) {
         if (!json_is_number(mx))
             violation(v, "column '%s' has no maximum (not a number column, or empty)", name);
         else if (json_number_value(mx) > d)
-            violation(v, "column '%s': maximum %.10g is above %.10g", name,
-                      json_number_value(mx), d);
+            violation(v, "column '%s': maximum %.10g is above %.10g", name, json_number_value(mx),
+                      d);
     }
     if ((x = json_object_get(exp, "max_null_share")) && !builtin_number(x, &d)) {
-        double share = rows ? (double)json_integer_value(json_object_get(col, "nulls")) / (double)rows : 0;
+        double share =
+            rows ? (double)json_integer_value(json_object_get(col, "nulls")) / (double)rows : 0;
         if (share > d)
             violation(v, "column '%s': %.4g of its values are null, more than %.4g", name, share,
                       d);
