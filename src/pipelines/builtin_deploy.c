@@ -3,17 +3,21 @@
  * deployment. The deployment's spec is applied again with the version as
  * its rollout's candidate (the last target, without a weight; a previous
  * candidate - a last target without a weight - is replaced), keeping its
- * own rollout settings; then (wait, the default) the deployment is read
- * every 500 ms until its rollout completes (exit 0) or rolls back (exit 1
- * "rolled back: REASON"), or the timeout passes (exit 1). Whoever drives
+ * own rollout settings (after a promote, which drops them with the old
+ * targets, those of the newest spec in its history that had them); then (wait, the default) the
+ * deployment is read every 500 ms until its history says the rollout completed (exit 0) or rolled
+ * back (exit 1 "rolled back: REASON"), or the timeout passes (exit 1). The stable targets' weights
+ * are rescaled to leave rollout.steps[0] to the candidate (the spec's rule). Whoever drives
  * rollouts (a `ferry server` with its gateway) must be running: an
  * embedded store has nobody stepping it, so only wait: false makes sense
- * there. rollout.json: {deployment, candidate, state, reason, changes:
- * [the history entries from the apply on]}. */
+ * there. rollout.json: {deployment, candidate, state
+ * (applied|complete|rolled_back|timed_out|replaced), reason, changes: [the history entries from the
+ * apply on]}. */
 #include "pipelines/builtin_deploy.h"
 #include "pipelines/builtin_util.h"
 #include "base/duration.h"
 #include "base/sbuf.h"
+#include "base/xalloc.h"
 #include "client/client.h"
 #include "client/client_deployments.h"
 #include "store/deployment_record.h"
@@ -88,6 +92,38 @@ static json_t *history_from(struct client *c, const char *name, int64_t from, st
     return a;
 }
 
+/* A completed rollout's promote leaves one target and no rollout section:
+ * the rollout (and promote_alias) of the newest spec in the history that
+ * had one are put back into spec. INVALID_PARAMETER_VALUE when none ever
+ * had a rollout. */
+static int last_rollout(struct client *c, const char *name, json_t *spec, struct ferr *err)
+{
+    struct deployment_change_list l = {0};
+    json_t *found = NULL, *alias = NULL;
+    if (client_deployment_history(c, name, &l, err))
+        return -1;
+    for (size_t i = l.n; i-- > 0 && !found;) {
+        json_t *old = l.v[i].spec_json ? json_loads(l.v[i].spec_json, 0, NULL) : NULL;
+        json_t *r = json_object_get(old, "rollout");
+        if (json_is_object(r)) {
+            found = json_incref(r);
+            alias = json_incref(json_object_get(old, "promote_alias"));
+        }
+        json_decref(old);
+    }
+    deployment_change_list_release(&l);
+    if (!found)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "deployment '%.64s' has no rollout: ferry/deploy rolls a candidate out "
+                        "through the deployment's rollout settings (give it a rollout: section)",
+                        name);
+    json_object_set_new(spec, "rollout", found);
+    if (json_is_string(alias) && !json_is_string(json_object_get(spec, "promote_alias")))
+        json_object_set(spec, "promote_alias", alias);
+    json_decref(alias);
+    return 0;
+}
+
 int builtin_deploy(struct builtin_ctx *ctx, struct ferr *err)
 {
     const char *name = builtin_str(ctx->with, "deployment");
@@ -130,23 +166,51 @@ int builtin_deploy(struct builtin_ctx *ctx, struct ferr *err)
     if (client_deployment_get(ctx->c, name, &d, err))
         goto out;
     have = 1;
-    if (!d.spec.rollout.present) {
-        ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
-                 "deployment '%.64s' has no rollout: ferry/deploy rolls a candidate out through "
-                 "the deployment's rollout settings",
+    spec = deployment_spec_to_json(&d.spec);
+    if (!d.spec.rollout.present && last_rollout(ctx->c, name, spec, err))
+        goto out;
+    double first_d = 0;
+    if (builtin_number(
+            json_array_get(json_object_get(json_object_get(spec, "rollout"), "steps"), 0),
+            &first_d) ||
+        first_d < 1 || first_d > 100) {
+        ferr_set(err, FERR_INTERNAL_ERROR, "deployment '%.64s': its rollout has no first step",
                  name);
         goto out;
     }
-    /* the stable targets (with weights) as they are, then the candidate */
-    spec = deployment_spec_to_json(&d.spec);
+    int first = (int)first_d;
+    int total = 0, given = 0, nstable = 0;
+    for (size_t i = 0; i < d.spec.ntargets; i++)
+        if (d.spec.targets[i].weight >= 0) {
+            total += d.spec.targets[i].weight;
+            nstable++;
+        }
+    if (!nstable) {
+        ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                 "deployment '%.64s' has no stable target (with a weight) to roll out against",
+                 name);
+        goto out;
+    }
     targets = json_array();
     for (size_t i = 0; i < d.spec.ntargets; i++) {
         const struct deploy_target *t = &d.spec.targets[i];
         if (t->weight < 0)
             continue; /* the previous candidate */
-        json_array_append_new(targets,
-                              json_pack("{s:s, s:i}", "model", t->model, "weight", t->weight));
+        int w = total ? t->weight * (100 - first) / total : (given ? 0 : 100 - first);
+        given += w;
+        /* pinned to the version it serves: an alias may have moved to the candidate */
+        char pinned[400];
+        if (t->name && t->version > 0)
+            snprintf(pinned, sizeof(pinned), "models:/%s/%" PRId64, t->name, t->version);
+        json_array_append_new(targets, json_pack("{s:s, s:i}", "model",
+                                                 t->name && t->version > 0 ? pinned : t->model,
+                                                 "weight", w));
     }
+    /* the rounding's remainder to the first stable target */
+    json_t *t0 = json_array_get(targets, 0);
+    json_object_set_new(
+        t0, "weight",
+        json_integer(json_integer_value(json_object_get(t0, "weight")) + (100 - first - given)));
     json_array_append_new(targets, json_pack("{s:s}", "model", cand.buf));
     json_object_set_new(spec, "targets", targets);
     if (client_deployment_apply(ctx->c, spec, d.revision, &now, &changed, err))
@@ -154,46 +218,64 @@ int builtin_deploy(struct builtin_ctx *ctx, struct ferr *err)
     int64_t from = now.change, deadline = now_ms() + timeout;
     printf("deploy: applied %s to %s (revision %" PRId64 ")\n", cand.buf, name, now.revision);
     fflush(stdout);
-    const char *state = "applied", *reason = "";
+    /* the outcome is the history's: complete (or promote) or rollback
+     * after the apply; the phase alone is gone once a promote rewrote
+     * the targets */
+    const char *state = "applied";
+    char *reason = NULL;
     while (wait) {
-        if (now.status.phase == DEPLOY_COMPLETE) {
-            state = "complete";
-            break;
+        struct deployment_change_list l = {0};
+        if (client_deployment_history(ctx->c, name, &l, err))
+            goto out;
+        for (size_t i = 0; i < l.n && !strcmp(state, "applied"); i++) {
+            const struct deployment_change *ch = &l.v[i];
+            if (ch->change <= from)
+                continue;
+            if (!strcmp(ch->action, "complete") || !strcmp(ch->action, "promote"))
+                state = "complete";
+            else if (!strcmp(ch->action, "rollback")) {
+                state = "rolled_back";
+                reason = xstrdup(ch->reason ? ch->reason : "");
+            } else if (!strcmp(ch->action, "apply") || !strcmp(ch->action, "delete")) {
+                state = "replaced"; /* someone else applied: not ours to judge */
+            }
         }
-        if (now.status.phase == DEPLOY_ROLLED_BACK) {
-            state = "rolled_back";
-            reason = now.status.reason ? now.status.reason : "";
+        deployment_change_list_release(&l);
+        if (strcmp(state, "applied"))
             break;
-        }
         if (now_ms() >= deadline) {
             state = "timed_out";
             break;
         }
         struct timespec ts = {0, DEPLOY_POLL_MS * 1000000L};
         nanosleep(&ts, NULL);
-        deployment_release(&now);
-        memset(&now, 0, sizeof(now));
-        if (client_deployment_get(ctx->c, name, &now, err))
-            goto out;
     }
     json_t *changes = history_from(ctx->c, name, from, err);
-    if (!changes)
+    if (!changes) {
+        free(reason);
         goto out;
+    }
     report = json_pack("{s:s, s:s, s:s, s:s, s:o}", "deployment", name, "candidate", cand.buf,
-                       "state", state, "reason", reason, "changes", changes);
-    if (builtin_write_json(ctx->out_dir, "rollout.json", report, err))
+                       "state", state, "reason", reason ? reason : "", "changes", changes);
+    if (builtin_write_json(ctx->out_dir, "rollout.json", report, err)) {
+        free(reason);
         goto out;
+    }
     if (!strcmp(state, "rolled_back")) {
-        fprintf(stderr, "deploy: rolled back: %s\n", reason);
+        fprintf(stderr, "deploy: rolled back: %s\n", reason ? reason : "");
         rc = 1;
     } else if (!strcmp(state, "timed_out")) {
         fprintf(stderr, "deploy: %s: the rollout of %s did not finish within the timeout\n", name,
                 cand.buf);
         rc = 1;
+    } else if (!strcmp(state, "replaced")) {
+        fprintf(stderr, "deploy: %s was applied again by someone else during the rollout\n", name);
+        rc = 1;
     } else {
         printf("deploy: %s: %s\n", name, state);
         rc = 0;
     }
+    free(reason);
 out:
     if (have)
         deployment_release(&d);

@@ -288,3 +288,86 @@ def test_bad_uses_specs_exit_2_and_record_nothing(ferry):
         assert r.returncode == 2, (name, out(r))
         assert needle in out(r), (name, out(r))
     assert s.snapshot() == snap
+
+
+DEPLOY_STEPS = '''
+  deploy:
+    uses: ferry/deploy
+    with: {deployment: bs-prod, version: "{steps.register.outputs.version}", timeout: 90s}
+'''
+
+
+def _load_until(gw, stop, seen):
+    """Requests to the gateway's bs-prod endpoint until stop is set (the rollout's traffic)."""
+    import http.client
+    import random
+    rng = random.Random(1)
+    while not stop.is_set():
+        try:
+            cn = gw.conn()
+            while not stop.is_set():
+                row = [rng.uniform(-3, 3), rng.uniform(-3, 3), rng.choice([0, 1])]
+                body = json.dumps({"dataframe_split": {"columns": ["x1", "x2", "region"],
+                                                       "data": [row]}})
+                cn.request("POST", "/endpoints/bs-prod/invocations", body=body,
+                           headers={"Content-Type": "application/json"})
+                r = cn.getresponse()
+                r.read()
+                seen.append(r.status)
+            cn.close()
+        except (OSError, http.client.HTTPException):
+            stop.wait(0.05)
+
+
+def test_deploy_rolls_the_registered_version_out_through_a_gateway(ferry):
+    import threading
+    from test_gateway import Gateway
+    s = Store(ferry, server=True)
+    gw = None
+    stop = threading.Event()
+    loader = None
+    try:
+        proj = _project()
+        # versions 1 and 2 (a gate setting changed: register runs again), then a deployment
+        # rolling 2 out against 1 with a gateway and traffic: it completes, 2 is the only target
+        for extra in ([], ["-P", "min_accuracy=0.79"]):
+            r = s.pipe(proj, *extra, timeout=180)
+            assert r.returncode == 0, out(r)
+        assert len(_versions(s)) == 2
+        spec = {"name": "bs-prod",
+                "targets": [{"model": "models:/bs/1", "weight": 50}, {"model": "models:/bs/2"}],
+                "rollout": {"steps": [50, 100], "interval": "1s", "min_requests": 5,
+                            "guards": {"window": "5s", "max_error_rate": 0.5, "min_samples": 5}},
+                "promote_alias": "champion"}
+        spec_path = os.path.join(s.dir, "deploy.json")
+        with open(spec_path, "w") as f:
+            json.dump(spec, f)
+        s.cmd("deployments", "apply", "-f", spec_path, check=True)
+        gw = Gateway(ferry, s.server)
+        seen = []
+        loader = threading.Thread(target=_load_until, args=(gw, stop, seen))
+        loader.start()
+        # the same pipeline with a deploy step: version 3 rolled out, the step waits for it
+        proj2 = project({"pipeline.yaml": PIPELINE + DEPLOY_STEPS, "prep.py": PREP,
+                         "train.py": TRAIN})
+        r = s.pipe(proj2, "-P", "min_accuracy=0.78", timeout=240)
+        assert r.returncode == 0, out(r)
+        assert step_line(r, "deploy", "COMPLETE"), out(r)
+        assert "deploy: bs-prod: complete" in out(r), out(r)
+        d = json.loads(s.cmd("deployments", "get", "bs-prod", "--json", check=True).stdout)
+        d = d.get("deployment", d)
+        assert [t["version"] for t in d["spec"]["targets"]] == [3], d["spec"]["targets"]
+        assert seen and all(st == 200 for st in seen), set(seen)
+        # a version that is no models:/ URI: the step fails with its reason, nothing applied
+        bad = project({"pipeline.yaml": "name: bad-deploy\nsteps:\n  d:\n    uses: ferry/deploy\n"
+                       "    with: {deployment: nope, version: \"models:/bs/3\", timeout: 5s}\n"})
+        r = s.pipe(bad, timeout=60)
+        assert r.returncode == 1, out(r)
+        assert "nope" in out(r), out(r)
+    finally:
+        stop.set()
+        if loader:
+            loader.join(30)
+        if gw:
+            assert gw.stop() == 0, gw.errlog
+        s.stop()
