@@ -328,11 +328,13 @@ def test_deploy_rolls_the_registered_version_out_through_a_gateway(ferry):
     loader = None
     try:
         proj = _project()
-        # versions 1 and 2 (a gate setting changed: register runs again), then a deployment
-        # rolling 2 out against 1 with a gateway and traffic: it completes, 2 is the only target
-        for extra in ([], ["-P", "min_accuracy=0.79"]):
-            r = s.pipe(proj, *extra, timeout=180)
-            assert r.returncode == 0, out(r)
+        # version 1 from the pipeline, version 2 the same model registered again; a
+        # deployment rolling 2 out against 1, promoted at once: 2 is its only target
+        before = {x["info"]["run_id"] for x in s.runs("bs-training")}
+        r = s.pipe(proj, timeout=180)
+        assert r.returncode == 0, out(r)
+        train = _step_runs(s, _pipeline_run_id(s, before))["train"]["info"]["run_id"]
+        s.cmd("models", "register", "runs:/%s/outputs/model" % train, "--name", "bs", check=True)
         assert len(_versions(s)) == 2
         spec = {"name": "bs-prod",
                 "targets": [{"model": "models:/bs/1", "weight": 50}, {"model": "models:/bs/2"}],
@@ -343,6 +345,7 @@ def test_deploy_rolls_the_registered_version_out_through_a_gateway(ferry):
         with open(spec_path, "w") as f:
             json.dump(spec, f)
         s.cmd("deployments", "apply", "-f", spec_path, check=True)
+        s.cmd("deployments", "promote", "bs-prod", check=True)
         gw = Gateway(ferry, s.server)
         seen = []
         loader = threading.Thread(target=_load_until, args=(gw, stop, seen))
@@ -350,10 +353,16 @@ def test_deploy_rolls_the_registered_version_out_through_a_gateway(ferry):
         # the same pipeline with a deploy step: version 3 rolled out, the step waits for it
         proj2 = project({"pipeline.yaml": PIPELINE + DEPLOY_STEPS, "prep.py": PREP,
                          "train.py": TRAIN})
-        r = s.pipe(proj2, "-P", "min_accuracy=0.78", timeout=240)
+        before2 = {x["info"]["run_id"] for x in s.runs("bs-training")}
+        r = s.pipe(proj2, timeout=240)
         assert r.returncode == 0, out(r)
         assert step_line(r, "deploy", "COMPLETE"), out(r)
         assert "deploy: bs-prod: complete" in out(r), out(r)
+        steps = _step_runs(s, _pipeline_run_id(s, before2))
+        ro = _download_json(s, steps["deploy"]["info"]["run_id"], "outputs/rollout.json")
+        assert ro["state"] == "complete" and ro["candidate"] == "models:/bs/3", ro
+        acts = [c["action"] for c in ro["changes"]]
+        assert acts[0] == "apply" and acts[-1] == "complete", acts
         d = json.loads(s.cmd("deployments", "get", "bs-prod", "--json", check=True).stdout)
         d = d.get("deployment", d)
         assert [t["version"] for t in d["spec"]["targets"]] == [3], d["spec"]["targets"]
