@@ -259,6 +259,29 @@ def test_step_command_is_hidden_and_refuses_bad_with(ferry):
                            capture_output=True)
         assert r.returncode == 2, (args, r)
         assert needle in r.stderr.decode(), (args, r.stderr)
+    # validate-data reads a dataset version through the store (data:/NAME/V, or @latest-like
+    # forms): a one-CSV version named without its file, and a violation listed
+    db = os.path.join(d, "t.db")
+    with open(os.path.join(d, "amounts.csv"), "w") as f:
+        f.write("amount,country\n10.5,FR\n20,DE\n-3,US\n")
+    r = subprocess.run([ferry, "--tracking-uri", db, "data", "add", "amounts",
+                        os.path.join(d, "amounts.csv")], capture_output=True)
+    assert r.returncode == 0, r
+    w = {"data": "data:/amounts/1", "expectations": {"min_rows": 2, "columns": {
+        "amount": {"type": "float", "min": 0}, "country": {"allowed": ["FR", "DE"]}}}}
+    r = subprocess.run([ferry, "--tracking-uri", db, "step", "validate-data", "--with-json",
+                        json.dumps(w), "--out", d], capture_output=True)
+    assert r.returncode == 1, r
+    err = r.stderr.decode()
+    assert "column 'amount': minimum -3 is below 0" in err, err
+    assert "column 'country': 1 value not allowed ('US')" in err, err
+    assert "2 violations in data:/amounts/1" in err, err
+    with open(os.path.join(d, "validation.json")) as f:
+        v = json.load(f)
+    assert v["passed"] is False and len(v["violations"]) == 2 and v["profile"]["rows"] == 3, v
+    r = subprocess.run([ferry, "--tracking-uri", db, "step", "validate-data", "--with-json",
+                        json.dumps({"data": "data:/nope/1"}), "--out", d], capture_output=True)
+    assert r.returncode == 2 and b"nope" in r.stderr, r
     # the gate's failure is exit 1 with the verdict written
     ev = {"candidate": {"metrics": {"accuracy": 0.5}}, "champion": None, "slices": []}
     r = subprocess.run([ferry, "--tracking-uri", os.path.join(d, "t.db"), "step", "gate",
