@@ -25,8 +25,8 @@ int cmd_predictions(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_pipelines(int argc, char **argv);
 int cmd_lineage(int argc, char **argv);
-int cmd_step(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_step(int argc, char **argv); /* hidden: a pipeline's built-in steps */
 
 #endif
