@@ -28,5 +28,6 @@ int cmd_lineage(int argc, char **argv);
 int cmd_triggers(int argc, char **argv);
 int cmd_version(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_step(int argc, char **argv); /* hidden: a pipeline's built-in steps */
 
 #endif

@@ -46,6 +46,12 @@ static const struct command commands[] = {
 
 #define NCOMMANDS (sizeof(commands) / sizeof(*commands))
 
+/* Commands ferry runs itself (a pipeline's built-in steps): not listed in
+ * the help, found all the same. */
+static const struct command hidden_commands[] = {
+    {"step", cmd_step, "run one built-in pipeline step (what `uses: ferry/NAME` runs)"},
+};
+
 static void help(FILE *f)
 {
     fputs("usage: ferry [--tracking-uri URI] <command> [<args>]\n"
@@ -72,6 +78,9 @@ static const struct command *find(const char *name)
     for (size_t k = 0; k < NCOMMANDS; k++)
         if (!strcmp(name, commands[k].name))
             return &commands[k];
+    for (size_t k = 0; k < sizeof(hidden_commands) / sizeof(*hidden_commands); k++)
+        if (!strcmp(name, hidden_commands[k].name))
+            return &hidden_commands[k];
     return NULL;
 }
 

@@ -5,6 +5,7 @@
 #include "domain/pipeline_spec.h"
 #include "base/duration.h"
 #include "base/xalloc.h"
+#include "domain/builtin_steps.h"
 #include "domain/data_version.h"
 #include "domain/spec_field.h"
 
@@ -413,8 +414,8 @@ static int parse_template(struct parser *ps, const char *text, struct pipe_templ
 
 /* The allowed keys of a step; the kind keys first. */
 static const char *const step_keys[] = {
-    "run", "entry_point", "uses",    "params",  "inputs", "outputs",       "deps",
-    "env", "after",       "retries", "timeout", "cache",  "cache_max_age", NULL};
+    "run",   "entry_point", "uses",    "params", "inputs",        "outputs", "deps", "env",
+    "after", "retries",     "timeout", "cache",  "cache_max_age", "with",    NULL};
 
 /* A map of templates (params, inputs, env). kind: "params" etc. */
 static int parse_named(struct parser *ps, json_t *obj, const char *kind, int env_names,
@@ -615,6 +616,116 @@ static int parse_after(struct parser *ps, json_t *arr, struct ferr *err)
     return 0;
 }
 
+/* The JSON text of v as a `with` template: strings as JSON strings (their
+ * braces are the template's), every other brace of the JSON doubled. */
+static void with_template_text(json_t *v, struct sbuf *out)
+{
+    const char *k;
+    json_t *x;
+    size_t i;
+    char *text;
+    if (json_is_object(v)) {
+        sbuf_addstr(out, "{{");
+        i = 0;
+        json_object_foreach(v, k, x)
+        {
+            json_t *key = json_string(k);
+            if (i++)
+                sbuf_addch(out, ',');
+            text = key ? json_dumps(key, JSON_ENCODE_ANY) : NULL;
+            json_decref(key);
+            for (const char *p = text ? text : "\"\""; *p; p++) {
+                if (*p == '{' || *p == '}')
+                    sbuf_addch(out, *p);
+                sbuf_addch(out, *p);
+            }
+            free(text);
+            sbuf_addch(out, ':');
+            with_template_text(x, out);
+        }
+        sbuf_addstr(out, "}}");
+        return;
+    }
+    if (json_is_array(v)) {
+        sbuf_addch(out, '[');
+        json_array_foreach(v, i, x)
+        {
+            if (i)
+                sbuf_addch(out, ',');
+            with_template_text(x, out);
+        }
+        sbuf_addch(out, ']');
+        return;
+    }
+    text = json_dumps(v, JSON_ENCODE_ANY);
+    sbuf_addstr(out, text ? text : "null");
+    free(text);
+}
+
+/* uses: the built-in's name, its `with` checked and parsed into templates. */
+static int parse_with(struct parser *ps, json_t *obj, struct ferr *err)
+{
+    struct pipe_step *st = &ps->s->steps[ps->step];
+    json_t *uses = json_object_get(obj, "uses"), *with = json_object_get(obj, "with"), *v;
+    const struct builtin_step *b = builtin_step_find(plain_string(uses), 0);
+    struct ferr e = FERR_INIT;
+    const char *k;
+    char field[300];
+    if (!b)
+        return bad(err, "step '%s': uses: unknown built-in step '%.200s' (%s)", st->name,
+                   plain_string(uses) ? json_string_value(uses) : "(not a string)",
+                   builtin_step_names());
+    st->uses = xstrdup(json_string_value(uses));
+    if (json_object_get(obj, "params"))
+        return bad(err, "step '%s': a built-in step takes with, not params", st->name);
+    if (builtin_with_check(b, with, &e))
+        return bad(err, "step '%s': %s", st->name, e.msg);
+    if (!with || json_is_null(with))
+        return 0;
+    st->with_json = json_deep_copy(with);
+    st->with = xcalloc(json_object_size(with) ? json_object_size(with) : 1, sizeof(*st->with));
+    json_object_foreach(with, k, v)
+    {
+        struct sbuf text = SBUF_INIT;
+        struct pipe_named *nm = &st->with[st->nwith];
+        with_template_text(v, &text);
+        if (strlen(text.buf) != text.len) {
+            sbuf_release(&text);
+            return bad(err, "step '%s': with.%.128s holds a NUL character", st->name, k);
+        }
+        nm->name = xstrdup(k);
+        st->nwith++;
+        snprintf(field, sizeof(field), "with.%.128s", k);
+        ps->field = field;
+        int rc = parse_template(ps, text.buf, &nm->t, err);
+        sbuf_release(&text);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}
+
+/* Pass 1 for a uses step: its outputs are the built-in's. An unknown
+ * built-in is left to parse_with (pass 2) for its message. */
+static int uses_outputs(struct parser *ps, json_t *obj, struct ferr *err)
+{
+    struct pipe_step *st = &ps->s->steps[ps->step];
+    const struct builtin_step *b = builtin_step_find(plain_string(json_object_get(obj, "uses")), 0);
+    if (!b)
+        return 0;
+    if (json_object_get(obj, "outputs"))
+        return bad(err,
+                   "step '%s': a built-in step declares its own outputs (ferry/%s writes "
+                   "%s: %s); remove outputs",
+                   st->name, b->name, b->output.name, b->output.path);
+    st->outputs = xcalloc(1, sizeof(*st->outputs));
+    st->outputs[0].name = xstrdup(b->output.name);
+    st->outputs[0].path = xstrdup(b->output.path);
+    st->outputs[0].type = PIPE_OUT_FILE;
+    st->noutputs = 1;
+    return 0;
+}
+
 /* The step's kind: exactly one of run, entry_point, uses. */
 static int parse_kind(struct parser *ps, json_t *obj, struct ferr *err)
 {
@@ -625,9 +736,10 @@ static int parse_kind(struct parser *ps, json_t *obj, struct ferr *err)
         return bad(err, "step '%s': needs exactly one of run, entry_point and uses", st->name);
     if (uses) {
         st->kind = PIPE_STEP_USES;
-        return bad(err, "step '%s': uses: unknown built-in step '%.200s'", st->name,
-                   json_is_string(uses) ? json_string_value(uses) : "(not a string)");
+        return parse_with(ps, obj, err);
     }
+    if (json_object_get(obj, "with"))
+        return bad(err, "step '%s': with is only for a built-in step (uses: ferry/NAME)", st->name);
     if (ep) {
         st->kind = PIPE_STEP_ENTRY_POINT;
         if (!plain_string(ep) || !json_string_length(ep))
@@ -934,7 +1046,9 @@ static int parse_steps(struct pipeline_spec *s, json_t *steps, struct ferr *err)
         json_object_set_new(ps.index, k, json_integer((json_int_t)i));
         ps.step = i++;
         if ((rc = spec_only_keys(WHAT, v, path, step_keys, err)) ||
-            (rc = parse_outputs(&ps, json_object_get(v, "outputs"), err)))
+            (rc = json_object_get(v, "uses")
+                      ? uses_outputs(&ps, v, err)
+                      : parse_outputs(&ps, json_object_get(v, "outputs"), err)))
             goto out;
     }
     /* pass 2: everything that may refer to other steps */
@@ -1006,6 +1120,8 @@ static void step_release(struct pipe_step *st)
     template_release(&st->run);
     free(st->entry_point);
     free(st->uses);
+    json_decref(st->with_json);
+    named_release(st->with, st->nwith);
     named_release(st->params, st->nparams);
     named_release(st->inputs, st->ninputs);
     named_release(st->env, st->nenv);

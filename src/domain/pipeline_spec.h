@@ -17,7 +17,12 @@
  * STEP (exactly one of run, entry_point, uses):
  *   run          a shell command template (substitutions shell-quoted)
  *   entry_point  an MLproject entry point of the project
- *   uses         a built-in step (none exist yet: always refused)
+ *   uses         a built-in step, "ferry/NAME" (domain/builtin_steps.h): its
+ *                outputs are the built-in's (the step may not declare
+ *                `outputs` nor `params`)
+ *   with         {K: VALUE} (uses only): the built-in's settings, checked
+ *                against its table (unknown key, missing required one);
+ *                VALUE is any JSON/YAML value whose strings are templates
  *   params       {K: TEMPLATE}: for entry_point its parameters; for run
  *                logged with the step's run
  *   inputs       {K: TEMPLATE}: after substitution a data: URI, or exactly
@@ -138,7 +143,14 @@ struct pipe_step {
     enum pipe_step_kind kind;
     struct pipe_template run; /* PIPE_STEP_RUN; else empty (text NULL) */
     char *entry_point;        /* PIPE_STEP_ENTRY_POINT; else NULL */
-    char *uses;               /* PIPE_STEP_USES; else NULL */
+    char *uses;               /* PIPE_STEP_USES: "ferry/NAME"; else NULL */
+    /* PIPE_STEP_USES: `with` as written (NULL when absent), and per key a
+     * template whose expansion (each reference's value JSON-escaped, see
+     * pipe_with_quote) is the value's JSON text: strings inside are
+     * templates, the JSON's own braces are written doubled. */
+    json_t *with_json;
+    struct pipe_named *with;
+    size_t nwith;
     struct pipe_named *params;
     size_t nparams;
     struct pipe_named *inputs;
@@ -236,5 +248,14 @@ typedef int pipe_resolve_fn(void *arg, const struct pipe_ref *r, struct sbuf *va
 int pipe_template_expand(const struct pipe_template *t, pipe_resolve_fn *resolve, void *arg,
                          void (*quote)(struct sbuf *out, const char *s), struct sbuf *out,
                          struct ferr *err) WARN_UNUSED;
+
+/* The quote function for `with` templates: appends s JSON-escaped (no
+ * surrounding quotes), as it sits inside a JSON string. */
+void pipe_with_quote(struct sbuf *out, const char *s);
+/* Expands every `with` template of st into one JSON object (a new
+ * reference in *out): the rendered settings of a built-in. -1 with the
+ * resolver's error, or INVALID_PARAMETER_VALUE if a value is not JSON. */
+int pipe_with_expand(const struct pipe_step *st, pipe_resolve_fn *resolve, void *arg, json_t **out,
+                     struct ferr *err) WARN_UNUSED;
 
 #endif

@@ -111,7 +111,9 @@ json_t *pipe_step_to_json(const struct pipeline_spec *s, size_t i, int with_exec
         json_object_set_new(o, "params", named_json(st->params, st->nparams));
     if (st->ninputs)
         json_object_set_new(o, "inputs", named_json(st->inputs, st->ninputs));
-    if (st->noutputs) {
+    if (st->kind == PIPE_STEP_USES && st->with_json)
+        json_object_set_new(o, "with", json_deep_copy(st->with_json));
+    if (st->noutputs && st->kind != PIPE_STEP_USES) { /* a built-in's outputs are its own */
         json_t *outs = json_object();
         for (size_t k = 0; k < st->noutputs; k++)
             json_object_set_new(outs, st->outputs[k].name,
@@ -172,4 +174,46 @@ json_t *pipeline_spec_to_json(const struct pipeline_spec *s)
         json_object_set_new(steps, s->steps[i].name, pipe_step_to_json(s, i, 1));
     json_object_set_new(doc, "steps", steps);
     return doc;
+}
+
+void pipe_with_quote(struct sbuf *out, const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            sbuf_addch(out, '\\'), sbuf_addch(out, (char)*p);
+        else if (*p < 0x20)
+            sbuf_addf(out, "\\u%04x", *p);
+        else
+            sbuf_addch(out, (char)*p);
+    }
+}
+
+int pipe_with_expand(const struct pipe_step *st, pipe_resolve_fn *resolve, void *arg, json_t **out,
+                     struct ferr *err)
+{
+    struct sbuf text = SBUF_INIT;
+    json_t *obj = json_object();
+    int rc = 0;
+    *out = NULL;
+    for (size_t i = 0; i < st->nwith && !rc; i++) {
+        json_error_t je;
+        sbuf_reset(&text);
+        if ((rc = pipe_template_expand(&st->with[i].t, resolve, arg, pipe_with_quote, &text, err)))
+            break;
+        json_t *v = json_loadb(text.buf, text.len, JSON_DECODE_ANY, &je);
+        if (!v) {
+            rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                          "step '%s': with.%s does not render to JSON: %s", st->name,
+                          st->with[i].name, je.text);
+            break;
+        }
+        json_object_set_new(obj, st->with[i].name, v);
+    }
+    sbuf_release(&text);
+    if (rc) {
+        json_decref(obj);
+        return -1;
+    }
+    *out = obj;
+    return 0;
 }

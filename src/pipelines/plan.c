@@ -498,6 +498,8 @@ static int plan_steps(struct loader *l, struct ferr *err)
             implicit_inputs(p, i, &st->params[k].t);
         for (size_t k = 0; k < st->nenv; k++)
             implicit_inputs(p, i, &st->env[k].t);
+        for (size_t k = 0; k < st->nwith; k++)
+            implicit_inputs(p, i, &st->with[k].t);
         if (step_params(p, i, err))
             return -1;
         p->steps[i].canonical = pipe_step_canonical(&p->spec, i);

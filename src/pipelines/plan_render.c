@@ -3,6 +3,7 @@
  * bound to at run time, its command built (a run template, or the
  * MLproject entry point's) and wrapped in the env manager's script. */
 #include "pipelines/plan.h"
+#include "domain/builtin_steps.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -96,6 +97,37 @@ static int expand_named(struct render *r, const struct pipe_named *v, size_t n, 
     return rc;
 }
 
+/* A built-in step: `"$FERRY" step NAME --with-json 'JSON' --out DIR`, and
+ * each top-level `with` value logged as a param (strings as they are,
+ * others as compact JSON). */
+static int render_uses(struct render *r, const struct pipe_step *st, struct pipe_rendered *out,
+                       struct ferr *err)
+{
+    json_t *with = NULL, *v;
+    const char *k;
+    if (pipe_with_expand(st, resolve_bound, r, &with, err))
+        return -1;
+    char *text = json_dumps(with, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text) {
+        json_decref(with);
+        return ferr_set(err, FERR_INTERNAL_ERROR, "step '%s': cannot encode with", st->name);
+    }
+    const char *name = st->uses + strlen(BUILTIN_PREFIX);
+    sbuf_addf(&out->command, "\"$FERRY\" step %s --with-json ", name);
+    shell_quote(&out->command, text);
+    sbuf_addstr(&out->command, " --out ");
+    shell_quote(&out->command, r->b->output_dir ? r->b->output_dir : "$FERRY_STEP_OUTPUTS");
+    free(text);
+    json_object_foreach(with, k, v)
+    {
+        char *vt = json_is_string(v) ? NULL : json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+        kv_list_add(&out->params, k, vt ? vt : json_string_value(v) ? json_string_value(v) : "");
+        free(vt);
+    }
+    json_decref(with);
+    return 0;
+}
+
 int pipe_step_render(const struct pipe_plan *p, size_t i, const struct pipe_step_bindings *b,
                      struct pipe_rendered *out, struct ferr *err)
 {
@@ -115,12 +147,15 @@ int pipe_step_render(const struct pipe_plan *p, size_t i, const struct pipe_step
             rc = ferr_set(err, e.code, "step '%s': entry_point '%.100s': %s", st->name,
                           st->entry_point, e.msg);
     } else {
-        rc = ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "step '%s': unknown built-in step",
-                      st->name);
+        rc = render_uses(&r, st, out, err);
     }
     if (!rc)
-        rc = expand_named(&r, st->env, st->nenv, &out->env, err) ||
-             env_manager_script(p->envm, &p->proj, p->dir, out->command.buf, tracking_dir, 0,
+        rc = expand_named(&r, st->env, st->nenv, &out->env, err);
+    /* a built-in is this ferry binary: never inside the project's env */
+    if (!rc && st->kind == PIPE_STEP_USES)
+        sbuf_addstr(&out->script, out->command.buf);
+    else if (!rc)
+        rc = env_manager_script(p->envm, &p->proj, p->dir, out->command.buf, tracking_dir, 0,
                                 &out->script, err);
     kv_list_release(&given);
     if (rc)

@@ -7,7 +7,11 @@
  * reference's indexes in range. A parsed spec's canonical JSON parses
  * again to the same JSON, and every template written back from its parts
  * parses to the same parts. Each input is also tried as an MLproject
- * `pipelines:` section (no `name`). Nothing may crash, leak or trip UBSan. */
+ * `pipelines:` section (no `name`). A built-in step (`uses`, issue 21) has
+ * exactly the built-in's one output, and its `with` renders to a JSON
+ * object with the keys written (references given values full of quotes,
+ * backslashes and control characters), equal to `with` itself when it
+ * holds no reference. Nothing may crash, leak or trip UBSan. */
 #include "base/yaml_json.h"
 #include "domain/pipeline_spec.h"
 
@@ -56,6 +60,41 @@ static void check_refs(const struct pipeline_spec *s, const struct pipe_step *st
     sbuf_release(&back);
 }
 
+static int nasty(void *arg, const struct pipe_ref *r, struct sbuf *value, struct ferr *err)
+{
+    (void)arg;
+    (void)r;
+    (void)err;
+    sbuf_addstr(value, "a\"b\\c\n{d}\x01");
+    return 0;
+}
+
+static void check_with(const struct pipeline_spec *s, const struct pipe_step *st)
+{
+    struct ferr err = FERR_INIT;
+    json_t *w = NULL;
+    int refs = 0;
+    if (st->kind != PIPE_STEP_USES) {
+        if (st->nwith || st->with_json)
+            abort();
+        return;
+    }
+    if (st->noutputs != 1 || !st->uses)
+        abort();
+    for (size_t k = 0; k < st->nwith; k++) {
+        check_refs(s, st, &st->with[k].t);
+        for (size_t i = 0; i < st->with[k].t.nparts; i++)
+            refs |= st->with[k].t.parts[i].kind != PIPE_REF_TEXT;
+    }
+    if (pipe_with_expand(st, nasty, NULL, &w, &err))
+        abort();
+    if (json_object_size(w) != st->nwith)
+        abort();
+    if (!refs && st->with_json && !json_equal(w, st->with_json))
+        abort();
+    json_decref(w);
+}
+
 static void check_graph(const struct pipeline_spec *s)
 {
     size_t *pos = calloc(s->nsteps ? s->nsteps : 1, sizeof(size_t));
@@ -87,6 +126,7 @@ static void check_graph(const struct pipeline_spec *s)
             check_refs(s, st, &st->inputs[k].t);
         for (size_t k = 0; k < st->nenv; k++)
             check_refs(s, st, &st->env[k].t);
+        check_with(s, st);
         free(pipe_step_canonical(s, i));
     }
     free(pos);

@@ -289,8 +289,8 @@ TEST(pipeline_spec_refuses_bad_fields)
     refused("name: p\nsteps:\n  a: {run: x, retries: -1}\n", "'steps.a.retries'", NULL);
     refused("name: p\nsteps:\n  a: {run: x, retries: often}\n", "'steps.a.retries'", NULL);
     refused("name: p\nsteps:\n  a: {run: x, cache: maybe}\n", "'steps.a.cache'", "true or false");
-    refused("name: p\nsteps:\n  a: {uses: ferry/register}\n",
-            "step 'a': uses: unknown built-in step 'ferry/register'", NULL);
+    refused("name: p\nsteps:\n  a: {uses: ferry/nope}\n",
+            "step 'a': uses: unknown built-in step 'ferry/nope'", NULL);
     refused("name: p\nsteps:\n  a: {run: x, entry_point: main}\n",
             "step 'a': needs exactly one of run, entry_point and uses", NULL);
     refused("name: p\nsteps:\n  a: {params: {x: 1}}\n", "step 'a': needs exactly one", NULL);

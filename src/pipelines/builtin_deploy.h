@@ -1,0 +1,11 @@
+/* SPDX-License-Identifier: MIT
+ * The built-in step ferry/deploy (domain/builtin_steps.h; docs/pipelines.md,
+ * "Built-in steps"). Exit status as pipelines/builtin.h says. */
+#ifndef FERRY_PIPELINES_BUILTIN_DEPLOY_H
+#define FERRY_PIPELINES_BUILTIN_DEPLOY_H
+
+#include "pipelines/builtin.h"
+
+int builtin_deploy(struct builtin_ctx *ctx, struct ferr *err);
+
+#endif
