@@ -20,7 +20,7 @@
 
 char *webhook_body(const char *ev, int64_t time_ms, json_t *data, size_t *len)
 {
-    char entity[64], iso[48];
+    char entity[64], iso[96]; /* room for any int the format can print (-O2 checks) */
     const char *dot = strchr(ev, '.');
     size_t el = dot ? (size_t)(dot - ev) : strlen(ev);
     snprintf(entity, sizeof(entity), "%.*s", (int)(el < 63 ? el : 63), ev);
