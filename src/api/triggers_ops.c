@@ -288,7 +288,7 @@ static int add_stored(struct api_target *out, struct store *s, const char *name,
     trigger_release(&t);
     if (rc)
         return -1;
-    rc = add_named(out, s, spec.pipeline_experiment, found, err);
+    rc = add_named(out, s, trigger_spec_experiment(&spec), found, err);
     trigger_spec_release(&spec);
     return rc;
 }
@@ -301,7 +301,7 @@ int api_triggers_target(const struct api_op *op, const void *req, struct store *
         struct trigger_spec spec;
         if (request_spec(req, &spec, err))
             return -1;
-        rc = add_named(out, s, spec.pipeline_experiment, &found, err);
+        rc = add_named(out, s, trigger_spec_experiment(&spec), &found, err);
         if (!rc)
             rc = add_stored(out, s, spec.name, 1, &found, err);
         trigger_spec_release(&spec);

@@ -134,6 +134,12 @@ void trigger_spec_release(struct trigger_spec *t);
  * equal spec. */
 json_t *trigger_spec_json(const struct trigger_spec *t);
 
+/* The experiment a firing's pipeline run logs to: pipeline.experiment,
+ * else pipeline.name, else the trigger's name. The permission checks of the
+ * trigger's rows and the runs' launch both use it, so whoever may change a
+ * trigger is who may run in that experiment. */
+const char *trigger_spec_experiment(const struct trigger_spec *t);
+
 /* "schedule", "alert", "dataset", "registry" (the store's kind column). */
 const char *trigger_kind_name(enum trigger_kind k);
 /* "skip", "queue", "replace". */

@@ -19,6 +19,13 @@ const char *const trigger_concurrency_names[3] = {"skip", "queue", "replace"};
 const char *const trigger_condition_names[4] = {"any", "drift", "decay", "quality"};
 const char *const trigger_reg_event_names[3] = {"version_created", "stage_changed", "alias_moved"};
 
+const char *trigger_spec_experiment(const struct trigger_spec *t)
+{
+    return t->pipeline_experiment ? t->pipeline_experiment
+           : t->pipeline_name     ? t->pipeline_name
+                                  : t->name;
+}
+
 const char *trigger_kind_name(enum trigger_kind k)
 {
     return (size_t)k < 4 ? trigger_kind_names[k] : "?";

@@ -203,9 +203,7 @@ void trigger_runs_start(struct trigger_runs *r, const struct trigger_firing *f,
     size_t nkeep = 0;
     int fd = -1;
     const char **argv = NULL;
-    const char *exp_name = t->pipeline_experiment ? t->pipeline_experiment
-                           : t->pipeline_name     ? t->pipeline_name
-                                                  : t->name;
+    const char *exp_name = trigger_spec_experiment(t);
     memset(&who, 0, sizeof(who));
     if (!r->launcher->enabled) {
         record(r, f->id, f->trigger, FIRING_QUEUED, FIRING_REFUSED, NULL,

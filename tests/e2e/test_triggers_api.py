@@ -263,6 +263,22 @@ def test_with_auth_the_owner_and_the_rights_to_run_the_pipeline(srv, c):
         assert t["owner"] == "trig-bob", t
         bob.ok(post(bob, "fire", {"name": "b-trig"}))
         bob.ok(post(bob, "delete", {"name": "b-trig"}))
+        # no pipeline.experiment: the runs' experiment is the trigger's name; once it exists
+        # (the first firing creates it), only those with EDIT there may change the trigger
+        nameless = spec("alice-nightly", None)
+        del nameless["pipeline"]["experiment"]
+        alice.ok(post(alice, "apply", {"spec": nameless}))
+        nexp = admin.ok(admin.post("experiments/create", {"name": "alice-nightly"}))
+        admin.ok(admin.post("experiments/permissions/create", {
+            "experiment_id": nexp["experiment_id"], "username": "trig-alice",
+            "permission": "MANAGE"}))
+        before = state(admin)
+        for r in [post(bob, "apply", {"spec": nameless}),
+                  post(bob, "fire", {"name": "alice-nightly"}),
+                  post(bob, "delete", {"name": "alice-nightly"})]:
+            refused(bob, r, 403, "PERMISSION_DENIED")
+        assert state(admin) == before
+        alice.ok(post(alice, "delete", {"name": "alice-nightly"}))
         # an admin may change anyone's; the owner becomes the admin
         t = admin.ok(post(admin, "apply", {"spec": spec("a-trig", "trig-auth",
                                                         concurrency="replace")}))["trigger"]
