@@ -84,7 +84,7 @@ static void classification(const struct eval_data *d, const unsigned char *mask,
                            json_t *out)
 {
     size_t n = 0, correct = 0;
-    double classes[64];
+    double *classes = xcalloc(2 * d->rows + 1, sizeof(*classes)); /* every label seen */
     size_t nclasses = 0;
     for (size_t r = 0; r < d->rows; r++) {
         if (mask && !mask[r])
@@ -96,13 +96,15 @@ static void classification(const struct eval_data *d, const unsigned char *mask,
             size_t i;
             for (i = 0; i < nclasses && classes[i] != c; i++)
                 ;
-            if (i == nclasses && nclasses < 64)
+            if (i == nclasses)
                 classes[nclasses++] = c;
         }
     }
     json_object_set_new(out, "rows", json_integer((json_int_t)n));
-    if (!n)
+    if (!n) {
+        free(classes);
         return;
+    }
     if (wanted(want, "accuracy"))
         json_object_set_new(out, "accuracy", json_real((double)correct / (double)n));
     /* binary (labels within {0, 1}): class 1; else the macro average */
@@ -128,6 +130,7 @@ static void classification(const struct eval_data *d, const unsigned char *mask,
         f_sum += p + rc > 0 ? 2 * p * rc / (p + rc) : 0;
         m++;
     }
+    free(classes);
     if (!m) /* binary with no 1 anywhere: scikit-learn's zero_division=0 */
         m = 1;
     if (wanted(want, "precision"))
@@ -196,10 +199,26 @@ static void regression(const struct eval_data *d, const unsigned char *mask, jso
 json_t *eval_metrics(const struct eval_data *d, const unsigned char *mask, int is_class,
                      json_t *want)
 {
+    /* a row whose target or prediction is missing (NaN: an empty cell) is
+     * left out and counted apart: kept, it would be a class of its own,
+     * never equal to anything, and would make every metric wrong */
+    unsigned char *use = xcalloc(d->rows + 1, 1);
+    size_t missing = 0;
+    for (size_t r = 0; r < d->rows; r++) {
+        if (mask && !mask[r])
+            continue;
+        if (isnan(d->y[r]) || isnan(d->pred[r]))
+            missing++;
+        else
+            use[r] = 1;
+    }
     json_t *out = json_object();
     if (is_class)
-        classification(d, mask, want, out);
+        classification(d, use, want, out);
     else
-        regression(d, mask, want, out);
+        regression(d, use, want, out);
+    if (missing)
+        json_object_set_new(out, "rows_missing", json_integer((json_int_t)missing));
+    free(use);
     return out;
 }

@@ -4,7 +4,8 @@
  * the classes seen otherwise; roc_auc with scores of class 1, two classes
  * only; log_loss with class probabilities, labels 0..k-1, clipped at
  * 1e-15 as scikit-learn does) and regression (rmse, mae, r2). Rows where
- * mask is 0 are left out (mask NULL: every row). */
+ * mask is 0 are left out (mask NULL: every row), and so are rows whose
+ * target or prediction is NaN (a missing value), counted as "rows_missing". */
 #ifndef FERRY_PIPELINES_EVAL_METRICS_H
 #define FERRY_PIPELINES_EVAL_METRICS_H
 

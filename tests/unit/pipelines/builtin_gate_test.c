@@ -193,6 +193,36 @@ TEST(eval_metrics_binary)
     ASSERT(eval_metric_known("r2", 0) && !eval_metric_known("r2", 1));
 }
 
+/* Empty target cells (NaN) are left out and counted: a 0/1 problem with
+ * missing labels stays binary, its metrics those of the labelled rows; and
+ * more than 64 classes all count in the macro average. */
+TEST(eval_metrics_missing_targets_and_many_classes)
+{
+    double y[12], p[12];
+    for (int i = 0; i < 12; i++) {
+        y[i] = i < 10 ? i % 2 : NAN;
+        p[i] = i < 10 ? i % 2 : 1;
+    }
+    struct eval_data d = {12, y, p, NULL, 0};
+    json_t *m = eval_metrics(&d, NULL, 1, NULL);
+    NEAR(num(m, "accuracy"), 1.0);
+    NEAR(num(m, "precision"), 1.0);
+    NEAR(num(m, "f1"), 1.0);
+    ASSERT_INT_EQ(json_integer_value(json_object_get(m, "rows")), 10);
+    ASSERT_INT_EQ(json_integer_value(json_object_get(m, "rows_missing")), 2);
+    json_decref(m);
+    /* 100 classes, one row each, each right but class 99 predicted as 98 */
+    double yc[100], pc[100];
+    for (int i = 0; i < 100; i++)
+        yc[i] = pc[i] = i;
+    pc[99] = 98;
+    struct eval_data dc = {100, yc, pc, NULL, 0};
+    m = eval_metrics(&dc, NULL, 1, NULL);
+    /* recall: 99 classes at 1, class 99 at 0 -> 0.99 over all 100 classes */
+    NEAR(num(m, "recall"), 0.99);
+    json_decref(m);
+}
+
 TEST(eval_metrics_ties_multiclass_regression)
 {
     /* ties in the scores count half */
