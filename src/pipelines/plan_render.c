@@ -116,7 +116,10 @@ static int render_uses(struct render *r, const struct pipe_step *st, struct pipe
     sbuf_addf(&out->command, "\"$FERRY\" step %s --with-json ", name);
     shell_quote(&out->command, text);
     sbuf_addstr(&out->command, " --out ");
-    shell_quote(&out->command, r->b->output_dir ? r->b->output_dir : "$FERRY_STEP_OUTPUTS");
+    if (r->b->output_dir)
+        shell_quote(&out->command, r->b->output_dir);
+    else /* a plan shown before any directory exists: the shell expands it */
+        sbuf_addstr(&out->command, "\"$FERRY_STEP_OUTPUTS\"");
     free(text);
     json_object_foreach(with, k, v)
     {
