@@ -446,6 +446,9 @@ def test_bad_settings_stop_the_server_before_it_listens(ferry):
              "10..3600000)"),
             ("FERRY_TRIGGER_TICK_MS", "0", "invalid FERRY_TRIGGER_TICK_MS '0'"),
             ("FERRY_TRIGGER_LEASE_MS", "-5", "invalid FERRY_TRIGGER_LEASE_MS '-5'"),
+            ("FERRY_TRIGGER_GAP_WAIT_MS", "-1", "invalid FERRY_TRIGGER_GAP_WAIT_MS '-1' (expected "
+             "0..600000)"),
+            ("FERRY_TRIGGER_GAP_WAIT_MS", "600001", "invalid FERRY_TRIGGER_GAP_WAIT_MS '600001'"),
             ("FERRY_TRIGGER_NOW_OFFSET_MS", "1e3", "invalid FERRY_TRIGGER_NOW_OFFSET_MS '1e3'")]:
         d = _dir()
         p = subprocess.run([ferry, "server", "--host", "127.0.0.1", "--port", "0",
