@@ -7,8 +7,8 @@ trigger fire nothing; concurrency skip / queue / replace; --no-execute refuses (
 refused firing, with the reason); a server killed mid-run leaves its firing abandoned, never
 rerun; a server stopped cleanly cancels its running firings; two servers on one PostgreSQL
 database fire and run once; on PostgreSQL an event committed after a newer one still fires
-(the scheduler waits at the id gap). The pipelines are one shell step appending a line to a marker file,
-so every run is counted. Schedules are judged with the test hook FERRY_TRIGGER_NOW_OFFSET_MS
+(the scheduler waits at the id gap). The pipelines are one shell step appending a line to a
+marker file, so every run is counted. Schedules are judged with the test hook FERRY_TRIGGER_NOW_OFFSET_MS
 (the clock a minute ahead) and a daily cron due within that minute: no test waits for a real
 minute. Every wait is bounded; the servers tick every 100 ms. Runs on SQLite and PostgreSQL."""
 import json
