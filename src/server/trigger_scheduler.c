@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include "server/trigger_scheduler.h"
+#include "server/event_follow.h"
 #include "server/trigger_runs.h"
 #include "base/env.h"
 #include "base/json.h"
@@ -24,15 +25,15 @@
 
 #include "base/banned.h"
 
-#define EVENTS_PER_TICK  1000
 #define FIRINGS_PER_TICK 100
 
 struct trigger_scheduler {
     struct trigger_scheduler_opts o;
     struct trigger_runs *runs;
     char holder[96];
-    int64_t tick_ms, lease_ms, now_offset_ms;
-    int64_t epoch; /* 0: not held */
+    int64_t tick_ms, lease_ms, now_offset_ms, gap_wait_ms;
+    struct event_follow follow; /* the cursor, its gaps waited for */
+    int64_t epoch;              /* 0: not held */
     int64_t renewed_ms;
     int fresh; /* the lease was just taken: abandon the previous holders' running firings */
     pthread_t thread;
@@ -156,23 +157,21 @@ static int arm(struct trigger_scheduler *s, struct armed *a, struct ferr *err)
     return 0;
 }
 
-/* Step 1: the events after the cursor, each firing the triggers it
- * matches; the cursor then moves past the events handled. */
+/* Step 1: the events after the cursor (an id gap waited for:
+ * server/event_follow.h), each firing the triggers it matches; the cursor
+ * then moves past the events handled. */
 static void follow_events(struct trigger_scheduler *s)
 {
     struct ferr err = FERR_INIT;
     struct store_event_list evs;
     struct armed a;
-    int64_t from = 0, upto;
+    int64_t from = 0, upto = 0;
     memset(&evs, 0, sizeof(evs));
     memset(&a, 0, sizeof(a));
-    if (store_cursor_get(s->o.store, TRIGGER_CURSOR_NAME, &from, &err) ||
-        store_events_search(s->o.store, from, NULL, 0, EVENTS_PER_TICK, &evs, &err) ||
-        (evs.n && arm(s, &a, &err))) {
+    if (event_follow_next(&s->follow, &evs, &from, &upto, &err) || (evs.n && arm(s, &a, &err))) {
         log_warn("triggers: reading the events: %s", err.msg);
         goto out;
     }
-    upto = from;
     for (size_t i = 0; i < evs.n; i++) {
         const struct store_event *ev = &evs.v[i];
         int failed = 0;
@@ -196,11 +195,12 @@ static void follow_events(struct trigger_scheduler *s)
             json_decref(fields);
         }
         json_decref(payload);
-        if (failed) /* retried next tick: its firings that landed are unique */
+        if (failed) { /* retried next tick: its firings that landed are unique */
+            upto = ev->id - 1;
             break;
-        upto = ev->id;
+        }
     }
-    if (upto > from && store_cursor_advance(s->o.store, TRIGGER_CURSOR_NAME, from, upto, &err))
+    if (event_follow_commit(&s->follow, from, upto, &err))
         log_warn("triggers: moving the cursor to %lld: %s", (long long)upto, err.msg);
 out:
     armed_release(&a);
@@ -394,10 +394,13 @@ int trigger_scheduler_start(const struct trigger_scheduler_opts *o, struct trigg
     if (setting("TRIGGER_TICK_MS", 1000, 10, 3600000, &s->tick_ms, err) ||
         setting("TRIGGER_LEASE_MS", 15000, 300, 3600000, &s->lease_ms, err) ||
         setting("TRIGGER_NOW_OFFSET_MS", 0, -366LL * 86400000, 366LL * 86400000, &s->now_offset_ms,
-                err)) {
+                err) ||
+        setting("TRIGGER_GAP_WAIT_MS", 5000, 0, 600000, &s->gap_wait_ms, err)) {
         free(s);
         return -1;
     }
+    event_follow_init(&s->follow, o->store, TRIGGER_CURSOR_NAME, NULL, 0, s->gap_wait_ms,
+                      "triggers");
     ids_new_run_id(id);
     snprintf(s->holder, sizeof(s->holder), "server-%ld-%.12s", (long)getpid(), id);
     if (trigger_runs_new(o->store, o->launcher, s->holder, o->log_dir, &s->runs, err)) {

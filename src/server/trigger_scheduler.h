@@ -8,7 +8,9 @@
  *      trigger: id > since_event_id) becomes a firing with the key
  *      "event:<id>"; then the cursor moves past them. The key is unique per
  *      trigger, so a crash between the firing and the cursor fires nothing
- *      twice;
+ *      twice. A gap in the event ids (on PostgreSQL, a change not committed
+ *      yet) holds the cursor for up to TRIGGER_GAP_WAIT_MS from when it was
+ *      first seen, so a late commit still fires (server/event_follow.h);
  *   2. each schedule trigger whose newest due cron time (UTC) is newer than
  *      the last one considered and not older than the trigger fires with the
  *      key "schedule:<time ms>" (only the newest missed time: a server down
@@ -27,9 +29,9 @@
  * at most once. Stopping TERMs the running processes, KILLs them after 5 s
  * and records their firings cancelled ("the server stopped").
  * Settings (environment, FERRY_ then MLFLOW_): TRIGGER_TICK_MS (1000),
- * TRIGGER_LEASE_MS (15000); test hook TRIGGER_NOW_OFFSET_MS (0): added to
- * the clock the schedules are judged by, read once at start.
- * A server that forwards to another tracking server runs no triggers. */
+ * TRIGGER_LEASE_MS (15000), TRIGGER_GAP_WAIT_MS (5000, 0..600000); test hook TRIGGER_NOW_OFFSET_MS
+ * (0): added to the clock the schedules are judged by, read once at start. A server that forwards
+ * to another tracking server runs no triggers. */
 #ifndef FERRY_SERVER_TRIGGER_SCHEDULER_H
 #define FERRY_SERVER_TRIGGER_SCHEDULER_H
 

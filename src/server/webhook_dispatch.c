@@ -2,6 +2,7 @@
  * One thread, ticking: the lease, the new stream events into deliveries,
  * then the due deliveries one by one (see webhook_dispatch.h). */
 #include "server/webhook_dispatch.h"
+#include "server/event_follow.h"
 #include "api/webhook_events.h"
 #include "api/webhook_send.h"
 #include "base/env.h"
@@ -44,8 +45,9 @@ struct webhook_dispatch {
     pthread_cond_t cv;
     int stop;
     int64_t epoch, renewed_ms;
-    int64_t gap_after, gap_seen_ms, gap_wait_ms; /* see gap_open */
-    int warned; /* an error was logged (said once until it clears) */
+    int64_t gap_wait_ms;
+    struct event_follow follow; /* the cursor, its gaps waited for */
+    int warned;                 /* an error was logged (said once until it clears) */
 };
 
 static int64_t mono_ms(void)
@@ -126,22 +128,6 @@ static int stopping(struct webhook_dispatch *d)
 
 /* ---------- events into deliveries ---------- */
 
-/* Ids are taken when a change's transaction inserts its event and become
- * visible when it commits: on PostgreSQL, with several writers, id 11 can be
- * read before id 10 commits. The cursor must not pass 10 then, or 10 is
- * never read. A gap after `after` is waited for GAP_WAIT_MS from when it was
- * first seen (a rolled-back change leaves a gap that never fills). 1 while
- * the gap is to be waited for. */
-static int gap_open(struct webhook_dispatch *d, int64_t after)
-{
-    int64_t now = mono_ms();
-    if (d->gap_after != after) {
-        d->gap_after = after;
-        d->gap_seen_ms = now;
-    }
-    return now - d->gap_seen_ms < d->gap_wait_ms;
-}
-
 /* One delivery of e (mapped to ev, data) per subscribed webhook created at
  * or before it. -1 when the store failed (the event is tried again). */
 static int enqueue_event(struct webhook_dispatch *d, const struct store_event *e, const char *ev,
@@ -180,17 +166,12 @@ static void follow_events(struct webhook_dispatch *d)
     struct store_event_list l = {NULL, 0, 0};
     struct webhook_list all = {NULL, 0, 0};
     char *next = NULL;
-    int64_t from;
-    if (store_cursor_get(d->o.store, WEBHOOK_DISPATCH_CURSOR, &from, &err)) {
-        warn_once(d, "cannot read the cursor", &err);
-        return;
-    }
-    /* every kind: a gap in the ids is then a change not committed yet */
-    if (store_events_search(d->o.store, from, NULL, 0, EVENTS_BATCH, &l, &err)) {
+    int64_t from, upto;
+    /* every kind, a gap in the ids waited for (server/event_follow.h) */
+    if (event_follow_next(&d->follow, &l, &from, &upto, &err)) {
         warn_once(d, "cannot read the events", &err);
         return;
     }
-    int64_t upto = from;
     /* every webhook, once per batch (a few; ordered newest first) */
     if (l.n && store_webhook_list(d->o.store, 1000, NULL, &all, &next, &err)) {
         warn_once(d, "cannot list the webhooks", &err);
@@ -198,24 +179,25 @@ static void follow_events(struct webhook_dispatch *d)
         return;
     }
     free(next);
-    for (size_t i = 0; i < l.n && !stopping(d); i++) {
+    for (size_t i = 0; i < l.n; i++) {
         char ev[WEBHOOK_EVENT_MAX];
         json_t *data = NULL;
-        if (l.v[i].id != upto + 1 && gap_open(d, upto)) /* wait for the missing ids */
-            break;
-        int m = all.n ? webhook_map_event(d->o.store, &l.v[i], ev, &data, &err) : 0;
-        if (m < 0) {
+        int m = 0, rc = 0;
+        if (stopping(d))
+            rc = -1;
+        else if (all.n && (m = webhook_map_event(d->o.store, &l.v[i], ev, &data, &err)) < 0) {
             warn_once(d, "cannot read an event's entity", &err);
+            rc = -1;
+        } else if (m)
+            rc = enqueue_event(d, &l.v[i], ev, data, &all);
+        json_decref(data);
+        if (rc) { /* the cursor stops before it: tried again */
+            upto = l.v[i].id - 1;
             break;
         }
-        int rc = m ? enqueue_event(d, &l.v[i], ev, data, &all) : 0;
-        json_decref(data);
-        if (rc)
-            break;
-        upto = l.v[i].id;
     }
     if (upto > from && !fence_on(d)) {
-        if (store_cursor_advance(d->o.store, WEBHOOK_DISPATCH_CURSOR, from, upto, &err))
+        if (event_follow_commit(&d->follow, from, upto, &err))
             warn_once(d, "cannot move the cursor", &err);
         else
             d->warned = 0;
@@ -330,7 +312,6 @@ int webhook_dispatch_start(const struct webhook_dispatch_opts *o, struct webhook
         return 0;
     struct webhook_dispatch *d = xcalloc(1, sizeof(*d));
     d->o = *o;
-    d->gap_after = -1;
     if (setting("WEBHOOK_RETRY_BASE_MS", 1000, 1, 3600000, &d->base_ms, err) ||
         setting("WEBHOOK_RETRY_MAX_MS", 300000, 1, 86400000, &d->cap_ms, err) ||
         setting("WEBHOOK_MAX_ATTEMPTS", 5, 1, 100, &d->max_attempts, err) ||
@@ -340,6 +321,8 @@ int webhook_dispatch_start(const struct webhook_dispatch_opts *o, struct webhook
         free(d);
         return -1;
     }
+    event_follow_init(&d->follow, o->store, WEBHOOK_DISPATCH_CURSOR, NULL, 0, d->gap_wait_ms,
+                      "webhook dispatcher");
     /* a tick a little shorter than the first backoff, within [50 ms, 1 s] */
     d->tick_ms = d->base_ms / 2 < 50 ? 50 : d->base_ms / 2 > 1000 ? 1000 : d->base_ms / 2;
     (void)gethostname(host, sizeof(host) - 1);

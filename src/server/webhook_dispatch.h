@@ -13,7 +13,8 @@
  *     crash between the two enqueues nothing twice. A gap in the event ids
  *     (a change whose id was taken but not committed yet: PostgreSQL with
  *     several writers) stops the cursor for up to WEBHOOK_GAP_WAIT_MS (5 s)
- *     from when it was first seen, so a late commit is not skipped.
+ *     from when it was first seen, so a late commit is not skipped
+ *     (server/event_follow.h, shared with the trigger scheduler).
  *   - Then it sends the due deliveries one by one: 2xx is delivered; else
  *     pending again after alert_backoff_ms(attempt, base, cap)
  *     (monitor/alert_sink.h), or failed after the last attempt. A delivery

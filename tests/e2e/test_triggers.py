@@ -6,8 +6,9 @@ ferry.trigger.name / ferry.trigger.firingId and named on the firing; events olde
 trigger fire nothing; concurrency skip / queue / replace; --no-execute refuses (recorded as a
 refused firing, with the reason); a server killed mid-run leaves its firing abandoned, never
 rerun; a server stopped cleanly cancels its running firings; two servers on one PostgreSQL
-database fire and run once. The pipelines are one shell step appending a line to a marker file,
-so every run is counted. Schedules are judged with the test hook FERRY_TRIGGER_NOW_OFFSET_MS
+database fire and run once; on PostgreSQL an event committed after a newer one still fires
+(the scheduler waits at the id gap). The pipelines are one shell step appending a line to a
+marker file, so every run is counted. Schedules are judged with the test hook FERRY_TRIGGER_NOW_OFFSET_MS
 (the clock a minute ahead) and a daily cron due within that minute: no test waits for a real
 minute. Every wait is bounded; the servers tick every 100 ms. Runs on SQLite and PostgreSQL."""
 import json
@@ -407,6 +408,53 @@ def test_two_servers_on_one_postgres_database_run_once(ferry):
         assert a.stop() == 0, a.stderr_tail()
 
 
+def test_an_event_committed_after_a_newer_one_still_fires(ferry):
+    """On PostgreSQL an event's id is taken when its change inserts it and shows when it
+    commits, so id N can commit after N + 1: the scheduler holds its cursor at the gap
+    (FERRY_TRIGGER_GAP_WAIT_MS) and fires both once N commits."""
+    if not on_postgres():
+        return
+    srv = _server(ferry, extra=["--no-execute"], env={"FERRY_TRIGGER_GAP_WAIT_MS": "600000"})
+    c = srv.client()
+    late = None
+    try:
+        _apply(c, _spec("late", {"dataset": {"name": "sales"}}, _pipeline(_dir() + "/m")))
+        # a change that took its event id and has not committed
+        late = subprocess.Popen(["psql", "-q", "-v", "ON_ERROR_STOP=1", srv.store],
+                                stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        late.stdin.write(
+            "BEGIN;\nINSERT INTO events (time_ms, kind, subject, user_id, payload) VALUES "
+            "(%d, 'dataset.version_created', 'sales', '', '{\"name\": \"sales\", "
+            "\"version\": 7, \"uri\": \"data:/sales/7\", \"digest\": \"d7\"}');\n"
+            % int(time.time() * 1000))
+        late.stdin.flush()
+
+        def waiting():
+            q = subprocess.run(["psql", "-Atq", srv.store, "-c",
+                                "SELECT count(*) FROM pg_stat_activity WHERE state = "
+                                "'idle in transaction' AND datname = current_database()"],
+                               capture_output=True, text=True, timeout=30)
+            return q.stdout.strip() == "1"
+        _wait(waiting, 20, "the open transaction")
+        _new_version(c, "sales", b"a\n1\n")  # the next id, committed
+        time.sleep(1.5)  # 15 ticks: the newer event waits behind the gap
+        assert _history(c, "late") == [], _history(c, "late")
+        late.stdin.write("COMMIT;\n")
+        late.stdin.close()
+        assert late.wait(timeout=30) == 0, late.stderr.read()
+        fs = _settled(c, "late", 2)
+        got = sorted((int(f["event_id"]), f["event"]["dataset_version"]) for f in fs)
+        assert [v for _, v in got] == ["7", "1"], got  # the late one has the lower id
+        assert all(f["state"] == "refused" for f in fs), fs
+    finally:
+        if late and late.poll() is None:
+            late.kill()
+            late.wait()
+        c.close()
+        assert srv.stop() == 0, srv.stderr_tail()
+
+
 def test_with_auth_a_run_is_its_owners_and_refused_once_the_owner_may_not_edit(ferry):
     from test_auth import AuthServer, user
     srv = AuthServer(ferry, env=FAST).start()
@@ -446,6 +494,9 @@ def test_bad_settings_stop_the_server_before_it_listens(ferry):
              "10..3600000)"),
             ("FERRY_TRIGGER_TICK_MS", "0", "invalid FERRY_TRIGGER_TICK_MS '0'"),
             ("FERRY_TRIGGER_LEASE_MS", "-5", "invalid FERRY_TRIGGER_LEASE_MS '-5'"),
+            ("FERRY_TRIGGER_GAP_WAIT_MS", "-1", "invalid FERRY_TRIGGER_GAP_WAIT_MS '-1' (expected "
+             "0..600000)"),
+            ("FERRY_TRIGGER_GAP_WAIT_MS", "600001", "invalid FERRY_TRIGGER_GAP_WAIT_MS '600001'"),
             ("FERRY_TRIGGER_NOW_OFFSET_MS", "1e3", "invalid FERRY_TRIGGER_NOW_OFFSET_MS '1e3'")]:
         d = _dir()
         p = subprocess.run([ferry, "server", "--host", "127.0.0.1", "--port", "0",
