@@ -246,8 +246,12 @@ def test_crud_test_row_and_bad_inputs(ferry):
         expect_error(_call(c, "GET", "webhooks/nope"), 404, "RESOURCE_DOES_NOT_EXIST",
                      "not found")
         # create, list (paged), update, test, delete
-        ids = [_hook(c, rec.url(), ["registered_model.created"], name="h%d" % i,
-                     secret=SECRET)["webhook_id"] for i in range(3)]
+        # newest first is by creation time (ties by the random id): 5 ms apart
+        ids = []
+        for i in range(3):
+            ids.append(_hook(c, rec.url(), ["registered_model.created"], name="h%d" % i,
+                             secret=SECRET)["webhook_id"])
+            time.sleep(0.005)
         page = c.ok(c.get("webhooks", {"max_results": 2}))
         assert [w["name"] for w in page["webhooks"]] == ["h2", "h1"]
         rest = c.ok(c.get("webhooks", {"max_results": 2, "page_token": page["next_page_token"]}))
