@@ -165,20 +165,18 @@ static void follow_events(struct webhook_dispatch *d)
     struct ferr err = FERR_INIT;
     struct store_event_list l = {NULL, 0, 0};
     struct webhook_list all = {NULL, 0, 0};
-    char *next = NULL;
     int64_t from, upto;
     /* every kind, a gap in the ids waited for (server/event_follow.h) */
     if (event_follow_next(&d->follow, &l, &from, &upto, &err)) {
         warn_once(d, "cannot read the events", &err);
         return;
     }
-    /* every webhook, once per batch (a few; ordered newest first) */
-    if (l.n && store_webhook_list(d->o.store, 1000, NULL, &all, &next, &err)) {
+    /* every webhook (all pages), once per batch */
+    if (l.n && store_webhook_subscribed(d->o.store, NULL, &all, &err)) {
         warn_once(d, "cannot list the webhooks", &err);
         store_event_list_release(&l);
         return;
     }
-    free(next);
     for (size_t i = 0; i < l.n; i++) {
         char ev[WEBHOOK_EVENT_MAX];
         json_t *data = NULL;

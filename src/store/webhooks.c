@@ -390,8 +390,8 @@ int store_webhook_subscribed(struct store *s, const char *ev, struct webhook_lis
         }
         for (size_t i = 0; i < l.n; i++) {
             struct webhook *w = &l.v[i];
-            int on = 0;
-            for (size_t j = 0; !strcmp(w->status, "ACTIVE") && j < w->nevents && !on; j++)
+            int on = !ev;
+            for (size_t j = 0; !on && !strcmp(w->status, "ACTIVE") && j < w->nevents; j++)
                 on = !strcmp(w->events[j], ev);
             if (on) {
                 ALLOC_GROW(out->v, out->n + 1, out->alloc);

@@ -141,7 +141,8 @@ int store_webhook_get(struct store *s, const char *id, struct webhook *out,
  * answer or NULL; *next a new string or NULL at the end. */
 int store_webhook_list(struct store *s, int64_t max_results, const char *page_token,
                        struct webhook_list *out, char **next, struct ferr *err) WARN_UNUSED;
-/* Every ACTIVE webhook subscribed to ev (the dispatcher's question). */
+/* Every ACTIVE webhook subscribed to ev (the dispatcher's question);
+ * ev NULL: every webhook, whatever its status, every page read. */
 int store_webhook_subscribed(struct store *s, const char *ev, struct webhook_list *out,
                              struct ferr *err) WARN_UNUSED;
 /* Changes the fields of `change` that are set (non-NULL; events when
