@@ -74,8 +74,13 @@ static int hold(struct trigger_scheduler *s)
                       : store_lease_acquire(s->o.store, TRIGGER_LEASE_NAME, s->holder, s->lease_ms,
                                             &l, &err);
     if (rc) {
-        if (s->epoch)
+        if (s->epoch) {
             log_warn("triggers: lost the lease: %s", err.msg);
+            /* the next holder marks their firings abandoned and may start
+             * the same triggers again: this server's runs must not go on
+             * beside those */
+            trigger_runs_stop_all(s->runs, "the server lost the triggers' lease");
+        }
         s->epoch = 0;
         lease_release(&l);
         return 0;
