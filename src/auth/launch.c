@@ -90,6 +90,27 @@ static void free_env(char **env)
     free(env);
 }
 
+/* The child after a failed execve: says why on its output (the run's log),
+ * then exits 127. Only write(2) and plain memory copies: the parent has
+ * threads, so nothing that could take a lock. */
+static void exec_failed(const char *prog, int e)
+{
+    char msg[600];
+    size_t n = 0;
+    const char *parts[] = {"ferry: cannot run ", prog, ": ",
+                           e == EACCES   ? "permission denied (the user runs start as must be able "
+                                           "to search every directory above it and execute it)"
+                           : e == ENOENT ? "no such file"
+                                         : "exec failed",
+                           "\n"};
+    for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+        for (const char *c = parts[i]; *c && n < sizeof(msg); c++)
+            msg[n++] = *c;
+    ssize_t w = write(2, msg, n);
+    (void)w;
+    _exit(127);
+}
+
 /* The child: its descriptors, its identity, then exec. Never returns. */
 static void become(const char *prog, char *const argv[], char *const envp[], const char *cwd,
                    int devnull, int out_fd, pid_t parent, const struct sandbox_id *id)
@@ -108,7 +129,7 @@ static void become(const char *prog, char *const argv[], char *const envp[], con
     if (sandbox_enter(id, parent) < 0 || chdir(cwd ? cwd : "/") < 0)
         _exit(126);
     execve(prog, argv, envp);
-    _exit(127);
+    exec_failed(prog, errno);
 }
 
 int launch_start(const struct launcher *l, const struct principal *who,

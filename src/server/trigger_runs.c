@@ -311,7 +311,7 @@ static char *find_run(struct trigger_runs *r, const struct child *c)
 static void ended(struct trigger_runs *r, size_t i, int status)
 {
     struct child *c = &r->v[i];
-    char detail[64];
+    char detail[300];
     enum firing_state st;
     if (c->cancel) {
         st = FIRING_CANCELLED;
@@ -320,7 +320,13 @@ static void ended(struct trigger_runs *r, size_t i, int status)
         detail[0] = '\0';
     } else {
         st = FIRING_FAILED;
-        if (WIFEXITED(status))
+        if (WIFEXITED(status) && (WEXITSTATUS(status) == 126 || WEXITSTATUS(status) == 127))
+            snprintf(detail, sizeof(detail),
+                     "exit %d: ferry could not be started for the run (is its binary, and every "
+                     "directory above it, executable by the user runs start as? the run's log "
+                     "in %.120s says)",
+                     WEXITSTATUS(status), r->log_dir);
+        else if (WIFEXITED(status))
             snprintf(detail, sizeof(detail), "exit %d", WEXITSTATUS(status));
         else
             snprintf(detail, sizeof(detail), "killed by signal %d",

@@ -13,6 +13,7 @@ marker file, so every run is counted. Schedules are judged with the test hook FE
 minute. Every wait is bounded; the servers tick every 100 ms. Runs on SQLite and PostgreSQL."""
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -82,8 +83,26 @@ def _lines(marker):
         return []
 
 
+_REACHABLE = {}
+
+
+def _reachable(ferry, mode=0o755):
+    """A copy of the ferry binary in a directory of that mode. The scheduler runs this very
+    binary for each firing, as nobody when the tests run as root, and a clean clone may sit
+    in a directory only root can enter (mktemp -d): the copy is where nobody can run it."""
+    if mode not in _REACHABLE:
+        d = tempfile.mkdtemp(prefix="ferry-trig-bin-")
+        CREATED_DIRS.append(d)
+        os.chmod(d, mode)
+        dst = os.path.join(d, "ferry")
+        shutil.copy2(ferry, dst)
+        os.chmod(dst, 0o755)
+        _REACHABLE[mode] = dst
+    return _REACHABLE[mode]
+
+
 def _server(ferry, extra=(), env=None, db=None, store=None):
-    return Server(ferry, db=db, store=store, extra=list(extra),
+    return Server(_reachable(ferry), db=db, store=store, extra=list(extra),
                   env=dict(FAST, **(env or {}))).start()
 
 
@@ -315,6 +334,30 @@ def test_concurrency_skip_queue_replace(ferry):
         assert srv.stop() == 0, srv.stderr_tail()
 
 
+def test_a_binary_the_runs_user_cannot_reach_fails_and_says_why(ferry):
+    """Run as root, the server starts runs as nobody: a ferry binary in a directory only root
+    may enter fails the firing with a message that says so (and the run's log says why)."""
+    if os.geteuid() != 0:
+        return  # runs start as the server's own user: nothing to refuse
+    hidden = _reachable(ferry, 0o700)
+    srv = Server(hidden, env=dict(FAST, TMPDIR=_dir())).start()
+    c = srv.client()
+    try:
+        marker = os.path.join(_dir(), "marker")
+        _apply(c, _spec("hidden", {"dataset": {"name": "sales"}}, _pipeline(marker)))
+        _fire(c, "hidden")
+        f = _settled(c, "hidden", 1)[0]
+        assert f["state"] == "failed", f
+        assert f["detail"].startswith("exit 127: ferry could not be started"), f
+        logs = [os.path.join(srv.env["TMPDIR"], x) for x in os.listdir(srv.env["TMPDIR"])
+                if x.startswith("ferry-trigger-")]
+        text = "".join(open(x).read() for x in logs)
+        assert "cannot run " + hidden + ": permission denied" in text, (logs, text)
+    finally:
+        c.close()
+        assert srv.stop() == 0, srv.stderr_tail()
+
+
 def test_no_execute_refuses_and_says_why(ferry):
     srv = _server(ferry, extra=["--no-execute"])
     c = srv.client()
@@ -457,7 +500,7 @@ def test_an_event_committed_after_a_newer_one_still_fires(ferry):
 
 def test_with_auth_a_run_is_its_owners_and_refused_once_the_owner_may_not_edit(ferry):
     from test_auth import AuthServer, user
-    srv = AuthServer(ferry, env=FAST).start()
+    srv = AuthServer(_reachable(ferry), env=FAST).start()
     alice, bob = user(srv, "alice"), user(srv, "bob")
     try:
         marker = os.path.join(_dir(), "marker")
