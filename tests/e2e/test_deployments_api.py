@@ -199,9 +199,13 @@ def test_gateways_figures_merge_into_the_status(srv, c):
     assert abs(a["rps"] - 100 / 60.0) < 0.01, a
     b = t["fig-m/2"]
     assert b["weight"] == 10 and abs(b["error_rate"] - 0.5) < 1e-9, b
-    # a narrow window leaves out what is older
-    st = c.ok(_get(c, "deployments/status", {"name": "fig", "window_ms": 1000}))
-    assert {x["target"]: x["requests"] for x in st["targets"]}["fig-m/1"] in (98, 100), st
+    # a narrow window leaves out what is older: one that reaches half a second before gw-a's
+    # second keeps it and leaves out gw-b's (measured from now, as a loaded machine may be
+    # seconds past it)
+    time.sleep(max(0.0, now / 1000.0 + 0.6 - time.time()))
+    narrow = int(time.time() * 1000) - now + 500
+    st = c.ok(_get(c, "deployments/status", {"name": "fig", "window_ms": narrow}))
+    assert {x["target"]: x["requests"] for x in st["targets"]}["fig-m/1"] == 98, (narrow, st)
     expect_error(_get(c, "deployments/status", {"name": "fig", "window_ms": 5}), 400, INV,
                  "window_ms")
     # bad figures are refused, nothing stored
