@@ -19,7 +19,8 @@ static const char *const gate_req[] = {"evaluation", NULL};
 static const char *const register_keys[] = {"model", "name", "verdict", "alias",
                                             "tags",  "data", NULL};
 static const char *const register_req[] = {"model", "name", NULL};
-static const char *const deploy_keys[] = {"deployment", "version", "wait", "timeout", NULL};
+static const char *const deploy_keys[] = {"deployment", "version",       "wait", "timeout",
+                                          "rollout",    "promote_alias", NULL};
 static const char *const deploy_req[] = {"deployment", "version", NULL};
 
 static const struct builtin_step table[] = {

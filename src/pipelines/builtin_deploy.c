@@ -4,7 +4,8 @@
  * its rollout's candidate (the last target, without a weight; a previous
  * candidate - a last target without a weight - is replaced), keeping its
  * own rollout settings (after a promote, which drops them with the old
- * targets, those of the newest spec in its history that had them); then (wait, the default) the
+ * targets, those of the newest spec in its history that had them; with.rollout and
+ * with.promote_alias, when given, replace them); then (wait, the default) the
  * deployment is read every 500 ms until its history says the rollout completed (exit 0) or rolled
  * back (exit 1 "rolled back: REASON"), or the timeout passes (exit 1). The stable targets' weights
  * are rescaled to leave rollout.steps[0] to the candidate (the spec's rule). Whoever drives
@@ -167,8 +168,23 @@ int builtin_deploy(struct builtin_ctx *ctx, struct ferr *err)
         goto out;
     have = 1;
     spec = deployment_spec_to_json(&d.spec);
-    if (!d.spec.rollout.present && last_rollout(ctx->c, name, spec, err))
+    /* with.rollout (and with.promote_alias): the step's own rollout settings, replacing the
+     * deployment's; a deployment that never had a rollout (one target) can be rolled out so */
+    if ((x = json_object_get(ctx->with, "rollout"))) {
+        if (!json_is_object(x)) {
+            ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "with.rollout must be a rollout section");
+            goto out;
+        }
+        json_object_set(spec, "rollout", x);
+    } else if (!d.spec.rollout.present && last_rollout(ctx->c, name, spec, err))
         goto out;
+    if ((x = json_object_get(ctx->with, "promote_alias"))) {
+        if (!json_is_string(x)) {
+            ferr_set(err, FERR_INVALID_PARAMETER_VALUE, "with.promote_alias must be an alias");
+            goto out;
+        }
+        json_object_set(spec, "promote_alias", x);
+    }
     double first_d = 0;
     if (builtin_number(
             json_array_get(json_object_get(json_object_get(spec, "rollout"), "steps"), 0),
