@@ -205,31 +205,108 @@ def settled(api, firing_id, what, timeout):
     return wait_for(what, done, timeout)
 
 
-def spec_files(work, project):
-    deployment = {"name": DEPLOYMENT,
-                  "targets": [{"model": "models:/%s@champion" % MODEL, "weight": 100}],
-                  "log": {"sample": 1.0}, "task": "classification", "positive_label": 1}
-    monitor = {"name": MONITOR, "deployment": DEPLOYMENT,
-               "reference": {"dataset": "data:/%s/1/train.csv" % DATASET},
-               "columns": COLUMNS, "window": {"last": "4s"}, "schedule": {"every": "1s"},
-               "drift": {"drift_share": 0.3}, "decay": {"accuracy": {"min": 0.8}},
-               "min_rows": 40}
-    trigger = {"name": TRIGGER, "on": {"alert": {"monitor": MONITOR, "condition": "decay"}},
-               "pipeline": {"uri": project, "experiment": "fraud-retraining"},
-               "params": {"since": "{event.time_ms}"}, "concurrency": "skip"}
-    return (write(os.path.join(work, "deployment.json"), deployment),
-            write(os.path.join(work, "monitor.json"), monitor), trigger)
+def trigger_spec(work, project, enabled):
+    """trigger.yaml with the project's absolute path (and enabled: false for round 2)."""
+    with open(os.path.join(project, "trigger.yaml")) as f:
+        text = f.read()
+    text = text.replace("uri: .,", "uri: %s," % project)
+    if not enabled:
+        text = text.replace("enabled: true", "enabled: false")
+    path = os.path.join(work, "trigger.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
 
 
-def timeline(ferry, json_lines):
-    """The loop's events, oldest first, from `ferry deployments loop` (the API's records)."""
-    out = ferry("deployments", "loop", DEPLOYMENT, "--json", quiet=True)
+def iso(ms):
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + ".%03dZ" % (ms % 1000)
+
+
+def assembled_events(api):
+    """The loop's events in the documented shape of GET /api/2.0/ferry/deployments/loop, put
+    together from the rows it is made of (alerts, firings, gate runs, model versions, the
+    deployment's history): for a ferry that does not have that row yet."""
+    ev = []
+
+    def add(ms, name, **fields):
+        if ms:
+            ev.append(dict(time_ms=int(ms), time=iso(int(ms)), event=name, **fields))
+
+    for a in api.get("/api/2.0/ferry/alerts/list", deployment=DEPLOYMENT,
+                     max_results=1000).get("alerts", []):
+        add(a["opened_ms"], "alert_opened", alert_id=str(a["id"]), monitor=a["monitor"],
+            condition=a["condition"], severity=a["severity"])
+    fs = firings(api)
+    by_run = {}
+    for f in fs:
+        fid = str(f["id"])
+        add(f["created_ms"], "trigger_fired", trigger=f["trigger"], firing_id=fid,
+            cause=f["event"].get("kind", ""), state=f["state"])
+        if f.get("run_id"):
+            by_run[f["run_id"]] = fid
+            run = api.get("/api/2.0/mlflow/runs/get", run_id=f["run_id"])["run"]["info"]
+            add(run["start_time"], "pipeline_started", trigger=f["trigger"], firing_id=fid,
+                run_id=f["run_id"], experiment_id=run["experiment_id"])
+            if run.get("end_time"):
+                add(run["end_time"], "pipeline_finished", trigger=f["trigger"], firing_id=fid,
+                    run_id=f["run_id"], status=run["status"])
+    if by_run:
+        exp = api.get("/api/2.0/mlflow/runs/get", run_id=next(iter(by_run)))["run"]["info"]
+        runs = api.call("POST", "/api/2.0/mlflow/runs/search", {
+            "experiment_ids": [exp["experiment_id"]], "max_results": 1000}).get("runs", [])
+        for r in runs:
+            t = {x["key"]: x["value"] for x in r["data"].get("tags", [])}
+            pr = t.get("ferry.pipeline.runId")
+            if pr in by_run and t.get("ferry.gate.verdict"):
+                add(r["info"].get("end_time"), "gate_%s" % t["ferry.gate.verdict"],
+                    trigger=TRIGGER, firing_id=by_run[pr], pipeline_run_id=pr,
+                    run_id=r["info"]["run_id"], reasons=t.get("ferry.gate.reasons", ""))
+    for v in versions(api):
+        t = {x["key"]: x["value"] for x in v.get("tags", [])}
+        add(v["creation_timestamp"], "version_registered", model=v["name"], version=v["version"],
+            run_id=v.get("run_id", ""), pipeline_run_id=t.get("ferry.pipeline.runId", ""))
+    cand, prev_alias = None, ""
+    for c in api.get("/api/2.0/ferry/deployments/history", name=DEPLOYMENT).get("changes", []):
+        targets, st = c["spec"]["targets"], c.get("status") or {}
+        if c["action"] == "apply" and c["spec"].get("rollout"):
+            cand = "%s/%s" % (targets[-1]["name"], targets[-1]["version"])
+            add(c["time_ms"], "rollout_step", change=c["change"], candidate=cand, step=0,
+                weight=st.get("weights", [0])[-1])
+        if c["action"] == "step":
+            add(c["time_ms"], "rollout_step", change=c["change"], candidate=cand,
+                step=st.get("step"), weight=st.get("weights", [0])[-1])
+        elif c["action"] in ("complete", "promote") and cand:
+            name, version = cand.split("/")
+            add(c["time_ms"], "promoted", change=c["change"], model=name, version=version,
+                alias=prev_alias)
+        elif c["action"] == "rollback":
+            add(c["time_ms"], "rolled_back", change=c["change"], candidate=cand,
+                reason=c.get("reason", ""))
+        prev_alias = c["spec"].get("promote_alias", "")
+    ev.sort(key=lambda e: e["time_ms"])
+    return ev
+
+
+def timeline(ferry, api, json_lines):
+    """The loop's events, oldest first, from `ferry deployments loop` (the API's records);
+    assembled from their rows when this ferry has no such command yet."""
+    try:
+        out = ferry("deployments", "loop", DEPLOYMENT, "--json", quiet=True)
+    except Fail as e:
+        if "unknown action 'loop'" not in str(e):
+            raise
+        log("this ferry has no `deployments loop` yet: the timeline is assembled from the "
+            "alerts, firings, runs, versions and the deployment's history")
+        events = assembled_events(api)
+        lines = [json.dumps(e) if json_lines else "%s  %-18s %s" % (
+            e["time"], e["event"], " ".join("%s=%s" % (k, v) for k, v in e.items()
+                                            if k not in ("time", "time_ms", "event")))
+            for e in events]
+        return events, "".join(x + "\n" for x in lines)
     events = [json.loads(x) for x in out.splitlines() if x.strip()]
     if json_lines:
-        text = out
-    else:
-        text = ferry("deployments", "loop", DEPLOYMENT, quiet=True)
-    return events, text
+        return events, out
+    return events, ferry("deployments", "loop", DEPLOYMENT, quiet=True)
 
 
 def first(events, name, after_ms, **match):
@@ -318,10 +395,9 @@ def main():
         if alias_version(api) != "1":
             raise Fail("the bootstrap did not make version 1 the champion")
         # 2. the deployment, its monitor and the retraining trigger
-        dep, mon, trig = spec_files(a.work, a.project)
-        ferry("deployments", "apply", "-f", dep)
-        ferry("monitors", "apply", "-f", mon)
-        ferry("triggers", "apply", "-f", write(os.path.join(a.work, "trigger.json"), trig))
+        ferry("deployments", "apply", "-f", os.path.join(a.project, "deployment.yaml"))
+        ferry("monitors", "apply", "-f", os.path.join(a.project, "monitor.yaml"))
+        ferry("triggers", "apply", "-f", trigger_spec(a.work, a.project, True))
         gw = Api(a.gateway)
         wait_for("the gateway to serve %s" % DEPLOYMENT, lambda: any(
             e.get("name") == DEPLOYMENT and not any(t.get("error") for t in e.get("targets", []))
@@ -352,8 +428,7 @@ def main():
             f["state"] not in ("queued", "running") for f in firings(api)), 30)
         # 5. round 2: the trigger disabled (no new alert may start another round), fired by hand
         # with shuffled labels: the gate must stop the candidate
-        trig["enabled"] = False
-        ferry("triggers", "apply", "-f", write(os.path.join(a.work, "trigger.json"), trig))
+        ferry("triggers", "apply", "-f", trigger_spec(a.work, a.project, False))
         since = int(time.time() * 1000)
         ferry("triggers", "fire", TRIGGER, "-P", "shuffle_labels=1", "-P", "since=%d" % since)
         manual = wait_for("the manual firing", lambda: next(
@@ -369,12 +444,11 @@ def main():
         log("round 2: the gate stopped it; champion stays version %s" % new_version)
         traffic.close()
         # 6. the timeline, from the API's records
-        events, text = timeline(ferry, a.json)
+        events, text = timeline(ferry, api, a.json)
         sys.stdout.write(text)
         stages, r2, missing = summarize(events, onset_ms, new_version, manual["id"])
         summary = {"drift_onset_ms": onset_ms,
-                   "drift_onset": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(onset_ms / 1000))
-                   + ".%03dZ" % (onset_ms % 1000),
+                   "drift_onset": iso(onset_ms),
                    "new_version": new_version, "seconds_from_onset": stages, "round2": r2,
                    "requests": traffic.sent, "labeled": traffic.labeled,
                    "errors": traffic.errors, "wall_seconds": round(time.time() - t_start, 1),

@@ -82,7 +82,7 @@ trap 'exit 143' TERM
 
 cp "$FERRY" "$work/ferry"
 mkdir "$work/project"
-cp "$here"/MLproject "$here"/pipeline.yaml "$here"/*.py "$work/project/"
+cp "$here"/MLproject "$here"/*.yaml "$here"/*.py "$work/project/"
 chmod -R a+rX "$work/ferry" "$work/project"
 mkdir "$work/tmp"
 chmod 1777 "$work/tmp"
