@@ -71,6 +71,14 @@ def line(name, vals):
                                                     for v in vals)))
 for k in stages:
     line(k, [s["seconds_from_onset"].get(k) for s in sums])
+steps = []
+for s in sums:
+    for k in s.get("round1_steps", {}):
+        if k not in steps:
+            steps.append(k)
+print("round 1's pipeline steps (each step's end; median, then each run)")
+for k in steps:
+    line("  step " + k, [s.get("round1_steps", {}).get(k, [None, None])[1] for s in sums])
 line("round2 gate_failed", [s["round2"].get("gate_failed") for s in sums])
 print("%-24s %8.1f   %s" % ("whole example (wall s)", statistics.median(s["wall_seconds"] for s in sums),
                               "  ".join("%7.1f" % s["wall_seconds"] for s in sums)))

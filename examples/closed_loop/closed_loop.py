@@ -53,7 +53,8 @@ class Api:
         finally:
             c.close()
         if r.status not in ok:
-            raise Fail("%s %s: %d %s" % (method, path, r.status, data[:300].decode("utf-8", "replace")))
+            raise Fail("%s %s: %d %s" % (method, path, r.status,
+                                         data[:300].decode("utf-8", "replace")))
         return json.loads(data) if data else {}
 
     def get(self, path, **query):
@@ -365,6 +366,21 @@ def summarize(events, onset_ms, new_version, round2_firing):
     return stages, r2, missing
 
 
+def step_times(api, pipeline_run_id, onset_ms):
+    """{step: [start, end]} in seconds from the onset, of one pipeline run's step runs."""
+    run = api.get("/api/2.0/mlflow/runs/get", run_id=pipeline_run_id)["run"]["info"]
+    runs = api.call("POST", "/api/2.0/mlflow/runs/search", {
+        "experiment_ids": [run["experiment_id"]], "max_results": 1000}).get("runs", [])
+    out = {}
+    for r in runs:
+        t = {x["key"]: x["value"] for x in r["data"].get("tags", [])}
+        if t.get("ferry.pipeline.runId") == pipeline_run_id and r["info"].get("end_time"):
+            out[t.get("ferry.pipeline.step", "?")] = [
+                round((r["info"]["start_time"] - onset_ms) / 1000.0, 3),
+                round((r["info"]["end_time"] - onset_ms) / 1000.0, 3)]
+    return dict(sorted(out.items(), key=lambda kv: kv[1][0]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--ferry", required=True)
@@ -447,9 +463,13 @@ def main():
         events, text = timeline(ferry, api, a.json)
         sys.stdout.write(text)
         stages, r2, missing = summarize(events, onset_ms, new_version, manual["id"])
+        round1 = next((e for e in events if e["event"] == "pipeline_started"
+                       and e["time_ms"] >= onset_ms), None)
         summary = {"drift_onset_ms": onset_ms,
                    "drift_onset": iso(onset_ms),
                    "new_version": new_version, "seconds_from_onset": stages, "round2": r2,
+                   "round1_steps":
+                       step_times(api, round1["run_id"], onset_ms) if round1 else {},
                    "requests": traffic.sent, "labeled": traffic.labeled,
                    "errors": traffic.errors, "wall_seconds": round(time.time() - t_start, 1),
                    "missing": missing}
@@ -458,6 +478,8 @@ def main():
             print("\ndrift onset: %s" % summary["drift_onset"])
             for k, v in stages.items():
                 print("  %-22s +%7.3f s" % (k, v))
+            for k, (b, e) in summary["round1_steps"].items():
+                print("    step %-17s +%7.3f s .. +%7.3f s" % (k, b, e))
             if r2:
                 print("  round 2 gate_failed    +%7.3f s  %s" % (r2["gate_failed"], r2["reasons"]))
             print("summary: %s" % a.summary)

@@ -6,8 +6,8 @@ transition is asserted from the kept store through the CLI's API reads: the loop
 the model versions and the deployment's history.
 
 Round 1: a decay alert opened after the drift's onset -> the trigger fired on it -> one pipeline
-run -> its gate passed -> version 2 registered from that run -> rollout steps (25, 50, 100) -> promoted
-with the alias champion on version 2, in that order of time. Round 2 (fired by hand, labels
+run -> its gate passed -> version 2 registered from that run -> rollout steps (25, 50, 100) ->
+promoted with the alias champion on version 2, in that order of time. Round 2 (fired by hand, labels
 shuffled): the gate failed, nothing registered, the alias stays. SQLite only: the example
 makes its own store (one backend, once)."""
 import json
