@@ -223,87 +223,10 @@ def iso(ms):
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ms / 1000)) + ".%03dZ" % (ms % 1000)
 
 
-def assembled_events(api):
-    """The loop's events in the documented shape of GET /api/2.0/ferry/deployments/loop, put
-    together from the rows it is made of (alerts, firings, gate runs, model versions, the
-    deployment's history): for a ferry that does not have that row yet."""
-    ev = []
-
-    def add(ms, name, **fields):
-        if ms:
-            ev.append(dict(time_ms=int(ms), time=iso(int(ms)), event=name, **fields))
-
-    for a in api.get("/api/2.0/ferry/alerts/list", deployment=DEPLOYMENT,
-                     max_results=1000).get("alerts", []):
-        add(a["opened_ms"], "alert_opened", alert_id=str(a["id"]), monitor=a["monitor"],
-            condition=a["condition"], severity=a["severity"])
-    fs = firings(api)
-    by_run = {}
-    for f in fs:
-        fid = str(f["id"])
-        add(f["created_ms"], "trigger_fired", trigger=f["trigger"], firing_id=fid,
-            cause=f["event"].get("kind", ""), state=f["state"])
-        if f.get("run_id"):
-            by_run[f["run_id"]] = fid
-            run = api.get("/api/2.0/mlflow/runs/get", run_id=f["run_id"])["run"]["info"]
-            add(run["start_time"], "pipeline_started", trigger=f["trigger"], firing_id=fid,
-                run_id=f["run_id"], experiment_id=run["experiment_id"])
-            if run.get("end_time"):
-                add(run["end_time"], "pipeline_finished", trigger=f["trigger"], firing_id=fid,
-                    run_id=f["run_id"], status=run["status"])
-    if by_run:
-        exp = api.get("/api/2.0/mlflow/runs/get", run_id=next(iter(by_run)))["run"]["info"]
-        runs = api.call("POST", "/api/2.0/mlflow/runs/search", {
-            "experiment_ids": [exp["experiment_id"]], "max_results": 1000}).get("runs", [])
-        for r in runs:
-            t = {x["key"]: x["value"] for x in r["data"].get("tags", [])}
-            pr = t.get("ferry.pipeline.runId")
-            if pr in by_run and t.get("ferry.gate.verdict"):
-                add(r["info"].get("end_time"), "gate_%s" % t["ferry.gate.verdict"],
-                    trigger=TRIGGER, firing_id=by_run[pr], pipeline_run_id=pr,
-                    run_id=r["info"]["run_id"], reasons=t.get("ferry.gate.reasons", ""))
-    for v in versions(api):
-        t = {x["key"]: x["value"] for x in v.get("tags", [])}
-        add(v["creation_timestamp"], "version_registered", model=v["name"], version=v["version"],
-            run_id=v.get("run_id", ""), pipeline_run_id=t.get("ferry.pipeline.runId", ""))
-    cand, prev_alias = None, ""
-    for c in api.get("/api/2.0/ferry/deployments/history", name=DEPLOYMENT).get("changes", []):
-        targets, st = c["spec"]["targets"], c.get("status") or {}
-        if c["action"] == "apply" and c["spec"].get("rollout"):
-            cand = "%s/%s" % (targets[-1]["name"], targets[-1]["version"])
-            add(c["time_ms"], "rollout_step", change=c["change"], candidate=cand, step=0,
-                weight=st.get("weights", [0])[-1])
-        if c["action"] == "step":
-            add(c["time_ms"], "rollout_step", change=c["change"], candidate=cand,
-                step=st.get("step"), weight=st.get("weights", [0])[-1])
-        elif c["action"] in ("complete", "promote") and cand:
-            name, version = cand.split("/")
-            add(c["time_ms"], "promoted", change=c["change"], model=name, version=version,
-                alias=prev_alias)
-        elif c["action"] == "rollback":
-            add(c["time_ms"], "rolled_back", change=c["change"], candidate=cand,
-                reason=c.get("reason", ""))
-        prev_alias = c["spec"].get("promote_alias", "")
-    ev.sort(key=lambda e: e["time_ms"])
-    return ev
-
-
-def timeline(ferry, api, json_lines):
-    """The loop's events, oldest first, from `ferry deployments loop` (the API's records);
-    assembled from their rows when this ferry has no such command yet."""
-    try:
-        out = ferry("deployments", "loop", DEPLOYMENT, "--json", quiet=True)
-    except Fail as e:
-        if "unknown action 'loop'" not in str(e):
-            raise
-        log("this ferry has no `deployments loop` yet: the timeline is assembled from the "
-            "alerts, firings, runs, versions and the deployment's history")
-        events = assembled_events(api)
-        lines = [json.dumps(e) if json_lines else "%s  %-18s %s" % (
-            e["time"], e["event"], " ".join("%s=%s" % (k, v) for k, v in e.items()
-                                            if k not in ("time", "time_ms", "event")))
-            for e in events]
-        return events, "".join(x + "\n" for x in lines)
+def timeline(ferry, json_lines):
+    """The loop's events, oldest first, and their text: `ferry deployments loop` (the API's
+    records, GET /api/2.0/ferry/deployments/loop), as JSON lines or one line per event."""
+    out = ferry("deployments", "loop", DEPLOYMENT, "--json", quiet=True)
     events = [json.loads(x) for x in out.splitlines() if x.strip()]
     if json_lines:
         return events, out
@@ -460,7 +383,7 @@ def main():
         log("round 2: the gate stopped it; champion stays version %s" % new_version)
         traffic.close()
         # 6. the timeline, from the API's records
-        events, text = timeline(ferry, api, a.json)
+        events, text = timeline(ferry, a.json)
         sys.stdout.write(text)
         stages, r2, missing = summarize(events, onset_ms, new_version, manual["id"])
         round1 = next((e for e in events if e["event"] == "pipeline_started"
@@ -482,7 +405,6 @@ def main():
                 print("    step %-17s +%7.3f s .. +%7.3f s" % (k, b, e))
             if r2:
                 print("  round 2 gate_failed    +%7.3f s  %s" % (r2["gate_failed"], r2["reasons"]))
-            print("summary: %s" % a.summary)
         if missing:
             raise Fail("transitions missing from the timeline: %s" % ", ".join(missing))
         log("every transition happened (%.0f s)" % (time.time() - t_start))

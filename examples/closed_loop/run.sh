@@ -72,8 +72,10 @@ cleanup() {
 	if [ -z "$keep" ]; then
 		rm -rf "$work"
 	else
-		echo "run.sh: kept $work (store: sqlite://$work/ferry.db)" >&2
+		echo "run.sh: kept $work (store: sqlite://$work/ferry.db; summary:" \
+			"${summary:-$work/closed_loop.summary.json})" >&2
 	fi
+	[ -z "$summary" ] || [ ! -f "$summary" ] || echo "run.sh: summary in $summary" >&2
 	exit "$rc"
 }
 trap cleanup EXIT
