@@ -63,6 +63,21 @@ fi
 # world-readable: when run as root, the server runs the trigger's pipeline as nobody, which must
 # reach the ferry binary, the project and python scripts
 chmod 0755 "$work"
+if [ "$(id -u)" = 0 ]; then
+	d=$work
+	while [ "$d" != / ]; do
+		d=$(dirname "$d")
+		case $(stat -c %A "$d") in
+		*x | *t) ;;
+		*)
+			echo "run.sh: $d is not searchable by others: the server's runs (as nobody) could" \
+				"not reach $work; pick a directory under one they can (e.g. /tmp)" >&2
+			rmdir "$work" 2>/dev/null || true
+			exit 2
+			;;
+		esac
+	done
+fi
 server_pid=
 gateway_pid=
 cleanup() {

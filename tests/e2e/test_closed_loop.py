@@ -31,6 +31,7 @@ def test_drift_retrains_gates_and_rolls_out_then_a_worse_model_is_stopped(ferry)
         return  # the example makes its own SQLite store: it runs once, in the SQLite pass
     scratch = tempfile.mkdtemp(prefix="ferry-e2e-loop-")
     CREATED_DIRS.append(scratch)
+    os.chmod(scratch, 0o755)  # the server's runs (nobody, when root) must reach the kept dir
     keep = os.path.join(scratch, "kept")
     summary_path = os.path.join(scratch, "summary.json")
     r = subprocess.run([RUN_SH, "--json", "--keep", keep, "--summary", summary_path],
