@@ -40,6 +40,10 @@ def test_drift_retrains_gates_and_rolls_out_then_a_worse_model_is_stopped(ferry)
     out = r.stdout.decode("utf-8", "replace")
     assert r.returncode == 0, out[-8000:]
 
+    for log in ("server.err", "gateway.err"):  # a sanitized build reports at exit
+        with open(os.path.join(keep, log), errors="replace") as f:
+            text = f.read()
+        assert "Sanitizer" not in text and "runtime error" not in text, (log, text[-4000:])
     db = "sqlite://" + os.path.join(keep, "ferry.db")
 
     def cli(*args):
