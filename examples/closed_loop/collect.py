@@ -3,7 +3,8 @@
 logged since the alert opened (--since, ms), read with `ferry predictions export`, waiting
 (bounded) until there are --min-rows of them; split 70/30 into --train and --test (CSVs of
 amount, distance, velocity, is_fraud) and added as the next version of the dataset, so the
-model is trained on a new data version."""
+model is trained on a new data version (logged as the training input of the step's run and of
+the pipeline run)."""
 import argparse
 import csv
 import json
@@ -71,7 +72,13 @@ def main():
     out = subprocess.run([ferry, "data", "add", a.dataset, os.path.dirname(a.train), "-m",
                           "labeled production rows since %d" % since, "--json"],
                          check=True, stdout=subprocess.PIPE)
-    print("collect: dataset version", out.stdout.decode().strip(), flush=True)
+    uri = json.loads(out.stdout)["uri"]
+    print("collect: the rows are %s" % uri, flush=True)
+    # recorded as the training data of this step's run and of the pipeline run (lineage)
+    for run in (os.environ.get("FERRY_RUN_ID"), os.environ.get("FERRY_PIPELINE_RUN_ID")):
+        if run:
+            subprocess.run([ferry, "data", "log", uri, "--run-id", run, "--context", "training"],
+                           check=True)
 
 
 if __name__ == "__main__":

@@ -112,6 +112,17 @@ def test_drift_retrains_gates_and_rolls_out_then_a_worse_model_is_stopped(ferry)
         assert [x["info"]["run_id"] for x in got] == [f["run_id"]], (f, by_firing.keys())
     assert len(pipeline_runs) == 2, [_tags(x) for x in pipeline_runs]
 
+    # each run trained on a new version of the dataset (1: the bootstrap's pre-drift rows),
+    # recorded as the pipeline run's training input
+    dv = cli_json("data", "versions", "transactions", "--json")
+    dv = dv["dataset_versions"]
+    assert sorted(int(v["version"]) for v in dv) == [1, 2, 3], dv
+    for f, version in ((auto, 2), (manual, 3)):
+        run = cli_json("runs", "describe", f["run_id"], "--json")["run"]
+        ins = [(i["dataset"]["source"], {t["key"]: t["value"] for t in i.get("tags", [])})
+               for i in run.get("inputs", {}).get("dataset_inputs", [])]
+        assert ("data:/transactions/%d" % version, {"mlflow.data.context": "training"}) in ins, ins
+
     started = one(lambda e: e["event"] == "pipeline_started" and
                   e["firing_id"] == str(auto["id"]), "round 1 pipeline")
     assert started["run_id"] == auto["run_id"], started
