@@ -150,7 +150,7 @@ export function marks(events) {
 const laneOf = (ev) => LANES.findIndex((l) => l.events.includes(ev));
 const LANE_H = 40, TOP = 6, AXIS = 24, R = 16;
 
-function Shape({ e, x, y }) {
+function Shape({ e, x, y, bare }) {
   switch (e.event) {
   case "alert_opened":
     return html`<path class=${"shape alert " + e.severity} d=${`M${x},${y - 8} L${x + 8},${y + 6} L${x - 8},${y + 6} Z`} />`;
@@ -162,16 +162,16 @@ function Shape({ e, x, y }) {
       <text class="glyph" x=${x} y=${y + 3.5} text-anchor="middle">${e.event === "gate_passed" ? "✓" : "✕"}</text>`;
   case "version_registered":
     return html`<circle class="shape version" cx=${x} cy=${y} r="6" />
-      <text class="label" x=${x} y=${y - 10} text-anchor="middle">v${e.version}</text>`;
+      ${bare ? null : html`<text class="label" x=${x} y=${y - 10} text-anchor="middle">v${e.version}</text>`}`;
   case "rollout_step":
     return html`<rect class="shape step" x=${x - 5} y=${y - 5} width="10" height="10" />
-      <text class="label" x=${x} y=${y - 10} text-anchor="middle">${e.weight}%</text>`;
+      ${bare ? null : html`<text class="label" x=${x} y=${y - 10} text-anchor="middle">${e.weight}%</text>`}`;
   case "promoted":
     return html`<circle class="shape promoted" cx=${x} cy=${y} r="7" />
-      <text class="label" x=${x} y=${y - 11} text-anchor="middle">promoted</text>`;
+      ${bare ? null : html`<text class="label" x=${x} y=${y - 11} text-anchor="middle">promoted</text>`}`;
   case "rolled_back":
     return html`<rect class="shape rolled-back" x=${x - 6} y=${y - 6} width="12" height="12" />
-      <text class="label" x=${x} y=${y - 11} text-anchor="middle">rolled back</text>`;
+      ${bare ? null : html`<text class="label" x=${x} y=${y - 11} text-anchor="middle">rolled back</text>`}`;
   default:
     return html`<circle class="shape" cx=${x} cy=${y} r="5" />`;
   }
@@ -202,6 +202,7 @@ function Timeline({ events, now, picked, onHover, onPick }) {
   const H = TOP + LANES.length * LANE_H + AXIS;
   const yOf = (lane) => TOP + lane * LANE_H + LANE_H / 2;
   const tk = ticks(t0, t1, Math.max(2, Math.floor((width - L - R) / 110)));
+  const lastLabel = {};
   const handlers = (key) => ({
     tabindex: "0", onMouseEnter: () => onHover(key), onMouseLeave: () => onHover(null), onFocus: () => onHover(key),
     onBlur: () => onHover(null), onClick: () => onPick(key),
@@ -226,11 +227,14 @@ function Timeline({ events, now, picked, onHover, onPick }) {
             role="button" aria-label=${runSummary(m)} ...${handlers(m.key)}>
             <rect class="bar" x=${xa} y=${y} width=${w} height="11" rx="3" /><title>${runSummary(m)}</title></g>`;
         }
-        const lane = laneOf(m.e.event);
+        const lane = laneOf(m.e.event), xm = x(m.e.time_ms);
+        // a label too close to the lane's previous one is left to the mark's details
+        const bare = xm - (lastLabel[lane] ?? -Infinity) < 44;
+        if (!bare) lastLabel[lane] = xm;
         const y = yOf(lane < 0 ? 0 : lane) + (m.e.event === "trigger_fired" ? -9 : m.e.event.startsWith("gate_") || m.e.event === "alert_opened" ? 0 : 5);
         return html`<g key=${m.key} class=${"mark " + m.e.event + (picked === m.key ? " picked" : "")} data-key=${m.key} data-event=${m.e.event}
           role="button" aria-label=${pointSummary(m.e)} ...${handlers(m.key)}>
-          <${Shape} e=${m.e} x=${x(m.e.time_ms)} y=${y} /><title>${pointSummary(m.e)}</title></g>`;
+          <${Shape} e=${m.e} x=${xm} y=${y} bare=${bare} /><title>${pointSummary(m.e)}</title></g>`;
       })}
     </svg></div>`;
 }
@@ -253,9 +257,9 @@ function emptyText(name) {
   return html`<div class="empty note" role="status">
     <p>Nothing has happened in ${name}'s loop yet. This page puts on one time axis how the deployment's model gets
     replaced: the alerts its monitors open (<code>ferry monitors apply</code>; see <a href=${`#/deployments/${enc(name)}/monitoring`}>Monitoring</a>),
-    the triggers those alerts or its models' new versions fire and the pipeline runs they start (<code>ferry triggers apply</code>, an
-    <code>on: {alert: {monitor: …}}</code> trigger), the pipelines' gate verdicts (<code>uses: ferry/gate</code>), the versions
-    registered of its models, and its rollout's steps, promotions and rollbacks (a <code>rollout:</code> section in its spec,
+    the triggers those alerts or its models' new versions fire and the pipeline runs they start (<code>ferry triggers apply</code>,${" "}
+    an <code>on: {alert: {monitor: …}}</code> trigger), the pipelines' gate verdicts (<code>uses: ferry/gate</code>), the versions
+    registered of its models, and its rollout's steps, promotions and rollbacks (a <code>rollout:</code> section in its spec and${" "}
     <code>ferry deployments apply</code>, or a pipeline's <code>uses: ferry/deploy</code> step).</p></div>`;
 }
 
