@@ -243,6 +243,28 @@ test("loop: a mark's details on hover and on click, with links", async (t) => {
     await detail.getByText("pipeline started").waitFor();
     await detail.getByText("pipeline finished").waitFor();
     assert.match(await detail.innerText(), /FINISHED after/);
+    // the keyboard: a mark takes the focus, Enter pins it
+    await page.mouse.move(1, 1);
+    await page.locator('g.mark[data-event="promoted"]').focus();
+    await detail.getByText(/fraud v2 promoted to 100%/).waitFor();
+    await page.keyboard.press("Enter");
+    await page.locator('g.mark[data-event="promoted"]').blur();
+    await detail.getByText(/fraud v2 promoted to 100%/).waitFor();
+    assert.match(await page.locator('g.mark[data-event="promoted"]').getAttribute("class"), /picked/);
+  });
+});
+
+test("loop: on a narrow screen the time axis fits the page", async (t) => {
+  await withPage(browser, t, async (page) => {
+    await page.setViewportSize({ width: 390, height: 800 });
+    await page.goto(srv.url + `#/deployments/${DEP}/loop`);
+    const svg = page.getByTestId("loop-timeline");
+    await svg.waitFor();
+    await page.waitForFunction(() => Number(document.querySelector("svg.loop").getAttribute("width")) <= 390);
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth + 1), "no sideways scrolling");
+    // every lane still has its label and marks
+    assert.equal(await svg.locator("text.lane-label").count(), 5);
+    assert.ok(await svg.locator("g.mark").count() > 10);
   });
 });
 
