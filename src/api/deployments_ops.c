@@ -12,11 +12,12 @@
 
 #include "base/banned.h"
 
-#define MAX_KINDS         64
-#define MAX_WINDOW_MS     (3600 * 1000) /* figures are kept for an hour */
-#define MAX_EVENTS        1000
-#define DEFAULT_EVENTS    100
-#define DEFAULT_WINDOW_MS 60000
+#define MAX_KINDS           64
+#define MAX_WINDOW_MS       (3600 * 1000) /* figures are kept for an hour */
+#define MAX_EVENTS          1000
+#define DEFAULT_EVENTS      100
+#define DEFAULT_WINDOW_MS   60000
+#define DEFAULT_LOOP_EVENTS 1000
 
 /* ---------- entity shapes ---------- */
 
@@ -243,12 +244,47 @@ static void figures_release(struct target_figures *f)
     f->target = NULL;
 }
 
+json_t *api_loop_event_to_json(const struct loop_event *e)
+{
+    return loop_event_to_json(e);
+}
+
+/* A client's view of an event: its own fields are what is left of the
+ * object once time_ms, time and event are taken out. */
+static int loop_event_from_json(json_t *j, struct loop_event *out, struct ferr *err)
+{
+    const char *ev = json_string_value(json_object_get(j, "event"));
+    json_t *t = json_object_get(j, "time_ms");
+    memset(out, 0, sizeof(*out));
+    for (int k = LOOP_ALERT_OPENED; ev && k <= LOOP_PIPELINE_FINISHED; k++)
+        if (!strcmp(ev, loop_kind_name((enum loop_kind)k))) {
+            if (!json_is_integer(t))
+                break;
+            out->time_ms = json_integer_value(t);
+            out->kind = (enum loop_kind)k;
+            out->fields = json_deep_copy(j);
+            json_object_del(out->fields, "time_ms");
+            json_object_del(out->fields, "time");
+            json_object_del(out->fields, "event");
+            return 0;
+        }
+    return ferr_set(err, FERR_IO_ERROR, "the server sent a malformed loop event");
+}
+
+static void loop_event_release(struct loop_event *e)
+{
+    json_decref(e->fields);
+    e->fields = NULL;
+}
+
 #define TYPE(id, T, to, from, rel) API_TYPE_OF(static, id##_type, #id, T, to, from, rel, NULL)
 
 TYPE(deployment, struct deployment, api_deployment_to_json, deployment_from_json,
      deployment_release);
 TYPE(deployment_change, struct deployment_change, change_to_json, change_from_json, change_release);
 TYPE(store_event, struct store_event, event_to_json, event_from_json, event_release);
+TYPE(loop_event, struct loop_event, api_loop_event_to_json, loop_event_from_json,
+     loop_event_release);
 TYPE(deploy_stats, struct deploy_stats, stats_to_json, stats_from_json, stats_release);
 TYPE(target_figures, struct target_figures, api_target_figures_to_json, figures_from_json,
      figures_release);
@@ -323,6 +359,19 @@ static const struct api_field stats_fields[] = {
     F_LIST(struct deploy_stats_list, v, n, alloc, "stats", 0, &deploy_stats_type),
 };
 static const struct api_msg stats_resp = API_MSG(struct deploy_stats_list, stats_fields);
+
+static const struct api_field loop_fields[] = {
+    F_STR(struct rq_deploy_loop, name, "name", AF_NONEMPTY),
+    F_INT(struct rq_deploy_loop, start_time, "start_time", AF_OMIT_EMPTY, 0),
+    F_INT(struct rq_deploy_loop, end_time, "end_time", AF_OMIT_EMPTY, 0),
+    F_INT(struct rq_deploy_loop, max_results, "max_results", AF_OMIT_EMPTY, DEFAULT_LOOP_EVENTS),
+};
+static const struct api_msg loop_req = API_MSG(struct rq_deploy_loop, loop_fields);
+static const struct api_field loop_resp_fields[] = {
+    F_LIST(struct rs_deploy_loop, v, n, alloc, "events", 0, &loop_event_type),
+    F_BOOL(struct rs_deploy_loop, truncated, "truncated", 0),
+};
+static const struct api_msg loop_resp = API_MSG(struct rs_deploy_loop, loop_resp_fields);
 
 static const struct api_field events_fields[] = {
     F_INT(struct rq_events_search, after_id, "after_id", AF_OMIT_EMPTY, 0),
@@ -469,6 +518,33 @@ static int x_stats_read(const struct api_env *env, const struct api_op *op, void
     return store_deploy_stats_read(env->store, q->name, q->revision, q->since_ms, resp, err);
 }
 
+static int x_loop(const struct api_env *env, const struct api_op *op, void *req, void *resp,
+                  struct ferr *err)
+{
+    (void)op;
+    struct rq_deploy_loop *q = req;
+    struct rs_deploy_loop *r = resp;
+    if (q->start_time < 0 || q->end_time < 0)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value for parameter '%s': expected milliseconds since the epoch",
+                        q->start_time < 0 ? "start_time" : "end_time");
+    if (q->end_time && q->end_time < q->start_time)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value for parameter 'end_time': before start_time");
+    if (q->max_results < 1 || q->max_results > LOOP_MAX_EVENTS)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "invalid value for parameter 'max_results': expected 1 to %d",
+                        LOOP_MAX_EVENTS);
+    struct loop_query lq = {q->name, q->start_time, q->end_time, q->max_results};
+    struct loop_event_list l;
+    if (store_deployment_loop(env->store, &lq, &l, &r->truncated, err))
+        return -1;
+    r->v = l.v;
+    r->n = l.n;
+    r->alloc = l.alloc;
+    return 0;
+}
+
 static int x_events(const struct api_env *env, const struct api_op *op, void *req, void *resp,
                     struct ferr *err)
 {
@@ -559,6 +635,8 @@ const struct api_op api_deployments_stats_report =
         x_stats_report, 0, ACCESS_ADMIN);
 const struct api_op api_deployments_stats =
     READ_ROW("deployments/stats", &stats_read_req, &stats_resp, x_stats_read);
+const struct api_op api_deployments_loop =
+    READ_ROW("deployments/loop", &loop_req, &loop_resp, x_loop);
 const struct api_op api_events_search =
     READ_ROW("events/search", &events_req, &events_resp, x_events);
 
@@ -593,6 +671,7 @@ static const struct api_op *const deployments_ops[] = {
     &api_deployments_status,
     &api_deployments_stats_report,
     &api_deployments_stats,
+    &api_deployments_loop,
     &api_events_search,
 };
 const struct api_area api_deployments_area = {"deployments", deployments_ops,

@@ -3,7 +3,9 @@
  * /api/2.0/ferry/: deployments/apply, get, list, history, status, the
  * actions (pause, resume, rollback, promote, and step, the controller's),
  * delete, the gateways' traffic figures (deployments/stats/report and
- * deployments/stats), and the events stream (events/search). Reads need
+ * deployments/stats), the deployment's closed loop on one time axis
+ * (deployments/loop, store/deployment_loop.h), and the events stream
+ * (events/search). Reads need
  * READ; changes EDIT on no particular resource, which with auth on is an
  * admin's (per-deployment permissions later); reporting figures is an
  * admin's (a gateway's credentials). */
@@ -12,6 +14,7 @@
 
 #include "api/op.h"
 #include "store/deployment_figures.h"
+#include "store/deployment_loop.h"
 #include "store/deployments.h"
 
 #include <jansson.h>
@@ -69,14 +72,27 @@ struct rq_events_search {
     int64_t max_results;
 };
 
+/* start_time/end_time: ms, inclusive (end 0: up to now); max_results
+ * 1..LOOP_MAX_EVENTS (default 1000). */
+struct rq_deploy_loop {
+    const char *name;
+    int64_t start_time, end_time, max_results;
+};
+struct rs_deploy_loop {
+    struct loop_event *v;
+    size_t n, alloc;
+    int truncated; /* more events than max_results: the newest are answered */
+};
+
 extern const struct api_op api_deployments_apply, api_deployments_get, api_deployments_list,
     api_deployments_history, api_deployments_delete, api_deployments_status,
-    api_deployments_stats_report, api_deployments_stats, api_events_search;
+    api_deployments_stats_report, api_deployments_stats, api_deployments_loop, api_events_search;
 /* The row of an action. */
 const struct api_op *api_deployment_act_op(enum deploy_action act);
 
 /* JSON shapes, for the CLI's --json. */
 json_t *api_deployment_to_json(const struct deployment *d);
 json_t *api_target_figures_to_json(const struct target_figures *f);
+json_t *api_loop_event_to_json(const struct loop_event *e);
 
 #endif

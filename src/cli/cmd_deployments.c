@@ -3,6 +3,7 @@
  * versions (store/deployments.h), from the shell, over either transport. */
 #include "api/deployments_ops.h"
 #include "base/duration.h"
+#include "base/json.h"
 #include "base/sbuf.h"
 #include "cli/cli.h"
 #include "gateway/deploy_check.h"
@@ -30,6 +31,7 @@ static const char usage[] =
     "       ferry deployments status NAME [--window DURATION] [--json]\n"
     "       ferry deployments promote|rollback|pause|resume NAME [--reason TEXT]\n"
     "       ferry deployments delete NAME\n"
+    "       ferry deployments loop NAME [--since T] [--until T] [--max-results N] [--json]\n"
     "       ferry deployments events [--after ID] [--kinds KIND,...] [--max-results N] [--json]\n"
     "       ferry deployments performance NAME [--bucket 1h] [--since T] [--until T]\n"
     "                                     [--slice tag:KEY|column:NAME] [--exact] [--json]\n"
@@ -46,6 +48,9 @@ static const char usage[] =
     "  rollback  the candidate's weight to 0\n"
     "  pause     a rollout holds its step; resume goes on (a rolled back one starts over)\n"
     "  delete    the deployment (its history stays in the events stream)\n"
+    "  loop      the closed loop on one time axis, oldest first: alerts of its monitors,\n"
+    "            trigger firings and their pipeline runs, gate verdicts, versions\n"
+    "            registered, rollout steps, promotions and rollbacks (--json: JSON lines)\n"
     "  events    the events stream (deployment changes, ...), oldest first\n"
     "  performance  model quality per target from the prediction log and its labels:\n"
     "            accuracy, precision, recall, F1, ROC AUC, log loss (classifiers) or\n"
@@ -63,10 +68,12 @@ static const char usage[] =
     "  --window DURATION    the figures' window (default 60s; e.g. 30s, 5m)\n"
     "  --after ID           events after this id (default 0: from the start)\n"
     "  --kinds K,...        only these kinds (exact, or \"deployment.*\")\n"
-    "  --max-results N      at most N events (default 100, at most 1000)\n"
+    "  --max-results N      at most N events (events: default 100, at most 1000; loop:\n"
+    "                       default 1000, at most 10000, the newest kept)\n"
     "  --bucket DURATION    performance per time bucket (e.g. 1h, 1d; finer than an\n"
     "                       hour needs --exact)\n"
-    "  --since T, --until T the window [since, until) (default: the last 24 hours): ms\n"
+    "  --since T, --until T the window [since, until) (default: the last 24 hours; loop:\n"
+    "                       everything, until inclusive): ms\n"
     "                       since the epoch, a UTC date (2026-12-03T08:00) or a\n"
     "                       duration ago (2h, 7d)\n"
     "  --slice S            performance per value of a request tag (tag:region) or of\n"
@@ -79,7 +86,7 @@ static const char usage[] =
 struct opts {
     const char *file, *reason, *kinds, *slice;
     int64_t revision, window_ms, after, max_results, bucket_ms, since, until;
-    int json, no_check, exact;
+    int json, no_check, exact, max_given;
 };
 
 static int parse(int argc, char **argv, struct opts *o)
@@ -136,8 +143,9 @@ static int parse(int argc, char **argv, struct opts *o)
             o->kinds = optarg;
             break;
         case 'm':
-            if (cli_parse_int64("--max-results", optarg, 1, 1000, &o->max_results))
+            if (cli_parse_int64("--max-results", optarg, 1, LOOP_MAX_EVENTS, &o->max_results))
                 return 2;
+            o->max_given = 1;
             break;
         case 'j':
             o->json = 1;
@@ -669,6 +677,67 @@ static int do_performance(struct client *c, struct opts *o, const char *name)
     return 0;
 }
 
+/* A value as one word of a loop line: quoted as JSON quotes when it holds
+ * a space or a quote. */
+static void loop_value(json_t *v)
+{
+    if (json_is_integer(v)) {
+        printf("%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return;
+    }
+    const char *s = json_string_value(v);
+    if (!s)
+        s = "";
+    if (*s && !strpbrk(s, " \t\n\""))
+        fputs(s, stdout);
+    else {
+        char *q = fjson_dumps(v, JSON_ENCODE_ANY); /* JSON's quoting */
+        fputs(q, stdout);
+        free(q);
+    }
+}
+
+static int do_loop(struct client *c, struct opts *o, const char *name)
+{
+    struct loop_query q = {name, o->since, o->until, o->max_given ? o->max_results : 1000};
+    struct loop_event_list l;
+    int truncated;
+    struct ferr err = FERR_INIT;
+    if (client_deployment_loop(c, &q, &l, &truncated, &err))
+        return cli_fail(&err);
+    for (size_t i = 0; i < l.n; i++) {
+        if (o->json) {
+            json_t *j = api_loop_event_to_json(&l.v[i]);
+            char *line = fjson_dumps(j, JSON_COMPACT);
+            puts(line);
+            free(line);
+            json_decref(j);
+            continue;
+        }
+        json_t *j = api_loop_event_to_json(&l.v[i]);
+        const char *key;
+        json_t *v;
+        printf("%s  %-18s", json_string_value(json_object_get(j, "time")),
+               loop_kind_name(l.v[i].kind));
+        json_object_foreach(j, key, v)
+        {
+            if (!strcmp(key, "time") || !strcmp(key, "event") || !strcmp(key, "time_ms"))
+                continue;
+            if (json_is_string(v) && !*json_string_value(v))
+                continue; /* an empty field says nothing */
+            printf(" %s=", key);
+            loop_value(v);
+        }
+        putchar('\n');
+        json_decref(j);
+    }
+    if (truncated)
+        fprintf(stderr, "ferry: only the newest %zu events are shown (--max-results, --since)\n",
+                l.n);
+    loop_event_list_release(&l);
+    return 0;
+}
+
 int cmd_deployments(int argc, char **argv)
 {
     struct opts o;
@@ -680,9 +749,9 @@ int cmd_deployments(int argc, char **argv)
         fputs(usage, stdout);
         return 0;
     }
-    static const char *const actions[] = {"apply",  "list",    "get",      "history",
-                                          "status", "promote", "rollback", "pause",
-                                          "resume", "delete",  "events",   "performance"};
+    static const char *const actions[] = {"apply",   "list",        "get",   "history", "status",
+                                          "promote", "rollback",    "pause", "resume",  "delete",
+                                          "events",  "performance", "loop"};
     size_t k = 0;
     while (k < sizeof(actions) / sizeof(actions[0]) && strcmp(action, actions[k]))
         k++;
@@ -722,6 +791,8 @@ int cmd_deployments(int argc, char **argv)
         rc = do_delete(c, pos[0]);
     else if (!strcmp(action, "performance"))
         rc = do_performance(c, &o, pos[0]);
+    else if (!strcmp(action, "loop"))
+        rc = do_loop(c, &o, pos[0]);
     else
         rc = do_events(c, &o);
     client_close(c);

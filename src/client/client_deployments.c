@@ -91,6 +91,22 @@ int client_deployment_history(struct client *c, const char *name,
     return client_call(c, &api_deployments_history, &q, out, err);
 }
 
+int client_deployment_loop(struct client *c, const struct loop_query *q,
+                           struct loop_event_list *out, int *truncated, struct ferr *err)
+{
+    struct rq_deploy_loop rq = {q->deployment, q->start_ms, q->end_ms, q->max};
+    struct rs_deploy_loop r;
+    memset(out, 0, sizeof(*out));
+    memset(&r, 0, sizeof(r));
+    if (need_name(q->deployment, err) || client_call(c, &api_deployments_loop, &rq, &r, err))
+        return -1;
+    out->v = r.v;
+    out->n = r.n;
+    out->alloc = r.alloc;
+    *truncated = r.truncated;
+    return 0;
+}
+
 int client_deployment_act(struct client *c, const char *name, enum deploy_action act,
                           int64_t expect_change, const char *reason, struct deployment *out,
                           struct ferr *alias_error, struct ferr *err)

@@ -8,6 +8,7 @@
 
 #include "client/client.h"
 #include "store/deployment_figures.h"
+#include "store/deployment_loop.h"
 #include "store/deployments.h"
 
 #include <jansson.h>
@@ -34,6 +35,10 @@ int client_deployment_list(struct client *c, struct deployment_list *out,
                            struct ferr *err) WARN_UNUSED;
 int client_deployment_history(struct client *c, const char *name,
                               struct deployment_change_list *out, struct ferr *err) WARN_UNUSED;
+/* The deployment's closed loop (store/deployment_loop.h), oldest first. */
+int client_deployment_loop(struct client *c, const struct loop_query *q,
+                           struct loop_event_list *out, int *truncated,
+                           struct ferr *err) WARN_UNUSED;
 /* expect_change: -1 any. alias_error (may be NULL) gets a promote's failed
  * alias move (the change stands); FERR_OK when none. */
 int client_deployment_act(struct client *c, const char *name, enum deploy_action act,

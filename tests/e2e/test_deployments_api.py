@@ -294,3 +294,53 @@ def test_a_stale_controller_cannot_step(srv, c):
     assert _dep(c, "fence-dep") == d
     got = c.ok(step("gw-b", b["epoch"]))["deployment"]
     assert got["status"]["weights"] == [50, 50], got
+
+
+def test_the_loop_of_a_deployment_from_rest_and_the_cli(srv, c):
+    """deployments/loop: the versions of its model, a rollout started, rolled back, restarted
+    and promoted, oldest first with the fixed vocabulary; the same events from `ferry
+    deployments loop` (JSON lines, and one line each as text); a window and max_results."""
+    _models(c, "loop-m", 2)
+    spec = _spec("loop-dep", "loop-m", (75, None), rollout={"steps": [25, 100]},
+                 promote_alias="champion")
+    del spec["targets"][1]["weight"]
+    c.ok(_post(c, "deployments/apply", {"no_check": True, "spec": spec}))
+    c.ok(_post(c, "deployments/rollback", {"name": "loop-dep", "reason": "p99 1200 ms > 50 ms"}))
+    c.ok(_post(c, "deployments/resume", {"name": "loop-dep"}))
+    c.ok(_post(c, "deployments/promote", {"name": "loop-dep"}))
+    got = c.ok(_get(c, "deployments/loop", {"name": "loop-dep"}))
+    ev = got["events"]
+    assert got.get("truncated") is False, got
+    assert [e["event"] for e in ev] == ["version_registered", "version_registered",
+                                        "rollout_step", "rolled_back", "rollout_step",
+                                        "promoted"], ev
+    assert [e["version"] for e in ev[:2]] == ["1", "2"], ev
+    assert ev[2]["candidate"] == "loop-m/2" and ev[2]["weight"] == 25 and ev[2]["step"] == 0
+    assert ev[3]["reason"] == "p99 1200 ms > 50 ms" and ev[3]["candidate"] == "loop-m/2", ev[3]
+    assert ev[5]["model"] == "loop-m" and ev[5]["version"] == "2", ev[5]
+    assert ev[5]["alias"] == "champion" and ev[5]["action"] == "promote", ev[5]
+    assert all(e["time"].endswith("Z") and len(e["time"]) == 24 for e in ev), ev
+    assert [e["time_ms"] for e in ev] == sorted(e["time_ms"] for e in ev), ev
+    # a window from the rollback on, and the newest two
+    w = c.ok(_get(c, "deployments/loop", {"name": "loop-dep", "start_time": ev[3]["time_ms"]}))
+    assert [e["event"] for e in w["events"]] == ["rolled_back", "rollout_step", "promoted"], w
+    w = c.ok(_get(c, "deployments/loop", {"name": "loop-dep", "max_results": 2}))
+    assert w["truncated"] is True and [e["event"] for e in w["events"]] == [
+        "rollout_step", "promoted"], w
+    # the CLI over REST: JSON lines equal to the API's events, and one text line each
+    r = subprocess.run([srv.ferry, "--tracking-uri", srv.url, "deployments", "loop", "loop-dep",
+                        "--json"], capture_output=True, timeout=60)
+    assert r.returncode == 0, r
+    assert [json.loads(x) for x in r.stdout.decode().splitlines()] == ev, r.stdout
+    r = subprocess.run([srv.ferry, "--tracking-uri", srv.url, "deployments", "loop", "loop-dep"],
+                       capture_output=True, timeout=60)
+    lines = r.stdout.decode().splitlines()
+    assert r.returncode == 0 and len(lines) == 6, r
+    assert lines[3].startswith(ev[3]["time"]) and " rolled_back " in lines[3], lines
+    assert 'reason="p99 1200 ms > 50 ms"' in lines[3], lines
+    r = subprocess.run([srv.ferry, "--tracking-uri", srv.url, "deployments", "loop", "nope"],
+                       capture_output=True, timeout=60)
+    assert r.returncode == 1 and b"nope" in r.stderr, r
+    r = subprocess.run([srv.ferry, "--tracking-uri", srv.url, "deployments", "loop", "loop-dep",
+                        "--max-results", "0"], capture_output=True, timeout=60)
+    assert r.returncode == 2, r
