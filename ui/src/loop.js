@@ -10,15 +10,16 @@
 // while the page is open, as the deployment page is.
 //
 // Shape (GET api/2.0/ferry/deployments/loop?name=D[&start_time=MS]):
-// {deployment, truncated, events: [{time_ms, time, event, ...}]}, oldest
-// first; the event's own fields: alert_opened {alert_id, monitor,
-// condition, severity}; trigger_fired {trigger, firing_id, cause, state};
-// pipeline_started {trigger, firing_id, run_id, experiment_id};
+// {events: [{time_ms, time, event, ...}], truncated}, oldest first (when
+// truncated, the newest max_results); the event's own fields (see
+// docs/deployments.md, "The loop"): alert_opened {alert_id, monitor,
+// condition, severity}; trigger_fired {trigger, firing_id, cause, state,
+// detail}; pipeline_started {trigger, firing_id, run_id, experiment_id};
 // pipeline_finished {trigger, firing_id, run_id, status}; gate_passed |
-// gate_failed {trigger, firing_id, pipeline_run_id, run_id, reasons};
+// gate_failed {trigger, firing_id, pipeline_run_id, run_id, step, reasons};
 // version_registered {model, version, run_id, pipeline_run_id};
-// rollout_step {change, candidate, step, weight}; promoted {change, model,
-// version, alias}; rolled_back {change, candidate, reason}.
+// rollout_step {change, candidate, step, weight}; promoted {change, action,
+// model, version, alias}; rolled_back {change, candidate, reason}.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { get } from "./api.js";
@@ -74,7 +75,8 @@ export function Details({ e, ctx }) {
     return html`<a href=${monitorHash}>alert #${e.alert_id}</a> of monitor ${e.monitor}: ${e.condition}${" "}
       <span class=${"severity " + e.severity}>(${e.severity})</span>`;
   case "trigger_fired":
-    return html`trigger <strong>${e.trigger}</strong> fired (${e.cause}), firing #${e.firing_id}: ${e.state}`;
+    return html`trigger <strong>${e.trigger}</strong> fired (${e.cause}), firing #${e.firing_id}: ${e.state}${e.detail
+      ? html` <span class="reason">(${e.detail})</span>` : null}`;
   case "pipeline_started":
     return html`<${PipeLink} id=${e.run_id} /> started by trigger ${e.trigger} (firing #${e.firing_id})`;
   case "pipeline_finished": {
@@ -84,7 +86,7 @@ export function Details({ e, ctx }) {
   }
   case "gate_passed":
   case "gate_failed":
-    return html`<${RunLink} id=${e.run_id} exp=${ctx.exp.get(e.pipeline_run_id)}>gate run ${short(e.run_id)}</${RunLink}>${" "}
+    return html`<${RunLink} id=${e.run_id} exp=${ctx.exp.get(e.pipeline_run_id)}>gate run ${short(e.run_id)}</${RunLink}>${e.step ? ` (step ${e.step})` : ""}${" "}
       <strong class=${e.event === "gate_failed" ? "bad" : "good"}>${e.event === "gate_failed" ? "failed" : "passed"}</strong>
       ${e.pipeline_run_id ? html` in <${PipeLink} id=${e.pipeline_run_id} />` : null}${e.reasons ? html`: <span class="reason">${e.reasons}</span>` : null}`;
   case "version_registered":
@@ -94,7 +96,8 @@ export function Details({ e, ctx }) {
   case "rollout_step":
     return html`change ${e.change}: step ${Number(e.step) + 1}, <${Candidate} c=${e.candidate} /> at <strong>${e.weight}%</strong>`;
   case "promoted":
-    return html`change ${e.change}: <a href=${modelHash(e.model)}>${e.model}</a> v${e.version} promoted to 100%${e.alias ? `, @${e.alias} moved to it` : ""}`;
+    return html`change ${e.change}: <a href=${modelHash(e.model)}>${e.model}</a> v${e.version} ${e.action === "complete"
+      ? "completed its rollout at 100%" : "promoted to 100%"}${e.alias ? `, @${e.alias} moved to it` : ""}`;
   case "rolled_back":
     return html`change ${e.change}: <${Candidate} c=${e.candidate} /> <strong class="bad">rolled back</strong>${e.reason ? html`: <span class="reason">${e.reason}</span>` : null}`;
   default:
@@ -265,11 +268,12 @@ function emptyText(name) {
 
 export function LoopPage({ name }) {
   const [win, setWin] = useState("");
-  const loop = useLoad(() => get("api/2.0/ferry/deployments/loop", { name, start_time: win ? Date.now() - Number(win) : undefined }), [name, win]);
+  const loop = useLoad(() => get("api/2.0/ferry/deployments/loop", { name, start_time: win ? Date.now() - Number(win) : undefined })
+    .then((r) => ({ ...r, name })), [name, win]);
   usePoll(loop.reload, POLL_MS);
   const last = useRef(null); // kept through a failed poll
-  if (loop.data && loop.data.deployment === name) last.current = loop.data;
-  const data = last.current && last.current.deployment === name ? last.current : null;
+  if (loop.data) last.current = loop.data;
+  const data = last.current && last.current.name === name ? last.current : null;
   const [hover, setHover] = useState(null);
   const [picked, setPicked] = useState(null);
   const events = (data && data.events) || [];
@@ -294,8 +298,8 @@ export function LoopPage({ name }) {
       <${ErrorBox} error=${loop.error} />
       ${loop.loading && !data && !loop.error ? html`<p class="loading">Loading the loop…</p>` : null}
       ${data && !events.length ? (win ? html`<p class="muted empty" role="status">No event in this window.</p>` : emptyText(name)) : null}
-      ${data && data.truncated ? html`<p class="note" role="status">The server sent only the first ${events.length} events of this window:
-        pick a shorter one to see the rest.</p>` : null}
+      ${data && data.truncated ? html`<p class="note" role="status">The window holds more events than these, the newest ${events.length}:
+        pick a shorter one to see the older ones.</p>` : null}
       ${events.length ? html`
         <figure class="chart loop-chart">
           <figcaption><span class="muted">hover, focus or click a mark for its details; a pipeline run is a bar from its start to its end</span>
