@@ -4,10 +4,11 @@
 // triggers they fired and the pipeline runs those started (a bar from
 // start to finish, coloured by status), the gates' verdicts, the versions
 // registered of its models, and its rollout's steps, promotions and
-// rollbacks. Hovering, focusing or clicking a mark shows its details; the
-// table below lists every event with links to the pipeline run, the gate's
-// run, the model version and the alert's monitor. Polled every few seconds
-// while the page is open, as the deployment page is.
+// rollbacks. Hovering, focusing or clicking a mark shows its details (and
+// those of the marks it would hide); the table below lists every event
+// with links to the pipeline run, the gate's run, the model version and the
+// alert's monitor. Polled every few seconds while the page is open, as the
+// deployment page is.
 //
 // Shape (GET api/2.0/ferry/deployments/loop?name=D[&start_time=MS]):
 // {events: [{time_ms, time, event, ...}], truncated}, oldest first (when
@@ -197,7 +198,7 @@ function Timeline({ events, now, picked, onHover, onPick }) {
   const times = events.map((e) => e.time_ms);
   const running = ms.some((m) => m.kind === "run" && !m.finish);
   let t0 = Math.min(...times), t1 = Math.max(...times, running ? now : -Infinity);
-  if (t1 - t0 < MIN) { t0 -= MIN / 2; t1 += MIN / 2; }
+  if (t1 - t0 < 2 * SEC) { t0 -= SEC; t1 += SEC; }
   const pad = (t1 - t0) * 0.03;
   t0 -= pad; t1 += pad;
   const L = width < 560 ? 92 : 130;
@@ -206,11 +207,18 @@ function Timeline({ events, now, picked, onHover, onPick }) {
   const yOf = (lane) => TOP + lane * LANE_H + LANE_H / 2;
   const tk = ticks(t0, t1, Math.max(2, Math.floor((width - L - R) / 110)));
   const lastLabel = {};
-  const handlers = (key) => ({
-    tabindex: "0", onMouseEnter: () => onHover(key), onMouseLeave: () => onHover(null), onFocus: () => onHover(key),
-    onBlur: () => onHover(null), onClick: () => onPick(key),
-    onKeyDown: (ev) => (ev.key === "Enter" || ev.key === " ") && (ev.preventDefault(), onPick(key)),
-  });
+  // marks that would hide each other (a lane's point marks a few px apart)
+  // show their details together
+  const at = ms.map((m) => (m.kind === "run" ? null : { key: m.key, lane: laneOf(m.e.event), x: x(m.e.time_ms) }));
+  const near = (i) => (at[i] ? at.filter((o) => o && o.lane === at[i].lane && Math.abs(o.x - at[i].x) <= 6).map((o) => o.key) : [ms[i].key]);
+  const handlers = (i) => {
+    const sel = () => ({ key: ms[i].key, keys: near(i) });
+    return {
+      tabindex: "0", onMouseEnter: () => onHover(sel()), onMouseLeave: () => onHover(null), onFocus: () => onHover(sel()),
+      onBlur: () => onHover(null), onClick: () => onPick(sel()),
+      onKeyDown: (ev) => (ev.key === "Enter" || ev.key === " ") && (ev.preventDefault(), onPick(sel())),
+    };
+  };
   return html`<div ref=${box} class="loop-box">
     <svg class="loop" width=${width} height=${H} viewBox=${`0 0 ${width} ${H}`} role="group" aria-label="The loop on one time axis" data-testid="loop-timeline">
       ${LANES.map((l, i) => html`<g class=${"lane " + l.key} data-lane=${l.key}>
@@ -220,14 +228,14 @@ function Timeline({ events, now, picked, onHover, onPick }) {
         <line class="grid" x1=${x(t)} x2=${x(t)} y1=${TOP} y2=${H - AXIS} />
         <text class="tick" x=${x(t)} y=${H - AXIS + 15} text-anchor="middle">${tickLabel(t, tk.step, i === 0)}</text></g>`)}
       <line class="axis" x1=${L} x2=${width - R} y1=${H - AXIS} y2=${H - AXIS} />
-      ${ms.map((m) => {
+      ${ms.map((m, i) => {
         if (m.kind === "run") {
           const a = m.start ? m.start.time_ms : m.finish.time_ms, b = m.finish ? m.finish.time_ms : now;
           const st = m.finish ? String(m.finish.status).toLowerCase() : "running";
           const y = yOf(laneOf("pipeline_started")) + 3;
           const xa = x(a), w = Math.max(5, x(b) - xa);
           return html`<g key=${m.key} class=${"mark run " + st + (picked === m.key ? " picked" : "")} data-key=${m.key} data-run=${m.run_id}
-            role="button" aria-label=${runSummary(m)} ...${handlers(m.key)}>
+            role="button" aria-label=${runSummary(m)} ...${handlers(i)}>
             <rect class="bar" x=${xa} y=${y} width=${w} height="11" rx="3" /><title>${runSummary(m)}</title></g>`;
         }
         const lane = laneOf(m.e.event), xm = x(m.e.time_ms);
@@ -236,20 +244,10 @@ function Timeline({ events, now, picked, onHover, onPick }) {
         if (!bare) lastLabel[lane] = xm;
         const y = yOf(lane < 0 ? 0 : lane) + (m.e.event === "trigger_fired" ? -9 : m.e.event.startsWith("gate_") || m.e.event === "alert_opened" ? 0 : 5);
         return html`<g key=${m.key} class=${"mark " + m.e.event + (picked === m.key ? " picked" : "")} data-key=${m.key} data-event=${m.e.event}
-          role="button" aria-label=${pointSummary(m.e)} ...${handlers(m.key)}>
+          role="button" aria-label=${pointSummary(m.e)} ...${handlers(i)}>
           <${Shape} e=${m.e} x=${xm} y=${y} bare=${bare} /><title>${pointSummary(m.e)}</title></g>`;
       })}
     </svg></div>`;
-}
-
-// What a mark stands for: its events (a run: its start and finish).
-function eventsOf(key, events) {
-  if (!key) return [];
-  if (key.startsWith("run|")) {
-    const id = key.slice(4);
-    return events.filter((e) => (e.event === "pipeline_started" || e.event === "pipeline_finished") && e.run_id === id);
-  }
-  return events.filter((e) => keyOf(e) === key);
 }
 
 const markOf = (e) => (e.event === "pipeline_started" || e.event === "pipeline_finished" ? "run|" + e.run_id : keyOf(e));
@@ -284,9 +282,11 @@ export function LoopPage({ name }) {
       if (e.experiment_id) ctx.exp.set(e.run_id, e.experiment_id);
     }
   }
-  const shownKey = hover || picked;
-  const shown = eventsOf(shownKey, events);
-  const pick = (k) => setPicked(picked === k ? null : k);
+  // {key: the mark pointed at, keys: it and the marks it would hide}
+  const sel = hover || picked;
+  const shownKeys = new Set(sel ? sel.keys : []);
+  const shown = events.filter((e) => shownKeys.has(markOf(e))); // a run: its start and finish
+  const pick = (s) => setPicked(picked && picked.key === s.key ? null : s);
   return html`
     <div class="page wide loop-page">
       <p class="crumbs"><a href="#/deployments">Deployments</a> / <a href=${"#/deployments/" + enc(name)}>${name}</a> /</p>
@@ -304,7 +304,7 @@ export function LoopPage({ name }) {
         <figure class="chart loop-chart">
           <figcaption><span class="muted">hover, focus or click a mark for its details; a pipeline run is a bar from its start to its end</span>
             <span class="legend"><i class="finished"></i> finished <i class="failed"></i> failed <i class="running"></i> running</span></figcaption>
-          <${Timeline} events=${events} now=${Date.now()} picked=${picked} onHover=${setHover} onPick=${pick} />
+          <${Timeline} events=${events} now=${Date.now()} picked=${picked && picked.key} onHover=${setHover} onPick=${pick} />
         </figure>
         <div class="loop-detail" role="region" aria-label="Event details" aria-live="polite">
           ${shown.length ? shown.map((e) => html`<p key=${keyOf(e)}><strong>${LABEL[e.event] || e.event}</strong>${" "}
@@ -314,9 +314,9 @@ export function LoopPage({ name }) {
         <section><h2>Events <span class="count">${events.length}, newest first</span></h2>
           <div class="scroll"><table class="grid loop-events"><thead><tr><th>Time</th><th>Event</th><th>Details</th></tr></thead><tbody>
             ${events.slice().reverse().map((e) => html`<tr key=${keyOf(e)} data-event=${e.event}
-              class=${(shownKey && markOf(e) === shownKey ? "picked " : "") + (e.event === "gate_failed" || e.event === "rolled_back" || e.status === "FAILED" ? "bad-row" : "")}>
+              class=${(shownKeys.has(markOf(e)) ? "picked " : "") + (e.event === "gate_failed" || e.event === "rolled_back" || e.status === "FAILED" ? "bad-row" : "")}>
               <td title=${e.time}>${fmtTime(e.time_ms)}</td>
-              <td><button class="link" onClick=${() => pick(markOf(e))}>${LABEL[e.event] || e.event}</button></td>
+              <td><button class="link" onClick=${() => pick({ key: markOf(e), keys: [markOf(e)] })}>${LABEL[e.event] || e.event}</button></td>
               <td class="reason"><${Details} e=${e} ctx=${ctx} /></td></tr>`)}
           </tbody></table></div>
         </section>` : null}

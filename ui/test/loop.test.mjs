@@ -5,18 +5,19 @@
 // reason, then a promotion), a prediction log whose latest hour has
 // drifted from its reference, a monitor whose on-demand run over that hour
 // opens a drift alert, and a trigger on that monitor's alerts, which the
-// alert fires, then fired by hand twice: its pipeline (a ferry/gate step given an evaluation file, then
-// ferry/register) really runs inside the server, passing the gate (a
-// version registered by the pipeline) or, given a higher minimum, failing
-// it (the run FAILED, nothing registered). The server runs the pipelines with a
-// copy of the ferry binary that nobody can run (as root it runs them as
-// nobody), from a project directory anyone can read.
+// alert fires, then fired by hand twice: its pipeline (a ferry/gate step
+// given an evaluation file, then ferry/register) really runs inside the
+// server, passing the gate (a version registered by the pipeline) or, given
+// a higher minimum, failing it (the run FAILED, nothing registered). The
+// server runs the pipelines with a copy of the ferry binary anyone can run
+// (as root it runs them as nobody), from a project directory anyone can
+// read.
 // The page: the link from the deployment page, a mark per event in its
-// lane (a pipeline run one bar, coloured by its status), a mark's details on
-// hover and on click, the events table with its links (pipeline run, gate
-// run, version, alert), the refresh picking up a new event by itself, and
-// the empty state of a deployment with no loop. Any console error or failed
-// request fails the test.
+// lane (a pipeline run one bar, coloured by its status), a mark's details
+// on hover, focus and click, the events table with its links (pipeline
+// run, gate run, version, alert), the axis on a narrow screen, the refresh
+// picking up a new event by itself, and the empty state of a deployment
+// with no loop. Any console error or failed request fails the test.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -253,6 +254,9 @@ test("loop: a mark's details on hover and on click, with links", async (t) => {
     await page.locator('g.mark[data-event="promoted"]').blur();
     await detail.getByText(/fraud v2 promoted to 100%/).waitFor();
     assert.match(await page.locator('g.mark[data-event="promoted"]').getAttribute("class"), /picked/);
+    // a mark under others (the rollout's changes, milliseconds apart here) by the keyboard too
+    await page.locator('g.mark[data-event="rolled_back"]').focus();
+    await detail.getByText("error rate 31% above 20%").waitFor();
   });
 });
 
