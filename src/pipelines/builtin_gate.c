@@ -35,11 +35,12 @@ static int higher_better(const struct gate *g, const char *metric)
     return !gate_lower_is_better(metric);
 }
 
-/* side.metrics[metric] into *out; -1 when absent or not a number. */
+/* side.metrics[metric] into *out; -1 when absent or not a number. A number
+ * as text counts: an evaluation written inline in a pipeline's YAML `with:`
+ * arrives with its scalars as strings, as every with value does. */
 static int metric_of(json_t *side, const char *metric, double *out)
 {
-    json_t *v = json_object_get(json_object_get(side, "metrics"), metric);
-    return json_is_number(v) ? (*out = json_number_value(v), 0) : -1;
+    return builtin_number(json_object_get(json_object_get(side, "metrics"), metric), out);
 }
 
 static void metric_names(json_t *side, struct sbuf *out)

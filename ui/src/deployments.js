@@ -12,23 +12,14 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { get, post } from "./api.js";
 import { fmtTime } from "./util.js";
-import { Confirm, ErrorBox, useLoad } from "./widgets.js";
+import { Confirm, ErrorBox, useLoad, usePoll } from "./widgets.js";
 import { QualityPanels, RequestLog } from "./predictions.js";
 import { MonitoringLink } from "./monitoring.js";
+import { LoopLink } from "./loop.js";
 
 const D = "api/2.0/ferry/deployments/";
 const POLL_MS = 3000;
 const WINDOW_MS = 60000;
-
-// Reloads every ms milliseconds while the page is open.
-function usePoll(reload, ms) {
-  const ref = useRef(reload);
-  ref.current = reload;
-  useEffect(() => {
-    const t = setInterval(() => ref.current(), ms);
-    return () => clearInterval(t);
-  }, [ms]);
-}
 
 const tname = (t) => `${t.name}/${t.version}`;
 const candidateOf = (spec) => (spec.rollout ? spec.targets.length - 1 : -1);
@@ -154,6 +145,7 @@ export function DeploymentPage({ name }) {
       ${crumbs}
       <h1>${d.name}</h1>
       <${MonitoringLink} name=${d.name} />
+      <${LoopLink} name=${d.name} />
       <dl class="facts">
         <div><dt>Phase</dt><dd><${Phase} phase=${d.status.phase} /></dd></div>
         <div><dt>Rollout</dt><dd>${stepText(d) || "none"}</dd></div>

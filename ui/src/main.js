@@ -13,6 +13,7 @@ import { ComparePage } from "./compare.js";
 import { ModelsPage, ModelPage } from "./registry.js";
 import { DeploymentsPage, DeploymentPage } from "./deployments.js";
 import { MonitoringPage } from "./monitoring.js";
+import { LoopPage } from "./loop.js";
 import { DatasetsPage, DatasetPage, DatasetVersionPage, DatasetDiffPage } from "./datasets.js";
 import { AdminPage, USERS_LIST } from "./admin.js";
 import { PipelinesPage, PipelineRunPage } from "./pipelines.js";
@@ -28,6 +29,7 @@ function route(r) {
   if (a === "compare-runs") return html`<${ComparePage} runIds=${(r.query.get("runs") || "").split(",").filter(Boolean)} />`;
   if (a === "models" && b) return html`<${ModelPage} name=${b} />`;
   if (a === "models") return html`<${ModelsPage} query=${r.query} />`;
+  if (a === "deployments" && b && c === "loop") return html`<${LoopPage} name=${b} />`;
   if (a === "deployments" && b && c === "monitoring") return html`<${MonitoringPage} name=${b} query=${r.query} />`;
   if (a === "deployments" && b) return html`<${DeploymentPage} name=${b} />`;
   if (a === "deployments") return html`<${DeploymentsPage} />`;

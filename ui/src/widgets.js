@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Pieces several pages use: an error box, a confirmation dialog, a hook
-// that loads data and reloads on demand.
+// that loads data and reloads on demand, one that reloads every few seconds.
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 
@@ -24,6 +24,16 @@ export function useLoad(load, deps) {
   }, deps);
   useEffect(run, [run]);
   return { ...state, reload: run };
+}
+
+// Calls reload every ms milliseconds while the page is open.
+export function usePoll(reload, ms) {
+  const ref = useRef(reload);
+  ref.current = reload;
+  useEffect(() => {
+    const t = setInterval(() => ref.current(), ms);
+    return () => clearInterval(t);
+  }, [ms]);
 }
 
 // A modal confirmation: <Confirm text=... onYes=... onNo=... />; children,

@@ -3,7 +3,7 @@
 // database and artifact directory, seeded over the REST API, and a headless
 // Chromium (Debian's) driven by playwright-core.
 import { spawn } from "node:child_process";
-import { mkdtempSync, mkdirSync } from "node:fs";
+import { chmodSync, copyFileSync, mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -14,14 +14,15 @@ export const SHOTS = process.env.FERRY_UI_SHOTS || join(tmpdir(), "ferry-ui-shot
 
 // opts.adminPassword: start with --auth, its admin user "admin" created
 // from FERRY_ADMIN_PASSWORD (without it the server on loopback runs
-// without authentication).
+// without authentication). opts.bin: another ferry binary (reachableFerry's
+// copy); opts.env: more environment.
 export async function startServer(opts = {}) {
   const dir = mkdtempSync(join(tmpdir(), "ferry-ui-"));
-  const env = { ...process.env };
+  const env = { ...process.env, ...(opts.env || {}) };
   delete env.FERRY_ADMIN_USERNAME;
   delete env.FERRY_ADMIN_PASSWORD;
   if (opts.adminPassword) env.FERRY_ADMIN_PASSWORD = opts.adminPassword;
-  const proc = spawn(FERRY, ["server", "--host", "127.0.0.1", "--port", "0",
+  const proc = spawn(opts.bin || FERRY, ["server", "--host", "127.0.0.1", "--port", "0",
     "--backend-store-uri", "sqlite:///" + join(dir, "ferry.db"),
     "--artifacts-destination", join(dir, "artifacts"),
     // the seed's run whose files are a plain local directory keeps them in a temporary one
@@ -47,6 +48,20 @@ export async function startServer(opts = {}) {
       if (code !== 0) throw new Error(`ferry server exited ${code}: ${stderr}`);
     },
   };
+}
+
+// A copy of the ferry binary that anyone can run, in a 0755 directory: a
+// server started as root runs what its triggers start (pipeline runs) as
+// nobody, with this very binary, and a clone may sit in a directory only
+// root can enter (tests/e2e/test_triggers.py's _reachable). dirs: the
+// directories made, for the caller to remove.
+export function reachableFerry(dirs) {
+  const d = mkdtempSync(join(tmpdir(), "ferry-ui-bin-"));
+  dirs.push(d);
+  chmodSync(d, 0o755);
+  copyFileSync(FERRY, join(d, "ferry"));
+  chmodSync(join(d, "ferry"), 0o755);
+  return join(d, "ferry");
 }
 
 // headers: e.g. basic(user, password) on a server with auth.

@@ -18,6 +18,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
 import { api, launch, startServer, withPage } from "../support/server.mjs";
+import { inputsBlob, outputsBlob, uuid7 } from "../support/predlog.mjs";
 
 const F = "api/2.0/ferry/";
 const DEP = "watched", MON = "watch-1";
@@ -28,36 +29,6 @@ const WINDOWS = 7; // ends BASE-6H .. BASE; the first one empty
 const endOf = (k) => BASE - (WINDOWS - 1 - k) * H;
 let srv, browser, hook;
 const received = [];
-
-// ---------- the prediction log's row encoding (src/domain/prediction.h)
-
-function varint(n) {
-  const out = [];
-  for (;;) {
-    const b = n % 128;
-    n = Math.floor(n / 128);
-    if (n) out.push(b | 0x80);
-    else { out.push(b); return out; }
-  }
-}
-function enc(v) {
-  if (v === null) return [0];
-  if (Number.isInteger(v)) return [1, ...varint(2 * v)]; // zigzag of a non-negative
-  if (typeof v === "number") {
-    const b = Buffer.alloc(8);
-    b.writeDoubleLE(v);
-    return [3, ...b];
-  }
-  const b = Buffer.from(v);
-  return [4, ...varint(b.length), ...b];
-}
-const b64 = (bytes) => Buffer.from(bytes).toString("base64");
-const inputsBlob = (vals) => b64([...varint(vals.length), ...vals.flatMap(enc)]);
-const outputsBlob = (pred, proba) => b64([...enc(pred), ...varint(proba.length), ...proba.flatMap((p) => enc(p))]);
-const uuid7 = (ms, n) => {
-  const h = ms.toString(16).padStart(12, "0") + "7" + "000" + "8" + n.toString(16).padStart(15, "0");
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-};
 
 // A deterministic generator.
 let seed = 12345;

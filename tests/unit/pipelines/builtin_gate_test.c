@@ -121,6 +121,24 @@ TEST(gate_slice_regression)
     json_decref(v);
 }
 
+/* An evaluation written inline in a pipeline's YAML comes with its numbers
+ * as text, as every with value does: they count as numbers; text that is no
+ * number is a missing metric. */
+TEST(gate_evaluation_numbers_as_text)
+{
+    json_t *v = decide("{\"candidate\": {\"metrics\": {\"accuracy\": \"0.93\"}},"
+                       " \"champion\": {\"metrics\": {\"accuracy\": \"0.91\"}}}",
+                       "{\"min\": {\"accuracy\": \"0.9\"},"
+                       " \"min_improvement\": {\"accuracy\": \"0.01\"}}");
+    ASSERT(passed(v));
+    json_decref(v);
+    v = decide("{\"candidate\": {\"metrics\": {\"accuracy\": \"high\"}}}",
+               "{\"min\": {\"accuracy\": 0.9}}");
+    ASSERT(!passed(v));
+    ASSERT_STR_EQ(reason(v, 0), "min: no metric 'accuracy' in the evaluation (accuracy)");
+    json_decref(v);
+}
+
 TEST(gate_missing_metric_fails)
 {
     json_t *v = decide(NO_CHAMP, "{\"min\": {\"f2\": 0.5}}");
