@@ -242,8 +242,8 @@ def first(events, name, after_ms, **match):
 
 
 def summarize(events, onset_ms, new_version, round2_firing):
-    """{stage: seconds from the drift's onset} for round 1, and round 2's outcome; raises Fail
-    naming every transition that is missing."""
+    """({stage: seconds from the drift's onset} of round 1, round 2's gate failure, [every
+    transition missing from the events])."""
     missing, stages = [], {}
 
     def stage(key, ev):
