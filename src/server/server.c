@@ -405,6 +405,14 @@ int server_run(const struct server_opts *o, struct ferr *err)
     /* its processes end their runs through this server: stopped while it still answers */
     trigger_scheduler_stop(triggers);
     triggers = NULL;
+    /* a server asked to stop takes no lease and starts no window or delivery
+     * while it drains: another replica carries on from the store */
+    monitor_scheduler_stop(monitors);
+    monitors = NULL;
+    alert_dispatch_stop(alerts);
+    alerts = NULL;
+    webhook_dispatch_stop(webhooks);
+    webhooks = NULL;
     http_server_stop(http, 10000);
     rc = 0;
 out:
