@@ -233,6 +233,7 @@ case("deployments/get", "READ", "GET", lambda f, w: {"q": {"name": "mx-dep"}})
 case("deployments/list", "READ", "GET", lambda f, w: {})
 case("deployments/history", "READ", "GET", lambda f, w: {"q": {"name": "mx-dep"}})
 case("deployments/status", "READ", "GET", lambda f, w: {"q": {"name": "mx-dep"}})
+case("deployments/loop", "READ", "GET", lambda f, w: {"q": {"name": "mx-dep"}})
 for _act in ("pause", "resume", "rollback", "promote", "step"):
     case("deployments/" + _act, "EDIT", "POST", lambda f, w: {"b": {"name": "mx-dep"}})
 case("deployments/delete", "EDIT", "POST", lambda f, w: {"b": {"name": "mx-dep-none"}})
