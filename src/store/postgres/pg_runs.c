@@ -731,9 +731,11 @@ struct batch {
  * an unnest joined to the one row of a yields its elements in order), so two
  * replicas writing one run lock its rows in the same order. The result: the
  * run's id and lifecycle (no row: no such run) and the number of params
- * inserted. */
+ * inserted. The run's row is locked FOR KEY SHARE: the metrics table has
+ * no foreign key (schema v13 says why), so this lock is what keeps the run
+ * from being deleted under the batch. */
 #define BATCH_POINTS                                                                               \
-    "WITH r AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = $1), "                       \
+    "WITH r AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = $1 FOR KEY SHARE), "         \
     "a AS (SELECT id FROM r WHERE lifecycle_stage = 'active'), "                                   \
     "m AS (INSERT INTO metrics (run, key, step, timestamp, value, is_nan) "                        \
     "SELECT a.id, u.k, u.s, u.t, u.v, u.n FROM a, unnest($2::text[], $3::bigint[], "               \

@@ -82,7 +82,7 @@ PG_TEST(pg_servers_starting_together_migrate_once)
         ASSERT(o[i].ok);
     }
     assert_cell(uri, "SELECT count(*) FROM ferry_schema", "1");
-    assert_cell(uri, "SELECT version FROM ferry_schema", "12");
+    assert_cell(uri, "SELECT version FROM ferry_schema", "13");
     assert_cell(uri, "SELECT count(*) FROM experiments WHERE experiment_id = 0", "1");
     free(uri);
 }
@@ -94,7 +94,7 @@ PG_TEST(pg_min_compatible_version_decides_who_may_open)
     /* A newer schema that older binaries still work on (an expand step). */
     free(psql(uri, "UPDATE ferry_schema SET version = 99, min_compatible = 6"));
     struct store *s = open_uri(uri);
-    ASSERT_INT_EQ(store_schema_version(s), 12);
+    ASSERT_INT_EQ(store_schema_version(s), 13);
     store_close(s);
     assert_cell(uri, "SELECT version FROM ferry_schema", "99"); /* never downgraded */
     /* A contract step past this binary: refused, naming both versions. */
@@ -144,16 +144,32 @@ PG_TEST(pg_upgrade_reports_versions_and_keeps_data)
     assert_cell(uri, "SELECT count(*) FROM lineage_events", "0");
     free(psql(uri, "INSERT INTO events (time_ms, kind, subject, payload) VALUES "
                    "(1, 'deployment.apply', 'd', '{}')"));
-    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err); /* 11 -> 12: triggers */
+    ASSERT_OK(store_postgres_upgrade(uri, 12, &from, &to, &err), &err); /* 11 -> 12: triggers */
     ASSERT_INT_EQ(from, 11);
     ASSERT_INT_EQ(to, 12);
     assert_cell(uri, "SELECT min_compatible FROM ferry_schema", "6"); /* an expand step */
     assert_cell(uri, "SELECT count(*) FROM trigger_firings", "0");
     assert_cell(uri, "SELECT count(*) FROM webhook_deliveries", "0");
     assert_cell(uri, "SELECT count(*) FROM events", "1");
-    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err); /* idempotent */
+    /* 12 -> 13: metrics' run no longer a foreign key; a trigger deletes them */
+    free(psql(uri, "INSERT INTO runs (id, run_uuid, name, experiment_id, status, artifact_uri) "
+                   "VALUES (3, 'r3', 'r', 7, 'RUNNING', '/a/7/r3');"
+                   "INSERT INTO metrics (run, key, step, timestamp, value) "
+                   "VALUES (3, 'loss', 0, 1, 0.5), (3, 'loss', 1, 2, 0.4)"));
+    assert_cell(uri, "SELECT count(*) FROM pg_constraint WHERE conname = 'metrics_run_fkey'",
+                "1");
+    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err);
     ASSERT_INT_EQ(from, 12);
-    ASSERT_INT_EQ(to, 12);
+    ASSERT_INT_EQ(to, 13);
+    assert_cell(uri, "SELECT min_compatible FROM ferry_schema", "6"); /* an expand step */
+    assert_cell(uri, "SELECT count(*) FROM pg_constraint WHERE conname = 'metrics_run_fkey'",
+                "0");
+    assert_cell(uri, "SELECT count(*) FROM metrics WHERE run = 3", "2");
+    free(psql(uri, "DELETE FROM runs WHERE id = 3")); /* as an older binary's gc does */
+    assert_cell(uri, "SELECT count(*) FROM metrics", "0");
+    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err); /* idempotent */
+    ASSERT_INT_EQ(from, 13);
+    ASSERT_INT_EQ(to, 13);
     assert_cell(uri, "SELECT name FROM experiments WHERE experiment_id = 7", "kept");
     free(uri);
 }

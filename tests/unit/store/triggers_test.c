@@ -536,7 +536,7 @@ TEST(triggers_schema_11_database_migrates_to_12)
                         NULL, NULL, NULL) == SQLITE_OK);
     sqlite3_close(db);
     s = open_uri(path.buf);
-    ASSERT_INT_EQ(store_schema_version(s), 12);
+    ASSERT_INT_EQ(store_schema_version(s), SCHEMA_VERSION);
     struct experiment e;
     ASSERT_OK(store_get_experiment(s, "7", &e, &err), &err);
     ASSERT_STR_EQ(e.name, "kept");
