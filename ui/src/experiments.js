@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // The experiments list: search by name, create, rename, delete and restore;
 // pick several to see their runs together.
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { post } from "./api.js";
 import { fmtTime, hashWith, navigate } from "./util.js";
 import { ErrorBox, useLoad, Confirm } from "./widgets.js";
+import { useRowKeys } from "./keys.js";
+import { CHANGED } from "./crumbs.js";
 
 async function loadAll(q, deleted) {
   const out = [];
@@ -31,6 +33,8 @@ export function ExperimentsPage({ query }) {
   const [editing, setEditing] = useState(null);
   const [confirm, setConfirm] = useState(null);
   const [picked, setPicked] = useState(new Set());
+  const table = useRef(null);
+  useRowKeys(table);
 
   const setQuery = (k, v) => {
     const nq = new URLSearchParams(query);
@@ -42,6 +46,7 @@ export function ExperimentsPage({ query }) {
     try {
       await fn();
       reload();
+      dispatchEvent(new Event(CHANGED)); // the sidebar lists them too
     } catch (e) {
       setActionError(e);
     }
@@ -74,7 +79,7 @@ export function ExperimentsPage({ query }) {
       ${loading && !data ? html`<p class="loading">Loading…</p>` : null}
       ${data && !data.length ? html`<p class="empty">No ${deleted ? "deleted " : ""}experiments${q ? " match" : ""}.</p>` : null}
       ${data && data.length ? html`
-        <table class="grid">
+        <table class="grid experiments" ref=${table} aria-describedby="exp-keys">
           <thead><tr><th></th><th>Name</th><th>ID</th><th>Created</th><th>Last update</th><th>Actions</th></tr></thead>
           <tbody>
             ${data.map((x) => html`
@@ -95,7 +100,8 @@ export function ExperimentsPage({ query }) {
                 </td>
               </tr>`)}
           </tbody>
-        </table>` : null}
+        </table>
+        <p class="muted keys-hint" id="exp-keys">Keys: j / k or ↓ / ↑ move through the list, Enter opens.</p>` : null}
       ${confirm ? html`<${Confirm} title="Delete experiment" yes="Delete"
           text=${`Delete "${confirm.name}" and hide its runs? It can be restored from the Deleted list.`}
           onNo=${() => setConfirm(null)}
