@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // The experiments list: search by name, create, rename, delete and restore;
 // pick several to see their runs together.
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { post } from "./api.js";
 import { fmtTime, hashWith, navigate } from "./util.js";
@@ -24,6 +24,62 @@ async function loadAll(q, deleted) {
   return out;
 }
 
+const LAST_RUNS_FOR = 100; // rows that get their newest run looked up
+const RECENT = 8;
+
+function fmtAgo(ms) {
+  const s = (Date.now() - Number(ms)) / 1000;
+  if (!ms || s < 0) return fmtTime(ms);
+  if (s < 60) return "just now";
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  if (s < 30 * 86400) return `${Math.floor(s / 86400)} d ago`;
+  return fmtTime(ms).slice(0, 10);
+}
+
+const runHref = (r) => `#/experiments/${r.info.experiment_id}/runs/${r.info.run_id}`;
+
+// The newest run of each experiment shown: one runs/search (max_results 1)
+// per experiment, four at a time, for the first LAST_RUNS_FOR rows only,
+// so a long list costs a bounded number of small requests.
+function useLastRuns(ids) {
+  const [last, setLast] = useState({});
+  useEffect(() => {
+    let live = true;
+    const queue = ids.slice(0, LAST_RUNS_FOR);
+    const got = {};
+    const worker = async () => {
+      while (live && queue.length) {
+        const id = queue.shift();
+        try {
+          const r = await post("runs/search", { experiment_ids: [id], max_results: 1, order_by: ["attributes.start_time DESC"] });
+          got[id] = (r.runs || [])[0] || null;
+        } catch {
+          got[id] = null; // the cell stays empty; the list itself is what matters
+        }
+        if (live) setLast({ ...got });
+      }
+    };
+    for (let i = 0; i < 4; i++) worker();
+    return () => { live = false; };
+  }, [ids.join(",")]);
+  return last;
+}
+
+// The newest runs across the experiments shown, in one request.
+function RecentRuns({ experiments }) {
+  const ids = experiments.slice(0, LAST_RUNS_FOR).map((x) => x.experiment_id);
+  const names = new Map(experiments.map((x) => [x.experiment_id, x.name]));
+  const { data } = useLoad(() => (ids.length ? post("runs/search", {
+    experiment_ids: ids, max_results: RECENT, order_by: ["attributes.start_time DESC"],
+  }).then((r) => r.runs || []) : Promise.resolve([])), [ids.join(",")]);
+  if (!data || !data.length) return null;
+  return html`<section class="recent-runs"><h2>Recent runs</h2><ul class="run-links">
+    ${data.map((r) => html`<li key=${r.info.run_id}><a href=${runHref(r)}>${r.info.run_name || r.info.run_id}</a>
+      <span class="muted"> in ${names.get(r.info.experiment_id) || "#" + r.info.experiment_id} · ${fmtAgo(r.info.start_time)}</span>
+      <span class=${"status " + (r.info.status || "").toLowerCase()}>${r.info.status}</span></li>`)}</ul></section>`;
+}
+
 export function ExperimentsPage({ query }) {
   const q = query.get("q") || "";
   const deleted = query.get("deleted") === "1";
@@ -35,6 +91,7 @@ export function ExperimentsPage({ query }) {
   const [picked, setPicked] = useState(new Set());
   const table = useRef(null);
   useRowKeys(table);
+  const last = useLastRuns(!deleted && data ? data.map((x) => x.experiment_id) : []);
 
   const setQuery = (k, v) => {
     const nq = new URLSearchParams(query);
@@ -78,9 +135,10 @@ export function ExperimentsPage({ query }) {
       <${ErrorBox} error=${error || actionError} />
       ${loading && !data ? html`<p class="loading">Loading…</p>` : null}
       ${data && !data.length ? html`<p class="empty">No ${deleted ? "deleted " : ""}experiments${q ? " match" : ""}.</p>` : null}
+      ${data && data.length && !deleted && !q ? html`<${RecentRuns} experiments=${data} />` : null}
       ${data && data.length ? html`
         <table class="grid experiments" ref=${table} aria-describedby="exp-keys">
-          <thead><tr><th></th><th>Name</th><th>ID</th><th>Created</th><th>Last update</th><th>Actions</th></tr></thead>
+          <thead><tr><th></th><th>Name</th><th>ID</th>${deleted ? null : html`<th>Last run</th>`}<th>Created</th><th>Last update</th><th>Actions</th></tr></thead>
           <tbody>
             ${data.map((x) => html`
               <tr key=${x.experiment_id}>
@@ -91,6 +149,9 @@ export function ExperimentsPage({ query }) {
                     <button type="submit">Save</button><button type="button" onClick=${() => setEditing(null)}>Cancel</button>
                   </form>` : html`<a href=${"#/experiments/" + x.experiment_id}>${x.name}</a>`}</td>
                 <td>${x.experiment_id}</td>
+                ${deleted ? null : html`<td class="last-run">${last[x.experiment_id] ? html`<a href=${runHref(last[x.experiment_id])}
+                  title=${(last[x.experiment_id].info.run_name || "") + " " + fmtTime(last[x.experiment_id].info.start_time)}>${fmtAgo(last[x.experiment_id].info.start_time)}</a>`
+                  : last[x.experiment_id] === null ? html`<span class="muted">no runs</span>` : ""}</td>`}
                 <td>${fmtTime(x.creation_time)}</td>
                 <td>${fmtTime(x.last_update_time)}</td>
                 <td class="actions">

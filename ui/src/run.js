@@ -178,10 +178,10 @@ export function RunPage({ experimentId, runId }) {
         <div><dt>Duration</dt><dd>${fmtDuration(i.start_time, i.end_time)}</dd></div>
         <div><dt>User</dt><dd>${i.user_id}</dd></div>
         <div><dt>Source</dt><dd>${tags["mlflow.source.name"] || ""}</dd></div>
-        ${tags[PARENT] ? html`<${ParentRun} id=${tags[PARENT]} />` : null}
+        ${tags[PARENT] ? html`<${ParentRun} key=${tags[PARENT]} id=${tags[PARENT]} />` : null}
         <div><dt>Artifacts</dt><dd><code>${i.artifact_uri}</code></dd></div>
       </dl>
-      <${ChildRuns} run=${data} />
+      <${ChildRuns} key=${i.run_id} run=${data} />
       <${Note} run=${data} onSaved=${reload} />
       <div class="cols">
         <${KV} title="Parameters" items=${params.map((p) => [p.key, p.value])} empty="No parameters." />

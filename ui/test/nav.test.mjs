@@ -94,6 +94,7 @@ test("sidebar: current highlighted, search, pins first and remembered, collapses
     assert.equal(await side(page).getByLabel("Find an experiment").count(), 0);
     await toggle.click();
     await side(page).getByLabel("Find an experiment").waitFor();
+    await side(page).getByRole("link", { name: "alpha-exp" }).waitFor(); // its list is back (a reload would cut it short)
     // a narrow screen starts collapsed and does not scroll sideways
     await page.setViewportSize({ width: 375, height: 800 });
     await page.reload();
@@ -112,6 +113,8 @@ test("dark theme follows the system, the toggle overrides it and is remembered",
     await page.emulateMedia({ colorScheme: "dark" });
     await page.goto(runUrl(parent));
     await page.getByRole("heading", { name: "parent-run" }).waitFor();
+    await page.locator("section.child-runs a").first().waitFor(); // all loaded before the reload below
+    await page.locator("[data-testid=chart] canvas").waitFor();
     assert.equal(await page.evaluate(() => document.documentElement.dataset.theme), "dark");
     assert.equal(await bg(page), DARK);
     // links and errors stay readable: their colours are the dark palette's
@@ -153,10 +156,26 @@ test("keyboard: j / k move through the experiments list, Enter opens one", async
     await page.keyboard.press("Enter");
     await page.getByRole("heading", { name: names[1] }).waitFor();
     assert.match(page.url(), /#\/experiments\/\d+$/);
-    // typing in a field is not navigation
-    await page.goto(srv.url);
+    // typing in a field is not navigation (back by the hash: a reload would cut requests short)
+    await page.goto(srv.url + "#/");
     await rows.nth(1).waitFor();
     await page.getByLabel("New experiment name").fill("jk");
     assert.equal(await focused(), undefined);
+  });
+});
+
+test("home: each experiment's newest run, and the recent runs across them", async (t) => {
+  await withPage(browser, t, async (page) => {
+    await page.goto(srv.url);
+    const row = (name) => page.locator("#main table.experiments tbody tr", { has: page.getByRole("link", { name, exact: true }) });
+    const lastAlpha = row("alpha-exp").locator("td.last-run a");
+    await lastAlpha.waitFor();
+    assert.equal(await lastAlpha.getAttribute("href"), `#/experiments/${alpha}/runs/${kids[1].info.run_id}`);
+    assert.equal(await row("beta-exp").locator("td.last-run a").textContent(), "just now");
+    await row("Default").locator("td.last-run", { hasText: "no runs" }).waitFor();
+    const recent = page.locator("section.recent-runs li a");
+    await recent.nth(3).waitFor();
+    assert.deepEqual(await recent.allTextContents(), ["beta-run", "child-b", "child-a", "parent-run"]);
+    assert.match(await page.locator("section.recent-runs li").first().textContent(), /in beta-exp/);
   });
 });

@@ -25,7 +25,7 @@ const rowNames = (page) => page.locator("table.runs tbody tr td:nth-child(2) a")
 test("experiments: list, search, create, rename, delete and restore", async (t) => {
   await withPage(browser, t, async (page) => {
     await page.goto(srv.url);
-    const main = page.locator("#main"); // the sidebar names the experiments too
+    const main = page.locator("#main table.experiments td:nth-child(2)"); // the names (the sidebar and recent runs have links too)
     await main.getByRole("link", { name: "fraud-detection" }).waitFor();
     assert.ok(await main.getByRole("link", { name: "churn" }).isVisible());
     await page.getByLabel("Search experiments by name").fill("chu");
