@@ -25,7 +25,7 @@ async function loadAll(q, deleted) {
 }
 
 const LAST_RUNS_FOR = 100; // rows that get their newest run looked up
-const RECENT = 8;
+const RECENT = 6;
 
 function fmtAgo(ms) {
   const s = (Date.now() - Number(ms)) / 1000;

@@ -105,6 +105,21 @@ test("sidebar: current highlighted, search, pins first and remembered, collapses
   });
 });
 
+// WCAG contrast of an element's text against the first opaque background
+// behind it (a readable page needs >= 4.5 for body text).
+const contrast = (page, selector) => page.evaluate((sel) => {
+  const el = document.querySelector(sel);
+  if (!el) throw new Error("no " + sel);
+  const rgb = (c) => c.match(/[\d.]+/g).map(Number);
+  let back = el, b;
+  while (back && (b = rgb(getComputedStyle(back).backgroundColor)).length === 4 && b[3] === 0) back = back.parentElement;
+  if (!back) b = [255, 255, 255];
+  const lum = ([r, g, bl]) => [r, g, bl].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const [x, y] = [lum(rgb(getComputedStyle(el).color)), lum(b)].sort((p, q) => q - p);
+  return (x + 0.05) / (y + 0.05);
+}, selector);
+
 const bg = (page) => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
 const DARK = "rgb(20, 24, 29)", LIGHT = "rgb(255, 255, 255)";
 
@@ -132,10 +147,21 @@ test("dark theme follows the system, the toggle overrides it and is remembered",
     await page.waitForFunction(() => document.documentElement.dataset.theme === "light");
     await page.getByLabel("Colour theme").selectOption("dark");
     assert.equal(await bg(page), DARK);
-    await page.goto(srv.url + "#/experiments/" + beta); // every page: the runs table too
+    // every page readable: links, muted text, tables, the sidebar, errors
+    for (const sel of ["nav.crumbs a", "dl.facts dt", "section.child-runs a", "aside.sidebar li.current a", "aside.sidebar li:not(.current) a"])
+      assert.ok(await contrast(page, sel) >= 4.5, `${sel}: contrast ${await contrast(page, sel)}`);
+    await page.goto(srv.url + "#/experiments/" + beta);
     await page.locator("table.runs tbody tr").first().waitFor();
-    assert.equal(await page.evaluate(() => getComputedStyle(document.querySelector("table.runs a")).color), "rgb(122, 184, 255)");
-  });
+    for (const sel of ["table.runs tbody a", "table.runs thead button", "button.primary"])
+      assert.ok(await contrast(page, sel) >= 4.5, `${sel}: contrast ${await contrast(page, sel)}`);
+    await page.goto(`${srv.url}#/experiments/${beta}/runs/${"0".repeat(32)}`);
+    await page.getByRole("alert").waitFor();
+    assert.ok(await contrast(page, ".error") >= 4.5, "the error box: contrast " + await contrast(page, ".error"));
+    await page.goto(srv.url + "#/");
+    await page.locator("#main table.experiments tbody tr").first().waitFor();
+    for (const sel of ["#main table.experiments tbody a", "#main table.experiments thead th", "#main table.experiments button"])
+      assert.ok(await contrast(page, sel) >= 4.5, `${sel}: contrast ${await contrast(page, sel)}`);
+  }, ["status of 404"]); // the missing run's error box, on purpose
 });
 
 test("keyboard: j / k move through the experiments list, Enter opens one", async (t) => {
