@@ -147,6 +147,8 @@ test("dark theme follows the system, the toggle overrides it and is remembered",
     await page.waitForFunction(() => document.documentElement.dataset.theme === "light");
     await page.getByLabel("Colour theme").selectOption("dark");
     assert.equal(await bg(page), DARK);
+    // uPlot draws its axes in black on a canvas: the dark theme inverts that canvas
+    assert.match(await page.evaluate(() => getComputedStyle(document.querySelector(".uplot canvas")).filter), /invert\(1\)/);
     // every page readable: links, muted text, tables, the sidebar, errors
     for (const sel of ["nav.crumbs a", "dl.facts dt", "section.child-runs a", "aside.sidebar li.current a", "aside.sidebar li:not(.current) a"])
       assert.ok(await contrast(page, sel) >= 4.5, `${sel}: contrast ${await contrast(page, sel)}`);
