@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// The experiments list: search by name, create, rename, delete and restore;
-// pick several to see their runs together.
+// The experiments list (the home page): search by name, create, rename,
+// delete and restore; pick several to see their runs together; each one's
+// newest run and the recent runs across them; j / k and Enter to open one.
 import { useEffect, useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { post } from "./api.js";

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// One run: overview, params, latest metrics with charts, tags, the editable
+// One run: overview (with its parent run), child runs, params, latest
+// metrics with charts, tags, the editable
 // note (mlflow.note.content), dataset inputs, and the artifact tree with
 // previews (text, JSON, YAML, CSV as a table, images; MLmodel with its
 // signature) and downloads.
