@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 // One run: overview (with its parent run), child runs, params, latest
-// metrics with charts, tags, the editable
-// note (mlflow.note.content), dataset inputs, and the artifact tree with
-// previews (text, JSON, YAML, CSV as a table, images; MLmodel with its
-// signature) and downloads.
+// metrics with charts, tags, the editable note (mlflow.note.content),
+// dataset inputs, and the artifact tree with previews (text, JSON, YAML,
+// CSV as a table, images; MLmodel with its signature) and downloads.
 import { useEffect, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { artifactUrl, get, post } from "./api.js";
