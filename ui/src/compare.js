@@ -8,6 +8,7 @@ import { get } from "./api.js";
 import { fmtNum } from "./util.js";
 import { ErrorBox, useLoad } from "./widgets.js";
 import { RunsMetricChart } from "./chart.js";
+import { ExperimentCrumbs } from "./crumbs.js";
 
 const valueOf = (run, key) => {
   const [kind, ...rest] = key.split(":");
@@ -81,7 +82,7 @@ export function ComparePage({ runIds }) {
   const x = sx || numeric[0], y = sy || numeric[1] || numeric[0];
   return html`
     <div class="page wide">
-      <p class="crumbs"><a href="#/">Experiments</a> /</p>
+      <${ExperimentCrumbs} ids=${[...new Set(data.map((r) => r.info.experiment_id))]} />
       <h1>Comparing ${data.length} runs</h1>
       <div class="scroll"><table class="grid compare">
         <thead><tr><th></th>${data.map((r) => html`<th><a href=${`#/experiments/${r.info.experiment_id}/runs/${r.info.run_id}`}>${r.info.run_name || r.info.run_id}</a></th>`)}</tr></thead>

@@ -19,6 +19,8 @@ import { AdminPage, USERS_LIST } from "./admin.js";
 import { PipelinesPage, PipelineRunPage } from "./pipelines.js";
 import { LineagePage } from "./lineage.js";
 import { get } from "./api.js";
+import { Sidebar } from "./sidebar.js";
+import { ThemePicker } from "./theme.js";
 import "./style.css";
 
 function route(r) {
@@ -69,8 +71,11 @@ function App() {
         <a href="#/deployments" aria-current=${section === "deployments" ? "page" : null}>Deployments</a>
         ${admin ? html`<a href="#/admin" aria-current=${section === "admin" ? "page" : null}>Admin</a>` : null}
       </nav>
+      <${ThemePicker} />
     </header>
-    <main id="main">${route(r)}</main>`;
+    ${section === "experiments" ? html`<div class="with-sidebar">
+      <${Sidebar} current=${r.parts[0] === "experiments" && r.parts[1] ? r.parts[1].split(",") : []} />
+      <main id="main">${route(r)}</main></div>` : html`<main id="main">${route(r)}</main>`}`;
 }
 
 const root = document.getElementById("app");

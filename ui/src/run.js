@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: MIT
-// One run: overview, params, latest metrics with charts, tags, the editable
-// note (mlflow.note.content), dataset inputs, and the artifact tree with
-// previews (text, JSON, YAML, CSV as a table, images; MLmodel with its
-// signature) and downloads.
+// One run: overview (with its parent run), child runs, params, latest
+// metrics with charts, tags, the editable note (mlflow.note.content),
+// dataset inputs, and the artifact tree with previews (text, JSON, YAML,
+// CSV as a table, images; MLmodel with its signature) and downloads.
 import { useEffect, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { artifactUrl, get, post } from "./api.js";
 import { fmtDuration, fmtNum, fmtTime, tagsOf } from "./util.js";
 import { ErrorBox, useLoad } from "./widgets.js";
 import { RunsMetricChart } from "./chart.js";
+import { ExperimentCrumbs } from "./crumbs.js";
 
 const NOTE = "mlflow.note.content";
+const PARENT = "mlflow.parentRunId";
+const CHILDREN_SHOWN = 100;
 const PREVIEW_LIMIT = 512 * 1024;
 
 function Note({ run, onSaved }) {
@@ -128,11 +131,35 @@ function ArtifactTree({ run, path = "", depth = 0, onPick, picked }) {
   })}</ul>`;
 }
 
+const runLink = (r) => html`<a href=${`#/experiments/${r.info.experiment_id}/runs/${r.info.run_id}`}>${r.info.run_name || r.info.run_id}</a>`;
+
+// The parent run (by its mlflow.parentRunId tag), linked with its name.
+function ParentRun({ id }) {
+  const { data, error } = useLoad(() => get("runs/get", { run_id: id }).then((r) => r.run), [id]);
+  return html`<div><dt>Parent run</dt><dd>${data ? runLink(data) : html`<code>${id}</code>${error ? html` <span class="muted">(${error.code})</span>` : null}`}</dd></div>`;
+}
+
+// The runs whose mlflow.parentRunId is this one, in its experiment.
+function ChildRuns({ run }) {
+  const { data, error } = useLoad(() => post("runs/search", {
+    experiment_ids: [run.info.experiment_id], filter: `tags.${PARENT} = '${run.info.run_id}'`,
+    max_results: CHILDREN_SHOWN, order_by: ["attributes.start_time ASC"],
+  }), [run.info.run_id]);
+  if (error) return html`<${ErrorBox} error=${error} />`;
+  const kids = (data && data.runs) || [];
+  if (!kids.length) return null;
+  return html`<section class="child-runs"><h2>Child runs <span class="count">${kids.length}${data.next_page_token ? "+" : ""}</span></h2>
+    <ul class="run-links">${kids.map((k) => html`<li key=${k.info.run_id}>${runLink(k)}
+      <span class=${"status " + (k.info.status || "").toLowerCase()}>${k.info.status}</span></li>`)}</ul>
+    ${data.next_page_token ? html`<p class="muted">The first ${CHILDREN_SHOWN}; <a href=${`#/experiments/${run.info.experiment_id}?filter=${encodeURIComponent(`tags.${PARENT} = '${run.info.run_id}'`)}`}>all in the runs table</a>.</p>` : null}
+  </section>`;
+}
+
 export function RunPage({ experimentId, runId }) {
   const { data, error, reload } = useLoad(() => get("runs/get", { run_id: runId }).then((r) => r.run), [runId]);
   const [file, setFile] = useState(null);
   const [charted, setCharted] = useState(null);
-  if (error) return html`<div class="page"><p class="crumbs"><a href="#/">Experiments</a> / <a href=${"#/experiments/" + experimentId}>${experimentId}</a></p><${ErrorBox} error=${error} /></div>`;
+  if (error) return html`<div class="page"><${ExperimentCrumbs} ids=${[experimentId]} /><${ErrorBox} error=${error} /></div>`;
   if (!data) return html`<div class="page"><p class="loading">Loading run…</p></div>`;
   const i = data.info, tags = tagsOf(data.data.tags);
   const metrics = (data.data.metrics || []).slice().sort((a, b) => a.key.localeCompare(b.key));
@@ -142,7 +169,7 @@ export function RunPage({ experimentId, runId }) {
   const chartKey = charted || (metrics[0] && metrics[0].key);
   return html`
     <div class="page">
-      <p class="crumbs"><a href="#/">Experiments</a> / <a href=${"#/experiments/" + i.experiment_id}>${i.experiment_id}</a> /</p>
+      <${ExperimentCrumbs} ids=${[i.experiment_id]} last=${i.run_name || i.run_id} />
       <h1>${i.run_name || i.run_id}</h1>
       <dl class="facts">
         <div><dt>Run ID</dt><dd><code>${i.run_id}</code></dd></div>
@@ -151,9 +178,10 @@ export function RunPage({ experimentId, runId }) {
         <div><dt>Duration</dt><dd>${fmtDuration(i.start_time, i.end_time)}</dd></div>
         <div><dt>User</dt><dd>${i.user_id}</dd></div>
         <div><dt>Source</dt><dd>${tags["mlflow.source.name"] || ""}</dd></div>
-        ${tags["mlflow.parentRunId"] ? html`<div><dt>Parent run</dt><dd><a href=${`#/experiments/${i.experiment_id}/runs/${tags["mlflow.parentRunId"]}`}>${tags["mlflow.parentRunId"]}</a></dd></div>` : null}
+        ${tags[PARENT] ? html`<${ParentRun} key=${tags[PARENT]} id=${tags[PARENT]} />` : null}
         <div><dt>Artifacts</dt><dd><code>${i.artifact_uri}</code></dd></div>
       </dl>
+      <${ChildRuns} key=${i.run_id} run=${data} />
       <${Note} run=${data} onSaved=${reload} />
       <div class="cols">
         <${KV} title="Parameters" items=${params.map((p) => [p.key, p.value])} empty="No parameters." />

@@ -25,20 +25,21 @@ const rowNames = (page) => page.locator("table.runs tbody tr td:nth-child(2) a")
 test("experiments: list, search, create, rename, delete and restore", async (t) => {
   await withPage(browser, t, async (page) => {
     await page.goto(srv.url);
-    await page.getByRole("link", { name: "fraud-detection" }).waitFor();
-    assert.ok(await page.getByRole("link", { name: "churn" }).isVisible());
+    const main = page.locator("#main table.experiments td:nth-child(2)"); // the names (the sidebar and recent runs have links too)
+    await main.getByRole("link", { name: "fraud-detection" }).waitFor();
+    assert.ok(await main.getByRole("link", { name: "churn" }).isVisible());
     await page.getByLabel("Search experiments by name").fill("chu");
-    await page.waitForFunction(() => !document.body.innerText.includes("fraud-detection"));
+    await page.waitForFunction(() => !document.getElementById("main").innerText.includes("fraud-detection"));
     assert.ok(page.url().includes("q=chu"), page.url()); // the search is in the deep link
     await page.getByLabel("Search experiments by name").fill("");
     await page.getByLabel("New experiment name").fill("made-in-the-ui");
     await page.getByRole("button", { name: "Create" }).click();
-    await page.getByRole("link", { name: "made-in-the-ui" }).waitFor();
+    await main.getByRole("link", { name: "made-in-the-ui" }).waitFor();
     const row = page.locator("tr", { has: page.getByRole("link", { name: "made-in-the-ui" }) });
     await row.getByRole("button", { name: "Rename" }).click();
     await page.getByLabel("New name").fill("renamed-in-the-ui");
     await page.getByRole("button", { name: "Save" }).click();
-    await page.getByRole("link", { name: "renamed-in-the-ui" }).waitFor();
+    await main.getByRole("link", { name: "renamed-in-the-ui" }).waitFor();
     // a duplicate name is refused with the server's message, nothing changes
     await page.getByLabel("New experiment name").fill("churn");
     await page.getByRole("button", { name: "Create" }).click();
@@ -46,9 +47,9 @@ test("experiments: list, search, create, rename, delete and restore", async (t) 
     const renamed = page.locator("tr", { has: page.getByRole("link", { name: "renamed-in-the-ui" }) });
     await renamed.getByRole("button", { name: "Delete" }).click();
     await page.getByRole("dialog").getByRole("button", { name: "Delete" }).click();
-    await page.getByRole("link", { name: "renamed-in-the-ui" }).waitFor({ state: "detached" });
+    await main.getByRole("link", { name: "renamed-in-the-ui" }).waitFor({ state: "detached" });
     await page.getByLabel("Deleted").check();
-    await page.getByRole("link", { name: "fraud-detection" }).waitFor({ state: "detached" });
+    await main.getByRole("link", { name: "fraud-detection" }).waitFor({ state: "detached" });
     await page.getByRole("button", { name: "Restore" }).click();
     await page.getByText("No deleted experiments").waitFor();
     const all = await api(srv.url, "experiments/search", { max_results: 100 });
