@@ -1,37 +1,37 @@
 // SPDX-License-Identifier: MIT
-// The runs table of one or more experiments: any params, metrics and tags
-// as columns, sort by any column, a filter box in MLflow's search grammar,
-// server-side pages (fast however many runs there are), nested runs under
-// their parent, and actions on the selected runs.
-import { useState } from "preact/hooks";
+// The runs table of one or more experiments: the common metrics and params
+// as columns by default, any params, metrics, tags and attributes as
+// columns on demand (runs_columns.js: shown, ordered, remembered), sort by
+// any column on the server, a filter box in MLflow's search grammar with
+// completion (runs_filter.js), server-side pages (fast however many runs
+// there are), nested runs under their parent, a stable colour per run
+// (colors.js, the charts' too), and actions on the selected runs. The
+// header row and the run-name column stay in view as the table scrolls.
+import { useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { post } from "./api.js";
-import { fmtDuration, fmtNum, fmtTime, hashWith, navigate, quoteKey, tagsOf } from "./util.js";
+import { hashWith, navigate, tagsOf } from "./util.js";
 import { Confirm, ErrorBox, useLoad } from "./widgets.js";
+import { runColor } from "./colors.js";
+import { ColumnHead, ColumnPicker, availableColumns, cell, cellClass, colName, defaultColumns, formatCols, loadCols,
+  parseCols, saveCols, sortable } from "./runs_columns.js";
+import { FilterBox, filterFields } from "./runs_filter.js";
 
 const PAGE = 100;
-const FIXED = [
-  { id: "attributes.run_name", label: "Run" },
-  { id: "attributes.status", label: "Status" },
-  { id: "attributes.start_time", label: "Started" },
-  { id: "duration", label: "Duration" },
-  { id: "attributes.user_id", label: "User" },
-  { id: "tags.`mlflow.source.name`", label: "Source" },
-];
 
-function cell(run, col) {
-  const [kind, ...rest] = col.split(".");
-  const key = rest.join(".");
-  if (kind === "metrics") {
-    const m = (run.data.metrics || []).find((x) => x.key === key);
-    return m ? fmtNum(m.value) : "";
+// runs/search, with one answer for identical requests in flight: the sample
+// the default columns are counted on is the table's own first page when
+// the table shows the default view, and then costs nothing more.
+const inflight = new Map();
+function search(body) {
+  const k = JSON.stringify(body);
+  if (!inflight.has(k)) {
+    const p = post("runs/search", body);
+    inflight.set(k, p);
+    const drop = () => inflight.delete(k);
+    p.then(drop, drop);
   }
-  if (kind === "params") {
-    const p = (run.data.params || []).find((x) => x.key === key);
-    return p ? p.value : "";
-  }
-  if (kind === "tags") return tagsOf(run.data.tags)[key] || "";
-  return "";
+  return inflight.get(k);
 }
 
 // Children after their parent (when the parent is on this page), with depth.
@@ -56,10 +56,12 @@ function nest(runs) {
   return out;
 }
 
+const DEFAULT_ORDER = "attributes.start_time DESC";
+
 export function RunsPage({ experimentIds, query }) {
   const filter = query.get("filter") || "";
-  const order = query.get("order") || "attributes.start_time DESC";
-  const cols = (query.get("cols") || "").split(",").filter(Boolean);
+  const order = query.get("order") || DEFAULT_ORDER;
+  const urlCols = parseCols(query.get("cols"));
   const deleted = query.get("deleted") === "1";
   const [tokens, setTokens] = useState([null]); // page tokens, one per page seen
   const [pageNo, setPageNo] = useState(0);
@@ -69,6 +71,8 @@ export function RunsPage({ experimentIds, query }) {
   const [confirm, setConfirm] = useState(false);
   const [tagDraft, setTagDraft] = useState(null);
   const [actionError, setActionError] = useState(null);
+  const [, setSaved] = useState(0); // bumped when the stored column choice changes
+  const lastGood = useRef([]); // the rows of the last search that worked
   const key = [experimentIds.join(","), filter, order, deleted].join("|");
   const [lastKey, setLastKey] = useState(key);
   if (key !== lastKey) { // a new search starts at its first page
@@ -79,41 +83,43 @@ export function RunsPage({ experimentIds, query }) {
 
   const exps = useLoad(() => Promise.all(experimentIds.map((id) => post("experiments/get", { experiment_id: id }).then(
     (r) => r.experiment, () => ({ experiment_id: id, name: "#" + id })))), [experimentIds.join(",")]);
+  const pageBody = (o, f, token, del) => ({
+    experiment_ids: experimentIds, filter: f, max_results: PAGE, order_by: [o],
+    page_token: token || undefined, run_view_type: del ? "DELETED_ONLY" : "ACTIVE_ONLY",
+  });
+  // the runs the default columns are counted on, and completion's keys
+  const sample = useLoad(() => search(pageBody(DEFAULT_ORDER, "", null, false)).then((r) => r.runs || []),
+    [experimentIds.join(",")]);
   const page = useLoad(async () => {
-    const r = await post("runs/search", {
-      experiment_ids: experimentIds, filter, max_results: PAGE, order_by: [order],
-      page_token: tokens[pageNo] || undefined, run_view_type: deleted ? "DELETED_ONLY" : "ACTIVE_ONLY",
-    });
+    const r = await search(pageBody(order, filter, tokens[pageNo], deleted));
     if (r.next_page_token && tokens.length === pageNo + 1) setTokens((t) => [...t, r.next_page_token]);
     return r.runs || [];
   }, [key, pageNo, tokens[pageNo]]);
+  if (page.data) lastGood.current = page.data;
 
   const setQuery = (k, v) => {
     const nq = new URLSearchParams(query);
     v ? nq.set(k, v) : nq.delete(k);
     navigate(hashWith(["experiments", experimentIds.join(",")], nq));
   };
-  const sortBy = (col) => {
-    if (col === "duration") return; // not in MLflow's order_by grammar
-    const [c, dir] = order.split(" ");
-    setQuery("order", `${col} ${c === col && dir === "DESC" ? "ASC" : "DESC"}`);
+  const [sortCol, sortDir = "ASC"] = order.split(/ (?=ASC$|DESC$)/);
+  const sortBy = (col) => setQuery("order", `${col} ${sortCol === col && sortDir !== "ASC" ? "ASC" : "DESC"}`);
+  const ariaSort = (col) => (sortCol === col ? (sortDir === "ASC" ? "ascending" : "descending") : null);
+  const sortMark = (col) => (sortCol === col ? (sortDir === "ASC" ? " ▲" : " ▼") : "");
+  const sortButton = (col, label) => html`<button class="sort" onClick=${() => sortBy(col)}>${label}${sortMark(col)}</button>`;
+
+  // a failed search (a bad filter) keeps the last table, under its message
+  const runs = page.data || (page.error ? lastGood.current : []);
+  const seen = [...(sample.data || []), ...runs];
+  const cols = urlCols || loadCols(experimentIds) || (sample.data || sample.error ? defaultColumns(sample.data || []) : null);
+  const shown = cols || [];
+  const available = [...new Set([...availableColumns(seen), ...shown])];
+  const setCols = (list) => { // remembered for this set of experiments, and in the link if it has one
+    saveCols(experimentIds, list);
+    setSaved((n) => n + 1);
+    if (urlCols) setQuery("cols", list ? formatCols(list) : "");
   };
-  const sortMark = (col) => {
-    const [c, dir] = order.split(" ");
-    return c === col ? (dir === "ASC" ? " ▲" : " ▼") : "";
-  };
-  const ariaSort = (col) => {
-    const [c, dir] = order.split(" ");
-    return c === col ? (dir === "ASC" ? "ascending" : "descending") : null;
-  };
-  const runs = page.data || [];
-  const available = new Set();
-  for (const r of runs) {
-    (r.data.metrics || []).forEach((m) => available.add("metrics." + quoteKey(m.key)));
-    (r.data.params || []).forEach((p) => available.add("params." + quoteKey(p.key)));
-    (r.data.tags || []).forEach((t) => t.key.startsWith("mlflow.") || available.add("tags." + quoteKey(t.key)));
-  }
-  const unquote = (c) => c.replace(/`/g, "");
+
   const rows = nest(runs).filter((row) => {
     let p = tagsOf(row.run.data.tags)["mlflow.parentRunId"];
     for (let i = 0; p && i < 50; i++) {
@@ -141,21 +147,17 @@ export function RunsPage({ experimentIds, query }) {
   const title = (exps.data || []).map((e) => e.name).join(", ");
 
   return html`
-    <div class="page wide">
+    <div class="page wide runs-page">
       <p class="crumbs"><a href="#/">Experiments</a> /</p>
       <h1>${title || "Runs"}</h1>
       <form class="toolbar" onSubmit=${(e) => { e.preventDefault(); setQuery("filter", draft.trim()); }}>
-        <input class="filter" aria-label="Filter runs" placeholder="metrics.rmse < 1 and params.model = 'tree'"
-          value=${draft} onInput=${(e) => setDraft(e.target.value)} />
+        <${FilterBox} value=${draft} onInput=${setDraft} fields=${filterFields(seen)} />
         <button type="submit" class="primary">Search</button>
         ${filter ? html`<button type="button" onClick=${() => { setDraft(""); setQuery("filter", ""); }}>Clear</button>` : null}
         <label><input type="checkbox" checked=${deleted} onChange=${(e) => setQuery("deleted", e.target.checked ? "1" : "")} /> Deleted</label>
       </form>
       <div class="toolbar">
-        <label>Add column <select aria-label="Add a column" value="" onChange=${(e) => e.target.value && setQuery("cols", [...cols, e.target.value].join(","))}>
-          <option value="">choose…</option>
-          ${[...available].filter((c) => !cols.includes(c)).sort().map((c) => html`<option value=${c}>${unquote(c)}</option>`)}
-        </select></label>
+        <${ColumnPicker} shown=${shown} available=${available} onChange=${setCols} onReset=${() => setCols(null)} />
         <button disabled=${picked.size < 2} onClick=${() => navigate("#/compare-runs?runs=" + [...picked].join(","))}>Compare ${picked.size || ""}</button>
         <button disabled=${!picked.size} onClick=${() => setTagDraft({ key: "", value: "" })}>Tag</button>
         ${deleted
@@ -171,32 +173,28 @@ export function RunsPage({ experimentIds, query }) {
           <button type="button" onClick=${() => setTagDraft(null)}>Cancel</button>
         </form>` : null}
       <${ErrorBox} error=${page.error || actionError} />
-      <div class="scroll">
-        <table class="grid runs">
+      <div class="scroll runs-scroll">
+        <table class="grid runs" aria-busy=${page.loading ? "true" : "false"}>
           <thead><tr>
-            <th><input type="checkbox" aria-label="Select all on this page" checked=${runs.length && picked.size === runs.length}
+            <th class="pick"><input type="checkbox" aria-label="Select all on this page" checked=${runs.length && picked.size === runs.length}
               onChange=${(e) => setPicked(e.target.checked ? new Set(runs.map((r) => r.info.run_id)) : new Set())} /></th>
-            ${FIXED.map((c) => html`<th aria-sort=${ariaSort(c.id)}>${c.id === "duration" ? c.label
-              : html`<button class="sort" onClick=${() => sortBy(c.id)}>${c.label}${sortMark(c.id)}</button>`}</th>`)}
-            ${cols.map((c) => html`<th aria-sort=${ariaSort(c)}><button class="sort" onClick=${() => sortBy(c)}>${unquote(c)}${sortMark(c)}</button>
-              <button class="x" aria-label=${"Remove column " + unquote(c)} onClick=${() => setQuery("cols", cols.filter((x) => x !== c).join(","))}>×</button></th>`)}
+            <th class="name" aria-sort=${ariaSort("attributes.run_name")}>${sortButton("attributes.run_name", "Run")}</th>
+            ${shown.map((c) => html`<th key=${c} aria-sort=${ariaSort(c)}>
+              ${sortable(c) ? sortButton(c, html`<${ColumnHead} id=${c} />`) : html`<${ColumnHead} id=${c} />`}
+              <button class="x" aria-label=${"Hide column " + colName(c)} onClick=${() => setCols(shown.filter((x) => x !== c))}>×</button></th>`)}
           </tr></thead>
           <tbody>
             ${rows.map(({ run, depth, children }) => {
-              const i = run.info, tags = tagsOf(run.data.tags);
+              const i = run.info;
               const id = i.run_id;
               return html`<tr key=${id} class=${picked.has(id) ? "picked" : ""}>
-                <td><input type="checkbox" aria-label=${"Select run " + (i.run_name || id)} checked=${picked.has(id)} onChange=${() => toggle(picked, id, setPicked)} /></td>
-                <td style=${"padding-left:" + (0.5 + depth * 1.25) + "em"}>
+                <td class="pick"><input type="checkbox" aria-label=${"Select run " + (i.run_name || id)} checked=${picked.has(id)} onChange=${() => toggle(picked, id, setPicked)} /></td>
+                <td class="name" style=${"padding-left:" + (0.5 + depth * 1.25) + "em"}>
                   ${children ? html`<button class="twisty" aria-expanded=${!collapsed.has(id)} aria-label=${(collapsed.has(id) ? "Expand " : "Collapse ") + (i.run_name || id)}
                     onClick=${() => toggle(collapsed, id, setCollapsed)}>${collapsed.has(id) ? "▸" : "▾"}</button>` : null}
+                  <span class="swatch" style=${"background-color:" + runColor(id)} aria-hidden="true"></span>
                   <a href=${`#/experiments/${i.experiment_id}/runs/${id}`}>${i.run_name || id}</a></td>
-                <td><span class=${"status " + (i.status || "").toLowerCase()}>${i.status}</span></td>
-                <td>${fmtTime(i.start_time)}</td>
-                <td>${fmtDuration(i.start_time, i.end_time)}</td>
-                <td>${i.user_id || ""}</td>
-                <td class="src" title=${tags["mlflow.source.name"] || ""}>${(tags["mlflow.source.name"] || "").split("/").pop()}</td>
-                ${cols.map((c) => html`<td class="num">${cell(run, unquote(c))}</td>`)}
+                ${shown.map((c) => html`<td class=${cellClass(c)}>${cell(run, c)}</td>`)}
               </tr>`;
             })}
           </tbody>
