@@ -3,11 +3,12 @@
 // as columns by default, any params, metrics, tags and attributes as
 // columns on demand (runs_columns.js: shown, ordered, remembered), sort by
 // any column on the server, a filter box in MLflow's search grammar with
-// completion (runs_filter.js), server-side pages (fast however many runs
+// completion (runs_filter.js), server pages fetched as the table scrolls
+// with only the rows near the viewport rendered (fast however many runs
 // there are), nested runs under their parent, a stable colour per run
 // (colors.js, the charts' too), and actions on the selected runs. The
 // header row and the run-name column stay in view as the table scrolls.
-import { useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { post } from "./api.js";
 import { hashWith, navigate, tagsOf } from "./util.js";
@@ -58,13 +59,18 @@ function nest(runs) {
 
 const DEFAULT_ORDER = "attributes.start_time DESC";
 
+// Rows are fetched a server page at a time as the table scrolls down, and
+// only those near the viewport are in the DOM (spacing above and below
+// stands for the rest), so a 100,000-run experiment scrolls as smoothly as
+// a small one and its first paint costs one page.
+const OVERSCAN = 25; // rows rendered beyond each edge of the viewport
+const AHEAD = 40; // fetch the next page when fewer loaded rows than this are left below (> OVERSCAN)
+
 export function RunsPage({ experimentIds, query }) {
   const filter = query.get("filter") || "";
   const order = query.get("order") || DEFAULT_ORDER;
   const urlCols = parseCols(query.get("cols"));
   const deleted = query.get("deleted") === "1";
-  const [tokens, setTokens] = useState([null]); // page tokens, one per page seen
-  const [pageNo, setPageNo] = useState(0);
   const [draft, setDraft] = useState(filter);
   const [picked, setPicked] = useState(new Set());
   const [collapsed, setCollapsed] = useState(new Set());
@@ -72,14 +78,18 @@ export function RunsPage({ experimentIds, query }) {
   const [tagDraft, setTagDraft] = useState(null);
   const [actionError, setActionError] = useState(null);
   const [, setSaved] = useState(0); // bumped when the stored column choice changes
-  const lastGood = useRef([]); // the rows of the last search that worked
+  // the rows of the last search that worked (a failed one, a bad filter,
+  // keeps them under its message), its key and next page's token
+  const [list, setList] = useState({ key: null, runs: [], next: null });
+  const [error, setError] = useState(null);
+  const [loading, setLoading] = useState(true);
+  const seq = useRef(0); // a new search's answers supersede an older one's
+  const busy = useRef(false);
+  const asked = useRef(null); // the last next-page token asked for
+  const box = useRef(null);
+  const rowH = useRef(30); // measured from a rendered row
+  const [view, setView] = useState({ top: 0, height: 900 });
   const key = [experimentIds.join(","), filter, order, deleted].join("|");
-  const [lastKey, setLastKey] = useState(key);
-  if (key !== lastKey) { // a new search starts at its first page
-    setLastKey(key);
-    setTokens([null]);
-    setPageNo(0);
-  }
 
   const exps = useLoad(() => Promise.all(experimentIds.map((id) => post("experiments/get", { experiment_id: id }).then(
     (r) => r.experiment, () => ({ experiment_id: id, name: "#" + id })))), [experimentIds.join(",")]);
@@ -90,12 +100,30 @@ export function RunsPage({ experimentIds, query }) {
   // the runs the default columns are counted on, and completion's keys
   const sample = useLoad(() => search(pageBody(DEFAULT_ORDER, "", null, false)).then((r) => r.runs || []),
     [experimentIds.join(",")]);
-  const page = useLoad(async () => {
-    const r = await search(pageBody(order, filter, tokens[pageNo], deleted));
-    if (r.next_page_token && tokens.length === pageNo + 1) setTokens((t) => [...t, r.next_page_token]);
-    return r.runs || [];
-  }, [key, pageNo, tokens[pageNo]]);
-  if (page.data) lastGood.current = page.data;
+  // token null: this search's first page (replacing the rows); else the next
+  const load = (token) => {
+    const n = token ? seq.current : ++seq.current;
+    busy.current = true;
+    setLoading(true);
+    search(pageBody(order, filter, token, deleted)).then((r) => {
+      if (n !== seq.current) return;
+      busy.current = false;
+      setLoading(false);
+      setError(null);
+      // a page is appended once, to the list whose next page it is
+      setList((l) => (token && l.next !== token ? l
+        : { key, runs: token ? [...l.runs, ...(r.runs || [])] : r.runs || [], next: r.next_page_token || null }));
+    }, (e) => {
+      if (n !== seq.current) return;
+      busy.current = false;
+      setLoading(false);
+      setError(e);
+    });
+  };
+  useEffect(() => { // a new search starts at the top
+    load(null);
+    if (box.current) box.current.scrollTop = 0;
+  }, [key]);
 
   const setQuery = (k, v) => {
     const nq = new URLSearchParams(query);
@@ -108,33 +136,64 @@ export function RunsPage({ experimentIds, query }) {
   const sortMark = (col) => (sortCol === col ? (sortDir === "ASC" ? " ▲" : " ▼") : "");
   const sortButton = (col, label) => html`<button class="sort" onClick=${() => sortBy(col)}>${label}${sortMark(col)}</button>`;
 
-  // a failed search (a bad filter) keeps the last table, under its message
-  const runs = page.data || (page.error ? lastGood.current : []);
-  const seen = [...(sample.data || []), ...runs];
+  const runs = list.runs;
+  // keys for the picker and completion: the sample's and the first page's
+  // (not all of 100,000 loaded runs', on every render)
+  const seen = useMemo(() => [...(sample.data || []), ...runs.slice(0, PAGE)], [sample.data, runs]);
+  const fields = useMemo(() => filterFields(seen), [seen]);
   const cols = urlCols || loadCols(experimentIds) || (sample.data || sample.error ? defaultColumns(sample.data || []) : null);
   const shown = cols || [];
-  const available = [...new Set([...availableColumns(seen), ...shown])];
+  const available = useMemo(() => availableColumns(seen), [seen]);
+  const pickable = [...new Set([...available, ...shown])];
   const setCols = (list) => { // remembered for this set of experiments, and in the link if it has one
     saveCols(experimentIds, list);
     setSaved((n) => n + 1);
     if (urlCols) setQuery("cols", list ? formatCols(list) : "");
   };
 
-  const rows = nest(runs).filter((row) => {
-    let p = tagsOf(row.run.data.tags)["mlflow.parentRunId"];
-    for (let i = 0; p && i < 50; i++) {
-      if (collapsed.has(p)) return false;
-      const parent = runs.find((r) => r.info.run_id === p);
-      p = parent && tagsOf(parent.data.tags)["mlflow.parentRunId"];
-    }
-    return true;
+  const rows = useMemo(() => {
+    const byId = new Map(runs.map((r) => [r.info.run_id, r]));
+    const parentOf = (r) => tagsOf(r.data.tags)["mlflow.parentRunId"];
+    return nest(runs).filter((row) => {
+      let p = parentOf(row.run);
+      for (let i = 0; p && i < 50; i++) {
+        if (collapsed.has(p)) return false;
+        p = byId.has(p) && parentOf(byId.get(p));
+      }
+      return true;
+    });
+  }, [runs, collapsed]);
+
+  // the rows near the viewport
+  const h = rowH.current;
+  const first = Math.max(0, Math.floor(view.top / h) - OVERSCAN);
+  const last = Math.min(rows.length, Math.ceil((view.top + view.height) / h) + OVERSCAN);
+  const onScroll = (e) => {
+    const s = e.currentTarget;
+    setView({ top: s.scrollTop, height: s.clientHeight });
+  };
+  useLayoutEffect(() => {
+    const s = box.current;
+    if (!s) return;
+    const tr = s.querySelector("tbody tr");
+    if (tr && tr.offsetHeight > 0) rowH.current = tr.offsetHeight;
+    if (s.clientHeight !== view.height) setView({ top: s.scrollTop, height: s.clientHeight });
   });
+  useEffect(() => { // the next page, when the loaded rows below run short
+    // (an effect of an earlier render may run after the answer came: asked
+    // keeps it from asking for the same page twice)
+    if (list.key === key && list.next && list.next !== asked.current && !busy.current && rows.length - last < AHEAD) {
+      asked.current = list.next;
+      load(list.next);
+    }
+  }, [list, key, last, rows.length]);
+
   const act = async (fn) => {
     setActionError(null);
     try {
       await fn();
       setPicked(new Set());
-      page.reload();
+      load(null);
     } catch (e) {
       setActionError(e);
     }
@@ -151,13 +210,13 @@ export function RunsPage({ experimentIds, query }) {
       <p class="crumbs"><a href="#/">Experiments</a> /</p>
       <h1>${title || "Runs"}</h1>
       <form class="toolbar" onSubmit=${(e) => { e.preventDefault(); setQuery("filter", draft.trim()); }}>
-        <${FilterBox} value=${draft} onInput=${setDraft} fields=${filterFields(seen)} />
+        <${FilterBox} value=${draft} onInput=${setDraft} fields=${fields} />
         <button type="submit" class="primary">Search</button>
         ${filter ? html`<button type="button" onClick=${() => { setDraft(""); setQuery("filter", ""); }}>Clear</button>` : null}
         <label><input type="checkbox" checked=${deleted} onChange=${(e) => setQuery("deleted", e.target.checked ? "1" : "")} /> Deleted</label>
       </form>
       <div class="toolbar">
-        <${ColumnPicker} shown=${shown} available=${available} onChange=${setCols} onReset=${() => setCols(null)} />
+        <${ColumnPicker} shown=${shown} available=${pickable} onChange=${setCols} onReset=${() => setCols(null)} />
         <button disabled=${picked.size < 2} onClick=${() => navigate("#/compare-runs?runs=" + [...picked].join(","))}>Compare ${picked.size || ""}</button>
         <button disabled=${!picked.size} onClick=${() => setTagDraft({ key: "", value: "" })}>Tag</button>
         ${deleted
@@ -172,11 +231,12 @@ export function RunsPage({ experimentIds, query }) {
           <button type="submit" class="primary" disabled=${!tagDraft.key}>Set tag on ${picked.size}</button>
           <button type="button" onClick=${() => setTagDraft(null)}>Cancel</button>
         </form>` : null}
-      <${ErrorBox} error=${page.error || actionError} />
-      <div class="scroll runs-scroll">
-        <table class="grid runs" aria-busy=${page.loading ? "true" : "false"}>
+      <${ErrorBox} error=${error || actionError} />
+      <div class="scroll runs-scroll" ref=${box} onScroll=${onScroll}>
+        <div style=${`padding-top:${first * h}px;padding-bottom:${(rows.length - last) * h}px`}>
+        <table class="grid runs" aria-busy=${loading ? "true" : "false"} aria-rowcount=${list.next ? -1 : rows.length + 1}>
           <thead><tr>
-            <th class="pick"><input type="checkbox" aria-label="Select all on this page" checked=${runs.length && picked.size === runs.length}
+            <th class="pick"><input type="checkbox" aria-label="Select all loaded runs" checked=${runs.length && picked.size === runs.length}
               onChange=${(e) => setPicked(e.target.checked ? new Set(runs.map((r) => r.info.run_id)) : new Set())} /></th>
             <th class="name" aria-sort=${ariaSort("attributes.run_name")}>${sortButton("attributes.run_name", "Run")}</th>
             ${shown.map((c) => html`<th key=${c} aria-sort=${ariaSort(c)}>
@@ -184,7 +244,7 @@ export function RunsPage({ experimentIds, query }) {
               <button class="x" aria-label=${"Hide column " + colName(c)} onClick=${() => setCols(shown.filter((x) => x !== c))}>×</button></th>`)}
           </tr></thead>
           <tbody>
-            ${rows.map(({ run, depth, children }) => {
+            ${rows.slice(first, last).map(({ run, depth, children }) => {
               const i = run.info;
               const id = i.run_id;
               return html`<tr key=${id} class=${picked.has(id) ? "picked" : ""}>
@@ -199,14 +259,11 @@ export function RunsPage({ experimentIds, query }) {
             })}
           </tbody>
         </table>
+        </div>
       </div>
-      ${page.loading ? html`<p class="loading">Loading…</p>` : null}
-      ${!page.loading && !page.error && !runs.length ? html`<p class="empty">No runs${filter ? " match this filter" : ""}.</p>` : null}
-      <nav class="pager" aria-label="Pages">
-        <button disabled=${pageNo === 0} onClick=${() => setPageNo(pageNo - 1)}>← Previous</button>
-        <span>Page ${pageNo + 1} · runs ${pageNo * PAGE + (runs.length ? 1 : 0)}–${pageNo * PAGE + runs.length}</span>
-        <button disabled=${tokens.length <= pageNo + 1} onClick=${() => setPageNo(pageNo + 1)}>Next →</button>
-      </nav>
+      ${loading ? html`<p class="loading">Loading…</p>` : null}
+      ${!loading && !error && !runs.length ? html`<p class="empty">No runs${filter ? " match this filter" : ""}.</p>` : null}
+      ${runs.length ? html`<p class="count runs-count" aria-live="polite">${runs.length} run${runs.length === 1 ? "" : "s"}${list.next ? " loaded; more as you scroll" : ""}</p>` : null}
       ${confirm ? html`<${Confirm} title="Delete runs" yes="Delete" text=${`Delete ${picked.size} run(s)? They can be restored from the Deleted view.`}
         onNo=${() => setConfirm(false)}
         onYes=${() => { setConfirm(false); act(() => Promise.all([...picked].map((id) => post("runs/delete", { run_id: id })))); }} />` : null}

@@ -20,7 +20,7 @@ const PARAMS = { lr: 30, depth: 30, optimizer: 20, batch: 10, seldom: 2 };
 before(async () => {
   srv = await startServer();
   exp = (await api(srv.url, "experiments/create", { name: "table" })).experiment_id;
-  for (let i = 0; i < 30; i++) {
+  await Promise.all(Array.from({ length: 30 }, async (_, i) => {
     const t0 = 1700000000000 + i * 60000;
     const run = (await api(srv.url, "runs/create", {
       experiment_id: exp, run_name: `run-${String(i).padStart(2, "0")}`, start_time: t0,
@@ -33,8 +33,8 @@ before(async () => {
       .map(([key]) => ({ key, value: key === "lr" ? String(0.001 * (i + 1)) : `${key}-${i % 4}` }));
     await api(srv.url, "runs/log-batch", { run_id: run.info.run_id, metrics, params });
     await api(srv.url, "runs/update", { run_id: run.info.run_id, status: "FINISHED", end_time: t0 + 30000 });
-    runs.push({ id: run.info.run_id, name: run.info.run_name });
-  }
+    runs[i] = { id: run.info.run_id, name: run.info.run_name };
+  }));
   browser = await launch();
 });
 after(async () => {
@@ -256,5 +256,57 @@ test("sticky header and run-name column while the table scrolls both ways", asyn
     assert.ok(pos.nameTop > 0 && pos.nameTop < pos.h, "the last row is in view");
     // the page itself does not scroll sideways
     assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth));
+  });
+});
+
+test("many runs: rows rendered near the viewport only, pages fetched while scrolling, a sort starts at the top", async (t) => {
+  const big = (await api(srv.url, "experiments/create", { name: "big" })).experiment_id;
+  const N = 210;
+  for (let b = 0; b < N; b += 30) {
+    await Promise.all(Array.from({ length: 30 }, (_, k) => api(srv.url, "runs/create", {
+      experiment_id: big, run_name: `big-${String(b + k).padStart(3, "0")}`, start_time: 1700000000000 + (b + k) * 1000 })));
+  }
+  const all = [];
+  for (let token; ;) {
+    const r = await api(srv.url, "runs/search", { experiment_ids: [big], max_results: 100, page_token: token,
+      order_by: ["attributes.start_time DESC"] });
+    all.push(...r.runs.map((x) => x.info.run_name));
+    if (!(token = r.next_page_token)) break;
+  }
+  assert.equal(all.length, N);
+  await withPage(browser, t, async (page) => {
+    await page.goto(srv.url + "#/experiments/" + big);
+    const count = page.locator(".runs-count");
+    await count.filter({ hasText: "100 runs loaded" }).waitFor();
+    const domRows = () => page.locator("table.runs tbody tr").count();
+    assert.ok(await domRows() < 80, "rows in the DOM: " + await domRows());
+    assert.equal((await rowNames(page))[0], all[0]);
+    // scroll down a screen at a time, noting each row's name where it shows
+    const names = new Map(); // index in the list -> name
+    for (let i = 0; i < 60; i++) {
+      await page.waitForTimeout(60); // the scroll's render
+      const loaded = (await count.textContent()) === N + " runs"; // read first: every row was loaded when the rows were read
+      const got = await page.evaluate(() => {
+        const s = document.querySelector(".runs-scroll");
+        const head = document.querySelector("table.runs thead").offsetHeight;
+        const rows = [...document.querySelectorAll("table.runs tbody tr")];
+        const h = rows[0].offsetHeight;
+        const top = s.firstElementChild.getBoundingClientRect().top + head; // where row 0 would be
+        const out = rows.map((tr) => [Math.round((tr.getBoundingClientRect().top - top) / h), tr.querySelector("td.name a").textContent]);
+        const end = s.scrollTop + s.clientHeight >= s.scrollHeight - 1;
+        s.scrollTop += s.clientHeight;
+        return { out, end, n: rows.length };
+      });
+      assert.ok(got.n < 100, "rows in the DOM: " + got.n);
+      for (const [k, v] of got.out) names.set(k, v);
+      if (got.end && loaded) break;
+    }
+    assert.equal(await count.textContent(), N + " runs");
+    assert.deepEqual([...names.keys()].sort((a, b) => a - b).map((k) => names.get(k)), all);
+    // a new order starts again at the top, with the server's first row
+    await page.getByRole("button", { name: /^Started/ }).click();
+    await page.waitForFunction(() => document.querySelector("table.runs tbody td.name a")?.textContent === "big-000");
+    assert.equal(await page.locator(".runs-scroll").evaluate((s) => s.scrollTop), 0);
+    await count.filter({ hasText: "100 runs loaded" }).waitFor();
   });
 });
