@@ -72,6 +72,7 @@ export function RunsPage({ experimentIds, query }) {
   const urlCols = parseCols(query.get("cols"));
   const deleted = query.get("deleted") === "1";
   const [draft, setDraft] = useState(filter);
+  useEffect(() => setDraft(filter), [filter]); // the link's filter (back, forward, a pasted link) shows in the box
   const [picked, setPicked] = useState(new Set());
   const [collapsed, setCollapsed] = useState(new Set());
   const [confirm, setConfirm] = useState(false);

@@ -204,6 +204,10 @@ test("a bad filter shows the server's message and keeps the table", async (t) =>
     await page.getByRole("combobox", { name: "Filter runs" }).fill("metrics.acc > 0.5");
     await page.keyboard.press("Enter");
     await alert.waitFor({ state: "detached" });
+    // back: the link's (bad) filter is in the box again, with its message
+    await page.goBack();
+    await alert.waitFor();
+    assert.equal(await page.getByRole("combobox", { name: "Filter runs" }).inputValue(), bad);
   }, ["status of 400"]);
 });
 
