@@ -64,6 +64,7 @@ const DEFAULT_ORDER = "attributes.start_time DESC";
 // stands for the rest), so a 100,000-run experiment scrolls as smoothly as
 // a small one and its first paint costs one page.
 const OVERSCAN = 25; // rows rendered beyond each edge of the viewport
+const STEP = 10; // (< OVERSCAN) see view.top
 const AHEAD = 40; // fetch the next page when fewer loaded rows than this are left below (> OVERSCAN)
 
 export function RunsPage({ experimentIds, query }) {
@@ -166,19 +167,23 @@ export function RunsPage({ experimentIds, query }) {
   }, [runs, collapsed]);
 
   // the rows near the viewport
+  // view.top moves in steps of STEP rows, so a scroll re-renders the table
+  // once per STEP rows passed rather than once per pixel
   const h = rowH.current;
   const first = Math.max(0, Math.floor(view.top / h) - OVERSCAN);
-  const last = Math.min(rows.length, Math.ceil((view.top + view.height) / h) + OVERSCAN);
+  const last = Math.min(rows.length, Math.ceil((view.top + view.height) / h) + STEP + OVERSCAN);
+  const viewOf = (s) => ({ top: Math.floor(s.scrollTop / (h * STEP)) * h * STEP, height: s.clientHeight });
   const onScroll = (e) => {
-    const s = e.currentTarget;
-    setView({ top: s.scrollTop, height: s.clientHeight });
+    const v = viewOf(e.currentTarget);
+    if (v.top !== view.top || v.height !== view.height) setView(v);
   };
   useLayoutEffect(() => {
     const s = box.current;
     if (!s) return;
     const tr = s.querySelector("tbody tr");
-    if (tr && tr.offsetHeight > 0) rowH.current = tr.offsetHeight;
-    if (s.clientHeight !== view.height) setView({ top: s.scrollTop, height: s.clientHeight });
+    const th = tr ? tr.getBoundingClientRect().height : 0; // fractional: rounding would drift over thousands of rows
+    if (th > 0) rowH.current = th;
+    if (s.clientHeight !== view.height) setView(viewOf(s));
   });
   useEffect(() => { // the next page, when the loaded rows below run short
     // (an effect of an earlier render may run after the answer came: asked

@@ -152,6 +152,7 @@ const LIST_MAX = 200; // a picker lists at most this many hidden columns; typing
 export function ColumnPicker({ shown, available, onChange, onReset }) {
   const [q, setQ] = useState("");
   const [drag, setDrag] = useState(null);
+  const [open, setOpen] = useState(false); // the list is built only while open (hundreds of keys, every table render)
   const match = (id) => !q || colName(id).toLowerCase().includes(q.toLowerCase());
   const hidden = available.filter((id) => !shown.includes(id) && match(id));
   const move = (i, d) => {
@@ -168,9 +169,9 @@ export function ColumnPicker({ shown, available, onChange, onReset }) {
     onChange(n);
   };
   return html`
-    <details class="colpicker">
+    <details class="colpicker" onToggle=${(e) => setOpen(e.currentTarget.open)}>
       <summary>Columns</summary>
-      <div class="colpicker-panel">
+      ${open ? html`<div class="colpicker-panel">
         <input aria-label="Find a column" placeholder="Find a column" value=${q} onInput=${(e) => setQ(e.target.value)} />
         <ul aria-label="Shown columns">
           ${shown.map((id, i) => match(id) && html`
@@ -187,6 +188,6 @@ export function ColumnPicker({ shown, available, onChange, onReset }) {
           ${hidden.length > LIST_MAX ? html`<li class="muted">${hidden.length - LIST_MAX} more: type to find them</li>` : null}
         </ul>
         <button type="button" onClick=${onReset}>Reset to defaults</button>
-      </div>
+      </div>` : null}
     </details>`;
 }

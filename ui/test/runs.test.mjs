@@ -294,9 +294,10 @@ test("many runs: rows rendered near the viewport only, pages fetched while scrol
         const s = document.querySelector(".runs-scroll");
         const head = document.querySelector("table.runs thead").offsetHeight;
         const rows = [...document.querySelectorAll("table.runs tbody tr")];
-        const h = rows[0].offsetHeight;
+        const h = rows[0].getBoundingClientRect().height;
         const top = s.firstElementChild.getBoundingClientRect().top + head; // where row 0 would be
-        const out = rows.map((tr) => [Math.round((tr.getBoundingClientRect().top - top) / h), tr.querySelector("td.name a").textContent]);
+        const at = Math.round((rows[0].getBoundingClientRect().top - top) / h); // the first rendered row's index
+        const out = rows.map((tr, i) => [at + i, tr.querySelector("td.name a").textContent]);
         const end = s.scrollTop + s.clientHeight >= s.scrollHeight - 1;
         s.scrollTop += s.clientHeight;
         return { out, end, n: rows.length };
