@@ -1,37 +1,38 @@
 // SPDX-License-Identifier: MIT
-// The runs table of one or more experiments: any params, metrics and tags
-// as columns, sort by any column, a filter box in MLflow's search grammar,
-// server-side pages (fast however many runs there are), nested runs under
-// their parent, and actions on the selected runs.
-import { useState } from "preact/hooks";
+// The runs table of one or more experiments: the common metrics and params
+// as columns by default, any params, metrics, tags and attributes as
+// columns on demand (runs_columns.js: shown, ordered, remembered), sort by
+// any column on the server, a filter box in MLflow's search grammar with
+// completion (runs_filter.js), server pages fetched as the table scrolls
+// with only the rows near the viewport rendered (fast however many runs
+// there are), nested runs under their parent, a stable colour per run
+// (colors.js, the charts' too), and actions on the selected runs. The
+// header row and the run-name column stay in view as the table scrolls.
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { post } from "./api.js";
-import { fmtDuration, fmtNum, fmtTime, hashWith, navigate, quoteKey, tagsOf } from "./util.js";
+import { hashWith, navigate, tagsOf } from "./util.js";
 import { Confirm, ErrorBox, useLoad } from "./widgets.js";
+import { runColor } from "./colors.js";
+import { ColumnHead, ColumnPicker, availableColumns, cell, cellClass, colName, defaultColumns, formatCols, loadCols,
+  parseCols, saveCols, sortable } from "./runs_columns.js";
+import { FilterBox, filterFields } from "./runs_filter.js";
 
 const PAGE = 100;
-const FIXED = [
-  { id: "attributes.run_name", label: "Run" },
-  { id: "attributes.status", label: "Status" },
-  { id: "attributes.start_time", label: "Started" },
-  { id: "duration", label: "Duration" },
-  { id: "attributes.user_id", label: "User" },
-  { id: "tags.`mlflow.source.name`", label: "Source" },
-];
 
-function cell(run, col) {
-  const [kind, ...rest] = col.split(".");
-  const key = rest.join(".");
-  if (kind === "metrics") {
-    const m = (run.data.metrics || []).find((x) => x.key === key);
-    return m ? fmtNum(m.value) : "";
+// runs/search, with one answer for identical requests in flight: the sample
+// the default columns are counted on is the table's own first page when
+// the table shows the default view, and then costs nothing more.
+const inflight = new Map();
+function search(body) {
+  const k = JSON.stringify(body);
+  if (!inflight.has(k)) {
+    const p = post("runs/search", body);
+    inflight.set(k, p);
+    const drop = () => inflight.delete(k);
+    p.then(drop, drop);
   }
-  if (kind === "params") {
-    const p = (run.data.params || []).find((x) => x.key === key);
-    return p ? p.value : "";
-  }
-  if (kind === "tags") return tagsOf(run.data.tags)[key] || "";
-  return "";
+  return inflight.get(k);
 }
 
 // Children after their parent (when the parent is on this page), with depth.
@@ -56,79 +57,149 @@ function nest(runs) {
   return out;
 }
 
+const DEFAULT_ORDER = "attributes.start_time DESC";
+
+// Rows are fetched a server page at a time as the table scrolls down, and
+// only those near the viewport are in the DOM (spacing above and below
+// stands for the rest), so a 100,000-run experiment scrolls as smoothly as
+// a small one and its first paint costs one page.
+const OVERSCAN = 25; // rows rendered beyond each edge of the viewport
+const STEP = 10; // (< OVERSCAN) see view.top
+const AHEAD = 40; // fetch the next page when fewer loaded rows than this are left below (> OVERSCAN)
+
 export function RunsPage({ experimentIds, query }) {
   const filter = query.get("filter") || "";
-  const order = query.get("order") || "attributes.start_time DESC";
-  const cols = (query.get("cols") || "").split(",").filter(Boolean);
+  const order = query.get("order") || DEFAULT_ORDER;
+  const urlCols = parseCols(query.get("cols"));
   const deleted = query.get("deleted") === "1";
-  const [tokens, setTokens] = useState([null]); // page tokens, one per page seen
-  const [pageNo, setPageNo] = useState(0);
   const [draft, setDraft] = useState(filter);
+  useEffect(() => setDraft(filter), [filter]); // the link's filter (back, forward, a pasted link) shows in the box
   const [picked, setPicked] = useState(new Set());
   const [collapsed, setCollapsed] = useState(new Set());
   const [confirm, setConfirm] = useState(false);
   const [tagDraft, setTagDraft] = useState(null);
   const [actionError, setActionError] = useState(null);
+  const [, setSaved] = useState(0); // bumped when the stored column choice changes
+  // the rows of the last search that worked (a failed one, a bad filter,
+  // keeps them under its message), its key and next page's token
+  const [list, setList] = useState({ key: null, runs: [], next: null });
+  const [error, setError] = useState(null);
+  const [loading, setLoading] = useState(true);
+  const seq = useRef(0); // a new search's answers supersede an older one's
+  const busy = useRef(false);
+  const asked = useRef(null); // the last next-page token asked for
+  const box = useRef(null);
+  const rowH = useRef(30); // measured from a rendered row
+  const [view, setView] = useState({ top: 0, height: 900 });
   const key = [experimentIds.join(","), filter, order, deleted].join("|");
-  const [lastKey, setLastKey] = useState(key);
-  if (key !== lastKey) { // a new search starts at its first page
-    setLastKey(key);
-    setTokens([null]);
-    setPageNo(0);
-  }
 
   const exps = useLoad(() => Promise.all(experimentIds.map((id) => post("experiments/get", { experiment_id: id }).then(
     (r) => r.experiment, () => ({ experiment_id: id, name: "#" + id })))), [experimentIds.join(",")]);
-  const page = useLoad(async () => {
-    const r = await post("runs/search", {
-      experiment_ids: experimentIds, filter, max_results: PAGE, order_by: [order],
-      page_token: tokens[pageNo] || undefined, run_view_type: deleted ? "DELETED_ONLY" : "ACTIVE_ONLY",
+  const pageBody = (o, f, token, del) => ({
+    experiment_ids: experimentIds, filter: f, max_results: PAGE, order_by: [o],
+    page_token: token || undefined, run_view_type: del ? "DELETED_ONLY" : "ACTIVE_ONLY",
+  });
+  // the runs the default columns are counted on, and completion's keys
+  const sample = useLoad(() => search(pageBody(DEFAULT_ORDER, "", null, false)).then((r) => r.runs || []),
+    [experimentIds.join(",")]);
+  // token null: this search's first page (replacing the rows); else the next
+  const load = (token) => {
+    const n = token ? seq.current : ++seq.current;
+    busy.current = true;
+    setLoading(true);
+    search(pageBody(order, filter, token, deleted)).then((r) => {
+      if (n !== seq.current) return;
+      busy.current = false;
+      setLoading(false);
+      setError(null);
+      // a page is appended once, to the list whose next page it is
+      setList((l) => (token && l.next !== token ? l
+        : { key, runs: token ? [...l.runs, ...(r.runs || [])] : r.runs || [], next: r.next_page_token || null }));
+    }, (e) => {
+      if (n !== seq.current) return;
+      busy.current = false;
+      setLoading(false);
+      setError(e);
     });
-    if (r.next_page_token && tokens.length === pageNo + 1) setTokens((t) => [...t, r.next_page_token]);
-    return r.runs || [];
-  }, [key, pageNo, tokens[pageNo]]);
+  };
+  useEffect(() => { // a new search starts at the top
+    load(null);
+    if (box.current) box.current.scrollTop = 0;
+  }, [key]);
 
   const setQuery = (k, v) => {
     const nq = new URLSearchParams(query);
     v ? nq.set(k, v) : nq.delete(k);
     navigate(hashWith(["experiments", experimentIds.join(",")], nq));
   };
-  const sortBy = (col) => {
-    if (col === "duration") return; // not in MLflow's order_by grammar
-    const [c, dir] = order.split(" ");
-    setQuery("order", `${col} ${c === col && dir === "DESC" ? "ASC" : "DESC"}`);
+  const [sortCol, sortDir = "ASC"] = order.split(/ (?=ASC$|DESC$)/);
+  const sortBy = (col) => setQuery("order", `${col} ${sortCol === col && sortDir !== "ASC" ? "ASC" : "DESC"}`);
+  const ariaSort = (col) => (sortCol === col ? (sortDir === "ASC" ? "ascending" : "descending") : null);
+  const sortMark = (col) => (sortCol === col ? (sortDir === "ASC" ? " ▲" : " ▼") : "");
+  const sortButton = (col, label) => html`<button class="sort" onClick=${() => sortBy(col)}>${label}${sortMark(col)}</button>`;
+
+  const runs = list.runs;
+  // keys for the picker and completion: the sample's and the first page's
+  // (not all of 100,000 loaded runs', on every render)
+  const seen = useMemo(() => [...(sample.data || []), ...runs.slice(0, PAGE)], [sample.data, runs]);
+  const fields = useMemo(() => filterFields(seen), [seen]);
+  const cols = urlCols || loadCols(experimentIds) || (sample.data || sample.error ? defaultColumns(sample.data || []) : null);
+  const shown = cols || [];
+  const available = useMemo(() => availableColumns(seen), [seen]);
+  const pickable = [...new Set([...available, ...shown])];
+  const setCols = (list) => { // remembered for this set of experiments, and in the link if it has one
+    saveCols(experimentIds, list);
+    setSaved((n) => n + 1);
+    if (urlCols) setQuery("cols", list ? formatCols(list) : "");
   };
-  const sortMark = (col) => {
-    const [c, dir] = order.split(" ");
-    return c === col ? (dir === "ASC" ? " ▲" : " ▼") : "";
+
+  const rows = useMemo(() => {
+    const byId = new Map(runs.map((r) => [r.info.run_id, r]));
+    const parentOf = (r) => tagsOf(r.data.tags)["mlflow.parentRunId"];
+    return nest(runs).filter((row) => {
+      let p = parentOf(row.run);
+      for (let i = 0; p && i < 50; i++) {
+        if (collapsed.has(p)) return false;
+        p = byId.has(p) && parentOf(byId.get(p));
+      }
+      return true;
+    });
+  }, [runs, collapsed]);
+
+  // the rows near the viewport
+  // view.top moves in steps of STEP rows, so a scroll re-renders the table
+  // once per STEP rows passed rather than once per pixel
+  const h = rowH.current;
+  const first = Math.max(0, Math.floor(view.top / h) - OVERSCAN);
+  const last = Math.min(rows.length, Math.ceil((view.top + view.height) / h) + STEP + OVERSCAN);
+  const viewOf = (s) => ({ top: Math.floor(s.scrollTop / (h * STEP)) * h * STEP, height: s.clientHeight });
+  const onScroll = (e) => {
+    const v = viewOf(e.currentTarget);
+    if (v.top !== view.top || v.height !== view.height) setView(v);
   };
-  const ariaSort = (col) => {
-    const [c, dir] = order.split(" ");
-    return c === col ? (dir === "ASC" ? "ascending" : "descending") : null;
-  };
-  const runs = page.data || [];
-  const available = new Set();
-  for (const r of runs) {
-    (r.data.metrics || []).forEach((m) => available.add("metrics." + quoteKey(m.key)));
-    (r.data.params || []).forEach((p) => available.add("params." + quoteKey(p.key)));
-    (r.data.tags || []).forEach((t) => t.key.startsWith("mlflow.") || available.add("tags." + quoteKey(t.key)));
-  }
-  const unquote = (c) => c.replace(/`/g, "");
-  const rows = nest(runs).filter((row) => {
-    let p = tagsOf(row.run.data.tags)["mlflow.parentRunId"];
-    for (let i = 0; p && i < 50; i++) {
-      if (collapsed.has(p)) return false;
-      const parent = runs.find((r) => r.info.run_id === p);
-      p = parent && tagsOf(parent.data.tags)["mlflow.parentRunId"];
-    }
-    return true;
+  useLayoutEffect(() => {
+    const s = box.current;
+    if (!s) return;
+    const tr = s.querySelector("tbody tr");
+    const th = tr ? tr.getBoundingClientRect().height : 0; // fractional: rounding would drift over thousands of rows
+    if (th > 0) rowH.current = th;
+    if (s.clientHeight !== view.height) setView(viewOf(s));
   });
+  useEffect(() => { // the next page, when the loaded rows below run short
+    // (an effect of an earlier render may run after the answer came: asked
+    // keeps it from asking for the same page twice)
+    if (list.key === key && list.next && list.next !== asked.current && !busy.current && rows.length - last < AHEAD) {
+      asked.current = list.next;
+      load(list.next);
+    }
+  }, [list, key, last, rows.length]);
+
   const act = async (fn) => {
     setActionError(null);
     try {
       await fn();
       setPicked(new Set());
-      page.reload();
+      load(null);
     } catch (e) {
       setActionError(e);
     }
@@ -141,21 +212,17 @@ export function RunsPage({ experimentIds, query }) {
   const title = (exps.data || []).map((e) => e.name).join(", ");
 
   return html`
-    <div class="page wide">
+    <div class="page wide runs-page">
       <p class="crumbs"><a href="#/">Experiments</a> /</p>
       <h1>${title || "Runs"}</h1>
       <form class="toolbar" onSubmit=${(e) => { e.preventDefault(); setQuery("filter", draft.trim()); }}>
-        <input class="filter" aria-label="Filter runs" placeholder="metrics.rmse < 1 and params.model = 'tree'"
-          value=${draft} onInput=${(e) => setDraft(e.target.value)} />
+        <${FilterBox} value=${draft} onInput=${setDraft} fields=${fields} />
         <button type="submit" class="primary">Search</button>
         ${filter ? html`<button type="button" onClick=${() => { setDraft(""); setQuery("filter", ""); }}>Clear</button>` : null}
         <label><input type="checkbox" checked=${deleted} onChange=${(e) => setQuery("deleted", e.target.checked ? "1" : "")} /> Deleted</label>
       </form>
       <div class="toolbar">
-        <label>Add column <select aria-label="Add a column" value="" onChange=${(e) => e.target.value && setQuery("cols", [...cols, e.target.value].join(","))}>
-          <option value="">choose…</option>
-          ${[...available].filter((c) => !cols.includes(c)).sort().map((c) => html`<option value=${c}>${unquote(c)}</option>`)}
-        </select></label>
+        <${ColumnPicker} shown=${shown} available=${pickable} onChange=${setCols} onReset=${() => setCols(null)} />
         <button disabled=${picked.size < 2} onClick=${() => navigate("#/compare-runs?runs=" + [...picked].join(","))}>Compare ${picked.size || ""}</button>
         <button disabled=${!picked.size} onClick=${() => setTagDraft({ key: "", value: "" })}>Tag</button>
         ${deleted
@@ -170,45 +237,39 @@ export function RunsPage({ experimentIds, query }) {
           <button type="submit" class="primary" disabled=${!tagDraft.key}>Set tag on ${picked.size}</button>
           <button type="button" onClick=${() => setTagDraft(null)}>Cancel</button>
         </form>` : null}
-      <${ErrorBox} error=${page.error || actionError} />
-      <div class="scroll">
-        <table class="grid runs">
+      <${ErrorBox} error=${error || actionError} />
+      <div class="scroll runs-scroll" ref=${box} onScroll=${onScroll}>
+        <div style=${`padding-top:${first * h}px;padding-bottom:${(rows.length - last) * h}px`}>
+        <table class="grid runs" aria-busy=${loading ? "true" : "false"} aria-rowcount=${list.next ? -1 : rows.length + 1}>
           <thead><tr>
-            <th><input type="checkbox" aria-label="Select all on this page" checked=${runs.length && picked.size === runs.length}
+            <th class="pick"><input type="checkbox" aria-label="Select all loaded runs" checked=${runs.length && picked.size === runs.length}
               onChange=${(e) => setPicked(e.target.checked ? new Set(runs.map((r) => r.info.run_id)) : new Set())} /></th>
-            ${FIXED.map((c) => html`<th aria-sort=${ariaSort(c.id)}>${c.id === "duration" ? c.label
-              : html`<button class="sort" onClick=${() => sortBy(c.id)}>${c.label}${sortMark(c.id)}</button>`}</th>`)}
-            ${cols.map((c) => html`<th aria-sort=${ariaSort(c)}><button class="sort" onClick=${() => sortBy(c)}>${unquote(c)}${sortMark(c)}</button>
-              <button class="x" aria-label=${"Remove column " + unquote(c)} onClick=${() => setQuery("cols", cols.filter((x) => x !== c).join(","))}>×</button></th>`)}
+            <th class="name" aria-sort=${ariaSort("attributes.run_name")}>${sortButton("attributes.run_name", "Run")}</th>
+            ${shown.map((c) => html`<th key=${c} aria-sort=${ariaSort(c)}>
+              ${sortable(c) ? sortButton(c, html`<${ColumnHead} id=${c} />`) : html`<${ColumnHead} id=${c} />`}
+              <button class="x" aria-label=${"Hide column " + colName(c)} onClick=${() => setCols(shown.filter((x) => x !== c))}>×</button></th>`)}
           </tr></thead>
           <tbody>
-            ${rows.map(({ run, depth, children }) => {
-              const i = run.info, tags = tagsOf(run.data.tags);
+            ${rows.slice(first, last).map(({ run, depth, children }) => {
+              const i = run.info;
               const id = i.run_id;
               return html`<tr key=${id} class=${picked.has(id) ? "picked" : ""}>
-                <td><input type="checkbox" aria-label=${"Select run " + (i.run_name || id)} checked=${picked.has(id)} onChange=${() => toggle(picked, id, setPicked)} /></td>
-                <td style=${"padding-left:" + (0.5 + depth * 1.25) + "em"}>
+                <td class="pick"><input type="checkbox" aria-label=${"Select run " + (i.run_name || id)} checked=${picked.has(id)} onChange=${() => toggle(picked, id, setPicked)} /></td>
+                <td class="name" style=${"padding-left:" + (0.5 + depth * 1.25) + "em"}>
                   ${children ? html`<button class="twisty" aria-expanded=${!collapsed.has(id)} aria-label=${(collapsed.has(id) ? "Expand " : "Collapse ") + (i.run_name || id)}
                     onClick=${() => toggle(collapsed, id, setCollapsed)}>${collapsed.has(id) ? "▸" : "▾"}</button>` : null}
+                  <span class="swatch" style=${"background-color:" + runColor(id)} aria-hidden="true"></span>
                   <a href=${`#/experiments/${i.experiment_id}/runs/${id}`}>${i.run_name || id}</a></td>
-                <td><span class=${"status " + (i.status || "").toLowerCase()}>${i.status}</span></td>
-                <td>${fmtTime(i.start_time)}</td>
-                <td>${fmtDuration(i.start_time, i.end_time)}</td>
-                <td>${i.user_id || ""}</td>
-                <td class="src" title=${tags["mlflow.source.name"] || ""}>${(tags["mlflow.source.name"] || "").split("/").pop()}</td>
-                ${cols.map((c) => html`<td class="num">${cell(run, unquote(c))}</td>`)}
+                ${shown.map((c) => html`<td class=${cellClass(c)}>${cell(run, c)}</td>`)}
               </tr>`;
             })}
           </tbody>
         </table>
+        </div>
       </div>
-      ${page.loading ? html`<p class="loading">Loading…</p>` : null}
-      ${!page.loading && !page.error && !runs.length ? html`<p class="empty">No runs${filter ? " match this filter" : ""}.</p>` : null}
-      <nav class="pager" aria-label="Pages">
-        <button disabled=${pageNo === 0} onClick=${() => setPageNo(pageNo - 1)}>← Previous</button>
-        <span>Page ${pageNo + 1} · runs ${pageNo * PAGE + (runs.length ? 1 : 0)}–${pageNo * PAGE + runs.length}</span>
-        <button disabled=${tokens.length <= pageNo + 1} onClick=${() => setPageNo(pageNo + 1)}>Next →</button>
-      </nav>
+      ${loading ? html`<p class="loading">Loading…</p>` : null}
+      ${!loading && !error && !runs.length ? html`<p class="empty">No runs${filter ? " match this filter" : ""}.</p>` : null}
+      ${runs.length ? html`<p class="count runs-count" aria-live="polite">${runs.length} run${runs.length === 1 ? "" : "s"}${list.next ? " loaded; more as you scroll" : ""}</p>` : null}
       ${confirm ? html`<${Confirm} title="Delete runs" yes="Delete" text=${`Delete ${picked.size} run(s)? They can be restored from the Deleted view.`}
         onNo=${() => setConfirm(false)}
         onYes=${() => { setConfirm(false); act(() => Promise.all([...picked].map((id) => post("runs/delete", { run_id: id })))); }} />` : null}
