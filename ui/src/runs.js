@@ -17,6 +17,7 @@ import { runColor } from "./colors.js";
 import { ColumnHead, ColumnPicker, availableColumns, cell, cellClass, colName, defaultColumns, formatCols, loadCols,
   parseCols, saveCols, sortable } from "./runs_columns.js";
 import { FilterBox, filterFields } from "./runs_filter.js";
+import { useRowKeys } from "./keys.js";
 
 const PAGE = 100;
 
@@ -89,6 +90,8 @@ export function RunsPage({ experimentIds, query }) {
   const busy = useRef(false);
   const asked = useRef(null); // the last next-page token asked for
   const box = useRef(null);
+  const table = useRef(null); // j/k and arrows move a focus row, Enter opens the run
+  useRowKeys(table);
   const rowH = useRef(30); // measured from a rendered row
   const [view, setView] = useState({ top: 0, height: 900 });
   const key = [experimentIds.join(","), filter, order, deleted].join("|");
@@ -240,7 +243,7 @@ export function RunsPage({ experimentIds, query }) {
       <${ErrorBox} error=${error || actionError} />
       <div class="scroll runs-scroll" ref=${box} onScroll=${onScroll}>
         <div style=${`padding-top:${first * h}px;padding-bottom:${(rows.length - last) * h}px`}>
-        <table class="grid runs" aria-busy=${loading ? "true" : "false"} aria-rowcount=${list.next ? -1 : rows.length + 1}>
+        <table class="grid runs" ref=${table} aria-busy=${loading ? "true" : "false"} aria-rowcount=${list.next ? -1 : rows.length + 1}>
           <thead><tr>
             <th class="pick"><input type="checkbox" aria-label="Select all loaded runs" checked=${runs.length && picked.size === runs.length}
               onChange=${(e) => setPicked(e.target.checked ? new Set(runs.map((r) => r.info.run_id)) : new Set())} /></th>

@@ -315,3 +315,20 @@ test("many runs: rows rendered near the viewport only, pages fetched while scrol
     await count.filter({ hasText: "100 runs loaded" }).waitFor();
   });
 });
+
+test("keyboard: j / k move through the runs, Enter opens the focused run", async (t) => {
+  await withPage(browser, t, async (page) => {
+    await open(page);
+    const names = await rowNames(page);
+    const focused = () => page.evaluate(() => document.activeElement.closest("tr")?.querySelector("td.name a")?.textContent);
+    await page.keyboard.press("j");
+    assert.equal(await focused(), names[0]);
+    await page.keyboard.press("j");
+    await page.keyboard.press("j");
+    await page.keyboard.press("k");
+    assert.equal(await focused(), names[1]);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: names[1] }).waitFor();
+    assert.match(page.url(), /#\/experiments\/\d+\/runs\/[0-9a-f]+$/);
+  });
+});
