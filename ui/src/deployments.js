@@ -4,7 +4,8 @@
 // (#/deployments/<name>): its targets with the live figures of the last
 // minute (deployments/status, polled), its shadows, its history (rollbacks
 // marked, with their reasons), its prediction log (predictions.js: quality
-// over time per version, the A/B panel, the request log), and the actions
+// over time per version, the A/B panel, the request log), where its
+// versions came from and the retraining runs (provenance.js), and the actions
 // its phase allows, each after a confirmation. An action names the change the user saw (`change`), so a
 // deployment that moved meanwhile (the rollout controller, someone else) is
 // refused by the server rather than acted on blindly; the refusal is shown.
@@ -16,6 +17,7 @@ import { Confirm, ErrorBox, useLoad, usePoll } from "./widgets.js";
 import { QualityPanels, RequestLog } from "./predictions.js";
 import { MonitoringLink } from "./monitoring.js";
 import { LoopLink } from "./loop.js";
+import { Provenance } from "./provenance.js";
 
 const D = "api/2.0/ferry/deployments/";
 const POLL_MS = 3000;
@@ -193,6 +195,8 @@ export function DeploymentPage({ name }) {
       <${QualityPanels} deployment=${d.name} primaries=${d.spec.targets.length} />
       <${RequestLog} deployment=${d.name} targets=${[...d.spec.targets.map((t) => ({ model: tname(t), shadow: false })),
         ...(d.spec.shadow || []).map((t) => ({ model: tname(t), shadow: true }))]} />
+      <${Provenance} name=${d.name} targets=${[...d.spec.targets.map((t, i) => ({ ...t, role: i === cand ? "candidate" : "stable" })),
+        ...(d.spec.shadow || []).map((t) => ({ ...t, role: "shadow" }))]} />
       <section><h2>History</h2>
         ${history.error ? html`<${ErrorBox} error=${history.error} />` : null}
         ${history.data && history.data.length ? html`<table class="grid history"><thead><tr><th>Change</th><th>Revision</th>

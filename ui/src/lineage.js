@@ -97,11 +97,13 @@ function Tree({ t }) {
   </li>`;
 }
 
-function Direction({ title, load, up, empty }) {
-  if (load.error) return html`<section><h2>${title}</h2><${ErrorBox} error=${load.error} /></section>`;
-  if (!load.data) return html`<section><h2>${title}</h2><p class="loading">Loading…</p></section>`;
+// One direction of a graph as a tree under a heading (h: its tag, h2 by
+// default; the deployment page nests these under its own h2).
+export function Direction({ title, load, up, empty, h = "h2" }) {
+  if (load.error) return html`<section><${h}>${title}</${h}><${ErrorBox} error=${load.error} /></section>`;
+  if (!load.data) return html`<section><${h}>${title}</${h}><p class="loading">Loading…</p></section>`;
   const { tree, cut } = treeOf(load.data, up);
-  return html`<section class=${"lineage " + (up ? "upstream" : "downstream")}><h2>${title} <span class="count">${(load.data.nodes || []).length - 1}</span></h2>
+  return html`<section class=${"lineage " + (up ? "upstream" : "downstream")}><${h}>${title} <span class="count">${(load.data.nodes || []).length - 1}</span></${h}>
     ${tree.kids.length ? html`<ul class="lineage-tree">${tree.kids.map((k) => html`<${Tree} t=${k} />`)}</ul>` : html`<p class="muted">${empty}</p>`}
     ${load.data.truncated || cut ? html`<p class="muted" role="status">The graph is larger than shown: ask for less depth, or follow a node's ⤷.</p>` : null}
   </section>`;

@@ -18,6 +18,10 @@ before(async () => {
   srv = await startServer();
   const exp = (await api(srv.url, "experiments/create", { name: "deploy-exp" })).experiment_id;
   const run = (await api(srv.url, "runs/create", { experiment_id: exp, run_name: "train" })).run;
+  // the training data, as mlflow.log_input records it: the deployment page's provenance shows it
+  await api(srv.url, "runs/log-inputs", { run_id: run.info.run_id, datasets: [{
+    dataset: { name: "transactions", digest: "d1g3st", source_type: "local", source: "/data/transactions.csv" },
+    tags: [{ key: "mlflow.data.context", value: "training" }] }] });
   await api(srv.url, "registered-models/create", { name: "fraud" });
   for (let i = 0; i < 2; i++)
     await api(srv.url, "model-versions/create", { name: "fraud", source: run.info.artifact_uri + "/model", run_id: run.info.run_id });
@@ -87,7 +91,7 @@ test("deployments: a deployment's targets with live figures, its history and the
   await report("gw-a", [["fraud/1", 120, 0, "v1;180000;40:120"], ["fraud/2", 40, 2, "v1;240000;40:20,56:20"]]);
   await withPage(browser, t, async (page) => {
     await page.goto(srv.url + "#/deployments/fraud");
-    await page.getByRole("heading", { name: "fraud" }).waitFor();
+    await page.getByRole("heading", { name: "fraud", exact: true }).waitFor();
     assert.match(await phase(page), /progressing/);
     await page.getByText("step 2 of 4: 25%").first().waitFor();
     const rows = page.locator("table.targets tbody tr");
@@ -203,4 +207,27 @@ test("deployments: an unknown deployment says so", async (t) => {
     await page.getByRole("alert").filter({ hasText: "No deployment named 'nope'" }).waitFor();
     await page.getByRole("link", { name: "Deployments" }).last().waitFor(); // the crumbs lead back
   }, ["status of 404"]);
+});
+
+test("a deployment's page: where each served version came from (run, data), and the retraining runs", async (t) => {
+  await api(srv.url, D + "apply", { no_check: true, spec: { name: "prov", targets: [{ model: "models:/fraud/1", weight: 100 }],
+    shadow: [{ model: "models:/fraud/2" }], shadow_sample: 0.1 } });
+  await withPage(browser, t, async (page) => {
+    await page.goto(srv.url + "#/deployments/prov");
+    const prov = page.locator("section.provenance");
+    await prov.getByRole("heading", { name: /fraud v1 \(stable\)/ }).waitFor();
+    await prov.getByRole("heading", { name: /fraud v2 \(shadow\)/ }).waitFor();
+    // each version's tree: the run that trained it, then the data that run read
+    const v1 = prov.locator("section.upstream").first();
+    await v1.getByRole("link", { name: /^train \(run [0-9a-f]{8}/ }).first().waitFor();
+    await v1.getByText("/data/transactions.csv").waitFor();
+    assert.equal(await v1.locator("code.digest").first().textContent(), "d1g3st");
+    // the run link opens the run page
+    await v1.getByRole("link", { name: /^train \(run/ }).first().click();
+    await page.getByRole("heading", { name: "train" }).waitFor();
+    assert.match(page.url(), /#\/experiments\/\d+\/runs\/[0-9a-f]+$/);
+    await page.goBack();
+    await page.getByRole("heading", { name: "Retraining runs" }).waitFor();
+    await page.getByText("No pipeline run started by a trigger yet.").waitFor();
+  });
 });

@@ -180,6 +180,14 @@ test("loop: the deployment page links here; every event is a mark in its lane, a
   const l = await loop();
   await withPage(browser, t, async (page) => {
     await page.goto(srv.url + `#/deployments/${DEP}`);
+    // the deployment page lists the pipeline runs its triggers started, newest first, each with its outcome
+    const retrain = page.locator("table.retraining tbody tr");
+    await retrain.nth(2).waitFor();
+    const started = l.events.filter((e) => e.event === "pipeline_started").sort((a, b) => b.time_ms - a.time_ms);
+    assert.deepEqual(await retrain.locator("td:first-child a").evaluateAll((as) => as.map((a) => a.getAttribute("href"))),
+      started.map((e) => "#/pipelines/" + e.run_id));
+    const status = (id) => l.events.find((e) => e.event === "pipeline_finished" && e.run_id === id).status.toLowerCase();
+    assert.deepEqual(await retrain.locator("td:last-child").allInnerTexts(), started.map((e) => status(e.run_id)));
     await page.getByRole("link", { name: "Loop", exact: true }).click();
     await page.getByRole("heading", { name: "Loop" }).waitFor();
     assert.equal(await page.evaluate(() => location.hash), `#/deployments/${DEP}/loop`);
@@ -331,5 +339,9 @@ test("loop: the page refreshes by itself; a deployment without a loop says how o
     const text = await page.locator(".empty.note").innerText();
     for (const what of ["ferry monitors apply", "ferry triggers apply", "ferry/gate", "rollout:"]) assert.ok(text.includes(what), what);
     assert.equal(await page.getByTestId("loop-timeline").count(), 0);
-  });
+    // quiet serves a version whose model was deleted: its page says so where the version's lineage would be
+    await page.goto(srv.url + "#/deployments/quiet");
+    await page.locator("section.provenance").getByText(/gone/).first().waitFor();
+    await page.locator("section.provenance .error").waitFor();
+  }, ["status of 404"]); // that lineage answer, on purpose
 });
