@@ -18,7 +18,10 @@ export function getExperiment(id) {
   id = String(id);
   if (!cache.has(id))
     cache.set(id, post("experiments/get", { experiment_id: id }).then(
-      (r) => r.experiment, () => ({ experiment_id: id, name: "#" + id, missing: true })));
+      (r) => r.experiment, () => {
+        cache.delete(id); // a failed lookup (a network blip) is asked again next time
+        return { experiment_id: id, name: "#" + id, missing: true };
+      }));
   return cache.get(id);
 }
 

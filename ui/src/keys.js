@@ -27,7 +27,11 @@ export function useRowKeys(ref) {
       const down = e.key === "j" || (e.key === "ArrowDown" && at >= 0);
       const up = e.key === "k" || (e.key === "ArrowUp" && at >= 0);
       if (down || up) {
-        const row = rows[at < 0 ? 0 : Math.max(0, Math.min(rows.length - 1, at + (down ? 1 : -1)))];
+        // nothing focused yet: start at the first row in view (a scrolled or
+        // windowed table has rows above it), below a sticky header
+        const top = Math.max(0, table.tHead ? table.tHead.getBoundingClientRect().bottom : 0);
+        const inView = Math.max(0, rows.findIndex((r) => r.getBoundingClientRect().top >= top - 1));
+        const row = rows[at < 0 ? inView : Math.max(0, Math.min(rows.length - 1, at + (down ? 1 : -1)))];
         e.preventDefault();
         row.tabIndex = -1;
         row.focus();

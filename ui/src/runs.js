@@ -36,25 +36,32 @@ function search(body) {
   return inflight.get(k);
 }
 
-// Children after their parent (when the parent is on this page), with depth.
+// Children after their parent, with depth. A child is nested only under a
+// parent on its own page or an earlier one, so the rows already shown never
+// move when a later page arrives (a child whose parent comes on a later page
+// stays where the server's order put it). Runs on a cycle of parent tags are
+// shown as roots, never dropped.
 function nest(runs) {
-  const byId = new Map(runs.map((r) => [r.info.run_id, r]));
+  const page = new Map(runs.map((r, i) => [r.info.run_id, Math.floor(i / PAGE)]));
   const kids = new Map();
   const roots = [];
-  for (const r of runs) {
+  for (const [i, r] of runs.entries()) {
     const p = tagsOf(r.data.tags)["mlflow.parentRunId"];
-    if (p && byId.has(p) && p !== r.info.run_id) {
+    if (p && page.has(p) && page.get(p) <= Math.floor(i / PAGE) && p !== r.info.run_id) {
       if (!kids.has(p)) kids.set(p, []);
       kids.get(p).push(r);
     } else roots.push(r);
   }
   const out = [];
+  const done = new Set();
   const walk = (r, depth) => {
-    if (out.length > runs.length) return; // a cycle in parent tags: stop
+    if (done.has(r.info.run_id)) return;
+    done.add(r.info.run_id);
     out.push({ run: r, depth, children: (kids.get(r.info.run_id) || []).length });
     for (const k of kids.get(r.info.run_id) || []) walk(k, depth + 1);
   };
   roots.forEach((r) => walk(r, 0));
+  runs.forEach((r) => walk(r, 0)); // a cycle's runs: none of them is a root
   return out;
 }
 
@@ -108,6 +115,9 @@ export function RunsPage({ experimentIds, query }) {
   // token null: this search's first page (replacing the rows); else the next
   const load = (token) => {
     const n = token ? seq.current : ++seq.current;
+    // page tokens are offsets, the same for every search: a new search's
+    // second page must not look asked for already
+    if (!token) asked.current = null;
     busy.current = true;
     setLoading(true);
     search(pageBody(order, filter, token, deleted)).then((r) => {
@@ -123,9 +133,11 @@ export function RunsPage({ experimentIds, query }) {
       busy.current = false;
       setLoading(false);
       setError(e);
+      if (token) asked.current = null; // a failed next page is asked for again as the user scrolls
     });
   };
-  useEffect(() => { // a new search starts at the top
+  useEffect(() => { // a new search starts at the top, with nothing picked
+    setPicked(new Set());
     load(null);
     if (box.current) box.current.scrollTop = 0;
   }, [key]);
@@ -150,10 +162,10 @@ export function RunsPage({ experimentIds, query }) {
   const shown = cols || [];
   const available = useMemo(() => availableColumns(seen), [seen]);
   const pickable = [...new Set([...available, ...shown])];
-  const setCols = (list) => { // remembered for this set of experiments, and in the link if it has one
+  const setCols = (list) => { // in the link when it names columns (a shared link), else remembered for these experiments
+    if (urlCols) return setQuery("cols", list ? formatCols(list) : "");
     saveCols(experimentIds, list);
     setSaved((n) => n + 1);
-    if (urlCols) setQuery("cols", list ? formatCols(list) : "");
   };
 
   const rows = useMemo(() => {
@@ -245,7 +257,7 @@ export function RunsPage({ experimentIds, query }) {
         <div style=${`padding-top:${first * h}px;padding-bottom:${(rows.length - last) * h}px`}>
         <table class="grid runs" ref=${table} aria-busy=${loading ? "true" : "false"} aria-rowcount=${list.next ? -1 : rows.length + 1}>
           <thead><tr>
-            <th class="pick"><input type="checkbox" aria-label="Select all loaded runs" checked=${runs.length && picked.size === runs.length}
+            <th class="pick"><input type="checkbox" aria-label="Select all loaded runs" checked=${runs.length > 0 && runs.every((r) => picked.has(r.info.run_id))}
               onChange=${(e) => setPicked(e.target.checked ? new Set(runs.map((r) => r.info.run_id)) : new Set())} /></th>
             <th class="name" aria-sort=${ariaSort("attributes.run_name")}>${sortButton("attributes.run_name", "Run")}</th>
             ${shown.map((c) => html`<th key=${c} aria-sort=${ariaSort(c)}>

@@ -32,7 +32,10 @@ function save(key, v) {
 }
 
 // the same quoting as the experiments page's search
-const likeFilter = (q) => (q ? `name LIKE '%${q.replace(/'/g, "\\'")}%'` : undefined);
+// The search grammar's strings take backslash escapes: a backslash and a
+// quote are escaped (else `\'` ends the string early and the server refuses
+// the filter). % and _ stay LIKE's wildcards: the grammar has no ESCAPE.
+const likeFilter = (q) => (q ? `name LIKE '%${q.replace(/\\/g, "\\\\").replace(/'/g, "\\'")}%'` : undefined);
 
 function Item({ x, current, pinned, onPin }) {
   const here = current.includes(String(x.experiment_id));
@@ -51,7 +54,7 @@ export function Sidebar({ current }) {
   }, []);
   const [draft, setDraft] = useState("");
   const [q, setQ] = useState("");
-  const [pins, setPins] = useState(() => load(PINS, []).map(String));
+  const [pins, setPins] = useState(() => { const v = load(PINS, []); return Array.isArray(v) ? v.map(String) : []; }) // a corrupt entry is no pins;
   const [pinned, setPinned] = useState([]);
   const [gen, setGen] = useState(0); // bumped when experiments change elsewhere in this tab
   useEffect(() => {

@@ -187,8 +187,9 @@ test("keyboard: j / k move through the experiments list, Enter opens one", async
     // typing in a field is not navigation (back by the hash: a reload would cut requests short)
     await page.goto(srv.url + "#/");
     await rows.nth(1).waitFor();
-    await page.getByLabel("New experiment name").fill("jk");
+    await page.getByLabel("New experiment name").pressSequentially("jk"); // key by key: each a keydown j/k must not take
     assert.equal(await focused(), undefined);
+    assert.equal(await page.getByLabel("New experiment name").inputValue(), "jk");
   });
 });
 
@@ -205,5 +206,15 @@ test("home: each experiment's newest run, and the recent runs across them", asyn
     await recent.nth(3).waitFor();
     assert.deepEqual(await recent.allTextContents(), ["beta-run", "child-b", "child-a", "parent-run"]);
     assert.match(await page.locator("section.recent-runs li").first().textContent(), /in beta-exp/);
+  });
+});
+
+test("a corrupt pins entry in localStorage is no pins, not a blank page", async (t) => {
+  await withPage(browser, t, async (page) => {
+    await page.goto(srv.url);
+    await page.evaluate(() => localStorage.setItem("ferry.pinnedExperiments", '{"a":1}'));
+    await page.reload();
+    await page.locator("#main table.experiments tbody tr").first().waitFor();
+    await page.getByRole("searchbox").or(page.getByLabel(/find an experiment/i)).first().waitFor();
   });
 });

@@ -313,6 +313,20 @@ test("many runs: rows rendered near the viewport only, pages fetched while scrol
     await page.waitForFunction(() => document.querySelector("table.runs tbody td.name a")?.textContent === "big-000");
     assert.equal(await page.locator(".runs-scroll").evaluate((s) => s.scrollTop), 0);
     await count.filter({ hasText: "100 runs loaded" }).waitFor();
+    // a search that replaces one two pages deep still loads every page (page
+    // tokens are offsets: the new search's second page has the old one's token)
+    const scrollTo = (rows) => page.locator(".runs-scroll").evaluate((s, n) => {
+      s.scrollTop = n * document.querySelector("table.runs tbody tr").getBoundingClientRect().height;
+    }, rows);
+    await scrollTo(90); // near the end of page 1: page 2 comes, page 3 is not asked for yet
+    await count.filter({ hasText: "200 runs loaded" }).waitFor();
+    await page.getByRole("button", { name: /^Started/ }).click(); // back to newest first
+    await page.waitForFunction((w) => document.querySelector("table.runs tbody td.name a")?.textContent === w, all[0]);
+    for (let i = 0; i < 40 && (await count.textContent()) !== N + " runs"; i++) {
+      await scrollTo(N);
+      await page.waitForTimeout(100);
+    }
+    assert.equal(await count.textContent(), N + " runs");
   });
 });
 
