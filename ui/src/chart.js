@@ -10,6 +10,7 @@ import "uplot/dist/uPlot.min.css";
 import { html } from "./html.js";
 import { get } from "./api.js";
 import { ErrorBox } from "./widgets.js";
+import { runColor } from "./colors.js";
 
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 
@@ -29,7 +30,7 @@ function smooth(ys, w) {
   });
 }
 
-// series: [{ label, points: [{step, timestamp, value}] }]
+// series: [{ label, points: [{step, timestamp, value}], color? }] (color: a CSS colour, else by position)
 function toData(series, xMode) {
   const xs = new Set();
   const xOf = (p, s) => (xMode === "step" ? Number(p.step) : xMode === "time" ? Number(p.timestamp) / 1000
@@ -61,8 +62,8 @@ export function MetricChart({ title, series, height = 260 }) {
       height,
       scales: { x: { time: xMode === "time" }, y: { distr: log ? 3 : 1 } },
       series: [{ label: xMode === "step" ? "step" : xMode === "time" ? "time" : "seconds" },
-        ...series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length], width: 1.5, spanGaps: multi,
-          points: { show: s.points.length < 100, size: 5, fill: COLORS[i % COLORS.length] } }))],
+        ...series.map((s, i) => ({ label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: 1.5, spanGaps: multi,
+          points: { show: s.points.length < 100, size: 5, fill: s.color || COLORS[i % COLORS.length] } }))],
       axes: [{}, {}],
       cursor: { drag: { x: true, y: false } },
     };
@@ -99,6 +100,7 @@ export function RunsMetricChart({ runs, metricKey }) {
     let live = true;
     Promise.all(runs.map((r) => loadHistory(r.info.run_id, metricKey).then((h) => ({
       label: r.info.run_name || r.info.run_id, points: h.metrics || [], total: Number(h.total || 0), downsampled: !!h.downsampled,
+      color: runColor(r.info.run_id), // the run's colour in the runs table and the chart view
     })))).then((series) => live && setState({ series, error: null }), (error) => live && setState({ series: null, error }));
     return () => { live = false; };
   }, [runs.map((r) => r.info.run_id).join(","), metricKey]);
