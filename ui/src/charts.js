@@ -1,0 +1,354 @@
+// SPDX-License-Identifier: MIT
+// The chart view of an experiment's runs (#/experiments/<ids>/charts?filter=):
+// the newest runs that match the filter, one chart per chosen metric (which
+// and in what order is remembered per experiment in localStorage), every
+// run a line in its own colour, or runs grouped by a param or tag drawn as
+// each group's mean with a min-max band. Smoothing, log scale, x as step,
+// wall time or time since the run's start; hover lists every line's value
+// at that x; each chart exports as PNG and CSV.
+//
+// Histories come from metrics/get-history-bulk-interval, which samples the
+// same steps for all runs on the server (at most MAX_POINTS per run), so 50
+// runs of 10,000 steps cost one request and 50 x MAX_POINTS points a chart.
+//
+// For tests and the console: window.ferryCharts maps each drawn metric key
+// to its uPlot instance (u.data, u.series[i].label); an entry goes when its
+// chart does.
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import uPlot from "uplot";
+import "uplot/dist/uPlot.min.css";
+import { html } from "./html.js";
+import { get, post } from "./api.js";
+import { fmtNum, hashWith, navigate } from "./util.js";
+import { ErrorBox, useLoad } from "./widgets.js";
+import { alignRuns, ema, groupRuns, groupStats, positiveOnly, toCSV } from "./chart_math.js";
+
+const MAX_POINTS = 1000; // steps per run and chart; the server allows 2500
+const BULK_RUN_IDS = 100; // run ids per bulk-interval call, the server's limit
+const DEFAULT_RUNS = 50, MAX_RUNS = 100;
+const DEFAULT_METRICS = 12; // charted when the user has not chosen
+const GROUP_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
+
+// The link to this page, for the runs table and elsewhere.
+export function chartsHash(experimentIds, filter) {
+  const q = new URLSearchParams();
+  if (filter) q.set("filter", filter);
+  return hashWith(["experiments", [].concat(experimentIds).join(","), "charts"], q);
+}
+
+// replaced by colors.js runColor at merge
+// A run's colour, the same on every chart and every visit: a hue from a
+// hash of its id.
+export function runColor(runId) {
+  let h = 2166136261;
+  for (const c of String(runId)) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+  return `hsl(${(h >>> 0) % 360}, 65%, 42%)`;
+}
+
+// Any CSS colour with alpha a, through a canvas (which normalises it).
+let probe = null;
+function withAlpha(color, a) {
+  probe = probe || document.createElement("canvas").getContext("2d");
+  probe.fillStyle = "#000";
+  probe.fillStyle = color;
+  const m = /^#([0-9a-f]{2})([0-9a-f]{2})([0-9a-f]{2})$/i.exec(probe.fillStyle);
+  return m ? `rgba(${parseInt(m[1], 16)}, ${parseInt(m[2], 16)}, ${parseInt(m[3], 16)}, ${a})` : probe.fillStyle;
+}
+
+const runName = (r) => r.info.run_name || r.info.run_id;
+const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+
+// The chosen metrics of these experiments, in their order; null when none
+// was chosen (or storage is unavailable).
+const storeKey = (ids) => "ferry.charts.metrics." + ids.join(",");
+function loadChoice(ids) {
+  try {
+    const v = JSON.parse(localStorage.getItem(storeKey(ids)) || "null");
+    return Array.isArray(v) ? v.filter((k) => typeof k === "string") : null;
+  } catch {
+    return null;
+  }
+}
+function saveChoice(ids, keys) {
+  try {
+    localStorage.setItem(storeKey(ids), JSON.stringify(keys));
+  } catch {
+    // private mode or full: the choice lasts for this visit only
+  }
+}
+
+// One metric of all runs, in batches the server accepts: Map runId -> points.
+async function loadMetric(runIds, key) {
+  const byRun = new Map(runIds.map((id) => [id, []]));
+  const calls = [];
+  for (let i = 0; i < runIds.length; i += BULK_RUN_IDS)
+    calls.push(get("metrics/get-history-bulk-interval", { run_ids: runIds.slice(i, i + BULK_RUN_IDS), metric_key: key, max_results: MAX_POINTS }));
+  for (const r of await Promise.all(calls))
+    for (const m of r.metrics || []) byRun.has(m.run_id) && byRun.get(m.run_id).push(m);
+  return byRun;
+}
+
+// What a chart draws: uPlot's data and series, the bands, and the CSV's
+// columns (one per run or group, before the log scale's gaps).
+export function buildChart(runs, byRun, { xMode, smoothing, log, groupBy }) {
+  const ids = runs.map((r) => r.info.run_id);
+  const aligned = alignRuns(byRun, ids, xMode);
+  const xs = aligned[0];
+  const cols = aligned.slice(1).map((ys) => ema(ys, smoothing));
+  const draw = log ? positiveOnly : (ys) => ys;
+  const series = [], data = [xs], bands = [], csvHeader = [xMode === "step" ? "step" : xMode === "time" ? "time (s)" : "relative time (s)"], csv = [xs];
+  if (!groupBy) {
+    runs.forEach((r, i) => {
+      const color = runColor(r.info.run_id);
+      series.push({ label: runName(r), stroke: color, width: 1.5, spanGaps: true, points: { show: false }, _color: color });
+      data.push(draw(cols[i]));
+      csvHeader.push(runName(r));
+      csv.push(cols[i]);
+    });
+  } else {
+    const at = new Map(ids.map((id, i) => [id, i]));
+    groupRuns(runs, groupBy).forEach((g, gi) => {
+      const st = groupStats(g.runIds.map((id) => cols[at.get(id)]));
+      const color = GROUP_COLORS[gi % GROUP_COLORS.length];
+      const label = `${groupBy.replace(/^(params|tags)\./, "")}=${g.value || "(none)"}`;
+      const base = data.length;
+      series.push({ label, stroke: color, width: 2, spanGaps: true, points: { show: false }, _color: color, _group: g },
+        { label: label + " max", stroke: "rgba(0,0,0,0)", spanGaps: true, points: { show: false }, _band: true },
+        { label: label + " min", stroke: "rgba(0,0,0,0)", spanGaps: true, points: { show: false }, _band: true });
+      data.push(draw(st.mean), draw(st.max), draw(st.min));
+      bands.push({ series: [base + 1, base + 2], fill: withAlpha(color, 0.18) });
+      csvHeader.push(`${label} (mean of ${g.runIds.length})`);
+      csv.push(st.mean);
+    });
+  }
+  return { data, series, bands, csvHeader, csv };
+}
+
+function download(blob, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+const fileName = (key, ext) => key.replace(/[^A-Za-z0-9._-]+/g, "_") + "." + ext;
+
+// The plot's canvas on an opaque background under the metric's name.
+function exportPng(u, title) {
+  const src = u.ctx.canvas;
+  const pad = Math.round(28 * (devicePixelRatio || 1));
+  const c = document.createElement("canvas");
+  c.width = src.width;
+  c.height = src.height + pad;
+  const ctx = c.getContext("2d");
+  ctx.fillStyle = getComputedStyle(document.body).backgroundColor || "#fff";
+  ctx.fillRect(0, 0, c.width, c.height);
+  ctx.fillStyle = getComputedStyle(document.body).color || "#000";
+  ctx.font = `600 ${Math.round(pad * 0.5)}px system-ui, sans-serif`;
+  ctx.fillText(title, pad / 3, pad * 0.7);
+  ctx.drawImage(src, 0, pad);
+  c.toBlob((b) => b && download(b, fileName(title, "png")), "image/png");
+}
+
+// The hover readout: every line's value at the cursor's x, highest first.
+function readout(u, tip, xMode) {
+  const i = u.cursor.idx;
+  if (i === null || i === undefined || u.cursor.left < 0) {
+    tip.hidden = true;
+    return;
+  }
+  const x = u.data[0][i];
+  const xs = xMode === "step" ? "step " + fmtNum(x) : xMode === "time" ? new Date(x * 1000).toLocaleString() : fmtNum(x) + " s";
+  const rows = [];
+  u.series.forEach((s, k) => {
+    if (!k || s._band) return;
+    const y = u.data[k][i];
+    if (y === null || y === undefined) return;
+    const range = s._group ? ` <span class="muted">[${esc(fmtNum(u.data[k + 2][i]))}, ${esc(fmtNum(u.data[k + 1][i]))}]</span>` : "";
+    rows.push([y, `<li><i style="background:${esc(s._color)}"></i>${esc(s.label)} <b>${esc(fmtNum(y))}</b>${range}</li>`]);
+  });
+  rows.sort((a, b) => b[0] - a[0]);
+  tip.innerHTML = `<div class="at">${esc(xs)}</div><ul${rows.length > 16 ? ' class="many"' : ""}>${rows.map((r) => r[1]).join("")}</ul>`;
+  tip.hidden = false;
+  const box = u.over.getBoundingClientRect();
+  const left = u.cursor.left + 16;
+  tip.style.left = (left + tip.offsetWidth > box.width ? Math.max(0, u.cursor.left - tip.offsetWidth - 16) : left) + u.over.offsetLeft + "px";
+  tip.style.top = u.over.offsetTop + 4 + "px";
+}
+
+function MetricChart({ metric, runs, byRun, opts }) {
+  const box = useRef(null);
+  const tip = useRef(null);
+  const plot = useRef(null);
+  const built = useMemo(() => buildChart(runs, byRun, opts), [runs, byRun, opts]);
+  useEffect(() => {
+    if (!box.current) return;
+    const width = () => Math.max(280, box.current.clientWidth || 500);
+    const u = new uPlot({
+      width: width(), height: 260,
+      scales: { x: { time: opts.xMode === "time" }, y: { distr: opts.log ? 3 : 1 } },
+      series: [{ label: "x" }, ...built.series],
+      bands: built.bands,
+      axes: [{}, { size: 60 }],
+      legend: { show: false },
+      cursor: { drag: { x: true, y: false }, points: { show: false } },
+      hooks: { setCursor: [(u) => readout(u, tip.current, opts.xMode)] },
+    }, built.data, box.current);
+    plot.current = u;
+    window.ferryCharts = window.ferryCharts || {};
+    window.ferryCharts[metric] = u;
+    const ro = new ResizeObserver(() => u.width !== width() && u.setSize({ width: width(), height: 260 }));
+    ro.observe(box.current);
+    const leave = () => { tip.current.hidden = true; };
+    u.over.addEventListener("mouseleave", leave);
+    return () => {
+      ro.disconnect();
+      u.over.removeEventListener("mouseleave", leave);
+      if (window.ferryCharts[metric] === u) delete window.ferryCharts[metric];
+      u.destroy();
+      plot.current = null;
+    };
+  }, [built]);
+  const csv = () => download(new Blob([toCSV(built.csvHeader, built.csv)], { type: "text/csv" }), fileName(metric, "csv"));
+  return html`
+    <figure class="chart run-chart" data-metric=${metric}>
+      <figcaption>
+        <strong>${metric}</strong>
+        <span class="exports">
+          <button type="button" onClick=${() => plot.current && exportPng(plot.current, metric)} aria-label=${metric + ": export PNG"}>PNG</button>
+          <button type="button" onClick=${csv} aria-label=${metric + ": export CSV"}>CSV</button>
+        </span>
+      </figcaption>
+      <div class="plot-wrap">
+        <div ref=${box} class="plot" data-testid="chart"></div>
+        <div ref=${tip} class="chart-tip" hidden role="status" aria-live="off"></div>
+      </div>
+    </figure>`;
+}
+
+// Loads one metric's histories, then draws them.
+function MetricPanel({ metric, runs, opts }) {
+  const ids = runs.map((r) => r.info.run_id).join(",");
+  const hist = useLoad(() => loadMetric(runs.map((r) => r.info.run_id), metric), [ids, metric]);
+  if (hist.error) return html`<figure class="chart run-chart"><figcaption><strong>${metric}</strong></figcaption><${ErrorBox} error=${hist.error} /></figure>`;
+  if (!hist.data) return html`<figure class="chart run-chart"><figcaption><strong>${metric}</strong></figcaption><p class="loading">Loading ${metric}…</p></figure>`;
+  return html`<${MetricChart} metric=${metric} runs=${runs} byRun=${hist.data} opts=${opts} />`;
+}
+
+// Which metrics are charted, and in what order.
+function MetricPicker({ keys, chosen, setChosen }) {
+  const move = (k, d) => {
+    const i = chosen.indexOf(k), j = i + d;
+    if (j < 0 || j >= chosen.length) return;
+    const n = [...chosen];
+    [n[i], n[j]] = [n[j], n[i]];
+    setChosen(n);
+  };
+  const rest = keys.filter((k) => !chosen.includes(k));
+  return html`
+    <details class="metric-picker">
+      <summary>Metrics (${chosen.length} of ${keys.length})</summary>
+      <ol>
+        ${chosen.map((k, i) => html`<li key=${k}>
+          <label><input type="checkbox" checked onChange=${() => setChosen(chosen.filter((x) => x !== k))} /> ${k}</label>
+          <button type="button" class="x" disabled=${i === 0} aria-label=${"Move " + k + " up"} onClick=${() => move(k, -1)}>↑</button>
+          <button type="button" class="x" disabled=${i === chosen.length - 1} aria-label=${"Move " + k + " down"} onClick=${() => move(k, 1)}>↓</button>
+        </li>`)}
+        ${rest.map((k) => html`<li key=${k} class="off">
+          <label><input type="checkbox" onChange=${() => setChosen([...chosen, k])} /> ${k}</label></li>`)}
+      </ol>
+    </details>`;
+}
+
+export function ChartsPage({ experimentIds, query }) {
+  const filter = query.get("filter") || "";
+  const maxRuns = Math.min(MAX_RUNS, Math.max(1, Number(query.get("max")) || DEFAULT_RUNS));
+  const idsKey = experimentIds.join(",");
+  const [draft, setDraft] = useState(filter);
+  useEffect(() => setDraft(filter), [filter]); // the box follows the URL (back, links)
+  const [smoothing, setSmoothing] = useState(0);
+  const [log, setLog] = useState(false);
+  const [xMode, setXMode] = useState("step");
+  const [groupBy, setGroupBy] = useState("");
+  const [choice, setChoice] = useState(() => loadChoice(experimentIds));
+  useEffect(() => setChoice(loadChoice(experimentIds)), [idsKey]);
+
+  const exps = useLoad(() => Promise.all(experimentIds.map((id) => post("experiments/get", { experiment_id: id }).then(
+    (r) => r.experiment, () => ({ experiment_id: id, name: "#" + id })))), [idsKey]);
+  const found = useLoad(() => post("runs/search", {
+    experiment_ids: experimentIds, filter, max_results: maxRuns, order_by: ["attributes.start_time DESC"],
+  }), [idsKey, filter, maxRuns]);
+  const runs = found.data ? found.data.runs || [] : null;
+
+  const keys = useMemo(() => {
+    const s = new Set();
+    for (const r of runs || []) for (const m of r.data.metrics || []) s.add(m.key);
+    return [...s].sort();
+  }, [runs]);
+  const groupable = useMemo(() => {
+    const s = new Set();
+    for (const r of runs || []) {
+      for (const p of r.data.params || []) s.add("params." + p.key);
+      for (const t of r.data.tags || []) t.key.startsWith("mlflow.") || s.add("tags." + t.key);
+    }
+    return [...s].sort();
+  }, [runs]);
+  const chosen = choice ? choice.filter((k) => keys.includes(k)) : keys.slice(0, DEFAULT_METRICS);
+  const setChosen = (ks) => {
+    setChoice(ks);
+    saveChoice(experimentIds, ks);
+  };
+  const opts = useMemo(() => ({ xMode, smoothing, log, groupBy: groupable.includes(groupBy) ? groupBy : "" }),
+    [xMode, smoothing, log, groupBy, groupable]);
+
+  const setFilter = (f) => {
+    const q = new URLSearchParams(query);
+    f ? q.set("filter", f) : q.delete("filter");
+    navigate(hashWith(["experiments", idsKey, "charts"], q));
+  };
+  const title = (exps.data || []).map((e) => e.name).join(", ");
+  const tableHash = hashWith(["experiments", idsKey], filter ? new URLSearchParams({ filter }) : null);
+  const groups = runs && opts.groupBy ? groupRuns(runs, opts.groupBy) : null;
+
+  return html`
+    <div class="page wide charts-page">
+      <p class="crumbs"><a href="#/">Experiments</a> / <a href=${tableHash}>${title || idsKey}</a> /</p>
+      <h1>Charts${title ? ": " + title : ""}</h1>
+      <form class="toolbar" onSubmit=${(e) => { e.preventDefault(); setFilter(draft.trim()); }}>
+        <input class="filter" aria-label="Filter runs" placeholder="metrics.rmse < 1 and params.model = 'tree'"
+          value=${draft} onInput=${(e) => setDraft(e.target.value)} />
+        <button type="submit" class="primary">Search</button>
+        ${filter ? html`<button type="button" onClick=${() => { setDraft(""); setFilter(""); }}>Clear</button>` : null}
+        <a href=${tableHash}>Runs table</a>
+      </form>
+      <${ErrorBox} error=${found.error} />
+      ${runs && html`
+        <div class="toolbar chart-controls">
+          <span class="count">${runs.length} run${runs.length === 1 ? "" : "s"}${found.data.next_page_token ? `, the newest ${runs.length}` : ""}</span>
+          <${MetricPicker} keys=${keys} chosen=${chosen} setChosen=${setChosen} />
+          <label>Smoothing <input type="range" min="0" max="0.99" step="0.01" value=${smoothing} aria-label="Smoothing"
+            onInput=${(e) => setSmoothing(Number(e.target.value))} /> <output>${smoothing.toFixed(2)}</output></label>
+          <label><input type="checkbox" checked=${log} onChange=${(e) => setLog(e.target.checked)} /> Log scale</label>
+          <label>X axis <select value=${xMode} aria-label="X axis" onChange=${(e) => setXMode(e.target.value)}>
+            <option value="step">step</option><option value="relative">relative time</option><option value="time">wall time</option></select></label>
+          <label>Group by <select value=${opts.groupBy} aria-label="Group by" onChange=${(e) => setGroupBy(e.target.value)}>
+            <option value="">none</option>${groupable.map((g) => html`<option value=${g}>${g}</option>`)}</select></label>
+        </div>
+        ${!runs.length ? html`<p class="muted">No runs match.</p>`
+          : !keys.length ? html`<p class="muted">These runs have no metrics.</p>`
+          : !chosen.length ? html`<p class="muted">No metric chosen: pick some under Metrics.</p>` : null}
+        <ul class="chart-legend" aria-label="Legend">
+          ${groups ? groups.map((g, i) => html`<li key=${g.value}><i style=${"background:" + GROUP_COLORS[i % GROUP_COLORS.length]}></i>
+              ${opts.groupBy.replace(/^(params|tags)\./, "")}=${g.value || "(none)"} <span class="muted">(${g.runIds.length} run${g.runIds.length === 1 ? "" : "s"})</span></li>`)
+            : runs.map((r) => html`<li key=${r.info.run_id}><i style=${"background:" + runColor(r.info.run_id)}></i>
+              <a href=${"#/experiments/" + r.info.experiment_id + "/runs/" + r.info.run_id}>${runName(r)}</a></li>`)}
+        </ul>
+        <div class="chart-grid">
+          ${runs.length ? chosen.map((k) => html`<${MetricPanel} key=${k} metric=${k} runs=${runs} opts=${opts} />`) : null}
+        </div>`}
+      ${!runs && !found.error ? html`<p class="loading">Loading runs…</p>` : null}
+    </div>`;
+}
