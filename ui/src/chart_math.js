@@ -73,6 +73,22 @@ export function groupRuns(runs, by) {
   return vals.map((value) => ({ value, runIds: groups.get(value) }));
 }
 
+// ys with its inner gaps filled by linear interpolation in x; before its
+// first and after its last point it stays null (a run does not extend).
+export function fillGaps(xs, ys) {
+  const out = ys.slice();
+  let prev = -1;
+  for (let i = 0; i < ys.length; i++) {
+    if (ys[i] === null || !Number.isFinite(ys[i])) continue;
+    if (prev >= 0 && i - prev > 1) {
+      const x0 = xs[prev], x1 = xs[i], y0 = ys[prev], y1 = ys[i];
+      for (let k = prev + 1; k < i; k++) out[k] = y0 + ((y1 - y0) * (xs[k] - x0)) / (x1 - x0 || 1);
+    }
+    prev = i;
+  }
+  return out;
+}
+
 // cols: the ys of a group's runs on one shared x axis. At each x the mean,
 // min and max of the runs that have a value there (null where none has).
 export function groupStats(cols) {

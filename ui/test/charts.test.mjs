@@ -11,7 +11,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { api, launch, startServer, withPage } from "../support/server.mjs";
-import { alignRuns, ema, groupRuns, groupStats, toCSV } from "../src/chart_math.js";
+import { alignRuns, ema, fillGaps, groupRuns, groupStats, toCSV } from "../src/chart_math.js";
 
 const RUNS = 12, STEPS = 300, LRS = ["0.1", "0.01", "0.001"];
 const T0 = 1700000000000;
@@ -72,6 +72,7 @@ test("chart math: alignment, smoothing, groups and CSV", () => {
   assert.ok(Math.abs(e[1] - (0.5 * 0.5 + 0.5 * 3) / 0.75) < 1e-12);
   const runs = [["x", "2"], ["y", "10"], ["z", "2"]].map(([id, v]) => ({ info: { run_id: id }, data: { params: [{ key: "n", value: v }] } }));
   assert.deepEqual(groupRuns(runs, "params.n"), [{ value: "2", runIds: ["x", "z"] }, { value: "10", runIds: ["y"] }]);
+  assert.deepEqual(fillGaps([0, 1, 3, 4, 5], [null, 2, null, 8, null]), [null, 2, 6, 8, null]);
   assert.deepEqual(groupStats([[1, null, 3], [3, null, 5]]), { mean: [2, null, 4], min: [1, null, 3], max: [3, null, 5] });
   assert.equal(toCSV(["step", 'a,"b"'], [[0, 1], [0.5, null]]), 'step,"a,""b"""\n0,0.5\n1,\n');
 });
@@ -197,11 +198,18 @@ test("charts: 50 runs x 10,000 steps (timing printed, not asserted)", async (t) 
   const t0 = Date.now();
   const ids = [];
   for (let i = 0; i < N; i++) ids.push((await api(srv.url, "runs/create", { experiment_id: big, run_name: `big-${i}`, start_time: T0 + i })).run.info.run_id);
-  // 500 log-batch calls of 1000 points, four at a time
+  // 500 log-batch calls of 1000 points, four at a time; on a machine too
+  // busy to seed them in SEED_BUDGET ms the timing is left to the bench
+  const SEED_BUDGET = 12000;
   const jobs = [];
   for (const id of ids) for (let k = 0; k < S; k += 1000) jobs.push([id, k]);
+  let cut = false;
   const work = async () => {
     for (let j = jobs.shift(); j; j = jobs.shift()) {
+      if (Date.now() - t0 > SEED_BUDGET) {
+        cut = true;
+        return;
+      }
       const [id, k] = j;
       const metrics = Array.from({ length: 1000 }, (_, x) => ({ key: "loss", value: Math.sin((k + x) / 300), timestamp: T0 + k + x, step: k + x }));
       await api(srv.url, "runs/log-batch", { run_id: id, metrics });
@@ -209,15 +217,27 @@ test("charts: 50 runs x 10,000 steps (timing printed, not asserted)", async (t) 
   };
   await Promise.all([work(), work(), work(), work()]);
   const seeded = Date.now() - t0;
+  if (cut) {
+    console.log(`# charts: seeding 50 runs x 10,000 steps took over ${SEED_BUDGET} ms here; the draw time is left to the bench`);
+    t.skip("seeding too slow on this machine");
+    return;
+  }
   await withPage(browser, t, async (page) => {
     await page.goto(srv.url + "#/experiments/" + big); // the app loaded, then the chart view alone is timed
     await page.locator("table.runs").waitFor();
-    const t1 = Date.now();
-    await page.goto(chartsUrl().replace("/" + exp + "/", "/" + big + "/"));
-    await page.waitForFunction(() => window.ferryCharts?.loss?.series.length === 51);
-    const ms = Date.now() - t1;
+    const ms = [];
+    for (const again of [false, true]) {
+      if (again) {
+        await page.goto(srv.url + "#/");
+        await page.waitForFunction(() => !window.ferryCharts?.loss);
+      }
+      const t1 = Date.now();
+      await page.goto(chartsUrl().replace("/" + exp + "/", "/" + big + "/"));
+      await page.waitForFunction(() => window.ferryCharts?.loss?.series.length === 51);
+      ms.push(Date.now() - t1);
+    }
     const pts = await page.evaluate(() => window.ferryCharts.loss.data.slice(1).reduce((a, c) => a + c.filter((v) => v !== null).length, 0));
-    console.log(`# charts: 50 runs x 10,000 steps drawn in ${ms} ms (${pts} points after server-side sampling; seeding took ${seeded} ms)`);
-    assert.ok(pts >= N * 900 && pts <= N * 2500, `${pts} points`); // sampled, not all 500,000
+    console.log(`# charts: 50 runs x 10,000 steps drawn in ${ms.join(" ms, then ")} ms (${pts} points after server-side sampling; seeding took ${seeded} ms)`);
+    assert.ok(pts >= N * 400 && pts <= N * 2500, `${pts} points`); // sampled, not all 500,000
   });
 });
