@@ -5,7 +5,8 @@
 // run a line in its own colour, or runs grouped by a param or tag drawn as
 // each group's mean with a min-max band. Smoothing, log scale, x as step,
 // wall time or time since the run's start; hover lists every line's value
-// at that x; each chart exports as PNG and CSV.
+// at that x; each chart exports as PNG and CSV. Below, a param against a
+// metric's final value (charts_scatter.js).
 //
 // Histories come from metrics/get-history-bulk-interval, which samples the
 // same steps for all runs of a call on the server (at most MAX_POINTS per
@@ -22,6 +23,7 @@ import { html } from "./html.js";
 import { get, post } from "./api.js";
 import { fmtNum, hashWith, navigate } from "./util.js";
 import { ErrorBox, useLoad } from "./widgets.js";
+import { ParamScatter } from "./charts_scatter.js";
 import { alignRuns, ema, fillGaps, groupRuns, groupStats, positiveOnly, toCSV } from "./chart_math.js";
 
 const MAX_POINTS = 500; // steps per run and chart (the server allows 2500): about a pixel each
@@ -358,7 +360,9 @@ export function ChartsPage({ experimentIds, query }) {
         </ul>
         <div class="chart-grid">
           ${runs.length ? chosen.map((k) => html`<${MetricPanel} key=${k} metric=${k} runs=${runs} opts=${opts} />`) : null}
-        </div>`}
+        </div>
+        ${runs.length && keys.length && groupable.some((g) => g.startsWith("params."))
+          ? html`<${ParamScatter} runs=${runs} params=${groupable.filter((g) => g.startsWith("params."))} metrics=${keys} color=${runColor} />` : null}`}
       ${!runs && !found.error ? html`<p class="loading">Loading runs…</p>` : null}
     </div>`;
 }

@@ -5,13 +5,15 @@
 // one line per run, grouping by lr, smoothing and log scale changing what
 // is drawn (read from window.ferryCharts, the page's documented hook), the
 // CSV export holding the seeded values, the PNG export an image, the
-// metric choice remembered, and no console error. Also prints (does not
-// assert) how long 50 runs x 10,000 steps take to draw.
+// metric choice remembered, the scatter of a final metric against lr, and
+// no console error. Also prints (does not assert) how long 50 runs x 10,000
+// steps take to draw.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { api, launch, startServer, withPage } from "../support/server.mjs";
 import { alignRuns, ema, fillGaps, groupRuns, groupStats, toCSV } from "../src/chart_math.js";
+import { placeAxis } from "../src/charts_scatter.js";
 
 const RUNS = 12, STEPS = 300, LRS = ["0.1", "0.01", "0.001"];
 const T0 = 1700000000000;
@@ -74,6 +76,8 @@ test("chart math: alignment, smoothing, groups and CSV", () => {
   assert.deepEqual(groupRuns(runs, "params.n"), [{ value: "2", runIds: ["x", "z"] }, { value: "10", runIds: ["y"] }]);
   assert.deepEqual(fillGaps([0, 1, 3, 4, 5], [null, 2, null, 8, null]), [null, 2, 6, 8, null]);
   assert.deepEqual(groupStats([[1, null, 3], [3, null, 5]]), { mean: [2, null, 4], min: [1, null, 3], max: [3, null, 5] });
+  assert.deepEqual(placeAxis(["10", "1000", "100"], true).at, [0, 1, 0.5]);
+  assert.deepEqual(placeAxis(["b", "a"], true).at, [1, 0]);
   assert.equal(toCSV(["step", 'a,"b"'], [[0, 1], [0.5, null]]), 'step,"a,""b"""\n0,0.5\n1,\n');
 });
 
@@ -189,6 +193,27 @@ test("charts: smoothing, log scale, x axis, grouping and exports", async (t) => 
     assert.equal(png.name, "loss.png");
     assert.ok(png.bytes.length > 2000, `${png.bytes.length} bytes`);
     assert.equal(png.bytes.subarray(0, 8).toString("hex"), "89504e470d0a1a0a");
+  });
+});
+
+test("charts: final metric against a param", async (t) => {
+  await withPage(browser, t, async (page) => {
+    await page.goto(chartsUrl());
+    await waitCharts(page, 3);
+    await page.getByLabel("Scatter metric").selectOption("loss");
+    const svg = page.getByRole("img", { name: "Final loss against lr" });
+    await svg.waitFor();
+    assert.equal(await svg.locator("circle").count(), RUNS);
+    const title = await svg.locator('circle[data-run="run-4"] title').textContent();
+    assert.equal(title, `run-4: lr 0.01, loss ${String(Number(loss(4, STEPS - 1).toPrecision(6)))}`);
+    const cx = (run) => svg.locator(`circle[data-run="${run}"]`).getAttribute("cx").then(Number);
+    // lr 0.001 (run-2), 0.01 (run-1), 0.1 (run-0): linear puts 0.01 near the left, log halfway
+    let [a, b, c] = [await cx("run-2"), await cx("run-1"), await cx("run-0")];
+    assert.ok(a < b && b < c && b - a < (c - a) / 5, `${a} ${b} ${c}`);
+    await page.getByLabel("Log x").check();
+    await page.getByRole("img", { name: "Final loss against lr" }).locator("text", { hasText: "lr (log)" }).waitFor();
+    [a, b, c] = [await cx("run-2"), await cx("run-1"), await cx("run-0")];
+    assert.ok(Math.abs(b - a - (c - b)) < 1, `${a} ${b} ${c}`);
   });
 });
 
