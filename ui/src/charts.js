@@ -106,7 +106,7 @@ export function buildChart(runs, byRun, { xMode, smoothing, log, groupBy }) {
   if (!groupBy) {
     runs.forEach((r, i) => {
       const color = runColor(r.info.run_id);
-      series.push({ label: runName(r), stroke: color, width: 1.5, spanGaps: true, points: { show: false }, _color: color });
+      series.push({ label: runName(r), stroke: color, width: 1.5, spanGaps: true, _color: color, _key: r.info.run_id });
       data.push(draw(cols[i]));
       csvHeader.push(runName(r));
       csv.push(cols[i]);
@@ -121,7 +121,7 @@ export function buildChart(runs, byRun, { xMode, smoothing, log, groupBy }) {
       const color = GROUP_COLORS[gi % GROUP_COLORS.length];
       const label = `${groupBy.replace(/^(params|tags)\./, "")}=${g.value || "(none)"}`;
       const base = data.length;
-      series.push({ label, stroke: color, width: 2, spanGaps: true, points: { show: false }, _color: color, _group: g },
+      series.push({ label, stroke: color, width: 2, spanGaps: true, _color: color, _group: g, _key: "group:" + g.value },
         { label: label + " max", stroke: "rgba(0,0,0,0)", spanGaps: true, points: { show: false }, _band: true },
         { label: label + " min", stroke: "rgba(0,0,0,0)", spanGaps: true, points: { show: false }, _band: true });
       data.push(draw(st.mean), draw(st.max), draw(st.min));
@@ -130,7 +130,9 @@ export function buildChart(runs, byRun, { xMode, smoothing, log, groupBy }) {
       csv.push(st.mean);
     });
   }
-  return { data, series, bands, csvHeader, csv };
+  // nothing left to draw: e.g. only values <= 0 on a log scale
+  const empty = data.slice(1).every((ys) => ys.every((y) => y === null));
+  return { data, series, bands, csvHeader, csv, empty };
 }
 
 function download(blob, name) {
@@ -188,7 +190,8 @@ function readout(u, tip, xMode) {
   tip.style.top = u.over.offsetTop + 4 + "px";
 }
 
-function MetricChart({ metric, runs, byRun, opts }) {
+// focus: the run id (or "group:" + value) to highlight, the others dimmed.
+function MetricChart({ metric, runs, byRun, opts, focus }) {
   const box = useRef(null);
   const tip = useRef(null);
   const plot = useRef(null);
@@ -196,17 +199,23 @@ function MetricChart({ metric, runs, byRun, opts }) {
   useEffect(() => {
     if (!box.current) return;
     const width = () => Math.max(280, box.current.clientWidth || 500);
+    const x0 = built.data[0];
     // axes in the page's colours, so that they read on a dark theme too
     const css = getComputedStyle(box.current);
     const ink = css.color || "#000", grid = css.getPropertyValue("--line").trim() || "rgba(0,0,0,0.1)";
     const u = new uPlot({
       width: width(), height: 260,
-      scales: { x: { time: opts.xMode === "time" }, y: { distr: opts.log ? 3 : 1 } },
+      // one x alone (a single step) gets a unit's room around it, not a day or years
+      scales: { x: { time: opts.xMode === "time", ...(x0.length === 1 ? { auto: false, range: [x0[0] - 1, x0[0] + 1] } : {}) },
+        y: { distr: opts.log ? 3 : 1 } },
       series: [{ label: "x" }, ...built.series],
       bands: built.bands,
       axes: [{ stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid } }, { size: 60, stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid } }],
       legend: { show: false },
-      cursor: { drag: { x: true, y: false }, points: { show: false } },
+      // the line nearest the cursor stands out (not with groups: their
+      // bands' invisible edges would take the focus)
+      focus: { alpha: 0.2 },
+      cursor: { drag: { x: true, y: false }, points: { show: false }, focus: { prox: opts.groupBy ? -1 : 12 } },
       hooks: { setCursor: [(u) => readout(u, tip.current, opts.xMode)] },
     }, built.data, box.current);
     plot.current = u;
@@ -224,11 +233,18 @@ function MetricChart({ metric, runs, byRun, opts }) {
       plot.current = null;
     };
   }, [built]);
+  useEffect(() => {
+    const u = plot.current;
+    if (!u) return;
+    const i = focus ? built.series.findIndex((s) => s._key === focus) + 1 : 0;
+    u.setSeries(i > 0 ? i : null, { focus: true });
+  }, [focus, built]);
   const csv = () => download(new Blob([toCSV(built.csvHeader, built.csv)], { type: "text/csv" }), fileName(metric, "csv"));
   return html`
     <figure class="chart run-chart" data-metric=${metric}>
       <figcaption>
         <strong>${metric}</strong>
+        ${built.empty ? html`<span class="muted">${opts.log ? "no value above 0 for a log scale" : "no values"}</span>` : null}
         <span class="exports">
           <button type="button" onClick=${() => plot.current && exportPng(plot.current, metric)} aria-label=${metric + ": export PNG"}>PNG</button>
           <button type="button" onClick=${csv} aria-label=${metric + ": export CSV"}>CSV</button>
@@ -242,12 +258,12 @@ function MetricChart({ metric, runs, byRun, opts }) {
 }
 
 // Loads one metric's histories, then draws them.
-function MetricPanel({ metric, runs, opts }) {
+function MetricPanel({ metric, runs, opts, focus }) {
   const ids = runs.map((r) => r.info.run_id).join(",");
   const hist = useLoad(() => loadMetric(runs.map((r) => r.info.run_id), metric), [ids, metric]);
   if (hist.error) return html`<figure class="chart run-chart"><figcaption><strong>${metric}</strong></figcaption><${ErrorBox} error=${hist.error} /></figure>`;
   if (!hist.data) return html`<figure class="chart run-chart"><figcaption><strong>${metric}</strong></figcaption><p class="loading">Loading ${metric}…</p></figure>`;
-  return html`<${MetricChart} metric=${metric} runs=${runs} byRun=${hist.data} opts=${opts} />`;
+  return html`<${MetricChart} metric=${metric} runs=${runs} byRun=${hist.data} opts=${opts} focus=${focus} />`;
 }
 
 // Which metrics are charted, and in what order.
@@ -285,6 +301,9 @@ export function ChartsPage({ experimentIds, query }) {
   const [log, setLog] = useState(false);
   const [xMode, setXMode] = useState("step");
   const [groupBy, setGroupBy] = useState("");
+  const [focus, setFocus] = useState(null); // the legend entry under the pointer or keyboard
+  const hover = (key) => ({ onMouseEnter: () => setFocus(key), onMouseLeave: () => setFocus(null),
+    onFocusIn: () => setFocus(key), onFocusOut: () => setFocus(null) });
   const [choice, setChoice] = useState(() => loadChoice(experimentIds));
   useEffect(() => setChoice(loadChoice(experimentIds)), [idsKey]);
 
@@ -316,11 +335,12 @@ export function ChartsPage({ experimentIds, query }) {
   const opts = useMemo(() => ({ xMode, smoothing, log, groupBy: groupable.includes(groupBy) ? groupBy : "" }),
     [xMode, smoothing, log, groupBy, groupable]);
 
-  const setFilter = (f) => {
+  const setQuery = (k, v) => {
     const q = new URLSearchParams(query);
-    f ? q.set("filter", f) : q.delete("filter");
+    v ? q.set(k, v) : q.delete(k);
     navigate(hashWith(["experiments", idsKey, "charts"], q));
   };
+  const setFilter = (f) => setQuery("filter", f);
   const title = (exps.data || []).map((e) => e.name).join(", ");
   const tableHash = hashWith(["experiments", idsKey], filter ? new URLSearchParams({ filter }) : null);
   const groups = runs && opts.groupBy ? groupRuns(runs, opts.groupBy) : null;
@@ -339,7 +359,9 @@ export function ChartsPage({ experimentIds, query }) {
       <${ErrorBox} error=${found.error} />
       ${runs && html`
         <div class="toolbar chart-controls">
-          <span class="count">${runs.length} run${runs.length === 1 ? "" : "s"}${found.data.next_page_token ? `, the newest ${runs.length}` : ""}</span>
+          <label>Runs <select value=${maxRuns} aria-label="Runs to chart" onChange=${(e) => setQuery("max", e.target.value === String(DEFAULT_RUNS) ? "" : e.target.value)}>
+            ${[...new Set([10, 25, 50, 100, maxRuns])].sort((a, b) => a - b).map((n) => html`<option value=${n}>${n}</option>`)}</select></label>
+          <span class="count">${runs.length} run${runs.length === 1 ? "" : "s"}${found.data.next_page_token ? ", the newest" : ""}</span>
           <${MetricPicker} keys=${keys} chosen=${chosen} setChosen=${setChosen} />
           <label>Smoothing <input type="range" min="0" max="0.99" step="0.01" value=${smoothing} aria-label="Smoothing"
             onInput=${(e) => setSmoothing(Number(e.target.value))} /> <output>${smoothing.toFixed(2)}</output></label>
@@ -353,13 +375,13 @@ export function ChartsPage({ experimentIds, query }) {
           : !keys.length ? html`<p class="muted">These runs have no metrics.</p>`
           : !chosen.length ? html`<p class="muted">No metric chosen: pick some under Metrics.</p>` : null}
         <ul class="chart-legend" aria-label="Legend">
-          ${groups ? groups.map((g, i) => html`<li key=${g.value}><i style=${"background:" + GROUP_COLORS[i % GROUP_COLORS.length]}></i>
+          ${groups ? groups.map((g, i) => html`<li key=${g.value} ...${hover("group:" + g.value)}><i style=${"background:" + GROUP_COLORS[i % GROUP_COLORS.length]}></i>
               ${opts.groupBy.replace(/^(params|tags)\./, "")}=${g.value || "(none)"} <span class="muted">(${g.runIds.length} run${g.runIds.length === 1 ? "" : "s"})</span></li>`)
-            : runs.map((r) => html`<li key=${r.info.run_id}><i style=${"background:" + runColor(r.info.run_id)}></i>
+            : runs.map((r) => html`<li key=${r.info.run_id} ...${hover(r.info.run_id)}><i style=${"background:" + runColor(r.info.run_id)}></i>
               <a href=${"#/experiments/" + r.info.experiment_id + "/runs/" + r.info.run_id}>${runName(r)}</a></li>`)}
         </ul>
         <div class="chart-grid">
-          ${runs.length ? chosen.map((k) => html`<${MetricPanel} key=${k} metric=${k} runs=${runs} opts=${opts} />`) : null}
+          ${runs.length ? chosen.map((k) => html`<${MetricPanel} key=${k} metric=${k} runs=${runs} opts=${opts} focus=${focus} />`) : null}
         </div>
         ${runs.length && keys.length && groupable.some((g) => g.startsWith("params."))
           ? html`<${ParamScatter} runs=${runs} params=${groupable.filter((g) => g.startsWith("params."))} metrics=${keys} color=${runColor} />` : null}`}
