@@ -147,20 +147,46 @@ function download(blob, name) {
 
 const fileName = (key, ext) => key.replace(/[^A-Za-z0-9._-]+/g, "_") + "." + ext;
 
-// The plot's canvas on an opaque background under the metric's name.
+// The plot's canvas on an opaque background, under the metric's name and
+// above a legend of its lines (so the image explains itself).
 function exportPng(u, title) {
   const src = u.ctx.canvas;
-  const pad = Math.round(28 * (devicePixelRatio || 1));
+  const px = devicePixelRatio || 1;
+  const pad = Math.round(28 * px), font = Math.round(12 * px), gap = Math.round(14 * px), sw = Math.round(10 * px);
   const c = document.createElement("canvas");
-  c.width = src.width;
-  c.height = src.height + pad;
   const ctx = c.getContext("2d");
-  ctx.fillStyle = getComputedStyle(document.body).backgroundColor || "#fff";
+  const body = getComputedStyle(document.body);
+  // the legend's items laid out in rows across the image's width
+  ctx.font = `${font}px system-ui, sans-serif`;
+  const items = [];
+  let x = pad / 3, row = 0;
+  for (const s of u.series.slice(1)) {
+    if (s._band) continue;
+    const w = sw + 4 * px + ctx.measureText(s.label).width;
+    if (x + w > src.width && x > pad / 3) {
+      x = pad / 3;
+      row++;
+    }
+    items.push({ s, x, row });
+    x += w + gap;
+  }
+  const lineH = Math.round(font * 1.5);
+  c.width = src.width;
+  c.height = pad + src.height + (items.length ? (row + 1) * lineH + lineH / 2 : 0);
+  ctx.fillStyle = body.backgroundColor || "#fff";
   ctx.fillRect(0, 0, c.width, c.height);
-  ctx.fillStyle = getComputedStyle(document.body).color || "#000";
+  ctx.fillStyle = body.color || "#000";
   ctx.font = `600 ${Math.round(pad * 0.5)}px system-ui, sans-serif`;
   ctx.fillText(title, pad / 3, pad * 0.7);
   ctx.drawImage(src, 0, pad);
+  ctx.font = `${font}px system-ui, sans-serif`;
+  for (const it of items) {
+    const y = pad + src.height + it.row * lineH + lineH / 2;
+    ctx.fillStyle = it.s._color;
+    ctx.fillRect(it.x, y, sw, sw);
+    ctx.fillStyle = body.color || "#000";
+    ctx.fillText(it.s.label, it.x + sw + 4 * px, y + sw - px);
+  }
   c.toBlob((b) => b && download(b, fileName(title, "png")), "image/png");
 }
 
