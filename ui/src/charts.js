@@ -6,7 +6,8 @@
 // each group's mean with a min-max band. Smoothing, log scale, x as step,
 // wall time or time since the run's start; hover lists every line's value
 // at that x; each chart exports as PNG and CSV. Below, a param against a
-// metric's final value (charts_scatter.js).
+// metric's final value (charts_scatter.js) and parallel coordinates of the
+// params and the charted metrics' final values (charts_parallel.js).
 //
 // Histories come from metrics/get-history-bulk-interval, which samples the
 // same steps for all runs of a call on the server (at most MAX_POINTS per
@@ -24,6 +25,7 @@ import { get, post } from "./api.js";
 import { fmtNum, hashWith, navigate } from "./util.js";
 import { ErrorBox, useLoad } from "./widgets.js";
 import { ParamScatter } from "./charts_scatter.js";
+import { Parallel } from "./charts_parallel.js";
 import { alignRuns, ema, fillGaps, groupRuns, groupStats, positiveOnly, toCSV } from "./chart_math.js";
 
 const MAX_POINTS = 500; // steps per run and chart (the server allows 2500): about a pixel each
@@ -302,8 +304,26 @@ function MetricPicker({ keys, chosen, setChosen }) {
     setChosen(n);
   };
   const rest = keys.filter((k) => !chosen.includes(k));
+  // a menu: it closes on Escape and on a click elsewhere
+  const ref = useRef(null);
+  useEffect(() => {
+    const close = (e) => {
+      const d = ref.current;
+      if (!d || !d.open) return;
+      if (e.type === "keydown" ? e.key === "Escape" : !d.contains(e.target)) {
+        d.open = false;
+        if (e.type === "keydown") d.querySelector("summary").focus();
+      }
+    };
+    addEventListener("pointerdown", close);
+    addEventListener("keydown", close);
+    return () => {
+      removeEventListener("pointerdown", close);
+      removeEventListener("keydown", close);
+    };
+  }, []);
   return html`
-    <details class="metric-picker">
+    <details class="metric-picker" ref=${ref}>
       <summary>Metrics (${chosen.length} of ${keys.length})</summary>
       <ol>
         ${chosen.map((k, i) => html`<li key=${k}>
@@ -410,7 +430,9 @@ export function ChartsPage({ experimentIds, query }) {
           ${runs.length ? chosen.map((k) => html`<${MetricPanel} key=${k} metric=${k} runs=${runs} opts=${opts} focus=${focus} />`) : null}
         </div>
         ${runs.length && keys.length && groupable.some((g) => g.startsWith("params."))
-          ? html`<${ParamScatter} runs=${runs} params=${groupable.filter((g) => g.startsWith("params."))} metrics=${keys} color=${runColor} />` : null}`}
+          ? html`<${ParamScatter} runs=${runs} params=${groupable.filter((g) => g.startsWith("params."))} metrics=${keys} color=${runColor} />` : null}
+        ${runs.length ? html`<${Parallel} runs=${runs} color=${runColor} focus=${groups ? null : focus}
+          axes=${[...groupable.filter((g) => g.startsWith("params.")).slice(0, 6), ...chosen.slice(0, 6).map((k) => "metrics." + k)]} />` : null}`}
       ${!runs && !found.error ? html`<p class="loading">Loading runs…</p>` : null}
     </div>`;
 }

@@ -8,7 +8,7 @@ import { html } from "./html.js";
 import { fmtNum } from "./util.js";
 import { valueFor } from "./chart_math.js";
 
-const W = 640, H = 320, L = 64, R = 16, T = 12, B = 44;
+const W = 640, H = 320, L = 76, R = 16, T = 12, B = 44, IN = 12; // IN: dots clear of the axes
 
 const finalOf = (run, key) => {
   const m = (run.data.metrics || []).find((x) => x.key === key);
@@ -17,11 +17,13 @@ const finalOf = (run, key) => {
 };
 
 // Where each of vs goes on [0, 1]: numbers by value (log10 when asked and
-// all are positive), otherwise categories in sorted order. ticks: [pos, label].
+// all are positive; log "auto": when they also span two decades or more),
+// otherwise categories in sorted order. ticks: [pos, label].
 export function placeAxis(vs, log) {
   const nums = vs.map(Number);
   if (vs.length && nums.every(Number.isFinite)) {
-    const useLog = log && nums.every((v) => v > 0);
+    const positive = nums.every((v) => v > 0);
+    const useLog = positive && (log === "auto" ? Math.max(...nums) / Math.min(...nums) >= 100 : !!log);
     const f = useLog ? Math.log10 : (v) => v;
     const lo = Math.min(...nums.map(f)), hi = Math.max(...nums.map(f));
     const pos = (v) => (hi > lo ? (f(v) - lo) / (hi - lo) : 0.5);
@@ -44,8 +46,8 @@ export function ParamScatter({ runs, params, metrics, color }) {
   const ax = placeAxis(pts.map((d) => d.x), logX);
   const ys = pts.map((d) => d.y);
   const y0 = Math.min(...ys), y1 = Math.max(...ys);
-  const sx = (f) => L + f * (W - L - R);
-  const sy = (v) => T + (y1 > y0 ? (1 - (v - y0) / (y1 - y0)) : 0.5) * (H - T - B);
+  const sx = (f) => L + IN + f * (W - L - R - 2 * IN);
+  const sy = (v) => T + IN + (y1 > y0 ? 1 - (v - y0) / (y1 - y0) : 0.5) * (H - T - B - 2 * IN);
   const name = (r) => r.info.run_name || r.info.run_id;
   const label = p.replace(/^params\./, "");
   return html`

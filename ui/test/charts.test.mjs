@@ -5,9 +5,9 @@
 // one line per run, grouping by lr, smoothing and log scale changing what
 // is drawn (read from window.ferryCharts, the page's documented hook), the
 // CSV export holding the seeded values, the PNG export an image, the
-// metric choice remembered, the scatter of a final metric against lr, and
-// no console error. Also prints (does not assert) how long 50 runs x 10,000
-// steps take to draw.
+// metric choice remembered, the scatter of a final metric against lr and
+// the parallel coordinates, and no console error. Also prints (does not
+// assert) how long 50 runs x 10,000 steps take to draw.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -78,6 +78,8 @@ test("chart math: alignment, smoothing, groups and CSV", () => {
   assert.deepEqual(groupStats([[1, null, 3], [3, null, 5]]), { mean: [2, null, 4], min: [1, null, 3], max: [3, null, 5] });
   assert.deepEqual(placeAxis(["10", "1000", "100"], true).at, [0, 1, 0.5]);
   assert.deepEqual(placeAxis(["b", "a"], true).at, [1, 0]);
+  assert.equal(placeAxis(["1", "50"], "auto").log, false); // less than two decades: linear
+  assert.equal(placeAxis(["0.001", "0.1"], "auto").log, true);
   assert.equal(toCSV(["step", 'a,"b"'], [[0, 1], [0.5, null]]), 'step,"a,""b"""\n0,0.5\n1,\n');
 });
 
@@ -121,6 +123,8 @@ test("charts: a chart per metric, a line per run, hover, choice remembered", asy
     await page.getByRole("checkbox", { name: "delta" }).uncheck();
     await page.getByRole("button", { name: "Move loss up" }).click();
     await waitCharts(page, 2);
+    await page.keyboard.press("Escape"); // the menu closes
+    await page.getByRole("checkbox", { name: "loss" }).waitFor({ state: "hidden" });
     const order = () => page.locator("figure.run-chart").evaluateAll((fs) => fs.map((f) => f.dataset.metric));
     assert.deepEqual(await order(), ["loss", "accuracy"]);
     await page.reload();
@@ -213,7 +217,7 @@ test("charts: smoothing, log scale, x axis, grouping and exports", async (t) => 
   });
 });
 
-test("charts: final metric against a param", async (t) => {
+test("charts: final metric against a param, parallel coordinates", async (t) => {
   await withPage(browser, t, async (page) => {
     await page.goto(chartsUrl());
     await waitCharts(page, 3);
@@ -231,6 +235,18 @@ test("charts: final metric against a param", async (t) => {
     await page.getByRole("img", { name: "Final loss against lr" }).locator("text", { hasText: "lr (log)" }).waitFor();
     [a, b, c] = [await cx("run-2"), await cx("run-1"), await cx("run-0")];
     assert.ok(Math.abs(b - a - (c - b)) < 1, `${a} ${b} ${c}`);
+
+    // parallel coordinates: lr, then the charted metrics' final values, a line per run
+    const par = page.getByRole("img", { name: "Parallel coordinates of params and final metrics" });
+    assert.deepEqual(await par.locator("text.name").allTextContents(), ["lr (log)", "accuracy", "delta", "loss"]);
+    assert.equal(await par.locator("polyline").count(), RUNS);
+    const ys = async (run) => (await par.locator(`polyline[data-run="${run}"]`).getAttribute("points")).split(" ").map((p) => Number(p.split(",")[1]));
+    const [top, bottom] = [Math.min(...(await ys("run-11"))), Math.max(...(await ys("run-0")))];
+    assert.equal((await ys("run-11"))[3], top); // the highest final loss at the top of its axis
+    assert.equal((await ys("run-0"))[3], bottom); // the lowest at the bottom
+    await page.getByRole("list", { name: "Legend" }).getByText("run-3", { exact: true }).hover();
+    await par.locator("polyline.dim").nth(RUNS - 2).waitFor();
+    assert.equal(await par.locator('polyline[data-run="run-3"]').getAttribute("class"), "");
   });
 });
 
