@@ -230,6 +230,7 @@ function MetricChart({ metric, runs, byRun, opts, focus }) {
     const x0 = built.data[0];
     // axes in the page's colours, so that they read on a dark theme too
     const css = getComputedStyle(box.current);
+    let inside = false;
     const ink = css.color || "#000", grid = css.getPropertyValue("--line").trim() || "rgba(0,0,0,0.1)";
     const u = new uPlot({
       width: width(), height: 260,
@@ -243,18 +244,27 @@ function MetricChart({ metric, runs, byRun, opts, focus }) {
       // the line nearest the cursor stands out (not with groups: their
       // bands' invisible edges would take the focus)
       focus: { alpha: 0.2 },
-      cursor: { drag: { x: true, y: false }, points: { show: false }, focus: { prox: opts.groupBy ? -1 : 12 } },
-      hooks: { setCursor: [(u) => readout(u, tip.current, opts.xMode)] },
+      // the charts share their cursor: the same step (and the same run's
+      // line) on every chart; the readout only on the one under the pointer
+      cursor: { drag: { x: true, y: false }, points: { show: false }, focus: { prox: opts.groupBy ? -1 : 12 },
+        sync: { key: "ferry-charts" } },
+      hooks: { setCursor: [(u) => (inside ? readout(u, tip.current, opts.xMode) : (tip.current.hidden = true))] },
     }, built.data, box.current);
     plot.current = u;
     window.ferryCharts = window.ferryCharts || {};
     window.ferryCharts[metric] = u;
     const ro = new ResizeObserver(() => u.width !== width() && u.setSize({ width: width(), height: 260 }));
     ro.observe(box.current);
-    const leave = () => { tip.current.hidden = true; };
+    const enter = () => { inside = true; };
+    const leave = () => {
+      inside = false;
+      tip.current.hidden = true;
+    };
+    u.over.addEventListener("mouseenter", enter);
     u.over.addEventListener("mouseleave", leave);
     return () => {
       ro.disconnect();
+      u.over.removeEventListener("mouseenter", enter);
       u.over.removeEventListener("mouseleave", leave);
       if (window.ferryCharts[metric] === u) delete window.ferryCharts[metric];
       u.destroy();

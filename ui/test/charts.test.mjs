@@ -117,6 +117,10 @@ test("charts: a chart per metric, a line per run, hover, choice remembered", asy
     const s = Number(stepText.replace("step ", ""));
     assert.ok(Number.isInteger(s) && s > 0 && s < STEPS, stepText);
     assert.ok((await tip.textContent()).includes(`run-11 ${String(Number(loss(11, s).toPrecision(6)))}`), await tip.textContent());
+    // the other charts follow to the same step, without a readout of their own
+    const idx = await page.evaluate(() => ["loss", "accuracy", "delta"].map((k) => window.ferryCharts[k].cursor.idx));
+    assert.deepEqual(idx, [s, s, s]);
+    assert.ok(await page.locator('figure[data-metric="accuracy"] .chart-tip').isHidden());
 
     // the user picks the metrics and their order; the choice outlives a reload
     await page.getByText(/^Metrics \(3 of 3\)/).click();
