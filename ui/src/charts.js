@@ -239,7 +239,7 @@ function MetricChart({ metric, runs, byRun, opts, focus }) {
         y: { distr: opts.log ? 3 : 1 } },
       series: [{ label: "x" }, ...built.series],
       bands: built.bands,
-      axes: [{ stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid } }, { size: 60, stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid } }],
+      axes: [{ stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid }, ...(opts.xMode === "relative" ? { label: "seconds since the run's first point", labelSize: 20 } : {}) }, { size: 60, stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid } }],
       legend: { show: false },
       // the line nearest the cursor stands out (not with groups: their
       // bands' invisible edges would take the focus)
