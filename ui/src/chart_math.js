@@ -27,10 +27,15 @@ function xOf(p, xMode, t0) {
 }
 
 // pointsByRun: Map runId -> [{step, timestamp, value}] (any order);
-// runIds: the columns' order. Returns uPlot's data: [xs, ys of run 0, ...],
-// xs ascending and the union of every run's xs, null where a run has no
-// point. At one x a run's last point (by step, then time) wins.
-export function alignRuns(pointsByRun, runIds, xMode) {
+// runIds: the columns' order; maxSlots: the most xs wanted (about two a
+// pixel). Returns uPlot's data: [xs, ys of run 0, ...], xs ascending, null
+// where a run has no point.
+// When the union of every run's xs holds at most maxSlots, xs is that union
+// and each run keeps its own points (at one x its last, by step then time).
+// Otherwise (each run's history is downsampled on its own, so its buckets'
+// lows and highs fall on steps of its own, and the union would have nearly
+// runs x points xs, each with one run's value) the runs are binned: see binRuns.
+export function alignRuns(pointsByRun, runIds, xMode, maxSlots = Infinity) {
   const per = runIds.map((id) => {
     const pts = [...(pointsByRun.get(id) || [])].sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
     const t0 = pts.length ? Math.min(...pts.map((p) => Number(p.timestamp))) : 0;
@@ -38,6 +43,7 @@ export function alignRuns(pointsByRun, runIds, xMode) {
   });
   const xset = new Set();
   for (const pts of per) for (const [x] of pts) xset.add(x);
+  if (xset.size > maxSlots) return binRuns(per, xset, Math.max(1, Math.floor(maxSlots / 2)));
   const xs = Float64Array.from(xset).sort();
   const at = new Map();
   xs.forEach((x, i) => at.set(x, i));
@@ -47,6 +53,60 @@ export function alignRuns(pointsByRun, runIds, xMode) {
     return ys;
   });
   return [Array.from(xs), ...cols];
+}
+
+// per: each run's [x, y] points; xset: their xs. The x range cut into nb
+// equal buckets shared by all runs, two slots a bucket: a run's lowest and
+// highest value in a bucket go into them in the order of their xs (a run
+// with one point there has it in both), so every run has a value at every
+// x it spans, which hover, groups and the cursor need, and no spike is
+// lost; a point moves by less than a bucket (about a pixel). A slot's x is
+// one of the points' own: the first slot's the smallest x put in it, the
+// second's the largest (one slot when they are the same x). Non-finite
+// values are left out.
+function binRuns(per, xset, nb) {
+  let lo = Infinity, hi = -Infinity;
+  for (const x of xset) {
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  const span = hi - lo || 1;
+  const bucket = (x) => Math.min(nb - 1, Math.floor(((x - lo) / span) * nb));
+  const first = new Float64Array(nb).fill(Infinity), last = new Float64Array(nb).fill(-Infinity);
+  // each run's [x, y] of its first and second slot in each bucket (null: none)
+  const pairs = per.map((pts) => {
+    const low = new Array(nb).fill(null), high = new Array(nb).fill(null);
+    for (const p of pts) {
+      if (!Number.isFinite(p[1])) continue;
+      const k = bucket(p[0]);
+      if (!low[k] || p[1] < low[k][1]) low[k] = p;
+      if (!high[k] || p[1] > high[k][1]) high[k] = p;
+    }
+    return low.map((l, k) => {
+      if (!l) return null;
+      const h = high[k];
+      const pair = l[0] <= h[0] ? [l, h] : [h, l];
+      if (pair[0][0] < first[k]) first[k] = pair[0][0];
+      if (pair[1][0] > last[k]) last[k] = pair[1][0];
+      return pair;
+    });
+  });
+  const xs = [], slot0 = new Int32Array(nb), slot1 = new Int32Array(nb);
+  for (let k = 0; k < nb; k++) {
+    if (first[k] === Infinity) continue;
+    slot0[k] = xs.push(first[k]) - 1;
+    slot1[k] = first[k] === last[k] ? slot0[k] : xs.push(last[k]) - 1;
+  }
+  const cols = pairs.map((ps) => {
+    const ys = new Array(xs.length).fill(null);
+    ps.forEach((pair, k) => {
+      if (!pair) return;
+      ys[slot0[k]] = pair[0][1];
+      ys[slot1[k]] = pair[1][1];
+    });
+    return ys;
+  });
+  return [xs, ...cols];
 }
 
 // The value a run has for "params.<k>" or "tags.<k>", "" when none.

@@ -9,10 +9,13 @@
 // metric's final value (charts_scatter.js) and parallel coordinates of the
 // params and the charted metrics' final values (charts_parallel.js).
 //
-// Histories come from metrics/get-history-bulk-interval, which samples the
-// same steps for all runs of a call on the server (at most MAX_POINTS per
-// run), so 50 runs of 10,000 steps cost two requests and 50 x MAX_POINTS
-// points a chart.
+// Histories come from ferry's metrics/get-history-downsampled, one request
+// a run (at most IN_FLIGHT at once across all the charts), in about two
+// points a pixel of the chart's width: each bucket's lowest and highest
+// value, so a spike survives where a sampling of steps (MLflow's
+// get-history-bulk-interval) would skip it, and each request is small work
+// for the server. The runs' points then share one x axis (alignRuns in
+// chart_math.js): 50 runs of 10,000 steps are 50 requests of ~1,000 points.
 //
 // For tests and the console: window.ferryCharts maps each drawn metric key
 // to its uPlot instance (u.data, u.series[i].label); an entry goes when its
@@ -21,18 +24,19 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { html } from "./html.js";
-import { get, post } from "./api.js";
+import { post } from "./api.js";
+import { loadHistory } from "./chart.js";
 import { fmtNum, hashWith, navigate } from "./util.js";
 import { ErrorBox, useLoad } from "./widgets.js";
 import { ParamScatter } from "./charts_scatter.js";
 import { Parallel } from "./charts_parallel.js";
 import { alignRuns, ema, fillGaps, groupRuns, groupStats, positiveOnly, toCSV } from "./chart_math.js";
 
-const MAX_POINTS = 500; // steps per run and chart (the server allows 2500): about a pixel each
-// Run ids per bulk-interval call: the server takes up to 100, but each call
-// is one thread's work, so 50 runs go as two calls that the server answers
-// side by side (half the time).
-const BULK_RUN_IDS = 25;
+// Requests for histories in flight at once, for all charts together: as
+// many as a browser opens to one host, so none waits in the browser, where
+// a queued request could not be dropped.
+const IN_FLIGHT = 6;
+const SERVER_MAX_POINTS = 100000; // get-history-downsampled's limit
 const DEFAULT_RUNS = 50, MAX_RUNS = 100;
 const DEFAULT_METRICS = 12; // charted when the user has not chosen
 const GROUP_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
@@ -85,22 +89,53 @@ function saveChoice(ids, keys) {
   }
 }
 
-// One metric of all runs, in batches the server accepts: Map runId -> points.
-async function loadMetric(runIds, key) {
-  const byRun = new Map(runIds.map((id) => [id, []]));
-  const calls = [];
-  for (let i = 0; i < runIds.length; i += BULK_RUN_IDS)
-    calls.push(get("metrics/get-history-bulk-interval", { run_ids: runIds.slice(i, i + BULK_RUN_IDS), metric_key: key, max_results: MAX_POINTS }));
-  for (const r of await Promise.all(calls))
-    for (const m of r.metrics || []) byRun.has(m.run_id) && byRun.get(m.run_id).push(m);
-  return byRun;
+// The queue of history requests: fn runs when fewer than IN_FLIGHT are out;
+// one whose job is over by then (job.dead: its chart left or asks for other
+// runs; job.failed: another of its requests failed) is dropped, not sent.
+let inFlight = 0;
+const waiting = [];
+const STALE = new Error("stale");
+function queued(job, fn) {
+  return new Promise((ok, fail) => {
+    waiting.push({ job, fn, ok, fail });
+    pump();
+  });
+}
+function pump() {
+  while (inFlight < IN_FLIGHT && waiting.length) {
+    const w = waiting.shift();
+    if (w.job.dead || w.job.failed) {
+      w.fail(STALE);
+      continue;
+    }
+    inFlight++;
+    w.fn().then(w.ok, w.fail).finally(() => {
+      inFlight--;
+      pump();
+    });
+  }
+}
+
+// The points a history is asked in for a chart this wide (CSS pixels):
+// two a pixel, the lowest and highest of its bucket.
+const pointsFor = (width) => Math.min(SERVER_MAX_POINTS, Math.max(200, 2 * Math.round(width)));
+const plotWidth = (el) => Math.max(280, (el && el.clientWidth) || 500);
+
+// One metric of all runs, downsampled to maxPoints each: Map runId -> points.
+async function loadMetric(runIds, key, maxPoints, job) {
+  const hs = await Promise.all(runIds.map((id) => queued(job, () => loadHistory(id, key, maxPoints)).catch((e) => {
+    job.failed = true;
+    throw e;
+  })));
+  return new Map(runIds.map((id, i) => [id, hs[i].metrics || []]));
 }
 
 // What a chart draws: uPlot's data and series, the bands, and the CSV's
 // columns (one per run or group, before the log scale's gaps).
-export function buildChart(runs, byRun, { xMode, smoothing, log, groupBy }) {
+// maxSlots: the most xs (see alignRuns).
+export function buildChart(runs, byRun, { xMode, smoothing, log, groupBy }, maxSlots = Infinity) {
   const ids = runs.map((r) => r.info.run_id);
-  const aligned = alignRuns(byRun, ids, xMode);
+  const aligned = alignRuns(byRun, ids, xMode, maxSlots);
   const xs = aligned[0];
   const cols = aligned.slice(1).map((ys) => ema(ys, smoothing));
   const draw = log ? positiveOnly : (ys) => ys;
@@ -218,15 +253,16 @@ function readout(u, tip, xMode) {
   tip.style.top = u.over.offsetTop + 4 + "px";
 }
 
-// focus: the run id (or "group:" + value) to highlight, the others dimmed.
-function MetricChart({ metric, runs, byRun, opts, focus }) {
+// focus: the run id (or "group:" + value) to highlight, the others dimmed;
+// maxPoints: what the histories were asked in; fig: the panel's ref to the figure.
+function MetricChart({ metric, runs, byRun, maxPoints, opts, focus, fig }) {
   const box = useRef(null);
   const tip = useRef(null);
   const plot = useRef(null);
-  const built = useMemo(() => buildChart(runs, byRun, opts), [runs, byRun, opts]);
+  const built = useMemo(() => buildChart(runs, byRun, opts, maxPoints), [runs, byRun, opts, maxPoints]);
   useEffect(() => {
     if (!box.current) return;
-    const width = () => Math.max(280, box.current.clientWidth || 500);
+    const width = () => plotWidth(box.current);
     const x0 = built.data[0];
     // axes in the page's colours, so that they read on a dark theme too
     const css = getComputedStyle(box.current);
@@ -279,7 +315,7 @@ function MetricChart({ metric, runs, byRun, opts, focus }) {
   }, [focus, built]);
   const csv = () => download(new Blob([toCSV(built.csvHeader, built.csv)], { type: "text/csv" }), fileName(metric, "csv"));
   return html`
-    <figure class="chart run-chart" data-metric=${metric}>
+    <figure class="chart run-chart" data-metric=${metric} ref=${fig}>
       <figcaption>
         <strong>${metric}</strong>
         ${built.empty ? html`<span class="muted">${opts.log ? "no value above 0 for a log scale" : "no values"}</span>` : null}
@@ -295,13 +331,27 @@ function MetricChart({ metric, runs, byRun, opts, focus }) {
     </figure>`;
 }
 
-// Loads one metric's histories, then draws them.
+// Loads one metric's histories for the figure's width (a later resize
+// does not ask again), then draws them. While other runs load, the chart
+// keeps drawing the runs its histories are of.
 function MetricPanel({ metric, runs, opts, focus }) {
+  const fig = useRef(null);
+  const [hist, setHist] = useState({ runs: null, byRun: null, maxPoints: 0, error: null });
   const ids = runs.map((r) => r.info.run_id).join(",");
-  const hist = useLoad(() => loadMetric(runs.map((r) => r.info.run_id), metric), [ids, metric]);
-  if (hist.error) return html`<figure class="chart run-chart"><figcaption><strong>${metric}</strong></figcaption><${ErrorBox} error=${hist.error} /></figure>`;
-  if (!hist.data) return html`<figure class="chart run-chart"><figcaption><strong>${metric}</strong></figcaption><p class="loading">Loading ${metric}…</p></figure>`;
-  return html`<${MetricChart} metric=${metric} runs=${runs} byRun=${hist.data} opts=${opts} focus=${focus} />`;
+  useEffect(() => {
+    const job = { dead: false };
+    // the figure less its y axis (60 px), as the plot will be
+    const maxPoints = pointsFor(plotWidth(fig.current) - 60);
+    loadMetric(runs.map((r) => r.info.run_id), metric, maxPoints, job).then(
+      (byRun) => job.dead || setHist({ runs, byRun, maxPoints, error: null }),
+      (error) => job.dead || setHist({ runs: null, byRun: null, maxPoints: 0, error }));
+    return () => {
+      job.dead = true;
+    };
+  }, [ids, metric]);
+  if (hist.error) return html`<figure class="chart run-chart" ref=${fig}><figcaption><strong>${metric}</strong></figcaption><${ErrorBox} error=${hist.error} /></figure>`;
+  if (!hist.byRun) return html`<figure class="chart run-chart" ref=${fig}><figcaption><strong>${metric}</strong></figcaption><p class="loading">Loading ${metric}…</p></figure>`;
+  return html`<${MetricChart} metric=${metric} runs=${hist.runs} byRun=${hist.byRun} maxPoints=${hist.maxPoints} opts=${opts} focus=${focus} fig=${fig} />`;
 }
 
 // Which metrics are charted, and in what order.
