@@ -37,59 +37,69 @@ function xOf(p, xMode, t0) {
 // runs x points xs, each with one run's value) the runs are binned: see binRuns.
 export function alignRuns(pointsByRun, runIds, xMode, maxSlots = Infinity) {
   const per = runIds.map((id) => {
-    const pts = [...(pointsByRun.get(id) || [])].sort((a, b) => a.step - b.step || a.timestamp - b.timestamp);
-    const t0 = pts.length ? Math.min(...pts.map((p) => Number(p.timestamp))) : 0;
-    return pts.map((p) => [xOf(p, xMode, t0), typeof p.value === "number" ? p.value : Number(p.value)]);
+    let pts = pointsByRun.get(id) || [];
+    const before = (a, b) => a.step - b.step || a.timestamp - b.timestamp;
+    if (pts.some((p, i) => i && before(pts[i - 1], p) > 0)) pts = [...pts].sort(before);
+    let t0 = Infinity;
+    for (const p of pts) t0 = Math.min(t0, Number(p.timestamp));
+    const xs = new Float64Array(pts.length), ys = new Float64Array(pts.length);
+    pts.forEach((p, i) => {
+      xs[i] = xOf(p, xMode, t0);
+      ys[i] = typeof p.value === "number" ? p.value : Number(p.value);
+    });
+    return { xs, ys };
   });
   const xset = new Set();
-  for (const pts of per) for (const [x] of pts) xset.add(x);
-  if (xset.size > maxSlots) return binRuns(per, xset, Math.max(1, Math.floor(maxSlots / 2)));
+  for (const r of per) {
+    for (const x of r.xs) xset.add(x);
+    if (xset.size > maxSlots) return binRuns(per, Math.max(1, Math.floor(maxSlots / 2)));
+  }
   const xs = Float64Array.from(xset).sort();
   const at = new Map();
   xs.forEach((x, i) => at.set(x, i));
-  const cols = per.map((pts) => {
+  const cols = per.map((r) => {
     const ys = new Array(xs.length).fill(null);
-    for (const [x, y] of pts) ys[at.get(x)] = y;
+    r.xs.forEach((x, i) => (ys[at.get(x)] = r.ys[i]));
     return ys;
   });
   return [Array.from(xs), ...cols];
 }
 
-// per: each run's [x, y] points; xset: their xs. The x range cut into nb
-// equal buckets shared by all runs, two slots a bucket: a run's lowest and
-// highest value in a bucket go into them in the order of their xs (a run
-// with one point there has it in both), so every run has a value at every
-// x it spans, which hover, groups and the cursor need, and no spike is
-// lost; a point moves by less than a bucket (about a pixel). A slot's x is
-// one of the points' own: the first slot's the smallest x put in it, the
-// second's the largest (one slot when they are the same x). Non-finite
-// values are left out.
-function binRuns(per, xset, nb) {
+// per: each run's xs and ys. The x range cut into nb equal buckets shared
+// by all runs, two slots a bucket: a run's lowest and highest value in a
+// bucket go into them in the order of their xs (a run with one point there
+// has it in both), so every run has a value at every x it spans, which
+// hover, groups and the cursor need, and no spike is lost; a point moves by
+// less than a bucket (about a pixel). A slot's x is one of the points' own:
+// the first slot's the smallest x put in it, the second's the largest (one
+// slot when they are the same x). Non-finite values are left out.
+function binRuns(per, nb) {
   let lo = Infinity, hi = -Infinity;
-  for (const x of xset) {
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
-  }
-  const span = hi - lo || 1;
-  const bucket = (x) => Math.min(nb - 1, Math.floor(((x - lo) / span) * nb));
-  const first = new Float64Array(nb).fill(Infinity), last = new Float64Array(nb).fill(-Infinity);
-  // each run's [x, y] of its first and second slot in each bucket (null: none)
-  const pairs = per.map((pts) => {
-    const low = new Array(nb).fill(null), high = new Array(nb).fill(null);
-    for (const p of pts) {
-      if (!Number.isFinite(p[1])) continue;
-      const k = bucket(p[0]);
-      if (!low[k] || p[1] < low[k][1]) low[k] = p;
-      if (!high[k] || p[1] > high[k][1]) high[k] = p;
+  for (const r of per) {
+    for (const x of r.xs) {
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
     }
-    return low.map((l, k) => {
-      if (!l) return null;
-      const h = high[k];
-      const pair = l[0] <= h[0] ? [l, h] : [h, l];
-      if (pair[0][0] < first[k]) first[k] = pair[0][0];
-      if (pair[1][0] > last[k]) last[k] = pair[1][0];
-      return pair;
-    });
+  }
+  const scale = nb / (hi - lo || 1);
+  const first = new Float64Array(nb).fill(Infinity), last = new Float64Array(nb).fill(-Infinity);
+  // each run's index of its first and second slot's point in each bucket (-1: none)
+  const pairs = per.map(({ xs, ys }) => {
+    const low = new Int32Array(nb).fill(-1), high = new Int32Array(nb).fill(-1);
+    for (let i = 0; i < xs.length; i++) {
+      const y = ys[i];
+      if (!Number.isFinite(y)) continue;
+      const k = Math.min(nb - 1, Math.floor((xs[i] - lo) * scale));
+      if (low[k] < 0 || y < ys[low[k]]) low[k] = i;
+      if (high[k] < 0 || y > ys[high[k]]) high[k] = i;
+    }
+    for (let k = 0; k < nb; k++) {
+      if (low[k] < 0) continue;
+      if (xs[high[k]] < xs[low[k]]) [low[k], high[k]] = [high[k], low[k]];
+      if (xs[low[k]] < first[k]) first[k] = xs[low[k]];
+      if (xs[high[k]] > last[k]) last[k] = xs[high[k]];
+    }
+    return [low, high]; // now in x order: the first slot's, the second's
   });
   const xs = [], slot0 = new Int32Array(nb), slot1 = new Int32Array(nb);
   for (let k = 0; k < nb; k++) {
@@ -97,13 +107,13 @@ function binRuns(per, xset, nb) {
     slot0[k] = xs.push(first[k]) - 1;
     slot1[k] = first[k] === last[k] ? slot0[k] : xs.push(last[k]) - 1;
   }
-  const cols = pairs.map((ps) => {
+  const cols = pairs.map(([a, b], r) => {
     const ys = new Array(xs.length).fill(null);
-    ps.forEach((pair, k) => {
-      if (!pair) return;
-      ys[slot0[k]] = pair[0][1];
-      ys[slot1[k]] = pair[1][1];
-    });
+    for (let k = 0; k < nb; k++) {
+      if (a[k] < 0) continue;
+      ys[slot0[k]] = per[r].ys[a[k]];
+      ys[slot1[k]] = per[r].ys[b[k]];
+    }
     return ys;
   });
   return [xs, ...cols];

@@ -20,7 +20,7 @@
 // For tests and the console: window.ferryCharts maps each drawn metric key
 // to its uPlot instance (u.data, u.series[i].label); an entry goes when its
 // chart does.
-import { useEffect, useMemo, useRef, useState } from "preact/hooks";
+import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import uPlot from "uplot";
 import "uplot/dist/uPlot.min.css";
 import { html } from "./html.js";
@@ -333,12 +333,13 @@ function MetricChart({ metric, runs, byRun, maxPoints, opts, focus, fig }) {
 
 // Loads one metric's histories for the figure's width (a later resize
 // does not ask again), then draws them. While other runs load, the chart
-// keeps drawing the runs its histories are of.
+// keeps drawing the runs its histories are of. The requests start as soon
+// as the figure is in the page (a layout effect), not a frame later.
 function MetricPanel({ metric, runs, opts, focus }) {
   const fig = useRef(null);
   const [hist, setHist] = useState({ runs: null, byRun: null, maxPoints: 0, error: null });
   const ids = runs.map((r) => r.info.run_id).join(",");
-  useEffect(() => {
+  useLayoutEffect(() => {
     const job = { dead: false };
     // the figure less its y axis (60 px), as the plot will be
     const maxPoints = pointsFor(plotWidth(fig.current) - 60);
