@@ -10,6 +10,7 @@ import { ExperimentsPage } from "./experiments.js";
 import { RunsPage } from "./runs.js";
 import { RunPage } from "./run.js";
 import { ComparePage } from "./compare.js";
+import { ChartsPage } from "./charts.js";
 import { ModelsPage, ModelPage } from "./registry.js";
 import { DeploymentsPage, DeploymentPage } from "./deployments.js";
 import { MonitoringPage } from "./monitoring.js";
@@ -27,6 +28,7 @@ function route(r) {
   const [a, b, c, d] = r.parts;
   if (!a || a === "experiments" && !b) return html`<${ExperimentsPage} query=${r.query} />`;
   if (a === "experiments" && b && c === "runs" && d) return html`<${RunPage} experimentId=${b} runId=${d} />`;
+  if (a === "experiments" && b && c === "charts") return html`<${ChartsPage} experimentIds=${b.split(",")} query=${r.query} />`;
   if (a === "experiments" && b) return html`<${RunsPage} experimentIds=${b.split(",")} query=${r.query} />`;
   if (a === "compare-runs") return html`<${ComparePage} runIds=${(r.query.get("runs") || "").split(",").filter(Boolean)} />`;
   if (a === "models" && b) return html`<${ModelPage} name=${b} />`;

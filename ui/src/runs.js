@@ -18,6 +18,7 @@ import { ColumnHead, ColumnPicker, availableColumns, cell, cellClass, colName, d
   parseCols, saveCols, sortable } from "./runs_columns.js";
 import { FilterBox, filterFields } from "./runs_filter.js";
 import { useRowKeys } from "./keys.js";
+import { chartsHash } from "./charts.js";
 
 const PAGE = 100;
 
@@ -238,6 +239,7 @@ export function RunsPage({ experimentIds, query }) {
       </form>
       <div class="toolbar">
         <${ColumnPicker} shown=${shown} available=${pickable} onChange=${setCols} onReset=${() => setCols(null)} />
+        <a class="button" href=${chartsHash(experimentIds, filter)} title="every metric of these runs on one chart each">Charts</a>
         <button disabled=${picked.size < 2} onClick=${() => navigate("#/compare-runs?runs=" + [...picked].join(","))}>Compare ${picked.size || ""}</button>
         <button disabled=${!picked.size} onClick=${() => setTagDraft({ key: "", value: "" })}>Tag</button>
         ${deleted

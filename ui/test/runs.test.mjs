@@ -346,3 +346,16 @@ test("keyboard: j / k move through the runs, Enter opens the focused run", async
     assert.match(page.url(), /#\/experiments\/\d+\/runs\/[0-9a-f]+$/);
   });
 });
+
+test("the Charts link opens the chart view of the same runs (the filter kept)", async (t) => {
+  await withPage(browser, t, async (page) => {
+    const filter = "params.optimizer = 'optimizer-1'";
+    await page.goto(srv.url + "#/experiments/" + exp + "?filter=" + encodeURIComponent(filter));
+    await page.locator("table.runs tbody tr").first().waitFor();
+    await page.getByRole("link", { name: "Charts", exact: true }).click();
+    await page.locator("figure.run-chart").first().waitFor();
+    const hash = await page.evaluate(() => location.hash);
+    assert.ok(hash.startsWith(`#/experiments/${exp}/charts?`), hash);
+    assert.equal(new URLSearchParams(hash.split("?")[1]).get("filter"), filter);
+  });
+});
