@@ -211,9 +211,9 @@ test("home: each experiment's newest run, and the recent runs across them", asyn
 
 test("a corrupt pins entry in localStorage is no pins, not a blank page", async (t) => {
   await withPage(browser, t, async (page) => {
+    // stored before the app starts (a reload would cut the first load's requests short)
+    await page.addInitScript(() => localStorage.setItem("ferry.pinnedExperiments", '{"a":1}'));
     await page.goto(srv.url);
-    await page.evaluate(() => localStorage.setItem("ferry.pinnedExperiments", '{"a":1}'));
-    await page.reload();
     await page.locator("#main table.experiments tbody tr").first().waitFor();
     await page.getByRole("searchbox").or(page.getByLabel(/find an experiment/i)).first().waitFor();
   });
