@@ -3,7 +3,8 @@
 // params and 2 metrics) and a run with a 1,000,000-step metric, behind a
 // release `ferry server`; headless Chromium (Debian's, via playwright-core)
 // measures, median of 5 each:
-//   - from navigation to a rendered runs table (its 100 first rows)
+//   - from navigation to a drawn runs table (its first 100 runs loaded, the
+//     rows in view rendered, the default metric and param columns shown)
 //   - from clicking the metric to its chart drawn (uPlot's canvas, the
 //     downsampled history loaded)
 //   - in a second experiment of 50 runs with a 10,000-step metric each,
@@ -85,7 +86,12 @@ try {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const start = Date.now();
     await page.goto(`${srv.url}#/experiments/${exp}`);
-    await page.locator("table.runs tbody tr").nth(99).waitFor({ timeout: 60000 });
+    // the first page loaded (the table renders the rows in view of it) with
+    // its default metric and param columns, then drawn
+    await page.locator(".runs-count", { hasText: "100 runs loaded" }).waitFor({ timeout: 60000 });
+    await page.locator("table.runs thead th", { hasText: "metrics." }).first().waitFor({ timeout: 60000 });
+    await page.locator("table.runs tbody tr").first().waitFor({ timeout: 60000 });
+    await page.evaluate(() => new Promise((ok) => requestAnimationFrame(() => requestAnimationFrame(ok))));
     table.push(Date.now() - start);
     await page.goto(`${srv.url}#/experiments/${exp}/runs/${big}`);
     await page.getByRole("button", { name: "long", exact: true }).waitFor({ timeout: 60000 });
@@ -132,7 +138,7 @@ try {
   const build = execFileSync("node", [join(root, "ui/build.mjs")], { encoding: "utf8" }).trim();
   const gz = Number((build.match(/(\d+) B gzipped in all/) || [])[1]);
   console.log(`machine: ${(await import("node:os")).cpus().length} cpus; ${RUNS} runs, ${STEPS}-step metric (seeded in ${seeded.toFixed(1)} s)`);
-  console.log(`runs table, navigation to 100 rows rendered: median ${median(table)} ms [${table.join(", ")}]  target <= 1000`);
+  console.log(`runs table, navigation to the first page drawn: median ${median(table)} ms [${table.join(", ")}]  target <= 1000`);
   console.log(`chart of the ${STEPS}-step metric, click to drawn: median ${median(chart)} ms [${chart.join(", ")}]  target <= 1000`);
   console.log(`chart view of ${CHART_RUNS} runs x ${CHART_STEPS} steps (seeded in ${chartSeeded.toFixed(1)} s), link to every line drawn: ` +
     `median ${median(charts)} ms [${charts.join(", ")}]  target <= 1000 (${requests} history requests, ${drawnPoints} points drawn)`);
