@@ -11,23 +11,12 @@ import { html } from "./html.js";
 import { get } from "./api.js";
 import { ErrorBox } from "./widgets.js";
 import { runColor } from "./colors.js";
+import { ema } from "./chart_math.js"; // the smoothing, shared with the chart view
 
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 
 export function loadHistory(runId, key, maxPoints = 2000) {
   return get("api/2.0/ferry/metrics/get-history-downsampled", { run_id: runId, metric_key: key, max_points: maxPoints });
-}
-
-// Exponential moving average with debiasing, as TensorBoard's smoothing.
-function smooth(ys, w) {
-  if (!w) return ys;
-  let last = 0, n = 0;
-  return ys.map((y) => {
-    if (y === null || !Number.isFinite(y)) return y;
-    last = last * w + (1 - w) * y;
-    n++;
-    return last / (1 - Math.pow(w, n));
-  });
 }
 
 // series: [{ label, points: [{step, timestamp, value}], color? }] (color: a CSS colour, else by position)
@@ -56,7 +45,7 @@ export function MetricChart({ title, series, height = 260 }) {
     if (!box.current || !series.length) return;
     const data = toData(series, xMode);
     const multi = series.length > 1;
-    const ys = data.slice(1).map((c) => smooth(c, sm));
+    const ys = data.slice(1).map((c) => ema(c, sm));
     const opts = {
       width: Math.max(300, box.current.clientWidth || 600),
       height,
