@@ -26,7 +26,7 @@ import "uplot/dist/uPlot.min.css";
 import { html } from "./html.js";
 import { post } from "./api.js";
 import { loadHistory } from "./chart.js";
-import { fmtNum, hashWith, navigate } from "./util.js";
+import { fmtNum, hashWith, loadStored, navigate, saveStored } from "./util.js";
 import { ErrorBox, useLoad } from "./widgets.js";
 import { ParamScatter } from "./charts_scatter.js";
 import { Parallel } from "./charts_parallel.js";
@@ -66,20 +66,10 @@ const esc = (s) => String(s).replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&l
 // was chosen (or storage is unavailable).
 const storeKey = (ids) => "ferry.charts.metrics." + ids.join(",");
 function loadChoice(ids) {
-  try {
-    const v = JSON.parse(localStorage.getItem(storeKey(ids)) || "null");
-    return Array.isArray(v) ? v.filter((k) => typeof k === "string") : null;
-  } catch {
-    return null;
-  }
+  const v = loadStored(storeKey(ids), null);
+  return Array.isArray(v) ? v.filter((k) => typeof k === "string") : null;
 }
-function saveChoice(ids, keys) {
-  try {
-    localStorage.setItem(storeKey(ids), JSON.stringify(keys));
-  } catch {
-    // private mode or full: the choice lasts for this visit only
-  }
-}
+const saveChoice = (ids, keys) => saveStored(storeKey(ids), keys);
 
 // The queue of history requests: fn runs when fewer than IN_FLIGHT are out;
 // one whose job is over by then (job.dead: its chart left or asks for other

@@ -8,28 +8,13 @@ import { html } from "./html.js";
 import { post } from "./api.js";
 import { CHANGED, getExperiment, rememberExperiment } from "./crumbs.js";
 import { ErrorBox, useLoad } from "./widgets.js";
+import { loadStored, saveStored } from "./util.js";
 
 const PINS = "ferry.pinnedExperiments";
 const OPEN = "ferry.sidebar";
 const SHOWN = 100;
 
 const NARROW = matchMedia("(max-width: 700px)"); // style.css's narrow-screen width
-
-function load(key, fallback) {
-  try {
-    const v = JSON.parse(localStorage.getItem(key));
-    return v === null ? fallback : v;
-  } catch {
-    return fallback;
-  }
-}
-function save(key, v) {
-  try {
-    localStorage.setItem(key, JSON.stringify(v));
-  } catch {
-    /* storage refused: the choice lasts for this page load */
-  }
-}
 
 // the same quoting as the experiments page's search
 // The search grammar's strings take backslash escapes: a backslash and a
@@ -46,7 +31,7 @@ function Item({ x, current, pinned, onPin }) {
 }
 
 export function Sidebar({ current }) {
-  const [open, setOpen] = useState(() => !NARROW.matches && load(OPEN, true));
+  const [open, setOpen] = useState(() => !NARROW.matches && loadStored(OPEN, true));
   useEffect(() => { // a window made narrow folds the sidebar away
     const on = () => NARROW.matches && setOpen(false);
     NARROW.addEventListener("change", on);
@@ -54,7 +39,8 @@ export function Sidebar({ current }) {
   }, []);
   const [draft, setDraft] = useState("");
   const [q, setQ] = useState("");
-  const [pins, setPins] = useState(() => { const v = load(PINS, []); return Array.isArray(v) ? v.map(String) : []; }) // a corrupt entry is no pins;
+  // a corrupt entry (not a list) is no pins
+  const [pins, setPins] = useState(() => { const v = loadStored(PINS, []); return Array.isArray(v) ? v.map(String) : []; });
   const [pinned, setPinned] = useState([]);
   const [gen, setGen] = useState(0); // bumped when experiments change elsewhere in this tab
   useEffect(() => {
@@ -80,13 +66,13 @@ export function Sidebar({ current }) {
 
   const toggleOpen = () => {
     setOpen(!open);
-    save(OPEN, !open);
+    saveStored(OPEN, !open);
   };
   const pin = (x) => {
     const id = String(x.experiment_id);
     const next = pins.includes(id) ? pins.filter((p) => p !== id) : [...pins, id];
     setPins(next);
-    save(PINS, next);
+    saveStored(PINS, next);
   };
   const needle = q.toLowerCase();
   const shownPins = pinned.filter((x) => x.name.toLowerCase().includes(needle));

@@ -46,3 +46,22 @@ export const tagsOf = (list) => Object.fromEntries((list || []).map((t) => [t.ke
 // MLflow's filter grammar quotes names with backticks when they are not
 // plain identifiers.
 export const quoteKey = (k) => (/^[A-Za-z_][A-Za-z0-9_.]*$/.test(k) ? k : "`" + k.replace(/`/g, "") + "`");
+
+// A value kept as JSON in localStorage. Never throws: storage off (a
+// private window's policy), full, or an unreadable entry reads as fallback
+// and a refused write keeps the choice for this page load only.
+export function loadStored(key, fallback) {
+  try {
+    const v = JSON.parse(localStorage.getItem(key));
+    return v === null ? fallback : v;
+  } catch {
+    return fallback;
+  }
+}
+export function saveStored(key, v) {
+  try {
+    localStorage.setItem(key, JSON.stringify(v));
+  } catch {
+    /* refused: the choice lasts for this page load */
+  }
+}
