@@ -5,9 +5,13 @@
  * fast writer, not through jansson. */
 #include "api/metrics_ops.h"
 #include "api/types.h"
+#include "base/xalloc.h"
 #include "domain/validate.h"
 #include "store/metrics.h"
 #include "store/store.h"
+
+#include <stdlib.h>
+#include <string.h>
 
 #include "base/banned.h"
 
@@ -73,6 +77,25 @@ static const struct api_field downsampled_resp_fields[] = {
 static const struct api_msg downsampled_resp =
     API_MSG(struct rs_metric_downsampled, downsampled_resp_fields);
 
+static void write_run_history(struct sbuf *sb, const void *h)
+{
+    codec_write_run_history(sb, h);
+}
+API_TYPE_OF(static, run_history_type, "run_history", struct run_history, codec_run_history_to_json,
+            codec_run_history_from_json, run_history_release, write_run_history);
+
+static const struct api_field histories_fields[] = {
+    F_STRS(struct rq_metric_histories, run_ids, nrun_ids, "run_ids", 0),
+    F_STR(struct rq_metric_histories, metric_key, "metric_key", AF_REQUIRED),
+    F_INT(struct rq_metric_histories, max_points, "max_points", 0, 2000),
+};
+static const struct api_msg histories_req = API_MSG(struct rq_metric_histories, histories_fields);
+static const struct api_field histories_resp_fields[] = {
+    F_LIST(struct rs_metric_histories, v, n, alloc, "histories", 0, &run_history_type),
+};
+static const struct api_msg histories_resp =
+    API_MSG(struct rs_metric_histories, histories_resp_fields);
+
 static int x_history(const struct api_env *env, const struct api_op *op, void *req, void *resp,
                      struct ferr *err)
 {
@@ -129,6 +152,45 @@ static int x_downsampled(const struct api_env *env, const struct api_op *op, voi
                                              &r->metrics, &r->total, err))
         return -1;
     r->downsampled = (int64_t)r->metrics.n < r->total;
+    return 0;
+}
+
+static int x_histories(const struct api_env *env, const struct api_op *op, void *req, void *resp,
+                       struct ferr *err)
+{
+    (void)op;
+    struct rq_metric_histories *q = req;
+    struct rs_metric_histories *r = resp;
+    if (!q->nrun_ids)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "Missing value for required parameter 'run_ids'. See the API docs for "
+                        "more information about request parameters.");
+    if (q->nrun_ids > HISTORIES_MAX_RUNS)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "run_ids must name at most %d runs, got %zu", HISTORIES_MAX_RUNS,
+                        q->nrun_ids);
+    /* max_points itself is the store's to check, as for one run */
+    if (q->max_points > 0 && (int64_t)q->nrun_ids * q->max_points > HISTORIES_MAX_POINTS)
+        return ferr_set(err, FERR_INVALID_PARAMETER_VALUE,
+                        "%zu runs of max_points %lld would answer more than %d points; ask "
+                        "fewer runs or fewer points",
+                        q->nrun_ids, (long long)q->max_points, HISTORIES_MAX_POINTS);
+    for (size_t i = 0; i < q->nrun_ids; i++) {
+        ALLOC_GROW(r->v, r->n + 1, r->alloc);
+        struct run_history *h = &r->v[r->n++];
+        memset(h, 0, sizeof(*h));
+        h->run_id = xstrdup(q->run_ids[i]);
+        if (store_get_metric_history_downsampled(env->store, q->run_ids[i], q->metric_key,
+                                                 q->max_points, &h->points, &h->total, err)) {
+            /* a failed row's answer is not released for it */
+            for (size_t k = 0; k < r->n; k++)
+                run_history_release(&r->v[k]);
+            free(r->v);
+            memset(r, 0, sizeof(*r));
+            return -1;
+        }
+        h->downsampled = (int64_t)h->points.n < h->total;
+    }
     return 0;
 }
 
@@ -189,11 +251,27 @@ const struct api_op api_metrics_get_history_downsampled = {
     .res = {ACCESS_READ, LOC_RUN_ID, "run_id"},
 };
 
+/* The same for many runs at once, in columns (codec_history.h). */
+const struct api_op api_metrics_get_histories_downsampled = {
+    .name = "ferry/metrics/get-histories-downsampled",
+    .root = "/api/2.0/ferry",
+    .path = "metrics/get-histories-downsampled",
+    .methods = HTTP_GET | HTTP_POST,
+    .call = HTTP_GET,
+    .flags = OP_IDEMPOTENT,
+    .max_body = API_BODY_SMALL,
+    .req = &histories_req,
+    .resp = &histories_resp,
+    .exec = x_histories,
+    .res = {ACCESS_READ, LOC_RUN_IDS, "run_ids"},
+};
+
 static const struct api_op *const metrics_ops[] = {
     &api_metrics_get_history,
     &api_metrics_get_history_bulk_interval,
     &history_bulk,
     &api_metrics_get_history_downsampled,
+    &api_metrics_get_histories_downsampled,
 };
 const struct api_area api_metrics_area = {"metrics", metrics_ops,
                                           sizeof(metrics_ops) / sizeof(*metrics_ops)};

@@ -4,6 +4,7 @@
 #ifndef FERRY_API_METRICS_OPS_H
 #define FERRY_API_METRICS_OPS_H
 
+#include "api/codec_history.h"
 #include "api/op.h"
 #include "domain/domain.h"
 
@@ -37,7 +38,25 @@ struct rs_metric_downsampled {
     int downsampled; /* fewer points answered than stored */
 };
 
+/* Many runs' histories of one metric, each downsampled as
+ * get-history-downsampled does, in one answer: what a chart of many runs
+ * asks. histories[i] is run_ids[i]'s. */
+struct rq_metric_histories {
+    const char **run_ids;
+    size_t nrun_ids;
+    const char *metric_key;
+    int64_t max_points; /* each run's */
+};
+struct rs_metric_histories {
+    struct run_history *v;
+    size_t n, alloc;
+};
+/* Its bounds: run ids per request, and points answered in all (so one
+ * request's cost stays bounded: ~45 bytes a point). */
+#define HISTORIES_MAX_RUNS   100
+#define HISTORIES_MAX_POINTS 1000000
+
 extern const struct api_op api_metrics_get_history, api_metrics_get_history_bulk_interval,
-    api_metrics_get_history_downsampled;
+    api_metrics_get_history_downsampled, api_metrics_get_histories_downsampled;
 
 #endif

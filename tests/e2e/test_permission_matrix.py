@@ -157,6 +157,8 @@ case("metrics/get-history-bulk", "READ", "GET",
      lambda f, w: {"q": {"run_id": [f["run"]], "metric_key": "m"}})
 case("ferry/metrics/get-history-downsampled", "READ", "GET",
      lambda f, w: {"q": {"run_id": f["run"], "metric_key": "m"}})
+case("ferry/metrics/get-histories-downsampled", "READ", "GET",
+     lambda f, w: {"q": {"run_ids": [f["run"]], "metric_key": "m"}})
 case("experiments/search-datasets", "READ", "POST",
      lambda f, w: {"b": {"experiment_ids": [f["exp"]]}})
 case("artifacts/list", "READ", "GET", lambda f, w: {"q": {"run_id": f["run"]}})
