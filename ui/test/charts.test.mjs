@@ -64,17 +64,26 @@ async function exported(page, key, kind) {
 }
 const parseCSV = (text) => text.trim().split("\n").map((l) => l.split(","));
 
+// points as the columns get-histories-downsampled answers
+const cols = (pts) => ({ steps: pts.map((p) => p.step), timestamps: pts.map((p) => p.timestamp), values: pts.map((p) => p.value) });
+
 test("chart math: alignment, smoothing, groups and CSV", () => {
-  const m = new Map([["a", [{ step: 2, timestamp: 3000, value: 5 }, { step: 0, timestamp: 1000, value: 1 }]],
-    ["b", [{ step: 1, timestamp: 9000, value: 7 }]]]);
+  const m = new Map([["a", cols([{ step: 2, timestamp: 3000, value: 5 }, { step: 0, timestamp: 1000, value: 1 }])],
+    ["b", cols([{ step: 1, timestamp: 9000, value: 7 }])]]);
   assert.deepEqual(alignRuns(m, ["a", "b"], "step"), [[0, 1, 2], [1, null, 5], [null, 7, null]]);
   assert.deepEqual(alignRuns(m, ["a", "b"], "relative"), [[0, 2], [1, 5], [7, null]]);
   // more xs than slots: two buckets shared by both runs, each run's low and
   // high of a bucket in x order, the spike kept, xs the points' own
-  const sp = new Map([["a", [0, 2, 4, 6, 8].map((s) => ({ step: s, timestamp: s, value: s === 6 ? 100 : 1 }))],
-    ["b", [1, 3, 5, 7, 9].map((s) => ({ step: s, timestamp: s, value: 2 }))]]);
+  const sp = new Map([["a", cols([0, 2, 4, 6, 8].map((s) => ({ step: s, timestamp: s, value: s === 6 ? 100 : 1 })))],
+    ["b", cols([1, 3, 5, 7, 9].map((s) => ({ step: s, timestamp: s, value: 2 })))]]);
   assert.deepEqual(alignRuns(sp, ["a", "b"], "step", 4), [[0, 1, 5, 8], [1, 1, 100, 1], [2, 2, 2, 2]]);
   assert.equal(alignRuns(sp, ["a", "b"], "step", 10)[0].length, 10); // few enough: as they are
+  // one step logged twice: the later time kept; by time, a resumed run's
+  // points in time order; MLflow's "NaN" strings as NaN; a run with nothing
+  const twice = new Map([["a", cols([{ step: 0, timestamp: 5, value: 1 }, { step: 0, timestamp: 9, value: 2 }, { step: 1, timestamp: 7, value: "NaN" }])],
+    ["b", cols([])]]);
+  assert.deepEqual(alignRuns(twice, ["a", "b"], "step"), [[0, 1], [2, NaN], [null, null]]);
+  assert.deepEqual(alignRuns(twice, ["a", "b"], "time"), [[0.005, 0.007, 0.009], [1, NaN, 2], [null, null, null]]);
   assert.deepEqual(ema([1, null, 3], 0), [1, null, 3]);
   const e = ema([1, 3], 0.5); // debiased: the first value stays, then (0.25 + 0.75... )
   assert.equal(e[0], 1);
@@ -287,8 +296,9 @@ test("charts: a spike in a long history is drawn, on the run's line and its grou
     assert.ok(Math.max(...calm.filter((y) => y !== null)) < 1.02);
     // both runs have a value at every x, so hover lists both
     assert.ok(spiky.every((y) => y !== null) && calm.every((y) => y !== null));
-    // one downsampled request a run, sized to the chart
-    assert.deepEqual(asked.map((u) => u.pathname), Array(2).fill("/api/2.0/ferry/metrics/get-history-downsampled"));
+    // one downsampled request for both runs, sized to the chart
+    assert.deepEqual(asked.map((u) => u.pathname), ["/api/2.0/ferry/metrics/get-histories-downsampled"]);
+    assert.equal(asked[0].searchParams.getAll("run_ids").length, 2);
     const mp = Number(asked[0].searchParams.get("max_points"));
     assert.ok(mp >= 400 && mp <= 4000, `max_points ${mp}`);
     // the group's band reaches the spike
