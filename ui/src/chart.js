@@ -12,6 +12,7 @@ import { get } from "./api.js";
 import { ErrorBox } from "./widgets.js";
 import { runColor } from "./colors.js";
 import { ema } from "./chart_math.js"; // the smoothing, shared with the chart view
+import { plotAxes, useTheme } from "./theme.js";
 
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 
@@ -41,6 +42,7 @@ export function MetricChart({ title, series, height = 260 }) {
   const [xMode, setXMode] = useState("step");
   const [log, setLog] = useState(false);
   const [sm, setSm] = useState(0);
+  const theme = useTheme();
   useEffect(() => {
     if (!box.current || !series.length) return;
     const data = toData(series, xMode);
@@ -53,7 +55,7 @@ export function MetricChart({ title, series, height = 260 }) {
       series: [{ label: xMode === "step" ? "step" : xMode === "time" ? "time" : "seconds" },
         ...series.map((s, i) => ({ label: s.label, stroke: s.color || COLORS[i % COLORS.length], width: 1.5, spanGaps: multi,
           points: { show: s.points.length < 100, size: 5, fill: s.color || COLORS[i % COLORS.length] } }))],
-      axes: [{}, {}],
+      axes: plotAxes(box.current, [{}, {}]),
       cursor: { drag: { x: true, y: false } },
     };
     plot.current && plot.current.destroy();
@@ -65,7 +67,7 @@ export function MetricChart({ title, series, height = 260 }) {
       plot.current && plot.current.destroy();
       plot.current = null;
     };
-  }, [series, xMode, log, sm]);
+  }, [series, xMode, log, sm, theme]);
   const total = series.reduce((a, s) => a + (s.total || s.points.length), 0);
   return html`
     <figure class="chart">

@@ -31,6 +31,7 @@ import { html } from "./html.js";
 import { ackAlert, alertDeliveries, getMonitorReport, listAlerts, listMonitorReports, listMonitors, resolveAlert } from "./api.js";
 import { fmtTime, hashWith, navigate } from "./util.js";
 import { Confirm, ErrorBox, useLoad } from "./widgets.js";
+import { plotAxes, useTheme } from "./theme.js";
 
 const REF_COLOR = "#1f77b4", CUR_COLOR = "#ff7f0e", BAD = "#b42318";
 
@@ -157,6 +158,7 @@ function TimeChart({ xs, series, yLabel, testid, yRange, onPickIndex }) {
   const pickRef = useRef(onPickIndex);
   pickRef.current = onPickIndex;
   const key = JSON.stringify([xs, series.map((s) => [s.label, s.values]), yRange]);
+  const theme = useTheme();
   useEffect(() => {
     if (!box.current || !xs.length) return;
     // one window alone: an hour each side of it, not uPlot's years
@@ -166,7 +168,7 @@ function TimeChart({ xs, series, yLabel, testid, yRange, onPickIndex }) {
         y: yRange ? { range: yRange } : {} },
       series: [{ label: "window end" }, ...series.map((s) => ({ label: s.label, stroke: s.stroke, width: s.dash ? 1 : 1.5,
         dash: s.dash, spanGaps: !!s.dash, points: { show: !s.dash, size: 6, fill: s.stroke } }))],
-      axes: [{}, { label: yLabel }],
+      axes: plotAxes(box.current, [{}, { label: yLabel }]),
       // a click picks the nearest window (uPlot's plotting area is u.over)
       hooks: { ready: [(u) => u.over.addEventListener("click", (e) => {
         const i = u.posToIdx(e.offsetX);
@@ -177,7 +179,7 @@ function TimeChart({ xs, series, yLabel, testid, yRange, onPickIndex }) {
     const onResize = () => plot.setSize({ width: box.current.clientWidth || 600, height: 220 });
     addEventListener("resize", onResize);
     return () => { removeEventListener("resize", onResize); plot.destroy(); };
-  }, [key]);
+  }, [key, theme]);
   return html`<div ref=${box} class="plot" data-testid=${testid}></div>`;
 }
 

@@ -18,6 +18,7 @@ import { html } from "./html.js";
 import { getPerformance, getPrediction, searchPredictions } from "./api.js";
 import { fmtTime } from "./util.js";
 import { ErrorBox, useLoad } from "./widgets.js";
+import { plotAxes, useTheme } from "./theme.js";
 
 const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"];
 
@@ -297,6 +298,7 @@ function QualityChart({ targets, range }) {
   });
   const box = useRef(null);
   const key = m + "|" + JSON.stringify(cols) + xs.join(",") + "|" + range.join(",");
+  const theme = useTheme();
   useEffect(() => {
     if (!box.current || !xs.length) return;
     const opts = {
@@ -304,13 +306,13 @@ function QualityChart({ targets, range }) {
       scales: { x: { time: true, range: () => range } },
       series: [{ label: "time" }, ...targets.map((t, i) => ({ label: targetLabel(t), stroke: COLORS[i % COLORS.length], width: 1.5,
         points: { show: true, size: 5, fill: COLORS[i % COLORS.length] } }))],
-      axes: [{}, { label: METRICS[m].label }],
+      axes: plotAxes(box.current, [{}, { label: METRICS[m].label }]),
     };
     const plot = new uPlot(opts, [xs, ...cols], box.current);
     const onResize = () => plot.setSize({ width: box.current.clientWidth || 600, height: 240 });
     addEventListener("resize", onResize);
     return () => { removeEventListener("resize", onResize); plot.destroy(); };
-  }, [key]);
+  }, [key, theme]);
   const cell = (v) => (v === null ? "–" : m === "requests" ? String(v) : m === "error_rate" ? (100 * v).toFixed(1) + "%" : num(v, 4));
   return html`
     <figure class="chart quality-chart">
