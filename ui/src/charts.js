@@ -34,6 +34,7 @@ import { ParamScatter } from "./charts_scatter.js";
 import { Parallel } from "./charts_parallel.js";
 import { alignRuns, ema, fillGaps, groupRuns, groupStats, positiveOnly, toCSV } from "./chart_math.js";
 import { runColor } from "./colors.js";
+import { plotAxes, useTheme } from "./theme.js";
 
 // Requests for histories in flight at once, for all charts together: as
 // many as a browser opens to one host, so none waits in the browser, where
@@ -254,14 +255,12 @@ function MetricChart({ metric, runs, byRun, maxPoints, opts, focus, fig }) {
   const tip = useRef(null);
   const plot = useRef(null);
   const built = useMemo(() => buildChart(runs, byRun, opts, maxPoints), [runs, byRun, opts, maxPoints]);
+  const theme = useTheme();
   useEffect(() => {
     if (!box.current) return;
     const width = () => plotWidth(box.current);
     const x0 = built.data[0];
-    // axes in the page's colours, so that they read on a dark theme too
-    const css = getComputedStyle(box.current);
     let inside = false;
-    const ink = css.color || "#000", grid = css.getPropertyValue("--line").trim() || "rgba(0,0,0,0.1)";
     const u = new uPlot({
       width: width(), height: 260,
       // one x alone (a single step) gets a unit's room around it, not a day or years
@@ -269,7 +268,8 @@ function MetricChart({ metric, runs, byRun, maxPoints, opts, focus, fig }) {
         y: { distr: opts.log ? 3 : 1 } },
       series: [{ label: "x" }, ...built.series],
       bands: built.bands,
-      axes: [{ stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid }, ...(opts.xMode === "relative" ? { label: "seconds since the run's first point", labelSize: 20 } : {}) }, { size: 60, stroke: ink, grid: { stroke: grid }, ticks: { stroke: grid } }],
+      // in the page's colours, so that they read on a dark theme too
+      axes: plotAxes(box.current, [opts.xMode === "relative" ? { label: "seconds since the run's first point", labelSize: 20 } : {}, { size: 60 }]),
       legend: { show: false },
       // the line nearest the cursor stands out (not with groups: their
       // bands' invisible edges would take the focus)
@@ -300,7 +300,7 @@ function MetricChart({ metric, runs, byRun, maxPoints, opts, focus, fig }) {
       u.destroy();
       plot.current = null;
     };
-  }, [built]);
+  }, [built, theme]);
   useEffect(() => {
     const u = plot.current;
     if (!u) return;
@@ -325,25 +325,51 @@ function MetricChart({ metric, runs, byRun, maxPoints, opts, focus, fig }) {
     </figure>`;
 }
 
-// Loads one metric's histories for the figure's width (a later resize
-// does not ask again), then draws them. While other runs load, the chart
-// keeps drawing the runs its histories are of. The requests start as soon
-// as the figure is in the page (a layout effect), not a frame later.
+// Loads one metric's histories for the figure's width, then draws them.
+// While other runs load, the chart keeps drawing the runs its histories
+// are of. The requests start as soon as the figure is in the page (a
+// layout effect), not a frame later. A figure that grows past what its
+// points can show (a wider window, the sidebar collapsed) asks again at
+// its new width, 300 ms after the resizing stops, and keeps drawing the
+// old points meanwhile; one that shrinks keeps them (alignRuns bins them),
+// and one whose histories came whole never asks again.
 function MetricPanel({ metric, runs, opts, focus }) {
   const fig = useRef(null);
   const [hist, setHist] = useState({ runs: null, byRun: null, maxPoints: 0, error: null });
   const ids = runs.map((r) => r.info.run_id).join(",");
+  // the points to ask after a resize, for these runs and this metric only
+  const [want, setWant] = useState({ key: "", n: 0 });
+  const key = ids + "|" + metric;
+  // the figure less its y axis (60 px), as the plot will be
+  const pointsNow = () => pointsFor(plotWidth(fig.current) - 60);
   useLayoutEffect(() => {
     const job = { dead: false };
-    // the figure less its y axis (60 px), as the plot will be
-    const maxPoints = pointsFor(plotWidth(fig.current) - 60);
+    const maxPoints = (want.key === key && want.n) || pointsNow();
     loadMetric(runs.map((r) => r.info.run_id), metric, maxPoints, job).then(
       (byRun) => job.dead || setHist({ runs, byRun, maxPoints, error: null }),
       (error) => job.dead || setHist({ runs: null, byRun: null, maxPoints: 0, error }));
     return () => {
       job.dead = true;
     };
-  }, [ids, metric]);
+  }, [ids, metric, want]);
+  // some history has more points than it was answered with
+  const cut = !!hist.byRun && [...hist.byRun.values()].some((h) => h.downsampled);
+  useEffect(() => {
+    if (!fig.current || !hist.maxPoints || !cut) return;
+    let timer = 0;
+    const ro = new ResizeObserver(() => {
+      clearTimeout(timer);
+      timer = setTimeout(() => {
+        const n = pointsNow();
+        if (n > hist.maxPoints * 1.25 && hist.maxPoints < SERVER_MAX_POINTS && cut) setWant({ key, n });
+      }, 300);
+    });
+    ro.observe(fig.current);
+    return () => {
+      clearTimeout(timer);
+      ro.disconnect();
+    };
+  }, [hist.maxPoints, key, cut]);
   if (hist.error) return html`<figure class="chart run-chart" ref=${fig}><figcaption><strong>${metric}</strong></figcaption><${ErrorBox} error=${hist.error} /></figure>`;
   if (!hist.byRun) return html`<figure class="chart run-chart" ref=${fig}><figcaption><strong>${metric}</strong></figcaption><p class="loading">Loading ${metric}…</p></figure>`;
   return html`<${MetricChart} metric=${metric} runs=${hist.runs} byRun=${hist.byRun} maxPoints=${hist.maxPoints} opts=${opts} focus=${focus} fig=${fig} />`;

@@ -309,6 +309,48 @@ test("charts: a spike in a long history is drawn, on the run's line and its grou
   });
 });
 
+test("charts: a chart made wider asks its downsampled histories again at the new width", async (t) => {
+  const S = 3000;
+  const e = (await api(srv.url, "experiments/create", { name: "widen" })).experiment_id;
+  const id = (await api(srv.url, "runs/create", { experiment_id: e, run_name: "wide-0", start_time: T0 })).run.info.run_id;
+  for (let k = 0; k < S; k += 1000)
+    await api(srv.url, "runs/log-batch", { run_id: id,
+      metrics: Array.from({ length: 1000 }, (_, x) => ({ key: "loss", value: 1 / (1 + k + x), timestamp: T0 + k + x, step: k + x })) });
+  await withPage(browser, t, async (page) => {
+    await page.setViewportSize({ width: 500, height: 900 }); // one narrow column of charts
+    const asked = [];
+    page.on("request", (r) => r.url().includes("/metrics/get-histories-downsampled") &&
+      asked.push(Number(new URL(r.url()).searchParams.get("max_points"))));
+    await page.goto(srv.url + `#/experiments/${e}/charts`);
+    await page.waitForFunction(() => window.ferryCharts?.loss?.series.length === 2);
+    assert.equal(asked.length, 1);
+    assert.ok(asked[0] < S, `max_points ${asked[0]}: downsampled`);
+    const before = await page.evaluate(() => window.ferryCharts.loss.width);
+    await page.setViewportSize({ width: 880, height: 900 }); // still one column, much wider
+    await page.waitForFunction((n) => window.ferryCharts.loss && window.ferryCharts.loss.width > n * 1.5, before);
+    for (let i = 0; i < 100 && asked.length < 2; i++) await page.waitForTimeout(50);
+    assert.equal(asked.length, 2, `asked ${asked}`);
+    assert.ok(asked[1] > asked[0] * 1.25, `max_points ${asked[0]} then ${asked[1]}`);
+    await page.waitForFunction((n) => window.ferryCharts.loss.data[0].length > n, asked[0]);
+    // narrower again: the points in hand are enough, nothing asked
+    await page.setViewportSize({ width: 500, height: 900 });
+    await page.waitForTimeout(700);
+    assert.equal(asked.length, 2);
+  });
+  // a history with every point in hand is not asked again, however wide
+  await withPage(browser, t, async (page) => {
+    await page.setViewportSize({ width: 500, height: 900 });
+    let n = 0;
+    page.on("request", (r) => r.url().includes("/metrics/get-histories-downsampled") && n++);
+    await page.goto(chartsUrl());
+    await waitCharts(page, 3);
+    const first = n;
+    await page.setViewportSize({ width: 880, height: 900 });
+    await page.waitForTimeout(700);
+    assert.equal(n, first);
+  });
+});
+
 test("charts: 50 runs x 10,000 steps (timing printed, not asserted)", async (t) => {
   const N = 50, S = 10000;
   const big = (await api(srv.url, "experiments/create", { name: "big" })).experiment_id;
