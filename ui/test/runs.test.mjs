@@ -509,3 +509,29 @@ test("grouping in the URL and remembered per experiment: a link's group wins, no
     assert.ok(page.url().includes("group=tags.team"));
   });
 });
+
+test("grouped: a search of more than 5,000 runs groups the first 5,000 and says so", async (t) => {
+  const huge = (await api(srv.url, "experiments/create", { name: "huge" })).experiment_id;
+  const N = 5003;
+  for (let b = 0; b < N; b += 30) {
+    await Promise.all(Array.from({ length: Math.min(30, N - b) }, (_, k) => api(srv.url, "runs/create", {
+      experiment_id: huge, start_time: 1700000000000 + (b + k) * 1000, tags: [{ key: "shard", value: String((b + k) % 3) }] })));
+  }
+  await withPage(browser, t, async (page) => {
+    await page.goto(srv.url + "#/experiments/" + huge + "?group=tags.shard");
+    const note = page.locator("p.capped");
+    await note.waitFor({ timeout: 60000 });
+    assert.match(await note.textContent(), /Only the first 5,000 runs of this\s+search are grouped/);
+    assert.match(await page.locator(".runs-count").textContent(), /^5000 runs in 3 groups; grouping reads at most 5,000 runs/);
+    // the newest 5,000 (the sort's first): the 3 oldest are left out
+    assert.ok(await page.locator("table.runs tbody tr").count() < 150, "still windowed");
+    // shards 0 and 1 had 1,668 runs, shard 2 1,667: the 3 oldest (one of each) are left out
+    await page.getByRole("button", { name: "Collapse all" }).click();
+    await page.waitForFunction(() => document.querySelectorAll("table.runs tbody tr").length === 3);
+    assert.deepEqual((await groupRows(page)).map((g) => g.count), ["1667 runs", "1667 runs", "1666 runs"]);
+    // ungrouped: no cap, no note
+    await page.getByRole("combobox", { name: "Group by" }).selectOption("");
+    await page.locator(".runs-count").filter({ hasText: "100 runs loaded" }).waitFor();
+    assert.equal(await note.count(), 0);
+  });
+});
