@@ -4,7 +4,8 @@
 // (#/deployments/<name>): its targets with the live figures of the last
 // minute (deployments/status, polled), its shadows, its history (rollbacks
 // marked, with their reasons), its prediction log (predictions.js: quality
-// over time per version, the A/B panel, the request log), where its
+// over time per version, the A/B panel, the request log), its monitors and
+// their alerts (watch.js), where its
 // versions came from and the retraining runs (provenance.js), and the actions
 // its phase allows, each after a confirmation. An action names the change the user saw (`change`), so a
 // deployment that moved meanwhile (the rollout controller, someone else) is
@@ -18,6 +19,7 @@ import { QualityPanels, RequestLog } from "./predictions.js";
 import { MonitoringLink } from "./monitoring.js";
 import { LoopLink } from "./loop.js";
 import { Provenance } from "./provenance.js";
+import { Watch } from "./watch.js";
 
 const D = "api/2.0/ferry/deployments/";
 const POLL_MS = 3000;
@@ -192,6 +194,7 @@ export function DeploymentPage({ name }) {
           <p class="muted">Each gets ${pct(d.spec.shadow_sample)} of the requests as a copy; its answers are never returned.</p>`
         : html`<p class="muted">No shadows.</p>`}
       </section>
+      <${Watch} name=${d.name} />
       <${QualityPanels} deployment=${d.name} primaries=${d.spec.targets.length} />
       <${RequestLog} deployment=${d.name} targets=${[...d.spec.targets.map((t) => ({ model: tname(t), shadow: false })),
         ...(d.spec.shadow || []).map((t) => ({ model: tname(t), shadow: true }))]} />

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Keyboard navigation in a table: j / ArrowDown and k / ArrowUp move a
 // focus row (the row itself takes focus, so screen readers follow), Enter
-// opens the row's first link. j and k work whenever nobody is typing in a
+// opens the row's first link (a row without one, a group's header: toggles
+// its twisty). j and k work whenever nobody is typing in a
 // field; the arrows only once a row (or something in it) has focus, so they
 // still scroll the page otherwise. Usage:
 //   const ref = useRef(null); useRowKeys(ref);  ...  <table ref=${ref}>
@@ -37,7 +38,7 @@ export function useRowKeys(ref) {
         row.focus();
         row.scrollIntoView({ block: "nearest" });
       } else if (e.key === "Enter" && at >= 0 && rows[at] === active) {
-        const link = active.querySelector("a[href]");
+        const link = active.querySelector("a[href]") || active.querySelector("button[aria-expanded]");
         if (link) {
           e.preventDefault();
           link.click();

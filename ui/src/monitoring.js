@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // A deployment's monitoring (issue 18), its own page
-// (#/deployments/<name>/monitoring?monitor=<monitor>): the deployment page
+// (#/deployments/<name>/monitoring?monitor=<monitor>[&alert=<id>], the
+// alert's row marked and scrolled to): the deployment page
 // already polls its live figures every few seconds and is long; monitoring
 // reads stored windows, has several charts of its own and deserves a deep
 // link an alert can point to.
@@ -59,6 +60,7 @@ export function MonitoringPage({ name, query }) {
   const list = monitors.data || [];
   const wanted = query && query.get("monitor");
   const m = list.find((x) => x.name === wanted) || list[0];
+  const focus = query && m && m.name === wanted ? Number(query.get("alert")) || null : null;
   const pick = (n) => navigate(hashWith(["deployments", name, "monitoring"], new URLSearchParams({ monitor: n })));
   return html`
     <div class="page wide monitoring">
@@ -75,7 +77,7 @@ export function MonitoringPage({ name, query }) {
         <p>Scheduled windows run inside <code>ferry server</code>; <code>ferry monitors run NAME</code> judges one now.</p></div>` : null}
       ${list.length > 1 ? html`<nav class="tabs" aria-label="Monitors">${list.map((x) => html`
         <button class=${"tab" + (x === m ? " current" : "")} aria-pressed=${x === m ? "true" : "false"} onClick=${() => pick(x.name)}>${x.name}</button>`)}</nav>` : null}
-      ${m ? html`<${MonitorView} key=${m.name} m=${m} reloadMonitors=${monitors.reload} />` : null}
+      ${m ? html`<${MonitorView} key=${m.name} m=${m} reloadMonitors=${monitors.reload} focus=${focus} />` : null}
     </div>`;
 }
 
@@ -101,7 +103,7 @@ function guardText(g) {
   return Object.entries(g).map(([k, v]) => `${k.replace("_", " ")} ${v}`).join(", ");
 }
 
-function MonitorView({ m, reloadMonitors }) {
+function MonitorView({ m, reloadMonitors, focus }) {
   const s = m.spec, st = m.state || {};
   const reports = useLoad(() => listMonitorReports(m.name), [m.name, m.revision]);
   const [picked, setPicked] = useState(null);
@@ -146,7 +148,8 @@ function MonitorView({ m, reloadMonitors }) {
             : html`<p class="muted">No decay guards. Add some to the spec, e.g. <code>decay: {f1: {min: 0.8}}</code> or${" "}
               <code>{max_drop: 0.05}</code> against the training run's metric; they need labels (<code>ferry feedback log</code>).</p>`}
         </section>` : null}
-      <${AlertsPanel} monitor=${m.name} onPick=${setPicked} tick=${tick} />
+      <${AlertsPanel} monitor=${m.name} onPick=${setPicked} tick=${tick} focus=${focus}
+        settled=${!!reports.data && (!all.length || !!report || !!body.error)} />
     </section>`;
 }
 
@@ -420,7 +423,7 @@ const ALERT_ACTIONS = {
     text: (a) => `Resolve alert #${a.id} (${a.condition}) now? The sinks are told; a later breach opens a new alert.` },
 };
 
-function AlertsPanel({ monitor, onPick, tick }) {
+function AlertsPanel({ monitor, onPick, tick, focus, settled }) {
   const [state, setState] = useState("");
   const alerts = useLoad(() => listAlerts({ monitor, state: state || undefined, max_results: 200 }), [monitor, state, tick]);
   const [confirm, setConfirm] = useState(null);
@@ -436,6 +439,14 @@ function AlertsPanel({ monitor, onPick, tick }) {
     alerts.reload();
   };
   const list = alerts.data || [];
+  // a link to one alert (the deployment page's list): its row in view, once
+  // the window's report above it has been drawn (else it pushes the row out)
+  const shownFocus = useRef(null);
+  useEffect(() => {
+    if (!focus || !settled || shownFocus.current === focus || !list.some((a) => a.id === focus)) return;
+    shownFocus.current = focus;
+    document.querySelector(`tr[data-alert="${focus}"]`)?.scrollIntoView({ block: "center" });
+  }, [focus, settled, alerts.data]);
   return html`<section class="alerts"><h3>Alerts</h3>
     <div class="toolbar"><label>State <select aria-label="Alert state" value=${state} onChange=${(e) => setState(e.target.value)}>
       ${STATES.map(([v, l]) => html`<option value=${v}>${l}</option>`)}</select></label>
@@ -445,7 +456,8 @@ function AlertsPanel({ monitor, onPick, tick }) {
     ${alerts.data && !list.length ? html`<p class="muted empty">${state ? "No alert in this state." : "No alerts: no window has breached a condition."}</p>` : null}
     ${list.length ? html`<div class="scroll"><table class="grid alerts-table"><thead><tr><th>Alert</th><th>Condition</th><th>Severity</th><th>State</th>
       <th>Message</th><th>Opened</th><th>Last breached window</th><th>Breaches</th><th>Handled</th><th></th></tr></thead><tbody>
-      ${list.map((a) => [html`<tr key=${a.id} class=${"alert " + a.state} data-alert=${a.id}>
+      ${list.map((a) => [html`<tr key=${a.id} class=${"alert " + a.state + (a.id === focus ? " focused" : "")} data-alert=${a.id}
+        aria-current=${a.id === focus ? "true" : null}>
         <td class="num">#${a.id}</td><td>${a.condition}</td>
         <td><span class=${"severity " + a.severity}>${a.severity}</span></td>
         <td><span class=${"status alert-state " + a.state}>${a.state}</span></td>

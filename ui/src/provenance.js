@@ -9,7 +9,7 @@
 // - The pipeline runs its triggers started, newest first, from the
 //   deployment's loop (GET api/2.0/ferry/deployments/loop: the same records
 //   as the Loop page), each linked to its pipeline page with its outcome.
-// The deployment's monitors and alerts are one link away (MonitoringLink).
+// The deployment's monitors and alerts are listed above these (watch.js).
 import { html } from "./html.js";
 import { get } from "./api.js";
 import { fmtTime } from "./util.js";

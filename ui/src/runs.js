@@ -8,6 +8,10 @@
 // there are), nested runs under their parent, a stable colour per run
 // (colors.js, the charts' too), and actions on the selected runs. The
 // header row and the run-name column stay in view as the table scrolls.
+// Grouped by a param or a tag (runs_groups.js), the table loads the
+// search's runs up to a cap and shows them in collapsible groups, a header
+// row each with the group's count and metric means; the rows near the
+// viewport are still the only ones rendered.
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "preact/hooks";
 import { html } from "./html.js";
 import { post } from "./api.js";
@@ -17,10 +21,12 @@ import { runColor } from "./colors.js";
 import { ColumnHead, ColumnPicker, availableColumns, cell, cellClass, colName, defaultColumns, formatCols, loadCols,
   parseCols, saveCols, sortable } from "./runs_columns.js";
 import { FilterBox, filterFields } from "./runs_filter.js";
+import { GROUP_CAP, GroupBy, GroupRow, groupRuns, groupable, loadGroup, metricStats, saveGroup } from "./runs_groups.js";
 import { useRowKeys } from "./keys.js";
 import { chartsHash } from "./charts.js";
 
 const PAGE = 100;
+const ALL_PAGE = 1000; // a grouped table's pages: up to GROUP_CAP runs in a few requests
 
 // runs/search, with one answer for identical requests in flight: the sample
 // the default columns are counted on is the table's own first page when
@@ -81,6 +87,12 @@ export function RunsPage({ experimentIds, query }) {
   const order = query.get("order") || DEFAULT_ORDER;
   const urlCols = parseCols(query.get("cols"));
   const deleted = query.get("deleted") === "1";
+  // the URL's grouping, else the one remembered for these experiments
+  const urlGroup = query.get("group");
+  const group = urlGroup !== null && groupable(urlGroup) ? urlGroup : loadGroup(experimentIds);
+  const grouped = !!group;
+  const [closed, setClosed] = useState(new Set()); // collapsed groups' ids
+  useEffect(() => setClosed(new Set()), [group]);
   const [draft, setDraft] = useState(filter);
   useEffect(() => setDraft(filter), [filter]); // the link's filter (back, forward, a pasted link) shows in the box
   const [picked, setPicked] = useState(new Set());
@@ -91,7 +103,7 @@ export function RunsPage({ experimentIds, query }) {
   const [, setSaved] = useState(0); // bumped when the stored column choice changes
   // the rows of the last search that worked (a failed one, a bad filter,
   // keeps them under its message), its key and next page's token
-  const [list, setList] = useState({ key: null, runs: [], next: null });
+  const [list, setList] = useState({ key: null, runs: [], next: null, capped: false });
   const [error, setError] = useState(null);
   const [loading, setLoading] = useState(true);
   const seq = useRef(0); // a new search's answers supersede an older one's
@@ -102,7 +114,7 @@ export function RunsPage({ experimentIds, query }) {
   useRowKeys(table);
   const rowH = useRef(30); // measured from a rendered row
   const [view, setView] = useState({ top: 0, height: 900 });
-  const key = [experimentIds.join(","), filter, order, deleted].join("|");
+  const key = [experimentIds.join(","), filter, order, deleted, grouped].join("|");
 
   const exps = useLoad(() => Promise.all(experimentIds.map((id) => post("experiments/get", { experiment_id: id }).then(
     (r) => r.experiment, () => ({ experiment_id: id, name: "#" + id })))), [experimentIds.join(",")]);
@@ -128,7 +140,7 @@ export function RunsPage({ experimentIds, query }) {
       setError(null);
       // a page is appended once, to the list whose next page it is
       setList((l) => (token && l.next !== token ? l
-        : { key, runs: token ? [...l.runs, ...(r.runs || [])] : r.runs || [], next: r.next_page_token || null }));
+        : { key, runs: token ? [...l.runs, ...(r.runs || [])] : r.runs || [], next: r.next_page_token || null, capped: false }));
     }, (e) => {
       if (n !== seq.current) return;
       busy.current = false;
@@ -137,9 +149,33 @@ export function RunsPage({ experimentIds, query }) {
       if (token) asked.current = null; // a failed next page is asked for again as the user scrolls
     });
   };
+  // grouped: every run of the search up to GROUP_CAP, shown as its pages come
+  const loadAll = async () => {
+    const n = ++seq.current;
+    asked.current = null;
+    busy.current = true;
+    setLoading(true);
+    let all = [], token = null;
+    try {
+      do {
+        // the last request asks for one run past the cap: whether there are more
+        const r = await search({ ...pageBody(order, filter, token, deleted), max_results: Math.min(ALL_PAGE, GROUP_CAP + 1 - all.length) });
+        if (n !== seq.current) return;
+        all = [...all, ...(r.runs || [])];
+        token = r.next_page_token || null;
+        setList({ key, runs: all.slice(0, GROUP_CAP), next: null, capped: all.length > GROUP_CAP });
+      } while (token && all.length <= GROUP_CAP);
+      setError(null);
+    } catch (e) {
+      if (n !== seq.current) return;
+      setError(e);
+    }
+    busy.current = false;
+    setLoading(false);
+  };
   useEffect(() => { // a new search starts at the top, with nothing picked
     setPicked(new Set());
-    load(null);
+    grouped ? loadAll() : load(null);
     if (box.current) box.current.scrollTop = 0;
   }, [key]);
 
@@ -163,13 +199,28 @@ export function RunsPage({ experimentIds, query }) {
   const shown = cols || [];
   const available = useMemo(() => availableColumns(seen), [seen]);
   const pickable = [...new Set([...available, ...shown])];
+  const setGroup = (id) => { // in the link and remembered for these experiments
+    saveGroup(experimentIds, id);
+    setQuery("group", id);
+  };
   const setCols = (list) => { // in the link when it names columns (a shared link), else remembered for these experiments
     if (urlCols) return setQuery("cols", list ? formatCols(list) : "");
     saveCols(experimentIds, list);
     setSaved((n) => n + 1);
   };
 
+  const groups = useMemo(() => (grouped ? groupRuns(runs, group) : null), [runs, group, grouped]);
+  const stats = useMemo(() => new Map((groups || []).map((g) =>
+    [g.id, new Map(shown.filter((c) => c.startsWith("metrics.")).map((c) => [c, metricStats(g.runs, c)]))])), [groups, shown.join(",")]);
   const rows = useMemo(() => {
+    if (groups) { // a header row per group, then its runs (flat: a group is the nesting here)
+      const out = [];
+      for (const g of groups) {
+        out.push({ group: g });
+        if (!closed.has(g.id)) g.runs.forEach((run) => out.push({ run, depth: 0, children: 0 }));
+      }
+      return out;
+    }
     const byId = new Map(runs.map((r) => [r.info.run_id, r]));
     const parentOf = (r) => tagsOf(r.data.tags)["mlflow.parentRunId"];
     return nest(runs).filter((row) => {
@@ -180,7 +231,7 @@ export function RunsPage({ experimentIds, query }) {
       }
       return true;
     });
-  }, [runs, collapsed]);
+  }, [runs, collapsed, groups, closed]);
 
   // the rows near the viewport
   // view.top moves in steps of STEP rows, so a scroll re-renders the table
@@ -204,11 +255,11 @@ export function RunsPage({ experimentIds, query }) {
   useEffect(() => { // the next page, when the loaded rows below run short
     // (an effect of an earlier render may run after the answer came: asked
     // keeps it from asking for the same page twice)
-    if (list.key === key && list.next && list.next !== asked.current && !busy.current && rows.length - last < AHEAD) {
+    if (!grouped && list.key === key && list.next && list.next !== asked.current && !busy.current && rows.length - last < AHEAD) {
       asked.current = list.next;
       load(list.next);
     }
-  }, [list, key, last, rows.length]);
+  }, [list, key, last, rows.length, grouped]);
 
   const act = async (fn) => {
     setActionError(null);
@@ -239,6 +290,9 @@ export function RunsPage({ experimentIds, query }) {
       </form>
       <div class="toolbar">
         <${ColumnPicker} shown=${shown} available=${pickable} onChange=${setCols} onReset=${() => setCols(null)} />
+        <${GroupBy} value=${group} available=${available} onChange=${setGroup} />
+        ${groups && groups.length > 1 ? html`<button type="button" onClick=${() => setClosed(closed.size ? new Set() : new Set(groups.map((g) => g.id)))}>
+          ${closed.size ? "Expand all" : "Collapse all"}</button>` : null}
         <a class="button" href=${chartsHash(experimentIds, filter)} title="every metric of these runs on one chart each">Charts</a>
         <button disabled=${picked.size < 2} onClick=${() => navigate("#/compare-runs?runs=" + [...picked].join(","))}>Compare ${picked.size || ""}</button>
         <button disabled=${!picked.size} onClick=${() => setTagDraft({ key: "", value: "" })}>Tag</button>
@@ -267,7 +321,10 @@ export function RunsPage({ experimentIds, query }) {
               <button class="x" aria-label=${"Hide column " + colName(c)} onClick=${() => setCols(shown.filter((x) => x !== c))}>×</button></th>`)}
           </tr></thead>
           <tbody>
-            ${rows.slice(first, last).map(({ run, depth, children }) => {
+            ${rows.slice(first, last).map(({ run, depth, children, group: g }) => {
+              if (g) return html`<${GroupRow} key=${"group:" + g.id} g=${g} by=${group} cols=${shown} stats=${stats.get(g.id)}
+                open=${!closed.has(g.id)} picked=${picked} onToggle=${(x) => toggle(closed, x.id, setClosed)}
+                onPick=${(x, on) => { const n = new Set(picked); x.runs.forEach((r) => (on ? n.add(r.info.run_id) : n.delete(r.info.run_id))); setPicked(n); }} />`;
               const i = run.info;
               const id = i.run_id;
               return html`<tr key=${id} class=${picked.has(id) ? "picked" : ""}>
@@ -286,7 +343,11 @@ export function RunsPage({ experimentIds, query }) {
       </div>
       ${loading ? html`<p class="loading">Loading…</p>` : null}
       ${!loading && !error && !runs.length ? html`<p class="empty">No runs${filter ? " match this filter" : ""}.</p>` : null}
-      ${runs.length ? html`<p class="count runs-count" aria-live="polite">${runs.length} run${runs.length === 1 ? "" : "s"}${list.next ? " loaded; more as you scroll" : ""}</p>` : null}
+      ${runs.length && !groups ? html`<p class="count runs-count" aria-live="polite">${runs.length} run${runs.length === 1 ? "" : "s"}${list.next ? " loaded; more as you scroll" : ""}</p>` : null}
+      ${groups && runs.length ? html`<p class="count runs-count" aria-live="polite">${runs.length} run${runs.length === 1 ? "" : "s"} in ${groups.length}${" "}
+        group${groups.length === 1 ? "" : "s"}${loading ? ", loading more…" : ""}; grouping reads at most ${GROUP_CAP.toLocaleString("en")} runs of a search</p>` : null}
+      ${groups && list.capped && !loading ? html`<p class="note capped" role="status">Only the first ${GROUP_CAP.toLocaleString("en")} runs of this
+        search are grouped (in its sort order); narrow the filter to group the rest, or group by none to scroll through every run.</p>` : null}
       ${confirm ? html`<${Confirm} title="Delete runs" yes="Delete" text=${`Delete ${picked.size} run(s)? They can be restored from the Deleted view.`}
         onNo=${() => setConfirm(false)}
         onYes=${() => { setConfirm(false); act(() => Promise.all([...picked].map((id) => post("runs/delete", { run_id: id })))); }} />` : null}

@@ -82,6 +82,11 @@ test("deployments: the empty state, then the list as deployments arrive", async 
     const shadow = page.locator("table.shadows tbody tr");
     assert.match(await shadow.innerText(), /fraud v2\s+models:\/fraud\/2/);
     await page.getByText("Each gets 50.0% of the requests").waitFor();
+    // nothing watches it yet: the page says so and how to add a monitor
+    const watch = page.getByRole("region", { name: "Monitors and alerts" });
+    await watch.getByText("No monitors on this deployment.").waitFor();
+    await watch.getByText("ferry monitors apply -f monitor.yaml").waitFor();
+    await watch.getByText("No alerts.", { exact: false }).waitFor();
     // no rollout: no action applies
     assert.equal(await page.locator("[aria-label=Actions] button").count(), 0);
   });

@@ -25,6 +25,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { api, launch, reachableFerry, startServer, withPage } from "../support/server.mjs";
 import { inputsBlob, outputsBlob, uuid7 } from "../support/predlog.mjs";
+import { alertOrder, checksOf, windowVerdict } from "../src/watch.js";
 
 const F = "api/2.0/ferry/";
 const DEP = "looped", MON = "looped-drift", TRIG = "retrain";
@@ -216,6 +217,78 @@ test("loop: the deployment page links here; every event is a mark in its lane, a
     const labels = await svg.locator("text.lane-label").allTextContents();
     assert.deepEqual(labels, ["Alerts", "Triggers & runs", "Gates", "Registry", "Rollout"]);
   });
+});
+
+test("the deployment page's alert order and a window's verdict", () => {
+  const a = (id, state, opened_ms) => ({ id, state, opened_ms });
+  // active first (open before acknowledged), newest first within each; an alert in both lists once
+  const order = alertOrder([a(3, "acknowledged", 30), a(2, "open", 20), a(5, "open", 50)],
+    [a(6, "resolved", 60), a(5, "open", 50), a(3, "acknowledged", 30)]);
+  assert.deepEqual(order.map((x) => x.id), [5, 2, 3, 6]);
+  assert.deepEqual(windowVerdict(null).text, "no window yet");
+  assert.deepEqual(windowVerdict({ status: "insufficient", n_rows: 3 }).text, "insufficient");
+  assert.deepEqual(windowVerdict({ status: "failed", error: "no reference" }), { cls: "breach", text: "failed", title: "no reference" });
+  assert.equal(windowVerdict({ status: "ok", share_of_drifted_columns: 0.25, figures: { breached: [] } }).text, "passed");
+  assert.equal(windowVerdict({ status: "ok", figures: { breached: ["drift", "decay:f1"] } }).text, "breached drift, decay:f1");
+  assert.deepEqual(checksOf({ decay: { f1: {}, accuracy: {} }, quality: { schema: false } }), ["drift", "decay: f1, accuracy"]);
+  assert.deepEqual(checksOf({ quality: { schema: true } }), ["drift", "quality"]);
+});
+
+test("a deployment's page lists its monitors and alerts (active first), each linked to its Monitoring row", async (t) => {
+  const monitors = (await get(F + "monitors/list", { deployment: DEP })).monitors;
+  const last = (await get(F + "monitors/reports", { name: MON, max_results: 1 })).reports[0];
+  const alerts = (await get(F + "alerts/list", { deployment: DEP, max_results: 100 })).alerts;
+  assert.equal(monitors.length, 1);
+  assert.ok(alerts.length >= 1);
+  assert.ok(last.figures.breached.includes("drift"), JSON.stringify(last.figures));
+  // resolve one alert when there are several, so that the order has something to show
+  if (alerts.length > 1) await api(srv.url, F + "alerts/resolve", { alert_id: alerts[alerts.length - 1].id });
+  const now = (await get(F + "alerts/list", { deployment: DEP, max_results: 100 })).alerts;
+  const rank = (a) => ({ open: 0, acknowledged: 1 })[a.state] ?? 2;
+  const want = now.slice().sort((a, b) => rank(a) - rank(b) || b.opened_ms - a.opened_ms || b.id - a.id);
+  await withPage(browser, t, async (page) => {
+    await page.goto(srv.url + `#/deployments/${DEP}`);
+    const watch = page.getByRole("region", { name: "Monitors and alerts" });
+    const mrow = watch.locator("table.watch-monitors tbody tr");
+    await mrow.first().waitFor();
+    assert.equal(await mrow.count(), 1);
+    const cells = await mrow.locator("td").allInnerTexts();
+    assert.equal(cells[0], MON);
+    assert.match(cells[1], /^drift/);
+    assert.equal(cells[2], "on demand");
+    assert.match(cells[4], new RegExp("^breached " + last.figures.breached.join(", ")));
+    assert.equal(cells[5], String(now.filter((a) => a.state !== "resolved").length));
+    assert.equal(await mrow.getByRole("link", { name: MON }).getAttribute("href"), `#/deployments/${DEP}/monitoring?monitor=${MON}`);
+    // the alerts: the REST list, active ones first, each with its state, severity, condition
+    const arows = watch.locator("table.watch-alerts tbody tr");
+    await arows.nth(want.length - 1).waitFor();
+    assert.equal(await arows.count(), want.length);
+    assert.deepEqual(await arows.evaluateAll((trs) => trs.map((tr) => Number(tr.dataset.alert))), want.map((a) => a.id));
+    const first = await arows.first().locator("td").allInnerTexts();
+    assert.deepEqual(first.slice(0, 5), ["#" + want[0].id, want[0].state, want[0].severity, MON, want[0].condition]);
+    // an alert's link opens the Monitoring page at its row
+    const a = want[want.length - 1];
+    const link = arows.last().getByRole("link", { name: "#" + a.id });
+    assert.equal(await link.getAttribute("href"), `#/deployments/${DEP}/monitoring?monitor=${MON}&alert=${a.id}`);
+    await link.click();
+    await page.getByRole("heading", { name: "Monitoring" }).waitFor();
+    const focused = page.locator(`section.alerts tr[data-alert="${a.id}"]`);
+    await focused.waitFor();
+    assert.match(await focused.getAttribute("class"), /focused/);
+    assert.equal(await focused.getAttribute("aria-current"), "true");
+    assert.equal(await page.locator("section.alerts tr.focused").count(), 1);
+    await page.waitForFunction((id) => {
+      const r = document.querySelector(`tr[data-alert="${id}"]`).getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= innerHeight;
+    }, a.id);
+    // a deployment nothing watches says how to add a monitor
+    await page.goto(srv.url + "#/deployments/quiet");
+    const quiet = page.getByRole("region", { name: "Monitors and alerts" });
+    await quiet.getByText("No monitors on this deployment.").waitFor();
+    assert.match(await quiet.innerText(), /ferry monitors apply -f monitor\.yaml/);
+    await quiet.getByText("No alerts. They are opened by a monitor").waitFor();
+    assert.equal(await quiet.getByRole("link", { name: "an example" }).getAttribute("href"), "#/deployments/quiet/monitoring");
+  }, ["status of 404"]); // quiet's deleted model's lineage
 });
 
 test("loop: a mark's details on hover and on click, with links", async (t) => {

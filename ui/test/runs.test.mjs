@@ -4,11 +4,14 @@
 // the common ones, a hidden column stays hidden across reloads (and the
 // URL's `cols` still wins), server-side sort, filter completion, a bad
 // filter's message over the kept table, a stable colour per run, sticky
-// header and name column. Any console error fails a test.
+// header and name column; grouping by a param or a tag (groups, counts,
+// metric means, collapse, the "(none)" group, the URL and the remembered
+// choice). Any console error fails a test.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { api, launch, startServer, withPage } from "../support/server.mjs";
 import { PALETTE, runColor } from "../src/colors.js";
+import { fmtNum } from "../src/util.js";
 
 let srv, browser, exp;
 const runs = []; // { id, name }
@@ -357,5 +360,178 @@ test("the Charts link opens the chart view of the same runs (the filter kept)", 
     const hash = await page.evaluate(() => location.hash);
     assert.ok(hash.startsWith(`#/experiments/${exp}/charts?`), hash);
     assert.equal(new URLSearchParams(hash.split("?")[1]).get("filter"), filter);
+  });
+});
+
+// ------------------------------------------------------------------ groups
+
+const groupRows = (page) => page.$$eval("table.runs tbody tr.group-row", (trs) => trs.map((tr) => ({
+  value: tr.dataset.group, count: tr.querySelector(".group-count").textContent,
+  open: tr.querySelector("button.twisty").getAttribute("aria-expanded") })));
+// The table's rows in order: ["group:VALUE", run name, ...].
+const tableRows = (page) => page.$$eval("table.runs tbody tr", (trs) => trs.map((tr) =>
+  tr.classList.contains("group-row") ? "group:" + tr.dataset.group : tr.querySelector("td.name a").textContent));
+
+// Every run of the experiment, newest first, as the table's default sort has them.
+async function allRuns() {
+  return (await api(srv.url, "runs/search", { experiment_ids: [exp], max_results: 1000, order_by: ["attributes.start_time DESC"] })).runs;
+}
+const paramOf = (r, k) => (r.data.params || []).find((p) => p.key === k)?.value ?? null;
+const metricOf = (r, k) => (r.data.metrics || []).find((m) => m.key === k)?.value;
+
+test("group by a param: a header per value with its count and metric means, (none) last, collapse and expand", async (t) => {
+  const all = await allRuns();
+  // the seed: optimizer-0..3 on runs 10..29 (five each), none on runs 0..9
+  const want = new Map();
+  for (const v of ["optimizer-0", "optimizer-1", "optimizer-2", "optimizer-3", null])
+    want.set(v, all.filter((r) => paramOf(r, "optimizer") === v));
+  assert.deepEqual([...want.values()].map((l) => l.length), [5, 5, 5, 5, 10]);
+  await withPage(browser, t, async (page) => {
+    await open(page);
+    await page.getByRole("combobox", { name: "Group by" }).selectOption("params.optimizer");
+    await page.waitForFunction(() => new URLSearchParams(location.hash.split("?")[1]).get("group") === "params.optimizer");
+    await page.locator("table.runs tbody tr.group-row").nth(4).waitFor();
+    assert.deepEqual(await groupRows(page), [...want.entries()].map(([v, l]) => ({ value: v ?? "(none)", count: l.length + " runs", open: "true" })));
+    // each group's runs under its header, in the server's order
+    assert.deepEqual(await tableRows(page), [...want.entries()].flatMap(([v, l]) => ["group:" + (v ?? "(none)"), ...l.map((r) => r.info.run_name)]));
+    await page.locator(".runs-count").filter({ hasText: "30 runs in 5 groups" }).waitFor();
+    assert.match(await page.locator(".runs-count").textContent(), /at most 5,000 runs/);
+    // the metric columns' means over the group's runs that have the metric, min and max in the title
+    const heads = await page.$$eval("table.runs thead th", (ths) => ths.map((th) => th.textContent.replace(/[▲▼×]/g, "").trim()));
+    for (const key of ["acc", "f1", "recall"]) {
+      const col = heads.indexOf("metrics." + key) + 1;
+      assert.ok(col > 0, key);
+      for (const [v, l] of want) {
+        const vals = l.map((r) => metricOf(r, key)).filter((x) => typeof x === "number");
+        const cell = page.locator(`table.runs tbody tr.group-row[data-group="${v ?? "(none)"}"] td:nth-child(${col})`);
+        if (!vals.length) {
+          assert.equal(await cell.textContent(), "", `${key} of ${v}`);
+          continue;
+        }
+        const mean = vals.reduce((a, b) => a + b, 0) / vals.length;
+        assert.equal(await cell.textContent(), fmtNum(mean), `${key} of ${v}`);
+        assert.equal(await cell.locator("span").getAttribute("title"),
+          `mean of ${vals.length} run${vals.length === 1 ? "" : "s"}; min ${fmtNum(Math.min(...vals))} – max ${fmtNum(Math.max(...vals))}`);
+      }
+    }
+    // collapse one group: its runs go, the others stay; expand brings them back
+    await page.getByRole("button", { name: "Collapse group params.optimizer = optimizer-1" }).click();
+    await page.waitForFunction(() => document.querySelectorAll("table.runs tbody tr").length === 30);
+    assert.ok(!(await tableRows(page)).includes(want.get("optimizer-1")[0].info.run_name));
+    assert.equal((await groupRows(page))[1].open, "false");
+    await page.getByRole("button", { name: "Expand group params.optimizer = optimizer-1" }).click();
+    await page.waitForFunction(() => document.querySelectorAll("table.runs tbody tr").length === 35);
+    // collapse all, expand all
+    await page.getByRole("button", { name: "Collapse all" }).click();
+    await page.waitForFunction(() => document.querySelectorAll("table.runs tbody tr").length === 5);
+    assert.deepEqual((await groupRows(page)).map((g) => g.open), ["false", "false", "false", "false", "false"]);
+    await page.getByRole("button", { name: "Expand all" }).click();
+    await page.waitForFunction(() => document.querySelectorAll("table.runs tbody tr").length === 35);
+    // the (none) group's runs have no optimizer cell
+    const opt = heads.indexOf("params.optimizer") + 1;
+    const noneRuns = want.get(null).map((r) => r.info.run_name);
+    for (const name of noneRuns.slice(0, 3))
+      assert.equal(await page.locator(`table.runs tbody tr:has(a:text-is("${name}")) td:nth-child(${opt})`).textContent(), "");
+  });
+});
+
+test("grouped: selection per group and j / k over headers and runs (Enter toggles a header, opens a run)", async (t) => {
+  const all = await allRuns();
+  const g0 = all.filter((r) => paramOf(r, "optimizer") === "optimizer-0");
+  await withPage(browser, t, async (page) => {
+    await open(page, "?group=params.optimizer");
+    await page.locator("table.runs tbody tr.group-row").nth(4).waitFor();
+    // a group's checkbox picks its runs
+    await page.getByRole("checkbox", { name: "Select the runs of group params.optimizer = optimizer-0" }).check();
+    await page.getByRole("button", { name: "Compare " + g0.length }).waitFor();
+    for (const r of g0) assert.equal(await page.getByRole("checkbox", { name: "Select run " + r.info.run_name }).isChecked(), true);
+    // a run's own checkbox still works, and un-picks the group's box
+    await page.getByRole("checkbox", { name: "Select run " + g0[0].info.run_name }).uncheck();
+    await page.getByRole("button", { name: "Compare " + (g0.length - 1) }).waitFor();
+    assert.equal(await page.getByRole("checkbox", { name: "Select the runs of group params.optimizer = optimizer-0" }).isChecked(), false);
+    await page.locator("h1").click(); // the keyboard's turn (not in a checkbox)
+    const focused = () => page.evaluate(() => {
+      const tr = document.activeElement.closest("tr");
+      return tr && (tr.classList.contains("group-row") ? "group:" + tr.dataset.group : tr.querySelector("td.name a").textContent);
+    });
+    await page.keyboard.press("j");
+    assert.equal(await focused(), "group:optimizer-0");
+    await page.keyboard.press("Enter"); // collapses the group
+    await page.waitForFunction(() => document.querySelectorAll("table.runs tbody tr").length === 30);
+    assert.equal(await focused(), "group:optimizer-0");
+    await page.keyboard.press("j");
+    assert.equal(await focused(), "group:optimizer-1");
+    await page.keyboard.press("j");
+    const g1 = all.filter((r) => paramOf(r, "optimizer") === "optimizer-1");
+    assert.equal(await focused(), g1[0].info.run_name);
+    await page.keyboard.press("k");
+    await page.keyboard.press("k");
+    await page.keyboard.press("Enter"); // expands it again
+    await page.waitForFunction(() => document.querySelectorAll("table.runs tbody tr").length === 35);
+    await page.keyboard.press("j");
+    assert.equal(await focused(), g0[0].info.run_name);
+    await page.keyboard.press("Enter");
+    await page.getByRole("heading", { name: g0[0].info.run_name }).waitFor();
+  });
+});
+
+test("grouping in the URL and remembered per experiment: a link's group wins, none ungroups, back regroups", async (t) => {
+  await withPage(browser, t, async (page) => {
+    // a tag: every run has one, so no (none) group
+    await open(page, "?group=tags.team");
+    await page.locator("table.runs tbody tr.group-row").nth(1).waitFor();
+    assert.deepEqual(await groupRows(page), [{ value: "blue", count: "15 runs", open: "true" }, { value: "red", count: "15 runs", open: "true" }]);
+    assert.equal(await page.getByRole("combobox", { name: "Group by" }).inputValue(), "tags.team");
+    // none: the plain table, paged and nested as before, no group in the link
+    await page.getByRole("combobox", { name: "Group by" }).selectOption("");
+    await page.waitForFunction(() => !location.hash.includes("group="));
+    await page.waitForFunction(() => document.querySelectorAll("table.runs tbody tr").length === 30 &&
+      !document.querySelector("table.runs tbody tr.group-row"));
+    await page.locator(".runs-count").filter({ hasText: /^30 runs$/ }).waitFor();
+    // back: the link's grouping again
+    await page.goBack();
+    await page.locator("table.runs tbody tr.group-row").nth(1).waitFor();
+    assert.equal(await page.getByRole("combobox", { name: "Group by" }).inputValue(), "tags.team");
+    // a choice is remembered for this experiment: a link without group opens grouped by it
+    await page.getByRole("combobox", { name: "Group by" }).selectOption("params.depth");
+    await page.waitForFunction(() => location.hash.includes("group=params.depth"));
+    await page.goto(srv.url + "#/experiments/" + exp);
+    await page.locator("table.runs tbody tr.group-row").first().waitFor();
+    assert.equal(await page.getByRole("combobox", { name: "Group by" }).inputValue(), "params.depth");
+    assert.deepEqual((await groupRows(page)).map((g) => g.value), ["depth-0", "depth-1", "depth-2", "depth-3"]);
+    // and a link's grouping still wins over it
+    await page.goto(srv.url + "#/experiments/" + exp + "?group=tags.team");
+    await page.waitForFunction(() => [...document.querySelectorAll("table.runs tbody tr.group-row")].map((tr) => tr.dataset.group).join() === "blue,red");
+    // a filter applies before grouping
+    await page.getByRole("combobox", { name: "Filter runs" }).fill("tags.team = 'red'");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction(() => [...document.querySelectorAll("table.runs tbody tr.group-row")].map((tr) => tr.dataset.group).join() === "red");
+    assert.ok(page.url().includes("group=tags.team"));
+  });
+});
+
+test("grouped: a search of more than 5,000 runs groups the first 5,000 and says so", async (t) => {
+  const huge = (await api(srv.url, "experiments/create", { name: "huge" })).experiment_id;
+  const N = 5003;
+  for (let b = 0; b < N; b += 30) {
+    await Promise.all(Array.from({ length: Math.min(30, N - b) }, (_, k) => api(srv.url, "runs/create", {
+      experiment_id: huge, start_time: 1700000000000 + (b + k) * 1000, tags: [{ key: "shard", value: String((b + k) % 3) }] })));
+  }
+  await withPage(browser, t, async (page) => {
+    await page.goto(srv.url + "#/experiments/" + huge + "?group=tags.shard");
+    const note = page.locator("p.capped");
+    await note.waitFor({ timeout: 60000 });
+    assert.match(await note.textContent(), /Only the first 5,000 runs of this\s+search are grouped/);
+    assert.match(await page.locator(".runs-count").textContent(), /^5000 runs in 3 groups; grouping reads at most 5,000 runs/);
+    // the newest 5,000 (the sort's first): the 3 oldest are left out
+    assert.ok(await page.locator("table.runs tbody tr").count() < 150, "still windowed");
+    // shards 0 and 1 had 1,668 runs, shard 2 1,667: the 3 oldest (one of each) are left out
+    await page.getByRole("button", { name: "Collapse all" }).click();
+    await page.waitForFunction(() => document.querySelectorAll("table.runs tbody tr").length === 3);
+    assert.deepEqual((await groupRows(page)).map((g) => g.count), ["1667 runs", "1667 runs", "1666 runs"]);
+    // ungrouped: no cap, no note
+    await page.getByRole("combobox", { name: "Group by" }).selectOption("");
+    await page.locator(".runs-count").filter({ hasText: "100 runs loaded" }).waitFor();
+    assert.equal(await note.count(), 0);
   });
 });
