@@ -3,6 +3,7 @@
 #include "base/json.h"
 #include "base/xalloc.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +36,18 @@ json_t *codec_run_history_to_json(const struct run_history *h)
     return o;
 }
 
+/* The int64 at offset off of each of the n points, comma-separated. */
+static void add_int_column(struct sbuf *sb, const struct metric *v, size_t n, size_t off)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sbuf_addch(sb, ',');
+        int64_t x;
+        memcpy(&x, (const char *)&v[i] + off, sizeof(x));
+        fjson_add_int64(sb, x);
+    }
+}
+
 void codec_write_run_history(struct sbuf *sb, const struct run_history *h)
 {
     const struct metric *v = h->points.v;
@@ -47,17 +60,9 @@ void codec_write_run_history(struct sbuf *sb, const struct run_history *h)
     fjson_add_int64(sb, h->total);
     sbuf_addstr(sb, h->downsampled ? ",\"downsampled\":true" : ",\"downsampled\":false");
     sbuf_addstr(sb, ",\"steps\":[");
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            sbuf_addch(sb, ',');
-        fjson_add_int64(sb, v[i].step);
-    }
+    add_int_column(sb, v, n, offsetof(struct metric, step));
     sbuf_addstr(sb, "],\"timestamps\":[");
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            sbuf_addch(sb, ',');
-        fjson_add_int64(sb, v[i].timestamp);
-    }
+    add_int_column(sb, v, n, offsetof(struct metric, timestamp));
     sbuf_addstr(sb, "],\"values\":[");
     for (size_t i = 0; i < n; i++) {
         if (i)
