@@ -44,8 +44,8 @@ static void add_point(void *arg, const PGresult *r, int row)
         return;
     }
     p->n++;
-    metric_list_add(p->out, p->key, pg_bin_real(r, row, 2, 3), pg_bin_int(r, row, 1),
-                    pg_bin_int(r, row, 0));
+    metric_list_add_point(p->out, p->key, pg_bin_real(r, row, 2, 3), pg_bin_int(r, row, 1),
+                          pg_bin_int(r, row, 0));
     if (p->run_id)
         p->out->v[p->out->n - 1].run_id = xstrdup(p->run_id);
 }
