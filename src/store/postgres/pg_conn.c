@@ -932,33 +932,6 @@ int pg_run_rows(struct pg_conn *c, const char *sql, const struct pg_args *a, pg_
     return rc;
 }
 
-/* Big-endian bytes as an unsigned number. */
-static uint64_t be_bytes(const unsigned char *p, int len)
-{
-    uint64_t v = 0;
-    for (int i = 0; i < len && i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
-int64_t pg_be_int(const void *p, int len)
-{
-    uint64_t v = be_bytes(p, len);
-    if (len == 2)
-        return (int16_t)(uint16_t)v;
-    if (len == 4)
-        return (int32_t)(uint32_t)v;
-    return (int64_t)v;
-}
-
-double pg_be_real(const void *p, int len)
-{
-    uint64_t v = be_bytes(p, len);
-    double d;
-    memcpy(&d, &v, sizeof(d)); /* a float8 is its IEEE 754 bits */
-    return len == 8 ? d : 0;
-}
-
 int64_t pg_bin_int(const PGresult *r, int row, int col)
 {
     if (PQgetisnull(r, row, col))
