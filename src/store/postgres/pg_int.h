@@ -12,7 +12,7 @@
  * time (searches) goes through PQexecParams.
  *
  * Values travel as text in both directions (except the big results read
- * by pg_run_rows, in binary): parameters are formatted by the pg_args_*
+ * by pg_run_rows and pg_copy_rows, in binary): parameters are formatted by the pg_args_*
  * helpers; results are read back by pg_get_*. A double is
  * written with 17 significant digits and read back by strtod, so every
  * value round-trips exactly; NaN is stored as 0 with is_nan = 1 (as in

@@ -12,8 +12,9 @@
  * and never sorts the history; LIMITs stop the walk early. Each op is
  * one statement after the run lookup (points at many steps included: one
  * array of steps, not a statement per step). The points come back a row
- * at a time and in binary (pg_run_rows): no result of megabytes held, no
- * number parsed from text. */
+ * at a time and in binary: no result of megabytes held, no number parsed
+ * from text. A page of history comes by COPY (pg_copy_rows: no PGresult
+ * a row), the other reads in single-row mode (pg_run_rows). */
 #include "store/postgres/pg_int.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
