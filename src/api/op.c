@@ -407,7 +407,11 @@ static int write_field(struct sbuf *sb, const struct api_field *f, const void *r
         size_t n = *AT_C(resp, f->off_n, size_t);
         if (omit && !n)
             goto absent;
-        sbuf_grow(sb, n * 64 + 2); /* grow once for the long ones */
+        /* Grow once for the long ones: a metric point is ~85 bytes, and a
+         * guess short of the answer costs a copy of all of it into fresh
+         * pages (8 MB for a 100,000-step history); room never written
+         * costs nothing. */
+        sbuf_grow(sb, n * 96 + 2);
         sbuf_addch(sb, '[');
         for (size_t i = 0; i < n; i++) {
             if (i)

@@ -16,16 +16,6 @@
 /* Each entity's codec behind the untyped signatures of struct api_type. */
 #define API_TYPE(id, T, to, from, rel, wr) API_TYPE_OF(, api_type_##id, #id, T, to, from, rel, wr)
 
-static void metric_release_one(struct metric *m)
-{
-    free(m->key);
-    free(m->run_id);
-    free(m->model_id);
-    free(m->dataset_name);
-    free(m->dataset_digest);
-    memset(m, 0, sizeof(*m));
-}
-
 static void write_metric(struct sbuf *sb, const void *m)
 {
     codec_write_metric(sb, m, 1);
@@ -66,7 +56,7 @@ API_TYPE(experiment, struct experiment, codec_experiment_to_json, codec_experime
 API_TYPE(run, struct run, codec_run_to_json, codec_run_from_json, run_release, NULL);
 API_TYPE(run_info, struct run_info, codec_run_info_to_json, codec_run_info_from_json,
          run_info_release, NULL);
-API_TYPE(metric, struct metric, codec_metric_to_json, codec_metric_from_json, metric_release_one,
+API_TYPE(metric, struct metric, codec_metric_to_json, codec_metric_from_json, metric_release,
          write_metric);
 API_TYPE(dataset_input, struct dataset_input, codec_dataset_input_to_json,
          codec_dataset_input_from_json, dataset_input_release, NULL);

@@ -114,29 +114,55 @@ void kv_list_release(struct kv_list *l)
     memset(l, 0, sizeof(*l));
 }
 
-void metric_list_add(struct metric_list *l, const char *key, double value, int64_t ts, int64_t step)
+/* Appends a point whose key is set by the caller. */
+static struct metric *add_point(struct metric_list *l, double value, int64_t ts, int64_t step)
 {
     ALLOC_GROW(l->v, l->n + 1, l->alloc);
     struct metric *m = &l->v[l->n++];
-    m->key = xstrdup(key);
+    memset(m, 0, sizeof(*m));
     m->value = value;
     m->timestamp = ts;
     m->step = step;
-    m->run_id = NULL;
-    m->model_id = m->dataset_name = m->dataset_digest = NULL;
+    return m;
+}
+
+void metric_list_add(struct metric_list *l, const char *key, double value, int64_t ts, int64_t step)
+{
+    add_point(l, value, ts, step)->key = xstrdup(key);
+}
+
+void metric_list_add_point(struct metric_list *l, const char *key, double value, int64_t ts,
+                           int64_t step)
+{
+    char *prev = l->n ? l->v[l->n - 1].key : NULL;
+    if (!prev || strcmp(prev, key)) {
+        metric_list_add(l, key, value, ts, step);
+        return;
+    }
+    struct metric *m = add_point(l, value, ts, step);
+    m->key = prev;
+    m->shares_key = 1;
+}
+
+void metric_release(struct metric *m)
+{
+    if (!m)
+        return;
+    if (!m->shares_key)
+        free(m->key);
+    free(m->run_id);
+    free(m->model_id);
+    free(m->dataset_name);
+    free(m->dataset_digest);
+    memset(m, 0, sizeof(*m));
 }
 
 void metric_list_release(struct metric_list *l)
 {
     if (!l)
         return;
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->v[i].key);
-        free(l->v[i].run_id);
-        free(l->v[i].model_id);
-        free(l->v[i].dataset_name);
-        free(l->v[i].dataset_digest);
-    }
+    for (size_t i = 0; i < l->n; i++)
+        metric_release(&l->v[i]);
     free(l->v);
     memset(l, 0, sizeof(*l));
 }

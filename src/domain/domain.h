@@ -60,6 +60,10 @@ struct metric {
      * dataset it was measured on (NULL: none) */
     char *model_id;
     char *dataset_name, *dataset_digest;
+    /* Set by metric_list_add_point: key is the string of an earlier point
+     * of the same list, freed with that point, never with this one. Such a
+     * point lives only as long as its list's points stay together. */
+    int shares_key;
 };
 
 struct metric_list {
@@ -67,8 +71,17 @@ struct metric_list {
     size_t n, alloc;
 };
 
+/* Appends a point with its own copy of key. */
 void metric_list_add(struct metric_list *l, const char *key, double value, int64_t ts,
                      int64_t step);
+/* Appends a point that shares the previous point's key string when it reads
+ * the same as key (shares_key), else takes a copy: a history of 100,000
+ * points holds one copy of its key, not 100,000. */
+void metric_list_add_point(struct metric_list *l, const char *key, double value, int64_t ts,
+                           int64_t step);
+/* Frees what a point owns (not a shared key) and zeroes it. */
+void metric_release(struct metric *m);
+/* Releases every point and the array; l is left empty. Accepts NULL. */
 void metric_list_release(struct metric_list *l);
 
 struct experiment {

@@ -265,7 +265,7 @@ static void emit_point(struct metric_list *out, const char *key, const struct me
     const struct metric *prev = out->n ? &out->v[out->n - 1] : NULL;
     if (!prev || prev->step != p->step || prev->timestamp != p->timestamp ||
         prev->value != p->value)
-        metric_list_add(out, key, p->value, p->timestamp, p->step);
+        metric_list_add_point(out, key, p->value, p->timestamp, p->step);
 }
 
 /* A bucket's lowest and highest points, in step order; one when equal. */
@@ -292,7 +292,7 @@ struct downsample {
 static void keep_point(void *arg, const struct metric *p)
 {
     struct downsample *d = arg;
-    metric_list_add(d->out, d->key, p->value, p->timestamp, p->step);
+    metric_list_add_point(d->out, d->key, p->value, p->timestamp, p->step);
 }
 
 static void bucket_point(void *arg, const struct metric *p)

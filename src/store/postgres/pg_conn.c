@@ -145,7 +145,7 @@ static int lost(const struct pg_conn *c)
 }
 
 /* Sets err for a failed result r (NULL: no result at all) and c->sqlstate. */
-static void fail_result(struct pg_conn *c, const PGresult *r, const char *what, struct ferr *err)
+void pg_fail_result(struct pg_conn *c, const PGresult *r, const char *what, struct ferr *err)
 {
     const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
     snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", state ? state : "");
@@ -169,7 +169,7 @@ static void fail_result(struct pg_conn *c, const PGresult *r, const char *what, 
 
 int pg_fail(struct pg_conn *c, const char *what, struct ferr *err)
 {
-    fail_result(c, NULL, what, err);
+    pg_fail_result(c, NULL, what, err);
     return -1;
 }
 
@@ -185,7 +185,7 @@ static PGresult *check(struct pg_conn *c, PGresult *r, const char *what, struct 
         c->sqlstate[0] = '\0';
         return r;
     }
-    fail_result(c, r, what, err);
+    pg_fail_result(c, r, what, err);
     PQclear(r);
     return NULL;
 }
@@ -266,7 +266,7 @@ static PGresult *exec_pipelined(struct pg_conn *c, const struct stmt *st)
 
 /* Runs the deferred commands on their own (before a statement that cannot
  * share their pipeline). 0, or -1 with err set. */
-static int flush_deferred(struct pg_conn *c, const char *what, struct ferr *err)
+int pg_flush_deferred(struct pg_conn *c, const char *what, struct ferr *err)
 {
     if (!c->ndeferred)
         return 0;
@@ -279,7 +279,7 @@ void pg_defer(struct pg_conn *c, const char *sql)
 {
     if (c->ndeferred == PG_DEFER_MAX) {  /* never with today's callers */
         struct ferr ignored = FERR_INIT; /* a failure shows at the next statement */
-        if (flush_deferred(c, "sending deferred commands", &ignored))
+        if (pg_flush_deferred(c, "sending deferred commands", &ignored))
             c->deferred_failed = 1;
     }
     c->deferred[c->ndeferred++] = sql;
@@ -295,7 +295,7 @@ static int prepared(struct pg_conn *c, const char *sql, char name[16], const cha
             return 0;
         }
     }
-    if (flush_deferred(c, what, err)) /* a statement's first use: a round trip of its own */
+    if (pg_flush_deferred(c, what, err)) /* a statement's first use: a round trip of its own */
         return -1;
     if (c->nstmts == PG_STMT_CACHE) { /* full: forget the oldest */
         char old[16];
@@ -339,7 +339,7 @@ PGresult *pg_run_text(struct pg_conn *c, const char *sql, const struct pg_args *
     if (!a || !a->n) {
         /* PQexec's simple protocol (the text may hold several statements)
          * cannot share a pipeline: the deferred commands go first. */
-        if (flush_deferred(c, what, err))
+        if (pg_flush_deferred(c, what, err))
             return NULL;
         return check(c, PQexec(c->conn, sql), what, err);
     }
@@ -904,7 +904,7 @@ int pg_run_rows(struct pg_conn *c, const char *sql, const struct pg_args *a, pg_
 {
     char name[16];
     /* Single-row mode cannot share a pipeline: deferred commands go first. */
-    if (flush_deferred(c, what, err) || prepared(c, sql, name, what, err))
+    if (pg_flush_deferred(c, what, err) || prepared(c, sql, name, what, err))
         return -1;
     if (!PQsendQueryPrepared(c->conn, name, a ? (int)a->n : 0, a ? a->v : NULL, NULL, NULL, 1))
         return pg_fail(c, what, err);
@@ -920,7 +920,7 @@ int pg_run_rows(struct pg_conn *c, const char *sql, const struct pg_args *a, pg_
                 fn(arg, r, i);
             done = st == PGRES_TUPLES_OK;
         } else if (!rc) {
-            fail_result(c, r, what, err);
+            pg_fail_result(c, r, what, err);
             rc = -1;
         }
         PQclear(r);
@@ -932,39 +932,18 @@ int pg_run_rows(struct pg_conn *c, const char *sql, const struct pg_args *a, pg_
     return rc;
 }
 
-/* A binary cell's bytes, big-endian, as an unsigned number. */
-static uint64_t bin_bytes(const PGresult *r, int row, int col, int *len)
-{
-    const unsigned char *p = (const unsigned char *)PQgetvalue(r, row, col);
-    uint64_t v = 0;
-    *len = PQgetlength(r, row, col);
-    for (int i = 0; i < *len && i < 8; i++)
-        v = v << 8 | p[i];
-    return v;
-}
-
 int64_t pg_bin_int(const PGresult *r, int row, int col)
 {
-    int len;
     if (PQgetisnull(r, row, col))
         return 0;
-    uint64_t v = bin_bytes(r, row, col, &len);
-    if (len == 2)
-        return (int16_t)(uint16_t)v;
-    if (len == 4)
-        return (int32_t)(uint32_t)v;
-    return (int64_t)v;
+    return pg_be_int(PQgetvalue(r, row, col), PQgetlength(r, row, col));
 }
 
 double pg_bin_real(const PGresult *r, int row, int col, int is_nan_col)
 {
-    int len;
     if (is_nan_col >= 0 && pg_bin_int(r, row, is_nan_col))
         return NAN;
     if (PQgetisnull(r, row, col))
         return 0;
-    uint64_t v = bin_bytes(r, row, col, &len);
-    double d;
-    memcpy(&d, &v, sizeof(d)); /* a float8 is its IEEE 754 bits */
-    return len == 8 ? d : 0;
+    return pg_be_real(PQgetvalue(r, row, col), PQgetlength(r, row, col));
 }

@@ -12,7 +12,7 @@
  * time (searches) goes through PQexecParams.
  *
  * Values travel as text in both directions (except the big results read
- * by pg_run_rows, in binary): parameters are formatted by the pg_args_*
+ * by pg_run_rows and pg_copy_rows, in binary): parameters are formatted by the pg_args_*
  * helpers; results are read back by pg_get_*. A double is
  * written with 17 significant digits and read back by strtod, so every
  * value round-trips exactly; NaN is stored as 0 with is_nan = 1 (as in
@@ -42,6 +42,8 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdint.h>
+#include <string.h>
 
 #define PG_STMT_CACHE 128
 #define PG_DEFER_MAX  4
@@ -249,5 +251,54 @@ int pg_run_rows(struct pg_conn *c, const char *sql, const struct pg_args *a, pg_
  * NaN when is_nan_col >= 0 and that int column is not 0). */
 int64_t pg_bin_int(const PGresult *r, int row, int col);
 double pg_bin_real(const PGresult *r, int row, int col, int is_nan_col);
+/* The same from len big-endian bytes at p (an int2/int4/int8; a float8,
+ * 0 unless len is 8). Inline: a history reads 400,000 of them. */
+static inline uint64_t pg_be_bytes(const void *p, int len)
+{
+    const unsigned char *b = p;
+    uint64_t v = 0;
+    for (int i = 0; i < len && i < 8; i++)
+        v = v << 8 | b[i];
+    return v;
+}
+static inline int64_t pg_be_int(const void *p, int len)
+{
+    uint64_t v = pg_be_bytes(p, len);
+    if (len == 2)
+        return (int16_t)(uint16_t)v;
+    if (len == 4)
+        return (int32_t)(uint32_t)v;
+    return (int64_t)v;
+}
+static inline double pg_be_real(const void *p, int len)
+{
+    uint64_t v = pg_be_bytes(p, len);
+    double d;
+    memcpy(&d, &v, sizeof(d)); /* a float8 is its IEEE 754 bits */
+    return len == 8 ? d : 0;
+}
+
+/* pg_conn.c, for the other ways of reading: err (and c->sqlstate) for a
+ * failed result r (NULL: the connection's own error); the commands
+ * pg_defer queued, sent on their own: 0, or -1 with err set. */
+void pg_fail_result(struct pg_conn *c, const PGresult *r, const char *what, struct ferr *err);
+int pg_flush_deferred(struct pg_conn *c, const char *what, struct ferr *err) WARN_UNUSED;
+
+/* pg_copy.c: the biggest results (a whole metric history) by COPY ... TO
+ * STDOUT (FORMAT binary). A row's fields as the server sent them. */
+#define PG_COPY_MAX_FIELDS 8
+struct pg_copy_row {
+    int n;                                      /* fields */
+    const unsigned char *v[PG_COPY_MAX_FIELDS]; /* big-endian binary; NULL for SQL NULL */
+    int len[PG_COPY_MAX_FIELDS];                /* bytes; 0 for NULL */
+};
+typedef void (*pg_copy_fn)(void *arg, const struct pg_copy_row *row);
+/* Runs sql, a "COPY (SELECT ...) TO STDOUT (FORMAT binary)" of at most
+ * PG_COPY_MAX_FIELDS columns built by the caller (values in it escaped:
+ * COPY takes no parameters), and hands fn each row as it arrives, none
+ * kept. 0, or -1 with err set (fn may have seen some rows: the caller
+ * drops what it made of them). */
+int pg_copy_rows(struct pg_conn *c, const char *sql, pg_copy_fn fn, void *arg, const char *what,
+                 struct ferr *err) WARN_UNUSED;
 
 #endif

@@ -12,8 +12,9 @@
  * and never sorts the history; LIMITs stop the walk early. Each op is
  * one statement after the run lookup (points at many steps included: one
  * array of steps, not a statement per step). The points come back a row
- * at a time and in binary (pg_run_rows): no result of megabytes held, no
- * number parsed from text. */
+ * at a time and in binary: no result of megabytes held, no number parsed
+ * from text. A page of history comes by COPY (pg_copy_rows: no PGresult
+ * a row), the other reads in single-row mode (pg_run_rows). */
 #include "store/postgres/pg_int.h"
 #include "base/sbuf.h"
 #include "base/xalloc.h"
@@ -44,8 +45,8 @@ static void add_point(void *arg, const PGresult *r, int row)
         return;
     }
     p->n++;
-    metric_list_add(p->out, p->key, pg_bin_real(r, row, 2, 3), pg_bin_int(r, row, 1),
-                    pg_bin_int(r, row, 0));
+    metric_list_add_point(p->out, p->key, pg_bin_real(r, row, 2, 3), pg_bin_int(r, row, 1),
+                          pg_bin_int(r, row, 0));
     if (p->run_id)
         p->out->v[p->out->n - 1].run_id = xstrdup(p->run_id);
 }
@@ -61,33 +62,54 @@ static int open_run(struct pg *pg, const char *run_id, struct pg_conn **c, int64
     return pg_run_lookup(*c, run_id, run, NULL, NULL, err);
 }
 
+/* add_point for a row of COPY (pg_copy_rows). */
+static void copy_point(void *arg, const struct pg_copy_row *row)
+{
+    struct points *p = arg;
+    if (row->n != 4 || !row->v[0] || !row->v[1] || !row->v[2] || !row->v[3])
+        return; /* the columns are NOT NULL: never */
+    if (p->limit && p->n == p->limit) {
+        p->more = 1;
+        return;
+    }
+    p->n++;
+    double v = pg_be_int(row->v[3], row->len[3]) ? NAN : pg_be_real(row->v[2], row->len[2]);
+    metric_list_add_point(p->out, p->key, v, pg_be_int(row->v[1], row->len[1]),
+                          pg_be_int(row->v[0], row->len[0]));
+}
+
 static int pg_metric_history(struct store *s, const char *run_id, const char *key,
                              struct store_page *page, struct metric_list *out, struct ferr *err)
 {
-    /* Primary-key order: one range scan of the index. LIMIT NULL is no
-     * limit. */
-    static const char sql[] = "SELECT step, timestamp, value, is_nan FROM metrics "
-                              "WHERE run = $1 AND key = $2 ORDER BY step, timestamp, value, is_nan "
-                              "LIMIT $3 OFFSET $4";
+    /* Primary-key order: one range scan of the index, sent by COPY (the
+     * whole history in one stream, no PGresult a row). COPY takes no
+     * parameters: the run and the numbers are formatted, the key escaped
+     * by libpq for this connection. */
     struct pg *pg = (struct pg *)s;
     struct pg_conn *c;
+    struct sbuf sql = SBUF_INIT;
     int64_t run;
     int rc = -1;
     if (open_run(pg, run_id, &c, &run, err))
         goto out;
-    struct pg_args a = PG_ARGS_INIT;
-    pg_args_int(&a, run);
-    pg_args_text(&a, key);
+    char *lit = PQescapeLiteral(c->conn, key, strlen(key));
+    if (!lit) {
+        rc = pg_fail(c, "reading metric history", err);
+        goto out;
+    }
+    sbuf_addf(&sql,
+              "COPY (SELECT step, timestamp, value, is_nan FROM metrics WHERE run = %" PRId64
+              " AND key = %s ORDER BY step, timestamp, value, is_nan",
+              run, lit);
+    PQfreemem(lit);
     if (page->limit)
-        pg_args_int(&a, page->limit + 1);
-    else
-        pg_args_null(&a);
-    pg_args_int(&a, page->offset);
+        sbuf_addf(&sql, " LIMIT %" PRId64, page->limit + 1);
+    sbuf_addf(&sql, " OFFSET %" PRId64 ") TO STDOUT (FORMAT binary)", page->offset);
     struct points p = {out, key, NULL, page->limit, 0, 0};
-    rc = pg_run_rows(c, sql, &a, add_point, &p, "reading metric history", err);
-    pg_args_release(&a);
+    rc = pg_copy_rows(c, sql.buf, copy_point, &p, "reading metric history", err);
     page->more = p.more;
 out:
+    sbuf_release(&sql);
     pg_reader_put(pg, c);
     if (rc)
         metric_list_release(out);

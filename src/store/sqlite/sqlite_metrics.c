@@ -26,7 +26,8 @@ static int read_points(struct sq_conn *c, sqlite3_stmt *st, const char *key, con
             break;
         }
         double v = sqlite3_column_int(st, 3) ? NAN : sqlite3_column_double(st, 2);
-        metric_list_add(out, key, v, sqlite3_column_int64(st, 1), sqlite3_column_int64(st, 0));
+        metric_list_add_point(out, key, v, sqlite3_column_int64(st, 1),
+                              sqlite3_column_int64(st, 0));
         if (run_id)
             out->v[out->n - 1].run_id = xstrdup(run_id);
         n++;

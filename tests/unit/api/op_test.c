@@ -9,6 +9,7 @@
 #include "api/registry_ops.h"
 #include "api/tracking_ops.h"
 #include "base/json.h"
+#include "base/xalloc.h"
 #include "domain/registry.h"
 #include "http/route.h"
 #include "store/store.h"
@@ -261,6 +262,32 @@ TEST(answers_survive_the_wire)
     sbuf_reset(&sb);
     api_encode_response(&api_runs_delete, NULL, &sb);
     ASSERT_STR_EQ(sb.buf, "{}");
+    sbuf_release(&sb);
+}
+
+/* A history from the store shares one key among its points: written as
+ * every other history, with MLflow's special values, and released once by
+ * the API layer's release. */
+TEST(a_shared_key_history_is_written_and_released)
+{
+    struct rs_metrics r;
+    struct sbuf sb = SBUF_INIT;
+    memset(&r, 0, sizeof(r));
+    metric_list_add_point(&r.metrics, "loss", NAN, 1, 0);
+    metric_list_add_point(&r.metrics, "loss", -INFINITY, 2, 1);
+    metric_list_add_point(&r.metrics, "loss", 5e-324, 3, 2);
+    metric_list_add_point(&r.metrics, "loss", 0.1, 4, 3);
+    r.next_page_token = xstrdup("tok");
+    api_encode_response(&api_metrics_get_history, &r, &sb);
+    ASSERT_STR_EQ(sb.buf, "{\"metrics\":["
+                          "{\"key\":\"loss\",\"value\":\"NaN\",\"timestamp\":1,\"step\":0},"
+                          "{\"key\":\"loss\",\"value\":\"-Infinity\",\"timestamp\":2,\"step\":1},"
+                          "{\"key\":\"loss\",\"value\":4.9406564584124654e-324,\"timestamp\":3,"
+                          "\"step\":2},"
+                          "{\"key\":\"loss\",\"value\":0.10000000000000001,\"timestamp\":4,"
+                          "\"step\":3}],\"next_page_token\":\"tok\"}");
+    api_release_response(&api_metrics_get_history, &r);
+    ASSERT(r.metrics.v == NULL && r.next_page_token == NULL);
     sbuf_release(&sb);
 }
 
