@@ -1,35 +1,12 @@
 /* SPDX-License-Identifier: MIT
  * The PostgreSQL backend's connections: opening them, statements prepared
- * once per connection, the bounded pool of readers, the write path and
- * group commit. Every area's file (pg_*.c) reads and writes through these.
- *
- * Durability is PostgreSQL's: a write is acknowledged only after its COMMIT
- * returned, and with synchronous_commit on (the default; ferry never turns
- * it off) that COMMIT is in PostgreSQL's WAL on disk, so an acknowledged
- * write survives ferry's kill -9 and PostgreSQL's immediate restart.
- *
- * Group commit: as in the SQLite backend (store/sqlite/sqlite_conn.c, whose
- * comment tells the leader/follower scheme), concurrent writes of one
- * process share one transaction and one WAL flush, each op in a SAVEPOINT
- * of its own so that one op's failure rolls back only that op.
- *
- * Round trips are the cost of a write here (the statements themselves take
- * microseconds): BEGIN, SAVEPOINT and RELEASE are deferred (pg_defer) and
- * travel in one pipeline with the statement that follows them, so a lone
- * write costs its statements' round trips plus the COMMIT's, and a grouped
- * op its statements' alone (before: three more per op).
- *
- * Faults: when PostgreSQL aborts an op for a deadlock or a serialization
- * failure (another replica took the same rows in another order) the op runs
- * again, up to RETRIES times. A connection lost before COMMIT was sent
- * (PostgreSQL restarted since the last request) is reopened and the group
- * written again: nothing of it was committed. A connection lost during
- * COMMIT leaves the outcome unknown: every op of the group fails with
- * TEMPORARILY_UNAVAILABLE (503), which MLflow's clients retry. Idle readers
- * are dropped all at once when one of them is found dead. */
+ * once per connection, deferred commands sent in one pipeline with the
+ * statement after them, the bounded pool of readers, and reading results.
+ * Every area's file (pg_*.c) reads through these; writes go through
+ * pg_write.c, which runs its statements with these too. Idle readers are
+ * dropped all at once when one of them is found dead (PostgreSQL
+ * restarted). */
 #include "store/postgres/pg_int.h"
-#include "base/log.h"
-#include "base/sbuf.h"
 #include "base/xalloc.h"
 
 #include <inttypes.h>
@@ -39,22 +16,6 @@
 #include <string.h>
 
 #include "base/banned.h"
-
-struct pg_write_op {
-    pg_write_fn fn;
-    void *arg;
-    int rc;
-    int conflict;    /* it lost a deadlock or serialization conflict */
-    int lock_capped; /* in a group, it waited on a row lock too long */
-    int one;         /* pg_write_one: alone, its statement is its transaction */
-    int done;
-    struct ferr err;
-    struct pg_write_op *next;
-    pthread_cond_t cond;
-};
-
-#define GROUP_MAX 512
-#define RETRIES   5
 
 /* --- parameters --------------------------------------------------------- */
 
@@ -139,7 +100,7 @@ static const char *primary_message(const PGresult *r, const struct pg_conn *c)
     return m && *m ? m : "unknown error";
 }
 
-static int lost(const struct pg_conn *c)
+int pg_conn_lost(const struct pg_conn *c)
 {
     return c->broken || PQstatus(c->conn) != CONNECTION_OK;
 }
@@ -152,7 +113,7 @@ void pg_fail_result(struct pg_conn *c, const PGresult *r, const char *what, stru
     char msg[200];
     snprintf(msg, sizeof(msg), "%s", primary_message(r, c));
     msg[strcspn(msg, "\n")] = '\0';
-    if (lost(c) || !strncmp(c->sqlstate, "08", 2) || !strncmp(c->sqlstate, "57P", 3))
+    if (pg_conn_lost(c) || !strncmp(c->sqlstate, "08", 2) || !strncmp(c->sqlstate, "57P", 3))
         ferr_set(err, FERR_TEMPORARILY_UNAVAILABLE, "the database connection was lost while %s: %s",
                  what, msg);
     else if (!strcmp(c->sqlstate, "40P01") || !strcmp(c->sqlstate, "40001"))
@@ -178,7 +139,7 @@ int pg_unique_violation(const struct pg_conn *c)
     return !strcmp(c->sqlstate, "23505");
 }
 
-static PGresult *check(struct pg_conn *c, PGresult *r, const char *what, struct ferr *err)
+PGresult *pg_check(struct pg_conn *c, PGresult *r, const char *what, struct ferr *err)
 {
     ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
@@ -270,7 +231,7 @@ int pg_flush_deferred(struct pg_conn *c, const char *what, struct ferr *err)
 {
     if (!c->ndeferred)
         return 0;
-    PGresult *r = check(c, exec_pipelined(c, NULL), what, err);
+    PGresult *r = pg_check(c, exec_pipelined(c, NULL), what, err);
     PQclear(r);
     return r ? 0 : -1;
 }
@@ -286,8 +247,8 @@ void pg_defer(struct pg_conn *c, const char *sql)
 }
 
 /* The prepared name of sql on c ("" when it cannot be prepared: err set). */
-static int prepared(struct pg_conn *c, const char *sql, char name[16], const char *what,
-                    struct ferr *err)
+int pg_prepared(struct pg_conn *c, const char *sql, char name[16], const char *what,
+                struct ferr *err)
 {
     for (int i = 0; i < c->nstmts; i++) {
         if (c->keys[i] == sql) {
@@ -309,7 +270,7 @@ static int prepared(struct pg_conn *c, const char *sql, char name[16], const cha
     }
     unsigned id = c->next_name++;
     snprintf(name, 16, "f%u", id);
-    PGresult *r = check(c, PQprepare(c->conn, name, sql, 0, NULL), what, err);
+    PGresult *r = pg_check(c, PQprepare(c->conn, name, sql, 0, NULL), what, err);
     if (!r)
         return -1;
     PQclear(r);
@@ -322,15 +283,15 @@ PGresult *pg_run(struct pg_conn *c, const char *sql, const struct pg_args *a, co
                  struct ferr *err)
 {
     char name[16];
-    if (prepared(c, sql, name, what, err))
+    if (pg_prepared(c, sql, name, what, err))
         return NULL;
     int n = a ? (int)a->n : 0;
     const char *const *v = a ? a->v : NULL;
     if (c->ndeferred) {
         struct stmt st = {name, NULL, n, v};
-        return check(c, exec_pipelined(c, &st), what, err);
+        return pg_check(c, exec_pipelined(c, &st), what, err);
     }
-    return check(c, PQexecPrepared(c->conn, name, n, v, NULL, NULL, 0), what, err);
+    return pg_check(c, PQexecPrepared(c->conn, name, n, v, NULL, NULL, 0), what, err);
 }
 
 PGresult *pg_run_text(struct pg_conn *c, const char *sql, const struct pg_args *a, const char *what,
@@ -341,13 +302,13 @@ PGresult *pg_run_text(struct pg_conn *c, const char *sql, const struct pg_args *
          * cannot share a pipeline: the deferred commands go first. */
         if (pg_flush_deferred(c, what, err))
             return NULL;
-        return check(c, PQexec(c->conn, sql), what, err);
+        return pg_check(c, PQexec(c->conn, sql), what, err);
     }
     if (c->ndeferred) {
         struct stmt st = {NULL, sql, (int)a->n, a->v};
-        return check(c, exec_pipelined(c, &st), what, err);
+        return pg_check(c, exec_pipelined(c, &st), what, err);
     }
-    return check(c, PQexecParams(c->conn, sql, (int)a->n, NULL, a->v, NULL, NULL, 0), what, err);
+    return pg_check(c, PQexecParams(c->conn, sql, (int)a->n, NULL, a->v, NULL, NULL, 0), what, err);
 }
 
 int pg_do(struct pg_conn *c, const char *sql, const struct pg_args *a, const char *what,
@@ -472,7 +433,7 @@ void pg_conn_close(struct pg_conn *c)
 }
 
 /* Reopens a lost connection in place (its prepared statements are gone). */
-static int reopen(struct pg *pg, struct pg_conn *c, struct ferr *err)
+int pg_conn_reopen(struct pg *pg, struct pg_conn *c, struct ferr *err)
 {
     struct pg_conn *fresh = pg_conn_open(pg, err);
     if (!fresh)
@@ -518,7 +479,7 @@ void pg_reader_put(struct pg *pg, struct pg_conn *c)
     struct pg_conn *dead = NULL;
     int n = 0;
     pthread_mutex_lock(&pg->pool_mu);
-    if (lost(c) || c->ndeferred || PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
+    if (pg_conn_lost(c) || c->ndeferred || PQtransactionStatus(c->conn) != PQTRANS_IDLE) {
         /* Lost: PostgreSQL restarted, so every idle reader is lost too. */
         dead = c;
         c->next = pg->free_readers;
@@ -560,294 +521,6 @@ void pg_snapshot_put(struct pg *pg, struct pg_conn *c)
     pg_reader_put(pg, c);
 }
 
-/* --- writes --------------------------------------------------------------- */
-
-/* Runs sql (static, no parameters) after any deferred commands, in one
- * round trip. */
-static int exec_simple(struct pg_conn *c, const char *sql, struct ferr *err)
-{
-    PGresult *r = pg_run_text(c, sql, NULL, "writing", err);
-    if (!r)
-        return -1;
-    PQclear(r);
-    return 0;
-}
-
-static int retryable(const struct pg_conn *c)
-{
-    return !strcmp(c->sqlstate, "40P01") || !strcmp(c->sqlstate, "40001");
-}
-
-/* lock_timeout ran out (SET LOCAL in a group, see try_group). */
-static int lock_wait_capped(const struct pg_conn *c)
-{
-    return !strcmp(c->sqlstate, "55P03");
-}
-
-/* COMMIT, after the deferred commands (the last op's RELEASE). PostgreSQL
- * answers COMMIT in a transaction that failed earlier with "ROLLBACK" and
- * no error: that is a failure too (nothing was saved). */
-static int commit(struct pg_conn *c, struct ferr *err)
-{
-    PGresult *r = pg_run_text(c, "COMMIT", NULL, "committing", err);
-    if (!r)
-        return -1;
-    int rc = strcmp(PQcmdStatus(r), "COMMIT")
-                 ? ferr_set(err, FERR_INTERNAL_ERROR,
-                            "the transaction was rolled back at commit: nothing was saved")
-                 : 0;
-    PQclear(r);
-    return rc;
-}
-
-/* Runs op inside a savepoint; its failure rolls back only its changes. The
- * SAVEPOINT and the RELEASE are deferred (pg_defer): they travel with the
- * op's first statement and with the next op's (or the COMMIT), so a grouped
- * op costs its own statements' round trips and no more. A conflict is not
- * retried here: the locks the group's earlier ops hold stay, and are often
- * half of the deadlock, so the op would lose it again; the caller writes
- * the whole group again instead. */
-static void run_op(struct pg *pg, struct pg_write_op *op)
-{
-    struct pg_conn *c = pg->writer;
-    pg_defer(c, "SAVEPOINT op");
-    op->err = (struct ferr)FERR_INIT;
-    op->rc = op->fn(pg, c, op->arg, &op->err);
-    op->conflict = op->rc && retryable(c);
-    op->lock_capped = op->rc && lock_wait_capped(c);
-    if (c->deferred_failed || lost(c))
-        return; /* the caller ends the transaction */
-    struct ferr e2 = FERR_INIT;
-    if (op->rc && exec_simple(c, "ROLLBACK TO SAVEPOINT op", &e2))
-        log_error("rollback to savepoint failed: %s", e2.msg);
-    pg_defer(c, "RELEASE SAVEPOINT op");
-}
-
-static void fail_all(struct pg_write_op *ops, const struct ferr *err)
-{
-    for (struct pg_write_op *op = ops; op; op = op->next) {
-        op->rc = -1;
-        op->err = *err;
-    }
-}
-
-/* Ends a transaction that will not commit (nothing to do on a lost
- * connection: the next try reopens it). */
-static void rollback(struct pg_conn *c)
-{
-    struct ferr ignored = FERR_INIT;
-    if (!lost(c) && exec_simple(c, "ROLLBACK", &ignored))
-        log_error("rollback failed: %s", ignored.msg);
-    c->ndeferred = 0;
-    c->deferred_failed = 0;
-}
-
-enum group_outcome {
-    GROUP_DONE,  /* every op's rc is set */
-    GROUP_AGAIN, /* write it again from the start */
-    GROUP_SPLIT, /* *alone waited too long on a row lock: write it on its own */
-};
-
-/* One transaction over ops.
- *
- * Row locks in a group: a grouped op that waits on a row lock another
- * replica's transaction holds makes the whole group wait, and that other
- * transaction may itself be a group waiting on a row one of ours holds: a
- * deadlock PostgreSQL detects only after deadlock_timeout (1 s), with all
- * of both groups rolled back, again and again under load (measured with
- * three replicas: 32-37 deadlocks in 24 s before the cap, none after). So
- * inside a group a lock wait is capped (lock_timeout 100 ms): the rest of
- * the group is written again without the op that hit the cap, then that op
- * on its own, where it may wait as long as it takes. */
-static enum group_outcome try_group(struct pg *pg, struct pg_write_op *ops, int last_try,
-                                    struct pg_write_op **alone)
-{
-    struct pg_conn *c = pg->writer;
-    struct ferr err = FERR_INIT;
-    if (lost(c) && reopen(pg, c, &err)) {
-        fail_all(ops, &err);
-        return GROUP_DONE;
-    }
-    c->ndeferred = 0;
-    c->deferred_failed = 0;
-    if (!ops->next && ops->one) {
-        /* One idempotent statement: PostgreSQL commits it on its own (WAL
-         * flushed before the answer, as at COMMIT); a lost connection may
-         * or may not have committed it, and running it again is harmless. */
-        ops->err = (struct ferr)FERR_INIT;
-        ops->rc = ops->fn(pg, c, ops->arg, &ops->err);
-        return ops->rc && !last_try && (retryable(c) || lost(c)) ? GROUP_AGAIN : GROUP_DONE;
-    }
-    pg_defer(c, "BEGIN"); /* sent with the first op's first statement */
-    if (!ops->next) {
-        ops->err = (struct ferr)FERR_INIT;
-        ops->rc = ops->fn(pg, c, ops->arg, &ops->err);
-        if (ops->rc) {
-            int again = !last_try && (retryable(c) || lost(c));
-            rollback(c);
-            return again ? GROUP_AGAIN : GROUP_DONE;
-        }
-    } else {
-        pg_defer(c, "SET LOCAL lock_timeout = '100ms'");
-        for (struct pg_write_op *op = ops; op; op = op->next) {
-            run_op(pg, op);
-            if (lost(c) || c->deferred_failed) {
-                struct ferr cause = op->err;
-                rollback(c);
-                if (!last_try)
-                    return GROUP_AGAIN;
-                fail_all(ops, &cause);
-                return GROUP_DONE;
-            }
-            if (op->lock_capped) {
-                rollback(c);
-                *alone = op;
-                return GROUP_SPLIT;
-            }
-            if (op->conflict && !last_try) { /* the whole group again (run_op) */
-                rollback(c);
-                return GROUP_AGAIN;
-            }
-        }
-    }
-    if (commit(c, &err)) {
-        /* Lost during COMMIT: committed or not, no one can tell. */
-        int unknown = lost(c);
-        rollback(c);
-        if (unknown)
-            ferr_set(&err, FERR_TEMPORARILY_UNAVAILABLE,
-                     "the database connection was lost while committing; the write may or "
-                     "may not have been saved");
-        fail_all(ops, &err);
-    }
-    return GROUP_DONE;
-}
-
-/* Writes ops (a list), retrying as try_group says. The list is as it came
- * when this returns (lead_group walks it to wake each op's writer). */
-static void run_group(struct pg *pg, struct pg_write_op *ops)
-{
-    for (int attempt = 0;;) {
-        struct pg_write_op *alone = NULL;
-        enum group_outcome o = try_group(pg, ops, attempt == RETRIES, &alone);
-        if (o == GROUP_DONE)
-            return;
-        if (o == GROUP_AGAIN) {
-            attempt++;
-            continue;
-        }
-        /* GROUP_SPLIT: the rest first (they need not wait for that lock),
-         * then alone on its own, without the cap; each call puts back what
-         * it unlinked, so the list is whole again. */
-        struct pg_write_op **at = &ops;
-        while (*at != alone)
-            at = &(*at)->next;
-        *at = alone->next;
-        alone->next = NULL;
-        if (ops)
-            run_group(pg, ops);
-        run_group(pg, alone);
-        alone->next = *at;
-        *at = alone;
-        return;
-    }
-}
-
-static void lead_group(struct pg *pg, struct pg_write_op *self)
-{
-    struct pg_write_op *head = pg->q_head, *tail = head;
-    int n = 1;
-    while (tail->next && n < GROUP_MAX) {
-        tail = tail->next;
-        n++;
-    }
-    pg->q_head = tail->next;
-    if (!pg->q_head)
-        pg->q_tail = NULL;
-    tail->next = NULL;
-    pg->leading = 1;
-    pthread_mutex_unlock(&pg->q_mu);
-
-    run_group(pg, head);
-
-    pthread_mutex_lock(&pg->q_mu);
-    for (struct pg_write_op *op = head, *next; op; op = next) {
-        next = op->next;
-        op->done = 1;
-        if (op != self)
-            pthread_cond_signal(&op->cond);
-    }
-    pg->leading = 0;
-    if (pg->q_head)
-        pthread_cond_signal(&pg->q_head->cond);
-    else
-        pthread_cond_broadcast(&pg->q_idle);
-}
-
-/* A write made while the caller's thread has a lease fence (store/leases.h):
- * the lease checked first, in the write's transaction. */
-struct fenced {
-    pg_write_fn fn;
-    void *arg;
-    const struct lease_fence *fence; /* the caller's: it waits for the write */
-};
-
-static int run_fenced(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
-{
-    struct fenced *f = arg;
-    if (pg->fence(c, f->fence, err))
-        return -1;
-    return f->fn(pg, c, f->arg, err);
-}
-
-static int write_op(struct pg *pg, pg_write_fn fn, void *arg, int one, struct ferr *err)
-{
-    struct fenced fw = {fn, arg, store_fence_current()};
-    if (fw.fence) { /* the lease's row stays locked to the commit: a transaction */
-        fn = run_fenced;
-        arg = &fw;
-        one = 0;
-    }
-    struct pg_write_op op = {fn, arg, 0, 0, 0, one, 0, FERR_INIT, NULL, PTHREAD_COND_INITIALIZER};
-    if (!pg->group_commit) {
-        pthread_mutex_lock(&pg->write_mu);
-        run_group(pg, &op);
-        pthread_mutex_unlock(&pg->write_mu);
-    } else {
-        pthread_mutex_lock(&pg->q_mu);
-        if (pg->stopping) {
-            pthread_mutex_unlock(&pg->q_mu);
-            return ferr_set(err, FERR_TEMPORARILY_UNAVAILABLE, "the store is shutting down");
-        }
-        if (pg->q_tail)
-            pg->q_tail->next = &op;
-        else
-            pg->q_head = &op;
-        pg->q_tail = &op;
-        while (!op.done) {
-            if (!pg->leading)
-                lead_group(pg, &op);
-            else
-                pthread_cond_wait(&op.cond, &pg->q_mu);
-        }
-        pthread_mutex_unlock(&pg->q_mu);
-        pthread_cond_destroy(&op.cond);
-    }
-    if (op.rc && err)
-        *err = op.err;
-    return op.rc;
-}
-
-int pg_write(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err)
-{
-    return write_op(pg, fn, arg, 0, err);
-}
-
-int pg_write_one(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err)
-{
-    return write_op(pg, fn, arg, 1, err);
-}
-
 void pg_free(struct pg *pg)
 {
     pthread_mutex_lock(&pg->q_mu);
@@ -883,8 +556,8 @@ void pg_free(struct pg *pg)
  * changes nothing for other clients of that database. */
 int pg_conn_session(struct pg_conn *c, struct ferr *err)
 {
-    PGresult *r = check(c, PQexec(c->conn, "SET max_parallel_workers_per_gather = 0"),
-                        "setting up the database session", err);
+    PGresult *r = pg_check(c, PQexec(c->conn, "SET max_parallel_workers_per_gather = 0"),
+                           "setting up the database session", err);
     if (!r)
         return -1;
     PQclear(r);
@@ -904,7 +577,7 @@ int pg_run_rows(struct pg_conn *c, const char *sql, const struct pg_args *a, pg_
 {
     char name[16];
     /* Single-row mode cannot share a pipeline: deferred commands go first. */
-    if (pg_flush_deferred(c, what, err) || prepared(c, sql, name, what, err))
+    if (pg_flush_deferred(c, what, err) || pg_prepared(c, sql, name, what, err))
         return -1;
     if (!PQsendQueryPrepared(c->conn, name, a ? (int)a->n : 0, a ? a->v : NULL, NULL, NULL, 1))
         return pg_fail(c, what, err);

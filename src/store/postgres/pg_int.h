@@ -116,6 +116,16 @@ void pg_reader_put(struct pg *pg, struct pg_conn *c);
 struct pg_conn *pg_snapshot_get(struct pg *pg, struct ferr *err);
 void pg_snapshot_put(struct pg *pg, struct pg_conn *c);
 
+/* For pg_write.c, the connection layer's own tools: whether c is lost
+ * (PostgreSQL restarted, or a pipeline broke); r checked (a failure sets
+ * err and c->sqlstate, clears r and gives NULL); sql's prepared name on c
+ * (its first use prepares it, a round trip); c reopened in place. */
+int pg_conn_lost(const struct pg_conn *c);
+PGresult *pg_check(struct pg_conn *c, PGresult *r, const char *what, struct ferr *err);
+int pg_prepared(struct pg_conn *c, const char *sql, char name[16], const char *what,
+                struct ferr *err);
+int pg_conn_reopen(struct pg *pg, struct pg_conn *c, struct ferr *err);
+
 /* Bound parameters, in placeholder order ($1, $2, ...). Text values are
  * borrowed (must outlive the call that uses them); numbers are formatted
  * into storage the args own. A NULL text is SQL NULL. */
