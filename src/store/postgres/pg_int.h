@@ -89,6 +89,9 @@ struct pg {
     struct pg_write_op *q_head, *q_tail;
     int leading;
     int stopping;
+    /* groups written in one pipeline, and those that went the ordinary
+     * way after a statement of theirs failed (the leader's alone) */
+    unsigned long piped_groups, piped_fallbacks;
 };
 
 /* A write: fn runs inside a transaction on the writer connection (inside a
@@ -105,6 +108,23 @@ int pg_write(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err);
  * exists): written alone, the statement is its own transaction, one round
  * trip instead of three (BEGIN, the statement, COMMIT); grouped, as any. */
 int pg_write_one(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err);
+/* A write that is one prepared statement whose result finish reads: as
+ * pg_write_one's fn, it may run twice with the effect of once, and a
+ * failing finish must mean the statement changed nothing (an insert into
+ * a run that is not there). Grouped with others of its kind, the whole
+ * group goes to PostgreSQL in one pipeline, one round trip (pg_write.c);
+ * otherwise it is written as pg_write_one's. args must stay valid until
+ * pg_write_piped returns. In a pipeline finish runs after the group's
+ * COMMIT; written the ordinary way, after the statement; and as fn it may
+ * run more than once. */
+struct pg_pipe {
+    const char *sql; /* static text, prepared once per connection */
+    const struct pg_args *args;
+    const char *what; /* for errors: "logging a batch" */
+    int (*finish)(const PGresult *r, void *arg, struct ferr *err);
+    void *arg;
+};
+int pg_write_piped(struct pg *pg, const struct pg_pipe *p, struct ferr *err);
 /* A reader connection (waits while the pool is at its limit); put it back
  * with pg_reader_put. NULL with err set when the database cannot be reached. */
 struct pg_conn *pg_reader_get(struct pg *pg, struct ferr *err);

@@ -892,13 +892,13 @@ static void arr_point(struct sbuf *arr, int first, const struct metric *m)
     arr_int(&arr[first + 4], isnan(m->value));
 }
 
-static int do_log_batch(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
+/* The batch's arrays into arr (A_N of them), and the statement's
+ * arguments into a (borrowing arr's text): the points-only statement's
+ * when the batch has neither params nor tags. Returns the statement. */
+static const char *batch_args(const struct batch *b, struct sbuf *arr, struct pg_args *a)
 {
-    (void)pg;
-    struct batch *b = arg;
     size_t nm = b->metrics ? b->metrics->n : 0, np = b->params ? b->params->n : 0,
            nt = b->tags ? b->tags->n : 0;
-    struct sbuf arr[A_N];
     for (int i = 0; i < A_N; i++)
         arr[i] = (struct sbuf)SBUF_INIT;
     for (size_t i = 0; i < nm; i++)
@@ -916,23 +916,39 @@ static int do_log_batch(struct pg *pg, struct pg_conn *c, void *arg, struct ferr
         arr_text(&arr[A_TKEY], b->tags->v[i].key);
         arr_text(&arr[A_TVALUE], b->tags->v[i].value);
     }
-    struct pg_args a = PG_ARGS_INIT;
-    pg_args_text(&a, b->run_id);
+    pg_args_text(a, b->run_id);
     int nargs = np || nt ? A_N : A_PKEY; /* the points-only statement takes no more */
     for (int i = 0; i < nargs; i++)
-        pg_args_text(&a, arr_end(&arr[i]));
-    PGresult *r = pg_run(c, nargs == A_N ? batch_sql : points_sql, &a, "logging a batch", err);
+        pg_args_text(a, arr_end(&arr[i]));
+    return nargs == A_N ? batch_sql : points_sql;
+}
+
+/* The statement's one row: no row, no such run; a deleted run wrote
+ * nothing (the statement writes only into an active run). */
+static int batch_result(const PGresult *r, const char *run_id, int64_t *run, int64_t *inserted,
+                        struct ferr *err)
+{
+    if (PQntuples(r) != 1)
+        return store_err_run_not_found(err, run_id);
+    if (!strcmp(pg_get_ref(r, 0, 1), "deleted"))
+        return store_err_run_not_active(err, run_id);
+    *run = pg_get_int(r, 0, 0);
+    *inserted = pg_get_int(r, 0, 2);
+    return 0;
+}
+
+static int do_log_batch(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
+{
+    (void)pg;
+    struct batch *b = arg;
+    size_t np = b->params ? b->params->n : 0;
+    struct sbuf arr[A_N];
+    struct pg_args a = PG_ARGS_INIT;
+    const char *sql = batch_args(b, arr, &a);
+    PGresult *r = pg_run(c, sql, &a, "logging a batch", err);
     pg_args_release(&a);
-    int rc = r ? 0 : -1;
     int64_t run = 0, inserted = 0;
-    if (r && PQntuples(r) != 1)
-        rc = store_err_run_not_found(err, b->run_id);
-    else if (r && !strcmp(pg_get_ref(r, 0, 1), "deleted"))
-        rc = store_err_run_not_active(err, b->run_id);
-    else if (r) {
-        run = pg_get_int(r, 0, 0);
-        inserted = pg_get_int(r, 0, 2);
-    }
+    int rc = r ? batch_result(r, b->run_id, &run, &inserted, err) : -1;
     PQclear(r);
     /* The errors in sqlite_runs.c's order (run, params, logged models):
      * what the statement wrote is undone by the failure. */
@@ -945,16 +961,33 @@ static int do_log_batch(struct pg *pg, struct pg_conn *c, void *arg, struct ferr
     return rc;
 }
 
+/* pg_pipe's finish for the points-only statement. */
+static int points_finish(const PGresult *r, void *arg, struct ferr *err)
+{
+    int64_t run, inserted;
+    return batch_result(r, arg, &run, &inserted, err);
+}
+
 static int pg_log_batch(struct store *s, const char *run_id, const struct metric_list *metrics,
                         const struct kv_list *params, const struct kv_list *tags, struct ferr *err)
 {
     struct batch b = {run_id, metrics, params, tags};
+    if ((params && params->n) || (tags && tags->n) || names_a_model(metrics))
+        return pg_write((struct pg *)s, do_log_batch, &b, err);
     /* Points alone are one statement, and stored once however often they
      * arrive (the metrics key, the latest upsert): the hot path of
-     * log-metric, in one round trip. */
-    if ((!params || !params->n) && (!tags || !tags->n) && !names_a_model(metrics))
-        return pg_write_one((struct pg *)s, do_log_batch, &b, err);
-    return pg_write((struct pg *)s, do_log_batch, &b, err);
+     * log-metric, in one round trip, and concurrent ones share one
+     * (pg_write_piped). The arrays are formatted here, in the request's
+     * thread, not in the group's leader. */
+    struct sbuf arr[A_N];
+    struct pg_args a = PG_ARGS_INIT;
+    struct pg_pipe p = {batch_args(&b, arr, &a), &a, "logging a batch", points_finish,
+                        (void *)run_id};
+    int rc = pg_write_piped((struct pg *)s, &p, err);
+    pg_args_release(&a);
+    for (int i = 0; i < A_N; i++)
+        sbuf_release(&arr[i]);
+    return rc;
 }
 
 struct del_tag {

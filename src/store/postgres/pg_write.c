@@ -17,7 +17,10 @@
  * microseconds): BEGIN, SAVEPOINT and RELEASE are deferred (pg_defer) and
  * travel in one pipeline with the statement that follows them, so a lone
  * write costs its statements' round trips plus the COMMIT's, and a grouped
- * op its statements' alone (before: three more per op).
+ * op its statements' alone (before: three more per op). A group whose
+ * every op is one piped statement (pg_write_piped: points-only
+ * log-batches, i.e. every log-metric) is one round trip in all: BEGIN, the
+ * statements and COMMIT in one pipeline (try_pipeline).
  *
  * Faults: when PostgreSQL aborts an op for a deadlock or a serialization
  * failure (another replica took the same rows in another order) the op runs
@@ -41,6 +44,9 @@ struct pg_write_op {
     int lock_capped; /* in a group, it waited on a row lock too long */
     int one;         /* pg_write_one: alone, its statement is its transaction */
     int done;
+    const struct pg_pipe *pipe; /* pg_write_piped: may share a pipeline */
+    char name[16];              /* its statement's prepared name, in one */
+    PGresult *res;              /* its statement's result, in one */
     struct ferr err;
     struct pg_write_op *next;
     pthread_cond_t cond;
@@ -242,6 +248,122 @@ static void run_group(struct pg *pg, struct pg_write_op *ops)
     }
 }
 
+/* --- a group of piped writes in one round trip ------------------------- */
+
+static int all_piped(const struct pg_write_op *ops)
+{
+    for (; ops; ops = ops->next)
+        if (!ops->pipe)
+            return 0;
+    return 1;
+}
+
+/* The next command's result in a pipeline (each command's results end with
+ * a NULL, read here too); NULL when there is none: the pipeline broke. */
+static PGresult *next_result(PGconn *conn)
+{
+    PGresult *r = PQgetResult(conn);
+    if (r)
+        for (PGresult *extra; (extra = PQgetResult(conn));)
+            PQclear(extra);
+    return r;
+}
+
+static int result_ok(const PGresult *r)
+{
+    ExecStatusType t = PQresultStatus(r);
+    return t == PGRES_COMMAND_OK || t == PGRES_TUPLES_OK;
+}
+
+/* Writes a group of piped ops (two or more) in one pipeline: BEGIN, the
+ * lock cap (see try_group), each op's statement, COMMIT, and one Sync, all
+ * sent before the first result is read; the whole group is then one round
+ * trip to PostgreSQL instead of one per op (64 concurrent log-metric
+ * requests: 64 round trips, each waking PostgreSQL's backend and then
+ * ferry's leader). Returns 1 when the group is done (every op's rc set by
+ * its finish, after the COMMIT), or 0 when nothing was committed and the
+ * caller writes the group the ordinary way (run_group): a statement failed
+ * (the others were skipped: one op's failure there is that op's alone, and
+ * conflicts are retried there), or the connection broke (a piped statement
+ * may run twice with the effect of once, so writing it again is safe even
+ * if the COMMIT made it). */
+static int try_pipeline(struct pg *pg, struct pg_write_op *ops)
+{
+    struct pg_conn *c = pg->writer;
+    struct ferr ignored = FERR_INIT;
+    if (pg_conn_lost(c))
+        return 0; /* the ordinary way reopens it */
+    c->ndeferred = 0;
+    c->deferred_failed = 0;
+    for (struct pg_write_op *op = ops; op; op = op->next) {
+        op->res = NULL;
+        if (pg_prepared(c, op->pipe->sql, op->name, op->pipe->what, &ignored))
+            return 0;
+    }
+    PGconn *conn = c->conn;
+    int ok =
+        PQenterPipelineMode(conn) &&
+        PQsendQueryParams(conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) &&
+        PQsendQueryParams(conn, "SET LOCAL lock_timeout = '100ms'", 0, NULL, NULL, NULL, NULL, 0);
+    for (struct pg_write_op *op = ops; ok && op; op = op->next) {
+        const struct pg_args *a = op->pipe->args;
+        ok = PQsendQueryPrepared(conn, op->name, (int)a->n, a->v, NULL, NULL, 0);
+    }
+    ok = ok && PQsendQueryParams(conn, "COMMIT", 0, NULL, NULL, NULL, NULL, 0) &&
+         PQpipelineSync(conn);
+    int failed = 0;
+    for (int i = 0; ok && i < 2; i++) { /* BEGIN, SET LOCAL */
+        PGresult *r = next_result(conn);
+        ok = r != NULL;
+        failed |= ok && !result_ok(r);
+        PQclear(r);
+    }
+    for (struct pg_write_op *op = ops; ok && op; op = op->next) {
+        op->res = next_result(conn);
+        ok = op->res != NULL;
+        failed |= ok && !result_ok(op->res);
+    }
+    if (ok) {
+        PGresult *r = next_result(conn); /* COMMIT: "ROLLBACK" when it was aborted */
+        ok = r != NULL;
+        failed |= ok && (!result_ok(r) || strcmp(PQcmdStatus(r), "COMMIT"));
+        PQclear(r);
+    }
+    if (ok) {
+        PGresult *sync = PQgetResult(conn);
+        ok = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+        PQclear(sync);
+    }
+    ok = ok && PQexitPipelineMode(conn);
+    if (!ok)
+        c->broken = 1;
+    else if (failed && PQtransactionStatus(conn) != PQTRANS_IDLE)
+        rollback(c);
+    for (struct pg_write_op *op = ops; op; op = op->next) {
+        if (ok && !failed) {
+            op->err = (struct ferr)FERR_INIT;
+            op->rc = op->pipe->finish(op->res, op->pipe->arg, &op->err);
+        }
+        PQclear(op->res);
+        op->res = NULL;
+    }
+    return ok && !failed;
+}
+
+/* An op of pg_write_piped written the ordinary way: its statement, then
+ * its finish. */
+static int run_piped(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
+{
+    (void)pg;
+    const struct pg_pipe *p = arg;
+    PGresult *r = pg_run(c, p->sql, p->args, p->what, err);
+    if (!r)
+        return -1;
+    int rc = p->finish(r, p->arg, err);
+    PQclear(r);
+    return rc;
+}
+
 /* --- the queue ------------------------------------------------------------- */
 
 static void lead_group(struct pg *pg, struct pg_write_op *self)
@@ -259,7 +381,15 @@ static void lead_group(struct pg *pg, struct pg_write_op *self)
     pg->leading = 1;
     pthread_mutex_unlock(&pg->q_mu);
 
-    run_group(pg, head);
+    if (head->next && all_piped(head)) {
+        pg->piped_groups++;
+        if (!try_pipeline(pg, head)) {
+            pg->piped_fallbacks++;
+            run_group(pg, head);
+        }
+    } else {
+        run_group(pg, head);
+    }
 
     pthread_mutex_lock(&pg->q_mu);
     for (struct pg_write_op *op = head, *next; op; op = next) {
@@ -291,16 +421,22 @@ static int run_fenced(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *
     return f->fn(pg, c, f->arg, err);
 }
 
-static int write_op(struct pg *pg, pg_write_fn fn, void *arg, int one, struct ferr *err)
+static int write_op(struct pg *pg, pg_write_fn fn, void *arg, int one, const struct pg_pipe *pipe,
+                    struct ferr *err)
 {
     struct fenced fw = {fn, arg, store_fence_current()};
     if (fw.fence) { /* the lease's row stays locked to the commit: a transaction */
         fn = run_fenced;
         arg = &fw;
         one = 0;
+        pipe = NULL;
     }
-    struct pg_write_op op = {
-        .fn = fn, .arg = arg, .one = one, .err = FERR_INIT, .cond = PTHREAD_COND_INITIALIZER};
+    struct pg_write_op op = {.fn = fn,
+                             .arg = arg,
+                             .one = one,
+                             .pipe = pipe,
+                             .err = FERR_INIT,
+                             .cond = PTHREAD_COND_INITIALIZER};
     if (!pg->group_commit) {
         pthread_mutex_lock(&pg->write_mu);
         run_group(pg, &op);
@@ -332,10 +468,15 @@ static int write_op(struct pg *pg, pg_write_fn fn, void *arg, int one, struct fe
 
 int pg_write(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err)
 {
-    return write_op(pg, fn, arg, 0, err);
+    return write_op(pg, fn, arg, 0, NULL, err);
 }
 
 int pg_write_one(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err)
 {
-    return write_op(pg, fn, arg, 1, err);
+    return write_op(pg, fn, arg, 1, NULL, err);
+}
+
+int pg_write_piped(struct pg *pg, const struct pg_pipe *p, struct ferr *err)
+{
+    return write_op(pg, run_piped, (void *)p, 1, p, err);
 }
