@@ -113,12 +113,17 @@ int pg_write_one(struct pg *pg, pg_write_fn fn, void *arg, struct ferr *err);
  * failing finish must mean the statement changed nothing (an insert into
  * a run that is not there). Grouped with others of its kind, the whole
  * group goes to PostgreSQL in one pipeline, one round trip (pg_write.c);
- * otherwise it is written as pg_write_one's. args must stay valid until
- * pg_write_piped returns. In a pipeline finish runs after the group's
- * COMMIT; written the ordinary way, after the statement; and as fn it may
- * run more than once. */
+ * otherwise it is written as pg_write_one's. fast_sql (may be NULL) is a
+ * cheaper form that fails (unique_violation) where sql would skip rows
+ * that exist: it goes first wherever its failure costs no more than
+ * running sql after it (alone, out of a transaction; a pipeline, written
+ * again the ordinary way), and sql everywhere else. args must stay valid
+ * until pg_write_piped returns. In a pipeline finish runs after the
+ * group's COMMIT; written the ordinary way, after the statement; and as
+ * fn it may run more than once. */
 struct pg_pipe {
-    const char *sql; /* static text, prepared once per connection */
+    const char *sql;      /* static text, prepared once per connection */
+    const char *fast_sql; /* the same, cheaper where nothing exists yet */
     const struct pg_args *args;
     const char *what; /* for errors: "logging a batch" */
     int (*finish)(const PGresult *r, void *arg, struct ferr *err);

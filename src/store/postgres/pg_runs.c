@@ -734,13 +734,12 @@ struct batch {
  * inserted. The run's row is locked FOR KEY SHARE: the metrics table has
  * no foreign key (schema v13 says why), so this lock is what keeps the run
  * from being deleted under the batch. */
-#define BATCH_POINTS                                                                               \
+#define BATCH_POINTS_(on_conflict)                                                                 \
     "WITH r AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = $1 FOR KEY SHARE), "         \
     "a AS (SELECT id FROM r WHERE lifecycle_stage = 'active'), "                                   \
     "m AS (INSERT INTO metrics (run, key, step, timestamp, value, is_nan) "                        \
     "SELECT a.id, u.k, u.s, u.t, u.v, u.n FROM a, unnest($2::text[], $3::bigint[], "               \
-    "$4::bigint[], $5::double precision[], $6::integer[]) AS u(k, s, t, v, n) "                    \
-    "ON CONFLICT DO NOTHING), "                                                                    \
+    "$4::bigint[], $5::double precision[], $6::integer[]) AS u(k, s, t, v, n) " on_conflict "), "  \
     "l AS (INSERT INTO latest_metrics (run, key, value, is_nan, timestamp, step) "                 \
     "SELECT a.id, u.k, u.v, u.n, u.t, u.s FROM a, unnest($7::text[], $8::bigint[], "               \
     "$9::bigint[], $10::double precision[], $11::integer[]) AS u(k, s, t, v, n) "                  \
@@ -749,7 +748,17 @@ struct batch {
     "WHERE (excluded.step, excluded.timestamp, excluded.value) > "                                 \
     "(latest_metrics.step, latest_metrics.timestamp, latest_metrics.value))"
 
+#define BATCH_POINTS BATCH_POINTS_("ON CONFLICT DO NOTHING")
+
 static const char points_sql[] = BATCH_POINTS " SELECT id, lifecycle_stage, 0 FROM r";
+
+/* points_sql without the ON CONFLICT on metrics: a point stored already
+ * fails it (unique_violation) instead of being skipped. PostgreSQL's
+ * speculative insertion (a probe of the key, then the insert) made a
+ * 1,000-point insert ~30% slower (EXPLAIN ANALYZE: 11 ms against 7.8);
+ * a point sent twice is rare (a client's retry), so this goes first and
+ * points_sql after it only when it failed (pg_pipe's fast_sql). */
+static const char points_fast_sql[] = BATCH_POINTS_("") " SELECT id, lifecycle_stage, 0 FROM r";
 
 static const char batch_sql[] =
     BATCH_POINTS ", p AS (INSERT INTO params (run, key, value) SELECT a.id, pu.k, pu.v "
@@ -981,8 +990,8 @@ static int pg_log_batch(struct store *s, const char *run_id, const struct metric
      * thread, not in the group's leader. */
     struct sbuf arr[A_N];
     struct pg_args a = PG_ARGS_INIT;
-    struct pg_pipe p = {batch_args(&b, arr, &a), &a, "logging a batch", points_finish,
-                        (void *)run_id};
+    const char *sql = batch_args(&b, arr, &a);
+    struct pg_pipe p = {sql, points_fast_sql, &a, "logging a batch", points_finish, (void *)run_id};
     int rc = pg_write_piped((struct pg *)s, &p, err);
     pg_args_release(&a);
     for (int i = 0; i < A_N; i++)

@@ -276,17 +276,18 @@ static int result_ok(const PGresult *r)
 }
 
 /* Writes a group of piped ops (two or more) in one pipeline: BEGIN, the
- * lock cap (see try_group), each op's statement, COMMIT, and one Sync, all
- * sent before the first result is read; the whole group is then one round
- * trip to PostgreSQL instead of one per op (64 concurrent log-metric
- * requests: 64 round trips, each waking PostgreSQL's backend and then
- * ferry's leader). Returns 1 when the group is done (every op's rc set by
- * its finish, after the COMMIT), or 0 when nothing was committed and the
- * caller writes the group the ordinary way (run_group): a statement failed
- * (the others were skipped: one op's failure there is that op's alone, and
- * conflicts are retried there), or the connection broke (a piped statement
- * may run twice with the effect of once, so writing it again is safe even
- * if the COMMIT made it). */
+ * lock cap (see try_group), each op's statement (its fast form when it has
+ * one: a point sent twice then sends its group the ordinary way), COMMIT,
+ * and one Sync, all sent before the first result is read; the whole group
+ * is then one round trip to PostgreSQL instead of one per op (64
+ * concurrent log-metric requests: 64 round trips, each waking
+ * PostgreSQL's backend and then ferry's leader). Returns 1 when the group
+ * is done (every op's rc set by its finish, after the COMMIT), or 0 when
+ * nothing was committed and the caller writes the group the ordinary way
+ * (run_group): a statement failed (the others were skipped: one op's
+ * failure there is that op's alone, and conflicts are retried there), or
+ * the connection broke (a piped statement may run twice with the effect
+ * of once, so writing it again is safe even if the COMMIT made it). */
 static int try_pipeline(struct pg *pg, struct pg_write_op *ops)
 {
     struct pg_conn *c = pg->writer;
@@ -297,7 +298,8 @@ static int try_pipeline(struct pg *pg, struct pg_write_op *ops)
     c->deferred_failed = 0;
     for (struct pg_write_op *op = ops; op; op = op->next) {
         op->res = NULL;
-        if (pg_prepared(c, op->pipe->sql, op->name, op->pipe->what, &ignored))
+        const struct pg_pipe *p = op->pipe;
+        if (pg_prepared(c, p->fast_sql ? p->fast_sql : p->sql, op->name, p->what, &ignored))
             return 0;
     }
     PGconn *conn = c->conn;
@@ -351,12 +353,20 @@ static int try_pipeline(struct pg *pg, struct pg_write_op *ops)
 }
 
 /* An op of pg_write_piped written the ordinary way: its statement, then
- * its finish. */
+ * its finish. Alone and out of a transaction (pg_write_one's way) the fast
+ * form goes first: its failure changed nothing, so the full form may
+ * follow; inside a transaction a failure would abort it, so the full form
+ * only. */
 static int run_piped(struct pg *pg, struct pg_conn *c, void *arg, struct ferr *err)
 {
     (void)pg;
     const struct pg_pipe *p = arg;
-    PGresult *r = pg_run(c, p->sql, p->args, p->what, err);
+    int fast = p->fast_sql && !c->ndeferred && PQtransactionStatus(c->conn) == PQTRANS_IDLE;
+    PGresult *r = pg_run(c, fast ? p->fast_sql : p->sql, p->args, p->what, err);
+    if (!r && fast && pg_unique_violation(c)) {
+        *err = (struct ferr)FERR_INIT;
+        r = pg_run(c, p->sql, p->args, p->what, err);
+    }
     if (!r)
         return -1;
     int rc = p->finish(r, p->arg, err);

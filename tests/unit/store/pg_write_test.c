@@ -3,7 +3,8 @@
  * of concurrent points-only log-batches goes to PostgreSQL in one pipeline;
  * an op whose run is missing or deleted fails alone there; a statement that
  * PostgreSQL refuses sends the group the ordinary way (one savepoint per
- * op), where only that op fails. Each case makes its group
+ * op), where only that op fails; points stored already are skipped
+ * either way. Each case makes its group
  * deterministically: another session holds the run's row, the first
  * writer waits on it while the others queue behind it, and when the row is
  * let go they are written as one group. */
@@ -150,7 +151,7 @@ PG_TEST(pg_write_piped_group)
         {s, live, "a", 0, FERR_INIT},    {s, missing, "b", 0, FERR_INIT},
         {s, live, "c", 0, FERR_INIT},    {s, gone, "d", 0, FERR_INIT},
         {s, live, "e", 0, FERR_INIT},    {s, live, "f", 0, FERR_INIT},
-        {s, live, "a", 0, FERR_INIT}, /* the same points again: stored once */
+        {s, live, "f2", 0, FERR_INIT},
     };
     unsigned long piped = pg->piped_groups, fallbacks = pg->piped_fallbacks;
     write_as_group(uri, live, &first, w, NWRITERS);
@@ -197,8 +198,27 @@ PG_TEST(pg_write_piped_group)
 
     struct run r;
     ASSERT_OK(store_get_run(s, live, &r, &err), &err);
-    ASSERT_INT_EQ(r.metrics.n, 8); /* first a c e f first2 g h */
+    ASSERT_INT_EQ(r.metrics.n, 9); /* first a c e f f2 first2 g h */
     run_release(&r);
+
+    /* 3. Points stored already: alone, the fast statement (no ON CONFLICT)
+     *    fails and the full one skips them; in a group, the pipeline
+     *    fails and the ordinary way skips them. Stored once either way. */
+    struct writer again = {s, live, "a", 0, FERR_INIT};
+    write_points(&again);
+    ASSERT_OK(again.rc, &again.err);
+    ASSERT_INT_EQ(history_len(s, live, "a"), 3);
+    struct writer first3 = {s, live, "first3", 0, FERR_INIT};
+    struct writer w3[2] = {{s, live, "c", 0, FERR_INIT}, {s, live, "i", 0, FERR_INIT}};
+    piped = pg->piped_groups;
+    fallbacks = pg->piped_fallbacks;
+    write_as_group(uri, live, &first3, w3, 2);
+    ASSERT_INT_EQ(pg->piped_groups, piped + 1);
+    ASSERT_INT_EQ(pg->piped_fallbacks, fallbacks + 1);
+    ASSERT_OK(w3[0].rc, &w3[0].err);
+    ASSERT_OK(w3[1].rc, &w3[1].err);
+    ASSERT_INT_EQ(history_len(s, live, "c"), 3);
+    ASSERT_INT_EQ(history_len(s, live, "i"), 3);
     free(live);
     free(gone);
     free(eid);
