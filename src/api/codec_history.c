@@ -122,7 +122,8 @@ int codec_run_history_from_json(json_t *j, struct run_history *out, struct ferr 
             metric_list_release(&out->points);
             return bad(err, "a point is not numbers");
         }
-        metric_list_add(&out->points, "", value, t, step);
+        /* the points share one "" key, as a store's history shares its key */
+        metric_list_add_point(&out->points, "", value, t, step);
     }
     out->run_id = xstrdup_or_null(run_id);
     return 0;

@@ -27,8 +27,10 @@ void run_history_release(struct run_history *h);
 json_t *codec_run_history_to_json(const struct run_history *h);
 /* The writer of the same JSON for large answers, straight into sb. */
 void codec_write_run_history(struct sbuf *sb, const struct run_history *h);
-/* The reverse, for clients; the points' keys are "". 0, or -1 with
- * err naming what is malformed (arrays of unequal length included). */
+/* The reverse, for clients; the points' keys are one "" shared by all of
+ * them (metric_list_add_point), so the points stay in out->points and go
+ * with run_history_release. 0, or -1 with err naming what is malformed
+ * (arrays of unequal length included). */
 int codec_run_history_from_json(json_t *j, struct run_history *out, struct ferr *err) WARN_UNUSED;
 
 #endif

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 // The numbers behind the charts page (charts.js), kept free of the DOM so
 // that they can be tested alone: histories aligned on one x axis, the
-// exponential moving average, runs grouped by a param or tag with each
-// group's mean, min and max, and the CSV of what a chart draws.
+// exponential moving average, each group's mean, min and max (the groups
+// themselves are the runs table's, runs_groups.js), and the CSV of what a
+// chart draws.
 
 // Exponential moving average with debiasing (TensorBoard's smoothing): w in
 // [0, 1), 0 leaves ys as they are. Gaps (null) stay gaps and do not move the
@@ -141,30 +142,6 @@ function binRuns(per, nb) {
     return ys;
   });
   return [xs, ...cols];
-}
-
-// The value a run has for "params.<k>" or "tags.<k>", "" when none.
-export function valueFor(run, by) {
-  const dot = by.indexOf(".");
-  const kind = by.slice(0, dot), key = by.slice(dot + 1);
-  const list = kind === "params" ? run.data.params : kind === "tags" ? run.data.tags : [];
-  const hit = (list || []).find((x) => x.key === key);
-  return hit ? String(hit.value) : "";
-}
-
-// Runs with the same value of `by` in one group, groups in the order of
-// their values (numeric when all are numbers). [{ value, runIds }]
-export function groupRuns(runs, by) {
-  const groups = new Map();
-  for (const r of runs) {
-    const v = valueFor(r, by);
-    if (!groups.has(v)) groups.set(v, []);
-    groups.get(v).push(r.info.run_id);
-  }
-  const vals = [...groups.keys()];
-  const numeric = vals.every((v) => v !== "" && Number.isFinite(Number(v)));
-  vals.sort(numeric ? (a, b) => Number(a) - Number(b) : (a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return vals.map((value) => ({ value, runIds: groups.get(value) }));
 }
 
 // ys with its inner gaps filled by linear interpolation in x; before its

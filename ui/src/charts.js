@@ -32,7 +32,8 @@ import { fmtNum, hashWith, loadStored, navigate, saveStored } from "./util.js";
 import { ErrorBox, useLoad } from "./widgets.js";
 import { ParamScatter } from "./charts_scatter.js";
 import { Parallel } from "./charts_parallel.js";
-import { alignRuns, ema, fillGaps, groupRuns, groupStats, positiveOnly, toCSV } from "./chart_math.js";
+import { alignRuns, ema, fillGaps, groupStats, positiveOnly, toCSV } from "./chart_math.js";
+import { groupRuns } from "./runs_groups.js";
 import { runColor } from "./colors.js";
 import { plotAxes, useTheme } from "./theme.js";
 
@@ -48,6 +49,11 @@ const CHUNK = 10;
 const DEFAULT_RUNS = 50, MAX_RUNS = 100;
 const DEFAULT_METRICS = 12; // charted when the user has not chosen
 const GROUP_COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22"];
+
+// The runs grouped as the runs table groups them (runs_groups.js: by value,
+// "(none)" last), each group with its runs' ids, which the chart needs:
+// [{ id, value, label, runs, runIds }].
+const chartGroups = (runs, by) => groupRuns(runs, by).map((g) => ({ ...g, runIds: g.runs.map((r) => r.info.run_id) }));
 
 // The link to this page, for the runs table and elsewhere.
 export function chartsHash(experimentIds, filter) {
@@ -148,12 +154,12 @@ export function buildChart(runs, byRun, { xMode, smoothing, log, groupBy }, maxS
     // a run's gaps (x where only other runs have points) bridged, so that
     // each x's mean and band take every run that spans it
     const filled = cols.map((ys) => fillGaps(xs, ys));
-    groupRuns(runs, groupBy).forEach((g, gi) => {
+    chartGroups(runs, groupBy).forEach((g, gi) => {
       const st = groupStats(g.runIds.map((id) => filled[at.get(id)]));
       const color = GROUP_COLORS[gi % GROUP_COLORS.length];
-      const label = `${groupBy.replace(/^(params|tags)\./, "")}=${g.value || "(none)"}`;
+      const label = `${groupBy.replace(/^(params|tags)\./, "")}=${g.label}`;
       const base = data.length;
-      series.push({ label, stroke: color, width: 2, spanGaps: true, _color: color, _group: g, _key: "group:" + g.value },
+      series.push({ label, stroke: color, width: 2, spanGaps: true, _color: color, _group: g, _key: "group:" + g.id },
         { label: label + " max", stroke: "rgba(0,0,0,0)", spanGaps: true, points: { show: false }, _band: true },
         { label: label + " min", stroke: "rgba(0,0,0,0)", spanGaps: true, points: { show: false }, _band: true });
       data.push(draw(st.mean), draw(st.max), draw(st.min));
@@ -248,8 +254,9 @@ function readout(u, tip, xMode) {
   tip.style.top = u.over.offsetTop + 4 + "px";
 }
 
-// focus: the run id (or "group:" + value) to highlight, the others dimmed;
-// maxPoints: what the histories were asked in; fig: the panel's ref to the figure.
+// focus: the run id (or "group:" + the group's id) to highlight, the others
+// dimmed; maxPoints: what the histories were asked in; fig: the panel's ref
+// to the figure.
 function MetricChart({ metric, runs, byRun, maxPoints, opts, focus, fig }) {
   const box = useRef(null);
   const tip = useRef(null);
@@ -470,7 +477,7 @@ export function ChartsPage({ experimentIds, query }) {
   const setFilter = (f) => setQuery("filter", f);
   const title = (exps.data || []).map((e) => e.name).join(", ");
   const tableHash = hashWith(["experiments", idsKey], filter ? new URLSearchParams({ filter }) : null);
-  const groups = runs && opts.groupBy ? groupRuns(runs, opts.groupBy) : null;
+  const groups = runs && opts.groupBy ? chartGroups(runs, opts.groupBy) : null;
 
   return html`
     <div class="page wide charts-page">
@@ -502,8 +509,8 @@ export function ChartsPage({ experimentIds, query }) {
           : !keys.length ? html`<p class="muted">These runs have no metrics.</p>`
           : !chosen.length ? html`<p class="muted">No metric chosen: pick some under Metrics.</p>` : null}
         <ul class="chart-legend" aria-label="Legend">
-          ${groups ? groups.map((g, i) => html`<li key=${g.value} ...${hover("group:" + g.value)}><i style=${"background:" + GROUP_COLORS[i % GROUP_COLORS.length]}></i>
-              ${opts.groupBy.replace(/^(params|tags)\./, "")}=${g.value || "(none)"} <span class="muted">(${g.runIds.length} run${g.runIds.length === 1 ? "" : "s"})</span></li>`)
+          ${groups ? groups.map((g, i) => html`<li key=${g.id} ...${hover("group:" + g.id)}><i style=${"background:" + GROUP_COLORS[i % GROUP_COLORS.length]}></i>
+              ${opts.groupBy.replace(/^(params|tags)\./, "")}=${g.label} <span class="muted">(${g.runIds.length} run${g.runIds.length === 1 ? "" : "s"})</span></li>`)
             : runs.map((r) => html`<li key=${r.info.run_id} ...${hover(r.info.run_id)}><i style=${"background:" + runColor(r.info.run_id)}></i>
               <a href=${"#/experiments/" + r.info.experiment_id + "/runs/" + r.info.run_id}>${runName(r)}</a></li>`)}
         </ul>

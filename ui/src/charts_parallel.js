@@ -6,7 +6,7 @@
 // counted).
 import { html } from "./html.js";
 import { fmtNum } from "./util.js";
-import { valueFor } from "./chart_math.js";
+import { groupValue } from "./runs_groups.js";
 import { placeAxis } from "./charts_scatter.js";
 
 const H = 300, T = 28, B = 24, SIDE = 60, STEP = 150;
@@ -17,9 +17,12 @@ const finalOf = (run, key) => {
   return Number.isFinite(v) ? String(v) : "";
 };
 
+// A run's param as text, "" when it has none (as finalOf).
+const paramOf = (run, id) => String(groupValue(run, id) ?? "");
+
 // axes: "params.<k>" or "metrics.<k>"; focus: a run id to bring out.
 export function Parallel({ runs, axes, color, focus }) {
-  const get = (r, a) => (a.startsWith("metrics.") ? finalOf(r, a.slice(8)) : valueFor(r, a));
+  const get = (r, a) => (a.startsWith("metrics.") ? finalOf(r, a.slice(8)) : paramOf(r, a));
   const rows = runs.filter((r) => axes.every((a) => get(r, a) !== ""));
   if (axes.length < 2) return null;
   const W = SIDE * 2 + STEP * (axes.length - 1);

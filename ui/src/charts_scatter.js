@@ -6,7 +6,7 @@
 import { useState } from "preact/hooks";
 import { html } from "./html.js";
 import { fmtNum } from "./util.js";
-import { valueFor } from "./chart_math.js";
+import { groupValue } from "./runs_groups.js";
 
 const W = 640, H = 320, L = 76, R = 16, T = 12, B = 44, IN = 12; // IN: dots clear of the axes
 
@@ -42,7 +42,7 @@ export function ParamScatter({ runs, params, metrics, color }) {
   const [logX, setLogX] = useState(false);
   const p = params.includes(param) ? param : params[0] || "";
   const m = metrics.includes(metric) ? metric : metrics[0] || "";
-  const pts = runs.map((r) => ({ r, x: valueFor(r, p), y: finalOf(r, m) })).filter((d) => d.x !== "" && d.y !== null);
+  const pts = runs.map((r) => ({ r, x: String(groupValue(r, p) ?? ""), y: finalOf(r, m) })).filter((d) => d.x !== "" && d.y !== null);
   const ax = placeAxis(pts.map((d) => d.x), logX);
   const ys = pts.map((d) => d.y);
   const y0 = Math.min(...ys), y1 = Math.max(...ys);

@@ -3,6 +3,7 @@
 // database and artifact directory, seeded over the REST API, and a headless
 // Chromium (Debian's) driven by playwright-core.
 import { spawn } from "node:child_process";
+import http from "node:http";
 import { chmodSync, copyFileSync, mkdtempSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -73,6 +74,40 @@ export async function api(base, path, body, method = "POST", headers = {}) {
   const text = await r.text();
   if (!r.ok) throw new Error(`${path}: ${r.status} ${text}`);
   return text ? JSON.parse(text) : {};
+}
+
+// The same call for each of bodies (no auth), at most `concurrency` at once
+// over kept-alive connections, for seeding thousands of records: node's
+// fetch spends about a millisecond of the test's CPU a request, as much as
+// the sanitized server does, node:http a third of that. Resolves to the
+// answers in the order of bodies; rejects on the first failure.
+export async function apiMany(base, path, bodies, concurrency = 6) {
+  const u = new URL(base);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
+  const one = (body) => new Promise((ok, fail) => {
+    const data = JSON.stringify(body);
+    const req = http.request({ host: u.hostname, port: u.port, method: "POST", agent,
+      path: u.pathname + (path.startsWith("api/") ? path : "api/2.0/mlflow/" + path),
+      headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(data) } }, (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => { text += d; });
+      res.on("end", () => (res.statusCode === 200 ? ok(text ? JSON.parse(text) : {}) : fail(new Error(`${path}: ${res.statusCode} ${text}`))));
+    });
+    req.on("error", fail);
+    req.end(data);
+  });
+  const out = new Array(bodies.length);
+  let next = 0;
+  const work = async () => {
+    for (let i = next++; i < bodies.length; i = next++) out[i] = await one(bodies[i]);
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, bodies.length) }, work));
+  } finally {
+    agent.destroy();
+  }
+  return out;
 }
 
 export const basic = (user, password) =>

@@ -13,7 +13,8 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { api, launch, startServer, withPage } from "../support/server.mjs";
-import { alignRuns, ema, fillGaps, groupRuns, groupStats, toCSV } from "../src/chart_math.js";
+import { alignRuns, ema, fillGaps, groupStats, toCSV } from "../src/chart_math.js";
+import { groupRuns } from "../src/runs_groups.js";
 import { placeAxis } from "../src/charts_scatter.js";
 
 const RUNS = 12, STEPS = 300, LRS = ["0.1", "0.01", "0.001"];
@@ -89,7 +90,12 @@ test("chart math: alignment, smoothing, groups and CSV", () => {
   assert.equal(e[0], 1);
   assert.ok(Math.abs(e[1] - (0.5 * 0.5 + 0.5 * 3) / 0.75) < 1e-12);
   const runs = [["x", "2"], ["y", "10"], ["z", "2"]].map(([id, v]) => ({ info: { run_id: id }, data: { params: [{ key: "n", value: v }] } }));
-  assert.deepEqual(groupRuns(runs, "params.n"), [{ value: "2", runIds: ["x", "z"] }, { value: "10", runIds: ["y"] }]);
+  // the runs table's grouping, which the chart view shares: by value
+  // (numbers by number), a run without the param in "(none)", last
+  const grouped = (rs) => groupRuns(rs, "params.n").map((g) => ({ value: g.value, label: g.label, runIds: g.runs.map((r) => r.info.run_id) }));
+  assert.deepEqual(grouped(runs), [{ value: "2", label: "2", runIds: ["x", "z"] }, { value: "10", label: "10", runIds: ["y"] }]);
+  const none = { info: { run_id: "w" }, data: { params: [{ key: "other", value: "1" }] } };
+  assert.deepEqual(grouped([none, ...runs]).map((g) => [g.label, g.runIds]), [["2", ["x", "z"]], ["10", ["y"]], ["(none)", ["w"]]]);
   assert.deepEqual(fillGaps([0, 1, 3, 4, 5], [null, 2, null, 8, null]), [null, 2, 6, 8, null]);
   assert.deepEqual(groupStats([[1, null, 3], [3, null, 5]]), { mean: [2, null, 4], min: [1, null, 3], max: [3, null, 5] });
   assert.deepEqual(placeAxis(["10", "1000", "100"], true).at, [0, 1, 0.5]);
@@ -234,6 +240,29 @@ test("charts: smoothing, log scale, x axis, grouping and exports", async (t) => 
     assert.equal(png.name, "loss.png");
     assert.ok(png.bytes.length > 2000, `${png.bytes.length} bytes`);
     assert.equal(png.bytes.subarray(0, 8).toString("hex"), "89504e470d0a1a0a");
+  });
+});
+
+test("charts: grouped as the runs table groups, numbers by value and a run without the param in (none), last", async (t) => {
+  const e = (await api(srv.url, "experiments/create", { name: "group-none" })).experiment_id;
+  for (const [i, n] of ["10", "2", null, "2"].entries()) {
+    const id = (await api(srv.url, "runs/create", { experiment_id: e, run_name: `g-${i}`, start_time: T0 + i })).run.info.run_id;
+    await api(srv.url, "runs/log-batch", { run_id: id, params: n === null ? [{ key: "other", value: "x" }] : [{ key: "n", value: n }],
+      metrics: [0, 1].map((s) => ({ key: "loss", value: i + s, timestamp: T0 + s, step: s })) });
+  }
+  await withPage(browser, t, async (page) => {
+    await page.goto(srv.url + `#/experiments/${e}/charts`);
+    await page.waitForFunction(() => window.ferryCharts?.loss?.series.length === 5);
+    await page.getByLabel("Group by").selectOption("params.n");
+    await page.waitForFunction(() => window.ferryCharts.loss?.series.length === 1 + 3 * 3);
+    const g = await drawn(page, "loss");
+    assert.deepEqual(g.labels, ["n=2", "n=10", "n=(none)"]);
+    assert.deepEqual(g.data[1 + 3 * 2], [2, 3]); // (none): g-2 alone
+    const legend = await page.getByRole("list", { name: "Legend" }).getByRole("listitem").allTextContents();
+    assert.deepEqual(legend.map((x) => x.replace(/\s+/g, " ").trim()), ["n=2 (2 runs)", "n=10 (1 run)", "n=(none) (1 run)"]);
+    // hovering the (none) entry brings out its line
+    await page.getByRole("list", { name: "Legend" }).getByText("n=(none)").hover();
+    await page.waitForFunction(() => window.ferryCharts.loss.series[7].alpha === 1 && window.ferryCharts.loss.series[1].alpha === 0.2);
   });
 });
 

@@ -11,7 +11,9 @@
  * field a 32-bit length (-1: NULL) and the bytes; a field count of -1
  * ends the data. The server sends the header with the first row, and every
  * row whole in one message; a row cut across messages is refused as
- * malformed rather than reassembled. */
+ * malformed rather than reassembled. The parse (pg_copy_parse_message)
+ * needs no connection: tests/unit/store/pg_copy_test.c and
+ * tests/fuzz/fuzz_pg_copy.c feed it bytes of their own. */
 #include "store/postgres/pg_int.h"
 
 #include <stdint.h>
@@ -21,21 +23,13 @@
 
 static const unsigned char signature[11] = "PGCOPY\n\377\r\n";
 
-/* Where a COPY's parse is, across its messages. */
-struct copy_parse {
-    int header_done;
-    int ended; /* the -1 trailer was seen */
-};
-
 static int32_t be32(const unsigned char *p)
 {
     return (int32_t)pg_be_int(p, 4);
 }
 
-/* Parses the rows of one message and hands them to fn: 0, or -1 when the
- * message is not what the format says. */
-static int parse_message(struct copy_parse *st, const unsigned char *p, size_t len, pg_copy_fn fn,
-                         void *arg)
+int pg_copy_parse_message(struct pg_copy_parse *st, const unsigned char *p, size_t len,
+                          pg_copy_fn fn, void *arg)
 {
     size_t off = 0;
     if (!st->header_done) {
@@ -78,13 +72,13 @@ static int parse_message(struct copy_parse *st, const unsigned char *p, size_t l
 
 /* Reads the COPY's data to its end (even after a failure, so that the
  * connection is left idle): 0, or -1 with err set. */
-static int read_copy(struct pg_conn *c, struct copy_parse *st, pg_copy_fn fn, void *arg,
+static int read_copy(struct pg_conn *c, struct pg_copy_parse *st, pg_copy_fn fn, void *arg,
                      const char *what, struct ferr *err)
 {
     int rc = 0, len;
     char *buf;
     while ((len = PQgetCopyData(c->conn, &buf, 0)) > 0) {
-        if (!rc && parse_message(st, (const unsigned char *)buf, (size_t)len, fn, arg))
+        if (!rc && pg_copy_parse_message(st, (const unsigned char *)buf, (size_t)len, fn, arg))
             rc = ferr_set(err, FERR_INTERNAL_ERROR, "malformed COPY data while %s", what);
         PQfreemem(buf);
     }
@@ -107,7 +101,7 @@ int pg_copy_rows(struct pg_conn *c, const char *sql, pg_copy_fn fn, void *arg, c
         return -1;
     }
     PQclear(r);
-    struct copy_parse st = {0, 0};
+    struct pg_copy_parse st = {0, 0};
     int rc = read_copy(c, &st, fn, arg, what, err);
     int done = 0;
     while ((r = PQgetResult(c->conn))) { /* the COPY's own result, to the end */

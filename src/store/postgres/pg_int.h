@@ -336,4 +336,17 @@ typedef void (*pg_copy_fn)(void *arg, const struct pg_copy_row *row);
 int pg_copy_rows(struct pg_conn *c, const char *sql, pg_copy_fn fn, void *arg, const char *what,
                  struct ferr *err) WARN_UNUSED;
 
+/* The parse of one COPY's data, message by message, with no connection
+ * (so that tests and fuzzers can feed it any bytes). Starts zeroed. */
+struct pg_copy_parse {
+    int header_done; /* the signature and header are behind */
+    int ended;       /* the -1 trailer was seen: later bytes are ignored */
+};
+/* Parses one CopyData message, len bytes at p (a whole number of rows, the
+ * header before the first), and hands fn each row, its fields pointing into
+ * p. Reads nothing outside p[0..len). 0, or -1 when the message is not what
+ * the binary format says (fn may have seen the rows before the fault). */
+int pg_copy_parse_message(struct pg_copy_parse *st, const unsigned char *p, size_t len,
+                          pg_copy_fn fn, void *arg) WARN_UNUSED;
+
 #endif

@@ -32,6 +32,11 @@ static void check_back(json_t *j)
     ASSERT(isinf(back.points.v[1].value) && back.points.v[1].value < 0);
     ASSERT(back.points.v[2].value == 3.0 && back.points.v[2].step == -3);
     ASSERT(back.points.v[3].value == 1e-300 && back.points.v[3].step == INT64_MAX);
+    /* one key string for the history, owned by the first point */
+    ASSERT_STR_EQ(back.points.v[0].key, "");
+    ASSERT(!back.points.v[0].shares_key);
+    for (size_t i = 1; i < back.points.n; i++)
+        ASSERT(back.points.v[i].shares_key && back.points.v[i].key == back.points.v[0].key);
     run_history_release(&back);
 }
 
@@ -74,6 +79,8 @@ TEST(codec_history_refuses_bad_columns)
         "[]",
         "{\"steps\":[1,2],\"timestamps\":[1],\"values\":[1,2]}",
         "{\"steps\":[1],\"timestamps\":[1],\"values\":[\"lots\"]}",
+        /* a bad point after good ones that share their key: freed once */
+        "{\"steps\":[1,2,3],\"timestamps\":[1,2,3],\"values\":[1,2,\"lots\"]}",
         "{\"steps\":[1.5],\"timestamps\":[1],\"values\":[1]}",
         "{\"steps\":[1],\"timestamps\":[null],\"values\":[1]}",
         "{\"steps\":{},\"timestamps\":[1],\"values\":[1]}",
