@@ -294,6 +294,32 @@ PGresult *pg_run(struct pg_conn *c, const char *sql, const struct pg_args *a, co
     return pg_check(c, PQexecPrepared(c->conn, name, n, v, NULL, NULL, 0), what, err);
 }
 
+/* Built texts kept for the process's life (see pg_intern): up to
+ * INTERN_MAX texts shorter than INTERN_LEN bytes, in static storage. */
+#define INTERN_MAX 128
+#define INTERN_LEN 4096
+static char interned[INTERN_MAX][INTERN_LEN];
+static int ninterned;
+static pthread_mutex_t intern_mu = PTHREAD_MUTEX_INITIALIZER;
+
+const char *pg_intern(const char *sql)
+{
+    size_t len = strlen(sql);
+    const char *hit = NULL;
+    if (len >= INTERN_LEN)
+        return NULL;
+    pthread_mutex_lock(&intern_mu);
+    for (int i = 0; i < ninterned && !hit; i++)
+        if (!strcmp(interned[i], sql))
+            hit = interned[i];
+    if (!hit && ninterned < INTERN_MAX) {
+        memcpy(interned[ninterned], sql, len + 1);
+        hit = interned[ninterned++];
+    }
+    pthread_mutex_unlock(&intern_mu);
+    return hit;
+}
+
 PGresult *pg_run_text(struct pg_conn *c, const char *sql, const struct pg_args *a, const char *what,
                       struct ferr *err)
 {

@@ -180,6 +180,13 @@ void pg_args_release(struct pg_args *a);
  * and c->sqlstate set. */
 PGresult *pg_run(struct pg_conn *c, const char *sql, const struct pg_args *a, const char *what,
                  struct ferr *err);
+/* A search's built text kept for the process's life, so that pg_run can
+ * prepare it (its cache is keyed by a text's address) and PostgreSQL plan
+ * it once per connection: a search's text depends on its filter's shape
+ * and its order, not on their values (bound), so few texts recur (each
+ * new one costs a round trip to prepare). NULL when the text is too long
+ * or the store of them is full: run it with pg_run_text. Thread-safe. */
+const char *pg_intern(const char *sql);
 /* As pg_run, for SQL text built at run time (not prepared, not cached). */
 PGresult *pg_run_text(struct pg_conn *c, const char *sql, const struct pg_args *a, const char *what,
                       struct ferr *err);

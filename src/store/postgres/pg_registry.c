@@ -44,7 +44,6 @@
 #include "base/xalloc.h"
 
 #include <inttypes.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -908,36 +907,6 @@ static int pg_registry_events(struct store *s, const char *name, struct registry
 
 /* ---------- search ---------- */
 
-/* Search texts kept for the process's life, so that pg_run can prepare
- * them (its cache is keyed by a text's address) and PostgreSQL plan them
- * once per connection: a search's text depends on its filter's shape and
- * its order, not on their values (bound), so few texts recur. Up to
- * INTERN_MAX texts shorter than INTERN_LEN bytes, in static storage; NULL
- * for any other (it runs unprepared). */
-#define INTERN_MAX 64
-#define INTERN_LEN 4096
-static char interned[INTERN_MAX][INTERN_LEN];
-static int ninterned;
-static pthread_mutex_t intern_mu = PTHREAD_MUTEX_INITIALIZER;
-
-static const char *intern(const char *sql)
-{
-    size_t len = strlen(sql);
-    const char *hit = NULL;
-    if (len >= INTERN_LEN)
-        return NULL;
-    pthread_mutex_lock(&intern_mu);
-    for (int i = 0; i < ninterned && !hit; i++)
-        if (!strcmp(interned[i], sql))
-            hit = interned[i];
-    if (!hit && ninterned < INTERN_MAX) {
-        memcpy(interned[ninterned], sql, len + 1);
-        hit = interned[ninterned++];
-    }
-    pthread_mutex_unlock(&intern_mu);
-    return hit;
-}
-
 /* Runs a registry search in one statement: its page of keys (search_sql.c's
  * SELECT of a model's id, or of a version's name and version, ordered and
  * limited to one row past the page) numbered in their order as
@@ -963,7 +932,7 @@ static PGresult *search_page(struct pg_conn *c, const struct registry_search *q,
     sbuf_addf(&sql, "WITH o AS (SELECT row_number() OVER () AS ord, k.* FROM (%s) k) %s", f.sql.buf,
               rows);
     pg_args_frag(&a, &f);
-    const char *kept = intern(sql.buf);
+    const char *kept = pg_intern(sql.buf);
     r = kept ? pg_run(c, kept, &a, "searching the registry", err)
              : pg_run_text(c, sql.buf, &a, "searching the registry", err);
     if (!r)

@@ -1259,7 +1259,9 @@ static int pg_search_runs(struct store *s, const struct run_search *q, struct st
     if (!c)
         goto out;
     pg_args_frag(&a, &f);
-    PGresult *r = pg_run_text(c, f.sql.buf, &a, "searching runs", err);
+    const char *text = pg_intern(f.sql.buf);
+    PGresult *r = text ? pg_run(c, text, &a, "searching runs", err)
+                       : pg_run_text(c, f.sql.buf, &a, "searching runs", err);
     if (!r)
         goto out;
     int rows = PQntuples(r);
