@@ -6,6 +6,7 @@
  * models and model versions in both directions, the root's URI forms and
  * the unknown ones, and a generated 10,000-node graph walked in time. */
 #include "../test.h"
+#include "fixtures.h"
 #include "base/sbuf.h"
 #include "domain/data_version.h"
 #include "domain/lineage.h"
@@ -36,17 +37,6 @@ static struct store *open_lineage_store(const char *name)
     return open_store_gc(name, 1);
 }
 
-static char *new_run(struct store *s, const char *name, int64_t start)
-{
-    struct ferr err = FERR_INIT;
-    struct run_create rc = {"0", "alice", name, start, {0}};
-    struct run r;
-    ASSERT_OK(store_create_run(s, &rc, &r, &err), &err);
-    char *id = strdup(r.info.run_id);
-    run_release(&r);
-    return id;
-}
-
 static void put_exec(struct store *s, const char *run, const char *pipeline_run, const char *step,
                      const char *state, const char *fp, int64_t started, int64_t ended)
 {
@@ -74,7 +64,7 @@ STORE_TEST(lineage_executions_put_get_list)
 {
     struct store *s = open_lineage_store("lin_exec");
     struct ferr err = FERR_INIT;
-    char *p = new_run(s, "pipe", 1000), *a = new_run(s, "a", 1001), *b = new_run(s, "b", 1002);
+    char *p = fixture_new_run(s, "0", "pipe", 1000), *a = fixture_new_run(s, "0", "a", 1001), *b = fixture_new_run(s, "0", "b", 1002);
     put_exec(s, p, p, "", LINEAGE_RUNNING, "", 1000, 0);
     put_exec(s, b, p, "b", LINEAGE_RUNNING, "fb", 1002, 0);
     put_exec(s, a, p, "a", LINEAGE_COMPLETE, "fa", 1001, 1500);
@@ -129,8 +119,8 @@ STORE_TEST(lineage_events_and_cache_lookup)
 {
     struct store *s = open_lineage_store("lin_cache");
     struct ferr err = FERR_INIT;
-    char *old = new_run(s, "old", 1000), *newer = new_run(s, "new", 2000),
-         *failed = new_run(s, "failed", 3000), *gone = new_run(s, "gone", 4000);
+    char *old = fixture_new_run(s, "0", "old", 1000), *newer = fixture_new_run(s, "0", "new", 2000),
+         *failed = fixture_new_run(s, "0", "failed", 3000), *gone = fixture_new_run(s, "0", "gone", 4000);
     int64_t now = (int64_t)time(NULL) * 1000;
     put_exec(s, old, old, "train", LINEAGE_COMPLETE, "fp1", 1000, 1100);
     put_exec(s, newer, newer, "train", LINEAGE_COMPLETE, "fp1", now - 5000, now - 4000);
@@ -164,7 +154,7 @@ STORE_TEST(lineage_events_and_cache_lookup)
     lineage_cache_hit_release(&h);
 
     /* a step cached from it points at the same artifacts: one row each */
-    char *cached = new_run(s, "cached", 5000);
+    char *cached = fixture_new_run(s, "0", "cached", 5000);
     struct lineage_execution_in ce = {cached, "p",   cached, "train", LINEAGE_CACHED,
                                       "fp1",  newer, now,    now};
     ASSERT_OK(store_lineage_execution_put(s, &ce, &err), &err);
@@ -235,8 +225,8 @@ STORE_TEST(lineage_graph_joins_what_the_store_knows)
     data_version_release(&dv);
     ASSERT_OK(store_data_alias_set(s, "t", "prod", 1, &err), &err);
 
-    char *pipe = new_run(s, "pipe", 1000), *prep = new_run(s, "prep", 1001),
-         *train = new_run(s, "train", 1002);
+    char *pipe = fixture_new_run(s, "0", "pipe", 1000), *prep = fixture_new_run(s, "0", "prep", 1001),
+         *train = fixture_new_run(s, "0", "train", 1002);
     put_exec(s, pipe, pipe, "", LINEAGE_COMPLETE, "", 1000, 2000);
     put_exec(s, prep, pipe, "prep", LINEAGE_COMPLETE, "f1", 1001, 1500);
     put_exec(s, train, pipe, "train", LINEAGE_COMPLETE, "f2", 1002, 1900);

@@ -7,6 +7,7 @@
  * replicas (two stores on one database) racing to demote the last two
  * admins leave one. */
 #include "../test.h"
+#include "fixtures.h"
 #include "base/secret.h"
 #include "store/auth.h"
 #include "store/gc.h"
@@ -434,17 +435,6 @@ CHECK(authgc_names_that_are_not_utf8)
 
 /* ---------- gc, through the tracking area ---------- */
 
-static char *new_run(struct store *s, const char *exp)
-{
-    struct run_create rc = {exp, "alice", NULL, TIME_NONE, {0}};
-    struct run r;
-    struct ferr err = FERR_INIT;
-    ASSERT_OK(store_create_run(s, &rc, &r, &err), &err);
-    char *id = strdup(r.info.run_id);
-    run_release(&r);
-    return id;
-}
-
 static int has_key(const struct kv_list *l, const char *key)
 {
     return kv_list_get(l, key) != NULL;
@@ -461,7 +451,7 @@ CHECK(authgc_gc)
         return;
     }
     ASSERT_OK(err.code != FERR_OK, &err);
-    char *keep = new_run(s, "0"), *gone = new_run(s, "0"), *inexp = new_run(s, eid);
+    char *keep = fixture_new_run(s, "0", NULL, TIME_NONE), *gone = fixture_new_run(s, "0", NULL, TIME_NONE), *inexp = fixture_new_run(s, eid, NULL, TIME_NONE);
     new_user(s, "fay", 0, NULL);
     ASSERT_OK(store_create_permission(s, RES_EXPERIMENT, eid, "fay", PERM_READ, NULL, &err), &err);
     ASSERT_OK(store_delete_run(s, gone, &err), &err);

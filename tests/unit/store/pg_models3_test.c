@@ -8,6 +8,7 @@
  * (PG_TEST): two stores on one database (two replicas) writing one model
  * and one trace at once. */
 #include "../test.h"
+#include "fixtures.h"
 #include "base/sbuf.h"
 #include "store/logged_models.h"
 #include "store/store.h"
@@ -146,23 +147,12 @@ static int log_model_metric(const char *run_id, const char *model_id, const char
     return rc;
 }
 
-static char *new_run(void)
-{
-    struct run_create rc = {"1", "alice", NULL, TIME_NONE, {0}};
-    struct run r;
-    struct ferr err = FERR_INIT;
-    ASSERT_OK(store_create_run(st, &rc, &r, &err), &err);
-    char *id = strdup(r.info.run_id);
-    run_release(&r);
-    return id;
-}
-
 STORE_TEST(logged_models_create_get_update)
 {
     struct ferr err = FERR_INIT;
     struct logged_model m = {0};
     open_store();
-    char *run = new_run();
+    char *run = fixture_new_run(st, "1", NULL, TIME_NONE);
     struct logged_model_create c = {"1", "clf", "classifier", "abc", {0}, {0}};
     kv_list_add(&c.params, "depth", "3");
     kv_list_add(&c.params, "alpha", "0.5");
@@ -293,7 +283,7 @@ STORE_TEST(logged_models_search)
     struct ferr err = FERR_INIT;
     struct logged_model_list l = {0};
     open_store();
-    char *run = new_run();
+    char *run = fixture_new_run(st, "1", NULL, TIME_NONE);
     char *a = create_model("1", "a", "x"), *b = create_model("1", "b", "y"),
          *c = create_model("1", "c", "x");
     ASSERT_OK(log_model_metric(run, a, "acc", 0.7, 1, "d1", &err), &err);

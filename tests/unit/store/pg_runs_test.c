@@ -11,6 +11,7 @@
  * PG_TESTs: each compares a SQLite file in its scratch directory with a
  * fresh PostgreSQL database (test_store_uri). */
 #include "../test.h"
+#include "fixtures.h"
 #include "base/ferr.h"
 #include "base/sbuf.h"
 #include "store/store.h"
@@ -56,17 +57,6 @@ static char *new_experiment(struct store *s, const char *what)
     struct ferr err = FERR_INIT;
     ASSERT_OK(store_create_experiment(s, name.buf, NULL, NULL, &id, &err), &err);
     sbuf_release(&name);
-    return id;
-}
-
-static char *new_run(struct store *s, const char *exp, const char *name, int64_t start)
-{
-    struct run_create rc = {exp, "alice", name, start, {0}};
-    struct run r;
-    struct ferr err = FERR_INIT;
-    ASSERT_OK(store_create_run(s, &rc, &r, &err), &err);
-    char *id = strdup(r.info.run_id);
-    run_release(&r);
     return id;
 }
 
@@ -205,7 +195,7 @@ PG_TEST(pg_runs_random_batches_match_sqlite)
     unsigned seed = 12345;
     int failed = 0, total = 0;
     for (int run = 0; run < 24; run++) {
-        char *ra = new_run(sq, "0", "r", 1000), *rb = new_run(pg, eid, "r", 1000);
+        char *ra = fixture_new_run(sq, "0", "r", 1000), *rb = fixture_new_run(pg, eid, "r", 1000);
         for (int i = 0; i < 10; i++) {
             struct metric_list m = {0};
             struct kv_list p = {0}, t = {0};
@@ -338,7 +328,7 @@ PG_TEST(pg_runs_lifecycle_and_errors_match_sqlite)
     /* a run in a deleted experiment cannot be restored; none can be made */
     BOTH(store_delete_run(sq, ra, &ea), store_delete_run(pg, rb, &eb), "delete");
     char *gone = new_experiment(pg, "gone");
-    char *rg = new_run(pg, gone, "g", 5);
+    char *rg = fixture_new_run(pg, gone, "g", 5);
     ASSERT_OK(store_delete_experiment(pg, gone, &eb), &eb);
     ASSERT_FAILS(store_restore_run(pg, rg, &eb), &eb, FERR_INVALID_PARAMETER_VALUE);
     ASSERT_CONTAINS(eb.msg, "is deleted");
@@ -379,8 +369,8 @@ PG_TEST(pg_runs_inputs_and_datasets_search_match_sqlite)
 {
     struct store *sq = open_sqlite(0), *pg = open_pg(0);
     char *eid = new_experiment(pg, "inputs");
-    char *ra = new_run(sq, "0", "a", 1), *rb = new_run(pg, eid, "a", 1);
-    char *ra2 = new_run(sq, "0", "b", 2), *rb2 = new_run(pg, eid, "b", 2);
+    char *ra = fixture_new_run(sq, "0", "a", 1), *rb = fixture_new_run(pg, eid, "a", 1);
+    char *ra2 = fixture_new_run(sq, "0", "b", 2), *rb2 = fixture_new_run(pg, eid, "b", 2);
     struct store *s[2] = {sq, pg};
     const char *r1[2] = {ra, rb}, *r2[2] = {ra2, rb2};
     for (int i = 0; i < 2; i++) {
@@ -463,7 +453,7 @@ PG_TEST(pg_runs_search_matches_sqlite)
             char name[16], v[16];
             snprintf(name, sizeof(name), "run%02d", i);
             /* distinct start times: the tiebreak after them is the random run id */
-            char *id = new_run(s[k], e[k], name, 1000 + (i * 7) % 23);
+            char *id = fixture_new_run(s[k], e[k], name, 1000 + (i * 7) % 23);
             struct metric_list m = {0};
             struct kv_list p = {0}, t = {0};
             if (i % 3)
@@ -591,7 +581,7 @@ PG_TEST(pg_runs_replicas_log_to_one_run)
 {
     struct store *s1 = open_pg(1), *s2 = open_pg(1);
     char *eid = new_experiment(s1, "replicas");
-    char *id = new_run(s1, eid, "busy", 1);
+    char *id = fixture_new_run(s1, eid, "busy", 1);
     pthread_t th[8];
     struct logger args[8];
     for (int i = 0; i < 8; i++) {
@@ -700,7 +690,7 @@ PG_TEST(pg_runs_ops_use_indexes_on_large_tables)
     char *exp = strdup("7");
     struct ferr err = FERR_INIT;
     for (int i = 0; i < 10; i++) {
-        char *rid = new_run(s, exp, "hot", 5);
+        char *rid = fixture_new_run(s, exp, "hot", 5);
         char *old = pg_cell(uri, "SELECT md5('507')");
         struct metric_list m = {0};
         struct kv_list p = {0}, t = {0};

@@ -9,6 +9,7 @@
  * writer waits on it while the others queue behind it, and when the row is
  * let go they are written as one group. */
 #include "../test.h"
+#include "fixtures.h"
 #include "base/sbuf.h"
 #include "store/metrics.h"
 #include "store/postgres/pg_int.h"
@@ -32,17 +33,6 @@ static struct store *open_store(void)
     ASSERT_OK(store_open(uri, &o, &s, &err), &err);
     free(uri);
     return s;
-}
-
-static char *new_run(struct store *s, const char *exp)
-{
-    struct run_create rc = {exp, "alice", "r", 1, {0}};
-    struct run r;
-    struct ferr err = FERR_INIT;
-    ASSERT_OK(store_create_run(s, &rc, &r, &err), &err);
-    char *id = strdup(r.info.run_id);
-    run_release(&r);
-    return id;
 }
 
 static void exec_ok(PGconn *c, const char *sql)
@@ -140,7 +130,7 @@ PG_TEST(pg_write_piped_group)
     struct ferr err = FERR_INIT;
     char *eid = NULL;
     ASSERT_OK(store_create_experiment(s, "piped", NULL, NULL, &eid, &err), &err);
-    char *live = new_run(s, eid), *gone = new_run(s, eid);
+    char *live = fixture_new_run(s, eid, "r", 1), *gone = fixture_new_run(s, eid, "r", 1);
     ASSERT_OK(store_delete_run(s, gone, &err), &err);
     const char *missing = "0123456789abcdef0123456789abcdef";
 

@@ -2,6 +2,7 @@
  * The SQLite store against a real database file: experiments, runs, params,
  * metrics, tags, inputs, lifecycle rules, migrations and group commit. */
 #include "../test.h"
+#include "fixtures.h"
 #include "base/ferr.h"
 #include "base/sbuf.h"
 #include "store/metrics.h"
@@ -29,17 +30,6 @@ static struct store *open_store(int group_commit)
     ASSERT_OK(store_open(path.buf, &o, &s, &err), &err);
     sbuf_release(&path);
     return s;
-}
-
-static char *new_run(struct store *s, const char *exp)
-{
-    struct run_create rc = {exp, "alice", NULL, TIME_NONE, {0}};
-    struct run r;
-    struct ferr err = FERR_INIT;
-    ASSERT_OK(store_create_run(s, &rc, &r, &err), &err);
-    char *id = strdup(r.info.run_id);
-    run_release(&r);
-    return id;
 }
 
 STORE_TEST(store_default_experiment_exists)
@@ -86,7 +76,7 @@ STORE_TEST(store_experiment_delete_restore_cascades_to_runs)
     struct ferr err = FERR_INIT;
     char *id = NULL;
     ASSERT_OK(store_create_experiment(s, "e", NULL, NULL, &id, &err), &err);
-    char *r1 = new_run(s, id), *r2 = new_run(s, id);
+    char *r1 = fixture_new_run(s, id, NULL, TIME_NONE), *r2 = fixture_new_run(s, id, NULL, TIME_NONE);
     ASSERT_OK(store_delete_run(s, r2, &err), &err); /* deleted on its own, earlier */
     usleep(2000);
     ASSERT_OK(store_delete_experiment(s, id, &err), &err);
@@ -172,7 +162,7 @@ STORE_TEST(store_params_are_immutable_and_batch_is_atomic)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
-    char *id = new_run(s, "0");
+    char *id = fixture_new_run(s, "0", NULL, TIME_NONE);
     struct kv_list p = {0};
     kv_list_add(&p, "lr", "0.1");
     ASSERT_OK(store_log_batch(s, id, NULL, &p, NULL, &err), &err);
@@ -199,7 +189,7 @@ STORE_TEST(store_batch_limits)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
-    char *id = new_run(s, "0");
+    char *id = fixture_new_run(s, "0", NULL, TIME_NONE);
     struct metric_list m = {0};
     for (int i = 0; i < 1001; i++)
         metric_list_add(&m, "k", i, 1, i);
@@ -226,7 +216,7 @@ STORE_TEST(store_metrics_latest_history_and_special_values)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
-    char *id = new_run(s, "0");
+    char *id = fixture_new_run(s, "0", NULL, TIME_NONE);
     struct metric_list m = {0};
     metric_list_add(&m, "x", 3.0, 100, 5);
     metric_list_add(&m, "x", 1.0, 200, 2); /* older step: not the latest */
@@ -278,7 +268,7 @@ STORE_TEST(store_history_values_exact)
                                     INT64_MAX - 1, INT64_MAX};
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
-    char *id = new_run(s, "0");
+    char *id = fixture_new_run(s, "0", NULL, TIME_NONE);
     struct metric_list m = {0};
     for (size_t i = 0; i < 8; i++)
         metric_list_add(&m, "v", values[i], (int64_t)i * (INT64_MAX / 8), steps[i]);
@@ -312,7 +302,7 @@ STORE_TEST(store_history_keys_needing_quotes)
     size_t nkeys = sizeof(keys) / sizeof(*keys);
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
-    char *id = new_run(s, "0");
+    char *id = fixture_new_run(s, "0", NULL, TIME_NONE);
     struct metric_list m = {0}, h;
     for (size_t k = 0; k < nkeys; k++)
         for (int i = 0; i < 3; i++)
@@ -354,7 +344,7 @@ STORE_TEST(store_history_pages)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
-    char *id = new_run(s, "0");
+    char *id = fixture_new_run(s, "0", NULL, TIME_NONE);
     struct metric_list m = {0};
     for (int i = 0; i < 250; i++)
         metric_list_add(&m, "loss", 1.0 / (i + 1), 1000 + i, i);
@@ -386,7 +376,7 @@ STORE_TEST(store_bulk_interval_samples_keep_ends)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
-    char *a = new_run(s, "0"), *b = new_run(s, "0");
+    char *a = fixture_new_run(s, "0", NULL, TIME_NONE), *b = fixture_new_run(s, "0", NULL, TIME_NONE);
     struct metric_list m = {0};
     for (int i = 0; i < 1000; i++)
         metric_list_add(&m, "acc", i, 1, i);
@@ -419,7 +409,7 @@ STORE_TEST(store_deleted_run_rejects_writes)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
-    char *id = new_run(s, "0");
+    char *id = fixture_new_run(s, "0", NULL, TIME_NONE);
     ASSERT_OK(store_delete_run(s, id, &err), &err);
     struct kv_list t = {0};
     kv_list_add(&t, "k", "v");
@@ -445,7 +435,7 @@ STORE_TEST(store_set_run_name_tag_renames_run)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
-    char *id = new_run(s, "0");
+    char *id = fixture_new_run(s, "0", NULL, TIME_NONE);
     struct kv_list t = {0};
     kv_list_add(&t, "mlflow.runName", "new-name");
     ASSERT_OK(store_log_batch(s, id, NULL, NULL, &t, &err), &err);
@@ -462,7 +452,7 @@ STORE_TEST(store_inputs_stored_once_per_digest)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
-    char *a = new_run(s, "0"), *b = new_run(s, "0");
+    char *a = fixture_new_run(s, "0", NULL, TIME_NONE), *b = fixture_new_run(s, "0", NULL, TIME_NONE);
     struct dataset_input di = {0};
     char name[] = "iris", digest[] = "abc123", st[] = "local", src[] = "/data/iris.csv";
     di.dataset.name = name;
@@ -492,7 +482,7 @@ STORE_TEST(store_log_model_appends_history)
 {
     struct store *s = open_store(0);
     struct ferr err = FERR_INIT;
-    char *id = new_run(s, "0");
+    char *id = fixture_new_run(s, "0", NULL, TIME_NONE);
     static const char fmt[] = "{\"artifact_path\": \"%s\", \"run_id\": \"%s\", "
                               "\"utc_time_created\": \"2024-05-01 10:00:00.000000\", "
                               "\"flavors\": {\"python_function\": {}}}";
@@ -540,7 +530,7 @@ static void *writer(void *p)
 STORE_TEST(store_group_commit_concurrent_writers)
 {
     struct store *s = open_store(1);
-    char *id = new_run(s, "0");
+    char *id = fixture_new_run(s, "0", NULL, TIME_NONE);
     pthread_t th[8];
     struct writer_arg args[8];
     for (int i = 0; i < 8; i++) {
@@ -572,7 +562,7 @@ STORE_TEST(store_group_commit_concurrent_writers)
 STORE_TEST(store_reopen_keeps_data_and_schema_version)
 {
     struct store *s = open_store(1);
-    char *id = new_run(s, "0");
+    char *id = fixture_new_run(s, "0", NULL, TIME_NONE);
     store_close(s);
     s = open_store(0);
     struct run r;
@@ -669,7 +659,7 @@ static void *boom_writer(void *p)
 TEST(store_fault_mid_batch_leaves_nothing_and_spares_the_group)
 {
     struct store *s = open_store(1);
-    char *id = new_run(s, "0");
+    char *id = fixture_new_run(s, "0", NULL, TIME_NONE);
     store_close(s);
     inject_metric_fault("boom");
     s = open_store(1);
@@ -702,7 +692,7 @@ STORE_TEST(store_release_memory_keeps_working)
 {
     struct store *s = open_store(1);
     struct ferr err = FERR_INIT;
-    char *id = new_run(s, "0");
+    char *id = fixture_new_run(s, "0", NULL, TIME_NONE);
     struct metric_list m = {0};
     for (int i = 0; i < 100; i++)
         metric_list_add(&m, "loss", i, 1, i);
