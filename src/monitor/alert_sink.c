@@ -277,6 +277,24 @@ static int cloexec_pipe(int fds[2])
     return 0;
 }
 
+/* One read of the command's output into the tail kept of it (its last
+ * tailsz - 1 bytes, line ends as spaces). read's result: errno is set
+ * when it is negative, and 0 (the end) sets errno to 0. */
+static ssize_t keep_output(int outfd, char *tail, size_t *kept, size_t tailsz)
+{
+    char buf[512];
+    errno = 0;
+    ssize_t got = read(outfd, buf, sizeof(buf));
+    for (ssize_t i = 0; i < got; i++) {
+        if (*kept + 1 >= tailsz) {
+            memmove(tail, tail + 1, *kept - 1);
+            (*kept)--;
+        }
+        tail[(*kept)++] = buf[i] == '\n' || buf[i] == '\r' ? ' ' : buf[i];
+    }
+    return got;
+}
+
 /* Feeds the body, keeps the output's last bytes, until the child exits or
  * the deadline passes; *status is waitpid's, or -1 when it was killed. */
 static void supervise(pid_t pid, int in, int outfd, const struct alert_message *m, int64_t deadline,
@@ -318,23 +336,17 @@ static void supervise(pid_t pid, int in, int outfd, const struct alert_message *
                 in = -1;
             }
         }
-        if (outfd >= 0 && (p[1].revents & (POLLIN | POLLERR | POLLHUP))) {
-            char buf[512];
-            ssize_t got = read(outfd, buf, sizeof(buf));
-            if (got > 0) {
-                for (ssize_t i = 0; i < got; i++) { /* keep the last bytes */
-                    if (kept + 1 >= tailsz) {
-                        memmove(tail, tail + 1, kept - 1);
-                        kept--;
-                    }
-                    tail[kept++] = buf[i] == '\n' || buf[i] == '\r' ? ' ' : buf[i];
-                }
-            } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
-                close(outfd);
-                outfd = -1;
-            }
+        if (outfd >= 0 && (p[1].revents & (POLLIN | POLLERR | POLLHUP)) &&
+            keep_output(outfd, tail, &kept, tailsz) <= 0 && errno != EAGAIN && errno != EINTR) {
+            close(outfd);
+            outfd = -1;
         }
     }
+    /* What the command wrote just before it exited is still in the pipe
+     * (its last words: "no receiver"); read what is there, without waiting
+     * for an end a background child of it may hold off. */
+    while (outfd >= 0 && keep_output(outfd, tail, &kept, tailsz) > 0)
+        ;
     tail[kept] = '\0';
     if (in >= 0)
         close(in);
