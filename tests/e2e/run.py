@@ -4,7 +4,11 @@
 on a free 127.0.0.1 port (unless it sets OWN_SERVER; SERVER names another class
 like support.server.Server, e.g. support.front.Front), each test_* function is
 called with (server, client), and the server must exit 0 on SIGTERM afterwards
-(ASan leak reports make it fail). Ends with 'e2e: N passed, N failed'."""
+(ASan leak reports make it fail). A module with NEEDS_POSTGRES runs only in the
+PostgreSQL pass (FERRY_E2E_PG_DIR set); one with NO_STORE (it never opens a
+tracking store: `ferry models serve` of a local model, `ferry drift` of two
+files) only in the SQLite pass, which the PostgreSQL pass would only repeat.
+Ends with 'e2e: N passed, N failed'."""
 import argparse
 import importlib
 import os
@@ -48,6 +52,8 @@ def main():
             continue
         if getattr(mod, "NEEDS_POSTGRES", False) and not on_postgres():
             continue  # runs in the PostgreSQL pass
+        if getattr(mod, "NO_STORE", False) and on_postgres():
+            continue  # ran in the SQLite pass, and no store is involved
         own = getattr(mod, "OWN_SERVER", False)
         srv = None
         if not own:

@@ -20,6 +20,7 @@ from scipy import stats
 from scipy.spatial import distance
 
 OWN_SERVER = True
+NO_STORE = True  # two CSV files in, a report out: no store
 STAT_TOL = 1e-9
 P_TOL = 1e-6
 

@@ -22,6 +22,7 @@ from sklearn.linear_model import LogisticRegression
 from test_serving import Serve, _close
 
 OWN_SERVER = True
+NO_STORE = True  # local models only: the PostgreSQL pass would repeat it
 COLS = ["f0", "f1", "f2", "f3", "f4"]
 MLMODEL = """artifact_path: model
 flavors:
