@@ -65,9 +65,13 @@ export function reachableFerry(dirs) {
   return join(d, "ferry");
 }
 
+// A REST path under the server's base: "api/..." as given, anything else
+// an MLflow tracking path ("runs/create").
+const restPath = (path) => (path.startsWith("api/") ? path : "api/2.0/mlflow/" + path);
+
 // headers: e.g. basic(user, password) on a server with auth.
 export async function api(base, path, body, method = "POST", headers = {}) {
-  const r = await fetch(base + (path.startsWith("api/") ? path : "api/2.0/mlflow/" + path), {
+  const r = await fetch(base + restPath(path), {
     method, headers: { ...headers, ...(body ? { "Content-Type": "application/json" } : {}) },
     body: body ? (typeof body === "string" ? body : JSON.stringify(body)) : undefined,
   });
@@ -87,7 +91,7 @@ export async function apiMany(base, path, bodies, concurrency = 6) {
   const one = (body) => new Promise((ok, fail) => {
     const data = JSON.stringify(body);
     const req = http.request({ host: u.hostname, port: u.port, method: "POST", agent,
-      path: u.pathname + (path.startsWith("api/") ? path : "api/2.0/mlflow/" + path),
+      path: u.pathname + restPath(path),
       headers: { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(data) } }, (res) => {
       let text = "";
       res.setEncoding("utf8");
