@@ -312,11 +312,14 @@ static int copy_all(sqlite3 *src, PGconn *dst, struct store_copy_report *out, st
     }
     if (pg_exec(dst, "COMMIT", "committing the copy", err))
         goto fail;
-    /* The planner's statistics for the tables just filled (autovacuum
-     * would take its time): the first searches on the copy use the
-     * indexes. A failure costs speed, not data: a warning. */
+    /* The planner's statistics and the visibility map for the tables just
+     * filled (autovacuum would take its time): the first searches on the
+     * copy use the indexes, and their index-only scans read no table
+     * pages (without the map, a search over 5,000 runs of a 105,000-run
+     * copy took 28 ms instead of 13). A failure costs speed, not data: a
+     * warning. VACUUM runs outside the transaction, as it must. */
     struct ferr ignored = FERR_INIT;
-    if (pg_exec(dst, "ANALYZE", "analyzing the copy", &ignored))
+    if (pg_exec(dst, "VACUUM (ANALYZE)", "vacuuming the copy", &ignored))
         log_warn("after the copy: %s", ignored.msg);
     return 0;
 fail:

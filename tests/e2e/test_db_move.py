@@ -66,9 +66,11 @@ def test_copy_keeps_every_id_and_value(ferry):
     assert p.returncode == 0, p.stderr
     assert b"s3cret-pw" not in p.stdout + p.stderr and b"postgres:***@" in p.stdout, p.stdout
     assert b"verified:" in p.stdout and b"each table's count equal" in p.stdout, p.stdout
-    # the planner has statistics for the filled tables at once (not after autovacuum)
+    # the planner has statistics and the visibility map for the filled tables at once
+    # (not after autovacuum): VACUUM (ANALYZE) sets both
     q = subprocess.run(["psql", "-Atq", target, "-c",
                         "SELECT count(*) FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL "
+                        "AND last_vacuum IS NOT NULL "
                         "AND relname IN ('runs', 'metrics', 'model_versions')"],
                        capture_output=True, timeout=60)
     assert q.stdout.strip() == b"3", (q.stdout, q.stderr)

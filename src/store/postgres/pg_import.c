@@ -163,11 +163,14 @@ static int pg_import_commit(struct store_import *t, struct ferr *err)
                       "the import's transaction was rolled back: nothing was imported");
     PQclear(r);
     struct ferr ignored = FERR_INIT;
-    /* The planner's statistics for what arrived at once (autovacuum would
-     * take its time): the first searches after an import use the indexes.
-     * A failure costs speed, not data: logged, not returned. */
+    /* The planner's statistics and the visibility map for what arrived at
+     * once (autovacuum would take its time): the first searches after an
+     * import use the indexes, their index-only scans without table reads
+     * (copy.c says what that is worth). A failure costs speed, not data:
+     * logged, not returned. */
     if (!rc) {
-        PGresult *a = pg_run_text(tx->c, "ANALYZE", NULL, "analyzing the import", &ignored);
+        PGresult *a =
+            pg_run_text(tx->c, "VACUUM (ANALYZE)", NULL, "vacuuming after the import", &ignored);
         if (!a)
             log_warn("after the import: %s", ignored.msg);
         PQclear(a);
