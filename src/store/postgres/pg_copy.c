@@ -7,7 +7,8 @@
  *
  * The binary format (PostgreSQL docs, "COPY", "Binary Format"): an
  * 11-byte signature, a 32-bit flags word and a 32-bit header extension
- * length (and that many bytes); then per row a 16-bit field count and per
+ * length (and that many bytes; a critical flag, bits 16-31, is refused);
+ * then per row a 16-bit field count and per
  * field a 32-bit length (-1: NULL) and the bytes; a field count of -1
  * ends the data. The server sends the header with the first row, and every
  * row whole in one message; a row cut across messages is refused as
@@ -34,6 +35,11 @@ int pg_copy_parse_message(struct pg_copy_parse *st, const unsigned char *p, size
     size_t off = 0;
     if (!st->header_done) {
         if (len < 19 || memcmp(p, signature, sizeof(signature)))
+            return -1;
+        /* Flag bits 16-31 mark what a reader must understand (bit 16: each
+         * row carries an OID, which nothing here asks for); bits 0-15 may
+         * be ignored. */
+        if ((uint32_t)be32(p + 11) >> 16)
             return -1;
         int32_t ext = be32(p + 15);
         if (ext < 0 || (size_t)ext > len - 19)

@@ -231,6 +231,23 @@ TEST(pg_copy_parse_refuses_bad_headers)
         sbuf_add(&sb, "xy", 2);
         refused(&sb, 0, "a bad extension length");
     }
+    /* flags: a critical bit (16: OIDs, 31) is refused, a compatible one (0, 15) is not */
+    const uint32_t flags[] = {1u << 16, 1u << 31, (1u << 16) | 1u, 1u, 1u << 15};
+    for (size_t i = 0; i < sizeof(flags) / sizeof(*flags); i++) {
+        sbuf_reset(&sb);
+        sbuf_add(&sb, "PGCOPY\n\377\r\n", 11);
+        be(&sb, flags[i], 4);
+        be(&sb, 0, 4);
+        trailer(&sb);
+        if (flags[i] >> 16) {
+            refused(&sb, 0, "a critical flag");
+            continue;
+        }
+        struct pg_copy_parse st = {0, 0};
+        struct seen s = {0};
+        if (parse(&st, &sb, &s) || !st.ended || s.rows)
+            FAIL_AT("flags %#x: not read as an empty COPY", (unsigned)flags[i]);
+    }
     sbuf_release(&full);
     sbuf_release(&sb);
 }
