@@ -30,9 +30,11 @@
 #
 # Prints a table: figure, MLflow, ferry, ferry/MLflow (> 1: ferry is better),
 # and whether ferry is >= 20x. The driver is Python: its own CPU cost caps the
-# throughput it can measure, so ferry's throughput figures (and the ratios)
-# are a floor; tracking_bench measures ferry's own figures. Logs go to a
-# temporary directory, kept with --keep or when something failed.
+# throughput it can measure, so its throughput ratios are a floor. The write
+# throughputs are then measured again with the C client, build/bench/
+# tracking_bench --url (log-metric at 1 and 64 connections, log-batch x1000 at
+# 1 and 4 clients, 3 s each), against both servers, in a second table. Logs go
+# to a temporary directory, kept with --keep or when something failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,7 +45,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--no-build) BUILD=0 ;;
 	--keep) KEEP=1 ;;
-	-h | --help) sed -n '3,34p' "$0" >&2; exit 2 ;;
+	-h | --help) sed -n '3,37p' "$0" >&2; exit 2 ;;
 	*) DRIVER_ARGS+=("$1") ;;
 	esac
 	shift
@@ -63,8 +65,11 @@ MLV=$(cd / && PYTHONPATH="$MLFLOW_SRC:$MLFLOW_VENDOR" "$PY" -c 'import mlflow, p
 if [ "$BUILD" = 1 ]; then
 	# two makes: `make all bench` in one call builds the library twice at once
 	make -j2 all >&2
+	make -j2 bench >&2
 fi
 FERRY=$PWD/build/ferry
+TB=$PWD/build/bench/tracking_bench
+[ -x "$TB" ] || { echo "mlflow_pg_bench: no $TB (make bench)" >&2; exit 2; }
 
 T=$(mktemp -d /tmp/ferry-mlflow-pg-bench-XXXXXX)
 chmod 755 "$T" # the cluster inside belongs to the postgres user when we are root
@@ -158,9 +163,54 @@ rc=0
 [ "$rc" = 0 ] || FAILED=1
 cat "$T/driver.err" >&2
 
+# The write throughputs again with the C client (tracking_bench --url: libcurl,
+# one keep-alive handle per thread, each phase bounded by count and by 3 s), whose
+# own cost does not cap ferry's figures the way the Python driver's does. MLflow
+# first, then ferry, each on a run of its own; each checks every acknowledged
+# point is stored (metrics/get-history on the server measured).
+for who in mlflow ferry; do
+	url=$MURL
+	[ "$who" = ferry ] && url=$FURL
+	log "tracking_bench --url $url --only metric,batch ($who)"
+	"$TB" --url "$url" --only metric,batch >"$T/tb-$who.out" 2>"$T/tb-$who.err" || {
+		rc=1
+		FAILED=1
+		echo "mlflow_pg_bench: tracking_bench against $who failed; see $T/tb-$who.err" >&2
+	}
+done
+
 echo
 echo "ferry vs stock MLflow $MLV, both on PostgreSQL $PGVER (fsync $PGFSYNC for both), same REST driver"
 echo "machine: $MACHINE, load at the end $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "MLflow: mlflow server, 4 gunicorn sync workers; ferry: build/ferry server (release), --max-connections-per-ip 0"
 cat "$T/driver.out"
+echo
+echo "the write throughputs with the C client (build/bench/tracking_bench --url URL --only metric,batch)"
+"$PY" - "$T/tb-mlflow.out" "$T/tb-ferry.out" <<'PYEOF' || rc=1
+import json, sys
+
+def figures(path):
+    """The figures and checks of tracking_bench's last line (its JSON)."""
+    try:
+        last = [l for l in open(path) if l.startswith("{")][-1]
+    except (OSError, IndexError):
+        return {}, [("tracking_bench printed no figures (%s)" % path, False)]
+    j = json.loads(last)
+    return ({f["name"]: f for f in j["figures"]},
+            [(c["name"], c["ok"]) for c in j["checks"]])
+
+(mf, mc), (ff, fc) = figures(sys.argv[1]), figures(sys.argv[2])
+print("| figure | unit | MLflow | ferry | ferry/MLflow | >= 20x |")
+print("|---|---|---:|---:|---:|---|")
+for name, f in ff.items():
+    if "REST" not in name or name not in mf:
+        continue
+    m, v = mf[name]["value"], f["value"]
+    ratio = v / m if m else float("inf")
+    print("| %s | %s | %.4g | %.4g | %.1fx | %s |" % (name, f["unit"], m, v, ratio,
+                                                       "yes" if ratio >= 20 else "no"))
+bad = ["%s: %s" % (who, n) for who, cs in (("MLflow", mc), ("ferry", fc)) for n, ok in cs if not ok]
+print("checks: " + ("every check ok on both" if not bad else "FAILED " + "; ".join(bad)))
+sys.exit(1 if bad else 0)
+PYEOF
 exit "$rc"
