@@ -56,4 +56,5 @@ const struct sql_dialect pg_dialect = {
     .like = like,
     .order = order,
     .real_cast = "::float8",
+    .inner_join = "JOIN",
 };

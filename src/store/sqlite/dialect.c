@@ -84,4 +84,5 @@ const struct sql_dialect sqlite_dialect = {
     .placeholder = placeholder,
     .like = like,
     .order = order,
+    .inner_join = "CROSS JOIN",
 };

@@ -184,6 +184,29 @@ STORE_TEST(filter_order_by)
     store_close(st);
 }
 
+/* A comparison on a sort key joins that key's row (search_sql.c's
+ * merge_into_order) when it is ANDed at the top: the same runs as its
+ * EXISTS. NaN and missing values match no comparison, not even "!="; a
+ * negated one or one under OR stays apart and matches missing keys. */
+STORE_TEST(filter_on_the_sort_key)
+{
+    seed();
+    EXPECT("metrics.acc > 0.5", "metrics.acc DESC", "a,d");
+    EXPECT("metrics.acc != 0.4", "metrics.acc ASC", "d,a");
+    EXPECT("metrics.acc > 0.1 and metrics.acc < 0.8", "metrics.acc DESC", "d,b");
+    EXPECT("metrics.acc >= 0.4 and params.lr != '0.5'", "metrics.acc DESC", "a,b");
+    EXPECT("not metrics.acc > 0.5", "metrics.acc DESC", "b,c,e");
+    EXPECT("metrics.acc > 0.5 or params.lr = '0.1'", "metrics.acc DESC", "a,d,b");
+    EXPECT("params.lr = '0.01' and metrics.acc > 0", "params.lr", "a");
+    EXPECT("params.lr = '0.01'", "params.lr DESC", "c,a"); /* ties by start_time DESC */
+    EXPECT("params.lr != '0.01'", "params.lr", "b,d");
+    EXPECT("not params.lr = '0.01'", "params.lr", "b,d,e");
+    EXPECT("tags.team LIKE '%ision'", "tags.team ASC", "a,b");
+    EXPECT("tags.team ILIKE 'VISION'", "tags.team DESC", "b,a");
+    EXPECT("tags.team IN ('nlp', 'x')", "tags.team", "e,c");
+    store_close(st);
+}
+
 STORE_TEST(filter_paging_is_stable_and_complete)
 {
     seed();
