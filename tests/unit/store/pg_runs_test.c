@@ -736,6 +736,14 @@ PG_TEST(pg_runs_ops_use_indexes_on_large_tables)
         ASSERT_OK(store_search_runs(s, &q, &rl, &err), &err);
         ASSERT_INT_EQ(rl.n, 50);
         run_list_release(&rl);
+        /* a filter on the sort key: its join becomes an inner one */
+        const char *by_acc[] = {"metrics.acc DESC"};
+        struct run_search fq = {
+            exps, 1, "metrics.acc > 0.7 and params.lr = '0.1'", VIEW_ACTIVE_ONLY, 50, by_acc, 1,
+            NULL};
+        ASSERT_OK(store_search_runs(s, &fq, &rl, &err), &err);
+        ASSERT(rl.n >= 1);
+        run_list_release(&rl);
         metric_list_release(&m);
         kv_list_release(&p);
         kv_list_release(&t);
