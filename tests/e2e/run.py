@@ -7,8 +7,7 @@ called with (server, client), and the server must exit 0 on SIGTERM afterwards
 (ASan leak reports make it fail). A module with NEEDS_POSTGRES runs only in the
 PostgreSQL pass (FERRY_E2E_PG_DIR set); one with NO_STORE (it never opens a
 tracking store: `ferry models serve` of a local model, `ferry drift` of two
-files) in one pass only, as support.server.once_here() says (the other would
-only repeat it).
+files) only in the SQLite pass, which the PostgreSQL pass would only repeat.
 Ends with 'e2e: N passed, N failed'."""
 import argparse
 import importlib
@@ -23,7 +22,7 @@ sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from support.server import CREATED_DIRS, Server, on_postgres, once_here  # noqa: E402
+from support.server import CREATED_DIRS, Server, on_postgres  # noqa: E402
 
 
 def main():
@@ -53,8 +52,8 @@ def main():
             continue
         if getattr(mod, "NEEDS_POSTGRES", False) and not on_postgres():
             continue  # runs in the PostgreSQL pass
-        if getattr(mod, "NO_STORE", False) and not once_here():
-            continue  # runs in the other pass, and no store is involved
+        if getattr(mod, "NO_STORE", False) and on_postgres():
+            continue  # ran in the SQLite pass, and no store is involved
         own = getattr(mod, "OWN_SERVER", False)
         srv = None
         if not own:

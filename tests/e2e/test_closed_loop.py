@@ -8,14 +8,14 @@ the model versions and the deployment's history.
 Round 1: a decay alert opened after the drift's onset -> the trigger fired on it -> one pipeline
 run -> its gate passed -> version 2 registered from that run -> rollout steps (25, 50, 100) ->
 promoted with the alias champion on version 2, in that order of time. Round 2 (fired by hand, labels
-shuffled): the gate failed, nothing registered, the alias stays. Once, in the pass once_here()
-names: the example makes its own SQLite store whatever the pass's backend."""
+shuffled): the gate failed, nothing registered, the alias stays. SQLite only: the example
+makes its own store (one backend, once)."""
 import json
 import os
 import subprocess
 import tempfile
 
-from support.server import CREATED_DIRS, once_here
+from support.server import CREATED_DIRS, on_postgres
 
 OWN_SERVER = True
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -27,8 +27,8 @@ def _tags(run):
 
 
 def test_drift_retrains_gates_and_rolls_out_then_a_worse_model_is_stopped(ferry):
-    if not once_here():
-        return  # the example makes its own SQLite store: it runs once, in the other pass
+    if on_postgres():
+        return  # the example makes its own SQLite store: it runs once, in the SQLite pass
     scratch = tempfile.mkdtemp(prefix="ferry-e2e-loop-")
     CREATED_DIRS.append(scratch)
     os.chmod(scratch, 0o755)  # the server's runs (nobody, when root) must reach the kept dir

@@ -33,14 +33,6 @@ def on_postgres():
     return bool(PG_DIR)
 
 
-def once_here():
-    """Whether a scenario that runs once runs in this pass: one that opens no store under test
-    (NO_STORE modules) or makes its own. FERRY_E2E_ONCE names the pass: tests/run says
-    "postgres" when it runs the SQLite and PostgreSQL passes side by side, so that they take
-    turns more evenly (the SQLite pass has the longer scenarios); otherwise the SQLite pass."""
-    return on_postgres() == (os.environ.get("FERRY_E2E_ONCE") == "postgres")
-
-
 def pg_database(owner=None):
     """The URI of a new, empty database in the test cluster (owned by owner, else postgres)."""
     _pg_count[0] += 1
