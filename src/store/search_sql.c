@@ -504,14 +504,14 @@ static const char *const order_tables[] = {
     [FE_METRIC] = "latest_metrics", [FE_PARAM] = "params", [FE_TAG] = "tags"};
 
 /* The alias number of the join for (entity, key), adding it if new. */
-static size_t order_join(struct run_order *o, const struct sql_dialect *d, const struct forder *k)
+static size_t order_join(struct run_order *o, const struct forder *k)
 {
     for (size_t i = 0; i < o->nkeys; i++)
         if (o->keys[i].entity == k->entity && !strcmp(o->keys[i].key, k->key))
             return i;
     size_t a = o->nkeys;
     o->keys[o->nkeys++] = (struct forder){k->entity, xstrdup(k->key), 0};
-    sql_frag_init(&o->on[a], d);
+    sql_frag_init(&o->on[a], o->dialect);
     sbuf_addf(&o->on[a].sql, "o%zu.run = r.id AND o%zu.key = ", a, a);
     sql_frag_text(&o->on[a], k->key);
     return a;
@@ -568,7 +568,7 @@ static void run_order_key(struct run_order *o, const struct forder *k)
         order_term(&o->terms, o->dialect, c->col, k->descending, c->nullable);
         return;
     }
-    size_t a = order_join(o, o->dialect, k);
+    size_t a = order_join(o, k);
     if (k->entity == FE_METRIC)
         sbuf_addf(&o->terms, "o%zu.run IS NULL, o%zu.is_nan, o%zu.value %s, ", a, a, a, dir);
     else
