@@ -444,8 +444,10 @@ static int pg_get_run(struct store *s, const char *run_id, struct run *out, stru
 int pg_set_run_tag(struct pg_conn *c, int64_t run, const char *key, const char *value,
                    struct ferr *err)
 {
-    static const char upsert[] = "INSERT INTO tags (run, key, value) VALUES ($1, $2, $3) "
-                                 "ON CONFLICT (run, key) DO UPDATE SET value = excluded.value";
+    static const char upsert[] =
+        "INSERT INTO tags (run, experiment_id, key, value) "
+        "VALUES ($1, (SELECT experiment_id FROM runs WHERE id = $1), $2, $3) "
+        "ON CONFLICT (run, key) DO UPDATE SET value = excluded.value";
     static const char rename[] = "UPDATE runs SET name = $1 WHERE id = $2";
     struct pg_args a = PG_ARGS_INIT;
     pg_args_int(&a, run);
@@ -494,7 +496,8 @@ static int put_tags(struct pg_conn *c, int64_t run, struct tag_batch *t, struct 
     static const char sql[] =
         "WITH u AS (SELECT DISTINCT ON (k) k, v FROM unnest($2::text[], $3::text[]) "
         "WITH ORDINALITY AS u(k, v, o) ORDER BY k, o DESC), "
-        "t AS (INSERT INTO tags (run, key, value) SELECT $1::bigint, k, v FROM u "
+        "t AS (INSERT INTO tags (run, experiment_id, key, value) SELECT $1::bigint, "
+        "(SELECT experiment_id FROM runs WHERE id = $1::bigint), k, v FROM u "
         "ON CONFLICT (run, key) DO UPDATE SET value = excluded.value) "
         "UPDATE runs SET name = u.v FROM u WHERE runs.id = $1::bigint AND u.k = '" TAG_RUN_NAME
         "' AND runs.name <> u.v";
@@ -735,13 +738,15 @@ struct batch {
  * no foreign key (schema v13 says why), so this lock is what keeps the run
  * from being deleted under the batch. */
 #define BATCH_POINTS_(on_conflict)                                                                 \
-    "WITH r AS (SELECT id, lifecycle_stage FROM runs WHERE run_uuid = $1 FOR KEY SHARE), "         \
-    "a AS (SELECT id FROM r WHERE lifecycle_stage = 'active'), "                                   \
+    "WITH r AS (SELECT id, experiment_id, lifecycle_stage FROM runs WHERE run_uuid = $1 "          \
+    "FOR KEY SHARE), "                                                                             \
+    "a AS (SELECT id, experiment_id FROM r WHERE lifecycle_stage = 'active'), "                    \
     "m AS (INSERT INTO metrics (run, key, step, timestamp, value, is_nan) "                        \
     "SELECT a.id, u.k, u.s, u.t, u.v, u.n FROM a, unnest($2::text[], $3::bigint[], "               \
     "$4::bigint[], $5::double precision[], $6::integer[]) AS u(k, s, t, v, n) " on_conflict "), "  \
-    "l AS (INSERT INTO latest_metrics (run, key, value, is_nan, timestamp, step) "                 \
-    "SELECT a.id, u.k, u.v, u.n, u.t, u.s FROM a, unnest($7::text[], $8::bigint[], "               \
+    "l AS (INSERT INTO latest_metrics (run, experiment_id, key, value, is_nan, timestamp, step) "  \
+    "SELECT a.id, a.experiment_id, u.k, u.v, u.n, u.t, u.s FROM a, unnest($7::text[], "            \
+    "$8::bigint[], "                                                                               \
     "$9::bigint[], $10::double precision[], $11::integer[]) AS u(k, s, t, v, n) "                  \
     "ON CONFLICT (run, key) DO UPDATE SET value = excluded.value, "                                \
     "is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step "              \
@@ -761,12 +766,14 @@ static const char points_sql[] = BATCH_POINTS " SELECT id, lifecycle_stage, 0 FR
 static const char points_fast_sql[] = BATCH_POINTS_("") " SELECT id, lifecycle_stage, 0 FROM r";
 
 static const char batch_sql[] =
-    BATCH_POINTS ", p AS (INSERT INTO params (run, key, value) SELECT a.id, pu.k, pu.v "
+    BATCH_POINTS ", p AS (INSERT INTO params (run, experiment_id, key, value) "
+                 "SELECT a.id, a.experiment_id, pu.k, pu.v "
                  "FROM a, unnest($12::text[], $13::text[]) AS pu(k, v) "
                  "ON CONFLICT (run, key) DO NOTHING RETURNING 1), "
                  "tu AS (SELECT DISTINCT ON (k) k, v FROM unnest($14::text[], $15::text[]) "
                  "WITH ORDINALITY AS t(k, v, o) ORDER BY k, o DESC), "
-                 "t AS (INSERT INTO tags (run, key, value) SELECT a.id, tu.k, tu.v FROM a, tu "
+                 "t AS (INSERT INTO tags (run, experiment_id, key, value) "
+                 "SELECT a.id, a.experiment_id, tu.k, tu.v FROM a, tu "
                  "ON CONFLICT (run, key) DO UPDATE SET value = excluded.value), "
                  "n AS (UPDATE runs SET name = tu.v FROM a, tu WHERE runs.id = a.id "
                  "AND tu.k = '" TAG_RUN_NAME "' AND runs.name <> tu.v) "

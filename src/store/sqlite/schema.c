@@ -581,6 +581,46 @@ static const char *const migrations[] = {
      * check is an in-process lookup, and the versions stay equal so that
      * `ferry db copy` moves between equal schemas. */
     "SELECT 1;",
+
+    /* 13 -> 14: params, tags and latest_metrics carry their run's
+     * experiment, and their key-value indexes lead with (key, value) or
+     * (key) and then the experiment, so a runs search that starts from
+     * such an index reads only its own experiments' entries (see
+     * store/postgres/schema.c's v14 for the figures on PostgreSQL, where
+     * the planner does start there). A run never moves between
+     * experiments, so the column is written once, with the row: a trigger
+     * fills it from the run after every insert that left it out, which is
+     * once per (run, key), since a later write of the key is an update. */
+    "ALTER TABLE params ADD COLUMN experiment_id INTEGER;"
+    "UPDATE params SET experiment_id = (SELECT experiment_id FROM runs WHERE id = params.run);"
+    "CREATE TRIGGER params_fill_experiment AFTER INSERT ON params"
+    "  WHEN NEW.experiment_id IS NULL BEGIN"
+    "  UPDATE params SET experiment_id = (SELECT experiment_id FROM runs WHERE id = NEW.run)"
+    "    WHERE run = NEW.run AND key = NEW.key;"
+    "END;"
+    "DROP INDEX params_by_key_value;"
+    "CREATE INDEX params_by_key_value ON params (key, value, experiment_id, run);"
+    "ALTER TABLE tags ADD COLUMN experiment_id INTEGER;"
+    "UPDATE tags SET experiment_id = (SELECT experiment_id FROM runs WHERE id = tags.run);"
+    "CREATE TRIGGER tags_fill_experiment AFTER INSERT ON tags"
+    "  WHEN NEW.experiment_id IS NULL BEGIN"
+    "  UPDATE tags SET experiment_id = (SELECT experiment_id FROM runs WHERE id = NEW.run)"
+    "    WHERE run = NEW.run AND key = NEW.key;"
+    "END;"
+    "DROP INDEX tags_by_key_value;"
+    "CREATE INDEX tags_by_key_value ON tags (key, value, experiment_id, run);"
+    "ALTER TABLE latest_metrics ADD COLUMN experiment_id INTEGER;"
+    "UPDATE latest_metrics SET experiment_id ="
+    "  (SELECT experiment_id FROM runs WHERE id = latest_metrics.run);"
+    "CREATE TRIGGER latest_metrics_fill_experiment AFTER INSERT ON latest_metrics"
+    "  WHEN NEW.experiment_id IS NULL BEGIN"
+    "  UPDATE latest_metrics SET experiment_id ="
+    "    (SELECT experiment_id FROM runs WHERE id = NEW.run)"
+    "    WHERE run = NEW.run AND key = NEW.key;"
+    "END;"
+    "DROP INDEX latest_metrics_by_key_value;"
+    "CREATE INDEX latest_metrics_by_key_value ON latest_metrics"
+    "  (key, experiment_id, value, run);",
 };
 
 #define NMIGRATIONS ((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -8,7 +8,7 @@
 #include <sqlite3.h>
 
 /* The version this build creates and migrates to. */
-#define SCHEMA_VERSION 13
+#define SCHEMA_VERSION 14
 
 /* Brings db to SCHEMA_VERSION, one migration per transaction. A database
  * newer than this build is refused (never downgraded). from_out, when not

@@ -13,3 +13,15 @@ char *fixture_new_run(struct store *s, const char *experiment_id, const char *na
     run_release(&r);
     return id;
 }
+
+const char fixture_sqlite_schema_13[] =
+    "DROP TRIGGER params_fill_experiment; DROP TRIGGER tags_fill_experiment;"
+    "DROP TRIGGER latest_metrics_fill_experiment;"
+    "DROP INDEX params_by_key_value; DROP INDEX tags_by_key_value;"
+    "DROP INDEX latest_metrics_by_key_value;"
+    "ALTER TABLE params DROP COLUMN experiment_id; ALTER TABLE tags DROP COLUMN experiment_id;"
+    "ALTER TABLE latest_metrics DROP COLUMN experiment_id;"
+    "CREATE INDEX params_by_key_value ON params (key, value, run);"
+    "CREATE INDEX tags_by_key_value ON tags (key, value, run);"
+    "CREATE INDEX latest_metrics_by_key_value ON latest_metrics (key, value, run);"
+    "PRAGMA user_version = 13;";

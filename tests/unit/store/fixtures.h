@@ -12,4 +12,9 @@
  * new string. Fails the test when the store refuses it. */
 char *fixture_new_run(struct store *s, const char *experiment_id, const char *name, int64_t start);
 
+/* SQL that takes a SQLite database of schema 14 back to what 13 had
+ * (params, tags and latest_metrics without their run's experiment), the
+ * version row included, for tests of the migrations from 13 or before. */
+extern const char fixture_sqlite_schema_13[];
+
 #endif

@@ -82,7 +82,7 @@ PG_TEST(pg_servers_starting_together_migrate_once)
         ASSERT(o[i].ok);
     }
     assert_cell(uri, "SELECT count(*) FROM ferry_schema", "1");
-    assert_cell(uri, "SELECT version FROM ferry_schema", "13");
+    assert_cell(uri, "SELECT version FROM ferry_schema", "14");
     assert_cell(uri, "SELECT count(*) FROM experiments WHERE experiment_id = 0", "1");
     free(uri);
 }
@@ -94,7 +94,7 @@ PG_TEST(pg_min_compatible_version_decides_who_may_open)
     /* A newer schema that older binaries still work on (an expand step). */
     free(psql(uri, "UPDATE ferry_schema SET version = 99, min_compatible = 6"));
     struct store *s = open_uri(uri);
-    ASSERT_INT_EQ(store_schema_version(s), 13);
+    ASSERT_INT_EQ(store_schema_version(s), 14);
     store_close(s);
     assert_cell(uri, "SELECT version FROM ferry_schema", "99"); /* never downgraded */
     /* A contract step past this binary: refused, naming both versions. */
@@ -158,7 +158,7 @@ PG_TEST(pg_upgrade_reports_versions_and_keeps_data)
                    "VALUES (3, 'loss', 0, 1, 0.5), (3, 'loss', 1, 2, 0.4)"));
     assert_cell(uri, "SELECT count(*) FROM pg_constraint WHERE conname = 'metrics_run_fkey'",
                 "1");
-    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err);
+    ASSERT_OK(store_postgres_upgrade(uri, 13, &from, &to, &err), &err);
     ASSERT_INT_EQ(from, 12);
     ASSERT_INT_EQ(to, 13);
     assert_cell(uri, "SELECT min_compatible FROM ferry_schema", "6"); /* an expand step */
@@ -167,9 +167,52 @@ PG_TEST(pg_upgrade_reports_versions_and_keeps_data)
     assert_cell(uri, "SELECT count(*) FROM metrics WHERE run = 3", "2");
     free(psql(uri, "DELETE FROM runs WHERE id = 3")); /* as an older binary's gc does */
     assert_cell(uri, "SELECT count(*) FROM metrics", "0");
-    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err); /* idempotent */
+    /* 13 -> 14: params, tags and latest_metrics carry their run's
+     * experiment; the rows there are filled, and a row written without it
+     * (as a binary of 13 writes) gets it from its run. */
+    free(psql(uri, "INSERT INTO experiments (experiment_id, name, artifact_location, "
+                   "creation_time, last_update_time) VALUES (8, 'other', '/a/8', 1, 1);"
+                   "INSERT INTO runs (id, run_uuid, name, experiment_id, status, artifact_uri, "
+                   "start_time) VALUES (4, 'r4', 'four', 7, 'RUNNING', '/a/7/r4', 4), "
+                   "(5, 'r5', 'five', 8, 'RUNNING', '/a/8/r5', 5);"
+                   "INSERT INTO params (run, key, value) VALUES (4, 'lr', '0.1'), (5, 'lr', '0.1');"
+                   "INSERT INTO tags (run, key, value) VALUES (4, 'team', 'a'), (5, 'team', 'a');"
+                   "INSERT INTO latest_metrics (run, key, value, timestamp, step) VALUES "
+                   "(4, 'acc', 0.5, 1, 0), (5, 'acc', 0.5, 1, 0)"));
+    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err);
     ASSERT_INT_EQ(from, 13);
-    ASSERT_INT_EQ(to, 13);
+    ASSERT_INT_EQ(to, 14);
+    assert_cell(uri, "SELECT min_compatible FROM ferry_schema", "6"); /* an expand step */
+    static const char filled[] =
+        "SELECT string_agg(t || ':' || run || '=' || coalesce(experiment_id::text, 'null'), ' ' "
+        "ORDER BY t, run) FROM (SELECT 'p' t, run, experiment_id FROM params UNION ALL "
+        "SELECT 't', run, experiment_id FROM tags UNION ALL "
+        "SELECT 'm', run, experiment_id FROM latest_metrics) x";
+    assert_cell(uri, filled, "m:4=7 m:5=8 p:4=7 p:5=8 t:4=7 t:5=8");
+    free(psql(uri, "INSERT INTO params (run, key, value) VALUES (5, 'batch', '32');"
+                   "INSERT INTO tags (run, key, value) VALUES (5, 'note', 'n');"
+                   "INSERT INTO latest_metrics (run, key, value, timestamp, step) VALUES "
+                   "(5, 'loss', 0.1, 1, 0)"));
+    assert_cell(uri,
+                "SELECT count(*) FROM (SELECT experiment_id FROM params WHERE run = 5 UNION ALL "
+                "SELECT experiment_id FROM tags WHERE run = 5 UNION ALL "
+                "SELECT experiment_id FROM latest_metrics WHERE run = 5) x "
+                "WHERE experiment_id = 8",
+                "6");
+    /* The searches that compare it find the migrated rows and only their own. */
+    struct store *s = open_uri(uri);
+    const char *exp8[] = {"8"}, *by_acc[] = {"metrics.acc DESC"};
+    struct run_search q = {exp8, 1, "params.lr = '0.1' and tags.team = 'a' and params.batch = '32'",
+                           VIEW_ACTIVE_ONLY, 10, by_acc, 1, NULL};
+    struct run_list l;
+    ASSERT_OK(store_search_runs(s, &q, &l, &err), &err);
+    ASSERT_INT_EQ((int)l.n, 1);
+    ASSERT_STR_EQ(l.v[0].info.run_name, "five");
+    run_list_release(&l);
+    store_close(s);
+    ASSERT_OK(store_postgres_upgrade(uri, 0, &from, &to, &err), &err); /* idempotent */
+    ASSERT_INT_EQ(from, 14);
+    ASSERT_INT_EQ(to, 14);
     assert_cell(uri, "SELECT name FROM experiments WHERE experiment_id = 7", "kept");
     free(uri);
 }

@@ -589,6 +589,67 @@ TEST(store_refuses_newer_schema)
     sbuf_release(&path);
 }
 
+/* A database as schema 13 left it, with params, tags and latest metrics in
+ * two experiments: opening it fills their runs' experiments, later rows
+ * written without one get it from the run, and searches find them. */
+TEST(store_schema_13_database_migrates_to_14)
+{
+    struct sbuf path = SBUF_INIT;
+    sbuf_addf(&path, "%s/v13.db", test_tmpdir());
+    struct ferr err = FERR_INIT;
+    struct store *s = NULL;
+    ASSERT_OK(store_open(path.buf, NULL, &s, &err), &err);
+    store_close(s);
+    sqlite3 *db;
+    ASSERT(sqlite3_open(path.buf, &db) == SQLITE_OK);
+    ASSERT(sqlite3_exec(db, fixture_sqlite_schema_13, NULL, NULL, NULL) == SQLITE_OK);
+    ASSERT(sqlite3_exec(db,
+                        "INSERT INTO experiments (experiment_id, name, artifact_location, "
+                        "creation_time, last_update_time) VALUES (8, 'other', '/a/8', 1, 1);"
+                        "INSERT INTO runs (id, run_uuid, name, experiment_id, status, "
+                        "artifact_uri, start_time) VALUES "
+                        "(4, 'r4', 'four', 0, 'RUNNING', '/a/0/r4', 4),"
+                        "(5, 'r5', 'five', 8, 'RUNNING', '/a/8/r5', 5);"
+                        "INSERT INTO params VALUES (4, 'lr', '0.1'), (5, 'lr', '0.1');"
+                        "INSERT INTO tags VALUES (4, 'team', 'a'), (5, 'team', 'a');"
+                        "INSERT INTO latest_metrics (run, key, value, timestamp, step) VALUES "
+                        "(4, 'acc', 0.5, 1, 0), (5, 'acc', 0.5, 1, 0);",
+                        NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_close(db);
+    ASSERT_OK(store_open(path.buf, NULL, &s, &err), &err);
+    ASSERT_INT_EQ(store_schema_version(s), 14);
+    ASSERT(sqlite3_open(path.buf, &db) == SQLITE_OK);
+    ASSERT(sqlite3_exec(db,
+                        "INSERT INTO params (run, key, value) VALUES (5, 'batch', '32');"
+                        "INSERT INTO tags (run, key, value) VALUES (5, 'note', 'n');"
+                        "INSERT INTO latest_metrics (run, key, value, timestamp, step) VALUES "
+                        "(5, 'loss', 0.1, 1, 0);",
+                        NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_stmt *st;
+    ASSERT(sqlite3_prepare_v2(
+               db,
+               "SELECT group_concat(t || ':' || run || '=' || ifnull(experiment_id, 'null'), ' ') "
+               "FROM (SELECT * FROM (SELECT 'p' t, run, key, experiment_id FROM params UNION ALL "
+               "SELECT 't', run, key, experiment_id FROM tags UNION ALL "
+               "SELECT 'm', run, key, experiment_id FROM latest_metrics) ORDER BY t, run, key)",
+               -1, &st, NULL) == SQLITE_OK);
+    ASSERT(sqlite3_step(st) == SQLITE_ROW);
+    ASSERT_STR_EQ((const char *)sqlite3_column_text(st, 0),
+                  "m:4=0 m:5=8 m:5=8 p:4=0 p:5=8 p:5=8 t:4=0 t:5=8 t:5=8");
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    const char *exp8[] = {"8"}, *by_acc[] = {"metrics.acc DESC"};
+    struct run_search q = {exp8, 1, "params.lr = '0.1' and tags.team = 'a' and params.batch = '32'",
+                           VIEW_ACTIVE_ONLY, 10, by_acc, 1, NULL};
+    struct run_list l;
+    ASSERT_OK(store_search_runs(s, &q, &l, &err), &err);
+    ASSERT_INT_EQ((int)l.n, 1);
+    ASSERT_STR_EQ(l.v[0].info.run_name, "five");
+    run_list_release(&l);
+    store_close(s);
+    sbuf_release(&path);
+}
+
 TEST(store_migrates_empty_database_from_version_zero)
 {
     struct sbuf path = SBUF_INIT;

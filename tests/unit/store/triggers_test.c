@@ -6,6 +6,7 @@
  * refused with nothing written, bad inputs; and (SQLite) a schema-11
  * database migrated to 12 with its data intact. */
 #include "../test.h"
+#include "fixtures.h"
 #include "store/copy.h"
 #include "store/deployments.h"
 #include "store/leases.h"
@@ -525,6 +526,7 @@ TEST(triggers_schema_11_database_migrates_to_12)
     store_close(s);
     sqlite3 *db = NULL;
     ASSERT(sqlite3_open(path.buf, &db) == SQLITE_OK);
+    ASSERT(sqlite3_exec(db, fixture_sqlite_schema_13, NULL, NULL, NULL) == SQLITE_OK);
     ASSERT(sqlite3_exec(db,
                         "DROP TABLE triggers; DROP TABLE trigger_firings; "
                         "DROP TABLE scheduler_cursors; DROP TABLE webhooks; "
