@@ -112,7 +112,7 @@ def test_upgrade_migrates_once_and_says_so(ferry):
                        timeout=60)
     assert p.returncode == 0 and b"schema version 0 -> 6" in p.stdout, p
     p = subprocess.run([ferry, "db", "upgrade", target], capture_output=True, timeout=60)
-    assert p.returncode == 0 and b"schema version 6 -> 13" in p.stdout, p
+    assert p.returncode == 0 and b"schema version 6 -> 14" in p.stdout, p
     p = subprocess.run([ferry, "db", "upgrade", target], capture_output=True, timeout=60)
     assert p.returncode == 0 and b"nothing to do" in p.stdout, p
     p = subprocess.run([ferry, "db", "upgrade", "--to", "x", target], capture_output=True,
