@@ -2,6 +2,7 @@
  * The store tests' fixtures (fixtures.h). */
 #include "fixtures.h"
 #include "../test.h"
+#include "base/sbuf.h"
 
 char *fixture_new_run(struct store *s, const char *experiment_id, const char *name, int64_t start)
 {
@@ -12,6 +13,22 @@ char *fixture_new_run(struct store *s, const char *experiment_id, const char *na
     char *id = strdup(r.info.run_id);
     run_release(&r);
     return id;
+}
+
+char *fixture_search_names(struct store *s, const char *experiment_id, const char *filter,
+                           const char *order)
+{
+    const char *ids[] = {experiment_id}, *ob[] = {order};
+    struct run_search q = {ids, 1, filter, VIEW_ACTIVE_ONLY, 100, order ? ob : NULL, order ? 1 : 0,
+                           NULL};
+    struct run_list l;
+    struct ferr err = FERR_INIT;
+    ASSERT_OK(store_search_runs(s, &q, &l, &err), &err);
+    struct sbuf names = SBUF_INIT;
+    for (size_t i = 0; i < l.n; i++)
+        sbuf_addf(&names, "%s,", l.v[i].info.run_name);
+    run_list_release(&l);
+    return sbuf_detach(&names, NULL);
 }
 
 const char fixture_sqlite_schema_13[] =

@@ -12,6 +12,12 @@
  * new string. Fails the test when the store refuses it. */
 char *fixture_new_run(struct store *s, const char *experiment_id, const char *name, int64_t start);
 
+/* The names of the runs a search of one experiment returns (a page of up
+ * to 100, active runs), each followed by a comma: a new string. Fails the
+ * test when the store refuses the search. order may be NULL. */
+char *fixture_search_names(struct store *s, const char *experiment_id, const char *filter,
+                           const char *order);
+
 /* SQL that takes a SQLite database of schema 14 back to what 13 had
  * (params, tags and latest_metrics without their run's experiment), the
  * version row included, for tests of the migrations from 13 or before. */
