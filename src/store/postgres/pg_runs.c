@@ -745,9 +745,9 @@ struct batch {
     "SELECT a.id, u.k, u.s, u.t, u.v, u.n FROM a, unnest($2::text[], $3::bigint[], "               \
     "$4::bigint[], $5::double precision[], $6::integer[]) AS u(k, s, t, v, n) " on_conflict "), "  \
     "l AS (INSERT INTO latest_metrics (run, experiment_id, key, value, is_nan, timestamp, step) "  \
-    "SELECT a.id, a.experiment_id, u.k, u.v, u.n, u.t, u.s FROM a, unnest($7::text[], "            \
-    "$8::bigint[], "                                                                               \
-    "$9::bigint[], $10::double precision[], $11::integer[]) AS u(k, s, t, v, n) "                  \
+    "SELECT a.id, a.experiment_id, u.k, u.v, u.n, u.t, u.s "                                       \
+    "FROM a, unnest($7::text[], $8::bigint[], $9::bigint[], $10::double precision[], "             \
+    "$11::integer[]) AS u(k, s, t, v, n) "                                                         \
     "ON CONFLICT (run, key) DO UPDATE SET value = excluded.value, "                                \
     "is_nan = excluded.is_nan, timestamp = excluded.timestamp, step = excluded.step "              \
     "WHERE (excluded.step, excluded.timestamp, excluded.value) > "                                 \
