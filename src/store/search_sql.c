@@ -32,16 +32,18 @@
  * experiments, whatever else the database holds (5,000 runs, "metrics.acc
  * > 0.5 and params.lr = '0.01'" by metrics.acc DESC, 100 results: the
  * SELECT takes ~3 ms, the embedded search ~4.3 ms and REST ~5.9 ms).
- * Driving from the sort metric's index (key, experiment_id, value, run)
- * reads only the experiment's entries of that key since schema 14, but
- * SQLite still sorts them all (the order starts with "o.run IS NULL"), and
- * fetching each run by id is slower than walking runs_by_experiment: 475
- * against 89 ms for 100,000 runs, the same for 5,000. PostgreSQL knows its
- * tables' statistics, and its inner join is free to start from the sort
- * key's index: 100,000 runs beside 5,000 others, 127 -> 58 ms for the
- * statement (its backend plans each search with its values, pg_runs.c
- * says why). The experiment in the key-value indexes is what makes its
- * filters cheap (RUN_ROW_LINK). */
+ * Driving from the sort metric's index (key, experiment_id, value, run),
+ * in its order and stopping at the page (run_order_terms), is far faster
+ * when the filter leaves many runs: 3.3 against 90 ms for 100,000 runs,
+ * 0.5 against 3.2 for 5,000. But SQLite has no statistics and takes that
+ * plan as well when another filter matches few runs, or several
+ * experiments are searched, and then fetches the run of every entry: 839
+ * against 146 ms, 756 against 173. PostgreSQL knows its tables'
+ * statistics, and its inner join is free to start from the sort key's
+ * index: the same 100,000-run search takes ~3 ms instead of ~150 (its
+ * backend plans each search with its values, pg_runs.c says why), and
+ * the two others cost it what they did. The experiment in the key-value
+ * indexes is what makes its filters cheap (RUN_ROW_LINK). */
 #include "store/search_sql.h"
 #include "base/json.h"
 #include "store/filter.h"
@@ -499,13 +501,22 @@ static void order_term(struct sbuf *terms, const struct sql_dialect *d, const ch
 
 /* ---------- runs ---------- */
 
+/* One order_by clause: an attribute's column, or a joined key's alias. */
+struct order_clause {
+    const struct colmap *col; /* the attribute's, or NULL for a join */
+    size_t alias;             /* the join's number (o<alias>) */
+    enum fentity entity;
+    int descending;
+};
+
 struct run_order {
     const struct sql_dialect *dialect;
     struct sql_frag on[MAX_ORDER_KEYS]; /* each join's ON condition */
     int inner[MAX_ORDER_KEYS];          /* 1: the filter requires its row */
-    struct sbuf terms;                  /* "<term>, " each */
-    struct forder keys[MAX_ORDER_KEYS];
+    struct forder keys[MAX_ORDER_KEYS]; /* each join's key */
     size_t nkeys;
+    struct order_clause clauses[MAX_ORDER_KEYS]; /* in the order_by's order */
+    size_t nclauses;
     int has_start, has_uuid;
 };
 
@@ -569,22 +580,19 @@ static int merge_into_order(struct run_order *o, const struct fnode *n, int neg)
 
 static void run_order_key(struct run_order *o, const struct forder *k)
 {
-    const char *dir = k->descending ? "DESC" : "ASC";
+    struct order_clause *c = &o->clauses[o->nclauses++];
+    *c = (struct order_clause){NULL, 0, k->entity, k->descending};
     if (k->entity == FE_ATTR) {
-        const struct colmap *c = column(FILTER_RUNS, k->key);
+        c->col = column(FILTER_RUNS, k->key);
         o->has_start |= !strcmp(k->key, "start_time");
         o->has_uuid |= !strcmp(k->key, "run_id");
-        /* missing values (end_time) last in both directions */
-        order_term(&o->terms, o->dialect, c->col, k->descending, c->nullable);
         return;
     }
-    size_t a = order_join(o, k);
-    if (k->entity == FE_METRIC)
-        sbuf_addf(&o->terms, "o%zu.run IS NULL, o%zu.is_nan, o%zu.value %s, ", a, a, a, dir);
-    else
-        sbuf_addf(&o->terms, "o%zu.value IS NULL, o%zu.value %s, ", a, a, dir);
+    c->alias = order_join(o, k);
 }
 
+/* Parses the order_by clauses into o: the joins they need, the clauses
+ * for run_order_terms. */
 static int run_order_parse(const struct run_search *q, struct run_order *o, struct ferr *err)
 {
     if (q->norder_by > MAX_ORDER_KEYS)
@@ -598,17 +606,41 @@ static int run_order_parse(const struct run_search *q, struct run_order *o, stru
         run_order_key(o, &k);
         forder_release(&k);
     }
-    if (!o->has_uuid && !o->has_start)
-        order_term(&o->terms, o->dialect, "r.start_time", 1, 1);
-    if (!o->has_uuid)
-        sbuf_addstr(&o->terms, "r.run_uuid ASC, ");
-    sbuf_setlen(&o->terms, o->terms.len - 2); /* the last ", " */
     return 0;
+}
+
+/* Appends the ORDER BY's terms to sql, once the filter was merged into the
+ * joins (merge_into_order). A LEFT JOIN's key sorts runs without the key
+ * last (and NaN metrics just before them); an inner join has no such runs,
+ * nor NaN (its ON excludes them), so its key is its value alone. Same
+ * order, and a sort PostgreSQL can take from the key's index, (key,
+ * experiment_id, value, run): the planner may then walk it and stop at the
+ * page instead of sorting every match. The order always ends in a unique
+ * key (run_uuid), so offset paging is stable. */
+static void run_order_terms(const struct run_order *o, struct sbuf *sql)
+{
+    for (size_t i = 0; i < o->nclauses; i++) {
+        const struct order_clause *c = &o->clauses[i];
+        const char *dir = c->descending ? "DESC" : "ASC";
+        size_t a = c->alias;
+        if (c->col) /* missing values (end_time) last in both directions */
+            order_term(sql, o->dialect, c->col->col, c->descending, c->col->nullable);
+        else if (o->inner[a])
+            sbuf_addf(sql, "o%zu.value %s, ", a, dir);
+        else if (c->entity == FE_METRIC)
+            sbuf_addf(sql, "o%zu.run IS NULL, o%zu.is_nan, o%zu.value %s, ", a, a, a, dir);
+        else
+            sbuf_addf(sql, "o%zu.value IS NULL, o%zu.value %s, ", a, a, dir);
+    }
+    if (!o->has_uuid && !o->has_start)
+        order_term(sql, o->dialect, "r.start_time", 1, 1);
+    if (!o->has_uuid)
+        sbuf_addstr(sql, "r.run_uuid ASC, ");
+    sbuf_setlen(sql, sql->len - 2); /* the last ", " */
 }
 
 static void run_order_release(struct run_order *o)
 {
-    sbuf_release(&o->terms);
     for (size_t i = 0; i < o->nkeys; i++) {
         sql_frag_release(&o->on[i]);
         forder_release(&o->keys[i]);
@@ -669,7 +701,6 @@ int search_sql_runs(const struct run_search *q, int64_t limit, int64_t offset, s
     int rc = -1;
     memset(&o, 0, sizeof(o));
     o.dialect = out->dialect;
-    sbuf_init(&o.terms, 0);
     sql_frag_init(&where, out->dialect);
     if (experiment_ids_clause(q->experiment_ids, q->nexperiment_ids, "r", &where, err))
         goto out;
@@ -684,7 +715,8 @@ int search_sql_runs(const struct run_search *q, int64_t limit, int64_t offset, s
     run_order_joins(out, &o);
     sbuf_addstr(&out->sql, " WHERE ");
     sql_frag_append(out, &where);
-    sbuf_addf(&out->sql, " ORDER BY %s", o.terms.buf);
+    sbuf_addstr(&out->sql, " ORDER BY ");
+    run_order_terms(&o, &out->sql);
     limit_clause(out, limit, offset);
     rc = 0;
 out:
