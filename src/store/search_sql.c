@@ -64,8 +64,9 @@
  * for the planner: the tables carry their run's experiment (schema 14) and
  * lead their key-value indexes with it after the key (and value), so a
  * search that starts from such an index reads only its experiments'
- * entries. Always true for the rows that match. */
-#define RUN_ROW_LINK "x.run = r.id AND x.experiment_id = r.experiment_id"
+ * entries. Always true for the rows that match. alias is the row's table
+ * alias as a string literal ("x"), or a format of one ("o%zu"). */
+#define RUN_ROW_LINK(alias) alias ".run = r.id AND " alias ".experiment_id = r.experiment_id"
 
 struct compiler {
     struct sql_frag *f;
@@ -300,13 +301,14 @@ static void compile_cmp(struct compiler *c, const struct fnode *n, int neg)
     }
     switch (n->entity) {
     case FE_METRIC:
-        compile_exists(f, neg, "latest_metrics x", RUN_ROW_LINK, n->key, " AND x.is_nan = 0", n);
+        compile_exists(f, neg, "latest_metrics x", RUN_ROW_LINK("x"), n->key, " AND x.is_nan = 0",
+                       n);
         break;
     case FE_PARAM:
-        compile_exists(f, neg, "params x", RUN_ROW_LINK, n->key, "", n);
+        compile_exists(f, neg, "params x", RUN_ROW_LINK("x"), n->key, "", n);
         break;
     case FE_TAG:
-        compile_exists(f, neg, "tags x", RUN_ROW_LINK, n->key, "", n);
+        compile_exists(f, neg, "tags x", RUN_ROW_LINK("x"), n->key, "", n);
         break;
     case FE_DATASET:
         compile_dataset(f, neg, n);
@@ -532,8 +534,7 @@ static size_t order_join(struct run_order *o, const struct forder *k)
     size_t a = o->nkeys;
     o->keys[o->nkeys++] = (struct forder){k->entity, xstrdup(k->key), 0};
     sql_frag_init(&o->on[a], o->dialect);
-    sbuf_addf(&o->on[a].sql,
-              "o%zu.run = r.id AND o%zu.experiment_id = r.experiment_id AND o%zu.key = ", a, a, a);
+    sbuf_addf(&o->on[a].sql, RUN_ROW_LINK("o%zu") " AND o%zu.key = ", a, a, a);
     sql_frag_text(&o->on[a], k->key);
     return a;
 }
