@@ -25,16 +25,19 @@
 
 #include "base/banned.h"
 
-/* The lease outlasts any one attempt (renewed between attempts, every 2 s),
- * so a sender never loses it mid-attempt and has its record refused; a
- * crashed sender's lease passes to another server within a minute. */
-#define LEASE_TTL_MS   60000
-#define RENEW_EVERY_MS 2000
-#define CLAIM_BATCH    50
-#define EVENTS_BATCH   1000
 /* One attempt's limit: a webhook's timeout is capped here (a command's is
  * 30 s), so attempts end well within the lease and the claim. */
 #define MAX_ATTEMPT_MS 45000
+/* The lease outlasts any one attempt: before each attempt it is renewed if
+ * less than an attempt and 5 s are left of it, so a sender never loses it
+ * mid-attempt and has its record refused; a crashed sender's lease passes
+ * to another server within a minute. Not more often: each renewal is a
+ * write (on PostgreSQL a commit, a WAL flush), and it used to be every 2 s,
+ * idle or not. */
+#define LEASE_TTL_MS   60000
+#define RENEW_EVERY_MS (LEASE_TTL_MS - MAX_ATTEMPT_MS - 5000)
+#define CLAIM_BATCH    50
+#define EVENTS_BATCH   1000
 /* A claimed delivery is another server's to retry after this (its sender
  * crashed): longer than any one attempt. */
 #define CLAIM_MS 90000
@@ -351,9 +354,19 @@ static void send_due(struct alert_dispatch *d)
 {
     struct alert_delivery_list l = {NULL, 0, 0};
     struct ferr err = FERR_INIT;
+    /* Nothing due, nothing to claim: a read finds that out, where the
+     * claim is a fenced write (on PostgreSQL the lease's row lock is a WAL
+     * record and its commit a flush: two a second on an idle server). A
+     * failed read goes on to the claim, which reports the error. */
+    int64_t now = ftime_now_ms();
+    int idle = !store_deliveries_due(d->o.store, now, 1, &l, &err) && !l.n;
+    alert_delivery_list_release(&l);
+    if (idle)
+        return;
+    err = (struct ferr)FERR_INIT;
     if (fence_on(d))
         return;
-    int rc = store_deliveries_claim(d->o.store, ftime_now_ms(), CLAIM_MS, CLAIM_BATCH, &l, &err);
+    int rc = store_deliveries_claim(d->o.store, now, CLAIM_MS, CLAIM_BATCH, &l, &err);
     store_fence_clear();
     if (rc) {
         if (!d->warned_claim++)
