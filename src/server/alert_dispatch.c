@@ -32,8 +32,7 @@
  * less than an attempt and 5 s are left of it, so a sender never loses it
  * mid-attempt and has its record refused; a crashed sender's lease passes
  * to another server within a minute. Not more often: each renewal is a
- * write (on PostgreSQL a commit, a WAL flush), and it used to be every 2 s,
- * idle or not. */
+ * write (on PostgreSQL a commit, a WAL flush), idle or not. */
 #define LEASE_TTL_MS   60000
 #define RENEW_EVERY_MS (LEASE_TTL_MS - MAX_ATTEMPT_MS - 5000)
 #define CLAIM_BATCH    50
@@ -356,7 +355,7 @@ static void send_due(struct alert_dispatch *d)
     struct ferr err = FERR_INIT;
     /* Nothing due, nothing to claim: a read finds that out, where the
      * claim is a fenced write (on PostgreSQL the lease's row lock is a WAL
-     * record and its commit a flush: two a second on an idle server). A
+     * record and its commit a flush, at every tick of an idle server). A
      * failed read goes on to the claim, which reports the error. */
     int64_t now = ftime_now_ms();
     int idle = !store_deliveries_due(d->o.store, now, 1, &l, &err) && !l.n;

@@ -31,7 +31,7 @@
  * each attempt it is renewed if less than an attempt and 5 s are left of
  * it, so a sender never loses it mid-attempt; a crashed sender's passes on
  * within a minute. Not more often: each renewal is a write (on PostgreSQL
- * a commit, a WAL flush), and it used to be every 2 s, idle or not. */
+ * a commit, a WAL flush), idle or not. */
 #define LEASE_TTL_MS   60000
 #define MAX_TIMEOUT_MS 45000
 #define RENEW_EVERY_MS (LEASE_TTL_MS - MAX_TIMEOUT_MS - 5000)
