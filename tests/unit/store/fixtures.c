@@ -4,6 +4,8 @@
 #include "../test.h"
 #include "base/sbuf.h"
 
+#include <stdlib.h>
+
 char *fixture_new_run(struct store *s, const char *experiment_id, const char *name, int64_t start)
 {
     struct run_create rc = {experiment_id, "alice", name, start, {0}};
@@ -29,6 +31,16 @@ char *fixture_search_names(struct store *s, const char *experiment_id, const cha
         sbuf_addf(&names, "%s,", l.v[i].info.run_name);
     run_list_release(&l);
     return sbuf_detach(&names, NULL);
+}
+
+void fixture_assert_migrated_search(struct store *s)
+{
+    char *names = fixture_search_names(
+        s, "8", "params.lr = '0.1' and tags.team = 'a' and "
+        "params.batch = '32' and metrics.acc > 0.4",
+        "metrics.acc DESC");
+    ASSERT_STR_EQ(names, "five,");
+    free(names);
 }
 
 const char fixture_sqlite_schema_13[] =

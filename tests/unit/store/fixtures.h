@@ -18,6 +18,12 @@ char *fixture_new_run(struct store *s, const char *experiment_id, const char *na
 char *fixture_search_names(struct store *s, const char *experiment_id, const char *filter,
                            const char *order);
 
+/* The search both schema-14 migration tests run on the rows they migrated
+ * and wrote after: of experiment 8, by lr 0.1, team a, batch 32 and acc
+ * above 0.4 (run "four" of another experiment has the same lr, team and
+ * acc). It must find run "five" alone; fails the test otherwise. */
+void fixture_assert_migrated_search(struct store *s);
+
 /* SQL that takes a SQLite database of schema 14 back to what 13 had
  * (params, tags and latest_metrics without their run's experiment), the
  * version row included, for tests of the migrations from 13 or before. */
